@@ -1,0 +1,104 @@
+"""The exception tree of the library.
+
+Every error carries a ``code``: the W3C error code where a specification names one
+(``PROOF_VERIFICATION_ERROR``, ``MALFORMED_VALUE_ERROR``, ``DATA_LOSS_DETECTION_ERROR``...),
+otherwise a code of ours in the same style. Verification never lets these escape: it turns
+them into failed checks of a report (see :mod:`vc.verification`). Issuing raises them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class VcError(Exception):
+    """Base of every error the library raises on purpose."""
+
+    code: str = "VC_ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def diagnostics(self) -> str:
+        """A human-readable explanation, including the causes chained with ``raise ... from``."""
+        lines = [f"{self.code}: {self.message}"]
+        cause = self.__cause__
+        while cause is not None:
+            lines.append(f"  caused by {type(cause).__name__}: {cause}")
+            cause = cause.__cause__
+        return "\n".join(lines)
+
+
+class InvalidDocument(VcError):
+    """The input is malformed: not JSON, wrong shape, or breaks a rule of the data model."""
+
+    code = "MALFORMED_VALUE_ERROR"
+
+
+class DataLossError(InvalidDocument):
+    """JSON-LD processing would drop or mangle a term, so part of the document would go unsigned."""
+
+    code = "DATA_LOSS_DETECTION_ERROR"
+
+
+class CanonicalizationError(VcError):
+    """RDF canonicalization failed: bad N-Quads, or the work limit was exceeded (poison graph)."""
+
+    code = "CANONICALIZATION_ERROR"
+
+
+class UnsupportedError(VcError):
+    """An unknown cryptosuite, DID method, status type, key type or algorithm."""
+
+    code = "UNSUPPORTED_ERROR"
+
+
+class ResolutionError(VcError):
+    """A DID, verification method or document could not be resolved or loaded."""
+
+    code = "RESOLUTION_ERROR"
+
+
+class ContextNotPinned(ResolutionError):
+    """A JSON-LD context that is not among the pinned contexts; it is never fetched."""
+
+    code = "CONTEXT_NOT_PINNED"
+
+
+class KeyMaterialError(VcError):
+    """Malformed, weak or mismatched key material (wrong type, missing secret, small-order point...)."""
+
+    code = "INVALID_KEY_ERROR"
+
+
+class SigningError(VcError):
+    """A document could not be signed."""
+
+    code = "SIGNING_ERROR"
+
+
+class VerificationFailed(VcError):
+    """Raised only by ``VerificationResult.raise_for_failure()``; carries the result."""
+
+    code = "VERIFICATION_FAILED"
+
+    def __init__(self, result: Any) -> None:
+        super().__init__(_summarize(result))
+        self.result = result
+
+
+def _summarize(result: Any) -> str:
+    failed = [c for c in getattr(result, "checks", []) if getattr(c, "outcome", None) != "passed"]
+    if not failed:
+        return "verification failed"
+    return "; ".join(f"{c.name}: {c.code or c.outcome}: {c.message}" for c in failed)
+
+
+class ProofVerificationError(VcError):
+    """A proof is present and well-formed, but does not verify (bad signature, wrong key type,
+    wrong cryptosuite or proof type)."""
+
+    code = "PROOF_VERIFICATION_ERROR"

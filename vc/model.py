@@ -1,0 +1,366 @@
+"""pydantic models of the VC Data Model 2.0 (and 1.1) documents.
+
+The models *check* a document; they never produce the bytes that get signed. Signing and
+verification always work on the JSON exactly as given, so validation can never reorder, add
+or drop anything covered by a signature. Unknown properties are allowed (JSON-LD contexts
+decide what they mean; data-loss detection refuses what they do not define).
+
+Use :func:`parse_credential`, :func:`parse_presentation` and :func:`parse_proof`; they raise
+:class:`~vc.errors.InvalidDocument` listing every problem found.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import Enum
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InvalidDocument
+
+__all__ = [
+    "CREDENTIALS_V1",
+    "CREDENTIALS_V2",
+    "DataModel",
+    "Credential",
+    "Presentation",
+    "Proof",
+    "parse_credential",
+    "parse_presentation",
+    "parse_proof",
+    "parse_datetime",
+    "is_url",
+]
+
+CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
+CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
+
+
+class DataModel(str, Enum):
+    V1_1 = "1.1"
+    V2_0 = "2.0"
+
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
+# XML Schema dateTimeStamp: a dateTime whose time zone is mandatory.
+_DATE_TIME_STAMP = re.compile(
+    r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+)
+
+
+def is_url(value: Any) -> bool:
+    """True if ``value`` is an absolute URL (a scheme followed by a non-empty, space-free rest)."""
+    return isinstance(value, str) and _URL.match(value) is not None
+
+
+def parse_datetime(value: Any, *, field: str = "value") -> datetime:
+    """Parse an XML Schema dateTimeStamp (time zone required) to an aware datetime.
+
+    :raises ValueError: not a string in that form, or not a real date and time.
+    """
+    if not isinstance(value, str) or not _DATE_TIME_STAMP.match(value):
+        raise ValueError(
+            f"{field} must be an XML Schema dateTimeStamp with a time zone, "
+            f"like 2026-01-01T00:00:00Z; got {value!r}"
+        )
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as e:
+        raise ValueError(f"{field} {value!r} is not a valid date and time: {e}") from e
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _check_types(value: Any, required: str) -> Any:
+    types = _as_list(value)
+    if not types or not all(isinstance(t, str) and t for t in types):
+        raise ValueError("type must be a string or a list of non-empty strings")
+    if required not in types:
+        raise ValueError(f"type must include {required!r}; got {value!r}")
+    return value
+
+
+def _check_context(value: Any) -> Any:
+    contexts = _as_list(value)
+    if not contexts:
+        raise ValueError("@context must not be empty")
+    if contexts[0] not in (CREDENTIALS_V2, CREDENTIALS_V1):
+        raise ValueError(
+            f"the first @context must be {CREDENTIALS_V2!r} (VC Data Model 2.0) or "
+            f"{CREDENTIALS_V1!r} (1.1); got {contexts[0]!r}"
+        )
+    for entry in contexts:
+        if not (isinstance(entry, str) or isinstance(entry, dict)):
+            raise ValueError("each @context entry must be a URL or an object")
+    return value
+
+
+def _check_typed_entries(value: Any, name: str) -> Any:
+    entries = _as_list(value)
+    for i, entry in enumerate(entries):
+        where = name if not isinstance(value, list) else f"{name}[{i}]"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where} must be an object")
+        if not entry.get("type"):
+            raise ValueError(f"{where} must have a type")
+        if "id" in entry and not is_url(entry["id"]):
+            raise ValueError(f"{where}.id must be a URL; got {entry['id']!r}")
+    return value
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
+    context: Any = Field(alias="@context")
+    id: str | None = None
+    type: Any
+    proof: Any = None
+
+    @field_validator("context")
+    @classmethod
+    def _context(cls, value: Any) -> Any:
+        return _check_context(value)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        if value is not None and not is_url(value):
+            raise ValueError(f"id must be a URL; got {value!r}")
+        return value
+
+    @field_validator("proof")
+    @classmethod
+    def _proof(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        for entry in _as_list(value):
+            if not isinstance(entry, dict):
+                raise ValueError("proof must be an object or a list of objects")
+        return value
+
+    @property
+    def contexts(self) -> list[Any]:
+        return _as_list(self.context)
+
+    @property
+    def types(self) -> list[str]:
+        return list(_as_list(self.type))
+
+    @property
+    def data_model(self) -> DataModel:
+        return DataModel.V2_0 if self.contexts[0] == CREDENTIALS_V2 else DataModel.V1_1
+
+
+class Credential(_Document):
+    """A verifiable credential (VC Data Model 2.0 or 1.1), as checked by :func:`parse_credential`."""
+
+    issuer: Any
+    credentialSubject: Any
+    validFrom: str | None = None
+    validUntil: str | None = None
+    issuanceDate: str | None = None
+    expirationDate: str | None = None
+    credentialStatus: Any = None
+    credentialSchema: Any = None
+    evidence: Any = None
+    termsOfUse: Any = None
+    refreshService: Any = None
+    relatedResource: Any = None
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: Any) -> Any:
+        return _check_types(value, "VerifiableCredential")
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not is_url(value):
+                raise ValueError(f"issuer must be a URL; got {value!r}")
+        elif isinstance(value, dict):
+            if not is_url(value.get("id")):
+                raise ValueError(f"issuer.id must be a URL; got {value.get('id')!r}")
+        else:
+            raise ValueError("issuer must be a URL or an object with an id")
+        return value
+
+    @field_validator("credentialSubject")
+    @classmethod
+    def _subject(cls, value: Any) -> Any:
+        subjects = _as_list(value)
+        if not subjects:
+            raise ValueError("credentialSubject must not be empty")
+        for subject in subjects:
+            if not isinstance(subject, dict) or not subject:
+                raise ValueError("credentialSubject must be a non-empty object or a list of them")
+            if "id" in subject and not is_url(subject["id"]):
+                raise ValueError(f"credentialSubject.id must be a URL; got {subject['id']!r}")
+        return value
+
+    @field_validator("validFrom", "validUntil", "issuanceDate", "expirationDate", mode="before")
+    @classmethod
+    def _date(cls, value: Any, info: Any) -> Any:
+        if value is not None:
+            parse_datetime(value, field=info.field_name)
+        return value
+
+    @field_validator("credentialStatus", "credentialSchema", "evidence", "termsOfUse", "refreshService")
+    @classmethod
+    def _typed(cls, value: Any, info: Any) -> Any:
+        return value if value is None else _check_typed_entries(value, info.field_name)
+
+    @field_validator("relatedResource")
+    @classmethod
+    def _related(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        for i, entry in enumerate(_as_list(value)):
+            if not isinstance(entry, dict) or not is_url(entry.get("id")):
+                raise ValueError(f"relatedResource[{i}] must be an object with a URL id")
+            if "digestSRI" not in entry and "digestMultibase" not in entry:
+                raise ValueError(f"relatedResource[{i}] must carry digestSRI or digestMultibase")
+        return value
+
+    @model_validator(mode="after")
+    def _version_rules(self) -> "Credential":
+        if self.data_model is DataModel.V1_1:
+            if self.issuanceDate is None:
+                raise ValueError("a VC Data Model 1.1 credential must have issuanceDate")
+            start, end = ("issuanceDate", self.issuanceDate), ("expirationDate", self.expirationDate)
+        else:
+            start, end = ("validFrom", self.validFrom), ("validUntil", self.validUntil)
+        if start[1] is not None and end[1] is not None:
+            if parse_datetime(end[1]) < parse_datetime(start[1]):
+                raise ValueError(f"{end[0]} {end[1]} is before {start[0]} {start[1]}")
+        return self
+
+    @property
+    def issuer_id(self) -> str:
+        return self.issuer if isinstance(self.issuer, str) else self.issuer["id"]
+
+    @property
+    def valid_from(self) -> datetime | None:
+        value = self.validFrom if self.data_model is DataModel.V2_0 else self.issuanceDate
+        return None if value is None else parse_datetime(value)
+
+    @property
+    def valid_until(self) -> datetime | None:
+        value = self.validUntil if self.data_model is DataModel.V2_0 else self.expirationDate
+        return None if value is None else parse_datetime(value)
+
+
+class Presentation(_Document):
+    """A verifiable presentation, as checked by :func:`parse_presentation`."""
+
+    holder: Any = None
+    verifiableCredential: Any = None
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: Any) -> Any:
+        return _check_types(value, "VerifiablePresentation")
+
+    @field_validator("holder")
+    @classmethod
+    def _holder(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        holder_id = value.get("id") if isinstance(value, dict) else value
+        if not is_url(holder_id):
+            raise ValueError(f"holder must be a URL or an object whose id is a URL; got {value!r}")
+        return value
+
+    @field_validator("verifiableCredential")
+    @classmethod
+    def _credentials(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        for entry in _as_list(value):
+            if not isinstance(entry, dict):
+                raise ValueError("verifiableCredential must be an object or a list of objects")
+        return value
+
+    @property
+    def holder_id(self) -> str | None:
+        return self.holder.get("id") if isinstance(self.holder, dict) else self.holder
+
+
+class Proof(BaseModel):
+    """A Data Integrity proof (VC Data Integrity 1.0), as checked by :func:`parse_proof`."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
+    context: Any = Field(default=None, alias="@context")
+    id: str | None = None
+    type: str
+    cryptosuite: str | None = None
+    verificationMethod: str
+    proofPurpose: str
+    created: str | None = None
+    expires: str | None = None
+    proofValue: str | None = None
+    challenge: str | None = None
+    domain: str | list[str] | None = None
+    nonce: str | None = None
+    previousProof: str | list[str] | None = None
+
+    @field_validator("verificationMethod")
+    @classmethod
+    def _vm(cls, value: str) -> str:
+        if not is_url(value):
+            raise ValueError(f"verificationMethod must be a URL; got {value!r}")
+        return value
+
+    @field_validator("created", "expires", mode="before")
+    @classmethod
+    def _date(cls, value: Any, info: Any) -> Any:
+        if value is not None:
+            parse_datetime(value, field=info.field_name)
+        return value
+
+
+def _validate(model: type[BaseModel], document: Any, what: str) -> Any:
+    if not isinstance(document, Mapping):
+        raise InvalidDocument(f"a {what} must be a JSON object, not {type(document).__name__}")
+    try:
+        return model.model_validate(dict(document))
+    except ValidationError as e:
+        raise InvalidDocument(f"invalid {what}: {_describe(e)}") from e
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        loc = ".".join(str(p) for p in item["loc"])
+        msg = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def parse_credential(document: Any) -> Credential:
+    """Check ``document`` against the VC Data Model (2.0, or 1.1 by its first context).
+
+    :raises InvalidDocument: listing every rule the document breaks.
+    """
+    return _validate(Credential, document, "credential")
+
+
+def parse_presentation(document: Any) -> Presentation:
+    """Check ``document`` as a verifiable presentation.
+
+    :raises InvalidDocument: listing every rule the document breaks.
+    """
+    return _validate(Presentation, document, "presentation")
+
+
+def parse_proof(proof: Any) -> Proof:
+    """Check ``proof`` as a Data Integrity proof.
+
+    :raises InvalidDocument: listing every rule the proof breaks.
+    """
+    return _validate(Proof, proof, "proof")
