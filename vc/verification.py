@@ -120,10 +120,12 @@ class VerificationResult:
         """One line per check, for people."""
         head = "VERIFIED" if self.verified else ("COULD NOT VERIFY" if self.could_not_verify else "NOT VERIFIED")
         lines = [f"{head}{f': {self.document_id}' if self.document_id else ''}"]
+        # name what a check was about only when there is more than one such thing (several proofs)
+        several = len({c.subject for c in self.checks if c.subject}) > 1
         for c in self.checks:
             mark = {"passed": "OK  ", "failed": "FAIL", "error": "ERR ", "skipped": "SKIP"}[c.outcome.value]
             code = f" [{c.code}]" if c.code else ""
-            subject = f" ({c.subject})" if c.subject else ""
+            subject = f" ({c.subject})" if c.subject and several else ""
             lines.append(f"  {mark} {c.name}{subject}{code}: {c.message}")
         lines.extend(f"  WARNING: {w}" for w in self.warnings)
         return "\n".join(lines)

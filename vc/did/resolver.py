@@ -1,0 +1,157 @@
+"""DID resolution by method, and verification method retrieval with the checks of
+Controlled Identifiers 1.0 ("Retrieve Verification Method").
+
+Every key used to check a proof comes through :func:`retrieve_verification_method`, which
+checks that the DID document is the DID's, that the method is in it, that its controller is
+the DID, and (separately, :meth:`VerificationMethod.is_listed_under`) which verification
+relationships list it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..errors import KeyMaterialError, ResolutionError, UnsupportedError, VcError
+from ..keys import KeyPair
+from . import DidResolver, parse_did_url
+
+__all__ = ["DidResolvers", "VerificationMethod", "retrieve_verification_method"]
+
+
+class DidResolvers:
+    """Dispatches DID resolution by method name (``"key"``, ``"web"``, ``"jwk"``...)."""
+
+    def __init__(self, methods: Mapping[str, DidResolver]) -> None:
+        if not methods:
+            raise ValueError("DidResolvers needs at least one DID method")
+        self._methods = dict(methods)
+
+    @classmethod
+    def offline(cls) -> "DidResolvers":
+        """Resolvers that need no network: did:key."""
+        from .key import DidKeyResolver
+
+        return cls({"key": DidKeyResolver()})
+
+    @property
+    def methods(self) -> frozenset[str]:
+        return frozenset(self._methods)
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        """The DID document of ``did``.
+
+        :raises UnsupportedError: no resolver for the DID's method.
+        :raises ResolutionError: the DID is malformed or could not be resolved.
+        """
+        parts = did.split(":", 2) if isinstance(did, str) else []
+        if len(parts) != 3 or parts[0] != "did" or not parts[1]:
+            raise ResolutionError(f"{did!r} is not a DID", code="INVALID_VERIFICATION_METHOD_URL")
+        resolver = self._methods.get(parts[1])
+        if resolver is None:
+            raise UnsupportedError(
+                f"DID method did:{parts[1]} is not supported here (supported: "
+                + ", ".join(f"did:{m}" for m in sorted(self._methods))
+                + ")"
+            )
+        return resolver.resolve(did)
+
+
+_RELATIONSHIPS = ("authentication", "assertionMethod", "keyAgreement", "capabilityInvocation", "capabilityDelegation")
+
+
+@dataclass(frozen=True)
+class VerificationMethod:
+    """A verification method taken from its controller's DID document, with its key."""
+
+    id: str
+    type: str
+    controller: str
+    key: KeyPair
+    relationships: frozenset[str] = field(default_factory=frozenset)
+
+    def is_listed_under(self, relationship: str) -> bool:
+        """True if the controller's DID document lists this method under ``relationship``."""
+        return relationship in self.relationships
+
+
+def _absolute(ref: Any, did: str) -> Any:
+    return did + ref if isinstance(ref, str) and ref.startswith("#") else ref
+
+
+def retrieve_verification_method(vm_url: str, resolvers: DidResolvers) -> VerificationMethod:
+    """Resolve ``vm_url`` (a DID URL with a fragment) to its verification method and key.
+
+    :raises ResolutionError: with the Controlled Identifiers error code that applies
+        (``INVALID_VERIFICATION_METHOD_URL``, ``INVALID_CONTROLLED_IDENTIFIER_DOCUMENT_ID``,
+        ``INVALID_VERIFICATION_METHOD``...), or the resolver's own error.
+    :raises UnsupportedError: the DID method or key type is not supported.
+    """
+    try:
+        did, fragment = parse_did_url(vm_url)
+    except VcError as e:
+        raise ResolutionError(
+            f"verification method {vm_url!r} is not a DID URL: {e.message}", code="INVALID_VERIFICATION_METHOD_URL"
+        ) from e
+    if not fragment:
+        raise ResolutionError(
+            f"verification method {vm_url!r} has no fragment naming a key", code="INVALID_VERIFICATION_METHOD_URL"
+        )
+    document = resolvers.resolve(did)
+    if not isinstance(document, dict) or document.get("id") != did:
+        raise ResolutionError(
+            f"the DID document resolved for {did} has id {document.get('id') if isinstance(document, dict) else None!r}",
+            code="INVALID_CONTROLLED_IDENTIFIER_DOCUMENT_ID",
+        )
+    method = None
+    candidates: list[Any] = list(document.get("verificationMethod") or [])
+    for rel in _RELATIONSHIPS:
+        candidates.extend(e for e in document.get(rel) or [] if isinstance(e, dict))
+    for entry in candidates:
+        if isinstance(entry, dict) and _absolute(entry.get("id"), did) == vm_url:
+            method = entry
+            break
+    if method is None:
+        raise ResolutionError(
+            f"{vm_url} is not a verification method of {did}", code="INVALID_VERIFICATION_METHOD"
+        )
+    controller = method.get("controller")
+    if controller != did:
+        raise ResolutionError(
+            f"verification method {vm_url} has controller {controller!r}, not {did}",
+            code="INVALID_VERIFICATION_METHOD",
+        )
+    relationships = frozenset(
+        rel
+        for rel in _RELATIONSHIPS
+        if any(
+            _absolute(e if isinstance(e, str) else e.get("id") if isinstance(e, dict) else None, did) == vm_url
+            for e in document.get(rel) or []
+        )
+    )
+    try:
+        key = key_from_method(method)
+    except KeyMaterialError as e:
+        raise ResolutionError(
+            f"verification method {vm_url} has unusable key material: {e.message}", code="INVALID_VERIFICATION_METHOD"
+        ) from e
+    return VerificationMethod(
+        id=vm_url, type=str(method.get("type")), controller=did, key=key, relationships=relationships
+    )
+
+
+def key_from_method(method: Mapping[str, Any]) -> KeyPair:
+    """The public key of a ``Multikey`` or ``JsonWebKey`` verification method.
+
+    :raises UnsupportedError: another verification method type.
+    :raises KeyMaterialError: the key material is malformed or weak, or holds a secret.
+    """
+    vm_type = method.get("type")
+    if vm_type == "Multikey" and isinstance(method.get("publicKeyMultibase"), str):
+        return KeyPair.from_multibase(method["publicKeyMultibase"])
+    if vm_type in ("JsonWebKey", "JsonWebKey2020") and isinstance(method.get("publicKeyJwk"), dict):
+        jwk = method["publicKeyJwk"]
+        if "d" in jwk:
+            raise KeyMaterialError("a published verification method must not contain a private key")
+        return KeyPair.from_jwk(jwk)
+    raise UnsupportedError(f"verification method type {vm_type!r} (or its key property) is not supported")

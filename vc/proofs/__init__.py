@@ -1,0 +1,76 @@
+"""Cryptosuites for Data Integrity proofs, and their registry.
+
+A cryptosuite is one small module ``vc/proofs/<name with underscores>.py`` that defines
+``SUITE``, an object following :class:`Cryptosuite`. :func:`get_suite` finds it by name, so
+adding a suite means adding a file; nothing else changes. The generic proof algorithms that
+every suite shares live in :mod:`vc.proofs.data_integrity`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any, Mapping, Protocol
+
+from ..errors import UnsupportedError
+from ..jsonld import DocumentLoader
+from ..keys import KeyPair
+
+__all__ = ["Cryptosuite", "get_suite"]
+
+
+class Cryptosuite(Protocol):
+    """The steps a Data Integrity cryptosuite defines, in the specification's terms."""
+
+    name: str
+    """The ``cryptosuite`` value, e.g. ``"eddsa-rdfc-2022"``."""
+    proof_type: str
+    """The proof ``type`` it produces, ``"DataIntegrityProof"``."""
+    key_types: frozenset[str]
+    """The key types it can use (:attr:`vc.keys.KeyPair.key_type`)."""
+
+    def transform(self, document: Mapping[str, Any], *, loader: DocumentLoader) -> bytes:
+        """The unsecured document in the suite's canonical form."""
+        ...
+
+    def configure(self, proof_config: Mapping[str, Any], *, loader: DocumentLoader) -> bytes:
+        """The proof configuration (the proof without ``proofValue``, with the document's
+        ``@context``) in the suite's canonical form."""
+        ...
+
+    def hash(self, transformed: bytes, proof_config: bytes, *, key: KeyPair) -> bytes:
+        """The data to sign: ``hash(proof_config) || hash(transformed)``."""
+        ...
+
+    def create_proof_value(self, hash_data: bytes, key: KeyPair) -> str:
+        """Sign ``hash_data`` and encode the signature as the ``proofValue``."""
+        ...
+
+    def verify_proof_value(self, hash_data: bytes, proof_value: str, key: KeyPair) -> None:
+        """:raises cryptography.exceptions.InvalidSignature: the signature does not verify.
+        :raises InvalidDocument: the proof value is malformed."""
+        ...
+
+
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_cache: dict[str, Cryptosuite] = {}
+
+
+def get_suite(name: Any) -> Cryptosuite:
+    """The cryptosuite called ``name``.
+
+    :raises UnsupportedError: no such suite in this library.
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise UnsupportedError(f"unsupported cryptosuite {name!r}")
+    suite = _cache.get(name)
+    if suite is None:
+        try:
+            module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+        except ModuleNotFoundError as e:
+            raise UnsupportedError(f"unsupported cryptosuite {name!r}") from e
+        suite = getattr(module, "SUITE", None)
+        if suite is None or suite.name != name:
+            raise UnsupportedError(f"unsupported cryptosuite {name!r}")
+        _cache[name] = suite
+    return suite
