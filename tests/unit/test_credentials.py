@@ -405,6 +405,22 @@ def test_proof_context_must_prefix_document_context(signed):
     assert_failed(verify(tampered), "proof", "PROOF_VERIFICATION_ERROR")
 
 
+def test_term_added_to_the_proof(signed, key):
+    # under the examples context's @vocab the term is defined, so the signature catches it
+    tampered = copy.deepcopy(signed)
+    tampered["proof"]["note"] = "added later"
+    assert_failed(verify(tampered), "proof", "PROOF_VERIFICATION_ERROR")
+    # with credentials/v2 alone it is undefined: data loss, named
+    plain = make_credential(key, **{"@context": ["https://www.w3.org/ns/credentials/v2"]})
+    plain["credentialSubject"] = {"id": "did:example:abcdefgh", "name": "Example"}
+    plain["type"] = ["VerifiableCredential"]
+    tampered = sign_credential(plain, key)
+    assert verify(tampered).verified
+    tampered["proof"]["unsignedNote"] = "added later"
+    c = assert_failed(verify(tampered), "proof", "DATA_LOSS_DETECTION_ERROR")
+    assert "unsignedNote" in c.message
+
+
 def test_missing_proof(key):
     c = assert_failed(verify(make_credential(key)), "structure", "PROOF_VERIFICATION_ERROR")
     assert "no proof" in c.message
