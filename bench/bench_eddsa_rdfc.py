@@ -22,7 +22,7 @@ from vc.did.resolver import DidResolvers
 from vc.jsonld import default_loader
 from vc.keys import KeyPair
 from vc.proofs.data_integrity import verify_proof
-from vc.proofs.rdfc_suite import canonical_nquads
+from vc.proofs.suite import canonical_nquads
 from verifier import TrustPolicy, verify_credential
 
 REFERENCE = Path(__file__).resolve().parent / "usmca-certification-of-origin.json"

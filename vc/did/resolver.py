@@ -141,14 +141,19 @@ def retrieve_verification_method(vm_url: str, resolvers: DidResolvers) -> Verifi
 
 
 def key_from_method(method: Mapping[str, Any]) -> KeyPair:
-    """The public key of a ``Multikey`` or ``JsonWebKey`` verification method.
+    """The public key of a ``Multikey``, ``JsonWebKey`` (or ``JsonWebKey2020``) or legacy
+    ``Ed25519VerificationKey2020`` verification method.
 
     :raises UnsupportedError: another verification method type.
-    :raises KeyMaterialError: the key material is malformed or weak, or holds a secret.
+    :raises KeyMaterialError: the key material is malformed or weak, holds a secret, or does
+        not match the method type.
     """
     vm_type = method.get("type")
-    if vm_type == "Multikey" and isinstance(method.get("publicKeyMultibase"), str):
-        return KeyPair.from_multibase(method["publicKeyMultibase"])
+    if vm_type in ("Multikey", "Ed25519VerificationKey2020") and isinstance(method.get("publicKeyMultibase"), str):
+        key = KeyPair.from_multibase(method["publicKeyMultibase"])
+        if vm_type == "Ed25519VerificationKey2020" and key.key_type != "Ed25519":
+            raise KeyMaterialError(f"an Ed25519VerificationKey2020 must hold an Ed25519 key, not {key.key_type}")
+        return key
     if vm_type in ("JsonWebKey", "JsonWebKey2020") and isinstance(method.get("publicKeyJwk"), dict):
         jwk = method["publicKeyJwk"]
         if "d" in jwk:

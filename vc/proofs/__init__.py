@@ -1,8 +1,10 @@
 """Cryptosuites for Data Integrity proofs, and their registry.
 
-A cryptosuite is one small module ``vc/proofs/<name with underscores>.py`` that defines
-``SUITE``, an object following :class:`Cryptosuite`. :func:`get_suite` finds it by name, so
-adding a suite means adding a file; nothing else changes. The generic proof algorithms that
+A cryptosuite is one small module ``vc/proofs/<name, lower case, with underscores>.py`` that
+defines ``SUITE``, an object following :class:`Cryptosuite` (``eddsa-rdfc-2022`` lives in
+``eddsa_rdfc_2022.py``; the legacy proof type ``Ed25519Signature2020`` in
+``ed25519signature2020.py``). :func:`get_suite` finds it by name, so adding a suite means
+adding a file; nothing else changes. The generic proof algorithms that
 every suite shares live in :mod:`vc.proofs.data_integrity`.
 """
 
@@ -16,7 +18,7 @@ from ..errors import UnsupportedError
 from ..jsonld import DocumentLoader
 from ..keys import KeyPair
 
-__all__ = ["Cryptosuite", "get_suite"]
+__all__ = ["Cryptosuite", "get_suite", "suite_for_proof"]
 
 
 class Cryptosuite(Protocol):
@@ -28,6 +30,8 @@ class Cryptosuite(Protocol):
     """The proof ``type`` it produces, ``"DataIntegrityProof"``."""
     key_types: frozenset[str]
     """The key types it can use (:attr:`vc.keys.KeyPair.key_type`)."""
+    uses_json_ld: bool
+    """True if it interprets the document as JSON-LD (RDFC suites); False for JCS suites."""
 
     def transform(self, document: Mapping[str, Any], *, loader: DocumentLoader) -> bytes:
         """The unsecured document in the suite's canonical form."""
@@ -52,7 +56,7 @@ class Cryptosuite(Protocol):
         ...
 
 
-_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(-[a-z0-9]+)*$")
 _cache: dict[str, Cryptosuite] = {}
 
 
@@ -66,11 +70,28 @@ def get_suite(name: Any) -> Cryptosuite:
     suite = _cache.get(name)
     if suite is None:
         try:
-            module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+            module = importlib.import_module(f"{__name__}.{name.lower().replace('-', '_')}")
         except ModuleNotFoundError as e:
             raise UnsupportedError(f"unsupported cryptosuite {name!r}") from e
         suite = getattr(module, "SUITE", None)
         if suite is None or suite.name != name:
             raise UnsupportedError(f"unsupported cryptosuite {name!r}")
         _cache[name] = suite
+    return suite
+
+
+def suite_for_proof(proof_type: Any, cryptosuite: Any) -> Cryptosuite:
+    """The suite for a proof: by ``cryptosuite`` for a ``DataIntegrityProof``, otherwise by the
+    legacy proof ``type`` itself (e.g. ``Ed25519Signature2020``).
+
+    :raises UnsupportedError: no such suite, or the proof type and suite do not belong together.
+    """
+    if proof_type == "DataIntegrityProof":
+        suite = get_suite(cryptosuite)
+    else:
+        if cryptosuite is not None:
+            raise UnsupportedError(f"a proof of type {proof_type!r} must not name a cryptosuite ({cryptosuite!r})")
+        suite = get_suite(proof_type)
+    if suite.proof_type != proof_type:
+        raise UnsupportedError(f"unsupported proof type {proof_type!r}")
     return suite

@@ -1,5 +1,6 @@
-"""The generic Data Integrity algorithms (VC Data Integrity 1.0, "Algorithms"): add a proof,
-verify a proof. The cryptosuite supplies the transformation, hashing and signature steps.
+"""The generic Data Integrity algorithms (VC Data Integrity 1.0, "Algorithms"): add a proof
+(also to a proof set or chain) and verify one proof. The cryptosuite supplies canonicalization,
+hashing and the signature.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from ..errors import InvalidDocument, KeyMaterialError, ProofVerificationError, 
 from ..jsonld import DocumentLoader
 from ..keys import KeyPair
 from ..model import Proof, is_url, parse_datetime, parse_proof
-from . import Cryptosuite, get_suite
+from . import Cryptosuite, get_suite, suite_for_proof
 
-__all__ = ["add_proof", "verify_proof", "VerifiedProof", "format_datetime"]
+__all__ = ["add_proof", "verify_proof", "VerifiedProof", "format_datetime", "proofs_of"]
 
 
 def format_datetime(moment: datetime) -> str:
@@ -29,13 +30,45 @@ def format_datetime(moment: datetime) -> str:
 
 
 def _timestamp(value: str | datetime | None, name: str) -> str | None:
-    if value is None or isinstance(value, str):
-        if isinstance(value, str):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
             parse_datetime(value, field=name)
+        except ValueError as e:
+            raise ValueError(str(e)) from None
         return value
     if isinstance(value, datetime):
         return format_datetime(value)
     raise TypeError(f"{name} must be a datetime, a dateTimeStamp string or None")
+
+
+def proofs_of(document: Mapping[str, Any]) -> list[Any]:
+    """The document's proofs as a list (a single proof object, a list of them, or none)."""
+    proof = document.get("proof")
+    if proof is None:
+        return []
+    return list(proof) if isinstance(proof, list) else [proof]
+
+
+def _previous_ids(value: Any) -> list[Any]:
+    return [] if value is None else list(value) if isinstance(value, list) else [value]
+
+
+def _with_previous_proofs(
+    unsecured: dict[str, Any], all_proofs: list[Any], previous: list[Any], error: type[Exception]
+) -> None:
+    """Put the proofs named by ``previous`` into ``unsecured["proof"]`` (a proof chain signs
+    over the proofs it names), or raise ``error`` naming an id that matches no proof."""
+    if not previous:
+        return
+    matching = []
+    for proof_id in previous:
+        found = [p for p in all_proofs if isinstance(p, Mapping) and p.get("id") == proof_id]
+        if not found:
+            raise error(f"previousProof {proof_id!r} names no proof in the document")
+        matching.extend(found)
+    unsecured["proof"] = matching
 
 
 def add_proof(
@@ -49,14 +82,21 @@ def add_proof(
     expires: str | datetime | None = None,
     challenge: str | None = None,
     domain: str | None = None,
+    proof_id: str | None = None,
+    previous_proof: str | list[str] | None = None,
     loader: DocumentLoader,
 ) -> dict[str, Any]:
-    """Return a copy of ``document`` secured with a new ``DataIntegrityProof``.
+    """Return a copy of ``document`` secured with one more proof.
 
-    ``created`` defaults to now (UTC, to the second); a string is used exactly as given.
+    ``cryptosuite`` is a Data Integrity cryptosuite name or a legacy proof type
+    (``Ed25519Signature2020``). ``created`` defaults to now (UTC, to the second); a string is
+    used exactly as given. If the document already has proofs, the new one joins them as a
+    proof set; with ``previous_proof`` (ids of existing proofs) it forms a proof chain and
+    signs over the proofs it names.
 
     :raises UnsupportedError: unknown cryptosuite.
     :raises KeyMaterialError: the key has no secret or is of a type the suite does not use.
+    :raises SigningError: ``previous_proof`` names a proof the document does not have.
     :raises DataLossError, ContextNotPinned, InvalidDocument: the document cannot be
         canonicalized without loss.
     """
@@ -69,9 +109,12 @@ def add_proof(
         raise KeyMaterialError("signing needs a key pair with its secret key")
     if not is_url(verification_method):
         raise ValueError(f"verification_method must be a URL, got {verification_method!r}")
-    if "proof" in document:
-        raise SigningError("the document already has a proof; proof sets and chains are not supported yet")
-    proof: dict[str, Any] = {"type": suite.proof_type, "cryptosuite": suite.name}
+
+    proof: dict[str, Any] = {"type": suite.proof_type}
+    if proof_id is not None:
+        proof["id"] = proof_id
+    if suite.proof_type == "DataIntegrityProof":
+        proof["cryptosuite"] = suite.name
     proof["created"] = _timestamp(created, "created") or format_datetime(datetime.now(timezone.utc))
     if expires is not None:
         proof["expires"] = _timestamp(expires, "expires")
@@ -81,24 +124,29 @@ def add_proof(
         proof["challenge"] = challenge
     if domain is not None:
         proof["domain"] = domain
+    if previous_proof is not None:
+        proof["previousProof"] = previous_proof
 
-    unsecured = dict(document)
+    existing = proofs_of(document)
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
     config = dict(proof)
     config["@context"] = unsecured.get("@context")
+    _with_previous_proofs(unsecured, existing, _previous_ids(previous_proof), SigningError)
     hash_data = suite.hash(
         suite.transform(unsecured, loader=loader), suite.configure(config, loader=loader), key=key
     )
     proof["proofValue"] = suite.create_proof_value(hash_data, key)
     secured = copy.deepcopy(dict(document))
-    secured["proof"] = proof
+    secured["proof"] = [*copy.deepcopy(existing), proof] if existing else proof
     return secured
 
 
 @dataclass(frozen=True)
 class VerifiedProof:
-    """A proof whose signature verified, with the verification method that made it."""
+    """A proof whose signature verified, with its suite and the verification method that made it."""
 
     proof: Proof
+    suite: Cryptosuite
     method: VerificationMethod
 
 
@@ -109,37 +157,42 @@ def verify_proof(
     resolvers: DidResolvers,
     loader: DocumentLoader,
 ) -> VerifiedProof:
-    """Verify one Data Integrity ``proof`` over ``document`` (whose ``proof`` property is ignored).
+    """Verify one ``proof`` of ``document``.
 
-    Only the cryptographic binding is checked here: proof type and suite, the verification
-    method and its key type, and the signature. Proof purpose, issuer binding and times are
-    the caller's checks (see :mod:`vc.proofs.purposes`).
+    The document's other proofs are ignored, except those the proof names in
+    ``previousProof``: a chained proof is verified over them, and a name that matches no
+    proof fails. Only the cryptographic binding is checked here: proof type and suite, the
+    verification method and its key type, and the signature. Proof purpose, issuer binding
+    and times are the caller's checks.
+
+    If the proof carries an ``@context``, the document's ``@context`` must equal it: the
+    specifications accept a document whose contexts merely *start with* the proof's, but
+    contexts appended after signing are not covered by the signature and could change the
+    meaning of the claims, so they are refused here.
 
     :raises InvalidDocument: the proof is malformed (``MALFORMED_VALUE_ERROR``).
-    :raises UnsupportedError: unknown cryptosuite, DID method or key type.
+    :raises UnsupportedError: unknown proof type, cryptosuite, DID method or key type.
     :raises ResolutionError: the verification method could not be retrieved.
-    :raises ProofVerificationError: wrong proof type, key type or context, or bad signature.
+    :raises ProofVerificationError: wrong key type, context mismatch, dangling previousProof,
+        bad signature.
     :raises DataLossError, ContextNotPinned, CanonicalizationError: the document cannot be
         canonicalized without loss.
     """
     parsed = parse_proof(proof)
-    if parsed.type != "DataIntegrityProof":
-        raise ProofVerificationError(f"proof type {parsed.type!r} is not supported (expected DataIntegrityProof)")
-    suite: Cryptosuite = get_suite(parsed.cryptosuite)
+    suite = suite_for_proof(parsed.type, parsed.cryptosuite)
     if not parsed.proofValue:
         raise InvalidDocument("the proof has no proofValue")
 
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     if "@context" in options:
-        proof_context = options["@context"]
-        proof_contexts = proof_context if isinstance(proof_context, list) else [proof_context]
-        doc_context = unsecured.get("@context")
-        doc_contexts = doc_context if isinstance(doc_context, list) else [doc_context]
-        if doc_contexts[: len(proof_contexts)] != proof_contexts:
-            raise ProofVerificationError("the document's @context does not start with the proof's @context")
-        unsecured["@context"] = proof_context
+        if options["@context"] != unsecured.get("@context"):
+            raise ProofVerificationError(
+                "the document's @context differs from the @context its proof was made with; "
+                "contexts changed or appended after signing are not covered by the signature"
+            )
     options["@context"] = unsecured.get("@context")
+    _with_previous_proofs(unsecured, proofs_of(document), _previous_ids(parsed.previousProof), ProofVerificationError)
 
     method = retrieve_verification_method(parsed.verificationMethod, resolvers)
     if method.key.key_type not in suite.key_types:
@@ -157,4 +210,4 @@ def verify_proof(
             f"the {suite.name} signature does not verify with {method.id}: the document or proof was altered, "
             "or it was signed with another key"
         ) from e
-    return VerifiedProof(proof=parsed, method=method)
+    return VerifiedProof(proof=parsed, suite=suite, method=method)

@@ -1,0 +1,178 @@
+"""Checks shared by credential and presentation verification. Each appends named
+:class:`~vc.verification.CheckResult` entries to a report and never raises for bad input."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from .did.resolver import DidResolvers
+from .errors import ContextNotPinned, DataLossError, InvalidDocument, ResolutionError, UnsupportedError, VcError
+from .jsonld import DocumentLoader, expand, iter_context_urls
+from .model import parse_datetime
+from .proofs import suite_for_proof
+from .proofs.data_integrity import VerifiedProof, proofs_of, verify_proof
+from .verification import CheckResult, VerificationResult
+
+
+def check_contexts(document: Mapping[str, Any], loader: DocumentLoader, result: VerificationResult) -> bool:
+    """``context``: every ``@context`` entry is a URL the loader serves (no inline contexts)."""
+    context = document["@context"]
+    entries = context if isinstance(context, list) else [context]
+    if any(not isinstance(e, str) for e in entries):
+        result.add(
+            CheckResult.failed(
+                "context", ContextNotPinned.code, "inline @context objects are not accepted; use pinned contexts only"
+            )
+        )
+        return False
+    for url in iter_context_urls(context):
+        try:
+            loader(url, {})
+        except ResolutionError as e:
+            result.add(CheckResult.from_error("context", e))
+            return False
+    result.add(CheckResult.passed("context", f"{len(entries)} pinned context(s)"))
+    return True
+
+
+def _uses_json_ld(proof: Any) -> bool:
+    try:
+        return suite_for_proof(proof.get("type"), proof.get("cryptosuite")).uses_json_ld
+    except (UnsupportedError, AttributeError):
+        return True  # unknown suite: the proof check will fail it; check the data conservatively
+
+
+def check_data_loss(document: Mapping[str, Any], loader: DocumentLoader, result: VerificationResult) -> bool:
+    """``data_loss``: JSON-LD expansion keeps every term (skipped when every proof is JCS,
+    which signs the JSON itself rather than its JSON-LD meaning)."""
+    if not any(_uses_json_ld(p) for p in proofs_of(document)):
+        result.add(CheckResult.skipped("data_loss", "JCS proofs sign the JSON itself; no JSON-LD expansion needed"))
+        return True
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    try:
+        expand(unsecured, loader)
+    except (DataLossError, InvalidDocument, ResolutionError) as e:
+        result.add(CheckResult.from_error("data_loss", e))
+        return False
+    result.add(CheckResult.passed("data_loss", "every term is defined by the contexts"))
+    return True
+
+
+def check_proofs(
+    document: Mapping[str, Any],
+    *,
+    expected_purpose: str,
+    resolvers: DidResolvers,
+    loader: DocumentLoader,
+    now: datetime,
+    skew: timedelta,
+    result: VerificationResult,
+) -> list[VerifiedProof]:
+    """``proof``, ``purpose`` and ``proof_expiry`` for every proof; all must pass. Returns the
+    proofs whose signatures verified."""
+    verified_proofs = []
+    for proof in proofs_of(document):
+        subject = proof.get("id") or proof.get("verificationMethod")
+        try:
+            verified = verify_proof(document, proof, resolvers=resolvers, loader=loader)
+        except VcError as e:
+            result.add(CheckResult.from_error("proof", e, subject=subject))
+        else:
+            verified_proofs.append(verified)
+            chained = f", chained to {verified.proof.previousProof}" if verified.proof.previousProof else ""
+            result.add(
+                CheckResult.passed(
+                    "proof", f"{verified.suite.name} signature verified with {verified.method.id}{chained}",
+                    subject=subject,
+                )
+            )
+            check_purpose(verified, expected_purpose, result, subject)
+        check_proof_times(proof, now, skew, result, subject)
+    return verified_proofs
+
+
+def check_purpose(verified: VerifiedProof, expected: str, result: VerificationResult, subject: str | None) -> None:
+    """``purpose``: the proof's purpose is ``expected`` and the DID document lists the key under it."""
+    purpose = verified.proof.proofPurpose
+    if purpose != expected:
+        result.add(
+            CheckResult.failed(
+                "purpose", "PROOF_VERIFICATION_ERROR", f"proof purpose is {purpose!r}, expected {expected!r}",
+                subject=subject,
+            )
+        )
+    elif not verified.method.is_listed_under(expected):
+        result.add(
+            CheckResult.failed(
+                "purpose",
+                "INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD",
+                f"{verified.method.id} is not listed under {expected} in {verified.method.controller}'s DID document",
+                subject=subject,
+            )
+        )
+    else:
+        result.add(CheckResult.passed("purpose", f"{expected}, listed in the controller's DID document", subject=subject))
+
+
+def check_proof_times(
+    proof: Mapping[str, Any], now: datetime, skew: timedelta, result: VerificationResult, subject: str | None
+) -> None:
+    """``proof_expiry``: the proof has not expired and was not created in the future."""
+    try:
+        expires = proof.get("expires")
+        created = proof.get("created")
+        expires_at = None if expires is None else parse_datetime(expires, field="expires")
+        created_at = None if created is None else parse_datetime(created, field="created")
+    except ValueError as e:
+        result.add(CheckResult.failed("proof_expiry", "MALFORMED_VALUE_ERROR", str(e), subject=subject))
+        return
+    if expires_at is not None and expires_at < now - skew:
+        result.add(
+            CheckResult.failed(
+                "proof_expiry", "PROOF_VERIFICATION_ERROR", f"the proof expired at {expires}", subject=subject,
+                data={"expires": expires, "now": now.isoformat()},
+            )
+        )
+    elif created_at is not None and created_at > now + skew:
+        result.add(
+            CheckResult.failed(
+                "proof_expiry", "PROOF_VERIFICATION_ERROR", f"the proof was created in the future ({created})",
+                subject=subject, data={"created": created, "now": now.isoformat()},
+            )
+        )
+    else:
+        result.add(
+            CheckResult.passed(
+                "proof_expiry", f"expires {expires}" if expires else "the proof does not expire", subject=subject
+            )
+        )
+
+
+def check_binding(
+    name: str, role: str, party: str | None, verified_proofs: list[VerifiedProof], result: VerificationResult
+) -> None:
+    """``issuer_binding`` / ``holder_binding``: a verified proof was made by a key that
+    ``party`` (the issuer, the holder) controls. Other proofs (co-signers such as an
+    inspector) need not be the party's, but at least one must."""
+    if not verified_proofs:
+        return  # the proof check already failed
+    controllers = [v.method.controller for v in verified_proofs]
+    if party in controllers:
+        others = sorted(set(controllers) - {party})
+        extra = f"; also signed by {', '.join(others)}" if others else ""
+        result.add(CheckResult.passed(name, f"signed by the {role} {party}{extra}"))
+    else:
+        result.add(
+            CheckResult.failed(
+                name,
+                "PROOF_VERIFICATION_ERROR",
+                f"no proof was made by a key of the {role} {party}; signed by {', '.join(sorted(set(controllers)))}",
+            )
+        )
+
+
+def require_a_verified_proof(result: VerificationResult) -> None:
+    """Belt and braces: a report without a passed ``proof`` check must never verify."""
+    if not any(c.name == "proof" and c.outcome.value == "passed" for c in result.checks):
+        result.add(CheckResult.failed("proof", "PROOF_VERIFICATION_ERROR", "no proof verified"))
