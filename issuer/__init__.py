@@ -1,5 +1,5 @@
-"""The issuer's side: sign credentials (the ``vc-issuer`` CLI comes later)."""
+"""The issuer's side: sign credentials, and co-sign them (the ``vc-issuer`` CLI comes later)."""
 
-from vc.credentials import sign_credential
+from vc.credentials import cosign_credential, sign_credential
 
-__all__ = ["sign_credential"]
+__all__ = ["sign_credential", "cosign_credential"]

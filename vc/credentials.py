@@ -54,9 +54,13 @@ def sign_credential(
     created: str | datetime | None = None,
     expires: str | datetime | None = None,
     verification_method: str | None = None,
+    proof_id: str | None = None,
     loader: DocumentLoader | None = None,
 ) -> dict[str, Any]:
     """Sign ``credential`` with ``key``; return a new dict, the input is not changed.
+
+    Give the proof a ``proof_id`` (a URL such as ``urn:uuid:...``) if others will chain their
+    proofs to it (see :func:`cosign_credential`).
 
     ``cryptosuite`` is one of ``eddsa-rdfc-2022``, ``eddsa-jcs-2022``, ``ecdsa-rdfc-2019``,
     ``ecdsa-jcs-2019`` or the legacy ``Ed25519Signature2020``. The verification method
@@ -83,7 +87,7 @@ def sign_credential(
         )
     return add_proof(
         credential, key, cryptosuite=cryptosuite, verification_method=method, created=created, expires=expires,
-        loader=loader or default_loader(),
+        proof_id=proof_id, loader=loader or default_loader(),
     )
 
 
