@@ -28,6 +28,25 @@ def reference_credential() -> dict[str, Any]:
     return json.loads((ROOT / "bench" / "usmca-certification-of-origin.json").read_text(encoding="utf-8"))
 
 
+class StaticDidResolver:
+    """A DID resolver for one did:example DID whose document is built from a key, listing the
+    key under the given relationships: a real resolver for DID documents did:key cannot express."""
+
+    def __init__(self, did: str, key: Any, relationships: list[str]) -> None:
+        vm_id = f"{did}#key-1"
+        self.document = {
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": did,
+            "verificationMethod": [
+                {"id": vm_id, "type": "Multikey", "controller": did, "publicKeyMultibase": key.public_key_multibase}
+            ],
+            **{rel: [vm_id] for rel in relationships},
+        }
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        return json.loads(json.dumps(self.document))
+
+
 # -- no network but loopback -------------------------------------------------------------------
 
 import ipaddress  # noqa: E402

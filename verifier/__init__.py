@@ -1,7 +1,17 @@
-"""The verifier's side: verify credentials against a trust policy."""
+"""The verifier's side: verify credentials and presentations against a trust policy."""
 
 from vc.credentials import verify_credential
 from vc.policy import TrustPolicy, VerificationPolicy
+from vc.presentations import PresentationResult, verify_presentation
 from vc.verification import CheckResult, Outcome, VerificationResult
 
-__all__ = ["verify_credential", "TrustPolicy", "VerificationPolicy", "VerificationResult", "CheckResult", "Outcome"]
+__all__ = [
+    "verify_credential",
+    "verify_presentation",
+    "TrustPolicy",
+    "VerificationPolicy",
+    "VerificationResult",
+    "PresentationResult",
+    "CheckResult",
+    "Outcome",
+]

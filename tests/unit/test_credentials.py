@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import load_vector
+from conftest import StaticDidResolver, load_vector
 from issuer import sign_credential as _sign_credential
 from vc.did.key import DidKeyResolver
 from vc.did.resolver import DidResolvers
@@ -248,27 +248,9 @@ def test_wrong_purpose(key):
     assert "authentication" in c.message
 
 
-class _ExampleDidResolver:
-    """did:example documents built from keys: a real resolver, for DID documents did:key cannot express."""
-
-    def __init__(self, did, key, relationships):
-        vm_id = f"{did}#key-1"
-        self.document = {
-            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
-            "id": did,
-            "verificationMethod": [
-                {"id": vm_id, "type": "Multikey", "controller": did, "publicKeyMultibase": key.public_key_multibase}
-            ],
-            **{rel: [vm_id] for rel in relationships},
-        }
-
-    def resolve(self, did):
-        return copy.deepcopy(self.document)
-
-
 def test_method_not_listed_under_assertion_method(key):
     did = "did:example:mill"
-    resolvers = DidResolvers({"example": _ExampleDidResolver(did, key, ["authentication"]), "key": DidKeyResolver()})
+    resolvers = DidResolvers({"example": StaticDidResolver(did, key, ["authentication"]), "key": DidKeyResolver()})
     signed = add_proof(
         make_credential(key, issuer=did), key, cryptosuite="eddsa-rdfc-2022",
         verification_method=f"{did}#key-1", loader=default_loader(),
@@ -277,13 +259,13 @@ def test_method_not_listed_under_assertion_method(key):
     assert outcome(result, "proof") == "passed"
     assert_failed(result, "purpose", "INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD")
 
-    listed = DidResolvers({"example": _ExampleDidResolver(did, key, ["assertionMethod"])})
+    listed = DidResolvers({"example": StaticDidResolver(did, key, ["assertionMethod"])})
     assert verify(signed, resolvers=listed).verified
 
 
 def test_verification_method_missing_from_did_document(key):
     did = "did:example:mill"
-    resolvers = DidResolvers({"example": _ExampleDidResolver(did, key, ["assertionMethod"])})
+    resolvers = DidResolvers({"example": StaticDidResolver(did, key, ["assertionMethod"])})
     signed = add_proof(
         make_credential(key, issuer=did), key, cryptosuite="eddsa-rdfc-2022",
         verification_method=f"{did}#key-2", loader=default_loader(),

@@ -1,0 +1,232 @@
+"""Presentations: holder binding, challenge and domain, and every credential inside."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import StaticDidResolver, load_vector
+from issuer import sign_credential
+from vc.did.key import DidKeyResolver
+from vc.did.resolver import DidResolvers
+from vc.jsonld import default_loader
+from vc.keys import KeyPair
+from vc.proofs.data_integrity import add_proof
+from verifier import TrustPolicy, verify_presentation
+from wallet import sign_presentation
+
+NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
+CREATED = "2026-06-15T00:00:00Z"
+CHALLENGE = "7d1f3c2a-entry-4471"
+DOMAIN = "cbp.gov"
+MILL = KeyPair.generate("Ed25519")
+CERTIFIER = KeyPair.generate("P-384")
+IMPORTER = KeyPair.generate("Ed25519")
+POLICY = TrustPolicy({MILL.did: ["AlumniCredential"], CERTIFIER.did: ["AlumniCredential"]})
+
+
+def credential_from(issuer: KeyPair, suite: str) -> dict:
+    credential = load_vector("di-eddsa/unsigned.json")
+    credential["issuer"] = issuer.did
+    return sign_credential(credential, issuer, cryptosuite=suite, created="2026-01-01T00:00:00Z")
+
+
+@pytest.fixture(scope="module")
+def credentials():
+    return [credential_from(MILL, "eddsa-rdfc-2022"), credential_from(CERTIFIER, "ecdsa-jcs-2019")]
+
+
+@pytest.fixture(scope="module")
+def vp(credentials):
+    return sign_presentation(credentials, IMPORTER, challenge=CHALLENGE, domain=DOMAIN, created=CREATED)
+
+
+def verify(vp, *, challenge=CHALLENGE, domain=DOMAIN, policy=POLICY, **kw):
+    return verify_presentation(vp, challenge=challenge, domain=domain, policy=policy, now=NOW, **kw)
+
+
+def failed(result, name):
+    assert result.verified is False, result.summary()
+    matches = [c for c in result.checks if c.name == name and c.outcome.value == "failed"]
+    assert matches, result.summary()
+    return matches[0]
+
+
+def test_round_trip(vp):
+    result = verify(vp)
+    assert result.verified, result.summary()
+    assert vp["holder"] == IMPORTER.did
+    assert vp["proof"]["proofPurpose"] == "authentication"
+    assert [c.verified for c in result.credentials] == [True, True]
+    names = [c.name for c in result.checks]
+    assert names == ["structure", "context", "data_loss", "proof", "purpose", "proof_expiry",
+                     "challenge", "domain", "holder_binding", "credentials"]
+
+
+@pytest.mark.parametrize("suite,key_type", [
+    ("eddsa-jcs-2022", "Ed25519"), ("ecdsa-rdfc-2019", "P-256"), ("ecdsa-jcs-2019", "P-384"),
+    ("Ed25519Signature2020", "Ed25519"),
+])
+def test_every_suite_for_the_holder(credentials, suite, key_type):
+    holder = KeyPair.generate(key_type)
+    vp = sign_presentation(credentials, holder, challenge=CHALLENGE, domain=DOMAIN, cryptosuite=suite, created=CREATED)
+    assert verify(vp).verified
+
+
+def test_replay_with_another_challenge(vp):
+    check = failed(verify(vp, challenge="another-session"), "challenge")
+    assert check.code == "INVALID_CHALLENGE_ERROR"
+
+
+def test_replay_to_another_domain(vp):
+    check = failed(verify(vp, domain="customs.example"), "domain")
+    assert check.code == "INVALID_DOMAIN_ERROR"
+    assert "cbp.gov" in check.message
+
+
+def test_challenge_changed_in_the_proof(vp):
+    tampered = copy.deepcopy(vp)
+    tampered["proof"]["challenge"] = "another-session"
+    result = verify(tampered, challenge="another-session")
+    assert failed(result, "proof").code == "PROOF_VERIFICATION_ERROR"
+
+
+def test_missing_challenge(credentials):
+    vp = add_proof(
+        {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+         "holder": IMPORTER.did, "verifiableCredential": credentials},
+        IMPORTER, cryptosuite="eddsa-rdfc-2022", verification_method=IMPORTER.verification_method,
+        proof_purpose="authentication", domain=DOMAIN, created=CREATED, loader=default_loader(),
+    )
+    assert "no challenge" in failed(verify(vp), "challenge").message
+
+
+def test_domain_list(credentials):
+    vp = add_proof(
+        {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+         "holder": IMPORTER.did, "verifiableCredential": credentials},
+        IMPORTER, cryptosuite="eddsa-rdfc-2022", verification_method=IMPORTER.verification_method,
+        proof_purpose="authentication", challenge=CHALLENGE, domain=["cbp.gov", "cbsa-asfc.gc.ca"],
+        created=CREATED, loader=default_loader(),
+    )
+    assert verify(vp).verified
+    assert failed(verify(vp, domain="sat.gob.mx"), "domain").code == "INVALID_DOMAIN_ERROR"
+
+
+def test_credential_tampered_inside_a_validly_signed_presentation(credentials):
+    tampered = copy.deepcopy(credentials)
+    tampered[1]["credentialSubject"]["alumniOf"] = "Forged"
+    vp = sign_presentation(tampered, IMPORTER, challenge=CHALLENGE, domain=DOMAIN, created=CREATED)
+    result = verify(vp)
+    assert result.check("proof").outcome.value == "passed"  # the holder did sign this
+    check = failed(result, "credentials")
+    assert "2 of 2" in check.message
+    assert [c.verified for c in result.credentials] == [True, False]
+    assert result.credentials[1].check("proof").code == "PROOF_VERIFICATION_ERROR"
+
+
+def test_credential_tampered_after_the_presentation_was_signed(vp):
+    tampered = copy.deepcopy(vp)
+    tampered["verifiableCredential"][0]["credentialSubject"]["alumniOf"] = "Forged"
+    result = verify(tampered)
+    failed(result, "proof")
+    failed(result, "credentials")
+
+
+def test_bad_presentation_proof_is_never_saved_by_good_credentials(vp):
+    tampered = copy.deepcopy(vp)
+    tampered["proof"]["created"] = "2026-06-14T00:00:00Z"
+    result = verify(tampered)
+    assert all(c.verified for c in result.credentials)
+    assert failed(result, "proof").code == "PROOF_VERIFICATION_ERROR"
+    assert result.verified is False
+
+
+def test_untrusted_issuer_inside(credentials):
+    result = verify(sign_presentation(credentials, IMPORTER, challenge=CHALLENGE, domain=DOMAIN, created=CREATED),
+                    policy=TrustPolicy({MILL.did: ["AlumniCredential"]}))
+    failed(result, "credentials")
+    assert result.credentials[1].check("policy").code == "UNTRUSTED_ISSUER"
+
+
+def test_presentation_signed_with_an_assertion_method_only_key(credentials):
+    did = "did:example:importer"
+    resolvers = DidResolvers({"example": StaticDidResolver(did, IMPORTER, ["assertionMethod"]), "key": DidKeyResolver()})
+    vp = sign_presentation(credentials, IMPORTER, challenge=CHALLENGE, domain=DOMAIN, holder=did,
+                           verification_method=f"{did}#key-1", created=CREATED)
+    result = verify(vp, resolvers=resolvers)
+    assert result.check("proof").outcome.value == "passed"
+    assert failed(result, "purpose").code == "INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD"
+
+    resolvers = DidResolvers({"example": StaticDidResolver(did, IMPORTER, ["authentication"]), "key": DidKeyResolver()})
+    assert verify(vp, resolvers=resolvers).verified
+
+
+def test_presentation_proof_with_assertion_purpose(credentials):
+    vp = add_proof(
+        {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+         "holder": IMPORTER.did, "verifiableCredential": credentials},
+        IMPORTER, cryptosuite="eddsa-rdfc-2022", verification_method=IMPORTER.verification_method,
+        challenge=CHALLENGE, domain=DOMAIN, created=CREATED, loader=default_loader(),
+    )
+    assert "authentication" in failed(verify(vp), "purpose").message
+
+
+def test_holder_who_does_not_control_the_key(credentials):
+    with pytest.raises(ValueError, match="holder"):
+        sign_presentation(credentials, IMPORTER, challenge=CHALLENGE, domain=DOMAIN, holder=MILL.did)
+    vp = add_proof(
+        {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+         "holder": MILL.did, "verifiableCredential": credentials},
+        IMPORTER, cryptosuite="eddsa-rdfc-2022", verification_method=IMPORTER.verification_method,
+        proof_purpose="authentication", challenge=CHALLENGE, domain=DOMAIN, created=CREATED, loader=default_loader(),
+    )
+    assert MILL.did in failed(verify(vp), "holder_binding").message
+
+
+def test_presentation_without_holder(credentials):
+    vp = add_proof(
+        {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+         "verifiableCredential": credentials},
+        IMPORTER, cryptosuite="eddsa-rdfc-2022", verification_method=IMPORTER.verification_method,
+        proof_purpose="authentication", challenge=CHALLENGE, domain=DOMAIN, created=CREATED, loader=default_loader(),
+    )
+    assert "no holder" in failed(verify(vp), "holder_binding").message
+
+
+def test_vc_1_1_credentials_in_a_presentation():
+    credential = {
+        "@context": ["https://www.w3.org/2018/credentials/v1", "https://w3id.org/security/data-integrity/v2"],
+        "type": ["VerifiableCredential"], "issuer": MILL.did, "issuanceDate": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    signed = sign_credential(credential, MILL, created="2026-01-01T00:00:00Z")
+    vp = sign_presentation([signed], IMPORTER, challenge=CHALLENGE, domain=DOMAIN, created=CREATED)
+    assert vp["@context"][0] == "https://www.w3.org/2018/credentials/v1"
+    assert verify(vp, policy=TrustPolicy.unsafe_any_issuer()).verified
+
+
+def test_misuse_raises():
+    with pytest.raises(ValueError):
+        sign_presentation([], IMPORTER, challenge="", domain=DOMAIN)
+    with pytest.raises(ValueError):
+        verify_presentation({}, challenge="", domain=DOMAIN, policy=POLICY)
+    with pytest.raises(TypeError):
+        verify_presentation({}, challenge=CHALLENGE, domain=DOMAIN, policy=None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("document", [None, 7, [], {}, {"type": "VerifiablePresentation"}], ids=repr)
+def test_garbage_never_raises(document):
+    result = verify(document)
+    assert result.verified is False
+    assert result.check("structure").outcome.value == "failed"
+
+
+def test_summary_shows_each_credential(credentials):
+    tampered = copy.deepcopy(credentials)
+    tampered[0]["credentialSubject"]["alumniOf"] = "Forged"
+    text = verify(sign_presentation(tampered, IMPORTER, challenge=CHALLENGE, domain=DOMAIN, created=CREATED)).summary()
+    assert text.startswith("NOT VERIFIED")
+    assert "credential 1: NOT VERIFIED" in text and "credential 2: VERIFIED" in text

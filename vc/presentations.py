@@ -1,0 +1,220 @@
+"""Verifiable presentations: the holder signs one or more credentials for one verifier
+(proof purpose ``authentication``, bound to the verifier's ``challenge`` and ``domain``), and
+the verifier checks the presentation and then every credential in it.
+
+Checks of the presentation itself: ``structure``, ``context``, ``data_loss``, then per proof
+``proof``, ``purpose`` (authentication), ``proof_expiry``, ``challenge``, ``domain``; then
+``holder_binding`` and ``credentials`` (every credential inside verified; each has its own
+report in :attr:`PresentationResult.credentials`). The presentation is verified only if all
+of that passed: good credentials never make up for a bad presentation proof, nor the reverse.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Mapping, Sequence
+
+from .checks import check_binding, check_contexts, check_data_loss, check_proofs, require_a_verified_proof
+from .credentials import DEFAULT_CLOCK_SKEW, LEGACY_CONTEXTS, _aware_now, verify_credential
+from .did.resolver import DidResolvers
+from .errors import InvalidDocument
+from .jsonld import DocumentLoader, default_loader
+from .keys import KeyPair
+from .model import CREDENTIALS_V1, CREDENTIALS_V2, is_url, parse_presentation, parse_proof
+from .policy import VerificationPolicy
+from .proofs import get_suite
+from .proofs.data_integrity import add_proof, proofs_of
+from .verification import CheckResult, VerificationResult
+
+__all__ = ["sign_presentation", "verify_presentation", "PresentationResult"]
+
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+
+
+def sign_presentation(
+    credentials: Sequence[Mapping[str, Any]],
+    holder_key: KeyPair,
+    *,
+    challenge: str,
+    domain: str,
+    cryptosuite: str = "eddsa-rdfc-2022",
+    holder: str | None = None,
+    verification_method: str | None = None,
+    presentation_id: str | None = None,
+    created: str | datetime | None = None,
+    loader: DocumentLoader | None = None,
+) -> dict[str, Any]:
+    """Wrap ``credentials`` in a presentation signed by the holder for one verifier.
+
+    ``challenge`` and ``domain`` are what the verifier asked for; the proof binds them, so the
+    presentation cannot be replayed to another verifier or in another session. ``holder``
+    defaults to the key's did:key, the verification method to its did:key method; the
+    holder must be the verification method's DID.
+
+    :raises ValueError: empty challenge or domain, or a holder that does not control the key.
+    :raises UnsupportedError, KeyMaterialError, DataLossError, ContextNotPinned: as for credentials.
+    """
+    if not isinstance(holder_key, KeyPair):
+        raise TypeError("holder_key must be a vc.keys.KeyPair")
+    if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
+        raise ValueError("a presentation needs the verifier's challenge and domain (non-empty strings)")
+    method = verification_method or holder_key.verification_method
+    holder = holder or method.split("#", 1)[0]
+    if not is_url(holder) or method.split("#", 1)[0] != holder:
+        raise ValueError(f"the holder {holder!r} must be the DID of the verification method {method!r}")
+    presentation: dict[str, Any] = {"@context": _contexts_for(credentials, cryptosuite)}
+    if presentation_id is not None:
+        presentation["id"] = presentation_id
+    presentation["type"] = ["VerifiablePresentation"]
+    presentation["holder"] = holder
+    presentation["verifiableCredential"] = [dict(c) for c in credentials]
+    parse_presentation(presentation)
+    return add_proof(
+        presentation, holder_key, cryptosuite=cryptosuite, verification_method=method,
+        proof_purpose="authentication", challenge=challenge, domain=domain, created=created,
+        loader=loader or default_loader(),
+    )
+
+
+def _contexts_for(credentials: Sequence[Mapping[str, Any]], cryptosuite: str) -> list[str]:
+    """VC 2.0 presentations by default; a presentation of only 1.1 credentials uses the 1.1
+    base context (the two base contexts protect the same terms differently)."""
+    firsts = {_first_context(c) for c in credentials}
+    contexts = [CREDENTIALS_V1, DATA_INTEGRITY_V2] if firsts == {CREDENTIALS_V1} else [CREDENTIALS_V2]
+    legacy = LEGACY_CONTEXTS.get(get_suite(cryptosuite).proof_type)
+    if legacy:
+        contexts.append(legacy)
+    return contexts
+
+
+def _first_context(credential: Mapping[str, Any]) -> Any:
+    context = credential.get("@context") if isinstance(credential, Mapping) else None
+    return context[0] if isinstance(context, list) and context else context
+
+
+@dataclass
+class PresentationResult(VerificationResult):
+    """The presentation's report; ``credentials`` holds one report per credential inside."""
+
+    credentials: list[VerificationResult] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [super().summary()]
+        for i, credential in enumerate(self.credentials, 1):
+            inner = credential.summary().replace("\n", "\n    ")
+            parts.append(f"  credential {i}: {inner}")
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["credentials"] = [c.to_dict() for c in self.credentials]
+        return out
+
+
+def verify_presentation(
+    document: Any,
+    *,
+    challenge: str,
+    domain: str,
+    policy: VerificationPolicy,
+    now: datetime | None = None,
+    loader: DocumentLoader | None = None,
+    resolvers: DidResolvers | None = None,
+    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+) -> PresentationResult:
+    """Verify a presentation for the verifier that issued ``challenge`` and ``domain``, and
+    every credential in it (with :func:`~vc.credentials.verify_credential` and ``policy``).
+
+    A proof's ``domain`` may be one string, which must equal ``domain``, or a list, which must
+    contain it. The challenge is compared in constant time.
+
+    :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain.
+    """
+    if not isinstance(policy, VerificationPolicy):
+        raise TypeError("policy must be a VerificationPolicy such as TrustPolicy.from_file(...)")
+    if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
+        raise ValueError("verify_presentation needs the challenge and domain the verifier issued")
+    now = _aware_now(now)
+    loader = loader or default_loader()
+    resolvers = resolvers or DidResolvers.offline()
+
+    result = PresentationResult()
+    if policy.warning:
+        result.warnings.append(policy.warning)
+    if isinstance(document, Mapping) and isinstance(document.get("id"), str):
+        result.document_id = document["id"]
+
+    try:
+        presentation = parse_presentation(document)
+        proofs = proofs_of(document)
+        if not proofs:
+            result.add(CheckResult.failed("structure", "PROOF_VERIFICATION_ERROR", "the presentation has no proof"))
+            return result
+        for proof in proofs:
+            parse_proof(proof)
+    except InvalidDocument as e:
+        result.add(CheckResult.from_error("structure", e))
+        return result
+    result.add(CheckResult.passed("structure", "verifiable presentation"))
+    if not check_contexts(document, loader, result) or not check_data_loss(document, loader, result):
+        return result
+
+    verified = check_proofs(
+        document, expected_purpose="authentication", resolvers=resolvers, loader=loader, now=now,
+        skew=max_clock_skew, result=result,
+    )
+    for proof in proofs:
+        subject = proof.get("id") or proof.get("verificationMethod")
+        _check_challenge(proof.get("challenge"), challenge, result, subject)
+        _check_domain(proof.get("domain"), domain, result, subject)
+    if presentation.holder_id is None:
+        result.add(CheckResult.failed("holder_binding", "PROOF_VERIFICATION_ERROR", "the presentation names no holder"))
+    else:
+        check_binding("holder_binding", "holder", presentation.holder_id, verified, result)
+    require_a_verified_proof(result)
+
+    entries = presentation.verifiableCredential
+    entries = [] if entries is None else entries if isinstance(entries, list) else [entries]
+    for entry in entries:
+        result.credentials.append(
+            verify_credential(
+                entry, policy=policy, now=now, loader=loader, resolvers=resolvers, max_clock_skew=max_clock_skew
+            )
+        )
+    _check_credentials(result)
+    return result
+
+
+def _check_challenge(actual: Any, expected: str, result: VerificationResult, subject: str | None) -> None:
+    if not isinstance(actual, str) or not hmac.compare_digest(actual.encode(), expected.encode()):
+        message = "the proof has no challenge" if actual is None else "the proof's challenge is not the one issued"
+        result.add(CheckResult.failed("challenge", "INVALID_CHALLENGE_ERROR", message, subject=subject))
+    else:
+        result.add(CheckResult.passed("challenge", "matches the challenge issued", subject=subject))
+
+
+def _check_domain(actual: Any, expected: str, result: VerificationResult, subject: str | None) -> None:
+    ok = actual == expected or (isinstance(actual, list) and expected in actual)
+    if ok:
+        result.add(CheckResult.passed("domain", f"bound to {expected}", subject=subject))
+    else:
+        message = "the proof has no domain" if actual is None else f"the proof is bound to {actual!r}, not {expected!r}"
+        result.add(CheckResult.failed("domain", "INVALID_DOMAIN_ERROR", message, subject=subject))
+
+
+def _check_credentials(result: PresentationResult) -> None:
+    if not result.credentials:
+        result.add(CheckResult.skipped("credentials", "the presentation holds no credentials"))
+        return
+    bad = [i for i, c in enumerate(result.credentials, 1) if not c.verified]
+    if bad:
+        result.add(
+            CheckResult.failed(
+                "credentials", "CREDENTIAL_VERIFICATION_ERROR",
+                f"credential(s) {', '.join(map(str, bad))} of {len(result.credentials)} did not verify",
+            )
+        )
+    else:
+        result.add(CheckResult.passed("credentials", f"all {len(result.credentials)} credential(s) verified"))
