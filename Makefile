@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
-	$(PY) bench/bench_eddsa_rdfc.py
+	$(PY) bench/bench_suites.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
