@@ -44,11 +44,11 @@ def test_each_step_matches_the_vector(case, key):
     unsigned = load_vector(unsigned_path)
     proof_config = load_vector(f"{folder}/proofConfigDataInt.json")
 
-    canonical_doc = suite.transform(unsigned, loader=loader)
+    canonical_doc = suite.transform(unsigned, loader=loader, key=key)
     assert canonical_doc == read_vector(f"{folder}/canonDocDataInt.txt").encode()
     assert hashlib.sha256(canonical_doc).hexdigest() == _text(f"{folder}/docHashDataInt.txt")
 
-    canonical_proof = suite.configure(proof_config, loader=loader)
+    canonical_proof = suite.configure(proof_config, loader=loader, key=key)
     assert canonical_proof == read_vector(f"{folder}/proofCanonDataInt.txt").encode()
     assert hashlib.sha256(canonical_proof).hexdigest() == _text(f"{folder}/proofHashDataInt.txt")
 

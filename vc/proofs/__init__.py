@@ -33,11 +33,12 @@ class Cryptosuite(Protocol):
     uses_json_ld: bool
     """True if it interprets the document as JSON-LD (RDFC suites); False for JCS suites."""
 
-    def transform(self, document: Mapping[str, Any], *, loader: DocumentLoader) -> bytes:
-        """The unsecured document in the suite's canonical form."""
+    def transform(self, document: Mapping[str, Any], *, loader: DocumentLoader, key: KeyPair) -> bytes:
+        """The unsecured document in the suite's canonical form (which may depend on the key:
+        ecdsa-rdfc-2019 canonicalizes with SHA-384 for P-384 keys)."""
         ...
 
-    def configure(self, proof_config: Mapping[str, Any], *, loader: DocumentLoader) -> bytes:
+    def configure(self, proof_config: Mapping[str, Any], *, loader: DocumentLoader, key: KeyPair) -> bytes:
         """The proof configuration (the proof without ``proofValue``, with the document's
         ``@context``) in the suite's canonical form."""
         ...

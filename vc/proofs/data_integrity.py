@@ -133,7 +133,7 @@ def add_proof(
     config["@context"] = unsecured.get("@context")
     _with_previous_proofs(unsecured, existing, _previous_ids(previous_proof), SigningError)
     hash_data = suite.hash(
-        suite.transform(unsecured, loader=loader), suite.configure(config, loader=loader), key=key
+        suite.transform(unsecured, loader=loader, key=key), suite.configure(config, loader=loader, key=key), key=key
     )
     proof["proofValue"] = suite.create_proof_value(hash_data, key)
     secured = copy.deepcopy(dict(document))
@@ -201,7 +201,9 @@ def verify_proof(
             f"{method.id} is a {method.key.key_type} key"
         )
     hash_data = suite.hash(
-        suite.transform(unsecured, loader=loader), suite.configure(options, loader=loader), key=method.key
+        suite.transform(unsecured, loader=loader, key=method.key),
+        suite.configure(options, loader=loader, key=method.key),
+        key=method.key,
     )
     try:
         suite.verify_proof_value(hash_data, parsed.proofValue, method.key)

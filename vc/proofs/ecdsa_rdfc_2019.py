@@ -1,5 +1,6 @@
-"""``ecdsa-rdfc-2019`` (W3C Data Integrity ECDSA Cryptosuites v1.0): RDFC-1.0, then SHA-256
-with P-256 keys or SHA-384 with P-384 keys, ECDSA signatures as P1363 r||s."""
+"""``ecdsa-rdfc-2019`` (W3C Data Integrity ECDSA Cryptosuites v1.0): with P-256 keys, RDFC-1.0
+and SHA-256; with P-384 keys, RDFC-1.0 using SHA-384 as its hash function and SHA-384 for
+the proof and document hashes. ECDSA signatures as P1363 r||s."""
 
 from .suite import Suite, hash_by_curve, rdfc
 

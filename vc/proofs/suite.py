@@ -22,27 +22,29 @@ from ..keys import KeyPair
 from ..multibase import base58btc_decode, base58btc_encode
 from ..rdfc import canonicalize_quads, from_pyld_dataset
 
-Canonicalizer = Callable[[Mapping[str, Any], DocumentLoader], bytes]
+Canonicalizer = Callable[[Mapping[str, Any], DocumentLoader, str], bytes]
+"""``(document, loader, hash_name) -> canonical bytes``; RDFC uses the hash for blank node labels."""
 
 SIGNATURE_LENGTHS = {"Ed25519": 64, "P-256": 64, "P-384": 96}
 """Raw signature sizes: Ed25519, and IEEE P1363 r||s for ECDSA."""
 
 
-def canonical_nquads(document: Mapping[str, Any], *, loader: DocumentLoader) -> str:
-    """Expand ``document`` losslessly and canonicalize it with RDFC-1.0 (SHA-256).
+def canonical_nquads(document: Mapping[str, Any], *, loader: DocumentLoader, hash_name: str = "sha256") -> str:
+    """Expand ``document`` losslessly and canonicalize it with RDFC-1.0 (with ``hash_name`` as
+    its hash function: ecdsa-rdfc-2019 uses SHA-384 with P-384 keys).
 
     :raises DataLossError, ContextNotPinned, InvalidDocument: see :func:`vc.jsonld.to_dataset`.
     :raises CanonicalizationError: the canonicalization work limit was exceeded.
     """
-    return canonicalize_quads(from_pyld_dataset(to_dataset(document, loader)))
+    return canonicalize_quads(from_pyld_dataset(to_dataset(document, loader)), hash_algorithm=hash_name)
 
 
-def rdfc(document: Mapping[str, Any], loader: DocumentLoader) -> bytes:
+def rdfc(document: Mapping[str, Any], loader: DocumentLoader, hash_name: str) -> bytes:
     """RDFC-1.0 canonical N-Quads of ``document``, UTF-8."""
-    return canonical_nquads(document, loader=loader).encode("utf-8")
+    return canonical_nquads(document, loader=loader, hash_name=hash_name).encode("utf-8")
 
 
-def jcs(document: Mapping[str, Any], loader: DocumentLoader) -> bytes:
+def jcs(document: Mapping[str, Any], loader: DocumentLoader, hash_name: str) -> bytes:
     """The JSON Canonicalization Scheme (RFC 8785) serialization of ``document``.
 
     :raises InvalidDocument: the document holds values JCS cannot represent exactly
@@ -70,11 +72,11 @@ class Suite:
     uses_json_ld: bool
     proof_type: str = "DataIntegrityProof"
 
-    def transform(self, document: Mapping[str, Any], *, loader: DocumentLoader) -> bytes:
-        return self.canonicalize(document, loader)
+    def transform(self, document: Mapping[str, Any], *, loader: DocumentLoader, key: KeyPair) -> bytes:
+        return self.canonicalize(document, loader, self.hash_for(key))
 
-    def configure(self, proof_config: Mapping[str, Any], *, loader: DocumentLoader) -> bytes:
-        return self.canonicalize(proof_config, loader)
+    def configure(self, proof_config: Mapping[str, Any], *, loader: DocumentLoader, key: KeyPair) -> bytes:
+        return self.canonicalize(proof_config, loader, self.hash_for(key))
 
     def hash(self, transformed: bytes, proof_config: bytes, *, key: KeyPair) -> bytes:
         algorithm = self.hash_for(key)
