@@ -34,7 +34,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+)
 
 from .errors import InvalidDocument, KeyMaterialError, UnsupportedError
 from .multibase import (
@@ -510,6 +517,39 @@ class KeyPair:
             "controller": controller,
             "publicKeyMultibase": self.public_key_multibase,
         }
+
+    def to_encrypted_pem(self, passphrase: bytes) -> bytes:
+        """The key pair as PKCS#8 PEM, encrypted with ``passphrase`` by the best encryption
+        ``cryptography`` offers. For keys at rest.
+
+        :raises KeyMaterialError: no secret key, or an empty passphrase.
+        """
+        if self._secret is None:
+            raise KeyMaterialError("this key pair has no secret key to store")
+        if not passphrase:
+            raise KeyMaterialError("a key at rest needs a non-empty passphrase")
+        return self._secret.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(passphrase))
+
+    @classmethod
+    def from_encrypted_pem(cls, data: bytes, passphrase: bytes) -> KeyPair:
+        """Load a key pair written by :meth:`to_encrypted_pem`.
+
+        :raises KeyMaterialError: wrong passphrase, a corrupt file, or an unsupported key type
+            (the message does not say which of the first two).
+        """
+        try:
+            secret = load_pem_private_key(data, password=passphrase)
+        except (ValueError, TypeError) as e:
+            raise KeyMaterialError("cannot decrypt the key: wrong passphrase or corrupt key file") from e
+        if isinstance(secret, Ed25519PrivateKey):
+            spec = _SPECS["Ed25519"]
+        elif isinstance(secret, ec.EllipticCurvePrivateKey) and secret.curve.name in ("secp256r1", "secp384r1"):
+            spec = _SPECS["P-256" if secret.curve.name == "secp256r1" else "P-384"]
+        else:
+            raise KeyMaterialError(f"unsupported key in the key file: {type(secret).__name__}")
+        public = secret.public_key()
+        _public_from_bytes(spec, _raw_public(spec, public), compressed_only=False)  # same checks as any key
+        return cls(spec, public, secret)
 
     # -- sign and verify -------------------------------------------------------------------------
 

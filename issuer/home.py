@@ -1,0 +1,253 @@
+"""The issuer's home directory: profile, keys encrypted at rest, and the issuer's DID.
+
+Layout (directory mode 0700, files 0600)::
+
+    issuer.json        profile: name, DID, status base URL, default cryptosuite, key records
+    keys/<n>.pem       each signing key, PKCS#8 encrypted with the passphrase
+    registry.sqlite    issued credentials and status list entries (issuer.registry)
+
+A did:web issuer's DID document lists every key it has not removed: the current one under
+``authentication`` and ``assertionMethod``, retired ones under ``assertionMethod`` only, so
+credentials signed before a rotation keep verifying until the issuer removes the old key on
+purpose. A did:key issuer's DID is its key, so it cannot rotate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from vc.atomicfile import write_atomic
+from vc.did.web import did_web, document_path
+from vc.keys import KeyPair
+from vc.proofs import get_suite
+from vc.proofs.data_integrity import format_datetime
+
+from .errors import IssuerError
+
+__all__ = ["IssuerHome", "IssuerProfile", "KeyRecord", "PROFILE_FILE"]
+
+PROFILE_FILE = "issuer.json"
+PROFILE_VERSION = 1
+DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
+
+
+@dataclass
+class KeyRecord:
+    """One signing key of the issuer."""
+
+    id: str  # verification method id
+    key_type: str
+    public_key_multibase: str
+    file: str  # relative to the home
+    created: str
+    retired: str | None = None  # when it stopped being the current key
+
+
+@dataclass
+class IssuerProfile:
+    name: str
+    did: str
+    did_method: str  # "key" or "web"
+    default_cryptosuite: str
+    status_base_url: str | None
+    keys: list[KeyRecord] = field(default_factory=list)
+    version: int = PROFILE_VERSION
+
+    @property
+    def current_key(self) -> KeyRecord:
+        current = [k for k in self.keys if k.retired is None]
+        if len(current) != 1:
+            raise IssuerError(f"the issuer profile has {len(current)} current keys; expected exactly one")
+        return current[0]
+
+    def to_json(self) -> bytes:
+        return (json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes, where: Path) -> "IssuerProfile":
+        try:
+            raw = json.loads(data)
+            if raw.get("version") != PROFILE_VERSION:
+                raise IssuerError(f"{where}: unsupported profile version {raw.get('version')!r}")
+            keys = [KeyRecord(**k) for k in raw.pop("keys")]
+            return cls(keys=keys, **raw)
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            raise IssuerError(f"{where} is not a valid issuer profile: {e}") from e
+
+
+def _now() -> str:
+    return format_datetime(datetime.now(timezone.utc))
+
+
+class IssuerHome:
+    """An issuer's state directory. Create one with :meth:`create`, open it with :meth:`open`."""
+
+    def __init__(self, path: Path, profile: IssuerProfile) -> None:
+        self.path = path
+        self.profile = profile
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        name: str,
+        passphrase: bytes,
+        key_type: str = "Ed25519",
+        did_web_domain: str | None = None,
+        status_base_url: str | None = None,
+        cryptosuite: str = "eddsa-rdfc-2022",
+    ) -> "IssuerHome":
+        """Make a new issuer home with a fresh key.
+
+        ``did_web_domain`` is ``host[:port][/path]`` for a did:web DID; without it the DID is
+        the key's did:key. ``status_base_url`` (https, ending in ``/``) is where the status
+        lists will be published; without it credentials get no status entries.
+
+        :raises IssuerError: the directory already holds an issuer, or a value is invalid.
+        """
+        home = Path(path)
+        if (home / PROFILE_FILE).exists():
+            raise IssuerError(f"{home} already holds an issuer profile; choose another --home")
+        if not name.strip():
+            raise IssuerError("the issuer needs a name")
+        suite = get_suite(cryptosuite)
+        if key_type not in suite.key_types:
+            raise IssuerError(f"{cryptosuite} signs with {' or '.join(sorted(suite.key_types))} keys, not {key_type}")
+        if status_base_url is not None and not (status_base_url.startswith("https://") and status_base_url.endswith("/")):
+            raise IssuerError(f"the status base URL must be an https URL ending in '/', not {status_base_url!r}")
+        if did_web_domain:
+            domain, _, did_path = did_web_domain.partition("/")
+            try:
+                did, method = did_web(domain, did_path or None), "web"
+            except ValueError as e:
+                raise IssuerError(str(e)) from e
+        else:
+            did, method = "", "key"
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(home, 0o700)
+        (home / "keys").mkdir(exist_ok=True, mode=0o700)
+        key = KeyPair.generate(key_type)
+        if method == "key":
+            did = key.did
+        profile = IssuerProfile(
+            name=name.strip(), did=did, did_method=method, default_cryptosuite=cryptosuite,
+            status_base_url=status_base_url,
+        )
+        instance = cls(home, profile)
+        instance._store_key(key, passphrase)
+        instance._save()
+        return instance
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> "IssuerHome":
+        """Open an existing issuer home.
+
+        :raises IssuerError: there is no issuer profile there, or it is damaged.
+        """
+        home = Path(path)
+        profile_path = home / PROFILE_FILE
+        try:
+            data = profile_path.read_bytes()
+        except FileNotFoundError:
+            raise IssuerError(f"no issuer in {home}: run 'vc-issuer init' first (or pass --home)") from None
+        return cls(home, IssuerProfile.from_json(data, profile_path))
+
+    def _save(self) -> None:
+        write_atomic(self.path / PROFILE_FILE, self.profile.to_json())
+
+    def _store_key(self, key: KeyPair, passphrase: bytes) -> KeyRecord:
+        vm_id = key.verification_method if self.profile.did_method == "key" else f"{self.profile.did}#{key.public_key_multibase}"
+        relative = f"keys/{len(self.profile.keys) + 1}.pem"
+        write_atomic(self.path / relative, key.to_encrypted_pem(passphrase))
+        record = KeyRecord(
+            id=vm_id, key_type=key.key_type, public_key_multibase=key.public_key_multibase, file=relative, created=_now()
+        )
+        self.profile.keys.append(record)
+        return record
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def signing_key(self, passphrase: bytes) -> tuple[KeyPair, str]:
+        """The current key pair and its verification method id.
+
+        :raises KeyMaterialError: wrong passphrase or a damaged key file.
+        :raises IssuerError: the key file does not hold the key the profile names.
+        """
+        record = self.profile.current_key
+        try:
+            data = (self.path / record.file).read_bytes()
+        except FileNotFoundError:
+            raise IssuerError(f"the key file {record.file} is missing from {self.path}") from None
+        key = KeyPair.from_encrypted_pem(data, passphrase)
+        if key.public_key_multibase != record.public_key_multibase:
+            raise IssuerError(f"{record.file} does not hold the key {record.id}")
+        return key, record.id
+
+    def rotate_key(self, passphrase: bytes, *, key_type: str | None = None) -> KeyRecord:
+        """Make a new current key; the old one stays in the DID document under
+        ``assertionMethod`` (so what it signed keeps verifying) until :meth:`remove_key`.
+
+        :raises IssuerError: a did:key issuer (its DID is its key), or a key type the default
+            cryptosuite cannot use.
+        :raises KeyMaterialError: wrong passphrase (checked on the current key first).
+        """
+        if self.profile.did_method != "web":
+            raise IssuerError("a did:key issuer cannot rotate its key (the DID is the key); use a did:web issuer")
+        self.signing_key(passphrase)  # the same passphrase protects every key
+        key_type = key_type or self.profile.current_key.key_type
+        suite = get_suite(self.profile.default_cryptosuite)
+        if key_type not in suite.key_types:
+            raise IssuerError(f"{suite.name} signs with {' or '.join(sorted(suite.key_types))} keys, not {key_type}")
+        old = self.profile.current_key
+        record = self._store_key(KeyPair.generate(key_type), passphrase)
+        old.retired = record.created
+        self._save()
+        return record
+
+    def remove_key(self, key_id: str) -> None:
+        """Remove a retired key from the DID document for good: what it signed stops verifying.
+
+        :raises IssuerError: no such key, or it is the current key.
+        """
+        matches = [k for k in self.profile.keys if k.id == key_id or k.id.endswith("#" + key_id)]
+        if not matches:
+            raise IssuerError(f"no key {key_id!r}; see 'vc-issuer key list'")
+        record = matches[0]
+        if record.retired is None:
+            raise IssuerError("the current key cannot be removed; rotate first")
+        self.profile.keys.remove(record)
+        self._save()
+        try:
+            (self.path / record.file).unlink()
+        except FileNotFoundError:
+            pass
+
+    # -- DID document ------------------------------------------------------------------------
+
+    def did_document(self) -> dict[str, Any]:
+        """The DID document to publish (did:web) or that did:key resolves to."""
+        did = self.profile.did
+        methods = [
+            {"id": k.id, "type": "Multikey", "controller": did, "publicKeyMultibase": k.public_key_multibase}
+            for k in self.profile.keys
+        ]
+        current = self.profile.current_key.id
+        return {
+            "@context": list(DID_CONTEXTS),
+            "id": did,
+            "verificationMethod": methods,
+            "authentication": [current],
+            "assertionMethod": [k.id for k in self.profile.keys],
+        }
+
+    def did_document_path(self) -> str | None:
+        """Where did.json goes below the web root, for a did:web issuer (None for did:key)."""
+        return document_path(self.profile.did) if self.profile.did_method == "web" else None

@@ -1,0 +1,285 @@
+"""The issuer's registry of issued credentials and their Bitstring Status List entries, in
+SQLite (standard library) in the issuer home.
+
+Index allocation is the part that must never go wrong: an index handed out twice would let
+one revocation revoke two credentials. So:
+
+* an index is recorded (committed, fsynced: ``synchronous=FULL``) *before* the credential is
+  signed; a crash after that burns the index (a harmless gap), it never frees it;
+* ``(list, index)`` is the primary key of the entries table, so even a logic error cannot
+  store a duplicate;
+* allocation runs in a ``BEGIN IMMEDIATE`` transaction, which serializes concurrent
+  ``vc-issuer`` processes on the same home (they wait up to ``BUSY_TIMEOUT_S``);
+* indexes are drawn at random among the unused ones of the current list, so they reveal
+  nothing about issuance order or volume; a full list rolls over to the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from .errors import IssuerError
+
+__all__ = ["StatusRegistry", "StatusEntry", "IssuedRecord", "PURPOSES", "DEFAULT_LIST_LENGTH"]
+
+PURPOSES = ("revocation", "suspension")
+DEFAULT_LIST_LENGTH = 131_072
+BUSY_TIMEOUT_S = 60.0
+_RANDOM_TRIES = 32
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS lists (
+    id      INTEGER PRIMARY KEY,
+    purpose TEXT NOT NULL CHECK (purpose IN ('revocation', 'suspension')),
+    seq     INTEGER NOT NULL,
+    length  INTEGER NOT NULL,
+    used    INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (purpose, seq)
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    id          TEXT PRIMARY KEY,
+    types       TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('reserved', 'issued')),
+    reserved_at TEXT NOT NULL,
+    issued_at   TEXT,
+    valid_until TEXT,
+    document    TEXT
+);
+CREATE TABLE IF NOT EXISTS entries (
+    list_id       INTEGER NOT NULL REFERENCES lists (id),
+    idx           INTEGER NOT NULL,
+    credential_id TEXT NOT NULL REFERENCES credentials (id),
+    value         INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (list_id, idx)
+);
+CREATE INDEX IF NOT EXISTS entries_by_credential ON entries (credential_id);
+"""
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """One status list entry of a credential."""
+
+    purpose: str
+    list_url: str
+    index: int
+
+    def to_json(self) -> dict[str, str]:
+        """The credential's ``BitstringStatusListEntry``."""
+        return {
+            "id": f"{self.list_url}#{self.index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": self.purpose,
+            "statusListIndex": str(self.index),
+            "statusListCredential": self.list_url,
+        }
+
+
+@dataclass(frozen=True)
+class IssuedRecord:
+    """What the registry knows of one credential."""
+
+    id: str
+    types: list[str]
+    state: str  # "reserved" (crashed before signing, never issued) or "issued"
+    issued_at: str | None
+    valid_until: str | None
+    revoked: bool | None  # None: no revocation entry
+    suspended: bool | None  # None: no suspension entry
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class StatusRegistry:
+    """The registry of one issuer home. Lists are published at ``{base_url}{purpose}/{seq}``."""
+
+    def __init__(self, path: Path, *, base_url: str | None, list_length: int = DEFAULT_LIST_LENGTH) -> None:
+        if list_length < DEFAULT_LIST_LENGTH:
+            raise ValueError(f"status lists hold at least {DEFAULT_LIST_LENGTH} entries")
+        self.path = path
+        self.base_url = base_url
+        self.list_length = list_length
+        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        with self._transaction() as db:  # (executescript would commit on its own)
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+        path.chmod(0o600)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def list_url(self, purpose: str, seq: int) -> str:
+        if self.base_url is None:
+            raise IssuerError("this issuer has no status base URL; status lists are off")
+        return f"{self.base_url}{purpose}/{seq}"
+
+    # -- allocation --------------------------------------------------------------------------
+
+    def reserve(self, credential_id: str, types: Sequence[str], purposes: Sequence[str]) -> list[StatusEntry]:
+        """Record ``credential_id`` and give it one fresh entry per purpose, durably, before
+        it is signed.
+
+        :raises IssuerError: the id was used before, or status lists are off.
+        """
+        for purpose in purposes:
+            if purpose not in PURPOSES:
+                raise ValueError(f"unknown status purpose {purpose!r}")
+        if purposes and self.base_url is None:
+            raise IssuerError("this issuer has no status base URL, so its credentials cannot carry status entries")
+        entries = []
+        with self._transaction() as db:
+            try:
+                db.execute(
+                    "INSERT INTO credentials (id, types, state, reserved_at) VALUES (?, ?, 'reserved', ?)",
+                    (credential_id, json.dumps(list(types)), _now()),
+                )
+            except sqlite3.IntegrityError:
+                raise IssuerError(f"a credential with id {credential_id} was already issued") from None
+            for purpose in purposes:
+                list_id, seq, index = self._allocate(db, purpose)
+                db.execute(
+                    "INSERT INTO entries (list_id, idx, credential_id) VALUES (?, ?, ?)", (list_id, index, credential_id)
+                )
+                db.execute("UPDATE lists SET used = used + 1 WHERE id = ?", (list_id,))
+                entries.append(StatusEntry(purpose, self.list_url(purpose, seq), index))
+        return entries
+
+    def _allocate(self, db: sqlite3.Connection, purpose: str) -> tuple[int, int, int]:
+        row = db.execute(
+            "SELECT id, seq, length, used FROM lists WHERE purpose = ? ORDER BY seq DESC LIMIT 1", (purpose,)
+        ).fetchone()
+        if row is None or row[3] >= row[2]:
+            seq = 1 if row is None else row[1] + 1
+            cursor = db.execute(
+                "INSERT INTO lists (purpose, seq, length) VALUES (?, ?, ?)", (purpose, seq, self.list_length)
+            )
+            list_id, length, used = cursor.lastrowid, self.list_length, 0
+        else:
+            list_id, seq, length, used = row
+        for _ in range(_RANDOM_TRIES):
+            index = secrets.randbelow(length)
+            if db.execute("SELECT 1 FROM entries WHERE list_id = ? AND idx = ?", (list_id, index)).fetchone() is None:
+                return list_id, seq, index
+        # the list is nearly full: draw among the free indexes explicitly
+        taken = {r[0] for r in db.execute("SELECT idx FROM entries WHERE list_id = ?", (list_id,))}
+        free = [i for i in range(length) if i not in taken]
+        return list_id, seq, free[secrets.randbelow(len(free))]
+
+    def mark_issued(self, credential_id: str, document: dict[str, Any], *, valid_until: str | None) -> None:
+        """Record that ``credential_id`` was signed and handed out."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE credentials SET state = 'issued', issued_at = ?, valid_until = ?, document = ? WHERE id = ?",
+                (_now(), valid_until, json.dumps(document, ensure_ascii=False), credential_id),
+            )
+
+    # -- status changes ----------------------------------------------------------------------
+
+    def _entry(self, db: sqlite3.Connection, credential_id: str, purpose: str) -> tuple[int, int, int] | None:
+        return db.execute(
+            "SELECT e.list_id, e.idx, e.value FROM entries e JOIN lists l ON l.id = e.list_id "
+            "WHERE e.credential_id = ? AND l.purpose = ?",
+            (credential_id, purpose),
+        ).fetchone()
+
+    def _known(self, db: sqlite3.Connection, credential_id: str) -> None:
+        row = db.execute("SELECT state FROM credentials WHERE id = ?", (credential_id,)).fetchone()
+        if row is None:
+            raise IssuerError(f"no credential {credential_id} was issued here")
+        if row[0] != "issued":
+            raise IssuerError(f"credential {credential_id} was reserved but never issued")
+
+    def _set(self, credential_id: str, purpose: str, value: int, *, check: Any = None) -> bool:
+        """Set the entry's bit; return False if it already had that value."""
+        with self._transaction() as db:
+            self._known(db, credential_id)
+            if check is not None:
+                check(db)
+            entry = self._entry(db, credential_id, purpose)
+            if entry is None:
+                raise IssuerError(f"credential {credential_id} has no {purpose} status entry")
+            if entry[2] == value:
+                return False
+            db.execute("UPDATE entries SET value = ? WHERE list_id = ? AND idx = ?", (value, entry[0], entry[1]))
+            return True
+
+    def revoke(self, credential_id: str) -> bool:
+        """Revoke for good. Returns False if it was already revoked.
+
+        :raises IssuerError: unknown credential, or it has no revocation entry."""
+        return self._set(credential_id, "revocation", 1)
+
+    def _not_revoked(self, credential_id: str) -> Any:
+        def check(db: sqlite3.Connection) -> None:
+            entry = self._entry(db, credential_id, "revocation")
+            if entry is not None and entry[2] == 1:
+                raise IssuerError(f"credential {credential_id} is revoked; revocation is permanent")
+
+        return check
+
+    def suspend(self, credential_id: str) -> bool:
+        """Suspend. :raises IssuerError: unknown, revoked, or no suspension entry."""
+        return self._set(credential_id, "suspension", 1, check=self._not_revoked(credential_id))
+
+    def reinstate(self, credential_id: str) -> bool:
+        """Lift a suspension. :raises IssuerError: unknown, revoked, or no suspension entry."""
+        return self._set(credential_id, "suspension", 0, check=self._not_revoked(credential_id))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def records(self) -> list[IssuedRecord]:
+        """Every credential, newest first."""
+        rows = self._db.execute(
+            "SELECT id, types, state, issued_at, valid_until FROM credentials ORDER BY reserved_at DESC, rowid DESC"
+        ).fetchall()
+        status: dict[tuple[str, str], bool] = {}
+        for credential_id, purpose, value in self._db.execute(
+            "SELECT e.credential_id, l.purpose, e.value FROM entries e JOIN lists l ON l.id = e.list_id"
+        ):
+            status[(credential_id, purpose)] = bool(value)
+        return [
+            IssuedRecord(
+                id=r[0], types=json.loads(r[1]), state=r[2], issued_at=r[3], valid_until=r[4],
+                revoked=status.get((r[0], "revocation")), suspended=status.get((r[0], "suspension")),
+            )
+            for r in rows
+        ]
+
+    def document(self, credential_id: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT document FROM credentials WHERE id = ?", (credential_id,)).fetchone()
+        return None if row is None or row[0] is None else json.loads(row[0])
+
+    def lists(self) -> list[tuple[str, int, str, int, list[int]]]:
+        """Every list as ``(purpose, seq, url, length, indexes whose bit is set)``."""
+        out = []
+        for list_id, purpose, seq, length in self._db.execute(
+            "SELECT id, purpose, seq, length FROM lists ORDER BY purpose, seq"
+        ).fetchall():
+            set_bits = [r[0] for r in self._db.execute(
+                "SELECT idx FROM entries WHERE list_id = ? AND value = 1", (list_id,)
+            )]
+            out.append((purpose, seq, self.list_url(purpose, seq), length, set_bits))
+        return out

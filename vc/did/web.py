@@ -1,0 +1,77 @@
+"""did:web identifiers (W3C CCG did:web method): DID <-> the HTTPS URL of its ``did.json``.
+
+``did:web:example.com`` lives at ``https://example.com/.well-known/did.json``;
+``did:web:example.com:issuers:mill`` at ``https://example.com/issuers/mill/did.json``; a port
+is written ``%3A`` (``did:web:example.com%3A8443``). Hosts that are IP addresses are refused:
+the method is for domain names, and an IP host is the usual first step of an SSRF.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import quote, unquote, urlsplit
+
+from ..errors import ResolutionError
+
+__all__ = ["did_web", "document_url", "document_path"]
+
+_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+_SEGMENT = re.compile(r"^(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+$")
+
+
+def _check_host(host: str, port: str | None, did: str) -> None:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        raise ResolutionError(f"{did}: did:web hosts must be domain names, not IP addresses")
+    if not _HOST.match(host) or not any(c.isalpha() for c in host.rsplit(".", 1)[-1]):
+        raise ResolutionError(f"{did}: {host!r} is not a valid domain name")
+    if port is not None and (not port.isdigit() or not 0 < int(port) < 65536):
+        raise ResolutionError(f"{did}: {port!r} is not a valid port")
+
+
+def did_web(domain: str, path: str | None = None) -> str:
+    """The did:web DID for ``domain`` (``host`` or ``host:port``) and an optional path
+    (``"issuers/mill"``).
+
+    :raises ValueError: the domain or path is not valid for did:web.
+    """
+    host, _, port = domain.partition(":")
+    try:
+        _check_host(host, port or None, f"did:web for {domain!r}")
+    except ResolutionError as e:
+        raise ValueError(e.message) from None
+    method_id = host.lower() + (f"%3A{port}" if port else "")
+    segments = [s for s in (path or "").strip("/").split("/") if s]
+    for segment in segments:
+        if segment in (".", "..") or not _SEGMENT.match(quote(segment, safe="")):
+            raise ValueError(f"did:web path segment {segment!r} is not allowed")
+    return ":".join(["did:web", method_id, *(quote(s, safe="") for s in segments)])
+
+
+def document_url(did: str) -> str:
+    """The HTTPS URL of the DID document of a did:web ``did``.
+
+    :raises ResolutionError: not a did:web DID, an IP-address host, a bad port or path.
+    """
+    if not isinstance(did, str) or not did.startswith("did:web:"):
+        raise ResolutionError(f"{did!r} is not a did:web DID")
+    parts = did[len("did:web:"):].split(":")
+    host_port = unquote(parts[0])
+    host, _, port = host_port.partition(":")
+    _check_host(host, port or None, did)
+    for segment in parts[1:]:
+        if not _SEGMENT.match(segment) or unquote(segment) in (".", ".."):
+            raise ResolutionError(f"{did}: path segment {segment!r} is not allowed")
+    path = "/".join(parts[1:]) + "/did.json" if len(parts) > 1 else ".well-known/did.json"
+    return f"https://{host.lower()}{':' + port if port else ''}/{path}"
+
+
+def document_path(did: str) -> str:
+    """Where ``did.json`` sits below the web root of the DID's host (``.well-known/did.json``
+    or ``issuers/mill/did.json``), for publishing."""
+    return unquote(urlsplit(document_url(did)).path.lstrip("/"))
