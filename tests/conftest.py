@@ -47,6 +47,23 @@ class StaticDidResolver:
         return json.loads(json.dumps(self.document))
 
 
+@pytest.fixture(scope="session")
+def _https_server(tmp_path_factory: Any) -> Any:
+    from support.https_server import start
+
+    server, stop = start(tmp_path_factory.mktemp("https"))
+    yield server
+    stop()
+
+
+@pytest.fixture
+def https_server(_https_server: Any) -> Any:
+    """A real HTTPS server on 127.0.0.1 (throwaway CA), emptied for each test: put files
+    under ``https_server.root``; ``https_server.session()`` trusts its CA."""
+    _https_server.reset()
+    return _https_server
+
+
 # -- no network but loopback -------------------------------------------------------------------
 
 import ipaddress  # noqa: E402

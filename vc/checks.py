@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from .did.resolver import DidResolvers
 from .errors import ContextNotPinned, DataLossError, InvalidDocument, ResolutionError, UnsupportedError, VcError
+from .http import RetrievalError
 from .jsonld import DocumentLoader, expand, iter_context_urls
 from .model import parse_datetime
 from .proofs import suite_for_proof
@@ -76,6 +77,8 @@ def check_proofs(
         subject = proof.get("id") or proof.get("verificationMethod")
         try:
             verified = verify_proof(document, proof, resolvers=resolvers, loader=loader)
+        except RetrievalError as e:  # could not fetch the DID document: not checked, not invalid
+            result.add(CheckResult.error("proof", e.code, e.message, subject=subject))
         except VcError as e:
             result.add(CheckResult.from_error("proof", e, subject=subject))
         else:

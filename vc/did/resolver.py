@@ -9,30 +9,65 @@ relationships list it.
 
 from __future__ import annotations
 
+import copy
+import threading
+import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import KeyMaterialError, ResolutionError, UnsupportedError, VcError
 from ..keys import KeyPair
 from . import DidResolver, parse_did_url
 
+if TYPE_CHECKING:
+    from ..http import HttpsFetcher
+
 __all__ = ["DidResolvers", "VerificationMethod", "retrieve_verification_method"]
 
 
 class DidResolvers:
-    """Dispatches DID resolution by method name (``"key"``, ``"web"``, ``"jwk"``...)."""
+    """Dispatches DID resolution by method name (``"key"``, ``"web"``, ``"jwk"``...), and
+    caches resolved documents for ``cache_ttl`` seconds (None: no cache). One instance is
+    meant to be shared by all verifications of one verifier."""
 
-    def __init__(self, methods: Mapping[str, DidResolver]) -> None:
+    def __init__(
+        self,
+        methods: Mapping[str, DidResolver],
+        *,
+        cache_ttl: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if not methods:
             raise ValueError("DidResolvers needs at least one DID method")
         self._methods = dict(methods)
+        self._ttl = cache_ttl
+        self._clock = clock
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def offline(cls) -> "DidResolvers":
-        """Resolvers that need no network: did:key."""
+        """Resolvers that need no network: did:key and did:jwk."""
+        from .jwk import DidJwkResolver
         from .key import DidKeyResolver
 
-        return cls({"key": DidKeyResolver()})
+        return cls({"key": DidKeyResolver(), "jwk": DidJwkResolver()})
+
+    @classmethod
+    def online(cls, fetcher: "HttpsFetcher | None" = None, *, cache_ttl: float | None = 300.0) -> "DidResolvers":
+        """did:key, did:jwk and did:web (over ``fetcher``), caching documents for ``cache_ttl`` s."""
+        from .jwk import DidJwkResolver
+        from .key import DidKeyResolver
+        from .web import DidWebResolver
+
+        return cls(
+            {"key": DidKeyResolver(), "jwk": DidJwkResolver(), "web": DidWebResolver(fetcher)}, cache_ttl=cache_ttl
+        )
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
 
     @property
     def methods(self) -> frozenset[str]:
@@ -47,6 +82,11 @@ class DidResolvers:
         parts = did.split(":", 2) if isinstance(did, str) else []
         if len(parts) != 3 or parts[0] != "did" or not parts[1]:
             raise ResolutionError(f"{did!r} is not a DID", code="INVALID_VERIFICATION_METHOD_URL")
+        if self._ttl is not None:
+            with self._lock:
+                hit = self._cache.get(did)
+            if hit is not None and self._clock() < hit[0]:
+                return copy.deepcopy(hit[1])
         resolver = self._methods.get(parts[1])
         if resolver is None:
             raise UnsupportedError(
@@ -54,7 +94,11 @@ class DidResolvers:
                 + ", ".join(f"did:{m}" for m in sorted(self._methods))
                 + ")"
             )
-        return resolver.resolve(did)
+        document = resolver.resolve(did)
+        if self._ttl is not None:
+            with self._lock:
+                self._cache[did] = (self._clock() + self._ttl, copy.deepcopy(document))
+        return document
 
 
 _RELATIONSHIPS = ("authentication", "assertionMethod", "keyAgreement", "capabilityInvocation", "capabilityDelegation")
@@ -150,7 +194,7 @@ def key_from_method(method: Mapping[str, Any]) -> KeyPair:
     """
     vm_type = method.get("type")
     if vm_type in ("Multikey", "Ed25519VerificationKey2020") and isinstance(method.get("publicKeyMultibase"), str):
-        key = KeyPair.from_multibase(method["publicKeyMultibase"])
+        key = _key_from_multibase(method["publicKeyMultibase"])
         if vm_type == "Ed25519VerificationKey2020" and key.key_type != "Ed25519":
             raise KeyMaterialError(f"an Ed25519VerificationKey2020 must hold an Ed25519 key, not {key.key_type}")
         return key
@@ -160,3 +204,10 @@ def key_from_method(method: Mapping[str, Any]) -> KeyPair:
             raise KeyMaterialError("a published verification method must not contain a private key")
         return KeyPair.from_jwk(jwk)
     raise UnsupportedError(f"verification method type {vm_type!r} (or its key property) is not supported")
+
+
+@lru_cache(maxsize=1024)
+def _key_from_multibase(public_multibase: str) -> KeyPair:
+    """Parsing and checking a key (curve point, small order) costs more than the signature
+    check itself; keys are immutable, so each distinct one is parsed once per process."""
+    return KeyPair.from_multibase(public_multibase)

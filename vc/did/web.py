@@ -12,9 +12,12 @@ import ipaddress
 import re
 from urllib.parse import quote, unquote, urlsplit
 
-from ..errors import ResolutionError
+from typing import Any
 
-__all__ = ["did_web", "document_url", "document_path"]
+from ..errors import ResolutionError
+from ..http import HttpsFetcher
+
+__all__ = ["did_web", "document_url", "document_path", "DidWebResolver"]
 
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
@@ -75,3 +78,28 @@ def document_path(did: str) -> str:
     """Where ``did.json`` sits below the web root of the DID's host (``.well-known/did.json``
     or ``issuers/mill/did.json``), for publishing."""
     return unquote(urlsplit(document_url(did)).path.lstrip("/"))
+
+
+class DidWebResolver:
+    """Resolves did:web DIDs over HTTPS with the given fetcher (its session decides which
+    certificate authorities are trusted; its limits bound time and size)."""
+
+    def __init__(self, fetcher: HttpsFetcher | None = None) -> None:
+        self.fetcher = fetcher or HttpsFetcher()
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        """The DID document of ``did``.
+
+        :raises ResolutionError: a malformed did:web DID, or a document whose ``id`` is not
+            the DID. :raises RetrievalError: the document could not be fetched.
+        """
+        url = document_url(did)
+        document = self.fetcher.get_json(url, what=f"DID document of {did}")
+        if not isinstance(document, dict):
+            raise ResolutionError(f"the DID document of {did} at {url} is not a JSON object")
+        if document.get("id") != did:
+            raise ResolutionError(
+                f"the DID document at {url} has id {document.get('id')!r}, not {did}",
+                code="INVALID_CONTROLLED_IDENTIFIER_DOCUMENT_ID",
+            )
+        return document

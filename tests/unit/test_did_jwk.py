@@ -1,0 +1,70 @@
+"""did:jwk: resolution, refusals, and signing with a did:jwk key."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import load_vector
+from issuer import sign_credential
+from vc.did.jwk import did_jwk, resolve
+from vc.did.resolver import DidResolvers
+from vc.errors import ResolutionError
+from vc.keys import KeyPair
+from vc.multibase import base64url_encode
+from verifier import TrustPolicy, verify_credential
+
+
+def encode(jwk):
+    return "did:jwk:" + base64url_encode(json.dumps(jwk).encode())
+
+
+@pytest.mark.parametrize("key_type", ["Ed25519", "P-256", "P-384"])
+def test_round_trip(key_type):
+    key = KeyPair.generate(key_type)
+    did = did_jwk(key)
+    document = resolve(did)
+    assert document["verificationMethod"][0]["id"] == f"{did}#0"
+    assert document["verificationMethod"][0]["publicKeyJwk"] == key.to_jwk()
+    assert document["assertionMethod"] == [f"{did}#0"]
+
+
+def test_spec_example_p256():
+    # the P-256 example of the did:jwk specification
+    did = ("did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6ImFjYklRaXVNczNpOF91c3pFakoydHBUdFJNNEVVM3l6OTFQSDZDZEgyVjAiLCJ5"
+           "IjoiX0tjeUxqOXZXTXB0bm1LdG00NkdxRHo4d2Y3NEk1TEtncmwyR3pIM25TRSJ9")
+    document = resolve(did)
+    assert document["verificationMethod"][0]["publicKeyJwk"]["crv"] == "P-256"
+
+
+@pytest.mark.parametrize("jwk,message", [
+    ({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+      "d": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}, "public key only"),
+    ({"kty": "oct", "k": "c2VjcmV0"}, "public key only"),
+    ({"kty": "RSA", "n": "AQAB", "e": "AQAB"}, "unusable"),
+])
+def test_refusals(jwk, message):
+    with pytest.raises(ResolutionError, match=message):
+        resolve(encode(jwk))
+
+
+@pytest.mark.parametrize("did", ["did:jwk:", "did:jwk:not-base64!", "did:jwk:" + base64url_encode(b"[1,2]"), "did:key:z6Mk"])
+def test_malformed(did):
+    with pytest.raises(ResolutionError):
+        resolve(did)
+
+
+def test_encryption_keys_cannot_sign():
+    key = KeyPair.generate("P-256")
+    document = resolve(encode(key.to_jwk() | {"use": "enc"}))
+    assert "assertionMethod" not in document and document["keyAgreement"]
+
+
+def test_credential_signed_by_a_did_jwk_issuer():
+    key = KeyPair.generate("P-256")
+    did = did_jwk(key)
+    credential = load_vector("di-eddsa/unsigned.json") | {"issuer": did}
+    signed = sign_credential(credential, key, cryptosuite="ecdsa-rdfc-2019", verification_method=f"{did}#0")
+    result = verify_credential(signed, policy=TrustPolicy({did: ["AlumniCredential"]}), resolvers=DidResolvers.offline())
+    assert result.verified, result.summary()
