@@ -17,7 +17,7 @@ proof_expiry       the proof is not expired and was not created in the future
 issuer_binding     a verified proof was made by a key the issuer controls (co-signers may add more)
 validity_period    now is within validFrom..validUntil (1.1: issuanceDate..expirationDate)
 status             credentialStatus (not yet supported: a credential with one cannot verify)
-policy             the trust policy accepts the issuer for the credential's types
+issuer_trust       the trust policy accepts the issuer for the credential's types
 =================  ==========================================================================
 """
 

@@ -3,22 +3,25 @@
 A policy is required by every verification call, so the caller always says whom it trusts.
 An empty policy is an error, never "trust everyone"; the only permissive policy is
 :meth:`TrustPolicy.unsafe_any_issuer`, and every report made under it carries a warning.
+The check a policy adds to a report is called ``issuer_trust``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Protocol, runtime_checkable
 
 from .model import Credential
 from .verification import CheckResult
 
-__all__ = ["VerificationPolicy", "TrustPolicy"]
+__all__ = ["VerificationPolicy", "TrustPolicy", "TrustedIssuer", "IssuerIs", "CHECK"]
 
 log = logging.getLogger(__name__)
 
+CHECK = "issuer_trust"
 _BASE_TYPES = frozenset({"VerifiableCredential"})
 UNSAFE_WARNING = "trust policy is unsafe_any_issuer(): the issuer was NOT checked against a list of trusted issuers"
 
@@ -30,12 +33,23 @@ class VerificationPolicy(Protocol):
     warning: str | None
 
     def check(self, credential: Credential) -> CheckResult:
-        """A ``policy`` check: passed if trusted, failed (``UNTRUSTED_ISSUER``) if not."""
+        """An ``issuer_trust`` check: passed if trusted, failed (``UNTRUSTED_ISSUER``) if not."""
         ...
 
 
+@dataclass(frozen=True)
+class TrustedIssuer:
+    did: str
+    types: frozenset[str]
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.did})" if self.name else self.did
+
+
 class TrustPolicy:
-    """Issuer DID -> the credential types it is trusted to issue.
+    """Issuer DID -> the credential types it is trusted to issue (and a display name).
 
     >>> policy = TrustPolicy({"did:web:mill.example": ["MillTestReportCredential"]})
     >>> policy.trusts("did:web:mill.example", ["VerifiableCredential", "MillTestReportCredential"])
@@ -44,16 +58,22 @@ class TrustPolicy:
     False
     """
 
-    def __init__(self, trusted: Mapping[str, Iterable[str]]) -> None:
-        """:raises ValueError: the mapping is empty, or an issuer has no credential types."""
-        if not trusted:
+    def __init__(self, trusted: Mapping[str, Iterable[str]] | Iterable[TrustedIssuer]) -> None:
+        """:raises ValueError: no issuer, or an issuer without credential types."""
+        entries = (
+            [TrustedIssuer(did, frozenset([t] if isinstance(t, str) else t)) for did, t in trusted.items()]
+            if isinstance(trusted, Mapping)
+            else list(trusted)
+        )
+        if not entries:
             raise ValueError("a TrustPolicy needs at least one trusted issuer; an empty policy trusts nobody")
-        self._trusted: dict[str, frozenset[str]] = {}
-        for issuer, types in trusted.items():
-            allowed = frozenset([types] if isinstance(types, str) else types)
-            if not isinstance(issuer, str) or not issuer or not allowed:
-                raise ValueError(f"trusted issuer {issuer!r} must be a DID with at least one credential type")
-            self._trusted[issuer] = allowed
+        self._trusted: dict[str, TrustedIssuer] = {}
+        for entry in entries:
+            if not isinstance(entry.did, str) or not entry.did.startswith("did:") or not entry.types:
+                raise ValueError(f"trusted issuer {entry.did!r} must be a DID with at least one credential type")
+            if not all(isinstance(t, str) and t for t in entry.types):
+                raise ValueError(f"trusted issuer {entry.did}: credential types must be non-empty strings")
+            self._trusted[entry.did] = entry
         self._any = False
         self.warning: str | None = None
 
@@ -70,14 +90,28 @@ class TrustPolicy:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "TrustPolicy":
-        """From ``{"trustedIssuers": {"did:...": ["TypeA", "TypeB"], ...}}``.
+        """From a policy document::
 
-        :raises ValueError: the data has another shape or is empty.
+            {"trustedIssuers": [
+                {"did": "did:web:licensing.trade.gov", "name": "Steel Import Licensing",
+                 "types": ["SIMASteelImportLicenseCredential"]}, ...]}
+
+        (the short form ``{"trustedIssuers": {"did:...": ["Type", ...]}}`` is accepted too).
+
+        :raises ValueError: another shape, or no issuer.
         """
         issuers = data.get("trustedIssuers") if isinstance(data, Mapping) else None
-        if not isinstance(issuers, Mapping):
-            raise ValueError('a trust policy is an object {"trustedIssuers": {"<issuer DID>": ["<type>", ...]}}')
-        return cls(issuers)
+        if isinstance(issuers, Mapping):
+            return cls(issuers)
+        if not isinstance(issuers, list):
+            raise ValueError('a trust policy is {"trustedIssuers": [{"did": ..., "name": ..., "types": [...]}, ...]}')
+        entries = []
+        for i, item in enumerate(issuers):
+            if not isinstance(item, Mapping) or not isinstance(item.get("types"), list):
+                raise ValueError(f"trustedIssuers[{i}] needs a did and a list of types")
+            name = item.get("name")
+            entries.append(TrustedIssuer(str(item.get("did")), frozenset(item["types"]), name if isinstance(name, str) else None))
+        return cls(entries)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "TrustPolicy":
@@ -87,22 +121,41 @@ class TrustPolicy:
         """
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
+    def issuer(self, did: str) -> TrustedIssuer | None:
+        return self._trusted.get(did)
+
     def trusts(self, issuer: str, types: Iterable[str]) -> bool:
         """True if ``issuer`` may issue a credential with all of ``types`` (besides VerifiableCredential)."""
         if self._any:
             return True
-        allowed = self._trusted.get(issuer)
-        return allowed is not None and set(types) - _BASE_TYPES <= allowed
+        entry = self._trusted.get(issuer)
+        return entry is not None and set(types) - _BASE_TYPES <= entry.types
 
     def check(self, credential: Credential) -> CheckResult:
-        issuer, types = credential.issuer_id, credential.types
+        issuer, types = credential.issuer_id, set(credential.types) - _BASE_TYPES
         if self._any:
-            return CheckResult.passed("policy", "any issuer accepted (unsafe_any_issuer)")
-        if issuer not in self._trusted:
-            return CheckResult.failed("policy", "UNTRUSTED_ISSUER", f"issuer {issuer} is not a trusted issuer")
-        extra = sorted(set(types) - _BASE_TYPES - self._trusted[issuer])
+            return CheckResult.passed(CHECK, "any issuer accepted (unsafe_any_issuer)")
+        entry = self._trusted.get(issuer)
+        if entry is None:
+            return CheckResult.failed(CHECK, "UNTRUSTED_ISSUER", f"issuer {issuer} is not a trusted issuer")
+        extra = sorted(types - entry.types)
         if extra:
             return CheckResult.failed(
-                "policy", "UNTRUSTED_ISSUER", f"issuer {issuer} is not trusted to issue {', '.join(extra)}"
+                CHECK, "UNTRUSTED_ISSUER", f"{entry.label} is not trusted to issue {', '.join(extra)}"
             )
-        return CheckResult.passed("policy", f"issuer {issuer} is trusted for {', '.join(sorted(set(types) - _BASE_TYPES)) or 'VerifiableCredential'}")
+        return CheckResult.passed(CHECK, f"{entry.label} is trusted for {', '.join(sorted(types)) or 'VerifiableCredential'}")
+
+
+class IssuerIs:
+    """Trusts exactly one issuer, for any type: what a status list must be (its issuer is
+    the credential's issuer)."""
+
+    warning: str | None = None
+
+    def __init__(self, did: str) -> None:
+        self.did = did
+
+    def check(self, credential: Credential) -> CheckResult:
+        if credential.issuer_id == self.did:
+            return CheckResult.passed(CHECK, f"issued by {self.did}")
+        return CheckResult.failed(CHECK, "UNTRUSTED_ISSUER", f"issued by {credential.issuer_id}, not by {self.did}")

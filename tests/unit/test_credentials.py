@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -86,7 +87,7 @@ def test_sign_then_verify(signed, key):
     names = [c.name for c in result.checks]
     assert names == [
         "structure", "context", "data_loss", "proof", "purpose", "proof_expiry",
-        "issuer_binding", "validity_period", "status", "policy",
+        "issuer_binding", "validity_period", "status", "issuer_trust",
     ]
     assert outcome(result, "status") == "skipped"
     assert any("unsafe_any_issuer" in w for w in result.warnings)
@@ -117,9 +118,9 @@ def test_result_has_no_truth_value(signed):
 
 def test_trust_policy_for_issuer_and_type(signed, key):
     assert verify(signed, policy=TrustPolicy({key.did: ["AlumniCredential"]})).verified
-    c = assert_failed(verify(signed, policy=TrustPolicy({"did:example:other": ["AlumniCredential"]})), "policy", "UNTRUSTED_ISSUER")
+    c = assert_failed(verify(signed, policy=TrustPolicy({"did:example:other": ["AlumniCredential"]})), "issuer_trust", "UNTRUSTED_ISSUER")
     assert key.did in c.message
-    c = assert_failed(verify(signed, policy=TrustPolicy({key.did: ["MillTestReportCredential"]})), "policy", "UNTRUSTED_ISSUER")
+    c = assert_failed(verify(signed, policy=TrustPolicy({key.did: ["MillTestReportCredential"]})), "issuer_trust", "UNTRUSTED_ISSUER")
     assert "AlumniCredential" in c.message
 
 
@@ -472,3 +473,19 @@ def test_summary_names_failed_check(signed):
     text = verify(tampered).summary()
     assert text.startswith("NOT VERIFIED")
     assert "FAIL proof" in text and "PROOF_VERIFICATION_ERROR" in text
+
+
+def test_trust_policy_file_with_names(tmp_path, signed, key):
+    path = tmp_path / "trusted-issuers.json"
+    path.write_text(json.dumps({"trustedIssuers": [
+        {"did": key.did, "name": "School of Examples", "types": ["AlumniCredential"]},
+        {"did": "did:web:licensing.example", "name": "Licensing Office", "types": ["SIMASteelImportLicenseCredential"]},
+    ]}))
+    policy = TrustPolicy.from_file(path)
+    result = verify(signed, policy=policy)
+    assert result.verified
+    assert "School of Examples" in result.check("issuer_trust").message
+    for bad in ({}, {"trustedIssuers": []}, {"trustedIssuers": [{"did": "x", "types": ["T"]}]},
+                {"trustedIssuers": [{"did": key.did, "types": []}]}, {"trustedIssuers": "all"}):
+        with pytest.raises(ValueError):
+            TrustPolicy.from_dict(bad)

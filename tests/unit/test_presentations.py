@@ -148,7 +148,7 @@ def test_untrusted_issuer_inside(credentials):
     result = verify(sign_presentation(credentials, IMPORTER, challenge=CHALLENGE, domain=DOMAIN, created=CREATED),
                     policy=TrustPolicy({MILL.did: ["AlumniCredential"]}))
     failed(result, "credentials")
-    assert result.credentials[1].check("policy").code == "UNTRUSTED_ISSUER"
+    assert result.credentials[1].check("issuer_trust").code == "UNTRUSTED_ISSUER"
 
 
 def test_presentation_signed_with_an_assertion_method_only_key(credentials):
