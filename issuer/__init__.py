@@ -1,5 +1,7 @@
-"""The issuer's side: sign credentials, and co-sign them (the ``vc-issuer`` CLI comes later)."""
+"""The issuer's side: sign and co-sign credentials; the issuing desk (``Issuer``) behind ``vc-issuer``."""
 
 from vc.credentials import cosign_credential, sign_credential
 
-__all__ = ["sign_credential", "cosign_credential"]
+from .service import Issuer
+
+__all__ = ["sign_credential", "cosign_credential", "Issuer"]

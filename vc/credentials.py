@@ -16,7 +16,9 @@ proof_expiry       the proof is not expired and was not created in the future
                    (proof, purpose and proof_expiry repeat for each proof of a proof set or chain)
 issuer_binding     a verified proof was made by a key the issuer controls (co-signers may add more)
 validity_period    now is within validFrom..validUntil (1.1: issuanceDate..expirationDate)
-status             credentialStatus (not yet supported: a credential with one cannot verify)
+revocation,        each credentialStatus entry, against its status list (with a status checker;
+suspension,        without one, a credential with a status is reported as could-not-verify)
+status
 issuer_trust       the trust policy accepts the issuer for the credential's types
 =================  ==========================================================================
 """
@@ -24,7 +26,7 @@ issuer_trust       the trust policy accepts the issuer for the credential's type
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .checks import check_binding, check_contexts, check_data_loss, check_proofs, require_a_verified_proof
 from .did.resolver import DidResolvers
@@ -36,6 +38,9 @@ from .policy import VerificationPolicy
 from .proofs import get_suite
 from .proofs.data_integrity import add_proof
 from .verification import CheckResult, VerificationResult
+
+if TYPE_CHECKING:
+    from .credential_status import StatusChecker
 
 __all__ = ["sign_credential", "cosign_credential", "verify_credential", "DEFAULT_CLOCK_SKEW"]
 
@@ -148,13 +153,16 @@ def verify_credential(
     now: datetime | None = None,
     loader: DocumentLoader | None = None,
     resolvers: DidResolvers | None = None,
+    status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> VerificationResult:
     """Verify a credential secured with one or more Data Integrity proofs (a proof set or
     chain: every proof must verify, and one must be the issuer's).
 
     ``now`` defaults to the system clock (an aware datetime is required); ``loader`` to the
-    pinned contexts; ``resolvers`` to offline resolvers (did:key).
+    pinned contexts; ``resolvers`` to offline resolvers (did:key, did:jwk). Without a
+    ``status_checker`` nothing is fetched, and a credential with ``credentialStatus`` is
+    reported as could-not-verify (use :class:`verifier.Verifier` to check status online).
 
     :returns: the report; ``result.verified`` is True only if every check passed.
     :raises TypeError: ``policy`` is not a policy or ``now`` is naive (API misuse only).
@@ -182,7 +190,7 @@ def verify_credential(
     )
     check_binding("issuer_binding", "issuer", credential.issuer_id, verified, result)
     _check_validity_period(credential, now, max_clock_skew, result)
-    _check_status(credential, result)
+    _check_status(credential, status_checker, now, result)
     result.add(policy.check(credential))
     require_a_verified_proof(result)
     return result
@@ -233,13 +241,18 @@ def _check_validity_period(credential: Credential, now: datetime, skew: timedelt
         result.add(CheckResult.passed("validity_period", f"valid now ({window})"))
 
 
-def _check_status(credential: Credential, result: VerificationResult) -> None:
+def _check_status(
+    credential: Credential, checker: "StatusChecker | None", now: datetime, result: VerificationResult
+) -> None:
     if credential.credentialStatus is None:
         result.add(CheckResult.skipped("status", "the credential has no credentialStatus"))
-    else:
-        # Fail closed until status lists are supported: never report such a credential as verified.
+    elif checker is None:
+        # Fail closed: never report a credential with a status as verified without checking it.
         result.add(
             CheckResult.error(
-                "status", "STATUS_RETRIEVAL_ERROR", "credentialStatus is present but status checking is not supported yet"
+                "status", "STATUS_RETRIEVAL_ERROR",
+                "credentialStatus is present but no status checker was given (offline verification)",
             )
         )
+    else:
+        checker.check(credential.credentialStatus, credential.issuer_id, now, result)

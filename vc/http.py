@@ -55,6 +55,7 @@ class HttpsFetcher:
         try:
             with self.session.get(
                 url, timeout=self.timeout, allow_redirects=False, stream=True,
+                verify=self.session.verify,  # the session's trust roots, not REQUESTS_CA_BUNDLE's
                 headers={"Accept": "application/json, application/did+json, application/ld+json"},
             ) as response:
                 if 300 <= response.status_code < 400:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .checks import check_binding, check_contexts, check_data_loss, check_proofs, require_a_verified_proof
 from .credentials import DEFAULT_CLOCK_SKEW, LEGACY_CONTEXTS, _aware_now, verify_credential
@@ -27,6 +27,9 @@ from .policy import VerificationPolicy
 from .proofs import get_suite
 from .proofs.data_integrity import add_proof, proofs_of
 from .verification import CheckResult, VerificationResult
+
+if TYPE_CHECKING:
+    from .credential_status import StatusChecker
 
 __all__ = ["sign_presentation", "verify_presentation", "PresentationResult"]
 
@@ -122,6 +125,7 @@ def verify_presentation(
     now: datetime | None = None,
     loader: DocumentLoader | None = None,
     resolvers: DidResolvers | None = None,
+    status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> PresentationResult:
     """Verify a presentation for the verifier that issued ``challenge`` and ``domain``, and
@@ -180,7 +184,8 @@ def verify_presentation(
     for entry in entries:
         result.credentials.append(
             verify_credential(
-                entry, policy=policy, now=now, loader=loader, resolvers=resolvers, max_clock_skew=max_clock_skew
+                entry, policy=policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
+                max_clock_skew=max_clock_skew,
             )
         )
     _check_credentials(result)

@@ -5,9 +5,12 @@ from vc.policy import TrustPolicy, VerificationPolicy
 from vc.presentations import PresentationResult, verify_presentation
 from vc.verification import CheckResult, Outcome, VerificationResult
 
+from .service import Verifier
+
 __all__ = [
     "verify_credential",
     "verify_presentation",
+    "Verifier",
     "TrustPolicy",
     "VerificationPolicy",
     "VerificationResult",

@@ -1,0 +1,281 @@
+"""``vc-issuer``: the issuing desk on the command line. A thin layer over :class:`issuer.Issuer`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from vc.errors import VcError
+
+from .errors import IssuerError
+from .home import IssuerHome
+from .service import Issuer
+
+HOME_ENV = "TRADEVC_ISSUER_HOME"
+PASSPHRASE_ENV = "TRADEVC_ISSUER_PASSPHRASE"
+PASSPHRASE_FILE_ENV = "TRADEVC_ISSUER_PASSPHRASE_FILE"
+DEFAULT_HOME = Path("~/.tradevc/issuer")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected failures into one clear line on stderr and exit status 1: no stack traces."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except VcError as e:
+            _fail(e.message if isinstance(e, IssuerError) else f"{e.code}: {e.message}")
+        except json.JSONDecodeError as e:
+            _fail(f"not valid JSON: {e}")
+        except OSError as e:
+            _fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
+
+    return wrapper
+
+
+def _passphrase(ctx: click.Context, *, confirm: bool = False) -> bytes:
+    """The key passphrase: from --passphrase-file, the environment, or a prompt; never argv."""
+    path = ctx.obj["passphrase_file"]
+    if path is not None:
+        try:
+            value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as e:
+            _fail(f"cannot read the passphrase file {path}: {e.strerror}")
+    elif os.environ.get(PASSPHRASE_ENV):
+        value = os.environ[PASSPHRASE_ENV]
+    elif sys.stdin.isatty():
+        value = click.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm)
+    else:
+        _fail(f"no passphrase: use --passphrase-file FILE or set {PASSPHRASE_ENV}")
+    if not value:
+        _fail("the passphrase is empty")
+    return value.encode("utf-8")
+
+
+def _open(ctx: click.Context) -> Issuer:
+    return Issuer.open(ctx.obj["home"], _passphrase(ctx))
+
+
+def _read_json(path: str) -> Any:
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _write_output(document: Any, out: str | None) -> None:
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out is None or out == "-":
+        click.echo(text, nl=False)
+    else:
+        from vc.atomicfile import write_atomic
+
+        write_atomic(Path(out), text.encode("utf-8"), mode=0o644)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home", type=click.Path(file_okay=False), envvar=HOME_ENV, default=str(DEFAULT_HOME), show_default=True,
+    help=f"The issuer's state directory (or set {HOME_ENV}).",
+)
+@click.option(
+    "--passphrase-file", type=click.Path(dir_okay=False), envvar=PASSPHRASE_FILE_ENV, default=None,
+    help=f"File holding the key passphrase (or set {PASSPHRASE_FILE_ENV}, or {PASSPHRASE_ENV} to the "
+    "passphrase itself). Without either, it is asked for on a terminal.",
+)
+@click.pass_context
+def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
+    """Issue W3C Verifiable Credentials for trade: certifications of origin, mill test
+    reports, steel import licenses, invoices; revoke or suspend them; publish your DID
+    document and status lists."""
+    ctx.obj = {"home": Path(home).expanduser(), "passphrase_file": passphrase_file}
+
+
+@cli.command()
+@click.option("--name", required=True, help="The issuer's legal name, as it appears in credentials.")
+@click.option("--did-web", "did_web", metavar="DOMAIN[/PATH]", help="Use did:web for this domain (default: did:key).")
+@click.option("--status-base-url", metavar="URL", help="https://.../ where status lists will be served (default: no status lists).")
+@click.option("--key-type", type=click.Choice(["Ed25519", "P-256", "P-384"]), default="Ed25519", show_default=True)
+@click.option(
+    "--cryptosuite", default="eddsa-rdfc-2022", show_default=True,
+    type=click.Choice(["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019", "Ed25519Signature2020"]),
+    help="Default cryptosuite for what this issuer signs.",
+)
+@click.pass_context
+@_guard
+def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: str | None, key_type: str, cryptosuite: str) -> None:
+    """Create the issuer: a new key (encrypted with the passphrase) and its DID."""
+    issuer = Issuer.init(
+        ctx.obj["home"], _passphrase(ctx, confirm=True), name=name, key_type=key_type, did_web_domain=did_web,
+        status_base_url=status_base_url, cryptosuite=cryptosuite,
+    )
+    with issuer:
+        click.echo(f"OK: issuer {name!r} created in {ctx.obj['home']}")
+        click.echo(f"DID: {issuer.did}")
+        if issuer.home.profile.did_method == "web":
+            click.echo(f"publish its DID document at https://{issuer.home.did_document_path()} (see 'vc-issuer publish')")
+
+
+@cli.command()
+@click.option("--type", "type_name", help="Credential type, e.g. USMCACertificationOfOrigin, MillTestReportCredential.")
+@click.option("--subject", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with the credential subject ('-': stdin).")
+@click.option("--credential", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with a whole unsigned credential instead.")
+@click.option("--valid-from", metavar="DATETIME", help="Start of validity, e.g. 2026-01-01T00:00:00Z (default: now).")
+@click.option("--valid-until", metavar="DATETIME", help="End of validity (required for USMCA and SIMA types).")
+@click.option("--id", "credential_id", metavar="URL", help="The credential id (default: a new urn:uuid).")
+@click.option("--no-revocation", is_flag=True, help="No revocation status entry.")
+@click.option("--no-suspension", is_flag=True, help="No suspension status entry.")
+@click.option("--cryptosuite", default=None, help="Override the issuer's default cryptosuite.")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="Write the signed credential here (default: stdout).")
+@click.pass_context
+@_guard
+def issue(
+    ctx: click.Context, type_name: str | None, subject: str | None, credential: str | None, valid_from: str | None,
+    valid_until: str | None, credential_id: str | None, no_revocation: bool, no_suspension: bool,
+    cryptosuite: str | None, out: str | None,
+) -> None:
+    """Check, sign and record a credential."""
+    if (subject is None) == (credential is None):
+        raise click.UsageError("give exactly one of --subject (with --type) or --credential")
+    if subject is not None and not type_name:
+        raise click.UsageError("--subject needs --type")
+    document = _read_json(subject or credential)  # type: ignore[arg-type]
+    if not isinstance(document, dict):
+        _fail("the input must be a JSON object")
+    with _open(ctx) as issuer:
+        signed = issuer.issue(
+            document, type_name=type_name, valid_from=valid_from, valid_until=valid_until, credential_id=credential_id,
+            revocable=not no_revocation, suspendable=not no_suspension, cryptosuite=cryptosuite,
+        )
+    _write_output(signed, out)
+    if out not in (None, "-"):
+        click.echo(f"OK: issued {signed['id']} -> {out}", err=True)
+
+
+def _status_command(name: str, verb: str, past: str) -> None:
+    @cli.command(name=name, help=f"{verb} an issued credential (then run 'vc-issuer publish').")
+    @click.argument("credential_id")
+    @click.pass_context
+    @_guard
+    def command(ctx: click.Context, credential_id: str) -> None:
+        with _open(ctx) as issuer:
+            changed = getattr(issuer, name)(credential_id)
+        click.echo(f"OK: {credential_id} {past}" if changed else f"OK: {credential_id} was already {past}")
+
+
+_status_command("revoke", "Revoke (permanently)", "revoked")
+_status_command("suspend", "Suspend", "suspended")
+_status_command("reinstate", "Lift the suspension of", "reinstated")
+
+
+@cli.command()
+@click.option("--out-dir", required=True, type=click.Path(file_okay=False), help="Web root to write into.")
+@click.option("--valid-days", default=30, show_default=True, type=click.IntRange(1, 366), help="Validity of the status list credentials.")
+@click.pass_context
+@_guard
+def publish(ctx: click.Context, out_dir: str, valid_days: int) -> None:
+    """Write did.json (did:web) and the signed status lists, laid out as your website serves them."""
+    from datetime import timedelta
+
+    with _open(ctx) as issuer:
+        written = issuer.publish(out_dir, valid_for=timedelta(days=valid_days))
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"OK: {len(written)} file(s) published under {out_dir}")
+
+
+@cli.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+@_guard
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """What this issuer issued, with its status."""
+    home = IssuerHome.open(ctx.obj["home"])
+    from .registry import StatusRegistry
+    from .service import REGISTRY_FILE
+
+    registry = StatusRegistry(home.path / REGISTRY_FILE, base_url=home.profile.status_base_url)
+    try:
+        records = registry.records()
+    finally:
+        registry.close()
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in records], indent=2))
+        return
+    if not records:
+        click.echo("nothing issued yet")
+        return
+
+    def flag(value: bool | None, word: str) -> str:
+        return "-" if value is None else (word if value else "no")
+
+    click.echo(f"{'ID':46} {'TYPE':36} {'VALID UNTIL':21} {'REVOKED':8} {'SUSPENDED':9} STATE")
+    for r in records:
+        kind = next((t for t in r.types if t != "VerifiableCredential"), "VerifiableCredential")
+        click.echo(
+            f"{r.id:46} {kind:36} {r.valid_until or '-':21} {flag(r.revoked, 'REVOKED'):8} "
+            f"{flag(r.suspended, 'SUSPENDED'):9} {r.state}"
+        )
+
+
+@cli.command()
+@click.pass_context
+@_guard
+def did(ctx: click.Context) -> None:
+    """Print the issuer's DID document."""
+    click.echo(json.dumps(IssuerHome.open(ctx.obj["home"]).did_document(), indent=2))
+
+
+@cli.group()
+def key() -> None:
+    """Manage the issuer's signing keys."""
+
+
+@key.command(name="list")
+@click.pass_context
+@_guard
+def key_list(ctx: click.Context) -> None:
+    """The keys in the DID document: the current one and the retired ones."""
+    for record in IssuerHome.open(ctx.obj["home"]).profile.keys:
+        state = "current" if record.retired is None else f"retired {record.retired}"
+        click.echo(f"{record.id}  {record.key_type}  created {record.created}  {state}")
+
+
+@key.command()
+@click.option("--key-type", type=click.Choice(["Ed25519", "P-256", "P-384"]), default=None, help="Default: same as now.")
+@click.pass_context
+@_guard
+def rotate(ctx: click.Context, key_type: str | None) -> None:
+    """Make a new current key. The old key stays under assertionMethod, so what it signed keeps
+    verifying; publish afterwards."""
+    home = IssuerHome.open(ctx.obj["home"])
+    record = home.rotate_key(_passphrase(ctx), key_type=key_type)
+    click.echo(f"OK: new current key {record.id}; run 'vc-issuer publish' to update did.json")
+
+
+@key.command()
+@click.argument("key_id")
+@click.pass_context
+@_guard
+def remove(ctx: click.Context, key_id: str) -> None:
+    """Remove a retired key from the DID document: credentials it signed stop verifying."""
+    IssuerHome.open(ctx.obj["home"]).remove_key(key_id)
+    click.echo(f"OK: removed {key_id}; run 'vc-issuer publish' to update did.json")
+
+
+def main() -> None:
+    cli(prog_name="vc-issuer")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,817 @@
+"""The trade credential types the issuer knows, and the checks a credential passes before signing.
+
+Four types, each a W3C CCG Traceability Vocabulary credential type (context
+``https://w3id.org/traceability/v1``, pinned at ``contexts/traceability-v1.jsonld``):
+
+* ``USMCACertificationOfOrigin``, subject ``USMCAClaims``: validUntil required, and the blanket
+  period validFrom..validUntil is at most 12 months;
+* ``MillTestReportCredential``, subject ``Purchase`` (see below);
+* ``SIMASteelImportLicenseCredential``, subject ``SIMASteelImportLicense``: validUntil required;
+* ``CommercialInvoiceCredential``, subject ``Invoice``.
+
+:func:`check_credential` checks a credential of one of these types and raises one
+:class:`~vc.errors.InvalidDocument` listing every missing or malformed field with its JSON path
+(``credentialSubject.goods[0].commodityCode: must be a 6-digit HS code ...``). Credentials of any
+other type pass through unchanged: they get only the VC data model checks that signing runs.
+:func:`build_credential` assembles an unsigned credential around a subject and checks it.
+
+Property names are the vocabulary's
+-----------------------------------
+The traceability context mostly uses *type-scoped* contexts: a term such as ``commodityCode`` is
+defined only inside an object whose ``type`` is ``USMCAProduct`` (or ``Commodity``), and JSON-LD
+type-scoped contexts do not propagate into nested objects. Anything the context does not define
+falls to its ``@vocab``, ``https://www.w3.org/ns/credentials/issuer-dependent#``: it is signed, but
+means nothing outside the issuer. So the models below use the vocabulary's own terms, and every
+nested object must carry the ``type`` under which its terms are defined (the checks name the
+type when it is missing). The shapes:
+
+* parties (exporter, producer, importer, customer, seller, buyer, manufacturer) are
+  ``Organization`` objects with ``name`` and ``location`` (a ``Place``) whose ``address`` is a
+  ``PostalAddress``. The vocabulary's ``Organization`` has no ``address`` term (only ``Entity``,
+  ``Place`` and ``Customer`` do), so ``Organization.address`` - the shape of
+  ``bench/usmca-certification-of-origin.json`` - would fall to the issuer-dependent vocabulary.
+* ``USMCACertificationOfOrigin``: ``USMCAClaims`` with ``exporterDetails``, ``producerDetails``,
+  ``importerDetails`` (an object or a list), ``goods`` (``USMCAProduct``: ``description``,
+  ``commodityCode``, ``commodityCodeType``, ``originCriterion``, ``countryOfOrigin``) and the
+  certifier: a ``USMCACertifier`` (``role``, ``certifierDetails``), whose details are a
+  ``ContactPoint`` (``name``, ``jobTitle`` for the certifier's title, ``phoneNumber``, ``email``,
+  ``place.address``).
+* ``MillTestReportCredential``: this version of the vocabulary has no ``MillTestReport`` subject
+  type; its mill-test-report terms are those of ``Purchase`` (``customer``,
+  ``internalCertificateNo``, ``purchaseOrderNo``, ``invoiceNo``) and the top-level ``product``
+  (a ``SteelProduct``: ``identifier``, ``heatNumber``, ``specification``, ``grade``,
+  ``originalCountryOfMeltAndPour``, ``commodity``, ``inspection``) plus the top-level
+  ``manufacturingCountry`` and ``manufacturer``. Each ``product`` entry is one inspected item or
+  heat, whose ``inspection`` is an ``InspectionReport`` with ``chemicalObservation`` and
+  ``mechanicalObservation`` lists of ``Observation`` objects (``name``; ``property``: a
+  ``ChemicalProperty`` with ``formula``, or a ``MechanicalProperty`` with ``name``;
+  ``measurement``: a ``MeasuredValue`` with ``value`` and ``unitCode``). The observation's
+  ``name`` is required so that RDF canonicalization can tell observations apart cheaply (see
+  ``_Observation``).
+* ``SIMASteelImportLicenseCredential``: ``SIMASteelImportLicense`` with ``licenseNumber``,
+  ``importer``, ``exporter``, ``manufacturer``, ``countryOfOrigin``, ``countryOfExportation`` and
+  ``productInformation``: ``SIMASteelImportProductSpecifier`` objects with
+  ``countryOfMeltAndPour`` and ``customsValue`` (a ``MonetaryAmount`` in USD). The specifier
+  type defines no term for the commodity code or the weight, so those sit in its ``product``
+  (a ``SteelProduct``: ``commodity`` with the HTS ``commodityCode``, ``weight`` in ``KGM``).
+* ``CommercialInvoiceCredential``: ``Invoice`` (the vocabulary has no ``CommercialInvoice``
+  subject type) with ``invoiceNumber``, ``seller``, ``buyer``, ``itemsShipped``
+  (``TradeLineItem``: ``description``, ``itemCount``, ``priceSpecification``) and
+  ``totalPaymentDue`` (a ``PriceSpecification``: ``price``, ``priceCurrency``).
+
+Terms the vocabulary lacks
+--------------------------
+Only one: the vocabulary defines the ``USMCACertifier`` type but no property that links a
+``USMCAClaims`` subject to it, so the certifier sits under ``certifier`` (an issuer-dependent
+term). Everything else the examples in ``issuer/examples`` use is defined by the contexts
+(``tests/unit/test_credential_types.py`` checks this after JSON-LD expansion).
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from importlib import resources
+from typing import Annotated, Any, ClassVar, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+)
+
+from vc.errors import InvalidDocument
+from vc.model import CREDENTIALS_V2, parse_datetime
+
+__all__ = [
+    "CredentialType",
+    "TRACEABILITY_V1",
+    "CREDENTIAL_TYPES",
+    "get_type",
+    "type_names",
+    "check_credential",
+    "build_credential",
+    "load_example",
+]
+
+TRACEABILITY_V1 = "https://w3id.org/traceability/v1"
+
+
+# --------------------------------------------------------------------------------------------
+# Value checks
+# --------------------------------------------------------------------------------------------
+
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_HS6 = re.compile(r"[0-9]{6}")
+_HTS10 = re.compile(r"[0-9]{4}\.[0-9]{2}\.[0-9]{4}|[0-9]{10}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _country(value: str) -> str:
+    if not _COUNTRY.fullmatch(value):
+        raise ValueError(
+            f"must be an ISO 3166-1 alpha-2 country code (two upper-case letters, like 'MX'), got {value!r}"
+        )
+    return value
+
+
+def _hs_code(value: str) -> str:
+    if not _HS6.fullmatch(value):
+        raise ValueError(f"must be a 6-digit HS code (exactly six digits 0-9, like '730419'), got {value!r}")
+    return value
+
+
+def _hts_code(value: str) -> str:
+    if not _HTS10.fullmatch(value):
+        raise ValueError(
+            f"must be a 10-digit HTS code, like '7304.19.1020' or '7304191020', got {value!r}"
+        )
+    return value
+
+
+def _currency(value: str) -> str:
+    if not _CURRENCY.fullmatch(value):
+        raise ValueError(f"must be an ISO 4217 currency code (three upper-case letters, like 'USD'), got {value!r}")
+    return value
+
+
+def _usd(value: str) -> str:
+    if value != "USD":
+        raise ValueError(f"must be 'USD' (SIMA customs values are in U.S. dollars), got {value!r}")
+    return value
+
+
+def _number(value: Any) -> Decimal:
+    """A JSON number or a decimal numeral string, as a Decimal; ValueError for anything else."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number or a numeric string, got {value!r}")
+    if isinstance(value, (int, float)):
+        number = Decimal(str(value))
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        number = Decimal(value.strip())
+    else:
+        raise ValueError(f"must be a number or a numeric string, got {value!r}")
+    if not number.is_finite():
+        raise ValueError(f"must be a finite number, got {value!r}")
+    return number
+
+
+def _positive(value: Any) -> Any:
+    if _number(value) <= 0:
+        raise ValueError(f"must be a positive number, got {value!r}")
+    return value
+
+
+def _non_negative(value: Any) -> Any:
+    if _number(value) < 0:
+        raise ValueError(f"must not be negative, got {value!r}")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_text)]
+Country = Annotated[str, AfterValidator(_country)]
+HsCode = Annotated[str, AfterValidator(_hs_code)]
+HtsCode = Annotated[str, AfterValidator(_hts_code)]
+Currency = Annotated[str, AfterValidator(_currency)]
+PositiveNumber = Annotated[Any, AfterValidator(_positive)]
+NonNegativeNumber = Annotated[Any, AfterValidator(_non_negative)]
+
+# Discriminator tags for "one object or a non-empty list of them"; dropped from error paths.
+_ONE, _MANY = "<one>", "<many>"
+_TAGS = {_ONE, _MANY}
+
+
+def _one_or_more(model: type[BaseModel]) -> Any:
+    return Annotated[
+        Union[
+            Annotated[model, Tag(_ONE)],
+            Annotated[list[model], Field(min_length=1), Tag(_MANY)],  # type: ignore[valid-type]
+        ],
+        Discriminator(lambda v: _MANY if isinstance(v, list) else _ONE),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Models of the vocabulary's objects
+# --------------------------------------------------------------------------------------------
+
+
+class _Node(BaseModel):
+    """A JSON-LD node object that must carry one of ``TYPES``: the type whose scoped context
+    defines its properties. Extra properties are allowed; the models only check."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    TYPES: ClassVar[tuple[str, ...]] = ()
+
+    type: Any = Field(default=None, validate_default=True)
+
+    @field_validator("type")
+    @classmethod
+    def _check_type(cls, value: Any) -> Any:
+        if not cls.TYPES:
+            return value
+        wanted = " or ".join(repr(t) for t in cls.TYPES)
+        if value is None:
+            raise ValueError(f"required field is missing (it must include {wanted})")
+        types = value if isinstance(value, list) else [value]
+        if not types or not all(isinstance(t, str) and t for t in types):
+            raise ValueError("must be a string or a list of strings")
+        if not any(t in types for t in cls.TYPES):
+            raise ValueError(
+                f"must include {wanted}, the type under which the traceability vocabulary defines "
+                f"this object's properties, got {value!r}"
+            )
+        return value
+
+
+class PostalAddress(_Node):
+    TYPES = ("PostalAddress",)
+    streetAddress: Text
+    addressLocality: Text
+    addressRegion: Text | None = None
+    postalCode: Text | None = None
+    addressCountry: Country
+
+
+class Place(_Node):
+    TYPES = ("Place",)
+    address: PostalAddress
+
+
+class Party(_Node):
+    """An exporter, producer, importer, customer, seller, buyer or manufacturer."""
+
+    TYPES = ("Organization",)
+    name: Text
+    # The vocabulary's Organization defines no ``address``; its address is ``location.address``.
+    location: Place
+    email: Text | None = None
+    phoneNumber: Text | None = None
+
+
+OneOrMoreParties = _one_or_more(Party)
+
+
+class Commodity(_Node):
+    TYPES = ("Commodity",)
+    commodityCode: Text
+    commodityCodeType: Text | None = None
+
+
+class QuantityKg(_Node):
+    TYPES = ("QuantitativeValue", "MeasuredValue")
+    value: PositiveNumber
+    unitCode: str
+
+    @field_validator("unitCode")
+    @classmethod
+    def _kilograms(cls, value: str) -> str:
+        if value != "KGM":
+            raise ValueError(f"must be 'KGM' (kilograms, UN/ECE Recommendation 20), got {value!r}")
+        return value
+
+
+class MonetaryAmountUsd(_Node):
+    TYPES = ("MonetaryAmount",)
+    value: PositiveNumber
+    currency: Annotated[str, AfterValidator(_usd)]
+
+
+class PriceSpecification(_Node):
+    TYPES = ("PriceSpecification",)
+    # The issue's "amount" and "currency" are the vocabulary's price and priceCurrency.
+    price: NonNegativeNumber
+    priceCurrency: Currency
+
+
+# ---- USMCA certification of origin -----------------------------------------------------------
+
+
+class USMCACertifierDetails(_Node):
+    """The certifier's name, title, address, telephone and email (USMCA data element 2)."""
+
+    TYPES = ("ContactPoint",)
+    name: Text
+    jobTitle: Text  # the issue's "title"; ContactPoint's term is jobTitle (schema.org/jobTitle)
+    phoneNumber: Text
+    email: Text
+    place: Place  # ContactPoint has no address term; its address is place.address
+
+
+class USMCACertifier(_Node):
+    TYPES = ("USMCACertifier",)
+    role: str  # traceability#certifierRole
+    certifierDetails: USMCACertifierDetails
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if value.lower() not in ("importer", "exporter", "producer"):
+            raise ValueError(f"must be one of Importer, Exporter, Producer, got {value!r}")
+        return value
+
+
+class USMCAProduct(_Node):
+    TYPES = ("USMCAProduct",)
+    description: Text
+    commodityCode: HsCode
+    commodityCodeType: str | None = None
+    originCriterion: str
+    countryOfOrigin: Country
+
+    @field_validator("commodityCodeType")
+    @classmethod
+    def _hs(cls, value: str | None) -> str | None:
+        if value is not None and value != "HS":
+            raise ValueError(f"must be 'HS' (the code is a 6-digit HS subheading), got {value!r}")
+        return value
+
+    @field_validator("originCriterion")
+    @classmethod
+    def _criterion(cls, value: str) -> str:
+        if value not in ("A", "B", "C", "D"):
+            raise ValueError(f"must be one of the USMCA origin criteria A, B, C, D, got {value!r}")
+        return value
+
+
+class USMCAClaims(_Node):
+    TYPES = ("USMCAClaims",)
+    # Not a vocabulary term: USMCAClaims has no property for its USMCACertifier.
+    certifier: USMCACertifier
+    exporterDetails: Party
+    producerDetails: OneOrMoreParties
+    importerDetails: OneOrMoreParties
+    goods: Annotated[list[USMCAProduct], Field(min_length=1)]
+
+
+# ---- Mill test report -----------------------------------------------------------------------
+
+
+class ChemicalProperty(_Node):
+    TYPES = ("ChemicalProperty",)
+    formula: Text  # the element symbol: "C", "Mn", ...
+
+
+class MechanicalProperty(_Node):
+    TYPES = ("MechanicalProperty",)
+    name: Text  # "Yield strength", "Tensile strength", "Elongation", ...
+
+
+class Measurement(_Node):
+    TYPES = ("MeasuredValue", "QuantitativeValue")
+    value: NonNegativeNumber
+    unitCode: Text | None = None
+
+
+class PositiveMeasurement(Measurement):
+    value: PositiveNumber
+
+
+class _Observation(_Node):
+    TYPES = ("Observation",)
+    # What was observed ("Carbon", "Yield strength"). Required because it is the observation's
+    # only literal: without it all the observations of a report are indistinguishable blank
+    # nodes until their children are compared, and RDF canonicalization (eddsa-rdfc-2022) of a
+    # report with several heats then takes exponential work and is refused.
+    name: Text
+
+
+class ChemicalObservation(_Observation):
+    property: ChemicalProperty
+    measurement: Measurement
+
+
+class MechanicalObservation(_Observation):
+    property: MechanicalProperty
+    measurement: PositiveMeasurement
+
+
+class InspectionReport(_Node):
+    TYPES = ("InspectionReport",)
+    # The issue's "chemical composition" and "mechanical properties".
+    chemicalObservation: Annotated[list[ChemicalObservation], Field(min_length=1)]
+    mechanicalObservation: Annotated[list[MechanicalObservation], Field(min_length=1)]
+
+
+class InspectedSteelProduct(_Node):
+    """One inspection of the issue: an item or heat, with its test results."""
+
+    TYPES = ("SteelProduct",)
+    identifier: Text  # the issue's "product identifier" (lot, coil, pipe or serial numbers)
+    manufacturingCountry: Country  # the issue's "country of manufacture"
+    originalCountryOfMeltAndPour: Country  # SteelProduct's term for the country of melt and pour
+    heatNumber: Text
+    specification: Text  # the issue's "product specification" (e.g. "API 5L PSL2")
+    inspection: InspectionReport
+
+
+class MillTestReport(_Node):
+    TYPES = ("Purchase",)
+    customer: Party
+    internalCertificateNo: Text  # the issue's "certificate number"
+    purchaseOrderNo: Text  # the issue's "purchase order number"
+    # Purchase maps both numbers to schema.org/identifier: the vocabulary's choice, not ours.
+    product: Annotated[list[InspectedSteelProduct], Field(min_length=1)]  # the issue's "inspections"
+
+
+_REQUIRED_ELEMENTS = ("C", "Mn", "P", "S", "Si")
+
+
+def _mill_test_report_rules(subject: Mapping[str, Any], prefix: str) -> Iterator[str]:
+    """The chemical analysis of each product reports at least C, Mn, P, S and Si."""
+    products = subject.get("product")
+    if not isinstance(products, list):
+        return
+    for i, product in enumerate(products):
+        inspection = product.get("inspection") if isinstance(product, Mapping) else None
+        observations = inspection.get("chemicalObservation") if isinstance(inspection, Mapping) else None
+        if not isinstance(observations, list):
+            continue
+        found = set()
+        for observation in observations:
+            prop = observation.get("property") if isinstance(observation, Mapping) else None
+            formula = prop.get("formula") if isinstance(prop, Mapping) else None
+            if isinstance(formula, str):
+                found.add(formula.strip().lower())
+        missing = [e for e in _REQUIRED_ELEMENTS if e.lower() not in found]
+        if missing:
+            yield (
+                f"{prefix}.product[{i}].inspection.chemicalObservation: must report "
+                f"{', '.join(_REQUIRED_ELEMENTS)} (by property.formula), missing {', '.join(missing)}"
+            )
+
+
+# ---- SIMA steel import license --------------------------------------------------------------
+
+
+class HtsCommodity(Commodity):
+    commodityCode: HtsCode
+
+    @field_validator("commodityCodeType")
+    @classmethod
+    def _hts(cls, value: str | None) -> str | None:
+        if value is not None and value != "HTS":
+            raise ValueError(f"must be 'HTS', got {value!r}")
+        return value
+
+
+class SimaSteelProduct(_Node):
+    TYPES = ("SteelProduct",)
+    commodity: HtsCommodity  # the HTS commodity code
+    weight: QuantityKg
+
+
+class SIMASteelImportProductSpecifier(_Node):
+    TYPES = ("SIMASteelImportProductSpecifier",)
+    countryOfMeltAndPour: Country
+    customsValue: MonetaryAmountUsd
+    # The specifier type defines no commodity or weight term; the top-level ``product`` term
+    # (a SteelProduct) does.
+    product: SimaSteelProduct
+
+
+OneOrMoreProductSpecifiers = _one_or_more(SIMASteelImportProductSpecifier)
+
+
+class SIMASteelImportLicense(_Node):
+    TYPES = ("SIMASteelImportLicense",)
+    licenseNumber: Text
+    importer: Party
+    exporter: Party
+    manufacturer: Party
+    countryOfOrigin: Country
+    countryOfExportation: Country
+    productInformation: OneOrMoreProductSpecifiers
+
+
+# ---- Commercial invoice ---------------------------------------------------------------------
+
+
+class TradeLineItem(_Node):
+    TYPES = ("TradeLineItem",)
+    description: Text
+    itemCount: PositiveNumber  # the issue's "quantity" (uncefact despatchedQuantity)
+    priceSpecification: PriceSpecification  # the issue's "price" (the line's total price)
+
+
+class CommercialInvoice(_Node):
+    TYPES = ("Invoice",)
+    invoiceNumber: Text
+    seller: Party
+    buyer: Party
+    itemsShipped: Annotated[list[TradeLineItem], Field(min_length=1)]
+    totalPaymentDue: PriceSpecification  # the issue's "total payment due (amount + currency)"
+
+
+# --------------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CredentialType:
+    """A trade credential type: what its subject looks like and how long it may be valid."""
+
+    name: str
+    subject_type: str | None
+    requires_valid_until: bool
+    max_validity: timedelta | None
+    """An upper bound on validFrom..validUntil (for USMCA: 366 days, the longest 12 months)."""
+    max_validity_months: int | None = None
+    """The calendar bound: validUntil is at most validFrom plus this many months."""
+    title: str = ""
+    example: str | None = None
+    """The example subject's file name in ``issuer/examples`` (see :func:`load_example`)."""
+    subject_model: type[BaseModel] | None = field(default=None, repr=False, compare=False)
+    subject_rules: Callable[[Mapping[str, Any], str], Iterable[str]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+
+CREDENTIAL_TYPES: dict[str, CredentialType] = {
+    t.name: t
+    for t in (
+        CredentialType(
+            name="USMCACertificationOfOrigin",
+            subject_type="USMCAClaims",
+            requires_valid_until=True,
+            max_validity=timedelta(days=366),
+            max_validity_months=12,
+            title="USMCA Certification of Origin",
+            example="usmca-certification-of-origin.subject.json",
+            subject_model=USMCAClaims,
+        ),
+        CredentialType(
+            name="MillTestReportCredential",
+            subject_type="Purchase",
+            requires_valid_until=False,
+            max_validity=None,
+            title="Mill Test Report",
+            example="mill-test-report.subject.json",
+            subject_model=MillTestReport,
+            subject_rules=_mill_test_report_rules,
+        ),
+        CredentialType(
+            name="SIMASteelImportLicenseCredential",
+            subject_type="SIMASteelImportLicense",
+            requires_valid_until=True,
+            max_validity=None,
+            title="SIMA Steel Import License",
+            example="sima-steel-import-license.subject.json",
+            subject_model=SIMASteelImportLicense,
+        ),
+        CredentialType(
+            name="CommercialInvoiceCredential",
+            subject_type="Invoice",
+            requires_valid_until=False,
+            max_validity=None,
+            title="Commercial Invoice",
+            example="commercial-invoice.subject.json",
+            subject_model=CommercialInvoice,
+        ),
+    )
+}
+
+
+def get_type(name: str) -> CredentialType | None:
+    """The known trade type called ``name``, or None for any other (custom) type."""
+    return CREDENTIAL_TYPES.get(name)
+
+
+def type_names() -> list[str]:
+    """The names of the known trade credential types."""
+    return list(CREDENTIAL_TYPES)
+
+
+def load_example(type_name: str) -> dict[str, Any]:
+    """The example credential subject of a known type (a fresh copy).
+
+    :raises KeyError: not a known type.
+    """
+    ctype = CREDENTIAL_TYPES[type_name]
+    if ctype.example is None:
+        raise KeyError(f"{type_name} has no example")
+    text = resources.files("issuer").joinpath("examples", ctype.example).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Checking and building
+# --------------------------------------------------------------------------------------------
+
+
+def check_credential(credential: Mapping[str, Any]) -> None:
+    """Check a credential of a known trade type (picked from its ``type``) before signing.
+
+    A no-op for credentials of no known trade type. Only the trade rules are checked here; the
+    VC data model rules are checked when signing.
+
+    :raises InvalidDocument: listing every missing or malformed field, each with its JSON path.
+    """
+    if not isinstance(credential, Mapping):
+        raise InvalidDocument(f"a credential must be a JSON object, not {type(credential).__name__}")
+    types = credential.get("type")
+    types = types if isinstance(types, list) else [types]
+    known = [CREDENTIAL_TYPES[t] for t in dict.fromkeys(types) if isinstance(t, str) and t in CREDENTIAL_TYPES]
+    problems: list[str] = []
+    for ctype in known:
+        problems.extend(_subject_problems(ctype, credential))
+        problems.extend(_validity_problems(ctype, credential))
+    if problems:
+        names = ", ".join(t.name for t in known)
+        raise InvalidDocument(f"invalid {names}: " + "; ".join(problems))
+
+
+def build_credential(
+    type_name: str,
+    subject: Mapping[str, Any],
+    *,
+    issuer: str | Mapping[str, Any],
+    valid_from: str | None = None,
+    valid_until: str | None = None,
+    credential_id: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """Assemble the unsigned credential of type ``type_name`` about ``subject``, and check it.
+
+    The credential has the VC 2.0 and traceability contexts, ``id`` (default ``urn:uuid:`` and a
+    random UUID), ``type`` ``["VerifiableCredential", type_name]``, ``issuer``, ``validFrom``
+    (default: now, UTC, to the second), ``validUntil`` if given, and a copy of ``subject`` as
+    ``credentialSubject``; a subject without a ``type`` gets the type's subject type. ``subject``
+    is not changed.
+
+    :raises InvalidDocument: the subject is not a JSON object, or :func:`check_credential` fails.
+    """
+    if not isinstance(type_name, str) or not type_name:
+        raise InvalidDocument("the credential type must be a non-empty string")
+    if not isinstance(subject, Mapping):
+        raise InvalidDocument(f"the credential subject must be a JSON object, not {type(subject).__name__}")
+    body = _json_copy(subject, "credentialSubject")
+    ctype = get_type(type_name)
+    if ctype is not None and ctype.subject_type and "type" not in body:
+        body["type"] = [ctype.subject_type]
+    credential: dict[str, Any] = {
+        "@context": [CREDENTIALS_V2, TRACEABILITY_V1],
+        "id": credential_id if credential_id is not None else f"urn:uuid:{uuid.uuid4()}",
+        "type": ["VerifiableCredential"] + ([type_name] if type_name != "VerifiableCredential" else []),
+    }
+    if name is not None:
+        credential["name"] = name
+    credential["issuer"] = _json_copy(issuer, "issuer") if isinstance(issuer, Mapping) else issuer
+    credential["validFrom"] = valid_from if valid_from is not None else _now()
+    if valid_until is not None:
+        credential["validUntil"] = valid_until
+    credential["credentialSubject"] = body
+    check_credential(credential)
+    return credential
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json_copy(value: Any, where: str) -> Any:
+    """A deep copy of JSON-like data (mappings become dicts, tuples lists)."""
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise InvalidDocument(f"{where}: property names must be strings, got {k!r}")
+            out[k] = _json_copy(v, f"{where}.{k}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_json_copy(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise InvalidDocument(f"{where}: {type(value).__name__} is not a JSON value")
+
+
+def _subject_problems(ctype: CredentialType, credential: Mapping[str, Any]) -> list[str]:
+    if "credentialSubject" not in credential:
+        return ["credentialSubject: required field is missing"]
+    subjects = credential["credentialSubject"]
+    if isinstance(subjects, list):
+        if not subjects:
+            return ["credentialSubject: must not be empty"]
+        entries = [(f"credentialSubject[{i}]", s) for i, s in enumerate(subjects)]
+    else:
+        entries = [("credentialSubject", subjects)]
+    problems: list[str] = []
+    for prefix, subject in entries:
+        if not isinstance(subject, Mapping):
+            problems.append(f"{prefix}: must be a JSON object")
+            continue
+        if ctype.subject_model is not None:
+            try:
+                ctype.subject_model.model_validate(dict(subject))
+            except ValidationError as e:
+                problems.extend(_describe(e, prefix))
+        if ctype.subject_rules is not None:
+            problems.extend(ctype.subject_rules(subject, prefix))
+    return problems
+
+
+_HINTS = {
+    # (missing field, field given instead) -> hint
+    ("location", "address"): (
+        "the traceability vocabulary's Organization has no 'address' term: "
+        "give the PostalAddress as location: {type: ['Place'], address: {...}}"
+    ),
+    ("place", "address"): (
+        "the traceability vocabulary's ContactPoint has no 'address' term: "
+        "give the PostalAddress as place: {type: ['Place'], address: {...}}"
+    ),
+}
+
+
+def _describe(error: ValidationError, prefix: str) -> list[str]:
+    problems = []
+    for item in error.errors():
+        path = prefix
+        for part in item["loc"]:
+            if part in _TAGS:
+                continue
+            path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        kind = item["type"]
+        if kind == "missing":
+            message = "required field is missing"
+            field_name = item["loc"][-1] if item["loc"] else None
+            given = item.get("input")
+            for (missing, instead), hint in _HINTS.items():
+                if field_name == missing and isinstance(given, Mapping) and instead in given:
+                    message += f" ({hint})"
+        elif kind == "too_short":
+            message = "must not be empty"
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            message = "must be a JSON object"
+        elif kind == "list_type":
+            message = "must be a list"
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+        problems.append(f"{path}: {message}")
+    return problems
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    years, month0 = divmod(moment.month - 1 + months, 12)
+    year, month = moment.year + years, month0 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+def _validity_problems(ctype: CredentialType, credential: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    bounded = ctype.max_validity is not None or ctype.max_validity_months is not None
+    start = end = None
+    if "validFrom" in credential:
+        try:
+            start = parse_datetime(credential["validFrom"], field="validFrom")
+        except ValueError as e:
+            problems.append(f"validFrom: {e}")
+    elif bounded:
+        problems.append(f"validFrom: required field is missing (it starts the {ctype.name} validity period)")
+    if "validUntil" in credential:
+        try:
+            end = parse_datetime(credential["validUntil"], field="validUntil")
+        except ValueError as e:
+            problems.append(f"validUntil: {e}")
+    elif ctype.requires_valid_until:
+        problems.append(f"validUntil: required field is missing (a {ctype.name} must say when it expires)")
+    if start is None or end is None:
+        return problems
+    if end <= start:
+        problems.append(f"validUntil: must be after validFrom ({credential['validFrom']})")
+        return problems
+    if ctype.max_validity_months is not None:
+        latest = _add_months(start, ctype.max_validity_months)
+        if end > latest:
+            problems.append(
+                f"validUntil: the validity period validFrom..validUntil of a {ctype.name} must not "
+                f"exceed {ctype.max_validity_months} months, so it may end at {latest.isoformat()} "
+                f"at the latest, not {credential['validUntil']}"
+            )
+            return problems
+    if ctype.max_validity is not None and end - start > ctype.max_validity:
+        problems.append(
+            f"validUntil: the validity period validFrom..validUntil of a {ctype.name} must not "
+            f"exceed {ctype.max_validity.days} days, it is {end - start}"
+        )
+    return problems

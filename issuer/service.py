@@ -1,0 +1,217 @@
+"""``Issuer``: the issuing desk behind ``vc-issuer``. It wires the issuer home (profile and
+keys), the status registry and the trade credential types to the signing library."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from vc.atomicfile import write_atomic
+from vc.credentials import sign_credential
+from vc.jsonld import DocumentLoader, default_loader
+from vc.model import parse_credential
+from vc.proofs.data_integrity import format_datetime
+from vc.status import BitstringStatusList
+
+from .credential_types import build_credential, check_credential
+from .errors import IssuerError
+from .home import IssuerHome
+from .registry import IssuedRecord, StatusRegistry
+
+__all__ = ["Issuer"]
+
+REGISTRY_FILE = "registry.sqlite"
+DEFAULT_LIST_VALIDITY = timedelta(days=30)
+DEFAULT_TTL_MS = 24 * 3600 * 1000  # verifiers may cache a list for a day
+
+
+class Issuer:
+    """An issuer, opened on its home directory with its key passphrase.
+
+    >>> # issuer = Issuer.open("~/.tradevc/issuer", passphrase=b"...")
+    >>> # signed = issuer.issue(subject, type_name="USMCACertificationOfOrigin", valid_until="2026-12-31T23:59:59Z")
+    """
+
+    def __init__(self, home: IssuerHome, passphrase: bytes, *, loader: DocumentLoader | None = None) -> None:
+        self.home = home
+        self._passphrase = passphrase
+        self._loader = loader or default_loader()
+        self.registry = StatusRegistry(home.path / REGISTRY_FILE, base_url=home.profile.status_base_url)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], passphrase: bytes, **kw: Any) -> "Issuer":
+        """Open the issuer home at ``path``; the passphrase is checked on the current key.
+
+        :raises IssuerError: no issuer there. :raises KeyMaterialError: wrong passphrase.
+        """
+        home = IssuerHome.open(path)
+        home.signing_key(passphrase)
+        return cls(home, passphrase, **kw)
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str], passphrase: bytes, **profile: Any) -> "Issuer":
+        """Create an issuer home (see :meth:`IssuerHome.create` for the profile arguments)."""
+        return cls(IssuerHome.create(path, passphrase=passphrase, **profile), passphrase)
+
+    def close(self) -> None:
+        self.registry.close()
+
+    def __enter__(self) -> "Issuer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def did(self) -> str:
+        return self.home.profile.did
+
+    # -- issuing -----------------------------------------------------------------------------
+
+    def issue(
+        self,
+        credential_or_subject: Mapping[str, Any],
+        *,
+        type_name: str | None = None,
+        valid_from: str | None = None,
+        valid_until: str | None = None,
+        credential_id: str | None = None,
+        revocable: bool = True,
+        suspendable: bool = True,
+        cryptosuite: str | None = None,
+    ) -> dict[str, Any]:
+        """Issue a credential and return it signed.
+
+        Pass either a whole unsigned credential (it has ``credentialSubject``; its issuer, if
+        given, must be this issuer) or a subject with ``type_name``, from which the credential
+        is built. Known trade types are checked against their schema first. If the issuer
+        publishes status lists, the credential gets a revocation and a suspension entry (each
+        can be switched off), recorded before it is signed.
+
+        :raises InvalidDocument: the credential or subject is malformed (every problem listed).
+        :raises IssuerError: the id was used before, or the issuer field names someone else.
+        :raises DataLossError, ContextNotPinned, KeyMaterialError: from signing.
+        """
+        profile = self.home.profile
+        issuer_field: Any = {"id": profile.did, "name": profile.name}
+        if "credentialSubject" in credential_or_subject:
+            credential = copy.deepcopy(dict(credential_or_subject))
+            given = credential.get("issuer")
+            given_id = given.get("id") if isinstance(given, Mapping) else given
+            if given is None:
+                credential["issuer"] = issuer_field
+            elif given_id != profile.did:
+                raise IssuerError(f"the credential names issuer {given_id!r}, but this issuer is {profile.did}")
+            if credential_id is not None:
+                credential["id"] = credential_id
+            credential.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
+            if valid_from is not None:
+                credential["validFrom"] = valid_from
+            if valid_until is not None:
+                credential["validUntil"] = valid_until
+            credential.setdefault("validFrom", format_datetime(datetime.now(timezone.utc)))
+            check_credential(credential)
+        else:
+            if not type_name:
+                raise IssuerError("a credential subject needs a credential type (--type)")
+            credential = build_credential(
+                type_name, credential_or_subject, issuer=issuer_field, valid_from=valid_from,
+                valid_until=valid_until, credential_id=credential_id,
+            )
+        parsed = parse_credential(credential)
+        if parsed.credentialStatus is not None:
+            raise IssuerError("credentialStatus is assigned by the issuer's registry; remove it from the input")
+        purposes = [p for p, on in (("revocation", revocable), ("suspension", suspendable)) if on]
+        if profile.status_base_url is None:
+            purposes = []
+        entries = self.registry.reserve(credential["id"], parsed.types, purposes)
+        if entries:
+            credential["credentialStatus"] = [e.to_json() for e in entries]
+        key, method = self.home.signing_key(self._passphrase)
+        signed = sign_credential(
+            credential, key, cryptosuite=cryptosuite or profile.default_cryptosuite, verification_method=method,
+            loader=self._loader,
+        )
+        self.registry.mark_issued(credential["id"], signed, valid_until=credential.get("validUntil"))
+        return signed
+
+    # -- status ------------------------------------------------------------------------------
+
+    def revoke(self, credential_id: str) -> bool:
+        """Revoke (permanent). False if it already was. :raises IssuerError: see registry."""
+        return self.registry.revoke(credential_id)
+
+    def suspend(self, credential_id: str) -> bool:
+        return self.registry.suspend(credential_id)
+
+    def reinstate(self, credential_id: str) -> bool:
+        return self.registry.reinstate(credential_id)
+
+    def issued(self) -> list[IssuedRecord]:
+        return self.registry.records()
+
+    # -- publishing --------------------------------------------------------------------------
+
+    def status_list_credentials(
+        self, *, valid_for: timedelta = DEFAULT_LIST_VALIDITY, now: datetime | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Every status list as a signed ``BitstringStatusListCredential``: ``(url, credential)``."""
+        now = now or datetime.now(timezone.utc)
+        key, method = self.home.signing_key(self._passphrase)
+        out = []
+        for purpose, _seq, url, length, set_bits in self.registry.lists():
+            bits = BitstringStatusList(length)
+            for index in set_bits:
+                bits.set(index, 1)
+            credential = {
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "id": url,
+                "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+                "issuer": self.did,
+                "validFrom": format_datetime(now),
+                "validUntil": format_datetime(now + valid_for),
+                "credentialSubject": {
+                    "id": f"{url}#list",
+                    "type": "BitstringStatusList",
+                    "statusPurpose": purpose,
+                    "encodedList": bits.encode(),
+                    "ttl": DEFAULT_TTL_MS,
+                },
+            }
+            signed = sign_credential(
+                credential, key, cryptosuite=self.home.profile.default_cryptosuite, verification_method=method,
+                created=now, loader=self._loader,
+            )
+            out.append((url, signed))
+        return out
+
+    def publish(self, out_dir: str | os.PathLike[str], *, valid_for: timedelta = DEFAULT_LIST_VALIDITY) -> list[Path]:
+        """Write what the issuer's website serves, laid out as served: ``did.json`` (did:web)
+        and one signed status list credential per list at its URL's path. Each file is
+        replaced atomically, so a crash never leaves a half-written list online.
+
+        :raises OSError: the directory cannot be written.
+        """
+        root = Path(out_dir)
+        written = []
+        did_path = self.home.did_document_path()
+        if did_path is not None:
+            written.append(self._write(root, did_path, self.home.did_document()))
+        for url, credential in self.status_list_credentials(valid_for=valid_for):
+            written.append(self._write(root, urlsplit(url).path.lstrip("/"), credential))
+        return written
+
+    @staticmethod
+    def _write(root: Path, relative: str, document: Mapping[str, Any]) -> Path:
+        target = (root / relative).resolve()
+        if root.resolve() not in target.parents:
+            raise IssuerError(f"refusing to write outside {root}: {relative}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"), mode=0o644)
+        return target

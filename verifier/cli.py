@@ -1,0 +1,124 @@
+"""``vc-verify``: verify a credential or a presentation from the command line.
+
+Exit status: 0 verified; 1 not verified (a check failed, or the input is not a credential);
+3 could not verify (a check could not be carried out, e.g. a status list or DID document
+could not be fetched); 2 bad usage (unreadable trust policy, missing option).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+import requests
+
+from vc.policy import TrustPolicy
+from vc.verification import CheckResult, VerificationResult
+
+from .service import Verifier
+
+EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY = 0, 1, 2, 3
+
+
+def _load_policy(path: str) -> TrustPolicy:
+    try:
+        return TrustPolicy.from_file(path)
+    except OSError as e:
+        raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="--trust") from None
+    except ValueError as e:
+        raise click.BadParameter(f"{path}: {e}", param_hint="--trust") from None
+
+
+def _verifier(trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None) -> Verifier:
+    policy = _load_policy(trust)
+    if offline:
+        return Verifier.offline(policy=policy)
+    session = requests.Session()
+    if ca_bundle:
+        session.verify = ca_bundle
+    stale = timedelta(minutes=stale_minutes) if stale_minutes else None
+    return Verifier(policy=policy, session=session, stale_status_if_error=stale)
+
+
+def _read(path: str) -> tuple[Any, VerificationResult | None]:
+    """The parsed document, or a failed report if it is not JSON."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="FILE") from None
+    try:
+        return json.loads(text), None
+    except (ValueError, RecursionError) as e:
+        report = VerificationResult()
+        report.add(CheckResult.failed("structure", "PARSING_ERROR", f"{path} is not JSON: {e}"))
+        return None, report
+
+
+def _finish(result: VerificationResult, as_json: bool) -> None:
+    click.echo(result.to_json() if as_json else result.summary())
+    if result.verified:
+        sys.exit(EXIT_VERIFIED)
+    sys.exit(EXIT_COULD_NOT_VERIFY if result.could_not_verify else EXIT_NOT_VERIFIED)
+
+
+_common = [
+    click.argument("file", type=click.Path(dir_okay=False, allow_dash=True)),
+    click.option("--trust", required=True, type=click.Path(dir_okay=False),
+                 help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}.'),
+    click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+    click.option("--offline", is_flag=True, help="No network: did:key/did:jwk only; status cannot be checked."),
+    click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
+                 help="PEM file of CA certificates to trust for HTTPS instead of the system's."),
+    click.option("--stale-status-if-error", "stale_minutes", type=click.IntRange(1, 7 * 24 * 60), metavar="MINUTES",
+                 help="If an issuer is unreachable, accept its cached status list up to this long past its freshness."),
+]
+
+
+def _with_common(fn: Any) -> Any:
+    for decorator in reversed(_common):
+        fn = decorator(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Verify W3C Verifiable Credentials and Presentations: signatures, issuer keys (did:key,
+    did:web, did:jwk), revocation and suspension, validity periods, and which issuers you
+    trust for which credential types.
+
+    Exit status: 0 verified, 1 not verified, 3 could not verify, 2 usage error."""
+
+
+@cli.command()
+@_with_common
+def credential(file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None) -> None:
+    """Verify the credential in FILE ('-' for stdin)."""
+    verifier = _verifier(trust, offline, ca_bundle, stale_minutes)
+    document, failed = _read(file)
+    _finish(failed or verifier.verify_credential(document), as_json)
+
+
+@cli.command()
+@_with_common
+@click.option("--challenge", required=True, help="The challenge you gave the holder for this presentation.")
+@click.option("--domain", required=True, help="Your domain, as the holder bound the presentation to it.")
+def presentation(
+    file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
+    challenge: str, domain: str,
+) -> None:
+    """Verify the presentation in FILE and every credential in it."""
+    verifier = _verifier(trust, offline, ca_bundle, stale_minutes)
+    document, failed = _read(file)
+    _finish(failed or verifier.verify_presentation(document, challenge=challenge, domain=domain), as_json)
+
+
+def main() -> None:
+    cli(prog_name="vc-verify")
+
+
+if __name__ == "__main__":
+    main()
