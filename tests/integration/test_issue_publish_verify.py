@@ -177,3 +177,35 @@ def test_cli_could_not_verify_exit_code(tmp_path, https_server):
     assert r.exit_code == 3, r.output
     r = CliRunner().invoke(verify_cli, ["credential", str(path), "--trust", str(tmp_path / "missing.json")])
     assert r.exit_code == 2
+
+
+def test_concurrent_vc_issuer_processes_never_share_an_index(tmp_path):
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    with Issuer.init(home, PASS, name="Mill", status_base_url="https://mill.example/status/"):
+        pass
+    subject = tmp_path / "subject.json"
+    subject.write_text(json.dumps(load_example("USMCACertificationOfOrigin")))
+    env = {"TRADEVC_ISSUER_HOME": str(home), "TRADEVC_ISSUER_PASSPHRASE": PASS.decode(), "PATH": "/usr/bin:/bin"}
+    script = (
+        "import sys\nfrom issuer.cli import main\n"
+        "subject, start, end, out = sys.argv[1:5]\n"
+        "for n in range(3):\n"
+        "    sys.argv = ['vc-issuer', 'issue', '--type', 'USMCACertificationOfOrigin', '--subject', subject,\n"
+        "                '--valid-from', start, '--valid-until', end, '--out', f'{out}-{n}.json']\n"
+        "    try:\n        main()\n    except SystemExit as e:\n        assert not e.code, e.code\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(subject), stamp(VALID_FROM), stamp(VALID_UNTIL),
+                          str(tmp_path / f"out{w}")], env=env, stderr=subprocess.PIPE, text=True)
+        for w in range(3)
+    ]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], "\n".join(e[-3000:] for e in errors)
+    indexes: dict[str, list[str]] = {"revocation": [], "suspension": []}
+    for path in tmp_path.glob("out*.json"):
+        for entry in json.loads(path.read_text())["credentialStatus"]:
+            indexes[entry["statusPurpose"]].append(entry["statusListIndex"])
+    assert all(len(v) == 9 and len(set(v)) == 9 for v in indexes.values()), indexes
