@@ -180,3 +180,12 @@ def require_a_verified_proof(result: VerificationResult) -> None:
     outcomes = {c.outcome.value for c in result.checks if c.name == "proof"}
     if "passed" not in outcomes and "error" not in outcomes:
         result.add(CheckResult.failed("proof", "PROOF_VERIFICATION_ERROR", "no proof verified"))
+
+
+def new_report(report: VerificationResult, document: Any, policy: Any) -> VerificationResult:
+    """Start ``report`` for ``document``: the policy's warning and the document's id."""
+    if policy.warning:
+        report.warnings.append(policy.warning)
+    if isinstance(document, Mapping) and isinstance(document.get("id"), str):
+        report.document_id = document["id"]
+    return report

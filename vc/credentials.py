@@ -28,7 +28,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .checks import check_binding, check_contexts, check_data_loss, check_proofs, require_a_verified_proof
+from .checks import (
+    check_binding,
+    check_contexts,
+    check_data_loss,
+    check_proofs,
+    new_report,
+    require_a_verified_proof,
+)
 from .did.resolver import DidResolvers
 from .errors import InvalidDocument, SigningError
 from .jsonld import DocumentLoader, default_loader
@@ -173,11 +180,7 @@ def verify_credential(
     loader = loader or default_loader()
     resolvers = resolvers or DidResolvers.offline()
 
-    result = VerificationResult()
-    if policy.warning:
-        result.warnings.append(policy.warning)
-    if isinstance(document, Mapping) and isinstance(document.get("id"), str):
-        result.document_id = document["id"]
+    result = new_report(VerificationResult(), document, policy)
 
     credential = _check_structure(document, result)
     if credential is None:

@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from .checks import check_binding, check_contexts, check_data_loss, check_proofs, require_a_verified_proof
+from .checks import (
+    check_binding,
+    check_contexts,
+    check_data_loss,
+    check_proofs,
+    new_report,
+    require_a_verified_proof,
+)
 from .credentials import DEFAULT_CLOCK_SKEW, LEGACY_CONTEXTS, _aware_now, verify_credential
 from .did.resolver import DidResolvers
 from .errors import InvalidDocument
@@ -144,11 +151,7 @@ def verify_presentation(
     loader = loader or default_loader()
     resolvers = resolvers or DidResolvers.offline()
 
-    result = PresentationResult()
-    if policy.warning:
-        result.warnings.append(policy.warning)
-    if isinstance(document, Mapping) and isinstance(document.get("id"), str):
-        result.document_id = document["id"]
+    result = new_report(PresentationResult(), document, policy)
 
     try:
         presentation = parse_presentation(document)
