@@ -21,6 +21,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_suites.py
 	$(PY) bench/bench_issuer.py
+	$(PY) bench/bench_verifier.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

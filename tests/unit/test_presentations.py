@@ -230,3 +230,22 @@ def test_summary_shows_each_credential(credentials):
     text = verify(sign_presentation(tampered, IMPORTER, challenge=CHALLENGE, domain=DOMAIN, created=CREATED)).summary()
     assert text.startswith("NOT VERIFIED")
     assert "credential 1: NOT VERIFIED" in text and "credential 2: VERIFIED" in text
+
+
+def test_mill_test_report_presentation_and_the_rdfc_work_limit():
+    # Known limit (see the session note): inside a presentation each credential is a blank-node
+    # graph, and RDFC-1.0 relates the graph name to every node in it; a mill test report with
+    # several heats then needs more than the work limit. Signing refuses it with a clear error
+    # (never hangs); a JCS holder proof presents it fine, and the credential keeps its RDFC proof.
+    from issuer.credential_types import build_credential, load_example
+    from vc.errors import CanonicalizationError
+
+    report = build_credential("MillTestReportCredential", load_example("MillTestReportCredential"),
+                              issuer=MILL.did, valid_from="2026-01-01T00:00:00Z")
+    signed = sign_credential(report, MILL, created="2026-01-01T00:00:00Z")
+    with pytest.raises(CanonicalizationError, match="work limit"):
+        sign_presentation([signed], IMPORTER, challenge=CHALLENGE, domain=DOMAIN, created=CREATED)
+    vp = sign_presentation([signed], IMPORTER, challenge=CHALLENGE, domain=DOMAIN, created=CREATED,
+                           cryptosuite="eddsa-jcs-2022")
+    result = verify(vp, policy=TrustPolicy({MILL.did: ["MillTestReportCredential"]}))
+    assert result.verified, result.summary()
