@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
+from vc.atomicfile import write_atomic
 from vc.errors import VcError
 
 from .errors import IssuerError
 from .home import IssuerHome
-from .service import Issuer
+from .registry import StatusRegistry
+from .service import REGISTRY_FILE, Issuer
 
 HOME_ENV = "TRADEVC_ISSUER_HOME"
 PASSPHRASE_ENV = "TRADEVC_ISSUER_PASSPHRASE"
@@ -78,8 +81,6 @@ def _write_output(document: Any, out: str | None) -> None:
     if out is None or out == "-":
         click.echo(text, nl=False)
     else:
-        from vc.atomicfile import write_atomic
-
         write_atomic(Path(out), text.encode("utf-8"), mode=0o644)
 
 
@@ -185,8 +186,6 @@ _status_command("reinstate", "Lift the suspension of", "reinstated")
 @_guard
 def publish(ctx: click.Context, out_dir: str, valid_days: int) -> None:
     """Write did.json (did:web) and the signed status lists, laid out as your website serves them."""
-    from datetime import timedelta
-
     with _open(ctx) as issuer:
         written = issuer.publish(out_dir, valid_for=timedelta(days=valid_days))
     for path in written:
@@ -201,9 +200,6 @@ def publish(ctx: click.Context, out_dir: str, valid_days: int) -> None:
 def list_(ctx: click.Context, as_json: bool) -> None:
     """What this issuer issued, with its status."""
     home = IssuerHome.open(ctx.obj["home"])
-    from .registry import StatusRegistry
-    from .service import REGISTRY_FILE
-
     registry = StatusRegistry(home.path / REGISTRY_FILE, base_url=home.profile.status_base_url)
     try:
         records = registry.records()

@@ -36,6 +36,8 @@ ENTRY_TYPES = {
     "BitstringStatusListEntry": ("BitstringStatusListCredential", "BitstringStatusList"),
     "StatusList2021Entry": ("StatusList2021Credential", "StatusList2021"),
 }
+_BLOCKING = {"revocation": ("REVOKED", "revoked"), "suspension": ("SUSPENDED", "suspended")}
+"""Purposes whose set bit makes a credential fail: (code, past participle)."""
 ListVerifier = Callable[[Mapping[str, Any], str, datetime], VerificationResult]
 """``(list credential, expected issuer, now) -> report``: verifies a status list credential."""
 
@@ -117,18 +119,13 @@ class StatusChecker:
                 subject=subject))
             return
         value = cached.bits.get(index)
-        if purpose == "revocation":
+        if purpose in _BLOCKING:
+            code, word = _BLOCKING[purpose]
             if value:
-                result.add(CheckResult.failed(name, "REVOKED", f"revoked by the issuer (list {url}, index {index})",
+                result.add(CheckResult.failed(name, code, f"{word} by the issuer (list {url}, index {index})",
                                               subject=subject))
             else:
-                result.add(CheckResult.passed(name, "not revoked", subject=subject))
-        elif purpose == "suspension":
-            if value:
-                result.add(CheckResult.failed(name, "SUSPENDED", f"suspended by the issuer (list {url}, index {index})",
-                                              subject=subject))
-            else:
-                result.add(CheckResult.passed(name, "not suspended", subject=subject))
+                result.add(CheckResult.passed(name, f"not {word}", subject=subject))
         else:
             message = _status_message(entry, value)
             result.add(CheckResult.passed(name, f"{purpose} status {hex(value)}{': ' + message if message else ''}",

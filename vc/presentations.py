@@ -24,7 +24,7 @@ from .checks import (
     new_report,
     require_a_verified_proof,
 )
-from .credentials import DEFAULT_CLOCK_SKEW, LEGACY_CONTEXTS, _aware_now, verify_credential
+from .credentials import DATA_INTEGRITY_V2, DEFAULT_CLOCK_SKEW, LEGACY_CONTEXTS, _aware_now, verify_credential
 from .did.resolver import DidResolvers
 from .errors import InvalidDocument
 from .jsonld import DocumentLoader, default_loader
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     from .credential_status import StatusChecker
 
 __all__ = ["sign_presentation", "verify_presentation", "PresentationResult"]
-
-DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 
 
 def sign_presentation(

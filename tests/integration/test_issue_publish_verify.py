@@ -159,7 +159,6 @@ def test_cli_issue_publish_verify(tmp_path, https_server):
     r = runner.invoke(issuer_cli, ["list"], env=env)
     assert credential_id in r.output and "REVOKED" in r.output
     # wrong passphrase: one clear line
-    r = runner.invoke(issuer_cli, ["list"], env=env)
     r = runner.invoke(issuer_cli, ["revoke", credential_id], env=env | {"TRADEVC_ISSUER_PASSPHRASE": "nope"})
     assert r.exit_code == 1 and "wrong passphrase" in r.output
 

@@ -9,8 +9,6 @@ import gzip
 import json
 from datetime import datetime, timezone
 
-import pytest
-
 from conftest import load_vector
 from issuer import sign_credential
 from vc.keys import KeyPair
