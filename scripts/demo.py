@@ -1,75 +1,232 @@
-"""The tradevc demo: a steel mill signs a USMCA certification of origin, customs verifies it,
-then someone changes one claim and customs sees exactly which check fails.
+"""The tradevc demo: a shipment of line pipe at the border, end to end, on this machine.
 
-Run with ``make demo``.
+1. A local HTTPS server (throwaway CA, 127.0.0.1) plays the issuers' websites.
+2. Three issuers, each with its own did:web identity, use ``vc-issuer``: the steel mill issues a
+   mill test report, the Mexican producer a USMCA certification of origin, the U.S. licensing
+   office a SIMA steel import license; each publishes its DID document and status lists.
+3. The importer keeps them in its ``vc-wallet`` (which verifies each before storing it) and
+   presents them to customs, bound to customs' challenge and domain.
+4. Customs verifies the presentation with ``Verifier.verify_presentation`` and a trust policy
+   file, and prints every check per credential.
+5. The producer revokes the certificate of origin and publishes; customs verifies again: the
+   certificate shows as revoked, the others as valid, the presentation as not verified.
+
+Run with ``make demo``; ``tests/integration/test_demo.py`` runs the same code. It exits 0 only if
+every step behaved as described, and removes everything it made.
 """
 
 from __future__ import annotations
 
-import copy
 import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any, Callable
 
-from issuer import sign_credential
-from vc.keys import KeyPair
-from verifier import TrustPolicy, verify_credential
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the local HTTPS server with a throwaway CA lives with the tests
 
-REFERENCE = Path(__file__).resolve().parent.parent / "bench" / "usmca-certification-of-origin.json"
+from support.https_server import start  # noqa: E402
+from vc.verification import VerificationResult  # noqa: E402
+from verifier import PresentationResult, TrustPolicy, Verifier  # noqa: E402
+
+EXAMPLES = ROOT / "issuer" / "examples"
+CUSTOMS_DOMAIN = "cbp.gov"
+MARKS = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "skipped": "-"}
+
+ISSUERS = [
+    # key, legal name, credential type, example subject, validity in days, short label
+    ("mill", "Aceros del Norte S.A. de C.V., Santa Catarina mill", "MillTestReportCredential",
+     "mill-test-report.subject.json", 365, "Mill test report"),
+    ("producer", "Aceros del Norte S.A. de C.V., export office", "USMCACertificationOfOrigin",
+     "usmca-certification-of-origin.subject.json", 300, "USMCA cert. of origin"),
+    ("licensing", "U.S. Department of Commerce, SIMA licensing", "SIMASteelImportLicenseCredential",
+     "sima-steel-import-license.subject.json", 75, "SIMA import license"),
+]
 
 
-def banner(text: str) -> None:
-    print()
-    print(text)
-    print("-" * len(text))
+class DemoFailure(Exception):
+    """A step did not behave as the demo says it should."""
 
 
-def main() -> int:
-    banner("1. The certifier (Aceros del Norte) makes an Ed25519 key")
-    key = KeyPair.generate("Ed25519")
-    print(f"issuer DID: {key.did}")
+class Demo:
+    def __init__(self, workdir: Path, out: Callable[[str], None]) -> None:
+        self.work = workdir
+        self.out = out
+        self.passphrase_file = workdir / "passphrase.txt"
+        self.passphrase_file.write_text("demo passphrase, not for production\n", encoding="utf-8")
+        self.passphrase_file.chmod(0o600)
 
-    banner("2. It signs a USMCA certification of origin (eddsa-rdfc-2022)")
-    credential = json.loads(REFERENCE.read_text(encoding="utf-8"))
-    credential["issuer"]["id"] = key.did
-    # a blanket period around today, so the demo tells the same story whenever it runs
-    today = datetime.now(timezone.utc).replace(microsecond=0)
-    credential["validFrom"] = (today - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    credential["validUntil"] = (today + timedelta(days=300)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    # Revocation lists arrive with a later release; this demo credential carries no status entry.
-    credential.pop("credentialStatus", None)
-    signed = sign_credential(credential, key, cryptosuite="eddsa-rdfc-2022")
-    goods = signed["credentialSubject"]["goods"]
-    for item in goods:
-        print(f"  HS {item['commodityCode']}  origin {item['countryOfOrigin']}  criterion {item['originCriterion']}"
-              f"  {item['description']}")
-    print(f"proof: {signed['proof']['cryptosuite']}, created {signed['proof']['created']}, "
-          f"proofValue {signed['proof']['proofValue'][:24]}...")
+    # -- running the command-line tools, as their users would ---------------------------------------
 
-    print(f"blanket period: {credential['validFrom']} .. {credential['validUntil']}")
+    def run(self, tool: str, *args: str, env: dict[str, str], expect: int = 0) -> str:
+        command = [sys.executable, "-m", f"{tool}.cli", *args]
+        proc = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+        if proc.returncode != expect:
+            raise DemoFailure(
+                f"vc-{'wallet' if tool == 'wallet' else tool} {' '.join(args)} exited {proc.returncode} "
+                f"(expected {expect}):\n{proc.stdout}{proc.stderr}"
+            )
+        return proc.stdout + proc.stderr
 
-    # Customs trusts this certifier, for certifications of origin only.
-    policy = TrustPolicy({key.did: ["USMCACertificationOfOrigin"]})
+    def issuer(self, key: str, *args: str, expect: int = 0) -> str:
+        env = {"TRADEVC_ISSUER_HOME": str(self.work / "issuers" / key),
+               "TRADEVC_ISSUER_PASSPHRASE_FILE": str(self.passphrase_file)}
+        return self.run("issuer", *args, env=env, expect=expect)
 
-    banner("3. Customs verifies it")
-    result = verify_credential(signed, policy=policy)
-    print(result.summary())
+    def wallet(self, *args: str, expect: int = 0) -> str:
+        env = {"TRADEVC_WALLET_HOME": str(self.work / "importer-wallet"),
+               "TRADEVC_WALLET_PASSPHRASE_FILE": str(self.passphrase_file)}
+        return self.run("wallet", *args, env=env, expect=expect)
 
-    banner("4. Someone changes one claim: the first item's country of origin MX -> CN")
-    tampered = copy.deepcopy(signed)
-    tampered["credentialSubject"]["goods"][0]["countryOfOrigin"] = "CN"
-    tampered_result = verify_credential(tampered, policy=policy)
-    print(tampered_result.summary())
+    def say(self, text: str = "") -> None:
+        self.out(text)
 
-    banner("5. The certificate presented after its blanket period ended")
-    late = verify_credential(signed, policy=policy, now=today + timedelta(days=301))
-    print(late.summary())
+    def step(self, title: str) -> None:
+        self.say()
+        self.say(title)
+        self.say("=" * len(title))
 
-    ok = result.verified and not tampered_result.verified and not late.verified
-    banner("Result")
-    print("the genuine certificate verified; the altered and the expired ones were refused"
-          if ok else "UNEXPECTED: the demo did not behave as intended")
-    return 0 if ok else 1
+    # -- the story -----------------------------------------------------------------------------
+
+    def main(self) -> None:
+        started = time.monotonic()
+        (self.work / "web").mkdir()
+        server, stop = start(self.work / "web")
+        try:
+            self.story(server)
+        finally:
+            stop()
+        self.say()
+        self.say(f"Every step behaved as described ({time.monotonic() - started:.1f} s).")
+
+    def story(self, server: Any) -> None:
+        www = server.root
+        today = datetime.now(timezone.utc).replace(microsecond=0)
+        stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+
+        self.step("1. The issuers set up their identities (did:web, served over HTTPS)")
+        dids: dict[str, str] = {}
+        files: dict[str, Path] = {}
+        ids: dict[str, str] = {}
+        for key, name, _type, _example, _days, _label in ISSUERS:
+            text = self.issuer(key, "init", "--name", name, "--did-web", f"{server.host}/{key}",
+                               "--status-base-url", server.url(f"{key}/status/"))
+            dids[key] = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("DID: "))
+            self.say(f"  {name}\n      {dids[key]}")
+
+        self.step("2. Each issues its document and publishes its DID document and status lists")
+        for key, _name, type_name, example, days, label in ISSUERS:
+            files[key] = self.work / f"{key}.json"
+            self.issuer(key, "issue", "--type", type_name, "--subject", str(EXAMPLES / example),
+                        "--valid-from", stamp(today - timedelta(days=2)),
+                        "--valid-until", stamp(today + timedelta(days=days)), "--out", str(files[key]))
+            self.issuer(key, "publish", "--out-dir", str(www))
+            credential = json.loads(files[key].read_text(encoding="utf-8"))
+            ids[key] = credential["id"]
+            self.say(f"  {label:23} {credential['id']}  ({credential['proof']['cryptosuite']})")
+
+        self.step("3. The importer adds them to its wallet (each is verified before it is kept)")
+        ca = ["--ca-bundle", str(server.ca_path)]
+        self.say(self.indent(self.wallet("init")))
+        self.say(self.indent(self.wallet("add", *[str(files[k]) for k, *_ in ISSUERS], *ca)))
+        self.say(self.indent(self.wallet("list")))
+
+        self.step("4. Customs trusts each issuer for its own document type only")
+        policy_file = self.work / "cbp-trusted-issuers.json"
+        policy_file.write_text(json.dumps({"trustedIssuers": [
+            {"did": dids[key], "name": name, "types": [type_name]} for key, name, type_name, *_ in ISSUERS
+        ]}, indent=2), encoding="utf-8")
+        for key, name, type_name, *_ in ISSUERS:
+            self.say(f"  {type_name:34} from {name}")
+
+        self.step("5. Entry: customs sends a challenge; the importer presents; customs verifies")
+        first = self.entry(server, ids, policy_file)
+        self.table(first)
+        if not first.verified:
+            raise DemoFailure("the genuine presentation did not verify:\n" + first.summary())
+        self.say("\n  PRESENTATION VERIFIED: every document is genuine, current, unrevoked and from a trusted issuer.")
+
+        self.step("6. The producer revokes the certification of origin and publishes")
+        self.say(self.indent(self.issuer("producer", "revoke", ids["producer"])))
+        self.issuer("producer", "publish", "--out-dir", str(www))
+        self.say("  status lists republished")
+
+        self.step("7. Next entry: customs verifies again (status lists fetched afresh)")
+        second = self.entry(server, ids, policy_file)
+        self.table(second)
+        coo, others = second.credentials[1], [second.credentials[0], second.credentials[2]]
+        revoked = any(c.name == "revocation" and c.outcome.value == "failed" for c in coo.checks)
+        if second.verified or not revoked or not all(o.verified for o in others):
+            raise DemoFailure("after the revocation the report is not as expected:\n" + second.summary())
+        self.say("\n  PRESENTATION NOT VERIFIED: the USMCA certification of origin has been REVOKED by its issuer;")
+        self.say("  the mill test report and the SIMA import license are still valid.")
+
+        self.step("8. The importer's wallet sees the change too")
+        self.say(self.indent(self.wallet("check", *ca, expect=1)))
+
+    def entry(self, server: Any, ids: dict[str, str], policy_file: Path) -> PresentationResult:
+        challenge = secrets.token_hex(16)
+        self.say(f"  customs' challenge: {challenge}   domain: {CUSTOMS_DOMAIN}")
+        vp_file = self.work / "presentation.json"
+        credentials = [a for key, *_ in ISSUERS for a in ("--credential", ids[key])]
+        self.wallet("present", *credentials, "--challenge", challenge, "--domain", CUSTOMS_DOMAIN, "--out", str(vp_file))
+        presentation = json.loads(vp_file.read_text(encoding="utf-8"))
+        self.say(f"  importer presents {len(presentation['verifiableCredential'])} credentials, "
+                 f"signed by {presentation['holder'][:32]}...")
+        verifier = Verifier(policy=TrustPolicy.from_file(policy_file), session=server.session())
+        started = time.perf_counter()
+        result = verifier.verify_presentation(presentation, challenge=challenge, domain=CUSTOMS_DOMAIN)
+        self.say(f"  verified in {1000 * (time.perf_counter() - started):.0f} ms (including fetching DID documents and status lists)")
+        return result
+
+    def table(self, result: PresentationResult) -> None:
+        """Every check per credential: rows are checks, columns are documents."""
+        columns = [label for *_, label in ISSUERS]
+        names: list[str] = []
+        for report in result.credentials:
+            for check in report.checks:
+                if check.name not in names:
+                    names.append(check.name)
+        self.say()
+        self.say(f"  {'check':18}" + "".join(f"{c:>24}" for c in columns))
+        for name in names:
+            cells = [self.cell(report, name) for report in result.credentials]
+            self.say(f"  {name:18}" + "".join(f"{c:>24}" for c in cells))
+        verdicts = ["VERIFIED" if r.verified else "NOT VERIFIED" for r in result.credentials]
+        self.say(f"  {'=> document':18}" + "".join(f"{v:>24}" for v in verdicts))
+        own = [c for c in result.checks if c.name != "credentials"]
+        self.say("  presentation: " + ", ".join(f"{c.name} {MARKS[c.outcome.value]}" for c in own))
+        for report in result.credentials:
+            for check in report.failures + report.errors:
+                self.say(f"  ! {report.document_id}: {check.name}: {check.message}")
+
+    @staticmethod
+    def cell(report: VerificationResult, name: str) -> str:
+        outcomes = [c.outcome.value for c in report.checks if c.name == name]
+        if not outcomes:
+            return "n/a"
+        worst = next((o for o in ("failed", "error", "passed", "skipped") if o in outcomes), outcomes[0])
+        return MARKS[worst]
+
+    @staticmethod
+    def indent(text: str) -> str:
+        return "\n".join("  " + line for line in text.rstrip().splitlines())
+
+
+def main(out: Callable[[str], None] = print) -> int:
+    with tempfile.TemporaryDirectory(prefix="tradevc-demo-") as work:
+        try:
+            Demo(Path(work), out).main()
+        except DemoFailure as e:
+            out(f"\nDEMO FAILED: {e}")
+            return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,5 +1,16 @@
-"""The holder's side: present credentials to a verifier (the encrypted wallet and its CLI come later)."""
+"""The holder's side: the importer's encrypted wallet and presentations to customs.
+
+``Wallet`` keeps credentials and the holder key in one encrypted file; ``sign_presentation``
+is the library call it uses to present them.
+"""
 
 from vc.presentations import sign_presentation
 
-__all__ = ["sign_presentation"]
+from .errors import WalletCorrupted, WalletError, WalletLocked, WalletNotFound, WrongPassphrase
+from .service import CheckChange, CredentialRefused, HeldCredential, HolderPolicy, Wallet, status_of
+from .store import KdfParams
+
+__all__ = [
+    "Wallet", "HeldCredential", "CheckChange", "CredentialRefused", "HolderPolicy", "KdfParams", "status_of",
+    "sign_presentation", "WalletError", "WalletNotFound", "WrongPassphrase", "WalletCorrupted", "WalletLocked",
+]

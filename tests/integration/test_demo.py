@@ -1,0 +1,45 @@
+"""``make demo`` runs in the test suite, so it cannot silently break: the same code, the same
+expectations (it returns 0 only if every step behaved as described)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo.py"
+
+
+def test_the_border_demo_end_to_end():
+    spec = importlib.util.spec_from_file_location("tradevc_demo", SCRIPT)
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    lines: list[str] = []
+    assert demo.main(out=lines.append) == 0, "\n".join(lines)
+    text = "\n".join(lines)
+    assert "PRESENTATION VERIFIED" in text
+    assert "PRESENTATION NOT VERIFIED: the USMCA certification of origin has been REVOKED" in text
+    revocation_rows = [line.split() for line in lines if line.strip().startswith("revocation ")]
+    assert revocation_rows == [["revocation", "ok", "ok", "ok"], ["revocation", "ok", "FAIL", "ok"]]
+    assert "Every step behaved as described" in text
+
+
+def test_the_demo_fails_loudly_when_a_step_misbehaves(monkeypatch):
+    spec = importlib.util.spec_from_file_location("tradevc_demo_broken", SCRIPT)
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    # the producer "forgets" to publish after revoking: customs must still see a valid certificate,
+    # so the demo's expectation (revoked) fails and it says so with exit status 1
+    real = demo.Demo.issuer
+
+    def forgetful(self, key, *args, expect=0):
+        if key == "producer" and args[:1] == ("revoke",):
+            self.revoked_but_not_published = True
+            return real(self, key, *args, expect=expect)
+        if key == "producer" and args[:1] == ("publish",) and getattr(self, "revoked_but_not_published", False):
+            return ""
+        return real(self, key, *args, expect=expect)
+
+    monkeypatch.setattr(demo.Demo, "issuer", forgetful)
+    lines: list[str] = []
+    assert demo.main(out=lines.append) == 1
+    assert "DEMO FAILED: after the revocation the report is not as expected" in "\n".join(lines)

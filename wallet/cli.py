@@ -1,0 +1,327 @@
+"""``vc-wallet``: the importer's wallet on the command line. A thin layer over :class:`wallet.Wallet`.
+
+Exit status: 0 done; 1 refused or failed (wrong passphrase, damaged file, invalid credential,
+unknown id; for ``check``: some credential is no longer valid); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+import requests
+
+from vc.atomicfile import write_atomic
+from vc.errors import VcError
+from vc.policy import TrustPolicy
+from verifier import Verifier
+
+from .errors import WalletError
+from .service import CredentialRefused, HolderPolicy, Wallet
+from .store import KdfParams
+
+HOME_ENV = "TRADEVC_WALLET_HOME"
+PASSPHRASE_ENV = "TRADEVC_WALLET_PASSPHRASE"
+PASSPHRASE_FILE_ENV = "TRADEVC_WALLET_PASSPHRASE_FILE"
+DEFAULT_HOME = Path("~/.tradevc/wallet")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Expected failures become one clear line on stderr and exit status 1: no stack traces."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except VcError as e:
+            _fail(e.message)
+        except ValueError as e:  # bad passphrase shape, bad challenge... (JSON errors are handled where read)
+            _fail(str(e))
+        except OSError as e:
+            _fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
+
+    return wrapper
+
+
+def _read_secret(path: str, what: str) -> str:
+    try:
+        value = Path(path).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as e:
+        _fail(f"cannot read the {what} file {path}: {e.strerror}")
+    if not value:
+        _fail(f"the {what} file {path} is empty")
+    return value
+
+
+def _passphrase(ctx: click.Context, *, confirm: bool = False) -> str:
+    """The wallet passphrase: from --passphrase-file, the environment, or a prompt; never argv."""
+    path = ctx.obj["passphrase_file"]
+    if path is not None:
+        return _read_secret(path, "passphrase")
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV]
+    if sys.stdin.isatty():
+        value = click.prompt("Wallet passphrase", hide_input=True, confirmation_prompt=confirm)
+        if not value:
+            _fail("the passphrase is empty")
+        return value
+    _fail(f"no passphrase: use --passphrase-file FILE or set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV}")
+    raise AssertionError  # unreachable
+
+
+def _verifier(offline: bool, ca_bundle: str | None, trust: str | None) -> Verifier:
+    policy: Any = HolderPolicy()
+    if trust:
+        try:
+            policy = TrustPolicy.from_file(trust)
+        except (OSError, ValueError) as e:
+            raise click.BadParameter(f"{trust}: {e}", param_hint="--trust") from None
+    if offline:
+        return Verifier.offline(policy=policy)
+    session = requests.Session()
+    if ca_bundle:
+        session.verify = ca_bundle
+    return Verifier(policy=policy, session=session)
+
+
+def _open(ctx: click.Context, verifier: Verifier | None = None) -> Wallet:
+    return Wallet.open(ctx.obj["home"], _passphrase(ctx), verifier=verifier)
+
+
+_network = [
+    click.option("--offline", is_flag=True, help="No network: did:key/did:jwk only; credentials with a status cannot be checked."),
+    click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
+                 help="PEM file of CA certificates to trust for HTTPS instead of the system's."),
+    click.option("--trust", type=click.Path(dir_okay=False),
+                 help="Also require the issuers of this trust policy file (default: the wallet leaves trust to the verifier)."),
+]
+
+
+def _with_network(fn: Any) -> Any:
+    for decorator in reversed(_network):
+        fn = decorator(fn)
+    return fn
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False), envvar=HOME_ENV, default=str(DEFAULT_HOME),
+              show_default=True, help=f"The wallet's directory (or set {HOME_ENV}).")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False), envvar=PASSPHRASE_FILE_ENV, default=None,
+              help=f"File holding the wallet passphrase (or set {PASSPHRASE_FILE_ENV}, or {PASSPHRASE_ENV} to the "
+              "passphrase itself). Without either, it is asked for on a terminal.")
+@click.pass_context
+def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
+    """The importer's wallet: keep trade credentials encrypted at rest, check them, and present
+    them to customs bound to customs' challenge and domain."""
+    ctx.obj = {"home": Path(home).expanduser(), "passphrase_file": passphrase_file}
+
+
+@cli.command()
+@click.option("--key-type", type=click.Choice(["Ed25519", "P-256", "P-384"]), default="Ed25519", show_default=True,
+              help="The holder key.")
+@click.option("--did-method", type=click.Choice(["key", "jwk"]), default="key", show_default=True,
+              help="The holder DID: did:key or did:jwk.")
+@click.option("--scrypt-n", type=click.IntRange(KdfParams.MIN_N, KdfParams.MAX_N), default=KdfParams.n, show_default=True,
+              help="scrypt cost (a power of two): higher is slower to unlock and to guess.")
+@click.pass_context
+@_guard
+def init(ctx: click.Context, key_type: str, did_method: str, scrypt_n: int) -> None:
+    """Create the wallet: a holder key and DID, in an encrypted file."""
+    wallet = Wallet.create(ctx.obj["home"], _passphrase(ctx, confirm=True), key_type=key_type, did_method=did_method,
+                           kdf=KdfParams(n=scrypt_n))
+    click.echo(f"OK: wallet created in {wallet.home}")
+    click.echo(f"holder DID: {wallet.holder_did}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@_with_network
+@click.pass_context
+@_guard
+def add(ctx: click.Context, files: tuple[str, ...], offline: bool, ca_bundle: str | None, trust: str | None) -> None:
+    """Verify each credential in FILES and keep the ones that verify. An invalid one is refused
+    with the check that failed; the others are still added (exit status 1 if any was refused)."""
+    wallet = _open(ctx, _verifier(offline, ca_bundle, trust))
+    refused = 0
+    for path in files:
+        try:
+            text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+            document = json.loads(text)
+            held, new = wallet.add(document)
+        except (ValueError, RecursionError) as e:
+            refused += 1
+            click.echo(f"REFUSED {path}: not JSON ({e})", err=True)
+            continue
+        except OSError as e:
+            refused += 1
+            click.echo(f"REFUSED {path}: cannot read it ({e.strerror})", err=True)
+            continue
+        except CredentialRefused as e:
+            refused += 1
+            click.echo(f"REFUSED {path}: {e.message}; nothing was stored", err=True)
+            continue
+        if new:
+            click.echo(f"added {held.id}  {held.type} from {held.issuer}")
+        else:
+            click.echo(f"already held {held.id}")
+    if refused:
+        sys.exit(1)
+
+
+@cli.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+@_guard
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """What the wallet holds: id, type, issuer, valid until, status as last checked."""
+    held = _open(ctx).list()
+    if as_json:
+        click.echo(json.dumps([h.to_dict() for h in held], indent=2))
+        return
+    if not held:
+        click.echo("the wallet holds no credentials (add some with 'vc-wallet add FILE')")
+        return
+    rows = [[h.id, h.type, h.issuer, h.valid_until or "-", f"{h.status} ({h.checked})"] for h in held]
+    click.echo(_table(rows, ["ID", "TYPE", "ISSUER", "VALID UNTIL", "STATUS (LAST CHECKED)"]))
+
+
+@cli.command()
+@click.argument("credential_id")
+@click.pass_context
+@_guard
+def show(ctx: click.Context, credential_id: str) -> None:
+    """Print a held credential as JSON."""
+    click.echo(json.dumps(_open(ctx).get(credential_id).credential, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@_with_network
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output, with each report.")
+@click.pass_context
+@_guard
+def check(ctx: click.Context, offline: bool, ca_bundle: str | None, trust: str | None, as_json: bool) -> None:
+    """Verify everything held again (revocation, suspension, expiry, keys) and say what changed.
+    Exit status 1 if any credential is not valid now."""
+    changes = _open(ctx, _verifier(offline, ca_bundle, trust)).check()
+    if as_json:
+        click.echo(json.dumps([{"id": c.id, "type": c.type, "before": c.before, "after": c.after,
+                                "report": c.result.to_dict()} for c in changes], indent=2))
+    elif not changes:
+        click.echo("the wallet holds no credentials")
+    else:
+        rows = [[c.id, c.type, c.before, c.after, "CHANGED" if c.changed else ""] for c in changes]
+        click.echo(_table(rows, ["ID", "TYPE", "WAS", "NOW", ""]))
+        for c in changes:
+            if not c.result.verified:
+                problem = next(iter(c.result.failures + c.result.errors), None)
+                if problem is not None:
+                    click.echo(f"{c.id}: {problem.name}: {problem.message}")
+    if any(c.after != "valid" for c in changes):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--credential", "credential_ids", multiple=True, required=True, metavar="ID",
+              help="A held credential to include (repeat for several).")
+@click.option("--challenge", required=True, help="The challenge the verifier gave you.")
+@click.option("--domain", required=True, help="The verifier's domain, e.g. cbp.gov.")
+@click.option("--cryptosuite", default=None,
+              help="Holder proof suite (default: eddsa-jcs-2022 for Ed25519, ecdsa-jcs-2019 for P-256/P-384).")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="Write the presentation here (default: stdout).")
+@click.pass_context
+@_guard
+def present(ctx: click.Context, credential_ids: tuple[str, ...], challenge: str, domain: str, cryptosuite: str | None,
+            out: str | None) -> None:
+    """Sign a presentation of the chosen credentials for one verifier."""
+    wallet = _open(ctx)
+    vp = wallet.present(list(credential_ids), challenge=challenge, domain=domain, cryptosuite=cryptosuite)
+    text = json.dumps(vp, indent=2, ensure_ascii=False) + "\n"
+    if out in (None, "-"):
+        click.echo(text, nl=False)
+    else:
+        write_atomic(Path(out), text.encode("utf-8"), mode=0o644)
+        click.echo(f"OK: presentation of {len(credential_ids)} credential(s) for {domain} -> {out}", err=True)
+
+
+@cli.command()
+@click.argument("credential_id")
+@click.pass_context
+@_guard
+def remove(ctx: click.Context, credential_id: str) -> None:
+    """Remove a credential from the wallet."""
+    _open(ctx).remove(credential_id)
+    click.echo(f"OK: removed {credential_id}")
+
+
+@cli.command()
+@click.pass_context
+@_guard
+def did(ctx: click.Context) -> None:
+    """Print the holder DID."""
+    click.echo(_open(ctx).holder_did)
+
+
+_backup_passphrase = click.option(
+    "--backup-passphrase-file", type=click.Path(dir_okay=False),
+    help="File holding the backup's passphrase (default: the wallet passphrase).",
+)
+
+
+@cli.command()
+@click.argument("backup", type=click.Path(dir_okay=False))
+@_backup_passphrase
+@click.pass_context
+@_guard
+def export(ctx: click.Context, backup: str, backup_passphrase_file: str | None) -> None:
+    """Write an encrypted backup of the wallet (holder key and credentials) to BACKUP."""
+    wallet = _open(ctx)
+    secret = _read_secret(backup_passphrase_file, "backup passphrase") if backup_passphrase_file else None
+    wallet.export(backup, passphrase=secret)
+    click.echo(f"OK: backup of {len(wallet.list())} credential(s) written to {backup}")
+
+
+@cli.command(name="import")
+@click.argument("backup", type=click.Path(dir_okay=False, exists=True))
+@_backup_passphrase
+@click.pass_context
+@_guard
+def import_(ctx: click.Context, backup: str, backup_passphrase_file: str | None) -> None:
+    """Restore a backup. With no wallet yet, the backup becomes the wallet (same holder DID);
+    otherwise its credentials that are not held yet are added (the holder key stays)."""
+    secret = _read_secret(backup_passphrase_file, "backup passphrase") if backup_passphrase_file else None
+    home = ctx.obj["home"]
+    if not Wallet.exists(home):
+        wallet = Wallet.restore(home, backup, _passphrase(ctx, confirm=True), backup_passphrase=secret)
+        click.echo(f"OK: wallet restored in {wallet.home} with {len(wallet.list())} credential(s)")
+        click.echo(f"holder DID: {wallet.holder_did}")
+        return
+    report = _open(ctx).import_backup(backup, passphrase=secret)
+    click.echo(f"OK: {len(report.added)} credential(s) added, {len(report.already_held)} already held")
+
+
+def main() -> None:
+    cli(prog_name="vc-wallet")
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["cli", "main", "WalletError"]

@@ -1,0 +1,448 @@
+"""``Wallet``: the importer's credentials and holder key, encrypted at rest.
+
+The wallet checks what it keeps: :meth:`Wallet.add` verifies a credential (signature, issuer
+key, validity period, revocation and suspension) before storing it, and :meth:`Wallet.check`
+re-verifies everything held and says what changed. Which issuers to trust is the verifier's
+decision, not the holder's, so the wallet's own checks leave ``issuer_trust`` to customs
+unless a trust policy is given.
+
+Every change is a locked read-modify-write of the wallet file (:mod:`wallet.store`): the file
+is read again under the lock, so two processes adding credentials at once both keep theirs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import rfc8785
+
+from vc.atomicfile import write_atomic
+from vc.did.jwk import did_jwk
+from vc.errors import KeyMaterialError, VcError
+from vc.keys import KeyPair
+from vc.model import parse_credential
+from vc.presentations import sign_presentation
+from vc.proofs.data_integrity import format_datetime
+from vc.verification import CheckResult, VerificationResult
+from verifier import Verifier
+
+from .errors import WalletCorrupted, WalletError
+from .store import KdfParams, WalletFile, new_key, normalize_passphrase, refuse_existing, seal, unseal
+
+__all__ = ["Wallet", "HeldCredential", "CredentialRefused", "CheckChange", "HolderPolicy", "WALLET_FILE", "status_of"]
+
+WALLET_FILE = "wallet.vcw"
+CONTENT_VERSION = 1
+DEFAULT_HOLDER_SUITE = "eddsa-jcs-2022"
+HOLDER_SUITES = {"Ed25519": ("eddsa-jcs-2022", "eddsa-rdfc-2022"), "P-256": ("ecdsa-jcs-2019", "ecdsa-rdfc-2019"),
+                 "P-384": ("ecdsa-jcs-2019", "ecdsa-rdfc-2019")}
+
+
+class HolderPolicy:
+    """The wallet's own trust stance: it does not decide which issuers customs trusts, so the
+    ``issuer_trust`` check is skipped (and says why) rather than passed."""
+
+    warning: str | None = None
+
+    def check(self, credential: Any) -> CheckResult:
+        return CheckResult.skipped("issuer_trust", "left to the verifier: a wallet does not decide which issuers to trust")
+
+
+class CredentialRefused(WalletError):
+    """:meth:`Wallet.add` refused a credential; ``result`` is the verification report."""
+
+    code = "CREDENTIAL_REFUSED"
+
+    def __init__(self, message: str, result: VerificationResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def status_of(result: VerificationResult) -> str:
+    """One word (and a reason) for a credential's state in a report: ``valid``, ``REVOKED``,
+    ``SUSPENDED``, ``EXPIRED``, ``NOT YET VALID``, ``INVALID (check)``, ``UNCHECKED (check)``."""
+    if result.verified:
+        return "valid"
+    for check in result.failures:
+        if check.name == "revocation":
+            return "REVOKED"
+        if check.name == "suspension":
+            return "SUSPENDED"
+        if check.name == "validity_period":
+            return "NOT YET VALID" if "not valid until" in check.message else "EXPIRED"
+    if result.failures:
+        return f"INVALID ({result.failures[0].name})"
+    errors = result.errors
+    return f"UNCHECKED ({errors[0].name})" if errors else "UNCHECKED"
+
+
+def problem_of(result: VerificationResult) -> str:
+    """The first failed or erring check, as one line."""
+    for check in result.failures + result.errors:
+        return f"{check.name}: {check.message}"
+    return "no check passed"
+
+
+@dataclass(frozen=True)
+class HeldCredential:
+    """A credential in the wallet and what the wallet last learned about it."""
+
+    id: str
+    types: tuple[str, ...]
+    issuer: str
+    valid_until: str | None
+    added: str
+    checked: str
+    status: str
+    credential: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        """The most specific type (the first one that is not ``VerifiableCredential``)."""
+        return next((t for t in self.types if t != "VerifiableCredential"), "VerifiableCredential")
+
+    @classmethod
+    def _from_record(cls, record: Mapping[str, Any]) -> "HeldCredential":
+        try:
+            return cls(
+                id=record["id"], types=tuple(record["types"]), issuer=record["issuer"],
+                valid_until=record.get("validUntil"), added=record["added"], checked=record["lastCheck"]["at"],
+                status=record["lastCheck"]["status"], credential=record["credential"],
+            )
+        except (KeyError, TypeError) as e:
+            raise WalletCorrupted(f"a credential record in the wallet is incomplete: {e}") from e
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "types": list(self.types), "issuer": self.issuer, "validUntil": self.valid_until,
+            "added": self.added, "lastChecked": self.checked, "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class CheckChange:
+    """One credential's state before and after :meth:`Wallet.check`."""
+
+    id: str
+    type: str
+    before: str
+    after: str
+    result: VerificationResult
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    added: tuple[str, ...]
+    already_held: tuple[str, ...]
+    restored: bool
+
+
+def credential_id(credential: Mapping[str, Any]) -> str:
+    """The credential's ``id``, or for one without, a stable id made from its JCS hash."""
+    value = credential.get("id")
+    if isinstance(value, str) and value:
+        return value
+    return "urn:sha256:" + hashlib.sha256(rfc8785.dumps(dict(credential))).hexdigest()
+
+
+def _now() -> str:
+    return format_datetime(datetime.now(timezone.utc).replace(microsecond=0))
+
+
+class Wallet:
+    """An importer's wallet in the directory ``home`` (file ``wallet.vcw``, mode 0600).
+
+    ``verifier`` checks credentials on :meth:`add` and :meth:`check`; by default an online
+    :class:`verifier.Verifier` that resolves did:web and fetches status lists, with
+    :class:`HolderPolicy`. Open with :meth:`open` or make one with :meth:`create`.
+    """
+
+    def __init__(self, home: Path, file: WalletFile, passphrase: bytes, content: dict[str, Any], key: Any,
+                 verifier: Verifier | None) -> None:
+        self.home = home
+        self._file = file
+        self._passphrase = passphrase
+        self._content = content
+        self._key = key
+        self._verifier = verifier
+        self._holder = self._load_holder(content)
+
+    # -- opening -----------------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls, home: str | os.PathLike[str], passphrase: str | bytes, *, key_type: str = "Ed25519",
+        did_method: str = "key", kdf: KdfParams | None = None, verifier: Verifier | None = None,
+    ) -> "Wallet":
+        """A new wallet with a new holder key (Ed25519 by default) and DID (did:key, or did:jwk).
+
+        :raises WalletError: a wallet already exists there (it is left untouched).
+        :raises ValueError: empty passphrase, unknown key type or DID method, scrypt cost out of bounds.
+        """
+        if did_method not in ("key", "jwk"):
+            raise ValueError(f"the holder DID method must be 'key' or 'jwk', not {did_method!r}")
+        passphrase = normalize_passphrase(passphrase)
+        path = Path(home).expanduser()
+        file = WalletFile(path / WALLET_FILE)
+        holder = KeyPair.generate(key_type)
+        did = holder.did if did_method == "key" else did_jwk(holder)
+        method = holder.verification_method if did_method == "key" else did + "#0"
+        content = {
+            "format": "tradevc-wallet", "version": CONTENT_VERSION, "created": _now(),
+            "holder": {"did": did, "verificationMethod": method, "keyType": holder.key_type,
+                       "privateKeyJwk": holder.to_jwk(private=True)},
+            "credentials": [],
+        }
+        key = new_key(passphrase, kdf)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with file.locked():
+            refuse_existing(file.path)
+            file.write(seal(_dump(content), key, kind="wallet"))
+        return cls(path, file, passphrase, content, key, verifier)
+
+    @classmethod
+    def open(cls, home: str | os.PathLike[str], passphrase: str | bytes, *, verifier: Verifier | None = None) -> "Wallet":
+        """Open the wallet in ``home``.
+
+        :raises WalletNotFound: there is none. :raises WrongPassphrase: the passphrase is wrong.
+        :raises WalletCorrupted: the file is truncated, altered or not a wallet.
+        """
+        path = Path(home).expanduser()
+        file = WalletFile(path / WALLET_FILE)
+        passphrase = normalize_passphrase(passphrase)
+        sealed = unseal(file.read_bytes(), passphrase, kind="wallet")
+        return cls(path, file, passphrase, _load(sealed.plaintext), sealed.key, verifier)
+
+    @staticmethod
+    def exists(home: str | os.PathLike[str]) -> bool:
+        return (Path(home).expanduser() / WALLET_FILE).exists()
+
+    def _load_holder(self, content: Mapping[str, Any]) -> KeyPair:
+        try:
+            return KeyPair.from_jwk(content["holder"]["privateKeyJwk"])
+        except (KeyError, TypeError, VcError) as e:
+            raise WalletCorrupted(f"the wallet's holder key is unreadable: {e}") from e
+
+    def _update(self, change: Callable[[dict[str, Any]], Any]) -> Any:
+        """Read the file again under the lock, apply ``change`` to its content, write it back."""
+        with self._file.locked():
+            sealed = unseal(self._file.read_bytes(), self._passphrase, kind="wallet", cached=self._key)
+            content = _load(sealed.plaintext)
+            outcome = change(content)
+            self._file.write(seal(_dump(content), sealed.key, kind="wallet"))
+        self._content, self._key = content, sealed.key
+        return outcome
+
+    @property
+    def verifier(self) -> Verifier:
+        if self._verifier is None:
+            self._verifier = Verifier(policy=HolderPolicy())
+        return self._verifier
+
+    # -- the holder --------------------------------------------------------------------------------
+
+    @property
+    def holder_did(self) -> str:
+        return self._content["holder"]["did"]
+
+    @property
+    def verification_method(self) -> str:
+        return self._content["holder"]["verificationMethod"]
+
+    @property
+    def holder_key_type(self) -> str:
+        return self._holder.key_type
+
+    # -- credentials -------------------------------------------------------------------------------
+
+    def list(self) -> list[HeldCredential]:
+        """Everything held, in the order it was added."""
+        return [HeldCredential._from_record(r) for r in self._content["credentials"]]
+
+    def get(self, credential_id: str) -> HeldCredential:
+        """:raises WalletError: no credential with that id."""
+        for record in self._content["credentials"]:
+            if record.get("id") == credential_id:
+                return HeldCredential._from_record(record)
+        raise WalletError(f"no credential {credential_id!r} in this wallet (see 'vc-wallet list')")
+
+    def add(self, document: Any, *, now: datetime | None = None) -> tuple[HeldCredential, bool]:
+        """Verify ``document`` and keep it. Returns the held credential and whether it is new
+        (False: the same credential was already held; nothing changed).
+
+        :raises CredentialRefused: it is not a credential, or it did not verify (``.result``
+            says which check failed or could not be carried out); nothing is stored.
+        """
+        if not isinstance(document, dict):
+            raise CredentialRefused("not a credential: expected a JSON object")
+        result = self.verifier.verify_credential(document, now=now)
+        if not result.verified:
+            verdict = "could not be verified" if result.could_not_verify else "did not verify"
+            raise CredentialRefused(f"{verdict}: {problem_of(result)}", result)
+        credential = parse_credential(document)
+        record = {
+            "id": credential_id(document), "types": credential.types, "issuer": credential.issuer_id,
+            "validUntil": credential.valid_until.isoformat() if credential.valid_until else None,
+            "added": _now(), "lastCheck": {"at": _now(), "status": status_of(result)},
+            "credential": document,
+        }
+
+        def change(content: dict[str, Any]) -> bool:
+            for held in content["credentials"]:
+                if held["id"] == record["id"]:
+                    if rfc8785.dumps(held["credential"]) == rfc8785.dumps(document):
+                        return False
+                    raise CredentialRefused(
+                        f"a different credential with the id {record['id']} is already held; remove it first"
+                    )
+            content["credentials"].append(record)
+            return True
+
+        added = self._update(change)
+        return self.get(record["id"]), added
+
+    def remove(self, credential_id: str) -> None:
+        """:raises WalletError: no credential with that id (nothing changes)."""
+
+        def change(content: dict[str, Any]) -> None:
+            kept = [r for r in content["credentials"] if r.get("id") != credential_id]
+            if len(kept) == len(content["credentials"]):
+                raise WalletError(f"no credential {credential_id!r} in this wallet (see 'vc-wallet list')")
+            content["credentials"] = kept
+
+        self._update(change)
+
+    def check(self, *, now: datetime | None = None) -> list[CheckChange]:
+        """Verify every held credential again (revocation, suspension, expiry, keys) and record
+        the new state. Credentials are never dropped, whatever their state."""
+        changes = []
+        for held in self.list():
+            result = self.verifier.verify_credential(held.credential, now=now)
+            changes.append(CheckChange(held.id, held.type, held.status, status_of(result), result))
+        stamp = _now()
+        after = {c.id: c.after for c in changes}
+
+        def change(content: dict[str, Any]) -> None:
+            for record in content["credentials"]:
+                if record.get("id") in after:
+                    record["lastCheck"] = {"at": stamp, "status": after[record["id"]]}
+
+        self._update(change)
+        return changes
+
+    # -- presenting --------------------------------------------------------------------------------
+
+    def present(
+        self, credential_ids: Sequence[str], *, challenge: str, domain: str, cryptosuite: str | None = None,
+        created: str | datetime | None = None,
+    ) -> dict[str, Any]:
+        """A presentation of the chosen credentials for one verifier, signed with the holder key
+        (proof purpose ``authentication``, bound to ``challenge`` and ``domain``).
+
+        The holder proof defaults to a JCS suite (eddsa-jcs-2022 for Ed25519): the credentials
+        keep their own proofs, and RDF canonicalization of a presentation relates every node of
+        every credential to its graph, which costs far more than JCS for large trade documents.
+
+        :raises WalletError: no credential chosen, an unknown id, or a suite that does not fit the key.
+        :raises ValueError: empty challenge or domain.
+        """
+        if not credential_ids:
+            raise WalletError("choose at least one credential to present")
+        suites = HOLDER_SUITES[self._holder.key_type]
+        suite = cryptosuite or suites[0]
+        if suite not in suites:
+            raise WalletError(f"a {self._holder.key_type} holder key signs with {' or '.join(suites)}, not {suite}")
+        chosen = [self.get(i).credential for i in credential_ids]
+        return sign_presentation(
+            chosen, self._holder, challenge=challenge, domain=domain, cryptosuite=suite, holder=self.holder_did,
+            verification_method=self.verification_method, created=created,
+        )
+
+    # -- backup ------------------------------------------------------------------------------------
+
+    def export(self, path: str | os.PathLike[str], *, passphrase: str | bytes | None = None,
+               kdf: KdfParams | None = None) -> None:
+        """Write an encrypted backup (holder key and every credential) to ``path`` (mode 0600),
+        under ``passphrase`` (default: the wallet's own) with a fresh salt."""
+        key = new_key(passphrase if passphrase is not None else self._passphrase, kdf or self._key.params)
+        target = Path(path).expanduser()
+        if target.resolve() == self._file.path.resolve():
+            raise WalletError("a backup cannot overwrite the wallet itself")
+        write_atomic(target, seal(_dump(self._content), key, kind="backup"), mode=0o600)
+
+    @classmethod
+    def restore(
+        cls, home: str | os.PathLike[str], backup: str | os.PathLike[str], passphrase: str | bytes, *,
+        backup_passphrase: str | bytes | None = None, verifier: Verifier | None = None,
+    ) -> "Wallet":
+        """A new wallet in ``home`` from a backup: the same holder key and credentials, encrypted
+        under ``passphrase``. :raises WalletError: a wallet already exists there."""
+        passphrase = normalize_passphrase(passphrase)
+        content = _read_backup(backup, backup_passphrase if backup_passphrase is not None else passphrase)
+        path = Path(home).expanduser()
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        file = WalletFile(path / WALLET_FILE)
+        key = new_key(passphrase)
+        with file.locked():
+            refuse_existing(file.path)
+            file.write(seal(_dump(content), key, kind="wallet"))
+        return cls(path, file, passphrase, content, key, verifier)
+
+    def import_backup(self, backup: str | os.PathLike[str], *, passphrase: str | bytes | None = None) -> ImportReport:
+        """Merge the credentials of a backup into this wallet (those not already held). The
+        wallet keeps its own holder key."""
+        incoming = _read_backup(backup, passphrase if passphrase is not None else self._passphrase)
+
+        def change(content: dict[str, Any]) -> tuple[list[str], list[str]]:
+            held = {r["id"] for r in content["credentials"]}
+            added, skipped = [], []
+            for record in incoming["credentials"]:
+                (skipped if record["id"] in held else added).append(record["id"])
+                if record["id"] not in held:
+                    content["credentials"].append(record)
+                    held.add(record["id"])
+            return added, skipped
+
+        added, skipped = self._update(change)
+        return ImportReport(tuple(added), tuple(skipped), restored=False)
+
+
+def _read_backup(path: str | os.PathLike[str], passphrase: str | bytes) -> dict[str, Any]:
+    try:
+        data = Path(path).expanduser().read_bytes()
+    except FileNotFoundError:
+        raise WalletError(f"no backup file at {path}") from None
+    content = _load(unseal(data, passphrase, kind="backup").plaintext)
+    try:
+        KeyPair.from_jwk(content["holder"]["privateKeyJwk"])
+    except (KeyError, TypeError, VcError, KeyMaterialError) as e:
+        raise WalletCorrupted(f"the backup's holder key is unreadable: {e}") from e
+    return content
+
+
+def _dump(content: Mapping[str, Any]) -> bytes:
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _load(plaintext: bytes) -> dict[str, Any]:
+    try:
+        content = json.loads(plaintext.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise WalletCorrupted("the wallet's content is not readable JSON") from e
+    if not isinstance(content, dict) or content.get("format") != "tradevc-wallet":
+        raise WalletCorrupted("the wallet's content is not a tradevc wallet")
+    if content.get("version") != CONTENT_VERSION:
+        raise WalletCorrupted(f"unknown wallet content version {content.get('version')!r}")
+    if not isinstance(content.get("credentials"), list) or not isinstance(content.get("holder"), dict):
+        raise WalletCorrupted("the wallet's content is incomplete")
+    return content
