@@ -251,6 +251,11 @@ def present(ctx: click.Context, credential_ids: tuple[str, ...], challenge: str,
             out: str | None) -> None:
     """Sign a presentation of the chosen credentials for one verifier."""
     wallet = _open(ctx)
+    for credential_id in credential_ids:
+        held = wallet.get(credential_id)
+        if held.status != "valid":
+            click.echo(f"warning: {held.id} was {held.status} when last checked ({held.checked}); "
+                       "customs will see that too (run 'vc-wallet check')", err=True)
     vp = wallet.present(list(credential_ids), challenge=challenge, domain=domain, cryptosuite=cryptosuite)
     text = json.dumps(vp, indent=2, ensure_ascii=False) + "\n"
     if out in (None, "-"):

@@ -223,6 +223,9 @@ def _check_sees_a_revocation(tmp_path, https_server, mill, signed):
     assert row.split()[2:] == ["valid", "REVOKED", "CHANGED"]
     assert "revocation: revoked by the issuer" in result.output
     assert "REVOKED (" in run("list").output
+    warned = run("present", "--credential", signed["id"], "--challenge", "c", "--domain", "cbp.gov",
+                 "--out", str(tmp_path / "vp.json"))
+    assert f"warning: {signed['id']} was REVOKED when last checked" in warned.output
     other = run.file("t.json", {"trustedIssuers": [{"did": ISSUER.did, "name": "Someone else", "types": ["AlumniCredential"]}]})
     [entry] = json.loads(run("check", *ca, "--trust", other, "--json", expect=1).output)
     assert (entry["before"], entry["after"]) == ("REVOKED", "REVOKED")
@@ -238,3 +241,47 @@ def test_the_console_script_runs(tmp_path):
     wrong = subprocess.run([sys.executable, "-m", "wallet.cli", "list"], env={**env, "TRADEVC_WALLET_PASSPHRASE": "no"},
                            capture_output=True, text=True, timeout=60)
     assert (wrong.returncode, wrong.stderr) == (1, "error: wrong passphrase\n")
+
+
+def test_the_passphrase_prompt_on_a_terminal(tmp_path):
+    """With no file and no environment variable, a terminal is asked (twice on init), and what
+    is typed is not echoed."""
+    import fcntl
+    import pty
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+
+    def controlling_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEVC_WALLET_PASSPHRASE")}
+    env["TRADEVC_WALLET_HOME"] = str(tmp_path / "w")
+    proc = subprocess.Popen([sys.executable, "-m", "wallet.cli", "init", "--scrypt-n", "16384"], env=env,
+                            stdin=slave, stdout=slave, stderr=slave, preexec_fn=controlling_terminal)
+    os.close(slave)
+    seen = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 30
+        while marker not in seen:
+            assert time.monotonic() < deadline and proc.poll() is None, seen
+            seen += os.read(master, 1024)
+
+    try:
+        read_until(b"Wallet passphrase: ")
+        os.write(master, b"typed secret\n")
+        read_until(b"Repeat for confirmation: ")
+        os.write(master, b"typed secret\n")
+        read_until(b"holder DID: ")
+        proc.wait(timeout=60)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, seen
+    assert b"Wallet passphrase" in seen and b"typed secret" not in seen
+    from wallet import Wallet
+
+    assert Wallet.open(tmp_path / "w", "typed secret").holder_did.startswith("did:key:")
