@@ -38,12 +38,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from jwcrypto.common import JWException
 from jwcrypto.jwk import JWK
-from jwcrypto.jws import JWS
+from jwcrypto.jws import JWSCore
 
 from .checks import check_contexts, new_report, require_a_verified_proof
 from .credentials import DEFAULT_CLOCK_SKEW, _aware_now, check_credential_claims
@@ -230,16 +231,30 @@ def verify_signature(jws: CompactJws, kid: str, resolvers: DidResolvers) -> Veri
         raise ProofVerificationError(
             f"the header claims {claimed} but {kid} is a {method.key.key_type} key, which signs with {expected}"
         )
-    verifier = JWS()
-    verifier.allowed_algs = [expected]
+    protected, payload, signature = jws.token.split(".")
     try:
-        verifier.deserialize(jws.token)
-        verifier.verify(JWK(**method.key.to_jwk()), alg=expected)
+        # JWSCore is the jwcrypto primitive under JWS, without the header registry JWS copies
+        # for every token: given exactly the algorithm and key decided here, it only verifies.
+        core = JWSCore(expected, _public_jwk(method.key), base64url_decode(protected).decode("utf-8"),
+                       base64url_decode(payload), algs=[expected])
+        if core.protected != protected:  # cannot happen with canonical base64url; never verify other bytes
+            raise ProofVerificationError("the JWS header does not round-trip through base64url")
+        core.verify(base64url_decode(signature))
     except JWException as e:
         raise ProofVerificationError(
             f"the {expected} signature does not verify with {kid}: the token was altered, or signed with another key"
         ) from e
     return method
+
+
+@lru_cache(maxsize=1024)
+def _jwk_for(key_type: str, public_key_multibase: str) -> JWK:
+    return JWK(**KeyPair.from_multibase(public_key_multibase).to_jwk())
+
+
+def _public_jwk(key: KeyPair) -> JWK:
+    """The jwcrypto form of a public key, built once per key (keys are immutable)."""
+    return _jwk_for(key.key_type, key.public_key_multibase)
 
 
 def _timestamp(value: Any, name: str) -> datetime:
@@ -292,12 +307,12 @@ def _compact(payload: Mapping[str, Any], key: KeyPair, *, typ: str, kid: str, ct
     if cty is not None:
         header["cty"] = cty
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    jws = JWS(body)
+    secret = JWK(**key.to_jwk(private=True))
     try:
-        jws.add_signature(JWK(**key.to_jwk(private=True)), alg=alg, protected=json.dumps(header, separators=(",", ":")))
-        return str(jws.serialize(compact=True))
+        signed = JWSCore(alg, secret, json.dumps(header, separators=(",", ":")), body, algs=[alg]).sign()
     except JWException as e:
         raise SigningError(f"jwcrypto could not sign with {alg}: {e}") from e
+    return f"{signed['protected']}.{signed['payload'].decode('ascii')}.{signed['signature']}"
 
 
 def _signing_method(key: KeyPair, verification_method: str | None, party: str, role: str) -> str:

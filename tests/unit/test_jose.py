@@ -567,3 +567,29 @@ def test_deep_copy_of_input_is_not_modified():
     sign_credential_jwt(credential, ISSUER)
     assert credential == before
     assert verify_credential_jwt(sign_credential_jwt(credential, ISSUER), policy=POLICY, now=NOW).verified
+
+
+# -- interoperability with jwcrypto's own high-level JWS -------------------------------------------
+
+
+@pytest.mark.parametrize("alg", sorted(KEYS))
+def test_tokens_verify_with_jwcrypto_jws(alg):
+    from jwcrypto.jws import JWS
+
+    key = KEYS[alg]
+    token = sign_credential_jwt(unsigned(key), key)
+    jws = JWS()
+    jws.deserialize(token)
+    jws.verify(JWK(**key.to_jwk()), alg=alg)
+    assert json.loads(jws.payload) == unsigned(key)
+
+
+@pytest.mark.parametrize("alg", sorted(KEYS))
+def test_jwcrypto_signed_tokens_verify_here(alg):
+    from jwcrypto.jws import JWS
+
+    key = KEYS[alg]
+    jws = JWS(json.dumps(unsigned(key)).encode())
+    jws.add_signature(JWK(**key.to_jwk(private=True)), alg=alg,
+                      protected=json.dumps({"alg": alg, "typ": "vc+jwt", "kid": key.verification_method}))
+    assert verify(jws.serialize(compact=True)).verified
