@@ -616,6 +616,10 @@ def verify_presentation_jwt(
     entries = opened.document.get("verifiableCredential")
     entries = [] if entries is None else entries if isinstance(entries, list) else [entries]
     try:
+        if not opened.legacy and any(isinstance(e, str) for e in entries):
+            raise InvalidDocument(
+                "a vp+jwt lists credentials as objects; a secured token goes in an EnvelopedVerifiableCredential"
+            )
         # VC-JWT 1.1 presentations list credentials as bare tokens; the model checks the objects.
         presentation: Presentation = parse_presentation(
             {**opened.document, "verifiableCredential": [e for e in entries if not isinstance(e, str)]}

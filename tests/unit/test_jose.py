@@ -593,3 +593,25 @@ def test_jwcrypto_signed_tokens_verify_here(alg):
     jws.add_signature(JWK(**key.to_jwk(private=True)), alg=alg,
                       protected=json.dumps({"alg": alg, "typ": "vc+jwt", "kid": key.verification_method}))
     assert verify(jws.serialize(compact=True)).verified
+
+
+def test_vp_jwt_with_a_bare_token_instead_of_an_envelope_is_refused():
+    token = sign_credential_jwt(unsigned(), ISSUER)
+    payload = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+               "holder": HOLDER.did, "verifiableCredential": [token], "nonce": CHALLENGE, "aud": DOMAIN}
+    header = {"alg": "EdDSA", "kid": HOLDER.verification_method, "typ": "vp+jwt"}
+    assert "EnvelopedVerifiableCredential" in failed(vp_verify(forge(header, payload, key=HOLDER)), "structure").message
+
+
+def test_unsecured_credential_inside_a_vp_jwt_fails_it():
+    vp = sign_presentation_jwt([unsigned()], HOLDER, challenge=CHALLENGE, domain=DOMAIN)
+    result = vp_verify(vp)
+    assert failed(result, "credentials") and not result.credentials[0].verified
+
+
+def test_issuer_service_refuses_an_unknown_securing(tmp_path):
+    from issuer import Issuer
+
+    with Issuer.init(tmp_path / "home", b"pass", name="X") as issuer:
+        with pytest.raises(ValueError):
+            issuer.issue(unsigned(), securing="cose")
