@@ -68,6 +68,7 @@ __all__ = [
     "ALGORITHMS",
     "MAX_TOKEN_LENGTH",
     "CompactJws",
+    "credential_of",
     "is_compact_jws",
     "parse_compact_jws",
     "sign_credential_jwt",
@@ -411,6 +412,28 @@ def sign_presentation_jwt(
     payload["nonce"] = challenge
     payload["aud"] = domain
     return _compact(payload, holder_key, typ=VP_TYP, kid=kid, cty=_CTY[VP_TYP])
+
+
+def credential_of(document: str | Mapping[str, Any]) -> dict[str, Any]:
+    """The credential a JOSE-secured document carries, *without verifying anything*: the
+    payload of a ``vc+jwt`` (also inside an ``EnvelopedVerifiableCredential``) or the
+    credential mapped from a VC-JWT 1.1 ``vc`` claim. For display and indexing (a wallet's
+    list) after :func:`verify_credential_jwt` has verified it.
+
+    :raises InvalidDocument: not a compact JWS or envelope, or neither profile.
+    """
+    token = document.strip() if isinstance(document, str) else token_from_envelope(
+        document, "EnvelopedVerifiableCredential"
+    )
+    jws = parse_compact_jws(token)
+    typ = jws.header.get("typ")
+    if typ == VC_TYP and "vc" not in jws.payload:
+        return jws.payload
+    if typ in (None, LEGACY_TYP) and "vc" in jws.payload and isinstance(document, str):
+        from .vcjwt import credential_from_claims
+
+        return credential_from_claims(jws.payload)
+    raise InvalidDocument(f"not a vc+jwt or VC-JWT 1.1 credential (typ {typ!r})")
 
 
 # -- verification --------------------------------------------------------------------------------

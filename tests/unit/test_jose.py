@@ -615,3 +615,14 @@ def test_issuer_service_refuses_an_unknown_securing(tmp_path):
     with Issuer.init(tmp_path / "home", b"pass", name="X") as issuer:
         with pytest.raises(ValueError):
             issuer.issue(unsigned(), securing="cose")
+
+
+def test_credential_of_reads_each_form_without_verifying():
+    from vc.jose import credential_of
+
+    token = sign_credential_jwt(unsigned(), ISSUER)
+    assert credential_of(token) == credential_of(envelope_credential(token)) == unsigned()
+    legacy = credential_of(sign_credential_vcjwt(unsigned_v1(), ISSUER))
+    assert legacy["issuer"] == ISSUER.did and legacy["issuanceDate"] == "2026-01-01T00:00:00Z"
+    with pytest.raises(InvalidDocument):
+        credential_of(sign_presentation_jwt([], HOLDER, challenge=CHALLENGE, domain=DOMAIN))
