@@ -22,6 +22,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_suites.py
 	$(PY) bench/bench_issuer.py
 	$(PY) bench/bench_verifier.py
+	$(PY) bench/bench_jose.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

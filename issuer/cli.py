@@ -14,6 +14,7 @@ import click
 
 from vc.atomicfile import write_atomic
 from vc.errors import VcError
+from vc.jose import parse_compact_jws
 
 from .errors import IssuerError
 from .home import IssuerHome
@@ -77,7 +78,7 @@ def _read_json(path: str) -> Any:
 
 
 def _write_output(document: Any, out: str | None) -> None:
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    text = document + "\n" if isinstance(document, str) else json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if out is None or out == "-":
         click.echo(text, nl=False)
     else:
@@ -137,13 +138,17 @@ def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: st
 @click.option("--no-revocation", is_flag=True, help="No revocation status entry.")
 @click.option("--no-suspension", is_flag=True, help="No suspension status entry.")
 @click.option("--cryptosuite", default=None, help="Override the issuer's default cryptosuite.")
+@click.option(
+    "--format", "securing", type=click.Choice(["di", "jose"]), default="di", show_default=True,
+    help="di: JSON with a Data Integrity proof; jose: a VC-JOSE-COSE vc+jwt compact JWS.",
+)
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="Write the signed credential here (default: stdout).")
 @click.pass_context
 @_guard
 def issue(
     ctx: click.Context, type_name: str | None, subject: str | None, credential: str | None, valid_from: str | None,
     valid_until: str | None, credential_id: str | None, no_revocation: bool, no_suspension: bool,
-    cryptosuite: str | None, out: str | None,
+    cryptosuite: str | None, securing: str, out: str | None,
 ) -> None:
     """Check, sign and record a credential."""
     if (subject is None) == (credential is None):
@@ -157,10 +162,12 @@ def issue(
         signed = issuer.issue(
             document, type_name=type_name, valid_from=valid_from, valid_until=valid_until, credential_id=credential_id,
             revocable=not no_revocation, suspendable=not no_suspension, cryptosuite=cryptosuite,
+            securing="jose" if securing == "jose" else "data-integrity",
         )
     _write_output(signed, out)
     if out not in (None, "-"):
-        click.echo(f"OK: issued {signed['id']} -> {out}", err=True)
+        issued = parse_compact_jws(signed).payload if isinstance(signed, str) else signed
+        click.echo(f"OK: issued {issued['id']} -> {out}", err=True)
 
 
 def _status_command(name: str, verb: str, past: str) -> None:

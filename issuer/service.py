@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from vc.atomicfile import write_atomic
 from vc.credentials import sign_credential
+from vc.jose import sign_credential_jwt
 from vc.jsonld import DocumentLoader, default_loader
 from vc.model import parse_credential
 from vc.proofs.data_integrity import format_datetime
@@ -85,8 +86,13 @@ class Issuer:
         revocable: bool = True,
         suspendable: bool = True,
         cryptosuite: str | None = None,
-    ) -> dict[str, Any]:
+        securing: str = "data-integrity",
+    ) -> Any:
         """Issue a credential and return it signed.
+
+        ``securing`` is ``"data-integrity"`` (the credential with a proof, a dict) or ``"jose"``
+        (a VC-JOSE-COSE ``vc+jwt`` compact JWS, a str, signed with the algorithm of the
+        issuer's key type; ``cryptosuite`` does not apply).
 
         Pass either a whole unsigned credential (it has ``credentialSubject``; its issuer, if
         given, must be this issuer) or a subject with ``type_name``, from which the credential
@@ -97,7 +103,10 @@ class Issuer:
         :raises InvalidDocument: the credential or subject is malformed (every problem listed).
         :raises IssuerError: the id was used before, or the issuer field names someone else.
         :raises DataLossError, ContextNotPinned, KeyMaterialError: from signing.
+        :raises ValueError: an unknown ``securing``.
         """
+        if securing not in ("data-integrity", "jose"):
+            raise ValueError(f"securing must be 'data-integrity' or 'jose', not {securing!r}")
         profile = self.home.profile
         issuer_field: Any = {"id": profile.did, "name": profile.name}
         if "credentialSubject" in credential_or_subject:
@@ -134,10 +143,14 @@ class Issuer:
         if entries:
             credential["credentialStatus"] = [e.to_json() for e in entries]
         key, method = self.home.signing_key(self._passphrase)
-        signed = sign_credential(
-            credential, key, cryptosuite=cryptosuite or profile.default_cryptosuite, verification_method=method,
-            loader=self._loader,
-        )
+        signed: Any
+        if securing == "jose":
+            signed = sign_credential_jwt(credential, key, verification_method=method)
+        else:
+            signed = sign_credential(
+                credential, key, cryptosuite=cryptosuite or profile.default_cryptosuite, verification_method=method,
+                loader=self._loader,
+            )
         self.registry.mark_issued(credential["id"], signed, valid_until=credential.get("validUntil"))
         return signed
 

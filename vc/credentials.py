@@ -40,6 +40,7 @@ from .did.resolver import DidResolvers
 from .errors import InvalidDocument, SigningError
 from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
+from .enveloped import is_enveloped
 from .model import Credential, DataModel, parse_credential, parse_proof
 from .policy import VerificationPolicy
 from .proofs import get_suite
@@ -164,7 +165,9 @@ def verify_credential(
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> VerificationResult:
     """Verify a credential secured with one or more Data Integrity proofs (a proof set or
-    chain: every proof must verify, and one must be the issuer's).
+    chain: every proof must verify, and one must be the issuer's), or with JOSE: a compact
+    JWS string (``vc+jwt``, or a legacy VC-JWT 1.1 token) or an ``EnvelopedVerifiableCredential``
+    object (see :mod:`vc.jose`; the checks after the signature are the same).
 
     ``now`` defaults to the system clock (an aware datetime is required); ``loader`` to the
     pinned contexts; ``resolvers`` to offline resolvers (did:key, did:jwk). Without a
@@ -179,6 +182,13 @@ def verify_credential(
     now = _aware_now(now)
     loader = loader or default_loader()
     resolvers = resolvers or DidResolvers.offline()
+    if isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiableCredential"):
+        from .jose import verify_credential_jwt  # JOSE-secured: vc+jwt, VC-JWT 1.1, or its envelope
+
+        return verify_credential_jwt(
+            document, policy=policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
+            max_clock_skew=max_clock_skew,
+        )
 
     result = new_report(VerificationResult(), document, policy)
 
@@ -192,11 +202,28 @@ def verify_credential(
         skew=max_clock_skew, result=result,
     )
     check_binding("issuer_binding", "issuer", credential.issuer_id, verified, result)
+    check_credential_claims(
+        credential, policy=policy, now=now, status_checker=status_checker, max_clock_skew=max_clock_skew, result=result
+    )
+    return result
+
+
+def check_credential_claims(
+    credential: Credential,
+    *,
+    policy: VerificationPolicy,
+    now: datetime,
+    status_checker: "StatusChecker | None",
+    max_clock_skew: timedelta,
+    result: VerificationResult,
+) -> None:
+    """The checks that follow the securing mechanism, whatever it is (Data Integrity proofs or
+    a JOSE envelope): ``validity_period``, the status checks, ``issuer_trust``, and the guard
+    that a report without a verified proof never verifies."""
     _check_validity_period(credential, now, max_clock_skew, result)
     _check_status(credential, status_checker, now, result)
     result.add(policy.check(credential))
     require_a_verified_proof(result)
-    return result
 
 
 def _aware_now(now: datetime | None) -> datetime:

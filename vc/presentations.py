@@ -26,6 +26,7 @@ from .checks import (
 )
 from .credentials import DATA_INTEGRITY_V2, DEFAULT_CLOCK_SKEW, LEGACY_CONTEXTS, _aware_now, verify_credential
 from .did.resolver import DidResolvers
+from .enveloped import is_enveloped
 from .errors import InvalidDocument
 from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
@@ -135,6 +136,8 @@ def verify_presentation(
 ) -> PresentationResult:
     """Verify a presentation for the verifier that issued ``challenge`` and ``domain``, and
     every credential in it (with :func:`~vc.credentials.verify_credential` and ``policy``).
+    A compact JWS string or an ``EnvelopedVerifiablePresentation`` is verified by
+    :func:`vc.jose.verify_presentation_jwt` instead.
 
     A proof's ``domain`` may be one string, which must equal ``domain``, or a list, which must
     contain it. The challenge is compared in constant time.
@@ -148,6 +151,13 @@ def verify_presentation(
     now = _aware_now(now)
     loader = loader or default_loader()
     resolvers = resolvers or DidResolvers.offline()
+    if isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiablePresentation"):
+        from .jose import verify_presentation_jwt  # JOSE-secured: vp+jwt, VC-JWT 1.1, or its envelope
+
+        return verify_presentation_jwt(
+            document, challenge=challenge, domain=domain, policy=policy, now=now, loader=loader,
+            resolvers=resolvers, status_checker=status_checker, max_clock_skew=max_clock_skew,
+        )
 
     result = new_report(PresentationResult(), document, policy)
 

@@ -16,6 +16,7 @@ from typing import Any
 import click
 import requests
 
+from vc.jose import is_compact_jws
 from vc.policy import TrustPolicy
 from vc.verification import CheckResult, VerificationResult
 
@@ -45,16 +46,25 @@ def _verifier(trust: str, offline: bool, ca_bundle: str | None, stale_minutes: i
 
 
 def _read(path: str) -> tuple[Any, VerificationResult | None]:
-    """The parsed document, or a failed report if it is not JSON."""
+    """The parsed document (a compact JWS is returned as the string), or a failed report if
+    it is neither JSON nor a token."""
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="FILE") from None
+    except UnicodeDecodeError as e:
+        report = VerificationResult()
+        report.add(CheckResult.failed("structure", "PARSING_ERROR", f"{path} is not UTF-8 text: {e.reason}"))
+        return None, report
+    if is_compact_jws(text):
+        return text.strip(), None
     try:
         return json.loads(text), None
     except (ValueError, RecursionError) as e:
         report = VerificationResult()
-        report.add(CheckResult.failed("structure", "PARSING_ERROR", f"{path} is not JSON: {e}"))
+        report.add(
+            CheckResult.failed("structure", "PARSING_ERROR", f"{path} is neither JSON nor a compact JWS: {e}")
+        )
         return None, report
 
 
@@ -96,10 +106,11 @@ def cli() -> None:
 @cli.command()
 @_with_common
 def credential(file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None) -> None:
-    """Verify the credential in FILE ('-' for stdin)."""
+    """Verify the credential in FILE ('-' for stdin): JSON with a Data Integrity proof, a
+    vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential."""
     verifier = _verifier(trust, offline, ca_bundle, stale_minutes)
     document, failed = _read(file)
-    _finish(failed or verifier.verify_credential(document), as_json)
+    _finish(failed if failed is not None else verifier.verify_credential(document), as_json)
 
 
 @cli.command()
@@ -110,10 +121,14 @@ def presentation(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     challenge: str, domain: str,
 ) -> None:
-    """Verify the presentation in FILE and every credential in it."""
+    """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
+    credential in it."""
     verifier = _verifier(trust, offline, ca_bundle, stale_minutes)
     document, failed = _read(file)
-    _finish(failed or verifier.verify_presentation(document, challenge=challenge, domain=domain), as_json)
+    _finish(
+        failed if failed is not None else verifier.verify_presentation(document, challenge=challenge, domain=domain),
+        as_json,
+    )
 
 
 def main() -> None:

@@ -1,0 +1,677 @@
+"""Credentials and presentations secured with JOSE: W3C VC-JOSE-COSE (``application/vc+jwt``,
+``application/vp+jwt``) and, for wallets that still send it, VC-JWT 1.1 (see :mod:`vc.vcjwt`).
+
+Signing and verifying are separate functions (:func:`sign_credential_jwt`,
+:func:`verify_credential_jwt`, ...). Verification runs the checks of Data Integrity
+credentials (see :mod:`vc.credentials`), with the securing mechanism's checks in the middle:
+
+=================  ==========================================================================
+check              what it establishes
+=================  ==========================================================================
+structure          a compact JWS of exactly three base64url parts (at most
+                   :data:`MAX_TOKEN_LENGTH` characters) whose header and payload are JSON
+                   objects; the payload (or its ``vc``/``vp`` claim) follows the data model
+jose_header        ``alg`` is ES256, ES384 or EdDSA; ``typ`` is ``vc+jwt`` / ``vp+jwt`` (or
+                   ``JWT`` with a ``vc``/``vp`` claim); ``kid`` is an absolute DID URL; no key
+                   in the header (``jwk``, ``jku``, ``x5u``, ``x5c``), no ``crit``, ``zip``,
+                   ``enc`` or ``b64``
+context            as for Data Integrity (pinned contexts only)
+data_loss          skipped: the signature covers the JSON bytes themselves
+issuer_binding     the ``kid`` is a key of the issuer's DID, and ``iss``, if present, is the
+(holder_binding)   issuer exactly (for a presentation: the holder)
+proof              the key is retrieved from the DID document named by ``kid`` (never from the
+                   token); the algorithm is the one of that key's type (Ed25519 -> EdDSA,
+                   P-256 -> ES256, P-384 -> ES384), whatever the header claims; the signature
+                   verifies
+purpose            the DID document lists the key under ``assertionMethod`` (presentations:
+                   ``authentication``)
+proof_expiry       ``exp``, ``nbf`` and ``iat`` against ``now`` with the clock skew
+challenge, domain  presentations: ``nonce`` is the verifier's challenge, ``aud`` its domain
+=================  ==========================================================================
+
+then ``validity_period``, the status checks and ``issuer_trust``, by the same code as for
+Data Integrity credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from jwcrypto.common import JWException
+from jwcrypto.jwk import JWK
+from jwcrypto.jws import JWSCore
+
+from .checks import check_contexts, new_report, require_a_verified_proof
+from .credentials import DEFAULT_CLOCK_SKEW, _aware_now, check_credential_claims
+from .did import parse_did_url
+from .did.resolver import DidResolvers, VerificationMethod, retrieve_verification_method
+from .enveloped import envelope_credential, token_from_envelope
+from .errors import InvalidDocument, ProofVerificationError, ResolutionError, SigningError, UnsupportedError, VcError
+from .http import RetrievalError
+from .jsonld import DocumentLoader, default_loader
+from .keys import KeyPair
+from .model import CREDENTIALS_V2, Presentation, parse_credential, parse_presentation
+from .multibase import base64url_decode
+from .policy import VerificationPolicy
+from .presentations import PresentationResult, _check_challenge, _check_credentials, _check_domain
+from .verification import CheckResult, VerificationResult
+
+if TYPE_CHECKING:
+    from .credential_status import StatusChecker
+
+__all__ = [
+    "ALGORITHMS",
+    "MAX_TOKEN_LENGTH",
+    "CompactJws",
+    "credential_of",
+    "is_compact_jws",
+    "parse_compact_jws",
+    "sign_credential_jwt",
+    "sign_presentation_jwt",
+    "verify_credential_jwt",
+    "verify_presentation_jwt",
+]
+
+MAX_TOKEN_LENGTH = 1024 * 1024
+"""The longest compact JWS accepted, in characters (1 MiB): larger input is refused before it
+is decoded. A trade credential is a few kilobytes; a presentation of dozens stays far below."""
+
+ALGORITHMS: dict[str, str] = {"Ed25519": "EdDSA", "P-256": "ES256", "P-384": "ES384"}
+"""The one JWS algorithm accepted for each key type."""
+
+VC_TYP, VP_TYP, LEGACY_TYP = "vc+jwt", "vp+jwt", "JWT"
+_CTY = {VC_TYP: "vc", VP_TYP: "vp"}
+_KEY_PARAMETERS = ("jwk", "jku", "x5u", "x5c")
+_REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
+
+
+# -- compact JWS parsing -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompactJws:
+    """A compact JWS split and decoded, not yet verified."""
+
+    token: str
+    header: dict[str, Any]
+    payload: dict[str, Any]
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise InvalidDocument(f"duplicate member {key!r} in the JWS")
+        out[key] = value
+    return out
+
+
+def _json_object(segment: str, what: str) -> dict[str, Any]:
+    try:
+        data = base64url_decode(segment)
+        value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except InvalidDocument as e:
+        raise InvalidDocument(f"the JWS {what} is not valid: {e.message}") from e
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise InvalidDocument(f"the JWS {what} is not UTF-8 JSON: {e}") from e
+    if not isinstance(value, dict):
+        raise InvalidDocument(f"the JWS {what} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def is_compact_jws(text: Any) -> bool:
+    """True if ``text`` looks like a compact JWS or JWE (dot-separated base64url parts, no
+    whitespace inside): the test a CLI or wallet uses to tell a token from JSON. It proves
+    nothing; :func:`verify_credential_jwt` does the checking."""
+    if not isinstance(text, str):
+        return False
+    text = text.strip()
+    return (
+        bool(text)
+        and not text.startswith(("{", "["))
+        and text.count(".") in (2, 4)
+        and all(c.isascii() and (c.isalnum() or c in "-_.") for c in text)
+    )
+
+
+def parse_compact_jws(token: Any) -> CompactJws:
+    """Split and decode a compact JWS (RFC 7515 section 7.1) without verifying it.
+
+    :raises InvalidDocument: not a string; longer than :data:`MAX_TOKEN_LENGTH`; five parts
+        (a JWE: encrypted tokens are refused, never decrypted); not three parts; a part that
+        is not canonical base64url; a header or payload that is not a JSON object (duplicate
+        members refused); an empty signature.
+    """
+    if not isinstance(token, str):
+        raise InvalidDocument(f"a compact JWS must be a string, not {type(token).__name__}")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidDocument(f"the token is {len(token)} characters; at most {MAX_TOKEN_LENGTH} are accepted")
+    parts = token.split(".")
+    if len(parts) == 5:
+        raise InvalidDocument(
+            "the token has five parts: it is an encrypted JWE, not a signed JWS; encrypted tokens are refused"
+        )
+    if len(parts) != 3:
+        raise InvalidDocument(f"a compact JWS has three parts separated by '.', not {len(parts)}")
+    header = _json_object(parts[0], "header")
+    payload = _json_object(parts[1], "payload")
+    try:
+        signature = base64url_decode(parts[2])
+    except InvalidDocument as e:
+        raise InvalidDocument(f"the JWS signature is not valid base64url: {e.message}") from e
+    if not signature:
+        raise InvalidDocument("the JWS has an empty signature (an unsecured JWT)")
+    return CompactJws(token=token, header=header, payload=payload)
+
+
+def check_header(header: Mapping[str, Any]) -> str:
+    """Check the protected header of a token to be verified with a key from a DID document;
+    return its ``kid``. ``typ`` is the caller's check.
+
+    :raises ProofVerificationError: ``alg`` is missing, ``none`` or an HMAC algorithm; the
+        header carries a key or a key reference (``jwk``, ``jku``, ``x5u``, ``x5c``), ``crit``,
+        ``zip`` (compression), ``enc`` (encryption) or ``b64``.
+    :raises UnsupportedError: another signature algorithm (RS256, ES512, ...).
+    :raises ResolutionError: ``kid`` is missing, relative or not a DID URL with a fragment.
+    """
+    alg = header.get("alg")
+    if not isinstance(alg, str) or not alg:
+        raise ProofVerificationError("the JOSE header has no 'alg'")
+    if alg.lower() == "none":
+        raise ProofVerificationError("'alg: none' (an unsigned token) is refused")
+    if alg.upper().startswith("HS"):
+        raise ProofVerificationError(
+            f"the HMAC algorithm {alg} is refused: credentials are signed with the issuer's private key"
+        )
+    if alg not in ALGORITHMS.values():
+        raise UnsupportedError(f"JWS algorithm {alg!r} is not supported (only ES256, ES384 and EdDSA)")
+    embedded = [p for p in _KEY_PARAMETERS if p in header]
+    if embedded:
+        raise ProofVerificationError(
+            f"the JOSE header carries {', '.join(embedded)}: keys are taken only from the signer's DID "
+            "document, never from the token"
+        )
+    if "crit" in header:
+        raise ProofVerificationError(f"critical header parameter(s) {header['crit']!r} are not understood")
+    if "zip" in header:
+        raise ProofVerificationError("compressed tokens ('zip') are refused")
+    if "enc" in header:
+        raise ProofVerificationError("the header has 'enc': an encrypted token is not a signed credential")
+    if "b64" in header:
+        raise ProofVerificationError("unencoded payloads ('b64') are refused")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise ResolutionError("the JOSE header has no 'kid' naming the signing key", code="INVALID_VERIFICATION_METHOD_URL")
+    if not kid.startswith("did:"):
+        raise ResolutionError(
+            f"'kid' must be an absolute DID URL (did:...#key), not {kid!r}", code="INVALID_VERIFICATION_METHOD_URL"
+        )
+    _, fragment = parse_did_url(kid)
+    if not fragment:
+        raise ResolutionError(f"'kid' {kid!r} has no fragment naming a key", code="INVALID_VERIFICATION_METHOD_URL")
+    return kid
+
+
+def verify_signature(jws: CompactJws, kid: str, resolvers: DidResolvers) -> VerificationMethod:
+    """Retrieve ``kid`` through ``resolvers`` and verify the signature with its key, with the
+    algorithm pinned to the key's type.
+
+    :raises ResolutionError, UnsupportedError: the key could not be retrieved.
+    :raises ProofVerificationError: the header's ``alg`` does not fit the key, or the
+        signature does not verify.
+    """
+    method = retrieve_verification_method(kid, resolvers)
+    expected = ALGORITHMS[method.key.key_type]
+    claimed = jws.header.get("alg")
+    if claimed != expected:
+        raise ProofVerificationError(
+            f"the header claims {claimed} but {kid} is a {method.key.key_type} key, which signs with {expected}"
+        )
+    protected, payload, signature = jws.token.split(".")
+    try:
+        # JWSCore is the jwcrypto primitive under JWS, without the header registry JWS copies
+        # for every token: given exactly the algorithm and key decided here, it only verifies.
+        core = JWSCore(expected, _public_jwk(method.key), base64url_decode(protected).decode("utf-8"),
+                       base64url_decode(payload), algs=[expected])
+        if core.protected != protected:  # cannot happen with canonical base64url; never verify other bytes
+            raise ProofVerificationError("the JWS header does not round-trip through base64url")
+        core.verify(base64url_decode(signature))
+    except JWException as e:
+        raise ProofVerificationError(
+            f"the {expected} signature does not verify with {kid}: the token was altered, or signed with another key"
+        ) from e
+    return method
+
+
+@lru_cache(maxsize=1024)
+def _jwk_for(key_type: str, public_key_multibase: str) -> JWK:
+    return JWK(**KeyPair.from_multibase(public_key_multibase).to_jwk())
+
+
+def _public_jwk(key: KeyPair) -> JWK:
+    """The jwcrypto form of a public key, built once per key (keys are immutable)."""
+    return _jwk_for(key.key_type, key.public_key_multibase)
+
+
+def _timestamp(value: Any, name: str) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidDocument(f"the '{name}' claim must be a number of seconds since 1970, not {value!r}")
+    try:
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError) as e:
+        raise InvalidDocument(f"the '{name}' claim {value!r} is out of range") from e
+
+
+def _check_token_times(payload: Mapping[str, Any], now: datetime, skew: timedelta, result: VerificationResult) -> None:
+    """``proof_expiry``: ``exp`` has not passed, ``nbf`` has come, ``iat`` is not in the future."""
+    try:
+        times = {name: _timestamp(payload[name], name) for name in ("exp", "nbf", "iat") if name in payload}
+    except InvalidDocument as e:
+        result.add(CheckResult.from_error("proof_expiry", e))
+        return
+    exp, nbf, iat = times.get("exp"), times.get("nbf"), times.get("iat")
+    data = {"now": now.isoformat()}
+    if exp is not None and now - skew > exp:
+        result.add(CheckResult.failed(
+            "proof_expiry", "PROOF_VERIFICATION_ERROR", f"the token expired at {exp.isoformat()} (exp)",
+            data={**data, "exp": exp.isoformat()},
+        ))
+    elif nbf is not None and now + skew < nbf:
+        result.add(CheckResult.failed(
+            "proof_expiry", "PROOF_VERIFICATION_ERROR", f"the token is not valid before {nbf.isoformat()} (nbf)",
+            data={**data, "nbf": nbf.isoformat()},
+        ))
+    elif iat is not None and now + skew < iat:
+        result.add(CheckResult.failed(
+            "proof_expiry", "PROOF_VERIFICATION_ERROR", f"the token was issued in the future, {iat.isoformat()} (iat)",
+            data={**data, "iat": iat.isoformat()},
+        ))
+    else:
+        result.add(CheckResult.passed(
+            "proof_expiry", f"the token expires {exp.isoformat()}" if exp else "the token does not expire"
+        ))
+
+
+# -- signing -------------------------------------------------------------------------------------
+
+
+def _compact(payload: Mapping[str, Any], key: KeyPair, *, typ: str, kid: str, cty: str | None) -> str:
+    if not isinstance(key, KeyPair):
+        raise TypeError("key must be a vc.keys.KeyPair")
+    alg = ALGORITHMS[key.key_type]
+    header = {"alg": alg, "kid": kid, "typ": typ}
+    if cty is not None:
+        header["cty"] = cty
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    secret = JWK(**key.to_jwk(private=True))
+    try:
+        signed = JWSCore(alg, secret, json.dumps(header, separators=(",", ":")), body, algs=[alg]).sign()
+    except JWException as e:
+        raise SigningError(f"jwcrypto could not sign with {alg}: {e}") from e
+    return f"{signed['protected']}.{signed['payload'].decode('ascii')}.{signed['signature']}"
+
+
+def _signing_method(key: KeyPair, verification_method: str | None, party: str, role: str) -> str:
+    method = verification_method or key.verification_method
+    if not isinstance(method, str) or "#" not in method or not method.startswith("did:"):
+        raise SigningError(f"the verification method must be an absolute DID URL with a fragment, not {method!r}")
+    if method.split("#", 1)[0] != party:
+        raise SigningError(
+            f"the {role} is {party} but the verification method {method} belongs to another DID; "
+            f"set the {role} to the signing DID"
+        )
+    return method
+
+
+def _with_claims(document: Mapping[str, Any], claims: Mapping[str, Any] | None) -> dict[str, Any]:
+    payload = dict(document)
+    for name, value in (claims or {}).items():
+        if name not in _REGISTERED_CLAIMS:
+            raise ValueError(f"{name!r} is not a registered JWT claim ({', '.join(_REGISTERED_CLAIMS)})")
+        if name in payload:
+            raise ValueError(f"the document already has a {name!r} member")
+        payload[name] = value
+    return payload
+
+
+def sign_credential_jwt(
+    credential: Mapping[str, Any],
+    key: KeyPair,
+    *,
+    verification_method: str | None = None,
+    claims: Mapping[str, Any] | None = None,
+) -> str:
+    """Secure ``credential`` as a VC-JOSE-COSE ``application/vc+jwt`` compact JWS.
+
+    The payload is the credential itself; the header has ``alg`` (from the key type: EdDSA,
+    ES256 or ES384), ``kid`` (the verification method, by default the key's did:key method),
+    ``typ: vc+jwt`` and ``cty: vc``. ``claims`` adds registered JWT claims to the payload
+    (``iat``, ``nbf``, ``exp`` as seconds since 1970; ``iss``, which must then be the issuer).
+
+    :raises InvalidDocument: the credential breaks the data model.
+    :raises SigningError: the credential has a Data Integrity proof, its issuer is not the
+        verification method's DID, or ``iss`` is not the issuer.
+    :raises KeyMaterialError: the key has no secret.
+    :raises ValueError: ``claims`` has an unregistered name or one the credential already has.
+    """
+    parsed = parse_credential(credential)
+    if parsed.proof is not None:
+        raise SigningError("the credential already has a Data Integrity proof; secure the unsigned credential")
+    kid = _signing_method(key, verification_method, parsed.issuer_id, "issuer")
+    payload = _with_claims(credential, claims)
+    if "iss" in payload and payload["iss"] != parsed.issuer_id:
+        raise SigningError(f"'iss' must be the issuer {parsed.issuer_id}, not {payload['iss']!r}")
+    return _compact(payload, key, typ=VC_TYP, kid=kid, cty=_CTY[VC_TYP])
+
+
+def sign_presentation_jwt(
+    credentials: Sequence[Mapping[str, Any] | str],
+    holder_key: KeyPair,
+    *,
+    challenge: str,
+    domain: str,
+    holder: str | None = None,
+    verification_method: str | None = None,
+    presentation_id: str | None = None,
+    claims: Mapping[str, Any] | None = None,
+) -> str:
+    """Wrap ``credentials`` in a presentation secured as ``application/vp+jwt`` for one verifier.
+
+    Each credential is a Data Integrity credential (an object), an enveloped credential, or
+    a ``vc+jwt`` token (put in an ``EnvelopedVerifiableCredential``). The verifier's
+    ``challenge`` goes into the ``nonce`` claim and its ``domain`` into ``aud``. ``holder``
+    defaults to the key's DID.
+
+    :raises ValueError: empty challenge or domain, or unknown ``claims``.
+    :raises SigningError: the holder is not the verification method's DID.
+    :raises InvalidDocument: the presentation breaks the data model.
+    """
+    if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
+        raise ValueError("a presentation needs the verifier's challenge and domain (non-empty strings)")
+    if not isinstance(holder_key, KeyPair):
+        raise TypeError("holder_key must be a vc.keys.KeyPair")
+    holder = holder or (verification_method or holder_key.verification_method).split("#", 1)[0]
+    kid = _signing_method(holder_key, verification_method, holder, "holder")
+    presentation: dict[str, Any] = {"@context": [CREDENTIALS_V2]}
+    if presentation_id is not None:
+        presentation["id"] = presentation_id
+    presentation["type"] = ["VerifiablePresentation"]
+    presentation["holder"] = holder
+    presentation["verifiableCredential"] = [
+        envelope_credential(c) if isinstance(c, str) else dict(c) for c in credentials
+    ]
+    parse_presentation(presentation)
+    if claims and "aud" in claims:
+        raise ValueError("the 'aud' claim is the domain; pass it as domain=")
+    payload = _with_claims(presentation, claims)
+    payload["nonce"] = challenge
+    payload["aud"] = domain
+    return _compact(payload, holder_key, typ=VP_TYP, kid=kid, cty=_CTY[VP_TYP])
+
+
+def credential_of(document: str | Mapping[str, Any]) -> dict[str, Any]:
+    """The credential a JOSE-secured document carries, *without verifying anything*: the
+    payload of a ``vc+jwt`` (also inside an ``EnvelopedVerifiableCredential``) or the
+    credential mapped from a VC-JWT 1.1 ``vc`` claim. For display and indexing (a wallet's
+    list) after :func:`verify_credential_jwt` has verified it.
+
+    :raises InvalidDocument: not a compact JWS or envelope, or neither profile.
+    """
+    token = document.strip() if isinstance(document, str) else token_from_envelope(
+        document, "EnvelopedVerifiableCredential"
+    )
+    jws = parse_compact_jws(token)
+    typ = jws.header.get("typ")
+    if typ == VC_TYP and "vc" not in jws.payload:
+        return jws.payload
+    if typ in (None, LEGACY_TYP) and "vc" in jws.payload and isinstance(document, str):
+        from .vcjwt import credential_from_claims
+
+        return credential_from_claims(jws.payload)
+    raise InvalidDocument(f"not a vc+jwt or VC-JWT 1.1 credential (typ {typ!r})")
+
+
+# -- verification --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Opened:
+    jws: CompactJws
+    document: dict[str, Any]  # the credential or presentation the token secures
+    legacy: bool  # VC-JWT 1.1 (a vc / vp claim)
+
+
+def _open(
+    document: Any, *, envelope_type: str, typ: str, claim: str, result: VerificationResult
+) -> _Opened | None:
+    """``structure`` (part one): unwrap an envelope, split the token, find the document."""
+    try:
+        if isinstance(document, str):
+            token, enveloped = document.strip(), False
+        else:
+            token, enveloped = token_from_envelope(document, envelope_type), True
+        jws = parse_compact_jws(token)
+        header_typ = jws.header.get("typ")
+        if header_typ == typ:
+            if claim in jws.payload:
+                raise InvalidDocument(
+                    f"a {typ} payload is the {'credential' if claim == 'vc' else 'presentation'} itself; "
+                    f"a '{claim}' claim belongs to VC-JWT 1.1 (typ JWT)"
+                )
+            return _Opened(jws, jws.payload, legacy=False)
+        if header_typ in (None, LEGACY_TYP) and claim in jws.payload and not enveloped:
+            from .vcjwt import credential_from_claims, presentation_from_claims
+
+            mapped = credential_from_claims(jws.payload) if claim == "vc" else presentation_from_claims(jws.payload)
+            return _Opened(jws, mapped, legacy=True)
+    except InvalidDocument as e:
+        result.add(CheckResult.from_error("structure", e))
+        return None
+    expected = f"'{typ}'" if enveloped else f"'{typ}' (or 'JWT' with a '{claim}' claim, VC-JWT 1.1)"
+    result.add(
+        CheckResult.failed(
+            "jose_header", "PROOF_VERIFICATION_ERROR", f"the token's typ is {header_typ!r}; expected {expected}"
+        )
+    )
+    return None
+
+
+def _check_jose_header(opened: _Opened, result: VerificationResult) -> str | None:
+    try:
+        kid = check_header(opened.jws.header)
+    except VcError as e:
+        result.add(CheckResult.from_error("jose_header", e))
+        return None
+    cty = opened.jws.header.get("cty")
+    typ = opened.jws.header.get("typ")
+    if cty is not None and not opened.legacy and cty != _CTY.get(typ):
+        result.add(
+            CheckResult.failed(
+                "jose_header", "PROOF_VERIFICATION_ERROR", f"the content type (cty) is {cty!r}, expected {_CTY.get(typ)!r}"
+            )
+        )
+        return None
+    profile = "VC-JWT 1.1" if opened.legacy else f"{typ}"
+    result.add(CheckResult.passed("jose_header", f"{opened.jws.header['alg']} {profile}, kid {kid}"))
+    return kid
+
+
+def _check_binding(name: str, role: str, party: str | None, kid: str, payload: Mapping[str, Any], result: VerificationResult) -> bool:
+    """``issuer_binding`` / ``holder_binding``: the key is the party's, ``iss`` is the party."""
+    signer = kid.split("#", 1)[0]
+    if party is None:
+        result.add(CheckResult.failed(name, "PROOF_VERIFICATION_ERROR", f"the presentation names no {role}"))
+        return False
+    if signer != party:
+        result.add(
+            CheckResult.failed(
+                name, "PROOF_VERIFICATION_ERROR", f"the kid {kid} is a key of {signer}, not of the {role} {party}"
+            )
+        )
+        return False
+    if "iss" in payload and payload["iss"] != party:
+        result.add(
+            CheckResult.failed(name, "PROOF_VERIFICATION_ERROR", f"'iss' is {payload['iss']!r}, not the {role} {party}")
+        )
+        return False
+    result.add(CheckResult.passed(name, f"signed by the {role} {party}"))
+    return True
+
+
+def _check_signature(
+    opened: _Opened, kid: str, expected_purpose: str, resolvers: DidResolvers, result: VerificationResult
+) -> None:
+    """``proof`` and ``purpose``."""
+    try:
+        method = verify_signature(opened.jws, kid, resolvers)
+    except RetrievalError as e:  # could not fetch the DID document: not checked, not invalid
+        result.add(CheckResult.error("proof", e.code, e.message, subject=kid))
+        return
+    except VcError as e:
+        result.add(CheckResult.from_error("proof", e))
+        return
+    result.add(CheckResult.passed("proof", f"{opened.jws.header['alg']} JWS verified with {kid}"))
+    if method.is_listed_under(expected_purpose):
+        result.add(CheckResult.passed("purpose", f"{expected_purpose}, listed in the controller's DID document"))
+    else:
+        result.add(
+            CheckResult.failed(
+                "purpose", "INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD",
+                f"{kid} is not listed under {expected_purpose} in {method.controller}'s DID document",
+            )
+        )
+
+
+def _data_loss_skipped(result: VerificationResult) -> None:
+    result.add(CheckResult.skipped("data_loss", "the JWS signs the JSON itself; no JSON-LD expansion needed"))
+
+
+def verify_credential_jwt(
+    document: str | Mapping[str, Any],
+    *,
+    policy: VerificationPolicy,
+    now: datetime | None = None,
+    loader: DocumentLoader | None = None,
+    resolvers: DidResolvers | None = None,
+    status_checker: "StatusChecker | None" = None,
+    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+) -> VerificationResult:
+    """Verify a JOSE-secured credential: a ``vc+jwt`` compact JWS, an
+    ``EnvelopedVerifiableCredential`` carrying one, or a VC-JWT 1.1 token (``typ`` ``JWT`` or
+    none, with a ``vc`` claim). :func:`vc.credentials.verify_credential` routes here.
+
+    :returns: the report (checks listed in the module's docstring).
+    :raises TypeError: ``policy`` is not a policy or ``now`` is naive.
+    """
+    if not isinstance(policy, VerificationPolicy):
+        raise TypeError("policy must be a VerificationPolicy such as TrustPolicy.from_file(...)")
+    now = _aware_now(now)
+    loader = loader or default_loader()
+    resolvers = resolvers or DidResolvers.offline()
+    result = new_report(VerificationResult(), None, policy)
+
+    opened = _open(document, envelope_type="EnvelopedVerifiableCredential", typ=VC_TYP, claim="vc", result=result)
+    if opened is None:
+        return result
+    try:
+        credential = parse_credential(opened.document)
+        if credential.proof is not None:
+            raise InvalidDocument("a JOSE-secured credential must not also carry a Data Integrity proof")
+    except InvalidDocument as e:
+        result.add(CheckResult.from_error("structure", e))
+        return result
+    result.document_id = credential.id
+    result.add(
+        CheckResult.passed("structure", f"VC Data Model {credential.data_model.value} credential in a compact JWS")
+    )
+    kid = _check_jose_header(opened, result)
+    if kid is None or not check_contexts(opened.document, loader, result):
+        return result
+    _data_loss_skipped(result)
+    if _check_binding("issuer_binding", "issuer", credential.issuer_id, kid, opened.jws.payload, result):
+        _check_signature(opened, kid, "assertionMethod", resolvers, result)
+    _check_token_times(opened.jws.payload, now, max_clock_skew, result)
+    check_credential_claims(
+        credential, policy=policy, now=now, status_checker=status_checker, max_clock_skew=max_clock_skew, result=result
+    )
+    return result
+
+
+def verify_presentation_jwt(
+    document: str | Mapping[str, Any],
+    *,
+    challenge: str,
+    domain: str,
+    policy: VerificationPolicy,
+    now: datetime | None = None,
+    loader: DocumentLoader | None = None,
+    resolvers: DidResolvers | None = None,
+    status_checker: "StatusChecker | None" = None,
+    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+) -> PresentationResult:
+    """Verify a JOSE-secured presentation (a ``vp+jwt`` token, an
+    ``EnvelopedVerifiablePresentation``, or a VC-JWT 1.1 token with a ``vp`` claim) for the
+    verifier that issued ``challenge`` (the ``nonce`` claim) and ``domain`` (``aud``, a string
+    or a list containing it), then every credential in it, whatever secures each one.
+    :func:`vc.presentations.verify_presentation` routes here.
+
+    :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain.
+    """
+    from .credentials import verify_credential
+
+    if not isinstance(policy, VerificationPolicy):
+        raise TypeError("policy must be a VerificationPolicy such as TrustPolicy.from_file(...)")
+    if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
+        raise ValueError("verify_presentation needs the challenge and domain the verifier issued")
+    now = _aware_now(now)
+    loader = loader or default_loader()
+    resolvers = resolvers or DidResolvers.offline()
+    result = new_report(PresentationResult(), None, policy)
+
+    opened = _open(document, envelope_type="EnvelopedVerifiablePresentation", typ=VP_TYP, claim="vp", result=result)
+    if opened is None:
+        return result
+    entries = opened.document.get("verifiableCredential")
+    entries = [] if entries is None else entries if isinstance(entries, list) else [entries]
+    try:
+        if not opened.legacy and any(isinstance(e, str) for e in entries):
+            raise InvalidDocument(
+                "a vp+jwt lists credentials as objects; a secured token goes in an EnvelopedVerifiableCredential"
+            )
+        # VC-JWT 1.1 presentations list credentials as bare tokens; the model checks the objects.
+        presentation: Presentation = parse_presentation(
+            {**opened.document, "verifiableCredential": [e for e in entries if not isinstance(e, str)]}
+        )
+        if presentation.proof is not None:
+            raise InvalidDocument("a JOSE-secured presentation must not also carry a Data Integrity proof")
+    except InvalidDocument as e:
+        result.add(CheckResult.from_error("structure", e))
+        return result
+    result.document_id = presentation.id
+    result.add(CheckResult.passed("structure", "verifiable presentation in a compact JWS"))
+    kid = _check_jose_header(opened, result)
+    if kid is None or not check_contexts(opened.document, loader, result):
+        return result
+    _data_loss_skipped(result)
+    if _check_binding("holder_binding", "holder", presentation.holder_id, kid, opened.jws.payload, result):
+        _check_signature(opened, kid, "authentication", resolvers, result)
+    _check_token_times(opened.jws.payload, now, max_clock_skew, result)
+    _check_challenge(opened.jws.payload.get("nonce"), challenge, result, None)
+    _check_domain(opened.jws.payload.get("aud"), domain, result, None)
+    require_a_verified_proof(result)
+
+    for entry in entries:
+        result.credentials.append(
+            verify_credential(
+                entry, policy=policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
+                max_clock_skew=max_clock_skew,
+            )
+        )
+    _check_credentials(result)
+    return result
+

@@ -1,0 +1,195 @@
+"""VC-JWT as in VC Data Model 1.1 (section 6.3.1), for wallets that still send it: the
+credential sits in a ``vc`` claim (a presentation in ``vp``) and some of its properties are
+carried by registered JWT claims instead:
+
+=========  ==========================================================================
+claim      property
+=========  ==========================================================================
+``iss``    ``issuer`` (its ``id``); for a presentation, ``holder``
+``sub``    ``credentialSubject.id``
+``jti``    ``id``
+``nbf``    ``issuanceDate`` (``validFrom`` in a 2.0 credential), seconds since 1970
+``exp``    ``expirationDate`` (``validUntil``)
+=========  ==========================================================================
+
+Decoding fills a property from its claim when the property is absent, and refuses a token
+where both are present and disagree (times are compared to the second). Verification is
+:func:`vc.jose.verify_credential_jwt`, which routes such tokens here; signing is
+:func:`sign_credential_vcjwt` / :func:`sign_presentation_vcjwt`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from datetime import datetime, timezone
+from typing import Any, Mapping, Sequence
+
+from .errors import InvalidDocument, SigningError
+from .keys import KeyPair
+from .model import CREDENTIALS_V1, DataModel, parse_credential, parse_datetime, parse_presentation
+
+__all__ = [
+    "credential_from_claims",
+    "presentation_from_claims",
+    "sign_credential_vcjwt",
+    "sign_presentation_vcjwt",
+]
+
+
+def _seconds(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidDocument(f"the '{name}' claim must be a number of seconds since 1970, not {value!r}")
+    return int(value)
+
+
+def _format(seconds: int) -> str:
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError) as e:
+        raise InvalidDocument(f"the time {seconds} is out of range") from e
+
+
+def _merge(target: dict[str, Any], prop: str, claim: str, value: Any, *, where: str = "vc") -> None:
+    if prop not in target:
+        target[prop] = value
+    elif target[prop] != value:
+        raise InvalidDocument(f"the '{claim}' claim {value!r} contradicts {where}.{prop} {target[prop]!r}")
+
+
+def _merge_time(target: dict[str, Any], prop: str, claim: str, value: Any) -> None:
+    seconds = _seconds(value, claim)
+    if prop not in target:
+        target[prop] = _format(seconds)
+        return
+    try:
+        given = int(parse_datetime(target[prop], field=prop).timestamp())
+    except ValueError as e:
+        raise InvalidDocument(str(e)) from e
+    if given != seconds:
+        raise InvalidDocument(f"the '{claim}' claim ({_format(seconds)}) contradicts vc.{prop} {target[prop]!r}")
+
+
+def _object_claim(claims: Mapping[str, Any], name: str) -> dict[str, Any]:
+    value = claims.get(name)
+    if not isinstance(value, dict):
+        raise InvalidDocument(f"the '{name}' claim must be a JSON object")
+    return copy.deepcopy(value)
+
+
+def _time_properties(document: Mapping[str, Any]) -> tuple[str, str]:
+    context = document.get("@context")
+    first = context[0] if isinstance(context, list) and context else context
+    return ("issuanceDate", "expirationDate") if first == CREDENTIALS_V1 else ("validFrom", "validUntil")
+
+
+def credential_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The credential a VC-JWT 1.1 payload carries: its ``vc`` claim completed from ``iss``,
+    ``sub``, ``jti``, ``nbf`` and ``exp``.
+
+    :raises InvalidDocument: ``vc`` is not an object; a claim has the wrong type or
+        contradicts the property it stands for; ``sub`` with several subjects.
+    """
+    credential = _object_claim(claims, "vc")
+    start, end = _time_properties(credential)
+    if "iss" in claims:
+        iss = claims["iss"]
+        issuer = credential.get("issuer")
+        if isinstance(issuer, dict):
+            _merge(issuer, "id", "iss", iss, where="vc.issuer")
+        else:
+            _merge(credential, "issuer", "iss", iss)
+    if "jti" in claims:
+        _merge(credential, "id", "jti", claims["jti"])
+    if "sub" in claims:
+        subject = credential.setdefault("credentialSubject", {})
+        if not isinstance(subject, dict):
+            raise InvalidDocument("the 'sub' claim names one subject, but vc.credentialSubject is not one object")
+        _merge(subject, "id", "sub", claims["sub"], where="vc.credentialSubject")
+    if "nbf" in claims:
+        _merge_time(credential, start, "nbf", claims["nbf"])
+    if "exp" in claims:
+        _merge_time(credential, end, "exp", claims["exp"])
+    return credential
+
+
+def presentation_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The presentation a VC-JWT 1.1 payload carries: its ``vp`` claim completed from ``iss``
+    (the holder) and ``jti`` (the id). Its ``verifiableCredential`` may list VC-JWT tokens.
+
+    :raises InvalidDocument: ``vp`` is not an object, or a claim contradicts a property.
+    """
+    presentation = _object_claim(claims, "vp")
+    if "iss" in claims:
+        holder = presentation.get("holder")
+        if isinstance(holder, dict):
+            _merge(holder, "id", "iss", claims["iss"], where="vp.holder")
+        else:
+            _merge(presentation, "holder", "iss", claims["iss"], where="vp")
+    if "jti" in claims:
+        _merge(presentation, "id", "jti", claims["jti"], where="vp")
+    return presentation
+
+
+def _epoch(value: str | None) -> int | None:
+    return None if value is None else int(parse_datetime(value).timestamp())
+
+
+def sign_credential_vcjwt(
+    credential: Mapping[str, Any], key: KeyPair, *, verification_method: str | None = None
+) -> str:
+    """Secure ``credential`` as a VC-JWT 1.1 token (``typ: JWT``): the credential in ``vc``,
+    with ``iss``, ``jti``, ``sub`` (for a single subject with an id), ``nbf`` and ``exp``
+    taken from it. For legacy verifiers; new issuance uses :func:`vc.jose.sign_credential_jwt`.
+
+    :raises InvalidDocument: the credential breaks the data model.
+    :raises SigningError: it has a Data Integrity proof, or its issuer is not the signer.
+    """
+    from .jose import LEGACY_TYP, _compact, _signing_method
+
+    parsed = parse_credential(credential)
+    if parsed.proof is not None:
+        raise SigningError("the credential already has a Data Integrity proof; secure the unsigned credential")
+    kid = _signing_method(key, verification_method, parsed.issuer_id, "issuer")
+    claims: dict[str, Any] = {"vc": copy.deepcopy(dict(credential)), "iss": parsed.issuer_id}
+    if parsed.id is not None:
+        claims["jti"] = parsed.id
+    subject = parsed.credentialSubject
+    if isinstance(subject, dict) and isinstance(subject.get("id"), str):
+        claims["sub"] = subject["id"]
+    start = parsed.issuanceDate if parsed.data_model is DataModel.V1_1 else parsed.validFrom
+    end = parsed.expirationDate if parsed.data_model is DataModel.V1_1 else parsed.validUntil
+    for name, value in (("nbf", _epoch(start)), ("exp", _epoch(end))):
+        if value is not None:
+            claims[name] = value
+    return _compact(claims, key, typ=LEGACY_TYP, kid=kid, cty=None)
+
+
+def sign_presentation_vcjwt(
+    credentials: Sequence[Mapping[str, Any] | str],
+    holder_key: KeyPair,
+    *,
+    challenge: str,
+    domain: str,
+    verification_method: str | None = None,
+) -> str:
+    """A VC-JWT 1.1 presentation (``typ: JWT``, ``vp`` claim; ``iss`` the holder, ``nonce``
+    the challenge, ``aud`` the domain) of VC-JWT tokens or credential objects.
+
+    :raises ValueError: empty challenge or domain.
+    """
+    from .jose import LEGACY_TYP, _compact, _signing_method
+
+    if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
+        raise ValueError("a presentation needs the verifier's challenge and domain (non-empty strings)")
+    method = verification_method or holder_key.verification_method
+    holder = method.split("#", 1)[0]
+    kid = _signing_method(holder_key, method, holder, "holder")
+    vp = {
+        "@context": [CREDENTIALS_V1],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [c if isinstance(c, str) else dict(c) for c in credentials],
+    }
+    parse_presentation({**vp, "verifiableCredential": [c for c in vp["verifiableCredential"] if not isinstance(c, str)]})
+    claims = {"vp": vp, "iss": holder, "nonce": challenge, "aud": domain}
+    return _compact(claims, holder_key, typ=LEGACY_TYP, kid=kid, cty=None)
