@@ -18,6 +18,7 @@ import requests
 
 from vc.atomicfile import write_atomic
 from vc.errors import VcError
+from vc.jose import is_compact_jws
 from vc.policy import TrustPolicy
 from verifier import Verifier
 
@@ -156,14 +157,16 @@ def init(ctx: click.Context, key_type: str, did_method: str, scrypt_n: int) -> N
 @click.pass_context
 @_guard
 def add(ctx: click.Context, files: tuple[str, ...], offline: bool, ca_bundle: str | None, trust: str | None) -> None:
-    """Verify each credential in FILES and keep the ones that verify. An invalid one is refused
-    with the check that failed; the others are still added (exit status 1 if any was refused)."""
+    """Verify each credential in FILES and keep the ones that verify. A file holds a credential
+    as JSON (Data Integrity proofs, or an EnvelopedVerifiableCredential) or a compact JWS
+    (vc+jwt, VC-JWT 1.1); which one is detected. An invalid one is refused with the check that
+    failed; the others are still added (exit status 1 if any was refused)."""
     wallet = _open(ctx, _verifier(offline, ca_bundle, trust))
     refused = 0
     for path in files:
         try:
             text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-            document = json.loads(text)
+            document = text.strip() if is_compact_jws(text) else json.loads(text)
             held, new = wallet.add(document)
         except (ValueError, RecursionError) as e:
             refused += 1
@@ -207,8 +210,9 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 @_guard
 def show(ctx: click.Context, credential_id: str) -> None:
-    """Print a held credential as JSON."""
-    click.echo(json.dumps(_open(ctx).get(credential_id).credential, indent=2, ensure_ascii=False))
+    """Print a held credential: JSON, or the compact JWS of a JOSE-secured one."""
+    credential = _open(ctx).get(credential_id).credential
+    click.echo(credential if isinstance(credential, str) else json.dumps(credential, indent=2, ensure_ascii=False))
 
 
 @cli.command()

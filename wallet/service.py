@@ -24,6 +24,8 @@ import rfc8785
 
 from vc.atomicfile import write_atomic
 from vc.did.jwk import did_jwk
+from vc.enveloped import envelope_credential, is_enveloped
+from vc.jose import VC_TYP, credential_of, parse_compact_jws
 from vc.errors import KeyMaterialError, VcError
 from vc.keys import KeyPair
 from vc.model import parse_credential
@@ -100,7 +102,7 @@ class HeldCredential:
     added: str
     checked: str
     status: str
-    credential: dict[str, Any]
+    credential: Any  # a JSON object, or the compact JWS of a JOSE-secured credential
 
     @property
     def type(self) -> str:
@@ -147,12 +149,13 @@ class ImportReport:
     restored: bool
 
 
-def credential_id(credential: Mapping[str, Any]) -> str:
-    """The credential's ``id``, or for one without, a stable id made from its JCS hash."""
-    value = credential.get("id")
-    if isinstance(value, str) and value:
+def credential_id(document: Any) -> str:
+    """The Data Integrity credential's ``id``, or else a stable id made from the JCS hash of
+    what is stored (the credential, or the token of a JOSE-secured one)."""
+    value = document.get("id") if isinstance(document, dict) else None
+    if isinstance(value, str) and value and not value.startswith("data:"):
         return value
-    return "urn:sha256:" + hashlib.sha256(rfc8785.dumps(dict(credential))).hexdigest()
+    return "urn:sha256:" + hashlib.sha256(rfc8785.dumps(document)).hexdigest()
 
 
 def _now() -> str:
@@ -280,18 +283,25 @@ class Wallet:
         """Verify ``document`` and keep it. Returns the held credential and whether it is new
         (False: the same credential was already held; nothing changed).
 
+        ``document`` is a credential with Data Integrity proofs (a JSON object), or a
+        JOSE-secured one: a compact JWS string (``vc+jwt`` or VC-JWT 1.1) or an
+        ``EnvelopedVerifiableCredential``. It is kept exactly as given.
+
         :raises CredentialRefused: it is not a credential, or it did not verify (``.result``
             says which check failed or could not be carried out); nothing is stored.
         """
-        if not isinstance(document, dict):
-            raise CredentialRefused("not a credential: expected a JSON object")
+        secured = isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiableCredential")
+        if isinstance(document, str):
+            document = document.strip()
+        elif not isinstance(document, dict):
+            raise CredentialRefused("not a credential: expected a JSON object or a compact JWS")
         result = self.verifier.verify_credential(document, now=now)
         if not result.verified:
             verdict = "could not be verified" if result.could_not_verify else "did not verify"
             raise CredentialRefused(f"{verdict}: {problem_of(result)}", result)
-        credential = parse_credential(document)
+        credential = parse_credential(credential_of(document) if secured else document)
         record = {
-            "id": credential_id(document), "types": credential.types, "issuer": credential.issuer_id,
+            "id": credential.id or credential_id(document), "types": credential.types, "issuer": credential.issuer_id,
             "validUntil": credential.valid_until.isoformat() if credential.valid_until else None,
             "added": _now(), "lastCheck": {"at": _now(), "status": status_of(result)},
             "credential": document,
@@ -362,7 +372,7 @@ class Wallet:
         suite = cryptosuite or suites[0]
         if suite not in suites:
             raise WalletError(f"a {self._holder.key_type} holder key signs with {' or '.join(suites)}, not {suite}")
-        chosen = [self.get(i).credential for i in credential_ids]
+        chosen = [_presentable(self.get(i)) for i in credential_ids]
         return sign_presentation(
             chosen, self._holder, challenge=challenge, domain=domain, cryptosuite=suite, holder=self.holder_did,
             verification_method=self.verification_method, created=created,
@@ -415,6 +425,17 @@ class Wallet:
 
         added, skipped = self._update(change)
         return ImportReport(tuple(added), tuple(skipped), restored=False)
+
+
+def _presentable(held: HeldCredential) -> dict[str, Any]:
+    """What goes into a presentation: the credential, or a vc+jwt in its envelope."""
+    if not isinstance(held.credential, str):
+        return held.credential
+    if parse_compact_jws(held.credential).header.get("typ") != VC_TYP:
+        raise WalletError(
+            f"{held.id} is a VC-JWT 1.1 token: it cannot go into a VC 2.0 presentation (only vc+jwt can be enveloped)"
+        )
+    return envelope_credential(held.credential)
 
 
 def _read_backup(path: str | os.PathLike[str], passphrase: str | bytes) -> dict[str, Any]:

@@ -285,3 +285,18 @@ def test_the_passphrase_prompt_on_a_terminal(tmp_path):
     from wallet import Wallet
 
     assert Wallet.open(tmp_path / "w", "typed secret").holder_did.startswith("did:key:")
+
+
+def test_add_detects_a_compact_jws_and_show_prints_it(run):
+    from vc.jose import sign_credential_jwt
+
+    document = load_vector("di-eddsa/unsigned.json")
+    document["issuer"], document["id"] = ISSUER.did, "urn:uuid:jose"
+    token = sign_credential_jwt(document, ISSUER)
+    out = run("add", run.file("coo.jwt", token + "\n"), run.file("one.json", credential(1)), "--offline").output
+    assert "added urn:uuid:jose  AlumniCredential" in out and out.count("added ") == 2
+    assert run("show", "urn:uuid:jose").output == token + "\n"
+    vp = json.loads(run("present", "--credential", "urn:uuid:jose", "--credential", credential(1)["id"],
+                        "--challenge", "c", "--domain", "cbp.gov").output)
+    customs = Verifier.offline(policy=TrustPolicy({ISSUER.did: ["AlumniCredential"]}))
+    assert customs.verify_presentation(vp, challenge="c", domain="cbp.gov").verified

@@ -240,3 +240,57 @@ def test_two_wallet_objects_do_not_lose_each_others_changes(tmp_path, wallet):
     wallet.add(credential())
     twin.add(credential(CERTIFIER, suite="ecdsa-jcs-2019", id="urn:uuid:other"))  # reads the file again under the lock
     assert {h.id for h in Wallet.open(tmp_path / "wallet", PASS).list()} == {credential()["id"], "urn:uuid:other"}
+
+
+# -- JOSE-secured credentials ------------------------------------------------------------------------
+
+
+def jose_credential(issuer=CERTIFIER, id="urn:uuid:jose-1"):
+    from vc.jose import sign_credential_jwt
+
+    document = load_vector("di-eddsa/unsigned.json")
+    document["issuer"], document["id"] = issuer.did, id
+    return sign_credential_jwt(document, issuer)
+
+
+def test_a_vc_jwt_is_kept_as_given_and_presented_in_its_envelope(wallet):
+    token = jose_credential()
+    held, new = wallet.add("  " + token + "\n")
+    assert new and held.id == "urn:uuid:jose-1" and held.issuer == CERTIFIER.did and held.type == "AlumniCredential"
+    assert wallet.get("urn:uuid:jose-1").credential == token
+    wallet.add(credential())
+    vp = wallet.present(["urn:uuid:jose-1", credential()["id"]], challenge="c", domain="cbp.gov")
+    assert vp["verifiableCredential"][0]["type"] == "EnvelopedVerifiableCredential"
+    assert vp["verifiableCredential"][0]["id"] == "data:application/vc+jwt," + token
+    result = OFFLINE.verify_presentation(vp, challenge="c", domain="cbp.gov")
+    assert result.verified and [r.verified for r in result.credentials] == [True, True], result.summary()
+
+
+def test_an_enveloped_credential_is_accepted(wallet):
+    from vc.enveloped import envelope_credential
+
+    envelope = envelope_credential(jose_credential())
+    held, _ = wallet.add(envelope)
+    assert held.id == "urn:uuid:jose-1" and wallet.get(held.id).credential == envelope
+    assert wallet.check()[0].after == "valid"
+
+
+def test_a_tampered_or_foreign_token_is_refused(wallet):
+    token = jose_credential()
+    header, payload, signature = token.split(".")
+    forged = ".".join([header, payload, ("A" if signature[0] != "A" else "B") + signature[1:]])
+    with pytest.raises(CredentialRefused, match="did not verify: proof"):
+        wallet.add(forged)
+    with pytest.raises(CredentialRefused, match="structure"):
+        wallet.add("not.a.token")
+    assert wallet.list() == []
+
+
+def test_a_vc_jwt_1_1_token_is_held_but_cannot_go_into_a_vc_2_presentation(wallet):
+    from vc.vcjwt import sign_credential_vcjwt
+
+    token = sign_credential_vcjwt({**load_vector("di-eddsa/unsigned.json"), "issuer": MILL.did, "id": "urn:uuid:legacy"}, MILL)
+    held, _ = wallet.add(token)
+    assert held.id == "urn:uuid:legacy"
+    with pytest.raises(WalletError, match="VC-JWT 1.1 token"):
+        wallet.present(["urn:uuid:legacy"], challenge="c", domain="cbp.gov")
