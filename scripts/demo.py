@@ -2,8 +2,9 @@
 
 1. A local HTTPS server (throwaway CA, 127.0.0.1) plays the issuers' websites.
 2. Three issuers, each with its own did:web identity, use ``vc-issuer``: the steel mill issues a
-   mill test report, the Mexican producer a USMCA certification of origin, the U.S. licensing
-   office a SIMA steel import license; each publishes its DID document and status lists.
+   mill test report, the Mexican producer a USMCA certification of origin (both with Data
+   Integrity proofs), the U.S. licensing office a SIMA steel import license (an ES384 vc+jwt);
+   each publishes its DID document and status lists.
 3. The importer keeps them in its ``vc-wallet`` (which verifies each before storing it) and
    presents them to customs, bound to customs' challenge and domain.
 4. Customs verifies the presentation with ``Verifier.verify_presentation`` and a trust policy
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the local HTTPS server with a throwaway CA lives with the tests
 
 from support.https_server import start  # noqa: E402
+from vc.jose import credential_of  # noqa: E402
 from vc.verification import VerificationResult  # noqa: E402
 from verifier import PresentationResult, TrustPolicy, Verifier  # noqa: E402
 
@@ -40,14 +42,15 @@ CUSTOMS_DOMAIN = "cbp.gov"
 MARKS = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "skipped": "-"}
 
 ISSUERS = [
-    # key, legal name, credential type, example subject, validity in days, short label
+    # key, legal name, credential type, example subject, validity in days, short label, how it is secured
     ("mill", "Aceros del Norte S.A. de C.V., Santa Catarina mill", "MillTestReportCredential",
-     "mill-test-report.subject.json", 365, "Mill test report"),
+     "mill-test-report.subject.json", 365, "Mill test report", "Ed25519 eddsa-rdfc-2022"),
     ("producer", "Aceros del Norte S.A. de C.V., export office", "USMCACertificationOfOrigin",
-     "usmca-certification-of-origin.subject.json", 300, "USMCA cert. of origin"),
+     "usmca-certification-of-origin.subject.json", 300, "USMCA cert. of origin", "Ed25519 eddsa-rdfc-2022"),
     ("licensing", "U.S. Department of Commerce, SIMA licensing", "SIMASteelImportLicenseCredential",
-     "sima-steel-import-license.subject.json", 75, "SIMA import license"),
+     "sima-steel-import-license.subject.json", 75, "SIMA import license", "P-384 vc+jwt"),
 ]
+JOSE = {"licensing"}  # the licensing office issues ES384 vc+jwt, as the traceability interop profile asks
 
 
 class DemoFailure(Exception):
@@ -114,22 +117,25 @@ class Demo:
         dids: dict[str, str] = {}
         files: dict[str, Path] = {}
         ids: dict[str, str] = {}
-        for key, name, _type, _example, _days, _label in ISSUERS:
+        for key, name, _type, _example, _days, _label, secured in ISSUERS:
             text = self.issuer(key, "init", "--name", name, "--did-web", f"{server.host}/{key}",
-                               "--status-base-url", server.url(f"{key}/status/"))
+                               "--status-base-url", server.url(f"{key}/status/"), "--key-type", secured.split()[0],
+                               *(["--cryptosuite", "ecdsa-rdfc-2019"] if key in JOSE else []))
             dids[key] = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("DID: "))
             self.say(f"  {name}\n      {dids[key]}")
 
         self.step("2. Each issues its document and publishes its DID document and status lists")
-        for key, _name, type_name, example, days, label in ISSUERS:
-            files[key] = self.work / f"{key}.json"
+        for key, _name, type_name, example, days, label, secured in ISSUERS:
+            files[key] = self.work / (f"{key}.jwt" if key in JOSE else f"{key}.json")
             self.issuer(key, "issue", "--type", type_name, "--subject", str(EXAMPLES / example),
                         "--valid-from", stamp(today - timedelta(days=2)),
-                        "--valid-until", stamp(today + timedelta(days=days)), "--out", str(files[key]))
+                        "--valid-until", stamp(today + timedelta(days=days)), "--out", str(files[key]),
+                        "--format", "jose" if key in JOSE else "di")
             self.issuer(key, "publish", "--out-dir", str(www))
-            credential = json.loads(files[key].read_text(encoding="utf-8"))
+            text = files[key].read_text(encoding="utf-8")
+            credential = credential_of(text.strip()) if key in JOSE else json.loads(text)
             ids[key] = credential["id"]
-            self.say(f"  {label:23} {credential['id']}  ({credential['proof']['cryptosuite']})")
+            self.say(f"  {label:23} {credential['id']}  ({secured})")
 
         self.step("3. The importer adds them to its wallet (each is verified before it is kept)")
         ca = ["--ca-bundle", str(server.ca_path)]
@@ -187,14 +193,17 @@ class Demo:
 
     def table(self, result: PresentationResult) -> None:
         """Every check per credential: rows are checks, columns are documents."""
-        columns = [label for *_, label in ISSUERS]
+        columns = [label for *_, label, _secured in ISSUERS]
         names: list[str] = []
-        for report in result.credentials:
+        for report in result.credentials:  # every check, each after the one it follows in some report
+            previous = None
             for check in report.checks:
                 if check.name not in names:
-                    names.append(check.name)
+                    names.insert(names.index(previous) + 1 if previous in names else len(names), check.name)
+                previous = check.name
         self.say()
         self.say(f"  {'check':18}" + "".join(f"{c:>24}" for c in columns))
+        self.say(f"  {'secured by':18}" + "".join(f"{s:>24}" for *_, s in ISSUERS))
         for name in names:
             cells = [self.cell(report, name) for report in result.credentials]
             self.say(f"  {name:18}" + "".join(f"{c:>24}" for c in cells))
