@@ -10,6 +10,7 @@ assertionMethod, capabilityDelegation and capabilityInvocation. Supported keys: 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from ..errors import KeyMaterialError, ResolutionError
@@ -40,6 +41,13 @@ def _parse(did: object) -> str:
     return value
 
 
+@lru_cache(maxsize=1024)
+def _public_key(multibase: str) -> KeyPair:
+    """Checking the curve point costs about as much as a signature check; a KeyPair is
+    immutable, so each distinct key is parsed once per process (bounded)."""
+    return KeyPair.from_multibase(multibase)
+
+
 def resolve(did: str) -> dict[str, Any]:
     """The DID document of a did:key DID.
 
@@ -50,7 +58,7 @@ def resolve(did: str) -> dict[str, Any]:
     """
     multibase = _parse(did)
     try:
-        key = KeyPair.from_multibase(multibase)
+        key = _public_key(multibase)
     except KeyMaterialError as e:
         raise ResolutionError(f"cannot resolve {did}: {e.message}") from e
     # base58btc and minimal varints have one encoding per value, and from_multibase refuses
