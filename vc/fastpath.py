@@ -53,7 +53,7 @@ from .rdfc import (
     from_pyld_dataset,
 )
 
-__all__ = ["MAX_CACHE_ENTRIES", "canonical_nquads", "fast_quads", "reference_canonical_nquads"]
+__all__ = ["MAX_CACHE_ENTRIES", "canonical_nquads", "fast_jcs", "fast_quads", "reference_canonical_nquads"]
 
 MAX_CACHE_ENTRIES = 20_000
 """Entries (active contexts, key facts, expanded IRIs) kept per loader before the caches are emptied."""
@@ -539,6 +539,46 @@ class _Walk:
             else:
                 self.quads.append((node, RDF_REST, RDF_NIL, graph))
         return head
+
+
+_JCS_INT_MAX = 2**53 - 1
+
+
+def fast_jcs(value: Any) -> bytes | None:
+    """The JCS (RFC 8785) serialization of ``value`` by the standard library's JSON encoder,
+    or ``None`` when that might differ from JCS (the caller then uses the ``rfc8785`` package).
+
+    For objects, arrays, strings, integers within +-(2**53 - 1), booleans and null, JCS is
+    ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` in UTF-8: the
+    same escapes (``\\b \\t \\n \\f \\r \\" \\\\``, other controls as lowercase
+    ``\\u00xx``, nothing else) and the same key order, as long as no key holds a character
+    beyond U+FFFF (JCS sorts by UTF-16 code units). Floating-point numbers (whose ECMAScript
+    form differs from Python's), larger integers and lone surrogates are left to ``rfc8785``.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -_JCS_INT_MAX <= item <= _JCS_INT_MAX:
+                continue
+            return None
+        if kind is dict:
+            for key in item:
+                if type(key) is not str or (not key.isascii() and any(ord(c) > 0xFFFF for c in key)):
+                    return None
+            stack.extend(item.values())
+            continue
+        if kind is list:
+            stack.extend(item)
+            continue
+        return None
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return None
 
 
 def _containers(value: Any) -> set[str]:

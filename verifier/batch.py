@@ -10,12 +10,13 @@ calling process.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
 import threading
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,14 +55,20 @@ def _verify_one(verifier: Verifier, document: Any, challenge: str | None, domain
     return verifier.verify_credential(document)
 
 
-# The verifier of a worker process: set in the parent just before the workers are forked.
+# What a worker process inherits: set in the parent just before the workers are forked.
 _worker_verifier: Verifier | None = None
+_worker_documents: Sequence[Any] = ()
 _fork_lock = threading.Lock()
 
 
 def _verify_chunk(chunk: list[Any], challenge: str | None, domain: str | None) -> list[VerificationResult]:
     assert _worker_verifier is not None, "worker process started without a verifier"
     return [_verify_one(_worker_verifier, document, challenge, domain) for document in chunk]
+
+
+def _verify_range(start: int, stop: int, challenge: str | None, domain: str | None) -> list[VerificationResult]:
+    """Verify documents ``start:stop`` of the sequence the worker inherited (nothing to send)."""
+    return _verify_chunk(list(_worker_documents[start:stop]), challenge, domain)
 
 
 def _chunks(documents: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -99,22 +106,34 @@ def iter_verify_many(
         for document in documents:
             yield _verify_one(verifier, document, challenge, domain)
         return
-    global _worker_verifier
+    global _worker_verifier, _worker_documents
+    inherited = isinstance(documents, Sequence)
     with _fork_lock:
         _worker_verifier = verifier
+        _worker_documents = documents if isinstance(documents, Sequence) else ()
+        gc.freeze()  # keep the inherited objects out of the collector: fewer copied pages
         executor = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork"))
-        try:  # fork the workers now, while the verifier is the one to inherit
+        try:  # fork the workers now, while these are the objects to inherit
             executor.submit(int, 0).result()
         finally:
-            _worker_verifier = None
+            _worker_verifier, _worker_documents = None, ()
+            gc.unfreeze()
     try:
-        pending: list[Future[list[VerificationResult]]] = []
-        for chunk in _chunks(documents, chunk_size):
-            pending.append(executor.submit(_verify_chunk, chunk, challenge, domain))
+        pending: deque[Future[list[VerificationResult]]] = deque()
+        if inherited:
+            assert isinstance(documents, Sequence)
+            tasks: Iterator[tuple[Any, ...]] = (
+                (_verify_range, start, min(start + chunk_size, len(documents)), challenge, domain)
+                for start in range(0, len(documents), chunk_size)
+            )
+        else:
+            tasks = ((_verify_chunk, chunk, challenge, domain) for chunk in _chunks(documents, chunk_size))
+        for task in tasks:
+            pending.append(executor.submit(*task))
             if len(pending) >= 3 * count:
-                yield from pending.pop(0).result()
-        for future in pending:
-            yield from future.result()
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
 

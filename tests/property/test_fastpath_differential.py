@@ -163,3 +163,33 @@ def test_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert canonical_nquads(document, loader=loader) == reference_canonical_nquads(document, loader=loader)
     cache = fastpath._cache_for(loader)
     assert cache._entries <= 50
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**60), max_value=2**60), st.text(), control_text,
+              st.floats(allow_nan=False, allow_infinity=False)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=4), inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+@SETTINGS
+@given(value=json_values)
+def test_fast_jcs_matches_rfc8785(value: Any) -> None:
+    import rfc8785
+
+    fast = fastpath.fast_jcs(value)
+    try:
+        expected = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, UnicodeError):
+        assert fast is None
+        return
+    assert fast is None or fast == expected
+
+
+def test_fast_jcs_covers_credentials() -> None:
+    import rfc8785
+
+    assert fastpath.fast_jcs(REFERENCE) == rfc8785.dumps(REFERENCE)
+    assert fastpath.fast_jcs({"a": 1.5}) is None
+    assert fastpath.fast_jcs({"\U0001f6a2": 1, "\uffff": 2}) is None

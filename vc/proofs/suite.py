@@ -18,6 +18,7 @@ import rfc8785
 
 from ..errors import InvalidDocument
 from ..fastpath import canonical_nquads as fast_canonical_nquads
+from ..fastpath import fast_jcs
 from ..jsonld import DocumentLoader
 from ..keys import KeyPair
 from ..multibase import base58btc_decode, base58btc_encode
@@ -53,6 +54,9 @@ def jcs(document: Mapping[str, Any], loader: DocumentLoader, hash_name: str) -> 
     :raises InvalidDocument: the document holds values JCS cannot represent exactly
         (integers beyond 2**53, NaN or infinite numbers).
     """
+    fast = fast_jcs(document)
+    if fast is not None:  # the standard library's encoder, where it is exactly JCS
+        return fast
     try:
         return rfc8785.dumps(document)
     except (rfc8785.CanonicalizationError, TypeError, RecursionError) as e:
