@@ -76,9 +76,11 @@ def verify(document: dict[str, Any]) -> Callable[[], object]:
     return run
 
 
-def presentation_rows() -> tuple[list[float], list[float]]:
-    """One credential and a presentation of 4 (holder proof eddsa-jcs-2022) from a did:web
-    issuer with status lists on a local HTTPS server, one long-lived Verifier (warm caches)."""
+def presentation_rows() -> tuple[list[float], list[float], list[float]]:
+    """The USMCA credential, a presentation of 4 (holder proof eddsa-jcs-2022), and the mean of
+    its 4 credentials verified one by one, from a did:web issuer with status lists on a local
+    HTTPS server, one long-lived Verifier (warm caches). The 4 credentials differ in size (the
+    mill test report is the largest), so the presentation is compared with both."""
     from support.https_server import start
 
     from issuer import Issuer
@@ -107,9 +109,10 @@ def presentation_rows() -> tuple[list[float], list[float]]:
             assert verifier.verify_presentation(vp, challenge="c", domain="cbp.gov").verified
             single = samples(lambda: verifier.verify_credential(credentials[1]), 20)
             four = samples(lambda: verifier.verify_presentation(vp, challenge="c", domain="cbp.gov"), 5)
+            each = samples(lambda: [verifier.verify_credential(c) for c in credentials], 5)
         finally:
             stop()
-    return single, four
+    return single, four, [t / len(credentials) for t in each]
 
 
 def batch_rows(count: int = 2000) -> tuple[list[float], list[float]]:
@@ -126,7 +129,10 @@ def batch_rows(count: int = 2000) -> tuple[list[float], list[float]]:
 
     def run(workers: int) -> float:
         start = time.perf_counter()
-        results = verifier.verify_many(documents, workers=workers)
+        if hasattr(verifier, "verify_many"):
+            results = verifier.verify_many(documents, workers=workers)
+        else:  # before verify_many existed: one process, one by one
+            results = [verifier.verify_credential(d) for d in documents]
         elapsed = time.perf_counter() - start
         assert all(r.verified for r in results)
         return elapsed
@@ -135,7 +141,8 @@ def batch_rows(count: int = 2000) -> tuple[list[float], list[float]]:
     one, two = [], []
     for _ in range(3):
         one.append(run(1))
-        two.append(run(2))
+        if hasattr(verifier, "verify_many"):
+            two.append(run(2))
     return one, two
 
 
@@ -177,6 +184,9 @@ def machine() -> dict[str, Any]:
 
 
 def row(name: str, values: list[float], baseline: str, base: list[float], target: str, unit: str = "ms") -> dict:
+    if not values:
+        return {"measure": name, "unit": unit, "median": None, "min": None, "max": None, "baseline": baseline,
+                "ratio": None, "target": target}
     median = statistics.median(values)
     scale = 1000 if unit == "ms" else 1
     return {"measure": name, "unit": unit, "median": median * scale, "min": min(values) * scale,
@@ -194,7 +204,7 @@ def main() -> int:
     p384 = samples(verify(signed("ecdsa-rdfc-2019", "P-384")), 50)
     jcs = samples(verify(signed("eddsa-jcs-2022", "Ed25519")), 100)
     grown = samples(verify(signed("eddsa-rdfc-2022", "Ed25519", goods=500)), 1, runs=5)
-    single, four = presentation_rows()
+    single, four, mean_single = presentation_rows()
     one, two = batch_rows()
     cold = cold_cli_rows()
 
@@ -204,9 +214,12 @@ def main() -> int:
         row("ecdsa-rdfc-2019 P-384 verify, same credential", p384, "floor", floor, "<= 14x"),
         row("eddsa-jcs-2022 verify, same credential", jcs, "floor", floor, "<= 2x"),
         row("growth: 500 goods items (eddsa-rdfc-2022)", grown, "2-item verify", rdfc, "<= 60x"),
-        row("presentation of 4 credentials, caches warm (local HTTPS)", four, "1 credential, same verifier",
+        row("presentation of 4 credentials, caches warm (local HTTPS)", four, "USMCA credential alone",
             single, "<= 4.5x"),
-        row("  (1 credential, did:web + status list, caches warm)", single, "floor", floor, ""),
+        row("presentation of 4 credentials, caches warm (local HTTPS)", four,
+            "mean of its 4 credentials alone", mean_single, "<= 4.5x"),
+        row("  (USMCA credential, did:web + status list, caches warm)", single, "floor", floor, ""),
+        row("  (mean of the 4 credentials verified alone, caches warm)", mean_single, "floor", floor, ""),
         row("batch of 2,000 credentials, 2 worker processes", two, "1 worker (speed-up = 1/ratio)", one,
             ">= 1.8x faster", unit="s"),
         row("  (batch of 2,000 credentials, 1 worker)", one, "floor", floor, "", unit="s"),
@@ -218,6 +231,9 @@ def main() -> int:
     print(f"{'measure':58} {'median':>10} {'min':>9} {'max':>9}  {'ratio':>8}  {'target':>14}  baseline")
     for r in rows:
         u = r["unit"]
+        if r["median"] is None:
+            print(f"{r['measure']:58} {'n/a':>10}")
+            continue
         ratio = f"{r['ratio']:7.2f}x" if r["baseline"] != "floor" or r["measure"][0] != "E" else "    1.0x"
         if r["measure"].startswith("batch"):
             ratio = f"{1 / r['ratio']:6.2f}x+"
@@ -226,8 +242,12 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     payload = {"measured": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": info, "rows": rows}
     text = json.dumps(payload, indent=2)
-    (RESULTS / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json").write_text(text)
-    (RESULTS / "latest.json").write_text(text)
+    name = os.environ.get("BENCH_RESULT_NAME")
+    if name:  # e.g. figures of an older commit: that file only
+        (RESULTS / f"{name}.json").write_text(text)
+    else:
+        (RESULTS / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json").write_text(text)
+        (RESULTS / "latest.json").write_text(text)
     return 0
 
 
