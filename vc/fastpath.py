@@ -549,11 +549,13 @@ def fast_jcs(value: Any) -> bytes | None:
     or ``None`` when that might differ from JCS (the caller then uses the ``rfc8785`` package).
 
     For objects, arrays, strings, integers within +-(2**53 - 1), booleans and null, JCS is
-    ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` in UTF-8: the
+    ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` in UTF-8 (also
+    for non-integral floats that Python writes in fixed notation): the
     same escapes (``\\b \\t \\n \\f \\r \\" \\\\``, other controls as lowercase
     ``\\u00xx``, nothing else) and the same key order, as long as no key holds a character
-    beyond U+FFFF (JCS sorts by UTF-16 code units). Floating-point numbers (whose ECMAScript
-    form differs from Python's), larger integers and lone surrogates are left to ``rfc8785``.
+    beyond U+FFFF (JCS sorts by UTF-16 code units). Other floating-point numbers (whose
+    ECMAScript form differs from Python's), larger integers and lone surrogates are left to
+    ``rfc8785``.
     """
     stack = [value]
     while stack:
@@ -565,6 +567,13 @@ def fast_jcs(value: Any) -> bytes | None:
             if -_JCS_INT_MAX <= item <= _JCS_INT_MAX:
                 continue
             return None
+        if kind is float:
+            # Python's repr and ECMAScript's Number::toString pick the same shortest digits;
+            # they write them alike in fixed notation, which repr uses for non-integral
+            # values from 1e-4 to 1e16 (ECMAScript: 1e-7 to 1e21).
+            if item.is_integer() or "e" in repr(item) or "n" in repr(item):
+                return None
+            continue
         if kind is dict:
             for key in item:
                 if type(key) is not str or (not key.isascii() and any(ord(c) > 0xFFFF for c in key)):
