@@ -8,14 +8,15 @@ from vc.did.resolver import DidResolvers, retrieve_verification_method
 from vc.keys import KeyPair
 
 
-def test_did_key_methods_are_kept():
+def test_did_key_methods_are_kept_for_the_process():
     key = KeyPair.generate("Ed25519")
-    resolvers = DidResolvers.offline()
     vm = f"{key.did}#{key.public_key_multibase}"
-    first = retrieve_verification_method(vm, resolvers)
-    assert retrieve_verification_method(vm, resolvers) is first
-    resolvers.clear_cache()
-    assert retrieve_verification_method(vm, resolvers) is not first
+    first = retrieve_verification_method(vm, DidResolvers.offline())
+    assert retrieve_verification_method(vm, DidResolvers.offline()) is first
+    # ... but not for a resolver of did:key that is not ours
+    static = StaticDidResolver(key.did, key, ["assertionMethod"])
+    static.document["verificationMethod"][0]["id"] = vm
+    assert retrieve_verification_method(vm, DidResolvers({"key": static})) is not first
 
 
 def test_uncached_resolvers_are_asked_every_time():
@@ -36,5 +37,8 @@ def test_cached_documents_bound_their_methods():
     static.document["verificationMethod"][0]["publicKeyMultibase"] = other.public_key_multibase
     now[0] = 5.0
     assert retrieve_verification_method("did:example:mill#key-1", resolvers) is first
-    now[0] = 11.0
+    resolvers.clear_cache()
     assert retrieve_verification_method("did:example:mill#key-1", resolvers).key.did == other.did
+    static.document["verificationMethod"][0]["publicKeyMultibase"] = key.public_key_multibase
+    now[0] = 25.0
+    assert retrieve_verification_method("did:example:mill#key-1", resolvers).key.did == key.did

@@ -44,8 +44,8 @@ class DidResolvers:
         self._ttl = cache_ttl
         self._clock = clock
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
-        # Verification methods already retrieved: (expiry or None for immutable DIDs, method).
-        self._method_cache: dict[str, tuple[float | None, VerificationMethod]] = {}
+        # Verification methods retrieved from cached DID documents: (expiry, method).
+        self._method_cache: dict[str, tuple[float, VerificationMethod]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -72,31 +72,42 @@ class DidResolvers:
             self._cache.clear()
             self._method_cache.clear()
 
+    def _is_pure(self, did_or_url: str) -> bool:
+        """Whether this instance resolves the DID method of ``did_or_url`` with our own did:key
+        or did:jwk resolver, whose documents are a function of the DID alone."""
+        global _PURE_RESOLVERS
+        if _PURE_RESOLVERS is None:
+            from .jwk import DidJwkResolver
+            from .key import DidKeyResolver
+
+            _PURE_RESOLVERS = (DidKeyResolver, DidJwkResolver)
+        parts = did_or_url.split(":", 2)
+        return len(parts) == 3 and type(self._methods.get(parts[1])) in _PURE_RESOLVERS
+
     def _cached_method(self, vm_url: str) -> VerificationMethod | None:
         """A verification method retrieved before and still fresh (see :meth:`_remember_method`)."""
+        if self._is_pure(vm_url):
+            return _PURE_METHODS.get(vm_url)
         entry = self._method_cache.get(vm_url)
         if entry is None or (entry[0] is not None and self._clock() >= entry[0]):
             return None
         return entry[1]
 
     def _remember_method(self, did: str, vm_url: str, method: VerificationMethod) -> None:
-        """Keep ``method`` (immutable): for good if the DID is its own document (did:key and
-        did:jwk with their own resolvers), else as long as the cached DID document."""
-        from .jwk import DidJwkResolver
-        from .key import DidKeyResolver
-
-        if type(self._methods.get(did.split(":", 2)[1])) in (DidKeyResolver, DidJwkResolver):
-            expiry = None
-        else:
-            with self._lock:
-                hit = self._cache.get(did)
+        """Keep ``method`` (immutable): for the process if the DID is its own document (did:key
+        and did:jwk with our resolvers), else as long as the cached DID document."""
+        if self._is_pure(did):
+            if len(_PURE_METHODS) >= METHOD_CACHE_SIZE:
+                _PURE_METHODS.clear()
+            _PURE_METHODS[vm_url] = method
+            return
+        with self._lock:
+            hit = self._cache.get(did)
             if hit is None:
                 return
-            expiry = hit[0]
-        with self._lock:
             if len(self._method_cache) >= METHOD_CACHE_SIZE:
                 self._method_cache.clear()
-            self._method_cache[vm_url] = (expiry, method)
+            self._method_cache[vm_url] = (hit[0], method)
 
     @property
     def methods(self) -> frozenset[str]:
@@ -131,7 +142,11 @@ class DidResolvers:
 
 
 METHOD_CACHE_SIZE = 4096
-"""Verification methods kept per DidResolvers (emptied when full: memory stays bounded)."""
+"""Verification methods kept per DidResolvers, and for did:key/did:jwk per process (emptied
+when full: memory stays bounded)."""
+
+_PURE_METHODS: dict[str, VerificationMethod] = {}
+_PURE_RESOLVERS: tuple[type, ...] | None = None
 
 _RELATIONSHIPS = ("authentication", "assertionMethod", "keyAgreement", "capabilityInvocation", "capabilityDelegation")
 
