@@ -557,37 +557,41 @@ def fast_jcs(value: Any) -> bytes | None:
     ECMAScript form differs from Python's), larger integers and lone surrogates are left to
     ``rfc8785``.
     """
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is str or kind is bool or item is None:
-            continue
-        if kind is int:
-            if -_JCS_INT_MAX <= item <= _JCS_INT_MAX:
-                continue
-            return None
-        if kind is float:
-            # Python's repr and ECMAScript's Number::toString pick the same shortest digits;
-            # they write them alike in fixed notation, which repr uses for non-integral
-            # values from 1e-4 to 1e16 (ECMAScript: 1e-7 to 1e21).
-            if item.is_integer() or "e" in repr(item) or "n" in repr(item):
-                return None
-            continue
-        if kind is dict:
-            for key in item:
-                if type(key) is not str or (not key.isascii() and any(ord(c) > 0xFFFF for c in key)):
-                    return None
-            stack.extend(item.values())
-            continue
-        if kind is list:
-            stack.extend(item)
-            continue
-        return None
     try:
+        if not _jcs_exact(value):
+            return None
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     except (UnicodeEncodeError, RecursionError, ValueError):
         return None
+
+
+def _jcs_exact(value: Any) -> bool:
+    """Whether the standard library's JSON encoder writes ``value`` exactly as JCS (see
+    :func:`fast_jcs`)."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (not key.isascii() and any(ord(c) > 0xFFFF for c in key)):
+                return False
+            if type(item) is not str and not _jcs_exact(item):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            if type(item) is not str and not _jcs_exact(item):
+                return False
+        return True
+    if kind is int:
+        return -_JCS_INT_MAX <= value <= _JCS_INT_MAX
+    if kind is float:
+        # Python's repr and ECMAScript's Number::toString pick the same shortest digits;
+        # they write them alike in fixed notation, which repr uses for non-integral values
+        # from 1e-4 to 1e16 (ECMAScript: 1e-7 to 1e21).
+        text = repr(value)
+        return not value.is_integer() and "e" not in text and "n" not in text
+    return False
 
 
 def _containers(value: Any) -> set[str]:
