@@ -194,3 +194,21 @@ def test_fast_jcs_covers_credentials() -> None:
     assert fastpath.fast_jcs({"a": 1.5}) == b'{"a":1.5}'
     assert fastpath.fast_jcs({"a": 1.0}) is None and fastpath.fast_jcs({"a": 1e-7}) is None
     assert fastpath.fast_jcs({"\U0001f6a2": 1, "\uffff": 2}) is None
+
+
+@pytest.mark.parametrize(
+    "type_name",
+    ["MillTestReportCredential", "USMCACertificationOfOrigin", "SIMASteelImportLicenseCredential",
+     "CommercialInvoiceCredential"],
+)
+def test_every_trade_credential_type_takes_the_fast_path(type_name: str) -> None:
+    """A guard against the fast path silently giving up on the credentials it exists for."""
+    from issuer.credential_types import load_example
+
+    credential = {
+        "@context": REFERENCE["@context"], "id": "urn:uuid:0b7c6f7e-2f0a-4a55-9d1e-4c2f8e1a0b01",
+        "type": ["VerifiableCredential", type_name], "issuer": "did:web:issuer.example",
+        "validFrom": "2026-01-01T00:00:00Z", "credentialSubject": load_example(type_name),
+    }
+    assert fast_quads(credential, LOADER) is not None
+    assert_same(credential)
