@@ -182,6 +182,7 @@ class _ContextCache:
 
     def _clear(self) -> None:
         self._roots: dict[tuple[str, ...], dict[str, Any]] = {}
+        self._nested: dict[tuple[int, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
         self._scoped: dict[tuple[int, int, bool, bool], tuple[Any, Any, dict[str, Any]]] = {}
         self._keys: dict[tuple[int, str], tuple[Any, _Key]] = {}
         self._iris: dict[tuple[int, str, bool], tuple[Any, str | None]] = {}
@@ -194,10 +195,7 @@ class _ContextCache:
 
     def root(self, context: Any) -> dict[str, Any]:
         """The active context after processing a document's top-level ``@context`` (URLs only)."""
-        entries = context if isinstance(context, list) else [context]
-        if not all(isinstance(e, str) for e in entries):
-            raise Unsupported("inline context")
-        key = tuple(entries)
+        key = _context_urls(context)
         ctx = self._roots.get(key)
         if ctx is None:
             initial = self.processor._get_initial_context(self.options)
@@ -205,6 +203,17 @@ class _ContextCache:
             self._count()
             self._roots[key] = ctx
         return ctx
+
+    def nested(self, ctx: dict[str, Any], context: Any) -> dict[str, Any]:
+        """``ctx`` with the ``@context`` (URLs only) of a nested node object applied, e.g. a
+        credential inside a presentation."""
+        key = (id(ctx), _context_urls(context))
+        entry = self._nested.get(key)
+        if entry is None:
+            entry = (ctx, self.processor._process_context(ctx, context, self.options))
+            self._count()
+            self._nested[key] = entry
+        return entry[1]
 
     def scoped(self, ctx: dict[str, Any], local: Any, *, propagate: bool, override_protected: bool) -> dict[str, Any]:
         """``ctx`` with a scoped context ``local`` (from a term definition of ``ctx``) applied."""
@@ -262,8 +271,10 @@ class _ContextCache:
             term_ctx = self.scoped(ctx, scoped, propagate=True, override_protected=True)
         info.term_ctx = term_ctx
         container = _containers(get(ctx, key, "@container"))
-        if _containers(get(term_ctx, key, "@container")) != container:
-            raise Unsupported("container changed by a scoped context")
+        # pyld reads the container in the active context, except for "is this array a list",
+        # read in the term's scoped context (verifiableCredential's "@context": null empties it).
+        if ("@list" in _containers(get(term_ctx, key, "@container"))) != ("@list" in container):
+            raise Unsupported("list container changed by a scoped context")
         container.discard("@set")
         if container == {"@list"}:
             info.list_container = True
@@ -276,8 +287,9 @@ class _ContextCache:
         mapping = term_ctx["mappings"].get(key)
         if mapping and mapping.get("reverse"):
             raise Unsupported("reverse property")
-        if self.iri(term_ctx, key, True) != expanded:
-            raise Unsupported("key redefined by its own scoped context")
+        in_term_ctx = self.iri(term_ctx, key, True)
+        if in_term_ctx is not None and in_term_ctx.startswith("@"):
+            raise Unsupported("key made a keyword by its own scoped context")
         info.coercion = get(term_ctx, key, "@type")
         if info.coercion in ("@json", "@none"):
             raise Unsupported(f"coercion {info.coercion}")
@@ -376,7 +388,7 @@ class _Walk:
         serialized object for a reference to it (``None``: it expands to nothing)."""
         cache = self.cache
         if not top and "@context" in element:
-            raise Unsupported("nested @context")
+            active = cache.nested(active, element["@context"])
         # _prepare_nested_context: type-scoped contexts, looked up in the context on input.
         type_scoped = active
         keys: list[tuple[str, _Key, Any]] = []
@@ -592,6 +604,13 @@ def _jcs_exact(value: Any) -> bool:
         text = repr(value)
         return not value.is_integer() and "e" not in text and "n" not in text
     return False
+
+
+def _context_urls(context: Any) -> tuple[str, ...]:
+    entries = context if isinstance(context, list) else [context]
+    if not all(isinstance(e, str) for e in entries):
+        raise Unsupported("inline context")
+    return tuple(entries)
 
 
 def _containers(value: Any) -> set[str]:
