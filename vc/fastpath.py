@@ -58,6 +58,11 @@ __all__ = ["MAX_CACHE_ENTRIES", "canonical_nquads", "fast_jcs", "fast_quads", "r
 MAX_CACHE_ENTRIES = 20_000
 """Entries (active contexts, key facts, expanded IRIs) kept per loader before the caches are emptied."""
 
+MAX_CONTEXTS = 1_000
+"""Active contexts kept per loader before the caches are emptied (each is a copy of its term
+definitions, about 14 KB with the VC 2.0 and traceability contexts: at most about 14 MB;
+trade credentials need a few dozen)."""
+
 XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 RDF_FIRST = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#first>"
@@ -187,10 +192,13 @@ class _ContextCache:
         self._keys: dict[tuple[int, str], tuple[Any, _Key]] = {}
         self._iris: dict[tuple[int, str, bool], tuple[Any, str | None]] = {}
         self._entries = 0
+        self._contexts = 0
 
-    def _count(self) -> None:
+    def _count(self, *, context: bool = False) -> None:
         self._entries += 1
-        if self._entries > MAX_CACHE_ENTRIES:
+        if context:
+            self._contexts += 1
+        if self._entries > MAX_CACHE_ENTRIES or self._contexts > MAX_CONTEXTS:
             self._clear()
 
     def root(self, context: Any) -> dict[str, Any]:
@@ -200,7 +208,7 @@ class _ContextCache:
         if ctx is None:
             initial = self.processor._get_initial_context(self.options)
             ctx = self.processor._process_context(initial, context, self.options)
-            self._count()
+            self._count(context=True)
             self._roots[key] = ctx
         return ctx
 
@@ -211,7 +219,7 @@ class _ContextCache:
         entry = self._nested.get(key)
         if entry is None:
             entry = (ctx, self.processor._process_context(ctx, context, self.options))
-            self._count()
+            self._count(context=True)
             self._nested[key] = entry
         return entry[1]
 
@@ -224,7 +232,7 @@ class _ContextCache:
                 ctx, local, self.options, propagate=propagate, override_protected=override_protected
             )
             entry = (ctx, local, result)
-            self._count()
+            self._count(context=True)
             self._scoped[key] = entry
         return entry[2]
 

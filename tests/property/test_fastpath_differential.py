@@ -166,6 +166,19 @@ def test_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cache._entries <= 50
 
 
+def test_contexts_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Type combinations each make an active context; a hostile stream of them cannot pile up."""
+    monkeypatch.setattr(fastpath, "MAX_CONTEXTS", 5)
+    loader = type(LOADER)()
+    types = ["Organization", "PostalAddress", "Product", "Place", "Person", "Entity"]
+    for first in types:
+        for second in types:
+            document = copy.deepcopy(REFERENCE)
+            document["credentialSubject"]["producerDetails"]["type"] = [first, second]
+            assert canonical_nquads(document, loader=loader) == reference_canonical_nquads(document, loader=loader)
+            assert fastpath._cache_for(loader)._contexts <= 5
+
+
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**60), max_value=2**60), st.text(), control_text,
               st.floats(allow_nan=False, allow_infinity=False)),
