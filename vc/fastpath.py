@@ -40,6 +40,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pyld.jsonld import JsonLdProcessor
+from pyld.jsonld import _is_absolute_iri as _pyld_keeps
 
 from .jsonld import DocumentLoader, PinnedContextLoader, _options, to_dataset
 from .rdfc import (
@@ -272,6 +273,8 @@ class _ContextCache:
             return info
         if expanded.startswith("_:"):
             raise Unsupported("blank node property")
+        if not _pyld_keeps(expanded):
+            raise Unsupported("property IRI pyld would drop")
         info.iri = "<" + _checked_iri(expanded) + ">"
         term_ctx = ctx
         scoped = get(ctx, key, "@context")
@@ -328,8 +331,10 @@ class _Walk:
 
     def node_id(self, iri: str | None) -> str:
         """The serialized form of an expanded ``@id`` (IRI or blank node)."""
-        if not isinstance(iri, str):
-            raise Unsupported("unexpandable @id")
+        if not isinstance(iri, str) or not _pyld_keeps(iri):
+            # pyld's RDF conversion silently drops a triple whose IRI or blank node label
+            # holds whitespace (in Unicode's sense: U+0085, U+00A0, U+2028...)
+            raise Unsupported("IRI pyld would drop")
         if iri.startswith("_:"):
             label = self._blank_labels.get(iri)
             if label is None:
@@ -626,6 +631,6 @@ def _containers(value: Any) -> set[str]:
 
 
 def _checked_datatype(datatype: Any) -> str:
-    if not isinstance(datatype, str) or datatype.startswith(("@", "_:")):
+    if not isinstance(datatype, str) or datatype.startswith(("@", "_:")) or not _pyld_keeps(datatype):
         raise Unsupported("datatype")
     return _checked_iri(datatype)

@@ -47,7 +47,8 @@ iris = st.one_of(
     st.from_regex(r"https://example\.com/[a-z]{1,5}", fullmatch=True),
     st.from_regex(r"did:web:[a-z]{1,6}\.example", fullmatch=True),
     st.from_regex(r"_:[a-z]{1,3}", fullmatch=True),
-    st.sampled_from(["relative/iri", "a b", "https://example.com/<x>"]),
+    st.sampled_from(["relative/iri", "a b", "https://example.com/<x>", "urn:x\x85y", "urn:x\u00a0y",
+                     "_:b\u2028", "https://example.com/\u3000"]),
 )
 languages = st.sampled_from(["en", "es-MX", "FR", "zh-Hant-TW", "not a tag", ""])
 value_objects = st.one_of(
@@ -226,6 +227,19 @@ def test_every_trade_credential_type_takes_the_fast_path(type_name: str) -> None
     }
     assert fast_quads(credential, LOADER) is not None
     assert_same(credential)
+
+
+@pytest.mark.parametrize("weird", ["\x85", "\u00a0", "\u2028", "a\u3000b"])
+def test_whitespace_in_iris_is_left_to_the_general_path(weird: str) -> None:
+    """pyld drops triples whose IRIs hold Unicode whitespace; the fast path must not keep them."""
+    for change in (
+        lambda d: d["credentialSubject"].update({"type": weird}),
+        lambda d: d.update({"id": f"urn:uuid:{weird}"}),
+        lambda d: d["issuer"].update({"id": f"did:web:{weird}"}),
+    ):
+        document = copy.deepcopy(REFERENCE)
+        change(document)
+        assert_same(document)
 
 
 def test_presentations_take_the_fast_path() -> None:
