@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench stress clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,11 +18,17 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# The table of issue 8 first (also written to bench/results/), then the detailed figures.
 bench: $(STAMP)
+	$(PY) bench/bench_table.py
 	$(PY) bench/bench_suites.py
 	$(PY) bench/bench_issuer.py
 	$(PY) bench/bench_verifier.py
 	$(PY) bench/bench_jose.py
+
+# Long run, not part of `make test`: 20,000 verifications in one process, bounded memory.
+stress: $(STAMP)
+	$(PY) bench/stress_memory.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -83,7 +83,12 @@ def _digits_value(digits: list[int], start: int, end: int) -> int:
     """
     if end - start <= 64:
         value = 0
-        for digit in digits[start:end]:
+        index = start
+        while index + 5 <= end:  # five digits at a time: small-int arithmetic, one big step
+            d0, d1, d2, d3, d4 = digits[index:index + 5]
+            value = value * 656_356_768 + ((((d0 * 58 + d1) * 58 + d2) * 58 + d3) * 58 + d4)
+            index += 5
+        for digit in digits[index:end]:
             value = value * 58 + digit
         return value
     middle = (start + end) // 2
@@ -99,15 +104,18 @@ def base58btc_decode(text: str) -> bytes:
         Bitcoin base58 alphabet (which leaves out ``0``, ``O``, ``I`` and ``l``).
     """
     text = _require_str(text, "a base58btc value")
-    digits = []
-    for position, char in enumerate(text):
-        digit = _BASE58_INDEX.get(char)
-        if digit is None:
-            raise InvalidDocument(
-                f"invalid base58btc character {char!r} at position {position} "
-                "(the alphabet has no 0, O, I or l)"
-            )
-        digits.append(digit)
+    try:
+        digits = [_BASE58_INDEX[char] for char in text]
+    except KeyError:
+        digits = []
+        for position, char in enumerate(text):
+            digit = _BASE58_INDEX.get(char)
+            if digit is None:
+                raise InvalidDocument(
+                    f"invalid base58btc character {char!r} at position {position} "
+                    "(the alphabet has no 0, O, I or l)"
+                ) from None
+            digits.append(digit)
     value = _digits_value(digits, 0, len(digits))
     stripped = text.lstrip("1")
     zeros = len(text) - len(stripped)

@@ -131,6 +131,44 @@ def presentation(
     )
 
 
+@cli.command()
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--trust", required=True, type=click.Path(dir_okay=False),
+              help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}.')
+@click.option("--json", "as_json", is_flag=True, help="Print the summary and each document's status as JSON.")
+@click.option("--offline", is_flag=True, help="No network: did:key/did:jwk only; status cannot be checked.")
+@click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
+              help="PEM file of CA certificates to trust for HTTPS instead of the system's.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="Worker processes (default: one per CPU).")
+@click.option("--challenge", default=None, help="Challenge for the presentations in the batch, if any.")
+@click.option("--domain", default=None, help="Domain for the presentations in the batch, if any.")
+def batch(
+    source: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, workers: int | None,
+    challenge: str | None, domain: str | None,
+) -> None:
+    """Verify every document of SOURCE: a directory of *.json files or a JSON Lines file.
+
+    Prints a summary table (verified; not verified and could not verify, by reason). Exit
+    status: 0 all verified, 1 some not verified, 3 none failed but some could not be verified."""
+    from .batch import read_documents, summarize
+
+    verifier = _verifier(trust, offline, ca_bundle, None)
+    try:
+        items = read_documents(source)
+    except (OSError, UnicodeDecodeError) as e:
+        raise click.BadParameter(f"cannot read {source}: {e}", param_hint="SOURCE") from None
+    with click.progressbar(length=len(items), label="verifying", file=sys.stderr) as bar:
+        results = verifier.verify_many(
+            [document for _, document in items], workers=workers, challenge=challenge, domain=domain,
+            progress=bar.update,
+        )
+    summary = summarize([s for s, _ in items], results)
+    click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) if as_json else summary.table())
+    if summary.not_verified:
+        sys.exit(EXIT_NOT_VERIFIED)
+    sys.exit(EXIT_COULD_NOT_VERIFY if summary.could_not_verify else EXIT_VERIFIED)
+
+
 def main() -> None:
     cli(prog_name="vc-verify")
 

@@ -6,6 +6,7 @@ meant to live for many verifications, so its DID document and status list caches
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable
 from typing import Any, Callable
 
 import requests
@@ -87,6 +88,23 @@ class Verifier:
             document, policy=self.policy, now=now or self.clock(), loader=self.loader, resolvers=self.resolvers,
             status_checker=self.status_checker, max_clock_skew=self.max_clock_skew,
         )
+
+    def verify_many(
+        self,
+        documents: Iterable[Any],
+        *,
+        workers: int | None = None,
+        challenge: str | None = None,
+        domain: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[VerificationResult]:
+        """Verify many credentials (and presentations, with ``challenge`` and ``domain``) across
+        ``workers`` processes (default: one per CPU), each forked with this verifier and keeping
+        its caches warm; the reports come back in the order of ``documents``. See
+        :func:`verifier.batch.verify_many`."""
+        from .batch import verify_many
+
+        return verify_many(self, documents, workers=workers, challenge=challenge, domain=domain, progress=progress)
 
     def verify_presentation(
         self, document: Any, *, challenge: str, domain: str, now: datetime | None = None

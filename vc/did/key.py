@@ -10,6 +10,7 @@ assertionMethod, capabilityDelegation and capabilityInvocation. Supported keys: 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from ..errors import KeyMaterialError, ResolutionError
@@ -40,6 +41,15 @@ def _parse(did: object) -> str:
     return value
 
 
+@lru_cache(maxsize=1024)
+def _public_key(multibase: str) -> tuple[KeyPair, str]:
+    """The key and its did:key DID. Checking the curve point costs about as much as a
+    signature check; a KeyPair is immutable, so each distinct key is parsed once per process
+    (bounded)."""
+    key = KeyPair.from_multibase(multibase)
+    return key, key.did
+
+
 def resolve(did: str) -> dict[str, Any]:
     """The DID document of a did:key DID.
 
@@ -50,12 +60,12 @@ def resolve(did: str) -> dict[str, Any]:
     """
     multibase = _parse(did)
     try:
-        key = KeyPair.from_multibase(multibase)
+        key, key_did = _public_key(multibase)
     except KeyMaterialError as e:
         raise ResolutionError(f"cannot resolve {did}: {e.message}") from e
     # base58btc and minimal varints have one encoding per value, and from_multibase refuses
     # non-canonical keys, so this cannot fail; it guards the "DID is the key" invariant.
-    if key.did != did:
+    if key_did != did:
         raise ResolutionError(f"cannot resolve {did}: the key is not in its canonical encoding")
     vm_id = f"{did}#{multibase}"
     return {

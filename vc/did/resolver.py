@@ -44,6 +44,8 @@ class DidResolvers:
         self._ttl = cache_ttl
         self._clock = clock
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        # Verification methods retrieved from cached DID documents: (expiry, method).
+        self._method_cache: dict[str, tuple[float, VerificationMethod]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -68,6 +70,44 @@ class DidResolvers:
     def clear_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._method_cache.clear()
+
+    def _is_pure(self, did_or_url: str) -> bool:
+        """Whether this instance resolves the DID method of ``did_or_url`` with our own did:key
+        or did:jwk resolver, whose documents are a function of the DID alone."""
+        global _PURE_RESOLVERS
+        if _PURE_RESOLVERS is None:
+            from .jwk import DidJwkResolver
+            from .key import DidKeyResolver
+
+            _PURE_RESOLVERS = (DidKeyResolver, DidJwkResolver)
+        parts = did_or_url.split(":", 2)
+        return len(parts) == 3 and type(self._methods.get(parts[1])) in _PURE_RESOLVERS
+
+    def _cached_method(self, vm_url: str) -> VerificationMethod | None:
+        """A verification method retrieved before and still fresh (see :meth:`_remember_method`)."""
+        if self._is_pure(vm_url):
+            return _PURE_METHODS.get(vm_url)
+        entry = self._method_cache.get(vm_url)
+        if entry is None or (entry[0] is not None and self._clock() >= entry[0]):
+            return None
+        return entry[1]
+
+    def _remember_method(self, did: str, vm_url: str, method: VerificationMethod) -> None:
+        """Keep ``method`` (immutable): for the process if the DID is its own document (did:key
+        and did:jwk with our resolvers), else as long as the cached DID document."""
+        if self._is_pure(did):
+            if len(_PURE_METHODS) >= METHOD_CACHE_SIZE:
+                _PURE_METHODS.clear()
+            _PURE_METHODS[vm_url] = method
+            return
+        with self._lock:
+            hit = self._cache.get(did)
+            if hit is None:
+                return
+            if len(self._method_cache) >= METHOD_CACHE_SIZE:
+                self._method_cache.clear()
+            self._method_cache[vm_url] = (hit[0], method)
 
     @property
     def methods(self) -> frozenset[str]:
@@ -101,6 +141,13 @@ class DidResolvers:
         return document
 
 
+METHOD_CACHE_SIZE = 4096
+"""Verification methods kept per DidResolvers, and for did:key/did:jwk per process (emptied
+when full: memory stays bounded)."""
+
+_PURE_METHODS: dict[str, VerificationMethod] = {}
+_PURE_RESOLVERS: tuple[type, ...] | None = None
+
 _RELATIONSHIPS = ("authentication", "assertionMethod", "keyAgreement", "capabilityInvocation", "capabilityDelegation")
 
 
@@ -131,6 +178,9 @@ def retrieve_verification_method(vm_url: str, resolvers: DidResolvers) -> Verifi
         ``INVALID_VERIFICATION_METHOD``...), or the resolver's own error.
     :raises UnsupportedError: the DID method or key type is not supported.
     """
+    cached = resolvers._cached_method(vm_url) if isinstance(vm_url, str) else None
+    if cached is not None:
+        return cached
     try:
         did, fragment = parse_did_url(vm_url)
     except VcError as e:
@@ -179,9 +229,11 @@ def retrieve_verification_method(vm_url: str, resolvers: DidResolvers) -> Verifi
         raise ResolutionError(
             f"verification method {vm_url} has unusable key material: {e.message}", code="INVALID_VERIFICATION_METHOD"
         ) from e
-    return VerificationMethod(
+    verification_method = VerificationMethod(
         id=vm_url, type=str(method.get("type")), controller=did, key=key, relationships=relationships
     )
+    resolvers._remember_method(did, vm_url, verification_method)
+    return verification_method
 
 
 def key_from_method(method: Mapping[str, Any]) -> KeyPair:

@@ -17,10 +17,11 @@ from typing import Any, Callable, Mapping
 import rfc8785
 
 from ..errors import InvalidDocument
-from ..jsonld import DocumentLoader, to_dataset
+from ..fastpath import canonical_nquads as fast_canonical_nquads
+from ..fastpath import fast_jcs
+from ..jsonld import DocumentLoader
 from ..keys import KeyPair
 from ..multibase import base58btc_decode, base58btc_encode
-from ..rdfc import canonicalize_quads, from_pyld_dataset
 
 Canonicalizer = Callable[[Mapping[str, Any], DocumentLoader, str], bytes]
 """``(document, loader, hash_name) -> canonical bytes``; RDFC uses the hash for blank node labels."""
@@ -35,8 +36,11 @@ def canonical_nquads(document: Mapping[str, Any], *, loader: DocumentLoader, has
 
     :raises DataLossError, ContextNotPinned, InvalidDocument: see :func:`vc.jsonld.to_dataset`.
     :raises CanonicalizationError: the canonicalization work limit was exceeded.
+
+    Documents the fast path of :mod:`vc.fastpath` handles skip pyld's expansion; it gives the
+    same bytes as the general path (:func:`vc.fastpath.reference_canonical_nquads`).
     """
-    return canonicalize_quads(from_pyld_dataset(to_dataset(document, loader)), hash_algorithm=hash_name)
+    return fast_canonical_nquads(document, loader=loader, hash_name=hash_name)
 
 
 def rdfc(document: Mapping[str, Any], loader: DocumentLoader, hash_name: str) -> bytes:
@@ -50,6 +54,9 @@ def jcs(document: Mapping[str, Any], loader: DocumentLoader, hash_name: str) -> 
     :raises InvalidDocument: the document holds values JCS cannot represent exactly
         (integers beyond 2**53, NaN or infinite numbers).
     """
+    fast = fast_jcs(document)
+    if fast is not None:  # the standard library's encoder, where it is exactly JCS
+        return fast
     try:
         return rfc8785.dumps(document)
     except (rfc8785.CanonicalizationError, TypeError, RecursionError) as e:

@@ -1,0 +1,112 @@
+"""verify_many across worker processes, and ``vc-verify batch``."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from issuer import sign_credential
+from vc.keys import KeyPair
+from verifier import TrustPolicy, Verifier
+from verifier.batch import iter_verify_many, read_documents, summarize
+from verifier.cli import cli
+from wallet import sign_presentation
+
+REFERENCE = json.loads(
+    (Path(__file__).resolve().parents[2] / "bench" / "usmca-certification-of-origin.json").read_text("utf-8")
+)
+NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+KEY = KeyPair.generate("Ed25519")
+
+
+def credential(number: int, *, status: bool = False) -> dict:
+    document = copy.deepcopy(REFERENCE)
+    document["id"] = f"urn:uuid:00000000-0000-0000-0000-{number:012d}"
+    document["issuer"]["id"] = KEY.did
+    del document["validUntil"]
+    if not status:
+        del document["credentialStatus"]
+    return sign_credential(document, KEY, cryptosuite="eddsa-rdfc-2022", created="2026-01-01T00:00:00Z")
+
+
+@pytest.fixture(scope="module")
+def documents() -> list:
+    docs = [credential(i) for i in range(12)]
+    tampered = copy.deepcopy(docs[3])
+    tampered["credentialSubject"]["goods"][0]["commodityCode"] = "000000"
+    docs[3] = tampered
+    docs[7] = credential(7, status=True)  # offline: the status cannot be checked
+    return docs
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Verifier:
+    return Verifier.offline(policy=TrustPolicy({KEY.did: ["USMCACertificationOfOrigin"]}), clock=lambda: NOW)
+
+
+def outcome(result) -> tuple:
+    return result.verified, result.could_not_verify, [(c.name, c.outcome.value, c.code) for c in result.checks]
+
+
+def test_worker_processes_give_the_same_reports_in_order(documents, verifier):
+    serial = verifier.verify_many(documents, workers=1)
+    parallel = verifier.verify_many(documents, workers=2)
+    assert [outcome(r) for r in parallel] == [outcome(r) for r in serial]
+    assert [r.verified for r in serial] == [i not in (3, 7) for i in range(12)]
+    assert serial[7].could_not_verify
+
+
+def test_small_chunks_stream_through(documents, verifier):
+    results = list(iter_verify_many(verifier, documents, workers=2, chunk_size=1))
+    assert [r.document_id for r in results] == [d["id"] for d in documents]
+
+
+def test_presentations_need_a_challenge(documents, verifier):
+    holder = KeyPair.generate("Ed25519")
+    vp = sign_presentation([documents[0]], holder, challenge="c", domain="cbp.gov", created="2026-06-01T00:00:00Z")
+    without, = verifier.verify_many([vp], workers=1)
+    assert not without.verified and without.check("structure").code == "MALFORMED_VALUE_ERROR"
+    with_challenge, = verifier.verify_many([vp], workers=1, challenge="c", domain="cbp.gov")
+    assert with_challenge.check("proof").outcome.value == "passed"
+
+
+def test_summary_counts_by_reason(documents, verifier):
+    results = verifier.verify_many(documents, workers=1)
+    summary = summarize([str(i) for i in range(12)], results)
+    assert summary.verified == 10 and summary.total == 12
+    assert sum(summary.not_verified.values()) == 1 and sum(summary.could_not_verify.values()) == 1
+    assert "proof: PROOF_VERIFICATION_ERROR" in summary.not_verified
+    assert "verified" in summary.table()
+
+
+def test_workers_must_be_positive(verifier):
+    with pytest.raises(ValueError):
+        list(iter_verify_many(verifier, [], workers=0))
+
+
+def test_cli_batch_jsonl(documents, tmp_path):
+    trust = tmp_path / "trust.json"
+    trust.write_text(json.dumps({"trustedIssuers": [{"did": KEY.did, "name": "Mill", "types": ["USMCACertificationOfOrigin"]}]}))
+    batch = tmp_path / "batch.jsonl"
+    lines = [json.dumps(d) for d in documents if "credentialStatus" not in d] + ["{not json"]
+    batch.write_text("\n".join(lines) + "\n")
+    runner = CliRunner()
+    r = runner.invoke(cli, ["batch", str(batch), "--trust", str(trust), "--offline", "--workers", "2", "--json"])
+    assert r.exit_code == 1, r.output
+    report = json.loads(r.output[r.output.index("{"):])
+    assert report["total"] == 12 and report["verified"] == 10
+    assert report["notVerified"] == {"proof: PROOF_VERIFICATION_ERROR": 1, "structure: PARSING_ERROR": 1}
+    assert report["documents"][-1]["source"].endswith("batch.jsonl:12")
+
+    good = tmp_path / "good"
+    good.mkdir()
+    for i, d in enumerate(documents[:3]):
+        (good / f"{i}.json").write_text(json.dumps(d))
+    r = runner.invoke(cli, ["batch", str(good), "--trust", str(trust), "--offline", "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    assert "verified" in r.output and len(read_documents(good)) == 3
