@@ -42,7 +42,7 @@ from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
 from .enveloped import is_enveloped
 from .model import Credential, DataModel, parse_credential, parse_proof
-from .policy import VerificationPolicy
+from .policy import VerificationPolicy, require_policy
 from .proofs import get_suite
 from .proofs.data_integrity import add_proof
 from .verification import CheckResult, VerificationResult
@@ -177,8 +177,7 @@ def verify_credential(
     :returns: the report; ``result.verified`` is True only if every check passed.
     :raises TypeError: ``policy`` is not a policy or ``now`` is naive (API misuse only).
     """
-    if not isinstance(policy, VerificationPolicy):
-        raise TypeError("policy must be a VerificationPolicy such as TrustPolicy.from_file(...)")
+    require_policy(policy)
     now = _aware_now(now)
     loader = loader or default_loader()
     resolvers = resolvers or DidResolvers.offline()

@@ -37,6 +37,14 @@ BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _BASE58_INDEX = {char: value for value, char in enumerate(BASE58_ALPHABET)}
 
 _BASE64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
+_BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_BASE64URL_VALUES = {c: i for i, c in enumerate(_BASE64URL_ALPHABET)}
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
+def _refuse_character(text: str) -> None:
+    bad = next((c for c in text if not (c.isascii() and (c.isalnum() or c in "-_"))), None)
+    raise InvalidDocument(f"invalid base64url character {bad!r} (padding is not allowed either)")
 
 # Multiformats unsigned varints are at most 9 bytes long (63 bits of payload).
 _VARINT_MAX_BYTES = 9
@@ -145,16 +153,23 @@ def base64url_decode(text: str) -> bytes:
     :raises InvalidDocument: ``text`` is not a string or not canonical unpadded base64url.
     """
     text = _require_str(text, "a base64url value")
-    if not _BASE64URL_RE.fullmatch(text):
-        bad = next(c for c in text if not (c.isascii() and (c.isalnum() or c in "-_")))
-        raise InvalidDocument(f"invalid base64url character {bad!r} (padding is not allowed either)")
-    if len(text) % 4 == 1:
+    remainder = len(text) % 4
+    if remainder == 1:
+        if not _BASE64URL_RE.fullmatch(text):
+            _refuse_character(text)
         raise InvalidDocument(f"a base64url value cannot have length {len(text)} (1 modulo 4)")
+    # The alphabet check and the decoding run in C: '+', '/' and '=' are not base64url, and
+    # strict decoding of the translated text refuses anything else outside the alphabet.
+    if "+" in text or "/" in text or "=" in text or not text.isascii():
+        _refuse_character(text)
     try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as e:  # pragma: no cover - the checks above catch it all
-        raise InvalidDocument(f"invalid base64url value: {e}") from e
-    if base64url_encode(data) != text:
+        data = binascii.a2b_base64(text.encode("ascii").translate(_TO_STANDARD) + b"=" * (-remainder % 4), strict_mode=True)
+    except binascii.Error:
+        _refuse_character(text)
+        raise  # pragma: no cover - _refuse_character always raises
+    # Canonical: the bits of the last character that encode no byte must be zero (2 of them
+    # when the length is 3 modulo 4, 4 when it is 2).
+    if remainder and _BASE64URL_VALUES[text[-1]] & (0b11 if remainder == 3 else 0b1111):
         raise InvalidDocument("non-canonical base64url value: the unused trailing bits are not zero")
     return data
 

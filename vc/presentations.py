@@ -31,7 +31,7 @@ from .errors import InvalidDocument
 from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
 from .model import CREDENTIALS_V1, CREDENTIALS_V2, is_url, parse_presentation, parse_proof
-from .policy import VerificationPolicy
+from .policy import VerificationPolicy, require_policy
 from .proofs import get_suite
 from .proofs.data_integrity import add_proof, proofs_of
 from .verification import CheckResult, VerificationResult
@@ -144,8 +144,7 @@ def verify_presentation(
 
     :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain.
     """
-    if not isinstance(policy, VerificationPolicy):
-        raise TypeError("policy must be a VerificationPolicy such as TrustPolicy.from_file(...)")
+    require_policy(policy)
     if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
         raise ValueError("verify_presentation needs the challenge and domain the verifier issued")
     now = _aware_now(now)

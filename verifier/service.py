@@ -16,7 +16,7 @@ from vc.credentials import DEFAULT_CLOCK_SKEW, verify_credential
 from vc.did.resolver import DidResolvers
 from vc.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpsFetcher
 from vc.jsonld import DocumentLoader, default_loader
-from vc.policy import IssuerIs, VerificationPolicy
+from vc.policy import IssuerIs, VerificationPolicy, require_policy
 from vc.presentations import PresentationResult, verify_presentation
 from vc.verification import VerificationResult
 
@@ -50,8 +50,7 @@ class Verifier:
         clock: Callable[[], datetime] | None = None,
         max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     ) -> None:
-        if not isinstance(policy, VerificationPolicy):
-            raise TypeError("policy must be a VerificationPolicy such as TrustPolicy.from_file(...)")
+        require_policy(policy)
         self.policy = policy
         self.loader = loader or default_loader()
         self.session = session or requests.Session()

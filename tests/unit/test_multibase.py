@@ -279,3 +279,25 @@ def test_base58btc_long_values_round_trip_quickly():
     decoded = base58btc_decode("2" * 100_000)  # decoding untrusted input is sub-quadratic
     assert time.perf_counter() - start < 5
     assert len(decoded) > 70_000
+
+
+def _reference_base64url_decode(text: str) -> bytes | None:
+    """The straightforward definition: the alphabet, no padding, canonical trailing bits."""
+    import base64
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text) or len(text) % 4 == 1:
+        return None
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return data if base64.urlsafe_b64encode(data).rstrip(b"=").decode() == text else None
+
+
+@given(st.one_of(st.text(alphabet="AQgwBCDZaz09-_+/= \n\u00e9", max_size=12), st.text(max_size=8),
+                 st.binary(max_size=20).map(base64url_encode)))
+def test_base64url_decode_agrees_with_the_reference(text):
+    expected = _reference_base64url_decode(text)
+    if expected is None:
+        with pytest.raises(InvalidDocument):
+            base64url_decode(text)
+    else:
+        assert base64url_decode(text) == expected
