@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vc.errors import VcError
+from vc.jose import LEGACY_TYP, VP_TYP, is_compact_jws, parse_compact_jws
 from vc.verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
@@ -34,10 +36,19 @@ CHUNK_SIZE = 50
 
 
 def _is_presentation(document: Any) -> bool:
+    """A presentation: JSON typed VerifiablePresentation or EnvelopedVerifiablePresentation,
+    or a compact JWS whose header says ``vp+jwt``, or a VC-JWT 1.1 token with a ``vp`` claim."""
+    if isinstance(document, str):
+        try:
+            jws = parse_compact_jws(document.strip())
+        except VcError:
+            return False  # verify_credential reports what is wrong with it
+        return jws.header.get("typ") == VP_TYP or (jws.header.get("typ") in (None, LEGACY_TYP) and "vp" in jws.payload)
     if not isinstance(document, dict):
         return False
     types = document.get("type")
-    return "VerifiablePresentation" in (types if isinstance(types, list) else [types])
+    types = types if isinstance(types, list) else [types]
+    return "VerifiablePresentation" in types or "EnvelopedVerifiablePresentation" in types
 
 
 def _verify_one(verifier: Verifier, document: Any, challenge: str | None, domain: str | None) -> VerificationResult:
@@ -157,15 +168,17 @@ def verify_many(
 
 
 def read_documents(path: str | Path) -> list[tuple[str, Any]]:
-    """``(source, document)`` for each document of a directory (its ``*.json`` files, sorted)
-    or a JSON Lines file (one document per line; blank lines skipped). A document that is not
-    JSON is replaced by a failed report saying so.
+    """``(source, document)`` for each document of a directory (its ``*.json`` and ``*.jwt``
+    files, sorted) or a JSON Lines file (one document per line; blank lines skipped). A
+    document is JSON or a compact JWS (vc+jwt, vp+jwt, VC-JWT 1.1); one that is neither is
+    replaced by a failed report saying so.
 
     :raises OSError: the path cannot be read.
     """
     path = Path(path)
     if path.is_dir():
-        items = [(str(p), p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.json"))]
+        files = sorted([*path.glob("*.json"), *path.glob("*.jwt")])
+        items = [(str(p), p.read_text(encoding="utf-8")) for p in files]
     else:
         items = [
             (f"{path}:{number}", line)
@@ -174,6 +187,9 @@ def read_documents(path: str | Path) -> list[tuple[str, Any]]:
         ]
     out = []
     for source, text in items:
+        if is_compact_jws(text):
+            out.append((source, text.strip()))
+            continue
         try:
             out.append((source, json.loads(text)))
         except (ValueError, RecursionError) as e:

@@ -146,7 +146,9 @@ def batch(
     source: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, workers: int | None,
     challenge: str | None, domain: str | None,
 ) -> None:
-    """Verify every document of SOURCE: a directory of *.json files or a JSON Lines file.
+    """Verify every document of SOURCE: a directory of *.json and *.jwt files, or a JSON Lines
+    file (one document per line). Each document is JSON or a compact JWS, a credential or a
+    presentation (presentations need --challenge and --domain).
 
     Prints a summary table (verified; not verified and could not verify, by reason). Exit
     status: 0 all verified, 1 some not verified, 3 none failed but some could not be verified."""

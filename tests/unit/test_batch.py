@@ -110,3 +110,29 @@ def test_cli_batch_jsonl(documents, tmp_path):
     r = runner.invoke(cli, ["batch", str(good), "--trust", str(trust), "--offline", "--workers", "1"])
     assert r.exit_code == 0, r.output
     assert "verified" in r.output and len(read_documents(good)) == 3
+
+
+def test_batch_reads_compact_jws_and_routes_jose_presentations(tmp_path):
+    from vc.enveloped import envelope_presentation
+    from vc.jose import sign_credential_jwt, sign_presentation_jwt
+
+    document = copy.deepcopy(REFERENCE)
+    document["issuer"]["id"] = KEY.did
+    del document["validUntil"], document["credentialStatus"]
+    token = sign_credential_jwt(document, KEY)
+    vp_token = sign_presentation_jwt([credential(1)], KEY, challenge="c", domain="cbp.gov")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.jwt").write_text(token + "\n")
+    (inbox / "b.json").write_text(json.dumps(envelope_presentation(vp_token)))
+    (inbox / "c.jwt").write_text(vp_token)
+    (inbox / "d.json").write_text(json.dumps(credential(2)))
+    (inbox / "ignored.txt").write_text("not read")
+    sources, documents = zip(*read_documents(inbox))
+    assert [Path(s).name for s in sources] == ["a.jwt", "b.json", "c.jwt", "d.json"]
+    assert documents[0] == token and documents[2] == vp_token
+    verifier = Verifier.offline(policy=TrustPolicy({KEY.did: ["USMCACertificationOfOrigin"]}), clock=lambda: NOW)
+    results = list(iter_verify_many(verifier, list(documents), workers=1, challenge="c", domain="cbp.gov"))
+    assert [r.verified for r in results] == [True, True, True, True], [r.summary() for r in results]
+    assert [type(r).__name__ for r in results] == ["VerificationResult", "PresentationResult", "PresentationResult",
+                                                   "VerificationResult"]
