@@ -3,18 +3,36 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from .did.resolver import DidResolvers
 from .errors import ContextNotPinned, DataLossError, InvalidDocument, ResolutionError, UnsupportedError, VcError
 from .http import RetrievalError
 from .fastpath import fast_quads
-from .jsonld import DocumentLoader, expand, iter_context_urls
+from .jsonld import DocumentLoader, default_loader, expand, iter_context_urls
 from .model import parse_datetime
+from .policy import require_policy
 from .proofs import suite_for_proof
 from .proofs.data_integrity import VerifiedProof, proofs_of, verify_proof
 from .verification import CheckResult, VerificationResult
+
+
+def verification_inputs(
+    policy: Any, now: datetime | None, loader: DocumentLoader | None, resolvers: DidResolvers | None,
+    *, challenge: str | None = None, domain: str | None = None, presentation: bool = False,
+) -> tuple[datetime, DocumentLoader, DidResolvers]:
+    """What every verification starts with: refuse API misuse (no policy, a naive ``now``, a
+    presentation without the verifier's challenge and domain) with ``TypeError``/``ValueError``,
+    and fill in the defaults: the system clock, the pinned contexts, offline DID resolvers."""
+    require_policy(policy)
+    if presentation and (not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain):
+        raise ValueError("verify_presentation needs the challenge and domain the verifier issued")
+    if now is None:
+        now = datetime.now(timezone.utc)
+    elif not isinstance(now, datetime) or now.tzinfo is None:
+        raise TypeError("now must be a timezone-aware datetime")
+    return now, loader or default_loader(), resolvers or DidResolvers.offline()
 
 
 def check_contexts(document: Mapping[str, Any], loader: DocumentLoader, result: VerificationResult) -> bool:

@@ -25,7 +25,7 @@ issuer_trust       the trust policy accepts the issuer for the credential's type
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .checks import (
@@ -35,6 +35,7 @@ from .checks import (
     check_proofs,
     new_report,
     require_a_verified_proof,
+    verification_inputs,
 )
 from .did.resolver import DidResolvers
 from .errors import InvalidDocument, SigningError
@@ -42,7 +43,7 @@ from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
 from .enveloped import is_enveloped
 from .model import Credential, DataModel, parse_credential, parse_proof
-from .policy import VerificationPolicy, require_policy
+from .policy import VerificationPolicy
 from .proofs import get_suite
 from .proofs.data_integrity import add_proof
 from .verification import CheckResult, VerificationResult
@@ -177,10 +178,7 @@ def verify_credential(
     :returns: the report; ``result.verified`` is True only if every check passed.
     :raises TypeError: ``policy`` is not a policy or ``now`` is naive (API misuse only).
     """
-    require_policy(policy)
-    now = _aware_now(now)
-    loader = loader or default_loader()
-    resolvers = resolvers or DidResolvers.offline()
+    now, loader, resolvers = verification_inputs(policy, now, loader, resolvers)
     if isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiableCredential"):
         from .jose import verify_credential_jwt  # JOSE-secured: vc+jwt, VC-JWT 1.1, or its envelope
 
@@ -223,14 +221,6 @@ def check_credential_claims(
     _check_status(credential, status_checker, now, result)
     result.add(policy.check(credential))
     require_a_verified_proof(result)
-
-
-def _aware_now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(timezone.utc)
-    if not isinstance(now, datetime) or now.tzinfo is None:
-        raise TypeError("now must be a timezone-aware datetime")
-    return now
 
 
 def _check_structure(document: Any, result: VerificationResult) -> Credential | None:

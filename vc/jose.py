@@ -38,7 +38,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -47,18 +46,18 @@ from jwcrypto.jwk import JWK
 from cryptography.exceptions import InvalidSignature
 from jwcrypto.jws import JWSCore
 
-from .checks import check_contexts, new_report, require_a_verified_proof
-from .credentials import DEFAULT_CLOCK_SKEW, _aware_now, check_credential_claims
+from .checks import check_contexts, new_report, require_a_verified_proof, verification_inputs
+from .credentials import DEFAULT_CLOCK_SKEW, check_credential_claims
 from .did import parse_did_url
 from .did.resolver import DidResolvers, VerificationMethod, retrieve_verification_method
 from .enveloped import envelope_credential, token_from_envelope
 from .errors import InvalidDocument, ProofVerificationError, ResolutionError, SigningError, UnsupportedError, VcError
 from .http import RetrievalError
-from .jsonld import DocumentLoader, default_loader
+from .jsonld import DocumentLoader
 from .keys import KeyPair
 from .model import CREDENTIALS_V2, Presentation, parse_credential, parse_presentation
 from .multibase import base64url_decode
-from .policy import VerificationPolicy, require_policy
+from .policy import VerificationPolicy
 from .presentations import PresentationResult, _check_challenge, _check_credentials, _check_domain
 from .verification import CheckResult, VerificationResult
 
@@ -559,10 +558,7 @@ def verify_credential_jwt(
     :returns: the report (checks listed in the module's docstring).
     :raises TypeError: ``policy`` is not a policy or ``now`` is naive.
     """
-    require_policy(policy)
-    now = _aware_now(now)
-    loader = loader or default_loader()
-    resolvers = resolvers or DidResolvers.offline()
+    now, loader, resolvers = verification_inputs(policy, now, loader, resolvers)
     result = new_report(VerificationResult(), None, policy)
 
     opened = _open(document, envelope_type="EnvelopedVerifiableCredential", typ=VC_TYP, claim="vc", result=result)
@@ -614,12 +610,9 @@ def verify_presentation_jwt(
     """
     from .credentials import verify_credential
 
-    require_policy(policy)
-    if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
-        raise ValueError("verify_presentation needs the challenge and domain the verifier issued")
-    now = _aware_now(now)
-    loader = loader or default_loader()
-    resolvers = resolvers or DidResolvers.offline()
+    now, loader, resolvers = verification_inputs(
+        policy, now, loader, resolvers, challenge=challenge, domain=domain, presentation=True
+    )
     result = new_report(PresentationResult(), None, policy)
 
     opened = _open(document, envelope_type="EnvelopedVerifiablePresentation", typ=VP_TYP, claim="vp", result=result)

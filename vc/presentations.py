@@ -23,15 +23,16 @@ from .checks import (
     check_proofs,
     new_report,
     require_a_verified_proof,
+    verification_inputs,
 )
-from .credentials import DATA_INTEGRITY_V2, DEFAULT_CLOCK_SKEW, LEGACY_CONTEXTS, _aware_now, verify_credential
+from .credentials import DATA_INTEGRITY_V2, DEFAULT_CLOCK_SKEW, LEGACY_CONTEXTS, verify_credential
 from .did.resolver import DidResolvers
 from .enveloped import is_enveloped
 from .errors import InvalidDocument
 from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
 from .model import CREDENTIALS_V1, CREDENTIALS_V2, is_url, parse_presentation, parse_proof
-from .policy import VerificationPolicy, require_policy
+from .policy import VerificationPolicy
 from .proofs import get_suite
 from .proofs.data_integrity import add_proof, proofs_of
 from .verification import CheckResult, VerificationResult
@@ -144,12 +145,9 @@ def verify_presentation(
 
     :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain.
     """
-    require_policy(policy)
-    if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
-        raise ValueError("verify_presentation needs the challenge and domain the verifier issued")
-    now = _aware_now(now)
-    loader = loader or default_loader()
-    resolvers = resolvers or DidResolvers.offline()
+    now, loader, resolvers = verification_inputs(
+        policy, now, loader, resolvers, challenge=challenge, domain=domain, presentation=True
+    )
     if isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiablePresentation"):
         from .jose import verify_presentation_jwt  # JOSE-secured: vp+jwt, VC-JWT 1.1, or its envelope
 
