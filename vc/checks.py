@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .did.resolver import DidResolvers
 from .errors import ContextNotPinned, DataLossError, InvalidDocument, ResolutionError, UnsupportedError, VcError
 from .http import RetrievalError
 from .fastpath import fast_quads
 from .jsonld import DocumentLoader, default_loader, expand, iter_context_urls
-from .model import parse_datetime
+from .model import Proof, parse_datetime
 from .policy import require_policy
 from .proofs import suite_for_proof
 from .proofs.data_integrity import VerifiedProof, proofs_of, verify_proof
@@ -91,14 +91,17 @@ def check_proofs(
     now: datetime,
     skew: timedelta,
     result: VerificationResult,
+    parsed_proofs: Sequence[Proof] | None = None,
 ) -> list[VerifiedProof]:
     """``proof``, ``purpose`` and ``proof_expiry`` for every proof; all must pass. Returns the
-    proofs whose signatures verified."""
+    proofs whose signatures verified. ``parsed_proofs``, if given, is ``parse_proof`` of each
+    of ``proofs_of(document)``, in that order (already done by the structure check)."""
     verified_proofs = []
-    for proof in proofs_of(document):
+    for index, proof in enumerate(proofs_of(document)):
         subject = proof.get("id") or proof.get("verificationMethod")
+        parsed = parsed_proofs[index] if parsed_proofs is not None else None
         try:
-            verified = verify_proof(document, proof, resolvers=resolvers, loader=loader)
+            verified = verify_proof(document, proof, resolvers=resolvers, loader=loader, parsed_proof=parsed)
         except RetrievalError as e:  # could not fetch the DID document: not checked, not invalid
             result.add(CheckResult.error("proof", e.code, e.message, subject=subject))
         except VcError as e:

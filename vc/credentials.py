@@ -42,7 +42,7 @@ from .errors import InvalidDocument, SigningError
 from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
 from .enveloped import is_enveloped
-from .model import Credential, DataModel, parse_credential, parse_proof
+from .model import Credential, DataModel, Proof, parse_credential, parse_proof
 from .policy import VerificationPolicy
 from .proofs import get_suite
 from .proofs.data_integrity import add_proof
@@ -189,14 +189,15 @@ def verify_credential(
 
     result = new_report(VerificationResult(), document, policy)
 
-    credential = _check_structure(document, result)
-    if credential is None:
+    structure = _check_structure(document, result)
+    if structure is None:
         return result
+    credential, parsed_proofs = structure
     if not check_contexts(document, loader, result) or not check_data_loss(document, loader, result):
         return result
     verified = check_proofs(
         document, expected_purpose="assertionMethod", resolvers=resolvers, loader=loader, now=now,
-        skew=max_clock_skew, result=result,
+        skew=max_clock_skew, result=result, parsed_proofs=parsed_proofs,
     )
     check_binding("issuer_binding", "issuer", credential.issuer_id, verified, result)
     check_credential_claims(
@@ -223,20 +224,22 @@ def check_credential_claims(
     require_a_verified_proof(result)
 
 
-def _check_structure(document: Any, result: VerificationResult) -> Credential | None:
+def _check_structure(document: Any, result: VerificationResult) -> tuple[Credential, list[Proof]] | None:
+    """The ``structure`` check. Returns the parsed credential and its parsed proofs (in the
+    order of ``proofs_of(document)``: ``credential.proof`` is the document's own value), or
+    None when the check did not pass."""
     try:
         credential = parse_credential(document)
         proofs = credential.proof if isinstance(credential.proof, list) else [credential.proof]
         if credential.proof is None or not proofs:
             result.add(CheckResult.failed("structure", "PROOF_VERIFICATION_ERROR", "the credential has no proof"))
             return None
-        for proof in proofs:
-            parse_proof(proof)
+        parsed_proofs = [parse_proof(proof) for proof in proofs]
     except InvalidDocument as e:
         result.add(CheckResult.from_error("structure", e))
         return None
     result.add(CheckResult.passed("structure", f"VC Data Model {credential.data_model.value} credential"))
-    return credential
+    return credential, parsed_proofs
 
 
 def _check_validity_period(credential: Credential, now: datetime, skew: timedelta, result: VerificationResult) -> None:

@@ -203,3 +203,25 @@ def test_jcs_refuses_numbers_it_cannot_represent():
     credential["credentialSubject"]["bigNumber"] = 2**60
     with pytest.raises(InvalidDocument, match="JCS"):
         sign_credential(credential, key, cryptosuite="eddsa-jcs-2022")
+
+
+def test_each_proof_parsed_once_and_parsed_proof_passed_through(monkeypatch):
+    """verify_credential hands the proofs parsed by the structure check to verify_proof
+    instead of parsing each proof a second time."""
+    import vc.credentials
+    import vc.proofs.data_integrity as di
+
+    key = KEYS["Ed25519"]
+    signed = sign_credential(credential_for("eddsa-jcs-2022", key), key, cryptosuite="eddsa-jcs-2022", created=CREATED)
+    calls = []
+    real = vc.credentials.parse_proof
+
+    def counting(proof):
+        calls.append(proof)
+        return real(proof)
+
+    monkeypatch.setattr(vc.credentials, "parse_proof", counting)
+    monkeypatch.setattr(di, "parse_proof", counting)
+    result = verify(signed)
+    assert result.verified, result.summary()
+    assert len(calls) == 1

@@ -156,8 +156,12 @@ def verify_proof(
     *,
     resolvers: DidResolvers,
     loader: DocumentLoader,
+    parsed_proof: Proof | None = None,
 ) -> VerifiedProof:
     """Verify one ``proof`` of ``document``.
+
+    ``parsed_proof``, if given, must be ``parse_proof(proof)`` as the caller already computed
+    it (a verifier checks every proof's structure first); it saves parsing the proof twice.
 
     The document's other proofs are ignored, except those the proof names in
     ``previousProof``: a chained proof is verified over them, and a name that matches no
@@ -178,7 +182,7 @@ def verify_proof(
     :raises DataLossError, ContextNotPinned, CanonicalizationError: the document cannot be
         canonicalized without loss.
     """
-    parsed = parse_proof(proof)
+    parsed = parse_proof(proof) if parsed_proof is None else parsed_proof
     suite = suite_for_proof(parsed.type, parsed.cryptosuite)
     if not parsed.proofValue:
         raise InvalidDocument("the proof has no proofValue")
