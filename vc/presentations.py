@@ -164,8 +164,7 @@ def verify_presentation(
         if not proofs:
             result.add(CheckResult.failed("structure", "PROOF_VERIFICATION_ERROR", "the presentation has no proof"))
             return result
-        for proof in proofs:
-            parse_proof(proof)
+        parsed_proofs = [parse_proof(proof) for proof in proofs]
     except InvalidDocument as e:
         result.add(CheckResult.from_error("structure", e))
         return result
@@ -175,7 +174,7 @@ def verify_presentation(
 
     verified = check_proofs(
         document, expected_purpose="authentication", resolvers=resolvers, loader=loader, now=now,
-        skew=max_clock_skew, result=result,
+        skew=max_clock_skew, result=result, parsed_proofs=parsed_proofs,
     )
     for proof in proofs:
         subject = proof.get("id") or proof.get("verificationMethod")

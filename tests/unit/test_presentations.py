@@ -249,3 +249,24 @@ def test_mill_test_report_presentation_and_the_rdfc_work_limit():
                            cryptosuite="eddsa-jcs-2022")
     result = verify(vp, policy=TrustPolicy({MILL.did: ["MillTestReportCredential"]}))
     assert result.verified, result.summary()
+
+
+def test_each_proof_parsed_once(vp, monkeypatch):
+    """The presentation's and each credential's proofs parsed by the structure checks are
+    handed to verify_proof rather than parsed a second time."""
+    import vc.credentials
+    import vc.presentations
+    import vc.proofs.data_integrity as di
+
+    calls = []
+    real = di.parse_proof
+
+    def counting(proof):
+        calls.append(proof)
+        return real(proof)
+
+    for module in (vc.credentials, vc.presentations, di):
+        monkeypatch.setattr(module, "parse_proof", counting)
+    result = verify(vp)
+    assert result.verified, result.summary()
+    assert len(calls) == 1 + len(vp["verifiableCredential"])
