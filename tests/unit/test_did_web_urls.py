@@ -34,3 +34,24 @@ def test_refused(did):
 def test_did_web_refuses_bad_input(domain, path):
     with pytest.raises(ValueError):
         did_web(domain, path)
+
+
+def test_offline_verification_of_a_did_web_credential_is_could_not_verify():
+    """Offline, a did:web issuer cannot be resolved: the report says the check could not be
+    carried out (an error), not that the credential is invalid or the method unknown."""
+    from conftest import load_vector
+    from vc.jsonld import default_loader
+    from vc.keys import KeyPair
+    from vc.proofs.data_integrity import add_proof
+    from verifier import TrustPolicy, verify_credential
+
+    key = KeyPair.generate("Ed25519")
+    did = "did:web:mill.example"
+    document = load_vector("di-eddsa/unsigned.json")
+    document["issuer"] = did
+    signed = add_proof(document, key, cryptosuite="eddsa-rdfc-2022", verification_method=f"{did}#key-1",
+                       created="2026-01-01T00:00:00Z", loader=default_loader())
+    result = verify_credential(signed, policy=TrustPolicy({did: ["AlumniCredential"]}))
+    assert not result.verified and result.could_not_verify, result.summary()
+    proof = result.check("proof")
+    assert proof.outcome.value == "error" and "needs the network" in proof.message

@@ -50,11 +50,13 @@ class DidResolvers:
 
     @classmethod
     def offline(cls) -> "DidResolvers":
-        """Resolvers that need no network: did:key and did:jwk."""
+        """Resolvers that need no network: did:key and did:jwk. A did:web DID is answered with
+        a retrieval error (the check that needs it could not be carried out offline), not as
+        an unsupported method: the same DID verifies online."""
         from .jwk import DidJwkResolver
         from .key import DidKeyResolver
 
-        return cls({"key": DidKeyResolver(), "jwk": DidJwkResolver()})
+        return cls({"key": DidKeyResolver(), "jwk": DidJwkResolver(), "web": _OfflineWeb()})
 
     @classmethod
     def online(cls, fetcher: "HttpsFetcher | None" = None, *, cache_ttl: float | None = 300.0) -> "DidResolvers":
@@ -164,6 +166,15 @@ class VerificationMethod:
     def is_listed_under(self, relationship: str) -> bool:
         """True if the controller's DID document lists this method under ``relationship``."""
         return relationship in self.relationships
+
+
+class _OfflineWeb:
+    """did:web without a network: every resolution is a retrieval error."""
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        from ..http import RetrievalError
+
+        raise RetrievalError(f"{did} is a did:web DID: resolving it needs the network, and this verifier is offline")
 
 
 def _absolute(ref: Any, did: str) -> Any:
