@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Literal
+from typing import Literal, NoReturn
 
 from .errors import InvalidDocument
 
@@ -42,7 +42,7 @@ _BASE64URL_VALUES = {c: i for i, c in enumerate(_BASE64URL_ALPHABET)}
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
-def _refuse_character(text: str) -> None:
+def _refuse_character(text: str) -> NoReturn:
     bad = next((c for c in text if not (c.isascii() and (c.isalnum() or c in "-_"))), None)
     raise InvalidDocument(f"invalid base64url character {bad!r} (padding is not allowed either)")
 
@@ -166,7 +166,6 @@ def base64url_decode(text: str) -> bytes:
         data = binascii.a2b_base64(text.encode("ascii").translate(_TO_STANDARD) + b"=" * (-remainder % 4), strict_mode=True)
     except binascii.Error:
         _refuse_character(text)
-        raise  # pragma: no cover - _refuse_character always raises
     # Canonical: the bits of the last character that encode no byte must be zero (2 of them
     # when the length is 3 modulo 4, 4 when it is 2).
     if remainder and _BASE64URL_VALUES[text[-1]] & (0b11 if remainder == 3 else 0b1111):

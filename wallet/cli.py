@@ -11,7 +11,7 @@ import os
 import sys
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import click
 import requests
@@ -22,7 +22,6 @@ from vc.jose import is_compact_jws
 from vc.policy import TrustPolicy
 from verifier import Verifier
 
-from .errors import WalletError
 from .service import CredentialRefused, HolderPolicy, Wallet
 from .store import KdfParams
 
@@ -32,7 +31,7 @@ PASSPHRASE_FILE_ENV = "TRADEVC_WALLET_PASSPHRASE_FILE"
 DEFAULT_HOME = Path("~/.tradevc/wallet")
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -77,7 +76,6 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False) -> str:
             _fail("the passphrase is empty")
         return value
     _fail(f"no passphrase: use --passphrase-file FILE or set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV}")
-    raise AssertionError  # unreachable
 
 
 def _verifier(offline: bool, ca_bundle: str | None, trust: str | None) -> Verifier:
@@ -332,5 +330,3 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 
-
-__all__ = ["cli", "main", "WalletError"]

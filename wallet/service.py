@@ -144,9 +144,10 @@ class CheckChange:
 
 @dataclass(frozen=True)
 class ImportReport:
+    """What :meth:`Wallet.import_backup` merged: ids added, ids already held."""
+
     added: tuple[str, ...]
     already_held: tuple[str, ...]
-    restored: bool
 
 
 def credential_id(document: Any) -> str:
@@ -424,7 +425,7 @@ class Wallet:
             return added, skipped
 
         added, skipped = self._update(change)
-        return ImportReport(tuple(added), tuple(skipped), restored=False)
+        return ImportReport(tuple(added), tuple(skipped))
 
 
 def _presentable(held: HeldCredential) -> dict[str, Any]:
