@@ -32,7 +32,20 @@ def verification_inputs(
         now = datetime.now(timezone.utc)
     elif not isinstance(now, datetime) or now.tzinfo is None:
         raise TypeError("now must be a timezone-aware datetime")
-    return now, loader or default_loader(), resolvers or DidResolvers.offline()
+    return now, loader or default_loader(), resolvers or _offline_resolvers()
+
+
+_OFFLINE: DidResolvers | None = None
+
+
+def _offline_resolvers() -> DidResolvers:
+    """The default resolvers, shared by calls that bring none: offline did:key and did:jwk
+    resolve a DID from the DID alone and keep no state of their own, so one instance serves
+    every call (building one costs several microseconds, per verification)."""
+    global _OFFLINE
+    if _OFFLINE is None:
+        _OFFLINE = DidResolvers.offline()
+    return _OFFLINE
 
 
 def check_contexts(document: Mapping[str, Any], loader: DocumentLoader, result: VerificationResult) -> bool:

@@ -39,6 +39,7 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from pyld.jsonld import JsonLdProcessor
 from pyld.jsonld import _is_absolute_iri as _pyld_keeps
 
@@ -570,24 +571,30 @@ _JCS_INT_MAX = 2**53 - 1
 
 
 def fast_jcs(value: Any) -> bytes | None:
-    """The JCS (RFC 8785) serialization of ``value`` by the standard library's JSON encoder,
-    or ``None`` when that might differ from JCS (the caller then uses the ``rfc8785`` package).
+    """The JCS (RFC 8785) serialization of ``value`` by ``orjson``, or ``None`` when that
+    might differ from JCS (the caller then uses the ``rfc8785`` package).
 
     For objects, arrays, strings, integers within +-(2**53 - 1), booleans and null, JCS is
-    ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` in UTF-8 (also
-    for non-integral floats that Python writes in fixed notation): the
-    same escapes (``\\b \\t \\n \\f \\r \\" \\\\``, other controls as lowercase
-    ``\\u00xx``, nothing else) and the same key order, as long as no key holds a character
-    beyond U+FFFF (JCS sorts by UTF-16 code units). Other floating-point numbers (whose
-    ECMAScript form differs from Python's), larger integers and lone surrogates are left to
-    ``rfc8785``.
+    what ``orjson`` writes with sorted keys: compact, UTF-8, the same escapes
+    (``\\b \\t \\n \\f \\r \\" \\\\``, other controls as lowercase ``\\u00xx``, nothing
+    else) and the same key order, as long as no key holds a character beyond U+FFFF (JCS
+    sorts by UTF-16 code units, orjson by code points). Non-integral floating-point numbers
+    that Python's ``repr`` writes in fixed notation are written alike too. Everything else
+    (other floats, whose ECMAScript form may differ, larger integers, lone surrogates,
+    non-string keys, Python objects that are not JSON) is left to ``rfc8785``.
+
+    ``orjson`` writes the reference credential about ten times faster than the standard
+    library's encoder with ``sort_keys``; :func:`_jcs_exact` decides what it may write.
     """
     try:
         if not _jcs_exact(value):
             return None
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    except (UnicodeEncodeError, RecursionError, ValueError):
+        return orjson.dumps(value, option=_ORJSON_JCS)
+    except (orjson.JSONEncodeError, RecursionError):
         return None
+
+
+_ORJSON_JCS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 def _jcs_exact(value: Any) -> bool:

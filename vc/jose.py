@@ -113,10 +113,14 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+# Built once: json.loads with a hook makes a new decoder on every call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates)
+
+
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
         data = base64url_decode(segment)
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        value = _DECODER.decode(data.decode("utf-8"))
     except InvalidDocument as e:
         raise InvalidDocument(f"the JWS {what} is not valid: {e.message}") from e
     except (UnicodeDecodeError, ValueError, RecursionError) as e:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -60,15 +61,37 @@ def parse_datetime(value: Any, *, field: str = "value") -> datetime:
 
     :raises ValueError: not a string in that form, or not a real date and time.
     """
-    if not isinstance(value, str) or not _DATE_TIME_STAMP.match(value):
+    if not isinstance(value, str):
+        parsed = None
+    elif len(value) <= 64:  # a real dateTimeStamp is about 20 to 35 characters
+        parsed = _parse_date_time_stamp_cached(value)
+    else:  # not worth keeping (and not kept: the cache's memory stays small)
+        parsed = _parse_date_time_stamp(value)
+    if parsed is None:
         raise ValueError(
             f"{field} must be an XML Schema dateTimeStamp with a time zone, "
             f"like 2026-01-01T00:00:00Z; got {value!r}"
         )
+    if isinstance(parsed, str):
+        raise ValueError(f"{field} {value!r} is not a valid date and time: {parsed}")
+    return parsed
+
+
+def _parse_date_time_stamp(value: str) -> datetime | str | None:
+    """The datetime ``value`` spells, None if it is not a dateTimeStamp, or why it is not a
+    real date and time."""
+    if not _DATE_TIME_STAMP.match(value):
+        return None
     try:
         return datetime.fromisoformat(value)
     except ValueError as e:
-        raise ValueError(f"{field} {value!r} is not a valid date and time: {e}") from e
+        return str(e)
+
+
+# One verification reads each date of a credential and its proofs several times (the data
+# model's checks, the validity period, the proof times), and a batch repeats the same few
+# dates; datetimes are immutable, so each distinct short string is parsed once.
+_parse_date_time_stamp_cached = lru_cache(maxsize=4096)(_parse_date_time_stamp)
 
 
 def _as_list(value: Any) -> list[Any]:

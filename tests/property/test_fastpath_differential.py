@@ -209,6 +209,15 @@ def test_fast_jcs_covers_credentials() -> None:
     assert fastpath.fast_jcs({"a": 1.5}) == b'{"a":1.5}'
     assert fastpath.fast_jcs({"a": 1.0}) is None and fastpath.fast_jcs({"a": 1e-7}) is None
     assert fastpath.fast_jcs({"\U0001f6a2": 1, "\uffff": 2}) is None
+    # astral characters in values do not change the key order: written, and exactly as JCS
+    value = {"b": "\U0001f6a2", "a": ["\x00\x1f\x7f\u2028", 2**53 - 1, -(2**53 - 1)]}
+    assert fastpath.fast_jcs(value) == rfc8785.dumps(value)
+    # out of the JSON types or of JCS's number domain: left to rfc8785
+    import datetime
+    import uuid
+
+    for odd in (2**53, -(2**53), datetime.datetime(2026, 1, 1), uuid.uuid4(), {1: "a"}, "\ud800", float("nan")):
+        assert fastpath.fast_jcs({"a": odd}) is None, odd
 
 
 @pytest.mark.parametrize(

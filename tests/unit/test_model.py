@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -161,3 +162,20 @@ def test_proof_model():
         parse_proof({**proof, "created": "2023-02-24 23:36:38"})
     with pytest.raises(InvalidDocument, match="verificationMethod"):
         parse_proof({**proof, "verificationMethod": "no-scheme"})
+
+
+def test_parse_datetime_answers_alike_each_time():
+    """Parsed dates are remembered; a remembered failure still raises, with the field's name."""
+    from vc.model import parse_datetime
+
+    for _ in range(2):
+        assert parse_datetime("2026-01-01T10:00:00+02:00") == datetime(2026, 1, 1, 8, tzinfo=timezone.utc)
+        with pytest.raises(ValueError, match="validFrom '2023-02-30T00:00:00Z' is not a valid date"):
+            parse_datetime("2023-02-30T00:00:00Z", field="validFrom")
+        with pytest.raises(ValueError, match="validUntil must be an XML Schema dateTimeStamp"):
+            parse_datetime("2023-02-03", field="validUntil")
+        with pytest.raises(ValueError, match="dateTimeStamp"):
+            parse_datetime(20230203)
+    long_year = "-" + "9" * 100 + "-01-01T00:00:00Z"  # matches the pattern, not a date Python knows
+    with pytest.raises(ValueError, match="not a valid date"):
+        parse_datetime(long_year)
