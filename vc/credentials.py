@@ -42,7 +42,7 @@ from .errors import InvalidDocument, SigningError
 from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
 from .enveloped import is_enveloped
-from .model import Credential, DataModel, Proof, parse_credential, parse_proof
+from .model import Credential, DataModel, Proof, parse_credential, parse_datetime, parse_proof
 from .policy import VerificationPolicy
 from .proofs import get_suite
 from .proofs.data_integrity import add_proof
@@ -243,7 +243,9 @@ def _check_structure(document: Any, result: VerificationResult) -> tuple[Credent
 
 
 def _check_validity_period(credential: Credential, now: datetime, skew: timedelta, result: VerificationResult) -> None:
-    start, end = credential.valid_from, credential.valid_until
+    written = credential.validity_strings
+    start = None if written[0] is None else parse_datetime(written[0])
+    end = None if written[1] is None else parse_datetime(written[1])
     if start is not None and now + skew < start:
         result.add(
             CheckResult.failed(
@@ -259,7 +261,7 @@ def _check_validity_period(credential: Credential, now: datetime, skew: timedelt
             )
         )
     else:
-        window = f"{start.isoformat() if start else 'any time'} .. {end.isoformat() if end else 'no end'}"
+        window = f"{written[0] or 'any time'} .. {written[1] or 'no end'}"
         result.add(CheckResult.passed("validity_period", f"valid now ({window})"))
 
 

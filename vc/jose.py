@@ -39,8 +39,9 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, NoReturn, Sequence
 
+import orjson
 from jwcrypto.common import JWException
 from jwcrypto.jwk import JWK
 from cryptography.exceptions import InvalidSignature
@@ -117,10 +118,33 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates)
 
 
+def loads_without_duplicates(data: bytes) -> Any:
+    """Parse UTF-8 JSON, refusing an object with a member name twice.
+
+    The usual token is compact JSON as ``orjson`` itself writes it; for those, parse with
+    ``orjson`` and write the value back: if that gives the very same bytes, the text has no
+    duplicate member (each member of the text is one of the value, so a dropped duplicate
+    would make the text longer than what is written back). Anything else (whitespace,
+    other escapes, a duplicate, input orjson refuses) goes through the standard library's
+    parser with a hook that refuses duplicates, which also gives the error messages. The
+    shortcut is about twice as fast for a trade credential.
+
+    :raises InvalidDocument: a duplicate member.
+    :raises ValueError, UnicodeDecodeError, RecursionError: not UTF-8 JSON.
+    """
+    try:
+        value = orjson.loads(data)
+        if orjson.dumps(value) == data:
+            return value
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, RecursionError):
+        pass
+    return _DECODER.decode(data.decode("utf-8"))
+
+
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
         data = base64url_decode(segment)
-        value = _DECODER.decode(data.decode("utf-8"))
+        value = loads_without_duplicates(data)
     except InvalidDocument as e:
         raise InvalidDocument(f"the JWS {what} is not valid: {e.message}") from e
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
@@ -187,16 +211,42 @@ def check_header(header: Mapping[str, Any]) -> str:
     :raises ResolutionError: ``kid`` is missing, relative or not a DID URL with a fragment.
     """
     alg = header.get("alg")
-    if not isinstance(alg, str) or not alg:
+    if not isinstance(alg, str) or alg not in _ALGORITHM_NAMES:
+        _refuse_algorithm(alg)
+    if not header.keys().isdisjoint(_REFUSED_PARAMETERS):
+        _refuse_parameters(header)
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise ResolutionError("the JOSE header has no 'kid' naming the signing key", code="INVALID_VERIFICATION_METHOD_URL")
+    if not kid.startswith("did:"):
+        raise ResolutionError(
+            f"'kid' must be an absolute DID URL (did:...#key), not {kid!r}", code="INVALID_VERIFICATION_METHOD_URL"
+        )
+    _, fragment = parse_did_url(kid)
+    if not fragment:
+        raise ResolutionError(f"'kid' {kid!r} has no fragment naming a key", code="INVALID_VERIFICATION_METHOD_URL")
+    return kid
+
+
+_ALGORITHM_NAMES = frozenset(ALGORITHMS.values())
+_REFUSED_PARAMETERS = frozenset(_KEY_PARAMETERS + ("crit", "zip", "enc", "b64"))
+
+
+def _refuse_algorithm(alg: Any) -> NoReturn:
+    if alg is None or alg == "":
         raise ProofVerificationError("the JOSE header has no 'alg'")
+    if not isinstance(alg, str):
+        raise ProofVerificationError(f"the JOSE header's 'alg' must be a string, not {type(alg).__name__}")
     if alg.lower() == "none":
         raise ProofVerificationError("'alg: none' (an unsigned token) is refused")
     if alg.upper().startswith("HS"):
         raise ProofVerificationError(
             f"the HMAC algorithm {alg} is refused: credentials are signed with the issuer's private key"
         )
-    if alg not in ALGORITHMS.values():
-        raise UnsupportedError(f"JWS algorithm {alg!r} is not supported (only ES256, ES384 and EdDSA)")
+    raise UnsupportedError(f"JWS algorithm {alg!r} is not supported (only ES256, ES384 and EdDSA)")
+
+
+def _refuse_parameters(header: Mapping[str, Any]) -> NoReturn:
     embedded = [p for p in _KEY_PARAMETERS if p in header]
     if embedded:
         raise ProofVerificationError(
@@ -209,19 +259,7 @@ def check_header(header: Mapping[str, Any]) -> str:
         raise ProofVerificationError("compressed tokens ('zip') are refused")
     if "enc" in header:
         raise ProofVerificationError("the header has 'enc': an encrypted token is not a signed credential")
-    if "b64" in header:
-        raise ProofVerificationError("unencoded payloads ('b64') are refused")
-    kid = header.get("kid")
-    if not isinstance(kid, str) or not kid:
-        raise ResolutionError("the JOSE header has no 'kid' naming the signing key", code="INVALID_VERIFICATION_METHOD_URL")
-    if not kid.startswith("did:"):
-        raise ResolutionError(
-            f"'kid' must be an absolute DID URL (did:...#key), not {kid!r}", code="INVALID_VERIFICATION_METHOD_URL"
-        )
-    _, fragment = parse_did_url(kid)
-    if not fragment:
-        raise ResolutionError(f"'kid' {kid!r} has no fragment naming a key", code="INVALID_VERIFICATION_METHOD_URL")
-    return kid
+    raise ProofVerificationError("unencoded payloads ('b64') are refused")
 
 
 def verify_signature(jws: CompactJws, kid: str, resolvers: DidResolvers) -> VerificationMethod:

@@ -267,13 +267,21 @@ class Credential(_Document):
         return self.issuer if isinstance(self.issuer, str) else self.issuer["id"]
 
     @property
+    def validity_strings(self) -> tuple[str | None, str | None]:
+        """The start and end of the validity period as written: ``validFrom`` and
+        ``validUntil`` (1.1: ``issuanceDate`` and ``expirationDate``)."""
+        if self.data_model is DataModel.V2_0:
+            return self.validFrom, self.validUntil
+        return self.issuanceDate, self.expirationDate
+
+    @property
     def valid_from(self) -> datetime | None:
-        value = self.validFrom if self.data_model is DataModel.V2_0 else self.issuanceDate
+        value = self.validity_strings[0]
         return None if value is None else parse_datetime(value)
 
     @property
     def valid_until(self) -> datetime | None:
-        value = self.validUntil if self.data_model is DataModel.V2_0 else self.expirationDate
+        value = self.validity_strings[1]
         return None if value is None else parse_datetime(value)
 
 

@@ -27,6 +27,9 @@ class Outcome(str, Enum):
         return self.value
 
 
+_PASSED_OR_SKIPPED = frozenset((Outcome.PASSED, Outcome.SKIPPED))
+
+
 @dataclass(slots=True)
 class CheckResult:
     """One named check. ``code`` is a W3C error code (or ours) when the check did not pass.
@@ -84,9 +87,8 @@ class VerificationResult:
     @property
     def verified(self) -> bool:
         """True only if at least one check passed and none failed or erred."""
-        return bool(self.checks) and all(
-            c.outcome in (Outcome.PASSED, Outcome.SKIPPED) for c in self.checks
-        ) and any(c.outcome is Outcome.PASSED for c in self.checks)
+        outcomes = {c.outcome for c in self.checks}
+        return Outcome.PASSED in outcomes and outcomes <= _PASSED_OR_SKIPPED
 
     @property
     def could_not_verify(self) -> bool:

@@ -89,3 +89,60 @@ def test_changing_any_character_of_a_token_fails(key, data):
     mutated = token[:i] + c + token[i + 1:]
     result = verify_credential(mutated, policy=POLICY, now=NOW)
     assert not result.verified
+
+
+# -- JSON of a JWS: the orjson shortcut against the standard library's parser --------------------
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+              st.floats(allow_nan=False), st.text(max_size=8)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=3), inner, max_size=4)),
+    max_leaves=15,
+)
+
+
+def _reference_loads(data: bytes):
+    """The straightforward definition: the standard library's parser, refusing duplicates."""
+    from vc.jose import _no_duplicates
+
+    return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
+
+
+def _outcome(parse, data: bytes):
+    try:
+        return "value", json.dumps(parse(data), sort_keys=True)  # tells 1 from 1.0 and True
+    except Exception as e:  # noqa: BLE001 - the kind of refusal is what is compared
+        from vc.errors import InvalidDocument
+
+        return "duplicate" if isinstance(e, InvalidDocument) else "not JSON", None
+
+
+def _texts():
+    import orjson
+
+    def compact(value) -> str:  # as orjson writes it where it can (the shortcut's case)
+        try:
+            return orjson.dumps(value).decode()
+        except (TypeError, UnicodeDecodeError):  # integers beyond 64 bits, lone surrogates
+            return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    def with_duplicate(value) -> str:
+        text = compact(value)
+        return text.replace("{", '{"k":1,"k":2,', 1) if "{" in text else text
+
+    return st.one_of(
+        json_values.map(compact),
+        json_values.map(lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=False)),
+        json_values.map(json.dumps),  # spaces, \\u escapes, Infinity
+        json_values.map(with_duplicate),
+        st.text(max_size=12),
+    )
+
+
+@SETTINGS
+@given(_texts())
+def test_jws_json_parsing_agrees_with_the_standard_library(text):
+    from vc.jose import loads_without_duplicates
+
+    data = text.encode("utf-8", "surrogatepass")
+    assert _outcome(loads_without_duplicates, data) == _outcome(_reference_loads, data)

@@ -186,6 +186,18 @@ def test_eddsa_claimed_with_an_ec_key_is_refused():
     assert "claims EdDSA" in failed(result, "proof").message
 
 
+@pytest.mark.parametrize("alg,why", [(None, "no 'alg'"), ("", "no 'alg'"), (["EdDSA"], "must be a string, not list"),
+                                     ({"EdDSA": 1}, "must be a string, not dict"), (5, "must be a string, not int")])
+def test_alg_that_is_not_a_name_is_refused(alg, why):
+    header = header_for(alg="EdDSA")
+    if alg is None:
+        del header["alg"]
+    else:
+        header["alg"] = alg
+    result = verify(forge(header, unsigned()))
+    assert why in failed(result, "jose_header").message
+
+
 def test_unsupported_algorithm_is_refused():
     result = verify(forge(header_for(alg="RS256"), unsigned()))
     assert failed(result, "jose_header").code == "UNSUPPORTED_ERROR"

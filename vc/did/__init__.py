@@ -7,6 +7,7 @@ verification method retrieval are in :mod:`vc.did.resolver`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import ResolutionError
@@ -50,6 +51,12 @@ def parse_did_url(url: str) -> tuple[str, str | None]:
     """
     if not isinstance(url, str):
         raise ResolutionError(f"a DID URL must be a string, not {type(url).__name__}")
+    if len(url) <= 1024:  # a verifier meets the same few issuers' keys over and over
+        return _parse_did_url_cached(url)
+    return _parse_did_url(url)
+
+
+def _parse_did_url(url: str) -> tuple[str, str | None]:
     did, hash_sign, fragment = url.partition("#")
     if "/" in did or "?" in did:
         raise ResolutionError(f"DID URL {url!r} has a path or query, which is not supported")
@@ -60,3 +67,8 @@ def parse_did_url(url: str) -> tuple[str, str | None]:
     if not _FRAGMENT_RE.fullmatch(fragment):
         raise ResolutionError(f"DID URL {url!r} has an invalid fragment")
     return did, fragment
+
+
+# Only results are kept (a refused URL raises again each time); bounded, and long URLs are
+# parsed without being kept.
+_parse_did_url_cached = lru_cache(maxsize=4096)(_parse_did_url)
