@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from .did.resolver import DidResolvers
 from .errors import ContextNotPinned, DataLossError, InvalidDocument, ResolutionError, UnsupportedError, VcError

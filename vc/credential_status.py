@@ -19,9 +19,10 @@ the list is.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from .errors import InvalidDocument
 from .http import HttpsFetcher, RetrievalError

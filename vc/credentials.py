@@ -25,8 +25,9 @@ issuer_trust       the trust policy accepts the issuer for the credential's type
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .checks import (
     check_binding,

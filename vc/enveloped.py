@@ -12,7 +12,8 @@ parameters: the token's own characters are already URL-safe.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import InvalidDocument
 

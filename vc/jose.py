@@ -37,9 +37,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Mapping, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 import orjson
 from jwcrypto.common import JWException
@@ -305,6 +306,9 @@ def _check_token_times(payload: Mapping[str, Any], now: datetime, skew: timedelt
         times = {name: _timestamp(payload[name], name) for name in ("exp", "nbf", "iat") if name in payload}
     except InvalidDocument as e:
         result.add(CheckResult.from_error("proof_expiry", e))
+        return
+    if not times:
+        result.add(CheckResult.passed("proof_expiry", "the token does not expire"))
         return
     exp, nbf, iat = times.get("exp"), times.get("nbf"), times.get("iat")
     data = {"now": now.isoformat()}

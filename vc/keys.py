@@ -26,8 +26,9 @@ as JOSE and the Data Integrity ECDSA cryptosuites use. :meth:`KeyPair.verify` ra
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes

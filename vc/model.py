@@ -12,10 +12,11 @@ Use :func:`parse_credential`, :func:`parse_presentation` and :func:`parse_proof`
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 

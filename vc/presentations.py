@@ -12,9 +12,10 @@ of that passed: good credentials never make up for a bad presentation proof, nor
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .checks import (
     check_binding,

@@ -46,7 +46,8 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import InvalidDocument
 from .multibase import base64url_decode, base64url_encode

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from .errors import InvalidDocument, SigningError
 from .keys import KeyPair

@@ -12,9 +12,10 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import KeyMaterialError, ResolutionError, UnsupportedError, VcError
 from ..keys import KeyPair

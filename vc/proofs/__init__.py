@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import importlib
 import re
-from typing import Any, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from ..errors import UnsupportedError
 from ..jsonld import DocumentLoader

@@ -11,8 +11,9 @@ the hash function; :class:`Suite` does the rest.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import rfc8785
 
