@@ -33,7 +33,7 @@ however varied, keeps memory bounded.
 
 from __future__ import annotations
 
-import json
+import math
 import threading
 import weakref
 from collections.abc import Mapping
@@ -111,11 +111,14 @@ def fast_quads(document: Mapping[str, Any], loader: DocumentLoader) -> list[_Qua
     if not isinstance(loader, PinnedContextLoader) or not isinstance(document, Mapping):
         return None
     try:
-        fingerprint: str | None = json.dumps(document, sort_keys=True, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
+        fingerprint: bytes | None = orjson.dumps(document, option=_FINGERPRINT)
+    except (orjson.JSONEncodeError, RecursionError):
         fingerprint = None
     last = getattr(_last, "entry", None)
-    if fingerprint is not None and last is not None and last[0] is loader and last[1] == fingerprint:
+    if (
+        fingerprint is not None and last is not None and last[0] is loader and last[1] == fingerprint
+        and _json_only(document)
+    ):
         return list(last[2])
     try:
         quads = _Walk(_cache_for(loader)).document(document)
@@ -128,8 +131,32 @@ def fast_quads(document: Mapping[str, Any], loader: DocumentLoader) -> list[_Qua
 
 # The last conversion of this thread: verifying a credential converts the same unsecured
 # document twice (the data_loss check, then the proof's transformation); equal JSON text
-# means equal quads, so the second conversion is a string comparison.
+# means equal quads, so the second conversion is a comparison. The text is orjson's, with
+# sorted keys, which tells apart what JSON tells apart (1, 1.0 and true; key order does not
+# matter to JSON-LD). It refuses datetimes, dataclasses and subclasses of str, int, dict and
+# list (then nothing is remembered); the other Python objects orjson writes as JSON (UUIDs,
+# enumerations) are not JSON, and NaN is written as null, so a remembered result is used
+# only for plain JSON values.
 _last = threading.local()
+_FINGERPRINT = (
+    orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _json_only(value: Any) -> bool:
+    """Whether ``value`` holds nothing but dicts, lists, strings, integers, finite floats,
+    booleans and None (orjson writes NaN and infinities as null)."""
+    for item in value.values() if type(value) is dict else value:
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is float:
+            if not math.isfinite(item):
+                return False
+        elif (kind is not dict and kind is not list) or not _json_only(item):
+            return False
+    return True
 
 
 _caches: weakref.WeakKeyDictionary[PinnedContextLoader, _ContextCache] = weakref.WeakKeyDictionary()

@@ -156,6 +156,36 @@ def test_the_fast_path_falls_back_and_keeps_the_errors(change: Any) -> None:
     assert_same(document)
 
 
+@pytest.mark.parametrize(
+    "first,then",
+    [
+        (None, float("nan")),  # orjson writes NaN as null
+        (None, float("inf")),
+        (1, True),
+        (1, 1.0),
+        ("2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d", "uuid"),  # a UUID object is written as its string
+        ("a", "enum"),
+    ],
+)
+def test_the_last_conversion_is_reused_only_for_the_same_json(first: Any, then: Any) -> None:
+    """The conversion of the previous document is reused only when the new one is the same
+    JSON, never for values that orjson writes alike but JSON-LD does not read alike."""
+    import enum
+    import uuid
+
+    if then == "uuid":
+        then = uuid.UUID(first)
+    elif then == "enum":
+        then = enum.Enum("Kind", {"A": first}).A
+    documents = []
+    for value in (first, then):
+        document = copy.deepcopy(REFERENCE)
+        document["credentialSubject"]["weight"] = value
+        documents.append(document)
+    canonical_nquads(documents[0], loader=LOADER)  # remembered as the last conversion
+    assert_same(documents[1])
+
+
 def test_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fastpath, "MAX_CACHE_ENTRIES", 50)
     loader = type(LOADER)()
