@@ -136,3 +136,25 @@ def test_batch_reads_compact_jws_and_routes_jose_presentations(tmp_path):
     assert [r.verified for r in results] == [True, True, True, True], [r.summary() for r in results]
     assert [type(r).__name__ for r in results] == ["VerificationResult", "PresentationResult", "PresentationResult",
                                                    "VerificationResult"]
+
+
+def test_reports_survive_the_trip_between_processes():
+    """Workers send reports back pickled: every field, and each outcome as the enum member."""
+    import pickle
+
+    from vc.presentations import PresentationResult
+    from vc.verification import CheckResult, Outcome, VerificationResult
+
+    inner = VerificationResult(document_id="urn:x", warnings=["w"])
+    inner.add(CheckResult.failed("proof", "PROOF_VERIFICATION_ERROR", "bad", subject="urn:p", data={"n": [1, 2]}))
+    inner.add(CheckResult.error("status", "STATUS_RETRIEVAL_ERROR", "down"))
+    report = PresentationResult(document_id="urn:vp")
+    report.add(CheckResult.passed("structure", "ok"))
+    report.add(CheckResult.skipped("data_loss", "jcs"))
+    report.credentials.append(inner)
+    copy_ = pickle.loads(pickle.dumps(report))
+    assert copy_ == report and type(copy_) is PresentationResult
+    outcomes = [c.outcome for c in copy_.checks + copy_.credentials[0].checks]
+    assert outcomes == [Outcome.PASSED, Outcome.SKIPPED, Outcome.FAILED, Outcome.ERROR]
+    assert all(type(o) is Outcome for o in outcomes)
+    assert copy_.credentials[0].checks[0].data == {"n": [1, 2]} and copy_.credentials[0].warnings == ["w"]
