@@ -12,7 +12,8 @@ structure          a compact JWS of exactly three base64url parts (at most
                    :data:`MAX_TOKEN_LENGTH` characters) whose header and payload are JSON
                    objects; the payload (or its ``vc``/``vp`` claim) follows the data model
 jose_header        ``alg`` is ES256, ES384 or EdDSA; ``typ`` is ``vc+jwt`` / ``vp+jwt`` (or
-                   ``JWT`` with a ``vc``/``vp`` claim); ``kid`` is an absolute DID URL; no key
+                   ``JWT`` with a ``vc``/``vp`` claim), in any case, with or without
+                   ``application/`` (see :func:`media_type`); ``kid`` is an absolute DID URL; no key
                    in the header (``jwk``, ``jku``, ``x5u``, ``x5c``), no ``crit``, ``zip``,
                    ``enc`` or ``b64``
 context            as for Data Integrity (pinned contexts only)
@@ -72,6 +73,7 @@ __all__ = [
     "CompactJws",
     "credential_of",
     "is_compact_jws",
+    "media_type",
     "parse_compact_jws",
     "sign_credential_jwt",
     "sign_presentation_jwt",
@@ -88,6 +90,20 @@ ALGORITHMS: dict[str, str] = {"Ed25519": "EdDSA", "P-256": "ES256", "P-384": "ES
 
 VC_TYP, VP_TYP, LEGACY_TYP = "vc+jwt", "vp+jwt", "JWT"
 _CTY = {VC_TYP: "vc", VP_TYP: "vp"}
+
+
+def media_type(value: Any) -> Any:
+    """A ``typ`` or ``cty`` header value in the short form it is compared in: lower case
+    (media types are case-insensitive) and without the ``application/`` prefix, which RFC 7515
+    (sections 4.1.9 and 4.1.10) lets producers omit and tells recipients to assume. So
+    ``application/vc+jwt``, ``VC+JWT`` and ``vc+jwt`` are one type. Anything not a string is
+    returned as it is (it matches no type)."""
+    if not isinstance(value, str):
+        return value
+    value = value.lower()
+    if value.startswith("application/") and "/" not in value[12:]:
+        return value[12:]
+    return value
 _KEY_PARAMETERS = ("jwk", "jku", "x5u", "x5c")
 _REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 
@@ -463,9 +479,9 @@ def credential_of(document: str | Mapping[str, Any]) -> dict[str, Any]:
     )
     jws = parse_compact_jws(token)
     typ = jws.header.get("typ")
-    if typ == VC_TYP and "vc" not in jws.payload:
+    if media_type(typ) == VC_TYP and "vc" not in jws.payload:
         return jws.payload
-    if typ in (None, LEGACY_TYP) and "vc" in jws.payload and isinstance(document, str):
+    if media_type(typ) in (None, "jwt") and "vc" in jws.payload and isinstance(document, str):
         from .vcjwt import credential_from_claims
 
         return credential_from_claims(jws.payload)
@@ -493,14 +509,14 @@ def _open(
             token, enveloped = token_from_envelope(document, envelope_type), True
         jws = parse_compact_jws(token)
         header_typ = jws.header.get("typ")
-        if header_typ == typ:
+        if media_type(header_typ) == typ:
             if claim in jws.payload:
                 raise InvalidDocument(
                     f"a {typ} payload is the {'credential' if claim == 'vc' else 'presentation'} itself; "
                     f"a '{claim}' claim belongs to VC-JWT 1.1 (typ JWT)"
                 )
             return _Opened(jws, jws.payload, legacy=False)
-        if header_typ in (None, LEGACY_TYP) and claim in jws.payload and not enveloped:
+        if media_type(header_typ) in (None, "jwt") and claim in jws.payload and not enveloped:
             from .vcjwt import credential_from_claims, presentation_from_claims
 
             mapped = credential_from_claims(jws.payload) if claim == "vc" else presentation_from_claims(jws.payload)
@@ -524,8 +540,8 @@ def _check_jose_header(opened: _Opened, result: VerificationResult) -> str | Non
         result.add(CheckResult.from_error("jose_header", e))
         return None
     cty = opened.jws.header.get("cty")
-    typ = opened.jws.header.get("typ")
-    if cty is not None and not opened.legacy and cty != _CTY.get(typ):
+    typ = media_type(opened.jws.header.get("typ"))
+    if cty is not None and not opened.legacy and media_type(cty) != _CTY.get(typ):
         result.add(
             CheckResult.failed(
                 "jose_header", "PROOF_VERIFICATION_ERROR", f"the content type (cty) is {cty!r}, expected {_CTY.get(typ)!r}"

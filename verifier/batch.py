@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vc.errors import VcError
-from vc.jose import LEGACY_TYP, VP_TYP, is_compact_jws, parse_compact_jws
+from vc.jose import VP_TYP, is_compact_jws, media_type, parse_compact_jws
 from vc.verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ def _is_presentation(document: Any) -> bool:
             jws = parse_compact_jws(document.strip())
         except VcError:
             return False  # verify_credential reports what is wrong with it
-        return jws.header.get("typ") == VP_TYP or (jws.header.get("typ") in (None, LEGACY_TYP) and "vp" in jws.payload)
+        typ = media_type(jws.header.get("typ"))
+        return typ == VP_TYP or (typ in (None, "jwt") and "vp" in jws.payload)
     if not isinstance(document, dict):
         return False
     types = document.get("type")

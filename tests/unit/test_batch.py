@@ -138,6 +138,19 @@ def test_batch_reads_compact_jws_and_routes_jose_presentations(tmp_path):
                                                    "VerificationResult"]
 
 
+def test_batch_routes_a_vp_jwt_typed_with_the_long_media_type():
+    from vc.multibase import base64url_encode
+
+    payload = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+               "holder": KEY.did, "verifiableCredential": [credential(3)], "nonce": "c", "aud": "cbp.gov"}
+    header = {"alg": "EdDSA", "kid": KEY.verification_method, "typ": "application/vp+jwt"}
+    signing_input = ".".join(base64url_encode(json.dumps(part).encode()) for part in (header, payload))
+    token = f"{signing_input}.{base64url_encode(KEY.sign(signing_input.encode()))}"
+    verifier = Verifier.offline(policy=TrustPolicy({KEY.did: ["USMCACertificationOfOrigin"]}), clock=lambda: NOW)
+    [result] = iter_verify_many(verifier, [token], workers=1, challenge="c", domain="cbp.gov")
+    assert type(result).__name__ == "PresentationResult" and result.verified, result.summary()
+
+
 def test_reports_survive_the_trip_between_processes():
     """Workers send reports back pickled: every field, and each outcome as the enum member."""
     import pickle

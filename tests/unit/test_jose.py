@@ -328,6 +328,29 @@ def test_wrong_cty_is_refused():
     assert "cty" in failed(result, "jose_header").message
 
 
+@pytest.mark.parametrize("typ,cty", [("application/vc+jwt", "application/vc"), ("VC+JWT", "VC"),
+                                     ("Application/Vc+Jwt", None), ("vc+jwt", "application/vc")])
+def test_typ_and_cty_are_media_types(typ, cty):
+    """RFC 7515: media types compare case-insensitively, and 'application/' may be left out."""
+    result = verify(forge(header_for(typ=typ, cty=cty), unsigned()))
+    assert result.verified, result.summary()
+
+
+@pytest.mark.parametrize("typ", ["application/vp+jwt", "text/vc+jwt", "application/vc+jwt/x", "vc+jwt ", 7])
+def test_other_media_types_are_refused(typ):
+    result = verify(forge(header_for(typ=typ), unsigned()))
+    assert "typ" in failed(result, "jose_header").message
+
+
+def test_a_vp_jwt_with_the_long_media_type_is_a_presentation():
+    holder = KeyPair.generate("Ed25519")
+    header = {"alg": "EdDSA", "kid": holder.verification_method, "typ": "application/vp+jwt"}
+    payload = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+               "holder": holder.did, "verifiableCredential": [], "nonce": "c", "aud": "cbp.gov"}
+    result = verify_presentation(forge(header, payload, holder), challenge="c", domain="cbp.gov", policy=POLICY, now=NOW)
+    assert result.verified, result.summary()
+
+
 def test_vc_claim_in_a_vc_jwt_payload_is_refused():
     result = verify(forge(header_for(), {"vc": unsigned(), "iss": ISSUER.did}))
     assert "'vc' claim" in failed(result, "structure").message
