@@ -3,7 +3,8 @@
 older credentials, ``StatusList2021Entry``.
 
 For each entry the status list credential is fetched over HTTPS (through the verifier's
-fetcher), its proof verified, its issuer matched to the credential's issuer, its purpose
+fetcher) as JSON with a Data Integrity proof or as a ``vc+jwt`` (or VC-JWT 1.1) token, its
+proof or signature verified, its issuer matched to the credential's issuer, its purpose
 matched to the entry's, its validity period checked, and the bit read. Verified lists are
 cached until their ``ttl`` (milliseconds; default :data:`DEFAULT_TTL`) or their
 ``validUntil``, whichever comes first.
@@ -39,8 +40,9 @@ ENTRY_TYPES = {
 }
 _BLOCKING = {"revocation": ("REVOKED", "revoked"), "suspension": ("SUSPENDED", "suspended")}
 """Purposes whose set bit makes a credential fail: (code, past participle)."""
-ListVerifier = Callable[[Mapping[str, Any], str, datetime], VerificationResult]
-"""``(list credential, expected issuer, now) -> report``: verifies a status list credential."""
+ListVerifier = Callable[[Any, str, datetime], VerificationResult]
+"""``(list credential, expected issuer, now) -> report``: verifies a status list credential,
+a JSON object secured with Data Integrity or a compact JWS (``vc+jwt``, VC-JWT 1.1)."""
 
 
 @dataclass
@@ -174,9 +176,10 @@ class StatusChecker:
     def _fetch(self, url: str, entry_type: str, purpose: str, size: int, issuer: str, now: datetime) -> _CachedList:
         credential_type, subject_type = ENTRY_TYPES[entry_type]
         try:
-            document = self.fetcher.get_json(url, what="status list")
+            fetched = self.fetcher.get_json_or_jws(url, what="status list")
         except RetrievalError as e:
             raise _ListProblem("STATUS_RETRIEVAL_ERROR", e.message) from e
+        document = _list_credential(fetched, url)
         if not isinstance(document, dict):
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is not a JSON object")
         if document.get("id") not in (None, url):
@@ -188,7 +191,7 @@ class StatusChecker:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"{url} is not a {credential_type}")
         list_issuer = document.get("issuer")
         list_issuer = list_issuer.get("id") if isinstance(list_issuer, dict) else list_issuer
-        report = self.verify_list(document, issuer if self.require_same_issuer else str(list_issuer), now)
+        report = self.verify_list(fetched, issuer if self.require_same_issuer else str(list_issuer), now)
         if not report.verified:
             failed = next((c for c in report.checks if c.outcome in (Outcome.FAILED, Outcome.ERROR)), None)
             why = f"{failed.name}: {failed.message}" if failed else "not verified"
@@ -220,6 +223,20 @@ class StatusChecker:
                              subject.get("statusMessages") if isinstance(subject.get("statusMessages"), list) else None)
         self._matches(cached, purpose, issuer, url)
         return cached
+
+
+def _list_credential(fetched: Any, url: str) -> Any:
+    """The status list credential as JSON: the document fetched, or the credential a
+    ``vc+jwt`` (or VC-JWT 1.1) token carries, read before the token is verified (its checks
+    decide what is looked at; nothing of it is used unless the token verifies)."""
+    if not isinstance(fetched, str):
+        return fetched
+    from .jose import credential_of  # late: vc.jose builds on the verification modules
+
+    try:
+        return credential_of(fetched)
+    except InvalidDocument as e:
+        raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is a JWS but not a credential: {e.message}") from e
 
 
 def _status_message(entry: Mapping[str, Any], value: int) -> str | None:

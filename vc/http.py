@@ -50,13 +50,35 @@ class HttpsFetcher:
         :raises RetrievalError: not https, a redirect, an HTTP error, a timeout, a body over
             ``max_bytes``, or not JSON. The message names ``what`` and the URL.
         """
+        return _json(self._get(url, what=what, accept=JSON_TYPES), url, what)
+
+    def get_json_or_jws(self, url: str, *, what: str) -> Any:
+        """The JSON document at ``url``, or the compact JWS it serves (a ``vc+jwt``
+        credential, say), as a string. A JWS is told from JSON by its form, whatever the
+        ``Content-Type``; nothing is verified here.
+
+        :raises RetrievalError: as :meth:`get_json`; or a body that is neither JSON nor a JWS.
+        """
+        body = self._get(url, what=what, accept=f"{JSON_TYPES}, application/vc+jwt, application/jwt")
+        if body.lstrip()[:1] not in (b"{", b"["):
+            from .jose import is_compact_jws  # late: vc.jose builds on the verification modules
+
+            try:
+                text = body.decode("ascii").strip()
+            except UnicodeDecodeError:
+                text = ""
+            if is_compact_jws(text):
+                return text
+        return _json(body, url, what)
+
+    def _get(self, url: str, *, what: str, accept: str) -> bytes:
         if urlsplit(url).scheme != "https":
             raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")
         try:
             with self.session.get(
                 url, timeout=self.timeout, allow_redirects=False, stream=True,
                 verify=self.session.verify,  # the session's trust roots, not REQUESTS_CA_BUNDLE's
-                headers={"Accept": "application/json, application/did+json, application/ld+json"},
+                headers={"Accept": accept},
             ) as response:
                 if 300 <= response.status_code < 400:
                     target = response.headers.get("Location", "?")
@@ -77,7 +99,15 @@ class HttpsFetcher:
             raise RetrievalError(f"{what}: TLS certificate check failed for {url}") from e
         except requests.exceptions.RequestException as e:
             raise RetrievalError(f"{what}: cannot fetch {url}: {type(e).__name__}") from e
-        try:
-            return json.loads(bytes(body))
-        except (ValueError, RecursionError) as e:
-            raise RetrievalError(f"{what}: {url} did not return JSON") from e
+        return bytes(body)
+
+
+JSON_TYPES = "application/json, application/did+json, application/ld+json"
+"""What a JSON fetch accepts (DID documents, credentials)."""
+
+
+def _json(body: bytes, url: str, what: str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as e:
+        raise RetrievalError(f"{what}: {url} did not return JSON") from e

@@ -149,3 +149,80 @@ def test_status_list_2021(https_server):
     result = verifier.verify_credential(old_credential(7), now=NOW)
     assert result.check("revocation").code == "REVOKED", result.summary()
     assert verifier.verify_credential(old_credential(8), now=NOW).verified
+
+
+# -- status lists secured as vc+jwt ------------------------------------------------------------------
+
+
+def serve_jwt_list(server, name, encoded, *, key=KEY, content_type="application/vc+jwt", change=None):
+    """A BitstringStatusListCredential secured as a vc+jwt, served with ``content_type``."""
+    from support.https_server import body
+    from vc.jose import sign_credential_jwt
+
+    url = server.url(f"status/{name}")
+    document = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": key.did,
+        "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2026-12-31T00:00:00Z",
+        "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": "revocation",
+                              "encodedList": encoded},
+    }
+    token = sign_credential_jwt(document, key)
+    if change is not None:
+        token = change(token)
+    server.special[f"/status/{name}"] = body(token.encode(), content_type=content_type)
+    return url
+
+
+def test_a_status_list_secured_as_vc_jwt(https_server):
+    url = serve_jwt_list(https_server, "jwt", bits(i5=1))
+    assert verify(https_server, credential_with(entry(url, 6))).verified
+    result = verify(https_server, credential_with(entry(url, 5)))
+    assert result.check("revocation").code == "REVOKED", result.summary()
+
+
+def test_a_vc_jwt_status_list_is_recognised_by_its_form(https_server):
+    url = serve_jwt_list(https_server, "octets", bits(i2=1), content_type="application/octet-stream")
+    assert verify(https_server, credential_with(entry(url, 2))).check("revocation").code == "REVOKED"
+
+
+def test_a_vc_jwt_status_list_signed_by_someone_else_is_refused(https_server):
+    url = serve_jwt_list(https_server, "other", bits(), key=KeyPair.generate("Ed25519"))
+    result = verify(https_server, credential_with(entry(url, 5)))
+    check = result.check("revocation")
+    assert check.code == "STATUS_VERIFICATION_ERROR" and result.could_not_verify, result.summary()
+
+
+def test_a_tampered_vc_jwt_status_list_is_refused(https_server):
+    from vc.multibase import base64url_decode, base64url_encode
+
+    def erase_revocations(token):  # the issuer's signature stays, the list is replaced
+        header, payload, signature = token.split(".")
+        claims = json.loads(base64url_decode(payload))
+        claims["credentialSubject"]["encodedList"] = bits()
+        return f"{header}.{base64url_encode(json.dumps(claims).encode())}.{signature}"
+
+    url = serve_jwt_list(https_server, "tampered", bits(i5=1), change=erase_revocations)
+    result = verify(https_server, credential_with(entry(url, 5)))
+    assert result.check("revocation").code == "STATUS_VERIFICATION_ERROR" and result.could_not_verify
+    assert "does not verify" in result.check("revocation").message
+
+
+def test_a_jws_that_is_not_a_credential_is_refused(https_server):
+    from support.https_server import body
+    from vc.jose import sign_presentation_jwt
+
+    token = sign_presentation_jwt([], KEY, challenge="c", domain="d")
+    https_server.special["/status/vp"] = body(token.encode(), content_type="application/vc+jwt")
+    result = verify(https_server, credential_with(entry(https_server.url("status/vp"), 5)))
+    check = result.check("revocation")
+    assert check.code == "STATUS_VERIFICATION_ERROR" and "not a credential" in check.message, result.summary()
+
+
+def test_a_body_that_is_neither_json_nor_a_jws_cannot_be_read(https_server):
+    from support.https_server import body
+
+    https_server.special["/status/junk"] = body(b"not.a.token!", content_type="application/vc+jwt")
+    result = verify(https_server, credential_with(entry(https_server.url("status/junk"), 5)))
+    check = result.check("revocation")
+    assert check.code == "STATUS_RETRIEVAL_ERROR" and "did not return JSON" in check.message

@@ -175,10 +175,12 @@ def slow(seconds: float) -> Special:
     return handler
 
 
-def body(data: bytes, *, status: int = 200, declare_length: bool = True) -> Special:
+def body(
+    data: bytes, *, status: int = 200, declare_length: bool = True, content_type: str = "application/json"
+) -> Special:
     def handler(request: http.server.BaseHTTPRequestHandler) -> None:
         request.send_response(status)
-        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Type", content_type)
         if declare_length:
             request.send_header("Content-Length", str(len(data)))
         request.end_headers()
