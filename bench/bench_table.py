@@ -41,7 +41,7 @@ NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 POLICY = TrustPolicy.unsafe_any_issuer()
 
 
-def samples(fn: Callable[[], object], batch: int, runs: int = 7) -> list[float]:
+def samples(fn: Callable[[], object], batch: int, runs: int = 15) -> list[float]:
     """``runs`` samples of the mean seconds per call over ``batch`` calls, after a warm-up call."""
     fn()
     return [_mean_seconds(fn, batch) for _ in range(runs)]
@@ -62,7 +62,7 @@ def _mean_seconds(fn: Callable[[], object], batch: int) -> float:
 
 
 def paired(
-    measure: Callable[[], object], batch: int, baseline: Callable[[], object], base_batch: int, *, runs: int = 7,
+    measure: Callable[[], object], batch: int, baseline: Callable[[], object], base_batch: int, *, runs: int = 15,
     base_calls: int = 1,
 ) -> tuple[list[float], list[float]]:
     """``runs`` samples of ``measure``, each taken right after a sample of ``baseline``: the
@@ -208,7 +208,7 @@ def batch_rows(count: int = 2000) -> tuple[list[float], list[float]]:
         assert all(r.verified for r in results)
         return elapsed
 
-    return paired(lambda: run(2), 1, lambda: run(1), 1, runs=3)
+    return paired(lambda: run(2), 1, lambda: run(1), 1, runs=5)
 
 
 def cold_cli_rows(runs: int = 5) -> list[float]:
@@ -299,7 +299,7 @@ def main() -> int:
     ]
     info = machine()
     print(f"tradevc bench, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {info['cpu']}, {info['cores']} cores, "
-          f"Python {info['python']}; medians (min-max) of 3-7 samples; a ratio is the median of the ratios of "
+          f"Python {info['python']}; medians (min-max) of 5-15 samples; a ratio is the median of the ratios of "
           "samples taken back to back with their baseline")
     print(f"{'measure':58} {'median':>10} {'min':>9} {'max':>9}  {'ratio':>8}  {'target':>14}  baseline")
     for r in rows:

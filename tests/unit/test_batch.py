@@ -171,3 +171,38 @@ def test_reports_survive_the_trip_between_processes():
     assert outcomes == [Outcome.PASSED, Outcome.SKIPPED, Outcome.FAILED, Outcome.ERROR]
     assert all(type(o) is Outcome for o in outcomes)
     assert copy_.credentials[0].checks[0].data == {"n": [1, 2]} and copy_.credentials[0].warnings == ["w"]
+
+
+class _DyingVerifier:
+    """Verifies nothing; the worker process that meets the document "die" exits at once."""
+
+    def verify_credential(self, document):
+        import os
+
+        from vc.verification import CheckResult, VerificationResult
+
+        if document == "die":
+            os._exit(3)
+        report = VerificationResult(document_id=document)
+        report.add(CheckResult.passed("structure"))
+        return report
+
+
+@pytest.mark.parametrize("as_sequence", [True, False])
+def test_a_worker_that_dies_is_an_error_not_a_hang(as_sequence):
+    from concurrent.futures.process import BrokenProcessPool
+
+    documents = [f"urn:{i}" for i in range(20)] + ["die"] + [f"urn:{i}" for i in range(20, 40)]
+    with pytest.raises(BrokenProcessPool):
+        list(iter_verify_many(_DyingVerifier(), documents if as_sequence else iter(documents), workers=2,
+                              chunk_size=3))
+
+
+def test_stopping_early_stops_the_workers():
+    documents = [f"urn:{i}" for i in range(3000)]
+    stream = iter_verify_many(_DyingVerifier(), documents, workers=2, chunk_size=50)
+    first = [next(stream).document_id for _ in range(3)]
+    stream.close()  # the workers are told to stop and are shut down; nothing is left waiting
+    assert first == ["urn:0", "urn:1", "urn:2"]
+    assert [r.document_id for r in iter_verify_many(_DyingVerifier(), documents[:7], workers=2, chunk_size=2)] == \
+        documents[:7]
