@@ -661,3 +661,21 @@ def test_credential_of_reads_each_form_without_verifying():
     assert legacy["issuer"] == ISSUER.did and legacy["issuanceDate"] == "2026-01-01T00:00:00Z"
     with pytest.raises(InvalidDocument):
         credential_of(sign_presentation_jwt([], HOLDER, challenge=CHALLENGE, domain=DOMAIN))
+
+
+def test_parsed_headers_are_copies():
+    """Headers are remembered by their encoded form; each parse still gets its own dict."""
+    token = sign_credential_jwt(unsigned(), ISSUER)
+    first = parse_compact_jws(token)
+    first.header["alg"] = "none"
+    first.header["jwk"] = {"kty": "OKP"}
+    second = parse_compact_jws(token)
+    assert second.header["alg"] == "ES384" and "jwk" not in second.header
+    assert verify(token).verified
+
+
+def test_headers_with_structured_values_are_parsed_each_time():
+    header = header_for(crit=["exp"])
+    first = parse_compact_jws(forge(header, unsigned()))
+    first.header["crit"].append("changed")
+    assert parse_compact_jws(forge(header, unsigned())).header["crit"] == ["exp"]
