@@ -9,15 +9,10 @@ runs every check to a verified report (offline, did:key). Run with ``make bench`
 
 from __future__ import annotations
 
-import json
-import statistics
 import sys
-import time
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from common import NOW, REFERENCE, floor, reference_credential, samples, spread
 
 from vc.credentials import verify_credential
 from vc.did.resolver import DidResolvers
@@ -25,38 +20,24 @@ from vc.jose import parse_compact_jws, sign_credential_jwt, verify_signature
 from vc.keys import KeyPair
 from vc.policy import TrustPolicy
 
-REFERENCE = Path(__file__).resolve().parent / "usmca-certification-of-origin.json"
 RUNS = 9
 ALGORITHMS = [("ES256", "P-256"), ("ES384", "P-384"), ("EdDSA", "Ed25519")]
 
 
 def measure(fn: Callable[[], object], batch: int, runs: int = RUNS) -> tuple[float, float, float]:
     """(median, min, max) over ``runs`` of the mean seconds per call in a batch of ``batch`` calls."""
-    fn()  # warm up
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        for _ in range(batch):
-            fn()
-        samples.append((time.perf_counter() - start) / batch)
-    return statistics.median(samples), min(samples), max(samples)
+    return spread(samples(fn, batch, runs))
 
 
 def main() -> int:
-    private = Ed25519PrivateKey.generate()
-    public = private.public_key()
-    message = bytes(64)
-    signature = private.sign(message)
-    floor = measure(lambda: public.verify(signature, message), batch=2000)
+    floor_time = measure(floor, batch=2000)
 
     resolvers = DidResolvers.offline()
-    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
-    rows: list[tuple[str, tuple[float, float, float]]] = [("Ed25519 verify, cryptography (floor)", floor)]
+    now = NOW
+    rows: list[tuple[str, tuple[float, float, float]]] = [("Ed25519 verify, cryptography (floor)", floor_time)]
     for alg, key_type in ALGORITHMS:
         key = KeyPair.generate(key_type)
-        credential = json.loads(REFERENCE.read_text(encoding="utf-8"))
-        credential["issuer"]["id"] = key.did
-        credential.pop("credentialStatus", None)
+        credential = reference_credential(key)
         policy = TrustPolicy({key.did: ["USMCACertificationOfOrigin"]})
         token = sign_credential_jwt(credential, key)
         result = verify_credential(token, policy=policy, now=now)
@@ -72,7 +53,7 @@ def main() -> int:
           f"Python {sys.version.split()[0]}")
     print(f"{'measure':42} {'median':>11} {'min..max':>19} {'x floor':>9}")
     for name, (median, low, high) in rows:
-        print(f"{name:42} {median * 1000:8.3f} ms {low * 1000:8.3f}..{high * 1000:<8.3f} {median / floor[0]:8.1f}x")
+        print(f"{name:42} {median * 1000:8.3f} ms {low * 1000:8.3f}..{high * 1000:<8.3f} {median / floor_time[0]:8.1f}x")
     return 0
 
 

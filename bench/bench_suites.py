@@ -11,15 +11,11 @@ check, including canonicalizing the whole credential.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
-import time
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from common import NOW, REFERENCE, floor, reference_credential, samples
 
 from issuer import sign_credential
 from vc.did.resolver import DidResolvers
@@ -30,7 +26,6 @@ from vc.proofs.suite import canonical_nquads
 from verifier import TrustPolicy, verify_credential, verify_presentation
 from wallet import sign_presentation
 
-REFERENCE = Path(__file__).resolve().parent / "usmca-certification-of-origin.json"
 RUNS = 7
 SUITES = [
     ("eddsa-rdfc-2022", "Ed25519"),
@@ -45,36 +40,24 @@ SUITES = [
 
 def measure(fn: Callable[[], object], batch: int, runs: int = RUNS) -> float:
     """Median over ``runs`` of the mean seconds per call in a batch of ``batch`` calls."""
-    fn()  # warm up
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        for _ in range(batch):
-            fn()
-        samples.append((time.perf_counter() - start) / batch)
-    return statistics.median(samples)
+    return statistics.median(samples(fn, batch, runs))
 
 
 def credential_for(suite: str, key: KeyPair) -> dict:
-    credential = json.loads(REFERENCE.read_text(encoding="utf-8"))
-    credential["issuer"]["id"] = key.did
+    credential = reference_credential(key, keep_status=True)
     if suite == "Ed25519Signature2020":
         credential["@context"].append("https://w3id.org/security/suites/ed25519-2020/v1")
     return credential
 
 
 def main() -> int:
-    private = Ed25519PrivateKey.generate()
-    public = private.public_key()
-    message = bytes(64)
-    signature = private.sign(message)
-    floor = measure(lambda: public.verify(signature, message), batch=2000)
+    floor_time = measure(floor, batch=2000)
 
     loader = default_loader()
     resolvers = DidResolvers.offline()
-    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    now = NOW
     policy = TrustPolicy.unsafe_any_issuer()
-    rows: list[tuple[str, float]] = [("Ed25519 verify, cryptography (floor)", floor)]
+    rows: list[tuple[str, float]] = [("Ed25519 verify, cryptography (floor)", floor_time)]
     reference = credential_for("eddsa-rdfc-2022", KeyPair.generate("Ed25519"))
     rows.append(("canonicalize (expand + RDFC-1.0)", measure(lambda: canonical_nquads(reference, loader=loader), 20)))
 
@@ -100,7 +83,7 @@ def main() -> int:
     print(f"reference credential: {REFERENCE.name}; medians of {RUNS} runs; Python {sys.version.split()[0]}")
     print(f"{'measure':58} {'median':>12} {'x floor':>9}")
     for name, seconds in rows:
-        print(f"{name:58} {seconds * 1000:9.3f} ms {seconds / floor:8.1f}x")
+        print(f"{name:58} {seconds * 1000:9.3f} ms {seconds / floor_time:8.1f}x")
     return 0
 
 

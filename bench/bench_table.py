@@ -13,7 +13,6 @@ and ``latest.json``). Run with ``make bench``.
 from __future__ import annotations
 
 import copy
-import gc
 import json
 import os
 import platform
@@ -22,43 +21,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from common import HERE, NOW, TRADE_TYPES, floor, mean_seconds, reference_credential, samples, trade_issuer
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+from issuer import sign_credential
+from vc.keys import KeyPair
+from verifier import TrustPolicy, Verifier, verify_credential
 
-from issuer import sign_credential  # noqa: E402
-from vc.keys import KeyPair  # noqa: E402
-from verifier import TrustPolicy, Verifier, verify_credential  # noqa: E402
-
-REFERENCE = HERE / "usmca-certification-of-origin.json"
 RESULTS = HERE / "results"
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 POLICY = TrustPolicy.unsafe_any_issuer()
-
-
-def samples(fn: Callable[[], object], batch: int, runs: int = 15) -> list[float]:
-    """``runs`` samples of the mean seconds per call over ``batch`` calls, after a warm-up call."""
-    fn()
-    return [_mean_seconds(fn, batch) for _ in range(runs)]
-
-
-def _mean_seconds(fn: Callable[[], object], batch: int) -> float:
-    """Seconds per call over ``batch`` calls, with the garbage collector paused while timing
-    (as ``timeit`` does) and run before, so one row's garbage is not collected in another's."""
-    gc.collect()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        for _ in range(batch):
-            fn()
-        return (time.perf_counter() - start) / batch
-    finally:
-        gc.enable()
+FLOOR = floor
 
 
 def paired(
@@ -73,29 +48,17 @@ def paired(
     measure(), baseline()
     times, ratios = [], []
     for _ in range(runs):
-        base = _mean_seconds(baseline, base_batch) / base_calls
-        value = _mean_seconds(measure, batch)
+        base = mean_seconds(baseline, base_batch) / base_calls
+        value = mean_seconds(measure, batch)
         times.append(value)
         ratios.append(value / base)
     return times, ratios
 
 
-def reference(key: KeyPair, goods: int = 2) -> dict[str, Any]:
-    credential = json.loads(REFERENCE.read_text(encoding="utf-8"))
-    credential["issuer"]["id"] = key.did
-    del credential["credentialStatus"]  # no status list here: every check runs and passes
-    items = credential["credentialSubject"]["goods"]
-    if goods != len(items):
-        credential["credentialSubject"]["goods"] = [
-            {**copy.deepcopy(items[i % 2]), "description": f"{items[i % 2]['description']}, lot {i}"}
-            for i in range(goods)
-        ]
-    return credential
-
-
 def signed(suite: str, key_type: str, goods: int = 2) -> dict[str, Any]:
     key = KeyPair.generate(key_type)
-    return sign_credential(reference(key, goods), key, cryptosuite=suite, created="2026-01-01T00:00:00Z")
+    return sign_credential(reference_credential(key, goods=goods), key, cryptosuite=suite,
+                           created="2026-01-01T00:00:00Z")
 
 
 def verify(document: dict[str, Any]) -> Callable[[], object]:
@@ -120,52 +83,30 @@ def presentation_rows() -> dict[str, tuple[list[float], list[float]]]:
     ``mixed`` is a presentation of the four trade types against the mean of those four
     verified alone (the mill test report is the largest), for comparison. Each value is
     (seconds, ratios) from :func:`paired`."""
-    from support.https_server import start
-
-    from issuer import Issuer
-    from issuer.credential_types import load_example
     from wallet import sign_presentation
 
-    types = {"MillTestReportCredential": False, "USMCACertificationOfOrigin": True,
-             "SIMASteelImportLicenseCredential": True, "CommercialInvoiceCredential": False}
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    stamp = lambda m: m.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
-    with tempfile.TemporaryDirectory() as tmp:
-        server, stop = start(Path(tmp))
-        try:
-            issuer = Issuer.init(f"{tmp}/issuer", b"bench", name="Bench", did_web_domain=server.host,
-                                 status_base_url=server.url("status/"))
-
-            def issue(type_name: str, needs_end: bool) -> dict[str, Any]:
-                return issuer.issue(load_example(type_name), type_name=type_name,
-                                    valid_from=stamp(now - timedelta(days=1)),
-                                    valid_until=stamp(now + timedelta(days=300)) if needs_end else None)
-
-            credentials = [issue(t, needs_end) for t, needs_end in types.items()]
-            certificates = [issue("USMCACertificationOfOrigin", True) for _ in range(4)]
-            issuer.publish(server.root)
-            issuer.close()
-            holder = KeyPair.generate("Ed25519")
-            mixed_vp = sign_presentation(credentials, holder, challenge="c", domain="cbp.gov", cryptosuite="eddsa-jcs-2022")
-            four_vp = sign_presentation(certificates, holder, challenge="c", domain="cbp.gov", cryptosuite="eddsa-jcs-2022")
-            verifier = Verifier(policy=TrustPolicy({issuer.did: list(types)}), session=server.session())
-            for vp in (mixed_vp, four_vp):
-                assert verifier.verify_presentation(vp, challenge="c", domain="cbp.gov").verified
-            single = lambda: verifier.verify_credential(certificates[0])  # noqa: E731
-            out = {
-                "single": paired(single, 20, FLOOR, 1000),
-                "four": paired(lambda: verifier.verify_presentation(four_vp, challenge="c", domain="cbp.gov"), 5,
-                               lambda: [verifier.verify_credential(c) for c in certificates], 5,
-                               base_calls=len(certificates)),
-                "four_same": paired(lambda: verifier.verify_presentation(four_vp, challenge="c", domain="cbp.gov"), 5,
-                                    single, 20),
-                "mixed": paired(lambda: verifier.verify_presentation(mixed_vp, challenge="c", domain="cbp.gov"), 5,
-                                lambda: [verifier.verify_credential(c) for c in credentials], 5,
-                                base_calls=len(credentials)),
-            }
-        finally:
-            stop()
-    return out
+    with trade_issuer() as issuer:
+        credentials = [issuer.issue(type_name) for type_name in TRADE_TYPES]
+        certificates = [issuer.issue("USMCACertificationOfOrigin") for _ in range(4)]
+        issuer.publish()
+        holder = KeyPair.generate("Ed25519")
+        mixed_vp = sign_presentation(credentials, holder, challenge="c", domain="cbp.gov", cryptosuite="eddsa-jcs-2022")
+        four_vp = sign_presentation(certificates, holder, challenge="c", domain="cbp.gov", cryptosuite="eddsa-jcs-2022")
+        verifier = Verifier(policy=TrustPolicy({issuer.did: list(TRADE_TYPES)}), session=issuer.server.session())
+        for vp in (mixed_vp, four_vp):
+            assert verifier.verify_presentation(vp, challenge="c", domain="cbp.gov").verified
+        single = lambda: verifier.verify_credential(certificates[0])  # noqa: E731
+        return {
+            "single": paired(single, 20, FLOOR, 1000),
+            "four": paired(lambda: verifier.verify_presentation(four_vp, challenge="c", domain="cbp.gov"), 5,
+                           lambda: [verifier.verify_credential(c) for c in certificates], 5,
+                           base_calls=len(certificates)),
+            "four_same": paired(lambda: verifier.verify_presentation(four_vp, challenge="c", domain="cbp.gov"), 5,
+                                single, 20),
+            "mixed": paired(lambda: verifier.verify_presentation(mixed_vp, challenge="c", domain="cbp.gov"), 5,
+                            lambda: [verifier.verify_credential(c) for c in credentials], 5,
+                            base_calls=len(credentials)),
+        }
 
 
 def jose_rows() -> tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]]:
@@ -175,7 +116,7 @@ def jose_rows() -> tuple[tuple[list[float], list[float]], tuple[list[float], lis
     from vc.jose import check_header, parse_compact_jws, sign_credential_jwt, verify_signature
 
     key = KeyPair.generate("Ed25519")
-    token = sign_credential_jwt(reference(key), key)
+    token = sign_credential_jwt(reference_credential(key), key)
     resolvers = DidResolvers.offline()
 
     def securing() -> object:
@@ -189,7 +130,7 @@ def batch_rows(count: int = 2000) -> tuple[list[float], list[float]]:
     """Seconds to verify ``count`` distinct credentials with verify_many and 2 workers, and the
     ratio of each to the adjacent run with 1 worker."""
     key = KeyPair.generate("Ed25519")
-    template = reference(key)
+    template = reference_credential(key)
     documents = []
     for i in range(count):
         credential = copy.deepcopy(template)
@@ -214,7 +155,7 @@ def batch_rows(count: int = 2000) -> tuple[list[float], list[float]]:
 def cold_cli_rows(runs: int = 5) -> list[float]:
     """Wall seconds of ``vc-verify credential FILE --offline`` as a new process."""
     key = KeyPair.generate("Ed25519")
-    document = sign_credential(reference(key), key, cryptosuite="eddsa-rdfc-2022", created="2026-01-01T00:00:00Z")
+    document = sign_credential(reference_credential(key), key, cryptosuite="eddsa-rdfc-2022", created="2026-01-01T00:00:00Z")
     document.pop("validUntil", None)
     document = sign_credential({k: v for k, v in document.items() if k != "proof"}, key,
                                cryptosuite="eddsa-rdfc-2022", created="2026-01-01T00:00:00Z")
@@ -256,18 +197,8 @@ def row(name: str, measured: tuple[list[float], list[float]], baseline: str, tar
             "ratio": statistics.median(ratios) if ratios else None, "target": target}
 
 
-FLOOR_KEY = Ed25519PrivateKey.generate()
-FLOOR_MESSAGE = bytes(64)
-FLOOR_SIGNATURE = FLOOR_KEY.sign(FLOOR_MESSAGE)
-FLOOR_PUBLIC = FLOOR_KEY.public_key()
-
-
-def FLOOR() -> None:  # noqa: N802 - the baseline every "floor" ratio divides by
-    FLOOR_PUBLIC.verify(FLOOR_SIGNATURE, FLOOR_MESSAGE)
-
-
 def main() -> int:
-    floor = samples(FLOOR, 2000)
+    floor_samples = samples(FLOOR, 2000, 15)
     rdfc_document = signed("eddsa-rdfc-2022", "Ed25519")
     rdfc = paired(verify(rdfc_document), 50, FLOOR, 1000)
     p384 = paired(verify(signed("ecdsa-rdfc-2019", "P-384")), 50, FLOOR, 1000)
@@ -279,7 +210,7 @@ def main() -> int:
     cold = cold_cli_rows()
 
     rows = [
-        row("Ed25519 verify, cryptography (floor)", (floor, [1.0]), "floor", ""),
+        row("Ed25519 verify, cryptography (floor)", (floor_samples, [1.0]), "floor", ""),
         row("eddsa-rdfc-2022 verify, reference certificate of origin", rdfc, "floor", "<= 10x"),
         row("ecdsa-rdfc-2019 P-384 verify, same credential", p384, "floor", "<= 14x"),
         row("eddsa-jcs-2022 verify, same credential", jcs, "floor", "<= 2x"),
