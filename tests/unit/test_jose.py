@@ -11,6 +11,8 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jwcrypto.jwe import JWE
 from jwcrypto.jwk import JWK
 
@@ -387,6 +389,14 @@ def test_enveloped_credential_with_another_media_type_is_refused():
     token = sign_credential_jwt(unsigned(), ISSUER)
     envelope = {**envelope_credential(token), "id": "data:application/jwt," + token}
     assert failed(verify(envelope), "structure").code == "MALFORMED_VALUE_ERROR"
+
+
+@given(st.text(alphabet="ab-_.{[ \n\u00e9\u0660Z9=+/", max_size=12))
+def test_is_compact_jws_agrees_with_its_definition(text):
+    stripped = text.strip()
+    expected = (bool(stripped) and not stripped.startswith(("{", "[")) and stripped.count(".") in (2, 4)
+                and all(c.isascii() and (c.isalnum() or c in "-_.") for c in stripped))
+    assert is_compact_jws(text) == expected
 
 
 def test_is_compact_jws_tells_tokens_from_json():
