@@ -109,6 +109,10 @@ _KEY_PARAMETERS = ("jwk", "jku", "x5u", "x5c")
 _REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 
 
+LEGACY_TYPES = (None, media_type(LEGACY_TYP))
+"""The ``typ`` values (as :func:`media_type` gives them) of a VC-JWT 1.1 token: none, or JWT."""
+
+
 # -- compact JWS parsing -------------------------------------------------------------------------
 
 
@@ -499,7 +503,7 @@ def credential_of(document: str | Mapping[str, Any]) -> dict[str, Any]:
     typ = jws.header.get("typ")
     if media_type(typ) == VC_TYP and "vc" not in jws.payload:
         return jws.payload
-    if media_type(typ) in (None, "jwt") and "vc" in jws.payload and isinstance(document, str):
+    if media_type(typ) in LEGACY_TYPES and "vc" in jws.payload and isinstance(document, str):
         from .vcjwt import credential_from_claims
 
         return credential_from_claims(jws.payload)
@@ -534,7 +538,7 @@ def _open(
                     f"a '{claim}' claim belongs to VC-JWT 1.1 (typ JWT)"
                 )
             return _Opened(jws, jws.payload, legacy=False)
-        if media_type(header_typ) in (None, "jwt") and claim in jws.payload and not enveloped:
+        if media_type(header_typ) in LEGACY_TYPES and claim in jws.payload and not enveloped:
             from .vcjwt import credential_from_claims, presentation_from_claims
 
             mapped = credential_from_claims(jws.payload) if claim == "vc" else presentation_from_claims(jws.payload)

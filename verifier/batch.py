@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vc.errors import VcError
-from vc.jose import VP_TYP, is_compact_jws, media_type, parse_compact_jws
+from vc.jose import LEGACY_TYPES, VP_TYP, is_compact_jws, media_type, parse_compact_jws
 from vc.verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def _is_presentation(document: Any) -> bool:
         except VcError:
             return False  # verify_credential reports what is wrong with it
         typ = media_type(jws.header.get("typ"))
-        return typ == VP_TYP or (typ in (None, "jwt") and "vp" in jws.payload)
+        return typ == VP_TYP or (typ in LEGACY_TYPES and "vp" in jws.payload)
     if not isinstance(document, dict):
         return False
     types = document.get("type")
