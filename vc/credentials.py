@@ -43,10 +43,10 @@ from .errors import InvalidDocument, SigningError
 from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
 from .enveloped import is_enveloped
-from .model import Credential, DataModel, Proof, parse_credential, parse_datetime, parse_proof
+from .model import Credential, Proof, parse_credential, parse_datetime, parse_proof
 from .policy import VerificationPolicy
 from .proofs import get_suite
-from .proofs.data_integrity import add_proof
+from .proofs.data_integrity import DATA_INTEGRITY_V2, add_proof
 from .verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
 
 __all__ = ["sign_credential", "cosign_credential", "verify_credential", "DEFAULT_CLOCK_SKEW"]
 
-DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 LEGACY_CONTEXTS = {"Ed25519Signature2020": "https://w3id.org/security/suites/ed25519-2020/v1"}
 
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
@@ -80,12 +79,14 @@ def sign_credential(
     ``cryptosuite`` is one of ``eddsa-rdfc-2022``, ``eddsa-jcs-2022``, ``ecdsa-rdfc-2019``,
     ``ecdsa-jcs-2019`` or the legacy ``Ed25519Signature2020``. The verification method
     defaults to the key's did:key method. The credential's issuer must be the verification
-    method's DID (a verifier would reject anything else).
+    method's DID (a verifier would reject anything else). A VC Data Model 1.1 credential
+    signed with a ``DataIntegrityProof`` comes back with
+    ``https://w3id.org/security/data-integrity/v2`` appended to its ``@context``.
 
     :raises InvalidDocument: the credential breaks the data model.
     :raises SigningError: the credential already has a proof (see :func:`cosign_credential`),
-        its issuer is not the DID of the verification method, or it lacks the context the
-        proof type needs.
+        its issuer is not the DID of the verification method, or it lacks the context a
+        legacy proof type needs (``Ed25519Signature2020``).
     :raises DataLossError: a term is not defined by the credential's contexts.
     :raises ContextNotPinned: the credential uses a context that is not pinned.
     :raises UnsupportedError, KeyMaterialError: unknown suite, or a key it cannot use.
@@ -144,10 +145,9 @@ def _signable(credential: Mapping[str, Any], key: KeyPair, cryptosuite: str) -> 
         raise TypeError("key must be a vc.keys.KeyPair")
     parsed = parse_credential(credential)
     suite = get_suite(cryptosuite)
-    if suite.proof_type == "DataIntegrityProof":
-        needed = DATA_INTEGRITY_V2 if parsed.data_model is DataModel.V1_1 else None
-    else:
-        needed = LEGACY_CONTEXTS.get(suite.proof_type)
+    # a DataIntegrityProof injects its context where it is missing (add_proof); a legacy
+    # proof type needs its suite context listed by the credential itself
+    needed = LEGACY_CONTEXTS.get(suite.proof_type)
     if needed is not None and needed not in parsed.contexts:
         raise SigningError(
             f"a {suite.proof_type} proof on a VC Data Model {parsed.data_model.value} credential needs "

@@ -558,6 +558,11 @@ class KeyPair:
         """Sign ``data``: a 64-byte Ed25519 signature, or an ECDSA signature with SHA-256 (P-256)
         or SHA-384 (P-384) as IEEE P1363 ``r || s`` (64 or 96 bytes).
 
+        ECDSA signatures are deterministic (RFC 6979, part of FIPS 186-5): the nonce comes from
+        the key and the message, not from the random number generator, so a weak generator
+        cannot leak the key, and signing the same bytes twice gives the same signature (the
+        W3C ECDSA cryptosuite vectors are made this way and are reproduced byte for byte).
+
         :raises KeyMaterialError: the key pair has no secret key.
         :raises TypeError: ``data`` is not bytes.
         """
@@ -567,7 +572,7 @@ class KeyPair:
         if spec.curve is None:
             return self._secret.sign(data)
         assert spec.hash is not None
-        r, s = decode_dss_signature(self._secret.sign(data, ec.ECDSA(spec.hash)))
+        r, s = decode_dss_signature(self._secret.sign(data, ec.ECDSA(spec.hash, deterministic_signing=True)))
         size = spec.coordinate_length
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 

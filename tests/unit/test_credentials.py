@@ -150,7 +150,9 @@ def test_vc_1_1_credential(key):
     assert_failed(verify(signed, now=datetime(2027, 2, 1, tzinfo=timezone.utc)), "validity_period", "RANGE_ERROR")
 
 
-def test_vc_1_1_without_data_integrity_context_is_refused_at_signing(key):
+@pytest.mark.parametrize("cryptosuite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_vc_1_1_signing_injects_the_data_integrity_context(key, cryptosuite):
+    # VC Data Integrity, "Context Injection": the v2 context is appended, not refused
     credential = {
         "@context": [V1],
         "type": ["VerifiableCredential"],
@@ -158,8 +160,81 @@ def test_vc_1_1_without_data_integrity_context_is_refused_at_signing(key):
         "issuanceDate": "2026-01-01T00:00:00Z",
         "credentialSubject": {"id": "did:example:subject"},
     }
-    with pytest.raises(SigningError, match="data-integrity"):
-        sign_credential(credential, key)
+    signed = sign_credential(credential, key, cryptosuite=cryptosuite)
+    assert signed["@context"] == [V1, DI_V2]
+    assert credential["@context"] == [V1]  # the input is not changed
+    assert {k: v for k, v in signed.items() if k not in ("@context", "proof")} == {
+        k: v for k, v in credential.items() if k != "@context"
+    }
+    assert verify(signed).verified
+    # the injected context is covered by the signature: taking it out again breaks the proof
+    stripped = copy.deepcopy(signed)
+    stripped["@context"] = [V1]
+    assert not verify(stripped).verified
+
+
+def test_context_injection_only_where_needed(key):
+    # a 2.0 credential (credentials/v2 defines DataIntegrityProof) and a 1.1 credential that
+    # lists the context already keep their @context as they are
+    v2 = sign_credential(make_credential(key), key)
+    assert v2["@context"] == load_vector("di-eddsa/unsigned.json")["@context"]
+    listed = {
+        "@context": [V1, DI_V2],
+        "type": ["VerifiableCredential"],
+        "issuer": key.did,
+        "issuanceDate": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    assert sign_credential(listed, key)["@context"] == [V1, DI_V2]
+
+
+def test_legacy_proof_type_still_needs_its_context_listed(key):
+    credential = {
+        "@context": [V1],
+        "type": ["VerifiableCredential"],
+        "issuer": key.did,
+        "issuanceDate": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    with pytest.raises(SigningError, match="ed25519-2020"):
+        sign_credential(credential, key, cryptosuite="Ed25519Signature2020")
+
+
+@pytest.mark.parametrize("cryptosuite,key_type", [
+    ("eddsa-jcs-2022", "Ed25519"), ("ecdsa-jcs-2019", "P-256"), ("ecdsa-jcs-2019", "P-384"),
+])
+def test_jcs_proofs_carry_the_document_context(cryptosuite, key_type):
+    signer = KeyPair.generate(key_type)
+    signed = sign_credential(make_credential(signer), signer, cryptosuite=cryptosuite)
+    assert signed["proof"]["@context"] == signed["@context"]
+    assert list(signed["proof"])[-2:] == ["@context", "proofValue"]
+    assert verify(signed).verified
+    # the proof's @context is part of the signed proof configuration and must equal the document's
+    for context in (["https://www.w3.org/ns/credentials/v2"], signed["@context"] + [DI_V2]):
+        tampered = copy.deepcopy(signed)
+        tampered["proof"]["@context"] = context
+        assert_failed(verify(tampered), "proof", "PROOF_VERIFICATION_ERROR")
+    # a context appended to the document after signing is refused
+    appended = copy.deepcopy(signed)
+    appended["@context"] = appended["@context"] + [DI_V2]
+    assert not verify(appended).verified
+
+
+@pytest.mark.parametrize("cryptosuite", ["eddsa-rdfc-2022", "Ed25519Signature2020"])
+def test_rdfc_proofs_do_not_carry_a_context(key, cryptosuite):
+    credential = make_credential(key)
+    if cryptosuite == "Ed25519Signature2020":
+        credential["@context"] = credential["@context"] + ["https://w3id.org/security/suites/ed25519-2020/v1"]
+    signed = sign_credential(credential, key, cryptosuite=cryptosuite)
+    assert "@context" not in signed["proof"]
+
+
+def test_jcs_proof_without_context_still_verifies(key):
+    # what tradevc signed before proofs carried their @context: the configuration was hashed
+    # with the document's @context, so the proof verifies without the member
+    signed = sign_credential(make_credential(key), key, cryptosuite="eddsa-jcs-2022")
+    del signed["proof"]["@context"]
+    assert verify(signed).verified
 
 
 # -- signing refuses what could not be verified -----------------------------------------------

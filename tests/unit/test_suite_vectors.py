@@ -1,9 +1,10 @@
 """The published W3C vectors of the other suites (vc-di-ecdsa, vc-di-eddsa): ecdsa-rdfc-2019
 (P-256, P-384), ecdsa-jcs-2019, eddsa-jcs-2022 and the legacy Ed25519Signature2020.
 
-ECDSA signing is randomized, so for ECDSA the canonical forms and hashes are compared byte
-for byte and the published signatures are verified; Ed25519 is deterministic, so those
-proofs are reproduced exactly. See tests/vectors/SOURCES.md for which revision each file is.
+Ed25519 is deterministic, and so is our ECDSA (RFC 6979), as the W3C vectors' signer was:
+the signed vectors are reproduced exactly, whole proof objects byte for byte, and the
+canonical forms and hashes are compared along the way. See tests/vectors/SOURCES.md for
+which revision each file is.
 """
 
 from __future__ import annotations
@@ -156,3 +157,78 @@ def test_ed25519_signature_2020_superseded_signed_document_signature():
     assert suite.hash(suite.transform(body, loader=LOADER, key=key), suite.configure(options, loader=LOADER, key=key),
                       key=key) == combined
     suite.verify_proof_value(combined, signed["proof"]["proofValue"], key)
+
+
+def _json_bytes(value) -> bytes:
+    import json
+
+    return json.dumps(value, indent=2, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("folder,key_file,suffix", [
+    ("di-ecdsa/ecdsa-rdfc-2019-p256/employ", P256, "ECDSAP256"),
+    ("di-ecdsa/ecdsa-rdfc-2019-p384/employ", P384, "ECDSAP384"),
+])
+def test_ecdsa_rdfc_signed_vectors_reproduced_byte_for_byte(folder, key_file, suffix):
+    signed = load_vector(f"{folder}/signed{suffix}.json")
+    body = {k: v for k, v in signed.items() if k != "proof"}
+    proof = signed["proof"]
+    ours = add_proof(
+        body, key_from(key_file), cryptosuite=proof["cryptosuite"], verification_method=proof["verificationMethod"],
+        created=proof["created"], loader=LOADER,
+    )
+    assert _json_bytes(ours["proof"]) == _json_bytes(proof)
+    assert ours == signed
+
+
+REC_JCS = [
+    ("di-eddsa/eddsa-jcs-2022/rec-proof-context/signedJCS.json", ED25519, "eddsa-jcs-2022"),
+    ("di-ecdsa/ecdsa-jcs-2019-p256/rec-proof-context/signedJCSECDSAP256.json", P256, "ecdsa-jcs-2019"),
+    ("di-ecdsa/ecdsa-jcs-2019-p384/rec-proof-context/signedJCSECDSAP384.json", P384, "ecdsa-jcs-2019"),
+]
+
+
+@pytest.mark.parametrize("path,key_file,cryptosuite", REC_JCS, ids=["eddsa-jcs-2022", "ecdsa-jcs-2019-p256", "ecdsa-jcs-2019-p384"])
+def test_jcs_recommendation_vectors_reproduced_byte_for_byte(path, key_file, cryptosuite):
+    # the Recommendations' signed examples, whose proofs carry the document's @context
+    signed = load_vector(path)
+    unsigned = load_vector("di-eddsa/unsigned.json")
+    assert {k: v for k, v in signed.items() if k != "proof"} == unsigned
+    key = key_from(key_file)
+    ours = add_proof(
+        unsigned, key, cryptosuite=cryptosuite, verification_method=signed["proof"]["verificationMethod"],
+        created=signed["proof"]["created"], loader=LOADER,
+    )
+    assert _json_bytes(ours["proof"]) == _json_bytes(signed["proof"])
+    assert ours == signed
+    verified = verify_proof(signed, signed["proof"], resolvers=DidResolvers.offline(), loader=LOADER)
+    assert verified.method.key.public_key_multibase == key.public_key_multibase
+
+
+def test_eddsa_jcs_recommendation_vector_hashes():
+    # the same proof configuration as the REC revision's proofCanonJCS / combinedHashJCS files
+    signed = load_vector(REC_JCS[0][0])
+    key = key_from(ED25519)
+    suite = get_suite("eddsa-jcs-2022")
+    options = {k: v for k, v in signed["proof"].items() if k != "proofValue"}
+    canon = suite.configure(options, loader=LOADER, key=key)
+    assert canon == read_vector("di-eddsa/eddsa-jcs-2022/rec-proof-context/proofCanonJCS.txt").encode()
+    body = {k: v for k, v in signed.items() if k != "proof"}
+    combined = suite.hash(suite.transform(body, loader=LOADER, key=key), canon, key=key)
+    assert combined.hex() == text("di-eddsa/eddsa-jcs-2022/rec-proof-context/combinedHashJCS.txt")
+
+
+@pytest.mark.parametrize("path,key_file,cryptosuite", REC_JCS, ids=["eddsa-jcs-2022", "ecdsa-jcs-2019-p256", "ecdsa-jcs-2019-p384"])
+def test_jcs_recommendation_vectors_refuse_a_changed_proof_context(path, key_file, cryptosuite):
+    from vc.errors import ProofVerificationError
+
+    signed = load_vector(path)
+    for context in (["https://www.w3.org/ns/credentials/v2"], signed["@context"][::-1]):
+        tampered = dict(signed, proof=dict(signed["proof"], **{"@context": context}))
+        with pytest.raises(ProofVerificationError):
+            verify_proof(tampered, tampered["proof"], resolvers=DidResolvers.offline(), loader=LOADER)
+        # changing both the document's and the proof's context keeps them equal, but the
+        # signature covers them
+        both = dict(tampered, **{"@context": context})
+        with pytest.raises(ProofVerificationError):
+            verify_proof(both, both["proof"], resolvers=DidResolvers.offline(), loader=LOADER)

@@ -20,7 +20,28 @@ from ..keys import KeyPair
 from ..model import Proof, is_url, parse_datetime, parse_proof
 from . import Cryptosuite, get_suite, suite_for_proof
 
-__all__ = ["add_proof", "verify_proof", "VerifiedProof", "format_datetime", "proofs_of"]
+__all__ = ["add_proof", "verify_proof", "VerifiedProof", "format_datetime", "proofs_of", "DATA_INTEGRITY_V2"]
+
+CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+"""The context that defines ``DataIntegrityProof`` and its terms (also part of credentials/v2)."""
+
+
+def _with_data_integrity_context(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """VC Data Integrity, "Context Injection": a document whose ``@context`` holds neither
+    the credentials v2 context nor the Data Integrity v2 context (a VC Data Model 1.1
+    credential, say) gets the Data Integrity v2 context appended, so that the terms of its
+    ``DataIntegrityProof`` are defined. A document without ``@context`` is plain JSON and is
+    left alone, as is one that already has either context."""
+    if "@context" not in document:
+        return document
+    context = document["@context"]
+    entries = list(context) if isinstance(context, list) else [context]
+    if CREDENTIALS_V2 in entries or DATA_INTEGRITY_V2 in entries:
+        return document
+    injected = dict(document)
+    injected["@context"] = [*entries, DATA_INTEGRITY_V2]
+    return injected
 
 
 def format_datetime(moment: datetime) -> str:
@@ -91,7 +112,15 @@ def add_proof(
 
     ``cryptosuite`` is a Data Integrity cryptosuite name or a legacy proof type
     (``Ed25519Signature2020``). ``created`` defaults to now (UTC, to the second); a string is
-    used exactly as given. If the document already has proofs, the new one joins them as a
+    used exactly as given.
+
+    A ``DataIntegrityProof`` on a document whose ``@context`` lacks the Data Integrity
+    terms (a VC Data Model 1.1 credential) appends
+    ``https://w3id.org/security/data-integrity/v2`` to the returned document's ``@context``
+    ("Context Injection" of VC Data Integrity). The JCS suites (``eddsa-jcs-2022``,
+    ``ecdsa-jcs-2019``) copy the document's ``@context`` into the proof, as their
+    Recommendations say, so that verifiers that follow them rebuild the same proof
+    configuration. If the document already has proofs, the new one joins them as a
     proof set; with ``previous_proof`` (ids of existing proofs) it forms a proof chain and
     signs over the proofs it names.
 
@@ -128,8 +157,12 @@ def add_proof(
     if previous_proof is not None:
         proof["previousProof"] = previous_proof
 
+    if suite.proof_type == "DataIntegrityProof":
+        document = _with_data_integrity_context(document)
     existing = proofs_of(document)
     unsecured = {k: v for k, v in document.items() if k != "proof"}
+    if not suite.uses_json_ld and "@context" in unsecured:
+        proof["@context"] = copy.deepcopy(unsecured["@context"])
     config = dict(proof)
     config["@context"] = unsecured.get("@context")
     _with_previous_proofs(unsecured, existing, _previous_ids(previous_proof), SigningError)
@@ -170,10 +203,15 @@ def verify_proof(
     verification method and its key type, and the signature. Proof purpose, issuer binding
     and times are the caller's checks.
 
-    If the proof carries an ``@context``, the document's ``@context`` must equal it: the
-    specifications accept a document whose contexts merely *start with* the proof's, but
-    contexts appended after signing are not covered by the signature and could change the
-    meaning of the claims, so they are refused here.
+    If a ``DataIntegrityProof`` carries an ``@context``, the document's ``@context`` must
+    equal it: the specifications accept a document whose contexts merely *start with* the
+    proof's, but contexts appended after signing are not covered by the signature and could
+    change the meaning of the claims, so they are refused here. A proof without one is
+    verified with the document's ``@context`` in its configuration (what the
+    Recommendations' proof configuration step does). A legacy proof type
+    (``Ed25519Signature2020``) uses its own ``@context`` only to canonicalize its proof
+    options, as the Linked Data Proofs algorithms did; there the document's contexts need
+    not equal it.
 
     :raises InvalidDocument: the proof is malformed (``MALFORMED_VALUE_ERROR``).
     :raises UnsupportedError: unknown proof type, cryptosuite, DID method or key type.
@@ -190,13 +228,13 @@ def verify_proof(
 
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     options = {k: v for k, v in proof.items() if k != "proofValue"}
-    if "@context" in options:
-        if options["@context"] != unsecured.get("@context"):
-            raise ProofVerificationError(
-                "the document's @context differs from the @context its proof was made with; "
-                "contexts changed or appended after signing are not covered by the signature"
-            )
-    options["@context"] = unsecured.get("@context")
+    if "@context" not in options:
+        options["@context"] = unsecured.get("@context")
+    elif suite.proof_type == "DataIntegrityProof" and options["@context"] != unsecured.get("@context"):
+        raise ProofVerificationError(
+            "the document's @context differs from the @context its proof was made with; "
+            "contexts changed or appended after signing are not covered by the signature"
+        )
     _with_previous_proofs(unsecured, proofs_of(document), _previous_ids(parsed.previousProof), ProofVerificationError)
 
     method = retrieve_verification_method(parsed.verificationMethod, resolvers)
