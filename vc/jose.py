@@ -19,7 +19,10 @@ jose_header        ``alg`` is ES256, ES384 or EdDSA; ``typ`` is ``vc+jwt`` / ``v
 context            as for Data Integrity (pinned contexts only)
 data_loss          skipped: the signature covers the JSON bytes themselves
 issuer_binding     the ``kid`` is a key of the issuer's DID, and ``iss``, if present, is the
-(holder_binding)   issuer exactly (for a presentation: the holder)
+(holder_binding)   issuer exactly (for a presentation: the holder, named by ``holder`` or, in
+                   a ``vp+jwt`` without one, by ``iss``; a presentation naming neither is
+                   verified by its signature, ``nonce`` and ``aud``, the check is skipped and
+                   the report names the signer)
 proof              the key is retrieved from the DID document named by ``kid`` (never from the
                    token); the algorithm is the one of that key's type (Ed25519 -> EdDSA,
                    P-256 -> ES256, P-384 -> ES384), whatever the header claims; the signature
@@ -62,7 +65,7 @@ from .keys import KeyPair
 from .model import CREDENTIALS_V2, Presentation, parse_credential, parse_presentation
 from .multibase import base64url_decode
 from .policy import VerificationPolicy
-from .presentations import PresentationResult, _check_challenge, _check_credentials, _check_domain
+from .presentations import PresentationResult, _check_challenge, _check_credentials, _check_domain, _skip_holder_binding
 from .verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
@@ -599,16 +602,16 @@ def _check_binding(name: str, role: str, party: str | None, kid: str, payload: M
 
 def _check_signature(
     opened: _Opened, kid: str, expected_purpose: str, resolvers: DidResolvers, result: VerificationResult
-) -> None:
-    """``proof`` and ``purpose``."""
+) -> VerificationMethod | None:
+    """``proof`` and ``purpose``; returns the key that verified the signature, if it did."""
     try:
         method = verify_signature(opened.jws, kid, resolvers)
     except RetrievalError as e:  # could not fetch the DID document: not checked, not invalid
         result.add(CheckResult.error("proof", e.code, e.message, subject=kid))
-        return
+        return None
     except VcError as e:
         result.add(CheckResult.from_error("proof", e))
-        return
+        return None
     result.add(CheckResult.passed("proof", f"{opened.jws.header['alg']} JWS verified with {kid}"))
     if method.is_listed_under(expected_purpose):
         result.add(CheckResult.passed("purpose", f"{expected_purpose}, listed in the controller's DID document"))
@@ -619,6 +622,7 @@ def _check_signature(
                 f"{kid} is not listed under {expected_purpose} in {method.controller}'s DID document",
             )
         )
+    return method
 
 
 def _data_loss_skipped(result: VerificationResult) -> None:
@@ -724,8 +728,15 @@ def verify_presentation_jwt(
     if kid is None or not check_contexts(opened.document, loader, result):
         return result
     _data_loss_skipped(result)
-    if _check_binding("holder_binding", "holder", presentation.holder_id, kid, opened.jws.payload, result):
-        _check_signature(opened, kid, "authentication", resolvers, result)
+    holder = presentation.holder_id
+    if holder is None and not opened.legacy:
+        holder = opened.jws.payload.get("iss")  # a vp+jwt may name its holder in iss alone
+    # With no holder (it is optional), the signature, challenge and domain alone decide.
+    if holder is None or _check_binding("holder_binding", "holder", holder, kid, opened.jws.payload, result):
+        method = _check_signature(opened, kid, "authentication", resolvers, result)
+        result.signers = [] if method is None else [method.controller]
+    if holder is None:
+        _skip_holder_binding(result)
     _check_token_times(opened.jws.payload, now, max_clock_skew, result)
     _check_challenge(opened.jws.payload.get("nonce"), challenge, result, None)
     _check_domain(opened.jws.payload.get("aud"), domain, result, None)

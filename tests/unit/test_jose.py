@@ -504,6 +504,63 @@ def test_vp_jwt_signed_by_someone_else_than_the_holder():
     assert failed(vp_verify(forge(header, payload, key=OTHER)), "holder_binding").code == "PROOF_VERIFICATION_ERROR"
 
 
+def unbound_vp(key: KeyPair = HOLDER, **claims) -> str:
+    """A vp+jwt that names no holder (no holder, no iss), signed by ``key``."""
+    payload = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+               "verifiableCredential": [envelope_credential(sign_credential_jwt(unsigned(), ISSUER))],
+               "nonce": CHALLENGE, "aud": DOMAIN, **claims}
+    return forge(header_for(key, typ="vp+jwt", cty=None), payload, key=key)
+
+
+def test_vp_jwt_without_holder_verifies_and_names_the_signer():
+    result = vp_verify(unbound_vp())
+    assert result.verified, result.summary()
+    assert [c.name for c in result.checks] == [
+        "structure", "jose_header", "context", "data_loss", "proof", "purpose", "holder_binding", "proof_expiry",
+        "challenge", "domain", "credentials",
+    ]
+    binding = result.check("holder_binding")
+    assert binding.outcome.value == "skipped"
+    assert binding.message == f"the presentation names no holder, so no holder binding to check; signed by {HOLDER.did}"
+    assert result.signers == [HOLDER.did] and result.signer == HOLDER.did
+
+
+def test_vp_jwt_without_holder_wrong_challenge_or_domain():
+    assert failed(vp_verify(unbound_vp(), challenge="another-session"), "challenge").code == "INVALID_CHALLENGE_ERROR"
+    assert failed(vp_verify(unbound_vp(), domain="cbsa-asfc.gc.ca"), "domain").code == "INVALID_DOMAIN_ERROR"
+    assert "no challenge" in failed(vp_verify(unbound_vp(nonce=None)), "challenge").message
+
+
+def test_vp_jwt_without_holder_with_a_bad_signature():
+    """The kid names HOLDER but OTHER signed: no signer is named, the proof fails."""
+    header = header_for(HOLDER, typ="vp+jwt", cty=None)
+    head, payload, _ = unbound_vp().split(".")
+    signature = forge(header, json.loads(base64url_decode(payload)), key=KeyPair.generate("Ed25519")).split(".")[2]
+    result = vp_verify(f"{head}.{payload}.{signature}")
+    assert failed(result, "proof").code == "PROOF_VERIFICATION_ERROR"
+    assert result.signers == [] and result.signer is None
+    assert result.check("holder_binding").message.endswith("; no proof verified")
+
+
+def test_vp_jwt_naming_its_holder_in_iss_alone_is_bound():
+    result = vp_verify(unbound_vp(iss=HOLDER.did))
+    assert result.verified, result.summary()
+    assert result.check("holder_binding").outcome.value == "passed" and result.signer == HOLDER.did
+    check = failed(vp_verify(unbound_vp(iss=OTHER.did)), "holder_binding")
+    assert check.code == "PROOF_VERIFICATION_ERROR" and OTHER.did in check.message
+
+
+def test_vc_jwt_11_presentation_without_iss():
+    token = sign_credential_vcjwt(unsigned_v1(), ISSUER)
+    payload = {"vp": {"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiablePresentation"],
+                      "verifiableCredential": [token]}, "nonce": CHALLENGE, "aud": DOMAIN}
+    vp = forge({"alg": "EdDSA", "kid": HOLDER.verification_method, "typ": "JWT"}, payload, key=HOLDER)
+    result = vp_verify(vp)
+    assert result.verified, result.summary()
+    assert result.check("holder_binding").outcome.value == "skipped" and result.signer == HOLDER.did
+    assert failed(vp_verify(vp, domain="cbsa-asfc.gc.ca"), "domain").code == "INVALID_DOMAIN_ERROR"
+
+
 def test_vp_jwt_key_not_listed_for_authentication():
     did = "did:example:importer"
     resolvers = DidResolvers({"example": StaticDidResolver(did, HOLDER, ["assertionMethod"])})
