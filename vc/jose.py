@@ -13,7 +13,11 @@ structure          a compact JWS of exactly three base64url parts (at most
                    objects; the payload (or its ``vc``/``vp`` claim) follows the data model
 jose_header        ``alg`` is ES256, ES384 or EdDSA; ``typ`` is ``vc+jwt`` / ``vp+jwt`` (or
                    ``JWT`` with a ``vc``/``vp`` claim), in any case, with or without
-                   ``application/`` (see :func:`media_type`); ``kid`` is an absolute DID URL; no key
+                   ``application/`` (see :func:`media_type`); with no ``typ`` (VC-JOSE-COSE:
+                   it SHOULD be there), a ``vc``/``vp`` claim makes the token VC-JWT 1.1, a
+                   VC 2.0 credential (presentation) as the payload makes it ``vc+jwt``
+                   (``vp+jwt``), with a warning in the report (see :func:`token_type`), and
+                   anything else is refused; ``kid`` is an absolute DID URL; no key
                    in the header (``jwk``, ``jku``, ``x5u``, ``x5c``), no ``crit``, ``zip``,
                    ``enc`` or ``b64``
 context            as for Data Integrity (pinned contexts only)
@@ -81,6 +85,7 @@ __all__ = [
     "parse_compact_jws",
     "sign_credential_jwt",
     "sign_presentation_jwt",
+    "token_type",
     "verify_credential_jwt",
     "verify_presentation_jwt",
 ]
@@ -114,6 +119,31 @@ _REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 
 LEGACY_TYPES = (None, media_type(LEGACY_TYP))
 """The ``typ`` values (as :func:`media_type` gives them) of a VC-JWT 1.1 token: none, or JWT."""
+
+
+def _is_v2(payload: Mapping[str, Any], kind: str) -> bool:
+    context, types = payload.get("@context"), payload.get("type")
+    return (
+        isinstance(context, list) and bool(context) and context[0] == CREDENTIALS_V2
+        and (kind in types if isinstance(types, list) else types == kind)
+    )
+
+
+def token_type(jws: CompactJws) -> Any:
+    """What a token is verified as: its ``typ`` as :func:`media_type` gives it; or, when the
+    header has no ``typ`` (VC-JOSE-COSE only says it SHOULD be there), ``vc+jwt`` for a payload
+    that is a VC Data Model 2.0 credential (first context the 2.0 one, typed
+    ``VerifiableCredential``) without a ``vc`` claim, ``vp+jwt`` for a 2.0 presentation without
+    a ``vp`` claim, and ``None`` for anything else (VC-JWT 1.1, if it has a ``vc``/``vp``
+    claim). Decides nothing about validity; raises nothing."""
+    typ = jws.header.get("typ")
+    if typ is not None:
+        return media_type(typ)
+    if "vc" not in jws.payload and _is_v2(jws.payload, "VerifiableCredential"):
+        return VC_TYP
+    if "vp" not in jws.payload and _is_v2(jws.payload, "VerifiablePresentation"):
+        return VP_TYP
+    return None
 
 
 # -- compact JWS parsing -------------------------------------------------------------------------
@@ -504,9 +534,9 @@ def credential_of(document: str | Mapping[str, Any]) -> dict[str, Any]:
     )
     jws = parse_compact_jws(token)
     typ = jws.header.get("typ")
-    if media_type(typ) == VC_TYP and "vc" not in jws.payload:
+    if token_type(jws) == VC_TYP and "vc" not in jws.payload:
         return jws.payload
-    if media_type(typ) in LEGACY_TYPES and "vc" in jws.payload and isinstance(document, str):
+    if token_type(jws) in LEGACY_TYPES and "vc" in jws.payload and isinstance(document, str):
         from .vcjwt import credential_from_claims
 
         return credential_from_claims(jws.payload)
@@ -521,12 +551,14 @@ class _Opened:
     jws: CompactJws
     document: dict[str, Any]  # the credential or presentation the token secures
     legacy: bool  # VC-JWT 1.1 (a vc / vp claim)
+    typ: str | None = None  # vc+jwt or vp+jwt (from the header, or inferred when it has no typ)
 
 
 def _open(
     document: Any, *, envelope_type: str, typ: str, claim: str, result: VerificationResult
 ) -> _Opened | None:
     """``structure`` (part one): unwrap an envelope, split the token, find the document."""
+    noun = "credential" if claim == "vc" else "presentation"
     try:
         if isinstance(document, str):
             token, enveloped = document.strip(), False
@@ -534,14 +566,19 @@ def _open(
             token, enveloped = token_from_envelope(document, envelope_type), True
         jws = parse_compact_jws(token)
         header_typ = jws.header.get("typ")
-        if media_type(header_typ) == typ:
+        kind = token_type(jws)
+        if kind == typ:
             if claim in jws.payload:
                 raise InvalidDocument(
-                    f"a {typ} payload is the {'credential' if claim == 'vc' else 'presentation'} itself; "
-                    f"a '{claim}' claim belongs to VC-JWT 1.1 (typ JWT)"
+                    f"a {typ} payload is the {noun} itself; a '{claim}' claim belongs to VC-JWT 1.1 (typ JWT)"
                 )
-            return _Opened(jws, jws.payload, legacy=False)
-        if media_type(header_typ) in LEGACY_TYPES and claim in jws.payload and not enveloped:
+            if header_typ is None:
+                result.warnings.append(
+                    f"the token has no typ header (VC-JOSE-COSE: it SHOULD be '{typ}'); "
+                    f"verified as {typ} because its payload is a VC Data Model 2.0 {noun}"
+                )
+            return _Opened(jws, jws.payload, legacy=False, typ=typ)
+        if kind in LEGACY_TYPES and claim in jws.payload and not enveloped:
             from .vcjwt import credential_from_claims, presentation_from_claims
 
             mapped = credential_from_claims(jws.payload) if claim == "vc" else presentation_from_claims(jws.payload)
@@ -549,12 +586,13 @@ def _open(
     except InvalidDocument as e:
         result.add(CheckResult.from_error("structure", e))
         return None
-    expected = f"'{typ}'" if enveloped else f"'{typ}' (or 'JWT' with a '{claim}' claim, VC-JWT 1.1)"
-    result.add(
-        CheckResult.failed(
-            "jose_header", "PROOF_VERIFICATION_ERROR", f"the token's typ is {header_typ!r}; expected {expected}"
-        )
-    )
+    legacy = "" if enveloped else f" (or 'JWT' with a '{claim}' claim, VC-JWT 1.1)"
+    if header_typ is None:
+        legacy = "" if enveloped else f" nor a VC-JWT 1.1 payload with a '{claim}' claim"
+        message = f"the token has no typ, and its payload is not a VC Data Model 2.0 {noun}{legacy}"
+    else:
+        message = f"the token's typ is {header_typ!r}; expected '{typ}'{legacy}"
+    result.add(CheckResult.failed("jose_header", "PROOF_VERIFICATION_ERROR", message))
     return None
 
 
@@ -565,7 +603,7 @@ def _check_jose_header(opened: _Opened, result: VerificationResult) -> str | Non
         result.add(CheckResult.from_error("jose_header", e))
         return None
     cty = opened.jws.header.get("cty")
-    typ = media_type(opened.jws.header.get("typ"))
+    typ = opened.typ
     if cty is not None and not opened.legacy and media_type(cty) != _CTY.get(typ):
         result.add(
             CheckResult.failed(
@@ -573,7 +611,11 @@ def _check_jose_header(opened: _Opened, result: VerificationResult) -> str | Non
             )
         )
         return None
-    profile = "VC-JWT 1.1" if opened.legacy else f"{typ}"
+    if opened.legacy:
+        profile = "VC-JWT 1.1"
+    else:
+        inferred = opened.jws.header.get("typ") is None
+        profile = f"{typ} (no typ header; inferred from the payload)" if inferred else f"{typ}"
     result.add(CheckResult.passed("jose_header", f"{opened.jws.header['alg']} {profile}, kid {kid}"))
     return kid
 
@@ -639,7 +681,8 @@ def verify_credential_jwt(
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> VerificationResult:
-    """Verify a JOSE-secured credential: a ``vc+jwt`` compact JWS, an
+    """Verify a JOSE-secured credential: a ``vc+jwt`` compact JWS (or one without ``typ``
+    whose payload is a VC 2.0 credential, with a warning), an
     ``EnvelopedVerifiableCredential`` carrying one, or a VC-JWT 1.1 token (``typ`` ``JWT`` or
     none, with a ``vc`` claim). :func:`vc.credentials.verify_credential` routes here.
 
@@ -688,8 +731,9 @@ def verify_presentation_jwt(
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> PresentationResult:
-    """Verify a JOSE-secured presentation (a ``vp+jwt`` token, an
-    ``EnvelopedVerifiablePresentation``, or a VC-JWT 1.1 token with a ``vp`` claim) for the
+    """Verify a JOSE-secured presentation (a ``vp+jwt`` token, or one without ``typ`` whose
+    payload is a VC 2.0 presentation, an ``EnvelopedVerifiablePresentation``, or a VC-JWT 1.1
+    token with a ``vp`` claim) for the
     verifier that issued ``challenge`` (the ``nonce`` claim) and ``domain`` (``aud``, a string
     or a list containing it), then every credential in it, whatever secures each one.
     :func:`vc.presentations.verify_presentation` routes here.

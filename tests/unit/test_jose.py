@@ -353,6 +353,129 @@ def test_a_vp_jwt_with_the_long_media_type_is_a_presentation():
     assert result.verified, result.summary()
 
 
+# -- no typ: VC-JOSE-COSE says typ SHOULD be vc+jwt / vp+jwt -------------------------------------------
+
+NO_TYP_VC = ("the token has no typ header (VC-JOSE-COSE: it SHOULD be 'vc+jwt'); "
+             "verified as vc+jwt because its payload is a VC Data Model 2.0 credential")
+NO_TYP_VP = ("the token has no typ header (VC-JOSE-COSE: it SHOULD be 'vp+jwt'); "
+             "verified as vp+jwt because its payload is a VC Data Model 2.0 presentation")
+
+
+@pytest.mark.parametrize("alg", sorted(KEYS))
+def test_vc_2_0_payload_without_typ_is_verified_as_vc_jwt_with_a_warning(alg):
+    key = KEYS[alg]
+    result = verify(forge(header_for(key, typ=None, cty=None), unsigned(key), key=key))
+    assert result.verified, result.summary()
+    assert result.warnings == [NO_TYP_VC]
+    assert result.check("jose_header").message == (
+        f"{alg} vc+jwt (no typ header; inferred from the payload), kid {key.verification_method}"
+    )
+    assert f"WARNING: {NO_TYP_VC}" in result.summary()
+
+
+def test_typed_vc_jwt_has_no_warning():
+    assert verify(sign_credential_jwt(unsigned(), ISSUER)).warnings == []
+
+
+def test_vc_2_0_payload_without_typ_keeps_the_cty_rule():
+    assert verify(forge(header_for(typ=None, cty="application/vc"), unsigned())).verified
+    result = verify(forge(header_for(typ=None, cty="vp"), unsigned()))
+    assert "cty" in failed(result, "jose_header").message
+
+
+@pytest.mark.parametrize("changes, code", [
+    ({"alg": "none"}, "PROOF_VERIFICATION_ERROR"), ({"alg": "HS256"}, "PROOF_VERIFICATION_ERROR"),
+    ({"alg": "ES256"}, None), ({"jwk": {"kty": "OKP"}}, "PROOF_VERIFICATION_ERROR"),
+    ({"crit": ["exp"]}, "PROOF_VERIFICATION_ERROR"), ({"kid": "#key-1"}, "INVALID_VERIFICATION_METHOD_URL"),
+], ids=repr)
+def test_vc_2_0_payload_without_typ_keeps_the_header_safety(changes, code):
+    result = verify(forge(header_for(typ=None, **changes), unsigned()))
+    check = failed(result, "jose_header" if code else "proof")
+    assert check.code == (code or "PROOF_VERIFICATION_ERROR")
+
+
+def test_vc_2_0_payload_without_typ_signed_by_another_than_the_issuer():
+    result = verify(forge(header_for(OTHER, typ=None), unsigned(), key=OTHER))
+    assert failed(result, "issuer_binding").code == "PROOF_VERIFICATION_ERROR"
+
+
+@pytest.mark.parametrize("payload", [
+    {},
+    {"iss": "did:example:x", "sub": "did:example:y"},
+    {**unsigned(), "@context": ["https://www.w3.org/2018/credentials/v1"]},
+    {**unsigned(), "@context": "https://www.w3.org/ns/credentials/v2"},
+    {**unsigned(), "type": ["AlumniCredential"]},
+    {**unsigned(), "type": "VerifiablePresentation"},
+], ids=["empty", "claims only", "1.1 context", "context not a list", "not typed VerifiableCredential",
+        "a presentation"])
+def test_no_typ_and_no_vc_2_0_credential_nor_vc_claim_is_refused(payload):
+    result = verify(forge(header_for(typ=None, cty=None), payload))
+    check = failed(result, "jose_header")
+    assert check.code == "PROOF_VERIFICATION_ERROR"
+    assert check.message == (
+        "the token has no typ, and its payload is not a VC Data Model 2.0 credential "
+        "nor a VC-JWT 1.1 payload with a 'vc' claim"
+    )
+    assert result.warnings == []
+
+
+def test_no_typ_with_a_vc_claim_stays_vc_jwt_1_1():
+    """A vc claim decides, even next to a top-level 2.0 credential: VC-JWT 1.1, no warning."""
+    payload = {**unsigned(), "vc": unsigned_v1(), "iss": ISSUER.did}
+    result = verify(forge({"alg": "ES384", "kid": ISSUER.verification_method}, payload))
+    assert result.verified, result.summary()
+    assert "VC-JWT 1.1" in result.check("jose_header").message and result.warnings == []
+
+
+def test_vc_2_0_payload_without_typ_in_an_envelope():
+    """The envelope says application/vc+jwt; a typ-less 2.0 credential inside is read as one."""
+    token = forge(header_for(typ=None), unsigned())
+    result = verify(envelope_credential(token))
+    assert result.verified, result.summary()
+    assert result.warnings == [NO_TYP_VC]
+    legacy = forge({"alg": "ES384", "kid": ISSUER.verification_method}, {"vc": unsigned_v1(), "iss": ISSUER.did})
+    assert failed(verify(envelope_credential(legacy)), "jose_header").message == (
+        "the token has no typ, and its payload is not a VC Data Model 2.0 credential"
+    )
+
+
+def test_vp_2_0_payload_without_typ_is_verified_as_vp_jwt_with_a_warning():
+    payload = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+               "holder": HOLDER.did, "verifiableCredential": [envelope_credential(sign_credential_jwt(unsigned(), ISSUER))],
+               "nonce": CHALLENGE, "aud": DOMAIN}
+    vp = forge({"alg": "EdDSA", "kid": HOLDER.verification_method}, payload, key=HOLDER)
+    result = vp_verify(vp)
+    assert result.verified, result.summary()
+    assert result.warnings == [NO_TYP_VP] and result.credentials[0].warnings == []
+    assert failed(vp_verify(vp, challenge="another-session"), "challenge").code == "INVALID_CHALLENGE_ERROR"
+    # the same payload given as a credential, and a typ-less credential given as a presentation
+    assert "not a VC Data Model 2.0 credential" in failed(verify(vp), "jose_header").message
+    token = forge(header_for(typ=None), unsigned())
+    assert "not a VC Data Model 2.0 presentation" in failed(vp_verify(token), "jose_header").message
+
+
+def test_token_type():
+    from vc.jose import token_type
+
+    def of(header, payload):
+        return token_type(parse_compact_jws(forge(header, payload)))
+
+    no_typ = {"alg": "ES384", "kid": ISSUER.verification_method}
+    vp = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "VerifiablePresentation"}
+    assert of(no_typ, unsigned()) == "vc+jwt" and of(no_typ, vp) == "vp+jwt"
+    assert of(no_typ, {"vc": unsigned_v1()}) is None and of(no_typ, {**vp, "vp": {}}) is None
+    assert of({**no_typ, "typ": "Application/VP+JWT"}, unsigned()) == "vp+jwt"  # the header decides
+    assert of({**no_typ, "typ": "JWT"}, unsigned()) == "jwt"
+
+
+def test_credential_of_a_token_without_typ():
+    from vc.jose import credential_of
+
+    assert credential_of(forge(header_for(typ=None), unsigned())) == unsigned()
+    with pytest.raises(InvalidDocument):
+        credential_of(forge(header_for(typ=None), {"iss": ISSUER.did}))
+
+
 def test_vc_claim_in_a_vc_jwt_payload_is_refused():
     result = verify(forge(header_for(), {"vc": unsigned(), "iss": ISSUER.did}))
     assert "'vc' claim" in failed(result, "structure").message
