@@ -579,9 +579,13 @@ def _open(
                 )
             return _Opened(jws, jws.payload, legacy=False, typ=typ)
         if kind in LEGACY_TYPES and claim in jws.payload and not enveloped:
-            from .vcjwt import credential_from_claims, presentation_from_claims
+            from .vcjwt import decode_credential, presentation_from_claims
 
-            mapped = credential_from_claims(jws.payload) if claim == "vc" else presentation_from_claims(jws.payload)
+            if claim == "vc":
+                mapped, warnings = decode_credential(jws.payload)
+                result.warnings.extend(warnings)
+            else:
+                mapped = presentation_from_claims(jws.payload)
             return _Opened(jws, mapped, legacy=True)
     except InvalidDocument as e:
         result.add(CheckResult.from_error("structure", e))

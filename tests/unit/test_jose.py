@@ -755,13 +755,87 @@ def test_vc_jwt_11_without_typ_is_accepted():
 
 @pytest.mark.parametrize(
     "claim, value",
-    [("jti", "urn:uuid:other"), ("sub", "did:example:someone-else"), ("nbf", 1767225601), ("exp", 1798761599),
+    [("jti", "urn:uuid:other"), ("sub", "did:example:someone-else"), ("exp", 1798761599),
      ("iss", "did:example:not-the-issuer")],
 )
 def test_vc_jwt_11_claims_contradicting_the_credential_are_refused(claim, value):
     payload = {"vc": unsigned_v1(), "iss": ISSUER.did, claim: value}
     result = verify(forge({"alg": "ES384", "kid": ISSUER.verification_method, "typ": "JWT"}, payload))
     assert "contradicts" in failed(result, "structure").message
+
+
+def epoch(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def legacy_token(vc: dict, **claims) -> str:
+    return forge({"alg": "ES384", "kid": ISSUER.verification_method, "typ": "JWT"}, {"vc": vc, "iss": ISSUER.did, **claims})
+
+
+def test_vc_jwt_11_nbf_at_signing_time_wins_over_an_earlier_issuance_date():
+    """As openvc-core signs: nbf is when the token was signed, vc.issuanceDate an earlier date.
+    VC Data Model 1.1 decodes issuanceDate from nbf; the report warns about the difference."""
+    token = legacy_token(unsigned_v1(), nbf=epoch("2026-03-01T12:00:00Z"), exp=epoch("2027-01-01T00:00:00Z"))
+    result = verify(token)
+    assert result.verified, result.summary()
+    assert result.warnings == [
+        "the 'nbf' claim (2026-03-01T12:00:00Z) differs from vc.issuanceDate (2026-01-01T00:00:00Z); "
+        "VC Data Model 1.1 decodes issuanceDate from 'nbf', so issuanceDate is 2026-03-01T12:00:00Z"
+    ]
+    from vc.jose import credential_of
+
+    assert credential_of(token)["issuanceDate"] == "2026-03-01T12:00:00Z"
+
+
+def test_vc_jwt_11_nbf_is_enforced_as_not_before():
+    """nbf wins, so the credential is not valid before it, whatever vc.issuanceDate says."""
+    token = legacy_token(unsigned_v1(), nbf=epoch("2026-03-01T12:00:00Z"))
+    before = verify_credential(token, policy=POLICY, now=datetime(2026, 2, 1, tzinfo=timezone.utc))
+    assert "not valid before" in failed(before, "proof_expiry").message
+    assert failed(before, "validity_period").code == "RANGE_ERROR"
+
+
+def test_vc_jwt_11_nbf_in_the_future_is_refused():
+    token = legacy_token(unsigned_v1(), nbf=int((NOW + timedelta(days=1)).timestamp()))
+    result = verify(token)
+    assert failed(result, "proof_expiry").code == "PROOF_VERIFICATION_ERROR"
+    assert failed(result, "validity_period").code == "RANGE_ERROR"
+    assert "differs from vc.issuanceDate" in result.warnings[0]
+
+
+def test_vc_jwt_11_nbf_sets_valid_from_of_a_2_0_credential():
+    token = legacy_token(unsigned(), nbf=epoch("2026-03-01T12:00:00Z"))
+    result = verify(token)
+    assert result.verified, result.summary()
+    assert result.warnings == [
+        f"the 'nbf' claim (2026-03-01T12:00:00Z) differs from vc.validFrom ({unsigned()['validFrom']}); "
+        "VC Data Model 1.1 decodes validFrom from 'nbf', so validFrom is 2026-03-01T12:00:00Z"
+    ]
+
+
+def test_vc_jwt_11_nbf_equal_to_the_issuance_date_gives_no_warning():
+    token = sign_credential_vcjwt(unsigned_v1(), ISSUER)
+    assert verify(token).warnings == []
+    # the same second written with a fraction and another time zone is the same time
+    vc = {**unsigned_v1(), "issuanceDate": "2026-01-01T01:00:00.4+01:00"}
+    assert verify(legacy_token(vc, nbf=epoch("2026-01-01T00:00:00Z"))).warnings == []
+
+
+@pytest.mark.parametrize("issuance", ["2026-01-01", "yesterday", 1767225600, None], ids=repr)
+def test_vc_jwt_11_nbf_does_not_excuse_a_malformed_issuance_date(issuance):
+    result = verify(legacy_token({**unsigned_v1(), "issuanceDate": issuance}, nbf=epoch("2026-03-01T12:00:00Z")))
+    assert failed(result, "structure").code == "MALFORMED_VALUE_ERROR"
+    assert result.warnings == []
+
+
+def test_vc_jwt_11_nbf_after_the_expiration_date_is_refused():
+    result = verify(legacy_token(unsigned_v1(), nbf=epoch("2027-06-01T00:00:00Z")))
+    assert failed(result, "structure").code == "MALFORMED_VALUE_ERROR"
+
+
+def test_vc_jwt_11_non_numeric_nbf_is_refused():
+    result = verify(legacy_token(unsigned_v1(), nbf="2026-03-01T12:00:00Z"))
+    assert "'nbf' claim must be a number" in failed(result, "structure").message
 
 
 def test_vc_jwt_11_expired_by_exp():
