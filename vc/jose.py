@@ -533,10 +533,10 @@ def credential_of(document: str | Mapping[str, Any]) -> dict[str, Any]:
         document, "EnvelopedVerifiableCredential"
     )
     jws = parse_compact_jws(token)
-    typ = jws.header.get("typ")
-    if token_type(jws) == VC_TYP and "vc" not in jws.payload:
+    typ, kind = jws.header.get("typ"), token_type(jws)
+    if kind == VC_TYP and "vc" not in jws.payload:
         return jws.payload
-    if token_type(jws) in LEGACY_TYPES and "vc" in jws.payload and isinstance(document, str):
+    if kind in LEGACY_TYPES and "vc" in jws.payload and isinstance(document, str):
         from .vcjwt import credential_from_claims
 
         return credential_from_claims(jws.payload)
@@ -590,12 +590,12 @@ def _open(
     except InvalidDocument as e:
         result.add(CheckResult.from_error("structure", e))
         return None
-    legacy = "" if enveloped else f" (or 'JWT' with a '{claim}' claim, VC-JWT 1.1)"
     if header_typ is None:
-        legacy = "" if enveloped else f" nor a VC-JWT 1.1 payload with a '{claim}' claim"
-        message = f"the token has no typ, and its payload is not a VC Data Model 2.0 {noun}{legacy}"
+        alternative = "" if enveloped else f" nor a VC-JWT 1.1 payload with a '{claim}' claim"
+        message = f"the token has no typ, and its payload is not a VC Data Model 2.0 {noun}{alternative}"
     else:
-        message = f"the token's typ is {header_typ!r}; expected '{typ}'{legacy}"
+        alternative = "" if enveloped else f" (or 'JWT' with a '{claim}' claim, VC-JWT 1.1)"
+        message = f"the token's typ is {header_typ!r}; expected '{typ}'{alternative}"
     result.add(CheckResult.failed("jose_header", "PROOF_VERIFICATION_ERROR", message))
     return None
 

@@ -673,6 +673,13 @@ def test_vp_jwt_naming_its_holder_in_iss_alone_is_bound():
     assert check.code == "PROOF_VERIFICATION_ERROR" and OTHER.did in check.message
 
 
+def test_vp_jwt_holder_and_a_different_iss_is_refused():
+    result = vp_verify(unbound_vp(holder=HOLDER.did, iss=OTHER.did))
+    check = failed(result, "holder_binding")
+    assert check.code == "PROOF_VERIFICATION_ERROR" and "'iss'" in check.message
+    assert vp_verify(unbound_vp(holder=HOLDER.did, iss=HOLDER.did)).verified
+
+
 def test_vc_jwt_11_presentation_without_iss():
     token = sign_credential_vcjwt(unsigned_v1(), ISSUER)
     payload = {"vp": {"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiablePresentation"],
