@@ -13,13 +13,20 @@ structure          a compact JWS of exactly three base64url parts (at most
                    objects; the payload (or its ``vc``/``vp`` claim) follows the data model
 jose_header        ``alg`` is ES256, ES384 or EdDSA; ``typ`` is ``vc+jwt`` / ``vp+jwt`` (or
                    ``JWT`` with a ``vc``/``vp`` claim), in any case, with or without
-                   ``application/`` (see :func:`media_type`); ``kid`` is an absolute DID URL; no key
+                   ``application/`` (see :func:`media_type`); with no ``typ`` (VC-JOSE-COSE:
+                   it SHOULD be there), a ``vc``/``vp`` claim makes the token VC-JWT 1.1, a
+                   VC 2.0 credential (presentation) as the payload makes it ``vc+jwt``
+                   (``vp+jwt``), with a warning in the report (see :func:`token_type`), and
+                   anything else is refused; ``kid`` is an absolute DID URL; no key
                    in the header (``jwk``, ``jku``, ``x5u``, ``x5c``), no ``crit``, ``zip``,
                    ``enc`` or ``b64``
 context            as for Data Integrity (pinned contexts only)
 data_loss          skipped: the signature covers the JSON bytes themselves
 issuer_binding     the ``kid`` is a key of the issuer's DID, and ``iss``, if present, is the
-(holder_binding)   issuer exactly (for a presentation: the holder)
+(holder_binding)   issuer exactly (for a presentation: the holder, named by ``holder`` or, in
+                   a ``vp+jwt`` without one, by ``iss``; a presentation naming neither is
+                   verified by its signature, ``nonce`` and ``aud``, the check is skipped and
+                   the report names the signer)
 proof              the key is retrieved from the DID document named by ``kid`` (never from the
                    token); the algorithm is the one of that key's type (Ed25519 -> EdDSA,
                    P-256 -> ES256, P-384 -> ES384), whatever the header claims; the signature
@@ -62,7 +69,7 @@ from .keys import KeyPair
 from .model import CREDENTIALS_V2, Presentation, parse_credential, parse_presentation
 from .multibase import base64url_decode
 from .policy import VerificationPolicy
-from .presentations import PresentationResult, _check_challenge, _check_credentials, _check_domain
+from .presentations import PresentationResult, _check_challenge, _check_credentials, _check_domain, _skip_holder_binding
 from .verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
@@ -78,6 +85,7 @@ __all__ = [
     "parse_compact_jws",
     "sign_credential_jwt",
     "sign_presentation_jwt",
+    "token_type",
     "verify_credential_jwt",
     "verify_presentation_jwt",
 ]
@@ -111,6 +119,31 @@ _REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 
 LEGACY_TYPES = (None, media_type(LEGACY_TYP))
 """The ``typ`` values (as :func:`media_type` gives them) of a VC-JWT 1.1 token: none, or JWT."""
+
+
+def _is_v2(payload: Mapping[str, Any], kind: str) -> bool:
+    context, types = payload.get("@context"), payload.get("type")
+    return (
+        isinstance(context, list) and bool(context) and context[0] == CREDENTIALS_V2
+        and (kind in types if isinstance(types, list) else types == kind)
+    )
+
+
+def token_type(jws: CompactJws) -> Any:
+    """What a token is verified as: its ``typ`` as :func:`media_type` gives it; or, when the
+    header has no ``typ`` (VC-JOSE-COSE only says it SHOULD be there), ``vc+jwt`` for a payload
+    that is a VC Data Model 2.0 credential (first context the 2.0 one, typed
+    ``VerifiableCredential``) without a ``vc`` claim, ``vp+jwt`` for a 2.0 presentation without
+    a ``vp`` claim, and ``None`` for anything else (VC-JWT 1.1, if it has a ``vc``/``vp``
+    claim). Decides nothing about validity; raises nothing."""
+    typ = jws.header.get("typ")
+    if typ is not None:
+        return media_type(typ)
+    if "vc" not in jws.payload and _is_v2(jws.payload, "VerifiableCredential"):
+        return VC_TYP
+    if "vp" not in jws.payload and _is_v2(jws.payload, "VerifiablePresentation"):
+        return VP_TYP
+    return None
 
 
 # -- compact JWS parsing -------------------------------------------------------------------------
@@ -500,10 +533,10 @@ def credential_of(document: str | Mapping[str, Any]) -> dict[str, Any]:
         document, "EnvelopedVerifiableCredential"
     )
     jws = parse_compact_jws(token)
-    typ = jws.header.get("typ")
-    if media_type(typ) == VC_TYP and "vc" not in jws.payload:
+    typ, kind = jws.header.get("typ"), token_type(jws)
+    if kind == VC_TYP and "vc" not in jws.payload:
         return jws.payload
-    if media_type(typ) in LEGACY_TYPES and "vc" in jws.payload and isinstance(document, str):
+    if kind in LEGACY_TYPES and "vc" in jws.payload and isinstance(document, str):
         from .vcjwt import credential_from_claims
 
         return credential_from_claims(jws.payload)
@@ -518,12 +551,14 @@ class _Opened:
     jws: CompactJws
     document: dict[str, Any]  # the credential or presentation the token secures
     legacy: bool  # VC-JWT 1.1 (a vc / vp claim)
+    typ: str | None = None  # vc+jwt or vp+jwt (from the header, or inferred when it has no typ)
 
 
 def _open(
     document: Any, *, envelope_type: str, typ: str, claim: str, result: VerificationResult
 ) -> _Opened | None:
     """``structure`` (part one): unwrap an envelope, split the token, find the document."""
+    noun = "credential" if claim == "vc" else "presentation"
     try:
         if isinstance(document, str):
             token, enveloped = document.strip(), False
@@ -531,27 +566,37 @@ def _open(
             token, enveloped = token_from_envelope(document, envelope_type), True
         jws = parse_compact_jws(token)
         header_typ = jws.header.get("typ")
-        if media_type(header_typ) == typ:
+        kind = token_type(jws)
+        if kind == typ:
             if claim in jws.payload:
                 raise InvalidDocument(
-                    f"a {typ} payload is the {'credential' if claim == 'vc' else 'presentation'} itself; "
-                    f"a '{claim}' claim belongs to VC-JWT 1.1 (typ JWT)"
+                    f"a {typ} payload is the {noun} itself; a '{claim}' claim belongs to VC-JWT 1.1 (typ JWT)"
                 )
-            return _Opened(jws, jws.payload, legacy=False)
-        if media_type(header_typ) in LEGACY_TYPES and claim in jws.payload and not enveloped:
-            from .vcjwt import credential_from_claims, presentation_from_claims
+            if header_typ is None:
+                result.warnings.append(
+                    f"the token has no typ header (VC-JOSE-COSE: it SHOULD be '{typ}'); "
+                    f"verified as {typ} because its payload is a VC Data Model 2.0 {noun}"
+                )
+            return _Opened(jws, jws.payload, legacy=False, typ=typ)
+        if kind in LEGACY_TYPES and claim in jws.payload and not enveloped:
+            from .vcjwt import decode_credential, presentation_from_claims
 
-            mapped = credential_from_claims(jws.payload) if claim == "vc" else presentation_from_claims(jws.payload)
+            if claim == "vc":
+                mapped, warnings = decode_credential(jws.payload)
+                result.warnings.extend(warnings)
+            else:
+                mapped = presentation_from_claims(jws.payload)
             return _Opened(jws, mapped, legacy=True)
     except InvalidDocument as e:
         result.add(CheckResult.from_error("structure", e))
         return None
-    expected = f"'{typ}'" if enveloped else f"'{typ}' (or 'JWT' with a '{claim}' claim, VC-JWT 1.1)"
-    result.add(
-        CheckResult.failed(
-            "jose_header", "PROOF_VERIFICATION_ERROR", f"the token's typ is {header_typ!r}; expected {expected}"
-        )
-    )
+    if header_typ is None:
+        alternative = "" if enveloped else f" nor a VC-JWT 1.1 payload with a '{claim}' claim"
+        message = f"the token has no typ, and its payload is not a VC Data Model 2.0 {noun}{alternative}"
+    else:
+        alternative = "" if enveloped else f" (or 'JWT' with a '{claim}' claim, VC-JWT 1.1)"
+        message = f"the token's typ is {header_typ!r}; expected '{typ}'{alternative}"
+    result.add(CheckResult.failed("jose_header", "PROOF_VERIFICATION_ERROR", message))
     return None
 
 
@@ -562,7 +607,7 @@ def _check_jose_header(opened: _Opened, result: VerificationResult) -> str | Non
         result.add(CheckResult.from_error("jose_header", e))
         return None
     cty = opened.jws.header.get("cty")
-    typ = media_type(opened.jws.header.get("typ"))
+    typ = opened.typ
     if cty is not None and not opened.legacy and media_type(cty) != _CTY.get(typ):
         result.add(
             CheckResult.failed(
@@ -570,7 +615,11 @@ def _check_jose_header(opened: _Opened, result: VerificationResult) -> str | Non
             )
         )
         return None
-    profile = "VC-JWT 1.1" if opened.legacy else f"{typ}"
+    if opened.legacy:
+        profile = "VC-JWT 1.1"
+    else:
+        inferred = opened.jws.header.get("typ") is None
+        profile = f"{typ} (no typ header; inferred from the payload)" if inferred else f"{typ}"
     result.add(CheckResult.passed("jose_header", f"{opened.jws.header['alg']} {profile}, kid {kid}"))
     return kid
 
@@ -599,16 +648,16 @@ def _check_binding(name: str, role: str, party: str | None, kid: str, payload: M
 
 def _check_signature(
     opened: _Opened, kid: str, expected_purpose: str, resolvers: DidResolvers, result: VerificationResult
-) -> None:
-    """``proof`` and ``purpose``."""
+) -> VerificationMethod | None:
+    """``proof`` and ``purpose``; returns the key that verified the signature, if it did."""
     try:
         method = verify_signature(opened.jws, kid, resolvers)
     except RetrievalError as e:  # could not fetch the DID document: not checked, not invalid
         result.add(CheckResult.error("proof", e.code, e.message, subject=kid))
-        return
+        return None
     except VcError as e:
         result.add(CheckResult.from_error("proof", e))
-        return
+        return None
     result.add(CheckResult.passed("proof", f"{opened.jws.header['alg']} JWS verified with {kid}"))
     if method.is_listed_under(expected_purpose):
         result.add(CheckResult.passed("purpose", f"{expected_purpose}, listed in the controller's DID document"))
@@ -619,6 +668,7 @@ def _check_signature(
                 f"{kid} is not listed under {expected_purpose} in {method.controller}'s DID document",
             )
         )
+    return method
 
 
 def _data_loss_skipped(result: VerificationResult) -> None:
@@ -635,7 +685,8 @@ def verify_credential_jwt(
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> VerificationResult:
-    """Verify a JOSE-secured credential: a ``vc+jwt`` compact JWS, an
+    """Verify a JOSE-secured credential: a ``vc+jwt`` compact JWS (or one without ``typ``
+    whose payload is a VC 2.0 credential, with a warning), an
     ``EnvelopedVerifiableCredential`` carrying one, or a VC-JWT 1.1 token (``typ`` ``JWT`` or
     none, with a ``vc`` claim). :func:`vc.credentials.verify_credential` routes here.
 
@@ -684,8 +735,9 @@ def verify_presentation_jwt(
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> PresentationResult:
-    """Verify a JOSE-secured presentation (a ``vp+jwt`` token, an
-    ``EnvelopedVerifiablePresentation``, or a VC-JWT 1.1 token with a ``vp`` claim) for the
+    """Verify a JOSE-secured presentation (a ``vp+jwt`` token, or one without ``typ`` whose
+    payload is a VC 2.0 presentation, an ``EnvelopedVerifiablePresentation``, or a VC-JWT 1.1
+    token with a ``vp`` claim) for the
     verifier that issued ``challenge`` (the ``nonce`` claim) and ``domain`` (``aud``, a string
     or a list containing it), then every credential in it, whatever secures each one.
     :func:`vc.presentations.verify_presentation` routes here.
@@ -724,8 +776,15 @@ def verify_presentation_jwt(
     if kid is None or not check_contexts(opened.document, loader, result):
         return result
     _data_loss_skipped(result)
-    if _check_binding("holder_binding", "holder", presentation.holder_id, kid, opened.jws.payload, result):
-        _check_signature(opened, kid, "authentication", resolvers, result)
+    holder = presentation.holder_id
+    if holder is None and not opened.legacy:
+        holder = opened.jws.payload.get("iss")  # a vp+jwt may name its holder in iss alone
+    # With no holder (it is optional), the signature, challenge and domain alone decide.
+    if holder is None or _check_binding("holder_binding", "holder", holder, kid, opened.jws.payload, result):
+        method = _check_signature(opened, kid, "authentication", resolvers, result)
+        result.signers = [] if method is None else [method.controller]
+    if holder is None:
+        _skip_holder_binding(result)
     _check_token_times(opened.jws.payload, now, max_clock_skew, result)
     _check_challenge(opened.jws.payload.get("nonce"), challenge, result, None)
     _check_domain(opened.jws.payload.get("aud"), domain, result, None)

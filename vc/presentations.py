@@ -7,6 +7,11 @@ Checks of the presentation itself: ``structure``, ``context``, ``data_loss``, th
 ``holder_binding`` and ``credentials`` (every credential inside verified; each has its own
 report in :attr:`PresentationResult.credentials`). The presentation is verified only if all
 of that passed: good credentials never make up for a bad presentation proof, nor the reverse.
+
+``holder`` is optional (VC Data Model 2.0 section 4.13, as in 1.1): a presentation that names
+no holder is verified by its proof, challenge and domain alone, ``holder_binding`` is skipped
+with the reason, and the report names the DID that signed (:attr:`PresentationResult.signers`).
+A holder that is named must be a signer.
 """
 
 from __future__ import annotations
@@ -107,9 +112,19 @@ def _first_context(credential: Mapping[str, Any]) -> Any:
 
 @dataclass
 class PresentationResult(VerificationResult):
-    """The presentation's report; ``credentials`` holds one report per credential inside."""
+    """The presentation's report; ``credentials`` holds one report per credential inside,
+    ``signers`` the DIDs whose keys made the presentation's verified proofs (for a JOSE
+    presentation, the DID of the ``kid`` once the signature verified), in proof order, each
+    once; it is empty when no proof verified."""
 
     credentials: list[VerificationResult] = field(default_factory=list)
+    signers: list[str] = field(default_factory=list)
+
+    @property
+    def signer(self) -> str | None:
+        """The DID that signed the presentation: the only one in :attr:`signers`; ``None``
+        when no proof verified, or when proofs by several DIDs did (see :attr:`signers`)."""
+        return self.signers[0] if len(self.signers) == 1 else None
 
     def summary(self) -> str:
         parts = [super().summary()]
@@ -120,6 +135,7 @@ class PresentationResult(VerificationResult):
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
+        out["signers"] = list(self.signers)
         out["credentials"] = [c.to_dict() for c in self.credentials]
         return out
 
@@ -181,8 +197,9 @@ def verify_presentation(
         subject = proof.get("id") or proof.get("verificationMethod")
         _check_challenge(proof.get("challenge"), challenge, result, subject)
         _check_domain(proof.get("domain"), domain, result, subject)
+    result.signers = list(dict.fromkeys(v.method.controller for v in verified))
     if presentation.holder_id is None:
-        result.add(CheckResult.failed("holder_binding", "PROOF_VERIFICATION_ERROR", "the presentation names no holder"))
+        _skip_holder_binding(result)
     else:
         check_binding("holder_binding", "holder", presentation.holder_id, verified, result)
     require_a_verified_proof(result)
@@ -198,6 +215,15 @@ def verify_presentation(
         )
     _check_credentials(result)
     return result
+
+
+def _skip_holder_binding(result: PresentationResult) -> None:
+    """``holder_binding``, skipped: the presentation names no holder (optional in the data
+    model), so there is no holder to bind; the report's message names who signed instead."""
+    signed = f"signed by {', '.join(result.signers)}" if result.signers else "no proof verified"
+    result.add(
+        CheckResult.skipped("holder_binding", f"the presentation names no holder, so no holder binding to check; {signed}")
+    )
 
 
 def _check_challenge(actual: Any, expected: str, result: VerificationResult, subject: str | None) -> None:

@@ -13,9 +13,13 @@ claim      property
 =========  ==========================================================================
 
 Decoding fills a property from its claim when the property is absent, and refuses a token
-where both are present and disagree (times are compared to the second). Verification is
-:func:`vc.jose.verify_credential_jwt`, which routes such tokens here; signing is
-:func:`sign_credential_vcjwt` / :func:`sign_presentation_vcjwt`.
+where both are present and disagree (times are compared to the second), with one exception
+that the specification resolves: ``nbf`` "MUST be set as the value of the issuanceDate
+property" when decoding, so a token whose ``nbf`` is its signing time while the credential
+says an earlier (or later) date is decoded with the date of ``nbf``, and the difference is
+reported as a warning (:func:`decode_credential`). A date that is not a valid date time is
+still refused. Verification is :func:`vc.jose.verify_credential_jwt`, which routes such
+tokens here; signing is :func:`sign_credential_vcjwt` / :func:`sign_presentation_vcjwt`.
 """
 
 from __future__ import annotations
@@ -24,14 +28,16 @@ import copy
 import math
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from .errors import InvalidDocument, SigningError
 from .keys import KeyPair
 from .model import CREDENTIALS_V1, DataModel, parse_credential, parse_datetime, parse_presentation
 
 __all__ = [
+    "Decoded",
     "credential_from_claims",
+    "decode_credential",
     "presentation_from_claims",
     "sign_credential_vcjwt",
     "sign_presentation_vcjwt",
@@ -58,7 +64,12 @@ def _merge(target: dict[str, Any], prop: str, claim: str, value: Any, *, where: 
         raise InvalidDocument(f"the '{claim}' claim {value!r} contradicts {where}.{prop} {target[prop]!r}")
 
 
-def _merge_time(target: dict[str, Any], prop: str, claim: str, value: Any) -> None:
+def _merge_time(
+    target: dict[str, Any], prop: str, claim: str, value: Any, warnings: list[str] | None = None
+) -> None:
+    """Set ``prop`` from the time ``claim``. With ``warnings`` (for ``nbf``, which decoding
+    sets as the property's value), a different time in ``prop`` is replaced and a warning
+    appended; without, it is refused."""
     seconds = _seconds(value, claim)
     if prop not in target:
         target[prop] = _format(seconds)
@@ -67,8 +78,15 @@ def _merge_time(target: dict[str, Any], prop: str, claim: str, value: Any) -> No
         given = int(parse_datetime(target[prop], field=prop).timestamp())
     except ValueError as e:
         raise InvalidDocument(str(e)) from e
-    if given != seconds:
+    if given == seconds:
+        return
+    if warnings is None:
         raise InvalidDocument(f"the '{claim}' claim ({_format(seconds)}) contradicts vc.{prop} {target[prop]!r}")
+    warnings.append(
+        f"the '{claim}' claim ({_format(seconds)}) differs from vc.{prop} ({target[prop]}); "
+        f"VC Data Model 1.1 decodes {prop} from '{claim}', so {prop} is {_format(seconds)}"
+    )
+    target[prop] = _format(seconds)
 
 
 def _object_claim(claims: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -84,13 +102,33 @@ def _time_properties(document: Mapping[str, Any]) -> tuple[str, str]:
     return ("issuanceDate", "expirationDate") if first == CREDENTIALS_V1 else ("validFrom", "validUntil")
 
 
+class Decoded(NamedTuple):
+    """A credential decoded from VC-JWT 1.1 claims, and what the verifier should be told."""
+
+    credential: dict[str, Any]
+    warnings: list[str]
+
+
 def credential_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The credential a VC-JWT 1.1 payload carries (see :func:`decode_credential`, which
+    also gives the warnings).
+
+    :raises InvalidDocument: as :func:`decode_credential`.
+    """
+    return decode_credential(claims).credential
+
+
+def decode_credential(claims: Mapping[str, Any]) -> Decoded:
     """The credential a VC-JWT 1.1 payload carries: its ``vc`` claim completed from ``iss``,
-    ``sub``, ``jti``, ``nbf`` and ``exp``.
+    ``sub``, ``jti``, ``nbf`` and ``exp``; ``issuanceDate`` (``validFrom`` in a 2.0 credential)
+    is the time of ``nbf`` whenever ``nbf`` is present, with a warning if the credential said
+    another time.
 
     :raises InvalidDocument: ``vc`` is not an object; a claim has the wrong type or
-        contradicts the property it stands for; ``sub`` with several subjects.
+        contradicts the property it stands for (``iss``, ``sub``, ``jti``, ``exp``); a date
+        that ``nbf`` replaces is not a date time; ``sub`` with several subjects.
     """
+    warnings: list[str] = []
     credential = _object_claim(claims, "vc")
     start, end = _time_properties(credential)
     if "iss" in claims:
@@ -108,10 +146,10 @@ def credential_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
             raise InvalidDocument("the 'sub' claim names one subject, but vc.credentialSubject is not one object")
         _merge(subject, "id", "sub", claims["sub"], where="vc.credentialSubject")
     if "nbf" in claims:
-        _merge_time(credential, start, "nbf", claims["nbf"])
+        _merge_time(credential, start, "nbf", claims["nbf"], warnings)
     if "exp" in claims:
         _merge_time(credential, end, "exp", claims["exp"])
-    return credential
+    return Decoded(credential, warnings)
 
 
 def presentation_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:

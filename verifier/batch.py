@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vc.errors import VcError
-from vc.jose import LEGACY_TYPES, VP_TYP, is_compact_jws, media_type, parse_compact_jws
+from vc.jose import LEGACY_TYPES, VP_TYP, is_compact_jws, parse_compact_jws, token_type
 from vc.verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
@@ -37,13 +37,14 @@ CHUNK_SIZE = 50
 
 def _is_presentation(document: Any) -> bool:
     """A presentation: JSON typed VerifiablePresentation or EnvelopedVerifiablePresentation,
-    or a compact JWS whose header says ``vp+jwt``, or a VC-JWT 1.1 token with a ``vp`` claim."""
+    or a compact JWS whose header says ``vp+jwt`` (or that has no ``typ`` and a VC 2.0
+    presentation as its payload), or a VC-JWT 1.1 token with a ``vp`` claim."""
     if isinstance(document, str):
         try:
             jws = parse_compact_jws(document.strip())
         except VcError:
             return False  # verify_credential reports what is wrong with it
-        typ = media_type(jws.header.get("typ"))
+        typ = token_type(jws)
         return typ == VP_TYP or (typ in LEGACY_TYPES and "vp" in jws.payload)
     if not isinstance(document, dict):
         return False

@@ -25,7 +25,7 @@ import rfc8785
 from vc.atomicfile import write_atomic
 from vc.did.jwk import did_jwk
 from vc.enveloped import envelope_credential, is_enveloped
-from vc.jose import VC_TYP, credential_of, media_type, parse_compact_jws
+from vc.jose import VC_TYP, credential_of, parse_compact_jws, token_type
 from vc.errors import KeyMaterialError, VcError
 from vc.keys import KeyPair
 from vc.model import parse_credential
@@ -432,7 +432,7 @@ def _presentable(held: HeldCredential) -> dict[str, Any]:
     """What goes into a presentation: the credential, or a vc+jwt in its envelope."""
     if not isinstance(held.credential, str):
         return held.credential
-    if media_type(parse_compact_jws(held.credential).header.get("typ")) != VC_TYP:
+    if token_type(parse_compact_jws(held.credential)) != VC_TYP:
         raise WalletError(
             f"{held.id} is a VC-JWT 1.1 token: it cannot go into a VC 2.0 presentation (only vc+jwt can be enveloped)"
         )

@@ -151,6 +151,21 @@ def test_batch_routes_a_vp_jwt_typed_with_the_long_media_type():
     assert type(result).__name__ == "PresentationResult" and result.verified, result.summary()
 
 
+def test_batch_routes_a_vp_without_typ_as_a_presentation():
+    """No typ, a VC 2.0 presentation as payload: verified as vp+jwt (VC-JOSE-COSE: typ SHOULD)."""
+    from vc.multibase import base64url_encode
+
+    payload = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+               "holder": KEY.did, "verifiableCredential": [credential(3)], "nonce": "c", "aud": "cbp.gov"}
+    header = {"alg": "EdDSA", "kid": KEY.verification_method}
+    signing_input = ".".join(base64url_encode(json.dumps(part).encode()) for part in (header, payload))
+    token = f"{signing_input}.{base64url_encode(KEY.sign(signing_input.encode()))}"
+    verifier = Verifier.offline(policy=TrustPolicy({KEY.did: ["USMCACertificationOfOrigin"]}), clock=lambda: NOW)
+    [result] = iter_verify_many(verifier, [token], workers=1, challenge="c", domain="cbp.gov")
+    assert type(result).__name__ == "PresentationResult" and result.verified, result.summary()
+    assert "no typ header" in result.warnings[0]
+
+
 def test_reports_survive_the_trip_between_processes():
     """Workers send reports back pickled: every field, and each outcome as the enum member."""
     import pickle

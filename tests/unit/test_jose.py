@@ -353,6 +353,129 @@ def test_a_vp_jwt_with_the_long_media_type_is_a_presentation():
     assert result.verified, result.summary()
 
 
+# -- no typ: VC-JOSE-COSE says typ SHOULD be vc+jwt / vp+jwt -------------------------------------------
+
+NO_TYP_VC = ("the token has no typ header (VC-JOSE-COSE: it SHOULD be 'vc+jwt'); "
+             "verified as vc+jwt because its payload is a VC Data Model 2.0 credential")
+NO_TYP_VP = ("the token has no typ header (VC-JOSE-COSE: it SHOULD be 'vp+jwt'); "
+             "verified as vp+jwt because its payload is a VC Data Model 2.0 presentation")
+
+
+@pytest.mark.parametrize("alg", sorted(KEYS))
+def test_vc_2_0_payload_without_typ_is_verified_as_vc_jwt_with_a_warning(alg):
+    key = KEYS[alg]
+    result = verify(forge(header_for(key, typ=None, cty=None), unsigned(key), key=key))
+    assert result.verified, result.summary()
+    assert result.warnings == [NO_TYP_VC]
+    assert result.check("jose_header").message == (
+        f"{alg} vc+jwt (no typ header; inferred from the payload), kid {key.verification_method}"
+    )
+    assert f"WARNING: {NO_TYP_VC}" in result.summary()
+
+
+def test_typed_vc_jwt_has_no_warning():
+    assert verify(sign_credential_jwt(unsigned(), ISSUER)).warnings == []
+
+
+def test_vc_2_0_payload_without_typ_keeps_the_cty_rule():
+    assert verify(forge(header_for(typ=None, cty="application/vc"), unsigned())).verified
+    result = verify(forge(header_for(typ=None, cty="vp"), unsigned()))
+    assert "cty" in failed(result, "jose_header").message
+
+
+@pytest.mark.parametrize("changes, code", [
+    ({"alg": "none"}, "PROOF_VERIFICATION_ERROR"), ({"alg": "HS256"}, "PROOF_VERIFICATION_ERROR"),
+    ({"alg": "ES256"}, None), ({"jwk": {"kty": "OKP"}}, "PROOF_VERIFICATION_ERROR"),
+    ({"crit": ["exp"]}, "PROOF_VERIFICATION_ERROR"), ({"kid": "#key-1"}, "INVALID_VERIFICATION_METHOD_URL"),
+], ids=repr)
+def test_vc_2_0_payload_without_typ_keeps_the_header_safety(changes, code):
+    result = verify(forge(header_for(typ=None, **changes), unsigned()))
+    check = failed(result, "jose_header" if code else "proof")
+    assert check.code == (code or "PROOF_VERIFICATION_ERROR")
+
+
+def test_vc_2_0_payload_without_typ_signed_by_another_than_the_issuer():
+    result = verify(forge(header_for(OTHER, typ=None), unsigned(), key=OTHER))
+    assert failed(result, "issuer_binding").code == "PROOF_VERIFICATION_ERROR"
+
+
+@pytest.mark.parametrize("payload", [
+    {},
+    {"iss": "did:example:x", "sub": "did:example:y"},
+    {**unsigned(), "@context": ["https://www.w3.org/2018/credentials/v1"]},
+    {**unsigned(), "@context": "https://www.w3.org/ns/credentials/v2"},
+    {**unsigned(), "type": ["AlumniCredential"]},
+    {**unsigned(), "type": "VerifiablePresentation"},
+], ids=["empty", "claims only", "1.1 context", "context not a list", "not typed VerifiableCredential",
+        "a presentation"])
+def test_no_typ_and_no_vc_2_0_credential_nor_vc_claim_is_refused(payload):
+    result = verify(forge(header_for(typ=None, cty=None), payload))
+    check = failed(result, "jose_header")
+    assert check.code == "PROOF_VERIFICATION_ERROR"
+    assert check.message == (
+        "the token has no typ, and its payload is not a VC Data Model 2.0 credential "
+        "nor a VC-JWT 1.1 payload with a 'vc' claim"
+    )
+    assert result.warnings == []
+
+
+def test_no_typ_with_a_vc_claim_stays_vc_jwt_1_1():
+    """A vc claim decides, even next to a top-level 2.0 credential: VC-JWT 1.1, no warning."""
+    payload = {**unsigned(), "vc": unsigned_v1(), "iss": ISSUER.did}
+    result = verify(forge({"alg": "ES384", "kid": ISSUER.verification_method}, payload))
+    assert result.verified, result.summary()
+    assert "VC-JWT 1.1" in result.check("jose_header").message and result.warnings == []
+
+
+def test_vc_2_0_payload_without_typ_in_an_envelope():
+    """The envelope says application/vc+jwt; a typ-less 2.0 credential inside is read as one."""
+    token = forge(header_for(typ=None), unsigned())
+    result = verify(envelope_credential(token))
+    assert result.verified, result.summary()
+    assert result.warnings == [NO_TYP_VC]
+    legacy = forge({"alg": "ES384", "kid": ISSUER.verification_method}, {"vc": unsigned_v1(), "iss": ISSUER.did})
+    assert failed(verify(envelope_credential(legacy)), "jose_header").message == (
+        "the token has no typ, and its payload is not a VC Data Model 2.0 credential"
+    )
+
+
+def test_vp_2_0_payload_without_typ_is_verified_as_vp_jwt_with_a_warning():
+    payload = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+               "holder": HOLDER.did, "verifiableCredential": [envelope_credential(sign_credential_jwt(unsigned(), ISSUER))],
+               "nonce": CHALLENGE, "aud": DOMAIN}
+    vp = forge({"alg": "EdDSA", "kid": HOLDER.verification_method}, payload, key=HOLDER)
+    result = vp_verify(vp)
+    assert result.verified, result.summary()
+    assert result.warnings == [NO_TYP_VP] and result.credentials[0].warnings == []
+    assert failed(vp_verify(vp, challenge="another-session"), "challenge").code == "INVALID_CHALLENGE_ERROR"
+    # the same payload given as a credential, and a typ-less credential given as a presentation
+    assert "not a VC Data Model 2.0 credential" in failed(verify(vp), "jose_header").message
+    token = forge(header_for(typ=None), unsigned())
+    assert "not a VC Data Model 2.0 presentation" in failed(vp_verify(token), "jose_header").message
+
+
+def test_token_type():
+    from vc.jose import token_type
+
+    def of(header, payload):
+        return token_type(parse_compact_jws(forge(header, payload)))
+
+    no_typ = {"alg": "ES384", "kid": ISSUER.verification_method}
+    vp = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "VerifiablePresentation"}
+    assert of(no_typ, unsigned()) == "vc+jwt" and of(no_typ, vp) == "vp+jwt"
+    assert of(no_typ, {"vc": unsigned_v1()}) is None and of(no_typ, {**vp, "vp": {}}) is None
+    assert of({**no_typ, "typ": "Application/VP+JWT"}, unsigned()) == "vp+jwt"  # the header decides
+    assert of({**no_typ, "typ": "JWT"}, unsigned()) == "jwt"
+
+
+def test_credential_of_a_token_without_typ():
+    from vc.jose import credential_of
+
+    assert credential_of(forge(header_for(typ=None), unsigned())) == unsigned()
+    with pytest.raises(InvalidDocument):
+        credential_of(forge(header_for(typ=None), {"iss": ISSUER.did}))
+
+
 def test_vc_claim_in_a_vc_jwt_payload_is_refused():
     result = verify(forge(header_for(), {"vc": unsigned(), "iss": ISSUER.did}))
     assert "'vc' claim" in failed(result, "structure").message
@@ -504,6 +627,70 @@ def test_vp_jwt_signed_by_someone_else_than_the_holder():
     assert failed(vp_verify(forge(header, payload, key=OTHER)), "holder_binding").code == "PROOF_VERIFICATION_ERROR"
 
 
+def unbound_vp(key: KeyPair = HOLDER, **claims) -> str:
+    """A vp+jwt that names no holder (no holder, no iss), signed by ``key``."""
+    payload = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+               "verifiableCredential": [envelope_credential(sign_credential_jwt(unsigned(), ISSUER))],
+               "nonce": CHALLENGE, "aud": DOMAIN, **claims}
+    return forge(header_for(key, typ="vp+jwt", cty=None), payload, key=key)
+
+
+def test_vp_jwt_without_holder_verifies_and_names_the_signer():
+    result = vp_verify(unbound_vp())
+    assert result.verified, result.summary()
+    assert [c.name for c in result.checks] == [
+        "structure", "jose_header", "context", "data_loss", "proof", "purpose", "holder_binding", "proof_expiry",
+        "challenge", "domain", "credentials",
+    ]
+    binding = result.check("holder_binding")
+    assert binding.outcome.value == "skipped"
+    assert binding.message == f"the presentation names no holder, so no holder binding to check; signed by {HOLDER.did}"
+    assert result.signers == [HOLDER.did] and result.signer == HOLDER.did
+
+
+def test_vp_jwt_without_holder_wrong_challenge_or_domain():
+    assert failed(vp_verify(unbound_vp(), challenge="another-session"), "challenge").code == "INVALID_CHALLENGE_ERROR"
+    assert failed(vp_verify(unbound_vp(), domain="cbsa-asfc.gc.ca"), "domain").code == "INVALID_DOMAIN_ERROR"
+    assert "no challenge" in failed(vp_verify(unbound_vp(nonce=None)), "challenge").message
+
+
+def test_vp_jwt_without_holder_with_a_bad_signature():
+    """The kid names HOLDER but OTHER signed: no signer is named, the proof fails."""
+    header = header_for(HOLDER, typ="vp+jwt", cty=None)
+    head, payload, _ = unbound_vp().split(".")
+    signature = forge(header, json.loads(base64url_decode(payload)), key=KeyPair.generate("Ed25519")).split(".")[2]
+    result = vp_verify(f"{head}.{payload}.{signature}")
+    assert failed(result, "proof").code == "PROOF_VERIFICATION_ERROR"
+    assert result.signers == [] and result.signer is None
+    assert result.check("holder_binding").message.endswith("; no proof verified")
+
+
+def test_vp_jwt_naming_its_holder_in_iss_alone_is_bound():
+    result = vp_verify(unbound_vp(iss=HOLDER.did))
+    assert result.verified, result.summary()
+    assert result.check("holder_binding").outcome.value == "passed" and result.signer == HOLDER.did
+    check = failed(vp_verify(unbound_vp(iss=OTHER.did)), "holder_binding")
+    assert check.code == "PROOF_VERIFICATION_ERROR" and OTHER.did in check.message
+
+
+def test_vp_jwt_holder_and_a_different_iss_is_refused():
+    result = vp_verify(unbound_vp(holder=HOLDER.did, iss=OTHER.did))
+    check = failed(result, "holder_binding")
+    assert check.code == "PROOF_VERIFICATION_ERROR" and "'iss'" in check.message
+    assert vp_verify(unbound_vp(holder=HOLDER.did, iss=HOLDER.did)).verified
+
+
+def test_vc_jwt_11_presentation_without_iss():
+    token = sign_credential_vcjwt(unsigned_v1(), ISSUER)
+    payload = {"vp": {"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiablePresentation"],
+                      "verifiableCredential": [token]}, "nonce": CHALLENGE, "aud": DOMAIN}
+    vp = forge({"alg": "EdDSA", "kid": HOLDER.verification_method, "typ": "JWT"}, payload, key=HOLDER)
+    result = vp_verify(vp)
+    assert result.verified, result.summary()
+    assert result.check("holder_binding").outcome.value == "skipped" and result.signer == HOLDER.did
+    assert failed(vp_verify(vp, domain="cbsa-asfc.gc.ca"), "domain").code == "INVALID_DOMAIN_ERROR"
+
+
 def test_vp_jwt_key_not_listed_for_authentication():
     did = "did:example:importer"
     resolvers = DidResolvers({"example": StaticDidResolver(did, HOLDER, ["assertionMethod"])})
@@ -575,13 +762,87 @@ def test_vc_jwt_11_without_typ_is_accepted():
 
 @pytest.mark.parametrize(
     "claim, value",
-    [("jti", "urn:uuid:other"), ("sub", "did:example:someone-else"), ("nbf", 1767225601), ("exp", 1798761599),
+    [("jti", "urn:uuid:other"), ("sub", "did:example:someone-else"), ("exp", 1798761599),
      ("iss", "did:example:not-the-issuer")],
 )
 def test_vc_jwt_11_claims_contradicting_the_credential_are_refused(claim, value):
     payload = {"vc": unsigned_v1(), "iss": ISSUER.did, claim: value}
     result = verify(forge({"alg": "ES384", "kid": ISSUER.verification_method, "typ": "JWT"}, payload))
     assert "contradicts" in failed(result, "structure").message
+
+
+def epoch(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def legacy_token(vc: dict, **claims) -> str:
+    return forge({"alg": "ES384", "kid": ISSUER.verification_method, "typ": "JWT"}, {"vc": vc, "iss": ISSUER.did, **claims})
+
+
+def test_vc_jwt_11_nbf_at_signing_time_wins_over_an_earlier_issuance_date():
+    """As openvc-core signs: nbf is when the token was signed, vc.issuanceDate an earlier date.
+    VC Data Model 1.1 decodes issuanceDate from nbf; the report warns about the difference."""
+    token = legacy_token(unsigned_v1(), nbf=epoch("2026-03-01T12:00:00Z"), exp=epoch("2027-01-01T00:00:00Z"))
+    result = verify(token)
+    assert result.verified, result.summary()
+    assert result.warnings == [
+        "the 'nbf' claim (2026-03-01T12:00:00Z) differs from vc.issuanceDate (2026-01-01T00:00:00Z); "
+        "VC Data Model 1.1 decodes issuanceDate from 'nbf', so issuanceDate is 2026-03-01T12:00:00Z"
+    ]
+    from vc.jose import credential_of
+
+    assert credential_of(token)["issuanceDate"] == "2026-03-01T12:00:00Z"
+
+
+def test_vc_jwt_11_nbf_is_enforced_as_not_before():
+    """nbf wins, so the credential is not valid before it, whatever vc.issuanceDate says."""
+    token = legacy_token(unsigned_v1(), nbf=epoch("2026-03-01T12:00:00Z"))
+    before = verify_credential(token, policy=POLICY, now=datetime(2026, 2, 1, tzinfo=timezone.utc))
+    assert "not valid before" in failed(before, "proof_expiry").message
+    assert failed(before, "validity_period").code == "RANGE_ERROR"
+
+
+def test_vc_jwt_11_nbf_in_the_future_is_refused():
+    token = legacy_token(unsigned_v1(), nbf=int((NOW + timedelta(days=1)).timestamp()))
+    result = verify(token)
+    assert failed(result, "proof_expiry").code == "PROOF_VERIFICATION_ERROR"
+    assert failed(result, "validity_period").code == "RANGE_ERROR"
+    assert "differs from vc.issuanceDate" in result.warnings[0]
+
+
+def test_vc_jwt_11_nbf_sets_valid_from_of_a_2_0_credential():
+    token = legacy_token(unsigned(), nbf=epoch("2026-03-01T12:00:00Z"))
+    result = verify(token)
+    assert result.verified, result.summary()
+    assert result.warnings == [
+        f"the 'nbf' claim (2026-03-01T12:00:00Z) differs from vc.validFrom ({unsigned()['validFrom']}); "
+        "VC Data Model 1.1 decodes validFrom from 'nbf', so validFrom is 2026-03-01T12:00:00Z"
+    ]
+
+
+def test_vc_jwt_11_nbf_equal_to_the_issuance_date_gives_no_warning():
+    token = sign_credential_vcjwt(unsigned_v1(), ISSUER)
+    assert verify(token).warnings == []
+    # the same second written with a fraction and another time zone is the same time
+    vc = {**unsigned_v1(), "issuanceDate": "2026-01-01T01:00:00.4+01:00"}
+    assert verify(legacy_token(vc, nbf=epoch("2026-01-01T00:00:00Z"))).warnings == []
+
+
+@pytest.mark.parametrize("issuance", ["2026-01-01", "yesterday", 1767225600, None], ids=repr)
+def test_vc_jwt_11_nbf_does_not_excuse_a_malformed_issuance_date(issuance):
+    result = verify(legacy_token({**unsigned_v1(), "issuanceDate": issuance}, nbf=epoch("2026-03-01T12:00:00Z")))
+    assert failed(result, "structure").code == "MALFORMED_VALUE_ERROR"
+    assert result.warnings == []
+
+
+def test_vc_jwt_11_nbf_after_the_expiration_date_is_refused():
+    result = verify(legacy_token(unsigned_v1(), nbf=epoch("2027-06-01T00:00:00Z")))
+    assert failed(result, "structure").code == "MALFORMED_VALUE_ERROR"
+
+
+def test_vc_jwt_11_non_numeric_nbf_is_refused():
+    result = verify(legacy_token(unsigned_v1(), nbf="2026-03-01T12:00:00Z"))
+    assert "'nbf' claim must be a number" in failed(result, "structure").message
 
 
 def test_vc_jwt_11_expired_by_exp():

@@ -183,17 +183,111 @@ def test_holder_who_does_not_control_the_key(credentials):
         IMPORTER, cryptosuite="eddsa-rdfc-2022", verification_method=IMPORTER.verification_method,
         proof_purpose="authentication", challenge=CHALLENGE, domain=DOMAIN, created=CREATED, loader=default_loader(),
     )
-    assert MILL.did in failed(verify(vp), "holder_binding").message
+    result = verify(vp)
+    assert MILL.did in failed(result, "holder_binding").message
+    assert result.signers == [IMPORTER.did]  # who did sign, even though it is not the holder
 
 
-def test_presentation_without_holder(credentials):
-    vp = add_proof(
-        {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
-         "verifiableCredential": credentials},
-        IMPORTER, cryptosuite="eddsa-rdfc-2022", verification_method=IMPORTER.verification_method,
-        proof_purpose="authentication", challenge=CHALLENGE, domain=DOMAIN, created=CREATED, loader=default_loader(),
-    )
-    assert "no holder" in failed(verify(vp), "holder_binding").message
+def unbound(credentials, *, key=IMPORTER, context="https://www.w3.org/ns/credentials/v2", **kw):
+    """A presentation that names no holder, signed by ``key`` for CHALLENGE and DOMAIN."""
+    presentation = {"@context": [context], "type": ["VerifiablePresentation"], "verifiableCredential": credentials}
+    if context != "https://www.w3.org/ns/credentials/v2":
+        presentation["@context"].append("https://w3id.org/security/data-integrity/v2")
+    options = {"challenge": CHALLENGE, "domain": DOMAIN, "created": CREATED} | kw
+    return add_proof(presentation, key, cryptosuite="eddsa-rdfc-2022", verification_method=key.verification_method,
+                     proof_purpose="authentication", loader=default_loader(), **options)
+
+
+def test_presentation_without_holder_verifies_and_names_the_signer(credentials):
+    """holder is optional (VC Data Model 2.0, 4.13): the proof, challenge and domain decide."""
+    result = verify(unbound(credentials))
+    assert result.verified, result.summary()
+    binding = result.check("holder_binding")
+    assert binding.outcome.value == "skipped"
+    assert binding.message == f"the presentation names no holder, so no holder binding to check; signed by {IMPORTER.did}"
+    assert result.signers == [IMPORTER.did] and result.signer == IMPORTER.did
+    assert result.to_dict()["signers"] == [IMPORTER.did]
+    assert [c.verified for c in result.credentials] == [True, True]
+
+
+def test_presentation_without_holder_replayed_with_another_challenge(credentials):
+    assert failed(verify(unbound(credentials), challenge="another-session"), "challenge").code == "INVALID_CHALLENGE_ERROR"
+
+
+def test_presentation_without_holder_replayed_to_another_domain(credentials):
+    assert failed(verify(unbound(credentials), domain="customs.example"), "domain").code == "INVALID_DOMAIN_ERROR"
+
+
+def test_presentation_without_holder_signed_for_another_verifier(credentials):
+    vp = unbound(credentials, challenge="their-session", domain="customs.example")
+    result = verify(vp)
+    assert failed(result, "challenge").code == "INVALID_CHALLENGE_ERROR"
+    assert failed(result, "domain").code == "INVALID_DOMAIN_ERROR"
+
+
+def test_presentation_without_holder_or_challenge(credentials):
+    vp = unbound(credentials, challenge=None)
+    assert "no challenge" in failed(verify(vp), "challenge").message
+
+
+def test_presentation_without_holder_tampered(credentials):
+    vp = unbound(credentials)
+    vp["verifiableCredential"] = vp["verifiableCredential"][:1]  # drop a credential after signing
+    result = verify(vp)
+    assert failed(result, "proof").code == "PROOF_VERIFICATION_ERROR"
+    assert result.signers == [] and result.signer is None
+    assert result.check("holder_binding").message.endswith("; no proof verified")
+
+
+def test_presentation_without_holder_signed_by_two_dids(credentials):
+    """A proof set by two parties and no holder: both are named; neither is "the" signer."""
+    second = KeyPair.generate("P-256")
+    vp = unbound(credentials)
+    vp = add_proof(vp, second, cryptosuite="ecdsa-rdfc-2019", verification_method=second.verification_method,
+                   proof_purpose="authentication", challenge=CHALLENGE, domain=DOMAIN, created=CREATED,
+                   loader=default_loader())
+    result = verify(vp)
+    assert result.verified, result.summary()
+    assert result.signers == [IMPORTER.did, second.did] and result.signer is None
+    assert f"signed by {IMPORTER.did}, {second.did}" in result.check("holder_binding").message
+
+
+def test_vc_1_1_presentation_without_holder(credentials):
+    credential = {
+        "@context": ["https://www.w3.org/2018/credentials/v1", "https://w3id.org/security/data-integrity/v2"],
+        "type": ["VerifiableCredential"], "issuer": MILL.did, "issuanceDate": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    vp = unbound([sign_credential(credential, MILL, created="2026-01-01T00:00:00Z")],
+                 context="https://www.w3.org/2018/credentials/v1")
+    result = verify(vp, policy=TrustPolicy.unsafe_any_issuer())
+    assert result.verified, result.summary()
+    assert result.check("holder_binding").outcome.value == "skipped" and result.signer == IMPORTER.did
+
+
+def test_holder_present_is_still_bound_to_the_signer(vp):
+    result = verify(vp)
+    assert result.check("holder_binding").outcome.value == "passed"
+    assert result.signers == [IMPORTER.did]
+
+
+def test_cli_names_the_signer_of_a_presentation_without_holder(credentials, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    document, trust = tmp_path / "vp.json", tmp_path / "trust.json"
+    document.write_text(json.dumps(unbound(credentials)))
+    trust.write_text(json.dumps({"trustedIssuers": {MILL.did: ["AlumniCredential"], CERTIFIER.did: ["AlumniCredential"]}}))
+    args = ["presentation", str(document), "--trust", str(trust), "--offline", "--challenge", CHALLENGE, "--domain", DOMAIN]
+    run = CliRunner().invoke(cli, args)
+    assert run.exit_code == 0, run.output
+    assert f"SKIP holder_binding: the presentation names no holder, so no holder binding to check; signed by {IMPORTER.did}" in run.output
+    as_json = CliRunner().invoke(cli, [*args, "--json"])
+    assert json.loads(as_json.output)["signers"] == [IMPORTER.did]
+    assert CliRunner().invoke(cli, [*args[:-1], "customs.example"]).exit_code == 1
 
 
 def test_vc_1_1_credentials_in_a_presentation():

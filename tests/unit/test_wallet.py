@@ -266,6 +266,26 @@ def test_a_vc_jwt_is_kept_as_given_and_presented_in_its_envelope(wallet):
     assert result.verified and [r.verified for r in result.credentials] == [True, True], result.summary()
 
 
+def test_a_token_without_typ_is_held_and_presented_as_a_vc_jwt(wallet):
+    """VC-JOSE-COSE: typ SHOULD be vc+jwt; a 2.0 credential signed without it is one all the same."""
+    import json
+
+    from vc.multibase import base64url_encode
+
+    document = load_vector("di-eddsa/unsigned.json")
+    document["issuer"], document["id"] = CERTIFIER.did, "urn:uuid:no-typ"
+    header = {"alg": "ES256", "kid": CERTIFIER.verification_method}
+    signing_input = ".".join(base64url_encode(json.dumps(part).encode()) for part in (header, document))
+    token = f"{signing_input}.{base64url_encode(CERTIFIER.sign(signing_input.encode()))}"
+    held, _ = wallet.add(token)
+    assert held.id == "urn:uuid:no-typ" and held.issuer == CERTIFIER.did
+    vp = wallet.present(["urn:uuid:no-typ"], challenge="c", domain="cbp.gov")
+    assert vp["verifiableCredential"][0]["id"] == "data:application/vc+jwt," + token
+    result = OFFLINE.verify_presentation(vp, challenge="c", domain="cbp.gov")
+    assert result.verified and result.credentials[0].verified, result.summary()
+    assert "no typ header" in result.credentials[0].warnings[0]
+
+
 def test_an_enveloped_credential_is_accepted(wallet):
     from vc.enveloped import envelope_credential
 
