@@ -85,7 +85,9 @@ class DidResolvers:
 
             _PURE_RESOLVERS = (DidKeyResolver, DidJwkResolver)
         parts = did_or_url.split(":", 2)
-        return len(parts) == 3 and type(self._methods.get(parts[1])) in _PURE_RESOLVERS
+        resolver = self._methods.get(parts[1]) if len(parts) == 3 else None
+        # process-wide entries hold the method as the default (Multikey) documents give it
+        return type(resolver) in _PURE_RESOLVERS and getattr(resolver, "public_key_format", "Multikey") == "Multikey"
 
     def _cached_method(self, vm_url: str) -> VerificationMethod | None:
         """A verification method retrieved before and still fresh (see :meth:`_remember_method`)."""
