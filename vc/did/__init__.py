@@ -27,6 +27,7 @@ RESOLUTION_ERRORS = frozenset(
         "invalidPublicKey",
         "invalidPublicKeyLength",
         "unsupportedPublicKeyType",
+        "invalidOptions",
         "internalError",
     }
 )

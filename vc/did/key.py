@@ -166,7 +166,9 @@ def resolve(
     vm_id = f"{did}#{multibase}"
     jwk = public_key_format == "JsonWebKey2020"
     if jwk:
-        method: dict[str, Any] = {"id": vm_id, "type": "JsonWebKey2020", "controller": did, "publicKeyJwk": key.to_jwk()}
+        method: dict[str, Any] = {
+            "id": vm_id, "type": "JsonWebKey2020", "controller": did, "publicKeyJwk": key.to_jwk()
+        }
     else:
         method = {"id": vm_id, "type": "Multikey", "controller": did, "publicKeyMultibase": multibase}
     document: dict[str, Any] = {

@@ -118,6 +118,10 @@ class DidResolvers:
     def methods(self) -> frozenset[str]:
         return frozenset(self._methods)
 
+    def method_resolver(self, method: str) -> DidResolver | None:
+        """The resolver of DID method ``method`` (``"key"``, ``"web"``...), or None."""
+        return self._methods.get(method)
+
     def resolve(self, did: str) -> dict[str, Any]:
         """The DID document of ``did``.
 
@@ -172,11 +176,14 @@ class VerificationMethod:
 
 
 class _OfflineWeb:
-    """did:web without a network: every resolution is a retrieval error."""
+    """did:web without a network: a well-formed DID is a retrieval error (it might resolve
+    online), a malformed one is as invalid as online (``invalidDid``)."""
 
     def resolve(self, did: str) -> dict[str, Any]:
         from ..http import RetrievalError
+        from .web import document_url
 
+        document_url(did)
         raise RetrievalError(f"{did} is a did:web DID: resolving it needs the network, and this verifier is offline")
 
 
