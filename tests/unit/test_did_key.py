@@ -27,6 +27,8 @@ SIGNING_RELATIONSHIPS = ["authentication", "assertionMethod", "capabilityDelegat
 ED = KeyPair.generate("Ed25519")
 P256 = KeyPair.generate("P-256")
 IDENTITY = bytes([1]) + bytes(31)
+# a u-coordinate of a point of order 8 of Curve25519 (2 is the u of a point of the twist)
+X25519_ORDER_8 = 325606250916557431795983626356110631294008115727848805560023387167927233504
 
 
 def did_key(code: int, data: bytes) -> str:
@@ -251,7 +253,15 @@ def test_the_derived_key_agreement_method_is_not_a_signing_key():
         ("did:key:z6Mk0OIl", "base58btc character", "invalidDid"),
         ("did:key:zNotAKey", "multicodec", "unsupportedPublicKeyType"),
         ("did:key:z", "truncated", "invalidDid"),
-        (did_key(0xEC, ED.public_key_bytes), "x25519-pub", "unsupportedPublicKeyType"),
+        (did_key(0xEC, bytes(31)), "32 bytes, not 31", "invalidPublicKeyLength"),
+        (did_key(0xEC, ED.public_key_bytes + b"\x00"), "32 bytes, not 33", "invalidPublicKeyLength"),
+        (did_key(0xEC, bytes(32)), "small order", "invalidPublicKey"),  # u = 0
+        (did_key(0xEC, (1).to_bytes(32, "little")), "small order", "invalidPublicKey"),  # order 4
+        (did_key(0xEC, X25519_ORDER_8.to_bytes(32, "little")), "small order", "invalidPublicKey"),
+        (did_key(0xEC, (2**255 - 19).to_bytes(32, "little")), "non-canonical", "invalidPublicKey"),  # u = p
+        (did_key(0xEC, (2**255 - 19 + 4).to_bytes(32, "little")), "non-canonical", "invalidPublicKey"),
+        (did_key(0xEC, (2).to_bytes(32, "little")), "twist", "invalidPublicKey"),
+        (did_key(0xEC, (2**255 - 20).to_bytes(32, "little")), "twist", "invalidPublicKey"),  # u = -1
         (did_key(0x99, ED.public_key_bytes), "unknown", "unsupportedPublicKeyType"),
         (did_key(0xED, ED.public_key_bytes[:31]), "32 bytes, not 31", "invalidPublicKeyLength"),
         (did_key(0x1200, ED.public_key_bytes), r"33 bytes.*, not 32", "invalidPublicKeyLength"),  # Ed25519 key, P-256 codec
@@ -295,14 +305,53 @@ def test_resolve_refuses_unsupported_vector_key_types(name):
         assert e.value.error == "unsupportedPublicKeyType"
 
 
-def test_resolve_refuses_p521_and_x25519_vectors():
+def test_resolve_refuses_p521_vectors():
     dids = [d for d in load_vector("did-key/nist-curves.json") if d.startswith("did:key:z2J9")]
-    dids += list(load_vector("did-key/x25519.json")["didDocument"])
-    assert len(dids) >= 3
+    assert len(dids) == 2
     for did in dids:
-        with pytest.raises(ResolutionError, match="p521-pub|x25519-pub") as e:
+        with pytest.raises(ResolutionError, match="p521-pub") as e:
             resolve(did)
         assert e.value.error == "unsupportedPublicKeyType"
+
+
+X25519_VECTORS = load_vector("did-key/x25519.json")["didDocument"]
+
+
+@pytest.mark.parametrize("did", list(X25519_VECTORS), ids=lambda did: did[8:24])
+def test_resolve_x25519_vectors(did):
+    expected = X25519_VECTORS[did]
+    expected_vm = expected["verificationMethod"][0]
+    jwk = expected_vm["type"] == "JsonWebKey2020"
+    public_key_format = "JsonWebKey2020" if jwk else "Multikey"
+    document = resolve(did, public_key_format=public_key_format)
+    assert document["@context"] == (JWK_CONTEXT if jwk else CONTEXT)
+    (vm,) = document["verificationMethod"]
+    assert vm["id"] == expected_vm["id"] == f"{did}#{did[len('did:key:'):]}"
+    assert vm["controller"] == expected_vm["controller"] == did
+    # a key agreement key: keyAgreement only, never a signing relationship
+    assert document["keyAgreement"] == expected["keyAgreement"] == [vm["id"]]
+    assert not any(r in document for r in SIGNING_RELATIONSHIPS)
+    if jwk:
+        assert vm == expected_vm
+    else:
+        code, raw = multicodec_unwrap(base58btc_decode(vm["publicKeyMultibase"][1:]))
+        assert (code, raw) == (0xEC, _expected_public_bytes(expected_vm))
+    # derivation applies to Ed25519 keys only
+    assert resolve(did, public_key_format=public_key_format, enable_encryption_key_derivation=False) == document
+
+
+def test_a_derived_key_agreement_key_resolves_as_its_own_did_key():
+    derived = resolve(ED.did)["verificationMethod"][1]
+    own = resolve("did:key:" + derived["publicKeyMultibase"])
+    assert own["verificationMethod"][0]["publicKeyMultibase"] == derived["publicKeyMultibase"]
+    assert own["keyAgreement"] == [own["verificationMethod"][0]["id"]]
+
+
+def test_an_x25519_did_key_is_not_a_signing_key():
+    did = next(iter(X25519_VECTORS))
+    with pytest.raises(ResolutionError, match="unusable key material") as e:
+        retrieve_verification_method(f"{did}#{did[len('did:key:'):]}", DidResolvers.offline())
+    assert e.value.code == "INVALID_VERIFICATION_METHOD"
 
 
 def test_the_identity_key_forgery_is_stopped_at_resolution():

@@ -138,7 +138,8 @@ def test_resolve_refuses_options_of_the_wrong_type(options):
         (did_key(0xED, bytes.fromhex("ee" + "ff" * 30 + "7f")), "invalidPublicKey"),  # non-canonical
         (did_key(0x1200, b"\x02" + P256_FIELD_PRIME.to_bytes(32, "big")), "invalidPublicKey"),  # x = p
         (did_key(0xE7, b"\x02" + bytes(32)), "unsupportedPublicKeyType"),  # secp256k1
-        (did_key(0xEC, ED.public_key_bytes), "unsupportedPublicKeyType"),  # x25519 did:key
+        (did_key(0xEC, bytes(32)), "invalidPublicKey"),  # x25519, u = 0: small order
+        (did_key(0xEC, bytes(33)), "invalidPublicKeyLength"),
         (did_key(0x1300, bytes(32)), "unsupportedPublicKeyType"),  # a secret key
         ("did:jwk:not-base64!", "invalidDid"),
         (encode_jwk({"kty": "OKP", "crv": "Ed25519", "x": "AQ"}), "invalidDid"),

@@ -5,7 +5,10 @@ pure decoding, with no network.
 ``<did>#<publicKeyMultibase>``, listed under authentication, assertionMethod,
 capabilityDelegation and capabilityInvocation. Supported keys: Ed25519 (``z6Mk...``), P-256
 (``zDna...``) and P-384 (``z82...``); the key is checked as
-:meth:`vc.keys.KeyPair.from_multibase` checks it (weak Ed25519 keys are refused).
+:meth:`vc.keys.KeyPair.from_multibase` checks it (weak Ed25519 keys are refused). An X25519
+did:key (``z6LS...``) is a key agreement key: its method is listed under ``keyAgreement``
+only; the key must be a canonical u-coordinate of a point of Curve25519 (not of its twist)
+whose order is not small.
 
 Two options of the method's document creation algorithm are supported:
 
@@ -20,7 +23,8 @@ Two options of the method's document creation algorithm are supported:
 
 Errors are :class:`vc.did.DidResolutionError` with the method's error names: ``invalidDid``
 (not a did:key DID, not base58btc, no valid multicodec prefix), ``unsupportedPublicKeyType``
-(a multicodec other than ed25519-pub, p256-pub, p384-pub; or an unknown public key format),
+(a multicodec other than ed25519-pub, p256-pub, p384-pub, x25519-pub; or an unknown public
+key format),
 ``invalidPublicKeyLength`` (wrong key length for the multicodec) and ``invalidPublicKey``
 (not a valid point, not canonical, or weak).
 """
@@ -29,6 +33,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from ..errors import InvalidDocument, KeyMaterialError
 from ..keys import KeyPair
@@ -59,7 +65,7 @@ X25519_PUB = 0xEC
 """The ``x25519-pub`` multicodec."""
 
 # did:key's table of public key multicodecs and their lengths, for the keys supported here.
-_KEY_LENGTHS = {0xED: 32, 0x1200: 33, 0x1201: 49}
+_KEY_LENGTHS = {0xED: 32, 0x1200: 33, 0x1201: 49, X25519_PUB: 32}
 
 _P = 2**255 - 19
 
@@ -80,6 +86,69 @@ def x25519_from_ed25519(public_key: bytes) -> bytes:
         raise ValueError("the Ed25519 identity point has no X25519 counterpart")
     u = (1 + y) * pow(1 - y, -1, _P) % _P
     return u.to_bytes(32, "little")
+
+
+_CURVE25519_A = 486662
+# Any clamped scalar is a multiple of 8, so with it X25519 of a small-order point is all zeros,
+# which OpenSSL refuses: one exchange finds every point of small order.
+_PROBE = X25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+
+
+def _check_x25519_public(data: bytes) -> None:
+    """Refuse non-canonical, twist and small-order X25519 public keys (KeyMaterialError)."""
+    u = int.from_bytes(data, "little")
+    if u >= _P:
+        raise KeyMaterialError("non-canonical X25519 public key: u is not reduced modulo 2^255-19")
+    rhs = (u * u * u + _CURVE25519_A * u * u + u) % _P  # v^2 of the point with this u
+    if rhs and pow(rhs, (_P - 1) // 2, _P) != 1:
+        raise KeyMaterialError("invalid X25519 public key: u is a point of the twist, not of Curve25519")
+    try:
+        _PROBE.exchange(X25519PublicKey.from_public_bytes(data))
+    except ValueError as e:
+        raise KeyMaterialError(
+            "weak X25519 public key: a point of small order (every shared secret with it is zero)"
+        ) from e
+
+
+@lru_cache(maxsize=1024)
+def _x25519_key(multibase: str) -> bytes | None:
+    """The raw key of an X25519 (``x25519-pub``) did:key, or None for any other multicodec.
+
+    :raises DidResolutionError: an x25519-pub key of the wrong length or refused by
+        :func:`_check_x25519_public`.
+    """
+    try:
+        code, data = multicodec_unwrap(multibase_decode(multibase))
+    except InvalidDocument:
+        return None
+    if code != X25519_PUB:
+        return None
+    did = PREFIX + multibase
+    if len(data) != 32:
+        raise DidResolutionError(
+            f"cannot resolve {did}: an X25519 public key (x25519-pub) is 32 bytes, not {len(data)}",
+            error="invalidPublicKeyLength",
+        )
+    try:
+        _check_x25519_public(data)
+    except KeyMaterialError as e:
+        raise DidResolutionError(f"cannot resolve {did}: {e.message}", error="invalidPublicKey") from e
+    return data
+
+
+def _key_agreement_document(did: str, multibase: str, key: bytes, public_key_format: str) -> dict[str, Any]:
+    vm_id = f"{did}#{multibase}"
+    if public_key_format == "JsonWebKey2020":
+        jwk = {"kty": "OKP", "crv": "X25519", "x": base64url_encode(key)}
+        method: dict[str, Any] = {"id": vm_id, "type": "JsonWebKey2020", "controller": did, "publicKeyJwk": jwk}
+    else:
+        method = {"id": vm_id, "type": "Multikey", "controller": did, "publicKeyMultibase": multibase}
+    return {
+        "@context": list(JWK_CONTEXT if public_key_format == "JsonWebKey2020" else CONTEXT),
+        "id": did,
+        "verificationMethod": [method],
+        "keyAgreement": [vm_id],
+    }
 
 
 def _parse(did: object) -> str:
@@ -134,15 +203,16 @@ def resolve(
 
     ``public_key_format`` is ``"Multikey"`` (``@context`` :data:`CONTEXT`) or
     ``"JsonWebKey2020"`` (:data:`JWK_CONTEXT`); with ``enable_encryption_key_derivation`` an
-    Ed25519 key also gets its X25519 ``keyAgreement`` method.
+    Ed25519 key also gets its X25519 ``keyAgreement`` method. An X25519 did:key's only
+    method is listed under ``keyAgreement``.
 
     :raises DidResolutionError: (a :class:`vc.errors.ResolutionError`) with ``error``
         ``invalidDid``: the value is not a did:key DID; it has a path, query or fragment; the
         key is not 'z' multibase, not valid base58btc or has no valid multicodec prefix;
         ``unsupportedPublicKeyType``: an unknown or unsupported multicodec, or another
         ``public_key_format``; ``invalidPublicKeyLength``: the wrong length for the multicodec;
-        ``invalidPublicKey``: not a valid point, or a weak (small-order or non-canonical)
-        Ed25519 key. A refused key's :class:`vc.errors.KeyMaterialError` is chained as the cause.
+        ``invalidPublicKey``: not a valid point (for X25519: a point of the twist), or a weak
+        (small-order or non-canonical) Ed25519 or X25519 key. A refused key's :class:`vc.errors.KeyMaterialError` is chained as the cause.
     :raises TypeError: ``enable_encryption_key_derivation`` is not a bool.
     """
     multibase = _parse(did)
@@ -156,6 +226,9 @@ def resolve(
     try:
         key, key_did, x25519, x25519_multibase = _public_key(multibase)
     except KeyMaterialError as e:
+        agreement_key = _x25519_key(multibase)
+        if agreement_key is not None:
+            return _key_agreement_document(did, multibase, agreement_key, public_key_format)
         raise DidResolutionError(f"cannot resolve {did}: {e.message}", error=_classify(multibase)) from e
     # base58btc and minimal varints have one encoding per value, and from_multibase refuses
     # non-canonical keys, so this cannot fail; it guards the "DID is the key" invariant.
