@@ -5,6 +5,8 @@ from elsewhere."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +17,7 @@ from support.https_server import body
 from vc.did import key as did_key_method
 from vc.did.jwk import DidJwkResolver, did_jwk
 from vc.did.key import DidKeyResolver
+from vc.did import RESOLUTION_ERRORS, DidResolutionError
 from vc.did.resolution import DID_JSON, DID_LD_JSON, DereferencingResult, ResolutionResult, dereference, resolve
 from vc.did.resolver import DidResolvers
 from vc.did.web import DidWebResolver
@@ -395,3 +398,19 @@ def test_resolve_and_dereference_never_raise(suffix):
     for value in ("did:key:" + suffix, "did:jwk:" + suffix, "did:" + suffix, suffix):
         assert isinstance(resolve(value), ResolutionResult)
         assert isinstance(dereference(value), DereferencingResult)
+
+
+def test_resolution_errors_must_be_did_resolution_names():
+    assert {"invalidDid", "notFound", "methodNotSupported", "invalidPublicKey"} <= RESOLUTION_ERRORS
+    assert DidResolutionError("x", error="notFound").error == "notFound"
+    with pytest.raises(ValueError, match="not a DID Resolution error"):
+        DidResolutionError("x", error="NOT_FOUND")
+
+
+def test_the_resolution_module_pulls_in_no_application_code():
+    code = (
+        "import sys, vc.did.resolution;"
+        "print(','.join(m for m in ('click', 'issuer', 'verifier', 'wallet') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -39,7 +39,10 @@ class DidResolutionError(ResolutionError):
     """A DID could not be resolved, for a reason DID Resolution names in ``error``
     (``"invalidDid"``, ``"invalidPublicKeyLength"``...). A :class:`ResolutionError` (same
     ``code``), so code that catches those is unaffected; :func:`vc.did.resolution.resolve`
-    puts ``error`` into ``didResolutionMetadata``."""
+    puts ``error`` into ``didResolutionMetadata``.
+
+    :raises ValueError: (when constructed) ``error`` is not one of :data:`RESOLUTION_ERRORS`.
+    """
 
     def __init__(self, message: str, *, error: str, code: str | None = None) -> None:
         if error not in RESOLUTION_ERRORS:

@@ -133,6 +133,11 @@ def _x25519_key(multibase: str) -> bytes | None:
         _check_x25519_public(data)
     except KeyMaterialError as e:
         raise DidResolutionError(f"cannot resolve {did}: {e.message}", error="invalidPublicKey") from e
+    # as for the other keys: one encoding per key, so the DID is the key (a guard, cannot fail)
+    if "z" + base58btc_encode(multicodec_wrap(X25519_PUB, data)) != multibase:
+        raise DidResolutionError(
+            f"cannot resolve {did}: the key is not in its canonical encoding", error="invalidPublicKey"
+        )
     return data
 
 
@@ -212,7 +217,8 @@ def resolve(
         ``unsupportedPublicKeyType``: an unknown or unsupported multicodec, or another
         ``public_key_format``; ``invalidPublicKeyLength``: the wrong length for the multicodec;
         ``invalidPublicKey``: not a valid point (for X25519: a point of the twist), or a weak
-        (small-order or non-canonical) Ed25519 or X25519 key. A refused key's :class:`vc.errors.KeyMaterialError` is chained as the cause.
+        (small-order or non-canonical) Ed25519 or X25519 key. A refused key's
+        :class:`vc.errors.KeyMaterialError` is chained as the cause.
     :raises TypeError: ``enable_encryption_key_derivation`` is not a bool.
     """
     multibase = _parse(did)
