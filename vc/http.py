@@ -29,6 +29,11 @@ class RetrievalError(ResolutionError):
 
     code = "RETRIEVAL_ERROR"
 
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        """The HTTP status code of the response that was refused, if that was the reason."""
+
 
 class HttpsFetcher:
     """GETs JSON documents over HTTPS through the given session."""
@@ -82,9 +87,11 @@ class HttpsFetcher:
             ) as response:
                 if 300 <= response.status_code < 400:
                     target = response.headers.get("Location", "?")
-                    raise RetrievalError(f"{what}: {url} redirects to {target}; redirects are not followed")
+                    raise RetrievalError(
+                        f"{what}: {url} redirects to {target}; redirects are not followed", status=response.status_code
+                    )
                 if response.status_code != 200:
-                    raise RetrievalError(f"{what}: {url} answered HTTP {response.status_code}")
+                    raise RetrievalError(f"{what}: {url} answered HTTP {response.status_code}", status=response.status_code)
                 declared = response.headers.get("Content-Length")
                 if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
                     raise RetrievalError(f"{what}: {url} is {declared} bytes, over the {self.max_bytes}-byte limit")

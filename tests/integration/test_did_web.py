@@ -56,13 +56,19 @@ def test_id_mismatch(https_server):
     with pytest.raises(ResolutionError, match="evil.example") as info:
         resolver(https_server).resolve(did)
     assert info.value.code == "INVALID_CONTROLLED_IDENTIFIER_DOCUMENT_ID"
+    assert info.value.error == "invalidDidDocument"
+    https_server.special["/.well-known/did.json"] = body(b"[1, 2]")
+    with pytest.raises(ResolutionError, match="not a JSON object") as info:
+        resolver(https_server).resolve(did)
+    assert info.value.error == "invalidDidDocument"
 
 
 def test_redirect_to_another_host_is_not_followed(https_server):
     did = f"did:web:{https_server.did_host}"
     https_server.special["/.well-known/did.json"] = redirect_to("https://evil.example/.well-known/did.json")
-    with pytest.raises(RetrievalError, match="redirect"):
+    with pytest.raises(RetrievalError, match="redirect") as info:
         resolver(https_server).resolve(did)
+    assert info.value.status == 302
 
 
 def test_oversize_document(https_server):
@@ -84,11 +90,13 @@ def test_timeout(https_server):
 
 def test_not_found_and_not_json(https_server):
     did = f"did:web:{https_server.did_host}"
-    with pytest.raises(RetrievalError, match="404"):
+    with pytest.raises(RetrievalError, match="404") as info:
         resolver(https_server).resolve(did)
+    assert info.value.status == 404
     https_server.special["/.well-known/did.json"] = body(b"<html>")
-    with pytest.raises(RetrievalError, match="JSON"):
+    with pytest.raises(RetrievalError, match="JSON") as info:
         resolver(https_server).resolve(did)
+    assert info.value.status is None
 
 
 def test_untrusted_certificate(https_server):

@@ -10,6 +10,7 @@ from conftest import load_vector
 from issuer import sign_credential
 from vc.did.jwk import did_jwk, resolve
 from vc.did.resolver import DidResolvers
+from vc.did import DidResolutionError
 from vc.errors import ResolutionError
 from vc.keys import KeyPair
 from vc.multibase import base64url_encode
@@ -38,21 +39,33 @@ def test_spec_example_p256():
     assert document["verificationMethod"][0]["publicKeyJwk"]["crv"] == "P-256"
 
 
-@pytest.mark.parametrize("jwk,message", [
+@pytest.mark.parametrize("jwk,message,error", [
     ({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
-      "d": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}, "public key only"),
-    ({"kty": "oct", "k": "c2VjcmV0"}, "public key only"),
-    ({"kty": "RSA", "n": "AQAB", "e": "AQAB"}, "unusable"),
+      "d": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}, "public key only", "invalidDid"),
+    ({"kty": "oct", "k": "c2VjcmV0"}, "public key only", "invalidDid"),
+    ({"kty": "RSA", "n": "AQAB", "e": "AQAB"}, "unusable", "unsupportedPublicKeyType"),
+    ({"kty": "OKP", "crv": "X25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}, "unusable",
+     "unsupportedPublicKeyType"),
+    ({"kty": "OKP", "crv": "Ed25519", "x": "AQ"}, "32 bytes", "invalidDid"),
+    ({"kty": "EC", "crv": "P-256", "x": base64url_encode(bytes(32)), "y": base64url_encode(bytes(32))}, "P-256",
+     "invalidDid"),
+    ({"crv": "P-256"}, "kty", "invalidDid"),
 ])
-def test_refusals(jwk, message):
-    with pytest.raises(ResolutionError, match=message):
+def test_refusals(jwk, message, error):
+    with pytest.raises(DidResolutionError, match=message) as e:
         resolve(encode(jwk))
+    assert e.value.error == error
+    assert isinstance(e.value, ResolutionError) and e.value.code == "RESOLUTION_ERROR"
 
 
-@pytest.mark.parametrize("did", ["did:jwk:", "did:jwk:not-base64!", "did:jwk:" + base64url_encode(b"[1,2]"), "did:key:z6Mk"])
+@pytest.mark.parametrize("did", [
+    "did:jwk:", "did:jwk:not-base64!", "did:jwk:" + base64url_encode(b"[1,2]"), "did:key:z6Mk", None,
+    "did:jwk:" + base64url_encode(b"[" * 100_000), "did:jwk:" + base64url_encode(b"\xff\xfe"),
+])
 def test_malformed(did):
-    with pytest.raises(ResolutionError):
+    with pytest.raises(DidResolutionError) as e:
         resolve(did)
+    assert e.value.error == "invalidDid"
 
 
 def test_encryption_keys_cannot_sign():

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import load_vector
-from vc.did import DID_RE, DidResolver, parse_did_url
-from vc.did.key import CONTEXT, DidKeyResolver, resolve
+from vc.did import DID_RE, DidResolutionError, DidResolver, parse_did_url
+from vc.did.key import CONTEXT, JWK_CONTEXT, DidKeyResolver, resolve, x25519_from_ed25519
 from vc.did.resolver import DidResolvers, retrieve_verification_method
 from vc.errors import KeyMaterialError, ResolutionError
 from vc.keys import KeyPair
-from vc.multibase import base58btc_decode, base58btc_encode, base64url_decode, multicodec_wrap
+from vc.multibase import base58btc_decode, base58btc_encode, base64url_decode, multicodec_unwrap, multicodec_wrap
 
 SIGNING_RELATIONSHIPS = ["authentication", "assertionMethod", "capabilityDelegation", "capabilityInvocation"]
+
+
+ED = KeyPair.generate("Ed25519")
+P256 = KeyPair.generate("P-256")
+IDENTITY = bytes([1]) + bytes(31)
+# a u-coordinate of a point of order 8 of Curve25519 (2 is the u of a point of the twist)
+X25519_ORDER_8 = 325606250916557431795983626356110631294008115727848805560023387167927233504
 
 
 def did_key(code: int, data: bytes) -> str:
@@ -59,7 +71,7 @@ def test_resolve_vectors(did):
         "https://w3id.org/security/multikey/v1",
     ]
     assert document["id"] == did == expected["id"]
-    (vm,) = document["verificationMethod"]
+    vm = document["verificationMethod"][0]
     expected_vm = expected["verificationMethod"][0]
     # the vectors use older VM types (Ed25519VerificationKey2018, JsonWebKey2020, P256Key2021);
     # what must agree is the id (did#multibase), the controller and the key bytes
@@ -70,19 +82,132 @@ def test_resolve_vectors(did):
     assert KeyPair.from_multibase(vm["publicKeyMultibase"]).public_key_bytes == _expected_public_bytes(expected_vm)
     for relationship in SIGNING_RELATIONSHIPS:
         assert document[relationship] == expected[relationship] == [vm["id"]]
-    # no keyAgreement here (the vectors derive an X25519 key for Ed25519, and list P-256 keys)
-    assert "keyAgreement" not in document
+    if did.startswith("did:key:z6Mk"):
+        # Ed25519: the derived X25519 key, byte for byte as the vector has it
+        derived = document["verificationMethod"][1]
+        expected_derived = expected["verificationMethod"][1]
+        assert len(document["verificationMethod"]) == len(expected["verificationMethod"]) == 2
+        assert derived["id"] == expected_derived["id"] and derived["id"].startswith(f"{did}#z6LS")
+        assert derived["type"] == "Multikey" and derived["controller"] == did
+        assert document["keyAgreement"] == expected["keyAgreement"] == [derived["id"]]
+        code, raw = multicodec_unwrap(base58btc_decode(derived["publicKeyMultibase"][1:]))
+        assert code == 0xEC
+        assert raw == _expected_public_bytes(expected_derived)
+        assert derived["id"] == f"{did}#{derived['publicKeyMultibase']}"
+    else:
+        # P-256 / P-384: no derived key (the older vectors list the signing key itself)
+        assert len(document["verificationMethod"]) == 1
+        assert "keyAgreement" not in document
     assert DidKeyResolver().resolve(did) == document
+
+
+@pytest.mark.parametrize("did", list(VECTORS), ids=lambda did: did[8:24])
+def test_resolve_vectors_without_encryption_key_derivation(did):
+    document = resolve(did, enable_encryption_key_derivation=False)
+    assert [vm["id"] for vm in document["verificationMethod"]] == [VECTORS[did]["verificationMethod"][0]["id"]]
+    assert "keyAgreement" not in document
+    resolver = DidKeyResolver(enable_encryption_key_derivation=False)
+    assert resolver.resolve(did) == document
+    assert resolver.resolve_with_options(did, {"enableEncryptionKeyDerivation": True}) == resolve(did)
+
+
+def _jwk_vectors() -> list[tuple[str, dict]]:
+    vectors = []
+    for name in ("ed25519-x25519.json", "nist-curves.json"):
+        for did, vector in load_vector(f"did-key/{name}").items():
+            if did.startswith("did:key:z2J9"):  # P-521 is not supported
+                continue
+            if vector["didDocument"]["verificationMethod"][0]["type"] == "JsonWebKey2020":
+                vectors.append((did, vector["didDocument"]))
+    return vectors
+
+
+JWK_VECTORS = _jwk_vectors()
+
+
+def test_there_are_json_web_key_vectors_of_every_supported_curve():
+    curves = {doc["verificationMethod"][0]["publicKeyJwk"]["crv"] for _, doc in JWK_VECTORS}
+    assert curves == {"Ed25519", "P-256", "P-384"}
+
+
+@pytest.mark.parametrize("did,expected", JWK_VECTORS, ids=[did[8:24] for did, _ in JWK_VECTORS])
+def test_resolve_json_web_key_2020_vectors(did, expected):
+    document = resolve(did, public_key_format="JsonWebKey2020")
+    assert document["@context"] == JWK_CONTEXT == expected["@context"] == [
+        "https://www.w3.org/ns/did/v1",
+        "https://w3id.org/security/suites/jws-2020/v1",
+    ]
+    vm = document["verificationMethod"][0]
+    expected_vm = expected["verificationMethod"][0]
+    # JsonWebKey2020 is the vectors' own type: the whole method must match, x and y byte for byte
+    assert vm == expected_vm
+    assert set(vm["publicKeyJwk"]) == ({"kty", "crv", "x", "y"} if vm["publicKeyJwk"]["kty"] == "EC" else {"kty", "crv", "x"})
+    for relationship in SIGNING_RELATIONSHIPS:
+        assert document[relationship] == expected[relationship] == [vm["id"]]
+    if did.startswith("did:key:z6Mk"):
+        assert document["verificationMethod"][1] == expected["verificationMethod"][1]
+        assert document["verificationMethod"][1]["publicKeyJwk"]["crv"] == "X25519"
+        assert document["keyAgreement"] == expected["keyAgreement"]
+    else:
+        assert len(document["verificationMethod"]) == 1 and "keyAgreement" not in document
+    assert DidKeyResolver(public_key_format="JsonWebKey2020").resolve(did) == document
+    assert DidKeyResolver().resolve_with_options(did, {"publicKeyFormat": "JsonWebKey2020"}) == document
+
+
+@pytest.mark.parametrize("did", [d for d in VECTORS if d.startswith("did:key:z6Mk")], ids=lambda did: did[8:24])
+def test_x25519_derivation_matches_the_vector_key_pairs(did):
+    # the vectors' X25519 private key must give the public key we derive (RFC 7748 base point)
+    vector = load_vector("did-key/ed25519-x25519.json")[did]
+    agreement = vector["keyAgreementKeyPair"]
+    if "privateKeyBase58" in agreement:
+        private = X25519PrivateKey.from_private_bytes(base58btc_decode(agreement["privateKeyBase58"]))
+        expected = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    else:
+        expected = base64url_decode(agreement["publicKeyJwk"]["x"])
+    ed_public = KeyPair.from_multibase(did[len("did:key:"):]).public_key_bytes
+    assert x25519_from_ed25519(ed_public) == expected
+
+
+def test_x25519_derivation_agrees_with_the_ed25519_secret():
+    # X25519 with the clamped SHA-512 half of the Ed25519 seed is the Montgomery form of the same point
+    for _ in range(5):
+        seed = os.urandom(32)
+        ed_public = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        scalar = hashlib.sha512(seed).digest()[:32]
+        x_public = X25519PrivateKey.from_private_bytes(scalar).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        assert x25519_from_ed25519(ed_public) == x_public
+
+
+@pytest.mark.parametrize("value", [b"", bytes(31), bytes(33), "a" * 32, IDENTITY])
+def test_x25519_derivation_refuses_what_has_no_counterpart(value):
+    with pytest.raises(ValueError):
+        x25519_from_ed25519(value)
 
 
 def test_resolve_generated_keys_and_documents_are_fresh():
     for key_type in ("Ed25519", "P-256", "P-384"):
         key = KeyPair.generate(key_type)
         document = resolve(key.did)
-        assert document["verificationMethod"] == [key.to_multikey()]
+        assert document["verificationMethod"][0] == key.to_multikey()
+        assert len(document["verificationMethod"]) == (2 if key_type == "Ed25519" else 1)
         assert document["assertionMethod"] == [key.verification_method]
         document["@context"].append("mutated")
+        document["verificationMethod"][0]["type"] = "mutated"
         assert resolve(key.did)["@context"] == CONTEXT
+        assert resolve(key.did)["verificationMethod"][0] == key.to_multikey()
+
+
+@pytest.mark.parametrize("value", ["Ed25519VerificationKey2020", "multikey", "JsonWebKey", "", None])
+def test_resolve_refuses_unknown_public_key_formats(value):
+    with pytest.raises(DidResolutionError, match="not supported") as e:
+        resolve(ED.did, public_key_format=value)
+    assert e.value.error == "unsupportedPublicKeyType"
+
+
+@pytest.mark.parametrize("value", [None, 1, "true"])
+def test_resolve_refuses_a_non_boolean_derivation_option(value):
+    with pytest.raises(TypeError):
+        resolve(ED.did, enable_encryption_key_derivation=value)
 
 
 def test_did_key_resolver_is_a_did_resolver():
@@ -97,46 +222,63 @@ def test_retrieve_verification_method_through_the_offline_resolvers():
     assert method.is_listed_under("assertionMethod") and not method.is_listed_under("keyAgreement")
 
 
+def test_the_derived_key_agreement_method_is_not_a_signing_key():
+    document = resolve(ED.did)
+    agreement = document["keyAgreement"][0]
+    with pytest.raises(ResolutionError, match="unusable key material") as e:
+        retrieve_verification_method(agreement, DidResolvers.offline())
+    assert e.value.code == "INVALID_VERIFICATION_METHOD"
+    # the signing method is still listed only under the signing relationships
+    method = retrieve_verification_method(ED.verification_method, DidResolvers.offline())
+    assert method.relationships == frozenset(SIGNING_RELATIONSHIPS)
+
+
 # -- refusals -----------------------------------------------------------------------------------
 
-ED = KeyPair.generate("Ed25519")
-P256 = KeyPair.generate("P-256")
-IDENTITY = bytes([1]) + bytes(31)
 
 
 @pytest.mark.parametrize(
-    "did,message",
+    "did,message,error",
     [
-        ("did:web:example.com", "not a did:key"),
-        ("did:KEY:" + ED.public_key_multibase, "not a did:key"),
-        ("key:" + ED.public_key_multibase, "not a did:key"),
-        (ED.public_key_multibase, "not a did:key"),
-        ("did:key:", "no key"),
-        (ED.did + "#" + ED.public_key_multibase, "a fragment"),
-        (ED.did + "/path", "a path"),
-        (ED.did + "?versionId=1", "a query"),
-        ("did:key:u" + "A" * 46, "base58btc multibase"),
-        ("did:key:" + ED.public_key_multibase[1:], "base58btc multibase"),
-        ("did:key:z6Mk0OIl", "base58btc character"),
-        ("did:key:zNotAKey", "multicodec"),
-        ("did:key:z", "truncated"),
-        (did_key(0xEC, ED.public_key_bytes), "x25519-pub"),
-        (did_key(0x99, ED.public_key_bytes), "unknown"),
-        (did_key(0xED, ED.public_key_bytes[:31]), "32 bytes, not 31"),
-        (did_key(0x1200, ED.public_key_bytes), r"33 bytes.*, not 32"),  # Ed25519 key, P-256 codec
-        (did_key(0xED, P256.public_key_bytes), "32 bytes, not 33"),
-        (did_key(0x1200, b"\x02" + (2**256 - 2**224 + 2**192 + 2**96 - 1).to_bytes(32, "big")), "P-256"),
-        (did_key(0xED, IDENTITY), "small order"),
-        (did_key(0xED, bytes(32)), "small order"),
-        (did_key(0xED, bytes.fromhex("ee" + "ff" * 30 + "7f")), "non-canonical"),
-        (did_key(0x1300, bytes(32)), "secret key"),
+        ("did:web:example.com", "not a did:key", "invalidDid"),
+        ("did:KEY:" + ED.public_key_multibase, "not a did:key", "invalidDid"),
+        ("key:" + ED.public_key_multibase, "not a did:key", "invalidDid"),
+        (ED.public_key_multibase, "not a did:key", "invalidDid"),
+        ("did:key:", "no key", "invalidDid"),
+        (ED.did + "#" + ED.public_key_multibase, "a fragment", "invalidDid"),
+        (ED.did + "/path", "a path", "invalidDid"),
+        (ED.did + "?versionId=1", "a query", "invalidDid"),
+        ("did:key:u" + "A" * 46, "base58btc multibase", "invalidDid"),
+        ("did:key:" + ED.public_key_multibase[1:], "base58btc multibase", "invalidDid"),
+        ("did:key:z6Mk0OIl", "base58btc character", "invalidDid"),
+        ("did:key:zNotAKey", "multicodec", "unsupportedPublicKeyType"),
+        ("did:key:z", "truncated", "invalidDid"),
+        (did_key(0xEC, bytes(31)), "32 bytes, not 31", "invalidPublicKeyLength"),
+        (did_key(0xEC, ED.public_key_bytes + b"\x00"), "32 bytes, not 33", "invalidPublicKeyLength"),
+        (did_key(0xEC, bytes(32)), "small order", "invalidPublicKey"),  # u = 0
+        (did_key(0xEC, (1).to_bytes(32, "little")), "small order", "invalidPublicKey"),  # order 4
+        (did_key(0xEC, X25519_ORDER_8.to_bytes(32, "little")), "small order", "invalidPublicKey"),
+        (did_key(0xEC, (2**255 - 19).to_bytes(32, "little")), "non-canonical", "invalidPublicKey"),  # u = p
+        (did_key(0xEC, (2**255 - 19 + 4).to_bytes(32, "little")), "non-canonical", "invalidPublicKey"),
+        (did_key(0xEC, (2).to_bytes(32, "little")), "twist", "invalidPublicKey"),
+        (did_key(0xEC, (2**255 - 20).to_bytes(32, "little")), "twist", "invalidPublicKey"),  # u = -1
+        (did_key(0x99, ED.public_key_bytes), "unknown", "unsupportedPublicKeyType"),
+        (did_key(0xED, ED.public_key_bytes[:31]), "32 bytes, not 31", "invalidPublicKeyLength"),
+        (did_key(0x1200, ED.public_key_bytes), r"33 bytes.*, not 32", "invalidPublicKeyLength"),  # Ed25519 key, P-256 codec
+        (did_key(0xED, P256.public_key_bytes), "32 bytes, not 33", "invalidPublicKeyLength"),
+        (did_key(0x1200, b"\x02" + (2**256 - 2**224 + 2**192 + 2**96 - 1).to_bytes(32, "big")), "P-256", "invalidPublicKey"),
+        (did_key(0xED, IDENTITY), "small order", "invalidPublicKey"),
+        (did_key(0xED, bytes(32)), "small order", "invalidPublicKey"),
+        (did_key(0xED, bytes.fromhex("ee" + "ff" * 30 + "7f")), "non-canonical", "invalidPublicKey"),
+        (did_key(0x1300, bytes(32)), "secret key", "unsupportedPublicKeyType"),
     ],
 )
-def test_resolve_refuses(did, message):
-    with pytest.raises(ResolutionError, match=message) as e:
+def test_resolve_refuses(did, message, error):
+    with pytest.raises(DidResolutionError, match=message) as e:
         resolve(did)
     assert did in e.value.message
     assert e.value.code == "RESOLUTION_ERROR"
+    assert e.value.error == error
     with pytest.raises(ResolutionError):
         DidKeyResolver().resolve(did)
 
@@ -160,15 +302,56 @@ def test_resolve_refuses_unsupported_vector_key_types(name):
         with pytest.raises(ResolutionError, match="multicodec") as e:
             resolve(did)
         assert isinstance(e.value.__cause__, KeyMaterialError)
+        assert e.value.error == "unsupportedPublicKeyType"
 
 
-def test_resolve_refuses_p521_and_x25519_vectors():
+def test_resolve_refuses_p521_vectors():
     dids = [d for d in load_vector("did-key/nist-curves.json") if d.startswith("did:key:z2J9")]
-    dids += list(load_vector("did-key/x25519.json")["didDocument"])
-    assert len(dids) >= 3
+    assert len(dids) == 2
     for did in dids:
-        with pytest.raises(ResolutionError, match="p521-pub|x25519-pub"):
+        with pytest.raises(ResolutionError, match="p521-pub") as e:
             resolve(did)
+        assert e.value.error == "unsupportedPublicKeyType"
+
+
+X25519_VECTORS = load_vector("did-key/x25519.json")["didDocument"]
+
+
+@pytest.mark.parametrize("did", list(X25519_VECTORS), ids=lambda did: did[8:24])
+def test_resolve_x25519_vectors(did):
+    expected = X25519_VECTORS[did]
+    expected_vm = expected["verificationMethod"][0]
+    jwk = expected_vm["type"] == "JsonWebKey2020"
+    public_key_format = "JsonWebKey2020" if jwk else "Multikey"
+    document = resolve(did, public_key_format=public_key_format)
+    assert document["@context"] == (JWK_CONTEXT if jwk else CONTEXT)
+    (vm,) = document["verificationMethod"]
+    assert vm["id"] == expected_vm["id"] == f"{did}#{did[len('did:key:'):]}"
+    assert vm["controller"] == expected_vm["controller"] == did
+    # a key agreement key: keyAgreement only, never a signing relationship
+    assert document["keyAgreement"] == expected["keyAgreement"] == [vm["id"]]
+    assert not any(r in document for r in SIGNING_RELATIONSHIPS)
+    if jwk:
+        assert vm == expected_vm
+    else:
+        code, raw = multicodec_unwrap(base58btc_decode(vm["publicKeyMultibase"][1:]))
+        assert (code, raw) == (0xEC, _expected_public_bytes(expected_vm))
+    # derivation applies to Ed25519 keys only
+    assert resolve(did, public_key_format=public_key_format, enable_encryption_key_derivation=False) == document
+
+
+def test_a_derived_key_agreement_key_resolves_as_its_own_did_key():
+    derived = resolve(ED.did)["verificationMethod"][1]
+    own = resolve("did:key:" + derived["publicKeyMultibase"])
+    assert own["verificationMethod"][0]["publicKeyMultibase"] == derived["publicKeyMultibase"]
+    assert own["keyAgreement"] == [own["verificationMethod"][0]["id"]]
+
+
+def test_an_x25519_did_key_is_not_a_signing_key():
+    did = next(iter(X25519_VECTORS))
+    with pytest.raises(ResolutionError, match="unusable key material") as e:
+        retrieve_verification_method(f"{did}#{did[len('did:key:'):]}", DidResolvers.offline())
+    assert e.value.code == "INVALID_VERIFICATION_METHOD"
 
 
 def test_the_identity_key_forgery_is_stopped_at_resolution():
@@ -192,8 +375,8 @@ def test_the_identity_key_forgery_is_stopped_at_resolution():
 def test_resolve_raises_only_resolution_error(suffix):
     try:
         resolve("did:key:" + suffix)
-    except ResolutionError:
-        pass
+    except DidResolutionError as e:
+        assert e.error in ("invalidDid", "unsupportedPublicKeyType", "invalidPublicKeyLength", "invalidPublicKey")
 
 
 # -- parse_did_url ------------------------------------------------------------------------------

@@ -26,8 +26,9 @@ def test_round_trip_from_domain():
     "did:web:example.com%3A99999", "did:web:example.com:..", "did:web:-bad.example", "did:key:z6Mk", "did:web:",
 ])
 def test_refused(did):
-    with pytest.raises(ResolutionError):
+    with pytest.raises(ResolutionError) as e:
         document_url(did)
+    assert e.value.error == "invalidDid"
 
 
 @pytest.mark.parametrize("domain,path", [("127.0.0.1", None), ("exa mple.com", None), ("example.com", "a/../b")])

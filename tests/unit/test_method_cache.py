@@ -4,6 +4,7 @@ for cached methods, never for resolvers whose documents may change without a cac
 from __future__ import annotations
 
 from conftest import StaticDidResolver
+from vc.did.key import DidKeyResolver
 from vc.did.resolver import DidResolvers, retrieve_verification_method
 from vc.keys import KeyPair
 
@@ -42,3 +43,14 @@ def test_cached_documents_bound_their_methods():
     static.document["verificationMethod"][0]["publicKeyMultibase"] = key.public_key_multibase
     now[0] = 25.0
     assert retrieve_verification_method("did:example:mill#key-1", resolvers).key.did == key.did
+
+
+def test_did_key_methods_of_another_public_key_format_are_not_shared():
+    key = KeyPair.generate("Ed25519")
+    default = retrieve_verification_method(key.verification_method, DidResolvers.offline())
+    as_jwk = DidResolvers({"key": DidKeyResolver(public_key_format="JsonWebKey2020")})
+    other = retrieve_verification_method(key.verification_method, as_jwk)
+    assert (default.type, other.type) == ("Multikey", "JsonWebKey2020")
+    assert other.key.public_key_bytes == default.key.public_key_bytes
+    assert retrieve_verification_method(key.verification_method, DidResolvers.offline()) is default
+    assert retrieve_verification_method(key.verification_method, as_jwk).type == "JsonWebKey2020"

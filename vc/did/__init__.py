@@ -1,7 +1,8 @@
 """Decentralized Identifiers: the resolver interface and DID URL parsing.
 
 Method implementations live in submodules (:mod:`vc.did.key`); dispatch by method and
-verification method retrieval are in :mod:`vc.did.resolver`.
+verification method retrieval are in :mod:`vc.did.resolver`; DID Resolution results
+(``resolve``, ``dereference``) in :mod:`vc.did.resolution`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,42 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import ResolutionError
 
-__all__ = ["DidResolver", "parse_did_url", "DID_RE"]
+__all__ = ["DidResolver", "DidResolutionError", "RESOLUTION_ERRORS", "parse_did_url", "DID_RE"]
+
+
+RESOLUTION_ERRORS = frozenset(
+    {
+        "invalidDid",
+        "invalidDidUrl",
+        "notFound",
+        "methodNotSupported",
+        "representationNotSupported",
+        "invalidDidDocument",
+        "invalidPublicKey",
+        "invalidPublicKeyLength",
+        "unsupportedPublicKeyType",
+        "invalidOptions",
+        "internalError",
+    }
+)
+"""The error names of DID Core 1.0 section 7.1.2 / DID Resolution used here (and, for the key
+errors, of the did:key method)."""
+
+
+class DidResolutionError(ResolutionError):
+    """A DID could not be resolved, for a reason DID Resolution names in ``error``
+    (``"invalidDid"``, ``"invalidPublicKeyLength"``...). A :class:`ResolutionError` (same
+    ``code``), so code that catches those is unaffected; :func:`vc.did.resolution.resolve`
+    puts ``error`` into ``didResolutionMetadata``.
+
+    :raises ValueError: (when constructed) ``error`` is not one of :data:`RESOLUTION_ERRORS`.
+    """
+
+    def __init__(self, message: str, *, error: str, code: str | None = None) -> None:
+        if error not in RESOLUTION_ERRORS:
+            raise ValueError(f"{error!r} is not a DID Resolution error name")
+        super().__init__(message, code=code)
+        self.error = error
 
 
 @runtime_checkable

@@ -3,6 +3,11 @@
 The DID document has one verification method, ``#0``, of type ``JsonWebKey``. A JWK with
 private members is refused, as are symmetric keys; a key marked ``"use": "enc"`` would only be
 for key agreement, so it gets no signing relationships.
+
+Refusals are :class:`vc.did.DidResolutionError`: ``invalidDid`` when the identifier is not
+base64url JSON or not a valid public JWK (as the did:jwk specification says), and
+``unsupportedPublicKeyType`` for a well-formed JWK of a key type this library cannot use
+(RSA, X25519, P-521...).
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import KeyMaterialError, ResolutionError, UnsupportedError, VcError
+from ..errors import KeyMaterialError, UnsupportedError, VcError
 from ..keys import KeyPair
 from ..multibase import base64url_decode, base64url_encode
+from . import DidResolutionError
 
 __all__ = ["resolve", "DidJwkResolver", "did_jwk"]
 
@@ -28,23 +34,28 @@ def did_jwk(key: KeyPair) -> str:
 def resolve(did: str) -> dict[str, Any]:
     """The DID document of a did:jwk.
 
-    :raises ResolutionError: not did:jwk, not base64url JSON, a private or symmetric key, or a
-        key type we cannot verify with (named).
+    :raises DidResolutionError: (a :class:`vc.errors.ResolutionError`) ``invalidDid``: not
+        did:jwk, not base64url JSON, not a JWK object, a private or symmetric key, or malformed
+        key material; ``unsupportedPublicKeyType``: a key type we cannot verify with (named).
     """
     if not isinstance(did, str) or not did.startswith("did:jwk:") or "#" in did:
-        raise ResolutionError(f"{did!r} is not a did:jwk DID")
+        raise DidResolutionError(f"{did!r} is not a did:jwk DID", error="invalidDid")
     try:
         jwk = json.loads(base64url_decode(did[len("did:jwk:"):]))
-    except (VcError, ValueError, UnicodeDecodeError) as e:
-        raise ResolutionError(f"{did}: the identifier is not base64url-encoded JSON") from e
+    except (VcError, ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise DidResolutionError(f"{did}: the identifier is not base64url-encoded JSON", error="invalidDid") from e
     if not isinstance(jwk, dict):
-        raise ResolutionError(f"{did}: the identifier is not a JWK object")
+        raise DidResolutionError(f"{did}: the identifier is not a JWK object", error="invalidDid")
     if jwk.get("kty") == "oct" or any(m in jwk for m in _PRIVATE_MEMBERS):
-        raise ResolutionError(f"{did}: a did:jwk must hold a public key only (no private or symmetric key)")
+        raise DidResolutionError(
+            f"{did}: a did:jwk must hold a public key only (no private or symmetric key)", error="invalidDid"
+        )
     try:
         KeyPair.from_jwk(jwk)
-    except (KeyMaterialError, UnsupportedError) as e:
-        raise ResolutionError(f"{did}: unusable key: {e.message}") from e
+    except UnsupportedError as e:
+        raise DidResolutionError(f"{did}: unusable key: {e.message}", error="unsupportedPublicKeyType") from e
+    except KeyMaterialError as e:
+        raise DidResolutionError(f"{did}: unusable key: {e.message}", error="invalidDid") from e
     vm_id = f"{did}#0"
     document: dict[str, Any] = {
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/jwk/v1"],
@@ -63,4 +74,8 @@ class DidJwkResolver:
     """The did:jwk method for :class:`vc.did.resolver.DidResolvers`."""
 
     def resolve(self, did: str) -> dict[str, Any]:
+        """The DID document of a did:jwk; see :func:`resolve`.
+
+        :raises DidResolutionError: as :func:`resolve`.
+        """
         return resolve(did)

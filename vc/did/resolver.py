@@ -85,7 +85,9 @@ class DidResolvers:
 
             _PURE_RESOLVERS = (DidKeyResolver, DidJwkResolver)
         parts = did_or_url.split(":", 2)
-        return len(parts) == 3 and type(self._methods.get(parts[1])) in _PURE_RESOLVERS
+        resolver = self._methods.get(parts[1]) if len(parts) == 3 else None
+        # process-wide entries hold the method as the default (Multikey) documents give it
+        return type(resolver) in _PURE_RESOLVERS and getattr(resolver, "public_key_format", "Multikey") == "Multikey"
 
     def _cached_method(self, vm_url: str) -> VerificationMethod | None:
         """A verification method retrieved before and still fresh (see :meth:`_remember_method`)."""
@@ -115,6 +117,10 @@ class DidResolvers:
     @property
     def methods(self) -> frozenset[str]:
         return frozenset(self._methods)
+
+    def method_resolver(self, method: str) -> DidResolver | None:
+        """The resolver of DID method ``method`` (``"key"``, ``"web"``...), or None."""
+        return self._methods.get(method)
 
     def resolve(self, did: str) -> dict[str, Any]:
         """The DID document of ``did``.
@@ -170,11 +176,14 @@ class VerificationMethod:
 
 
 class _OfflineWeb:
-    """did:web without a network: every resolution is a retrieval error."""
+    """did:web without a network: a well-formed DID is a retrieval error (it might resolve
+    online), a malformed one is as invalid as online (``invalidDid``)."""
 
     def resolve(self, did: str) -> dict[str, Any]:
         from ..http import RetrievalError
+        from .web import document_url
 
+        document_url(did)
         raise RetrievalError(f"{did} is a did:web DID: resolving it needs the network, and this verifier is offline")
 
 

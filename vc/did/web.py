@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import ResolutionError
 from ..http import HttpsFetcher
+from . import DidResolutionError
 
 __all__ = ["did_web", "document_url", "document_path", "DidWebResolver"]
 
@@ -30,11 +31,11 @@ def _check_host(host: str, port: str | None, did: str) -> None:
     except ValueError:
         pass
     else:
-        raise ResolutionError(f"{did}: did:web hosts must be domain names, not IP addresses")
+        raise DidResolutionError(f"{did}: did:web hosts must be domain names, not IP addresses", error="invalidDid")
     if not _HOST.match(host) or not any(c.isalpha() for c in host.rsplit(".", 1)[-1]):
-        raise ResolutionError(f"{did}: {host!r} is not a valid domain name")
+        raise DidResolutionError(f"{did}: {host!r} is not a valid domain name", error="invalidDid")
     if port is not None and (not port.isdigit() or not 0 < int(port) < 65536):
-        raise ResolutionError(f"{did}: {port!r} is not a valid port")
+        raise DidResolutionError(f"{did}: {port!r} is not a valid port", error="invalidDid")
 
 
 def did_web(domain: str, path: str | None = None) -> str:
@@ -59,17 +60,18 @@ def did_web(domain: str, path: str | None = None) -> str:
 def document_url(did: str) -> str:
     """The HTTPS URL of the DID document of a did:web ``did``.
 
-    :raises ResolutionError: not a did:web DID, an IP-address host, a bad port or path.
+    :raises DidResolutionError: (``invalidDid``) not a did:web DID, an IP-address host, a bad
+        port or path.
     """
     if not isinstance(did, str) or not did.startswith("did:web:"):
-        raise ResolutionError(f"{did!r} is not a did:web DID")
+        raise DidResolutionError(f"{did!r} is not a did:web DID", error="invalidDid")
     parts = did[len("did:web:"):].split(":")
     host_port = unquote(parts[0])
     host, _, port = host_port.partition(":")
     _check_host(host, port or None, did)
     for segment in parts[1:]:
         if not _SEGMENT.match(segment) or unquote(segment) in (".", ".."):
-            raise ResolutionError(f"{did}: path segment {segment!r} is not allowed")
+            raise DidResolutionError(f"{did}: path segment {segment!r} is not allowed", error="invalidDid")
     path = "/".join(parts[1:]) + "/did.json" if len(parts) > 1 else ".well-known/did.json"
     return f"https://{host.lower()}{':' + port if port else ''}/{path}"
 
@@ -90,16 +92,22 @@ class DidWebResolver:
     def resolve(self, did: str) -> dict[str, Any]:
         """The DID document of ``did``.
 
-        :raises ResolutionError: a malformed did:web DID, or a document whose ``id`` is not
-            the DID. :raises RetrievalError: the document could not be fetched.
+        :raises DidResolutionError: (a :class:`ResolutionError`) ``invalidDid``: a malformed
+            did:web DID; ``invalidDidDocument``: the document is not a JSON object, or its
+            ``id`` is not the DID (code ``INVALID_CONTROLLED_IDENTIFIER_DOCUMENT_ID``).
+        :raises RetrievalError: the document could not be fetched (its ``status`` is the HTTP
+            status when the server refused it: 404 means there is no such DID).
         """
         url = document_url(did)
         document = self.fetcher.get_json(url, what=f"DID document of {did}")
         if not isinstance(document, dict):
-            raise ResolutionError(f"the DID document of {did} at {url} is not a JSON object")
+            raise DidResolutionError(
+                f"the DID document of {did} at {url} is not a JSON object", error="invalidDidDocument"
+            )
         if document.get("id") != did:
-            raise ResolutionError(
+            raise DidResolutionError(
                 f"the DID document at {url} has id {document.get('id')!r}, not {did}",
+                error="invalidDidDocument",
                 code="INVALID_CONTROLLED_IDENTIFIER_DOCUMENT_ID",
             )
         return document
