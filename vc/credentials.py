@@ -19,6 +19,8 @@ validity_period    now is within validFrom..validUntil (1.1: issuanceDate..expir
 revocation,        each credentialStatus entry, against its status list (with a status checker;
 suspension,        without one, a credential with a status is reported as could-not-verify)
 status
+related_resource   each relatedResource entry's digest matches the bytes the verifier holds
+                   (the pinned contexts); skipped for a resource it does not hold
 issuer_trust       the trust policy accepts the issuer for the credential's types
 =================  ==========================================================================
 """
@@ -40,6 +42,7 @@ from .checks import (
 )
 from .did.resolver import DidResolvers
 from .errors import InvalidDocument, SigningError
+from .integrity import LocalResources, ResourceChain, check_related_resources, pinned_context_files
 from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
 from .enveloped import is_enveloped
@@ -175,6 +178,8 @@ def verify_credential(
     pinned contexts; ``resolvers`` to offline resolvers (did:key, did:jwk). Without a
     ``status_checker`` nothing is fetched, and a credential with ``credentialStatus`` is
     reported as could-not-verify (use :class:`verifier.Verifier` to check status online).
+    ``relatedResource`` digests are checked against the pinned contexts (and the loader's own
+    bytes, if it offers them: see :class:`vc.integrity.LocalResources`).
 
     :returns: the report; ``result.verified`` is True only if every check passed.
     :raises TypeError: ``policy`` is not a policy or ``now`` is naive (API misuse only).
@@ -202,7 +207,8 @@ def verify_credential(
     )
     check_binding("issuer_binding", "issuer", credential.issuer_id, verified, result)
     check_credential_claims(
-        credential, policy=policy, now=now, status_checker=status_checker, max_clock_skew=max_clock_skew, result=result
+        credential, policy=policy, now=now, status_checker=status_checker, max_clock_skew=max_clock_skew,
+        result=result, loader=loader,
     )
     return result
 
@@ -215,14 +221,25 @@ def check_credential_claims(
     status_checker: "StatusChecker | None",
     max_clock_skew: timedelta,
     result: VerificationResult,
+    loader: DocumentLoader | None = None,
 ) -> None:
     """The checks that follow the securing mechanism, whatever it is (Data Integrity proofs or
-    a JOSE envelope): ``validity_period``, the status checks, ``issuer_trust``, and the guard
-    that a report without a verified proof never verifies."""
+    a JOSE envelope): ``validity_period``, the status checks, ``related_resource`` (only when
+    the credential has ``relatedResource``), ``issuer_trust``, and the guard that a report
+    without a verified proof never verifies. ``loader`` defaults as in :func:`verify_credential`."""
     _check_validity_period(credential, now, max_clock_skew, result)
     _check_status(credential, status_checker, now, result)
+    if credential.relatedResource is not None:
+        check_related_resources(credential.relatedResource, _local_resources(loader), result)
     result.add(policy.check(credential))
     require_a_verified_proof(result)
+
+
+def _local_resources(loader: DocumentLoader | None) -> LocalResources:
+    """What ``relatedResource`` digests are compared with: the loader's own bytes if it offers
+    them (a :class:`~vc.integrity.LocalResources`), then the pinned contexts."""
+    stores: list[LocalResources] = [loader] if isinstance(loader, LocalResources) else []
+    return ResourceChain(*stores, pinned_context_files())
 
 
 def _check_structure(document: Any, result: VerificationResult) -> tuple[Credential, list[Proof]] | None:

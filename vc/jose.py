@@ -667,7 +667,8 @@ def verify_credential_jwt(
         _check_signature(opened, kid, "assertionMethod", resolvers, result)
     _check_token_times(opened.jws.payload, now, max_clock_skew, result)
     check_credential_claims(
-        credential, policy=policy, now=now, status_checker=status_checker, max_clock_skew=max_clock_skew, result=result
+        credential, policy=policy, now=now, status_checker=status_checker, max_clock_skew=max_clock_skew,
+        result=result, loader=loader,
     )
     return result
 
