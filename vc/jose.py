@@ -67,6 +67,7 @@ from .verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
     from .credential_status import StatusChecker
+    from .schemas import SchemaStore
 
 __all__ = [
     "ALGORITHMS",
@@ -634,6 +635,7 @@ def verify_credential_jwt(
     resolvers: DidResolvers | None = None,
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: "SchemaStore | None" = None,
 ) -> VerificationResult:
     """Verify a JOSE-secured credential: a ``vc+jwt`` compact JWS, an
     ``EnvelopedVerifiableCredential`` carrying one, or a VC-JWT 1.1 token (``typ`` ``JWT`` or
@@ -667,8 +669,8 @@ def verify_credential_jwt(
         _check_signature(opened, kid, "assertionMethod", resolvers, result)
     _check_token_times(opened.jws.payload, now, max_clock_skew, result)
     check_credential_claims(
-        credential, policy=policy, now=now, status_checker=status_checker, max_clock_skew=max_clock_skew,
-        result=result, loader=loader,
+        credential, document=opened.document, policy=policy, now=now, status_checker=status_checker,
+        max_clock_skew=max_clock_skew, result=result, loader=loader, resolvers=resolvers, schemas=schemas,
     )
     return result
 
@@ -684,6 +686,7 @@ def verify_presentation_jwt(
     resolvers: DidResolvers | None = None,
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: "SchemaStore | None" = None,
 ) -> PresentationResult:
     """Verify a JOSE-secured presentation (a ``vp+jwt`` token, an
     ``EnvelopedVerifiablePresentation``, or a VC-JWT 1.1 token with a ``vp`` claim) for the
@@ -736,7 +739,7 @@ def verify_presentation_jwt(
         result.credentials.append(
             verify_credential(
                 entry, policy=policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
-                max_clock_skew=max_clock_skew,
+                max_clock_skew=max_clock_skew, schemas=schemas,
             )
         )
     _check_credentials(result)
