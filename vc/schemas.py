@@ -36,12 +36,15 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources as _resources
 from itertools import islice
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from .errors import InvalidDocument, ResolutionError, UnsupportedError, VcError
 from .integrity import check_digests, parse_digests
@@ -77,6 +80,11 @@ optional), by ``$schema`` (a trailing ``#`` is allowed)."""
 MAX_REPORTED_ERRORS = 50
 """At most this many failing paths are collected for one schema."""
 
+RESULT_CACHE_SIZE = 1024
+"""Validation results kept per store, by schema and the SHA-256 of the credential's sorted
+compact JSON: validating a trade credential costs milliseconds in pure Python, and the same
+credential is often checked again (a wallet's re-check, a presentation of known credentials)."""
+
 
 class SchemaStoreError(VcError):
     """A schema index or a held schema cannot be used: unreadable, not matching its SHA-256,
@@ -102,6 +110,14 @@ class HeldSchema:
     def dialect(self) -> str | None:
         """The JSON Schema version's name (``JSON Schema 2020-12``), or None if unsupported."""
         return _dialect(self.schema.get("$schema"))
+
+
+def _cache_key(url: str, document: Mapping[str, Any]) -> bytes | None:
+    try:
+        canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):  # not plain JSON (a huge integer...): not cached
+        return None
+    return hashlib.sha256(url.encode("utf-8") + b"\0" + canonical).digest()
 
 
 def _dialect(value: Any) -> str | None:
@@ -234,6 +250,7 @@ class SchemaStore:
             self._schemas[held.url] = held
         self._validators: dict[str, Any] = {}
         self._registry: Any = None
+        self._results: OrderedDict[bytes, list[dict[str, str]]] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
@@ -355,6 +372,13 @@ class SchemaStore:
         """
         validator = self.validator(url)
         unsecured = {k: v for k, v in credential.items() if k != "proof"}
+        key = _cache_key(url, unsecured)
+        if key is not None:
+            with self._lock:
+                cached = self._results.get(key)
+                if cached is not None:
+                    self._results.move_to_end(key)
+                    return [dict(p) for p in cached]
         try:
             errors = list(islice(validator.iter_errors(unsecured), MAX_REPORTED_ERRORS))
         except RecursionError:
@@ -363,7 +387,13 @@ class SchemaStore:
             if type(e).__module__.split(".")[0] not in ("referencing", "jsonschema"):
                 raise
             raise ResolutionError(f"{url} refers to a schema that is not held (never fetched): {e}") from None
-        return _describe(errors)
+        problems = _describe(errors)
+        if key is not None:
+            with self._lock:
+                self._results[key] = [dict(p) for p in problems]
+                if len(self._results) > RESULT_CACHE_SIZE:
+                    self._results.popitem(last=False)
+        return problems
 
     def _offline_registry(self) -> Any:
         """Every held schema under its URL (and an embedded schema also under its ``$id``),
