@@ -239,25 +239,27 @@ def check_credential_claims(
     ``resolvers`` and ``schemas`` default as in :func:`verify_credential`."""
     _check_validity_period(credential, now, max_clock_skew, result)
     _check_status(credential, status_checker, now, result)
-    if credential.relatedResource is not None:
-        check_related_resources(credential.relatedResource, _local_resources(loader, schemas), result)
-    if credential.credentialSchema is not None:
-        check_credential_schemas(
-            document, credential.credentialSchema, schemas or default_schema_store(), result,
-            verify_schema_credential=lambda held: verify_credential(
-                held, policy=_PINNED_SCHEMA_CREDENTIAL, now=now, loader=loader, resolvers=resolvers,
-                status_checker=status_checker, max_clock_skew=max_clock_skew, schemas=SchemaStore.empty(),
-            ),
-        )
+    if credential.relatedResource is not None or credential.credentialSchema is not None:
+        held = schemas if schemas is not None else default_schema_store()  # an empty store holds nothing
+        if credential.relatedResource is not None:
+            check_related_resources(credential.relatedResource, _local_resources(loader, held), result)
+        if credential.credentialSchema is not None:
+            check_credential_schemas(
+                document, credential.credentialSchema, held, result,
+                verify_schema_credential=lambda schema_credential: verify_credential(
+                    schema_credential, policy=_PINNED_SCHEMA_CREDENTIAL, now=now, loader=loader, resolvers=resolvers,
+                    status_checker=status_checker, max_clock_skew=max_clock_skew, schemas=SchemaStore.empty(),
+                ),
+            )
     result.add(policy.check(credential))
     require_a_verified_proof(result)
 
 
-def _local_resources(loader: DocumentLoader | None, schemas: SchemaStore | None) -> LocalResources:
+def _local_resources(loader: DocumentLoader | None, schemas: SchemaStore) -> LocalResources:
     """What ``relatedResource`` digests are compared with: the loader's own bytes if it offers
     them (a :class:`~vc.integrity.LocalResources`), the pinned contexts, the held schemas."""
     stores: list[LocalResources] = [loader] if isinstance(loader, LocalResources) else []
-    return ResourceChain(*stores, pinned_context_files(), schemas or default_schema_store())
+    return ResourceChain(*stores, pinned_context_files(), schemas)
 
 
 class _PinnedSchemaCredentialPolicy:

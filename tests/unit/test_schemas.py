@@ -392,3 +392,26 @@ def test_credentials_without_credential_schema_never_load_jsonschema():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_an_empty_store_holds_nothing_not_the_shipped_schemas():
+    body = build_credential("CommercialInvoiceCredential", load_example("CommercialInvoiceCredential"), issuer=KEY.did,
+                            valid_from="2026-01-01T00:00:00Z")
+    document = sign_credential(body, KEY, created="2026-01-02T00:00:00Z")
+    assert one_schema_check(verify(document)).outcome.value == "passed"  # the default: the shipped schemas
+    assert one_schema_check(verify(document, SchemaStore.empty())).outcome.value == "skipped"
+    verifier = Verifier.offline(policy=ANY, schemas=SchemaStore.empty())
+    assert one_schema_check(verifier.verify_credential(document, now=NOW)).outcome.value == "skipped"
+
+
+def test_cached_results_are_per_credential_and_per_schema():
+    store = SchemaStore.from_documents({WEIGHT_URL: WEIGHT})
+    bad, good = credential(ENTRY, weight=-1), credential(ENTRY, weight=1)
+    first = store.problems(WEIGHT_URL, bad)
+    assert first and store.problems(WEIGHT_URL, bad) == first  # from the cache, equal
+    first[0]["path"] = "changed by the caller"
+    assert store.problems(WEIGHT_URL, bad)[0]["path"] == "credentialSubject.weight"  # the cache keeps its own copy
+    assert store.problems(WEIGHT_URL, good) == []
+    assert store.problems(WEIGHT_URL, {**good, "proof": {"type": "DataIntegrityProof"}}) == []  # proof left out
+    bad["credentialSubject"]["weight"] = 2  # the same object, now conforming: not served from the cache
+    assert store.problems(WEIGHT_URL, bad) == []
