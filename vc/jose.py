@@ -639,7 +639,8 @@ def verify_credential_jwt(
 ) -> VerificationResult:
     """Verify a JOSE-secured credential: a ``vc+jwt`` compact JWS, an
     ``EnvelopedVerifiableCredential`` carrying one, or a VC-JWT 1.1 token (``typ`` ``JWT`` or
-    none, with a ``vc`` claim). :func:`vc.credentials.verify_credential` routes here.
+    none, with a ``vc`` claim). :func:`vc.credentials.verify_credential` routes here, and the
+    arguments (``schemas`` too) mean what they mean there.
 
     :returns: the report (checks listed in the module's docstring).
     :raises TypeError: ``policy`` is not a policy or ``now`` is naive.

@@ -415,3 +415,26 @@ def test_cached_results_are_per_credential_and_per_schema():
     assert store.problems(WEIGHT_URL, {**good, "proof": {"type": "DataIntegrityProof"}}) == []  # proof left out
     bad["credentialSubject"]["weight"] = 2  # the same object, now conforming: not served from the cache
     assert store.problems(WEIGHT_URL, bad) == []
+
+
+def test_a_schema_credential_that_cannot_be_verified_is_could_not_verify():
+    status = {"id": "https://schemas.example/status/1#5", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+              "statusListIndex": "5", "statusListCredential": "https://schemas.example/status/1"}
+    held = sign_credential(schema_credential(credentialStatus=status), AUTHOR, cryptosuite="eddsa-jcs-2022",
+                           created="2026-01-01T00:00:00Z")
+    result = verify(signed(SC_ENTRY, weight=1), SchemaStore.from_documents({SC_URL: held}))
+    check = one_schema_check(result)  # offline: the schema credential's status cannot be checked
+    assert (check.outcome.value, check.code) == ("error", "STATUS_RETRIEVAL_ERROR")
+    assert result.could_not_verify and not result.verified
+
+
+def test_a_related_resource_that_is_a_held_schema_is_checked_against_it():
+    url = shipped_schema_for("CommercialInvoiceCredential")
+    data = SchemaStore.shipped().resource_bytes(url)
+    document = sign_credential(credential() | {"relatedResource": [{"id": url, "digestSRI": digest_sri(data)}]}, KEY,
+                               created="2026-01-01T00:00:00Z")
+    assert verify(document).check("related_resource").outcome.value == "passed"
+    document = sign_credential(credential() | {"relatedResource": [{"id": url, "digestSRI": digest_sri(data + b"x")}]},
+                               KEY, created="2026-01-01T00:00:00Z")
+    assert verify(document).check("related_resource").code == "RESOURCE_INTEGRITY_ERROR"
+    assert verify(document, SchemaStore.empty()).check("related_resource").outcome.value == "skipped"
