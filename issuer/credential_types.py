@@ -91,8 +91,10 @@ from pydantic import (
     field_validator,
 )
 
-from vc.errors import InvalidDocument
+from vc.errors import InvalidDocument, ResolutionError, UnsupportedError
+from vc.integrity import digest_sri
 from vc.model import CREDENTIALS_V2, parse_datetime
+from vc.schemas import JSON_SCHEMA, default_schema_store, shipped_schema_for
 
 __all__ = [
     "CredentialType",
@@ -103,6 +105,7 @@ __all__ = [
     "check_credential",
     "build_credential",
     "load_example",
+    "schema_entry",
 ]
 
 TRACEABILITY_V1 = "https://w3id.org/traceability/v1"
@@ -619,11 +622,43 @@ def load_example(type_name: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+def schema_entry(type_name: str) -> dict[str, Any] | None:
+    """The ``credentialSchema`` entry for a known trade type: its shipped JSON Schema (VC JSON
+    Schema, type ``JsonSchema``) with the ``digestSRI`` of the exact schema file, so that a
+    verifier can tell the schema it holds is the one the issuer used; None for other types."""
+    url = shipped_schema_for(type_name)
+    data = default_schema_store().resource_bytes(url) if url else None
+    if url is None or data is None:
+        return None
+    return {"id": url, "type": JSON_SCHEMA, "digestSRI": digest_sri(data)}
+
+
+def attach_schema(credential: dict[str, Any]) -> None:
+    """Give a VC Data Model 2.0 credential of a known trade type the ``credentialSchema`` entry
+    of its shipped schema, unless it already names one (its own choice is kept)."""
+    if "credentialSchema" in credential or _contexts(credential)[:1] != [CREDENTIALS_V2]:
+        return
+    types = credential.get("type")
+    for name in types if isinstance(types, list) else [types]:
+        entry = schema_entry(name) if isinstance(name, str) and name in CREDENTIAL_TYPES else None
+        if entry is not None:
+            credential["credentialSchema"] = entry
+            return
+
+
+def _contexts(credential: Mapping[str, Any]) -> list[Any]:
+    context = credential.get("@context")
+    return context if isinstance(context, list) else [context]
+
+
 def check_credential(credential: Mapping[str, Any]) -> None:
     """Check a credential of a known trade type (picked from its ``type``) before signing.
 
-    A no-op for credentials of no known trade type. Only the trade rules are checked here; the
-    VC data model rules are checked when signing.
+    A no-op for credentials of no known trade type. The trade rules are checked twice: by the
+    models of this module (whose messages say how to fix a field) and then against the type's
+    shipped JSON Schema, exactly as a verifier will check the credential's ``credentialSchema``
+    (so nothing is issued that the border would refuse). Only the validity period's length in
+    calendar months is beyond JSON Schema. The VC data model rules are checked when signing.
 
     :raises InvalidDocument: listing every missing or malformed field, each with its JSON path.
     """
@@ -636,9 +671,23 @@ def check_credential(credential: Mapping[str, Any]) -> None:
     for ctype in known:
         problems.extend(_subject_problems(ctype, credential))
         problems.extend(_validity_problems(ctype, credential))
+    if not problems:
+        for ctype in known:
+            problems.extend(_schema_problems(ctype, credential))
     if problems:
         names = ", ".join(t.name for t in known)
         raise InvalidDocument(f"invalid {names}: " + "; ".join(problems))
+
+
+def _schema_problems(ctype: CredentialType, credential: Mapping[str, Any]) -> list[str]:
+    url = shipped_schema_for(ctype.name)
+    if url is None:
+        return []
+    try:
+        found = default_schema_store().problems(url, credential)
+    except (InvalidDocument, ResolutionError, UnsupportedError) as e:
+        return [f"schema {url}: {e.message}"]
+    return [f"{p['path']}: {p['message']} (schema {url})" for p in found]
 
 
 def build_credential(
@@ -655,9 +704,10 @@ def build_credential(
 
     The credential has the VC 2.0 and traceability contexts, ``id`` (default ``urn:uuid:`` and a
     random UUID), ``type`` ``["VerifiableCredential", type_name]``, ``issuer``, ``validFrom``
-    (default: now, UTC, to the second), ``validUntil`` if given, and a copy of ``subject`` as
-    ``credentialSubject``; a subject without a ``type`` gets the type's subject type. ``subject``
-    is not changed.
+    (default: now, UTC, to the second), ``validUntil`` if given, a copy of ``subject`` as
+    ``credentialSubject`` (a subject without a ``type`` gets the type's subject type), and for a
+    known trade type the ``credentialSchema`` of its shipped JSON Schema (:func:`schema_entry`).
+    ``subject`` is not changed.
 
     :raises InvalidDocument: the subject is not a JSON object, or :func:`check_credential` fails.
     """
@@ -681,6 +731,7 @@ def build_credential(
     if valid_until is not None:
         credential["validUntil"] = valid_until
     credential["credentialSubject"] = body
+    attach_schema(credential)
     check_credential(credential)
     return credential
 

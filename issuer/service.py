@@ -20,7 +20,7 @@ from vc.model import parse_credential
 from vc.proofs.data_integrity import format_datetime
 from vc.status import BitstringStatusList
 
-from .credential_types import build_credential, check_credential
+from .credential_types import attach_schema, build_credential, check_credential
 from .errors import IssuerError
 from .home import IssuerHome
 from .registry import IssuedRecord, StatusRegistry
@@ -96,7 +96,9 @@ class Issuer:
 
         Pass either a whole unsigned credential (it has ``credentialSubject``; its issuer, if
         given, must be this issuer) or a subject with ``type_name``, from which the credential
-        is built. Known trade types are checked against their schema first. If the issuer
+        is built. Known trade types are checked against their schema first, and a VC 2.0
+        credential of such a type gets its schema's ``credentialSchema`` entry unless it names
+        one already. If the issuer
         publishes status lists, the credential gets a revocation and a suspension entry (each
         can be switched off), recorded before it is signed.
 
@@ -125,6 +127,7 @@ class Issuer:
             if valid_until is not None:
                 credential["validUntil"] = valid_until
             credential.setdefault("validFrom", format_datetime(datetime.now(timezone.utc)))
+            attach_schema(credential)
             check_credential(credential)
         else:
             if not type_name:

@@ -19,6 +19,10 @@ validity_period    now is within validFrom..validUntil (1.1: issuanceDate..expir
 revocation,        each credentialStatus entry, against its status list (with a status checker;
 suspension,        without one, a credential with a status is reported as could-not-verify)
 status
+related_resource   each relatedResource entry's digest matches the bytes the verifier holds
+                   (pinned contexts, held schemas); skipped for a resource it does not hold
+schema             each credentialSchema (VC JSON Schema): the credential conforms to the held
+                   schema; skipped for a schema the verifier does not hold (see vc.schemas)
 issuer_trust       the trust policy accepts the issuer for the credential's types
 =================  ==========================================================================
 """
@@ -40,6 +44,7 @@ from .checks import (
 )
 from .did.resolver import DidResolvers
 from .errors import InvalidDocument, SigningError
+from .integrity import LocalResources, ResourceChain, check_related_resources, pinned_context_files
 from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
 from .enveloped import is_enveloped
@@ -47,6 +52,7 @@ from .model import Credential, Proof, parse_credential, parse_datetime, parse_pr
 from .policy import VerificationPolicy
 from .proofs import get_suite
 from .proofs.data_integrity import DATA_INTEGRITY_V2, add_proof
+from .schemas import SchemaStore, check_credential_schemas, default_schema_store
 from .verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
@@ -165,6 +171,7 @@ def verify_credential(
     resolvers: DidResolvers | None = None,
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: SchemaStore | None = None,
 ) -> VerificationResult:
     """Verify a credential secured with one or more Data Integrity proofs (a proof set or
     chain: every proof must verify, and one must be the issuer's), or with JOSE: a compact
@@ -175,6 +182,9 @@ def verify_credential(
     pinned contexts; ``resolvers`` to offline resolvers (did:key, did:jwk). Without a
     ``status_checker`` nothing is fetched, and a credential with ``credentialStatus`` is
     reported as could-not-verify (use :class:`verifier.Verifier` to check status online).
+    ``schemas`` are the JSON Schemas the verifier holds for ``credentialSchema`` (default: the
+    shipped ones, :func:`vc.schemas.default_schema_store`); they and the pinned contexts are
+    also the resources whose ``relatedResource`` digests are checked.
 
     :returns: the report; ``result.verified`` is True only if every check passed.
     :raises TypeError: ``policy`` is not a policy or ``now`` is naive (API misuse only).
@@ -185,7 +195,7 @@ def verify_credential(
 
         return verify_credential_jwt(
             document, policy=policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
-            max_clock_skew=max_clock_skew,
+            max_clock_skew=max_clock_skew, schemas=schemas,
         )
 
     result = new_report(VerificationResult(), document, policy)
@@ -202,7 +212,8 @@ def verify_credential(
     )
     check_binding("issuer_binding", "issuer", credential.issuer_id, verified, result)
     check_credential_claims(
-        credential, policy=policy, now=now, status_checker=status_checker, max_clock_skew=max_clock_skew, result=result
+        credential, document=document, policy=policy, now=now, status_checker=status_checker,
+        max_clock_skew=max_clock_skew, result=result, loader=loader, resolvers=resolvers, schemas=schemas,
     )
     return result
 
@@ -210,19 +221,61 @@ def verify_credential(
 def check_credential_claims(
     credential: Credential,
     *,
+    document: Mapping[str, Any],
     policy: VerificationPolicy,
     now: datetime,
     status_checker: "StatusChecker | None",
     max_clock_skew: timedelta,
     result: VerificationResult,
+    loader: DocumentLoader | None = None,
+    resolvers: DidResolvers | None = None,
+    schemas: SchemaStore | None = None,
 ) -> None:
     """The checks that follow the securing mechanism, whatever it is (Data Integrity proofs or
-    a JOSE envelope): ``validity_period``, the status checks, ``issuer_trust``, and the guard
-    that a report without a verified proof never verifies."""
+    a JOSE envelope): ``validity_period``, the status checks, ``related_resource`` and
+    ``schema`` (only when the credential has ``relatedResource`` / ``credentialSchema``),
+    ``issuer_trust``, and the guard that a report without a verified proof never verifies.
+    ``document`` is the credential as JSON (a JOSE credential's payload); ``loader``,
+    ``resolvers`` and ``schemas`` default as in :func:`verify_credential`."""
     _check_validity_period(credential, now, max_clock_skew, result)
     _check_status(credential, status_checker, now, result)
+    if credential.relatedResource is not None or credential.credentialSchema is not None:
+        held = schemas if schemas is not None else default_schema_store()  # an empty store holds nothing
+        if credential.relatedResource is not None:
+            check_related_resources(credential.relatedResource, _local_resources(loader, held), result)
+        if credential.credentialSchema is not None:
+            check_credential_schemas(
+                document, credential.credentialSchema, held, result,
+                verify_schema_credential=lambda schema_credential: verify_credential(
+                    schema_credential, policy=_PINNED_SCHEMA_CREDENTIAL, now=now, loader=loader, resolvers=resolvers,
+                    status_checker=status_checker, max_clock_skew=max_clock_skew, schemas=SchemaStore.empty(),
+                ),
+            )
     result.add(policy.check(credential))
     require_a_verified_proof(result)
+
+
+def _local_resources(loader: DocumentLoader | None, schemas: SchemaStore) -> LocalResources:
+    """What ``relatedResource`` digests are compared with: the loader's own bytes if it offers
+    them (a :class:`~vc.integrity.LocalResources`), the pinned contexts, the held schemas."""
+    stores: list[LocalResources] = [loader] if isinstance(loader, LocalResources) else []
+    return ResourceChain(*stores, pinned_context_files(), schemas)
+
+
+class _PinnedSchemaCredentialPolicy:
+    """The policy a held ``JsonSchemaCredential`` is verified under: its proof, validity period
+    and status are checked, its issuer is not judged (the verifier chose to hold it, pinned by
+    its SHA-256, which is the trust decision)."""
+
+    warning: str | None = None
+
+    def check(self, credential: Credential) -> CheckResult:
+        return CheckResult.passed(
+            "issuer_trust", f"a schema credential held by the verifier (issued by {credential.issuer_id})"
+        )
+
+
+_PINNED_SCHEMA_CREDENTIAL = _PinnedSchemaCredentialPolicy()
 
 
 def _check_structure(document: Any, result: VerificationResult) -> tuple[Credential, list[Proof]] | None:

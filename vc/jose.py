@@ -74,6 +74,7 @@ from .verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
     from .credential_status import StatusChecker
+    from .schemas import SchemaStore
 
 __all__ = [
     "ALGORITHMS",
@@ -684,11 +685,13 @@ def verify_credential_jwt(
     resolvers: DidResolvers | None = None,
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: "SchemaStore | None" = None,
 ) -> VerificationResult:
     """Verify a JOSE-secured credential: a ``vc+jwt`` compact JWS (or one without ``typ``
     whose payload is a VC 2.0 credential, with a warning), an
     ``EnvelopedVerifiableCredential`` carrying one, or a VC-JWT 1.1 token (``typ`` ``JWT`` or
-    none, with a ``vc`` claim). :func:`vc.credentials.verify_credential` routes here.
+    none, with a ``vc`` claim). :func:`vc.credentials.verify_credential` routes here, and the
+    arguments (``schemas`` too) mean what they mean there.
 
     :returns: the report (checks listed in the module's docstring).
     :raises TypeError: ``policy`` is not a policy or ``now`` is naive.
@@ -718,7 +721,8 @@ def verify_credential_jwt(
         _check_signature(opened, kid, "assertionMethod", resolvers, result)
     _check_token_times(opened.jws.payload, now, max_clock_skew, result)
     check_credential_claims(
-        credential, policy=policy, now=now, status_checker=status_checker, max_clock_skew=max_clock_skew, result=result
+        credential, document=opened.document, policy=policy, now=now, status_checker=status_checker,
+        max_clock_skew=max_clock_skew, result=result, loader=loader, resolvers=resolvers, schemas=schemas,
     )
     return result
 
@@ -734,6 +738,7 @@ def verify_presentation_jwt(
     resolvers: DidResolvers | None = None,
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: "SchemaStore | None" = None,
 ) -> PresentationResult:
     """Verify a JOSE-secured presentation (a ``vp+jwt`` token, or one without ``typ`` whose
     payload is a VC 2.0 presentation, an ``EnvelopedVerifiablePresentation``, or a VC-JWT 1.1
@@ -794,7 +799,7 @@ def verify_presentation_jwt(
         result.credentials.append(
             verify_credential(
                 entry, policy=policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
-                max_clock_skew=max_clock_skew,
+                max_clock_skew=max_clock_skew, schemas=schemas,
             )
         )
     _check_credentials(result)

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InvalidDocument
+from .integrity import parse_digests
 
 __all__ = [
     "CREDENTIALS_V1",
@@ -136,6 +137,13 @@ def _check_typed_entries(value: Any, name: str) -> Any:
     return value
 
 
+def _digests(entry: dict[str, Any], where: str) -> None:
+    try:
+        parse_digests(entry, where)
+    except InvalidDocument as e:
+        raise ValueError(e.message) from None
+
+
 class _Document(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
 
@@ -233,21 +241,46 @@ class Credential(_Document):
             parse_datetime(value, field=info.field_name)
         return value
 
-    @field_validator("credentialStatus", "credentialSchema", "evidence", "termsOfUse", "refreshService")
+    @field_validator("credentialStatus", "evidence", "termsOfUse", "refreshService")
     @classmethod
     def _typed(cls, value: Any, info: Any) -> Any:
         return value if value is None else _check_typed_entries(value, info.field_name)
 
+    @field_validator("credentialSchema")
+    @classmethod
+    def _schema(cls, value: Any) -> Any:
+        # Each data schema MUST specify its type and an id that is a URL (VC DM 2.0 section
+        # 5.2; 1.1 section 5.4); a digest, if given, must be well-formed.
+        if value is None:
+            return value
+        _check_typed_entries(value, "credentialSchema")
+        for i, entry in enumerate(_as_list(value)):
+            where = "credentialSchema" if not isinstance(value, list) else f"credentialSchema[{i}]"
+            if "id" not in entry:
+                raise ValueError(f"{where} must have an id (the URL of the schema)")
+            _digests(entry, where)
+        return value
+
     @field_validator("relatedResource")
     @classmethod
     def _related(cls, value: Any) -> Any:
+        # VC DM 2.0 section 5.3: objects with a URL id, unique among them, each with at least
+        # a digestSRI or a digestMultibase.
         if value is None:
             return value
-        for i, entry in enumerate(_as_list(value)):
+        entries = _as_list(value)
+        if not entries:
+            raise ValueError("relatedResource must not be empty")
+        seen: set[str] = set()
+        for i, entry in enumerate(entries):
             if not isinstance(entry, dict) or not is_url(entry.get("id")):
                 raise ValueError(f"relatedResource[{i}] must be an object with a URL id")
+            if entry["id"] in seen:
+                raise ValueError(f"relatedResource[{i}].id {entry['id']!r} is listed twice; ids must be unique")
+            seen.add(entry["id"])
             if "digestSRI" not in entry and "digestMultibase" not in entry:
                 raise ValueError(f"relatedResource[{i}] must carry digestSRI or digestMultibase")
+            _digests(entry, f"relatedResource[{i}]")
         return value
 
     @model_validator(mode="after")

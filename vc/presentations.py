@@ -45,6 +45,7 @@ from .verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
     from .credential_status import StatusChecker
+    from .schemas import SchemaStore
 
 __all__ = ["sign_presentation", "verify_presentation", "PresentationResult"]
 
@@ -151,6 +152,7 @@ def verify_presentation(
     resolvers: DidResolvers | None = None,
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: "SchemaStore | None" = None,
 ) -> PresentationResult:
     """Verify a presentation for the verifier that issued ``challenge`` and ``domain``, and
     every credential in it (with :func:`~vc.credentials.verify_credential` and ``policy``).
@@ -158,7 +160,8 @@ def verify_presentation(
     :func:`vc.jose.verify_presentation_jwt` instead.
 
     A proof's ``domain`` may be one string, which must equal ``domain``, or a list, which must
-    contain it. The challenge is compared in constant time.
+    contain it. The challenge is compared in constant time. ``schemas`` (the JSON Schemas the
+    verifier holds) are used for every credential, as in :func:`~vc.credentials.verify_credential`.
 
     :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain.
     """
@@ -170,7 +173,7 @@ def verify_presentation(
 
         return verify_presentation_jwt(
             document, challenge=challenge, domain=domain, policy=policy, now=now, loader=loader,
-            resolvers=resolvers, status_checker=status_checker, max_clock_skew=max_clock_skew,
+            resolvers=resolvers, status_checker=status_checker, max_clock_skew=max_clock_skew, schemas=schemas,
         )
 
     result = new_report(PresentationResult(), document, policy)
@@ -210,7 +213,7 @@ def verify_presentation(
         result.credentials.append(
             verify_credential(
                 entry, policy=policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
-                max_clock_skew=max_clock_skew,
+                max_clock_skew=max_clock_skew, schemas=schemas,
             )
         )
     _check_credentials(result)

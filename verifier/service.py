@@ -18,6 +18,7 @@ from vc.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpsFetcher
 from vc.jsonld import DocumentLoader, default_loader
 from vc.policy import IssuerIs, VerificationPolicy, require_policy
 from vc.presentations import PresentationResult, verify_presentation
+from vc.schemas import SchemaStore, default_schema_store
 from vc.verification import VerificationResult
 
 __all__ = ["Verifier"]
@@ -33,7 +34,9 @@ class Verifier:
     status lists until their ``ttl``. ``stale_status_if_error`` allows a cached status list
     that is past its freshness (by at most that much) when its issuer cannot be reached; the
     report then says so. ``clock`` returns the current time (aware); ``max_clock_skew`` is
-    the tolerance for validity periods and proof times (default 5 minutes).
+    the tolerance for validity periods and proof times (default 5 minutes). ``schemas`` are the
+    JSON Schemas it holds for ``credentialSchema`` (VC JSON Schema; default: the shipped ones,
+    one for each trade credential type; :meth:`vc.schemas.SchemaStore.from_index` adds more).
     """
 
     def __init__(
@@ -49,10 +52,12 @@ class Verifier:
         timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], datetime] | None = None,
         max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        schemas: SchemaStore | None = None,
     ) -> None:
         require_policy(policy)
         self.policy = policy
         self.loader = loader or default_loader()
+        self.schemas = schemas if schemas is not None else default_schema_store()
         self.session = session or requests.Session()
         self.resolvers = resolvers or DidResolvers.online(
             HttpsFetcher(self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES), cache_ttl=did_cache_ttl
@@ -85,7 +90,7 @@ class Verifier:
         """Verify one credential; see :func:`vc.credentials.verify_credential` for the checks."""
         return verify_credential(
             document, policy=self.policy, now=now or self.clock(), loader=self.loader, resolvers=self.resolvers,
-            status_checker=self.status_checker, max_clock_skew=self.max_clock_skew,
+            status_checker=self.status_checker, max_clock_skew=self.max_clock_skew, schemas=self.schemas,
         )
 
     def verify_many(
@@ -112,5 +117,5 @@ class Verifier:
         return verify_presentation(
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
-            max_clock_skew=self.max_clock_skew,
+            max_clock_skew=self.max_clock_skew, schemas=self.schemas,
         )

@@ -791,9 +791,9 @@ def test_build_sets_the_name_and_the_order_of_properties():
     credential = build(SIMA, name="SIMA Steel Import License")
     assert credential["name"] == "SIMA Steel Import License"
     assert list(credential) == [
-        "@context", "id", "type", "name", "issuer", "validFrom", "validUntil", "credentialSubject",
+        "@context", "id", "type", "name", "issuer", "validFrom", "validUntil", "credentialSubject", "credentialSchema",
     ]
-    assert list(build(MTR)) == ["@context", "id", "type", "issuer", "validFrom", "credentialSubject"]
+    assert list(build(MTR)) == ["@context", "id", "type", "issuer", "validFrom", "credentialSubject", "credentialSchema"]
 
 
 def test_build_raises_for_a_bad_subject_of_a_known_type():

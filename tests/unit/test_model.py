@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import json
 from datetime import datetime, timezone
 
@@ -90,6 +92,21 @@ BAD_V2 = {
     "terms-without-type": (["termsOfUse"], {"id": "https://example.com/tou"}, "type"),
     "refresh-without-type": (["refreshService"], {"id": "https://example.com/r"}, "type"),
     "related-without-digest": (["relatedResource"], [{"id": "https://example.com/x"}], "digestSRI or digestMultibase"),
+    "schema-without-id": (["credentialSchema"], {"type": "JsonSchema"}, "credentialSchema must have an id"),
+    "schema-id-not-url": (["credentialSchema"], [{"id": "schema.json", "type": "JsonSchema"}], r"credentialSchema\[0\]\.id must be a URL"),
+    "schema-not-object": (["credentialSchema"], ["https://example.com/schema"], "must be an object"),
+    "related-duplicate-id": (
+        ["relatedResource"],
+        [{"id": "https://example.com/x", "digestMultibase": "u" + "A" * 43},
+         {"id": "https://example.com/x", "digestMultibase": "u" + "B" * 43}],
+        "listed twice",
+    ),
+    "related-empty": (["relatedResource"], [], "must not be empty"),
+    "related-bad-sri": (["relatedResource"], [{"id": "https://example.com/x", "digestSRI": "sha384-abc"}], "SHA-384"),
+    "related-md5-sri": (["relatedResource"], [{"id": "https://example.com/x", "digestSRI": "md5-CY9rzUYh03PK3k6DJie09g=="}], "Subresource Integrity"),
+    "related-bad-multibase": (["relatedResource"], [{"id": "https://example.com/x", "digestMultibase": "uEiA"}], "multihash"),
+    "related-not-multibase": (["relatedResource"], [{"id": "https://example.com/x", "digestMultibase": "mEiA"}], "multibase prefix"),
+    "related-digest-number": (["relatedResource"], [{"id": "https://example.com/x", "digestSRI": 384}], "non-empty string"),
     "id-not-url": (["id"], "58172aac", "id must be a URL"),
     "proof-not-object": (["proof"], "signature", "proof"),
 }
@@ -133,7 +150,8 @@ def test_non_object_documents(value):
 
 
 def test_related_resource_with_digest_is_fine(v2):
-    doc = _broken(v2, ["relatedResource"], [{"id": "https://example.com/logo.png", "digestSRI": "sha384-abc"}])
+    sri = "sha384-" + base64.b64encode(hashlib.sha384(b"logo").digest()).decode()
+    doc = _broken(v2, ["relatedResource"], [{"id": "https://example.com/logo.png", "digestSRI": sri}])
     parse_credential(doc)
 
 
