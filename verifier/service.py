@@ -16,6 +16,7 @@ from vc.credentials import DEFAULT_CLOCK_SKEW, verify_credential
 from vc.did.resolver import DidResolvers
 from vc.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpsFetcher
 from vc.jsonld import DocumentLoader, default_loader
+from vc.mirror import Mirror
 from vc.policy import IssuerIs, VerificationPolicy, require_policy
 from vc.presentations import PresentationResult, verify_presentation
 from vc.verification import VerificationResult
@@ -34,6 +35,14 @@ class Verifier:
     that is past its freshness (by at most that much) when its issuer cannot be reached; the
     report then says so. ``clock`` returns the current time (aware); ``max_clock_skew`` is
     the tolerance for validity periods and proof times (default 5 minutes).
+
+    ``mirror`` (a :class:`vc.mirror.Mirror`) reads the DID documents and status lists of the
+    hosts it maps from their mirror or snapshot instead (through ``session``, whose
+    certificate authorities it trusts), under the same checks and limits; reports say which
+    documents came from where. It applies to the resolvers built here, not to ``resolvers``
+    passed in.
+
+    :raises TypeError: ``policy`` is not a verification policy.
     """
 
     def __init__(
@@ -49,19 +58,22 @@ class Verifier:
         timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], datetime] | None = None,
         max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        mirror: Mirror | None = None,
     ) -> None:
         require_policy(policy)
         self.policy = policy
         self.loader = loader or default_loader()
         self.session = session or requests.Session()
+        self.mirror = mirror
         self.resolvers = resolvers or DidResolvers.online(
-            HttpsFetcher(self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES), cache_ttl=did_cache_ttl
+            HttpsFetcher(self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES, mirror=mirror),
+            cache_ttl=did_cache_ttl,
         )
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.max_clock_skew = max_clock_skew
         self.status_checker = (
             StatusChecker(
-                HttpsFetcher(self.session, timeout=timeout, max_bytes=STATUS_LIST_MAX_BYTES),
+                HttpsFetcher(self.session, timeout=timeout, max_bytes=STATUS_LIST_MAX_BYTES, mirror=mirror),
                 self._verify_status_list,
                 stale_if_error=stale_status_if_error,
             )

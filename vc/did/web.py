@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import ResolutionError
 from ..http import HttpsFetcher
+from ..mirror import Origin
 
 __all__ = ["did_web", "document_url", "document_path", "DidWebResolver"]
 
@@ -87,19 +88,30 @@ class DidWebResolver:
     def __init__(self, fetcher: HttpsFetcher | None = None) -> None:
         self.fetcher = fetcher or HttpsFetcher()
 
+    def origin(self, did: str) -> Origin | None:
+        """The mirror or snapshot the document of ``did`` is read from, or None if it is
+        fetched from the DID's own host (or the DID is malformed). Never raises."""
+        try:
+            return self.fetcher.origin(document_url(did))
+        except ResolutionError:
+            return None
+
     def resolve(self, did: str) -> dict[str, Any]:
-        """The DID document of ``did``.
+        """The DID document of ``did`` (read from a mirror or snapshot if the fetcher's
+        mirror maps the DID's host: the document must still be the DID's).
 
         :raises ResolutionError: a malformed did:web DID, or a document whose ``id`` is not
             the DID. :raises RetrievalError: the document could not be fetched.
         """
         url = document_url(did)
         document = self.fetcher.get_json(url, what=f"DID document of {did}")
+        origin = self.origin(did)
+        where = f"{url} (from {origin})" if origin is not None else url
         if not isinstance(document, dict):
-            raise ResolutionError(f"the DID document of {did} at {url} is not a JSON object")
+            raise ResolutionError(f"the DID document of {did} at {where} is not a JSON object")
         if document.get("id") != did:
             raise ResolutionError(
-                f"the DID document at {url} has id {document.get('id')!r}, not {did}",
+                f"the DID document at {where} has id {document.get('id')!r}, not {did}",
                 code="INVALID_CONTROLLED_IDENTIFIER_DOCUMENT_ID",
             )
         return document
