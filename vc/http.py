@@ -37,7 +37,8 @@ class RetrievalError(ResolutionError):
 
 class HttpsFetcher:
     """GETs JSON documents over HTTPS through the given session; the hosts ``mirror`` maps
-    are read from their mirror or snapshot instead."""
+    are read from their mirror or snapshot instead. Without ``network`` only snapshot files
+    are read: every other URL is a :class:`RetrievalError` (a border post with no network)."""
 
     def __init__(
         self,
@@ -46,11 +47,13 @@ class HttpsFetcher:
         timeout: float = DEFAULT_TIMEOUT,
         max_bytes: int = DEFAULT_MAX_BYTES,
         mirror: Mirror | None = None,
+        network: bool = True,
     ) -> None:
         self.session = session or requests.Session()
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.mirror = mirror
+        self.network = network
 
     def origin(self, url: str) -> Origin | None:
         """The mirror or snapshot ``url`` is read from, or None if it is fetched from its own
@@ -117,6 +120,8 @@ class HttpsFetcher:
 
     def _get_https(self, url: str, shown: str, *, what: str, accept: str) -> bytes:
         """GET ``url``; messages name it as ``shown`` (the document's URL, and its mirror)."""
+        if not self.network:
+            raise RetrievalError(f"{what}: {shown} is not in a snapshot, and this verifier is offline")
         if urlsplit(url).scheme != "https":  # a mirror URL is checked when configured; twice is cheap
             raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")
         try:

@@ -40,7 +40,8 @@ class Verifier:
     hosts it maps from their mirror or snapshot instead (through ``session``, whose
     certificate authorities it trusts), under the same checks and limits; reports say which
     documents came from where. It applies to the resolvers built here, not to ``resolvers``
-    passed in.
+    passed in. Without ``network`` nothing is fetched over the network: only snapshot files
+    are read (see :meth:`offline`).
 
     :raises TypeError: ``policy`` is not a verification policy.
     """
@@ -59,6 +60,7 @@ class Verifier:
         clock: Callable[[], datetime] | None = None,
         max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
         mirror: Mirror | None = None,
+        network: bool = True,
     ) -> None:
         require_policy(policy)
         self.policy = policy
@@ -66,14 +68,16 @@ class Verifier:
         self.session = session or requests.Session()
         self.mirror = mirror
         self.resolvers = resolvers or DidResolvers.online(
-            HttpsFetcher(self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES, mirror=mirror),
+            HttpsFetcher(self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES, mirror=mirror, network=network),
             cache_ttl=did_cache_ttl,
         )
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.max_clock_skew = max_clock_skew
         self.status_checker = (
             StatusChecker(
-                HttpsFetcher(self.session, timeout=timeout, max_bytes=STATUS_LIST_MAX_BYTES, mirror=mirror),
+                HttpsFetcher(
+                    self.session, timeout=timeout, max_bytes=STATUS_LIST_MAX_BYTES, mirror=mirror, network=network
+                ),
                 self._verify_status_list,
                 stale_if_error=stale_status_if_error,
             )
@@ -82,10 +86,19 @@ class Verifier:
         )
 
     @classmethod
-    def offline(cls, *, policy: VerificationPolicy, **kw: Any) -> "Verifier":
+    def offline(cls, *, policy: VerificationPolicy, mirror: Mirror | None = None, **kw: Any) -> "Verifier":
         """No network: pinned contexts, did:key and did:jwk; credentials with a status are
-        reported as could-not-verify."""
-        return cls(policy=policy, resolvers=DidResolvers.offline(), check_status=False, **kw)
+        reported as could-not-verify. With a ``mirror`` of snapshot directories, the did:web
+        documents and status lists of the hosts it has are read from them (still verified,
+        with the same limits); everything else is still could-not-verify.
+
+        :raises ValueError: ``mirror`` maps a host to an https mirror (that needs the network).
+        """
+        if mirror is None:
+            return cls(policy=policy, resolvers=DidResolvers.offline(), check_status=False, **kw)
+        if mirror.uses_network:
+            raise ValueError("an offline verifier can read snapshot directories, not https mirrors")
+        return cls(policy=policy, mirror=mirror, network=False, **kw)
 
     def _verify_status_list(self, document: Any, issuer: str, now: datetime) -> VerificationResult:
         return verify_credential(

@@ -316,3 +316,72 @@ def test_a_bad_mapping_file_is_refused(tmp_path, content, match):
     path = put(tmp_path, "mirror.json", content)
     with pytest.raises(ValueError, match=match):
         Mirror.from_file(path)
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def issued(mill, tmp_path):
+    """A certificate of the mill in a file, and a trust policy file for it."""
+    path, trust = tmp_path / "coo.json", tmp_path / "trust.json"
+    path.write_text(json.dumps(certificate(mill)))
+    trust.write_text(json.dumps({"trustedIssuers": [{"did": mill.did, "name": "Mill",
+                                                     "types": ["USMCACertificationOfOrigin"]}]}))
+    return path, trust
+
+
+def vc_verify(*args):
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    return CliRunner().invoke(cli, ["credential", *map(str, args)])
+
+
+def test_vc_verify_mirror_flag_and_file(mill, issued, https_server, tmp_path):
+    path, trust = issued
+    mill.publish(https_server.site("mill.example"))
+    ca = ["--ca-bundle", https_server.ca_path]
+    r = vc_verify(path, "--trust", trust, *ca, "--mirror", f"mill.example={https_server.url('mill.example/')}")
+    assert r.exit_code == 0, r.output
+    assert f"{MILL} resolved from mirror https://localhost:{https_server.port}/mill.example/" in r.output
+    assert "read from mirror" in r.output
+    mapping = put(tmp_path, "mirror.json", {"hosts": {"mill.example": https_server.url("mill.example/")}})
+    r = vc_verify(path, "--trust", trust, *ca, "--mirror-file", mapping, "--json")
+    assert r.exit_code == 0, r.output
+    proof = next(c for c in json.loads(r.output)["checks"] if c["name"] == "proof")
+    assert proof["data"]["didDocumentFrom"].startswith("mirror https://localhost:")
+    r = vc_verify(path, "--trust", trust, *ca)  # no mirror: mill.example is not reachable from the tests
+    assert r.exit_code == 3, r.output
+
+
+def test_vc_verify_snapshot_online_and_offline(mill, issued, tmp_path):
+    path, trust = issued
+    snapshot = tmp_path / "snapshot"
+    mill.publish(snapshot / "mill.example")
+    for extra in ([], ["--offline"]):
+        r = vc_verify(path, "--trust", trust, "--snapshot", snapshot, *extra)
+        assert r.exit_code == 0, r.output
+        assert f"resolved from snapshot {snapshot.resolve()}" in r.output
+    r = vc_verify(path, "--trust", trust, "--offline")  # offline without the snapshot: as before
+    assert r.exit_code == 3, r.output
+    (snapshot / "mill.example" / ".well-known" / "did.json").unlink()
+    r = vc_verify(path, "--trust", trust, "--snapshot", snapshot, "--offline")
+    assert r.exit_code == 3 and "not in the snapshot" in r.output, r.output
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--mirror", "mill.example"], "expected HOST=URL"),
+    (["--mirror", "mill.example=http://127.0.0.1:8080/mill/"], "must be an https URL"),
+    (["--mirror", "mill example=https://127.0.0.1/"], "not a host name"),
+    (["--mirror-file", "missing.json"], "cannot read"),
+    (["--snapshot", "missing-dir"], "not a directory"),
+    (["--offline", "--mirror", "mill.example=https://127.0.0.1/"], "--offline reads --snapshot directories only"),
+])
+def test_vc_verify_bad_mirror_flags_are_usage_errors(issued, tmp_path, monkeypatch, flags, message):
+    path, trust = issued
+    monkeypatch.chdir(tmp_path)
+    r = vc_verify(path, "--trust", trust, *flags)
+    assert r.exit_code == 2, r.output
+    assert message in r.output and "Traceback" not in r.output
