@@ -21,6 +21,9 @@ def test_the_border_demo_end_to_end():
     revocation_rows = [line.split() for line in lines if line.strip().startswith("revocation ")]
     assert revocation_rows == [["revocation", "ok", "ok", "ok"], ["revocation", "ok", "FAIL", "ok"]]
     assert "Every step behaved as described" in text
+    # the issuers' own hosts (did:web:mill.example...) are read from the local server through the public mirror
+    assert "did:web:mill.example" in text and "did:web:producer.example" in text
+    assert "read from the mirror, as each report says: 3 DID documents, 6 status lists" in text
 
 
 def test_the_demo_fails_loudly_when_a_step_misbehaves(monkeypatch):
