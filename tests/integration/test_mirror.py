@@ -114,6 +114,17 @@ def test_the_mirror_is_trusted_through_the_session_only(https_server):
         web.resolve(MILL)
 
 
+def test_a_path_cannot_climb_out_of_the_mirror_prefix(https_server):
+    put(https_server.site("producer.example"), "status/1", {"producer": True})
+    fetcher = HttpsFetcher(https_server.session(), mirror=https_server.mirror("mill.example", "producer.example"))
+    for url in ("https://mill.example/../producer.example/status/1", "https://mill.example/%2e%2e/producer.example/status/1",
+                "https://mill.example/x/%2E%2E/..%2Fproducer.example%2Fstatus%2F1"):
+        with pytest.raises(RetrievalError, match="cannot be mapped"):
+            fetcher.get_json(url, what="status list")
+    assert https_server.requested == []
+    assert fetcher.get_json("https://producer.example/status/1", what="status list") == {"producer": True}
+
+
 def test_a_mirror_must_be_https():
     for url in ("http://127.0.0.1:8080/mill/", "file:///srv/mill/", "127.0.0.1/mill", "https://127.0.0.1/?x=1", 7):
         with pytest.raises(ValueError, match="mirror"):
@@ -287,6 +298,24 @@ def test_a_host_without_a_snapshot_directory_is_fetched_from_itself(https_server
     assert https_server.requested == ["/status/1"]
 
 
+def test_offline_means_snapshots_only(mill, https_server, tmp_path):
+    with pytest.raises(ValueError, match="snapshot directories, not https mirrors"):
+        Verifier.offline(policy=TrustPolicy({MILL: ["X"]}), mirror=https_server.mirror("mill.example"))
+    put(https_server.root, "status/1", {"from": "network"})
+    snapshot = tmp_path / "snapshot"
+    put(snapshot, "mill.example/status/1", {"from": "snapshot"})
+    fetcher = HttpsFetcher(https_server.session(), mirror=Mirror(snapshots=[snapshot]), network=False)
+    assert fetcher.get_json("https://mill.example/status/1", what="status list") == {"from": "snapshot"}
+    with pytest.raises(RetrievalError, match="not in a snapshot, and this verifier is offline"):
+        fetcher.get_json(https_server.url("status/1"), what="status list")
+    assert https_server.requested == []
+    signed = certificate(mill)
+    mill.publish(snapshot / "mill.example")
+    verifier = Verifier.offline(policy=TrustPolicy({MILL: ["USMCACertificationOfOrigin"]}),
+                                mirror=Mirror(snapshots=[snapshot]))
+    assert verifier.verify_credential(signed).verified
+
+
 # -- the mapping file ---------------------------------------------------------------------------
 
 
@@ -300,6 +329,20 @@ def test_the_mapping_file(tmp_path):
     assert str(mirror.origin("https://mill.example:443/status/1?x=1")) == "mirror https://127.0.0.1:8443/mill/status/1?x=1"
     assert mirror.origin("https://mill.example:8443/status/1") is None  # another port is another site
     assert mirror.origin("https://producer.example/status/1") is None
+
+
+def test_mirrors_combine_first_one_wins(tmp_path):
+    (tmp_path / "a" / "mill.example").mkdir(parents=True)
+    (tmp_path / "b" / "mill.example").mkdir(parents=True)
+    first = Mirror({"mill.example": "https://first.test/"}, snapshots=[tmp_path / "a"])
+    second = Mirror({"mill.example": "https://second.test/", "producer.example": "https://second.test/p/"},
+                    snapshots=[tmp_path / "b", tmp_path / "a"])
+    merged = first.merged(second)
+    assert merged.hosts == {"mill.example": "https://first.test/", "producer.example": "https://second.test/p/"}
+    assert merged.snapshots == [(tmp_path / "a").resolve(), (tmp_path / "b").resolve()]
+    snapshots_only = Mirror(snapshots=[tmp_path / "b", tmp_path / "a"])
+    assert snapshots_only.origin("https://mill.example/x").location == str((tmp_path / "b").resolve() / "mill.example" / "x")
+    assert not snapshots_only.uses_network and merged.uses_network
 
 
 @pytest.mark.parametrize("content, match", [

@@ -91,6 +91,8 @@ class DidWebResolver:
     def origin(self, did: str) -> Origin | None:
         """The mirror or snapshot the document of ``did`` is read from, or None if it is
         fetched from the DID's own host (or the DID is malformed). Never raises."""
+        if self.fetcher.mirror is None:  # the common case, once per verification: keep it cheap
+            return None
         try:
             return self.fetcher.origin(document_url(did))
         except ResolutionError:
