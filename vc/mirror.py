@@ -146,7 +146,11 @@ class Mirror:
 
     @property
     def snapshots(self) -> list[Path]:
+        """The snapshot directories (resolved), in the order they are looked in."""
         return list(self._snapshots)
+
+    def __repr__(self) -> str:
+        return f"Mirror(hosts={self._hosts!r}, snapshots={[str(s) for s in self._snapshots]!r})"
 
     @property
     def uses_network(self) -> bool:

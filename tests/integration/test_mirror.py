@@ -409,6 +409,16 @@ def test_vc_verify_snapshot_online_and_offline(mill, issued, tmp_path):
         assert f"resolved from snapshot {snapshot.resolve()}" in r.output
     r = vc_verify(path, "--trust", trust, "--offline")  # offline without the snapshot: as before
     assert r.exit_code == 3, r.output
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "coo.json").write_text(path.read_text())
+    r = CliRunner().invoke(cli, ["batch", str(inbox), "--trust", str(trust), "--workers", "1", "--offline",
+                                 "--snapshot", str(snapshot), "--json"])
+    assert r.exit_code == 0, r.output
     (snapshot / "mill.example" / ".well-known" / "did.json").unlink()
     r = vc_verify(path, "--trust", trust, "--snapshot", snapshot, "--offline")
     assert r.exit_code == 3 and "not in the snapshot" in r.output, r.output
