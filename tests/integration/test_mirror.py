@@ -189,6 +189,18 @@ def test_without_the_mirror_the_same_credential_cannot_be_checked(mill, https_se
     assert https_server.requested == []
 
 
+def test_an_unmapped_issuer_is_verified_and_reported_as_before(https_server, tmp_path):
+    with Issuer.init(tmp_path / "local", PASS, name="Local", did_web_domain=https_server.host,
+                     status_base_url=https_server.url("status/")) as local:
+        signed = certificate(local)
+        local.publish(https_server.root)
+        verifier = customs(local, session=https_server.session(), mirror=https_server.mirror("mill.example"))
+        result = verifier.verify_credential(signed)
+    assert result.verified, result.summary()
+    assert all("from mirror" not in c.message and "From" not in "".join(c.data) for c in result.checks)
+    assert "/.well-known/did.json" in https_server.requested
+
+
 def test_a_mirrored_status_list_signed_by_another_issuer_is_refused(mill, https_server, tmp_path):
     signed = certificate(mill)
     mill.publish(https_server.site("mill.example"))
