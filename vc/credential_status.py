@@ -124,12 +124,13 @@ class StatusChecker:
             return
         value = cached.bits.get(index)
         origin = self.fetcher.origin(url)  # a mirror or snapshot: say so, with the verdict
-        source = f"; list {url} read from {origin}" if origin is not None else ""
+        read = f"; read from {origin}" if origin is not None else ""
+        source = f" (list {url}{read})" if origin is not None else ""
         data = {"statusListFrom": str(origin)} if origin is not None else {}
         if purpose in _BLOCKING:
             code, word = _BLOCKING[purpose]
             if value:
-                result.add(CheckResult.failed(name, code, f"{word} by the issuer (list {url}, index {index}){source}",
+                result.add(CheckResult.failed(name, code, f"{word} by the issuer (list {url}, index {index}{read})",
                                               subject=subject, data=data))
             else:
                 result.add(CheckResult.passed(name, f"not {word}{source}", subject=subject, data=data))
