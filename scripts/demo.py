@@ -13,6 +13,8 @@
    file, and prints every check per credential.
 5. The producer revokes the certificate of origin and publishes; customs verifies again: the
    certificate shows as revoked, the others as valid, the presentation as not verified.
+6. A border post with no network verifies with ``vc-verify --offline --snapshot``, reading the
+   issuers' DID documents and status lists from a snapshot of their sites.
 
 Run with ``make demo``; ``tests/integration/test_demo.py`` runs the same code. It exits 0 only if
 every step behaved as described, and removes everything it made.
@@ -186,6 +188,16 @@ class Demo:
 
         self.step("8. The importer's wallet sees the change too")
         self.say(self.indent(self.wallet("check", *ca, expect=1)))
+
+        self.step("9. A border post with no network verifies from a snapshot of the issuers' sites")
+        # the server's files are laid out as <host>/<path>: a snapshot directory as it stands
+        for key, expect, verdict in (("mill", 0, "VERIFIED"), ("producer", 1, "NOT VERIFIED")):
+            text = self.run("verifier", "credential", str(files[key]), "--trust", str(policy_file), "--offline",
+                            "--snapshot", str(www), env={}, expect=expect)
+            if not text.startswith(verdict) or "resolved from snapshot" not in text:
+                raise DemoFailure(f"vc-verify --offline --snapshot did not behave as expected:\n{text}")
+            self.say(f"  vc-verify credential {files[key].name} --offline --snapshot <the sites>: {verdict}")
+            self.say(self.indent("\n".join(line for line in text.splitlines() if "resolved from" in line or " revocation" in line)))
 
     def entry(self, server: Any, ids: dict[str, str], policy_file: Path) -> PresentationResult:
         challenge = secrets.token_hex(16)
