@@ -62,7 +62,7 @@ class HttpsFetcher:
             return None
         try:
             return self.mirror.origin(url)
-        except MirrorPathError:
+        except ValueError:  # MirrorPathError, or a URL urlsplit refuses
             return None
 
     def get_json(self, url: str, *, what: str) -> Any:
@@ -101,7 +101,7 @@ class HttpsFetcher:
             return self._get_https(url, url, what=what, accept=accept)
         try:
             origin = self.mirror.origin(url)
-        except MirrorPathError as e:
+        except ValueError as e:  # MirrorPathError, or a URL urlsplit refuses
             raise RetrievalError(f"{what}: {e}") from e
         if origin is None:
             return self._get_https(url, url, what=what, accept=accept)
