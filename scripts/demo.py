@@ -1,6 +1,8 @@
 """The tradevc demo: a shipment of line pipe at the border, end to end, on this machine.
 
-1. A local HTTPS server (throwaway CA, 127.0.0.1) plays the issuers' websites.
+1. A local HTTPS server (throwaway CA, 127.0.0.1) mirrors the issuers' websites: their DIDs
+   name their own hosts (did:web:mill.example...), and a mirror file (vc.mirror) tells the
+   wallet and customs to read those hosts from the local server, with every check unchanged.
 2. Three issuers, each with its own did:web identity, use ``vc-issuer``: the steel mill issues a
    mill test report, the Mexican producer a USMCA certification of origin (both with Data
    Integrity proofs), the U.S. licensing office a SIMA steel import license (an ES384 vc+jwt);
@@ -11,6 +13,8 @@
    file, and prints every check per credential.
 5. The producer revokes the certificate of origin and publishes; customs verifies again: the
    certificate shows as revoked, the others as valid, the presentation as not verified.
+6. A border post with no network verifies with ``vc-verify --offline --snapshot``, reading the
+   issuers' DID documents and status lists from a snapshot of their sites.
 
 Run with ``make demo``; ``tests/integration/test_demo.py`` runs the same code. It exits 0 only if
 every step behaved as described, and removes everything it made.
@@ -34,6 +38,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the local HTTPS server with a throwaw
 
 from support.https_server import start  # noqa: E402
 from vc.jose import credential_of  # noqa: E402
+from vc.mirror import Mirror  # noqa: E402
 from vc.verification import VerificationResult  # noqa: E402
 from verifier import PresentationResult, TrustPolicy, Verifier  # noqa: E402
 
@@ -51,6 +56,11 @@ ISSUERS = [
      "sima-steel-import-license.subject.json", 75, "SIMA import license", "P-384 vc+jwt"),
 ]
 JOSE = {"licensing"}  # the licensing office issues ES384 vc+jwt, as the traceability interop profile asks
+
+
+def host(key: str) -> str:
+    """The issuer's own web host, named in its did:web DID and status list URLs."""
+    return f"{key}.example"
 
 
 class DemoFailure(Exception):
@@ -117,12 +127,15 @@ class Demo:
         dids: dict[str, str] = {}
         files: dict[str, Path] = {}
         ids: dict[str, str] = {}
+        self.mirror_file = self.work / "mirror.json"
+        self.mirror_file.write_text(json.dumps(
+            {"hosts": {host(key): server.url(f"{host(key)}/") for key, *_ in ISSUERS}}, indent=2), encoding="utf-8")
         for key, name, _type, _example, _days, _label, secured in ISSUERS:
-            text = self.issuer(key, "init", "--name", name, "--did-web", f"{server.host}/{key}",
-                               "--status-base-url", server.url(f"{key}/status/"), "--key-type", secured.split()[0],
+            text = self.issuer(key, "init", "--name", name, "--did-web", host(key),
+                               "--status-base-url", f"https://{host(key)}/status/", "--key-type", secured.split()[0],
                                *(["--cryptosuite", "ecdsa-rdfc-2019"] if key in JOSE else []))
             dids[key] = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("DID: "))
-            self.say(f"  {name}\n      {dids[key]}")
+            self.say(f"  {name}\n      {dids[key]}  (its site mirrored at {server.url(host(key) + '/')})")
 
         self.step("2. Each issues its document and publishes its DID document and status lists")
         for key, _name, type_name, example, days, label, secured in ISSUERS:
@@ -131,14 +144,14 @@ class Demo:
                         "--valid-from", stamp(today - timedelta(days=2)),
                         "--valid-until", stamp(today + timedelta(days=days)), "--out", str(files[key]),
                         "--format", "jose" if key in JOSE else "di")
-            self.issuer(key, "publish", "--out-dir", str(www))
+            self.issuer(key, "publish", "--out-dir", str(www / host(key)))
             text = files[key].read_text(encoding="utf-8")
             credential = credential_of(text.strip()) if key in JOSE else json.loads(text)
             ids[key] = credential["id"]
             self.say(f"  {label:23} {credential['id']}  ({secured})")
 
         self.step("3. The importer adds them to its wallet (each is verified before it is kept)")
-        ca = ["--ca-bundle", str(server.ca_path)]
+        ca = ["--ca-bundle", str(server.ca_path), "--mirror-file", str(self.mirror_file)]
         self.say(self.indent(self.wallet("init")))
         self.say(self.indent(self.wallet("add", *[str(files[k]) for k, *_ in ISSUERS], *ca)))
         self.say(self.indent(self.wallet("list")))
@@ -160,7 +173,7 @@ class Demo:
 
         self.step("6. The producer revokes the certification of origin and publishes")
         self.say(self.indent(self.issuer("producer", "revoke", ids["producer"])))
-        self.issuer("producer", "publish", "--out-dir", str(www))
+        self.issuer("producer", "publish", "--out-dir", str(www / host("producer")))
         self.say("  status lists republished")
 
         self.step("7. Next entry: customs verifies again (status lists fetched afresh)")
@@ -176,6 +189,16 @@ class Demo:
         self.step("8. The importer's wallet sees the change too")
         self.say(self.indent(self.wallet("check", *ca, expect=1)))
 
+        self.step("9. A border post with no network verifies from a snapshot of the issuers' sites")
+        # the server's files are laid out as <host>/<path>: a snapshot directory as it stands
+        for key, expect, verdict in (("mill", 0, "VERIFIED"), ("producer", 1, "NOT VERIFIED")):
+            text = self.run("verifier", "credential", str(files[key]), "--trust", str(policy_file), "--offline",
+                            "--snapshot", str(www), env={}, expect=expect)
+            if not text.startswith(verdict) or "resolved from snapshot" not in text:
+                raise DemoFailure(f"vc-verify --offline --snapshot did not behave as expected:\n{text}")
+            self.say(f"  vc-verify credential {files[key].name} --offline --snapshot <the sites>: {verdict}")
+            self.say(self.indent("\n".join(line for line in text.splitlines() if "resolved from" in line or " revocation" in line)))
+
     def entry(self, server: Any, ids: dict[str, str], policy_file: Path) -> PresentationResult:
         challenge = secrets.token_hex(16)
         self.say(f"  customs' challenge: {challenge}   domain: {CUSTOMS_DOMAIN}")
@@ -185,10 +208,15 @@ class Demo:
         presentation = json.loads(vp_file.read_text(encoding="utf-8"))
         self.say(f"  importer presents {len(presentation['verifiableCredential'])} credentials, "
                  f"signed by {presentation['holder'][:32]}...")
-        verifier = Verifier(policy=TrustPolicy.from_file(policy_file), session=server.session())
+        verifier = Verifier(policy=TrustPolicy.from_file(policy_file), session=server.session(),
+                            mirror=Mirror.from_file(self.mirror_file))
         started = time.perf_counter()
         result = verifier.verify_presentation(presentation, challenge=challenge, domain=CUSTOMS_DOMAIN)
         self.say(f"  verified in {1000 * (time.perf_counter() - started):.0f} ms (including fetching DID documents and status lists)")
+        checks = [c for report in result.credentials for c in report.checks] + list(result.checks)
+        dids = {c.data["didDocumentFrom"] for c in checks if "didDocumentFrom" in c.data}
+        lists = {c.data["statusListFrom"] for c in checks if "statusListFrom" in c.data}
+        self.say(f"  read from the mirror, as each report says: {len(dids)} DID documents, {len(lists)} status lists")
         return result
 
     def table(self, result: PresentationResult) -> None:

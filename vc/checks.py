@@ -123,15 +123,26 @@ def check_proofs(
         else:
             verified_proofs.append(verified)
             chained = f", chained to {verified.proof.previousProof}" if verified.proof.previousProof else ""
+            source, data = resolved_from(resolvers, verified.method.controller)
             result.add(
                 CheckResult.passed(
-                    "proof", f"{verified.suite.name} signature verified with {verified.method.id}{chained}",
-                    subject=subject,
+                    "proof", f"{verified.suite.name} signature verified with {verified.method.id}{chained}{source}",
+                    subject=subject, data=data,
                 )
             )
             check_purpose(verified, expected_purpose, result, subject)
         check_proof_times(proof, now, skew, result, subject)
     return verified_proofs
+
+
+def resolved_from(resolvers: DidResolvers, did: str) -> tuple[str, dict[str, Any]]:
+    """For a report: where the DID document of ``did`` was read from when a mirror or
+    snapshot served it (``"; <did> resolved from mirror <url>"`` and ``{"didDocumentFrom":
+    ...}``), else ``("", {})``, so an officer knows the bytes did not come from the DID's host."""
+    origin = resolvers.origin(did)
+    if origin is None:
+        return "", {}
+    return f"; {did} resolved from {origin}", {"didDocumentFrom": str(origin)}
 
 
 def check_purpose(verified: VerifiedProof, expected: str, result: VerificationResult, subject: str | None) -> None:

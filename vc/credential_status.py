@@ -3,7 +3,8 @@
 older credentials, ``StatusList2021Entry``.
 
 For each entry the status list credential is fetched over HTTPS (through the verifier's
-fetcher) as JSON with a Data Integrity proof or as a ``vc+jwt`` (or VC-JWT 1.1) token, its
+fetcher, or from the mirror or snapshot its mirror maps the list's host to: the report then
+says so) as JSON with a Data Integrity proof or as a ``vc+jwt`` (or VC-JWT 1.1) token, its
 proof or signature verified, its issuer matched to the credential's issuer, its purpose
 matched to the entry's, its validity period checked, and the bit read. Verified lists are
 cached until their ``ttl`` (milliseconds; default :data:`DEFAULT_TTL`) or their
@@ -122,17 +123,21 @@ class StatusChecker:
                 subject=subject))
             return
         value = cached.bits.get(index)
+        origin = self.fetcher.origin(url)  # a mirror or snapshot: say so, with the verdict
+        read = f"; read from {origin}" if origin is not None else ""
+        source = f" (list {url}{read})" if origin is not None else ""
+        data = {"statusListFrom": str(origin)} if origin is not None else {}
         if purpose in _BLOCKING:
             code, word = _BLOCKING[purpose]
             if value:
-                result.add(CheckResult.failed(name, code, f"{word} by the issuer (list {url}, index {index})",
-                                              subject=subject))
+                result.add(CheckResult.failed(name, code, f"{word} by the issuer (list {url}, index {index}{read})",
+                                              subject=subject, data=data))
             else:
-                result.add(CheckResult.passed(name, f"not {word}", subject=subject))
+                result.add(CheckResult.passed(name, f"not {word}{source}", subject=subject, data=data))
         else:
             message = _status_message(entry, value)
-            result.add(CheckResult.passed(name, f"{purpose} status {hex(value)}{': ' + message if message else ''}",
-                                          subject=subject, data={"status": value}))
+            result.add(CheckResult.passed(name, f"{purpose} status {hex(value)}{': ' + message if message else ''}{source}",
+                                          subject=subject, data={"status": value, **data}))
 
     # -- lists -------------------------------------------------------------------------------
 

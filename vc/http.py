@@ -5,6 +5,10 @@ credentials). It refuses anything but ``https``, follows no redirects (a redirec
 host is the classic way around an allow-list), caps the size of what it reads, and applies a
 timeout. Certificate checks come from the ``requests.Session`` passed in; nothing here ever
 turns them off, so tests hand in a session that trusts their throwaway CA.
+
+With a :class:`vc.mirror.Mirror`, the URLs of the hosts it maps are read from their mirror
+(over HTTPS, under the same rules) or snapshot directory (under the same size limit)
+instead; everything else is fetched as before.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .errors import ResolutionError
+from .mirror import Mirror, MirrorPathError, Origin
 
 __all__ = ["HttpsFetcher", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES"]
 
@@ -36,7 +41,9 @@ class RetrievalError(ResolutionError):
 
 
 class HttpsFetcher:
-    """GETs JSON documents over HTTPS through the given session."""
+    """GETs JSON documents over HTTPS through the given session; the hosts ``mirror`` maps
+    are read from their mirror or snapshot instead. Without ``network`` only snapshot files
+    are read: every other URL is a :class:`RetrievalError` (a border post with no network)."""
 
     def __init__(
         self,
@@ -44,16 +51,32 @@ class HttpsFetcher:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        mirror: Mirror | None = None,
+        network: bool = True,
     ) -> None:
         self.session = session or requests.Session()
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.mirror = mirror
+        self.network = network
+
+    def origin(self, url: str) -> Origin | None:
+        """The mirror or snapshot ``url`` is read from, or None if it is fetched from its own
+        host (or cannot be fetched at all). Never raises."""
+        if self.mirror is None or not isinstance(url, str):
+            return None
+        try:
+            return self.mirror.origin(url)
+        except ValueError:  # MirrorPathError, or a URL urlsplit refuses
+            return None
 
     def get_json(self, url: str, *, what: str) -> Any:
         """The JSON document at ``url``.
 
         :raises RetrievalError: not https, a redirect, an HTTP error, a timeout, a body over
-            ``max_bytes``, or not JSON. The message names ``what`` and the URL.
+            ``max_bytes``, or not JSON; for a mirrored host, also a path that cannot be mapped
+            to its mirror or snapshot, or a file missing from the snapshot. The message names
+            ``what`` and the URL (and the mirror or snapshot it was read from).
         """
         return _json(self._get(url, what=what, accept=JSON_TYPES), url, what)
 
@@ -79,6 +102,33 @@ class HttpsFetcher:
     def _get(self, url: str, *, what: str, accept: str) -> bytes:
         if urlsplit(url).scheme != "https":
             raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")
+        if self.mirror is None:
+            return self._get_https(url, url, what=what, accept=accept)
+        try:
+            origin = self.mirror.origin(url)
+        except ValueError as e:  # MirrorPathError, or a URL urlsplit refuses
+            raise RetrievalError(f"{what}: {e}") from e
+        if origin is None:
+            return self._get_https(url, url, what=what, accept=accept)
+        if origin.kind == "mirror":
+            return self._get_https(origin.location, f"{url} (from {origin})", what=what, accept=accept)
+        try:
+            return self.mirror.read_snapshot(origin, self.max_bytes)
+        except MirrorPathError as e:
+            raise RetrievalError(f"{what}: {url}: {e}") from e
+        except OverflowError as e:
+            raise RetrievalError(f"{what}: {url} from the snapshot: {e}") from e
+        except FileNotFoundError as e:
+            raise RetrievalError(f"{what}: {url} is not in the snapshot (no file {origin.location})") from e
+        except OSError as e:
+            raise RetrievalError(f"{what}: {url} cannot be read from the snapshot: {e.strerror or e}") from e
+
+    def _get_https(self, url: str, shown: str, *, what: str, accept: str) -> bytes:
+        """GET ``url``; messages name it as ``shown`` (the document's URL, and its mirror)."""
+        if not self.network:
+            raise RetrievalError(f"{what}: {shown} is not in a snapshot, and this verifier is offline")
+        if urlsplit(url).scheme != "https":  # a mirror URL is checked when configured; twice is cheap
+            raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")
         try:
             with self.session.get(
                 url, timeout=self.timeout, allow_redirects=False, stream=True,
@@ -88,24 +138,24 @@ class HttpsFetcher:
                 if 300 <= response.status_code < 400:
                     target = response.headers.get("Location", "?")
                     raise RetrievalError(
-                        f"{what}: {url} redirects to {target}; redirects are not followed", status=response.status_code
+                        f"{what}: {shown} redirects to {target}; redirects are not followed", status=response.status_code
                     )
                 if response.status_code != 200:
-                    raise RetrievalError(f"{what}: {url} answered HTTP {response.status_code}", status=response.status_code)
+                    raise RetrievalError(f"{what}: {shown} answered HTTP {response.status_code}", status=response.status_code)
                 declared = response.headers.get("Content-Length")
                 if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-                    raise RetrievalError(f"{what}: {url} is {declared} bytes, over the {self.max_bytes}-byte limit")
+                    raise RetrievalError(f"{what}: {shown} is {declared} bytes, over the {self.max_bytes}-byte limit")
                 body = bytearray()
                 for chunk in response.iter_content(chunk_size=65536):
                     body.extend(chunk)
                     if len(body) > self.max_bytes:
-                        raise RetrievalError(f"{what}: {url} is over the {self.max_bytes}-byte limit")
+                        raise RetrievalError(f"{what}: {shown} is over the {self.max_bytes}-byte limit")
         except requests.exceptions.Timeout as e:
-            raise RetrievalError(f"{what}: {url} did not answer within {self.timeout} s") from e
+            raise RetrievalError(f"{what}: {shown} did not answer within {self.timeout} s") from e
         except requests.exceptions.SSLError as e:
-            raise RetrievalError(f"{what}: TLS certificate check failed for {url}") from e
+            raise RetrievalError(f"{what}: TLS certificate check failed for {shown}") from e
         except requests.exceptions.RequestException as e:
-            raise RetrievalError(f"{what}: cannot fetch {url}: {type(e).__name__}") from e
+            raise RetrievalError(f"{what}: cannot fetch {shown}: {type(e).__name__}") from e
         return bytes(body)
 
 

@@ -57,7 +57,7 @@ from jwcrypto.jwk import JWK
 from cryptography.exceptions import InvalidSignature
 from jwcrypto.jws import JWSCore
 
-from .checks import check_contexts, new_report, require_a_verified_proof, verification_inputs
+from .checks import check_contexts, new_report, require_a_verified_proof, resolved_from, verification_inputs
 from .credentials import DEFAULT_CLOCK_SKEW, check_credential_claims
 from .did import parse_did_url
 from .did.resolver import DidResolvers, VerificationMethod, retrieve_verification_method
@@ -659,7 +659,8 @@ def _check_signature(
     except VcError as e:
         result.add(CheckResult.from_error("proof", e))
         return None
-    result.add(CheckResult.passed("proof", f"{opened.jws.header['alg']} JWS verified with {kid}"))
+    source, data = resolved_from(resolvers, method.controller)
+    result.add(CheckResult.passed("proof", f"{opened.jws.header['alg']} JWS verified with {kid}{source}", data=data))
     if method.is_listed_under(expected_purpose):
         result.add(CheckResult.passed("purpose", f"{expected_purpose}, listed in the controller's DID document"))
     else:

@@ -313,6 +313,8 @@ def parse_nquads(text: str) -> list[Quad]:
 
 def _term_from_pyld(node: Mapping[str, Any]) -> Term:
     """A :class:`Term` from one of pyld's ``{"type", "value", ...}`` dicts."""
+    if not isinstance(node, Mapping):  # pyld leaves None for a list item it could not convert
+        raise ValueError(f"a term is missing ({node!r}): pyld could not convert it to RDF")
     kind = node["type"]
     value = node["value"]
     if kind == "IRI":

@@ -2,7 +2,10 @@
 
 Exit status: 0 verified; 1 not verified (a check failed, or the input is not a credential);
 3 could not verify (a check could not be carried out, e.g. a status list or DID document
-could not be fetched); 2 bad usage (unreadable trust policy, missing option).
+could not be fetched); 2 bad usage (unreadable trust policy, missing option, a bad --mirror).
+
+``--mirror HOST=URL``, ``--mirror-file FILE`` and ``--snapshot DIR`` read other parties'
+did:web documents and status lists from a mirror or a snapshot directory (see :mod:`vc.mirror`).
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import click
 import requests
 
 from vc.jose import is_compact_jws
-from vc.policy import TrustPolicy
+from vc.mirror import Mirror
 from vc.schemas import SchemaStore, SchemaStoreError
+from vc.policy import TrustPolicy
 from vc.verification import CheckResult, VerificationResult
 
 from .service import Verifier
@@ -35,6 +39,38 @@ def _load_policy(path: str) -> TrustPolicy:
         raise click.BadParameter(f"{path}: {e}", param_hint="--trust") from None
 
 
+def mirror_from_options(
+    mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...]
+) -> Mirror | None:
+    """The :class:`vc.mirror.Mirror` of ``--mirror HOST=URL`` (these win), ``--mirror-file``
+    and ``--snapshot DIR`` options, or None if none was given.
+
+    :raises click.BadParameter: a malformed HOST=URL, a mirror that is not https, an
+        unreadable or malformed mapping file, a snapshot that is not a directory.
+    """
+    mirror = Mirror()
+    for spec in mirrors:
+        host, equals, url = spec.partition("=")
+        if not equals:
+            raise click.BadParameter(f"expected HOST=URL, not {spec!r}", param_hint="--mirror")
+        try:
+            mirror = mirror.merged(Mirror({host.strip(): url.strip()}))
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--mirror") from None
+    if mirror_file:
+        try:
+            mirror = mirror.merged(Mirror.from_file(mirror_file))
+        except OSError as e:
+            raise click.BadParameter(f"cannot read {mirror_file}: {e.strerror}", param_hint="--mirror-file") from None
+        except (ValueError, UnicodeDecodeError) as e:
+            raise click.BadParameter(f"{mirror_file}: {e}", param_hint="--mirror-file") from None
+    try:
+        mirror = mirror.merged(Mirror(snapshots=snapshots))
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--snapshot") from None
+    return mirror if mirror.hosts or mirror.snapshots else None
+
+
 def _load_schemas(path: str | None) -> SchemaStore | None:
     if path is None:
         return None
@@ -44,18 +80,37 @@ def _load_schemas(path: str | None) -> SchemaStore | None:
         raise click.BadParameter(e.message, param_hint="--schemas") from None
 
 
-def _verifier(
-    trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None, schemas: str | None = None
+def verifier_for(
+    policy: Any, *, offline: bool, ca_bundle: str | None, mirror: Mirror | None, stale: timedelta | None = None,
+    schemas: SchemaStore | None = None,
 ) -> Verifier:
-    policy = _load_policy(trust)
-    held = _load_schemas(schemas)
+    """The Verifier the command-line options ask for (shared with ``vc-wallet``).
+
+    :raises click.BadParameter: ``--offline`` with an https ``--mirror``.
+    """
     if offline:
-        return Verifier.offline(policy=policy, schemas=held)
+        try:
+            return Verifier.offline(policy=policy, mirror=mirror, schemas=schemas)
+        except ValueError:
+            raise click.BadParameter(
+                "--offline reads --snapshot directories only; an https mirror needs the network", param_hint="--mirror"
+            ) from None
     session = requests.Session()
     if ca_bundle:
         session.verify = ca_bundle
+    return Verifier(policy=policy, session=session, stale_status_if_error=stale, mirror=mirror, schemas=schemas)
+
+
+def _verifier(
+    trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
+    mirrors: tuple[str, ...] = (), mirror_file: str | None = None, snapshots: tuple[str, ...] = (),
+    schemas: str | None = None,
+) -> Verifier:
+    policy = _load_policy(trust)
+    mirror = mirror_from_options(mirrors, mirror_file, snapshots)
+    held = _load_schemas(schemas)
     stale = timedelta(minutes=stale_minutes) if stale_minutes else None
-    return Verifier(policy=policy, session=session, stale_status_if_error=stale, schemas=held)
+    return verifier_for(policy, offline=offline, ca_bundle=ca_bundle, mirror=mirror, stale=stale, schemas=held)
 
 
 def _read(path: str) -> tuple[Any, VerificationResult | None]:
@@ -88,12 +143,34 @@ def _finish(result: VerificationResult, as_json: bool) -> None:
     sys.exit(EXIT_COULD_NOT_VERIFY if result.could_not_verify else EXIT_NOT_VERIFIED)
 
 
+MIRROR_OPTIONS = [
+    click.option("--mirror", "mirrors", multiple=True, metavar="HOST=URL",
+                 help="Read HOST's did:web documents and status lists from this https URL instead, e.g. "
+                 "mill.example=https://127.0.0.1:8443/mill/ (repeatable). Every check and limit still applies; "
+                 "reports say what came from a mirror."),
+    click.option("--mirror-file", type=click.Path(dir_okay=False), metavar="FILE",
+                 help='JSON file of mirrors: {"hosts": {"HOST": "https://..."}, "snapshots": ["DIR"]} '
+                 "(relative paths from the file's directory)."),
+    click.option("--snapshot", "snapshots", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
+                 help="Read the documents of every host DIR has a directory for from DIR/HOST/PATH, e.g. "
+                 "DIR/mill.example/.well-known/did.json (repeatable); works with --offline."),
+]
+
+
+def with_mirror_options(fn: Any) -> Any:
+    """Add ``--mirror``, ``--mirror-file`` and ``--snapshot`` to a command."""
+    for decorator in reversed(MIRROR_OPTIONS):
+        fn = decorator(fn)
+    return fn
+
+
 _common = [
     click.argument("file", type=click.Path(dir_okay=False, allow_dash=True)),
     click.option("--trust", required=True, type=click.Path(dir_okay=False),
                  help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}.'),
     click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
-    click.option("--offline", is_flag=True, help="No network: did:key/did:jwk only; status cannot be checked."),
+    click.option("--offline", is_flag=True,
+                 help="No network: did:key/did:jwk only (and what --snapshot holds); otherwise status cannot be checked."),
     click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
                  help="PEM file of CA certificates to trust for HTTPS instead of the system's."),
     click.option("--stale-status-if-error", "stale_minutes", type=click.IntRange(1, 7 * 24 * 60), metavar="MINUTES",
@@ -101,6 +178,7 @@ _common = [
     click.option("--schemas", type=click.Path(exists=True), default=None, metavar="DIR",
                  help="More JSON Schemas to hold for credentialSchema: a folder with index.json "
                       '({"schemas": [{"url", "file", "sha256"}]}); the shipped ones are always held.'),
+    *MIRROR_OPTIONS,
 ]
 
 
@@ -123,11 +201,11 @@ def cli() -> None:
 @_with_common
 def credential(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
-    schemas: str | None,
+    schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
 ) -> None:
     """Verify the credential in FILE ('-' for stdin): JSON with a Data Integrity proof, a
     vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential."""
-    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, schemas)
+    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, mirrors, mirror_file, snapshots, schemas)
     document, failed = _read(file)
     _finish(failed if failed is not None else verifier.verify_credential(document), as_json)
 
@@ -138,11 +216,12 @@ def credential(
 @click.option("--domain", required=True, help="Your domain, as the holder bound the presentation to it.")
 def presentation(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
-    schemas: str | None, challenge: str, domain: str,
+    schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
+    challenge: str, domain: str,
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
     credential in it."""
-    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, schemas)
+    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, mirrors, mirror_file, snapshots, schemas)
     document, failed = _read(file)
     _finish(
         failed if failed is not None else verifier.verify_presentation(document, challenge=challenge, domain=domain),
@@ -163,9 +242,11 @@ def presentation(
 @click.option("--domain", default=None, help="Domain for the presentations in the batch, if any.")
 @click.option("--schemas", type=click.Path(exists=True), default=None, metavar="DIR",
               help="More JSON Schemas to hold for credentialSchema (a folder with index.json).")
+@with_mirror_options
 def batch(
     source: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, workers: int | None,
-    challenge: str | None, domain: str | None, schemas: str | None,
+    challenge: str | None, domain: str | None, schemas: str | None, mirrors: tuple[str, ...],
+    mirror_file: str | None, snapshots: tuple[str, ...],
 ) -> None:
     """Verify every document of SOURCE: a directory of *.json and *.jwt files, or a JSON Lines
     file (one document per line). Each document is JSON or a compact JWS, a credential or a
@@ -175,7 +256,7 @@ def batch(
     status: 0 all verified, 1 some not verified, 3 none failed but some could not be verified."""
     from .batch import read_documents, summarize
 
-    verifier = _verifier(trust, offline, ca_bundle, None, schemas)
+    verifier = _verifier(trust, offline, ca_bundle, None, mirrors, mirror_file, snapshots, schemas)
     try:
         items = read_documents(source)
     except (OSError, UnicodeDecodeError) as e:

@@ -16,9 +16,10 @@ from vc.credentials import DEFAULT_CLOCK_SKEW, verify_credential
 from vc.did.resolver import DidResolvers
 from vc.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpsFetcher
 from vc.jsonld import DocumentLoader, default_loader
+from vc.mirror import Mirror
+from vc.schemas import SchemaStore, default_schema_store
 from vc.policy import IssuerIs, VerificationPolicy, require_policy
 from vc.presentations import PresentationResult, verify_presentation
-from vc.schemas import SchemaStore, default_schema_store
 from vc.verification import VerificationResult
 
 __all__ = ["Verifier"]
@@ -37,6 +38,15 @@ class Verifier:
     the tolerance for validity periods and proof times (default 5 minutes). ``schemas`` are the
     JSON Schemas it holds for ``credentialSchema`` (VC JSON Schema; default: the shipped ones,
     one for each trade credential type; :meth:`vc.schemas.SchemaStore.from_index` adds more).
+
+    ``mirror`` (a :class:`vc.mirror.Mirror`) reads the DID documents and status lists of the
+    hosts it maps from their mirror or snapshot instead (through ``session``, whose
+    certificate authorities it trusts), under the same checks and limits; reports say which
+    documents came from where. It applies to the resolvers built here, not to ``resolvers``
+    passed in. Without ``network`` nothing is fetched over the network: only snapshot files
+    are read (see :meth:`offline`).
+
+    :raises TypeError: ``policy`` is not a verification policy.
     """
 
     def __init__(
@@ -53,20 +63,26 @@ class Verifier:
         clock: Callable[[], datetime] | None = None,
         max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
         schemas: SchemaStore | None = None,
+        mirror: Mirror | None = None,
+        network: bool = True,
     ) -> None:
         require_policy(policy)
         self.policy = policy
         self.loader = loader or default_loader()
-        self.schemas = schemas if schemas is not None else default_schema_store()
         self.session = session or requests.Session()
+        self.mirror = mirror
+        self.schemas = schemas if schemas is not None else default_schema_store()
         self.resolvers = resolvers or DidResolvers.online(
-            HttpsFetcher(self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES), cache_ttl=did_cache_ttl
+            HttpsFetcher(self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES, mirror=mirror, network=network),
+            cache_ttl=did_cache_ttl,
         )
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.max_clock_skew = max_clock_skew
         self.status_checker = (
             StatusChecker(
-                HttpsFetcher(self.session, timeout=timeout, max_bytes=STATUS_LIST_MAX_BYTES),
+                HttpsFetcher(
+                    self.session, timeout=timeout, max_bytes=STATUS_LIST_MAX_BYTES, mirror=mirror, network=network
+                ),
                 self._verify_status_list,
                 stale_if_error=stale_status_if_error,
             )
@@ -75,15 +91,24 @@ class Verifier:
         )
 
     @classmethod
-    def offline(cls, *, policy: VerificationPolicy, **kw: Any) -> "Verifier":
+    def offline(cls, *, policy: VerificationPolicy, mirror: Mirror | None = None, **kw: Any) -> "Verifier":
         """No network: pinned contexts, did:key and did:jwk; credentials with a status are
-        reported as could-not-verify."""
-        return cls(policy=policy, resolvers=DidResolvers.offline(), check_status=False, **kw)
+        reported as could-not-verify. With a ``mirror`` of snapshot directories, the did:web
+        documents and status lists of the hosts it has are read from them (still verified,
+        with the same limits); everything else is still could-not-verify.
+
+        :raises ValueError: ``mirror`` maps a host to an https mirror (that needs the network).
+        """
+        if mirror is None:
+            return cls(policy=policy, resolvers=DidResolvers.offline(), check_status=False, **kw)
+        if mirror.uses_network:
+            raise ValueError("an offline verifier can read snapshot directories, not https mirrors")
+        return cls(policy=policy, mirror=mirror, network=False, **kw)
 
     def _verify_status_list(self, document: Any, issuer: str, now: datetime) -> VerificationResult:
         return verify_credential(
             document, policy=IssuerIs(issuer), now=now, loader=self.loader, resolvers=self.resolvers,
-            max_clock_skew=self.max_clock_skew,
+            max_clock_skew=self.max_clock_skew, schemas=self.schemas,
         )
 
     def verify_credential(self, document: Any, *, now: datetime | None = None) -> VerificationResult:
@@ -117,5 +142,5 @@ class Verifier:
         return verify_presentation(
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
-            max_clock_skew=self.max_clock_skew, schemas=self.schemas,
+            max_clock_skew=self.max_clock_skew,
         )

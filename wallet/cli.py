@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 import click
-import requests
 
 from vc.atomicfile import write_atomic
 from vc.errors import VcError
 from vc.jose import is_compact_jws
 from vc.policy import TrustPolicy
 from verifier import Verifier
+from verifier.cli import MIRROR_OPTIONS, mirror_from_options, verifier_for
 
 from .service import CredentialRefused, HolderPolicy, Wallet
 from .store import KdfParams
@@ -78,19 +78,15 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False) -> str:
     _fail(f"no passphrase: use --passphrase-file FILE or set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV}")
 
 
-def _verifier(offline: bool, ca_bundle: str | None, trust: str | None) -> Verifier:
+def _verifier(offline: bool, ca_bundle: str | None, trust: str | None, network: dict[str, Any]) -> Verifier:
     policy: Any = HolderPolicy()
     if trust:
         try:
             policy = TrustPolicy.from_file(trust)
         except (OSError, ValueError) as e:
             raise click.BadParameter(f"{trust}: {e}", param_hint="--trust") from None
-    if offline:
-        return Verifier.offline(policy=policy)
-    session = requests.Session()
-    if ca_bundle:
-        session.verify = ca_bundle
-    return Verifier(policy=policy, session=session)
+    mirror = mirror_from_options(network["mirrors"], network["mirror_file"], network["snapshots"])
+    return verifier_for(policy, offline=offline, ca_bundle=ca_bundle, mirror=mirror)
 
 
 def _open(ctx: click.Context, verifier: Verifier | None = None) -> Wallet:
@@ -103,6 +99,7 @@ _network = [
                  help="PEM file of CA certificates to trust for HTTPS instead of the system's."),
     click.option("--trust", type=click.Path(dir_okay=False),
                  help="Also require the issuers of this trust policy file (default: the wallet leaves trust to the verifier)."),
+    *MIRROR_OPTIONS,
 ]
 
 
@@ -154,12 +151,15 @@ def init(ctx: click.Context, key_type: str, did_method: str, scrypt_n: int) -> N
 @_with_network
 @click.pass_context
 @_guard
-def add(ctx: click.Context, files: tuple[str, ...], offline: bool, ca_bundle: str | None, trust: str | None) -> None:
+def add(
+    ctx: click.Context, files: tuple[str, ...], offline: bool, ca_bundle: str | None, trust: str | None,
+    **network: Any,
+) -> None:
     """Verify each credential in FILES and keep the ones that verify. A file holds a credential
     as JSON (Data Integrity proofs, or an EnvelopedVerifiableCredential) or a compact JWS
     (vc+jwt, VC-JWT 1.1); which one is detected. An invalid one is refused with the check that
     failed; the others are still added (exit status 1 if any was refused)."""
-    wallet = _open(ctx, _verifier(offline, ca_bundle, trust))
+    wallet = _open(ctx, _verifier(offline, ca_bundle, trust, network))
     refused = 0
     for path in files:
         try:
@@ -218,10 +218,12 @@ def show(ctx: click.Context, credential_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output, with each report.")
 @click.pass_context
 @_guard
-def check(ctx: click.Context, offline: bool, ca_bundle: str | None, trust: str | None, as_json: bool) -> None:
+def check(
+    ctx: click.Context, offline: bool, ca_bundle: str | None, trust: str | None, as_json: bool, **network: Any
+) -> None:
     """Verify everything held again (revocation, suspension, expiry, keys) and say what changed.
     Exit status 1 if any credential is not valid now."""
-    changes = _open(ctx, _verifier(offline, ca_bundle, trust)).check()
+    changes = _open(ctx, _verifier(offline, ca_bundle, trust, network)).check()
     if as_json:
         click.echo(json.dumps([{"id": c.id, "type": c.type, "before": c.before, "after": c.after,
                                 "report": c.result.to_dict()} for c in changes], indent=2))

@@ -21,6 +21,13 @@ def test_the_border_demo_end_to_end():
     revocation_rows = [line.split() for line in lines if line.strip().startswith("revocation ")]
     assert revocation_rows == [["revocation", "ok", "ok", "ok"], ["revocation", "ok", "FAIL", "ok"]]
     assert "Every step behaved as described" in text
+    # the issuers' own hosts (did:web:mill.example...) are read from the local server through the public mirror
+    assert "did:web:mill.example" in text and "did:web:producer.example" in text
+    assert "read from the mirror, as each report says: 3 DID documents, 6 status lists" in text
+    # the border post with no network: vc-verify --offline --snapshot, over the same files
+    assert "vc-verify credential mill.json --offline --snapshot <the sites>: VERIFIED" in text
+    assert "vc-verify credential producer.json --offline --snapshot <the sites>: NOT VERIFIED" in text
+    assert "did:web:mill.example resolved from snapshot " in text
 
 
 def test_the_demo_fails_loudly_when_a_step_misbehaves(monkeypatch):

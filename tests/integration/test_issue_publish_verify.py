@@ -1,6 +1,8 @@
-"""End to end over real HTTPS: an issuer with a did:web identity issues, publishes its DID
-document and status lists to a local HTTPS server, and customs' Verifier checks them:
-revocation, suspension and reinstatement, key rotation, and a list signed by another issuer."""
+"""End to end over real HTTPS: an issuer with a did:web identity (did:web:mill.example) issues,
+publishes its DID document and status lists to its site on a local HTTPS server, and customs'
+Verifier checks them, reading mill.example from that server through a public mirror
+(vc.mirror): revocation, suspension and reinstatement, key rotation, and a list signed by
+another issuer."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from verifier import TrustPolicy, Verifier
 from verifier.cli import cli as verify_cli
 
 PASS = b"issuer passphrase"
+MILL_HOST = "mill.example"
 VALID_FROM = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
 VALID_UNTIL = VALID_FROM + timedelta(days=300)
 
@@ -28,8 +31,8 @@ def stamp(moment: datetime) -> str:
 @pytest.fixture
 def mill(tmp_path, https_server):
     issuer = Issuer.init(
-        tmp_path / "mill", PASS, name="Aceros del Norte", did_web_domain=https_server.host,
-        status_base_url=https_server.url("status/"),
+        tmp_path / "mill", PASS, name="Aceros del Norte", did_web_domain=MILL_HOST,
+        status_base_url=f"https://{MILL_HOST}/status/",
     )
     yield issuer
     issuer.close()
@@ -44,19 +47,19 @@ def certificate(issuer):
 
 def verifier(https_server, issuer):
     policy = TrustPolicy({issuer.did: ["USMCACertificationOfOrigin"]})
-    return Verifier(policy=policy, session=https_server.session())
+    return Verifier(policy=policy, session=https_server.session(), mirror=https_server.mirror(MILL_HOST))
 
 
 def test_issue_publish_verify_revoke(mill, https_server):
     signed = certificate(mill)
     assert [e["statusPurpose"] for e in signed["credentialStatus"]] == ["revocation", "suspension"]
-    mill.publish(https_server.root)
+    mill.publish(https_server.site(MILL_HOST))
     result = verifier(https_server, mill).verify_credential(signed)
     assert result.verified, result.summary()
     assert result.check("revocation").outcome.value == "passed"
 
     mill.revoke(signed["id"])
-    mill.publish(https_server.root)
+    mill.publish(https_server.site(MILL_HOST))
     result = verifier(https_server, mill).verify_credential(signed)
     assert result.check("revocation").code == "REVOKED"
     assert result.verified is False and not result.could_not_verify
@@ -65,21 +68,21 @@ def test_issue_publish_verify_revoke(mill, https_server):
 def test_suspend_then_reinstate(mill, https_server):
     signed = certificate(mill)
     mill.suspend(signed["id"])
-    mill.publish(https_server.root)
+    mill.publish(https_server.site(MILL_HOST))
     assert verifier(https_server, mill).verify_credential(signed).check("suspension").code == "SUSPENDED"
     mill.reinstate(signed["id"])
-    mill.publish(https_server.root)
+    mill.publish(https_server.site(MILL_HOST))
     assert verifier(https_server, mill).verify_credential(signed).verified
 
 
 def test_status_list_cached_within_ttl(mill, https_server):
     signed = certificate(mill)
-    mill.publish(https_server.root)
+    mill.publish(https_server.site(MILL_HOST))
     v = verifier(https_server, mill)
     assert v.verify_credential(signed).verified
     fetched = list(https_server.requested)
     mill.revoke(signed["id"])
-    mill.publish(https_server.root)
+    mill.publish(https_server.site(MILL_HOST))
     assert v.verify_credential(signed).verified  # cached list (ttl) and cached DID document
     assert https_server.requested == fetched
     later = datetime.now(timezone.utc) + timedelta(days=2)  # past the ttl: refetched
@@ -88,8 +91,8 @@ def test_status_list_cached_within_ttl(mill, https_server):
 
 def test_unreachable_status_list_is_could_not_verify(mill, https_server):
     signed = certificate(mill)
-    mill.publish(https_server.root)
-    for path in (https_server.root / "status").rglob("*"):
+    mill.publish(https_server.site(MILL_HOST))
+    for path in (https_server.site(MILL_HOST) / "status").rglob("*"):
         if path.is_file():
             path.unlink()
     result = verifier(https_server, mill).verify_credential(signed)
@@ -99,11 +102,11 @@ def test_unreachable_status_list_is_could_not_verify(mill, https_server):
 
 def test_list_signed_by_another_issuer(mill, https_server, tmp_path):
     signed = certificate(mill)
-    mill.publish(https_server.root)
-    other = Issuer.init(tmp_path / "other", PASS, name="Other", status_base_url=https_server.url("status/"))
+    mill.publish(https_server.site(MILL_HOST))
+    other = Issuer.init(tmp_path / "other", PASS, name="Other", status_base_url=f"https://{MILL_HOST}/status/")
     other.issue(load_example("USMCACertificationOfOrigin"), type_name="USMCACertificationOfOrigin",
                 valid_from=stamp(VALID_FROM), valid_until=stamp(VALID_UNTIL))
-    other.publish(https_server.root)  # overwrites the mill's lists with its own
+    other.publish(https_server.site(MILL_HOST))  # overwrites the mill's lists with its own
     other.close()
     result = verifier(https_server, mill).verify_credential(signed)
     assert result.check("revocation").code == "STATUS_VERIFICATION_ERROR"
@@ -115,11 +118,11 @@ def test_key_rotation_and_removal(mill, https_server):
     old_key = mill.home.profile.current_key.id
     mill.home.rotate_key(PASS)
     new = certificate(mill)
-    mill.publish(https_server.root)
+    mill.publish(https_server.site(MILL_HOST))
     v = verifier(https_server, mill)
     assert v.verify_credential(old).verified and v.verify_credential(new).verified
     mill.home.remove_key(old_key)
-    mill.publish(https_server.root)
+    mill.publish(https_server.site(MILL_HOST))
     result = verifier(https_server, mill).verify_credential(old)
     assert result.check("proof").code == "INVALID_VERIFICATION_METHOD"
     assert verifier(https_server, mill).verify_credential(new).verified
@@ -129,8 +132,8 @@ def test_cli_issue_publish_verify(tmp_path, https_server):
     home, out = tmp_path / "home", tmp_path / "coo.json"
     env = {"TRADEVC_ISSUER_HOME": str(home), "TRADEVC_ISSUER_PASSPHRASE": "s3cret"}
     runner = CliRunner()
-    r = runner.invoke(issuer_cli, ["init", "--name", "Aceros del Norte", "--did-web", https_server.host,
-                                   "--status-base-url", https_server.url("status/")], env=env)
+    r = runner.invoke(issuer_cli, ["init", "--name", "Aceros del Norte", "--did-web", MILL_HOST,
+                                   "--status-base-url", f"https://{MILL_HOST}/status/"], env=env)
     assert r.exit_code == 0, r.output
     did = next(line.split()[1] for line in r.output.splitlines() if line.startswith("DID:"))
     subject = tmp_path / "subject.json"
@@ -139,16 +142,18 @@ def test_cli_issue_publish_verify(tmp_path, https_server):
                                    "--valid-from", stamp(VALID_FROM), "--valid-until", stamp(VALID_UNTIL),
                                    "--out", str(out)], env=env)
     assert r.exit_code == 0, r.output
-    assert runner.invoke(issuer_cli, ["publish", "--out-dir", str(https_server.root)], env=env).exit_code == 0
+    assert runner.invoke(issuer_cli, ["publish", "--out-dir", str(https_server.site(MILL_HOST))], env=env).exit_code == 0
     trust = tmp_path / "trust.json"
     trust.write_text(json.dumps({"trustedIssuers": [{"did": did, "name": "Aceros", "types": ["USMCACertificationOfOrigin"]}]}))
-    args = ["credential", str(out), "--trust", str(trust), "--ca-bundle", str(https_server.ca_path)]
+    args = ["credential", str(out), "--trust", str(trust), "--ca-bundle", str(https_server.ca_path),
+            "--mirror", f"{MILL_HOST}={https_server.url(MILL_HOST + '/')}"]
     r = runner.invoke(verify_cli, args)
     assert r.exit_code == 0, r.output
     assert r.output.startswith("VERIFIED")
+    assert f"{did} resolved from mirror {https_server.url(MILL_HOST + '/.well-known/did.json')}" in r.output
     credential_id = json.loads(out.read_text())["id"]
     assert runner.invoke(issuer_cli, ["revoke", credential_id], env=env).exit_code == 0
-    assert runner.invoke(issuer_cli, ["publish", "--out-dir", str(https_server.root)], env=env).exit_code == 0
+    assert runner.invoke(issuer_cli, ["publish", "--out-dir", str(https_server.site(MILL_HOST))], env=env).exit_code == 0
     r = runner.invoke(verify_cli, args + ["--json"])
     assert r.exit_code == 1
     assert any(c.get("code") == "REVOKED" for c in json.loads(r.output)["checks"])

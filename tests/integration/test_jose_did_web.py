@@ -1,6 +1,7 @@
 """vc+jwt end to end over real HTTPS: a did:web issuer with a P-384 key issues ES384 vc+jwt
-credentials with status entries, publishes, and customs verifies them (library and CLI);
-revocation works exactly as for Data Integrity credentials."""
+credentials with status entries, publishes, and customs verifies them (library, with
+did:web:mill.example read from the local server through a public mirror; and CLI, with the
+server's own host); revocation works exactly as for Data Integrity credentials."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from verifier import TrustPolicy, Verifier
 from verifier.cli import cli as verify_cli
 
 PASS = b"issuer passphrase"
+MILL_HOST = "mill.example"
 VALID_FROM = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
 VALID_UNTIL = VALID_FROM + timedelta(days=300)
 
@@ -31,8 +33,8 @@ def stamp(moment: datetime) -> str:
 @pytest.fixture
 def mill(tmp_path, https_server):
     issuer = Issuer.init(
-        tmp_path / "mill", PASS, name="Aceros del Norte", did_web_domain=https_server.host,
-        status_base_url=https_server.url("status/"), key_type="P-384", cryptosuite="ecdsa-rdfc-2019",
+        tmp_path / "mill", PASS, name="Aceros del Norte", did_web_domain=MILL_HOST,
+        status_base_url=f"https://{MILL_HOST}/status/", key_type="P-384", cryptosuite="ecdsa-rdfc-2019",
     )
     yield issuer
     issuer.close()
@@ -45,30 +47,37 @@ def issue_jwt(issuer):
     )
 
 
+def customs(mill, https_server):
+    return Verifier(policy=TrustPolicy({mill.did: ["USMCACertificationOfOrigin"]}), session=https_server.session(),
+                    mirror=https_server.mirror(MILL_HOST))
+
+
 def test_es384_vc_jwt_over_did_web_with_revocation(mill, https_server):
     token = issue_jwt(mill)
     header = parse_compact_jws(token).header
     assert header["alg"] == "ES384" and header["kid"].startswith(mill.did + "#")
-    mill.publish(https_server.root)
-    verifier = Verifier(policy=TrustPolicy({mill.did: ["USMCACertificationOfOrigin"]}), session=https_server.session())
+    mill.publish(https_server.site(MILL_HOST))
+    verifier = customs(mill, https_server)
     result = verifier.verify_credential(token)
     assert result.verified, result.summary()
     assert result.check("revocation").outcome.value == "passed"
+    document = https_server.url(f"{MILL_HOST}/.well-known/did.json")
+    assert result.check("proof").message.endswith(f"; {mill.did} resolved from mirror {document}")
+    assert result.check("proof").data == {"didDocumentFrom": f"mirror {document}"}
     assert verifier.verify_credential(envelope_credential(token)).verified
 
     credential_id = parse_compact_jws(token).payload["id"]
     mill.revoke(credential_id)
-    mill.publish(https_server.root)
-    verifier = Verifier(policy=TrustPolicy({mill.did: ["USMCACertificationOfOrigin"]}), session=https_server.session())
-    result = verifier.verify_credential(token)
+    mill.publish(https_server.site(MILL_HOST))
+    result = customs(mill, https_server).verify_credential(token)
     assert result.check("revocation").code == "REVOKED" and not result.verified
 
 
 def test_unpublished_did_web_is_could_not_verify(mill, https_server):
     token = issue_jwt(mill)  # nothing published: the DID document cannot be fetched
-    verifier = Verifier(policy=TrustPolicy({mill.did: ["USMCACertificationOfOrigin"]}), session=https_server.session())
-    result = verifier.verify_credential(token)
+    result = customs(mill, https_server).verify_credential(token)
     assert result.could_not_verify and result.check("proof").outcome.value == "error"
+    assert "from mirror https://localhost:" in result.check("proof").message
 
 
 def test_cli_issue_jose_and_verify(tmp_path, https_server):

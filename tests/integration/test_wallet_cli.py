@@ -194,13 +194,13 @@ def test_backup_under_its_own_passphrase(run, tmp_path):
 
 
 def test_check_sees_a_revocation_over_https(tmp_path, https_server):
-    mill = Issuer.init(tmp_path / "mill", b"mill passphrase", name="Aceros del Norte", did_web_domain=https_server.host,
-                       status_base_url=https_server.url("status/"))
+    mill = Issuer.init(tmp_path / "mill", b"mill passphrase", name="Aceros del Norte", did_web_domain="mill.example",
+                       status_base_url="https://mill.example/status/")  # read from the local server by --mirror
     now = datetime.now(timezone.utc).replace(microsecond=0)
     try:
         signed = mill.issue(load_example("MillTestReportCredential"), type_name="MillTestReportCredential",
                             valid_from=(now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        mill.publish(https_server.root)
+        mill.publish(https_server.site("mill.example"))
         _check_sees_a_revocation(tmp_path, https_server, mill, signed)
     finally:
         mill.close()
@@ -213,12 +213,12 @@ def _check_sees_a_revocation(tmp_path, https_server, mill, signed):
     offline = run("add", document, "--offline", expect=1)
     assert "could not be verified: proof:" in offline.output and "needs the network" in offline.output
     assert "nothing was stored" in offline.output
-    ca = ["--ca-bundle", str(https_server.ca_path)]
+    ca = ["--ca-bundle", str(https_server.ca_path), "--mirror", f"mill.example={https_server.url('mill.example/')}"]
     assert "added " + signed["id"] in run("add", document, *ca).output
     assert "valid  " in run("check", *ca).output
 
     mill.revoke(signed["id"])
-    mill.publish(https_server.root)
+    mill.publish(https_server.site("mill.example"))
     result = run("check", *ca, expect=1)
     row = next(line for line in result.output.splitlines() if line.startswith(signed["id"]) and "CHANGED" in line)
     assert row.split()[2:] == ["valid", "REVOKED", "CHANGED"]

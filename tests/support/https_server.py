@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from vc.mirror import Mirror
+
 
 def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -94,6 +96,19 @@ class LocalHttpsServer:
 
     def url(self, path: str) -> str:
         return f"https://{self.host}/{path.lstrip('/')}"
+
+    def site(self, host: str) -> Path:
+        """The directory that holds ``host``'s website (its ``.well-known/did.json``, its
+        status lists): ``root/<host>/``, the layout of a snapshot directory too."""
+        path = self.root / host
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def mirror(self, *hosts: str) -> Mirror:
+        """A public :class:`vc.mirror.Mirror` that serves each of ``hosts`` (``mill.example``)
+        from this server (``https://localhost:<port>/<host>/``, the files of :meth:`site`):
+        tests use real-looking did:web hosts without touching DNS or ``requests``."""
+        return Mirror({host: self.url(f"{host}/") for host in hosts})
 
     def session(self) -> requests.Session:
         """A session that trusts this server's throwaway CA (and nothing else)."""

@@ -288,3 +288,16 @@ def test_from_pyld_dataset_refuses_generalized_rdf() -> None:
     dataset = {"@default": [{"subject": blank, "predicate": blank, "object": blank}]}
     with pytest.raises(CanonicalizationError, match="not an IRI"):
         from_pyld_dataset(dataset)
+
+
+def test_a_list_item_pyld_cannot_convert_is_invalid_rdf_not_a_type_error():
+    # pyld's to_rdf leaves None as the object of a list item whose IRI it refuses ("\x85" is
+    # Unicode whitespace): that is a CanonicalizationError like any invalid RDF, not a crash
+    from vc.fastpath import canonical_nquads
+    from vc.jsonld import default_loader
+
+    root = Path(__file__).resolve().parents[2]
+    document = json.loads((root / "bench" / "usmca-certification-of-origin.json").read_text(encoding="utf-8"))
+    document["credentialSubject"] = {"type": ["USMCAClaims"], "name": {"@list": [{"id": "urn:x\x85y"}]}}
+    with pytest.raises(CanonicalizationError, match="pyld could not convert"):
+        canonical_nquads(document, loader=default_loader())

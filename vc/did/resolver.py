@@ -23,6 +23,7 @@ from . import DidResolver, parse_did_url
 
 if TYPE_CHECKING:
     from ..http import HttpsFetcher
+    from ..mirror import Origin
 
 __all__ = ["DidResolvers", "VerificationMethod", "retrieve_verification_method"]
 
@@ -121,6 +122,14 @@ class DidResolvers:
     def method_resolver(self, method: str) -> DidResolver | None:
         """The resolver of DID method ``method`` (``"key"``, ``"web"``...), or None."""
         return self._methods.get(method)
+
+    def origin(self, did: str) -> "Origin | None":
+        """The mirror or snapshot (a :class:`vc.mirror.Origin`) the DID document of ``did`` is
+        read from, or None if it comes from where the DID method says. Never raises."""
+        parts = did.split(":", 2) if isinstance(did, str) else []
+        resolver = self._methods.get(parts[1]) if len(parts) == 3 else None
+        origin = getattr(resolver, "origin", None)
+        return origin(did) if callable(origin) else None
 
     def resolve(self, did: str) -> dict[str, Any]:
         """The DID document of ``did``.

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import ResolutionError
 from ..http import HttpsFetcher
 from . import DidResolutionError
+from ..mirror import Origin
 
 __all__ = ["did_web", "document_url", "document_path", "DidWebResolver"]
 
@@ -89,8 +90,19 @@ class DidWebResolver:
     def __init__(self, fetcher: HttpsFetcher | None = None) -> None:
         self.fetcher = fetcher or HttpsFetcher()
 
+    def origin(self, did: str) -> Origin | None:
+        """The mirror or snapshot the document of ``did`` is read from, or None if it is
+        fetched from the DID's own host (or the DID is malformed). Never raises."""
+        if self.fetcher.mirror is None:  # the common case, once per verification: keep it cheap
+            return None
+        try:
+            return self.fetcher.origin(document_url(did))
+        except ResolutionError:
+            return None
+
     def resolve(self, did: str) -> dict[str, Any]:
-        """The DID document of ``did``.
+        """The DID document of ``did`` (read from a mirror or snapshot if the fetcher's
+        mirror maps the DID's host: the document must still be the DID's).
 
         :raises DidResolutionError: (a :class:`ResolutionError`) ``invalidDid``: a malformed
             did:web DID; ``invalidDidDocument``: the document is not a JSON object, or its
@@ -100,13 +112,15 @@ class DidWebResolver:
         """
         url = document_url(did)
         document = self.fetcher.get_json(url, what=f"DID document of {did}")
+        origin = self.origin(did)
+        where = f"{url} (from {origin})" if origin is not None else url
         if not isinstance(document, dict):
             raise DidResolutionError(
-                f"the DID document of {did} at {url} is not a JSON object", error="invalidDidDocument"
+                f"the DID document of {did} at {where} is not a JSON object", error="invalidDidDocument"
             )
         if document.get("id") != did:
             raise DidResolutionError(
-                f"the DID document at {url} has id {document.get('id')!r}, not {did}",
+                f"the DID document at {where} has id {document.get('id')!r}, not {did}",
                 error="invalidDidDocument",
                 code="INVALID_CONTROLLED_IDENTIFIER_DOCUMENT_ID",
             )
