@@ -188,6 +188,24 @@ def test_context_injection_only_where_needed(key):
     assert sign_credential(listed, key)["@context"] == [V1, DI_V2]
 
 
+def test_no_context_injection_under_existing_proofs(key, other_key):
+    # a 1.1 credential signed with the legacy suite: appending the Data Integrity context for a
+    # co-signer's DataIntegrityProof would change what the first proof signed, so it is refused
+    from issuer import cosign_credential
+
+    credential = {
+        "@context": [V1, "https://w3id.org/security/suites/ed25519-2020/v1"],
+        "type": ["VerifiableCredential"],
+        "issuer": key.did,
+        "issuanceDate": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    signed = sign_credential(credential, key, cryptosuite="Ed25519Signature2020")
+    with pytest.raises(SigningError, match="existing proofs"):
+        cosign_credential(signed, other_key, cryptosuite="eddsa-rdfc-2022", created=CREATED)
+    assert verify(signed).verified
+
+
 def test_legacy_proof_type_still_needs_its_context_listed(key):
     credential = {
         "@context": [V1],

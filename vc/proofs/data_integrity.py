@@ -126,7 +126,9 @@ def add_proof(
 
     :raises UnsupportedError: unknown cryptosuite.
     :raises KeyMaterialError: the key has no secret or is of a type the suite does not use.
-    :raises SigningError: ``previous_proof`` names a proof the document does not have.
+    :raises SigningError: ``previous_proof`` names a proof the document does not have, or a
+        ``DataIntegrityProof`` would need its context injected into a document that already
+        has proofs (they would no longer verify).
     :raises DataLossError, ContextNotPinned, InvalidDocument: the document cannot be
         canonicalized without loss.
     """
@@ -157,9 +159,15 @@ def add_proof(
     if previous_proof is not None:
         proof["previousProof"] = previous_proof
 
-    if suite.proof_type == "DataIntegrityProof":
-        document = _with_data_integrity_context(document)
     existing = proofs_of(document)
+    if suite.proof_type == "DataIntegrityProof":
+        injected = _with_data_integrity_context(document)
+        if injected is not document and existing:
+            raise SigningError(
+                f"the document's @context lacks {DATA_INTEGRITY_V2!r}, which a DataIntegrityProof needs; adding it "
+                "now would change what its existing proofs signed, so it must be in the @context before the first proof"
+            )
+        document = injected
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     if not suite.uses_json_ld and "@context" in unsecured:
         proof["@context"] = copy.deepcopy(unsecured["@context"])
