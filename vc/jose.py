@@ -51,10 +51,11 @@ from cryptography.exceptions import InvalidSignature
 from jwcrypto.jws import JWSCore
 
 from .checks import check_contexts, new_report, require_a_verified_proof, verification_inputs
-from .credentials import DEFAULT_CLOCK_SKEW, check_credential_claims
+from .credentials import DEFAULT_CLOCK_SKEW, bind_named_list_issuer, check_credential_claims
 from .did import parse_did_url
 from .did.resolver import DidResolvers, VerificationMethod, retrieve_verification_method
-from .enveloped import envelope_credential, token_from_envelope
+from .compat import STRICT, Compatibility, require_compatibility, warning
+from .enveloped import envelope_credential, open_envelope
 from .errors import InvalidDocument, ProofVerificationError, ResolutionError, SigningError, UnsupportedError, VcError
 from .http import RetrievalError
 from .jsonld import DocumentLoader
@@ -111,6 +112,16 @@ _REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 
 LEGACY_TYPES = (None, media_type(LEGACY_TYP))
 """The ``typ`` values (as :func:`media_type` gives them) of a VC-JWT 1.1 token: none, or JWT."""
+
+DRAFT_VC_TYPES = ("vc+ld+json+jwt", "vc-ld+jwt", "vc+ld+jwt")
+"""``typ`` values (as :func:`media_type` gives them) that VC-JOSE-COSE drafts gave credential
+tokens, accepted as ``vc+jwt`` only under the deviation ``jose-typ`` (see :mod:`vc.compat`)."""
+DRAFT_VC_CTYS = (None, "vc", "vc+ld+json")
+"""The ``cty`` values accepted with one of :data:`DRAFT_VC_TYPES`."""
+
+
+def _draft_typ(header: Mapping[str, Any], compatibility: Compatibility) -> bool:
+    return compatibility.jose_typ and media_type(header.get("typ")) in DRAFT_VC_TYPES
 
 
 # -- compact JWS parsing -------------------------------------------------------------------------
@@ -488,20 +499,21 @@ def sign_presentation_jwt(
     return _compact(payload, holder_key, typ=VP_TYP, kid=kid, cty=_CTY[VP_TYP])
 
 
-def credential_of(document: str | Mapping[str, Any]) -> dict[str, Any]:
+def credential_of(document: str | Mapping[str, Any], compatibility: Compatibility = STRICT) -> dict[str, Any]:
     """The credential a JOSE-secured document carries, *without verifying anything*: the
     payload of a ``vc+jwt`` (also inside an ``EnvelopedVerifiableCredential``) or the
     credential mapped from a VC-JWT 1.1 ``vc`` claim. For display and indexing (a wallet's
-    list) after :func:`verify_credential_jwt` has verified it.
+    list) after :func:`verify_credential_jwt` has verified it. ``compatibility`` may allow
+    the drafts' envelope media types and ``typ`` values.
 
     :raises InvalidDocument: not a compact JWS or envelope, or neither profile.
     """
-    token = document.strip() if isinstance(document, str) else token_from_envelope(
-        document, "EnvelopedVerifiableCredential"
-    )
+    token = document.strip() if isinstance(document, str) else open_envelope(
+        document, "EnvelopedVerifiableCredential", compatibility
+    )[0]
     jws = parse_compact_jws(token)
     typ = jws.header.get("typ")
-    if media_type(typ) == VC_TYP and "vc" not in jws.payload:
+    if (media_type(typ) == VC_TYP or _draft_typ(jws.header, compatibility)) and "vc" not in jws.payload:
         return jws.payload
     if media_type(typ) in LEGACY_TYPES and "vc" in jws.payload and isinstance(document, str):
         from .vcjwt import credential_from_claims
@@ -518,26 +530,35 @@ class _Opened:
     jws: CompactJws
     document: dict[str, Any]  # the credential or presentation the token secures
     legacy: bool  # VC-JWT 1.1 (a vc / vp claim)
+    draft_typ: bool = False  # a VC-JOSE-COSE draft's typ, tolerated by the profile
 
 
 def _open(
-    document: Any, *, envelope_type: str, typ: str, claim: str, result: VerificationResult
+    document: Any, *, envelope_type: str, typ: str, claim: str, result: VerificationResult,
+    compatibility: Compatibility = STRICT,
 ) -> _Opened | None:
     """``structure`` (part one): unwrap an envelope, split the token, find the document."""
     try:
         if isinstance(document, str):
             token, enveloped = document.strip(), False
         else:
-            token, enveloped = token_from_envelope(document, envelope_type), True
+            token, tolerated = open_envelope(document, envelope_type, compatibility)
+            result.warnings.extend(tolerated)
+            enveloped = True
         jws = parse_compact_jws(token)
         header_typ = jws.header.get("typ")
-        if media_type(header_typ) == typ:
+        draft = typ == VC_TYP and _draft_typ(jws.header, compatibility)
+        if draft:
+            result.warnings.append(warning(
+                "jose-typ", f"the token's typ is {header_typ!r}, a VC-JOSE-COSE draft's name for {VC_TYP!r}"
+            ))
+        if media_type(header_typ) == typ or draft:
             if claim in jws.payload:
                 raise InvalidDocument(
                     f"a {typ} payload is the {'credential' if claim == 'vc' else 'presentation'} itself; "
                     f"a '{claim}' claim belongs to VC-JWT 1.1 (typ JWT)"
                 )
-            return _Opened(jws, jws.payload, legacy=False)
+            return _Opened(jws, jws.payload, legacy=False, draft_typ=draft)
         if media_type(header_typ) in LEGACY_TYPES and claim in jws.payload and not enveloped:
             from .vcjwt import credential_from_claims, presentation_from_claims
 
@@ -563,7 +584,14 @@ def _check_jose_header(opened: _Opened, result: VerificationResult) -> str | Non
         return None
     cty = opened.jws.header.get("cty")
     typ = media_type(opened.jws.header.get("typ"))
-    if cty is not None and not opened.legacy and media_type(cty) != _CTY.get(typ):
+    if opened.draft_typ:
+        if media_type(cty) not in DRAFT_VC_CTYS:
+            result.add(CheckResult.failed(
+                "jose_header", "PROOF_VERIFICATION_ERROR",
+                f"the content type (cty) is {cty!r}, expected none, 'vc' or 'vc+ld+json' with typ {typ!r}",
+            ))
+            return None
+    elif cty is not None and not opened.legacy and media_type(cty) != _CTY.get(typ):
         result.add(
             CheckResult.failed(
                 "jose_header", "PROOF_VERIFICATION_ERROR", f"the content type (cty) is {cty!r}, expected {_CTY.get(typ)!r}"
@@ -634,20 +662,39 @@ def verify_credential_jwt(
     resolvers: DidResolvers | None = None,
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    compatibility: Compatibility | None = None,
 ) -> VerificationResult:
     """Verify a JOSE-secured credential: a ``vc+jwt`` compact JWS, an
     ``EnvelopedVerifiableCredential`` carrying one, or a VC-JWT 1.1 token (``typ`` ``JWT`` or
     none, with a ``vc`` claim). :func:`vc.credentials.verify_credential` routes here.
+    ``compatibility`` (default strict, see :mod:`vc.compat`) may tolerate the drafts'
+    envelope forms and ``typ`` values, and a status list whose issuer is a plain name; each
+    one tolerated adds a ``compat:<id>`` warning.
 
     :returns: the report (checks listed in the module's docstring).
-    :raises TypeError: ``policy`` is not a policy or ``now`` is naive.
+    :raises TypeError: ``policy`` is not a policy, ``now`` is naive, or ``compatibility`` is
+        not a :class:`~vc.compat.Compatibility`.
     """
     now, loader, resolvers = verification_inputs(policy, now, loader, resolvers)
+    compat = require_compatibility(compatibility)
     result = new_report(VerificationResult(), None, policy)
 
-    opened = _open(document, envelope_type="EnvelopedVerifiableCredential", typ=VC_TYP, claim="vc", result=result)
+    opened = _open(
+        document, envelope_type="EnvelopedVerifiableCredential", typ=VC_TYP, claim="vc", result=result,
+        compatibility=compat,
+    )
     if opened is None:
         return result
+    payload: Mapping[str, Any] = opened.jws.payload
+    if compat.status_list_issuer_name:
+        kid = opened.jws.header.get("kid")
+        signer = kid.split("#", 1)[0] if isinstance(kid, str) and kid.startswith("did:") else None
+        bound = bind_named_list_issuer(opened.document, signer, result) if signer else None
+        if bound is not None:
+            named = opened.document.get("issuer")
+            opened.document = bound
+            if payload.get("iss") == named:  # VC-JWT 1.1: iss carried the same name
+                payload = {**payload, "iss": signer}
     try:
         credential = parse_credential(opened.document)
         if credential.proof is not None:
@@ -663,7 +710,7 @@ def verify_credential_jwt(
     if kid is None or not check_contexts(opened.document, loader, result):
         return result
     _data_loss_skipped(result)
-    if _check_binding("issuer_binding", "issuer", credential.issuer_id, kid, opened.jws.payload, result):
+    if _check_binding("issuer_binding", "issuer", credential.issuer_id, kid, payload, result):
         _check_signature(opened, kid, "assertionMethod", resolvers, result)
     _check_token_times(opened.jws.payload, now, max_clock_skew, result)
     check_credential_claims(
@@ -683,20 +730,24 @@ def verify_presentation_jwt(
     resolvers: DidResolvers | None = None,
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    compatibility: Compatibility | None = None,
 ) -> PresentationResult:
     """Verify a JOSE-secured presentation (a ``vp+jwt`` token, an
     ``EnvelopedVerifiablePresentation``, or a VC-JWT 1.1 token with a ``vp`` claim) for the
     verifier that issued ``challenge`` (the ``nonce`` claim) and ``domain`` (``aud``, a string
     or a list containing it), then every credential in it, whatever secures each one.
-    :func:`vc.presentations.verify_presentation` routes here.
+    :func:`vc.presentations.verify_presentation` routes here. ``compatibility`` (default
+    strict, see :mod:`vc.compat`) applies to the credentials inside.
 
-    :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain.
+    :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain,
+        a ``compatibility`` that is not a :class:`~vc.compat.Compatibility`.
     """
     from .credentials import verify_credential
 
     now, loader, resolvers = verification_inputs(
         policy, now, loader, resolvers, challenge=challenge, domain=domain, presentation=True
     )
+    compat = require_compatibility(compatibility)
     result = new_report(PresentationResult(), None, policy)
 
     opened = _open(document, envelope_type="EnvelopedVerifiablePresentation", typ=VP_TYP, claim="vp", result=result)
@@ -735,7 +786,7 @@ def verify_presentation_jwt(
         result.credentials.append(
             verify_credential(
                 entry, policy=policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
-                max_clock_skew=max_clock_skew,
+                max_clock_skew=max_clock_skew, compatibility=compat,
             )
         )
     _check_credentials(result)

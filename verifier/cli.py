@@ -16,6 +16,7 @@ from typing import Any
 import click
 import requests
 
+from vc.compat import DEVIATIONS, PROFILES, Compatibility
 from vc.jose import is_compact_jws
 from vc.policy import TrustPolicy
 from vc.verification import CheckResult, VerificationResult
@@ -34,15 +35,31 @@ def _load_policy(path: str) -> TrustPolicy:
         raise click.BadParameter(f"{path}: {e}", param_hint="--trust") from None
 
 
-def _verifier(trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None) -> Verifier:
+def _compatibility(names: tuple[str, ...]) -> Compatibility:
+    try:
+        return Compatibility.of(*names)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--compat") from None
+
+
+def _verifier(
+    trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None, compat: tuple[str, ...] = ()
+) -> Verifier:
     policy = _load_policy(trust)
+    compatibility = _compatibility(compat)
     if offline:
-        return Verifier.offline(policy=policy)
+        return Verifier.offline(policy=policy, compatibility=compatibility)
     session = requests.Session()
     if ca_bundle:
         session.verify = ca_bundle
     stale = timedelta(minutes=stale_minutes) if stale_minutes else None
-    return Verifier(policy=policy, session=session, stale_status_if_error=stale)
+    return Verifier(policy=policy, session=session, stale_status_if_error=stale, compatibility=compatibility)
+
+
+_COMPAT_HELP = (
+    "Tolerate pre-Recommendation forms: a profile (" + ", ".join(sorted(PROFILES)) + ") or one deviation ("
+    + ", ".join(DEVIATIONS) + "); repeatable. Each one tolerated is a compat:<id> warning in the report."
+)
 
 
 def _read(path: str) -> tuple[Any, VerificationResult | None]:
@@ -85,6 +102,7 @@ _common = [
                  help="PEM file of CA certificates to trust for HTTPS instead of the system's."),
     click.option("--stale-status-if-error", "stale_minutes", type=click.IntRange(1, 7 * 24 * 60), metavar="MINUTES",
                  help="If an issuer is unreachable, accept its cached status list up to this long past its freshness."),
+    click.option("--compat", "compat", multiple=True, metavar="NAME", help=_COMPAT_HELP),
 ]
 
 
@@ -105,10 +123,13 @@ def cli() -> None:
 
 @cli.command()
 @_with_common
-def credential(file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None) -> None:
+def credential(
+    file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
+    compat: tuple[str, ...],
+) -> None:
     """Verify the credential in FILE ('-' for stdin): JSON with a Data Integrity proof, a
     vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential."""
-    verifier = _verifier(trust, offline, ca_bundle, stale_minutes)
+    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, compat)
     document, failed = _read(file)
     _finish(failed if failed is not None else verifier.verify_credential(document), as_json)
 
@@ -119,11 +140,11 @@ def credential(file: str, trust: str, as_json: bool, offline: bool, ca_bundle: s
 @click.option("--domain", required=True, help="Your domain, as the holder bound the presentation to it.")
 def presentation(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
-    challenge: str, domain: str,
+    compat: tuple[str, ...], challenge: str, domain: str,
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
     credential in it."""
-    verifier = _verifier(trust, offline, ca_bundle, stale_minutes)
+    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, compat)
     document, failed = _read(file)
     _finish(
         failed if failed is not None else verifier.verify_presentation(document, challenge=challenge, domain=domain),
@@ -142,9 +163,10 @@ def presentation(
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="Worker processes (default: one per CPU).")
 @click.option("--challenge", default=None, help="Challenge for the presentations in the batch, if any.")
 @click.option("--domain", default=None, help="Domain for the presentations in the batch, if any.")
+@click.option("--compat", "compat", multiple=True, metavar="NAME", help=_COMPAT_HELP)
 def batch(
     source: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, workers: int | None,
-    challenge: str | None, domain: str | None,
+    challenge: str | None, domain: str | None, compat: tuple[str, ...],
 ) -> None:
     """Verify every document of SOURCE: a directory of *.json and *.jwt files, or a JSON Lines
     file (one document per line). Each document is JSON or a compact JWS, a credential or a
@@ -154,7 +176,7 @@ def batch(
     status: 0 all verified, 1 some not verified, 3 none failed but some could not be verified."""
     from .batch import read_documents, summarize
 
-    verifier = _verifier(trust, offline, ca_bundle, None)
+    verifier = _verifier(trust, offline, ca_bundle, None, compat)
     try:
         items = read_documents(source)
     except (OSError, UnicodeDecodeError) as e:

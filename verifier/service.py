@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import requests
 
+from vc.compat import Compatibility, require_compatibility
 from vc.credential_status import StatusChecker
 from vc.credentials import DEFAULT_CLOCK_SKEW, verify_credential
 from vc.did.resolver import DidResolvers
@@ -34,6 +35,14 @@ class Verifier:
     that is past its freshness (by at most that much) when its issuer cannot be reached; the
     report then says so. ``clock`` returns the current time (aware); ``max_clock_skew`` is
     the tolerance for validity periods and proof times (default 5 minutes).
+
+    ``compatibility`` (default strict) tolerates the pre-Recommendation forms it names, in
+    credentials, presentations and status lists alike, e.g.
+    ``Compatibility.profile("pilots-2023")`` (see :mod:`vc.compat`); every deviation
+    tolerated is a ``compat:<id>`` warning in the report.
+
+    :raises TypeError: ``policy`` is not a policy, or ``compatibility`` not a
+        :class:`~vc.compat.Compatibility`.
     """
 
     def __init__(
@@ -49,9 +58,11 @@ class Verifier:
         timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], datetime] | None = None,
         max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        compatibility: Compatibility | None = None,
     ) -> None:
         require_policy(policy)
         self.policy = policy
+        self.compatibility = require_compatibility(compatibility)
         self.loader = loader or default_loader()
         self.session = session or requests.Session()
         self.resolvers = resolvers or DidResolvers.online(
@@ -64,6 +75,7 @@ class Verifier:
                 HttpsFetcher(self.session, timeout=timeout, max_bytes=STATUS_LIST_MAX_BYTES),
                 self._verify_status_list,
                 stale_if_error=stale_status_if_error,
+                compatibility=self.compatibility,
             )
             if check_status
             else None
@@ -78,7 +90,7 @@ class Verifier:
     def _verify_status_list(self, document: Any, issuer: str, now: datetime) -> VerificationResult:
         return verify_credential(
             document, policy=IssuerIs(issuer), now=now, loader=self.loader, resolvers=self.resolvers,
-            max_clock_skew=self.max_clock_skew,
+            max_clock_skew=self.max_clock_skew, compatibility=self.compatibility,
         )
 
     def verify_credential(self, document: Any, *, now: datetime | None = None) -> VerificationResult:
@@ -86,6 +98,7 @@ class Verifier:
         return verify_credential(
             document, policy=self.policy, now=now or self.clock(), loader=self.loader, resolvers=self.resolvers,
             status_checker=self.status_checker, max_clock_skew=self.max_clock_skew,
+            compatibility=self.compatibility,
         )
 
     def verify_many(
@@ -112,5 +125,5 @@ class Verifier:
         return verify_presentation(
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
-            max_clock_skew=self.max_clock_skew,
+            max_clock_skew=self.max_clock_skew, compatibility=self.compatibility,
         )

@@ -13,14 +13,19 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
+from ..compat import STRICT, Compatibility
 from ..did.resolver import DidResolvers, VerificationMethod, retrieve_verification_method
-from ..errors import InvalidDocument, KeyMaterialError, ProofVerificationError, SigningError
+from ..errors import InvalidDocument, KeyMaterialError, ProofVerificationError, SigningError, UnsupportedError
 from ..jsonld import DocumentLoader
 from ..keys import KeyPair
 from ..model import Proof, is_url, parse_datetime, parse_proof
 from . import Cryptosuite, get_suite, suite_for_proof
 
-__all__ = ["add_proof", "verify_proof", "VerifiedProof", "format_datetime", "proofs_of"]
+__all__ = ["add_proof", "verify_proof", "VerifiedProof", "format_datetime", "proofs_of", "LEGACY_PROOF_DEVIATIONS"]
+
+LEGACY_PROOF_DEVIATIONS = {"Ed25519Signature2018": "ed25519-signature-2018"}
+"""Proof types verified only under a compatibility profile (see :mod:`vc.compat`), and the
+deviation id that allows each."""
 
 
 def format_datetime(moment: datetime) -> str:
@@ -95,13 +100,16 @@ def add_proof(
     proof set; with ``previous_proof`` (ids of existing proofs) it forms a proof chain and
     signs over the proofs it names.
 
-    :raises UnsupportedError: unknown cryptosuite.
+    :raises UnsupportedError: unknown cryptosuite, or a legacy proof type kept only to verify
+        (``Ed25519Signature2018``).
     :raises KeyMaterialError: the key has no secret or is of a type the suite does not use.
     :raises SigningError: ``previous_proof`` names a proof the document does not have.
     :raises DataLossError, ContextNotPinned, InvalidDocument: the document cannot be
         canonicalized without loss.
     """
     suite = get_suite(cryptosuite)
+    if suite.proof_type in LEGACY_PROOF_DEVIATIONS:
+        raise UnsupportedError(f"{suite.proof_type} is kept only to verify old credentials; sign with eddsa-rdfc-2022")
     if key.key_type not in suite.key_types:
         raise KeyMaterialError(
             f"{suite.name} signs with {' or '.join(sorted(suite.key_types))} keys, not {key.key_type}"
@@ -158,6 +166,7 @@ def verify_proof(
     resolvers: DidResolvers,
     loader: DocumentLoader,
     parsed_proof: Proof | None = None,
+    compatibility: Compatibility = STRICT,
 ) -> VerifiedProof:
     """Verify one ``proof`` of ``document``.
 
@@ -176,7 +185,11 @@ def verify_proof(
     meaning of the claims, so they are refused here.
 
     :raises InvalidDocument: the proof is malformed (``MALFORMED_VALUE_ERROR``).
-    :raises UnsupportedError: unknown proof type, cryptosuite, DID method or key type.
+    Legacy proof types of :data:`LEGACY_PROOF_DEVIATIONS` (``Ed25519Signature2018``) are
+    verified only if ``compatibility`` allows them.
+
+    :raises UnsupportedError: unknown proof type, cryptosuite, DID method or key type; a legacy
+        proof type ``compatibility`` does not allow.
     :raises ResolutionError: the verification method could not be retrieved.
     :raises ProofVerificationError: wrong key type, context mismatch, dangling previousProof,
         bad signature.
@@ -185,11 +198,19 @@ def verify_proof(
     """
     parsed = parse_proof(proof) if parsed_proof is None else parsed_proof
     suite = suite_for_proof(parsed.type, parsed.cryptosuite)
-    if not parsed.proofValue:
-        raise InvalidDocument("the proof has no proofValue")
+    deviation = LEGACY_PROOF_DEVIATIONS.get(suite.proof_type)
+    if deviation is not None and not compatibility.allows(deviation):
+        raise UnsupportedError(
+            f"{suite.proof_type} is a legacy proof type, verified only under a compatibility profile "
+            f"(profile pilots-2023, or deviation {deviation})"
+        )
+    member = getattr(suite, "proof_value_member", "proofValue")
+    proof_value = parsed.proofValue if member == "proofValue" else proof.get(member)
+    if not proof_value or not isinstance(proof_value, str):
+        raise InvalidDocument(f"the proof has no {member}")
 
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    options = {k: v for k, v in proof.items() if k != member}
     if "@context" in options:
         if options["@context"] != unsecured.get("@context"):
             raise ProofVerificationError(
@@ -211,7 +232,7 @@ def verify_proof(
         key=method.key,
     )
     try:
-        suite.verify_proof_value(hash_data, parsed.proofValue, method.key)
+        suite.verify_proof_value(hash_data, proof_value, method.key)
     except InvalidSignature as e:
         raise ProofVerificationError(
             f"the {suite.name} signature does not verify with {method.id}: the document or proof was altered, "
