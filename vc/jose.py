@@ -316,11 +316,14 @@ def verify_signature(jws: CompactJws, kid: str, resolvers: DidResolvers) -> Veri
     """Retrieve ``kid`` through ``resolvers`` and verify the signature with its key, with the
     algorithm pinned to the key's type.
 
-    :raises ResolutionError, UnsupportedError: the key could not be retrieved.
+    :raises ResolutionError, UnsupportedError: the key could not be retrieved, or is a legacy
+        ``Ed25519VerificationKey2018`` (kept for Ed25519Signature2018 proofs only).
     :raises ProofVerificationError: the header's ``alg`` does not fit the key, or the
         signature does not verify.
     """
     method = retrieve_verification_method(kid, resolvers)
+    if method.type == "Ed25519VerificationKey2018":
+        raise UnsupportedError(f"{kid} is an Ed25519VerificationKey2018, a legacy key type not used for JOSE")
     expected = ALGORITHMS[method.key.key_type]
     claimed = jws.header.get("alg")
     if claimed != expected:

@@ -21,11 +21,16 @@ from ..keys import KeyPair
 from ..model import Proof, is_url, parse_datetime, parse_proof
 from . import Cryptosuite, get_suite, suite_for_proof
 
-__all__ = ["add_proof", "verify_proof", "VerifiedProof", "format_datetime", "proofs_of", "LEGACY_PROOF_DEVIATIONS"]
+__all__ = [
+    "add_proof", "verify_proof", "VerifiedProof", "format_datetime", "proofs_of", "LEGACY_PROOF_DEVIATIONS",
+    "LEGACY_KEY_TYPES",
+]
 
 LEGACY_PROOF_DEVIATIONS = {"Ed25519Signature2018": "ed25519-signature-2018"}
 """Proof types verified only under a compatibility profile (see :mod:`vc.compat`), and the
 deviation id that allows each."""
+LEGACY_KEY_TYPES = {"Ed25519VerificationKey2018": "Ed25519Signature2018"}
+"""Verification method types used only by one legacy proof type (so only under its profile)."""
 
 
 def format_datetime(moment: datetime) -> str:
@@ -189,7 +194,8 @@ def verify_proof(
     verified only if ``compatibility`` allows them.
 
     :raises UnsupportedError: unknown proof type, cryptosuite, DID method or key type; a legacy
-        proof type ``compatibility`` does not allow.
+        proof type ``compatibility`` does not allow; a legacy key type (:data:`LEGACY_KEY_TYPES`)
+        for another proof type.
     :raises ResolutionError: the verification method could not be retrieved.
     :raises ProofVerificationError: wrong key type, context mismatch, dangling previousProof,
         bad signature.
@@ -204,7 +210,7 @@ def verify_proof(
             f"{suite.proof_type} is a legacy proof type, verified only under a compatibility profile "
             f"(profile pilots-2023, or deviation {deviation})"
         )
-    member = getattr(suite, "proof_value_member", "proofValue")
+    member = suite.proof_value_member
     proof_value = parsed.proofValue if member == "proofValue" else proof.get(member)
     if not proof_value or not isinstance(proof_value, str):
         raise InvalidDocument(f"the proof has no {member}")
@@ -221,6 +227,11 @@ def verify_proof(
     _with_previous_proofs(unsecured, proofs_of(document), _previous_ids(parsed.previousProof), ProofVerificationError)
 
     method = retrieve_verification_method(parsed.verificationMethod, resolvers)
+    if method.type in LEGACY_KEY_TYPES and LEGACY_KEY_TYPES[method.type] != suite.proof_type:
+        raise UnsupportedError(
+            f"{method.id} is an {method.type}, a legacy key type read only for {LEGACY_KEY_TYPES[method.type]} "
+            f"proofs, not for {suite.name}"
+        )
     if method.key.key_type not in suite.key_types:
         raise ProofVerificationError(
             f"{suite.name} needs a {' or '.join(sorted(suite.key_types))} key, but "
