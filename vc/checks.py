@@ -71,7 +71,9 @@ def check_contexts(document: Mapping[str, Any], loader: DocumentLoader, result: 
     return True
 
 
-def _uses_json_ld(proof: Any) -> bool:
+def uses_json_ld(proof: Any) -> bool:
+    """True if ``proof``'s suite interprets the document as JSON-LD (RDFC suites), or if the
+    suite is unknown (the proof check will fail it; the data is then checked conservatively)."""
     try:
         return suite_for_proof(proof.get("type"), proof.get("cryptosuite")).uses_json_ld
     except (UnsupportedError, AttributeError):
@@ -81,7 +83,7 @@ def _uses_json_ld(proof: Any) -> bool:
 def check_data_loss(document: Mapping[str, Any], loader: DocumentLoader, result: VerificationResult) -> bool:
     """``data_loss``: JSON-LD expansion keeps every term (skipped when every proof is JCS,
     which signs the JSON itself rather than its JSON-LD meaning)."""
-    if not any(_uses_json_ld(p) for p in proofs_of(document)):
+    if not any(uses_json_ld(p) for p in proofs_of(document)):
         result.add(CheckResult.skipped("data_loss", "JCS proofs sign the JSON itself; no JSON-LD expansion needed"))
         return True
     unsecured = {k: v for k, v in document.items() if k != "proof"}

@@ -37,6 +37,7 @@ from .checks import (
     check_proofs,
     new_report,
     require_a_verified_proof,
+    uses_json_ld,
     verification_inputs,
 )
 from .did.resolver import DidResolvers
@@ -47,7 +48,7 @@ from .enveloped import is_enveloped
 from .model import Credential, DataModel, Proof, is_url, parse_credential, parse_datetime, parse_proof
 from .policy import VerificationPolicy
 from .proofs import get_suite
-from .proofs.data_integrity import add_proof
+from .proofs.data_integrity import add_proof, proofs_of
 from .verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
@@ -203,9 +204,12 @@ def verify_credential(
         signer = _single_signer(document)
         bound = bind_named_list_issuer(document, signer, result) if signer else None
         if bound is not None:
-            # A name is no IRI: JSON-LD processors of the time dropped it from the signed
-            # statements, so the proofs are checked over the list without it.
-            document, signed = bound, {k: v for k, v in document.items() if k != "issuer"}
+            # A name is no IRI: JSON-LD processors of the time dropped it from the statements
+            # they signed, so RDFC proofs are checked over the list without it. JCS proofs
+            # signed the JSON itself, name included.
+            if all(uses_json_ld(p) for p in proofs_of(document)):
+                signed = {k: v for k, v in document.items() if k != "issuer"}
+            document = bound
     structure = _check_structure(document, result)
     if structure is None:
         return result

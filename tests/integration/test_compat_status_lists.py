@@ -157,6 +157,20 @@ def test_a_data_integrity_list_whose_issuer_is_a_name(https_server):
     assert_read_under(https_server, url, Compatibility.of("status-list-issuer-name"), "status-list-issuer-name")
 
 
+def test_a_jcs_signed_list_whose_issuer_is_a_name(https_server):
+    # eddsa-jcs-2022 signs the JSON itself: the name is covered by the signature
+    url = https_server.url("status/named-jcs")
+    document = list_document(url, bits(i5=1)) | {"issuer": "Aceros del Norte"}
+    signed = add_proof(document, KEY, cryptosuite="eddsa-jcs-2022", verification_method=KEY.verification_method,
+                       created="2026-01-01T00:00:00Z", loader=default_loader())
+    serve(https_server, "status/named-jcs", signed)
+    assert_refused_by_default(https_server, url)
+    assert_read_under(https_server, url, PILOTS, "status-list-issuer-name")
+    serve(https_server, "status/named-jcs", signed | {"issuer": "Someone Else"})
+    result = verifier(https_server, PILOTS).verify_credential(credential(url, 6), now=NOW)
+    assert result.could_not_verify and "does not verify" in result.check("revocation").message
+
+
 def test_a_named_list_signed_by_another_did_stays_refused(https_server):
     url = https_server.url("status/stranger")
     serve(https_server, "status/stranger", named_issuer_list(url, bits(), key=STRANGER))

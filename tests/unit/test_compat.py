@@ -196,3 +196,57 @@ def test_a_plain_name_issuer_is_tolerated_only_on_status_lists():
     result = verify(token, PILOTS)
     assert not result.verified and result.check("structure").code == "MALFORMED_VALUE_ERROR"
     assert compat_warnings(result) == []
+
+
+# -- presentations and the command line ----------------------------------------------------------
+
+
+def test_a_presentation_passes_the_profile_to_its_credentials():
+    from vc.presentations import sign_presentation, verify_presentation
+
+    holder = KeyPair.generate("Ed25519")
+    inner = envelope_of(draft_token(), "application/vc+ld+json+jwt")
+    vp = sign_presentation([inner], holder, challenge="c", domain="d", created="2026-06-01T00:00:00Z")
+    strict = verify_presentation(vp, challenge="c", domain="d", policy=POLICY, now=NOW)
+    assert not strict.verified and not strict.credentials[0].verified
+    tolerated = verify_presentation(vp, challenge="c", domain="d", policy=POLICY, now=NOW, compatibility=PILOTS)
+    assert tolerated.verified, tolerated.summary()
+    assert sorted(w.split(":")[1] for w in compat_warnings(tolerated.credentials[0])) == [
+        "envelope-media-type", "jose-typ"]
+
+
+def test_vc_verify_batch_compat(tmp_path):
+    from click.testing import CliRunner
+    from verifier.cli import cli
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "pilot.json").write_text(json.dumps(envelope_of(draft_token(), "application/vc-ld+jwt")))
+    (inbox / "plain.jwt").write_text(sign_credential_jwt(unsigned(), ISSUER))
+    trust = tmp_path / "trust.json"
+    trust.write_text(json.dumps({"trustedIssuers": {ISSUER.did: ["AlumniCredential"]}}))
+    base = ["batch", str(inbox), "--trust", str(trust), "--offline", "--workers", "1", "--json"]
+    strict = CliRunner().invoke(cli, base)
+    assert strict.exit_code == 1, strict.output
+    tolerated = CliRunner().invoke(cli, [*base, "--compat", "pilots-2023"])
+    assert tolerated.exit_code == 0, tolerated.output
+    bad = CliRunner().invoke(cli, [*base, "--compat", "nope"])
+    assert bad.exit_code == 2 and "unknown compatibility profile or deviation 'nope'" in bad.output
+
+
+def test_vc_verify_credential_compat_offline(tmp_path):
+    from click.testing import CliRunner
+    from verifier.cli import cli
+
+    path = tmp_path / "pilot.json"
+    path.write_text(json.dumps(envelope_of(draft_token(), "application/vc-ld+jwt", ";")))
+    trust = tmp_path / "trust.json"
+    trust.write_text(json.dumps({"trustedIssuers": {ISSUER.did: ["AlumniCredential"]}}))
+    base = ["credential", str(path), "--trust", str(trust), "--offline"]
+    assert CliRunner().invoke(cli, base).exit_code == 1
+    some = CliRunner().invoke(cli, [*base, "--compat", "envelope-media-type", "--compat", "envelope-separator"])
+    assert some.exit_code == 1 and "jose_header" in some.output  # the typ is a third deviation, not allowed
+    r = CliRunner().invoke(cli, [*base, "--compat", "pilots-2023"])
+    assert r.exit_code == 0, r.output
+    for deviation in ("envelope-media-type", "envelope-separator", "jose-typ"):
+        assert f"WARNING: compat:{deviation}: " in r.output
