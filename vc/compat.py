@@ -16,7 +16,7 @@ deviation id                       what is tolerated
 ``envelope-separator``             a ``;`` where the ``data:`` URL wants the ``,`` before the
                                    token (``data:application/vc+jwt;eyJ...``)
 ``jose-typ``                       a credential token whose ``typ`` is one of the drafts'
-                                   ``vc+ld+json+jwt`` / ``vc-ld+jwt`` / ``vc+ld+jwt`` (with
+                                   ``vc+ld+json+jwt`` / ``vc-ld+jwt`` (with
                                    ``cty`` absent, ``vc`` or ``vc+ld+json``) instead of
                                    ``vc+jwt``
 ``status-list-issuer-name``        a status list credential whose ``issuer`` is a plain name,

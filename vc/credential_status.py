@@ -204,8 +204,7 @@ class StatusChecker:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is not a JSON object")
         list_id = document.get("id")
         if list_id not in (None, url):
-            if compat.status_list_id_trailing_slash and isinstance(list_id, str) and url in (list_id + "/", list_id[:-1]) \
-                    and list_id.endswith("/") != url.endswith("/"):
+            if compat.status_list_id_trailing_slash and _one_trailing_slash_apart(list_id, url):
                 tolerated.append(warning(
                     "status-list-id-trailing-slash", f"status list {url} has id {list_id!r} (one trailing '/' apart)"
                 ))
@@ -278,6 +277,15 @@ def _list_credential(fetched: Any, url: str, compatibility: Compatibility) -> An
         return credential_of(fetched, compatibility)
     except InvalidDocument as e:
         raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is a JWS but not a credential: {e.message}") from e
+
+
+def _one_trailing_slash_apart(list_id: Any, url: str) -> bool:
+    """True if one of the two ends with exactly one '/' more than the other, and they are
+    otherwise the same (``https://a/s/1`` and ``https://a/s/1/``; not ``.../1//``)."""
+    if not isinstance(list_id, str):
+        return False
+    shorter, longer = sorted((list_id, url), key=len)
+    return longer == shorter + "/" and not shorter.endswith("/")
 
 
 def _status_message(entry: Mapping[str, Any], value: int) -> str | None:

@@ -113,7 +113,7 @@ _REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 LEGACY_TYPES = (None, media_type(LEGACY_TYP))
 """The ``typ`` values (as :func:`media_type` gives them) of a VC-JWT 1.1 token: none, or JWT."""
 
-DRAFT_VC_TYPES = ("vc+ld+json+jwt", "vc-ld+jwt", "vc+ld+jwt")
+DRAFT_VC_TYPES = ("vc+ld+json+jwt", "vc-ld+jwt")
 """``typ`` values (as :func:`media_type` gives them) that VC-JOSE-COSE drafts gave credential
 tokens, accepted as ``vc+jwt`` only under the deviation ``jose-typ`` (see :mod:`vc.compat`)."""
 DRAFT_VC_CTYS = (None, "vc", "vc+ld+json")

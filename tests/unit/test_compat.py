@@ -153,7 +153,7 @@ def test_a_presentation_envelope_takes_no_draft_media_type():
 
 
 @pytest.mark.parametrize("typ, cty", [("vc+ld+json+jwt", "vc+ld+json"), ("application/vc+ld+json+jwt", None),
-                                      ("vc-ld+jwt", None), ("vc+ld+jwt", "vc")])
+                                      ("vc-ld+jwt", None), ("VC-LD+JWT", "vc")])
 def test_draft_typ_values(typ, cty):
     token = draft_token(typ, cty)
     strict = verify(token)
@@ -162,6 +162,12 @@ def test_draft_typ_values(typ, cty):
     tolerated = verify(token, Compatibility.of("jose-typ"))
     assert tolerated.verified, tolerated.summary()
     assert len(compat_warnings(tolerated)) == 1 and compat_warnings(tolerated)[0].startswith("compat:jose-typ: ")
+
+
+@pytest.mark.parametrize("typ", ["vc+ld+jwt", "vp+ld+json+jwt", "vc+ld+json", "jwt+vc", None])
+def test_other_typ_values_stay_refused_under_the_profile(typ):
+    result = verify(draft_token(typ, None), PILOTS)
+    assert not result.verified and result.check("jose_header").code == "PROOF_VERIFICATION_ERROR", result.summary()
 
 
 def test_a_draft_typ_with_a_foreign_content_type_is_refused():
