@@ -31,7 +31,9 @@ challenge, domain  presentations: ``nonce`` is the verifier's challenge, ``aud``
 =================  ==========================================================================
 
 then ``validity_period``, the status checks and ``issuer_trust``, by the same code as for
-Data Integrity credentials.
+Data Integrity credentials. A compatibility profile (:mod:`vc.compat`, off by default) may
+tolerate the envelope media types and ``typ`` values of the VC-JOSE-COSE drafts, each with a
+``compat:<id>`` warning in the report.
 """
 
 from __future__ import annotations
