@@ -236,6 +236,12 @@ def test_vc_verify_batch_compat(tmp_path):
     assert strict.exit_code == 1, strict.output
     tolerated = CliRunner().invoke(cli, [*base, "--compat", "pilots-2023"])
     assert tolerated.exit_code == 0, tolerated.output
+    summary = json.loads(tolerated.output[tolerated.output.index("{"):])  # after the progress bar
+    assert summary["tolerated"] == {"compat:envelope-media-type": 1, "compat:jose-typ": 1}
+    pilot, plain = sorted(summary["documents"], key=lambda d: d["source"])
+    assert pilot["tolerated"] == ["compat:envelope-media-type", "compat:jose-typ"] and "tolerated" not in plain
+    table = CliRunner().invoke(cli, [*base[:-1], "--compat", "pilots-2023"])
+    assert table.exit_code == 0 and "tolerated" in table.output and "compat:jose-typ" in table.output
     bad = CliRunner().invoke(cli, [*base, "--compat", "nope"])
     assert bad.exit_code == 2 and "unknown compatibility profile or deviation 'nope'" in bad.output
 
