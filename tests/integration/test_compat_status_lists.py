@@ -216,6 +216,25 @@ def test_a_vc_jwt_named_list_signed_by_another_did_stays_refused(https_server):
     assert result.could_not_verify and result.check("revocation").code == "STATUS_VERIFICATION_ERROR"
 
 
+def test_a_named_list_with_a_legacy_2018_proof(https_server):
+    # a pilot list as a whole: Ed25519Signature2018, a name for the issuer, no multibase prefix
+    from support.ed25519_2018 import sign_2018
+
+    url = https_server.url("status/pilot")
+    document = list_document(url, bits(i5=1)[1:]) | {
+        "@context": [V2, "https://w3id.org/security/suites/ed25519-2018/v1"]}
+    del document["issuer"]
+    serve(https_server, "status/pilot", sign_2018(document, KEY) | {"issuer": "Aceros del Norte"})
+    assert_refused_by_default(https_server, url)
+    without_2018 = Compatibility.of("status-list-issuer-name", "encoded-list-prefix")
+    assert verifier(https_server, without_2018).verify_credential(credential(url, 6), now=NOW).could_not_verify
+    desk = verifier(https_server, PILOTS)
+    result = desk.verify_credential(credential(url, 5), now=NOW)
+    assert result.check("revocation").code == "REVOKED", result.summary()
+    assert compat_ids(result) == ["ed25519-signature-2018", "encoded-list-prefix", "status-list-issuer-name"]
+    assert desk.verify_credential(credential(url, 6), now=NOW).verified
+
+
 def test_every_deviation_of_one_list_is_named(https_server):
     url = https_server.url("status/all")
     listed = named_issuer_list(url, bits(i5=1)[1:])
