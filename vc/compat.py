@@ -35,7 +35,6 @@ Profiles name a set of deviations: ``pilots-2023`` is all of the above.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 

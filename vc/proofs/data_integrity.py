@@ -189,10 +189,10 @@ def verify_proof(
     contexts appended after signing are not covered by the signature and could change the
     meaning of the claims, so they are refused here.
 
-    :raises InvalidDocument: the proof is malformed (``MALFORMED_VALUE_ERROR``).
     Legacy proof types of :data:`LEGACY_PROOF_DEVIATIONS` (``Ed25519Signature2018``) are
     verified only if ``compatibility`` allows them.
 
+    :raises InvalidDocument: the proof is malformed (``MALFORMED_VALUE_ERROR``).
     :raises UnsupportedError: unknown proof type, cryptosuite, DID method or key type; a legacy
         proof type ``compatibility`` does not allow; a legacy key type (:data:`LEGACY_KEY_TYPES`)
         for another proof type.
