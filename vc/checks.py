@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
+from .compat import STRICT, Compatibility, warning
 from .did.resolver import DidResolvers
 from .errors import ContextNotPinned, DataLossError, InvalidDocument, ResolutionError, UnsupportedError, VcError
 from .http import RetrievalError
@@ -15,7 +16,7 @@ from .jsonld import DocumentLoader, default_loader, expand, iter_context_urls
 from .model import Proof, parse_datetime
 from .policy import require_policy
 from .proofs import suite_for_proof
-from .proofs.data_integrity import VerifiedProof, proofs_of, verify_proof
+from .proofs.data_integrity import LEGACY_PROOF_DEVIATIONS, VerifiedProof, proofs_of, verify_proof
 from .verification import CheckResult, VerificationResult
 
 
@@ -70,7 +71,9 @@ def check_contexts(document: Mapping[str, Any], loader: DocumentLoader, result: 
     return True
 
 
-def _uses_json_ld(proof: Any) -> bool:
+def uses_json_ld(proof: Any) -> bool:
+    """True if ``proof``'s suite interprets the document as JSON-LD (RDFC suites), or if the
+    suite is unknown (the proof check will fail it; the data is then checked conservatively)."""
     try:
         return suite_for_proof(proof.get("type"), proof.get("cryptosuite")).uses_json_ld
     except (UnsupportedError, AttributeError):
@@ -80,7 +83,7 @@ def _uses_json_ld(proof: Any) -> bool:
 def check_data_loss(document: Mapping[str, Any], loader: DocumentLoader, result: VerificationResult) -> bool:
     """``data_loss``: JSON-LD expansion keeps every term (skipped when every proof is JCS,
     which signs the JSON itself rather than its JSON-LD meaning)."""
-    if not any(_uses_json_ld(p) for p in proofs_of(document)):
+    if not any(uses_json_ld(p) for p in proofs_of(document)):
         result.add(CheckResult.skipped("data_loss", "JCS proofs sign the JSON itself; no JSON-LD expansion needed"))
         return True
     unsecured = {k: v for k, v in document.items() if k != "proof"}
@@ -106,22 +109,32 @@ def check_proofs(
     skew: timedelta,
     result: VerificationResult,
     parsed_proofs: Sequence[Proof] | None = None,
+    compatibility: Compatibility = STRICT,
 ) -> list[VerifiedProof]:
     """``proof``, ``purpose`` and ``proof_expiry`` for every proof; all must pass. Returns the
     proofs whose signatures verified. ``parsed_proofs``, if given, is ``parse_proof`` of each
-    of ``proofs_of(document)``, in that order (already done by the structure check)."""
+    of ``proofs_of(document)``, in that order (already done by the structure check).
+    ``compatibility`` may allow legacy proof types (see :mod:`vc.compat`); a proof that
+    needed one adds its warning to ``result``."""
     verified_proofs = []
     for index, proof in enumerate(proofs_of(document)):
         subject = proof.get("id") or proof.get("verificationMethod")
         parsed = parsed_proofs[index] if parsed_proofs is not None else None
         try:
-            verified = verify_proof(document, proof, resolvers=resolvers, loader=loader, parsed_proof=parsed)
+            verified = verify_proof(
+                document, proof, resolvers=resolvers, loader=loader, parsed_proof=parsed, compatibility=compatibility
+            )
         except RetrievalError as e:  # could not fetch the DID document: not checked, not invalid
             result.add(CheckResult.error("proof", e.code, e.message, subject=subject))
         except VcError as e:
             result.add(CheckResult.from_error("proof", e, subject=subject))
         else:
             verified_proofs.append(verified)
+            if verified.suite.proof_type in LEGACY_PROOF_DEVIATIONS:
+                result.warnings.append(warning(
+                    LEGACY_PROOF_DEVIATIONS[verified.suite.proof_type],
+                    f"the legacy {verified.suite.proof_type} proof by {verified.method.id} was accepted",
+                ))
             chained = f", chained to {verified.proof.previousProof}" if verified.proof.previousProof else ""
             source, data = resolved_from(resolvers, verified.method.controller)
             result.add(

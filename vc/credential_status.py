@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from .compat import WARNING_PREFIX, Compatibility, require_compatibility, warning
 from .errors import InvalidDocument
 from .http import HttpsFetcher, RetrievalError
 from .model import is_url
@@ -41,6 +42,7 @@ ENTRY_TYPES = {
 }
 _BLOCKING = {"revocation": ("REVOKED", "revoked"), "suspension": ("SUSPENDED", "suspended")}
 """Purposes whose set bit makes a credential fail: (code, past participle)."""
+_NAMED_ISSUER = f"{WARNING_PREFIX}status-list-issuer-name:"
 ListVerifier = Callable[[Any, str, datetime], VerificationResult]
 """``(list credential, expected issuer, now) -> report``: verifies a status list credential,
 a JSON object secured with Data Integrity or a compact JWS (``vc+jwt``, VC-JWT 1.1)."""
@@ -55,6 +57,7 @@ class _CachedList:
     fetched_at: datetime
     fresh_until: datetime
     status_messages: list[Any] | None
+    warnings: tuple[str, ...] = ()  # the compatibility deviations the list needed, repeated in each report
 
 
 class _ListProblem(Exception):
@@ -65,7 +68,17 @@ class _ListProblem(Exception):
 
 class StatusChecker:
     """Checks status entries against status lists fetched with ``fetcher`` and verified with
-    ``verify_list``. One instance (and its cache) is shared by all verifications of a verifier."""
+    ``verify_list``. One instance (and its cache) is shared by all verifications of a verifier.
+
+    ``compatibility`` (default strict, see :mod:`vc.compat`) may tolerate a list ``id`` with
+    one trailing ``/`` more or less than the entry's URL (``status-list-id-trailing-slash``),
+    an ``encodedList`` without its multibase ``u`` (``encoded-list-prefix``) and a list whose
+    issuer is a plain name (``status-list-issuer-name``; ``verify_list`` must then have been
+    made with the same compatibility, and the list's signer must be the credential's issuer).
+    Each deviation a list needed is a warning in every report that used the list.
+
+    :raises TypeError: ``compatibility`` is not a :class:`~vc.compat.Compatibility`.
+    """
 
     def __init__(
         self,
@@ -74,11 +87,13 @@ class StatusChecker:
         *,
         stale_if_error: timedelta | None = None,
         require_same_issuer: bool = True,
+        compatibility: Compatibility | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.verify_list = verify_list
         self.stale_if_error = stale_if_error
         self.require_same_issuer = require_same_issuer
+        self.compatibility = require_compatibility(compatibility)
         self._cache: dict[str, _CachedList] = {}
         self._lock = threading.Lock()
 
@@ -117,6 +132,9 @@ class StatusChecker:
         except _ListProblem as e:
             result.add(CheckResult.error(name, e.code, e.message, subject=subject))
             return
+        for tolerated in cached.warnings:
+            if tolerated not in result.warnings:
+                result.warnings.append(tolerated)
         if index >= cached.bits.length:
             result.add(CheckResult.failed(
                 name, "RANGE_ERROR", f"statusListIndex {index} is outside the list of {cached.bits.length} entries",
@@ -184,11 +202,19 @@ class StatusChecker:
             fetched = self.fetcher.get_json_or_jws(url, what="status list")
         except RetrievalError as e:
             raise _ListProblem("STATUS_RETRIEVAL_ERROR", e.message) from e
-        document = _list_credential(fetched, url)
+        compat = self.compatibility
+        tolerated: list[str] = []
+        document = _list_credential(fetched, url, compat)
         if not isinstance(document, dict):
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is not a JSON object")
-        if document.get("id") not in (None, url):
-            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list at {url} has id {document.get('id')!r}")
+        list_id = document.get("id")
+        if list_id not in (None, url):
+            if compat.status_list_id_trailing_slash and _one_trailing_slash_apart(list_id, url):
+                tolerated.append(warning(
+                    "status-list-id-trailing-slash", f"status list {url} has id {list_id!r} (one trailing '/' apart)"
+                ))
+            else:
+                raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list at {url} has id {list_id!r}")
         if "credentialStatus" in document:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} has a status of its own; refused")
         types = document.get("type") if isinstance(document.get("type"), list) else [document.get("type")]
@@ -201,6 +227,13 @@ class StatusChecker:
             failed = next((c for c in report.checks if c.outcome in (Outcome.FAILED, Outcome.ERROR)), None)
             why = f"{failed.name}: {failed.message}" if failed else "not verified"
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} does not verify ({why})")
+        named = [w for w in report.warnings if w.startswith(WARNING_PREFIX)]
+        if any(w.startswith(_NAMED_ISSUER) for w in named):
+            # verified with policy IssuerIs(issuer): the list's signer is the credential's issuer
+            if not (compat.status_list_issuer_name and self.require_same_issuer):
+                raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} names no issuer URL")
+            list_issuer = issuer
+        tolerated.extend(f"{w} (status list {url})" for w in named)
         subject = document.get("credentialSubject")
         if not isinstance(subject, dict) or subject.get("type") not in (subject_type, [subject_type]):
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} has no {subject_type} subject")
@@ -210,6 +243,12 @@ class StatusChecker:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} has no encodedList")
         if entry_type == "StatusList2021Entry" and not encoded.startswith("u"):
             encoded = "u" + encoded  # StatusList2021 has no multibase prefix
+        elif compat.encoded_list_prefix and not encoded.startswith("u"):
+            # GZIP data starts 1f 8b, "H4sI" in base64url: never a 'u', so no prefix is unambiguous
+            tolerated.append(warning(
+                "encoded-list-prefix", f"status list {url} has an encodedList without the multibase prefix 'u'"
+            ))
+            encoded = "u" + encoded
         try:
             bits = BitstringStatusList.decode(encoded, status_size=size)
         except InvalidDocument as e:
@@ -225,12 +264,13 @@ class StatusChecker:
             except ValueError:
                 pass
         cached = _CachedList(url, str(list_issuer), str(list_purpose), bits, now, fresh_until,
-                             subject.get("statusMessages") if isinstance(subject.get("statusMessages"), list) else None)
+                             subject.get("statusMessages") if isinstance(subject.get("statusMessages"), list) else None,
+                             tuple(tolerated))
         self._matches(cached, purpose, issuer, url)
         return cached
 
 
-def _list_credential(fetched: Any, url: str) -> Any:
+def _list_credential(fetched: Any, url: str, compatibility: Compatibility) -> Any:
     """The status list credential as JSON: the document fetched, or the credential a
     ``vc+jwt`` (or VC-JWT 1.1) token carries, read before the token is verified (its checks
     decide what is looked at; nothing of it is used unless the token verifies)."""
@@ -239,9 +279,18 @@ def _list_credential(fetched: Any, url: str) -> Any:
     from .jose import credential_of  # late: vc.jose builds on the verification modules
 
     try:
-        return credential_of(fetched)
+        return credential_of(fetched, compatibility)
     except InvalidDocument as e:
         raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is a JWS but not a credential: {e.message}") from e
+
+
+def _one_trailing_slash_apart(list_id: Any, url: str) -> bool:
+    """True if one of the two ends with exactly one '/' more than the other, and they are
+    otherwise the same (``https://a/s/1`` and ``https://a/s/1/``; not ``.../1//``)."""
+    if not isinstance(list_id, str):
+        return False
+    shorter, longer = sorted((list_id, url), key=len)
+    return longer == shorter + "/" and not shorter.endswith("/")
 
 
 def _status_message(entry: Mapping[str, Any], value: int) -> str | None:

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .compat import Compatibility, require_compatibility, warning
 from .checks import (
     check_binding,
     check_contexts,
@@ -40,6 +41,7 @@ from .checks import (
     check_proofs,
     new_report,
     require_a_verified_proof,
+    uses_json_ld,
     verification_inputs,
 )
 from .did.resolver import DidResolvers
@@ -48,10 +50,10 @@ from .integrity import LocalResources, ResourceChain, check_related_resources, p
 from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
 from .enveloped import is_enveloped
-from .model import Credential, Proof, parse_credential, parse_datetime, parse_proof
+from .model import Credential, DataModel, Proof, is_url, parse_credential, parse_datetime, parse_proof
 from .policy import VerificationPolicy
 from .proofs import get_suite
-from .proofs.data_integrity import DATA_INTEGRITY_V2, add_proof
+from .proofs.data_integrity import DATA_INTEGRITY_V2, add_proof, proofs_of
 from .schemas import SchemaStore, check_credential_schemas, default_schema_store
 from .verification import CheckResult, VerificationResult
 
@@ -172,6 +174,7 @@ def verify_credential(
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     schemas: SchemaStore | None = None,
+    compatibility: Compatibility | None = None,
 ) -> VerificationResult:
     """Verify a credential secured with one or more Data Integrity proofs (a proof set or
     chain: every proof must verify, and one must be the issuer's), or with JOSE: a compact
@@ -186,29 +189,46 @@ def verify_credential(
     shipped ones, :func:`vc.schemas.default_schema_store`); they and the pinned contexts are
     also the resources whose ``relatedResource`` digests are checked.
 
+    ``compatibility`` (default strict) names the pre-Recommendation forms to tolerate (see
+    :mod:`vc.compat`); each one tolerated adds a ``compat:<id>`` warning to the report. The
+    status lists are judged by the status checker's own compatibility.
+
     :returns: the report; ``result.verified`` is True only if every check passed.
-    :raises TypeError: ``policy`` is not a policy or ``now`` is naive (API misuse only).
+    :raises TypeError: ``policy`` is not a policy, ``now`` is naive, or ``compatibility`` is
+        not a :class:`~vc.compat.Compatibility` (API misuse only).
     """
     now, loader, resolvers = verification_inputs(policy, now, loader, resolvers)
+    compat = require_compatibility(compatibility)
     if isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiableCredential"):
         from .jose import verify_credential_jwt  # JOSE-secured: vc+jwt, VC-JWT 1.1, or its envelope
 
         return verify_credential_jwt(
             document, policy=policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
-            max_clock_skew=max_clock_skew, schemas=schemas,
+            max_clock_skew=max_clock_skew, schemas=schemas, compatibility=compat,
         )
 
     result = new_report(VerificationResult(), document, policy)
 
+    signed = document
+    if compat.status_list_issuer_name and isinstance(document, Mapping):
+        signer = _single_signer(document)
+        bound = bind_named_list_issuer(document, signer, result) if signer else None
+        if bound is not None:
+            # A name is no IRI: JSON-LD processors of the time dropped it from the statements
+            # they signed, so RDFC proofs are checked over the list without it. JCS proofs
+            # signed the JSON itself, name included.
+            if all(uses_json_ld(p) for p in proofs_of(document)):
+                signed = {k: v for k, v in document.items() if k != "issuer"}
+            document = bound
     structure = _check_structure(document, result)
     if structure is None:
         return result
     credential, parsed_proofs = structure
-    if not check_contexts(document, loader, result) or not check_data_loss(document, loader, result):
+    if not check_contexts(signed, loader, result) or not check_data_loss(signed, loader, result):
         return result
     verified = check_proofs(
-        document, expected_purpose="assertionMethod", resolvers=resolvers, loader=loader, now=now,
-        skew=max_clock_skew, result=result, parsed_proofs=parsed_proofs,
+        signed, expected_purpose="assertionMethod", resolvers=resolvers, loader=loader, now=now,
+        skew=max_clock_skew, result=result, parsed_proofs=parsed_proofs, compatibility=compat,
     )
     check_binding("issuer_binding", "issuer", credential.issuer_id, verified, result)
     check_credential_claims(
@@ -216,6 +236,47 @@ def verify_credential(
         max_clock_skew=max_clock_skew, result=result, loader=loader, resolvers=resolvers, schemas=schemas,
     )
     return result
+
+
+STATUS_LIST_TYPES = frozenset({"BitstringStatusListCredential", "StatusList2021Credential"})
+
+
+def _single_signer(document: Mapping[str, Any]) -> str | None:
+    """The one DID whose keys made every proof of ``document``, or None."""
+    proofs = document.get("proof")
+    proofs = proofs if isinstance(proofs, list) else [proofs]
+    dids = {
+        p["verificationMethod"].split("#", 1)[0]
+        for p in proofs if isinstance(p, Mapping) and isinstance(p.get("verificationMethod"), str)
+    }
+    if len(dids) != 1 or len(proofs) != len([p for p in proofs if isinstance(p, Mapping)]):
+        return None
+    did = dids.pop()
+    return did if did.startswith("did:") else None
+
+
+def bind_named_list_issuer(
+    document: Mapping[str, Any], signer: str, result: VerificationResult
+) -> dict[str, Any] | None:
+    """The ``status-list-issuer-name`` deviation: for a status list credential whose
+    ``issuer`` is a plain name (a non-empty string that is not a URL), a copy whose issuer is
+    ``signer``, the DID whose key signed it, with a warning in ``result``; None for any other
+    document (which is then checked as it is). The binding stays strict: the caller's checks
+    still require a verified proof by ``signer`` and, for a status list, that ``signer`` is the
+    credential's issuer."""
+    types = document.get("type")
+    types = types if isinstance(types, list) else [types]
+    issuer = document.get("issuer")
+    if STATUS_LIST_TYPES.isdisjoint(t for t in types if isinstance(t, str)):
+        return None
+    if not isinstance(issuer, str) or not issuer.strip() or is_url(issuer):
+        return None
+    result.warnings.append(warning(
+        "status-list-issuer-name",
+        f"the status list's issuer is the name {issuer[:80]!r}, not a URL; the list is bound to the DID of "
+        f"its signing key, {signer}",
+    ))
+    return {**document, "issuer": signer}
 
 
 def check_credential_claims(

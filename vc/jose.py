@@ -38,7 +38,9 @@ challenge, domain  presentations: ``nonce`` is the verifier's challenge, ``aud``
 =================  ==========================================================================
 
 then ``validity_period``, the status checks and ``issuer_trust``, by the same code as for
-Data Integrity credentials.
+Data Integrity credentials. A compatibility profile (:mod:`vc.compat`, off by default) may
+tolerate the envelope media types and ``typ`` values of the VC-JOSE-COSE drafts, each with a
+``compat:<id>`` warning in the report.
 """
 
 from __future__ import annotations
@@ -58,10 +60,11 @@ from cryptography.exceptions import InvalidSignature
 from jwcrypto.jws import JWSCore
 
 from .checks import check_contexts, new_report, require_a_verified_proof, resolved_from, verification_inputs
-from .credentials import DEFAULT_CLOCK_SKEW, check_credential_claims
+from .credentials import DEFAULT_CLOCK_SKEW, bind_named_list_issuer, check_credential_claims
 from .did import parse_did_url
 from .did.resolver import DidResolvers, VerificationMethod, retrieve_verification_method
-from .enveloped import envelope_credential, token_from_envelope
+from .compat import STRICT, Compatibility, require_compatibility, warning
+from .enveloped import envelope_credential, open_envelope
 from .errors import InvalidDocument, ProofVerificationError, ResolutionError, SigningError, UnsupportedError, VcError
 from .http import RetrievalError
 from .jsonld import DocumentLoader
@@ -120,6 +123,16 @@ _REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 
 LEGACY_TYPES = (None, media_type(LEGACY_TYP))
 """The ``typ`` values (as :func:`media_type` gives them) of a VC-JWT 1.1 token: none, or JWT."""
+
+DRAFT_VC_TYPES = ("vc+ld+json+jwt", "vc-ld+jwt")
+"""``typ`` values (as :func:`media_type` gives them) that VC-JOSE-COSE drafts gave credential
+tokens, accepted as ``vc+jwt`` only under the deviation ``jose-typ`` (see :mod:`vc.compat`)."""
+DRAFT_VC_CTYS = (None, "vc", "vc+ld+json")
+"""The ``cty`` values accepted with one of :data:`DRAFT_VC_TYPES`."""
+
+
+def _draft_typ(header: Mapping[str, Any], compatibility: Compatibility) -> bool:
+    return compatibility.jose_typ and media_type(header.get("typ")) in DRAFT_VC_TYPES
 
 
 def _is_v2(payload: Mapping[str, Any], kind: str) -> bool:
@@ -339,11 +352,14 @@ def verify_signature(jws: CompactJws, kid: str, resolvers: DidResolvers) -> Veri
     """Retrieve ``kid`` through ``resolvers`` and verify the signature with its key, with the
     algorithm pinned to the key's type.
 
-    :raises ResolutionError, UnsupportedError: the key could not be retrieved.
+    :raises ResolutionError, UnsupportedError: the key could not be retrieved, or is a legacy
+        ``Ed25519VerificationKey2018`` (kept for Ed25519Signature2018 proofs only).
     :raises ProofVerificationError: the header's ``alg`` does not fit the key, or the
         signature does not verify.
     """
     method = retrieve_verification_method(kid, resolvers)
+    if method.type == "Ed25519VerificationKey2018":
+        raise UnsupportedError(f"{kid} is an Ed25519VerificationKey2018, a legacy key type not used for JOSE")
     expected = ALGORITHMS[method.key.key_type]
     claimed = jws.header.get("alg")
     if claimed != expected:
@@ -522,20 +538,21 @@ def sign_presentation_jwt(
     return _compact(payload, holder_key, typ=VP_TYP, kid=kid, cty=_CTY[VP_TYP])
 
 
-def credential_of(document: str | Mapping[str, Any]) -> dict[str, Any]:
+def credential_of(document: str | Mapping[str, Any], compatibility: Compatibility = STRICT) -> dict[str, Any]:
     """The credential a JOSE-secured document carries, *without verifying anything*: the
     payload of a ``vc+jwt`` (also inside an ``EnvelopedVerifiableCredential``) or the
     credential mapped from a VC-JWT 1.1 ``vc`` claim. For display and indexing (a wallet's
-    list) after :func:`verify_credential_jwt` has verified it.
+    list) after :func:`verify_credential_jwt` has verified it. ``compatibility`` may allow
+    the drafts' envelope media types and ``typ`` values.
 
     :raises InvalidDocument: not a compact JWS or envelope, or neither profile.
     """
-    token = document.strip() if isinstance(document, str) else token_from_envelope(
-        document, "EnvelopedVerifiableCredential"
-    )
+    token = document.strip() if isinstance(document, str) else open_envelope(
+        document, "EnvelopedVerifiableCredential", compatibility
+    )[0]
     jws = parse_compact_jws(token)
     typ, kind = jws.header.get("typ"), token_type(jws)
-    if kind == VC_TYP and "vc" not in jws.payload:
+    if (kind == VC_TYP or _draft_typ(jws.header, compatibility)) and "vc" not in jws.payload:
         return jws.payload
     if kind in LEGACY_TYPES and "vc" in jws.payload and isinstance(document, str):
         from .vcjwt import credential_from_claims
@@ -553,10 +570,12 @@ class _Opened:
     document: dict[str, Any]  # the credential or presentation the token secures
     legacy: bool  # VC-JWT 1.1 (a vc / vp claim)
     typ: str | None = None  # vc+jwt or vp+jwt (from the header, or inferred when it has no typ)
+    draft_typ: bool = False  # a VC-JOSE-COSE draft's typ, tolerated by the profile
 
 
 def _open(
-    document: Any, *, envelope_type: str, typ: str, claim: str, result: VerificationResult
+    document: Any, *, envelope_type: str, typ: str, claim: str, result: VerificationResult,
+    compatibility: Compatibility = STRICT,
 ) -> _Opened | None:
     """``structure`` (part one): unwrap an envelope, split the token, find the document."""
     noun = "credential" if claim == "vc" else "presentation"
@@ -564,11 +583,18 @@ def _open(
         if isinstance(document, str):
             token, enveloped = document.strip(), False
         else:
-            token, enveloped = token_from_envelope(document, envelope_type), True
+            token, tolerated = open_envelope(document, envelope_type, compatibility)
+            result.warnings.extend(tolerated)
+            enveloped = True
         jws = parse_compact_jws(token)
         header_typ = jws.header.get("typ")
         kind = token_type(jws)
-        if kind == typ:
+        draft = typ == VC_TYP and _draft_typ(jws.header, compatibility)
+        if draft:
+            result.warnings.append(warning(
+                "jose-typ", f"the token's typ is {header_typ!r}, a VC-JOSE-COSE draft's name for {VC_TYP!r}"
+            ))
+        if kind == typ or draft:
             if claim in jws.payload:
                 raise InvalidDocument(
                     f"a {typ} payload is the {noun} itself; a '{claim}' claim belongs to VC-JWT 1.1 (typ JWT)"
@@ -578,7 +604,7 @@ def _open(
                     f"the token has no typ header (VC-JOSE-COSE: it SHOULD be '{typ}'); "
                     f"verified as {typ} because its payload is a VC Data Model 2.0 {noun}"
                 )
-            return _Opened(jws, jws.payload, legacy=False, typ=typ)
+            return _Opened(jws, jws.payload, legacy=False, typ=typ, draft_typ=draft)
         if kind in LEGACY_TYPES and claim in jws.payload and not enveloped:
             from .vcjwt import decode_credential, presentation_from_claims
 
@@ -609,7 +635,15 @@ def _check_jose_header(opened: _Opened, result: VerificationResult) -> str | Non
         return None
     cty = opened.jws.header.get("cty")
     typ = opened.typ
-    if cty is not None and not opened.legacy and media_type(cty) != _CTY.get(typ):
+    if opened.draft_typ:
+        if media_type(cty) not in DRAFT_VC_CTYS:
+            result.add(CheckResult.failed(
+                "jose_header", "PROOF_VERIFICATION_ERROR",
+                f"the content type (cty) is {cty!r}, expected none, 'vc' or 'vc+ld+json' with typ "
+                f"{opened.jws.header.get('typ')!r}",
+            ))
+            return None
+    elif cty is not None and not opened.legacy and media_type(cty) != _CTY.get(typ):
         result.add(
             CheckResult.failed(
                 "jose_header", "PROOF_VERIFICATION_ERROR", f"the content type (cty) is {cty!r}, expected {_CTY.get(typ)!r}"
@@ -687,22 +721,41 @@ def verify_credential_jwt(
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     schemas: "SchemaStore | None" = None,
+    compatibility: Compatibility | None = None,
 ) -> VerificationResult:
     """Verify a JOSE-secured credential: a ``vc+jwt`` compact JWS (or one without ``typ``
     whose payload is a VC 2.0 credential, with a warning), an
     ``EnvelopedVerifiableCredential`` carrying one, or a VC-JWT 1.1 token (``typ`` ``JWT`` or
     none, with a ``vc`` claim). :func:`vc.credentials.verify_credential` routes here, and the
     arguments (``schemas`` too) mean what they mean there.
+    ``compatibility`` (default strict, see :mod:`vc.compat`) may tolerate the drafts'
+    envelope forms and ``typ`` values, and a status list whose issuer is a plain name; each
+    one tolerated adds a ``compat:<id>`` warning.
 
     :returns: the report (checks listed in the module's docstring).
-    :raises TypeError: ``policy`` is not a policy or ``now`` is naive.
+    :raises TypeError: ``policy`` is not a policy, ``now`` is naive, or ``compatibility`` is
+        not a :class:`~vc.compat.Compatibility`.
     """
     now, loader, resolvers = verification_inputs(policy, now, loader, resolvers)
+    compat = require_compatibility(compatibility)
     result = new_report(VerificationResult(), None, policy)
 
-    opened = _open(document, envelope_type="EnvelopedVerifiableCredential", typ=VC_TYP, claim="vc", result=result)
+    opened = _open(
+        document, envelope_type="EnvelopedVerifiableCredential", typ=VC_TYP, claim="vc", result=result,
+        compatibility=compat,
+    )
     if opened is None:
         return result
+    payload: Mapping[str, Any] = opened.jws.payload
+    if compat.status_list_issuer_name:
+        kid = opened.jws.header.get("kid")
+        signer = kid.split("#", 1)[0] if isinstance(kid, str) and kid.startswith("did:") else None
+        bound = bind_named_list_issuer(opened.document, signer, result) if signer else None
+        if bound is not None:
+            named = opened.document.get("issuer")
+            opened.document = bound
+            if payload.get("iss") == named:  # VC-JWT 1.1: iss carried the same name
+                payload = {**payload, "iss": signer}
     try:
         credential = parse_credential(opened.document)
         if credential.proof is not None:
@@ -718,7 +771,7 @@ def verify_credential_jwt(
     if kid is None or not check_contexts(opened.document, loader, result):
         return result
     _data_loss_skipped(result)
-    if _check_binding("issuer_binding", "issuer", credential.issuer_id, kid, opened.jws.payload, result):
+    if _check_binding("issuer_binding", "issuer", credential.issuer_id, kid, payload, result):
         _check_signature(opened, kid, "assertionMethod", resolvers, result)
     _check_token_times(opened.jws.payload, now, max_clock_skew, result)
     check_credential_claims(
@@ -740,21 +793,25 @@ def verify_presentation_jwt(
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     schemas: "SchemaStore | None" = None,
+    compatibility: Compatibility | None = None,
 ) -> PresentationResult:
     """Verify a JOSE-secured presentation (a ``vp+jwt`` token, or one without ``typ`` whose
     payload is a VC 2.0 presentation, an ``EnvelopedVerifiablePresentation``, or a VC-JWT 1.1
     token with a ``vp`` claim) for the
     verifier that issued ``challenge`` (the ``nonce`` claim) and ``domain`` (``aud``, a string
     or a list containing it), then every credential in it, whatever secures each one.
-    :func:`vc.presentations.verify_presentation` routes here.
+    :func:`vc.presentations.verify_presentation` routes here. ``compatibility`` (default
+    strict, see :mod:`vc.compat`) applies to the credentials inside.
 
-    :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain.
+    :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain,
+        a ``compatibility`` that is not a :class:`~vc.compat.Compatibility`.
     """
     from .credentials import verify_credential
 
     now, loader, resolvers = verification_inputs(
         policy, now, loader, resolvers, challenge=challenge, domain=domain, presentation=True
     )
+    compat = require_compatibility(compatibility)
     result = new_report(PresentationResult(), None, policy)
 
     opened = _open(document, envelope_type="EnvelopedVerifiablePresentation", typ=VP_TYP, claim="vp", result=result)
@@ -800,7 +857,7 @@ def verify_presentation_jwt(
         result.credentials.append(
             verify_credential(
                 entry, policy=policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
-                max_clock_skew=max_clock_skew, schemas=schemas,
+                max_clock_skew=max_clock_skew, schemas=schemas, compatibility=compat,
             )
         )
     _check_credentials(result)

@@ -31,6 +31,7 @@ from .checks import (
     require_a_verified_proof,
     verification_inputs,
 )
+from .compat import Compatibility, require_compatibility
 from .credentials import DATA_INTEGRITY_V2, DEFAULT_CLOCK_SKEW, LEGACY_CONTEXTS, verify_credential
 from .did.resolver import DidResolvers
 from .enveloped import is_enveloped
@@ -153,6 +154,7 @@ def verify_presentation(
     status_checker: "StatusChecker | None" = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     schemas: "SchemaStore | None" = None,
+    compatibility: Compatibility | None = None,
 ) -> PresentationResult:
     """Verify a presentation for the verifier that issued ``challenge`` and ``domain``, and
     every credential in it (with :func:`~vc.credentials.verify_credential` and ``policy``).
@@ -162,18 +164,23 @@ def verify_presentation(
     A proof's ``domain`` may be one string, which must equal ``domain``, or a list, which must
     contain it. The challenge is compared in constant time. ``schemas`` (the JSON Schemas the
     verifier holds) are used for every credential, as in :func:`~vc.credentials.verify_credential`.
+    ``compatibility`` (default strict, see :mod:`vc.compat`) applies to the presentation and
+    every credential in it.
 
-    :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain.
+    :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain,
+        a ``compatibility`` that is not a :class:`~vc.compat.Compatibility`.
     """
     now, loader, resolvers = verification_inputs(
         policy, now, loader, resolvers, challenge=challenge, domain=domain, presentation=True
     )
+    compat = require_compatibility(compatibility)
     if isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiablePresentation"):
         from .jose import verify_presentation_jwt  # JOSE-secured: vp+jwt, VC-JWT 1.1, or its envelope
 
         return verify_presentation_jwt(
             document, challenge=challenge, domain=domain, policy=policy, now=now, loader=loader,
             resolvers=resolvers, status_checker=status_checker, max_clock_skew=max_clock_skew, schemas=schemas,
+            compatibility=compat,
         )
 
     result = new_report(PresentationResult(), document, policy)
@@ -194,7 +201,7 @@ def verify_presentation(
 
     verified = check_proofs(
         document, expected_purpose="authentication", resolvers=resolvers, loader=loader, now=now,
-        skew=max_clock_skew, result=result, parsed_proofs=parsed_proofs,
+        skew=max_clock_skew, result=result, parsed_proofs=parsed_proofs, compatibility=compat,
     )
     for proof in proofs:
         subject = proof.get("id") or proof.get("verificationMethod")
@@ -213,7 +220,7 @@ def verify_presentation(
         result.credentials.append(
             verify_credential(
                 entry, policy=policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
-                max_clock_skew=max_clock_skew, schemas=schemas,
+                max_clock_skew=max_clock_skew, schemas=schemas, compatibility=compat,
             )
         )
     _check_credentials(result)

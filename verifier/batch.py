@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vc.compat import WARNING_PREFIX
 from vc.errors import VcError
 from vc.jose import LEGACY_TYPES, VP_TYP, is_compact_jws, parse_compact_jws, token_type
 from vc.verification import CheckResult, VerificationResult
@@ -216,19 +217,22 @@ def _status(result: VerificationResult) -> str:
 
 @dataclass
 class BatchSummary:
-    """Counts of a batch: verified, not verified by reason, could not verify by reason."""
+    """Counts of a batch: verified, not verified by reason, could not verify by reason, and
+    the documents that needed each deviation a compatibility profile tolerated."""
 
     total: int = 0
     verified: int = 0
     not_verified: Counter[str] = field(default_factory=Counter)
     could_not_verify: Counter[str] = field(default_factory=Counter)
     documents: list[dict[str, Any]] = field(default_factory=list)
+    tolerated: Counter[str] = field(default_factory=Counter)
 
     def table(self) -> str:
         """A table for people."""
         rows = [("verified", "", self.verified)]
         rows += [("not verified", reason, n) for reason, n in sorted(self.not_verified.items())]
         rows += [("could not verify", reason, n) for reason, n in sorted(self.could_not_verify.items())]
+        rows += [("tolerated", reason, n) for reason, n in sorted(self.tolerated.items())]
         rows.append(("total", "", self.total))
         width = max(len(r[1]) for r in rows)
         lines = [f"{'outcome':18} {'reason':{width}} {'documents':>9}", "-" * (29 + width)]
@@ -241,17 +245,33 @@ class BatchSummary:
             "verified": self.verified,
             "notVerified": dict(sorted(self.not_verified.items())),
             "couldNotVerify": dict(sorted(self.could_not_verify.items())),
+            "tolerated": dict(sorted(self.tolerated.items())),
             "documents": self.documents,
         }
 
 
+def _tolerated(result: VerificationResult) -> list[str]:
+    """``compat:<id>`` for each deviation a compatibility profile tolerated in ``result`` (and,
+    for a presentation, in the credentials inside), once each, sorted."""
+    reports = [result, *getattr(result, "credentials", [])]
+    return sorted({
+        w.split(":", 2)[0] + ":" + w.split(":", 2)[1]
+        for r in reports for w in r.warnings if w.startswith(WARNING_PREFIX) and w.count(":") >= 2
+    })
+
+
 def summarize(sources: Iterable[str], results: Iterable[VerificationResult]) -> BatchSummary:
-    """Count the outcomes of a batch; each document is listed with its status and reason."""
+    """Count the outcomes of a batch; each document is listed with its status and reason, and
+    with the deviations a compatibility profile tolerated in it (``tolerated``)."""
     summary = BatchSummary()
     for source, result in zip(sources, results, strict=True):
         summary.total += 1
         status = _status(result)
         entry: dict[str, Any] = {"source": source, "document": result.document_id, "status": status}
+        tolerated = _tolerated(result)
+        if tolerated:
+            entry["tolerated"] = tolerated
+            summary.tolerated.update(tolerated)
         if result.verified:
             summary.verified += 1
         else:

@@ -19,6 +19,7 @@ from typing import Any
 import click
 import requests
 
+from vc.compat import DEVIATIONS, PROFILES, Compatibility
 from vc.jose import is_compact_jws
 from vc.mirror import Mirror
 from vc.schemas import SchemaStore, SchemaStoreError
@@ -37,6 +38,13 @@ def _load_policy(path: str) -> TrustPolicy:
         raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="--trust") from None
     except ValueError as e:
         raise click.BadParameter(f"{path}: {e}", param_hint="--trust") from None
+
+
+def _compatibility(names: tuple[str, ...]) -> Compatibility:
+    try:
+        return Compatibility.of(*names)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--compat") from None
 
 
 def mirror_from_options(
@@ -82,7 +90,7 @@ def _load_schemas(path: str | None) -> SchemaStore | None:
 
 def verifier_for(
     policy: Any, *, offline: bool, ca_bundle: str | None, mirror: Mirror | None, stale: timedelta | None = None,
-    schemas: SchemaStore | None = None,
+    schemas: SchemaStore | None = None, compatibility: Compatibility | None = None,
 ) -> Verifier:
     """The Verifier the command-line options ask for (shared with ``vc-wallet``).
 
@@ -90,7 +98,7 @@ def verifier_for(
     """
     if offline:
         try:
-            return Verifier.offline(policy=policy, mirror=mirror, schemas=schemas)
+            return Verifier.offline(policy=policy, mirror=mirror, schemas=schemas, compatibility=compatibility)
         except ValueError:
             raise click.BadParameter(
                 "--offline reads --snapshot directories only; an https mirror needs the network", param_hint="--mirror"
@@ -98,19 +106,31 @@ def verifier_for(
     session = requests.Session()
     if ca_bundle:
         session.verify = ca_bundle
-    return Verifier(policy=policy, session=session, stale_status_if_error=stale, mirror=mirror, schemas=schemas)
+    return Verifier(
+        policy=policy, session=session, stale_status_if_error=stale, mirror=mirror, schemas=schemas,
+        compatibility=compatibility,
+    )
 
 
 def _verifier(
     trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     mirrors: tuple[str, ...] = (), mirror_file: str | None = None, snapshots: tuple[str, ...] = (),
-    schemas: str | None = None,
+    schemas: str | None = None, compat: tuple[str, ...] = (),
 ) -> Verifier:
     policy = _load_policy(trust)
     mirror = mirror_from_options(mirrors, mirror_file, snapshots)
     held = _load_schemas(schemas)
     stale = timedelta(minutes=stale_minutes) if stale_minutes else None
-    return verifier_for(policy, offline=offline, ca_bundle=ca_bundle, mirror=mirror, stale=stale, schemas=held)
+    return verifier_for(
+        policy, offline=offline, ca_bundle=ca_bundle, mirror=mirror, stale=stale, schemas=held,
+        compatibility=_compatibility(compat),
+    )
+
+
+_COMPAT_HELP = (
+    "Tolerate pre-Recommendation forms: a profile (" + ", ".join(sorted(PROFILES)) + ") or one deviation ("
+    + ", ".join(DEVIATIONS) + "); repeatable. Each one tolerated is a compat:<id> warning in the report."
+)
 
 
 def _read(path: str) -> tuple[Any, VerificationResult | None]:
@@ -178,6 +198,7 @@ _common = [
     click.option("--schemas", type=click.Path(exists=True), default=None, metavar="DIR",
                  help="More JSON Schemas to hold for credentialSchema: a folder with index.json "
                       '({"schemas": [{"url", "file", "sha256"}]}); the shipped ones are always held.'),
+    click.option("--compat", "compat", multiple=True, metavar="NAME", help=_COMPAT_HELP),
     *MIRROR_OPTIONS,
 ]
 
@@ -202,10 +223,11 @@ def cli() -> None:
 def credential(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
+    compat: tuple[str, ...],
 ) -> None:
     """Verify the credential in FILE ('-' for stdin): JSON with a Data Integrity proof, a
     vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential."""
-    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, mirrors, mirror_file, snapshots, schemas)
+    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, mirrors, mirror_file, snapshots, schemas, compat)
     document, failed = _read(file)
     _finish(failed if failed is not None else verifier.verify_credential(document), as_json)
 
@@ -217,11 +239,11 @@ def credential(
 def presentation(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
-    challenge: str, domain: str,
+    compat: tuple[str, ...], challenge: str, domain: str,
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
     credential in it."""
-    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, mirrors, mirror_file, snapshots, schemas)
+    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, mirrors, mirror_file, snapshots, schemas, compat)
     document, failed = _read(file)
     _finish(
         failed if failed is not None else verifier.verify_presentation(document, challenge=challenge, domain=domain),
@@ -242,11 +264,12 @@ def presentation(
 @click.option("--domain", default=None, help="Domain for the presentations in the batch, if any.")
 @click.option("--schemas", type=click.Path(exists=True), default=None, metavar="DIR",
               help="More JSON Schemas to hold for credentialSchema (a folder with index.json).")
+@click.option("--compat", "compat", multiple=True, metavar="NAME", help=_COMPAT_HELP)
 @with_mirror_options
 def batch(
     source: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, workers: int | None,
     challenge: str | None, domain: str | None, schemas: str | None, mirrors: tuple[str, ...],
-    mirror_file: str | None, snapshots: tuple[str, ...],
+    mirror_file: str | None, snapshots: tuple[str, ...], compat: tuple[str, ...],
 ) -> None:
     """Verify every document of SOURCE: a directory of *.json and *.jwt files, or a JSON Lines
     file (one document per line). Each document is JSON or a compact JWS, a credential or a
@@ -256,7 +279,7 @@ def batch(
     status: 0 all verified, 1 some not verified, 3 none failed but some could not be verified."""
     from .batch import read_documents, summarize
 
-    verifier = _verifier(trust, offline, ca_bundle, None, mirrors, mirror_file, snapshots, schemas)
+    verifier = _verifier(trust, offline, ca_bundle, None, mirrors, mirror_file, snapshots, schemas, compat)
     try:
         items = read_documents(source)
     except (OSError, UnicodeDecodeError) as e:

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import requests
 
+from vc.compat import Compatibility, require_compatibility
 from vc.credential_status import StatusChecker
 from vc.credentials import DEFAULT_CLOCK_SKEW, verify_credential
 from vc.did.resolver import DidResolvers
@@ -46,7 +47,13 @@ class Verifier:
     passed in. Without ``network`` nothing is fetched over the network: only snapshot files
     are read (see :meth:`offline`).
 
-    :raises TypeError: ``policy`` is not a verification policy.
+    ``compatibility`` (default strict) tolerates the pre-Recommendation forms it names, in
+    credentials, presentations and status lists alike, e.g.
+    ``Compatibility.profile("pilots-2023")`` (see :mod:`vc.compat`); every deviation
+    tolerated is a ``compat:<id>`` warning in the report.
+
+    :raises TypeError: ``policy`` is not a policy, or ``compatibility`` not a
+        :class:`~vc.compat.Compatibility`.
     """
 
     def __init__(
@@ -65,9 +72,11 @@ class Verifier:
         schemas: SchemaStore | None = None,
         mirror: Mirror | None = None,
         network: bool = True,
+        compatibility: Compatibility | None = None,
     ) -> None:
         require_policy(policy)
         self.policy = policy
+        self.compatibility = require_compatibility(compatibility)
         self.loader = loader or default_loader()
         self.session = session or requests.Session()
         self.mirror = mirror
@@ -85,6 +94,7 @@ class Verifier:
                 ),
                 self._verify_status_list,
                 stale_if_error=stale_status_if_error,
+                compatibility=self.compatibility,
             )
             if check_status
             else None
@@ -108,7 +118,7 @@ class Verifier:
     def _verify_status_list(self, document: Any, issuer: str, now: datetime) -> VerificationResult:
         return verify_credential(
             document, policy=IssuerIs(issuer), now=now, loader=self.loader, resolvers=self.resolvers,
-            max_clock_skew=self.max_clock_skew, schemas=self.schemas,
+            max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
         )
 
     def verify_credential(self, document: Any, *, now: datetime | None = None) -> VerificationResult:
@@ -116,6 +126,7 @@ class Verifier:
         return verify_credential(
             document, policy=self.policy, now=now or self.clock(), loader=self.loader, resolvers=self.resolvers,
             status_checker=self.status_checker, max_clock_skew=self.max_clock_skew, schemas=self.schemas,
+            compatibility=self.compatibility,
         )
 
     def verify_many(
@@ -142,5 +153,5 @@ class Verifier:
         return verify_presentation(
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
-            max_clock_skew=self.max_clock_skew,
+            max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
         )

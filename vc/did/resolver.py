@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import KeyMaterialError, ResolutionError, UnsupportedError, VcError
+from ..errors import InvalidDocument, KeyMaterialError, ResolutionError, UnsupportedError, VcError
 from ..keys import KeyPair
+from ..multibase import base58btc_decode
 from . import DidResolver, parse_did_url
 
 if TYPE_CHECKING:
@@ -268,7 +269,10 @@ def retrieve_verification_method(vm_url: str, resolvers: DidResolvers) -> Verifi
 
 def key_from_method(method: Mapping[str, Any]) -> KeyPair:
     """The public key of a ``Multikey``, ``JsonWebKey`` (or ``JsonWebKey2020``) or legacy
-    ``Ed25519VerificationKey2020`` verification method.
+    ``Ed25519VerificationKey2020`` verification method, or of a legacy
+    ``Ed25519VerificationKey2018`` (``publicKeyBase58``: the 32 key bytes in base58btc, no
+    multibase prefix), which the proof checks accept only for ``Ed25519Signature2018`` proofs
+    under a compatibility profile (see :mod:`vc.proofs.data_integrity`).
 
     :raises UnsupportedError: another verification method type.
     :raises KeyMaterialError: the key material is malformed or weak, holds a secret, or does
@@ -280,6 +284,12 @@ def key_from_method(method: Mapping[str, Any]) -> KeyPair:
         if vm_type == "Ed25519VerificationKey2020" and key.key_type != "Ed25519":
             raise KeyMaterialError(f"an Ed25519VerificationKey2020 must hold an Ed25519 key, not {key.key_type}")
         return key
+    if vm_type == "Ed25519VerificationKey2018" and isinstance(method.get("publicKeyBase58"), str):
+        try:
+            raw = base58btc_decode(method["publicKeyBase58"])
+        except InvalidDocument as e:
+            raise KeyMaterialError(f"publicKeyBase58 is not base58btc: {e.message}") from e
+        return KeyPair.from_public_key_bytes("Ed25519", raw)
     if vm_type in ("JsonWebKey", "JsonWebKey2020") and isinstance(method.get("publicKeyJwk"), dict):
         jwk = method["publicKeyJwk"]
         if "d" in jwk:

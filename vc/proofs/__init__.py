@@ -33,6 +33,8 @@ class Cryptosuite(Protocol):
     """The key types it can use (:attr:`vc.keys.KeyPair.key_type`)."""
     uses_json_ld: bool
     """True if it interprets the document as JSON-LD (RDFC suites); False for JCS suites."""
+    proof_value_member: str
+    """The proof member that holds the signature: ``proofValue`` (``jws`` for Ed25519Signature2018)."""
 
     def transform(self, document: Mapping[str, Any], *, loader: DocumentLoader, key: KeyPair) -> bytes:
         """The unsecured document in the suite's canonical form (which may depend on the key:

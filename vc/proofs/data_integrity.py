@@ -13,14 +13,25 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
+from ..compat import STRICT, Compatibility
 from ..did.resolver import DidResolvers, VerificationMethod, retrieve_verification_method
-from ..errors import InvalidDocument, KeyMaterialError, ProofVerificationError, SigningError
+from ..errors import InvalidDocument, KeyMaterialError, ProofVerificationError, SigningError, UnsupportedError
 from ..jsonld import DocumentLoader
 from ..keys import KeyPair
 from ..model import Proof, is_url, parse_datetime, parse_proof
 from . import Cryptosuite, get_suite, suite_for_proof
 
-__all__ = ["add_proof", "verify_proof", "VerifiedProof", "format_datetime", "proofs_of", "DATA_INTEGRITY_V2"]
+__all__ = [
+    "add_proof", "verify_proof", "VerifiedProof", "format_datetime", "proofs_of", "LEGACY_PROOF_DEVIATIONS",
+    "LEGACY_KEY_TYPES",
+    "DATA_INTEGRITY_V2",
+]
+
+LEGACY_PROOF_DEVIATIONS = {"Ed25519Signature2018": "ed25519-signature-2018"}
+"""Proof types verified only under a compatibility profile (see :mod:`vc.compat`), and the
+deviation id that allows each."""
+LEGACY_KEY_TYPES = {"Ed25519VerificationKey2018": "Ed25519Signature2018"}
+"""Verification method types used only by one legacy proof type (so only under its profile)."""
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
@@ -124,7 +135,8 @@ def add_proof(
     proof set; with ``previous_proof`` (ids of existing proofs) it forms a proof chain and
     signs over the proofs it names.
 
-    :raises UnsupportedError: unknown cryptosuite.
+    :raises UnsupportedError: unknown cryptosuite, or a legacy proof type kept only to verify
+        (``Ed25519Signature2018``).
     :raises KeyMaterialError: the key has no secret or is of a type the suite does not use.
     :raises SigningError: ``previous_proof`` names a proof the document does not have, or a
         ``DataIntegrityProof`` would need its context injected into a document that already
@@ -133,6 +145,8 @@ def add_proof(
         canonicalized without loss.
     """
     suite = get_suite(cryptosuite)
+    if suite.proof_type in LEGACY_PROOF_DEVIATIONS:
+        raise UnsupportedError(f"{suite.proof_type} is kept only to verify old credentials; sign with eddsa-rdfc-2022")
     if key.key_type not in suite.key_types:
         raise KeyMaterialError(
             f"{suite.name} signs with {' or '.join(sorted(suite.key_types))} keys, not {key.key_type}"
@@ -199,6 +213,7 @@ def verify_proof(
     resolvers: DidResolvers,
     loader: DocumentLoader,
     parsed_proof: Proof | None = None,
+    compatibility: Compatibility = STRICT,
 ) -> VerifiedProof:
     """Verify one ``proof`` of ``document``.
 
@@ -221,8 +236,13 @@ def verify_proof(
     options, as the Linked Data Proofs algorithms did; there the document's contexts need
     not equal it.
 
+    Legacy proof types of :data:`LEGACY_PROOF_DEVIATIONS` (``Ed25519Signature2018``) are
+    verified only if ``compatibility`` allows them.
+
     :raises InvalidDocument: the proof is malformed (``MALFORMED_VALUE_ERROR``).
-    :raises UnsupportedError: unknown proof type, cryptosuite, DID method or key type.
+    :raises UnsupportedError: unknown proof type, cryptosuite, DID method or key type; a legacy
+        proof type ``compatibility`` does not allow; a legacy key type (:data:`LEGACY_KEY_TYPES`)
+        for another proof type.
     :raises ResolutionError: the verification method could not be retrieved.
     :raises ProofVerificationError: wrong key type, context mismatch, dangling previousProof,
         bad signature.
@@ -231,11 +251,19 @@ def verify_proof(
     """
     parsed = parse_proof(proof) if parsed_proof is None else parsed_proof
     suite = suite_for_proof(parsed.type, parsed.cryptosuite)
-    if not parsed.proofValue:
-        raise InvalidDocument("the proof has no proofValue")
+    deviation = LEGACY_PROOF_DEVIATIONS.get(suite.proof_type)
+    if deviation is not None and not compatibility.allows(deviation):
+        raise UnsupportedError(
+            f"{suite.proof_type} is a legacy proof type, verified only under a compatibility profile "
+            f"(profile pilots-2023, or deviation {deviation})"
+        )
+    member = suite.proof_value_member
+    proof_value = parsed.proofValue if member == "proofValue" else proof.get(member)
+    if not proof_value or not isinstance(proof_value, str):
+        raise InvalidDocument(f"the proof has no {member}")
 
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    options = {k: v for k, v in proof.items() if k != member}
     if "@context" not in options:
         options["@context"] = unsecured.get("@context")
     elif suite.proof_type == "DataIntegrityProof" and options["@context"] != unsecured.get("@context"):
@@ -246,6 +274,11 @@ def verify_proof(
     _with_previous_proofs(unsecured, proofs_of(document), _previous_ids(parsed.previousProof), ProofVerificationError)
 
     method = retrieve_verification_method(parsed.verificationMethod, resolvers)
+    if method.type in LEGACY_KEY_TYPES and LEGACY_KEY_TYPES[method.type] != suite.proof_type:
+        raise UnsupportedError(
+            f"{method.id} is an {method.type}, a legacy key type read only for {LEGACY_KEY_TYPES[method.type]} "
+            f"proofs, not for {suite.name}"
+        )
     if method.key.key_type not in suite.key_types:
         raise ProofVerificationError(
             f"{suite.name} needs a {' or '.join(sorted(suite.key_types))} key, but "
@@ -257,7 +290,7 @@ def verify_proof(
         key=method.key,
     )
     try:
-        suite.verify_proof_value(hash_data, parsed.proofValue, method.key)
+        suite.verify_proof_value(hash_data, proof_value, method.key)
     except InvalidSignature as e:
         raise ProofVerificationError(
             f"the {suite.name} signature does not verify with {method.id}: the document or proof was altered, "

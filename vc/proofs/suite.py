@@ -70,7 +70,8 @@ class Suite:
 
     ``hash_for`` maps the signing key to the hash function name (``"sha256"``/``"sha384"``).
     ``uses_json_ld`` is True for suites that interpret the document as JSON-LD (RDFC); JCS
-    suites sign the JSON itself.
+    suites sign the JSON itself. ``proof_value_member`` is the proof member holding the
+    signature (``jws`` for the legacy Ed25519Signature2018).
     """
 
     name: str
@@ -79,6 +80,7 @@ class Suite:
     hash_for: Callable[[KeyPair], str]
     uses_json_ld: bool
     proof_type: str = "DataIntegrityProof"
+    proof_value_member: str = "proofValue"
 
     def transform(self, document: Mapping[str, Any], *, loader: DocumentLoader, key: KeyPair) -> bytes:
         return self.canonicalize(document, loader, self.hash_for(key))
