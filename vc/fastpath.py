@@ -43,7 +43,7 @@ import orjson
 from pyld.jsonld import JsonLdProcessor
 from pyld.jsonld import _is_absolute_iri as _pyld_keeps
 
-from .jsonld import DocumentLoader, PinnedContextLoader, _options, to_dataset
+from .jsonld import DocumentLoader, PinnedContextLoader, Processor, _options, to_dataset
 from .rdfc import (
     RDF_LANGSTRING,
     XSD_STRING,
@@ -203,7 +203,7 @@ class _ContextCache:
     """
 
     def __init__(self, loader: PinnedContextLoader) -> None:
-        self.processor = JsonLdProcessor()
+        self.processor = Processor()
         self.options = {
             **_options(loader),
             "isFrame": False,

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from pyld import jsonld as _pyld
 from pyld.context_resolver import ContextResolver
+from pyld.jsonld import JsonLdProcessor
 
 from .errors import ContextNotPinned, DataLossError, InvalidDocument, ResolutionError
 
@@ -117,6 +118,27 @@ def default_loader() -> PinnedContextLoader:
     return _default_loader
 
 
+class _ActiveContext(dict):  # type: ignore[type-arg]
+    """A pyld active context in which a local context's ``"@vocab": null`` (``@language``,
+    ``@direction``) removes the mapping if there is one and does nothing otherwise, as JSON-LD
+    1.1 (Context Processing, steps 5.8 to 5.10) says. pyld 3.3 deletes the key unconditionally,
+    so ``{"@vocab": null}`` over contexts without a vocabulary mapping raised ``KeyError``."""
+
+    __slots__ = ()
+
+    def __delitem__(self, key: str) -> None:
+        if key in self or key not in ("@vocab", "@language", "@direction"):
+            super().__delitem__(key)
+
+
+class Processor(JsonLdProcessor):  # type: ignore[misc]
+    """pyld's processor, with the active contexts of :class:`_ActiveContext`. Every pyld call
+    of this library (here and in :mod:`vc.fastpath`) goes through it."""
+
+    def _clone_active_context(self, active_ctx: dict[str, Any]) -> dict[str, Any]:
+        return _ActiveContext(super()._clone_active_context(active_ctx))
+
+
 def _options(loader: DocumentLoader) -> dict[str, Any]:
     cache = getattr(loader, "context_cache", None)
     if cache is None:  # a foreign loader: give it a cache of its own for this call only
@@ -143,7 +165,7 @@ def expand(document: Mapping[str, Any], loader: DocumentLoader) -> list[Any]:
         dropped.append("(null)" if term is None else term)
 
     try:
-        expanded = _pyld.expand(dict(document), _options(loader), on_property_dropped=on_dropped)
+        expanded = Processor(on_property_dropped=on_dropped).expand(dict(document), _options(loader))
     except _PYLD_FAILURES as e:
         raise _translate(e) from e
     if dropped:
@@ -164,7 +186,7 @@ def to_dataset(document: Mapping[str, Any], loader: DocumentLoader) -> dict[str,
     """
     expanded = expand(document, loader)
     try:
-        dataset: dict[str, list[dict[str, Any]]] = _pyld.to_rdf(expanded, _options(loader))
+        dataset: dict[str, list[dict[str, Any]]] = Processor().to_rdf(expanded, _options(loader))
     except _PYLD_FAILURES as e:
         raise _translate(e) from e
     return dataset

@@ -85,3 +85,37 @@ def test_contexts_are_processed_once_per_loader():
     to_dataset(doc, loader)
     # the second document reuses the very same processed contexts
     assert all(loader.context_cache[k] is v for k, v in cached.items())
+
+
+# -- "@vocab": null and the other nullable context entries ----------------------------------------
+
+EX = "https://trade.example/vocab#"
+
+
+def _subject_doc(*inline):
+    return {
+        "@context": [V2, *inline], "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:subject", "heatNumber": "H-1"},
+    }
+
+
+def test_null_vocab_without_a_vocabulary_mapping_is_a_no_op_not_a_crash():
+    # credentials/v2 has no @vocab: JSON-LD 1.1 says null removes a mapping if there is one
+    with pytest.raises(DataLossError, match="heatNumber"):
+        expand(_subject_doc({"@vocab": None}), default_loader())
+    doc = _subject_doc({"@vocab": None, "heatNumber": EX + "heatNumber"})
+    expanded = expand(doc, default_loader())
+    subject = expanded[0]["https://www.w3.org/2018/credentials#credentialSubject"][0]
+    assert subject[EX + "heatNumber"] == [{"@value": "H-1"}]
+
+
+def test_null_vocab_removes_an_earlier_vocabulary_mapping():
+    assert EX + "heatNumber" in json.dumps(expand(_subject_doc({"@vocab": EX}), default_loader()))
+    with pytest.raises(DataLossError, match="heatNumber"):
+        expand(_subject_doc({"@vocab": EX}, {"@vocab": None}), default_loader())
+
+
+@pytest.mark.parametrize("entry", ["@language", "@direction"])
+def test_null_language_and_direction_without_a_value_are_no_ops(entry):
+    doc = _subject_doc({entry: None, "heatNumber": EX + "heatNumber"})
+    assert to_dataset(doc, default_loader())["@default"]
