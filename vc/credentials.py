@@ -194,7 +194,8 @@ def verify_credential(
     if structure is None:
         return result
     credential, parsed_proofs = structure
-    if not check_contexts(document, loader, result) or not check_data_loss(document, loader, result):
+    uses = check_contexts(document, loader, result)
+    if uses is None or not check_data_loss(document, loader, result, inline=bool(uses.inline)):
         return result
     verified = check_proofs(
         document, expected_purpose="assertionMethod", resolvers=resolvers, loader=loader, now=now,

@@ -170,7 +170,8 @@ def verify_presentation(
         result.add(CheckResult.from_error("structure", e))
         return result
     result.add(CheckResult.passed("structure", "verifiable presentation"))
-    if not check_contexts(document, loader, result) or not check_data_loss(document, loader, result):
+    uses = check_contexts(document, loader, result)
+    if uses is None or not check_data_loss(document, loader, result, inline=bool(uses.inline)):
         return result
 
     verified = check_proofs(
