@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from vc.atomicfile import write_atomic
 from vc.credentials import sign_credential
 from vc.jose import sign_credential_jwt
-from vc.jsonld import DocumentLoader, default_loader
+from vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
 from vc.model import parse_credential
 from vc.proofs.data_integrity import format_datetime
 from vc.status import BitstringStatusList
@@ -39,10 +39,24 @@ class Issuer:
     >>> # signed = issuer.issue(subject, type_name="USMCACertificationOfOrigin", valid_until="2026-12-31T23:59:59Z")
     """
 
-    def __init__(self, home: IssuerHome, passphrase: bytes, *, loader: DocumentLoader | None = None) -> None:
+    def __init__(
+        self, home: IssuerHome, passphrase: bytes, *, loader: DocumentLoader | None = None,
+        contexts: str | os.PathLike[str] | None = None,
+    ) -> None:
+        """``loader`` serves the JSON-LD contexts credentials may use (default: the pinned ones);
+        or ``contexts``, a folder of contexts pinned in addition to them (see
+        :meth:`vc.jsonld.PinnedContextLoader.with_user_contexts`).
+
+        :raises ContextIndexError: the ``contexts`` folder cannot be used.
+        :raises ValueError: both ``loader`` and ``contexts`` are given.
+        """
+        if loader is not None and contexts is not None:
+            raise ValueError("give the Issuer a loader or a contexts folder, not both")
         self.home = home
         self._passphrase = passphrase
-        self._loader = loader or default_loader()
+        self._loader = PinnedContextLoader.with_user_contexts(contexts) if contexts is not None else (
+            loader or default_loader()
+        )
         self.registry = StatusRegistry(home.path / REGISTRY_FILE, base_url=home.profile.status_base_url)
 
     @classmethod
@@ -145,7 +159,7 @@ class Issuer:
         key, method = self.home.signing_key(self._passphrase)
         signed: Any
         if securing == "jose":
-            signed = sign_credential_jwt(credential, key, verification_method=method)
+            signed = sign_credential_jwt(credential, key, verification_method=method, loader=self._loader)
         else:
             signed = sign_credential(
                 credential, key, cryptosuite=cryptosuite or profile.default_cryptosuite, verification_method=method,

@@ -16,6 +16,7 @@ from typing import Any
 import click
 import requests
 
+from vc.errors import ContextIndexError
 from vc.jose import is_compact_jws
 from vc.policy import TrustPolicy
 from vc.verification import CheckResult, VerificationResult
@@ -34,15 +35,20 @@ def _load_policy(path: str) -> TrustPolicy:
         raise click.BadParameter(f"{path}: {e}", param_hint="--trust") from None
 
 
-def _verifier(trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None) -> Verifier:
+def _verifier(
+    trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None, contexts: str | None
+) -> Verifier:
     policy = _load_policy(trust)
-    if offline:
-        return Verifier.offline(policy=policy)
-    session = requests.Session()
-    if ca_bundle:
-        session.verify = ca_bundle
-    stale = timedelta(minutes=stale_minutes) if stale_minutes else None
-    return Verifier(policy=policy, session=session, stale_status_if_error=stale)
+    try:
+        if offline:
+            return Verifier.offline(policy=policy, contexts=contexts)
+        session = requests.Session()
+        if ca_bundle:
+            session.verify = ca_bundle
+        stale = timedelta(minutes=stale_minutes) if stale_minutes else None
+        return Verifier(policy=policy, session=session, stale_status_if_error=stale, contexts=contexts)
+    except ContextIndexError as e:
+        raise click.BadParameter(e.message, param_hint="--contexts") from None
 
 
 def _read(path: str) -> tuple[Any, VerificationResult | None]:
@@ -86,10 +92,15 @@ _common = [
     click.option("--stale-status-if-error", "stale_minutes", type=click.IntRange(1, 7 * 24 * 60), metavar="MINUTES",
                  help="If an issuer is unreachable, accept its cached status list up to this long past its freshness."),
 ]
+_contexts = click.option(
+    "--contexts", type=click.Path(file_okay=False), metavar="DIR",
+    help="A folder of JSON-LD contexts you pin besides the bundled ones: context files and an index.json of "
+    "their URLs and SHA-256 (see the README).",
+)
 
 
 def _with_common(fn: Any) -> Any:
-    for decorator in reversed(_common):
+    for decorator in reversed([*_common, _contexts]):
         fn = decorator(fn)
     return fn
 
@@ -105,10 +116,13 @@ def cli() -> None:
 
 @cli.command()
 @_with_common
-def credential(file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None) -> None:
+def credential(
+    file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
+    contexts: str | None,
+) -> None:
     """Verify the credential in FILE ('-' for stdin): JSON with a Data Integrity proof, a
     vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential."""
-    verifier = _verifier(trust, offline, ca_bundle, stale_minutes)
+    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, contexts)
     document, failed = _read(file)
     _finish(failed if failed is not None else verifier.verify_credential(document), as_json)
 
@@ -119,11 +133,11 @@ def credential(file: str, trust: str, as_json: bool, offline: bool, ca_bundle: s
 @click.option("--domain", required=True, help="Your domain, as the holder bound the presentation to it.")
 def presentation(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
-    challenge: str, domain: str,
+    contexts: str | None, challenge: str, domain: str,
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
     credential in it."""
-    verifier = _verifier(trust, offline, ca_bundle, stale_minutes)
+    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, contexts)
     document, failed = _read(file)
     _finish(
         failed if failed is not None else verifier.verify_presentation(document, challenge=challenge, domain=domain),
@@ -142,9 +156,10 @@ def presentation(
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="Worker processes (default: one per CPU).")
 @click.option("--challenge", default=None, help="Challenge for the presentations in the batch, if any.")
 @click.option("--domain", default=None, help="Domain for the presentations in the batch, if any.")
+@_contexts
 def batch(
     source: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, workers: int | None,
-    challenge: str | None, domain: str | None,
+    challenge: str | None, domain: str | None, contexts: str | None,
 ) -> None:
     """Verify every document of SOURCE: a directory of *.json and *.jwt files, or a JSON Lines
     file (one document per line). Each document is JSON or a compact JWS, a credential or a
@@ -154,7 +169,7 @@ def batch(
     status: 0 all verified, 1 some not verified, 3 none failed but some could not be verified."""
     from .batch import read_documents, summarize
 
-    verifier = _verifier(trust, offline, ca_bundle, None)
+    verifier = _verifier(trust, offline, ca_bundle, None, contexts)
     try:
         items = read_documents(source)
     except (OSError, UnicodeDecodeError) as e:

@@ -5,6 +5,7 @@ meant to live for many verifications, so its DID document and status list caches
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 from collections.abc import Iterable
 from typing import Any, Callable
@@ -15,7 +16,7 @@ from vc.credential_status import StatusChecker
 from vc.credentials import DEFAULT_CLOCK_SKEW, verify_credential
 from vc.did.resolver import DidResolvers
 from vc.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpsFetcher
-from vc.jsonld import DocumentLoader, default_loader
+from vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
 from vc.policy import IssuerIs, VerificationPolicy, require_policy
 from vc.presentations import PresentationResult, verify_presentation
 from vc.verification import VerificationResult
@@ -34,6 +35,14 @@ class Verifier:
     that is past its freshness (by at most that much) when its issuer cannot be reached; the
     report then says so. ``clock`` returns the current time (aware); ``max_clock_skew`` is
     the tolerance for validity periods and proof times (default 5 minutes).
+
+    ``contexts`` is a folder of JSON-LD contexts the deployment pins in addition to the
+    bundled ones (see :meth:`vc.jsonld.PinnedContextLoader.with_user_contexts`); ``loader``
+    replaces the context loader altogether. Give one or neither.
+
+    :raises ContextIndexError: the ``contexts`` folder cannot be used (bad index, a file that
+        does not match its SHA-256, a bundled URL with other bytes).
+    :raises ValueError: both ``loader`` and ``contexts`` are given.
     """
 
     def __init__(
@@ -43,6 +52,7 @@ class Verifier:
         session: requests.Session | None = None,
         resolvers: DidResolvers | None = None,
         loader: DocumentLoader | None = None,
+        contexts: str | os.PathLike[str] | None = None,
         check_status: bool = True,
         stale_status_if_error: timedelta | None = None,
         did_cache_ttl: float = 300.0,
@@ -51,8 +61,13 @@ class Verifier:
         max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     ) -> None:
         require_policy(policy)
+        if loader is not None and contexts is not None:
+            raise ValueError("give the Verifier a loader or a contexts folder, not both")
         self.policy = policy
-        self.loader = loader or default_loader()
+        if contexts is not None:
+            self.loader: DocumentLoader = PinnedContextLoader.with_user_contexts(contexts)
+        else:
+            self.loader = loader or default_loader()
         self.session = session or requests.Session()
         self.resolvers = resolvers or DidResolvers.online(
             HttpsFetcher(self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES), cache_ttl=did_cache_ttl

@@ -17,8 +17,9 @@ import click
 import requests
 
 from vc.atomicfile import write_atomic
-from vc.errors import VcError
+from vc.errors import ContextIndexError, VcError
 from vc.jose import is_compact_jws
+from vc.jsonld import PinnedContextLoader
 from vc.policy import TrustPolicy
 from verifier import Verifier
 
@@ -78,19 +79,30 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False) -> str:
     _fail(f"no passphrase: use --passphrase-file FILE or set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV}")
 
 
-def _verifier(offline: bool, ca_bundle: str | None, trust: str | None) -> Verifier:
+def _loader(contexts: str | None) -> PinnedContextLoader | None:
+    """The loader of the bundled contexts and those of ``--contexts DIR`` (None without it)."""
+    if contexts is None:
+        return None
+    try:
+        return PinnedContextLoader.with_user_contexts(contexts)
+    except ContextIndexError as e:
+        raise click.BadParameter(e.message, param_hint="--contexts") from None
+
+
+def _verifier(offline: bool, ca_bundle: str | None, trust: str | None, contexts: str | None = None) -> Verifier:
     policy: Any = HolderPolicy()
     if trust:
         try:
             policy = TrustPolicy.from_file(trust)
         except (OSError, ValueError) as e:
             raise click.BadParameter(f"{trust}: {e}", param_hint="--trust") from None
+    loader = _loader(contexts)
     if offline:
-        return Verifier.offline(policy=policy)
+        return Verifier.offline(policy=policy, loader=loader)
     session = requests.Session()
     if ca_bundle:
         session.verify = ca_bundle
-    return Verifier(policy=policy, session=session)
+    return Verifier(policy=policy, session=session, loader=loader)
 
 
 def _open(ctx: click.Context, verifier: Verifier | None = None) -> Wallet:
@@ -104,10 +116,15 @@ _network = [
     click.option("--trust", type=click.Path(dir_okay=False),
                  help="Also require the issuers of this trust policy file (default: the wallet leaves trust to the verifier)."),
 ]
+_contexts = click.option(
+    "--contexts", type=click.Path(file_okay=False), metavar="DIR",
+    help="A folder of JSON-LD contexts you pin besides the bundled ones: context files and an index.json of "
+    "their URLs and SHA-256 (see the README).",
+)
 
 
 def _with_network(fn: Any) -> Any:
-    for decorator in reversed(_network):
+    for decorator in reversed([*_network, _contexts]):
         fn = decorator(fn)
     return fn
 
@@ -154,12 +171,15 @@ def init(ctx: click.Context, key_type: str, did_method: str, scrypt_n: int) -> N
 @_with_network
 @click.pass_context
 @_guard
-def add(ctx: click.Context, files: tuple[str, ...], offline: bool, ca_bundle: str | None, trust: str | None) -> None:
+def add(
+    ctx: click.Context, files: tuple[str, ...], offline: bool, ca_bundle: str | None, trust: str | None,
+    contexts: str | None,
+) -> None:
     """Verify each credential in FILES and keep the ones that verify. A file holds a credential
     as JSON (Data Integrity proofs, or an EnvelopedVerifiableCredential) or a compact JWS
     (vc+jwt, VC-JWT 1.1); which one is detected. An invalid one is refused with the check that
     failed; the others are still added (exit status 1 if any was refused)."""
-    wallet = _open(ctx, _verifier(offline, ca_bundle, trust))
+    wallet = _open(ctx, _verifier(offline, ca_bundle, trust, contexts))
     refused = 0
     for path in files:
         try:
@@ -218,10 +238,12 @@ def show(ctx: click.Context, credential_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output, with each report.")
 @click.pass_context
 @_guard
-def check(ctx: click.Context, offline: bool, ca_bundle: str | None, trust: str | None, as_json: bool) -> None:
+def check(
+    ctx: click.Context, offline: bool, ca_bundle: str | None, trust: str | None, contexts: str | None, as_json: bool
+) -> None:
     """Verify everything held again (revocation, suspension, expiry, keys) and say what changed.
     Exit status 1 if any credential is not valid now."""
-    changes = _open(ctx, _verifier(offline, ca_bundle, trust)).check()
+    changes = _open(ctx, _verifier(offline, ca_bundle, trust, contexts)).check()
     if as_json:
         click.echo(json.dumps([{"id": c.id, "type": c.type, "before": c.before, "after": c.after,
                                 "report": c.result.to_dict()} for c in changes], indent=2))
@@ -247,18 +269,20 @@ def check(ctx: click.Context, offline: bool, ca_bundle: str | None, trust: str |
 @click.option("--cryptosuite", default=None,
               help="Holder proof suite (default: eddsa-jcs-2022 for Ed25519, ecdsa-jcs-2019 for P-256/P-384).")
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="Write the presentation here (default: stdout).")
+@_contexts
 @click.pass_context
 @_guard
 def present(ctx: click.Context, credential_ids: tuple[str, ...], challenge: str, domain: str, cryptosuite: str | None,
-            out: str | None) -> None:
+            out: str | None, contexts: str | None) -> None:
     """Sign a presentation of the chosen credentials for one verifier."""
+    loader = _loader(contexts)
     wallet = _open(ctx)
     for credential_id in credential_ids:
         held = wallet.get(credential_id)
         if held.status != "valid":
             click.echo(f"warning: {held.id} was {held.status} when last checked ({held.checked}); "
                        "customs will see that too (run 'vc-wallet check')", err=True)
-    vp = wallet.present(list(credential_ids), challenge=challenge, domain=domain, cryptosuite=cryptosuite)
+    vp = wallet.present(list(credential_ids), challenge=challenge, domain=domain, cryptosuite=cryptosuite, loader=loader)
     text = json.dumps(vp, indent=2, ensure_ascii=False) + "\n"
     if out in (None, "-"):
         click.echo(text, nl=False)
