@@ -87,7 +87,10 @@ def sign_credential(
         its issuer is not the DID of the verification method, or it lacks the context the
         proof type needs.
     :raises DataLossError: a term is not defined by the credential's contexts.
-    :raises ContextNotPinned: the credential uses a context that is not pinned.
+    :raises ContextNotPinned: the credential uses a context that is not pinned, or an inline
+        context an RDFC proof would not cover and the loader does not pin by hash (JCS
+        cryptosuites cover inline contexts; see :func:`vc.jsonld.check_context_use`).
+    :raises ProtectedTermRedefinition: an inline context redefines a protected term.
     :raises UnsupportedError, KeyMaterialError: unknown suite, or a key it cannot use.
     """
     parsed = _signable(credential, key, cryptosuite)
@@ -126,8 +129,9 @@ def cosign_credential(
     it attests that they existed first. Returns a new dict.
 
     :raises SigningError: the credential has no proof yet, or ``previous_proof`` names none of its proofs.
-    :raises InvalidDocument, DataLossError, ContextNotPinned, UnsupportedError, KeyMaterialError:
-        as :func:`sign_credential`.
+    :raises InvalidDocument, DataLossError, ContextNotPinned, ProtectedTermRedefinition,
+        UnsupportedError, KeyMaterialError: as :func:`sign_credential` (an RDFC proof joining JCS
+        proofs makes inline contexts uncovered).
     """
     parsed = _signable(credential, key, cryptosuite)
     if parsed.proof is None:

@@ -65,7 +65,9 @@ def sign_presentation(
     holder must be the verification method's DID.
 
     :raises ValueError: empty challenge or domain, or a holder that does not control the key.
-    :raises UnsupportedError, KeyMaterialError, DataLossError, ContextNotPinned: as for credentials.
+    :raises UnsupportedError, KeyMaterialError, DataLossError, ContextNotPinned,
+        ProtectedTermRedefinition: as for credentials (an inline context anywhere in the
+        presentation, the credentials' included, is not covered by an RDFC proof).
     """
     if not isinstance(holder_key, KeyPair):
         raise TypeError("holder_key must be a vc.keys.KeyPair")
