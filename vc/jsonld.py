@@ -451,53 +451,56 @@ class ContextUse(NamedTuple):
     pinned: int = 0
 
 
-_CONTEXT_KEY = b'"@context"'
+_CONTEXT_KEY = b'"@context":'
+_STRING = rb'"(?:[^"\\]|\\.)*"'
+_URL_CONTEXT = re.compile(rb'"@context":(' + _STRING + rb'|\[(?:' + _STRING + rb'(?:,' + _STRING + rb')*)?\])')
 
 
 def contexts_of(document: Mapping[str, Any]) -> ContextUse:
-    """The context URLs and inline contexts ``document`` uses, at the top and in every object
-    inside it. The document's own ``proof`` is not searched: a proof's ``@context`` must be the
-    document's (:func:`vc.proofs.data_integrity.verify_proof` refuses anything else).
+    """The context URLs (each once, in order) and inline contexts ``document`` uses: every
+    entry of every ``@context`` in it, at the top, in the objects inside it, and in its proofs.
 
     Raises nothing: a value that is neither a string nor a list counts as one inline entry.
     """
-    urls: list[str] = []
-    inline: list[Any] = []
-    context = document.get("@context")
-    _add_entries(context, urls, inline)
-    if _has_nested_contexts(document, context is not None):
-        stack: list[Any] = [v for k, v in document.items() if k != "@context" and k != "proof"]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(reversed(item))
-            elif isinstance(item, dict):
-                for key, value in reversed(item.items()):
-                    if key == "@context":
-                        _add_entries(value, urls, inline)
-                    elif isinstance(value, (dict, list)):
-                        stack.append(value)
-    return ContextUse(tuple(urls), tuple(inline))
-
-
-def _add_entries(context: Any, urls: list[str], inline: list[Any]) -> None:
-    for entry in context if isinstance(context, list) else [context]:
-        (urls if isinstance(entry, str) else inline).append(entry)
-
-
-def _has_nested_contexts(document: Mapping[str, Any], top: bool) -> bool:
-    """Whether an object inside ``document`` (its proofs aside) may have an ``@context``: one
-    serialization in C and a byte count instead of a walk in Python, for the common document
-    that has none. The count expected is the document's own key and those of its proofs."""
-    expected = int(top)
-    proofs = document.get("proof")
-    for proof in proofs if isinstance(proofs, list) else [proofs]:
-        if isinstance(proof, dict) and "@context" in proof:
-            expected += 1
     try:
-        return orjson.dumps(document).count(_CONTEXT_KEY) > expected
+        data = orjson.dumps(document)
     except (orjson.JSONEncodeError, RecursionError):
-        return True  # not plain JSON (or too deep for orjson): walk it
+        return _walk(document)  # not plain JSON (or too deep for orjson)
+    # The common document: every @context is a URL or a list of URLs. One serialization in C
+    # and a regular expression instead of a walk in Python (a key is always followed by ':';
+    # a quote inside a string is escaped).
+    urls: dict[str, None] = {}
+    at = data.find(_CONTEXT_KEY)
+    while at != -1:
+        match = _URL_CONTEXT.match(data, at)
+        if match is None:
+            return _walk(document)
+        parsed = orjson.loads(match.group(1))
+        for url in parsed if isinstance(parsed, list) else [parsed]:
+            urls[url] = None
+        at = data.find(_CONTEXT_KEY, match.end())
+    return ContextUse(tuple(urls), ())
+
+
+def _walk(document: Mapping[str, Any]) -> ContextUse:
+    urls: dict[str, None] = {}
+    inline: list[Any] = []
+    stack: list[Any] = [dict(document)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            for key, value in reversed(item.items()):
+                if key == "@context":
+                    for entry in value if isinstance(value, list) else [value]:
+                        if isinstance(entry, str):
+                            urls[entry] = None
+                        else:
+                            inline.append(entry)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+    return ContextUse(tuple(urls), tuple(inline))
 
 
 def check_context_use(

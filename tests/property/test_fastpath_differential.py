@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from hypothesis import strategies as st
 from vc import fastpath
 from vc.errors import CanonicalizationError, VcError
 from vc.fastpath import canonical_nquads, fast_quads, reference_canonical_nquads
-from vc.jsonld import default_loader
+from conftest import write_context_folder
+from vc.jsonld import PinnedContextLoader, default_loader
 
 LOADER = default_loader()
 REFERENCE = json.loads(
@@ -83,17 +85,17 @@ values = st.recursive(
 )
 
 
-def assert_same(document: dict[str, Any], hash_name: str = "sha256") -> None:
+def assert_same(document: dict[str, Any], hash_name: str = "sha256", loader: PinnedContextLoader = LOADER) -> None:
     try:
-        expected: Any = reference_canonical_nquads(document, loader=LOADER, hash_name=hash_name)
+        expected: Any = reference_canonical_nquads(document, loader=loader, hash_name=hash_name)
     except VcError as e:
         expected = type(e)
     try:
-        actual: Any = canonical_nquads(document, loader=LOADER, hash_name=hash_name)
+        actual: Any = canonical_nquads(document, loader=loader, hash_name=hash_name)
     except VcError as e:
         actual = type(e)
     assert actual == expected  # byte for byte, or the same error class
-    quads = fast_quads(document, LOADER)
+    quads = fast_quads(document, loader)
     if quads is not None:  # the fast path converted it: a lossless, valid document (RDFC may
         # still refuse it, e.g. two identical credentials in a presentation exceed the work limit)
         assert isinstance(expected, str) or expected is CanonicalizationError
@@ -105,6 +107,30 @@ def test_generated_credentials_match_the_general_path(subject: dict[str, Any], h
     credential = copy.deepcopy(REFERENCE)
     credential["credentialSubject"] = {"type": ["USMCAClaims"], **subject}
     assert_same(credential, hash_name)
+
+
+TRACEABILITY = "https://w3id.org/traceability/v1"
+USER_TRACEABILITY = "https://contexts.trade.example/traceability/v1"
+
+
+@pytest.fixture(scope="module")
+def user_loader(tmp_path_factory: pytest.TempPathFactory) -> PinnedContextLoader:
+    """The bundled contexts, and the traceability context pinned by a user under another URL."""
+    document = json.loads(resources.files("contexts").joinpath("traceability-v1.jsonld").read_bytes())
+    folder = write_context_folder(tmp_path_factory.mktemp("user-contexts"), {USER_TRACEABILITY: document})
+    return PinnedContextLoader.with_user_contexts(folder)
+
+
+@SETTINGS
+@given(subject=st.dictionaries(st.sampled_from(TERMS), values, max_size=6), hash_name=st.sampled_from(["sha256", "sha384"]))
+def test_user_pinned_contexts_match_the_general_path(
+    user_loader: PinnedContextLoader, subject: dict[str, Any], hash_name: str
+) -> None:
+    credential = copy.deepcopy(REFERENCE)
+    credential["@context"] = [USER_TRACEABILITY if c == TRACEABILITY else c for c in credential["@context"]]
+    assert fast_quads(credential, user_loader) is not None  # the same fast path as the bundled contexts
+    credential["credentialSubject"] = {"type": ["USMCAClaims"], **subject}
+    assert_same(credential, hash_name, loader=user_loader)
 
 
 @SETTINGS

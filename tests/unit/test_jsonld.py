@@ -119,3 +119,40 @@ def test_null_vocab_removes_an_earlier_vocabulary_mapping():
 def test_null_language_and_direction_without_a_value_are_no_ops(entry):
     doc = _subject_doc({entry: None, "heatNumber": EX + "heatNumber"})
     assert to_dataset(doc, default_loader())["@default"]
+
+
+# -- finding the contexts a document uses ------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from vc.jsonld import _walk, contexts_of  # noqa: E402
+
+_tricky = st.sampled_from(['"@context":', '\\"@context\\":"x"', "@context", '"', "\\", "{", "[", "https://a.example/c"])
+_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10, 10), _tricky, st.text(max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["@context", "a", "@context\\", '"@context"', "proof"]), inner, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=st.dictionaries(st.sampled_from(["@context", "credentialSubject", "proof", "x"]), _json, max_size=4))
+def test_the_fast_scan_for_contexts_finds_what_a_walk_finds(document):
+    assert contexts_of(document) == _walk(document)
+
+
+def test_contexts_are_found_everywhere_in_order():
+    document = {
+        "@context": [V2, {"a": EX + "a"}],
+        "credentialSubject": {"@context": [None, "https://b.example/c"], "z": [{"@context": "https://c.example/c"}]},
+        "proof": {"@context": V2},
+        "note": '"@context":{"evil": 1}',
+    }
+    use = contexts_of(document)
+    assert use.urls == (V2, "https://b.example/c", "https://c.example/c")
+    assert use.inline == ({"a": EX + "a"}, None)
+    assert contexts_of({"@context": [V2], "x": {"@context": "https://c.example/c"}}).inline == ()
