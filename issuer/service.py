@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 
 from vc.atomicfile import write_atomic
 from vc.credentials import sign_credential
-from vc.jose import sign_credential_jwt
-from vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
+from vc.jose import refuse_contexts, sign_credential_jwt
+from vc.jsonld import DocumentLoader, PinnedContextLoader, check_context_use, default_loader
 from vc.model import parse_credential
-from vc.proofs.data_integrity import format_datetime
+from vc.proofs import get_suite
+from vc.proofs.data_integrity import format_datetime, inline_coverage
 from vc.status import BitstringStatusList
 
 from .credential_types import build_credential, check_credential
@@ -116,7 +117,11 @@ class Issuer:
 
         :raises InvalidDocument: the credential or subject is malformed (every problem listed).
         :raises IssuerError: the id was used before, or the issuer field names someone else.
-        :raises DataLossError, ContextNotPinned, KeyMaterialError: from signing.
+        :raises DataLossError, ContextNotPinned, ProtectedTermRedefinition: a context a verifier
+            would refuse (checked before the id is reserved, so a refused credential's id can be
+            issued again).
+        :raises UnsupportedError: an unknown cryptosuite.
+        :raises KeyMaterialError: from signing.
         :raises ValueError: an unknown ``securing``.
         """
         if securing not in ("data-integrity", "jose"):
@@ -150,6 +155,14 @@ class Issuer:
         parsed = parse_credential(credential)
         if parsed.credentialStatus is not None:
             raise IssuerError("credentialStatus is assigned by the issuer's registry; remove it from the input")
+        suite = cryptosuite or profile.default_cryptosuite
+        if securing == "jose":  # refuse the contexts a verifier refuses before the id is reserved
+            refuse_contexts(credential, self._loader)
+        else:
+            covered_by, not_covered = inline_coverage([], adding=get_suite(suite))
+            check_context_use(
+                credential, self._loader, covered_by=covered_by, not_covered=not_covered, refuse_data_loss=True
+            )
         purposes = [p for p, on in (("revocation", revocable), ("suspension", suspendable)) if on]
         if profile.status_base_url is None:
             purposes = []
@@ -162,7 +175,7 @@ class Issuer:
             signed = sign_credential_jwt(credential, key, verification_method=method, loader=self._loader)
         else:
             signed = sign_credential(
-                credential, key, cryptosuite=cryptosuite or profile.default_cryptosuite, verification_method=method,
+                credential, key, cryptosuite=suite, verification_method=method,
                 loader=self._loader,
             )
         self.registry.mark_issued(credential["id"], signed, valid_until=credential.get("validUntil"))

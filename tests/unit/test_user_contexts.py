@@ -198,8 +198,8 @@ def test_every_cli_takes_contexts(tmp_path, folder):
     issue = ["issue", "--credential", str(unsigned), "--out", str(out)]
     r = runner.invoke(issuer_cli, issue, env=env)
     assert r.exit_code == 1 and "CONTEXT_NOT_PINNED" in r.output and "Traceback" not in r.output
-    lot_id = "urn:uuid:4b9d7c1e-6a55-4c3e-8f0e-2d1f6b7a9c11"  # the refused one keeps its reserved id
-    r = runner.invoke(issuer_cli, [*issue, "--id", lot_id, "--contexts", str(folder)], env=env)
+    lot_id = steel_credential()["id"]  # refused before its id was reserved: it can be issued now
+    r = runner.invoke(issuer_cli, [*issue, "--contexts", str(folder)], env=env)
     assert r.exit_code == 0, r.output
 
     trust = tmp_path / "trust.json"
@@ -252,3 +252,19 @@ def test_every_cli_refuses_a_bad_contexts_folder_in_one_line(tmp_path):
         errors = [line for line in r.output.splitlines() if "Error" in line]
         assert len(errors) == 1 and "--contexts" in errors[0] and "SHA-256" in errors[0], r.output
         assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_the_issuer_refuses_an_uncovered_inline_context_before_reserving_the_id(tmp_path):
+    from issuer import Issuer
+
+    terms = {"heatNumber": EX + "heatNumber"}
+    document = {
+        "@context": [V2, terms], "id": "urn:uuid:0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5", "type": ["VerifiableCredential"],
+        "validFrom": "2026-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:lot-7", "heatNumber": "H-1"},
+    }
+    with Issuer.init(tmp_path / "mill", b"s3cret", name="Aceros del Norte") as issuer:
+        with pytest.raises(ContextNotPinned, match="not covered by the eddsa-rdfc-2022 proof"):
+            issuer.issue(document)
+        assert issuer.issued() == []
+        token = issuer.issue(document, securing="jose")  # the same id: the refusal reserved nothing
+    assert Verifier.offline(policy=ANY).verify_credential(token, now=NOW).verified
