@@ -7,8 +7,11 @@
 check              what it establishes
 =================  ==========================================================================
 structure          the credential and each proof follow the data model
-context            every ``@context`` entry is a pinned context (no inline or unknown contexts)
+context            every context URL (anywhere in the document) is pinned; an inline context is
+                   covered by the signature (JCS proofs) or pinned by its SHA-256 (RDFC proofs
+                   do not cover it), and redefines no protected term
 data_loss          JSON-LD expansion drops nothing: every claim is covered by the signature
+                   (skipped when every proof is JCS and no context is inline)
 proof              the signature verifies with the verification method's key
 purpose            the proof's purpose is the expected one and the controller's DID document
                    lists the verification method under it

@@ -16,8 +16,10 @@ jose_header        ``alg`` is ES256, ES384 or EdDSA; ``typ`` is ``vc+jwt`` / ``v
                    ``application/`` (see :func:`media_type`); ``kid`` is an absolute DID URL; no key
                    in the header (``jwk``, ``jku``, ``x5u``, ``x5c``), no ``crit``, ``zip``,
                    ``enc`` or ``b64``
-context            as for Data Integrity (pinned contexts only)
-data_loss          skipped: the signature covers the JSON bytes themselves
+context            as for Data Integrity; inline contexts are covered by the JWS (they still
+                   may not redefine protected terms)
+data_loss          skipped: the signature covers the JSON bytes themselves (unless a context is
+                   inline: its terms must then all be defined)
 issuer_binding     the ``kid`` is a key of the issuer's DID, and ``iss``, if present, is the
 (holder_binding)   issuer exactly (for a presentation: the holder)
 proof              the key is retrieved from the DID document named by ``kid`` (never from the

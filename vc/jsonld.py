@@ -442,9 +442,9 @@ def iter_context_urls(context: Any) -> Iterable[str]:
 
 
 class ContextUse(NamedTuple):
-    """The contexts a document uses: ``urls``, every URL entry of an ``@context`` (the
-    document's and those of the objects inside it), and ``inline``, every other entry (inline
-    context objects, ``null``); ``pinned`` of those are pinned by their SHA-256."""
+    """The contexts a document uses: ``urls``, every URL entry of an ``@context`` anywhere in
+    it (each once), and ``inline``, every other entry (inline context objects, ``null``);
+    ``pinned`` of those are pinned by their SHA-256 (see :func:`check_context_use`)."""
 
     urls: tuple[str, ...]
     inline: tuple[Any, ...]
