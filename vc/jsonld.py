@@ -482,22 +482,32 @@ def contexts_of(document: Mapping[str, Any]) -> ContextUse:
     return ContextUse(tuple(urls), ())
 
 
+class _Context:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 def _walk(document: Mapping[str, Any]) -> ContextUse:
+    """:func:`contexts_of` by a walk in document order (the order of the serialization)."""
     urls: dict[str, None] = {}
     inline: list[Any] = []
     stack: list[Any] = [dict(document)]
     while stack:
         item = stack.pop()
-        if isinstance(item, list):
+        if isinstance(item, _Context):
+            for entry in item.value if isinstance(item.value, list) else [item.value]:
+                if isinstance(entry, str):
+                    urls[entry] = None
+                else:
+                    inline.append(entry)
+        elif isinstance(item, list):
             stack.extend(reversed(item))
         elif isinstance(item, dict):
             for key, value in reversed(item.items()):
                 if key == "@context":
-                    for entry in value if isinstance(value, list) else [value]:
-                        if isinstance(entry, str):
-                            urls[entry] = None
-                        else:
-                            inline.append(entry)
+                    stack.append(_Context(value))
                 elif isinstance(value, (dict, list)):
                     stack.append(value)
     return ContextUse(tuple(urls), tuple(inline))
