@@ -29,6 +29,7 @@ import rfc8785
 from pyld import jsonld as _pyld
 from pyld.context_resolver import ContextResolver
 from pyld.jsonld import JsonLdProcessor
+from pyld.jsonld import _is_absolute_iri as _pyld_keeps
 
 from .errors import (
     ContextIndexError,
@@ -411,11 +412,16 @@ def _check_absolute(node: Any) -> None:
 
 
 def _require_iri(value: Any, role: str, *, blank_ok: bool) -> None:
-    if isinstance(value, str) and (_is_absolute_iri(value) or (blank_ok and value.startswith("_:"))):
+    # pyld's RDF conversion drops the triple of an IRI or blank node label holding white space
+    # in Unicode's sense (U+0085, U+00A0, U+2028...), and in a list hands on None for it.
+    if (
+        isinstance(value, str) and (_is_absolute_iri(value) or (blank_ok and value.startswith("_:")))
+        and _pyld_keeps(value)
+    ):
         return
     raise DataLossError(
         f"{role} value {value!r} is not an absolute IRI after JSON-LD expansion "
-        "(an undefined term or a relative IRI); it would be dropped from the signed data"
+        "(an undefined term, a relative IRI, or white space in it); it would be dropped from the signed data"
     )
 
 

@@ -156,3 +156,23 @@ def test_contexts_are_found_everywhere_in_order():
     assert use.urls == (V2, "https://b.example/c", "https://c.example/c")
     assert use.inline == ({"a": EX + "a"}, None)
     assert contexts_of({"@context": [V2], "x": {"@context": "https://c.example/c"}}).inline == ()
+
+
+@pytest.mark.parametrize("value", [{"@list": [{"id": "urn:x\x85y"}]}, {"id": "urn:x\u00a0y"}, {"id": "_:b\u2028"}])
+def test_white_space_in_an_iri_is_data_loss_not_a_crash(value):
+    # pyld drops such a triple, and inside a list handed on None (a TypeError in the general path)
+    from vc.credentials import sign_credential, verify_credential
+    from vc.keys import KeyPair
+    from vc.policy import TrustPolicy
+
+    doc = load_vector("di-eddsa/unsigned.json")
+    doc["credentialSubject"]["alumniOf"] = value
+    with pytest.raises(DataLossError, match="white space"):
+        to_dataset(doc, default_loader())
+    key = KeyPair.generate("Ed25519")
+    signed = sign_credential({**load_vector("di-eddsa/unsigned.json"), "issuer": key.did}, key)
+    signed["credentialSubject"]["alumniOf"] = value
+    with pytest.raises(DataLossError):
+        sign_credential({k: v for k, v in signed.items() if k != "proof"}, key)
+    result = verify_credential(signed, policy=TrustPolicy.unsafe_any_issuer())
+    assert result.check("data_loss").code == "DATA_LOSS_DETECTION_ERROR" and not result.verified
