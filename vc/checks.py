@@ -60,12 +60,12 @@ def check_contexts(
     the document's proofs decide (JCS covers inline contexts, RDFC does not). Returns the
     contexts used, or None if the check failed.
     """
-    if signed_by is not None:
-        covered_by, not_covered = signed_by, ""
-    else:
+    use = contexts_of(document)
+    covered_by, not_covered = signed_by, ""
+    if use.inline and signed_by is None:  # which proofs cover inline contexts, only when there are some
         covered_by, not_covered = inline_coverage(proofs_of(document))
     try:
-        use = check_context_use(document, loader, covered_by=covered_by, not_covered=not_covered)
+        use = check_context_use(document, loader, covered_by=covered_by, not_covered=not_covered, use=use)
     except (ResolutionError, InvalidDocument) as e:
         result.add(CheckResult.from_error("context", e))
         return None

@@ -92,6 +92,7 @@ class PinnedContextLoader:
         self._index = dict(index) if index is not None else _read_index()
         self._documents: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._served: set[tuple[str, ...]] = set()
         self.inline_sha256: frozenset[str] = frozenset()
         self.user_urls: frozenset[str] = frozenset()
         # pyld's processed-context cache, private to this loader (see module docstring).
@@ -132,6 +133,20 @@ class PinnedContextLoader:
     def urls(self) -> frozenset[str]:
         """The context URLs this loader serves."""
         return frozenset(self._index)
+
+    def require(self, urls: tuple[str, ...]) -> None:
+        """Load each of ``urls`` (remembering the tuples that all loaded, so that the contexts
+        of the documents that follow cost one lookup).
+
+        :raises ContextNotPinned, ResolutionError: as :meth:`__call__`.
+        """
+        if urls in self._served:
+            return
+        for url in urls:
+            self(url)
+        if len(self._served) >= 1024:
+            self._served.clear()
+        self._served.add(urls)
 
     def __call__(self, url: str, options: Mapping[str, Any] | None = None) -> RemoteDocument:
         """Return the pinned context for ``url``.
@@ -458,7 +473,7 @@ class ContextUse(NamedTuple):
 
 
 _CONTEXT_KEY = b'"@context":'
-_STRING = rb'"(?:[^"\\]|\\.)*"'
+_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
 _URL_CONTEXT = re.compile(rb'"@context":(' + _STRING + rb'|\[(?:' + _STRING + rb'(?:,' + _STRING + rb')*)?\])')
 
 
@@ -474,18 +489,32 @@ def contexts_of(document: Mapping[str, Any]) -> ContextUse:
         return _walk(document)  # not plain JSON (or too deep for orjson)
     # The common document: every @context is a URL or a list of URLs. One serialization in C
     # and a regular expression instead of a walk in Python (a key is always followed by ':';
-    # a quote inside a string is escaped).
-    urls: dict[str, None] = {}
+    # a quote inside a string is escaped). The same values recur from document to document.
+    values = []
     at = data.find(_CONTEXT_KEY)
     while at != -1:
         match = _URL_CONTEXT.match(data, at)
         if match is None:
             return _walk(document)
-        parsed = orjson.loads(match.group(1))
-        for url in parsed if isinstance(parsed, list) else [parsed]:
-            urls[url] = None
+        values.append(match.group(1))
         at = data.find(_CONTEXT_KEY, match.end())
-    return ContextUse(tuple(urls), ())
+    key = b"\n".join(values)  # JSON text holds no raw line feed
+    use = _USES.get(key)
+    if use is None:
+        urls: dict[str, None] = {}
+        for value in values:
+            parsed = orjson.loads(value)
+            for url in parsed if isinstance(parsed, list) else [parsed]:
+                urls[url] = None
+        use = ContextUse(tuple(urls), ())
+        if len(_USES) >= _MAX_USES:
+            _USES.clear()
+        _USES[key] = use
+    return use
+
+
+_USES: dict[bytes, ContextUse] = {}
+_MAX_USES = 1024
 
 
 class _Context:
@@ -526,6 +555,7 @@ def check_context_use(
     covered_by: str | None,
     not_covered: str = "the signature",
     refuse_data_loss: bool = False,
+    use: ContextUse | None = None,
 ) -> ContextUse:
     """Refuse the contexts of ``document`` that a verifier refuses.
 
@@ -539,6 +569,7 @@ def check_context_use(
     the JSON sees while the signed RDF stays the same. A document with inline contexts is then
     expanded, so that none redefines a protected term; ``refuse_data_loss`` also refuses a
     term the contexts leave undefined (otherwise left to the caller's data-loss check).
+    ``use`` is :func:`contexts_of` of ``document`` if the caller has it already.
 
     :raises ContextNotPinned: a URL is not pinned, or an inline context is neither covered nor pinned.
     :raises ResolutionError: a pinned context file does not match its SHA-256.
@@ -546,9 +577,13 @@ def check_context_use(
     :raises DataLossError: with ``refuse_data_loss``, a term is undefined.
     :raises InvalidDocument: the document is not valid JSON-LD.
     """
-    use = contexts_of(document)
-    for url in use.urls:
-        loader(url, {})
+    if use is None:
+        use = contexts_of(document)
+    if isinstance(loader, PinnedContextLoader):
+        loader.require(use.urls)
+    else:
+        for url in use.urls:
+            loader(url, {})
     if not use.inline:
         return use
     pins = getattr(loader, "inline_sha256", frozenset())
