@@ -295,6 +295,19 @@ class Processor(JsonLdProcessor):  # type: ignore[misc]
         return _ActiveContext(super()._clone_active_context(active_ctx))
 
 
+class _Resolver(ContextResolver):  # type: ignore[misc]
+    """pyld's context resolver, except that inline context objects stay in the cache of one
+    operation. pyld keeps them in the shared cache (the loader's, for its life) under their
+    serialization: every distinct inline context a verifier ever saw would stay in memory.
+    Pinned contexts (URLs) are still shared."""
+
+    def _cache_resolved_context(self, key: str, resolved: Any, tag: Any) -> Any:
+        if key.startswith("{"):  # the canonical JSON of an inline context, never a URL
+            self.per_op_cache[key] = resolved
+            return resolved
+        return super()._cache_resolved_context(key, resolved, tag)
+
+
 def _options(loader: DocumentLoader) -> dict[str, Any]:
     cache = getattr(loader, "context_cache", None)
     if cache is None:  # a foreign loader: give it a cache of its own for this call only
@@ -303,7 +316,7 @@ def _options(loader: DocumentLoader) -> dict[str, Any]:
         "documentLoader": loader,
         # VC Data Integrity: the base URL MUST be null, so relative IRIs stay relative and are caught.
         "base": None,
-        "contextResolver": ContextResolver(cache, loader),
+        "contextResolver": _Resolver(cache, loader),
     }
 
 

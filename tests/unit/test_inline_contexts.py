@@ -234,3 +234,15 @@ def test_the_verifier_refuses_a_term_no_inline_context_defines(careless):
     ):
         check = failed(verify(signed), "data_loss")
         assert check.code == "DATA_LOSS_DETECTION_ERROR" and "chemistry" in check.message
+
+
+def test_inline_contexts_do_not_stay_in_the_loaders_cache():
+    loader = PinnedContextLoader()
+    for n in range(20):  # twenty documents, twenty distinct inline contexts
+        terms = {"heatNumber": f"{EX}heatNumber{n}", "grade": EX + "grade"}
+        signed = sign_credential(credential(context=terms), KEY, cryptosuite="eddsa-jcs-2022", created=CREATED,
+                                 loader=loader)
+        assert verify(signed, loader=loader).verified
+    assert not [key for key in loader.context_cache if key.startswith("{")]
+    assert "https://www.w3.org/ns/credentials/v2" in loader.context_cache  # pinned contexts are shared
+
