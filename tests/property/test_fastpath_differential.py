@@ -317,3 +317,57 @@ def test_presentations_take_the_fast_path() -> None:
                     "holder": "did:web:importer.example", "verifiableCredential": [credential]}
     assert fast_quads(presentation, LOADER) is not None
     assert_same(presentation)
+
+
+# -- inline contexts (accepted under JCS and JOSE, or pinned by hash under RDFC) --------------------
+
+EX = "https://trade.example/vocab#"
+inline_terms = st.dictionaries(
+    st.sampled_from(["heatNumber", "grade", "mill", "chemistry", "note"]),
+    st.one_of(
+        st.sampled_from([EX + "a", EX + "b", "https://schema.org/name"]),
+        st.builds(
+            lambda iri, extra: {"@id": iri, **extra},
+            st.sampled_from([EX + "a", EX + "b"]),
+            st.sampled_from([{}, {"@type": "@id"}, {"@type": "xsd:integer"}, {"@container": "@list"},
+                             {"@language": "es"}, {"@container": "@set"}, {"@type": "@vocab"}]),
+        ),
+    ),
+    min_size=1, max_size=5,
+)
+
+
+@SETTINGS
+@given(terms=inline_terms, vocab=st.sampled_from([None, EX, "absent"]),
+       values=st.dictionaries(st.sampled_from(["heatNumber", "grade", "mill", "chemistry", "note"]), scalars, max_size=5))
+def test_inline_contexts_match_the_general_path(terms: dict[str, Any], vocab: Any, values: dict[str, Any]) -> None:
+    context = dict(terms) if vocab == "absent" else {"@vocab": vocab, **terms}
+    credential = copy.deepcopy(REFERENCE)
+    credential["@context"] = [*credential["@context"], context]
+    credential["credentialSubject"] = {"type": ["USMCAClaims"], **values}
+    assert_same(credential)
+
+
+def test_a_credential_with_an_inline_context_takes_the_fast_path() -> None:
+    credential = copy.deepcopy(REFERENCE)
+    credential["@context"] = [*credential["@context"], {"heatNumber": EX + "heatNumber"}]
+    credential["credentialSubject"]["heatNumber"] = "H-1"
+    assert fast_quads(credential, LOADER) is not None
+    assert canonical_nquads(credential, loader=LOADER) == reference_canonical_nquads(credential, loader=LOADER)
+
+
+def test_a_cached_inline_context_does_not_change_with_the_callers_object() -> None:
+    loader = type(LOADER)()
+    context = {"Lot": {"@id": EX + "Lot", "@context": {"grade": EX + "grade"}}, "heatNumber": EX + "heatNumber"}
+    first = copy.deepcopy(REFERENCE)
+    first["@context"] = [*first["@context"], context]
+    first["credentialSubject"]["heatNumber"] = "H-1"
+    assert fast_quads(first, loader) is not None  # the inline context is processed and kept (Lot unused)
+    original = copy.deepcopy(context)
+    context["Lot"]["@context"]["grade"] = EX + "forged"  # the caller changes its object afterwards
+    second = copy.deepcopy(REFERENCE)
+    second["@context"] = [*second["@context"], original]
+    second["credentialSubject"] = {"type": ["USMCAClaims", "Lot"], "grade": "A36"}
+    nquads = canonical_nquads(second, loader=loader)
+    assert EX + "grade" in nquads and "forged" not in nquads
+    assert nquads == reference_canonical_nquads(second, loader=loader)
