@@ -21,10 +21,11 @@ credentials use: node objects with ``@id`` and ``@type``, value objects, type co
 rules), with contexts given by URL or inline (an inline object is processed once per
 loader and content, like a URL). Anything else (``null`` contexts, ``@reverse``, ``@nest``,
 ``@included``, ``@json``, index, language, id and type maps, ``@direction``, relative IRIs,
-terms the contexts do not define...) raises :class:`Unsupported` internally, and :func:`canonical_nquads` then runs the
-general path, which produces the result or the error. Because any term that expansion would
-drop or leave relative makes the fast path give up, a document the fast path converts is one
-the general path expands without data loss.
+terms the contexts do not define...) raises :class:`Unsupported` internally, and
+:func:`canonical_nquads` then runs the general path, which produces the result or the
+error. Because any term that expansion would drop or leave relative makes the fast path
+give up, a document the fast path converts is one the general path expands without data
+loss.
 
 Only :class:`~vc.jsonld.PinnedContextLoader` loaders are accelerated: their documents never
 change, so what is learnt from them can be kept. The caches are bounded (they are emptied
