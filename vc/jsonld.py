@@ -203,7 +203,8 @@ def _read_user_index(directory: Path) -> tuple[dict[str, tuple[Any, str, str]], 
         raw.get("inline", []), list
     ):
         raise ContextIndexError(
-            f'{index_path} must be an object with a "contexts" list (url, file, sha256) and/or an "inline" list (sha256)'
+            f'{index_path} must be an object with a "contexts" list (url, file, sha256) '
+            'and/or an "inline" list (sha256)'
         )
     root = directory.resolve()
     documents: dict[str, tuple[Any, str, str]] = {}
