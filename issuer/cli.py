@@ -13,8 +13,9 @@ from typing import Any, Callable
 import click
 
 from vc.atomicfile import write_atomic
-from vc.errors import VcError
+from vc.errors import ContextIndexError, VcError
 from vc.jose import parse_compact_jws
+from vc.jsonld import PinnedContextLoader
 
 from .errors import IssuerError
 from .home import IssuerHome
@@ -68,8 +69,14 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False) -> bytes:
     return value.encode("utf-8")
 
 
-def _open(ctx: click.Context) -> Issuer:
-    return Issuer.open(ctx.obj["home"], _passphrase(ctx))
+def _open(ctx: click.Context, contexts: str | None = None) -> Issuer:
+    if contexts is None:
+        return Issuer.open(ctx.obj["home"], _passphrase(ctx))
+    try:
+        loader = PinnedContextLoader.with_user_contexts(contexts)
+    except ContextIndexError as e:
+        raise click.BadParameter(e.message, param_hint="--contexts") from None
+    return Issuer.open(ctx.obj["home"], _passphrase(ctx), loader=loader)
 
 
 def _read_json(path: str) -> Any:
@@ -143,12 +150,17 @@ def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: st
     help="di: JSON with a Data Integrity proof; jose: a VC-JOSE-COSE vc+jwt compact JWS.",
 )
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="Write the signed credential here (default: stdout).")
+@click.option(
+    "--contexts", type=click.Path(file_okay=False), metavar="DIR",
+    help="A folder of JSON-LD contexts you pin besides the bundled ones: context files and an index.json of "
+    "their URLs and SHA-256 (see the README).",
+)
 @click.pass_context
 @_guard
 def issue(
     ctx: click.Context, type_name: str | None, subject: str | None, credential: str | None, valid_from: str | None,
     valid_until: str | None, credential_id: str | None, no_revocation: bool, no_suspension: bool,
-    cryptosuite: str | None, securing: str, out: str | None,
+    cryptosuite: str | None, securing: str, out: str | None, contexts: str | None,
 ) -> None:
     """Check, sign and record a credential."""
     if (subject is None) == (credential is None):
@@ -158,7 +170,7 @@ def issue(
     document = _read_json(subject or credential)  # type: ignore[arg-type]
     if not isinstance(document, dict):
         _fail("the input must be a JSON object")
-    with _open(ctx) as issuer:
+    with _open(ctx, contexts) as issuer:
         signed = issuer.issue(
             document, type_name=type_name, valid_from=valid_from, valid_until=valid_until, credential_id=credential_id,
             revocable=not no_revocation, suspendable=not no_suspension, cryptosuite=cryptosuite,

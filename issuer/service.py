@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 
 from vc.atomicfile import write_atomic
 from vc.credentials import sign_credential
-from vc.jose import sign_credential_jwt
-from vc.jsonld import DocumentLoader, default_loader
+from vc.jose import refuse_contexts, sign_credential_jwt
+from vc.jsonld import DocumentLoader, PinnedContextLoader, check_context_use, default_loader
 from vc.model import parse_credential
-from vc.proofs.data_integrity import format_datetime
+from vc.proofs import get_suite
+from vc.proofs.data_integrity import format_datetime, inline_coverage
 from vc.status import BitstringStatusList
 
 from .credential_types import attach_schema, build_credential, check_credential
@@ -39,10 +40,24 @@ class Issuer:
     >>> # signed = issuer.issue(subject, type_name="USMCACertificationOfOrigin", valid_until="2026-12-31T23:59:59Z")
     """
 
-    def __init__(self, home: IssuerHome, passphrase: bytes, *, loader: DocumentLoader | None = None) -> None:
+    def __init__(
+        self, home: IssuerHome, passphrase: bytes, *, loader: DocumentLoader | None = None,
+        contexts: str | os.PathLike[str] | None = None,
+    ) -> None:
+        """``loader`` serves the JSON-LD contexts credentials may use (default: the pinned ones);
+        or ``contexts``, a folder of contexts pinned in addition to them (see
+        :meth:`vc.jsonld.PinnedContextLoader.with_user_contexts`).
+
+        :raises ContextIndexError: the ``contexts`` folder cannot be used.
+        :raises ValueError: both ``loader`` and ``contexts`` are given.
+        """
+        if loader is not None and contexts is not None:
+            raise ValueError("give the Issuer a loader or a contexts folder, not both")
         self.home = home
         self._passphrase = passphrase
-        self._loader = loader or default_loader()
+        self._loader = PinnedContextLoader.with_user_contexts(contexts) if contexts is not None else (
+            loader or default_loader()
+        )
         self.registry = StatusRegistry(home.path / REGISTRY_FILE, base_url=home.profile.status_base_url)
 
     @classmethod
@@ -104,7 +119,11 @@ class Issuer:
 
         :raises InvalidDocument: the credential or subject is malformed (every problem listed).
         :raises IssuerError: the id was used before, or the issuer field names someone else.
-        :raises DataLossError, ContextNotPinned, KeyMaterialError: from signing.
+        :raises DataLossError, ContextNotPinned, ProtectedTermRedefinition: a context a verifier
+            would refuse (checked before the id is reserved, so a refused credential's id can be
+            issued again).
+        :raises UnsupportedError: an unknown cryptosuite.
+        :raises KeyMaterialError: from signing.
         :raises ValueError: an unknown ``securing``.
         """
         if securing not in ("data-integrity", "jose"):
@@ -139,6 +158,14 @@ class Issuer:
         parsed = parse_credential(credential)
         if parsed.credentialStatus is not None:
             raise IssuerError("credentialStatus is assigned by the issuer's registry; remove it from the input")
+        suite = cryptosuite or profile.default_cryptosuite
+        if securing == "jose":  # refuse the contexts a verifier refuses before the id is reserved
+            refuse_contexts(credential, self._loader)
+        else:
+            covered_by, not_covered = inline_coverage([], adding=get_suite(suite))
+            check_context_use(
+                credential, self._loader, covered_by=covered_by, not_covered=not_covered, refuse_data_loss=True
+            )
         purposes = [p for p, on in (("revocation", revocable), ("suspension", suspendable)) if on]
         if profile.status_base_url is None:
             purposes = []
@@ -148,10 +175,10 @@ class Issuer:
         key, method = self.home.signing_key(self._passphrase)
         signed: Any
         if securing == "jose":
-            signed = sign_credential_jwt(credential, key, verification_method=method)
+            signed = sign_credential_jwt(credential, key, verification_method=method, loader=self._loader)
         else:
             signed = sign_credential(
-                credential, key, cryptosuite=cryptosuite or profile.default_cryptosuite, verification_method=method,
+                credential, key, cryptosuite=suite, verification_method=method,
                 loader=self._loader,
             )
         self.registry.mark_issued(credential["id"], signed, valid_until=credential.get("validUntil"))

@@ -22,6 +22,26 @@ def read_vector(relative: str) -> str:
     return (VECTORS / relative).read_text(encoding="utf-8")
 
 
+def write_context_folder(
+    directory: Path, contexts: dict[str, Any] | None = None, inline: list[Any] | None = None
+) -> Path:
+    """A folder of user-pinned contexts: each context document of ``contexts`` (URL -> parsed
+    document) in a file, the SHA-256 (JCS) of each of ``inline``, and the index of both."""
+    import hashlib
+
+    from vc.jsonld import inline_context_sha256
+
+    directory.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for number, (url, document) in enumerate((contexts or {}).items(), 1):
+        data = json.dumps(document, indent=2).encode("utf-8")
+        (directory / f"context-{number}.jsonld").write_bytes(data)
+        entries.append({"url": url, "file": f"context-{number}.jsonld", "sha256": hashlib.sha256(data).hexdigest()})
+    pins = [{"sha256": inline_context_sha256(c), "note": "pinned by a test"} for c in inline or []]
+    (directory / "index.json").write_text(json.dumps({"contexts": entries, "inline": pins}, indent=2), encoding="utf-8")
+    return directory
+
+
 @pytest.fixture(scope="session")
 def reference_credential() -> dict[str, Any]:
     """The reference USMCA certification of origin used by the benchmark."""

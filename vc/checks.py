@@ -9,14 +9,14 @@ from typing import Any, Sequence
 
 from .compat import STRICT, Compatibility, warning
 from .did.resolver import DidResolvers
-from .errors import ContextNotPinned, DataLossError, InvalidDocument, ResolutionError, UnsupportedError, VcError
+from .errors import DataLossError, InvalidDocument, ResolutionError, UnsupportedError, VcError
 from .http import RetrievalError
 from .fastpath import fast_quads
-from .jsonld import DocumentLoader, default_loader, expand, iter_context_urls
+from .jsonld import ContextUse, DocumentLoader, check_context_use, contexts_of, default_loader, expand
 from .model import Proof, parse_datetime
 from .policy import require_policy
 from .proofs import suite_for_proof
-from .proofs.data_integrity import LEGACY_PROOF_DEVIATIONS, VerifiedProof, proofs_of, verify_proof
+from .proofs.data_integrity import LEGACY_PROOF_DEVIATIONS, VerifiedProof, inline_coverage, proofs_of, verify_proof
 from .verification import CheckResult, VerificationResult
 
 
@@ -50,25 +50,35 @@ def _offline_resolvers() -> DidResolvers:
     return _OFFLINE
 
 
-def check_contexts(document: Mapping[str, Any], loader: DocumentLoader, result: VerificationResult) -> bool:
-    """``context``: every ``@context`` entry is a URL the loader serves (no inline contexts)."""
-    context = document["@context"]
-    entries = context if isinstance(context, list) else [context]
-    if any(not isinstance(e, str) for e in entries):
-        result.add(
-            CheckResult.failed(
-                "context", ContextNotPinned.code, "inline @context objects are not accepted; use pinned contexts only"
-            )
-        )
-        return False
-    for url in iter_context_urls(context):
-        try:
-            loader(url, {})
-        except ResolutionError as e:
-            result.add(CheckResult.from_error("context", e))
-            return False
-    result.add(CheckResult.passed("context", f"{len(entries)} pinned context(s)"))
-    return True
+def check_contexts(
+    document: Mapping[str, Any], loader: DocumentLoader, result: VerificationResult, *, signed_by: str | None = None
+) -> ContextUse | None:
+    """``context``: every context URL (of the document and of the objects inside it) is one the
+    loader serves, and every inline context is covered by the signature or pinned by its
+    SHA-256 (see :func:`vc.jsonld.check_context_use`), without redefining a protected term.
+
+    ``signed_by`` names a mechanism that signs the JSON bytes (JOSE: "the JWS"); by default
+    the document's proofs decide (JCS covers inline contexts, RDFC does not). Returns the
+    contexts used, or None if the check failed.
+    """
+    use = contexts_of(document)
+    covered_by, not_covered = signed_by, ""
+    if use.inline and signed_by is None:  # which proofs cover inline contexts, only when there are some
+        covered_by, not_covered = inline_coverage(proofs_of(document))
+    try:
+        use = check_context_use(document, loader, covered_by=covered_by, not_covered=not_covered, use=use)
+    except (ResolutionError, InvalidDocument) as e:
+        result.add(CheckResult.from_error("context", e))
+        return None
+    message = f"{len(use.urls)} pinned context(s)"
+    if use.inline:
+        covered = len(use.inline) - use.pinned
+        parts = [f"{use.pinned} pinned by SHA-256"] if use.pinned else []
+        if covered:
+            parts.append(f"{covered} covered by {covered_by}")
+        message += f", {len(use.inline)} inline ({', '.join(parts)})"
+    result.add(CheckResult.passed("context", message))
+    return use
 
 
 def uses_json_ld(proof: Any) -> bool:
@@ -80,12 +90,26 @@ def uses_json_ld(proof: Any) -> bool:
         return True  # unknown suite: the proof check will fail it; check the data conservatively
 
 
-def check_data_loss(document: Mapping[str, Any], loader: DocumentLoader, result: VerificationResult) -> bool:
-    """``data_loss``: JSON-LD expansion keeps every term (skipped when every proof is JCS,
-    which signs the JSON itself rather than its JSON-LD meaning)."""
-    if not any(uses_json_ld(p) for p in proofs_of(document)):
-        result.add(CheckResult.skipped("data_loss", "JCS proofs sign the JSON itself; no JSON-LD expansion needed"))
-        return True
+def check_data_loss(
+    document: Mapping[str, Any],
+    loader: DocumentLoader,
+    result: VerificationResult,
+    *,
+    inline: bool | None = None,
+    signed_by: str | None = None,
+) -> bool:
+    """``data_loss``: JSON-LD expansion keeps every term. Skipped where the signature is over
+    the JSON itself (every proof JCS, or ``signed_by`` a JWS) and the document uses no inline
+    context (``inline``, from :func:`check_contexts`; found here if None): an inline context
+    makes the document's terms the signer's own, so they must still all be defined."""
+    json_signed = signed_by is not None or not any(uses_json_ld(p) for p in proofs_of(document))
+    if json_signed:
+        if inline is None:
+            inline = bool(contexts_of(document).inline)
+        if not inline:
+            what = f"{signed_by} signs" if signed_by else "JCS proofs sign"
+            result.add(CheckResult.skipped("data_loss", f"{what} the JSON itself; no JSON-LD expansion needed"))
+            return True
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     if fast_quads(unsecured, loader) is not None:  # the fast path keeps every term or gives up
         result.add(CheckResult.passed("data_loss", "every term is defined by the contexts"))

@@ -7,8 +7,11 @@
 check              what it establishes
 =================  ==========================================================================
 structure          the credential and each proof follow the data model
-context            every ``@context`` entry is a pinned context (no inline or unknown contexts)
+context            every context URL (anywhere in the document) is pinned; an inline context is
+                   covered by the signature (JCS proofs) or pinned by its SHA-256 (RDFC proofs
+                   do not cover it), and redefines no protected term
 data_loss          JSON-LD expansion drops nothing: every claim is covered by the signature
+                   (skipped when every proof is JCS and no context is inline)
 proof              the signature verifies with the verification method's key
 purpose            the proof's purpose is the expected one and the controller's DID document
                    lists the verification method under it
@@ -96,7 +99,10 @@ def sign_credential(
         its issuer is not the DID of the verification method, or it lacks the context a
         legacy proof type needs (``Ed25519Signature2020``).
     :raises DataLossError: a term is not defined by the credential's contexts.
-    :raises ContextNotPinned: the credential uses a context that is not pinned.
+    :raises ContextNotPinned: the credential uses a context that is not pinned, or an inline
+        context an RDFC proof would not cover and the loader does not pin by hash (JCS
+        cryptosuites cover inline contexts; see :func:`vc.jsonld.check_context_use`).
+    :raises ProtectedTermRedefinition: an inline context redefines a protected term.
     :raises UnsupportedError, KeyMaterialError: unknown suite, or a key it cannot use.
     """
     parsed = _signable(credential, key, cryptosuite)
@@ -135,8 +141,9 @@ def cosign_credential(
     it attests that they existed first. Returns a new dict.
 
     :raises SigningError: the credential has no proof yet, or ``previous_proof`` names none of its proofs.
-    :raises InvalidDocument, DataLossError, ContextNotPinned, UnsupportedError, KeyMaterialError:
-        as :func:`sign_credential`.
+    :raises InvalidDocument, DataLossError, ContextNotPinned, ProtectedTermRedefinition,
+        UnsupportedError, KeyMaterialError: as :func:`sign_credential` (an RDFC proof joining JCS
+        proofs makes inline contexts uncovered).
     """
     parsed = _signable(credential, key, cryptosuite)
     if parsed.proof is None:
@@ -224,7 +231,8 @@ def verify_credential(
     if structure is None:
         return result
     credential, parsed_proofs = structure
-    if not check_contexts(signed, loader, result) or not check_data_loss(signed, loader, result):
+    uses = check_contexts(signed, loader, result)
+    if uses is None or not check_data_loss(signed, loader, result, inline=bool(uses.inline)):
         return result
     verified = check_proofs(
         signed, expected_purpose="assertionMethod", resolvers=resolvers, loader=loader, now=now,

@@ -44,6 +44,13 @@ class DataLossError(InvalidDocument):
     code = "DATA_LOSS_DETECTION_ERROR"
 
 
+class ProtectedTermRedefinition(InvalidDocument):
+    """A context redefines (or nullifies) a term that an earlier context marked ``@protected``,
+    such as ``credentialSubject`` or ``VerifiableCredential`` of the credentials contexts."""
+
+    code = "PROTECTED_TERM_REDEFINITION"
+
+
 class CanonicalizationError(VcError):
     """RDF canonicalization failed: bad N-Quads, or the work limit was exceeded (poison graph)."""
 
@@ -66,6 +73,13 @@ class ContextNotPinned(ResolutionError):
     """A JSON-LD context that is not among the pinned contexts; it is never fetched."""
 
     code = "CONTEXT_NOT_PINNED"
+
+
+class ContextIndexError(ResolutionError):
+    """A folder of user-pinned contexts cannot be used: its index is missing or malformed, a
+    file's SHA-256 does not match, or it would replace a bundled context with other bytes."""
+
+    code = "CONTEXT_INDEX_ERROR"
 
 
 class KeyMaterialError(VcError):

@@ -18,12 +18,14 @@ The walk follows pyld 3.3's expansion algorithm step for step for the subset tra
 credentials use: node objects with ``@id`` and ``@type``, value objects, type coercion to
 ``@id``, ``@vocab`` and datatypes, default and term languages, ``@set``, ``@list`` and
 ``@graph`` containers, and type- and property-scoped contexts (with their propagation
-rules). Anything else (inline contexts, ``@reverse``, ``@nest``, ``@included``, ``@json``,
-index, language, id and type maps, ``@direction``, relative IRIs, terms the contexts do not
-define...) raises :class:`Unsupported` internally, and :func:`canonical_nquads` then runs the
-general path, which produces the result or the error. Because any term that expansion would
-drop or leave relative makes the fast path give up, a document the fast path converts is one
-the general path expands without data loss.
+rules), with contexts given by URL or inline (an inline object is processed once per
+loader and content, like a URL). Anything else (``null`` contexts, ``@reverse``, ``@nest``,
+``@included``, ``@json``, index, language, id and type maps, ``@direction``, relative IRIs,
+terms the contexts do not define...) raises :class:`Unsupported` internally, and
+:func:`canonical_nquads` then runs the general path, which produces the result or the
+error. Because any term that expansion would drop or leave relative makes the fast path
+give up, a document the fast path converts is one the general path expands without data
+loss.
 
 Only :class:`~vc.jsonld.PinnedContextLoader` loaders are accelerated: their documents never
 change, so what is learnt from them can be kept. The caches are bounded (they are emptied
@@ -33,6 +35,7 @@ however varied, keeps memory bounded.
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import weakref
@@ -43,7 +46,7 @@ import orjson
 from pyld.jsonld import JsonLdProcessor
 from pyld.jsonld import _is_absolute_iri as _pyld_keeps
 
-from .jsonld import DocumentLoader, PinnedContextLoader, _options, to_dataset
+from .jsonld import DocumentLoader, PinnedContextLoader, Processor, _options, to_dataset
 from .rdfc import (
     RDF_LANGSTRING,
     XSD_STRING,
@@ -203,7 +206,7 @@ class _ContextCache:
     """
 
     def __init__(self, loader: PinnedContextLoader) -> None:
-        self.processor = JsonLdProcessor()
+        self.processor = Processor()
         self.options = {
             **_options(loader),
             "isFrame": False,
@@ -231,23 +234,24 @@ class _ContextCache:
             self._clear()
 
     def root(self, context: Any) -> dict[str, Any]:
-        """The active context after processing a document's top-level ``@context`` (URLs only)."""
-        key = _context_urls(context)
+        """The active context after processing a document's top-level ``@context``."""
+        key = _context_key(context)
         ctx = self._roots.get(key)
         if ctx is None:
             initial = self.processor._get_initial_context(self.options)
-            ctx = self.processor._process_context(initial, context, self.options)
+            ctx = self.processor._process_context(initial, _private(context, key), self.options)
             self._count(context=True)
             self._roots[key] = ctx
         return ctx
 
     def nested(self, ctx: dict[str, Any], context: Any) -> dict[str, Any]:
-        """``ctx`` with the ``@context`` (URLs only) of a nested node object applied, e.g. a
-        credential inside a presentation."""
-        key = (id(ctx), _context_urls(context))
+        """``ctx`` with the ``@context`` of a nested node object applied, e.g. a credential
+        inside a presentation."""
+        urls = _context_key(context)
+        key = (id(ctx), urls)
         entry = self._nested.get(key)
         if entry is None:
-            entry = (ctx, self.processor._process_context(ctx, context, self.options))
+            entry = (ctx, self.processor._process_context(ctx, _private(context, urls), self.options))
             self._count(context=True)
             self._nested[key] = entry
         return entry[1]
@@ -653,11 +657,25 @@ def _jcs_exact(value: Any) -> bool:
     return False
 
 
-def _context_urls(context: Any) -> tuple[str, ...]:
+def _context_key(context: Any) -> tuple[Any, ...]:
+    """What identifies an ``@context`` value in the caches: its URLs, and for each inline
+    context object its JSON text with sorted keys (its content, whatever the key order)."""
     entries = context if isinstance(context, list) else [context]
-    if not all(isinstance(e, str) for e in entries):
-        raise Unsupported("inline context")
-    return tuple(entries)
+    key: list[Any] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            key.append(entry)
+        elif type(entry) is dict and _json_only(entry):
+            key.append((orjson.dumps(entry, option=orjson.OPT_SORT_KEYS),))
+        else:
+            raise Unsupported("null or non-JSON context")
+    return tuple(key)
+
+
+def _private(context: Any, key: tuple[Any, ...]) -> Any:
+    """``context`` to process and keep: inline objects copied, so that a processed context in
+    the caches never refers to (and changes with) the caller's document."""
+    return context if all(type(k) is str for k in key) else copy.deepcopy(context)
 
 
 def _containers(value: Any) -> set[str]:

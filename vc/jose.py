@@ -20,8 +20,10 @@ jose_header        ``alg`` is ES256, ES384 or EdDSA; ``typ`` is ``vc+jwt`` / ``v
                    anything else is refused; ``kid`` is an absolute DID URL; no key
                    in the header (``jwk``, ``jku``, ``x5u``, ``x5c``), no ``crit``, ``zip``,
                    ``enc`` or ``b64``
-context            as for Data Integrity (pinned contexts only)
-data_loss          skipped: the signature covers the JSON bytes themselves
+context            as for Data Integrity; inline contexts are covered by the JWS (they still
+                   may not redefine protected terms)
+data_loss          skipped: the signature covers the JSON bytes themselves (unless a context is
+                   inline: its terms must then all be defined)
 issuer_binding     the ``kid`` is a key of the issuer's DID, and ``iss``, if present, is the
 (holder_binding)   issuer exactly (for a presentation: the holder, named by ``holder`` or, in
                    a ``vp+jwt`` without one, by ``iss``; a presentation naming neither is
@@ -59,7 +61,9 @@ from jwcrypto.jwk import JWK
 from cryptography.exceptions import InvalidSignature
 from jwcrypto.jws import JWSCore
 
-from .checks import check_contexts, new_report, require_a_verified_proof, resolved_from, verification_inputs
+from .checks import (
+    check_contexts, check_data_loss, new_report, require_a_verified_proof, resolved_from, verification_inputs,
+)
 from .credentials import DEFAULT_CLOCK_SKEW, bind_named_list_issuer, check_credential_claims
 from .did import parse_did_url
 from .did.resolver import DidResolvers, VerificationMethod, retrieve_verification_method
@@ -67,7 +71,7 @@ from .compat import STRICT, Compatibility, require_compatibility, warning
 from .enveloped import envelope_credential, open_envelope
 from .errors import InvalidDocument, ProofVerificationError, ResolutionError, SigningError, UnsupportedError, VcError
 from .http import RetrievalError
-from .jsonld import DocumentLoader
+from .jsonld import DocumentLoader, check_context_use, default_loader
 from .keys import KeyPair
 from .model import CREDENTIALS_V2, Presentation, parse_credential, parse_presentation
 from .multibase import base64url_decode
@@ -452,6 +456,16 @@ def _signing_method(key: KeyPair, verification_method: str | None, party: str, r
     return method
 
 
+def refuse_contexts(document: Mapping[str, Any], loader: DocumentLoader | None) -> None:
+    """Before signing with JOSE: refuse the contexts the verifier refuses (unpinned URLs,
+    inline contexts that redefine protected terms or leave terms undefined).
+
+    :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition, InvalidDocument: see
+        :func:`vc.jsonld.check_context_use`.
+    """
+    check_context_use(document, loader or default_loader(), covered_by=JWS, refuse_data_loss=True)
+
+
 def _with_claims(document: Mapping[str, Any], claims: Mapping[str, Any] | None) -> dict[str, Any]:
     payload = dict(document)
     for name, value in (claims or {}).items():
@@ -469,6 +483,7 @@ def sign_credential_jwt(
     *,
     verification_method: str | None = None,
     claims: Mapping[str, Any] | None = None,
+    loader: DocumentLoader | None = None,
 ) -> str:
     """Secure ``credential`` as a VC-JOSE-COSE ``application/vc+jwt`` compact JWS.
 
@@ -476,8 +491,12 @@ def sign_credential_jwt(
     ES256 or ES384), ``kid`` (the verification method, by default the key's did:key method),
     ``typ: vc+jwt`` and ``cty: vc``. ``claims`` adds registered JWT claims to the payload
     (``iat``, ``nbf``, ``exp`` as seconds since 1970; ``iss``, which must then be the issuer).
+    Its contexts are checked as a verifier checks them (``loader``: by default the pinned
+    contexts); inline contexts are covered by the JWS, but must define every term.
 
     :raises InvalidDocument: the credential breaks the data model.
+    :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
+        :func:`vc.jsonld.check_context_use`.
     :raises SigningError: the credential has a Data Integrity proof, its issuer is not the
         verification method's DID, or ``iss`` is not the issuer.
     :raises KeyMaterialError: the key has no secret.
@@ -487,6 +506,7 @@ def sign_credential_jwt(
     if parsed.proof is not None:
         raise SigningError("the credential already has a Data Integrity proof; secure the unsigned credential")
     kid = _signing_method(key, verification_method, parsed.issuer_id, "issuer")
+    refuse_contexts(credential, loader)
     payload = _with_claims(credential, claims)
     if "iss" in payload and payload["iss"] != parsed.issuer_id:
         raise SigningError(f"'iss' must be the issuer {parsed.issuer_id}, not {payload['iss']!r}")
@@ -503,17 +523,20 @@ def sign_presentation_jwt(
     verification_method: str | None = None,
     presentation_id: str | None = None,
     claims: Mapping[str, Any] | None = None,
+    loader: DocumentLoader | None = None,
 ) -> str:
     """Wrap ``credentials`` in a presentation secured as ``application/vp+jwt`` for one verifier.
 
     Each credential is a Data Integrity credential (an object), an enveloped credential, or
     a ``vc+jwt`` token (put in an ``EnvelopedVerifiableCredential``). The verifier's
     ``challenge`` goes into the ``nonce`` claim and its ``domain`` into ``aud``. ``holder``
-    defaults to the key's DID.
+    defaults to the key's DID. Contexts are checked as for :func:`sign_credential_jwt`.
 
     :raises ValueError: empty challenge or domain, or unknown ``claims``.
     :raises SigningError: the holder is not the verification method's DID.
     :raises InvalidDocument: the presentation breaks the data model.
+    :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
+        :func:`vc.jsonld.check_context_use`.
     """
     if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
         raise ValueError("a presentation needs the verifier's challenge and domain (non-empty strings)")
@@ -530,6 +553,7 @@ def sign_presentation_jwt(
         envelope_credential(c) if isinstance(c, str) else dict(c) for c in credentials
     ]
     parse_presentation(presentation)
+    refuse_contexts(presentation, loader)
     if claims and "aud" in claims:
         raise ValueError("the 'aud' claim is the domain; pass it as domain=")
     payload = _with_claims(presentation, claims)
@@ -707,8 +731,8 @@ def _check_signature(
     return method
 
 
-def _data_loss_skipped(result: VerificationResult) -> None:
-    result.add(CheckResult.skipped("data_loss", "the JWS signs the JSON itself; no JSON-LD expansion needed"))
+JWS = "the JWS"
+"""What secures a JOSE document's JSON bytes, inline contexts included (for the context checks)."""
 
 
 def verify_credential_jwt(
@@ -768,9 +792,9 @@ def verify_credential_jwt(
         CheckResult.passed("structure", f"VC Data Model {credential.data_model.value} credential in a compact JWS")
     )
     kid = _check_jose_header(opened, result)
-    if kid is None or not check_contexts(opened.document, loader, result):
+    uses = None if kid is None else check_contexts(opened.document, loader, result, signed_by=JWS)
+    if uses is None or not check_data_loss(opened.document, loader, result, inline=bool(uses.inline), signed_by=JWS):
         return result
-    _data_loss_skipped(result)
     if _check_binding("issuer_binding", "issuer", credential.issuer_id, kid, payload, result):
         _check_signature(opened, kid, "assertionMethod", resolvers, result)
     _check_token_times(opened.jws.payload, now, max_clock_skew, result)
@@ -836,9 +860,9 @@ def verify_presentation_jwt(
     result.document_id = presentation.id
     result.add(CheckResult.passed("structure", "verifiable presentation in a compact JWS"))
     kid = _check_jose_header(opened, result)
-    if kid is None or not check_contexts(opened.document, loader, result):
+    uses = None if kid is None else check_contexts(opened.document, loader, result, signed_by=JWS)
+    if uses is None or not check_data_loss(opened.document, loader, result, inline=bool(uses.inline), signed_by=JWS):
         return result
-    _data_loss_skipped(result)
     holder = presentation.holder_id
     if holder is None and not opened.legacy:
         holder = opened.jws.payload.get("iss")  # a vp+jwt may name its holder in iss alone

@@ -2,7 +2,9 @@
 
 The only JSON-LD contexts this library ever reads are the files pinned in the ``contexts``
 package, each checked against the SHA-256 in ``contexts/index.json`` the first time it is
-loaded. Anything else raises :class:`~vc.errors.ContextNotPinned`; nothing is fetched.
+loaded, and those of a folder the user pins (:meth:`PinnedContextLoader.with_user_contexts`),
+each checked when the folder is read. Anything else raises
+:class:`~vc.errors.ContextNotPinned`; nothing is fetched.
 
 Every pyld call goes through :func:`expand` and :func:`to_dataset` with the loader passed in
 per call and a context cache owned by the loader (pyld's module-wide cache is never used, so
@@ -13,20 +15,40 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+import orjson
+import rfc8785
 
 from pyld import jsonld as _pyld
 from pyld.context_resolver import ContextResolver
+from pyld.jsonld import JsonLdProcessor
+from pyld.jsonld import _is_absolute_iri as _pyld_keeps
 
-from .errors import ContextNotPinned, DataLossError, InvalidDocument, ResolutionError
+from .errors import (
+    ContextIndexError,
+    ContextNotPinned,
+    DataLossError,
+    InvalidDocument,
+    ProtectedTermRedefinition,
+    ResolutionError,
+)
 
 __all__ = [
     "DocumentLoader",
     "PinnedContextLoader",
+    "USER_INDEX_FILE",
+    "ContextUse",
+    "check_context_use",
+    "contexts_of",
     "default_loader",
+    "inline_context_sha256",
     "expand",
     "to_dataset",
 ]
@@ -45,12 +67,24 @@ class DocumentLoader(Protocol):
     def __call__(self, url: str, options: Mapping[str, Any] | None = None) -> RemoteDocument: ...
 
 
-class PinnedContextLoader:
-    """Serves the pinned JSON-LD contexts of the ``contexts`` package, and nothing else.
+USER_INDEX_FILE = "index.json"
+"""The index of a folder of user-pinned contexts (see :meth:`PinnedContextLoader.with_user_contexts`)."""
 
-    Each file's SHA-256 is checked against ``index.json`` when it is first read; a mismatch
-    raises :class:`ResolutionError`. Unknown URLs raise :class:`ContextNotPinned` naming the URL.
-    Thread-safe; parsed contexts and pyld's processed contexts are kept for the loader's life.
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class PinnedContextLoader:
+    """Serves the pinned JSON-LD contexts of the ``contexts`` package (and of a user's folder,
+    see :meth:`with_user_contexts`), and nothing else.
+
+    Each bundled file's SHA-256 is checked against ``index.json`` when it is first read; a
+    mismatch raises :class:`ResolutionError`. Unknown URLs raise :class:`ContextNotPinned`
+    naming the URL. Thread-safe; parsed contexts and pyld's processed contexts are kept for
+    the loader's life.
+
+    :attr:`inline_sha256` holds the SHA-256 (of the JCS serialization, see
+    :func:`inline_context_sha256`) of the inline ``@context`` objects the user pinned: only
+    those are accepted in documents whose signature does not cover them (RDFC proofs).
     """
 
     def __init__(self, index: Mapping[str, tuple[str, str]] | None = None) -> None:
@@ -58,13 +92,61 @@ class PinnedContextLoader:
         self._index = dict(index) if index is not None else _read_index()
         self._documents: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._served: set[tuple[str, ...]] = set()
+        self.inline_sha256: frozenset[str] = frozenset()
+        self.user_urls: frozenset[str] = frozenset()
         # pyld's processed-context cache, private to this loader (see module docstring).
         self.context_cache: dict[str, Any] = {}
+
+    @classmethod
+    def with_user_contexts(cls, directory: str | os.PathLike[str]) -> "PinnedContextLoader":
+        """A loader serving the bundled contexts and those a user pins in ``directory``.
+
+        ``directory`` holds context files and an ``index.json`` in the shape of the bundled one::
+
+            {"contexts": [{"url": "https://...", "file": "name.jsonld", "sha256": "<hex>"}],
+             "inline": [{"sha256": "<hex of SHA-256 of the JCS serialization>", "note": "..."}]}
+
+        Every file is read and checked against its SHA-256 now. A user context may repeat a
+        bundled URL only with the very same bytes.
+
+        :raises ContextIndexError: the index is missing or malformed, a file is missing, outside
+            ``directory``, not a JSON-LD context or does not match its SHA-256, a URL is listed
+            twice, or a URL would replace a bundled context with different bytes.
+        """
+        loader = cls()
+        documents, inline = _read_user_index(Path(directory))
+        for url, (document, digest, file_name) in documents.items():
+            bundled = loader._index.get(url)
+            if bundled is not None and bundled[1] != digest:
+                raise ContextIndexError(
+                    f"{file_name} would replace the bundled context {url} with different bytes "
+                    f"(SHA-256 {digest}, bundled {bundled[1]}); a pinned URL keeps its pinned content"
+                )
+            loader._index[url] = (file_name, digest)
+            loader._documents[url] = document
+        loader.user_urls = frozenset(documents)
+        loader.inline_sha256 = frozenset(inline)
+        return loader
 
     @property
     def urls(self) -> frozenset[str]:
         """The context URLs this loader serves."""
         return frozenset(self._index)
+
+    def require(self, urls: tuple[str, ...]) -> None:
+        """Load each of ``urls`` (remembering the tuples that all loaded, so that the contexts
+        of the documents that follow cost one lookup).
+
+        :raises ContextNotPinned, ResolutionError: as :meth:`__call__`.
+        """
+        if urls in self._served:
+            return
+        for url in urls:
+            self(url)
+        if len(self._served) >= 1024:
+            self._served.clear()
+        self._served.add(urls)
 
     def __call__(self, url: str, options: Mapping[str, Any] | None = None) -> RemoteDocument:
         """Return the pinned context for ``url``.
@@ -105,6 +187,82 @@ def _read_index() -> dict[str, tuple[str, str]]:
     return {entry["url"]: (entry["file"], entry["sha256"]) for entry in raw["contexts"]}
 
 
+def _read_user_index(directory: Path) -> tuple[dict[str, tuple[Any, str, str]], set[str]]:
+    """The contexts of a user's folder (URL -> (parsed document, sha256, file name)) and its
+    inline pins, every file checked. :raises ContextIndexError: see ``with_user_contexts``."""
+    index_path = directory / USER_INDEX_FILE
+    try:
+        raw = json.loads(index_path.read_bytes())
+    except FileNotFoundError:
+        raise ContextIndexError(f"no {USER_INDEX_FILE} in the contexts folder {directory}") from None
+    except OSError as e:
+        raise ContextIndexError(f"cannot read {index_path}: {e.strerror or e}") from None
+    except (ValueError, RecursionError) as e:
+        raise ContextIndexError(f"{index_path} is not JSON: {e}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("contexts", []), list) or not isinstance(
+        raw.get("inline", []), list
+    ):
+        raise ContextIndexError(
+            f'{index_path} must be an object with a "contexts" list (url, file, sha256) '
+            'and/or an "inline" list (sha256)'
+        )
+    root = directory.resolve()
+    documents: dict[str, tuple[Any, str, str]] = {}
+    for number, entry in enumerate(raw.get("contexts", []), 1):
+        where = f"{index_path}, contexts entry {number}"
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("url", "file", "sha256")):
+            raise ContextIndexError(f'{where}: needs "url", "file" and "sha256" strings')
+        url, file_name, digest = entry["url"], entry["file"], _sha256_field(entry["sha256"], where)
+        if not _is_absolute_iri(url):
+            raise ContextIndexError(f"{where}: {url!r} is not an absolute URL")
+        if url in documents:
+            raise ContextIndexError(f"{where}: {url} is listed twice")
+        path = (directory / file_name).resolve()
+        if Path(file_name).is_absolute() or not path.is_relative_to(root):
+            raise ContextIndexError(f"{where}: the file {file_name!r} is not inside the contexts folder")
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise ContextIndexError(f"{where}: cannot read {file_name}: {e.strerror or e}") from None
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != digest:
+            raise ContextIndexError(f"{where}: {file_name} has SHA-256 {actual}, the index pins {digest}")
+        try:
+            document = json.loads(data)
+        except (ValueError, RecursionError) as e:
+            raise ContextIndexError(f"{where}: {file_name} is not JSON: {e}") from None
+        if not isinstance(document, dict) or not isinstance(document.get("@context"), (dict, list)):
+            raise ContextIndexError(f'{where}: {file_name} is not a JSON-LD context (an object with "@context")')
+        documents[url] = (document, digest, file_name)
+    inline: set[str] = set()
+    for number, entry in enumerate(raw.get("inline", []), 1):
+        where = f"{index_path}, inline entry {number}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+            raise ContextIndexError(f'{where}: needs a "sha256" string (of the inline context\'s JCS serialization)')
+        inline.add(_sha256_field(entry["sha256"], where))
+    return documents, inline
+
+
+def _sha256_field(value: str, where: str) -> str:
+    digest = value.lower()
+    if not _SHA256.match(digest):
+        raise ContextIndexError(f"{where}: {value!r} is not a SHA-256 in hex (64 characters)")
+    return digest
+
+
+def inline_context_sha256(context: Any) -> str:
+    """The pin of an inline ``@context`` value: the SHA-256, in hex, of its JSON Canonicalization
+    Scheme (RFC 8785) serialization, so that key order and white space do not matter.
+
+    :raises InvalidDocument: the value cannot be serialized with JCS (e.g. NaN, integers
+        beyond 2**53, keys that are not strings).
+    """
+    try:
+        return hashlib.sha256(rfc8785.dumps(context)).hexdigest()
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as e:
+        raise InvalidDocument(f"the inline @context cannot be serialized with JCS (RFC 8785): {e}") from None
+
+
 _default_loader: PinnedContextLoader | None = None
 
 
@@ -117,6 +275,40 @@ def default_loader() -> PinnedContextLoader:
     return _default_loader
 
 
+class _ActiveContext(dict):  # type: ignore[type-arg]
+    """A pyld active context in which a local context's ``"@vocab": null`` (``@language``,
+    ``@direction``) removes the mapping if there is one and does nothing otherwise, as JSON-LD
+    1.1 (Context Processing, steps 5.8 to 5.10) says. pyld 3.3 deletes the key unconditionally,
+    so ``{"@vocab": null}`` over contexts without a vocabulary mapping raised ``KeyError``."""
+
+    __slots__ = ()
+
+    def __delitem__(self, key: str) -> None:
+        if key in self or key not in ("@vocab", "@language", "@direction"):
+            super().__delitem__(key)
+
+
+class Processor(JsonLdProcessor):  # type: ignore[misc]
+    """pyld's processor, with the active contexts of :class:`_ActiveContext`. Every pyld call
+    of this library (here and in :mod:`vc.fastpath`) goes through it."""
+
+    def _clone_active_context(self, active_ctx: dict[str, Any]) -> dict[str, Any]:
+        return _ActiveContext(super()._clone_active_context(active_ctx))
+
+
+class _Resolver(ContextResolver):  # type: ignore[misc]
+    """pyld's context resolver, except that inline context objects stay in the cache of one
+    operation. pyld keeps them in the shared cache (the loader's, for its life) under their
+    serialization: every distinct inline context a verifier ever saw would stay in memory.
+    Pinned contexts (URLs) are still shared."""
+
+    def _cache_resolved_context(self, key: str, resolved: Any, tag: Any) -> Any:
+        if key.startswith("{"):  # the canonical JSON of an inline context, never a URL
+            self.per_op_cache[key] = resolved
+            return resolved
+        return super()._cache_resolved_context(key, resolved, tag)
+
+
 def _options(loader: DocumentLoader) -> dict[str, Any]:
     cache = getattr(loader, "context_cache", None)
     if cache is None:  # a foreign loader: give it a cache of its own for this call only
@@ -125,7 +317,7 @@ def _options(loader: DocumentLoader) -> dict[str, Any]:
         "documentLoader": loader,
         # VC Data Integrity: the base URL MUST be null, so relative IRIs stay relative and are caught.
         "base": None,
-        "contextResolver": ContextResolver(cache, loader),
+        "contextResolver": _Resolver(cache, loader),
     }
 
 
@@ -143,7 +335,7 @@ def expand(document: Mapping[str, Any], loader: DocumentLoader) -> list[Any]:
         dropped.append("(null)" if term is None else term)
 
     try:
-        expanded = _pyld.expand(dict(document), _options(loader), on_property_dropped=on_dropped)
+        expanded = Processor(on_property_dropped=on_dropped).expand(dict(document), _options(loader))
     except _PYLD_FAILURES as e:
         raise _translate(e) from e
     if dropped:
@@ -164,7 +356,7 @@ def to_dataset(document: Mapping[str, Any], loader: DocumentLoader) -> dict[str,
     """
     expanded = expand(document, loader)
     try:
-        dataset: dict[str, list[dict[str, Any]]] = _pyld.to_rdf(expanded, _options(loader))
+        dataset: dict[str, list[dict[str, Any]]] = Processor().to_rdf(expanded, _options(loader))
     except _PYLD_FAILURES as e:
         raise _translate(e) from e
     return dataset
@@ -184,12 +376,21 @@ def _translate(error: Exception) -> Exception:
         cause = cause.__cause__ or cause.__context__
     details = getattr(error, "details", None)
     code = getattr(error, "code", None)
+    if code in _PROTECTED_CODES:
+        where = f": {_short(details)}" if isinstance(details, dict) and details else ""
+        return ProtectedTermRedefinition(
+            "an @context redefines or clears a term that an earlier context protects (JSON-LD 1.1 "
+            f"@protected), such as credentialSubject or VerifiableCredential ({code}){where}"
+        )
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     if code:
         text = f"{text} ({code})"
     if isinstance(details, dict) and details:
         text = f"{text}; details: {_short(details)}"
     return InvalidDocument(f"invalid JSON-LD: {text}")
+
+
+_PROTECTED_CODES = ("protected term redefinition", "invalid context nullification")
 
 
 def _short(value: Any, limit: int = 200) -> str:
@@ -240,11 +441,16 @@ def _check_absolute(node: Any) -> None:
 
 
 def _require_iri(value: Any, role: str, *, blank_ok: bool) -> None:
-    if isinstance(value, str) and (_is_absolute_iri(value) or (blank_ok and value.startswith("_:"))):
+    # pyld's RDF conversion drops the triple of an IRI or blank node label holding white space
+    # in Unicode's sense (U+0085, U+00A0, U+2028...), and in a list hands on None for it.
+    if (
+        isinstance(value, str) and (_is_absolute_iri(value) or (blank_ok and value.startswith("_:")))
+        and _pyld_keeps(value)
+    ):
         return
     raise DataLossError(
         f"{role} value {value!r} is not an absolute IRI after JSON-LD expansion "
-        "(an undefined term or a relative IRI); it would be dropped from the signed data"
+        "(an undefined term, a relative IRI, or white space in it); it would be dropped from the signed data"
     )
 
 
@@ -265,3 +471,210 @@ def iter_context_urls(context: Any) -> Iterable[str]:
     for entry in context if isinstance(context, list) else [context]:
         if isinstance(entry, str):
             yield entry
+
+
+# -- which contexts a document uses, and whether they may be used --------------------------------
+
+
+class ContextUse(NamedTuple):
+    """The contexts a document uses: ``urls``, every URL entry of an ``@context`` anywhere in
+    it (each once), and ``inline``, every other entry (inline context objects, ``null``);
+    ``pinned`` of those are pinned by their SHA-256 (see :func:`check_context_use`)."""
+
+    urls: tuple[str, ...]
+    inline: tuple[Any, ...]
+    pinned: int = 0
+
+
+_CONTEXT_KEY = b'"@context":'
+_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
+_URL_CONTEXT = re.compile(rb'"@context":(' + _STRING + rb'|\[(?:' + _STRING + rb'(?:,' + _STRING + rb')*)?\])')
+
+
+def contexts_of(document: Mapping[str, Any]) -> ContextUse:
+    """The context URLs (each once, in order) and inline contexts ``document`` uses: every
+    entry of every ``@context`` in it, at the top, in the objects inside it, and in its proofs.
+
+    Raises nothing: a value that is neither a string nor a list counts as one inline entry.
+    """
+    try:
+        data = orjson.dumps(document)
+    except (orjson.JSONEncodeError, RecursionError):
+        return _walk(document)  # not plain JSON (or too deep for orjson)
+    # The common document: every @context is a URL or a list of URLs. One serialization in C
+    # and a regular expression instead of a walk in Python (a key is always followed by ':';
+    # a quote inside a string is escaped). The same values recur from document to document.
+    values = []
+    at = data.find(_CONTEXT_KEY)
+    while at != -1:
+        match = _URL_CONTEXT.match(data, at)
+        if match is None:
+            return _walk(document)
+        values.append(match.group(1))
+        at = data.find(_CONTEXT_KEY, match.end())
+    key = b"\n".join(values)  # JSON text holds no raw line feed
+    use = _USES.get(key)
+    if use is None:
+        urls: dict[str, None] = {}
+        for value in values:
+            parsed = orjson.loads(value)
+            for url in parsed if isinstance(parsed, list) else [parsed]:
+                urls[url] = None
+        use = ContextUse(tuple(urls), ())
+        if len(_USES) >= _MAX_USES:
+            _USES.clear()
+        _USES[key] = use
+    return use
+
+
+_USES: dict[bytes, ContextUse] = {}
+_MAX_USES = 1024
+
+
+class _Context:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _walk(document: Mapping[str, Any]) -> ContextUse:
+    """:func:`contexts_of` by a walk in document order (the order of the serialization)."""
+    urls: dict[str, None] = {}
+    inline: list[Any] = []
+    stack: list[Any] = [dict(document)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Context):
+            for entry in item.value if isinstance(item.value, list) else [item.value]:
+                if isinstance(entry, str):
+                    urls[entry] = None
+                else:
+                    inline.append(entry)
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            for key, value in reversed(item.items()):
+                if key == "@context":
+                    stack.append(_Context(value))
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+    return ContextUse(tuple(urls), tuple(inline))
+
+
+def check_context_use(
+    document: Mapping[str, Any],
+    loader: DocumentLoader,
+    *,
+    covered_by: str | None,
+    not_covered: str = "the signature",
+    refuse_data_loss: bool = False,
+    use: ContextUse | None = None,
+) -> ContextUse:
+    """Refuse the contexts of ``document`` that a verifier refuses.
+
+    Every context URL must be one ``loader`` serves. An inline context is accepted where the
+    signature covers it, ``covered_by`` (naming the mechanism: "the eddsa-jcs-2022 proof", "the
+    JWS"): JCS and JOSE sign the JSON bytes, inline context included. Where it is not covered
+    (``covered_by`` is None; ``not_covered`` names the mechanism, e.g. "the eddsa-rdfc-2022
+    proof") it is accepted only if the loader pins its SHA-256 (:func:`inline_context_sha256`):
+    RDF canonicalization signs the data after the contexts are processed away, so an inline
+    context could be rewritten together with the JSON values, changing what every reader of
+    the JSON sees while the signed RDF stays the same. A document with inline contexts is then
+    expanded, so that none redefines a protected term; ``refuse_data_loss`` also refuses a
+    term the contexts leave undefined (otherwise left to the caller's data-loss check).
+    ``use`` is :func:`contexts_of` of ``document`` if the caller has it already.
+
+    :raises ContextNotPinned: a URL is not pinned, or an inline context is neither covered nor pinned.
+    :raises ResolutionError: a pinned context file does not match its SHA-256.
+    :raises ProtectedTermRedefinition: an inline context redefines or clears a protected term.
+    :raises DataLossError: with ``refuse_data_loss``, a term is undefined.
+    :raises InvalidDocument: the document is not valid JSON-LD.
+    """
+    if use is None:
+        use = contexts_of(document)
+    if isinstance(loader, PinnedContextLoader):
+        loader.require(use.urls)
+    else:
+        for url in use.urls:
+            loader(url, {})
+    if not use.inline:
+        return use
+    pins = getattr(loader, "inline_sha256", frozenset())
+    pinned = 0
+    for entry in use.inline:
+        try:
+            digest: str | None = inline_context_sha256(entry)
+        except InvalidDocument:
+            digest = None
+        if digest is not None and digest in pins:
+            pinned += 1
+        elif covered_by is None:
+            pin = f" (its SHA-256 is {digest})" if digest is not None else ""
+            raise ContextNotPinned(
+                f"an inline @context is not covered by {not_covered}: RDF canonicalization signs the data after "
+                "the contexts are processed away, so an inline context could be rewritten together with the JSON "
+                "values without changing the signature, and readers of the JSON would see forged values; "
+                f"pin it in a user context index by the SHA-256 of its JCS serialization{pin}, or secure the "
+                "document with a JCS cryptosuite or JOSE, which sign the JSON itself"
+            )
+    _refuse_protected_redefinitions(use, loader)
+    try:
+        expand({k: v for k, v in document.items() if k != "proof"}, loader)
+    except DataLossError:
+        if refuse_data_loss:
+            raise
+    return ContextUse(use.urls, use.inline, pinned)
+
+
+def _refuse_protected_redefinitions(use: ContextUse, loader: DocumentLoader) -> None:
+    """Refuse an inline context that defines a term which a pinned context of the document
+    protects, anywhere in it, with another definition than the pinned one. JSON-LD processing
+    alone refuses this only where both definitions meet in one active context: the
+    credentials contexts define ``credentialSubject`` (and most of their terms) in the scoped
+    context of ``VerifiableCredential``, so an inline ``credentialSubject`` at the top of the
+    document is silently overridden there instead of refused.
+
+    :raises ProtectedTermRedefinition: naming the term and the context that protects it.
+    """
+    protected: dict[str, tuple[str, list[Any]]] = {}
+    for url in use.urls:
+        for name, definition in _term_definitions(loader(url, {})["document"], protected_only=True):
+            protected.setdefault(name, (url, []))[1].append(_comparable(definition))
+    for entry in use.inline:
+        for name, definition in _term_definitions({"@context": entry}, protected_only=False):
+            if name in protected and _comparable(definition) not in protected[name][1]:
+                raise ProtectedTermRedefinition(
+                    f"an inline @context redefines {name!r}, which the pinned context {protected[name][0]} protects "
+                    "(JSON-LD 1.1 @protected): a document may not change what the terms of its base contexts mean"
+                )
+
+
+def _term_definitions(document: Any, *, protected_only: bool) -> Iterable[tuple[str, Any]]:
+    """The (term, raw definition) pairs of every context object in a context document, scoped
+    contexts included; with ``protected_only``, those that are ``@protected``."""
+    stack: list[Any] = [document.get("@context") if isinstance(document, dict) else None]
+    while stack:
+        context = stack.pop()
+        for entry in context if isinstance(context, list) else [context]:
+            if not isinstance(entry, dict):
+                continue
+            default = entry.get("@protected", False) is True
+            for name, definition in entry.items():
+                if name.startswith("@"):
+                    continue
+                explicit = definition.get("@protected") if isinstance(definition, dict) else None
+                if not protected_only or (explicit is True or (explicit is None and default)):
+                    yield name, definition
+                if isinstance(definition, dict) and "@context" in definition:
+                    stack.append(definition["@context"])
+
+
+def _comparable(definition: Any) -> Any:
+    """A raw term definition without its ``@protected`` flag, ``"iri"`` written as ``{"@id": "iri"}``:
+    two definitions JSON-LD would find equal once protected compare equal."""
+    if isinstance(definition, str):
+        return {"@id": definition}
+    if isinstance(definition, dict):
+        return {k: v for k, v in definition.items() if k != "@protected"}
+    return definition

@@ -72,7 +72,9 @@ def sign_presentation(
     holder must be the verification method's DID.
 
     :raises ValueError: empty challenge or domain, or a holder that does not control the key.
-    :raises UnsupportedError, KeyMaterialError, DataLossError, ContextNotPinned: as for credentials.
+    :raises UnsupportedError, KeyMaterialError, DataLossError, ContextNotPinned,
+        ProtectedTermRedefinition: as for credentials (an inline context anywhere in the
+        presentation, the credentials' included, is not covered by an RDFC proof).
     """
     if not isinstance(holder_key, KeyPair):
         raise TypeError("holder_key must be a vc.keys.KeyPair")
@@ -196,7 +198,8 @@ def verify_presentation(
         result.add(CheckResult.from_error("structure", e))
         return result
     result.add(CheckResult.passed("structure", "verifiable presentation"))
-    if not check_contexts(document, loader, result) or not check_data_loss(document, loader, result):
+    uses = check_contexts(document, loader, result)
+    if uses is None or not check_data_loss(document, loader, result, inline=bool(uses.inline)):
         return result
 
     verified = check_proofs(

@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple, Sequence
 
 from .errors import InvalidDocument, SigningError
+from .jsonld import DocumentLoader
 from .keys import KeyPair
 from .model import CREDENTIALS_V1, DataModel, parse_credential, parse_datetime, parse_presentation
 
@@ -175,21 +176,26 @@ def _epoch(value: str | None) -> int | None:
 
 
 def sign_credential_vcjwt(
-    credential: Mapping[str, Any], key: KeyPair, *, verification_method: str | None = None
+    credential: Mapping[str, Any], key: KeyPair, *, verification_method: str | None = None,
+    loader: DocumentLoader | None = None,
 ) -> str:
     """Secure ``credential`` as a VC-JWT 1.1 token (``typ: JWT``): the credential in ``vc``,
     with ``iss``, ``jti``, ``sub`` (for a single subject with an id), ``nbf`` and ``exp``
     taken from it. For legacy verifiers; new issuance uses :func:`vc.jose.sign_credential_jwt`.
+    Contexts are checked as there (``loader``: by default the pinned contexts).
 
     :raises InvalidDocument: the credential breaks the data model.
     :raises SigningError: it has a Data Integrity proof, or its issuer is not the signer.
+    :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
+        :func:`vc.jsonld.check_context_use`.
     """
-    from .jose import LEGACY_TYP, _compact, _signing_method
+    from .jose import LEGACY_TYP, _compact, _signing_method, refuse_contexts
 
     parsed = parse_credential(credential)
     if parsed.proof is not None:
         raise SigningError("the credential already has a Data Integrity proof; secure the unsigned credential")
     kid = _signing_method(key, verification_method, parsed.issuer_id, "issuer")
+    refuse_contexts(credential, loader)
     claims: dict[str, Any] = {"vc": copy.deepcopy(dict(credential)), "iss": parsed.issuer_id}
     if parsed.id is not None:
         claims["jti"] = parsed.id
@@ -211,13 +217,17 @@ def sign_presentation_vcjwt(
     challenge: str,
     domain: str,
     verification_method: str | None = None,
+    loader: DocumentLoader | None = None,
 ) -> str:
     """A VC-JWT 1.1 presentation (``typ: JWT``, ``vp`` claim; ``iss`` the holder, ``nonce``
-    the challenge, ``aud`` the domain) of VC-JWT tokens or credential objects.
+    the challenge, ``aud`` the domain) of VC-JWT tokens or credential objects. Contexts are
+    checked as for :func:`sign_credential_vcjwt`.
 
     :raises ValueError: empty challenge or domain.
+    :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
+        :func:`vc.jsonld.check_context_use`.
     """
-    from .jose import LEGACY_TYP, _compact, _signing_method
+    from .jose import LEGACY_TYP, _compact, _signing_method, refuse_contexts
 
     if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
         raise ValueError("a presentation needs the verifier's challenge and domain (non-empty strings)")
@@ -229,6 +239,8 @@ def sign_presentation_vcjwt(
         "type": ["VerifiablePresentation"],
         "verifiableCredential": [c if isinstance(c, str) else dict(c) for c in credentials],
     }
-    parse_presentation({**vp, "verifiableCredential": [c for c in vp["verifiableCredential"] if not isinstance(c, str)]})
+    objects = {**vp, "verifiableCredential": [c for c in vp["verifiableCredential"] if not isinstance(c, str)]}
+    parse_presentation(objects)
+    refuse_contexts(objects, loader)
     claims = {"vp": vp, "iss": holder, "nonce": challenge, "aud": domain}
     return _compact(claims, holder_key, typ=LEGACY_TYP, kid=kid, cty=None)

@@ -20,6 +20,7 @@ import click
 import requests
 
 from vc.compat import DEVIATIONS, PROFILES, Compatibility
+from vc.errors import ContextIndexError
 from vc.jose import is_compact_jws
 from vc.mirror import Mirror
 from vc.schemas import SchemaStore, SchemaStoreError
@@ -90,32 +91,39 @@ def _load_schemas(path: str | None) -> SchemaStore | None:
 
 def verifier_for(
     policy: Any, *, offline: bool, ca_bundle: str | None, mirror: Mirror | None, stale: timedelta | None = None,
-    schemas: SchemaStore | None = None, compatibility: Compatibility | None = None,
+    schemas: SchemaStore | None = None, compatibility: Compatibility | None = None, contexts: str | None = None,
 ) -> Verifier:
     """The Verifier the command-line options ask for (shared with ``vc-wallet``).
 
-    :raises click.BadParameter: ``--offline`` with an https ``--mirror``.
+    :raises click.BadParameter: ``--offline`` with an https ``--mirror``, or a ``--contexts``
+        folder that cannot be used.
     """
-    if offline:
-        try:
-            return Verifier.offline(policy=policy, mirror=mirror, schemas=schemas, compatibility=compatibility)
-        except ValueError:
-            raise click.BadParameter(
-                "--offline reads --snapshot directories only; an https mirror needs the network", param_hint="--mirror"
-            ) from None
-    session = requests.Session()
-    if ca_bundle:
-        session.verify = ca_bundle
-    return Verifier(
-        policy=policy, session=session, stale_status_if_error=stale, mirror=mirror, schemas=schemas,
-        compatibility=compatibility,
-    )
+    try:
+        if offline:
+            try:
+                return Verifier.offline(
+                    policy=policy, mirror=mirror, schemas=schemas, compatibility=compatibility, contexts=contexts
+                )
+            except ValueError:
+                raise click.BadParameter(
+                    "--offline reads --snapshot directories only; an https mirror needs the network",
+                    param_hint="--mirror",
+                ) from None
+        session = requests.Session()
+        if ca_bundle:
+            session.verify = ca_bundle
+        return Verifier(
+            policy=policy, session=session, stale_status_if_error=stale, mirror=mirror, schemas=schemas,
+            compatibility=compatibility, contexts=contexts,
+        )
+    except ContextIndexError as e:
+        raise click.BadParameter(e.message, param_hint="--contexts") from None
 
 
 def _verifier(
-    trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
+    trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None, *,
     mirrors: tuple[str, ...] = (), mirror_file: str | None = None, snapshots: tuple[str, ...] = (),
-    schemas: str | None = None, compat: tuple[str, ...] = (),
+    schemas: str | None = None, compat: tuple[str, ...] = (), contexts: str | None = None,
 ) -> Verifier:
     policy = _load_policy(trust)
     mirror = mirror_from_options(mirrors, mirror_file, snapshots)
@@ -123,7 +131,7 @@ def _verifier(
     stale = timedelta(minutes=stale_minutes) if stale_minutes else None
     return verifier_for(
         policy, offline=offline, ca_bundle=ca_bundle, mirror=mirror, stale=stale, schemas=held,
-        compatibility=_compatibility(compat),
+        compatibility=_compatibility(compat), contexts=contexts,
     )
 
 
@@ -201,10 +209,15 @@ _common = [
     click.option("--compat", "compat", multiple=True, metavar="NAME", help=_COMPAT_HELP),
     *MIRROR_OPTIONS,
 ]
+_contexts = click.option(
+    "--contexts", type=click.Path(file_okay=False), metavar="DIR",
+    help="A folder of JSON-LD contexts you pin besides the bundled ones: context files and an index.json of "
+    "their URLs and SHA-256 (see the README).",
+)
 
 
 def _with_common(fn: Any) -> Any:
-    for decorator in reversed(_common):
+    for decorator in reversed([*_common, _contexts]):
         fn = decorator(fn)
     return fn
 
@@ -223,11 +236,14 @@ def cli() -> None:
 def credential(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
-    compat: tuple[str, ...],
+    compat: tuple[str, ...], contexts: str | None,
 ) -> None:
     """Verify the credential in FILE ('-' for stdin): JSON with a Data Integrity proof, a
     vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential."""
-    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, mirrors, mirror_file, snapshots, schemas, compat)
+    verifier = _verifier(
+        trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
+        schemas=schemas, compat=compat, contexts=contexts,
+    )
     document, failed = _read(file)
     _finish(failed if failed is not None else verifier.verify_credential(document), as_json)
 
@@ -239,11 +255,14 @@ def credential(
 def presentation(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
-    compat: tuple[str, ...], challenge: str, domain: str,
+    compat: tuple[str, ...], contexts: str | None, challenge: str, domain: str,
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
     credential in it."""
-    verifier = _verifier(trust, offline, ca_bundle, stale_minutes, mirrors, mirror_file, snapshots, schemas, compat)
+    verifier = _verifier(
+        trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
+        schemas=schemas, compat=compat, contexts=contexts,
+    )
     document, failed = _read(file)
     _finish(
         failed if failed is not None else verifier.verify_presentation(document, challenge=challenge, domain=domain),
@@ -266,10 +285,12 @@ def presentation(
               help="More JSON Schemas to hold for credentialSchema (a folder with index.json).")
 @click.option("--compat", "compat", multiple=True, metavar="NAME", help=_COMPAT_HELP)
 @with_mirror_options
+@_contexts
 def batch(
     source: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, workers: int | None,
     challenge: str | None, domain: str | None, schemas: str | None, mirrors: tuple[str, ...],
     mirror_file: str | None, snapshots: tuple[str, ...], compat: tuple[str, ...],
+    contexts: str | None,
 ) -> None:
     """Verify every document of SOURCE: a directory of *.json and *.jwt files, or a JSON Lines
     file (one document per line). Each document is JSON or a compact JWS, a credential or a
@@ -279,7 +300,10 @@ def batch(
     status: 0 all verified, 1 some not verified, 3 none failed but some could not be verified."""
     from .batch import read_documents, summarize
 
-    verifier = _verifier(trust, offline, ca_bundle, None, mirrors, mirror_file, snapshots, schemas, compat)
+    verifier = _verifier(
+        trust, offline, ca_bundle, None, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
+        schemas=schemas, compat=compat, contexts=contexts,
+    )
     try:
         items = read_documents(source)
     except (OSError, UnicodeDecodeError) as e:

@@ -5,6 +5,7 @@ meant to live for many verifications, so its DID document and status list caches
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 from collections.abc import Iterable
 from typing import Any, Callable
@@ -16,7 +17,7 @@ from vc.credential_status import StatusChecker
 from vc.credentials import DEFAULT_CLOCK_SKEW, verify_credential
 from vc.did.resolver import DidResolvers
 from vc.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpsFetcher
-from vc.jsonld import DocumentLoader, default_loader
+from vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
 from vc.mirror import Mirror
 from vc.schemas import SchemaStore, default_schema_store
 from vc.policy import IssuerIs, VerificationPolicy, require_policy
@@ -52,8 +53,15 @@ class Verifier:
     ``Compatibility.profile("pilots-2023")`` (see :mod:`vc.compat`); every deviation
     tolerated is a ``compat:<id>`` warning in the report.
 
+    ``contexts`` is a folder of JSON-LD contexts the deployment pins in addition to the
+    bundled ones (see :meth:`vc.jsonld.PinnedContextLoader.with_user_contexts`); ``loader``
+    replaces the context loader altogether. Give one or neither.
+
     :raises TypeError: ``policy`` is not a policy, or ``compatibility`` not a
         :class:`~vc.compat.Compatibility`.
+    :raises ContextIndexError: the ``contexts`` folder cannot be used (bad index, a file that
+        does not match its SHA-256, a bundled URL with other bytes).
+    :raises ValueError: both ``loader`` and ``contexts`` are given.
     """
 
     def __init__(
@@ -63,6 +71,7 @@ class Verifier:
         session: requests.Session | None = None,
         resolvers: DidResolvers | None = None,
         loader: DocumentLoader | None = None,
+        contexts: str | os.PathLike[str] | None = None,
         check_status: bool = True,
         stale_status_if_error: timedelta | None = None,
         did_cache_ttl: float = 300.0,
@@ -75,9 +84,14 @@ class Verifier:
         compatibility: Compatibility | None = None,
     ) -> None:
         require_policy(policy)
+        if loader is not None and contexts is not None:
+            raise ValueError("give the Verifier a loader or a contexts folder, not both")
         self.policy = policy
         self.compatibility = require_compatibility(compatibility)
-        self.loader = loader or default_loader()
+        if contexts is not None:
+            self.loader: DocumentLoader = PinnedContextLoader.with_user_contexts(contexts)
+        else:
+            self.loader = loader or default_loader()
         self.session = session or requests.Session()
         self.mirror = mirror
         self.schemas = schemas if schemas is not None else default_schema_store()

@@ -16,8 +16,9 @@ from typing import Any, Callable, NoReturn
 import click
 
 from vc.atomicfile import write_atomic
-from vc.errors import VcError
+from vc.errors import ContextIndexError, VcError
 from vc.jose import is_compact_jws
+from vc.jsonld import PinnedContextLoader
 from vc.policy import TrustPolicy
 from verifier import Verifier
 from verifier.cli import MIRROR_OPTIONS, mirror_from_options, verifier_for
@@ -78,7 +79,19 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False) -> str:
     _fail(f"no passphrase: use --passphrase-file FILE or set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV}")
 
 
-def _verifier(offline: bool, ca_bundle: str | None, trust: str | None, network: dict[str, Any]) -> Verifier:
+def _loader(contexts: str | None) -> PinnedContextLoader | None:
+    """The loader of the bundled contexts and those of ``--contexts DIR`` (None without it)."""
+    if contexts is None:
+        return None
+    try:
+        return PinnedContextLoader.with_user_contexts(contexts)
+    except ContextIndexError as e:
+        raise click.BadParameter(e.message, param_hint="--contexts") from None
+
+
+def _verifier(
+    offline: bool, ca_bundle: str | None, trust: str | None, network: dict[str, Any], contexts: str | None = None
+) -> Verifier:
     policy: Any = HolderPolicy()
     if trust:
         try:
@@ -86,7 +99,7 @@ def _verifier(offline: bool, ca_bundle: str | None, trust: str | None, network: 
         except (OSError, ValueError) as e:
             raise click.BadParameter(f"{trust}: {e}", param_hint="--trust") from None
     mirror = mirror_from_options(network["mirrors"], network["mirror_file"], network["snapshots"])
-    return verifier_for(policy, offline=offline, ca_bundle=ca_bundle, mirror=mirror)
+    return verifier_for(policy, offline=offline, ca_bundle=ca_bundle, mirror=mirror, contexts=contexts)
 
 
 def _open(ctx: click.Context, verifier: Verifier | None = None) -> Wallet:
@@ -101,10 +114,15 @@ _network = [
                  help="Also require the issuers of this trust policy file (default: the wallet leaves trust to the verifier)."),
     *MIRROR_OPTIONS,
 ]
+_contexts = click.option(
+    "--contexts", type=click.Path(file_okay=False), metavar="DIR",
+    help="A folder of JSON-LD contexts you pin besides the bundled ones: context files and an index.json of "
+    "their URLs and SHA-256 (see the README).",
+)
 
 
 def _with_network(fn: Any) -> Any:
-    for decorator in reversed(_network):
+    for decorator in reversed([*_network, _contexts]):
         fn = decorator(fn)
     return fn
 
@@ -153,13 +171,14 @@ def init(ctx: click.Context, key_type: str, did_method: str, scrypt_n: int) -> N
 @_guard
 def add(
     ctx: click.Context, files: tuple[str, ...], offline: bool, ca_bundle: str | None, trust: str | None,
+    contexts: str | None,
     **network: Any,
 ) -> None:
     """Verify each credential in FILES and keep the ones that verify. A file holds a credential
     as JSON (Data Integrity proofs, or an EnvelopedVerifiableCredential) or a compact JWS
     (vc+jwt, VC-JWT 1.1); which one is detected. An invalid one is refused with the check that
     failed; the others are still added (exit status 1 if any was refused)."""
-    wallet = _open(ctx, _verifier(offline, ca_bundle, trust, network))
+    wallet = _open(ctx, _verifier(offline, ca_bundle, trust, network, contexts))
     refused = 0
     for path in files:
         try:
@@ -219,11 +238,12 @@ def show(ctx: click.Context, credential_id: str) -> None:
 @click.pass_context
 @_guard
 def check(
-    ctx: click.Context, offline: bool, ca_bundle: str | None, trust: str | None, as_json: bool, **network: Any
+    ctx: click.Context, offline: bool, ca_bundle: str | None, trust: str | None, contexts: str | None, as_json: bool,
+    **network: Any,
 ) -> None:
     """Verify everything held again (revocation, suspension, expiry, keys) and say what changed.
     Exit status 1 if any credential is not valid now."""
-    changes = _open(ctx, _verifier(offline, ca_bundle, trust, network)).check()
+    changes = _open(ctx, _verifier(offline, ca_bundle, trust, network, contexts)).check()
     if as_json:
         click.echo(json.dumps([{"id": c.id, "type": c.type, "before": c.before, "after": c.after,
                                 "report": c.result.to_dict()} for c in changes], indent=2))
@@ -249,18 +269,20 @@ def check(
 @click.option("--cryptosuite", default=None,
               help="Holder proof suite (default: eddsa-jcs-2022 for Ed25519, ecdsa-jcs-2019 for P-256/P-384).")
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="Write the presentation here (default: stdout).")
+@_contexts
 @click.pass_context
 @_guard
 def present(ctx: click.Context, credential_ids: tuple[str, ...], challenge: str, domain: str, cryptosuite: str | None,
-            out: str | None) -> None:
+            out: str | None, contexts: str | None) -> None:
     """Sign a presentation of the chosen credentials for one verifier."""
+    loader = _loader(contexts)
     wallet = _open(ctx)
     for credential_id in credential_ids:
         held = wallet.get(credential_id)
         if held.status != "valid":
             click.echo(f"warning: {held.id} was {held.status} when last checked ({held.checked}); "
                        "customs will see that too (run 'vc-wallet check')", err=True)
-    vp = wallet.present(list(credential_ids), challenge=challenge, domain=domain, cryptosuite=cryptosuite)
+    vp = wallet.present(list(credential_ids), challenge=challenge, domain=domain, cryptosuite=cryptosuite, loader=loader)
     text = json.dumps(vp, indent=2, ensure_ascii=False) + "\n"
     if out in (None, "-"):
         click.echo(text, nl=False)

@@ -27,6 +27,7 @@ from vc.did.jwk import did_jwk
 from vc.enveloped import envelope_credential, is_enveloped
 from vc.jose import VC_TYP, credential_of, parse_compact_jws, token_type
 from vc.errors import KeyMaterialError, VcError
+from vc.jsonld import DocumentLoader
 from vc.keys import KeyPair
 from vc.model import parse_credential
 from vc.presentations import sign_presentation
@@ -355,7 +356,7 @@ class Wallet:
 
     def present(
         self, credential_ids: Sequence[str], *, challenge: str, domain: str, cryptosuite: str | None = None,
-        created: str | datetime | None = None,
+        created: str | datetime | None = None, loader: DocumentLoader | None = None,
     ) -> dict[str, Any]:
         """A presentation of the chosen credentials for one verifier, signed with the holder key
         (proof purpose ``authentication``, bound to ``challenge`` and ``domain``).
@@ -363,9 +364,13 @@ class Wallet:
         The holder proof defaults to a JCS suite (eddsa-jcs-2022 for Ed25519): the credentials
         keep their own proofs, and RDF canonicalization of a presentation relates every node of
         every credential to its graph, which costs far more than JCS for large trade documents.
+        ``loader`` serves the JSON-LD contexts (default: the wallet verifier's, if it was given one,
+        else the pinned contexts).
 
         :raises WalletError: no credential chosen, an unknown id, or a suite that does not fit the key.
         :raises ValueError: empty challenge or domain.
+        :raises ContextNotPinned, DataLossError: a context is not pinned, or an inline context
+            is not covered by the suite (see :func:`vc.jsonld.check_context_use`).
         """
         if not credential_ids:
             raise WalletError("choose at least one credential to present")
@@ -377,6 +382,7 @@ class Wallet:
         return sign_presentation(
             chosen, self._holder, challenge=challenge, domain=domain, cryptosuite=suite, holder=self.holder_did,
             verification_method=self.verification_method, created=created,
+            loader=loader or (self._verifier.loader if self._verifier is not None else None),
         )
 
     # -- backup ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from hypothesis import strategies as st
 from vc import fastpath
 from vc.errors import CanonicalizationError, VcError
 from vc.fastpath import canonical_nquads, fast_quads, reference_canonical_nquads
-from vc.jsonld import default_loader
+from conftest import write_context_folder
+from vc.jsonld import PinnedContextLoader, default_loader
 
 LOADER = default_loader()
 REFERENCE = json.loads(
@@ -83,17 +85,17 @@ values = st.recursive(
 )
 
 
-def assert_same(document: dict[str, Any], hash_name: str = "sha256") -> None:
+def assert_same(document: dict[str, Any], hash_name: str = "sha256", loader: PinnedContextLoader = LOADER) -> None:
     try:
-        expected: Any = reference_canonical_nquads(document, loader=LOADER, hash_name=hash_name)
+        expected: Any = reference_canonical_nquads(document, loader=loader, hash_name=hash_name)
     except VcError as e:
         expected = type(e)
     try:
-        actual: Any = canonical_nquads(document, loader=LOADER, hash_name=hash_name)
+        actual: Any = canonical_nquads(document, loader=loader, hash_name=hash_name)
     except VcError as e:
         actual = type(e)
     assert actual == expected  # byte for byte, or the same error class
-    quads = fast_quads(document, LOADER)
+    quads = fast_quads(document, loader)
     if quads is not None:  # the fast path converted it: a lossless, valid document (RDFC may
         # still refuse it, e.g. two identical credentials in a presentation exceed the work limit)
         assert isinstance(expected, str) or expected is CanonicalizationError
@@ -105,6 +107,30 @@ def test_generated_credentials_match_the_general_path(subject: dict[str, Any], h
     credential = copy.deepcopy(REFERENCE)
     credential["credentialSubject"] = {"type": ["USMCAClaims"], **subject}
     assert_same(credential, hash_name)
+
+
+TRACEABILITY = "https://w3id.org/traceability/v1"
+USER_TRACEABILITY = "https://contexts.trade.example/traceability/v1"
+
+
+@pytest.fixture(scope="module")
+def user_loader(tmp_path_factory: pytest.TempPathFactory) -> PinnedContextLoader:
+    """The bundled contexts, and the traceability context pinned by a user under another URL."""
+    document = json.loads(resources.files("contexts").joinpath("traceability-v1.jsonld").read_bytes())
+    folder = write_context_folder(tmp_path_factory.mktemp("user-contexts"), {USER_TRACEABILITY: document})
+    return PinnedContextLoader.with_user_contexts(folder)
+
+
+@SETTINGS
+@given(subject=st.dictionaries(st.sampled_from(TERMS), values, max_size=6), hash_name=st.sampled_from(["sha256", "sha384"]))
+def test_user_pinned_contexts_match_the_general_path(
+    user_loader: PinnedContextLoader, subject: dict[str, Any], hash_name: str
+) -> None:
+    credential = copy.deepcopy(REFERENCE)
+    credential["@context"] = [USER_TRACEABILITY if c == TRACEABILITY else c for c in credential["@context"]]
+    assert fast_quads(credential, user_loader) is not None  # the same fast path as the bundled contexts
+    credential["credentialSubject"] = {"type": ["USMCAClaims"], **subject}
+    assert_same(credential, hash_name, loader=user_loader)
 
 
 @SETTINGS
@@ -291,3 +317,57 @@ def test_presentations_take_the_fast_path() -> None:
                     "holder": "did:web:importer.example", "verifiableCredential": [credential]}
     assert fast_quads(presentation, LOADER) is not None
     assert_same(presentation)
+
+
+# -- inline contexts (accepted under JCS and JOSE, or pinned by hash under RDFC) --------------------
+
+EX = "https://trade.example/vocab#"
+inline_terms = st.dictionaries(
+    st.sampled_from(["heatNumber", "grade", "mill", "chemistry", "note"]),
+    st.one_of(
+        st.sampled_from([EX + "a", EX + "b", "https://schema.org/name"]),
+        st.builds(
+            lambda iri, extra: {"@id": iri, **extra},
+            st.sampled_from([EX + "a", EX + "b"]),
+            st.sampled_from([{}, {"@type": "@id"}, {"@type": "xsd:integer"}, {"@container": "@list"},
+                             {"@language": "es"}, {"@container": "@set"}, {"@type": "@vocab"}]),
+        ),
+    ),
+    min_size=1, max_size=5,
+)
+
+
+@SETTINGS
+@given(terms=inline_terms, vocab=st.sampled_from([None, EX, "absent"]),
+       values=st.dictionaries(st.sampled_from(["heatNumber", "grade", "mill", "chemistry", "note"]), scalars, max_size=5))
+def test_inline_contexts_match_the_general_path(terms: dict[str, Any], vocab: Any, values: dict[str, Any]) -> None:
+    context = dict(terms) if vocab == "absent" else {"@vocab": vocab, **terms}
+    credential = copy.deepcopy(REFERENCE)
+    credential["@context"] = [*credential["@context"], context]
+    credential["credentialSubject"] = {"type": ["USMCAClaims"], **values}
+    assert_same(credential)
+
+
+def test_a_credential_with_an_inline_context_takes_the_fast_path() -> None:
+    credential = copy.deepcopy(REFERENCE)
+    credential["@context"] = [*credential["@context"], {"heatNumber": EX + "heatNumber"}]
+    credential["credentialSubject"]["heatNumber"] = "H-1"
+    assert fast_quads(credential, LOADER) is not None
+    assert canonical_nquads(credential, loader=LOADER) == reference_canonical_nquads(credential, loader=LOADER)
+
+
+def test_a_cached_inline_context_does_not_change_with_the_callers_object() -> None:
+    loader = type(LOADER)()
+    context = {"Lot": {"@id": EX + "Lot", "@context": {"grade": EX + "grade"}}, "heatNumber": EX + "heatNumber"}
+    first = copy.deepcopy(REFERENCE)
+    first["@context"] = [*first["@context"], context]
+    first["credentialSubject"]["heatNumber"] = "H-1"
+    assert fast_quads(first, loader) is not None  # the inline context is processed and kept (Lot unused)
+    original = copy.deepcopy(context)
+    context["Lot"]["@context"]["grade"] = EX + "forged"  # the caller changes its object afterwards
+    second = copy.deepcopy(REFERENCE)
+    second["@context"] = [*second["@context"], original]
+    second["credentialSubject"] = {"type": ["USMCAClaims", "Lot"], "grade": "A36"}
+    nquads = canonical_nquads(second, loader=loader)
+    assert EX + "grade" in nquads and "forged" not in nquads
+    assert nquads == reference_canonical_nquads(second, loader=loader)

@@ -20,7 +20,8 @@ from conftest import StaticDidResolver, load_vector
 from vc.credentials import sign_credential, verify_credential
 from vc.did.resolver import DidResolvers
 from vc.enveloped import envelope_credential, envelope_presentation, token_from_envelope
-from vc.errors import InvalidDocument, SigningError
+from vc import jose
+from vc.errors import ContextNotPinned, InvalidDocument, SigningError
 from vc.jose import (
     MAX_TOKEN_LENGTH,
     is_compact_jws,
@@ -556,9 +557,12 @@ def test_status_without_a_checker_is_could_not_verify():
     assert result.could_not_verify and result.check("status").code == "STATUS_RETRIEVAL_ERROR"
 
 
-def test_unpinned_context_in_the_payload_is_refused():
+def test_unpinned_context_in_the_payload_is_refused(monkeypatch):
     credential = unsigned()
     credential["@context"] = [*credential["@context"], "https://attacker.example/context.jsonld"]
+    with pytest.raises(ContextNotPinned, match="attacker.example"):  # signing refuses what verifying refuses
+        sign_credential_jwt(credential, ISSUER)
+    monkeypatch.setattr(jose, "refuse_contexts", lambda document, loader: None)  # a signer that does not check
     assert failed(verify(sign_credential_jwt(credential, ISSUER)), "context").code == "CONTEXT_NOT_PINNED"
 
 

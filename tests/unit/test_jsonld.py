@@ -85,3 +85,94 @@ def test_contexts_are_processed_once_per_loader():
     to_dataset(doc, loader)
     # the second document reuses the very same processed contexts
     assert all(loader.context_cache[k] is v for k, v in cached.items())
+
+
+# -- "@vocab": null and the other nullable context entries ----------------------------------------
+
+EX = "https://trade.example/vocab#"
+
+
+def _subject_doc(*inline):
+    return {
+        "@context": [V2, *inline], "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:subject", "heatNumber": "H-1"},
+    }
+
+
+def test_null_vocab_without_a_vocabulary_mapping_is_a_no_op_not_a_crash():
+    # credentials/v2 has no @vocab: JSON-LD 1.1 says null removes a mapping if there is one
+    with pytest.raises(DataLossError, match="heatNumber"):
+        expand(_subject_doc({"@vocab": None}), default_loader())
+    doc = _subject_doc({"@vocab": None, "heatNumber": EX + "heatNumber"})
+    expanded = expand(doc, default_loader())
+    subject = expanded[0]["https://www.w3.org/2018/credentials#credentialSubject"][0]
+    assert subject[EX + "heatNumber"] == [{"@value": "H-1"}]
+
+
+def test_null_vocab_removes_an_earlier_vocabulary_mapping():
+    assert EX + "heatNumber" in json.dumps(expand(_subject_doc({"@vocab": EX}), default_loader()))
+    with pytest.raises(DataLossError, match="heatNumber"):
+        expand(_subject_doc({"@vocab": EX}, {"@vocab": None}), default_loader())
+
+
+@pytest.mark.parametrize("entry", ["@language", "@direction"])
+def test_null_language_and_direction_without_a_value_are_no_ops(entry):
+    doc = _subject_doc({entry: None, "heatNumber": EX + "heatNumber"})
+    assert to_dataset(doc, default_loader())["@default"]
+
+
+# -- finding the contexts a document uses ------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from vc.jsonld import _walk, contexts_of  # noqa: E402
+
+_tricky = st.sampled_from(['"@context":', '\\"@context\\":"x"', "@context", '"', "\\", "{", "[", "https://a.example/c"])
+_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10, 10), _tricky, st.text(max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["@context", "a", "@context\\", '"@context"', "proof"]), inner, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=st.dictionaries(st.sampled_from(["@context", "credentialSubject", "proof", "x"]), _json, max_size=4))
+def test_the_fast_scan_for_contexts_finds_what_a_walk_finds(document):
+    assert contexts_of(document) == _walk(document)
+
+
+def test_contexts_are_found_everywhere_in_order():
+    document = {
+        "@context": [V2, {"a": EX + "a"}],
+        "credentialSubject": {"@context": [None, "https://b.example/c"], "z": [{"@context": "https://c.example/c"}]},
+        "proof": {"@context": V2},
+        "note": '"@context":{"evil": 1}',
+    }
+    use = contexts_of(document)
+    assert use.urls == (V2, "https://b.example/c", "https://c.example/c")
+    assert use.inline == ({"a": EX + "a"}, None)
+    assert contexts_of({"@context": [V2], "x": {"@context": "https://c.example/c"}}).inline == ()
+
+
+@pytest.mark.parametrize("value", [{"@list": [{"id": "urn:x\x85y"}]}, {"id": "urn:x\u00a0y"}, {"id": "_:b\u2028"}])
+def test_white_space_in_an_iri_is_data_loss_not_a_crash(value):
+    # pyld drops such a triple, and inside a list handed on None (a TypeError in the general path)
+    from vc.credentials import sign_credential, verify_credential
+    from vc.keys import KeyPair
+    from vc.policy import TrustPolicy
+
+    doc = load_vector("di-eddsa/unsigned.json")
+    doc["credentialSubject"]["alumniOf"] = value
+    with pytest.raises(DataLossError, match="white space"):
+        to_dataset(doc, default_loader())
+    key = KeyPair.generate("Ed25519")
+    signed = sign_credential({**load_vector("di-eddsa/unsigned.json"), "issuer": key.did}, key)
+    signed["credentialSubject"]["alumniOf"] = value
+    with pytest.raises(DataLossError):
+        sign_credential({k: v for k, v in signed.items() if k != "proof"}, key)
+    result = verify_credential(signed, policy=TrustPolicy.unsafe_any_issuer())
+    assert result.check("data_loss").code == "DATA_LOSS_DETECTION_ERROR" and not result.verified

@@ -6,7 +6,7 @@ hashing and the signature.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from ..compat import STRICT, Compatibility
 from ..did.resolver import DidResolvers, VerificationMethod, retrieve_verification_method
 from ..errors import InvalidDocument, KeyMaterialError, ProofVerificationError, SigningError, UnsupportedError
-from ..jsonld import DocumentLoader
+from ..jsonld import DocumentLoader, check_context_use
 from ..keys import KeyPair
 from ..model import Proof, is_url, parse_datetime, parse_proof
 from . import Cryptosuite, get_suite, suite_for_proof
@@ -24,7 +24,7 @@ from . import Cryptosuite, get_suite, suite_for_proof
 __all__ = [
     "add_proof", "verify_proof", "VerifiedProof", "format_datetime", "proofs_of", "LEGACY_PROOF_DEVIATIONS",
     "LEGACY_KEY_TYPES",
-    "DATA_INTEGRITY_V2",
+    "DATA_INTEGRITY_V2", "inline_coverage",
 ]
 
 LEGACY_PROOF_DEVIATIONS = {"Ed25519Signature2018": "ed25519-signature-2018"}
@@ -142,11 +142,15 @@ def add_proof(
         ``DataIntegrityProof`` would need its context injected into a document that already
         has proofs (they would no longer verify).
     :raises DataLossError, ContextNotPinned, InvalidDocument: the document cannot be
-        canonicalized without loss.
+        canonicalized without loss, or uses a context a verifier refuses: an unpinned URL, or
+        an inline context that an RDFC proof of the document would not cover and the loader
+        does not pin (see :func:`vc.jsonld.check_context_use`).
+    :raises ProtectedTermRedefinition: an inline context redefines a protected term.
     """
     suite = get_suite(cryptosuite)
     if suite.proof_type in LEGACY_PROOF_DEVIATIONS:
         raise UnsupportedError(f"{suite.proof_type} is kept only to verify old credentials; sign with eddsa-rdfc-2022")
+    _refuse_uncovered_contexts(document, suite, loader)
     if key.key_type not in suite.key_types:
         raise KeyMaterialError(
             f"{suite.name} signs with {' or '.join(sorted(suite.key_types))} keys, not {key.key_type}"
@@ -297,3 +301,40 @@ def verify_proof(
             "or it was signed with another key"
         ) from e
     return VerifiedProof(proof=parsed, suite=suite, method=method)
+
+
+def _suite_or_none(proof: Any) -> Cryptosuite | None:
+    try:
+        return suite_for_proof(proof.get("type"), proof.get("cryptosuite"))
+    except (UnsupportedError, AttributeError):
+        return None
+
+
+def inline_coverage(proofs: Iterable[Any], *, adding: Cryptosuite | None = None) -> tuple[str | None, str]:
+    """Whether ``proofs`` (and the proof of suite ``adding``, about to be made) cover inline
+    contexts: ``(what covers them, "")`` when every proof is JCS (which signs the JSON bytes),
+    else ``(None, the proof that does not)``. An RDFC proof signs the data after the contexts
+    are processed away, so one RDFC proof in a proof set is enough not to cover them; so is a
+    proof of an unknown type (its own check fails it anyway). Raises nothing.
+    """
+    suites = [_suite_or_none(p) for p in proofs]
+    if adding is not None:
+        suites.append(adding)
+    if not suites:
+        return None, "any proof (there is none)"
+    for suite in suites:
+        if suite is None:
+            return None, "a proof of an unknown type"
+        if suite.uses_json_ld:
+            mixed = any(not s.uses_json_ld for s in suites if s is not None)
+            return None, f"the {suite.name} proof" + (
+                " of this proof set (its JCS proofs cover it, but every proof must)" if mixed else ""
+            )
+    names = sorted({s.name for s in suites if s is not None})
+    return f"the {' and '.join(names)} proof{'s' if len(suites) > 1 else ''}", ""
+
+
+def _refuse_uncovered_contexts(document: Mapping[str, Any], suite: Cryptosuite, loader: DocumentLoader) -> None:
+    """Before signing: refuse the contexts a verifier of the signed document would refuse."""
+    covered_by, not_covered = inline_coverage(proofs_of(document), adding=suite)
+    check_context_use(document, loader, covered_by=covered_by, not_covered=not_covered, refuse_data_loss=True)
