@@ -290,14 +290,19 @@ def test_from_pyld_dataset_refuses_generalized_rdf() -> None:
         from_pyld_dataset(dataset)
 
 
-def test_a_list_item_pyld_cannot_convert_is_invalid_rdf_not_a_type_error():
+def test_a_list_item_pyld_cannot_convert_is_data_loss_not_a_type_error():
     # pyld's to_rdf leaves None as the object of a list item whose IRI it refuses ("\x85" is
-    # Unicode whitespace): that is a CanonicalizationError like any invalid RDF, not a crash
+    # Unicode whitespace): the JSON-LD layer names it as data loss before RDF conversion, and
+    # the RDF layer still refuses the None pyld would hand on (CanonicalizationError), not a crash
+    from vc.errors import DataLossError
     from vc.fastpath import canonical_nquads
     from vc.jsonld import default_loader
+    from vc.rdfc import _term_from_pyld
 
     root = Path(__file__).resolve().parents[2]
     document = json.loads((root / "bench" / "usmca-certification-of-origin.json").read_text(encoding="utf-8"))
     document["credentialSubject"] = {"type": ["USMCAClaims"], "name": {"@list": [{"id": "urn:x\x85y"}]}}
-    with pytest.raises(CanonicalizationError, match="pyld could not convert"):
+    with pytest.raises(DataLossError, match="white space"):
         canonical_nquads(document, loader=default_loader())
+    with pytest.raises(ValueError, match="pyld could not convert"):
+        _term_from_pyld(None)
