@@ -150,16 +150,21 @@ def test_vc_1_1_credential(key):
     assert_failed(verify(signed, now=datetime(2027, 2, 1, tzinfo=timezone.utc)), "validity_period", "RANGE_ERROR")
 
 
-@pytest.mark.parametrize("cryptosuite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
-def test_vc_1_1_signing_injects_the_data_integrity_context(key, cryptosuite):
-    # VC Data Integrity, "Context Injection": the v2 context is appended, not refused
-    credential = {
-        "@context": [V1],
+def v1_credential(key, *contexts):
+    """A small VC Data Model 1.1 credential issued by ``key``'s DID, with ``contexts`` after the base one."""
+    return {
+        "@context": [V1, *contexts],
         "type": ["VerifiableCredential"],
         "issuer": key.did,
         "issuanceDate": "2026-01-01T00:00:00Z",
         "credentialSubject": {"id": "did:example:subject"},
     }
+
+
+@pytest.mark.parametrize("cryptosuite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_vc_1_1_signing_injects_the_data_integrity_context(key, cryptosuite):
+    # VC Data Integrity, "Context Injection": the v2 context is appended, not refused
+    credential = v1_credential(key)
     signed = sign_credential(credential, key, cryptosuite=cryptosuite)
     assert signed["@context"] == [V1, DI_V2]
     assert credential["@context"] == [V1]  # the input is not changed
@@ -178,13 +183,7 @@ def test_context_injection_only_where_needed(key):
     # lists the context already keep their @context as they are
     v2 = sign_credential(make_credential(key), key)
     assert v2["@context"] == load_vector("di-eddsa/unsigned.json")["@context"]
-    listed = {
-        "@context": [V1, DI_V2],
-        "type": ["VerifiableCredential"],
-        "issuer": key.did,
-        "issuanceDate": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:subject"},
-    }
+    listed = v1_credential(key, DI_V2)
     assert sign_credential(listed, key)["@context"] == [V1, DI_V2]
 
 
@@ -193,13 +192,7 @@ def test_no_context_injection_under_existing_proofs(key, other_key):
     # co-signer's DataIntegrityProof would change what the first proof signed, so it is refused
     from issuer import cosign_credential
 
-    credential = {
-        "@context": [V1, "https://w3id.org/security/suites/ed25519-2020/v1"],
-        "type": ["VerifiableCredential"],
-        "issuer": key.did,
-        "issuanceDate": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:subject"},
-    }
+    credential = v1_credential(key, "https://w3id.org/security/suites/ed25519-2020/v1")
     signed = sign_credential(credential, key, cryptosuite="Ed25519Signature2020")
     with pytest.raises(SigningError, match="existing proofs"):
         cosign_credential(signed, other_key, cryptosuite="eddsa-rdfc-2022", created=CREATED)
@@ -207,13 +200,7 @@ def test_no_context_injection_under_existing_proofs(key, other_key):
 
 
 def test_legacy_proof_type_still_needs_its_context_listed(key):
-    credential = {
-        "@context": [V1],
-        "type": ["VerifiableCredential"],
-        "issuer": key.did,
-        "issuanceDate": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:subject"},
-    }
+    credential = v1_credential(key)
     with pytest.raises(SigningError, match="ed25519-2020"):
         sign_credential(credential, key, cryptosuite="Ed25519Signature2020")
 
