@@ -138,13 +138,23 @@ def warning(deviation: str, detail: str) -> str:
 
 
 def require_compatibility(value: Any) -> Compatibility:
-    """``value`` if it is a :class:`Compatibility`, :data:`STRICT` for None.
+    """``value`` if it is a :class:`Compatibility`, :data:`STRICT` for None; a profile or
+    deviation name, or a set, list or tuple of them, means :meth:`Compatibility.of` those
+    names (``compatibility={"pilots-2023"}``).
 
-    :raises TypeError: anything else (a profile name must go through :meth:`Compatibility.profile`).
+    :raises TypeError: anything else (a mapping, a bool, a collection holding a non-string).
+    :raises ValueError: a name that is neither a deviation id nor a profile.
     """
     if value is None:
         return STRICT
-    if not isinstance(value, Compatibility):
-        raise TypeError("compatibility must be a vc.compat.Compatibility, e.g. Compatibility.profile('pilots-2023')")
-    return value
+    if isinstance(value, Compatibility):
+        return value
+    if isinstance(value, str):
+        return Compatibility.of(value)
+    if isinstance(value, (set, frozenset, list, tuple)) and all(isinstance(v, str) for v in value):
+        return Compatibility.of(*sorted(value))
+    raise TypeError(
+        "compatibility must be a vc.compat.Compatibility or profile/deviation names, "
+        "e.g. Compatibility.profile('pilots-2023') or {'pilots-2023'}"
+    )
 

@@ -83,10 +83,24 @@ def test_unknown_names_are_refused(bad):
 def test_misuse_is_a_type_error():
     with pytest.raises(TypeError):
         Compatibility(jose_typ="yes")  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
-        verify(sign_credential_jwt(unsigned(), ISSUER), compatibility="pilots-2023")
+    for bad in ({"pilots-2023": True}, True, ["pilots-2023", 1]):
+        with pytest.raises(TypeError):
+            verify(sign_credential_jwt(unsigned(), ISSUER), compatibility=bad)
+    with pytest.raises(ValueError, match="unknown compatibility"):
+        verify(sign_credential_jwt(unsigned(), ISSUER), compatibility={"pilots-2024"})
     with pytest.raises(ValueError):
         PILOTS.allows("no-such-deviation")
+
+
+@pytest.mark.parametrize("names", ["pilots-2023", {"pilots-2023"}, ["encoded-list-prefix", "pilots-2023"]])
+def test_names_stand_for_the_profile(names):
+    from vc.compat import require_compatibility
+
+    assert require_compatibility(names) == PILOTS
+    pilot = envelope_of(sign_credential_jwt(unsigned(), ISSUER))
+    pilot["id"] = pilot["id"].replace("data:application/vc+jwt,", "data:application/vc-ld+jwt,")
+    assert not verify(pilot).verified
+    assert verify(pilot, compatibility=names).verified
 
 
 def test_a_standard_credential_gets_no_warning_under_the_profile():
