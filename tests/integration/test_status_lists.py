@@ -226,3 +226,26 @@ def test_a_body_that_is_neither_json_nor_a_jws_cannot_be_read(https_server):
     result = verify(https_server, credential_with(entry(https_server.url("status/junk"), 5)))
     check = result.check("revocation")
     assert check.code == "STATUS_RETRIEVAL_ERROR" and "did not return JSON" in check.message
+
+
+def test_a_list_with_a_ttl_beyond_the_calendar_is_read_not_raised(https_server):
+    # ttl is the list issuer's number: one too large for a timedelta (or for now + it) must not
+    # raise out of the verification (whoever signed the credential chose the list)
+    for name, ttl in (("ttl-int", 10**30), ("ttl-days", 10**17), ("ttl-date", 3 * 10**14)):
+        url = serve_list(https_server, name, {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                              "encodedList": bits(i5=1), "ttl": ttl})
+        desk = Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"]}), session=https_server.session())
+        assert desk.verify_credential(credential_with(entry(url, 6)), now=NOW).verified
+        revoked = desk.verify_credential(credential_with(entry(url, 5)), now=NOW)  # from the cache
+        assert revoked.check("revocation").code == "REVOKED", revoked.summary()
+
+
+def test_a_status_message_that_is_no_list_is_ignored_not_raised(https_server):
+    status = BitstringStatusList(131_072, status_size=2)
+    status.set(9, 2)
+    url = serve_list(https_server, "m-odd", {"type": "BitstringStatusList", "statusPurpose": "message",
+                                             "encodedList": status.encode()})
+    for odd in (5, True, 2.5):
+        result = verify(https_server, credential_with(entry(url, 9, "message", statusSize=2, statusMessage=odd)))
+        check = result.check("status")
+        assert check.outcome.value == "passed" and check.message.startswith("message status 0x2"), result.summary()
