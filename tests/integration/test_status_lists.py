@@ -249,3 +249,15 @@ def test_a_status_message_that_is_no_list_is_ignored_not_raised(https_server):
         result = verify(https_server, credential_with(entry(url, 9, "message", statusSize=2, statusMessage=odd)))
         check = result.check("status")
         assert check.outcome.value == "passed" and check.message.startswith("message status 0x2"), result.summary()
+
+
+def test_a_revoked_credential_does_not_hide_its_status_behind_an_iri(https_server):
+    # the RDFC signature covers the statement, not the member name "credentialStatus"
+    url = serve_list(https_server, "iri", {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                           "encodedList": bits(i5=1)})
+    revoked = credential_with(entry(url, 5))
+    assert verify(https_server, revoked).check("revocation").code == "REVOKED"
+    hidden = {("https://www.w3.org/2018/credentials#credentialStatus" if k == "credentialStatus" else k): v
+              for k, v in revoked.items()}
+    result = verify(https_server, hidden)
+    assert not result.verified and result.check("data_loss").code == "DATA_LOSS_DETECTION_ERROR", result.summary()
