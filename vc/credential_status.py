@@ -112,7 +112,7 @@ class StatusChecker:
         purpose = entry.get("statusPurpose")
         name = purpose if purpose in ("revocation", "suspension") else "status"
         subject = entry.get("id") if isinstance(entry.get("id"), str) else None
-        if entry_type not in ENTRY_TYPES:
+        if not isinstance(entry_type, str) or entry_type not in ENTRY_TYPES:
             result.add(CheckResult.error(name, "UNSUPPORTED_ERROR", f"status entry type {entry_type!r} is not supported",
                                          subject=subject))
             return

@@ -261,3 +261,14 @@ def test_a_revoked_credential_does_not_hide_its_status_behind_an_iri(https_serve
               for k, v in revoked.items()}
     result = verify(https_server, hidden)
     assert not result.verified and result.check("data_loss").code == "DATA_LOSS_DETECTION_ERROR", result.summary()
+
+
+def test_an_entry_type_given_as_a_list_is_not_read_but_not_raised(https_server):
+    # ["BitstringStatusListEntry"] is the same RDF as the string: anyone may rewrite it under an
+    # RDFC proof; the verification must report it, not raise
+    url = serve_list(https_server, "typed", {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                             "encodedList": bits(i5=1)})
+    revoked = credential_with(entry(url, 5))
+    revoked["credentialStatus"]["type"] = ["BitstringStatusListEntry"]
+    result = verify(https_server, revoked)
+    assert not result.verified and result.check("revocation").code == "UNSUPPORTED_ERROR", result.summary()
