@@ -13,7 +13,7 @@ from .errors import DataLossError, InvalidDocument, ResolutionError, Unsupported
 from .http import RetrievalError
 from .fastpath import fast_quads
 from .jsonld import (
-    ContextUse, DocumentLoader, check_context_use, contexts_of, default_loader, expand, refuse_iri_properties,
+    ContextUse, DocumentLoader, check_context_use, contexts_of, default_loader, expand, refuse_hidden_properties,
 )
 from .model import Proof, parse_datetime
 from .policy import require_policy
@@ -115,7 +115,7 @@ def check_data_loss(
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     if not json_signed:  # an RDFC proof: member names are not signed
         try:
-            refuse_iri_properties(unsecured)
+            refuse_hidden_properties(unsecured)
         except DataLossError as e:
             result.add(CheckResult.from_error("data_loss", e))
             return False

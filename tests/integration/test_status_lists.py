@@ -272,3 +272,15 @@ def test_an_entry_type_given_as_a_list_is_not_read_but_not_raised(https_server):
     revoked["credentialStatus"]["type"] = ["BitstringStatusListEntry"]
     result = verify(https_server, revoked)
     assert not result.verified and result.check("revocation").code == "UNSUPPORTED_ERROR", result.summary()
+
+
+def test_a_revoked_credential_does_not_hide_its_status_in_an_included_node(https_server):
+    # an @included node with the credential's id and type makes the very same statements
+    url = serve_list(https_server, "included", {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                                "encodedList": bits(i5=1)})
+    revoked = credential_with(entry(url, 5))
+    hidden = {k: v for k, v in revoked.items() if k != "credentialStatus"} | {
+        "@included": [{"id": revoked["id"], "type": "VerifiableCredential",
+                       "credentialStatus": revoked["credentialStatus"]}]}
+    result = verify(https_server, hidden)
+    assert not result.verified and result.check("data_loss").code == "DATA_LOSS_DETECTION_ERROR", result.summary()
