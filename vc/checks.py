@@ -12,7 +12,9 @@ from .did.resolver import DidResolvers
 from .errors import DataLossError, InvalidDocument, ResolutionError, UnsupportedError, VcError
 from .http import RetrievalError
 from .fastpath import fast_quads
-from .jsonld import ContextUse, DocumentLoader, check_context_use, contexts_of, default_loader, expand
+from .jsonld import (
+    ContextUse, DocumentLoader, check_context_use, contexts_of, default_loader, expand, refuse_hidden_properties,
+)
 from .model import Proof, parse_datetime
 from .policy import require_policy
 from .proofs import suite_for_proof
@@ -111,6 +113,12 @@ def check_data_loss(
             result.add(CheckResult.skipped("data_loss", f"{what} the JSON itself; no JSON-LD expansion needed"))
             return True
     unsecured = {k: v for k, v in document.items() if k != "proof"}
+    if not json_signed:  # an RDFC proof: member names are not signed
+        try:
+            refuse_hidden_properties(unsecured)
+        except DataLossError as e:
+            result.add(CheckResult.from_error("data_loss", e))
+            return False
     if fast_quads(unsecured, loader) is not None:  # the fast path keeps every term or gives up
         result.add(CheckResult.passed("data_loss", "every term is defined by the contexts"))
         return True

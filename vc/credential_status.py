@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from .compat import WARNING_PREFIX, Compatibility, require_compatibility, warning
@@ -112,7 +112,7 @@ class StatusChecker:
         purpose = entry.get("statusPurpose")
         name = purpose if purpose in ("revocation", "suspension") else "status"
         subject = entry.get("id") if isinstance(entry.get("id"), str) else None
-        if entry_type not in ENTRY_TYPES:
+        if not isinstance(entry_type, str) or entry_type not in ENTRY_TYPES:
             result.add(CheckResult.error(name, "UNSUPPORTED_ERROR", f"status entry type {entry_type!r} is not supported",
                                          subject=subject))
             return
@@ -255,8 +255,10 @@ class StatusChecker:
             code = e.code if e.code == "STATUS_LIST_LENGTH_ERROR" else "STATUS_VERIFICATION_ERROR"
             raise _ListProblem(code, f"status list {url}: {e.message}") from e
         ttl = subject.get("ttl")
-        fresh_for = timedelta(milliseconds=ttl) if isinstance(ttl, int) and ttl > 0 else DEFAULT_TTL
-        fresh_until = now + fresh_for
+        try:
+            fresh_until = now + (timedelta(milliseconds=ttl) if isinstance(ttl, int) and ttl > 0 else DEFAULT_TTL)
+        except OverflowError:  # a ttl beyond the calendar (the list's signer chose it): until validUntil
+            fresh_until = datetime.max.replace(tzinfo=timezone.utc)
         valid_until = document.get("validUntil")
         if isinstance(valid_until, str):
             try:
@@ -294,7 +296,8 @@ def _one_trailing_slash_apart(list_id: Any, url: str) -> bool:
 
 
 def _status_message(entry: Mapping[str, Any], value: int) -> str | None:
-    for item in entry.get("statusMessage") or []:
+    messages = entry.get("statusMessage")
+    for item in messages if isinstance(messages, list) else []:
         if isinstance(item, dict) and isinstance(item.get("status"), str):
             try:
                 if int(item["status"], 16) == value:

@@ -51,6 +51,7 @@ __all__ = [
     "inline_context_sha256",
     "expand",
     "to_dataset",
+    "refuse_hidden_properties",
 ]
 
 RemoteDocument = dict[str, Any]
@@ -346,6 +347,50 @@ def expand(document: Mapping[str, Any], loader: DocumentLoader) -> list[Any]:
         )
     _check_absolute(expanded)
     return expanded
+
+
+_NODE_KEYWORDS = frozenset({"@context", "@id", "@type", "@value", "@language", "@direction", "@list", "@set", "@index"})
+"""The keywords a document secured by an RDFC proof may use as member names: they describe the
+node or value they are in; the others (``@included``, ``@reverse``, ``@graph``, ``@nest``...)
+put statements somewhere other than where the member names say."""
+
+
+def refuse_hidden_properties(document: Any, what: str = "the document") -> None:
+    """Refuse a property written as an IRI or a compact IRI (a member name with a ``:``)
+    instead of as a term, or a keyword that moves statements to another node (``@included``,
+    ``@reverse``, ``@graph``, ``@nest``), anywhere in ``document`` outside ``@context``.
+
+    RDF canonicalization signs the statements, not the member names: a member renamed from
+    ``credentialStatus`` to the IRI the term stands for
+    (``https://www.w3.org/2018/credentials#credentialStatus``), or moved into an ``@included``
+    node with the credential's ``id``, gives the same statements and the same signature, but
+    every reader that looks the claim up by its term (the status check, the validity period,
+    the proof's ``expires``) no longer finds it. So a document secured by an RDFC proof must
+    write its properties as terms, where they belong.
+
+    :raises DataLossError: naming the first such member.
+    """
+    stack: list[Any] = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, Mapping):
+            for key, value in item.items():
+                if key == "@context":
+                    continue
+                if isinstance(key, str) and key.startswith("@") and key not in _NODE_KEYWORDS:
+                    raise DataLossError(
+                        f"{what} has a member {key[:120]!r}: it would put statements where readers of the JSON "
+                        "do not look for them, and an RDFC signature does not cover member names"
+                    )
+                if isinstance(key, str) and ":" in key:
+                    raise DataLossError(
+                        f"{what} writes the property {key[:120]!r} as an IRI, not as a term of its contexts: an "
+                        "RDFC signature does not cover member names, so readers looking claims up by their terms "
+                        "would miss it; write it as the term the contexts define for it"
+                    )
+                stack.append(value)
 
 
 def to_dataset(document: Mapping[str, Any], loader: DocumentLoader) -> dict[str, list[dict[str, Any]]]:

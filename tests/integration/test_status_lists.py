@@ -226,3 +226,61 @@ def test_a_body_that_is_neither_json_nor_a_jws_cannot_be_read(https_server):
     result = verify(https_server, credential_with(entry(https_server.url("status/junk"), 5)))
     check = result.check("revocation")
     assert check.code == "STATUS_RETRIEVAL_ERROR" and "did not return JSON" in check.message
+
+
+def test_a_list_with_a_ttl_beyond_the_calendar_is_read_not_raised(https_server):
+    # ttl is the list issuer's number: one too large for a timedelta (or for now + it) must not
+    # raise out of the verification (whoever signed the credential chose the list)
+    for name, ttl in (("ttl-int", 10**30), ("ttl-days", 10**17), ("ttl-date", 3 * 10**14)):
+        url = serve_list(https_server, name, {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                              "encodedList": bits(i5=1), "ttl": ttl})
+        desk = Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"]}), session=https_server.session())
+        assert desk.verify_credential(credential_with(entry(url, 6)), now=NOW).verified
+        revoked = desk.verify_credential(credential_with(entry(url, 5)), now=NOW)  # from the cache
+        assert revoked.check("revocation").code == "REVOKED", revoked.summary()
+
+
+def test_a_status_message_that_is_no_list_is_ignored_not_raised(https_server):
+    status = BitstringStatusList(131_072, status_size=2)
+    status.set(9, 2)
+    url = serve_list(https_server, "m-odd", {"type": "BitstringStatusList", "statusPurpose": "message",
+                                             "encodedList": status.encode()})
+    for odd in (5, True, 2.5):
+        result = verify(https_server, credential_with(entry(url, 9, "message", statusSize=2, statusMessage=odd)))
+        check = result.check("status")
+        assert check.outcome.value == "passed" and check.message.startswith("message status 0x2"), result.summary()
+
+
+def test_a_revoked_credential_does_not_hide_its_status_behind_an_iri(https_server):
+    # the RDFC signature covers the statement, not the member name "credentialStatus"
+    url = serve_list(https_server, "iri", {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                           "encodedList": bits(i5=1)})
+    revoked = credential_with(entry(url, 5))
+    assert verify(https_server, revoked).check("revocation").code == "REVOKED"
+    hidden = {("https://www.w3.org/2018/credentials#credentialStatus" if k == "credentialStatus" else k): v
+              for k, v in revoked.items()}
+    result = verify(https_server, hidden)
+    assert not result.verified and result.check("data_loss").code == "DATA_LOSS_DETECTION_ERROR", result.summary()
+
+
+def test_an_entry_type_given_as_a_list_is_not_read_but_not_raised(https_server):
+    # ["BitstringStatusListEntry"] is the same RDF as the string: anyone may rewrite it under an
+    # RDFC proof; the verification must report it, not raise
+    url = serve_list(https_server, "typed", {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                             "encodedList": bits(i5=1)})
+    revoked = credential_with(entry(url, 5))
+    revoked["credentialStatus"]["type"] = ["BitstringStatusListEntry"]
+    result = verify(https_server, revoked)
+    assert not result.verified and result.check("revocation").code == "UNSUPPORTED_ERROR", result.summary()
+
+
+def test_a_revoked_credential_does_not_hide_its_status_in_an_included_node(https_server):
+    # an @included node with the credential's id and type makes the very same statements
+    url = serve_list(https_server, "included", {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                                "encodedList": bits(i5=1)})
+    revoked = credential_with(entry(url, 5))
+    hidden = {k: v for k, v in revoked.items() if k != "credentialStatus"} | {
+        "@included": [{"id": revoked["id"], "type": "VerifiableCredential",
+                       "credentialStatus": revoked["credentialStatus"]}]}
+    result = verify(https_server, hidden)
+    assert not result.verified and result.check("data_loss").code == "DATA_LOSS_DETECTION_ERROR", result.summary()

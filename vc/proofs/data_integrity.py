@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from ..compat import STRICT, Compatibility
 from ..did.resolver import DidResolvers, VerificationMethod, retrieve_verification_method
 from ..errors import InvalidDocument, KeyMaterialError, ProofVerificationError, SigningError, UnsupportedError
-from ..jsonld import DocumentLoader, check_context_use
+from ..jsonld import DocumentLoader, check_context_use, refuse_hidden_properties
 from ..keys import KeyPair
 from ..model import Proof, is_url, parse_datetime, parse_proof
 from . import Cryptosuite, get_suite, suite_for_proof
@@ -178,6 +178,8 @@ def add_proof(
         proof["previousProof"] = previous_proof
 
     existing = proofs_of(document)
+    if suite.uses_json_ld:  # what a verifier refuses: properties written as IRIs, unsigned by name
+        refuse_hidden_properties({k: v for k, v in document.items() if k != "proof"})
     if suite.proof_type == "DataIntegrityProof":
         injected = _with_data_integrity_context(document)
         if injected is not document and existing:
@@ -276,6 +278,8 @@ def verify_proof(
             "contexts changed or appended after signing are not covered by the signature"
         )
     _with_previous_proofs(unsecured, proofs_of(document), _previous_ids(parsed.previousProof), ProofVerificationError)
+    if suite.uses_json_ld:  # member names are not signed: the proof's own (expires...) must be terms
+        refuse_hidden_properties(options, "the proof")
 
     method = retrieve_verification_method(parsed.verificationMethod, resolvers)
     if method.type in LEGACY_KEY_TYPES and LEGACY_KEY_TYPES[method.type] != suite.proof_type:
