@@ -417,6 +417,23 @@ def test_cached_results_are_per_credential_and_per_schema():
     assert store.problems(WEIGHT_URL, bad) == []
 
 
+@pytest.mark.parametrize("value,twin", [
+    (float("inf"), None), (float("-inf"), None), (float("nan"), None), ((1, 2), [1, 2]),
+    (datetime(2026, 1, 1), "2026-01-01T00:00:00"),
+])
+def test_a_value_orjson_writes_like_another_is_not_served_from_the_cache(value, twin):
+    """orjson writes NaN and infinities as null (json.loads reads NaN and Infinity), a tuple as
+    a list and a datetime as a string: the cache must not give such a credential the result
+    of the conforming credential it is written like."""
+    no_numbers = {"$schema": D2020, "$id": WEIGHT_URL, "type": "object", "properties": {"credentialSubject": {
+        "properties": {"weight": {"type": ["null", "array", "string"]}}}}}
+    store = SchemaStore.from_documents({WEIGHT_URL: no_numbers})
+    conforming, hostile = credential(ENTRY, weight=1), credential(ENTRY, weight=1)
+    conforming["credentialSubject"]["weight"], hostile["credentialSubject"]["weight"] = twin, value
+    assert store.problems(WEIGHT_URL, conforming) == []  # and its result is kept
+    assert store.problems(WEIGHT_URL, hostile)[0]["path"] == "credentialSubject.weight"
+
+
 def test_a_schema_credential_that_cannot_be_verified_is_could_not_verify():
     status = {"id": "https://schemas.example/status/1#5", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
               "statusListIndex": "5", "statusListCredential": "https://schemas.example/status/1"}
