@@ -3,8 +3,10 @@ server) or a snapshot directory: where the bytes come from changes, what is acce
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -103,6 +105,52 @@ def test_size_and_time_limits_apply_to_the_mirror(https_server):
     https_server.special["/mill.example/.well-known/did.json"] = slow(1.5)
     with pytest.raises(RetrievalError, match="did not answer"):
         resolver(https_server, mirror, timeout=0.5).resolve(MILL)
+
+
+def _answer(headers, *pieces, pause=0.0):
+    def handler(request):
+        request.send_response(200)
+        for name, value in headers.items():
+            request.send_header(name, value)
+        request.end_headers()
+        try:
+            for piece in pieces:
+                request.wfile.write(piece)
+                request.wfile.flush()
+                time.sleep(pause)
+        except OSError:
+            pass
+
+    return handler
+
+
+def test_a_compressed_body_counts_as_sent(https_server):
+    """A gzip stream of empty members decodes to nothing, so the size limit never counted it:
+    endless, it kept the fetch reading for ever. Identity is asked for, and only it taken."""
+    empty = gzip.compress(b"")
+    https_server.special["/mill.example/.well-known/did.json"] = _answer(
+        {"Content-Encoding": "gzip"}, empty * (2_000_000 // len(empty)) + gzip.compress(b"{}"))
+    with pytest.raises(RetrievalError, match="Content-Encoding 'gzip'"):
+        resolver(https_server, https_server.mirror("mill.example")).fetcher.get_json(
+            "https://mill.example/.well-known/did.json", what="DID document")
+
+
+def test_the_time_limit_bounds_the_whole_body(https_server):
+    """Each byte within the read timeout, but the body as a whole later than the time limit."""
+    https_server.special["/mill.example/.well-known/did.json"] = _answer(
+        {"Content-Length": "20"}, *(bytes([c]) for c in b"{" + b" " * 18 + b"}"), pause=0.1)
+    fetcher = resolver(https_server, https_server.mirror("mill.example"), timeout=0.5).fetcher
+    started = time.monotonic()
+    with pytest.raises(RetrievalError, match="did not answer within 0.5 s"):
+        fetcher.get_json("https://mill.example/.well-known/did.json", what="DID document")
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_body_cut_short_is_a_retrieval_error(https_server):
+    https_server.special["/mill.example/.well-known/did.json"] = _answer({"Content-Length": "100"}, b"{}")
+    fetcher = resolver(https_server, https_server.mirror("mill.example")).fetcher
+    with pytest.raises(RetrievalError, match="cannot fetch"):
+        fetcher.get_json("https://mill.example/.well-known/did.json", what="DID document")
 
 
 def test_the_mirror_is_trusted_through_the_session_only(https_server):
