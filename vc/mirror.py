@@ -182,7 +182,11 @@ class Mirror:
             return Origin("mirror", base + parts.path.lstrip("/") + (f"?{parts.query}" if parts.query else ""))
         for snapshot in self._snapshots:
             host_dir = snapshot / key
-            if host_dir.is_dir():
+            try:
+                is_dir = host_dir.is_dir()
+            except OSError as e:  # a host name too long for a file name (253 characters fit)...
+                raise MirrorPathError(f"{url}: cannot look for {key} in snapshot {snapshot}: {e.strerror or e}") from None
+            if is_dir:
                 if parts.query:
                     raise MirrorPathError(f"{url} has a query; a snapshot holds files by path only")
                 segments = _segments(parts.path, url, trailing_slash=False)

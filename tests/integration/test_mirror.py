@@ -332,6 +332,22 @@ def test_a_link_out_of_the_snapshot_is_not_followed(tmp_path):
             fetcher.get_json(url, what="status list")
 
 
+def test_a_host_name_too_long_for_a_file_name_is_a_retrieval_error(tmp_path):
+    """Looking for its directory in the snapshot raised OSError (ENAMETOOLONG) out of the
+    fetcher, and out of its origin(), which never raises."""
+    snapshot = tmp_path / "snapshot"
+    put(snapshot, "mill.example/status/1", {"listed": True})
+    host = ".".join(["a" * 60] * 5)
+    fetcher = fetcher_for(snapshot, network=False)
+    assert fetcher.origin(f"https://{host}/status/1") is None
+    with pytest.raises(RetrievalError):
+        fetcher.get_json(f"https://{host}/status/1", what="status list")
+    web = DidWebResolver(fetcher)
+    assert web.origin(f"did:web:{host}") is None
+    with pytest.raises(RetrievalError):
+        web.resolve(f"did:web:{host}")
+
+
 def test_snapshot_files_are_size_limited_and_must_exist(tmp_path):
     snapshot = tmp_path / "snapshot"
     put(snapshot, "mill.example/status/big", " " * 5000)
