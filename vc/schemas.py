@@ -387,7 +387,8 @@ class SchemaStore:
         :raises KeyError: no schema is held for ``url``.
         :raises UnsupportedError: the schema's version is not supported.
         :raises ResolutionError: the schema refers to a schema the store does not hold.
-        :raises InvalidDocument: the credential is nested too deeply to validate.
+        :raises InvalidDocument: the credential is nested too deeply, or has a number too large,
+            to validate.
         """
         validator = self.validator(url)
         unsecured = {k: v for k, v in credential.items() if k != "proof"}
@@ -402,6 +403,8 @@ class SchemaStore:
             errors = list(islice(validator.iter_errors(unsecured), MAX_REPORTED_ERRORS))
         except RecursionError:
             raise InvalidDocument("the credential is nested too deeply to validate") from None
+        except OverflowError:  # an integer beyond the float range against a fractional multipleOf
+            raise InvalidDocument("the credential has a number too large to validate against the schema") from None
         except Exception as e:  # referencing.exceptions.Unresolvable (imported lazily)
             if type(e).__module__.split(".")[0] not in ("referencing", "jsonschema"):
                 raise
