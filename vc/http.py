@@ -103,7 +103,11 @@ class HttpsFetcher:
         return _json(body, url, what)
 
     def _get(self, url: str, *, what: str, accept: str) -> bytes:
-        if urlsplit(url).scheme != "https":
+        try:
+            scheme = urlsplit(url).scheme
+        except ValueError as e:  # "https://[mill.example/": not an IPv6 address
+            raise RetrievalError(f"{what}: {url!r} is not a URL: {e}") from e
+        if scheme != "https":
             raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")
         if self.mirror is None:
             return self._get_https(url, url, what=what, accept=accept)

@@ -226,3 +226,15 @@ def test_a_body_that_is_neither_json_nor_a_jws_cannot_be_read(https_server):
     result = verify(https_server, credential_with(entry(https_server.url("status/junk"), 5)))
     check = result.check("revocation")
     assert check.code == "STATUS_RETRIEVAL_ERROR" and "did not return JSON" in check.message
+
+
+def test_a_status_list_url_urlsplit_refuses_is_could_not_verify(https_server):
+    """urlsplit raises ValueError for a bracketed host that is not an IPv6 address: the
+    fetcher let it out, a traceback from verify_credential online and offline."""
+    document = credential_with(entry("https://[mill.example/status/1", 6))
+    for network in (True, False):
+        verifier = Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"]}), session=https_server.session(),
+                            network=network)
+        result = verifier.verify_credential(document, now=NOW)
+        assert result.could_not_verify and result.check("revocation").code == "STATUS_RETRIEVAL_ERROR", result.summary()
+    assert https_server.requested == []
