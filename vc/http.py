@@ -156,7 +156,7 @@ class HttpsFetcher:
                 if encoding not in ("", "identity"):
                     raise RetrievalError(f"{what}: {shown} was sent with Content-Encoding {encoding!r}, not as asked")
                 declared = response.headers.get("Content-Length")
-                if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+                if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
                     raise RetrievalError(f"{what}: {shown} is {declared} bytes, over the {self.max_bytes}-byte limit")
                 body = bytearray()
                 for chunk in _chunks(response):

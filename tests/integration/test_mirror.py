@@ -153,6 +153,16 @@ def test_a_body_cut_short_is_a_retrieval_error(https_server):
         fetcher.get_json("https://mill.example/.well-known/did.json", what="DID document")
 
 
+def test_a_content_length_of_non_ascii_digits_is_not_a_traceback(https_server):
+    """str.isdigit() is true of a superscript two (byte 0xB2 in a header), which int() refuses."""
+    https_server.special["/mill.example/.well-known/did.json"] = _answer({"Content-Length": "\u00b2"}, b"{}")
+    fetcher = resolver(https_server, https_server.mirror("mill.example")).fetcher
+    try:
+        fetcher.get_json("https://mill.example/.well-known/did.json", what="DID document")
+    except RetrievalError:
+        pass
+
+
 def test_the_mirror_is_trusted_through_the_session_only(https_server):
     put(https_server.site("mill.example"), ".well-known/did.json", did_document(MILL, KeyPair.generate("Ed25519")))
     session = requests.Session()
