@@ -172,8 +172,9 @@ class Mirror:
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname:
             return None
+        hostname = parts.hostname[:-1] if parts.hostname.endswith(".") else parts.hostname  # the same host
         try:
-            key = host_key(parts.hostname + (f":{parts.port}" if parts.port is not None else ""))
+            key = host_key(hostname + (f":{parts.port}" if parts.port is not None else ""))
         except ValueError:
             return None  # an IP address or something stranger: not a host one can map
         base = self._hosts.get(key)

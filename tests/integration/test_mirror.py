@@ -384,6 +384,19 @@ def test_a_host_without_a_snapshot_directory_is_fetched_from_itself(https_server
     assert https_server.requested == ["/status/1"]
 
 
+def test_a_mapped_host_written_with_its_final_dot_is_still_mapped(https_server, tmp_path):
+    """mill.example. is mill.example (a fully qualified name): it was fetched from the network,
+    past the mirror or snapshot that maps the host."""
+    snapshot = tmp_path / "snapshot"
+    put(snapshot, "mill.example/status/1", {"from": "snapshot"})
+    mirror = Mirror({"trade.example": "https://127.0.0.1:1/trade/"}, snapshots=[snapshot])
+    assert str(mirror.origin("https://MILL.example./status/1")) == f"snapshot {snapshot.resolve() / 'mill.example/status/1'}"
+    assert str(mirror.origin("https://trade.example.:443/x")) == "mirror https://127.0.0.1:1/trade/x"
+    assert mirror.origin("https://mill.example../status/1") is None
+    fetcher = HttpsFetcher(https_server.session(), mirror=mirror, network=False)
+    assert fetcher.get_json("https://mill.example./status/1", what="status list") == {"from": "snapshot"}
+
+
 def test_offline_means_snapshots_only(mill, https_server, tmp_path):
     with pytest.raises(ValueError, match="snapshot directories, not https mirrors"):
         Verifier.offline(policy=TrustPolicy({MILL: ["X"]}), mirror=https_server.mirror("mill.example"))
