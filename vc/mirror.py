@@ -29,6 +29,7 @@ order.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -205,7 +206,10 @@ class Mirror:
         :raises OverflowError: it is larger than ``max_bytes``.
         """
         path = Path(origin.location)
-        real = path.resolve()
+        try:
+            real = path.resolve()
+        except RuntimeError as e:  # a loop of links, before Python 3.13 (which raises OSError)
+            raise OSError(errno.ELOOP, str(e)) from None
         if not any(real.is_relative_to(s) for s in self._snapshots if path.is_relative_to(s)):
             raise MirrorPathError(f"{path} leads outside its snapshot directory")
         if not stat.S_ISREG(real.stat().st_mode):  # not a directory, a FIFO, a device...

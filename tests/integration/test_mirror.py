@@ -358,6 +358,20 @@ def test_a_host_name_too_long_for_a_file_name_is_a_retrieval_error(tmp_path):
         web.resolve(f"did:web:{host}")
 
 
+def test_a_link_loop_in_the_snapshot_is_a_retrieval_error(tmp_path):
+    """Path.resolve() raises RuntimeError for a loop of links (before Python 3.13): it came
+    out of the fetcher as a traceback, for any URL whose path reached the loop."""
+    snapshot = tmp_path / "snapshot"
+    (snapshot / "mill.example" / "status").mkdir(parents=True)
+    os.symlink("1", snapshot / "mill.example" / "status" / "1")
+    os.symlink("b", snapshot / "mill.example" / "status" / "a")
+    os.symlink("a", snapshot / "mill.example" / "status" / "b")
+    fetcher = fetcher_for(snapshot, network=False)
+    for url in ("https://mill.example/status/1", "https://mill.example/status/a", "https://mill.example/status/1/x"):
+        with pytest.raises(RetrievalError, match="cannot be read from the snapshot"):
+            fetcher.get_json(url, what="status list")
+
+
 def test_snapshot_files_are_size_limited_and_must_exist(tmp_path):
     snapshot = tmp_path / "snapshot"
     put(snapshot, "mill.example/status/big", " " * 5000)
