@@ -226,7 +226,8 @@ class Mirror:
 
 def _segments(path: str, url: str, *, trailing_slash: bool) -> list[str]:
     """The decoded segments of a URL path, refusing any that could leave the mapped prefix
-    or directory: ``.``, ``..``, empty ones inside the path, and encoded ``/`` or ``\\``.
+    or directory: ``.``, ``..``, empty ones inside the path, and encoded ``/`` or ``\\``; and
+    those with a NUL or a lone surrogate, which no file name holds.
     A final ``/`` is allowed only with ``trailing_slash`` (a file has no such name)."""
     raw = path.lstrip("/").split("/") if path.strip("/") else []
     if raw and raw[-1] == "":
@@ -236,7 +237,7 @@ def _segments(path: str, url: str, *, trailing_slash: bool) -> list[str]:
     segments = []
     for segment in raw:
         decoded = unquote(segment)
-        if decoded in ("", ".", "..") or any(c in decoded for c in "/\\\x00"):
+        if decoded in ("", ".", "..") or any(c in "/\\\x00" or "\ud800" <= c <= "\udfff" for c in decoded):
             raise MirrorPathError(f"{url}: path segment {segment!r} cannot be mapped to a mirror")
         segments.append(decoded)
     return segments

@@ -330,6 +330,18 @@ def test_a_status_list_url_cannot_leave_the_snapshot(tmp_path):
             fetcher.get_json(url, what="status list")
 
 
+def test_a_lone_surrogate_in_a_snapshot_path_is_a_retrieval_error(tmp_path):
+    """A status list URL is whatever the credential says, and JSON may escape half a surrogate
+    pair: the file name could not be encoded, and UnicodeEncodeError came out of the fetcher."""
+    snapshot = tmp_path / "snapshot"
+    put(snapshot, "mill.example/status/1", {"listed": True})
+    fetcher = fetcher_for(snapshot, network=False)
+    for url in ("https://mill.example/status/\ud800", "https://mill.example/\udfff/1"):
+        with pytest.raises(RetrievalError, match="cannot be mapped"):
+            fetcher.get_json(url, what="status list")
+        assert fetcher.origin(url) is None
+
+
 def test_a_link_out_of_the_snapshot_is_not_followed(tmp_path):
     snapshot = tmp_path / "snapshot"
     put(tmp_path, "secret.json", {"secret": True})
