@@ -549,6 +549,26 @@ def test_vc_verify_snapshot_online_and_offline(mill, issued, tmp_path):
     assert r.exit_code == 3 and "not in the snapshot" in r.output, r.output
 
 
+def test_vc_verify_prints_a_report_that_quotes_a_lone_surrogate(issued, tmp_path):
+    """The status list URL, quoted in the report, held "\\ud800": stdout could not encode it,
+    and vc-verify ended with a UnicodeEncodeError instead of the report."""
+    path, trust = issued
+    document = json.loads(path.read_text())
+    document["credentialStatus"] = {"id": "https://mill.example/status/1#6", "type": "BitstringStatusListEntry",
+                                    "statusPurpose": "revocation", "statusListIndex": "6",
+                                    "statusListCredential": "https://mill.example/status/\ud800"}
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps(document))  # ASCII: the surrogate is written as its JSON escape
+    snapshot = tmp_path / "snapshot"
+    (snapshot / "mill.example").mkdir(parents=True)
+    r = vc_verify(hostile, "--trust", trust, "--snapshot", snapshot, "--offline")
+    assert r.exit_code == 3 and "cannot be mapped" in r.output, (r.output, r.exception)
+    r = vc_verify(hostile, "--trust", trust, "--snapshot", snapshot, "--offline", "--json")
+    assert r.exit_code == 3, (r.output, r.exception)
+    revocation = next(c for c in json.loads(r.output)["checks"] if c["name"] == "revocation")
+    assert "https://mill.example/status/\ud800" in revocation["message"]
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--mirror", "mill.example"], "expected HOST=URL"),
     (["--mirror", "mill.example=http://127.0.0.1:8080/mill/"], "must be an https URL"),
