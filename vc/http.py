@@ -2,8 +2,9 @@
 
 One fetcher serves every network read of the verifier (did:web documents, status list
 credentials). It refuses anything but ``https``, follows no redirects (a redirect to another
-host is the classic way around an allow-list), caps the size of what it reads, and applies a
-timeout. Certificate checks come from the ``requests.Session`` passed in; nothing here ever
+host is the classic way around an allow-list), caps the size of what it reads (as sent: it asks
+for no content coding and refuses one), and applies a timeout, to each read and to the whole
+response. Certificate checks come from the ``requests.Session`` passed in; nothing here ever
 turns them off, so tests hand in a session that trusts their throwaway CA.
 
 With a :class:`vc.mirror.Mirror`, the URLs of the hosts it maps are read from their mirror
@@ -14,10 +15,12 @@ instead; everything else is fetched as before.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 
 from .errors import ResolutionError
 from .mirror import Mirror, MirrorPathError, Origin
@@ -100,7 +103,11 @@ class HttpsFetcher:
         return _json(body, url, what)
 
     def _get(self, url: str, *, what: str, accept: str) -> bytes:
-        if urlsplit(url).scheme != "https":
+        try:
+            scheme = urlsplit(url).scheme
+        except ValueError as e:  # "https://[mill.example/": not an IPv6 address
+            raise RetrievalError(f"{what}: {url!r} is not a URL: {e}") from e
+        if scheme != "https":
             raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")
         if self.mirror is None:
             return self._get_https(url, url, what=what, accept=accept)
@@ -129,11 +136,14 @@ class HttpsFetcher:
             raise RetrievalError(f"{what}: {shown} is not in a snapshot, and this verifier is offline")
         if urlsplit(url).scheme != "https":  # a mirror URL is checked when configured; twice is cheap
             raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")
+        deadline = time.monotonic() + self.timeout
         try:
             with self.session.get(
                 url, timeout=self.timeout, allow_redirects=False, stream=True,
                 verify=self.session.verify,  # the session's trust roots, not REQUESTS_CA_BUNDLE's
-                headers={"Accept": accept},
+                # the body is read as sent: the size limit counts the bytes that arrive, and a
+                # compressed stream can be endless while it decodes to nothing
+                headers={"Accept": accept, "Accept-Encoding": "identity"},
             ) as response:
                 if 300 <= response.status_code < 400:
                     target = response.headers.get("Location", "?")
@@ -142,21 +152,37 @@ class HttpsFetcher:
                     )
                 if response.status_code != 200:
                     raise RetrievalError(f"{what}: {shown} answered HTTP {response.status_code}", status=response.status_code)
+                encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+                if encoding not in ("", "identity"):
+                    raise RetrievalError(f"{what}: {shown} was sent with Content-Encoding {encoding!r}, not as asked")
                 declared = response.headers.get("Content-Length")
-                if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+                if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
                     raise RetrievalError(f"{what}: {shown} is {declared} bytes, over the {self.max_bytes}-byte limit")
                 body = bytearray()
-                for chunk in response.iter_content(chunk_size=65536):
+                for chunk in _chunks(response):
                     body.extend(chunk)
                     if len(body) > self.max_bytes:
                         raise RetrievalError(f"{what}: {shown} is over the {self.max_bytes}-byte limit")
-        except requests.exceptions.Timeout as e:
+                    if time.monotonic() > deadline:  # a body sent a byte at a time
+                        raise requests.exceptions.Timeout()
+        except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError) as e:  # the body is read from urllib3
             raise RetrievalError(f"{what}: {shown} did not answer within {self.timeout} s") from e
         except requests.exceptions.SSLError as e:
             raise RetrievalError(f"{what}: TLS certificate check failed for {shown}") from e
-        except requests.exceptions.RequestException as e:
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
             raise RetrievalError(f"{what}: cannot fetch {shown}: {type(e).__name__}") from e
         return bytes(body)
+
+
+def _chunks(response: requests.Response) -> Any:
+    """The body as it arrives (each piece returned as soon as some bytes are there, so the
+    deadline is checked between them), not decoded."""
+    read1 = getattr(response.raw, "read1", None)  # urllib3 2
+    if not callable(read1):
+        yield from response.raw.stream(65536, decode_content=False)
+        return
+    while chunk := read1(65536, decode_content=False):
+        yield chunk
 
 
 JSON_TYPES = "application/json, application/did+json, application/ld+json"

@@ -409,7 +409,10 @@ def to_dataset(document: Mapping[str, Any], loader: DocumentLoader) -> dict[str,
 
 # pyld reports bad input as JsonLdError, but some malformed documents reach its internals and
 # surface as plain Python errors; any of them means "this is not valid JSON-LD" here.
-_PYLD_FAILURES = (_pyld.JsonLdError, TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError)
+_PYLD_FAILURES = (
+    _pyld.JsonLdError, TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError,
+    OverflowError,  # an integer beyond the float range (json.loads reads 4300 digits): pyld tries float()
+)
 
 
 def _translate(error: Exception) -> Exception:

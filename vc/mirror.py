@@ -29,6 +29,7 @@ order.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -172,8 +173,9 @@ class Mirror:
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname:
             return None
+        hostname = parts.hostname[:-1] if parts.hostname.endswith(".") else parts.hostname  # the same host
         try:
-            key = host_key(parts.hostname + (f":{parts.port}" if parts.port is not None else ""))
+            key = host_key(hostname + (f":{parts.port}" if parts.port is not None else ""))
         except ValueError:
             return None  # an IP address or something stranger: not a host one can map
         base = self._hosts.get(key)
@@ -182,7 +184,11 @@ class Mirror:
             return Origin("mirror", base + parts.path.lstrip("/") + (f"?{parts.query}" if parts.query else ""))
         for snapshot in self._snapshots:
             host_dir = snapshot / key
-            if host_dir.is_dir():
+            try:
+                is_dir = host_dir.is_dir()
+            except OSError as e:  # a host name too long for a file name (253 characters fit)...
+                raise MirrorPathError(f"{url}: cannot look for {key} in snapshot {snapshot}: {e.strerror or e}") from None
+            if is_dir:
                 if parts.query:
                     raise MirrorPathError(f"{url} has a query; a snapshot holds files by path only")
                 segments = _segments(parts.path, url, trailing_slash=False)
@@ -200,7 +206,10 @@ class Mirror:
         :raises OverflowError: it is larger than ``max_bytes``.
         """
         path = Path(origin.location)
-        real = path.resolve()
+        try:
+            real = path.resolve()
+        except RuntimeError as e:  # a loop of links, before Python 3.13 (which raises OSError)
+            raise OSError(errno.ELOOP, str(e)) from None
         if not any(real.is_relative_to(s) for s in self._snapshots if path.is_relative_to(s)):
             raise MirrorPathError(f"{path} leads outside its snapshot directory")
         if not stat.S_ISREG(real.stat().st_mode):  # not a directory, a FIFO, a device...
@@ -217,7 +226,8 @@ class Mirror:
 
 def _segments(path: str, url: str, *, trailing_slash: bool) -> list[str]:
     """The decoded segments of a URL path, refusing any that could leave the mapped prefix
-    or directory: ``.``, ``..``, empty ones inside the path, and encoded ``/`` or ``\\``.
+    or directory: ``.``, ``..``, empty ones inside the path, and encoded ``/`` or ``\\``; and
+    those with a NUL or a lone surrogate, which no file name holds.
     A final ``/`` is allowed only with ``trailing_slash`` (a file has no such name)."""
     raw = path.lstrip("/").split("/") if path.strip("/") else []
     if raw and raw[-1] == "":
@@ -227,7 +237,7 @@ def _segments(path: str, url: str, *, trailing_slash: bool) -> list[str]:
     segments = []
     for segment in raw:
         decoded = unquote(segment)
-        if decoded in ("", ".", "..") or any(c in decoded for c in "/\\\x00"):
+        if decoded in ("", ".", "..") or any(c in "/\\\x00" or "\ud800" <= c <= "\udfff" for c in decoded):
             raise MirrorPathError(f"{url}: path segment {segment!r} cannot be mapped to a mirror")
         segments.append(decoded)
     return segments

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -112,10 +113,28 @@ class HeldSchema:
         return _dialect(self.schema.get("$schema"))
 
 
+def _plain_json(value: Any) -> bool:
+    """Whether ``value`` holds nothing but dicts, lists, strings, integers, finite floats,
+    booleans and None: orjson writes NaN and infinities as null, tuples as lists, datetimes
+    as strings..., which ``jsonschema`` tells apart from what they are written like."""
+    for item in value.values() if type(value) is dict else value:
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is float:
+            if not math.isfinite(item):
+                return False
+        elif (kind is not dict and kind is not list) or not _plain_json(item):
+            return False
+    return True
+
+
 def _cache_key(url: str, document: Mapping[str, Any]) -> bytes | None:
     try:
+        if type(document) is not dict or not _plain_json(document):  # not cached: validated each time
+            return None
         canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
-    except (TypeError, orjson.JSONEncodeError):  # not plain JSON (a huge integer...): not cached
+    except (TypeError, orjson.JSONEncodeError, RecursionError):  # a huge integer, too deep...: not cached
         return None
     return hashlib.sha256(url.encode("utf-8") + b"\0" + canonical).digest()
 
@@ -368,7 +387,8 @@ class SchemaStore:
         :raises KeyError: no schema is held for ``url``.
         :raises UnsupportedError: the schema's version is not supported.
         :raises ResolutionError: the schema refers to a schema the store does not hold.
-        :raises InvalidDocument: the credential is nested too deeply to validate.
+        :raises InvalidDocument: the credential is nested too deeply, or has a number too large,
+            to validate.
         """
         validator = self.validator(url)
         unsecured = {k: v for k, v in credential.items() if k != "proof"}
@@ -383,6 +403,8 @@ class SchemaStore:
             errors = list(islice(validator.iter_errors(unsecured), MAX_REPORTED_ERRORS))
         except RecursionError:
             raise InvalidDocument("the credential is nested too deeply to validate") from None
+        except OverflowError:  # an integer beyond the float range against a fractional multipleOf
+            raise InvalidDocument("the credential has a number too large to validate against the schema") from None
         except Exception as e:  # referencing.exceptions.Unresolvable (imported lazily)
             if type(e).__module__.split(".")[0] not in ("referencing", "jsonschema"):
                 raise

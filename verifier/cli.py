@@ -164,8 +164,14 @@ def _read(path: str) -> tuple[Any, VerificationResult | None]:
         return None, report
 
 
+def _printable(text: str) -> str:
+    """``text`` with any lone surrogate (JSON's ``"\\ud800"``, quoted in a message from the
+    credential) written as its escape, which stdout can encode (and JSON reads back)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _finish(result: VerificationResult, as_json: bool) -> None:
-    click.echo(result.to_json() if as_json else result.summary())
+    click.echo(_printable(result.to_json() if as_json else result.summary()))
     if result.verified:
         sys.exit(EXIT_VERIFIED)
     sys.exit(EXIT_COULD_NOT_VERIFY if result.could_not_verify else EXIT_NOT_VERIFIED)
@@ -314,7 +320,7 @@ def batch(
             progress=bar.update,
         )
     summary = summarize([s for s, _ in items], results)
-    click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) if as_json else summary.table())
+    click.echo(_printable(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) if as_json else summary.table()))
     if summary.not_verified:
         sys.exit(EXIT_NOT_VERIFIED)
     sys.exit(EXIT_COULD_NOT_VERIFY if summary.could_not_verify else EXIT_VERIFIED)

@@ -3,8 +3,10 @@ server) or a snapshot directory: where the bytes come from changes, what is acce
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -103,6 +105,62 @@ def test_size_and_time_limits_apply_to_the_mirror(https_server):
     https_server.special["/mill.example/.well-known/did.json"] = slow(1.5)
     with pytest.raises(RetrievalError, match="did not answer"):
         resolver(https_server, mirror, timeout=0.5).resolve(MILL)
+
+
+def _answer(headers, *pieces, pause=0.0):
+    def handler(request):
+        request.send_response(200)
+        for name, value in headers.items():
+            request.send_header(name, value)
+        request.end_headers()
+        try:
+            for piece in pieces:
+                request.wfile.write(piece)
+                request.wfile.flush()
+                time.sleep(pause)
+        except OSError:
+            pass
+
+    return handler
+
+
+def test_a_compressed_body_counts_as_sent(https_server):
+    """A gzip stream of empty members decodes to nothing, so the size limit never counted it:
+    endless, it kept the fetch reading for ever. Identity is asked for, and only it taken."""
+    empty = gzip.compress(b"")
+    https_server.special["/mill.example/.well-known/did.json"] = _answer(
+        {"Content-Encoding": "gzip"}, empty * (2_000_000 // len(empty)) + gzip.compress(b"{}"))
+    with pytest.raises(RetrievalError, match="Content-Encoding 'gzip'"):
+        resolver(https_server, https_server.mirror("mill.example")).fetcher.get_json(
+            "https://mill.example/.well-known/did.json", what="DID document")
+
+
+def test_the_time_limit_bounds_the_whole_body(https_server):
+    """Each byte within the read timeout, but the body as a whole later than the time limit."""
+    https_server.special["/mill.example/.well-known/did.json"] = _answer(
+        {"Content-Length": "20"}, *(bytes([c]) for c in b"{" + b" " * 18 + b"}"), pause=0.1)
+    fetcher = resolver(https_server, https_server.mirror("mill.example"), timeout=0.5).fetcher
+    started = time.monotonic()
+    with pytest.raises(RetrievalError, match="did not answer within 0.5 s"):
+        fetcher.get_json("https://mill.example/.well-known/did.json", what="DID document")
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_body_cut_short_is_a_retrieval_error(https_server):
+    https_server.special["/mill.example/.well-known/did.json"] = _answer({"Content-Length": "100"}, b"{}")
+    fetcher = resolver(https_server, https_server.mirror("mill.example")).fetcher
+    with pytest.raises(RetrievalError, match="cannot fetch"):
+        fetcher.get_json("https://mill.example/.well-known/did.json", what="DID document")
+
+
+def test_a_content_length_of_non_ascii_digits_is_not_a_traceback(https_server):
+    """str.isdigit() is true of a superscript two (byte 0xB2 in a header), which int() refuses."""
+    https_server.special["/mill.example/.well-known/did.json"] = _answer({"Content-Length": "\u00b2"}, b"{}")
+    fetcher = resolver(https_server, https_server.mirror("mill.example")).fetcher
+    try:
+        fetcher.get_json("https://mill.example/.well-known/did.json", what="DID document")
+    except RetrievalError:
+        pass
 
 
 def test_the_mirror_is_trusted_through_the_session_only(https_server):
@@ -272,6 +330,18 @@ def test_a_status_list_url_cannot_leave_the_snapshot(tmp_path):
             fetcher.get_json(url, what="status list")
 
 
+def test_a_lone_surrogate_in_a_snapshot_path_is_a_retrieval_error(tmp_path):
+    """A status list URL is whatever the credential says, and JSON may escape half a surrogate
+    pair: the file name could not be encoded, and UnicodeEncodeError came out of the fetcher."""
+    snapshot = tmp_path / "snapshot"
+    put(snapshot, "mill.example/status/1", {"listed": True})
+    fetcher = fetcher_for(snapshot, network=False)
+    for url in ("https://mill.example/status/\ud800", "https://mill.example/\udfff/1"):
+        with pytest.raises(RetrievalError, match="cannot be mapped"):
+            fetcher.get_json(url, what="status list")
+        assert fetcher.origin(url) is None
+
+
 def test_a_link_out_of_the_snapshot_is_not_followed(tmp_path):
     snapshot = tmp_path / "snapshot"
     put(tmp_path, "secret.json", {"secret": True})
@@ -281,6 +351,36 @@ def test_a_link_out_of_the_snapshot_is_not_followed(tmp_path):
     fetcher = fetcher_for(snapshot)
     for url in ("https://mill.example/status/1", "https://other.example/secret.json"):
         with pytest.raises(RetrievalError, match="outside its snapshot"):
+            fetcher.get_json(url, what="status list")
+
+
+def test_a_host_name_too_long_for_a_file_name_is_a_retrieval_error(tmp_path):
+    """Looking for its directory in the snapshot raised OSError (ENAMETOOLONG) out of the
+    fetcher, and out of its origin(), which never raises."""
+    snapshot = tmp_path / "snapshot"
+    put(snapshot, "mill.example/status/1", {"listed": True})
+    host = ".".join(["a" * 60] * 5)
+    fetcher = fetcher_for(snapshot, network=False)
+    assert fetcher.origin(f"https://{host}/status/1") is None
+    with pytest.raises(RetrievalError):
+        fetcher.get_json(f"https://{host}/status/1", what="status list")
+    web = DidWebResolver(fetcher)
+    assert web.origin(f"did:web:{host}") is None
+    with pytest.raises(RetrievalError):
+        web.resolve(f"did:web:{host}")
+
+
+def test_a_link_loop_in_the_snapshot_is_a_retrieval_error(tmp_path):
+    """Path.resolve() raises RuntimeError for a loop of links (before Python 3.13): it came
+    out of the fetcher as a traceback, for any URL whose path reached the loop."""
+    snapshot = tmp_path / "snapshot"
+    (snapshot / "mill.example" / "status").mkdir(parents=True)
+    os.symlink("1", snapshot / "mill.example" / "status" / "1")
+    os.symlink("b", snapshot / "mill.example" / "status" / "a")
+    os.symlink("a", snapshot / "mill.example" / "status" / "b")
+    fetcher = fetcher_for(snapshot, network=False)
+    for url in ("https://mill.example/status/1", "https://mill.example/status/a", "https://mill.example/status/1/x"):
+        with pytest.raises(RetrievalError, match="cannot be read from the snapshot"):
             fetcher.get_json(url, what="status list")
 
 
@@ -308,6 +408,19 @@ def test_a_host_without_a_snapshot_directory_is_fetched_from_itself(https_server
     assert fetcher.get_json(https_server.url("status/1"), what="status list") == {"from": "network"}
     assert fetcher.get_json("https://mill.example/status/1", what="status list") == {"from": "snapshot"}
     assert https_server.requested == ["/status/1"]
+
+
+def test_a_mapped_host_written_with_its_final_dot_is_still_mapped(https_server, tmp_path):
+    """mill.example. is mill.example (a fully qualified name): it was fetched from the network,
+    past the mirror or snapshot that maps the host."""
+    snapshot = tmp_path / "snapshot"
+    put(snapshot, "mill.example/status/1", {"from": "snapshot"})
+    mirror = Mirror({"trade.example": "https://127.0.0.1:1/trade/"}, snapshots=[snapshot])
+    assert str(mirror.origin("https://MILL.example./status/1")) == f"snapshot {snapshot.resolve() / 'mill.example/status/1'}"
+    assert str(mirror.origin("https://trade.example.:443/x")) == "mirror https://127.0.0.1:1/trade/x"
+    assert mirror.origin("https://mill.example../status/1") is None
+    fetcher = HttpsFetcher(https_server.session(), mirror=mirror, network=False)
+    assert fetcher.get_json("https://mill.example./status/1", what="status list") == {"from": "snapshot"}
 
 
 def test_offline_means_snapshots_only(mill, https_server, tmp_path):
@@ -434,6 +547,26 @@ def test_vc_verify_snapshot_online_and_offline(mill, issued, tmp_path):
     (snapshot / "mill.example" / ".well-known" / "did.json").unlink()
     r = vc_verify(path, "--trust", trust, "--snapshot", snapshot, "--offline")
     assert r.exit_code == 3 and "not in the snapshot" in r.output, r.output
+
+
+def test_vc_verify_prints_a_report_that_quotes_a_lone_surrogate(issued, tmp_path):
+    """The status list URL, quoted in the report, held "\\ud800": stdout could not encode it,
+    and vc-verify ended with a UnicodeEncodeError instead of the report."""
+    path, trust = issued
+    document = json.loads(path.read_text())
+    document["credentialStatus"] = {"id": "https://mill.example/status/1#6", "type": "BitstringStatusListEntry",
+                                    "statusPurpose": "revocation", "statusListIndex": "6",
+                                    "statusListCredential": "https://mill.example/status/\ud800"}
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps(document))  # ASCII: the surrogate is written as its JSON escape
+    snapshot = tmp_path / "snapshot"
+    (snapshot / "mill.example").mkdir(parents=True)
+    r = vc_verify(hostile, "--trust", trust, "--snapshot", snapshot, "--offline")
+    assert r.exit_code == 3 and "cannot be mapped" in r.output, (r.output, r.exception)
+    r = vc_verify(hostile, "--trust", trust, "--snapshot", snapshot, "--offline", "--json")
+    assert r.exit_code == 3, (r.output, r.exception)
+    revocation = next(c for c in json.loads(r.output)["checks"] if c["name"] == "revocation")
+    assert "https://mill.example/status/\ud800" in revocation["message"]
 
 
 @pytest.mark.parametrize("flags, message", [

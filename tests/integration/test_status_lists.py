@@ -284,3 +284,15 @@ def test_a_revoked_credential_does_not_hide_its_status_in_an_included_node(https
                        "credentialStatus": revoked["credentialStatus"]}]}
     result = verify(https_server, hidden)
     assert not result.verified and result.check("data_loss").code == "DATA_LOSS_DETECTION_ERROR", result.summary()
+
+
+def test_a_status_list_url_urlsplit_refuses_is_could_not_verify(https_server):
+    """urlsplit raises ValueError for a bracketed host that is not an IPv6 address: the
+    fetcher let it out, a traceback from verify_credential online and offline."""
+    document = credential_with(entry("https://[mill.example/status/1", 6))
+    for network in (True, False):
+        verifier = Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"]}), session=https_server.session(),
+                            network=network)
+        result = verifier.verify_credential(document, now=NOW)
+        assert result.could_not_verify and result.check("revocation").code == "STATUS_RETRIEVAL_ERROR", result.summary()
+    assert https_server.requested == []

@@ -176,3 +176,21 @@ def test_white_space_in_an_iri_is_data_loss_not_a_crash(value):
         sign_credential({k: v for k, v in signed.items() if k != "proof"}, key)
     result = verify_credential(signed, policy=TrustPolicy.unsafe_any_issuer())
     assert result.check("data_loss").code == "DATA_LOSS_DETECTION_ERROR" and not result.verified
+
+
+def test_an_integer_beyond_the_float_range_is_invalid_json_ld_not_a_traceback():
+    """pyld calls float() on every number: json.loads reads integers of up to 4300 digits, and
+    one beyond 1e308 raised OverflowError out of expansion (and out of verify_credential)."""
+    from issuer import sign_credential
+    from vc.keys import KeyPair
+    from verifier import TrustPolicy, verify_credential
+
+    key = KeyPair.generate("Ed25519")
+    document = load_vector("di-eddsa/unsigned.json")
+    document["issuer"] = key.did
+    signed = sign_credential(document, key, cryptosuite="eddsa-rdfc-2022", created="2026-01-01T00:00:00Z")
+    signed["credentialSubject"]["weight"] = 10**400
+    with pytest.raises(InvalidDocument):
+        expand({k: v for k, v in signed.items() if k != "proof"}, default_loader())
+    result = verify_credential(signed, policy=TrustPolicy({key.did: ["AlumniCredential"]}))
+    assert not result.verified and result.check("data_loss").code == "MALFORMED_VALUE_ERROR", result.summary()

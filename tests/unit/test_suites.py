@@ -225,3 +225,18 @@ def test_each_proof_parsed_once_and_parsed_proof_passed_through(monkeypatch):
     result = verify(signed)
     assert result.verified, result.summary()
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("cryptosuite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_a_lone_surrogate_is_a_failed_proof_not_a_traceback(cryptosuite):
+    """JSON may escape half a surrogate pair ("\\ud800"), which json.loads keeps: RDFC's N-Quads
+    could not be encoded as UTF-8, and UnicodeEncodeError came out of verify_credential."""
+    import json
+
+    key = KeyPair.generate("Ed25519")
+    document = load_vector("di-eddsa/unsigned.json") | {"issuer": key.did}
+    signed = sign_credential(document, key, cryptosuite=cryptosuite, created="2026-01-01T00:00:00Z")
+    hostile = json.loads(json.dumps(signed).replace('"alumniOf": "', '"alumniOf": "\\ud800', 1))
+    assert hostile["credentialSubject"]["alumniOf"].startswith("\ud800")
+    result = verify_credential(hostile, policy=TrustPolicy({key.did: ["AlumniCredential"]}))
+    assert not result.verified and result.check("proof").outcome.value == "failed", result.summary()

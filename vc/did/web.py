@@ -33,9 +33,9 @@ def _check_host(host: str, port: str | None, did: str) -> None:
         pass
     else:
         raise DidResolutionError(f"{did}: did:web hosts must be domain names, not IP addresses", error="invalidDid")
-    if not _HOST.match(host) or not any(c.isalpha() for c in host.rsplit(".", 1)[-1]):
+    if not _HOST.fullmatch(host) or not any(c.isalpha() for c in host.rsplit(".", 1)[-1]):
         raise DidResolutionError(f"{did}: {host!r} is not a valid domain name", error="invalidDid")
-    if port is not None and (not port.isdigit() or not 0 < int(port) < 65536):
+    if port is not None and (not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536):
         raise DidResolutionError(f"{did}: {port!r} is not a valid port", error="invalidDid")
 
 
@@ -53,7 +53,7 @@ def did_web(domain: str, path: str | None = None) -> str:
     method_id = host.lower() + (f"%3A{port}" if port else "")
     segments = [s for s in (path or "").strip("/").split("/") if s]
     for segment in segments:
-        if segment in (".", "..") or not _SEGMENT.match(quote(segment, safe="")):
+        if segment in (".", "..") or not _SEGMENT.fullmatch(quote(segment, safe="")):
             raise ValueError(f"did:web path segment {segment!r} is not allowed")
     return ":".join(["did:web", method_id, *(quote(s, safe="") for s in segments)])
 
@@ -71,7 +71,7 @@ def document_url(did: str) -> str:
     host, _, port = host_port.partition(":")
     _check_host(host, port or None, did)
     for segment in parts[1:]:
-        if not _SEGMENT.match(segment) or unquote(segment) in (".", ".."):
+        if not _SEGMENT.fullmatch(segment) or unquote(segment) in (".", ".."):
             raise DidResolutionError(f"{did}: path segment {segment!r} is not allowed", error="invalidDid")
     path = "/".join(parts[1:]) + "/did.json" if len(parts) > 1 else ".well-known/did.json"
     return f"https://{host.lower()}{':' + port if port else ''}/{path}"

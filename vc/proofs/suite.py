@@ -45,8 +45,16 @@ def canonical_nquads(document: Mapping[str, Any], *, loader: DocumentLoader, has
 
 
 def rdfc(document: Mapping[str, Any], loader: DocumentLoader, hash_name: str) -> bytes:
-    """RDFC-1.0 canonical N-Quads of ``document``, UTF-8."""
-    return canonical_nquads(document, loader=loader, hash_name=hash_name).encode("utf-8")
+    """RDFC-1.0 canonical N-Quads of ``document``, UTF-8.
+
+    :raises InvalidDocument: a string holds a lone surrogate (JSON's ``"\\ud800"``), which
+        is not Unicode text.
+    """
+    nquads = canonical_nquads(document, loader=loader, hash_name=hash_name)
+    try:
+        return nquads.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InvalidDocument(f"the document holds a lone surrogate, which is not Unicode text: {e.reason}") from e
 
 
 def jcs(document: Mapping[str, Any], loader: DocumentLoader, hash_name: str) -> bytes:
