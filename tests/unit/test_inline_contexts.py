@@ -249,3 +249,20 @@ def test_inline_contexts_do_not_stay_in_the_loaders_cache():
     assert not [key for key in loader.context_cache if key.startswith("{")]
     assert "https://www.w3.org/ns/credentials/v2" in loader.context_cache  # pinned contexts are shared
 
+
+
+def test_the_fast_path_does_not_keep_every_inline_context_it_saw(monkeypatch):
+    # The fast path processes contexts with one pyld resolver for the life of the loader; the
+    # resolver keeps each inline context in its per-operation cache, which must be emptied
+    # with the fast path's own caches, or every distinct inline context stays in memory.
+    from vc import fastpath
+
+    monkeypatch.setattr(fastpath, "MAX_CONTEXTS", 5)
+    loader = PinnedContextLoader()
+    for n in range(40):
+        terms = {"heatNumber": f"{EX}heatNumber{n}", "grade": EX + "grade"}
+        assert fastpath.fast_quads(credential(context=terms), loader) is not None
+    resolver = fastpath._cache_for(loader).options["contextResolver"]
+    inline = [key for key in resolver.per_op_cache if key.startswith("{") and "heatNumber" in key]
+    assert len(inline) <= 6, len(inline)
+
