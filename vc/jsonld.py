@@ -659,6 +659,8 @@ def _term_definitions(document: Any, *, protected_only: bool) -> Iterable[tuple[
         for entry in context if isinstance(context, list) else [context]:
             if not isinstance(entry, dict):
                 continue
+            if "@context" in entry:  # pyld reads a context {"@context": X} as X
+                stack.append(entry["@context"])
             default = entry.get("@protected", False) is True
             for name, definition in entry.items():
                 if name.startswith("@"):

@@ -266,3 +266,13 @@ def test_the_fast_path_does_not_keep_every_inline_context_it_saw(monkeypatch):
     inline = [key for key in resolver.per_op_cache if key.startswith("{") and "heatNumber" in key]
     assert len(inline) <= 6, len(inline)
 
+
+def test_a_protected_term_redefined_in_a_wrapped_scoped_context_is_refused(careless):
+    # pyld reads a context {"@context": X} as X; the definitions inside X are checked too
+    scoped = {"lot": {"@id": EX + "lot", "@context": {"@context": {"issuer": EX + "issuer"}}}}
+    subject = {"@context": scoped, "id": "did:example:lot-7", "lot": {"issuer": "did:example:mill"}}
+    document = credential(contexts=[V2], subject=subject)
+    with pytest.raises(ProtectedTermRedefinition, match="'issuer'"):
+        data_integrity.check_context_use(document, PinnedContextLoader(), covered_by="the JWS")
+    signed = sign_credential(document, KEY, cryptosuite="eddsa-jcs-2022", created=CREATED)
+    assert failed(verify(signed), "context").code == "PROTECTED_TERM_REDEFINITION"
