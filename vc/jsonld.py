@@ -663,7 +663,7 @@ def _term_definitions(document: Any, *, protected_only: bool) -> Iterable[tuple[
                 stack.append(entry["@context"])
             default = entry.get("@protected", False) is True
             for name, definition in entry.items():
-                if name.startswith("@"):
+                if not isinstance(name, str) or name.startswith("@"):
                     continue
                 explicit = definition.get("@protected") if isinstance(definition, dict) else None
                 if not protected_only or (explicit is True or (explicit is None and default)):

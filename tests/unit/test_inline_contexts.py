@@ -276,3 +276,12 @@ def test_a_protected_term_redefined_in_a_wrapped_scoped_context_is_refused(carel
         data_integrity.check_context_use(document, PinnedContextLoader(), covered_by="the JWS")
     signed = sign_credential(document, KEY, cryptosuite="eddsa-jcs-2022", created=CREATED)
     assert failed(verify(signed), "context").code == "PROTECTED_TERM_REDEFINITION"
+
+
+def test_an_inline_context_with_a_key_that_is_not_a_string_fails_a_check(careless):
+    # not JSON, but verify_credential takes Python objects and never raises for bad input
+    signed = sign_credential(credential(), KEY, cryptosuite="eddsa-jcs-2022", created=CREATED)
+    for context in ({1: EX + "one", **TERMS}, {"lot": {"@id": EX + "lot", "@context": {1: EX + "one"}}, **TERMS}):
+        forged = copy.deepcopy(signed)
+        forged["@context"][1] = context
+        assert verify(forged).verified is False
