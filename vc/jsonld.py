@@ -295,6 +295,52 @@ class Processor(JsonLdProcessor):  # type: ignore[misc]
     def _clone_active_context(self, active_ctx: dict[str, Any]) -> dict[str, Any]:
         return _ActiveContext(super()._clone_active_context(active_ctx))
 
+    def _process_context(self, active_ctx: dict[str, Any], local_ctx: Any, options: dict[str, Any], *args: Any,
+                         **kwargs: Any) -> dict[str, Any]:
+        return super()._process_context(active_ctx, _merge_imports(local_ctx, options), options, *args, **kwargs)
+
+
+def _merge_imports(local_ctx: Any, options: Mapping[str, Any]) -> Any:
+    """``local_ctx`` with each context object holding ``@import`` replaced by a new object: the
+    imported context merged with it (JSON-LD 1.1, Context Processing step 5.6). pyld 3.3 merges
+    the local context *into the imported document itself*, the one its context cache shares
+    with every later operation (and caches the merge as if it were a processed context): one
+    document's inline context would change what a pinned context means for all others."""
+    context = local_ctx["@context"] if isinstance(local_ctx, dict) and "@context" in local_ctx else local_ctx
+    entries = context if isinstance(context, list) else [context]
+    if not any(isinstance(entry, dict) and "@import" in entry for entry in entries):
+        return local_ctx
+    merged_entries = []
+    for entry in entries:
+        if isinstance(entry, dict) and "@import" in entry:
+            url = entry["@import"]
+            if not isinstance(url, str):
+                raise _pyld.JsonLdError(
+                    "Invalid JSON-LD syntax; @import must be a string", "jsonld.SyntaxError", {"context": entry},
+                    code="invalid @import value",
+                )
+            try:
+                document = options["documentLoader"](url, {})["document"]
+            except Exception as e:  # noqa: BLE001 - reported as pyld reports a context it cannot load
+                raise _pyld.JsonLdError(
+                    "Dereferencing a URL did not result in a valid JSON-LD object.", "jsonld.InvalidUrl",
+                    {"url": url}, code="loading remote context failed",
+                ) from e
+            imported = document.get("@context") if isinstance(document, dict) else None
+            if not isinstance(imported, dict) or "@import" in imported:
+                raise _pyld.JsonLdError(
+                    "Invalid JSON-LD syntax; @import must reference a single context without @import.",
+                    "jsonld.SyntaxError", {"context": url}, code="invalid remote context",
+                )
+            merged = dict(imported)
+            if "@propagate" not in entry:  # read from the local context alone (step 4)
+                merged.pop("@propagate", None)
+            merged.update(entry)
+            del merged["@import"]
+            entry = merged
+        merged_entries.append(entry)
+    return merged_entries if isinstance(context, list) else merged_entries[0]
+
 
 class _Resolver(ContextResolver):  # type: ignore[misc]
     """pyld's context resolver, except that inline context objects stay in the cache of one
