@@ -112,7 +112,8 @@ class PinnedContextLoader:
 
         :raises ContextIndexError: the index is missing or malformed, a file is missing, outside
             ``directory``, not a JSON-LD context or does not match its SHA-256, a URL is listed
-            twice, or a URL would replace a bundled context with different bytes.
+            twice, a URL would replace a bundled context with different bytes, or the ``@import`` of
+            a context names one that is not pinned or is not a single context object without ``@import``.
         """
         loader = cls()
         documents, inline = _read_user_index(Path(directory))
@@ -125,6 +126,15 @@ class PinnedContextLoader:
                 )
             loader._index[url] = (file_name, digest)
             loader._documents[url] = document
+        for url, (document, _, file_name) in documents.items():
+            # served with its @import already merged (into a copy): pyld merges into the
+            # imported document itself, which every later document would then see
+            try:
+                merged = _merge_imports(document["@context"], {"documentLoader": loader})
+            except _pyld.JsonLdError as e:
+                raise ContextIndexError(f"{file_name}: its @import cannot be used: {_translate(e).message}") from None
+            if merged is not document["@context"]:
+                loader._documents[url] = {**document, "@context": merged}
         loader.user_urls = frozenset(documents)
         loader.inline_sha256 = frozenset(inline)
         return loader

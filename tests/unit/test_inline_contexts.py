@@ -309,7 +309,8 @@ def test_an_import_in_an_inline_context_does_not_change_the_pinned_context_it_im
     loader = PinnedContextLoader.with_user_contexts(lot_folder)  # the verifier's, for its life
     pinned = copy.deepcopy(loader(LOT)["document"])
     attacker = KeyPair.generate("Ed25519")
-    poison = credential(attacker, contexts=[V2, {"@import": LOT, "heatNumber": EX + "grade", "grade": EX + "heatNumber"}])
+    swap = {"@import": LOT, "heatNumber": EX + "grade", "grade": EX + "heatNumber"}
+    poison = credential(attacker, contexts=[V2, swap])
     poison["proof"] = {
         "type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022", "created": CREATED, "proofValue": "z1111",
         "verificationMethod": attacker.verification_method, "proofPurpose": "assertionMethod",
