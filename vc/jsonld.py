@@ -227,7 +227,10 @@ def _read_user_index(directory: Path) -> tuple[dict[str, tuple[Any, str, str]], 
             raise ContextIndexError(f"{where}: {url!r} is not an absolute URL")
         if url in documents:
             raise ContextIndexError(f"{where}: {url} is listed twice")
-        path = (directory / file_name).resolve()
+        try:
+            path = (directory / file_name).resolve()
+        except (OSError, ValueError):  # a NUL, a lone surrogate...
+            raise ContextIndexError(f"{where}: {file_name!r} is not a usable file name") from None
         if Path(file_name).is_absolute() or not path.is_relative_to(root):
             raise ContextIndexError(f"{where}: the file {file_name!r} is not inside the contexts folder")
         try:

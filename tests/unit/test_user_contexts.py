@@ -133,6 +133,8 @@ BAD_INDEXES = {
     "outside the folder": ({"contexts": [_entry(file="../steel.jsonld")]}, "not inside"),
     "absolute file": ({"contexts": [_entry(file="/etc/hostname")]}, "not inside"),
     "missing file": ({"contexts": [_entry(file="nothing.jsonld")]}, "cannot read"),
+    "NUL in the file name": ({"contexts": [_entry(file="steel\u0000.jsonld")]}, "not a usable file name"),
+    "lone surrogate in the file name": ({"contexts": [_entry(file="steel\ud800.jsonld")]}, "not a usable file name"),
     "not a context": ({"contexts": [_entry(file="list.jsonld", sha256=hashlib.sha256(b"[]").hexdigest())]},
                       "not a JSON-LD context"),
     "inline without sha256": ({"inline": [{"note": "x"}]}, '"sha256"'),
@@ -297,3 +299,4 @@ def test_a_user_context_may_not_import_a_context_that_is_not_pinned(tmp_path):
     extension = {"@context": {"@import": "https://contexts.elsewhere.example/v1", "chemistry": EX + "chemistry"}}
     with pytest.raises(ContextIndexError, match="@import.*elsewhere.example/v1' is not one of the pinned contexts"):
         PinnedContextLoader.with_user_contexts(write_context_folder(tmp_path, {STEEL_URL: extension}))
+
