@@ -300,3 +300,12 @@ def test_a_user_context_may_not_import_a_context_that_is_not_pinned(tmp_path):
     with pytest.raises(ContextIndexError, match="@import.*elsewhere.example/v1' is not one of the pinned contexts"):
         PinnedContextLoader.with_user_contexts(write_context_folder(tmp_path, {STEEL_URL: extension}))
 
+
+def test_no_bundled_context_uses_import():
+    # a bundled context is served as it is: pyld would merge a context that imports another
+    # into the imported document itself (user contexts are merged when the folder is read)
+    loader = PinnedContextLoader()
+    for url in loader.urls:
+        context = loader(url)["document"]["@context"]
+        for entry in context if isinstance(context, list) else [context]:
+            assert not (isinstance(entry, dict) and "@import" in entry), url
