@@ -218,6 +218,10 @@ class _ContextCache:
         self._clear()
 
     def _clear(self) -> None:
+        # The resolver lasts as long as this cache, and keeps each inline context it resolved
+        # in its per-operation cache (see vc.jsonld._Resolver): emptied with the rest, or every
+        # distinct inline context ever verified would stay in memory.
+        self.options["contextResolver"].per_op_cache = {}
         self._roots: dict[tuple[str, ...], dict[str, Any]] = {}
         self._nested: dict[tuple[int, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
         self._scoped: dict[tuple[int, int, bool, bool], tuple[Any, Any, dict[str, Any]]] = {}
@@ -230,7 +234,10 @@ class _ContextCache:
         self._entries += 1
         if context:
             self._contexts += 1
-        if self._entries > MAX_CACHE_ENTRIES or self._contexts > MAX_CONTEXTS:
+        if (
+            self._entries > MAX_CACHE_ENTRIES or self._contexts > MAX_CONTEXTS
+            or len(self.options["contextResolver"].per_op_cache) > MAX_CACHE_ENTRIES
+        ):
             self._clear()
 
     def root(self, context: Any) -> dict[str, Any]:

@@ -113,7 +113,8 @@ class PinnedContextLoader:
 
         :raises ContextIndexError: the index is missing or malformed, a file is missing, outside
             ``directory``, not a JSON-LD context or does not match its SHA-256, a URL is listed
-            twice, or a URL would replace a bundled context with different bytes.
+            twice, a URL would replace a bundled context with different bytes, or the ``@import`` of
+            a context names one that is not pinned or is not a single context object without ``@import``.
         """
         loader = cls()
         documents, inline = _read_user_index(Path(directory))
@@ -126,6 +127,15 @@ class PinnedContextLoader:
                 )
             loader._index[url] = (file_name, digest)
             loader._documents[url] = document
+        for url, (document, _, file_name) in documents.items():
+            # served with its @import already merged (into a copy): pyld merges into the
+            # imported document itself, which every later document would then see
+            try:
+                merged = _merge_imports(document["@context"], {"documentLoader": loader})
+            except _pyld.JsonLdError as e:
+                raise ContextIndexError(f"{file_name}: its @import cannot be used: {_translate(e).message}") from None
+            if merged is not document["@context"]:
+                loader._documents[url] = {**document, "@context": merged}
         loader.user_urls = frozenset(documents)
         loader.inline_sha256 = frozenset(inline)
         return loader
@@ -218,7 +228,10 @@ def _read_user_index(directory: Path) -> tuple[dict[str, tuple[Any, str, str]], 
             raise ContextIndexError(f"{where}: {url!r} is not an absolute URL")
         if url in documents:
             raise ContextIndexError(f"{where}: {url} is listed twice")
-        path = (directory / file_name).resolve()
+        try:
+            path = (directory / file_name).resolve()
+        except (OSError, ValueError):  # a NUL, a lone surrogate...
+            raise ContextIndexError(f"{where}: {file_name!r} is not a usable file name") from None
         if Path(file_name).is_absolute() or not path.is_relative_to(root):
             raise ContextIndexError(f"{where}: the file {file_name!r} is not inside the contexts folder")
         try:
@@ -295,6 +308,52 @@ class Processor(JsonLdProcessor):  # type: ignore[misc]
 
     def _clone_active_context(self, active_ctx: dict[str, Any]) -> dict[str, Any]:
         return _ActiveContext(super()._clone_active_context(active_ctx))
+
+    def _process_context(self, active_ctx: dict[str, Any], local_ctx: Any, options: dict[str, Any], *args: Any,
+                         **kwargs: Any) -> dict[str, Any]:
+        return super()._process_context(active_ctx, _merge_imports(local_ctx, options), options, *args, **kwargs)
+
+
+def _merge_imports(local_ctx: Any, options: Mapping[str, Any]) -> Any:
+    """``local_ctx`` with each context object holding ``@import`` replaced by a new object: the
+    imported context merged with it (JSON-LD 1.1, Context Processing step 5.6). pyld 3.3 merges
+    the local context *into the imported document itself*, the one its context cache shares
+    with every later operation (and caches the merge as if it were a processed context): one
+    document's inline context would change what a pinned context means for all others."""
+    context = local_ctx["@context"] if isinstance(local_ctx, dict) and "@context" in local_ctx else local_ctx
+    entries = context if isinstance(context, list) else [context]
+    if not any(isinstance(entry, dict) and "@import" in entry for entry in entries):
+        return local_ctx
+    merged_entries = []
+    for entry in entries:
+        if isinstance(entry, dict) and "@import" in entry:
+            url = entry["@import"]
+            if not isinstance(url, str):
+                raise _pyld.JsonLdError(
+                    "Invalid JSON-LD syntax; @import must be a string", "jsonld.SyntaxError", {"context": entry},
+                    code="invalid @import value",
+                )
+            try:
+                document = options["documentLoader"](url, {})["document"]
+            except Exception as e:  # noqa: BLE001 - reported as pyld reports a context it cannot load
+                raise _pyld.JsonLdError(
+                    "Dereferencing a URL did not result in a valid JSON-LD object.", "jsonld.InvalidUrl",
+                    {"url": url}, code="loading remote context failed",
+                ) from e
+            imported = document.get("@context") if isinstance(document, dict) else None
+            if not isinstance(imported, dict) or "@import" in imported:
+                raise _pyld.JsonLdError(
+                    "Invalid JSON-LD syntax; @import must reference a single context without @import.",
+                    "jsonld.SyntaxError", {"context": url}, code="invalid remote context",
+                )
+            merged = dict(imported)
+            if "@propagate" not in entry:  # read from the local context alone (step 4)
+                merged.pop("@propagate", None)
+            merged.update(entry)
+            del merged["@import"]
+            entry = merged
+        merged_entries.append(entry)
+    return merged_entries if isinstance(context, list) else merged_entries[0]
 
 
 class _Resolver(ContextResolver):  # type: ignore[misc]
@@ -707,9 +766,11 @@ def _term_definitions(document: Any, *, protected_only: bool) -> Iterable[tuple[
         for entry in context if isinstance(context, list) else [context]:
             if not isinstance(entry, dict):
                 continue
+            if "@context" in entry:  # pyld reads a context {"@context": X} as X
+                stack.append(entry["@context"])
             default = entry.get("@protected", False) is True
             for name, definition in entry.items():
-                if name.startswith("@"):
+                if not isinstance(name, str) or name.startswith("@"):
                     continue
                 explicit = definition.get("@protected") if isinstance(definition, dict) else None
                 if not protected_only or (explicit is True or (explicit is None and default)):

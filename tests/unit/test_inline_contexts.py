@@ -249,3 +249,89 @@ def test_inline_contexts_do_not_stay_in_the_loaders_cache():
     assert not [key for key in loader.context_cache if key.startswith("{")]
     assert "https://www.w3.org/ns/credentials/v2" in loader.context_cache  # pinned contexts are shared
 
+
+
+def test_the_fast_path_does_not_keep_every_inline_context_it_saw(monkeypatch):
+    # The fast path processes contexts with one pyld resolver for the life of the loader; the
+    # resolver keeps each inline context in its per-operation cache, which must be emptied
+    # with the fast path's own caches, or every distinct inline context stays in memory.
+    from vc import fastpath
+
+    monkeypatch.setattr(fastpath, "MAX_CONTEXTS", 5)
+    loader = PinnedContextLoader()
+    for n in range(40):
+        terms = {"heatNumber": f"{EX}heatNumber{n}", "grade": EX + "grade"}
+        assert fastpath.fast_quads(credential(context=terms), loader) is not None
+    resolver = fastpath._cache_for(loader).options["contextResolver"]
+    inline = [key for key in resolver.per_op_cache if key.startswith("{") and "heatNumber" in key]
+    assert len(inline) <= 6, len(inline)
+
+
+def test_a_protected_term_redefined_in_a_wrapped_scoped_context_is_refused(careless):
+    # pyld reads a context {"@context": X} as X; the definitions inside X are checked too
+    scoped = {"lot": {"@id": EX + "lot", "@context": {"@context": {"issuer": EX + "issuer"}}}}
+    subject = {"@context": scoped, "id": "did:example:lot-7", "lot": {"issuer": "did:example:mill"}}
+    document = credential(contexts=[V2], subject=subject)
+    with pytest.raises(ProtectedTermRedefinition, match="'issuer'"):
+        data_integrity.check_context_use(document, PinnedContextLoader(), covered_by="the JWS")
+    signed = sign_credential(document, KEY, cryptosuite="eddsa-jcs-2022", created=CREATED)
+    assert failed(verify(signed), "context").code == "PROTECTED_TERM_REDEFINITION"
+
+
+def test_an_inline_context_with_a_key_that_is_not_a_string_fails_a_check(careless):
+    # not JSON, but verify_credential takes Python objects and never raises for bad input
+    signed = sign_credential(credential(), KEY, cryptosuite="eddsa-jcs-2022", created=CREATED)
+    for context in ({1: EX + "one", **TERMS}, {"lot": {"@id": EX + "lot", "@context": {1: EX + "one"}}, **TERMS}):
+        forged = copy.deepcopy(signed)
+        forged["@context"][1] = context
+        assert verify(forged).verified is False
+
+
+LOT = "https://contexts.steel.example/lot/v1"
+
+
+@pytest.fixture
+def lot_folder(tmp_path):
+    """A folder pinning the lot vocabulary (TERMS, protected) by URL."""
+    return write_context_folder(tmp_path / "ctx", contexts={LOT: {"@context": {"@protected": True, **TERMS}}})
+
+
+def test_an_import_in_an_inline_context_does_not_change_the_pinned_context_it_imports(lot_folder):
+    # pyld merged an inline context into the very context document it @imports (the loader's,
+    # shared by every later document): one document, whatever its signature, could swap what
+    # the pinned terms mean for every credential verified afterwards with the same loader.
+    issued = sign_credential(credential(contexts=[V2, LOT]), KEY, cryptosuite="eddsa-rdfc-2022", created=CREATED,
+                             loader=PinnedContextLoader.with_user_contexts(lot_folder))
+    forged = copy.deepcopy(issued)
+    forged["@context"] = [V2, "https://w3id.org/security/data-integrity/v2", LOT]  # contexts RDFC does not sign
+    forged["credentialSubject"].update(heatNumber="A36", grade="H-1")
+
+    loader = PinnedContextLoader.with_user_contexts(lot_folder)  # the verifier's, for its life
+    pinned = copy.deepcopy(loader(LOT)["document"])
+    attacker = KeyPair.generate("Ed25519")
+    swap = {"@import": LOT, "heatNumber": EX + "grade", "grade": EX + "heatNumber"}
+    poison = credential(attacker, contexts=[V2, swap])
+    poison["proof"] = {
+        "type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022", "created": CREATED, "proofValue": "z1111",
+        "verificationMethod": attacker.verification_method, "proofPurpose": "assertionMethod",
+    }
+    assert verify(poison, loader=loader).verified is False
+    assert loader(LOT)["document"] == pinned
+    assert failed(verify(forged, loader=loader), "proof").code == "PROOF_VERIFICATION_ERROR"
+    assert verify(issued, loader=loader).verified
+
+
+def test_an_inline_context_may_import_a_pinned_context(lot_folder):
+    loader = PinnedContextLoader.with_user_contexts(lot_folder)
+    extra = {"@import": LOT, "chemistry": EX + "chemistry"}
+    subject = {"id": "did:example:lot-7", "heatNumber": "H-1", "grade": "A36", "chemistry": "C 0.21"}
+    for _ in range(2):  # the second time from the caches
+        signed = sign_credential(credential(contexts=[V2, extra], subject=subject), KEY, cryptosuite="eddsa-jcs-2022",
+                                 created=CREATED, loader=loader)
+        assert verify(signed, loader=loader).verified
+    assert "chemistry" not in loader(LOT)["document"]["@context"]
+    from vc.jsonld import expand
+
+    expanded = expand({k: v for k, v in signed.items() if k != "proof"}, loader)[0]
+    subject_node = expanded["https://www.w3.org/2018/credentials#credentialSubject"][0]
+    assert {EX + "heatNumber", EX + "grade", EX + "chemistry"} <= set(subject_node)

@@ -133,6 +133,8 @@ BAD_INDEXES = {
     "outside the folder": ({"contexts": [_entry(file="../steel.jsonld")]}, "not inside"),
     "absolute file": ({"contexts": [_entry(file="/etc/hostname")]}, "not inside"),
     "missing file": ({"contexts": [_entry(file="nothing.jsonld")]}, "cannot read"),
+    "NUL in the file name": ({"contexts": [_entry(file="steel\u0000.jsonld")]}, "not a usable file name"),
+    "lone surrogate in the file name": ({"contexts": [_entry(file="steel\ud800.jsonld")]}, "not a usable file name"),
     "not a context": ({"contexts": [_entry(file="list.jsonld", sha256=hashlib.sha256(b"[]").hexdigest())]},
                       "not a JSON-LD context"),
     "inline without sha256": ({"inline": [{"note": "x"}]}, '"sha256"'),
@@ -268,3 +270,42 @@ def test_the_issuer_refuses_an_uncovered_inline_context_before_reserving_the_id(
         assert issuer.issued() == []
         token = issuer.issue(document, securing="jose")  # the same id: the refusal reserved nothing
     assert Verifier.offline(policy=ANY).verify_credential(token, now=NOW).verified
+
+
+def test_a_user_context_that_imports_another_leaves_the_imported_one_alone(tmp_path):
+    # pyld merges an imported context's document in place; served as is, a pinned context
+    # with @import would change the context it imports for every document after the first
+    extension_url = "https://contexts.trade.example/steel-extension/v1"
+    extension = {"@context": {"@import": STEEL_URL, "heatNumber": EX + "castNumber", "chemistry": EX + "chemistry"}}
+    loader = PinnedContextLoader.with_user_contexts(
+        write_context_folder(tmp_path, {STEEL_URL: STEEL, extension_url: extension})
+    )
+    extended = steel_credential()
+    extended["@context"] = [V2, extension_url]
+    extended["credentialSubject"].update(chemistry="C 0.21")
+    del extended["credentialSubject"]["type"], extended["credentialSubject"]["grade"]
+    signed = sign_credential(extended, KEY, cryptosuite="eddsa-rdfc-2022", created="2026-01-02T00:00:00Z",
+                             loader=loader)
+    assert verify_credential(signed, policy=ANY, now=NOW, loader=loader).verified
+    assert loader(STEEL_URL)["document"] == STEEL
+    plain = sign_credential(steel_credential(), KEY, cryptosuite="eddsa-rdfc-2022", created="2026-01-02T00:00:00Z",
+                           loader=loader)
+    quads = reference_canonical_nquads({k: v for k, v in plain.items() if k != "proof"}, loader=loader)
+    assert EX + "heatNumber" in quads and EX + "castNumber" not in quads
+    assert verify_credential(plain, policy=ANY, now=NOW, loader=loader).verified
+
+
+def test_a_user_context_may_not_import_a_context_that_is_not_pinned(tmp_path):
+    extension = {"@context": {"@import": "https://contexts.elsewhere.example/v1", "chemistry": EX + "chemistry"}}
+    with pytest.raises(ContextIndexError, match="@import.*elsewhere.example/v1' is not one of the pinned contexts"):
+        PinnedContextLoader.with_user_contexts(write_context_folder(tmp_path, {STEEL_URL: extension}))
+
+
+def test_no_bundled_context_uses_import():
+    # a bundled context is served as it is: pyld would merge a context that imports another
+    # into the imported document itself (user contexts are merged when the folder is read)
+    loader = PinnedContextLoader()
+    for url in loader.urls:
+        context = loader(url)["document"]["@context"]
+        for entry in context if isinstance(context, list) else [context]:
+            assert not (isinstance(entry, dict) and "@import" in entry), url
