@@ -302,6 +302,11 @@ class _ContextCache:
     def _learn(self, ctx: dict[str, Any], key: str) -> _Key:
         get = JsonLdProcessor.get_context_value
         info = _Key()
+        if ":" in key:
+            # a property written as an IRI or a compact IRI rather than as a term: left to the
+            # general path, where a document under an RDFC proof is refused for it (see
+            # vc.jsonld.refuse_hidden_properties), so a document this path converts has none
+            raise Unsupported("property written as an IRI")
         expanded = self.iri(ctx, key, True)
         if expanded is None:
             raise Unsupported("undefined term")

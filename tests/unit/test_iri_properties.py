@@ -11,6 +11,7 @@ import pytest
 from conftest import load_vector
 from vc.credentials import sign_credential, verify_credential
 from vc.errors import DataLossError
+from vc.jsonld import refuse_hidden_properties
 from vc.keys import KeyPair
 from vc.policy import TrustPolicy
 
@@ -61,3 +62,21 @@ def test_signing_refuses_what_verification_refuses():
     with pytest.raises(DataLossError, match="as an IRI"):
         sign_credential(document, KEY, created="2026-01-01T00:00:00Z")
     sign_credential(document, KEY, cryptosuite="eddsa-jcs-2022", created="2026-01-01T00:00:00Z")
+
+
+@pytest.mark.parametrize("member", [
+    "https://www.w3.org/2018/credentials#credentialStatus", "cred:credentialStatus", "@included", "@reverse", "@graph",
+    "@nest",
+])
+def test_the_fast_path_leaves_hidden_members_to_the_walk(member):
+    # the data_loss check skips the walk of member names when the fast path converted the
+    # document, so the fast path must give up on every member the walk refuses
+    from vc.checks import fast_quads
+    from vc.jsonld import default_loader
+
+    document = {k: v for k, v in signed().items() if k != "proof"}
+    assert fast_quads(document, default_loader()) is not None
+    document[member] = {"id": "urn:uuid:hidden"} if not member.startswith("@") else [{"id": document["id"]}]
+    assert fast_quads(document, default_loader()) is None
+    with pytest.raises(DataLossError):
+        refuse_hidden_properties(document)
