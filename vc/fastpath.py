@@ -149,7 +149,8 @@ _FINGERPRINT = (
 
 def _json_only(value: Any) -> bool:
     """Whether ``value`` holds nothing but dicts, lists, strings, integers, finite floats,
-    booleans and None (orjson writes NaN and infinities as null)."""
+    booleans and None (orjson writes NaN and infinities as null, tuples as lists, datetimes as
+    strings: what is keyed by its orjson text must be plain JSON; vc.schemas uses it too)."""
     for item in value.values() if type(value) is dict else value:
         kind = type(item)
         if kind is str or kind is int or kind is bool or item is None:

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -48,6 +47,7 @@ from typing import Any
 import orjson
 
 from .errors import InvalidDocument, ResolutionError, UnsupportedError, VcError
+from .fastpath import _json_only  # only plain JSON values: orjson writes NaN as null, tuples as lists...
 from .integrity import check_digests, parse_digests
 from .multibase import base64url_decode
 from .verification import CheckResult, VerificationResult
@@ -113,25 +113,9 @@ class HeldSchema:
         return _dialect(self.schema.get("$schema"))
 
 
-def _plain_json(value: Any) -> bool:
-    """Whether ``value`` holds nothing but dicts, lists, strings, integers, finite floats,
-    booleans and None: orjson writes NaN and infinities as null, tuples as lists, datetimes
-    as strings..., which ``jsonschema`` tells apart from what they are written like."""
-    for item in value.values() if type(value) is dict else value:
-        kind = type(item)
-        if kind is str or kind is int or kind is bool or item is None:
-            continue
-        if kind is float:
-            if not math.isfinite(item):
-                return False
-        elif (kind is not dict and kind is not list) or not _plain_json(item):
-            return False
-    return True
-
-
 def _cache_key(url: str, document: Mapping[str, Any]) -> bytes | None:
     try:
-        if type(document) is not dict or not _plain_json(document):  # not cached: validated each time
+        if type(document) is not dict or not _json_only(document):  # not cached: validated each time
             return None
         canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     except (TypeError, orjson.JSONEncodeError, RecursionError):  # a huge integer, too deep...: not cached
