@@ -53,10 +53,10 @@ from .integrity import LocalResources, ResourceChain, check_related_resources, p
 from .jsonld import DocumentLoader, default_loader
 from .keys import KeyPair
 from .enveloped import is_enveloped
-from .model import Credential, DataModel, Proof, is_url, parse_credential, parse_datetime, parse_proof
+from .model import Credential, Proof, is_url, parse_credential, parse_datetime, parse_proof
 from .policy import VerificationPolicy
 from .proofs import get_suite
-from .proofs.data_integrity import DATA_INTEGRITY_V2, add_proof, proofs_of
+from .proofs.data_integrity import add_proof, proofs_of
 from .schemas import SchemaStore, check_credential_schemas, default_schema_store
 from .verification import CheckResult, VerificationResult
 

@@ -32,7 +32,7 @@ from .checks import (
     verification_inputs,
 )
 from .compat import Compatibility, require_compatibility
-from .credentials import DATA_INTEGRITY_V2, DEFAULT_CLOCK_SKEW, LEGACY_CONTEXTS, verify_credential
+from .credentials import DEFAULT_CLOCK_SKEW, LEGACY_CONTEXTS, verify_credential
 from .did.resolver import DidResolvers
 from .enveloped import is_enveloped
 from .errors import InvalidDocument
@@ -41,7 +41,7 @@ from .keys import KeyPair
 from .model import CREDENTIALS_V1, CREDENTIALS_V2, is_url, parse_presentation, parse_proof
 from .policy import VerificationPolicy
 from .proofs import get_suite
-from .proofs.data_integrity import add_proof, proofs_of
+from .proofs.data_integrity import DATA_INTEGRITY_V2, add_proof, proofs_of
 from .verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:

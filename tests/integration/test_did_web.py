@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from support.dids import did_document
 from support.https_server import body, redirect_to, slow
 from vc.did.resolver import DidResolvers, retrieve_verification_method
 from vc.did.web import DidWebResolver
@@ -17,13 +18,7 @@ from vc.keys import KeyPair
 def publish(server, did, relative, key=None, **overrides):
     key = key or KeyPair.generate("Ed25519")
     vm = f"{did}#key-1"
-    document = {
-        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
-        "id": did,
-        "verificationMethod": [{"id": vm, "type": "Multikey", "controller": did,
-                                "publicKeyMultibase": key.public_key_multibase}],
-        "assertionMethod": [vm],
-    } | overrides
+    document = did_document(did, key, **overrides)
     path = server.root / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document))

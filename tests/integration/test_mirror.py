@@ -14,6 +14,7 @@ import requests
 
 from issuer import Issuer
 from issuer.credential_types import load_example
+from support.dids import did_document
 from support.https_server import body, redirect_to, slow
 from vc.did.resolver import DidResolvers, retrieve_verification_method
 from vc.did.web import DidWebResolver
@@ -26,17 +27,6 @@ from verifier import TrustPolicy, Verifier
 PASS = b"issuer passphrase"
 VALID_FROM = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
 MILL = "did:web:mill.example"
-
-
-def did_document(did, key, **overrides):
-    vm = f"{did}#key-1"
-    return {
-        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
-        "id": did,
-        "verificationMethod": [{"id": vm, "type": "Multikey", "controller": did,
-                                "publicKeyMultibase": key.public_key_multibase}],
-        "assertionMethod": [vm],
-    } | overrides
 
 
 def put(directory, relative, document):

@@ -18,7 +18,7 @@ from ..did.resolver import DidResolvers, VerificationMethod, retrieve_verificati
 from ..errors import InvalidDocument, KeyMaterialError, ProofVerificationError, SigningError, UnsupportedError
 from ..jsonld import DocumentLoader, check_context_use, refuse_hidden_properties
 from ..keys import KeyPair
-from ..model import Proof, is_url, parse_datetime, parse_proof
+from ..model import CREDENTIALS_V2, Proof, is_url, parse_datetime, parse_proof
 from . import Cryptosuite, get_suite, suite_for_proof
 
 __all__ = [
@@ -33,7 +33,6 @@ deviation id that allows each."""
 LEGACY_KEY_TYPES = {"Ed25519VerificationKey2018": "Ed25519Signature2018"}
 """Verification method types used only by one legacy proof type (so only under its profile)."""
 
-CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 """The context that defines ``DataIntegrityProof`` and its terms (also part of credentials/v2)."""
 
