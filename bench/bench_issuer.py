@@ -10,8 +10,8 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 
-from issuer import Issuer
-from issuer.credential_types import load_example
+from tradevc.issuer import Issuer
+from tradevc.issuer.credential_types import load_example
 
 COUNT = 1000
 

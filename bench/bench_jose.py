@@ -14,11 +14,11 @@ from typing import Callable
 
 from common import NOW, REFERENCE, floor, reference_credential, samples, spread
 
-from vc.credentials import verify_credential
-from vc.did.resolver import DidResolvers
-from vc.jose import parse_compact_jws, sign_credential_jwt, verify_signature
-from vc.keys import KeyPair
-from vc.policy import TrustPolicy
+from tradevc.vc.credentials import verify_credential
+from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.jose import parse_compact_jws, sign_credential_jwt, verify_signature
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.policy import TrustPolicy
 
 RUNS = 9
 ALGORITHMS = [("ES256", "P-256"), ("ES384", "P-384"), ("EdDSA", "Ed25519")]

@@ -17,14 +17,14 @@ from typing import Callable
 
 from common import NOW, REFERENCE, floor, reference_credential, samples
 
-from issuer import sign_credential
-from vc.did.resolver import DidResolvers
-from vc.jsonld import default_loader
-from vc.keys import KeyPair
-from vc.proofs.data_integrity import verify_proof
-from vc.proofs.suite import canonical_nquads
-from verifier import TrustPolicy, verify_credential, verify_presentation
-from wallet import sign_presentation
+from tradevc.issuer import sign_credential
+from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.jsonld import default_loader
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.proofs.data_integrity import verify_proof
+from tradevc.vc.proofs.suite import canonical_nquads
+from tradevc.verifier import TrustPolicy, verify_credential, verify_presentation
+from tradevc.wallet import sign_presentation
 
 RUNS = 7
 SUITES = [

@@ -27,9 +27,9 @@ from typing import Any, Callable
 
 from common import HERE, NOW, TRADE_TYPES, floor, mean_seconds, reference_credential, samples, trade_issuer
 
-from issuer import sign_credential
-from vc.keys import KeyPair
-from verifier import TrustPolicy, Verifier, verify_credential
+from tradevc.issuer import sign_credential
+from tradevc.vc.keys import KeyPair
+from tradevc.verifier import TrustPolicy, Verifier, verify_credential
 
 RESULTS = HERE / "results"
 POLICY = TrustPolicy.unsafe_any_issuer()
@@ -83,7 +83,7 @@ def presentation_rows() -> dict[str, tuple[list[float], list[float]]]:
     ``mixed`` is a presentation of the four trade types against the mean of those four
     verified alone (the mill test report is the largest), for comparison. Each value is
     (seconds, ratios) from :func:`paired`."""
-    from wallet import sign_presentation
+    from tradevc.wallet import sign_presentation
 
     with trade_issuer() as issuer:
         credentials = [issuer.issue(type_name) for type_name in TRADE_TYPES]
@@ -112,8 +112,8 @@ def presentation_rows() -> dict[str, tuple[list[float], list[float]]]:
 def jose_rows() -> tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]]:
     """vc+jwt EdDSA (the reference credential): the whole verify_credential, and the securing
     step alone (split the token, check the header, verify the signature with the key)."""
-    from vc.did.resolver import DidResolvers
-    from vc.jose import check_header, parse_compact_jws, sign_credential_jwt, verify_signature
+    from tradevc.vc.did.resolver import DidResolvers
+    from tradevc.vc.jose import check_header, parse_compact_jws, sign_credential_jwt, verify_signature
 
     key = KeyPair.generate("Ed25519")
     token = sign_credential_jwt(reference_credential(key), key)
@@ -165,7 +165,7 @@ def cold_cli_rows(runs: int = 5) -> list[float]:
         path.write_text(json.dumps(document))
         trust.write_text(json.dumps({"trustedIssuers": [
             {"did": key.did, "name": "Bench", "types": ["USMCACertificationOfOrigin"]}]}))
-        command = [sys.executable, "-c", "from verifier.cli import main; main()",
+        command = [sys.executable, "-c", "from tradevc.verifier.cli import main; main()",
                    "credential", str(path), "--trust", str(trust), "--offline"]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         for _ in range(runs):

@@ -10,9 +10,9 @@ import time
 
 from common import TRADE_TYPES, floor, trade_issuer
 
-from vc.keys import KeyPair
-from verifier import TrustPolicy, Verifier
-from wallet import sign_presentation
+from tradevc.vc.keys import KeyPair
+from tradevc.verifier import TrustPolicy, Verifier
+from tradevc.wallet import sign_presentation
 
 
 def median_time(fn, runs: int) -> float:

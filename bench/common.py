@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from vc.keys import KeyPair  # noqa: E402
+from tradevc.vc.keys import KeyPair  # noqa: E402
 
 REFERENCE = HERE / "usmca-certification-of-origin.json"
 """The reference credential of issue 8: a USMCA certification of origin, two goods items."""
@@ -109,7 +109,7 @@ class TradeIssuer:
     def issue(self, type_name: str) -> dict[str, Any]:
         """A credential of ``type_name`` from ``issuer/examples/``, valid from yesterday (and
         for 300 days where the type needs an end), with a status entry."""
-        from issuer.credential_types import load_example
+        from tradevc.issuer.credential_types import load_example
 
         now = datetime.now(timezone.utc).replace(microsecond=0)
         stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
@@ -129,7 +129,7 @@ def trade_issuer() -> Iterator[TradeIssuer]:
     """A :class:`TradeIssuer` for the duration of the block; the server stops at its end."""
     from support.https_server import start
 
-    from issuer import Issuer
+    from tradevc.issuer import Issuer
 
     with tempfile.TemporaryDirectory() as tmp:
         server, stop = start(Path(tmp))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from common import NOW, REFERENCE
 
-from issuer import sign_credential
-from vc.keys import KeyPair
-from verifier import TrustPolicy, Verifier
+from tradevc.issuer import sign_credential
+from tradevc.vc.keys import KeyPair
+from tradevc.verifier import TrustPolicy, Verifier
 
 COUNT = 20_000
 ISSUERS = 2_000

@@ -12,10 +12,10 @@ from typing import Any, Callable
 
 import click
 
-from vc.atomicfile import write_atomic
-from vc.errors import ContextIndexError, VcError
-from vc.jose import parse_compact_jws
-from vc.jsonld import PinnedContextLoader
+from tradevc.vc.atomicfile import write_atomic
+from tradevc.vc.errors import ContextIndexError, VcError
+from tradevc.vc.jose import parse_compact_jws
+from tradevc.vc.jsonld import PinnedContextLoader
 
 from .errors import IssuerError
 from .home import IssuerHome
@@ -93,6 +93,7 @@ def _write_output(document: Any, out: str | None) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tradevc", prog_name="vc-issuer", message="%(prog)s (tradevc) %(version)s")
 @click.option(
     "--home", type=click.Path(file_okay=False), envvar=HOME_ENV, default=str(DEFAULT_HOME), show_default=True,
     help=f"The issuer's state directory (or set {HOME_ENV}).",

@@ -91,10 +91,10 @@ from pydantic import (
     field_validator,
 )
 
-from vc.errors import InvalidDocument, ResolutionError, UnsupportedError
-from vc.integrity import digest_sri
-from vc.model import CREDENTIALS_V2, parse_datetime
-from vc.schemas import JSON_SCHEMA, default_schema_store, shipped_schema_for
+from tradevc.vc.errors import InvalidDocument, ResolutionError, UnsupportedError
+from tradevc.vc.integrity import digest_sri
+from tradevc.vc.model import CREDENTIALS_V2, parse_datetime
+from tradevc.vc.schemas import JSON_SCHEMA, default_schema_store, shipped_schema_for
 
 __all__ = [
     "CredentialType",
@@ -613,7 +613,7 @@ def load_example(type_name: str) -> dict[str, Any]:
     ctype = CREDENTIAL_TYPES[type_name]
     if ctype.example is None:
         raise KeyError(f"{type_name} has no example")
-    text = resources.files("issuer").joinpath("examples", ctype.example).read_text(encoding="utf-8")
+    text = resources.files("tradevc.issuer").joinpath("examples", ctype.example).read_text(encoding="utf-8")
     return json.loads(text)
 
 

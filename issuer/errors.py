@@ -1,6 +1,6 @@
 """Errors of the issuing desk."""
 
-from vc.errors import VcError
+from tradevc.vc.errors import VcError
 
 
 class IssuerError(VcError):

@@ -21,11 +21,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from vc.atomicfile import write_atomic
-from vc.did.web import did_web, document_path
-from vc.keys import KeyPair
-from vc.proofs import get_suite
-from vc.proofs.data_integrity import format_datetime
+from tradevc.vc.atomicfile import write_atomic
+from tradevc.vc.did.web import did_web, document_path
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.proofs import get_suite
+from tradevc.vc.proofs.data_integrity import format_datetime
 
 from .errors import IssuerError
 

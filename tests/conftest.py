@@ -29,7 +29,7 @@ def write_context_folder(
     document) in a file, the SHA-256 (JCS) of each of ``inline``, and the index of both."""
     import hashlib
 
-    from vc.jsonld import inline_context_sha256
+    from tradevc.vc.jsonld import inline_context_sha256
 
     directory.mkdir(parents=True, exist_ok=True)
     entries = []
@@ -117,3 +117,18 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
 def pytest_configure(config: Any) -> None:
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+_OLD_ROOTS = ("vc", "issuer", "verifier", "wallet", "contexts")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_import_root():
+    """The repository's folders run from the checkout would also import as top-level ``vc``,
+    ``wallet``...; a second copy of a module breaks ``isinstance`` and hides wrong imports.
+    Fail the run if anything imported the packages under a name other than ``tradevc.*``."""
+    import sys
+
+    yield
+    strays = sorted(name for name in sys.modules if name.split(".")[0] in _OLD_ROOTS)
+    assert not strays, f"imported outside the tradevc import root: {strays[:10]}"

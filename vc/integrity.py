@@ -253,7 +253,7 @@ class PinnedContextFiles:
     (each checked against its SHA-256 in ``contexts/index.json``). Thread-safe."""
 
     def __init__(self) -> None:
-        raw = json.loads(_resources.files("contexts").joinpath("index.json").read_bytes())
+        raw = json.loads(_resources.files("tradevc.contexts").joinpath("index.json").read_bytes())
         self._index = {entry["url"]: (entry["file"], entry["sha256"]) for entry in raw["contexts"]}
         self._bytes: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -266,7 +266,7 @@ class PinnedContextFiles:
         with self._lock:
             data = self._bytes.get(url)
             if data is None:
-                data = _read_pinned("contexts", entry[0], entry[1], url)
+                data = _read_pinned("tradevc.contexts", entry[0], entry[1], url)
                 self._bytes[url] = data
         return data
 

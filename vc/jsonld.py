@@ -182,7 +182,7 @@ class PinnedContextLoader:
             )
         file_name, expected_sha256 = entry
         try:
-            data = resources.files("contexts").joinpath(file_name).read_bytes()
+            data = resources.files("tradevc.contexts").joinpath(file_name).read_bytes()
         except (FileNotFoundError, OSError) as e:
             raise ResolutionError(f"pinned context file {file_name!r} for {url!r} is missing") from e
         actual = hashlib.sha256(data).hexdigest()
@@ -194,7 +194,7 @@ class PinnedContextLoader:
 
 
 def _read_index() -> dict[str, tuple[str, str]]:
-    raw = json.loads(resources.files("contexts").joinpath("index.json").read_bytes())
+    raw = json.loads(resources.files("tradevc.contexts").joinpath("index.json").read_bytes())
     return {entry["url"]: (entry["file"], entry["sha256"]) for entry in raw["contexts"]}
 
 

@@ -267,7 +267,7 @@ class SchemaStore:
 
         :raises SchemaStoreError: a shipped file is missing or does not match its SHA-256.
         """
-        folder = _resources.files("contexts").joinpath("schemas")
+        folder = _resources.files("tradevc.contexts").joinpath("schemas")
         entries = _read_index(folder.joinpath("index.json").read_bytes(), "contexts/schemas/index.json")
         held = []
         for entry in entries:
@@ -424,7 +424,7 @@ def shipped_schema_for(credential_type: str) -> str | None:
     """The URL of the shipped schema for a trade credential type (``credentialType`` in
     ``contexts/schemas/index.json``), or None."""
     index = _read_index(
-        _resources.files("contexts").joinpath("schemas", "index.json").read_bytes(), "contexts/schemas/index.json"
+        _resources.files("tradevc.contexts").joinpath("schemas", "index.json").read_bytes(), "contexts/schemas/index.json"
     )
     return next((e["url"] for e in index if e.get("credentialType") == credential_type), None)
 

@@ -1,9 +1,9 @@
 """The verifier's side: verify credentials and presentations against a trust policy."""
 
-from vc.credentials import verify_credential
-from vc.policy import TrustPolicy, VerificationPolicy
-from vc.presentations import PresentationResult, verify_presentation
-from vc.verification import CheckResult, Outcome, VerificationResult
+from tradevc.vc.credentials import verify_credential
+from tradevc.vc.policy import TrustPolicy, VerificationPolicy
+from tradevc.vc.presentations import PresentationResult, verify_presentation
+from tradevc.vc.verification import CheckResult, Outcome, VerificationResult
 
 from .service import Verifier
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vc.compat import WARNING_PREFIX
-from vc.errors import VcError
-from vc.jose import LEGACY_TYPES, VP_TYP, is_compact_jws, parse_compact_jws, token_type
-from vc.verification import CheckResult, VerificationResult
+from tradevc.vc.compat import WARNING_PREFIX
+from tradevc.vc.errors import VcError
+from tradevc.vc.jose import LEGACY_TYPES, VP_TYP, is_compact_jws, parse_compact_jws, token_type
+from tradevc.vc.verification import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
     from .service import Verifier

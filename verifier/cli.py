@@ -19,13 +19,13 @@ from typing import Any
 import click
 import requests
 
-from vc.compat import DEVIATIONS, PROFILES, Compatibility
-from vc.errors import ContextIndexError
-from vc.jose import is_compact_jws
-from vc.mirror import Mirror
-from vc.schemas import SchemaStore, SchemaStoreError
-from vc.policy import TrustPolicy
-from vc.verification import CheckResult, VerificationResult
+from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
+from tradevc.vc.errors import ContextIndexError
+from tradevc.vc.jose import is_compact_jws
+from tradevc.vc.mirror import Mirror
+from tradevc.vc.schemas import SchemaStore, SchemaStoreError
+from tradevc.vc.policy import TrustPolicy
+from tradevc.vc.verification import CheckResult, VerificationResult
 
 from .service import Verifier
 
@@ -229,6 +229,7 @@ def _with_common(fn: Any) -> Any:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tradevc", prog_name="vc-verify", message="%(prog)s (tradevc) %(version)s")
 def cli() -> None:
     """Verify W3C Verifiable Credentials and Presentations: signatures, issuer keys (did:key,
     did:web, did:jwk), revocation and suspension, validity periods, and which issuers you

@@ -12,17 +12,17 @@ from typing import Any, Callable
 
 import requests
 
-from vc.compat import Compatibility, require_compatibility
-from vc.credential_status import StatusChecker
-from vc.credentials import DEFAULT_CLOCK_SKEW, verify_credential
-from vc.did.resolver import DidResolvers
-from vc.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpsFetcher
-from vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
-from vc.mirror import Mirror
-from vc.schemas import SchemaStore, default_schema_store
-from vc.policy import IssuerIs, VerificationPolicy, require_policy
-from vc.presentations import PresentationResult, verify_presentation
-from vc.verification import VerificationResult
+from tradevc.vc.compat import Compatibility, require_compatibility
+from tradevc.vc.credential_status import StatusChecker
+from tradevc.vc.credentials import DEFAULT_CLOCK_SKEW, verify_credential
+from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpsFetcher
+from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
+from tradevc.vc.mirror import Mirror
+from tradevc.vc.schemas import SchemaStore, default_schema_store
+from tradevc.vc.policy import IssuerIs, VerificationPolicy, require_policy
+from tradevc.vc.presentations import PresentationResult, verify_presentation
+from tradevc.vc.verification import VerificationResult
 
 __all__ = ["Verifier"]
 

@@ -15,13 +15,13 @@ from typing import Any, Callable, NoReturn
 
 import click
 
-from vc.atomicfile import write_atomic
-from vc.errors import ContextIndexError, VcError
-from vc.jose import is_compact_jws
-from vc.jsonld import PinnedContextLoader
-from vc.policy import TrustPolicy
-from verifier import Verifier
-from verifier.cli import MIRROR_OPTIONS, mirror_from_options, verifier_for
+from tradevc.vc.atomicfile import write_atomic
+from tradevc.vc.errors import ContextIndexError, VcError
+from tradevc.vc.jose import is_compact_jws
+from tradevc.vc.jsonld import PinnedContextLoader
+from tradevc.vc.policy import TrustPolicy
+from tradevc.verifier import Verifier
+from tradevc.verifier.cli import MIRROR_OPTIONS, mirror_from_options, verifier_for
 
 from .service import CredentialRefused, HolderPolicy, Wallet
 from .store import KdfParams
@@ -135,6 +135,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tradevc", prog_name="vc-wallet", message="%(prog)s (tradevc) %(version)s")
 @click.option("--home", type=click.Path(file_okay=False), envvar=HOME_ENV, default=str(DEFAULT_HOME),
               show_default=True, help=f"The wallet's directory (or set {HOME_ENV}).")
 @click.option("--passphrase-file", type=click.Path(dir_okay=False), envvar=PASSPHRASE_FILE_ENV, default=None,

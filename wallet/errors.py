@@ -1,7 +1,7 @@
 """Errors of the holder's wallet. Each message says what happened and what to do; none of
 them reveals anything about the wallet's content."""
 
-from vc.errors import VcError
+from tradevc.vc.errors import VcError
 
 
 class WalletError(VcError):

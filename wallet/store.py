@@ -41,7 +41,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from vc.atomicfile import write_atomic
+from tradevc.vc.atomicfile import write_atomic
 
 from .errors import WalletCorrupted, WalletError, WalletLocked, WalletNotFound, WrongPassphrase
 

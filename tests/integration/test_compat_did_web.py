@@ -9,10 +9,10 @@ import json
 from datetime import datetime, timezone
 
 from support.ed25519_2018 import sign_2018
-from vc.compat import Compatibility
-from vc.keys import KeyPair
-from vc.multibase import base58btc_encode
-from verifier import TrustPolicy, Verifier
+from tradevc.vc.compat import Compatibility
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base58btc_encode
+from tradevc.verifier import TrustPolicy, Verifier
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 

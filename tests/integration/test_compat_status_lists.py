@@ -13,15 +13,15 @@ from datetime import datetime, timezone
 from click.testing import CliRunner
 
 from conftest import load_vector
-from issuer import sign_credential
+from tradevc.issuer import sign_credential
 from support.https_server import body
-from vc.compat import Compatibility
-from vc.jose import sign_credential_jwt
-from vc.keys import KeyPair
-from vc.proofs.data_integrity import add_proof
-from vc.jsonld import default_loader
-from vc.status import BitstringStatusList
-from verifier import TrustPolicy, Verifier
+from tradevc.vc.compat import Compatibility
+from tradevc.vc.jose import sign_credential_jwt
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.proofs.data_integrity import add_proof
+from tradevc.vc.jsonld import default_loader
+from tradevc.vc.status import BitstringStatusList
+from tradevc.verifier import TrustPolicy, Verifier
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 KEY = KeyPair.generate("Ed25519")
@@ -192,7 +192,7 @@ def test_a_named_list_with_altered_bits_stays_refused(https_server):
 def test_a_vc_jwt_list_whose_issuer_is_a_name(https_server):
     url = https_server.url("status/named-jwt")
     document = list_document(url, bits(i5=1)) | {"issuer": "Aceros del Norte"}
-    from vc.multibase import base64url_encode
+    from tradevc.vc.multibase import base64url_encode
 
     token = sign_credential_jwt(list_document(url, bits(i5=1)), KEY)  # to borrow a correctly formed header
     header = token.split(".")[0]
@@ -204,7 +204,7 @@ def test_a_vc_jwt_list_whose_issuer_is_a_name(https_server):
 
 
 def test_a_vc_jwt_named_list_signed_by_another_did_stays_refused(https_server):
-    from vc.multibase import base64url_encode
+    from tradevc.vc.multibase import base64url_encode
 
     url = https_server.url("status/named-jwt-stranger")
     document = list_document(url, bits()) | {"issuer": "Aceros del Norte"}
@@ -250,7 +250,7 @@ def test_every_deviation_of_one_list_is_named(https_server):
 
 
 def test_vc_verify_compat(https_server, tmp_path):
-    from verifier.cli import cli
+    from tradevc.verifier.cli import cli
 
     url = https_server.url("status/cli")
     serve(https_server, "status/cli", signed_list(url, bits(i5=1)[1:]))

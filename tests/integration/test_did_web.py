@@ -8,11 +8,11 @@ import pytest
 
 from support.dids import did_document
 from support.https_server import body, redirect_to, slow
-from vc.did.resolver import DidResolvers, retrieve_verification_method
-from vc.did.web import DidWebResolver
-from vc.errors import ResolutionError
-from vc.http import HttpsFetcher, RetrievalError
-from vc.keys import KeyPair
+from tradevc.vc.did.resolver import DidResolvers, retrieve_verification_method
+from tradevc.vc.did.web import DidWebResolver
+from tradevc.vc.errors import ResolutionError
+from tradevc.vc.http import HttpsFetcher, RetrievalError
+from tradevc.vc.keys import KeyPair
 
 
 def publish(server, did, relative, key=None, **overrides):

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from issuer import Issuer
-from issuer.cli import cli as issuer_cli
-from issuer.credential_types import load_example
-from verifier import TrustPolicy, Verifier
-from verifier.cli import cli as verify_cli
+from tradevc.issuer import Issuer
+from tradevc.issuer.cli import cli as issuer_cli
+from tradevc.issuer.credential_types import load_example
+from tradevc.verifier import TrustPolicy, Verifier
+from tradevc.verifier.cli import cli as verify_cli
 
 PASS = b"issuer passphrase"
 MILL_HOST = "mill.example"
@@ -194,7 +194,7 @@ def test_concurrent_vc_issuer_processes_never_share_an_index(tmp_path):
     subject.write_text(json.dumps(load_example("USMCACertificationOfOrigin")))
     env = {"TRADEVC_ISSUER_HOME": str(home), "TRADEVC_ISSUER_PASSPHRASE": PASS.decode(), "PATH": "/usr/bin:/bin"}
     script = (
-        "import sys\nfrom issuer.cli import main\n"
+        "import sys\nfrom tradevc.issuer.cli import main\n"
         "subject, start, end, out = sys.argv[1:5]\n"
         "for n in range(3):\n"
         "    sys.argv = ['vc-issuer', 'issue', '--type', 'USMCACertificationOfOrigin', '--subject', subject,\n"

@@ -11,14 +11,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from issuer import Issuer
-from issuer.cli import cli as issuer_cli
-from issuer.credential_types import load_example
-from vc.enveloped import envelope_credential
-from vc.jose import parse_compact_jws, sign_presentation_jwt
-from vc.keys import KeyPair
-from verifier import TrustPolicy, Verifier
-from verifier.cli import cli as verify_cli
+from tradevc.issuer import Issuer
+from tradevc.issuer.cli import cli as issuer_cli
+from tradevc.issuer.credential_types import load_example
+from tradevc.vc.enveloped import envelope_credential
+from tradevc.vc.jose import parse_compact_jws, sign_presentation_jwt
+from tradevc.vc.keys import KeyPair
+from tradevc.verifier import TrustPolicy, Verifier
+from tradevc.verifier.cli import cli as verify_cli
 
 PASS = b"issuer passphrase"
 MILL_HOST = "mill.example"

@@ -12,17 +12,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from issuer import Issuer
-from issuer.credential_types import load_example
+from tradevc.issuer import Issuer
+from tradevc.issuer.credential_types import load_example
 from support.dids import did_document
 from support.https_server import body, redirect_to, slow
-from vc.did.resolver import DidResolvers, retrieve_verification_method
-from vc.did.web import DidWebResolver
-from vc.errors import ResolutionError
-from vc.http import HttpsFetcher, RetrievalError
-from vc.keys import KeyPair
-from vc.mirror import Mirror
-from verifier import TrustPolicy, Verifier
+from tradevc.vc.did.resolver import DidResolvers, retrieve_verification_method
+from tradevc.vc.did.web import DidWebResolver
+from tradevc.vc.errors import ResolutionError
+from tradevc.vc.http import HttpsFetcher, RetrievalError
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.mirror import Mirror
+from tradevc.verifier import TrustPolicy, Verifier
 
 PASS = b"issuer passphrase"
 VALID_FROM = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
@@ -492,7 +492,7 @@ def issued(mill, tmp_path):
 def vc_verify(*args):
     from click.testing import CliRunner
 
-    from verifier.cli import cli
+    from tradevc.verifier.cli import cli
 
     return CliRunner().invoke(cli, ["credential", *map(str, args)])
 
@@ -526,7 +526,7 @@ def test_vc_verify_snapshot_online_and_offline(mill, issued, tmp_path):
     assert r.exit_code == 3, r.output
     from click.testing import CliRunner
 
-    from verifier.cli import cli
+    from tradevc.verifier.cli import cli
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from issuer.registry import StatusRegistry
+from tradevc.issuer.registry import StatusRegistry
 
 BASE = "https://mill.example/status/"
 
@@ -15,7 +15,7 @@ WORKER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from issuer.registry import StatusRegistry
+    from tradevc.issuer.registry import StatusRegistry
     path, worker, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     registry = StatusRegistry(path, base_url=%r)
     for n in range(count):
@@ -31,7 +31,7 @@ CRASH = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from issuer.registry import StatusRegistry
+    from tradevc.issuer.registry import StatusRegistry
     registry = StatusRegistry(Path(sys.argv[1]), base_url=%r)
     entries = registry.reserve("urn:uuid:crashed", ["VerifiableCredential"], ["revocation"])
     print(entries[0].index, flush=True)

@@ -10,10 +10,10 @@ import json
 from datetime import datetime, timezone
 
 from conftest import load_vector
-from issuer import sign_credential
-from vc.keys import KeyPair
-from vc.status import BitstringStatusList
-from verifier import TrustPolicy, Verifier
+from tradevc.issuer import sign_credential
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.status import BitstringStatusList
+from tradevc.verifier import TrustPolicy, Verifier
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 KEY = KeyPair.generate("Ed25519")
@@ -157,7 +157,7 @@ def test_status_list_2021(https_server):
 def serve_jwt_list(server, name, encoded, *, key=KEY, content_type="application/vc+jwt", change=None):
     """A BitstringStatusListCredential secured as a vc+jwt, served with ``content_type``."""
     from support.https_server import body
-    from vc.jose import sign_credential_jwt
+    from tradevc.vc.jose import sign_credential_jwt
 
     url = server.url(f"status/{name}")
     document = {
@@ -194,7 +194,7 @@ def test_a_vc_jwt_status_list_signed_by_someone_else_is_refused(https_server):
 
 
 def test_a_tampered_vc_jwt_status_list_is_refused(https_server):
-    from vc.multibase import base64url_decode, base64url_encode
+    from tradevc.vc.multibase import base64url_decode, base64url_encode
 
     def erase_revocations(token):  # the issuer's signature stays, the list is replaced
         header, payload, signature = token.split(".")
@@ -210,7 +210,7 @@ def test_a_tampered_vc_jwt_status_list_is_refused(https_server):
 
 def test_a_jws_that_is_not_a_credential_is_refused(https_server):
     from support.https_server import body
-    from vc.jose import sign_presentation_jwt
+    from tradevc.vc.jose import sign_presentation_jwt
 
     token = sign_presentation_jwt([], KEY, challenge="c", domain="d")
     https_server.special["/status/vp"] = body(token.encode(), content_type="application/vc+jwt")

@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import load_vector
-from issuer import Issuer, sign_credential
-from issuer.credential_types import load_example
-from vc.keys import KeyPair
-from verifier import TrustPolicy, Verifier
-from wallet.cli import cli
+from tradevc.issuer import Issuer, sign_credential
+from tradevc.issuer.credential_types import load_example
+from tradevc.vc.keys import KeyPair
+from tradevc.verifier import TrustPolicy, Verifier
+from tradevc.wallet.cli import cli
 
 PASS = "importer passphrase"
 ISSUER = KeyPair.generate("Ed25519")
@@ -236,10 +236,10 @@ def _check_sees_a_revocation(tmp_path, https_server, mill, signed):
 def test_the_console_script_runs(tmp_path):
     """The installed entry point, in a real process: no stack trace for a wrong passphrase."""
     env = {**os.environ, "TRADEVC_WALLET_HOME": str(tmp_path / "w"), "TRADEVC_WALLET_PASSPHRASE": PASS}
-    created = subprocess.run([sys.executable, "-m", "wallet.cli", "init", "--scrypt-n", "16384"], env=env,
+    created = subprocess.run([sys.executable, "-m", "tradevc.wallet.cli", "init", "--scrypt-n", "16384"], env=env,
                              capture_output=True, text=True, timeout=60)
     assert created.returncode == 0, created.stderr
-    wrong = subprocess.run([sys.executable, "-m", "wallet.cli", "list"], env={**env, "TRADEVC_WALLET_PASSPHRASE": "no"},
+    wrong = subprocess.run([sys.executable, "-m", "tradevc.wallet.cli", "list"], env={**env, "TRADEVC_WALLET_PASSPHRASE": "no"},
                            capture_output=True, text=True, timeout=60)
     assert (wrong.returncode, wrong.stderr) == (1, "error: wrong passphrase\n")
 
@@ -260,7 +260,7 @@ def test_the_passphrase_prompt_on_a_terminal(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEVC_WALLET_PASSPHRASE")}
     env["TRADEVC_WALLET_HOME"] = str(tmp_path / "w")
-    proc = subprocess.Popen([sys.executable, "-m", "wallet.cli", "init", "--scrypt-n", "16384"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "tradevc.wallet.cli", "init", "--scrypt-n", "16384"], env=env,
                             stdin=slave, stdout=slave, stderr=slave, preexec_fn=controlling_terminal)
     os.close(slave)
     seen = b""
@@ -283,13 +283,13 @@ def test_the_passphrase_prompt_on_a_terminal(tmp_path):
         os.close(master)
     assert proc.returncode == 0, seen
     assert b"Wallet passphrase" in seen and b"typed secret" not in seen
-    from wallet import Wallet
+    from tradevc.wallet import Wallet
 
     assert Wallet.open(tmp_path / "w", "typed secret").holder_did.startswith("did:key:")
 
 
 def test_add_detects_a_compact_jws_and_show_prints_it(run):
-    from vc.jose import sign_credential_jwt
+    from tradevc.vc.jose import sign_credential_jwt
 
     document = load_vector("di-eddsa/unsigned.json")
     document["issuer"], document["id"] = ISSUER.did, "urn:uuid:jose"

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from conftest import load_vector
-from issuer import sign_credential
-from vc.keys import KeyPair
-from verifier import TrustPolicy, Verifier
-from wallet import KdfParams, Wallet
+from tradevc.issuer import sign_credential
+from tradevc.vc.keys import KeyPair
+from tradevc.verifier import TrustPolicy, Verifier
+from tradevc.wallet import KdfParams, Wallet
 
 PASS = "importer passphrase"
 ISSUER = KeyPair.generate("Ed25519")
@@ -55,7 +55,7 @@ def test_two_processes_adding_at_once_keep_everything(tmp_path, home):
             path.write_text(json.dumps(credential(batch * 100 + i)))
             files.append(str(path))
         batches.append(files)
-    command = [sys.executable, "-m", "wallet.cli", "add", "--offline"]
+    command = [sys.executable, "-m", "tradevc.wallet.cli", "add", "--offline"]
     procs = [subprocess.Popen(command + files, env=env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for files in batches]
     outputs = [p.communicate(timeout=120) for p in procs]
@@ -68,9 +68,9 @@ STALL = textwrap.dedent(
     """
     import json, os, sys, time
     from pathlib import Path
-    import vc.atomicfile
-    from verifier import TrustPolicy, Verifier
-    from wallet import Wallet
+    import tradevc.vc.atomicfile
+    from tradevc.verifier import TrustPolicy, Verifier
+    from tradevc.wallet import Wallet
 
     home, marker, stall_at, document = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     real_fsync, calls = os.fsync, [0]
@@ -82,7 +82,7 @@ STALL = textwrap.dedent(
             time.sleep(600)
         real_fsync(fd)
 
-    vc.atomicfile.os.fsync = stalling_fsync
+    tradevc.vc.atomicfile.os.fsync = stalling_fsync
     wallet = Wallet.open(home, os.environ["TRADEVC_WALLET_PASSPHRASE"],
                          verifier=Verifier.offline(policy=TrustPolicy.unsafe_any_issuer()))
     wallet.add(json.loads(Path(document).read_text()))

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vc import fastpath
-from vc.errors import CanonicalizationError, VcError
-from vc.fastpath import canonical_nquads, fast_quads, reference_canonical_nquads
+from tradevc.vc import fastpath
+from tradevc.vc.errors import CanonicalizationError, VcError
+from tradevc.vc.fastpath import canonical_nquads, fast_quads, reference_canonical_nquads
 from conftest import write_context_folder
-from vc.jsonld import PinnedContextLoader, default_loader
+from tradevc.vc.jsonld import PinnedContextLoader, default_loader
 
 LOADER = default_loader()
 REFERENCE = json.loads(
@@ -116,7 +116,7 @@ USER_TRACEABILITY = "https://contexts.trade.example/traceability/v1"
 @pytest.fixture(scope="module")
 def user_loader(tmp_path_factory: pytest.TempPathFactory) -> PinnedContextLoader:
     """The bundled contexts, and the traceability context pinned by a user under another URL."""
-    document = json.loads(resources.files("contexts").joinpath("traceability-v1.jsonld").read_bytes())
+    document = json.loads(resources.files("tradevc.contexts").joinpath("traceability-v1.jsonld").read_bytes())
     folder = write_context_folder(tmp_path_factory.mktemp("user-contexts"), {USER_TRACEABILITY: document})
     return PinnedContextLoader.with_user_contexts(folder)
 
@@ -283,7 +283,7 @@ def test_fast_jcs_covers_credentials() -> None:
 )
 def test_every_trade_credential_type_takes_the_fast_path(type_name: str) -> None:
     """A guard against the fast path silently giving up on the credentials it exists for."""
-    from issuer.credential_types import load_example
+    from tradevc.issuer.credential_types import load_example
 
     credential = {
         "@context": REFERENCE["@context"], "id": "urn:uuid:0b7c6f7e-2f0a-4a55-9d1e-4c2f8e1a0b01",

@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vc.jose import sign_credential_jwt
-from vc.keys import KeyPair
-from vc.multibase import base64url_decode, base64url_encode
-from verifier import TrustPolicy, verify_credential
+from tradevc.vc.jose import sign_credential_jwt
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base64url_decode, base64url_encode
+from tradevc.verifier import TrustPolicy, verify_credential
 
 KEYS = [KeyPair.generate(t) for t in ("Ed25519", "P-256", "P-384")]
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
@@ -103,7 +103,7 @@ json_values = st.recursive(
 
 def _reference_loads(data: bytes):
     """The straightforward definition: the standard library's parser, refusing duplicates."""
-    from vc.jose import _no_duplicates
+    from tradevc.vc.jose import _no_duplicates
 
     return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
 
@@ -112,7 +112,7 @@ def _outcome(parse, data: bytes):
     try:
         return "value", json.dumps(parse(data), sort_keys=True)  # tells 1 from 1.0 and True
     except Exception as e:  # noqa: BLE001 - the kind of refusal is what is compared
-        from vc.errors import InvalidDocument
+        from tradevc.vc.errors import InvalidDocument
 
         return "duplicate" if isinstance(e, InvalidDocument) else "not JSON", None
 
@@ -142,7 +142,7 @@ def _texts():
 @SETTINGS
 @given(_texts())
 def test_jws_json_parsing_agrees_with_the_standard_library(text):
-    from vc.jose import loads_without_duplicates
+    from tradevc.vc.jose import loads_without_duplicates
 
     data = text.encode("utf-8", "surrogatepass")
     assert _outcome(loads_without_duplicates, data) == _outcome(_reference_loads, data)

@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from issuer import sign_credential
-from vc.keys import KeyPair
-from verifier import TrustPolicy, verify_credential
+from tradevc.issuer import sign_credential
+from tradevc.vc.keys import KeyPair
+from tradevc.verifier import TrustPolicy, verify_credential
 
 KEY = KeyPair.generate("Ed25519")
 OTHER = KeyPair.generate("Ed25519")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vc.keys import KeyPair
+from tradevc.vc.keys import KeyPair
 
 
 def did_document(did: str, key: KeyPair, **overrides: Any) -> dict[str, Any]:

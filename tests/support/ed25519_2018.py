@@ -9,9 +9,9 @@ import hashlib
 
 from pyld import jsonld
 
-from vc.jsonld import default_loader
-from vc.keys import KeyPair
-from vc.multibase import base64url_encode
+from tradevc.vc.jsonld import default_loader
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base64url_encode
 
 HEADER = "eyJhbGciOiJFZERTQSIsImI2NCI6ZmFsc2UsImNyaXQiOlsiYjY0Il19"
 """BASE64URL('{"alg":"EdDSA","b64":false,"crit":["b64"]}'): the header every implementation writes."""

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from issuer import sign_credential
-from vc.keys import KeyPair
-from verifier import TrustPolicy, Verifier
-from verifier.batch import iter_verify_many, read_documents, summarize
-from verifier.cli import cli
-from wallet import sign_presentation
+from tradevc.issuer import sign_credential
+from tradevc.vc.keys import KeyPair
+from tradevc.verifier import TrustPolicy, Verifier
+from tradevc.verifier.batch import iter_verify_many, read_documents, summarize
+from tradevc.verifier.cli import cli
+from tradevc.wallet import sign_presentation
 
 REFERENCE = json.loads(
     (Path(__file__).resolve().parents[2] / "bench" / "usmca-certification-of-origin.json").read_text("utf-8")
@@ -113,8 +113,8 @@ def test_cli_batch_jsonl(documents, tmp_path):
 
 
 def test_batch_reads_compact_jws_and_routes_jose_presentations(tmp_path):
-    from vc.enveloped import envelope_presentation
-    from vc.jose import sign_credential_jwt, sign_presentation_jwt
+    from tradevc.vc.enveloped import envelope_presentation
+    from tradevc.vc.jose import sign_credential_jwt, sign_presentation_jwt
 
     document = copy.deepcopy(REFERENCE)
     document["issuer"]["id"] = KEY.did
@@ -139,7 +139,7 @@ def test_batch_reads_compact_jws_and_routes_jose_presentations(tmp_path):
 
 
 def test_batch_routes_a_vp_jwt_typed_with_the_long_media_type():
-    from vc.multibase import base64url_encode
+    from tradevc.vc.multibase import base64url_encode
 
     payload = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
                "holder": KEY.did, "verifiableCredential": [credential(3)], "nonce": "c", "aud": "cbp.gov"}
@@ -153,7 +153,7 @@ def test_batch_routes_a_vp_jwt_typed_with_the_long_media_type():
 
 def test_batch_routes_a_vp_without_typ_as_a_presentation():
     """No typ, a VC 2.0 presentation as payload: verified as vp+jwt (VC-JOSE-COSE: typ SHOULD)."""
-    from vc.multibase import base64url_encode
+    from tradevc.vc.multibase import base64url_encode
 
     payload = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
                "holder": KEY.did, "verifiableCredential": [credential(3)], "nonce": "c", "aud": "cbp.gov"}
@@ -170,8 +170,8 @@ def test_reports_survive_the_trip_between_processes():
     """Workers send reports back pickled: every field, and each outcome as the enum member."""
     import pickle
 
-    from vc.presentations import PresentationResult
-    from vc.verification import CheckResult, Outcome, VerificationResult
+    from tradevc.vc.presentations import PresentationResult
+    from tradevc.vc.verification import CheckResult, Outcome, VerificationResult
 
     inner = VerificationResult(document_id="urn:x", warnings=["w"])
     inner.add(CheckResult.failed("proof", "PROOF_VERIFICATION_ERROR", "bad", subject="urn:p", data={"n": [1, 2]}))
@@ -194,7 +194,7 @@ class _DyingVerifier:
     def verify_credential(self, document):
         import os
 
-        from vc.verification import CheckResult, VerificationResult
+        from tradevc.vc.verification import CheckResult, VerificationResult
 
         if document == "die":
             os._exit(3)

@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import load_vector
-from vc.compat import DEVIATIONS, PROFILES, STRICT, Compatibility
-from vc.credentials import verify_credential
-from vc.jose import sign_credential_jwt
-from vc.keys import KeyPair
-from vc.multibase import base64url_encode
-from vc.policy import TrustPolicy
+from tradevc.vc.compat import DEVIATIONS, PROFILES, STRICT, Compatibility
+from tradevc.vc.credentials import verify_credential
+from tradevc.vc.jose import sign_credential_jwt
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base64url_encode
+from tradevc.vc.policy import TrustPolicy
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 ISSUER = KeyPair.generate("P-256")
@@ -94,7 +94,7 @@ def test_misuse_is_a_type_error():
 
 @pytest.mark.parametrize("names", ["pilots-2023", {"pilots-2023"}, ["encoded-list-prefix", "pilots-2023"]])
 def test_names_stand_for_the_profile(names):
-    from vc.compat import require_compatibility
+    from tradevc.vc.compat import require_compatibility
 
     assert require_compatibility(names) == PILOTS
     pilot = envelope_of(sign_credential_jwt(unsigned(), ISSUER))
@@ -152,8 +152,8 @@ def test_other_envelope_forms_stay_refused_under_the_profile(url):
 
 
 def test_a_presentation_envelope_takes_no_draft_media_type():
-    from vc.presentations import verify_presentation
-    from vc.jose import sign_presentation_jwt
+    from tradevc.vc.presentations import verify_presentation
+    from tradevc.vc.jose import sign_presentation_jwt
 
     holder = KeyPair.generate("Ed25519")
     token = sign_presentation_jwt([], holder, challenge="c", domain="d")
@@ -224,7 +224,7 @@ def test_a_plain_name_issuer_is_tolerated_only_on_status_lists():
 
 
 def test_a_presentation_passes_the_profile_to_its_credentials():
-    from vc.presentations import sign_presentation, verify_presentation
+    from tradevc.vc.presentations import sign_presentation, verify_presentation
 
     holder = KeyPair.generate("Ed25519")
     inner = envelope_of(draft_token(), "application/vc+ld+json+jwt")
@@ -239,7 +239,7 @@ def test_a_presentation_passes_the_profile_to_its_credentials():
 
 def test_vc_verify_batch_compat(tmp_path):
     from click.testing import CliRunner
-    from verifier.cli import cli
+    from tradevc.verifier.cli import cli
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -264,7 +264,7 @@ def test_vc_verify_batch_compat(tmp_path):
 
 def test_vc_verify_credential_compat_offline(tmp_path):
     from click.testing import CliRunner
-    from verifier.cli import cli
+    from tradevc.verifier.cli import cli
 
     path = tmp_path / "pilot.json"
     path.write_text(json.dumps(envelope_of(draft_token(), "application/vc-ld+jwt", ";")))

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from issuer import sign_credential
-from issuer.credential_types import (
+from tradevc.issuer import sign_credential
+from tradevc.issuer.credential_types import (
     TRACEABILITY_V1,
     build_credential,
     check_credential,
@@ -20,11 +20,11 @@ from issuer.credential_types import (
     load_example,
     type_names,
 )
-from vc.errors import DataLossError, InvalidDocument
-from vc.jsonld import default_loader, expand
-from vc.keys import KeyPair
-from vc.model import CREDENTIALS_V2
-from verifier import TrustPolicy, verify_credential
+from tradevc.vc.errors import DataLossError, InvalidDocument
+from tradevc.vc.jsonld import default_loader, expand
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.model import CREDENTIALS_V2
+from tradevc.verifier import TrustPolicy, verify_credential
 
 USMCA = "USMCACertificationOfOrigin"
 MTR = "MillTestReportCredential"

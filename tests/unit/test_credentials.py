@@ -9,15 +9,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import StaticDidResolver, load_vector
-from issuer import sign_credential as _sign_credential
-from vc.did.key import DidKeyResolver
-from vc.did.resolver import DidResolvers
-from vc.errors import ContextNotPinned, DataLossError, InvalidDocument, KeyMaterialError, SigningError, UnsupportedError
-from vc.jsonld import default_loader
-from vc.keys import KeyPair
-from vc.multibase import base58btc_encode
-from vc.proofs.data_integrity import add_proof as _add_proof
-from verifier import TrustPolicy, verify_credential
+from tradevc.issuer import sign_credential as _sign_credential
+from tradevc.vc.did.key import DidKeyResolver
+from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.errors import ContextNotPinned, DataLossError, InvalidDocument, KeyMaterialError, SigningError, UnsupportedError
+from tradevc.vc.jsonld import default_loader
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base58btc_encode
+from tradevc.vc.proofs.data_integrity import add_proof as _add_proof
+from tradevc.verifier import TrustPolicy, verify_credential
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 ANY = TrustPolicy.unsafe_any_issuer()
@@ -190,7 +190,7 @@ def test_context_injection_only_where_needed(key):
 def test_no_context_injection_under_existing_proofs(key, other_key):
     # a 1.1 credential signed with the legacy suite: appending the Data Integrity context for a
     # co-signer's DataIntegrityProof would change what the first proof signed, so it is refused
-    from issuer import cosign_credential
+    from tradevc.issuer import cosign_credential
 
     credential = v1_credential(key, "https://w3id.org/security/suites/ed25519-2020/v1")
     signed = sign_credential(credential, key, cryptosuite="Ed25519Signature2020")

@@ -7,14 +7,14 @@ import json
 import pytest
 
 from conftest import load_vector
-from issuer import sign_credential
-from vc.did.jwk import did_jwk, resolve
-from vc.did.resolver import DidResolvers
-from vc.did import DidResolutionError
-from vc.errors import ResolutionError
-from vc.keys import KeyPair
-from vc.multibase import base64url_encode
-from verifier import TrustPolicy, verify_credential
+from tradevc.issuer import sign_credential
+from tradevc.vc.did.jwk import did_jwk, resolve
+from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.did import DidResolutionError
+from tradevc.vc.errors import ResolutionError
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base64url_encode
+from tradevc.verifier import TrustPolicy, verify_credential
 
 
 def encode(jwk):

@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import load_vector
-from vc.did import DID_RE, DidResolutionError, DidResolver, parse_did_url
-from vc.did.key import CONTEXT, JWK_CONTEXT, DidKeyResolver, resolve, x25519_from_ed25519
-from vc.did.resolver import DidResolvers, retrieve_verification_method
-from vc.errors import KeyMaterialError, ResolutionError
-from vc.keys import KeyPair
-from vc.multibase import base58btc_decode, base58btc_encode, base64url_decode, multicodec_unwrap, multicodec_wrap
+from tradevc.vc.did import DID_RE, DidResolutionError, DidResolver, parse_did_url
+from tradevc.vc.did.key import CONTEXT, JWK_CONTEXT, DidKeyResolver, resolve, x25519_from_ed25519
+from tradevc.vc.did.resolver import DidResolvers, retrieve_verification_method
+from tradevc.vc.errors import KeyMaterialError, ResolutionError
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base58btc_decode, base58btc_encode, base64url_decode, multicodec_unwrap, multicodec_wrap
 
 SIGNING_RELATIONSHIPS = ["authentication", "assertionMethod", "capabilityDelegation", "capabilityInvocation"]
 

@@ -14,16 +14,16 @@ from hypothesis import strategies as st
 
 from conftest import StaticDidResolver
 from support.https_server import body
-from vc.did import key as did_key_method
-from vc.did.jwk import DidJwkResolver, did_jwk
-from vc.did.key import DidKeyResolver
-from vc.did import RESOLUTION_ERRORS, DidResolutionError
-from vc.did.resolution import DID_JSON, DID_LD_JSON, DereferencingResult, ResolutionResult, dereference, resolve
-from vc.did.resolver import DidResolvers
-from vc.did.web import DidWebResolver
-from vc.http import HttpsFetcher
-from vc.keys import KeyPair
-from vc.multibase import base58btc_encode, base64url_encode, multicodec_wrap
+from tradevc.vc.did import key as did_key_method
+from tradevc.vc.did.jwk import DidJwkResolver, did_jwk
+from tradevc.vc.did.key import DidKeyResolver
+from tradevc.vc.did import RESOLUTION_ERRORS, DidResolutionError
+from tradevc.vc.did.resolution import DID_JSON, DID_LD_JSON, DereferencingResult, ResolutionResult, dereference, resolve
+from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.did.web import DidWebResolver
+from tradevc.vc.http import HttpsFetcher
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base58btc_encode, base64url_encode, multicodec_wrap
 
 ED = KeyPair.generate("Ed25519")
 P256 = KeyPair.generate("P-256")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from vc.did.web import did_web, document_path, document_url
-from vc.errors import ResolutionError
+from tradevc.vc.did.web import did_web, document_path, document_url
+from tradevc.vc.errors import ResolutionError
 
 
 @pytest.mark.parametrize("did,url", [
@@ -47,10 +47,10 @@ def test_offline_verification_of_a_did_web_credential_is_could_not_verify():
     """Offline, a did:web issuer cannot be resolved: the report says the check could not be
     carried out (an error), not that the credential is invalid or the method unknown."""
     from conftest import load_vector
-    from vc.jsonld import default_loader
-    from vc.keys import KeyPair
-    from vc.proofs.data_integrity import add_proof
-    from verifier import TrustPolicy, verify_credential
+    from tradevc.vc.jsonld import default_loader
+    from tradevc.vc.keys import KeyPair
+    from tradevc.vc.proofs.data_integrity import add_proof
+    from tradevc.verifier import TrustPolicy, verify_credential
 
     key = KeyPair.generate("Ed25519")
     did = "did:web:mill.example"
@@ -68,10 +68,10 @@ def test_offline_verification_of_a_did_web_credential_is_could_not_verify():
 def test_a_malformed_did_web_issuer_is_a_report_not_a_traceback(did):
     """A port of superscript digits made int() raise a ValueError out of the verifier."""
     from conftest import load_vector
-    from vc.jsonld import default_loader
-    from vc.keys import KeyPair
-    from vc.proofs.data_integrity import add_proof
-    from verifier import TrustPolicy, Verifier
+    from tradevc.vc.jsonld import default_loader
+    from tradevc.vc.keys import KeyPair
+    from tradevc.vc.proofs.data_integrity import add_proof
+    from tradevc.verifier import TrustPolicy, Verifier
 
     document = load_vector("di-eddsa/unsigned.json")
     document["issuer"] = did

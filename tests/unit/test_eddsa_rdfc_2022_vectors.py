@@ -13,12 +13,12 @@ import hashlib
 import pytest
 
 from conftest import load_vector, read_vector
-from vc.did.resolver import DidResolvers
-from vc.jsonld import default_loader
-from vc.keys import KeyPair
-from vc.proofs import get_suite
-from vc.proofs.data_integrity import add_proof, verify_proof
-from verifier import TrustPolicy, verify_credential
+from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.jsonld import default_loader
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.proofs import get_suite
+from tradevc.vc.proofs.data_integrity import add_proof, verify_proof
+from tradevc.verifier import TrustPolicy, verify_credential
 
 CASES = {
     "alumni": ("di-eddsa/unsigned.json", "di-eddsa/eddsa-rdfc-2022"),

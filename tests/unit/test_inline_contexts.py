@@ -11,17 +11,17 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import write_context_folder
-from vc import jose
-from vc.credentials import cosign_credential, sign_credential, verify_credential
-from vc.did.resolver import DidResolvers
-from vc.errors import ContextNotPinned, DataLossError, ProtectedTermRedefinition
-from vc.jose import sign_credential_jwt
-from vc.jsonld import PinnedContextLoader, inline_context_sha256
-from vc.keys import KeyPair
-from vc.policy import TrustPolicy
-from vc.presentations import sign_presentation, verify_presentation
-from vc.proofs import data_integrity
-from vc.proofs.data_integrity import verify_proof
+from tradevc.vc import jose
+from tradevc.vc.credentials import cosign_credential, sign_credential, verify_credential
+from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.errors import ContextNotPinned, DataLossError, ProtectedTermRedefinition
+from tradevc.vc.jose import sign_credential_jwt
+from tradevc.vc.jsonld import PinnedContextLoader, inline_context_sha256
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.policy import TrustPolicy
+from tradevc.vc.presentations import sign_presentation, verify_presentation
+from tradevc.vc.proofs import data_integrity
+from tradevc.vc.proofs.data_integrity import verify_proof
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 EX = "https://trade.example/vocab#"
@@ -255,7 +255,7 @@ def test_the_fast_path_does_not_keep_every_inline_context_it_saw(monkeypatch):
     # The fast path processes contexts with one pyld resolver for the life of the loader; the
     # resolver keeps each inline context in its per-operation cache, which must be emptied
     # with the fast path's own caches, or every distinct inline context stays in memory.
-    from vc import fastpath
+    from tradevc.vc import fastpath
 
     monkeypatch.setattr(fastpath, "MAX_CONTEXTS", 5)
     loader = PinnedContextLoader()
@@ -330,7 +330,7 @@ def test_an_inline_context_may_import_a_pinned_context(lot_folder):
                                  created=CREATED, loader=loader)
         assert verify(signed, loader=loader).verified
     assert "chemistry" not in loader(LOT)["document"]["@context"]
-    from vc.jsonld import expand
+    from tradevc.vc.jsonld import expand
 
     expanded = expand({k: v for k, v in signed.items() if k != "proof"}, loader)[0]
     subject_node = expanded["https://www.w3.org/2018/credentials#credentialSubject"][0]

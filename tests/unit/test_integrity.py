@@ -13,9 +13,9 @@ from importlib import resources
 import pytest
 
 from conftest import load_vector
-from issuer import sign_credential
-from vc.errors import InvalidDocument
-from vc.integrity import (
+from tradevc.issuer import sign_credential
+from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.integrity import (
     Digest,
     PinnedContextFiles,
     ResourceIntegrityError,
@@ -24,17 +24,17 @@ from vc.integrity import (
     digest_sri,
     parse_digests,
 )
-from vc.keys import KeyPair
-from vc.multibase import base58btc_encode
-from verifier import TrustPolicy, verify_credential
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base58btc_encode
+from tradevc.verifier import TrustPolicy, verify_credential
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 ANY = TrustPolicy.unsafe_any_issuer()
 V2 = "https://www.w3.org/ns/credentials/v2"
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 KEY = KeyPair.generate("Ed25519")
-V2_BYTES = resources.files("contexts").joinpath("credentials-v2.jsonld").read_bytes()
-EXAMPLES_BYTES = resources.files("contexts").joinpath("credentials-examples-v2.jsonld").read_bytes()
+V2_BYTES = resources.files("tradevc.contexts").joinpath("credentials-v2.jsonld").read_bytes()
+EXAMPLES_BYTES = resources.files("tradevc.contexts").joinpath("credentials-examples-v2.jsonld").read_bytes()
 
 
 def b64(data: bytes) -> str:
@@ -283,7 +283,7 @@ def test_malformed_credential_schema_entries_fail_the_structure_check(schema, me
 
 
 def test_jose_credentials_get_the_same_check():
-    from vc.jose import sign_credential_jwt
+    from tradevc.vc.jose import sign_credential_jwt
 
     good = sign_credential_jwt(credential([{"id": V2, "digestMultibase": digest_multibase(V2_BYTES)}]), KEY)
     result = verify(good)

@@ -7,9 +7,9 @@ import stat
 
 import pytest
 
-from issuer.errors import IssuerError
-from issuer.home import IssuerHome
-from vc.errors import KeyMaterialError
+from tradevc.issuer.errors import IssuerError
+from tradevc.issuer.home import IssuerHome
+from tradevc.vc.errors import KeyMaterialError
 
 PASS = b"correct horse battery staple"
 

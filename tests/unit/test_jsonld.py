@@ -9,16 +9,16 @@ from importlib import resources
 import pytest
 
 from conftest import load_vector
-from vc.errors import ContextNotPinned, DataLossError, InvalidDocument, ResolutionError
-from vc.jsonld import PinnedContextLoader, default_loader, expand, to_dataset
+from tradevc.vc.errors import ContextNotPinned, DataLossError, InvalidDocument, ResolutionError
+from tradevc.vc.jsonld import PinnedContextLoader, default_loader, expand, to_dataset
 
 V2 = "https://www.w3.org/ns/credentials/v2"
-INDEX = json.loads(resources.files("contexts").joinpath("index.json").read_bytes())["contexts"]
+INDEX = json.loads(resources.files("tradevc.contexts").joinpath("index.json").read_bytes())["contexts"]
 
 
 @pytest.mark.parametrize("entry", INDEX, ids=[e["file"] for e in INDEX])
 def test_every_pinned_context_matches_its_sha256_and_the_shared_copy(entry):
-    data = resources.files("contexts").joinpath(entry["file"]).read_bytes()
+    data = resources.files("tradevc.contexts").joinpath(entry["file"]).read_bytes()
     assert hashlib.sha256(data).hexdigest() == entry["sha256"]
     document = default_loader()(entry["url"])
     assert document["documentUrl"] == entry["url"]
@@ -126,7 +126,7 @@ def test_null_language_and_direction_without_a_value_are_no_ops(entry):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from vc.jsonld import _walk, contexts_of  # noqa: E402
+from tradevc.vc.jsonld import _walk, contexts_of  # noqa: E402
 
 _tricky = st.sampled_from(['"@context":', '\\"@context\\":"x"', "@context", '"', "\\", "{", "[", "https://a.example/c"])
 _json = st.recursive(
@@ -161,9 +161,9 @@ def test_contexts_are_found_everywhere_in_order():
 @pytest.mark.parametrize("value", [{"@list": [{"id": "urn:x\x85y"}]}, {"id": "urn:x\u00a0y"}, {"id": "_:b\u2028"}])
 def test_white_space_in_an_iri_is_data_loss_not_a_crash(value):
     # pyld drops such a triple, and inside a list handed on None (a TypeError in the general path)
-    from vc.credentials import sign_credential, verify_credential
-    from vc.keys import KeyPair
-    from vc.policy import TrustPolicy
+    from tradevc.vc.credentials import sign_credential, verify_credential
+    from tradevc.vc.keys import KeyPair
+    from tradevc.vc.policy import TrustPolicy
 
     doc = load_vector("di-eddsa/unsigned.json")
     doc["credentialSubject"]["alumniOf"] = value
@@ -181,9 +181,9 @@ def test_white_space_in_an_iri_is_data_loss_not_a_crash(value):
 def test_an_integer_beyond_the_float_range_is_invalid_json_ld_not_a_traceback():
     """pyld calls float() on every number: json.loads reads integers of up to 4300 digits, and
     one beyond 1e308 raised OverflowError out of expansion (and out of verify_credential)."""
-    from issuer import sign_credential
-    from vc.keys import KeyPair
-    from verifier import TrustPolicy, verify_credential
+    from tradevc.issuer import sign_credential
+    from tradevc.vc.keys import KeyPair
+    from tradevc.verifier import TrustPolicy, verify_credential
 
     key = KeyPair.generate("Ed25519")
     document = load_vector("di-eddsa/unsigned.json")

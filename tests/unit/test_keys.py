@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import load_vector
-from vc import keys as keys_module
-from vc.errors import InvalidDocument, KeyMaterialError, UnsupportedError
-from vc.keys import KeyPair
-from vc.multibase import base58btc_decode, base58btc_encode, base64url_decode, base64url_encode, multicodec_wrap
+from tradevc.vc import keys as keys_module
+from tradevc.vc.errors import InvalidDocument, KeyMaterialError, UnsupportedError
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base58btc_decode, base58btc_encode, base64url_decode, base64url_encode, multicodec_wrap
 
 KEY_TYPES = ["Ed25519", "P-256", "P-384"]
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pyld import jsonld
 
 from conftest import load_vector
-from vc.jsonld import default_loader
-from vc.keys import KeyPair
-from vc.multibase import base58btc_encode
-from verifier import TrustPolicy, verify_credential
+from tradevc.vc.jsonld import default_loader
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base58btc_encode
+from tradevc.verifier import TrustPolicy, verify_credential
 
 ED2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)

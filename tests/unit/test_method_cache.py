@@ -4,9 +4,9 @@ for cached methods, never for resolvers whose documents may change without a cac
 from __future__ import annotations
 
 from conftest import StaticDidResolver
-from vc.did.key import DidKeyResolver
-from vc.did.resolver import DidResolvers, retrieve_verification_method
-from vc.keys import KeyPair
+from tradevc.vc.did.key import DidKeyResolver
+from tradevc.vc.did.resolver import DidResolvers, retrieve_verification_method
+from tradevc.vc.keys import KeyPair
 
 
 def test_did_key_methods_are_kept_for_the_process():

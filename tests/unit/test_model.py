@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import load_vector
-from vc.errors import InvalidDocument
-from vc.model import DataModel, parse_credential, parse_presentation, parse_proof
+from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.model import DataModel, parse_credential, parse_presentation, parse_proof
 
 V1 = "https://www.w3.org/2018/credentials/v1"
 
@@ -184,7 +184,7 @@ def test_proof_model():
 
 def test_parse_datetime_answers_alike_each_time():
     """Parsed dates are remembered; a remembered failure still raises, with the field's name."""
-    from vc.model import parse_datetime
+    from tradevc.vc.model import parse_datetime
 
     for _ in range(2):
         assert parse_datetime("2026-01-01T10:00:00+02:00") == datetime(2026, 1, 1, 8, tzinfo=timezone.utc)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vc.errors import InvalidDocument
-from vc.multibase import (
+from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.multibase import (
     BASE58_ALPHABET,
     base58btc_decode,
     base58btc_encode,

@@ -8,14 +8,14 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import StaticDidResolver, load_vector
-from issuer import sign_credential
-from vc.did.key import DidKeyResolver
-from vc.did.resolver import DidResolvers
-from vc.jsonld import default_loader
-from vc.keys import KeyPair
-from vc.proofs.data_integrity import add_proof
-from verifier import TrustPolicy, verify_presentation
-from wallet import sign_presentation
+from tradevc.issuer import sign_credential
+from tradevc.vc.did.key import DidKeyResolver
+from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.jsonld import default_loader
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.proofs.data_integrity import add_proof
+from tradevc.verifier import TrustPolicy, verify_presentation
+from tradevc.wallet import sign_presentation
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 CREATED = "2026-06-15T00:00:00Z"
@@ -276,7 +276,7 @@ def test_cli_names_the_signer_of_a_presentation_without_holder(credentials, tmp_
 
     from click.testing import CliRunner
 
-    from verifier.cli import cli
+    from tradevc.verifier.cli import cli
 
     document, trust = tmp_path / "vp.json", tmp_path / "trust.json"
     document.write_text(json.dumps(unbound(credentials)))
@@ -331,8 +331,8 @@ def test_mill_test_report_presentation_and_the_rdfc_work_limit():
     # graph, and RDFC-1.0 relates the graph name to every node in it; a mill test report with
     # several heats then needs more than the work limit. Signing refuses it with a clear error
     # (never hangs); a JCS holder proof presents it fine, and the credential keeps its RDFC proof.
-    from issuer.credential_types import build_credential, load_example
-    from vc.errors import CanonicalizationError
+    from tradevc.issuer.credential_types import build_credential, load_example
+    from tradevc.vc.errors import CanonicalizationError
 
     report = build_credential("MillTestReportCredential", load_example("MillTestReportCredential"),
                               issuer=MILL.did, valid_from="2026-01-01T00:00:00Z")
@@ -348,10 +348,9 @@ def test_mill_test_report_presentation_and_the_rdfc_work_limit():
 def test_each_proof_parsed_once(vp, monkeypatch):
     """The presentation's and each credential's proofs parsed by the structure checks are
     handed to verify_proof rather than parsed a second time."""
-    import vc.credentials
-    import vc.presentations
-    import vc.proofs.data_integrity as di
-
+    import tradevc.vc.credentials
+    import tradevc.vc.presentations
+    import tradevc.vc.proofs.data_integrity as di
     calls = []
     real = di.parse_proof
 
@@ -359,7 +358,7 @@ def test_each_proof_parsed_once(vp, monkeypatch):
         calls.append(proof)
         return real(proof)
 
-    for module in (vc.credentials, vc.presentations, di):
+    for module in (tradevc.vc.credentials, tradevc.vc.presentations, di):
         monkeypatch.setattr(module, "parse_proof", counting)
     result = verify(vp)
     assert result.verified, result.summary()

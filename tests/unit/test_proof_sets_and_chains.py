@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import load_vector
-from issuer import cosign_credential, sign_credential
-from vc.did.resolver import DidResolvers
-from vc.errors import ProofVerificationError, SigningError
-from vc.jsonld import default_loader
-from vc.keys import KeyPair
-from vc.proofs.data_integrity import add_proof, verify_proof
-from verifier import TrustPolicy, verify_credential
+from tradevc.issuer import cosign_credential, sign_credential
+from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.errors import ProofVerificationError, SigningError
+from tradevc.vc.jsonld import default_loader
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.proofs.data_integrity import add_proof, verify_proof
+from tradevc.verifier import TrustPolicy, verify_credential
 
 FOLDER = "di-eddsa/proof-set-chain"
 # each step: (signed document after it, its proof config, the key pair that signs it)

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyld import jsonld
 
-from vc.errors import CanonicalizationError, UnsupportedError
-from vc.rdfc import (
+from tradevc.vc.errors import CanonicalizationError, UnsupportedError
+from tradevc.vc.rdfc import (
     BLANK_NODE,
     IRI,
     LITERAL,
@@ -294,10 +294,10 @@ def test_a_list_item_pyld_cannot_convert_is_data_loss_not_a_type_error():
     # pyld's to_rdf leaves None as the object of a list item whose IRI it refuses ("\x85" is
     # Unicode whitespace): the JSON-LD layer names it as data loss before RDF conversion, and
     # the RDF layer still refuses the None pyld would hand on (CanonicalizationError), not a crash
-    from vc.errors import DataLossError
-    from vc.fastpath import canonical_nquads
-    from vc.jsonld import default_loader
-    from vc.rdfc import _term_from_pyld
+    from tradevc.vc.errors import DataLossError
+    from tradevc.vc.fastpath import canonical_nquads
+    from tradevc.vc.jsonld import default_loader
+    from tradevc.vc.rdfc import _term_from_pyld
 
     root = Path(__file__).resolve().parents[2]
     document = json.loads((root / "bench" / "usmca-certification-of-origin.json").read_text(encoding="utf-8"))

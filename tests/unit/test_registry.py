@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from issuer.errors import IssuerError
-from issuer.registry import DEFAULT_LIST_LENGTH, StatusRegistry
+from tradevc.issuer.errors import IssuerError
+from tradevc.issuer.registry import DEFAULT_LIST_LENGTH, StatusRegistry
 
 BASE = "https://mill.example/status/"
 

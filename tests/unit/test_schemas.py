@@ -15,15 +15,15 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import load_vector
-from issuer import sign_credential
-from issuer.credential_types import build_credential, load_example, type_names
-from vc.integrity import digest_multibase, digest_sri
-from vc.jose import sign_credential_jwt
-from vc.keys import KeyPair
-from vc.schemas import SUPPORTED_DIALECTS, SchemaStore, SchemaStoreError, shipped_schema_for
-from verifier import TrustPolicy, Verifier, verify_credential, verify_presentation
-from verifier.cli import cli as verify_cli
-from wallet import sign_presentation
+from tradevc.issuer import sign_credential
+from tradevc.issuer.credential_types import build_credential, load_example, type_names
+from tradevc.vc.integrity import digest_multibase, digest_sri
+from tradevc.vc.jose import sign_credential_jwt
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.schemas import SUPPORTED_DIALECTS, SchemaStore, SchemaStoreError, shipped_schema_for
+from tradevc.verifier import TrustPolicy, Verifier, verify_credential, verify_presentation
+from tradevc.verifier.cli import cli as verify_cli
+from tradevc.wallet import sign_presentation
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 ANY = TrustPolicy.unsafe_any_issuer()
@@ -381,8 +381,8 @@ def test_credentials_without_credential_schema_never_load_jsonschema():
     code = (
         "import sys, json;"
         "from datetime import datetime, timezone;"
-        "from vc.keys import KeyPair; from issuer import sign_credential;"
-        "from verifier import TrustPolicy, verify_credential;"
+        "from tradevc.vc.keys import KeyPair; from tradevc.issuer import sign_credential;"
+        "from tradevc.verifier import TrustPolicy, verify_credential;"
         "k = KeyPair.generate('Ed25519');"
         f"c = json.loads({json.dumps(json.dumps(load_vector('di-eddsa/unsigned.json')))}); c['issuer'] = k.did;"
         "r = verify_credential(sign_credential(c, k, created='2026-01-01T00:00:00Z'), policy=TrustPolicy.unsafe_any_issuer(),"

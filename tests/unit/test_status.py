@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vc.errors import InvalidDocument
-from vc.status import (
+from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.status import (
     MAX_LENGTH,
     MAX_STATUS_SIZE,
     MIN_LENGTH,

@@ -15,12 +15,12 @@ import pytest
 import rfc8785
 
 from conftest import load_vector, read_vector
-from vc.did.resolver import DidResolvers
-from vc.jsonld import default_loader
-from vc.keys import KeyPair
-from vc.multibase import base58btc_encode
-from vc.proofs import get_suite
-from vc.proofs.data_integrity import add_proof, verify_proof
+from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.jsonld import default_loader
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base58btc_encode
+from tradevc.vc.proofs import get_suite
+from tradevc.vc.proofs.data_integrity import add_proof, verify_proof
 
 LOADER = default_loader()
 ED2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
@@ -220,7 +220,7 @@ def test_eddsa_jcs_recommendation_vector_hashes():
 
 @pytest.mark.parametrize("path,key_file,cryptosuite", REC_JCS, ids=["eddsa-jcs-2022", "ecdsa-jcs-2019-p256", "ecdsa-jcs-2019-p384"])
 def test_jcs_recommendation_vectors_refuse_a_changed_proof_context(path, key_file, cryptosuite):
-    from vc.errors import ProofVerificationError
+    from tradevc.vc.errors import ProofVerificationError
 
     signed = load_vector(path)
     for context in (["https://www.w3.org/ns/credentials/v2"], signed["@context"][::-1]):

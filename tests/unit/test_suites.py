@@ -8,14 +8,14 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import load_vector
-from issuer import sign_credential
-from vc.errors import InvalidDocument, KeyMaterialError
-from vc.jsonld import default_loader
-from vc.keys import KeyPair
-from vc.multibase import base58btc_decode, base58btc_encode
-from vc.proofs import get_suite
-from vc.proofs.data_integrity import add_proof
-from verifier import TrustPolicy, verify_credential
+from tradevc.issuer import sign_credential
+from tradevc.vc.errors import InvalidDocument, KeyMaterialError
+from tradevc.vc.jsonld import default_loader
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.multibase import base58btc_decode, base58btc_encode
+from tradevc.vc.proofs import get_suite
+from tradevc.vc.proofs.data_integrity import add_proof
+from tradevc.verifier import TrustPolicy, verify_credential
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 CREATED = "2026-01-01T00:00:00Z"
@@ -208,19 +208,18 @@ def test_jcs_refuses_numbers_it_cannot_represent():
 def test_each_proof_parsed_once_and_parsed_proof_passed_through(monkeypatch):
     """verify_credential hands the proofs parsed by the structure check to verify_proof
     instead of parsing each proof a second time."""
-    import vc.credentials
-    import vc.proofs.data_integrity as di
-
+    import tradevc.vc.credentials
+    import tradevc.vc.proofs.data_integrity as di
     key = KEYS["Ed25519"]
     signed = sign_credential(credential_for("eddsa-jcs-2022", key), key, cryptosuite="eddsa-jcs-2022", created=CREATED)
     calls = []
-    real = vc.credentials.parse_proof
+    real = tradevc.vc.credentials.parse_proof
 
     def counting(proof):
         calls.append(proof)
         return real(proof)
 
-    monkeypatch.setattr(vc.credentials, "parse_proof", counting)
+    monkeypatch.setattr(tradevc.vc.credentials, "parse_proof", counting)
     monkeypatch.setattr(di, "parse_proof", counting)
     result = verify(signed)
     assert result.verified, result.summary()

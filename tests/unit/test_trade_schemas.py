@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-import issuer.credential_types as credential_types
-from issuer import Issuer
-from issuer.credential_types import attach_schema, build_credential, check_credential, load_example, schema_entry, type_names
-from vc.errors import InvalidDocument
-from vc.integrity import digest_sri
-from vc.keys import KeyPair
-from vc.schemas import default_schema_store, shipped_schema_for
-from verifier import TrustPolicy, Verifier
+import tradevc.issuer.credential_types as credential_types
+from tradevc.issuer import Issuer
+from tradevc.issuer.credential_types import attach_schema, build_credential, check_credential, load_example, schema_entry, type_names
+from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.integrity import digest_sri
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.schemas import default_schema_store, shipped_schema_for
+from tradevc.verifier import TrustPolicy, Verifier
 
 USMCA = "USMCACertificationOfOrigin"
 MTR = "MillTestReportCredential"
@@ -41,7 +41,7 @@ def test_build_names_the_shipped_schema_with_its_digest(type_name):
     url = shipped_schema_for(type_name)
     file = {USMCA: "usmca-certification-of-origin", MTR: "mill-test-report", SIMA: "sima-steel-import-license",
             INVOICE: "commercial-invoice"}[type_name]
-    data = resources.files("contexts").joinpath("schemas", f"{file}.schema.json").read_bytes()
+    data = resources.files("tradevc.contexts").joinpath("schemas", f"{file}.schema.json").read_bytes()
     assert entry == {"id": url, "type": "JsonSchema", "digestSRI": digest_sri(data)}
     assert entry == schema_entry(type_name)
     assert url == f"https://tradevc.example/schemas/v1/{file}.json"
@@ -185,5 +185,5 @@ def test_the_shipped_schema_files_are_the_pinned_bytes():
     store = default_schema_store()
     for type_name in type_names():
         url = shipped_schema_for(type_name)
-        assert hashlib.sha256(store.resource_bytes(url)).hexdigest() in resources.files("contexts").joinpath(
+        assert hashlib.sha256(store.resource_bytes(url)).hexdigest() in resources.files("tradevc.contexts").joinpath(
             "schemas", "index.json").read_text()

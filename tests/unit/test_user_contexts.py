@@ -14,17 +14,17 @@ import rfc8785
 from click.testing import CliRunner
 
 from conftest import write_context_folder
-from issuer.cli import cli as issuer_cli
-from vc.credentials import sign_credential, verify_credential
-from vc.errors import ContextIndexError, ContextNotPinned
-from vc.fastpath import canonical_nquads, fast_quads, reference_canonical_nquads
-from vc.jose import sign_credential_jwt
-from vc.jsonld import PinnedContextLoader, inline_context_sha256
-from vc.keys import KeyPair
-from vc.policy import TrustPolicy
-from verifier import Verifier
-from verifier.cli import cli as verify_cli
-from wallet.cli import cli as wallet_cli
+from tradevc.issuer.cli import cli as issuer_cli
+from tradevc.vc.credentials import sign_credential, verify_credential
+from tradevc.vc.errors import ContextIndexError, ContextNotPinned
+from tradevc.vc.fastpath import canonical_nquads, fast_quads, reference_canonical_nquads
+from tradevc.vc.jose import sign_credential_jwt
+from tradevc.vc.jsonld import PinnedContextLoader, inline_context_sha256
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.policy import TrustPolicy
+from tradevc.verifier import Verifier
+from tradevc.verifier.cli import cli as verify_cli
+from tradevc.wallet.cli import cli as wallet_cli
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 STEEL_URL = "https://contexts.trade.example/steel/v1"
@@ -109,7 +109,7 @@ def test_a_bundled_url_keeps_its_bundled_bytes(tmp_path):
     # the very same bytes are no change: accepted
     same = tmp_path / "same"
     same.mkdir()
-    data = resources.files("contexts").joinpath("credentials-v2.jsonld").read_bytes()
+    data = resources.files("tradevc.contexts").joinpath("credentials-v2.jsonld").read_bytes()
     (same / "v2.jsonld").write_bytes(data)
     index = {"contexts": [{"url": V2, "file": "v2.jsonld", "sha256": hashlib.sha256(data).hexdigest()}]}
     (same / "index.json").write_text(json.dumps(index))
@@ -257,7 +257,7 @@ def test_every_cli_refuses_a_bad_contexts_folder_in_one_line(tmp_path):
 
 
 def test_the_issuer_refuses_an_uncovered_inline_context_before_reserving_the_id(tmp_path):
-    from issuer import Issuer
+    from tradevc.issuer import Issuer
 
     terms = {"heatNumber": EX + "heatNumber"}
     document = {

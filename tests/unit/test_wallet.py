@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import load_vector
-from issuer import sign_credential
-from vc.keys import KeyPair
-from verifier import TrustPolicy, Verifier
-from wallet import (
+from tradevc.issuer import sign_credential
+from tradevc.vc.keys import KeyPair
+from tradevc.verifier import TrustPolicy, Verifier
+from tradevc.wallet import (
     CredentialRefused,
     KdfParams,
     Wallet,
@@ -246,7 +246,7 @@ def test_two_wallet_objects_do_not_lose_each_others_changes(tmp_path, wallet):
 
 
 def jose_credential(issuer=CERTIFIER, id="urn:uuid:jose-1"):
-    from vc.jose import sign_credential_jwt
+    from tradevc.vc.jose import sign_credential_jwt
 
     document = load_vector("di-eddsa/unsigned.json")
     document["issuer"], document["id"] = issuer.did, id
@@ -270,7 +270,7 @@ def test_a_token_without_typ_is_held_and_presented_as_a_vc_jwt(wallet):
     """VC-JOSE-COSE: typ SHOULD be vc+jwt; a 2.0 credential signed without it is one all the same."""
     import json
 
-    from vc.multibase import base64url_encode
+    from tradevc.vc.multibase import base64url_encode
 
     document = load_vector("di-eddsa/unsigned.json")
     document["issuer"], document["id"] = CERTIFIER.did, "urn:uuid:no-typ"
@@ -287,7 +287,7 @@ def test_a_token_without_typ_is_held_and_presented_as_a_vc_jwt(wallet):
 
 
 def test_an_enveloped_credential_is_accepted(wallet):
-    from vc.enveloped import envelope_credential
+    from tradevc.vc.enveloped import envelope_credential
 
     envelope = envelope_credential(jose_credential())
     held, _ = wallet.add(envelope)
@@ -307,7 +307,7 @@ def test_a_tampered_or_foreign_token_is_refused(wallet):
 
 
 def test_a_vc_jwt_1_1_token_is_held_but_cannot_go_into_a_vc_2_presentation(wallet):
-    from vc.vcjwt import sign_credential_vcjwt
+    from tradevc.vc.vcjwt import sign_credential_vcjwt
 
     token = sign_credential_vcjwt({**load_vector("di-eddsa/unsigned.json"), "issuer": MILL.did, "id": "urn:uuid:legacy"}, MILL)
     held, _ = wallet.add(token)

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from wallet.errors import WalletCorrupted, WalletLocked, WrongPassphrase
-from wallet.store import KdfParams, WalletFile, new_key, seal, unseal
+from tradevc.wallet.errors import WalletCorrupted, WalletLocked, WrongPassphrase
+from tradevc.wallet.store import KdfParams, WalletFile, new_key, seal, unseal
 
 FAST = KdfParams(n=2**14)
 

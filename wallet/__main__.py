@@ -1,0 +1,5 @@
+"""``python -m tradevc.wallet``: the same as ``vc-wallet``."""
+
+from tradevc.wallet.cli import main
+
+main()
