@@ -14,11 +14,11 @@ from typing import Callable
 
 from common import NOW, REFERENCE, floor, reference_credential, samples, spread
 
-from tradevc.vc.credentials import verify_credential
-from tradevc.vc.did.resolver import DidResolvers
-from tradevc.vc.jose import parse_compact_jws, sign_credential_jwt, verify_signature
+from tradevc.vc.verification.credentials import verify_credential
+from tradevc.vc.retrieval.did.resolver import DidResolvers
+from tradevc.vc.securing.jose import parse_compact_jws, sign_credential_jwt, verify_signature
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.policy import TrustPolicy
+from tradevc.vc.checks.policy import TrustPolicy
 
 RUNS = 9
 ALGORITHMS = [("ES256", "P-256"), ("ES384", "P-384"), ("EdDSA", "Ed25519")]

@@ -18,11 +18,11 @@ from typing import Callable
 from common import NOW, REFERENCE, floor, reference_credential, samples
 
 from tradevc.issuer import sign_credential
-from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.jsonld import default_loader
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.proofs.data_integrity import verify_proof
-from tradevc.vc.proofs.suite import canonical_nquads
+from tradevc.vc.securing.proofs.data_integrity import verify_proof
+from tradevc.vc.securing.proofs.suite import canonical_nquads
 from tradevc.verifier import TrustPolicy, verify_credential, verify_presentation
 from tradevc.wallet import sign_presentation
 

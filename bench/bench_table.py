@@ -112,8 +112,8 @@ def presentation_rows() -> dict[str, tuple[list[float], list[float]]]:
 def jose_rows() -> tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]]:
     """vc+jwt EdDSA (the reference credential): the whole verify_credential, and the securing
     step alone (split the token, check the header, verify the signature with the key)."""
-    from tradevc.vc.did.resolver import DidResolvers
-    from tradevc.vc.jose import check_header, parse_compact_jws, sign_credential_jwt, verify_signature
+    from tradevc.vc.retrieval.did.resolver import DidResolvers
+    from tradevc.vc.securing.jose import check_header, parse_compact_jws, sign_credential_jwt, verify_signature
 
     key = KeyPair.generate("Ed25519")
     token = sign_credential_jwt(reference_credential(key), key)

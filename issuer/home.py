@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from tradevc.vc.atomicfile import write_atomic
-from tradevc.vc.did.web import did_web, document_path
+from tradevc.vc.retrieval.did.web import did_web, document_path
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.proofs import get_suite
-from tradevc.vc.proofs.data_integrity import format_datetime
+from tradevc.vc.securing.proofs import get_suite
+from tradevc.vc.securing.proofs.data_integrity import format_datetime
 
 from .errors import IssuerError
 

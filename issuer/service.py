@@ -13,12 +13,12 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from tradevc.vc.atomicfile import write_atomic
-from tradevc.vc.credentials import sign_credential
-from tradevc.vc.jose import refuse_contexts, sign_credential_jwt
+from tradevc.vc.verification.credentials import sign_credential
+from tradevc.vc.securing.jose import refuse_contexts, sign_credential_jwt
 from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, check_context_use, default_loader
 from tradevc.vc.model import parse_credential
-from tradevc.vc.proofs import get_suite
-from tradevc.vc.proofs.data_integrity import format_datetime, inline_coverage
+from tradevc.vc.securing.proofs import get_suite
+from tradevc.vc.securing.proofs.data_integrity import format_datetime, inline_coverage
 from tradevc.vc.status import BitstringStatusList
 
 from .credential_types import attach_schema, build_credential, check_credential

@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the local HTTPS server with a throwaway CA lives with the tests
 
 from support.https_server import start  # noqa: E402
-from tradevc.vc.jose import credential_of  # noqa: E402
-from tradevc.vc.mirror import Mirror  # noqa: E402
-from tradevc.vc.verification import VerificationResult  # noqa: E402
+from tradevc.vc.securing.jose import credential_of  # noqa: E402
+from tradevc.vc.retrieval.mirror import Mirror  # noqa: E402
+from tradevc.vc.report import VerificationResult  # noqa: E402
 from tradevc.verifier import PresentationResult, TrustPolicy, Verifier  # noqa: E402
 
 EXAMPLES = ROOT / "issuer" / "examples"

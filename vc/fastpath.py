@@ -46,8 +46,8 @@ import orjson
 from pyld.jsonld import JsonLdProcessor
 from pyld.jsonld import _is_absolute_iri as _pyld_keeps
 
-from .jsonld import DocumentLoader, PinnedContextLoader, Processor, _options, to_dataset
-from .rdfc import (
+from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, Processor, _options, to_dataset
+from tradevc.vc.rdfc import (
     RDF_LANGSTRING,
     XSD_STRING,
     _canonicalize_components,

@@ -31,7 +31,7 @@ from pyld.context_resolver import ContextResolver
 from pyld.jsonld import JsonLdProcessor
 from pyld.jsonld import _is_absolute_iri as _pyld_keeps
 
-from .errors import (
+from tradevc.vc.errors import (
     ContextIndexError,
     ContextNotPinned,
     DataLossError,

@@ -44,8 +44,8 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-from .errors import InvalidDocument, KeyMaterialError, UnsupportedError
-from .multibase import (
+from tradevc.vc.errors import InvalidDocument, KeyMaterialError, UnsupportedError
+from tradevc.vc.multibase import (
     base58btc_encode,
     base64url_decode,
     base64url_encode,

@@ -19,7 +19,7 @@ from typing import Literal, NoReturn
 
 import pybase64
 
-from .errors import InvalidDocument
+from tradevc.vc.errors import InvalidDocument
 
 __all__ = [
     "BASE58_ALPHABET",

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import IntEnum
 from typing import Any, NamedTuple
 
-from .errors import CanonicalizationError, UnsupportedError
+from tradevc.vc.errors import CanonicalizationError, UnsupportedError
 
 __all__ = [
     "BLANK_NODE",

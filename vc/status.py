@@ -49,8 +49,8 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import InvalidDocument
-from .multibase import base64url_decode, base64url_encode
+from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.multibase import base64url_decode, base64url_encode
 
 __all__ = [
     "MIN_LENGTH",

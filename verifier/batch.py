@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from tradevc.vc.compat import WARNING_PREFIX
 from tradevc.vc.errors import VcError
-from tradevc.vc.jose import LEGACY_TYPES, VP_TYP, is_compact_jws, parse_compact_jws, token_type
-from tradevc.vc.verification import CheckResult, VerificationResult
+from tradevc.vc.securing.jose import LEGACY_TYPES, VP_TYP, is_compact_jws, parse_compact_jws, token_type
+from tradevc.vc.report import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
     from .service import Verifier

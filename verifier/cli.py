@@ -21,11 +21,11 @@ import requests
 
 from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
 from tradevc.vc.errors import ContextIndexError
-from tradevc.vc.jose import is_compact_jws
-from tradevc.vc.mirror import Mirror
-from tradevc.vc.schemas import SchemaStore, SchemaStoreError
-from tradevc.vc.policy import TrustPolicy
-from tradevc.vc.verification import CheckResult, VerificationResult
+from tradevc.vc.securing.jose import is_compact_jws
+from tradevc.vc.retrieval.mirror import Mirror
+from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
+from tradevc.vc.checks.policy import TrustPolicy
+from tradevc.vc.report import CheckResult, VerificationResult
 
 from .service import Verifier
 

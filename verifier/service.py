@@ -13,16 +13,16 @@ from typing import Any, Callable
 import requests
 
 from tradevc.vc.compat import Compatibility, require_compatibility
-from tradevc.vc.credential_status import StatusChecker
-from tradevc.vc.credentials import DEFAULT_CLOCK_SKEW, verify_credential
-from tradevc.vc.did.resolver import DidResolvers
-from tradevc.vc.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpsFetcher
+from tradevc.vc.retrieval.status_lists import StatusChecker
+from tradevc.vc.verification.credentials import DEFAULT_CLOCK_SKEW, verify_credential
+from tradevc.vc.retrieval.did.resolver import DidResolvers
+from tradevc.vc.retrieval.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpsFetcher
 from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
-from tradevc.vc.mirror import Mirror
-from tradevc.vc.schemas import SchemaStore, default_schema_store
-from tradevc.vc.policy import IssuerIs, VerificationPolicy, require_policy
-from tradevc.vc.presentations import PresentationResult, verify_presentation
-from tradevc.vc.verification import VerificationResult
+from tradevc.vc.retrieval.mirror import Mirror
+from tradevc.vc.checks.schemas import SchemaStore, default_schema_store
+from tradevc.vc.checks.policy import IssuerIs, VerificationPolicy, require_policy
+from tradevc.vc.verification.presentations import PresentationResult, verify_presentation
+from tradevc.vc.report import VerificationResult
 
 __all__ = ["Verifier"]
 

@@ -17,9 +17,9 @@ import click
 
 from tradevc.vc.atomicfile import write_atomic
 from tradevc.vc.errors import ContextIndexError, VcError
-from tradevc.vc.jose import is_compact_jws
+from tradevc.vc.securing.jose import is_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
-from tradevc.vc.policy import TrustPolicy
+from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.verifier import Verifier
 from tradevc.verifier.cli import MIRROR_OPTIONS, mirror_from_options, verifier_for
 

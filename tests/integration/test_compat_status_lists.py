@@ -16,9 +16,9 @@ from conftest import load_vector
 from tradevc.issuer import sign_credential
 from support.https_server import body
 from tradevc.vc.compat import Compatibility
-from tradevc.vc.jose import sign_credential_jwt
+from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.proofs.data_integrity import add_proof
+from tradevc.vc.securing.proofs.data_integrity import add_proof
 from tradevc.vc.jsonld import default_loader
 from tradevc.vc.status import BitstringStatusList
 from tradevc.verifier import TrustPolicy, Verifier

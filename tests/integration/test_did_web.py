@@ -8,10 +8,10 @@ import pytest
 
 from support.dids import did_document
 from support.https_server import body, redirect_to, slow
-from tradevc.vc.did.resolver import DidResolvers, retrieve_verification_method
-from tradevc.vc.did.web import DidWebResolver
+from tradevc.vc.retrieval.did.resolver import DidResolvers, retrieve_verification_method
+from tradevc.vc.retrieval.did.web import DidWebResolver
 from tradevc.vc.errors import ResolutionError
-from tradevc.vc.http import HttpsFetcher, RetrievalError
+from tradevc.vc.retrieval.http import HttpsFetcher, RetrievalError
 from tradevc.vc.keys import KeyPair
 
 

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from tradevc.issuer import Issuer
 from tradevc.issuer.cli import cli as issuer_cli
 from tradevc.issuer.credential_types import load_example
-from tradevc.vc.enveloped import envelope_credential
-from tradevc.vc.jose import parse_compact_jws, sign_presentation_jwt
+from tradevc.vc.securing.enveloped import envelope_credential
+from tradevc.vc.securing.jose import parse_compact_jws, sign_presentation_jwt
 from tradevc.vc.keys import KeyPair
 from tradevc.verifier import TrustPolicy, Verifier
 from tradevc.verifier.cli import cli as verify_cli

@@ -16,12 +16,12 @@ from tradevc.issuer import Issuer
 from tradevc.issuer.credential_types import load_example
 from support.dids import did_document
 from support.https_server import body, redirect_to, slow
-from tradevc.vc.did.resolver import DidResolvers, retrieve_verification_method
-from tradevc.vc.did.web import DidWebResolver
+from tradevc.vc.retrieval.did.resolver import DidResolvers, retrieve_verification_method
+from tradevc.vc.retrieval.did.web import DidWebResolver
 from tradevc.vc.errors import ResolutionError
-from tradevc.vc.http import HttpsFetcher, RetrievalError
+from tradevc.vc.retrieval.http import HttpsFetcher, RetrievalError
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.mirror import Mirror
+from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.verifier import TrustPolicy, Verifier
 
 PASS = b"issuer passphrase"

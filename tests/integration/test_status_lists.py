@@ -157,7 +157,7 @@ def test_status_list_2021(https_server):
 def serve_jwt_list(server, name, encoded, *, key=KEY, content_type="application/vc+jwt", change=None):
     """A BitstringStatusListCredential secured as a vc+jwt, served with ``content_type``."""
     from support.https_server import body
-    from tradevc.vc.jose import sign_credential_jwt
+    from tradevc.vc.securing.jose import sign_credential_jwt
 
     url = server.url(f"status/{name}")
     document = {
@@ -210,7 +210,7 @@ def test_a_tampered_vc_jwt_status_list_is_refused(https_server):
 
 def test_a_jws_that_is_not_a_credential_is_refused(https_server):
     from support.https_server import body
-    from tradevc.vc.jose import sign_presentation_jwt
+    from tradevc.vc.securing.jose import sign_presentation_jwt
 
     token = sign_presentation_jwt([], KEY, challenge="c", domain="d")
     https_server.special["/status/vp"] = body(token.encode(), content_type="application/vc+jwt")

@@ -289,7 +289,7 @@ def test_the_passphrase_prompt_on_a_terminal(tmp_path):
 
 
 def test_add_detects_a_compact_jws_and_show_prints_it(run):
-    from tradevc.vc.jose import sign_credential_jwt
+    from tradevc.vc.securing.jose import sign_credential_jwt
 
     document = load_vector("di-eddsa/unsigned.json")
     document["issuer"], document["id"] = ISSUER.did, "urn:uuid:jose"

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tradevc.vc.mirror import Mirror
+from tradevc.vc.retrieval.mirror import Mirror
 
 
 def _name(common_name: str) -> x509.Name:

@@ -113,8 +113,8 @@ def test_cli_batch_jsonl(documents, tmp_path):
 
 
 def test_batch_reads_compact_jws_and_routes_jose_presentations(tmp_path):
-    from tradevc.vc.enveloped import envelope_presentation
-    from tradevc.vc.jose import sign_credential_jwt, sign_presentation_jwt
+    from tradevc.vc.securing.enveloped import envelope_presentation
+    from tradevc.vc.securing.jose import sign_credential_jwt, sign_presentation_jwt
 
     document = copy.deepcopy(REFERENCE)
     document["issuer"]["id"] = KEY.did
@@ -170,8 +170,8 @@ def test_reports_survive_the_trip_between_processes():
     """Workers send reports back pickled: every field, and each outcome as the enum member."""
     import pickle
 
-    from tradevc.vc.presentations import PresentationResult
-    from tradevc.vc.verification import CheckResult, Outcome, VerificationResult
+    from tradevc.vc.verification.presentations import PresentationResult
+    from tradevc.vc.report import CheckResult, Outcome, VerificationResult
 
     inner = VerificationResult(document_id="urn:x", warnings=["w"])
     inner.add(CheckResult.failed("proof", "PROOF_VERIFICATION_ERROR", "bad", subject="urn:p", data={"n": [1, 2]}))
@@ -194,7 +194,7 @@ class _DyingVerifier:
     def verify_credential(self, document):
         import os
 
-        from tradevc.vc.verification import CheckResult, VerificationResult
+        from tradevc.vc.report import CheckResult, VerificationResult
 
         if document == "die":
             os._exit(3)

@@ -11,11 +11,11 @@ import pytest
 
 from conftest import load_vector
 from tradevc.vc.compat import DEVIATIONS, PROFILES, STRICT, Compatibility
-from tradevc.vc.credentials import verify_credential
-from tradevc.vc.jose import sign_credential_jwt
+from tradevc.vc.verification.credentials import verify_credential
+from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_encode
-from tradevc.vc.policy import TrustPolicy
+from tradevc.vc.checks.policy import TrustPolicy
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 ISSUER = KeyPair.generate("P-256")
@@ -152,8 +152,8 @@ def test_other_envelope_forms_stay_refused_under_the_profile(url):
 
 
 def test_a_presentation_envelope_takes_no_draft_media_type():
-    from tradevc.vc.presentations import verify_presentation
-    from tradevc.vc.jose import sign_presentation_jwt
+    from tradevc.vc.verification.presentations import verify_presentation
+    from tradevc.vc.securing.jose import sign_presentation_jwt
 
     holder = KeyPair.generate("Ed25519")
     token = sign_presentation_jwt([], holder, challenge="c", domain="d")
@@ -224,7 +224,7 @@ def test_a_plain_name_issuer_is_tolerated_only_on_status_lists():
 
 
 def test_a_presentation_passes_the_profile_to_its_credentials():
-    from tradevc.vc.presentations import sign_presentation, verify_presentation
+    from tradevc.vc.verification.presentations import sign_presentation, verify_presentation
 
     holder = KeyPair.generate("Ed25519")
     inner = envelope_of(draft_token(), "application/vc+ld+json+jwt")

@@ -10,13 +10,13 @@ import pytest
 
 from conftest import StaticDidResolver, load_vector
 from tradevc.issuer import sign_credential as _sign_credential
-from tradevc.vc.did.key import DidKeyResolver
-from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.retrieval.did.key import DidKeyResolver
+from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.errors import ContextNotPinned, DataLossError, InvalidDocument, KeyMaterialError, SigningError, UnsupportedError
 from tradevc.vc.jsonld import default_loader
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base58btc_encode
-from tradevc.vc.proofs.data_integrity import add_proof as _add_proof
+from tradevc.vc.securing.proofs.data_integrity import add_proof as _add_proof
 from tradevc.verifier import TrustPolicy, verify_credential
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)

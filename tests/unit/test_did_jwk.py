@@ -8,9 +8,9 @@ import pytest
 
 from conftest import load_vector
 from tradevc.issuer import sign_credential
-from tradevc.vc.did.jwk import did_jwk, resolve
-from tradevc.vc.did.resolver import DidResolvers
-from tradevc.vc.did import DidResolutionError
+from tradevc.vc.retrieval.did.jwk import did_jwk, resolve
+from tradevc.vc.retrieval.did.resolver import DidResolvers
+from tradevc.vc.retrieval.did import DidResolutionError
 from tradevc.vc.errors import ResolutionError
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_encode

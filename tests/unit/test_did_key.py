@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import load_vector
-from tradevc.vc.did import DID_RE, DidResolutionError, DidResolver, parse_did_url
-from tradevc.vc.did.key import CONTEXT, JWK_CONTEXT, DidKeyResolver, resolve, x25519_from_ed25519
-from tradevc.vc.did.resolver import DidResolvers, retrieve_verification_method
+from tradevc.vc.retrieval.did import DID_RE, DidResolutionError, DidResolver, parse_did_url
+from tradevc.vc.retrieval.did.key import CONTEXT, JWK_CONTEXT, DidKeyResolver, resolve, x25519_from_ed25519
+from tradevc.vc.retrieval.did.resolver import DidResolvers, retrieve_verification_method
 from tradevc.vc.errors import KeyMaterialError, ResolutionError
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base58btc_decode, base58btc_encode, base64url_decode, multicodec_unwrap, multicodec_wrap

@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 
 from conftest import StaticDidResolver
 from support.https_server import body
-from tradevc.vc.did import key as did_key_method
-from tradevc.vc.did.jwk import DidJwkResolver, did_jwk
-from tradevc.vc.did.key import DidKeyResolver
-from tradevc.vc.did import RESOLUTION_ERRORS, DidResolutionError
-from tradevc.vc.did.resolution import DID_JSON, DID_LD_JSON, DereferencingResult, ResolutionResult, dereference, resolve
-from tradevc.vc.did.resolver import DidResolvers
-from tradevc.vc.did.web import DidWebResolver
-from tradevc.vc.http import HttpsFetcher
+from tradevc.vc.retrieval.did import key as did_key_method
+from tradevc.vc.retrieval.did.jwk import DidJwkResolver, did_jwk
+from tradevc.vc.retrieval.did.key import DidKeyResolver
+from tradevc.vc.retrieval.did import RESOLUTION_ERRORS, DidResolutionError
+from tradevc.vc.retrieval.did.resolution import DID_JSON, DID_LD_JSON, DereferencingResult, ResolutionResult, dereference, resolve
+from tradevc.vc.retrieval.did.resolver import DidResolvers
+from tradevc.vc.retrieval.did.web import DidWebResolver
+from tradevc.vc.retrieval.http import HttpsFetcher
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base58btc_encode, base64url_encode, multicodec_wrap
 
@@ -409,8 +409,9 @@ def test_resolution_errors_must_be_did_resolution_names():
 
 def test_the_resolution_module_pulls_in_no_application_code():
     code = (
-        "import sys, vc.did.resolution;"
-        "print(','.join(m for m in ('click', 'issuer', 'verifier', 'wallet') if m in sys.modules))"
+        "import sys, tradevc.vc.retrieval.did.resolution;"
+        "print(','.join(m for m in ('click', 'tradevc.issuer', 'tradevc.verifier', 'tradevc.wallet',"
+        " 'tradevc.vc.securing', 'tradevc.vc.verification') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

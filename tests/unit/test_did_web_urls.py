@@ -2,7 +2,7 @@
 
 import pytest
 
-from tradevc.vc.did.web import did_web, document_path, document_url
+from tradevc.vc.retrieval.did.web import did_web, document_path, document_url
 from tradevc.vc.errors import ResolutionError
 
 
@@ -49,7 +49,7 @@ def test_offline_verification_of_a_did_web_credential_is_could_not_verify():
     from conftest import load_vector
     from tradevc.vc.jsonld import default_loader
     from tradevc.vc.keys import KeyPair
-    from tradevc.vc.proofs.data_integrity import add_proof
+    from tradevc.vc.securing.proofs.data_integrity import add_proof
     from tradevc.verifier import TrustPolicy, verify_credential
 
     key = KeyPair.generate("Ed25519")
@@ -70,7 +70,7 @@ def test_a_malformed_did_web_issuer_is_a_report_not_a_traceback(did):
     from conftest import load_vector
     from tradevc.vc.jsonld import default_loader
     from tradevc.vc.keys import KeyPair
-    from tradevc.vc.proofs.data_integrity import add_proof
+    from tradevc.vc.securing.proofs.data_integrity import add_proof
     from tradevc.verifier import TrustPolicy, Verifier
 
     document = load_vector("di-eddsa/unsigned.json")

@@ -16,12 +16,12 @@ from conftest import load_vector
 from support.ed25519_2018 import HEADER, signing_input
 from support.ed25519_2018 import sign_2018 as _sign_2018
 from tradevc.vc.compat import Compatibility
-from tradevc.vc.credentials import sign_credential, verify_credential
-from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.verification.credentials import sign_credential, verify_credential
+from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.errors import UnsupportedError
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base58btc_encode, base64url_decode, base64url_encode
-from tradevc.vc.policy import TrustPolicy
+from tradevc.vc.checks.policy import TrustPolicy
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 KEY = KeyPair.generate("Ed25519")
@@ -185,7 +185,7 @@ def test_a_2018_key_signs_no_other_proof_type_even_under_the_profile():
 
 
 def test_a_2018_key_signs_no_jose_token_either():
-    from tradevc.vc.jose import sign_credential_jwt
+    from tradevc.vc.securing.jose import sign_credential_jwt
 
     document = load_vector("di-eddsa/unsigned.json") | {"issuer": "did:example:mill"}
     token = sign_credential_jwt(document, KEY, verification_method="did:example:mill#key-1")

@@ -13,11 +13,11 @@ import hashlib
 import pytest
 
 from conftest import load_vector, read_vector
-from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.jsonld import default_loader
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.proofs import get_suite
-from tradevc.vc.proofs.data_integrity import add_proof, verify_proof
+from tradevc.vc.securing.proofs import get_suite
+from tradevc.vc.securing.proofs.data_integrity import add_proof, verify_proof
 from tradevc.verifier import TrustPolicy, verify_credential
 
 CASES = {

@@ -11,17 +11,17 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import write_context_folder
-from tradevc.vc import jose
-from tradevc.vc.credentials import cosign_credential, sign_credential, verify_credential
-from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.securing import jose
+from tradevc.vc.verification.credentials import cosign_credential, sign_credential, verify_credential
+from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.errors import ContextNotPinned, DataLossError, ProtectedTermRedefinition
-from tradevc.vc.jose import sign_credential_jwt
+from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.vc.jsonld import PinnedContextLoader, inline_context_sha256
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.policy import TrustPolicy
-from tradevc.vc.presentations import sign_presentation, verify_presentation
-from tradevc.vc.proofs import data_integrity
-from tradevc.vc.proofs.data_integrity import verify_proof
+from tradevc.vc.checks.policy import TrustPolicy
+from tradevc.vc.verification.presentations import sign_presentation, verify_presentation
+from tradevc.vc.securing.proofs import data_integrity
+from tradevc.vc.securing.proofs.data_integrity import verify_proof
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 EX = "https://trade.example/vocab#"

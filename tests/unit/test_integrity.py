@@ -15,7 +15,7 @@ import pytest
 from conftest import load_vector
 from tradevc.issuer import sign_credential
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.integrity import (
+from tradevc.vc.checks.integrity import (
     Digest,
     PinnedContextFiles,
     ResourceIntegrityError,
@@ -283,7 +283,7 @@ def test_malformed_credential_schema_entries_fail_the_structure_check(schema, me
 
 
 def test_jose_credentials_get_the_same_check():
-    from tradevc.vc.jose import sign_credential_jwt
+    from tradevc.vc.securing.jose import sign_credential_jwt
 
     good = sign_credential_jwt(credential([{"id": V2, "digestMultibase": digest_multibase(V2_BYTES)}]), KEY)
     result = verify(good)

@@ -9,11 +9,11 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import load_vector
-from tradevc.vc.credentials import sign_credential, verify_credential
+from tradevc.vc.verification.credentials import sign_credential, verify_credential
 from tradevc.vc.errors import DataLossError
 from tradevc.vc.jsonld import refuse_hidden_properties
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.policy import TrustPolicy
+from tradevc.vc.checks.policy import TrustPolicy
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 KEY = KeyPair.generate("Ed25519")
@@ -71,7 +71,7 @@ def test_signing_refuses_what_verification_refuses():
 def test_the_fast_path_leaves_hidden_members_to_the_walk(member):
     # the data_loss check skips the walk of member names when the fast path converted the
     # document, so the fast path must give up on every member the walk refuses
-    from tradevc.vc.checks import fast_quads
+    from tradevc.vc.checks.common import fast_quads
     from tradevc.vc.jsonld import default_loader
 
     document = {k: v for k, v in signed().items() if k != "proof"}

@@ -17,12 +17,12 @@ from jwcrypto.jwe import JWE
 from jwcrypto.jwk import JWK
 
 from conftest import StaticDidResolver, load_vector
-from tradevc.vc.credentials import sign_credential, verify_credential
-from tradevc.vc.did.resolver import DidResolvers
-from tradevc.vc.enveloped import envelope_credential, envelope_presentation, token_from_envelope
-from tradevc.vc import jose
+from tradevc.vc.verification.credentials import sign_credential, verify_credential
+from tradevc.vc.retrieval.did.resolver import DidResolvers
+from tradevc.vc.securing.enveloped import envelope_credential, envelope_presentation, token_from_envelope
+from tradevc.vc.securing import jose
 from tradevc.vc.errors import ContextNotPinned, InvalidDocument, SigningError
-from tradevc.vc.jose import (
+from tradevc.vc.securing.jose import (
     MAX_TOKEN_LENGTH,
     is_compact_jws,
     parse_compact_jws,
@@ -32,9 +32,9 @@ from tradevc.vc.jose import (
 )
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_decode, base64url_encode
-from tradevc.vc.policy import TrustPolicy
-from tradevc.vc.presentations import sign_presentation, verify_presentation
-from tradevc.vc.vcjwt import sign_credential_vcjwt, sign_presentation_vcjwt
+from tradevc.vc.checks.policy import TrustPolicy
+from tradevc.vc.verification.presentations import sign_presentation, verify_presentation
+from tradevc.vc.securing.vcjwt import sign_credential_vcjwt, sign_presentation_vcjwt
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 CHALLENGE = "7d1f3c2a-entry-4471"
@@ -456,7 +456,7 @@ def test_vp_2_0_payload_without_typ_is_verified_as_vp_jwt_with_a_warning():
 
 
 def test_token_type():
-    from tradevc.vc.jose import token_type
+    from tradevc.vc.securing.jose import token_type
 
     def of(header, payload):
         return token_type(parse_compact_jws(forge(header, payload)))
@@ -470,7 +470,7 @@ def test_token_type():
 
 
 def test_credential_of_a_token_without_typ():
-    from tradevc.vc.jose import credential_of
+    from tradevc.vc.securing.jose import credential_of
 
     assert credential_of(forge(header_for(typ=None), unsigned())) == unsigned()
     with pytest.raises(InvalidDocument):
@@ -793,7 +793,7 @@ def test_vc_jwt_11_nbf_at_signing_time_wins_over_an_earlier_issuance_date():
         "the 'nbf' claim (2026-03-01T12:00:00Z) differs from vc.issuanceDate (2026-01-01T00:00:00Z); "
         "VC Data Model 1.1 decodes issuanceDate from 'nbf', so issuanceDate is 2026-03-01T12:00:00Z"
     ]
-    from tradevc.vc.jose import credential_of
+    from tradevc.vc.securing.jose import credential_of
 
     assert credential_of(token)["issuanceDate"] == "2026-03-01T12:00:00Z"
 
@@ -928,7 +928,7 @@ def test_issuer_service_refuses_an_unknown_securing(tmp_path):
 
 
 def test_credential_of_reads_each_form_without_verifying():
-    from tradevc.vc.jose import credential_of
+    from tradevc.vc.securing.jose import credential_of
 
     token = sign_credential_jwt(unsigned(), ISSUER)
     assert credential_of(token) == credential_of(envelope_credential(token)) == unsigned()

@@ -10,11 +10,11 @@ import json
 from datetime import datetime, timezone
 
 from conftest import load_vector, read_vector
-from tradevc.vc.credentials import verify_credential
-from tradevc.vc.did.jwk import did_jwk
-from tradevc.vc.jose import parse_compact_jws, sign_credential_jwt
+from tradevc.vc.verification.credentials import verify_credential
+from tradevc.vc.retrieval.did.jwk import did_jwk
+from tradevc.vc.securing.jose import parse_compact_jws, sign_credential_jwt
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.policy import TrustPolicy
+from tradevc.vc.checks.policy import TrustPolicy
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 POLICY = TrustPolicy.unsafe_any_issuer()

@@ -161,9 +161,9 @@ def test_contexts_are_found_everywhere_in_order():
 @pytest.mark.parametrize("value", [{"@list": [{"id": "urn:x\x85y"}]}, {"id": "urn:x\u00a0y"}, {"id": "_:b\u2028"}])
 def test_white_space_in_an_iri_is_data_loss_not_a_crash(value):
     # pyld drops such a triple, and inside a list handed on None (a TypeError in the general path)
-    from tradevc.vc.credentials import sign_credential, verify_credential
+    from tradevc.vc.verification.credentials import sign_credential, verify_credential
     from tradevc.vc.keys import KeyPair
-    from tradevc.vc.policy import TrustPolicy
+    from tradevc.vc.checks.policy import TrustPolicy
 
     doc = load_vector("di-eddsa/unsigned.json")
     doc["credentialSubject"]["alumniOf"] = value

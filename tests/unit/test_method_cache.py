@@ -4,8 +4,8 @@ for cached methods, never for resolvers whose documents may change without a cac
 from __future__ import annotations
 
 from conftest import StaticDidResolver
-from tradevc.vc.did.key import DidKeyResolver
-from tradevc.vc.did.resolver import DidResolvers, retrieve_verification_method
+from tradevc.vc.retrieval.did.key import DidKeyResolver
+from tradevc.vc.retrieval.did.resolver import DidResolvers, retrieve_verification_method
 from tradevc.vc.keys import KeyPair
 
 

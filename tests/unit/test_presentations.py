@@ -9,11 +9,11 @@ import pytest
 
 from conftest import StaticDidResolver, load_vector
 from tradevc.issuer import sign_credential
-from tradevc.vc.did.key import DidKeyResolver
-from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.retrieval.did.key import DidKeyResolver
+from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.jsonld import default_loader
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.proofs.data_integrity import add_proof
+from tradevc.vc.securing.proofs.data_integrity import add_proof
 from tradevc.verifier import TrustPolicy, verify_presentation
 from tradevc.wallet import sign_presentation
 
@@ -348,9 +348,9 @@ def test_mill_test_report_presentation_and_the_rdfc_work_limit():
 def test_each_proof_parsed_once(vp, monkeypatch):
     """The presentation's and each credential's proofs parsed by the structure checks are
     handed to verify_proof rather than parsed a second time."""
-    import tradevc.vc.credentials
-    import tradevc.vc.presentations
-    import tradevc.vc.proofs.data_integrity as di
+    import tradevc.vc.verification.credentials
+    import tradevc.vc.verification.presentations
+    import tradevc.vc.securing.proofs.data_integrity as di
     calls = []
     real = di.parse_proof
 
@@ -358,7 +358,7 @@ def test_each_proof_parsed_once(vp, monkeypatch):
         calls.append(proof)
         return real(proof)
 
-    for module in (tradevc.vc.credentials, tradevc.vc.presentations, di):
+    for module in (tradevc.vc.verification.credentials, tradevc.vc.verification.presentations, di):
         monkeypatch.setattr(module, "parse_proof", counting)
     result = verify(vp)
     assert result.verified, result.summary()

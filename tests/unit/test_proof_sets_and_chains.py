@@ -10,11 +10,11 @@ import pytest
 
 from conftest import load_vector
 from tradevc.issuer import cosign_credential, sign_credential
-from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.errors import ProofVerificationError, SigningError
 from tradevc.vc.jsonld import default_loader
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.proofs.data_integrity import add_proof, verify_proof
+from tradevc.vc.securing.proofs.data_integrity import add_proof, verify_proof
 from tradevc.verifier import TrustPolicy, verify_credential
 
 FOLDER = "di-eddsa/proof-set-chain"

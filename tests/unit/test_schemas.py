@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from conftest import load_vector
 from tradevc.issuer import sign_credential
 from tradevc.issuer.credential_types import build_credential, load_example, type_names
-from tradevc.vc.integrity import digest_multibase, digest_sri
-from tradevc.vc.jose import sign_credential_jwt
+from tradevc.vc.checks.integrity import digest_multibase, digest_sri
+from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.schemas import SUPPORTED_DIALECTS, SchemaStore, SchemaStoreError, shipped_schema_for
+from tradevc.vc.checks.schemas import SUPPORTED_DIALECTS, SchemaStore, SchemaStoreError, shipped_schema_for
 from tradevc.verifier import TrustPolicy, Verifier, verify_credential, verify_presentation
 from tradevc.verifier.cli import cli as verify_cli
 from tradevc.wallet import sign_presentation

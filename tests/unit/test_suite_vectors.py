@@ -15,12 +15,12 @@ import pytest
 import rfc8785
 
 from conftest import load_vector, read_vector
-from tradevc.vc.did.resolver import DidResolvers
+from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.jsonld import default_loader
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base58btc_encode
-from tradevc.vc.proofs import get_suite
-from tradevc.vc.proofs.data_integrity import add_proof, verify_proof
+from tradevc.vc.securing.proofs import get_suite
+from tradevc.vc.securing.proofs.data_integrity import add_proof, verify_proof
 
 LOADER = default_loader()
 ED2020 = "https://w3id.org/security/suites/ed25519-2020/v1"

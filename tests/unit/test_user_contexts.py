@@ -15,13 +15,13 @@ from click.testing import CliRunner
 
 from conftest import write_context_folder
 from tradevc.issuer.cli import cli as issuer_cli
-from tradevc.vc.credentials import sign_credential, verify_credential
+from tradevc.vc.verification.credentials import sign_credential, verify_credential
 from tradevc.vc.errors import ContextIndexError, ContextNotPinned
 from tradevc.vc.fastpath import canonical_nquads, fast_quads, reference_canonical_nquads
-from tradevc.vc.jose import sign_credential_jwt
+from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.vc.jsonld import PinnedContextLoader, inline_context_sha256
 from tradevc.vc.keys import KeyPair
-from tradevc.vc.policy import TrustPolicy
+from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.verifier import Verifier
 from tradevc.verifier.cli import cli as verify_cli
 from tradevc.wallet.cli import cli as wallet_cli

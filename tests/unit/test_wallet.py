@@ -246,7 +246,7 @@ def test_two_wallet_objects_do_not_lose_each_others_changes(tmp_path, wallet):
 
 
 def jose_credential(issuer=CERTIFIER, id="urn:uuid:jose-1"):
-    from tradevc.vc.jose import sign_credential_jwt
+    from tradevc.vc.securing.jose import sign_credential_jwt
 
     document = load_vector("di-eddsa/unsigned.json")
     document["issuer"], document["id"] = issuer.did, id
@@ -287,7 +287,7 @@ def test_a_token_without_typ_is_held_and_presented_as_a_vc_jwt(wallet):
 
 
 def test_an_enveloped_credential_is_accepted(wallet):
-    from tradevc.vc.enveloped import envelope_credential
+    from tradevc.vc.securing.enveloped import envelope_credential
 
     envelope = envelope_credential(jose_credential())
     held, _ = wallet.add(envelope)
@@ -307,7 +307,7 @@ def test_a_tampered_or_foreign_token_is_refused(wallet):
 
 
 def test_a_vc_jwt_1_1_token_is_held_but_cannot_go_into_a_vc_2_presentation(wallet):
-    from tradevc.vc.vcjwt import sign_credential_vcjwt
+    from tradevc.vc.securing.vcjwt import sign_credential_vcjwt
 
     token = sign_credential_vcjwt({**load_vector("di-eddsa/unsigned.json"), "issuer": MILL.did, "id": "urn:uuid:legacy"}, MILL)
     held, _ = wallet.add(token)

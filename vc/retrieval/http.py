@@ -1,0 +1,196 @@
+"""Fetching JSON over HTTPS for DID documents and status lists, defensively.
+
+One fetcher serves every network read of the verifier (did:web documents, status list
+credentials). It refuses anything but ``https``, follows no redirects (a redirect to another
+host is the classic way around an allow-list), caps the size of what it reads (as sent: it asks
+for no content coding and refuses one), and applies a timeout, to each read and to the whole
+response. Certificate checks come from the ``requests.Session`` passed in; nothing here ever
+turns them off, so tests hand in a session that trusts their throwaway CA.
+
+With a :class:`vc.mirror.Mirror`, the URLs of the hosts it maps are read from their mirror
+(over HTTPS, under the same rules) or snapshot directory (under the same size limit)
+instead; everything else is fetched as before.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+
+from tradevc.vc.errors import ResolutionError
+from tradevc.vc.retrieval.mirror import Mirror, MirrorPathError, Origin
+
+__all__ = ["HttpsFetcher", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES"]
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_BYTES = 1024 * 1024
+
+
+class RetrievalError(ResolutionError):
+    """A document could not be fetched (network, HTTP status, size, not JSON): the check that
+    needed it could not be carried out, which is not the same as "invalid"."""
+
+    code = "RETRIEVAL_ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        """The HTTP status code of the response that was refused, if that was the reason."""
+
+
+class HttpsFetcher:
+    """GETs JSON documents over HTTPS through the given session; the hosts ``mirror`` maps
+    are read from their mirror or snapshot instead. Without ``network`` only snapshot files
+    are read: every other URL is a :class:`RetrievalError` (a border post with no network)."""
+
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        mirror: Mirror | None = None,
+        network: bool = True,
+    ) -> None:
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.mirror = mirror
+        self.network = network
+
+    def origin(self, url: str) -> Origin | None:
+        """The mirror or snapshot ``url`` is read from, or None if it is fetched from its own
+        host (or cannot be fetched at all). Never raises."""
+        if self.mirror is None or not isinstance(url, str):
+            return None
+        try:
+            return self.mirror.origin(url)
+        except ValueError:  # MirrorPathError, or a URL urlsplit refuses
+            return None
+
+    def get_json(self, url: str, *, what: str) -> Any:
+        """The JSON document at ``url``.
+
+        :raises RetrievalError: not https, a redirect, an HTTP error, a timeout, a body over
+            ``max_bytes``, or not JSON; for a mirrored host, also a path that cannot be mapped
+            to its mirror or snapshot, or a file missing from the snapshot. The message names
+            ``what`` and the URL (and the mirror or snapshot it was read from).
+        """
+        return _json(self._get(url, what=what, accept=JSON_TYPES), url, what)
+
+    def get_json_or_jws(self, url: str, *, what: str) -> Any:
+        """The JSON document at ``url``, or the compact JWS it serves (a ``vc+jwt``
+        credential, say), as a string. A JWS is told from JSON by its form, whatever the
+        ``Content-Type``; nothing is verified here.
+
+        :raises RetrievalError: as :meth:`get_json`; or a body that is neither JSON nor a JWS.
+        """
+        body = self._get(url, what=what, accept=f"{JSON_TYPES}, application/vc+jwt, application/jwt")
+        if body.lstrip()[:1] not in (b"{", b"["):
+            from tradevc.vc.securing.jose import is_compact_jws  # late: vc.jose builds on the verification modules
+
+            try:
+                text = body.decode("ascii").strip()
+            except UnicodeDecodeError:
+                text = ""
+            if is_compact_jws(text):
+                return text
+        return _json(body, url, what)
+
+    def _get(self, url: str, *, what: str, accept: str) -> bytes:
+        try:
+            scheme = urlsplit(url).scheme
+        except ValueError as e:  # "https://[mill.example/": not an IPv6 address
+            raise RetrievalError(f"{what}: {url!r} is not a URL: {e}") from e
+        if scheme != "https":
+            raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")
+        if self.mirror is None:
+            return self._get_https(url, url, what=what, accept=accept)
+        try:
+            origin = self.mirror.origin(url)
+        except ValueError as e:  # MirrorPathError, or a URL urlsplit refuses
+            raise RetrievalError(f"{what}: {e}") from e
+        if origin is None:
+            return self._get_https(url, url, what=what, accept=accept)
+        if origin.kind == "mirror":
+            return self._get_https(origin.location, f"{url} (from {origin})", what=what, accept=accept)
+        try:
+            return self.mirror.read_snapshot(origin, self.max_bytes)
+        except MirrorPathError as e:
+            raise RetrievalError(f"{what}: {url}: {e}") from e
+        except OverflowError as e:
+            raise RetrievalError(f"{what}: {url} from the snapshot: {e}") from e
+        except FileNotFoundError as e:
+            raise RetrievalError(f"{what}: {url} is not in the snapshot (no file {origin.location})") from e
+        except OSError as e:
+            raise RetrievalError(f"{what}: {url} cannot be read from the snapshot: {e.strerror or e}") from e
+
+    def _get_https(self, url: str, shown: str, *, what: str, accept: str) -> bytes:
+        """GET ``url``; messages name it as ``shown`` (the document's URL, and its mirror)."""
+        if not self.network:
+            raise RetrievalError(f"{what}: {shown} is not in a snapshot, and this verifier is offline")
+        if urlsplit(url).scheme != "https":  # a mirror URL is checked when configured; twice is cheap
+            raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")
+        deadline = time.monotonic() + self.timeout
+        try:
+            with self.session.get(
+                url, timeout=self.timeout, allow_redirects=False, stream=True,
+                verify=self.session.verify,  # the session's trust roots, not REQUESTS_CA_BUNDLE's
+                # the body is read as sent: the size limit counts the bytes that arrive, and a
+                # compressed stream can be endless while it decodes to nothing
+                headers={"Accept": accept, "Accept-Encoding": "identity"},
+            ) as response:
+                if 300 <= response.status_code < 400:
+                    target = response.headers.get("Location", "?")
+                    raise RetrievalError(
+                        f"{what}: {shown} redirects to {target}; redirects are not followed", status=response.status_code
+                    )
+                if response.status_code != 200:
+                    raise RetrievalError(f"{what}: {shown} answered HTTP {response.status_code}", status=response.status_code)
+                encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+                if encoding not in ("", "identity"):
+                    raise RetrievalError(f"{what}: {shown} was sent with Content-Encoding {encoding!r}, not as asked")
+                declared = response.headers.get("Content-Length")
+                if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
+                    raise RetrievalError(f"{what}: {shown} is {declared} bytes, over the {self.max_bytes}-byte limit")
+                body = bytearray()
+                for chunk in _chunks(response):
+                    body.extend(chunk)
+                    if len(body) > self.max_bytes:
+                        raise RetrievalError(f"{what}: {shown} is over the {self.max_bytes}-byte limit")
+                    if time.monotonic() > deadline:  # a body sent a byte at a time
+                        raise requests.exceptions.Timeout()
+        except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError) as e:  # the body is read from urllib3
+            raise RetrievalError(f"{what}: {shown} did not answer within {self.timeout} s") from e
+        except requests.exceptions.SSLError as e:
+            raise RetrievalError(f"{what}: TLS certificate check failed for {shown}") from e
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
+            raise RetrievalError(f"{what}: cannot fetch {shown}: {type(e).__name__}") from e
+        return bytes(body)
+
+
+def _chunks(response: requests.Response) -> Any:
+    """The body as it arrives (each piece returned as soon as some bytes are there, so the
+    deadline is checked between them), not decoded."""
+    read1 = getattr(response.raw, "read1", None)  # urllib3 2
+    if not callable(read1):
+        yield from response.raw.stream(65536, decode_content=False)
+        return
+    while chunk := read1(65536, decode_content=False):
+        yield chunk
+
+
+JSON_TYPES = "application/json, application/did+json, application/ld+json"
+"""What a JSON fetch accepts (DID documents, credentials)."""
+
+
+def _json(body: bytes, url: str, what: str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as e:
+        raise RetrievalError(f"{what}: {url} did not return JSON") from e

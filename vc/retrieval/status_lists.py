@@ -1,0 +1,312 @@
+"""Checking a credential's ``credentialStatus``: Bitstring Status List v1.0
+(``BitstringStatusListEntry``; purposes ``revocation``, ``suspension``, ``message``) and, for
+older credentials, ``StatusList2021Entry``.
+
+For each entry the status list credential is fetched over HTTPS (through the verifier's
+fetcher, or from the mirror or snapshot its mirror maps the list's host to: the report then
+says so) as JSON with a Data Integrity proof or as a ``vc+jwt`` (or VC-JWT 1.1) token, its
+proof or signature verified, its issuer matched to the credential's issuer, its purpose
+matched to the entry's, its validity period checked, and the bit read. Verified lists are
+cached until their ``ttl`` (milliseconds; default :data:`DEFAULT_TTL`) or their
+``validUntil``, whichever comes first.
+
+Outcomes: a set revocation bit fails ``revocation`` (code ``REVOKED``), a set suspension
+bit fails ``suspension`` (``SUSPENDED``); an index outside the list fails (``RANGE_ERROR``).
+A list that cannot be fetched or verified gives outcome *error* (could not verify), never
+*passed*. Only if the caller allows it (``stale_if_error``) may a cached list past its
+freshness be used while the issuer is unreachable, and the report then says so and how old
+the list is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from tradevc.vc.compat import WARNING_PREFIX, Compatibility, require_compatibility, warning
+from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.retrieval.http import HttpsFetcher, RetrievalError
+from tradevc.vc.model import is_url
+from tradevc.vc.status import BitstringStatusList, status_entry_index
+from tradevc.vc.report import CheckResult, Outcome, VerificationResult
+
+__all__ = ["StatusChecker", "DEFAULT_TTL", "ListVerifier"]
+
+DEFAULT_TTL = timedelta(minutes=5)
+ENTRY_TYPES = {
+    "BitstringStatusListEntry": ("BitstringStatusListCredential", "BitstringStatusList"),
+    "StatusList2021Entry": ("StatusList2021Credential", "StatusList2021"),
+}
+_BLOCKING = {"revocation": ("REVOKED", "revoked"), "suspension": ("SUSPENDED", "suspended")}
+"""Purposes whose set bit makes a credential fail: (code, past participle)."""
+_NAMED_ISSUER = f"{WARNING_PREFIX}status-list-issuer-name:"
+ListVerifier = Callable[[Any, str, datetime], VerificationResult]
+"""``(list credential, expected issuer, now) -> report``: verifies a status list credential,
+a JSON object secured with Data Integrity or a compact JWS (``vc+jwt``, VC-JWT 1.1)."""
+
+
+@dataclass
+class _CachedList:
+    url: str
+    issuer: str
+    purpose: str
+    bits: BitstringStatusList
+    fetched_at: datetime
+    fresh_until: datetime
+    status_messages: list[Any] | None
+    warnings: tuple[str, ...] = ()  # the compatibility deviations the list needed, repeated in each report
+
+
+class _ListProblem(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class StatusChecker:
+    """Checks status entries against status lists fetched with ``fetcher`` and verified with
+    ``verify_list``. One instance (and its cache) is shared by all verifications of a verifier.
+
+    ``compatibility`` (default strict, see :mod:`vc.compat`) may tolerate a list ``id`` with
+    one trailing ``/`` more or less than the entry's URL (``status-list-id-trailing-slash``),
+    an ``encodedList`` without its multibase ``u`` (``encoded-list-prefix``) and a list whose
+    issuer is a plain name (``status-list-issuer-name``; ``verify_list`` must then have been
+    made with the same compatibility, and the list's signer must be the credential's issuer).
+    Each deviation a list needed is a warning in every report that used the list.
+
+    :raises TypeError: ``compatibility`` is not a :class:`~vc.compat.Compatibility`.
+    """
+
+    def __init__(
+        self,
+        fetcher: HttpsFetcher,
+        verify_list: ListVerifier,
+        *,
+        stale_if_error: timedelta | None = None,
+        require_same_issuer: bool = True,
+        compatibility: Compatibility | None = None,
+    ) -> None:
+        self.fetcher = fetcher
+        self.verify_list = verify_list
+        self.stale_if_error = stale_if_error
+        self.require_same_issuer = require_same_issuer
+        self.compatibility = require_compatibility(compatibility)
+        self._cache: dict[str, _CachedList] = {}
+        self._lock = threading.Lock()
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def check(self, credential_status: Any, issuer: str, now: datetime, result: VerificationResult) -> None:
+        """Add one check per status entry to ``result``."""
+        entries = credential_status if isinstance(credential_status, list) else [credential_status]
+        for entry in entries:
+            self._check_entry(entry, issuer, now, result)
+
+    def _check_entry(self, entry: Mapping[str, Any], issuer: str, now: datetime, result: VerificationResult) -> None:
+        entry_type = entry.get("type")
+        purpose = entry.get("statusPurpose")
+        name = purpose if purpose in ("revocation", "suspension") else "status"
+        subject = entry.get("id") if isinstance(entry.get("id"), str) else None
+        if not isinstance(entry_type, str) or entry_type not in ENTRY_TYPES:
+            result.add(CheckResult.error(name, "UNSUPPORTED_ERROR", f"status entry type {entry_type!r} is not supported",
+                                         subject=subject))
+            return
+        try:
+            index = status_entry_index(entry)
+            url = entry.get("statusListCredential")
+            if not is_url(url) or not isinstance(purpose, str):
+                raise InvalidDocument("a status entry needs statusPurpose and a statusListCredential URL")
+            size = entry.get("statusSize", 1)
+            if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+                raise InvalidDocument(f"statusSize must be a positive integer, not {size!r}")
+        except InvalidDocument as e:
+            result.add(CheckResult.failed(name, e.code, f"malformed status entry: {e.message}", subject=subject))
+            return
+        try:
+            cached = self._list(url, entry_type, purpose, size, issuer, now, result)
+        except _ListProblem as e:
+            result.add(CheckResult.error(name, e.code, e.message, subject=subject))
+            return
+        for tolerated in cached.warnings:
+            if tolerated not in result.warnings:
+                result.warnings.append(tolerated)
+        if index >= cached.bits.length:
+            result.add(CheckResult.failed(
+                name, "RANGE_ERROR", f"statusListIndex {index} is outside the list of {cached.bits.length} entries",
+                subject=subject))
+            return
+        value = cached.bits.get(index)
+        origin = self.fetcher.origin(url)  # a mirror or snapshot: say so, with the verdict
+        read = f"; read from {origin}" if origin is not None else ""
+        source = f" (list {url}{read})" if origin is not None else ""
+        data = {"statusListFrom": str(origin)} if origin is not None else {}
+        if purpose in _BLOCKING:
+            code, word = _BLOCKING[purpose]
+            if value:
+                result.add(CheckResult.failed(name, code, f"{word} by the issuer (list {url}, index {index}{read})",
+                                              subject=subject, data=data))
+            else:
+                result.add(CheckResult.passed(name, f"not {word}{source}", subject=subject, data=data))
+        else:
+            message = _status_message(entry, value)
+            result.add(CheckResult.passed(name, f"{purpose} status {hex(value)}{': ' + message if message else ''}{source}",
+                                          subject=subject, data={"status": value, **data}))
+
+    # -- lists -------------------------------------------------------------------------------
+
+    def _list(
+        self, url: str, entry_type: str, purpose: str, size: int, issuer: str, now: datetime, result: VerificationResult
+    ) -> _CachedList:
+        with self._lock:
+            cached = self._cache.get(url)
+        if cached is not None and now < cached.fresh_until:
+            self._matches(cached, purpose, issuer, url)
+            return cached
+        try:
+            fresh = self._fetch(url, entry_type, purpose, size, issuer, now)
+        except _ListProblem as problem:
+            if (
+                problem.code == "STATUS_RETRIEVAL_ERROR"
+                and cached is not None
+                and self.stale_if_error is not None
+                and now - cached.fresh_until <= self.stale_if_error
+            ):
+                self._matches(cached, purpose, issuer, url)
+                age = now - cached.fetched_at
+                result.warnings.append(
+                    f"status list {url} could not be fetched ({problem.message}); used the cached copy fetched "
+                    f"{_minutes(age)} ago, {_minutes(now - cached.fresh_until)} past its freshness (stale_if_error)"
+                )
+                return cached
+            raise
+        with self._lock:
+            self._cache[url] = fresh
+        return fresh
+
+    def _matches(self, cached: _CachedList, purpose: str, issuer: str, url: str) -> None:
+        if cached.purpose != purpose:
+            raise _ListProblem("STATUS_VERIFICATION_ERROR",
+                               f"status list {url} has statusPurpose {cached.purpose!r}, but the entry says {purpose!r}")
+        if self.require_same_issuer and cached.issuer != issuer:
+            raise _ListProblem("STATUS_VERIFICATION_ERROR",
+                               f"status list {url} was issued by {cached.issuer}, not by the credential's issuer {issuer}")
+
+    def _fetch(self, url: str, entry_type: str, purpose: str, size: int, issuer: str, now: datetime) -> _CachedList:
+        credential_type, subject_type = ENTRY_TYPES[entry_type]
+        try:
+            fetched = self.fetcher.get_json_or_jws(url, what="status list")
+        except RetrievalError as e:
+            raise _ListProblem("STATUS_RETRIEVAL_ERROR", e.message) from e
+        compat = self.compatibility
+        tolerated: list[str] = []
+        document = _list_credential(fetched, url, compat)
+        if not isinstance(document, dict):
+            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is not a JSON object")
+        list_id = document.get("id")
+        if list_id not in (None, url):
+            if compat.status_list_id_trailing_slash and _one_trailing_slash_apart(list_id, url):
+                tolerated.append(warning(
+                    "status-list-id-trailing-slash", f"status list {url} has id {list_id!r} (one trailing '/' apart)"
+                ))
+            else:
+                raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list at {url} has id {list_id!r}")
+        if "credentialStatus" in document:
+            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} has a status of its own; refused")
+        types = document.get("type") if isinstance(document.get("type"), list) else [document.get("type")]
+        if credential_type not in types:
+            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"{url} is not a {credential_type}")
+        list_issuer = document.get("issuer")
+        list_issuer = list_issuer.get("id") if isinstance(list_issuer, dict) else list_issuer
+        report = self.verify_list(fetched, issuer if self.require_same_issuer else str(list_issuer), now)
+        if not report.verified:
+            failed = next((c for c in report.checks if c.outcome in (Outcome.FAILED, Outcome.ERROR)), None)
+            why = f"{failed.name}: {failed.message}" if failed else "not verified"
+            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} does not verify ({why})")
+        named = [w for w in report.warnings if w.startswith(WARNING_PREFIX)]
+        if any(w.startswith(_NAMED_ISSUER) for w in named):
+            # verified with policy IssuerIs(issuer): the list's signer is the credential's issuer
+            if not (compat.status_list_issuer_name and self.require_same_issuer):
+                raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} names no issuer URL")
+            list_issuer = issuer
+        tolerated.extend(f"{w} (status list {url})" for w in named)
+        subject = document.get("credentialSubject")
+        if not isinstance(subject, dict) or subject.get("type") not in (subject_type, [subject_type]):
+            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} has no {subject_type} subject")
+        list_purpose = subject.get("statusPurpose")
+        encoded = subject.get("encodedList")
+        if not isinstance(encoded, str):
+            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} has no encodedList")
+        if entry_type == "StatusList2021Entry" and not encoded.startswith("u"):
+            encoded = "u" + encoded  # StatusList2021 has no multibase prefix
+        elif compat.encoded_list_prefix and not encoded.startswith("u"):
+            # GZIP data starts 1f 8b, "H4sI" in base64url: never a 'u', so no prefix is unambiguous
+            tolerated.append(warning(
+                "encoded-list-prefix", f"status list {url} has an encodedList without the multibase prefix 'u'"
+            ))
+            encoded = "u" + encoded
+        try:
+            bits = BitstringStatusList.decode(encoded, status_size=size)
+        except InvalidDocument as e:
+            code = e.code if e.code == "STATUS_LIST_LENGTH_ERROR" else "STATUS_VERIFICATION_ERROR"
+            raise _ListProblem(code, f"status list {url}: {e.message}") from e
+        ttl = subject.get("ttl")
+        try:
+            fresh_until = now + (timedelta(milliseconds=ttl) if isinstance(ttl, int) and ttl > 0 else DEFAULT_TTL)
+        except OverflowError:  # a ttl beyond the calendar (the list's signer chose it): until validUntil
+            fresh_until = datetime.max.replace(tzinfo=timezone.utc)
+        valid_until = document.get("validUntil")
+        if isinstance(valid_until, str):
+            try:
+                fresh_until = min(fresh_until, datetime.fromisoformat(valid_until))
+            except ValueError:
+                pass
+        cached = _CachedList(url, str(list_issuer), str(list_purpose), bits, now, fresh_until,
+                             subject.get("statusMessages") if isinstance(subject.get("statusMessages"), list) else None,
+                             tuple(tolerated))
+        self._matches(cached, purpose, issuer, url)
+        return cached
+
+
+def _list_credential(fetched: Any, url: str, compatibility: Compatibility) -> Any:
+    """The status list credential as JSON: the document fetched, or the credential a
+    ``vc+jwt`` (or VC-JWT 1.1) token carries, read before the token is verified (its checks
+    decide what is looked at; nothing of it is used unless the token verifies)."""
+    if not isinstance(fetched, str):
+        return fetched
+    from tradevc.vc.securing.jose import credential_of  # late: vc.jose builds on the verification modules
+
+    try:
+        return credential_of(fetched, compatibility)
+    except InvalidDocument as e:
+        raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is a JWS but not a credential: {e.message}") from e
+
+
+def _one_trailing_slash_apart(list_id: Any, url: str) -> bool:
+    """True if one of the two ends with exactly one '/' more than the other, and they are
+    otherwise the same (``https://a/s/1`` and ``https://a/s/1/``; not ``.../1//``)."""
+    if not isinstance(list_id, str):
+        return False
+    shorter, longer = sorted((list_id, url), key=len)
+    return longer == shorter + "/" and not shorter.endswith("/")
+
+
+def _status_message(entry: Mapping[str, Any], value: int) -> str | None:
+    messages = entry.get("statusMessage")
+    for item in messages if isinstance(messages, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("status"), str):
+            try:
+                if int(item["status"], 16) == value:
+                    return str(item.get("message"))
+            except ValueError:
+                continue
+    return None
+
+
+def _minutes(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    return f"{seconds // 60} min {seconds % 60} s"
