@@ -14,9 +14,10 @@ from typing import Callable
 
 from common import NOW, REFERENCE, floor, reference_credential, samples, spread
 
-from tradevc.vc.verification.credentials import verify_credential
+from tradevc.vc.verification import verify_credential
 from tradevc.vc.retrieval.did.resolver import DidResolvers
-from tradevc.vc.securing.jose import parse_compact_jws, sign_credential_jwt, verify_signature
+from tradevc.vc.securing.jose import sign_credential_jwt
+from tradevc.vc.securing.jws import parse_compact_jws, verify_signature
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.checks.policy import TrustPolicy
 

@@ -113,7 +113,8 @@ def jose_rows() -> tuple[tuple[list[float], list[float]], tuple[list[float], lis
     """vc+jwt EdDSA (the reference credential): the whole verify_credential, and the securing
     step alone (split the token, check the header, verify the signature with the key)."""
     from tradevc.vc.retrieval.did.resolver import DidResolvers
-    from tradevc.vc.securing.jose import check_header, parse_compact_jws, sign_credential_jwt, verify_signature
+    from tradevc.vc.securing.jose import sign_credential_jwt
+    from tradevc.vc.securing.jws import check_header, parse_compact_jws, verify_signature
 
     key = KeyPair.generate("Ed25519")
     token = sign_credential_jwt(reference_credential(key), key)

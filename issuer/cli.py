@@ -14,7 +14,7 @@ import click
 
 from tradevc.vc.atomicfile import write_atomic
 from tradevc.vc.errors import ContextIndexError, VcError
-from tradevc.vc.securing.jose import parse_compact_jws
+from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
 
 from .errors import IssuerError

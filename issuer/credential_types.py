@@ -92,7 +92,7 @@ from pydantic import (
 )
 
 from tradevc.vc.errors import InvalidDocument, ResolutionError, UnsupportedError
-from tradevc.vc.checks.integrity import digest_sri
+from tradevc.vc.digests import digest_sri
 from tradevc.vc.model import CREDENTIALS_V2, parse_datetime
 from tradevc.vc.checks.schemas import JSON_SCHEMA, default_schema_store, shipped_schema_for
 

@@ -13,8 +13,9 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from tradevc.vc.atomicfile import write_atomic
-from tradevc.vc.verification.credentials import sign_credential
-from tradevc.vc.securing.jose import refuse_contexts, sign_credential_jwt
+from tradevc.vc.securing.data_integrity import sign_credential
+from tradevc.vc.securing.jose import sign_credential_jwt
+from tradevc.vc.securing.jws import refuse_contexts
 from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, check_context_use, default_loader
 from tradevc.vc.model import parse_credential
 from tradevc.vc.securing.proofs import get_suite

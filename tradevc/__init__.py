@@ -24,22 +24,22 @@ except _metadata.PackageNotFoundError:  # running from a source tree that was ne
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     # verify
-    "verify_credential": "tradevc.vc.verification.credentials",
-    "verify_presentation": "tradevc.vc.verification.presentations",
+    "verify_credential": "tradevc.vc.verification",
+    "verify_presentation": "tradevc.vc.verification",
     "Verifier": "tradevc.verifier.service",
     "TrustPolicy": "tradevc.vc.checks.policy",
     "VerificationPolicy": "tradevc.vc.checks.policy",
     "VerificationResult": "tradevc.vc.report",
-    "PresentationResult": "tradevc.vc.verification.presentations",
+    "PresentationResult": "tradevc.vc.report",
     "CheckResult": "tradevc.vc.report",
     "Outcome": "tradevc.vc.report",
     "Compatibility": "tradevc.vc.compat",
     "Mirror": "tradevc.vc.retrieval.mirror",
     # sign
     "KeyPair": "tradevc.vc.keys",
-    "sign_credential": "tradevc.vc.verification.credentials",
-    "cosign_credential": "tradevc.vc.verification.credentials",
-    "sign_presentation": "tradevc.vc.verification.presentations",
+    "sign_credential": "tradevc.vc.securing.data_integrity",
+    "cosign_credential": "tradevc.vc.securing.data_integrity",
+    "sign_presentation": "tradevc.vc.securing.data_integrity",
     "sign_credential_jwt": "tradevc.vc.securing.jose",
     "sign_presentation_jwt": "tradevc.vc.securing.jose",
     "envelope_credential": "tradevc.vc.securing.enveloped",
@@ -74,12 +74,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers see; at run time the names above are imported lazily
     from tradevc.issuer.service import Issuer as Issuer
+    from tradevc.vc.checks.policy import TrustPolicy as TrustPolicy
+    from tradevc.vc.checks.policy import VerificationPolicy as VerificationPolicy
     from tradevc.vc.compat import Compatibility as Compatibility
-    from tradevc.vc.verification.credentials import cosign_credential as cosign_credential
-    from tradevc.vc.verification.credentials import sign_credential as sign_credential
-    from tradevc.vc.verification.credentials import verify_credential as verify_credential
-    from tradevc.vc.securing.enveloped import envelope_credential as envelope_credential
-    from tradevc.vc.securing.enveloped import envelope_presentation as envelope_presentation
     from tradevc.vc.errors import InvalidDocument as InvalidDocument
     from tradevc.vc.errors import KeyMaterialError as KeyMaterialError
     from tradevc.vc.errors import ResolutionError as ResolutionError
@@ -87,17 +84,20 @@ if TYPE_CHECKING:  # what type checkers see; at run time the names above are imp
     from tradevc.vc.errors import UnsupportedError as UnsupportedError
     from tradevc.vc.errors import VcError as VcError
     from tradevc.vc.errors import VerificationFailed as VerificationFailed
-    from tradevc.vc.securing.jose import sign_credential_jwt as sign_credential_jwt
-    from tradevc.vc.securing.jose import sign_presentation_jwt as sign_presentation_jwt
     from tradevc.vc.keys import KeyPair as KeyPair
-    from tradevc.vc.retrieval.mirror import Mirror as Mirror
-    from tradevc.vc.checks.policy import TrustPolicy as TrustPolicy
-    from tradevc.vc.checks.policy import VerificationPolicy as VerificationPolicy
-    from tradevc.vc.verification.presentations import PresentationResult as PresentationResult
-    from tradevc.vc.verification.presentations import sign_presentation as sign_presentation
-    from tradevc.vc.verification.presentations import verify_presentation as verify_presentation
     from tradevc.vc.report import CheckResult as CheckResult
     from tradevc.vc.report import Outcome as Outcome
+    from tradevc.vc.report import PresentationResult as PresentationResult
     from tradevc.vc.report import VerificationResult as VerificationResult
+    from tradevc.vc.retrieval.mirror import Mirror as Mirror
+    from tradevc.vc.securing.data_integrity import cosign_credential as cosign_credential
+    from tradevc.vc.securing.data_integrity import sign_credential as sign_credential
+    from tradevc.vc.securing.data_integrity import sign_presentation as sign_presentation
+    from tradevc.vc.securing.enveloped import envelope_credential as envelope_credential
+    from tradevc.vc.securing.enveloped import envelope_presentation as envelope_presentation
+    from tradevc.vc.securing.jose import sign_credential_jwt as sign_credential_jwt
+    from tradevc.vc.securing.jose import sign_presentation_jwt as sign_presentation_jwt
+    from tradevc.vc.verification import verify_credential as verify_credential
+    from tradevc.vc.verification import verify_presentation as verify_presentation
     from tradevc.verifier.service import Verifier as Verifier
     from tradevc.wallet.service import Wallet as Wallet

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.checks.integrity import parse_digests
+from tradevc.vc.digests import parse_digests
 
 __all__ = [
     "CREDENTIALS_V1",

@@ -14,7 +14,7 @@ from typing import Any
 
 from tradevc.vc.errors import VcError, VerificationFailed
 
-__all__ = ["Outcome", "CheckResult", "VerificationResult"]
+__all__ = ["Outcome", "CheckResult", "VerificationResult", "PresentationResult"]
 
 
 class Outcome(str, Enum):
@@ -152,3 +152,33 @@ class VerificationResult:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+@dataclass
+class PresentationResult(VerificationResult):
+    """The presentation's report; ``credentials`` holds one report per credential inside,
+    ``signers`` the DIDs whose keys made the presentation's verified proofs (for a JOSE
+    presentation, the DID of the ``kid`` once the signature verified), in proof order, each
+    once; it is empty when no proof verified."""
+
+    credentials: list[VerificationResult] = field(default_factory=list)
+    signers: list[str] = field(default_factory=list)
+
+    @property
+    def signer(self) -> str | None:
+        """The DID that signed the presentation: the only one in :attr:`signers`; ``None``
+        when no proof verified, or when proofs by several DIDs did (see :attr:`signers`)."""
+        return self.signers[0] if len(self.signers) == 1 else None
+
+    def summary(self) -> str:
+        parts = [super().summary()]
+        for i, credential in enumerate(self.credentials, 1):
+            inner = credential.summary().replace("\n", "\n    ")
+            parts.append(f"  credential {i}: {inner}")
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["signers"] = list(self.signers)
+        out["credentials"] = [c.to_dict() for c in self.credentials]
+        return out

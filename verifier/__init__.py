@@ -1,8 +1,9 @@
 """The verifier's side: verify credentials and presentations against a trust policy."""
 
-from tradevc.vc.verification.credentials import verify_credential
+from tradevc.vc.verification import verify_credential
 from tradevc.vc.checks.policy import TrustPolicy, VerificationPolicy
-from tradevc.vc.verification.presentations import PresentationResult, verify_presentation
+from tradevc.vc.report import PresentationResult
+from tradevc.vc.verification import verify_presentation
 from tradevc.vc.report import CheckResult, Outcome, VerificationResult
 
 from .service import Verifier

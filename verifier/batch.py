@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradevc.vc.compat import WARNING_PREFIX
-from tradevc.vc.errors import VcError
-from tradevc.vc.securing.jose import LEGACY_TYPES, VP_TYP, is_compact_jws, parse_compact_jws, token_type
+from tradevc.vc.securing.jws import is_compact_jws
 from tradevc.vc.report import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
@@ -36,37 +35,11 @@ CHUNK_SIZE = 50
 """Documents sent to a worker at a time (fewer round trips between processes)."""
 
 
-def _is_presentation(document: Any) -> bool:
-    """A presentation: JSON typed VerifiablePresentation or EnvelopedVerifiablePresentation,
-    or a compact JWS whose header says ``vp+jwt`` (or that has no ``typ`` and a VC 2.0
-    presentation as its payload), or a VC-JWT 1.1 token with a ``vp`` claim."""
-    if isinstance(document, str):
-        try:
-            jws = parse_compact_jws(document.strip())
-        except VcError:
-            return False  # verify_credential reports what is wrong with it
-        typ = token_type(jws)
-        return typ == VP_TYP or (typ in LEGACY_TYPES and "vp" in jws.payload)
-    if not isinstance(document, dict):
-        return False
-    types = document.get("type")
-    types = types if isinstance(types, list) else [types]
-    return "VerifiablePresentation" in types or "EnvelopedVerifiablePresentation" in types
-
-
 def _verify_one(verifier: Verifier, document: Any, challenge: str | None, domain: str | None) -> VerificationResult:
     if isinstance(document, VerificationResult):  # already decided (e.g. not JSON)
         return document
-    if _is_presentation(document):
-        if challenge is None or domain is None:
-            report = VerificationResult()
-            report.add(CheckResult.failed(
-                "structure", "MALFORMED_VALUE_ERROR",
-                "a presentation is verified against the challenge and domain you gave its holder; none given",
-            ))
-            return report
-        return verifier.verify_presentation(document, challenge=challenge, domain=domain)
-    return verifier.verify_credential(document)
+    # the pipeline tells a presentation from a credential as it picks the securing mechanism
+    return verifier.verify_document(document, challenge=challenge, domain=domain)
 
 
 # What a worker process inherits: set in the parent just before the workers are forked.

@@ -21,7 +21,7 @@ import requests
 
 from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
 from tradevc.vc.errors import ContextIndexError
-from tradevc.vc.securing.jose import is_compact_jws
+from tradevc.vc.securing.jws import is_compact_jws
 from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
 from tradevc.vc.checks.policy import TrustPolicy

@@ -12,17 +12,18 @@ from typing import Any, Callable
 
 import requests
 
-from tradevc.vc.compat import Compatibility, require_compatibility
-from tradevc.vc.retrieval.status_lists import StatusChecker
-from tradevc.vc.verification.credentials import DEFAULT_CLOCK_SKEW, verify_credential
-from tradevc.vc.retrieval.did.resolver import DidResolvers
-from tradevc.vc.retrieval.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpsFetcher
-from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
-from tradevc.vc.retrieval.mirror import Mirror
-from tradevc.vc.checks.schemas import SchemaStore, default_schema_store
 from tradevc.vc.checks.policy import IssuerIs, VerificationPolicy, require_policy
-from tradevc.vc.verification.presentations import PresentationResult, verify_presentation
-from tradevc.vc.report import VerificationResult
+from tradevc.vc.checks.schemas import SchemaStore, default_schema_store
+from tradevc.vc.compat import Compatibility, require_compatibility
+from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
+from tradevc.vc.report import PresentationResult, VerificationResult
+from tradevc.vc.retrieval.did.resolver import DidResolvers
+from tradevc.vc.retrieval.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Fetched, HttpsFetcher
+from tradevc.vc.retrieval.mirror import Mirror
+from tradevc.vc.retrieval.status_lists import StatusChecker, VerifiedList
+from tradevc.vc.verification import (
+    DEFAULT_CLOCK_SKEW, verify_credential, verify_document, verify_fetched_credential, verify_presentation,
+)
 
 __all__ = ["Verifier"]
 
@@ -129,9 +130,10 @@ class Verifier:
             raise ValueError("an offline verifier can read snapshot directories, not https mirrors")
         return cls(policy=policy, mirror=mirror, network=False, **kw)
 
-    def _verify_status_list(self, document: Any, issuer: str, now: datetime) -> VerificationResult:
-        return verify_credential(
-            document, policy=IssuerIs(issuer), now=now, loader=self.loader, resolvers=self.resolvers,
+    def _verify_status_list(self, fetched: Fetched, issuer: str, now: datetime) -> VerifiedList:
+        """The status checker's list verifier: the same pipeline, trusting only ``issuer``."""
+        return verify_fetched_credential(
+            fetched, policy=IssuerIs(issuer), now=now, loader=self.loader, resolvers=self.resolvers,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
         )
 
@@ -165,6 +167,18 @@ class Verifier:
     ) -> PresentationResult:
         """Verify a presentation and every credential in it; see :func:`vc.presentations.verify_presentation`."""
         return verify_presentation(
+            document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
+            loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
+            max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
+        )
+
+    def verify_document(
+        self, document: Any, *, challenge: str | None = None, domain: str | None = None, now: datetime | None = None
+    ) -> VerificationResult:
+        """Verify a credential or a presentation, whichever ``document`` is (a presentation
+        needs ``challenge`` and ``domain``; without them its report says so); see
+        :func:`tradevc.vc.verification.verify_document`."""
+        return verify_document(
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,

@@ -4,7 +4,7 @@
 is the library call it uses to present them.
 """
 
-from tradevc.vc.verification.presentations import sign_presentation
+from tradevc.vc.securing.data_integrity import sign_presentation
 
 from .errors import WalletCorrupted, WalletError, WalletLocked, WalletNotFound, WrongPassphrase
 from .service import CheckChange, CredentialRefused, HeldCredential, HolderPolicy, Wallet, status_of

@@ -17,7 +17,7 @@ import click
 
 from tradevc.vc.atomicfile import write_atomic
 from tradevc.vc.errors import ContextIndexError, VcError
-from tradevc.vc.securing.jose import is_compact_jws
+from tradevc.vc.securing.jws import is_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
 from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.verifier import Verifier

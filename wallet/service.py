@@ -25,12 +25,13 @@ import rfc8785
 from tradevc.vc.atomicfile import write_atomic
 from tradevc.vc.retrieval.did.jwk import did_jwk
 from tradevc.vc.securing.enveloped import envelope_credential, is_enveloped
-from tradevc.vc.securing.jose import VC_TYP, credential_of, parse_compact_jws, token_type
+from tradevc.vc.securing.jose import VC_TYP, credential_of, token_type
+from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.errors import KeyMaterialError, VcError
 from tradevc.vc.jsonld import DocumentLoader
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.model import parse_credential
-from tradevc.vc.verification.presentations import sign_presentation
+from tradevc.vc.securing.data_integrity import sign_presentation
 from tradevc.vc.securing.proofs.data_integrity import format_datetime
 from tradevc.vc.report import CheckResult, VerificationResult
 from tradevc.verifier import Verifier

@@ -15,7 +15,8 @@ from tradevc.issuer import Issuer
 from tradevc.issuer.cli import cli as issuer_cli
 from tradevc.issuer.credential_types import load_example
 from tradevc.vc.securing.enveloped import envelope_credential
-from tradevc.vc.securing.jose import parse_compact_jws, sign_presentation_jwt
+from tradevc.vc.securing.jose import sign_presentation_jwt
+from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.keys import KeyPair
 from tradevc.verifier import TrustPolicy, Verifier
 from tradevc.verifier.cli import cli as verify_cli

@@ -103,7 +103,7 @@ json_values = st.recursive(
 
 def _reference_loads(data: bytes):
     """The straightforward definition: the standard library's parser, refusing duplicates."""
-    from tradevc.vc.securing.jose import _no_duplicates
+    from tradevc.vc.securing.jws import _no_duplicates
 
     return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
 
@@ -142,7 +142,7 @@ def _texts():
 @SETTINGS
 @given(_texts())
 def test_jws_json_parsing_agrees_with_the_standard_library(text):
-    from tradevc.vc.securing.jose import loads_without_duplicates
+    from tradevc.vc.securing.jws import loads_without_duplicates
 
     data = text.encode("utf-8", "surrogatepass")
     assert _outcome(loads_without_duplicates, data) == _outcome(_reference_loads, data)

@@ -170,7 +170,7 @@ def test_reports_survive_the_trip_between_processes():
     """Workers send reports back pickled: every field, and each outcome as the enum member."""
     import pickle
 
-    from tradevc.vc.verification.presentations import PresentationResult
+    from tradevc.vc.report import PresentationResult
     from tradevc.vc.report import CheckResult, Outcome, VerificationResult
 
     inner = VerificationResult(document_id="urn:x", warnings=["w"])
@@ -191,7 +191,7 @@ def test_reports_survive_the_trip_between_processes():
 class _DyingVerifier:
     """Verifies nothing; the worker process that meets the document "die" exits at once."""
 
-    def verify_credential(self, document):
+    def verify_document(self, document, *, challenge=None, domain=None):
         import os
 
         from tradevc.vc.report import CheckResult, VerificationResult

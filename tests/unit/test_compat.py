@@ -11,7 +11,7 @@ import pytest
 
 from conftest import load_vector
 from tradevc.vc.compat import DEVIATIONS, PROFILES, STRICT, Compatibility
-from tradevc.vc.verification.credentials import verify_credential
+from tradevc.vc.verification import verify_credential
 from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_encode
@@ -152,7 +152,7 @@ def test_other_envelope_forms_stay_refused_under_the_profile(url):
 
 
 def test_a_presentation_envelope_takes_no_draft_media_type():
-    from tradevc.vc.verification.presentations import verify_presentation
+    from tradevc.vc.verification import verify_presentation
     from tradevc.vc.securing.jose import sign_presentation_jwt
 
     holder = KeyPair.generate("Ed25519")
@@ -224,7 +224,8 @@ def test_a_plain_name_issuer_is_tolerated_only_on_status_lists():
 
 
 def test_a_presentation_passes_the_profile_to_its_credentials():
-    from tradevc.vc.verification.presentations import sign_presentation, verify_presentation
+    from tradevc.vc.securing.data_integrity import sign_presentation
+    from tradevc.vc.verification import verify_presentation
 
     holder = KeyPair.generate("Ed25519")
     inner = envelope_of(draft_token(), "application/vc+ld+json+jwt")

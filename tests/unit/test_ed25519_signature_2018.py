@@ -16,7 +16,8 @@ from conftest import load_vector
 from support.ed25519_2018 import HEADER, signing_input
 from support.ed25519_2018 import sign_2018 as _sign_2018
 from tradevc.vc.compat import Compatibility
-from tradevc.vc.verification.credentials import sign_credential, verify_credential
+from tradevc.vc.securing.data_integrity import sign_credential
+from tradevc.vc.verification import verify_credential
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.errors import UnsupportedError
 from tradevc.vc.keys import KeyPair

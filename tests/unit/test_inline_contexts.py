@@ -12,14 +12,16 @@ import pytest
 
 from conftest import write_context_folder
 from tradevc.vc.securing import jose
-from tradevc.vc.verification.credentials import cosign_credential, sign_credential, verify_credential
+from tradevc.vc.securing.data_integrity import cosign_credential, sign_credential
+from tradevc.vc.verification import verify_credential
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.errors import ContextNotPinned, DataLossError, ProtectedTermRedefinition
 from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.vc.jsonld import PinnedContextLoader, inline_context_sha256
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.checks.policy import TrustPolicy
-from tradevc.vc.verification.presentations import sign_presentation, verify_presentation
+from tradevc.vc.securing.data_integrity import sign_presentation
+from tradevc.vc.verification import verify_presentation
 from tradevc.vc.securing.proofs import data_integrity
 from tradevc.vc.securing.proofs.data_integrity import verify_proof
 

@@ -15,9 +15,9 @@ import pytest
 from conftest import load_vector
 from tradevc.issuer import sign_credential
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.checks.integrity import (
+from tradevc.vc.checks.integrity import PinnedContextFiles
+from tradevc.vc.digests import (
     Digest,
-    PinnedContextFiles,
     ResourceIntegrityError,
     check_digests,
     digest_multibase,

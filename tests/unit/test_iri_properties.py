@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import load_vector
-from tradevc.vc.verification.credentials import sign_credential, verify_credential
+from tradevc.vc.securing.data_integrity import sign_credential
+from tradevc.vc.verification import verify_credential
 from tradevc.vc.errors import DataLossError
 from tradevc.vc.jsonld import refuse_hidden_properties
 from tradevc.vc.keys import KeyPair

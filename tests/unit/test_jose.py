@@ -17,23 +17,20 @@ from jwcrypto.jwe import JWE
 from jwcrypto.jwk import JWK
 
 from conftest import StaticDidResolver, load_vector
-from tradevc.vc.verification.credentials import sign_credential, verify_credential
+from tradevc.vc.securing.data_integrity import sign_credential
+from tradevc.vc.verification import verify_credential
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.securing.enveloped import envelope_credential, envelope_presentation, token_from_envelope
 from tradevc.vc.securing import jose
 from tradevc.vc.errors import ContextNotPinned, InvalidDocument, SigningError
-from tradevc.vc.securing.jose import (
-    MAX_TOKEN_LENGTH,
-    is_compact_jws,
-    parse_compact_jws,
-    sign_credential_jwt,
-    sign_presentation_jwt,
-    verify_credential_jwt,
-)
+from tradevc.vc.securing.jose import sign_credential_jwt, sign_presentation_jwt
+from tradevc.vc.securing.jws import MAX_TOKEN_LENGTH, is_compact_jws, parse_compact_jws
+from tradevc.vc.verification import verify_credential_jwt
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_decode, base64url_encode
 from tradevc.vc.checks.policy import TrustPolicy
-from tradevc.vc.verification.presentations import sign_presentation, verify_presentation
+from tradevc.vc.securing.data_integrity import sign_presentation
+from tradevc.vc.verification import verify_presentation
 from tradevc.vc.securing.vcjwt import sign_credential_vcjwt, sign_presentation_vcjwt
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)

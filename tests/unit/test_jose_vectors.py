@@ -10,9 +10,10 @@ import json
 from datetime import datetime, timezone
 
 from conftest import load_vector, read_vector
-from tradevc.vc.verification.credentials import verify_credential
+from tradevc.vc.verification import verify_credential
 from tradevc.vc.retrieval.did.jwk import did_jwk
-from tradevc.vc.securing.jose import parse_compact_jws, sign_credential_jwt
+from tradevc.vc.securing.jose import sign_credential_jwt
+from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.checks.policy import TrustPolicy
 

@@ -161,7 +161,8 @@ def test_contexts_are_found_everywhere_in_order():
 @pytest.mark.parametrize("value", [{"@list": [{"id": "urn:x\x85y"}]}, {"id": "urn:x\u00a0y"}, {"id": "_:b\u2028"}])
 def test_white_space_in_an_iri_is_data_loss_not_a_crash(value):
     # pyld drops such a triple, and inside a list handed on None (a TypeError in the general path)
-    from tradevc.vc.verification.credentials import sign_credential, verify_credential
+    from tradevc.vc.securing.data_integrity import sign_credential
+    from tradevc.vc.verification import verify_credential
     from tradevc.vc.keys import KeyPair
     from tradevc.vc.checks.policy import TrustPolicy
 

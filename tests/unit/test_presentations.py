@@ -348,8 +348,7 @@ def test_mill_test_report_presentation_and_the_rdfc_work_limit():
 def test_each_proof_parsed_once(vp, monkeypatch):
     """The presentation's and each credential's proofs parsed by the structure checks are
     handed to verify_proof rather than parsed a second time."""
-    import tradevc.vc.verification.credentials
-    import tradevc.vc.verification.presentations
+    import tradevc.vc.securing.data_integrity as mechanism
     import tradevc.vc.securing.proofs.data_integrity as di
     calls = []
     real = di.parse_proof
@@ -358,7 +357,7 @@ def test_each_proof_parsed_once(vp, monkeypatch):
         calls.append(proof)
         return real(proof)
 
-    for module in (tradevc.vc.verification.credentials, tradevc.vc.verification.presentations, di):
+    for module in (mechanism, di):
         monkeypatch.setattr(module, "parse_proof", counting)
     result = verify(vp)
     assert result.verified, result.summary()

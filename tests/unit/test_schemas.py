@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from conftest import load_vector
 from tradevc.issuer import sign_credential
 from tradevc.issuer.credential_types import build_credential, load_example, type_names
-from tradevc.vc.checks.integrity import digest_multibase, digest_sri
+from tradevc.vc.digests import digest_multibase, digest_sri
 from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.checks.schemas import SUPPORTED_DIALECTS, SchemaStore, SchemaStoreError, shipped_schema_for

@@ -208,18 +208,18 @@ def test_jcs_refuses_numbers_it_cannot_represent():
 def test_each_proof_parsed_once_and_parsed_proof_passed_through(monkeypatch):
     """verify_credential hands the proofs parsed by the structure check to verify_proof
     instead of parsing each proof a second time."""
-    import tradevc.vc.verification.credentials
+    import tradevc.vc.securing.data_integrity as mechanism
     import tradevc.vc.securing.proofs.data_integrity as di
     key = KEYS["Ed25519"]
     signed = sign_credential(credential_for("eddsa-jcs-2022", key), key, cryptosuite="eddsa-jcs-2022", created=CREATED)
     calls = []
-    real = tradevc.vc.verification.credentials.parse_proof
+    real = mechanism.parse_proof
 
     def counting(proof):
         calls.append(proof)
         return real(proof)
 
-    monkeypatch.setattr(tradevc.vc.verification.credentials, "parse_proof", counting)
+    monkeypatch.setattr(mechanism, "parse_proof", counting)
     monkeypatch.setattr(di, "parse_proof", counting)
     result = verify(signed)
     assert result.verified, result.summary()

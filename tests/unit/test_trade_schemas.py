@@ -17,7 +17,7 @@ import tradevc.issuer.credential_types as credential_types
 from tradevc.issuer import Issuer
 from tradevc.issuer.credential_types import attach_schema, build_credential, check_credential, load_example, schema_entry, type_names
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.checks.integrity import digest_sri
+from tradevc.vc.digests import digest_sri
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.checks.schemas import default_schema_store, shipped_schema_for
 from tradevc.verifier import TrustPolicy, Verifier

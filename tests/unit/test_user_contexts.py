@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from conftest import write_context_folder
 from tradevc.issuer.cli import cli as issuer_cli
-from tradevc.vc.verification.credentials import sign_credential, verify_credential
+from tradevc.vc.securing.data_integrity import sign_credential
+from tradevc.vc.verification import verify_credential
 from tradevc.vc.errors import ContextIndexError, ContextNotPinned
 from tradevc.vc.fastpath import canonical_nquads, fast_quads, reference_canonical_nquads
 from tradevc.vc.securing.jose import sign_credential_jwt

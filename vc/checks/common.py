@@ -1,72 +1,57 @@
-"""Checks shared by credential and presentation verification. Each appends named
-:class:`~vc.verification.CheckResult` entries to a report and never raises for bad input."""
+"""Checks that do not depend on how a document was secured. Each appends named
+:class:`~tradevc.vc.report.CheckResult` entries to a report and never raises for bad input.
+
+What a securing mechanism knows (which proofs cover inline contexts, whether the signature is
+over the JSON itself, who signed) reaches these functions as plain arguments; nothing here
+imports a securing mechanism.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+import hmac
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from tradevc.vc.compat import STRICT, Compatibility, warning
-from tradevc.vc.retrieval.did.resolver import DidResolvers
-from tradevc.vc.errors import DataLossError, InvalidDocument, ResolutionError, UnsupportedError, VcError
-from tradevc.vc.retrieval.http import RetrievalError
+from tradevc.vc.compat import warning
+from tradevc.vc.errors import DataLossError, InvalidDocument, ResolutionError
 from tradevc.vc.fastpath import fast_quads
-from tradevc.vc.jsonld import (
-    ContextUse, DocumentLoader, check_context_use, contexts_of, default_loader, expand, refuse_hidden_properties,
-)
-from tradevc.vc.model import Proof, parse_datetime
-from tradevc.vc.checks.policy import require_policy
-from tradevc.vc.securing.proofs import suite_for_proof
-from tradevc.vc.securing.proofs.data_integrity import LEGACY_PROOF_DEVIATIONS, VerifiedProof, inline_coverage, proofs_of, verify_proof
+from tradevc.vc.jsonld import ContextUse, DocumentLoader, check_context_use, contexts_of, expand, refuse_hidden_properties
+from tradevc.vc.model import Credential, is_url, parse_datetime
 from tradevc.vc.report import CheckResult, VerificationResult
+from tradevc.vc.retrieval.did.resolver import DidResolvers
 
+__all__ = [
+    "Coverage",
+    "StatusCheck",
+    "STATUS_LIST_TYPES",
+    "bind_named_list_issuer",
+    "check_binding",
+    "check_challenge",
+    "check_contexts",
+    "check_data_loss",
+    "check_domain",
+    "check_status",
+    "check_validity_period",
+    "resolved_from",
+    "skip_holder_binding",
+]
 
-def verification_inputs(
-    policy: Any, now: datetime | None, loader: DocumentLoader | None, resolvers: DidResolvers | None,
-    *, challenge: str | None = None, domain: str | None = None, presentation: bool = False,
-) -> tuple[datetime, DocumentLoader, DidResolvers]:
-    """What every verification starts with: refuse API misuse (no policy, a naive ``now``, a
-    presentation without the verifier's challenge and domain) with ``TypeError``/``ValueError``,
-    and fill in the defaults: the system clock, the pinned contexts, offline DID resolvers."""
-    require_policy(policy)
-    if presentation and (not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain):
-        raise ValueError("verify_presentation needs the challenge and domain the verifier issued")
-    if now is None:
-        now = datetime.now(timezone.utc)
-    elif not isinstance(now, datetime) or now.tzinfo is None:
-        raise TypeError("now must be a timezone-aware datetime")
-    return now, loader or default_loader(), resolvers or _offline_resolvers()
-
-
-_OFFLINE: DidResolvers | None = None
-
-
-def _offline_resolvers() -> DidResolvers:
-    """The default resolvers, shared by calls that bring none: offline did:key and did:jwk
-    resolve a DID from the DID alone and keep no state of their own, so one instance serves
-    every call (building one costs several microseconds, per verification)."""
-    global _OFFLINE
-    if _OFFLINE is None:
-        _OFFLINE = DidResolvers.offline()
-    return _OFFLINE
+Coverage = Callable[[], tuple[str | None, str]]
+"""``() -> (what covers inline contexts, or None; what does not cover them)``: asked of the
+securing mechanism only when a document has an inline context (see :func:`check_contexts`)."""
 
 
 def check_contexts(
-    document: Mapping[str, Any], loader: DocumentLoader, result: VerificationResult, *, signed_by: str | None = None
+    document: Mapping[str, Any], loader: DocumentLoader, result: VerificationResult, *, coverage: Coverage
 ) -> ContextUse | None:
     """``context``: every context URL (of the document and of the objects inside it) is one the
     loader serves, and every inline context is covered by the signature or pinned by its
-    SHA-256 (see :func:`vc.jsonld.check_context_use`), without redefining a protected term.
-
-    ``signed_by`` names a mechanism that signs the JSON bytes (JOSE: "the JWS"); by default
-    the document's proofs decide (JCS covers inline contexts, RDFC does not). Returns the
-    contexts used, or None if the check failed.
-    """
+    SHA-256 (see :func:`tradevc.vc.jsonld.check_context_use`), without redefining a protected
+    term. ``coverage`` says what covers inline contexts (a JWS, JCS proofs) and is called only
+    when there are some. Returns the contexts used, or None if the check failed."""
     use = contexts_of(document)
-    covered_by, not_covered = signed_by, ""
-    if use.inline and signed_by is None:  # which proofs cover inline contexts, only when there are some
-        covered_by, not_covered = inline_coverage(proofs_of(document))
+    covered_by, not_covered = coverage() if use.inline else (None, "")
     try:
         use = check_context_use(document, loader, covered_by=covered_by, not_covered=not_covered, use=use)
     except (ResolutionError, InvalidDocument) as e:
@@ -83,35 +68,23 @@ def check_contexts(
     return use
 
 
-def uses_json_ld(proof: Any) -> bool:
-    """True if ``proof``'s suite interprets the document as JSON-LD (RDFC suites), or if the
-    suite is unknown (the proof check will fail it; the data is then checked conservatively)."""
-    try:
-        return suite_for_proof(proof.get("type"), proof.get("cryptosuite")).uses_json_ld
-    except (UnsupportedError, AttributeError):
-        return True  # unknown suite: the proof check will fail it; check the data conservatively
-
-
 def check_data_loss(
     document: Mapping[str, Any],
     loader: DocumentLoader,
     result: VerificationResult,
     *,
-    inline: bool | None = None,
-    signed_by: str | None = None,
+    inline: bool,
+    json_signed_by: str | None,
 ) -> bool:
     """``data_loss``: JSON-LD expansion keeps every term. Skipped where the signature is over
-    the JSON itself (every proof JCS, or ``signed_by`` a JWS) and the document uses no inline
-    context (``inline``, from :func:`check_contexts`; found here if None): an inline context
-    makes the document's terms the signer's own, so they must still all be defined."""
-    json_signed = signed_by is not None or not any(uses_json_ld(p) for p in proofs_of(document))
-    if json_signed:
-        if inline is None:
-            inline = bool(contexts_of(document).inline)
-        if not inline:
-            what = f"{signed_by} signs" if signed_by else "JCS proofs sign"
-            result.add(CheckResult.skipped("data_loss", f"{what} the JSON itself; no JSON-LD expansion needed"))
-            return True
+    the JSON itself (``json_signed_by`` says what signs it: "the JWS signs", "JCS proofs sign") and the
+    document uses no inline context (``inline``): an inline context makes the document's
+    terms the signer's own, so they must still all be defined. Where the signature is over
+    the RDF statements (``json_signed_by`` None), member names are not signed, so a member
+    written as an IRI or hidden in a keyword is refused too."""
+    if json_signed_by is not None and not inline:
+        result.add(CheckResult.skipped("data_loss", f"{json_signed_by} the JSON itself; no JSON-LD expansion needed"))
+        return True
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     # the fast path keeps every term or gives up; it also gives up on a property written as
     # an IRI and on keywords other than @id, @type, @value and @language, so a document it
@@ -119,7 +92,7 @@ def check_data_loss(
     if fast_quads(unsecured, loader) is not None:
         result.add(CheckResult.passed("data_loss", "every term is defined by the contexts"))
         return True
-    if not json_signed:  # an RDFC proof: member names are not signed
+    if json_signed_by is None:  # an RDFC proof: member names are not signed
         try:
             refuse_hidden_properties(unsecured)
         except DataLossError as e:
@@ -134,55 +107,6 @@ def check_data_loss(
     return True
 
 
-def check_proofs(
-    document: Mapping[str, Any],
-    *,
-    expected_purpose: str,
-    resolvers: DidResolvers,
-    loader: DocumentLoader,
-    now: datetime,
-    skew: timedelta,
-    result: VerificationResult,
-    parsed_proofs: Sequence[Proof] | None = None,
-    compatibility: Compatibility = STRICT,
-) -> list[VerifiedProof]:
-    """``proof``, ``purpose`` and ``proof_expiry`` for every proof; all must pass. Returns the
-    proofs whose signatures verified. ``parsed_proofs``, if given, is ``parse_proof`` of each
-    of ``proofs_of(document)``, in that order (already done by the structure check).
-    ``compatibility`` may allow legacy proof types (see :mod:`vc.compat`); a proof that
-    needed one adds its warning to ``result``."""
-    verified_proofs = []
-    for index, proof in enumerate(proofs_of(document)):
-        subject = proof.get("id") or proof.get("verificationMethod")
-        parsed = parsed_proofs[index] if parsed_proofs is not None else None
-        try:
-            verified = verify_proof(
-                document, proof, resolvers=resolvers, loader=loader, parsed_proof=parsed, compatibility=compatibility
-            )
-        except RetrievalError as e:  # could not fetch the DID document: not checked, not invalid
-            result.add(CheckResult.error("proof", e.code, e.message, subject=subject))
-        except VcError as e:
-            result.add(CheckResult.from_error("proof", e, subject=subject))
-        else:
-            verified_proofs.append(verified)
-            if verified.suite.proof_type in LEGACY_PROOF_DEVIATIONS:
-                result.warnings.append(warning(
-                    LEGACY_PROOF_DEVIATIONS[verified.suite.proof_type],
-                    f"the legacy {verified.suite.proof_type} proof by {verified.method.id} was accepted",
-                ))
-            chained = f", chained to {verified.proof.previousProof}" if verified.proof.previousProof else ""
-            source, data = resolved_from(resolvers, verified.method.controller)
-            result.add(
-                CheckResult.passed(
-                    "proof", f"{verified.suite.name} signature verified with {verified.method.id}{chained}{source}",
-                    subject=subject, data=data,
-                )
-            )
-            check_purpose(verified, expected_purpose, result, subject)
-        check_proof_times(proof, now, skew, result, subject)
-    return verified_proofs
-
-
 def resolved_from(resolvers: DidResolvers, did: str) -> tuple[str, dict[str, Any]]:
     """For a report: where the DID document of ``did`` was read from when a mirror or
     snapshot served it (``"; <did> resolved from mirror <url>"`` and ``{"didDocumentFrom":
@@ -193,72 +117,14 @@ def resolved_from(resolvers: DidResolvers, did: str) -> tuple[str, dict[str, Any
     return f"; {did} resolved from {origin}", {"didDocumentFrom": str(origin)}
 
 
-def check_purpose(verified: VerifiedProof, expected: str, result: VerificationResult, subject: str | None) -> None:
-    """``purpose``: the proof's purpose is ``expected`` and the DID document lists the key under it."""
-    purpose = verified.proof.proofPurpose
-    if purpose != expected:
-        result.add(
-            CheckResult.failed(
-                "purpose", "PROOF_VERIFICATION_ERROR", f"proof purpose is {purpose!r}, expected {expected!r}",
-                subject=subject,
-            )
-        )
-    elif not verified.method.is_listed_under(expected):
-        result.add(
-            CheckResult.failed(
-                "purpose",
-                "INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD",
-                f"{verified.method.id} is not listed under {expected} in {verified.method.controller}'s DID document",
-                subject=subject,
-            )
-        )
-    else:
-        result.add(CheckResult.passed("purpose", f"{expected}, listed in the controller's DID document", subject=subject))
-
-
-def check_proof_times(
-    proof: Mapping[str, Any], now: datetime, skew: timedelta, result: VerificationResult, subject: str | None
-) -> None:
-    """``proof_expiry``: the proof has not expired and was not created in the future."""
-    try:
-        expires = proof.get("expires")
-        created = proof.get("created")
-        expires_at = None if expires is None else parse_datetime(expires, field="expires")
-        created_at = None if created is None else parse_datetime(created, field="created")
-    except ValueError as e:
-        result.add(CheckResult.failed("proof_expiry", "MALFORMED_VALUE_ERROR", str(e), subject=subject))
-        return
-    if expires_at is not None and expires_at < now - skew:
-        result.add(
-            CheckResult.failed(
-                "proof_expiry", "PROOF_VERIFICATION_ERROR", f"the proof expired at {expires}", subject=subject,
-                data={"expires": expires, "now": now.isoformat()},
-            )
-        )
-    elif created_at is not None and created_at > now + skew:
-        result.add(
-            CheckResult.failed(
-                "proof_expiry", "PROOF_VERIFICATION_ERROR", f"the proof was created in the future ({created})",
-                subject=subject, data={"created": created, "now": now.isoformat()},
-            )
-        )
-    else:
-        result.add(
-            CheckResult.passed(
-                "proof_expiry", f"expires {expires}" if expires else "the proof does not expire", subject=subject
-            )
-        )
-
-
-def check_binding(
-    name: str, role: str, party: str | None, verified_proofs: list[VerifiedProof], result: VerificationResult
-) -> None:
+def check_binding(name: str, role: str, party: str | None, controllers: list[str], result: VerificationResult) -> None:
     """``issuer_binding`` / ``holder_binding``: a verified proof was made by a key that
-    ``party`` (the issuer, the holder) controls. Other proofs (co-signers such as an
-    inspector) need not be the party's, but at least one must."""
-    if not verified_proofs:
-        return  # the proof check already failed
-    controllers = [v.method.controller for v in verified_proofs]
+    ``party`` (the issuer, the holder) controls; ``controllers`` are the DIDs whose keys made
+    the verified proofs. Other proofs (co-signers such as an inspector) need not be the
+    party's, but at least one must. Adds nothing when no proof verified (the proof check
+    already failed)."""
+    if not controllers:
+        return
     if party in controllers:
         others = sorted(set(controllers) - {party})
         extra = f"; also signed by {', '.join(others)}" if others else ""
@@ -273,17 +139,108 @@ def check_binding(
         )
 
 
-def require_a_verified_proof(result: VerificationResult) -> None:
-    """Belt and braces: a report without a passed ``proof`` check must never verify."""
-    outcomes = {c.outcome.value for c in result.checks if c.name == "proof"}
-    if "passed" not in outcomes and "error" not in outcomes:
-        result.add(CheckResult.failed("proof", "PROOF_VERIFICATION_ERROR", "no proof verified"))
+def skip_holder_binding(result: VerificationResult, signers: list[str]) -> None:
+    """``holder_binding``, skipped: the presentation names no holder (optional in the data
+    model), so there is no holder to bind; the report's message names who signed instead
+    (``signers``: the DIDs whose keys made its verified proofs)."""
+    signed = f"signed by {', '.join(signers)}" if signers else "no proof verified"
+    result.add(
+        CheckResult.skipped("holder_binding", f"the presentation names no holder, so no holder binding to check; {signed}")
+    )
 
 
-def new_report(report: VerificationResult, document: Any, policy: Any) -> VerificationResult:
-    """Start ``report`` for ``document``: the policy's warning and the document's id."""
-    if policy.warning:
-        report.warnings.append(policy.warning)
-    if isinstance(document, Mapping) and isinstance(document.get("id"), str):
-        report.document_id = document["id"]
-    return report
+def check_challenge(actual: Any, expected: str, result: VerificationResult, subject: str | None) -> None:
+    """``challenge``: the proof's challenge (a JWT's ``nonce``) is the one the verifier issued,
+    compared in constant time."""
+    if not isinstance(actual, str) or not hmac.compare_digest(actual.encode(), expected.encode()):
+        message = "the proof has no challenge" if actual is None else "the proof's challenge is not the one issued"
+        result.add(CheckResult.failed("challenge", "INVALID_CHALLENGE_ERROR", message, subject=subject))
+    else:
+        result.add(CheckResult.passed("challenge", "matches the challenge issued", subject=subject))
+
+
+def check_domain(actual: Any, expected: str, result: VerificationResult, subject: str | None) -> None:
+    """``domain``: the proof's domain (a JWT's ``aud``) is the verifier's: one string equal to
+    it, or a list containing it."""
+    ok = actual == expected or (isinstance(actual, list) and expected in actual)
+    if ok:
+        result.add(CheckResult.passed("domain", f"bound to {expected}", subject=subject))
+    else:
+        message = "the proof has no domain" if actual is None else f"the proof is bound to {actual!r}, not {expected!r}"
+        result.add(CheckResult.failed("domain", "INVALID_DOMAIN_ERROR", message, subject=subject))
+
+
+def check_validity_period(credential: Credential, now: datetime, skew: timedelta, result: VerificationResult) -> None:
+    """``validity_period``: now (give or take ``skew``) is within validFrom..validUntil
+    (1.1: issuanceDate..expirationDate)."""
+    written = credential.validity_strings
+    start = None if written[0] is None else parse_datetime(written[0])
+    end = None if written[1] is None else parse_datetime(written[1])
+    if start is not None and now + skew < start:
+        result.add(
+            CheckResult.failed(
+                "validity_period", "RANGE_ERROR", f"the credential is not valid until {start.isoformat()}",
+                data={"validFrom": start.isoformat(), "now": now.isoformat()},
+            )
+        )
+    elif end is not None and now - skew > end:
+        result.add(
+            CheckResult.failed(
+                "validity_period", "RANGE_ERROR", f"the credential expired at {end.isoformat()}",
+                data={"validUntil": end.isoformat(), "now": now.isoformat()},
+            )
+        )
+    else:
+        window = f"{written[0] or 'any time'} .. {written[1] or 'no end'}"
+        result.add(CheckResult.passed("validity_period", f"valid now ({window})"))
+
+
+class StatusCheck(Protocol):
+    """What checks a credential's ``credentialStatus`` (a
+    :class:`~tradevc.vc.retrieval.status_lists.StatusChecker`)."""
+
+    def check(self, credential_status: Any, issuer: str, now: datetime, result: VerificationResult) -> None: ...
+
+
+def check_status(credential: Credential, checker: StatusCheck | None, now: datetime, result: VerificationResult) -> None:
+    """The status checks (``revocation``, ``suspension``, ``status``): skipped without a
+    ``credentialStatus``; could-not-verify with one but no checker (offline)."""
+    if credential.credentialStatus is None:
+        result.add(CheckResult.skipped("status", "the credential has no credentialStatus"))
+    elif checker is None:
+        # Fail closed: never report a credential with a status as verified without checking it.
+        result.add(
+            CheckResult.error(
+                "status", "STATUS_RETRIEVAL_ERROR",
+                "credentialStatus is present but no status checker was given (offline verification)",
+            )
+        )
+    else:
+        checker.check(credential.credentialStatus, credential.issuer_id, now, result)
+
+
+STATUS_LIST_TYPES = frozenset({"BitstringStatusListCredential", "StatusList2021Credential"})
+
+
+def bind_named_list_issuer(
+    document: Mapping[str, Any], signer: str, result: VerificationResult
+) -> dict[str, Any] | None:
+    """The ``status-list-issuer-name`` deviation: for a status list credential whose
+    ``issuer`` is a plain name (a non-empty string that is not a URL), a copy whose issuer is
+    ``signer``, the DID whose key signed it, with a warning in ``result``; None for any other
+    document (which is then checked as it is). The binding stays strict: the caller's checks
+    still require a verified proof by ``signer`` and, for a status list, that ``signer`` is the
+    credential's issuer."""
+    types = document.get("type")
+    types = types if isinstance(types, list) else [types]
+    issuer = document.get("issuer")
+    if STATUS_LIST_TYPES.isdisjoint(t for t in types if isinstance(t, str)):
+        return None
+    if not isinstance(issuer, str) or not issuer.strip() or is_url(issuer):
+        return None
+    result.warnings.append(warning(
+        "status-list-issuer-name",
+        f"the status list's issuer is the name {issuer[:80]!r}, not a URL; the list is bound to the DID of "
+        f"its signing key, {signer}",
+    ))
+    return {**document, "issuer": signer}

@@ -48,7 +48,7 @@ import orjson
 
 from tradevc.vc.errors import InvalidDocument, ResolutionError, UnsupportedError, VcError
 from tradevc.vc.fastpath import _json_only  # only plain JSON values: orjson writes NaN as null, tuples as lists...
-from tradevc.vc.checks.integrity import check_digests, parse_digests
+from tradevc.vc.digests import check_digests, parse_digests
 from tradevc.vc.multibase import base64url_decode
 from tradevc.vc.report import CheckResult, VerificationResult
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
@@ -25,7 +25,7 @@ import urllib3.exceptions
 from tradevc.vc.errors import ResolutionError
 from tradevc.vc.retrieval.mirror import Mirror, MirrorPathError, Origin
 
-__all__ = ["HttpsFetcher", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES"]
+__all__ = ["HttpsFetcher", "Fetched", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES"]
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -41,6 +41,15 @@ class RetrievalError(ResolutionError):
         super().__init__(message, code=code)
         self.status = status
         """The HTTP status code of the response that was refused, if that was the reason."""
+
+
+class Fetched(NamedTuple):
+    """A body as it was fetched, not yet interpreted."""
+
+    url: str
+    body: bytes
+    media_type: str | None
+    """The ``Content-Type`` it was served with; None when read from a snapshot file."""
 
 
 class HttpsFetcher:
@@ -81,28 +90,18 @@ class HttpsFetcher:
             to its mirror or snapshot, or a file missing from the snapshot. The message names
             ``what`` and the URL (and the mirror or snapshot it was read from).
         """
-        return _json(self._get(url, what=what, accept=JSON_TYPES), url, what)
+        return _json(self._get(url, what=what, accept=JSON_TYPES)[0], url, what)
 
-    def get_json_or_jws(self, url: str, *, what: str) -> Any:
-        """The JSON document at ``url``, or the compact JWS it serves (a ``vc+jwt``
-        credential, say), as a string. A JWS is told from JSON by its form, whatever the
-        ``Content-Type``; nothing is verified here.
+    def fetch(self, url: str, *, what: str, accept: str) -> Fetched:
+        """The body at ``url`` as bytes, with the ``Content-Type`` it was served with (None for
+        a snapshot file). What the body is (JSON, a JWS...) is the caller's to decide.
 
-        :raises RetrievalError: as :meth:`get_json`; or a body that is neither JSON nor a JWS.
+        :raises RetrievalError: as :meth:`get_json`, except that the body may be anything.
         """
-        body = self._get(url, what=what, accept=f"{JSON_TYPES}, application/vc+jwt, application/jwt")
-        if body.lstrip()[:1] not in (b"{", b"["):
-            from tradevc.vc.securing.jose import is_compact_jws  # late: vc.jose builds on the verification modules
+        body, media_type = self._get(url, what=what, accept=accept)
+        return Fetched(url, body, media_type)
 
-            try:
-                text = body.decode("ascii").strip()
-            except UnicodeDecodeError:
-                text = ""
-            if is_compact_jws(text):
-                return text
-        return _json(body, url, what)
-
-    def _get(self, url: str, *, what: str, accept: str) -> bytes:
+    def _get(self, url: str, *, what: str, accept: str) -> tuple[bytes, str | None]:
         try:
             scheme = urlsplit(url).scheme
         except ValueError as e:  # "https://[mill.example/": not an IPv6 address
@@ -120,7 +119,7 @@ class HttpsFetcher:
         if origin.kind == "mirror":
             return self._get_https(origin.location, f"{url} (from {origin})", what=what, accept=accept)
         try:
-            return self.mirror.read_snapshot(origin, self.max_bytes)
+            return self.mirror.read_snapshot(origin, self.max_bytes), None
         except MirrorPathError as e:
             raise RetrievalError(f"{what}: {url}: {e}") from e
         except OverflowError as e:
@@ -130,7 +129,7 @@ class HttpsFetcher:
         except OSError as e:
             raise RetrievalError(f"{what}: {url} cannot be read from the snapshot: {e.strerror or e}") from e
 
-    def _get_https(self, url: str, shown: str, *, what: str, accept: str) -> bytes:
+    def _get_https(self, url: str, shown: str, *, what: str, accept: str) -> tuple[bytes, str | None]:
         """GET ``url``; messages name it as ``shown`` (the document's URL, and its mirror)."""
         if not self.network:
             raise RetrievalError(f"{what}: {shown} is not in a snapshot, and this verifier is offline")
@@ -158,6 +157,7 @@ class HttpsFetcher:
                 declared = response.headers.get("Content-Length")
                 if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
                     raise RetrievalError(f"{what}: {shown} is {declared} bytes, over the {self.max_bytes}-byte limit")
+                media_type = response.headers.get("Content-Type")
                 body = bytearray()
                 for chunk in _chunks(response):
                     body.extend(chunk)
@@ -171,7 +171,7 @@ class HttpsFetcher:
             raise RetrievalError(f"{what}: TLS certificate check failed for {shown}") from e
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
             raise RetrievalError(f"{what}: cannot fetch {shown}: {type(e).__name__}") from e
-        return bytes(body)
+        return bytes(body), media_type
 
 
 def _chunks(response: requests.Response) -> Any:

@@ -24,16 +24,16 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from tradevc.vc.compat import WARNING_PREFIX, Compatibility, require_compatibility, warning
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.retrieval.http import HttpsFetcher, RetrievalError
+from tradevc.vc.retrieval.http import Fetched, HttpsFetcher, RetrievalError
 from tradevc.vc.model import is_url
 from tradevc.vc.status import BitstringStatusList, status_entry_index
 from tradevc.vc.report import CheckResult, Outcome, VerificationResult
 
-__all__ = ["StatusChecker", "DEFAULT_TTL", "ListVerifier"]
+__all__ = ["StatusChecker", "DEFAULT_TTL", "ListVerifier", "VerifiedList"]
 
 DEFAULT_TTL = timedelta(minutes=5)
 ENTRY_TYPES = {
@@ -43,9 +43,25 @@ ENTRY_TYPES = {
 _BLOCKING = {"revocation": ("REVOKED", "revoked"), "suspension": ("SUSPENDED", "suspended")}
 """Purposes whose set bit makes a credential fail: (code, past participle)."""
 _NAMED_ISSUER = f"{WARNING_PREFIX}status-list-issuer-name:"
-ListVerifier = Callable[[Any, str, datetime], VerificationResult]
-"""``(list credential, expected issuer, now) -> report``: verifies a status list credential,
-a JSON object secured with Data Integrity or a compact JWS (``vc+jwt``, VC-JWT 1.1)."""
+
+
+class VerifiedList(NamedTuple):
+    """What a :data:`ListVerifier` gives back: the report of the status list credential's
+    verification, and the credential it verified as JSON (None if it could not be read)."""
+
+    report: VerificationResult
+    credential: Mapping[str, Any] | None
+
+
+ListVerifier = Callable[[Fetched, str, datetime], VerifiedList]
+"""``(fetched body, expected issuer, now) -> VerifiedList``: verifies a fetched status list
+credential (JSON secured with Data Integrity, or a compact JWS: whatever the verification
+pipeline reads), trusting only the expected issuer. Passed in by the verifier, so that
+retrieval never imports verification. Raises :class:`~tradevc.vc.retrieval.http.RetrievalError`
+for a body that is no document at all (not JSON, not a token)."""
+
+LIST_MEDIA_TYPES = "application/json, application/ld+json, application/vc+jwt, application/jwt"
+"""What a status list is asked for as (``Accept``)."""
 
 
 @dataclass
@@ -86,13 +102,11 @@ class StatusChecker:
         verify_list: ListVerifier,
         *,
         stale_if_error: timedelta | None = None,
-        require_same_issuer: bool = True,
         compatibility: Compatibility | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.verify_list = verify_list
         self.stale_if_error = stale_if_error
-        self.require_same_issuer = require_same_issuer
         self.compatibility = require_compatibility(compatibility)
         self._cache: dict[str, _CachedList] = {}
         self._lock = threading.Lock()
@@ -192,21 +206,22 @@ class StatusChecker:
         if cached.purpose != purpose:
             raise _ListProblem("STATUS_VERIFICATION_ERROR",
                                f"status list {url} has statusPurpose {cached.purpose!r}, but the entry says {purpose!r}")
-        if self.require_same_issuer and cached.issuer != issuer:
+        if cached.issuer != issuer:
             raise _ListProblem("STATUS_VERIFICATION_ERROR",
                                f"status list {url} was issued by {cached.issuer}, not by the credential's issuer {issuer}")
 
     def _fetch(self, url: str, entry_type: str, purpose: str, size: int, issuer: str, now: datetime) -> _CachedList:
         credential_type, subject_type = ENTRY_TYPES[entry_type]
         try:
-            fetched = self.fetcher.get_json_or_jws(url, what="status list")
+            fetched = self.fetcher.fetch(url, what="status list", accept=LIST_MEDIA_TYPES)
+            report, document = self.verify_list(fetched, issuer, now)
         except RetrievalError as e:
             raise _ListProblem("STATUS_RETRIEVAL_ERROR", e.message) from e
         compat = self.compatibility
         tolerated: list[str] = []
-        document = _list_credential(fetched, url, compat)
-        if not isinstance(document, dict):
-            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is not a JSON object")
+        if not isinstance(document, Mapping):
+            why = _first_problem(report)
+            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is not a credential ({why})")
         list_id = document.get("id")
         if list_id not in (None, url):
             if compat.status_list_id_trailing_slash and _one_trailing_slash_apart(list_id, url):
@@ -220,17 +235,14 @@ class StatusChecker:
         types = document.get("type") if isinstance(document.get("type"), list) else [document.get("type")]
         if credential_type not in types:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"{url} is not a {credential_type}")
-        list_issuer = document.get("issuer")
-        list_issuer = list_issuer.get("id") if isinstance(list_issuer, dict) else list_issuer
-        report = self.verify_list(fetched, issuer if self.require_same_issuer else str(list_issuer), now)
         if not report.verified:
-            failed = next((c for c in report.checks if c.outcome in (Outcome.FAILED, Outcome.ERROR)), None)
-            why = f"{failed.name}: {failed.message}" if failed else "not verified"
-            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} does not verify ({why})")
+            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} does not verify ({_first_problem(report)})")
+        list_issuer = document.get("issuer")
+        list_issuer = list_issuer.get("id") if isinstance(list_issuer, Mapping) else list_issuer
         named = [w for w in report.warnings if w.startswith(WARNING_PREFIX)]
         if any(w.startswith(_NAMED_ISSUER) for w in named):
             # verified with policy IssuerIs(issuer): the list's signer is the credential's issuer
-            if not (compat.status_list_issuer_name and self.require_same_issuer):
+            if not compat.status_list_issuer_name:
                 raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} names no issuer URL")
             list_issuer = issuer
         tolerated.extend(f"{w} (status list {url})" for w in named)
@@ -272,18 +284,9 @@ class StatusChecker:
         return cached
 
 
-def _list_credential(fetched: Any, url: str, compatibility: Compatibility) -> Any:
-    """The status list credential as JSON: the document fetched, or the credential a
-    ``vc+jwt`` (or VC-JWT 1.1) token carries, read before the token is verified (its checks
-    decide what is looked at; nothing of it is used unless the token verifies)."""
-    if not isinstance(fetched, str):
-        return fetched
-    from tradevc.vc.securing.jose import credential_of  # late: vc.jose builds on the verification modules
-
-    try:
-        return credential_of(fetched, compatibility)
-    except InvalidDocument as e:
-        raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is a JWS but not a credential: {e.message}") from e
+def _first_problem(report: VerificationResult) -> str:
+    failed = next((c for c in report.checks if c.outcome in (Outcome.FAILED, Outcome.ERROR)), None)
+    return f"{failed.name}: {failed.message}" if failed else "not verified"
 
 
 def _one_trailing_slash_apart(list_id: Any, url: str) -> bool:

@@ -14,12 +14,16 @@ parameters: the token's own characters are already URL-safe. A compatibility pro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from tradevc.vc.compat import STRICT, Compatibility, warning
 from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.report import CheckResult, VerificationResult
+from tradevc.vc.securing.mechanism import CREDENTIAL, PRESENTATION, Context, Kind, Secured
 
 __all__ = [
+    "Enveloped",
+    "TokenOpener",
     "VC_JWT_MEDIA_TYPE",
     "VP_JWT_MEDIA_TYPE",
     "envelope_credential",
@@ -121,3 +125,43 @@ def open_envelope(
             return token, warnings
     shown = url[:60] + "..." if isinstance(url, str) and len(url) > 60 else url
     raise InvalidDocument(f"an {envelope_type}'s id must be a data: URL '{prefix}<compact JWS>'; got {shown!r}")
+
+
+class TokenOpener(Protocol):
+    """The mechanism that opens the token an envelope carries (:class:`tradevc.vc.securing.jose.Jose`)."""
+
+    def open_token(
+        self, token: str, *, kind: Kind | None, context: Context, result: VerificationResult, enveloped: bool,
+    ) -> Secured | None: ...
+
+
+_ENVELOPE_OF = {CREDENTIAL: "EnvelopedVerifiableCredential", PRESENTATION: "EnvelopedVerifiablePresentation"}
+
+
+class Enveloped:
+    """``EnvelopedVerifiableCredential`` / ``EnvelopedVerifiablePresentation`` objects: the
+    envelope is opened here (its ``data:`` URL checked, with the deviations the compatibility
+    allows), the token inside by ``tokens`` (which then also verifies it)."""
+
+    name = "enveloped"
+
+    def __init__(self, tokens: TokenOpener) -> None:
+        self.tokens = tokens
+
+    def recognise(self, document: Any) -> bool:
+        return is_enveloped(document, "EnvelopedVerifiableCredential") or is_enveloped(
+            document, "EnvelopedVerifiablePresentation"
+        )
+
+    def open(
+        self, document: Any, *, kind: Kind | None, context: Context, result: VerificationResult
+    ) -> Secured | None:
+        if kind is None:
+            kind = PRESENTATION if is_enveloped(document, "EnvelopedVerifiablePresentation") else CREDENTIAL
+        try:
+            token, tolerated = open_envelope(document, _ENVELOPE_OF[kind], context.compatibility)
+        except InvalidDocument as e:
+            result.add(CheckResult.from_error("structure", e))
+            return None
+        result.warnings.extend(tolerated)
+        return self.tokens.open_token(token, kind=kind, context=context, result=result, enveloped=True)

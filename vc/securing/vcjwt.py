@@ -33,10 +33,15 @@ from typing import Any, NamedTuple, Sequence
 from tradevc.vc.errors import InvalidDocument, SigningError
 from tradevc.vc.jsonld import DocumentLoader
 from tradevc.vc.keys import KeyPair
+from tradevc.vc.securing.jws import compact_jws, refuse_contexts, signing_method
 from tradevc.vc.model import CREDENTIALS_V1, DataModel, parse_credential, parse_datetime, parse_presentation
+
+LEGACY_TYP = "JWT"
+"""The ``typ`` of a VC-JWT 1.1 token (when it has one)."""
 
 __all__ = [
     "Decoded",
+    "LEGACY_TYP",
     "credential_from_claims",
     "decode_credential",
     "presentation_from_claims",
@@ -189,12 +194,10 @@ def sign_credential_vcjwt(
     :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
         :func:`vc.jsonld.check_context_use`.
     """
-    from tradevc.vc.securing.jose import LEGACY_TYP, _compact, _signing_method, refuse_contexts
-
     parsed = parse_credential(credential)
     if parsed.proof is not None:
         raise SigningError("the credential already has a Data Integrity proof; secure the unsigned credential")
-    kid = _signing_method(key, verification_method, parsed.issuer_id, "issuer")
+    kid = signing_method(key, verification_method, parsed.issuer_id, "issuer")
     refuse_contexts(credential, loader)
     claims: dict[str, Any] = {"vc": copy.deepcopy(dict(credential)), "iss": parsed.issuer_id}
     if parsed.id is not None:
@@ -207,7 +210,7 @@ def sign_credential_vcjwt(
     for name, value in (("nbf", _epoch(start)), ("exp", _epoch(end))):
         if value is not None:
             claims[name] = value
-    return _compact(claims, key, typ=LEGACY_TYP, kid=kid, cty=None)
+    return compact_jws(claims, key, typ=LEGACY_TYP, kid=kid, cty=None)
 
 
 def sign_presentation_vcjwt(
@@ -227,13 +230,11 @@ def sign_presentation_vcjwt(
     :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
         :func:`vc.jsonld.check_context_use`.
     """
-    from tradevc.vc.securing.jose import LEGACY_TYP, _compact, _signing_method, refuse_contexts
-
     if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
         raise ValueError("a presentation needs the verifier's challenge and domain (non-empty strings)")
     method = verification_method or holder_key.verification_method
     holder = method.split("#", 1)[0]
-    kid = _signing_method(holder_key, method, holder, "holder")
+    kid = signing_method(holder_key, method, holder, "holder")
     vp = {
         "@context": [CREDENTIALS_V1],
         "type": ["VerifiablePresentation"],
@@ -243,4 +244,4 @@ def sign_presentation_vcjwt(
     parse_presentation(objects)
     refuse_contexts(objects, loader)
     claims = {"vp": vp, "iss": holder, "nonce": challenge, "aud": domain}
-    return _compact(claims, holder_key, typ=LEGACY_TYP, kid=kid, cty=None)
+    return compact_jws(claims, holder_key, typ=LEGACY_TYP, kid=kid, cty=None)

@@ -1,0 +1,485 @@
+"""The one verification pipeline, for credentials and presentations however they are secured.
+
+For each document: pick the securing mechanism once (:func:`tradevc.vc.securing.registry.detect`),
+let it open the document (``structure``), check the contexts (``context``, ``data_loss``),
+let it verify its proofs (``proof``, ``purpose``, ``proof_expiry``, the binding to the issuer
+or holder, a presentation's ``challenge`` and ``domain``), then run the checks that do not
+depend on the mechanism, and return the report:
+
+=================  ==========================================================================
+check              what it establishes
+=================  ==========================================================================
+structure          the document follows the data model (and its securing mechanism's form)
+jose_header        JOSE only: the header is one this library accepts (see
+                   :mod:`tradevc.vc.securing.jose`)
+context            every context URL (anywhere in the document) is pinned; an inline context is
+                   covered by the signature (JCS proofs, a JWS) or pinned by its SHA-256 (RDFC
+                   proofs do not cover it), and redefines no protected term
+data_loss          JSON-LD expansion drops nothing: every claim is covered by the signature
+                   (skipped when the signature is over the JSON itself and no context is inline)
+proof, purpose,    the securing mechanism's checks (see :mod:`tradevc.vc.securing.data_integrity`
+proof_expiry,      and :mod:`tradevc.vc.securing.jose`)
+issuer_binding
+validity_period    now is within validFrom..validUntil (1.1: issuanceDate..expirationDate)
+revocation,        each credentialStatus entry, against its status list (with a status checker;
+suspension,        without one, a credential with a status is reported as could-not-verify)
+status
+related_resource   each relatedResource entry's digest matches the bytes the verifier holds
+                   (pinned contexts, held schemas); skipped for a resource it does not hold
+schema             each credentialSchema (VC JSON Schema): the credential conforms to the held
+                   schema; skipped for a schema the verifier does not hold
+issuer_trust       the trust policy accepts the issuer for the credential's types
+=================  ==========================================================================
+
+A presentation gets ``structure``, ``context``, ``data_loss``, its mechanism's checks
+(purpose ``authentication``, ``challenge``, ``domain``, ``holder_binding``), then
+``credentials``: every credential inside goes through this same pipeline, and each has its
+own report in :attr:`~tradevc.vc.report.PresentationResult.credentials`. The presentation is
+verified only if all of that passed.
+
+Bad input never raises out of these functions; API misuse (no policy, a naive ``now``, a
+presentation without the verifier's challenge and domain) raises ``TypeError``/``ValueError``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tradevc.vc.checks.common import (
+    StatusCheck, check_contexts, check_data_loss, check_status, check_validity_period,
+)
+from tradevc.vc.checks.integrity import LocalResources, ResourceChain, check_related_resources, pinned_context_files
+from tradevc.vc.checks.policy import VerificationPolicy, require_policy
+from tradevc.vc.checks.schemas import SchemaStore, check_credential_schemas, default_schema_store
+from tradevc.vc.compat import Compatibility, require_compatibility
+from tradevc.vc.jsonld import DocumentLoader, default_loader
+from tradevc.vc.model import Credential
+from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
+from tradevc.vc.retrieval.did.resolver import DidResolvers
+from tradevc.vc.retrieval.http import Fetched, RetrievalError
+from tradevc.vc.retrieval.status_lists import VerifiedList
+from tradevc.vc.securing.jws import is_compact_jws
+from tradevc.vc.securing.mechanism import CREDENTIAL, PRESENTATION, Context, Kind, Secured, SecuringMechanism
+from tradevc.vc.securing.registry import JOSE_MECHANISMS, MECHANISMS, detect
+
+__all__ = [
+    "DEFAULT_CLOCK_SKEW",
+    "read_fetched",
+    "verify_credential",
+    "verify_credential_jwt",
+    "verify_document",
+    "verify_fetched_credential",
+    "verify_presentation",
+    "verify_presentation_jwt",
+]
+
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
+"""Tolerance for clocks that disagree, applied to validity periods and proof times."""
+
+
+# -- entry points --------------------------------------------------------------------------------
+
+
+def verify_credential(
+    document: Any,
+    *,
+    policy: VerificationPolicy,
+    now: datetime | None = None,
+    loader: DocumentLoader | None = None,
+    resolvers: DidResolvers | None = None,
+    status_checker: StatusCheck | None = None,
+    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: SchemaStore | None = None,
+    compatibility: Compatibility | None = None,
+) -> VerificationResult:
+    """Verify a credential, however it is secured: Data Integrity proofs (a proof set or
+    chain: every proof must verify, and one must be the issuer's), a compact JWS string
+    (``vc+jwt``, or a legacy VC-JWT 1.1 token) or an ``EnvelopedVerifiableCredential``.
+
+    ``now`` defaults to the system clock (an aware datetime is required); ``loader`` to the
+    pinned contexts; ``resolvers`` to offline resolvers (did:key, did:jwk). Without a
+    ``status_checker`` nothing is fetched, and a credential with ``credentialStatus`` is
+    reported as could-not-verify (use :class:`tradevc.verifier.Verifier` to check status
+    online). ``schemas`` are the JSON Schemas the verifier holds for ``credentialSchema``
+    (default: the shipped ones); they and the pinned contexts are also the resources whose
+    ``relatedResource`` digests are checked.
+
+    ``compatibility`` (default strict) names the pre-Recommendation forms to tolerate (see
+    :mod:`tradevc.vc.compat`); each one tolerated adds a ``compat:<id>`` warning to the report.
+    The status lists are judged by the status checker's own compatibility.
+
+    :returns: the report; ``result.verified`` is True only if every check passed.
+    :raises TypeError: ``policy`` is not a policy, ``now`` is naive, or ``compatibility`` is
+        not a :class:`~tradevc.vc.compat.Compatibility` (API misuse only).
+    """
+    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    result = _new_report(VerificationResult(), policy)
+    secured = _open(document, CREDENTIAL, context, result, MECHANISMS)
+    if secured is not None:
+        _verify_credential(secured, context, policy, status_checker, schemas, result)
+    return result
+
+
+def verify_presentation(
+    document: Any,
+    *,
+    challenge: str,
+    domain: str,
+    policy: VerificationPolicy,
+    now: datetime | None = None,
+    loader: DocumentLoader | None = None,
+    resolvers: DidResolvers | None = None,
+    status_checker: StatusCheck | None = None,
+    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: SchemaStore | None = None,
+    compatibility: Compatibility | None = None,
+) -> PresentationResult:
+    """Verify a presentation for the verifier that issued ``challenge`` and ``domain``, and
+    every credential in it (as :func:`verify_credential` does, with ``policy``), however each
+    is secured: Data Integrity, a ``vp+jwt`` (or VC-JWT 1.1) token, an
+    ``EnvelopedVerifiablePresentation``.
+
+    A proof's ``domain`` (a token's ``aud``) may be one string, which must equal ``domain``,
+    or a list, which must contain it. The challenge (a token's ``nonce``) is compared in
+    constant time. ``holder`` is optional (VC Data Model 2.0 section 4.13): a presentation that
+    names none is verified by its proof, challenge and domain, ``holder_binding`` is skipped
+    with the reason, and :attr:`~tradevc.vc.report.PresentationResult.signers` names who signed.
+    The other arguments mean what they mean for :func:`verify_credential` and apply to every
+    credential inside.
+
+    :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain,
+        a ``compatibility`` that is not a :class:`~tradevc.vc.compat.Compatibility`.
+    """
+    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    _require_challenge(challenge, domain)
+    result = _new_report(PresentationResult(), policy)
+    secured = _open(document, PRESENTATION, context, result, MECHANISMS)
+    if secured is not None:
+        _verify_presentation(secured, challenge, domain, context, policy, status_checker, schemas, result)
+    return result
+
+
+def verify_document(
+    document: Any,
+    *,
+    policy: VerificationPolicy,
+    challenge: str | None = None,
+    domain: str | None = None,
+    now: datetime | None = None,
+    loader: DocumentLoader | None = None,
+    resolvers: DidResolvers | None = None,
+    status_checker: StatusCheck | None = None,
+    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: SchemaStore | None = None,
+    compatibility: Compatibility | None = None,
+) -> VerificationResult:
+    """Verify a credential or a presentation, whichever ``document`` is (its mechanism says:
+    the ``type`` of a JSON document or envelope, a token's ``typ`` or claims). A presentation
+    needs ``challenge`` and ``domain``; without them its report fails ``structure`` and says
+    so (a batch of documents goes on). Returns a
+    :class:`~tradevc.vc.report.PresentationResult` for a presentation.
+
+    :raises TypeError: as :func:`verify_credential`.
+    """
+    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    probe = VerificationResult()
+    mechanism = detect(document, MECHANISMS)
+    secured = None if mechanism is None else mechanism.open(document, kind=None, context=context, result=probe)
+    if secured is None:
+        return _new_report(probe, policy)
+    if secured.kind == CREDENTIAL:
+        result = _new_report(probe, policy)
+        _verify_credential(secured, context, policy, status_checker, schemas, result)
+        return result
+    if not (isinstance(challenge, str) and challenge and isinstance(domain, str) and domain):
+        refused = _new_report(PresentationResult(document_id=probe.document_id), policy)
+        refused.add(CheckResult.failed(
+            "structure", "MALFORMED_VALUE_ERROR",
+            "a presentation is verified against the challenge and domain you gave its holder; none given",
+        ))
+        return refused
+    presentation = _new_report(PresentationResult(checks=probe.checks, warnings=probe.warnings,
+                                                  document_id=probe.document_id), policy)
+    _verify_presentation(secured, challenge, domain, context, policy, status_checker, schemas, presentation)
+    return presentation
+
+
+def verify_credential_jwt(
+    document: str | Mapping[str, Any],
+    *,
+    policy: VerificationPolicy,
+    now: datetime | None = None,
+    loader: DocumentLoader | None = None,
+    resolvers: DidResolvers | None = None,
+    status_checker: StatusCheck | None = None,
+    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: SchemaStore | None = None,
+    compatibility: Compatibility | None = None,
+) -> VerificationResult:
+    """:func:`verify_credential` for JOSE-secured credentials only: a compact JWS
+    (``vc+jwt``, VC-JWT 1.1) or an ``EnvelopedVerifiableCredential``; anything else fails
+    ``structure``."""
+    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    result = _new_report(VerificationResult(), policy)
+    secured = _open(document, CREDENTIAL, context, result, JOSE_MECHANISMS)
+    if secured is not None:
+        _verify_credential(secured, context, policy, status_checker, schemas, result)
+    return result
+
+
+def verify_presentation_jwt(
+    document: str | Mapping[str, Any],
+    *,
+    challenge: str,
+    domain: str,
+    policy: VerificationPolicy,
+    now: datetime | None = None,
+    loader: DocumentLoader | None = None,
+    resolvers: DidResolvers | None = None,
+    status_checker: StatusCheck | None = None,
+    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: SchemaStore | None = None,
+    compatibility: Compatibility | None = None,
+) -> PresentationResult:
+    """:func:`verify_presentation` for JOSE-secured presentations only (``vp+jwt``, VC-JWT
+    1.1, an ``EnvelopedVerifiablePresentation``); the credentials inside may be secured in
+    any way."""
+    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    _require_challenge(challenge, domain)
+    result = _new_report(PresentationResult(), policy)
+    secured = _open(document, PRESENTATION, context, result, JOSE_MECHANISMS)
+    if secured is not None:
+        _verify_presentation(secured, challenge, domain, context, policy, status_checker, schemas, result)
+    return result
+
+
+def read_fetched(fetched: Fetched, *, what: str) -> Any:
+    """A fetched body as a document to verify: a compact JWS (as a string, told from JSON by
+    its form whatever the ``Content-Type``), or JSON.
+
+    :raises RetrievalError: the body is neither.
+    """
+    body = fetched.body
+    if body.lstrip()[:1] not in (b"{", b"["):
+        try:
+            text = body.decode("ascii").strip()
+        except UnicodeDecodeError:
+            text = ""
+        if is_compact_jws(text):
+            return text
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as e:
+        raise RetrievalError(f"{what}: {fetched.url} did not return JSON") from e
+
+
+def verify_fetched_credential(
+    fetched: Fetched,
+    *,
+    policy: VerificationPolicy,
+    now: datetime | None = None,
+    loader: DocumentLoader | None = None,
+    resolvers: DidResolvers | None = None,
+    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    schemas: SchemaStore | None = None,
+    compatibility: Compatibility | None = None,
+) -> VerifiedList:
+    """Verify a fetched credential (a status list: it has no status of its own to check) and
+    give back the report with the credential it verified as JSON, for the caller to read (a
+    :data:`~tradevc.vc.retrieval.status_lists.ListVerifier`).
+
+    :raises RetrievalError: the body is neither JSON nor a compact JWS.
+    """
+    document = read_fetched(fetched, what="status list")
+    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    result = _new_report(VerificationResult(), policy)
+    secured = _open(document, CREDENTIAL, context, result, MECHANISMS)
+    if secured is None:
+        return VerifiedList(result, None)
+    _verify_credential(secured, context, policy, None, schemas, result)
+    return VerifiedList(result, secured.document)
+
+
+# -- the pipeline --------------------------------------------------------------------------------
+
+
+def _open(
+    document: Any, kind: Kind, context: Context, result: VerificationResult,
+    mechanisms: tuple[SecuringMechanism, ...],
+) -> Secured | None:
+    """Pick the mechanism (once per document) and let it open the document."""
+    mechanism = detect(document, mechanisms)
+    if mechanism is None:
+        names = " or ".join(m.name for m in mechanisms)
+        result.add(CheckResult.failed(
+            "structure", "MALFORMED_VALUE_ERROR",
+            f"not a {kind} this function verifies (secured with {names}); got {type(document).__name__}",
+        ))
+        return None
+    return mechanism.open(document, kind=kind, context=context, result=result)
+
+
+def _contexts_hold(secured: Secured, context: Context, result: VerificationResult) -> bool:
+    """``context`` and ``data_loss``, on what was signed."""
+    uses = check_contexts(secured.signed, context.loader, result, coverage=secured.coverage)
+    return uses is not None and check_data_loss(
+        secured.signed, context.loader, result, inline=bool(uses.inline), json_signed_by=secured.json_signed_by
+    )
+
+
+def _verify_credential(
+    secured: Secured, context: Context, policy: VerificationPolicy, status_checker: StatusCheck | None,
+    schemas: SchemaStore | None, result: VerificationResult,
+) -> None:
+    if not _contexts_hold(secured, context, result):
+        return
+    credential = secured.model
+    assert isinstance(credential, Credential)
+    secured.mechanism.verify(
+        secured, party=credential.issuer_id, challenge=None, domain=None, context=context, result=result
+    )
+    _check_claims(credential, secured.document, context, policy, status_checker, schemas, result)
+
+
+def _verify_presentation(
+    secured: Secured, challenge: str, domain: str, context: Context, policy: VerificationPolicy,
+    status_checker: StatusCheck | None, schemas: SchemaStore | None, result: PresentationResult,
+) -> None:
+    if not _contexts_hold(secured, context, result):
+        return
+    holder = getattr(secured.model, "holder_id", None)
+    result.signers = secured.mechanism.verify(
+        secured, party=holder, challenge=challenge, domain=domain, context=context, result=result
+    )
+    _require_a_verified_proof(result)
+    for entry in secured.credentials:
+        inner = _new_report(VerificationResult(), policy)
+        opened = _open(entry, CREDENTIAL, context, inner, MECHANISMS)
+        if opened is not None:
+            _verify_credential(opened, context, policy, status_checker, schemas, inner)
+        result.credentials.append(inner)
+    _check_credentials(result)
+
+
+def _check_claims(
+    credential: Credential, document: Mapping[str, Any], context: Context, policy: VerificationPolicy,
+    status_checker: StatusCheck | None, schemas: SchemaStore | None, result: VerificationResult,
+) -> None:
+    """The checks after the securing mechanism's: ``validity_period``, the status checks,
+    ``related_resource`` and ``schema`` (only when the credential has ``relatedResource`` /
+    ``credentialSchema``), ``issuer_trust``, and the guard that a report without a verified
+    proof never verifies. ``document`` is the credential as JSON."""
+    check_validity_period(credential, context.now, context.max_clock_skew, result)
+    check_status(credential, status_checker, context.now, result)
+    if credential.relatedResource is not None or credential.credentialSchema is not None:
+        held = schemas if schemas is not None else default_schema_store()  # an empty store holds nothing
+        if credential.relatedResource is not None:
+            check_related_resources(credential.relatedResource, _local_resources(context.loader, held), result)
+        if credential.credentialSchema is not None:
+            def verify_schema_credential(schema_credential: Any) -> VerificationResult:
+                return verify_credential(
+                    schema_credential, policy=_PINNED_SCHEMA_CREDENTIAL, now=context.now, loader=context.loader,
+                    resolvers=context.resolvers, status_checker=status_checker,
+                    max_clock_skew=context.max_clock_skew, schemas=SchemaStore.empty(),
+                )
+
+            check_credential_schemas(
+                document, credential.credentialSchema, held, result, verify_schema_credential=verify_schema_credential,
+            )
+    result.add(policy.check(credential))
+    _require_a_verified_proof(result)
+
+
+def _check_credentials(result: PresentationResult) -> None:
+    if not result.credentials:
+        result.add(CheckResult.skipped("credentials", "the presentation holds no credentials"))
+        return
+    bad = [i for i, c in enumerate(result.credentials, 1) if not c.verified]
+    if bad:
+        result.add(
+            CheckResult.failed(
+                "credentials", "CREDENTIAL_VERIFICATION_ERROR",
+                f"credential(s) {', '.join(map(str, bad))} of {len(result.credentials)} did not verify",
+            )
+        )
+    else:
+        result.add(CheckResult.passed("credentials", f"all {len(result.credentials)} credential(s) verified"))
+
+
+def _require_a_verified_proof(result: VerificationResult) -> None:
+    """Belt and braces: a report without a passed ``proof`` check must never verify."""
+    outcomes = {c.outcome.value for c in result.checks if c.name == "proof"}
+    if "passed" not in outcomes and "error" not in outcomes:
+        result.add(CheckResult.failed("proof", "PROOF_VERIFICATION_ERROR", "no proof verified"))
+
+
+# -- inputs --------------------------------------------------------------------------------------
+
+
+def _require_challenge(challenge: Any, domain: Any) -> None:
+    if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
+        raise ValueError("verify_presentation needs the challenge and domain the verifier issued")
+
+
+def _context(
+    policy: Any, now: datetime | None, loader: DocumentLoader | None, resolvers: DidResolvers | None,
+    max_clock_skew: timedelta, compatibility: Compatibility | None,
+) -> Context:
+    """What every verification starts with: refuse API misuse (no policy, a naive ``now``, a
+    compatibility that is not one) and fill in the defaults: the system clock, the pinned
+    contexts, offline DID resolvers."""
+    require_policy(policy)
+    if now is None:
+        now = datetime.now(timezone.utc)
+    elif not isinstance(now, datetime) or now.tzinfo is None:
+        raise TypeError("now must be a timezone-aware datetime")
+    return Context(
+        now=now, loader=loader or default_loader(), resolvers=resolvers or _offline_resolvers(),
+        max_clock_skew=max_clock_skew, compatibility=require_compatibility(compatibility),
+    )
+
+
+_OFFLINE: DidResolvers | None = None
+
+
+def _offline_resolvers() -> DidResolvers:
+    """The default resolvers, shared by calls that bring none: offline did:key and did:jwk
+    resolve a DID from the DID alone and keep no state of their own, so one instance serves
+    every call (building one costs several microseconds, per verification)."""
+    global _OFFLINE
+    if _OFFLINE is None:
+        _OFFLINE = DidResolvers.offline()
+    return _OFFLINE
+
+
+def _new_report(report: VerificationResult, policy: VerificationPolicy) -> VerificationResult:
+    """Start ``report``: the policy's warning first."""
+    if policy.warning:
+        report.warnings.insert(0, policy.warning)
+    return report
+
+
+def _local_resources(loader: DocumentLoader | None, schemas: SchemaStore) -> LocalResources:
+    """What ``relatedResource`` digests are compared with: the loader's own bytes if it offers
+    them (a :class:`~tradevc.vc.checks.integrity.LocalResources`), the pinned contexts, the held schemas."""
+    stores: list[LocalResources] = [loader] if isinstance(loader, LocalResources) else []
+    return ResourceChain(*stores, pinned_context_files(), schemas)
+
+
+class _PinnedSchemaCredentialPolicy:
+    """The policy a held ``JsonSchemaCredential`` is verified under: its proof, validity period
+    and status are checked, its issuer is not judged (the verifier chose to hold it, pinned by
+    its SHA-256, which is the trust decision)."""
+
+    warning: str | None = None
+
+    def check(self, credential: Credential) -> CheckResult:
+        return CheckResult.passed(
+            "issuer_trust", f"a schema credential held by the verifier (issued by {credential.issuer_id})"
+        )
+
+
+_PINNED_SCHEMA_CREDENTIAL = _PinnedSchemaCredentialPolicy()
