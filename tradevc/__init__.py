@@ -56,7 +56,16 @@ _EXPORTS: dict[str, str] = {
     "VerificationFailed": "tradevc.vc.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+# Spelled out (not built from _EXPORTS) so that type checkers see it: `from tradevc import *`.
+__all__ = [
+    "__version__",
+    "verify_credential", "verify_presentation", "Verifier", "TrustPolicy", "VerificationPolicy",
+    "VerificationResult", "PresentationResult", "CheckResult", "Outcome", "Compatibility", "Mirror",
+    "KeyPair", "sign_credential", "cosign_credential", "sign_presentation", "sign_credential_jwt",
+    "sign_presentation_jwt", "envelope_credential", "envelope_presentation", "Issuer", "Wallet",
+    "VcError", "InvalidDocument", "UnsupportedError", "ResolutionError", "KeyMaterialError",
+    "SigningError", "VerificationFailed",
+]
 
 
 def __getattr__(name: str) -> Any:
