@@ -198,7 +198,7 @@ def read_documents(path: str | Path) -> list[tuple[str, Any]]:
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
             if line.strip()
         ]
-    out = []
+    out: list[tuple[str, Any]] = []
     for source, text in items:
         if is_compact_jws(text):
             out.append((source, text.strip()))
