@@ -188,8 +188,8 @@ class StatusRegistry:
         free = [i for i in range(length) if i not in taken]
         return list_id, seq, free[secrets.randbelow(len(free))]
 
-    def mark_issued(self, credential_id: str, document: dict[str, Any], *, valid_until: str | None) -> None:
-        """Record that ``credential_id`` was signed and handed out."""
+    def mark_issued(self, credential_id: str, document: dict[str, Any] | str, *, valid_until: str | None) -> None:
+        """Record that ``credential_id`` was signed and handed out (a document, or a compact JWS)."""
         with self._transaction() as db:
             db.execute(
                 "UPDATE credentials SET state = 'issued', issued_at = ?, valid_until = ?, document = ? WHERE id = ?",

@@ -9,7 +9,7 @@ import os
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, overload
 from urllib.parse import urlsplit
 
 from tradevc.vc.atomicfile import write_atomic
@@ -91,6 +91,27 @@ class Issuer:
 
     # -- issuing -----------------------------------------------------------------------------
 
+    @overload
+    def issue(
+        self, credential_or_subject: Mapping[str, Any], *, type_name: str | None = ..., valid_from: str | None = ...,
+        valid_until: str | None = ..., credential_id: str | None = ..., revocable: bool = ..., suspendable: bool = ...,
+        cryptosuite: str | None = ..., securing: Literal["data-integrity"] = ...,
+    ) -> dict[str, Any]: ...
+
+    @overload
+    def issue(
+        self, credential_or_subject: Mapping[str, Any], *, type_name: str | None = ..., valid_from: str | None = ...,
+        valid_until: str | None = ..., credential_id: str | None = ..., revocable: bool = ..., suspendable: bool = ...,
+        cryptosuite: str | None = ..., securing: Literal["jose"],
+    ) -> str: ...
+
+    @overload
+    def issue(
+        self, credential_or_subject: Mapping[str, Any], *, type_name: str | None = ..., valid_from: str | None = ...,
+        valid_until: str | None = ..., credential_id: str | None = ..., revocable: bool = ..., suspendable: bool = ...,
+        cryptosuite: str | None = ..., securing: str,
+    ) -> dict[str, Any] | str: ...
+
     def issue(
         self,
         credential_or_subject: Mapping[str, Any],
@@ -103,7 +124,7 @@ class Issuer:
         suspendable: bool = True,
         cryptosuite: str | None = None,
         securing: str = "data-integrity",
-    ) -> Any:
+    ) -> dict[str, Any] | str:
         """Issue a credential and return it signed.
 
         ``securing`` is ``"data-integrity"`` (the credential with a proof, a dict) or ``"jose"``
@@ -174,7 +195,7 @@ class Issuer:
         if entries:
             credential["credentialStatus"] = [e.to_json() for e in entries]
         key, method = self.home.signing_key(self._passphrase)
-        signed: Any
+        signed: dict[str, Any] | str
         if securing == "jose":
             signed = sign_credential_jwt(credential, key, verification_method=method, loader=self._loader)
         else:

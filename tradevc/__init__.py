@@ -24,8 +24,8 @@ except _metadata.PackageNotFoundError:  # running from a source tree that was ne
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     # verify
-    "verify_credential": "tradevc.vc.verification",
-    "verify_presentation": "tradevc.vc.verification",
+    "verify_credential": "tradevc.vc.verification.pipeline",
+    "verify_presentation": "tradevc.vc.verification.pipeline",
     "Verifier": "tradevc.verifier.service",
     "TrustPolicy": "tradevc.vc.checks.policy",
     "VerificationPolicy": "tradevc.vc.checks.policy",
@@ -56,7 +56,16 @@ _EXPORTS: dict[str, str] = {
     "VerificationFailed": "tradevc.vc.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+# Spelled out (not built from _EXPORTS) so that type checkers see it: `from tradevc import *`.
+__all__ = [
+    "__version__",
+    "verify_credential", "verify_presentation", "Verifier", "TrustPolicy", "VerificationPolicy",
+    "VerificationResult", "PresentationResult", "CheckResult", "Outcome", "Compatibility", "Mirror",
+    "KeyPair", "sign_credential", "cosign_credential", "sign_presentation", "sign_credential_jwt",
+    "sign_presentation_jwt", "envelope_credential", "envelope_presentation", "Issuer", "Wallet",
+    "VcError", "InvalidDocument", "UnsupportedError", "ResolutionError", "KeyMaterialError",
+    "SigningError", "VerificationFailed",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -97,7 +106,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time the names above are imp
     from tradevc.vc.securing.enveloped import envelope_presentation as envelope_presentation
     from tradevc.vc.securing.jose import sign_credential_jwt as sign_credential_jwt
     from tradevc.vc.securing.jose import sign_presentation_jwt as sign_presentation_jwt
-    from tradevc.vc.verification import verify_credential as verify_credential
-    from tradevc.vc.verification import verify_presentation as verify_presentation
+    from tradevc.vc.verification.pipeline import verify_credential as verify_credential
+    from tradevc.vc.verification.pipeline import verify_presentation as verify_presentation
     from tradevc.verifier.service import Verifier as Verifier
     from tradevc.wallet.service import Wallet as Wallet

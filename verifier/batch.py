@@ -2,10 +2,13 @@
 summary of the outcomes for people (a table) and machines (JSON).
 
 Worker processes are forked from the calling process, so each starts with the caller's
-:class:`~verifier.service.Verifier` (its policy, resolvers, HTTPS session and whatever its
-caches and the process-wide context caches already hold) and keeps its caches warm for every
+verifier, usually a ``Verifier`` (its policy, resolvers, HTTPS session and whatever its
+caches and the process-wide context caches already hold), and keeps its caches warm for every
 document it is given. Where ``fork`` is not available the documents are verified in the
 calling process.
+
+This module needs of a verifier only what :class:`DocumentVerifier` names, and does not import
+``verifier.service`` (whose ``Verifier.verify_many`` calls this module): the dependency goes one way.
 """
 
 from __future__ import annotations
@@ -20,22 +23,30 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tradevc.vc.compat import WARNING_PREFIX
 from tradevc.vc.securing.jws import is_compact_jws
 from tradevc.vc.report import CheckResult, VerificationResult
 
-if TYPE_CHECKING:
-    from .service import Verifier
+__all__ = ["BatchSummary", "DocumentVerifier", "iter_verify_many", "read_documents", "summarize", "verify_many"]
 
-__all__ = ["BatchSummary", "read_documents", "summarize", "verify_many"]
+
+class DocumentVerifier(Protocol):
+    """What a batch needs of a verifier (``Verifier`` is one): a report for each document,
+    credential or presentation (checked against the challenge and domain given to its holder;
+    without them, a presentation's report says they are needed)."""
+
+    def verify_document(
+        self, document: Any, *, challenge: str | None = None, domain: str | None = None
+    ) -> VerificationResult: ...
+
 
 CHUNK_SIZE = 50
 """Documents sent to a worker at a time (fewer round trips between processes)."""
 
 
-def _verify_one(verifier: Verifier, document: Any, challenge: str | None, domain: str | None) -> VerificationResult:
+def _verify_one(verifier: DocumentVerifier, document: Any, challenge: str | None, domain: str | None) -> VerificationResult:
     if isinstance(document, VerificationResult):  # already decided (e.g. not JSON)
         return document
     # the pipeline tells a presentation from a credential as it picks the securing mechanism
@@ -43,7 +54,7 @@ def _verify_one(verifier: Verifier, document: Any, challenge: str | None, domain
 
 
 # What a worker process inherits: set in the parent just before the workers are forked.
-_worker_verifier: Verifier | None = None
+_worker_verifier: DocumentVerifier | None = None
 _worker_documents: Sequence[Any] = ()
 _fork_lock = threading.Lock()
 
@@ -70,7 +81,7 @@ def _chunks(documents: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def iter_verify_many(
-    verifier: Verifier,
+    verifier: DocumentVerifier,
     documents: Iterable[Any],
     *,
     workers: int | None = None,
@@ -126,7 +137,7 @@ def iter_verify_many(
 
 
 def verify_many(
-    verifier: Verifier,
+    verifier: DocumentVerifier,
     documents: Iterable[Any],
     *,
     workers: int | None = None,
@@ -161,7 +172,7 @@ def read_documents(path: str | Path) -> list[tuple[str, Any]]:
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
             if line.strip()
         ]
-    out = []
+    out: list[tuple[str, Any]] = []
     for source, text in items:
         if is_compact_jws(text):
             out.append((source, text.strip()))

@@ -158,6 +158,8 @@ class Verifier:
         ``workers`` processes (default: one per CPU), each forked with this verifier and keeping
         its caches warm; the reports come back in the order of ``documents``. See
         :func:`verifier.batch.verify_many`."""
+        # Imported here only so that loading the service does not load multiprocessing; batch
+        # does not import this module (it takes any DocumentVerifier), so there is no cycle.
         from .batch import verify_many
 
         return verify_many(self, documents, workers=workers, challenge=challenge, domain=domain, progress=progress)

@@ -12,6 +12,7 @@ is read again under the lock, so two processes adding credentials at once both k
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
@@ -335,7 +336,7 @@ class Wallet:
 
         self._update(change)
 
-    def check(self, *, now: datetime | None = None) -> list[CheckChange]:
+    def check(self, *, now: datetime | None = None) -> builtins.list[CheckChange]:  # Wallet.list shadows list here
         """Verify every held credential again (revocation, suspension, expiry, keys) and record
         the new state. Credentials are never dropped, whatever their state."""
         changes = []
