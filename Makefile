@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench stress clean
+.PHONY: demo test lint bench stress clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The import contracts of pyproject.toml alone (they also run in `make test`).
+lint: $(STAMP)
+	$(PY) -m pytest tests/unit/test_import_contracts.py tests/unit/test_layering.py
 
 # The table of issue 8 first (also written to bench/results/), then the detailed figures.
 bench: $(STAMP)

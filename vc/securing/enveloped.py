@@ -134,6 +134,11 @@ class TokenOpener(Protocol):
         self, token: str, *, kind: Kind | None, context: Context, result: VerificationResult, enveloped: bool,
     ) -> Secured | None: ...
 
+    def verify(
+        self, secured: Secured, *, party: str | None, challenge: str | None, domain: str | None,
+        context: Context, result: VerificationResult,
+    ) -> list[str]: ...
+
 
 _ENVELOPE_OF = {CREDENTIAL: "EnvelopedVerifiableCredential", PRESENTATION: "EnvelopedVerifiablePresentation"}
 
@@ -165,3 +170,12 @@ class Enveloped:
             return None
         result.warnings.extend(tolerated)
         return self.tokens.open_token(token, kind=kind, context=context, result=result, enveloped=True)
+
+    def verify(
+        self, secured: Secured, *, party: str | None, challenge: str | None, domain: str | None,
+        context: Context, result: VerificationResult,
+    ) -> list[str]:
+        """The token's own checks: an opened envelope is a token (``secured.mechanism`` says so)."""
+        return self.tokens.verify(
+            secured, party=party, challenge=challenge, domain=domain, context=context, result=result
+        )
