@@ -29,6 +29,7 @@ from typing import Any, Callable, NamedTuple
 from tradevc.vc.compat import WARNING_PREFIX, Compatibility, require_compatibility, warning
 from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.retrieval.http import Fetched, HttpsFetcher, RetrievalError
+from tradevc.vc.retrieval.status_types import StatusType, status_type
 from tradevc.vc.model import is_url
 from tradevc.vc.status import BitstringStatusList, status_entry_index
 from tradevc.vc.report import CheckResult, Outcome, VerificationResult
@@ -36,10 +37,6 @@ from tradevc.vc.report import CheckResult, Outcome, VerificationResult
 __all__ = ["StatusChecker", "DEFAULT_TTL", "ListVerifier", "VerifiedList"]
 
 DEFAULT_TTL = timedelta(minutes=5)
-ENTRY_TYPES = {
-    "BitstringStatusListEntry": ("BitstringStatusListCredential", "BitstringStatusList"),
-    "StatusList2021Entry": ("StatusList2021Credential", "StatusList2021"),
-}
 _BLOCKING = {"revocation": ("REVOKED", "revoked"), "suspension": ("SUSPENDED", "suspended")}
 """Purposes whose set bit makes a credential fail: (code, past participle)."""
 _NAMED_ISSUER = f"{WARNING_PREFIX}status-list-issuer-name:"
@@ -126,7 +123,8 @@ class StatusChecker:
         purpose = entry.get("statusPurpose")
         name = purpose if purpose in ("revocation", "suspension") else "status"
         subject = entry.get("id") if isinstance(entry.get("id"), str) else None
-        if not isinstance(entry_type, str) or entry_type not in ENTRY_TYPES:
+        kind = status_type(entry_type)
+        if kind is None:
             result.add(CheckResult.error(name, "UNSUPPORTED_ERROR", f"status entry type {entry_type!r} is not supported",
                                          subject=subject))
             return
@@ -142,7 +140,7 @@ class StatusChecker:
             result.add(CheckResult.failed(name, e.code, f"malformed status entry: {e.message}", subject=subject))
             return
         try:
-            cached = self._list(url, entry_type, purpose, size, issuer, now, result)
+            cached = self._list(url, kind, purpose, size, issuer, now, result)
         except _ListProblem as e:
             result.add(CheckResult.error(name, e.code, e.message, subject=subject))
             return
@@ -174,7 +172,7 @@ class StatusChecker:
     # -- lists -------------------------------------------------------------------------------
 
     def _list(
-        self, url: str, entry_type: str, purpose: str, size: int, issuer: str, now: datetime, result: VerificationResult
+        self, url: str, kind: StatusType, purpose: str, size: int, issuer: str, now: datetime, result: VerificationResult
     ) -> _CachedList:
         with self._lock:
             cached = self._cache.get(url)
@@ -182,7 +180,7 @@ class StatusChecker:
             self._matches(cached, purpose, issuer, url)
             return cached
         try:
-            fresh = self._fetch(url, entry_type, purpose, size, issuer, now)
+            fresh = self._fetch(url, kind, purpose, size, issuer, now)
         except _ListProblem as problem:
             if (
                 problem.code == "STATUS_RETRIEVAL_ERROR"
@@ -210,8 +208,8 @@ class StatusChecker:
             raise _ListProblem("STATUS_VERIFICATION_ERROR",
                                f"status list {url} was issued by {cached.issuer}, not by the credential's issuer {issuer}")
 
-    def _fetch(self, url: str, entry_type: str, purpose: str, size: int, issuer: str, now: datetime) -> _CachedList:
-        credential_type, subject_type = ENTRY_TYPES[entry_type]
+    def _fetch(self, url: str, kind: StatusType, purpose: str, size: int, issuer: str, now: datetime) -> _CachedList:
+        credential_type, subject_type = kind.credential_type, kind.subject_type
         try:
             fetched = self.fetcher.fetch(url, what="status list", accept=LIST_MEDIA_TYPES)
             report, document = self.verify_list(fetched, issuer, now)
@@ -253,7 +251,7 @@ class StatusChecker:
         encoded = subject.get("encodedList")
         if not isinstance(encoded, str):
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} has no encodedList")
-        if entry_type == "StatusList2021Entry" and not encoded.startswith("u"):
+        if kind.multibase_prefix_optional and not encoded.startswith("u"):
             encoded = "u" + encoded  # StatusList2021 has no multibase prefix
         elif compat.encoded_list_prefix and not encoded.startswith("u"):
             # GZIP data starts 1f 8b, "H4sI" in base64url: never a 'u', so no prefix is unambiguous
