@@ -4,6 +4,7 @@ credentials each go through the same pipeline."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -100,3 +101,70 @@ def test_a_jose_only_entry_point_refuses_a_data_integrity_credential():
     assert not result.verified
     assert result.check("structure").code == "MALFORMED_VALUE_ERROR"
     assert "JOSE" in result.check("structure").message
+
+
+def _layer(module: str) -> int:
+    """The layer of a tradevc module, from the top (the desks) down to the primitives."""
+    parts = module.split(".")
+    if parts[1] != "vc":
+        return 5
+    return {"verification": 4, "securing": 3, "checks": 2, "retrieval": 1}.get(parts[2] if len(parts) > 2 else "", 0)
+
+
+def test_following_a_presentation_goes_down_the_layers_without_coming_back_up():
+    """Issue 14's measure: from Verifier.verify_presentation, every call from one tradevc
+    module into another goes to the same layer or a lower one, and no call comes back into a
+    module that is still waiting on the stack (a Data Integrity presentation holding a Data
+    Integrity credential and an enveloped vc+jwt; offline, so no status callback)."""
+    from tradevc import Verifier
+
+    token = sign_credential_jwt(_credential(LICENSING), LICENSING)
+    vp = sign_presentation(
+        [sign_credential(_credential(MILL), MILL), envelope_credential(token)], IMPORTER,
+        challenge="c-3", domain="cbp.gov",
+    )
+    verifier = Verifier.offline(policy=POLICY)
+    assert verifier.verify_presentation(vp, challenge="c-3", domain="cbp.gov").verified  # warm the caches
+
+    stack: list[str | None] = []
+    upward: list[tuple[str, str]] = []
+    back_in: list[tuple[str, str]] = []
+    entered: set[str] = set()
+
+    def profile(frame, event, arg):
+        if event == "call":
+            module = frame.f_globals.get("__name__", "")
+            module = module if module.startswith("tradevc.") else None
+            caller = next((m for m in reversed(stack) if m is not None), None)
+            stack.append(module)
+            if module is None or caller is None or caller == module:
+                return
+            entered.add(module)
+            if _layer(module) > _layer(caller):
+                upward.append((caller, module))
+            if module in stack[:-1]:
+                back_in.append((caller, module))
+        elif event == "return" and stack:
+            stack.pop()
+
+    sys.setprofile(profile)
+    try:
+        result = verifier.verify_presentation(vp, challenge="c-3", domain="cbp.gov")
+    finally:
+        sys.setprofile(None)
+    assert result.verified, result.summary()
+    assert {"tradevc.vc.verification.pipeline", "tradevc.vc.securing.data_integrity", "tradevc.vc.securing.jose",
+            "tradevc.vc.checks.common"} <= entered
+    assert upward == []
+    assert back_in == []
+
+
+def test_a_data_integrity_presentation_takes_a_vc_jwt_token_as_an_enveloped_credential():
+    """sign_presentation used to fail with a ValueError traceback (dict() of a string)."""
+    token = sign_credential_jwt(_credential(LICENSING), LICENSING)
+    vp = sign_presentation([token], IMPORTER, challenge="c-4", domain="cbp.gov")
+    assert vp["verifiableCredential"] == [envelope_credential(token)]
+    result = pipeline.verify_presentation(vp, challenge="c-4", domain="cbp.gov", policy=POLICY, now=NOW)
+    assert result.verified, result.summary()
+    with pytest.raises(TypeError):
+        sign_presentation([7], IMPORTER, challenge="c-4", domain="cbp.gov")

@@ -39,6 +39,7 @@ from tradevc.vc.model import (
 from tradevc.vc.report import CheckResult, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.retrieval.http import RetrievalError
+from tradevc.vc.securing.enveloped import envelope_credential
 from tradevc.vc.securing.mechanism import CREDENTIAL, PRESENTATION, Context, Kind, Secured
 from tradevc.vc.securing.proofs import get_suite, suite_for_proof
 from tradevc.vc.securing.proofs.data_integrity import (
@@ -160,7 +161,7 @@ def _signable(credential: Mapping[str, Any], key: KeyPair, cryptosuite: str) -> 
 
 
 def sign_presentation(
-    credentials: Sequence[Mapping[str, Any]],
+    credentials: Sequence[Mapping[str, Any] | str],
     holder_key: KeyPair,
     *,
     challenge: str,
@@ -174,6 +175,8 @@ def sign_presentation(
 ) -> dict[str, Any]:
     """Wrap ``credentials`` in a presentation signed by the holder for one verifier.
 
+    Each credential is a JSON object (secured with Data Integrity, or an enveloped
+    credential) or a ``vc+jwt`` token, which goes in as an ``EnvelopedVerifiableCredential``.
     ``challenge`` and ``domain`` are what the verifier asked for; the proof binds them, so the
     presentation cannot be replayed to another verifier or in another session. ``holder``
     defaults to the key's did:key, the verification method to its did:key method; the
@@ -192,12 +195,13 @@ def sign_presentation(
     holder = holder or method.split("#", 1)[0]
     if not is_url(holder) or method.split("#", 1)[0] != holder:
         raise ValueError(f"the holder {holder!r} must be the DID of the verification method {method!r}")
-    presentation: dict[str, Any] = {"@context": _contexts_for(credentials, cryptosuite)}
+    entries = [envelope_credential(c) if isinstance(c, str) else dict(c) for c in credentials]
+    presentation: dict[str, Any] = {"@context": _contexts_for(entries, cryptosuite)}
     if presentation_id is not None:
         presentation["id"] = presentation_id
     presentation["type"] = ["VerifiablePresentation"]
     presentation["holder"] = holder
-    presentation["verifiableCredential"] = [dict(c) for c in credentials]
+    presentation["verifiableCredential"] = entries
     parse_presentation(presentation)
     return add_proof(
         presentation, holder_key, cryptosuite=cryptosuite, verification_method=method,
