@@ -456,9 +456,9 @@ class _Walk:
             if not isinstance(key, str):
                 raise Unsupported("key")
             if cache.iri(active, key, True) == "@type":
-                value = element[key]
-                types = value if isinstance(value, list) else [value]
-                for type_ in sorted(t for t in types if isinstance(t, str)):
+                declared = element[key]
+                declared_types = declared if isinstance(declared, list) else [declared]
+                for type_ in sorted(t for t in declared_types if isinstance(t, str)):
                     scoped = JsonLdProcessor.get_context_value(type_scoped, type_, "@context")
                     if scoped is not None and scoped is not False:
                         active = cache.scoped(active, scoped, propagate=False, override_protected=False)
@@ -469,7 +469,7 @@ class _Walk:
 
         seen: set[str] = set()
         subject_iri: Any = _Unset
-        types: list[str] = []
+        types: list[str | None] = []  # None: a type that expands to nothing
         value: Any = _Unset
         value_type: Any = None
         language: Any = None
@@ -523,8 +523,8 @@ class _Walk:
             raise Unsupported("@language outside a value object")
 
         subject = self.blank() if subject_iri is _Unset else self.node_id(subject_iri)
-        for type_ in types:
-            self.quads.append((subject, RDF_TYPE, self.node_id(type_), graph))
+        for type_iri in types:
+            self.quads.append((subject, RDF_TYPE, self.node_id(type_iri), graph))
         for key, info, item in properties:
             self.property(subject, active, key, info, item, graph)
         return subject
@@ -660,7 +660,8 @@ def _jcs_exact(value: Any) -> bool:
                 return False
         return True
     if kind is int:
-        return -_JCS_INT_MAX <= value <= _JCS_INT_MAX
+        in_range: bool = -_JCS_INT_MAX <= value <= _JCS_INT_MAX
+        return in_range
     if kind is float:
         # Python's repr and ECMAScript's Number::toString pick the same shortest digits;
         # they write them alike in fixed notation, which repr uses for non-integral values

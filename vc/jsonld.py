@@ -18,7 +18,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -38,6 +38,7 @@ from tradevc.vc.errors import (
     InvalidDocument,
     ProtectedTermRedefinition,
     ResolutionError,
+    VcError,
 )
 
 __all__ = [
@@ -311,7 +312,9 @@ class Processor(JsonLdProcessor):  # type: ignore[misc]
 
     def _process_context(self, active_ctx: dict[str, Any], local_ctx: Any, options: dict[str, Any], *args: Any,
                          **kwargs: Any) -> dict[str, Any]:
-        return super()._process_context(active_ctx, _merge_imports(local_ctx, options), options, *args, **kwargs)
+        processed: dict[str, Any] = super()._process_context(active_ctx, _merge_imports(local_ctx, options), options,
+                                                             *args, **kwargs)
+        return processed
 
 
 def _merge_imports(local_ctx: Any, options: Mapping[str, Any]) -> Any:
@@ -395,7 +398,7 @@ def expand(document: Mapping[str, Any], loader: DocumentLoader) -> list[Any]:
         dropped.append("(null)" if term is None else term)
 
     try:
-        expanded = Processor(on_property_dropped=on_dropped).expand(dict(document), _options(loader))
+        expanded: list[Any] = Processor(on_property_dropped=on_dropped).expand(dict(document), _options(loader))
     except _PYLD_FAILURES as e:
         raise _translate(e) from e
     if dropped:
@@ -474,7 +477,7 @@ _PYLD_FAILURES = (
 )
 
 
-def _translate(error: Exception) -> Exception:
+def _translate(error: Exception) -> VcError:
     """Map a pyld error to ours, surfacing a ContextNotPinned raised inside the loader."""
     cause: BaseException | None = error
     while cause is not None:
@@ -707,7 +710,7 @@ def check_context_use(
             loader(url, {})
     if not use.inline:
         return use
-    pins = getattr(loader, "inline_sha256", frozenset())
+    pins: Container[str] = getattr(loader, "inline_sha256", frozenset())
     pinned = 0
     for entry in use.inline:
         try:

@@ -232,7 +232,8 @@ class StatusChecker:
                 raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list at {url} has id {list_id!r}")
         if "credentialStatus" in document:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} has a status of its own; refused")
-        types = document.get("type") if isinstance(document.get("type"), list) else [document.get("type")]
+        declared = document.get("type")
+        types = declared if isinstance(declared, list) else [declared]
         if credential_type not in types:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"{url} is not a {credential_type}")
         if not report.verified:

@@ -85,7 +85,7 @@ __all__ = [
 ]
 
 VC_TYP, VP_TYP = "vc+jwt", "vp+jwt"
-_CTY = {VC_TYP: "vc", VP_TYP: "vp"}
+_CTY: dict[str | None, str] = {VC_TYP: "vc", VP_TYP: "vp"}  # looked up by a header typ, which may be absent
 
 
 

@@ -235,12 +235,13 @@ def sign_presentation_vcjwt(
     method = verification_method or holder_key.verification_method
     holder = method.split("#", 1)[0]
     kid = signing_method(holder_key, method, holder, "holder")
+    carried = [c if isinstance(c, str) else dict(c) for c in credentials]
     vp = {
         "@context": [CREDENTIALS_V1],
         "type": ["VerifiablePresentation"],
-        "verifiableCredential": [c if isinstance(c, str) else dict(c) for c in credentials],
+        "verifiableCredential": carried,
     }
-    objects = {**vp, "verifiableCredential": [c for c in vp["verifiableCredential"] if not isinstance(c, str)]}
+    objects = {**vp, "verifiableCredential": [c for c in carried if not isinstance(c, str)]}
     parse_presentation(objects)
     refuse_contexts(objects, loader)
     claims = {"vp": vp, "iss": holder, "nonce": challenge, "aud": domain}
