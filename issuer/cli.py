@@ -1,4 +1,4 @@
-"""``vc-issuer``: the issuing desk on the command line. A thin layer over :class:`issuer.Issuer`."""
+"""``vc-issuer``: the issuing desk on the command line. A thin layer over :class:`tradevc.issuer.Issuer`."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ Four types, each a W3C CCG Traceability Vocabulary credential type (context
 * ``CommercialInvoiceCredential``, subject ``Invoice``.
 
 :func:`check_credential` checks a credential of one of these types and raises one
-:class:`~vc.errors.InvalidDocument` listing every missing or malformed field with its JSON path
+:class:`~tradevc.vc.errors.InvalidDocument` listing every missing or malformed field with its JSON path
 (``credentialSubject.goods[0].commodityCode: must be a 6-digit HS code ...``). Credentials of any
 other type pass through unchanged: they get only the VC data model checks that signing runs.
 :func:`build_credential` assembles an unsigned credential around a subject and checks it.

@@ -27,7 +27,7 @@ error. Because any term that expansion would drop or leave relative makes the fa
 give up, a document the fast path converts is one the general path expands without data
 loss.
 
-Only :class:`~vc.jsonld.PinnedContextLoader` loaders are accelerated: their documents never
+Only :class:`~tradevc.vc.jsonld.PinnedContextLoader` loaders are accelerated: their documents never
 change, so what is learnt from them can be kept. The caches are bounded (they are emptied
 when they reach :data:`MAX_CACHE_ENTRIES` entries), so verifying any number of documents,
 however varied, keeps memory bounded.
@@ -86,7 +86,7 @@ def reference_canonical_nquads(
 ) -> str:
     """The general path: lossless pyld expansion, pyld's RDF conversion, RDFC-1.0.
 
-    :raises DataLossError, ContextNotPinned, InvalidDocument: see :func:`vc.jsonld.to_dataset`.
+    :raises DataLossError, ContextNotPinned, InvalidDocument: see :func:`tradevc.vc.jsonld.to_dataset`.
     :raises CanonicalizationError: invalid RDF, or the canonicalization work limit was exceeded.
     """
     return canonicalize_quads(
@@ -150,7 +150,7 @@ _FINGERPRINT = (
 def _json_only(value: Any) -> bool:
     """Whether ``value`` holds nothing but dicts, lists, strings, integers, finite floats,
     booleans and None (orjson writes NaN and infinities as null, tuples as lists, datetimes as
-    strings: what is keyed by its orjson text must be plain JSON; vc.schemas uses it too)."""
+    strings: what is keyed by its orjson text must be plain JSON; tradevc.vc.checks.schemas uses it too)."""
     for item in value.values() if type(value) is dict else value:
         kind = type(item)
         if kind is str or kind is int or kind is bool or item is None:
@@ -220,7 +220,7 @@ class _ContextCache:
 
     def _clear(self) -> None:
         # The resolver lasts as long as this cache, and keeps each inline context it resolved
-        # in its per-operation cache (see vc.jsonld._Resolver): emptied with the rest, or every
+        # in its per-operation cache (see tradevc.vc.jsonld._Resolver): emptied with the rest, or every
         # distinct inline context ever verified would stay in memory.
         self.options["contextResolver"].per_op_cache = {}
         self._roots: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -306,7 +306,7 @@ class _ContextCache:
         if ":" in key:
             # a property written as an IRI or a compact IRI rather than as a term: left to the
             # general path, where a document under an RDFC proof is refused for it (see
-            # vc.jsonld.refuse_hidden_properties), so a document this path converts has none
+            # tradevc.vc.jsonld.refuse_hidden_properties), so a document this path converts has none
             raise Unsupported("property written as an IRI")
         expanded = self.iri(ctx, key, True)
         if expanded is None:

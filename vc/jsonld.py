@@ -4,7 +4,7 @@ The only JSON-LD contexts this library ever reads are the files pinned in the ``
 package, each checked against the SHA-256 in ``contexts/index.json`` the first time it is
 loaded, and those of a folder the user pins (:meth:`PinnedContextLoader.with_user_contexts`),
 each checked when the folder is read. Anything else raises
-:class:`~vc.errors.ContextNotPinned`; nothing is fetched.
+:class:`~tradevc.vc.errors.ContextNotPinned`; nothing is fetched.
 
 Every pyld call goes through :func:`expand` and :func:`to_dataset` with the loader passed in
 per call and a context cache owned by the loader (pyld's module-wide cache is never used, so
@@ -305,7 +305,7 @@ class _ActiveContext(dict):  # type: ignore[type-arg]
 
 class Processor(JsonLdProcessor):  # type: ignore[misc]
     """pyld's processor, with the active contexts of :class:`_ActiveContext`. Every pyld call
-    of this library (here and in :mod:`vc.fastpath`) goes through it."""
+    of this library (here and in :mod:`tradevc.vc.fastpath`) goes through it."""
 
     def _clone_active_context(self, active_ctx: dict[str, Any]) -> dict[str, Any]:
         return _ActiveContext(super()._clone_active_context(active_ctx))

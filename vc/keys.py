@@ -12,7 +12,7 @@ reads and writes the formats the W3C specifications use:
 * **JWK** (RFC 7517, RFC 7518 section 6.2, RFC 8037);
 * **did:key** identifiers (``did:key:`` + publicKeyMultibase).
 
-Every decoder refuses key material it cannot trust, with :class:`vc.errors.KeyMaterialError`:
+Every decoder refuses key material it cannot trust, with :class:`tradevc.vc.errors.KeyMaterialError`:
 unknown or mismatched multicodecs, wrong lengths, EC points off the curve or encoded
 non-canonically, secrets that do not belong to the public key, and *weak Ed25519 public keys*
 (non-canonical encodings and points of small order). The last matters: ``cryptography``

@@ -6,7 +6,7 @@ or drop anything covered by a signature. Unknown properties are allowed (JSON-LD
 decide what they mean; data-loss detection refuses what they do not define).
 
 Use :func:`parse_credential`, :func:`parse_presentation` and :func:`parse_proof`; they raise
-:class:`~vc.errors.InvalidDocument` listing every problem found.
+:class:`~tradevc.vc.errors.InvalidDocument` listing every problem found.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
 * unsigned-varint multicodec prefixes (https://github.com/multiformats/unsigned-varint).
 
 Every decoder is strict: input that is not the one canonical encoding of some bytes raises
-:class:`vc.errors.InvalidDocument` (code ``MALFORMED_VALUE_ERROR``) with a message saying what
+:class:`tradevc.vc.errors.InvalidDocument` (code ``MALFORMED_VALUE_ERROR``) with a message saying what
 is wrong. No decoder lets a bare ``ValueError``, ``KeyError`` or ``IndexError`` escape.
 """
 

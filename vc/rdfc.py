@@ -16,7 +16,7 @@ their neighbourhoods (a "poison graph", e.g. a clique of blank nodes) makes Hash
 try every permutation of them, recursively. The specification requires implementations to
 bound that work. Here every call of Hash N-Degree Quads and every permutation it examines
 costs one unit of work; canonicalizing a dataset may spend at most ``max_work`` units
-(default :data:`DEFAULT_MAX_WORK`), after which :class:`~vc.errors.CanonicalizationError` is
+(default :data:`DEFAULT_MAX_WORK`), after which :class:`~tradevc.vc.errors.CanonicalizationError` is
 raised. Datasets whose blank nodes all have distinct first-degree hashes (nearly every
 credential) spend no work at all.
 """

@@ -6,7 +6,7 @@ re-verifies everything held and says what changed. Which issuers to trust is the
 decision, not the holder's, so the wallet's own checks leave ``issuer_trust`` to customs
 unless a trust policy is given.
 
-Every change is a locked read-modify-write of the wallet file (:mod:`wallet.store`): the file
+Every change is a locked read-modify-write of the wallet file (:mod:`tradevc.wallet.store`): the file
 is read again under the lock, so two processes adding credentials at once both keep theirs.
 """
 
@@ -172,7 +172,7 @@ class Wallet:
     """An importer's wallet in the directory ``home`` (file ``wallet.vcw``, mode 0600).
 
     ``verifier`` checks credentials on :meth:`add` and :meth:`check`; by default an online
-    :class:`verifier.Verifier` that resolves did:web and fetches status lists, with
+    :class:`tradevc.verifier.Verifier` that resolves did:web and fetches status lists, with
     :class:`HolderPolicy`. Open with :meth:`open` or make one with :meth:`create`.
     """
 
@@ -376,7 +376,7 @@ class Wallet:
         :raises WalletError: no credential chosen, an unknown id, or a suite that does not fit the key.
         :raises ValueError: empty challenge or domain.
         :raises ContextNotPinned, DataLossError: a context is not pinned, or an inline context
-            is not covered by the suite (see :func:`vc.jsonld.check_context_use`).
+            is not covered by the suite (see :func:`tradevc.vc.jsonld.check_context_use`).
         """
         if not credential_ids:
             raise WalletError("choose at least one credential to present")

@@ -86,14 +86,14 @@ class StatusChecker:
     """Checks status entries against status lists fetched with ``fetcher`` and verified with
     ``verify_list``. One instance (and its cache) is shared by all verifications of a verifier.
 
-    ``compatibility`` (default strict, see :mod:`vc.compat`) may tolerate a list ``id`` with
+    ``compatibility`` (default strict, see :mod:`tradevc.vc.compat`) may tolerate a list ``id`` with
     one trailing ``/`` more or less than the entry's URL (``status-list-id-trailing-slash``),
     an ``encodedList`` without its multibase ``u`` (``encoded-list-prefix``) and a list whose
     issuer is a plain name (``status-list-issuer-name``; ``verify_list`` must then have been
     made with the same compatibility, and the list's signer must be the credential's issuer).
     Each deviation a list needed is a warning in every report that used the list.
 
-    :raises TypeError: ``compatibility`` is not a :class:`~vc.compat.Compatibility`.
+    :raises TypeError: ``compatibility`` is not a :class:`~tradevc.vc.compat.Compatibility`.
     """
 
     def __init__(
