@@ -290,7 +290,7 @@ def default_loader() -> PinnedContextLoader:
     return _default_loader
 
 
-class _ActiveContext(dict):  # type: ignore[type-arg]
+class _ActiveContext(dict[str, Any]):
     """A pyld active context in which a local context's ``"@vocab": null`` (``@language``,
     ``@direction``) removes the mapping if there is one and does nothing otherwise, as JSON-LD
     1.1 (Context Processing, steps 5.8 to 5.10) says. pyld 3.3 deletes the key unconditionally,
