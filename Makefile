@@ -18,9 +18,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-# The import contracts of pyproject.toml alone (they also run in `make test`).
+# The import contracts of pyproject.toml and mypy --strict alone (they also run in `make test`).
 lint: $(STAMP)
-	$(PY) -m pytest tests/unit/test_import_contracts.py tests/unit/test_layering.py
+	$(PY) -m pytest tests/unit/test_import_contracts.py tests/unit/test_layering.py tests/unit/test_typing.py
 
 # The table of issue 8 first (also written to bench/results/), then the detailed figures.
 bench: $(STAMP)

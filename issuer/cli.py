@@ -1,4 +1,4 @@
-"""``vc-issuer``: the issuing desk on the command line. A thin layer over :class:`issuer.Issuer`."""
+"""``vc-issuer``: the issuing desk on the command line. A thin layer over :class:`tradevc.issuer.Issuer`."""
 
 from __future__ import annotations
 
@@ -168,7 +168,10 @@ def issue(
         raise click.UsageError("give exactly one of --subject (with --type) or --credential")
     if subject is not None and not type_name:
         raise click.UsageError("--subject needs --type")
-    document = _read_json(subject or credential)  # type: ignore[arg-type]
+    source = subject if subject is not None else credential
+    if not source:  # an empty path names no file
+        raise click.UsageError("--subject and --credential take a JSON file, or - for standard input")
+    document = _read_json(source)
     if not isinstance(document, dict):
         _fail("the input must be a JSON object")
     with _open(ctx, contexts) as issuer:

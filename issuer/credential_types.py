@@ -10,7 +10,7 @@ Four types, each a W3C CCG Traceability Vocabulary credential type (context
 * ``CommercialInvoiceCredential``, subject ``Invoice``.
 
 :func:`check_credential` checks a credential of one of these types and raises one
-:class:`~vc.errors.InvalidDocument` listing every missing or malformed field with its JSON path
+:class:`~tradevc.vc.errors.InvalidDocument` listing every missing or malformed field with its JSON path
 (``credentialSubject.goods[0].commodityCode: must be a 6-digit HS code ...``). Credentials of any
 other type pass through unchanged: they get only the VC data model checks that signing runs.
 :func:`build_credential` assembles an unsigned credential around a subject and checks it.
@@ -78,7 +78,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from importlib import resources
-from typing import Annotated, Any, ClassVar, Union
+from typing import Annotated, Any, ClassVar, TypeAlias, Union
 
 from pydantic import (
     AfterValidator,
@@ -202,14 +202,9 @@ _ONE, _MANY = "<one>", "<many>"
 _TAGS = {_ONE, _MANY}
 
 
-def _one_or_more(model: type[BaseModel]) -> Any:
-    return Annotated[
-        Union[
-            Annotated[model, Tag(_ONE)],
-            Annotated[list[model], Field(min_length=1), Tag(_MANY)],  # type: ignore[valid-type]
-        ],
-        Discriminator(lambda v: _MANY if isinstance(v, list) else _ONE),
-    ]
+def _one_or_many(value: Any) -> str:
+    """The discriminator tag of "one object or a non-empty list of them" (the aliases below)."""
+    return _MANY if isinstance(value, list) else _ONE
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,7 +266,10 @@ class Party(_Node):
     phoneNumber: Text | None = None
 
 
-OneOrMoreParties = _one_or_more(Party)
+OneOrMoreParties: TypeAlias = Annotated[
+    Union[Annotated[Party, Tag(_ONE)], Annotated[list[Party], Field(min_length=1), Tag(_MANY)]],
+    Discriminator(_one_or_many),
+]
 
 
 class Commodity(_Node):
@@ -492,7 +490,13 @@ class SIMASteelImportProductSpecifier(_Node):
     product: SimaSteelProduct
 
 
-OneOrMoreProductSpecifiers = _one_or_more(SIMASteelImportProductSpecifier)
+OneOrMoreProductSpecifiers: TypeAlias = Annotated[
+    Union[
+        Annotated[SIMASteelImportProductSpecifier, Tag(_ONE)],
+        Annotated[list[SIMASteelImportProductSpecifier], Field(min_length=1), Tag(_MANY)],
+    ],
+    Discriminator(_one_or_many),
+]
 
 
 class SIMASteelImportLicense(_Node):
@@ -614,7 +618,8 @@ def load_example(type_name: str) -> dict[str, Any]:
     if ctype.example is None:
         raise KeyError(f"{type_name} has no example")
     text = resources.files("tradevc.issuer").joinpath("examples", ctype.example).read_text(encoding="utf-8")
-    return json.loads(text)
+    example: dict[str, Any] = json.loads(text)
+    return example
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Layout (directory mode 0700, files 0600)::
 
     issuer.json        profile: name, DID, status base URL, default cryptosuite, key records
     keys/<n>.pem       each signing key, PKCS#8 encrypted with the passphrase
-    registry.sqlite    issued credentials and status list entries (issuer.registry)
+    registry.sqlite    issued credentials and status list entries (tradevc.issuer.registry)
 
 A did:web issuer's DID document lists every key it has not removed: the current one under
 ``authentication`` and ``assertionMethod``, retired ones under ``assertionMethod`` only, so

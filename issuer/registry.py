@@ -176,6 +176,7 @@ class StatusRegistry:
             cursor = db.execute(
                 "INSERT INTO lists (purpose, seq, length) VALUES (?, ?, ?)", (purpose, seq, self.list_length)
             )
+            assert cursor.lastrowid is not None  # an INSERT into a rowid table sets it
             list_id, length, used = cursor.lastrowid, self.list_length, 0
         else:
             list_id, seq, length, used = row
@@ -199,11 +200,12 @@ class StatusRegistry:
     # -- status changes ----------------------------------------------------------------------
 
     def _entry(self, db: sqlite3.Connection, credential_id: str, purpose: str) -> tuple[int, int, int] | None:
-        return db.execute(
+        entry: tuple[int, int, int] | None = db.execute(
             "SELECT e.list_id, e.idx, e.value FROM entries e JOIN lists l ON l.id = e.list_id "
             "WHERE e.credential_id = ? AND l.purpose = ?",
             (credential_id, purpose),
         ).fetchone()
+        return entry
 
     def _known(self, db: sqlite3.Connection, credential_id: str) -> None:
         row = db.execute("SELECT state FROM credentials WHERE id = ?", (credential_id,)).fetchone()

@@ -47,7 +47,7 @@ class Issuer:
     ) -> None:
         """``loader`` serves the JSON-LD contexts credentials may use (default: the pinned ones);
         or ``contexts``, a folder of contexts pinned in addition to them (see
-        :meth:`vc.jsonld.PinnedContextLoader.with_user_contexts`).
+        :meth:`tradevc.vc.jsonld.PinnedContextLoader.with_user_contexts`).
 
         :raises ContextIndexError: the ``contexts`` folder cannot be used.
         :raises ValueError: both ``loader`` and ``contexts`` are given.

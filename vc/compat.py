@@ -154,7 +154,7 @@ def require_compatibility(value: Any) -> Compatibility:
     if isinstance(value, (set, frozenset, list, tuple)) and all(isinstance(v, str) for v in value):
         return Compatibility.of(*sorted(value))
     raise TypeError(
-        "compatibility must be a vc.compat.Compatibility or profile/deviation names, "
+        "compatibility must be a tradevc.vc.compat.Compatibility or profile/deviation names, "
         "e.g. Compatibility.profile('pilots-2023') or {'pilots-2023'}"
     )
 

@@ -3,7 +3,8 @@
 Every error carries a ``code``: the W3C error code where a specification names one
 (``PROOF_VERIFICATION_ERROR``, ``MALFORMED_VALUE_ERROR``, ``DATA_LOSS_DETECTION_ERROR``...),
 otherwise a code of ours in the same style. Verification never lets these escape: it turns
-them into failed checks of a report (see :mod:`vc.verification`). Issuing raises them.
+them into failed checks of a report (the pipeline of :mod:`tradevc.vc.verification.pipeline`
+fills a :class:`~tradevc.vc.report.VerificationResult`). Issuing raises them.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ error. Because any term that expansion would drop or leave relative makes the fa
 give up, a document the fast path converts is one the general path expands without data
 loss.
 
-Only :class:`~vc.jsonld.PinnedContextLoader` loaders are accelerated: their documents never
+Only :class:`~tradevc.vc.jsonld.PinnedContextLoader` loaders are accelerated: their documents never
 change, so what is learnt from them can be kept. The caches are bounded (they are emptied
 when they reach :data:`MAX_CACHE_ENTRIES` entries), so verifying any number of documents,
 however varied, keeps memory bounded.
@@ -86,7 +86,7 @@ def reference_canonical_nquads(
 ) -> str:
     """The general path: lossless pyld expansion, pyld's RDF conversion, RDFC-1.0.
 
-    :raises DataLossError, ContextNotPinned, InvalidDocument: see :func:`vc.jsonld.to_dataset`.
+    :raises DataLossError, ContextNotPinned, InvalidDocument: see :func:`tradevc.vc.jsonld.to_dataset`.
     :raises CanonicalizationError: invalid RDF, or the canonicalization work limit was exceeded.
     """
     return canonicalize_quads(
@@ -150,7 +150,7 @@ _FINGERPRINT = (
 def _json_only(value: Any) -> bool:
     """Whether ``value`` holds nothing but dicts, lists, strings, integers, finite floats,
     booleans and None (orjson writes NaN and infinities as null, tuples as lists, datetimes as
-    strings: what is keyed by its orjson text must be plain JSON; vc.schemas uses it too)."""
+    strings: what is keyed by its orjson text must be plain JSON; tradevc.vc.checks.schemas uses it too)."""
     for item in value.values() if type(value) is dict else value:
         kind = type(item)
         if kind is str or kind is int or kind is bool or item is None:
@@ -220,7 +220,7 @@ class _ContextCache:
 
     def _clear(self) -> None:
         # The resolver lasts as long as this cache, and keeps each inline context it resolved
-        # in its per-operation cache (see vc.jsonld._Resolver): emptied with the rest, or every
+        # in its per-operation cache (see tradevc.vc.jsonld._Resolver): emptied with the rest, or every
         # distinct inline context ever verified would stay in memory.
         self.options["contextResolver"].per_op_cache = {}
         self._roots: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -306,7 +306,7 @@ class _ContextCache:
         if ":" in key:
             # a property written as an IRI or a compact IRI rather than as a term: left to the
             # general path, where a document under an RDFC proof is refused for it (see
-            # vc.jsonld.refuse_hidden_properties), so a document this path converts has none
+            # tradevc.vc.jsonld.refuse_hidden_properties), so a document this path converts has none
             raise Unsupported("property written as an IRI")
         expanded = self.iri(ctx, key, True)
         if expanded is None:
@@ -456,9 +456,9 @@ class _Walk:
             if not isinstance(key, str):
                 raise Unsupported("key")
             if cache.iri(active, key, True) == "@type":
-                value = element[key]
-                types = value if isinstance(value, list) else [value]
-                for type_ in sorted(t for t in types if isinstance(t, str)):
+                declared = element[key]
+                declared_types = declared if isinstance(declared, list) else [declared]
+                for type_ in sorted(t for t in declared_types if isinstance(t, str)):
                     scoped = JsonLdProcessor.get_context_value(type_scoped, type_, "@context")
                     if scoped is not None and scoped is not False:
                         active = cache.scoped(active, scoped, propagate=False, override_protected=False)
@@ -469,7 +469,7 @@ class _Walk:
 
         seen: set[str] = set()
         subject_iri: Any = _Unset
-        types: list[str] = []
+        types: list[str | None] = []  # None: a type that expands to nothing
         value: Any = _Unset
         value_type: Any = None
         language: Any = None
@@ -523,8 +523,8 @@ class _Walk:
             raise Unsupported("@language outside a value object")
 
         subject = self.blank() if subject_iri is _Unset else self.node_id(subject_iri)
-        for type_ in types:
-            self.quads.append((subject, RDF_TYPE, self.node_id(type_), graph))
+        for type_iri in types:
+            self.quads.append((subject, RDF_TYPE, self.node_id(type_iri), graph))
         for key, info, item in properties:
             self.property(subject, active, key, info, item, graph)
         return subject
@@ -660,7 +660,8 @@ def _jcs_exact(value: Any) -> bool:
                 return False
         return True
     if kind is int:
-        return -_JCS_INT_MAX <= value <= _JCS_INT_MAX
+        in_range: bool = -_JCS_INT_MAX <= value <= _JCS_INT_MAX
+        return in_range
     if kind is float:
         # Python's repr and ECMAScript's Number::toString pick the same shortest digits;
         # they write them alike in fixed notation, which repr uses for non-integral values

@@ -4,7 +4,7 @@ The only JSON-LD contexts this library ever reads are the files pinned in the ``
 package, each checked against the SHA-256 in ``contexts/index.json`` the first time it is
 loaded, and those of a folder the user pins (:meth:`PinnedContextLoader.with_user_contexts`),
 each checked when the folder is read. Anything else raises
-:class:`~vc.errors.ContextNotPinned`; nothing is fetched.
+:class:`~tradevc.vc.errors.ContextNotPinned`; nothing is fetched.
 
 Every pyld call goes through :func:`expand` and :func:`to_dataset` with the loader passed in
 per call and a context cache owned by the loader (pyld's module-wide cache is never used, so
@@ -18,7 +18,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -38,6 +38,7 @@ from tradevc.vc.errors import (
     InvalidDocument,
     ProtectedTermRedefinition,
     ResolutionError,
+    VcError,
 )
 
 __all__ = [
@@ -289,7 +290,7 @@ def default_loader() -> PinnedContextLoader:
     return _default_loader
 
 
-class _ActiveContext(dict):  # type: ignore[type-arg]
+class _ActiveContext(dict[str, Any]):
     """A pyld active context in which a local context's ``"@vocab": null`` (``@language``,
     ``@direction``) removes the mapping if there is one and does nothing otherwise, as JSON-LD
     1.1 (Context Processing, steps 5.8 to 5.10) says. pyld 3.3 deletes the key unconditionally,
@@ -304,14 +305,16 @@ class _ActiveContext(dict):  # type: ignore[type-arg]
 
 class Processor(JsonLdProcessor):  # type: ignore[misc]
     """pyld's processor, with the active contexts of :class:`_ActiveContext`. Every pyld call
-    of this library (here and in :mod:`vc.fastpath`) goes through it."""
+    of this library (here and in :mod:`tradevc.vc.fastpath`) goes through it."""
 
     def _clone_active_context(self, active_ctx: dict[str, Any]) -> dict[str, Any]:
         return _ActiveContext(super()._clone_active_context(active_ctx))
 
     def _process_context(self, active_ctx: dict[str, Any], local_ctx: Any, options: dict[str, Any], *args: Any,
                          **kwargs: Any) -> dict[str, Any]:
-        return super()._process_context(active_ctx, _merge_imports(local_ctx, options), options, *args, **kwargs)
+        processed: dict[str, Any] = super()._process_context(active_ctx, _merge_imports(local_ctx, options), options,
+                                                             *args, **kwargs)
+        return processed
 
 
 def _merge_imports(local_ctx: Any, options: Mapping[str, Any]) -> Any:
@@ -395,7 +398,7 @@ def expand(document: Mapping[str, Any], loader: DocumentLoader) -> list[Any]:
         dropped.append("(null)" if term is None else term)
 
     try:
-        expanded = Processor(on_property_dropped=on_dropped).expand(dict(document), _options(loader))
+        expanded: list[Any] = Processor(on_property_dropped=on_dropped).expand(dict(document), _options(loader))
     except _PYLD_FAILURES as e:
         raise _translate(e) from e
     if dropped:
@@ -474,7 +477,7 @@ _PYLD_FAILURES = (
 )
 
 
-def _translate(error: Exception) -> Exception:
+def _translate(error: Exception) -> VcError:
     """Map a pyld error to ours, surfacing a ContextNotPinned raised inside the loader."""
     cause: BaseException | None = error
     while cause is not None:
@@ -707,7 +710,7 @@ def check_context_use(
             loader(url, {})
     if not use.inline:
         return use
-    pins = getattr(loader, "inline_sha256", frozenset())
+    pins: Container[str] = getattr(loader, "inline_sha256", frozenset())
     pinned = 0
     for entry in use.inline:
         try:

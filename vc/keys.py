@@ -12,7 +12,7 @@ reads and writes the formats the W3C specifications use:
 * **JWK** (RFC 7517, RFC 7518 section 6.2, RFC 8037);
 * **did:key** identifiers (``did:key:`` + publicKeyMultibase).
 
-Every decoder refuses key material it cannot trust, with :class:`vc.errors.KeyMaterialError`:
+Every decoder refuses key material it cannot trust, with :class:`tradevc.vc.errors.KeyMaterialError`:
 unknown or mismatched multicodecs, wrong lengths, EC points off the curve or encoded
 non-canonically, secrets that do not belong to the public key, and *weak Ed25519 public keys*
 (non-canonical encodings and points of small order). The last matters: ``cryptography``
@@ -212,8 +212,12 @@ def _check_ed25519_public(data: bytes) -> None:
 
 # -- constructors of cryptography key objects ----------------------------------------------------
 
+# The key objects of the three key types: Ed25519 where the spec has no curve, EC otherwise.
+_PublicKey = Ed25519PublicKey | ec.EllipticCurvePublicKey
+_SecretKey = Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 
-def _public_from_bytes(spec: _Spec, data: bytes, *, compressed_only: bool) -> Any:
+
+def _public_from_bytes(spec: _Spec, data: bytes, *, compressed_only: bool) -> _PublicKey:
     if spec.curve is None:
         if len(data) != 32:
             raise KeyMaterialError(f"an Ed25519 public key is 32 bytes, not {len(data)}")
@@ -243,7 +247,7 @@ def _public_from_bytes(spec: _Spec, data: bytes, *, compressed_only: bool) -> An
     return key
 
 
-def _secret_from_bytes(spec: _Spec, data: bytes) -> Any:
+def _secret_from_bytes(spec: _Spec, data: bytes) -> _SecretKey:
     if len(data) != spec.secret_length:
         raise KeyMaterialError(f"a {spec.key_type} secret key is {spec.secret_length} bytes, not {len(data)}")
     if spec.curve is None:
@@ -254,14 +258,14 @@ def _secret_from_bytes(spec: _Spec, data: bytes) -> Any:
     return ec.derive_private_key(scalar, spec.curve)
 
 
-def _raw_public(spec: _Spec, key: Any) -> bytes:
+def _raw_public(spec: _Spec, key: _PublicKey) -> bytes:
     if spec.curve is None:
         return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     return key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
 
 
-def _raw_secret(spec: _Spec, key: Any) -> bytes:
-    if spec.curve is None:
+def _raw_secret(spec: _Spec, key: _SecretKey) -> bytes:
+    if isinstance(key, Ed25519PrivateKey):  # spec.curve is None
         return key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     return key.private_numbers().private_value.to_bytes(spec.secret_length, "big")
 
@@ -304,11 +308,11 @@ class KeyPair:
     __slots__ = ("_spec", "_public", "_secret", "_public_bytes")
 
     _spec: _Spec
-    _public: Any
-    _secret: Any
+    _public: _PublicKey
+    _secret: _SecretKey | None
     _public_bytes: bytes
 
-    def __init__(self, spec: _Spec, public_key: Any, secret_key: Any = None) -> None:
+    def __init__(self, spec: _Spec, public_key: _PublicKey, secret_key: _SecretKey | None = None) -> None:
         object.__setattr__(self, "_spec", spec)
         object.__setattr__(self, "_public", public_key)
         object.__setattr__(self, "_secret", secret_key)
@@ -490,7 +494,7 @@ class KeyPair:
         if private and self._secret is None:
             raise KeyMaterialError("this key pair has no secret key to export")
         spec = self._spec
-        if spec.curve is None:
+        if isinstance(self._public, Ed25519PublicKey):  # spec.curve is None
             jwk = {"kty": "OKP", "crv": "Ed25519", "x": base64url_encode(self._public_bytes)}
         else:
             numbers = self._public.public_numbers()
@@ -501,7 +505,7 @@ class KeyPair:
                 "x": base64url_encode(numbers.x.to_bytes(size, "big")),
                 "y": base64url_encode(numbers.y.to_bytes(size, "big")),
             }
-        if private:
+        if private and self._secret is not None:  # (checked above)
             jwk["d"] = base64url_encode(_raw_secret(spec, self._secret))
         return jwk
 
@@ -566,13 +570,14 @@ class KeyPair:
         :raises KeyMaterialError: the key pair has no secret key.
         :raises TypeError: ``data`` is not bytes.
         """
-        if self._secret is None:
+        secret = self._secret
+        if secret is None:
             raise KeyMaterialError(f"cannot sign with {self.verification_method}: the key pair has no secret key")
         spec = self._spec
-        if spec.curve is None:
-            return self._secret.sign(data)
+        if isinstance(secret, Ed25519PrivateKey):  # spec.curve is None
+            return secret.sign(data)
         assert spec.hash is not None
-        r, s = decode_dss_signature(self._secret.sign(data, ec.ECDSA(spec.hash, deterministic_signing=True)))
+        r, s = decode_dss_signature(secret.sign(data, ec.ECDSA(spec.hash, deterministic_signing=True)))
         size = spec.coordinate_length
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
@@ -587,10 +592,11 @@ class KeyPair:
             raise InvalidSignature(f"a signature must be bytes, not {type(signature).__name__}")
         signature = bytes(signature)
         spec = self._spec
-        if spec.curve is None:
+        public = self._public
+        if isinstance(public, Ed25519PublicKey):  # spec.curve is None
             if len(signature) != 64:
                 raise InvalidSignature(f"an Ed25519 signature is 64 bytes, not {len(signature)}")
-            self._public.verify(signature, data)
+            public.verify(signature, data)
             return
         size = spec.coordinate_length
         if len(signature) != 2 * size:
@@ -600,4 +606,4 @@ class KeyPair:
         if not (1 <= r < spec.order and 1 <= s < spec.order):
             raise InvalidSignature(f"{spec.algorithm} signature values r and s must be in [1, n-1]")
         assert spec.hash is not None
-        self._public.verify(encode_dss_signature(r, s), data, ec.ECDSA(spec.hash))
+        public.verify(encode_dss_signature(r, s), data, ec.ECDSA(spec.hash))

@@ -6,7 +6,7 @@ or drop anything covered by a signature. Unknown properties are allowed (JSON-LD
 decide what they mean; data-loss detection refuses what they do not define).
 
 Use :func:`parse_credential`, :func:`parse_presentation` and :func:`parse_proof`; they raise
-:class:`~vc.errors.InvalidDocument` listing every problem found.
+:class:`~tradevc.vc.errors.InvalidDocument` listing every problem found.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -53,7 +53,7 @@ _DATE_TIME_STAMP = re.compile(
 )
 
 
-def is_url(value: Any) -> bool:
+def is_url(value: Any) -> TypeGuard[str]:
     """True if ``value`` is an absolute URL (a scheme followed by a non-empty, space-free rest)."""
     return isinstance(value, str) and _URL.match(value) is not None
 
@@ -288,7 +288,8 @@ class Credential(_Document):
         if self.data_model is DataModel.V1_1:
             if self.issuanceDate is None:
                 raise ValueError("a VC Data Model 1.1 credential must have issuanceDate")
-            start, end = ("issuanceDate", self.issuanceDate), ("expirationDate", self.expirationDate)
+            start: tuple[str, str | None] = ("issuanceDate", self.issuanceDate)
+            end: tuple[str, str | None] = ("expirationDate", self.expirationDate)
         else:
             start, end = ("validFrom", self.validFrom), ("validUntil", self.validUntil)
         if start[1] is not None and end[1] is not None:
@@ -389,7 +390,10 @@ class Proof(BaseModel):
         return value
 
 
-def _validate(model: type[BaseModel], document: Any, what: str) -> Any:
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _validate(model: type[_Model], document: Any, what: str) -> _Model:
     if not isinstance(document, Mapping):
         raise InvalidDocument(f"a {what} must be a JSON object, not {type(document).__name__}")
     try:

@@ -6,7 +6,7 @@
 * unsigned-varint multicodec prefixes (https://github.com/multiformats/unsigned-varint).
 
 Every decoder is strict: input that is not the one canonical encoding of some bytes raises
-:class:`vc.errors.InvalidDocument` (code ``MALFORMED_VALUE_ERROR``) with a message saying what
+:class:`tradevc.vc.errors.InvalidDocument` (code ``MALFORMED_VALUE_ERROR``) with a message saying what
 is wrong. No decoder lets a bare ``ValueError``, ``KeyError`` or ``IndexError`` escape.
 """
 
@@ -101,7 +101,8 @@ def _digits_value(digits: list[int], start: int, end: int) -> int:
             value = value * 58 + digit
         return value
     middle = (start + end) // 2
-    return _digits_value(digits, start, middle) * 58 ** (end - middle) + _digits_value(digits, middle, end)
+    scale: int = 58 ** (end - middle)
+    return _digits_value(digits, start, middle) * scale + _digits_value(digits, middle, end)
 
 
 def base58btc_decode(text: str) -> bytes:

@@ -16,7 +16,7 @@ their neighbourhoods (a "poison graph", e.g. a clique of blank nodes) makes Hash
 try every permutation of them, recursively. The specification requires implementations to
 bound that work. Here every call of Hash N-Degree Quads and every permutation it examines
 costs one unit of work; canonicalizing a dataset may spend at most ``max_work`` units
-(default :data:`DEFAULT_MAX_WORK`), after which :class:`~vc.errors.CanonicalizationError` is
+(default :data:`DEFAULT_MAX_WORK`), after which :class:`~tradevc.vc.errors.CanonicalizationError` is
 raised. Datasets whose blank nodes all have distinct first-degree hashes (nearly every
 credential) spend no work at all.
 """
@@ -28,7 +28,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import IntEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from tradevc.vc.errors import CanonicalizationError, UnsupportedError
 
@@ -65,7 +65,14 @@ would need billions of units, is refused after 50 000.
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
-_HASH_ALGORITHMS: dict[str, Callable[[bytes], Any]] = {
+
+class _Digest(Protocol):
+    """What the hash functions below return (a :mod:`hashlib` object)."""
+
+    def hexdigest(self) -> str: ...
+
+
+_HASH_ALGORITHMS: dict[str, Callable[[bytes], _Digest]] = {
     "sha256": hashlib.sha256,
     "sha384": hashlib.sha384,
 }
@@ -207,6 +214,13 @@ _LANGUAGE_TAG = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
+def _after_whitespace(line: str, position: int = 0) -> int:
+    """Where the spaces and tabs at ``position`` end (``position`` itself if there are none)."""
+    match = _WHITESPACE.match(line, position)
+    assert match is not None  # the pattern matches the empty string
+    return match.end()
+
+
 def _unescape_match(match: re.Match[str]) -> str:
     """The character an ECHAR or UCHAR escape stands for."""
     escape = match.group()
@@ -236,7 +250,7 @@ def _checked_iri(iri: str) -> str:
 def _term_at(line: str, position: int) -> tuple[Term | None, int, int]:
     """The term starting at ``position`` or after whitespace there, with where it starts and
     ends; ``(None, start, start)`` if no term starts there."""
-    start = _WHITESPACE.match(line, position).end()
+    start = _after_whitespace(line, position)
     match = _TERM.match(line, start)
     if match is None:
         return None, start, start
@@ -259,7 +273,7 @@ def _parse_statement(line: str) -> Quad | None:
 
     :raises ValueError: the line is not a valid N-Quads statement.
     """
-    first = _WHITESPACE.match(line).end()
+    first = _after_whitespace(line)
     if first == len(line) or line[first] == "#":
         return None
     subject, start, end = _term_at(line, first)
@@ -278,10 +292,10 @@ def _parse_statement(line: str) -> Quad | None:
         end = after_graph
     dot = _DOT.match(line, end)
     if dot is None:
-        column = _WHITESPACE.match(line, end).end() + 1
+        column = _after_whitespace(line, end) + 1
         raise ValueError(f"expected '.' ending the statement at column {column}")
     if _TRAILER.fullmatch(line, dot.end()) is None:
-        column = _WHITESPACE.match(line, dot.end()).end() + 1
+        column = _after_whitespace(line, dot.end()) + 1
         raise ValueError(f"unexpected text after the end of the statement at column {column}")
     return Quad(subject, predicate, object_, graph)
 

@@ -66,7 +66,7 @@ class CheckResult:
         return cls(name, Outcome.FAILED, error.message, code=error.code, **kw)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Reports travel between processes (verifier.batch), a dozen checks each: rebuilt by
+        # Reports travel between processes (tradevc.verifier.batch), a dozen checks each: rebuilt by
         # calling the class with its fields, which unpickles in about half the time of the
         # slots dataclass default (an object, then its state set field by field).
         return CheckResult, (self.name, self.outcome, self.message, self.code, self.subject, self.data)

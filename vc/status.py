@@ -34,9 +34,9 @@ Status size
     with status size ``s`` must come with ``2**s`` status messages, so large sizes make no
     sense; this module accepts 1 to :data:`MAX_STATUS_SIZE` (8: every value fits in a byte,
     256 messages). A larger size in a document is refused as ``UNSUPPORTED_ERROR`` (raised as
-    :class:`~vc.errors.InvalidDocument`, so callers catching document errors see it).
+    :class:`~tradevc.vc.errors.InvalidDocument`, so callers catching document errors see it).
 
-Errors: malformed input raises :class:`vc.errors.InvalidDocument` with the W3C codes
+Errors: malformed input raises :class:`tradevc.vc.errors.InvalidDocument` with the W3C codes
 ``MALFORMED_VALUE_ERROR``, ``STATUS_LIST_LENGTH_ERROR`` or ``RANGE_ERROR``; bad arguments from
 the calling program (a constructor length, a value to store) raise ``ValueError``/``TypeError``.
 """

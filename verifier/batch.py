@@ -8,7 +8,7 @@ document it is given. Where ``fork`` is not available the documents are verified
 calling process.
 
 This module needs of a verifier only what :class:`DocumentVerifier` names, and does not import
-``verifier.service`` (whose ``Verifier.verify_many`` calls this module): the dependency goes one way.
+``tradevc.verifier.service`` (whose ``Verifier.verify_many`` calls this module): the dependency goes one way.
 """
 
 from __future__ import annotations

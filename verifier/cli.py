@@ -5,7 +5,7 @@ Exit status: 0 verified; 1 not verified (a check failed, or the input is not a c
 could not be fetched); 2 bad usage (unreadable trust policy, missing option, a bad --mirror).
 
 ``--mirror HOST=URL``, ``--mirror-file FILE`` and ``--snapshot DIR`` read other parties'
-did:web documents and status lists from a mirror or a snapshot directory (see :mod:`vc.mirror`).
+did:web documents and status lists from a mirror or a snapshot directory (see :mod:`tradevc.vc.retrieval.mirror`).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _compatibility(names: tuple[str, ...]) -> Compatibility:
 def mirror_from_options(
     mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...]
 ) -> Mirror | None:
-    """The :class:`vc.mirror.Mirror` of ``--mirror HOST=URL`` (these win), ``--mirror-file``
+    """The :class:`tradevc.vc.retrieval.mirror.Mirror` of ``--mirror HOST=URL`` (these win), ``--mirror-file``
     and ``--snapshot DIR`` options, or None if none was given.
 
     :raises click.BadParameter: a malformed HOST=URL, a mirror that is not https, an

@@ -40,9 +40,9 @@ class Verifier:
     report then says so. ``clock`` returns the current time (aware); ``max_clock_skew`` is
     the tolerance for validity periods and proof times (default 5 minutes). ``schemas`` are the
     JSON Schemas it holds for ``credentialSchema`` (VC JSON Schema; default: the shipped ones,
-    one for each trade credential type; :meth:`vc.schemas.SchemaStore.from_index` adds more).
+    one for each trade credential type; :meth:`tradevc.vc.checks.schemas.SchemaStore.from_index` adds more).
 
-    ``mirror`` (a :class:`vc.mirror.Mirror`) reads the DID documents and status lists of the
+    ``mirror`` (a :class:`tradevc.vc.retrieval.mirror.Mirror`) reads the DID documents and status lists of the
     hosts it maps from their mirror or snapshot instead (through ``session``, whose
     certificate authorities it trusts), under the same checks and limits; reports say which
     documents came from where. It applies to the resolvers built here, not to ``resolvers``
@@ -51,15 +51,15 @@ class Verifier:
 
     ``compatibility`` (default strict) tolerates the pre-Recommendation forms it names, in
     credentials, presentations and status lists alike, e.g.
-    ``Compatibility.profile("pilots-2023")`` (see :mod:`vc.compat`); every deviation
+    ``Compatibility.profile("pilots-2023")`` (see :mod:`tradevc.vc.compat`); every deviation
     tolerated is a ``compat:<id>`` warning in the report.
 
     ``contexts`` is a folder of JSON-LD contexts the deployment pins in addition to the
-    bundled ones (see :meth:`vc.jsonld.PinnedContextLoader.with_user_contexts`); ``loader``
+    bundled ones (see :meth:`tradevc.vc.jsonld.PinnedContextLoader.with_user_contexts`); ``loader``
     replaces the context loader altogether. Give one or neither.
 
     :raises TypeError: ``policy`` is not a policy, or ``compatibility`` not a
-        :class:`~vc.compat.Compatibility`.
+        :class:`~tradevc.vc.compat.Compatibility`.
     :raises ContextIndexError: the ``contexts`` folder cannot be used (bad index, a file that
         does not match its SHA-256, a bundled URL with other bytes).
     :raises ValueError: both ``loader`` and ``contexts`` are given.
@@ -138,7 +138,7 @@ class Verifier:
         )
 
     def verify_credential(self, document: Any, *, now: datetime | None = None) -> VerificationResult:
-        """Verify one credential; see :func:`vc.credentials.verify_credential` for the checks."""
+        """Verify one credential; see :func:`tradevc.vc.verification.pipeline.verify_credential` for the checks."""
         return verify_credential(
             document, policy=self.policy, now=now or self.clock(), loader=self.loader, resolvers=self.resolvers,
             status_checker=self.status_checker, max_clock_skew=self.max_clock_skew, schemas=self.schemas,
@@ -157,7 +157,7 @@ class Verifier:
         """Verify many credentials (and presentations, with ``challenge`` and ``domain``) across
         ``workers`` processes (default: one per CPU), each forked with this verifier and keeping
         its caches warm; the reports come back in the order of ``documents``. See
-        :func:`verifier.batch.verify_many`."""
+        :func:`tradevc.verifier.batch.verify_many`."""
         # Imported here only so that loading the service does not load multiprocessing; batch
         # does not import this module (it takes any DocumentVerifier), so there is no cycle.
         from .batch import verify_many
@@ -167,7 +167,8 @@ class Verifier:
     def verify_presentation(
         self, document: Any, *, challenge: str, domain: str, now: datetime | None = None
     ) -> PresentationResult:
-        """Verify a presentation and every credential in it; see :func:`vc.presentations.verify_presentation`."""
+        """Verify a presentation and every credential in it; see
+        :func:`tradevc.vc.verification.pipeline.verify_presentation`."""
         return verify_presentation(
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,

@@ -1,4 +1,4 @@
-"""``vc-wallet``: the importer's wallet on the command line. A thin layer over :class:`wallet.Wallet`.
+"""``vc-wallet``: the importer's wallet on the command line. A thin layer over :class:`tradevc.wallet.Wallet`.
 
 Exit status: 0 done; 1 refused or failed (wrong passphrase, damaged file, invalid credential,
 unknown id; for ``check``: some credential is no longer valid); 2 usage error.

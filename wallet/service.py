@@ -6,7 +6,7 @@ re-verifies everything held and says what changed. Which issuers to trust is the
 decision, not the holder's, so the wallet's own checks leave ``issuer_trust`` to customs
 unless a trust policy is given.
 
-Every change is a locked read-modify-write of the wallet file (:mod:`wallet.store`): the file
+Every change is a locked read-modify-write of the wallet file (:mod:`tradevc.wallet.store`): the file
 is read again under the lock, so two processes adding credentials at once both keep theirs.
 """
 
@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import rfc8785
 
@@ -47,6 +47,8 @@ CONTENT_VERSION = 1
 DEFAULT_HOLDER_SUITE = "eddsa-jcs-2022"
 HOLDER_SUITES = {"Ed25519": ("eddsa-jcs-2022", "eddsa-rdfc-2022"), "P-256": ("ecdsa-jcs-2019", "ecdsa-rdfc-2019"),
                  "P-384": ("ecdsa-jcs-2019", "ecdsa-rdfc-2019")}
+
+_T = TypeVar("_T")
 
 
 class HolderPolicy:
@@ -170,7 +172,7 @@ class Wallet:
     """An importer's wallet in the directory ``home`` (file ``wallet.vcw``, mode 0600).
 
     ``verifier`` checks credentials on :meth:`add` and :meth:`check`; by default an online
-    :class:`verifier.Verifier` that resolves did:web and fetches status lists, with
+    :class:`tradevc.verifier.Verifier` that resolves did:web and fetches status lists, with
     :class:`HolderPolicy`. Open with :meth:`open` or make one with :meth:`create`.
     """
 
@@ -240,7 +242,7 @@ class Wallet:
         except (KeyError, TypeError, VcError) as e:
             raise WalletCorrupted(f"the wallet's holder key is unreadable: {e}") from e
 
-    def _update(self, change: Callable[[dict[str, Any]], Any]) -> Any:
+    def _update(self, change: Callable[[dict[str, Any]], _T]) -> _T:
         """Read the file again under the lock, apply ``change`` to its content, write it back."""
         with self._file.locked():
             sealed = unseal(self._file.read_bytes(), self._passphrase, kind="wallet", cached=self._key)
@@ -260,11 +262,13 @@ class Wallet:
 
     @property
     def holder_did(self) -> str:
-        return self._content["holder"]["did"]
+        did: str = self._content["holder"]["did"]
+        return did
 
     @property
     def verification_method(self) -> str:
-        return self._content["holder"]["verificationMethod"]
+        method: str = self._content["holder"]["verificationMethod"]
+        return method
 
     @property
     def holder_key_type(self) -> str:
@@ -372,7 +376,7 @@ class Wallet:
         :raises WalletError: no credential chosen, an unknown id, or a suite that does not fit the key.
         :raises ValueError: empty challenge or domain.
         :raises ContextNotPinned, DataLossError: a context is not pinned, or an inline context
-            is not covered by the suite (see :func:`vc.jsonld.check_context_use`).
+            is not covered by the suite (see :func:`tradevc.vc.jsonld.check_context_use`).
         """
         if not credential_ids:
             raise WalletError("choose at least one credential to present")
@@ -424,7 +428,8 @@ class Wallet:
 
         def change(content: dict[str, Any]) -> tuple[list[str], list[str]]:
             held = {r["id"] for r in content["credentials"]}
-            added, skipped = [], []
+            added: list[str] = []
+            skipped: list[str] = []
             for record in incoming["credentials"]:
                 (skipped if record["id"] in held else added).append(record["id"])
                 if record["id"] not in held:
@@ -439,7 +444,8 @@ class Wallet:
 def _presentable(held: HeldCredential) -> dict[str, Any]:
     """What goes into a presentation: the credential, or a vc+jwt in its envelope."""
     if not isinstance(held.credential, str):
-        return held.credential
+        credential: dict[str, Any] = held.credential
+        return credential
     if token_type(parse_compact_jws(held.credential)) != VC_TYP:
         raise WalletError(
             f"{held.id} is a VC-JWT 1.1 token: it cannot go into a VC 2.0 presentation (only vc+jwt can be enveloped)"

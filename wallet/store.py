@@ -15,7 +15,7 @@ a file are bounded, so a crafted file cannot make us allocate gigabytes or spin 
 
 Writers hold an exclusive ``flock`` on ``<file>.lock`` for the whole read-modify-write, so two
 processes never lose each other's changes; a write is a temporary file, fsync, rename and a
-directory fsync (:func:`vc.atomicfile.write_atomic`), so a crash leaves the old or the new file,
+directory fsync (:func:`tradevc.vc.atomicfile.write_atomic`), so a crash leaves the old or the new file,
 never a mix. A file that does not open is reported and never written over.
 """
 

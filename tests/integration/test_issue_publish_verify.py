@@ -168,6 +168,17 @@ def test_cli_issue_publish_verify(tmp_path, https_server):
     assert r.exit_code == 1 and "wrong passphrase" in r.output
 
 
+@pytest.mark.parametrize("flags", [["--type", "USMCACertificationOfOrigin", "--subject", ""], ["--credential", ""]])
+def test_cli_issue_from_an_empty_path_is_a_usage_error(tmp_path, flags):
+    """An empty --subject or --credential is refused with a usage line (it used to reach the
+    file reader as None and end in a TypeError)."""
+    env = {"TRADEVC_ISSUER_HOME": str(tmp_path / "home"), "TRADEVC_ISSUER_PASSPHRASE": "s3cret"}
+    r = CliRunner().invoke(issuer_cli, ["issue", *flags], env=env)
+    assert r.exit_code == 2, (r.output, r.exception)
+    assert isinstance(r.exception, SystemExit)
+    assert "--subject and --credential take a JSON file, or - for standard input" in r.output
+
+
 def test_cli_could_not_verify_exit_code(tmp_path, https_server):
     home = tmp_path / "home"
     with Issuer.init(home, PASS, name="X", did_web_domain=https_server.host) as issuer:

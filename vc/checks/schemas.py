@@ -338,7 +338,7 @@ class SchemaStore:
         return self._schemas.get(url)
 
     def resource_bytes(self, url: str) -> bytes | None:
-        """The exact bytes held for ``url`` (see :class:`vc.integrity.LocalResources`)."""
+        """The exact bytes held for ``url`` (see :class:`tradevc.vc.checks.integrity.LocalResources`)."""
         held = self._schemas.get(url)
         return None if held is None else held.data
 

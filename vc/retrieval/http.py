@@ -7,7 +7,7 @@ for no content coding and refuses one), and applies a timeout, to each read and 
 response. Certificate checks come from the ``requests.Session`` passed in; nothing here ever
 turns them off, so tests hand in a session that trusts their throwaway CA.
 
-With a :class:`vc.mirror.Mirror`, the URLs of the hosts it maps are read from their mirror
+With a :class:`tradevc.vc.retrieval.mirror.Mirror`, the URLs of the hosts it maps are read from their mirror
 (over HTTPS, under the same rules) or snapshot directory (under the same size limit)
 instead; everything else is fetched as before.
 """

@@ -7,7 +7,7 @@ URL (``"mill.example" -> "https://127.0.0.1:8443/mill/"``: the document of
 ``<host>/<path>`` (``snapshot/mill.example/.well-known/did.json``,
 ``snapshot/mill.example/status/1``), for a border post with no network.
 
-The fetcher (:class:`vc.http.HttpsFetcher`) applies it, so DID documents and status list
+The fetcher (:class:`tradevc.vc.retrieval.http.HttpsFetcher`) applies it, so DID documents and status list
 credentials both go through it. A mirror changes where bytes come from, never what is
 accepted: the DID document must still be the DID's, a status list must still be signed by
 the credential's issuer, a mirror URL must be https (with the session's certificate checks),

@@ -83,14 +83,14 @@ class StatusChecker:
     """Checks status entries against status lists fetched with ``fetcher`` and verified with
     ``verify_list``. One instance (and its cache) is shared by all verifications of a verifier.
 
-    ``compatibility`` (default strict, see :mod:`vc.compat`) may tolerate a list ``id`` with
+    ``compatibility`` (default strict, see :mod:`tradevc.vc.compat`) may tolerate a list ``id`` with
     one trailing ``/`` more or less than the entry's URL (``status-list-id-trailing-slash``),
     an ``encodedList`` without its multibase ``u`` (``encoded-list-prefix``) and a list whose
     issuer is a plain name (``status-list-issuer-name``; ``verify_list`` must then have been
     made with the same compatibility, and the list's signer must be the credential's issuer).
     Each deviation a list needed is a warning in every report that used the list.
 
-    :raises TypeError: ``compatibility`` is not a :class:`~vc.compat.Compatibility`.
+    :raises TypeError: ``compatibility`` is not a :class:`~tradevc.vc.compat.Compatibility`.
     """
 
     def __init__(
@@ -230,7 +230,8 @@ class StatusChecker:
                 raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list at {url} has id {list_id!r}")
         if "credentialStatus" in document:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} has a status of its own; refused")
-        types = document.get("type") if isinstance(document.get("type"), list) else [document.get("type")]
+        declared = document.get("type")
+        types = declared if isinstance(declared, list) else [declared]
         if credential_type not in types:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"{url} is not a {credential_type}")
         if not report.verified:

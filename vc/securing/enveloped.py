@@ -8,7 +8,7 @@ that carries a secured document whose securing mechanism wraps it, here a compac
 
 Only the two media types of VC-JOSE-COSE are understood, without ``;base64`` or other
 parameters: the token's own characters are already URL-safe. A compatibility profile (see
-:mod:`vc.compat`) may allow the drafts' credential media types and a ``;`` for the ``,``.
+:mod:`tradevc.vc.compat`) may allow the drafts' credential media types and a ``;`` for the ``,``.
 """
 
 from __future__ import annotations

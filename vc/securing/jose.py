@@ -10,8 +10,9 @@ sit between the ones every document gets:
 check              what it establishes
 =================  ==========================================================================
 structure          a compact JWS of exactly three base64url parts (at most
-                   :data:`MAX_TOKEN_LENGTH` characters) whose header and payload are JSON
-                   objects; the payload (or its ``vc``/``vp`` claim) follows the data model
+                   :data:`~tradevc.vc.securing.jws.MAX_TOKEN_LENGTH` characters) whose header
+                   and payload are JSON objects; the payload (or its ``vc``/``vp`` claim)
+                   follows the data model
 jose_header        ``alg`` is ES256, ES384 or EdDSA; ``typ`` is ``vc+jwt`` / ``vp+jwt`` (or
                    ``JWT`` with a ``vc``/``vp`` claim), in any case, with or without
                    ``application/`` (see :func:`tradevc.vc.securing.jws.media_type`); with no ``typ`` (VC-JOSE-COSE:
@@ -85,7 +86,7 @@ __all__ = [
 ]
 
 VC_TYP, VP_TYP = "vc+jwt", "vp+jwt"
-_CTY = {VC_TYP: "vc", VP_TYP: "vp"}
+_CTY: dict[str | None, str] = {VC_TYP: "vc", VP_TYP: "vp"}  # looked up by a header typ, which may be absent
 
 
 
@@ -94,7 +95,7 @@ LEGACY_TYPES = (None, media_type(LEGACY_TYP))
 
 DRAFT_VC_TYPES = ("vc+ld+json+jwt", "vc-ld+jwt")
 """``typ`` values (as :func:`media_type` gives them) that VC-JOSE-COSE drafts gave credential
-tokens, accepted as ``vc+jwt`` only under the deviation ``jose-typ`` (see :mod:`vc.compat`)."""
+tokens, accepted as ``vc+jwt`` only under the deviation ``jose-typ`` (see :mod:`tradevc.vc.compat`)."""
 DRAFT_VC_CTYS = (None, "vc", "vc+ld+json")
 """The ``cty`` values accepted with one of :data:`DRAFT_VC_TYPES`."""
 
@@ -153,7 +154,7 @@ def sign_credential_jwt(
 
     :raises InvalidDocument: the credential breaks the data model.
     :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
-        :func:`vc.jsonld.check_context_use`.
+        :func:`tradevc.vc.jsonld.check_context_use`.
     :raises SigningError: the credential has a Data Integrity proof, its issuer is not the
         verification method's DID, or ``iss`` is not the issuer.
     :raises KeyMaterialError: the key has no secret.
@@ -193,12 +194,12 @@ def sign_presentation_jwt(
     :raises SigningError: the holder is not the verification method's DID.
     :raises InvalidDocument: the presentation breaks the data model.
     :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
-        :func:`vc.jsonld.check_context_use`.
+        :func:`tradevc.vc.jsonld.check_context_use`.
     """
     if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
         raise ValueError("a presentation needs the verifier's challenge and domain (non-empty strings)")
     if not isinstance(holder_key, KeyPair):
-        raise TypeError("holder_key must be a vc.keys.KeyPair")
+        raise TypeError("holder_key must be a tradevc.vc.keys.KeyPair")
     holder = holder or (verification_method or holder_key.verification_method).split("#", 1)[0]
     kid = signing_method(holder_key, verification_method, holder, "holder")
     presentation: dict[str, Any] = {"@context": [CREDENTIALS_V2]}
@@ -223,8 +224,8 @@ def credential_of(document: str | Mapping[str, Any], compatibility: Compatibilit
     """The credential a JOSE-secured document carries, *without verifying anything*: the
     payload of a ``vc+jwt`` (also inside an ``EnvelopedVerifiableCredential``) or the
     credential mapped from a VC-JWT 1.1 ``vc`` claim. For display and indexing (a wallet's
-    list) after :func:`verify_credential_jwt` has verified it. ``compatibility`` may allow
-    the drafts' envelope media types and ``typ`` values.
+    list) after :func:`~tradevc.vc.verification.pipeline.verify_credential_jwt` has verified
+    it. ``compatibility`` may allow the drafts' envelope media types and ``typ`` values.
 
     :raises InvalidDocument: not a compact JWS or envelope, or neither profile.
     """

@@ -138,7 +138,7 @@ def _json_object(segment: str, what: str) -> dict[str, Any]:
 def is_compact_jws(text: Any) -> bool:
     """True if ``text`` looks like a compact JWS or JWE (dot-separated base64url parts, no
     whitespace inside): the test a CLI or wallet uses to tell a token from JSON. It proves
-    nothing; :func:`verify_credential_jwt` does the checking."""
+    nothing; :func:`~tradevc.vc.verification.pipeline.verify_credential_jwt` does the checking."""
     if not isinstance(text, str):
         return False
     text = text.strip()
@@ -380,7 +380,7 @@ def refuse_contexts(document: Mapping[str, Any], loader: DocumentLoader | None) 
     inline contexts that redefine protected terms or leave terms undefined).
 
     :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition, InvalidDocument: see
-        :func:`vc.jsonld.check_context_use`.
+        :func:`tradevc.vc.jsonld.check_context_use`.
     """
     check_context_use(document, loader or default_loader(), covered_by=JWS, refuse_data_loss=True)
 

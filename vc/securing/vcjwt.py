@@ -18,8 +18,11 @@ that the specification resolves: ``nbf`` "MUST be set as the value of the issuan
 property" when decoding, so a token whose ``nbf`` is its signing time while the credential
 says an earlier (or later) date is decoded with the date of ``nbf``, and the difference is
 reported as a warning (:func:`decode_credential`). A date that is not a valid date time is
-still refused. Verification is :func:`vc.jose.verify_credential_jwt`, which routes such
-tokens here; signing is :func:`sign_credential_vcjwt` / :func:`sign_presentation_vcjwt`.
+still refused. Verification goes through the pipeline of :mod:`tradevc.vc.verification.pipeline`
+(:func:`~tradevc.vc.verification.pipeline.verify_credential`, or ``verify_credential_jwt`` for
+JOSE only), which picks the JOSE mechanism of :mod:`tradevc.vc.securing.jose` for a compact
+JWS; that mechanism opens such tokens with :func:`decode_credential` here. Signing is
+:func:`sign_credential_vcjwt` / :func:`sign_presentation_vcjwt`.
 """
 
 from __future__ import annotations
@@ -186,13 +189,13 @@ def sign_credential_vcjwt(
 ) -> str:
     """Secure ``credential`` as a VC-JWT 1.1 token (``typ: JWT``): the credential in ``vc``,
     with ``iss``, ``jti``, ``sub`` (for a single subject with an id), ``nbf`` and ``exp``
-    taken from it. For legacy verifiers; new issuance uses :func:`vc.jose.sign_credential_jwt`.
+    taken from it. For legacy verifiers; new issuance uses :func:`tradevc.vc.securing.jose.sign_credential_jwt`.
     Contexts are checked as there (``loader``: by default the pinned contexts).
 
     :raises InvalidDocument: the credential breaks the data model.
     :raises SigningError: it has a Data Integrity proof, or its issuer is not the signer.
     :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
-        :func:`vc.jsonld.check_context_use`.
+        :func:`tradevc.vc.jsonld.check_context_use`.
     """
     parsed = parse_credential(credential)
     if parsed.proof is not None:
@@ -228,19 +231,20 @@ def sign_presentation_vcjwt(
 
     :raises ValueError: empty challenge or domain.
     :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
-        :func:`vc.jsonld.check_context_use`.
+        :func:`tradevc.vc.jsonld.check_context_use`.
     """
     if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
         raise ValueError("a presentation needs the verifier's challenge and domain (non-empty strings)")
     method = verification_method or holder_key.verification_method
     holder = method.split("#", 1)[0]
     kid = signing_method(holder_key, method, holder, "holder")
+    carried = [c if isinstance(c, str) else dict(c) for c in credentials]
     vp = {
         "@context": [CREDENTIALS_V1],
         "type": ["VerifiablePresentation"],
-        "verifiableCredential": [c if isinstance(c, str) else dict(c) for c in credentials],
+        "verifiableCredential": carried,
     }
-    objects = {**vp, "verifiableCredential": [c for c in vp["verifiableCredential"] if not isinstance(c, str)]}
+    objects = {**vp, "verifiableCredential": [c for c in carried if not isinstance(c, str)]}
     parse_presentation(objects)
     refuse_contexts(objects, loader)
     claims = {"vp": vp, "iss": holder, "nonce": challenge, "aud": domain}

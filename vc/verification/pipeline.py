@@ -46,7 +46,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from tradevc.vc.checks.common import (
     StatusCheck, check_contexts, check_data_loss, check_status, check_validity_period,
@@ -455,7 +455,10 @@ def _offline_resolvers() -> DidResolvers:
     return _OFFLINE
 
 
-def _new_report(report: VerificationResult, policy: VerificationPolicy) -> VerificationResult:
+_Report = TypeVar("_Report", bound=VerificationResult)
+
+
+def _new_report(report: _Report, policy: VerificationPolicy) -> _Report:
     """Start ``report``: the policy's warning first."""
     if policy.warning:
         report.warnings.insert(0, policy.warning)

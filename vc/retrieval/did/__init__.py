@@ -1,8 +1,8 @@
 """Decentralized Identifiers: the resolver interface and DID URL parsing.
 
-Method implementations live in submodules (:mod:`vc.did.key`); dispatch by method and
-verification method retrieval are in :mod:`vc.did.resolver`; DID Resolution results
-(``resolve``, ``dereference``) in :mod:`vc.did.resolution`.
+Method implementations live in submodules (:mod:`tradevc.vc.retrieval.did.key`); dispatch by method and
+verification method retrieval are in :mod:`tradevc.vc.retrieval.did.resolver`; DID Resolution results
+(``resolve``, ``dereference``) in :mod:`tradevc.vc.retrieval.did.resolution`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ errors, of the did:key method)."""
 class DidResolutionError(ResolutionError):
     """A DID could not be resolved, for a reason DID Resolution names in ``error``
     (``"invalidDid"``, ``"invalidPublicKeyLength"``...). A :class:`ResolutionError` (same
-    ``code``), so code that catches those is unaffected; :func:`vc.did.resolution.resolve`
+    ``code``), so code that catches those is unaffected; :func:`tradevc.vc.retrieval.did.resolution.resolve`
     puts ``error`` into ``didResolutionMetadata``.
 
     :raises ValueError: (when constructed) ``error`` is not one of :data:`RESOLUTION_ERRORS`.

@@ -4,7 +4,7 @@ The DID document has one verification method, ``#0``, of type ``JsonWebKey``. A 
 private members is refused, as are symmetric keys; a key marked ``"use": "enc"`` would only be
 for key agreement, so it gets no signing relationships.
 
-Refusals are :class:`vc.did.DidResolutionError`: ``invalidDid`` when the identifier is not
+Refusals are :class:`tradevc.vc.retrieval.did.DidResolutionError`: ``invalidDid`` when the identifier is not
 base64url JSON or not a valid public JWK (as the did:jwk specification says), and
 ``unsupportedPublicKeyType`` for a well-formed JWK of a key type this library cannot use
 (RSA, X25519, P-521...).
@@ -34,7 +34,7 @@ def did_jwk(key: KeyPair) -> str:
 def resolve(did: str) -> dict[str, Any]:
     """The DID document of a did:jwk.
 
-    :raises DidResolutionError: (a :class:`vc.errors.ResolutionError`) ``invalidDid``: not
+    :raises DidResolutionError: (a :class:`tradevc.vc.errors.ResolutionError`) ``invalidDid``: not
         did:jwk, not base64url JSON, not a JWK object, a private or symmetric key, or malformed
         key material; ``unsupportedPublicKeyType``: a key type we cannot verify with (named).
     """
@@ -71,7 +71,7 @@ def resolve(did: str) -> dict[str, Any]:
 
 
 class DidJwkResolver:
-    """The did:jwk method for :class:`vc.did.resolver.DidResolvers`."""
+    """The did:jwk method for :class:`tradevc.vc.retrieval.did.resolver.DidResolvers`."""
 
     def resolve(self, did: str) -> dict[str, Any]:
         """The DID document of a did:jwk; see :func:`resolve`.

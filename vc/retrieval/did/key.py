@@ -5,7 +5,7 @@ pure decoding, with no network.
 ``<did>#<publicKeyMultibase>``, listed under authentication, assertionMethod,
 capabilityDelegation and capabilityInvocation. Supported keys: Ed25519 (``z6Mk...``), P-256
 (``zDna...``) and P-384 (``z82...``); the key is checked as
-:meth:`vc.keys.KeyPair.from_multibase` checks it (weak Ed25519 keys are refused). An X25519
+:meth:`tradevc.vc.keys.KeyPair.from_multibase` checks it (weak Ed25519 keys are refused). An X25519
 did:key (``z6LS...``) is a key agreement key: its method is listed under ``keyAgreement``
 only; the key must be a canonical u-coordinate of a point of Curve25519 (not of its twist)
 whose order is not small.
@@ -21,7 +21,7 @@ Two options of the method's document creation algorithm are supported:
   ``keyAgreement`` method, ``<did>#z6LS...``, whose key is the Montgomery form of the Ed25519
   public key (multicodec ``x25519-pub``, 0xec). P-256 and P-384 keys get no derived key.
 
-Errors are :class:`vc.did.DidResolutionError` with the method's error names: ``invalidDid``
+Errors are :class:`tradevc.vc.retrieval.did.DidResolutionError` with the method's error names: ``invalidDid``
 (not a did:key DID, not base58btc, no valid multicodec prefix), ``unsupportedPublicKeyType``
 (a multicodec other than ed25519-pub, p256-pub, p384-pub, x25519-pub; or an unknown public
 key format),
@@ -74,7 +74,7 @@ def x25519_from_ed25519(public_key: bytes) -> bytes:
     """The X25519 public key (RFC 7748 u-coordinate, 32 bytes little-endian) that corresponds to
     an Ed25519 public key under the birational map u = (1 + y) / (1 - y) mod 2^255 - 19.
 
-    The key must already be checked (as :class:`vc.keys.KeyPair` does): for the weak key with
+    The key must already be checked (as :class:`tradevc.vc.keys.KeyPair` does): for the weak key with
     y = 1 (the identity) the map is undefined.
 
     :raises ValueError: ``public_key`` is not 32 bytes, or has y = 1.
@@ -211,14 +211,14 @@ def resolve(
     Ed25519 key also gets its X25519 ``keyAgreement`` method. An X25519 did:key's only
     method is listed under ``keyAgreement``.
 
-    :raises DidResolutionError: (a :class:`vc.errors.ResolutionError`) with ``error``
+    :raises DidResolutionError: (a :class:`tradevc.vc.errors.ResolutionError`) with ``error``
         ``invalidDid``: the value is not a did:key DID; it has a path, query or fragment; the
         key is not 'z' multibase, not valid base58btc or has no valid multicodec prefix;
         ``unsupportedPublicKeyType``: an unknown or unsupported multicodec, or another
         ``public_key_format``; ``invalidPublicKeyLength``: the wrong length for the multicodec;
         ``invalidPublicKey``: not a valid point (for X25519: a point of the twist), or a weak
         (small-order or non-canonical) Ed25519 or X25519 key. A refused key's
-        :class:`vc.errors.KeyMaterialError` is chained as the cause.
+        :class:`tradevc.vc.errors.KeyMaterialError` is chained as the cause.
     :raises TypeError: ``enable_encryption_key_derivation`` is not a bool.
     """
     multibase = _parse(did)
@@ -276,7 +276,7 @@ def resolve(
 
 
 class DidKeyResolver:
-    """A :class:`vc.did.DidResolver` for did:key, with the method's options as defaults (see
+    """A :class:`tradevc.vc.retrieval.did.DidResolver` for did:key, with the method's options as defaults (see
     :func:`resolve`)."""
 
     def __init__(self, *, public_key_format: str = "Multikey", enable_encryption_key_derivation: bool = True) -> None:

@@ -28,7 +28,7 @@ error names of DID Resolution (and, for key material, of the did:key method) in
 ==========================  ===========================================================
 
 Verification does not go through here: it retrieves keys with
-:func:`vc.did.resolver.retrieve_verification_method`, whose caches stay as they are.
+:func:`tradevc.vc.retrieval.did.resolver.retrieve_verification_method`, whose caches stay as they are.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def resolve(
     ``application/did+json`` (the document without ``@context``).
     ``public_key_format`` (``"Multikey"`` or ``"JsonWebKey2020"``) and
     ``enable_encryption_key_derivation`` are the did:key resolution options (see
-    :func:`vc.did.key.resolve`); other methods ignore them, and a resolution with them
+    :func:`tradevc.vc.retrieval.did.key.resolve`); other methods ignore them, and a resolution with them
     bypasses the resolvers' document cache.
 
     Raises nothing for bad input: errors are returned in ``didResolutionMetadata.error`` (see

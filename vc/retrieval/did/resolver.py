@@ -125,7 +125,7 @@ class DidResolvers:
         return self._methods.get(method)
 
     def origin(self, did: str) -> "Origin | None":
-        """The mirror or snapshot (a :class:`vc.mirror.Origin`) the DID document of ``did`` is
+        """The mirror or snapshot (a :class:`tradevc.vc.retrieval.mirror.Origin`) the DID document of ``did`` is
         read from, or None if it comes from where the DID method says. Never raises."""
         parts = did.split(":", 2) if isinstance(did, str) else []
         resolver = self._methods.get(parts[1]) if len(parts) == 3 else None
@@ -272,7 +272,7 @@ def key_from_method(method: Mapping[str, Any]) -> KeyPair:
     ``Ed25519VerificationKey2020`` verification method, or of a legacy
     ``Ed25519VerificationKey2018`` (``publicKeyBase58``: the 32 key bytes in base58btc, no
     multibase prefix), which the proof checks accept only for ``Ed25519Signature2018`` proofs
-    under a compatibility profile (see :mod:`vc.proofs.data_integrity`).
+    under a compatibility profile (see :mod:`tradevc.vc.securing.proofs.data_integrity`).
 
     :raises UnsupportedError: another verification method type.
     :raises KeyMaterialError: the key material is malformed or weak, holds a secret, or does

@@ -1,11 +1,11 @@
 """Cryptosuites for Data Integrity proofs, and their registry.
 
-A cryptosuite is one small module ``vc/proofs/<name, lower case, with underscores>.py`` that
+A cryptosuite is one small module ``vc/securing/proofs/<name, lower case, with underscores>.py`` that
 defines ``SUITE``, an object following :class:`Cryptosuite` (``eddsa-rdfc-2022`` lives in
 ``eddsa_rdfc_2022.py``; the legacy proof type ``Ed25519Signature2020`` in
 ``ed25519signature2020.py``). :func:`get_suite` finds it by name, so adding a suite means
 adding a file; nothing else changes. The generic proof algorithms that
-every suite shares live in :mod:`vc.proofs.data_integrity`.
+every suite shares live in :mod:`tradevc.vc.securing.proofs.data_integrity`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Cryptosuite(Protocol):
     proof_type: str
     """The proof ``type`` it produces, ``"DataIntegrityProof"``."""
     key_types: frozenset[str]
-    """The key types it can use (:attr:`vc.keys.KeyPair.key_type`)."""
+    """The key types it can use (:attr:`tradevc.vc.keys.KeyPair.key_type`)."""
     uses_json_ld: bool
     """True if it interprets the document as JSON-LD (RDFC suites); False for JCS suites."""
     proof_value_member: str

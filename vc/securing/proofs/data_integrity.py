@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 LEGACY_PROOF_DEVIATIONS = {"Ed25519Signature2018": "ed25519-signature-2018"}
-"""Proof types verified only under a compatibility profile (see :mod:`vc.compat`), and the
+"""Proof types verified only under a compatibility profile (see :mod:`tradevc.vc.compat`), and the
 deviation id that allows each."""
 LEGACY_KEY_TYPES = {"Ed25519VerificationKey2018": "Ed25519Signature2018"}
 """Verification method types used only by one legacy proof type (so only under its profile)."""
@@ -143,7 +143,7 @@ def add_proof(
     :raises DataLossError, ContextNotPinned, InvalidDocument: the document cannot be
         canonicalized without loss, or uses a context a verifier refuses: an unpinned URL, or
         an inline context that an RDFC proof of the document would not cover and the loader
-        does not pin (see :func:`vc.jsonld.check_context_use`).
+        does not pin (see :func:`tradevc.vc.jsonld.check_context_use`).
     :raises ProtectedTermRedefinition: an inline context redefines a protected term.
     """
     suite = get_suite(cryptosuite)

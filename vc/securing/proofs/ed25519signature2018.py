@@ -1,7 +1,7 @@
 """The legacy ``Ed25519Signature2018`` proof type (W3C CCG "Ed25519 Signature 2018",
 superseded by Ed25519Signature2020 and eddsa-rdfc-2022). Verify only, and only under a
 compatibility profile that allows the deviation ``ed25519-signature-2018`` (see
-:mod:`vc.compat`; :func:`vc.proofs.data_integrity.verify_proof` enforces it).
+:mod:`tradevc.vc.compat`; :func:`tradevc.vc.securing.proofs.data_integrity.verify_proof` enforces it).
 
 The document and the proof options (the proof without ``jws``, with the document's
 ``@context``) are canonicalized with URDNA2015 (= RDFC-1.0) and hashed with SHA-256, as for

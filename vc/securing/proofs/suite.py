@@ -35,11 +35,11 @@ def canonical_nquads(document: Mapping[str, Any], *, loader: DocumentLoader, has
     """Expand ``document`` losslessly and canonicalize it with RDFC-1.0 (with ``hash_name`` as
     its hash function: ecdsa-rdfc-2019 uses SHA-384 with P-384 keys).
 
-    :raises DataLossError, ContextNotPinned, InvalidDocument: see :func:`vc.jsonld.to_dataset`.
+    :raises DataLossError, ContextNotPinned, InvalidDocument: see :func:`tradevc.vc.jsonld.to_dataset`.
     :raises CanonicalizationError: the canonicalization work limit was exceeded.
 
-    Documents the fast path of :mod:`vc.fastpath` handles skip pyld's expansion; it gives the
-    same bytes as the general path (:func:`vc.fastpath.reference_canonical_nquads`).
+    Documents the fast path of :mod:`tradevc.vc.fastpath` handles skip pyld's expansion; it gives the
+    same bytes as the general path (:func:`tradevc.vc.fastpath.reference_canonical_nquads`).
     """
     return fast_canonical_nquads(document, loader=loader, hash_name=hash_name)
 
