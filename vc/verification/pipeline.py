@@ -46,7 +46,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from tradevc.vc.checks.common import (
     StatusCheck, check_contexts, check_data_loss, check_status, check_validity_period,
@@ -67,6 +68,7 @@ from tradevc.vc.securing.registry import JOSE_MECHANISMS, MECHANISMS, detect
 
 __all__ = [
     "DEFAULT_CLOCK_SKEW",
+    "VerifyOptions",
     "read_fetched",
     "verify_credential",
     "verify_credential_jwt",
@@ -115,11 +117,14 @@ def verify_credential(
     :raises TypeError: ``policy`` is not a policy, ``now`` is naive, or ``compatibility`` is
         not a :class:`~tradevc.vc.compat.Compatibility` (API misuse only).
     """
-    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    run = _run(
+        policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
+        max_clock_skew=max_clock_skew, schemas=schemas, compatibility=compatibility,
+    )
     result = _new_report(VerificationResult(), policy)
-    secured = _open(document, CREDENTIAL, context, result, MECHANISMS)
+    secured = _open(document, CREDENTIAL, run.context, result, MECHANISMS)
     if secured is not None:
-        _verify_credential(secured, context, policy, status_checker, schemas, result)
+        _verify_credential(secured, run, result)
     return result
 
 
@@ -153,12 +158,15 @@ def verify_presentation(
     :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain,
         a ``compatibility`` that is not a :class:`~tradevc.vc.compat.Compatibility`.
     """
-    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    run = _run(
+        policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
+        max_clock_skew=max_clock_skew, schemas=schemas, compatibility=compatibility,
+    )
     _require_challenge(challenge, domain)
     result = _new_report(PresentationResult(), policy)
-    secured = _open(document, PRESENTATION, context, result, MECHANISMS)
+    secured = _open(document, PRESENTATION, run.context, result, MECHANISMS)
     if secured is not None:
-        _verify_presentation(secured, challenge, domain, context, policy, status_checker, schemas, result)
+        _verify_presentation(secured, challenge, domain, run, result)
     return result
 
 
@@ -168,13 +176,7 @@ def verify_document(
     policy: VerificationPolicy,
     challenge: str | None = None,
     domain: str | None = None,
-    now: datetime | None = None,
-    loader: DocumentLoader | None = None,
-    resolvers: DidResolvers | None = None,
-    status_checker: StatusCheck | None = None,
-    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
-    schemas: SchemaStore | None = None,
-    compatibility: Compatibility | None = None,
+    **options: Unpack[VerifyOptions],
 ) -> VerificationResult:
     """Verify a credential or a presentation, whichever ``document`` is (its mechanism says:
     the ``type`` of a JSON document or envelope, a token's ``typ`` or claims). A presentation
@@ -184,15 +186,15 @@ def verify_document(
 
     :raises TypeError: as :func:`verify_credential`.
     """
-    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    run = _run(policy, **options)
     probe = VerificationResult()
     mechanism = detect(document, MECHANISMS)
-    secured = None if mechanism is None else mechanism.open(document, kind=None, context=context, result=probe)
+    secured = None if mechanism is None else mechanism.open(document, kind=None, context=run.context, result=probe)
     if secured is None:
         return _new_report(probe, policy)
     if secured.kind == CREDENTIAL:
         result = _new_report(probe, policy)
-        _verify_credential(secured, context, policy, status_checker, schemas, result)
+        _verify_credential(secured, run, result)
         return result
     if not (isinstance(challenge, str) and challenge and isinstance(domain, str) and domain):
         refused = _new_report(PresentationResult(document_id=probe.document_id), policy)
@@ -203,30 +205,21 @@ def verify_document(
         return refused
     presentation = _new_report(PresentationResult(checks=probe.checks, warnings=probe.warnings,
                                                   document_id=probe.document_id), policy)
-    _verify_presentation(secured, challenge, domain, context, policy, status_checker, schemas, presentation)
+    _verify_presentation(secured, challenge, domain, run, presentation)
     return presentation
 
 
 def verify_credential_jwt(
-    document: str | Mapping[str, Any],
-    *,
-    policy: VerificationPolicy,
-    now: datetime | None = None,
-    loader: DocumentLoader | None = None,
-    resolvers: DidResolvers | None = None,
-    status_checker: StatusCheck | None = None,
-    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
-    schemas: SchemaStore | None = None,
-    compatibility: Compatibility | None = None,
+    document: str | Mapping[str, Any], *, policy: VerificationPolicy, **options: Unpack[VerifyOptions]
 ) -> VerificationResult:
     """:func:`verify_credential` for JOSE-secured credentials only: a compact JWS
     (``vc+jwt``, VC-JWT 1.1) or an ``EnvelopedVerifiableCredential``; anything else fails
     ``structure``."""
-    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    run = _run(policy, **options)
     result = _new_report(VerificationResult(), policy)
-    secured = _open(document, CREDENTIAL, context, result, JOSE_MECHANISMS)
+    secured = _open(document, CREDENTIAL, run.context, result, JOSE_MECHANISMS)
     if secured is not None:
-        _verify_credential(secured, context, policy, status_checker, schemas, result)
+        _verify_credential(secured, run, result)
     return result
 
 
@@ -236,23 +229,17 @@ def verify_presentation_jwt(
     challenge: str,
     domain: str,
     policy: VerificationPolicy,
-    now: datetime | None = None,
-    loader: DocumentLoader | None = None,
-    resolvers: DidResolvers | None = None,
-    status_checker: StatusCheck | None = None,
-    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
-    schemas: SchemaStore | None = None,
-    compatibility: Compatibility | None = None,
+    **options: Unpack[VerifyOptions],
 ) -> PresentationResult:
     """:func:`verify_presentation` for JOSE-secured presentations only (``vp+jwt``, VC-JWT
     1.1, an ``EnvelopedVerifiablePresentation``); the credentials inside may be secured in
     any way."""
-    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    run = _run(policy, **options)
     _require_challenge(challenge, domain)
     result = _new_report(PresentationResult(), policy)
-    secured = _open(document, PRESENTATION, context, result, JOSE_MECHANISMS)
+    secured = _open(document, PRESENTATION, run.context, result, JOSE_MECHANISMS)
     if secured is not None:
-        _verify_presentation(secured, challenge, domain, context, policy, status_checker, schemas, result)
+        _verify_presentation(secured, challenge, domain, run, result)
     return result
 
 
@@ -276,17 +263,7 @@ def read_fetched(fetched: Fetched, *, what: str) -> Any:
         raise RetrievalError(f"{what}: {fetched.url} did not return JSON") from e
 
 
-def verify_fetched_credential(
-    fetched: Fetched,
-    *,
-    policy: VerificationPolicy,
-    now: datetime | None = None,
-    loader: DocumentLoader | None = None,
-    resolvers: DidResolvers | None = None,
-    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
-    schemas: SchemaStore | None = None,
-    compatibility: Compatibility | None = None,
-) -> VerifiedList:
+def verify_fetched_credential(fetched: Fetched, *, policy: VerificationPolicy, **options: Unpack[VerifyOptions]) -> VerifiedList:
     """Verify a fetched credential (a status list: it has no status of its own to check) and
     give back the report with the credential it verified as JSON, for the caller to read (a
     :data:`~tradevc.vc.retrieval.status_lists.ListVerifier`).
@@ -294,12 +271,12 @@ def verify_fetched_credential(
     :raises RetrievalError: the body is neither JSON nor a compact JWS.
     """
     document = read_fetched(fetched, what="status list")
-    context = _context(policy, now, loader, resolvers, max_clock_skew, compatibility)
+    run = _run(policy, **options)
     result = _new_report(VerificationResult(), policy)
-    secured = _open(document, CREDENTIAL, context, result, MECHANISMS)
+    secured = _open(document, CREDENTIAL, run.context, result, MECHANISMS)
     if secured is None:
         return VerifiedList(result, None)
-    _verify_credential(secured, context, policy, None, schemas, result)
+    _verify_credential(secured, run, result)
     return VerifiedList(result, secured.document)
 
 
@@ -330,66 +307,60 @@ def _contexts_hold(secured: Secured, context: Context, result: VerificationResul
     )
 
 
-def _verify_credential(
-    secured: Secured, context: Context, policy: VerificationPolicy, status_checker: StatusCheck | None,
-    schemas: SchemaStore | None, result: VerificationResult,
-) -> None:
-    if not _contexts_hold(secured, context, result):
+def _verify_credential(secured: Secured, run: _Run, result: VerificationResult) -> None:
+    if not _contexts_hold(secured, run.context, result):
         return
     credential = secured.model
     assert isinstance(credential, Credential)
     secured.mechanism.verify(
-        secured, party=credential.issuer_id, challenge=None, domain=None, context=context, result=result
+        secured, party=credential.issuer_id, challenge=None, domain=None, context=run.context, result=result
     )
-    _check_claims(credential, secured.document, context, policy, status_checker, schemas, result)
+    _check_claims(credential, secured.document, run, result)
 
 
 def _verify_presentation(
-    secured: Secured, challenge: str, domain: str, context: Context, policy: VerificationPolicy,
-    status_checker: StatusCheck | None, schemas: SchemaStore | None, result: PresentationResult,
+    secured: Secured, challenge: str, domain: str, run: _Run, result: PresentationResult
 ) -> None:
-    if not _contexts_hold(secured, context, result):
+    if not _contexts_hold(secured, run.context, result):
         return
     holder = getattr(secured.model, "holder_id", None)
     result.signers = secured.mechanism.verify(
-        secured, party=holder, challenge=challenge, domain=domain, context=context, result=result
+        secured, party=holder, challenge=challenge, domain=domain, context=run.context, result=result
     )
     _require_a_verified_proof(result)
     for entry in secured.credentials:
-        inner = _new_report(VerificationResult(), policy)
-        opened = _open(entry, CREDENTIAL, context, inner, MECHANISMS)
+        inner = _new_report(VerificationResult(), run.policy)
+        opened = _open(entry, CREDENTIAL, run.context, inner, MECHANISMS)
         if opened is not None:
-            _verify_credential(opened, context, policy, status_checker, schemas, inner)
+            _verify_credential(opened, run, inner)
         result.credentials.append(inner)
     _check_credentials(result)
 
 
-def _check_claims(
-    credential: Credential, document: Mapping[str, Any], context: Context, policy: VerificationPolicy,
-    status_checker: StatusCheck | None, schemas: SchemaStore | None, result: VerificationResult,
-) -> None:
+def _check_claims(credential: Credential, document: Mapping[str, Any], run: _Run, result: VerificationResult) -> None:
     """The checks after the securing mechanism's: ``validity_period``, the status checks,
     ``related_resource`` and ``schema`` (only when the credential has ``relatedResource`` /
     ``credentialSchema``), ``issuer_trust``, and the guard that a report without a verified
     proof never verifies. ``document`` is the credential as JSON."""
+    context = run.context
     check_validity_period(credential, context.now, context.max_clock_skew, result)
-    check_status(credential, status_checker, context.now, result)
+    check_status(credential, run.status_checker, context.now, result)
     if credential.relatedResource is not None or credential.credentialSchema is not None:
-        held = schemas if schemas is not None else default_schema_store()  # an empty store holds nothing
+        held = run.schemas if run.schemas is not None else default_schema_store()  # an empty store holds nothing
         if credential.relatedResource is not None:
             check_related_resources(credential.relatedResource, _local_resources(context.loader, held), result)
         if credential.credentialSchema is not None:
             def verify_schema_credential(schema_credential: Any) -> VerificationResult:
                 return verify_credential(
                     schema_credential, policy=_PINNED_SCHEMA_CREDENTIAL, now=context.now, loader=context.loader,
-                    resolvers=context.resolvers, status_checker=status_checker,
+                    resolvers=context.resolvers, status_checker=run.status_checker,
                     max_clock_skew=context.max_clock_skew, schemas=SchemaStore.empty(),
                 )
 
             check_credential_schemas(
                 document, credential.credentialSchema, held, result, verify_schema_credential=verify_schema_credential,
             )
-    result.add(policy.check(credential))
+    result.add(run.policy.check(credential))
     _require_a_verified_proof(result)
 
 
@@ -424,22 +395,47 @@ def _require_challenge(challenge: Any, domain: Any) -> None:
         raise ValueError("verify_presentation needs the challenge and domain the verifier issued")
 
 
-def _context(
-    policy: Any, now: datetime | None, loader: DocumentLoader | None, resolvers: DidResolvers | None,
-    max_clock_skew: timedelta, compatibility: Compatibility | None,
-) -> Context:
+class VerifyOptions(TypedDict, total=False):
+    """The keyword arguments every verification takes besides ``policy`` (and a presentation's
+    ``challenge`` and ``domain``); each means what it means for :func:`verify_credential`."""
+
+    now: datetime | None
+    loader: DocumentLoader | None
+    resolvers: DidResolvers | None
+    status_checker: StatusCheck | None
+    max_clock_skew: timedelta
+    schemas: SchemaStore | None
+    compatibility: Compatibility | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One verification's inputs, defaults filled in: what the mechanisms see (``context``)
+    and what the checks after them need."""
+
+    context: Context
+    policy: VerificationPolicy
+    status_checker: StatusCheck | None
+    schemas: SchemaStore | None
+
+
+def _run(policy: Any, **options: Unpack[VerifyOptions]) -> _Run:
     """What every verification starts with: refuse API misuse (no policy, a naive ``now``, a
     compatibility that is not one) and fill in the defaults: the system clock, the pinned
     contexts, offline DID resolvers."""
     require_policy(policy)
+    now = options.get("now")
     if now is None:
         now = datetime.now(timezone.utc)
     elif not isinstance(now, datetime) or now.tzinfo is None:
         raise TypeError("now must be a timezone-aware datetime")
-    return Context(
-        now=now, loader=loader or default_loader(), resolvers=resolvers or _offline_resolvers(),
-        max_clock_skew=max_clock_skew, compatibility=require_compatibility(compatibility),
+    context = Context(
+        now=now, loader=options.get("loader") or default_loader(),
+        resolvers=options.get("resolvers") or _offline_resolvers(),
+        max_clock_skew=options.get("max_clock_skew", DEFAULT_CLOCK_SKEW),
+        compatibility=require_compatibility(options.get("compatibility")),
     )
+    return _Run(context, policy, options.get("status_checker"), options.get("schemas"))
 
 
 _OFFLINE: DidResolvers | None = None
