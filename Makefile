@@ -20,6 +20,7 @@ test: $(STAMP)
 
 # The import contracts of pyproject.toml and mypy --strict alone (they also run in `make test`).
 lint: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest tests/unit/test_import_contracts.py tests/unit/test_layering.py tests/unit/test_typing.py
 
 # The table of issue 8 first (also written to bench/results/), then the detailed figures.

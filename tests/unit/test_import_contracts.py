@@ -88,3 +88,14 @@ def test_a_planted_violation_breaks_its_contract(tmp_path, module, line, contrac
 def _broken(output: str) -> list[str]:
     """The names of the contracts the summary reports broken."""
     return [row[: -len(" BROKEN")] for row in output.splitlines() if row.endswith(" BROKEN")]
+
+
+def test_lint_imports_runs_from_the_checkout_itself():
+    """tradevc/ links to the folders (tradevc/vc -> ../vc, ...), so that tools that read the
+    package from the file system see it as installed: `lint-imports` in the repository root."""
+    for folder in FOLDERS:
+        link = ROOT / "tradevc" / folder
+        assert link.is_symlink() and link.resolve() == (ROOT / folder).resolve(), link
+    run = lint(ROOT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len([row for row in run.stdout.splitlines() if row.endswith(" KEPT")]) == 9, run.stdout
