@@ -5,6 +5,8 @@ vectors (tests/vectors/ed25519-speccheck/, provenance in tests/vectors/SOURCES.m
 from __future__ import annotations
 
 import ast
+import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,139 @@ def test_keys_py_is_the_only_place_ed25519_is_verified():
                 if any(m.startswith(("cryptography.hazmat.primitives.asymmetric.ed25519", "nacl")) for m in modules):
                     offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []
+
+
+# -- end to end: a signature OpenSSL accepts, refused on every verification path ------------------
+#
+# A mixed-order key A = [a]B + T (T of order 8) with a secret scalar a: for the small-order
+# R = [j]T and k = SHA-512(R || A || M) mod L, [S]B = R + [k]A holds with S = k a mod L exactly
+# when j + k = 0 (mod 8), which one of the 8 choices of j meets for about 2 messages in 3. That is
+# speccheck case 2, made here for any message, so that a credential and a presentation can carry
+# one. Curve arithmetic written out here, independently of vc.keys.
+
+_D = -121665 * pow(121666, -1, P) % P
+_SQRT_M1 = pow(2, (P - 1) // 4, P)
+
+
+def _decode(data: bytes) -> tuple[int, int]:
+    y = int.from_bytes(data, "little") & ((1 << 255) - 1)
+    x2 = (y * y - 1) * pow(_D * y * y + 1, -1, P) % P
+    x = pow(x2, (P + 3) // 8, P)
+    if x * x % P != x2:
+        x = x * _SQRT_M1 % P
+    assert x * x % P == x2
+    if x & 1 != data[31] >> 7:
+        x = P - x
+    return x, y
+
+
+def _encode(point: tuple[int, int]) -> bytes:
+    x, y = point
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    (x1, y1), (x2, y2) = a, b
+    t = _D * x1 * x2 * y1 * y2 % P
+    return (x1 * y2 + y1 * x2) * pow(1 + t, -1, P) % P, (y1 * y2 + x1 * x2) * pow(1 - t, -1, P) % P
+
+
+def _times(k: int, point: tuple[int, int]) -> tuple[int, int]:
+    result = (0, 1)
+    while k:
+        if k & 1:
+            result = _add(result, point)
+        point = _add(point, point)
+        k >>= 1
+    return result
+
+
+_BASE = _decode(bytes.fromhex("5866666666666666666666666666666666666666666666666666666666666666"))
+_T8 = _decode(bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"))
+
+
+class MixedOrderSigner:
+    """Signs with a small-order R under a mixed-order public key, as a cofactorless verifier
+    (OpenSSL) accepts."""
+
+    def __init__(self, a: int) -> None:
+        self.a = a
+        self.public = _encode(_add(_times(a, _BASE), _T8))
+
+    def sign(self, message: bytes) -> bytes | None:
+        """A signature for ``message``, or None if no R = [j]T fits it (about 1 message in 3)."""
+        import hashlib
+
+        for j in range(8):
+            r = _encode(_times(j, _T8))
+            k = int.from_bytes(hashlib.sha512(r + self.public + message).digest(), "little") % L
+            if (j + k) % 8 == 0:
+                return r + (k * self.a % L).to_bytes(32, "little")
+        return None
+
+
+SIGNER = MixedOrderSigner(0x1D2E3F405162738495A6B7C8D9EAFB0C1D2E3F405162738495A6B7C8D9EAFB0)
+MIXED = KeyPair.from_public_key_bytes("Ed25519", SIGNER.public)  # loads: [8]A is not the identity
+
+
+def test_the_mixed_order_forgery_is_accepted_by_cryptography_and_refused_by_keypair():
+    signed = [(m, s) for m in (b"m%d" % i for i in range(12)) if (s := SIGNER.sign(m)) is not None]
+    assert len(signed) >= 3
+    for message, signature in signed:
+        Ed25519PublicKey.from_public_bytes(SIGNER.public).verify(signature, message)
+        with pytest.raises(InvalidSignature, match="small order"):
+            MIXED.verify(signature, message)
+
+
+def test_a_vc_jwt_with_a_small_order_r_is_refused():
+    from tradevc.vc.multibase import base64url_encode
+    from tradevc.verifier import TrustPolicy, verify_credential
+
+    header = {"alg": "EdDSA", "kid": MIXED.verification_method, "typ": "vc+jwt", "cty": "vc"}
+    for n in range(40):
+        credential = load_vector("di-eddsa/unsigned.json") | {"issuer": MIXED.did, "id": f"urn:uuid:forged-{n}"}
+        signing_input = ".".join(base64url_encode(json.dumps(part).encode()) for part in (header, credential))
+        signature = SIGNER.sign(signing_input.encode())
+        if signature is not None:
+            break
+    token = f"{signing_input}.{base64url_encode(signature)}"
+    result = verify_credential(token, policy=TrustPolicy({MIXED.did: ["AlumniCredential"]}),
+                               now=datetime(2026, 6, 15, tzinfo=timezone.utc))
+    assert not result.verified
+    assert result.check("proof").code == "PROOF_VERIFICATION_ERROR", result.summary()
+
+
+@pytest.mark.parametrize("cryptosuite", ["eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"])
+def test_a_data_integrity_proof_with_a_small_order_r_is_refused(monkeypatch, cryptosuite):
+    from tradevc.vc.jsonld import default_loader
+    from tradevc.vc.securing.proofs.data_integrity import add_proof
+    from tradevc.verifier import TrustPolicy, verify_credential
+
+    # add_proof signs through KeyPair.sign: for the public-only MIXED key, sign as SIGNER does
+    def forged_sign(self: KeyPair, data: bytes) -> bytes:
+        signature = SIGNER.sign(data)
+        if signature is None:
+            raise _NoFit
+        return signature
+
+    monkeypatch.setattr(KeyPair, "sign", forged_sign)
+    monkeypatch.setattr(KeyPair, "has_secret", property(lambda self: True))
+    credential = load_vector("di-eddsa/unsigned.json") | {"issuer": MIXED.did}
+    if cryptosuite == "Ed25519Signature2020":
+        credential["@context"] = credential["@context"] + ["https://w3id.org/security/suites/ed25519-2020/v1"]
+    for second in range(40):
+        try:
+            signed = add_proof(credential, MIXED, cryptosuite=cryptosuite, verification_method=MIXED.verification_method,
+                               created=f"2026-01-01T00:00:{second:02d}Z", loader=default_loader())
+            break
+        except _NoFit:
+            continue
+    monkeypatch.undo()
+    result = verify_credential(signed, policy=TrustPolicy({MIXED.did: ["AlumniCredential"]}),
+                               now=datetime(2026, 6, 15, tzinfo=timezone.utc))
+    assert not result.verified
+    assert result.check("proof").code == "PROOF_VERIFICATION_ERROR", result.summary()
+
+
+class _NoFit(Exception):
+    """No small-order R fits this message; the caller changes the message."""
