@@ -19,6 +19,10 @@ non-canonically, secrets that do not belong to the public key, and *weak Ed25519
 (OpenSSL) accepts the identity point ``01 00..00`` as a public key, and for that key the fixed
 signature R = ``01 00..00``, S = 0 verifies for *every* message.
 
+Ed25519 signatures are verified strictly: one whose R is a point of small order or is encoded
+non-canonically, or whose S is not below the group order L, is refused (:meth:`KeyPair.verify`,
+which every verification path calls: JWS and the Data Integrity cryptosuites).
+
 Signatures are raw: 64 bytes for Ed25519, and IEEE P1363 ``r || s`` (64 / 96 bytes) for ECDSA,
 as JOSE and the Data Integrity ECDSA cryptosuites use. :meth:`KeyPair.verify` raises only
 ``cryptography.exceptions.InvalidSignature`` for any bad signature value.
@@ -208,6 +212,52 @@ def _check_ed25519_public(data: bytes) -> None:
             "weak Ed25519 public key: a point of small order (its order divides 8), "
             "for which signatures can be forged without the secret key"
         )
+
+
+# -- strict Ed25519 signatures -------------------------------------------------------------------
+#
+# OpenSSL (through ``cryptography``) verifies Ed25519 cofactorless and already refuses S >= L and
+# any R whose encoding is not the canonical encoding of the point it computes. It does not refuse
+# an R of small order: with a mixed-order public key (a strong key plus a torsion component,
+# which the key checks above let through because [8]A is not the identity) such an R makes
+# signatures that one verifier accepts and another refuses (ed25519-speccheck case 2). RFC 8032
+# section 5.1.7 leaves this open; libsodium and "Taming the many EdDSAs" refuse it. So before
+# OpenSSL sees a signature we refuse, by its encoding alone (two integer conversions and a set
+# lookup, no curve arithmetic):
+# * R with y >= p (a non-canonical encoding),
+# * R of small order: a small-order point is fixed by its y up to the sign of x, so R's y is one
+#   of the five y values of the 8 torsion points (this includes "negative zero", x = 0 with the
+#   sign bit set, for the identity and the point of order 2),
+# * S >= L (a non-canonical scalar; OpenSSL refuses it too, checked here so the rule does not
+#   depend on the backend).
+
+_Y_MASK = (1 << 255) - 1
+
+
+def _torsion_y_values() -> frozenset[int]:
+    """The y coordinates of the 8 points of order dividing 8: the multiples of a point of order 8."""
+    order8 = _ed25519_decode_point(bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"))
+    point, ys = _IDENTITY, set()
+    for _ in range(8):
+        ys.add(point[1])
+        point = _ed25519_add(point, order8)
+    assert point == _IDENTITY and len(ys) == 5
+    return frozenset(ys)
+
+
+_SMALL_ORDER_Y = _torsion_y_values()
+
+
+def _check_ed25519_signature_encoding(signature: bytes) -> None:
+    """Refuse a 64-byte Ed25519 signature whose R is non-canonical or of small order, or whose
+    S is not below L (InvalidSignature)."""
+    r_y = int.from_bytes(signature[:32], "little") & _Y_MASK
+    if r_y >= _P:
+        raise InvalidSignature("non-canonical Ed25519 signature: R's y coordinate is not reduced modulo 2^255-19")
+    if r_y in _SMALL_ORDER_Y:
+        raise InvalidSignature("Ed25519 signature refused: R is a point of small order (its order divides 8)")
+    if int.from_bytes(signature[32:], "little") >= _ED25519_L:
+        raise InvalidSignature("non-canonical Ed25519 signature: S is not below the group order L")
 
 
 # -- constructors of cryptography key objects ----------------------------------------------------
@@ -584,8 +634,13 @@ class KeyPair:
     def verify(self, signature: bytes, data: bytes) -> None:
         """Check ``signature`` (as :meth:`sign` makes them) over ``data``.
 
+        Ed25519 is verified strictly: besides the key checks made when the key was loaded, a
+        signature whose ``R`` is of small order or non-canonically encoded (y >= p), or whose
+        ``S`` is not below the group order L, is refused before the equation is checked.
+
         :raises cryptography.exceptions.InvalidSignature: the signature is not valid: wrong
-            length, not bytes, ``r`` or ``s`` outside ``[1, n-1]``, or it does not verify.
+            length, not bytes, ``r`` or ``s`` outside ``[1, n-1]``, an Ed25519 ``R`` or ``S``
+            refused as above, or it does not verify.
         :raises TypeError: ``data`` is not bytes.
         """
         if not isinstance(signature, (bytes, bytearray, memoryview)):
@@ -596,6 +651,7 @@ class KeyPair:
         if isinstance(public, Ed25519PublicKey):  # spec.curve is None
             if len(signature) != 64:
                 raise InvalidSignature(f"an Ed25519 signature is 64 bytes, not {len(signature)}")
+            _check_ed25519_signature_encoding(signature)
             public.verify(signature, data)
             return
         size = spec.coordinate_length

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import requests
 
+from tradevc.vc.checks.common import ExpectedDomain
 from tradevc.vc.checks.policy import IssuerIs, VerificationPolicy, require_policy
 from tradevc.vc.checks.schemas import SchemaStore, default_schema_store
 from tradevc.vc.compat import Compatibility, require_compatibility
@@ -165,10 +166,12 @@ class Verifier:
         return verify_many(self, documents, workers=workers, challenge=challenge, domain=domain, progress=progress)
 
     def verify_presentation(
-        self, document: Any, *, challenge: str, domain: str, now: datetime | None = None
+        self, document: Any, *, challenge: str, domain: ExpectedDomain, now: datetime | None = None
     ) -> PresentationResult:
         """Verify a presentation and every credential in it; see
-        :func:`tradevc.vc.verification.pipeline.verify_presentation`."""
+        :func:`tradevc.vc.verification.pipeline.verify_presentation`. ``domain`` is one string
+        or a sequence of strings; the proof's ``domain`` (a token's ``aud``) must name exactly
+        those, compared as sets."""
         return verify_presentation(
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
@@ -176,7 +179,8 @@ class Verifier:
         )
 
     def verify_document(
-        self, document: Any, *, challenge: str | None = None, domain: str | None = None, now: datetime | None = None
+        self, document: Any, *, challenge: str | None = None, domain: ExpectedDomain | None = None,
+        now: datetime | None = None,
     ) -> VerificationResult:
         """Verify a credential or a presentation, whichever ``document`` is (a presentation
         needs ``challenge`` and ``domain``; without them its report says so); see

@@ -115,10 +115,45 @@ def test_message_entries(https_server):
     url = serve_list(https_server, "m", {"type": "BitstringStatusList", "statusPurpose": "message",
                                          "encodedList": status.encode()})
     messages = [{"status": "0x0", "message": "pending"}, {"status": "0x1", "message": "accepted"},
-                {"status": "0x2", "message": "held for inspection"}]
+                {"status": "0x2", "message": "held for inspection"}, {"status": "0x3", "message": "refused"}]
     result = verify(https_server, credential_with(entry(url, 9, "message", statusSize=2, statusMessage=messages)))
     check = result.check("status")
     assert check.outcome.value == "passed" and "held for inspection" in check.message
+
+
+def test_a_multi_bit_entry_needs_one_status_message_per_value(https_server):
+    # Bitstring Status List v1.0: statusMessage MUST be present if statusSize is greater than 1,
+    # and has 2^statusSize elements (each with status and message). Before: all of these passed.
+    status = BitstringStatusList(131_072, status_size=2)
+    status.set(9, 2)
+    url = serve_list(https_server, "m-rule", {"type": "BitstringStatusList", "statusPurpose": "message",
+                                              "encodedList": status.encode()})
+    four = [{"status": hex(v), "message": f"code {v}"} for v in range(4)]
+    refused = {
+        "missing": ({"statusSize": 2}, "needs a statusMessage"),
+        "too few": ({"statusSize": 2, "statusMessage": four[:3]}, "3 element(s), but statusSize 2 has 4"),
+        "too many": ({"statusSize": 2, "statusMessage": four + four[:1]}, "5 element(s)"),
+        "one bit, four messages": ({"statusSize": 1, "statusMessage": four}, "statusSize 1 has 2"),
+        "no size, four messages": ({"statusMessage": four}, "statusSize 1 has 2"),
+        "element without message": ({"statusSize": 2, "statusMessage": four[:3] + [{"status": "0x3"}]},
+                                    "string status and message"),
+        "huge size": ({"statusSize": 10**40, "statusMessage": four}, "has 2^1000"),
+    }
+    for name, (extra, fragment) in refused.items():
+        result = verify(https_server, credential_with(entry(url, 9, "message", **extra)))
+        check = result.check("status")
+        assert check.outcome.value == "failed" and check.code == "STATUS_VERIFICATION_ERROR", (name, result.summary())
+        assert fragment in check.message, (name, check.message)
+        assert result.verified is False
+    # the negative tests: a conforming entry passes and reads its message; one bit needs no
+    # statusMessage, and may have one of two elements
+    result = verify(https_server, credential_with(entry(url, 9, "message", statusSize=2, statusMessage=four)))
+    assert result.verified and result.check("status").message.startswith("message status 0x2: code 2"), result.summary()
+    one_bit = serve_list(https_server, "m-one", {"type": "BitstringStatusList", "statusPurpose": "message",
+                                                 "encodedList": bits(i9=1)})
+    for extra in ({}, {"statusSize": 1}, {"statusSize": 1, "statusMessage": four[:2]}):
+        result = verify(https_server, credential_with(entry(one_bit, 9, "message", **extra)))
+        assert result.verified and result.check("status").message.startswith("message status 0x1"), result.summary()
 
 
 def test_status_list_2021(https_server):
@@ -240,15 +275,16 @@ def test_a_list_with_a_ttl_beyond_the_calendar_is_read_not_raised(https_server):
         assert revoked.check("revocation").code == "REVOKED", revoked.summary()
 
 
-def test_a_status_message_that_is_no_list_is_ignored_not_raised(https_server):
+def test_a_status_message_that_is_no_list_is_refused_not_raised(https_server):
     status = BitstringStatusList(131_072, status_size=2)
     status.set(9, 2)
     url = serve_list(https_server, "m-odd", {"type": "BitstringStatusList", "statusPurpose": "message",
                                              "encodedList": status.encode()})
-    for odd in (5, True, 2.5):
+    for odd in (5, True, 2.5, None, "0x0"):
         result = verify(https_server, credential_with(entry(url, 9, "message", statusSize=2, statusMessage=odd)))
         check = result.check("status")
-        assert check.outcome.value == "passed" and check.message.startswith("message status 0x2"), result.summary()
+        assert check.outcome.value == "failed" and check.code == "STATUS_VERIFICATION_ERROR", result.summary()
+        assert "statusMessage must be an array" in check.message
 
 
 def test_a_revoked_credential_does_not_hide_its_status_behind_an_iri(https_server):

@@ -68,6 +68,29 @@ def test_malformed(did):
     assert e.value.error == "invalidDid"
 
 
+@pytest.mark.parametrize("text", [
+    # the same member twice: json.loads keeps the last "x", another parser the first, so one DID
+    # would name two keys
+    '{"kty":"OKP","crv":"Ed25519","x":"%s","x":"%s"}',
+    '{"kty":"OKP","crv":"Ed25519","x":"%s","kty":"OKP","y":"%s"}',
+    '{"kty":"OKP","crv":"Ed25519","x":"%s","meta":{"a":"%s","a":1}}',  # at any depth
+])
+def test_duplicate_members_are_invalid(text):
+    first, second = KeyPair.generate("Ed25519"), KeyPair.generate("Ed25519")
+    xs = (first.to_jwk()["x"], second.to_jwk()["x"])
+    did = "did:jwk:" + base64url_encode((text % xs).encode())
+    with pytest.raises(DidResolutionError, match="twice") as e:
+        resolve(did)
+    assert e.value.error == "invalidDid"
+
+
+def test_the_same_members_once_each_resolve():
+    # the negative test: the text of the first case above without its duplicate resolves
+    key = KeyPair.generate("Ed25519")
+    did = "did:jwk:" + base64url_encode(('{"kty":"OKP","crv":"Ed25519","x":"%s","meta":{"a":1}}' % key.to_jwk()["x"]).encode())
+    assert resolve(did)["verificationMethod"][0]["publicKeyJwk"]["x"] == key.to_jwk()["x"]
+
+
 def test_encryption_keys_cannot_sign():
     key = KeyPair.generate("P-256")
     document = resolve(encode(key.to_jwk() | {"use": "enc"}))

@@ -614,11 +614,16 @@ def test_vp_jwt_wrong_domain():
     assert failed(vp_verify(vp, domain="cbsa-asfc.gc.ca"), "domain").code == "INVALID_DOMAIN_ERROR"
 
 
-def test_vp_jwt_audience_list_containing_the_domain():
+def test_vp_jwt_audience_list_must_be_the_verifiers_domain_set():
+    # RFC 7519 lets aud be an array and asks only that the verifier find itself in it; as for a
+    # Data Integrity domain, we ask for the very set: containment would let a token made out to
+    # two parties be replayed from one to the other
     payload = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
                "holder": HOLDER.did, "nonce": CHALLENGE, "aud": ["cbsa-asfc.gc.ca", DOMAIN]}
     header = {"alg": "EdDSA", "kid": HOLDER.verification_method, "typ": "vp+jwt"}
-    assert vp_verify(forge(header, payload, key=HOLDER)).check("domain").outcome.value == "passed"
+    token = forge(header, payload, key=HOLDER)
+    assert failed(vp_verify(token), "domain").code == "INVALID_DOMAIN_ERROR"
+    assert vp_verify(token, domain=[DOMAIN, "cbsa-asfc.gc.ca"]).check("domain").outcome.value == "passed"
 
 
 def test_vp_jwt_signed_by_someone_else_than_the_holder():

@@ -13,8 +13,11 @@ from tradevc.vc.retrieval.did.key import DidKeyResolver
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.jsonld import default_loader
 from tradevc.vc.keys import KeyPair
+from tradevc.vc.securing.jose import sign_presentation_jwt
+from tradevc.vc.securing.jws import compact_jws, parse_compact_jws
 from tradevc.vc.securing.proofs.data_integrity import add_proof
-from tradevc.verifier import TrustPolicy, verify_presentation
+from tradevc.vc.verification.pipeline import verify_document, verify_presentation_jwt
+from tradevc.verifier import TrustPolicy, Verifier, verify_presentation
 from tradevc.wallet import sign_presentation
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
@@ -103,16 +106,94 @@ def test_missing_challenge(credentials):
     assert "no challenge" in failed(verify(vp), "challenge").message
 
 
-def test_domain_list(credentials):
-    vp = add_proof(
+def vp_with_domain(credentials, domain):
+    """A presentation whose Data Integrity proof is bound to ``domain`` (any JSON value)."""
+    return add_proof(
         {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
          "holder": IMPORTER.did, "verifiableCredential": credentials},
         IMPORTER, cryptosuite="eddsa-rdfc-2022", verification_method=IMPORTER.verification_method,
-        proof_purpose="authentication", challenge=CHALLENGE, domain=["cbp.gov", "cbsa-asfc.gc.ca"],
+        proof_purpose="authentication", challenge=CHALLENGE, domain=domain,
         created=CREATED, loader=default_loader(),
     )
-    assert verify(vp).verified
+
+
+def vp_jwt_with_aud(credentials, aud):
+    """A vp+jwt whose ``aud`` is ``aud``, signed by the importer (sign_presentation_jwt writes
+    one string; the array form is written here, as another holder's software may)."""
+    token = sign_presentation_jwt(credentials, IMPORTER, challenge=CHALLENGE, domain=DOMAIN)
+    jws = parse_compact_jws(token)
+    return compact_jws(jws.payload | {"aud": aud}, IMPORTER, typ=jws.header["typ"], kid=jws.header["kid"],
+                       cty=jws.header.get("cty"))
+
+
+BOTH = ["cbp.gov", "cbsa-asfc.gc.ca"]
+
+
+@pytest.mark.parametrize("secured", ["data-integrity", "vp+jwt"])
+def test_a_domain_list_must_be_the_verifiers_set_not_contain_it(credentials, secured):
+    # VC Data Integrity 1.0, Verify Proof: the domain given must contain the same strings as
+    # proof.domain. Before: a proof bound to both parties verified for either one alone, so it
+    # could be replayed to the other.
+    make = vp_with_domain if secured == "data-integrity" else vp_jwt_with_aud
+    vp = make(credentials, BOTH)
+    for one in ("cbp.gov", "cbsa-asfc.gc.ca"):
+        check = failed(verify(vp, domain=one), "domain")
+        assert check.code == "INVALID_DOMAIN_ERROR" and "not exactly" in check.message
+    assert failed(verify(vp, domain=BOTH + ["sat.gob.mx"]), "domain").code == "INVALID_DOMAIN_ERROR"
     assert failed(verify(vp, domain="sat.gob.mx"), "domain").code == "INVALID_DOMAIN_ERROR"
+    # the negative half: the verifier that names both (in any order, as a list or a tuple) accepts
+    for both in (BOTH, list(reversed(BOTH)), tuple(BOTH)):
+        result = verify(vp, domain=both)
+        assert result.verified, result.summary()
+        assert result.check("domain").message == "bound to cbp.gov, cbsa-asfc.gc.ca"
+
+
+@pytest.mark.parametrize("secured", ["data-integrity", "vp+jwt"])
+def test_a_single_domain_is_the_set_of_that_string(credentials, secured):
+    make = vp_with_domain if secured == "data-integrity" else vp_jwt_with_aud
+    single = make(credentials, "cbp.gov")
+    assert verify(single, domain="cbp.gov").verified
+    assert verify(single, domain=["cbp.gov"]).verified
+    assert failed(verify(single, domain=BOTH), "domain").code == "INVALID_DOMAIN_ERROR"
+    assert verify(make(credentials, ["cbp.gov"]), domain="cbp.gov").verified
+    assert verify(make(credentials, ["cbp.gov", "cbp.gov"]), domain="cbp.gov").verified  # a set
+
+
+ODD_DOMAINS = [[], [""], ["cbp.gov", 5], [["cbp.gov"]], 5, ""]
+
+
+# (a Data Integrity proof cannot even be signed with an object as its domain: JSON-LD would drop it)
+@pytest.mark.parametrize("secured,odd", [("data-integrity", odd) for odd in ODD_DOMAINS]
+                         + [("vp+jwt", odd) for odd in ODD_DOMAINS + [{"cbp.gov": 1}]])
+def test_a_malformed_proof_domain_fails_and_does_not_raise(credentials, secured, odd):
+    make = vp_with_domain if secured == "data-integrity" else vp_jwt_with_aud
+    result = verify(make(credentials, odd), domain="cbp.gov")
+    refused = {c.name: c.code for c in result.checks if c.outcome.value == "failed"}
+    assert result.verified is False, result.summary()
+    if secured == "data-integrity" and "structure" in refused:  # the proof model refuses a non-string member
+        assert refused["structure"] == "MALFORMED_VALUE_ERROR" and "domain" in result.summary()
+    else:
+        assert refused["domain"] == "INVALID_DOMAIN_ERROR", result.summary()
+
+
+def test_every_entry_point_takes_a_domain_set(credentials):
+    vp, token = vp_with_domain(credentials, BOTH), vp_jwt_with_aud(credentials, BOTH)
+    desk = Verifier(policy=POLICY, network=False)
+    assert desk.verify_presentation(vp, challenge=CHALLENGE, domain=BOTH, now=NOW).verified
+    assert desk.verify_document(token, challenge=CHALLENGE, domain=tuple(BOTH), now=NOW).verified
+    assert verify_presentation_jwt(token, challenge=CHALLENGE, domain=BOTH, policy=POLICY, now=NOW).verified
+    for one in ("cbp.gov", ["cbp.gov"]):
+        assert failed(desk.verify_presentation(vp, challenge=CHALLENGE, domain=one, now=NOW), "domain")
+        assert failed(desk.verify_document(token, challenge=CHALLENGE, domain=one, now=NOW), "domain")
+        assert failed(verify_presentation_jwt(token, challenge=CHALLENGE, domain=one, policy=POLICY, now=NOW), "domain")
+
+
+@pytest.mark.parametrize("domain", [[], [""], ("cbp.gov", 5), b"cbp.gov", None, "", {"cbp.gov"}])
+def test_the_verifiers_domain_must_be_a_string_or_a_sequence_of_strings(vp, domain):
+    with pytest.raises(ValueError, match="domain"):
+        verify(vp, domain=domain)
+    report = verify_document(vp, challenge=CHALLENGE, domain=domain, policy=POLICY, now=NOW)
+    assert failed(report, "structure").code == "MALFORMED_VALUE_ERROR"
 
 
 def test_credential_tampered_inside_a_validly_signed_presentation(credentials):

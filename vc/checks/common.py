@@ -9,7 +9,7 @@ imports a securing mechanism.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -23,6 +23,7 @@ from tradevc.vc.retrieval.did.resolver import DidResolvers
 
 __all__ = [
     "Coverage",
+    "ExpectedDomain",
     "StatusCheck",
     "STATUS_LIST_TYPES",
     "bind_named_list_issuer",
@@ -33,6 +34,7 @@ __all__ = [
     "check_domain",
     "check_status",
     "check_validity_period",
+    "domain_set",
     "resolved_from",
     "skip_holder_binding",
 ]
@@ -159,15 +161,44 @@ def check_challenge(actual: Any, expected: str, result: VerificationResult, subj
         result.add(CheckResult.passed("challenge", "matches the challenge issued", subject=subject))
 
 
-def check_domain(actual: Any, expected: str, result: VerificationResult, subject: str | None) -> None:
-    """``domain``: the proof's domain (a JWT's ``aud``) is the verifier's: one string equal to
-    it, or a list containing it."""
-    ok = actual == expected or (isinstance(actual, list) and expected in actual)
-    if ok:
-        result.add(CheckResult.passed("domain", f"bound to {expected}", subject=subject))
+ExpectedDomain = str | Sequence[str]
+"""The domain a verifier gives its holders: one string, or several (a verifier known by more
+than one name). Either way it is compared as a set."""
+
+
+def domain_set(domain: object) -> frozenset[str] | None:
+    """A domain as the set of strings it stands for: a string is the set of just that string,
+    a list or tuple of strings the set of its elements. None for anything else, and for an
+    empty string or an empty set (which bind nothing)."""
+    if isinstance(domain, str):
+        return frozenset((domain,)) if domain else None
+    if not isinstance(domain, Sequence) or isinstance(domain, (bytes, bytearray)) or not domain:
+        return None
+    if not all(isinstance(item, str) and item for item in domain):
+        return None
+    return frozenset(domain)
+
+
+def check_domain(actual: Any, expected: ExpectedDomain, result: VerificationResult, subject: str | None) -> None:
+    """``domain``: the proof's ``domain`` (a token's ``aud``) names exactly the verifier's
+    domain. Both are compared as sets, a single string being the set of just that string (VC
+    Data Integrity 1.0, "Verify Proof": the given domain must contain the same strings as
+    ``proof.domain``). So a proof bound to ``["cbp.gov", "cbsa-asfc.gc.ca"]`` is refused by a
+    verifier that expects ``"cbp.gov"`` alone (containment is not enough: such a proof could be
+    replayed to the other party), and accepted by one that expects both, in any order."""
+    wanted = domain_set(expected)
+    got = domain_set(actual) if isinstance(actual, (str, list)) else None
+    shown = ", ".join(sorted(wanted)) if wanted else repr(expected)
+    if wanted is not None and got == wanted:
+        result.add(CheckResult.passed("domain", f"bound to {shown}", subject=subject))
+        return
+    if actual is None:
+        message = "the proof has no domain"
+    elif got is None:
+        message = f"the proof's domain {actual!r} is not a non-empty string or list of non-empty strings"
     else:
-        message = "the proof has no domain" if actual is None else f"the proof is bound to {actual!r}, not {expected!r}"
-        result.add(CheckResult.failed("domain", "INVALID_DOMAIN_ERROR", message, subject=subject))
+        message = f"the proof is bound to {actual!r}, not exactly to {shown}"
+    result.add(CheckResult.failed("domain", "INVALID_DOMAIN_ERROR", message, subject=subject))
 
 
 def check_validity_period(credential: Credential, now: datetime, skew: timedelta, result: VerificationResult) -> None:

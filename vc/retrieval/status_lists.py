@@ -12,7 +12,9 @@ cached until their ``ttl`` (milliseconds; default :data:`DEFAULT_TTL`) or their
 
 Outcomes: a set revocation bit fails ``revocation`` (code ``REVOKED``), a set suspension
 bit fails ``suspension`` (``SUSPENDED``); an index outside the list fails (``RANGE_ERROR``).
-A list that cannot be fetched or verified gives outcome *error* (could not verify), never
+An entry with a ``statusSize`` above 1 and no ``statusMessage``, or a ``statusMessage`` that
+is not one ``{status, message}`` object per possible value (2^statusSize), fails before any
+list is fetched (``STATUS_VERIFICATION_ERROR``). A list that cannot be fetched or verified gives outcome *error* (could not verify), never
 *passed*. Only if the caller allows it (``stale_if_error``) may a cached list past its
 freshness be used while the issuer is unreachable, and the report then says so and how old
 the list is.
@@ -136,6 +138,7 @@ class StatusChecker:
             size = entry.get("statusSize", 1)
             if not isinstance(size, int) or isinstance(size, bool) or size < 1:
                 raise InvalidDocument(f"statusSize must be a positive integer, not {size!r}")
+            _check_status_messages(entry, size)
         except InvalidDocument as e:
             result.add(CheckResult.failed(name, e.code, f"malformed status entry: {e.message}", subject=subject))
             return
@@ -295,6 +298,38 @@ def _one_trailing_slash_apart(list_id: Any, url: str) -> bool:
         return False
     shorter, longer = sorted((list_id, url), key=len)
     return longer == shorter + "/" and not shorter.endswith("/")
+
+
+def _check_status_messages(entry: Mapping[str, Any], size: int) -> None:
+    """Bitstring Status List v1.0, ``statusMessage``: it MAY be present if ``statusSize`` is 1
+    and MUST be present if ``statusSize`` is greater than 1; if present it MUST be an array of
+    one element per possible status value (2 to the power ``statusSize``: 2 for 1 bit, 4 for 2,
+    8 for 3), each with the two properties ``status`` and ``message``.
+
+    :raises InvalidDocument: code ``STATUS_VERIFICATION_ERROR``, saying which rule is broken.
+    """
+    if "statusMessage" not in entry:
+        if size > 1:
+            raise InvalidDocument(
+                f"statusSize is {size}, so the entry needs a statusMessage (one per possible status value)",
+                code="STATUS_VERIFICATION_ERROR",
+            )
+        return
+    messages = entry["statusMessage"]
+    if not isinstance(messages, list):
+        raise InvalidDocument(f"statusMessage must be an array, not {type(messages).__name__}",
+                              code="STATUS_VERIFICATION_ERROR")
+    # (a statusSize of 64 bits or more could never be matched by an array, and 2**size is not computed for it)
+    if size >= 64 or len(messages) != 1 << size:
+        needed = f"2^{size}" if size >= 64 else f"{1 << size}"
+        raise InvalidDocument(
+            f"statusMessage has {len(messages)} element(s), but statusSize {size} has {needed} possible values",
+            code="STATUS_VERIFICATION_ERROR",
+        )
+    for item in messages:
+        if not (isinstance(item, Mapping) and isinstance(item.get("status"), str) and isinstance(item.get("message"), str)):
+            raise InvalidDocument("each statusMessage element must be an object with a string status and message",
+                                  code="STATUS_VERIFICATION_ERROR")
 
 
 def _status_message(entry: Mapping[str, Any], value: int) -> str | None:

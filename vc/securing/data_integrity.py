@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from typing import Any, Sequence
 
 from tradevc.vc.checks.common import (
-    bind_named_list_issuer, check_binding, check_challenge, check_domain, resolved_from, skip_holder_binding,
+    ExpectedDomain, bind_named_list_issuer, check_binding, check_challenge, check_domain, resolved_from,
+    skip_holder_binding,
 )
 from tradevc.vc.compat import STRICT, Compatibility, warning
 from tradevc.vc.errors import InvalidDocument, SigningError, UnsupportedError, VcError
@@ -312,7 +313,7 @@ class DataIntegrity:
         )
 
     def verify(
-        self, secured: Secured, *, party: str | None, challenge: str | None, domain: str | None,
+        self, secured: Secured, *, party: str | None, challenge: str | None, domain: ExpectedDomain | None,
         context: Context, result: VerificationResult,
     ) -> list[str]:
         presentation = secured.kind == PRESENTATION

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from tradevc.vc.checks.common import ExpectedDomain
 from tradevc.vc.compat import STRICT, Compatibility, warning
 from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.report import CheckResult, VerificationResult
@@ -135,7 +136,7 @@ class TokenOpener(Protocol):
     ) -> Secured | None: ...
 
     def verify(
-        self, secured: Secured, *, party: str | None, challenge: str | None, domain: str | None,
+        self, secured: Secured, *, party: str | None, challenge: str | None, domain: ExpectedDomain | None,
         context: Context, result: VerificationResult,
     ) -> list[str]: ...
 
@@ -172,7 +173,7 @@ class Enveloped:
         return self.tokens.open_token(token, kind=kind, context=context, result=result, enveloped=True)
 
     def verify(
-        self, secured: Secured, *, party: str | None, challenge: str | None, domain: str | None,
+        self, secured: Secured, *, party: str | None, challenge: str | None, domain: ExpectedDomain | None,
         context: Context, result: VerificationResult,
     ) -> list[str]:
         """The token's own checks: an opened envelope is a token (``secured.mechanism`` says so)."""

@@ -38,7 +38,12 @@ proof              the key is retrieved from the DID document named by ``kid`` (
 purpose            the DID document lists the key under ``assertionMethod`` (presentations:
                    ``authentication``)
 proof_expiry       ``exp``, ``nbf`` and ``iat`` against ``now`` with the clock skew
-challenge, domain  presentations: ``nonce`` is the verifier's challenge, ``aud`` its domain
+challenge, domain  presentations: ``nonce`` is the verifier's challenge, ``aud`` its domain:
+                   a string or an array (RFC 7519 allows both), compared as a set with the
+                   verifier's domain, as a Data Integrity ``domain`` is. RFC 7519 asks only
+                   that the verifier find itself in ``aud``; we ask for the very set, so a
+                   token made out to several audiences is refused by a verifier that does not
+                   name them all (it could be replayed to the others)
 =================  ==========================================================================
 
 then ``validity_period``, the status checks and ``issuer_trust``, by the same code as for
@@ -54,7 +59,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from tradevc.vc.checks.common import (
-    bind_named_list_issuer, check_challenge, check_domain, resolved_from, skip_holder_binding,
+    ExpectedDomain, bind_named_list_issuer, check_challenge, check_domain, resolved_from, skip_holder_binding,
 )
 from tradevc.vc.compat import STRICT, Compatibility, warning
 from tradevc.vc.errors import InvalidDocument, SigningError, VcError
@@ -316,7 +321,7 @@ class Jose:
         )
 
     def verify(
-        self, secured: Secured, *, party: str | None, challenge: str | None, domain: str | None,
+        self, secured: Secured, *, party: str | None, challenge: str | None, domain: ExpectedDomain | None,
         context: Context, result: VerificationResult,
     ) -> list[str]:
         opened: _Opened = secured.state

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from tradevc.vc.checks.common import ExpectedDomain
 from tradevc.vc.compat import Compatibility
 from tradevc.vc.jsonld import DocumentLoader
 from tradevc.vc.model import Credential, Presentation
@@ -95,7 +96,7 @@ class SecuringMechanism(Protocol):
         ...
 
     def verify(
-        self, secured: Secured, *, party: str | None, challenge: str | None, domain: str | None,
+        self, secured: Secured, *, party: str | None, challenge: str | None, domain: ExpectedDomain | None,
         context: Context, result: VerificationResult,
     ) -> list[str]:
         """The proof checks: ``proof``, ``purpose`` (``assertionMethod`` for a credential,

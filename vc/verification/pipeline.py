@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, TypeVar, Unpack
 
 from tradevc.vc.checks.common import (
-    StatusCheck, check_contexts, check_data_loss, check_status, check_validity_period,
+    ExpectedDomain, StatusCheck, check_contexts, check_data_loss, check_status, check_validity_period, domain_set,
 )
 from tradevc.vc.checks.integrity import LocalResources, ResourceChain, check_related_resources, pinned_context_files
 from tradevc.vc.checks.policy import VerificationPolicy, require_policy
@@ -132,7 +132,7 @@ def verify_presentation(
     document: Any,
     *,
     challenge: str,
-    domain: str,
+    domain: ExpectedDomain,
     policy: VerificationPolicy,
     now: datetime | None = None,
     loader: DocumentLoader | None = None,
@@ -147,16 +147,19 @@ def verify_presentation(
     is secured: Data Integrity, a ``vp+jwt`` (or VC-JWT 1.1) token, an
     ``EnvelopedVerifiablePresentation``.
 
-    A proof's ``domain`` (a token's ``aud``) may be one string, which must equal ``domain``,
-    or a list, which must contain it. The challenge (a token's ``nonce``) is compared in
+    ``domain`` is one string or a sequence of strings (a verifier known by several names).
+    A proof's ``domain`` (a token's ``aud``) may be one string or a list; either way it must
+    name exactly the strings of ``domain``, compared as sets (VC Data Integrity 1.0): a proof
+    bound to ``["cbp.gov", "cbsa-asfc.gc.ca"]`` fails ``domain`` (``INVALID_DOMAIN_ERROR``)
+    for ``domain="cbp.gov"`` and passes for ``domain=["cbsa-asfc.gc.ca", "cbp.gov"]``. The challenge (a token's ``nonce``) is compared in
     constant time. ``holder`` is optional (VC Data Model 2.0 section 4.13): a presentation that
     names none is verified by its proof, challenge and domain, ``holder_binding`` is skipped
     with the reason, and :attr:`~tradevc.vc.report.PresentationResult.signers` names who signed.
     The other arguments mean what they mean for :func:`verify_credential` and apply to every
     credential inside.
 
-    :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge or domain,
-        a ``compatibility`` that is not a :class:`~tradevc.vc.compat.Compatibility`.
+    :raises TypeError, ValueError: misuse: no policy, naive ``now``, empty challenge, a domain
+        that is not a non-empty string or a non-empty sequence of non-empty strings, a ``compatibility`` that is not a :class:`~tradevc.vc.compat.Compatibility`.
     """
     run = _run(
         policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
@@ -175,13 +178,14 @@ def verify_document(
     *,
     policy: VerificationPolicy,
     challenge: str | None = None,
-    domain: str | None = None,
+    domain: ExpectedDomain | None = None,
     **options: Unpack[VerifyOptions],
 ) -> VerificationResult:
     """Verify a credential or a presentation, whichever ``document`` is (its mechanism says:
     the ``type`` of a JSON document or envelope, a token's ``typ`` or claims). A presentation
-    needs ``challenge`` and ``domain``; without them its report fails ``structure`` and says
-    so (a batch of documents goes on). Returns a
+    needs ``challenge`` and ``domain`` (one string or a sequence of strings, as for
+    :func:`verify_presentation`); without them its report fails ``structure`` and says so (a
+    batch of documents goes on). Returns a
     :class:`~tradevc.vc.report.PresentationResult` for a presentation.
 
     :raises TypeError: as :func:`verify_credential`.
@@ -196,7 +200,7 @@ def verify_document(
         result = _new_report(probe, policy)
         _verify_credential(secured, run, result)
         return result
-    if not (isinstance(challenge, str) and challenge and isinstance(domain, str) and domain):
+    if not (isinstance(challenge, str) and challenge and domain is not None and domain_set(domain) is not None):
         refused = _new_report(PresentationResult(document_id=probe.document_id), policy)
         refused.add(CheckResult.failed(
             "structure", "MALFORMED_VALUE_ERROR",
@@ -227,13 +231,14 @@ def verify_presentation_jwt(
     document: str | Mapping[str, Any],
     *,
     challenge: str,
-    domain: str,
+    domain: ExpectedDomain,
     policy: VerificationPolicy,
     **options: Unpack[VerifyOptions],
 ) -> PresentationResult:
     """:func:`verify_presentation` for JOSE-secured presentations only (``vp+jwt``, VC-JWT
     1.1, an ``EnvelopedVerifiablePresentation``); the credentials inside may be secured in
-    any way."""
+    any way. The token's ``aud`` (a string or an array) must name exactly the strings of
+    ``domain``, compared as sets."""
     run = _run(policy, **options)
     _require_challenge(challenge, domain)
     result = _new_report(PresentationResult(), policy)
@@ -319,7 +324,7 @@ def _verify_credential(secured: Secured, run: _Run, result: VerificationResult) 
 
 
 def _verify_presentation(
-    secured: Secured, challenge: str, domain: str, run: _Run, result: PresentationResult
+    secured: Secured, challenge: str, domain: ExpectedDomain, run: _Run, result: PresentationResult
 ) -> None:
     if not _contexts_hold(secured, run.context, result):
         return
@@ -391,8 +396,11 @@ def _require_a_verified_proof(result: VerificationResult) -> None:
 
 
 def _require_challenge(challenge: Any, domain: Any) -> None:
-    if not isinstance(challenge, str) or not challenge or not isinstance(domain, str) or not domain:
-        raise ValueError("verify_presentation needs the challenge and domain the verifier issued")
+    if not isinstance(challenge, str) or not challenge or domain_set(domain) is None:
+        raise ValueError(
+            "verify_presentation needs the challenge and domain the verifier issued (the domain: a non-empty "
+            "string or a non-empty sequence of non-empty strings)"
+        )
 
 
 class VerifyOptions(TypedDict, total=False):
