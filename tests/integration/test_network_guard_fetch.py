@@ -1,6 +1,7 @@
 """did:web and status lists are not an SSRF tool (issue 15, points 5 and 6): the fetcher
 refuses hosts that are not public, resolves each host once and connects to the address it
-checked, and bounds the whole fetch with one deadline. Name resolution is controlled in-process (``socket.getaddrinfo`` is replaced
+checked, bounds the whole fetch with one deadline, and takes DID documents in DID media
+types only. Name resolution is controlled in-process (``socket.getaddrinfo`` is replaced
 for the test names): no connection is ever tried to an address that is not loopback."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 
 from conftest import load_vector
 from support.dids import did_document
-from support.https_server import trickle
+from support.https_server import body, trickle
 from tradevc.issuer import sign_credential
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.retrieval import netguard
@@ -247,6 +248,24 @@ def test_a_slow_name_lookup_counts_against_the_deadline(monkeypatch):
     with pytest.raises(RetrievalError, match=r"did not answer within 0\.5 s"):
         HttpsFetcher(timeout=0.5).get_json("https://slow.tradevc.test/x", what="status list")
     assert time.monotonic() - started < 1.5
+
+
+# -- DID documents in DID media types only ----------------------------------------------------------
+
+
+def test_a_did_document_served_as_html_is_refused(https_server):
+    did = f"did:web:{https_server.did_host}"
+    document = json.dumps(did_document(did, KeyPair.generate("Ed25519"))).encode()
+    web = DidWebResolver(HttpsFetcher(https_server.session(), allow_hosts=https_server.allow_hosts))
+    for refused in ("text/html", "text/plain; charset=utf-8", "application/octet-stream", ""):
+        https_server.special["/.well-known/did.json"] = body(document, content_type=refused)
+        with pytest.raises(RetrievalError, match="served (as|with no Content-Type)") as info:
+            web.resolve(did)
+        assert "application/did+json" in info.value.message
+    for taken in ("application/did+json", "application/did+ld+json", "application/json; charset=utf-8",
+                  "Application/LD+JSON"):
+        https_server.special["/.well-known/did.json"] = body(document, content_type=taken)
+        assert web.resolve(did)["id"] == did
 
 
 # -- the command line -------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from tradevc.vc.retrieval.mirror import Mirror, MirrorPathError, Origin
 from tradevc.vc.retrieval.netguard import AddressRefused, AllowList, Deadline, GuardedAdapter, check_name
 
 __all__ = [
-    "HttpsFetcher", "Fetched", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES", "AllowList",
+    "HttpsFetcher", "Fetched", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES", "DID_MEDIA_TYPES", "AllowList",
 ]
 
 DEFAULT_TIMEOUT = 10.0
@@ -64,7 +64,7 @@ class Fetched(NamedTuple):
     url: str
     body: bytes
     media_type: str | None
-    """The ``Content-Type`` it was served with; None when read from a snapshot file."""
+    """The ``Content-Type`` it was served with (``""`` if none); None when read from a snapshot file."""
 
 
 class HttpsFetcher:
@@ -111,16 +111,20 @@ class HttpsFetcher:
         except ValueError:  # MirrorPathError, or a URL urlsplit refuses
             return None
 
-    def get_json(self, url: str, *, what: str) -> Any:
-        """The JSON document at ``url``.
+    def get_json(self, url: str, *, what: str, media_types: Iterable[str] | None = None) -> Any:
+        """The JSON document at ``url``. With ``media_types``, a document served over HTTPS
+        with another ``Content-Type`` (parameters aside) is refused.
 
         :raises RetrievalError: not https, a host that is not public (and not allowed), a
-            redirect, an HTTP error, a timeout, a body over ``max_bytes``,
+            redirect, an HTTP error, a timeout, a body over ``max_bytes``, another media type,
             or not JSON; for a mirrored host, also a path that cannot be mapped
             to its mirror or snapshot, or a file missing from the snapshot. The message names
             ``what`` and the URL (and the mirror or snapshot it was read from).
         """
-        return _json(self._get(url, what=what, accept=JSON_TYPES)[0], url, what)
+        body, media_type = self._get(url, what=what, accept=JSON_TYPES)
+        if media_types is not None:
+            _require_media_type(media_type, media_types, url, what)
+        return _json(body, url, what)
 
     def fetch(self, url: str, *, what: str, accept: str) -> Fetched:
         """The body at ``url`` as bytes, with the ``Content-Type`` it was served with (None for
@@ -204,7 +208,7 @@ class HttpsFetcher:
                 declared = response.headers.get("Content-Length")
                 if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
                     raise RetrievalError(f"{what}: {shown} is {declared} bytes, over the {self.max_bytes}-byte limit")
-                media_type = response.headers.get("Content-Type")
+                media_type = response.headers.get("Content-Type", "")  # "" when not sent; None is a snapshot's
                 body = bytearray()
                 for chunk in _chunks(response):
                     body.extend(chunk)
@@ -240,6 +244,21 @@ def _chunks(response: requests.Response) -> Any:
 
 JSON_TYPES = "application/json, application/did+json, application/ld+json"
 """What a JSON fetch accepts (DID documents, credentials)."""
+
+DID_MEDIA_TYPES = ("application/did+json", "application/did+ld+json", "application/json", "application/ld+json")
+"""The media types a DID document is taken in (DID Core's, and plain JSON and JSON-LD)."""
+
+
+def _require_media_type(media_type: str | None, allowed: Iterable[str], url: str, what: str) -> None:
+    """Refuse a body served over HTTPS with a media type not in ``allowed`` (None: a snapshot
+    file, which has none)."""
+    if media_type is None:
+        return
+    essence = media_type.split(";", 1)[0].strip().lower()
+    if essence not in allowed:
+        served = f"as {media_type[:100]!r}" if media_type else "with no Content-Type"
+        raise RetrievalError(f"{what}: {url} was served {served}, not as one of {', '.join(allowed)}")
+
 
 def _json(body: bytes, url: str, what: str) -> Any:
     try:
