@@ -194,6 +194,7 @@ class AllowList:
         return (name, None) in self._entries or (name, port) in self._entries
 
     def union(self, other: "AllowList") -> "AllowList":
+        """The entries of both lists."""
         merged = AllowList()
         merged._entries = self._entries | other._entries
         return merged
