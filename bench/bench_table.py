@@ -92,7 +92,8 @@ def presentation_rows() -> dict[str, tuple[list[float], list[float]]]:
         holder = KeyPair.generate("Ed25519")
         mixed_vp = sign_presentation(credentials, holder, challenge="c", domain="cbp.gov", cryptosuite="eddsa-jcs-2022")
         four_vp = sign_presentation(certificates, holder, challenge="c", domain="cbp.gov", cryptosuite="eddsa-jcs-2022")
-        verifier = Verifier(policy=TrustPolicy({issuer.did: list(TRADE_TYPES)}), session=issuer.server.session())
+        verifier = Verifier(policy=TrustPolicy({issuer.did: list(TRADE_TYPES)}), session=issuer.server.session(),
+                            allow_hosts=issuer.server.allow_hosts)
         for vp in (mixed_vp, four_vp):
             assert verifier.verify_presentation(vp, challenge="c", domain="cbp.gov").verified
         single = lambda: verifier.verify_credential(certificates[0])  # noqa: E731

@@ -6,6 +6,10 @@ could not be fetched); 2 bad usage (unreadable trust policy, missing option, a b
 
 ``--mirror HOST=URL``, ``--mirror-file FILE`` and ``--snapshot DIR`` read other parties'
 did:web documents and status lists from a mirror or a snapshot directory (see :mod:`tradevc.vc.retrieval.mirror`).
+
+Only public hosts are fetched from: ``--allow-host HOST[:PORT]`` (repeatable) lets a host on
+loopback or a private network through, e.g. a local test server (see
+:mod:`tradevc.vc.retrieval.netguard`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
 from tradevc.vc.errors import ContextIndexError
 from tradevc.vc.securing.jws import is_compact_jws
 from tradevc.vc.retrieval.mirror import Mirror
+from tradevc.vc.retrieval.netguard import AllowList
 from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
 from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.vc.report import CheckResult, VerificationResult
@@ -92,12 +97,17 @@ def _load_schemas(path: str | None) -> SchemaStore | None:
 def verifier_for(
     policy: Any, *, offline: bool, ca_bundle: str | None, mirror: Mirror | None, stale: timedelta | None = None,
     schemas: SchemaStore | None = None, compatibility: Compatibility | None = None, contexts: str | None = None,
+    allow_hosts: tuple[str, ...] = (),
 ) -> Verifier:
     """The Verifier the command-line options ask for (shared with ``vc-wallet``).
 
-    :raises click.BadParameter: ``--offline`` with an https ``--mirror``, or a ``--contexts``
-        folder that cannot be used.
+    :raises click.BadParameter: ``--offline`` with an https ``--mirror``, a ``--contexts``
+        folder that cannot be used, or an ``--allow-host`` that is not HOST[:PORT].
     """
+    try:
+        allow = AllowList(allow_hosts)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--allow-host") from None
     try:
         if offline:
             try:
@@ -114,7 +124,7 @@ def verifier_for(
             session.verify = ca_bundle
         return Verifier(
             policy=policy, session=session, stale_status_if_error=stale, mirror=mirror, schemas=schemas,
-            compatibility=compatibility, contexts=contexts,
+            compatibility=compatibility, contexts=contexts, allow_hosts=allow,
         )
     except ContextIndexError as e:
         raise click.BadParameter(e.message, param_hint="--contexts") from None
@@ -124,6 +134,7 @@ def _verifier(
     trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None, *,
     mirrors: tuple[str, ...] = (), mirror_file: str | None = None, snapshots: tuple[str, ...] = (),
     schemas: str | None = None, compat: tuple[str, ...] = (), contexts: str | None = None,
+    allow_hosts: tuple[str, ...] = (),
 ) -> Verifier:
     policy = _load_policy(trust)
     mirror = mirror_from_options(mirrors, mirror_file, snapshots)
@@ -131,7 +142,7 @@ def _verifier(
     stale = timedelta(minutes=stale_minutes) if stale_minutes else None
     return verifier_for(
         policy, offline=offline, ca_bundle=ca_bundle, mirror=mirror, stale=stale, schemas=held,
-        compatibility=_compatibility(compat), contexts=contexts,
+        compatibility=_compatibility(compat), contexts=contexts, allow_hosts=allow_hosts,
     )
 
 
@@ -188,6 +199,10 @@ MIRROR_OPTIONS = [
     click.option("--snapshot", "snapshots", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
                  help="Read the documents of every host DIR has a directory for from DIR/HOST/PATH, e.g. "
                  "DIR/mill.example/.well-known/did.json (repeatable); works with --offline."),
+    click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST[:PORT]",
+                 help="Fetch from HOST (on PORT, or any port) although it is not public, e.g. localhost:8443 "
+                 "(repeatable). Otherwise a did:web host or status list URL that is, or resolves to, a loopback, "
+                 "private or link-local address is refused. A --mirror's own host needs no --allow-host."),
 ]
 
 
@@ -244,12 +259,13 @@ def credential(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
     compat: tuple[str, ...], contexts: str | None,
+    allow_hosts: tuple[str, ...] = (),
 ) -> None:
     """Verify the credential in FILE ('-' for stdin): JSON with a Data Integrity proof, a
     vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential."""
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
-        schemas=schemas, compat=compat, contexts=contexts,
+        schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts,
     )
     document, failed = _read(file)
     _finish(failed if failed is not None else verifier.verify_credential(document), as_json)
@@ -263,12 +279,13 @@ def presentation(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
     compat: tuple[str, ...], contexts: str | None, challenge: str, domain: str,
+    allow_hosts: tuple[str, ...] = (),
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
     credential in it."""
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
-        schemas=schemas, compat=compat, contexts=contexts,
+        schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts,
     )
     document, failed = _read(file)
     _finish(
@@ -298,6 +315,7 @@ def batch(
     challenge: str | None, domain: str | None, schemas: str | None, mirrors: tuple[str, ...],
     mirror_file: str | None, snapshots: tuple[str, ...], compat: tuple[str, ...],
     contexts: str | None,
+    allow_hosts: tuple[str, ...] = (),
 ) -> None:
     """Verify every document of SOURCE: a directory of *.json and *.jwt files, or a JSON Lines
     file (one document per line). Each document is JSON or a compact JWS, a credential or a
@@ -309,7 +327,7 @@ def batch(
 
     verifier = _verifier(
         trust, offline, ca_bundle, None, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
-        schemas=schemas, compat=compat, contexts=contexts,
+        schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts,
     )
     try:
         items = read_documents(source)

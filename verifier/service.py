@@ -21,6 +21,7 @@ from tradevc.vc.report import PresentationResult, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.retrieval.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Fetched, HttpsFetcher
 from tradevc.vc.retrieval.mirror import Mirror
+from tradevc.vc.retrieval.netguard import AllowList
 from tradevc.vc.retrieval.status_lists import StatusChecker, VerifiedList
 from tradevc.vc.verification import (
     DEFAULT_CLOCK_SKEW, verify_credential, verify_document, verify_fetched_credential, verify_presentation,
@@ -50,6 +51,12 @@ class Verifier:
     passed in. Without ``network`` nothing is fetched over the network: only snapshot files
     are read (see :meth:`offline`).
 
+    Over the network it reaches public hosts only: a did:web host or a status list URL that
+    is, or resolves to, a loopback, private, link-local (cloud metadata)... address is
+    could-not-verify. ``allow_hosts`` (``HOST`` or ``HOST:PORT`` entries) are reached
+    anyway: a test server, a demo, a mirror in the operator's network (a ``mirror``'s own
+    hosts are allowed for what is read from it). See :mod:`tradevc.vc.retrieval.netguard`.
+
     ``compatibility`` (default strict) tolerates the pre-Recommendation forms it names, in
     credentials, presentations and status lists alike, e.g.
     ``Compatibility.profile("pilots-2023")`` (see :mod:`tradevc.vc.compat`); every deviation
@@ -63,7 +70,8 @@ class Verifier:
         :class:`~tradevc.vc.compat.Compatibility`.
     :raises ContextIndexError: the ``contexts`` folder cannot be used (bad index, a file that
         does not match its SHA-256, a bundled URL with other bytes).
-    :raises ValueError: both ``loader`` and ``contexts`` are given.
+    :raises ValueError: both ``loader`` and ``contexts`` are given, or an ``allow_hosts``
+        entry is not ``HOST`` or ``HOST:PORT``.
     """
 
     def __init__(
@@ -84,8 +92,10 @@ class Verifier:
         mirror: Mirror | None = None,
         network: bool = True,
         compatibility: Compatibility | None = None,
+        allow_hosts: Iterable[str] = (),
     ) -> None:
         require_policy(policy)
+        allow = AllowList(allow_hosts)
         if loader is not None and contexts is not None:
             raise ValueError("give the Verifier a loader or a contexts folder, not both")
         self.policy = policy
@@ -98,7 +108,10 @@ class Verifier:
         self.mirror = mirror
         self.schemas = schemas if schemas is not None else default_schema_store()
         self.resolvers = resolvers or DidResolvers.online(
-            HttpsFetcher(self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES, mirror=mirror, network=network),
+            HttpsFetcher(
+                self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES, mirror=mirror, network=network,
+                allow_hosts=allow,
+            ),
             cache_ttl=did_cache_ttl,
         )
         self.clock = clock or (lambda: datetime.now(timezone.utc))
@@ -106,7 +119,8 @@ class Verifier:
         self.status_checker = (
             StatusChecker(
                 HttpsFetcher(
-                    self.session, timeout=timeout, max_bytes=STATUS_LIST_MAX_BYTES, mirror=mirror, network=network
+                    self.session, timeout=timeout, max_bytes=STATUS_LIST_MAX_BYTES, mirror=mirror, network=network,
+                    allow_hosts=allow,
                 ),
                 self._verify_status_list,
                 stale_if_error=stale_status_if_error,

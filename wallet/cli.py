@@ -99,7 +99,10 @@ def _verifier(
         except (OSError, ValueError) as e:
             raise click.BadParameter(f"{trust}: {e}", param_hint="--trust") from None
     mirror = mirror_from_options(network["mirrors"], network["mirror_file"], network["snapshots"])
-    return verifier_for(policy, offline=offline, ca_bundle=ca_bundle, mirror=mirror, contexts=contexts)
+    return verifier_for(
+        policy, offline=offline, ca_bundle=ca_bundle, mirror=mirror, contexts=contexts,
+        allow_hosts=network["allow_hosts"],
+    )
 
 
 def _open(ctx: click.Context, verifier: Verifier | None = None) -> Wallet:

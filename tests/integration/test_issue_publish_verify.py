@@ -188,7 +188,8 @@ def test_cli_could_not_verify_exit_code(tmp_path, https_server):
     trust = tmp_path / "trust.json"
     trust.write_text(json.dumps({"trustedIssuers": {issuer.did: ["USMCACertificationOfOrigin"]}}))
     # nothing published: the DID document cannot be fetched
-    r = CliRunner().invoke(verify_cli, ["credential", str(path), "--trust", str(trust), "--ca-bundle", str(https_server.ca_path)])
+    r = CliRunner().invoke(verify_cli, ["credential", str(path), "--trust", str(trust), "--ca-bundle", str(https_server.ca_path),
+                                        "--allow-host", https_server.host])
     assert r.exit_code == 3, r.output
     r = CliRunner().invoke(verify_cli, ["credential", str(path), "--trust", str(tmp_path / "missing.json")])
     assert r.exit_code == 2

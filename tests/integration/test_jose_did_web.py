@@ -103,7 +103,7 @@ def test_cli_issue_jose_and_verify(tmp_path, https_server):
 
     trust = tmp_path / "trust.json"
     trust.write_text(json.dumps({"trustedIssuers": {did: ["USMCACertificationOfOrigin"]}}))
-    common = ["--trust", str(trust), "--ca-bundle", str(https_server.ca_path)]
+    common = ["--trust", str(trust), "--ca-bundle", str(https_server.ca_path), "--allow-host", https_server.host]
     r = runner.invoke(verify_cli, ["credential", str(out), *common])
     assert r.exit_code == 0, r.output
     assert r.output.startswith("VERIFIED") and "ES384 JWS verified" in r.output

@@ -64,7 +64,7 @@ def test_a_path_did_is_read_from_the_mirror_under_its_path(https_server):
 def test_a_host_not_in_the_map_is_fetched_from_itself(https_server):
     did = f"did:web:{https_server.did_host}"
     put(https_server.root, ".well-known/did.json", did_document(did, KeyPair.generate("Ed25519")))
-    web = resolver(https_server, https_server.mirror("mill.example"))
+    web = resolver(https_server, https_server.mirror("mill.example"), allow_hosts=https_server.allow_hosts)
     assert web.resolve(did)["id"] == did
     assert https_server.requested == ["/.well-known/did.json"]
     assert web.origin(did) is None
@@ -242,7 +242,8 @@ def test_an_unmapped_issuer_is_verified_and_reported_as_before(https_server, tmp
                      status_base_url=https_server.url("status/")) as local:
         signed = certificate(local)
         local.publish(https_server.root)
-        verifier = customs(local, session=https_server.session(), mirror=https_server.mirror("mill.example"))
+        verifier = customs(local, session=https_server.session(), mirror=https_server.mirror("mill.example"),
+                           allow_hosts=https_server.allow_hosts)
         result = verifier.verify_credential(signed)
     assert result.verified, result.summary()
     assert all("from mirror" not in c.message and "From" not in "".join(c.data) for c in result.checks)
@@ -394,7 +395,7 @@ def test_a_host_without_a_snapshot_directory_is_fetched_from_itself(https_server
     snapshot = tmp_path / "snapshot"
     put(snapshot, "mill.example/status/1", {"from": "snapshot"})
     put(https_server.root, "status/1", {"from": "network"})
-    fetcher = HttpsFetcher(https_server.session(), mirror=Mirror(snapshots=[snapshot]))
+    fetcher = HttpsFetcher(https_server.session(), mirror=Mirror(snapshots=[snapshot]), allow_hosts=https_server.allow_hosts)
     assert fetcher.get_json(https_server.url("status/1"), what="status list") == {"from": "network"}
     assert fetcher.get_json("https://mill.example/status/1", what="status list") == {"from": "snapshot"}
     assert https_server.requested == ["/status/1"]

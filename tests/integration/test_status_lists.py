@@ -47,8 +47,8 @@ def entry(url, index, purpose="revocation", **extra):
 
 
 def verify(server, document):
-    return Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"]}), session=server.session()).verify_credential(
-        document, now=NOW)
+    return Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"]}), session=server.session(),
+                    allow_hosts=server.allow_hosts).verify_credential(document, now=NOW)
 
 
 def bits(length=131_072, **set_bits):
@@ -180,7 +180,8 @@ def test_status_list_2021(https_server):
         }
         return sign_credential(credential, KEY, created="2026-01-01T00:00:00Z")
 
-    verifier = Verifier(policy=TrustPolicy.unsafe_any_issuer(), session=https_server.session())
+    verifier = Verifier(policy=TrustPolicy.unsafe_any_issuer(), session=https_server.session(),
+                        allow_hosts=https_server.allow_hosts)
     result = verifier.verify_credential(old_credential(7), now=NOW)
     assert result.check("revocation").code == "REVOKED", result.summary()
     assert verifier.verify_credential(old_credential(8), now=NOW).verified
@@ -269,7 +270,8 @@ def test_a_list_with_a_ttl_beyond_the_calendar_is_read_not_raised(https_server):
     for name, ttl in (("ttl-int", 10**30), ("ttl-days", 10**17), ("ttl-date", 3 * 10**14)):
         url = serve_list(https_server, name, {"type": "BitstringStatusList", "statusPurpose": "revocation",
                                               "encodedList": bits(i5=1), "ttl": ttl})
-        desk = Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"]}), session=https_server.session())
+        desk = Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"]}), session=https_server.session(),
+                        allow_hosts=https_server.allow_hosts)
         assert desk.verify_credential(credential_with(entry(url, 6)), now=NOW).verified
         revoked = desk.verify_credential(credential_with(entry(url, 5)), now=NOW)  # from the cache
         assert revoked.check("revocation").code == "REVOKED", revoked.summary()

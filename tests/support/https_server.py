@@ -1,6 +1,10 @@
 """A real HTTPS server on 127.0.0.1 for tests: a throwaway CA made with ``cryptography``, a
-certificate for ``localhost``, and a threaded static file server with a few switchable
-misbehaviours (redirects, slowness, oversize answers). Nothing here listens beyond loopback."""
+certificate for ``localhost`` (and ``*.tradevc.test``, names a test resolves to 127.0.0.1
+itself), and a threaded static file server with a few switchable misbehaviours (redirects,
+slowness, oversize answers). Nothing here listens beyond loopback.
+
+The fetchers refuse loopback unless it is allowed: tests pass ``allow_hosts=server.allow_hosts``
+(or ``--allow-host``), exactly as a deployment allows a local mirror."""
 
 from __future__ import annotations
 
@@ -53,7 +57,10 @@ def make_tls_files(directory: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now - dt.timedelta(hours=1))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName([
+                x509.DNSName("localhost"), x509.DNSName("*.tradevc.test"),
+                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            ]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -88,6 +95,12 @@ class LocalHttpsServer:
     @property
     def host(self) -> str:
         return f"localhost:{self.port}"
+
+    @property
+    def allow_hosts(self) -> list[str]:
+        """The allow-list entry that lets a fetcher reach this server (``localhost:<port>``):
+        loopback is refused otherwise."""
+        return [self.host]
 
     @property
     def did_host(self) -> str:
@@ -164,6 +177,23 @@ def start(directory: Path) -> tuple[LocalHttpsServer, Callable[[], None]]:
 
 
 # -- misbehaviours ------------------------------------------------------------------------------
+
+
+def trickle(data: bytes, every: float) -> Special:
+    """Answer with ``data`` (status line and headers included, as raw bytes) one byte every
+    ``every`` seconds."""
+
+    def handler(request: http.server.BaseHTTPRequestHandler) -> None:
+        try:
+            for byte in data:
+                request.wfile.write(bytes([byte]))
+                request.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass
+        request.close_connection = True
+
+    return handler
 
 
 def redirect_to(location: str) -> Special:

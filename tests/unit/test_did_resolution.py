@@ -241,7 +241,7 @@ def _publish(server, did: str, document: dict | None = None) -> dict:
 
 
 def _online(server) -> DidResolvers:
-    return DidResolvers({"web": DidWebResolver(HttpsFetcher(server.session())), "key": DidKeyResolver()})
+    return DidResolvers({"web": DidWebResolver(HttpsFetcher(server.session(), allow_hosts=server.allow_hosts)), "key": DidKeyResolver()})
 
 
 def test_resolve_did_web(https_server):

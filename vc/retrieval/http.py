@@ -7,15 +7,27 @@ for no content coding and refuses one), and applies a timeout, to each read and 
 response. Certificate checks come from the ``requests.Session`` passed in; nothing here ever
 turns them off, so tests hand in a session that trusts their throwaway CA.
 
+It is not an SSRF tool: it connects only to public addresses, resolving each host once,
+checking every address and connecting to the one checked (see
+:mod:`tradevc.vc.retrieval.netguard`); ``allow_hosts`` is the only way to reach others (a
+test server, a demo, a mirror in the operator's network). The time limit covers the whole
+fetch (lookup, connection, TLS, headers and body), so a server that trickles bytes cannot
+hold it. From the session it takes the trust roots (``verify``), the client certificate
+(``cert``) and the headers; never its proxies, cookies or credentials, nor the environment's
+(``HTTPS_PROXY``, ``.netrc``, ``REQUESTS_CA_BUNDLE``).
+
 With a :class:`tradevc.vc.retrieval.mirror.Mirror`, the URLs of the hosts it maps are read from their mirror
 (over HTTPS, under the same rules) or snapshot directory (under the same size limit)
-instead; everything else is fetched as before.
+instead; everything else is fetched as before. The hosts of a mirror's https URLs are
+allowed for the documents read from that mirror (the operator configured them; the
+documents' own hosts are still judged when fetched directly).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -24,8 +36,11 @@ import urllib3.exceptions
 
 from tradevc.vc.errors import ResolutionError
 from tradevc.vc.retrieval.mirror import Mirror, MirrorPathError, Origin
+from tradevc.vc.retrieval.netguard import AddressRefused, AllowList, Deadline, GuardedAdapter, check_name
 
-__all__ = ["HttpsFetcher", "Fetched", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES"]
+__all__ = [
+    "HttpsFetcher", "Fetched", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES", "DID_MEDIA_TYPES", "AllowList",
+]
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -49,13 +64,22 @@ class Fetched(NamedTuple):
     url: str
     body: bytes
     media_type: str | None
-    """The ``Content-Type`` it was served with; None when read from a snapshot file."""
+    """The ``Content-Type`` it was served with (``""`` if none); None when read from a snapshot file."""
 
 
 class HttpsFetcher:
     """GETs JSON documents over HTTPS through the given session; the hosts ``mirror`` maps
     are read from their mirror or snapshot instead. Without ``network`` only snapshot files
-    are read: every other URL is a :class:`RetrievalError` (a border post with no network)."""
+    are read: every other URL is a :class:`RetrievalError` (a border post with no network).
+
+    ``timeout`` bounds each fetch as a whole. ``allow_hosts`` (``HOST`` or ``HOST:PORT``
+    entries, or an :class:`AllowList`) are the hosts it may reach although they are not
+    public (loopback, private networks...); every other host must be a public name
+    resolving only to public addresses. A mirror's own hosts are allowed for what is read
+    from it.
+
+    :raises ValueError: an ``allow_hosts`` entry is not ``HOST`` or ``HOST:PORT``.
+    """
 
     def __init__(
         self,
@@ -65,12 +89,17 @@ class HttpsFetcher:
         max_bytes: int = DEFAULT_MAX_BYTES,
         mirror: Mirror | None = None,
         network: bool = True,
+        allow_hosts: Iterable[str] | AllowList = (),
     ) -> None:
         self.session = session or requests.Session()
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.mirror = mirror
         self.network = network
+        self.allow = allow_hosts if isinstance(allow_hosts, AllowList) else AllowList(allow_hosts)
+        self._direct = GuardedAdapter(self.allow)
+        mirrors = AllowList.of_urls(mirror.hosts.values()) if mirror is not None else AllowList()
+        self._via_mirror = GuardedAdapter(self.allow.union(mirrors)) if mirrors else self._direct
 
     def origin(self, url: str) -> Origin | None:
         """The mirror or snapshot ``url`` is read from, or None if it is fetched from its own
@@ -82,15 +111,20 @@ class HttpsFetcher:
         except ValueError:  # MirrorPathError, or a URL urlsplit refuses
             return None
 
-    def get_json(self, url: str, *, what: str) -> Any:
-        """The JSON document at ``url``.
+    def get_json(self, url: str, *, what: str, media_types: Iterable[str] | None = None) -> Any:
+        """The JSON document at ``url``. With ``media_types``, a document served over HTTPS
+        with another ``Content-Type`` (parameters aside) is refused.
 
-        :raises RetrievalError: not https, a redirect, an HTTP error, a timeout, a body over
-            ``max_bytes``, or not JSON; for a mirrored host, also a path that cannot be mapped
+        :raises RetrievalError: not https, a host that is not public (and not allowed), a
+            redirect, an HTTP error, a timeout, a body over ``max_bytes``, another media type,
+            or not JSON; for a mirrored host, also a path that cannot be mapped
             to its mirror or snapshot, or a file missing from the snapshot. The message names
             ``what`` and the URL (and the mirror or snapshot it was read from).
         """
-        return _json(self._get(url, what=what, accept=JSON_TYPES)[0], url, what)
+        body, media_type = self._get(url, what=what, accept=JSON_TYPES)
+        if media_types is not None:
+            _require_media_type(media_type, media_types, url, what)
+        return _json(body, url, what)
 
     def fetch(self, url: str, *, what: str, accept: str) -> Fetched:
         """The body at ``url`` as bytes, with the ``Content-Type`` it was served with (None for
@@ -117,7 +151,7 @@ class HttpsFetcher:
         if origin is None:
             return self._get_https(url, url, what=what, accept=accept)
         if origin.kind == "mirror":
-            return self._get_https(origin.location, f"{url} (from {origin})", what=what, accept=accept)
+            return self._get_https(origin.location, f"{url} (from {origin})", what=what, accept=accept, mirrored=True)
         try:
             return self.mirror.read_snapshot(origin, self.max_bytes), None
         except MirrorPathError as e:
@@ -129,20 +163,37 @@ class HttpsFetcher:
         except OSError as e:
             raise RetrievalError(f"{what}: {url} cannot be read from the snapshot: {e.strerror or e}") from e
 
-    def _get_https(self, url: str, shown: str, *, what: str, accept: str) -> tuple[bytes, str | None]:
-        """GET ``url``; messages name it as ``shown`` (the document's URL, and its mirror)."""
+    def _get_https(
+        self, url: str, shown: str, *, what: str, accept: str, mirrored: bool = False
+    ) -> tuple[bytes, str | None]:
+        """GET ``url``; messages name it as ``shown`` (the document's URL, and its mirror).
+        ``mirrored``: ``url`` is on a mirror, whose hosts are allowed."""
         if not self.network:
             raise RetrievalError(f"{what}: {shown} is not in a snapshot, and this verifier is offline")
-        if urlsplit(url).scheme != "https":  # a mirror URL is checked when configured; twice is cheap
+        parts = urlsplit(url)
+        if parts.scheme != "https":  # a mirror URL is checked when configured; twice is cheap
             raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")
-        deadline = time.monotonic() + self.timeout
+        adapter = self._via_mirror if mirrored else self._direct
         try:
-            with self.session.get(
-                url, timeout=self.timeout, allow_redirects=False, stream=True,
-                verify=self.session.verify,  # the session's trust roots, not REQUESTS_CA_BUNDLE's
+            host, port = parts.hostname or "", parts.port or 443
+            if not adapter.allow.allows(host, port):
+                check_name(host)  # before any lookup; the connection checks the addresses
+            request = requests.Request("GET", url, headers={
+                **self.session.headers, "Accept": accept,
                 # the body is read as sent: the size limit counts the bytes that arrive, and a
                 # compressed stream can be endless while it decodes to nothing
-                headers={"Accept": accept, "Accept-Encoding": "identity"},
+                "Accept-Encoding": "identity",
+            }).prepare()
+        except AddressRefused as e:
+            raise RetrievalError(f"{what}: {shown} was not fetched: {e}") from None
+        except ValueError as e:  # a port out of range, a URL requests cannot prepare
+            raise RetrievalError(f"{what}: {url!r} is not a URL that can be fetched: {e}") from None
+        deadline = Deadline(self.timeout)
+        try:
+            with deadline.running(), adapter.send(
+                request, stream=True, timeout=(deadline.left(), self.timeout),
+                verify=self.session.verify,  # the session's trust roots, not REQUESTS_CA_BUNDLE's
+                cert=self.session.cert, proxies={},
             ) as response:
                 if 300 <= response.status_code < 400:
                     target = response.headers.get("Location", "?")
@@ -157,19 +208,25 @@ class HttpsFetcher:
                 declared = response.headers.get("Content-Length")
                 if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
                     raise RetrievalError(f"{what}: {shown} is {declared} bytes, over the {self.max_bytes}-byte limit")
-                media_type = response.headers.get("Content-Type")
+                media_type = response.headers.get("Content-Type", "")  # "" when not sent; None is a snapshot's
                 body = bytearray()
                 for chunk in _chunks(response):
                     body.extend(chunk)
                     if len(body) > self.max_bytes:
                         raise RetrievalError(f"{what}: {shown} is over the {self.max_bytes}-byte limit")
-                    if time.monotonic() > deadline:  # a body sent a byte at a time
+                    if time.monotonic() > deadline.at:  # a body sent a byte at a time
                         raise requests.exceptions.Timeout()
+        except AddressRefused as e:
+            raise RetrievalError(f"{what}: {shown} was not fetched: {e}") from None
         except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError) as e:  # the body is read from urllib3
             raise RetrievalError(f"{what}: {shown} did not answer within {self.timeout} s") from e
         except requests.exceptions.SSLError as e:
+            if deadline.expired:
+                raise RetrievalError(f"{what}: {shown} did not answer within {self.timeout} s") from e
             raise RetrievalError(f"{what}: TLS certificate check failed for {shown}") from e
-        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            if deadline.expired:  # the deadline shut the connection down
+                raise RetrievalError(f"{what}: {shown} did not answer within {self.timeout} s") from e
             raise RetrievalError(f"{what}: cannot fetch {shown}: {type(e).__name__}") from e
         return bytes(body), media_type
 
@@ -187,6 +244,20 @@ def _chunks(response: requests.Response) -> Any:
 
 JSON_TYPES = "application/json, application/did+json, application/ld+json"
 """What a JSON fetch accepts (DID documents, credentials)."""
+
+DID_MEDIA_TYPES = ("application/did+json", "application/did+ld+json", "application/json", "application/ld+json")
+"""The media types a DID document is taken in (DID Core's, and plain JSON and JSON-LD)."""
+
+
+def _require_media_type(media_type: str | None, allowed: Iterable[str], url: str, what: str) -> None:
+    """Refuse a body served over HTTPS with a media type not in ``allowed`` (None: a snapshot
+    file, which has none)."""
+    if media_type is None:
+        return
+    essence = media_type.split(";", 1)[0].strip().lower()
+    if essence not in allowed:
+        served = f"as {media_type[:100]!r}" if media_type else "with no Content-Type"
+        raise RetrievalError(f"{what}: {url} was served {served}, not as one of {', '.join(allowed)}")
 
 
 def _json(body: bytes, url: str, what: str) -> Any:

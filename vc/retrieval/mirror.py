@@ -12,7 +12,10 @@ credentials both go through it. A mirror changes where bytes come from, never wh
 accepted: the DID document must still be the DID's, a status list must still be signed by
 the credential's issuer, a mirror URL must be https (with the session's certificate checks),
 redirects are refused, and the size and time limits apply. A host that is not mapped is
-fetched as without a mirror.
+fetched as without a mirror. The hosts of the mirror URLs are configured by the operator,
+not named by a credential: the fetcher allows them (loopback or private addresses
+included) for what it reads from the mirror, and for nothing else (see
+:mod:`tradevc.vc.retrieval.netguard`).
 
 The mapping file (``Mirror.from_file``) is JSON::
 

@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote, urlsplit
 from typing import Any
 
 from tradevc.vc.errors import ResolutionError
-from tradevc.vc.retrieval.http import HttpsFetcher
+from tradevc.vc.retrieval.http import DID_MEDIA_TYPES, HttpsFetcher
 from tradevc.vc.retrieval.did import DidResolutionError
 from tradevc.vc.retrieval.mirror import Origin
 
@@ -85,7 +85,10 @@ def document_path(did: str) -> str:
 
 class DidWebResolver:
     """Resolves did:web DIDs over HTTPS with the given fetcher (its session decides which
-    certificate authorities are trusted; its limits bound time and size)."""
+    certificate authorities are trusted; its limits bound time and size; it reaches only
+    public hosts unless its ``allow_hosts`` say otherwise). A document served with a media
+    type other than ``application/did+json``, ``application/did+ld+json``,
+    ``application/json`` or ``application/ld+json`` is refused."""
 
     def __init__(self, fetcher: HttpsFetcher | None = None) -> None:
         self.fetcher = fetcher or HttpsFetcher()
@@ -108,10 +111,11 @@ class DidWebResolver:
             did:web DID; ``invalidDidDocument``: the document is not a JSON object, or its
             ``id`` is not the DID (code ``INVALID_CONTROLLED_IDENTIFIER_DOCUMENT_ID``).
         :raises RetrievalError: the document could not be fetched (its ``status`` is the HTTP
-            status when the server refused it: 404 means there is no such DID).
+            status when the server refused it: 404 means there is no such DID), the host is
+            not public, or the document was served with another media type.
         """
         url = document_url(did)
-        document = self.fetcher.get_json(url, what=f"DID document of {did}")
+        document = self.fetcher.get_json(url, what=f"DID document of {did}", media_types=DID_MEDIA_TYPES)
         origin = self.origin(did)
         where = f"{url} (from {origin})" if origin is not None else url
         if not isinstance(document, dict):
