@@ -70,8 +70,8 @@ class Verifier:
     :meth:`verify_presentation`). Without a store, the caller's challenge is compared with
     the proof's and nothing is remembered.
 
-    :raises TypeError: ``policy`` is not a policy, or ``compatibility`` not a
-        :class:`~tradevc.vc.compat.Compatibility`.
+    :raises TypeError: ``policy`` is not a policy, ``compatibility`` not a
+        :class:`~tradevc.vc.compat.Compatibility`, or ``challenges`` not a challenge store.
     :raises ContextIndexError: the ``contexts`` folder cannot be used (bad index, a file that
         does not match its SHA-256, a bundled URL with other bytes).
     :raises ValueError: both ``loader`` and ``contexts`` are given.
@@ -98,6 +98,10 @@ class Verifier:
         challenges: ChallengeStore | None = None,
     ) -> None:
         require_policy(policy)
+        if challenges is not None and not all(
+            callable(getattr(challenges, name, None)) for name in ("issue", "refusal", "consume")
+        ):
+            raise TypeError("challenges must be a challenge store, e.g. SqliteChallengeStore(path), not a path")
         self.challenges = challenges
         if loader is not None and contexts is not None:
             raise ValueError("give the Verifier a loader or a contexts folder, not both")

@@ -92,6 +92,8 @@ def test_a_verifier_without_a_store_cannot_issue_and_a_ttl_must_be_positive(stor
         Verifier.offline(policy=POLICY).new_challenge()
     with pytest.raises(ValueError, match="positive"):
         verifier_with(store).new_challenge(timedelta(0))
+    with pytest.raises(TypeError, match="not a path"):
+        Verifier.offline(policy=POLICY, challenges="challenges.sqlite")
 
 
 # -- verifying against the store -----------------------------------------------------------------
