@@ -159,10 +159,29 @@ class PresentationResult(VerificationResult):
     """The presentation's report; ``credentials`` holds one report per credential inside,
     ``signers`` the DIDs whose keys made the presentation's verified proofs (for a JOSE
     presentation, the DID of the ``kid`` once the signature verified), in proof order, each
-    once; it is empty when no proof verified."""
+    once; it is empty when no proof verified.
+
+    ``challenge``, ``domain`` and ``created`` are what the presentation's proof says (of its
+    first proof, for several Data Integrity proofs; a JOSE presentation's ``nonce``, ``aud``
+    and ``iat``, the latter as an ISO 8601 date), as found, whether or not they were accepted;
+    None when the proof has none (or it was not a string, or a list of strings for ``domain``)
+    or the presentation was not opened."""
 
     credentials: list[VerificationResult] = field(default_factory=list)
     signers: list[str] = field(default_factory=list)
+    challenge: str | None = None
+    domain: str | list[str] | None = None
+    created: str | None = None
+
+    def expose_proof(self, challenge: Any, domain: Any, created: Any) -> None:
+        """Set :attr:`challenge`, :attr:`domain` and :attr:`created` from a proof's values,
+        keeping only those of the expected types (the securing mechanisms call this)."""
+        self.challenge = challenge if isinstance(challenge, str) else None
+        if isinstance(domain, str) or (isinstance(domain, list) and all(isinstance(d, str) for d in domain)):
+            self.domain = domain
+        else:
+            self.domain = None
+        self.created = created if isinstance(created, str) else None
 
     @property
     def signer(self) -> str | None:
@@ -180,5 +199,8 @@ class PresentationResult(VerificationResult):
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
         out["signers"] = list(self.signers)
+        out["challenge"] = self.challenge
+        out["domain"] = list(self.domain) if isinstance(self.domain, list) else self.domain
+        out["created"] = self.created
         out["credentials"] = [c.to_dict() for c in self.credentials]
         return out

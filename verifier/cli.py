@@ -10,11 +10,19 @@ did:web documents and status lists from a mirror or a snapshot directory (see :m
 Only public hosts are fetched from: ``--allow-host HOST[:PORT]`` (repeatable) lets a host on
 loopback or a private network through, e.g. a local test server (see
 :mod:`tradevc.vc.retrieval.netguard`).
+
+``vc-verify challenge new`` issues a challenge and remembers it in a challenge store (an
+SQLite file: ``--challenges FILE``, else ``$TRADEVC_CHALLENGES``, else
+``$XDG_DATA_HOME/tradevc/challenges.sqlite``, ``~/.local/share/...`` without XDG_DATA_HOME);
+``vc-verify presentation --challenges FILE`` (or ``$TRADEVC_CHALLENGES``) then accepts a
+presentation only for a challenge of that store, unexpired and not used before, and uses it
+up (see :mod:`tradevc.verifier.challenges`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +40,7 @@ from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
 from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.vc.report import CheckResult, VerificationResult
 
+from .challenges import ChallengeStoreError, SqliteChallengeStore
 from .service import Verifier
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY = 0, 1, 2, 3
@@ -150,6 +159,24 @@ _COMPAT_HELP = (
     "Tolerate pre-Recommendation forms: a profile (" + ", ".join(sorted(PROFILES)) + ") or one deviation ("
     + ", ".join(DEVIATIONS) + "); repeatable. Each one tolerated is a compat:<id> warning in the report."
 )
+
+
+CHALLENGES_ENV = "TRADEVC_CHALLENGES"
+
+
+def default_challenges_path() -> Path:
+    """Where ``vc-verify challenge new`` keeps its challenges when neither ``--challenges`` nor
+    ``$TRADEVC_CHALLENGES`` says: ``$XDG_DATA_HOME/tradevc/challenges.sqlite`` (XDG_DATA_HOME
+    defaults to ``~/.local/share``)."""
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "tradevc" / "challenges.sqlite"
+
+
+def _challenge_store(path: str) -> SqliteChallengeStore:
+    try:
+        return SqliteChallengeStore(path)
+    except ChallengeStoreError as e:
+        raise click.BadParameter(e.message, param_hint="--challenges") from None
 
 
 def _read(path: str) -> tuple[Any, VerificationResult | None]:
@@ -275,10 +302,15 @@ def credential(
 @_with_common
 @click.option("--challenge", required=True, help="The challenge you gave the holder for this presentation.")
 @click.option("--domain", required=True, help="Your domain, as the holder bound the presentation to it.")
+@click.option("--challenges", "challenges", type=click.Path(dir_okay=False, exists=True), envvar=CHALLENGES_ENV,
+              metavar="FILE",
+              help="Challenge store made by 'vc-verify challenge new' (default: $TRADEVC_CHALLENGES, if set): "
+              "--challenge must then be one it issued, not expired and not used before; a presentation that "
+              "verifies uses it up. Without it, --challenge is only compared with the proof's.")
 def presentation(
     file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
-    compat: tuple[str, ...], contexts: str | None, challenge: str, domain: str,
+    compat: tuple[str, ...], contexts: str | None, challenge: str, domain: str, challenges: str | None,
     allow_hosts: tuple[str, ...] = (),
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
@@ -287,6 +319,8 @@ def presentation(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts,
     )
+    if challenges is not None:
+        verifier.challenges = _challenge_store(challenges)
     document, failed = _read(file)
     _finish(
         failed if failed is not None else verifier.verify_presentation(document, challenge=challenge, domain=domain),
@@ -343,6 +377,45 @@ def batch(
     if summary.not_verified:
         sys.exit(EXIT_NOT_VERIFIED)
     sys.exit(EXIT_COULD_NOT_VERIFY if summary.could_not_verify else EXIT_VERIFIED)
+
+
+@cli.group()
+def challenge() -> None:
+    """Challenges for holders to sign their presentations over, each usable once."""
+
+
+@challenge.command("new")
+@click.option("--ttl", type=click.IntRange(1, 7 * 24 * 3600), default=600, show_default=True, metavar="SECONDS",
+              help="How long the challenge stays usable.")
+@click.option("--challenges", "challenges", type=click.Path(dir_okay=False), envvar=CHALLENGES_ENV, metavar="FILE",
+              help="The challenge store (an SQLite file, made if missing). Default: $TRADEVC_CHALLENGES, else "
+              "$XDG_DATA_HOME/tradevc/challenges.sqlite (~/.local/share/tradevc/... without XDG_DATA_HOME).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"challenge": ..., "expires": ...} instead.')
+def new_challenge(ttl: int, challenges: str | None, as_json: bool) -> None:
+    """Issue a random challenge, remember it in the challenge store and print it (its expiry
+    goes to stderr). Give it to the holder; verify their presentation with
+    'vc-verify presentation FILE --challenge C --domain D --challenges STORE', which accepts
+    it once."""
+    if challenges is None:
+        path = default_challenges_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise click.BadParameter(f"cannot make {path.parent}: {e.strerror}", param_hint="--challenges") from None
+        challenges = str(path)
+    store = _challenge_store(challenges)
+    try:
+        issued = store.issue(timedelta(seconds=ttl))
+    except ChallengeStoreError as e:
+        raise click.BadParameter(e.message, param_hint="--challenges") from None
+    finally:
+        store.close()
+    expires = issued.expires.isoformat().replace("+00:00", "Z")
+    if as_json:
+        click.echo(json.dumps({"challenge": issued.token, "expires": expires}))
+    else:
+        click.echo(issued.token)
+        click.echo(f"expires {expires} (stored in {challenges})", err=True)
 
 
 def main() -> None:

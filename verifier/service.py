@@ -17,7 +17,7 @@ from tradevc.vc.checks.policy import IssuerIs, VerificationPolicy, require_polic
 from tradevc.vc.checks.schemas import SchemaStore, default_schema_store
 from tradevc.vc.compat import Compatibility, require_compatibility
 from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
-from tradevc.vc.report import PresentationResult, VerificationResult
+from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.retrieval.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Fetched, HttpsFetcher
 from tradevc.vc.retrieval.mirror import Mirror
@@ -26,6 +26,8 @@ from tradevc.vc.retrieval.status_lists import StatusChecker, VerifiedList
 from tradevc.vc.verification import (
     DEFAULT_CLOCK_SKEW, verify_credential, verify_document, verify_fetched_credential, verify_presentation,
 )
+
+from .challenges import DEFAULT_TTL, Challenge, ChallengeStore, ChallengeStoreError
 
 __all__ = ["Verifier"]
 
@@ -66,8 +68,18 @@ class Verifier:
     bundled ones (see :meth:`tradevc.vc.jsonld.PinnedContextLoader.with_user_contexts`); ``loader``
     replaces the context loader altogether. Give one or neither.
 
-    :raises TypeError: ``policy`` is not a policy, or ``compatibility`` not a
-        :class:`~tradevc.vc.compat.Compatibility`.
+    ``challenges`` (a :class:`tradevc.verifier.challenges.ChallengeStore`, e.g.
+    ``SqliteChallengeStore(path)``) makes the verifier remember the challenges it issues
+    (:meth:`new_challenge`) and accept each once: a presentation is then also refused (a
+    ``challenge`` check failed with ``INVALID_CHALLENGE_ERROR``) if the challenge it is
+    verified against is unknown to the store, expired or already used. The challenge is used
+    up only when the presentation verifies, atomically, so of two attempts racing with the
+    same challenge one wins; a failed attempt leaves it usable until it expires (see
+    :meth:`verify_presentation`). Without a store, the caller's challenge is compared with
+    the proof's and nothing is remembered.
+
+    :raises TypeError: ``policy`` is not a policy, ``compatibility`` not a
+        :class:`~tradevc.vc.compat.Compatibility`, or ``challenges`` not a challenge store.
     :raises ContextIndexError: the ``contexts`` folder cannot be used (bad index, a file that
         does not match its SHA-256, a bundled URL with other bytes).
     :raises ValueError: both ``loader`` and ``contexts`` are given, or an ``allow_hosts``
@@ -93,8 +105,14 @@ class Verifier:
         network: bool = True,
         compatibility: Compatibility | None = None,
         allow_hosts: Iterable[str] = (),
+        challenges: ChallengeStore | None = None,
     ) -> None:
         require_policy(policy)
+        if challenges is not None and not all(
+            callable(getattr(challenges, name, None)) for name in ("issue", "refusal", "consume")
+        ):
+            raise TypeError("challenges must be a challenge store, e.g. SqliteChallengeStore(path), not a path")
+        self.challenges = challenges
         allow = AllowList(allow_hosts)
         if loader is not None and contexts is not None:
             raise ValueError("give the Verifier a loader or a contexts folder, not both")
@@ -172,11 +190,21 @@ class Verifier:
         """Verify many credentials (and presentations, with ``challenge`` and ``domain``) across
         ``workers`` processes (default: one per CPU), each forked with this verifier and keeping
         its caches warm; the reports come back in the order of ``documents``. See
-        :func:`tradevc.verifier.batch.verify_many`."""
+        :func:`tradevc.verifier.batch.verify_many`.
+
+        With a challenge store, each presentation is checked against the store as by
+        :meth:`verify_presentation`, and ``challenge`` is single-use like any other: one
+        challenge is used up by one presentation, so at most one presentation of the batch
+        verifies with it (with workers, whichever gets there first) and the others sharing it
+        fail as used; presentations answering different challenges take one call each. A
+        store that forked workers do not share (``across_processes`` false: the in-memory
+        one) makes the batch run in this process."""
         # Imported here only so that loading the service does not load multiprocessing; batch
         # does not import this module (it takes any DocumentVerifier), so there is no cycle.
         from .batch import verify_many
 
+        if self.challenges is not None and not self.challenges.across_processes:
+            workers = 1
         return verify_many(self, documents, workers=workers, challenge=challenge, domain=domain, progress=progress)
 
     def verify_presentation(
@@ -185,12 +213,59 @@ class Verifier:
         """Verify a presentation and every credential in it; see
         :func:`tradevc.vc.verification.pipeline.verify_presentation`. ``domain`` is one string
         or a sequence of strings; the proof's ``domain`` (a token's ``aud``) must name exactly
-        those, compared as sets."""
-        return verify_presentation(
+        those, compared as sets.
+
+        With a challenge store, ``challenge`` (which the proof must carry) must also be one
+        the store issued, not expired and not used, or a ``challenge`` check fails with
+        ``INVALID_CHALLENGE_ERROR`` saying which. The presentation is verified in full
+        either way, so the report says everything that is wrong with it. The challenge is
+        used up only if the presentation verified: consuming it on any attempt would let
+        whoever saw the challenge (it is not secret: it is shown to the holder, often as a
+        QR code at the desk) burn it with a junk presentation, and would make the trader sign
+        again after customs' own network failed (a could-not-verify report). A presentation
+        is still accepted at most once, since using up is atomic: if two attempts verify at
+        once, the second's ``challenge`` check fails as used. The store's clock, not ``now``,
+        decides expiry."""
+        result = verify_presentation(
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
         )
+        if self.challenges is not None:
+            self._settle_challenge(self.challenges, challenge, result)
+        return result
+
+    def new_challenge(self, ttl: timedelta = DEFAULT_TTL) -> Challenge:
+        """A new random challenge for a holder, usable once within ``ttl`` (default 10
+        minutes), remembered in the verifier's challenge store.
+
+        :raises ValueError: the verifier has no challenge store, or ``ttl`` is not positive.
+        :raises ChallengeStoreError: the store cannot be written.
+        """
+        if self.challenges is None:
+            raise ValueError("this Verifier has no challenge store; pass challenges=SqliteChallengeStore(path)")
+        return self.challenges.issue(ttl)
+
+    @staticmethod
+    def _settle_challenge(store: ChallengeStore, challenge: str, result: PresentationResult) -> None:
+        """The store's ``challenge`` check: use the challenge up if ``result`` verified,
+        otherwise only look, and say why the store refuses it, if it does."""
+        verified = result.verified
+        try:
+            refused = store.consume(challenge) if verified else store.refusal(challenge)
+        except ChallengeStoreError as e:
+            result.add(CheckResult.error("challenge", "CHALLENGE_STORE_ERROR", e.message))
+            return
+        if refused is not None:
+            result.add(CheckResult.failed(
+                "challenge", "INVALID_CHALLENGE_ERROR", refused.message, data={"reason": refused.reason}
+            ))
+        elif verified:
+            result.add(CheckResult.passed("challenge", "issued by this verifier, not expired; now used up"))
+        else:
+            result.add(CheckResult.passed(
+                "challenge", "issued by this verifier, not expired; left unused, as the presentation did not verify"
+            ))
 
     def verify_document(
         self, document: Any, *, challenge: str | None = None, domain: ExpectedDomain | None = None,
@@ -198,9 +273,14 @@ class Verifier:
     ) -> VerificationResult:
         """Verify a credential or a presentation, whichever ``document`` is (a presentation
         needs ``challenge`` and ``domain``; without them its report says so); see
-        :func:`tradevc.vc.verification.verify_document`."""
-        return verify_document(
+        :func:`tradevc.vc.verification.verify_document`. With a challenge store, a
+        presentation's challenge is checked and used up as by :meth:`verify_presentation`;
+        a credential's report does not involve it."""
+        result = verify_document(
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
         )
+        if self.challenges is not None and challenge and isinstance(result, PresentationResult):
+            self._settle_challenge(self.challenges, challenge, result)
+        return result

@@ -5,7 +5,7 @@ credentials each go through the same pipeline."""
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -16,7 +16,10 @@ from tradevc.vc.securing.enveloped import envelope_credential
 from tradevc.vc.securing.jose import sign_presentation_jwt
 from tradevc.vc.verification import pipeline
 
-NOW = datetime.now(timezone.utc)  # the presentations are signed now
+# The presentations are signed when each test runs, which on a loaded machine can be minutes after
+# this module is imported; verifying an hour ahead keeps their proofs from being "created in the
+# future" (beyond the 5-minute skew allowed).
+NOW = datetime.now(timezone.utc) + timedelta(hours=1)
 MILL = KeyPair.generate("Ed25519")
 LICENSING = KeyPair.generate("P-384")
 IMPORTER = KeyPair.generate("Ed25519")

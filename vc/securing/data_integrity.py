@@ -37,7 +37,7 @@ from tradevc.vc.model import (
     CREDENTIALS_V1, CREDENTIALS_V2, Credential, Proof, is_url, parse_credential, parse_datetime, parse_presentation,
     parse_proof,
 )
-from tradevc.vc.report import CheckResult, VerificationResult
+from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.retrieval.http import RetrievalError
 from tradevc.vc.securing.enveloped import envelope_credential
@@ -325,7 +325,10 @@ class DataIntegrity:
         controllers = [v.method.controller for v in verified]
         if presentation:
             assert challenge is not None and domain is not None, "the pipeline passes both for a presentation"
-            for proof in proofs_of(secured.signed):
+            proofs = proofs_of(secured.signed)
+            if isinstance(result, PresentationResult) and proofs:
+                result.expose_proof(proofs[0].get("challenge"), proofs[0].get("domain"), proofs[0].get("created"))
+            for proof in proofs:
                 subject = proof.get("id") or proof.get("verificationMethod")
                 check_challenge(proof.get("challenge"), challenge, result, subject)
                 check_domain(proof.get("domain"), domain, result, subject)

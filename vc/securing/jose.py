@@ -56,6 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from tradevc.vc.checks.common import (
@@ -66,7 +67,7 @@ from tradevc.vc.errors import InvalidDocument, SigningError, VcError
 from tradevc.vc.jsonld import DocumentLoader
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.model import CREDENTIALS_V2, Credential, Presentation, parse_credential, parse_presentation
-from tradevc.vc.report import CheckResult, VerificationResult
+from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers, VerificationMethod
 from tradevc.vc.retrieval.http import RetrievalError
 from tradevc.vc.securing.enveloped import envelope_credential, open_envelope
@@ -343,12 +344,26 @@ class Jose:
         if holder is None:
             skip_holder_binding(result, signers)
         check_token_times(opened.jws.payload, context.now, context.max_clock_skew, result)
+        if isinstance(result, PresentationResult):
+            claims = opened.jws.payload
+            result.expose_proof(claims.get("nonce"), claims.get("aud"), _iat_date(claims.get("iat")))
         check_challenge(opened.jws.payload.get("nonce"), challenge, result, None)
         check_domain(opened.jws.payload.get("aud"), domain, result, None)
         return signers
 
 
 MECHANISM = Jose()
+
+
+def _iat_date(iat: Any) -> str | None:
+    """A token's ``iat`` (seconds since the epoch) as an ISO 8601 date, or None if it is not a
+    number a date can hold."""
+    if isinstance(iat, bool) or not isinstance(iat, (int, float)):
+        return None
+    try:
+        return datetime.fromtimestamp(iat, timezone.utc).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _jws_coverage() -> tuple[str | None, str]:
