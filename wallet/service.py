@@ -1,8 +1,9 @@
 """``Wallet``: the importer's credentials and holder key, encrypted at rest.
 
 The wallet checks what it keeps: :meth:`Wallet.add` verifies a credential (signature, issuer
-key, validity period, revocation and suspension) before storing it, and :meth:`Wallet.check`
-re-verifies everything held and says what changed. Which issuers to trust is the verifier's
+key, validity period, revocation and suspension) before storing it, :meth:`Wallet.import_backup`
+and :meth:`Wallet.restore` verify each credential of a backup the same way (and report those
+they refuse), and :meth:`Wallet.check` re-verifies everything held and says what changed. Which issuers to trust is the verifier's
 decision, not the holder's, so the wallet's own checks leave ``issuer_trust`` to customs
 unless a trust policy is given.
 
