@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
-from tradevc.vc.atomicfile import write_atomic
-from tradevc.vc.errors import ContextIndexError, VcError
+from tradevc.vc.atomicfile import UnsafeModeWarning, write_atomic
+from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
 
-from .errors import IssuerError
 from .home import IssuerHome
 from .registry import StatusRegistry
 from .service import REGISTRY_FILE, Issuer
@@ -26,6 +27,7 @@ HOME_ENV = "TRADEVC_ISSUER_HOME"
 PASSPHRASE_ENV = "TRADEVC_ISSUER_PASSPHRASE"
 PASSPHRASE_FILE_ENV = "TRADEVC_ISSUER_PASSPHRASE_FILE"
 DEFAULT_HOME = Path("~/.tradevc/issuer")
+IO_ERROR = "IO_ERROR"  # the code of a file that cannot be read or written
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -33,19 +35,37 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Show each :class:`UnsafeModeWarning` (a private file that was made 0600 again) as one
+    ``warning: ...`` line on stderr; other warnings as usual."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UnsafeModeWarning)
+        shown = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, UnsafeModeWarning):
+                click.echo(f"warning: {message}", err=True)
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        yield
+
+
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures into one clear line on stderr and exit status 1: no stack traces."""
+    """Turn expected failures into one clear line on stderr, ``error: CODE: message``, and exit
+    status 1: no stack traces."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with _warnings_as_lines():
+                return fn(*args, **kwargs)
         except VcError as e:
-            _fail(e.message if isinstance(e, IssuerError) else f"{e.code}: {e.message}")
-        except json.JSONDecodeError as e:
-            _fail(f"not valid JSON: {e}")
+            _fail(f"{e.code}: {e.message}")
         except OSError as e:
-            _fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
+            _fail(f"{IO_ERROR}: " + f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
 
     return wrapper
 
@@ -57,15 +77,15 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False) -> bytes:
         try:
             value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as e:
-            _fail(f"cannot read the passphrase file {path}: {e.strerror}")
+            _fail(f"{IO_ERROR}: cannot read the passphrase file {path}: {e.strerror}")
     elif os.environ.get(PASSPHRASE_ENV):
         value = os.environ[PASSPHRASE_ENV]
     elif sys.stdin.isatty():
         value = click.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm)
     else:
-        _fail(f"no passphrase: use --passphrase-file FILE or set {PASSPHRASE_ENV}")
+        _fail(f"NO_PASSPHRASE: use --passphrase-file FILE or set {PASSPHRASE_ENV}")
     if not value:
-        _fail("the passphrase is empty")
+        _fail("NO_PASSPHRASE: the passphrase is empty")
     return value.encode("utf-8")
 
 
@@ -80,8 +100,15 @@ def _open(ctx: click.Context, contexts: str | None = None) -> Issuer:
 
 
 def _read_json(path: str) -> Any:
-    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    return json.loads(text)
+    """The JSON in ``path`` ('-': stdin). :raises InvalidDocument: not UTF-8, or not JSON."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidDocument(f"{path} is not UTF-8 text: {e.reason}") from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise InvalidDocument(f"{path} is not valid JSON: {e}") from None
 
 
 def _write_output(document: Any, out: str | None) -> None:
@@ -173,7 +200,7 @@ def issue(
         raise click.UsageError("--subject and --credential take a JSON file, or - for standard input")
     document = _read_json(source)
     if not isinstance(document, dict):
-        _fail("the input must be a JSON object")
+        raise InvalidDocument(f"{source}: the input must be a JSON object")
     with _open(ctx, contexts) as issuer:
         signed = issuer.issue(
             document, type_name=type_name, valid_from=valid_from, valid_until=valid_until, credential_id=credential_id,

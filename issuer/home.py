@@ -10,6 +10,14 @@ A did:web issuer's DID document lists every key it has not removed: the current 
 ``authentication`` and ``assertionMethod``, retired ones under ``assertionMethod`` only, so
 credentials signed before a rotation keep verifying until the issuer removes the old key on
 purpose. A did:key issuer's DID is its key, so it cannot rotate.
+
+The home is private, and is checked whenever it is opened. Refused (:class:`IssuerHomeUnsafe`,
+nothing is used): a home or ``keys/`` folder that group or others may write to (they could
+have swapped the profile or a key), and a profile, key or registry file that is a symbolic
+link or not a regular file. Repaired with an
+:class:`~tradevc.vc.atomicfile.UnsafeModeWarning`: such a file that group or others may read
+or write is made 0600 (a key is encrypted, but a copy can be attacked offline: consider
+rotating it).
 """
 
 from __future__ import annotations
@@ -19,15 +27,15 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
-from tradevc.vc.atomicfile import write_atomic
+from tradevc.vc.atomicfile import UnsafeFileError, check_private_dir, read_private, write_atomic
 from tradevc.vc.retrieval.did.web import did_web, document_path
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.securing.proofs import get_suite
 from tradevc.vc.securing.proofs.data_integrity import format_datetime
 
-from .errors import IssuerError
+from .errors import IssuerError, IssuerHomeUnsafe
 
 __all__ = ["IssuerHome", "IssuerProfile", "KeyRecord", "PROFILE_FILE"]
 
@@ -82,6 +90,17 @@ class IssuerProfile:
 
 def _now() -> str:
     return format_datetime(datetime.now(timezone.utc))
+
+
+_R = TypeVar("_R")
+
+
+def _private(check: Callable[[Path], _R], path: Path) -> _R:
+    """``check(path)``, its :class:`UnsafeFileError` raised as :class:`IssuerHomeUnsafe`."""
+    try:
+        return check(path)
+    except UnsafeFileError as e:
+        raise IssuerHomeUnsafe(e.message) from None
 
 
 class IssuerHome:
@@ -151,11 +170,14 @@ class IssuerHome:
         """Open an existing issuer home.
 
         :raises IssuerError: there is no issuer profile there, or it is damaged.
+        :raises IssuerHomeUnsafe: the home is writable by group or others, or the profile is a
+            symbolic link (see the module's docstring).
         """
         home = Path(path)
         profile_path = home / PROFILE_FILE
         try:
-            data = profile_path.read_bytes()
+            _private(check_private_dir, home)
+            data = _private(read_private, profile_path)
         except FileNotFoundError:
             raise IssuerError(f"no issuer in {home}: run 'vc-issuer init' first (or pass --home)") from None
         return cls(home, IssuerProfile.from_json(data, profile_path))
@@ -180,10 +202,13 @@ class IssuerHome:
 
         :raises KeyMaterialError: wrong passphrase or a damaged key file.
         :raises IssuerError: the key file does not hold the key the profile names.
+        :raises IssuerHomeUnsafe: the key folder is writable by group or others, or the key
+            file is a symbolic link (one open to group or others is made 0600, with a warning).
         """
         record = self.profile.current_key
         try:
-            data = (self.path / record.file).read_bytes()
+            _private(check_private_dir, (self.path / record.file).parent)
+            data = _private(read_private, self.path / record.file)
         except FileNotFoundError:
             raise IssuerError(f"the key file {record.file} is missing from {self.path}") from None
         key = KeyPair.from_encrypted_pem(data, passphrase)

@@ -17,6 +17,7 @@ one revocation revoke two credentials. So:
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 from contextlib import contextmanager
@@ -25,7 +26,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from .errors import IssuerError
+from tradevc.vc.atomicfile import UnsafeFileError, check_private_file
+
+from .errors import IssuerError, IssuerHomeUnsafe
 
 __all__ = ["StatusRegistry", "StatusEntry", "IssuedRecord", "PURPOSES", "DEFAULT_LIST_LENGTH"]
 
@@ -103,11 +106,20 @@ class StatusRegistry:
     """The registry of one issuer home. Lists are published at ``{base_url}{purpose}/{seq}``."""
 
     def __init__(self, path: Path, *, base_url: str | None, list_length: int = DEFAULT_LIST_LENGTH) -> None:
+        """Open (or create) the registry at ``path``.
+
+        :raises IssuerHomeUnsafe: ``path`` is a symbolic link or not a regular file.
+        """
         if list_length < DEFAULT_LIST_LENGTH:
             raise ValueError(f"status lists hold at least {DEFAULT_LIST_LENGTH} entries")
         self.path = path
         self.base_url = base_url
         self.list_length = list_length
+        if os.path.lexists(path):  # a symbolic link is refused; a file open to others made 0600, with a warning
+            try:
+                check_private_file(path)
+            except UnsafeFileError as e:
+                raise IssuerHomeUnsafe(e.message) from None
         self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")

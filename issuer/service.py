@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -13,6 +14,7 @@ from typing import Any, Literal, Mapping, overload
 from urllib.parse import urlsplit
 
 from tradevc.vc.atomicfile import write_atomic
+from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.securing.data_integrity import sign_credential
 from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.vc.securing.jws import refuse_contexts
@@ -25,7 +27,7 @@ from tradevc.vc.status import BitstringStatusList
 from .credential_types import attach_schema, build_credential, check_credential
 from .errors import IssuerError
 from .home import IssuerHome
-from .registry import IssuedRecord, StatusRegistry
+from .registry import IssuedRecord, StatusEntry, StatusRegistry
 
 __all__ = ["Issuer"]
 
@@ -139,11 +141,18 @@ class Issuer:
         publishes status lists, the credential gets a revocation and a suspension entry (each
         can be switched off), recorded before it is signed.
 
+        Nothing is recorded for a credential that is refused: it is checked, and signed once
+        with its status entries in placeholder form (a dry run through the signer's own
+        checks), before its id and status indexes are reserved. Numbers outside I-JSON (NaN,
+        Infinity, integers beyond 2**53 - 1) are refused, whatever the securing.
+
         :raises InvalidDocument: the credential or subject is malformed (every problem listed).
         :raises IssuerError: the id was used before, or the issuer field names someone else.
         :raises DataLossError, ContextNotPinned, ProtectedTermRedefinition: a context a verifier
-            would refuse (checked before the id is reserved, so a refused credential's id can be
-            issued again).
+            would refuse, or a term it leaves undefined, its status entries' included (checked
+            before the id is reserved, so a refused credential's id can be issued again).
+        :raises InvalidDocument: also for a number outside I-JSON, or a credential the
+            cryptosuite cannot canonicalize (checked before the id is reserved too).
         :raises UnsupportedError: an unknown cryptosuite.
         :raises KeyMaterialError: from signing.
         :raises ValueError: an unknown ``securing``.
@@ -181,28 +190,39 @@ class Issuer:
         if parsed.credentialStatus is not None:
             raise IssuerError("credentialStatus is assigned by the issuer's registry; remove it from the input")
         suite = cryptosuite or profile.default_cryptosuite
-        if securing == "jose":  # refuse the contexts a verifier refuses before the id is reserved
+        if securing == "jose":  # refuse the contexts a verifier refuses before anything is signed
             refuse_contexts(credential, self._loader)
         else:
             covered_by, not_covered = inline_coverage([], adding=get_suite(suite))
             check_context_use(
                 credential, self._loader, covered_by=covered_by, not_covered=not_covered, refuse_data_loss=True
             )
+        _refuse_unsafe_numbers(credential)
         purposes = [p for p, on in (("revocation", revocable), ("suspension", suspendable)) if on]
         if profile.status_base_url is None:
             purposes = []
-        entries = self.registry.reserve(credential["id"], parsed.types, purposes)
-        if entries:
-            credential["credentialStatus"] = [e.to_json() for e in entries]
         key, method = self.home.signing_key(self._passphrase)
-        signed: dict[str, Any] | str
-        if securing == "jose":
-            signed = sign_credential_jwt(credential, key, verification_method=method, loader=self._loader)
-        else:
-            signed = sign_credential(
-                credential, key, cryptosuite=suite, verification_method=method,
-                loader=self._loader,
-            )
+
+        def sign(document: dict[str, Any]) -> dict[str, Any] | str:
+            if securing == "jose":
+                return sign_credential_jwt(document, key, verification_method=method, loader=self._loader)
+            return sign_credential(document, key, cryptosuite=suite, verification_method=method, loader=self._loader)
+
+        if purposes:
+            # Dry run: sign the credential with its status entries in placeholder form (same
+            # shape, index 0 of list 1), so every check of the signer (contexts, data loss,
+            # canonicalization) refuses it before an index is reserved.
+            trial = copy.deepcopy(credential)
+            trial["credentialStatus"] = [
+                StatusEntry(p, self.registry.list_url(p, 1), 0).to_json() for p in purposes
+            ]
+            sign(trial)
+            entries = self.registry.reserve(credential["id"], parsed.types, purposes)
+            credential["credentialStatus"] = [e.to_json() for e in entries]
+            signed = sign(credential)
+        else:  # no index to reserve: sign first, then record the id (a refusal records nothing)
+            signed = sign(credential)
+            self.registry.reserve(credential["id"], parsed.types, [])
         self.registry.mark_issued(credential["id"], signed, valid_until=credential.get("validUntil"))
         return signed
 
@@ -280,3 +300,31 @@ class Issuer:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"), mode=0o644)
         return target
+
+
+_SAFE_INTEGER = 2**53 - 1
+
+
+def _refuse_unsafe_numbers(document: Any, path: str = "") -> None:
+    """Refuse a number outside I-JSON (RFC 7493): NaN, an infinity, or an integer beyond
+    2**53 - 1 in magnitude, which other JSON readers would not read back exactly. Python's
+    JSON reader accepts all three, and not every securing refuses them.
+
+    A small check of the issuing desk's own; it is redundant once the library's signers
+    refuse such numbers themselves.
+
+    :raises InvalidDocument: the first such number, with its path.
+    """
+    if isinstance(document, Mapping):
+        for name, value in document.items():
+            _refuse_unsafe_numbers(value, f"{path}.{name}" if path else str(name))
+    elif isinstance(document, list):
+        for i, value in enumerate(document):
+            _refuse_unsafe_numbers(value, f"{path}[{i}]")
+    elif isinstance(document, float) and not math.isfinite(document):
+        raise InvalidDocument(f"{path or 'the document'}: {json.dumps(document)} is not a JSON number (I-JSON)")
+    elif isinstance(document, int) and not isinstance(document, bool) and abs(document) > _SAFE_INTEGER:
+        raise InvalidDocument(
+            f"{path or 'the document'}: the integer {document} is beyond 2**53 - 1, so JSON readers may not "
+            "read it back exactly (I-JSON); write it as a string"
+        )

@@ -6,11 +6,12 @@ is the library call it uses to present them.
 
 from tradevc.vc.securing.data_integrity import sign_presentation
 
-from .errors import WalletCorrupted, WalletError, WalletLocked, WalletNotFound, WrongPassphrase
+from .errors import WalletCorrupted, WalletError, WalletLocked, WalletNotFound, WalletUnsafe, WrongPassphrase
 from .service import CheckChange, CredentialRefused, HeldCredential, HolderPolicy, Wallet, status_of
 from .store import KdfParams
 
 __all__ = [
     "Wallet", "HeldCredential", "CheckChange", "CredentialRefused", "HolderPolicy", "KdfParams", "status_of",
     "sign_presentation", "WalletError", "WalletNotFound", "WrongPassphrase", "WalletCorrupted", "WalletLocked",
+    "WalletUnsafe",
 ]

@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unicodedata
+import warnings
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, Iterator, NoReturn
 
 import click
 
-from tradevc.vc.atomicfile import write_atomic
+from tradevc.vc.atomicfile import UnsafeModeWarning, write_atomic
 from tradevc.vc.errors import ContextIndexError, VcError
 from tradevc.vc.securing.jws import is_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
@@ -37,13 +40,32 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Show each :class:`UnsafeModeWarning` (a private file that was made 0600 again) as one
+    ``warning: ...`` line on stderr; other warnings as usual."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UnsafeModeWarning)
+        shown = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, UnsafeModeWarning):
+                click.echo(f"warning: {message}", err=True)
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        yield
+
+
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Expected failures become one clear line on stderr and exit status 1: no stack traces."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with _warnings_as_lines():
+                return fn(*args, **kwargs)
         except VcError as e:
             _fail(e.message)
         except ValueError as e:  # bad passphrase shape, bad challenge... (JSON errors are handled where read)
@@ -130,6 +152,31 @@ def _with_network(fn: Any) -> Any:
     return fn
 
 
+# What a terminal would not show as itself: controls (beyond the newlines of the output's own
+# layout), format characters (Cf: the bidirectional overrides U+202A-U+202E and isolates
+# U+2066-U+2069, the marks U+200E/U+200F, zero-width characters...), lone surrogates, and the
+# line and paragraph separators.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _escaped(text: str) -> str:
+    """``text`` with every hidden character (above) written as a JSON escape, ``\\uXXXX`` (a
+    surrogate pair above U+FFFF): a credential cannot reorder or hide what is printed, and a
+    JSON document printed this way reads back as the same JSON."""
+    out = []
+    for char in text:
+        if char != "\n" and unicodedata.category(char) in _HIDDEN_CATEGORIES:
+            code = ord(char)
+            if code > 0xFFFF:
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
@@ -199,12 +246,12 @@ def add(
             continue
         except CredentialRefused as e:
             refused += 1
-            click.echo(f"REFUSED {path}: {e.message}; nothing was stored", err=True)
+            click.echo(_escaped(f"REFUSED {path}: {e.message}; nothing was stored"), err=True)
             continue
         if new:
-            click.echo(f"added {held.id}  {held.type} from {held.issuer}")
+            click.echo(_escaped(f"added {held.id}  {held.type} from {held.issuer}"))
         else:
-            click.echo(f"already held {held.id}")
+            click.echo(_escaped(f"already held {held.id}"))
     if refused:
         sys.exit(1)
 
@@ -222,7 +269,8 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     if not held:
         click.echo("the wallet holds no credentials (add some with 'vc-wallet add FILE')")
         return
-    rows = [[h.id, h.type, h.issuer, h.valid_until or "-", f"{h.status} ({h.checked})"] for h in held]
+    rows = [[_escaped(str(c)) for c in [h.id, h.type, h.issuer, h.valid_until or "-", f"{h.status} ({h.checked})"]]
+            for h in held]
     click.echo(_table(rows, ["ID", "TYPE", "ISSUER", "VALID UNTIL", "STATUS (LAST CHECKED)"]))
 
 
@@ -231,9 +279,11 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 @_guard
 def show(ctx: click.Context, credential_id: str) -> None:
-    """Print a held credential: JSON, or the compact JWS of a JOSE-secured one."""
+    """Print a held credential: JSON, or the compact JWS of a JOSE-secured one. Control and
+    format characters (bidirectional overrides and isolates, zero-width and other invisible
+    marks) are printed as \\uXXXX escapes, which JSON reads back as the same text."""
     credential = _open(ctx).get(credential_id).credential
-    click.echo(credential if isinstance(credential, str) else json.dumps(credential, indent=2, ensure_ascii=False))
+    click.echo(_escaped(credential if isinstance(credential, str) else json.dumps(credential, indent=2, ensure_ascii=False)))
 
 
 @cli.command()
@@ -254,13 +304,13 @@ def check(
     elif not changes:
         click.echo("the wallet holds no credentials")
     else:
-        rows = [[c.id, c.type, c.before, c.after, "CHANGED" if c.changed else ""] for c in changes]
+        rows = [[_escaped(c.id), _escaped(c.type), c.before, c.after, "CHANGED" if c.changed else ""] for c in changes]
         click.echo(_table(rows, ["ID", "TYPE", "WAS", "NOW", ""]))
         for c in changes:
             if not c.result.verified:
                 problem = next(iter(c.result.failures + c.result.errors), None)
                 if problem is not None:
-                    click.echo(f"{c.id}: {problem.name}: {problem.message}")
+                    click.echo(_escaped(f"{c.id}: {problem.name}: {problem.message}"))
     if any(c.after != "valid" for c in changes):
         sys.exit(1)
 
@@ -335,20 +385,41 @@ def export(ctx: click.Context, backup: str, backup_passphrase_file: str | None) 
 @cli.command(name="import")
 @click.argument("backup", type=click.Path(dir_okay=False, exists=True))
 @_backup_passphrase
+@_with_network
 @click.pass_context
 @_guard
-def import_(ctx: click.Context, backup: str, backup_passphrase_file: str | None) -> None:
+def import_(
+    ctx: click.Context, backup: str, backup_passphrase_file: str | None, offline: bool, ca_bundle: str | None,
+    trust: str | None, contexts: str | None, **network: Any,
+) -> None:
     """Restore a backup. With no wallet yet, the backup becomes the wallet (same holder DID);
-    otherwise its credentials that are not held yet are added (the holder key stays)."""
+    otherwise its credentials that are not held yet are added (the holder key stays). Either
+    way each credential is verified first, as 'add' does: one that does not verify now is
+    refused with the check that failed, the others are kept (exit status 1 if any was refused)."""
     secret = _read_secret(backup_passphrase_file, "backup passphrase") if backup_passphrase_file else None
     home = ctx.obj["home"]
+    verifier = _verifier(offline, ca_bundle, trust, network, contexts)
     if not Wallet.exists(home):
-        wallet = Wallet.restore(home, backup, _passphrase(ctx, confirm=True), backup_passphrase=secret)
-        click.echo(f"OK: wallet restored in {wallet.home} with {len(wallet.list())} credential(s)")
+        wallet = Wallet.restore(home, backup, _passphrase(ctx, confirm=True), backup_passphrase=secret,
+                                verifier=verifier)
+        report = wallet.last_import
+        assert report is not None  # restore sets it
+        _report_refused(report.refused)
+        click.echo(f"OK: wallet restored in {wallet.home} with {len(wallet.list())} credential(s), "
+                   f"{len(report.refused)} refused")
         click.echo(f"holder DID: {wallet.holder_did}")
-        return
-    report = _open(ctx).import_backup(backup, passphrase=secret)
-    click.echo(f"OK: {len(report.added)} credential(s) added, {len(report.already_held)} already held")
+    else:
+        report = _open(ctx, verifier).import_backup(backup, passphrase=secret)
+        _report_refused(report.refused)
+        click.echo(f"OK: {len(report.added)} credential(s) added, {len(report.already_held)} already held, "
+                   f"{len(report.refused)} refused")
+    if report.refused:
+        sys.exit(1)
+
+
+def _report_refused(refused: tuple[tuple[str, str], ...]) -> None:
+    for credential_id, why in refused:
+        click.echo(_escaped(f"REFUSED {credential_id}: {why}; not kept"), err=True)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Errors of the holder's wallet. Each message says what happened and what to do; none of
 them reveals anything about the wallet's content."""
 
+from tradevc.vc.atomicfile import UnsafeFileError
 from tradevc.vc.errors import VcError
 
 
@@ -28,3 +29,10 @@ class WalletLocked(WalletError):
     """Another process has held the wallet's lock for longer than we were willing to wait."""
 
     code = "WALLET_LOCKED"
+
+
+class WalletUnsafe(WalletError, UnsafeFileError):
+    """The wallet file or its lock file is a symbolic link (or not a regular file), or the
+    wallet's directory is writable by group or others. Nothing is read or written."""
+
+    code = "UNSAFE_FILE"

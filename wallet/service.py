@@ -1,8 +1,9 @@
 """``Wallet``: the importer's credentials and holder key, encrypted at rest.
 
 The wallet checks what it keeps: :meth:`Wallet.add` verifies a credential (signature, issuer
-key, validity period, revocation and suspension) before storing it, and :meth:`Wallet.check`
-re-verifies everything held and says what changed. Which issuers to trust is the verifier's
+key, validity period, revocation and suspension) before storing it, :meth:`Wallet.import_backup`
+and :meth:`Wallet.restore` verify each credential of a backup the same way (and report those
+they refuse), and :meth:`Wallet.check` re-verifies everything held and says what changed. Which issuers to trust is the verifier's
 decision, not the holder's, so the wallet's own checks leave ``issuer_trust`` to customs
 unless a trust policy is given.
 
@@ -149,10 +150,13 @@ class CheckChange:
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What :meth:`Wallet.import_backup` merged: ids added, ids already held."""
+    """What :meth:`Wallet.import_backup` (or :meth:`Wallet.restore`) kept of a backup: ids
+    added, ids already held, and each credential refused as ``(id, why)`` (the id the backup
+    gives it, or ``#n``, its place in the backup, counted from 1)."""
 
     added: tuple[str, ...]
     already_held: tuple[str, ...]
+    refused: tuple[tuple[str, str], ...] = ()
 
 
 def credential_id(document: Any) -> str:
@@ -185,6 +189,7 @@ class Wallet:
         self._key = key
         self._verifier = verifier
         self._holder = self._load_holder(content)
+        self.last_import: ImportReport | None = None  # what the last restore or import kept and refused
 
     # -- opening -----------------------------------------------------------------------------------
 
@@ -298,6 +303,22 @@ class Wallet:
         :raises CredentialRefused: it is not a credential, or it did not verify (``.result``
             says which check failed or could not be carried out); nothing is stored.
         """
+        record = self._verified_record(document, now=now)
+
+        def change(content: dict[str, Any]) -> bool:
+            held = _held_as(content, record)
+            if held is not None:
+                return False
+            content["credentials"].append(record)
+            return True
+
+        added = self._update(change)
+        return self.get(record["id"]), added
+
+    def _verified_record(self, document: Any, *, now: datetime | None) -> dict[str, Any]:
+        """The record :meth:`add` keeps for ``document``, once it verified.
+
+        :raises CredentialRefused: see :meth:`add`."""
         secured = isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiableCredential")
         if isinstance(document, str):
             document = document.strip()
@@ -308,26 +329,36 @@ class Wallet:
             verdict = "could not be verified" if result.could_not_verify else "did not verify"
             raise CredentialRefused(f"{verdict}: {problem_of(result)}", result)
         credential = parse_credential(credential_of(document) if secured else document)
-        record = {
+        return {
             "id": credential.id or credential_id(document), "types": credential.types, "issuer": credential.issuer_id,
             "validUntil": credential.valid_until.isoformat() if credential.valid_until else None,
             "added": _now(), "lastCheck": {"at": _now(), "status": status_of(result)},
             "credential": document,
         }
 
-        def change(content: dict[str, Any]) -> bool:
-            for held in content["credentials"]:
-                if held["id"] == record["id"]:
-                    if rfc8785.dumps(held["credential"]) == rfc8785.dumps(document):
-                        return False
-                    raise CredentialRefused(
-                        f"a different credential with the id {record['id']} is already held; remove it first"
-                    )
-            content["credentials"].append(record)
-            return True
-
-        added = self._update(change)
-        return self.get(record["id"]), added
+    def _verified_records(
+        self, records: Any, *, now: datetime | None
+    ) -> tuple[builtins.list[dict[str, Any]], builtins.list[tuple[str, str]]]:
+        """Each credential of a backup's records verified as :meth:`add` does: the records to
+        keep (one per id; when it was first added is kept) and the refused ``(id, why)``."""
+        kept: dict[str, dict[str, Any]] = {}
+        refused: builtins.list[tuple[str, str]] = []
+        for n, record in enumerate(records if isinstance(records, builtins.list) else [], start=1):
+            given = record.get("id") if isinstance(record, dict) else None
+            label = given if isinstance(given, str) and given else f"#{n}"
+            if not isinstance(record, dict) or "credential" not in record:
+                refused.append((label, "the backup's record holds no credential"))
+                continue
+            try:
+                verified = self._verified_record(record["credential"], now=now)
+                if isinstance(record.get("added"), str):
+                    verified["added"] = record["added"]
+                _held_as({"credentials": builtins.list(kept.values())}, verified)
+            except CredentialRefused as e:
+                refused.append((label, e.message))
+                continue
+            kept.setdefault(verified["id"], verified)
+        return builtins.list(kept.values()), refused
 
     def remove(self, credential_id: str) -> None:
         """:raises WalletError: no credential with that id (nothing changes)."""
@@ -406,39 +437,75 @@ class Wallet:
     @classmethod
     def restore(
         cls, home: str | os.PathLike[str], backup: str | os.PathLike[str], passphrase: str | bytes, *,
-        backup_passphrase: str | bytes | None = None, verifier: Verifier | None = None,
+        backup_passphrase: str | bytes | None = None, verifier: Verifier | None = None, now: datetime | None = None,
     ) -> "Wallet":
-        """A new wallet in ``home`` from a backup: the same holder key and credentials, encrypted
-        under ``passphrase``. :raises WalletError: a wallet already exists there."""
+        """A new wallet in ``home`` from a backup: the same holder key, encrypted under
+        ``passphrase``, and the backup's credentials that verify now, checked as :meth:`add`
+        checks them (with ``verifier``); ``last_import`` says which were kept and which refused.
+
+        :raises WalletError: a wallet already exists there.
+        """
         passphrase = normalize_passphrase(passphrase)
         content = _read_backup(backup, backup_passphrase if backup_passphrase is not None else passphrase)
         path = Path(home).expanduser()
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         file = WalletFile(path / WALLET_FILE)
+        refuse_existing(file.path)  # before verifying anything (and again under the lock)
         key = new_key(passphrase)
+        wallet = cls(path, file, passphrase, {**content, "credentials": []}, key, verifier)
+        records, refused = wallet._verified_records(content["credentials"], now=now)
+        content["credentials"] = records
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         with file.locked():
             refuse_existing(file.path)
             file.write(seal(_dump(content), key, kind="wallet"))
-        return cls(path, file, passphrase, content, key, verifier)
+        wallet._content = content
+        wallet.last_import = ImportReport(tuple(r["id"] for r in records), (), tuple(refused))
+        return wallet
 
-    def import_backup(self, backup: str | os.PathLike[str], *, passphrase: str | bytes | None = None) -> ImportReport:
-        """Merge the credentials of a backup into this wallet (those not already held). The
-        wallet keeps its own holder key."""
+    def import_backup(
+        self, backup: str | os.PathLike[str], *, passphrase: str | bytes | None = None, now: datetime | None = None
+    ) -> ImportReport:
+        """Merge the credentials of a backup into this wallet: each one not held yet is verified
+        as :meth:`add` verifies it and kept only if it verifies; the report lists the refused
+        ones with the reason (a different credential under a held id is refused too). The
+        wallet keeps its own holder key.
+        """
         incoming = _read_backup(backup, passphrase if passphrase is not None else self._passphrase)
+        records, refused = self._verified_records(incoming["credentials"], now=now)
 
-        def change(content: dict[str, Any]) -> tuple[list[str], list[str]]:
-            held = {r["id"] for r in content["credentials"]}
-            added: list[str] = []
-            skipped: list[str] = []
-            for record in incoming["credentials"]:
-                (skipped if record["id"] in held else added).append(record["id"])
-                if record["id"] not in held:
+        def change(content: dict[str, Any]) -> tuple[builtins.list[str], builtins.list[str], builtins.list[tuple[str, str]]]:
+            added: builtins.list[str] = []
+            skipped: builtins.list[str] = []
+            clashes: builtins.list[tuple[str, str]] = []
+            for record in records:
+                try:
+                    held = _held_as(content, record)
+                except CredentialRefused as e:
+                    clashes.append((record["id"], e.message))
+                    continue
+                if held is not None:
+                    skipped.append(record["id"])
+                else:
                     content["credentials"].append(record)
-                    held.add(record["id"])
-            return added, skipped
+                    added.append(record["id"])
+            return added, skipped, clashes
 
-        added, skipped = self._update(change)
-        return ImportReport(tuple(added), tuple(skipped))
+        added, skipped, clashes = self._update(change)
+        self.last_import = ImportReport(tuple(added), tuple(skipped), tuple(refused + clashes))
+        return self.last_import
+
+
+def _held_as(content: Mapping[str, Any], record: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The held record of the same credential as ``record`` (None: its id is not held).
+
+    :raises CredentialRefused: a different credential is held under its id."""
+    held: Mapping[str, Any]
+    for held in content["credentials"]:
+        if held["id"] == record["id"]:
+            if rfc8785.dumps(held["credential"]) == rfc8785.dumps(record["credential"]):
+                return held
+            raise CredentialRefused(f"a different credential with the id {record['id']} is already held; remove it first")
+    return None
 
 
 def _presentable(held: HeldCredential) -> dict[str, Any]:

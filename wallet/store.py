@@ -17,6 +17,11 @@ Writers hold an exclusive ``flock`` on ``<file>.lock`` for the whole read-modify
 processes never lose each other's changes; a write is a temporary file, fsync, rename and a
 directory fsync (:func:`tradevc.vc.atomicfile.write_atomic`), so a crash leaves the old or the new file,
 never a mix. A file that does not open is reported and never written over.
+
+The file is private: a wallet file (or lock file) that is a symbolic link is refused, and so is
+a wallet directory that group or others may write to (they could have swapped the file); a
+wallet file that group or others may read is made 0600 again, with a warning (it is encrypted,
+but a copy can be attacked offline: consider a new passphrase).
 """
 
 from __future__ import annotations
@@ -41,9 +46,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from tradevc.vc.atomicfile import write_atomic
+from tradevc.vc.atomicfile import UnsafeFileError, check_private_dir, read_private, write_atomic
 
-from .errors import WalletCorrupted, WalletError, WalletLocked, WalletNotFound, WrongPassphrase
+from .errors import WalletCorrupted, WalletError, WalletLocked, WalletNotFound, WalletUnsafe, WrongPassphrase
 
 __all__ = ["KdfParams", "SealedFile", "WalletFile", "seal", "unseal", "normalize_passphrase"]
 
@@ -207,13 +212,33 @@ class WalletFile:
     def exists(self) -> bool:
         return self.path.exists()
 
-    def read_bytes(self) -> bytes:
-        """:raises WalletNotFound: no wallet here. :raises WalletCorrupted: absurdly large file."""
+    def check_home(self) -> None:
+        """Refuse a wallet directory that group or others may write to: they could have put
+        their own file, or a symbolic link, in the wallet's place.
+
+        :raises WalletUnsafe: so. :raises FileNotFoundError: no such directory.
+        """
         try:
-            with open(self.path, "rb") as handle:
-                data = handle.read(MAX_FILE + 1)
+            check_private_dir(self.path.parent)
+        except UnsafeFileError as e:
+            raise WalletUnsafe(e.message) from None
+
+    def read_bytes(self) -> bytes:
+        """The file, read as a private file (:func:`tradevc.vc.atomicfile.read_private`): a
+        symbolic link is refused, a file group or others may read or write is made 0600 with
+        an :class:`~tradevc.vc.atomicfile.UnsafeModeWarning`.
+
+        :raises WalletNotFound: no wallet here. :raises WalletCorrupted: absurdly large file.
+        :raises WalletUnsafe: the file is a symbolic link or not a regular file, or the
+            directory is writable by group or others.
+        """
+        try:
+            self.check_home()
+            data = read_private(self.path, limit=MAX_FILE)
         except FileNotFoundError:
             raise WalletNotFound(f"no wallet at {self.path} (create one with 'vc-wallet init')") from None
+        except UnsafeFileError as e:
+            raise WalletUnsafe(e.message) from None
         if len(data) > MAX_FILE:
             raise WalletCorrupted(f"the file is larger than {MAX_FILE} bytes")
         return data
@@ -223,9 +248,17 @@ class WalletFile:
         """Hold the exclusive lock: wait for other writers up to ``lock_timeout`` seconds.
 
         :raises WalletLocked: another process kept it longer.
+        :raises WalletUnsafe: the directory is writable by group or others, or the lock file
+            is a symbolic link.
         """
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.check_home()
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise WalletUnsafe(f"{self.lock_path} is a symbolic link; refusing to follow it") from None
+            raise
         try:
             deadline = time.monotonic() + self.lock_timeout
             while True:
