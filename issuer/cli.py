@@ -14,6 +14,7 @@ import click
 
 from tradevc.vc.atomicfile import write_atomic
 from tradevc.vc.errors import ContextIndexError, VcError
+from tradevc.vc.jsontext import loads
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
 
@@ -80,8 +81,12 @@ def _open(ctx: click.Context, contexts: str | None = None) -> Issuer:
 
 
 def _read_json(path: str) -> Any:
-    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    return json.loads(text)
+    """The I-JSON in ``path`` ('-': standard input), read by :func:`tradevc.vc.jsontext.loads`:
+    not UTF-8, a member twice, ``NaN``/``Infinity``, an integer beyond 2**53-1 or a lone
+    surrogate is a ``PARSING_ERROR`` (one line, from :func:`_guard`), never signed. What the
+    issuer signs is its own input: no size limits apply."""
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    return loads(data, limits=None)
 
 
 def _write_output(document: Any, out: str | None) -> None:

@@ -16,6 +16,7 @@ from tradevc.vc.checks.policy import IssuerIs, VerificationPolicy, require_polic
 from tradevc.vc.checks.schemas import SchemaStore, default_schema_store
 from tradevc.vc.compat import Compatibility, require_compatibility
 from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
+from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits
 from tradevc.vc.report import PresentationResult, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.retrieval.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Fetched, HttpsFetcher
@@ -58,6 +59,11 @@ class Verifier:
     bundled ones (see :meth:`tradevc.vc.jsonld.PinnedContextLoader.with_user_contexts`); ``loader``
     replaces the context loader altogether. Give one or neither.
 
+    ``limits`` (a :class:`tradevc.vc.jsontext.Limits`, default
+    :data:`~tradevc.vc.jsontext.DEFAULT_LIMITS`) bounds what a document, presentation or
+    status list may hold; a document over them fails ``structure`` with ``RESOURCE_LIMIT_ERROR``
+    before anything expensive is done.
+
     :raises TypeError: ``policy`` is not a policy, or ``compatibility`` not a
         :class:`~tradevc.vc.compat.Compatibility`.
     :raises ContextIndexError: the ``contexts`` folder cannot be used (bad index, a file that
@@ -83,12 +89,16 @@ class Verifier:
         mirror: Mirror | None = None,
         network: bool = True,
         compatibility: Compatibility | None = None,
+        limits: Limits | None = None,
     ) -> None:
         require_policy(policy)
         if loader is not None and contexts is not None:
             raise ValueError("give the Verifier a loader or a contexts folder, not both")
         self.policy = policy
         self.compatibility = require_compatibility(compatibility)
+        if limits is not None and not isinstance(limits, Limits):
+            raise TypeError("limits must be a tradevc.vc.jsontext.Limits")
+        self.limits = limits or DEFAULT_LIMITS
         if contexts is not None:
             self.loader: DocumentLoader = PinnedContextLoader.with_user_contexts(contexts)
         else:
@@ -135,6 +145,7 @@ class Verifier:
         return verify_fetched_credential(
             fetched, policy=IssuerIs(issuer), now=now, loader=self.loader, resolvers=self.resolvers,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
+            limits=self.limits,
         )
 
     def verify_credential(self, document: Any, *, now: datetime | None = None) -> VerificationResult:
@@ -142,7 +153,7 @@ class Verifier:
         return verify_credential(
             document, policy=self.policy, now=now or self.clock(), loader=self.loader, resolvers=self.resolvers,
             status_checker=self.status_checker, max_clock_skew=self.max_clock_skew, schemas=self.schemas,
-            compatibility=self.compatibility,
+            compatibility=self.compatibility, limits=self.limits,
         )
 
     def verify_many(
@@ -173,6 +184,7 @@ class Verifier:
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
+            limits=self.limits,
         )
 
     def verify_document(
@@ -185,4 +197,5 @@ class Verifier:
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
+            limits=self.limits,
         )

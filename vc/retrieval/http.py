@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 import requests
 import urllib3.exceptions
 
-from tradevc.vc.errors import ResolutionError
+from tradevc.vc.errors import InvalidDocument, ResolutionError
+from tradevc.vc.jsontext import loads
 from tradevc.vc.retrieval.mirror import Mirror, MirrorPathError, Origin
 
 __all__ = ["HttpsFetcher", "Fetched", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES"]
@@ -86,7 +87,7 @@ class HttpsFetcher:
         """The JSON document at ``url``.
 
         :raises RetrievalError: not https, a redirect, an HTTP error, a timeout, a body over
-            ``max_bytes``, or not JSON; for a mirrored host, also a path that cannot be mapped
+            ``max_bytes``, or not I-JSON (code ``PARSING_ERROR``); for a mirrored host, also a path that cannot be mapped
             to its mirror or snapshot, or a file missing from the snapshot. The message names
             ``what`` and the URL (and the mirror or snapshot it was read from).
         """
@@ -191,6 +192,6 @@ JSON_TYPES = "application/json, application/did+json, application/ld+json"
 
 def _json(body: bytes, url: str, what: str) -> Any:
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as e:
-        raise RetrievalError(f"{what}: {url} did not return JSON") from e
+        return loads(body)  # I-JSON: a member twice, NaN, a lone surrogate... are refused
+    except InvalidDocument as e:
+        raise RetrievalError(f"{what}: {url} did not return JSON (I-JSON): {e.message}", code=e.code) from e
