@@ -411,3 +411,16 @@ def test_vc_wallet_add_refuses_a_duplicate_and_a_padded_token_file(tmp_path):
     assert "forged.json: not JSON (PARSING_ERROR" in result.output
     assert "padded.jwt: not JSON (PARSING_ERROR" in result.output
     assert "added" in result.output and result.output.count("REFUSED") == 2
+
+
+def test_a_did_jwk_with_a_duplicated_member_is_an_invalid_did():
+    from tradevc.vc.retrieval.did import DidResolutionError
+    from tradevc.vc.retrieval.did.jwk import did_jwk, resolve
+
+    other = KeyPair.generate("Ed25519").to_jwk()["x"]
+    jwk = json.dumps(KEY.to_jwk(), separators=(",", ":"))
+    twice = jwk.replace('"x":', f'"x":"{other}","x":', 1)  # a first-wins reader sees another key
+    with pytest.raises(DidResolutionError) as refused:
+        resolve("did:jwk:" + base64url_encode(twice.encode()))
+    assert refused.value.error == "invalidDid"
+    assert resolve(did_jwk(KEY))["id"] == did_jwk(KEY)

@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from tradevc.vc.errors import KeyMaterialError, UnsupportedError, VcError
+from tradevc.vc.jsontext import loads
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_decode, base64url_encode
 from tradevc.vc.retrieval.did import DidResolutionError
@@ -35,15 +36,17 @@ def resolve(did: str) -> dict[str, Any]:
     """The DID document of a did:jwk.
 
     :raises DidResolutionError: (a :class:`tradevc.vc.errors.ResolutionError`) ``invalidDid``: not
-        did:jwk, not base64url JSON, not a JWK object, a private or symmetric key, or malformed
+        did:jwk, not base64url I-JSON (a member twice...), not a JWK object, a private or symmetric key, or malformed
         key material; ``unsupportedPublicKeyType``: a key type we cannot verify with (named).
     """
     if not isinstance(did, str) or not did.startswith("did:jwk:") or "#" in did:
         raise DidResolutionError(f"{did!r} is not a did:jwk DID", error="invalidDid")
     try:
-        jwk = json.loads(base64url_decode(did[len("did:jwk:"):]))
-    except (VcError, ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise DidResolutionError(f"{did}: the identifier is not base64url-encoded JSON", error="invalidDid") from e
+        jwk = loads(base64url_decode(did[len("did:jwk:"):]))  # I-JSON: a member twice is refused
+    except VcError as e:
+        raise DidResolutionError(
+            f"{did}: the identifier is not base64url-encoded I-JSON ({e.message})", error="invalidDid"
+        ) from e
     if not isinstance(jwk, dict):
         raise DidResolutionError(f"{did}: the identifier is not a JWK object", error="invalidDid")
     if jwk.get("kty") == "oct" or any(m in jwk for m in _PRIVATE_MEMBERS):
