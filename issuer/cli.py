@@ -16,6 +16,7 @@ import click
 
 from tradevc.vc.atomicfile import UnsafeModeWarning, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
+from tradevc.vc.jsontext import loads
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
 
@@ -100,15 +101,12 @@ def _open(ctx: click.Context, contexts: str | None = None) -> Issuer:
 
 
 def _read_json(path: str) -> Any:
-    """The JSON in ``path`` ('-': stdin). :raises InvalidDocument: not UTF-8, or not JSON."""
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise InvalidDocument(f"{path} is not UTF-8 text: {e.reason}") from None
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as e:
-        raise InvalidDocument(f"{path} is not valid JSON: {e}") from None
+    """The I-JSON in ``path`` ('-': standard input), read by :func:`tradevc.vc.jsontext.loads`:
+    not UTF-8, a member twice, ``NaN``/``Infinity``, an integer beyond 2**53-1 or a lone
+    surrogate is a ``PARSING_ERROR`` (one line, from :func:`_guard`), never signed. What the
+    issuer signs is its own input: no size limits apply."""
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    return loads(data, limits=None)
 
 
 def _write_output(document: Any, out: str | None) -> None:

@@ -52,6 +52,22 @@ class ProtectedTermRedefinition(InvalidDocument):
     code = "PROTECTED_TERM_REDEFINITION"
 
 
+class ParsingError(InvalidDocument):
+    """The input is not I-JSON (RFC 7493): not UTF-8 or not JSON, a member name twice in one
+    object, a non-finite number, an integer beyond 2**53-1 in magnitude, a lone surrogate
+    (see :mod:`tradevc.vc.jsontext`); or a compact JWS with a character it cannot have."""
+
+    code = "PARSING_ERROR"
+
+
+class ResourceLimitError(InvalidDocument):
+    """The input is over a limit of :class:`tradevc.vc.jsontext.Limits` (size, nesting, array
+    entries, proofs, proofValue length, ``@context`` entries, credentials in a presentation):
+    refused before any expensive step."""
+
+    code = "RESOURCE_LIMIT_ERROR"
+
+
 class CanonicalizationError(VcError):
     """RDF canonicalization failed: bad N-Quads, or the work limit was exceeded (poison graph)."""
 

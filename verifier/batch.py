@@ -14,7 +14,6 @@ This module needs of a verifier only what :class:`DocumentVerifier` names, and d
 from __future__ import annotations
 
 import gc
-import json
 import multiprocessing
 import os
 import threading
@@ -26,7 +25,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tradevc.vc.compat import WARNING_PREFIX
-from tradevc.vc.securing.jws import is_compact_jws
+from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits
+from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.report import CheckResult, VerificationResult
 
 __all__ = ["BatchSummary", "DocumentVerifier", "iter_verify_many", "read_documents", "summarize", "verify_many"]
@@ -154,18 +155,26 @@ def verify_many(
     return results
 
 
-def read_documents(path: str | Path) -> list[tuple[str, Any]]:
+def read_documents(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> list[tuple[str, Any]]:
     """``(source, document)`` for each document of a directory (its ``*.json`` and ``*.jwt``
     files, sorted) or a JSON Lines file (one document per line; blank lines skipped). A
-    document is JSON or a compact JWS (vc+jwt, vp+jwt, VC-JWT 1.1); one that is neither is
-    replaced by a failed report saying so.
+    document is I-JSON or a compact JWS (vc+jwt, vp+jwt, VC-JWT 1.1), read by
+    :func:`tradevc.vc.securing.jws.document_of_file` (a file's one trailing line end is
+    dropped from a token; nothing else is trimmed); one that is neither, or is over
+    ``limits``, is replaced by a failed report saying so (``PARSING_ERROR``,
+    ``RESOURCE_LIMIT_ERROR``).
 
     :raises OSError: the path cannot be read.
+    :raises UnicodeDecodeError: a JSON Lines file that is not UTF-8.
     """
     path = Path(path)
+    items: list[tuple[str, bytes | str]]
     if path.is_dir():
         files = sorted([*path.glob("*.json"), *path.glob("*.jwt")])
-        items = [(str(p), p.read_text(encoding="utf-8")) for p in files]
+        items = []
+        for p in files:
+            with open(p, "rb") as f:
+                items.append((str(p), f.read(limits.max_document_size + 1)))
     else:
         items = [
             (f"{path}:{number}", line)
@@ -174,14 +183,11 @@ def read_documents(path: str | Path) -> list[tuple[str, Any]]:
         ]
     out: list[tuple[str, Any]] = []
     for source, text in items:
-        if is_compact_jws(text):
-            out.append((source, text.strip()))
-            continue
         try:
-            out.append((source, json.loads(text)))
-        except (ValueError, RecursionError) as e:
+            out.append((source, document_of_file(text, limits=limits)))
+        except InvalidDocument as e:
             report = VerificationResult()
-            report.add(CheckResult.failed("structure", "PARSING_ERROR", f"{source} is not JSON: {e}"))
+            report.add(CheckResult.from_error("structure", InvalidDocument(f"{source}: {e.message}", code=e.code)))
             out.append((source, report))
     return out
 

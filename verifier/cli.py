@@ -32,8 +32,9 @@ import click
 import requests
 
 from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
-from tradevc.vc.errors import ContextIndexError
-from tradevc.vc.securing.jws import is_compact_jws
+from tradevc.vc.errors import ContextIndexError, InvalidDocument
+from tradevc.vc.jsontext import Limits
+from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.vc.retrieval.netguard import AllowList
 from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
@@ -179,26 +180,32 @@ def _challenge_store(path: str) -> SqliteChallengeStore:
         raise click.BadParameter(e.message, param_hint="--challenges") from None
 
 
-def _read(path: str) -> tuple[Any, VerificationResult | None]:
-    """The parsed document (a compact JWS is returned as the string), or a failed report if
-    it is neither JSON nor a token."""
+def read_capped(path: str, limits: Limits) -> bytes:
+    """The bytes of ``path`` ('-': standard input), at most one more than the limit's
+    ``max_document_size`` (enough to tell that a file is over it, without reading it all).
+
+    :raises OSError: the file cannot be read.
+    """
+    cap = limits.max_document_size + 1
+    if path == "-":
+        return sys.stdin.buffer.read(cap)
+    with open(path, "rb") as f:
+        return f.read(cap)
+
+
+def _read(path: str, limits: Limits) -> tuple[Any, VerificationResult | None]:
+    """The parsed document (a compact JWS is returned as the string, without the file's one
+    trailing line end), or a failed report if it is neither I-JSON nor a token, or over
+    ``limits`` (see :func:`tradevc.vc.securing.jws.document_of_file`)."""
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        data = read_capped(path, limits)
     except OSError as e:
         raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="FILE") from None
-    except UnicodeDecodeError as e:
-        report = VerificationResult()
-        report.add(CheckResult.failed("structure", "PARSING_ERROR", f"{path} is not UTF-8 text: {e.reason}"))
-        return None, report
-    if is_compact_jws(text):
-        return text.strip(), None
     try:
-        return json.loads(text), None
-    except (ValueError, RecursionError) as e:
+        return document_of_file(data, limits=limits), None
+    except InvalidDocument as e:
         report = VerificationResult()
-        report.add(
-            CheckResult.failed("structure", "PARSING_ERROR", f"{path} is neither JSON nor a compact JWS: {e}")
-        )
+        report.add(CheckResult.from_error("structure", InvalidDocument(f"{path}: {e.message}", code=e.code)))
         return None, report
 
 
@@ -294,7 +301,7 @@ def credential(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts,
     )
-    document, failed = _read(file)
+    document, failed = _read(file, verifier.limits)
     _finish(failed if failed is not None else verifier.verify_credential(document), as_json)
 
 
@@ -321,7 +328,7 @@ def presentation(
     )
     if challenges is not None:
         verifier.challenges = _challenge_store(challenges)
-    document, failed = _read(file)
+    document, failed = _read(file, verifier.limits)
     _finish(
         failed if failed is not None else verifier.verify_presentation(document, challenge=challenge, domain=domain),
         as_json,
@@ -364,7 +371,7 @@ def batch(
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts,
     )
     try:
-        items = read_documents(source)
+        items = read_documents(source, limits=verifier.limits)
     except (OSError, UnicodeDecodeError) as e:
         raise click.BadParameter(f"cannot read {source}: {e}", param_hint="SOURCE") from None
     with click.progressbar(length=len(items), label="verifying", file=sys.stderr) as bar:

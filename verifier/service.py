@@ -17,6 +17,7 @@ from tradevc.vc.checks.policy import IssuerIs, VerificationPolicy, require_polic
 from tradevc.vc.checks.schemas import SchemaStore, default_schema_store
 from tradevc.vc.compat import Compatibility, require_compatibility
 from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, default_loader
+from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits
 from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.retrieval.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Fetched, HttpsFetcher
@@ -78,6 +79,11 @@ class Verifier:
     :meth:`verify_presentation`). Without a store, the caller's challenge is compared with
     the proof's and nothing is remembered.
 
+    ``limits`` (a :class:`tradevc.vc.jsontext.Limits`, default
+    :data:`~tradevc.vc.jsontext.DEFAULT_LIMITS`) bounds what a document, presentation or
+    status list may hold; a document over them fails ``structure`` with ``RESOURCE_LIMIT_ERROR``
+    before anything expensive is done.
+
     :raises TypeError: ``policy`` is not a policy, ``compatibility`` not a
         :class:`~tradevc.vc.compat.Compatibility`, or ``challenges`` not a challenge store.
     :raises ContextIndexError: the ``contexts`` folder cannot be used (bad index, a file that
@@ -106,6 +112,7 @@ class Verifier:
         compatibility: Compatibility | None = None,
         allow_hosts: Iterable[str] = (),
         challenges: ChallengeStore | None = None,
+        limits: Limits | None = None,
     ) -> None:
         require_policy(policy)
         if challenges is not None and not all(
@@ -118,6 +125,9 @@ class Verifier:
             raise ValueError("give the Verifier a loader or a contexts folder, not both")
         self.policy = policy
         self.compatibility = require_compatibility(compatibility)
+        if limits is not None and not isinstance(limits, Limits):
+            raise TypeError("limits must be a tradevc.vc.jsontext.Limits")
+        self.limits = limits or DEFAULT_LIMITS
         if contexts is not None:
             self.loader: DocumentLoader = PinnedContextLoader.with_user_contexts(contexts)
         else:
@@ -168,6 +178,7 @@ class Verifier:
         return verify_fetched_credential(
             fetched, policy=IssuerIs(issuer), now=now, loader=self.loader, resolvers=self.resolvers,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
+            limits=self.limits,
         )
 
     def verify_credential(self, document: Any, *, now: datetime | None = None) -> VerificationResult:
@@ -175,7 +186,7 @@ class Verifier:
         return verify_credential(
             document, policy=self.policy, now=now or self.clock(), loader=self.loader, resolvers=self.resolvers,
             status_checker=self.status_checker, max_clock_skew=self.max_clock_skew, schemas=self.schemas,
-            compatibility=self.compatibility,
+            compatibility=self.compatibility, limits=self.limits,
         )
 
     def verify_many(
@@ -230,6 +241,7 @@ class Verifier:
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
+            limits=self.limits,
         )
         if self.challenges is not None:
             self._settle_challenge(self.challenges, challenge, result)
@@ -280,6 +292,7 @@ class Verifier:
             document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
+            limits=self.limits,
         )
         if self.challenges is not None and challenge and isinstance(result, PresentationResult):
             self._settle_challenge(self.challenges, challenge, result)

@@ -19,12 +19,12 @@ from typing import Any, Callable, Iterator, NoReturn
 import click
 
 from tradevc.vc.atomicfile import UnsafeModeWarning, write_atomic
-from tradevc.vc.errors import ContextIndexError, VcError
-from tradevc.vc.securing.jws import is_compact_jws
+from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
+from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.jsonld import PinnedContextLoader
 from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.verifier import Verifier
-from tradevc.verifier.cli import MIRROR_OPTIONS, mirror_from_options, verifier_for
+from tradevc.verifier.cli import MIRROR_OPTIONS, mirror_from_options, read_capped, verifier_for
 
 from .service import CredentialRefused, HolderPolicy, Wallet
 from .store import KdfParams
@@ -233,12 +233,12 @@ def add(
     refused = 0
     for path in files:
         try:
-            text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-            document = text.strip() if is_compact_jws(text) else json.loads(text)
+            document = document_of_file(read_capped(path, wallet.verifier.limits), limits=wallet.verifier.limits)
             held, new = wallet.add(document)
-        except (ValueError, RecursionError) as e:
+        except InvalidDocument as e:  # not UTF-8, neither I-JSON nor a token, over the limits
             refused += 1
-            click.echo(f"REFUSED {path}: not JSON ({e})", err=True)
+            what = "not JSON" if e.code == "PARSING_ERROR" else "too large"
+            click.echo(f"REFUSED {path}: {what} ({e.code}: {e.message})", err=True)
             continue
         except OSError as e:
             refused += 1

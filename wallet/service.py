@@ -298,7 +298,8 @@ class Wallet:
 
         ``document`` is a credential with Data Integrity proofs (a JSON object), or a
         JOSE-secured one: a compact JWS string (``vc+jwt`` or VC-JWT 1.1) or an
-        ``EnvelopedVerifiableCredential``. It is kept exactly as given.
+        ``EnvelopedVerifiableCredential``. It is kept exactly as given (a token with whitespace
+        around it is refused, not trimmed).
 
         :raises CredentialRefused: it is not a credential, or it did not verify (``.result``
             says which check failed or could not be carried out); nothing is stored.
@@ -320,9 +321,7 @@ class Wallet:
 
         :raises CredentialRefused: see :meth:`add`."""
         secured = isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiableCredential")
-        if isinstance(document, str):
-            document = document.strip()
-        elif not isinstance(document, dict):
+        if not isinstance(document, (str, dict)):  # a token is not trimmed: whitespace around it is refused
             raise CredentialRefused("not a credential: expected a JSON object or a compact JWS")
         result = self.verifier.verify_credential(document, now=now)
         if not result.verified:

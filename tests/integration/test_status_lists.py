@@ -265,9 +265,9 @@ def test_a_body_that_is_neither_json_nor_a_jws_cannot_be_read(https_server):
 
 
 def test_a_list_with_a_ttl_beyond_the_calendar_is_read_not_raised(https_server):
-    # ttl is the list issuer's number: one too large for a timedelta (or for now + it) must not
-    # raise out of the verification (whoever signed the credential chose the list)
-    for name, ttl in (("ttl-int", 10**30), ("ttl-days", 10**17), ("ttl-date", 3 * 10**14)):
+    # ttl is the list issuer's number: one too large for now + it must not raise out of the
+    # verification (whoever signed the credential chose the list)
+    for name, ttl in (("ttl-max", 2**53 - 1), ("ttl-date", 3 * 10**14)):
         url = serve_list(https_server, name, {"type": "BitstringStatusList", "statusPurpose": "revocation",
                                               "encodedList": bits(i5=1), "ttl": ttl})
         desk = Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"]}), session=https_server.session(),
@@ -275,6 +275,17 @@ def test_a_list_with_a_ttl_beyond_the_calendar_is_read_not_raised(https_server):
         assert desk.verify_credential(credential_with(entry(url, 6)), now=NOW).verified
         revoked = desk.verify_credential(credential_with(entry(url, 5)), now=NOW)  # from the cache
         assert revoked.check("revocation").code == "REVOKED", revoked.summary()
+    # beyond 2**53-1 (too large for a timedelta, once) it is not I-JSON (issue 15): the list is
+    # not read, and the status could not be checked
+    for name, ttl in (("ttl-int", 10**30), ("ttl-days", 10**17)):
+        url = serve_list(https_server, name, {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                              "encodedList": bits(i5=1), "ttl": 1})
+        served = https_server.root / "status" / name  # the signers refuse such a number: written here
+        served.write_text(served.read_text().replace('"ttl": 1', f'"ttl": {ttl}'))
+        desk = Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"]}), session=https_server.session())
+        result = desk.verify_credential(credential_with(entry(url, 6)), now=NOW)
+        check = result.check("revocation")
+        assert check.code == "STATUS_RETRIEVAL_ERROR" and "2**53" in check.message, result.summary()
 
 
 def test_a_status_message_that_is_no_list_is_refused_not_raised(https_server):

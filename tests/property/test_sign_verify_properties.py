@@ -61,8 +61,8 @@ def leaves(value: Any, path: tuple = ()) -> list[tuple]:
 def changed(value: Any) -> Any:
     if isinstance(value, bool):
         return not value
-    if isinstance(value, int):
-        return value + 1
+    if isinstance(value, int):  # stays an I-JSON integer (within 2**53-1), else refused before the proof
+        return value + 1 if value < 2**53 - 1 else value - 1
     if isinstance(value, float):
         return value + 1.5 if abs(value) < 1e15 else -value
     return value + "\u00e9"

@@ -25,7 +25,6 @@ documents' own hosts are still judged when fetched directly).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -34,7 +33,8 @@ from urllib.parse import urlsplit
 import requests
 import urllib3.exceptions
 
-from tradevc.vc.errors import ResolutionError
+from tradevc.vc.errors import InvalidDocument, ResolutionError
+from tradevc.vc.jsontext import loads
 from tradevc.vc.retrieval.mirror import Mirror, MirrorPathError, Origin
 from tradevc.vc.retrieval.netguard import AddressRefused, AllowList, Deadline, GuardedAdapter, check_name
 
@@ -117,7 +117,7 @@ class HttpsFetcher:
 
         :raises RetrievalError: not https, a host that is not public (and not allowed), a
             redirect, an HTTP error, a timeout, a body over ``max_bytes``, another media type,
-            or not JSON; for a mirrored host, also a path that cannot be mapped
+            or not I-JSON (code ``PARSING_ERROR``); for a mirrored host, also a path that cannot be mapped
             to its mirror or snapshot, or a file missing from the snapshot. The message names
             ``what`` and the URL (and the mirror or snapshot it was read from).
         """
@@ -262,6 +262,6 @@ def _require_media_type(media_type: str | None, allowed: Iterable[str], url: str
 
 def _json(body: bytes, url: str, what: str) -> Any:
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as e:
-        raise RetrievalError(f"{what}: {url} did not return JSON") from e
+        return loads(body)  # I-JSON: a member twice, NaN, a lone surrogate... are refused
+    except InvalidDocument as e:
+        raise RetrievalError(f"{what}: {url} did not return JSON (I-JSON): {e.message}", code=e.code) from e

@@ -32,6 +32,7 @@ from tradevc.vc.checks.common import (
 from tradevc.vc.compat import STRICT, Compatibility, warning
 from tradevc.vc.errors import InvalidDocument, SigningError, UnsupportedError, VcError
 from tradevc.vc.jsonld import DocumentLoader, default_loader
+from tradevc.vc.jsontext import check_value
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.model import (
     CREDENTIALS_V1, CREDENTIALS_V2, Credential, Proof, is_url, parse_credential, parse_datetime, parse_presentation,
@@ -85,6 +86,8 @@ def sign_credential(
     ``https://w3id.org/security/data-integrity/v2`` appended to its ``@context``.
 
     :raises InvalidDocument: the credential breaks the data model.
+    :raises ParsingError: the credential is not I-JSON (``NaN``, ``Infinity``, an integer
+        beyond 2**53-1 in magnitude, a lone surrogate): it is not signed.
     :raises SigningError: the credential already has a proof (see :func:`cosign_credential`),
         its issuer is not the DID of the verification method, or it lacks the context a
         legacy proof type needs (``Ed25519Signature2020``).
@@ -148,6 +151,7 @@ def cosign_credential(
 def _signable(credential: Mapping[str, Any], key: KeyPair, cryptosuite: str) -> Credential:
     if not isinstance(key, KeyPair):
         raise TypeError("key must be a tradevc.vc.keys.KeyPair")
+    check_value(credential, None)  # I-JSON: NaN, Infinity, big integers, lone surrogates are not signed
     parsed = parse_credential(credential)
     suite = get_suite(cryptosuite)
     # a DataIntegrityProof injects its context where it is missing (add_proof); a legacy
@@ -184,6 +188,7 @@ def sign_presentation(
     holder must be the verification method's DID.
 
     :raises ValueError: empty challenge or domain, or a holder that does not control the key.
+    :raises ParsingError: a credential (or the challenge, domain, holder) is not I-JSON.
     :raises UnsupportedError, KeyMaterialError, DataLossError, ContextNotPinned,
         ProtectedTermRedefinition: as for credentials (an inline context anywhere in the
         presentation, the credentials' included, is not covered by an RDFC proof).
@@ -197,6 +202,7 @@ def sign_presentation(
     if not is_url(holder) or method.split("#", 1)[0] != holder:
         raise ValueError(f"the holder {holder!r} must be the DID of the verification method {method!r}")
     entries = [envelope_credential(c) if isinstance(c, str) else dict(c) for c in credentials]
+    check_value([entries, holder, challenge, domain, presentation_id], None)
     presentation: dict[str, Any] = {"@context": _contexts_for(entries, cryptosuite)}
     if presentation_id is not None:
         presentation["id"] = presentation_id

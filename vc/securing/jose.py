@@ -10,9 +10,11 @@ sit between the ones every document gets:
 check              what it establishes
 =================  ==========================================================================
 structure          a compact JWS of exactly three base64url parts (at most
-                   :data:`~tradevc.vc.securing.jws.MAX_TOKEN_LENGTH` characters) whose header
-                   and payload are JSON objects; the payload (or its ``vc``/``vp`` claim)
-                   follows the data model
+                   :data:`~tradevc.vc.securing.jws.MAX_TOKEN_LENGTH` characters, nothing
+                   around them: whitespace is refused, not trimmed) whose header and payload
+                   are I-JSON objects (:mod:`tradevc.vc.jsontext`: no duplicate member...)
+                   within the verification's limits; the payload (or its ``vc``/``vp``
+                   claim) follows the data model
 jose_header        ``alg`` is ES256, ES384 or EdDSA; ``typ`` is ``vc+jwt`` / ``vp+jwt`` (or
                    ``JWT`` with a ``vc``/``vp`` claim), in any case, with or without
                    ``application/`` (see :func:`tradevc.vc.securing.jws.media_type`); with no ``typ`` (VC-JOSE-COSE:
@@ -65,6 +67,7 @@ from tradevc.vc.checks.common import (
 from tradevc.vc.compat import STRICT, Compatibility, warning
 from tradevc.vc.errors import InvalidDocument, SigningError, VcError
 from tradevc.vc.jsonld import DocumentLoader
+from tradevc.vc.jsontext import check_value
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.model import CREDENTIALS_V2, Credential, Presentation, parse_credential, parse_presentation
 from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
@@ -159,6 +162,8 @@ def sign_credential_jwt(
     contexts); inline contexts are covered by the JWS, but must define every term.
 
     :raises InvalidDocument: the credential breaks the data model.
+    :raises ParsingError: the credential or a claim is not I-JSON (``NaN``, ``Infinity``, an
+        integer beyond 2**53-1 in magnitude, a lone surrogate).
     :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
         :func:`tradevc.vc.jsonld.check_context_use`.
     :raises SigningError: the credential has a Data Integrity proof, its issuer is not the
@@ -166,6 +171,7 @@ def sign_credential_jwt(
     :raises KeyMaterialError: the key has no secret.
     :raises ValueError: ``claims`` has an unregistered name or one the credential already has.
     """
+    check_value([credential, claims], None)  # I-JSON: NaN, big integers, lone surrogates are not signed
     parsed = parse_credential(credential)
     if parsed.proof is not None:
         raise SigningError("the credential already has a Data Integrity proof; secure the unsigned credential")
@@ -199,6 +205,7 @@ def sign_presentation_jwt(
     :raises ValueError: empty challenge or domain, or unknown ``claims``.
     :raises SigningError: the holder is not the verification method's DID.
     :raises InvalidDocument: the presentation breaks the data model.
+    :raises ParsingError: a credential, claim, challenge or domain is not I-JSON.
     :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
         :func:`tradevc.vc.jsonld.check_context_use`.
     """
@@ -206,6 +213,7 @@ def sign_presentation_jwt(
         raise ValueError("a presentation needs the verifier's challenge and domain (non-empty strings)")
     if not isinstance(holder_key, KeyPair):
         raise TypeError("holder_key must be a tradevc.vc.keys.KeyPair")
+    check_value([list(credentials), challenge, domain, holder, presentation_id, claims], None)
     holder = holder or (verification_method or holder_key.verification_method).split("#", 1)[0]
     kid = signing_method(holder_key, verification_method, holder, "holder")
     presentation: dict[str, Any] = {"@context": [CREDENTIALS_V2]}
@@ -235,7 +243,7 @@ def credential_of(document: str | Mapping[str, Any], compatibility: Compatibilit
 
     :raises InvalidDocument: not a compact JWS or envelope, or neither profile.
     """
-    token = document.strip() if isinstance(document, str) else open_envelope(
+    token = document if isinstance(document, str) else open_envelope(
         document, "EnvelopedVerifiableCredential", compatibility
     )[0]
     jws = parse_compact_jws(token)
@@ -286,7 +294,8 @@ class Jose:
     def open(
         self, document: Any, *, kind: Kind | None, context: Context, result: VerificationResult
     ) -> Secured | None:
-        return self.open_token(document.strip(), kind=kind, context=context, result=result, enveloped=False)
+        # Not trimmed: whitespace around a token is refused (PARSING_ERROR) by parse_compact_jws.
+        return self.open_token(document, kind=kind, context=context, result=result, enveloped=False)
 
     def open_token(
         self, token: str, *, kind: Kind | None, context: Context, result: VerificationResult, enveloped: bool,
@@ -294,7 +303,7 @@ class Jose:
         """Open ``token`` (from an envelope if ``enveloped``: then VC-JWT 1.1 is refused)."""
         compatibility = context.compatibility
         try:
-            jws = parse_compact_jws(token)
+            jws = parse_compact_jws(token, context.limits)
         except InvalidDocument as e:
             result.add(CheckResult.from_error("structure", e))
             return None

@@ -1,5 +1,6 @@
 """Compact JWS (RFC 7515), as the JOSE securing mechanisms use it: split and decode a token
-(duplicate members refused), the header policy for tokens verified with a key from a DID
+(nothing trimmed; header and payload read as I-JSON by :func:`tradevc.vc.jsontext.loads`, so
+duplicate members are refused), the header policy for tokens verified with a key from a DID
 document, the signature check with the algorithm pinned to the key's type, the registered
 time claims, and compact serialization for signing. Knows nothing of credentials: what a
 payload means is :mod:`tradevc.vc.securing.jose`'s business.
@@ -14,14 +15,17 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, NoReturn
 
-import orjson
 from cryptography.exceptions import InvalidSignature
 from jwcrypto.common import JWException
 from jwcrypto.jwk import JWK
 from jwcrypto.jws import JWSCore
 
 from tradevc.vc.jsonld import DocumentLoader, check_context_use, default_loader
-from tradevc.vc.errors import InvalidDocument, ProofVerificationError, ResolutionError, SigningError, UnsupportedError
+from tradevc.vc.errors import (
+    InvalidDocument, ParsingError, ProofVerificationError, ResolutionError, ResourceLimitError, SigningError,
+    UnsupportedError,
+)
+from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits, check_value, loads
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_decode
 from tradevc.vc.report import CheckResult, VerificationResult
@@ -36,11 +40,12 @@ __all__ = [
     "check_token_times",
     "compact_jws",
     "is_compact_jws",
-    "loads_without_duplicates",
     "media_type",
     "parse_compact_jws",
     "refuse_contexts",
     "signing_method",
+    "token_of_file",
+    "document_of_file",
     "with_claims",
     "verify_signature",
 ]
@@ -86,62 +91,28 @@ class CompactJws(NamedTuple):
     signature: bytes = b""
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        raise InvalidDocument(f"duplicate member {duplicate!r} in the JWS")
-    return out
-
-
-# Built once: json.loads with a hook makes a new decoder on every call.
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates)
-
-
-def loads_without_duplicates(data: bytes) -> Any:
-    """Parse UTF-8 JSON, refusing an object with a member name twice.
-
-    The usual token is compact JSON as ``orjson`` itself writes it; for those, parse with
-    ``orjson`` and write the value back: if that gives the very same bytes, the text has no
-    duplicate member (each member of the text is one of the value, so a dropped duplicate
-    would make the text longer than what is written back). Anything else (whitespace,
-    other escapes, a duplicate, input orjson refuses) goes through the standard library's
-    parser with a hook that refuses duplicates, which also gives the error messages. The
-    shortcut is about twice as fast for a trade credential.
-
-    :raises InvalidDocument: a duplicate member.
-    :raises ValueError, UnicodeDecodeError, RecursionError: not UTF-8 JSON.
-    """
-    try:
-        value = orjson.loads(data)
-        if orjson.dumps(value) == data:
-            return value
-    except (orjson.JSONDecodeError, orjson.JSONEncodeError, RecursionError):
-        pass
-    return _DECODER.decode(data.decode("utf-8"))
-
-
-def _json_object(segment: str, what: str) -> dict[str, Any]:
+def _json_object(segment: str, what: str, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     try:
         data = base64url_decode(segment)
-        value = loads_without_duplicates(data)
     except InvalidDocument as e:
         raise InvalidDocument(f"the JWS {what} is not valid: {e.message}") from e
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise InvalidDocument(f"the JWS {what} is not UTF-8 JSON: {e}") from e
+    try:
+        value = loads(data, limits=limits)
+    except InvalidDocument as e:  # ParsingError, ResourceLimitError: the code is kept
+        raise type(e)(f"the JWS {what} is not valid: {e.message}", code=e.code) from e
     if not isinstance(value, dict):
         raise InvalidDocument(f"the JWS {what} must be a JSON object, not {type(value).__name__}")
     return value
 
 
 def is_compact_jws(text: Any) -> bool:
-    """True if ``text`` looks like a compact JWS or JWE (dot-separated base64url parts, no
-    whitespace inside): the test a CLI or wallet uses to tell a token from JSON. It proves
-    nothing; :func:`~tradevc.vc.verification.pipeline.verify_credential_jwt` does the checking."""
+    """True if ``text`` has the form of a compact JWS or JWE: dot-separated base64url parts
+    and nothing else, no whitespace around or inside (a CLI that reads a token from a file
+    drops the file's one trailing line end first, see :func:`token_of_file`). The test a CLI
+    or wallet uses to tell a token from JSON. It proves nothing;
+    :func:`~tradevc.vc.verification.pipeline.verify_credential_jwt` does the checking."""
     if not isinstance(text, str):
         return False
-    text = text.strip()
     return text.count(".") in (2, 4) and _TOKEN_CHARACTERS.fullmatch(text) is not None
 
 
@@ -149,18 +120,65 @@ _TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_.\-]+")
 """base64url and the dots between the parts (checked in C: a fetched body can be a megabyte)."""
 
 
-def parse_compact_jws(token: Any) -> CompactJws:
-    """Split and decode a compact JWS (RFC 7515 section 7.1) without verifying it.
+def token_of_file(text: str) -> str:
+    """``text`` read from a file, without the file's one trailing line end (``\\n`` or
+    ``\\r\\n``), if it has one: what a CLI hands on as a token. Nothing else is trimmed,
+    so a token with other whitespace around it is refused as one."""
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def document_of_file(data: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """A document read from a file (or standard input): a compact JWS, returned as the string
+    (the file's one trailing line end dropped, see :func:`token_of_file`), or I-JSON within
+    ``limits`` (:func:`tradevc.vc.jsontext.loads`). What the CLIs use; a file longer than
+    ``max_document_size`` bytes is refused before it is decoded.
+
+    :raises ParsingError: not UTF-8, or neither a compact JWS nor I-JSON.
+    :raises ResourceLimitError: over ``limits``.
+    """
+    if isinstance(data, (bytes, bytearray)):
+        if len(data) > limits.max_document_size:
+            raise ResourceLimitError(f"the file is over {limits.max_document_size} bytes, the most accepted")
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ParsingError(f"not UTF-8 text: {e.reason} at byte {e.start}") from None
+    else:
+        text = data
+    token = token_of_file(text)
+    if is_compact_jws(token):
+        return token
+    try:
+        return loads(text, limits=limits)
+    except ParsingError as e:
+        raise ParsingError(f"neither I-JSON nor a compact JWS: {e.message}") from e
+
+
+def parse_compact_jws(token: Any, limits: Limits = DEFAULT_LIMITS) -> CompactJws:
+    """Split and decode a compact JWS (RFC 7515 section 7.1) without verifying it. The
+    payload is held to ``limits`` (see :mod:`tradevc.vc.jsontext`).
 
     :raises InvalidDocument: not a string; longer than :data:`MAX_TOKEN_LENGTH`; five parts
         (a JWE: encrypted tokens are refused, never decrypted); not three parts; a part that
-        is not canonical base64url; a header or payload that is not a JSON object (duplicate
-        members refused); an empty signature.
+        is not canonical base64url; a header or payload that is not a JSON object; an empty
+        signature.
+    :raises ParsingError: a character outside base64url and the two dots (whitespace around
+        the token included: it is refused, not trimmed); a header or payload that is not
+        I-JSON (a member name twice, a non-finite number, a lone surrogate...).
+    :raises ResourceLimitError: a payload over ``limits``.
     """
     if not isinstance(token, str):
         raise InvalidDocument(f"a compact JWS must be a string, not {type(token).__name__}")
     if len(token) > MAX_TOKEN_LENGTH:
-        raise InvalidDocument(f"the token is {len(token)} characters; at most {MAX_TOKEN_LENGTH} are accepted")
+        raise ResourceLimitError(f"the token is {len(token)} characters; at most {MAX_TOKEN_LENGTH} are accepted")
+    if token and _TOKEN_CHARACTERS.fullmatch(token) is None:
+        bad = next((c for c in token if not (c.isascii() and (c.isalnum() or c in "-_."))), "")
+        raise ParsingError(
+            f"a compact JWS holds only base64url characters and two dots; it has {bad!r}"
+            + (" (whitespace around a token is refused, not trimmed)" if bad.isspace() else "")
+        )
     parts = token.split(".")
     if len(parts) == 5:
         raise InvalidDocument(
@@ -169,7 +187,7 @@ def parse_compact_jws(token: Any) -> CompactJws:
     if len(parts) != 3:
         raise InvalidDocument(f"a compact JWS has three parts separated by '.', not {len(parts)}")
     header = _header(parts[0])
-    payload = _json_object(parts[1], "payload")
+    payload = _json_object(parts[1], "payload", limits)
     try:
         signature = base64url_decode(parts[2])
     except InvalidDocument as e:
@@ -338,9 +356,13 @@ def check_token_times(payload: Mapping[str, Any], now: datetime, skew: timedelta
 
 def compact_jws(payload: Mapping[str, Any], key: KeyPair, *, typ: str, kid: str, cty: str | None) -> str:
     """Sign ``payload`` (compact JSON) as a compact JWS with ``key``: header ``alg`` (from the
-    key type), ``kid``, ``typ`` and, if given, ``cty``."""
+    key type), ``kid``, ``typ`` and, if given, ``cty``.
+
+    :raises ParsingError: ``payload`` is not I-JSON (``NaN``, ``Infinity``, an integer beyond
+        2**53-1 in magnitude, a lone surrogate): it is not signed."""
     if not isinstance(key, KeyPair):
         raise TypeError("key must be a tradevc.vc.keys.KeyPair")
+    check_value(payload, None)  # I-JSON: no NaN, Infinity, big integer or lone surrogate is signed
     alg = ALGORITHMS[key.key_type]
     header = {"alg": alg, "kid": kid, "typ": typ}
     if cty is not None:

@@ -30,6 +30,7 @@ from typing import Any, Literal, Protocol
 from tradevc.vc.checks.common import ExpectedDomain
 from tradevc.vc.compat import Compatibility
 from tradevc.vc.jsonld import DocumentLoader
+from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits
 from tradevc.vc.model import Credential, Presentation
 from tradevc.vc.report import VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
@@ -50,6 +51,9 @@ class Context:
     resolvers: DidResolvers
     max_clock_skew: timedelta
     compatibility: Compatibility
+    limits: Limits = DEFAULT_LIMITS
+    """What a document may hold (see :class:`tradevc.vc.jsontext.Limits`): the pipeline checks a
+    JSON document against them before it is opened, the JOSE mechanism a token's payload."""
 
 
 @dataclass(slots=True)

@@ -35,6 +35,7 @@ from typing import Any, NamedTuple, Sequence
 
 from tradevc.vc.errors import InvalidDocument, SigningError
 from tradevc.vc.jsonld import DocumentLoader
+from tradevc.vc.jsontext import check_value
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.securing.jws import compact_jws, refuse_contexts, signing_method
 from tradevc.vc.model import CREDENTIALS_V1, DataModel, parse_credential, parse_datetime, parse_presentation
@@ -193,10 +194,12 @@ def sign_credential_vcjwt(
     Contexts are checked as there (``loader``: by default the pinned contexts).
 
     :raises InvalidDocument: the credential breaks the data model.
+    :raises ParsingError: the credential is not I-JSON (``NaN``, a big integer, a lone surrogate).
     :raises SigningError: it has a Data Integrity proof, or its issuer is not the signer.
     :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
         :func:`tradevc.vc.jsonld.check_context_use`.
     """
+    check_value(credential, None)  # I-JSON: NaN, big integers, lone surrogates are not signed
     parsed = parse_credential(credential)
     if parsed.proof is not None:
         raise SigningError("the credential already has a Data Integrity proof; secure the unsigned credential")
@@ -230,6 +233,7 @@ def sign_presentation_vcjwt(
     checked as for :func:`sign_credential_vcjwt`.
 
     :raises ValueError: empty challenge or domain.
+    :raises ParsingError: a credential, the challenge or the domain is not I-JSON.
     :raises ContextNotPinned, DataLossError, ProtectedTermRedefinition: see
         :func:`tradevc.vc.jsonld.check_context_use`.
     """
@@ -239,6 +243,7 @@ def sign_presentation_vcjwt(
     holder = method.split("#", 1)[0]
     kid = signing_method(holder_key, method, holder, "holder")
     carried = [c if isinstance(c, str) else dict(c) for c in credentials]
+    check_value([carried, challenge, domain], None)
     vp = {
         "@context": [CREDENTIALS_V1],
         "type": ["VerifiablePresentation"],

@@ -43,7 +43,6 @@ presentation without the verifier's challenge and domain) raises ``TypeError``/`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
@@ -56,13 +55,15 @@ from tradevc.vc.checks.integrity import LocalResources, ResourceChain, check_rel
 from tradevc.vc.checks.policy import VerificationPolicy, require_policy
 from tradevc.vc.checks.schemas import SchemaStore, check_credential_schemas, default_schema_store
 from tradevc.vc.compat import Compatibility, require_compatibility
+from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits, check_value, loads
 from tradevc.vc.jsonld import DocumentLoader, default_loader
 from tradevc.vc.model import Credential
 from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.retrieval.http import Fetched, RetrievalError
 from tradevc.vc.retrieval.status_lists import VerifiedList
-from tradevc.vc.securing.jws import is_compact_jws
+from tradevc.vc.securing.jws import is_compact_jws, token_of_file
 from tradevc.vc.securing.mechanism import CREDENTIAL, PRESENTATION, Context, Kind, Secured, SecuringMechanism
 from tradevc.vc.securing.registry import JOSE_MECHANISMS, MECHANISMS, detect
 
@@ -96,6 +97,7 @@ def verify_credential(
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     schemas: SchemaStore | None = None,
     compatibility: Compatibility | None = None,
+    limits: Limits | None = None,
 ) -> VerificationResult:
     """Verify a credential, however it is secured: Data Integrity proofs (a proof set or
     chain: every proof must verify, and one must be the issuer's), a compact JWS string
@@ -113,13 +115,20 @@ def verify_credential(
     :mod:`tradevc.vc.compat`); each one tolerated adds a ``compat:<id>`` warning to the report.
     The status lists are judged by the status checker's own compatibility.
 
+    A document that is not I-JSON (a dict with ``NaN``, an integer beyond 2**53-1, a lone
+    surrogate...) fails ``structure`` with ``PARSING_ERROR``; one over ``limits`` (default
+    :data:`~tradevc.vc.jsontext.DEFAULT_LIMITS`: size, nesting, array entries, proofs,
+    proofValue length, ``@context`` entries, credentials in a presentation) fails it with
+    ``RESOURCE_LIMIT_ERROR``, before anything expensive is done (see :mod:`tradevc.vc.jsontext`).
+
     :returns: the report; ``result.verified`` is True only if every check passed.
     :raises TypeError: ``policy`` is not a policy, ``now`` is naive, or ``compatibility`` is
-        not a :class:`~tradevc.vc.compat.Compatibility` (API misuse only).
+        not a :class:`~tradevc.vc.compat.Compatibility`, ``limits`` not a
+        :class:`~tradevc.vc.jsontext.Limits` (API misuse only).
     """
     run = _run(
         policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
-        max_clock_skew=max_clock_skew, schemas=schemas, compatibility=compatibility,
+        max_clock_skew=max_clock_skew, schemas=schemas, compatibility=compatibility, limits=limits,
     )
     result = _new_report(VerificationResult(), policy)
     secured = _open(document, CREDENTIAL, run.context, result, MECHANISMS)
@@ -141,6 +150,7 @@ def verify_presentation(
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     schemas: SchemaStore | None = None,
     compatibility: Compatibility | None = None,
+    limits: Limits | None = None,
 ) -> PresentationResult:
     """Verify a presentation for the verifier that issued ``challenge`` and ``domain``, and
     every credential in it (as :func:`verify_credential` does, with ``policy``), however each
@@ -163,7 +173,7 @@ def verify_presentation(
     """
     run = _run(
         policy, now=now, loader=loader, resolvers=resolvers, status_checker=status_checker,
-        max_clock_skew=max_clock_skew, schemas=schemas, compatibility=compatibility,
+        max_clock_skew=max_clock_skew, schemas=schemas, compatibility=compatibility, limits=limits,
     )
     _require_challenge(challenge, domain)
     result = _new_report(PresentationResult(), policy)
@@ -192,7 +202,7 @@ def verify_document(
     """
     run = _run(policy, **options)
     probe = VerificationResult()
-    mechanism = detect(document, MECHANISMS)
+    mechanism = detect(document, MECHANISMS) if _within_limits(document, run.context, probe) else None
     secured = None if mechanism is None else mechanism.open(document, kind=None, context=run.context, result=probe)
     if secured is None:
         return _new_report(probe, policy)
@@ -248,24 +258,27 @@ def verify_presentation_jwt(
     return result
 
 
-def read_fetched(fetched: Fetched, *, what: str) -> Any:
+def read_fetched(fetched: Fetched, *, what: str, limits: Limits = DEFAULT_LIMITS) -> Any:
     """A fetched body as a document to verify: a compact JWS (as a string, told from JSON by
-    its form whatever the ``Content-Type``), or JSON.
+    its form whatever the ``Content-Type``; the body's one trailing line end, as a file served
+    or read from a snapshot has, is dropped), or I-JSON within ``limits`` (read by
+    :func:`tradevc.vc.jsontext.loads`: no duplicate member, no ``NaN``...).
 
-    :raises RetrievalError: the body is neither.
+    :raises RetrievalError: the body is neither; its code is ``PARSING_ERROR`` or
+        ``RESOURCE_LIMIT_ERROR`` when the body is JSON text that is not I-JSON or is over a limit.
     """
     body = fetched.body
     if body.lstrip()[:1] not in (b"{", b"["):
         try:
-            text = body.decode("ascii").strip()
+            text = token_of_file(body.decode("ascii"))
         except UnicodeDecodeError:
             text = ""
         if is_compact_jws(text):
             return text
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as e:
-        raise RetrievalError(f"{what}: {fetched.url} did not return JSON") from e
+        return loads(body, limits=limits)
+    except InvalidDocument as e:
+        raise RetrievalError(f"{what}: {fetched.url} did not return JSON (I-JSON): {e.message}", code=e.code) from e
 
 
 def verify_fetched_credential(fetched: Fetched, *, policy: VerificationPolicy, **options: Unpack[VerifyOptions]) -> VerifiedList:
@@ -275,10 +288,11 @@ def verify_fetched_credential(fetched: Fetched, *, policy: VerificationPolicy, *
 
     :raises RetrievalError: the body is neither JSON nor a compact JWS.
     """
-    document = read_fetched(fetched, what="status list")
     run = _run(policy, **options)
+    document = read_fetched(fetched, what="status list", limits=run.context.limits)
     result = _new_report(VerificationResult(), policy)
-    secured = _open(document, CREDENTIAL, run.context, result, MECHANISMS)
+    # read_fetched held the body to I-JSON and the limits already (a token's payload is, when opened)
+    secured = _open(document, CREDENTIAL, run.context, result, MECHANISMS, checked=True)
     if secured is None:
         return VerifiedList(result, None)
     _verify_credential(secured, run, result)
@@ -290,9 +304,13 @@ def verify_fetched_credential(fetched: Fetched, *, policy: VerificationPolicy, *
 
 def _open(
     document: Any, kind: Kind, context: Context, result: VerificationResult,
-    mechanisms: tuple[SecuringMechanism, ...],
+    mechanisms: tuple[SecuringMechanism, ...], *, checked: bool = False,
 ) -> Secured | None:
-    """Pick the mechanism (once per document) and let it open the document."""
+    """Hold a JSON document to I-JSON and the limits (unless ``checked``: a credential of a
+    presentation, walked with it), pick the mechanism (once per document) and let it open the
+    document."""
+    if not checked and not _within_limits(document, context, result):
+        return None
     mechanism = detect(document, mechanisms)
     if mechanism is None:
         names = " or ".join(m.name for m in mechanisms)
@@ -302,6 +320,20 @@ def _open(
         ))
         return None
     return mechanism.open(document, kind=kind, context=context, result=result)
+
+
+def _within_limits(document: Any, context: Context, result: VerificationResult) -> bool:
+    """``structure`` fails (``PARSING_ERROR``, ``RESOURCE_LIMIT_ERROR``) for a JSON document
+    that is not I-JSON or is over the limits: one walk, before any mechanism opens it. A
+    token's payload is held to the same when the JOSE mechanism parses it."""
+    if not isinstance(document, Mapping):
+        return True
+    try:
+        check_value(document, context.limits)
+    except InvalidDocument as e:
+        result.add(CheckResult.from_error("structure", e))
+        return False
+    return True
 
 
 def _contexts_hold(secured: Secured, context: Context, result: VerificationResult) -> bool:
@@ -335,7 +367,7 @@ def _verify_presentation(
     _require_a_verified_proof(result)
     for entry in secured.credentials:
         inner = _new_report(VerificationResult(), run.policy)
-        opened = _open(entry, CREDENTIAL, run.context, inner, MECHANISMS)
+        opened = _open(entry, CREDENTIAL, run.context, inner, MECHANISMS, checked=True)
         if opened is not None:
             _verify_credential(opened, run, inner)
         result.credentials.append(inner)
@@ -359,7 +391,7 @@ def _check_claims(credential: Credential, document: Mapping[str, Any], run: _Run
                 return verify_credential(
                     schema_credential, policy=_PINNED_SCHEMA_CREDENTIAL, now=context.now, loader=context.loader,
                     resolvers=context.resolvers, status_checker=run.status_checker,
-                    max_clock_skew=context.max_clock_skew, schemas=SchemaStore.empty(),
+                    max_clock_skew=context.max_clock_skew, schemas=SchemaStore.empty(), limits=context.limits,
                 )
 
             check_credential_schemas(
@@ -414,6 +446,7 @@ class VerifyOptions(TypedDict, total=False):
     max_clock_skew: timedelta
     schemas: SchemaStore | None
     compatibility: Compatibility | None
+    limits: Limits | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,19 +462,24 @@ class _Run:
 
 def _run(policy: Any, **options: Unpack[VerifyOptions]) -> _Run:
     """What every verification starts with: refuse API misuse (no policy, a naive ``now``, a
-    compatibility that is not one) and fill in the defaults: the system clock, the pinned
-    contexts, offline DID resolvers."""
+    compatibility or limits that are not one) and fill in the defaults: the system clock, the
+    pinned contexts, offline DID resolvers, :data:`~tradevc.vc.jsontext.DEFAULT_LIMITS`."""
     require_policy(policy)
     now = options.get("now")
     if now is None:
         now = datetime.now(timezone.utc)
     elif not isinstance(now, datetime) or now.tzinfo is None:
         raise TypeError("now must be a timezone-aware datetime")
+    limits = options.get("limits")
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    elif not isinstance(limits, Limits):
+        raise TypeError("limits must be a tradevc.vc.jsontext.Limits")
     context = Context(
         now=now, loader=options.get("loader") or default_loader(),
         resolvers=options.get("resolvers") or _offline_resolvers(),
         max_clock_skew=options.get("max_clock_skew", DEFAULT_CLOCK_SKEW),
-        compatibility=require_compatibility(options.get("compatibility")),
+        compatibility=require_compatibility(options.get("compatibility")), limits=limits,
     )
     return _Run(context, policy, options.get("status_checker"), options.get("schemas"))
 

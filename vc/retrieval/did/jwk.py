@@ -5,8 +5,9 @@ private members is refused, as are symmetric keys; a key marked ``"use": "enc"``
 for key agreement, so it gets no signing relationships.
 
 Refusals are :class:`tradevc.vc.retrieval.did.DidResolutionError`: ``invalidDid`` when the identifier is not
-base64url JSON (a member name given twice, at any depth, counts as not JSON: ``json.loads`` would
-keep the last, another parser the first, and the one DID would name two keys) or not a valid
+base64url I-JSON (read by :func:`tradevc.vc.jsontext.loads`: a member name given twice, at any
+depth, is refused, since one parser would keep the last, another the first, and the one DID
+would name two keys) or not a valid
 public JWK (as the did:jwk specification says), and
 ``unsupportedPublicKeyType`` for a well-formed JWK of a key type this library cannot use
 (RSA, X25519, P-521...).
@@ -18,6 +19,7 @@ import json
 from typing import Any
 
 from tradevc.vc.errors import KeyMaterialError, UnsupportedError, VcError
+from tradevc.vc.jsontext import loads
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_decode, base64url_encode
 from tradevc.vc.retrieval.did import DidResolutionError
@@ -25,23 +27,6 @@ from tradevc.vc.retrieval.did import DidResolutionError
 __all__ = ["resolve", "DidJwkResolver", "did_jwk"]
 
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
-
-
-class _DuplicateMember(ValueError):
-    """A JSON object of the identifier names a member twice."""
-
-
-def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        names = [name for name, _ in pairs]
-        raise _DuplicateMember(next(name for name in names if names.count(name) > 1))
-    return out
-
-
-# A private parser here, not tradevc.vc.securing.jws.loads_without_duplicates: that module is in a
-# higher layer, which retrieval must not import.
-_DECODER = json.JSONDecoder(object_pairs_hook=_refuse_duplicates)
 
 
 def did_jwk(key: KeyPair) -> str:
@@ -54,17 +39,17 @@ def resolve(did: str) -> dict[str, Any]:
     """The DID document of a did:jwk.
 
     :raises DidResolutionError: (a :class:`tradevc.vc.errors.ResolutionError`) ``invalidDid``: not
-        did:jwk, not base64url JSON, a member named twice, not a JWK object, a private or symmetric key, or malformed
+        did:jwk, not base64url I-JSON (a member twice...), not a JWK object, a private or symmetric key, or malformed
         key material; ``unsupportedPublicKeyType``: a key type we cannot verify with (named).
     """
     if not isinstance(did, str) or not did.startswith("did:jwk:") or "#" in did:
         raise DidResolutionError(f"{did!r} is not a did:jwk DID", error="invalidDid")
     try:
-        jwk = _DECODER.decode(base64url_decode(did[len("did:jwk:"):]).decode("utf-8"))
-    except _DuplicateMember as e:
-        raise DidResolutionError(f"{did}: the JWK names the member {str(e)!r} twice", error="invalidDid") from e
-    except (VcError, ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise DidResolutionError(f"{did}: the identifier is not base64url-encoded JSON", error="invalidDid") from e
+        jwk = loads(base64url_decode(did[len("did:jwk:"):]))  # I-JSON: a member twice is refused
+    except VcError as e:
+        raise DidResolutionError(
+            f"{did}: the identifier is not base64url-encoded I-JSON ({e.message})", error="invalidDid"
+        ) from e
     if not isinstance(jwk, dict):
         raise DidResolutionError(f"{did}: the identifier is not a JWK object", error="invalidDid")
     if jwk.get("kty") == "oct" or any(m in jwk for m in _PRIVATE_MEMBERS):
