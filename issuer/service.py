@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -14,7 +13,6 @@ from typing import Any, Literal, Mapping, overload
 from urllib.parse import urlsplit
 
 from tradevc.vc.atomicfile import write_atomic
-from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.securing.data_integrity import sign_credential
 from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.vc.securing.jws import refuse_contexts
@@ -144,7 +142,8 @@ class Issuer:
         Nothing is recorded for a credential that is refused: it is checked, and signed once
         with its status entries in placeholder form (a dry run through the signer's own
         checks), before its id and status indexes are reserved. Numbers outside I-JSON (NaN,
-        Infinity, integers beyond 2**53 - 1) are refused, whatever the securing.
+        Infinity, integers beyond 2**53 - 1) are refused by the signers (``PARSING_ERROR``), whatever
+        the securing.
 
         :raises InvalidDocument: the credential or subject is malformed (every problem listed).
         :raises IssuerError: the id was used before, or the issuer field names someone else.
@@ -197,7 +196,6 @@ class Issuer:
             check_context_use(
                 credential, self._loader, covered_by=covered_by, not_covered=not_covered, refuse_data_loss=True
             )
-        _refuse_unsafe_numbers(credential)
         purposes = [p for p, on in (("revocation", revocable), ("suspension", suspendable)) if on]
         if profile.status_base_url is None:
             purposes = []
@@ -302,29 +300,3 @@ class Issuer:
         return target
 
 
-_SAFE_INTEGER = 2**53 - 1
-
-
-def _refuse_unsafe_numbers(document: Any, path: str = "") -> None:
-    """Refuse a number outside I-JSON (RFC 7493): NaN, an infinity, or an integer beyond
-    2**53 - 1 in magnitude, which other JSON readers would not read back exactly. Python's
-    JSON reader accepts all three, and not every securing refuses them.
-
-    A small check of the issuing desk's own; it is redundant once the library's signers
-    refuse such numbers themselves.
-
-    :raises InvalidDocument: the first such number, with its path.
-    """
-    if isinstance(document, Mapping):
-        for name, value in document.items():
-            _refuse_unsafe_numbers(value, f"{path}.{name}" if path else str(name))
-    elif isinstance(document, list):
-        for i, value in enumerate(document):
-            _refuse_unsafe_numbers(value, f"{path}[{i}]")
-    elif isinstance(document, float) and not math.isfinite(document):
-        raise InvalidDocument(f"{path or 'the document'}: {json.dumps(document)} is not a JSON number (I-JSON)")
-    elif isinstance(document, int) and not isinstance(document, bool) and abs(document) > _SAFE_INTEGER:
-        raise InvalidDocument(
-            f"{path or 'the document'}: the integer {document} is beyond 2**53 - 1, so JSON readers may not "
-            "read it back exactly (I-JSON); write it as a string"
-        )
