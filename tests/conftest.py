@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 VECTORS = Path(__file__).parent / "vectors"
 ROOT = Path(__file__).parent.parent
@@ -151,7 +152,8 @@ FUZZ_FACTOR = int(os.environ.get("HYPOTHESIS_FUZZ_FACTOR", "10"))
 
 settings.register_profile("default", derandomize=True, database=None, deadline=None, print_blob=True)
 settings.register_profile(
-    "fuzz", derandomize=False, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+    "fuzz", derandomize=False, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow],
+    database=DirectoryBasedExampleDatabase(str(ROOT / ".hypothesis" / "examples")),
 )
 settings.load_profile(HYPOTHESIS_PROFILE)
 
