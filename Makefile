@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+FUZZ_STAMP := $(VENV)/.installed-fuzz
+FUZZ_SECONDS ?= 40
+FUZZ_FACTOR ?= 4
 
-.PHONY: demo test lint bench stress clean
+.PHONY: demo test fuzz lint bench stress clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +20,23 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# Not part of `make test`, a few minutes: the hypothesis tests under the fuzz profile (random,
+# FUZZ_FACTOR times their examples), then each parser of tests/fuzz/targets.py under atheris
+# for FUZZ_SECONDS (the JSON reader, the compact JWS, the did:web document, the status list).
+$(FUZZ_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,fuzz]'
+	touch $(FUZZ_STAMP)
+
+fuzz: $(FUZZ_STAMP)
+	HYPOTHESIS_PROFILE=fuzz HYPOTHESIS_FUZZ_FACTOR=$(FUZZ_FACTOR) $(PY) -m pytest -m hypothesis -p no:cacheprovider
+	mkdir -p .fuzz
+	for target in json jws did-web status-list; do \
+		echo "fuzz: $$target for $(FUZZ_SECONDS) s (log in .fuzz/$$target.log)"; \
+		$(PY) tests/fuzz/run.py $$target -max_total_time=$(FUZZ_SECONDS) >.fuzz/$$target.log 2>&1 \
+			|| { tail -n 40 .fuzz/$$target.log; exit 1; }; \
+		tail -n 1 .fuzz/$$target.log; \
+	done
 
 # The import contracts of pyproject.toml and mypy --strict alone (they also run in `make test`).
 lint: $(STAMP)
@@ -36,4 +56,4 @@ stress: $(STAMP)
 	$(PY) bench/stress_memory.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .fuzz

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 VECTORS = Path(__file__).parent / "vectors"
 ROOT = Path(__file__).parent.parent
@@ -132,3 +135,43 @@ def _one_import_root():
     yield
     strays = sorted(name for name in sys.modules if name.split(".")[0] in _OLD_ROOTS)
     assert not strays, f"imported outside the tradevc import root: {strays[:10]}"
+
+
+# -- hypothesis profiles -----------------------------------------------------------------------
+#
+# ``make test`` runs the "default" profile: derandomized (each test draws the same examples on
+# every run, chosen from a hash of the test), no example database and no deadline, so a green
+# run does not depend on luck, nor on what an earlier run left in .hypothesis/, nor on how busy
+# the machine is. ``make fuzz`` runs the "fuzz" profile (HYPOTHESIS_PROFILE=fuzz): random
+# seeds, the database kept (a failure found is replayed next time), and every property test
+# draws FUZZ_FACTOR times the examples its own @settings asks for. A failure found there is
+# pinned with @example so that ``make test`` keeps checking it.
+
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+FUZZ_FACTOR = int(os.environ.get("HYPOTHESIS_FUZZ_FACTOR", "10"))
+
+settings.register_profile("default", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile(
+    "fuzz", derandomize=False, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow],
+    database=DirectoryBasedExampleDatabase(str(ROOT / ".hypothesis" / "examples")),
+)
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Under the fuzz profile, scale each hypothesis test's own max_examples by FUZZ_FACTOR.
+
+    A test's explicit @settings(max_examples=...) wins over any profile, so the profile alone
+    would not lengthen it. @settings keeps its settings in the attribute replaced here, which
+    @given reads when the test runs; the test's other settings are kept (they inherit the
+    profile's randomness and database: conftest loads it before the test modules import)."""
+    if HYPOTHESIS_PROFILE != "fuzz":
+        return
+    scaled: set[int] = set()
+    for item in items:
+        function = getattr(item, "obj", None)
+        own = getattr(function, "_hypothesis_internal_use_settings", None)
+        if own is None or not getattr(function, "is_hypothesis_test", False) or id(function) in scaled:
+            continue  # a parametrized test is one function for all its items: scaled once
+        scaled.add(id(function))
+        function._hypothesis_internal_use_settings = settings(own, max_examples=own.max_examples * FUZZ_FACTOR)

@@ -178,7 +178,9 @@ def read_documents(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> list
     else:
         items = [
             (f"{path}:{number}", line)
-            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            # JSON Lines ends lines with \n (a \r before it is white space to JSON); not splitlines(),
+            # which also breaks at U+0085, U+2028... that a JSON string may hold unescaped
+            for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1)
             if line.strip()
         ]
     out: list[tuple[str, Any]] = []

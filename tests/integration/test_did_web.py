@@ -66,6 +66,25 @@ def test_redirect_to_another_host_is_not_followed(https_server):
     assert info.value.status == 302
 
 
+@pytest.mark.parametrize("target", ["https://{host}/moved/did.json", "https://127.0.0.1:{port}/moved/did.json",
+                                    "/moved/did.json"], ids=["same host", "another loopback name", "relative"])
+def test_redirect_to_a_reachable_valid_document_is_not_followed(https_server, target):
+    """The redirect target serves the DID's valid document, over TLS the session trusts: a
+    fetcher that followed redirects would resolve the DID. It must stop at the 302 and never
+    ask for the target."""
+    did = f"did:web:{https_server.did_host}"
+    publish(https_server, did, "moved/did.json")
+    location = target.format(host=https_server.host, port=https_server.port)
+    https_server.special["/.well-known/did.json"] = redirect_to(location)
+    session = https_server.session()
+    assert session.get(location if location.startswith("https:") else https_server.url(location)).json()["id"] == did
+    https_server.requested.clear()
+    with pytest.raises(RetrievalError, match="redirects are not followed") as info:
+        DidWebResolver(HttpsFetcher(session)).resolve(did)
+    assert info.value.status == 302
+    assert https_server.requested == ["/.well-known/did.json"]  # the target was never asked for
+
+
 def test_oversize_document(https_server):
     did = f"did:web:{https_server.did_host}"
     https_server.special["/.well-known/did.json"] = body(b" " * 2_000_000)

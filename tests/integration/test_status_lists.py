@@ -347,3 +347,28 @@ def test_a_status_list_url_urlsplit_refuses_is_could_not_verify(https_server):
         result = verifier.verify_credential(document, now=NOW)
         assert result.could_not_verify and result.check("revocation").code == "STATUS_RETRIEVAL_ERROR", result.summary()
     assert https_server.requested == []
+
+
+def test_a_cached_list_is_not_used_for_another_issuers_credential(https_server):
+    """Issuer B's credential points at issuer A's list. Fetched fresh, the list is refused
+    (verified as A's, not B's); once A's credential has put the list in the verifier's cache,
+    it must be refused all the same, not read for B (whose entry is clear there)."""
+    other = KeyPair.generate("Ed25519")
+    url = serve_list(https_server, "a", {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                         "encodedList": bits()})
+    verifier = Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"], other.did: ["AlumniCredential"]}),
+                        session=https_server.session())
+    theirs = load_vector("di-eddsa/unsigned.json") | {"issuer": other.did, "credentialStatus": entry(url, 5)}
+    theirs = sign_credential(theirs, other, created="2026-01-01T00:00:00Z")
+
+    fresh = Verifier(policy=verifier.policy, session=https_server.session()).verify_credential(theirs, now=NOW)
+    assert fresh.check("revocation").code == "STATUS_VERIFICATION_ERROR" and not fresh.verified
+
+    assert verifier.verify_credential(credential_with(entry(url, 5)), now=NOW).verified  # A's own: cached now
+    fetches = https_server.requested.count("/status/a")
+    result = verifier.verify_credential(theirs, now=NOW)
+    assert https_server.requested.count("/status/a") == fetches  # read from the cache
+    check = result.check("revocation")
+    assert check.code == "STATUS_VERIFICATION_ERROR", result.summary()
+    assert f"issued by {KEY.did}, not by the credential's issuer {other.did}" in check.message
+    assert not result.verified

@@ -116,3 +116,62 @@ def test_a_process_killed_during_a_write_leaves_a_readable_wallet(tmp_path, home
     Wallet.open(home, PASS, verifier=offline()).add(credential(3))
     assert [h.id for h in Wallet.open(home, PASS).list()] == expected + [credential(3)["id"]]
     assert sorted(p.name for p in home.iterdir()) == ["wallet.vcw", "wallet.vcw.lock"]
+
+
+RACE = textwrap.dedent(
+    """
+    import json, os, sys, time
+    from pathlib import Path
+    import tradevc.wallet.store
+    from tradevc.verifier import TrustPolicy, Verifier
+    from tradevc.wallet import Wallet
+
+    home, ready, go, document = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+    real_write = tradevc.wallet.store.WalletFile.write
+
+    def slow_write(self, data):  # between reading the wallet and writing it back
+        time.sleep(float(os.environ["RACE_WRITE_DELAY"]))
+        real_write(self, data)
+
+    tradevc.wallet.store.WalletFile.write = slow_write
+    wallet = Wallet.open(home, os.environ["TRADEVC_WALLET_PASSPHRASE"],
+                         verifier=Verifier.offline(policy=TrustPolicy.unsafe_any_issuer()))
+    credential = json.loads(Path(document).read_text())
+    ready.write_text("ready")
+    while not go.exists():
+        time.sleep(0.005)
+    wallet.add(credential)
+    """
+)
+
+
+def test_processes_adding_at_the_same_moment_with_slow_writes_keep_everything(tmp_path, home):
+    """Four processes, each adding its own credential at the same moment, each taking a while
+    between reading the wallet and writing it back: all four are held. Without the lock each
+    would write back what it read plus its own, and the last writer would erase the others."""
+    go = tmp_path / "go"
+    procs, readies = [], []
+    for n in range(4):
+        document, ready = tmp_path / f"c{n}.json", tmp_path / f"ready{n}"
+        document.write_text(json.dumps(credential(300 + n)))
+        readies.append(ready)
+        procs.append(subprocess.Popen(
+            [sys.executable, "-c", RACE, str(home), str(ready), str(go), str(document)],
+            env={**env(home), "RACE_WRITE_DELAY": "0.6"}, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        ))
+    try:
+        deadline = time.monotonic() + 120
+        while not all(r.exists() for r in readies):
+            assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+            assert time.monotonic() < deadline, "the writers never got ready"
+            time.sleep(0.02)
+        go.write_text("go")
+        outputs = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], outputs
+    held = [h.id for h in Wallet.open(home, PASS).list()]
+    assert sorted(held) == sorted(credential(300 + n)["id"] for n in range(4))

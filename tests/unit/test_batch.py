@@ -221,3 +221,14 @@ def test_stopping_early_stops_the_workers():
     assert first == ["urn:0", "urn:1", "urn:2"]
     assert [r.document_id for r in iter_verify_many(_DyingVerifier(), documents[:7], workers=2, chunk_size=2)] == \
         documents[:7]
+
+
+def test_a_json_lines_file_is_split_at_newlines_only(tmp_path):
+    """JSON strings may hold U+0085, U+2028 and U+2029 unescaped; str.splitlines() breaks lines
+    there too, which cut such a document into 'not JSON' pieces and renumbered the rest."""
+    documents = [{"name": "a\x85b"}, {"name": "c\u2028d\u2029e"}, {"name": "f"}, {"name": "g\x85"}]
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in documents) + "\r\n\n", encoding="utf-8")
+    read = read_documents(batch)
+    assert [source.rsplit(":", 1)[1] for source, _ in read] == ["1", "2", "3", "4"]
+    assert [document for _, document in read] == documents

@@ -438,6 +438,21 @@ def test_clock_skew_tolerance(key):
     assert_failed(verify(signed, max_clock_skew=timedelta(0)), "validity_period")
 
 
+@pytest.mark.parametrize("member", ["validFrom", "validUntil"])
+def test_the_default_clock_skew_is_five_minutes_on_both_ends(key, member):
+    """Exactly 5 minutes out is tolerated, one second more is not: on validFrom (not yet
+    valid) and on validUntil (expired) alike, with the default of verify_credential."""
+    sign = -1 if member == "validUntil" else 1  # validUntil lies in the past, validFrom in the future
+
+    def at(offset):
+        moment = NOW + sign * offset
+        return sign_credential(make_credential(key, **{member: moment.strftime("%Y-%m-%dT%H:%M:%SZ")}), key)
+
+    assert verify(at(timedelta(minutes=5))).check("validity_period").outcome.value == "passed"
+    check = assert_failed(verify(at(timedelta(minutes=5, seconds=1))), "validity_period", "RANGE_ERROR")
+    assert ("expired" if member == "validUntil" else "not valid until") in check.message
+
+
 def test_proof_expired(key):
     signed = sign_credential(make_credential(key), key, created="2026-01-01T00:00:00Z", expires="2026-02-01T00:00:00Z")
     c = assert_failed(verify(signed), "proof_expiry", "PROOF_VERIFICATION_ERROR")

@@ -66,14 +66,20 @@ def header_for(key: KeyPair = ISSUER, **changes) -> dict:
     return {k: v for k, v in header.items() if v is not None}
 
 
+REFUSED = "PROOF_VERIFICATION_ERROR"  # the code of a header the verifier refuses (ProofVerificationError)
+
+
 def verify(token, **kw):
     return verify_credential(token, policy=POLICY, now=NOW, **kw)
 
 
-def failed(result, name: str):
+def failed(result, name: str, code: str | None = None):
+    """The check ``name`` that did not pass (the result not verified), with ``code`` if given."""
     assert not result.verified
     check = next((c for c in result.checks if c.name == name and c.outcome.value != "passed"), None)
     assert check is not None, result.summary()
+    if code is not None:
+        assert check.code == code, result.summary()
     return check
 
 
@@ -163,7 +169,7 @@ def test_alg_none_is_refused():
     signing_input = f"{b64json(header_for(alg='none'))}.{b64json(unsigned())}"
     assert "unsecured" in failed(verify(signing_input + "."), "structure").message  # RFC 7519 unsecured JWT
     result = verify(signing_input + ".AAAA")  # with some signature bytes: refused for its alg
-    assert "'alg: none'" in failed(result, "jose_header").message
+    assert "'alg: none'" in failed(result, "jose_header", REFUSED).message
 
 
 def test_hmac_with_the_public_key_as_secret_is_refused():
@@ -171,7 +177,7 @@ def test_hmac_with_the_public_key_as_secret_is_refused():
     signing_input = f"{b64json(header_for(alg='HS256'))}.{b64json(unsigned())}"
     mac = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()
     result = verify(f"{signing_input}.{base64url_encode(mac)}")
-    assert "HMAC" in failed(result, "jose_header").message
+    assert "HMAC" in failed(result, "jose_header", REFUSED).message
 
 
 def test_es256_claimed_with_a_p384_key_is_refused():
@@ -195,7 +201,7 @@ def test_alg_that_is_not_a_name_is_refused(alg, why):
     else:
         header["alg"] = alg
     result = verify(forge(header, unsigned()))
-    assert why in failed(result, "jose_header").message
+    assert why in failed(result, "jose_header", REFUSED).message
 
 
 def test_unsupported_algorithm_is_refused():
@@ -213,7 +219,7 @@ def test_key_from_the_token_header_is_refused(parameter):
         "x5c": ["MIIB"],
     }[parameter]
     result = verify(forge(header_for(**{parameter: value}), unsigned()))
-    assert parameter in failed(result, "jose_header").message
+    assert parameter in failed(result, "jose_header", REFUSED).message
     assert not any(c.name == "proof" and c.outcome.value == "passed" for c in result.checks)
 
 
@@ -226,11 +232,11 @@ def test_embedded_jwk_with_a_matching_attacker_kid_is_refused():
 
 def test_unknown_crit_header_is_refused():
     result = verify(forge(header_for(crit=["exp"], exp=1), unsigned()))
-    assert "critical" in failed(result, "jose_header").message
+    assert "critical" in failed(result, "jose_header", REFUSED).message
 
 
 def test_b64_false_is_refused():
-    assert "b64" in failed(verify(forge(header_for(b64=False), unsigned())), "jose_header").message
+    assert "b64" in failed(verify(forge(header_for(b64=False), unsigned())), "jose_header", REFUSED).message
 
 
 def test_relative_kid_is_refused():
@@ -262,7 +268,7 @@ def test_iss_equal_to_the_issuer_is_accepted():
 
 
 def test_compressed_token_is_refused():
-    assert "zip" in failed(verify(forge(header_for(zip="DEF"), unsigned())), "jose_header").message
+    assert "zip" in failed(verify(forge(header_for(zip="DEF"), unsigned())), "jose_header", REFUSED).message
 
 
 def test_encrypted_token_is_refused_not_decrypted():
@@ -278,7 +284,7 @@ def test_encrypted_token_is_refused_not_decrypted():
 
 def test_enc_in_a_three_part_token_is_refused():
     result = verify(forge(header_for(enc="A256GCM"), unsigned()))
-    assert "enc" in failed(result, "jose_header").message
+    assert "enc" in failed(result, "jose_header", REFUSED).message
 
 
 def test_oversized_token_is_refused_before_decoding():
@@ -320,12 +326,12 @@ def test_non_numeric_exp_is_refused():
 
 def test_wrong_typ_is_refused():
     result = verify(forge(header_for(typ="vp+jwt"), unsigned()))
-    assert "typ" in failed(result, "jose_header").message
+    assert "typ" in failed(result, "jose_header", REFUSED).message
 
 
 def test_wrong_cty_is_refused():
     result = verify(forge(header_for(cty="vp"), unsigned()))
-    assert "cty" in failed(result, "jose_header").message
+    assert "cty" in failed(result, "jose_header", REFUSED).message
 
 
 @pytest.mark.parametrize("typ,cty", [("application/vc+jwt", "application/vc"), ("VC+JWT", "VC"),
@@ -339,7 +345,7 @@ def test_typ_and_cty_are_media_types(typ, cty):
 @pytest.mark.parametrize("typ", ["application/vp+jwt", "text/vc+jwt", "application/vc+jwt/x", "vc+jwt ", 7])
 def test_other_media_types_are_refused(typ):
     result = verify(forge(header_for(typ=typ), unsigned()))
-    assert "typ" in failed(result, "jose_header").message
+    assert "typ" in failed(result, "jose_header", REFUSED).message
 
 
 def test_a_vp_jwt_with_the_long_media_type_is_a_presentation():
@@ -378,7 +384,7 @@ def test_typed_vc_jwt_has_no_warning():
 def test_vc_2_0_payload_without_typ_keeps_the_cty_rule():
     assert verify(forge(header_for(typ=None, cty="application/vc"), unsigned())).verified
     result = verify(forge(header_for(typ=None, cty="vp"), unsigned()))
-    assert "cty" in failed(result, "jose_header").message
+    assert "cty" in failed(result, "jose_header", REFUSED).message
 
 
 @pytest.mark.parametrize("changes, code", [
@@ -432,7 +438,7 @@ def test_vc_2_0_payload_without_typ_in_an_envelope():
     assert result.verified, result.summary()
     assert result.warnings == [NO_TYP_VC]
     legacy = forge({"alg": "ES384", "kid": ISSUER.verification_method}, {"vc": unsigned_v1(), "iss": ISSUER.did})
-    assert failed(verify(envelope_credential(legacy)), "jose_header").message == (
+    assert failed(verify(envelope_credential(legacy)), "jose_header", REFUSED).message == (
         "the token has no typ, and its payload is not a VC Data Model 2.0 credential"
     )
 
@@ -447,9 +453,9 @@ def test_vp_2_0_payload_without_typ_is_verified_as_vp_jwt_with_a_warning():
     assert result.warnings == [NO_TYP_VP] and result.credentials[0].warnings == []
     assert failed(vp_verify(vp, challenge="another-session"), "challenge").code == "INVALID_CHALLENGE_ERROR"
     # the same payload given as a credential, and a typ-less credential given as a presentation
-    assert "not a VC Data Model 2.0 credential" in failed(verify(vp), "jose_header").message
+    assert "not a VC Data Model 2.0 credential" in failed(verify(vp), "jose_header", REFUSED).message
     token = forge(header_for(typ=None), unsigned())
-    assert "not a VC Data Model 2.0 presentation" in failed(vp_verify(token), "jose_header").message
+    assert "not a VC Data Model 2.0 presentation" in failed(vp_verify(token), "jose_header", REFUSED).message
 
 
 def test_token_type():
@@ -491,7 +497,26 @@ def test_a_token_with_characters_outside_base64url_is_a_parsing_error():
 def test_duplicate_header_members_are_refused():
     head = base64url_encode(b'{"alg":"ES384","alg":"none","kid":"x","typ":"vc+jwt"}')
     token = f"{head}.{b64json(unsigned())}.AAAA"
-    assert "duplicate" in failed(verify(token), "structure").message
+    assert "duplicate" in failed(verify(token), "structure", "MALFORMED_VALUE_ERROR").message
+
+
+@pytest.mark.parametrize("separators", [(",", ":"), (", ", ": ")], ids=["compact", "spaced"])
+def test_duplicate_payload_members_are_refused_in_a_validly_signed_token(separators):
+    """A payload naming a member twice reads differently to different JSON parsers (the first
+    or the last wins): refused, although the issuer's signature over it is good. Here the first
+    credentialSubject is the forged one, the last the signed credential's own; a parser keeping
+    the last would verify the token."""
+    credential = unsigned()
+    forged = {**credential["credentialSubject"], "alumniOf": "The School of Forgeries"}
+    members = [("credentialSubject", forged), *credential.items()]
+    payload = "{" + ",".join(f"{json.dumps(k)}:{json.dumps(v, separators=separators)}" for k, v in members) + "}"
+    signing_input = f"{b64json(header_for())}.{base64url_encode(payload.encode())}"
+    token = f"{signing_input}.{base64url_encode(ISSUER.sign(signing_input.encode()))}"
+    check = failed(verify(token), "structure", "MALFORMED_VALUE_ERROR")
+    assert "duplicate member 'credentialSubject'" in check.message
+    # the same bytes without the duplicate verify: the refusal is the only thing in the way
+    assert verify(sign_credential_jwt(credential, ISSUER)).verified
+    assert json.loads(payload) == credential  # what a last-wins parser reads: the signed credential
 
 
 def test_data_integrity_proof_inside_a_vc_jwt_is_refused():
@@ -711,12 +736,12 @@ def test_vp_jwt_key_not_listed_for_authentication():
 
 def test_vc_jwt_given_as_a_presentation_is_refused():
     token = sign_credential_jwt(unsigned(), ISSUER)
-    assert "typ" in failed(vp_verify(token), "jose_header").message
+    assert "typ" in failed(vp_verify(token), "jose_header", REFUSED).message
 
 
 def test_vp_jwt_given_as_a_credential_is_refused():
     vp = sign_presentation_jwt([], HOLDER, challenge=CHALLENGE, domain=DOMAIN)
-    assert "typ" in failed(verify(vp), "jose_header").message
+    assert "typ" in failed(verify(vp), "jose_header", REFUSED).message
 
 
 # -- VC-JWT 1.1 ------------------------------------------------------------------------------------
@@ -873,7 +898,7 @@ def test_vc_jwt_11_presentation_of_vc_jwt_tokens():
 def test_vc_jwt_11_in_an_envelope_is_refused():
     """An envelope declares application/vc+jwt; a typ JWT token inside is a mismatch."""
     token = sign_credential_vcjwt(unsigned_v1(), ISSUER)
-    assert "typ" in failed(verify(envelope_credential(token)), "jose_header").message
+    assert "typ" in failed(verify(envelope_credential(token)), "jose_header", REFUSED).message
 
 
 def test_deep_copy_of_input_is_not_modified():

@@ -49,7 +49,7 @@ def test_bad_signature_vector_never_verifies():
 
 def test_bad_media_type_vector_is_refused_for_its_typ():
     check = failure(verify("credential-jose-bad-media-type.txt"))
-    assert check.name == "jose_header" and "'bad+typ'" in check.message
+    assert (check.name, check.code) == ("jose_header", "PROOF_VERIFICATION_ERROR") and "'bad+typ'" in check.message
 
 
 def test_vc_and_vp_claims_vector_is_refused():
