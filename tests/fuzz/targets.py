@@ -46,7 +46,7 @@ def _b64(data: bytes) -> str:
 
 def json_reader(data: bytes) -> bool:
     from tradevc.vc.errors import InvalidDocument
-    from tradevc.vc.securing.jws import loads_without_duplicates as read  # the JSON reader under test
+    from tradevc.vc.jsontext import loads as read  # the one strict (I-JSON) reader under test
 
     try:
         value = read(data)

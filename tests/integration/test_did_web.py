@@ -80,7 +80,7 @@ def test_redirect_to_a_reachable_valid_document_is_not_followed(https_server, ta
     assert session.get(location if location.startswith("https:") else https_server.url(location)).json()["id"] == did
     https_server.requested.clear()
     with pytest.raises(RetrievalError, match="redirects are not followed") as info:
-        DidWebResolver(HttpsFetcher(session)).resolve(did)
+        DidWebResolver(HttpsFetcher(session, allow_hosts=https_server.allow_hosts)).resolve(did)
     assert info.value.status == 302
     assert https_server.requested == ["/.well-known/did.json"]  # the target was never asked for
 

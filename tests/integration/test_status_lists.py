@@ -357,11 +357,12 @@ def test_a_cached_list_is_not_used_for_another_issuers_credential(https_server):
     url = serve_list(https_server, "a", {"type": "BitstringStatusList", "statusPurpose": "revocation",
                                          "encodedList": bits()})
     verifier = Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"], other.did: ["AlumniCredential"]}),
-                        session=https_server.session())
+                        session=https_server.session(), allow_hosts=https_server.allow_hosts)
     theirs = load_vector("di-eddsa/unsigned.json") | {"issuer": other.did, "credentialStatus": entry(url, 5)}
     theirs = sign_credential(theirs, other, created="2026-01-01T00:00:00Z")
 
-    fresh = Verifier(policy=verifier.policy, session=https_server.session()).verify_credential(theirs, now=NOW)
+    fresh = Verifier(policy=verifier.policy, session=https_server.session(),
+                     allow_hosts=https_server.allow_hosts).verify_credential(theirs, now=NOW)
     assert fresh.check("revocation").code == "STATUS_VERIFICATION_ERROR" and not fresh.verified
 
     assert verifier.verify_credential(credential_with(entry(url, 5)), now=NOW).verified  # A's own: cached now
