@@ -111,8 +111,9 @@ def test_existing_home_is_not_overwritten(tmp_path):
 def test_missing_and_damaged_profiles(tmp_path):
     with pytest.raises(IssuerError, match="vc-issuer init"):
         IssuerHome.open(tmp_path / "nothing")
-    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad").mkdir(mode=0o700)
     (tmp_path / "bad" / "issuer.json").write_text("{not json")
+    (tmp_path / "bad" / "issuer.json").chmod(0o600)  # private, as init writes it: only the content is bad
     with pytest.raises(IssuerError, match="not a valid issuer profile"):
         IssuerHome.open(tmp_path / "bad")
     (tmp_path / "bad" / "issuer.json").write_text(json.dumps({"version": 99}))
