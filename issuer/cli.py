@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-import warnings
-from contextlib import contextmanager
 from datetime import timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import click
 
-from tradevc.vc.atomicfile import UnsafeModeWarning, write_atomic
+from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
 from tradevc.vc.jsontext import loads
 from tradevc.vc.securing.jws import parse_compact_jws
@@ -36,24 +34,6 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-@contextmanager
-def _warnings_as_lines() -> Iterator[None]:
-    """Show each :class:`UnsafeModeWarning` (a private file that was made 0600 again) as one
-    ``warning: ...`` line on stderr; other warnings as usual."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("always", UnsafeModeWarning)
-        shown = warnings.showwarning
-
-        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-            if issubclass(category, UnsafeModeWarning):
-                click.echo(f"warning: {message}", err=True)
-            else:
-                shown(message, category, *args, **kwargs)
-
-        warnings.showwarning = show
-        yield
-
-
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn expected failures into one clear line on stderr, ``error: CODE: message``, and exit
     status 1: no stack traces."""
@@ -61,7 +41,7 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with _warnings_as_lines():
+            with unsafe_mode_warnings_as_lines():
                 return fn(*args, **kwargs)
         except VcError as e:
             _fail(f"{e.code}: {e.message}")

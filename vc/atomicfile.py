@@ -7,10 +7,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .errors import VcError
 
@@ -64,6 +67,24 @@ class UnsafeFileError(VcError):
 
 class UnsafeModeWarning(UserWarning):
     """A private file was readable or writable by group or others; it has been made 0600."""
+
+
+@contextmanager
+def unsafe_mode_warnings_as_lines() -> Iterator[None]:
+    """For a CLI: show each :class:`UnsafeModeWarning` as one ``warning: ...`` line on
+    standard error; other warnings as usual."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UnsafeModeWarning)
+        shown = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, UnsafeModeWarning):
+                sys.stderr.write(f"warning: {message}\n")
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        yield
 
 
 def check_private_dir(directory: str | os.PathLike[str]) -> None:

@@ -10,15 +10,13 @@ import json
 import os
 import sys
 import unicodedata
-import warnings
-from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable, Iterator, NoReturn
+from typing import Any, Callable, NoReturn
 
 import click
 
-from tradevc.vc.atomicfile import UnsafeModeWarning, write_atomic
+from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
 from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.jsonld import PinnedContextLoader
@@ -40,31 +38,13 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-@contextmanager
-def _warnings_as_lines() -> Iterator[None]:
-    """Show each :class:`UnsafeModeWarning` (a private file that was made 0600 again) as one
-    ``warning: ...`` line on stderr; other warnings as usual."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("always", UnsafeModeWarning)
-        shown = warnings.showwarning
-
-        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-            if issubclass(category, UnsafeModeWarning):
-                click.echo(f"warning: {message}", err=True)
-            else:
-                shown(message, category, *args, **kwargs)
-
-        warnings.showwarning = show
-        yield
-
-
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Expected failures become one clear line on stderr and exit status 1: no stack traces."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with _warnings_as_lines():
+            with unsafe_mode_warnings_as_lines():
                 return fn(*args, **kwargs)
         except VcError as e:
             _fail(e.message)
