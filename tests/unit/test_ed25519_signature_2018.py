@@ -120,6 +120,15 @@ def test_other_headers_are_refused(header):
     assert not result.verified and result.check("proof").code == "MALFORMED_VALUE_ERROR", result.summary()
 
 
+def test_a_header_naming_a_member_twice_is_a_parsing_error():
+    """The jws header is read by the one strict reader: "b64" twice (true, then the false a
+    last-wins parser would keep) is refused, even though the signature is over exactly it."""
+    encoded = base64url_encode(b'{"alg":"EdDSA","b64":true,"b64":false,"crit":["b64"]}')
+    result = verify(sign_2018(credential_11(), header=encoded), PILOTS)
+    assert not result.verified and result.check("proof").code == "PARSING_ERROR", result.summary()
+    assert "twice" in result.check("proof").message
+
+
 @pytest.mark.parametrize("change", [
     lambda jws: jws.replace("..", ".e30."),  # an attached payload
     lambda jws: jws.split("..")[1],  # no header

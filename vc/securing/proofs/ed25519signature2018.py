@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tradevc.vc.errors import InvalidDocument, SigningError
+from tradevc.vc.jsontext import loads
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_decode
 from tradevc.vc.securing.proofs.suite import Suite, fixed_hash, rdfc
@@ -28,20 +29,11 @@ JWS_HEADER = {"alg": "EdDSA", "b64": False, "crit": ["b64"]}
 """The one protected header of an Ed25519Signature2018 ``jws``."""
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        raise InvalidDocument("the jws header has a member twice")
-    return out
-
-
 def _header(segment: str) -> dict[str, Any]:
     try:
-        header = json.loads(base64url_decode(segment).decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except InvalidDocument:
-        raise
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise InvalidDocument(f"the jws header is not base64url JSON: {e}") from e
+        header = loads(base64url_decode(segment))  # the one strict reader: a member twice is refused
+    except InvalidDocument as e:
+        raise InvalidDocument(f"the jws header is not base64url I-JSON: {e.message}", code=e.code) from e
     # compared member by member: in Python 0 == False, and the header must say exactly false
     if (
         not isinstance(header, dict)
