@@ -86,6 +86,7 @@ REFUSED = {
     "fe80::1": "link-local",
     "::ffff:127.0.0.1": "IPv4-mapped",
     "::ffff:169.254.169.254": "IPv4-mapped",
+    "::ffff:0:7f00:1": "IPv4-translated",  # SIIT (RFC 6052 / 2765), which ipaddress calls global
     "ff02::1": "multicast",
 }
 
@@ -248,6 +249,39 @@ def test_a_slow_name_lookup_counts_against_the_deadline(monkeypatch):
     with pytest.raises(RetrievalError, match=r"did not answer within 0\.5 s"):
         HttpsFetcher(timeout=0.5).get_json("https://slow.tradevc.test/x", what="status list")
     assert time.monotonic() - started < 1.5
+
+
+def test_a_slow_lookup_and_a_silent_server_share_one_deadline(monkeypatch):
+    """The lookup's time is taken from the connection's: a name that takes 0.7 s to resolve,
+    to a loopback server that accepts the connection but never answers the TLS handshake,
+    fails within the 1 s deadline (it took lookup + a whole timeout, 1.7 s, before)."""
+    import socket as sockets
+    import threading
+
+    listener = sockets.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    port = listener.getsockname()[1]
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    real = socket.getaddrinfo
+
+    def slow(host, *args, **kwargs):
+        if host == "silent.tradevc.test":
+            time.sleep(0.7)
+            return real("127.0.0.1", *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    fetcher = HttpsFetcher(timeout=1.0, allow_hosts=["silent.tradevc.test"])
+    started = time.monotonic()
+    try:
+        with pytest.raises(RetrievalError, match=r"within 1\.0 s|timed out|took longer"):
+            fetcher.get_json(f"https://silent.tradevc.test:{port}/x", what="DID document")
+        assert time.monotonic() - started < 1.5
+        assert accepted, "the connection was made: the time ran out in the TLS handshake"
+    finally:
+        listener.close()
 
 
 # -- DID documents in DID media types only ----------------------------------------------------------

@@ -81,6 +81,7 @@ _REFUSED: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]] = [
     (_N("::/128"), "unspecified (::)"),
     (_N("::1/128"), "IPv6 loopback"),
     (_N("::ffff:0:0/96"), "IPv4-mapped IPv6"),
+    (_N("::ffff:0:0:0/96"), "IPv4-translated IPv6 (SIIT)"),
     (_N("::/96"), "IPv4-compatible IPv6"),
     (_N("64:ff9b::/96"), "IPv4-translated IPv6 (NAT64)"),
     (_N("64:ff9b:1::/48"), "IPv4-translated IPv6 (local NAT64)"),
@@ -344,7 +345,15 @@ class _GuardedHTTPSConnection(HTTPSConnection):
             raise ConnectTimeoutError(self, f"looking up {self.host} timed out") from e
         error: OSError | None = None
         for family, socktype, proto, _name, address in entries:
+            if deadline is not None:
+                # the lookup and any earlier address used part of the fetch's time: each
+                # connection attempt (and the TLS handshake after it) gets only what is left
+                if deadline.expired or deadline.at <= time.monotonic():
+                    raise ConnectTimeoutError(self, f"connecting to {self.host} took longer than the fetch may")
+                timeout = min(timeout, deadline.left()) if timeout is not None else deadline.left()
             sock = socket.socket(family, socktype, proto)
+            if deadline is not None:
+                deadline.watch(sock)  # shut down when the whole fetch's time is up, mid-connect too
             try:
                 for option in self.socket_options or ():
                     sock.setsockopt(*option)
