@@ -18,6 +18,7 @@ from tradevc.vc.jsontext import loads
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
 
+from .credential_types import TYPE_ALIASES, resolve_type_name, type_names
 from .home import IssuerHome
 from .registry import StatusRegistry
 from .service import REGISTRY_FILE, Issuer
@@ -111,8 +112,9 @@ def _write_output(document: Any, out: str | None) -> None:
 @click.pass_context
 def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
     """Issue W3C Verifiable Credentials for trade: certifications of origin, mill test
-    reports, steel import licenses, invoices; revoke or suspend them; publish your DID
-    document and status lists."""
+    reports, steel import licenses, invoices; and the credentials that say who the parties
+    are: identity anchors, accreditations, GS1 and intellectual-property licences. Revoke or
+    suspend them; publish your DID document and status lists."""
     ctx.obj = {"home": Path(home).expanduser(), "passphrase_file": passphrase_file}
 
 
@@ -142,11 +144,20 @@ def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: st
 
 
 @cli.command()
-@click.option("--type", "type_name", help="Credential type, e.g. USMCACertificationOfOrigin, MillTestReportCredential.")
+@click.option(
+    "--type", "type_name", metavar="TYPE",
+    help="Credential type: one of the known types, checked before signing ("
+    + ", ".join(type_names()) + "), or the short name of one ("
+    + ", ".join(f"{alias} = {name}" for alias, name in TYPE_ALIASES.items())
+    + ").",
+)
 @click.option("--subject", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with the credential subject ('-': stdin).")
 @click.option("--credential", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with a whole unsigned credential instead.")
 @click.option("--valid-from", metavar="DATETIME", help="Start of validity, e.g. 2026-01-01T00:00:00Z (default: now).")
-@click.option("--valid-until", metavar="DATETIME", help="End of validity (required for USMCA and SIMA types).")
+@click.option(
+    "--valid-until", metavar="DATETIME",
+    help="End of validity (required for USMCA, SIMA, identity anchors and accreditations).",
+)
 @click.option("--id", "credential_id", metavar="URL", help="The credential id (default: a new urn:uuid).")
 @click.option("--no-revocation", is_flag=True, help="No revocation status entry.")
 @click.option("--no-suspension", is_flag=True, help="No suspension status entry.")
@@ -168,7 +179,14 @@ def issue(
     valid_until: str | None, credential_id: str | None, no_revocation: bool, no_suspension: bool,
     cryptosuite: str | None, securing: str, out: str | None, contexts: str | None,
 ) -> None:
-    """Check, sign and record a credential."""
+    """Check, sign and record a credential.
+
+    \b
+    A registrar anchoring a mill's DID to its registered identifiers:
+      vc-issuer issue --type IdentityAnchor --subject mill-subject.json \\
+                      --valid-until 2027-06-30T23:59:59Z --out mill-anchor.json
+    (issuer/examples/identity-anchor.subject.json is such a subject.)
+    """
     if (subject is None) == (credential is None):
         raise click.UsageError("give exactly one of --subject (with --type) or --credential")
     if subject is not None and not type_name:
@@ -176,6 +194,8 @@ def issue(
     source = subject if subject is not None else credential
     if not source:  # an empty path names no file
         raise click.UsageError("--subject and --credential take a JSON file, or - for standard input")
+    if type_name is not None:
+        type_name = resolve_type_name(type_name)
     document = _read_json(source)
     if not isinstance(document, dict):
         raise InvalidDocument(f"{source}: the input must be a JSON object")

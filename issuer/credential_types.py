@@ -78,7 +78,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from importlib import resources
-from typing import Annotated, Any, ClassVar, TypeAlias, Union
+from typing import Annotated, Any, ClassVar, TypeAlias, TypeVar, Union
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -88,6 +89,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -95,6 +97,8 @@ from tradevc.vc.errors import InvalidDocument, ResolutionError, UnsupportedError
 from tradevc.vc.digests import digest_sri
 from tradevc.vc.model import CREDENTIALS_V2, parse_datetime
 from tradevc.vc.checks.schemas import JSON_SCHEMA, default_schema_store, shipped_schema_for
+from tradevc.vc.checks.vouches import TRUST_CONTEXT, VOUCH_TYPES, VouchError, read_vouch
+from tradevc.vc.retrieval.did import DID_RE
 
 __all__ = [
     "CredentialType",
@@ -102,6 +106,10 @@ __all__ = [
     "CREDENTIAL_TYPES",
     "get_type",
     "type_names",
+    "TYPE_ALIASES",
+    "resolve_type_name",
+    "IDENTIFIER_SCHEMES",
+    "lei_check_digits_ok",
     "check_credential",
     "build_credential",
     "load_example",
@@ -205,6 +213,14 @@ _TAGS = {_ONE, _MANY}
 def _one_or_many(value: Any) -> str:
     """The discriminator tag of "one object or a non-empty list of them" (the aliases below)."""
     return _MANY if isinstance(value, list) else _ONE
+
+
+_T = TypeVar("_T")
+OneOrMore: TypeAlias = Annotated[
+    Union[Annotated[_T, Tag(_ONE)], Annotated[list[_T], Field(min_length=1), Tag(_MANY)]],
+    Discriminator(_one_or_many),
+]
+"""One value or a non-empty list of them: ``OneOrMore[Country]``."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -529,6 +545,253 @@ class CommercialInvoice(_Node):
     totalPaymentDue: PriceSpecification  # the issue's "total payment due (amount + currency)"
 
 
+# ---- Vouches: identity anchors, accreditations, licences ------------------------------------
+#
+# Subjects of the credentials in which one party vouches for another, read by the verifier with
+# tradevc.vc.checks.vouches.read_vouch. Their terms are defined by the project context
+# TRUST_CONTEXT (contexts/tradevc-trust-v1.jsonld) and schema.org, not by the traceability
+# context: credentials of these types carry [VC 2.0, TRUST_CONTEXT].
+
+
+def _did(value: str) -> str:
+    if not DID_RE.fullmatch(value):
+        raise ValueError(
+            f"must be the DID of the party vouched for (did:<method>:<id>, like 'did:web:mill.example', "
+            f"without a path or fragment), got {value!r}"
+        )
+    return value
+
+
+# Identifier schemes whose values are checked; any other propertyID is free text (a national
+# register, a tax number...). Spelled as here: a known scheme in another case is refused, so
+# that verifiers comparing schemes as given see one spelling.
+MID, EORI, LEI, GS1, IOR = "MID", "EORI", "LEI", "GS1", "IOR"
+IDENTIFIER_SCHEMES = (MID, EORI, LEI, GS1, IOR)
+
+_MID = re.compile(r"[A-Z]{2}[A-Z0-9]{1,10}[A-Z]{3}")
+_EORI = re.compile(r"[A-Z]{2}[A-Z0-9]{1,15}")
+_LEI = re.compile(r"[A-Z0-9]{18}[0-9]{2}")
+_GS1_COMPANY_PREFIX = re.compile(r"[0-9]{4,12}")
+_IMPORTER_NUMBER = re.compile(r"[0-9]{2}-[0-9]{7}(?:[0-9]{2})?|[0-9]{6}-[0-9]{5}")
+
+
+def lei_check_digits_ok(value: str) -> bool:
+    """ISO 17442 check digits (ISO 7064 MOD 97-10): the 20 characters, letters as 10..35,
+    read as one number, leave remainder 1 modulo 97."""
+    return int("".join(str(int(c, 36)) for c in value)) % 97 == 1
+
+
+def _mid(value: str) -> str:
+    """CBP manufacturer identification code (19 CFR Part 102, Appendix): the ISO country code
+    (Canada: the province code, XO for Ontario...), the first three letters of the first two
+    words of the name, up to four digits of the street address, the first three letters of
+    the city; at most 15 upper-case letters and digits, no spaces."""
+    example = "like 'MXACEDEL12SAN' for Aceros del Norte, Carretera a Saltillo km 12, Santa Catarina, Mexico"
+    if len(value) > 15:
+        return f"a MID has at most 15 characters, got {len(value)} in {value!r}"
+    if not re.fullmatch(r"[A-Z0-9]+", value):
+        return f"a MID has only upper-case letters A-Z and digits, no spaces or punctuation, got {value!r} ({example})"
+    if value.startswith("CA"):
+        return (f"a MID does not start with CA: a Canadian manufacturer's MID starts with its province "
+                f"code (XA Alberta, XC British Columbia, XO Ontario, XQ Quebec...), got {value!r}")
+    if not _MID.fullmatch(value):
+        return (f"a MID is the 2-letter ISO country code, the name's letters, the address number, then the "
+                f"first three letters of the city, got {value!r} ({example})")
+    return ""
+
+
+def _scheme_problem(scheme: str, value: str) -> str:
+    """Why ``value`` is not an identifier of ``scheme`` (empty if it is, or if the scheme is
+    not one of :data:`IDENTIFIER_SCHEMES`)."""
+    if scheme == MID:
+        return _mid(value)
+    if scheme == EORI and not _EORI.fullmatch(value):
+        return (f"an EORI number is the 2-letter country code and up to 15 upper-case letters or digits, "
+                f"like 'DE123456789012345', got {value!r}")
+    if scheme == LEI:
+        if not _LEI.fullmatch(value):
+            return (f"an LEI (ISO 17442) is 18 upper-case letters or digits and 2 check digits, like "
+                    f"'5493000ACEDELNORTE51', got {value!r}")
+        if not lei_check_digits_ok(value):
+            return (f"{value!r} is not an LEI: its check digits (ISO 7064 MOD 97-10) do not match; "
+                    f"check it against the GLEIF record")
+    if scheme == GS1 and not _GS1_COMPANY_PREFIX.fullmatch(value):
+        return f"a GS1 company prefix is 4 to 12 digits, like '7501234', got {value!r}"
+    if scheme == IOR and not _IMPORTER_NUMBER.fullmatch(value):
+        return (f"a CBP importer number is an IRS EIN 'NN-NNNNNNN' (optionally with a 2-digit suffix, "
+                f"'NN-NNNNNNNXX') or a CBP-assigned number 'YYDDPP-NNNNN', got {value!r}")
+    return ""
+
+
+class PropertyValue(BaseModel):
+    """A registered identifier (schema.org ``PropertyValue``): ``propertyID`` is the scheme
+    (``MID``, ``EORI``, ``LEI``, ``GS1``, ``IOR``, or any other register's name), ``value``
+    the identifier. ``type``, if given, must include ``PropertyValue``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: Any = None
+    propertyID: Text
+    value: Text
+
+    @field_validator("type")
+    @classmethod
+    def _check_type(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        types = value if isinstance(value, list) else [value]
+        if "PropertyValue" not in types:
+            raise ValueError(f"must include 'PropertyValue' (or be left out), got {value!r}")
+        return value
+
+    @field_validator("propertyID")
+    @classmethod
+    def _check_scheme(cls, value: str) -> str:
+        for scheme in IDENTIFIER_SCHEMES:
+            if value != scheme and value.strip().upper() == scheme:
+                raise ValueError(f"write the scheme as {scheme!r}, got {value!r}")
+        return value
+
+    @field_validator("value")
+    @classmethod
+    def _check_value(cls, value: str, info: ValidationInfo) -> str:
+        problem = _scheme_problem(info.data.get("propertyID", ""), value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+def _hs_scope(value: str) -> str:
+    if not _HS_SCOPE.fullmatch(value):
+        raise ValueError(
+            f"must be an HS chapter (2 digits, '72'), heading (4 digits, '7304') or subheading "
+            f"(6 digits, '730419' or '7304.19'), got {value!r}"
+        )
+    return value
+
+
+_HS_SCOPE = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{4}\.?[0-9]{2}")
+_TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*|[A-Za-z][A-Za-z0-9+.-]*:\S+")
+
+
+def _type_name(value: str) -> str:
+    if not _TYPE_NAME.fullmatch(value):
+        raise ValueError(f"must be a credential type name, like 'MillTestReportCredential', got {value!r}")
+    if value == "VerifiableCredential":
+        raise ValueError("must name a credential type; 'VerifiableCredential' would allow every credential")
+    return value
+
+
+def _digits(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{1,12}", value):
+        raise ValueError(f"must be a GS1 prefix: 1 to 12 digits 0-9, like '750', got {value!r}")
+    return value
+
+
+def _company_prefix(value: str) -> str:
+    if not _GS1_COMPANY_PREFIX.fullmatch(value):
+        raise ValueError(f"must be a GS1 company prefix: 4 to 12 digits 0-9, like '7501234', got {value!r}")
+    return value
+
+
+_URN = re.compile(r"urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+", re.IGNORECASE)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
+
+
+def _absolute_url(value: str) -> str:
+    """The id of another credential: an absolute URL or URN (``urn:uuid:...``, ``https://...``)."""
+    problem = f"must be the id of the parent credential, an absolute URL or URN like 'urn:uuid:...', got {value!r}"
+    if not _SCHEME.fullmatch(value):
+        raise ValueError(problem)
+    scheme = value.split(":", 1)[0].lower()
+    if scheme == "urn" and not _URN.fullmatch(value):
+        raise ValueError(problem)
+    if scheme in ("http", "https") and not urlsplit(value).netloc:
+        raise ValueError(problem)
+    return value
+
+
+Did = Annotated[str, AfterValidator(_did)]
+HsScope = Annotated[str, AfterValidator(_hs_scope)]
+TypeName = Annotated[str, AfterValidator(_type_name)]
+Gs1Prefix = Annotated[str, AfterValidator(_digits)]
+Gs1CompanyPrefix = Annotated[str, AfterValidator(_company_prefix)]
+AbsoluteUrl = Annotated[str, AfterValidator(_absolute_url)]
+
+
+_RECORDATION = re.compile(r"[A-Z]{3} [0-9]{2}-[0-9]{5}")
+
+
+def _recordation_number(value: str) -> str:
+    if not _RECORDATION.fullmatch(value):
+        raise ValueError(
+            f"must be a CBP recordation number, like 'TMK 11-00163' (TMK trademarks, COP copyrights), got {value!r}"
+        )
+    return value
+
+
+RecordationNumber = Annotated[str, AfterValidator(_recordation_number)]
+
+class _VouchedParty(_Node):
+    """What every vouch says of its subject: the DID vouched for, the party's name, and the
+    optional scope: identifiers, credential types it may issue, goods, territories."""
+
+    id: Did
+    name: Text
+    identifier: OneOrMore[PropertyValue] | None = None
+    authorizedCredentialType: OneOrMore[TypeName] | None = None
+    hsScope: OneOrMore[HsScope] | None = None
+    territory: OneOrMore[Country] | None = None
+
+
+class RegisteredParty(_VouchedParty):
+    """The subject of an ``IdentityAnchorCredential``: a registrar binds the party's registered
+    identifiers to its DID."""
+
+    TYPES = ("RegisteredParty",)
+    identifier: OneOrMore[PropertyValue]
+
+
+class AccreditedBody(_VouchedParty):
+    """The subject of an ``AccreditationCredential``: the types a lab, chamber or certifier may issue."""
+
+    TYPES = ("AccreditedBody",)
+    authorizedCredentialType: OneOrMore[TypeName]
+
+
+class GS1Licensee(_VouchedParty):
+    """The subject of a ``GS1PrefixLicenseCredential``: the GS1 prefixes licensed."""
+
+    TYPES = ("Licensee",)
+    licenseValue: OneOrMore[Gs1Prefix]
+    extendsCredential: AbsoluteUrl | None = None
+
+
+class GS1CompanyLicensee(GS1Licensee):
+    """The subject of a ``GS1CompanyPrefixLicenseCredential``: company prefixes, granted under
+    the issuer's own GS1 prefix licence (``extendsCredential``, required: see the rules)."""
+
+    licenseValue: OneOrMore[Gs1CompanyPrefix]
+
+
+class IPLicensee(_VouchedParty):
+    """The subject of an ``IntellectualPropertyRightsLicenseCredential``: the recorded marks
+    the party may put on goods, optionally with their CBP recordation numbers."""
+
+    TYPES = ("Licensee",)
+    mark: OneOrMore[Text]
+    recordationNumber: OneOrMore[RecordationNumber] | None = None
+    extendsCredential: AbsoluteUrl | None = None
+
+
+def _company_prefix_licence_rules(subject: Mapping[str, Any], prefix: str) -> Iterator[str]:
+    if subject.get("extendsCredential") is None:
+        yield (
+            f"{prefix}.extendsCredential: required field is missing (a GS1CompanyPrefixLicenseCredential is "
+            "granted under its issuer's GS1PrefixLicenseCredential: give that credential's id)"
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # The registry
 # --------------------------------------------------------------------------------------------
@@ -552,6 +815,18 @@ class CredentialType:
     subject_rules: Callable[[Mapping[str, Any], str], Iterable[str]] | None = field(
         default=None, repr=False, compare=False
     )
+    contexts: tuple[str, ...] = (CREDENTIALS_V2, TRACEABILITY_V1)
+    """The ``@context`` of a credential :func:`build_credential` makes."""
+    alias: str | None = None
+    """A short name ``vc-issuer issue --type`` also accepts (see :func:`resolve_type_name`)."""
+    expiry_reason: str | None = None
+    """Why validUntil is required, for the error message (default: it must say when it expires)."""
+
+    @property
+    def vouch(self) -> bool:
+        """A type in which the issuer vouches for another party (read by
+        :func:`tradevc.vc.checks.vouches.read_vouch`)."""
+        return self.name in VOUCH_TYPES
 
 
 CREDENTIAL_TYPES: dict[str, CredentialType] = {
@@ -595,8 +870,75 @@ CREDENTIAL_TYPES: dict[str, CredentialType] = {
             example="commercial-invoice.subject.json",
             subject_model=CommercialInvoice,
         ),
+        CredentialType(
+            name="IdentityAnchorCredential",
+            subject_type="RegisteredParty",
+            requires_valid_until=True,
+            max_validity=None,
+            title="Identity Anchor",
+            example="identity-anchor.subject.json",
+            subject_model=RegisteredParty,
+            contexts=(CREDENTIALS_V2, TRUST_CONTEXT),
+            alias="IdentityAnchor",
+            expiry_reason=(
+                "an identity anchor must expire, so that the registrar's word is renewed rather than "
+                "trusted forever: give validUntil (vc-issuer issue --valid-until)"
+            ),
+        ),
+        CredentialType(
+            name="AccreditationCredential",
+            subject_type="AccreditedBody",
+            requires_valid_until=True,
+            max_validity=None,
+            title="Accreditation",
+            example="accreditation.subject.json",
+            subject_model=AccreditedBody,
+            contexts=(CREDENTIALS_V2, TRUST_CONTEXT),
+            alias="Accreditation",
+            expiry_reason=(
+                "an accreditation must expire, as the accreditation it states does: give validUntil "
+                "(vc-issuer issue --valid-until)"
+            ),
+        ),
+        CredentialType(
+            name="GS1PrefixLicenseCredential",
+            subject_type="Licensee",
+            requires_valid_until=False,
+            max_validity=None,
+            title="GS1 Prefix License",
+            example="gs1-prefix-license.subject.json",
+            subject_model=GS1Licensee,
+            contexts=(CREDENTIALS_V2, TRUST_CONTEXT),
+            alias="GS1PrefixLicense",
+        ),
+        CredentialType(
+            name="GS1CompanyPrefixLicenseCredential",
+            subject_type="Licensee",
+            requires_valid_until=False,
+            max_validity=None,
+            title="GS1 Company Prefix License",
+            example="gs1-company-prefix-license.subject.json",
+            subject_model=GS1CompanyLicensee,
+            subject_rules=_company_prefix_licence_rules,
+            contexts=(CREDENTIALS_V2, TRUST_CONTEXT),
+            alias="GS1CompanyPrefixLicense",
+        ),
+        CredentialType(
+            name="IntellectualPropertyRightsLicenseCredential",
+            subject_type="Licensee",
+            requires_valid_until=False,
+            max_validity=None,
+            title="Intellectual Property Rights License",
+            example="ip-rights-license.subject.json",
+            subject_model=IPLicensee,
+            contexts=(CREDENTIALS_V2, TRUST_CONTEXT),
+            alias="IPRightsLicense",
+        ),
     )
 }
+
+TYPE_ALIASES: dict[str, str] = {t.alias: t.name for t in CREDENTIAL_TYPES.values() if t.alias}
+"""Short names of the known types (``IdentityAnchor`` -> ``IdentityAnchorCredential``)."""
 
 
 def get_type(name: str) -> CredentialType | None:
@@ -607,6 +949,12 @@ def get_type(name: str) -> CredentialType | None:
 def type_names() -> list[str]:
     """The names of the known trade credential types."""
     return list(CREDENTIAL_TYPES)
+
+
+def resolve_type_name(name: str) -> str:
+    """The full name of a known type given by its short name (``IdentityAnchor`` ->
+    ``IdentityAnchorCredential``, see :data:`TYPE_ALIASES`); any other name unchanged."""
+    return TYPE_ALIASES.get(name, name)
 
 
 def load_example(type_name: str) -> dict[str, Any]:
@@ -676,12 +1024,45 @@ def check_credential(credential: Mapping[str, Any]) -> None:
     for ctype in known:
         problems.extend(_subject_problems(ctype, credential))
         problems.extend(_validity_problems(ctype, credential))
+    if any(ctype.vouch for ctype in known):
+        problems.extend(_vouch_problems(credential, problems))
     if not problems:
         for ctype in known:
             problems.extend(_schema_problems(ctype, credential))
     if problems:
         names = ", ".join(t.name for t in known)
         raise InvalidDocument(f"invalid {names}: " + "; ".join(problems))
+
+
+def _vouch_problems(credential: Mapping[str, Any], found: list[str]) -> list[str]:
+    """What keeps a vouch from being read as one: its terms need the trust context (without it
+    they fall to the issuer-dependent vocabulary), a party cannot vouch for itself, and (once
+    the models found nothing) the verifier's own reader,
+    :func:`tradevc.vc.checks.vouches.read_vouch`, must read it."""
+    problems: list[str] = []
+    contexts = _contexts(credential)
+    if TRUST_CONTEXT not in contexts:
+        problems.append(
+            f"@context: must include {TRUST_CONTEXT}, which defines the terms of identity anchors, "
+            f"accreditations and licences (after {CREDENTIALS_V2}; the traceability context, if used, before it)"
+        )
+    elif TRACEABILITY_V1 in contexts and contexts.index(TRACEABILITY_V1) > contexts.index(TRUST_CONTEXT):
+        problems.append(
+            f"@context: {TRACEABILITY_V1} must come before {TRUST_CONTEXT}: it redefines terms the trust "
+            "context protects"
+        )
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    subject = credential.get("credentialSubject")
+    subject_id = subject.get("id") if isinstance(subject, Mapping) else None
+    if isinstance(issuer_id, str) and issuer_id == subject_id:
+        problems.append(f"credentialSubject.id: a party cannot vouch for itself ({issuer_id} is also the issuer)")
+    if not found and not problems:
+        try:
+            read_vouch(credential)
+        except VouchError as e:
+            problems.append(f"{e} (as the verifier reads it)")
+    return problems
 
 
 def _schema_problems(ctype: CredentialType, credential: Mapping[str, Any]) -> list[str]:
@@ -707,7 +1088,8 @@ def build_credential(
 ) -> dict[str, Any]:
     """Assemble the unsigned credential of type ``type_name`` about ``subject``, and check it.
 
-    The credential has the VC 2.0 and traceability contexts, ``id`` (default ``urn:uuid:`` and a
+    The credential has the contexts of its type (VC 2.0 and traceability; VC 2.0 and the trust
+    context for identity anchors, accreditations and licences), ``id`` (default ``urn:uuid:`` and a
     random UUID), ``type`` ``["VerifiableCredential", type_name]``, ``issuer``, ``validFrom``
     (default: now, UTC, to the second), ``validUntil`` if given, a copy of ``subject`` as
     ``credentialSubject`` (a subject without a ``type`` gets the type's subject type), and for a
@@ -725,7 +1107,7 @@ def build_credential(
     if ctype is not None and ctype.subject_type and "type" not in body:
         body["type"] = [ctype.subject_type]
     credential: dict[str, Any] = {
-        "@context": [CREDENTIALS_V2, TRACEABILITY_V1],
+        "@context": list(ctype.contexts) if ctype is not None else [CREDENTIALS_V2, TRACEABILITY_V1],
         "id": credential_id if credential_id is not None else f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential"] + ([type_name] if type_name != "VerifiableCredential" else []),
     }
@@ -788,6 +1170,16 @@ def _subject_problems(ctype: CredentialType, credential: Mapping[str, Any]) -> l
 
 _HINTS = {
     # (missing field, field given instead) -> hint
+    ("identifier", "registeredId"): (
+        "registeredId and idScheme are UNTP's: an IdentityAnchorCredential lists each identifier as "
+        "identifier: [{type: ['PropertyValue'], propertyID: 'LEI', value: '...'}]"
+    ),
+    ("id", "did"): "the DID vouched for is the subject's id: id: 'did:web:...'",
+    ("authorizedCredentialType", "credentialType"): (
+        "the types the party may issue are authorizedCredentialType: ['MillTestReportCredential', ...]"
+    ),
+    ("licenseValue", "prefix"): "the licensed prefixes are licenseValue: ['7501234']",
+    ("mark", "trademark"): "the recorded marks are mark: ['...'], as recorded with CBP",
     ("location", "address"): (
         "the traceability vocabulary's Organization has no 'address' term: "
         "give the PostalAddress as location: {type: ['Place'], address: {...}}"
@@ -850,7 +1242,8 @@ def _validity_problems(ctype: CredentialType, credential: Mapping[str, Any]) -> 
         except ValueError as e:
             problems.append(f"validUntil: {e}")
     elif ctype.requires_valid_until:
-        problems.append(f"validUntil: required field is missing (a {ctype.name} must say when it expires)")
+        reason = ctype.expiry_reason or f"a {ctype.name} must say when it expires"
+        problems.append(f"validUntil: required field is missing ({reason})")
     if start is None or end is None:
         return problems
     if end <= start:
