@@ -587,10 +587,10 @@ def _mid(value: str) -> str:
     words of the name, up to four digits of the street address, the first three letters of
     the city; at most 15 upper-case letters and digits, no spaces."""
     example = "like 'MXACEDEL12SAN' for Aceros del Norte, Carretera a Saltillo km 12, Santa Catarina, Mexico"
-    if len(value) > 15:
-        return f"a MID has at most 15 characters, got {len(value)} in {value!r}"
     if not re.fullmatch(r"[A-Z0-9]+", value):
         return f"a MID has only upper-case letters A-Z and digits, no spaces or punctuation, got {value!r} ({example})"
+    if len(value) > 15:
+        return f"a MID has at most 15 characters, got {len(value)} in {value!r}"
     if value.startswith("CA"):
         return (f"a MID does not start with CA: a Canadian manufacturer's MID starts with its province "
                 f"code (XA Alberta, XC British Columbia, XO Ontario, XQ Quebec...), got {value!r}")
@@ -1213,6 +1213,8 @@ def _describe(error: ValidationError, prefix: str) -> list[str]:
             message = "must be a JSON object"
         elif kind == "list_type":
             message = "must be a list"
+        elif kind == "string_type":
+            message = f"must be a string, got {item.get('input')!r}"
         else:
             message = item["msg"].removeprefix("Value error, ")
         problems.append(f"{path}: {message}")
