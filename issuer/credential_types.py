@@ -1,6 +1,6 @@
 """The trade credential types the issuer knows, and the checks a credential passes before signing.
 
-Four types, each a W3C CCG Traceability Vocabulary credential type (context
+Four trade types, each a W3C CCG Traceability Vocabulary credential type (context
 ``https://w3id.org/traceability/v1``, pinned at ``contexts/traceability-v1.jsonld``):
 
 * ``USMCACertificationOfOrigin``, subject ``USMCAClaims``: validUntil required, and the blanket
@@ -8,6 +8,11 @@ Four types, each a W3C CCG Traceability Vocabulary credential type (context
 * ``MillTestReportCredential``, subject ``Purchase`` (see below);
 * ``SIMASteelImportLicenseCredential``, subject ``SIMASteelImportLicense``: validUntil required;
 * ``CommercialInvoiceCredential``, subject ``Invoice``.
+
+And five types that say who the parties are, in which one party vouches for another (see
+*Vouches* below): ``IdentityAnchorCredential``, ``AccreditationCredential``,
+``GS1PrefixLicenseCredential``, ``GS1CompanyPrefixLicenseCredential`` and
+``IntellectualPropertyRightsLicenseCredential``.
 
 :func:`check_credential` checks a credential of one of these types and raises one
 :class:`~tradevc.vc.errors.InvalidDocument` listing every missing or malformed field with its JSON path
@@ -65,6 +70,46 @@ Only one: the vocabulary defines the ``USMCACertifier`` type but no property tha
 ``USMCAClaims`` subject to it, so the certifier sits under ``certifier`` (an issuer-dependent
 term). Everything else the examples in ``issuer/examples`` use is defined by the contexts
 (``tests/unit/test_credential_types.py`` checks this after JSON-LD expansion).
+
+Vouches: identity anchors, accreditations, licences
+---------------------------------------------------
+Customs trusts a few roots (registrars, accreditation bodies, licensing authorities, rights
+holders) and follows the credentials they issue to the parties they vouch for; the verifier
+reads them with :func:`tradevc.vc.checks.vouches.read_vouch`. Their terms come from the
+project context ``https://tradevc.example/contexts/trust/v1`` (``TRUST_CONTEXT``, pinned at
+``contexts/tradevc-trust-v1.jsonld``) and schema.org, so these credentials carry
+``[VC 2.0, TRUST_CONTEXT]`` (the traceability context, where a credential also needs it,
+must come *before* the trust context, which is ``@protected``: traceability-v1 redefines
+some of its terms). Every subject has ``id`` (the DID vouched for), ``name``, and optionally
+``identifier``, ``authorizedCredentialType`` (the credential types the party may issue),
+``hsScope`` (HS chapters, headings or subheadings: ``72``, ``7304``, ``730419``/``7304.19``)
+and ``territory`` (ISO 3166-1 alpha-2 codes); each list member may also be one value, and
+a list must not be empty (leave the member out for no restriction).
+
+* ``IdentityAnchorCredential``, subject ``RegisteredParty``: a registrar binds registered
+  identifiers to the DID. ``identifier`` is required: schema.org ``PropertyValue`` objects,
+  ``propertyID`` the scheme and ``value`` the identifier. The schemes ``MID`` (CBP
+  manufacturer ID, constructed per 19 CFR Part 102, Appendix: country, name, address
+  number, city; at most 15 characters; Canada by province code, never ``CA``), ``EORI``,
+  ``LEI`` (ISO 17442, its ISO 7064 MOD 97-10 check digits verified), ``GS1`` (a company
+  prefix, 4 to 12 digits) and ``IOR`` (CBP importer number: ``NN-NNNNNNN[XX]`` or
+  ``YYDDPP-NNNNN``) are checked and spelled exactly so; any other scheme is free text.
+  validUntil is required: an anchor must expire.
+* ``AccreditationCredential``, subject ``AccreditedBody``: ``authorizedCredentialType``
+  required; validUntil required.
+* ``GS1PrefixLicenseCredential``, subject ``Licensee``: ``licenseValue``, the GS1 prefixes
+  (1 to 12 digits); ``GS1CompanyPrefixLicenseCredential``, subject ``Licensee``: company
+  prefixes (4 to 12 digits) and ``extendsCredential``, required, the id (an absolute URL or
+  URN) of the issuer's own prefix licence it is granted under.
+* ``IntellectualPropertyRightsLicenseCredential``, subject ``Licensee``: ``mark`` (the
+  recorded marks, required), ``recordationNumber`` (CBP's, ``TMK 11-00163``), and
+  ``extendsCredential`` for a sub-authorisation.
+
+Besides its model and its shipped JSON Schema, a vouch must carry the trust context, must
+not name its issuer as its subject, and must be read by ``read_vouch`` without a
+:class:`~tradevc.vc.checks.vouches.VouchError` (its message joins the others): what the
+registrar signs is what customs reads. The LEI check digits, the spelling of a scheme and
+the self-vouching rule are beyond JSON Schema.
 """
 
 from __future__ import annotations
