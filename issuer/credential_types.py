@@ -724,6 +724,8 @@ def _type_name(value: str) -> str:
         raise ValueError(f"must be a credential type name, like 'MillTestReportCredential', got {value!r}")
     if value == "VerifiableCredential":
         raise ValueError("must name a credential type; 'VerifiableCredential' would allow every credential")
+    if value in TYPE_ALIASES:  # a short name is vc-issuer's, not a credential's type
+        raise ValueError(f"write the full type name {TYPE_ALIASES[value]!r}, as credentials carry it, not {value!r}")
     return value
 
 
@@ -1099,6 +1101,8 @@ def _vouch_problems(credential: Mapping[str, Any], found: list[str]) -> list[str
     issuer = credential.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
     subject = credential.get("credentialSubject")
+    if isinstance(subject, list) and len(subject) == 1:
+        subject = subject[0]
     subject_id = subject.get("id") if isinstance(subject, Mapping) else None
     if isinstance(issuer_id, str) and issuer_id == subject_id:
         problems.append(f"credentialSubject.id: a party cannot vouch for itself ({issuer_id} is also the issuer)")

@@ -5,8 +5,10 @@ accreditations, GS1 and IP-rights licences as credential types of issuer.credent
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from datetime import datetime, timedelta, timezone
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -247,6 +249,19 @@ def test_a_party_cannot_vouch_for_itself(type_name):
     credential = build(type_name)
     credential["issuer"] = {"id": credential["credentialSubject"]["id"], "name": "Aceros del Norte"}
     assert "credentialSubject.id: a party cannot vouch for itself" in problems_of(credential)
+    credential["credentialSubject"] = [credential["credentialSubject"]]  # one subject in a list
+    assert "credentialSubject.id: a party cannot vouch for itself" in problems_of(credential)
+
+
+def test_one_subject_may_sit_in_a_list():
+    credential = build(ANCHOR)
+    credential["credentialSubject"] = [credential["credentialSubject"]]
+    check_credential(credential)
+
+
+def test_authorized_types_are_full_names():
+    message = problems_of(with_subject(ACCREDITATION, authorizedCredentialType=["IdentityAnchor"]))
+    assert "credentialSubject.authorizedCredentialType[0]: write the full type name 'IdentityAnchorCredential'" in message
 
 
 @pytest.mark.parametrize("type_name", TYPES)
@@ -522,6 +537,7 @@ MUTATIONS = [
     (ANCHOR, S + ("hsScope",), ["7304.19"], True),
     (ANCHOR, S + ("authorizedCredentialType",), ["VerifiableCredential"], False),
     (ANCHOR, S + ("authorizedCredentialType",), [], False),
+    (ANCHOR, S + ("authorizedCredentialType",), ["MillTestReportCredential", "IdentityAnchor"], False),
     (ANCHOR, S + ("type",), ["Organization"], False),
     (ANCHOR, ("validUntil",), None, False),
     (ANCHOR, ("@context",), [CREDENTIALS_V2, TRACEABILITY_V1], False),
@@ -539,6 +555,16 @@ MUTATIONS = [
     (IP, S + ("recordationNumber",), ["24-00317"], False),
     (IP, S + ("recordationNumber",), None, True),
 ]
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_each_shipped_schema_is_pinned_by_its_sha256(type_name):
+    index = json.loads(resources.files("tradevc.contexts").joinpath("schemas", "index.json").read_text(encoding="utf-8"))
+    [entry] = [e for e in index["schemas"] if e["credentialType"] == type_name]
+    data = resources.files("tradevc.contexts").joinpath("schemas", entry["file"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+    assert json.loads(data)["$id"] == entry["url"] == shipped_schema_for(type_name)
+    assert default_schema_store().resource_bytes(entry["url"]) == data
 
 
 @pytest.mark.parametrize("type_name,path,value,ok", MUTATIONS)
