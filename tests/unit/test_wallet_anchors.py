@@ -336,3 +336,117 @@ def test_anchors_survive_a_backup(tmp_path, wallet):
     restored = Wallet.restore(tmp_path / "restored", tmp_path / "backup.vcw", PASS, verifier=HOLDER_CHECKS)
     assert [h.id for h in restored.anchors()] == ["urn:uuid:anchor-mill"]
     assert restored.anchors_for(["urn:uuid:mtr-1"]).ids == ("urn:uuid:anchor-mill",)
+
+
+# -- vc-wallet -----------------------------------------------------------------------------------------
+
+
+class Cli:
+    """``vc-wallet`` on a wallet made with ``Wallet.create`` (a fast scrypt), stdout and stderr apart."""
+
+    def __init__(self, tmp_path) -> None:
+        self.tmp = tmp_path
+        self.env = {"TRADEVC_WALLET_HOME": str(tmp_path / "wallet"), "TRADEVC_WALLET_PASSPHRASE": PASS,
+                    "TRADEVC_WALLET_PASSPHRASE_FILE": None}
+
+    def __call__(self, *args: str, expect: int = 0):
+        from click.testing import CliRunner
+
+        from tradevc.wallet.cli import cli
+
+        result = CliRunner().invoke(cli, list(args), env=self.env)
+        assert result.exit_code == expect, (result.output, result.exception)
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        return result
+
+    def file(self, name: str, document: Any) -> str:
+        import json
+
+        path = self.tmp / name
+        path.write_text(json.dumps(document) if not isinstance(document, str) else document)
+        return str(path)
+
+
+@pytest.fixture
+def run(tmp_path, wallet) -> Cli:
+    return Cli(tmp_path)
+
+
+def test_cli_add_and_list_show_anchors_apart(run):
+    import json
+
+    assert run("list", "--anchors").stdout == "the wallet holds no anchors (add some with 'vc-wallet add FILE')\n"
+    added = run("add", "--offline", run.file("anchor.json", anchor()))
+    assert added.stdout == f"added urn:uuid:anchor-mill  anchor for {MILL.did} (Aceros del Norte, MID {MID}) by " \
+                           f"{REGISTRAR.did} [types MillTestReportCredential], valid until {IN_A_YEAR}\n"
+    table = run("list").stdout
+    credentials, anchors = table.split("\n\n")
+    assert credentials.splitlines()[0].split()[:3] == ["ID", "TYPE", "ISSUER"]
+    assert "urn:uuid:mtr-1  MillTestReportCredential" in credentials and "anchor-mill" not in credentials
+    lines = anchors.splitlines()
+    assert lines[0].startswith("anchors (vouches for the issuers of your credentials")
+    assert lines[1].startswith(f"urn:uuid:anchor-mill  anchor for {MILL.did} (Aceros del Norte, MID {MID}) by {REGISTRAR.did}")
+    assert f"valid until {IN_A_YEAR}; valid (" in lines[1] and len(lines) == 2
+    only = run("list", "--anchors").stdout
+    assert only.splitlines()[1:] == lines[1:] and "mtr-1" not in only
+    listed = json.loads(run("list", "--json").stdout)
+    assert [(c["id"], c["kind"]) for c in listed] == [("urn:uuid:mtr-1", "credential"), ("urn:uuid:anchor-mill", "anchor")]
+    assert listed[1]["vouch"]["subject"] == MILL.did and listed[1]["vouch"]["identifiers"][0]["value"] == MID
+    assert [c["id"] for c in json.loads(run("list", "--anchors", "--json").stdout)] == ["urn:uuid:anchor-mill"]
+
+
+def test_cli_refuses_a_tampered_anchor(run):
+    forged = copy.deepcopy(anchor())
+    forged["credentialSubject"]["identifier"][0]["value"] = "MXOTHER9999MON"
+    refused = run("add", "--offline", run.file("forged.json", forged), expect=1)
+    assert "did not verify: proof" in refused.stderr and "nothing was stored" in refused.stderr
+    assert "no anchors" in run("list", "--anchors").stdout
+
+
+def test_cli_warns_of_a_vouch_type_that_cannot_serve_as_an_anchor(run):
+    unreadable = anchor(id="urn:uuid:bad-anchor", identifier=[{"type": "PropertyValue", "propertyID": "MID"}])
+    added = run("add", "--offline", run.file("bad.json", unreadable))
+    assert added.stdout.startswith("added urn:uuid:bad-anchor  IdentityAnchorCredential from ")
+    assert "warning: urn:uuid:bad-anchor (IdentityAnchorCredential) cannot serve as an anchor: " \
+           "credentialSubject.identifier[0]" in added.stderr
+    assert "no anchors" in run("list", "--anchors").stdout
+
+
+def test_cli_present_adds_anchors_names_them_on_stderr_and_verifies(run):
+    import json
+
+    expired_until = _at(NOW - timedelta(days=1))
+    Wallet.open(run.tmp / "wallet", PASS, verifier=HOLDER_CHECKS).add(
+        anchor(valid_from=_at(NOW - timedelta(days=401)), valid_until=expired_until, id="urn:uuid:anchor-expired"),
+        now=NOW - timedelta(days=400))
+    run("add", "--offline", run.file("anchor.json", anchor()), run.file("acc.json", accreditation()),
+        run.file("other.json", anchor(OTHER_MILL, id="urn:uuid:anchor-other")))
+    result = run("present", "--credential", "urn:uuid:mtr-1", "--challenge", "7d1f", "--domain", "cbp.gov")
+    vp = json.loads(result.stdout)  # stdout is the presentation only
+    assert presented_ids(vp) == ["urn:uuid:mtr-1", "urn:uuid:anchor-mill", "urn:uuid:acc-registrar"]
+    assert result.stderr.splitlines() == [
+        f"anchor added: urn:uuid:anchor-mill  anchor for {MILL.did} (Aceros del Norte, MID {MID}) by {REGISTRAR.did} "
+        f"[types MillTestReportCredential], valid until {IN_A_YEAR} (for urn:uuid:mtr-1)",
+        f"anchor added: urn:uuid:acc-registrar  accreditation for {REGISTRAR.did} (Registro Mercantil) by "
+        f"{ACCREDITOR.did} [types IdentityAnchorCredential], valid until {IN_A_YEAR} (for urn:uuid:anchor-mill)",
+        f"anchor not added: urn:uuid:anchor-expired: expired on {expired_until}",
+    ]
+    verified = CUSTOMS.verify_presentation(vp, challenge="7d1f", domain="cbp.gov")
+    assert verified.verified and len(verified.credentials) == 3, verified.summary()
+
+    out = run.tmp / "vp.json"
+    written = run("present", "--credential", "urn:uuid:mtr-1", "--challenge", "c", "--domain", "cbp.gov", "--out", str(out))
+    assert written.stderr.endswith(f"OK: presentation of 1 credential(s) and 2 anchor(s) for cbp.gov -> {out}\n")
+    assert presented_ids(json.loads(out.read_text())) == presented_ids(vp)
+
+
+def test_cli_present_no_anchors(run):
+    import json
+
+    run("add", "--offline", run.file("anchor.json", anchor()))
+    result = run("present", "--credential", "urn:uuid:mtr-1", "--challenge", "c", "--domain", "cbp.gov", "--no-anchors")
+    assert presented_ids(json.loads(result.stdout)) == ["urn:uuid:mtr-1"] and result.stderr == ""
+    out = run.tmp / "vp.json"
+    written = run("present", "--credential", "urn:uuid:mtr-1", "--challenge", "c", "--domain", "cbp.gov",
+                  "--no-anchors", "--out", str(out))
+    assert written.stderr == f"OK: presentation of 1 credential(s) for cbp.gov -> {out}\n"
