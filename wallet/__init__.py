@@ -1,17 +1,28 @@
 """The holder's side: the importer's encrypted wallet and presentations to customs.
 
-``Wallet`` keeps credentials and the holder key in one encrypted file; ``sign_presentation``
-is the library call it uses to present them.
+``Wallet`` keeps credentials, the anchors that vouch for their issuers, and the holder key in one
+encrypted file; ``sign_presentation`` is the library call it uses to present them.
 """
 
 from tradevc.vc.securing.data_integrity import sign_presentation
 
 from .errors import WalletCorrupted, WalletError, WalletLocked, WalletNotFound, WalletUnsafe, WrongPassphrase
-from .service import CheckChange, CredentialRefused, HeldCredential, HolderPolicy, Wallet, status_of
+from .service import (
+    AddedAnchor,
+    AnchorSelection,
+    CheckChange,
+    CredentialRefused,
+    HeldCredential,
+    HolderPolicy,
+    SkippedAnchor,
+    Wallet,
+    describe_vouch,
+    status_of,
+)
 from .store import KdfParams
 
 __all__ = [
     "Wallet", "HeldCredential", "CheckChange", "CredentialRefused", "HolderPolicy", "KdfParams", "status_of",
     "sign_presentation", "WalletError", "WalletNotFound", "WrongPassphrase", "WalletCorrupted", "WalletLocked",
-    "WalletUnsafe",
+    "WalletUnsafe", "AnchorSelection", "AddedAnchor", "SkippedAnchor", "describe_vouch",
 ]

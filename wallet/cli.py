@@ -24,7 +24,7 @@ from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.verifier import Verifier
 from tradevc.verifier.cli import MIRROR_OPTIONS, mirror_from_options, read_capped, verifier_for
 
-from .service import CredentialRefused, HolderPolicy, Wallet
+from .service import MAX_ANCHOR_DEPTH, MAX_ANCHORS, CredentialRefused, HeldCredential, HolderPolicy, Wallet, describe_vouch
 from .store import KdfParams
 
 HOME_ENV = "TRADEVC_WALLET_HOME"
@@ -174,7 +174,8 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 @click.pass_context
 def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
     """The importer's wallet: keep trade credentials encrypted at rest, check them, and present
-    them to customs bound to customs' challenge and domain."""
+    them to customs bound to customs' challenge and domain, with the anchors that vouch for
+    their issuers (a registrar's, an accreditation body's or a licensor's credentials)."""
     ctx.obj = {"home": Path(home).expanduser(), "passphrase_file": passphrase_file}
 
 
@@ -208,7 +209,9 @@ def add(
     """Verify each credential in FILES and keep the ones that verify. A file holds a credential
     as JSON (Data Integrity proofs, or an EnvelopedVerifiableCredential) or a compact JWS
     (vc+jwt, VC-JWT 1.1); which one is detected. An invalid one is refused with the check that
-    failed; the others are still added (exit status 1 if any was refused)."""
+    failed; the others are still added (exit status 1 if any was refused). An anchor (an
+    identity anchor, accreditation, licence or IP authorisation vouching for another party,
+    usually an issuer) is added the same way, and its line says whom it vouches for."""
     wallet = _open(ctx, _verifier(offline, ca_bundle, trust, network, contexts))
     refused = 0
     for path in files:
@@ -229,29 +232,57 @@ def add(
             click.echo(_escaped(f"REFUSED {path}: {e.message}; nothing was stored"), err=True)
             continue
         if new:
-            click.echo(_escaped(f"added {held.id}  {held.type} from {held.issuer}"))
+            click.echo(_escaped(f"added {held.id}  {_what(held)}"))
         else:
             click.echo(_escaped(f"already held {held.id}"))
+        if held.vouch_problem is not None:
+            click.echo(_escaped(f"warning: {held.id} ({held.type}) cannot serve as an anchor: "
+                                f"{held.vouch_problem}; it is kept, and is never added to a presentation for its "
+                                "subject's credentials"), err=True)
     if refused:
         sys.exit(1)
 
 
+def _what(held: HeldCredential) -> str:
+    """``TYPE from ISSUER``, or for an anchor what it vouches for (:func:`describe_vouch`)."""
+    return describe_vouch(held.vouch) if held.vouch is not None else f"{held.type} from {held.issuer}"
+
+
+_ANCHORS_HEADING = ("anchors (vouches for the issuers of your credentials; 'vc-wallet present' adds them "
+                    "for the credentials whose issuers they vouch for):")
+
+
 @cli.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--anchors", "only_anchors", is_flag=True,
+              help="Only the anchors: the credentials in which a registrar, an accreditation body or a licensing "
+              "authority vouches for a party (identity anchors, accreditations, licences, IP authorisations).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (each with its kind; an anchor with "
+              "what it vouches for).")
 @click.pass_context
 @_guard
-def list_(ctx: click.Context, as_json: bool) -> None:
-    """What the wallet holds: id, type, issuer, valid until, status as last checked."""
+def list_(ctx: click.Context, only_anchors: bool, as_json: bool) -> None:
+    """What the wallet holds: id, type, issuer, valid until, status as last checked; then the
+    anchors, one line each: what they vouch for, by whom, until when, and their status."""
     held = _open(ctx).list()
+    anchors = [h for h in held if h.vouch is not None]
+    others = [] if only_anchors else [h for h in held if h.vouch is None]
     if as_json:
-        click.echo(json.dumps([h.to_dict() for h in held], indent=2))
+        click.echo(json.dumps([h.to_dict() for h in (anchors if only_anchors else held)], indent=2))
         return
-    if not held:
-        click.echo("the wallet holds no credentials (add some with 'vc-wallet add FILE')")
+    if not held or (only_anchors and not anchors):
+        what = "anchors" if only_anchors else "credentials"
+        click.echo(f"the wallet holds no {what} (add some with 'vc-wallet add FILE')")
         return
-    rows = [[_escaped(str(c)) for c in [h.id, h.type, h.issuer, h.valid_until or "-", f"{h.status} ({h.checked})"]]
-            for h in held]
-    click.echo(_table(rows, ["ID", "TYPE", "ISSUER", "VALID UNTIL", "STATUS (LAST CHECKED)"]))
+    if others:
+        rows = [[_escaped(str(c)) for c in [h.id, h.type, h.issuer, h.valid_until or "-", f"{h.status} ({h.checked})"]]
+                for h in others]
+        click.echo(_table(rows, ["ID", "TYPE", "ISSUER", "VALID UNTIL", "STATUS (LAST CHECKED)"]))
+    if anchors:
+        if others:
+            click.echo("")
+        click.echo(_ANCHORS_HEADING)
+        for h in anchors:
+            click.echo(_escaped(f"{h.id}  {_what(h)}; {h.status} ({h.checked})"))
 
 
 @cli.command()
@@ -300,15 +331,24 @@ def check(
               help="A held credential to include (repeat for several).")
 @click.option("--challenge", required=True, help="The challenge the verifier gave you.")
 @click.option("--domain", required=True, help="The verifier's domain, e.g. cbp.gov.")
+@click.option("--anchors/--no-anchors", "with_anchors", default=True, show_default=True,
+              help="Add the held anchors for the issuers of the chosen credentials, and the anchors for the issuers "
+              "of those, as a verifier needs them to trust an issuer through its registrar or accreditation body "
+              f"(up to {MAX_ANCHOR_DEPTH} links and {MAX_ANCHORS} anchors; expired ones and those last checked as "
+              "revoked, suspended or invalid are left out). --no-anchors presents only the chosen credentials.")
 @click.option("--cryptosuite", default=None,
               help="Holder proof suite (default: eddsa-jcs-2022 for Ed25519, ecdsa-jcs-2019 for P-256/P-384).")
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="Write the presentation here (default: stdout).")
 @_contexts
 @click.pass_context
 @_guard
-def present(ctx: click.Context, credential_ids: tuple[str, ...], challenge: str, domain: str, cryptosuite: str | None,
-            out: str | None, contexts: str | None) -> None:
-    """Sign a presentation of the chosen credentials for one verifier."""
+def present(ctx: click.Context, credential_ids: tuple[str, ...], challenge: str, domain: str, with_anchors: bool,
+            cryptosuite: str | None, out: str | None, contexts: str | None) -> None:
+    """Sign a presentation of the chosen credentials for one verifier.
+
+    By default the anchors held for their issuers go with them (see --anchors): each one added,
+    and each one left out with the reason, is named on stderr, so stdout is only the
+    presentation."""
     loader = _loader(contexts)
     wallet = _open(ctx)
     for credential_id in credential_ids:
@@ -316,13 +356,22 @@ def present(ctx: click.Context, credential_ids: tuple[str, ...], challenge: str,
         if held.status != "valid":
             click.echo(f"warning: {held.id} was {held.status} when last checked ({held.checked}); "
                        "customs will see that too (run 'vc-wallet check')", err=True)
-    vp = wallet.present(list(credential_ids), challenge=challenge, domain=domain, cryptosuite=cryptosuite, loader=loader)
+    vp = wallet.present(list(credential_ids), challenge=challenge, domain=domain, cryptosuite=cryptosuite, loader=loader,
+                        with_anchors=with_anchors)
+    selection = wallet.last_anchors
+    assert selection is not None  # present sets it
+    for added in selection.added:
+        click.echo(_escaped(f"anchor added: {added.held.id}  {describe_vouch(added.vouch)} (for {added.for_id})"),
+                   err=True)
+    for skipped in selection.skipped:
+        click.echo(_escaped(f"anchor not added: {skipped.held.id}: {skipped.why}"), err=True)
     text = json.dumps(vp, indent=2, ensure_ascii=False) + "\n"
     if out in (None, "-"):
         click.echo(text, nl=False)
     else:
         write_atomic(Path(out), text.encode("utf-8"), mode=0o644)
-        click.echo(f"OK: presentation of {len(credential_ids)} credential(s) for {domain} -> {out}", err=True)
+        anchors = f" and {len(selection.added)} anchor(s)" if selection.added else ""
+        click.echo(f"OK: presentation of {len(credential_ids)} credential(s){anchors} for {domain} -> {out}", err=True)
 
 
 @cli.command()

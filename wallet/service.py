@@ -9,6 +9,13 @@ unless a trust policy is given.
 
 Every change is a locked read-modify-write of the wallet file (:mod:`tradevc.wallet.store`): the file
 is read again under the lock, so two processes adding credentials at once both keep theirs.
+
+The wallet also holds *anchors*: the credentials in which a registrar, an accreditation body or a
+licensing authority vouches for another party (:func:`tradevc.vc.checks.vouches.read_vouch`),
+usually for an issuer of the importer's credentials, not for the importer. They are verified and
+kept like any credential; :meth:`Wallet.present` adds, to each presentation, the held anchors
+that vouch for the issuers of what is presented, following their chain (:meth:`Wallet.anchors_for`),
+so that customs can trust an issuer through the party that vouches for it.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
@@ -29,7 +37,8 @@ from tradevc.vc.retrieval.did.jwk import did_jwk
 from tradevc.vc.securing.enveloped import envelope_credential, is_enveloped
 from tradevc.vc.securing.jose import VC_TYP, credential_of, token_type
 from tradevc.vc.securing.jws import parse_compact_jws
-from tradevc.vc.errors import KeyMaterialError, VcError
+from tradevc.vc.checks.vouches import Vouch, VouchError, read_vouch
+from tradevc.vc.errors import InvalidDocument, KeyMaterialError, VcError
 from tradevc.vc.jsonld import DocumentLoader
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.model import parse_credential
@@ -41,11 +50,16 @@ from tradevc.verifier import Verifier
 from .errors import WalletCorrupted, WalletError
 from .store import KdfParams, WalletFile, new_key, normalize_passphrase, refuse_existing, seal, unseal
 
-__all__ = ["Wallet", "HeldCredential", "CredentialRefused", "CheckChange", "HolderPolicy", "WALLET_FILE", "status_of"]
+__all__ = [
+    "Wallet", "HeldCredential", "CredentialRefused", "CheckChange", "HolderPolicy", "WALLET_FILE", "status_of",
+    "AddedAnchor", "SkippedAnchor", "AnchorSelection", "describe_vouch", "MAX_ANCHOR_DEPTH", "MAX_ANCHORS",
+]
 
 WALLET_FILE = "wallet.vcw"
 CONTENT_VERSION = 1
 DEFAULT_HOLDER_SUITE = "eddsa-jcs-2022"
+MAX_ANCHOR_DEPTH = 4  # links of a chain of anchors followed from a presented credential
+MAX_ANCHORS = 16  # anchors added to one presentation
 HOLDER_SUITES = {"Ed25519": ("eddsa-jcs-2022", "eddsa-rdfc-2022"), "P-256": ("ecdsa-jcs-2019", "ecdsa-rdfc-2019"),
                  "P-384": ("ecdsa-jcs-2019", "ecdsa-rdfc-2019")}
 
@@ -126,11 +140,115 @@ class HeldCredential:
         except (KeyError, TypeError) as e:
             raise WalletCorrupted(f"a credential record in the wallet is incomplete: {e}") from e
 
+    @cached_property
+    def _vouch_reading(self) -> tuple[Vouch | None, str | None]:
+        return _read_held_vouch(self.credential)
+
+    @property
+    def vouch(self) -> Vouch | None:
+        """What this credential vouches for, if it is an anchor (an identity anchor, an
+        accreditation, a licence or an IP authorisation that reads as one); else None."""
+        return self._vouch_reading[0]
+
+    @property
+    def vouch_problem(self) -> str | None:
+        """Why a credential of a vouch type cannot serve as an anchor (its subject does not read
+        as a vouch: see :class:`tradevc.vc.checks.vouches.VouchError`); None otherwise."""
+        return self._vouch_reading[1]
+
+    @property
+    def kind(self) -> str:
+        """``anchor``, ``accreditation``, ``licence`` or ``ip`` for an anchor (see :attr:`vouch`),
+        else ``credential``."""
+        return self.vouch.kind if self.vouch is not None else "credential"
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "types": list(self.types), "issuer": self.issuer, "validUntil": self.valid_until,
-            "added": self.added, "lastChecked": self.checked, "status": self.status,
+        out: dict[str, Any] = {
+            "id": self.id, "kind": self.kind, "types": list(self.types), "issuer": self.issuer,
+            "validUntil": self.valid_until, "added": self.added, "lastChecked": self.checked, "status": self.status,
         }
+        vouch = self.vouch
+        if vouch is not None:
+            out["vouch"] = {
+                "subject": vouch.subject, "name": vouch.name,
+                "identifiers": [{"scheme": i.scheme, "value": i.value} for i in vouch.identifiers],
+                "parent": vouch.parent, "scope": vouch.scope.describe(), "description": describe_vouch(vouch),
+            }
+        return out
+
+
+def _read_held_vouch(document: Any) -> tuple[Vouch | None, str | None]:
+    """The vouch a held credential makes (None if it is not of a vouch type), or why a
+    credential of a vouch type cannot be read as one."""
+    try:
+        credential = credential_of(document) if _is_jose(document) else document
+        if not isinstance(credential, dict):
+            return None, None
+        return read_vouch(credential), None
+    except VouchError as e:
+        return None, str(e)
+    except InvalidDocument:  # it verified when it was added, so this is not expected; not an anchor then
+        return None, None
+
+
+def _is_jose(document: Any) -> bool:
+    return isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiableCredential")
+
+
+_KIND_NAMES = {"anchor": "anchor", "accreditation": "accreditation", "licence": "licence", "ip": "IP authorisation"}
+
+
+def describe_vouch(vouch: Vouch) -> str:
+    """One line for a person: ``anchor for did:web:mill.example (Aceros del Norte, MID
+    MXACEDEL1234MON) by did:web:registry.example [types MillTestReportCredential], valid until
+    2027-12-31T00:00:00Z``: the scope, when the vouch restricts one, in brackets, and for a
+    licence the parent it extends."""
+    details = ([vouch.name] if vouch.name else []) + [str(i) for i in vouch.identifiers]
+    line = f"{_KIND_NAMES[vouch.kind]} for {vouch.subject}"
+    if details:
+        line += f" ({', '.join(details)})"
+    line += f" by {vouch.issuer}"
+    if vouch.scope.describe() != "unrestricted":
+        line += f" [{vouch.scope.describe()}]"
+    if vouch.parent:
+        line += f", extends {vouch.parent}"
+    until = vouch.scope.valid_until
+    line += f", valid until {format_datetime(until)}" if until is not None else ", no end date"
+    return line
+
+
+@dataclass(frozen=True)
+class AddedAnchor:
+    """A held anchor :meth:`Wallet.anchors_for` chose: ``held`` and its ``vouch``; ``for_id``,
+    the credential (presented, or an anchor added before) whose issuer it vouches for, or the
+    licence that extends it; ``depth``, its place in the chain (1: for a presented credential)."""
+
+    held: HeldCredential
+    vouch: Vouch
+    for_id: str
+    depth: int
+
+
+@dataclass(frozen=True)
+class SkippedAnchor:
+    """A held anchor that would have been added, and ``why`` it was not (expired, not valid yet,
+    revoked or otherwise not valid when last checked, a VC-JWT 1.1 token, beyond the bounds)."""
+
+    held: HeldCredential
+    why: str
+
+
+@dataclass(frozen=True)
+class AnchorSelection:
+    """What :meth:`Wallet.anchors_for` found: the anchors ``added`` (in the order they go into
+    the presentation) and those ``skipped``."""
+
+    added: tuple[AddedAnchor, ...] = ()
+    skipped: tuple[SkippedAnchor, ...] = ()
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(a.held.id for a in self.added)
 
 
 @dataclass(frozen=True)
@@ -190,6 +308,7 @@ class Wallet:
         self._verifier = verifier
         self._holder = self._load_holder(content)
         self.last_import: ImportReport | None = None  # what the last restore or import kept and refused
+        self.last_anchors: AnchorSelection | None = None  # the anchors the last presentation added and skipped
 
     # -- opening -----------------------------------------------------------------------------------
 
@@ -284,6 +403,11 @@ class Wallet:
     def list(self) -> list[HeldCredential]:
         """Everything held, in the order it was added."""
         return [HeldCredential._from_record(r) for r in self._content["credentials"]]
+
+    def anchors(self) -> builtins.list[HeldCredential]:  # Wallet.list shadows list here
+        """The anchors held (credentials whose :attr:`HeldCredential.vouch` reads), in the order
+        they were added."""
+        return [h for h in self.list() if h.vouch is not None]
 
     def get(self, credential_id: str) -> HeldCredential:
         """:raises WalletError: no credential with that id."""
@@ -390,12 +514,74 @@ class Wallet:
 
     # -- presenting --------------------------------------------------------------------------------
 
+    def anchors_for(
+        self, credential_ids: Sequence[str], *, now: datetime | None = None, max_depth: int = MAX_ANCHOR_DEPTH,
+        max_anchors: int = MAX_ANCHORS,
+    ) -> AnchorSelection:
+        """The held anchors that let a verifier trust the issuers of the credentials
+        ``credential_ids``, as :meth:`present` adds them.
+
+        For each credential, the anchors whose subject is its issuer (and, for a licence, the
+        licence it extends, by id); then, for each anchor added, the anchors whose subject is
+        *its* issuer (the accreditor of a registrar...) and the licence it extends, up to
+        ``max_depth`` links and ``max_anchors`` anchors, breadth first (the nearest links
+        first), each once. Nothing is judged about scopes: that is the verifier's call.
+
+        Skipped (and listed in ``skipped``, each once): an anchor not in force at ``now``
+        (default: the current time) by its own ``validFrom``/``validUntil``; one that was
+        ``REVOKED``, ``SUSPENDED`` or ``INVALID`` when last checked (``vc-wallet check``); a
+        VC-JWT 1.1 token (it cannot go into a VC 2.0 presentation); one beyond the bounds.
+
+        :raises WalletError: an unknown id. :raises ValueError: a naive ``now``, bounds below 1.
+        """
+        moment = _aware(now)
+        if max_depth < 1 or max_anchors < 1:
+            raise ValueError("the anchor bounds (depth and count) must be at least 1")
+        chosen = [self.get(i) for i in credential_ids]
+        held_anchors = self.anchors()
+        taken = {h.id for h in chosen}
+        added: builtins.list[AddedAnchor] = []
+        skipped: dict[str, SkippedAnchor] = {}
+        frontier: builtins.list[tuple[HeldCredential, Vouch | None, int]] = [(h, h.vouch, 0) for h in chosen]
+        while frontier:
+            following: builtins.list[tuple[HeldCredential, Vouch | None, int]] = []
+            for held, vouch, depth in frontier:
+                parent = vouch.parent if vouch is not None else None
+                for candidate in held_anchors:
+                    anchor = candidate.vouch
+                    assert anchor is not None  # self.anchors() holds only those
+                    if anchor.subject != held.issuer and not (parent and parent in (candidate.id, anchor.credential_id)):
+                        continue
+                    if candidate.id in taken or candidate.id in skipped:
+                        continue
+                    why = _not_presentable_anchor(candidate, anchor, moment)
+                    if why is None and depth + 1 > max_depth:
+                        why = f"beyond the chain depth of {max_depth}"
+                    if why is None and len(added) >= max_anchors:
+                        why = f"over the bound of {max_anchors} anchors in one presentation"
+                    if why is not None:
+                        skipped[candidate.id] = SkippedAnchor(candidate, why)
+                        continue
+                    taken.add(candidate.id)
+                    added.append(AddedAnchor(candidate, anchor, held.id, depth + 1))
+                    following.append((candidate, anchor, depth + 1))
+            frontier = following
+        return AnchorSelection(tuple(added), tuple(skipped.values()))
+
     def present(
         self, credential_ids: Sequence[str], *, challenge: str, domain: str, cryptosuite: str | None = None,
-        created: str | datetime | None = None, loader: DocumentLoader | None = None,
+        created: str | datetime | None = None, loader: DocumentLoader | None = None, with_anchors: bool = True,
+        now: datetime | None = None,
     ) -> dict[str, Any]:
         """A presentation of the chosen credentials for one verifier, signed with the holder key
         (proof purpose ``authentication``, bound to ``challenge`` and ``domain``).
+
+        With ``with_anchors`` (the default), the held anchors for the issuers of the chosen
+        credentials follow them in the presentation, chosen by :meth:`anchors_for` at ``now``;
+        ``last_anchors`` says which were added and which skipped. A verifier that trusts
+        issuers through registrars and accreditation bodies needs them to trust an issuer it
+        does not list itself; one that lists the issuer ignores them. They are statements about
+        the issuers, not about the holder.
 
         The holder proof defaults to a JCS suite (eddsa-jcs-2022 for Ed25519): the credentials
         keep their own proofs, and RDF canonicalization of a presentation relates every node of
@@ -404,7 +590,7 @@ class Wallet:
         else the pinned contexts).
 
         :raises WalletError: no credential chosen, an unknown id, or a suite that does not fit the key.
-        :raises ValueError: empty challenge or domain.
+        :raises ValueError: empty challenge or domain, a naive ``now``.
         :raises ContextNotPinned, DataLossError: a context is not pinned, or an inline context
             is not covered by the suite (see :func:`tradevc.vc.jsonld.check_context_use`).
         """
@@ -415,11 +601,15 @@ class Wallet:
         if suite not in suites:
             raise WalletError(f"a {self._holder.key_type} holder key signs with {' or '.join(suites)}, not {suite}")
         chosen = [_presentable(self.get(i)) for i in credential_ids]
-        return sign_presentation(
+        selection = self.anchors_for(credential_ids, now=now) if with_anchors else AnchorSelection()
+        chosen += [_presentable(a.held) for a in selection.added]
+        presentation = sign_presentation(
             chosen, self._holder, challenge=challenge, domain=domain, cryptosuite=suite, holder=self.holder_did,
             verification_method=self.verification_method, created=created,
             loader=loader or (self._verifier.loader if self._verifier is not None else None),
         )
+        self.last_anchors = selection
+        return presentation
 
     # -- backup ------------------------------------------------------------------------------------
 
@@ -504,6 +694,31 @@ def _held_as(content: Mapping[str, Any], record: Mapping[str, Any]) -> Mapping[s
             if rfc8785.dumps(held["credential"]) == rfc8785.dumps(record["credential"]):
                 return held
             raise CredentialRefused(f"a different credential with the id {record['id']} is already held; remove it first")
+    return None
+
+
+def _aware(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now
+
+
+_BAD_LAST_CHECK = ("REVOKED", "SUSPENDED", "INVALID")
+
+
+def _not_presentable_anchor(held: HeldCredential, vouch: Vouch, now: datetime) -> str | None:
+    """Why a held anchor does not go into a presentation at ``now`` (None: it does)."""
+    until, since = vouch.scope.valid_until, vouch.scope.valid_from
+    if until is not None and until < now:
+        return f"expired on {format_datetime(until)}"
+    if since is not None and now < since:
+        return f"not valid until {format_datetime(since)}"
+    if held.status.startswith(_BAD_LAST_CHECK):
+        return f"{held.status} when last checked ({held.checked}); run 'vc-wallet check'"
+    if isinstance(held.credential, str) and token_type(parse_compact_jws(held.credential)) != VC_TYP:
+        return "a VC-JWT 1.1 token cannot go into a VC 2.0 presentation"
     return None
 
 

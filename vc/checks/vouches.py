@@ -3,8 +3,8 @@
 Customs cannot list every mill and exporter in the world. It trusts a few *roots*
 (business registers, identifier registrars, accreditation bodies, licensing authorities,
 rights holders) and follows the credentials they issue to the parties they vouch for. This
-module reads those credentials; it verifies nothing. The verifier (``tradevc.verifier.trust``)
-verifies them like any credential, then builds paths from an issuer to a root with the
+module reads those credentials; it verifies nothing. The verifier's trust paths
+verify them like any credential, then build paths from an issuer to a root with the
 :class:`Vouch` objects read here.
 
 Four kinds, each a :class:`Vouch` with a :class:`Scope`:
