@@ -45,7 +45,8 @@ from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.vc.report import CheckResult, VerificationResult
 
 from .challenges import ChallengeStoreError, SqliteChallengeStore
-from .cli_pack import PACK_SIGNER_HELP, SIGNERS_ENV as PACK_SIGNERS_ENV, pack as pack_commands, pack_verifier
+from .cli_pack import PACK_SIGNER_HELP, pack as pack_commands, pack_verifier
+from .pack import SIGNERS_ENV as PACK_SIGNERS_ENV
 from .service import Verifier
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY = 0, 1, 2, 3

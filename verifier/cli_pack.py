@@ -15,6 +15,8 @@ import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
 
+from pathlib import Path
+
 import click
 import requests
 
@@ -125,6 +127,9 @@ def keygen(out: str, key_type: str) -> None:
               "else 7d).")
 @click.option("--refetch-after", default=None, metavar="DURATION",
               help="With --previous, fetch again a DID document fetched longer ago than this (default 1d).")
+@click.option("--refetch-all", is_flag=True,
+              help="With --previous, fetch every document again, fresh or not (e.g. to take in a revocation now); "
+              "what cannot be fetched is still kept from it.")
 @click.option("--credential", "credentials", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="A credential or presentation whose issuers' DID documents and status lists to pack too "
               "(repeatable).")
@@ -138,7 +143,7 @@ def keygen(out: str, key_type: str) -> None:
               help="Fetch from HOST although it is not public, e.g. a local mirror (repeatable).")
 def build(
     policy: str, key_path: str, out: str, name: str | None, previous: str | None, max_staleness: str | None,
-    refetch_after: str | None, credentials: tuple[str, ...], contexts: str | None, schemas: str | None,
+    refetch_after: str | None, refetch_all: bool, credentials: tuple[str, ...], contexts: str | None, schemas: str | None,
     ca_bundle: str | None, allow_hosts: tuple[str, ...],
 ) -> None:
     """Build and sign a trust pack from your policy: fetch the DID documents and status lists it
@@ -158,11 +163,11 @@ def build(
         with unsafe_mode_warnings_as_lines():
             key = load_signing_key(key_path)
         old = inspect_pack(previous, trusted_signers=[key.did]) if previous else None
-        default_name = out.rsplit("/", 1)[-1].removesuffix(".pack") or None
+        default_name = Path(out).name.removesuffix(".pack") or None
         report = build_pack(
             policy, key, name=name or (None if old is not None else default_name), previous=old,
             max_staleness=staleness, credentials=credentials, contexts=contexts, schemas=schemas, session=session,
-            allow_hosts=allow_hosts, refetch_after=refetch,
+            allow_hosts=allow_hosts, refetch_after=refetch, refetch_all=refetch_all,
         )
     except PackError as e:
         fail(e)

@@ -839,6 +839,7 @@ def build_pack(
     mirror: Mirror | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
+    refetch_all: bool = False,
     now: datetime | None = None,
 ) -> BuildReport:
     """Build and sign a pack from the policy file at ``policy_path`` with ``key``.
@@ -855,7 +856,8 @@ def build_pack(
     version is one more, name, maxStaleness, contexts and schemas default to its, and its
     entries still fresh are reused (a DID document fetched less than ``refetch_after`` ago, a
     status list within its ``ttl`` and ``validUntil``); a document that cannot be fetched is
-    kept from it, with its old fetch time, and reported in :attr:`BuildReport.kept`.
+    kept from it, with its old fetch time, and reported in :attr:`BuildReport.kept`. With
+    ``refetch_all`` nothing is reused, but what cannot be fetched is still kept.
 
     :raises PackError: an input cannot be used, a document cannot be fetched (and the previous
         pack has no copy), or ``previous`` was not signed by ``key``.
@@ -917,7 +919,7 @@ def build_pack(
             raise PackError(f"{did}: DID method did:{method} cannot be packed (did:web, did:key and did:jwk can)",
                             code="PACK_INPUT")
         old = old_docs.get(did)
-        if old is not None and now - old.fetched < refetch_after:
+        if old is not None and not refetch_all and now - old.fetched < refetch_after:
             did_documents[did] = old
             report.reused.append(f"DID document of {did} (fetched {_iso(old.fetched)})")
             continue
@@ -936,7 +938,7 @@ def build_pack(
     status_lists: dict[str, PackEntry] = {}
     for url in lists:
         old = old_lists.get(url)
-        if old is not None and now < _list_freshness(old):
+        if old is not None and not refetch_all and now < _list_freshness(old):
             status_lists[url] = old
             report.reused.append(f"status list {url} (fetched {_iso(old.fetched)})")
             continue
