@@ -215,7 +215,7 @@ def show(file: str, signers: tuple[str, ...], as_json: bool) -> None:
     age = "EXPIRED" if shown["expired"] else "usable"
     lines = [
         f'pack "{pack_.name}" version {pack_.version}',
-        f"  built {shown['built']} ({shown['ageSeconds'] // 3600} h ago); max staleness {shown['maxStaleness']}, "
+        f"  built {shown['built']} ({shown['age']}); max staleness {shown['maxStaleness']}, "
         f"expires {shown['expires']} ({age})",
         f"  {_signature_line(pack_)}",
         "  counts: " + ", ".join(f"{k} {v}" for k, v in shown["counts"].items()),

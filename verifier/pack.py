@@ -169,6 +169,11 @@ def _age(delta: timedelta) -> str:
     return f"{seconds // 86400} d"
 
 
+def _ago(age: timedelta) -> str:
+    """``"19 h ago"``; a build time ahead of this clock (within the skew allowed) says so."""
+    return f"{_age(age)} ago" if age >= timedelta(0) else f"{_age(-age)} ahead of this clock"
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -334,8 +339,8 @@ class TrustPack:
     def describe(self, now: datetime) -> str:
         """``pack "port-of-laredo" version 7, built 2026-12-01T08:00:00Z (19 h ago), signed by did:key:...``"""
         signed = self.signer if self.signature_checked else f"{self.signer} (signature NOT checked)"
-        return (f'pack "{self.name}" version {self.version}, built {_iso(self.built)} ({_age(self.age(now))} ago), '
-                f"signed by {signed}")
+        return f'pack "{self.name}" version {self.version}, built {_iso(self.built)} ({_ago(self.age(now))}), signed by {signed}'
+
 
     def check(self, now: datetime, max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> CheckResult:
         """The ``trust_pack`` check of a report made at ``now``: passed, or an error if the
@@ -579,7 +584,7 @@ def load_pack(
 
     :raises PackError: the pack cannot be read or is refused (see :class:`PackError`).
     """
-    signers = trusted_signers_from(trusted_signers) if not isinstance(trusted_signers, frozenset) else trusted_signers
+    signers = trusted_signers_from(trusted_signers)
     return read_pack(_read_pack_file(path), trusted_signers=signers, now=now, max_clock_skew=max_clock_skew,
                      where=str(path))
 
@@ -896,6 +901,13 @@ def build_pack(
     if not isinstance(status_urls, list) or not all(isinstance(u, str) for u in status_urls):
         raise PackError(f'the policy {policy_path}: "statusLists" must be a list of URLs', code="PACK_INPUT")
 
+    # the folders first: checked as a verifier will read them, before anything is fetched
+    context_files = _read_folder(contexts, "contexts") if contexts is not None else (
+        previous.contexts if previous is not None else None)
+    schema_files = _read_folder(schemas, "schemas") if schemas is not None else (
+        previous.schemas if previous is not None else None)
+    _check_folders(context_files, schema_files)
+
     anchor_dids, anchor_lists = _what_credentials_need([a.credential for a in anchors], subjects=True)
     given_dids, given_lists = _what_credentials_need(given, subjects=False)
     dids = list(dict.fromkeys(_policy_dids(policy) + anchor_dids + given_dids))
@@ -954,10 +966,6 @@ def build_pack(
             report.kept.append(f"status list {url}: kept from version {previous.version if previous else '?'} "
                                f"(fetched {_iso(old.fetched)}), as it cannot be fetched: {e.message}")
 
-    context_files = _read_folder(contexts, "contexts") if contexts is not None else (
-        previous.contexts if previous is not None else None)
-    schema_files = _read_folder(schemas, "schemas") if schemas is not None else (
-        previous.schemas if previous is not None else None)
     pack_name = name or (previous.name if previous is not None else None)
     if not pack_name:
         raise PackError("a pack needs a name (e.g. port-of-laredo)", code="PACK_INPUT")
@@ -981,10 +989,24 @@ def build_pack(
     signature = base64url_encode(key.sign(_signing_input(protected, payload)))
     data = _serialize({"pack": payload, "signature": {"protected": protected, "signature": signature}})
     pack = read_pack(data, trusted_signers={key.did}, now=now, where="the new pack")
-    pack.loader()  # the contexts and schemas are usable (raises PackError otherwise)
-    pack.schema_store()
     report.pack, report.data = pack, data
     return report
+
+
+def _check_folders(contexts: dict[str, bytes] | None, schemas: dict[str, bytes] | None) -> None:
+    """:raises PackError: (``PACK_INPUT``) the contexts or schemas folder cannot be used."""
+    if contexts:
+        with _materialized(contexts) as directory:
+            try:
+                PinnedContextLoader.with_user_contexts(directory)
+            except ContextIndexError as e:
+                raise PackError(f"the contexts cannot be used: {e.message}", code="PACK_INPUT") from None
+    if schemas:
+        with _materialized(schemas) as directory:
+            try:
+                SchemaStore.from_index(directory)
+            except SchemaStoreError as e:
+                raise PackError(f"the schemas cannot be used: {e.message}", code="PACK_INPUT") from None
 
 
 def _read_credential(path: str | os.PathLike[str], what: str) -> Any:
@@ -1073,7 +1095,7 @@ def describe_pack(pack: TrustPack, now: datetime | None = None) -> dict[str, Any
         issuers = []
     return {
         "name": pack.name, "version": pack.version, "built": _iso(pack.built),
-        "ageSeconds": int(pack.age(now).total_seconds()), "maxStaleness": format_duration(pack.max_staleness),
+        "ageSeconds": int(pack.age(now).total_seconds()), "age": _ago(pack.age(now)), "maxStaleness": format_duration(pack.max_staleness),
         "expires": _iso(pack.expires), "expired": now > pack.expires,
         "signer": pack.signer, "signatureChecked": pack.signature_checked,
         "counts": {"trustedIssuers": len(issuers), "anchors": len(pack.anchors),

@@ -73,6 +73,7 @@ class _CachedList:
     fresh_until: datetime
     status_messages: list[Any] | None
     warnings: tuple[str, ...] = ()  # the compatibility deviations the list needed, repeated in each report
+    stale_copy: bool = False  # a held copy already past its freshness when read: judged again at each use
 
 
 class _ListProblem(Exception):
@@ -182,11 +183,18 @@ class StatusChecker:
         if cached is not None and now < cached.fresh_until:
             self._matches(cached, purpose, issuer, url)
             return cached
+        if cached is not None and cached.stale_copy:  # the same held bytes: not verified again
+            self._matches(cached, purpose, issuer, url)
+            self._stale_copy(cached, url, now, result)
+            return cached
         try:
             fresh = self._fetch(url, kind, purpose, size, issuer, now)
             if fresh.fetched_at < now and fresh.fresh_until <= now:  # a held copy, past its freshness already
+                fresh.stale_copy = True
+                with self._lock:
+                    self._cache[url] = fresh  # kept; every report that uses it says how old it is
                 self._stale_copy(fresh, url, now, result)
-                return fresh  # not cached: every report that uses it says how old it is
+                return fresh
         except _ListProblem as problem:
             if (
                 problem.code == "STATUS_RETRIEVAL_ERROR"
