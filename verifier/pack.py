@@ -636,7 +636,10 @@ def _parse(pack: dict[str, Any], signer: str, checked: bool, where: str) -> Trus
     if not isinstance(policy, dict):
         raise bad("no policy object")
     anchors = []
-    for i, item in enumerate(pack.get("anchors", [])):
+    raw_anchors = pack.get("anchors", [])
+    if not isinstance(raw_anchors, list):
+        raise bad("anchors must be a list")
+    for i, item in enumerate(raw_anchors):
         if not isinstance(item, dict) or not isinstance(item.get("ref"), str) or not isinstance(
             item.get("credential"), (dict, str)
         ):

@@ -112,3 +112,33 @@ def test_held_copies_are_read_by_exact_url_with_their_fetch_time_and_limits():
     assert merged.held("https://mill.example/status/1") is not None and not merged.uses_network
     with pytest.raises(ValueError):
         Mirror(held={"http://mill.example/status/1": Held(b"{}")})
+
+
+# -- malformed packs shown without a signer: a PackError, never a traceback ----------------------
+
+
+def test_any_malformed_member_is_a_pack_error_when_shown(world):
+    from tradevc.verifier.pack import _serialize, describe_pack, diff_packs, read_pack
+
+    good = world.build().data
+    base = read_pack(good, trusted_signers=None, check_freshness=False)
+    members = ["type", "formatVersion", "name", "version", "built", "maxStaleness", "policy", "anchors",
+               "didDocuments", "statusLists", "contexts", "schemas"]
+    for member in members:
+        for value in (1, "x", [], {}, None, True, [1], {"k": 1}, {"k": {"url": 1}}):
+            document = json.loads(good)
+            document["pack"][member] = value
+            try:
+                pack = read_pack(_serialize(document), trusted_signers=None, check_freshness=False)
+            except PackError:
+                continue
+            describe_pack(pack)
+            diff_packs(base, pack)
+            diff_packs(pack, base)
+    entry = json.loads(good)
+    body = entry["pack"]["statusLists"][world.status_url()]
+    body["body"] = '{"credentialSubject": {"encodedList": "uH4sInotgzip", "statusPurpose": "revocation"}}'
+    body["sha256"] = hashlib.sha256(body["body"].encode()).hexdigest()
+    odd = read_pack(_serialize(entry), trusted_signers=None, check_freshness=False)
+    assert describe_pack(odd)["statusLists"]
+    assert diff_packs(base, odd)["statusLists"]["changed"][0]["error"] == "a copy cannot be decoded"
