@@ -118,7 +118,8 @@ def keygen(out: str, key_type: str) -> None:
               help="The key file that signs the pack ('vc-verify pack keygen' makes one; a private JWK works too).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="Where to write the pack (atomically, mode 0600).")
-@click.option("--name", default=None, help="The pack's name (default: the previous pack's, else the --out file's name).")
+@click.option("--name", default=None,
+              help="The pack's name (default: the previous pack's, else the --out file's name).")
 @click.option("--previous", type=click.Path(dir_okay=False), default=None, metavar="OLD",
               help="The pack this one replaces (signed by the same key): version +1, fresh entries reused, and "
               "documents that cannot be fetched now kept from it (and reported).")
@@ -143,7 +144,8 @@ def keygen(out: str, key_type: str) -> None:
               help="Fetch from HOST although it is not public, e.g. a local mirror (repeatable).")
 def build(
     policy: str, key_path: str, out: str, name: str | None, previous: str | None, max_staleness: str | None,
-    refetch_after: str | None, refetch_all: bool, credentials: tuple[str, ...], contexts: str | None, schemas: str | None,
+    refetch_after: str | None, refetch_all: bool, credentials: tuple[str, ...], contexts: str | None,
+    schemas: str | None,
     ca_bundle: str | None, allow_hosts: tuple[str, ...],
 ) -> None:
     """Build and sign a trust pack from your policy: fetch the DID documents and status lists it

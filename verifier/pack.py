@@ -339,7 +339,8 @@ class TrustPack:
     def describe(self, now: datetime) -> str:
         """``pack "port-of-laredo" version 7, built 2026-12-01T08:00:00Z (19 h ago), signed by did:key:...``"""
         signed = self.signer if self.signature_checked else f"{self.signer} (signature NOT checked)"
-        return f'pack "{self.name}" version {self.version}, built {_iso(self.built)} ({_ago(self.age(now))}), signed by {signed}'
+        return (f'pack "{self.name}" version {self.version}, built {_iso(self.built)} ({_ago(self.age(now))}), '
+                f"signed by {signed}")
 
 
     def check(self, now: datetime, max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> CheckResult:
@@ -652,7 +653,7 @@ def _parse(pack: dict[str, Any], signer: str, checked: bool, where: str) -> Trus
             raise bad(f"{member} must be an object")
         out = {}
         for key, item in raw.items():
-            if not isinstance(item, dict) or not isinstance(item.get("url"), str) or not isinstance(item.get("body"), str):
+            if not (isinstance(item, dict) and isinstance(item.get("url"), str) and isinstance(item.get("body"), str)):
                 raise bad(f"{member}[{key!r}] must have a url and a body")
             media_type = item.get("mediaType")
             if media_type is not None and not isinstance(media_type, str):
@@ -943,7 +944,8 @@ def build_pack(
             report.fetched.append(f"DID document of {did}")
         except (ResolutionError, PackError) as e:
             if old is None:
-                raise PackError(f"cannot fetch the DID document of {did}: {e.message}; the pack was not built "
+                raise PackError(f"cannot fetch the {_naming(e.message, f'DID document of {did}')}; "
+                                "the pack was not built "
                                 "(fix the network or the policy, or rebuild with --previous from a pack that has it)",
                                 code="PACK_FETCH") from None
             did_documents[did] = old
@@ -962,7 +964,8 @@ def build_pack(
             report.fetched.append(f"status list {url}")
         except (ResolutionError, PackError) as e:
             if old is None:
-                raise PackError(f"cannot fetch the status list {url}: {e.message}; the pack was not built "
+                raise PackError(f"cannot fetch the {_naming(e.message, f'status list {url}', 'status list: ')}; "
+                                "the pack was not built "
                                 "(fix the network, or rebuild with --previous from a pack that has it)",
                                 code="PACK_FETCH") from None
             status_lists[url] = old
@@ -994,6 +997,15 @@ def build_pack(
     pack = read_pack(data, trusted_signers={key.did}, now=now, where="the new pack")
     report.pack, report.data = pack, data
     return report
+
+
+def _naming(message: str, what: str, prefix: str | None = None) -> str:
+    """``what: message``, without saying ``what`` twice when the message starts with it (or
+    with ``prefix``, which is then replaced by it)."""
+    for start in (what, prefix):
+        if start and message.startswith(start):
+            return what + ": " + message[len(start):].lstrip(": ")
+    return f"{what}: {message}"
 
 
 def _check_folders(contexts: dict[str, bytes] | None, schemas: dict[str, bytes] | None) -> None:
@@ -1098,7 +1110,8 @@ def describe_pack(pack: TrustPack, now: datetime | None = None) -> dict[str, Any
         issuers = []
     return {
         "name": pack.name, "version": pack.version, "built": _iso(pack.built),
-        "ageSeconds": int(pack.age(now).total_seconds()), "age": _ago(pack.age(now)), "maxStaleness": format_duration(pack.max_staleness),
+        "ageSeconds": int(pack.age(now).total_seconds()), "age": _ago(pack.age(now)),
+        "maxStaleness": format_duration(pack.max_staleness),
         "expires": _iso(pack.expires), "expired": now > pack.expires,
         "signer": pack.signer, "signatureChecked": pack.signature_checked,
         "counts": {"trustedIssuers": len(issuers), "anchors": len(pack.anchors),

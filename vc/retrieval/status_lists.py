@@ -304,7 +304,8 @@ class StatusChecker:
         # a copy held by the mirror was fetched from the issuer earlier: its freshness counts from then
         fetched_at = fetched.fetched_at if fetched.fetched_at is not None and fetched.fetched_at <= now else now
         try:
-            fresh_until = fetched_at + (timedelta(milliseconds=ttl) if isinstance(ttl, int) and ttl > 0 else DEFAULT_TTL)
+            lifetime = timedelta(milliseconds=ttl) if isinstance(ttl, int) and ttl > 0 else DEFAULT_TTL
+            fresh_until = fetched_at + lifetime
         except OverflowError:  # a ttl beyond the calendar (the list's signer chose it): until validUntil
             fresh_until = datetime.max.replace(tzinfo=timezone.utc)
         valid_until = document.get("validUntil")
