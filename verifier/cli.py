@@ -357,8 +357,14 @@ def presentation(
 
 @cli.command()
 @click.argument("source", type=click.Path(exists=True))
-@click.option("--trust", required=True, type=click.Path(dir_okay=False),
-              help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}.')
+@click.option("--trust", type=click.Path(dir_okay=False),
+              help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}. Required unless --pack '
+              "is given (not both).")
+@click.option("--pack", type=click.Path(dir_okay=False), metavar="FILE",
+              help="An offline trust pack ('vc-verify pack build') to verify with, instead of --trust; nothing is "
+              "fetched.")
+@click.option("--pack-signer", "pack_signers", multiple=True, envvar=PACK_SIGNERS_ENV, metavar="DID",
+              help=PACK_SIGNER_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and each document's status as JSON.")
 @click.option("--offline", is_flag=True, help="No network: did:key/did:jwk only; status cannot be checked.")
 @click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
@@ -372,7 +378,7 @@ def presentation(
 @with_mirror_options
 @_contexts
 def batch(
-    source: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, workers: int | None,
+    source: str, trust: str | None, pack: str | None, pack_signers: tuple[str, ...], as_json: bool, offline: bool, ca_bundle: str | None, workers: int | None,
     challenge: str | None, domain: str | None, schemas: str | None, mirrors: tuple[str, ...],
     mirror_file: str | None, snapshots: tuple[str, ...], compat: tuple[str, ...],
     contexts: str | None,
@@ -388,7 +394,7 @@ def batch(
 
     verifier = _verifier(
         trust, offline, ca_bundle, None, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
-        schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts,
+        schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
     )
     try:
         items = read_documents(source, limits=verifier.limits)

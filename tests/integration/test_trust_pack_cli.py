@@ -188,3 +188,17 @@ def test_show_and_diff(border, tmp_path):
     assert [c["newlySet"] for c in as_json["statusLists"]["changed"] if c["purpose"] == "revocation"] == [
         [int(entry["statusListIndex"])]]
     assert run("pack", "diff", d / "v1.pack", d / "nothing.pack").exit_code == 2
+
+
+def test_a_batch_is_verified_with_a_pack(border):
+    assert build(border).exit_code == 0
+    d = border["dir"]
+    inbox = d / "inbox"
+    inbox.mkdir()
+    (inbox / "coo.json").write_text(json.dumps(border["coo"]))
+    border["server"].reset()
+    result = run("batch", inbox, "--pack", d / "laredo.pack", "--pack-signer", border["signer"], "--workers", "1",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    assert run("batch", inbox, "--pack", d / "laredo.pack", "--workers", "1").exit_code == 2  # no signer
+    assert run("batch", inbox, "--workers", "1").exit_code == 2  # neither --trust nor --pack
