@@ -142,3 +142,18 @@ def test_any_malformed_member_is_a_pack_error_when_shown(world):
     odd = read_pack(_serialize(entry), trusted_signers=None, check_freshness=False)
     assert describe_pack(odd)["statusLists"]
     assert diff_packs(base, odd)["statusLists"]["changed"][0]["error"] == "a copy cannot be decoded"
+
+
+def test_durations_read_and_written():
+    from tradevc.verifier.pack import format_duration, parse_duration
+
+    cases = {"7d": timedelta(days=7), "36h": timedelta(hours=36), "1d12h": timedelta(days=1, hours=12),
+             "90m": timedelta(minutes=90), "1s": timedelta(seconds=1), "P7D": timedelta(days=7),
+             "PT12H": timedelta(hours=12), "P1DT2H3M4S": timedelta(days=1, hours=2, minutes=3, seconds=4)}
+    for text, value in cases.items():
+        assert parse_duration(text) == value
+        assert parse_duration(format_duration(value)) == value
+    assert format_duration(timedelta(days=7)) == "P7D" and format_duration(timedelta(minutes=30)) == "PT30M"
+    for bad in ("", "P", "PT", "0d", "7", "seven days", "-1d", "1w", "P1W", "d7"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
