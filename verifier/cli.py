@@ -1,5 +1,8 @@
 """``vc-verify``: verify a credential or a presentation from the command line.
 
+``--pack FILE --pack-signer DID`` verifies with an offline trust pack instead of ``--trust``
+(see :mod:`tradevc.verifier.pack` and ``vc-verify pack --help``).
+
 Exit status: 0 verified; 1 not verified (a check failed, or the input is not a credential);
 3 could not verify (a check could not be carried out, e.g. a status list or DID document
 could not be fetched); 2 bad usage (unreadable trust policy, missing option, a bad --mirror).
@@ -42,6 +45,8 @@ from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.vc.report import CheckResult, VerificationResult
 
 from .challenges import ChallengeStoreError, SqliteChallengeStore
+from .cli_pack import PACK_SIGNER_HELP, pack as pack_commands, pack_verifier
+from .pack import SIGNERS_ENV as PACK_SIGNERS_ENV
 from .service import Verifier
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY = 0, 1, 2, 3
@@ -141,11 +146,19 @@ def verifier_for(
 
 
 def _verifier(
-    trust: str, offline: bool, ca_bundle: str | None, stale_minutes: int | None, *,
+    trust: str | None, offline: bool, ca_bundle: str | None, stale_minutes: int | None, *,
     mirrors: tuple[str, ...] = (), mirror_file: str | None = None, snapshots: tuple[str, ...] = (),
     schemas: str | None = None, compat: tuple[str, ...] = (), contexts: str | None = None,
-    allow_hosts: tuple[str, ...] = (),
+    allow_hosts: tuple[str, ...] = (), pack: str | None = None, pack_signers: tuple[str, ...] = (),
 ) -> Verifier:
+    if pack is not None:  # everything comes from the pack (see cli_pack)
+        return pack_verifier(pack, pack_signers, compatibility=_compatibility(compat), conflicts={
+            "--trust": trust is not None, "--mirror": bool(mirrors), "--mirror-file": mirror_file is not None,
+            "--snapshot": bool(snapshots), "--schemas": schemas is not None, "--contexts": contexts is not None,
+            "--stale-status-if-error": stale_minutes is not None,
+        })
+    if trust is None:
+        raise click.UsageError("give --trust FILE (your trust policy), or --pack FILE --pack-signer DID")
     policy = _load_policy(trust)
     mirror = mirror_from_options(mirrors, mirror_file, snapshots)
     held = _load_schemas(schemas)
@@ -249,8 +262,15 @@ def with_mirror_options(fn: Any) -> Any:
 
 _common = [
     click.argument("file", type=click.Path(dir_okay=False, allow_dash=True)),
-    click.option("--trust", required=True, type=click.Path(dir_okay=False),
-                 help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}.'),
+    click.option("--trust", type=click.Path(dir_okay=False),
+                 help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}. Required unless '
+                 "--pack is given (giving both is refused: the pack holds the policy)."),
+    click.option("--pack", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="An offline trust pack ('vc-verify pack build'): its policy, DID documents, status lists, "
+                 "contexts and schemas are used, and nothing is fetched. Refused if not signed by a --pack-signer, "
+                 "altered, or past its maximum staleness (exit 2; 3 if too old or from the future)."),
+    click.option("--pack-signer", "pack_signers", multiple=True, envvar=PACK_SIGNERS_ENV, metavar="DID",
+                 help=PACK_SIGNER_HELP),
     click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
     click.option("--offline", is_flag=True,
                  help="No network: did:key/did:jwk only (and what --snapshot holds); otherwise status cannot be checked."),
@@ -290,7 +310,7 @@ def cli() -> None:
 @cli.command()
 @_with_common
 def credential(
-    file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
+    file: str, trust: str | None, pack: str | None, pack_signers: tuple[str, ...], as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
     compat: tuple[str, ...], contexts: str | None,
     allow_hosts: tuple[str, ...] = (),
@@ -299,7 +319,7 @@ def credential(
     vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential."""
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
-        schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts,
+        schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
     )
     document, failed = _read(file, verifier.limits)
     _finish(failed if failed is not None else verifier.verify_credential(document), as_json)
@@ -315,7 +335,7 @@ def credential(
               "--challenge must then be one it issued, not expired and not used before; a presentation that "
               "verifies uses it up. Without it, --challenge is only compared with the proof's.")
 def presentation(
-    file: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
+    file: str, trust: str | None, pack: str | None, pack_signers: tuple[str, ...], as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
     compat: tuple[str, ...], contexts: str | None, challenge: str, domain: str, challenges: str | None,
     allow_hosts: tuple[str, ...] = (),
@@ -324,7 +344,7 @@ def presentation(
     credential in it."""
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
-        schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts,
+        schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
     )
     if challenges is not None:
         verifier.challenges = _challenge_store(challenges)
@@ -337,8 +357,14 @@ def presentation(
 
 @cli.command()
 @click.argument("source", type=click.Path(exists=True))
-@click.option("--trust", required=True, type=click.Path(dir_okay=False),
-              help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}.')
+@click.option("--trust", type=click.Path(dir_okay=False),
+              help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}. Required unless --pack '
+              "is given (not both).")
+@click.option("--pack", type=click.Path(dir_okay=False), metavar="FILE",
+              help="An offline trust pack ('vc-verify pack build') to verify with, instead of --trust; nothing is "
+              "fetched.")
+@click.option("--pack-signer", "pack_signers", multiple=True, envvar=PACK_SIGNERS_ENV, metavar="DID",
+              help=PACK_SIGNER_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and each document's status as JSON.")
 @click.option("--offline", is_flag=True, help="No network: did:key/did:jwk only; status cannot be checked.")
 @click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
@@ -352,7 +378,7 @@ def presentation(
 @with_mirror_options
 @_contexts
 def batch(
-    source: str, trust: str, as_json: bool, offline: bool, ca_bundle: str | None, workers: int | None,
+    source: str, trust: str | None, pack: str | None, pack_signers: tuple[str, ...], as_json: bool, offline: bool, ca_bundle: str | None, workers: int | None,
     challenge: str | None, domain: str | None, schemas: str | None, mirrors: tuple[str, ...],
     mirror_file: str | None, snapshots: tuple[str, ...], compat: tuple[str, ...],
     contexts: str | None,
@@ -368,7 +394,7 @@ def batch(
 
     verifier = _verifier(
         trust, offline, ca_bundle, None, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
-        schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts,
+        schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
     )
     try:
         items = read_documents(source, limits=verifier.limits)
@@ -423,6 +449,9 @@ def new_challenge(ttl: int, challenges: str | None, as_json: bool) -> None:
     else:
         click.echo(issued.token)
         click.echo(f"expires {expires} (stored in {challenges})", err=True)
+
+
+cli.add_command(pack_commands)  # vc-verify pack build|show|diff|keygen
 
 
 def main() -> None:

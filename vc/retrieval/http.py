@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -64,7 +65,11 @@ class Fetched(NamedTuple):
     url: str
     body: bytes
     media_type: str | None
-    """The ``Content-Type`` it was served with (``""`` if none); None when read from a snapshot file."""
+    """The ``Content-Type`` it was served with (``""`` if none); None when read from a snapshot file
+    or a held copy."""
+    fetched_at: datetime | None = None
+    """When a copy held by the mirror (:class:`tradevc.vc.retrieval.mirror.Held`) was fetched
+    from its own host, if it says; None for what was read just now."""
 
 
 class HttpsFetcher:
@@ -133,7 +138,8 @@ class HttpsFetcher:
         :raises RetrievalError: as :meth:`get_json`, except that the body may be anything.
         """
         body, media_type = self._get(url, what=what, accept=accept)
-        return Fetched(url, body, media_type)
+        held = self.mirror.held(url) if self.mirror is not None else None
+        return Fetched(url, body, media_type, held.fetched_at if held is not None else None)
 
     def _get(self, url: str, *, what: str, accept: str) -> tuple[bytes, str | None]:
         try:
@@ -152,6 +158,12 @@ class HttpsFetcher:
             return self._get_https(url, url, what=what, accept=accept)
         if origin.kind == "mirror":
             return self._get_https(origin.location, f"{url} (from {origin})", what=what, accept=accept, mirrored=True)
+        held = self.mirror.held(url)
+        if origin.kind == "held" and held is not None:
+            if len(held.body) > self.max_bytes:
+                raise RetrievalError(f"{what}: {url} from {origin} is {len(held.body)} bytes, over the "
+                                     f"{self.max_bytes}-byte limit")
+            return held.body, None
         try:
             return self.mirror.read_snapshot(origin, self.max_bytes), None
         except MirrorPathError as e:
@@ -169,7 +181,10 @@ class HttpsFetcher:
         """GET ``url``; messages name it as ``shown`` (the document's URL, and its mirror).
         ``mirrored``: ``url`` is on a mirror, whose hosts are allowed."""
         if not self.network:
-            raise RetrievalError(f"{what}: {shown} is not in a snapshot, and this verifier is offline")
+            where = "a snapshot" if self.mirror is None or not self.mirror.held_urls else (
+                f"a snapshot or {self.mirror.held_in}"
+            )
+            raise RetrievalError(f"{what}: {shown} is not in {where}, and this verifier is offline")
         parts = urlsplit(url)
         if parts.scheme != "https":  # a mirror URL is checked when configured; twice is cheap
             raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")

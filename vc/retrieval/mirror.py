@@ -28,6 +28,11 @@ The mapping file (``Mirror.from_file``) is JSON::
 ``snapshots`` lists snapshot directories (relative paths are relative to the file), each
 serving the hosts it has a directory for. A host in ``hosts`` wins; then the snapshots, in
 order.
+
+A mirror may also hold copies of single documents in memory (``held``: URL -> :class:`Held`,
+the exact bytes and when they were fetched from their own host), e.g. those of a trust pack
+(:mod:`tradevc.verifier.pack`); an exact URL held wins over everything else. They are checked
+like any other bytes; ``held_in`` names where they come from in reports.
 """
 
 from __future__ import annotations
@@ -39,11 +44,12 @@ import re
 import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["Mirror", "Origin", "MirrorPathError"]
+__all__ = ["Mirror", "Origin", "MirrorPathError", "Held"]
 
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST_KEY = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?$")
@@ -58,13 +64,23 @@ class MirrorPathError(ValueError):
 @dataclass(frozen=True)
 class Origin:
     """Where the bytes of one URL are read from: ``kind`` is ``"mirror"`` (``location`` is
-    an https URL) or ``"snapshot"`` (``location`` is a file path)."""
+    an https URL), ``"snapshot"`` (``location`` is a file path) or ``"held"`` (a copy held in
+    memory; ``location`` says whose, e.g. ``trust pack "laredo" version 7``)."""
 
     kind: str
     location: str
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.location}"
+        return self.location if self.kind == "held" else f"{self.kind} {self.location}"
+
+
+@dataclass(frozen=True)
+class Held:
+    """A copy of one document held in memory: its exact ``body`` and when it was fetched from
+    its own host (``fetched_at``, aware; None if unknown)."""
+
+    body: bytes
+    fetched_at: datetime | None = None
 
 
 def host_key(host: str) -> str:
@@ -97,13 +113,23 @@ class Mirror:
     ``hosts`` maps ``host`` or ``host:port`` to an https base URL; ``snapshots`` are
     directories laid out as ``<host>/<path>`` (``<host>:<port>`` for a URL with a port).
 
+    ``held`` maps exact https URLs to copies held in memory (:class:`Held`), which win over
+    ``hosts`` and ``snapshots``; ``held_in`` names them in reports (``"trust pack ..."``).
+
     :raises ValueError: a host is not a host name, a mirror URL is not https or has a query,
-        or a snapshot is not a directory.
+        a snapshot is not a directory, or a held URL is not https.
     """
 
     def __init__(
-        self, hosts: Mapping[str, str] | None = None, snapshots: Iterable[str | os.PathLike[str]] = ()
+        self, hosts: Mapping[str, str] | None = None, snapshots: Iterable[str | os.PathLike[str]] = (),
+        *, held: Mapping[str, Held] | None = None, held_in: str = "held copies",
     ) -> None:
+        self._held: dict[str, Held] = {}
+        for url, copy in (held or {}).items():
+            if not isinstance(url, str) or urlsplit(url).scheme != "https" or not isinstance(copy, Held):
+                raise ValueError(f"a held copy needs an https URL and a Held, not {url!r}")
+            self._held[url] = copy
+        self._held_in = held_in
         self._hosts = {host_key(host): _mirror_base(host, url) for host, url in (hosts or {}).items()}
         self._snapshots = []
         for directory in snapshots:
@@ -149,12 +175,27 @@ class Mirror:
         return dict(self._hosts)
 
     @property
+    def held_in(self) -> str:
+        """What the held copies are called in reports."""
+        return self._held_in
+
+    def held(self, url: str) -> Held | None:
+        """The copy held for exactly ``url``, or None."""
+        return self._held.get(url)
+
+    @property
+    def held_urls(self) -> frozenset[str]:
+        """The URLs of the copies held."""
+        return frozenset(self._held)
+
+    @property
     def snapshots(self) -> list[Path]:
         """The snapshot directories (resolved), in the order they are looked in."""
         return list(self._snapshots)
 
     def __repr__(self) -> str:
-        return f"Mirror(hosts={self._hosts!r}, snapshots={[str(s) for s in self._snapshots]!r})"
+        held = f", held={len(self._held)} in {self._held_in!r}" if self._held else ""
+        return f"Mirror(hosts={self._hosts!r}, snapshots={[str(s) for s in self._snapshots]!r}{held})"
 
     @property
     def uses_network(self) -> bool:
@@ -163,7 +204,8 @@ class Mirror:
 
     def merged(self, other: "Mirror") -> "Mirror":
         """This mirror's mappings, then ``other``'s for the hosts this one does not map."""
-        merged = Mirror()
+        merged = Mirror(held_in=self._held_in if self._held else other._held_in)
+        merged._held = {**other._held, **self._held}
         merged._hosts = {**other._hosts, **self._hosts}
         merged._snapshots = self._snapshots + [s for s in other._snapshots if s not in self._snapshots]
         return merged
@@ -173,6 +215,8 @@ class Mirror:
 
         :raises MirrorPathError: the host is mapped but the URL's path cannot be mapped safely.
         """
+        if url in self._held:
+            return Origin("held", self._held_in)
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname:
             return None

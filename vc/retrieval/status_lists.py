@@ -73,6 +73,7 @@ class _CachedList:
     fresh_until: datetime
     status_messages: list[Any] | None
     warnings: tuple[str, ...] = ()  # the compatibility deviations the list needed, repeated in each report
+    stale_copy: bool = False  # a held copy already past its freshness when read: judged again at each use
 
 
 class _ListProblem(Exception):
@@ -182,8 +183,18 @@ class StatusChecker:
         if cached is not None and now < cached.fresh_until:
             self._matches(cached, purpose, issuer, url)
             return cached
+        if cached is not None and cached.stale_copy:  # the same held bytes: not verified again
+            self._matches(cached, purpose, issuer, url)
+            self._stale_copy(cached, url, now, result)
+            return cached
         try:
             fresh = self._fetch(url, kind, purpose, size, issuer, now)
+            if fresh.fetched_at < now and fresh.fresh_until <= now:  # a held copy, past its freshness already
+                fresh.stale_copy = True
+                with self._lock:
+                    self._cache[url] = fresh  # kept; every report that uses it says how old it is
+                self._stale_copy(fresh, url, now, result)
+                return fresh
         except _ListProblem as problem:
             if (
                 problem.code == "STATUS_RETRIEVAL_ERROR"
@@ -202,6 +213,27 @@ class StatusChecker:
         with self._lock:
             self._cache[url] = fresh
         return fresh
+
+    def _stale_copy(self, copy: _CachedList, url: str, now: datetime, result: VerificationResult) -> None:
+        """A copy of a list fetched at ``copy.fetched_at`` (held by the mirror, e.g. in a trust
+        pack) that is past its freshness (``ttl``, ``validUntil``): used, with a warning, if
+        ``stale_if_error`` allows that much, as for a cached copy when the issuer is
+        unreachable (a verifier reading held copies cannot reach it).
+
+        :raises _ListProblem: ``STATUS_RETRIEVAL_ERROR``, it is older than that."""
+        origin = self.fetcher.origin(url)
+        where = f" from {origin}" if origin is not None else ""
+        past = now - copy.fresh_until
+        age = f"fetched {_duration(now - copy.fetched_at)} ago, {_duration(past)} past its freshness"
+        if self.stale_if_error is not None and past <= self.stale_if_error:
+            result.warnings.append(
+                f"status list {url}: used the copy{where} {age} (ttl or validUntil; stale_if_error allows "
+                f"{_duration(self.stale_if_error)})"
+            )
+            return
+        allowed = f" (stale_if_error allows {_duration(self.stale_if_error)})" if self.stale_if_error else ""
+        raise _ListProblem("STATUS_RETRIEVAL_ERROR", f"status list {url}: the copy{where} was {age}{allowed}; "
+                           "a fresher copy is needed")
 
     def _matches(self, cached: _CachedList, purpose: str, issuer: str, url: str) -> None:
         if cached.purpose != purpose:
@@ -269,8 +301,11 @@ class StatusChecker:
             code = e.code if e.code == "STATUS_LIST_LENGTH_ERROR" else "STATUS_VERIFICATION_ERROR"
             raise _ListProblem(code, f"status list {url}: {e.message}") from e
         ttl = subject.get("ttl")
+        # a copy held by the mirror was fetched from the issuer earlier: its freshness counts from then
+        fetched_at = fetched.fetched_at if fetched.fetched_at is not None and fetched.fetched_at <= now else now
         try:
-            fresh_until = now + (timedelta(milliseconds=ttl) if isinstance(ttl, int) and ttl > 0 else DEFAULT_TTL)
+            lifetime = timedelta(milliseconds=ttl) if isinstance(ttl, int) and ttl > 0 else DEFAULT_TTL
+            fresh_until = fetched_at + lifetime
         except OverflowError:  # a ttl beyond the calendar (the list's signer chose it): until validUntil
             fresh_until = datetime.max.replace(tzinfo=timezone.utc)
         valid_until = document.get("validUntil")
@@ -279,7 +314,7 @@ class StatusChecker:
                 fresh_until = min(fresh_until, datetime.fromisoformat(valid_until))
             except ValueError:
                 pass
-        cached = _CachedList(url, str(list_issuer), str(list_purpose), bits, now, fresh_until,
+        cached = _CachedList(url, str(list_issuer), str(list_purpose), bits, fetched_at, fresh_until,
                              subject.get("statusMessages") if isinstance(subject.get("statusMessages"), list) else None,
                              tuple(tolerated))
         self._matches(cached, purpose, issuer, url)
@@ -342,6 +377,17 @@ def _status_message(entry: Mapping[str, Any], value: int) -> str | None:
             except ValueError:
                 continue
     return None
+
+
+def _duration(delta: timedelta) -> str:
+    """``"3 d 4 h"``, ``"19 h 5 min"``, ``"7 min 30 s"``."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return _minutes(delta)
 
 
 def _minutes(delta: timedelta) -> str:
