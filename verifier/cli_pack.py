@@ -23,6 +23,7 @@ import requests
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines
 from tradevc.vc.compat import Compatibility
 from tradevc.vc.keys import KeyPair
+from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.vc.retrieval.netguard import AllowList
 
 from .pack import (
@@ -142,11 +143,14 @@ def keygen(out: str, key_type: str) -> None:
               help="PEM file of CA certificates to trust for HTTPS instead of the system's.")
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST[:PORT]",
               help="Fetch from HOST although it is not public, e.g. a local mirror (repeatable).")
+@click.option("--mirror-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help='Read the hosts it maps from their mirror instead (JSON: {"hosts": {"HOST": "https://..."}}, '
+              "as for vc-verify credential); what is read is checked as if fetched from the host.")
 def build(
     policy: str, key_path: str, out: str, name: str | None, previous: str | None, max_staleness: str | None,
     refetch_after: str | None, refetch_all: bool, credentials: tuple[str, ...], contexts: str | None,
     schemas: str | None,
-    ca_bundle: str | None, allow_hosts: tuple[str, ...],
+    ca_bundle: str | None, allow_hosts: tuple[str, ...], mirror_file: str | None,
 ) -> None:
     """Build and sign a trust pack from your policy: fetch the DID documents and status lists it
     needs (did:web over HTTPS), and write one file. A document that cannot be fetched fails the
@@ -157,6 +161,14 @@ def build(
         AllowList(allow_hosts)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--allow-host") from None
+    mirror = None
+    if mirror_file:
+        try:
+            mirror = Mirror.from_file(mirror_file)
+        except OSError as e:
+            raise click.BadParameter(f"cannot read {mirror_file}: {e.strerror}", param_hint="--mirror-file") from None
+        except (ValueError, UnicodeDecodeError) as e:
+            raise click.BadParameter(f"{mirror_file}: {e}", param_hint="--mirror-file") from None
     session = requests.Session()
     session.trust_env = False
     if ca_bundle:
@@ -169,7 +181,7 @@ def build(
         report = build_pack(
             policy, key, name=name or (None if old is not None else default_name), previous=old,
             max_staleness=staleness, credentials=credentials, contexts=contexts, schemas=schemas, session=session,
-            allow_hosts=allow_hosts, refetch_after=refetch, refetch_all=refetch_all,
+            allow_hosts=allow_hosts, refetch_after=refetch, refetch_all=refetch_all, mirror=mirror,
         )
     except PackError as e:
         fail(e)

@@ -140,6 +140,10 @@ def test_build_refuses_bad_input_with_one_line(border):
         (("--policy", d / "policy.json", "--key", d / "customs-key.json", "--max-staleness", "soon"), 2, "duration"),
         (("--policy", d / "policy.json", "--key", d / "customs-key.json", "--previous", d / "none.pack"), 2,
          "cannot read the trust pack"),
+        (("--policy", d / "policy.json", "--key", d / "customs-key.json", "--mirror-file", d / "bad-policy.json"), 2,
+         "--mirror-file"),
+        (("--policy", d / "policy.json", "--key", d / "customs-key.json", "--mirror-file", d / "none.json"), 2,
+         "cannot read"),
     ]
     for args, code, message in cases:
         result = run("pack", "build", *args, *common)
@@ -149,6 +153,24 @@ def test_build_refuses_bad_input_with_one_line(border):
     gone = build(border)
     assert gone.exit_code == 3 and border["mill"].did in gone.stderr and "not built" in gone.stderr
     assert not (d / "laredo.pack").exists()
+
+
+def test_build_reads_mapped_hosts_from_their_mirror(border, https_server, tmp_path):
+    """A mill whose did:web host is not the server's: the pack holds its documents read from
+    the mirror (without the mirror the build would look the host up, which tests never do)."""
+    d = border["dir"]
+    away = Issuer.init(tmp_path / "away", PASS, name="Away Mill", did_web_domain="away-mill.example",
+                       status_base_url="https://away-mill.example/status/")
+    away.publish(https_server.root / "away-mill.example")
+    (d / "away-policy.json").write_text(json.dumps(
+        {"trustedIssuers": [{"did": away.did, "name": "Away", "types": ["MillTestReportCredential"]}]}))
+    (d / "mirror.json").write_text(json.dumps({"hosts": {"away-mill.example": https_server.url("away-mill.example/")}}))
+    common = ("pack", "build", "--policy", d / "away-policy.json", "--key", d / "customs-key.json", "--out",
+              d / "away.pack", "--ca-bundle", https_server.ca_path)
+    built = run(*common, "--mirror-file", d / "mirror.json")
+    assert built.exit_code == 0, built.output
+    assert away.did in inspect_pack(d / "away.pack", trusted_signers=[border["signer"]]).did_documents
+    away.close()
 
 
 def test_show_and_diff(border, tmp_path):
