@@ -489,7 +489,8 @@ def _credentials_of(document: Any) -> list[Any]:
             payload = parse_compact_jws(token).payload
         except (InvalidDocument, TypeError):
             return [document] if isinstance(document, str) else []
-        inner = payload.get("vp") if isinstance(payload.get("vp"), Mapping) else payload
+        vp = payload.get("vp")
+        inner: Mapping[str, Any] = vp if isinstance(vp, Mapping) else payload
         if _has_type(inner, "VerifiablePresentation"):
             return _as_list(inner.get(_CREDENTIALS))
         return [document]
@@ -752,7 +753,7 @@ class TrustPaths:
         return BoundTrust(self, now, self._offered(offered))
 
     def _offered(self, documents: Sequence[Any]) -> tuple[_Candidate, ...]:
-        found = []
+        found: list[_Candidate] = []
         for document in documents:
             candidate = _candidate(document, "presentation")
             if candidate is not None:
@@ -775,7 +776,7 @@ class TrustPaths:
                 f"(trustedIssuers in {self.policy.source})",
                 data={"trustPath": {"issuer": issuer, "length": 1, "steps": [], "root": {
                     "did": issuer, "name": flat.name, "types": sorted(flat.types), "vouches": [], "scope": None,
-                    "source": f"trustedIssuers in {self.policy.source}"}}},
+                    "source": self.policy.source, "direct": True}}},
             )
         if vouch_kind(types) is not None:
             return self._check_vouch(credential, now, offered)
@@ -836,7 +837,7 @@ class TrustPaths:
         if paths:
             path = paths[0]
             return CheckResult.passed(
-                CHECK, f"a {vouch.kind} by {vouch.issuer} on a path to {path.root.label} (root in {path.root.source})",
+                CHECK, f"{'an' if vouch.kind[0] in 'aeiou' else 'a'} {vouch.kind} by {vouch.issuer} on a path to {path.root.label} (root in {path.root.source})",
                 data={"trustPath": _path_data(vouch.subject, path)},
             )
         return self._refused(vouch.issuer, reasons, f"{vouch.issuer} may not vouch for {vouch.subject} ({vouch.kind})")
@@ -903,7 +904,7 @@ class TrustPaths:
 
     def _candidates(self, party: str, offered: tuple[_Candidate, ...]) -> list[_Candidate]:
         seen: set[str] = set()
-        found = []
+        found: list[_Candidate] = []
         for candidate in (*[c for c in offered if c.subject == party], *self._store.get(party, ())):
             if candidate.digest not in seen:
                 seen.add(candidate.digest)
@@ -944,7 +945,7 @@ class TrustPaths:
             try:
                 fetched = self._fetcher.fetch(url, what="linked presentation", accept=_LVP_ACCEPT)
                 self.fetches += 1
-                from tradevc.vc.verification import read_fetched
+                from tradevc.vc.verification.pipeline import read_fetched
 
                 body = read_fetched(fetched, what="linked presentation")
             except VcError as e:
@@ -1070,7 +1071,7 @@ class _Search:
             return self.memo[key]
         roots = self.finder.policy.roots_of(party)
         if roots:
-            found = ([_Path(root, (), root.scope) for root in roots], [])
+            found: tuple[list[_Path], list[_Reason]] = ([_Path(root, (), root.scope) for root in roots], [])
             self.memo[key] = found
             return found
         paths: list[_Path] = []
@@ -1130,10 +1131,24 @@ class _Search:
 
         if issuer in visiting:
             return [], [reason("CYCLE", f"issued by {issuer}, which is already on this chain (a cycle)")]
+        licence = vouch.kind in ("licence", "ip")
+        if licence and vouch.parent is not None:
+            parent = self.finder._find_id(vouch.parent, self.offered)
+            if parent is None:
+                return [], [reason("PARENT_INVALID", f"the {vouch.kind} it extends, {vouch.parent}, was not found")]
+            if parent.subject != issuer:
+                return [], [reason("NOT_LICENSEE", f"it extends {vouch.parent}, whose licensee is "
+                                   f"{parent.subject}, but it is issued by {issuer}")]
+        if licence and vouch.parent is None and not self.finder.policy.roots_of(issuer):
+            return [], [reason("PARENT_MISSING", f"a {vouch.kind} that extends no other must be issued by a root "
+                               f"for {vouch.kind}; {issuer} is not one")]
         issuer_paths, issuer_reasons = self.paths(issuer, below + 1, visiting)
         if not issuer_paths:
+            if licence and vouch.parent is not None:
+                causes = [r for r in issuer_reasons if r.vouch == vouch.parent] or issuer_reasons
+                return [], [reason("PARENT_INVALID", f"the {vouch.kind} it extends, {vouch.parent}, is not on a "
+                                   "valid path", causes)]
             return [], [reason("ISSUER_NOT_TRUSTED", f"its issuer {issuer} has no trust path", issuer_reasons)]
-        licence = vouch.kind in ("licence", "ip")
         if licence:
             eligible = [p for p in issuer_paths if p.kinds <= {vouch.kind}]
             if vouch.parent is None:
@@ -1142,12 +1157,6 @@ class _Search:
                     return [], [reason("PARENT_MISSING", f"a {vouch.kind} that extends no other must be issued by a "
                                        f"root for {vouch.kind}; {issuer} is not one")]
             else:
-                parent = self.finder._find_id(vouch.parent, self.offered)
-                if parent is None:
-                    return [], [reason("PARENT_INVALID", f"the {vouch.kind} it extends, {vouch.parent}, was not found")]
-                if parent.subject != issuer:
-                    return [], [reason("NOT_LICENSEE", f"it extends {vouch.parent}, whose licensee is "
-                                       f"{parent.subject}, but it is issued by {issuer}")]
                 through = [p for p in eligible if p.links and p.links[-1].vouch.credential_id == vouch.parent]
                 if not through:
                     causes = [r for r in issuer_reasons if r.vouch == vouch.parent] or issuer_reasons
@@ -1240,7 +1249,10 @@ def describe_path(data: Mapping[str, Any]) -> list[str]:
                      f"from {vouch.get('from')})")
     root = data.get("root") or {}
     name = root.get("name") or root.get("did")
-    if root.get("mark"):
+    if root.get("direct"):
+        lines.append(f"  {name} trusted directly for: {', '.join(root.get('types') or [])} "
+                     f"(trustedIssuers in {root.get('source')})")
+    elif root.get("mark"):
         lines.append(f"  {name} holds the recorded mark {root['mark']} ({root.get('scope')}; root in {root.get('source')})")
     else:
         lines.append(f"  {name} trusted for: {', '.join(root.get('types') or [])} (root in {root.get('source')})")
