@@ -784,7 +784,7 @@ class TrustPaths:
         goods = goods_codes(credential.credentialSubject)
         refusals: list[_Reason] = []
         for index, path in enumerate(trust.paths):
-            if "ip" in path.kinds:
+            if path.root.mark is not None or "ip" in path.kinds:  # marks authorise goods, not credentials
                 continue
             scope = path.scope
             if not scope.in_force(now):

@@ -94,6 +94,62 @@ def test_an_anchored_did_web_issuer_with_a_status_list(parties):
     assert path["root"]["did"] == REGISTRY_DID and path["length"] == 2
 
 
+STRANGER_DID = "did:web:stranger.example"
+STRANGER = KeyPair.generate("Ed25519")
+
+
+@pytest.mark.parametrize("case, code", [
+    ("expired", "ANCHOR_EXPIRED"),
+    ("not yet valid", "ANCHOR_NOT_YET_VALID"),
+    ("issued by a non-root", "ISSUER_NOT_TRUSTED"),
+    ("root may not anchor", "KIND_NOT_ALLOWED"),
+    ("types beyond the root's", "SCOPE_TOO_NARROW"),
+    ("goods out of scope", "SCOPE_TOO_NARROW"),
+    ("identifier scheme", "SCHEME_NOT_ALLOWED"),
+    ("cycle", "CYCLE"),
+    ("too many candidates", "TOO_MANY_CANDIDATES"),
+])
+def test_every_broken_link_over_did_web(parties, case, code):
+    publish_did(parties, "stranger.example", STRANGER_DID, STRANGER)
+    anchors, root, limits = [registry_anchor()], {}, None
+    if case == "expired":
+        anchors = [registry_anchor(valid_from="2025-01-01T00:00:00Z", valid_until="2026-03-01T00:00:00Z")]
+    elif case == "not yet valid":
+        anchors = [registry_anchor(valid_from="2026-07-01T00:00:00Z")]
+    elif case == "issued by a non-root":
+        anchors = [anchor(STRANGER, MILL_DID, issuer=STRANGER_DID)]
+    elif case == "root may not anchor":
+        root = {"vouches": ["accreditation"]}
+    elif case == "types beyond the root's":
+        root = {"types": ["MillTestReportCredential"]}
+    elif case == "goods out of scope":
+        root = {"goods": ["8471"]}
+    elif case == "identifier scheme":
+        root = {"schemes": ["EORI"]}
+    elif case == "cycle":
+        anchors = [anchor(STRANGER, MILL_DID, issuer=STRANGER_DID), anchor(MILL, STRANGER_DID, issuer=MILL_DID)]
+    elif case == "too many candidates":
+        anchors = [registry_anchor(index=i, valid_until="2026-02-01T00:00:00Z") for i in (10, 11)] + anchors
+        limits = {"maxCandidates": 2}
+    trust = policy(anchors, **root)
+    if limits:
+        trust = TrustPathPolicy.from_dict({"roots": [{"did": REGISTRY_DID, "vouches": ["anchor"], "types": TYPES}],
+                                           "anchors": anchors, "limits": limits})
+    with_multiple = [*HOSTS, "stranger.example"]
+    verifier = Verifier(policy=trust, session=parties.session(), mirror=parties.mirror(*with_multiple))
+    result = verifier.verify_credential(mill_certificate(), now=NOW)
+    check = result.check("issuer_trust")
+    assert not result.verified and check.outcome.value == "failed" and code in check.data["codes"], check
+
+
+def test_a_flat_policy_still_works_over_did_web(parties, tmp_path):
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"trustedIssuers": [{"did": MILL_DID, "name": "Aceros", "types": TYPES}]}))
+    verifier = Verifier(policy=load_policy(flat), session=parties.session(), mirror=parties.mirror(*HOSTS))
+    result = verifier.verify_credential(mill_certificate(), now=NOW)
+    assert result.verified and result.check("issuer_trust").data == {}, result.summary()
+
+
 def test_a_revoked_anchor_is_noticed_once_its_status_list_is_fetched_again(parties):
     verifier = desk(parties, policy([registry_anchor()]))
     assert verifier.verify_credential(mill_certificate(), now=NOW).verified

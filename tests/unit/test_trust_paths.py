@@ -306,6 +306,7 @@ def test_authorisations_offered_with_a_presentation_and_never_trust_for_credenti
     # an IP authorisation is no licence to issue trade credentials
     trust = marks_policy(ip_chain())
     assert not Verifier.offline(policy=trust, clock=lambda: NOW).verify_credential(certificate(MAKER)).verified
+    assert not Verifier.offline(policy=trust, clock=lambda: NOW).verify_credential(certificate(ACME)).verified
 
 
 # -- presentations ----------------------------------------------------------------------------
