@@ -317,3 +317,26 @@ def test_load_policy_reads_the_store_of_a_policy_file(tmp_path, parties):
     _, policy_file = files(tmp_path, parties, [registry_anchor()])
     loaded = load_policy(policy_file)
     assert isinstance(loaded, TrustPathPolicy) and len(loaded.anchors) == 1
+
+
+def test_vc_verify_prints_the_path_of_each_credential_of_a_presentation(tmp_path):
+    registry, mill, importer = (KeyPair.generate("Ed25519") for _ in range(3))
+    mill_anchor = anchor(registry, mill.did, valid_from="2020-01-01T00:00:00Z", valid_until="2099-01-01T00:00:00Z")
+    signed = certificate(mill)  # made open-ended: this test runs at the system clock
+    coo = sign_credential({k: v for k, v in signed.items() if k not in ("proof", "validUntil")}, mill,
+                          created="2026-01-01T00:00:00Z")
+    vp = tmp_path / "vp.json"
+    vp.write_text(json.dumps(sign_presentation([coo, mill_anchor], importer, challenge="c", domain="cbp.gov",
+                                               cryptosuite="eddsa-jcs-2022")))
+    policy_file = tmp_path / "border-policy.json"
+    policy_file.write_text(json.dumps({"roots": [{"did": registry.did, "name": "registry", "vouches": ["anchor"],
+                                                  "types": TYPES}]}))
+    run = CliRunner().invoke(verify_cli, ["presentation", str(vp), "--challenge", "c", "--domain", "cbp.gov",
+                                          "--trust", str(policy_file), "--offline"])
+    assert run.exit_code == 0, run.output
+    lines = run.output.splitlines()
+    at = lines.index(f"        issuer {mill.did}")
+    assert lines[at + 1].startswith("          anchored by MID MXACEDEL1234MON  (IdentityAnchorCredential")
+    assert lines[at + 1].endswith("from presentation)")
+    assert lines[at + 2].endswith("registry trusted for: MillTestReportCredential, USMCACertificationOfOrigin "
+                                  "(root in border-policy.json)")
