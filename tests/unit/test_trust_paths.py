@@ -405,3 +405,22 @@ def test_the_policy_is_not_changed_by_use() -> None:
     before = copy.deepcopy(trust.anchors)
     verify(certificate(MILL), trust)
     assert trust.anchors == before
+
+
+def test_vouches_secured_with_jose_in_the_store_and_in_a_vp_jwt() -> None:
+    from tradevc.vc.securing.enveloped import envelope_credential
+    from tradevc.vc.securing.jose import sign_credential_jwt, sign_presentation_jwt
+
+    unsigned = {k: v for k, v in anchor(REGISTRY, MILL.did, id="urn:uuid:jwt-anchor").items() if k != "proof"}
+    token = sign_credential_jwt(unsigned, REGISTRY)
+    path = trusted(verify(certificate(MILL), policy(anchors=[token])))
+    assert path["steps"][0]["vouch"]["id"] == "urn:uuid:jwt-anchor"
+    assert trusted(verify(certificate(MILL), policy(anchors=[envelope_credential(token)])))
+    vp = sign_presentation_jwt([token], MILL, challenge="c", domain="cbp.gov")
+    assert vouches_in(vp) == [envelope_credential(token)]  # a vp+jwt holds enveloped credentials
+    assert trusted(verify(certificate(MILL), policy(anchors=vouches_in(vp))))
+    assert vouches_in({"type": "VerifiablePresentation"}) == [] and vouches_in("not a token") == []
+    # a tampered token is refused like a tampered JSON anchor
+    head, payload, signature = token.split(".")
+    forged = ".".join((head, payload, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")))
+    refused(verify(certificate(MILL), policy(anchors=[forged])), "ANCHOR_INVALID")
