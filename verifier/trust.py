@@ -101,6 +101,7 @@ __all__ = [
     "describe_path",
     "goods_codes",
     "load_policy",
+    "policy_from_document",
     "vouches_in",
 ]
 
@@ -286,10 +287,29 @@ def load_policy(path: str | Path) -> TrustPolicy | TrustPathPolicy:
         member (the message names it).
     """
     path = Path(path)
-    data = _read_json(path)
+    return policy_from_document(_read_json(path), source=path.name, base=path.parent)
+
+
+def policy_from_document(
+    data: Any, *, source: str = "the trust policy", base: Path | None = None,
+    anchors: Sequence[tuple[str, Any]] | None = None,
+) -> TrustPolicy | TrustPathPolicy:
+    """The policy of a parsed policy document, as :func:`load_policy` reads it: relative
+    ``anchors`` entries are read from ``base``, unless ``anchors`` gives the trust store
+    already read, as ``(where it came from, credential)`` pairs (what a trust pack holds), in
+    which case the document's own ``anchors`` member is not read. ``source`` names the policy
+    in reports.
+
+    :raises ValueError: a malformed member (the message names it).
+    """
     if isinstance(data, Mapping) and not ({"roots", "recordedMarks", "anchors", "limits"} & set(data)):
         return TrustPolicy.from_dict(data)
-    return _parse(data, base=path.parent, source=path.name)
+    if anchors is None:
+        return _parse(data, base=base, source=source)
+    if not isinstance(data, Mapping):
+        raise ValueError("a trust policy is a JSON object")
+    held = [StoredVouch(document, f"trust store {ref}") for ref, item in anchors for document in _credentials_of(item)]
+    return _parse({k: v for k, v in data.items() if k != "anchors"}, base=None, source=source, held=held)
 
 
 def _read_json(path: Path) -> Any:
@@ -308,7 +328,7 @@ _MARK_MEMBERS = {"mark", "recordation", "rightsHolder", "goods", "territories", 
 _LIMIT_MEMBERS = {"maxPathLength": (2, 16), "maxCandidates": (1, 1024), "cacheSeconds": (0, 86_400)}
 
 
-def _parse(data: Any, *, base: Path | None, source: str) -> TrustPathPolicy:
+def _parse(data: Any, *, base: Path | None, source: str, held: Sequence[StoredVouch] = ()) -> TrustPathPolicy:
     if not isinstance(data, Mapping):
         raise ValueError("a trust policy is a JSON object")
     trusted: list[TrustedIssuer] = []
@@ -318,7 +338,7 @@ def _parse(data: Any, *, base: Path | None, source: str) -> TrustPathPolicy:
     limits = _limits(data.get("limits"))
     roots = [_root(item, i, limits, source) for i, item in enumerate(_list(data, "roots"))]
     marks = [_mark(item, i) for i, item in enumerate(_list(data, "recordedMarks"))]
-    anchors: list[StoredVouch] = []
+    anchors: list[StoredVouch] = list(held)
     for i, item in enumerate(_list(data, "anchors")):
         anchors.extend(_stored(item, f"anchors[{i}]", base))
     return TrustPathPolicy(trusted=trusted, roots=roots, marks=marks, anchors=anchors, limits=limits, source=source)

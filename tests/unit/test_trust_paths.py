@@ -424,3 +424,19 @@ def test_vouches_secured_with_jose_in_the_store_and_in_a_vp_jwt() -> None:
     head, payload, signature = token.split(".")
     forged = ".".join((head, payload, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")))
     refused(verify(certificate(MILL), policy(anchors=[forged])), "ANCHOR_INVALID")
+
+
+def test_a_policy_document_with_its_trust_store_already_read() -> None:
+    """What a trust pack holds: the policy as given, and the anchors it names, read."""
+    from tradevc.verifier.trust import policy_from_document
+
+    document = {"roots": [root()], "anchors": ["anchors/mill.json"]}  # never read from disk here
+    trust = policy_from_document(document, source="pack port-of-laredo v7",
+                                 anchors=[("anchors/mill.json", anchor(REGISTRY, MILL.did))])
+    assert isinstance(trust, TrustPathPolicy)
+    path = trusted(verify(certificate(MILL), trust))
+    assert path["steps"][0]["vouch"]["from"] == "trust store anchors/mill.json"
+    assert path["root"]["source"] == "pack port-of-laredo v7"
+    assert type(policy_from_document({"trustedIssuers": {MILL.did: TYPES}}, anchors=[])) is TrustPolicy
+    with pytest.raises(ValueError, match="relative"):
+        policy_from_document(document)
