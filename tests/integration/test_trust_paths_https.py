@@ -36,24 +36,25 @@ def publish_did(server: Any, host: str, did: str, key: KeyPair, **extra: Any) ->
     path.write_text(json.dumps(did_document(did, key, **extra)))
 
 
-def publish_list(server: Any, *revoked: int) -> None:
+def publish_list(server: Any, *revoked: int, number: int = 1, purpose: str = "revocation") -> None:
+    url = f"https://registry.example/status/{number}"
     bits = BitstringStatusList(131_072)
     for index in revoked:
         bits.set(index, 1)
     status = sign_credential({
-        "@context": ["https://www.w3.org/ns/credentials/v2"], "id": LIST_URL,
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": REGISTRY_DID,
         "validFrom": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"id": f"{LIST_URL}#list", "type": "BitstringStatusList", "statusPurpose": "revocation",
+        "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": purpose,
                               "encodedList": bits.encode()},
     }, REGISTRY, created="2026-01-01T00:00:00Z", verification_method=f"{REGISTRY_DID}#key-1")
-    path = server.site("registry.example") / "status" / "1"
+    path = server.site("registry.example") / "status" / str(number)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(status))
 
 
-def entry(index: int, url: str = LIST_URL) -> dict[str, Any]:
-    return {"id": f"{url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+def entry(index: int, url: str = LIST_URL, purpose: str = "revocation") -> dict[str, Any]:
+    return {"id": f"{url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": purpose,
             "statusListIndex": str(index), "statusListCredential": url}
 
 
@@ -161,6 +162,16 @@ def test_a_revoked_anchor_is_noticed_once_its_status_list_is_fetched_again(parti
     check = later.check("issuer_trust")
     assert not later.verified and check.code == "UNTRUSTED_ISSUER" and "ANCHOR_REVOKED" in check.data["codes"], check
     assert parties.requested.count("/registry.example/status/1") == lists + 1
+
+
+def test_a_suspended_anchor(parties):
+    publish_list(parties, 4, number=2, purpose="suspension")
+    suspended = anchor(REGISTRY, MILL_DID, issuer=REGISTRY_DID,
+                       status=[entry(4), entry(4, "https://registry.example/status/2", "suspension")])
+    check = desk(parties, policy([suspended])).verify_credential(mill_certificate(), now=NOW).check("issuer_trust")
+    assert check.outcome.value == "failed" and "ANCHOR_SUSPENDED" in check.data["codes"], check
+    publish_list(parties, number=2, purpose="suspension")  # reinstated
+    assert desk(parties, policy([suspended])).verify_credential(mill_certificate(), now=NOW).verified
 
 
 def test_an_anchor_whose_status_cannot_be_checked_is_could_not_verify(parties):
