@@ -207,10 +207,13 @@ class StoredVouch:
 class TrustPathPolicy:
     """A trust policy with roots and paths (see the module docstring for the file format).
 
-    It is a :class:`~tradevc.vc.checks.policy.VerificationPolicy`; used directly it verifies
-    vouches offline (did:key, did:jwk; a vouch with a status is could-not-verify). A
-    :class:`~tradevc.verifier.Verifier` given this policy checks vouches with its own
-    resolvers, status lists and caches, and reads DID documents' linked presentations.
+    It is a :class:`~tradevc.vc.checks.policy.VerificationPolicy`. Give it to a
+    :class:`~tradevc.verifier.Verifier`, which checks vouches with its own resolvers, status
+    lists and caches, reads DID documents' linked presentations, offers a presentation's
+    vouches, and judges paths at each verification's ``now``. Used directly (a policy
+    argument of :func:`~tradevc.vc.verification.verify_credential`), it judges paths at the
+    system clock, whatever ``now`` the verification was given, and verifies vouches offline
+    (did:key, did:jwk; a vouch with a status is could-not-verify).
 
     :raises ValueError: (constructor) no trusted issuer, root or recorded mark.
     """
