@@ -351,3 +351,33 @@ def test_vc_verify_prints_the_path_of_each_credential_of_a_presentation(tmp_path
     assert lines[at + 1].endswith("from presentation)")
     assert lines[at + 2].endswith("registry trusted for: MillTestReportCredential, USMCACertificationOfOrigin "
                                   "(root in border-policy.json)")
+
+
+def test_vc_wallet_reads_a_policy_with_roots(tmp_path):
+    from tradevc.wallet.cli import cli as wallet_cli
+
+    registry, mill, stranger = (KeyPair.generate("Ed25519") for _ in range(3))
+    (tmp_path / "anchors").mkdir()
+    (tmp_path / "anchors" / "mill.json").write_text(json.dumps(
+        anchor(registry, mill.did, valid_from="2020-01-01T00:00:00Z", valid_until="2099-01-01T00:00:00Z")))
+    policy_file = tmp_path / "border-policy.json"
+    policy_file.write_text(json.dumps({"roots": [{"did": registry.did, "vouches": ["anchor"], "types": TYPES}],
+                                       "anchors": ["anchors/"]}))
+
+    def open_ended(key: KeyPair) -> str:
+        signed = certificate(key)
+        path = tmp_path / f"{key.did[-6:]}.json"
+        path.write_text(json.dumps(sign_credential({k: v for k, v in signed.items() if k not in ("proof", "validUntil")},
+                                                   key, created="2026-01-01T00:00:00Z")))
+        return str(path)
+
+    env = {"TRADEVC_WALLET_HOME": str(tmp_path / "wallet"), "TRADEVC_WALLET_PASSPHRASE": "importer passphrase"}
+    run = CliRunner().invoke(wallet_cli, ["init", "--scrypt-n", "16384"], env=env)
+    assert run.exit_code == 0, run.output
+    run = CliRunner().invoke(wallet_cli, ["add", open_ended(mill), "--offline", "--trust", str(policy_file)], env=env)
+    assert run.exit_code == 0 and "added " in run.output, run.output
+    run = CliRunner().invoke(wallet_cli, ["add", open_ended(stranger), "--offline", "--trust", str(policy_file)], env=env)
+    assert run.exit_code == 1 and "issuer_trust" in run.output, run.output
+    policy_file.write_text(json.dumps({"roots": [{"did": registry.did, "vouches": ["anchor"]}]}))
+    run = CliRunner().invoke(wallet_cli, ["add", open_ended(mill), "--offline", "--trust", str(policy_file)], env=env)
+    assert run.exit_code == 2 and "roots[0].types" in run.output and "Traceback" not in run.output, run.output
