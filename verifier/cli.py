@@ -273,8 +273,7 @@ def with_mirror_options(fn: Any) -> Any:
 _common = [
     click.argument("file", type=click.Path(dir_okay=False, allow_dash=True)),
     click.option("--trust", required=True, type=click.Path(dir_okay=False),
-                 help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}, and optionally '
-                 '"roots", "recordedMarks", "anchors", "limits" (trust paths; see the README).'),
+                 help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}.'),
     click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
     click.option("--offline", is_flag=True,
                  help="No network: did:key/did:jwk only (and what --snapshot holds); otherwise status cannot be checked."),
