@@ -42,19 +42,22 @@ from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.vc.retrieval.netguard import AllowList
 from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
 from tradevc.vc.checks.policy import TrustPolicy
-from tradevc.vc.report import CheckResult, VerificationResult
+from tradevc.vc.report import CheckResult, Outcome, PresentationResult, VerificationResult
 
 from .challenges import ChallengeStoreError, SqliteChallengeStore
 from .cli_pack import PACK_SIGNER_HELP, pack as pack_commands, pack_verifier
 from .pack import SIGNERS_ENV as PACK_SIGNERS_ENV
 from .service import Verifier
+from .trust import TrustPathPolicy, describe_path, load_policy, vouches_in
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY = 0, 1, 2, 3
 
 
-def _load_policy(path: str) -> TrustPolicy:
+def _load_policy(path: str) -> TrustPolicy | TrustPathPolicy:
+    """The policy of ``--trust``: flat (``trustedIssuers``) or with roots and paths (see
+    :mod:`tradevc.verifier.trust`); a malformed file is a usage error naming the member."""
     try:
-        return TrustPolicy.from_file(path)
+        return load_policy(path)
     except OSError as e:
         raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="--trust") from None
     except ValueError as e:
@@ -228,8 +231,28 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+_PATH_CHECKS = ("issuer_trust", "mark_authorisation")
+
+
+def summary_with_paths(result: VerificationResult) -> str:
+    """``result.summary()``, with the trust path of each ``issuer_trust`` check that has one
+    (``data["trustPath"]``, see :func:`tradevc.verifier.trust.describe_path`) under its line."""
+    lines = VerificationResult.summary(result).split("\n")
+    for check in result.checks:
+        path = check.data.get("trustPath") if check.name in _PATH_CHECKS else None
+        if not path:
+            continue
+        at = next((i for i, line in enumerate(lines) if line.startswith(f"  OK   {check.name}")), len(lines) - 1)
+        lines[at + 1:at + 1] = [f"    {line}" for line in describe_path(path)]
+    if isinstance(result, PresentationResult):
+        for i, credential in enumerate(result.credentials, 1):
+            inner = summary_with_paths(credential).replace("\n", "\n    ")
+            lines.append(f"  credential {i}: {inner}")
+    return "\n".join(lines)
+
+
 def _finish(result: VerificationResult, as_json: bool) -> None:
-    click.echo(_printable(result.to_json() if as_json else result.summary()))
+    click.echo(_printable(result.to_json() if as_json else summary_with_paths(result)))
     if result.verified:
         sys.exit(EXIT_VERIFIED)
     sys.exit(EXIT_COULD_NOT_VERIFY if result.could_not_verify else EXIT_NOT_VERIFIED)
@@ -410,6 +433,52 @@ def batch(
     if summary.not_verified:
         sys.exit(EXIT_NOT_VERIFIED)
     sys.exit(EXIT_COULD_NOT_VERIFY if summary.could_not_verify else EXIT_VERIFIED)
+
+
+@cli.command()
+@click.option("--mark", required=True, help="The mark the goods bear, as recorded (e.g. ACME).")
+@click.option("--party", required=True, metavar="DID", help="The manufacturer or distributor of the goods.")
+@click.option("--hs", "hs_code", required=True, metavar="CODE", help="The goods' HS/HTS code, e.g. 8471.30.")
+@click.option("--country", default="US", show_default=True, metavar="CC", help="Where they are imported.")
+@click.option("--trust", required=True, type=click.Path(dir_okay=False),
+              help='Trust policy JSON with "recordedMarks" (see the README).')
+@click.option("--with", "with_files", multiple=True, type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+              help="A presentation, credential or list of credentials holding authorisations (repeatable); each "
+              "is verified before use.")
+@click.option("--json", "as_json", is_flag=True, help="Print the check as JSON.")
+@click.option("--offline", is_flag=True, help="No network: did:key/did:jwk only (and what --snapshot holds).")
+@click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
+              help="PEM file of CA certificates to trust for HTTPS instead of the system's.")
+@with_mirror_options
+def mark(
+    mark: str, party: str, hs_code: str, country: str, trust: str, with_files: tuple[str, ...], as_json: bool,
+    offline: bool, ca_bundle: str | None, mirrors: tuple[str, ...], mirror_file: str | None,
+    snapshots: tuple[str, ...], allow_hosts: tuple[str, ...] = (),
+) -> None:
+    """Check that goods bearing a mark recorded with customs come from a PARTY authorised
+    through a chain from the recorded rights holder (within its goods, territories and dates).
+    Exit status: 0 authorised, 1 not, 3 could not verify."""
+    verifier = _verifier(trust, offline, ca_bundle, None, mirrors=mirrors, mirror_file=mirror_file,
+                         snapshots=snapshots, allow_hosts=allow_hosts)
+    if not isinstance(verifier.policy, TrustPathPolicy) or not verifier.policy.marks:
+        raise click.BadParameter(f"{trust} records no marks (recordedMarks)", param_hint="--trust")
+    offered: list[Any] = []
+    for path in with_files:
+        document, failed = _read(path, verifier.limits)
+        if failed is not None:
+            raise click.BadParameter(failed.checks[0].message, param_hint="--with")
+        offered.extend(vouches_in(document))
+    check = verifier.check_mark(mark, party, hs_code, country, vouches=offered)
+    if as_json:
+        click.echo(_printable(json.dumps(check.to_dict(), indent=2, ensure_ascii=False)))
+    else:
+        report = VerificationResult(checks=[check])
+        head = {"passed": "AUTHORISED", "failed": "NOT AUTHORISED", "error": "COULD NOT VERIFY"}[check.outcome.value]
+        body = summary_with_paths(report).split("\n", 1)[1]
+        click.echo(_printable(f"{head}: {mark} goods {hs_code} into {country} from {party}\n{body}"))
+    if check.outcome is Outcome.PASSED:
+        sys.exit(EXIT_VERIFIED)
+    sys.exit(EXIT_COULD_NOT_VERIFY if check.outcome is Outcome.ERROR else EXIT_NOT_VERIFIED)
 
 
 @cli.group()

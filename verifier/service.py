@@ -29,6 +29,7 @@ from tradevc.vc.verification import (
 )
 
 from .challenges import DEFAULT_TTL, Challenge, ChallengeStore, ChallengeStoreError
+from .trust import TrustPathPolicy, TrustPaths, vouches_in
 
 __all__ = ["Verifier"]
 
@@ -157,6 +158,18 @@ class Verifier:
             if check_status
             else None
         )
+        self.trust_paths: TrustPaths | None = None
+        """With a :class:`~tradevc.verifier.trust.TrustPathPolicy`: its path finder, whose
+        vouches are verified by this verifier's pipeline and read from DID documents' linked
+        presentations over this verifier's HTTPS fetcher (network guard, mirror, limits)."""
+        if isinstance(policy, TrustPathPolicy):
+            self.trust_paths = TrustPaths(
+                policy, verify=self._verify_vouch, resolvers=self.resolvers,
+                fetcher=HttpsFetcher(
+                    self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES, mirror=mirror, network=network,
+                    allow_hosts=allow,
+                ),
+            )
 
     @classmethod
     def offline(cls, *, policy: VerificationPolicy, mirror: Mirror | None = None, **kw: Any) -> "Verifier":
@@ -181,10 +194,44 @@ class Verifier:
             limits=self.limits,
         )
 
+    def _verify_vouch(self, document: Any, policy: VerificationPolicy, now: datetime) -> VerificationResult:
+        """The path finder's vouch verifier: the same pipeline, its issuer judged by ``policy``."""
+        return verify_credential(
+            document, policy=policy, now=now, loader=self.loader, resolvers=self.resolvers,
+            status_checker=self.status_checker, max_clock_skew=self.max_clock_skew, schemas=self.schemas,
+            compatibility=self.compatibility, limits=self.limits,
+        )
+
+    def _policy(self, now: datetime, document: Any = None) -> VerificationPolicy:
+        """The policy of one verification: with trust paths, bound to ``now`` and the vouches
+        ``document`` (a presentation) carries."""
+        if self.trust_paths is None:
+            return self.policy
+        return self.trust_paths.bound(now, vouches_in(document) if document is not None else ())
+
+    def check_mark(
+        self, mark: str, party: str, hs_code: str, country: str, *, vouches: Iterable[Any] = (),
+        presentation: Any = None, now: datetime | None = None,
+    ) -> CheckResult:
+        """Whether goods bearing the recorded ``mark`` (HS code ``hs_code``, imported into
+        ``country``) from ``party`` come with an authorisation chain from the mark's recorded
+        rights holder: a ``mark_authorisation`` check, passed with the chain in
+        ``data["trustPath"]`` or failed (``UNAUTHORISED_MARK``) with the reasons. ``vouches``
+        (credentials) and ``presentation`` (its credentials) offer IP authorisations besides
+        the trust store and DID documents; each is verified before use.
+
+        :raises ValueError: the policy is not a :class:`~tradevc.verifier.trust.TrustPathPolicy`.
+        """
+        if self.trust_paths is None:
+            raise ValueError("checking a mark needs a trust policy with recordedMarks (load_policy / TrustPathPolicy)")
+        offered = [*vouches, *(vouches_in(presentation) if presentation is not None else ())]
+        return self.trust_paths.check_mark(mark, party, hs_code, country, now=now or self.clock(), offered=offered)
+
     def verify_credential(self, document: Any, *, now: datetime | None = None) -> VerificationResult:
         """Verify one credential; see :func:`tradevc.vc.verification.pipeline.verify_credential` for the checks."""
+        now = now or self.clock()
         return verify_credential(
-            document, policy=self.policy, now=now or self.clock(), loader=self.loader, resolvers=self.resolvers,
+            document, policy=self._policy(now), now=now, loader=self.loader, resolvers=self.resolvers,
             status_checker=self.status_checker, max_clock_skew=self.max_clock_skew, schemas=self.schemas,
             compatibility=self.compatibility, limits=self.limits,
         )
@@ -237,8 +284,9 @@ class Verifier:
         is still accepted at most once, since using up is atomic: if two attempts verify at
         once, the second's ``challenge`` check fails as used. The store's clock, not ``now``,
         decides expiry."""
+        now = now or self.clock()
         result = verify_presentation(
-            document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
+            document, challenge=challenge, domain=domain, policy=self._policy(now, document), now=now,
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
             limits=self.limits,
@@ -288,8 +336,9 @@ class Verifier:
         :func:`tradevc.vc.verification.verify_document`. With a challenge store, a
         presentation's challenge is checked and used up as by :meth:`verify_presentation`;
         a credential's report does not involve it."""
+        now = now or self.clock()
         result = verify_document(
-            document, challenge=challenge, domain=domain, policy=self.policy, now=now or self.clock(),
+            document, challenge=challenge, domain=domain, policy=self._policy(now, document), now=now,
             loader=self.loader, resolvers=self.resolvers, status_checker=self.status_checker,
             max_clock_skew=self.max_clock_skew, schemas=self.schemas, compatibility=self.compatibility,
             limits=self.limits,

@@ -20,7 +20,7 @@ from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
 from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.jsonld import PinnedContextLoader
-from tradevc.vc.checks.policy import TrustPolicy
+from tradevc.verifier.trust import load_policy
 from tradevc.verifier import Verifier
 from tradevc.verifier.cli import MIRROR_OPTIONS, mirror_from_options, read_capped, verifier_for
 
@@ -97,7 +97,7 @@ def _verifier(
     policy: Any = HolderPolicy()
     if trust:
         try:
-            policy = TrustPolicy.from_file(trust)
+            policy = load_policy(trust)
         except (OSError, ValueError) as e:
             raise click.BadParameter(f"{trust}: {e}", param_hint="--trust") from None
     mirror = mirror_from_options(network["mirrors"], network["mirror_file"], network["snapshots"])
