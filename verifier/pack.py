@@ -69,6 +69,7 @@ from tradevc.vc.status import BitstringStatusList
 from tradevc.vc.verification import DEFAULT_CLOCK_SKEW
 
 from .service import STATUS_LIST_MAX_BYTES, Verifier
+from .trust import TrustPathPolicy, policy_from_document, read_trust_store
 from .challenges import ChallengeStore
 
 __all__ = [
@@ -385,12 +386,16 @@ class TrustPack:
             except SchemaStoreError as e:
                 raise PackError(f"the pack's schemas cannot be used: {e.message}", code="PACK_MALFORMED") from None
 
-    def trust_policy(self) -> TrustPolicy:
-        """The :class:`TrustPolicy` of the pack's policy document.
+    def trust_policy(self) -> TrustPolicy | TrustPathPolicy:
+        """The policy of the pack's policy document: a flat :class:`TrustPolicy`, or a
+        :class:`~tradevc.verifier.trust.TrustPathPolicy` whose trust store is the pack's anchors.
 
         :raises PackError: it is not a trust policy."""
         try:
-            return TrustPolicy.from_dict(self.policy)
+            return policy_from_document(
+                self.policy, source=f'trust pack "{self.name}" version {self.version}',
+                anchors=[(a.ref, a.credential) for a in self.anchors],
+            )
         except ValueError as e:
             raise PackError(f"the pack's policy is not a trust policy: {e}", code="PACK_MALFORMED") from None
 
@@ -781,6 +786,10 @@ def _policy_dids(policy: Mapping[str, Any]) -> list[str]:
             dids.append(root)
         elif isinstance(root, Mapping):
             dids.extend(str(root[k]) for k in ("did", "id") if isinstance(root.get(k), str))
+    marks = policy.get("recordedMarks")
+    for mark in marks if isinstance(marks, list) else []:
+        if isinstance(mark, Mapping) and isinstance(mark.get("rightsHolder"), str):
+            dids.append(mark["rightsHolder"])
     return [d for d in dids if d.startswith("did:")]
 
 
@@ -882,24 +891,12 @@ def build_pack(
         raise PackError(f"the policy {policy_path} is not JSON: {e.message}", code="PACK_INPUT") from None
     if not isinstance(policy, dict):
         raise PackError(f"the policy {policy_path} must be a JSON object", code="PACK_INPUT")
+    base = Path(policy_path).parent
     try:
-        TrustPolicy.from_dict(policy)
+        anchors = [Anchor(ref, credential) for ref, credential in read_trust_store(policy, base)]
+        policy_from_document(policy, source=str(policy_path), anchors=[(a.ref, a.credential) for a in anchors])
     except ValueError as e:
         raise PackError(f"the policy {policy_path} is not a trust policy: {e}", code="PACK_INPUT") from None
-
-    anchors: list[Anchor] = []
-    raw_anchors = policy.get("anchors", [])
-    if not isinstance(raw_anchors, list):
-        raise PackError(f'the policy {policy_path}: "anchors" must be a list of credential files or credentials',
-                        code="PACK_INPUT")
-    for i, item in enumerate(raw_anchors):
-        if isinstance(item, str):
-            anchors.append(Anchor(item, _read_credential(Path(policy_path).parent / item, "anchor")))
-        elif isinstance(item, dict):
-            anchors.append(Anchor(f"inline {i}", item))
-        else:
-            raise PackError(f"the policy {policy_path}: anchors[{i}] is neither a file path nor a credential",
-                            code="PACK_INPUT")
     given = [_read_credential(path, "credential") for path in credentials]
     status_urls = policy.get("statusLists", [])
     if not isinstance(status_urls, list) or not all(isinstance(u, str) for u in status_urls):

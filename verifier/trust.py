@@ -99,6 +99,7 @@ __all__ = [
     "TrustPaths",
     "VouchVerifier",
     "describe_path",
+    "read_trust_store",
     "goods_codes",
     "load_policy",
     "policy_from_document",
@@ -468,6 +469,22 @@ def _mark(item: Any, i: int) -> RecordedMark:
         goods=_strings(item, "goods", where, pattern=_is_hs),
         territories=_strings(item, "territories", where, pattern=_is_country), name=item.get("name"),
     )
+
+
+def read_trust_store(data: Mapping[str, Any], base: Path | None) -> list[tuple[str, Any]]:
+    """The policy document's ``anchors`` (its local trust store) read, files and folders
+    relative to ``base``: ``(where it came from, credential)`` pairs, as
+    :func:`policy_from_document` takes them (a trust pack carries them so).
+
+    :raises ValueError: ``anchors`` is not a list, or an entry cannot be read (the message
+        names it)."""
+    items = data.get("anchors", [])
+    if not isinstance(items, list):
+        raise ValueError("anchors: must be a list of files, folders or credentials")
+    return [
+        (v.origin.removeprefix("trust store ").strip(), v.document)
+        for i, item in enumerate(items) for v in _stored(item, f"anchors[{i}]", base)
+    ]
 
 
 def _stored(item: Any, where: str, base: Path | None) -> list[StoredVouch]:

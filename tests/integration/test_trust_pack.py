@@ -333,9 +333,11 @@ def test_anchors_and_policy_status_lists_are_carried(world, tmp_path):
     anchors.mkdir()
     (anchors / "other.json").write_text(json.dumps(world.other))
     world.write_policy([world.mill.did], anchors=["anchors/other.json", world.coo],
-                       statusLists=[world.status_url()], roots=["did:key:" + world.key.public_key_multibase])
+                       statusLists=[world.status_url()],
+                       roots=[{"did": "did:key:" + world.key.public_key_multibase, "vouches": ["anchor"],
+                               "types": ["USMCACertificationOfOrigin"]}])
     report = world.build(credentials=[])
-    assert [a.ref for a in report.pack.anchors] == ["anchors/other.json", "inline 1"]
+    assert [a.ref for a in report.pack.anchors] == ["anchors/other.json", "(anchors[1], inline)"]
     assert report.pack.anchors[0].credential == world.other
     assert report.pack.policy["anchors"][0] == "anchors/other.json"  # the policy as given
     assert world.status_url() in report.pack.status_lists
@@ -367,3 +369,40 @@ def test_diff_shows_a_revocation_a_key_rotation_and_an_added_issuer(world, tmp_p
     assert back["statusLists"]["changed"][0]["cleared"] == [index]
     assert back["issuers"]["removed"] == [inspector.did]
     assert back["issuers"]["changed"][0]["methodsRemoved"] == changed["methodsAdded"]
+
+
+def test_a_pack_with_roots_trusts_an_issuer_through_its_packed_anchor(world, tmp_path):
+    """The policy names a registrar as root and the mill's anchor in its trust store: the pack
+    carries the anchor and the registrar's status list, and offline the mill's certificate is
+    trusted through the anchor, the report showing the path; without the anchor it is not."""
+    registrar = Issuer.init(tmp_path / "registrar", PASS, name="Registro", did_web_domain=f"{world.server.host}/registry",
+                            status_base_url=world.server.url("registry/status/"))
+    anchor = registrar.issue(
+        {"type": "RegisteredParty", "id": world.mill.did, "name": "Aceros del Norte",
+         "identifier": [{"type": "PropertyValue", "propertyID": "MID", "value": "MXACEDEL1234SAN"}],
+         "authorizedCredentialType": ["USMCACertificationOfOrigin"]},
+        type_name="IdentityAnchorCredential", valid_from=VALID_FROM.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        valid_until=(VALID_FROM + timedelta(days=300)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    registrar.publish(world.server.root)
+    (tmp_path / "mill-anchor.json").write_text(json.dumps(anchor))
+    root = {"did": registrar.did, "name": "Registro", "vouches": ["anchor"], "schemes": ["MID"],
+            "types": ["USMCACertificationOfOrigin"]}
+    world.policy_path.write_text(json.dumps({"roots": [root], "anchors": ["mill-anchor.json"]}))
+    report = world.build()
+    assert registrar.did in report.pack.did_documents and [a.ref for a in report.pack.anchors] == ["mill-anchor.json"]
+    pack, verifier = offline(world, report)
+    result = verifier.verify_credential(world.coo)
+    assert result.verified, result.summary()
+    path = result.check("issuer_trust").data["trustPath"]
+    assert path["length"] == 2 and path["root"]["did"] == registrar.did
+    assert path["steps"][0]["vouch"]["id"] == anchor["id"]
+    assert world.server.requested == []
+
+    world.policy_path.write_text(json.dumps({"roots": [root]}))
+    world.publish()
+    registrar.publish(world.server.root)
+    _, bare = offline(world, world.build())
+    refused = bare.verify_credential(world.coo)
+    assert not refused.verified and refused.check("issuer_trust").code == "UNTRUSTED_ISSUER"
+    registrar.close()
