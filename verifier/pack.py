@@ -1102,7 +1102,7 @@ def describe_pack(pack: TrustPack, now: datetime | None = None) -> dict[str, Any
                       "set": bits.count_set() if bits is not None else None,
                       "freshUntil": _iso(_list_freshness(entry))})
     try:
-        issuers = sorted(i.did for i in _trusted(pack))
+        issuers = _trusted(pack)
     except PackError:
         issuers = []
     return {
@@ -1122,9 +1122,13 @@ def describe_pack(pack: TrustPack, now: datetime | None = None) -> dict[str, Any
     }
 
 
-def _trusted(pack: TrustPack) -> list[Any]:
+def _trusted(pack: TrustPack) -> list[str]:
+    """The DIDs the pack's policy trusts directly: its flat issuers and its roots."""
     policy = pack.trust_policy()
-    return [policy.issuer(d) for d in _policy_dids(pack.policy) if policy.issuer(d) is not None]
+    if isinstance(policy, TrustPathPolicy):
+        flat = policy.flat
+        return sorted({d for d in _policy_dids(pack.policy) if policy.roots_of(d) or (flat and flat.issuer(d))})
+    return sorted(d for d in _policy_dids(pack.policy) if policy.issuer(d) is not None)
 
 
 def _methods(entry: PackEntry) -> dict[str, str]:
