@@ -23,7 +23,16 @@ def test_the_border_demo_end_to_end():
     assert "Every step behaved as described" in text
     # the issuers' own hosts (did:web:mill.example...) are read from the local server through the public mirror
     assert "did:web:mill.example" in text and "did:web:producer.example" in text
-    assert "read from the mirror, as each report says: 3 DID documents, 6 status lists" in text
+    assert "read from the mirror, as each report says: 4 DID documents, 8 status lists" in text
+    # customs trusts the business register, which anchors the mill and the producer, not the mills
+    assert "importer presents 3 credentials and the 2 anchors of their issuers" in text
+    assert "anchors: 2 of 2 verified" in text
+    assert "anchored by MID MXACEDEL1234SAN  (IdentityAnchorCredential urn:uuid:" in text
+    assert "trusted for: MillTestReportCredential, USMCACertificationOfOrigin (root in border-policy.json)" in text
+    assert "issuer did:web:mi11.example has no trust path: NO_ANCHOR" in text
+    # the signed pack verifies the presentation with the sites gone, and its rebuild shows the revocation
+    assert 'OK   trust_pack: pack "port-of-laredo" version 1' in text
+    assert "newly set (revocation)" in text
     # the border post with no network: vc-verify --offline --snapshot, over the same files
     assert "vc-verify credential mill.json --offline --snapshot <the sites>: VERIFIED" in text
     assert "vc-verify credential producer.json --offline --snapshot <the sites>: NOT VERIFIED" in text
