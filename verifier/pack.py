@@ -61,7 +61,7 @@ from tradevc.vc.multibase import base64url_decode, base64url_encode
 from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers, retrieve_verification_method
 from tradevc.vc.retrieval.did.web import DidWebResolver, document_url
-from tradevc.vc.retrieval.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, JSON_TYPES, HttpsFetcher, RetrievalError
+from tradevc.vc.retrieval.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, JSON_TYPES, HttpsFetcher
 from tradevc.vc.retrieval.mirror import Held, Mirror
 from tradevc.vc.retrieval.status_lists import DEFAULT_TTL, LIST_MEDIA_TYPES
 from tradevc.vc.securing.jws import ALGORITHMS, document_of_file, parse_compact_jws
