@@ -121,8 +121,9 @@ def _time(value: Any, where: str) -> datetime:
     return moment
 
 
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+# ASCII digits only: \d would also take other scripts' digits (int() reads "\u0667" as 7)
+_DURATION = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
+_ISO_DURATION = re.compile(r"P(?:([0-9]+)D)?(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+)S)?)?")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -131,9 +132,9 @@ def parse_duration(text: str) -> timedelta:
 
     :raises ValueError: another form, or zero.
     """
-    match = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    match = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None or not any(match.groups()):
-        match = _ISO_DURATION.match(text.strip()) if isinstance(text, str) and text.strip() != "P" else None
+        match = _ISO_DURATION.fullmatch(text.strip()) if isinstance(text, str) and text.strip() != "P" else None
     if match is None or not any(match.groups()):
         raise ValueError(f"{text!r} is not a duration such as 7d, 12h, 1d12h, 90m or P7D")
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
