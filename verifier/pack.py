@@ -528,6 +528,10 @@ def read_pack(
         raise PackError(f"{where} was altered: it is not byte for byte as 'vc-verify pack build' wrote it "
                         "(a signed pack must be kept as it is); get a fresh copy", code="PACK_SIGNATURE")
     pack, signature = document["pack"], document["signature"]
+    number = _integral_float(pack)
+    if number is not None:
+        raise PackError(f"{where} holds the number {number!r}, which its signature does not tell apart from "
+                        f"{int(number)} (JCS writes both alike): the pack was altered; refused", code="PACK_SIGNATURE")
     protected, value = signature.get("protected"), signature.get("signature")
     if not isinstance(protected, str) or not isinstance(value, str) or set(signature) != {"protected", "signature"}:
         raise PackError(f'{where}: its signature must be {{"protected", "signature"}}', code="PACK_MALFORMED")
@@ -568,6 +572,23 @@ def read_pack(
         if problem is not None:
             raise PackError(f"{where}: {problem[1]}", code=problem[0])
     return trust_pack
+
+
+def _integral_float(value: Any) -> float | None:
+    """A float with an integral value (``3.0``, ``-0.0``) in ``value``, or None. JCS writes it
+    as the integer (``3``, ``0``), so a pack's signature cannot tell the two apart: a pack file
+    could be altered from one to the other, and the reader would see another value than was
+    signed. :func:`build_pack` refuses to pack one; :func:`read_pack` refuses a pack with one."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, float) and item.is_integer():
+            return item
+    return None
 
 
 def load_pack(
@@ -991,6 +1012,10 @@ def build_pack(
         "contexts": {k: v.decode("utf-8") for k, v in context_files.items()} if context_files else None,
         "schemas": {k: v.decode("utf-8") for k, v in schema_files.items()} if schema_files else None,
     }
+    number = _integral_float(payload)
+    if number is not None:
+        raise PackError(f"the policy or an anchor holds the number {number!r}, which a pack's signature cannot tell "
+                        f"apart from {int(number)}: write it as {int(number)} (or as a string)", code="PACK_INPUT")
     header = {"alg": ALGORITHMS[key.key_type], "kid": key.verification_method, "typ": PACK_TYP}
     protected = base64url_encode(json.dumps(header, separators=(",", ":")).encode("utf-8"))
     signature = base64url_encode(key.sign(_signing_input(protected, payload)))

@@ -44,6 +44,36 @@ def read(data: bytes, **kw: Any):
     return read_pack(data, trusted_signers={KEY.did}, now=NOW, **kw)
 
 
+@pytest.mark.parametrize("signed_as, altered_to", [("3", "3.0"), ("0", "-0.0"), ("0", "0.0")])
+def test_a_number_rewritten_with_the_same_canonical_form_is_refused(payload, signed_as, altered_to):
+    """JCS writes 3.0 as 3 (and -0.0 as 0), so the signature alone cannot tell them apart; the
+    reader must not take a pack whose parsed content differs from what was signed."""
+    payload["policy"]["note"] = int(signed_as)
+    data = signed(payload)
+    assert read(data).policy["note"] == int(signed_as)
+    altered = data.replace(f'"note": {signed_as}'.encode(), f'"note": {altered_to}'.encode())
+    assert altered != data
+    with pytest.raises(PackError) as info:
+        read(altered)
+    assert info.value.code == "PACK_SIGNATURE"
+    payload["version"] = 1
+    version_altered = signed(payload).replace(b'"version": 1\n', b'"version": 1.0\n')
+    assert b'"version": 1.0' in version_altered
+    with pytest.raises(PackError) as info:
+        read(version_altered)
+    assert info.value.code == "PACK_SIGNATURE"
+
+
+def test_a_build_refuses_a_float_its_signature_would_write_as_an_integer(tmp_path):
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"trustedIssuers": [{"did": "%s", "name": "mill", "types": ["X"]}], "note": 3.0}' % ISSUER.did)
+    with pytest.raises(PackError) as info:
+        build_pack(policy, KEY, name="laredo", now=NOW)
+    assert info.value.code == "PACK_INPUT" and "3.0" in info.value.message
+    policy.write_text('{"trustedIssuers": [{"did": "%s", "name": "mill", "types": ["X"]}], "note": 3.5}' % ISSUER.did)
+    assert build_pack(policy, KEY, name="laredo", now=NOW).pack.policy["note"] == 3.5
+
+
 @pytest.mark.parametrize("text", ["\u0667d", "\uff17d", "P\u0667D", "1\u0661h"])
 def test_durations_are_ascii_and_whole(text):
     with pytest.raises(ValueError):
