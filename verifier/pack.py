@@ -457,6 +457,9 @@ class PackVerifier(Verifier):
         challenges: ChallengeStore | None = None,
         limits: Limits | None = None,
     ) -> None:
+        if not pack.signature_checked:
+            raise PackError(f"{pack.label()} was read without checking its signature (for display only); load it "
+                            "with load_pack and the trusted pack signers to verify with it", code="PACK_NO_SIGNER")
         super().__init__(
             policy=pack.trust_policy(), mirror=pack.mirror(), network=False, loader=pack.loader(),
             schemas=pack.schema_store(), stale_status_if_error=pack.max_staleness, clock=clock,

@@ -74,6 +74,18 @@ def test_a_build_refuses_a_float_its_signature_would_write_as_an_integer(tmp_pat
     assert build_pack(policy, KEY, name="laredo", now=NOW).pack.policy["note"] == 3.5
 
 
+def test_a_pack_read_without_its_signature_checked_cannot_verify(payload, tmp_path):
+    path = tmp_path / "laredo.pack"
+    write_pack(path, signed(payload, KeyPair.generate("Ed25519")))  # anyone's key
+    shown = inspect_pack(path)  # for display: fine
+    assert not shown.signature_checked
+    with pytest.raises(PackError) as info:
+        shown.verifier()
+    assert info.value.code == "PACK_NO_SIGNER"
+    write_pack(path, signed(payload))
+    assert load_pack(path, trusted_signers=[KEY.did], now=NOW).verifier() is not None
+
+
 @pytest.mark.parametrize("text", ["\u0667d", "\uff17d", "P\u0667D", "1\u0661h"])
 def test_durations_are_ascii_and_whole(text):
     with pytest.raises(ValueError):
