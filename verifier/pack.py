@@ -73,6 +73,7 @@ from .challenges import ChallengeStore
 
 __all__ = [
     "PACK_TYPE", "PACK_TYP", "FORMAT_VERSION", "SIGNERS_ENV", "DEFAULT_MAX_STALENESS", "DEFAULT_REFETCH_AFTER",
+    "MAX_STALENESS_LIMIT",
     "PackError", "PackEntry", "Anchor", "TrustPack", "PackVerifier", "BuildReport",
     "build_pack", "load_pack", "inspect_pack", "read_pack", "write_pack", "diff_packs", "describe_pack",
     "load_signing_key", "write_signing_key", "parse_duration", "format_duration", "trusted_signers_from",
@@ -85,6 +86,10 @@ SIGNERS_ENV = "TRADEVC_PACK_SIGNERS"
 """The environment variable naming the trusted pack signers (DIDs separated by white space)."""
 DEFAULT_MAX_STALENESS = timedelta(days=7)
 DEFAULT_REFETCH_AFTER = timedelta(days=1)
+MAX_STALENESS_LIMIT = timedelta(days=90)
+"""The longest ``maxStaleness`` a verifier accepts unless told otherwise (``max_staleness_limit``):
+the pack's signer chooses it, and a pack that may be used for years would let an old pack (its
+revocations, its keys) be replayed at a border post for years."""
 PACK_MAX_BYTES = 512 * 1024 * 1024
 """The largest pack file read (status lists may be up to 16 MiB each)."""
 CHECK = "trust_pack"
@@ -328,8 +333,12 @@ class TrustPack:
 
     @property
     def expires(self) -> datetime:
-        """When the pack becomes too old to use: ``built + maxStaleness``."""
-        return self.built + self.max_staleness
+        """When the pack becomes too old to use: ``built + maxStaleness`` (the end of the
+        calendar if that lies beyond it)."""
+        try:
+            return self.built + self.max_staleness
+        except OverflowError:
+            return datetime.max.replace(tzinfo=timezone.utc)
 
     def age(self, now: datetime) -> timedelta:
         return now - self.built
@@ -508,11 +517,13 @@ def read_pack(
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     check_freshness: bool = True,
     where: str = "the pack",
+    max_staleness_limit: timedelta = MAX_STALENESS_LIMIT,
 ) -> TrustPack:
     """Read a pack from its bytes. With ``trusted_signers`` (DIDs) its signature must be by
     one of them and verify; with None it is not checked (``signature_checked`` False: for
     showing a pack, never for verifying with it). With ``check_freshness`` a pack past its
-    ``maxStaleness`` or built in the future (beyond ``max_clock_skew``) is refused.
+    ``maxStaleness`` or built in the future (beyond ``max_clock_skew``) is refused, and so is
+    one whose ``maxStaleness`` is longer than ``max_staleness_limit`` (the verifier's cap).
 
     :raises PackError: see the class; the message says what failed and what to do.
     """
@@ -571,6 +582,10 @@ def read_pack(
         checked = True
     trust_pack = _parse(pack, signer, checked, where)
     if check_freshness:
+        if trust_pack.max_staleness > max_staleness_limit:
+            raise PackError(f"{where} may be used for {format_duration(trust_pack.max_staleness)} after it is built, "
+                            f"longer than this verifier accepts ({format_duration(max_staleness_limit)}): rebuild it "
+                            "with a shorter --max-staleness", code="PACK_MALFORMED")
         problem = _freshness_problem(trust_pack, now, max_clock_skew)
         if problem is not None:
             raise PackError(f"{where}: {problem[1]}", code=problem[0])
@@ -600,10 +615,12 @@ def load_pack(
     trusted_signers: Iterable[str],
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    max_staleness_limit: timedelta = MAX_STALENESS_LIMIT,
 ) -> TrustPack:
     """Read the pack at ``path`` for verification: signed by one of ``trusted_signers``
     (did:key DIDs, given from outside the pack), unaltered, not past its ``maxStaleness``
-    at ``now`` and not built in the future.
+    at ``now`` and not built in the future, and with a ``maxStaleness`` no longer than
+    ``max_staleness_limit``.
 
     >>> # pack = load_pack("port-of-laredo.pack", trusted_signers=["did:key:z6Mk..."])
     >>> # result = pack.verifier().verify_credential(credential)
@@ -612,7 +629,7 @@ def load_pack(
     """
     signers = trusted_signers_from(trusted_signers)
     return read_pack(_read_pack_file(path), trusted_signers=signers, now=now, max_clock_skew=max_clock_skew,
-                     where=str(path))
+                     where=str(path), max_staleness_limit=max_staleness_limit)
 
 
 def inspect_pack(
@@ -875,6 +892,7 @@ def build_pack(
     refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
     refetch_all: bool = False,
     now: datetime | None = None,
+    max_staleness_limit: timedelta = MAX_STALENESS_LIMIT,
 ) -> BuildReport:
     """Build and sign a pack from the policy file at ``policy_path`` with ``key``.
 
@@ -893,10 +911,15 @@ def build_pack(
     kept from it, with its old fetch time, and reported in :attr:`BuildReport.kept`. With
     ``refetch_all`` nothing is reused, but what cannot be fetched is still kept.
 
-    :raises PackError: an input cannot be used, a document cannot be fetched (and the previous
-        pack has no copy), or ``previous`` was not signed by ``key``.
+    :raises PackError: an input cannot be used (a ``max_staleness`` longer than
+        ``max_staleness_limit``, which verifiers refuse by default...), a document cannot be
+        fetched (and the previous pack has no copy), or ``previous`` was not signed by ``key``.
     """
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    staleness = max_staleness or (previous.max_staleness if previous is not None else DEFAULT_MAX_STALENESS)
+    if staleness > max_staleness_limit:
+        raise PackError(f"a pack may be used for at most {format_duration(max_staleness_limit)} after it is built "
+                        f"(verifiers refuse longer), not {format_duration(staleness)}", code="PACK_INPUT")
     if previous is not None and (not previous.signature_checked or previous.signer != key.did):
         raise PackError(f"the previous pack was signed by {previous.signer}, not by this key ({key.did}); "
                         "a pack is rebuilt only with the key that signed it", code="PACK_SIGNATURE")
@@ -1006,8 +1029,7 @@ def build_pack(
         "name": pack_name,
         "version": previous.version + 1 if previous is not None else 1,
         "built": _iso(now),
-        "maxStaleness": format_duration(max_staleness or (
-            previous.max_staleness if previous is not None else DEFAULT_MAX_STALENESS)),
+        "maxStaleness": format_duration(staleness),
         "policy": policy,
         "anchors": [{"ref": a.ref, "credential": a.credential} for a in anchors],
         "didDocuments": {did: e.to_json() for did, e in did_documents.items()},
@@ -1023,7 +1045,8 @@ def build_pack(
     protected = base64url_encode(json.dumps(header, separators=(",", ":")).encode("utf-8"))
     signature = base64url_encode(key.sign(_signing_input(protected, payload)))
     data = _serialize({"pack": payload, "signature": {"protected": protected, "signature": signature}})
-    pack = read_pack(data, trusted_signers={key.did}, now=now, where="the new pack")
+    pack = read_pack(data, trusted_signers={key.did}, now=now, where="the new pack",
+                     max_staleness_limit=max_staleness_limit)
     report.pack, report.data = pack, data
     return report
 

@@ -86,6 +86,35 @@ def test_a_pack_read_without_its_signature_checked_cannot_verify(payload, tmp_pa
     assert load_pack(path, trusted_signers=[KEY.did], now=NOW).verifier() is not None
 
 
+@pytest.mark.parametrize("staleness", ["P36500D", "P3000000D", "P999999999D"])
+def test_a_pack_cannot_choose_an_unbounded_staleness(payload, tmp_path, staleness):
+    """maxStaleness is the signer's choice; the verifier caps it (90 days unless told), so a pack
+    signed with a century of life (or one past the calendar) is refused with a PackError."""
+    payload["maxStaleness"] = staleness
+    data = signed(payload)
+    with pytest.raises(PackError) as info:
+        read(data)
+    assert info.value.code == "PACK_MALFORMED" and "P90D" in info.value.message
+    shown = read(data, check_freshness=False)  # shown, not used: no traceback either
+    assert describe_pack(shown, NOW)["expired"] is False
+
+
+def test_the_staleness_cap_can_be_raised_and_a_build_respects_it(payload, tmp_path):
+    payload["maxStaleness"] = "P120D"
+    data = signed(payload)
+    assert read(data, max_staleness_limit=timedelta(days=120)).max_staleness == timedelta(days=120)
+    path = tmp_path / "laredo.pack"
+    write_pack(path, data)
+    with pytest.raises(PackError):
+        load_pack(path, trusted_signers=[KEY.did], now=NOW)
+    assert load_pack(path, trusted_signers=[KEY.did], now=NOW, max_staleness_limit=timedelta(days=120)).version == 1
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"trustedIssuers": [{"did": ISSUER.did, "name": "mill", "types": ["X"]}]}))
+    with pytest.raises(PackError) as info:
+        build_pack(policy, KEY, name="laredo", now=NOW, max_staleness=timedelta(days=365))
+    assert info.value.code == "PACK_INPUT" and "P90D" in info.value.message
+
+
 @pytest.mark.parametrize("text", ["\u0667d", "\uff17d", "P\u0667D", "1\u0661h"])
 def test_durations_are_ascii_and_whole(text):
     with pytest.raises(ValueError):
