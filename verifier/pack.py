@@ -419,10 +419,15 @@ class _materialized:
 
     def __enter__(self) -> str:
         self.directory = tempfile.mkdtemp(prefix="tradevc-pack-")
-        for name, data in self.files.items():
-            path = Path(self.directory, *name.split("/"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        try:
+            for name, data in self.files.items():
+                path = Path(self.directory, *name.split("/"))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        except OSError as e:  # a name too long for this file system, a full disk...
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise PackError(f"cannot hold the pack's files in a temporary folder: {e.strerror or e}",
+                            code="PACK_MALFORMED") from None
         return self.directory
 
     def __exit__(self, *exc: Any) -> None:
@@ -726,6 +731,10 @@ def _parse(pack: dict[str, Any], signer: str, checked: bool, where: str) -> Trus
             raise bad(f"{member} must map file names (index.json among them) to their text")
         for name in raw:
             _check_relative(name, lambda message: bad(f"{member}: {message}"))
+            parts = name.split("/")
+            folder = next((p for p in ("/".join(parts[:i]) for i in range(1, len(parts))) if p in raw), None)
+            if folder is not None:
+                raise bad(f"{member}: {folder!r} is a file, so {name!r} cannot be in it")
         return {k: v.encode("utf-8") for k, v in raw.items()}
 
     return TrustPack(

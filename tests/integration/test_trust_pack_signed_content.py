@@ -115,6 +115,15 @@ def test_the_staleness_cap_can_be_raised_and_a_build_respects_it(payload, tmp_pa
     assert info.value.code == "PACK_INPUT" and "P90D" in info.value.message
 
 
+@pytest.mark.parametrize("names", [["a", "a/b"], ["a/b", "a"], ["x/y/z", "x/y"], ["n" * 300]])
+def test_folder_file_names_that_collide_are_a_pack_error(payload, names):
+    """A file cannot also be a folder: such a pack is malformed, not a traceback when used."""
+    payload["contexts"] = {"index.json": '{"contexts": []}', **{n: "{}" for n in names}}
+    with pytest.raises(PackError) as info:
+        read(signed(payload)).verifier()
+    assert info.value.code == "PACK_MALFORMED"
+
+
 @pytest.mark.parametrize("text", ["\u0667d", "\uff17d", "P\u0667D", "1\u0661h"])
 def test_durations_are_ascii_and_whole(text):
     with pytest.raises(ValueError):
