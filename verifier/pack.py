@@ -1005,6 +1005,13 @@ def build_pack(
                                 "the pack was not built "
                                 "(fix the network or the policy, or rebuild with --previous from a pack that has it)",
                                 code="PACK_FETCH") from None
+            if now - old.fetched > staleness:
+                # a verifier does not judge a DID document's age: its keys would be trusted however
+                # long ago they were replaced, so a copy is kept only while the pack itself could be
+                raise PackError(f"cannot fetch the {_naming(e.message, f'DID document of {did}')}; the copy in "
+                                f"version {previous.version if previous else '?'} was fetched {_iso(old.fetched)}, "
+                                f"longer ago than the pack's maxStaleness ({format_duration(staleness)}), so it is not "
+                                "kept; the pack was not built (fix the network or the policy)", code="PACK_FETCH")
             did_documents[did] = old
             report.kept.append(f"DID document of {did}: kept from version {previous.version if previous else '?'} "
                                f"(fetched {_iso(old.fetched)}), as it cannot be fetched: {e.message}")
