@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tradevc.vc.checks.vouches import RegisteredId, Scope, VouchError, read_vouch, TRUST_CONTEXT
+from tradevc.vc.checks.vouches import RegisteredId, Scope, VouchError, mark_key, read_vouch, TRUST_CONTEXT
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 
@@ -88,3 +88,19 @@ def test_narrowed_keeps_what_both_allow() -> None:
     assert both.types == {"B"} and both.goods == {"7304"} and both.valid_until == _t(2027)
     assert both.allows_goods(["7304.19.1020"]) and not both.allows_goods(["7208.51"])
     assert Scope().narrowed(anchor) == anchor
+
+
+def test_marks_compare_by_their_compatibility_form_not_their_code_points() -> None:
+    """A mark typed in full-width letters, or with a decomposed accent, is the same mark (NFKC,
+    then case folding); a look-alike in another script is not."""
+    authorised = Scope(marks=frozenset({mark_key("GULFLINE"), mark_key("Caf\u00e9 Norte")}))
+    assert authorised.allows_marks(["\uff27\uff35\uff2c\uff26\uff2c\uff29\uff2e\uff25"])  # full-width GULFLINE
+    assert authorised.allows_marks(["CAFE\u0301  norte"])  # E + combining acute accent
+    assert mark_key("\uff27ulf\uff2cine") == mark_key("gulfline") == "gulfline"
+    assert not authorised.allows_marks(["GULF\u041bINE"])  # a Cyrillic letter is another mark
+    assert not authorised.allows_marks(["\u0413ULFLINE"])
+    vouch = read_vouch({
+        "type": ["VerifiableCredential", "IntellectualPropertyRightsLicenseCredential"], "issuer": "did:web:rh.example",
+        "credentialSubject": {"id": "did:web:mill.example", "mark": ["\uff27\uff35\uff2c\uff26\uff2c\uff29\uff2e\uff25"]},
+    })
+    assert vouch is not None and vouch.scope.marks == {"gulfline"}

@@ -33,12 +33,13 @@ Four kinds, each a :class:`Vouch` with a :class:`Scope`:
 
 A scope dimension that is ``None`` is unrestricted by this vouch; an empty set allows
 nothing. Codes are compared as given, except HS codes (dots removed, a code is within a
-shorter one it starts with) and marks (case-folded, spaces collapsed).
+shorter one it starts with) and marks (NFKC, case-folded, spaces collapsed).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -109,8 +110,11 @@ def hs_code(value: str) -> str:
 
 
 def mark_key(value: str) -> str:
-    """A mark as compared: case-folded, runs of white space made one space, trimmed."""
-    return " ".join(value.split()).casefold()
+    """A mark as compared: in Unicode's NFKC case-folded form (full-width letters, ligatures
+    and decomposed accents read as the plain ones; a look-alike letter of another script
+    stays another letter), runs of white space made one space, trimmed."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    return " ".join(folded.split())
 
 
 def _hs_within(code: str, allowed: frozenset[str]) -> bool:
