@@ -104,3 +104,15 @@ def test_marks_compare_by_their_compatibility_form_not_their_code_points() -> No
         "credentialSubject": {"id": "did:web:mill.example", "mark": ["\uff27\uff35\uff2c\uff26\uff2c\uff29\uff2e\uff25"]},
     })
     assert vouch is not None and vouch.scope.marks == {"gulfline"}
+
+
+@pytest.mark.parametrize("empty", ["", ".", " ", ". ."])
+def test_an_empty_code_allows_nothing(empty: str) -> None:
+    """A scope built with an empty HS code or GS1 prefix (which read_vouch refuses, but a policy
+    or a caller may hand over) is not a prefix of every code."""
+    goods = Scope(goods=frozenset({empty}))
+    assert not goods.allows_goods(["7208.51"])
+    assert Scope(goods=frozenset({"7208"})).within(goods)
+    assert Scope(prefixes=frozenset({"0614141"})).within(Scope(prefixes=frozenset({empty})))
+    assert goods.narrowed(Scope(goods=frozenset({"7208"}))).goods == frozenset()
+    assert not Scope(goods=frozenset({"72"})).allows_goods([empty])

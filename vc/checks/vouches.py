@@ -118,12 +118,15 @@ def mark_key(value: str) -> str:
 
 
 def _hs_within(code: str, allowed: frozenset[str]) -> bool:
+    """``code`` starts with one of ``allowed`` (dots and spaces left out); an empty code is
+    within nothing, and an empty allowed code allows nothing (it is not everything's prefix)."""
     code = hs_code(code)
-    return any(code.startswith(hs_code(a)) for a in allowed)
+    return bool(code) and any(hs_code(a) and code.startswith(hs_code(a)) for a in allowed)
 
 
 def _prefix_within(prefix: str, allowed: frozenset[str]) -> bool:
-    return any(prefix.startswith(a) for a in allowed)
+    """As :func:`_hs_within`, for GS1 prefixes (compared as given)."""
+    return bool(prefix) and any(a and prefix.startswith(a) for a in allowed)
 
 
 @dataclass(frozen=True)
