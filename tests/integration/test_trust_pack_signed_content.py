@@ -128,3 +128,23 @@ def test_folder_file_names_that_collide_are_a_pack_error(payload, names):
 def test_durations_are_ascii_and_whole(text):
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_show_and_diff_print_no_terminal_controls_from_a_pack(payload, tmp_path):
+    """Anyone can hand over a pack to show (its signature is not checked without --pack-signer):
+    what it says is printed with controls and format characters escaped, as vc-wallet does."""
+    from click.testing import CliRunner
+
+    from tradevc.verifier.cli import cli
+
+    old, new = tmp_path / "old.pack", tmp_path / "new.pack"
+    write_pack(old, signed(payload))
+    payload["name"] = "laredo\x1b]0;all verified\x07\u202e"
+    payload["anchors"] = [{"ref": "anchors/\x1b[2Jmill.json", "credential": {"id": "urn:uuid:1"}}]
+    payload["version"] = 2
+    write_pack(new, signed(payload, KeyPair.generate("Ed25519")))
+    for args in (["pack", "show", new], ["pack", "diff", old, new]):
+        result = CliRunner().invoke(cli, [str(a) for a in args], env={"TRADEVC_PACK_SIGNERS": ""})
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
+        assert "\\u001b" in result.output and "\\u202e" in result.output
