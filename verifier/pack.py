@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import rfc8785
@@ -722,6 +723,8 @@ def _parse(pack: dict[str, Any], signer: str, checked: bool, where: str) -> Trus
     for url, entry in status_lists.items():
         if entry.url != url:
             raise bad(f"statusLists[{url!r}] has url {entry.url}")
+        if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+            raise bad(f"statusLists[{url!r}]: a status list is read from an https URL")
 
     def folder(member: str) -> dict[str, bytes] | None:
         raw = pack.get(member)

@@ -5,6 +5,7 @@ to sign odd content; no issuer is on the network (did:key only), so nothing is f
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -148,3 +149,13 @@ def test_show_and_diff_print_no_terminal_controls_from_a_pack(payload, tmp_path)
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
         assert "\\u001b" in result.output and "\\u202e" in result.output
+
+
+@pytest.mark.parametrize("url", ["http://mill.example/status/1", "mill.example/status/1", "", "ftp://mill.example/1"])
+def test_a_status_list_url_that_is_not_https_is_a_pack_error(payload, url):
+    body = '{"credentialSubject": {}}'
+    payload["statusLists"] = {url: {"url": url, "body": body, "sha256": hashlib.sha256(body.encode()).hexdigest(),
+                                    "fetched": "2026-01-01T00:00:00Z", "mediaType": None}}
+    with pytest.raises(PackError) as info:
+        read(signed(payload)).verifier()
+    assert info.value.code == "PACK_MALFORMED"
