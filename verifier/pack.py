@@ -738,6 +738,17 @@ def _parse(pack: dict[str, Any], signer: str, checked: bool, where: str) -> Trus
             folder = next((p for p in ("/".join(parts[:i]) for i in range(1, len(parts))) if p in raw), None)
             if folder is not None:
                 raise bad(f"{member}: {folder!r} is a file, so {name!r} cannot be in it")
+        # the index is read from a folder the pack's files are written to: each file it names must
+        # be one of them, never a path outside (the border post's own files, /dev/zero...)
+        try:
+            index = loads(raw["index.json"])
+        except InvalidDocument as e:
+            raise bad(f"{member}: index.json is not JSON: {e.message}") from None
+        listed = index.get(member) if isinstance(index, dict) else None
+        for entry in listed if isinstance(listed, list) else []:
+            name = entry.get("file") if isinstance(entry, dict) else None
+            if isinstance(name, str) and (name == "index.json" or name not in raw):
+                raise bad(f"{member}: index.json names {name!r}, which is not a file of the pack")
         return {k: v.encode("utf-8") for k, v in raw.items()}
 
     return TrustPack(

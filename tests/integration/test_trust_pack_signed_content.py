@@ -159,3 +159,25 @@ def test_a_status_list_url_that_is_not_https_is_a_pack_error(payload, url):
     with pytest.raises(PackError) as info:
         read(signed(payload)).verifier()
     assert info.value.code == "PACK_MALFORMED"
+
+
+@pytest.mark.parametrize("member, listed", [("schemas", "schemas"), ("contexts", "contexts")])
+def test_a_folder_index_names_only_files_the_pack_holds(payload, tmp_path, member, listed):
+    """The index a pack carries must not send the verifier to a file outside the pack (an
+    absolute path, ../): the border post's own files, or /dev/zero, are never read."""
+    url = "https://schemas.steel.example/lot.json"
+    if member == "schemas":
+        outside = json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": url, "type": "object"})
+    else:
+        outside = json.dumps({"@context": {"heatNumber": "https://contexts.steel.example/lot#heatNumber"}})
+    path = tmp_path / "outside.json"
+    path.write_text(outside)
+    digest = hashlib.sha256(outside.encode()).hexdigest()
+    for name in (str(path), "../" * 12 + str(path).lstrip("/")):
+        payload[member] = {"index.json": json.dumps({listed: [{"url": url, "file": name, "sha256": digest}]})}
+        with pytest.raises(PackError) as info:
+            read(signed(payload)).verifier()
+        assert info.value.code == "PACK_MALFORMED" and "outside.json" in info.value.message
+    payload[member] = {"index.json": json.dumps({listed: [{"url": url, "file": "lot.json", "sha256": digest}]}),
+                       "lot.json": outside}
+    read(signed(payload)).verifier()  # held in the pack: fine
