@@ -714,6 +714,11 @@ def _parse(pack: dict[str, Any], signer: str, checked: bool, where: str) -> Trus
         return out
 
     did_documents, status_lists = entries("didDocuments"), entries("statusLists")
+    for member, held in (("didDocuments", did_documents), ("statusLists", status_lists)):
+        for key, entry in held.items():
+            if entry.fetched > built:  # a copy's freshness runs from its fetch time: not beyond the build
+                raise bad(f"{member}[{key!r}] was fetched {_iso(entry.fetched)}, after the pack was built "
+                          f"({_iso(built)})")
     for did, entry in did_documents.items():
         try:
             if document_url(did) != entry.url:
@@ -1006,6 +1011,8 @@ def build_pack(
             raise PackError(f"{did}: DID method did:{method} cannot be packed (did:web, did:key and did:jwk can)",
                             code="PACK_INPUT")
         old = old_docs.get(did)
+        if old is not None and old.fetched > now:
+            old = None  # fetched in this build's future (a clock was wrong): neither reused nor kept
         if old is not None and not refetch_all and now - old.fetched < refetch_after:
             did_documents[did] = old
             report.reused.append(f"DID document of {did} (fetched {_iso(old.fetched)})")
@@ -1033,6 +1040,8 @@ def build_pack(
     status_lists: dict[str, PackEntry] = {}
     for url in lists:
         old = old_lists.get(url)
+        if old is not None and old.fetched > now:
+            old = None  # fetched in this build's future (a clock was wrong): neither reused nor kept
         if old is not None and not refetch_all and now < _list_freshness(old):
             status_lists[url] = old
             report.reused.append(f"status list {url} (fetched {_iso(old.fetched)})")

@@ -316,6 +316,20 @@ def test_a_rebuild_keeps_what_cannot_be_fetched_and_says_so(world):
     assert any(world.mill.did in line for line in report.kept)
 
 
+def test_a_rebuild_does_not_reuse_or_keep_entries_fetched_in_its_future(world):
+    """A pack built once on a computer whose clock ran a year ahead must not make later
+    rebuilds (clock right again) reuse its copies as fresh for a year, nor keep them."""
+    ahead = world.build(now=NOW + timedelta(days=365)).pack
+    report = world.build(previous=ahead)
+    assert report.pack.did_documents[world.mill.did].fetched == NOW
+    assert all(entry.fetched == NOW for entry in report.pack.status_lists.values())
+    assert report.reused == [] and len(report.fetched) == 1 + len(report.pack.status_lists)
+    world.server.reset()
+    with pytest.raises(PackError) as info:
+        world.build(previous=ahead)
+    assert info.value.code == "PACK_FETCH"
+
+
 def test_a_did_document_is_not_kept_for_longer_than_the_pack_may_be_used(world):
     """A verifier trusts the keys of a DID document in a pack whatever its age; a rebuild that
     cannot fetch it keeps the old copy only while it is within the pack's maxStaleness."""

@@ -181,3 +181,16 @@ def test_a_folder_index_names_only_files_the_pack_holds(payload, tmp_path, membe
     payload[member] = {"index.json": json.dumps({listed: [{"url": url, "file": "lot.json", "sha256": digest}]}),
                        "lot.json": outside}
     read(signed(payload)).verifier()  # held in the pack: fine
+
+
+def test_an_entry_fetched_after_the_pack_was_built_is_refused(payload):
+    """A pack's copies were fetched by the time it was built; one dated later would count as
+    fresh (a held copy's freshness runs from its fetch time) beyond what the pack allows."""
+    url, body = "https://mill.example/status/1", '{"credentialSubject": {}}'
+    entry = {"url": url, "body": body, "sha256": hashlib.sha256(body.encode()).hexdigest(), "mediaType": None}
+    payload["statusLists"] = {url: {**entry, "fetched": payload["built"]}}
+    assert read(signed(payload)).status_lists[url].fetched == NOW
+    payload["statusLists"] = {url: {**entry, "fetched": "2099-01-01T00:00:00Z"}}
+    with pytest.raises(PackError) as info:
+        read(signed(payload))
+    assert info.value.code == "PACK_MALFORMED" and "after the pack was built" in info.value.message
