@@ -1247,22 +1247,23 @@ def _anchor_key(anchor: Anchor) -> str:
 
 
 def _changed_bits(old: BitstringStatusList, new: BitstringStatusList) -> tuple[list[int], list[int]]:
-    """Indexes whose bit went 0 -> 1 and 1 -> 0 (bit positions, as a status size of 1)."""
+    """Indexes whose bit went 0 -> 1 and 1 -> 0 (bit positions, as a status size of 1), in
+    time linear in the lists' length (only the bytes that differ are looked into)."""
     a, b = old.to_bytes(), new.to_bytes()
     width = max(len(a), len(b))
     a, b = a.ljust(width, b"\0"), b.ljust(width, b"\0")
-    x, y = int.from_bytes(a, "big"), int.from_bytes(b, "big")
-    top = width * 8 - 1
-
-    def positions(value: int) -> list[int]:
-        out = []
-        while value:
-            low = value & -value
-            out.append(top - (low.bit_length() - 1))
-            value ^= low
-        return sorted(out)
-
-    return positions(y & ~x), positions(x & ~y)
+    newly_set: list[int] = []
+    cleared: list[int] = []
+    for offset, (x, y) in enumerate(zip(a, b)):
+        if x == y:
+            continue
+        for bit in range(8):  # bit 0 is the most significant (the spec's order)
+            mask = 0x80 >> bit
+            if y & mask and not x & mask:
+                newly_set.append(offset * 8 + bit)
+            elif x & mask and not y & mask:
+                cleared.append(offset * 8 + bit)
+    return newly_set, cleared
 
 
 def diff_packs(old: TrustPack, new: TrustPack) -> dict[str, Any]:

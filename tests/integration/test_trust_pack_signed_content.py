@@ -194,3 +194,26 @@ def test_an_entry_fetched_after_the_pack_was_built_is_refused(payload):
     with pytest.raises(PackError) as info:
         read(signed(payload))
     assert info.value.code == "PACK_MALFORMED" and "after the pack was built" in info.value.message
+
+
+def test_diff_of_a_full_list_takes_linear_time():
+    """pack diff runs on packs anyone can hand over: a list with every bit set must not take
+    time quadratic in its length (about a minute for 2**20 entries, days for the largest)."""
+    import time
+
+    from tradevc.vc.status import BitstringStatusList
+    from tradevc.verifier.pack import _changed_bits
+
+    bits = 2**20
+    empty, full = BitstringStatusList(bits), BitstringStatusList(bits)
+    for index in range(bits):
+        full.set(index, 1)
+    started = time.monotonic()
+    newly_set, cleared = _changed_bits(empty, full)
+    assert time.monotonic() - started < 10
+    assert newly_set == list(range(bits)) and cleared == []
+    some = BitstringStatusList(bits)
+    for index in (0, 7, 8, 4711, bits - 1):
+        some.set(index, 1)
+    assert _changed_bits(some, empty) == ([], [0, 7, 8, 4711, bits - 1])
+    assert _changed_bits(empty, some) == ([0, 7, 8, 4711, bits - 1], [])
