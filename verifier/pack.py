@@ -50,7 +50,7 @@ import requests
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 
-from tradevc.vc.atomicfile import read_private, write_atomic
+from tradevc.vc.atomicfile import fsync_dir, read_private, write_atomic
 from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError, default_schema_store
 from tradevc.vc.compat import Compatibility
@@ -250,7 +250,20 @@ def write_signing_key(path: str | os.PathLike[str], key: KeyPair) -> None:
     if os.path.lexists(path):
         raise FileExistsError(f"{path} exists; a key file is never overwritten")
     document = {**key.to_multikey(), "secretKeyMultibase": key.secret_key_multibase}
-    write_atomic(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
+    # written whole under a temporary name, then linked to its name: link() fails if a file
+    # appeared there since the check above (a rename would replace it)
+    target = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write_atomic(temp, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
+        try:
+            os.link(temp, target)
+        except FileExistsError:
+            raise FileExistsError(f"{path} exists; a key file is never overwritten") from None
+    finally:
+        os.unlink(temp)
+    fsync_dir(target.parent)
 
 
 def trusted_signers_from(values: Iterable[str]) -> frozenset[str]:

@@ -217,3 +217,21 @@ def test_diff_of_a_full_list_takes_linear_time():
         some.set(index, 1)
     assert _changed_bits(some, empty) == ([], [0, 7, 8, 4711, bits - 1])
     assert _changed_bits(empty, some) == ([0, 7, 8, 4711, bits - 1], [])
+
+
+def test_a_key_file_is_never_overwritten_even_if_it_appears_meanwhile(tmp_path, monkeypatch):
+    """keygen refuses an existing file; one created between that check and the write (another
+    keygen, a restore) must not be replaced either: the key in it may already sign packs."""
+    import os
+
+    from tradevc.verifier import pack as pack_module
+
+    path = tmp_path / "customs-key.json"
+    pack_module.write_signing_key(path, KEY)
+    with pytest.raises(FileExistsError):
+        pack_module.write_signing_key(path, KeyPair.generate("Ed25519"))
+    monkeypatch.setattr(os.path, "lexists", lambda _: False)  # as if it appeared after the check
+    with pytest.raises(FileExistsError):
+        pack_module.write_signing_key(path, KeyPair.generate("Ed25519"))
+    assert pack_module.load_signing_key(path).did == KEY.did
+    assert path.stat().st_mode & 0o777 == 0o600 and [p.name for p in tmp_path.iterdir()] == [path.name]
