@@ -116,3 +116,16 @@ def test_an_empty_code_allows_nothing(empty: str) -> None:
     assert Scope(prefixes=frozenset({"0614141"})).within(Scope(prefixes=frozenset({empty})))
     assert goods.narrowed(Scope(goods=frozenset({"7208"}))).goods == frozenset()
     assert not Scope(goods=frozenset({"72"})).allows_goods([empty])
+
+
+def test_allowed_types_are_judged_on_the_types_beyond_verifiable_credential() -> None:
+    """A credential's type list always holds VerifiableCredential, which no vouch names (vc-issuer
+    refuses it as an authorised type): the other types must all be authorised, and there must be one."""
+    scope = Scope(types=frozenset({"MillTestReportCredential"}))
+    assert scope.allows_types(["VerifiableCredential", "MillTestReportCredential"])
+    assert scope.allows_types("MillTestReportCredential".split())
+    assert not scope.allows_types(["VerifiableCredential", "MillTestReportCredential", "USMCACertificationOfOrigin"])
+    assert not scope.allows_types(["VerifiableCredential"])
+    assert not scope.allows_types([])
+    assert not Scope(types=frozenset({"VerifiableCredential"})).allows_types(["VerifiableCredential", "AnyCredential"])
+    assert Scope().allows_types(["VerifiableCredential", "AnyCredential"])  # unrestricted

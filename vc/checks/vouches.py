@@ -194,7 +194,13 @@ class Scope:
         return problems
 
     def allows_types(self, types: Iterable[str]) -> bool:
-        return self.types is None or set(types) <= self.types
+        """A credential's ``type`` values are allowed: every one but ``VerifiableCredential``
+        (which every credential carries and no vouch names) is in :attr:`types`, and there is
+        at least one such (so a scope naming ``VerifiableCredential`` allows nothing)."""
+        if self.types is None:
+            return True
+        specific = set(types) - {"VerifiableCredential"}
+        return bool(specific) and specific <= self.types
 
     def allows_goods(self, codes: Iterable[str]) -> bool:
         return self.goods is None or all(_hs_within(c, self.goods) for c in codes)
