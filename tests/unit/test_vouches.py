@@ -129,3 +129,12 @@ def test_allowed_types_are_judged_on_the_types_beyond_verifiable_credential() ->
     assert not scope.allows_types([])
     assert not Scope(types=frozenset({"VerifiableCredential"})).allows_types(["VerifiableCredential", "AnyCredential"])
     assert Scope().allows_types(["VerifiableCredential", "AnyCredential"])  # unrestricted
+
+
+def test_a_goods_scope_does_not_allow_a_credential_that_names_no_goods() -> None:
+    """Under a scope restricted to HS chapter 72, a credential must name its goods: one whose
+    codes could not be found (or were moved where the reader does not look) is not within it."""
+    scope = Scope(goods=frozenset({"72"}))
+    assert scope.allows_goods(["7208.51"]) and not scope.allows_goods(["7208.51", "7304.19"])
+    assert not scope.allows_goods([])
+    assert Scope().allows_goods([])  # unrestricted

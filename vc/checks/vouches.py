@@ -203,7 +203,12 @@ class Scope:
         return bool(specific) and specific <= self.types
 
     def allows_goods(self, codes: Iterable[str]) -> bool:
-        return self.goods is None or all(_hs_within(c, self.goods) for c in codes)
+        """Every one of ``codes`` lies within :attr:`goods`; under restricted goods, a
+        credential that names no goods is not shown to be within them."""
+        if self.goods is None:
+            return True
+        listed = list(codes)
+        return bool(listed) and all(_hs_within(c, self.goods) for c in listed)
 
     def allows_marks(self, marks: Iterable[str]) -> bool:
         return self.marks is None or {mark_key(m) for m in marks} <= self.marks
