@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
 
@@ -36,10 +37,33 @@ EXIT_USAGE, EXIT_COULD_NOT = 2, 3
 _COULD_NOT = {"PACK_FETCH", "PACK_STALE", "PACK_FUTURE"}
 
 
+# What a terminal would not show as itself (as vc-wallet prints credentials): controls beyond
+# the output's own newlines, format characters (bidirectional overrides, zero-width...), the
+# line and paragraph separators. A pack shown without --pack-signer may come from anyone.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _escaped(text: str) -> str:
+    """``text`` with every hidden character written as a JSON escape (``\\uXXXX``), so that
+    a pack cannot rewrite the terminal or reorder what is printed; JSON reads it back alike."""
+    out = []
+    for char in text:
+        if char != "\n" and unicodedata.category(char) in _HIDDEN_CATEGORIES:
+            code = ord(char)
+            if code > 0xFFFF:
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def fail(error: PackError) -> NoReturn:
     """Print ``error: <message>`` and exit 3 (could not: a fetch failed, a pack too old or
     from the future) or 2 (bad input)."""
-    click.echo(f"error: {error.message}", err=True)
+    click.echo(_escaped(f"error: {error.message}"), err=True)
     sys.exit(EXIT_COULD_NOT if error.code in _COULD_NOT else EXIT_USAGE)
 
 
@@ -224,7 +248,7 @@ def show(file: str, signers: tuple[str, ...], as_json: bool) -> None:
     now = datetime.now(timezone.utc)
     shown = describe_pack(pack_, now)
     if as_json:
-        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        click.echo(_escaped(json.dumps(shown, indent=2, ensure_ascii=False)))
         return
     age = "EXPIRED" if shown["expired"] else "usable"
     lines = [
@@ -239,7 +263,7 @@ def show(file: str, signers: tuple[str, ...], as_json: bool) -> None:
     lines += [f"  anchor {ref}" for ref in shown["anchors"]]
     lines += [f"  status list {s['url']} ({s['purpose']}, {s['set']} set) fetched {s['fetched']}, fresh until "
               f"{s['freshUntil']}" for s in shown["statusLists"]]
-    click.echo("\n".join(lines))
+    click.echo(_escaped("\n".join(lines)))
 
 
 @pack.command("diff")
@@ -256,7 +280,7 @@ def diff(old: str, new: str, signers: tuple[str, ...], as_json: bool) -> None:
     a, b = _inspect(old, trusted), _inspect(new, trusted)
     changes = diff_packs(a, b)
     if as_json:
-        click.echo(json.dumps(changes, indent=2, ensure_ascii=False))
+        click.echo(_escaped(json.dumps(changes, indent=2, ensure_ascii=False)))
         return
     lines = [f'{old}: pack "{a.name}" version {a.version} -> {new}: pack "{b.name}" version {b.version}',
              f"  old {_signature_line(a)}", f"  new {_signature_line(b)}"]
@@ -286,4 +310,4 @@ def diff(old: str, new: str, signers: tuple[str, ...], as_json: bool) -> None:
                          + ", ".join(map(str, item["cleared"])))
     if len(lines) == 3:
         lines.append("  no changes")
-    click.echo("\n".join(lines))
+    click.echo(_escaped("\n".join(lines)))

@@ -44,12 +44,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 
-from tradevc.vc.atomicfile import read_private, write_atomic
+from tradevc.vc.atomicfile import fsync_dir, read_private, write_atomic
 from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError, default_schema_store
 from tradevc.vc.compat import Compatibility
@@ -74,6 +75,7 @@ from .challenges import ChallengeStore
 
 __all__ = [
     "PACK_TYPE", "PACK_TYP", "FORMAT_VERSION", "SIGNERS_ENV", "DEFAULT_MAX_STALENESS", "DEFAULT_REFETCH_AFTER",
+    "MAX_STALENESS_LIMIT",
     "PackError", "PackEntry", "Anchor", "TrustPack", "PackVerifier", "BuildReport",
     "build_pack", "load_pack", "inspect_pack", "read_pack", "write_pack", "diff_packs", "describe_pack",
     "load_signing_key", "write_signing_key", "parse_duration", "format_duration", "trusted_signers_from",
@@ -86,6 +88,10 @@ SIGNERS_ENV = "TRADEVC_PACK_SIGNERS"
 """The environment variable naming the trusted pack signers (DIDs separated by white space)."""
 DEFAULT_MAX_STALENESS = timedelta(days=7)
 DEFAULT_REFETCH_AFTER = timedelta(days=1)
+MAX_STALENESS_LIMIT = timedelta(days=90)
+"""The longest ``maxStaleness`` a verifier accepts unless told otherwise (``max_staleness_limit``):
+the pack's signer chooses it, and a pack that may be used for years would let an old pack (its
+revocations, its keys) be replayed at a border post for years."""
 PACK_MAX_BYTES = 512 * 1024 * 1024
 """The largest pack file read (status lists may be up to 16 MiB each)."""
 CHECK = "trust_pack"
@@ -122,8 +128,9 @@ def _time(value: Any, where: str) -> datetime:
     return moment
 
 
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+# ASCII digits only: \d would also take other scripts' digits (int() reads "\u0667" as 7)
+_DURATION = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
+_ISO_DURATION = re.compile(r"P(?:([0-9]+)D)?(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+)S)?)?")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -132,9 +139,9 @@ def parse_duration(text: str) -> timedelta:
 
     :raises ValueError: another form, or zero.
     """
-    match = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    match = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None or not any(match.groups()):
-        match = _ISO_DURATION.match(text.strip()) if isinstance(text, str) and text.strip() != "P" else None
+        match = _ISO_DURATION.fullmatch(text.strip()) if isinstance(text, str) and text.strip() != "P" else None
     if match is None or not any(match.groups()):
         raise ValueError(f"{text!r} is not a duration such as 7d, 12h, 1d12h, 90m or P7D")
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
@@ -244,7 +251,20 @@ def write_signing_key(path: str | os.PathLike[str], key: KeyPair) -> None:
     if os.path.lexists(path):
         raise FileExistsError(f"{path} exists; a key file is never overwritten")
     document = {**key.to_multikey(), "secretKeyMultibase": key.secret_key_multibase}
-    write_atomic(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
+    # written whole under a temporary name, then linked to its name: link() fails if a file
+    # appeared there since the check above (a rename would replace it)
+    target = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write_atomic(temp, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
+        try:
+            os.link(temp, target)
+        except FileExistsError:
+            raise FileExistsError(f"{path} exists; a key file is never overwritten") from None
+    finally:
+        os.unlink(temp)
+    fsync_dir(target.parent)
 
 
 def trusted_signers_from(values: Iterable[str]) -> frozenset[str]:
@@ -328,8 +348,12 @@ class TrustPack:
 
     @property
     def expires(self) -> datetime:
-        """When the pack becomes too old to use: ``built + maxStaleness``."""
-        return self.built + self.max_staleness
+        """When the pack becomes too old to use: ``built + maxStaleness`` (the end of the
+        calendar if that lies beyond it)."""
+        try:
+            return self.built + self.max_staleness
+        except OverflowError:
+            return datetime.max.replace(tzinfo=timezone.utc)
 
     def age(self, now: datetime) -> timedelta:
         return now - self.built
@@ -414,10 +438,15 @@ class _materialized:
 
     def __enter__(self) -> str:
         self.directory = tempfile.mkdtemp(prefix="tradevc-pack-")
-        for name, data in self.files.items():
-            path = Path(self.directory, *name.split("/"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        try:
+            for name, data in self.files.items():
+                path = Path(self.directory, *name.split("/"))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        except OSError as e:  # a name too long for this file system, a full disk...
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise PackError(f"cannot hold the pack's files in a temporary folder: {e.strerror or e}",
+                            code="PACK_MALFORMED") from None
         return self.directory
 
     def __exit__(self, *exc: Any) -> None:
@@ -461,6 +490,9 @@ class PackVerifier(Verifier):
         challenges: ChallengeStore | None = None,
         limits: Limits | None = None,
     ) -> None:
+        if not pack.signature_checked:
+            raise PackError(f"{pack.label()} was read without checking its signature (for display only); load it "
+                            "with load_pack and the trusted pack signers to verify with it", code="PACK_NO_SIGNER")
         super().__init__(
             policy=pack.trust_policy(), mirror=pack.mirror(), network=False, loader=pack.loader(),
             schemas=pack.schema_store(), stale_status_if_error=pack.max_staleness, clock=clock,
@@ -509,11 +541,13 @@ def read_pack(
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     check_freshness: bool = True,
     where: str = "the pack",
+    max_staleness_limit: timedelta = MAX_STALENESS_LIMIT,
 ) -> TrustPack:
     """Read a pack from its bytes. With ``trusted_signers`` (DIDs) its signature must be by
     one of them and verify; with None it is not checked (``signature_checked`` False: for
     showing a pack, never for verifying with it). With ``check_freshness`` a pack past its
-    ``maxStaleness`` or built in the future (beyond ``max_clock_skew``) is refused.
+    ``maxStaleness`` or built in the future (beyond ``max_clock_skew``) is refused, and so is
+    one whose ``maxStaleness`` is longer than ``max_staleness_limit`` (the verifier's cap).
 
     :raises PackError: see the class; the message says what failed and what to do.
     """
@@ -532,6 +566,10 @@ def read_pack(
         raise PackError(f"{where} was altered: it is not byte for byte as 'vc-verify pack build' wrote it "
                         "(a signed pack must be kept as it is); get a fresh copy", code="PACK_SIGNATURE")
     pack, signature = document["pack"], document["signature"]
+    number = _integral_float(pack)
+    if number is not None:
+        raise PackError(f"{where} holds the number {number!r}, which its signature does not tell apart from "
+                        f"{int(number)} (JCS writes both alike): the pack was altered; refused", code="PACK_SIGNATURE")
     protected, value = signature.get("protected"), signature.get("signature")
     if not isinstance(protected, str) or not isinstance(value, str) or set(signature) != {"protected", "signature"}:
         raise PackError(f'{where}: its signature must be {{"protected", "signature"}}', code="PACK_MALFORMED")
@@ -568,10 +606,31 @@ def read_pack(
         checked = True
     trust_pack = _parse(pack, signer, checked, where)
     if check_freshness:
+        if trust_pack.max_staleness > max_staleness_limit:
+            raise PackError(f"{where} may be used for {format_duration(trust_pack.max_staleness)} after it is built, "
+                            f"longer than this verifier accepts ({format_duration(max_staleness_limit)}): rebuild it "
+                            "with a shorter --max-staleness", code="PACK_MALFORMED")
         problem = _freshness_problem(trust_pack, now, max_clock_skew)
         if problem is not None:
             raise PackError(f"{where}: {problem[1]}", code=problem[0])
     return trust_pack
+
+
+def _integral_float(value: Any) -> float | None:
+    """A float with an integral value (``3.0``, ``-0.0``) in ``value``, or None. JCS writes it
+    as the integer (``3``, ``0``), so a pack's signature cannot tell the two apart: a pack file
+    could be altered from one to the other, and the reader would see another value than was
+    signed. :func:`build_pack` refuses to pack one; :func:`read_pack` refuses a pack with one."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, float) and item.is_integer():
+            return item
+    return None
 
 
 def load_pack(
@@ -580,10 +639,12 @@ def load_pack(
     trusted_signers: Iterable[str],
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    max_staleness_limit: timedelta = MAX_STALENESS_LIMIT,
 ) -> TrustPack:
     """Read the pack at ``path`` for verification: signed by one of ``trusted_signers``
     (did:key DIDs, given from outside the pack), unaltered, not past its ``maxStaleness``
-    at ``now`` and not built in the future.
+    at ``now`` and not built in the future, and with a ``maxStaleness`` no longer than
+    ``max_staleness_limit``.
 
     >>> # pack = load_pack("port-of-laredo.pack", trusted_signers=["did:key:z6Mk..."])
     >>> # result = pack.verifier().verify_credential(credential)
@@ -592,7 +653,7 @@ def load_pack(
     """
     signers = trusted_signers_from(trusted_signers)
     return read_pack(_read_pack_file(path), trusted_signers=signers, now=now, max_clock_skew=max_clock_skew,
-                     where=str(path))
+                     where=str(path), max_staleness_limit=max_staleness_limit)
 
 
 def inspect_pack(
@@ -671,6 +732,11 @@ def _parse(pack: dict[str, Any], signer: str, checked: bool, where: str) -> Trus
         return out
 
     did_documents, status_lists = entries("didDocuments"), entries("statusLists")
+    for member, held in (("didDocuments", did_documents), ("statusLists", status_lists)):
+        for key, entry in held.items():
+            if entry.fetched > built:  # a copy's freshness runs from its fetch time: not beyond the build
+                raise bad(f"{member}[{key!r}] was fetched {_iso(entry.fetched)}, after the pack was built "
+                          f"({_iso(built)})")
     for did, entry in did_documents.items():
         try:
             if document_url(did) != entry.url:
@@ -680,6 +746,8 @@ def _parse(pack: dict[str, Any], signer: str, checked: bool, where: str) -> Trus
     for url, entry in status_lists.items():
         if entry.url != url:
             raise bad(f"statusLists[{url!r}] has url {entry.url}")
+        if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+            raise bad(f"statusLists[{url!r}]: a status list is read from an https URL")
 
     def folder(member: str) -> dict[str, bytes] | None:
         raw = pack.get(member)
@@ -689,6 +757,21 @@ def _parse(pack: dict[str, Any], signer: str, checked: bool, where: str) -> Trus
             raise bad(f"{member} must map file names (index.json among them) to their text")
         for name in raw:
             _check_relative(name, lambda message: bad(f"{member}: {message}"))
+            parts = name.split("/")
+            folder = next((p for p in ("/".join(parts[:i]) for i in range(1, len(parts))) if p in raw), None)
+            if folder is not None:
+                raise bad(f"{member}: {folder!r} is a file, so {name!r} cannot be in it")
+        # the index is read from a folder the pack's files are written to: each file it names must
+        # be one of them, never a path outside (the border post's own files, /dev/zero...)
+        try:
+            index = loads(raw["index.json"])
+        except InvalidDocument as e:
+            raise bad(f"{member}: index.json is not JSON: {e.message}") from None
+        listed = index.get(member) if isinstance(index, dict) else None
+        for entry in listed if isinstance(listed, list) else []:
+            name = entry.get("file") if isinstance(entry, dict) else None
+            if isinstance(name, str) and (name == "index.json" or name not in raw):
+                raise bad(f"{member}: index.json names {name!r}, which is not a file of the pack")
         return {k: v.encode("utf-8") for k, v in raw.items()}
 
     return TrustPack(
@@ -859,6 +942,7 @@ def build_pack(
     refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
     refetch_all: bool = False,
     now: datetime | None = None,
+    max_staleness_limit: timedelta = MAX_STALENESS_LIMIT,
 ) -> BuildReport:
     """Build and sign a pack from the policy file at ``policy_path`` with ``key``.
 
@@ -877,10 +961,15 @@ def build_pack(
     kept from it, with its old fetch time, and reported in :attr:`BuildReport.kept`. With
     ``refetch_all`` nothing is reused, but what cannot be fetched is still kept.
 
-    :raises PackError: an input cannot be used, a document cannot be fetched (and the previous
-        pack has no copy), or ``previous`` was not signed by ``key``.
+    :raises PackError: an input cannot be used (a ``max_staleness`` longer than
+        ``max_staleness_limit``, which verifiers refuse by default...), a document cannot be
+        fetched (and the previous pack has no copy), or ``previous`` was not signed by ``key``.
     """
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    staleness = max_staleness or (previous.max_staleness if previous is not None else DEFAULT_MAX_STALENESS)
+    if staleness > max_staleness_limit:
+        raise PackError(f"a pack may be used for at most {format_duration(max_staleness_limit)} after it is built "
+                        f"(verifiers refuse longer), not {format_duration(staleness)}", code="PACK_INPUT")
     if previous is not None and (not previous.signature_checked or previous.signer != key.did):
         raise PackError(f"the previous pack was signed by {previous.signer}, not by this key ({key.did}); "
                         "a pack is rebuilt only with the key that signed it", code="PACK_SIGNATURE")
@@ -932,6 +1021,8 @@ def build_pack(
             raise PackError(f"{did}: DID method did:{method} cannot be packed (did:web, did:key and did:jwk can)",
                             code="PACK_INPUT")
         old = old_docs.get(did)
+        if old is not None and old.fetched > now:
+            old = None  # fetched in this build's future (a clock was wrong): neither reused nor kept
         if old is not None and not refetch_all and now - old.fetched < refetch_after:
             did_documents[did] = old
             report.reused.append(f"DID document of {did} (fetched {_iso(old.fetched)})")
@@ -945,6 +1036,13 @@ def build_pack(
                                 "the pack was not built "
                                 "(fix the network or the policy, or rebuild with --previous from a pack that has it)",
                                 code="PACK_FETCH") from None
+            if now - old.fetched > staleness:
+                # a verifier does not judge a DID document's age: its keys would be trusted however
+                # long ago they were replaced, so a copy is kept only while the pack itself could be
+                raise PackError(f"cannot fetch the {_naming(e.message, f'DID document of {did}')}; the copy in "
+                                f"version {previous.version if previous else '?'} was fetched {_iso(old.fetched)}, "
+                                f"longer ago than the pack's maxStaleness ({format_duration(staleness)}), so it is not "
+                                "kept; the pack was not built (fix the network or the policy)", code="PACK_FETCH")
             did_documents[did] = old
             report.kept.append(f"DID document of {did}: kept from version {previous.version if previous else '?'} "
                                f"(fetched {_iso(old.fetched)}), as it cannot be fetched: {e.message}")
@@ -952,6 +1050,8 @@ def build_pack(
     status_lists: dict[str, PackEntry] = {}
     for url in lists:
         old = old_lists.get(url)
+        if old is not None and old.fetched > now:
+            old = None  # fetched in this build's future (a clock was wrong): neither reused nor kept
         if old is not None and not refetch_all and now < _list_freshness(old):
             status_lists[url] = old
             report.reused.append(f"status list {url} (fetched {_iso(old.fetched)})")
@@ -978,8 +1078,7 @@ def build_pack(
         "name": pack_name,
         "version": previous.version + 1 if previous is not None else 1,
         "built": _iso(now),
-        "maxStaleness": format_duration(max_staleness or (
-            previous.max_staleness if previous is not None else DEFAULT_MAX_STALENESS)),
+        "maxStaleness": format_duration(staleness),
         "policy": policy,
         "anchors": [{"ref": a.ref, "credential": a.credential} for a in anchors],
         "didDocuments": {did: e.to_json() for did, e in did_documents.items()},
@@ -987,11 +1086,16 @@ def build_pack(
         "contexts": {k: v.decode("utf-8") for k, v in context_files.items()} if context_files else None,
         "schemas": {k: v.decode("utf-8") for k, v in schema_files.items()} if schema_files else None,
     }
+    number = _integral_float(payload)
+    if number is not None:
+        raise PackError(f"the policy or an anchor holds the number {number!r}, which a pack's signature cannot tell "
+                        f"apart from {int(number)}: write it as {int(number)} (or as a string)", code="PACK_INPUT")
     header = {"alg": ALGORITHMS[key.key_type], "kid": key.verification_method, "typ": PACK_TYP}
     protected = base64url_encode(json.dumps(header, separators=(",", ":")).encode("utf-8"))
     signature = base64url_encode(key.sign(_signing_input(protected, payload)))
     data = _serialize({"pack": payload, "signature": {"protected": protected, "signature": signature}})
-    pack = read_pack(data, trusted_signers={key.did}, now=now, where="the new pack")
+    pack = read_pack(data, trusted_signers={key.did}, now=now, where="the new pack",
+                     max_staleness_limit=max_staleness_limit)
     report.pack, report.data = pack, data
     return report
 
@@ -1157,22 +1261,23 @@ def _anchor_key(anchor: Anchor) -> str:
 
 
 def _changed_bits(old: BitstringStatusList, new: BitstringStatusList) -> tuple[list[int], list[int]]:
-    """Indexes whose bit went 0 -> 1 and 1 -> 0 (bit positions, as a status size of 1)."""
+    """Indexes whose bit went 0 -> 1 and 1 -> 0 (bit positions, as a status size of 1), in
+    time linear in the lists' length (only the bytes that differ are looked into)."""
     a, b = old.to_bytes(), new.to_bytes()
     width = max(len(a), len(b))
     a, b = a.ljust(width, b"\0"), b.ljust(width, b"\0")
-    x, y = int.from_bytes(a, "big"), int.from_bytes(b, "big")
-    top = width * 8 - 1
-
-    def positions(value: int) -> list[int]:
-        out = []
-        while value:
-            low = value & -value
-            out.append(top - (low.bit_length() - 1))
-            value ^= low
-        return sorted(out)
-
-    return positions(y & ~x), positions(x & ~y)
+    newly_set: list[int] = []
+    cleared: list[int] = []
+    for offset, (x, y) in enumerate(zip(a, b)):
+        if x == y:
+            continue
+        for bit in range(8):  # bit 0 is the most significant (the spec's order)
+            mask = 0x80 >> bit
+            if y & mask and not x & mask:
+                newly_set.append(offset * 8 + bit)
+            elif x & mask and not y & mask:
+                cleared.append(offset * 8 + bit)
+    return newly_set, cleared
 
 
 def diff_packs(old: TrustPack, new: TrustPack) -> dict[str, Any]:

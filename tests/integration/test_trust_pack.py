@@ -316,6 +316,33 @@ def test_a_rebuild_keeps_what_cannot_be_fetched_and_says_so(world):
     assert any(world.mill.did in line for line in report.kept)
 
 
+def test_a_rebuild_does_not_reuse_or_keep_entries_fetched_in_its_future(world):
+    """A pack built once on a computer whose clock ran a year ahead must not make later
+    rebuilds (clock right again) reuse its copies as fresh for a year, nor keep them."""
+    ahead = world.build(now=NOW + timedelta(days=365)).pack
+    report = world.build(previous=ahead)
+    assert report.pack.did_documents[world.mill.did].fetched == NOW
+    assert all(entry.fetched == NOW for entry in report.pack.status_lists.values())
+    assert report.reused == [] and len(report.fetched) == 1 + len(report.pack.status_lists)
+    world.server.reset()
+    with pytest.raises(PackError) as info:
+        world.build(previous=ahead)
+    assert info.value.code == "PACK_FETCH"
+
+
+def test_a_did_document_is_not_kept_for_longer_than_the_pack_may_be_used(world):
+    """A verifier trusts the keys of a DID document in a pack whatever its age; a rebuild that
+    cannot fetch it keeps the old copy only while it is within the pack's maxStaleness."""
+    first = world.build(max_staleness=timedelta(days=2)).pack
+    world.server.reset()
+    kept = world.build(previous=first, now=NOW + timedelta(days=2))
+    assert kept.pack.did_documents[world.mill.did].fetched == NOW
+    with pytest.raises(PackError) as info:
+        world.build(previous=kept.pack, now=NOW + timedelta(days=2, seconds=1))
+    assert info.value.code == "PACK_FETCH" and world.mill.did in info.value.message
+    assert "longer ago than the pack's maxStaleness (P2D)" in info.value.message
+
+
 def test_a_rebuild_needs_the_same_key(world, tmp_path):
     first = world.pack_file(world.build())
     stranger = KeyPair.generate("Ed25519")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tradevc.vc.checks.vouches import RegisteredId, Scope, VouchError, read_vouch, TRUST_CONTEXT
+from tradevc.vc.checks.vouches import RegisteredId, Scope, VouchError, mark_key, read_vouch, TRUST_CONTEXT
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 
@@ -88,3 +88,53 @@ def test_narrowed_keeps_what_both_allow() -> None:
     assert both.types == {"B"} and both.goods == {"7304"} and both.valid_until == _t(2027)
     assert both.allows_goods(["7304.19.1020"]) and not both.allows_goods(["7208.51"])
     assert Scope().narrowed(anchor) == anchor
+
+
+def test_marks_compare_by_their_compatibility_form_not_their_code_points() -> None:
+    """A mark typed in full-width letters, or with a decomposed accent, is the same mark (NFKC,
+    then case folding); a look-alike in another script is not."""
+    authorised = Scope(marks=frozenset({mark_key("GULFLINE"), mark_key("Caf\u00e9 Norte")}))
+    assert authorised.allows_marks(["\uff27\uff35\uff2c\uff26\uff2c\uff29\uff2e\uff25"])  # full-width GULFLINE
+    assert authorised.allows_marks(["CAFE\u0301  norte"])  # E + combining acute accent
+    assert mark_key("\uff27ulf\uff2cine") == mark_key("gulfline") == "gulfline"
+    assert not authorised.allows_marks(["GULF\u041bINE"])  # a Cyrillic letter is another mark
+    assert not authorised.allows_marks(["\u0413ULFLINE"])
+    vouch = read_vouch({
+        "type": ["VerifiableCredential", "IntellectualPropertyRightsLicenseCredential"], "issuer": "did:web:rh.example",
+        "credentialSubject": {"id": "did:web:mill.example", "mark": ["\uff27\uff35\uff2c\uff26\uff2c\uff29\uff2e\uff25"]},
+    })
+    assert vouch is not None and vouch.scope.marks == {"gulfline"}
+
+
+@pytest.mark.parametrize("empty", ["", ".", " ", ". ."])
+def test_an_empty_code_allows_nothing(empty: str) -> None:
+    """A scope built with an empty HS code or GS1 prefix (which read_vouch refuses, but a policy
+    or a caller may hand over) is not a prefix of every code."""
+    goods = Scope(goods=frozenset({empty}))
+    assert not goods.allows_goods(["7208.51"])
+    assert Scope(goods=frozenset({"7208"})).within(goods)
+    assert Scope(prefixes=frozenset({"0614141"})).within(Scope(prefixes=frozenset({empty})))
+    assert goods.narrowed(Scope(goods=frozenset({"7208"}))).goods == frozenset()
+    assert not Scope(goods=frozenset({"72"})).allows_goods([empty])
+
+
+def test_allowed_types_are_judged_on_the_types_beyond_verifiable_credential() -> None:
+    """A credential's type list always holds VerifiableCredential, which no vouch names (vc-issuer
+    refuses it as an authorised type): the other types must all be authorised, and there must be one."""
+    scope = Scope(types=frozenset({"MillTestReportCredential"}))
+    assert scope.allows_types(["VerifiableCredential", "MillTestReportCredential"])
+    assert scope.allows_types("MillTestReportCredential".split())
+    assert not scope.allows_types(["VerifiableCredential", "MillTestReportCredential", "USMCACertificationOfOrigin"])
+    assert not scope.allows_types(["VerifiableCredential"])
+    assert not scope.allows_types([])
+    assert not Scope(types=frozenset({"VerifiableCredential"})).allows_types(["VerifiableCredential", "AnyCredential"])
+    assert Scope().allows_types(["VerifiableCredential", "AnyCredential"])  # unrestricted
+
+
+def test_a_goods_scope_does_not_allow_a_credential_that_names_no_goods() -> None:
+    """Under a scope restricted to HS chapter 72, a credential must name its goods: one whose
+    codes could not be found (or were moved where the reader does not look) is not within it."""
+    scope = Scope(goods=frozenset({"72"}))
+    assert scope.allows_goods(["7208.51"]) and not scope.allows_goods(["7208.51", "7304.19"])
+    assert not scope.allows_goods([])
+    assert Scope().allows_goods([])  # unrestricted

@@ -33,12 +33,13 @@ Four kinds, each a :class:`Vouch` with a :class:`Scope`:
 
 A scope dimension that is ``None`` is unrestricted by this vouch; an empty set allows
 nothing. Codes are compared as given, except HS codes (dots removed, a code is within a
-shorter one it starts with) and marks (case-folded, spaces collapsed).
+shorter one it starts with) and marks (NFKC, case-folded, spaces collapsed).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -109,17 +110,23 @@ def hs_code(value: str) -> str:
 
 
 def mark_key(value: str) -> str:
-    """A mark as compared: case-folded, runs of white space made one space, trimmed."""
-    return " ".join(value.split()).casefold()
+    """A mark as compared: in Unicode's NFKC case-folded form (full-width letters, ligatures
+    and decomposed accents read as the plain ones; a look-alike letter of another script
+    stays another letter), runs of white space made one space, trimmed."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    return " ".join(folded.split())
 
 
 def _hs_within(code: str, allowed: frozenset[str]) -> bool:
+    """``code`` starts with one of ``allowed`` (dots and spaces left out); an empty code is
+    within nothing, and an empty allowed code allows nothing (it is not everything's prefix)."""
     code = hs_code(code)
-    return any(code.startswith(hs_code(a)) for a in allowed)
+    return bool(code) and any(hs_code(a) and code.startswith(hs_code(a)) for a in allowed)
 
 
 def _prefix_within(prefix: str, allowed: frozenset[str]) -> bool:
-    return any(prefix.startswith(a) for a in allowed)
+    """As :func:`_hs_within`, for GS1 prefixes (compared as given)."""
+    return bool(prefix) and any(a and prefix.startswith(a) for a in allowed)
 
 
 @dataclass(frozen=True)
@@ -187,10 +194,21 @@ class Scope:
         return problems
 
     def allows_types(self, types: Iterable[str]) -> bool:
-        return self.types is None or set(types) <= self.types
+        """A credential's ``type`` values are allowed: every one but ``VerifiableCredential``
+        (which every credential carries and no vouch names) is in :attr:`types`, and there is
+        at least one such (so a scope naming ``VerifiableCredential`` allows nothing)."""
+        if self.types is None:
+            return True
+        specific = set(types) - {"VerifiableCredential"}
+        return bool(specific) and specific <= self.types
 
     def allows_goods(self, codes: Iterable[str]) -> bool:
-        return self.goods is None or all(_hs_within(c, self.goods) for c in codes)
+        """Every one of ``codes`` lies within :attr:`goods`; under restricted goods, a
+        credential that names no goods is not shown to be within them."""
+        if self.goods is None:
+            return True
+        listed = list(codes)
+        return bool(listed) and all(_hs_within(c, self.goods) for c in listed)
 
     def allows_marks(self, marks: Iterable[str]) -> bool:
         return self.marks is None or {mark_key(m) for m in marks} <= self.marks
