@@ -365,3 +365,21 @@ def test_credential_digest_is_over_jcs_or_the_token(good):
     assert credential_bytes(" a.b.c \n") == b"a.b.c"
     entry = related_resource(MTR1, good[MTR1])
     assert entry["mediaType"] == "application/vc" and entry["digestSRI"].startswith("sha384-")
+
+
+def test_a_related_image_is_not_a_missing_credential(good):
+    """relatedResource also pins images and documents: without a credential mediaType, an
+    entry the verifier holds no credential for is left to the pipeline's related_resource check."""
+    credential = build_credential("TransformationEventCredential", event_subject(
+        [{"heatNumber": "H1", "weight": "50", "sourceCredential": MTR1}], [("C1", "49")], "MX"),
+        issuer=ROLLING_MILL.did, credential_id=EVENT1, valid_from="2026-01-01T00:00:00Z")
+    credential["relatedResource"] = [
+        related_resource(MTR1, good[MTR1]),
+        {"id": "https://mill.example/photos/coil-c1.jpg", "digestSRI": "sha384-" + "A" * 64},
+    ]
+    event1 = sign_credential(credential, ROLLING_MILL, created="2026-01-01T00:00:00Z")
+    assert walk_supply_path([event1], [good[MTR1]], verify).findings == []
+    # the same entry with a credential's media type is a link the walk needs
+    credential["relatedResource"][1]["mediaType"] = "application/vc"
+    event1 = sign_credential(credential, ROLLING_MILL, created="2026-01-01T00:00:00Z")
+    assert codes(walk_supply_path([event1], [good[MTR1]], verify)) == [MISSING_LINK]

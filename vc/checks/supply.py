@@ -287,14 +287,19 @@ class Reference:
     credential_id: str
     digests: tuple[Digest, ...]
     pointer: str
+    declared: bool = True
+    """The link is surely to a credential: its ``mediaType`` says so, or an item names it as
+    its ``sourceCredential``. An entry without ``mediaType`` might pin an image or a document;
+    a walker follows it only if it holds a credential of that id."""
 
 
 def upstream_references(credential: Mapping[str, Any]) -> tuple[list[Reference], list[str]]:
     """The credentials ``credential`` derives from, each once, in order: its
     ``relatedResource`` entries (only those whose ``mediaType``, if given, is a credential's:
-    ``application/vc``, ``application/vc+jwt``, ``application/vc+ld+json``), then the
-    ``sourceCredential`` of its items not listed there. Returns the references and the
-    problems found (a malformed digest: that entry is left out)."""
+    ``application/vc``, ``application/vc+jwt``, ``application/vc+ld+json``; without one, not
+    its own contexts or schema, and :attr:`Reference.declared` is false unless an item names
+    it), then the ``sourceCredential`` of its items not listed there. Returns the references
+    and the problems found (a malformed digest: that entry is left out)."""
     references: dict[str, Reference] = {}
     problems: list[str] = []
     related = credential.get("relatedResource")
@@ -311,11 +316,17 @@ def upstream_references(credential: Mapping[str, Any]) -> tuple[list[Reference],
             problems.append(f"{pointer}: {e.message}")
             continue
         if _looks_like_a_credential_link(entry["id"], media, credential):
-            references.setdefault(entry["id"], Reference(entry["id"], digests, pointer))
+            references.setdefault(entry["id"], Reference(entry["id"], digests, pointer, declared=media is not None))
     facts = read_supply_facts(credential)
     for item in facts.products + facts.consumed:
-        if item.source_credential and item.source_credential not in references:
-            references[item.source_credential] = Reference(item.source_credential, (), item.pointer + "/sourceCredential")
+        source = item.source_credential
+        if not source:
+            continue
+        known = references.get(source)
+        if known is None:
+            references[source] = Reference(source, (), item.pointer + "/sourceCredential")
+        elif not known.declared:
+            references[source] = Reference(source, known.digests, known.pointer)
     return list(references.values()), problems
 
 
