@@ -436,7 +436,8 @@ def walk_supply_path(
             continue
         if len(visits) >= max_nodes:
             findings.append(Finding(
-                TOO_LARGE, f"the supply path has more than {max_nodes} credentials; the walk stopped before {cid}", cid,
+                TOO_LARGE, f"the supply path has more than {max_nodes} credentials; the walk stopped before {cid}",
+                None,  # about the whole path: every line's findings include it
             ))
             break
         visit = visits[cid] = _Visit(held, depth)
@@ -678,9 +679,19 @@ def _take_heats(path: SupplyPath) -> None:
                     cid, item.pointer,
                 ))
     for cid, item in restated:
-        if not item.melt_country or not item.heat_number:
+        if not item.heat_number:
             continue
-        for key in sorted(path._lineage(cid, frozenset({item.heat_number}), frozenset())):
+        origins = sorted(path._lineage(cid, frozenset({item.heat_number}), frozenset()))
+        if not origins and path.nodes[cid].trusted and not path.findings_for(cid):
+            path.findings.append(Finding(
+                MISSING_LINK,
+                f"{cid} restates heat {item.heat_number}, but no mill test report upstream of it says where the heat "
+                "was made",
+                cid, item.pointer,
+            ))
+        if not item.melt_country:
+            continue
+        for key in origins:
             origin = path.heats[key]
             if origin.melt_country != item.melt_country:
                 path.findings.append(Finding(

@@ -383,3 +383,14 @@ def test_a_related_image_is_not_a_missing_credential(good):
     credential["relatedResource"][1]["mediaType"] = "application/vc"
     event1 = sign_credential(credential, ROLLING_MILL, created="2026-01-01T00:00:00Z")
     assert codes(walk_supply_path([event1], [good[MTR1]], verify)) == [MISSING_LINK]
+
+
+def test_a_restated_heat_with_no_melt_shop_upstream(good):
+    """The pipe mill's report names heat H9, which nothing upstream made."""
+    stray = issue("MillTestReportCredential", mtr_subject([("P1", "H9", "CN", "48")], "MX", source=EVENT2),
+                  PIPE_MILL, MTR2, ((EVENT2, good[EVENT2]),))
+    path = walk_supply_path([stray], [good[MTR1], good[EVENT1], good[EVENT2]], verify)
+    assert codes(path) == [MISSING_LINK]
+    assert "heat H9" in path.findings[0].message and path.findings[0].credential_id == MTR2
+    assert path.heats_for(MTR2) == []  # the line names H9 only, which no melt shop made
+    assert "H9" not in {h.number for h in path.heats.values()}
