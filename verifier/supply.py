@@ -200,6 +200,10 @@ class SupplyPath:
     """What each node says (read by :func:`tradevc.vc.checks.supply.read_supply_facts`)."""
     origins: dict[str, list[str]] = field(default_factory=dict, repr=False)
     """The heat keys each mill test report is the origin of."""
+    unread: list[str] = field(default_factory=list)
+    """The ``available`` items that could not be read (``available[3]: not UTF-8 text``):
+    not findings, since nothing on the path may need them (if something does, its link is
+    ``MISSING_LINK``)."""
 
     @property
     def ok(self) -> bool:
@@ -264,6 +268,7 @@ class SupplyPath:
             "edges": [{"from": down, "to": up} for down, up in self.edges],
             "heats": [h.to_dict() for _, h in sorted(self.heats.items())],
             "findings": [f.to_dict() for f in self.findings],
+            "unread": list(self.unread),
         }
 
 
@@ -409,7 +414,7 @@ def walk_supply_path(
         try:
             held = _open(item)
         except _Unreadable as e:
-            findings.append(Finding(UNVERIFIABLE_NODE, f"available[{i}] cannot be read: {e}", None))
+            path.unread.append(f"available[{i}]: {e}")
             continue
         if held.credential_id is not None:
             index.setdefault(held.credential_id, []).append(held)

@@ -251,8 +251,12 @@ def test_unverifiable_node_bad_signature(good):
 
 def test_unreadable_input_is_a_finding_not_an_exception(good):
     path = walk_supply_path(["not a credential", b"\xff", 42], [b"{", good[MTR1]], verify)
-    assert codes(path) == [UNVERIFIABLE_NODE] * 4
+    assert codes(path) == [UNVERIFIABLE_NODE] * 3
     assert path.root_ids == [] and path.nodes == {}
+    # what the verifier holds besides may be anything: listed, not a finding of the path
+    assert path.unread == ["available[0]: " + path.unread[0].split(": ", 1)[1]] and len(path.unread) == 1
+    clean = walk_supply_path([good[MTR1]], [b"\xff", "{"], verify)
+    assert clean.findings == [] and len(clean.unread) == 2
 
 
 def test_mass_imbalance_outputs_beyond_inputs():
