@@ -346,12 +346,15 @@ def read_coverage(credential: Mapping[str, Any]) -> Coverage | None:
         for pointer, subject in _subjects(credential):
             kind = kind or _text(subject.get("licenseKind"))
             info = subject.get("productInformation")
-            entries = list(enumerate(info)) if isinstance(info, list) else [(None, info)]
-            for i, spec in entries:
+            entries: list[tuple[str, Any]] = (
+                [(f"/{i}", spec) for i, spec in enumerate(info)] if isinstance(info, list) else [("", info)]
+            )
+            for suffix, spec in entries:
                 if not isinstance(spec, Mapping):
                     continue
-                where = f"{pointer}/productInformation" + ("" if i is None else f"/{i}")
-                product = spec.get("product") if isinstance(spec.get("product"), Mapping) else {}
+                where = f"{pointer}/productInformation{suffix}"
+                found = spec.get("product")
+                product: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
                 commodity = product.get("commodity")
                 code = _text(commodity.get("commodityCode")) if isinstance(commodity, Mapping) else None
                 value, unit, kg = _quantity(product.get("weight"), f"{where}/product/weight", problems)
