@@ -498,13 +498,12 @@ def _follow(
 ) -> _Held | None:
     """The held credential ``ref`` links to (the one whose digest matches, if several), with
     the findings of the link; None if it is not followed."""
-    if depth + 1 > max_depth and not ref.declared and ref.credential_id not in index:
-        return None
-    if depth + 1 > max_depth and (ref.declared or ref.credential_id in index):
-        findings.append(Finding(
-            TOO_DEEP, f"{cid} links to {ref.credential_id} beyond the depth limit ({max_depth}); not followed",
-            cid, ref.pointer,
-        ))
+    if depth + 1 > max_depth:
+        if ref.declared or ref.credential_id in index:  # (not an image or a document)
+            findings.append(Finding(
+                TOO_DEEP, f"{cid} links to {ref.credential_id} beyond the depth limit ({max_depth}); not followed",
+                cid, ref.pointer,
+            ))
         return None
     candidates = index.get(ref.credential_id, [])
     if not candidates and not ref.declared:
