@@ -73,7 +73,7 @@ import orjson
 
 from tradevc.vc.checks.policy import CHECK, TrustedIssuer, TrustPolicy, VerificationPolicy
 from tradevc.vc.checks.vouches import (
-    Scope, Vouch, VouchError, hs_code, mark_key, read_vouch, vouch_kind,
+    VOUCH_TYPES, Scope, Vouch, VouchError, hs_code, mark_key, read_vouch, vouch_kind,
 )
 from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.jsontext import DEFAULT_LIMITS
@@ -819,6 +819,12 @@ class TrustPaths:
                     "source": self.policy.source, "direct": True}}},
             )
         if vouch_kind(types) is not None:
+            others = types - VOUCH_TYPES
+            if others:  # judged as a vouch only, its other types would pass unchecked
+                return self._refused(issuer, [_Reason(
+                    "ANCHOR_INVALID", issuer, f"a vouching credential that is also a {', '.join(sorted(others))}: "
+                    "a vouch gives no right to issue other credentials (issue them separately)")],
+                    f"issuer {issuer} is not trusted for it")
             return self._check_vouch(credential, now, offered)
         trust = self._trust_of(issuer, now, offered)
         goods = goods_codes(credential.credentialSubject)

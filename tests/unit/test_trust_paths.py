@@ -440,3 +440,32 @@ def test_a_policy_document_with_its_trust_store_already_read() -> None:
     assert type(policy_from_document({"trustedIssuers": {MILL.did: TYPES}}, anchors=[])) is TrustPolicy
     with pytest.raises(ValueError, match="relative"):
         policy_from_document(document)
+
+
+# -- a vouch is no licence to issue other credentials ------------------------------------------
+
+
+def _also(document: dict[str, Any], key: KeyPair, extra: str) -> dict[str, Any]:
+    """``document`` re-signed by ``key`` with the credential type ``extra`` added."""
+    from support.vouches import _sign
+
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    unsigned["@context"] = ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/traceability/v1",
+                            "https://tradevc.example/contexts/trust/v1"]
+    unsigned["type"] = [*unsigned["type"], extra]
+    return _sign(unsigned, key, None)
+
+
+def test_a_vouch_that_also_claims_a_trade_type_is_not_trusted_as_one() -> None:
+    # MAKER is authorised by the rights holder for the ACME mark: an IP authorisation gives it
+    # no right to issue trade credentials, yet a sub-authorisation that is also typed
+    # USMCACertificationOfOrigin was judged only as a vouch, and passed issuer_trust
+    sub = authorisation(MAKER, OTHER.did, marks=["ACME"], goods=["847130"], territories=["US"], parent="urn:uuid:maker")
+    forged = _also(sub, MAKER, "USMCACertificationOfOrigin")
+    desk = Verifier.offline(policy=marks_policy(ip_chain()), clock=lambda: NOW)
+    check = refused(desk.verify_credential(forged), "ANCHOR_INVALID")
+    assert "USMCACertificationOfOrigin" in check.message
+    # the same for a registry allowed to anchor mills for mill test reports only
+    only_mtr = policy(root(types=["MillTestReportCredential"]))
+    refused(verify(_also(anchor(REGISTRY, MILL.did), REGISTRY, "USMCACertificationOfOrigin"), only_mtr), "ANCHOR_INVALID")
+    assert verify(anchor(REGISTRY, MILL.did), only_mtr).verified  # the plain anchor is still checked as a vouch
