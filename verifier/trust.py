@@ -42,7 +42,8 @@ verifier's own pipeline (:class:`~tradevc.verifier.Verifier` wires it in), with 
 judged by the path itself. Vouches come with the presentation, from the party's DID document
 (a ``LinkedVerifiablePresentation`` service whose endpoint serves a presentation or a credential
 holding its vouches, fetched with the verifier's HTTPS fetcher: network guard, limits,
-mirrors), or from the policy's local store (``anchors``).
+mirrors; one search fetches at most :data:`MAX_LINKED_FETCHES` of them, each source once), or
+from the policy's local store (``anchors``).
 
 Report (``issuer_trust``; the code stays ``UNTRUSTED_ISSUER`` on failure, and the outcome is
 *error*, could not verify, when no path was found and some vouch could not be checked):
@@ -92,6 +93,7 @@ __all__ = [
     "BoundTrust",
     "StoredVouch",
     "MARK_CHECK",
+    "MAX_LINKED_FETCHES",
     "PathLimits",
     "RecordedMark",
     "TrustRoot",
@@ -138,6 +140,10 @@ _BASE_TYPES = frozenset({"VerifiableCredential"})
 _LVP = "LinkedVerifiablePresentation"
 _LVP_ACCEPT = "application/json, application/ld+json, application/vp+jwt, application/vc+jwt, application/jwt"
 _MAX_REASONS = 40
+MAX_LINKED_FETCHES = 8
+"""At most this many linked presentations are fetched for one search (each within the
+fetcher's timeout and size limit), and each source at most once: the DID documents of the
+parties on the candidate paths are the attacker's to write."""
 _MAX_CACHE = 4096
 _CREDENTIALS = "verifiableCredential"
 
@@ -972,8 +978,9 @@ class TrustPaths:
                     return candidate
         return None
 
-    def _linked_of(self, party: str, now: datetime) -> tuple[list[_Candidate], list[_Reason]]:
-        """The vouches of ``party``'s DID document's LinkedVerifiablePresentation services."""
+    def _linked_of(self, party: str, now: datetime, budget: list[int]) -> tuple[list[_Candidate], list[_Reason]]:
+        """The vouches of ``party``'s DID document's LinkedVerifiablePresentation services,
+        fetching at most ``budget[0]`` of them (and counting them off)."""
         if self._resolvers is None or self._fetcher is None:
             return [], []
         with self._lock:
@@ -987,7 +994,14 @@ class TrustPaths:
         except VcError as e:
             return [], [_Reason("SOURCE_UNAVAILABLE", party, f"its DID document could not be read: {e.message}",
                                 error=True)]
+        complete = True
         for url in _linked_urls(document):
+            if budget[0] <= 0:
+                reasons.append(_Reason("TOO_MANY_CANDIDATES", party, f"{url}: not fetched: the search already "
+                                       f"fetched {MAX_LINKED_FETCHES} linked presentations, as many as it may"))
+                complete = False
+                break
+            budget[0] -= 1
             try:
                 fetched = self._fetcher.fetch(url, what="linked presentation", accept=_LVP_ACCEPT)
                 self.fetches += 1
@@ -1006,7 +1020,7 @@ class TrustPaths:
                                            f"not for {party}", vouch=candidate.id))
                     continue
                 candidates.append(candidate)
-        if not any(r.error for r in reasons):
+        if complete and not any(r.error for r in reasons):
             with self._lock:
                 if len(self._linked) >= _MAX_CACHE:
                     self._linked.clear()
@@ -1109,6 +1123,8 @@ class _Search:
         self.budget = finder.limits.max_candidates * finder.limits.max_path_length * 2
         self.memo: dict[tuple[str, int, frozenset[str]], tuple[list[_Path], list[_Reason]]] = {}
         self.expiries: list[datetime] = []
+        self.linked: dict[str, tuple[list[_Candidate], list[_Reason]]] = {}
+        self.fetch_budget = [MAX_LINKED_FETCHES]
 
     def paths(self, party: str, below: int, visiting: frozenset[str]) -> tuple[list[_Path], list[_Reason]]:
         """The paths of ``party`` (``below`` links already under it on the chain), or why none."""
@@ -1125,7 +1141,9 @@ class _Search:
         local = self.finder._candidates(party, self.offered)
         self._examine(party, local, below, visiting, paths, reasons)
         if not paths:
-            linked, why = self.finder._linked_of(party, self.now)
+            if party not in self.linked:  # once per search, failed or not
+                self.linked[party] = self.finder._linked_of(party, self.now, self.fetch_budget)
+            linked, why = self.linked[party]
             reasons.extend(why)
             seen = {c.digest for c in local}
             self._examine(party, [c for c in linked if c.digest not in seen], below, visiting, paths, reasons)

@@ -469,3 +469,45 @@ def test_a_vouch_that_also_claims_a_trade_type_is_not_trusted_as_one() -> None:
     only_mtr = policy(root(types=["MillTestReportCredential"]))
     refused(verify(_also(anchor(REGISTRY, MILL.did), REGISTRY, "USMCACertificationOfOrigin"), only_mtr), "ANCHOR_INVALID")
     assert verify(anchor(REGISTRY, MILL.did), only_mtr).verified  # the plain anchor is still checked as a vouch
+
+
+# -- linked presentations: what one search may fetch -------------------------------------------
+
+
+class _LinkedEverywhere:
+    """DID documents that each point to four LinkedVerifiablePresentation URLs."""
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        return {"id": did, "service": [{"id": f"{did}#vouches", "type": "LinkedVerifiablePresentation",
+                                        "serviceEndpoint": [f"https://slow.example/{did[-12:]}/{i}" for i in range(4)]}]}
+
+
+class _Unreachable:
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def fetch(self, url: str, *, what: str, accept: str) -> Any:
+        from tradevc.vc.retrieval.http import RetrievalError
+
+        self.urls.append(url)
+        raise RetrievalError(f"{what}: {url} did not answer within 10 s")
+
+
+def test_one_search_fetches_a_bounded_number_of_linked_presentations() -> None:
+    # a presentation offering vouches for the mill by 8 parties, each vouched for by the same
+    # stranger: every party's DID document names 4 unreachable linked presentations (each a
+    # 10 s timeout). The stranger's were fetched again for every chain through it (68 fetches).
+    from tradevc.vc.model import parse_credential
+    from tradevc.verifier.trust import MAX_LINKED_FETCHES, _offline_verify
+
+    stranger = KeyPair.generate("Ed25519")
+    middles = [KeyPair.generate("Ed25519") for _ in range(8)]
+    offered = [anchor(m, MILL.did) for m in middles] + [anchor(stranger, m.did) for m in middles]
+    fetcher = _Unreachable()
+    finder = TrustPaths(policy(root(maxDepth=3)), verify=_offline_verify, resolvers=_LinkedEverywhere(),  # type: ignore[arg-type]
+                        fetcher=fetcher)  # type: ignore[arg-type]
+    check = finder.check(parse_credential(certificate(MILL)), now=NOW, offered=offered)
+    assert check.outcome.value == "error" and "SOURCE_UNAVAILABLE" in check.data["codes"]
+    assert len(fetcher.urls) <= MAX_LINKED_FETCHES, len(fetcher.urls)
+    assert len(set(fetcher.urls)) == len(fetcher.urls)  # a source that failed is not fetched again in one search
+    assert "TOO_MANY_CANDIDATES" in check.data["codes"]  # and the report says the search stopped looking
