@@ -64,6 +64,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -865,7 +866,7 @@ class TrustPaths:
         for reason in reasons:
             codes |= reason.codes()
         data = {"reasons": [r.to_dict() for r in reasons[:_MAX_REASONS]], "codes": sorted(codes)}
-        message = f"{head}: " + "; ".join(_explain(r) for r in reasons[:4]) + ("; ..." if len(reasons) > 4 else "")
+        message = _shown(f"{head}: " + "; ".join(_explain(r) for r in reasons[:4]) + ("; ..." if len(reasons) > 4 else ""))
         if any(r.any_error() for r in reasons):
             return CheckResult.error(name, code, message, data=data)
         return CheckResult.failed(name, code, message, data=data)
@@ -889,7 +890,8 @@ class TrustPaths:
         if paths:
             path = paths[0]
             return CheckResult.passed(
-                CHECK, f"{'an' if vouch.kind[0] in 'aeiou' else 'a'} {vouch.kind} by {vouch.issuer} on a path to {path.root.label} (root in {path.root.source})",
+                CHECK, _shown(f"{'an' if vouch.kind[0] in 'aeiou' else 'a'} {vouch.kind} by {vouch.issuer} on a path to "
+                              f"{path.root.label} (root in {path.root.source})"),
                 data={"trustPath": _path_data(vouch.subject, path)},
             )
         return self._refused(vouch.issuer, reasons, f"{vouch.issuer} may not vouch for {vouch.subject} ({vouch.kind})")
@@ -1320,7 +1322,7 @@ def describe_path(data: Mapping[str, Any]) -> list[str]:
         lines.append(f"  {name} holds the recorded mark {root['mark']} ({root.get('scope')}; root in {root.get('source')})")
     else:
         lines.append(f"  {name} trusted for: {', '.join(root.get('types') or [])} (root in {root.get('source')})")
-    return lines
+    return [_shown(line) for line in lines]
 
 
 def _path_message(party: str, path: _Path) -> str:
@@ -1330,8 +1332,33 @@ def _path_message(party: str, path: _Path) -> str:
         who = ", ".join(str(i) for i in vouch.identifiers) or vouch.name or vouch.subject
         parts.append(f"{_VERBS[vouch.kind]} {who} ({vouch.label}, issued by {vouch.issuer}, {link.checked.status})")
     root = path.root
-    return (f"{party} is trusted through a path of {len(path.links) + 1}: " + "; ".join(parts)
-            + f"; {root.label} is a root in {root.source} for {root.scope.describe()}")
+    return _shown(f"{party} is trusted through a path of {len(path.links) + 1}: " + "; ".join(parts)
+                  + f"; {root.label} is a root in {root.source} for {root.scope.describe()}")
+
+
+# What a terminal would not show as itself: controls (newlines included: a report line is one
+# line), format characters (bidirectional overrides and isolates, zero-width characters...),
+# lone surrogates, line and paragraph separators.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _shown(text: str) -> str:
+    """``text`` (holding what vouches say: names, identifiers, ids) as one printable line, each
+    hidden character (above) written as its JSON escape ``\\uXXXX``."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if unicodedata.category(char) in _HIDDEN_CATEGORIES:
+            code = ord(char)
+            if code > 0xFFFF:
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _explain(reason: _Reason) -> str:

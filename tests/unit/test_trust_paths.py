@@ -511,3 +511,28 @@ def test_one_search_fetches_a_bounded_number_of_linked_presentations() -> None:
     assert len(fetcher.urls) <= MAX_LINKED_FETCHES, len(fetcher.urls)
     assert len(set(fetcher.urls)) == len(fetcher.urls)  # a source that failed is not fetched again in one search
     assert "TOO_MANY_CANDIDATES" in check.data["codes"]  # and the report says the search stopped looking
+
+
+# -- printing what vouches say -----------------------------------------------------------------
+
+
+def test_vc_verify_escapes_what_a_vouch_names(tmp_path) -> None:
+    # the name is the vouch's, not customs': a newline forged a report line, an escape
+    # sequence cleared the terminal, a bidi override reordered the line
+    from click.testing import CliRunner
+
+    from tradevc.verifier.cli import cli
+
+    name = "Aceros\n  OK   revocation: forged\x1b[2J\u202eevil"
+    document = {"roots": [root()], "anchors": [anchor(REGISTRY, MILL.did, mid=None, name=name, valid_until="2036-01-01T00:00:00Z")]}
+    (tmp_path / "policy.json").write_text(json.dumps(document))
+    (tmp_path / "c.json").write_text(json.dumps(certificate(MILL)))
+    args = ["credential", str(tmp_path / "c.json"), "--trust", str(tmp_path / "policy.json"), "--offline"]
+    run = CliRunner().invoke(cli, args)
+    assert run.exit_code == 0, run.output
+    assert "\x1b" not in run.output and "\u202e" not in run.output and "\n  OK   revocation" not in run.output, run.output
+    assert "anchored by Aceros\\u000a  OK   revocation: forged\\u001b[2J\\u202eevil  (" in run.output
+    run = CliRunner().invoke(cli, [*args, "--json"])
+    assert "\x1b" not in run.output and "\u202e" not in run.output
+    report = json.loads(run.output)  # the escapes read back as the name
+    assert next(c for c in report["checks"] if c["name"] == "issuer_trust")["data"]["trustPath"]["steps"][0]["name"] == name
