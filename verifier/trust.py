@@ -62,7 +62,6 @@ list is fetched again).
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -78,7 +77,7 @@ from tradevc.vc.checks.vouches import (
     VOUCH_TYPES, Scope, Vouch, VouchError, hs_code, mark_key, read_vouch, vouch_kind,
 )
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.jsontext import DEFAULT_LIMITS
+from tradevc.vc.jsontext import DEFAULT_LIMITS, loads
 from tradevc.vc.model import Credential, is_url
 from tradevc.vc.report import CheckResult, Outcome, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
@@ -329,9 +328,9 @@ def _read_json(path: Path) -> Any:
     except UnicodeDecodeError as e:
         raise ValueError(f"not UTF-8 text: {e.reason}") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"not JSON: {e.msg} (line {e.lineno})") from None
+        return loads(text, limits=DEFAULT_LIMITS)  # I-JSON within the limits: no duplicate member, bounded nesting
+    except InvalidDocument as e:
+        raise ValueError(f"not JSON (I-JSON): {e.message.removeprefix('not JSON: ')}") from None
 
 
 _ROOT_MEMBERS = {"did", "name", "vouches", "types", "schemes", "goods", "territories", "prefixes", "maxDepth"}

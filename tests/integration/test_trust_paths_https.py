@@ -287,6 +287,8 @@ def test_vc_verify_says_why_there_is_no_path(tmp_path, parties):
     ({"roots": [{"did": REGISTRY_DID, "vouches": ["anchor"], "types": TYPES}], "limits": {"maxCandidates": 0}},
      "limits.maxCandidates"),
     ("{not json", "not JSON"),
+    ("[" * 100_000 + "]" * 100_000, "not JSON"),  # was a RecursionError traceback
+    (json.dumps({"trustedIssuers": {MILL_DID: 7}}), "trustedIssuers"),  # was a TypeError traceback
 ])
 def test_vc_verify_a_malformed_policy_is_one_line(tmp_path, document: Any, member: str):
     policy_file = tmp_path / "policy.json"

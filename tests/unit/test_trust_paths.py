@@ -536,3 +536,18 @@ def test_vc_verify_escapes_what_a_vouch_names(tmp_path) -> None:
     assert "\x1b" not in run.output and "\u202e" not in run.output
     report = json.loads(run.output)  # the escapes read back as the name
     assert next(c for c in report["checks"] if c["name"] == "issuer_trust")["data"]["trustPath"]["steps"][0]["name"] == name
+
+
+@pytest.mark.parametrize("text, member", [
+    ("[" * 100_000 + "]" * 100_000, "not JSON"),  # nesting: was a RecursionError
+    ('{"roots": [], "roots": []}', "not JSON"),  # a duplicate member: which one counts?
+    (json.dumps({"trustedIssuers": {"did:web:a.example": 1}}), r"trustedIssuers"),  # was a TypeError
+    (json.dumps({"trustedIssuers": {"did:web:a.example": [{}]}}), r"trustedIssuers"),
+    (json.dumps({"trustedIssuers": [{"did": "did:web:a.example", "types": [["A"]]}]}), r"trustedIssuers\[0\]"),
+    (json.dumps({"roots": [root()], "trustedIssuers": {"did:web:a.example": None}}), r"trustedIssuers"),
+])
+def test_a_malformed_policy_file_is_a_value_error_never_another(tmp_path, text: str, member: str) -> None:
+    file = tmp_path / "policy.json"
+    file.write_text(text)
+    with pytest.raises(ValueError, match=member):
+        load_policy(file)
