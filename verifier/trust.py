@@ -49,7 +49,8 @@ Report (``issuer_trust``; the code stays ``UNTRUSTED_ISSUER`` on failure, and th
 *error*, could not verify, when no path was found and some vouch could not be checked):
 ``data["trustPath"]`` on success, ``{"issuer", "length", "steps": [...], "root": {...}}``;
 each step (from the issuer upwards) is ``{"party", "name", "identifiers", "kind", "scope",
-"vouch": {"id", "type", "issuer", "status", "validUntil", "from"}}``, and the root is
+"vouch": {"id", "type", "issuer", "status", "validUntil", "from", "warnings"?}}`` (``warnings``: those of
+the vouch's verification, e.g. a stale status list allowed), and the root is
 ``{"did", "name", "types", "vouches", "scope", "source"}``. On failure ``data["reasons"]`` is
 a list of ``{"code", "party", "message", "vouch"?, "causes"?}`` and ``data["codes"]`` every
 code found in them, from :data:`REASONS`.
@@ -692,6 +693,9 @@ class _Checked:
     status: str
     checked_at: datetime
     expires: datetime
+    warnings: tuple[str, ...] = ()
+    """The warnings of the vouch's verification (a stale status list allowed, a tolerated
+    pre-Recommendation form): a path through it carries them."""
 
 
 @dataclass(frozen=True)
@@ -1033,7 +1037,7 @@ class TrustPaths:
         if cached is not None and cached.checked_at <= now < cached.expires:
             return cached if cached.candidate.origin == candidate.origin else _Checked(
                 candidate, cached.vouch, cached.code, cached.message, cached.error, cached.status,
-                cached.checked_at, cached.expires)
+                cached.checked_at, cached.expires, cached.warnings)
         keep = _Keep()
         report = self._verify(candidate.document, keep, now)
         checked = _judge(candidate, report, keep.credential, now, self._ttl)
@@ -1103,7 +1107,7 @@ def _judge(candidate: _Candidate, report: VerificationResult, credential: Creden
     status = "valid" if any(c.outcome is Outcome.PASSED for c in statuses) else "valid (no status list)"
     if vouch.scope.valid_until is not None:
         expires = min(expires, vouch.scope.valid_until)
-    return _Checked(candidate, vouch, None, "verified", False, status, now, expires)
+    return _Checked(candidate, vouch, None, "verified", False, status, now, expires, tuple(report.warnings))
 
 
 def _date(value: Any) -> datetime | None:
@@ -1290,6 +1294,7 @@ def _path_data(party: str, path: _Path) -> dict[str, Any]:
                 "issuer": vouch.issuer, "status": checked.status,
                 "validUntil": _iso(vouch.scope.valid_until) if vouch.scope.valid_until else None,
                 "from": checked.candidate.origin,
+                **({"warnings": list(checked.warnings)} if checked.warnings else {}),
             },
         })
     return {"issuer": party, "length": len(path.links) + 1, "steps": steps, "root": path.root.to_dict(),
@@ -1309,9 +1314,10 @@ def describe_path(data: Mapping[str, Any]) -> list[str]:
         vouch = step.get("vouch") or {}
         who = ", ".join(step.get("identifiers") or []) or step.get("name") or step.get("party")
         until = f", until {vouch['validUntil']}" if vouch.get("validUntil") else ""
+        warned = "".join(f"; WARNING: {w}" for w in vouch.get("warnings") or [])
         lines.append(f"  {_VERBS.get(step.get('kind', ''), 'vouched for by')} {who}  ({vouch.get('type')} "
                      f"{vouch.get('id')}, issued by {vouch.get('issuer')}, {vouch.get('status')}{until}; "
-                     f"from {vouch.get('from')})")
+                     f"from {vouch.get('from')}{warned})")
     root = data.get("root") or {}
     name = root.get("name") or root.get("did")
     if root.get("direct"):
@@ -1329,7 +1335,8 @@ def _path_message(party: str, path: _Path) -> str:
     for link in reversed(path.links):
         vouch = link.vouch
         who = ", ".join(str(i) for i in vouch.identifiers) or vouch.name or vouch.subject
-        parts.append(f"{_VERBS[vouch.kind]} {who} ({vouch.label}, issued by {vouch.issuer}, {link.checked.status})")
+        warned = "".join(f"; WARNING: {w}" for w in link.checked.warnings)
+        parts.append(f"{_VERBS[vouch.kind]} {who} ({vouch.label}, issued by {vouch.issuer}, {link.checked.status}{warned})")
     root = path.root
     return _shown(f"{party} is trusted through a path of {len(path.links) + 1}: " + "; ".join(parts)
                   + f"; {root.label} is a root in {root.source} for {root.scope.describe()}")
