@@ -613,7 +613,11 @@ def _candidate(document: Any, origin: str) -> _Candidate | None:
     if not isinstance(party, str):
         return None
     cid = credential.get("id")
-    return _Candidate(document, origin, party, cid if isinstance(cid, str) else None, _digest(document))
+    try:
+        digest = _digest(document)
+    except (TypeError, ValueError):  # beyond 64 bits, nested too deep, a lone surrogate: not I-JSON, cannot verify
+        return None
+    return _Candidate(document, origin, party, cid if isinstance(cid, str) else None, digest)
 
 
 # -- goods ---------------------------------------------------------------------------------------

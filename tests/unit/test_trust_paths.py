@@ -551,3 +551,25 @@ def test_a_malformed_policy_file_is_a_value_error_never_another(tmp_path, text: 
     file.write_text(text)
     with pytest.raises(ValueError, match=member):
         load_policy(file)
+
+
+@pytest.mark.parametrize("member", ["big", "deep", "surrogate"])
+def test_a_hostile_vouch_in_a_presentation_is_a_report_not_an_exception(member: str) -> None:
+    # the presentation's vouches are read (to be offered) before the presentation is held to
+    # I-JSON and the limits: an integer beyond 64 bits or 300 levels of nesting made the
+    # path finder's digest raise TypeError out of verify_presentation
+    bad = anchor(REGISTRY, MILL.did)
+    if member == "big":
+        bad["credentialSubject"]["x"] = 2**70
+    elif member == "surrogate":
+        bad["credentialSubject"]["name"] = "\ud800"
+    else:
+        node = bad["credentialSubject"]
+        for _ in range(300):
+            node["n"] = {}
+            node = node["n"]
+    vp = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+          "verifiableCredential": [certificate(MILL), bad]}
+    desk = Verifier.offline(policy=policy(), clock=lambda: NOW)
+    result = desk.verify_presentation(vp, challenge="c", domain="cbp.gov")
+    assert not result.verified and result.check("structure").outcome.value == "failed"
