@@ -1294,7 +1294,7 @@ def _path_data(party: str, path: _Path) -> dict[str, Any]:
             "party": vouch.subject, "name": vouch.name, "identifiers": [str(i) for i in vouch.identifiers],
             "kind": vouch.kind, "scope": vouch.scope.describe(),
             "vouch": {
-                "id": vouch.credential_id, "type": next((t for t in vouch.types if t != "VerifiableCredential"), None),
+                "id": vouch.credential_id, "type": next((t for t in vouch.types if t in VOUCH_TYPES), None),
                 "issuer": vouch.issuer, "status": checked.status,
                 "validUntil": _iso(vouch.scope.valid_until) if vouch.scope.valid_until else None,
                 "from": checked.candidate.origin,

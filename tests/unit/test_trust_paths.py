@@ -573,3 +573,16 @@ def test_a_hostile_vouch_in_a_presentation_is_a_report_not_an_exception(member: 
     desk = Verifier.offline(policy=policy(), clock=lambda: NOW)
     result = desk.verify_presentation(vp, challenge="c", domain="cbp.gov")
     assert not result.verified and result.check("structure").outcome.value == "failed"
+
+
+def test_the_path_names_the_vouch_type_a_link_was_used_as() -> None:
+    # a registry's anchor that also carries another type is still an anchor as a link (its scope
+    # is the anchor's), but the report named its first type, as if a certificate had vouched
+    from support.vouches import _sign
+
+    unsigned = {k: v for k, v in anchor(REGISTRY, MILL.did).items() if k != "proof"}
+    unsigned["@context"] = ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/traceability/v1",
+                            "https://tradevc.example/contexts/trust/v1"]
+    unsigned["type"] = ["VerifiableCredential", "USMCACertificationOfOrigin", "IdentityAnchorCredential"]
+    path = trusted(verify(certificate(MILL), policy(anchors=[_sign(unsigned, REGISTRY, None)])))
+    assert path["steps"][0]["vouch"]["type"] == "IdentityAnchorCredential"
