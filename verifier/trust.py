@@ -66,7 +66,7 @@ import hashlib
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -820,7 +820,9 @@ class TrustPaths:
         """``issuer_trust`` for ``credential`` at ``now``."""
         return self._check(credential, now, self._offered(offered))
 
-    def _check(self, credential: Credential, now: datetime, offered: tuple[_Candidate, ...]) -> CheckResult:
+    def _check(self, credential: Credential, now: datetime, offered: tuple[_Candidate, ...],
+               checked: dict[str, "_Checked"] | None = None) -> CheckResult:
+        """``checked``: the vouches checked so far in this verification (see :class:`BoundTrust`)."""
         issuer = credential.issuer_id
         types = set(credential.types) - _BASE_TYPES
         flat = self.policy.flat.issuer(issuer) if self.policy.flat is not None else None
@@ -839,8 +841,8 @@ class TrustPaths:
                     "ANCHOR_INVALID", issuer, f"a vouching credential that is also a {', '.join(sorted(others))}: "
                     "a vouch gives no right to issue other credentials (issue them separately)")],
                     f"issuer {issuer} is not trusted for it")
-            return self._check_vouch(credential, now, offered)
-        trust = self._trust_of(issuer, now, offered)
+            return self._check_vouch(credential, now, offered, checked)
+        trust = self._trust_of(issuer, now, offered, checked)
         goods = goods_codes(credential.credentialSubject)
         refusals: list[_Reason] = []
         for index, path in enumerate(trust.paths):
@@ -878,7 +880,8 @@ class TrustPaths:
             return CheckResult.error(name, code, message, data=data)
         return CheckResult.failed(name, code, message, data=data)
 
-    def _check_vouch(self, credential: Credential, now: datetime, offered: tuple[_Candidate, ...]) -> CheckResult:
+    def _check_vouch(self, credential: Credential, now: datetime, offered: tuple[_Candidate, ...],
+                     checked_so_far: dict[str, "_Checked"] | None = None) -> CheckResult:
         """A vouching credential verified as a credential (in a presentation): its issuer must
         be allowed to issue it, i.e. it must be a link of a path to a root."""
         document = credential.model_dump(by_alias=True, exclude_none=True)
@@ -892,7 +895,7 @@ class TrustPaths:
             return CheckResult.failed(CHECK, "UNTRUSTED_ISSUER", "not a readable vouch", data={"codes": ["ANCHOR_INVALID"]})
         checked = _Checked(candidate, vouch, None, "verified", False, "verified with this presentation", now,
                            now + self._ttl)
-        search = _Search(self, now, offered)
+        search = _Search(self, now, offered, checked_so_far)
         paths, reasons = search.link(checked, 0, frozenset({vouch.subject}))
         if paths:
             path = paths[0]
@@ -947,12 +950,13 @@ class TrustPaths:
 
     # -- finding and caching ---------------------------------------------------------------
 
-    def _trust_of(self, party: str, now: datetime, offered: tuple[_Candidate, ...]) -> _Trust:
+    def _trust_of(self, party: str, now: datetime, offered: tuple[_Candidate, ...],
+                  checked: dict[str, "_Checked"] | None = None) -> _Trust:
         key = (party, tuple(sorted(c.digest for c in offered)))
         cached = self._trust.get(key)
         if cached is not None and cached.computed_at <= now < cached.expires:
             return cached
-        search = _Search(self, now, offered)
+        search = _Search(self, now, offered, checked)
         paths, reasons = search.paths(party, 0, frozenset())
         expires = min([now + self._ttl, *search.expiries])
         trust = _Trust(paths, reasons, now, expires)
@@ -1124,7 +1128,8 @@ def _date(value: Any) -> datetime | None:
 class _Search:
     """One search for paths, at ``now``, with the vouches ``offered``."""
 
-    def __init__(self, finder: TrustPaths, now: datetime, offered: tuple[_Candidate, ...]) -> None:
+    def __init__(self, finder: TrustPaths, now: datetime, offered: tuple[_Candidate, ...],
+                 checked: dict[str, _Checked] | None = None) -> None:
         self.finder = finder
         self.now = now
         self.offered = offered
@@ -1134,6 +1139,9 @@ class _Search:
         self.expiries: list[datetime] = []
         self.linked: dict[str, tuple[list[_Candidate], list[_Reason]]] = {}
         self.fetch_budget = [MAX_LINKED_FETCHES]
+        self.checked: dict[str, _Checked] = {} if checked is None else checked
+        """Each vouch checked once per search (and per verification, given its dict): one that
+        could not be checked is not cached across verifications, but is not checked again here."""
 
     def paths(self, party: str, below: int, visiting: frozenset[str]) -> tuple[list[_Path], list[_Reason]]:
         """The paths of ``party`` (``below`` links already under it on the chain), or why none."""
@@ -1182,7 +1190,7 @@ class _Search:
                                        "limits allow (maxCandidates x maxPathLength x 2)"))
                 return
             self.budget -= 1
-            checked = self.finder._check_candidate(candidate, self.now)
+            checked = self._check_once(candidate)
             self.expiries.append(checked.expires)
             if checked.vouch is None:
                 reasons.append(_Reason(checked.code or "ANCHOR_INVALID", party, checked.message, vouch=candidate.id,
@@ -1191,6 +1199,14 @@ class _Search:
             found, why = self.link(checked, below, visiting | {party})
             paths.extend(found)
             reasons.extend(why)
+
+    def _check_once(self, candidate: _Candidate) -> _Checked:
+        hit = self.checked.get(candidate.digest)
+        if hit is None:
+            hit = self.checked[candidate.digest] = self.finder._check_candidate(candidate, self.now)
+        elif hit.candidate.origin != candidate.origin:
+            hit = replace(hit, candidate=candidate)
+        return hit
 
     def link(self, checked: _Checked, below: int, visiting: frozenset[str]) -> tuple[list[_Path], list[_Reason]]:
         """The paths through the verified vouch ``checked`` (naming a party with ``below``
@@ -1274,9 +1290,10 @@ class BoundTrust:
 
     def __init__(self, finder: TrustPaths, now: datetime, offered: tuple[_Candidate, ...]) -> None:
         self.finder, self.now, self.offered = finder, now, offered
+        self.checked: dict[str, _Checked] = {}  # the vouches checked in this verification, failed ones too
 
     def check(self, credential: Credential) -> CheckResult:
-        return self.finder._check(credential, self.now, self.offered)
+        return self.finder._check(credential, self.now, self.offered, self.checked)
 
 
 # -- reports -------------------------------------------------------------------------------------
