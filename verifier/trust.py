@@ -34,7 +34,7 @@ root with ``schemes`` must name identifiers of those schemes only. A path has at
 issuer 2) and at most the root's ``maxDepth`` vouches; each party's candidates are bounded by
 ``maxCandidates``. A credential is trusted if its issuer has a path whose scope, in force at
 the time of verification, allows its types (besides ``VerifiableCredential``) and, where the
-scope bounds goods, the HS codes it names (:func:`goods_codes`). IP authorisations never make
+scope bounds goods, the HS codes it names (:func:`goods_codes`; naming none is then refused). IP authorisations never make
 an issuer trusted for credentials; they answer :meth:`TrustPaths.check_mark`.
 
 A vouch is used only if its whole verification passed (proof, validity, status), done by the
@@ -856,6 +856,10 @@ class TrustPaths:
                 extra = sorted(types - (scope.types or frozenset()))
                 refusals.append(_Reason("SCOPE_TOO_NARROW", issuer, f"the path through {path.root.label} allows "
                                         f"{_names(scope.types)}, not {', '.join(extra)}"))
+            elif scope.goods is not None and not goods:  # a bound on goods is no bound on what names none
+                refusals.append(_Reason("SCOPE_TOO_NARROW", issuer, f"the path through {path.root.label} allows "
+                                        f"goods {_names(scope.goods)} only, and the credential names no HS code "
+                                        "(commodityCode) where goods_codes reads them"))
             elif goods and not scope.allows_goods(goods):
                 outside = sorted({g for g in goods if not scope.allows_goods([g])})
                 refusals.append(_Reason("SCOPE_TOO_NARROW", issuer, f"the path through {path.root.label} allows "

@@ -607,3 +607,14 @@ def test_one_verification_checks_each_vouch_once_even_when_it_could_not_be_check
     result = desk.verify_presentation(vp, challenge="c", domain="cbp.gov")
     assert not result.verified and result.credentials[0].check("issuer_trust").outcome.value == "error"
     assert len(checked) <= len(vouches), len(checked)
+
+
+def test_a_goods_bounded_path_does_not_trust_a_credential_naming_no_goods() -> None:
+    # the mill is anchored for steel (HS 72, 73) only; a certificate whose goods carry no
+    # commodityCode (or name them where goods_codes does not read) escaped the bound
+    steel = root(goods=["72", "73"])
+    assert trusted(verify(certificate(MILL), policy(steel, anchors=[anchor(REGISTRY, MILL.did)])))
+    check = refused(verify(certificate(MILL, goods=()), policy(steel, anchors=[anchor(REGISTRY, MILL.did)])),
+                    "SCOPE_TOO_NARROW")
+    assert "names no HS code" in check.message
+    assert trusted(verify(certificate(MILL, goods=()), policy(anchors=[anchor(REGISTRY, MILL.did)])))  # no bound
