@@ -900,7 +900,10 @@ class TrustPaths:
         checked = _Checked(candidate, vouch, None, "verified", False, "verified with this presentation", now,
                            now + self._ttl)
         search = _Search(self, now, offered, checked_so_far)
-        paths, reasons = search.link(checked, 0, frozenset({vouch.subject}))
+        found, reasons = search.link(checked, 0, frozenset({vouch.subject}))
+        paths = [p for p in found if p.scope.in_force(now)]  # as for any credential: every link in force now
+        reasons += [_Reason("SCOPE_TOO_NARROW", vouch.subject, f"the path through {p.root.label} is not in force "
+                            f"at {_iso(now)} ({_period(p.scope)})") for p in found if p not in paths]
         if paths:
             path = paths[0]
             return CheckResult.passed(

@@ -618,3 +618,16 @@ def test_a_goods_bounded_path_does_not_trust_a_credential_naming_no_goods() -> N
                     "SCOPE_TOO_NARROW")
     assert "names no HS code" in check.message
     assert trusted(verify(certificate(MILL, goods=()), policy(anchors=[anchor(REGISTRY, MILL.did)])))  # no bound
+
+
+def test_a_vouch_is_trusted_only_on_a_path_in_force() -> None:
+    # the broker's own anchor ended two minutes ago: within the clock skew the pipeline
+    # tolerates, so it still verifies, but the path through it is not in force. A credential of
+    # the mill is refused for that; the broker's anchor of the mill was still trusted
+    broker = KeyPair.generate("Ed25519")
+    ended = anchor(REGISTRY, broker.did, mid="MXBROKER01", valid_until="2026-05-31T23:58:00Z")
+    mill_anchor = anchor(broker, MILL.did)
+    trust = policy(root(maxDepth=2), anchors=[ended, mill_anchor])
+    refused(verify(certificate(MILL), trust), "SCOPE_TOO_NARROW")
+    refused(verify(mill_anchor, trust), "SCOPE_TOO_NARROW")
+    assert verify(mill_anchor, trust, now=NOW - timedelta(minutes=5)).verified
