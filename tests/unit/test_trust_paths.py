@@ -631,3 +631,17 @@ def test_a_vouch_is_trusted_only_on_a_path_in_force() -> None:
     refused(verify(certificate(MILL), trust), "SCOPE_TOO_NARROW")
     refused(verify(mill_anchor, trust), "SCOPE_TOO_NARROW")
     assert verify(mill_anchor, trust, now=NOW - timedelta(minutes=5)).verified
+
+
+def test_a_cached_path_is_not_used_for_another_time() -> None:
+    # the anchor holds from June 1st to 00:10; a path found at 00:05 is cached, and must not
+    # answer a verification as of May (before the anchor) or of 00:11 (after it)
+    trust = policy(anchors=[anchor(REGISTRY, MILL.did, valid_from="2026-06-01T00:00:00Z",
+                                   valid_until="2026-06-01T00:10:00Z")])
+    desk = Verifier.offline(policy=trust, clock=lambda: NOW)
+    assert desk.verify_credential(certificate(MILL), now=NOW + timedelta(minutes=5)).verified
+    may = desk.verify_credential(certificate(MILL), now=NOW - timedelta(days=1))
+    assert "ANCHOR_NOT_YET_VALID" in may.check("issuer_trust").data["codes"]
+    after = desk.verify_credential(certificate(MILL), now=NOW + timedelta(minutes=11))
+    assert not after.check("issuer_trust").outcome.value == "passed"
+    assert desk.verify_credential(certificate(MILL), now=NOW + timedelta(minutes=6)).verified
