@@ -1060,7 +1060,8 @@ class TrustPaths:
             with self._lock:
                 if len(self._checked) >= _MAX_CACHE:
                     self._checked.clear()
-                self._checked[candidate.digest] = checked
+                # kept without the document: it is not needed once checked, and anyone can send big ones
+                self._checked[candidate.digest] = replace(checked, candidate=replace(candidate, document=None))
         return checked
 
 

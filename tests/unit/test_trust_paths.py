@@ -645,3 +645,18 @@ def test_a_cached_path_is_not_used_for_another_time() -> None:
     after = desk.verify_credential(certificate(MILL), now=NOW + timedelta(minutes=11))
     assert not after.check("issuer_trust").outcome.value == "passed"
     assert desk.verify_credential(certificate(MILL), now=NOW + timedelta(minutes=6)).verified
+
+
+def test_the_caches_keep_no_vouch_document() -> None:
+    # every vouch checked is cached (failed ones too, for cacheSeconds) with the document it
+    # came in: 4096 junk vouches of a few hundred kilobytes each, from presentations anyone can
+    # write, held that many megabytes for as long as the verifier lived
+    junk = anchor(OTHER, MILL.did)
+    junk["credentialSubject"]["name"] = "x" * 100_000
+    desk = Verifier.offline(policy=policy(anchors=[anchor(REGISTRY, MILL.did)]), clock=lambda: NOW)
+    vp = sign_presentation([certificate(MILL), junk], OTHER, challenge="c", domain="cbp.gov",
+                           cryptosuite="eddsa-jcs-2022", created=CREATED)
+    desk.verify_presentation(vp, challenge="c", domain="cbp.gov")
+    assert desk.trust_paths is not None and desk.trust_paths._checked
+    assert all(c.candidate.document is None for c in desk.trust_paths._checked.values())
+    assert trusted(desk.verify_credential(certificate(MILL)))  # the cached checks still serve
