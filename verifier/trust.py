@@ -146,6 +146,7 @@ MAX_LINKED_FETCHES = 8
 fetcher's timeout and size limit), and each source at most once: the DID documents of the
 parties on the candidate paths are the attacker's to write."""
 _MAX_CACHE = 4096
+_MAX_LINKED_BYTES = 64 * 1024 * 1024  # the bodies behind the cached linked presentations' vouches
 _CREDENTIALS = "verifiableCredential"
 
 
@@ -790,7 +791,8 @@ class TrustPaths:
                     self._by_id.setdefault(candidate.id, candidate)
         self._checked: dict[str, _Checked] = {}
         self._trust: dict[tuple[str, tuple[str, ...]], _Trust] = {}
-        self._linked: dict[str, tuple[datetime, list[_Candidate], list[_Reason]]] = {}
+        self._linked: dict[str, tuple[datetime, list[_Candidate], list[_Reason], int]] = {}
+        self._linked_bytes = 0  # the size of the bodies they were read from
         self._lock = threading.Lock()
         self.fetches = 0
         """Linked presentations fetched so far (for tests and monitoring)."""
@@ -800,6 +802,7 @@ class TrustPaths:
             self._checked.clear()
             self._trust.clear()
             self._linked.clear()
+            self._linked_bytes = 0
 
     def bound(self, now: datetime, offered: Sequence[Any] = ()) -> "BoundTrust":
         """The policy for one verification at ``now``, with the vouches ``offered`` (those of
@@ -992,7 +995,7 @@ class TrustPaths:
             return hit
         with self._lock:
             linked = list(self._linked.values())
-        for _, candidates, _ in linked:
+        for _, candidates, _, _ in linked:
             for candidate in candidates:
                 if candidate.id == credential_id:
                     return candidate
@@ -1009,6 +1012,7 @@ class TrustPaths:
             return hit[1], hit[2]
         candidates: list[_Candidate] = []
         reasons: list[_Reason] = []
+        size = 0
         try:
             document = self._resolvers.resolve(party)
         except VcError as e:
@@ -1028,6 +1032,7 @@ class TrustPaths:
                 from tradevc.vc.verification.pipeline import read_fetched
 
                 body = read_fetched(fetched, what="linked presentation")
+                size += len(fetched.body)
             except VcError as e:
                 reasons.append(_Reason("SOURCE_UNAVAILABLE", party, f"{url}: {e.message}", error=True))
                 continue
@@ -1042,9 +1047,12 @@ class TrustPaths:
                 candidates.append(candidate)
         if complete and not any(r.error for r in reasons):
             with self._lock:
-                if len(self._linked) >= _MAX_CACHE:
-                    self._linked.clear()
-                self._linked[party] = (now, candidates, reasons)
+                if len(self._linked) >= _MAX_CACHE or self._linked_bytes + size > _MAX_LINKED_BYTES:
+                    self._linked.clear()  # bounded in entries and in the bytes they hold, like the others
+                    self._linked_bytes = 0
+                previous = self._linked.get(party)
+                self._linked_bytes += size - (previous[3] if previous is not None else 0)
+                self._linked[party] = (now, candidates, reasons, size)
         return candidates, reasons
 
     def _check_candidate(self, candidate: _Candidate, now: datetime) -> _Checked:

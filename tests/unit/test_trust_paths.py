@@ -660,3 +660,36 @@ def test_the_caches_keep_no_vouch_document() -> None:
     assert desk.trust_paths is not None and desk.trust_paths._checked
     assert all(c.candidate.document is None for c in desk.trust_paths._checked.values())
     assert trusted(desk.verify_credential(certificate(MILL)))  # the cached checks still serve
+
+
+class _LinkedAnchors:
+    """DID documents whose one linked presentation serves a padded anchor of their party."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, bytes] = {}
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        url = f"https://vouches.example/{did[-12:]}"
+        self.bodies[url] = json.dumps(anchor(OTHER, did, name="x" * 50_000)).encode()
+        return {"id": did, "service": [{"id": f"{did}#v", "type": "LinkedVerifiablePresentation", "serviceEndpoint": url}]}
+
+    def fetch(self, url: str, *, what: str, accept: str) -> Any:
+        from tradevc.vc.retrieval.http import Fetched
+
+        return Fetched(url, self.bodies[url], "application/json")
+
+
+def test_the_cache_of_linked_presentations_is_bounded_in_bytes(monkeypatch) -> None:
+    # each party's DID document names its own linked presentation (1 MiB each at most): 4096
+    # parties' worth of vouch documents were kept, gigabytes for one attacker with many did:web
+    from tradevc.vc.model import parse_credential
+    from tradevc.verifier import trust as module
+
+    monkeypatch.setattr(module, "_MAX_LINKED_BYTES", 200_000)
+    sites = _LinkedAnchors()
+    finder = TrustPaths(policy(), verify=module._offline_verify, resolvers=sites, fetcher=sites)  # type: ignore[arg-type]
+    for _ in range(10):
+        check = finder.check(parse_credential(certificate(KeyPair.generate("Ed25519"))), now=NOW)
+        assert "ISSUER_NOT_TRUSTED" in check.data["codes"]  # each party's anchor was read (from a stranger)
+    assert 0 < len(finder._linked) <= 4, len(finder._linked)
+    assert 0 < finder._linked_bytes <= 200_000
