@@ -34,8 +34,10 @@ root with ``schemes`` must name identifiers of those schemes only. A path has at
 issuer 2) and at most the root's ``maxDepth`` vouches; each party's candidates are bounded by
 ``maxCandidates``. A credential is trusted if its issuer has a path whose scope, in force at
 the time of verification, allows its types (besides ``VerifiableCredential``) and, where the
-scope bounds goods, the HS codes it names (:func:`goods_codes`; naming none is then refused). IP authorisations never make
-an issuer trusted for credentials; they answer :meth:`TrustPaths.check_mark`.
+scope bounds goods, the HS codes it names (:func:`goods_codes`; naming none is then refused).
+A vouching credential is judged as a vouch (a link of a path), and refused if it also claims
+other credential types. IP authorisations never make an issuer trusted for credentials; they
+answer :meth:`TrustPaths.check_mark`.
 
 A vouch is used only if its whole verification passed (proof, validity, status), done by the
 verifier's own pipeline (:class:`~tradevc.verifier.Verifier` wires it in), with its issuer
