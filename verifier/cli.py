@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unicodedata
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -225,10 +226,31 @@ def _read(path: str, limits: Limits) -> tuple[Any, VerificationResult | None]:
         return None, report
 
 
+# What a terminal would not show as itself, besides the newlines of the output's own layout:
+# controls (escape sequences), format characters (bidirectional overrides, zero-width...),
+# lone surrogates, line and paragraph separators.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
 def _printable(text: str) -> str:
-    """``text`` with any lone surrogate (JSON's ``"\\ud800"``, quoted in a message from the
-    credential) written as its escape, which stdout can encode (and JSON reads back)."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    """``text`` with every hidden character (above: a lone surrogate, JSON's ``"\\ud800"``, an
+    escape sequence or a bidi override quoted from a credential or a vouch's name) written as
+    its JSON escape ``\\uXXXX``, which stdout can encode, a terminal shows as is, and JSON
+    reads back."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char != "\n" and unicodedata.category(char) in _HIDDEN_CATEGORIES:
+            code = ord(char)
+            if code > 0xFFFF:
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 _PATH_CHECKS = ("issuer_trust", "mark_authorisation")

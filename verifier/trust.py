@@ -34,21 +34,25 @@ root with ``schemes`` must name identifiers of those schemes only. A path has at
 issuer 2) and at most the root's ``maxDepth`` vouches; each party's candidates are bounded by
 ``maxCandidates``. A credential is trusted if its issuer has a path whose scope, in force at
 the time of verification, allows its types (besides ``VerifiableCredential``) and, where the
-scope bounds goods, the HS codes it names (:func:`goods_codes`). IP authorisations never make
-an issuer trusted for credentials; they answer :meth:`TrustPaths.check_mark`.
+scope bounds goods, the HS codes it names (:func:`goods_codes`; naming none is then refused).
+A vouching credential is judged as a vouch (a link of a path), and refused if it also claims
+other credential types. IP authorisations never make an issuer trusted for credentials; they
+answer :meth:`TrustPaths.check_mark`.
 
 A vouch is used only if its whole verification passed (proof, validity, status), done by the
 verifier's own pipeline (:class:`~tradevc.verifier.Verifier` wires it in), with its issuer
 judged by the path itself. Vouches come with the presentation, from the party's DID document
 (a ``LinkedVerifiablePresentation`` service whose endpoint serves a presentation or a credential
 holding its vouches, fetched with the verifier's HTTPS fetcher: network guard, limits,
-mirrors), or from the policy's local store (``anchors``).
+mirrors; one search fetches at most :data:`MAX_LINKED_FETCHES` of them, each source once), or
+from the policy's local store (``anchors``).
 
 Report (``issuer_trust``; the code stays ``UNTRUSTED_ISSUER`` on failure, and the outcome is
 *error*, could not verify, when no path was found and some vouch could not be checked):
 ``data["trustPath"]`` on success, ``{"issuer", "length", "steps": [...], "root": {...}}``;
 each step (from the issuer upwards) is ``{"party", "name", "identifiers", "kind", "scope",
-"vouch": {"id", "type", "issuer", "status", "validUntil", "from"}}``, and the root is
+"vouch": {"id", "type", "issuer", "status", "validUntil", "from", "warnings"?}}`` (``warnings``: those of
+the vouch's verification, e.g. a stale status list allowed), and the root is
 ``{"did", "name", "types", "vouches", "scope", "source"}``. On failure ``data["reasons"]`` is
 a list of ``{"code", "party", "message", "vouch"?, "causes"?}`` and ``data["codes"]`` every
 code found in them, from :data:`REASONS`.
@@ -61,10 +65,10 @@ list is fetched again).
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -73,10 +77,10 @@ import orjson
 
 from tradevc.vc.checks.policy import CHECK, TrustedIssuer, TrustPolicy, VerificationPolicy
 from tradevc.vc.checks.vouches import (
-    Scope, Vouch, VouchError, hs_code, mark_key, read_vouch, vouch_kind,
+    VOUCH_TYPES, Scope, Vouch, VouchError, hs_code, mark_key, read_vouch, vouch_kind,
 )
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.jsontext import DEFAULT_LIMITS
+from tradevc.vc.jsontext import DEFAULT_LIMITS, loads
 from tradevc.vc.model import Credential, is_url
 from tradevc.vc.report import CheckResult, Outcome, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
@@ -92,6 +96,7 @@ __all__ = [
     "BoundTrust",
     "StoredVouch",
     "MARK_CHECK",
+    "MAX_LINKED_FETCHES",
     "PathLimits",
     "RecordedMark",
     "TrustRoot",
@@ -138,7 +143,12 @@ _BASE_TYPES = frozenset({"VerifiableCredential"})
 _LVP = "LinkedVerifiablePresentation"
 _LVP_ACCEPT = "application/json, application/ld+json, application/vp+jwt, application/vc+jwt, application/jwt"
 _MAX_REASONS = 40
+MAX_LINKED_FETCHES = 8
+"""At most this many linked presentations are fetched for one search (each within the
+fetcher's timeout and size limit), and each source at most once: the DID documents of the
+parties on the candidate paths are the attacker's to write."""
 _MAX_CACHE = 4096
+_MAX_LINKED_BYTES = 64 * 1024 * 1024  # the bodies behind the cached linked presentations' vouches
 _CREDENTIALS = "verifiableCredential"
 
 
@@ -322,9 +332,9 @@ def _read_json(path: Path) -> Any:
     except UnicodeDecodeError as e:
         raise ValueError(f"not UTF-8 text: {e.reason}") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"not JSON: {e.msg} (line {e.lineno})") from None
+        return loads(text, limits=DEFAULT_LIMITS)  # I-JSON within the limits: no duplicate member, bounded nesting
+    except InvalidDocument as e:
+        raise ValueError(f"not JSON (I-JSON): {e.message.removeprefix('not JSON: ')}") from None
 
 
 _ROOT_MEMBERS = {"did", "name", "vouches", "types", "schemes", "goods", "territories", "prefixes", "maxDepth"}
@@ -606,7 +616,11 @@ def _candidate(document: Any, origin: str) -> _Candidate | None:
     if not isinstance(party, str):
         return None
     cid = credential.get("id")
-    return _Candidate(document, origin, party, cid if isinstance(cid, str) else None, _digest(document))
+    try:
+        digest = _digest(document)
+    except (TypeError, ValueError):  # beyond 64 bits, nested too deep, a lone surrogate: not I-JSON, cannot verify
+        return None
+    return _Candidate(document, origin, party, cid if isinstance(cid, str) else None, digest)
 
 
 # -- goods ---------------------------------------------------------------------------------------
@@ -686,6 +700,9 @@ class _Checked:
     status: str
     checked_at: datetime
     expires: datetime
+    warnings: tuple[str, ...] = ()
+    """The warnings of the vouch's verification (a stale status list allowed, a tolerated
+    pre-Recommendation form): a path through it carries them."""
 
 
 @dataclass(frozen=True)
@@ -776,7 +793,8 @@ class TrustPaths:
                     self._by_id.setdefault(candidate.id, candidate)
         self._checked: dict[str, _Checked] = {}
         self._trust: dict[tuple[str, tuple[str, ...]], _Trust] = {}
-        self._linked: dict[str, tuple[datetime, list[_Candidate], list[_Reason]]] = {}
+        self._linked: dict[str, tuple[datetime, list[_Candidate], list[_Reason], int]] = {}
+        self._linked_bytes = 0  # the size of the bodies they were read from
         self._lock = threading.Lock()
         self.fetches = 0
         """Linked presentations fetched so far (for tests and monitoring)."""
@@ -786,6 +804,7 @@ class TrustPaths:
             self._checked.clear()
             self._trust.clear()
             self._linked.clear()
+            self._linked_bytes = 0
 
     def bound(self, now: datetime, offered: Sequence[Any] = ()) -> "BoundTrust":
         """The policy for one verification at ``now``, with the vouches ``offered`` (those of
@@ -806,7 +825,9 @@ class TrustPaths:
         """``issuer_trust`` for ``credential`` at ``now``."""
         return self._check(credential, now, self._offered(offered))
 
-    def _check(self, credential: Credential, now: datetime, offered: tuple[_Candidate, ...]) -> CheckResult:
+    def _check(self, credential: Credential, now: datetime, offered: tuple[_Candidate, ...],
+               checked: dict[str, "_Checked"] | None = None) -> CheckResult:
+        """``checked``: the vouches checked so far in this verification (see :class:`BoundTrust`)."""
         issuer = credential.issuer_id
         types = set(credential.types) - _BASE_TYPES
         flat = self.policy.flat.issuer(issuer) if self.policy.flat is not None else None
@@ -819,8 +840,14 @@ class TrustPaths:
                     "source": self.policy.source, "direct": True}}},
             )
         if vouch_kind(types) is not None:
-            return self._check_vouch(credential, now, offered)
-        trust = self._trust_of(issuer, now, offered)
+            others = types - VOUCH_TYPES
+            if others:  # judged as a vouch only, its other types would pass unchecked
+                return self._refused(issuer, [_Reason(
+                    "ANCHOR_INVALID", issuer, f"a vouching credential that is also a {', '.join(sorted(others))}: "
+                    "a vouch gives no right to issue other credentials (issue them separately)")],
+                    f"issuer {issuer} is not trusted for it")
+            return self._check_vouch(credential, now, offered, checked)
+        trust = self._trust_of(issuer, now, offered, checked)
         goods = goods_codes(credential.credentialSubject)
         refusals: list[_Reason] = []
         for index, path in enumerate(trust.paths):
@@ -834,6 +861,10 @@ class TrustPaths:
                 extra = sorted(types - (scope.types or frozenset()))
                 refusals.append(_Reason("SCOPE_TOO_NARROW", issuer, f"the path through {path.root.label} allows "
                                         f"{_names(scope.types)}, not {', '.join(extra)}"))
+            elif scope.goods is not None and not goods:  # a bound on goods is no bound on what names none
+                refusals.append(_Reason("SCOPE_TOO_NARROW", issuer, f"the path through {path.root.label} allows "
+                                        f"goods {_names(scope.goods)} only, and the credential names no HS code "
+                                        "(commodityCode) where goods_codes reads them"))
             elif goods and not scope.allows_goods(goods):
                 outside = sorted({g for g in goods if not scope.allows_goods([g])})
                 refusals.append(_Reason("SCOPE_TOO_NARROW", issuer, f"the path through {path.root.label} allows "
@@ -853,12 +884,13 @@ class TrustPaths:
         for reason in reasons:
             codes |= reason.codes()
         data = {"reasons": [r.to_dict() for r in reasons[:_MAX_REASONS]], "codes": sorted(codes)}
-        message = f"{head}: " + "; ".join(_explain(r) for r in reasons[:4]) + ("; ..." if len(reasons) > 4 else "")
+        message = _shown(f"{head}: " + "; ".join(_explain(r) for r in reasons[:4]) + ("; ..." if len(reasons) > 4 else ""))
         if any(r.any_error() for r in reasons):
             return CheckResult.error(name, code, message, data=data)
         return CheckResult.failed(name, code, message, data=data)
 
-    def _check_vouch(self, credential: Credential, now: datetime, offered: tuple[_Candidate, ...]) -> CheckResult:
+    def _check_vouch(self, credential: Credential, now: datetime, offered: tuple[_Candidate, ...],
+                     checked_so_far: dict[str, "_Checked"] | None = None) -> CheckResult:
         """A vouching credential verified as a credential (in a presentation): its issuer must
         be allowed to issue it, i.e. it must be a link of a path to a root."""
         document = credential.model_dump(by_alias=True, exclude_none=True)
@@ -872,12 +904,16 @@ class TrustPaths:
             return CheckResult.failed(CHECK, "UNTRUSTED_ISSUER", "not a readable vouch", data={"codes": ["ANCHOR_INVALID"]})
         checked = _Checked(candidate, vouch, None, "verified", False, "verified with this presentation", now,
                            now + self._ttl)
-        search = _Search(self, now, offered)
-        paths, reasons = search.link(checked, 0, frozenset({vouch.subject}))
+        search = _Search(self, now, offered, checked_so_far)
+        found, reasons = search.link(checked, 0, frozenset({vouch.subject}))
+        paths = [p for p in found if p.scope.in_force(now)]  # as for any credential: every link in force now
+        reasons += [_Reason("SCOPE_TOO_NARROW", vouch.subject, f"the path through {p.root.label} is not in force "
+                            f"at {_iso(now)} ({_period(p.scope)})") for p in found if p not in paths]
         if paths:
             path = paths[0]
             return CheckResult.passed(
-                CHECK, f"{'an' if vouch.kind[0] in 'aeiou' else 'a'} {vouch.kind} by {vouch.issuer} on a path to {path.root.label} (root in {path.root.source})",
+                CHECK, _shown(f"{'an' if vouch.kind[0] in 'aeiou' else 'a'} {vouch.kind} by {vouch.issuer} on a path to "
+                              f"{path.root.label} (root in {path.root.source})"),
                 data={"trustPath": _path_data(vouch.subject, path)},
             )
         return self._refused(vouch.issuer, reasons, f"{vouch.issuer} may not vouch for {vouch.subject} ({vouch.kind})")
@@ -926,12 +962,13 @@ class TrustPaths:
 
     # -- finding and caching ---------------------------------------------------------------
 
-    def _trust_of(self, party: str, now: datetime, offered: tuple[_Candidate, ...]) -> _Trust:
+    def _trust_of(self, party: str, now: datetime, offered: tuple[_Candidate, ...],
+                  checked: dict[str, "_Checked"] | None = None) -> _Trust:
         key = (party, tuple(sorted(c.digest for c in offered)))
         cached = self._trust.get(key)
         if cached is not None and cached.computed_at <= now < cached.expires:
             return cached
-        search = _Search(self, now, offered)
+        search = _Search(self, now, offered, checked)
         paths, reasons = search.paths(party, 0, frozenset())
         expires = min([now + self._ttl, *search.expiries])
         trust = _Trust(paths, reasons, now, expires)
@@ -960,14 +997,15 @@ class TrustPaths:
             return hit
         with self._lock:
             linked = list(self._linked.values())
-        for _, candidates, _ in linked:
+        for _, candidates, _, _ in linked:
             for candidate in candidates:
                 if candidate.id == credential_id:
                     return candidate
         return None
 
-    def _linked_of(self, party: str, now: datetime) -> tuple[list[_Candidate], list[_Reason]]:
-        """The vouches of ``party``'s DID document's LinkedVerifiablePresentation services."""
+    def _linked_of(self, party: str, now: datetime, budget: list[int]) -> tuple[list[_Candidate], list[_Reason]]:
+        """The vouches of ``party``'s DID document's LinkedVerifiablePresentation services,
+        fetching at most ``budget[0]`` of them (and counting them off)."""
         if self._resolvers is None or self._fetcher is None:
             return [], []
         with self._lock:
@@ -976,18 +1014,27 @@ class TrustPaths:
             return hit[1], hit[2]
         candidates: list[_Candidate] = []
         reasons: list[_Reason] = []
+        size = 0
         try:
             document = self._resolvers.resolve(party)
         except VcError as e:
             return [], [_Reason("SOURCE_UNAVAILABLE", party, f"its DID document could not be read: {e.message}",
                                 error=True)]
+        complete = True
         for url in _linked_urls(document):
+            if budget[0] <= 0:
+                reasons.append(_Reason("TOO_MANY_CANDIDATES", party, f"{url}: not fetched: the search already "
+                                       f"fetched {MAX_LINKED_FETCHES} linked presentations, as many as it may"))
+                complete = False
+                break
+            budget[0] -= 1
             try:
                 fetched = self._fetcher.fetch(url, what="linked presentation", accept=_LVP_ACCEPT)
                 self.fetches += 1
                 from tradevc.vc.verification.pipeline import read_fetched
 
                 body = read_fetched(fetched, what="linked presentation")
+                size += len(fetched.body)
             except VcError as e:
                 reasons.append(_Reason("SOURCE_UNAVAILABLE", party, f"{url}: {e.message}", error=True))
                 continue
@@ -1000,11 +1047,14 @@ class TrustPaths:
                                            f"not for {party}", vouch=candidate.id))
                     continue
                 candidates.append(candidate)
-        if not any(r.error for r in reasons):
+        if complete and not any(r.error for r in reasons):
             with self._lock:
-                if len(self._linked) >= _MAX_CACHE:
-                    self._linked.clear()
-                self._linked[party] = (now, candidates, reasons)
+                if len(self._linked) >= _MAX_CACHE or self._linked_bytes + size > _MAX_LINKED_BYTES:
+                    self._linked.clear()  # bounded in entries and in the bytes they hold, like the others
+                    self._linked_bytes = 0
+                previous = self._linked.get(party)
+                self._linked_bytes += size - (previous[3] if previous is not None else 0)
+                self._linked[party] = (now, candidates, reasons, size)
         return candidates, reasons
 
     def _check_candidate(self, candidate: _Candidate, now: datetime) -> _Checked:
@@ -1012,7 +1062,7 @@ class TrustPaths:
         if cached is not None and cached.checked_at <= now < cached.expires:
             return cached if cached.candidate.origin == candidate.origin else _Checked(
                 candidate, cached.vouch, cached.code, cached.message, cached.error, cached.status,
-                cached.checked_at, cached.expires)
+                cached.checked_at, cached.expires, cached.warnings)
         keep = _Keep()
         report = self._verify(candidate.document, keep, now)
         checked = _judge(candidate, report, keep.credential, now, self._ttl)
@@ -1020,7 +1070,8 @@ class TrustPaths:
             with self._lock:
                 if len(self._checked) >= _MAX_CACHE:
                     self._checked.clear()
-                self._checked[candidate.digest] = checked
+                # kept without the document: it is not needed once checked, and anyone can send big ones
+                self._checked[candidate.digest] = replace(checked, candidate=replace(candidate, document=None))
         return checked
 
 
@@ -1082,7 +1133,7 @@ def _judge(candidate: _Candidate, report: VerificationResult, credential: Creden
     status = "valid" if any(c.outcome is Outcome.PASSED for c in statuses) else "valid (no status list)"
     if vouch.scope.valid_until is not None:
         expires = min(expires, vouch.scope.valid_until)
-    return _Checked(candidate, vouch, None, "verified", False, status, now, expires)
+    return _Checked(candidate, vouch, None, "verified", False, status, now, expires, tuple(report.warnings))
 
 
 def _date(value: Any) -> datetime | None:
@@ -1095,7 +1146,8 @@ def _date(value: Any) -> datetime | None:
 class _Search:
     """One search for paths, at ``now``, with the vouches ``offered``."""
 
-    def __init__(self, finder: TrustPaths, now: datetime, offered: tuple[_Candidate, ...]) -> None:
+    def __init__(self, finder: TrustPaths, now: datetime, offered: tuple[_Candidate, ...],
+                 checked: dict[str, _Checked] | None = None) -> None:
         self.finder = finder
         self.now = now
         self.offered = offered
@@ -1103,6 +1155,11 @@ class _Search:
         self.budget = finder.limits.max_candidates * finder.limits.max_path_length * 2
         self.memo: dict[tuple[str, int, frozenset[str]], tuple[list[_Path], list[_Reason]]] = {}
         self.expiries: list[datetime] = []
+        self.linked: dict[str, tuple[list[_Candidate], list[_Reason]]] = {}
+        self.fetch_budget = [MAX_LINKED_FETCHES]
+        self.checked: dict[str, _Checked] = {} if checked is None else checked
+        """Each vouch checked once per search (and per verification, given its dict): one that
+        could not be checked is not cached across verifications, but is not checked again here."""
 
     def paths(self, party: str, below: int, visiting: frozenset[str]) -> tuple[list[_Path], list[_Reason]]:
         """The paths of ``party`` (``below`` links already under it on the chain), or why none."""
@@ -1119,7 +1176,9 @@ class _Search:
         local = self.finder._candidates(party, self.offered)
         self._examine(party, local, below, visiting, paths, reasons)
         if not paths:
-            linked, why = self.finder._linked_of(party, self.now)
+            if party not in self.linked:  # once per search, failed or not
+                self.linked[party] = self.finder._linked_of(party, self.now, self.fetch_budget)
+            linked, why = self.linked[party]
             reasons.extend(why)
             seen = {c.digest for c in local}
             self._examine(party, [c for c in linked if c.digest not in seen], below, visiting, paths, reasons)
@@ -1149,7 +1208,7 @@ class _Search:
                                        "limits allow (maxCandidates x maxPathLength x 2)"))
                 return
             self.budget -= 1
-            checked = self.finder._check_candidate(candidate, self.now)
+            checked = self._check_once(candidate)
             self.expiries.append(checked.expires)
             if checked.vouch is None:
                 reasons.append(_Reason(checked.code or "ANCHOR_INVALID", party, checked.message, vouch=candidate.id,
@@ -1158,6 +1217,14 @@ class _Search:
             found, why = self.link(checked, below, visiting | {party})
             paths.extend(found)
             reasons.extend(why)
+
+    def _check_once(self, candidate: _Candidate) -> _Checked:
+        hit = self.checked.get(candidate.digest)
+        if hit is None:
+            hit = self.checked[candidate.digest] = self.finder._check_candidate(candidate, self.now)
+        elif hit.candidate.origin != candidate.origin:
+            hit = replace(hit, candidate=candidate)
+        return hit
 
     def link(self, checked: _Checked, below: int, visiting: frozenset[str]) -> tuple[list[_Path], list[_Reason]]:
         """The paths through the verified vouch ``checked`` (naming a party with ``below``
@@ -1241,9 +1308,10 @@ class BoundTrust:
 
     def __init__(self, finder: TrustPaths, now: datetime, offered: tuple[_Candidate, ...]) -> None:
         self.finder, self.now, self.offered = finder, now, offered
+        self.checked: dict[str, _Checked] = {}  # the vouches checked in this verification, failed ones too
 
     def check(self, credential: Credential) -> CheckResult:
-        return self.finder._check(credential, self.now, self.offered)
+        return self.finder._check(credential, self.now, self.offered, self.checked)
 
 
 # -- reports -------------------------------------------------------------------------------------
@@ -1261,10 +1329,11 @@ def _path_data(party: str, path: _Path) -> dict[str, Any]:
             "party": vouch.subject, "name": vouch.name, "identifiers": [str(i) for i in vouch.identifiers],
             "kind": vouch.kind, "scope": vouch.scope.describe(),
             "vouch": {
-                "id": vouch.credential_id, "type": next((t for t in vouch.types if t != "VerifiableCredential"), None),
+                "id": vouch.credential_id, "type": next((t for t in vouch.types if t in VOUCH_TYPES), None),
                 "issuer": vouch.issuer, "status": checked.status,
                 "validUntil": _iso(vouch.scope.valid_until) if vouch.scope.valid_until else None,
                 "from": checked.candidate.origin,
+                **({"warnings": list(checked.warnings)} if checked.warnings else {}),
             },
         })
     return {"issuer": party, "length": len(path.links) + 1, "steps": steps, "root": path.root.to_dict(),
@@ -1284,9 +1353,10 @@ def describe_path(data: Mapping[str, Any]) -> list[str]:
         vouch = step.get("vouch") or {}
         who = ", ".join(step.get("identifiers") or []) or step.get("name") or step.get("party")
         until = f", until {vouch['validUntil']}" if vouch.get("validUntil") else ""
+        warned = "".join(f"; WARNING: {w}" for w in vouch.get("warnings") or [])
         lines.append(f"  {_VERBS.get(step.get('kind', ''), 'vouched for by')} {who}  ({vouch.get('type')} "
                      f"{vouch.get('id')}, issued by {vouch.get('issuer')}, {vouch.get('status')}{until}; "
-                     f"from {vouch.get('from')})")
+                     f"from {vouch.get('from')}{warned})")
     root = data.get("root") or {}
     name = root.get("name") or root.get("did")
     if root.get("direct"):
@@ -1296,7 +1366,7 @@ def describe_path(data: Mapping[str, Any]) -> list[str]:
         lines.append(f"  {name} holds the recorded mark {root['mark']} ({root.get('scope')}; root in {root.get('source')})")
     else:
         lines.append(f"  {name} trusted for: {', '.join(root.get('types') or [])} (root in {root.get('source')})")
-    return lines
+    return [_shown(line) for line in lines]
 
 
 def _path_message(party: str, path: _Path) -> str:
@@ -1304,10 +1374,36 @@ def _path_message(party: str, path: _Path) -> str:
     for link in reversed(path.links):
         vouch = link.vouch
         who = ", ".join(str(i) for i in vouch.identifiers) or vouch.name or vouch.subject
-        parts.append(f"{_VERBS[vouch.kind]} {who} ({vouch.label}, issued by {vouch.issuer}, {link.checked.status})")
+        warned = "".join(f"; WARNING: {w}" for w in link.checked.warnings)
+        parts.append(f"{_VERBS[vouch.kind]} {who} ({vouch.label}, issued by {vouch.issuer}, {link.checked.status}{warned})")
     root = path.root
-    return (f"{party} is trusted through a path of {len(path.links) + 1}: " + "; ".join(parts)
-            + f"; {root.label} is a root in {root.source} for {root.scope.describe()}")
+    return _shown(f"{party} is trusted through a path of {len(path.links) + 1}: " + "; ".join(parts)
+                  + f"; {root.label} is a root in {root.source} for {root.scope.describe()}")
+
+
+# What a terminal would not show as itself: controls (newlines included: a report line is one
+# line), format characters (bidirectional overrides and isolates, zero-width characters...),
+# lone surrogates, line and paragraph separators.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _shown(text: str) -> str:
+    """``text`` (holding what vouches say: names, identifiers, ids) as one printable line, each
+    hidden character (above) written as its JSON escape ``\\uXXXX``."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if unicodedata.category(char) in _HIDDEN_CATEGORIES:
+            code = ord(char)
+            if code > 0xFFFF:
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _explain(reason: _Reason) -> str:

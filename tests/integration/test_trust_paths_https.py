@@ -287,6 +287,8 @@ def test_vc_verify_says_why_there_is_no_path(tmp_path, parties):
     ({"roots": [{"did": REGISTRY_DID, "vouches": ["anchor"], "types": TYPES}], "limits": {"maxCandidates": 0}},
      "limits.maxCandidates"),
     ("{not json", "not JSON"),
+    ("[" * 100_000 + "]" * 100_000, "not JSON"),  # was a RecursionError traceback
+    (json.dumps({"trustedIssuers": {MILL_DID: 7}}), "trustedIssuers"),  # was a TypeError traceback
 ])
 def test_vc_verify_a_malformed_policy_is_one_line(tmp_path, document: Any, member: str):
     policy_file = tmp_path / "policy.json"
@@ -381,3 +383,22 @@ def test_vc_wallet_reads_a_policy_with_roots(tmp_path):
     policy_file.write_text(json.dumps({"roots": [{"did": registry.did, "vouches": ["anchor"]}]}))
     run = CliRunner().invoke(wallet_cli, ["add", open_ended(mill), "--offline", "--trust", str(policy_file)], env=env)
     assert run.exit_code == 2 and "roots[0].types" in run.output and "Traceback" not in run.output, run.output
+
+
+def test_an_anchor_whose_status_came_from_a_stale_list_says_so_in_the_path(parties):
+    # the operator allows a stale status list when its issuer is unreachable: the anchor's
+    # report warned, but the path said "valid" and the trade credential's report had no word of it
+    verifier = Verifier(policy=policy([registry_anchor()]), session=parties.session(), mirror=parties.mirror(*HOSTS),
+                        stale_status_if_error=timedelta(hours=1))
+    assert verifier.verify_credential(mill_certificate(), now=NOW).verified
+    (parties.site("registry.example") / "status" / "1").unlink()  # the registry is unreachable
+    later = verifier.verify_credential(mill_certificate(), now=NOW + timedelta(minutes=20))
+    check = later.check("issuer_trust")
+    assert later.verified, later.summary()
+    step = check.data["trustPath"]["steps"][0]
+    assert step["vouch"]["status"] == "valid" and "stale_if_error" in step["vouch"]["warnings"][0], step
+    assert "stale_if_error" in check.message
+    from tradevc.verifier.trust import describe_path
+
+    assert "WARNING: status list https://registry.example/status/1 could not be fetched" in describe_path(
+        check.data["trustPath"])[1]

@@ -440,3 +440,256 @@ def test_a_policy_document_with_its_trust_store_already_read() -> None:
     assert type(policy_from_document({"trustedIssuers": {MILL.did: TYPES}}, anchors=[])) is TrustPolicy
     with pytest.raises(ValueError, match="relative"):
         policy_from_document(document)
+
+
+# -- a vouch is no licence to issue other credentials ------------------------------------------
+
+
+def _also(document: dict[str, Any], key: KeyPair, extra: str) -> dict[str, Any]:
+    """``document`` re-signed by ``key`` with the credential type ``extra`` added."""
+    from support.vouches import _sign
+
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    unsigned["@context"] = ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/traceability/v1",
+                            "https://tradevc.example/contexts/trust/v1"]
+    unsigned["type"] = [*unsigned["type"], extra]
+    return _sign(unsigned, key, None)
+
+
+def test_a_vouch_that_also_claims_a_trade_type_is_not_trusted_as_one() -> None:
+    # MAKER is authorised by the rights holder for the ACME mark: an IP authorisation gives it
+    # no right to issue trade credentials, yet a sub-authorisation that is also typed
+    # USMCACertificationOfOrigin was judged only as a vouch, and passed issuer_trust
+    sub = authorisation(MAKER, OTHER.did, marks=["ACME"], goods=["847130"], territories=["US"], parent="urn:uuid:maker")
+    forged = _also(sub, MAKER, "USMCACertificationOfOrigin")
+    desk = Verifier.offline(policy=marks_policy(ip_chain()), clock=lambda: NOW)
+    check = refused(desk.verify_credential(forged), "ANCHOR_INVALID")
+    assert "USMCACertificationOfOrigin" in check.message
+    # the same for a registry allowed to anchor mills for mill test reports only
+    only_mtr = policy(root(types=["MillTestReportCredential"]))
+    refused(verify(_also(anchor(REGISTRY, MILL.did), REGISTRY, "USMCACertificationOfOrigin"), only_mtr), "ANCHOR_INVALID")
+    assert verify(anchor(REGISTRY, MILL.did), only_mtr).verified  # the plain anchor is still checked as a vouch
+
+
+# -- linked presentations: what one search may fetch -------------------------------------------
+
+
+class _LinkedEverywhere:
+    """DID documents that each point to four LinkedVerifiablePresentation URLs."""
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        return {"id": did, "service": [{"id": f"{did}#vouches", "type": "LinkedVerifiablePresentation",
+                                        "serviceEndpoint": [f"https://slow.example/{did[-12:]}/{i}" for i in range(4)]}]}
+
+
+class _Unreachable:
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def fetch(self, url: str, *, what: str, accept: str) -> Any:
+        from tradevc.vc.retrieval.http import RetrievalError
+
+        self.urls.append(url)
+        raise RetrievalError(f"{what}: {url} did not answer within 10 s")
+
+
+def test_one_search_fetches_a_bounded_number_of_linked_presentations() -> None:
+    # a presentation offering vouches for the mill by 8 parties, each vouched for by the same
+    # stranger: every party's DID document names 4 unreachable linked presentations (each a
+    # 10 s timeout). The stranger's were fetched again for every chain through it (68 fetches).
+    from tradevc.vc.model import parse_credential
+    from tradevc.verifier.trust import MAX_LINKED_FETCHES, _offline_verify
+
+    stranger = KeyPair.generate("Ed25519")
+    middles = [KeyPair.generate("Ed25519") for _ in range(8)]
+    offered = [anchor(m, MILL.did) for m in middles] + [anchor(stranger, m.did) for m in middles]
+    fetcher = _Unreachable()
+    finder = TrustPaths(policy(root(maxDepth=3)), verify=_offline_verify, resolvers=_LinkedEverywhere(),  # type: ignore[arg-type]
+                        fetcher=fetcher)  # type: ignore[arg-type]
+    check = finder.check(parse_credential(certificate(MILL)), now=NOW, offered=offered)
+    assert check.outcome.value == "error" and "SOURCE_UNAVAILABLE" in check.data["codes"]
+    assert len(fetcher.urls) <= MAX_LINKED_FETCHES, len(fetcher.urls)
+    assert len(set(fetcher.urls)) == len(fetcher.urls)  # a source that failed is not fetched again in one search
+    assert "TOO_MANY_CANDIDATES" in check.data["codes"]  # and the report says the search stopped looking
+
+
+# -- printing what vouches say -----------------------------------------------------------------
+
+
+def test_vc_verify_escapes_what_a_vouch_names(tmp_path) -> None:
+    # the name is the vouch's, not customs': a newline forged a report line, an escape
+    # sequence cleared the terminal, a bidi override reordered the line
+    from click.testing import CliRunner
+
+    from tradevc.verifier.cli import cli
+
+    name = "Aceros\n  OK   revocation: forged\x1b[2J\u202eevil"
+    document = {"roots": [root()], "anchors": [anchor(REGISTRY, MILL.did, mid=None, name=name, valid_until="2036-01-01T00:00:00Z")]}
+    (tmp_path / "policy.json").write_text(json.dumps(document))
+    (tmp_path / "c.json").write_text(json.dumps(certificate(MILL)))
+    args = ["credential", str(tmp_path / "c.json"), "--trust", str(tmp_path / "policy.json"), "--offline"]
+    run = CliRunner().invoke(cli, args)
+    assert run.exit_code == 0, run.output
+    assert "\x1b" not in run.output and "\u202e" not in run.output and "\n  OK   revocation" not in run.output, run.output
+    assert "anchored by Aceros\\u000a  OK   revocation: forged\\u001b[2J\\u202eevil  (" in run.output
+    run = CliRunner().invoke(cli, [*args, "--json"])
+    assert "\x1b" not in run.output and "\u202e" not in run.output
+    report = json.loads(run.output)  # the escapes read back as the name
+    assert next(c for c in report["checks"] if c["name"] == "issuer_trust")["data"]["trustPath"]["steps"][0]["name"] == name
+
+
+@pytest.mark.parametrize("text, member", [
+    ("[" * 100_000 + "]" * 100_000, "not JSON"),  # nesting: was a RecursionError
+    ('{"roots": [], "roots": []}', "not JSON"),  # a duplicate member: which one counts?
+    (json.dumps({"trustedIssuers": {"did:web:a.example": 1}}), r"trustedIssuers"),  # was a TypeError
+    (json.dumps({"trustedIssuers": {"did:web:a.example": [{}]}}), r"trustedIssuers"),
+    (json.dumps({"trustedIssuers": [{"did": "did:web:a.example", "types": [["A"]]}]}), r"trustedIssuers\[0\]"),
+    (json.dumps({"roots": [root()], "trustedIssuers": {"did:web:a.example": None}}), r"trustedIssuers"),
+])
+def test_a_malformed_policy_file_is_a_value_error_never_another(tmp_path, text: str, member: str) -> None:
+    file = tmp_path / "policy.json"
+    file.write_text(text)
+    with pytest.raises(ValueError, match=member):
+        load_policy(file)
+
+
+@pytest.mark.parametrize("member", ["big", "deep", "surrogate"])
+def test_a_hostile_vouch_in_a_presentation_is_a_report_not_an_exception(member: str) -> None:
+    # the presentation's vouches are read (to be offered) before the presentation is held to
+    # I-JSON and the limits: an integer beyond 64 bits or 300 levels of nesting made the
+    # path finder's digest raise TypeError out of verify_presentation
+    bad = anchor(REGISTRY, MILL.did)
+    if member == "big":
+        bad["credentialSubject"]["x"] = 2**70
+    elif member == "surrogate":
+        bad["credentialSubject"]["name"] = "\ud800"
+    else:
+        node = bad["credentialSubject"]
+        for _ in range(300):
+            node["n"] = {}
+            node = node["n"]
+    vp = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+          "verifiableCredential": [certificate(MILL), bad]}
+    desk = Verifier.offline(policy=policy(), clock=lambda: NOW)
+    result = desk.verify_presentation(vp, challenge="c", domain="cbp.gov")
+    assert not result.verified and result.check("structure").outcome.value == "failed"
+
+
+def test_the_path_names_the_vouch_type_a_link_was_used_as() -> None:
+    # a registry's anchor that also carries another type is still an anchor as a link (its scope
+    # is the anchor's), but the report named its first type, as if a certificate had vouched
+    from support.vouches import _sign
+
+    unsigned = {k: v for k, v in anchor(REGISTRY, MILL.did).items() if k != "proof"}
+    unsigned["@context"] = ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/traceability/v1",
+                            "https://tradevc.example/contexts/trust/v1"]
+    unsigned["type"] = ["VerifiableCredential", "USMCACertificationOfOrigin", "IdentityAnchorCredential"]
+    path = trusted(verify(certificate(MILL), policy(anchors=[_sign(unsigned, REGISTRY, None)])))
+    assert path["steps"][0]["vouch"]["type"] == "IdentityAnchorCredential"
+
+
+def test_one_verification_checks_each_vouch_once_even_when_it_could_not_be_checked() -> None:
+    # 30 vouches among 6 parties, each with a status list (could-not-verify offline; online,
+    # an unreachable list costs the fetcher's timeout each time): a failed check is not cached
+    # between verifications, and within one it was redone for every search and every chain
+    # through it, 200-odd times here (819 for 90 vouches)
+    parties = [KeyPair.generate("Ed25519") for _ in range(6)]
+    status = {"id": "https://lists.example/1#1", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+              "statusListIndex": "1", "statusListCredential": "https://lists.example/1"}
+    vouches = [anchor(a, b.did, status=status) for a in parties for b in parties if a is not b]
+    vp = sign_presentation([certificate(parties[0]), *vouches], parties[0], challenge="c", domain="cbp.gov",
+                           cryptosuite="eddsa-jcs-2022", created=CREATED)
+    desk = Verifier.offline(policy=policy(), clock=lambda: NOW)
+    assert desk.trust_paths is not None
+    checked: list[Any] = []
+    verify_vouch = desk.trust_paths._verify
+    desk.trust_paths._verify = lambda *a: checked.append(a[0]) or verify_vouch(*a)  # type: ignore[func-returns-value]
+    result = desk.verify_presentation(vp, challenge="c", domain="cbp.gov")
+    assert not result.verified and result.credentials[0].check("issuer_trust").outcome.value == "error"
+    assert len(checked) <= len(vouches), len(checked)
+
+
+def test_a_goods_bounded_path_does_not_trust_a_credential_naming_no_goods() -> None:
+    # the mill is anchored for steel (HS 72, 73) only; a certificate whose goods carry no
+    # commodityCode (or name them where goods_codes does not read) escaped the bound
+    steel = root(goods=["72", "73"])
+    assert trusted(verify(certificate(MILL), policy(steel, anchors=[anchor(REGISTRY, MILL.did)])))
+    check = refused(verify(certificate(MILL, goods=()), policy(steel, anchors=[anchor(REGISTRY, MILL.did)])),
+                    "SCOPE_TOO_NARROW")
+    assert "names no HS code" in check.message
+    assert trusted(verify(certificate(MILL, goods=()), policy(anchors=[anchor(REGISTRY, MILL.did)])))  # no bound
+
+
+def test_a_vouch_is_trusted_only_on_a_path_in_force() -> None:
+    # the broker's own anchor ended two minutes ago: within the clock skew the pipeline
+    # tolerates, so it still verifies, but the path through it is not in force. A credential of
+    # the mill is refused for that; the broker's anchor of the mill was still trusted
+    broker = KeyPair.generate("Ed25519")
+    ended = anchor(REGISTRY, broker.did, mid="MXBROKER01", valid_until="2026-05-31T23:58:00Z")
+    mill_anchor = anchor(broker, MILL.did)
+    trust = policy(root(maxDepth=2), anchors=[ended, mill_anchor])
+    refused(verify(certificate(MILL), trust), "SCOPE_TOO_NARROW")
+    refused(verify(mill_anchor, trust), "SCOPE_TOO_NARROW")
+    assert verify(mill_anchor, trust, now=NOW - timedelta(minutes=5)).verified
+
+
+def test_a_cached_path_is_not_used_for_another_time() -> None:
+    # the anchor holds from June 1st to 00:10; a path found at 00:05 is cached, and must not
+    # answer a verification as of May (before the anchor) or of 00:11 (after it)
+    trust = policy(anchors=[anchor(REGISTRY, MILL.did, valid_from="2026-06-01T00:00:00Z",
+                                   valid_until="2026-06-01T00:10:00Z")])
+    desk = Verifier.offline(policy=trust, clock=lambda: NOW)
+    assert desk.verify_credential(certificate(MILL), now=NOW + timedelta(minutes=5)).verified
+    may = desk.verify_credential(certificate(MILL), now=NOW - timedelta(days=1))
+    assert "ANCHOR_NOT_YET_VALID" in may.check("issuer_trust").data["codes"]
+    after = desk.verify_credential(certificate(MILL), now=NOW + timedelta(minutes=11))
+    assert not after.check("issuer_trust").outcome.value == "passed"
+    assert desk.verify_credential(certificate(MILL), now=NOW + timedelta(minutes=6)).verified
+
+
+def test_the_caches_keep_no_vouch_document() -> None:
+    # every vouch checked is cached (failed ones too, for cacheSeconds) with the document it
+    # came in: 4096 junk vouches of a few hundred kilobytes each, from presentations anyone can
+    # write, held that many megabytes for as long as the verifier lived
+    junk = anchor(OTHER, MILL.did)
+    junk["credentialSubject"]["name"] = "x" * 100_000
+    desk = Verifier.offline(policy=policy(anchors=[anchor(REGISTRY, MILL.did)]), clock=lambda: NOW)
+    vp = sign_presentation([certificate(MILL), junk], OTHER, challenge="c", domain="cbp.gov",
+                           cryptosuite="eddsa-jcs-2022", created=CREATED)
+    desk.verify_presentation(vp, challenge="c", domain="cbp.gov")
+    assert desk.trust_paths is not None and desk.trust_paths._checked
+    assert all(c.candidate.document is None for c in desk.trust_paths._checked.values())
+    assert trusted(desk.verify_credential(certificate(MILL)))  # the cached checks still serve
+
+
+class _LinkedAnchors:
+    """DID documents whose one linked presentation serves a padded anchor of their party."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, bytes] = {}
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        url = f"https://vouches.example/{did[-12:]}"
+        self.bodies[url] = json.dumps(anchor(OTHER, did, name="x" * 50_000)).encode()
+        return {"id": did, "service": [{"id": f"{did}#v", "type": "LinkedVerifiablePresentation", "serviceEndpoint": url}]}
+
+    def fetch(self, url: str, *, what: str, accept: str) -> Any:
+        from tradevc.vc.retrieval.http import Fetched
+
+        return Fetched(url, self.bodies[url], "application/json")
+
+
+def test_the_cache_of_linked_presentations_is_bounded_in_bytes(monkeypatch) -> None:
+    # each party's DID document names its own linked presentation (1 MiB each at most): 4096
+    # parties' worth of vouch documents were kept, gigabytes for one attacker with many did:web
+    from tradevc.vc.model import parse_credential
+    from tradevc.verifier import trust as module
+
+    monkeypatch.setattr(module, "_MAX_LINKED_BYTES", 200_000)
+    sites = _LinkedAnchors()
+    finder = TrustPaths(policy(), verify=module._offline_verify, resolvers=sites, fetcher=sites)  # type: ignore[arg-type]
+    for _ in range(10):
+        check = finder.check(parse_credential(certificate(KeyPair.generate("Ed25519"))), now=NOW)
+        assert "ISSUER_NOT_TRUSTED" in check.data["codes"]  # each party's anchor was read (from a stranger)
+    assert 0 < len(finder._linked) <= 4, len(finder._linked)
+    assert 0 < finder._linked_bytes <= 200_000

@@ -43,6 +43,11 @@ def test_other_credentials_are_not_vouches() -> None:
     ({"id": "did:web:mill.example", "territory": ["mx"]}, "territory"),
     ({"id": "did:web:mill.example", "identifier": [{"propertyID": "MID"}]}, "identifier[0]"),
     ({"id": "did:web:mill.example", "extendsCredential": "urn:uuid:p"}, "extendsCredential"),
+    # an empty list allowed nothing; under an RDFC proof it is not signed (JSON-LD drops it), so
+    # whoever holds the vouch may delete it and the dimension becomes unrestricted
+    ({"id": "did:web:mill.example", "authorizedCredentialType": []}, "authorizedCredentialType: must not be empty"),
+    ({"id": "did:web:mill.example", "hsScope": []}, "hsScope: must not be empty"),
+    ({"id": "did:web:mill.example", "territory": []}, "territory: must not be empty"),
 ])
 def test_a_malformed_vouch_names_the_member(subject: dict[str, Any], member: str) -> None:
     credential = _anchor()

@@ -120,13 +120,18 @@ class TrustPolicy:
         """
         issuers = data.get("trustedIssuers") if isinstance(data, Mapping) else None
         if isinstance(issuers, Mapping):
+            for did, types in issuers.items():
+                if not isinstance(types, (str, list)) or not all(isinstance(t, str) for t in _listed(types)):
+                    raise ValueError(f"trustedIssuers[{did!r}]: must be a credential type or a list of them")
             return cls(issuers)
         if not isinstance(issuers, list):
             raise ValueError('a trust policy is {"trustedIssuers": [{"did": ..., "name": ..., "types": [...]}, ...]}')
         entries = []
         for i, item in enumerate(issuers):
-            if not isinstance(item, Mapping) or not isinstance(item.get("types"), list):
-                raise ValueError(f"trustedIssuers[{i}] needs a did and a list of types")
+            if not isinstance(item, Mapping) or not isinstance(item.get("types"), list) or not all(
+                isinstance(t, str) for t in item["types"]
+            ):
+                raise ValueError(f"trustedIssuers[{i}] needs a did and a list of types (strings)")
             name = item.get("name")
             entries.append(TrustedIssuer(str(item.get("did")), frozenset(item["types"]), name if isinstance(name, str) else None))
         return cls(entries)
@@ -177,3 +182,7 @@ class IssuerIs:
         if credential.issuer_id == self.did:
             return CheckResult.passed(CHECK, f"issued by {self.did}")
         return CheckResult.failed(CHECK, "UNTRUSTED_ISSUER", f"issued by {credential.issuer_id}, not by {self.did}")
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

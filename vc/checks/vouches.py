@@ -31,9 +31,11 @@ Four kinds, each a :class:`Vouch` with a :class:`Scope`:
     with CBP authorises a manufacturer or distributor for marks, goods, territories and dates;
     the authorised party may sub-authorise within its own scope, as with licences.
 
-A scope dimension that is ``None`` is unrestricted by this vouch; an empty set allows
-nothing. Codes are compared as given, except HS codes (dots removed, a code is within a
-shorter one it starts with) and marks (NFKC, case-folded, spaces collapsed).
+A scope dimension that is ``None`` is unrestricted by this vouch. An empty list is refused
+(:class:`VouchError`): it cannot mean "nothing", since JSON-LD drops it and an RDFC proof
+does not sign it (whoever holds the vouch could delete it). An empty set (the meet of two
+scopes) allows nothing. Codes are compared as given, except HS codes (dots removed, a code is
+within a shorter one it starts with) and marks (NFKC, case-folded, spaces collapsed).
 """
 
 from __future__ import annotations
@@ -404,6 +406,9 @@ def _set(subject: Mapping[str, Any], member: str, *, check: re.Pattern[str] | No
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
         raise VouchError(f"credentialSubject.{member}: must be a string or a list of non-empty strings")
+    if not values:  # JSON-LD drops it: an RDFC proof does not sign it, and deleting it would unrestrict
+        raise VouchError(f"credentialSubject.{member}: must not be empty (an empty list is not signed by an "
+                         "RDFC proof; omit the member for no restriction)")
     if check is not None:
         bad = [v for v in values if not check.fullmatch(v)]
         if bad:
