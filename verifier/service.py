@@ -327,6 +327,25 @@ class Verifier:
                 "challenge", "issued by this verifier, not expired; left unused, as the presentation did not verify"
             ))
 
+    def verify_entry(
+        self, entry: Any, presentation: Any, *, challenge: str, domain: ExpectedDomain, rules: Any = None,
+        ledger: Any = None, now: datetime | None = None,
+    ) -> Any:
+        """Decide on an entry declaration from the credentials of ``presentation``: an
+        :class:`~tradevc.verifier.entry.report.EntryReport`. See
+        :func:`tradevc.verifier.entry.engine.verify_entry` (``rules``: a
+        :class:`~tradevc.verifier.entry.rules.RuleSet`, default the shipped table; ``ledger``:
+        the quantity ledger).
+
+        :raises EntryError: ``entry`` is a mapping that is not a declaration.
+        """
+        # Imported here: the entry engine sits below the service (it takes any verifier), and
+        # loading the service does not load the rules and CEL.
+        from .entry.engine import verify_entry
+
+        return verify_entry(entry, presentation, verifier=self, challenge=challenge, domain=domain, rules=rules,
+                            ledger=ledger, now=now)
+
     def verify_document(
         self, document: Any, *, challenge: str | None = None, domain: ExpectedDomain | None = None,
         now: datetime | None = None,
