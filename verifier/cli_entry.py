@@ -6,8 +6,9 @@ finding with its rule, source and evidence; ``--json`` prints the
 :class:`~tradevc.verifier.entry.report.EntryReport` as JSON.
 
 Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input (a malformed entry: one
-line per problem with its JSON path; a bad policy or rule setting). An entry whose documents
-could not be verified (an issuer unreachable) is REVIEW, so 3 (could not verify) is not used.
+line per problem with its JSON path; a bad policy or rule setting), 3 could not decide (the
+ledger could not be read or written). An entry whose documents could not be verified (an issuer
+unreachable) is decided, as REVIEW.
 
 The command is made by :func:`entry_command` with the function that builds a
 :class:`~tradevc.verifier.Verifier` from the options (``verifier_for`` of the CLI), so this
@@ -31,12 +32,13 @@ from tradevc.vc.securing.jws import document_of_file
 from .entry.model import EntryError, read_entry
 from .entry.report import Decision
 from .entry.rules import RuleError, RuleSet
+from .ledger import LedgerError, open_ledger
 from .service import Verifier
 from .trust import load_policy
 
-__all__ = ["EXIT_ACCEPT", "EXIT_REJECT", "EXIT_REVIEW", "EXIT_USAGE", "entry_command"]
+__all__ = ["EXIT_ACCEPT", "EXIT_COULD_NOT_DECIDE", "EXIT_REJECT", "EXIT_REVIEW", "EXIT_USAGE", "entry_command"]
 
-EXIT_ACCEPT, EXIT_REJECT, EXIT_USAGE, EXIT_REVIEW = 0, 1, 2, 4
+EXIT_ACCEPT, EXIT_REJECT, EXIT_USAGE, EXIT_COULD_NOT_DECIDE, EXIT_REVIEW = 0, 1, 2, 3, 4
 _EXIT = {Decision.ACCEPT: EXIT_ACCEPT, Decision.REJECT: EXIT_REJECT, Decision.REVIEW: EXIT_REVIEW}
 
 VerifierFor = Callable[..., Verifier]
@@ -73,7 +75,8 @@ def entry_command(verifier_for: VerifierFor) -> click.Command:
               ledger_at: str | None, at: str | None, as_json: bool, offline: bool, ca_bundle: str | None) -> None:
         """Decide on the entry in ENTRY.json from the credentials of the presentation in VP.json:
         per line ACCEPT, REVIEW or REJECT with the reasons, and for the entry the worst of them.
-        Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input."""
+        Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input, 3 the ledger
+        could not be used."""
         try:
             declaration = read_entry(entry_file)
         except OSError as e:
@@ -106,17 +109,18 @@ def entry_command(verifier_for: VerifierFor) -> click.Command:
         verifier = verifier_for(policy, offline=offline, ca_bundle=ca_bundle, mirror=None)
         ledger: Any = None
         if ledger_at is not None:
-            from .ledger import open_ledger
-
             try:
                 ledger = open_ledger(ledger_at)
-            except (OSError, ValueError) as e:
+            except (LedgerError, OSError, ValueError) as e:
                 _fail([f"--ledger {ledger_at}: {e}"])
         try:
             report = verifier.verify_entry(declaration, presentation, challenge=challenge, domain=domain,
                                            rules=rules, ledger=ledger, now=now)
         except RuleError as e:
             _fail([f"{trust}: {e}"])
+        except LedgerError as e:
+            click.echo(f"error: the ledger: {e}", err=True)
+            sys.exit(EXIT_COULD_NOT_DECIDE)
         finally:
             if ledger is not None and hasattr(ledger, "close"):
                 ledger.close()

@@ -468,7 +468,7 @@ def sima_single_use(ctx: LineContext, rule: Rule) -> list[Finding]:
     qty = ctx.line.quantity_kg()
     for lic in _licences_for(ctx)[:1]:
         ctx.draws.append(PlannedDraw(
-            rule, "sima-licence", str(lic.number), ctx.line.line, qty if qty is not None else Decimal(0), None,
+            rule, "licence", f"sima:{lic.number}", ctx.line.line, qty if qty is not None else Decimal(0), None,
             single_entry=not lic.low_value, evidence=(lic.doc.evidence("/credentialSubject/licenseNumber", lic.number),)))
     return []
 
@@ -485,7 +485,7 @@ def quantity_certification(ctx: LineContext, rule: Rule) -> list[Finding]:
         stated = [g.quantity_kg for g in goods if g.quantity_kg is not None]
         cap = sum(stated, Decimal(0)) if stated else cert.quantity_kg
         evidence = tuple(cert.doc.evidence(g.pointer, str(g.quantity_kg)) for g in goods if g.quantity_kg is not None)
-        ctx.draws.append(PlannedDraw(rule, "usmca-certification", f"{cert.doc.id}#{ctx.line.hs6}", ctx.line.line, qty,
+        ctx.draws.append(PlannedDraw(rule, "certificate", f"{cert.doc.id}#{ctx.line.hs6}", ctx.line.line, qty,
                                      cap, single_entry=False, evidence=evidence))
     return []
 
@@ -499,7 +499,7 @@ def quantity_heat(ctx: LineContext, rule: Rule) -> list[Finding]:
     for h in heats:
         assert h.weight_kg is not None
         share = qty if len(heats) == 1 else (qty * h.weight_kg / total).quantize(Decimal("0.001"))
-        ctx.draws.append(PlannedDraw(rule, "heat", f"{h.number}@{h.issuer}", ctx.line.line, share, h.weight_kg,
+        ctx.draws.append(PlannedDraw(rule, "heat", f"heat:{h.issuer}:{h.number}", ctx.line.line, share, h.weight_kg,
                                      single_entry=False,
                                      evidence=(Evidence(h.credential_id, h.pointer + "/heatNumber", h.number),)))
     return []

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from tradevc.vc.checks.common import ExpectedDomain
 from tradevc.vc.report import PresentationResult
 
+from ..ledger import Draw, Overdraw
 from .checks import ENTRY_CHECKS, LINE_CHECKS, EntryContext, LineContext, MarkChecker, PlannedDraw
 from .facts import Document, Evidence, Facts, HeatFact, gather_facts
 from .model import Entry
@@ -221,18 +222,15 @@ def _within_entry(planned: Sequence[PlannedDraw]) -> list[Finding]:
 
 
 def _ledger_draws(planned: Sequence[PlannedDraw]) -> list[Any]:
-    from tradevc.verifier.ledger import Draw
-
     return [Draw(p.resource_kind, p.resource_id, p.line, p.quantity_kg, p.cap_kg, p.single_entry) for p in planned]
 
 
 def _ledger_findings(ledger: LedgerLike, entry_number: str, planned: Sequence[PlannedDraw]) -> list[Finding]:
     draws = _ledger_draws(planned)
     out = []
+    overdraw: Overdraw
     for overdraw in ledger.check(entry_number, draws):
-        index = next(i for i, d in enumerate(draws) if d is overdraw.draw or d == overdraw.draw)
-        p = planned[index]
-        earlier = ", ".join(overdraw.earlier_entries) or "none"
-        out.append(Finding(p.rule.id, p.rule.decision, f"{overdraw.message} (earlier entries: {earlier})",
-                           p.rule.source, p.evidence, p.line))
+        p = next(p for p, d in zip(planned, draws) if d == overdraw.draw)
+        out.append(Finding(p.rule.id, p.rule.decision, overdraw.message, p.rule.source,
+                           (*p.evidence, *(Evidence(None, "ledger", e) for e in overdraw.earlier_entries)), p.line))
     return out
