@@ -240,14 +240,17 @@ def listed_entity(ctx: LineContext, rule: Rule) -> list[Finding]:
     for did in sorted(ctx.supply_parties):
         nodes.append(("party on the supply path", None, set(), did, Evidence(None, "supply path", did)))
     out = []
-    for what, name, ids, did, evidence in nodes:
-        bare = {i.split(" ", 1)[-1] for i in ids} | ids
-        for item in listed:
-            hit = (did is not None and did in item.dids) or bool(bare & (item.identifiers | {
-                i.split(" ", 1)[-1] for i in item.identifiers})) or (item.name is not None and same_name(name, item.name))
-            if hit:
-                out.append(_finding(rule, f"{what} ({name or did or ', '.join(sorted(ids))}) matches "
-                                          f"{item.label()}", evidence))
+    for item in listed:
+        item_ids = item.identifiers | {i.split(" ", 1)[-1] for i in item.identifiers}
+        hits = []
+        for what, name, ids, did, evidence in nodes:
+            bare = {i.split(" ", 1)[-1] for i in ids} | ids
+            if (did is not None and did in item.dids) or bool(bare & item_ids) or (
+                    item.name is not None and same_name(name, item.name)):
+                hits.append((f"{what} ({name or did or ', '.join(sorted(ids))})", evidence))
+        if hits:
+            out.append(_finding(rule, f"{'; '.join(h for h, _ in hits)} matches {item.label()}",
+                                *(e for _, e in hits)))
     return out
 
 

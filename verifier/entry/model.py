@@ -27,7 +27,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator, model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 __all__ = ["Entry", "EntryError", "Line", "Party", "SCHEMA_PATH", "UNITS", "read_entry"]
@@ -71,9 +73,12 @@ def _text(value: str) -> str:
     return value
 
 
-Country = Annotated[str, AfterValidator(_country)]
-Text = Annotated[str, AfterValidator(_text)]
-Did = Annotated[str, AfterValidator(_did)]
+Country = Annotated[str, AfterValidator(_country), WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$"})]
+Text = Annotated[str, AfterValidator(_text), WithJsonSchema({"type": "string", "minLength": 1})]
+Did = Annotated[str, AfterValidator(_did), WithJsonSchema({"type": "string", "pattern": r"^did:[a-z0-9]+:\S+$"})]
+Hts = Annotated[str, AfterValidator(_hts), WithJsonSchema({"type": "string", "pattern": "^" + _HTS.pattern + "$"})]
+EntryNumber = Annotated[str, AfterValidator(lambda v: _entry_number(v)),
+                        WithJsonSchema({"type": "string", "pattern": "^" + _ENTRY_NUMBER.pattern + "$"})]
 
 
 class _Model(BaseModel):
@@ -95,10 +100,10 @@ class Line(_Model):
     """One line of the entry summary."""
 
     line: int = Field(ge=1, le=9999, description="Line number, unique within the entry")
-    hts: Annotated[str, AfterValidator(_hts)] = Field(description="HTSUS number, 10 digits (dots allowed)")
+    hts: Hts = Field(description="HTSUS number, 10 digits (dots allowed)")
     description: Text
     quantity: Decimal = Field(gt=0, description="Net quantity in ``unit`` (for steel: net steel mass)")
-    unit: str = Field(description="Unit (UN/ECE Rec. 20): KGM, TNE, LBR, GRM, NMB, MTR, MTK")
+    unit: Annotated[str, WithJsonSchema({"type": "string", "enum": list(UNITS)})] = Field(description="Unit (UN/ECE Rec. 20): KGM, TNE, LBR, GRM, NMB, MTR, MTK")
     value: Decimal = Field(ge=0, description="Entered value in USD")
     country_of_origin: Country
     country_of_melt_and_pour: Country | None = Field(
@@ -134,7 +139,7 @@ class Line(_Model):
 class Entry(_Model):
     """An entry declaration (CBP Form 7501 data) with the credentials' ids per line."""
 
-    entry_number: Annotated[str, AfterValidator(lambda v: _entry_number(v))] = Field(
+    entry_number: EntryNumber = Field(
         description="Entry number: filer code, 7 digits, check digit (ABC-1234567-8)")
     date_of_import: date
     entry_summary_date: date
