@@ -90,6 +90,21 @@ def _read_json(path: str) -> Any:
     return loads(data, limits=None)
 
 
+def _read_credential(path: str) -> dict[str, Any] | str:
+    """A signed credential from a file: JSON (a JSON object, read as :func:`_read_json` reads)
+    or a ``vc+jwt`` compact token (the file's text, trimmed)."""
+    data = Path(path).read_bytes()
+    if data.lstrip()[:1] == b"{":
+        document = loads(data, limits=None)
+        if not isinstance(document, dict):  # pragma: no cover - '{' starts an object
+            raise InvalidDocument(f"{path}: not a JSON object")
+        return document
+    try:
+        return data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise InvalidDocument(f"{path}: neither a JSON credential nor a vc+jwt compact token") from None
+
+
 def _write_output(document: Any, out: str | None) -> None:
     text = document + "\n" if isinstance(document, str) else json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if out is None or out == "-":
@@ -166,6 +181,11 @@ def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: st
     "--format", "securing", type=click.Choice(["di", "jose"]), default="di", show_default=True,
     help="di: JSON with a Data Integrity proof; jose: a VC-JOSE-COSE vc+jwt compact JWS.",
 )
+@click.option(
+    "--derived-from", "derived_from", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+    help="A signed credential this one derives from (JSON or vc+jwt; repeatable): listed in relatedResource "
+    "with its id and a SHA-384 digestSRI (of its RFC 8785 form, or of the token).",
+)
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="Write the signed credential here (default: stdout).")
 @click.option(
     "--contexts", type=click.Path(file_okay=False), metavar="DIR",
@@ -177,7 +197,7 @@ def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: st
 def issue(
     ctx: click.Context, type_name: str | None, subject: str | None, credential: str | None, valid_from: str | None,
     valid_until: str | None, credential_id: str | None, no_revocation: bool, no_suspension: bool,
-    cryptosuite: str | None, securing: str, out: str | None, contexts: str | None,
+    cryptosuite: str | None, securing: str, out: str | None, contexts: str | None, derived_from: tuple[str, ...],
 ) -> None:
     """Check, sign and record a credential.
 
@@ -186,6 +206,11 @@ def issue(
       vc-issuer issue --type IdentityAnchor --subject mill-subject.json \\
                       --valid-until 2027-06-30T23:59:59Z --out mill-anchor.json
     (issuer/examples/identity-anchor.subject.json is such a subject.)
+
+    \b
+    A pipe mill's transformation event, pinned to the mill test report it consumed:
+      vc-issuer issue --type TransformationEvent --subject event.json \\
+                      --derived-from melt-shop-mtr.json --out event-signed.json
     """
     if (subject is None) == (credential is None):
         raise click.UsageError("give exactly one of --subject (with --type) or --credential")
@@ -199,11 +224,12 @@ def issue(
     document = _read_json(source)
     if not isinstance(document, dict):
         raise InvalidDocument(f"{source}: the input must be a JSON object")
+    inputs = [_read_credential(path) for path in derived_from]
     with _open(ctx, contexts) as issuer:
         signed = issuer.issue(
             document, type_name=type_name, valid_from=valid_from, valid_until=valid_until, credential_id=credential_id,
             revocable=not no_revocation, suspendable=not no_suspension, cryptosuite=cryptosuite,
-            securing="jose" if securing == "jose" else "data-integrity",
+            securing="jose" if securing == "jose" else "data-integrity", derived_from=inputs,
         )
     _write_output(signed, out)
     if out not in (None, "-"):

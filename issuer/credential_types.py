@@ -143,6 +143,8 @@ from tradevc.vc.digests import digest_sri
 from tradevc.vc.model import CREDENTIALS_V2, parse_datetime
 from tradevc.vc.checks.schemas import JSON_SCHEMA, default_schema_store, shipped_schema_for
 from tradevc.vc.checks.vouches import TRUST_CONTEXT, VOUCH_TYPES, VouchError, read_vouch
+from tradevc.vc.checks.supply import MASS_UNITS, TRADE_CONTEXT, TRANSFORMATION_EVENT, SupplyError, related_resource, to_kg
+from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.retrieval.did import DID_RE
 
 __all__ = [
@@ -242,7 +244,27 @@ def _non_negative(value: Any) -> Any:
     return value
 
 
+def _mass_unit(value: str) -> str:
+    if value not in MASS_UNITS:
+        raise ValueError(
+            f"must be one of {', '.join(MASS_UNITS)} (UN/ECE Recommendation 20: kilogram, metric ton, pound, "
+            f"short ton), got {value!r}"
+        )
+    return value
+
+
+def _quantity_unit(value: str) -> str:
+    if value not in QUANTITY_UNITS:
+        raise ValueError(f"must be one of {', '.join(QUANTITY_UNITS)} (UN/ECE Recommendation 20), got {value!r}")
+    return value
+
+
+QUANTITY_UNITS = (*MASS_UNITS, "H87", "MTR")
+"""The units of a declared quantity: the mass units, pieces (``H87``) and metres (``MTR``)."""
+
 Text = Annotated[str, AfterValidator(_text)]
+MassUnit = Annotated[str, AfterValidator(_mass_unit)]
+QuantityUnit = Annotated[str, AfterValidator(_quantity_unit)]
 Country = Annotated[str, AfterValidator(_country)]
 HsCode = Annotated[str, AfterValidator(_hs_code)]
 HtsCode = Annotated[str, AfterValidator(_hts_code)]
@@ -368,6 +390,36 @@ class PriceSpecification(_Node):
 # ---- USMCA certification of origin -----------------------------------------------------------
 
 
+class DeclaredQuantity(_Node):
+    """A good's quantity (project context term ``declaredQuantity``): a QuantitativeValue."""
+
+    TYPES = ("QuantitativeValue",)
+    value: PositiveNumber
+    unitCode: QuantityUnit
+
+
+CERTIFICATION_KINDS = ("SingleShipment", "Blanket")
+LICENSE_KINDS = ("Standard", "LowValue")
+
+
+def _certification_kind(value: str) -> str:
+    if value not in CERTIFICATION_KINDS:
+        raise ValueError(
+            f"must be 'SingleShipment' (one shipment) or 'Blanket' (identical goods shipped within "
+            f"validFrom..validUntil), got {value!r}"
+        )
+    return value
+
+
+def _license_kind(value: str) -> str:
+    if value not in LICENSE_KINDS:
+        raise ValueError(
+            f"must be 'Standard' (valid for one entry) or 'LowValue' (a low-value licence, valid for "
+            f"several entries), got {value!r}"
+        )
+    return value
+
+
 class USMCACertifierDetails(_Node):
     """The certifier's name, title, address, telephone and email (USMCA data element 2)."""
 
@@ -399,6 +451,8 @@ class USMCAProduct(_Node):
     commodityCodeType: str | None = None
     originCriterion: str
     countryOfOrigin: Country
+    # Project context (TRADE_CONTEXT): the quantity of the good certified.
+    declaredQuantity: DeclaredQuantity | None = None
 
     @field_validator("commodityCodeType")
     @classmethod
@@ -423,6 +477,9 @@ class USMCAClaims(_Node):
     producerDetails: OneOrMoreParties
     importerDetails: OneOrMoreParties
     goods: Annotated[list[USMCAProduct], Field(min_length=1)]
+    # Project context (TRADE_CONTEXT): one shipment, or all shipments of identical goods in the
+    # blanket period validFrom..validUntil (at most 12 months).
+    certificationKind: Annotated[str, AfterValidator(_certification_kind)] | None = None
 
 
 # ---- Mill test report -----------------------------------------------------------------------
@@ -482,8 +539,12 @@ class InspectedSteelProduct(_Node):
     manufacturingCountry: Country  # the issue's "country of manufacture"
     originalCountryOfMeltAndPour: Country  # SteelProduct's term for the country of melt and pour
     heatNumber: Text
+    weight: PositiveNumber  # the heat's (or item's) weight, in weightUnit
+    weightUnit: MassUnit
     specification: Text  # the issue's "product specification" (e.g. "API 5L PSL2")
     inspection: InspectionReport
+    # A report that restates another's heat (a pipe mill's) names the credential it comes from.
+    sourceCredential: Annotated[str, AfterValidator(lambda v: _absolute_url(v))] | None = None
 
 
 class MillTestReport(_Node):
@@ -569,6 +630,8 @@ class SIMASteelImportLicense(_Node):
     countryOfOrigin: Country
     countryOfExportation: Country
     productInformation: OneOrMoreProductSpecifiers
+    # Project context (TRADE_CONTEXT): a standard licence covers one entry, a low-value one several.
+    licenseKind: Annotated[str, AfterValidator(_license_kind)] | None = None
 
 
 # ---- Commercial invoice ---------------------------------------------------------------------
@@ -588,6 +651,86 @@ class CommercialInvoice(_Node):
     buyer: Party
     itemsShipped: Annotated[list[TradeLineItem], Field(min_length=1)]
     totalPaymentDue: PriceSpecification  # the issue's "total payment due (amount + currency)"
+
+
+# ---- Transformation event --------------------------------------------------------------------
+
+
+def _datetime_text(value: str) -> str:
+    try:
+        parse_datetime(value, field="eventTime")
+    except ValueError as e:
+        raise ValueError(f"must be an XML Schema dateTime with a time zone, like '2026-03-02T06:00:00Z' ({e})") from None
+    return value
+
+
+def _tolerance(value: Any) -> Any:
+    number = _number(value)
+    if number < 0 or number > 1:
+        raise ValueError(f"must be a fraction from 0 to 1 (0.02 for 2 %), got {value!r}")
+    return value
+
+
+class EventProduct(_Node):
+    """A heat, coil or lot an event consumes or makes (the vocabulary's ``SteelProduct``
+    terms: ``identifier``, ``heatNumber``, ``weight``, ``weightUnit``, ``commodity``)."""
+
+    TYPES = ("SteelProduct",)
+    identifier: Text | None = None
+    heatNumber: Text | None = None
+    weight: PositiveNumber
+    weightUnit: MassUnit
+    commodity: Commodity | None = None
+    sourceCredential: Annotated[str, AfterValidator(lambda v: _absolute_url(v))] | None = None
+
+
+class ConsumedProduct(EventProduct):
+    """An input: a heat (``heatNumber``) or a lot (``identifier``), and the credential it
+    comes from (``sourceCredential``: a mill test report or an earlier event)."""
+
+    sourceCredential: Annotated[str, AfterValidator(lambda v: _absolute_url(v))]
+
+
+class NewProduct(EventProduct):
+    """An output: a lot with its identifier and commodity code."""
+
+    identifier: Text
+    commodity: Commodity
+
+
+class TransformationEvent(_Node):
+    """The subject of a ``TransformationEventCredential`` (project context terms)."""
+
+    TYPES = ("TransformationEvent",)
+    place: Place  # the facility; its country is place.address.addressCountry
+    organization: Party
+    eventTime: Annotated[str, AfterValidator(_datetime_text)]
+    consumedProducts: Annotated[list[ConsumedProduct], Field(min_length=1)]
+    newProducts: Annotated[list[NewProduct], Field(min_length=1)]
+    yieldTolerance: Annotated[Any, AfterValidator(_tolerance)] | None = None
+
+
+def _transformation_event_rules(subject: Mapping[str, Any], prefix: str) -> Iterator[str]:
+    """Each input names a heat or a lot, and the outputs weigh no more than the inputs (plus
+    the declared yield tolerance): the mass balance the border checks is checked first here."""
+    consumed = subject.get("consumedProducts")
+    produced = subject.get("newProducts")
+    if not isinstance(consumed, list) or not isinstance(produced, list):
+        return
+    for i, item in enumerate(consumed):
+        if isinstance(item, Mapping) and not item.get("heatNumber") and not item.get("identifier"):
+            yield f"{prefix}.consumedProducts[{i}]: must name the heat (heatNumber) or the lot (identifier) consumed"
+    try:
+        inputs = sum((to_kg(i["weight"], i["weightUnit"]) for i in consumed), Decimal(0))
+        outputs = sum((to_kg(i["weight"], i["weightUnit"]) for i in produced), Decimal(0))
+        tolerance = _number(subject.get("yieldTolerance", 0))
+    except (SupplyError, KeyError, TypeError, ValueError):
+        return  # the models name the bad weight
+    if outputs > inputs * (1 + tolerance):
+        yield (
+            f"{prefix}.newProducts: the outputs weigh {outputs} kg, more than the {inputs} kg consumed "
+            f"(yield tolerance {tolerance}): outputs cannot exceed inputs"
+        )
 
 
 # ---- Vouches: identity anchors, accreditations, licences ------------------------------------
@@ -918,6 +1061,18 @@ CREDENTIAL_TYPES: dict[str, CredentialType] = {
             subject_model=CommercialInvoice,
         ),
         CredentialType(
+            name=TRANSFORMATION_EVENT,
+            subject_type="TransformationEvent",
+            requires_valid_until=False,
+            max_validity=None,
+            title="Transformation Event",
+            example="transformation-event.subject.json",
+            subject_model=TransformationEvent,
+            subject_rules=_transformation_event_rules,
+            contexts=(CREDENTIALS_V2, TRACEABILITY_V1, TRADE_CONTEXT),
+            alias="TransformationEvent",
+        ),
+        CredentialType(
             name="IdentityAnchorCredential",
             subject_type="RegisteredParty",
             requires_valid_until=True,
@@ -1073,12 +1228,55 @@ def check_credential(credential: Mapping[str, Any]) -> None:
         problems.extend(_validity_problems(ctype, credential))
     if any(ctype.vouch for ctype in known):
         problems.extend(_vouch_problems(credential, problems))
+    if any(TRACEABILITY_V1 in ctype.contexts for ctype in known):
+        problems.extend(_trade_context_problems(credential))
     if not problems:
         for ctype in known:
             problems.extend(_schema_problems(ctype, credential))
     if problems:
         names = ", ".join(t.name for t in known)
         raise InvalidDocument(f"invalid {names}: " + "; ".join(problems))
+
+
+TRADE_TERMS = frozenset({
+    "consumedProducts", "newProducts", "yieldTolerance", "eventTime", "sourceCredential", "declaredQuantity",
+    "certificationKind", "licenseKind",
+})
+"""The terms of :data:`TRADE_CONTEXT` (besides the type names) a subject may use."""
+
+
+def _uses(value: Any, terms: frozenset[str]) -> str | None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in terms:
+                return str(key)
+            found = _uses(item, terms)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _uses(item, terms)
+            if found:
+                return found
+    return None
+
+
+def _trade_context_problems(credential: Mapping[str, Any]) -> list[str]:
+    """A credential that uses the trade context's terms must carry it, after the traceability
+    context (it is @protected); without it the terms would fall to the issuer-dependent
+    vocabulary and mean nothing to the border."""
+    contexts = _contexts(credential)
+    types = credential.get("type")
+    used = _uses(credential.get("credentialSubject"), TRADE_TERMS) or (
+        TRANSFORMATION_EVENT if isinstance(types, list) and TRANSFORMATION_EVENT in types else None
+    )
+    if used is None:
+        return []
+    if TRADE_CONTEXT not in contexts:
+        return [f"@context: must include {TRADE_CONTEXT}, which defines {used!r} (after {TRACEABILITY_V1})"]
+    if TRACEABILITY_V1 in contexts and contexts.index(TRACEABILITY_V1) > contexts.index(TRADE_CONTEXT):
+        return [f"@context: {TRACEABILITY_V1} must come before {TRADE_CONTEXT}, which is @protected"]
+    return []
 
 
 def _vouch_problems(credential: Mapping[str, Any], found: list[str]) -> list[str]:
@@ -1137,8 +1335,9 @@ def build_credential(
 ) -> dict[str, Any]:
     """Assemble the unsigned credential of type ``type_name`` about ``subject``, and check it.
 
-    The credential has the contexts of its type (VC 2.0 and traceability; VC 2.0 and the trust
-    context for identity anchors, accreditations and licences), ``id`` (default ``urn:uuid:`` and a
+    The credential has the contexts of its type (VC 2.0 and traceability, and the trade context
+    :data:`TRADE_CONTEXT` after them for a transformation event or a subject that uses its terms;
+    VC 2.0 and the trust context for identity anchors, accreditations and licences), ``id`` (default ``urn:uuid:`` and a
     random UUID), ``type`` ``["VerifiableCredential", type_name]``, ``issuer``, ``validFrom``
     (default: now, UTC, to the second), ``validUntil`` if given, a copy of ``subject`` as
     ``credentialSubject`` (a subject without a ``type`` gets the type's subject type), and for a
@@ -1155,8 +1354,11 @@ def build_credential(
     ctype = get_type(type_name)
     if ctype is not None and ctype.subject_type and "type" not in body:
         body["type"] = [ctype.subject_type]
+    contexts = list(ctype.contexts) if ctype is not None else [CREDENTIALS_V2, TRACEABILITY_V1]
+    if TRACEABILITY_V1 in contexts and TRADE_CONTEXT not in contexts and _uses(body, TRADE_TERMS):
+        contexts.append(TRADE_CONTEXT)  # the supply-path terms: see tradevc.vc.checks.supply
     credential: dict[str, Any] = {
-        "@context": list(ctype.contexts) if ctype is not None else [CREDENTIALS_V2, TRACEABILITY_V1],
+        "@context": contexts,
         "id": credential_id if credential_id is not None else f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential"] + ([type_name] if type_name != "VerifiableCredential" else []),
     }
@@ -1170,6 +1372,57 @@ def build_credential(
     attach_schema(credential)
     check_credential(credential)
     return credential
+
+
+def derived_from_entries(inputs: Iterable[Mapping[str, Any] | str]) -> list[dict[str, Any]]:
+    """The ``relatedResource`` entries that pin ``inputs``, the signed credentials a new one
+    derives from (JSON objects, or ``vc+jwt`` compact tokens): see
+    :func:`tradevc.vc.checks.supply.related_resource` for the digest and why.
+
+    :raises InvalidDocument: an input that is not a credential with an id (a token that is
+        not a compact JWS, a JSON value JCS cannot serialize).
+    """
+    entries: list[dict[str, Any]] = []
+    for index, item in enumerate(inputs):
+        if isinstance(item, str):
+            token = item.strip()
+            payload = parse_compact_jws(token).payload
+            document: Any = payload.get("vc") if "@context" not in payload and isinstance(payload.get("vc"), dict) else payload
+            credential_id = document.get("id") or payload.get("jti")
+            form: Mapping[str, Any] | str = token
+        elif isinstance(item, Mapping):
+            credential_id, form = item.get("id"), item
+        else:
+            raise InvalidDocument(f"input {index}: a credential is a JSON object or a vc+jwt, not {type(item).__name__}")
+        if not isinstance(credential_id, str) or not _SCHEME.fullmatch(credential_id):
+            raise InvalidDocument(
+                f"input {index}: a credential this one derives from must have an id (a URL or URN), got {credential_id!r}"
+            )
+        entries.append(related_resource(credential_id, form))
+    return entries
+
+
+def add_related_resources(credential: Mapping[str, Any], entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """A copy of ``credential`` whose ``relatedResource`` also lists ``entries`` (an entry for
+    an id it lists already must be the same).
+
+    :raises InvalidDocument: an id listed already with other digests.
+    """
+    out = dict(credential)
+    existing = out.get("relatedResource")
+    listed = [dict(e) for e in (existing if isinstance(existing, list) else [existing] if existing else [])]
+    by_id = {e.get("id"): e for e in listed if isinstance(e, Mapping)}
+    for entry in entries:
+        known = by_id.get(entry["id"])
+        if known is None:
+            listed.append(dict(entry))
+            by_id[entry["id"]] = listed[-1]
+        elif {k: known.get(k) for k in entry} != dict(entry):
+            raise InvalidDocument(
+                f"relatedResource: {entry['id']} is listed already with other digests than the input given for it"
+            )
+    out["relatedResource"] = listed
+    return out
 
 
 def _now() -> str:

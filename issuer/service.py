@@ -9,7 +9,7 @@ import os
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal, Mapping, overload
+from typing import Any, Literal, Mapping, Sequence, overload
 from urllib.parse import urlsplit
 
 from tradevc.vc.atomicfile import write_atomic
@@ -22,7 +22,7 @@ from tradevc.vc.securing.proofs import get_suite
 from tradevc.vc.securing.proofs.data_integrity import format_datetime, inline_coverage
 from tradevc.vc.status import BitstringStatusList
 
-from .credential_types import attach_schema, build_credential, check_credential
+from .credential_types import add_related_resources, attach_schema, build_credential, check_credential, derived_from_entries
 from .errors import IssuerError
 from .home import IssuerHome
 from .registry import IssuedRecord, StatusEntry, StatusRegistry
@@ -96,6 +96,7 @@ class Issuer:
         self, credential_or_subject: Mapping[str, Any], *, type_name: str | None = ..., valid_from: str | None = ...,
         valid_until: str | None = ..., credential_id: str | None = ..., revocable: bool = ..., suspendable: bool = ...,
         cryptosuite: str | None = ..., securing: Literal["data-integrity"] = ...,
+        derived_from: Sequence[Mapping[str, Any] | str] = ...,
     ) -> dict[str, Any]: ...
 
     @overload
@@ -103,6 +104,7 @@ class Issuer:
         self, credential_or_subject: Mapping[str, Any], *, type_name: str | None = ..., valid_from: str | None = ...,
         valid_until: str | None = ..., credential_id: str | None = ..., revocable: bool = ..., suspendable: bool = ...,
         cryptosuite: str | None = ..., securing: Literal["jose"],
+        derived_from: Sequence[Mapping[str, Any] | str] = ...,
     ) -> str: ...
 
     @overload
@@ -110,6 +112,7 @@ class Issuer:
         self, credential_or_subject: Mapping[str, Any], *, type_name: str | None = ..., valid_from: str | None = ...,
         valid_until: str | None = ..., credential_id: str | None = ..., revocable: bool = ..., suspendable: bool = ...,
         cryptosuite: str | None = ..., securing: str,
+        derived_from: Sequence[Mapping[str, Any] | str] = ...,
     ) -> dict[str, Any] | str: ...
 
     def issue(
@@ -124,6 +127,7 @@ class Issuer:
         suspendable: bool = True,
         cryptosuite: str | None = None,
         securing: str = "data-integrity",
+        derived_from: Sequence[Mapping[str, Any] | str] = (),
     ) -> dict[str, Any] | str:
         """Issue a credential and return it signed.
 
@@ -138,6 +142,13 @@ class Issuer:
         one already. If the issuer
         publishes status lists, the credential gets a revocation and a suspension entry (each
         can be switched off), recorded before it is signed.
+
+        ``derived_from`` lists the signed credentials this one derives from (a mill test report's
+        heats, an earlier transformation event), as JSON objects or ``vc+jwt`` compact tokens:
+        each becomes a ``relatedResource`` entry with its id, ``mediaType`` and a SHA-384
+        ``digestSRI`` of its RFC 8785 (JCS) form or of the token's bytes
+        (:func:`tradevc.vc.checks.supply.related_resource`, where the choice is explained), so
+        that the border's supply-path walk can tell the input it holds is the one meant.
 
         Nothing is recorded for a credential that is refused: it is checked, and signed once
         with its status entries in placeholder form (a dry run through the signer's own
@@ -155,9 +166,12 @@ class Issuer:
         :raises UnsupportedError: an unknown cryptosuite.
         :raises KeyMaterialError: from signing.
         :raises ValueError: an unknown ``securing``.
+        :raises InvalidDocument: also for an input in ``derived_from`` that is not a credential
+            with an id, or that the credential already lists with another digest.
         """
         if securing not in ("data-integrity", "jose"):
             raise ValueError(f"securing must be 'data-integrity' or 'jose', not {securing!r}")
+        related = derived_from_entries(derived_from)
         profile = self.home.profile
         issuer_field: Any = {"id": profile.did, "name": profile.name}
         if "credentialSubject" in credential_or_subject:
@@ -185,6 +199,9 @@ class Issuer:
                 type_name, credential_or_subject, issuer=issuer_field, valid_from=valid_from,
                 valid_until=valid_until, credential_id=credential_id,
             )
+        if related:
+            credential = add_related_resources(credential, related)
+            check_credential(credential)
         parsed = parse_credential(credential)
         if parsed.credentialStatus is not None:
             raise IssuerError("credentialStatus is assigned by the issuer's registry; remove it from the input")

@@ -13,12 +13,14 @@ from typing import Any
 from support.vouches import anchor, vouch
 from tradevc.issuer import sign_credential
 from tradevc.issuer.credential_types import build_credential, load_example
+from tradevc.vc.checks.supply import related_resource
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.securing.data_integrity import sign_presentation
 from tradevc.verifier import Verifier
 from tradevc.verifier.trust import TrustPathPolicy
 
-REGISTRY, MILL, PRODUCER, LICENSING, IMPORTER, BROKER, OTHER = (KeyPair.generate("Ed25519") for _ in range(7))
+REGISTRY, MILL, PRODUCER, LICENSING, IMPORTER, BROKER, OTHER, MELT_SHOP = (
+    KeyPair.generate("Ed25519") for _ in range(8))
 CHALLENGE, DOMAIN = "c-1234", "cbp.gov"
 MID = "MXACEDEL1234SAN"
 TYPES = ["USMCACertificationOfOrigin", "MillTestReportCredential"]
@@ -33,25 +35,31 @@ def _iso(day: date, days: int = 0) -> str:
         "%Y-%m-%dT%H:%M:%SZ")
 
 
-def mill_report(*, day: date, heats: list[tuple[str, str, int | None]] = [("H26-18841", "MX", 100000)],
-                key: KeyPair = MILL, id: str = "urn:uuid:mtr-1", manufacturer: str | None = None) -> dict[str, Any]:
-    """A mill test report with one product per heat: (number, melt and pour country, weight kg)."""
+def mill_report(*, day: date, heats: list[tuple[str, str, int]] = [("H26-18841", "MX", 100000)],
+                key: KeyPair = MILL, id: str = "urn:uuid:mtr-1", manufacturer: str | None = None,
+                source: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A mill test report with one product per heat: (number, melt and pour country, weight kg);
+    with ``source``, a finishing mill's report restating the heats of that (signed) report,
+    pinned by its digest."""
     subject = load_example("MillTestReportCredential")
     template = subject["product"][0]
     products = []
     for i, (number, melt, weight) in enumerate(heats):
         product = copy.deepcopy(template)
         product.update(heatNumber=number, originalCountryOfMeltAndPour=melt, identifier=f"LOT-{i}")
-        if weight is not None:
-            product["weight"] = {"type": ["QuantitativeValue"], "value": weight, "unitCode": "KGM"}
+        product.update(weight=str(weight), weightUnit="KGM")
+        if source is not None:
+            product["sourceCredential"] = source["id"]
         products.append(product)
     subject["product"] = products
     if manufacturer:
         subject["manufacturer"]["name"] = manufacturer
+    credential = build_credential("MillTestReportCredential", subject, issuer=key.did, credential_id=id,
+                                  valid_from=_iso(day, -30), valid_until=_iso(day, 335))
+    if source is not None:
+        credential["relatedResource"] = [related_resource(source["id"], source)]
     # several heats' alike observations are a hard graph for RDFC (refused): sign those with JCS
-    return sign(build_credential("MillTestReportCredential", subject, issuer=key.did, credential_id=id,
-                                 valid_from=_iso(day, -30), valid_until=_iso(day, 335)), key,
-                "eddsa-jcs-2022" if len(heats) > 1 else "eddsa-rdfc-2022")
+    return sign(credential, key, "eddsa-jcs-2022" if len(heats) > 1 else "eddsa-rdfc-2022")
 
 
 def certification(*, day: date, goods: tuple[str, ...] = ("730419",), key: KeyPair = PRODUCER,
@@ -63,10 +71,11 @@ def certification(*, day: date, goods: tuple[str, ...] = ("730419",), key: KeyPa
     defective certification made elsewhere)."""
     subject = load_example("USMCACertificationOfOrigin")
     template = subject["goods"][0]
+    template.pop("declaredQuantity", None)
     subject["goods"] = [dict(template, commodityCode=code, originCriterion=criterion) for code in goods]
     if quantity is not None:
         for good in subject["goods"]:
-            good["weight"] = {"type": ["QuantitativeValue"], "value": quantity, "unitCode": "KGM"}
+            good["declaredQuantity"] = {"type": ["QuantitativeValue"], "value": str(quantity), "unitCode": "KGM"}
     if importer:
         subject["importerDetails"][0]["name"] = importer
     if edit:
@@ -81,9 +90,9 @@ def certification(*, day: date, goods: tuple[str, ...] = ("730419",), key: KeyPa
 
 def licence(*, day: date, number: str = "SIMA-2026-0418739", hts: str = "7304.19.1020", melt: str = "MX",
             weight: int = 78422, origin: str = "MX", key: KeyPair = LICENSING, id: str = "urn:uuid:sima-1",
-            issued_days: int = -10, value: float = 113711.90) -> dict[str, Any]:
+            issued_days: int = -10, value: float = 113711.90, kind: str = "Standard") -> dict[str, Any]:
     subject = load_example("SIMASteelImportLicenseCredential")
-    subject.update(licenseNumber=number, countryOfOrigin=origin)
+    subject.update(licenseNumber=number, countryOfOrigin=origin, licenseKind=kind)
     spec = subject["productInformation"][0]
     spec["countryOfMeltAndPour"] = melt
     spec["product"]["commodity"]["commodityCode"] = hts
@@ -119,6 +128,7 @@ def policy(**entry_rules: Any) -> dict[str, Any]:
         "trustedIssuers": [
             {"did": PRODUCER.did, "name": "Aceros del Norte export office", "types": ["USMCACertificationOfOrigin"]},
             {"did": LICENSING.did, "name": "SIMA licensing", "types": ["SIMASteelImportLicenseCredential"]},
+            {"did": MELT_SHOP.did, "name": "a melt shop", "types": ["MillTestReportCredential"]},
         ],
         "roots": [{"did": REGISTRY.did, "name": "Registro Publico de Comercio", "vouches": ["anchor"],
                    "types": TYPES, "schemes": ["MID"]}],
@@ -141,7 +151,7 @@ class World:
     verify_days: int = 0  # verified this many days after the date of import
 
     @classmethod
-    def steel(cls, day: date = date(2026, 3, 10), *, heats: list[tuple[str, str, int | None]] | None = None) -> "World":
+    def steel(cls, day: date = date(2026, 3, 10), *, heats: list[tuple[str, str, int]] | None = None) -> "World":
         world = cls(day=day)
         world.credentials = [mill_report(day=day, **({"heats": heats} if heats else {})),
                              certification(day=day), licence(day=day)]

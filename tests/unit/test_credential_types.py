@@ -24,6 +24,7 @@ from tradevc.vc.errors import DataLossError, InvalidDocument
 from tradevc.vc.jsonld import default_loader, expand
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.model import CREDENTIALS_V2
+from tradevc.vc.checks.supply import TRADE_CONTEXT
 from tradevc.verifier import TrustPolicy, verify_credential
 
 USMCA = "USMCACertificationOfOrigin"
@@ -124,7 +125,7 @@ def expanded_iris(node: Any) -> set[str]:
 def test_known_types():
     # the four trade types, then those that say who the parties are (tests/unit/test_vouch_types.py)
     assert type_names() == TYPES + [
-        "IdentityAnchorCredential", "AccreditationCredential", "GS1PrefixLicenseCredential",
+        "TransformationEventCredential", "IdentityAnchorCredential", "AccreditationCredential", "GS1PrefixLicenseCredential",
         "GS1CompanyPrefixLicenseCredential", "IntellectualPropertyRightsLicenseCredential",
     ]
     usmca = get_type(USMCA)
@@ -150,7 +151,9 @@ def test_load_example_returns_a_fresh_copy():
 @pytest.mark.parametrize("type_name", TYPES)
 def test_example_builds_and_passes_the_checks(type_name):
     credential = build(type_name)
-    assert credential["@context"] == [CREDENTIALS_V2, TRACEABILITY_V1]
+    # the USMCA and SIMA examples use the trade context's terms (declaredQuantity, certificationKind, licenseKind)
+    trade = [TRADE_CONTEXT] if type_name in (USMCA, SIMA) else []
+    assert credential["@context"] == [CREDENTIALS_V2, TRACEABILITY_V1] + trade
     assert credential["type"] == ["VerifiableCredential", type_name]
     assert get_type(type_name).subject_type in credential["credentialSubject"]["type"]
     check_credential(credential)  # does not raise

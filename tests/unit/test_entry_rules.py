@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from support.entries import (
-    BROKER, IMPORTER, MID, MILL, OTHER, World, certification, finding, licence, mill_report, policy,
+    BROKER, IMPORTER, MELT_SHOP, MID, MILL, OTHER, World, certification, finding, licence, mill_report, policy,
     power_of_attorney, rules_hit,
 )
 from support.vouches import authorisation
@@ -394,7 +394,7 @@ def test_a_standard_licence_serves_one_entry(steel: World) -> None:
 def test_a_low_value_licence_may_be_used_again(steel: World) -> None:
     ledger = open_ledger(":memory:")
     world = fresh(steel)
-    world.replace("urn:uuid:sima-1", licence(day=world.day, value=1200.0))
+    world.replace("urn:uuid:sima-1", licence(day=world.day, value=1200.0, kind="LowValue"))
     world.line = dict(world.line, value=1200)
     assert world.run(ledger=ledger).decision is Decision.ACCEPT
     world.entry = dict(world.entry, entryNumber="ABC-7654321-0")
@@ -407,7 +407,7 @@ def test_a_low_value_licence_may_be_used_again(steel: World) -> None:
 def test_a_heat_cannot_supply_more_than_it_weighed(steel: World) -> None:
     ledger = open_ledger(":memory:")
     world = fresh(steel)
-    world.replace("urn:uuid:sima-1", licence(day=world.day, value=1200.0))  # reusable, to isolate the heat
+    world.replace("urn:uuid:sima-1", licence(day=world.day, value=1200.0, kind="LowValue"))  # reusable, to isolate the heat
     world.run(ledger=ledger)  # 78 422 of 100 000 kg
     world.entry = dict(world.entry, entryNumber="ABC-7654321-0")
     f = finding(world.run(ledger=ledger), "quantity.heat")
@@ -417,7 +417,7 @@ def test_a_heat_cannot_supply_more_than_it_weighed(steel: World) -> None:
 def test_a_rejected_entry_draws_nothing() -> None:
     ledger = open_ledger(":memory:")
     world = World.steel(heats=[("H26-18841", "MX", 100000)])
-    world.replace("urn:uuid:sima-1", licence(day=world.day, value=1200.0))
+    world.replace("urn:uuid:sima-1", licence(day=world.day, value=1200.0, kind="LowValue"))
     world.line = dict(world.line, countryOfMeltAndPour="CN")  # misdeclared: REJECT
     rejected = world.run(ledger=ledger)
     assert rejected.decision is Decision.REJECT and not rejected.recorded
@@ -428,7 +428,7 @@ def test_a_rejected_entry_draws_nothing() -> None:
 
 def test_lines_of_one_entry_cannot_overdraw_a_heat_without_a_ledger(steel: World) -> None:
     world = fresh(steel)
-    world.replace("urn:uuid:sima-1", licence(day=world.day, value=1200.0))
+    world.replace("urn:uuid:sima-1", licence(day=world.day, value=1200.0, kind="LowValue"))
     world.entry["lines"] = [world.line, dict(world.line, line=2)]  # 2 x 78 422 > 100 000
     report = world.run()
     assert "quantity.heat" not in rules_hit(report, 1)
@@ -438,9 +438,9 @@ def test_lines_of_one_entry_cannot_overdraw_a_heat_without_a_ledger(steel: World
 def test_a_certification_that_states_its_quantity_caps_the_entries(steel: World) -> None:
     ledger = open_ledger(":memory:")
     world = fresh(steel)
-    world.replace("urn:uuid:sima-1", licence(day=world.day, value=1200.0))
+    world.replace("urn:uuid:sima-1", licence(day=world.day, value=1200.0, kind="LowValue"))
     world.replace("urn:uuid:coo-1", certification(day=world.day, quantity=120000))
-    world.credentials[0] = mill_report(day=world.day, heats=[("H26-18841", "MX", None)])  # heats unweighed
+    world.credentials[0] = mill_report(day=world.day, heats=[("H26-18841", "MX", 10**6)])  # the heat is not the limit
     world.run(ledger=ledger)
     world.entry = dict(world.entry, entryNumber="ABC-7654321-0")
     f = finding(world.run(ledger=ledger), "quantity.certification")
@@ -527,3 +527,41 @@ def test_an_expression_that_cannot_be_evaluated_is_review(steel: World) -> None:
                                         "decision": "REJECT", "message": "m"}])
     f = finding(world.run(), "policy.typo")
     assert f.decision is Decision.REVIEW and "could not be evaluated" in f.message
+
+
+# -- the supply path ---------------------------------------------------------------------------
+
+
+def finished_in_mexico(steel: World, *, restated: str, upstream: bool = True) -> World:
+    """The pipe mill's report restates heat H26-18841 of a melt shop's report (melted in CN)."""
+    world = fresh(steel)
+    melt = mill_report(day=world.day, key=MELT_SHOP, id="urn:uuid:melt-1", heats=[("H26-18841", "CN", 100000)])
+    world.replace("urn:uuid:mtr-1", mill_report(day=world.day, heats=[("H26-18841", restated, 100000)], source=melt))
+    if upstream:
+        world.credentials.append(melt)
+    return world
+
+
+def test_melt_and_pour_is_taken_upstream_on_the_supply_path(steel: World) -> None:
+    world = finished_in_mexico(steel, restated="CN")
+    report = world.run()
+    f = finding(report, "steel.melt-pour.matches-mill")  # declared MX, melted in CN at the melt shop
+    assert f.evidence[1].credential_id == "urn:uuid:melt-1" and f.evidence[1].value == "CN"
+    assert "supply.path-intact" not in rules_hit(report)
+    assert report.supply_paths["1"]["edges"] == [{"from": "urn:uuid:mtr-1", "to": "urn:uuid:melt-1"}]
+    world.line = dict(world.line, countryOfMeltAndPour="CN")
+    assert "steel.melt-pour.matches-mill" not in rules_hit(world.run())
+
+
+def test_a_heat_restated_with_another_country_is_rejected(steel: World) -> None:
+    world = finished_in_mexico(steel, restated="MX")
+    report = world.run()
+    f = next(f for f in report.line(1).findings if f.rule == "supply.path-intact")
+    assert f.decision is Decision.REJECT and "ORIGIN_CONFLICT" in f.message
+    assert "steel.melt-pour.matches-mill" in rules_hit(report)  # the melt shop's CN, not the restated MX
+
+
+def test_a_missing_upstream_credential_is_review(steel: World) -> None:
+    world = finished_in_mexico(steel, restated="CN", upstream=False)
+    f = finding(world.run(), "supply.path-intact")
+    assert f.decision is Decision.REVIEW and "MISSING_LINK" in f.message

@@ -67,7 +67,8 @@ class LineContext:
     documents: list[Document]  # the line's credentials that are in the presentation
     absent: list[str]  # ids the line references that the presentation lacks
     heats: list[HeatFact]  # where the steel was first melted and poured (through the supply path)
-    supply_parties: frozenset[str] = frozenset()  # issuers on the line's verified supply path
+    supply_parties: frozenset[str] = frozenset()  # issuers upstream on the line's verified supply path
+    supply_findings: Sequence[Any] = ()  # breaks in it (tradevc.verifier.supply.Finding)
     draws: list[PlannedDraw] = field(default_factory=list)
 
     @property
@@ -177,7 +178,7 @@ def parties_manufacturer(ctx: LineContext, rule: Rule) -> list[Finding]:
         for mill in mills:
             linked = (same_name(mill.manufacturer, p) for p in cert.producers)
             shared = set(cert.doc.identifiers) & set(mill.doc.identifiers)
-            on_path = cert.doc.issuer in ctx.supply_parties and mill.doc.issuer in ctx.supply_parties
+            on_path = mill.doc.issuer in ctx.supply_parties or cert.doc.issuer in ctx.supply_parties
             if any(linked) or shared or on_path or cert.doc.issuer == mill.doc.issuer:
                 continue
             out.append(_finding(
@@ -252,6 +253,17 @@ def listed_entity(ctx: LineContext, rule: Rule) -> list[Finding]:
             out.append(_finding(rule, f"{'; '.join(h for h, _ in hits)} matches {item.label()}",
                                 *(e for _, e in hits)))
     return out
+
+
+def supply_path(ctx: LineContext, rule: Rule) -> list[Finding]:
+    """Breaks in the line's supply path: each is the rule's decision, or REJECT for the codes
+    in ``rejectCodes`` (a digest that does not match, an origin restated differently)."""
+    reject = set(rule.param("rejectCodes"))
+    return [
+        _finding(rule, f"supply path: {f.code}: {f.message}", Evidence(f.credential_id, f.pointer or "", f.code),
+                 decision=Decision.REJECT if f.code in reject else None)
+        for f in ctx.supply_findings
+    ]
 
 
 # -- USMCA ---------------------------------------------------------------------------------------
@@ -521,7 +533,7 @@ LINE_CHECKS: Mapping[str, LineCheck] = {
     "s232_all_countries": s232_all_countries,
     "sima_present": sima_present, "sima_matches": sima_matches, "sima_single_use": sima_single_use,
     "parties_manufacturer": parties_manufacturer, "ip_recorded_mark": ip_recorded_mark,
-    "listed_entity": listed_entity, "quantity_certification": quantity_certification, "quantity_heat": quantity_heat,
+    "listed_entity": listed_entity, "supply_path": supply_path, "quantity_certification": quantity_certification, "quantity_heat": quantity_heat,
 }
 ENTRY_CHECKS: Mapping[str, EntryCheck] = {
     "presentation_verified": presentation_verified,

@@ -23,9 +23,10 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from tradevc.vc.checks.common import ExpectedDomain
-from tradevc.vc.report import PresentationResult
+from tradevc.vc.report import PresentationResult, VerificationResult
 
 from ..ledger import Draw, Overdraw
+from ..supply import Finding as SupplyFinding, walk_supply_path
 from .checks import ENTRY_CHECKS, LINE_CHECKS, EntryContext, LineContext, MarkChecker, PlannedDraw
 from .facts import Document, Evidence, Facts, HeatFact, gather_facts
 from .model import Entry
@@ -44,6 +45,8 @@ class EntryVerifier(MarkChecker, Protocol):
 
     def verify_presentation(self, document: Any, *, challenge: str, domain: ExpectedDomain,
                             now: datetime | None = None) -> PresentationResult: ...
+
+    def verify_credential(self, document: Any, *, now: datetime | None = None) -> VerificationResult: ...
 
 
 class LedgerLike(Protocol):
@@ -102,8 +105,8 @@ def verify_entry(
         heats, parties, supply_findings, described = _supply(docs, facts, verifier, now)
         if described:
             supply_paths[str(line.line)] = described
-        ctx = LineContext(ectx, line, docs, absent, heats, parties)
-        findings: list[Finding] = list(supply_findings)
+        ctx = LineContext(ectx, line, docs, absent, heats, parties, supply_findings)
+        findings: list[Finding] = []
         for rule in line_rules:
             if not rule.applies_to(line):
                 continue
@@ -199,11 +202,51 @@ def _heats_of(docs: Sequence[Document], facts: Facts) -> list[HeatFact]:
     return [h for m in facts.mills if id(m.doc) in ids for h in m.heats]
 
 
-def _supply(docs: Sequence[Document], facts: Facts, verifier: Any, now: datetime,
-            ) -> tuple[list[HeatFact], frozenset[str], list[Finding], dict[str, Any] | None]:
-    """The line's heats where first melted and poured, the parties on its supply path, what
-    the path walk found, and the path as JSON."""
-    return _heats_of(docs, facts), frozenset(), [], None
+def _supply(docs: Sequence[Document], facts: Facts, verifier: EntryVerifier, now: datetime,
+            ) -> tuple[list[HeatFact], frozenset[str], list[SupplyFinding], dict[str, Any] | None]:
+    """The line's heats where first melted and poured (through its supply path, or its own
+    mill certificates when the path reaches none), the parties on the path, what the walk
+    found, and the path as JSON. Credentials of the presentation are not verified again."""
+    start = [d for d in docs if d.verified]
+    if not start:
+        return [], frozenset(), [], None
+    reports = {id(d.raw): d.report for d in facts.documents if d.report is not None}
+
+    def verify(document: Any) -> VerificationResult:
+        known = reports.get(id(document))
+        return known if known is not None else verifier.verify_credential(document, now=now)
+
+    path = walk_supply_path([d.raw for d in start], [d.raw for d in facts.documents], verify)
+    by_id = {d.id: d for d in facts.documents}
+    heats: list[HeatFact] = []
+    seen: set[str] = set()
+    findings: list[SupplyFinding] = []
+    for doc in start:
+        if doc.id is None:
+            continue
+        for heat in path.heats_for(doc.id):
+            if heat.key in seen:
+                continue
+            seen.add(heat.key)
+            heats.append(HeatFact(
+                number=heat.number, melt_country=heat.melt_country, manufacturing_country=None,
+                weight_kg=heat.weight_kg, hs=None, credential_id=heat.credential_id, issuer=heat.issuer,
+                pointer=_heat_pointer(by_id.get(heat.credential_id), heat.number),
+            ))
+        findings.extend(f for f in path.findings_for(doc.id) if f not in findings)
+    if not heats:
+        heats = _heats_of(docs, facts)
+    upstream = {up for d in start if d.id is not None for up in path.upstream_of(d.id)}
+    parties = frozenset(n.issuer for cid, n in path.nodes.items() if n.trusted and cid in upstream)
+    return heats, parties, findings, path.to_dict() if len(path.nodes) > len(start) or path.findings else None
+
+
+def _heat_pointer(doc: Document | None, number: str) -> str:
+    products = doc.subject.get("product") if doc is not None else None
+    for i, product in enumerate(products if isinstance(products, list) else []):
+        if isinstance(product, Mapping) and product.get("heatNumber") == number:
+            return f"/credentialSubject/product/{i}"
+    return "/credentialSubject"
 
 
 def _within_entry(planned: Sequence[PlannedDraw]) -> list[Finding]:

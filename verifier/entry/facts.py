@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tradevc.vc.checks.supply import MASS_UNITS
 from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.report import Outcome, PresentationResult, VerificationResult
 from tradevc.vc.securing.jose import credential_of
@@ -41,7 +42,7 @@ MILL_CERTIFICATE = "MillTestReportCredential"
 SIMA_LICENCE = "SIMASteelImportLicenseCredential"
 DELEGATION_TYPES = ("PowerOfAttorneyCredential", "CustomsPowerOfAttorneyCredential")
 NORTH_AMERICA = frozenset({"US", "MX", "CA"})
-_KG = {"KGM": Decimal(1), "TNE": Decimal(1000), "LBR": Decimal("0.45359237"), "GRM": Decimal("0.001")}
+_KG = {**MASS_UNITS, "GRM": Decimal("0.001")}
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class Document:
     trust_path: Mapping[str, Any] | None = None
     index: int = 0
     authentic: bool = False  # every check passed but, perhaps, issuer_trust (a principal's own delegation)
+    raw: Any = None  # as the presentation holds it (a JSON object, an envelope, a token)
+    report: VerificationResult | None = None
 
     @property
     def type(self) -> str:
@@ -290,7 +293,7 @@ def gather_facts(presentation: Any, result: PresentationResult) -> Facts:
         documents.append(Document(
             id=cid if isinstance(cid, str) else None, types=_types(credential), issuer=_issuer(credential),
             verified=verified, outcome=outcome, reason=reason, credential=credential, identifiers=identifiers,
-            trust_path=path, index=i, authentic=authentic,
+            trust_path=path, index=i, authentic=authentic, raw=item, report=report,
         ))
     proof_ok = bool(result.signers) and not any(
         c.outcome in (Outcome.FAILED, Outcome.ERROR) for c in result.checks if c.name != "credentials"
@@ -355,10 +358,17 @@ def mass_kg(value: Any) -> Decimal | None:
 
 
 def _quantity(node: Mapping[str, Any]) -> Decimal | None:
-    for member in ("quantity", "weight", "netWeight"):
-        if member in node:
-            return mass_kg(node[member])
-    return None
+    """A node's mass: ``declaredQuantity`` (a QuantitativeValue), or ``weight`` with
+    ``weightUnit`` (a mill test report's heat), or ``weight`` as a QuantitativeValue."""
+    if "declaredQuantity" in node:
+        return mass_kg(node["declaredQuantity"])
+    weight = node.get("weight")
+    if weight is None:
+        return None
+    if isinstance(weight, Mapping):
+        return mass_kg(weight)
+    unit = node.get("weightUnit", "KGM")
+    return mass_kg({"value": weight, "unitCode": unit})
 
 
 def same_name(a: str | None, b: str | None) -> bool:
@@ -441,7 +451,7 @@ def _certification(doc: Document) -> Certification:
         missing.append(("/validUntil", "blanket period (to)"))
     names = [n for n in (_str(p.get("name")) for p in importers if isinstance(p, Mapping)) if n]
     ids = [n for n in (_str(p.get("id")) for p in importers if isinstance(p, Mapping)) if n]
-    single = subject.get("singleShipment") is True or _str(subject.get("invoiceNumber")) is not None
+    single = subject.get("certificationKind") == "SingleShipment"
     return Certification(
         doc=doc, role=role.lower() if isinstance(role, str) else None,
         exporter=_str(exporter.get("name")) if isinstance(exporter, Mapping) else None,
@@ -491,8 +501,8 @@ def _licence(doc: Document) -> SimaLicence:
         value = spec.get("customsValue")
         amount = mass_kg(value.get("value")) if isinstance(value, Mapping) else None  # a plain number
         total_value += amount or Decimal(0)
-    kind = _str(subject.get("licenseType"))
-    low_value = kind.casefold().replace("-", " ") == "low value" if kind else total_value < Decimal(2500)
+    kind = _str(subject.get("licenseKind"))  # Standard | LowValue; without it, by value (under USD 2,500)
+    low_value = kind == "LowValue" if kind else total_value < Decimal(2500)
     importer, manufacturer = subject.get("importer"), subject.get("manufacturer")
     return SimaLicence(
         doc=doc, number=_str(subject.get("licenseNumber")),
