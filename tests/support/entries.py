@@ -177,7 +177,7 @@ class World:
         self.credentials = [c for c in self.credentials if c.get("id") != credential_id]
 
     def declaration(self) -> dict[str, Any]:
-        return {**self.entry, "lines": self.entry.get("lines", [self.line])}
+        return copy.deepcopy({**self.entry, "lines": self.entry.get("lines", [self.line])})
 
     def presentation(self) -> dict[str, Any]:
         return sign_presentation(self.credentials, self.holder, challenge=self.challenge, domain=DOMAIN,
