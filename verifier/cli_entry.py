@@ -90,14 +90,13 @@ def entry_command(verifier_for: VerifierFor) -> click.Command:
             _fail([f"cannot read {trust}: {e.strerror}"])
         except ValueError as e:  # RuleError too
             _fail([f"{trust}: {e}"])
-        now = None
+        now: datetime | None = None
         if at is not None:
             try:
-                now = datetime.fromisoformat(at.replace("Z", "+00:00"))
+                moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
             except ValueError:
                 _fail([f"--at: not an ISO 8601 time: {at!r}"])
-            if now.tzinfo is None:
-                now = now.replace(tzinfo=timezone.utc)
+            now = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
         try:
             raw = sys.stdin.buffer.read() if presentation_file == "-" else Path(presentation_file).read_bytes()
         except OSError as e:

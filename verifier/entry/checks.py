@@ -238,17 +238,17 @@ def listed_entity(ctx: LineContext, rule: Rule) -> list[Finding]:
     for heat in ctx.heats:
         nodes.append((f"mill of heat {heat.number}", None, set(), heat.issuer,
                       Evidence(heat.credential_id, heat.pointer, heat.number)))
-    for did in sorted(ctx.supply_parties):
-        nodes.append(("party on the supply path", None, set(), did, Evidence(None, "supply path", did)))
+    for party in sorted(ctx.supply_parties):
+        nodes.append(("party on the supply path", None, set(), party, Evidence(None, "supply path", party)))
     out = []
     for item in listed:
         item_ids = item.identifiers | {i.split(" ", 1)[-1] for i in item.identifiers}
         hits = []
-        for what, name, ids, did, evidence in nodes:
+        for what, node_name, ids, node_did, evidence in nodes:
             bare = {i.split(" ", 1)[-1] for i in ids} | ids
-            if (did is not None and did in item.dids) or bool(bare & item_ids) or (
-                    item.name is not None and same_name(name, item.name)):
-                hits.append((f"{what} ({name or did or ', '.join(sorted(ids))})", evidence))
+            if (node_did is not None and node_did in item.dids) or bool(bare & item_ids) or (
+                    item.name is not None and same_name(node_name, item.name)):
+                hits.append((f"{what} ({node_name or node_did or ', '.join(sorted(ids))})", evidence))
         if hits:
             out.append(_finding(rule, f"{'; '.join(h for h, _ in hits)} matches {item.label()}",
                                 *(e for _, e in hits)))

@@ -344,9 +344,10 @@ def _date(value: Any) -> datetime | None:
 
 def mass_kg(value: Any) -> Decimal | None:
     """A ``{"value", "unitCode"}`` quantity (or a bare number of kg) in kilograms, if a mass."""
-    unit = "KGM"
+    unit: str = "KGM"
     if isinstance(value, Mapping):
-        unit = value.get("unitCode") if isinstance(value.get("unitCode"), str) else "KGM"
+        code = value.get("unitCode")
+        unit = code if isinstance(code, str) else "KGM"
         value = value.get("value")
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)) or unit not in _KG:
         return None
@@ -493,8 +494,10 @@ def _licence(doc: Document) -> SimaLicence:
         if not isinstance(spec, Mapping):
             continue
         pointer = f"/credentialSubject/productInformation/{i}" if many else "/credentialSubject/productInformation"
-        product = spec.get("product") if isinstance(spec.get("product"), Mapping) else {}
-        commodity = product.get("commodity") if isinstance(product.get("commodity"), Mapping) else {}
+        found = spec.get("product")
+        product: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        found = product.get("commodity")
+        commodity: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
         hts = _str(commodity.get("commodityCode"))
         products.append(SimaProduct(hts.replace(".", "") if hts else None, _str(spec.get("countryOfMeltAndPour")),
                                     _quantity(product), pointer))

@@ -41,7 +41,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import celpy
+from celpy import Environment
+from celpy.adapter import json_to_cel
+from celpy.celparser import CELParseError
+from celpy.celtypes import BoolType
+from celpy.evaluation import CELEvalError
 
 from .model import Line
 from .report import Decision
@@ -88,11 +92,11 @@ class Expression:
         """:raises RuleError: it could not be evaluated, or did not give a boolean."""
         try:
             value = self.program.evaluate({k: cel_value(v) for k, v in activation.items()})
-        except celpy.CELEvalError as e:
+        except CELEvalError as e:
             raise RuleError(f"cannot evaluate {self.text!r}: {e.args[0] if e.args else e}") from None
-        if isinstance(value, celpy.CELEvalError):
+        if isinstance(value, CELEvalError):
             raise RuleError(f"cannot evaluate {self.text!r}: {value.args[0] if value.args else value}")
-        if not isinstance(value, celpy.celtypes.BoolType):
+        if not isinstance(value, BoolType):
             raise RuleError(f"{self.text!r} gave {type(value).__name__}, not a boolean")
         return bool(value)
 
@@ -278,7 +282,7 @@ class RuleSet:
 # -- parsing ---------------------------------------------------------------------------------------
 
 
-_ENV = celpy.Environment()
+_ENV = Environment()
 
 
 def compile_expression(text: str, where: str) -> Expression:
@@ -286,7 +290,7 @@ def compile_expression(text: str, where: str) -> Expression:
     try:
         ast = _ENV.compile(text)
         program = _ENV.program(ast)
-    except celpy.CELParseError as e:
+    except CELParseError as e:
         first = str(e).splitlines()[0] if str(e) else "syntax error"
         raise RuleError(f"{where}.when: not a CEL expression: {first}") from None
     return Expression(text, program)
@@ -294,7 +298,7 @@ def compile_expression(text: str, where: str) -> Expression:
 
 def cel_value(value: Any) -> Any:
     """JSON-like Python data as CEL values (Decimals as doubles, dates as ISO strings)."""
-    return celpy.json_to_cel(_plain(value))
+    return json_to_cel(_plain(value))
 
 
 def _plain(value: Any) -> Any:
