@@ -565,3 +565,11 @@ def test_a_missing_upstream_credential_is_review(steel: World) -> None:
     world = finished_in_mexico(steel, restated="CN", upstream=False)
     f = finding(world.run(), "supply.path-intact")
     assert f.decision is Decision.REVIEW and "MISSING_LINK" in f.message
+
+
+def test_the_readme_lists_every_default_rule() -> None:
+    from conftest import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [r.id for r in RuleSet.default().rules if f"| `{r.id}` |" not in text]
+    assert not missing, f"README's rule table lacks {missing}"
