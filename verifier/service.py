@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta, timezone
 from collections.abc import Iterable
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import requests
 
@@ -30,6 +30,11 @@ from tradevc.vc.verification import (
 
 from .challenges import DEFAULT_TTL, Challenge, ChallengeStore, ChallengeStoreError
 from .trust import TrustPathPolicy, TrustPaths, vouches_in
+
+if TYPE_CHECKING:
+    from .entry.engine import LedgerLike
+    from .entry.report import EntryReport
+    from .entry.rules import RuleSet
 
 __all__ = ["Verifier"]
 
@@ -328,9 +333,9 @@ class Verifier:
             ))
 
     def verify_entry(
-        self, entry: Any, presentation: Any, *, challenge: str, domain: ExpectedDomain, rules: Any = None,
-        ledger: Any = None, now: datetime | None = None,
-    ) -> Any:
+        self, entry: Any, presentation: Any, *, challenge: str, domain: ExpectedDomain,
+        rules: "RuleSet | None" = None, ledger: "LedgerLike | None" = None, now: datetime | None = None,
+    ) -> "EntryReport":
         """Decide on an entry declaration from the credentials of ``presentation``: an
         :class:`~tradevc.verifier.entry.report.EntryReport`. See
         :func:`tradevc.verifier.entry.engine.verify_entry` (``rules``: a

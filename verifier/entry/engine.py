@@ -123,7 +123,7 @@ def verify_entry(
             line=line.line, hts=_dotted(line.hts), description=line.description,
             quantity=f"{line.quantity:f} {line.unit}", origin=line.country_of_origin,
             melt_and_pour=line.country_of_melt_and_pour, preference=line.preference,
-            findings=[dataclass_line(f, line.line) for f in findings],
+            findings=[_on_line(f, line.line) for f in findings],
         ))
 
     by_line = {r.line: r for r in reports}
@@ -148,7 +148,7 @@ def verify_entry(
     return report
 
 
-def dataclass_line(finding: Finding, line: int) -> Finding:
+def _on_line(finding: Finding, line: int) -> Finding:
     return finding if finding.line == line else Finding(finding.rule, finding.decision, finding.message,
                                                          finding.source, finding.evidence, line)
 
