@@ -10,11 +10,22 @@ from typing import Any
 
 
 def record_entries(location: str, prefix: str, count: int, resource_id: str, quantity: str, cap: str,
-                   barrier: Any, results: Any) -> None:
+                   barrier: Any, results: Any, pause: float = 0.0) -> None:
     """Record ``count`` entries ``<prefix>-<n>``, each drawing ``quantity`` kg from ``resource_id``
     (capped at ``cap``) with ``refuse_overdraw``, once every writer is ready; put each entry's
-    (number, status, overdraws) on ``results``."""
-    from tradevc.verifier.ledger import Draw, open_ledger
+    (number, status, overdraws) on ``results``. ``pause`` (seconds) widens the window between
+    checking what was drawn and writing, where writers that were not serialised would race."""
+    from tradevc.verifier.ledger import Draw, Ledger, open_ledger
+
+    if pause:
+        assess = Ledger._assess
+
+        def slow_assess(self: Any, *args: Any) -> Any:
+            found = assess(self, *args)
+            time.sleep(pause)
+            return found
+
+        Ledger._assess = slow_assess  # type: ignore[method-assign]
 
     with open_ledger(location, timeout=60) as ledger:
         draw = Draw("certificate", resource_id, line=1, quantity_kg=Decimal(quantity), cap_kg=Decimal(cap))

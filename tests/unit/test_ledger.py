@@ -332,14 +332,16 @@ WRITERS, EACH, QUANTITY, CAP = 4, 6, 7000, 100000   # 24 entries of 7 t against 
 
 def test_concurrent_writer_processes_never_over_draw(location):
     """Several processes (spawned) record different entries against one certificate at once,
-    refusing overdraws: exactly as many succeed as fit under the cap, and the sum never exceeds it."""
+    refusing overdraws: exactly as many succeed as fit under the cap, and the sum never exceeds it.
+    Each writer pauses between checking and writing, so that writers not serialised would all
+    see the same total and over-draw."""
     open_ledger(location).close()  # the tables exist before the writers race
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(WRITERS), context.Queue()
     from support.ledger_worker import record_entries
 
     workers = [context.Process(target=record_entries, args=(location, f"W{w}", EACH, CERT, str(QUANTITY), str(CAP),
-                                                           barrier, results)) for w in range(WRITERS)]
+                                                           barrier, results, 0.03)) for w in range(WRITERS)]
     for worker in workers:
         worker.start()
     outcomes = [results.get(timeout=120) for _ in range(WRITERS * EACH)]
