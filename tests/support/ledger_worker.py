@@ -37,10 +37,12 @@ def record_entries(location: str, prefix: str, count: int, resource_id: str, qua
             results.put((number, result.status, len(result.overdraws)))
 
 
-def record_for(location: str, prefix: str, seconds: float, lines: int, cap: str, barrier: Any, results: Any) -> None:
-    """For ``seconds``, record entries of ``lines`` lines, each line drawing 1000 kg from the one
-    shared certificate (capped at ``cap``) and 1000 kg from a heat of its own, with
-    ``refuse_overdraw``; put (entries recorded, entries refused) on ``results``."""
+def record_for(location: str, prefix: str, seconds: float, lines: int, cap: str, barrier: Any, results: Any,
+               certificate: str = "urn:uuid:shared-certificate") -> None:
+    """For ``seconds``, record entries of ``lines`` lines, each line drawing 1000 kg from
+    ``certificate`` (capped at ``cap``; by default one that every writer shares) and 1000 kg
+    from a heat of its own, with ``refuse_overdraw``; put (entries recorded, entries refused)
+    on ``results``."""
     from tradevc.verifier.ledger import Draw, open_ledger
 
     with open_ledger(location, timeout=60) as ledger:
@@ -49,7 +51,7 @@ def record_for(location: str, prefix: str, seconds: float, lines: int, cap: str,
         recorded = refused = n = 0
         while time.perf_counter() < end:
             number = f"{prefix}-{n}"
-            draws = [Draw("certificate", "urn:uuid:shared-certificate", line, Decimal(1000), Decimal(cap))
+            draws = [Draw("certificate", certificate, line, Decimal(1000), Decimal(cap))
                      for line in range(1, lines + 1)]
             draws += [Draw("heat", f"heat:{prefix}:{n}:{line}", line, Decimal(1000), Decimal(25000))
                       for line in range(1, lines + 1)]

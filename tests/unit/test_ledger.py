@@ -461,3 +461,27 @@ def test_sqlite_users_do_not_import_psycopg(tmp_path):
             f"open_ledger({str(tmp_path / 'l.db')!r}).close(); print('psycopg' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_the_running_totals_follow_corrections_rejections_and_replays(ledger):
+    """A new entry is checked against each resource's running total: it must follow every change."""
+    ledger.record("E-1", [cert("30000")], decision="ACCEPT", when=WHEN)
+    ledger.record("E-1", [cert("12000")], decision="ACCEPT", when=WHEN)          # corrected down
+    ledger.record("E-1", [cert("12000")], decision="ACCEPT", when=WHEN)          # replayed
+    ledger.record("E-2", [cert("8000")], decision="REVIEW", when=WHEN)
+    assert ledger.check("E-3", [cert("20000")]) == []
+    assert ledger.check("E-3", [cert(Decimal("20000.5"))])[0].already_kg == 20000
+    ledger.record("E-2", [cert("8000")], decision="REJECT", when=WHEN)           # gives its 8000 back
+    assert ledger.check("E-3", [cert("28000")]) == [] and len(ledger.check("E-3", [cert("28001")])) == 1
+    ledger.record("E-2", [cert("1000")], decision="ACCEPT", when=WHEN)           # counts again
+    assert ledger.check("E-3", [cert("27000")]) == [] and len(ledger.check("E-3", [cert("27001")])) == 1
+    assert ledger.drawn(CERT) == (Decimal(13000), [("E-1", Decimal(12000)), ("E-2", Decimal(1000))])
+
+
+def test_the_module_s_examples_run():
+    import doctest
+
+    import tradevc.verifier.ledger as module
+
+    failed, attempted = doctest.testmod(module)
+    assert attempted >= 5 and failed == 0
