@@ -25,6 +25,12 @@ same one queue instead of failing and retrying as SERIALIZABLE would under conte
 entry gets a sequence number the first time it is recorded, taken once its locks are held; it
 decides which entries are *earlier*.
 
+Each resource keeps a running total of what entries not rejected drew from it, and how many
+drew it (``ledger_resources``), and each entry what it takes from each resource
+(``ledger_usage``; its lines stay in ``ledger_draws``, for reports). A new entry is checked
+against the totals, so its cost does not grow with the entries a resource served before; the
+entries are read only to name them in an overdraw.
+
 Which entries an entry is checked against: a new entry, or one that now draws more of a resource
 than it did (a correction), against every other entry that draws the resource and was not
 rejected; an entry that draws no more than it did before (a replay, or a correction downwards),
@@ -345,52 +351,33 @@ class _Refused(Exception):
         self.result = result
 
 
-@dataclass
-class _Other:
-    """The draws of one other entry on one resource."""
-
-    entry_number: str
-    seq: int
-    quantity: Decimal
-
-
-def _overdraws(
-    draws: tuple[Draw, ...], stored: tuple[Draw, ...] | None, seq: int | None,
-    others: dict[str, list[_Other]],
-) -> tuple[Overdraw, ...]:
-    """The overdraws of an entry drawing ``draws``, which held ``stored`` (None: new, or rejected)
-    and was recorded ``seq``-th, given the other entries' draws on the resources it draws."""
-    before: dict[str, Decimal] = {}
-    for draw in stored or ():
-        before[draw.resource_id] = _EXACT.add(before.get(draw.resource_id, Decimal(0)), draw.quantity_kg)
-    by_resource: dict[str, list[Draw]] = {}
+def _per_resource(draws: Sequence[Draw]) -> dict[str, Decimal]:
+    """What ``draws`` take from each resource, lines added up (in the order first drawn)."""
+    sums: dict[str, Decimal] = {}
     for draw in draws:
-        by_resource.setdefault(draw.resource_id, []).append(draw)
-    found = []
-    for resource_id, lines in by_resource.items():
-        first = lines[0]
-        if first.cap_kg is None and not first.single_entry:
-            continue
-        mine = _sum([d.quantity_kg for d in lines])
-        grows = seq is None or resource_id not in before or mine > before[resource_id]
-        counted = [o for o in others.get(resource_id, []) if grows or (seq is not None and o.seq < seq)]
-        per_entry: dict[str, Decimal] = {}
-        for other in sorted(counted, key=lambda o: o.seq):
-            per_entry[other.entry_number] = _EXACT.add(per_entry.get(other.entry_number, Decimal(0)), other.quantity)
-        already = _sum(list(per_entry.values()))
-        names = tuple(per_entry)
-        where = f"line {first.line}" if len(lines) == 1 else "lines " + ", ".join(str(d.line) for d in lines)
-        what = f"{first.resource_kind} {resource_id}"
-        if first.single_entry and names:
-            users = ("entry " if len(names) == 1 else "entries ") + ", ".join(names)
-            message = f"{what} serves a single entry and was already used by {users}; this entry draws it again ({where})"
-            found.append(Overdraw(first, already, names, message, "single_entry", mine, tuple(d.line for d in lines)))
-        elif first.cap_kg is not None and _EXACT.add(already, mine) > first.cap_kg:
-            drew = (("entry " if len(names) == 1 else "entries ") + ", ".join(names) + f" drew {_kg(already)} kg"
-                    if names else "no other entry drew it")
-            message = (f"{what} certifies {_kg(first.cap_kg)} kg; {drew}; this entry draws {_kg(mine)} kg ({where})")
-            found.append(Overdraw(first, already, names, message, "cap", mine, tuple(d.line for d in lines)))
-    return tuple(found)
+        sums[draw.resource_id] = _EXACT.add(sums.get(draw.resource_id, Decimal(0)), draw.quantity_kg)
+    return sums
+
+
+def _overdraw(lines: list[Draw], mine: Decimal, others: list[tuple[str, Decimal]]) -> Overdraw | None:
+    """The overdraw of an entry whose ``lines`` draw ``mine`` from one resource, given what the
+    entries it is checked against drew from it (in the order recorded), or None."""
+    first = lines[0]
+    already = _sum([quantity for _, quantity in others])
+    names = tuple(number for number, _ in others)
+    where = f"line {first.line}" if len(lines) == 1 else "lines " + ", ".join(str(d.line) for d in lines)
+    what = f"{first.resource_kind} {first.resource_id}"
+    numbered = tuple(d.line for d in lines)
+    if first.single_entry and names:
+        users = ("entry " if len(names) == 1 else "entries ") + ", ".join(names)
+        message = f"{what} serves a single entry and was already used by {users}; this entry draws it again ({where})"
+        return Overdraw(first, already, names, message, "single_entry", mine, numbered)
+    if first.cap_kg is not None and _EXACT.add(already, mine) > first.cap_kg:
+        drew = (("entry " if len(names) == 1 else "entries ") + ", ".join(names) + f" drew {_kg(already)} kg"
+                if names else "no other entry drew it")
+        message = f"{what} certifies {_kg(first.cap_kg)} kg; {drew}; this entry draws {_kg(mine)} kg ({where})"
+        return Overdraw(first, already, names, message, "cap", mine, numbered)
+    return None
 
 
 def _same(a: tuple[Draw, ...], b: tuple[Draw, ...]) -> bool:
@@ -398,6 +385,15 @@ def _same(a: tuple[Draw, ...], b: tuple[Draw, ...]) -> bool:
 
 
 # -- the ledger ---------------------------------------------------------------------------------
+
+_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "ledger_draws": (("entry_number", "text"), ("position", "int"), ("resource_kind", "text"),
+                     ("resource_id", "text"), ("line", "int"), ("quantity_kg", "numeric"), ("cap_kg", "numeric"),
+                     ("single_entry", "bool")),
+    "ledger_usage": (("resource_id", "text"), ("entry_number", "text"), ("seq", "bigint"), ("quantity_kg", "numeric")),
+    "ledger_resources": (("resource_id", "text"), ("total_kg", "numeric"), ("users", "int")),
+}
+"""The columns the ledger inserts rows of, and their PostgreSQL types."""
 
 
 class Ledger:
@@ -436,6 +432,13 @@ class Ledger:
     def _next_seq(self, cursor: Any) -> int:
         raise NotImplementedError
 
+    def _insert(self, cursor: Any, table: str, rows: list[tuple[Any, ...]], conflict: str = "") -> None:
+        """Insert ``rows`` (every column of ``table``, in order) into ``table``."""
+        if rows:
+            columns = ", ".join(name for name, _ in _COLUMNS[table])
+            marks = ", ".join("?" for _ in _COLUMNS[table])
+            cursor.executemany(self._sql(f"INSERT INTO {table} ({columns}) VALUES ({marks}){conflict}"), rows)
+
     def _write_time(self, when: datetime) -> Any:
         return when.isoformat()
 
@@ -462,27 +465,56 @@ class Ledger:
         return Draw(kind, resource_id, int(line), self._read_quantity(quantity),
                     None if cap is None else self._read_quantity(cap), bool(single))
 
-    def _others(self, cursor: Any, entry_number: str, resource_ids: list[str]) -> dict[str, list[_Other]]:
+    def _totals(self, cursor: Any, resource_ids: list[str]) -> dict[str, tuple[Decimal, int]]:
+        """The running total each resource has been drawn by entries not rejected, and by how many."""
         if not resource_ids:
             return {}
-        condition, args = self._in("d.resource_id", resource_ids)
-        cursor.execute(self._sql(
-            "SELECT d.resource_id, d.entry_number, e.seq, d.quantity_kg FROM ledger_draws d"
-            " JOIN ledger_entries e ON e.entry_number = d.entry_number"
-            f" WHERE {condition} AND e.rejected = ? AND d.entry_number <> ? ORDER BY e.seq, d.position"),
-            [*args, False, entry_number])
-        others: dict[str, list[_Other]] = {}
-        for resource_id, number, seq, quantity in cursor.fetchall():
-            others.setdefault(resource_id, []).append(_Other(number, int(seq), self._read_quantity(quantity)))
-        return others
+        condition, args = self._in("resource_id", resource_ids)
+        cursor.execute(self._sql(f"SELECT resource_id, total_kg, users FROM ledger_resources WHERE {condition}"), args)
+        return {r: (self._read_quantity(total), int(users)) for r, total, users in cursor.fetchall()}
+
+    def _usage(self, cursor: Any, resource_id: str, entry_number: str, before: int | None
+               ) -> list[tuple[str, Decimal]]:
+        """What each other entry not rejected drew from ``resource_id`` (recorded before ``seq``
+        ``before`` if given), in the order recorded."""
+        sql = ("SELECT entry_number, quantity_kg FROM ledger_usage WHERE resource_id = ? AND entry_number <> ?"
+               + (" AND seq < ?" if before is not None else "") + " ORDER BY seq")
+        cursor.execute(self._sql(sql), (resource_id, entry_number) + ((before,) if before is not None else ()))
+        return [(number, self._read_quantity(quantity)) for number, quantity in cursor.fetchall()]
 
     def _assess(self, cursor: Any, entry_number: str, draws: tuple[Draw, ...]
                 ) -> tuple[int | None, str | None, tuple[Draw, ...], tuple[Overdraw, ...]]:
+        """The entry as stored (seq, decision, draws) and the overdraws of ``draws``.
+
+        The running totals answer the common case at once: a new entry (or one drawing more)
+        over-draws a resource only if the others' total plus its own passes the cap (or a
+        single-entry resource has another user); only then, or for an entry drawing no more
+        than before (checked against the earlier entries only), are the entries read."""
         seq, decision, stored = self._stored(cursor, entry_number)
-        checked = sorted({d.resource_id for d in draws if d.cap_kg is not None or d.single_entry})
-        others = self._others(cursor, entry_number, checked)
-        counted = None if decision is None or _rejected(decision) else stored
-        return seq, decision, stored, _overdraws(draws, counted, seq, others)
+        before = {} if decision is None or _rejected(decision) else _per_resource(stored)
+        lines: dict[str, list[Draw]] = {}
+        for draw in draws:
+            if draw.cap_kg is not None or draw.single_entry:
+                lines.setdefault(draw.resource_id, []).append(draw)
+        mine = _per_resource(draws)
+        totals = self._totals(cursor, sorted(lines))
+        found = []
+        for resource_id, drawing in lines.items():
+            had = before.get(resource_id)
+            grows = seq is None or had is None or mine[resource_id] > had
+            if grows:
+                total, users = totals.get(resource_id, (Decimal(0), 0))
+                already = _EXACT.subtract(total, had or Decimal(0))
+                others = users - (had is not None)
+                cap = drawing[0].cap_kg
+                if not ((drawing[0].single_entry and others > 0)
+                        or (cap is not None and _EXACT.add(already, mine[resource_id]) > cap)):
+                    continue
+            usage = self._usage(cursor, resource_id, entry_number, None if grows else seq)
+            overdraw = _overdraw(drawing, mine[resource_id], usage)
+            if overdraw is not None:
+                found.append(overdraw)
+        return seq, decision, stored, tuple(found)
 
     # -- the API ---------------------------------------------------------------------------------
 
@@ -523,7 +555,8 @@ class Ledger:
                 return RecordResult(entry_number, decision, "replayed", overdraws)
             if refuse_overdraw and overdraws and not _rejected(decision):
                 raise _Refused(RecordResult(entry_number, decision, "refused", overdraws))
-            self._write(cursor, entry_number, seq, decision, at, checked)
+            self._write(cursor, entry_number, seq, decision, at, checked, stored,
+                        old_decision is not None and not _rejected(old_decision))
             return RecordResult(entry_number, decision, "new" if old_decision is None else "corrected", overdraws)
 
         try:
@@ -532,16 +565,31 @@ class Ledger:
             return refused.result
 
     def _write(self, cursor: Any, entry_number: str, seq: int | None, decision: str, at: datetime,
-               draws: tuple[Draw, ...]) -> None:
+               draws: tuple[Draw, ...], stored: tuple[Draw, ...], counted: bool) -> None:
+        """Write the entry, its draws, what it takes from each resource (nothing if rejected) and
+        the resources' running totals, given what it ``stored`` before (``counted`` if not rejected)."""
         if seq is None:
             seq = self._next_seq(cursor)
+        old = _per_resource(stored) if counted else {}
+        new = {} if _rejected(decision) else _per_resource(draws)
+        changed = sorted(set(old) | set(new))
+        totals = self._totals(cursor, changed)
+        rows = []
+        for resource_id in changed:
+            total, users = totals.get(resource_id, (Decimal(0), 0))
+            total = _EXACT.add(_EXACT.subtract(total, old.get(resource_id, Decimal(0))), new.get(resource_id, Decimal(0)))
+            users += (resource_id in new) - (resource_id in old)
+            rows.append((resource_id, self._write_quantity(total), users))
+        self._insert(cursor, "ledger_resources", rows, " ON CONFLICT (resource_id)"
+                     " DO UPDATE SET total_kg = excluded.total_kg, users = excluded.users")
+        cursor.execute(self._sql("DELETE FROM ledger_usage WHERE entry_number = ?"), (entry_number,))
+        self._insert(cursor, "ledger_usage", [(resource_id, entry_number, seq, self._write_quantity(quantity))
+                                              for resource_id, quantity in new.items()])
         cursor.execute(self._sql(
             "UPDATE ledger_entries SET seq = ?, decision = ?, rejected = ?, recorded_at = ? WHERE entry_number = ?"),
             (seq, decision, _rejected(decision), self._write_time(at), entry_number))
         cursor.execute(self._sql("DELETE FROM ledger_draws WHERE entry_number = ?"), (entry_number,))
-        cursor.executemany(self._sql(
-            "INSERT INTO ledger_draws (entry_number, position, resource_kind, resource_id, line, quantity_kg, cap_kg,"
-            " single_entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+        self._insert(cursor, "ledger_draws",
             [(entry_number, position, d.resource_kind, d.resource_id, d.line, self._write_quantity(d.quantity_kg),
               self._write_quantity(d.cap_kg), d.single_entry) for position, d in enumerate(draws)])
 
@@ -552,11 +600,8 @@ class Ledger:
         :raises LedgerError: the ledger cannot be read.
         """
         _text(resource_id, "a resource id")
-        others = self._run(lambda cursor: self._others(cursor, "", [resource_id]).get(resource_id, []))
-        per_entry: dict[str, Decimal] = {}
-        for other in others:
-            per_entry[other.entry_number] = _EXACT.add(per_entry.get(other.entry_number, Decimal(0)), other.quantity)
-        return _sum(list(per_entry.values())), list(per_entry.items())
+        usage = self._run(lambda cursor: self._usage(cursor, resource_id, "", None))
+        return _sum([quantity for _, quantity in usage]), usage
 
     def entry(self, entry_number: str) -> EntryRecord | None:
         """The entry as recorded, or None if it never was.
@@ -636,6 +681,19 @@ _SQLITE_SCHEMA = [
         PRIMARY KEY (entry_number, position)
     )""",
     "CREATE INDEX ledger_draws_resource ON ledger_draws (resource_id)",
+    """CREATE TABLE ledger_usage (
+        resource_id  TEXT NOT NULL,
+        entry_number TEXT NOT NULL REFERENCES ledger_entries (entry_number) ON DELETE CASCADE,
+        seq          INTEGER NOT NULL,
+        quantity_kg  TEXT NOT NULL,
+        PRIMARY KEY (resource_id, entry_number)
+    )""",
+    "CREATE INDEX ledger_usage_entry ON ledger_usage (entry_number)",
+    """CREATE TABLE ledger_resources (
+        resource_id TEXT PRIMARY KEY,
+        total_kg    TEXT NOT NULL,
+        users       INTEGER NOT NULL
+    )""",
 ]
 
 
@@ -797,7 +855,19 @@ _PG_SCHEMA = [
         PRIMARY KEY (entry_number, position)
     )""",
     "CREATE INDEX ledger_draws_resource ON ledger_draws (resource_id)",
-    "CREATE TABLE ledger_resources (resource_id TEXT PRIMARY KEY)",
+    """CREATE TABLE ledger_usage (
+        resource_id  TEXT NOT NULL,
+        entry_number TEXT NOT NULL REFERENCES ledger_entries (entry_number) ON DELETE CASCADE,
+        seq          BIGINT NOT NULL,
+        quantity_kg  NUMERIC NOT NULL,
+        PRIMARY KEY (resource_id, entry_number)
+    )""",
+    "CREATE INDEX ledger_usage_entry ON ledger_usage (entry_number)",
+    """CREATE TABLE ledger_resources (
+        resource_id TEXT PRIMARY KEY,
+        total_kg    NUMERIC NOT NULL DEFAULT 0,
+        users       INTEGER NOT NULL DEFAULT 0
+    )""",
 ]
 
 _PG_SCHEMA_LOCK = 0x7472_6164_6576_63  # an advisory lock key for creating the tables ("tradevc")
@@ -933,6 +1003,15 @@ class PostgresLedger(Ledger):
                 except psycopg.Error as e:
                     raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be used: {_first_line(e)}") from None
             raise AssertionError("unreachable")  # pragma: no cover
+
+    def _insert(self, cursor: Any, table: str, rows: list[tuple[Any, ...]], conflict: str = "") -> None:
+        # one statement of arrays, not one per row: a 20-line entry is a few round trips
+        if rows:
+            columns = _COLUMNS[table]
+            names = ", ".join(name for name, _ in columns)
+            arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){conflict}",
+                           [list(column) for column in zip(*rows)])
 
     def _next_seq(self, cursor: Any) -> int:
         cursor.execute("SELECT nextval('ledger_entry_seq')")

@@ -10,11 +10,22 @@ from typing import Any
 
 
 def record_entries(location: str, prefix: str, count: int, resource_id: str, quantity: str, cap: str,
-                   barrier: Any, results: Any) -> None:
+                   barrier: Any, results: Any, pause: float = 0.0) -> None:
     """Record ``count`` entries ``<prefix>-<n>``, each drawing ``quantity`` kg from ``resource_id``
     (capped at ``cap``) with ``refuse_overdraw``, once every writer is ready; put each entry's
-    (number, status, overdraws) on ``results``."""
-    from tradevc.verifier.ledger import Draw, open_ledger
+    (number, status, overdraws) on ``results``. ``pause`` (seconds) widens the window between
+    checking what was drawn and writing, where writers that were not serialised would race."""
+    from tradevc.verifier.ledger import Draw, Ledger, open_ledger
+
+    if pause:
+        assess = Ledger._assess
+
+        def slow_assess(self: Any, *args: Any) -> Any:
+            found = assess(self, *args)
+            time.sleep(pause)
+            return found
+
+        Ledger._assess = slow_assess  # type: ignore[method-assign]
 
     with open_ledger(location, timeout=60) as ledger:
         draw = Draw("certificate", resource_id, line=1, quantity_kg=Decimal(quantity), cap_kg=Decimal(cap))
@@ -26,10 +37,12 @@ def record_entries(location: str, prefix: str, count: int, resource_id: str, qua
             results.put((number, result.status, len(result.overdraws)))
 
 
-def record_for(location: str, prefix: str, seconds: float, lines: int, cap: str, barrier: Any, results: Any) -> None:
-    """For ``seconds``, record entries of ``lines`` lines, each line drawing 1000 kg from the one
-    shared certificate (capped at ``cap``) and 1000 kg from a heat of its own, with
-    ``refuse_overdraw``; put (entries recorded, entries refused) on ``results``."""
+def record_for(location: str, prefix: str, seconds: float, lines: int, cap: str, barrier: Any, results: Any,
+               certificate: str = "urn:uuid:shared-certificate") -> None:
+    """For ``seconds``, record entries of ``lines`` lines, each line drawing 1000 kg from
+    ``certificate`` (capped at ``cap``; by default one that every writer shares) and 1000 kg
+    from a heat of its own, with ``refuse_overdraw``; put (entries recorded, entries refused)
+    on ``results``."""
     from tradevc.verifier.ledger import Draw, open_ledger
 
     with open_ledger(location, timeout=60) as ledger:
@@ -38,7 +51,7 @@ def record_for(location: str, prefix: str, seconds: float, lines: int, cap: str,
         recorded = refused = n = 0
         while time.perf_counter() < end:
             number = f"{prefix}-{n}"
-            draws = [Draw("certificate", "urn:uuid:shared-certificate", line, Decimal(1000), Decimal(cap))
+            draws = [Draw("certificate", certificate, line, Decimal(1000), Decimal(cap))
                      for line in range(1, lines + 1)]
             draws += [Draw("heat", f"heat:{prefix}:{n}:{line}", line, Decimal(1000), Decimal(25000))
                       for line in range(1, lines + 1)]

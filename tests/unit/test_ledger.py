@@ -332,14 +332,16 @@ WRITERS, EACH, QUANTITY, CAP = 4, 6, 7000, 100000   # 24 entries of 7 t against 
 
 def test_concurrent_writer_processes_never_over_draw(location):
     """Several processes (spawned) record different entries against one certificate at once,
-    refusing overdraws: exactly as many succeed as fit under the cap, and the sum never exceeds it."""
+    refusing overdraws: exactly as many succeed as fit under the cap, and the sum never exceeds it.
+    Each writer pauses between checking and writing, so that writers not serialised would all
+    see the same total and over-draw."""
     open_ledger(location).close()  # the tables exist before the writers race
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(WRITERS), context.Queue()
     from support.ledger_worker import record_entries
 
     workers = [context.Process(target=record_entries, args=(location, f"W{w}", EACH, CERT, str(QUANTITY), str(CAP),
-                                                           barrier, results)) for w in range(WRITERS)]
+                                                           barrier, results, 0.03)) for w in range(WRITERS)]
     for worker in workers:
         worker.start()
     outcomes = [results.get(timeout=120) for _ in range(WRITERS * EACH)]
@@ -459,3 +461,27 @@ def test_sqlite_users_do_not_import_psycopg(tmp_path):
             f"open_ledger({str(tmp_path / 'l.db')!r}).close(); print('psycopg' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_the_running_totals_follow_corrections_rejections_and_replays(ledger):
+    """A new entry is checked against each resource's running total: it must follow every change."""
+    ledger.record("E-1", [cert("30000")], decision="ACCEPT", when=WHEN)
+    ledger.record("E-1", [cert("12000")], decision="ACCEPT", when=WHEN)          # corrected down
+    ledger.record("E-1", [cert("12000")], decision="ACCEPT", when=WHEN)          # replayed
+    ledger.record("E-2", [cert("8000")], decision="REVIEW", when=WHEN)
+    assert ledger.check("E-3", [cert("20000")]) == []
+    assert ledger.check("E-3", [cert(Decimal("20000.5"))])[0].already_kg == 20000
+    ledger.record("E-2", [cert("8000")], decision="REJECT", when=WHEN)           # gives its 8000 back
+    assert ledger.check("E-3", [cert("28000")]) == [] and len(ledger.check("E-3", [cert("28001")])) == 1
+    ledger.record("E-2", [cert("1000")], decision="ACCEPT", when=WHEN)           # counts again
+    assert ledger.check("E-3", [cert("27000")]) == [] and len(ledger.check("E-3", [cert("27001")])) == 1
+    assert ledger.drawn(CERT) == (Decimal(13000), [("E-1", Decimal(12000)), ("E-2", Decimal(1000))])
+
+
+def test_the_module_s_examples_run():
+    import doctest
+
+    import tradevc.verifier.ledger as module
+
+    failed, attempted = doctest.testmod(module)
+    assert attempted >= 5 and failed == 0
