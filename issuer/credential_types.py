@@ -7,7 +7,11 @@ Four trade types, each a W3C CCG Traceability Vocabulary credential type (contex
   period validFrom..validUntil is at most 12 months;
 * ``MillTestReportCredential``, subject ``Purchase`` (see below);
 * ``SIMASteelImportLicenseCredential``, subject ``SIMASteelImportLicense``: validUntil required;
-* ``CommercialInvoiceCredential``, subject ``Invoice``.
+* ``CommercialInvoiceCredential``, subject ``Invoice``;
+
+and the supply path's ``TransformationEventCredential`` (short name ``TransformationEvent``),
+subject ``TransformationEvent``, in the project context ``TRADE_CONTEXT`` (see *Terms the
+vocabulary lacks*).
 
 And five types that say who the parties are, in which one party vouches for another (see
 *Vouches* below): ``IdentityAnchorCredential``, ``AccreditationCredential``,
@@ -45,8 +49,13 @@ type when it is missing). The shapes:
   type; its mill-test-report terms are those of ``Purchase`` (``customer``,
   ``internalCertificateNo``, ``purchaseOrderNo``, ``invoiceNo``) and the top-level ``product``
   (a ``SteelProduct``: ``identifier``, ``heatNumber``, ``specification``, ``grade``,
-  ``originalCountryOfMeltAndPour``, ``commodity``, ``inspection``) plus the top-level
-  ``manufacturingCountry`` and ``manufacturer``. Each ``product`` entry is one inspected item or
+  ``originalCountryOfMeltAndPour``, ``weight``, ``weightUnit``, ``commodity``, ``inspection``)
+  plus the top-level ``manufacturingCountry`` and ``manufacturer``. ``heatNumber``,
+  ``originalCountryOfMeltAndPour`` (where the heat was first made liquid and cast), ``weight``
+  (positive; a decimal string keeps every digit) and ``weightUnit`` (``KGM``, ``TNE``, ``LBR``,
+  ``STN``) are required: the border's supply-path walk takes a heat's melt country and weight
+  from the melt shop's report. A finishing mill's report that restates a heat names the
+  credential it comes from in ``sourceCredential``. Each ``product`` entry is one inspected item or
   heat, whose ``inspection`` is an ``InspectionReport`` with ``chemicalObservation`` and
   ``mechanicalObservation`` lists of ``Observation`` objects (``name``; ``property``: a
   ``ChemicalProperty`` with ``formula``, or a ``MechanicalProperty`` with ``name``;
@@ -66,9 +75,27 @@ type when it is missing). The shapes:
 
 Terms the vocabulary lacks
 --------------------------
-Only one: the vocabulary defines the ``USMCACertifier`` type but no property that links a
+The vocabulary defines the ``USMCACertifier`` type but no property that links a
 ``USMCAClaims`` subject to it, so the certifier sits under ``certifier`` (an issuer-dependent
-term). Everything else the examples in ``issuer/examples`` use is defined by the contexts
+term). The supply path's terms are in the project context ``TRADE_CONTEXT``
+(``https://tradevc.example/contexts/trade/v1``, pinned at ``contexts/tradevc-trade-v1.jsonld``,
+``@protected``, after the traceability context; :func:`build_credential` adds it when a subject
+uses them, and :func:`check_credential` requires it then):
+
+* ``TransformationEventCredential`` / ``TransformationEvent``: ``place`` (a ``Place``: the
+  facility, its country in ``address.addressCountry``), ``organization`` (an ``Organization``),
+  ``eventTime``, ``consumedProducts`` (``SteelProduct`` items: ``heatNumber`` or
+  ``identifier``, ``weight``, ``weightUnit`` and the ``sourceCredential`` they come from),
+  ``newProducts`` (``identifier``, ``commodity``, ``weight``, ``weightUnit``) and an optional
+  ``yieldTolerance`` (a fraction); outputs may not outweigh inputs times 1 + tolerance. The
+  vocabulary's own ``TransformEvent`` maps consumedProducts and newProducts to one IRI, so an
+  RDF canonicalization proof could not tell them apart: hence our type.
+* ``sourceCredential`` (an item's source credential id), ``declaredQuantity`` (a USMCA good's
+  ``QuantitativeValue``), ``certificationKind`` (USMCA: ``SingleShipment`` or ``Blanket``) and
+  ``licenseKind`` (SIMA: ``Standard`` for one entry, ``LowValue`` for several).
+
+:func:`derived_from_entries` makes the ``relatedResource`` entries that pin the credentials a
+new one derives from (``vc-issuer issue --derived-from``). Everything else the examples in ``issuer/examples`` use is defined by the contexts
 (``tests/unit/test_credential_types.py`` checks this after JSON-LD expansion).
 
 Vouches: identity anchors, accreditations, licences
@@ -161,6 +188,12 @@ __all__ = [
     "build_credential",
     "load_example",
     "schema_entry",
+    "derived_from_entries",
+    "add_related_resources",
+    "TRADE_TERMS",
+    "QUANTITY_UNITS",
+    "CERTIFICATION_KINDS",
+    "LICENSE_KINDS",
 ]
 
 TRACEABILITY_V1 = "https://w3id.org/traceability/v1"

@@ -200,6 +200,10 @@ class SupplyPath:
     """What each node says (read by :func:`tradevc.vc.checks.supply.read_supply_facts`)."""
     origins: dict[str, list[str]] = field(default_factory=dict, repr=False)
     """The heat keys each mill test report is the origin of."""
+    unread: list[str] = field(default_factory=list)
+    """The ``available`` items that could not be read (``available[3]: not UTF-8 text``):
+    not findings, since nothing on the path may need them (if something does, its link is
+    ``MISSING_LINK``)."""
 
     @property
     def ok(self) -> bool:
@@ -264,6 +268,7 @@ class SupplyPath:
             "edges": [{"from": down, "to": up} for down, up in self.edges],
             "heats": [h.to_dict() for _, h in sorted(self.heats.items())],
             "findings": [f.to_dict() for f in self.findings],
+            "unread": list(self.unread),
         }
 
 
@@ -409,7 +414,7 @@ def walk_supply_path(
         try:
             held = _open(item)
         except _Unreadable as e:
-            findings.append(Finding(UNVERIFIABLE_NODE, f"available[{i}] cannot be read: {e}", None))
+            path.unread.append(f"available[{i}]: {e}")
             continue
         if held.credential_id is not None:
             index.setdefault(held.credential_id, []).append(held)
@@ -436,7 +441,8 @@ def walk_supply_path(
             continue
         if len(visits) >= max_nodes:
             findings.append(Finding(
-                TOO_LARGE, f"the supply path has more than {max_nodes} credentials; the walk stopped before {cid}", cid,
+                TOO_LARGE, f"the supply path has more than {max_nodes} credentials; the walk stopped before {cid}",
+                None,  # about the whole path: every line's findings include it
             ))
             break
         visit = visits[cid] = _Visit(held, depth)
@@ -493,12 +499,15 @@ def _follow(
     """The held credential ``ref`` links to (the one whose digest matches, if several), with
     the findings of the link; None if it is not followed."""
     if depth + 1 > max_depth:
-        findings.append(Finding(
-            TOO_DEEP, f"{cid} links to {ref.credential_id} beyond the depth limit ({max_depth}); not followed",
-            cid, ref.pointer,
-        ))
+        if ref.declared or ref.credential_id in index:  # (not an image or a document)
+            findings.append(Finding(
+                TOO_DEEP, f"{cid} links to {ref.credential_id} beyond the depth limit ({max_depth}); not followed",
+                cid, ref.pointer,
+            ))
         return None
     candidates = index.get(ref.credential_id, [])
+    if not candidates and not ref.declared:
+        return None  # a related resource that may not be a credential (an image...): the pipeline's
     if not candidates:
         findings.append(Finding(
             MISSING_LINK, f"{cid} derives from {ref.credential_id}, which the verifier does not hold", cid, ref.pointer,
@@ -674,9 +683,19 @@ def _take_heats(path: SupplyPath) -> None:
                     cid, item.pointer,
                 ))
     for cid, item in restated:
-        if not item.melt_country or not item.heat_number:
+        if not item.heat_number:
             continue
-        for key in sorted(path._lineage(cid, frozenset({item.heat_number}), frozenset())):
+        origins = sorted(path._lineage(cid, frozenset({item.heat_number}), frozenset()))
+        if not origins and path.nodes[cid].trusted and not path.findings_for(cid):
+            path.findings.append(Finding(
+                MISSING_LINK,
+                f"{cid} restates heat {item.heat_number}, but no mill test report upstream of it says where the heat "
+                "was made",
+                cid, item.pointer,
+            ))
+        if not item.melt_country:
+            continue
+        for key in origins:
             origin = path.heats[key]
             if origin.melt_country != item.melt_country:
                 path.findings.append(Finding(

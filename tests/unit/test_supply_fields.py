@@ -310,3 +310,23 @@ def test_derived_from_refuses_what_is_not_a_credential_in_one_line(tmp_path, mil
         assert result.exit_code == 1, result.output
         assert result.output.startswith("error: ") and "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_read_coverage_of_certifications_and_licences():
+    from decimal import Decimal
+
+    from tradevc.vc.checks.supply import read_coverage
+
+    usmca = read_coverage(build(USMCA))
+    assert usmca is not None and usmca.kind == "Blanket" and usmca.problems == ()
+    assert [(g.commodity_code, g.quantity, g.unit, g.weight_kg) for g in usmca.goods] == [
+        ("730419", Decimal(78422), "KGM", Decimal(78422)), ("720851", None, None, None),
+    ]
+    sima = read_coverage(build(SIMA))
+    assert sima is not None and sima.kind == "Standard"
+    assert [(g.commodity_code, g.weight_kg, g.melt_country) for g in sima.goods] == [("7304.19.1020", Decimal(78422), "MX")]
+    assert sima.goods[0].pointer == "/credentialSubject/productInformation/0"
+    assert read_coverage(build(MTR)) is None
+    bad = build(USMCA)
+    bad["credentialSubject"]["goods"][0]["declaredQuantity"]["value"] = "lots"
+    assert read_coverage(bad).problems  # type: ignore[union-attr]

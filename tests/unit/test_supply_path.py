@@ -251,8 +251,12 @@ def test_unverifiable_node_bad_signature(good):
 
 def test_unreadable_input_is_a_finding_not_an_exception(good):
     path = walk_supply_path(["not a credential", b"\xff", 42], [b"{", good[MTR1]], verify)
-    assert codes(path) == [UNVERIFIABLE_NODE] * 4
+    assert codes(path) == [UNVERIFIABLE_NODE] * 3
     assert path.root_ids == [] and path.nodes == {}
+    # what the verifier holds besides may be anything: listed, not a finding of the path
+    assert path.unread == ["available[0]: " + path.unread[0].split(": ", 1)[1]] and len(path.unread) == 1
+    clean = walk_supply_path([good[MTR1]], [b"\xff", "{"], verify)
+    assert clean.findings == [] and len(clean.unread) == 2
 
 
 def test_mass_imbalance_outputs_beyond_inputs():
@@ -365,3 +369,32 @@ def test_credential_digest_is_over_jcs_or_the_token(good):
     assert credential_bytes(" a.b.c \n") == b"a.b.c"
     entry = related_resource(MTR1, good[MTR1])
     assert entry["mediaType"] == "application/vc" and entry["digestSRI"].startswith("sha384-")
+
+
+def test_a_related_image_is_not_a_missing_credential(good):
+    """relatedResource also pins images and documents: without a credential mediaType, an
+    entry the verifier holds no credential for is left to the pipeline's related_resource check."""
+    credential = build_credential("TransformationEventCredential", event_subject(
+        [{"heatNumber": "H1", "weight": "50", "sourceCredential": MTR1}], [("C1", "49")], "MX"),
+        issuer=ROLLING_MILL.did, credential_id=EVENT1, valid_from="2026-01-01T00:00:00Z")
+    credential["relatedResource"] = [
+        related_resource(MTR1, good[MTR1]),
+        {"id": "https://mill.example/photos/coil-c1.jpg", "digestSRI": "sha384-" + "A" * 64},
+    ]
+    event1 = sign_credential(credential, ROLLING_MILL, created="2026-01-01T00:00:00Z")
+    assert walk_supply_path([event1], [good[MTR1]], verify).findings == []
+    # the same entry with a credential's media type is a link the walk needs
+    credential["relatedResource"][1]["mediaType"] = "application/vc"
+    event1 = sign_credential(credential, ROLLING_MILL, created="2026-01-01T00:00:00Z")
+    assert codes(walk_supply_path([event1], [good[MTR1]], verify)) == [MISSING_LINK]
+
+
+def test_a_restated_heat_with_no_melt_shop_upstream(good):
+    """The pipe mill's report names heat H9, which nothing upstream made."""
+    stray = issue("MillTestReportCredential", mtr_subject([("P1", "H9", "CN", "48")], "MX", source=EVENT2),
+                  PIPE_MILL, MTR2, ((EVENT2, good[EVENT2]),))
+    path = walk_supply_path([stray], [good[MTR1], good[EVENT1], good[EVENT2]], verify)
+    assert codes(path) == [MISSING_LINK]
+    assert "heat H9" in path.findings[0].message and path.findings[0].credential_id == MTR2
+    assert path.heats_for(MTR2) == []  # the line names H9 only, which no melt shop made
+    assert "H9" not in {h.number for h in path.heats.values()}

@@ -21,6 +21,11 @@ What is read
     ``eventTime``, within a declared ``yieldTolerance`` (a fraction: ``"0.02"`` lets the
     outputs weigh up to 2 % more than the inputs, for the scales' error).
 
+``USMCACertificationOfOrigin`` and ``SIMASteelImportLicenseCredential``
+    :func:`read_coverage` reads their kind (``certificationKind``: single shipment or
+    blanket; ``licenseKind``: standard or low value) and goods with their quantities
+    (``declaredQuantity``; a licence's ``product.weight``) for the entry rules.
+
 Weights are ``weight`` (a JSON number or a decimal numeral string; a string keeps every
 digit, a JSON number may be read as a double by JSON-LD) in ``weightUnit``: UN/ECE
 Recommendation 20 codes ``KGM`` (kilogram), ``TNE`` (metric ton), ``LBR`` (pound) or ``STN``
@@ -71,6 +76,9 @@ __all__ = [
     "SupplyFacts",
     "SupplyError",
     "read_supply_facts",
+    "Good",
+    "Coverage",
+    "read_coverage",
     "upstream_references",
     "Reference",
     "credential_bytes",
@@ -279,6 +287,83 @@ def read_supply_facts(credential: Mapping[str, Any]) -> SupplyFacts:
 
 
 @dataclass(frozen=True)
+class Good:
+    """A good a certification of origin or a licence covers, as the entry rules compare it with
+    an entry line: its commodity code, its quantity (``quantity`` in ``unit``; ``weight_kg``
+    when the unit is a mass), and for a SIMA licence the country of melt and pour it states."""
+
+    pointer: str
+    commodity_code: str | None
+    quantity: Decimal | None
+    unit: str | None
+    weight_kg: Decimal | None
+    melt_country: str | None = None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a USMCA certification or a SIMA licence covers: its ``kind``
+    (``SingleShipment``/``Blanket`` or ``Standard``/``LowValue``, None if not stated) and its goods."""
+
+    kind: str | None
+    goods: tuple[Good, ...]
+    problems: tuple[str, ...] = ()
+
+
+def _quantity(node: Any, pointer: str, problems: list[str]) -> tuple[Decimal | None, str | None, Decimal | None]:
+    if not isinstance(node, Mapping):
+        return None, None, None
+    unit = node.get("unitCode")
+    try:
+        value = parse_weight(node.get("value"))
+    except SupplyError as e:
+        problems.append(f"{pointer}: {e}")
+        return None, unit if isinstance(unit, str) else None, None
+    kg = value * MASS_UNITS[unit] if isinstance(unit, str) and unit in MASS_UNITS else None
+    return value, unit if isinstance(unit, str) else None, kg
+
+
+def read_coverage(credential: Mapping[str, Any]) -> Coverage | None:
+    """The goods and kind of a ``USMCACertificationOfOrigin`` (``goods`` with their
+    ``declaredQuantity``, ``certificationKind``) or a ``SIMASteelImportLicenseCredential``
+    (``productInformation`` with each product's ``weight`` and ``countryOfMeltAndPour``,
+    ``licenseKind``); None for other types. Never raises: what cannot be read is in ``problems``."""
+    types = _types(credential.get("type"))
+    problems: list[str] = []
+    goods: list[Good] = []
+    kind: str | None = None
+    if "USMCACertificationOfOrigin" in types:
+        for pointer, subject in _subjects(credential):
+            kind = kind or _text(subject.get("certificationKind"))
+            for i, good in enumerate(_list(subject.get("goods"))):
+                if not isinstance(good, Mapping):
+                    continue
+                where = f"{pointer}/goods/{i}"
+                value, unit, kg = _quantity(good.get("declaredQuantity"), f"{where}/declaredQuantity", problems)
+                goods.append(Good(where, _text(good.get("commodityCode")), value, unit, kg))
+        return Coverage(kind, tuple(goods), tuple(problems))
+    if "SIMASteelImportLicenseCredential" in types:
+        for pointer, subject in _subjects(credential):
+            kind = kind or _text(subject.get("licenseKind"))
+            info = subject.get("productInformation")
+            entries: list[tuple[str, Any]] = (
+                [(f"/{i}", spec) for i, spec in enumerate(info)] if isinstance(info, list) else [("", info)]
+            )
+            for suffix, spec in entries:
+                if not isinstance(spec, Mapping):
+                    continue
+                where = f"{pointer}/productInformation{suffix}"
+                found = spec.get("product")
+                product: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+                commodity = product.get("commodity")
+                code = _text(commodity.get("commodityCode")) if isinstance(commodity, Mapping) else None
+                value, unit, kg = _quantity(product.get("weight"), f"{where}/product/weight", problems)
+                goods.append(Good(where, code, value, unit, kg, _text(spec.get("countryOfMeltAndPour"))))
+        return Coverage(kind, tuple(goods), tuple(problems))
+    return None
+
+
+@dataclass(frozen=True)
 class Reference:
     """A link from a credential to one it derives from: the upstream ``credential_id``, the
     digests its ``relatedResource`` entry gives (empty if it is only named by an item's
@@ -287,14 +372,19 @@ class Reference:
     credential_id: str
     digests: tuple[Digest, ...]
     pointer: str
+    declared: bool = True
+    """The link is surely to a credential: its ``mediaType`` says so, or an item names it as
+    its ``sourceCredential``. An entry without ``mediaType`` might pin an image or a document;
+    a walker follows it only if it holds a credential of that id."""
 
 
 def upstream_references(credential: Mapping[str, Any]) -> tuple[list[Reference], list[str]]:
     """The credentials ``credential`` derives from, each once, in order: its
     ``relatedResource`` entries (only those whose ``mediaType``, if given, is a credential's:
-    ``application/vc``, ``application/vc+jwt``, ``application/vc+ld+json``), then the
-    ``sourceCredential`` of its items not listed there. Returns the references and the
-    problems found (a malformed digest: that entry is left out)."""
+    ``application/vc``, ``application/vc+jwt``, ``application/vc+ld+json``; without one, not
+    its own contexts or schema, and :attr:`Reference.declared` is false unless an item names
+    it), then the ``sourceCredential`` of its items not listed there. Returns the references
+    and the problems found (a malformed digest: that entry is left out)."""
     references: dict[str, Reference] = {}
     problems: list[str] = []
     related = credential.get("relatedResource")
@@ -311,11 +401,17 @@ def upstream_references(credential: Mapping[str, Any]) -> tuple[list[Reference],
             problems.append(f"{pointer}: {e.message}")
             continue
         if _looks_like_a_credential_link(entry["id"], media, credential):
-            references.setdefault(entry["id"], Reference(entry["id"], digests, pointer))
+            references.setdefault(entry["id"], Reference(entry["id"], digests, pointer, declared=media is not None))
     facts = read_supply_facts(credential)
     for item in facts.products + facts.consumed:
-        if item.source_credential and item.source_credential not in references:
-            references[item.source_credential] = Reference(item.source_credential, (), item.pointer + "/sourceCredential")
+        source = item.source_credential
+        if not source:
+            continue
+        known = references.get(source)
+        if known is None:
+            references[source] = Reference(source, (), item.pointer + "/sourceCredential")
+        elif not known.declared:
+            references[source] = Reference(source, known.digests, known.pointer)
     return list(references.values()), problems
 
 
