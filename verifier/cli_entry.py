@@ -68,11 +68,14 @@ def entry_command(verifier_for: VerifierFor) -> click.Command:
                   help="Verify the documents as of this time (an audit of an old entry); default now. The rules are "
                        "always those in force on the entry's date of import.")
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    @click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE",
+                  help="Also write the report as a self-contained HTML page to FILE.")
     @click.option("--offline", is_flag=True, help="No network: did:key/did:jwk only.")
     @click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
                   help="PEM file of CA certificates to trust for HTTPS instead of the system's.")
     def entry(entry_file: str, presentation_file: str, trust: str, challenge: str, domain: str,
-              ledger_at: str | None, at: str | None, as_json: bool, offline: bool, ca_bundle: str | None) -> None:
+              ledger_at: str | None, at: str | None, as_json: bool, report_path: str | None, offline: bool,
+              ca_bundle: str | None) -> None:
         """Decide on the entry in ENTRY.json from the credentials of the presentation in VP.json:
         per line ACCEPT, REVIEW or REJECT with the reasons, and for the entry the worst of them.
         Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input, 3 the ledger
@@ -123,6 +126,11 @@ def entry_command(verifier_for: VerifierFor) -> click.Command:
         finally:
             if ledger is not None and hasattr(ledger, "close"):
                 ledger.close()
+        if report_path is not None:
+            try:
+                Path(report_path).write_text(report.to_html(), encoding="utf-8")
+            except OSError as e:
+                click.echo(f"error: cannot write {report_path}: {e.strerror}", err=True)
         text = report.to_json() if as_json else report.summary()
         click.echo(text.encode("utf-8", "backslashreplace").decode("utf-8"))
         sys.exit(_EXIT[report.decision])

@@ -111,3 +111,15 @@ def test_bad_input_is_a_usage_error_without_traceback(steel: World, tmp_path: Pa
 def test_a_ledger_that_cannot_be_opened(steel: World, tmp_path: Path) -> None:
     result = run([*files(steel, tmp_path), "--ledger", "ftp://ledger.example/x"])
     assert result.exit_code == 2 and "error: --ledger" in result.output
+
+
+def test_an_html_report_with_every_value_escaped(steel: World, tmp_path: Path) -> None:
+    world = copy.deepcopy(steel)
+    world.line = dict(world.line, description='<script>alert("x")</script> pipe', countryOfMeltAndPour="CN")
+    args = files(world, tmp_path)
+    result = run([*args, "--report", str(tmp_path / "entry.html")])
+    assert result.exit_code == 1
+    page = (tmp_path / "entry.html").read_text(encoding="utf-8")
+    assert "<h1 class=\"REJECT\">Entry ABC-1234567-8: REJECT</h1>" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; pipe" in page
+    assert "steel.melt-pour.matches-mill" in page and "urn:uuid:mtr-1" in page

@@ -573,3 +573,10 @@ def test_the_readme_lists_every_default_rule() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [r.id for r in RuleSet.default().rules if f"| `{r.id}` |" not in text]
     assert not missing, f"README's rule table lacks {missing}"
+
+
+def test_the_text_table_shows_control_characters_as_escapes(steel: World) -> None:
+    world = fresh(steel)
+    world.line = dict(world.line, description="pipe\x1b[2J\u202e")
+    text = world.run().summary()
+    assert "\x1b" not in text and "\u202e" not in text and "pipe\\u001b[2J\\u202e" in text

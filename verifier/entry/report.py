@@ -1,10 +1,13 @@
 """The entry report: a decision per line and for the entry (ACCEPT, REVIEW, REJECT), each
-finding with its rule, severity, message and evidence; as a text table (:meth:`EntryReport.summary`)
-or JSON (:meth:`EntryReport.to_dict`)."""
+finding with its rule, severity, message and evidence; as a text table (:meth:`EntryReport.summary`),
+JSON (:meth:`EntryReport.to_dict`) or a self-contained HTML page (:meth:`EntryReport.to_html`:
+no script, no external resource, every value escaped)."""
 
 from __future__ import annotations
 
+import html
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -135,6 +138,37 @@ class EntryReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
+    def to_html(self) -> str:
+        """The report as one HTML page: the entry's decision, a row per line, the findings of
+        the entry and of each line with their evidence, and the documents."""
+        anchored = "anchored" if self.importer_anchored else "not anchored"
+        parts = [
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+            f"<title>Entry {_e(self.entry_number)}: {self.decision.value}</title><style>{_CSS}</style></head><body>",
+            f'<h1 class="{self.decision.value}">Entry {_e(self.entry_number)}: {self.decision.value}</h1>',
+            f"<p>Importer {_e(self.importer)} ({anchored}); date of import {_e(self.date_of_import)}</p>",
+            _findings_html(self.findings),
+            "<table><tr><th>line</th><th>HTSUS</th><th>description</th><th>quantity</th><th>origin</th>"
+            "<th>melt and pour</th><th>preference</th><th>decision</th><th>reason</th></tr>",
+        ]
+        for line in self.lines:
+            parts.append(f'<tr class="{line.decision.value}"><td>{line.line}</td><td>{_e(line.hts)}</td>'
+                         f"<td>{_e(line.description)}</td><td>{_e(line.quantity)}</td><td>{_e(line.origin)}</td>"
+                         f"<td>{_e(line.melt_and_pour or '-')}</td><td>{_e(line.preference or '-')}</td>"
+                         f"<td>{line.decision.value}</td><td>{_e(line.reason)}</td></tr>")
+        parts.append("</table>")
+        for line in self.lines:
+            if line.findings:
+                parts.append(f"<h2>Line {line.line}</h2>{_findings_html(line.findings)}")
+        parts.append("<h2>Documents</h2><table><tr><th>id</th><th>type</th><th>issuer</th><th>verified</th>"
+                     "<th>anchored as</th></tr>")
+        for d in self.documents:
+            parts.append(f"<tr><td><code>{_e(d.id)}</code></td><td>{_e(d.type)}</td><td><code>{_e(d.issuer)}</code>"
+                         f"</td><td>{_e(d.outcome)}{': ' + _e(d.reason) if d.reason else ''}</td>"
+                         f"<td>{_e(', '.join(d.identifiers))}</td></tr>")
+        parts.append("</table></body></html>\n")
+        return "".join(parts)
+
     def summary(self) -> str:
         """The text table: the entry's head line, a row per line, then every finding that is
         not plain information, with its evidence."""
@@ -161,7 +195,35 @@ class EntryReport:
                     out.append(f"      evidence {where}#{e.pointer} = {_show(e.value)}")
         if self.recorded:
             out.append("  quantities recorded in the ledger")
-        return "\n".join(out)
+        return "\n".join(_safe(line) for line in out)
+
+
+_CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+.ACCEPT{background:#e6f4ea}.REVIEW{background:#fff4d6}.REJECT{background:#fde2e1}code{font-size:12px}"""
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _findings_html(findings: Iterable[Finding]) -> str:
+    rows = []
+    for f in findings:
+        evidence = "<br>".join(f"<code>{_e(e.credential_id or 'entry')}#{_e(e.pointer)}</code> = {_e(_show(e.value))}"
+                               for e in f.evidence)
+        rows.append(f'<tr class="{f.decision.value}"><td>{f.decision.value}</td><td><code>{_e(f.rule)}</code></td>'
+                    f"<td>{_e(f.message)}</td><td>{_e(f.source)}</td><td>{evidence}</td></tr>")
+    if not rows:
+        return ""
+    return ("<table><tr><th>decision</th><th>rule</th><th>finding</th><th>source</th><th>evidence</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def _safe(text: str) -> str:
+    """Control and format characters (a terminal escape, a bidirectional override, a line
+    break inside a value) as ``\\uXXXX``: values come from declarations and credentials."""
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
 
 
 def _cut(text: str, width: int) -> str:
