@@ -16,6 +16,7 @@ from tradevc.issuer.credential_types import build_credential, load_example
 from tradevc.vc.checks.supply import related_resource
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.securing.data_integrity import sign_presentation
+from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.verifier import Verifier
 from tradevc.verifier.trust import TrustPathPolicy
 
@@ -90,7 +91,7 @@ def certification(*, day: date, goods: tuple[str, ...] = ("730419",), key: KeyPa
 
 def licence(*, day: date, number: str = "SIMA-2026-0418739", hts: str = "7304.19.1020", melt: str = "MX",
             weight: int = 78422, origin: str = "MX", key: KeyPair = LICENSING, id: str = "urn:uuid:sima-1",
-            issued_days: int = -10, value: float = 113711.90, kind: str = "Standard") -> dict[str, Any]:
+            issued_days: int = -10, value: float = 113711.90, kind: str = "Standard", jose: bool = False) -> Any:
     subject = load_example("SIMASteelImportLicenseCredential")
     subject.update(licenseNumber=number, countryOfOrigin=origin, licenseKind=kind)
     spec = subject["productInformation"][0]
@@ -98,8 +99,11 @@ def licence(*, day: date, number: str = "SIMA-2026-0418739", hts: str = "7304.19
     spec["product"]["commodity"]["commodityCode"] = hts
     spec["product"]["weight"]["value"] = weight
     spec["customsValue"]["value"] = value
-    return sign(build_credential("SIMASteelImportLicenseCredential", subject, issuer=key.did, credential_id=id,
-                                 valid_from=_iso(day, issued_days), valid_until=_iso(day, 60)), key)
+    credential = build_credential("SIMASteelImportLicenseCredential", subject, issuer=key.did, credential_id=id,
+                                  valid_from=_iso(day, issued_days), valid_until=_iso(day, 60))
+    if jose:  # as the licensing office issues it: a vc+jwt, carried in the presentation as an envelope
+        return sign_credential_jwt(credential, key)
+    return sign(credential, key)
 
 
 def power_of_attorney(*, principal: KeyPair = IMPORTER, agent: KeyPair = BROKER) -> dict[str, Any]:
@@ -142,7 +146,7 @@ class World:
     """One entry and the credentials behind it; change any part, then :meth:`run`."""
 
     day: date = date(2026, 3, 10)
-    credentials: list[dict[str, Any]] = field(default_factory=list)
+    credentials: list[Any] = field(default_factory=list)
     line: dict[str, Any] = field(default_factory=dict)
     entry: dict[str, Any] = field(default_factory=dict)
     holder: KeyPair = IMPORTER
@@ -170,11 +174,12 @@ class World:
         }
         return world
 
-    def replace(self, credential_id: str, credential: dict[str, Any]) -> None:
-        self.credentials = [credential if c.get("id") == credential_id else c for c in self.credentials]
+    def replace(self, credential_id: str, credential: Any) -> None:
+        self.credentials = [credential if isinstance(c, dict) and c.get("id") == credential_id else c
+                            for c in self.credentials]
 
     def drop(self, credential_id: str) -> None:
-        self.credentials = [c for c in self.credentials if c.get("id") != credential_id]
+        self.credentials = [c for c in self.credentials if not isinstance(c, dict) or c.get("id") != credential_id]
 
     def declaration(self) -> dict[str, Any]:
         return copy.deepcopy({**self.entry, "lines": self.entry.get("lines", [self.line])})

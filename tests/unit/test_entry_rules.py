@@ -580,3 +580,13 @@ def test_the_text_table_shows_control_characters_as_escapes(steel: World) -> Non
     world.line = dict(world.line, description="pipe\x1b[2J\u202e")
     text = world.run().summary()
     assert "\x1b" not in text and "\u202e" not in text and "pipe\\u001b[2J\\u202e" in text
+
+
+def test_a_licence_secured_as_a_vc_jwt(steel: World) -> None:
+    world = fresh(steel)
+    world.replace("urn:uuid:sima-1", licence(day=world.day, jose=True))
+    report = world.run()
+    assert report.decision is Decision.ACCEPT, report.summary()
+    assert any(d.type == "SIMASteelImportLicenseCredential" and d.verified for d in report.documents)
+    world.credentials[-1] = licence(day=world.day, jose=True, melt="BR")  # the token is last
+    assert "sima.licence.matches" in rules_hit(world.run())
