@@ -191,8 +191,7 @@ class EntryReport:
                 out.append(f"  line {line.line} {f.decision.value:<6} [{f.rule}] {f.message}"
                            + (f" ({f.source})" if f.source else ""))
                 for e in f.evidence[:4]:
-                    where = e.credential_id or "entry"
-                    out.append(f"      evidence {where}#{e.pointer} = {_show(e.value)}")
+                    out.append(f"      evidence {_where(e)} = {_show(e.value)}")
         if self.recorded:
             out.append("  quantities recorded in the ledger")
         return "\n".join(_safe(line) for line in out)
@@ -210,7 +209,7 @@ def _e(value: Any) -> str:
 def _findings_html(findings: Iterable[Finding]) -> str:
     rows = []
     for f in findings:
-        evidence = "<br>".join(f"<code>{_e(e.credential_id or 'entry')}#{_e(e.pointer)}</code> = {_e(_show(e.value))}"
+        evidence = "<br>".join(f"<code>{_e(_where(e))}</code> = {_e(_show(e.value))}"
                                for e in f.evidence)
         rows.append(f'<tr class="{f.decision.value}"><td>{f.decision.value}</td><td><code>{_e(f.rule)}</code></td>'
                     f"<td>{_e(f.message)}</td><td>{_e(f.source)}</td><td>{evidence}</td></tr>")
@@ -218,6 +217,14 @@ def _findings_html(findings: Iterable[Finding]) -> str:
         return ""
     return ("<table><tr><th>decision</th><th>rule</th><th>finding</th><th>source</th><th>evidence</th></tr>"
             + "".join(rows) + "</table>")
+
+
+def _where(e: Evidence) -> str:
+    """``credential#/pointer``, ``entry#/pointer`` for the declaration, or a plain source
+    (``ledger``, ``supply path``, ``policy expression``)."""
+    if e.credential_id is not None:
+        return f"{e.credential_id}#{e.pointer}"
+    return f"entry#{e.pointer}" if e.pointer.startswith("/") else e.pointer
 
 
 def _safe(text: str) -> str:
