@@ -275,5 +275,6 @@ def _ledger_findings(ledger: LedgerLike, entry_number: str, planned: Sequence[Pl
     for overdraw in ledger.check(entry_number, draws):
         p = next(p for p, d in zip(planned, draws) if d == overdraw.draw)
         out.append(Finding(p.rule.id, p.rule.decision, overdraw.message, p.rule.source,
-                           (*p.evidence, *(Evidence(None, "ledger: earlier entry", e) for e in overdraw.earlier_entries)), p.line))
+                           (*p.evidence, *(Evidence(None, "ledger: earlier entry", e)
+                                           for e in overdraw.earlier_entries)), p.line))
     return out
