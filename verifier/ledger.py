@@ -982,8 +982,11 @@ class PostgresLedger(Ledger):
                                            (entry_number,))
                             cursor.execute("SELECT 1 FROM ledger_entries WHERE entry_number = %s FOR UPDATE",
                                            (entry_number,))
-                            if resource_ids:
-                                ids = sorted(resource_ids)
+                            # a correction also changes the totals of what the entry drew before
+                            cursor.execute("SELECT resource_id FROM ledger_usage WHERE entry_number = %s",
+                                           (entry_number,))
+                            ids = sorted(set(resource_ids) | {row[0] for row in cursor.fetchall()})
+                            if ids:
                                 cursor.execute("INSERT INTO ledger_resources (resource_id) SELECT unnest(%s::text[]) AS r"
                                                " ORDER BY r ON CONFLICT DO NOTHING", (ids,))
                                 cursor.execute("SELECT resource_id FROM ledger_resources WHERE resource_id = ANY(%s)"

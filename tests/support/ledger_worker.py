@@ -47,8 +47,10 @@ def record_for(location: str, prefix: str, seconds: float, lines: int, cap: str,
 
     with open_ledger(location, timeout=60) as ledger:
         barrier.wait()
-        end = time.perf_counter() + seconds
+        start = time.perf_counter()
+        end = start + seconds
         recorded = refused = n = 0
+        last = 0.0
         while time.perf_counter() < end:
             number = f"{prefix}-{n}"
             draws = [Draw("certificate", certificate, line, Decimal(1000), Decimal(cap))
@@ -57,7 +59,9 @@ def record_for(location: str, prefix: str, seconds: float, lines: int, cap: str,
                       for line in range(1, lines + 1)]
             result = ledger.record(number, draws, decision="ACCEPT", when=datetime.now(timezone.utc),
                                    refuse_overdraw=True)
-            recorded += result.status == "new"
+            if result.status == "new":
+                recorded += 1
+                last = time.perf_counter() - start
             refused += result.status == "refused"
             n += 1
-        results.put((recorded, refused))
+        results.put((recorded, refused, last))

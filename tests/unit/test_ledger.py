@@ -485,3 +485,14 @@ def test_the_module_s_examples_run():
 
     failed, attempted = doctest.testmod(module)
     assert attempted >= 5 and failed == 0
+
+
+def test_missing_postgresql_binaries_are_named(monkeypatch):
+    """Without Debian's server binaries the cluster is not started, and the error says what to
+    install (the postgres_cluster fixture turns it into a failure, not a skip)."""
+    import support.postgres as postgres
+
+    monkeypatch.setattr(postgres.glob, "glob", lambda pattern: [])
+    monkeypatch.setattr(postgres.shutil, "which", lambda name: None)
+    with pytest.raises(postgres.ClusterUnavailable, match="install Debian's postgresql package"):
+        postgres.start()
