@@ -211,6 +211,8 @@ class Draw:
     ``heat:<mill DID>:<heat number>``), ``line`` the entry line, ``quantity_kg`` the net steel
     mass drawn, ``cap_kg`` what the resource certifies (None: no cap, as a blanket certification
     that states none), ``single_entry`` that it serves one entry only (a standard SIMA licence).
+    An entry is checked against the cap its own draw states (what the credential it presents
+    certifies); the ledger keeps each draw's cap with it, for reports.
 
     :raises ValueError, TypeError: a field out of range or of the wrong type (a negative or
         non-finite quantity, an empty id, a float where a Decimal is meant is accepted as the
