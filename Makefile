@@ -7,7 +7,7 @@ FUZZ_STAMP := $(VENV)/.installed-fuzz
 FUZZ_SECONDS ?= 40
 FUZZ_FACTOR ?= 4
 
-.PHONY: demo test fuzz lint bench stress clean
+.PHONY: demo test fuzz lint bench stress clean postgresql
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
-test: $(STAMP)
+test: $(STAMP) postgresql
 	$(PY) -m pytest
+
+# The ledger's tests (and its benchmark) start a throwaway PostgreSQL cluster of their own, from
+# Debian's server binaries: installed here when missing (as root, as on CI). No server is left
+# running: the tests start theirs on 127.0.0.1 and remove it at the end.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		echo "installing Debian's postgresql package (the ledger's tests start a throwaway cluster)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 # Not part of `make test`, a few minutes: the hypothesis tests under the fuzz profile (random,
 # FUZZ_FACTOR times their examples), then each parser of tests/fuzz/targets.py under atheris
@@ -44,12 +52,13 @@ lint: $(STAMP)
 	$(PY) -m pytest tests/unit/test_import_contracts.py tests/unit/test_layering.py tests/unit/test_typing.py
 
 # The table of issue 8 first (also written to bench/results/), then the detailed figures.
-bench: $(STAMP)
+bench: $(STAMP) postgresql
 	$(PY) bench/bench_table.py
 	$(PY) bench/bench_suites.py
 	$(PY) bench/bench_issuer.py
 	$(PY) bench/bench_verifier.py
 	$(PY) bench/bench_jose.py
+	$(PY) bench/bench_ledger.py
 
 # Long run, not part of `make test`: 20,000 verifications in one process, bounded memory.
 stress: $(STAMP)

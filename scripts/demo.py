@@ -14,8 +14,10 @@
    wallet adds the anchors of the issuers it presents.
 4. Customs trusts the register (a root of its policy) and the licensing office, not the mills:
    it verifies the presentation with ``Verifier.verify_presentation`` and prints every check
-   per credential, and the trust path of each issuer. A look-alike mill with no anchor is
-   refused, with the reason.
+   per credential, and the trust path of each issuer. It decides on an entry of those goods
+   (``Verifier.verify_entry``: ACCEPT, its quantities recorded in a ledger), and rejects a second
+   entry that declares another melt-and-pour country and reuses the licence and the heats. A
+   look-alike mill with no anchor is refused, with the reason.
 5. Customs builds a signed offline trust pack; with the sites gone, the border post verifies
    the same presentation from the pack alone.
 6. The producer revokes the certificate of origin and publishes; customs verifies again: the
@@ -49,6 +51,8 @@ from tradevc.vc.securing.jose import credential_of  # noqa: E402
 from tradevc.vc.retrieval.mirror import Mirror  # noqa: E402
 from tradevc.vc.report import VerificationResult  # noqa: E402
 from tradevc.verifier import PresentationResult, Verifier  # noqa: E402
+from tradevc.verifier.entry import Decision, RuleSet  # noqa: E402
+from tradevc.verifier.ledger import open_ledger  # noqa: E402
 from tradevc.verifier.trust import describe_path, load_policy  # noqa: E402
 
 EXAMPLES = ROOT / "issuer" / "examples"
@@ -220,7 +224,10 @@ class Demo:
             self.say(self.indent(self.indent("\n".join(describe_path(path)) if path else trust.message)))
         self.say("\n  PRESENTATION VERIFIED: every document is genuine, current, unrevoked and from a trusted issuer.")
 
-        self.step("7. A look-alike mill, not anchored by the register, sends a mill test report")
+        self.step("7. Customs decides on the entry: the rules in force on its date of import, quantities in a ledger")
+        self.decide(server, ids, vp_file, challenge, policy_file)
+
+        self.step("8. A look-alike mill, not anchored by the register, sends a mill test report")
         fake = self.work / "lookalike.json"
         self.issuer(LOOKALIKE, "issue", "--type", "MillTestReportCredential", "--subject",
                     str(EXAMPLES / "mill-test-report.subject.json"), "--out", str(fake))
@@ -231,7 +238,7 @@ class Demo:
         self.say(f"  {LOOKALIKE_NAME} ({dids[LOOKALIKE]})")
         self.say(self.indent(self.indent("\n".join(line for line in text.splitlines() if "issuer_trust" in line or "UNTRUSTED" in line))))
 
-        self.step("8. Customs builds a signed trust pack; the border post verifies with the sites gone")
+        self.step("9. Customs builds a signed trust pack; the border post verifies with the sites gone")
         key_file = self.work / "customs-pack-key.json"
         signer = self.run("verifier", "pack", "keygen", "--out", str(key_file), env={}).strip()
         pack_file = self.work / "port-of-laredo.pack"
@@ -246,12 +253,12 @@ class Demo:
         self.say(self.indent(self.indent("\n".join(
             line for line in offline.splitlines() if line.startswith("VERIFIED") or "trust_pack" in line))))
 
-        self.step("9. The producer revokes the certification of origin and publishes")
+        self.step("10. The producer revokes the certification of origin and publishes")
         self.say(self.indent(self.issuer("producer", "revoke", ids["producer"])))
         self.issuer("producer", "publish", "--out-dir", str(www / host("producer")))
         self.say("  status lists republished")
 
-        self.step("10. Next entry: customs verifies again (status lists fetched afresh)")
+        self.step("11. Next entry: customs verifies again (status lists fetched afresh)")
         second, vp_file, _challenge = self.entry(server, ids, policy_file)
         self.table(second)
         mill, coo, licence = self.documents(second)
@@ -271,10 +278,10 @@ class Demo:
         self.say("  customs rebuilds the pack; vc-verify pack diff:")
         self.say(self.indent(self.indent(diff)))
 
-        self.step("11. The importer's wallet sees the change too")
+        self.step("12. The importer's wallet sees the change too")
         self.say(self.indent(self.wallet("check", *ca, expect=1)))
 
-        self.step("12. A border post with no network verifies from a snapshot of the issuers' sites")
+        self.step("13. A border post with no network verifies from a snapshot of the issuers' sites")
         # the server's files are laid out as <host>/<path>: a snapshot directory as it stands; the
         # post keeps the register's anchors in its local trust store, as it verifies documents alone
         policy = json.loads(policy_file.read_text(encoding="utf-8"))
@@ -321,6 +328,41 @@ class Demo:
         lists = {c.data["statusListFrom"] for c in checks if "statusListFrom" in c.data}
         self.say(f"  read from the mirror, as each report says: {len(dids)} DID documents, {len(lists)} status lists")
         return result, vp_file, challenge
+
+    def decide(self, server: Any, ids: dict[str, str], vp_file: Path, challenge: str, policy_file: Path) -> None:
+        """Two entries on the same documents: the first is accepted and its quantities recorded;
+        the second declares another melt-and-pour country and reuses the standard SIMA licence
+        and the heats the first drew, and is rejected, saying why."""
+        presentation = json.loads(vp_file.read_text(encoding="utf-8"))
+        today = datetime.now(timezone.utc).date().isoformat()
+        line = {"line": 1, "hts": "7304.19.1020", "description": "Seamless line pipe, API 5L PSL2 X52N, NPS 4",
+                "quantity": 78422, "unit": "KGM", "value": 113711.90, "countryOfOrigin": "MX",
+                "countryOfMeltAndPour": "MX", "manufacturerId": ANCHORED["mill"],
+                "simaLicenseNumber": "SIMA-2026-0418739", "preference": "USMCA",
+                "heats": ["H26-18841", "H26-18842"], "credentials": [ids[key] for key, *_ in ISSUERS]}
+        entry = {"entryNumber": "LRD-2026001-4", "dateOfImport": today, "entrySummaryDate": today,
+                 "importerOfRecord": {"identifier": "76-1234567", "did": presentation["holder"],
+                                      "name": "Gulf Coast Pipe & Supply LLC"},
+                 "lines": [line]}
+        verifier = Verifier(policy=load_policy(policy_file), session=server.session(),
+                            mirror=Mirror.from_file(self.mirror_file))
+        rules = RuleSet.from_policy_file(policy_file)
+        ledger = open_ledger(":memory:")
+        first = verifier.verify_entry(entry, presentation, challenge=challenge, domain=CUSTOMS_DOMAIN, rules=rules,
+                                      ledger=ledger)
+        self.say(self.indent(first.summary()))
+        if first.decision is not Decision.ACCEPT or not first.recorded:
+            raise DemoFailure("the genuine entry was not accepted:\n" + first.summary())
+        second = dict(entry, entryNumber="LRD-2026002-2", lines=[dict(line, countryOfMeltAndPour="CN")])
+        self.say("\n  A second entry on the same documents, declaring melt and pour in CN:")
+        report = verifier.verify_entry(second, presentation, challenge=challenge, domain=CUSTOMS_DOMAIN, rules=rules,
+                                       ledger=ledger)
+        self.say(self.indent(report.summary()))
+        found = {f.rule for f in report.line(1).findings}
+        if report.decision is not Decision.REJECT or not {
+                "steel.melt-pour.matches-mill", "sima.licence.single-use", "quantity.heat"} <= found:
+            raise DemoFailure("the second entry was not rejected for its melt and pour and quantities:\n"
+                              + report.summary())
 
     def documents(self, result: PresentationResult) -> list[VerificationResult]:
         """The reports on the three documents, in the order of ISSUERS (the anchors follow them)."""

@@ -175,3 +175,22 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             continue  # a parametrized test is one function for all its items: scaled once
         scaled.add(id(function))
         function._hypothesis_internal_use_settings = settings(own, max_examples=own.max_examples * FUZZ_FACTOR)
+
+
+# -- a throwaway PostgreSQL cluster (the ledger's tests) -----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Any:
+    """A PostgreSQL server started for this run on 127.0.0.1 (see support/postgres.py), stopped
+    and removed at the end. If it cannot be started the tests that need it FAIL, with the reason:
+    CI is meant to run them (`make test` installs Debian's postgresql package when missing)."""
+    from support.postgres import ClusterUnavailable, start
+
+    try:
+        cluster, stop = start()
+    except ClusterUnavailable as e:
+        pytest.fail(f"the PostgreSQL ledger tests need a throwaway PostgreSQL cluster, which could not be "
+                    f"started: {e}", pytrace=False)
+    yield cluster
+    stop()

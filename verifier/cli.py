@@ -46,6 +46,7 @@ from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.vc.report import CheckResult, Outcome, PresentationResult, VerificationResult
 
 from .challenges import ChallengeStoreError, SqliteChallengeStore
+from .cli_entry import entry_command
 from .cli_pack import PACK_SIGNER_HELP, pack as pack_commands, pack_verifier
 from .pack import SIGNERS_ENV as PACK_SIGNERS_ENV
 from .service import Verifier
@@ -543,6 +544,7 @@ def new_challenge(ttl: int, challenges: str | None, as_json: bool) -> None:
 
 
 cli.add_command(pack_commands)  # vc-verify pack build|show|diff|keygen
+cli.add_command(entry_command(verifier_for))  # vc-verify entry ENTRY.json VP.json
 
 
 def main() -> None:

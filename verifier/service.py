@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta, timezone
 from collections.abc import Iterable
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import requests
 
@@ -30,6 +30,11 @@ from tradevc.vc.verification import (
 
 from .challenges import DEFAULT_TTL, Challenge, ChallengeStore, ChallengeStoreError
 from .trust import TrustPathPolicy, TrustPaths, vouches_in
+
+if TYPE_CHECKING:
+    from .entry.engine import LedgerLike
+    from .entry.report import EntryReport
+    from .entry.rules import RuleSet
 
 __all__ = ["Verifier"]
 
@@ -326,6 +331,25 @@ class Verifier:
             result.add(CheckResult.passed(
                 "challenge", "issued by this verifier, not expired; left unused, as the presentation did not verify"
             ))
+
+    def verify_entry(
+        self, entry: Any, presentation: Any, *, challenge: str, domain: ExpectedDomain,
+        rules: "RuleSet | None" = None, ledger: "LedgerLike | None" = None, now: datetime | None = None,
+    ) -> "EntryReport":
+        """Decide on an entry declaration from the credentials of ``presentation``: an
+        :class:`~tradevc.verifier.entry.report.EntryReport`. See
+        :func:`tradevc.verifier.entry.engine.verify_entry` (``rules``: a
+        :class:`~tradevc.verifier.entry.rules.RuleSet`, default the shipped table; ``ledger``:
+        the quantity ledger).
+
+        :raises EntryError: ``entry`` is a mapping that is not a declaration.
+        """
+        # Imported here: the entry engine sits below the service (it takes any verifier), and
+        # loading the service does not load the rules and CEL.
+        from .entry.engine import verify_entry
+
+        return verify_entry(entry, presentation, verifier=self, challenge=challenge, domain=domain, rules=rules,
+                            ledger=ledger, now=now)
 
     def verify_document(
         self, document: Any, *, challenge: str | None = None, domain: ExpectedDomain | None = None,

@@ -37,6 +37,12 @@ def test_the_border_demo_end_to_end():
     assert "vc-verify credential mill.json --offline --snapshot <the sites>: VERIFIED" in text
     assert "vc-verify credential producer.json --offline --snapshot <the sites>: NOT VERIFIED" in text
     assert "did:web:mill.example resolved from snapshot " in text
+    # customs decides on an entry (accepted, quantities recorded), and rejects a second one on the same documents
+    assert "ENTRY LRD-2026001-4 importer 76-1234567 (not anchored)" in text
+    heads = [line.strip() for line in text.splitlines() if line.strip().startswith("ENTRY ")]
+    assert [h.rsplit("decision: ", 1)[1] for h in heads] == ["ACCEPT", "REJECT"]
+    assert "[steel.melt-pour.matches-mill] melt and pour declared CN" in text
+    assert "[sima.licence.single-use]" in text and "[quantity.heat]" in text
 
 
 def test_the_demo_fails_loudly_when_a_step_misbehaves(monkeypatch):
@@ -59,3 +65,4 @@ def test_the_demo_fails_loudly_when_a_step_misbehaves(monkeypatch):
     lines: list[str] = []
     assert demo.main(out=lines.append) == 1
     assert "DEMO FAILED: after the revocation the report is not as expected" in "\n".join(lines)
+

@@ -1,0 +1,139 @@
+"""``vc-verify entry``: customs decides on an entry from the importer's presentation.
+
+Prints ``ENTRY <number> importer <id> (anchored) ... decision: REJECT`` and a row per line
+(HTSUS, description, quantity, origin, melt and pour declared, decision and reason), then each
+finding with its rule, source and evidence; ``--json`` prints the
+:class:`~tradevc.verifier.entry.report.EntryReport` as JSON.
+
+Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input (a malformed entry: one
+line per problem with its JSON path; a bad policy or rule setting), 3 could not decide (the
+ledger could not be read or written). An entry whose documents could not be verified (an issuer
+unreachable) is decided, as REVIEW.
+
+The command is made by :func:`entry_command` with the function that builds a
+:class:`~tradevc.verifier.Verifier` from the options (``verifier_for`` of the CLI), so this
+module does not import ``cli``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.jsontext import DEFAULT_LIMITS
+from tradevc.vc.securing.jws import document_of_file
+
+from .entry.model import EntryError, read_entry
+from .entry.report import Decision
+from .entry.rules import RuleError, RuleSet
+from .ledger import LedgerError, open_ledger
+from .service import Verifier
+from .trust import load_policy
+
+__all__ = ["EXIT_ACCEPT", "EXIT_COULD_NOT_DECIDE", "EXIT_REJECT", "EXIT_REVIEW", "EXIT_USAGE", "entry_command"]
+
+EXIT_ACCEPT, EXIT_REJECT, EXIT_USAGE, EXIT_COULD_NOT_DECIDE, EXIT_REVIEW = 0, 1, 2, 3, 4
+_EXIT = {Decision.ACCEPT: EXIT_ACCEPT, Decision.REJECT: EXIT_REJECT, Decision.REVIEW: EXIT_REVIEW}
+
+VerifierFor = Callable[..., Verifier]
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(f"error: {line}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def entry_command(verifier_for: VerifierFor) -> click.Command:
+    """The ``entry`` command; ``verifier_for(policy, offline=, ca_bundle=, mirror=)`` builds the verifier."""
+
+    @click.command("entry")
+    @click.argument("entry_file", metavar="ENTRY.json", type=click.Path(dir_okay=False))
+    @click.argument("presentation_file", metavar="VP.json", type=click.Path(dir_okay=False, allow_dash=True))
+    @click.option("--trust", required=True, type=click.Path(dir_okay=False),
+                  help="Trust policy JSON (trustedIssuers, roots, anchors, recordedMarks) with an optional "
+                       "entryRules member configuring the entry rules (see the README).")
+    @click.option("--challenge", required=True, help="The challenge you gave the holder for this presentation.")
+    @click.option("--domain", required=True, help="Your domain, as the holder bound the presentation to it.")
+    @click.option("--ledger", "ledger_at", metavar="PATH_OR_URL",
+                  help="The quantity ledger (an SQLite file, made if missing): draws of earlier entries are counted, "
+                       "and this entry's are recorded unless it is rejected.")
+    @click.option("--at", "at", metavar="ISO-TIME",
+                  help="Verify the documents as of this time (an audit of an old entry); default now. The rules are "
+                       "always those in force on the entry's date of import.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    @click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE",
+                  help="Also write the report as a self-contained HTML page to FILE.")
+    @click.option("--offline", is_flag=True, help="No network: did:key/did:jwk only.")
+    @click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
+                  help="PEM file of CA certificates to trust for HTTPS instead of the system's.")
+    def entry(entry_file: str, presentation_file: str, trust: str, challenge: str, domain: str,
+              ledger_at: str | None, at: str | None, as_json: bool, report_path: str | None, offline: bool,
+              ca_bundle: str | None) -> None:
+        """Decide on the entry in ENTRY.json from the credentials of the presentation in VP.json:
+        per line ACCEPT, REVIEW or REJECT with the reasons, and for the entry the worst of them.
+        Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input, 3 the ledger
+        could not be used."""
+        try:
+            declaration = read_entry(entry_file)
+        except OSError as e:
+            _fail([f"cannot read {entry_file}: {e.strerror}"])
+        except EntryError as e:
+            _fail([f"{entry_file}: {p}" for p in e.problems])
+        try:
+            policy = load_policy(trust)
+            rules = RuleSet.from_policy_file(trust)
+        except OSError as e:
+            _fail([f"cannot read {trust}: {e.strerror}"])
+        except ValueError as e:  # RuleError too
+            _fail([f"{trust}: {e}"])
+        now: datetime | None = None
+        if at is not None:
+            try:
+                moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+            except ValueError:
+                _fail([f"--at: not an ISO 8601 time: {at!r}"])
+            now = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+        try:
+            raw = sys.stdin.buffer.read() if presentation_file == "-" else Path(presentation_file).read_bytes()
+        except OSError as e:
+            _fail([f"cannot read {presentation_file}: {e.strerror}"])
+        try:
+            presentation = document_of_file(raw, limits=DEFAULT_LIMITS)
+        except InvalidDocument as e:
+            _fail([f"{presentation_file}: {e.message}"])
+        verifier = verifier_for(policy, offline=offline, ca_bundle=ca_bundle, mirror=None)
+        ledger: Any = None
+        if ledger_at is not None:
+            try:
+                ledger = open_ledger(ledger_at)
+            except (LedgerError, OSError, ValueError) as e:
+                _fail([f"--ledger {ledger_at}: {e}"])
+        try:
+            report = verifier.verify_entry(declaration, presentation, challenge=challenge, domain=domain,
+                                           rules=rules, ledger=ledger, now=now)
+        except RuleError as e:
+            _fail([f"{trust}: {e}"])
+        except LedgerError as e:
+            click.echo(f"error: the ledger: {e}", err=True)
+            sys.exit(EXIT_COULD_NOT_DECIDE)
+        finally:
+            if ledger is not None and hasattr(ledger, "close"):
+                ledger.close()
+        if report_path is not None:
+            try:
+                Path(report_path).write_text(report.to_html(), encoding="utf-8")
+            except OSError as e:
+                click.echo(f"error: cannot write {report_path}: {e.strerror}", err=True)
+        text = report.to_json() if as_json else report.summary()
+        click.echo(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+        sys.exit(_EXIT[report.decision])
+
+    return entry
+
