@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -29,7 +30,7 @@ import orjson
 
 from tradevc.vc.errors import ParsingError, ResourceLimitError
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "check_value", "loads"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "check_value", "escape_hidden", "loads"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,3 +296,29 @@ def check_value(value: Any, limits: Limits | None = DEFAULT_LIMITS) -> None:
         if size > budget:
             raise ResourceLimitError(f"the document is larger than {budget} bytes of JSON")
         level = below
+
+
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Unicode categories a terminal does not show as themselves: controls (escape sequences),
+format characters (the bidirectional overrides), lone surrogates and line/paragraph separators."""
+
+
+def escape_hidden(text: str, *, keep_newlines: bool = True) -> str:
+    """``text`` with every hidden character (:data:`HIDDEN_CATEGORIES`) written as its JSON
+    escape ``\\uXXXX`` (a surrogate pair above U+FFFF), so a document cannot rewrite the
+    terminal, reorder or hide what is printed; JSON printed this way reads back as the same
+    JSON. ``keep_newlines`` leaves ``\\n`` as it is (for multi-line output)."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if (char != "\n" or not keep_newlines) and unicodedata.category(char) in HIDDEN_CATEGORIES:
+            code = ord(char)
+            if code > 0xFFFF:
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)

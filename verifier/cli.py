@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import unicodedata
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ import requests
 
 from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
 from tradevc.vc.errors import ContextIndexError, InvalidDocument
-from tradevc.vc.jsontext import Limits
+from tradevc.vc.jsontext import escape_hidden, Limits
 from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.vc.retrieval.netguard import AllowList
@@ -227,31 +226,12 @@ def _read(path: str, limits: Limits) -> tuple[Any, VerificationResult | None]:
         return None, report
 
 
-# What a terminal would not show as itself, besides the newlines of the output's own layout:
-# controls (escape sequences), format characters (bidirectional overrides, zero-width...),
-# lone surrogates, line and paragraph separators.
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-
-
 def _printable(text: str) -> str:
-    """``text`` with every hidden character (above: a lone surrogate, JSON's ``"\\ud800"``, an
+    """``text`` with every hidden character (see escape_hidden: a lone surrogate, JSON's ``"\\ud800"``, an
     escape sequence or a bidi override quoted from a credential or a vouch's name) written as
     its JSON escape ``\\uXXXX``, which stdout can encode, a terminal shows as is, and JSON
     reads back."""
-    if text.isprintable():
-        return text
-    out = []
-    for char in text:
-        if char != "\n" and unicodedata.category(char) in _HIDDEN_CATEGORIES:
-            code = ord(char)
-            if code > 0xFFFF:
-                code -= 0x10000
-                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-            else:
-                out.append(f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    return escape_hidden(text)
 
 
 _PATH_CHECKS = ("issuer_trust", "mark_authorisation")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
 from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
 
@@ -21,6 +20,7 @@ from pathlib import Path
 import click
 import requests
 
+from tradevc.vc.jsontext import escape_hidden
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines
 from tradevc.vc.compat import Compatibility
 from tradevc.vc.keys import KeyPair
@@ -37,27 +37,10 @@ EXIT_USAGE, EXIT_COULD_NOT = 2, 3
 _COULD_NOT = {"PACK_FETCH", "PACK_STALE", "PACK_FUTURE"}
 
 
-# What a terminal would not show as itself (as vc-wallet prints credentials): controls beyond
-# the output's own newlines, format characters (bidirectional overrides, zero-width...), the
-# line and paragraph separators. A pack shown without --pack-signer may come from anyone.
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-
-
 def _escaped(text: str) -> str:
     """``text`` with every hidden character written as a JSON escape (``\\uXXXX``), so that
     a pack cannot rewrite the terminal or reorder what is printed; JSON reads it back alike."""
-    out = []
-    for char in text:
-        if char != "\n" and unicodedata.category(char) in _HIDDEN_CATEGORIES:
-            code = ord(char)
-            if code > 0xFFFF:
-                code -= 0x10000
-                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-            else:
-                out.append(f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    return escape_hidden(text)
 
 
 def fail(error: PackError) -> NoReturn:

@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -80,7 +79,7 @@ from tradevc.vc.checks.vouches import (
     VOUCH_TYPES, Scope, Vouch, VouchError, hs_code, mark_key, read_vouch, vouch_kind,
 )
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.jsontext import DEFAULT_LIMITS, loads
+from tradevc.vc.jsontext import DEFAULT_LIMITS, escape_hidden, loads
 from tradevc.vc.model import Credential, is_url
 from tradevc.vc.report import CheckResult, Outcome, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
@@ -1381,29 +1380,10 @@ def _path_message(party: str, path: _Path) -> str:
                   + f"; {root.label} is a root in {root.source} for {root.scope.describe()}")
 
 
-# What a terminal would not show as itself: controls (newlines included: a report line is one
-# line), format characters (bidirectional overrides and isolates, zero-width characters...),
-# lone surrogates, line and paragraph separators.
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-
-
 def _shown(text: str) -> str:
     """``text`` (holding what vouches say: names, identifiers, ids) as one printable line, each
-    hidden character (above) written as its JSON escape ``\\uXXXX``."""
-    if text.isprintable():
-        return text
-    out = []
-    for char in text:
-        if unicodedata.category(char) in _HIDDEN_CATEGORIES:
-            code = ord(char)
-            if code > 0xFFFF:
-                code -= 0x10000
-                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-            else:
-                out.append(f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    hidden character (see escape_hidden) written as its JSON escape ``\\uXXXX``."""
+    return escape_hidden(text, keep_newlines=False)
 
 
 def _explain(reason: _Reason) -> str:

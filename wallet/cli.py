@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import unicodedata
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 import click
 
+from tradevc.vc.jsontext import escape_hidden
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
 from tradevc.vc.securing.jws import document_of_file
@@ -132,29 +132,11 @@ def _with_network(fn: Any) -> Any:
     return fn
 
 
-# What a terminal would not show as itself: controls (beyond the newlines of the output's own
-# layout), format characters (Cf: the bidirectional overrides U+202A-U+202E and isolates
-# U+2066-U+2069, the marks U+200E/U+200F, zero-width characters...), lone surrogates, and the
-# line and paragraph separators.
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-
-
 def _escaped(text: str) -> str:
-    """``text`` with every hidden character (above) written as a JSON escape, ``\\uXXXX`` (a
+    """``text`` with every hidden character (see escape_hidden) written as a JSON escape, ``\\uXXXX`` (a
     surrogate pair above U+FFFF): a credential cannot reorder or hide what is printed, and a
     JSON document printed this way reads back as the same JSON."""
-    out = []
-    for char in text:
-        if char != "\n" and unicodedata.category(char) in _HIDDEN_CATEGORIES:
-            code = ord(char)
-            if code > 0xFFFF:
-                code -= 0x10000
-                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-            else:
-                out.append(f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    return escape_hidden(text)
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:

@@ -422,7 +422,8 @@ def test_vouches_secured_with_jose_in_the_store_and_in_a_vp_jwt() -> None:
     assert vouches_in({"type": "VerifiablePresentation"}) == [] and vouches_in("not a token") == []
     # a tampered token is refused like a tampered JSON anchor
     head, payload, signature = token.split(".")
-    forged = ".".join((head, payload, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")))
+    # change the first character: the last ones carry padding bits, which may decode alike
+    forged = ".".join((head, payload, ("B" if signature[0] != "B" else "C") + signature[1:]))
     refused(verify(certificate(MILL), policy(anchors=[forged])), "ANCHOR_INVALID")
 
 
