@@ -17,7 +17,6 @@ module does not import ``cli``.
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
