@@ -59,6 +59,7 @@ bench: $(STAMP) postgresql
 	$(PY) bench/bench_verifier.py
 	$(PY) bench/bench_jose.py
 	$(PY) bench/bench_ledger.py
+	$(PY) bench/bench_entry.py
 
 # Long run, not part of `make test`: 20,000 verifications in one process, bounded memory.
 stress: $(STAMP)
