@@ -94,7 +94,7 @@ class LineContext:
         return (self.line.preference or "").upper() == preference
 
     def declared(self, member: str, value: Any) -> Evidence:
-        return Evidence(None, f"/lines/{self.entry.entry.lines.index(self.line)}/{member}", value)
+        return Evidence(None, f"/lines/{_position(self.entry.entry.lines, self.line)}/{member}", value)
 
     def line_heats(self) -> list[HeatFact]:
         """The heats the line references (all of its certificates' heats when it names none)."""
@@ -197,7 +197,7 @@ def ip_recorded_mark(ctx: LineContext, rule: Rule) -> list[Finding]:
             continue  # not recorded with customs: nothing to enforce
         party = next((m.doc.issuer for m in ctx.mills() if m.doc.issuer), None) or next(
             (c.doc.issuer for c in ctx.certifications() if c.doc.issuer), None)
-        evidence = Evidence(None, f"/lines/{ctx.entry.entry.lines.index(ctx.line)}/marks/{i}", mark)
+        evidence = Evidence(None, f"/lines/{_position(ctx.entry.entry.lines, ctx.line)}/marks/{i}", mark)
         if party is None or ctx.entry.verifier is None:
             out.append(_finding(rule, f"goods bearing the recorded mark {mark}: no verified manufacturer to "
                                       "check an authorisation for", evidence))
@@ -539,3 +539,9 @@ ENTRY_CHECKS: Mapping[str, EntryCheck] = {
     "presentation_verified": presentation_verified,
     "holder_is_importer_or_broker": holder_is_importer_or_broker,
 }
+
+
+def _position(lines: Sequence[Any], line: Any) -> int:
+    """Where ``line`` stands in ``lines``, by identity: ``list.index`` compares pydantic models
+    field by field (slow, and two identical lines would both get the first one's place)."""
+    return next(i for i, candidate in enumerate(lines) if candidate is line)

@@ -98,11 +98,16 @@ def verify_entry(
     reports: list[LineReport] = []
     planned: list[PlannedDraw] = []
     supply_paths: dict[str, Any] = {}
+    walked: dict[tuple[int, ...], Any] = {}  # lines backed by the same documents share one walk
     for line in entry.lines:
         docs = [d for d in facts.documents if d.id in set(line.credentials)]
         present = {d.id for d in docs}
         absent = [cid for cid in line.credentials if cid not in present]
-        heats, parties, supply_findings, described = _supply(docs, facts, verifier, now)
+        key = tuple(id(d) for d in docs)
+        if key not in walked:
+            walked[key] = _supply(docs, facts, verifier, now)
+        heats, parties, supply_findings, described = walked[key]
+        heats, supply_findings = list(heats), list(supply_findings)
         if described:
             supply_paths[str(line.line)] = described
         ctx = LineContext(ectx, line, docs, absent, heats, parties, supply_findings)
@@ -170,7 +175,7 @@ def _docs(documents: Sequence[Document]) -> list[dict[str, Any]]:
 
 
 def _line_json(entry: Entry, line: Any) -> dict[str, Any]:
-    out: dict[str, Any] = entry.to_json()["lines"][entry.lines.index(line)]
+    out: dict[str, Any] = entry.to_json()["lines"][next(i for i, c in enumerate(entry.lines) if c is line)]
     qty = line.quantity_kg()
     out.update(quantity=line.quantity, value=line.value, hs6=line.hs6, chapter=line.chapter,
                quantityKg=qty if qty is not None else Decimal(-1))
