@@ -7,7 +7,7 @@ FUZZ_STAMP := $(VENV)/.installed-fuzz
 FUZZ_SECONDS ?= 40
 FUZZ_FACTOR ?= 4
 
-.PHONY: demo test fuzz lint bench stress clean postgresql
+.PHONY: demo test fuzz lint bench stress clean postgresql chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
-test: $(STAMP) postgresql
+test: $(STAMP) postgresql chromium
 	$(PY) -m pytest
 
 # The ledger's tests (and its benchmark) start a throwaway PostgreSQL cluster of their own, from
@@ -28,6 +28,14 @@ postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
 		echo "installing Debian's postgresql package (the ledger's tests start a throwaway cluster)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+# The HTML entry report (vc-verify entry --report) is checked in a real headless browser:
+# Debian's chromium and its chromedriver, driven by selenium (no browser download works here),
+# installed when missing (as root, as on CI).
+chromium:
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || { \
+		echo "installing Debian's chromium and chromium-driver (the HTML report's browser test)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 # Not part of `make test`, a few minutes: the hypothesis tests under the fuzz profile (random,
 # FUZZ_FACTOR times their examples), then each parser of tests/fuzz/targets.py under atheris

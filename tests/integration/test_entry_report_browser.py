@@ -1,0 +1,127 @@
+"""The HTML entry report (``EntryReport.to_html``, ``vc-verify entry --report``) in a real
+headless browser: Debian's chromium, driven by selenium through Debian's chromedriver (no
+browser is downloaded). It renders, shows the decision and the rejected line's findings as
+text on the page, logs no console error, loads nothing but its own file, and a declared value
+holding a script tag is shown as text, never run. One browser for the module."""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.entries import World
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError as e:  # pragma: no cover - the test extra installs it
+        pytest.fail(f"selenium is not installed ({e}): run `make test`, which installs the test extra")
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        pytest.fail(f"{CHROMIUM} or {CHROMEDRIVER} is missing: run `make test`, which installs Debian's "
+                    "chromium and chromium-driver")
+    # both paths are given, so selenium-manager is not run; were it run, it must download nothing
+    with tempfile.TemporaryDirectory(prefix="tradevc-chromium-") as profile, pytest.MonkeyPatch.context() as env:
+        env.setenv("SE_OFFLINE", "true")
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     f"--user-data-dir={profile}"):
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        try:
+            driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+        except Exception as e:
+            pytest.fail(f"headless chromium did not start ({type(e).__name__}: {e}); run `make test`, which "
+                        "installs Debian's chromium and chromium-driver")
+        try:
+            driver.set_page_load_timeout(30)
+            yield driver
+        finally:
+            driver.quit()
+
+
+@pytest.fixture(scope="module")
+def steel() -> World:
+    return World.steel()
+
+
+def show(browser: Any, report: Any, folder: Path) -> Any:
+    """Open ``report.to_html()`` as a file:// page; the browser's log is emptied first."""
+    page = folder / "entry.html"
+    page.write_text(report.to_html(), encoding="utf-8")
+    browser.get_log("browser")  # what an earlier page logged
+    browser.get(page.as_uri())
+    return browser
+
+
+def body_text(browser: Any) -> str:
+    from selenium.webdriver.common.by import By
+
+    return str(browser.find_element(By.TAG_NAME, "body").text)
+
+
+def assert_clean(browser: Any) -> None:
+    """No console error, nothing loaded but the page itself, no script on it, no alert open."""
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    severe = [entry for entry in browser.get_log("browser") if entry.get("level") == "SEVERE"]
+    assert severe == []
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert browser.find_elements(By.TAG_NAME, "script") == []
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text
+
+
+def test_an_accepted_entry_renders_its_decision(browser: Any, steel: World, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    report = steel.run()
+    assert report.decision.value == "ACCEPT"
+    show(browser, report, tmp_path)
+    assert browser.title == "Entry ABC-1234567-8: ACCEPT"
+    heading = browser.find_element(By.TAG_NAME, "h1")
+    assert heading.is_displayed() and heading.text == "Entry ABC-1234567-8: ACCEPT"
+    (row,) = [r for r in browser.find_elements(By.CSS_SELECTOR, "tr.ACCEPT") if r.text.startswith("1 ")]
+    assert row.is_displayed() and "7304.19.1020" in row.text and "ACCEPT" in row.text
+    assert "REJECT" not in body_text(browser)
+    assert_clean(browser)
+
+
+def test_a_rejected_entry_shows_its_findings_and_a_script_as_text(browser: Any, steel: World,
+                                                                   tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    world = copy.deepcopy(steel)
+    world.line = dict(world.line, description=f"{SCRIPT} pipe", countryOfMeltAndPour="CN")
+    report = world.run()
+    assert report.decision.value == "REJECT"
+    show(browser, report, tmp_path)
+    assert browser.title == "Entry ABC-1234567-8: REJECT"
+    heading = browser.find_element(By.TAG_NAME, "h1")
+    assert heading.is_displayed() and heading.text == "Entry ABC-1234567-8: REJECT"
+    # the line's row: its decision and, as text, the declared description with the script tag
+    line_row = browser.find_element(By.XPATH, "//table[1]//tr[td[1]='1']")
+    assert line_row.is_displayed() and "REJECT" in line_row.text and f"{SCRIPT} pipe" in line_row.text
+    # the line's findings, under its own heading: the melt-and-pour rule with its evidence
+    assert browser.find_element(By.XPATH, "//h2[.='Line 1']").is_displayed()
+    (finding,) = [r for r in browser.find_elements(By.CSS_SELECTOR, "tr.REJECT")
+                  if "steel.melt-pour.matches-mill" in r.text]
+    assert finding.is_displayed() and finding.text.startswith("REJECT")
+    assert "urn:uuid:mtr-1#/credentialSubject/product/0/originalCountryOfMeltAndPour = MX" in finding.text
+    assert f"{SCRIPT} pipe" in body_text(browser)
+    assert_clean(browser)
