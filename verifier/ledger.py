@@ -63,6 +63,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from tradevc.vc.checks.supply import KG_PER_UNIT
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -100,15 +102,7 @@ _EXACT = Context(prec=60, traps=[InvalidOperation, Inexact, Rounded, Overflow])
 MAX_KG = Decimal(10) ** 15
 """No quantity or cap above this is accepted (a petagram: far beyond any shipment)."""
 
-_UNITS: dict[str, Decimal] = {
-    "KGM": Decimal(1),
-    "TNE": Decimal(1000),
-    "STN": Decimal("907.18474"),      # short ton: 2000 lb
-    "LTN": Decimal("1016.0469088"),   # long ton: 2240 lb
-    "LBR": Decimal("0.45359237"),     # pound: exactly, by the 1959 international agreement
-    "GRM": Decimal("0.001"),
-}
-"""UN/ECE Recommendation 20 codes of mass, in kg per unit (exact)."""
+_UNITS = KG_PER_UNIT  # UN/ECE Recommendation 20 codes of mass, in kg per unit (exact)
 
 _WORDS: dict[str, str] = {
     "kg": "KGM", "kgs": "KGM", "kilogram": "KGM", "kilograms": "KGM", "kilo": "KGM", "kilos": "KGM",

@@ -54,8 +54,10 @@ one credential, following the heat numbers each step names (an event that consum
 and H2 of a report that lists H1, H2 and H3 leads to H1 and H2 only). Heats are only taken
 from credentials that were verified and whose every link matched its digest.
 
-Note: :func:`tradevc.vc.checks.supply.to_kg` is the supply path's unit conversion; the entry
-ledger has its own for now.
+Note: :func:`tradevc.vc.checks.supply.to_kg` is the supply path's unit conversion (a credential's
+four weight codes only); the ledger's ``to_kg`` also reads the words people write. Both, and the
+entry declaration, take their factors from one table,
+:data:`tradevc.vc.checks.supply.KG_PER_UNIT`.
 """
 
 from __future__ import annotations

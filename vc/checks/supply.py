@@ -71,6 +71,7 @@ __all__ = [
     "TRANSFORMATION_EVENT_SUBJECT",
     "MASS_UNITS",
     "to_kg",
+    "KG_PER_UNIT",
     "parse_weight",
     "Item",
     "SupplyFacts",
@@ -96,14 +97,19 @@ TRANSFORMATION_EVENT_SUBJECT = "TransformationEvent"
 
 # UN/ECE Recommendation 20 unit codes -> kilograms, exactly.
 _POUND = Decimal("0.45359237")  # the international pound (1959), exact
-MASS_UNITS: dict[str, Decimal] = {
+KG_PER_UNIT: dict[str, Decimal] = {
     "KGM": Decimal(1),
     "TNE": Decimal(1000),
     "LBR": _POUND,
-    "STN": _POUND * 2000,  # the short ton, 2000 lb = 907.18474 kg
+    "STN": Decimal("907.18474"),  # the short ton ("net ton"), 2000 lb
+    "LTN": Decimal("1016.0469088"),  # the long ton, 2240 lb
+    "GRM": Decimal("0.001"),
 }
-"""The mass units a weight may be given in (UN/ECE Recommendation 20 codes) and their value
-in kilograms, exact."""
+"""Mass units (UN/ECE Recommendation 20 codes) and their value in kilograms, exact: the one
+table of factors the supply path, the ledger and the entry declaration convert with."""
+
+MASS_UNITS: dict[str, Decimal] = {code: KG_PER_UNIT[code] for code in ("KGM", "TNE", "LBR", "STN")}
+"""The mass units a credential's weight may be given in, and their value in kilograms, exact."""
 
 _DECIMAL = re.compile(r"\s*\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*")
 

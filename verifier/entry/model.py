@@ -32,6 +32,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from tradevc.vc.checks.supply import KG_PER_UNIT
+
 __all__ = ["Entry", "EntryError", "Line", "Party", "SCHEMA_PATH", "UNITS", "read_entry"]
 
 SCHEMA_PATH = Path(__file__).with_name("entry.schema.json")
@@ -39,8 +41,7 @@ SCHEMA_PATH = Path(__file__).with_name("entry.schema.json")
 # Quantity units customs reports in (UN/ECE Recommendation 20 codes), with their mass in kg
 # where they are masses; others (pieces, metres) cannot be drawn against a mass.
 UNITS: dict[str, Decimal | None] = {
-    "KGM": Decimal(1), "TNE": Decimal(1000), "LBR": Decimal("0.45359237"), "GRM": Decimal("0.001"),
-    "NMB": None, "MTR": None, "MTK": None,
+    **{code: KG_PER_UNIT[code] for code in ("KGM", "TNE", "LBR", "GRM")}, "NMB": None, "MTR": None, "MTK": None,
 }
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
