@@ -106,7 +106,7 @@ class LineContext:
 
 def _finding(rule: Rule, message: str, *evidence: Evidence, line: int | None = None,
              decision: Decision | None = None) -> Finding:
-    return Finding(rule.id, decision or rule.decision, message, rule.source, tuple(evidence), line)
+    return Finding(rule.id, decision or rule.decision, message, rule.source, tuple(evidence), line, rule.target)
 
 
 def _hts(code: str) -> str:

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -146,16 +147,19 @@ def verify_entry(
         documents=list(facts.documents), supply_paths=supply_paths,
         rules_applied=[r.id for r in rules.in_force(day, "entry")] + [r.id for r in line_rules],
     )
-    if ledger is not None and planned and report.decision is not Decision.REJECT:
-        ledger.record(entry.entry_number, _ledger_draws(planned), decision=report.decision.value, when=now,
+    # a line whose preference is denied enters at the general rate: it draws nothing from the
+    # certification of origin that failed it (its goods still draw from heats and licences)
+    denied = {r.line for r in reports if r.preference_decision is Decision.REJECT}
+    drawn = [p for p in planned if not (p.rule.target == "preference" and p.line in denied)]
+    if ledger is not None and drawn and report.decision is not Decision.REJECT:
+        ledger.record(entry.entry_number, _ledger_draws(drawn), decision=report.decision.value, when=now,
                       refuse_overdraw=False)
         report.recorded = True
     return report
 
 
 def _on_line(finding: Finding, line: int) -> Finding:
-    return finding if finding.line == line else Finding(finding.rule, finding.decision, finding.message,
-                                                         finding.source, finding.evidence, line)
+    return finding if finding.line == line else replace(finding, line=line)
 
 
 def _require_checks(rules: RuleSet) -> None:
@@ -189,11 +193,12 @@ def _expression(rule: Rule, activation: Mapping[str, Any]) -> list[Finding]:
     try:
         hit = rule.expression.evaluate(activation)
     except RuleError as e:
-        return [Finding(rule.id, Decision.REVIEW, f"policy expression could not be evaluated: {e}", rule.source)]
+        return [Finding(rule.id, Decision.REVIEW, f"policy expression could not be evaluated: {e}", rule.source,
+                        applies_to=rule.target)]
     if not hit:
         return []
     return [Finding(rule.id, rule.decision, rule.message or rule.description or f"policy expression {rule.id} holds",
-                    rule.source, (Evidence(None, "policy expression", rule.expression.text),))]
+                    rule.source, (Evidence(None, "policy expression", rule.expression.text),), applies_to=rule.target)]
 
 
 def _anchored(entry: Entry, facts: Facts) -> bool:
@@ -265,7 +270,7 @@ def _within_entry(planned: Sequence[PlannedDraw]) -> list[Finding]:
             out.append(Finding(
                 draw.rule.id, draw.rule.decision,
                 f"{draw.resource_kind} {draw.resource_id}: this entry draws {used[key]:f} kg, more than its "
-                f"{draw.cap_kg:f} kg", draw.rule.source, draw.evidence, draw.line))
+                f"{draw.cap_kg:f} kg", draw.rule.source, draw.evidence, draw.line, draw.rule.target))
     return out
 
 
@@ -281,5 +286,5 @@ def _ledger_findings(ledger: LedgerLike, entry_number: str, planned: Sequence[Pl
         p = next(p for p, d in zip(planned, draws) if d == overdraw.draw)
         out.append(Finding(p.rule.id, p.rule.decision, overdraw.message, p.rule.source,
                            (*p.evidence, *(Evidence(None, "ledger: earlier entry", e)
-                                           for e in overdraw.earlier_entries)), p.line))
+                                           for e in overdraw.earlier_entries)), p.line, p.rule.target))
     return out

@@ -46,7 +46,9 @@ def worst(decisions: Iterable[Decision]) -> Decision:
 @dataclass(frozen=True)
 class Finding:
     """What one rule found: ``decision`` is what it asks for (ACCEPT for information, such as
-    a duty that applies), ``source`` the legal or policy source of the rule."""
+    a duty that applies), ``source`` the legal or policy source of the rule, ``applies_to``
+    what it decides on: ``"line"`` (the goods) or ``"preference"`` (the line's preference claim
+    only; see :attr:`LineReport.decision`)."""
 
     rule: str
     decision: Decision
@@ -54,6 +56,7 @@ class Finding:
     source: str = ""
     evidence: tuple[Evidence, ...] = ()
     line: int | None = None
+    applies_to: str = "line"
 
     @property
     def severity(self) -> str:
@@ -62,7 +65,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "decision": self.decision.value, "severity": self.severity,
                                "message": self.message, "source": self.source,
-                               "evidence": [e.to_dict() for e in self.evidence]}
+                               "evidence": [e.to_dict() for e in self.evidence], "appliesTo": self.applies_to}
         return out
 
 
@@ -78,21 +81,47 @@ class LineReport:
     findings: list[Finding] = field(default_factory=list)
 
     @property
+    def preference_decision(self) -> Decision | None:
+        """The decision on the line's preference claim (None when it claims none): the worst of
+        the findings that target the preference."""
+        findings = [f for f in self.findings if f.applies_to == "preference"]
+        if not self.preference and not findings:
+            return None
+        return worst(f.decision for f in findings)
+
+    @property
     def decision(self) -> Decision:
-        return worst(f.decision for f in self.findings)
+        """The worst finding on the goods; a preference claim that is denied or doubtful makes
+        the line at least REVIEW and never more. A denied claim (19 CFR 182.16, 182.75) leaves
+        the goods admissible and dutiable at the general rate: the entry summary as filed
+        deposits too little duty and an officer has to act on it (the claim corrected, the duty
+        collected, a false claim weighed under 19 U.S.C. 1592), so it is neither ACCEPT nor a
+        refusal of the goods."""
+        goods = worst(f.decision for f in self.findings if f.applies_to != "preference")
+        claim = self.preference_decision
+        return worst([goods, Decision.REVIEW if claim not in (None, Decision.ACCEPT) else Decision.ACCEPT])
 
     @property
     def reason(self) -> str:
-        """The message of the worst finding (empty when all is well)."""
+        """The message of the worst finding on the goods, or what became of the preference
+        (empty when all is well)."""
         decision = self.decision
         if decision is Decision.ACCEPT:
             return ""
-        return next(f.message for f in self.findings if f.decision is decision)
+        goods = [f for f in self.findings if f.applies_to != "preference" and f.decision is decision]
+        if goods:
+            return goods[0].message
+        claim = self.preference_decision
+        first = next(f.message for f in self.findings if f.applies_to == "preference" and f.decision is claim)
+        if claim is Decision.REJECT:
+            return f"preference {self.preference or ''} denied: duty at the general rate ({first})"
+        return f"preference {self.preference or ''} to review: {first}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"line": self.line, "hts": self.hts, "description": self.description, "quantity": self.quantity,
                 "countryOfOrigin": self.origin, "countryOfMeltAndPour": self.melt_and_pour,
                 "preference": self.preference, "decision": self.decision.value,
+                "preferenceDecision": _value(self.preference_decision),
                 "findings": [f.to_dict() for f in self.findings]}
 
 
@@ -154,7 +183,7 @@ class EntryReport:
         for line in self.lines:
             parts.append(f'<tr class="{line.decision.value}"><td>{line.line}</td><td>{_e(line.hts)}</td>'
                          f"<td>{_e(line.description)}</td><td>{_e(line.quantity)}</td><td>{_e(line.origin)}</td>"
-                         f"<td>{_e(line.melt_and_pour or '-')}</td><td>{_e(line.preference or '-')}</td>"
+                         f"<td>{_e(line.melt_and_pour or '-')}</td><td>{_e(_claim(line) or '-')}</td>"
                          f"<td>{line.decision.value}</td><td>{_e(line.reason)}</td></tr>")
         parts.append("</table>")
         for line in self.lines:
@@ -187,6 +216,8 @@ class EntryReport:
         for r in rows:
             out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
         for line in self.lines:
+            if line.preference_decision is not None:
+                out.append(f"  line {line.line} {_claim(line)}")
             for f in line.findings:
                 out.append(f"  line {line.line} {f.decision.value:<6} [{f.rule}] {f.message}"
                            + (f" ({f.source})" if f.source else ""))
@@ -200,6 +231,20 @@ class EntryReport:
 _CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 .ACCEPT{background:#e6f4ea}.REVIEW{background:#fff4d6}.REJECT{background:#fde2e1}code{font-size:12px}"""
+
+
+def _value(decision: Decision | None) -> str | None:
+    return decision.value if decision is not None else None
+
+
+def _claim(line: LineReport) -> str | None:
+    """``preference USMCA: REJECTED`` (None when the line claims none)."""
+    claim = line.preference_decision
+    if claim is None:
+        return None
+    word = {Decision.ACCEPT: "ACCEPTED", Decision.REVIEW: "REVIEW",
+            Decision.REJECT: "REJECTED (duty at the general rate)"}[claim]
+    return f"preference {line.preference or '(none claimed)'}: {word}"
 
 
 def _e(value: Any) -> str:

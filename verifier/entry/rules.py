@@ -5,8 +5,10 @@ legal or policy ``source`` it implements, the ranges it is in force (``inForce``
 inclusive, ``until`` exclusive, ISO dates), the ``decision`` it asks for when it finds
 something (ACCEPT for information, REVIEW, REJECT), optionally an ``hsScope`` (HTS prefixes,
 or the name of a scope of the table such as ``"steel"``) and ``countries`` (of origin) it is
-limited to, ``params`` (thresholds), and what evaluates it: ``check``, the name of a rule
-implemented in code (:mod:`tradevc.verifier.entry.checks`), or ``when``, a CEL expression.
+limited to, ``params`` (thresholds), ``appliesTo`` (``"line"``, the default: a finding decides
+on the goods; ``"preference"``: it decides on the line's preference claim only, see
+:class:`~tradevc.verifier.entry.report.LineReport`), and what evaluates it: ``check``, the name
+of a rule implemented in code (:mod:`tradevc.verifier.entry.checks`), or ``when``, a CEL expression.
 Rules are evaluated on the entry's date of import, so an old entry is judged by the rules of
 its day. The default table is ``rules.json`` next to this module.
 
@@ -57,8 +59,9 @@ __all__ = [
 
 DEFAULT_TABLE = Path(__file__).with_name("rules.json")
 _RULE_MEMBERS = {"id", "check", "when", "message", "level", "description", "source", "inForce", "decision",
-                 "hsScope", "countries", "params", "enabled"}
-_CONFIG_MEMBERS = {"enabled", "decision", "hsScope", "countries", "inForce"}
+                 "hsScope", "countries", "params", "enabled", "appliesTo"}
+_CONFIG_MEMBERS = {"enabled", "decision", "hsScope", "countries", "inForce", "appliesTo"}
+TARGETS = ("line", "preference")
 _RESERVED = {"expressions", "listedEntities"}
 
 
@@ -130,6 +133,7 @@ class Rule:
     countries: frozenset[str] | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     enabled: bool = True
+    target: str = "line"  # what its findings decide on: "line" (the goods) or "preference" (the claim)
 
     def in_force_on(self, day: date) -> bool:
         return any(r.covers(day) for r in self.in_force)
@@ -147,6 +151,7 @@ class Rule:
         out: dict[str, Any] = {
             "id": self.id, "description": self.description, "source": self.source, "decision": self.decision.value,
             "level": self.level, "inForce": [r.to_dict() for r in self.in_force], "enabled": self.enabled,
+            "appliesTo": self.target,
         }
         if self.check:
             out["check"] = self.check
@@ -240,6 +245,8 @@ class RuleSet:
                     changes["countries"] = _countries(value, f"{where}.countries")
                 elif member == "inForce":
                     changes["in_force"] = _ranges(value, f"{where}.inForce")
+                elif member == "appliesTo":
+                    changes["target"] = _target(value, f"{where}.appliesTo")
                 elif member in params:
                     params[member] = _like(value, params[member], f"{where}.{member}")
                 else:
@@ -362,7 +369,7 @@ def _rule(item: Any, where: str, scopes: Mapping[str, tuple[str, ...]]) -> Rule:
         in_force=_ranges(item["inForce"], f"{where}.inForce") if "inForce" in item else (InForce(),),
         hs_scope=hs_scope,
         countries=_countries(item["countries"], f"{where}.countries") if "countries" in item else None,
-        params=dict(params), enabled=enabled,
+        params=dict(params), enabled=enabled, target=_target(item.get("appliesTo", "line"), f"{where}.appliesTo"),
     )
 
 
@@ -371,6 +378,12 @@ def _decision(value: Any, where: str) -> Decision:
         return Decision(value)
     except ValueError:
         raise RuleError(f"{where}: must be ACCEPT, REVIEW or REJECT, got {value!r}") from None
+
+
+def _target(value: Any, where: str) -> str:
+    if value not in TARGETS:
+        raise RuleError(f"{where}: must be 'line' or 'preference', got {value!r}")
+    return str(value)
 
 
 def _prefixes(value: Any, where: str) -> tuple[str, ...]:
