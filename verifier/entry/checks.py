@@ -465,6 +465,16 @@ def sima_matches(ctx: LineContext, rule: Rule) -> list[Finding]:
                                           f"{line.country_of_melt_and_pour}",
                                     ctx.declared("countryOfMeltAndPour", line.country_of_melt_and_pour),
                                     ev(p.pointer + "/countryOfMeltAndPour", p.melt_country)))
+        heats = [h for h in ctx.line_heats() if h.melt_country]
+        for p in products or lic.products:
+            wrong = [h for h in heats if p.melt_country and h.melt_country != p.melt_country]
+            if wrong:
+                listed = ", ".join(f"heat {h.number} in {h.melt_country}" for h in wrong)
+                out.append(_finding(rule, f"licence {lic.number} says melt and pour {p.melt_country}, but the mill "
+                                          f"certificates show {listed}",
+                                    ev(p.pointer + "/countryOfMeltAndPour", p.melt_country),
+                                    *(Evidence(h.credential_id, h.pointer + "/originalCountryOfMeltAndPour",
+                                               h.melt_country) for h in wrong)))
         licensed = sum((p.weight_kg for p in products if p.weight_kg is not None), Decimal(0))
         qty = line.quantity_kg()
         if products and qty is not None and licensed and abs(qty - licensed) > tolerance * licensed:
