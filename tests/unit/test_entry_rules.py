@@ -39,7 +39,7 @@ def test_a_supported_entry_is_accepted_and_the_report_shows_it(steel: World) -> 
     report = steel.run()
     assert report.decision is Decision.ACCEPT, report.summary()
     assert report.line(1).decision is Decision.ACCEPT
-    assert rules_hit(report) == {"s232.all-countries"}  # information only: the duty applies
+    assert rules_hit(report) == {"s232.all-countries-50"}  # information only: the duty applies (50% since 2025-06-04)
     text = report.summary()
     assert text.splitlines()[0] == ("ENTRY ABC-1234567-8 importer 76-1234567 (not anchored) date of import "
                                     "2026-03-10 decision: ACCEPT")

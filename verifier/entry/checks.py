@@ -389,8 +389,8 @@ def mill_certificate_present(ctx: LineContext, rule: Rule) -> list[Finding]:
 def melt_pour_declared(ctx: LineContext, rule: Rule) -> list[Finding]:
     if ctx.line.country_of_melt_and_pour:
         return []
-    return [_finding(rule, f"the country of melt and pour is not declared (required from "
-                           f"{min((r.start for r in rule.in_force if r.start), default='always')})",
+    since = min((r.start for r in rule.in_force if r.start), default="always")
+    return [_finding(rule, rule.message or f"the country of melt and pour is not declared (required from {since})",
                      ctx.declared("countryOfMeltAndPour", None))]
 
 
@@ -420,13 +420,19 @@ def s232_mexico_melt(ctx: LineContext, rule: Rule) -> list[Finding]:
     if not outside:
         return []
     return [_finding(rule, f"product of Mexico melted and poured in {', '.join(outside)}, outside North America: "
-                           "not exempt, the Section 232 steel duty applies",
+                           "not exempt, the 25% Section 232 steel duty applies",
                      ctx.declared("countryOfMeltAndPour", ctx.line.country_of_melt_and_pour))]
 
 
 def s232_all_countries(ctx: LineContext, rule: Rule) -> list[Finding]:
-    return [_finding(rule, f"Section 232 steel duty applies to products of {ctx.line.country_of_origin} "
-                           "(no country exemptions)", ctx.declared("countryOfOrigin", ctx.line.country_of_origin))]
+    """Information: the Section 232 duty rate in force on the date of import (``ratePercent``,
+    or ``exceptRatePercent`` for the ``exceptCountries``)."""
+    origin = ctx.line.country_of_origin
+    excepted = origin in set(rule.param("exceptCountries"))
+    rate = rule.param("exceptRatePercent") if excepted else rule.param("ratePercent")
+    return [_finding(rule, f"Section 232 steel duty of {rate:g}% applies to products of {origin} "
+                           f"({'its own rate' if excepted else 'no country exemptions'})",
+                     ctx.declared("countryOfOrigin", origin))]
 
 
 def _licences_for(ctx: LineContext) -> list[SimaLicence]:

@@ -4,8 +4,9 @@ Each rule has an ``id`` (``usmca.certification.covers-line``), a plain ``descrip
 legal or policy ``source`` it implements, the ranges it is in force (``inForce``: ``from``
 inclusive, ``until`` exclusive, ISO dates), the ``decision`` it asks for when it finds
 something (ACCEPT for information, REVIEW, REJECT), optionally an ``hsScope`` (HTS prefixes,
-or the name of a scope of the table such as ``"steel"``) and ``countries`` (of origin) it is
-limited to, ``params`` (thresholds), ``appliesTo`` (``"line"``, the default: a finding decides
+the name of a scope of the table such as ``"steel"``, or a list of such names) and ``countries``
+(of origin) it is limited to, a ``note`` (what of it could not be confirmed from a source, and
+other caveats), ``params`` (thresholds), ``appliesTo`` (``"line"``, the default: a finding decides
 on the goods; ``"preference"``: it decides on the line's preference claim only, see
 :class:`~tradevc.verifier.entry.report.LineReport`), and what evaluates it: ``check``, the name
 of a rule implemented in code (:mod:`tradevc.verifier.entry.checks`), or ``when``, a CEL expression.
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 DEFAULT_TABLE = Path(__file__).with_name("rules.json")
-_RULE_MEMBERS = {"id", "check", "when", "message", "level", "description", "source", "inForce", "decision",
+_RULE_MEMBERS = {"id", "check", "when", "message", "level", "description", "source", "note", "inForce", "decision",
                  "hsScope", "countries", "params", "enabled", "appliesTo"}
 _CONFIG_MEMBERS = {"enabled", "decision", "hsScope", "countries", "inForce", "appliesTo"}
 TARGETS = ("line", "preference")
@@ -134,6 +135,7 @@ class Rule:
     params: Mapping[str, Any] = field(default_factory=dict)
     enabled: bool = True
     target: str = "line"  # what its findings decide on: "line" (the goods) or "preference" (the claim)
+    note: str = ""  # what of its scope, dates or citation could not be confirmed, and other caveats
 
     def in_force_on(self, day: date) -> bool:
         return any(r.covers(day) for r in self.in_force)
@@ -153,6 +155,8 @@ class Rule:
             "level": self.level, "inForce": [r.to_dict() for r in self.in_force], "enabled": self.enabled,
             "appliesTo": self.target,
         }
+        if self.note:
+            out["note"] = self.note
         if self.check:
             out["check"] = self.check
         if self.expression:
@@ -342,15 +346,19 @@ def _rule(item: Any, where: str, scopes: Mapping[str, tuple[str, ...]]) -> Rule:
     check, when = item.get("check"), item.get("when")
     if (check is None) == (when is None):
         raise RuleError(f"{where}: needs either 'check' (a rule in code) or 'when' (a CEL expression)")
-    for member in ("description", "source"):
+    for member in ("description", "source", "note"):
         if not isinstance(item.get(member, ""), str):
             raise RuleError(f"{where}.{member}: must be a string")
     level = item.get("level", "line")
     if level not in ("line", "entry"):
         raise RuleError(f"{where}.level: must be 'line' or 'entry'")
     scope = item.get("hsScope")
-    hs_scope = (scopes[scope] if isinstance(scope, str) and scope in scopes
-                else None if scope is None else _prefixes(scope, f"{where}.hsScope"))
+    if isinstance(scope, str) and scope in scopes:
+        hs_scope: tuple[str, ...] | None = scopes[scope]
+    elif isinstance(scope, list) and scope and all(isinstance(v, str) and v in scopes for v in scope):
+        hs_scope = tuple(p for name in scope for p in scopes[name])  # a union of named scopes
+    else:
+        hs_scope = None if scope is None else _prefixes(scope, f"{where}.hsScope")
     params = item.get("params", {})
     if not isinstance(params, Mapping):
         raise RuleError(f"{where}.params: must be an object")
@@ -369,7 +377,7 @@ def _rule(item: Any, where: str, scopes: Mapping[str, tuple[str, ...]]) -> Rule:
         in_force=_ranges(item["inForce"], f"{where}.inForce") if "inForce" in item else (InForce(),),
         hs_scope=hs_scope,
         countries=_countries(item["countries"], f"{where}.countries") if "countries" in item else None,
-        params=dict(params), enabled=enabled, target=_target(item.get("appliesTo", "line"), f"{where}.appliesTo"),
+        note=str(item.get("note", "")), params=dict(params), enabled=enabled, target=_target(item.get("appliesTo", "line"), f"{where}.appliesTo"),
     )
 
 
