@@ -66,8 +66,9 @@ def test_a_mill_certificate_is_asked_for_chapter_72_and_headings_7301_to_7307(ht
 
 @pytest.mark.parametrize("hts, inside", [
     ("7317.00.3000", True), ("7317.00.5503", True), ("7317.00.5580", True), ("7317.00.6560", True),
-    ("8708.10.3010", True), ("8708.29.2100", True),
-    ("7317.00.5570", False), ("7317.00.6530", False), ("8708.10.6010", False), ("8708.29.5060", False),
+    ("8708.10.3020", True), ("8708.29.2120", True),  # stampings of steel
+    ("7317.00.5570", False), ("7317.00.6530", False), ("8708.10.3030", False), ("8708.29.2130", False),  # of aluminium
+    ("8708.10.6010", False), ("8708.29.5060", False),
 ])
 def test_mexicos_derivative_steel_articles(hts: str, inside: bool) -> None:
     assert applies("steel.melt-pour.declared-mexico-derivatives", hts) is inside
