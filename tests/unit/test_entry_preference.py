@@ -91,8 +91,9 @@ def test_the_report_shows_both_decisions(steel: World) -> None:
     assert all(f["appliesTo"] == "line" for f in line["findings"] if not f["rule"].startswith("usmca."))
     text = report.summary()
     assert "preference USMCA: REJECTED" in text
+    assert "line 1 preference REJECT [usmca.certification.covers-line]" in text
     page = report.to_html()
-    assert "USMCA: REJECTED" in page
+    assert "USMCA: REJECTED" in page and "<td>preference REJECT</td>" in page
     assert steel.run().to_dict()["lines"][0]["preferenceDecision"] == "ACCEPT"
 
 

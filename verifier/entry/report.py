@@ -219,7 +219,7 @@ class EntryReport:
             if line.preference_decision is not None:
                 out.append(f"  line {line.line} {_claim(line)}")
             for f in line.findings:
-                out.append(f"  line {line.line} {f.decision.value:<6} [{f.rule}] {f.message}"
+                out.append(f"  line {line.line} {_on(f)}{f.decision.value:<6} [{f.rule}] {f.message}"
                            + (f" ({f.source})" if f.source else ""))
                 for e in f.evidence[:4]:
                     out.append(f"      evidence {_where(e)} = {_show(e.value)}")
@@ -231,6 +231,11 @@ class EntryReport:
 _CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 .ACCEPT{background:#e6f4ea}.REVIEW{background:#fff4d6}.REJECT{background:#fde2e1}code{font-size:12px}"""
+
+
+def _on(finding: Finding) -> str:
+    """``preference `` before the decision of a finding that decides only on the claim."""
+    return "preference " if finding.applies_to == "preference" else ""
 
 
 def _value(decision: Decision | None) -> str | None:
@@ -256,7 +261,7 @@ def _findings_html(findings: Iterable[Finding]) -> str:
     for f in findings:
         evidence = "<br>".join(f"<code>{_e(_where(e))}</code> = {_e(_show(e.value))}"
                                for e in f.evidence)
-        rows.append(f'<tr class="{f.decision.value}"><td>{f.decision.value}</td><td><code>{_e(f.rule)}</code></td>'
+        rows.append(f'<tr class="{f.decision.value}"><td>{_on(f)}{f.decision.value}</td><td><code>{_e(f.rule)}</code></td>'
                     f"<td>{_e(f.message)}</td><td>{_e(f.source)}</td><td>{evidence}</td></tr>")
     if not rows:
         return ""
