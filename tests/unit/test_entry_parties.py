@@ -1,0 +1,137 @@
+"""Entry rules about the parties: a broker presenting for the importer holds a verified power of
+attorney (issued by the importer of record, naming the broker, covering entry, valid on the
+date of import, not revoked) and is the entry's filer; the importer is anchored by a verified
+identity anchor of its importer number; a line's manufacturer ID is the anchored MID of its
+mill. Real signed credentials, a real status list read from a snapshot directory."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from support.entries import BROKER, IMPORTER, OTHER, finding, rules_hit
+from support.parties import FILER_CODE, PartiesWorld, power_of_attorney, status_snapshot
+from tradevc.verifier.entry import Decision
+
+HOLDER = "parties.holder-is-importer-or-broker"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> PartiesWorld:
+    """The steel entry, presented by the broker with the importer's power of attorney (status
+    entry 7 of the importer's revocation list, not set)."""
+    w = PartiesWorld.steel()
+    w.holder = BROKER
+    w.snapshot = status_snapshot(tmp_path / "snapshot", day=w.day)
+    w.credentials.append(power_of_attorney(day=w.day))
+    return w
+
+
+def holder_finding(world: PartiesWorld) -> str:
+    f = finding(world.run(), HOLDER, line=None)
+    assert f.decision is Decision.REVIEW
+    return f.message
+
+
+def test_a_broker_with_a_sound_power_of_attorney_may_present(world: PartiesWorld) -> None:
+    report = world.run()
+    assert HOLDER not in rules_hit(report, line=None)
+    assert report.decision is Decision.ACCEPT, report.summary()
+    # so may the filer it declares itself as (its DID and filer code)
+    world.entry["filer"] = {"identifier": FILER_CODE, "did": BROKER.did, "name": "Border Brokers Inc."}
+    assert HOLDER not in rules_hit(world.run(), line=None)
+
+
+def test_without_a_power_of_attorney_the_broker_may_not(world: PartiesWorld) -> None:
+    world.drop("urn:uuid:poa-1")
+    assert "neither the importer of record" in holder_finding(world)
+
+
+def test_an_expired_power_of_attorney_does_not_do(world: PartiesWorld) -> None:
+    world.replace("urn:uuid:poa-1", power_of_attorney(day=world.day, from_days=-400, until_days=-1))
+    message = holder_finding(world)
+    assert "urn:uuid:poa-1" in message and "not valid on the date of import 2026-03-10" in message
+
+
+def test_a_power_not_yet_valid_on_the_date_of_import_does_not_do(world: PartiesWorld) -> None:
+    world.replace("urn:uuid:poa-1", power_of_attorney(day=world.day, from_days=1, until_days=300))
+    assert "not valid on the date of import" in holder_finding(world)
+
+
+def test_the_date_of_import_counts_not_the_day_of_the_audit(world: PartiesWorld) -> None:
+    # valid on the date of import, expired when customs looks again ten days later
+    world.replace("urn:uuid:poa-1", power_of_attorney(day=world.day, until_days=5))
+    world.verify_days = 10
+    assert HOLDER not in rules_hit(world.run(), line=None)
+
+
+def test_a_revoked_power_of_attorney_does_not_do(world: PartiesWorld, tmp_path: Path) -> None:
+    world.snapshot = status_snapshot(tmp_path / "revoked", day=world.day, revoked=(7,))
+    message = holder_finding(world)
+    assert "revoked" in message and "urn:uuid:poa-1" in message
+
+
+def test_a_power_whose_status_cannot_be_checked_is_reviewed(world: PartiesWorld) -> None:
+    world.snapshot = None  # offline, no snapshot: the importer's status list cannot be read
+    assert "could not be verified" in holder_finding(world)
+
+
+def test_a_tampered_power_of_attorney_does_not_do(world: PartiesWorld) -> None:
+    tampered = copy.deepcopy(power_of_attorney(day=world.day))
+    tampered["credentialSubject"]["scope"] = ["customs-business"]
+    world.replace("urn:uuid:poa-1", tampered)
+    assert "did not verify" in holder_finding(world)
+
+
+def test_a_power_issued_by_someone_else_does_not_do(world: PartiesWorld) -> None:
+    world.replace("urn:uuid:poa-1", power_of_attorney(day=world.day, principal=OTHER))
+    message = holder_finding(world)
+    assert f"issued by {OTHER.did}, not the importer of record {IMPORTER.did}" in message
+
+
+def test_a_power_naming_another_agent_does_not_do(world: PartiesWorld) -> None:
+    world.replace("urn:uuid:poa-1", power_of_attorney(day=world.day, agent=OTHER))
+    message = holder_finding(world)
+    assert f"names {OTHER.did} as agent" in message and BROKER.did in message
+
+
+@pytest.mark.parametrize("scope", [("drawback",), ("protest", "drawback")])
+def test_a_power_that_does_not_cover_entry_does_not_do(world: PartiesWorld, scope: tuple[str, ...]) -> None:
+    world.replace("urn:uuid:poa-1", power_of_attorney(day=world.day, scope=scope))
+    message = holder_finding(world)
+    assert "does not cover making entry" in message and "customs-entry" in message
+
+
+def test_a_general_power_covers_entry(world: PartiesWorld) -> None:
+    world.replace("urn:uuid:poa-1", power_of_attorney(day=world.day, scope=("customs-business",)))
+    assert HOLDER not in rules_hit(world.run(), line=None)
+
+
+def test_the_entry_scopes_are_a_policy_setting(world: PartiesWorld) -> None:
+    world.policy["entryRules"] = {HOLDER: {"entryScopes": ["customs-business"]}}
+    assert "does not cover making entry" in holder_finding(world)
+
+
+def test_a_power_for_another_importer_number_does_not_do(world: PartiesWorld) -> None:
+    world.replace("urn:uuid:poa-1", power_of_attorney(day=world.day, importer_number="12-3456789"))
+    message = holder_finding(world)
+    assert "12-3456789" in message and "76-1234567" in message
+
+
+@pytest.mark.parametrize("filer,named", [
+    ({"identifier": "XYZ", "did": "BROKER"}, "filer code XYZ"),
+    ({"identifier": FILER_CODE, "did": "OTHER"}, "OTHER"),
+])
+def test_the_entry_filer_must_be_the_broker(world: PartiesWorld, filer: dict[str, str], named: str) -> None:
+    dids = {"BROKER": BROKER.did, "OTHER": OTHER.did}
+    world.entry["filer"] = {**filer, "did": dids[filer["did"]]}
+    message = holder_finding(world)
+    assert "filer" in message and (dids.get(named) or named) in message
+
+
+def test_the_importer_presenting_itself_needs_no_power(world: PartiesWorld) -> None:
+    world.holder = IMPORTER
+    world.drop("urn:uuid:poa-1")
+    assert HOLDER not in rules_hit(world.run(), line=None)
