@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from support.entries import BROKER, IMPORTER, OTHER, finding, rules_hit
-from support.parties import FILER_CODE, PartiesWorld, power_of_attorney, status_snapshot
+from support.parties import FILER_CODE, PartiesWorld, importer_anchor, power_of_attorney, status_snapshot
+from support.vouches import vouch
+from tradevc.vc.keys import KeyPair
 from tradevc.verifier.entry import Decision
 
 HOLDER = "parties.holder-is-importer-or-broker"
+IMPORT_REGISTER = KeyPair.generate("Ed25519")
 
 
 @pytest.fixture
@@ -135,3 +138,85 @@ def test_the_importer_presenting_itself_needs_no_power(world: PartiesWorld) -> N
     world.holder = IMPORTER
     world.drop("urn:uuid:poa-1")
     assert HOLDER not in rules_hit(world.run(), line=None)
+
+
+# -- the importer of record, anchored --------------------------------------------------------------
+
+
+def importer_register(world: PartiesWorld) -> None:
+    """The policy trusts CBP's importer records as a root for importer-number anchors."""
+    world.policy["roots"].append({"did": IMPORT_REGISTER.did, "name": "CBP importer records (Form 5106)",
+                                  "vouches": ["anchor"], "types": ["PowerOfAttorneyCredential"],
+                                  "schemes": ["IOR"]})
+
+
+def test_an_importer_without_an_anchor_is_not_anchored(world: PartiesWorld) -> None:
+    report = world.run()
+    assert not report.importer_anchored and report.importer_anchor is None
+    assert "importer 76-1234567 (not anchored)" in report.summary().splitlines()[0]
+    assert report.to_dict()["importerAnchor"] is None
+
+
+def test_an_anchor_in_the_presentation_anchors_the_importer(world: PartiesWorld) -> None:
+    importer_register(world)
+    world.credentials.append(importer_anchor(key=IMPORT_REGISTER))
+    report = world.run()
+    assert report.importer_anchored
+    anchor = report.to_dict()["importerAnchor"]
+    assert anchor == {"issuer": IMPORT_REGISTER.did, "issuerName": "CBP importer records (Form 5106)",
+                      "identifier": "IOR 76-1234567", "credential": "urn:uuid:importer-anchor",
+                      "root": IMPORT_REGISTER.did}
+    assert "importer 76-1234567 (anchored by CBP importer records (Form 5106))" in report.summary().splitlines()[0]
+    page = report.to_html()
+    assert "anchored by CBP importer records (Form 5106)" in page and "IOR 76-1234567" in page
+
+
+def test_an_anchor_in_the_trust_store_anchors_the_importer(world: PartiesWorld) -> None:
+    importer_register(world)
+    world.policy["anchors"].append(importer_anchor(key=IMPORT_REGISTER))
+    assert world.run().importer_anchored
+
+
+def test_an_anchor_through_an_anchored_registrar_anchors_the_importer(world: PartiesWorld) -> None:
+    # the root anchors a customs-records office, which anchors the importer: a path of two vouches
+    importer_register(world)
+    world.policy["roots"][-1]["maxDepth"] = 2
+    office = KeyPair.generate("Ed25519")
+    world.credentials += [vouch(IMPORT_REGISTER, office.did, name="Port of Houston importer desk",
+                                identifier=[{"type": "PropertyValue", "propertyID": "IOR", "value": "99-9999999"}],
+                                valid_from="2020-01-01T00:00:00Z", valid_until="2030-01-01T00:00:00Z"),
+                          importer_anchor(key=office)]
+    anchor = world.run().importer_anchor
+    assert anchor is not None and anchor["issuer"] == office.did
+    assert anchor["issuerName"] == "Port of Houston importer desk" and anchor["root"] == IMPORT_REGISTER.did
+
+
+@pytest.mark.parametrize("case", ["other number", "other scheme", "untrusted registrar", "other subject", "expired",
+                                  "tampered"])
+def test_an_anchor_that_does_not_fit_does_not_anchor(world: PartiesWorld, case: str) -> None:
+    importer_register(world)
+    if case == "other number":
+        made = importer_anchor(key=IMPORT_REGISTER, number="12-3456789")
+    elif case == "other scheme":  # a MID is not an importer number
+        world.policy["roots"][-1]["schemes"] = ["IOR", "MID"]
+        made = importer_anchor(key=IMPORT_REGISTER, scheme="MID", number="USGULCOA4400HOU")
+    elif case == "untrusted registrar":
+        made = importer_anchor(key=OTHER)
+    elif case == "other subject":
+        made = importer_anchor(key=IMPORT_REGISTER, subject=OTHER)
+    elif case == "expired":
+        made = importer_anchor(key=IMPORT_REGISTER, valid_until="2026-01-01T00:00:00Z")
+    else:
+        made = copy.deepcopy(importer_anchor(key=IMPORT_REGISTER, number="12-3456789"))
+        made["credentialSubject"]["identifier"][0]["value"] = "76-1234567"
+    world.credentials.append(made)
+    report = world.run()
+    assert not report.importer_anchored and report.importer_anchor is None
+    assert "(not anchored)" in report.summary().splitlines()[0]
+
+
+def test_the_importer_number_is_compared_without_punctuation(world: PartiesWorld) -> None:
+    importer_register(world)
+    world.credentials.append(importer_anchor(key=IMPORT_REGISTER))
+    world.entry["importerOfRecord"]["identifier"] = "761234567"
+    assert world.run().importer_anchored
