@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from support.entries import BROKER, IMPORTER, OTHER, finding, rules_hit
+from support.entries import BROKER, IMPORTER, MID, MILL, OTHER, PRODUCER, REGISTRY, finding, rules_hit
 from support.parties import FILER_CODE, PartiesWorld, importer_anchor, power_of_attorney, status_snapshot
-from support.vouches import vouch
+from support.vouches import anchor, vouch
 from tradevc.vc.keys import KeyPair
 from tradevc.verifier.entry import Decision
 
@@ -220,3 +220,50 @@ def test_the_importer_number_is_compared_without_punctuation(world: PartiesWorld
     world.credentials.append(importer_anchor(key=IMPORT_REGISTER))
     world.entry["importerOfRecord"]["identifier"] = "761234567"
     assert world.run().importer_anchored
+
+
+# -- the manufacturer ID against the anchored MID ------------------------------------------------------
+
+MANUFACTURER = "parties.manufacturer"
+
+
+def test_the_declared_mid_is_the_mills_anchored_mid(world: PartiesWorld) -> None:
+    assert MANUFACTURER not in rules_hit(world.run())
+
+
+def test_a_declared_mid_other_than_the_anchored_one_is_reviewed(world: PartiesWorld) -> None:
+    world.line = dict(world.line, manufacturerId="MXOTHERMIL99MTY")
+    f = finding(world.run(), MANUFACTURER)
+    assert f.decision is Decision.REVIEW
+    assert "MXOTHERMIL99MTY" in f.message and f"MID {MID}" in f.message
+    assert "urn:uuid:mill-anchor" in f.message and "Registro Publico de Comercio" in f.message
+    pointers = {(e.credential_id, e.pointer, e.value) for e in f.evidence}
+    assert (None, "/lines/0/manufacturerId", "MXOTHERMIL99MTY") in pointers
+    assert ("urn:uuid:mill-anchor", "/credentialSubject/identifier", f"MID {MID}") in pointers
+
+
+def test_an_identifier_of_another_scheme_is_not_a_mid(world: PartiesWorld) -> None:
+    # the register anchors the mill with a national register number that happens to read like the MID
+    world.policy["roots"][0]["schemes"] = ["MID", "RFC"]
+    world.policy["anchors"] = [vouch(REGISTRY, MILL.did, name="Aceros del Norte", id="urn:uuid:rfc-anchor",
+                                     identifier=[{"type": "PropertyValue", "propertyID": "RFC", "value": MID}],
+                                     valid_from="2020-01-01T00:00:00Z", valid_until="2030-01-01T00:00:00Z")]
+    f = finding(world.run(), MANUFACTURER)
+    assert MID in f.message and "no MID" in f.message
+
+
+@pytest.mark.parametrize("declared,reviewed", [(MID, True), ("MXACEPRO12SAN", False)])
+def test_the_producer_anchored_with_a_mid(world: PartiesWorld, declared: str, reviewed: bool) -> None:
+    # the certification's producer is trusted through the register's anchor, not directly; no mill report
+    world.policy["trustedIssuers"] = [t for t in world.policy["trustedIssuers"] if t["did"] != PRODUCER.did]
+    world.policy["anchors"].append(anchor(REGISTRY, PRODUCER.did, mid="MXACEPRO12SAN", id="urn:uuid:producer-anchor",
+                                          valid_from="2020-01-01T00:00:00Z", valid_until="2030-01-01T00:00:00Z"))
+    world.drop("urn:uuid:mtr-1")
+    world.line = dict(world.line, manufacturerId=declared,
+                      credentials=[c for c in world.line["credentials"] if c != "urn:uuid:mtr-1"])
+    report = world.run()
+    if reviewed:
+        f = finding(report, MANUFACTURER)
+        assert declared in f.message and "MID MXACEPRO12SAN" in f.message and "urn:uuid:producer-anchor" in f.message
+    else:
+        assert MANUFACTURER not in rules_hit(report)

@@ -22,6 +22,7 @@ from .facts import (
     NORTH_AMERICA, Certification, Delegation, Document, Evidence, Facts, HeatFact, MillCertificate, SimaLicence, same_name,
 )
 from .model import Entry, Line
+from .parties import anchored_identifiers
 from .report import Decision, Finding
 from .rules import ListedEntity, Rule
 
@@ -231,20 +232,50 @@ def holder_is_importer_or_broker(ctx: EntryContext, rule: Rule) -> list[Finding]
                      *evidence)]
 
 
+def _anchored_mids(ctx: LineContext) -> list[tuple[str, str, dict[str, Any], Document]]:
+    """(MID, role, anchor, document) for each MID anchored for the issuer of one of the line's
+    mill certificates, certifications, or documents from parties upstream on its supply path:
+    the identity anchor that ends the issuer's trust path names it under the scheme MID."""
+    roles: list[tuple[str, Document]] = [("mill", m.doc) for m in ctx.mills()]
+    roles += [("producer", c.doc) for c in ctx.certifications()]
+    roles += [("supplier", d) for d in ctx.verified() if d.issuer in ctx.supply_parties]
+    out: list[tuple[str, str, dict[str, Any], Document]] = []
+    seen: set[tuple[str, str | None]] = set()
+    for role, doc in roles:
+        if doc.trust_path is None:
+            continue
+        for value, anchor in anchored_identifiers([doc.trust_path], "MID"):
+            if (value, doc.issuer) not in seen:
+                seen.add((value, doc.issuer))
+                out.append((value, role, anchor, doc))
+    return out
+
+
 def parties_manufacturer(ctx: LineContext, rule: Rule) -> list[Finding]:
+    """The line's manufacturer ID is a MID anchored for its mill or producer (compared under
+    the scheme MID only); the certification's producer and the mill certificate's manufacturer
+    are the same party, or linked by a verified supply path."""
     out = []
     mills, certs = ctx.mills(), ctx.certifications()
     mid = ctx.line.manufacturer_id
-    if mid and mills:
-        anchored = {i for m in mills for i in m.doc.identifiers}
-        anchored |= {i for d in ctx.verified() if d.issuer in ctx.supply_parties for i in d.identifiers}
-        if not any(i.split(" ", 1)[-1] == mid for i in anchored):
-            issuers = ", ".join(sorted({str(m.doc.issuer) for m in mills}))
-            out.append(_finding(
-                rule, f"manufacturer ID {mid} is not anchored to the mill ({issuers}"
-                      f"{'; anchored as ' + ', '.join(sorted(anchored)) if anchored else ', which has no anchor'})",
-                ctx.declared("manufacturerId", mid),
-                *(m.doc.evidence("/issuer", m.doc.issuer) for m in mills)))
+    anchored = _anchored_mids(ctx) if mid and (mills or certs) else []
+    if mid and anchored and not any(value == mid for value, _, _, _ in anchored):
+        named = "; ".join(
+            f"MID {value} for the {role} {doc.issuer} (identity anchor {anchor['credential']} by {anchor['issuerName']})"
+            for value, role, anchor, doc in anchored)
+        out.append(_finding(
+            rule, f"manufacturer ID {mid} is not the anchored MID: {named}",
+            ctx.declared("manufacturerId", mid),
+            *(Evidence(anchor["credential"], "/credentialSubject/identifier", f"MID {value}")
+              for value, _, anchor, _ in anchored)))
+    elif mid and mills and not anchored:
+        others = sorted({i for m in mills for i in m.doc.identifiers})
+        issuers = ", ".join(sorted({str(m.doc.issuer) for m in mills}))
+        out.append(_finding(
+            rule, f"manufacturer ID {mid} is not anchored to the mill ({issuers}), which has no MID anchored"
+                  f"{' (anchored as ' + ', '.join(others) + ')' if others else ''}",
+            ctx.declared("manufacturerId", mid),
+            *(m.doc.evidence("/issuer", m.doc.issuer) for m in mills)))
     for cert in certs:
         for mill in mills:
             linked = (same_name(mill.manufacturer, p) for p in cert.producers)

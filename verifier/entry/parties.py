@@ -69,12 +69,15 @@ def importer_anchor(number: str, paths: Iterable[Mapping[str, Any]]) -> dict[str
 
 
 def anchored_identifiers(paths: Iterable[Mapping[str, Any]], scheme: str) -> list[tuple[str, dict[str, Any]]]:
-    """The values of ``scheme`` that the anchor ``paths`` bind to their party, each with its
-    anchor (see :func:`anchor_summary`)."""
+    """The values of ``scheme`` that the identity anchors ending ``paths`` (trust paths as
+    ``issuer_trust`` reports them) bind to their party, each with its anchor (see
+    :func:`anchor_summary`)."""
     out = []
     for path in paths:
         steps = path.get("steps") or []
         if not steps:
+            continue
+        if steps[0].get("kind") != "anchor":
             continue
         for found, value in _identifiers(steps[0]):
             if found == scheme:
