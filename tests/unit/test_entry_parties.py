@@ -15,7 +15,7 @@ from support.entries import BROKER, IMPORTER, MID, MILL, OTHER, PRODUCER, REGIST
 from support.parties import FILER_CODE, PartiesWorld, importer_anchor, power_of_attorney, status_snapshot
 from support.vouches import anchor, vouch
 from tradevc.vc.keys import KeyPair
-from tradevc.verifier.entry import Decision
+from tradevc.verifier.entry import Decision, Entry, EntryError
 
 HOLDER = "parties.holder-is-importer-or-broker"
 IMPORT_REGISTER = KeyPair.generate("Ed25519")
@@ -132,6 +132,15 @@ def test_the_entry_filer_must_be_the_broker(world: PartiesWorld, filer: dict[str
     world.entry["filer"] = {**filer, "did": dids[filer["did"]]}
     message = holder_finding(world)
     assert "filer" in message and (dids.get(named) or named) in message
+
+
+def test_a_power_limited_to_ports_covers_only_those(world: PartiesWorld) -> None:
+    # the example power is for Houston (5301) and Laredo (2304)
+    world.entry["portOfEntry"] = "2304"
+    assert HOLDER not in rules_hit(world.run(), line=None)
+    world.entry["portOfEntry"] = "1001"
+    message = holder_finding(world)
+    assert "port 1001" in message and "5301, 2304" in message
 
 
 def test_the_importer_presenting_itself_needs_no_power(world: PartiesWorld) -> None:
@@ -267,3 +276,11 @@ def test_the_producer_anchored_with_a_mid(world: PartiesWorld, declared: str, re
         assert declared in f.message and "MID MXACEPRO12SAN" in f.message and "urn:uuid:producer-anchor" in f.message
     else:
         assert MANUFACTURER not in rules_hit(report)
+
+
+@pytest.mark.parametrize("port", ["Laredo", "230", "23045", " "])
+def test_the_port_of_entry_is_a_four_digit_code(world: PartiesWorld, port: str) -> None:
+    with pytest.raises(EntryError) as info:
+        Entry.from_json({**world.declaration(), "portOfEntry": port})
+    assert [p.split(":")[0] for p in info.value.problems] == ["portOfEntry"]
+    assert Entry.from_json({**world.declaration(), "portOfEntry": "2304"}).port_of_entry == "2304"

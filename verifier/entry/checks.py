@@ -172,6 +172,9 @@ def _delegation_problems(ctx: EntryContext, rule: Rule, delegation: Delegation) 
     if delegation.importer_number is not None and delegation.importer_number != importer.identifier:
         problems.append(f"{label} is granted for importer number {delegation.importer_number}, the entry's importer "
                         f"of record is {importer.identifier}")
+    port = entry.port_of_entry
+    if delegation.ports and port is not None and port not in delegation.ports:
+        problems.append(f"{label} is limited to the ports {', '.join(delegation.ports)}; the entry is made at port {port}")
     covering = [str(s) for s in rule.param("entryScopes")]
     if not set(delegation.scope) & set(covering):
         problems.append(f"{label} grants {', '.join(delegation.scope) or 'no scope'}: it does not cover making entry "
