@@ -284,3 +284,10 @@ def test_the_port_of_entry_is_a_four_digit_code(world: PartiesWorld, port: str) 
         Entry.from_json({**world.declaration(), "portOfEntry": port})
     assert [p.split(":")[0] for p in info.value.problems] == ["portOfEntry"]
     assert Entry.from_json({**world.declaration(), "portOfEntry": "2304"}).port_of_entry == "2304"
+
+
+def test_a_filer_mismatch_names_the_declared_filer_as_evidence(world: PartiesWorld) -> None:
+    world.entry["filer"] = {"identifier": "XYZ", "did": BROKER.did, "name": "Border Brokers Inc."}
+    f = finding(world.run(), HOLDER, line=None)
+    assert (None, "/filer") in {(e.credential_id, e.pointer) for e in f.evidence}
+    assert next(e.value for e in f.evidence if e.pointer == "/filer")["identifier"] == "XYZ"

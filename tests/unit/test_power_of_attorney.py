@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -93,7 +94,6 @@ def test_the_example_conforms_to_the_shipped_schema_and_verifies():
     assert default_schema_store().problems(shipped_schema_for(POA), credential) == []
     signed = sign_credential(credential, IMPORTER, created=VALID_FROM)
     policy = TrustPolicy.from_dict({"trustedIssuers": [{"did": IMPORTER.did, "name": "importer", "types": [POA]}]})
-    from datetime import datetime, timezone
     result = verify_credential(signed, policy=policy, now=datetime(2026, 6, 1, tzinfo=timezone.utc))
     assert result.verified, result.summary()
 

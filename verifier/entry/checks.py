@@ -221,8 +221,10 @@ def holder_is_importer_or_broker(ctx: EntryContext, rule: Rule) -> list[Finding]
             filer = _filer_problems(ctx, delegation)
             if not filer:
                 return []
-            return [_finding(rule, "; ".join(filer), Evidence(None, "/filer", ctx.entry.filer.identifier
-                                                              if ctx.entry.filer else None),
+            declared = ctx.entry.filer
+            return [_finding(rule, "; ".join(filer),
+                             Evidence(None, "/filer", declared.model_dump(mode="json", by_alias=True, exclude_none=True)
+                                      if declared is not None else None),
                              delegation.doc.evidence("/credentialSubject/id", delegation.agent))]
         reasons.extend(problems)
     for delegation in others:
