@@ -31,11 +31,11 @@ FILER_CODE = "ABC"
 def power_of_attorney(*, day: date, principal: KeyPair = IMPORTER, agent: KeyPair = BROKER,
                       scope: tuple[str, ...] = ("customs-entry",), from_days: int = -30, until_days: int = 335,
                       importer_number: str = IMPORTER_NUMBER, filer_code: str = FILER_CODE, index: int | None = 7,
-                      id: str = "urn:uuid:poa-1") -> dict[str, Any]:
+                      id: str = "urn:uuid:poa-1", agent_did: str | None = None) -> dict[str, Any]:
     """The importer's power of attorney for ``agent``, valid ``from_days`` .. ``until_days``
     around ``day``, with a revocation entry at ``index`` of :data:`STATUS_URL` (None: none)."""
     subject = load_example("PowerOfAttorneyCredential")
-    subject.update(id=agent.did, filerCode=filer_code, scope=list(scope))
+    subject.update(id=agent_did or agent.did, filerCode=filer_code, scope=list(scope))
     subject["principal"]["importerNumber"] = importer_number
     credential = build_credential("PowerOfAttorneyCredential", subject, issuer=principal.did, credential_id=id,
                                   valid_from=_iso(day, from_days), valid_until=_iso(day, until_days))

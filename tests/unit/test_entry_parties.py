@@ -7,15 +7,21 @@ mill. Real signed credentials, a real status list read from a snapshot directory
 from __future__ import annotations
 
 import copy
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from support.entries import BROKER, IMPORTER, MID, MILL, OTHER, PRODUCER, REGISTRY, finding, rules_hit
+from support.entries import (
+    BROKER, CHALLENGE, DOMAIN, IMPORTER, MID, MILL, OTHER, PRODUCER, REGISTRY, finding, rules_hit,
+)
 from support.parties import FILER_CODE, PartiesWorld, importer_anchor, power_of_attorney, status_snapshot
 from support.vouches import anchor, vouch
 from tradevc.vc.keys import KeyPair
-from tradevc.verifier.entry import Decision, Entry, EntryError
+from tradevc.vc.retrieval.mirror import Mirror
+from tradevc.verifier import Verifier
+from tradevc.verifier.entry import Decision, Entry, EntryError, RuleSet, verify_entry
+from tradevc.wallet import HolderPolicy, KdfParams, Wallet
 
 HOLDER = "parties.holder-is-importer-or-broker"
 IMPORT_REGISTER = KeyPair.generate("Ed25519")
@@ -291,3 +297,21 @@ def test_a_filer_mismatch_names_the_declared_filer_as_evidence(world: PartiesWor
     f = finding(world.run(), HOLDER, line=None)
     assert (None, "/filer") in {(e.credential_id, e.pointer) for e in f.evidence}
     assert next(e.value for e in f.evidence if e.pointer == "/filer")["identifier"] == "XYZ"
+
+
+def test_the_brokers_wallet_presents_the_importers_anchor_with_its_power(world: PartiesWorld, tmp_path: Path) -> None:
+    """vc-wallet present adds the held anchors of the chosen credentials' issuers: the power of
+    attorney's issuer is the importer, so its anchor goes with the power, and anchors it."""
+    importer_register(world)
+    wallet = Wallet.create(tmp_path / "broker-wallet", "broker passphrase", kdf=KdfParams(n=2**14),
+                           verifier=Verifier.offline(policy=HolderPolicy(), mirror=Mirror(snapshots=[str(world.snapshot)])))
+    now = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)
+    power = power_of_attorney(day=world.day, agent_did=wallet.holder_did)
+    ids = [wallet.add(c, now=now)[0].id for c in [*world.credentials[:3], power]]
+    wallet.add(importer_anchor(key=IMPORT_REGISTER), now=now)
+    presentation = wallet.present(ids, challenge=CHALLENGE, domain=DOMAIN, now=now, created="2026-03-10T00:00:00Z")
+    assert [a.held.id for a in wallet.last_anchors.added] == ["urn:uuid:importer-anchor"]
+    report = verify_entry(world.declaration(), presentation, verifier=world.verifier(), challenge=CHALLENGE,
+                          domain=DOMAIN, rules=RuleSet.from_policy(world.policy))
+    assert report.importer_anchor is not None and report.importer_anchor["identifier"] == "IOR 76-1234567"
+    assert HOLDER not in rules_hit(report, line=None)
