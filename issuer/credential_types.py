@@ -13,6 +13,9 @@ and the supply path's ``TransformationEventCredential`` (short name ``Transforma
 subject ``TransformationEvent``, in the project context ``TRADE_CONTEXT`` (see *Terms the
 vocabulary lacks*).
 
+and the customs power of attorney, the vocabulary's ``PowerOfAttorneyCredential`` (short name
+``PowerOfAttorney``; see *Customs power of attorney* below).
+
 And five types that say who the parties are, in which one party vouches for another (see
 *Vouches* below): ``IdentityAnchorCredential``, ``AccreditationCredential``,
 ``GS1PrefixLicenseCredential``, ``GS1CompanyPrefixLicenseCredential`` and
@@ -97,6 +100,19 @@ uses them, and :func:`check_credential` requires it then):
 :func:`derived_from_entries` makes the ``relatedResource`` entries that pin the credentials a
 new one derives from (``vc-issuer issue --derived-from``). Everything else the examples in ``issuer/examples`` use is defined by the contexts
 (``tests/unit/test_credential_types.py`` checks this after JSON-LD expansion).
+
+Customs power of attorney
+-------------------------
+The vocabulary's ``PowerOfAttorneyCredential`` has the principal as issuer and the agent as
+subject (an ``Organization``) and no further terms; what customs needs (19 CFR 141 Subpart C)
+is in ``TRADE_CONTEXT``. The issuer is the importer of record; the subject's ``id`` is the
+broker's DID, with ``filerCode`` (three letters or digits) and/or ``brokerLicenseNumber``;
+``principal`` (an ``Organization``: ``name``, ``importerNumber`` in the IOR format below, and
+optionally ``id``, which must be the issuer's DID); ``scope``, a non-empty list of
+:data:`DELEGATION_SCOPES` (``customs-business`` or ``customs-entry`` cover making entry:
+:data:`ENTRY_SCOPES`); optional ``portOfEntry`` (four-digit CBP port codes). validUntil is
+required: a power must end, and the importer may revoke it sooner (19 CFR 141.46), so it
+keeps the status entry every issued credential gets.
 
 Vouches: identity anchors, accreditations, licences
 ---------------------------------------------------
@@ -194,6 +210,8 @@ __all__ = [
     "QUANTITY_UNITS",
     "CERTIFICATION_KINDS",
     "LICENSE_KINDS",
+    "DELEGATION_SCOPES",
+    "ENTRY_SCOPES",
 ]
 
 TRACEABILITY_V1 = "https://w3id.org/traceability/v1"
@@ -1015,6 +1033,111 @@ def _company_prefix_licence_rules(subject: Mapping[str, Any], prefix: str) -> It
         )
 
 
+# ---- Customs power of attorney ----------------------------------------------------------------
+#
+# The Traceability Vocabulary's PowerOfAttorneyCredential: the issuer is the principal (the
+# importer of record), the subject the agent (the customs broker), an Organization. The
+# vocabulary has no terms for what customs needs to know of the power, so they are in the
+# project context TRADE_CONTEXT: the principal's importer number, the broker's filer code and
+# licence number, the scope and the ports of entry.
+
+DELEGATION_SCOPES: dict[str, str] = {
+    "customs-business": "all customs business (a general power of attorney, 19 CFR 141.32)",
+    "customs-entry": "make entry and file entry summaries for the principal",
+    "drawback": "claim drawback for the principal",
+    "protest": "file protests for the principal",
+}
+"""The scopes a customs power of attorney may grant, with what each covers."""
+
+ENTRY_SCOPES = ("customs-business", "customs-entry")
+"""The scopes that cover making entry (checked by the verifier's ``parties`` rule)."""
+
+_FILER_CODE = re.compile(r"[A-Z0-9]{3}")
+_PORT_CODE = re.compile(r"[0-9]{4}")
+_BROKER_LICENCE = re.compile(r"[0-9]{1,8}")
+
+
+def _importer_number(value: str) -> str:
+    problem = _scheme_problem(IOR, value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _filer_code(value: str) -> str:
+    if not _FILER_CODE.fullmatch(value):
+        raise ValueError(f"must be a CBP filer code: three upper-case letters or digits, like 'ABC', got {value!r}")
+    return value
+
+
+def _broker_licence(value: str) -> str:
+    if not _BROKER_LICENCE.fullmatch(value):
+        raise ValueError(f"must be a customs broker licence number (19 CFR Part 111): 1 to 8 digits, got {value!r}")
+    return value
+
+
+def _port_code(value: str) -> str:
+    if not _PORT_CODE.fullmatch(value):
+        raise ValueError(f"must be a CBP port code: four digits (Schedule D), like '5301' for Houston, got {value!r}")
+    return value
+
+
+def _delegation_scope(value: str) -> str:
+    if value not in DELEGATION_SCOPES:
+        raise ValueError(f"must be one of {', '.join(DELEGATION_SCOPES)}, got {value!r}")
+    return value
+
+
+class Principal(_Node):
+    """The importer of record granting the power: its name and CBP importer number; its DID,
+    if given, is the credential's issuer."""
+
+    TYPES = ("Organization",)
+    id: Did | None = None
+    name: Text
+    importerNumber: Annotated[str, AfterValidator(_importer_number)]
+
+
+class CustomsBroker(_Node):
+    """The subject of a ``PowerOfAttorneyCredential``: the agent (a customs broker) by its DID,
+    with its filer code and/or licence number, the principal, the scope and the ports."""
+
+    TYPES = ("Organization",)
+    id: Did
+    name: Text
+    location: Place | None = None
+    filerCode: Annotated[str, AfterValidator(_filer_code)] | None = None
+    brokerLicenseNumber: Annotated[str, AfterValidator(_broker_licence)] | None = None
+    principal: Principal
+    scope: Annotated[list[Annotated[str, AfterValidator(_delegation_scope)]], Field(min_length=1)]
+    portOfEntry: OneOrMore[Annotated[str, AfterValidator(_port_code)]] | None = None
+
+
+def _power_of_attorney_rules(subject: Mapping[str, Any], prefix: str) -> Iterator[str]:
+    if subject.get("filerCode") is None and subject.get("brokerLicenseNumber") is None:
+        yield (f"{prefix}: give the broker's filerCode or brokerLicenseNumber (or both), so that customs can "
+               "tell the broker the power names")
+
+
+def _power_of_attorney_credential_rules(credential: Mapping[str, Any]) -> Iterator[str]:
+    """The issuer is the principal: a principal's DID, if given, is the issuer's, and the
+    agent is someone else."""
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    subjects = credential.get("credentialSubject")
+    for i, subject in enumerate(subjects if isinstance(subjects, list) else [subjects]):
+        prefix = f"credentialSubject[{i}]" if isinstance(subjects, list) else "credentialSubject"
+        if not isinstance(subject, Mapping):
+            continue
+        if isinstance(issuer_id, str) and subject.get("id") == issuer_id:
+            yield f"{prefix}.id: the agent cannot be the principal ({issuer_id} issues this power of attorney)"
+        principal = subject.get("principal")
+        named = principal.get("id") if isinstance(principal, Mapping) else None
+        if named is not None and named != issuer_id:
+            yield (f"{prefix}.principal.id: must be the issuer ({issuer_id}): the importer grants the power by "
+                   f"signing it, not {named!r}")
+
+
 # --------------------------------------------------------------------------------------------
 # The registry
 # --------------------------------------------------------------------------------------------
@@ -1044,6 +1167,10 @@ class CredentialType:
     """A short name ``vc-issuer issue --type`` also accepts (see :func:`resolve_type_name`)."""
     expiry_reason: str | None = None
     """Why validUntil is required, for the error message (default: it must say when it expires)."""
+    credential_rules: Callable[[Mapping[str, Any]], Iterable[str]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Checks of the whole credential (its issuer against its subject, say)."""
 
     @property
     def vouch(self) -> bool:
@@ -1169,6 +1296,23 @@ CREDENTIAL_TYPES: dict[str, CredentialType] = {
             contexts=(CREDENTIALS_V2, TRUST_CONTEXT),
             alias="IPRightsLicense",
         ),
+        CredentialType(
+            name="PowerOfAttorneyCredential",
+            subject_type="Organization",
+            requires_valid_until=True,
+            max_validity=None,
+            title="Customs Power of Attorney",
+            example="power-of-attorney.subject.json",
+            subject_model=CustomsBroker,
+            subject_rules=_power_of_attorney_rules,
+            credential_rules=_power_of_attorney_credential_rules,
+            contexts=(CREDENTIALS_V2, TRACEABILITY_V1, TRADE_CONTEXT),
+            alias="PowerOfAttorney",
+            expiry_reason=(
+                "a customs power of attorney must end, and 19 CFR 141.46 lets the importer revoke it sooner "
+                "(keep its status entry): give validUntil (vc-issuer issue --valid-until)"
+            ),
+        ),
     )
 }
 
@@ -1259,6 +1403,8 @@ def check_credential(credential: Mapping[str, Any]) -> None:
     for ctype in known:
         problems.extend(_subject_problems(ctype, credential))
         problems.extend(_validity_problems(ctype, credential))
+        if ctype.credential_rules is not None:
+            problems.extend(ctype.credential_rules(credential))
     if any(ctype.vouch for ctype in known):
         problems.extend(_vouch_problems(credential, problems))
     if any(TRACEABILITY_V1 in ctype.contexts for ctype in known):
@@ -1273,7 +1419,8 @@ def check_credential(credential: Mapping[str, Any]) -> None:
 
 TRADE_TERMS = frozenset({
     "consumedProducts", "newProducts", "yieldTolerance", "eventTime", "sourceCredential", "declaredQuantity",
-    "certificationKind", "licenseKind",
+    "certificationKind", "licenseKind", "principal", "importerNumber", "filerCode", "brokerLicenseNumber", "scope",
+    "portOfEntry",
 })
 """The terms of :data:`TRADE_CONTEXT` (besides the type names) a subject may use."""
 

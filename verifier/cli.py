@@ -286,8 +286,7 @@ def with_mirror_options(fn: Any) -> Any:
     return fn
 
 
-_common = [
-    click.argument("file", type=click.Path(dir_okay=False, allow_dash=True)),
+_TRUST_OPTIONS = [
     click.option("--trust", type=click.Path(dir_okay=False),
                  help='Trust policy JSON: {"trustedIssuers": [{"did", "name", "types"}, ...]}. Required unless '
                  "--pack is given (giving both is refused: the pack holds the policy)."),
@@ -297,7 +296,8 @@ _common = [
                  "altered, or past its maximum staleness (exit 2; 3 if too old or from the future)."),
     click.option("--pack-signer", "pack_signers", multiple=True, envvar=PACK_SIGNERS_ENV, metavar="DID",
                  help=PACK_SIGNER_HELP),
-    click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+]
+_FETCH_OPTIONS = [
     click.option("--offline", is_flag=True,
                  help="No network: did:key/did:jwk only (and what --snapshot holds); otherwise status cannot be checked."),
     click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
@@ -308,6 +308,12 @@ _common = [
                  help="More JSON Schemas to hold for credentialSchema: a folder with index.json "
                       '({"schemas": [{"url", "file", "sha256"}]}); the shipped ones are always held.'),
     click.option("--compat", "compat", multiple=True, metavar="NAME", help=_COMPAT_HELP),
+]
+_common = [
+    click.argument("file", type=click.Path(dir_okay=False, allow_dash=True)),
+    *_TRUST_OPTIONS,
+    click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+    *_FETCH_OPTIONS,
     *MIRROR_OPTIONS,
 ]
 _contexts = click.option(
@@ -315,6 +321,33 @@ _contexts = click.option(
     help="A folder of JSON-LD contexts you pin besides the bundled ones: context files and an index.json of "
     "their URLs and SHA-256 (see the README).",
 )
+VERIFIER_OPTIONS = [*_TRUST_OPTIONS, *_FETCH_OPTIONS, *MIRROR_OPTIONS, _contexts]
+"""The options that say how to build the verifier, as ``credential`` and ``presentation``
+take them; :func:`verifier_from_options` builds it from their values."""
+
+
+def with_verifier_options(fn: Any) -> Any:
+    """Add :data:`VERIFIER_OPTIONS` to a command (its function then takes their values as
+    keywords, to hand to :func:`verifier_from_options`)."""
+    for decorator in reversed(VERIFIER_OPTIONS):
+        fn = decorator(fn)
+    return fn
+
+
+def verifier_from_options(
+    *, trust: str | None, pack: str | None, pack_signers: tuple[str, ...], offline: bool, ca_bundle: str | None,
+    stale_minutes: int | None, schemas: str | None, compat: tuple[str, ...], mirrors: tuple[str, ...],
+    mirror_file: str | None, snapshots: tuple[str, ...], allow_hosts: tuple[str, ...], contexts: str | None,
+) -> Verifier:
+    """The Verifier of the :data:`VERIFIER_OPTIONS` values, as ``credential`` builds it: from
+    a trust pack, or from a trust policy with the fetching options.
+
+    :raises click.UsageError: neither or both of ``--trust`` and ``--pack``; a bad option value
+        (:class:`click.BadParameter`). Exits 2 or 3 (one line) if the pack is refused.
+    """
+    return _verifier(trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file,
+                     snapshots=snapshots, schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts,
+                     pack=pack, pack_signers=pack_signers)
 
 
 def _with_common(fn: Any) -> Any:
@@ -524,7 +557,7 @@ def new_challenge(ttl: int, challenges: str | None, as_json: bool) -> None:
 
 
 cli.add_command(pack_commands)  # vc-verify pack build|show|diff|keygen
-cli.add_command(entry_command(verifier_for))  # vc-verify entry ENTRY.json VP.json
+cli.add_command(entry_command(with_verifier_options, verifier_from_options))  # vc-verify entry ENTRY.json VP.json
 
 
 def main() -> None:

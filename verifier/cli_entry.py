@@ -10,9 +10,13 @@ line per problem with its JSON path; a bad policy or rule setting), 3 could not 
 ledger could not be read or written). An entry whose documents could not be verified (an issuer
 unreachable) is decided, as REVIEW.
 
-The command is made by :func:`entry_command` with the function that builds a
-:class:`~tradevc.verifier.Verifier` from the options (``verifier_for`` of the CLI), so this
-module does not import ``cli``.
+The verifier is built from the options every ``vc-verify`` command takes (``--trust`` or
+``--pack``/``--pack-signer``, ``--offline``, ``--ca-bundle``, ``--stale-status-if-error``,
+``--schemas``, ``--compat``, ``--mirror``/``--mirror-file``/``--snapshot``, ``--allow-host``,
+``--contexts``); the entry rules are configured by the policy's ``entryRules``, the trust
+pack's when ``--pack`` is given. The command is made by :func:`entry_command` with the CLI's
+decorator that adds those options and its function that builds the
+:class:`~tradevc.verifier.Verifier` from them, so this module does not import ``cli``.
 """
 
 from __future__ import annotations
@@ -32,15 +36,16 @@ from .entry.model import EntryError, read_entry
 from .entry.report import Decision
 from .entry.rules import RuleError, RuleSet
 from .ledger import LedgerError, open_ledger
+from .pack import PackVerifier
 from .service import Verifier
-from .trust import load_policy
 
 __all__ = ["EXIT_ACCEPT", "EXIT_COULD_NOT_DECIDE", "EXIT_REJECT", "EXIT_REVIEW", "EXIT_USAGE", "entry_command"]
 
 EXIT_ACCEPT, EXIT_REJECT, EXIT_USAGE, EXIT_COULD_NOT_DECIDE, EXIT_REVIEW = 0, 1, 2, 3, 4
 _EXIT = {Decision.ACCEPT: EXIT_ACCEPT, Decision.REJECT: EXIT_REJECT, Decision.REVIEW: EXIT_REVIEW}
 
-VerifierFor = Callable[..., Verifier]
+VerifierFrom = Callable[..., Verifier]
+WithOptions = Callable[[Any], Any]
 
 
 def _fail(lines: list[str]) -> None:
@@ -49,15 +54,14 @@ def _fail(lines: list[str]) -> None:
     sys.exit(EXIT_USAGE)
 
 
-def entry_command(verifier_for: VerifierFor) -> click.Command:
-    """The ``entry`` command; ``verifier_for(policy, offline=, ca_bundle=, mirror=)`` builds the verifier."""
+def entry_command(with_verifier_options: WithOptions, verifier_from: VerifierFrom) -> click.Command:
+    """The ``entry`` command: ``with_verifier_options`` adds the options that build the
+    verifier, ``verifier_from(**their values)`` builds it."""
 
     @click.command("entry")
     @click.argument("entry_file", metavar="ENTRY.json", type=click.Path(dir_okay=False))
     @click.argument("presentation_file", metavar="VP.json", type=click.Path(dir_okay=False, allow_dash=True))
-    @click.option("--trust", required=True, type=click.Path(dir_okay=False),
-                  help="Trust policy JSON (trustedIssuers, roots, anchors, recordedMarks) with an optional "
-                       "entryRules member configuring the entry rules (see the README).")
+    @with_verifier_options
     @click.option("--challenge", required=True, help="The challenge you gave the holder for this presentation.")
     @click.option("--domain", required=True, help="Your domain, as the holder bound the presentation to it.")
     @click.option("--ledger", "ledger_at", metavar="PATH_OR_URL",
@@ -69,29 +73,20 @@ def entry_command(verifier_for: VerifierFor) -> click.Command:
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
     @click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE",
                   help="Also write the report as a self-contained HTML page to FILE.")
-    @click.option("--offline", is_flag=True, help="No network: did:key/did:jwk only.")
-    @click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
-                  help="PEM file of CA certificates to trust for HTTPS instead of the system's.")
-    def entry(entry_file: str, presentation_file: str, trust: str, challenge: str, domain: str,
-              ledger_at: str | None, at: str | None, as_json: bool, report_path: str | None, offline: bool,
-              ca_bundle: str | None) -> None:
+    def entry(entry_file: str, presentation_file: str, challenge: str, domain: str, ledger_at: str | None,
+              at: str | None, as_json: bool, report_path: str | None, **options: Any) -> None:
         """Decide on the entry in ENTRY.json from the credentials of the presentation in VP.json:
         per line ACCEPT, REVIEW or REJECT with the reasons, and for the entry the worst of them.
-        Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input, 3 the ledger
-        could not be used."""
+        The trust policy (--trust, or the pack's) may configure the entry rules (entryRules, see
+        the README). Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input, 3 the
+        ledger could not be used (or the pack is too old)."""
         try:
             declaration = read_entry(entry_file)
         except OSError as e:
             _fail([f"cannot read {entry_file}: {e.strerror}"])
         except EntryError as e:
             _fail([f"{entry_file}: {p}" for p in e.problems])
-        try:
-            policy = load_policy(trust)
-            rules = RuleSet.from_policy_file(trust)
-        except OSError as e:
-            _fail([f"cannot read {trust}: {e.strerror}"])
-        except ValueError as e:  # RuleError too
-            _fail([f"{trust}: {e}"])
+        trust: str | None = options.get("trust")
         now: datetime | None = None
         if at is not None:
             try:
@@ -107,7 +102,18 @@ def entry_command(verifier_for: VerifierFor) -> click.Command:
             presentation = document_of_file(raw, limits=DEFAULT_LIMITS)
         except InvalidDocument as e:
             _fail([f"{presentation_file}: {e.message}"])
-        verifier = verifier_for(policy, offline=offline, ca_bundle=ca_bundle, mirror=None)
+        verifier = verifier_from(**options)
+        where = trust or "the trust pack"
+        try:
+            if isinstance(verifier, PackVerifier):
+                rules = RuleSet.from_policy(verifier.pack.policy, source=verifier.pack.label())
+            else:
+                assert trust is not None  # verifier_from refuses neither --trust nor --pack
+                rules = RuleSet.from_policy_file(trust)
+        except OSError as e:
+            _fail([f"cannot read {trust}: {e.strerror}"])
+        except ValueError as e:  # RuleError too
+            _fail([f"{where}: {e}"])
         ledger: Any = None
         if ledger_at is not None:
             try:
@@ -118,7 +124,7 @@ def entry_command(verifier_for: VerifierFor) -> click.Command:
             report = verifier.verify_entry(declaration, presentation, challenge=challenge, domain=domain,
                                            rules=rules, ledger=ledger, now=now)
         except RuleError as e:
-            _fail([f"{trust}: {e}"])
+            _fail([f"{where}: {e}"])
         except LedgerError as e:
             click.echo(f"error: the ledger: {e}", err=True)
             sys.exit(EXIT_COULD_NOT_DECIDE)

@@ -232,6 +232,18 @@ class Verifier:
         offered = [*vouches, *(vouches_in(presentation) if presentation is not None else ())]
         return self.trust_paths.check_mark(mark, party, hs_code, country, now=now or self.clock(), offered=offered)
 
+    def anchor_paths(self, party: str, *, vouches: Iterable[Any] = (), presentation: Any = None,
+                     now: datetime | None = None) -> list[dict[str, Any]]:
+        """The trust paths by which ``party`` (a DID) is anchored: a verified identity anchor
+        naming it, whose issuer has a path to a root (see
+        :meth:`tradevc.verifier.trust.TrustPaths.anchor_paths`); the anchors may come with
+        ``vouches``, ``presentation``, the trust store or the party's DID document. None
+        without a path-aware policy."""
+        if self.trust_paths is None:
+            return []
+        offered = [*vouches, *(vouches_in(presentation) if presentation is not None else ())]
+        return self.trust_paths.anchor_paths(party, now=now or self.clock(), offered=offered)
+
     def verify_credential(self, document: Any, *, now: datetime | None = None) -> VerificationResult:
         """Verify one credential; see :func:`tradevc.vc.verification.pipeline.verify_credential` for the checks."""
         now = now or self.clock()

@@ -959,6 +959,16 @@ class TrustPaths:
                              f"no authorisation of {party} for {mark} from {', '.join(sorted(holders))}",
                              name=MARK_CHECK, code="UNAUTHORISED_MARK")
 
+    def anchor_paths(self, party: str, *, now: datetime, offered: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The trust paths of ``party`` that end in an identity anchor naming it (verified,
+        in force at ``now``, its issuer on a path to a root that may anchor its identifiers'
+        schemes), as ``issuer_trust`` reports them (``steps[0]`` is that anchor, with its
+        ``identifiers``); none if ``party`` has none. ``offered``: vouches besides the trust
+        store and the party's DID document (a presentation's)."""
+        trust = self._trust_of(party, now, self._offered(offered))
+        return [_path_data(party, path) for path in trust.paths
+                if path.links and path.links[-1].vouch.kind == "anchor" and path.scope.in_force(now)]
+
     # -- finding and caching ---------------------------------------------------------------
 
     def _trust_of(self, party: str, now: datetime, offered: tuple[_Candidate, ...],

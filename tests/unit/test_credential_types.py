@@ -127,6 +127,7 @@ def test_known_types():
     assert type_names() == TYPES + [
         "TransformationEventCredential", "IdentityAnchorCredential", "AccreditationCredential", "GS1PrefixLicenseCredential",
         "GS1CompanyPrefixLicenseCredential", "IntellectualPropertyRightsLicenseCredential",
+        "PowerOfAttorneyCredential",  # tests/unit/test_power_of_attorney.py
     ]
     usmca = get_type(USMCA)
     assert usmca is not None and usmca.subject_type == "USMCAClaims"

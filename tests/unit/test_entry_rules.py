@@ -13,8 +13,9 @@ import pytest
 
 from support.entries import (
     BROKER, IMPORTER, MELT_SHOP, MID, MILL, OTHER, World, certification, finding, licence, mill_report, policy,
-    power_of_attorney, rules_hit,
+    rules_hit,
 )
+from support.parties import power_of_attorney
 from support.vouches import authorisation
 from tradevc.vc.keys import KeyPair
 from tradevc.verifier.entry import Decision, RuleError, RuleSet
@@ -104,10 +105,11 @@ def test_the_holder_is_the_importer_or_its_broker(steel: World) -> None:
     world.holder = BROKER
     f = finding(world.run(), "parties.holder-is-importer-or-broker", line=None)
     assert f.decision is Decision.REVIEW and BROKER.did in f.message
-    world.credentials.append(power_of_attorney(principal=IMPORTER, agent=BROKER))
+    # a customs power of attorney without a status entry (tests/unit/test_entry_parties.py has the rest)
+    world.credentials.append(power_of_attorney(day=world.day, principal=IMPORTER, agent=BROKER, index=None))
     assert "parties.holder-is-importer-or-broker" not in rules_hit(world.run(), line=None)
     # a power of attorney from someone else does not do
-    world.credentials[-1] = power_of_attorney(principal=OTHER, agent=BROKER)
+    world.credentials[-1] = power_of_attorney(day=world.day, principal=OTHER, agent=BROKER, index=None)
     assert "parties.holder-is-importer-or-broker" in rules_hit(world.run(), line=None)
 
 

@@ -44,7 +44,8 @@ def test_build_names_the_shipped_schema_with_its_digest(type_name):
             "AccreditationCredential": "accreditation", "GS1PrefixLicenseCredential": "gs1-prefix-license",
             "GS1CompanyPrefixLicenseCredential": "gs1-company-prefix-license",
             "IntellectualPropertyRightsLicenseCredential": "ip-rights-license",
-            "TransformationEventCredential": "transformation-event"}[type_name]
+            "TransformationEventCredential": "transformation-event",
+            "PowerOfAttorneyCredential": "power-of-attorney"}[type_name]
     data = resources.files("tradevc.contexts").joinpath("schemas", f"{file}.schema.json").read_bytes()
     assert entry == {"id": url, "type": "JsonSchema", "digestSRI": digest_sri(data)}
     assert entry == schema_entry(type_name)

@@ -118,7 +118,7 @@ def test_the_types_and_their_short_names():
     assert TYPE_ALIASES == {
         "IdentityAnchor": ANCHOR, "Accreditation": ACCREDITATION, "GS1PrefixLicense": GS1_PREFIX,
         "GS1CompanyPrefixLicense": GS1_COMPANY, "IPRightsLicense": IP,
-        "TransformationEvent": "TransformationEventCredential",
+        "TransformationEvent": "TransformationEventCredential", "PowerOfAttorney": "PowerOfAttorneyCredential",
     }
     for name in TYPES:
         ctype = get_type(name)

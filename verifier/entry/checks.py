@@ -19,9 +19,10 @@ from typing import Any, Protocol
 from tradevc.vc.report import CheckResult, Outcome
 
 from .facts import (
-    NORTH_AMERICA, Certification, Document, Evidence, Facts, HeatFact, MillCertificate, SimaLicence, same_name,
+    NORTH_AMERICA, Certification, Delegation, Document, Evidence, Facts, HeatFact, MillCertificate, SimaLicence, same_name,
 )
 from .model import Entry, Line
+from .parties import anchored_identifiers
 from .report import Decision, Finding
 from .rules import ListedEntity, Rule
 
@@ -139,41 +140,147 @@ def line_credentials_verified(ctx: LineContext, rule: Rule) -> list[Finding]:
     return out
 
 
+# Checks of a power of attorney's own report that do not decide whether it stands: the
+# importer is not a trusted issuer (it vouches for nobody but its broker), and its validity is
+# judged on the date of import, not on the day customs verifies.
+_DELEGATION_IGNORED = frozenset({"issuer_trust", "validity_period"})
+
+
+def _delegation_problems(ctx: EntryContext, rule: Rule, delegation: Delegation) -> list[str]:
+    """Why ``delegation`` does not let its agent make this entry (empty: it does)."""
+    entry = ctx.entry
+    importer = entry.importer_of_record
+    label = delegation.doc.label
+    problems: list[str] = []
+    report = delegation.doc.report
+    bad = [c for c in (report.checks if report is not None else []) if c.name not in _DELEGATION_IGNORED
+           and c.outcome in (Outcome.FAILED, Outcome.ERROR)]
+    if report is None or not any(c.outcome is Outcome.PASSED for c in report.checks):
+        problems.append(f"{label} was not verified")
+    elif any(c.outcome is Outcome.FAILED for c in bad):
+        problems.append(f"{label} did not verify ("
+                        + "; ".join(f"{c.name}: {c.message}" for c in bad if c.outcome is Outcome.FAILED) + ")")
+    elif bad:
+        problems.append(f"{label} could not be verified (" + "; ".join(f"{c.name}: {c.message}" for c in bad) + ")")
+    day = entry.date_of_import
+    start, end = delegation.valid_from, delegation.valid_until
+    if end is None or (start is not None and day < start.date()) or day > end.date():
+        problems.append(f"{label} is not valid on the date of import {day} (valid "
+                        f"{start.date() if start else '?'} to {end.date() if end else 'no end date'})")
+    if delegation.principal != importer.did:
+        problems.append(f"{label} is issued by {delegation.principal}, not the importer of record {importer.did}")
+    if delegation.importer_number is not None and delegation.importer_number != importer.identifier:
+        problems.append(f"{label} is granted for importer number {delegation.importer_number}, the entry's importer "
+                        f"of record is {importer.identifier}")
+    port = entry.port_of_entry
+    if delegation.ports and port is not None and port not in delegation.ports:
+        problems.append(f"{label} is limited to the ports {', '.join(delegation.ports)}; the entry is made at port {port}")
+    covering = [str(s) for s in rule.param("entryScopes")]
+    if not set(delegation.scope) & set(covering):
+        problems.append(f"{label} grants {', '.join(delegation.scope) or 'no scope'}: it does not cover making entry "
+                        f"({' or '.join(covering)})")
+    return problems
+
+
+def _filer_problems(ctx: EntryContext, delegation: Delegation) -> list[str]:
+    """The entry's filer, if declared, is the broker the power names (its DID and filer code)."""
+    filer = ctx.entry.filer
+    if filer is None:
+        return []
+    problems = []
+    if filer.did is not None and filer.did != delegation.agent:
+        problems.append(f"the entry's filer is {filer.did}, not the broker {delegation.agent} that presents it")
+    if delegation.filer_code is not None and filer.identifier != delegation.filer_code:
+        problems.append(f"the entry's filer code {filer.identifier} is not the broker's ({delegation.filer_code}, "
+                        f"in {delegation.doc.label})")
+    return problems
+
+
 def holder_is_importer_or_broker(ctx: EntryContext, rule: Rule) -> list[Finding]:
+    """The importer of record signed the presentation, or a broker holding a power of attorney
+    that stands on the date of import: verified (proof, status), issued by the importer of
+    record (for its importer number), naming the signer as agent, covering entry; and the
+    entry's filer, if declared, is that broker."""
     importer = ctx.entry.importer_of_record
     signers = set(ctx.facts.signers)
     if not signers:
         return []  # the presentation rule says why
     if importer.did and importer.did in signers:
         return []
-    for delegation in ctx.facts.delegations:
-        if (delegation.doc.authentic and importer.did and delegation.principal == importer.did
-                and delegation.agent in signers):
-            return []
     who = ", ".join(sorted(signers))
     if importer.did is None:
         return [_finding(rule, f"the entry gives no DID for the importer of record {importer.identifier}: "
                                f"cannot tell whether {who} may present for it",
                          Evidence(None, "/importerOfRecord/did", None))]
+    held = [d for d in ctx.facts.delegations if d.agent in signers]
+    others = [d for d in ctx.facts.delegations if d.agent not in signers]
+    reasons: list[str] = []
+    for delegation in held:
+        problems = _delegation_problems(ctx, rule, delegation)
+        if not problems:
+            filer = _filer_problems(ctx, delegation)
+            if not filer:
+                return []
+            declared = ctx.entry.filer
+            return [_finding(rule, "; ".join(filer),
+                             Evidence(None, "/filer", declared.model_dump(mode="json", by_alias=True, exclude_none=True)
+                                      if declared is not None else None),
+                             delegation.doc.evidence("/credentialSubject/id", delegation.agent))]
+        reasons.extend(problems)
+    for delegation in others:
+        reasons.append(f"{delegation.doc.label} names {delegation.agent} as agent, not the signer {who}")
+    evidence = [Evidence(None, "/importerOfRecord/did", importer.did),
+                *(d.doc.evidence("/id", d.doc.id) for d in ctx.facts.delegations)]
     return [_finding(rule, f"the presentation was signed by {who}, neither the importer of record ({importer.did}) "
-                           "nor a broker holding its power of attorney (a delegation credential it signed)",
-                     Evidence(None, "/importerOfRecord/did", importer.did))]
+                           "nor a broker holding its power of attorney"
+                           + (f": {'; '.join(reasons)}" if reasons else " (no delegation credential in the presentation)"),
+                     *evidence)]
+
+
+def _anchored_mids(ctx: LineContext) -> list[tuple[str, str, dict[str, Any], Document]]:
+    """(MID, role, anchor, document) for each MID anchored for the issuer of one of the line's
+    mill certificates, certifications, or documents from parties upstream on its supply path:
+    the identity anchor that ends the issuer's trust path names it under the scheme MID."""
+    roles: list[tuple[str, Document]] = [("mill", m.doc) for m in ctx.mills()]
+    roles += [("producer", c.doc) for c in ctx.certifications()]
+    roles += [("supplier", d) for d in ctx.verified() if d.issuer in ctx.supply_parties]
+    out: list[tuple[str, str, dict[str, Any], Document]] = []
+    seen: set[tuple[str, str | None]] = set()
+    for role, doc in roles:
+        if doc.trust_path is None:
+            continue
+        for value, anchor in anchored_identifiers([doc.trust_path], "MID"):
+            if (value, doc.issuer) not in seen:
+                seen.add((value, doc.issuer))
+                out.append((value, role, anchor, doc))
+    return out
 
 
 def parties_manufacturer(ctx: LineContext, rule: Rule) -> list[Finding]:
+    """The line's manufacturer ID is a MID anchored for its mill or producer (compared under
+    the scheme MID only); the certification's producer and the mill certificate's manufacturer
+    are the same party, or linked by a verified supply path."""
     out = []
     mills, certs = ctx.mills(), ctx.certifications()
     mid = ctx.line.manufacturer_id
-    if mid and mills:
-        anchored = {i for m in mills for i in m.doc.identifiers}
-        anchored |= {i for d in ctx.verified() if d.issuer in ctx.supply_parties for i in d.identifiers}
-        if not any(i.split(" ", 1)[-1] == mid for i in anchored):
-            issuers = ", ".join(sorted({str(m.doc.issuer) for m in mills}))
-            out.append(_finding(
-                rule, f"manufacturer ID {mid} is not anchored to the mill ({issuers}"
-                      f"{'; anchored as ' + ', '.join(sorted(anchored)) if anchored else ', which has no anchor'})",
-                ctx.declared("manufacturerId", mid),
-                *(m.doc.evidence("/issuer", m.doc.issuer) for m in mills)))
+    anchored = _anchored_mids(ctx) if mid and (mills or certs) else []
+    if mid and anchored and not any(value == mid for value, _, _, _ in anchored):
+        named = "; ".join(
+            f"MID {value} for the {role} {doc.issuer} (identity anchor {anchor['credential']} by {anchor['issuerName']})"
+            for value, role, anchor, doc in anchored)
+        out.append(_finding(
+            rule, f"manufacturer ID {mid} is not the anchored MID: {named}",
+            ctx.declared("manufacturerId", mid),
+            *(Evidence(anchor["credential"], "/credentialSubject/identifier", f"MID {value}")
+              for value, _, anchor, _ in anchored)))
+    elif mid and mills and not anchored:
+        others = sorted({i for m in mills for i in m.doc.identifiers})
+        issuers = ", ".join(sorted({str(m.doc.issuer) for m in mills}))
+        out.append(_finding(
+            rule, f"manufacturer ID {mid} is not anchored to the mill ({issuers}), which has no MID anchored"
+                  f"{' (anchored as ' + ', '.join(others) + ')' if others else ''}",
+            ctx.declared("manufacturerId", mid),
+            *(m.doc.evidence("/issuer", m.doc.issuer) for m in mills)))
     for cert in certs:
         for mill in mills:
             linked = (same_name(mill.manufacturer, p) for p in cert.producers)

@@ -31,6 +31,7 @@ from ..supply import Finding as SupplyFinding, walk_supply_path
 from .checks import ENTRY_CHECKS, LINE_CHECKS, EntryContext, LineContext, MarkChecker, PlannedDraw
 from .facts import Document, Evidence, Facts, HeatFact, gather_facts
 from .model import Entry
+from .parties import importer_anchor
 from .report import Decision, EntryReport, Finding, LineReport
 from .rules import Rule, RuleError, RuleSet
 
@@ -48,6 +49,9 @@ class EntryVerifier(MarkChecker, Protocol):
                             now: datetime | None = None) -> PresentationResult: ...
 
     def verify_credential(self, document: Any, *, now: datetime | None = None) -> VerificationResult: ...
+
+    def anchor_paths(self, party: str, *, presentation: Any = None,
+                     now: datetime | None = None) -> list[dict[str, Any]]: ...
 
 
 class LedgerLike(Protocol):
@@ -140,10 +144,11 @@ def verify_entry(
         for finding in _ledger_findings(ledger, entry.entry_number, planned):
             by_line[finding.line or 0].findings.append(finding)
 
+    anchor = _importer_anchor(entry, presentation, verifier, now)
     report = EntryReport(
         entry_number=entry.entry_number, date_of_import=day.isoformat(),
         importer=entry.importer_of_record.identifier,
-        importer_anchored=_anchored(entry, facts), lines=reports, findings=entry_findings,
+        importer_anchored=anchor is not None, importer_anchor=anchor, lines=reports, findings=entry_findings,
         documents=list(facts.documents), supply_paths=supply_paths,
         rules_applied=[r.id for r in rules.in_force(day, "entry")] + [r.id for r in line_rules],
     )
@@ -201,10 +206,14 @@ def _expression(rule: Rule, activation: Mapping[str, Any]) -> list[Finding]:
                     rule.source, (Evidence(None, "policy expression", rule.expression.text),), applies_to=rule.target)]
 
 
-def _anchored(entry: Entry, facts: Facts) -> bool:
-    did = entry.importer_of_record.did
-    return did is not None and any(d.issuer == did and d.trust_path is not None and d.identifiers
-                                   for d in facts.documents)
+def _importer_anchor(entry: Entry, presentation: Any, verifier: EntryVerifier, now: datetime,
+                     ) -> dict[str, Any] | None:
+    """The identity anchor of the importer of record's DID that names its importer number
+    (:mod:`~tradevc.verifier.entry.parties`), or None."""
+    importer = entry.importer_of_record
+    if importer.did is None:
+        return None
+    return importer_anchor(importer.identifier, verifier.anchor_paths(importer.did, presentation=presentation, now=now))
 
 
 def _heats_of(docs: Sequence[Document], facts: Facts) -> list[HeatFact]:

@@ -174,10 +174,19 @@ class SimaLicence:
 
 @dataclass
 class Delegation:
+    """A customs power of attorney (issuer/credential_types.py): the principal grants the
+    agent the powers of ``scope`` (optionally at ``ports``) from ``valid_from`` to ``valid_until``."""
+
     doc: Document
     principal: str | None  # the importer that grants the power (the issuer)
     agent: str | None  # the broker (the subject)
     scope: list[str]
+    importer_number: str | None = None  # the principal's, as the power states it
+    filer_code: str | None = None  # the broker's
+    licence: str | None = None  # the broker's licence number
+    ports: list[str] = field(default_factory=list)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
 
 
 @dataclass
@@ -519,4 +528,11 @@ def _licence(doc: Document) -> SimaLicence:
 def _delegation(doc: Document) -> Delegation:
     subject = doc.subject
     scope = [s for s in _list(subject.get("scope")) if isinstance(s, str)]
-    return Delegation(doc=doc, principal=doc.issuer, agent=_str(subject.get("id")), scope=scope)
+    principal = subject.get("principal")
+    number = _str(principal.get("importerNumber")) if isinstance(principal, Mapping) else None
+    return Delegation(
+        doc=doc, principal=doc.issuer, agent=_str(subject.get("id")), scope=scope, importer_number=number,
+        filer_code=_str(subject.get("filerCode")), licence=_str(subject.get("brokerLicenseNumber")),
+        ports=[p for p in _list(subject.get("portOfEntry")) if isinstance(p, str)],
+        valid_from=_date(doc.credential.get("validFrom")), valid_until=_date(doc.credential.get("validUntil")),
+    )

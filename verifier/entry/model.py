@@ -9,7 +9,7 @@ JSON Schema of the format (shipped as ``entry.schema.json`` next to this module)
 
     {"entryNumber": "ABC-1234567-8", "dateOfImport": "2025-02-10", "entrySummaryDate": "2025-02-12",
      "importerOfRecord": {"identifier": "76-1234567", "did": "did:key:...", "name": "Gulf Coast Pipe"},
-     "filer": {"identifier": "ABC", "did": "did:key:...", "name": "Border Brokers"},
+     "filer": {"identifier": "ABC", "did": "did:key:...", "name": "Border Brokers"}, "portOfEntry": "2304",
      "lines": [{"line": 1, "hts": "7304.19.1020", "description": "Seamless line pipe",
                 "quantity": 78422, "unit": "KGM", "value": 113711.90,
                 "countryOfOrigin": "MX", "countryOfMeltAndPour": "MX",
@@ -78,6 +78,7 @@ Country = Annotated[str, AfterValidator(_country), WithJsonSchema({"type": "stri
 Text = Annotated[str, AfterValidator(_text), WithJsonSchema({"type": "string", "minLength": 1})]
 Did = Annotated[str, AfterValidator(_did), WithJsonSchema({"type": "string", "pattern": r"^did:[a-z0-9]+:\S+$"})]
 Hts = Annotated[str, AfterValidator(_hts), WithJsonSchema({"type": "string", "pattern": "^" + _HTS.pattern + "$"})]
+PortCode = Annotated[str, AfterValidator(lambda v: _port(v)), WithJsonSchema({"type": "string", "pattern": "^[0-9]{4}$"})]
 EntryNumber = Annotated[str, AfterValidator(lambda v: _entry_number(v)),
                         WithJsonSchema({"type": "string", "pattern": "^" + _ENTRY_NUMBER.pattern + "$"})]
 
@@ -146,6 +147,8 @@ class Entry(_Model):
     entry_summary_date: date
     importer_of_record: Party
     filer: Party | None = Field(default=None, description="The customs broker filing for the importer, if any")
+    port_of_entry: PortCode | None = Field(
+        default=None, description="CBP port code where the goods are entered (four digits, Schedule D)")
     lines: list[Line] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -179,6 +182,12 @@ class Entry(_Model):
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_none=True)
         return out
+
+
+def _port(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}", value):
+        raise ValueError(f"must be a CBP port code of four digits (Schedule D), like 2304 for Laredo, got {value!r}")
+    return value
 
 
 def _entry_number(value: str) -> str:

@@ -140,6 +140,15 @@ class EntryReport:
     supply_paths: dict[str, Any] = field(default_factory=dict)
     rules_applied: list[str] = field(default_factory=list)
     recorded: bool = False
+    importer_anchor: dict[str, Any] | None = None
+    """The identity anchor that anchors the importer (:func:`tradevc.verifier.entry.parties.importer_anchor`)."""
+
+    @property
+    def anchored_text(self) -> str:
+        """``anchored by <issuer>`` or ``not anchored``."""
+        if self.importer_anchor is None:
+            return "not anchored"
+        return f"anchored by {self.importer_anchor.get('issuerName') or self.importer_anchor.get('issuer')}"
 
     @property
     def decision(self) -> Decision:
@@ -158,7 +167,8 @@ class EntryReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "entryNumber": self.entry_number, "dateOfImport": self.date_of_import, "importer": self.importer,
-            "importerAnchored": self.importer_anchored, "decision": self.decision.value,
+            "importerAnchored": self.importer_anchored, "importerAnchor": self.importer_anchor,
+            "decision": self.decision.value,
             "findings": [f.to_dict() for f in self.findings], "lines": [line.to_dict() for line in self.lines],
             "documents": [d.to_dict() for d in self.documents], "supplyPaths": self.supply_paths,
             "rulesApplied": list(self.rules_applied), "recordedInLedger": self.recorded,
@@ -170,7 +180,11 @@ class EntryReport:
     def to_html(self) -> str:
         """The report as one HTML page: the entry's decision, a row per line, the findings of
         the entry and of each line with their evidence, and the documents."""
-        anchored = "anchored" if self.importer_anchored else "not anchored"
+        anchored = _e(self.anchored_text)
+        if self.importer_anchor is not None:
+            anchor = self.importer_anchor
+            anchored += (f": <code>{_e(anchor.get('identifier'))}</code>, credential <code>{_e(anchor.get('credential'))}"
+                         f"</code> issued by <code>{_e(anchor.get('issuer'))}</code>")
         parts = [
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
             f"<title>Entry {_e(self.entry_number)}: {self.decision.value}</title><style>{_CSS}</style></head><body>",
@@ -201,7 +215,7 @@ class EntryReport:
     def summary(self) -> str:
         """The text table: the entry's head line, a row per line, then every finding that is
         not plain information, with its evidence."""
-        anchored = "anchored" if self.importer_anchored else "not anchored"
+        anchored = self.anchored_text
         out = [f"ENTRY {self.entry_number} importer {self.importer} ({anchored}) "
                f"date of import {self.date_of_import} decision: {self.decision.value}"]
         for f in self.findings:
