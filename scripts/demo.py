@@ -85,7 +85,7 @@ JOSE = {"licensing"}  # the licensing office issues ES384 vc+jwt, as the traceab
 # look-alike mill (did:web:mi11.example) that no register has anchored.
 REGISTRAR, REGISTRAR_NAME = "registry", "Registro Publico de Comercio (business register, Mexico)"
 ANCHORED = {"mill": "MXACEDEL1234SAN", "producer": "MXACEDEL500MON"}
-# What the register lets each anchored party issue: the mill also records how it turns coil into pipe.
+# What the register lets each anchored party issue: the mill also records how it turns billets into pipe.
 ANCHORED_TYPES = {"mill": ["MillTestReportCredential", "TransformationEventCredential"],
                   "producer": ["USMCACertificationOfOrigin"]}
 # A melt shop in China whose mill test reports customs trusts directly (a foreign mill it has
@@ -419,7 +419,7 @@ class Demo:
 
     def desk(self, key: str) -> Issuer:
         """The issuing desk of ``key`` in this process: what ``vc-issuer`` runs, without starting
-        a Python for each document (the last steps issue a dozen)."""
+        a Python for each of the last steps' nine documents."""
         passphrase = self.passphrase_file.read_text(encoding="utf-8").rstrip("\r\n").encode("utf-8")
         return Issuer.open(self.work / "issuers" / key, passphrase)
 
@@ -437,11 +437,12 @@ class Demo:
                         "--valid-until", valid_until, "--out", str(out), "--format", "jose" if jose else "di",
                         *[arg for path in derived_from for arg in ("--derived-from", str(path))])
         else:
-            inputs = [path.read_text(encoding="utf-8").strip() for path in derived_from]
+            # a vc+jwt input is its token, a Data Integrity one its JSON
+            inputs = [text if path.suffix == ".jwt" else json.loads(text)
+                      for path in derived_from for text in [path.read_text(encoding="utf-8").strip()]]
             with self.desk(key) as desk:
                 signed = desk.issue(subject, type_name=type_name, valid_from=valid_from, valid_until=valid_until,
-                                    securing="jose" if jose else "data-integrity",
-                                    derived_from=[i if i.startswith("ey") else json.loads(i) for i in inputs])
+                                    securing="jose" if jose else "data-integrity", derived_from=inputs)
             out.write_text(signed if isinstance(signed, str) else json.dumps(signed, indent=2), encoding="utf-8")
         text = out.read_text(encoding="utf-8")
         return out, (credential_of(text.strip()) if jose else json.loads(text))
