@@ -8,16 +8,16 @@
    Integrity proofs), the U.S. licensing office a SIMA steel import license (an ES384 vc+jwt);
    each publishes its DID document and status lists. A Mexican business register, a fourth
    issuer, anchors the mill's and the producer's DIDs to their CBP manufacturer IDs
-   (``IdentityAnchorCredential``).
+   (``IdentityAnchorCredential``). A melt shop in China sets up its own did:web identity too.
 3. The importer keeps them and the anchors in its ``vc-wallet`` (which verifies each before
    storing it) and presents them to customs, bound to customs' challenge and domain; the
    wallet adds the anchors of the issuers it presents.
-4. Customs trusts the register (a root of its policy) and the licensing office, not the mills:
-   it verifies the presentation with ``Verifier.verify_presentation`` and prints every check
-   per credential, and the trust path of each issuer. It decides on an entry of those goods
-   (``Verifier.verify_entry``: ACCEPT, its quantities recorded in a ledger), and rejects a second
-   entry that declares another melt-and-pour country and reuses the licence and the heats. A
-   look-alike mill with no anchor is refused, with the reason.
+4. Customs trusts the register (a root of its policy), the licensing office and the melt shop,
+   not the Mexican mills: it verifies the presentation with ``Verifier.verify_presentation`` and
+   prints every check per credential, and the trust path of each issuer. It decides on an entry
+   of those goods (``Verifier.verify_entry``: ACCEPT, its quantities recorded in a ledger, an
+   SQLite file), and rejects a second entry that declares another melt-and-pour country and
+   reuses the licence and the heats. A look-alike mill with no anchor is refused, with the reason.
 5. Customs builds a signed offline trust pack; with the sites gone, the border post verifies
    the same presentation from the pack alone.
 6. The producer revokes the certificate of origin and publishes; customs verifies again: the
@@ -25,13 +25,24 @@
    rebuilt pack's diff shows the revocation.
 7. A border post with no network verifies with ``vc-verify --offline --snapshot``, reading the
    issuers' DID documents and status lists from a snapshot of their sites.
+8. It ends with entries. A transshipment: the melt shop reports heats it melted and poured in
+   China, the Mexican mill records turning them into pipe (a transformation event, ``vc-issuer
+   issue --derived-from``) and reports the pipe lots, each credential pinned to its inputs by a
+   digest; the importer declares the pipe melted and poured in Mexico, and customs, following
+   the supply path to the melt shop, rejects the line naming the melt shop's report and heats.
+   Then a single-shipment certification of 50 t covers two entries of 30 t: the first is
+   accepted and recorded in the ledger, the second goes to review, naming the first. The last
+   documents are signed at the issuers' desks in this process (``tradevc.issuer.Issuer``, what
+   ``vc-issuer`` runs), the event with ``vc-issuer`` itself.
 
 Run with ``make demo``; ``tests/integration/test_demo.py`` runs the same code. It exits 0 only if
-every step behaved as described, and removes everything it made.
+every step behaved as described, and removes everything it made except the HTML reports of the
+last entries (``EntryReport.to_html()``), which it writes to ``demo-output/``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
@@ -47,11 +58,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the local HTTPS server with a throwaway CA lives with the tests
 
 from support.https_server import start  # noqa: E402
+from tradevc.issuer import Issuer  # noqa: E402
 from tradevc.vc.securing.jose import credential_of  # noqa: E402
 from tradevc.vc.retrieval.mirror import Mirror  # noqa: E402
 from tradevc.vc.report import VerificationResult  # noqa: E402
 from tradevc.verifier import PresentationResult, Verifier  # noqa: E402
-from tradevc.verifier.entry import Decision, RuleSet  # noqa: E402
+from tradevc.verifier.entry import Decision, EntryReport, RuleSet  # noqa: E402
 from tradevc.verifier.ledger import open_ledger  # noqa: E402
 from tradevc.verifier.trust import describe_path, load_policy  # noqa: E402
 
@@ -73,7 +85,25 @@ JOSE = {"licensing"}  # the licensing office issues ES384 vc+jwt, as the traceab
 # look-alike mill (did:web:mi11.example) that no register has anchored.
 REGISTRAR, REGISTRAR_NAME = "registry", "Registro Publico de Comercio (business register, Mexico)"
 ANCHORED = {"mill": "MXACEDEL1234SAN", "producer": "MXACEDEL500MON"}
+# What the register lets each anchored party issue: the mill also records how it turns billets into pipe.
+ANCHORED_TYPES = {"mill": ["MillTestReportCredential", "TransformationEventCredential"],
+                  "producer": ["USMCACertificationOfOrigin"]}
+# A melt shop in China whose mill test reports customs trusts directly (a foreign mill it has
+# audited): where the steel of the transshipment was first melted and poured.
+MELT_SHOP, MELT_SHOP_NAME = "meltshop", "Donghai Special Steel Co., Ltd., melt shop (Jiangsu, China)"
+CN_HEATS = ["H26-C7731", "H26-C7732"]  # cast in China: the transshipment
+PIPE_LOTS = ["ADN-LP4-X52-1001..1100", "ADN-LP4-X52-1101..1200"]  # what the Mexican mill made of them
+MX_HEATS = ["H26-19107", "H26-19108"]  # melted and poured in Mexico: the split shipment
 LOOKALIKE, LOOKALIKE_NAME = "mi11", "'Aceros del Norte' at mi11.example, a look-alike"
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def example(name: str) -> dict[str, Any]:
+    """A copy of one of the issuer's example subjects, to change."""
+    return dict(json.loads((EXAMPLES / name).read_text(encoding="utf-8")))
 
 
 def host(key: str) -> str:
@@ -86,9 +116,11 @@ class DemoFailure(Exception):
 
 
 class Demo:
-    def __init__(self, workdir: Path, out: Callable[[str], None]) -> None:
+    def __init__(self, workdir: Path, out: Callable[[str], None], output: Path) -> None:
         self.work = workdir
         self.out = out
+        self.output = output  # the entry reports (HTML) are written here, and kept
+        self.decided: list[tuple[EntryReport, str]] = []
         self.passphrase_file = workdir / "passphrase.txt"
         self.passphrase_file.write_text("demo passphrase, not for production\n", encoding="utf-8")
         self.passphrase_file.chmod(0o600)
@@ -133,13 +165,17 @@ class Demo:
             self.story(server)
         finally:
             stop()
+            if hasattr(self, "ledger"):
+                self.ledger.close()
+        self.step("The entries customs decided")
+        for report, what in self.decided:
+            self.say(f"  {report.entry_number}  {report.decision.value:6}  {what}")
         self.say()
         self.say(f"Every step behaved as described ({time.monotonic() - started:.1f} s).")
 
     def story(self, server: Any) -> None:
         www = server.root
         today = datetime.now(timezone.utc).replace(microsecond=0)
-        stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
 
         self.step("1. The issuers and the business register set up their identities (did:web, over HTTPS)")
         dids: dict[str, str] = {}
@@ -147,7 +183,8 @@ class Demo:
         ids: dict[str, str] = {}
         self.ids = ids
         everyone = [(REGISTRAR, REGISTRAR_NAME, "Ed25519"), (LOOKALIKE, LOOKALIKE_NAME, "Ed25519")] + [
-            (key, name, secured.split()[0]) for key, name, _t, _e, _d, _l, secured in ISSUERS]
+            (key, name, secured.split()[0]) for key, name, _t, _e, _d, _l, secured in ISSUERS] + [
+            (MELT_SHOP, MELT_SHOP_NAME, "Ed25519")]
         self.mirror_file = self.work / "mirror.json"
         self.mirror_file.write_text(json.dumps(
             {"hosts": {host(key): server.url(f"{host(key)}/") for key, *_ in everyone}}, indent=2), encoding="utf-8")
@@ -158,6 +195,7 @@ class Demo:
             dids[key] = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("DID: "))
             if key != LOOKALIKE:
                 self.say(f"  {name}\n      {dids[key]}  (its site mirrored at {server.url(host(key) + '/')})")
+        self.publish(www, MELT_SHOP)  # customs' policy names it: its DID document goes online now
 
         self.step("2. The business register anchors the mill's and the producer's DIDs to their registrations")
         anchors: dict[str, Path] = {}
@@ -167,7 +205,7 @@ class Demo:
             subject.write_text(json.dumps({
                 "type": "RegisteredParty", "id": dids[key], "name": name,
                 "identifier": [{"type": "PropertyValue", "propertyID": "MID", "value": mid}],
-                "authorizedCredentialType": [t for k, _n, t, *_ in ISSUERS if k == key],
+                "authorizedCredentialType": ANCHORED_TYPES[key],
                 "hsScope": ["72", "73"], "territory": ["MX"],
             }, indent=2), encoding="utf-8")
             anchors[key] = self.work / f"{key}-anchor.json"
@@ -198,19 +236,20 @@ class Demo:
                                          *[str(a) for a in anchors.values()], *ca)))
         self.say(self.indent(self.wallet("list")))
 
-        self.step("5. Customs trusts the business register and the licensing office, not each mill")
+        self.step("5. Customs trusts the business register, the licensing office and one melt shop, not each mill")
         policy_file = self.work / "border-policy.json"
+        direct = [(dids[key], name, type_name) for key, name, type_name, *_ in ISSUERS if key not in ANCHORED]
+        direct.append((dids[MELT_SHOP], MELT_SHOP_NAME, "MillTestReportCredential"))
         policy_file.write_text(json.dumps({
             "roots": [{"did": dids[REGISTRAR], "name": REGISTRAR_NAME, "vouches": ["anchor"], "schemes": ["MID"],
-                       "types": [t for k, _n, t, *_ in ISSUERS if k in ANCHORED]}],
-            "trustedIssuers": [{"did": dids[key], "name": name, "types": [type_name]}
-                               for key, name, type_name, *_ in ISSUERS if key not in ANCHORED],
+                       "types": [t for key in ANCHORED for t in ANCHORED_TYPES[key]]}],
+            "trustedIssuers": [{"did": did, "name": name, "types": [type_name]} for did, name, type_name in direct],
         }, indent=2), encoding="utf-8")
+        self.policy_file = policy_file
         self.say(f"  root: {REGISTRAR_NAME}, for what the parties it anchors issue: "
-                 + ", ".join(t for k, _n, t, *_ in ISSUERS if k in ANCHORED))
-        for key, name, type_name, *_ in ISSUERS:
-            if key not in ANCHORED:
-                self.say(f"  directly: {name}, for {type_name}")
+                 + ", ".join(t for key in ANCHORED for t in ANCHORED_TYPES[key]))
+        for _did, name, type_name in direct:
+            self.say(f"  directly: {name}, for {type_name}")
 
         self.step("6. Entry: customs sends a challenge; the importer presents; customs verifies")
         first, vp_file, challenge = self.entry(server, ids, policy_file)
@@ -296,6 +335,15 @@ class Demo:
             self.say(f"  vc-verify credential {files[key].name} --offline --snapshot <the sites>: {verdict}")
             self.say(self.indent("\n".join(line for line in text.splitlines() if "resolved from" in line or " revocation" in line)))
 
+        self.step("14. Two more shipments: the issuers' documents, kept in the importer's wallet")
+        docs = self.shipments(www, ca)
+
+        self.step("15. A transshipment: pipe finished in Mexico from steel melted and poured in China")
+        self.transshipment(server, docs)
+
+        self.step("16. A single-shipment certification of 50 t, and two entries of 30 t")
+        self.split_shipment(server, docs)
+
     def pack_check(self, www: Path, vp_file: Path, challenge: str, pack_file: Path, signer: str, *, expect: int) -> str:
         """``vc-verify presentation --pack`` with the issuers' sites taken off the server."""
         hidden = www.with_name(www.name + ".off")
@@ -334,7 +382,8 @@ class Demo:
         the second declares another melt-and-pour country and reuses the standard SIMA licence
         and the heats the first drew, and is rejected, saying why."""
         presentation = json.loads(vp_file.read_text(encoding="utf-8"))
-        today = datetime.now(timezone.utc).date().isoformat()
+        today = self.today = datetime.now(timezone.utc).date().isoformat()
+        self.holder = presentation["holder"]
         line = {"line": 1, "hts": "7304.19.1020", "description": "Seamless line pipe, API 5L PSL2 X52N, NPS 4",
                 "quantity": 78422, "unit": "KGM", "value": 113711.90, "countryOfOrigin": "MX",
                 "countryOfMeltAndPour": "MX", "manufacturerId": ANCHORED["mill"],
@@ -347,10 +396,11 @@ class Demo:
         verifier = Verifier(policy=load_policy(policy_file), session=server.session(),
                             mirror=Mirror.from_file(self.mirror_file))
         rules = RuleSet.from_policy_file(policy_file)
-        ledger = open_ledger(":memory:")
+        ledger = self.ledger = open_ledger(self.work / "customs-ledger.db")  # an SQLite file, kept to the end
         first = verifier.verify_entry(entry, presentation, challenge=challenge, domain=CUSTOMS_DOMAIN, rules=rules,
                                       ledger=ledger)
         self.say(self.indent(first.summary()))
+        self.decided.append((first, "the shipment as documented"))
         if first.decision is not Decision.ACCEPT or not first.recorded:
             raise DemoFailure("the genuine entry was not accepted:\n" + first.summary())
         second = dict(entry, entryNumber="LRD-2026002-2", lines=[dict(line, countryOfMeltAndPour="CN")])
@@ -358,11 +408,221 @@ class Demo:
         report = verifier.verify_entry(second, presentation, challenge=challenge, domain=CUSTOMS_DOMAIN, rules=rules,
                                        ledger=ledger)
         self.say(self.indent(report.summary()))
+        self.decided.append((report, "the same documents again, melt and pour declared CN"))
         found = {f.rule for f in report.line(1).findings}
         if report.decision is not Decision.REJECT or not {
                 "steel.melt-pour.matches-mill", "sima.licence.single-use", "quantity.heat"} <= found:
             raise DemoFailure("the second entry was not rejected for its melt and pour and quantities:\n"
                               + report.summary())
+
+    # -- the last entries: a transshipment, and a certification used beyond its quantity -------------
+
+    def desk(self, key: str) -> Issuer:
+        """The issuing desk of ``key`` in this process: what ``vc-issuer`` runs, without starting
+        a Python for each of the last steps' nine documents."""
+        passphrase = self.passphrase_file.read_text(encoding="utf-8").rstrip("\r\n").encode("utf-8")
+        return Issuer.open(self.work / "issuers" / key, passphrase)
+
+    def issue(self, key: str, type_name: str, subject: dict[str, Any], name: str, *, days: int = 300,
+              derived_from: tuple[Path, ...] = (), jose: bool = False, cli: bool = False) -> tuple[Path, dict[str, Any]]:
+        """``key`` issues ``subject``, pinned by digest to the credentials in the files ``derived_from``;
+        with ``cli`` by ``vc-issuer issue``, else at its desk. The file written and the credential."""
+        out = self.work / (f"{name}.jwt" if jose else f"{name}.json")
+        today = datetime.now(timezone.utc).replace(microsecond=0)
+        valid_from, valid_until = stamp(today - timedelta(days=2)), stamp(today + timedelta(days=days))
+        if cli:
+            subject_file = self.work / f"{name}.subject.json"
+            subject_file.write_text(json.dumps(subject, indent=2), encoding="utf-8")
+            self.issuer(key, "issue", "--type", type_name, "--subject", str(subject_file), "--valid-from", valid_from,
+                        "--valid-until", valid_until, "--out", str(out), "--format", "jose" if jose else "di",
+                        *[arg for path in derived_from for arg in ("--derived-from", str(path))])
+        else:
+            # a vc+jwt input is its token, a Data Integrity one its JSON
+            inputs = [text if path.suffix == ".jwt" else json.loads(text)
+                      for path in derived_from for text in [path.read_text(encoding="utf-8").strip()]]
+            with self.desk(key) as desk:
+                signed = desk.issue(subject, type_name=type_name, valid_from=valid_from, valid_until=valid_until,
+                                    securing="jose" if jose else "data-integrity", derived_from=inputs)
+            out.write_text(signed if isinstance(signed, str) else json.dumps(signed, indent=2), encoding="utf-8")
+        text = out.read_text(encoding="utf-8")
+        return out, (credential_of(text.strip()) if jose else json.loads(text))
+
+    def publish(self, www: Path, *keys: str) -> None:
+        for key in keys:
+            with self.desk(key) as desk:
+                desk.publish(www / host(key))
+
+    def present(self, credential_ids: list[str], name: str) -> tuple[dict[str, Any], str]:
+        """The importer presents ``credential_ids`` to customs' new challenge (the wallet adds the anchors)."""
+        challenge = secrets.token_hex(16)
+        vp_file = self.work / f"{name}.json"
+        self.wallet("present", *[a for cid in credential_ids for a in ("--credential", cid)], "--challenge", challenge,
+                    "--domain", CUSTOMS_DOMAIN, "--out", str(vp_file))
+        return json.loads(vp_file.read_text(encoding="utf-8")), challenge
+
+    def decide_entry(self, server: Any, entry: dict[str, Any], presentation: dict[str, Any], challenge: str,
+                     what: str) -> EntryReport:
+        """Customs decides on ``entry`` under its policy, drawing on its ledger; the text table is
+        printed and the HTML report written to the output folder."""
+        verifier = Verifier(policy=load_policy(self.policy_file), session=server.session(),
+                            mirror=Mirror.from_file(self.mirror_file))
+        report = verifier.verify_entry(entry, presentation, challenge=challenge, domain=CUSTOMS_DOMAIN,
+                                       rules=RuleSet.from_policy_file(self.policy_file), ledger=self.ledger)
+        self.say(self.indent(report.summary()))
+        self.output.mkdir(parents=True, exist_ok=True)
+        page = self.output / f"entry-{report.entry_number}.html"
+        page.write_text(report.to_html(), encoding="utf-8")
+        try:
+            shown = page.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            shown = page
+        self.say(f"    HTML report: {shown}")
+        self.decided.append((report, what))
+        return report
+
+    def line(self, number: str, kg: int, value: float, heats: list[str], licence: str,
+             credentials: list[str]) -> dict[str, Any]:
+        """An entry of one line of seamless line pipe from Mexico, claiming USMCA, declared as melted and poured in MX."""
+        return {
+            "entryNumber": number, "dateOfImport": self.today, "entrySummaryDate": self.today,
+            "importerOfRecord": {"identifier": "76-1234567", "did": self.holder, "name": "Gulf Coast Pipe & Supply LLC"},
+            "lines": [{"line": 1, "hts": "7304.19.1020", "description": "Seamless line pipe, API 5L PSL2 X52N, NPS 4",
+                       "quantity": kg, "unit": "KGM", "value": value, "countryOfOrigin": "MX",
+                       "countryOfMeltAndPour": "MX", "manufacturerId": ANCHORED["mill"], "simaLicenseNumber": licence,
+                       "preference": "USMCA", "heats": heats, "credentials": credentials}],
+        }
+
+    def shipments(self, www: Path, ca: list[str]) -> dict[str, dict[str, Any]]:
+        """The documents of two more shipments, issued, published and kept in the importer's wallet.
+
+        A transshipment: round billets cast in China become pipe in Mexico. The melt shop's report,
+        the mill's transformation event and its report for the pipe lots are each pinned to what
+        they came from by a digest; the export office certifies the pipe and the licensing office
+        licenses it as melted and poured in MX, as the importer applied.
+
+        A split shipment: a single-shipment certification of 50 t, the mill's report for its heats,
+        and two standard SIMA licences of 30 t, one for each entry."""
+        docs: dict[str, dict[str, Any]] = {}
+        melt_subject = example("mill-test-report.subject.json")
+        melt_subject.update(internalCertificateNo="DHSS-MTR-2026-11873", purchaseOrderNo="ADN-PO-2026-0907",
+                            invoiceNo="DHSS-INV-2026-5521", customer=copy.deepcopy(melt_subject["manufacturer"]))
+        melt_subject["manufacturer"] = {"type": ["Organization"], "name": "Donghai Special Steel Co., Ltd.", "location": {
+            "type": ["Place"], "address": {"type": ["PostalAddress"], "streetAddress": "8 Gangcheng Road",
+                                           "addressLocality": "Yancheng", "addressRegion": "Jiangsu",
+                                           "postalCode": "224500", "addressCountry": "CN"}}}
+        for product, heat in zip(melt_subject["product"], CN_HEATS):
+            product.update(identifier=f"DH-RB-{heat[-4:]}", heatNumber=heat, weight="24.0", weightUnit="TNE",
+                           description="Round billet, 180 mm, continuously cast, for seamless pipe",
+                           manufacturingCountry="CN", originalCountryOfMeltAndPour="CN", commodity={
+                               "type": ["Commodity"], "commodityCode": "720719", "commodityCodeType": "HS",
+                               "description": "Semi-finished products of iron or non-alloy steel, under 0.25 % carbon"})
+        melt_file, docs["melt"] = self.issue(MELT_SHOP, "MillTestReportCredential", melt_subject, "meltshop-mtr",
+                                             days=365)
+        event_subject = example("transformation-event.subject.json")
+        event_subject["eventTime"] = stamp(datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=5))
+        event_subject["consumedProducts"] = [
+            {"type": ["SteelProduct"], "identifier": p["identifier"], "heatNumber": p["heatNumber"], "weight": "24.0",
+             "weightUnit": "TNE", "sourceCredential": docs["melt"]["id"]} for p in melt_subject["product"]]
+        event_subject["newProducts"] = [
+            {"type": ["SteelProduct"], "identifier": lot, "weight": "20.0", "weightUnit": "TNE", "commodity": {
+                "type": ["Commodity"], "commodityCode": "730419", "commodityCodeType": "HS"}} for lot in PIPE_LOTS]
+        event_file, docs["event"] = self.issue("mill", "TransformationEvent", event_subject, "pipe-mill-event",
+                                               days=365, derived_from=(melt_file,), cli=True)
+        pipe_subject = example("mill-test-report.subject.json")
+        pipe_subject["internalCertificateNo"] = "ADN-MTR-2026-004391"
+        for product, heat, lot in zip(pipe_subject["product"], CN_HEATS, PIPE_LOTS):
+            product.update(identifier=lot, heatNumber=heat, weight="20.0", originalCountryOfMeltAndPour="CN",
+                           sourceCredential=docs["event"]["id"])
+        docs["pipe"] = self.issue("mill", "MillTestReportCredential", pipe_subject, "pipe-mill-mtr", days=365,
+                                  derived_from=(event_file,))[1]
+        mtr_subject = example("mill-test-report.subject.json")
+        mtr_subject["internalCertificateNo"] = "ADN-MTR-2026-004402"
+        for product, heat, lot in zip(mtr_subject["product"], MX_HEATS, ("ADN-LP4-X52-2001..2200", "ADN-LP4-X52-2201..2400")):
+            product.update(identifier=lot, heatNumber=heat, weight="40.0")
+        docs["mtr"] = self.issue("mill", "MillTestReportCredential", mtr_subject, "mtr-4", days=365)[1]
+        docs["coo"] = self.issue("producer", "USMCACertificationOfOrigin",
+                                 example("usmca-certification-of-origin.subject.json"), "coo-3")[1]
+        single = example("usmca-certification-of-origin.subject.json")
+        single["certificationKind"] = "SingleShipment"
+        single["goods"] = [dict(single["goods"][0], declaredQuantity={
+            "type": ["QuantitativeValue"], "value": "50", "unitCode": "TNE"})]
+        docs["single"] = self.issue("producer", "USMCACertificationOfOrigin", single, "coo-4")[1]
+        for name, number, tonnes in (("sima", "SIMA-2026-0502231", 40), ("sima-a", "SIMA-2026-0520114", 30),
+                                     ("sima-b", "SIMA-2026-0520115", 30)):
+            subject = example("sima-steel-import-license.subject.json")
+            subject["licenseNumber"] = number
+            subject["productInformation"][0]["product"]["weight"]["value"] = tonnes * 1000
+            subject["productInformation"][0]["customsValue"]["value"] = tonnes * 1450.0
+            docs[name] = self.issue("licensing", "SIMASteelImportLicenseCredential", subject, f"{name}-new", days=75,
+                                    jose=True)[1]
+        self.publish(www, MELT_SHOP, "mill", "producer", "licensing")
+
+
+        def lic(key: str) -> str:
+            return str(docs[key]["credentialSubject"]["licenseNumber"])
+
+        self.say("  the transshipment:")
+        self.say(f"    {MELT_SHOP_NAME}: mill test report {docs['melt']['id']}")
+        self.say(f"        heats {', '.join(CN_HEATS)}: round billet, melted and poured in CN, 24 t each")
+        self.say(f"    the Mexican mill: transformation event {docs['event']['id']}")
+        self.say("        billets in, 40 t of pipe out, pinned to the melt shop's report by its digest")
+        self.say("        (vc-issuer issue --type TransformationEvent --subject ... --derived-from meltshop-mtr.json)")
+        self.say(f"    the Mexican mill: mill test report {docs['pipe']['id']}")
+        self.say("        the pipe lots, finished in MX from those heats, pinned to the event by its digest")
+        self.say(f"    a USMCA certification {docs['coo']['id']}; SIMA licence {lic('sima')}, 40 t, melt and pour MX")
+        self.say("  the split shipment:")
+        self.say(f"    a single-shipment USMCA certification {docs['single']['id']}: 50 t of line pipe")
+        self.say(f"    the mill's test report {docs['mtr']['id']} (heats {', '.join(MX_HEATS)}, 40 t each, MX)")
+        self.say(f"    SIMA licences {lic('sima-a')} and {lic('sima-b')}, 30 t each")
+        files = [self.work / f"{n}.json" for n in ("meltshop-mtr", "pipe-mill-event", "pipe-mill-mtr", "mtr-4", "coo-3", "coo-4")]
+        files += [self.work / f"{n}-new.jwt" for n in ("sima", "sima-a", "sima-b")]
+        added = self.wallet("add", *[str(f) for f in files], *ca)
+        self.say(f"  the importer's wallet verified and kept {added.count('added ')} credentials")
+        return docs
+
+    def transshipment(self, server: Any, docs: dict[str, dict[str, Any]]) -> None:
+        """The importer presents the pipe's documents and the upstream ones, and declares the pipe
+        melted and poured in MX; customs follows the path to the melt shop."""
+        presented = [docs[k]["id"] for k in ("pipe", "event", "melt", "coo", "sima")]
+        presentation, challenge = self.present(presented, "presentation-3")
+        self.say(f"  the importer presents {len(presented)} credentials (the pipe mill's report, its event, the melt "
+                 "shop's report, the certification, the licence)")
+        self.say("  and declares the pipe as melted and poured in MX:")
+        entry = self.line("LRD-2026003-0", 40000, 58000.00, CN_HEATS, docs["sima"]["credentialSubject"]["licenseNumber"],
+                          [docs[k]["id"] for k in ("pipe", "coo", "sima")])
+        report = self.decide_entry(server, entry, presentation, challenge,
+                                   "pipe finished in MX from steel melted and poured in CN, declared MX")
+        misdeclared = [f for f in report.line(1).findings if f.rule == "steel.melt-pour.matches-mill"]
+        upstream = {e.credential_id for f in misdeclared for e in f.evidence}
+        broken = [f for f in report.line(1).findings if f.rule == "supply.path-intact"]
+        if (report.decision is not Decision.REJECT or not misdeclared or misdeclared[0].decision is not Decision.REJECT
+                or docs["melt"]["id"] not in upstream or not all(h in misdeclared[0].message for h in CN_HEATS)
+                or broken):
+            raise DemoFailure("the transshipment was not rejected as melted and poured in CN, on the melt shop's "
+                              "report, over an intact supply path:\n" + report.summary())
+
+    def split_shipment(self, server: Any, docs: dict[str, dict[str, Any]]) -> None:
+        """The importer presents the split shipment's documents once and files two entries of 30 t
+        on the 50 t certification; the ledger knows what the first one drew."""
+        presentation, challenge = self.present([docs[k]["id"] for k in ("mtr", "single", "sima-a", "sima-b")],
+                                               "presentation-4")
+        self.say("  the importer presents the four documents once, for both entries")
+        reports = []
+        for number, licence, what in (("LRD-2026004-8", "sima-a", "30 t of the 50 t single-shipment certification"),
+                                      ("LRD-2026005-5", "sima-b", "another 30 t of the same certification")):
+            number_of = docs[licence]["credentialSubject"]["licenseNumber"]
+            self.say(f"\n  Entry {number}: 30 t on the certification, SIMA licence {number_of}:")
+            entry = self.line(number, 30000, 43500.00, MX_HEATS, number_of,
+                              [docs[k]["id"] for k in ("mtr", "single", licence)])
+            reports.append(self.decide_entry(server, entry, presentation, challenge, what))
+        first, second = reports
+        if first.decision is not Decision.ACCEPT or not first.recorded:
+            raise DemoFailure("the first part of the split shipment was not accepted:\n" + first.summary())
+        over = [f for f in second.line(1).findings if f.rule == "quantity.certification"]
+        if (second.decision is not Decision.REVIEW or not over or over[0].decision is not Decision.REVIEW
+                or first.entry_number not in over[0].message):
+            raise DemoFailure("the second entry was not sent to review for going beyond the certification, naming "
+                              "the first:\n" + second.summary())
 
     def documents(self, result: PresentationResult) -> list[VerificationResult]:
         """The reports on the three documents, in the order of ISSUERS (the anchors follow them)."""
@@ -408,10 +668,11 @@ class Demo:
         return "\n".join("  " + line for line in text.rstrip().splitlines())
 
 
-def main(out: Callable[[str], None] = print) -> int:
+def main(out: Callable[[str], None] = print, output: Path = Path("demo-output")) -> int:
+    """Run the demo, writing its lines with ``out`` and its HTML entry reports to ``output``."""
     with tempfile.TemporaryDirectory(prefix="tradevc-demo-") as work:
         try:
-            Demo(Path(work), out).main()
+            Demo(Path(work), out, output).main()
         except DemoFailure as e:
             out(f"\nDEMO FAILED: {e}")
             return 1

@@ -630,15 +630,17 @@ def goods_codes(subject: Any) -> list[str]:
     certification's ``goods[].commodityCode``, a mill test report's
     ``product[].commodity.commodityCode``, a SIMA licence's
     ``productInformation[].product.commodity.commodityCode``, an invoice's
-    ``itemsShipped[].product.commodity.commodityCode``."""
+    ``itemsShipped[].product.commodity.commodityCode``, a transformation event's
+    ``consumedProducts[].commodity.commodityCode`` and ``newProducts[].commodity.commodityCode``."""
     codes: list[str] = []
     for entry in _as_list(subject):
         if not isinstance(entry, Mapping):
             continue
         for goods in _as_list(entry.get("goods")):
             _code(goods, codes)
-        for product in _as_list(entry.get("product")):
-            _commodity(product, codes)
+        for holder in ("product", "consumedProducts", "newProducts"):
+            for product in _as_list(entry.get(holder)):
+                _commodity(product, codes)
         for holder in ("productInformation", "itemsShipped"):
             for item in _as_list(entry.get(holder)):
                 if isinstance(item, Mapping):

@@ -9,12 +9,12 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo.py"
 
 
-def test_the_border_demo_end_to_end():
+def test_the_border_demo_end_to_end(tmp_path):
     spec = importlib.util.spec_from_file_location("tradevc_demo", SCRIPT)
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
     lines: list[str] = []
-    assert demo.main(out=lines.append) == 0, "\n".join(lines)
+    assert demo.main(out=lines.append, output=tmp_path) == 0, "\n".join(lines)
     text = "\n".join(lines)
     assert "PRESENTATION VERIFIED" in text
     assert "PRESENTATION NOT VERIFIED: the USMCA certification of origin has been REVOKED" in text
@@ -28,7 +28,8 @@ def test_the_border_demo_end_to_end():
     assert "importer presents 3 credentials and the 2 anchors of their issuers" in text
     assert "anchors: 2 of 2 verified" in text
     assert "anchored by MID MXACEDEL1234SAN  (IdentityAnchorCredential urn:uuid:" in text
-    assert "trusted for: MillTestReportCredential, USMCACertificationOfOrigin (root in border-policy.json)" in text
+    assert ("trusted for: MillTestReportCredential, TransformationEventCredential, USMCACertificationOfOrigin "
+            "(root in border-policy.json)") in text
     assert "issuer did:web:mi11.example has no trust path: NO_ANCHOR" in text
     # the signed pack verifies the presentation with the sites gone, and its rebuild shows the revocation
     assert 'OK   trust_pack: pack "port-of-laredo" version 1' in text
@@ -40,12 +41,34 @@ def test_the_border_demo_end_to_end():
     # customs decides on an entry (accepted, quantities recorded), and rejects a second one on the same documents
     assert "ENTRY LRD-2026001-4 importer 76-1234567 (not anchored)" in text
     heads = [line.strip() for line in text.splitlines() if line.strip().startswith("ENTRY ")]
-    assert [h.rsplit("decision: ", 1)[1] for h in heads] == ["ACCEPT", "REJECT"]
+    assert [(h.split()[1], h.rsplit("decision: ", 1)[1]) for h in heads] == [
+        ("LRD-2026001-4", "ACCEPT"), ("LRD-2026002-2", "REJECT"),
+        ("LRD-2026003-0", "REJECT"), ("LRD-2026004-8", "ACCEPT"), ("LRD-2026005-5", "REVIEW")]
     assert "[steel.melt-pour.matches-mill] melt and pour declared CN" in text
     assert "[sima.licence.single-use]" in text and "[quantity.heat]" in text
+    # the demo ends with entries: a transshipment (pipe finished in MX from heats the melt shop in
+    # China melted and poured, declared MX) is rejected on the melt shop's report, over an intact path
+    assert ("REJECT [steel.melt-pour.matches-mill] melt and pour declared MX, but the mill certificates say "
+            "heat H26-C7731 in CN, heat H26-C7732 in CN: misdeclaration") in text
+    melt_shop_report = next(line.split()[-1] for line in lines if "melt shop (Jiangsu, China): mill test report" in line)
+    assert f"evidence {melt_shop_report}#/credentialSubject/product/0/originalCountryOfMeltAndPour = CN" in text
+    assert "supply.path-intact" not in text
+    # ... and a single-shipment certification of 50 t: 30 t accepted, another 30 t sent to review naming the first
+    assert "REVIEW [quantity.certification] certificate urn:uuid:" in text
+    assert "certifies 50000 kg; entry LRD-2026004-8 drew 30000 kg; this entry draws 30000 kg" in text
+    assert "evidence ledger: earlier entry = LRD-2026004-8" in text
+    # the HTML reports are kept in the output folder, and the demo ends with the decisions
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "entry-LRD-2026003-0.html", "entry-LRD-2026004-8.html", "entry-LRD-2026005-5.html"]
+    assert "<title>Entry LRD-2026003-0: REJECT</title>" in (tmp_path / "entry-LRD-2026003-0.html").read_text()
+    assert f"HTML report: {tmp_path / 'entry-LRD-2026003-0.html'}" in text
+    end = text[text.index("The entries customs decided"):].splitlines()
+    assert [row.split()[:2] for row in end[2:7]] == [
+        ["LRD-2026001-4", "ACCEPT"], ["LRD-2026002-2", "REJECT"], ["LRD-2026003-0", "REJECT"],
+        ["LRD-2026004-8", "ACCEPT"], ["LRD-2026005-5", "REVIEW"]]
 
 
-def test_the_demo_fails_loudly_when_a_step_misbehaves(monkeypatch):
+def test_the_demo_fails_loudly_when_a_step_misbehaves(monkeypatch, tmp_path):
     spec = importlib.util.spec_from_file_location("tradevc_demo_broken", SCRIPT)
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
@@ -63,6 +86,6 @@ def test_the_demo_fails_loudly_when_a_step_misbehaves(monkeypatch):
 
     monkeypatch.setattr(demo.Demo, "issuer", forgetful)
     lines: list[str] = []
-    assert demo.main(out=lines.append) == 1
+    assert demo.main(out=lines.append, output=tmp_path) == 1
     assert "DEMO FAILED: after the revocation the report is not as expected" in "\n".join(lines)
 

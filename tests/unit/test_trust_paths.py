@@ -400,6 +400,36 @@ def test_goods_codes_of_the_four_trade_types() -> None:
     assert goods_codes([{"goods": {"commodityCode": "72"}}, "junk", {"product": "x"}]) == ["72"]
 
 
+def test_goods_codes_of_a_transformation_event_are_its_inputs_and_outputs() -> None:
+    from tradevc.issuer.credential_types import load_example
+
+    assert goods_codes(load_example("TransformationEventCredential")) == ["730419", "730419"]
+    event = {"consumedProducts": [{"heatNumber": "H1", "commodity": {"commodityCode": "720719"}}],
+             "newProducts": [{"identifier": "P1", "commodity": {"commodityCode": "730419"}}, "junk"]}
+    assert goods_codes(event) == ["720719", "730419"]
+
+
+def test_a_goods_bounded_anchor_trusts_a_mills_transformation_event_within_its_goods() -> None:
+    # a pipe mill anchored for steel (HS 72, 73) records how it turned billets into pipe: the
+    # event names its goods in its products' commodities, within the bound or not
+    from tradevc.issuer.credential_types import build_credential, load_example
+    from tradevc.vc.securing.data_integrity import sign_credential
+
+    def event(code: str) -> dict[str, Any]:
+        subject = load_example("TransformationEventCredential")
+        for product in subject["newProducts"]:
+            product["commodity"]["commodityCode"] = code
+        credential = build_credential("TransformationEventCredential", subject, issuer=MILL.did,
+                                      valid_from="2026-01-01T00:00:00Z")
+        return sign_credential(credential, MILL, created=CREATED)
+
+    steel = root(goods=["72", "73"], types=[*TYPES, "TransformationEventCredential"])
+    trust = policy(steel, anchors=[anchor(REGISTRY, MILL.did)])
+    assert trusted(verify(event("730419"), trust))["length"] == 2
+    check = refused(verify(event("940600"), trust), "SCOPE_TOO_NARROW")
+    assert "940600" in check.message
+
+
 def test_the_policy_is_not_changed_by_use() -> None:
     trust = policy(anchors=[anchor(REGISTRY, MILL.did)])
     before = copy.deepcopy(trust.anchors)
