@@ -74,7 +74,8 @@ def test_a_second_entry_beyond_the_certified_quantity_is_review_naming_the_first
     assert f.decision is Decision.REVIEW
     assert "50000 kg" in f.message and "entry ABC-1234567-8 drew 30000 kg" in f.message
     assert [e.value for e in f.evidence if e.pointer == "ledger: earlier entry"] == ["ABC-1234567-8"]
-    assert rules_hit(b) - {"s232.all-countries"} == {"quantity.certification"}
+    # nothing else asks for a decision (the Section 232 duty finding is information)
+    assert {x.rule for x in b.all_findings() if x.decision is not Decision.ACCEPT} == {"quantity.certification"}
 
 
 def test_within_the_certified_quantity_the_second_entry_is_accepted(tmp_path: Path) -> None:
@@ -91,7 +92,9 @@ def test_within_the_certified_quantity_the_second_entry_is_accepted(tmp_path: Pa
 
 def test_the_policy_may_make_it_reject_and_then_nothing_is_drawn(tmp_path: Path) -> None:
     db = tmp_path / "ledger.db"
-    strict = policy(**{"quantity.certification": {"decision": "REJECT"}})
+    # REJECT on the preference (the rule's default target) denies the claim: duty at the general
+    # rate, the entry goes to review; a policy that refuses the entry itself says appliesTo "line"
+    strict = policy(**{"quantity.certification": {"decision": "REJECT", "appliesTo": "line"}})
     first = split_shipment()
     first.policy = strict
     assert first.run(ledger=open_ledger(db)).decision is Decision.ACCEPT
@@ -102,8 +105,22 @@ def test_the_policy_may_make_it_reject_and_then_nothing_is_drawn(tmp_path: Path)
     assert b.decision is Decision.REJECT and not b.recorded
     # the rejected entry drew nothing: a third one for the 20 t left is within the certification
     third = second_entry(first, "ABC-2222222-2", kg=20000)
-    third.policy = policy(**{"quantity.certification": {"decision": "REJECT"}, "sima.licence.matches": {"tolerance": 0.5}})
+    third.policy = policy(**{"quantity.certification": {"decision": "REJECT", "appliesTo": "line"},
+                             "sima.licence.matches": {"tolerance": 0.5}})
     assert "quantity.certification" not in rules_hit(third.run(ledger=open_ledger(db)))
+
+
+def test_reject_on_the_preference_denies_the_claim_and_sends_the_entry_to_review(tmp_path: Path) -> None:
+    db = tmp_path / "ledger.db"
+    first = split_shipment()
+    first.policy = policy(**{"quantity.certification": {"decision": "REJECT"}})
+    assert first.run(ledger=open_ledger(db)).decision is Decision.ACCEPT
+    second = second_entry(first)
+    second.policy = first.policy
+    b = second.run(ledger=open_ledger(db))
+    assert finding(b, "quantity.certification").decision is Decision.REJECT
+    assert b.decision is Decision.REVIEW
+    assert all(line.preference_decision is Decision.REJECT for line in b.lines), b.summary()
 
 
 def test_the_default_table_says_review_and_the_policy_can_override_it() -> None:
