@@ -63,6 +63,7 @@ import rfc8785
 
 from tradevc.vc.digests import Digest, digest_sri, parse_digests
 from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.fastpath import fast_jcs
 
 __all__ = [
     "TRADE_CONTEXT",
@@ -443,6 +444,9 @@ def credential_bytes(credential: Mapping[str, Any] | str) -> bytes:
     """
     if isinstance(credential, str):
         return credential.strip().encode("ascii", errors="replace")
+    fast = fast_jcs(credential)  # the same bytes, in C, for plain JSON values (most credentials)
+    if fast is not None:
+        return fast
     try:
         data: bytes = rfc8785.dumps(credential)
     except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as e:
