@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from support.entries import MELT_SHOP, ROLLING_MILL, SUPPLY_IDS, World, finding, rules_hit, sign
+from support.entries import MELT_SHOP, ROLLING_MILL, SUPPLY_IDS, World, finding, rules_hit, sign, supply_policy
 from tradevc.verifier.entry import Decision
 
 IDS = SUPPLY_IDS
@@ -90,3 +90,21 @@ def test_a_substituted_step_breaks_every_line(world: World) -> None:
     for n in range(1, 21):
         broken = [f for f in report.line(n).findings if f.rule == "supply.path-intact"]
         assert any(f.decision is Decision.REJECT and "DIGEST_MISMATCH" in f.message for f in broken), broken
+
+
+def test_policy_expressions_see_each_line_and_the_whole_entry(world: World) -> None:
+    world = copy.deepcopy(world)
+    world.policy = supply_policy(expressions=[
+        {"id": "policy.last-lines", "decision": "REVIEW", "message": "m",
+         "when": "line.line > 18 && size(entry.lines) == 20 && size(documents) == 4 "
+                 "&& size(heats) == 4 && heats.all(h, h.meltCountry == 'MX')"},
+        {"id": "policy.heaviest", "decision": "REVIEW", "message": "m", "when": "line.quantityKg == 12000.0"},
+        {"id": "policy.entry", "level": "entry", "decision": "REVIEW", "message": "m",
+         "when": "size(entry.lines) == 20 && size(documents) == 8 && entry.lines[19].hts == '7304390044'"},
+    ])
+    report = world.run()
+    hits = {n: rules_hit(report, n) - {"s232.all-countries"} for n in range(1, 21)}
+    assert hits == {**{n: set() for n in range(1, 19)}, 19: {"policy.last-lines"},
+                    20: {"policy.last-lines", "policy.heaviest"}}
+    assert finding(report, "policy.entry", line=None).decision is Decision.REVIEW
+    assert world.declaration()["lines"][0] == World.supply().declaration()["lines"][0]  # nothing changed
