@@ -144,7 +144,7 @@ class Rule:
         return any(r.covers(day) for r in self.in_force)
 
     def applies_to(self, line: Line) -> bool:
-        if self.hs_scope is not None and not any(line.hts.startswith(p) for p in self.hs_scope):
+        if self.hs_scope is not None and not line.hts.startswith(self.hs_scope):  # any of the prefixes
             return False
         return self.countries is None or line.country_of_origin in self.countries
 
