@@ -387,6 +387,16 @@ def test_credential_bytes_are_rfc8785_on_either_path(good):
         credential_bytes({"a": float("nan")})
 
 
+def test_upstream_references_reuse_facts_already_read(good):
+    from tradevc.vc.checks.supply import read_supply_facts, upstream_references
+
+    for credential in good.values():
+        facts = read_supply_facts(credential)
+        assert upstream_references(credential, facts=facts) == upstream_references(credential)
+    references, _ = upstream_references(good[EVENT1], facts=read_supply_facts(good[EVENT1]))
+    assert [r.credential_id for r in references] == [MTR1] and references[0].digests
+
+
 def test_a_related_image_is_not_a_missing_credential(good):
     """relatedResource also pins images and documents: without a credential mediaType, an
     entry the verifier holds no credential for is left to the pipeline's related_resource check."""
