@@ -367,6 +367,7 @@ def supply_credentials(day: date, lines: list[dict[str, Any]], *, melt_country: 
     subject["productInformation"] = []
     for ln in lines:
         product = copy.deepcopy(spec)
+        product["productCategory"] = "Line Pipe" if ln["hts"].startswith("7304.19") else "Standard Pipe"
         product["product"]["commodity"]["commodityCode"] = ln["hts"]
         product["product"]["description"] = ln["description"]
         product["product"]["weight"]["value"] = ln["quantity"]
