@@ -455,7 +455,7 @@ def walk_supply_path(
             findings.append(Finding(MALFORMED_NODE, message, cid, pointer))
         if cid in mismatched:  # not the credential its downstream link meant: listed, not walked beyond
             continue
-        references, problems = upstream_references(held.document)
+        references, problems = upstream_references(held.document, facts=visit.facts)
         for problem in problems:
             pointer, _, message = problem.partition(": ")
             findings.append(Finding(MALFORMED_NODE, message, cid, pointer))

@@ -110,3 +110,14 @@ def test_the_schema_accepts_what_the_model_accepts_and_refuses_a_bad_code() -> N
                         ("entryNumber", "1234")):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.Draft202012Validator(schema).validate(changed(path, value))
+
+
+def test_party_names_compare_alike_whatever_their_length() -> None:
+    from tradevc.verifier.entry.facts import _cached_name_key, same_name
+
+    assert same_name("Aceros del Norte S.A. de C.V.", "ACEROS DEL NORTE, S.A. DE C.V.")
+    assert not same_name("Aceros del Norte", "Aceros del Sur") and not same_name(None, "x") and not same_name("", "")
+    long = "Aceros del Norte " * 100  # beyond what the cache keeps
+    before = _cached_name_key.cache_info().currsize
+    assert same_name(long, long.upper().replace(" ", "-")) and not same_name(long, long + "x")
+    assert _cached_name_key.cache_info().currsize == before

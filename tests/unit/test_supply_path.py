@@ -371,6 +371,32 @@ def test_credential_digest_is_over_jcs_or_the_token(good):
     assert entry["mediaType"] == "application/vc" and entry["digestSRI"].startswith("sha384-")
 
 
+def test_credential_bytes_are_rfc8785_on_either_path(good):
+    """The digest form is RFC 8785 whether the C writer (plain JSON) or the rfc8785 package
+    (floats ECMAScript writes otherwise, astral keys, ...) produces it."""
+    import rfc8785
+
+    from tradevc.vc.errors import InvalidDocument
+
+    for credential in good.values():
+        assert credential_bytes(credential) == rfc8785.dumps(credential)
+    for odd in ({"a": 1.0, "b": 1e21, "c": 5e-7}, {"\U0001f6a2": 1, "\uffff": 2}, {"w": 78422.5}):
+        assert credential_bytes(odd) == rfc8785.dumps(odd)
+    assert credential_bytes({"a": 1.0}) == b'{"a":1}'
+    with pytest.raises(InvalidDocument):
+        credential_bytes({"a": float("nan")})
+
+
+def test_upstream_references_reuse_facts_already_read(good):
+    from tradevc.vc.checks.supply import read_supply_facts, upstream_references
+
+    for credential in good.values():
+        facts = read_supply_facts(credential)
+        assert upstream_references(credential, facts=facts) == upstream_references(credential)
+    references, _ = upstream_references(good[EVENT1], facts=read_supply_facts(good[EVENT1]))
+    assert [r.credential_id for r in references] == [MTR1] and references[0].digests
+
+
 def test_a_related_image_is_not_a_missing_credential(good):
     """relatedResource also pins images and documents: without a credential mediaType, an
     entry the verifier holds no credential for is left to the pipeline's related_resource check."""

@@ -63,6 +63,7 @@ import rfc8785
 
 from tradevc.vc.digests import Digest, digest_sri, parse_digests
 from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.fastpath import fast_jcs
 
 __all__ = [
     "TRADE_CONTEXT",
@@ -384,13 +385,16 @@ class Reference:
     a walker follows it only if it holds a credential of that id."""
 
 
-def upstream_references(credential: Mapping[str, Any]) -> tuple[list[Reference], list[str]]:
+def upstream_references(
+    credential: Mapping[str, Any], *, facts: SupplyFacts | None = None,
+) -> tuple[list[Reference], list[str]]:
     """The credentials ``credential`` derives from, each once, in order: its
     ``relatedResource`` entries (only those whose ``mediaType``, if given, is a credential's:
     ``application/vc``, ``application/vc+jwt``, ``application/vc+ld+json``; without one, not
     its own contexts or schema, and :attr:`Reference.declared` is false unless an item names
     it), then the ``sourceCredential`` of its items not listed there. Returns the references
-    and the problems found (a malformed digest: that entry is left out)."""
+    and the problems found (a malformed digest: that entry is left out). ``facts``: what
+    :func:`read_supply_facts` read from ``credential``, if the caller has it already."""
     references: dict[str, Reference] = {}
     problems: list[str] = []
     related = credential.get("relatedResource")
@@ -408,7 +412,8 @@ def upstream_references(credential: Mapping[str, Any]) -> tuple[list[Reference],
             continue
         if _looks_like_a_credential_link(entry["id"], media, credential):
             references.setdefault(entry["id"], Reference(entry["id"], digests, pointer, declared=media is not None))
-    facts = read_supply_facts(credential)
+    if facts is None:
+        facts = read_supply_facts(credential)
     for item in facts.products + facts.consumed:
         source = item.source_credential
         if not source:
@@ -443,6 +448,9 @@ def credential_bytes(credential: Mapping[str, Any] | str) -> bytes:
     """
     if isinstance(credential, str):
         return credential.strip().encode("ascii", errors="replace")
+    fast = fast_jcs(credential)  # the same bytes, in C, for plain JSON values (most credentials)
+    if fast is not None:
+        return fast
     try:
         data: bytes = rfc8785.dumps(credential)
     except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as e:

@@ -33,7 +33,7 @@ from .facts import Document, Evidence, Facts, HeatFact, gather_facts
 from .model import Entry
 from .parties import importer_anchor
 from .report import Decision, EntryReport, Finding, LineReport
-from .rules import Rule, RuleError, RuleSet
+from .rules import Rule, RuleError, RuleSet, cel_value
 
 __all__ = ["EntryVerifier", "LedgerLike", "verify_entry"]
 
@@ -92,19 +92,20 @@ def verify_entry(
     ectx = EntryContext(entry, facts, presentation, now, verifier, marks, rules.listed)
     day = entry.date_of_import
 
+    values = _Activations(entry, facts)
     entry_findings: list[Finding] = []
     for rule in rules.in_force(day, "entry"):
         if rule.check:
             entry_findings.extend(ENTRY_CHECKS[rule.check](ectx, rule))
         elif rule.expression is not None:
-            entry_findings.extend(_expression(rule, {"entry": entry.to_json(), "documents": _docs(facts.documents)}))
+            entry_findings.extend(_expression(rule, values.for_entry()))
 
     line_rules = rules.in_force(day, "line")
     reports: list[LineReport] = []
     planned: list[PlannedDraw] = []
     supply_paths: dict[str, Any] = {}
     walked: dict[tuple[int, ...], Any] = {}  # lines backed by the same documents share one walk
-    for line in entry.lines:
+    for index, line in enumerate(entry.lines):
         docs = [d for d in facts.documents if d.id in set(line.credentials)]
         present = {d.id for d in docs}
         absent = [cid for cid in line.credentials if cid not in present]
@@ -117,17 +118,16 @@ def verify_entry(
             supply_paths[str(line.line)] = described
         ctx = LineContext(ectx, line, docs, absent, heats, parties, supply_findings)
         findings: list[Finding] = []
+        activation: dict[str, Any] | None = None
         for rule in line_rules:
             if not rule.applies_to(line):
                 continue
             if rule.check:
                 findings.extend(LINE_CHECKS[rule.check](ctx, rule))
             elif rule.expression is not None:
-                findings.extend(_expression(rule, {
-                    "entry": entry.to_json(), "line": _line_json(entry, line), "documents": _docs(docs),
-                    "heats": [{"number": h.number, "meltCountry": h.melt_country or "",
-                               "weightKg": h.weight_kg if h.weight_kg is not None else Decimal(0)} for h in heats],
-                }))
+                if activation is None:
+                    activation = values.for_line(index, line, docs, heats)
+                findings.extend(_expression(rule, activation))
         planned.extend(ctx.draws)
         reports.append(LineReport(
             line=line.line, hts=_dotted(line.hts), description=line.description,
@@ -183,8 +183,44 @@ def _docs(documents: Sequence[Document]) -> list[dict[str, Any]]:
     return [{"id": d.id or "", "type": d.type, "issuer": d.issuer or "", "verified": d.verified} for d in documents]
 
 
-def _line_json(entry: Entry, line: Any) -> dict[str, Any]:
-    out: dict[str, Any] = entry.to_json()["lines"][next(i for i, c in enumerate(entry.lines) if c is line)]
+class _Activations:
+    """What policy expressions see, as CEL values: the entry (its JSON converted once per
+    entry, however many lines and expressions), and per line the line, its documents and
+    heats (converted once per line, however many expressions)."""
+
+    def __init__(self, entry: Entry, facts: Facts) -> None:
+        self._entry, self._facts = entry, facts
+        self._json: dict[str, Any] | None = None
+        self._cel: Any = None
+        self._shared: dict[tuple[str, tuple[int, ...]], Any] = {}  # lines on the same documents and heats
+
+    def _entry_json(self) -> dict[str, Any]:
+        if self._json is None:
+            self._json = self._entry.to_json()
+            self._cel = cel_value(self._json)
+        return self._json
+
+    def for_entry(self) -> dict[str, Any]:
+        self._entry_json()
+        return {"entry": self._cel, "documents": cel_value(_docs(self._facts.documents))}
+
+    def for_line(self, index: int, line: Any, docs: Sequence[Document], heats: Sequence[HeatFact]) -> dict[str, Any]:
+        line_json = _line_json(self._entry_json()["lines"][index], line)
+        docs_key, heats_key = ("documents", tuple(id(d) for d in docs)), ("heats", tuple(id(h) for h in heats))
+        if docs_key not in self._shared:
+            self._shared[docs_key] = cel_value(_docs(docs))
+        if heats_key not in self._shared:
+            self._shared[heats_key] = cel_value([
+                {"number": h.number, "meltCountry": h.melt_country or "",
+                 "weightKg": h.weight_kg if h.weight_kg is not None else Decimal(0)} for h in heats])
+        return {"entry": self._cel, "line": cel_value(line_json), "documents": self._shared[docs_key],
+                "heats": self._shared[heats_key]}
+
+
+def _line_json(declared: Mapping[str, Any], line: Any) -> dict[str, Any]:
+    """The line as the declaration gives it (``declared``, not changed), with the members
+    expressions compare filled in."""
+    out: dict[str, Any] = dict(declared)
     qty = line.quantity_kg()
     out.update(quantity=line.quantity, value=line.value, hs6=line.hs6, chapter=line.chapter,
                quantityKg=qty if qty is not None else Decimal(-1))
@@ -194,9 +230,10 @@ def _line_json(entry: Entry, line: Any) -> dict[str, Any]:
 
 
 def _expression(rule: Rule, activation: Mapping[str, Any]) -> list[Finding]:
+    """``activation``: CEL values (:class:`_Activations`)."""
     assert rule.expression is not None
     try:
-        hit = rule.expression.evaluate(activation)
+        hit = rule.expression.evaluate_converted(activation)
     except RuleError as e:
         return [Finding(rule.id, Decision.REVIEW, f"policy expression could not be evaluated: {e}", rule.source,
                         applies_to=rule.target)]

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from tradevc.vc.checks.supply import MASS_UNITS
@@ -385,9 +386,21 @@ def same_name(a: str | None, b: str | None) -> bool:
     """Two party names are the same, ignoring case, punctuation and spacing."""
     if not a or not b:
         return False
-    def norm(s: str) -> str:
-        return "".join(ch for ch in s.casefold() if ch.isalnum())
-    return norm(a) == norm(b)
+    return _name_key(a) == _name_key(b)
+
+
+def _name_key(name: str) -> str:
+    """A name as :func:`same_name` compares it. The rules compare the same few names on every
+    line, so names of a usual length are normalised once (a bounded cache: at most 4096 names
+    of up to 256 characters are kept, whatever the documents hold)."""
+    return _cached_name_key(name) if len(name) <= 256 else _normalised(name)
+
+
+def _normalised(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+_cached_name_key = lru_cache(maxsize=4096)(_normalised)
 
 
 def _party_missing(party: Any, pointer: str, element: str) -> list[tuple[str, str]]:

@@ -93,9 +93,18 @@ class Expression:
     program: Any = field(compare=False, repr=False)
 
     def evaluate(self, activation: Mapping[str, Any]) -> bool:
-        """:raises RuleError: it could not be evaluated, or did not give a boolean."""
+        """Evaluate on JSON-like values (converted with :func:`cel_value`).
+
+        :raises RuleError: it could not be evaluated, or did not give a boolean."""
+        return self.evaluate_converted({k: cel_value(v) for k, v in activation.items()})
+
+    def evaluate_converted(self, activation: Mapping[str, Any]) -> bool:
+        """Evaluate on values already converted with :func:`cel_value`: a caller that evaluates
+        many expressions on one entry converts what they share once (CEL changes no value).
+
+        :raises RuleError: it could not be evaluated, or did not give a boolean."""
         try:
-            value = self.program.evaluate({k: cel_value(v) for k, v in activation.items()})
+            value = self.program.evaluate(dict(activation))
         except CELEvalError as e:
             raise RuleError(f"cannot evaluate {self.text!r}: {e.args[0] if e.args else e}") from None
         if isinstance(value, CELEvalError):
@@ -141,7 +150,7 @@ class Rule:
         return any(r.covers(day) for r in self.in_force)
 
     def applies_to(self, line: Line) -> bool:
-        if self.hs_scope is not None and not any(line.hts.startswith(p) for p in self.hs_scope):
+        if self.hs_scope is not None and not line.hts.startswith(self.hs_scope):  # any of the prefixes
             return False
         return self.countries is None or line.country_of_origin in self.countries
 
