@@ -39,7 +39,7 @@ def test_the_bench_entry_is_accepted(report: Any) -> None:
     assert [r.line for r in report.lines] == list(range(1, 21))
     assert all(line.decision is Decision.ACCEPT for line in report.lines)
     for n in range(1, 21):  # the only finding is the duty notice
-        assert rules_hit(report, n) == {"s232.all-countries"}
+        assert rules_hit(report, n) == {"s232.all-countries-50"}  # the Section 232 duty applies (50 % from 2025-06-04)
     assert not report.findings
     assert len(report.documents) == 8 and all(d.verified for d in report.documents), [
         (d.id, d.reason) for d in report.documents]
@@ -103,7 +103,7 @@ def test_policy_expressions_see_each_line_and_the_whole_entry(world: World) -> N
          "when": "size(entry.lines) == 20 && size(documents) == 8 && entry.lines[19].hts == '7304390044'"},
     ])
     report = world.run()
-    hits = {n: rules_hit(report, n) - {"s232.all-countries"} for n in range(1, 21)}
+    hits = {n: rules_hit(report, n) - {"s232.all-countries-50"} for n in range(1, 21)}
     assert hits == {**{n: set() for n in range(1, 19)}, 19: {"policy.last-lines"},
                     20: {"policy.last-lines", "policy.heaviest"}}
     assert finding(report, "policy.entry", line=None).decision is Decision.REVIEW
