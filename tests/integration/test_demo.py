@@ -44,12 +44,14 @@ def test_the_border_demo_end_to_end(tmp_path):
     assert [(h.split()[1], h.rsplit("decision: ", 1)[1]) for h in heads] == [
         ("LRD-2026001-4", "ACCEPT"), ("LRD-2026002-2", "REJECT"),
         ("LRD-2026003-0", "REJECT"), ("LRD-2026004-8", "ACCEPT"), ("LRD-2026005-5", "REVIEW")]
-    assert "[steel.melt-pour.matches-mill] melt and pour declared CN" in text
+    assert "[steel.melt-pour.matches-mill] melted and poured in MX (mill test report " in text
+    assert "country of melt and pour declared CN, misdeclared" in text
     assert "[sima.licence.single-use]" in text and "[quantity.heat]" in text
     # the demo ends with entries: a transshipment (pipe finished in MX from heats the melt shop in
     # China melted and poured, declared MX) is rejected on the melt shop's report, over an intact path
-    assert ("REJECT [steel.melt-pour.matches-mill] melt and pour declared MX, but the mill certificates say "
-            "heat H26-C7731 in CN, heat H26-C7732 in CN: misdeclaration") in text
+    assert "REJECT [steel.melt-pour.matches-mill] melted and poured in CN (mill test report " in text
+    assert ("heats H26-C7731, H26-C7732, upstream of the line's documents): country of melt and pour declared MX, "
+            "misdeclared") in text
     melt_shop_report = next(line.split()[-1] for line in lines if "melt shop (Jiangsu, China): mill test report" in line)
     assert f"evidence {melt_shop_report}#/credentialSubject/product/0/originalCountryOfMeltAndPour = CN" in text
     assert "supply.path-intact" not in text

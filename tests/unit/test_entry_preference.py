@@ -77,7 +77,7 @@ def test_goods_findings_still_reject_the_line_whatever_the_preference(steel: Wor
     assert finding(report, "steel.melt-pour.matches-mill").applies_to == "line"
     assert report.line(1).preference_decision is Decision.REJECT
     assert report.line(1).decision is Decision.REJECT
-    assert "misdeclaration" in report.line(1).reason
+    assert "misdeclared" in report.line(1).reason
     assert report.decision is Decision.REJECT
 
 

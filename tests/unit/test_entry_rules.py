@@ -297,7 +297,7 @@ def test_melt_and_pour_is_where_the_steel_was_first_cast_not_finished() -> None:
     world = World.steel(heats=[("H26-18841", "CN", 100000)])
     report = world.run()
     f = finding(report, "steel.melt-pour.matches-mill")
-    assert f.decision is Decision.REJECT and "misdeclaration" in f.message
+    assert f.decision is Decision.REJECT and "misdeclared" in f.message
     assert f.evidence[0].pointer == "/lines/0/countryOfMeltAndPour" and f.evidence[0].value == "MX"
     assert (f.evidence[1].credential_id, f.evidence[1].pointer, f.evidence[1].value) == (
         "urn:uuid:mtr-1", "/credentialSubject/product/0/originalCountryOfMeltAndPour", "CN")

@@ -508,11 +508,27 @@ def melt_pour_matches(ctx: LineContext, rule: Rule) -> list[Finding]:
     wrong = [h for h in ctx.line_heats() if h.melt_country and h.melt_country != declared]
     if not wrong:
         return []
-    listed = ", ".join(f"heat {h.number} in {h.melt_country}" for h in wrong)
-    return [_finding(rule, f"melt and pour declared {declared}, but the mill certificates say {listed}: misdeclaration",
+    return [_finding(rule, f"melted and poured in {_where_melted(ctx, wrong)}: country of melt and pour declared "
+                           f"{declared}, misdeclared",
                      ctx.declared("countryOfMeltAndPour", declared),
                      *(Evidence(h.credential_id, h.pointer + "/originalCountryOfMeltAndPour", h.melt_country)
                        for h in wrong))]
+
+
+def _where_melted(ctx: LineContext, heats: Sequence[HeatFact]) -> str:
+    """``CN (mill test report urn:..., heats H1, H2, upstream of the line's documents)``, per
+    country and report: where each contradicting heat was first made liquid and cast."""
+    referenced = set(ctx.line.credentials)
+    groups: dict[tuple[str, str | None], list[HeatFact]] = {}
+    for heat in heats:
+        groups.setdefault((heat.melt_country or "", heat.credential_id), []).append(heat)
+    parts = []
+    for (country, cid), group in groups.items():
+        numbers = ", ".join(h.number for h in group)
+        where = "" if cid in referenced else ", upstream of the line's documents"
+        parts.append(f"{country} (mill test report {cid or 'without an id'}, heat{'s' if len(group) > 1 else ''} "
+                     f"{numbers}{where})")
+    return "; ".join(parts)
 
 
 def _melt_countries(ctx: LineContext) -> set[str]:
