@@ -256,3 +256,34 @@ def test_piped_to_a_terminal_that_cannot_show_box_characters(transshipped: Any, 
     out = done.stdout.decode("latin-1")
     assert "+- [1] MELT AND POUR" in out and f"heat     {HEAT} · melted and poured in CN" in out
     assert "+-+-> to [2]" in out
+
+
+def test_a_link_beyond_the_depth_limit_is_drawn_as_not_followed(transshipped: Any) -> None:
+    from tradevc.verifier.supply import walk_supply_path
+
+    world, report = transshipped
+    by_id = {c["id"]: c for c in world.credentials if isinstance(c, dict)}
+    verifier = world.verifier()
+    path = walk_supply_path([by_id[PIPE_ID]], [by_id[EVENT_ID], by_id[MELT_ID]], verifier.verify_credential,
+                            max_depth=1)
+    drawing = draw_text(path.to_dict(), report.line(1))
+    first = box_lines(drawing, "[1]")
+    assert first[0].strip() == "┌─ [1] credential derived from · NOT FOLLOWED (depth limit)"
+    after = " ".join(drawing[drawing.index(first[-1]):drawing.index(first[-1]) + 3])
+    assert "!! BREAK on the arrow to [2]: TOO_DEEP: urn:uuid:event-1 links to urn:uuid:melt-1 beyond" in after
+    assert "[2] TRANSFORMATION" in box_lines(drawing, "[2]")[0]
+
+
+def test_lines_with_different_paths_each_get_a_drawing_with_their_own_ids() -> None:
+    world = two_step_world(declared="MX")
+    second = dict(world.line, line=2, quantity=1000, credentials=[PIPE_ID], preference=None,
+                  simaLicenseNumber=None)
+    world.entry = dict(world.entry, lines=[world.line, second])
+    report = world.run()
+    text = report.summary()
+    assert "supply path of line 1, from melt and pour" in text and "supply path of line 2, from melt and pour" in text
+    page = report.to_html()
+    assert page.count("<svg") == 2
+    assert page.count('<marker id="line1-ok"') == 1 and page.count('<marker id="line2-ok"') == 1
+    assert page.index("<h2>Line 1</h2>") < page.index("url(#line1-ok)") < page.index("<h2>Line 2</h2>") < page.index(
+        "url(#line2-ok)")
