@@ -48,22 +48,6 @@ _MAX_ITEMS = 8
 LINE_KEY = "#line"
 
 
-class _Decision(Protocol):
-    @property
-    def value(self) -> str: ...
-
-
-class _Finding(Protocol):
-    @property
-    def rule(self) -> str: ...
-    @property
-    def decision(self) -> Any: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def evidence(self) -> Sequence[Evidence]: ...
-
-
 class LineLike(Protocol):
     """What the drawing needs of a line (:class:`tradevc.verifier.entry.report.LineReport`)."""
 
@@ -187,92 +171,105 @@ def _items(box: Box, label: str, items: Sequence[Mapping[str, Any]], say: Any) -
         box.rows.append(("", f"... and {len(items) - _MAX_ITEMS} more"))
 
 
+def _product(p: Mapping[str, Any], *, origin: str | None, trusted: bool, mark: str) -> str:
+    """A mill test report's product: a heat it is the origin of (``origin``: its melt
+    country as the walk took it), or one it restates (or claims, when it is not trusted)."""
+    heat = _clean(p.get("heatNumber") or "-")
+    lot = f" · lot {_clean(p['identifier'])}" if p.get("identifier") else ""
+    if origin is not None:
+        return f"{heat} · melted and poured in {_clean(origin)} · {_kg(p.get('weightKg'))}{lot}{mark}"
+    said = f"melted and poured in {_clean(p['meltCountry'])}" if p.get("meltCountry") else "no melt country"
+    restated = f"restated as {said}" if trusted else f"says {said}, not taken"
+    return f"{heat} · {restated} · {_kg(p.get('weightKg'))}{lot}{_from(p)}{mark}"
+
+
+def _piece(p: Mapping[str, Any], *, mark: str) -> str:
+    """An event's input or output: a heat or lot, its weight, its HS code, where it comes from."""
+    what = f"heat {_clean(p['heatNumber'])}" if p.get("heatNumber") else f"lot {_clean(p.get('identifier') or '-')}"
+    if p.get("heatNumber") and p.get("identifier"):
+        what += f" (lot {_clean(p['identifier'])})"
+    code = f" · HS {_clean(p['commodityCode'])}" if p.get("commodityCode") else ""
+    return f"{what} · {_kg(p.get('weightKg'))}{code}{_from(p)}{mark}"
+
+
+def _node_box(cid: str, node: Mapping[str, Any], *, layer: int, root: bool, origins: Mapping[tuple[str, str], str],
+              marks: Mapping[str, str]) -> Box:
+    """The box of one credential of the path: what it is, who made it where and when, and
+    its heats, inputs and outputs."""
+    facts = node.get("facts") or {}
+    kind = node.get("kind") or "other"
+    trusted = bool(node.get("verified")) and bool(node.get("linked", True))
+    melts = any((cid, p.get("heatNumber")) in origins for p in facts.get("products") or [])
+    if kind == "mill-test-report":
+        title = "MELT AND POUR · mill test report" if melts else "mill test report"
+    elif kind == "transformation-event":
+        title = "TRANSFORMATION · transformation event"
+    else:
+        title = _type_name(node)
+    status = "verified" if node.get("verified") else "NOT VERIFIED"
+    if not node.get("linked", True):
+        status += ", NOT THE CREDENTIAL LINKED (digest)"
+    if root:
+        status += " · referenced by the line"
+    box = Box(cid, layer, title, status, "melt" if melts else kind, ok=trusted)
+    box.rows.append(("id", _clean(cid)))
+    who = {"mill-test-report": "mill", "transformation-event": "facility"}.get(kind, "issuer")
+    named = " · ".join(_clean(node[k]) for k in ("name", "country") if node.get(k))
+    if named:
+        box.rows += [(who, named), ("", _clean(node.get("issuer")))]
+    else:
+        box.rows.append((who, _clean(node.get("issuer"))))
+    if node.get("issued"):
+        box.rows.append(("date", _date(node["issued"])))
+    if kind == "mill-test-report":
+        _items(box, "heat", facts.get("products") or [], lambda p: _product(
+            p, origin=origins.get((cid, p.get("heatNumber"))), trusted=trusted,
+            mark=marks.get(str(p.get("pointer")), "")))
+    elif kind == "transformation-event":
+        for label, member in (("in", "consumed"), ("out", "produced")):
+            _items(box, label, facts.get(member) or [], lambda p: _piece(p, mark=marks.get(str(p.get("pointer")), "")))
+        if facts.get("yieldTolerance") is not None:
+            box.rows.append(("yield", f"tolerance {_clean(facts['yieldTolerance'])}"))
+    return box
+
+
+def _place_findings(findings: Sequence[Mapping[str, Any]], boxes: dict[str, Box]) -> tuple[list[Box], list[str]]:
+    """Put each break of the walk where it happens: a link's on its arrow (from a box of its
+    own for a credential not held or not followed), a node's in its box. Returns those
+    extra boxes and the breaks about no credential of the path."""
+    top: list[str] = []
+    missing: dict[str, Box] = {}
+    for f in findings:
+        code, cid, related = f.get("code"), f.get("credentialId"), f.get("related")
+        text = f"{_clean(code)}: {_clean(f.get('message'))}"
+        if code in _LINK_CODES and related is not None and cid in boxes:
+            up = boxes.get(related) or missing.get(related)
+            if up is None:
+                held = "NOT FOLLOWED (depth limit)" if code == "TOO_DEEP" else "NOT HELD by the verifier"
+                up = missing[related] = Box(related, boxes[cid].layer + 1, "credential derived from", held, "missing",
+                                            rows=[("id", _clean(related))], ok=False)
+            up.targets = [(k, b) for k, b in up.targets if k != cid] + [(cid, text)]
+        elif cid in boxes:
+            boxes[cid].breaks.append(text)
+        else:
+            top.append(text)
+    return list(missing.values()), top
+
+
 def layout(path: Mapping[str, Any], line: LineLike) -> list[Box]:
     """The boxes of ``line``'s supply path (``path`` as :meth:`SupplyPath.to_dict` gives it),
     numbered and ordered from the most upstream to the entry line, which is last."""
     nodes = {n["id"]: n for n in path.get("nodes") or []}
     roots = [r for r in path.get("roots") or [] if r in nodes]
     layer = _layers(path, list(nodes))
-    origin_heats = {(h["credentialId"], h["number"]) for h in path.get("heats") or []}
-    melt_of = {(h["credentialId"], h["number"]): h["meltCountry"] for h in path.get("heats") or []}
-    boxes: dict[str, Box] = {}
-    for cid, node in nodes.items():
-        facts = node.get("facts") or {}
-        kind = node.get("kind") or "other"
-        melts = any((cid, p.get("heatNumber")) in origin_heats for p in facts.get("products") or [])
-        if kind == "mill-test-report":
-            title = "MELT AND POUR · mill test report" if melts else "mill test report"
-        elif kind == "transformation-event":
-            title = "TRANSFORMATION · transformation event"
-        else:
-            title = _type_name(node)
-        status = "verified" if node.get("verified") else "NOT VERIFIED"
-        if not node.get("linked", True):
-            status += ", NOT THE CREDENTIAL LINKED (digest)"
-        if cid in roots:
-            status += " · referenced by the line"
-        box = Box(cid, layer[cid], title, status, "melt" if melts else kind,
-                  ok=bool(node.get("verified")) and bool(node.get("linked", True)))
-        box.rows.append(("id", _clean(cid)))
-        who = {"mill-test-report": "mill", "transformation-event": "facility"}.get(kind, "issuer")
-        named = " · ".join(_clean(node[k]) for k in ("name", "country") if node.get(k))
-        if named:
-            box.rows += [(who, named), ("", _clean(node.get("issuer")))]
-        else:
-            box.rows.append((who, _clean(node.get("issuer"))))
-        if node.get("issued"):
-            box.rows.append(("date", _date(node["issued"])))
-        marks = _marks(line, cid)
-        if kind == "mill-test-report":
-            trusted = bool(node.get("verified")) and bool(node.get("linked", True))
-
-            def product(p: Mapping[str, Any], cid: str = cid, trusted: bool = trusted) -> str:
-                heat = _clean(p.get("heatNumber") or "-")
-                lot = f" · lot {_clean(p['identifier'])}" if p.get("identifier") else ""
-                mark = marks.get(str(p.get("pointer")), "")
-                if (cid, p.get("heatNumber")) in origin_heats:
-                    return (f"{heat} · melted and poured in {_clean(melt_of[(cid, p.get('heatNumber'))])}"
-                            f" · {_kg(p.get('weightKg'))}{lot}{mark}")
-                said = f"melted and poured in {_clean(p['meltCountry'])}" if p.get("meltCountry") else "no melt country"
-                restated = f"restated as {said}" if trusted else f"says {said}, not taken"
-                return f"{heat} · {restated} · {_kg(p.get('weightKg'))}{lot}{_from(p)}{mark}"
-            _items(box, "heat", facts.get("products") or [], product)
-        elif kind == "transformation-event":
-            def piece(p: Mapping[str, Any], marks: Mapping[str, str] = marks) -> str:
-                what = (f"heat {_clean(p['heatNumber'])}" if p.get("heatNumber") else
-                        f"lot {_clean(p.get('identifier') or '-')}")
-                if p.get("heatNumber") and p.get("identifier"):
-                    what += f" (lot {_clean(p['identifier'])})"
-                code = f" · HS {_clean(p['commodityCode'])}" if p.get("commodityCode") else ""
-                return f"{what} · {_kg(p.get('weightKg'))}{code}{_from(p)}{marks.get(str(p.get('pointer')), '')}"
-            _items(box, "in", facts.get("consumed") or [], piece)
-            _items(box, "out", facts.get("produced") or [], piece)
-            if facts.get("yieldTolerance") is not None:
-                box.rows.append(("yield", f"tolerance {_clean(facts['yieldTolerance'])}"))
-        boxes[cid] = box
+    origins = {(h["credentialId"], h["number"]): h["meltCountry"] for h in path.get("heats") or []}
+    boxes = {cid: _node_box(cid, node, layer=layer[cid], root=cid in roots, origins=origins, marks=_marks(line, cid))
+             for cid, node in nodes.items()}
     for edge in path.get("edges") or []:
         down, up = edge["from"], edge["to"]
         if down in boxes and up in boxes and (down, None) not in boxes[up].targets:
             boxes[up].targets.append((down, None))
-    top: list[str] = []
-    missing: dict[str, Box] = {}
-    for f in path.get("findings") or []:
-        code, message, cid, related = f.get("code"), _clean(f.get("message")), f.get("credentialId"), f.get("related")
-        text = f"{_clean(code)}: {message}"
-        if code in _LINK_CODES and related is not None and cid in boxes:
-            if related not in boxes:
-                if related not in missing:
-                    held = "NOT FOLLOWED (depth limit)" if code == "TOO_DEEP" else "NOT HELD by the verifier"
-                    missing[related] = Box(related, boxes[cid].layer + 1, "credential derived from", held, "missing",
-                                           rows=[("id", _clean(related))], ok=False)
-                up = missing[related]
-            else:
-                up = boxes[related]
-            up.targets = [(k, b) for k, b in up.targets if k != cid] + [(cid, text)]
-        elif cid in boxes:
-            boxes[cid].breaks.append(text)
-        else:
-            top.append(text)
+    missing, top = _place_findings(path.get("findings") or [], boxes)
     for root in roots:
         boxes[root].targets.append((LINE_KEY, None))
     _flag(boxes, line)
@@ -282,17 +279,14 @@ def layout(path: Mapping[str, Any], line: LineLike) -> list[Box]:
         ("goods", goods if len(goods) <= 70 else goods[:69] + "…"),
         ("HTSUS", f"{_clean(line.hts)} · {_clean(line.quantity)}"),
         ("declared", f"origin {_clean(line.origin)} · melt and pour {melt}"),
-    ])
-    ordered = sorted([*boxes.values(), *missing.values()], key=lambda b: -b.layer)  # stable: walk order kept
+    ], breaks=top)
+    ordered = sorted([*boxes.values(), *missing], key=lambda b: -b.layer)  # stable: the walk's order within a row
     for number, box in enumerate(ordered, 1):
         box.number = number
     numbers = {_clean(b.key): b.label for b in ordered}
     for box in ordered:
         box.rows = [(label, _number_refs(text, numbers)) for label, text in box.rows]
-    out = [*ordered, line_box]
-    if top:
-        line_box.breaks.extend(top)
-    return out
+    return [*ordered, line_box]
 
 
 def _flag(boxes: Mapping[str, Box], line: LineLike) -> None:
