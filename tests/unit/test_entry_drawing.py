@@ -287,3 +287,15 @@ def test_lines_with_different_paths_each_get_a_drawing_with_their_own_ids() -> N
     assert page.count('<marker id="line1-ok"') == 1 and page.count('<marker id="line2-ok"') == 1
     assert page.index("<h2>Line 1</h2>") < page.index("url(#line1-ok)") < page.index("<h2>Line 2</h2>") < page.index(
         "url(#line2-ok)")
+
+
+def test_wide_characters_count_two_columns() -> None:
+    from tradevc.verifier.entry.drawing import columns
+
+    name = "包头钢铁集团稀土钢板材有限责任公司炼钢厂" * 3  # a melt shop's name in Chinese, 60 characters
+    report = two_step_world(melt_shop=name).run()
+    drawing = drawing_of(report)
+    assert columns("钢a") == 3
+    assert all(columns(text) <= 100 for text in drawing), max(drawing, key=columns)
+    melt = "".join(text.strip("│ ") for text in box_lines(drawing, "[1] MELT AND POUR"))
+    assert name in melt.replace(" ", "")  # wrapped, not cut

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import html
 import re
-import textwrap
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -36,7 +36,7 @@ from tradevc.vc.jsontext import escape_hidden
 
 from .facts import Evidence
 
-__all__ = ["Box", "draw_svg", "draw_text", "layout"]
+__all__ = ["Box", "columns", "draw_svg", "draw_text", "layout"]
 
 WIDTH = 100
 """Columns of the text drawing."""
@@ -329,9 +329,41 @@ def _marks(line: LineLike, cid: str) -> dict[str, str]:
 # -- text ------------------------------------------------------------------------------------------
 
 
+def columns(text: str) -> int:
+    """The columns ``text`` takes on a terminal: two for a wide (East Asian) character, none
+    for a combining mark, one for any other."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in text)
+
+
 def _wrap(text: str, width: int, indent: str) -> list[str]:
-    return textwrap.wrap(text, width=max(width, 20), subsequent_indent=indent, break_long_words=True,
-                         break_on_hyphens=False) or [""]
+    """``text`` in lines of at most ``width`` columns (:func:`columns`), broken at spaces
+    (runs of spaces inside a line are kept: they align labels), a word longer than a line
+    split; lines after the first start with ``indent``."""
+    width = max(width, 20)
+    out: list[str] = []
+    line = ""
+    for chunk in re.findall(r"\s+|\S+", text):
+        if columns(line) + columns(chunk) <= width:
+            line += chunk
+            continue
+        if chunk.isspace():
+            out.append(line.rstrip())
+            line = indent
+            continue
+        if line.strip() and columns(indent) + columns(chunk) <= width:  # fits on a line of its own
+            out.append(line.rstrip())
+            line = indent
+        while columns(line) + columns(chunk) > width:
+            room, take = width - columns(line), 0
+            while take < len(chunk) and columns(chunk[:take + 1]) <= room:
+                take += 1
+            take = max(take, 1)
+            out.append(line + chunk[:take])
+            line, chunk = indent, chunk[take:]
+        line += chunk
+    if line.strip() or not out:
+        out.append(line.rstrip())
+    return out
 
 
 def draw_text(path: Mapping[str, Any], line: LineLike, *, width: int = WIDTH, indent: str = "  ") -> list[str]:
@@ -396,7 +428,7 @@ def _columns(text: str) -> list[tuple[int, str]]:
     collapses spaces, so each run is placed at its column."""
     out: list[tuple[int, str]] = []
     for match in re.finditer(r"\S+(?: \S+)*", text):
-        out.append((match.start(), match.group()))
+        out.append((columns(text[:match.start()]), match.group()))
     return out
 
 
