@@ -1,7 +1,8 @@
 """The entry report: a decision per line and for the entry (ACCEPT, REVIEW, REJECT), each
 finding with its rule, severity, message and evidence; as a text table (:meth:`EntryReport.summary`),
 JSON (:meth:`EntryReport.to_dict`) or a self-contained HTML page (:meth:`EntryReport.to_html`:
-no script, no external resource, every value escaped)."""
+no script, no external resource, every value escaped). The text and the page draw each line's
+supply path from melt and pour to the line (:mod:`.drawing`)."""
 
 from __future__ import annotations
 
