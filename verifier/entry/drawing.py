@@ -263,8 +263,9 @@ def layout(path: Mapping[str, Any], line: LineLike) -> list[Box]:
     roots = [r for r in path.get("roots") or [] if r in nodes]
     layer = _layers(path, list(nodes))
     origins = {(h["credentialId"], h["number"]): h["meltCountry"] for h in path.get("heats") or []}
-    boxes = {cid: _node_box(cid, node, layer=layer[cid], root=cid in roots, origins=origins, marks=_marks(line, cid))
-             for cid, node in nodes.items()}
+    marks = _marks(line)
+    boxes = {cid: _node_box(cid, node, layer=layer[cid], root=cid in roots, origins=origins,
+                            marks=marks.get(cid, {})) for cid, node in nodes.items()}
     for edge in path.get("edges") or []:
         down, up = edge["from"], edge["to"]
         if down in boxes and up in boxes and (down, None) not in boxes[up].targets:
@@ -307,10 +308,10 @@ def _flag(boxes: Mapping[str, Box], line: LineLike) -> None:
             box.contradicts = box.contradicts or bool(declared)
 
 
-def _marks(line: LineLike, cid: str) -> dict[str, str]:
-    """For the rows of credential ``cid``: item pointer -> `` << REJECT: declared MX`` where a
-    REVIEW or REJECT line finding took evidence from that item."""
-    out: dict[str, str] = {}
+def _marks(line: LineLike) -> dict[str, dict[str, str]]:
+    """Credential id -> item pointer -> `` << REJECT: declared MX``, where a REVIEW or REJECT
+    line finding took evidence from that item (or a value in it)."""
+    out: dict[str, dict[str, str]] = {}
     for finding in line.findings:
         decision = str(getattr(finding.decision, "value", finding.decision))
         if decision == "ACCEPT":
@@ -318,21 +319,30 @@ def _marks(line: LineLike, cid: str) -> dict[str, str]:
         declared = ", ".join(f"declared {_clean(e.value)}" for e in finding.evidence
                              if e.credential_id is None and e.pointer.startswith("/lines/"))
         for e in finding.evidence:
-            if e.credential_id != cid or (isinstance(e.value, str) and e.value in _SUPPLY_CODES):
+            if e.credential_id is None or (isinstance(e.value, str) and e.value in _SUPPLY_CODES):
                 continue
             parts = e.pointer.split("/")
             for n in range(len(parts), 2, -1):
-                out.setdefault("/".join(parts[:n]), f"  << {decision}" + (f": {declared}" if declared else ""))
+                out.setdefault(e.credential_id, {}).setdefault(
+                    "/".join(parts[:n]), f"  << {decision}" + (f": {declared}" if declared else ""))
     return out
 
 
 # -- text ------------------------------------------------------------------------------------------
 
 
+_NARROW_OR_NOT = re.compile("[\u0300-\U0010ffff]")
+"""From the combining marks up, a character may take no column or two; below, one."""
+
+
+def _width(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 0 if unicodedata.combining(char) else 1
+
+
 def columns(text: str) -> int:
     """The columns ``text`` takes on a terminal: two for a wide (East Asian) character, none
     for a combining mark, one for any other."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in text)
+    return len(text) if not _NARROW_OR_NOT.search(text) else sum(_width(c) for c in text)
 
 
 def _wrap(text: str, width: int, indent: str) -> list[str]:
@@ -340,27 +350,32 @@ def _wrap(text: str, width: int, indent: str) -> list[str]:
     (runs of spaces inside a line are kept: they align labels), a word longer than a line
     split; lines after the first start with ``indent``."""
     width = max(width, 20)
+    if columns(text) <= width:
+        return [text.rstrip()]
     out: list[str] = []
-    line = ""
+    line, used, lead = "", 0, columns(indent)
     for chunk in re.findall(r"\s+|\S+", text):
-        if columns(line) + columns(chunk) <= width:
-            line += chunk
+        size = columns(chunk)
+        if used + size <= width:
+            line, used = line + chunk, used + size
             continue
         if chunk.isspace():
             out.append(line.rstrip())
-            line = indent
+            line, used = indent, lead
             continue
-        if line.strip() and columns(indent) + columns(chunk) <= width:  # fits on a line of its own
+        if line.strip() and lead + size <= width:  # fits on a line of its own
             out.append(line.rstrip())
-            line = indent
-        while columns(line) + columns(chunk) > width:
-            room, take = width - columns(line), 0
-            while take < len(chunk) and columns(chunk[:take + 1]) <= room:
+            line, used = indent, lead
+        while used + size > width:  # split a word longer than a line
+            take, room = 0, width - used
+            while take < len(chunk) and _width(chunk[take]) <= room:
+                room -= _width(chunk[take])
                 take += 1
             take = max(take, 1)
             out.append(line + chunk[:take])
-            line, chunk = indent, chunk[take:]
-        line += chunk
+            line, used, chunk = indent, lead, chunk[take:]
+            size = columns(chunk)
+        line, used = line + chunk, used + size
     if line.strip() or not out:
         out.append(line.rstrip())
     return out
