@@ -34,9 +34,7 @@ from typing import Any, Protocol
 
 from tradevc.vc.jsontext import escape_hidden
 
-from .facts import Evidence
-
-__all__ = ["Box", "columns", "draw_svg", "draw_text", "layout"]
+__all__ = ["LINE_KEY", "Box", "LineLike", "columns", "draw_svg", "draw_text", "layout"]
 
 WIDTH = 100
 """Columns of the text drawing."""
@@ -122,8 +120,11 @@ def _kg(value: Any) -> str:
 
 
 def _date(value: Any) -> str:
+    """An ISO 8601 date-time as its date when at midnight UTC, else with a space for the ``T``."""
     text = _clean(value)
-    return text[:10] if len(text) >= 10 and text[4:5] == "-" and text.endswith(("Z", "00:00")) else text
+    if re.fullmatch(r"\d{4}-\d\d-\d\dT00:00:00(?:\.0+)?(?:Z|\+00:00)", text):
+        return text[:10]
+    return text.replace("T", " ", 1) if re.match(r"\d{4}-\d\d-\d\dT", text) else text
 
 
 def _type_name(node: Mapping[str, Any]) -> str:
