@@ -487,6 +487,7 @@ def draw_svg(path: Mapping[str, Any], line: LineLike, *, ident: str = "p") -> st
             widest = max(widest, x + _BOX_W + 10)
         y += height + _GAP_Y
     total_h = y - _GAP_Y + 10
+    wide = {LINE_KEY: max(float(_BOX_W), widest - 20)}  # the line spans the drawing: each arrow comes straight down
     ok, bad = f"{_e(ident)}-ok", f"{_e(ident)}-bad"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="supply-path-drawing" role="img" width="{widest:.0f}" '
@@ -506,7 +507,7 @@ def draw_svg(path: Mapping[str, Any], line: LineLike, *, ident: str = "p") -> st
                 continue
             x2, y2, _ = place[key]
             sx, sy = x1 + _BOX_W / 2 + (i - (len(box.targets) - 1) / 2) * 14, y1 + h1
-            tx, ty = x2 + _BOX_W / 2, y2
+            tx, ty = (sx if key in wide else x2 + _BOX_W / 2), y2
             bend = max(20.0, (ty - sy) / 2)
             colour, marker, dash = ("#c00", bad, ' stroke-dasharray="6 4"') if broken else ("#444", ok, "")
             parts.append(f'<path class="edge{" broken" if broken else ""}" d="M{sx:.1f},{sy:.1f} C{sx:.1f},'
@@ -527,7 +528,8 @@ def draw_svg(path: Mapping[str, Any], line: LineLike, *, ident: str = "p") -> st
         dash = ' stroke-dasharray="6 4"' if box.kind == "missing" else ""
         css = "box" + (" contradicts" if box.contradicts else "") + (" broken" if box.broken else "") + \
             f" {box.kind}"
-        parts.append(f'<g class="{css}" data-key="{_e(box.key)}"><rect x="{x:.1f}" y="{y0:.1f}" width="{_BOX_W}" '
+        parts.append(f'<g class="{css}" data-key="{_e(box.key)}"><rect x="{x:.1f}" y="{y0:.1f}" '
+                     f'width="{wide.get(box.key, _BOX_W):.0f}" '
                      f'height="{h:.1f}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{stroke_w}"{dash}/>')
         for j, (cls, text) in enumerate(texts[box.key]):
             weight = ' font-weight="bold"' if cls in ("h", "x") else ""
