@@ -2,7 +2,8 @@
 
 Prints ``ENTRY <number> importer <id> (anchored) ... decision: REJECT`` and a row per line
 (HTSUS, description, quantity, origin, melt and pour declared, decision and reason), then each
-finding with its rule, source and evidence; ``--json`` prints the
+line's findings with their rule, source and evidence, and a drawing of the line's supply path
+from melt and pour to the line (``--no-path`` leaves the drawings out); ``--json`` prints the
 :class:`~tradevc.verifier.entry.report.EntryReport` as JSON.
 
 Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input (a malformed entry: one
