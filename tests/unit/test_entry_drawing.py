@@ -113,15 +113,31 @@ def test_summary_draws_the_path_after_the_lines_findings(transshipped: Any) -> N
 
 def test_lines_sharing_a_path_refer_to_the_first_drawing() -> None:
     world = two_step_world(declared="MX")
-    second = dict(world.line, line=2, quantity=1000)
-    world.entry = dict(world.entry, lines=[world.line, second])
+    # two lines of 40 t from the same pipe lot and certification: the same path and marks
+    first = dict(world.line, quantity=40000, credentials=[PIPE_ID, "urn:uuid:coo-1"], simaLicenseNumber=None)
+    world.entry = dict(world.entry, lines=[first, dict(first, line=2)])
     report = world.run()
+    assert [f.rule for f in report.line(1).findings] == [f.rule for f in report.line(2).findings]
     text = report.summary()
     assert text.count("supply path of line 1, from melt and pour") == 1
     assert "  supply path of line 2: the same as line 1's, drawn above" in text
     assert text.count("┌─ [1] MELT AND POUR") == 1
     page = report.to_html()
     assert page.count("<svg") == 1 and "Supply path: the same as line 1's, drawn above." in page
+
+
+def test_lines_sharing_a_path_but_not_its_marks_are_each_drawn() -> None:
+    world = two_step_world(declared="MX")
+    second = dict(world.line, line=2, quantity=1000, countryOfMeltAndPour="CN")  # as the melt shop says
+    world.entry = dict(world.entry, lines=[world.line, second])
+    report = world.run()
+    assert report.supply_paths["1"] == report.supply_paths["2"]
+    text = report.summary()
+    assert "the same as line 1's" not in text
+    first, other = drawing_of(report, 1), drawing_of(report, 2)
+    assert "CONTRADICTS THE DECLARATION" in box_lines(first, "[1] MELT AND POUR")[0]
+    assert "<<" not in "".join(box_lines(other, "[1] MELT AND POUR"))
+    assert report.to_html().count("<svg") == 2
 
 
 # -- breaks ---------------------------------------------------------------------------------------

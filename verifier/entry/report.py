@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from .drawing import draw_svg, draw_text
+from .drawing import Box, draw_svg, draw_text, layout
 from .facts import Document, Evidence
 
 __all__ = ["Decision", "EntryReport", "Finding", "LineReport", "worst"]
@@ -141,14 +141,20 @@ class EntryReport:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     def _drawn(self) -> list[tuple[LineReport, Any, int | None]]:
-        """(line, its supply path, the earlier line drawing the same path or None) for the
-        lines that have a supply path."""
+        """(line, its supply path, the earlier line whose drawing is the same or None) for the
+        lines that have a supply path. Two lines' drawings are the same when their paths are
+        and their findings mark the same credentials of it (not when, say, one line declares
+        the melt country the path shows and the other contradicts it)."""
         out: list[tuple[LineReport, Any, int | None]] = []
+        drawn: list[tuple[int, Any, list[Box]]] = []
         for line in self.lines:
             path = self.supply_paths.get(str(line.line))
             if not path:
                 continue
-            same = next((other.line for other, earlier, ref in out if ref is None and earlier == path), None)
+            boxes = layout(path, line)[:-1]  # without the line's own box
+            same = next((number for number, earlier, shown in drawn if earlier == path and shown == boxes), None)
+            if same is None:
+                drawn.append((line.line, path, boxes))
             out.append((line, path, same))
         return out
 
