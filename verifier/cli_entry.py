@@ -2,7 +2,8 @@
 
 Prints ``ENTRY <number> importer <id> (anchored) ... decision: REJECT`` and a row per line
 (HTSUS, description, quantity, origin, melt and pour declared, decision and reason), then each
-finding with its rule, source and evidence; ``--json`` prints the
+line's findings with their rule, source and evidence, and a drawing of the line's supply path
+from melt and pour to the line (``--no-path`` leaves the drawings out); ``--json`` prints the
 :class:`~tradevc.verifier.entry.report.EntryReport` as JSON.
 
 Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input (a malformed entry: one
@@ -54,6 +55,26 @@ def _fail(lines: list[str]) -> None:
     sys.exit(EXIT_USAGE)
 
 
+_ASCII = str.maketrans({"┌": "+", "└": "+", "╔": "+", "╚": "+", "┬": "+", "─": "-", "═": "=", "│": "|", "║": "|",
+                        "▼": "v", "▶": ">", "◀": "<", "…": "..."})
+
+
+def _printable(text: str, encoding: str | None) -> str:
+    """``text`` as the output stream can write it: a lone surrogate as ``\\udXXX``, and where
+    the stream's encoding (latin-1, a Windows code page...) lacks the drawing's box characters,
+    those as ASCII and anything else it lacks as a backslash escape."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    codec = encoding or "utf-8"
+    try:
+        text.encode(codec)
+        return text
+    except UnicodeEncodeError:
+        pass
+    except LookupError:
+        codec = "ascii"
+    return text.translate(_ASCII).encode(codec, "backslashreplace").decode(codec)
+
+
 def entry_command(with_verifier_options: WithOptions, verifier_from: VerifierFrom) -> click.Command:
     """The ``entry`` command: ``with_verifier_options`` adds the options that build the
     verifier, ``verifier_from(**their values)`` builds it."""
@@ -71,10 +92,12 @@ def entry_command(with_verifier_options: WithOptions, verifier_from: VerifierFro
                   help="Verify the documents as of this time (an audit of an old entry); default now. The rules are "
                        "always those in force on the entry's date of import.")
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    @click.option("--no-path", "no_path", is_flag=True,
+                  help="Leave the drawings of the lines' supply paths out of the text report (a big entry).")
     @click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE",
                   help="Also write the report as a self-contained HTML page to FILE.")
     def entry(entry_file: str, presentation_file: str, challenge: str, domain: str, ledger_at: str | None,
-              at: str | None, as_json: bool, report_path: str | None, **options: Any) -> None:
+              at: str | None, as_json: bool, no_path: bool, report_path: str | None, **options: Any) -> None:
         """Decide on the entry in ENTRY.json from the credentials of the presentation in VP.json:
         per line ACCEPT, REVIEW or REJECT with the reasons, and for the entry the worst of them.
         The trust policy (--trust, or the pack's) may configure the entry rules (entryRules, see
@@ -136,8 +159,8 @@ def entry_command(with_verifier_options: WithOptions, verifier_from: VerifierFro
                 Path(report_path).write_text(report.to_html(), encoding="utf-8")
             except OSError as e:
                 click.echo(f"error: cannot write {report_path}: {e.strerror}", err=True)
-        text = report.to_json() if as_json else report.summary()
-        click.echo(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+        text = report.to_json() if as_json else report.summary(supply_paths=not no_path)
+        click.echo(_printable(text, getattr(sys.stdout, "encoding", None)))
         sys.exit(_EXIT[report.decision])
 
     return entry

@@ -157,6 +157,11 @@ class Node:
     """``mill-test-report``, ``transformation-event`` or ``other``."""
     linked: bool = True
     """Every link to it that gives a digest matched it."""
+    name: str | None = None
+    """The mill's (a report's ``manufacturer``) or the facility operator's (an event's
+    ``organization``) name, as the credential gives it: for drawing the path, not for trust."""
+    issued: str | None = None
+    """An event's ``eventTime``, else the credential's ``validFrom`` (or ``issuanceDate``)."""
 
     @property
     def trusted(self) -> bool:
@@ -167,6 +172,7 @@ class Node:
         return {
             "id": self.credential_id, "types": list(self.types), "issuer": self.issuer, "verified": self.verified,
             "linked": self.linked, "country": self.country, "depth": self.depth, "kind": self.kind,
+            "name": self.name, "issued": self.issued,
         }
 
 
@@ -179,11 +185,17 @@ class Finding:
     message: str
     credential_id: str | None
     pointer: str | None = None
+    related: str | None = None
+    """For a link (``MISSING_LINK``, ``UNPINNED_LINK``, ``DIGEST_MISMATCH``, ``TOO_DEEP``):
+    the upstream credential it links to; the break is on the edge ``credential_id`` ->
+    ``related``."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "message": self.message, "credentialId": self.credential_id}
         if self.pointer is not None:
             out["pointer"] = self.pointer
+        if self.related is not None:
+            out["related"] = self.related
         return out
 
 
@@ -263,15 +275,39 @@ class SupplyPath:
         return found
 
     def to_dict(self) -> dict[str, Any]:
-        """For JSON reports and drawing: roots, nodes, edges, heats and findings."""
+        """For JSON reports and drawing: roots, nodes (each with what it says: ``facts``),
+        edges, heats and findings."""
         return {
             "roots": list(self.root_ids),
-            "nodes": [n.to_dict() for n in self.nodes.values()],
+            "nodes": [dict(n.to_dict(), facts=_facts_dict(self.facts.get(n.credential_id)))
+                      for n in self.nodes.values()],
             "edges": [{"from": down, "to": up} for down, up in self.edges],
             "heats": [h.to_dict() for _, h in sorted(self.heats.items())],
             "findings": [f.to_dict() for f in self.findings],
             "unread": list(self.unread),
         }
+
+
+def _item_dict(item: Item) -> dict[str, Any]:
+    return {
+        "pointer": item.pointer, "identifier": item.identifier, "heatNumber": item.heat_number,
+        "meltCountry": item.melt_country, "weightKg": None if item.weight_kg is None else str(item.weight_kg),
+        "sourceCredential": item.source_credential, "commodityCode": item.commodity_code,
+    }
+
+
+def _facts_dict(facts: SupplyFacts | None) -> dict[str, Any]:
+    """What a node says about the path: a report's products, an event's inputs and outputs."""
+    if facts is None:
+        return {"kind": "other"}
+    out: dict[str, Any] = {"kind": facts.kind}
+    if facts.kind == "mill-test-report":
+        out["products"] = [_item_dict(i) for i in facts.products]
+    elif facts.kind == "transformation-event":
+        out.update(consumed=[_item_dict(i) for i in facts.consumed], produced=[_item_dict(i) for i in facts.produced],
+                   organization=facts.organization, eventTime=facts.event_time,
+                   yieldTolerance=None if facts.yield_tolerance is None else str(facts.yield_tolerance))
+    return out
 
 
 # -- reading what the verifier holds -------------------------------------------------------------
@@ -358,6 +394,24 @@ def _issuer_of(document: Mapping[str, Any]) -> str:
     if isinstance(issuer, Mapping):
         issuer = issuer.get("id")
     return issuer if isinstance(issuer, str) else ""
+
+
+def _name_of(document: Mapping[str, Any], facts: SupplyFacts) -> str | None:
+    """A report's manufacturer's or an event's organization's ``name``."""
+    member = {"mill-test-report": "manufacturer", "transformation-event": "organization"}.get(facts.kind)
+    subject = document.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    party = subject.get(member) if member and isinstance(subject, Mapping) else None
+    name = party.get("name") if isinstance(party, Mapping) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
+def _issued_of(document: Mapping[str, Any]) -> str | None:
+    for member in ("validFrom", "issuanceDate"):
+        value = document.get(member)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _types_of(document: Mapping[str, Any]) -> tuple[str, ...]:
@@ -473,6 +527,7 @@ def walk_supply_path(
         path.nodes[cid] = Node(
             credential_id=cid, types=_types_of(document), issuer=_issuer_of(document), verified=visit.verified,
             country=visit.facts.country, depth=visit.depth, kind=visit.facts.kind, linked=cid not in mismatched,
+            name=_name_of(document, visit.facts), issued=visit.facts.event_time or _issued_of(document),
         )
         path.facts[cid] = visit.facts
     path.edges = [(d, u) for d, u in path.edges if u in path.nodes]
@@ -504,7 +559,7 @@ def _follow(
         if ref.declared or ref.credential_id in index:  # (not an image or a document)
             findings.append(Finding(
                 TOO_DEEP, f"{cid} links to {ref.credential_id} beyond the depth limit ({max_depth}); not followed",
-                cid, ref.pointer,
+                cid, ref.pointer, ref.credential_id,
             ))
         return None
     candidates = index.get(ref.credential_id, [])
@@ -513,6 +568,7 @@ def _follow(
     if not candidates:
         findings.append(Finding(
             MISSING_LINK, f"{cid} derives from {ref.credential_id}, which the verifier does not hold", cid, ref.pointer,
+            ref.credential_id,
         ))
         return None
     if not ref.digests:
@@ -520,7 +576,7 @@ def _follow(
             UNPINNED_LINK,
             f"{cid} names {ref.credential_id} without a digest (list it in relatedResource with digestSRI or "
             "digestMultibase): any credential with that id would do",
-            cid, ref.pointer,
+            cid, ref.pointer, ref.credential_id,
         ))
         return candidates[0]
     for held in candidates:
@@ -530,7 +586,7 @@ def _follow(
         DIGEST_MISMATCH,
         f"{ref.credential_id} as held does not have the digest {cid} gives for it "
         f"({', '.join(d.written for d in ref.digests)}): it is not the credential {cid} derives from",
-        cid, ref.pointer,
+        cid, ref.pointer, ref.credential_id,
     ))
     mismatched.add(ref.credential_id)
     return candidates[0]
@@ -624,6 +680,7 @@ def _check_mass_balance(path: SupplyPath, limit: Decimal) -> None:
                 what = f"heat {item.heat_number}" if item.heat_number else f"lot {item.identifier}"
                 path.findings.append(Finding(
                     MISSING_LINK, f"{cid} takes {what} from {source}, which names no such heat or lot", cid, item.pointer,
+                    source,
                 ))
                 continue
             if item.weight_kg is None or found.weight_kg is None:

@@ -125,3 +125,38 @@ def test_a_rejected_entry_shows_its_findings_and_a_script_as_text(browser: Any, 
     assert "urn:uuid:mtr-1#/credentialSubject/product/0/originalCountryOfMeltAndPour = MX" in finding.text
     assert f"{SCRIPT} pipe" in body_text(browser)
     assert_clean(browser)
+
+
+def test_the_supply_path_is_drawn_from_melt_to_the_entry_line(browser: Any, tmp_path: Path) -> None:
+    """A pipe line whose heat was melted and poured in CN, made into pipe in MX (a
+    transformation event) and restated by the pipe mill: the drawing is an inline SVG of boxes
+    from the melt shop at the top to the entry line at the bottom, with the contradicting box
+    outlined, a hostile facility name shown as text, and nothing loaded or run."""
+    from selenium.webdriver.common.by import By
+
+    from support.supply_world import EVENT_ID, MELT_ID, PIPE_ID, two_step_world
+
+    report = two_step_world(declared="MX", facility=f"{SCRIPT} Tubos del Golfo").run()
+    assert report.decision.value == "REJECT"
+    show(browser, report, tmp_path)
+    (svg,) = browser.find_elements(By.CSS_SELECTOR, "div.supply-path svg")
+    assert svg.is_displayed() and svg.size["width"] > 400 and svg.size["height"] > 300
+    boxes = {g.get_attribute("data-key"): g for g in svg.find_elements(By.CSS_SELECTOR, "g.box")}
+    assert set(boxes) >= {MELT_ID, EVENT_ID, PIPE_ID, "#line"}
+    for key in (MELT_ID, EVENT_ID, PIPE_ID, "#line"):
+        rect = boxes[key].find_element(By.TAG_NAME, "rect")
+        assert rect.is_displayed() and rect.size["width"] > 100 and rect.size["height"] > 20, key
+    # the melt shop's box, on top, says where the heat was melted and poured, and is the one
+    # outlined as contradicting the declaration
+    melt_text = [t for t in boxes[MELT_ID].find_elements(By.TAG_NAME, "text") if "melted and poured in CN" in t.text]
+    assert melt_text and all(t.is_displayed() for t in melt_text) and "H26-18841" in melt_text[0].text
+    assert "contradicts" in boxes[MELT_ID].get_attribute("class")
+    assert "CONTRADICTS THE DECLARATION" in boxes[MELT_ID].text
+    assert "contradicts" not in boxes[EVENT_ID].get_attribute("class")
+    tops = {key: boxes[key].find_element(By.TAG_NAME, "rect").location["y"] for key in boxes}
+    assert tops[MELT_ID] < tops[EVENT_ID] < tops[PIPE_ID] < tops["#line"]
+    # arrows between them
+    edges = svg.find_elements(By.CSS_SELECTOR, "path.edge")
+    assert len(edges) >= 3 and all(e.is_displayed() for e in edges)
+    assert f"{SCRIPT} Tubos del Golfo" in boxes[EVENT_ID].text
+    assert_clean(browser)

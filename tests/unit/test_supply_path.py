@@ -221,6 +221,32 @@ def test_digest_mismatch_on_a_tampered_upstream_credential(good):
     assert path.heats_for(MTR2) == []
 
 
+def test_the_path_as_json_says_what_each_node_says(good):
+    """What the entry report draws: each node's mill or facility name, its date, and its
+    products, inputs and outputs with their weights in kilograms."""
+    path = walk_supply_path([good[MTR2]], [good[MTR1], good[EVENT1], good[EVENT2]], verify)
+    nodes = {n["id"]: n for n in json.loads(json.dumps(path.to_dict()))["nodes"]}
+    assert (nodes[MTR1]["name"], nodes[MTR1]["issued"]) == ("Mill", "2026-01-01T00:00:00Z")
+    assert [(p["heatNumber"], p["meltCountry"], p["weightKg"]) for p in nodes[MTR1]["facts"]["products"]] == [
+        ("H1", "CN", "50000"), ("H2", "CN", "50000"), ("H3", "CN", "50000")]
+    event = nodes[EVENT1]
+    assert (event["name"], event["issued"]) == ("Works", "2026-03-02T06:00:00Z")
+    assert [(c["heatNumber"], c["sourceCredential"]) for c in event["facts"]["consumed"]] == [
+        ("H1", MTR1), ("H2", MTR1)]
+    assert [(p["identifier"], p["weightKg"]) for p in event["facts"]["produced"]] == [("C1", "49000"), ("C2", "49000")]
+
+
+def test_a_link_finding_names_the_credential_it_links_to(good):
+    missing = walk_supply_path([good[MTR2]], [good[EVENT2], good[MTR1]], verify)
+    assert [(f.credential_id, f.related) for f in missing.findings] == [(EVENT2, EVENT1)]
+    assert missing.to_dict()["findings"][0]["related"] == EVENT1
+    tampered = copy.deepcopy(good[MTR1])
+    tampered["credentialSubject"]["product"][0]["originalCountryOfMeltAndPour"] = "MX"
+    path = walk_supply_path([good[MTR2]], [tampered, good[EVENT1], good[EVENT2]], verify)
+    (mismatch,) = [f for f in path.findings if f.code == DIGEST_MISMATCH]
+    assert (mismatch.credential_id, mismatch.related) == (EVENT1, MTR1)
+    assert all(f.related is None for f in path.findings if f.code == UNVERIFIABLE_NODE)
+
 def test_a_validly_signed_substitute_under_the_same_id(good):
     """The melt shop signs another report under the same id: its signature holds, its digest
     does not; held next to the original, the original is taken."""

@@ -1,7 +1,8 @@
 """The entry report: a decision per line and for the entry (ACCEPT, REVIEW, REJECT), each
 finding with its rule, severity, message and evidence; as a text table (:meth:`EntryReport.summary`),
 JSON (:meth:`EntryReport.to_dict`) or a self-contained HTML page (:meth:`EntryReport.to_html`:
-no script, no external resource, every value escaped)."""
+no script, no external resource, every value escaped). The text and the page draw each line's
+supply path from melt and pour to the line (:mod:`.drawing`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from .drawing import Box, draw_svg, draw_text, layout
 from .facts import Document, Evidence
 
 __all__ = ["Decision", "EntryReport", "Finding", "LineReport", "worst"]
@@ -177,9 +179,28 @@ class EntryReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
+    def _drawn(self) -> list[tuple[LineReport, Any, int | None]]:
+        """(line, its supply path, the earlier line whose drawing is the same or None) for the
+        lines that have a supply path. Two lines' drawings are the same when their paths are
+        and their findings mark the same credentials of it (not when, say, one line declares
+        the melt country the path shows and the other contradicts it)."""
+        out: list[tuple[LineReport, Any, int | None]] = []
+        drawn: list[tuple[int, Any, list[Box]]] = []
+        for line in self.lines:
+            path = self.supply_paths.get(str(line.line))
+            if not path:
+                continue
+            boxes = layout(path, line)[:-1]  # without the line's own box
+            same = next((number for number, earlier, shown in drawn if earlier == path and shown == boxes), None)
+            if same is None:
+                drawn.append((line.line, path, boxes))
+            out.append((line, path, same))
+        return out
+
     def to_html(self) -> str:
         """The report as one HTML page: the entry's decision, a row per line, the findings of
-        the entry and of each line with their evidence, and the documents."""
+        the entry and of each line with their evidence, each line's supply path drawn (inline
+        SVG, from melt and pour to the entry line), and the documents."""
         anchored = _e(self.anchored_text)
         if self.importer_anchor is not None:
             anchor = self.importer_anchor
@@ -200,9 +221,17 @@ class EntryReport:
                          f"<td>{_e(line.melt_and_pour or '-')}</td><td>{_e(_claim(line) or '-')}</td>"
                          f"<td>{line.decision.value}</td><td>{_e(line.reason)}</td></tr>")
         parts.append("</table>")
+        drawn = {line.line: (path, same) for line, path, same in self._drawn()}
         for line in self.lines:
-            if line.findings:
+            if line.findings or line.line in drawn:
                 parts.append(f"<h2>Line {line.line}</h2>{_findings_html(line.findings)}")
+            if line.line in drawn:
+                path, same = drawn[line.line]
+                if same is not None:
+                    parts.append(f'<p class="supply-path-ref">Supply path: the same as line {same}\'s, drawn above.</p>')
+                else:
+                    parts.append(f'<h3>Supply path of line {line.line}, from melt and pour to the entry</h3>'
+                                 f'<div class="supply-path">{draw_svg(path, line, ident=f"line{line.line}")}</div>')
         parts.append("<h2>Documents</h2><table><tr><th>id</th><th>type</th><th>issuer</th><th>verified</th>"
                      "<th>anchored as</th></tr>")
         for d in self.documents:
@@ -212,9 +241,11 @@ class EntryReport:
         parts.append("</table></body></html>\n")
         return "".join(parts)
 
-    def summary(self) -> str:
-        """The text table: the entry's head line, a row per line, then every finding that is
-        not plain information, with its evidence."""
+    def summary(self, *, supply_paths: bool = True) -> str:
+        """The text table: the entry's head line, a row per line, then each line's findings that
+        are not plain information, with their evidence, each followed by a drawing of the line's
+        supply path from melt and pour to the entry line (a line with the same path as an earlier
+        one refers to it); ``supply_paths=False`` leaves the drawings out."""
         anchored = self.anchored_text
         out = [f"ENTRY {self.entry_number} importer {self.importer} ({anchored}) "
                f"date of import {self.date_of_import} decision: {self.decision.value}"]
@@ -227,6 +258,7 @@ class EntryReport:
             for line in self.lines
         ]
         widths = [max(len(r[i]) for r in rows) for i in range(len(head) - 1)]
+        drawn = {line.line: (path, same) for line, path, same in self._drawn()}
         for r in rows:
             out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
         for line in self.lines:
@@ -237,6 +269,12 @@ class EntryReport:
                            + (f" ({f.source})" if f.source else ""))
                 for e in f.evidence[:4]:
                     out.append(f"      evidence {_where(e)} = {_show(e.value)}")
+            if supply_paths and line.line in drawn:
+                path, same = drawn[line.line]
+                if same is not None:
+                    out.append(f"  supply path of line {line.line}: the same as line {same}'s, drawn above")
+                else:
+                    out.extend(draw_text(path, line))
         if self.recorded:
             out.append("  quantities recorded in the ledger")
         return "\n".join(_safe(line) for line in out)
@@ -244,7 +282,8 @@ class EntryReport:
 
 _CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
-.ACCEPT{background:#e6f4ea}.REVIEW{background:#fff4d6}.REJECT{background:#fde2e1}code{font-size:12px}"""
+.ACCEPT{background:#e6f4ea}.REVIEW{background:#fff4d6}.REJECT{background:#fde2e1}code{font-size:12px}
+.supply-path{overflow-x:auto;max-width:100%;border:1px solid #ddd;padding:4px;background:#fff}"""
 
 
 def _on(finding: Finding) -> str:
