@@ -29,7 +29,8 @@ def test_pipe_finished_in_mexico_from_chinese_heats_declared_mexico_is_rejected(
     assert report.decision is Decision.REJECT, report.summary()
     f = finding(report, "steel.melt-pour.matches-mill")
     assert f.decision is Decision.REJECT
-    assert "H26-C7731 in CN" in f.message and "H26-C7732 in CN" in f.message and "declared MX" in f.message
+    assert "melted and poured in CN (mill test report urn:uuid:melt-cn, heats H26-C7731, H26-C7732, upstream" in f.message
+    assert "declared MX, misdeclared" in f.message
     upstream = [(e.credential_id, e.value) for e in f.evidence if e.credential_id is not None]
     assert upstream == [(MELT_ID, "CN"), (MELT_ID, "CN")]  # the melt shop's report, not the pipe mill's
     # every node verified, every digest matched: the finding is a misdeclaration, not a broken path
