@@ -71,25 +71,32 @@ class LineContext:
     supply_parties: frozenset[str] = frozenset()  # issuers upstream on the line's verified supply path
     supply_findings: Sequence[Any] = ()  # breaks in it (tradevc.verifier.supply.Finding)
     draws: list[PlannedDraw] = field(default_factory=list)
+    # the line's verified documents and their facts, read once per line (every rule asks)
+    _memo: dict[str, list[Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def day(self) -> date:
         return self.entry.entry.date_of_import
 
     def verified(self) -> list[Document]:
-        return [d for d in self.documents if d.verified]
+        if "verified" not in self._memo:
+            self._memo["verified"] = [d for d in self.documents if d.verified]
+        return list(self._memo["verified"])
+
+    def _of_verified(self, name: str, facts: Sequence[Any]) -> list[Any]:
+        if name not in self._memo:
+            ids = {id(d) for d in self.verified()}
+            self._memo[name] = [f for f in facts if id(f.doc) in ids]
+        return list(self._memo[name])
 
     def certifications(self) -> list[Certification]:
-        ids = {id(d) for d in self.verified()}
-        return [c for c in self.entry.facts.certifications if id(c.doc) in ids]
+        return self._of_verified("certifications", self.entry.facts.certifications)
 
     def mills(self) -> list[MillCertificate]:
-        ids = {id(d) for d in self.verified()}
-        return [m for m in self.entry.facts.mills if id(m.doc) in ids]
+        return self._of_verified("mills", self.entry.facts.mills)
 
     def licences(self) -> list[SimaLicence]:
-        ids = {id(d) for d in self.verified()}
-        return [s for s in self.entry.facts.licences if id(s.doc) in ids]
+        return self._of_verified("licences", self.entry.facts.licences)
 
     def claims(self, preference: str) -> bool:
         return (self.line.preference or "").upper() == preference
