@@ -92,7 +92,7 @@ class LineContext:
         return [s for s in self.entry.facts.licences if id(s.doc) in ids]
 
     def claims(self, preference: str) -> bool:
-        return (self.line.preference or "").upper() == preference
+        return claimed_preference(self.line.preference) == preference
 
     def declared(self, member: str, value: Any) -> Evidence:
         return Evidence(None, f"/lines/{_position(self.entry.entry.lines, self.line)}/{member}", value)
@@ -103,6 +103,19 @@ class LineContext:
             return list(self.heats)
         wanted = set(self.line.heats)
         return [h for h in self.heats if h.number in wanted]
+
+
+# CBP's special programme indicators (CBP Form 7501 block 33) for the preferences the rules know
+# by name: S for USMCA, S+ for USMCA goods also under a Section 232 or 301 exclusion.
+_PROGRAMME_INDICATORS = {"S": "USMCA", "S+": "USMCA"}
+
+
+def claimed_preference(declared: str | None) -> str | None:
+    """The preference a line claims, by name (``USMCA`` for ``usmca`` or its indicator ``S``)."""
+    if declared is None or not declared.strip():
+        return None
+    name = declared.strip().upper()
+    return _PROGRAMME_INDICATORS.get(name, name)
 
 
 def _finding(rule: Rule, message: str, *evidence: Evidence, line: int | None = None,
@@ -374,6 +387,17 @@ def supply_path(ctx: LineContext, rule: Rule) -> list[Finding]:
 
 
 # -- USMCA ---------------------------------------------------------------------------------------
+
+
+def preference_claim_verified(ctx: LineContext, rule: Rule) -> list[Finding]:
+    """A claimed preference is one the rule set verifies (``verified``): any other claim was
+    checked by nothing, so it is not accepted."""
+    claimed = claimed_preference(ctx.line.preference)
+    verified = [str(p) for p in rule.param("verified")]
+    if claimed is None or claimed in verified:
+        return []
+    return [_finding(rule, f"preference {ctx.line.preference} is not one the rules verify ({', '.join(verified)}): "
+                           "the claim was not checked", ctx.declared("preference", ctx.line.preference))]
 
 
 def usmca_present(ctx: LineContext, rule: Rule) -> list[Finding]:
@@ -663,7 +687,7 @@ LineCheck = Callable[[LineContext, Rule], list[Finding]]
 EntryCheck = Callable[[EntryContext, Rule], list[Finding]]
 
 LINE_CHECKS: Mapping[str, LineCheck] = {
-    "line_credentials_verified": line_credentials_verified,
+    "line_credentials_verified": line_credentials_verified, "preference_claim_verified": preference_claim_verified,
     "usmca_present": usmca_present, "usmca_elements": usmca_elements, "usmca_certifier": usmca_certifier,
     "usmca_covers_line": usmca_covers_line, "usmca_period": usmca_period, "usmca_importer": usmca_importer,
     "usmca_originating_steel": usmca_originating_steel,
