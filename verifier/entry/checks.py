@@ -255,7 +255,9 @@ def _anchored_mids(ctx: LineContext) -> list[tuple[str, str, dict[str, Any], Doc
     mill certificates, certifications, or documents from parties upstream on its supply path:
     the identity anchor that ends the issuer's trust path names it under the scheme MID."""
     roles: list[tuple[str, Document]] = [("mill", m.doc) for m in ctx.mills()]
-    roles += [("producer", c.doc) for c in ctx.certifications()]
+    # a certification's issuer is the producer only when it certifies as the producer (not as
+    # the exporter or importer, whose MID would not be the manufacturer's)
+    roles += [("producer", c.doc) for c in ctx.certifications() if (c.role or "").strip().casefold() == "producer"]
     roles += [("supplier", d) for d in ctx.verified() if d.issuer in ctx.supply_parties]
     out: list[tuple[str, str, dict[str, Any], Document]] = []
     seen: set[tuple[str, str | None]] = set()
