@@ -375,3 +375,18 @@ def test_a_node_kind_from_a_json_report_is_not_written_into_the_svg() -> None:
     for element in tree.iter():
         assert not any(name.startswith("on") for name in element.attrib), element.attrib
     assert "alert(1)" not in svg
+
+
+def test_hidden_characters_in_findings_and_documents_are_escaped_in_the_html() -> None:
+    """Not only the drawing: a heat number with a right-to-left override and a terminal escape,
+    quoted in a finding's message and evidence, shows as \\uXXXX on the page (the override would
+    reorder what the officer reads of the rest of the cell)."""
+    from support.entries import World
+
+    heat = "H26\u202e1NC\x1b[2J"
+    world = World.steel(heats=[(heat, "CN", 78422)])
+    world.line = dict(world.line, heats=[heat])
+    report = world.run()
+    page = report.to_html()
+    assert "\u202e" not in page and "\x1b" not in page
+    assert "H26\\u202e1NC\\u001b[2J" in page
