@@ -329,3 +329,34 @@ def test_the_mid_of_a_certifier_that_is_not_the_producer_is_not_the_manufacturer
     world.line = dict(world.line, manufacturerId="MXTRADER77MTY")
     f = finding(world.run(), MANUFACTURER)
     assert f.decision is Decision.REVIEW and "MXTRADER77MTY" in f.message and f"MID {MID}" in f.message
+
+
+# -- an importer of record nobody anchored -----------------------------------------------------------------
+
+
+def self_declared(world: PartiesWorld) -> PartiesWorld:
+    """The broker files for the importer's number, declaring its own DID as the importer's and
+    signing as that 'importer': no power of attorney needed."""
+    world.drop("urn:uuid:poa-1")
+    world.entry["importerOfRecord"] = dict(world.entry["importerOfRecord"], did=BROKER.did)
+    return world
+
+
+def test_a_policy_can_require_the_importer_to_be_anchored(world: PartiesWorld) -> None:
+    self_declared(world)
+    world.policy["entryRules"] = {HOLDER: {"requireAnchoredImporter": True}}
+    report = world.run()
+    f = finding(report, HOLDER, line=None)
+    assert f.decision is Decision.REVIEW and report.decision is Decision.REVIEW
+    assert BROKER.did in f.message and "76-1234567" in f.message and "not anchored" in f.message
+
+
+def test_an_anchored_importer_meets_the_requirement(world: PartiesWorld) -> None:
+    importer_register(world)
+    world.policy["anchors"].append(importer_anchor(key=IMPORT_REGISTER))
+    world.policy["entryRules"] = {HOLDER: {"requireAnchoredImporter": True}}
+    report = world.run()  # the broker, with the anchored importer's power of attorney
+    assert report.importer_anchored and HOLDER not in rules_hit(report, line=None)
+    world.holder = IMPORTER
+    world.drop("urn:uuid:poa-1")
+    assert HOLDER not in rules_hit(world.run(), line=None)

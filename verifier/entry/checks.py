@@ -59,6 +59,7 @@ class EntryContext:
     verifier: MarkChecker | None = None
     recorded_marks: frozenset[str] = frozenset()
     listed: Sequence[ListedEntity] = ()
+    importer_anchor: Mapping[str, Any] | None = None  # the identity anchor of the importer's number, if any
 
 
 @dataclass
@@ -218,6 +219,12 @@ def holder_is_importer_or_broker(ctx: EntryContext, rule: Rule) -> list[Finding]
     signers = set(ctx.facts.signers)
     if not signers:
         return []  # the presentation rule says why
+    if importer.did and ctx.importer_anchor is None and rule.params.get("requireAnchoredImporter", False):
+        # the DID is the declaration's word: whoever files may name its own
+        return [_finding(rule, f"the importer of record's DID {importer.did} is not anchored to its importer number "
+                               f"{importer.identifier} (no verified identity anchor under an IOR or EIN scheme): "
+                               "who may sign or grant powers for it cannot be told",
+                         Evidence(None, "/importerOfRecord", {"identifier": importer.identifier, "did": importer.did}))]
     if importer.did and importer.did in signers:
         return []
     who = ", ".join(sorted(signers))
