@@ -360,3 +360,16 @@ def test_an_anchored_importer_meets_the_requirement(world: PartiesWorld) -> None
     world.holder = IMPORTER
     world.drop("urn:uuid:poa-1")
     assert HOLDER not in rules_hit(world.run(), line=None)
+
+
+def test_the_powers_importer_number_is_compared_without_punctuation(world: PartiesWorld) -> None:
+    # the power states 76-1234567 (its schema's form), the entry 761234567: the same number
+    world.entry["importerOfRecord"]["identifier"] = "761234567"
+    assert HOLDER not in rules_hit(world.run(), line=None)
+
+
+def test_a_broker_holding_two_powers_may_present_under_the_one_that_fits(world: PartiesWorld) -> None:
+    # an older power names another filer code; the current one fits the declared filer
+    world.credentials.insert(0, power_of_attorney(day=world.day, filer_code="XYZ", id="urn:uuid:poa-0"))
+    world.entry["filer"] = {"identifier": FILER_CODE, "did": BROKER.did, "name": "Border Brokers Inc."}
+    assert HOLDER not in rules_hit(world.run(), line=None)

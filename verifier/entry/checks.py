@@ -22,7 +22,7 @@ from .facts import (
     NORTH_AMERICA, Certification, Delegation, Document, Evidence, Facts, HeatFact, MillCertificate, SimaLicence, same_name,
 )
 from .model import Entry, Line
-from .parties import anchored_identifiers
+from .parties import anchored_identifiers, same_number
 from .report import Decision, Finding
 from .rules import ListedEntity, Rule
 
@@ -183,7 +183,7 @@ def _delegation_problems(ctx: EntryContext, rule: Rule, delegation: Delegation) 
                         f"{start.date() if start else '?'} to {end.date() if end else 'no end date'})")
     if delegation.principal != importer.did:
         problems.append(f"{label} is issued by {delegation.principal}, not the importer of record {importer.did}")
-    if delegation.importer_number is not None and delegation.importer_number != importer.identifier:
+    if delegation.importer_number is not None and not same_number(delegation.importer_number, importer.identifier):
         problems.append(f"{label} is granted for importer number {delegation.importer_number}, the entry's importer "
                         f"of record is {importer.identifier}")
     port = entry.port_of_entry
@@ -235,6 +235,7 @@ def holder_is_importer_or_broker(ctx: EntryContext, rule: Rule) -> list[Finding]
     held = [d for d in ctx.facts.delegations if d.agent in signers]
     others = [d for d in ctx.facts.delegations if d.agent not in signers]
     reasons: list[str] = []
+    filer_finding: Finding | None = None  # a power that stands, but for another filer: said unless another fits
     for delegation in held:
         problems = _delegation_problems(ctx, rule, delegation)
         if not problems:
@@ -242,11 +243,15 @@ def holder_is_importer_or_broker(ctx: EntryContext, rule: Rule) -> list[Finding]
             if not filer:
                 return []
             declared = ctx.entry.filer
-            return [_finding(rule, "; ".join(filer),
-                             Evidence(None, "/filer", declared.model_dump(mode="json", by_alias=True, exclude_none=True)
-                                      if declared is not None else None),
-                             delegation.doc.evidence("/credentialSubject/id", delegation.agent))]
+            filer_finding = filer_finding or _finding(
+                rule, "; ".join(filer),
+                Evidence(None, "/filer", declared.model_dump(mode="json", by_alias=True, exclude_none=True)
+                         if declared is not None else None),
+                delegation.doc.evidence("/credentialSubject/id", delegation.agent))
+            continue
         reasons.extend(problems)
+    if filer_finding is not None:
+        return [filer_finding]
     for delegation in others:
         reasons.append(f"{delegation.doc.label} names {delegation.agent} as agent, not the signer {who}")
     evidence = [Evidence(None, "/importerOfRecord/did", importer.did),
