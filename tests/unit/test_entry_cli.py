@@ -123,3 +123,14 @@ def test_an_html_report_with_every_value_escaped(steel: World, tmp_path: Path) -
     assert "<h1 class=\"REJECT\">Entry ABC-1234567-8: REJECT</h1>" in page
     assert "<script>" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; pipe" in page
     assert "steel.melt-pour.matches-mill" in page and "urn:uuid:mtr-1" in page
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"entryNumber": ' * 50_000 + "1" + "}" * 50_000])
+def test_an_entry_nested_too_deeply_is_bad_input(steel: World, tmp_path: Path, text: str) -> None:
+    """A declaration nested deeper than the JSON reader can go is refused as bad input (exit 2,
+    one line), not a traceback with exit 1 (which reads as REJECT)."""
+    args = files(steel, tmp_path)
+    Path(args[0]).write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["entry", *args])
+    assert result.exit_code == 2, (result.exit_code, repr(result.exception))
+    assert "Traceback" not in result.output and "nested" in result.output

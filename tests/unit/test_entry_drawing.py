@@ -319,3 +319,74 @@ def test_wide_characters_count_two_columns() -> None:
     assert all(columns(text) <= 100 for text in drawing), max(drawing, key=columns)
     melt = "".join(text.strip("│ ") for text in box_lines(drawing, "[1] MELT AND POUR"))
     assert name in melt.replace(" ", "")  # wrapped, not cut
+
+
+# -- bounded output ---------------------------------------------------------------------------------
+
+
+def _event_linking_to_ghosts(world: Any, count: int, facility: str) -> None:
+    """Re-issue the pipe works' event (signed for real) with ``count`` more relatedResource
+    links to credentials nobody holds, and a facility named ``facility``; the pipe mill's
+    report pins the new event."""
+    from support.entries import mill_report, sign
+    from support.supply_world import pipe_event
+
+    melt = next(c for c in world.credentials if c.get("id") == MELT_ID)
+    event = {k: v for k, v in pipe_event(day=world.day, source=melt, facility=facility).items() if k != "proof"}
+    pinned = event["relatedResource"][0]
+    event["relatedResource"] = [pinned] + [
+        {"id": f"urn:uuid:ghost-{i}", "mediaType": "application/vc", "digestSRI": pinned["digestSRI"]}
+        for i in range(count)]
+    event = sign(event, PIPE_WORKS)
+    world.replace(EVENT_ID, event)
+    world.replace(PIPE_ID, mill_report(day=world.day, heats=[(HEAT, "CN", 98000)], source=event))
+
+
+def test_a_credential_linking_to_thousands_of_others_draws_a_bounded_path() -> None:
+    """A party cannot make the drawing as big as its documents: links to credentials not held
+    are drawn up to a few per credential (the rest counted), and a value is shown up to a
+    length (the rest counted); the report's findings still list every break."""
+    world = two_step_world()
+    _event_linking_to_ghosts(world, 400, "Tubos " + "del Golfo " * 400)
+    report = world.run()
+    assert sum(f["code"] == "MISSING_LINK" for f in report.supply_paths["1"]["findings"]) == 400
+    drawing = drawing_of(report)
+    assert len(drawing) < 200, len(drawing)
+    assert sum("NOT HELD by the verifier" in text for text in drawing) <= 8
+    assert any("and 392 more" in text for text in drawing)
+    assert any("more characters" in text for text in drawing)
+    svg = draw_svg(report.supply_paths["1"], report.line(1))
+    tree = ET.fromstring(svg)
+    assert len([g for g in tree.iter(f"{SVG}g")]) <= 16
+    assert float(tree.get("width") or 0) < 6000
+    assert len(report.to_html()) < 200_000
+
+
+def test_a_node_kind_from_a_json_report_is_not_written_into_the_svg() -> None:
+    """The drawing reads a path as the JSON report gives it; a kind that is not one of the
+    drawing's own cannot add an attribute to the SVG."""
+    world = two_step_world()
+    report = world.run()
+    path = json.loads(report.to_json())["supplyPaths"]["1"]
+    for node in path["nodes"]:
+        node["kind"] = 'x" onmouseover="alert(1)" data-y="'
+    svg = draw_svg(path, report.line(1))
+    tree = ET.fromstring(svg)
+    for element in tree.iter():
+        assert not any(name.startswith("on") for name in element.attrib), element.attrib
+    assert "alert(1)" not in svg
+
+
+def test_hidden_characters_in_findings_and_documents_are_escaped_in_the_html() -> None:
+    """Not only the drawing: a heat number with a right-to-left override and a terminal escape,
+    quoted in a finding's message and evidence, shows as \\uXXXX on the page (the override would
+    reorder what the officer reads of the rest of the cell)."""
+    from support.entries import World
+
+    heat = "H26\u202e1NC\x1b[2J"
+    world = World.steel(heats=[(heat, "CN", 78422)])
+    world.line = dict(world.line, heats=[heat])
+    report = world.run()
+    page = report.to_html()
+    assert "\u202e" not in page and "\x1b" not in page
+    assert "H26\\u202e1NC\\u001b[2J" in page

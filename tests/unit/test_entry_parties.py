@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from support.entries import (
-    BROKER, CHALLENGE, DOMAIN, IMPORTER, MID, MILL, OTHER, PRODUCER, REGISTRY, finding, rules_hit,
+    BROKER, CHALLENGE, DOMAIN, IMPORTER, MID, MILL, OTHER, PRODUCER, REGISTRY, certification, finding, rules_hit,
 )
 from support.parties import FILER_CODE, PartiesWorld, importer_anchor, power_of_attorney, status_snapshot
 from support.vouches import anchor, vouch
@@ -273,6 +273,7 @@ def test_the_producer_anchored_with_a_mid(world: PartiesWorld, declared: str, re
     world.policy["trustedIssuers"] = [t for t in world.policy["trustedIssuers"] if t["did"] != PRODUCER.did]
     world.policy["anchors"].append(anchor(REGISTRY, PRODUCER.did, mid="MXACEPRO12SAN", id="urn:uuid:producer-anchor",
                                           valid_from="2020-01-01T00:00:00Z", valid_until="2030-01-01T00:00:00Z"))
+    world.replace("urn:uuid:coo-1", certification(day=world.day, edit=lambda s: s["certifier"].update(role="Producer")))
     world.drop("urn:uuid:mtr-1")
     world.line = dict(world.line, manufacturerId=declared,
                       credentials=[c for c in world.line["credentials"] if c != "urn:uuid:mtr-1"])
@@ -315,3 +316,60 @@ def test_the_brokers_wallet_presents_the_importers_anchor_with_its_power(world: 
                           domain=DOMAIN, rules=RuleSet.from_policy(world.policy))
     assert report.importer_anchor is not None and report.importer_anchor["identifier"] == "IOR 76-1234567"
     assert HOLDER not in rules_hit(report, line=None)
+
+
+def test_the_mid_of_a_certifier_that_is_not_the_producer_is_not_the_manufacturers(world: PartiesWorld) -> None:
+    """A certification made by the exporter (a trader, anchored with an MID of its own) does not
+    make the exporter's MID the goods' manufacturer ID: the mill's report says who made them."""
+    world.policy["trustedIssuers"] = [t for t in world.policy["trustedIssuers"] if t["did"] != PRODUCER.did]
+    world.policy["anchors"].append(anchor(REGISTRY, PRODUCER.did, mid="MXTRADER77MTY", id="urn:uuid:exporter-anchor",
+                                          valid_from="2020-01-01T00:00:00Z", valid_until="2030-01-01T00:00:00Z"))
+    coo = next(c for c in world.credentials if c.get("id") == "urn:uuid:coo-1")
+    assert coo["credentialSubject"]["certifier"]["role"] == "Exporter"
+    world.line = dict(world.line, manufacturerId="MXTRADER77MTY")
+    f = finding(world.run(), MANUFACTURER)
+    assert f.decision is Decision.REVIEW and "MXTRADER77MTY" in f.message and f"MID {MID}" in f.message
+
+
+# -- an importer of record nobody anchored -----------------------------------------------------------------
+
+
+def self_declared(world: PartiesWorld) -> PartiesWorld:
+    """The broker files for the importer's number, declaring its own DID as the importer's and
+    signing as that 'importer': no power of attorney needed."""
+    world.drop("urn:uuid:poa-1")
+    world.entry["importerOfRecord"] = dict(world.entry["importerOfRecord"], did=BROKER.did)
+    return world
+
+
+def test_a_policy_can_require_the_importer_to_be_anchored(world: PartiesWorld) -> None:
+    self_declared(world)
+    world.policy["entryRules"] = {HOLDER: {"requireAnchoredImporter": True}}
+    report = world.run()
+    f = finding(report, HOLDER, line=None)
+    assert f.decision is Decision.REVIEW and report.decision is Decision.REVIEW
+    assert BROKER.did in f.message and "76-1234567" in f.message and "not anchored" in f.message
+
+
+def test_an_anchored_importer_meets_the_requirement(world: PartiesWorld) -> None:
+    importer_register(world)
+    world.policy["anchors"].append(importer_anchor(key=IMPORT_REGISTER))
+    world.policy["entryRules"] = {HOLDER: {"requireAnchoredImporter": True}}
+    report = world.run()  # the broker, with the anchored importer's power of attorney
+    assert report.importer_anchored and HOLDER not in rules_hit(report, line=None)
+    world.holder = IMPORTER
+    world.drop("urn:uuid:poa-1")
+    assert HOLDER not in rules_hit(world.run(), line=None)
+
+
+def test_the_powers_importer_number_is_compared_without_punctuation(world: PartiesWorld) -> None:
+    # the power states 76-1234567 (its schema's form), the entry 761234567: the same number
+    world.entry["importerOfRecord"]["identifier"] = "761234567"
+    assert HOLDER not in rules_hit(world.run(), line=None)
+
+
+def test_a_broker_holding_two_powers_may_present_under_the_one_that_fits(world: PartiesWorld) -> None:
+    # an older power names another filer code; the current one fits the declared filer
+    world.credentials.insert(0, power_of_attorney(day=world.day, filer_code="XYZ", id="urn:uuid:poa-0"))
+    world.entry["filer"] = {"identifier": FILER_CODE, "did": BROKER.did, "name": "Border Brokers Inc."}
+    assert HOLDER not in rules_hit(world.run(), line=None)

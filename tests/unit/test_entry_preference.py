@@ -100,7 +100,8 @@ def test_the_report_shows_both_decisions(steel: World) -> None:
 def test_the_default_table_targets_usmca_rules_at_the_preference() -> None:
     rules = RuleSet.default()
     for rule in rules.rules:
-        expected = "preference" if rule.id.startswith("usmca.") or rule.id == "quantity.certification" else "line"
+        expected = "preference" if rule.id.startswith(("usmca.", "preference.")) or rule.id == "quantity.certification" \
+            else "line"
         assert rule.target == expected, rule.id
         assert rule.to_dict()["appliesTo"] == expected
 
@@ -163,3 +164,29 @@ def test_the_cli_exits_reject_when_the_goods_are_refused_too(steel: World, tmp_p
     assert result.exit_code == 1, result.output
     line = json.loads(result.output)["lines"][0]
     assert line["decision"] == "REJECT" and line["preferenceDecision"] == "REJECT"
+
+
+@pytest.mark.parametrize("claimed", ["S", "s+", " USMCA "])
+def test_the_usmca_claim_under_its_special_programme_indicator_is_checked(steel: World, claimed: str) -> None:
+    """CBP's special programme indicator for USMCA is S (S+ with a Section 232 or 301
+    exclusion): claimed that way, with goods the certification does not cover, the claim is
+    still checked and denied, not accepted unchecked."""
+    world = uncovered(steel)
+    world.line = dict(world.line, preference=claimed)
+    report = world.run()
+    assert finding(report, "usmca.certification.covers-line").applies_to == "preference"
+    assert report.line(1).preference_decision is Decision.REJECT
+    assert report.decision is Decision.REVIEW
+
+
+@pytest.mark.parametrize("claimed", ["GSP", "KORUS", "NAFTA"])
+def test_a_preference_no_rule_verifies_is_not_accepted(steel: World, claimed: str) -> None:
+    """A claim the rule set has no rules for is not reported ACCEPTED: nothing checked it."""
+    world = copy.deepcopy(steel)
+    world.line = dict(world.line, preference=claimed)
+    report = world.run()
+    f = finding(report, "preference.claim-verified")
+    assert f.decision is Decision.REVIEW and f.applies_to == "preference" and claimed in f.message
+    assert report.line(1).preference_decision is Decision.REVIEW
+    assert "ACCEPTED" not in report.summary()
+    assert report.decision is Decision.REVIEW

@@ -22,7 +22,7 @@ from .facts import (
     NORTH_AMERICA, Certification, Delegation, Document, Evidence, Facts, HeatFact, MillCertificate, SimaLicence, same_name,
 )
 from .model import Entry, Line
-from .parties import anchored_identifiers
+from .parties import anchored_identifiers, same_number
 from .report import Decision, Finding
 from .rules import ListedEntity, Rule
 
@@ -59,6 +59,7 @@ class EntryContext:
     verifier: MarkChecker | None = None
     recorded_marks: frozenset[str] = frozenset()
     listed: Sequence[ListedEntity] = ()
+    importer_anchor: Mapping[str, Any] | None = None  # the identity anchor of the importer's number, if any
 
 
 @dataclass
@@ -99,7 +100,7 @@ class LineContext:
         return self._of_verified("licences", self.entry.facts.licences)
 
     def claims(self, preference: str) -> bool:
-        return (self.line.preference or "").upper() == preference
+        return claimed_preference(self.line.preference) == preference
 
     def declared(self, member: str, value: Any) -> Evidence:
         return Evidence(None, f"/lines/{_position(self.entry.entry.lines, self.line)}/{member}", value)
@@ -110,6 +111,19 @@ class LineContext:
             return list(self.heats)
         wanted = set(self.line.heats)
         return [h for h in self.heats if h.number in wanted]
+
+
+# CBP's special programme indicators (CBP Form 7501 block 33) for the preferences the rules know
+# by name: S for USMCA, S+ for USMCA goods also under a Section 232 or 301 exclusion.
+_PROGRAMME_INDICATORS = {"S": "USMCA", "S+": "USMCA"}
+
+
+def claimed_preference(declared: str | None) -> str | None:
+    """The preference a line claims, by name (``USMCA`` for ``usmca`` or its indicator ``S``)."""
+    if declared is None or not declared.strip():
+        return None
+    name = declared.strip().upper()
+    return _PROGRAMME_INDICATORS.get(name, name)
 
 
 def _finding(rule: Rule, message: str, *evidence: Evidence, line: int | None = None,
@@ -176,7 +190,7 @@ def _delegation_problems(ctx: EntryContext, rule: Rule, delegation: Delegation) 
                         f"{start.date() if start else '?'} to {end.date() if end else 'no end date'})")
     if delegation.principal != importer.did:
         problems.append(f"{label} is issued by {delegation.principal}, not the importer of record {importer.did}")
-    if delegation.importer_number is not None and delegation.importer_number != importer.identifier:
+    if delegation.importer_number is not None and not same_number(delegation.importer_number, importer.identifier):
         problems.append(f"{label} is granted for importer number {delegation.importer_number}, the entry's importer "
                         f"of record is {importer.identifier}")
     port = entry.port_of_entry
@@ -212,6 +226,12 @@ def holder_is_importer_or_broker(ctx: EntryContext, rule: Rule) -> list[Finding]
     signers = set(ctx.facts.signers)
     if not signers:
         return []  # the presentation rule says why
+    if importer.did and ctx.importer_anchor is None and rule.params.get("requireAnchoredImporter", False):
+        # the DID is the declaration's word: whoever files may name its own
+        return [_finding(rule, f"the importer of record's DID {importer.did} is not anchored to its importer number "
+                               f"{importer.identifier} (no verified identity anchor under an IOR or EIN scheme): "
+                               "who may sign or grant powers for it cannot be told",
+                         Evidence(None, "/importerOfRecord", {"identifier": importer.identifier, "did": importer.did}))]
     if importer.did and importer.did in signers:
         return []
     who = ", ".join(sorted(signers))
@@ -222,6 +242,7 @@ def holder_is_importer_or_broker(ctx: EntryContext, rule: Rule) -> list[Finding]
     held = [d for d in ctx.facts.delegations if d.agent in signers]
     others = [d for d in ctx.facts.delegations if d.agent not in signers]
     reasons: list[str] = []
+    filer_finding: Finding | None = None  # a power that stands, but for another filer: said unless another fits
     for delegation in held:
         problems = _delegation_problems(ctx, rule, delegation)
         if not problems:
@@ -229,11 +250,15 @@ def holder_is_importer_or_broker(ctx: EntryContext, rule: Rule) -> list[Finding]
             if not filer:
                 return []
             declared = ctx.entry.filer
-            return [_finding(rule, "; ".join(filer),
-                             Evidence(None, "/filer", declared.model_dump(mode="json", by_alias=True, exclude_none=True)
-                                      if declared is not None else None),
-                             delegation.doc.evidence("/credentialSubject/id", delegation.agent))]
+            filer_finding = filer_finding or _finding(
+                rule, "; ".join(filer),
+                Evidence(None, "/filer", declared.model_dump(mode="json", by_alias=True, exclude_none=True)
+                         if declared is not None else None),
+                delegation.doc.evidence("/credentialSubject/id", delegation.agent))
+            continue
         reasons.extend(problems)
+    if filer_finding is not None:
+        return [filer_finding]
     for delegation in others:
         reasons.append(f"{delegation.doc.label} names {delegation.agent} as agent, not the signer {who}")
     evidence = [Evidence(None, "/importerOfRecord/did", importer.did),
@@ -249,7 +274,9 @@ def _anchored_mids(ctx: LineContext) -> list[tuple[str, str, dict[str, Any], Doc
     mill certificates, certifications, or documents from parties upstream on its supply path:
     the identity anchor that ends the issuer's trust path names it under the scheme MID."""
     roles: list[tuple[str, Document]] = [("mill", m.doc) for m in ctx.mills()]
-    roles += [("producer", c.doc) for c in ctx.certifications()]
+    # a certification's issuer is the producer only when it certifies as the producer (not as
+    # the exporter or importer, whose MID would not be the manufacturer's)
+    roles += [("producer", c.doc) for c in ctx.certifications() if (c.role or "").strip().casefold() == "producer"]
     roles += [("supplier", d) for d in ctx.verified() if d.issuer in ctx.supply_parties]
     out: list[tuple[str, str, dict[str, Any], Document]] = []
     seen: set[tuple[str, str | None]] = set()
@@ -381,6 +408,17 @@ def supply_path(ctx: LineContext, rule: Rule) -> list[Finding]:
 
 
 # -- USMCA ---------------------------------------------------------------------------------------
+
+
+def preference_claim_verified(ctx: LineContext, rule: Rule) -> list[Finding]:
+    """A claimed preference is one the rule set verifies (``verified``): any other claim was
+    checked by nothing, so it is not accepted."""
+    claimed = claimed_preference(ctx.line.preference)
+    verified = [str(p) for p in rule.param("verified")]
+    if claimed is None or claimed in verified:
+        return []
+    return [_finding(rule, f"preference {ctx.line.preference} is not one the rules verify ({', '.join(verified)}): "
+                           "the claim was not checked", ctx.declared("preference", ctx.line.preference))]
 
 
 def usmca_present(ctx: LineContext, rule: Rule) -> list[Finding]:
@@ -670,7 +708,7 @@ LineCheck = Callable[[LineContext, Rule], list[Finding]]
 EntryCheck = Callable[[EntryContext, Rule], list[Finding]]
 
 LINE_CHECKS: Mapping[str, LineCheck] = {
-    "line_credentials_verified": line_credentials_verified,
+    "line_credentials_verified": line_credentials_verified, "preference_claim_verified": preference_claim_verified,
     "usmca_present": usmca_present, "usmca_elements": usmca_elements, "usmca_certifier": usmca_certifier,
     "usmca_covers_line": usmca_covers_line, "usmca_period": usmca_period, "usmca_importer": usmca_importer,
     "usmca_originating_steel": usmca_originating_steel,

@@ -43,6 +43,11 @@ _LINK_CODES = frozenset({"MISSING_LINK", "UNPINNED_LINK", "DIGEST_MISMATCH", "TO
 _SUPPLY_CODES = frozenset({*_LINK_CODES, "UNVERIFIABLE_NODE", "MALFORMED_NODE", "MASS_IMBALANCE", "ORIGIN_CONFLICT",
                            "CYCLE", "TOO_LARGE"})
 _MAX_ITEMS = 8
+"""At most this many heats, inputs, outputs, breaks or flags in a box, and boxes of credentials
+not held linked from one credential; the rest are counted (the report's findings list them all)."""
+_MAX_VALUE = 300
+"""At most this many characters of one text in a box (a name, an id, a finding's message)."""
+_KINDS = frozenset({"mill-test-report", "transformation-event", "other"})
 LINE_KEY = "#line"
 
 
@@ -104,6 +109,30 @@ class Box:
 def _clean(value: Any) -> str:
     """A value from a document or declaration, hidden characters escaped."""
     return escape_hidden("" if value is None else str(value), keep_newlines=False)
+
+
+def _clip(text: str) -> str:
+    """``text`` up to :data:`_MAX_VALUE` characters, saying how many more there are."""
+    if len(text) <= _MAX_VALUE:
+        return text
+    return f"{text[:_MAX_VALUE]}… ({len(text) - _MAX_VALUE} more characters)"
+
+
+def _capped(texts: Sequence[str]) -> list[str]:
+    """At most :data:`_MAX_ITEMS` of ``texts``, each clipped, and how many more there are."""
+    out = [_clip(t) for t in texts[:_MAX_ITEMS]]
+    if len(texts) > _MAX_ITEMS:
+        out.append(f"... and {len(texts) - _MAX_ITEMS} more")
+    return out
+
+
+def _bound(box: Box) -> Box:
+    """``box`` with each text clipped and its breaks and flags capped (:func:`_capped`)."""
+    box.title, box.status = _clip(box.title), _clip(box.status)
+    box.rows = [(label, _clip(text)) for label, text in box.rows]
+    box.breaks, box.flags = _capped(box.breaks), _capped(box.flags)
+    box.targets = [(key, None if broken is None else _clip(broken)) for key, broken in box.targets]
+    return box
 
 
 def _kg(value: Any) -> str:
@@ -198,7 +227,7 @@ def _node_box(cid: str, node: Mapping[str, Any], *, layer: int, root: bool, orig
     """The box of one credential of the path: what it is, who made it where and when, and
     its heats, inputs and outputs."""
     facts = node.get("facts") or {}
-    kind = node.get("kind") or "other"
+    kind = str(node.get("kind")) if node.get("kind") in _KINDS else "other"  # a JSON report's path: ours only
     trusted = bool(node.get("verified")) and bool(node.get("linked", True))
     melts = any((cid, p.get("heatNumber")) in origins for p in facts.get("products") or [])
     if kind == "mill-test-report":
@@ -240,12 +269,18 @@ def _place_findings(findings: Sequence[Mapping[str, Any]], boxes: dict[str, Box]
     extra boxes and the breaks about no credential of the path."""
     top: list[str] = []
     missing: dict[str, Box] = {}
+    drawn: dict[str, int] = {}  # credential -> boxes of credentials not held drawn for its links
+    left: dict[str, int] = {}  # credential -> links to credentials not held beyond those
     for f in findings:
         code, cid, related = f.get("code"), f.get("credentialId"), f.get("related")
         text = f"{_clean(code)}: {_clean(f.get('message'))}"
         if code in _LINK_CODES and related is not None and cid in boxes:
             up = boxes.get(related) or missing.get(related)
+            if up is None and drawn.get(cid, 0) >= _MAX_ITEMS:
+                left[cid] = left.get(cid, 0) + 1
+                continue
             if up is None:
+                drawn[cid] = drawn.get(cid, 0) + 1
                 held = "NOT FOLLOWED (depth limit)" if code == "TOO_DEEP" else "NOT HELD by the verifier"
                 up = missing[related] = Box(related, boxes[cid].layer + 1, "credential derived from", held, "missing",
                                             rows=[("id", _clean(related))], ok=False)
@@ -254,6 +289,9 @@ def _place_findings(findings: Sequence[Mapping[str, Any]], boxes: dict[str, Box]
             boxes[cid].breaks.append(text)
         else:
             top.append(text)
+    for cid, count in left.items():
+        boxes[cid].breaks.append(f"and {count} more links to credentials not held or not followed, not drawn "
+                                 "(the report's findings list them)")
     return list(missing.values()), top
 
 
@@ -288,7 +326,7 @@ def layout(path: Mapping[str, Any], line: LineLike) -> list[Box]:
     numbers = {_clean(b.key): b.label for b in ordered}
     for box in ordered:
         box.rows = [(label, _number_refs(text, numbers)) for label, text in box.rows]
-    return [*ordered, line_box]
+    return [_bound(box) for box in (*ordered, line_box)]
 
 
 def _flag(boxes: Mapping[str, Box], line: LineLike) -> None:

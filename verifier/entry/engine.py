@@ -89,7 +89,8 @@ def verify_entry(
     result = verifier.verify_presentation(presentation, challenge=challenge, domain=domain, now=now)
     facts = gather_facts(presentation, result)
     marks = frozenset(str(m.mark).casefold() for m in getattr(verifier.policy, "marks", ()) or ())
-    ectx = EntryContext(entry, facts, presentation, now, verifier, marks, rules.listed)
+    anchor = _importer_anchor(entry, presentation, verifier, now)
+    ectx = EntryContext(entry, facts, presentation, now, verifier, marks, rules.listed, anchor)
     day = entry.date_of_import
 
     values = _Activations(entry, facts)
@@ -144,7 +145,6 @@ def verify_entry(
         for finding in _ledger_findings(ledger, entry.entry_number, planned):
             by_line[finding.line or 0].findings.append(finding)
 
-    anchor = _importer_anchor(entry, presentation, verifier, now)
     report = EntryReport(
         entry_number=entry.entry_number, date_of_import=day.isoformat(),
         importer=entry.importer_of_record.identifier,

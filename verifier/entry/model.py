@@ -228,4 +228,6 @@ def read_entry(path: str | Path) -> Entry:
         raise EntryError([f"(entry): not UTF-8 text: {e.reason}"]) from None
     except json.JSONDecodeError as e:
         raise EntryError([f"(entry): not JSON: {e.msg} (line {e.lineno})"]) from None
+    except RecursionError:
+        raise EntryError(["(entry): the JSON text is nested too deeply to be read"]) from None
     return Entry.from_json(data)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from tradevc.vc.jsontext import escape_hidden
+
 from .drawing import Box, draw_svg, draw_text, layout
 from .facts import Document, Evidence
 
@@ -306,7 +308,9 @@ def _claim(line: LineReport) -> str | None:
 
 
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    """A value for the page: hidden characters (controls, bidirectional overrides, line
+    separators) as ``\\uXXXX``, as in the text report and the drawing, then HTML-escaped."""
+    return html.escape(escape_hidden("" if value is None else str(value), keep_newlines=False), quote=True)
 
 
 def _findings_html(findings: Iterable[Finding]) -> str:
