@@ -95,6 +95,10 @@ CN_HEATS = ["H26-C7731", "H26-C7732"]  # cast in China: the transshipment
 PIPE_LOTS = ["ADN-LP4-X52-1001..1100", "ADN-LP4-X52-1101..1200"]  # what the Mexican mill made of them
 MX_HEATS = ["H26-19107", "H26-19108"]  # melted and poured in Mexico: the split shipment
 LOOKALIKE, LOOKALIKE_NAME = "mi11", "'Aceros del Norte' at mi11.example, a look-alike"
+# CBP's importer records (Form 5106): customs trusts them to anchor an importer's DID to its
+# importer number, so that no one else can file as the importer of record under that number.
+RECORDS, RECORDS_NAME = "records", "U.S. CBP importer records (Form 5106)"
+IMPORTER_NUMBER, IMPORTER_NAME = "76-1234567", "Gulf Coast Pipe & Supply LLC"
 
 
 def stamp(moment: datetime) -> str:
@@ -184,7 +188,7 @@ class Demo:
         self.ids = ids
         everyone = [(REGISTRAR, REGISTRAR_NAME, "Ed25519"), (LOOKALIKE, LOOKALIKE_NAME, "Ed25519")] + [
             (key, name, secured.split()[0]) for key, name, _t, _e, _d, _l, secured in ISSUERS] + [
-            (MELT_SHOP, MELT_SHOP_NAME, "Ed25519")]
+            (MELT_SHOP, MELT_SHOP_NAME, "Ed25519"), (RECORDS, RECORDS_NAME, "Ed25519")]
         self.mirror_file = self.work / "mirror.json"
         self.mirror_file.write_text(json.dumps(
             {"hosts": {host(key): server.url(f"{host(key)}/") for key, *_ in everyone}}, indent=2), encoding="utf-8")
@@ -231,7 +235,22 @@ class Demo:
 
         self.step("4. The importer adds them and the anchors to its wallet (each is verified before it is kept)")
         ca = ["--ca-bundle", str(server.ca_path), "--mirror-file", str(self.mirror_file)]
-        self.say(self.indent(self.wallet("init")))
+        created = self.wallet("init")
+        self.say(self.indent(created))
+        holder = next(line.split(": ", 1)[1] for line in created.splitlines() if line.startswith("holder DID: "))
+        subject = self.work / "importer-anchor-subject.json"
+        subject.write_text(json.dumps({
+            "type": "RegisteredParty", "id": holder, "name": IMPORTER_NAME,
+            "identifier": [{"type": "PropertyValue", "propertyID": "IOR", "value": IMPORTER_NUMBER}],
+            "authorizedCredentialType": ["PowerOfAttorneyCredential"], "territory": ["US"],
+        }, indent=2), encoding="utf-8")
+        importer_anchor = self.work / "importer-anchor.json"
+        self.issuer(RECORDS, "issue", "--type", "IdentityAnchor", "--subject", str(subject),
+                    "--valid-from", stamp(today - timedelta(days=30)),
+                    "--valid-until", stamp(today + timedelta(days=335)), "--out", str(importer_anchor))
+        self.issuer(RECORDS, "publish", "--out-dir", str(www / host(RECORDS)))
+        self.say(f"  {RECORDS_NAME} anchors the wallet's DID to importer number {IMPORTER_NUMBER} "
+                 f"({json.loads(importer_anchor.read_text(encoding='utf-8'))['id']})")
         self.say(self.indent(self.wallet("add", *[str(files[k]) for k, *_ in ISSUERS],
                                          *[str(a) for a in anchors.values()], *ca)))
         self.say(self.indent(self.wallet("list")))
@@ -242,7 +261,11 @@ class Demo:
         direct.append((dids[MELT_SHOP], MELT_SHOP_NAME, "MillTestReportCredential"))
         policy_file.write_text(json.dumps({
             "roots": [{"did": dids[REGISTRAR], "name": REGISTRAR_NAME, "vouches": ["anchor"], "schemes": ["MID"],
-                       "types": [t for key in ANCHORED for t in ANCHORED_TYPES[key]]}],
+                       "types": [t for key in ANCHORED for t in ANCHORED_TYPES[key]]},
+                      {"did": dids[RECORDS], "name": RECORDS_NAME, "vouches": ["anchor"], "schemes": ["IOR"],
+                       "types": ["PowerOfAttorneyCredential"]}],
+            # the importer records' anchor of the importer, in customs' own trust store
+            "anchors": [str(importer_anchor)],
             "trustedIssuers": [{"did": did, "name": name, "types": [type_name]} for did, name, type_name in direct],
         }, indent=2), encoding="utf-8")
         self.policy_file = policy_file
@@ -325,7 +348,8 @@ class Demo:
         # post keeps the register's anchors in its local trust store, as it verifies documents alone
         policy = json.loads(policy_file.read_text(encoding="utf-8"))
         policy_file = self.work / "border-post-policy.json"
-        policy_file.write_text(json.dumps({**policy, "anchors": [str(a) for a in anchors.values()]}, indent=2),
+        policy_file.write_text(json.dumps({**policy, "anchors": [*policy["anchors"], *(str(a) for a in anchors.values())]},
+                                          indent=2),
                                encoding="utf-8")
         for key, expect, verdict in (("mill", 0, "VERIFIED"), ("producer", 1, "NOT VERIFIED")):
             text = self.run("verifier", "credential", str(files[key]), "--trust", str(policy_file), "--offline",
@@ -390,8 +414,8 @@ class Demo:
                 "simaLicenseNumber": "SIMA-2026-0418739", "preference": "USMCA",
                 "heats": ["H26-18841", "H26-18842"], "credentials": [ids[key] for key, *_ in ISSUERS]}
         entry = {"entryNumber": "LRD-2026001-4", "dateOfImport": today, "entrySummaryDate": today,
-                 "importerOfRecord": {"identifier": "76-1234567", "did": presentation["holder"],
-                                      "name": "Gulf Coast Pipe & Supply LLC"},
+                 "importerOfRecord": {"identifier": IMPORTER_NUMBER, "did": presentation["holder"],
+                                      "name": IMPORTER_NAME},
                  "lines": [line]}
         verifier = Verifier(policy=load_policy(policy_file), session=server.session(),
                             mirror=Mirror.from_file(self.mirror_file))
@@ -485,7 +509,7 @@ class Demo:
         """An entry of one line of seamless line pipe from Mexico, claiming USMCA, declared as melted and poured in MX."""
         return {
             "entryNumber": number, "dateOfImport": self.today, "entrySummaryDate": self.today,
-            "importerOfRecord": {"identifier": "76-1234567", "did": self.holder, "name": "Gulf Coast Pipe & Supply LLC"},
+            "importerOfRecord": {"identifier": IMPORTER_NUMBER, "did": self.holder, "name": IMPORTER_NAME},
             "lines": [{"line": 1, "hts": "7304.19.1020", "description": "Seamless line pipe, API 5L PSL2 X52N, NPS 4",
                        "quantity": kg, "unit": "KGM", "value": value, "countryOfOrigin": "MX",
                        "countryOfMeltAndPour": "MX", "manufacturerId": ANCHORED["mill"], "simaLicenseNumber": licence,

@@ -39,7 +39,8 @@ def test_the_border_demo_end_to_end(tmp_path):
     assert "vc-verify credential producer.json --offline --snapshot <the sites>: NOT VERIFIED" in text
     assert "did:web:mill.example resolved from snapshot " in text
     # customs decides on an entry (accepted, quantities recorded), and rejects a second one on the same documents
-    assert "ENTRY LRD-2026001-4 importer 76-1234567 (not anchored)" in text
+    # CBP's importer records anchor the wallet's DID to the importer number
+    assert "ENTRY LRD-2026001-4 importer 76-1234567 (anchored by U.S. CBP importer records (Form 5106))" in text
     heads = [line.strip() for line in text.splitlines() if line.strip().startswith("ENTRY ")]
     assert [(h.split()[1], h.rsplit("decision: ", 1)[1]) for h in heads] == [
         ("LRD-2026001-4", "ACCEPT"), ("LRD-2026002-2", "REJECT"),

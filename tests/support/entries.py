@@ -24,6 +24,8 @@ from tradevc.verifier.trust import TrustPathPolicy
 REGISTRY, MILL, PRODUCER, LICENSING, IMPORTER, BROKER, OTHER, MELT_SHOP = (
     KeyPair.generate("Ed25519") for _ in range(8))
 ROLLING_MILL = KeyPair.generate("Ed25519")  # the supply world's piercing and rolling mill
+IMPORT_RECORDS = KeyPair.generate("Ed25519")  # CBP's importer records: anchors importer numbers (IOR)
+IMPORTER_NUMBER = "76-1234567"
 CHALLENGE, DOMAIN = "c-1234", "cbp.gov"
 MID = "MXACEDEL1234SAN"
 TYPES = ["USMCACertificationOfOrigin", "MillTestReportCredential"]
@@ -129,7 +131,24 @@ def mill_anchor() -> dict[str, Any]:
     return sign_credential(unsigned, REGISTRY, created="2020-01-01T00:00:00Z")
 
 
-def policy(**entry_rules: Any) -> dict[str, Any]:
+def importer_anchor(*, number: str = IMPORTER_NUMBER, scheme: str = "IOR", key: KeyPair | None = None,
+                    subject: KeyPair | None = None, id: str = "urn:uuid:importer-anchor",
+                    valid_until: str = "2030-01-01T00:00:00Z") -> dict[str, Any]:
+    """The importer records' identity anchor binding the importer's DID to its importer number."""
+    unsigned = dict(vouch(key or IMPORT_RECORDS, (subject or IMPORTER).did, name="Gulf Coast Pipe & Supply LLC", id=id,
+                          valid_from="2020-01-01T00:00:00Z", valid_until=valid_until,
+                          identifier=[{"type": "PropertyValue", "propertyID": scheme, "value": number}]))
+    del unsigned["proof"]  # signed in 2020, as the records were made, so that old entries verify too
+    return sign_credential(unsigned, key or IMPORT_RECORDS, created="2020-01-01T00:00:00Z")
+
+
+IMPORT_RECORDS_ROOT = {"did": IMPORT_RECORDS.did, "name": "CBP importer records (Form 5106)", "vouches": ["anchor"],
+                       "types": ["PowerOfAttorneyCredential"], "schemes": ["IOR"]}
+
+
+def policy(*, anchored_importer: bool = True, **entry_rules: Any) -> dict[str, Any]:
+    """The border's policy; with ``anchored_importer`` its trust store holds the importer
+    records' anchor of the importer's number (the default rules require one)."""
     return {
         "trustedIssuers": [
             {"did": PRODUCER.did, "name": "Aceros del Norte export office", "types": ["USMCACertificationOfOrigin"]},
@@ -137,8 +156,9 @@ def policy(**entry_rules: Any) -> dict[str, Any]:
             {"did": MELT_SHOP.did, "name": "a melt shop", "types": ["MillTestReportCredential"]},
         ],
         "roots": [{"did": REGISTRY.did, "name": "Registro Publico de Comercio", "vouches": ["anchor"],
-                   "types": TYPES, "schemes": ["MID"]}],
-        "anchors": [mill_anchor()],
+                   "types": TYPES, "schemes": ["MID"]},
+                  *([dict(IMPORT_RECORDS_ROOT)] if anchored_importer else [])],
+        "anchors": [mill_anchor(), *([importer_anchor()] if anchored_importer else [])],
         **({"entryRules": entry_rules} if entry_rules else {}),
     }
 

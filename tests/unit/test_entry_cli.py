@@ -40,7 +40,8 @@ def test_an_accepted_entry(steel: World, tmp_path: Path) -> None:
     result = run(files(steel, tmp_path))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == ("ENTRY ABC-1234567-8 importer 76-1234567 (not anchored) date of import 2026-03-10 "
+    assert lines[0] == ("ENTRY ABC-1234567-8 importer 76-1234567 (anchored by CBP importer records (Form 5106)) "
+                        "date of import 2026-03-10 "
                         "decision: ACCEPT")
     assert lines[1].split() == ["LINE", "HTSUS", "DESCRIPTION", "QUANTITY", "ORIGIN", "MELT/POUR", "DECISION", "REASON"]
     assert lines[2].split()[:2] == ["1", "7304.19.1020"] and "ACCEPT" in lines[2]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from support.entries import (
-    BROKER, CHALLENGE, DOMAIN, IMPORTER, MID, MILL, OTHER, PRODUCER, REGISTRY, certification, finding, rules_hit,
+    BROKER, CHALLENGE, DOMAIN, IMPORTER, MID, MILL, OTHER, PRODUCER, REGISTRY, certification, finding, policy, rules_hit,
 )
 from support.parties import FILER_CODE, PartiesWorld, importer_anchor, power_of_attorney, status_snapshot
 from support.vouches import anchor, vouch
@@ -165,8 +165,16 @@ def importer_register(world: PartiesWorld) -> None:
                                   "schemes": ["IOR"]})
 
 
+def without_importer_anchor(world: PartiesWorld) -> None:
+    """The border's policy without the default importer records' root and anchor."""
+    world.policy = policy(anchored_importer=False)
+
+
 def test_an_importer_without_an_anchor_is_not_anchored(world: PartiesWorld) -> None:
+    without_importer_anchor(world)
+    world.policy["entryRules"] = {HOLDER: {"requireAnchoredImporter": False}}
     report = world.run()
+    assert HOLDER not in rules_hit(report, line=None)  # the broker's power is sound
     assert not report.importer_anchored and report.importer_anchor is None
     assert "importer 76-1234567 (not anchored)" in report.summary().splitlines()[0]
     assert report.to_dict()["importerAnchor"] is None
@@ -209,6 +217,7 @@ def test_an_anchor_through_an_anchored_registrar_anchors_the_importer(world: Par
 @pytest.mark.parametrize("case", ["other number", "other scheme", "untrusted registrar", "other subject", "expired",
                                   "tampered"])
 def test_an_anchor_that_does_not_fit_does_not_anchor(world: PartiesWorld, case: str) -> None:
+    without_importer_anchor(world)
     importer_register(world)
     if case == "other number":
         made = importer_anchor(key=IMPORT_REGISTER, number="12-3456789")
@@ -342,19 +351,22 @@ def self_declared(world: PartiesWorld) -> PartiesWorld:
     return world
 
 
-def test_a_policy_can_require_the_importer_to_be_anchored(world: PartiesWorld) -> None:
+def test_the_default_rules_require_the_importer_to_be_anchored(world: PartiesWorld) -> None:
+    # a broker declares its own DID next to the real importer's number and signs as the importer
     self_declared(world)
-    world.policy["entryRules"] = {HOLDER: {"requireAnchoredImporter": True}}
     report = world.run()
     f = finding(report, HOLDER, line=None)
     assert f.decision is Decision.REVIEW and report.decision is Decision.REVIEW
     assert BROKER.did in f.message and "76-1234567" in f.message and "not anchored" in f.message
+    # a policy may turn the requirement off (and then the self-declared importer passes)
+    world.policy["entryRules"] = {HOLDER: {"requireAnchoredImporter": False}}
+    assert HOLDER not in rules_hit(world.run(), line=None)
 
 
 def test_an_anchored_importer_meets_the_requirement(world: PartiesWorld) -> None:
+    without_importer_anchor(world)
     importer_register(world)
     world.policy["anchors"].append(importer_anchor(key=IMPORT_REGISTER))
-    world.policy["entryRules"] = {HOLDER: {"requireAnchoredImporter": True}}
     report = world.run()  # the broker, with the anchored importer's power of attorney
     assert report.importer_anchored and HOLDER not in rules_hit(report, line=None)
     world.holder = IMPORTER

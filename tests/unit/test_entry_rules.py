@@ -42,7 +42,8 @@ def test_a_supported_entry_is_accepted_and_the_report_shows_it(steel: World) -> 
     assert report.line(1).decision is Decision.ACCEPT
     assert rules_hit(report) == {"s232.all-countries-50"}  # information only: the duty applies (50% since 2025-06-04)
     text = report.summary()
-    assert text.splitlines()[0] == ("ENTRY ABC-1234567-8 importer 76-1234567 (not anchored) date of import "
+    assert text.splitlines()[0] == ("ENTRY ABC-1234567-8 importer 76-1234567 (anchored by CBP importer records "
+                                    "(Form 5106)) date of import "
                                     "2026-03-10 decision: ACCEPT")
     assert "7304.19.1020" in text and "78422 KGM" in text
     data = report.to_dict()
