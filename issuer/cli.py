@@ -105,12 +105,31 @@ def _read_credential(path: str) -> dict[str, Any] | str:
         raise InvalidDocument(f"{path}: neither a JSON credential nor a vc+jwt compact token") from None
 
 
+def _check_out(out: str | None) -> None:
+    """Refuse an ``--out`` that cannot be written (one line, exit 2) before anything is signed
+    or recorded: a folder that does not exist, is not a folder, or cannot be written to."""
+    if out is None or out == "-":
+        return
+    folder = Path(out).parent
+    if not folder.exists():
+        _fail(f"--out: cannot write {out}: the folder {folder} does not exist; create it first or choose another path", 2)
+    if not folder.is_dir():
+        _fail(f"--out: cannot write {out}: {folder} is not a folder", 2)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        _fail(f"--out: cannot write {out}: no permission to write in the folder {folder}", 2)
+
+
 def _write_output(document: Any, out: str | None) -> None:
+    """Write the signed credential to ``out`` (None or '-': standard output). A file that
+    cannot be written is an OSError naming ``out`` (not the temporary file written first)."""
     text = document + "\n" if isinstance(document, str) else json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if out is None or out == "-":
         click.echo(text, nl=False)
-    else:
+        return
+    try:
         write_atomic(Path(out), text.encode("utf-8"), mode=0o644)
+    except OSError as e:
+        raise OSError(e.errno, f"{e.strerror or e}; nothing was recorded as issued", out) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -225,13 +244,14 @@ def issue(
     if not isinstance(document, dict):
         raise InvalidDocument(f"{source}: the input must be a JSON object")
     inputs = [_read_credential(path) for path in derived_from]
+    _check_out(out)
     with _open(ctx, contexts) as issuer:
         signed = issuer.issue(
             document, type_name=type_name, valid_from=valid_from, valid_until=valid_until, credential_id=credential_id,
             revocable=not no_revocation, suspendable=not no_suspension, cryptosuite=cryptosuite,
             securing="jose" if securing == "jose" else "data-integrity", derived_from=inputs,
+            deliver=lambda signed: _write_output(signed, out),
         )
-    _write_output(signed, out)
     if out not in (None, "-"):
         issued = parse_compact_jws(signed).payload if isinstance(signed, str) else signed
         click.echo(f"OK: issued {issued['id']} -> {out}", err=True)
