@@ -18,7 +18,7 @@ from tradevc.vc.jsontext import loads
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
 
-from .credential_types import TYPE_ALIASES, resolve_type_name, type_names
+from .credential_types import TYPE_ALIASES, get_type, resolve_type_name, similar_type_names, type_names
 from .home import IssuerHome
 from .registry import StatusRegistry
 from .service import REGISTRY_FILE, Issuer
@@ -119,6 +119,52 @@ def _check_out(out: str | None) -> None:
         _fail(f"--out: cannot write {out}: no permission to write in the folder {folder}", 2)
 
 
+def _known_types() -> str:
+    return ", ".join(type_names()) + " (short names: " + ", ".join(TYPE_ALIASES) + ")"
+
+
+def _check_type(type_name: str, allow_unknown: bool) -> str:
+    """The full name of ``--type``; an unknown type is refused (one line, exit 2) with the
+    close matches and the known types, unless ``allow_unknown`` (then a warning)."""
+    full = resolve_type_name(type_name)
+    if get_type(full) is not None:
+        return full
+    close = similar_type_names(type_name)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    if allow_unknown:
+        click.echo(f"warning: {type_name} is not a known credential type: it is signed without the trade checks"
+                   + (f" ({hint.rstrip()})" if hint else ""), err=True)
+        return full
+    _fail(
+        f"--type: {type_name} is not a known credential type, so none of the trade checks would run; {hint}"
+        f"known types: {_known_types()}; to sign a type of your own without the checks, add --allow-unknown-type",
+        2,
+    )
+    raise AssertionError("unreachable")  # pragma: no cover - _fail exits
+
+
+def _check_credential_types(document: dict[str, Any], source: str, allow_unknown: bool) -> None:
+    """A whole credential (``--credential``) may carry types of its own, but not one that is
+    nearly a known type's name (``MillTestReport``): that is a typo that would skip the trade
+    checks, refused (exit 2) unless ``allow_unknown``."""
+    types = document.get("type")
+    for name in types if isinstance(types, list) else [types]:
+        if not isinstance(name, str) or name == "VerifiableCredential" or get_type(name) is not None:
+            continue
+        close = similar_type_names(name, cutoff=0.85)
+        if not close:
+            continue
+        if allow_unknown:
+            click.echo(f"warning: {source}: type {name} is not {' or '.join(close)}: no trade checks for it", err=True)
+            continue
+        _fail(
+            f"{source}: type {name} is not a known credential type but close to {' or '.join(close)}, whose "
+            "trade checks would not run; write the known name in the credential's type, or add --allow-unknown-type "
+            "if it is a type of your own",
+            2,
+        )
+
+
 def _write_output(document: Any, out: str | None) -> None:
     """Write the signed credential to ``out`` (None or '-': standard output). A file that
     cannot be written is an OSError naming ``out`` (not the temporary file written first)."""
@@ -183,7 +229,12 @@ def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: st
     help="Credential type: one of the known types, checked before signing ("
     + ", ".join(type_names()) + "), or the short name of one ("
     + ", ".join(f"{alias} = {name}" for alias, name in TYPE_ALIASES.items())
-    + ").",
+    + "). Any other type is refused unless --allow-unknown-type.",
+)
+@click.option(
+    "--allow-unknown-type", is_flag=True,
+    help="Sign a type that is not one of the known types (or a --credential whose type is close to a known "
+    "name), without the trade checks.",
 )
 @click.option("--subject", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with the credential subject ('-': stdin).")
 @click.option("--credential", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with a whole unsigned credential instead.")
@@ -217,6 +268,7 @@ def issue(
     ctx: click.Context, type_name: str | None, subject: str | None, credential: str | None, valid_from: str | None,
     valid_until: str | None, credential_id: str | None, no_revocation: bool, no_suspension: bool,
     cryptosuite: str | None, securing: str, out: str | None, contexts: str | None, derived_from: tuple[str, ...],
+    allow_unknown_type: bool,
 ) -> None:
     """Check, sign and record a credential.
 
@@ -239,10 +291,12 @@ def issue(
     if not source:  # an empty path names no file
         raise click.UsageError("--subject and --credential take a JSON file, or - for standard input")
     if type_name is not None:
-        type_name = resolve_type_name(type_name)
+        type_name = _check_type(type_name, allow_unknown_type)
     document = _read_json(source)
     if not isinstance(document, dict):
         raise InvalidDocument(f"{source}: the input must be a JSON object")
+    if credential is not None:
+        _check_credential_types(document, source, allow_unknown_type)
     inputs = [_read_credential(path) for path in derived_from]
     _check_out(out)
     with _open(ctx, contexts) as issuer:
