@@ -15,6 +15,7 @@ import click
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
 from tradevc.vc.jsontext import loads
+from tradevc.vc.retrieval.did.web import did_web_for, document_url
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
 
@@ -200,7 +201,10 @@ def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
 
 @cli.command()
 @click.option("--name", required=True, help="The issuer's legal name, as it appears in credentials.")
-@click.option("--did-web", "did_web", metavar="DOMAIN[/PATH]", help="Use did:web for this domain (default: did:key).")
+@click.option(
+    "--did-web", "did_web", metavar="HOST[:PORT][/PATH]",
+    help="Use did:web for this host, where did.json will be served over https (default: did:key).",
+)
 @click.option("--status-base-url", metavar="URL", help="https://.../ where status lists will be served (default: no status lists).")
 @click.option("--key-type", type=click.Choice(["Ed25519", "P-256", "P-384"]), default="Ed25519", show_default=True)
 @click.option(
@@ -211,7 +215,20 @@ def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
 @click.pass_context
 @_guard
 def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: str | None, key_type: str, cryptosuite: str) -> None:
-    """Create the issuer: a new key (encrypted with the passphrase) and its DID."""
+    """Create the issuer: a new key (encrypted with the passphrase) and its DID.
+
+    \b
+    --did-web takes the host where did.json will be served, with its port and path if any:
+      certifier.acme.example          -> https://certifier.acme.example/.well-known/did.json
+      acme.example/issuers/mill       -> https://acme.example/issuers/mill/did.json
+      acme.example:8443               -> did:web:acme.example%3A8443
+    not a URL (https://acme.example is refused: did:web always means https).
+    """
+    if did_web is not None:
+        try:
+            did_web_for(did_web)
+        except ValueError as e:  # before the passphrase is asked for
+            _fail(f"--did-web: {e}", 2)
     issuer = Issuer.init(
         ctx.obj["home"], _passphrase(ctx, confirm=True), name=name, key_type=key_type, did_web_domain=did_web,
         status_base_url=status_base_url, cryptosuite=cryptosuite,
@@ -220,7 +237,13 @@ def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: st
         click.echo(f"OK: issuer {name!r} created in {ctx.obj['home']}")
         click.echo(f"DID: {issuer.did}")
         if issuer.home.profile.did_method == "web":
-            click.echo(f"publish its DID document at https://{issuer.home.did_document_path()} (see 'vc-issuer publish')")
+            path = issuer.home.did_document_path()
+            url = document_url(issuer.did)
+            typed = (did_web or "").partition("/")[0].rpartition(":")[0] or (did_web or "").partition("/")[0]
+            if not typed.isascii():
+                click.echo(f"note: the DID names the host {typed} in its ASCII (IDNA) form, as DNS and certificates do")
+            click.echo(f"publish its DID document at {url}")
+            click.echo(f"  ('vc-issuer publish --out-dir SITE' writes it to SITE/{path}; serve SITE as that host's web root)")
 
 
 @cli.command()
