@@ -13,8 +13,8 @@ from typing import Any, Callable
 import click
 
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
-from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
-from tradevc.vc.jsontext import loads
+from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
+from tradevc.vc.jsontext import decode_text, loads
 from tradevc.vc.retrieval.did.web import did_web_for, document_url
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
@@ -45,6 +45,8 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             with unsafe_mode_warnings_as_lines():
                 return fn(*args, **kwargs)
+        except NotUtf8Error as e:  # bad input: the file must be saved again
+            _fail(f"{e.code}: {e.message}", 2)
         except VcError as e:
             _fail(f"{e.code}: {e.message}")
         except OSError as e:
@@ -83,27 +85,28 @@ def _open(ctx: click.Context, contexts: str | None = None) -> Issuer:
 
 
 def _read_json(path: str) -> Any:
-    """The I-JSON in ``path`` ('-': standard input), read by :func:`tradevc.vc.jsontext.loads`:
-    not UTF-8, a member twice, ``NaN``/``Infinity``, an integer beyond 2**53-1 or a lone
-    surrogate is a ``PARSING_ERROR`` (one line, from :func:`_guard`), never signed. What the
-    issuer signs is its own input: no size limits apply."""
+    """The I-JSON in ``path`` ('-': standard input): UTF-8 with or without a byte order mark
+    (:func:`tradevc.vc.jsontext.decode_text`; anything else is refused naming the file and the
+    byte, exit 2), read by :func:`tradevc.vc.jsontext.loads`: a member twice,
+    ``NaN``/``Infinity``, an integer beyond 2**53-1 or a lone surrogate is a ``PARSING_ERROR``
+    (one line, from :func:`_guard`), never signed. What the issuer signs is its own input: no
+    size limits apply."""
     data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    return loads(data, limits=None)
+    return loads(decode_text(data, source="standard input" if path == "-" else path), limits=None)
 
 
 def _read_credential(path: str) -> dict[str, Any] | str:
     """A signed credential from a file: JSON (a JSON object, read as :func:`_read_json` reads)
     or a ``vc+jwt`` compact token (the file's text, trimmed)."""
-    data = Path(path).read_bytes()
-    if data.lstrip()[:1] == b"{":
-        document = loads(data, limits=None)
+    text = decode_text(Path(path).read_bytes(), source=path)
+    if text.lstrip()[:1] == "{":
+        document = loads(text, limits=None)
         if not isinstance(document, dict):  # pragma: no cover - '{' starts an object
             raise InvalidDocument(f"{path}: not a JSON object")
         return document
-    try:
-        return data.decode("ascii").strip()
-    except UnicodeDecodeError:
-        raise InvalidDocument(f"{path}: neither a JSON credential nor a vc+jwt compact token") from None
+    if not text.isascii():
+        raise InvalidDocument(f"{path}: neither a JSON credential nor a vc+jwt compact token")
+    return text.strip()
 
 
 def _check_out(out: str | None) -> None:
