@@ -236,3 +236,55 @@ def test_wallet_adds_utf8_with_a_bom_and_refuses_latin1(wallet, tmp_path, signed
     assert "save the file as UTF-8" in result.stderr and "Traceback" not in result.output
     assert f"added {signed[0]['id']}" in result.stdout  # the other file is still added
     assert wallet("add", good, "--offline").exit_code == 0
+
+
+# -- the other files a person gives: pinned contexts, the mirror mapping, an entry -------------
+
+
+def test_a_contexts_index_with_a_bom_is_read_and_a_latin1_one_refused(tmp_path):
+    from conftest import write_context_folder
+    from tradevc.vc.errors import ContextIndexError
+    from tradevc.vc.jsonld import PinnedContextLoader
+
+    url = "https://steel.example/contexts/v1"
+    folder = write_context_folder(tmp_path / "contexts", {url: {"@context": {"grade": "https://steel.example/grade"}}})
+    index = folder / "index.json"
+    text = json.loads(index.read_text(encoding="utf-8"))
+    text["note"] = "pinned by Aceros Treviño"
+    index.write_bytes(BOM + utf8(text))
+    assert PinnedContextLoader.with_user_contexts(folder)(url, {})["document"]["@context"]["grade"]
+    index.write_bytes(latin1(text))
+    with pytest.raises(ContextIndexError, match=f"^{index}: not UTF-8 text: byte 0xF1 at offset"):
+        PinnedContextLoader.with_user_contexts(folder)
+
+
+def test_a_mirror_file_with_a_bom_is_read_and_a_latin1_one_refused(tmp_path, signed, trust):
+    from tradevc.vc.retrieval.mirror import Mirror
+
+    path = tmp_path / "mirror.json"
+    mapping = {"hosts": {"mill.example": "https://mirror.example/mill"}}
+    path.write_bytes(BOM + utf8(mapping))
+    assert Mirror.from_file(path).hosts == {"mill.example": "https://mirror.example/mill/"}
+    path.write_bytes(latin1({"hosts": {"mill.example": "https://mirror.example/treviño"}}))
+    with pytest.raises(ValueError, match="not UTF-8 text: byte 0xF1 at offset"):
+        Mirror.from_file(path)
+    credential = tmp_path / "mtr.json"
+    credential.write_bytes(utf8(signed[0]))
+    result = CliRunner().invoke(verify_cli, ["credential", str(credential), "--trust", str(trust),
+                                             "--mirror-file", str(path)])
+    assert result.exit_code == 2 and "not UTF-8 text" in result.output and "codec" not in result.output
+
+
+def test_an_entry_file_in_latin1_is_refused_with_the_offset(tmp_path):
+    from tradevc.verifier.entry import EntryError
+    from tradevc.verifier.entry.model import read_entry
+
+    path = tmp_path / "entry.json"
+    path.write_bytes('{"importer": "Treviño"}'.encode("latin-1"))
+    with pytest.raises(EntryError) as caught:
+        read_entry(path)
+    assert caught.value.problems[0].startswith("(entry): not UTF-8 text: byte 0xF1 at offset 19 ")
+    path.write_bytes(BOM + b"{not json")  # the mark is dropped: what follows is read as JSON
+    with pytest.raises(EntryError) as caught:
+        read_entry(path)
+    assert caught.value.problems[0].startswith("(entry): not JSON")
