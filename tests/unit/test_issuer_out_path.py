@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,27 @@ def test_a_failed_delivery_without_status_lists_releases_too(tmp_path):
         with pytest.raises(OSError):
             issuer.issue(load_example(TYPE), type_name=TYPE, valid_until="2027-06-30T23:59:59Z", deliver=fail)
         assert issuer.issued() == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in any folder")
+def test_a_read_only_folder_is_refused_before_anything_is_recorded(home, subject, tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o500)
+    try:
+        result = issue(home, subject, str(folder / "coo.json"))
+    finally:
+        folder.chmod(0o700)
+    assert result.exit_code == 2, result.output
+    assert f"no permission to write in the folder {folder}" in result.output
+    assert registry_of(home) == ([], [])
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no file can be made")
+def test_a_write_that_fails_after_signing_names_the_path_and_records_nothing(home, subject):
+    """/proc passes the checks made beforehand (a folder, writable for root) but takes no new
+    file: the failure comes after signing, and the reservation is released."""
+    result = issue(home, subject, "/proc/coo.json")
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("error: IO_ERROR: /proc/coo.json: ") and result.output.count("\n") == 1
+    assert "nothing was recorded as issued" in result.output and ".tmp" not in result.output
+    assert registry_of(home) == ([], [])
