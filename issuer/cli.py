@@ -8,7 +8,7 @@ import sys
 from datetime import timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import click
 
@@ -31,7 +31,7 @@ DEFAULT_HOME = Path("~/.tradevc/issuer")
 IO_ERROR = "IO_ERROR"  # the code of a file that cannot be read or written
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -144,7 +144,6 @@ def _check_type(type_name: str, allow_unknown: bool) -> str:
         f"known types: {_known_types()}; to sign a type of your own without the checks, add --allow-unknown-type",
         2,
     )
-    raise AssertionError("unreachable")  # pragma: no cover - _fail exits
 
 
 def _check_credential_types(document: dict[str, Any], source: str, allow_unknown: bool) -> None:
