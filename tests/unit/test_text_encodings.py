@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, strategies as st
 
 from tradevc.issuer import Issuer
 from tradevc.issuer.cli import cli as issuer_cli
@@ -79,6 +80,22 @@ def test_decode_text_names_utf16_and_utf32(mark, encoding, name):
     with pytest.raises(NotUtf8Error, match=f"it is {name} .*save it as UTF-8") as caught:
         decode_text(mark + '{"name": "Treviño"}'.encode(encoding))
     assert caught.value.offset == 0
+
+
+@given(st.text())
+def test_decode_text_round_trips_utf8_with_or_without_a_bom(text):
+    assert decode_text(BOM + text.encode("utf-8")) == text
+    assert decode_text(text.encode("utf-8")) == text.removeprefix("\ufeff")  # a leading U+FEFF is the mark
+
+
+@given(st.binary(max_size=64))
+def test_decode_text_never_lets_a_codec_error_out(data):
+    try:
+        text = decode_text(data, source="any.json")
+    except NotUtf8Error as e:
+        assert 0 <= e.offset < len(data) and e.message.startswith("any.json: not UTF-8 text: ")
+    else:
+        assert text == data.removeprefix(BOM).decode("utf-8")
 
 
 def test_read_text_names_the_file(tmp_path):
