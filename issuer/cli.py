@@ -8,17 +8,18 @@ import sys
 from datetime import timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import click
 
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
-from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
-from tradevc.vc.jsontext import loads
+from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
+from tradevc.vc.jsontext import decode_text, loads
+from tradevc.vc.retrieval.did.web import did_web_for, document_url
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
 
-from .credential_types import TYPE_ALIASES, resolve_type_name, type_names
+from .credential_types import TYPE_ALIASES, get_type, resolve_type_name, similar_type_names, type_names
 from .home import IssuerHome
 from .registry import StatusRegistry
 from .service import REGISTRY_FILE, Issuer
@@ -30,7 +31,7 @@ DEFAULT_HOME = Path("~/.tradevc/issuer")
 IO_ERROR = "IO_ERROR"  # the code of a file that cannot be read or written
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -44,6 +45,8 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             with unsafe_mode_warnings_as_lines():
                 return fn(*args, **kwargs)
+        except NotUtf8Error as e:  # bad input: the file must be saved again
+            _fail(f"{e.code}: {e.message}", 2)
         except VcError as e:
             _fail(f"{e.code}: {e.message}")
         except OSError as e:
@@ -82,35 +85,100 @@ def _open(ctx: click.Context, contexts: str | None = None) -> Issuer:
 
 
 def _read_json(path: str) -> Any:
-    """The I-JSON in ``path`` ('-': standard input), read by :func:`tradevc.vc.jsontext.loads`:
-    not UTF-8, a member twice, ``NaN``/``Infinity``, an integer beyond 2**53-1 or a lone
-    surrogate is a ``PARSING_ERROR`` (one line, from :func:`_guard`), never signed. What the
-    issuer signs is its own input: no size limits apply."""
+    """The I-JSON in ``path`` ('-': standard input): UTF-8 with or without a byte order mark
+    (:func:`tradevc.vc.jsontext.decode_text`; anything else is refused naming the file and the
+    byte, exit 2), read by :func:`tradevc.vc.jsontext.loads`: a member twice,
+    ``NaN``/``Infinity``, an integer beyond 2**53-1 or a lone surrogate is a ``PARSING_ERROR``
+    (one line, from :func:`_guard`), never signed. What the issuer signs is its own input: no
+    size limits apply."""
     data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    return loads(data, limits=None)
+    return loads(decode_text(data, source="standard input" if path == "-" else path), limits=None)
 
 
 def _read_credential(path: str) -> dict[str, Any] | str:
     """A signed credential from a file: JSON (a JSON object, read as :func:`_read_json` reads)
     or a ``vc+jwt`` compact token (the file's text, trimmed)."""
-    data = Path(path).read_bytes()
-    if data.lstrip()[:1] == b"{":
-        document = loads(data, limits=None)
+    text = decode_text(Path(path).read_bytes(), source=path)
+    if text.lstrip()[:1] == "{":
+        document = loads(text, limits=None)
         if not isinstance(document, dict):  # pragma: no cover - '{' starts an object
             raise InvalidDocument(f"{path}: not a JSON object")
         return document
-    try:
-        return data.decode("ascii").strip()
-    except UnicodeDecodeError:
-        raise InvalidDocument(f"{path}: neither a JSON credential nor a vc+jwt compact token") from None
+    if not text.isascii():
+        raise InvalidDocument(f"{path}: neither a JSON credential nor a vc+jwt compact token")
+    return text.strip()
+
+
+def _check_out(out: str | None) -> None:
+    """Refuse an ``--out`` that cannot be written (one line, exit 2) before anything is signed
+    or recorded: a folder that does not exist, is not a folder, or cannot be written to."""
+    if out is None or out == "-":
+        return
+    folder = Path(out).parent
+    if not folder.exists():
+        _fail(f"--out: cannot write {out}: the folder {folder} does not exist; create it first or choose another path", 2)
+    if not folder.is_dir():
+        _fail(f"--out: cannot write {out}: {folder} is not a folder", 2)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        _fail(f"--out: cannot write {out}: no permission to write in the folder {folder}", 2)
+
+
+def _known_types() -> str:
+    return ", ".join(type_names()) + " (short names: " + ", ".join(TYPE_ALIASES) + ")"
+
+
+def _check_type(type_name: str, allow_unknown: bool) -> str:
+    """The full name of ``--type``; an unknown type is refused (one line, exit 2) with the
+    close matches and the known types, unless ``allow_unknown`` (then a warning)."""
+    full = resolve_type_name(type_name)
+    if get_type(full) is not None:
+        return full
+    close = similar_type_names(type_name)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    if allow_unknown:
+        click.echo(f"warning: {type_name} is not a known credential type: it is signed without the trade checks"
+                   + (f" ({hint.rstrip()})" if hint else ""), err=True)
+        return full
+    _fail(
+        f"--type: {type_name} is not a known credential type, so none of the trade checks would run; {hint}"
+        f"known types: {_known_types()}; to sign a type of your own without the checks, add --allow-unknown-type",
+        2,
+    )
+
+
+def _check_credential_types(document: dict[str, Any], source: str, allow_unknown: bool) -> None:
+    """A whole credential (``--credential``) may carry types of its own, but not one that is
+    nearly a known type's name (``MillTestReport``): that is a typo that would skip the trade
+    checks, refused (exit 2) unless ``allow_unknown``."""
+    types = document.get("type")
+    for name in types if isinstance(types, list) else [types]:
+        if not isinstance(name, str) or name == "VerifiableCredential" or get_type(name) is not None:
+            continue
+        close = similar_type_names(name, cutoff=0.85)
+        if not close:
+            continue
+        if allow_unknown:
+            click.echo(f"warning: {source}: type {name} is not {' or '.join(close)}: no trade checks for it", err=True)
+            continue
+        _fail(
+            f"{source}: type {name} is not a known credential type but close to {' or '.join(close)}, whose "
+            "trade checks would not run; write the known name in the credential's type, or add --allow-unknown-type "
+            "if it is a type of your own",
+            2,
+        )
 
 
 def _write_output(document: Any, out: str | None) -> None:
+    """Write the signed credential to ``out`` (None or '-': standard output). A file that
+    cannot be written is an OSError naming ``out`` (not the temporary file written first)."""
     text = document + "\n" if isinstance(document, str) else json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if out is None or out == "-":
         click.echo(text, nl=False)
-    else:
+        return
+    try:
         write_atomic(Path(out), text.encode("utf-8"), mode=0o644)
+    except OSError as e:
+        raise OSError(e.errno, f"{e.strerror or e}; nothing was recorded as issued", out) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,7 +203,10 @@ def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
 
 @cli.command()
 @click.option("--name", required=True, help="The issuer's legal name, as it appears in credentials.")
-@click.option("--did-web", "did_web", metavar="DOMAIN[/PATH]", help="Use did:web for this domain (default: did:key).")
+@click.option(
+    "--did-web", "did_web", metavar="HOST[:PORT][/PATH]",
+    help="Use did:web for this host, where did.json will be served over https (default: did:key).",
+)
 @click.option("--status-base-url", metavar="URL", help="https://.../ where status lists will be served (default: no status lists).")
 @click.option("--key-type", type=click.Choice(["Ed25519", "P-256", "P-384"]), default="Ed25519", show_default=True)
 @click.option(
@@ -146,7 +217,20 @@ def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
 @click.pass_context
 @_guard
 def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: str | None, key_type: str, cryptosuite: str) -> None:
-    """Create the issuer: a new key (encrypted with the passphrase) and its DID."""
+    """Create the issuer: a new key (encrypted with the passphrase) and its DID.
+
+    \b
+    --did-web takes the host where did.json will be served, with its port and path if any:
+      certifier.acme.example          -> https://certifier.acme.example/.well-known/did.json
+      acme.example/issuers/mill       -> https://acme.example/issuers/mill/did.json
+      acme.example:8443               -> did:web:acme.example%3A8443
+    not a URL (https://acme.example is refused: did:web always means https).
+    """
+    if did_web is not None:
+        try:
+            did_web_for(did_web)
+        except ValueError as e:  # before the passphrase is asked for
+            _fail(f"--did-web: {e}", 2)
     issuer = Issuer.init(
         ctx.obj["home"], _passphrase(ctx, confirm=True), name=name, key_type=key_type, did_web_domain=did_web,
         status_base_url=status_base_url, cryptosuite=cryptosuite,
@@ -155,7 +239,13 @@ def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: st
         click.echo(f"OK: issuer {name!r} created in {ctx.obj['home']}")
         click.echo(f"DID: {issuer.did}")
         if issuer.home.profile.did_method == "web":
-            click.echo(f"publish its DID document at https://{issuer.home.did_document_path()} (see 'vc-issuer publish')")
+            path = issuer.home.did_document_path()
+            url = document_url(issuer.did)
+            typed = (did_web or "").partition("/")[0].rpartition(":")[0] or (did_web or "").partition("/")[0]
+            if not typed.isascii():
+                click.echo(f"note: the DID names the host {typed} in its ASCII (IDNA) form, as DNS and certificates do")
+            click.echo(f"publish its DID document at {url}")
+            click.echo(f"  ('vc-issuer publish --out-dir SITE' writes it to SITE/{path}; serve SITE as that host's web root)")
 
 
 @cli.command()
@@ -164,7 +254,12 @@ def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: st
     help="Credential type: one of the known types, checked before signing ("
     + ", ".join(type_names()) + "), or the short name of one ("
     + ", ".join(f"{alias} = {name}" for alias, name in TYPE_ALIASES.items())
-    + ").",
+    + "). Any other type is refused unless --allow-unknown-type.",
+)
+@click.option(
+    "--allow-unknown-type", is_flag=True,
+    help="Sign a type that is not one of the known types (or a --credential whose type is close to a known "
+    "name), without the trade checks.",
 )
 @click.option("--subject", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with the credential subject ('-': stdin).")
 @click.option("--credential", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with a whole unsigned credential instead.")
@@ -198,6 +293,7 @@ def issue(
     ctx: click.Context, type_name: str | None, subject: str | None, credential: str | None, valid_from: str | None,
     valid_until: str | None, credential_id: str | None, no_revocation: bool, no_suspension: bool,
     cryptosuite: str | None, securing: str, out: str | None, contexts: str | None, derived_from: tuple[str, ...],
+    allow_unknown_type: bool,
 ) -> None:
     """Check, sign and record a credential.
 
@@ -220,18 +316,21 @@ def issue(
     if not source:  # an empty path names no file
         raise click.UsageError("--subject and --credential take a JSON file, or - for standard input")
     if type_name is not None:
-        type_name = resolve_type_name(type_name)
+        type_name = _check_type(type_name, allow_unknown_type)
     document = _read_json(source)
     if not isinstance(document, dict):
         raise InvalidDocument(f"{source}: the input must be a JSON object")
+    if credential is not None:
+        _check_credential_types(document, source, allow_unknown_type)
     inputs = [_read_credential(path) for path in derived_from]
+    _check_out(out)
     with _open(ctx, contexts) as issuer:
         signed = issuer.issue(
             document, type_name=type_name, valid_from=valid_from, valid_until=valid_until, credential_id=credential_id,
             revocable=not no_revocation, suspendable=not no_suspension, cryptosuite=cryptosuite,
             securing="jose" if securing == "jose" else "data-integrity", derived_from=inputs,
+            deliver=lambda signed: _write_output(signed, out),
         )
-    _write_output(signed, out)
     if out not in (None, "-"):
         issued = parse_compact_jws(signed).payload if isinstance(signed, str) else signed
         click.echo(f"OK: issued {issued['id']} -> {out}", err=True)

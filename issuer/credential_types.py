@@ -158,6 +158,7 @@ the self-vouching rule are beyond JSON Schema.
 from __future__ import annotations
 
 import calendar
+import difflib
 import json
 import re
 import uuid
@@ -198,6 +199,7 @@ __all__ = [
     "type_names",
     "TYPE_ALIASES",
     "resolve_type_name",
+    "similar_type_names",
     "IDENTIFIER_SCHEMES",
     "lei_check_digits_ok",
     "check_credential",
@@ -1334,6 +1336,27 @@ def resolve_type_name(name: str) -> str:
     """The full name of a known type given by its short name (``IdentityAnchor`` ->
     ``IdentityAnchorCredential``, see :data:`TYPE_ALIASES`); any other name unchanged."""
     return TYPE_ALIASES.get(name, name)
+
+
+def _type_key(name: str) -> str:
+    return name.lower().removesuffix("credential")
+
+
+def similar_type_names(name: str, *, cutoff: float = 0.6) -> list[str]:
+    """The known types whose name (or short name) is close to ``name``, best first, at most
+    three: what ``vc-issuer`` suggests for a type it does not know. Letter case and a
+    ``Credential`` suffix are not counted (``CommercialInvoice`` and ``commercialinvoicecredential``
+    both give ``CommercialInvoiceCredential``); ``cutoff`` is :mod:`difflib`'s, from 0 to 1.
+    A known type's own full name gives nothing."""
+    if name in CREDENTIAL_TYPES:
+        return []
+    keys: dict[str, str] = {}
+    for known in CREDENTIAL_TYPES:
+        keys.setdefault(_type_key(known), known)
+    for alias, known in TYPE_ALIASES.items():
+        keys.setdefault(_type_key(alias), known)
+    matches = difflib.get_close_matches(_type_key(name), list(keys), n=6, cutoff=cutoff)
+    return list(dict.fromkeys(keys[m] for m in matches))[:3]
 
 
 def load_example(type_name: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from tradevc.vc.atomicfile import UnsafeFileError, check_private_dir, read_private, write_atomic
-from tradevc.vc.retrieval.did.web import did_web, document_path
+from tradevc.vc.retrieval.did.web import did_web_for, document_path
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.securing.proofs import get_suite
 from tradevc.vc.securing.proofs.data_integrity import format_datetime
@@ -126,7 +126,8 @@ class IssuerHome:
     ) -> "IssuerHome":
         """Make a new issuer home with a fresh key.
 
-        ``did_web_domain`` is ``host[:port][/path]`` for a did:web DID; without it the DID is
+        ``did_web_domain`` is ``host[:port][/path]`` for a did:web DID (checked by
+        :func:`tradevc.vc.retrieval.did.web.did_web_for`: no URL, an IDNA host); without it the DID is
         the key's did:key. ``status_base_url`` (https, ending in ``/``) is where the status
         lists will be published; without it credentials get no status entries.
 
@@ -143,9 +144,8 @@ class IssuerHome:
         if status_base_url is not None and not (status_base_url.startswith("https://") and status_base_url.endswith("/")):
             raise IssuerError(f"the status base URL must be an https URL ending in '/', not {status_base_url!r}")
         if did_web_domain:
-            domain, _, did_path = did_web_domain.partition("/")
             try:
-                did, method = did_web(domain, did_path or None), "web"
+                did, method = did_web_for(did_web_domain), "web"
             except ValueError as e:
                 raise IssuerError(str(e)) from e
         else:

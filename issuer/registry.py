@@ -201,6 +201,22 @@ class StatusRegistry:
         free = [i for i in range(length) if i not in taken]
         return list_id, seq, free[secrets.randbelow(len(free))]
 
+    def release(self, credential_id: str) -> bool:
+        """Forget a credential that was reserved but never handed out (its output could not be
+        written): its record and its status entries go, and a list left with no entry at all.
+        A credential already issued is kept. True if something was released.
+        """
+        with self._transaction() as db:
+            row = db.execute("SELECT state FROM credentials WHERE id = ?", (credential_id,)).fetchone()
+            if row is None or row[0] != "reserved":
+                return False
+            for (list_id,) in db.execute("SELECT list_id FROM entries WHERE credential_id = ?", (credential_id,)).fetchall():
+                db.execute("UPDATE lists SET used = used - 1 WHERE id = ?", (list_id,))
+            db.execute("DELETE FROM entries WHERE credential_id = ?", (credential_id,))
+            db.execute("DELETE FROM credentials WHERE id = ?", (credential_id,))
+            db.execute("DELETE FROM lists WHERE used = 0 AND id NOT IN (SELECT list_id FROM entries)")
+        return True
+
     def mark_issued(self, credential_id: str, document: dict[str, Any] | str, *, valid_until: str | None) -> None:
         """Record that ``credential_id`` was signed and handed out (a document, or a compact JWS)."""
         with self._transaction() as db:

@@ -9,7 +9,7 @@ import os
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence, overload
+from typing import Any, Callable, Literal, Mapping, Sequence, overload
 from urllib.parse import urlsplit
 
 from tradevc.vc.atomicfile import write_atomic
@@ -97,6 +97,7 @@ class Issuer:
         valid_until: str | None = ..., credential_id: str | None = ..., revocable: bool = ..., suspendable: bool = ...,
         cryptosuite: str | None = ..., securing: Literal["data-integrity"] = ...,
         derived_from: Sequence[Mapping[str, Any] | str] = ...,
+        deliver: Callable[[dict[str, Any]], None] | None = ...,
     ) -> dict[str, Any]: ...
 
     @overload
@@ -105,6 +106,7 @@ class Issuer:
         valid_until: str | None = ..., credential_id: str | None = ..., revocable: bool = ..., suspendable: bool = ...,
         cryptosuite: str | None = ..., securing: Literal["jose"],
         derived_from: Sequence[Mapping[str, Any] | str] = ...,
+        deliver: Callable[[str], None] | None = ...,
     ) -> str: ...
 
     @overload
@@ -113,6 +115,7 @@ class Issuer:
         valid_until: str | None = ..., credential_id: str | None = ..., revocable: bool = ..., suspendable: bool = ...,
         cryptosuite: str | None = ..., securing: str,
         derived_from: Sequence[Mapping[str, Any] | str] = ...,
+        deliver: Callable[[Any], None] | None = ...,
     ) -> dict[str, Any] | str: ...
 
     def issue(
@@ -128,6 +131,7 @@ class Issuer:
         cryptosuite: str | None = None,
         securing: str = "data-integrity",
         derived_from: Sequence[Mapping[str, Any] | str] = (),
+        deliver: Callable[[Any], None] | None = None,
     ) -> dict[str, Any] | str:
         """Issue a credential and return it signed.
 
@@ -168,6 +172,11 @@ class Issuer:
         :raises ValueError: an unknown ``securing``.
         :raises InvalidDocument: also for an input in ``derived_from`` that is not a credential
             with an id, or that the credential already lists with another digest.
+
+        ``deliver``, if given, is called with the signed credential before it is recorded as
+        issued (``vc-issuer`` writes the output file there). If it raises, the reservation is
+        released (:meth:`StatusRegistry.release`) and the exception propagates: the registry
+        lists only what was handed out.
         """
         if securing not in ("data-integrity", "jose"):
             raise ValueError(f"securing must be 'data-integrity' or 'jose', not {securing!r}")
@@ -238,6 +247,12 @@ class Issuer:
         else:  # no index to reserve: sign first, then record the id (a refusal records nothing)
             signed = sign(credential)
             self.registry.reserve(credential["id"], parsed.types, [])
+        if deliver is not None:
+            try:
+                deliver(signed)
+            except BaseException:
+                self.registry.release(credential["id"])
+                raise
         self.registry.mark_issued(credential["id"], signed, valid_until=credential.get("validUntil"))
         return signed
 

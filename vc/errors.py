@@ -60,6 +60,15 @@ class ParsingError(InvalidDocument):
     code = "PARSING_ERROR"
 
 
+class NotUtf8Error(ParsingError):
+    """A text file is not UTF-8 (:func:`tradevc.vc.jsontext.decode_text`): Latin-1, UTF-16...
+    ``offset`` is the byte at which it stops being UTF-8, counted from the file's start."""
+
+    def __init__(self, message: str, *, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
 class ResourceLimitError(InvalidDocument):
     """The input is over a limit of :class:`tradevc.vc.jsontext.Limits` (size, nesting, array
     entries, proofs, proofValue length, ``@context`` entries, credentials in a presentation):

@@ -32,6 +32,7 @@ from pyld.jsonld import JsonLdProcessor
 from pyld.jsonld import _is_absolute_iri as _pyld_keeps
 
 from tradevc.vc.errors import (
+    NotUtf8Error,
     ContextIndexError,
     ContextNotPinned,
     DataLossError,
@@ -40,6 +41,7 @@ from tradevc.vc.errors import (
     ResolutionError,
     VcError,
 )
+from tradevc.vc.jsontext import decode_text
 
 __all__ = [
     "DocumentLoader",
@@ -204,7 +206,9 @@ def _read_user_index(directory: Path) -> tuple[dict[str, tuple[Any, str, str]], 
     inline pins, every file checked. :raises ContextIndexError: see ``with_user_contexts``."""
     index_path = directory / USER_INDEX_FILE
     try:
-        raw = json.loads(index_path.read_bytes())
+        raw = json.loads(decode_text(index_path.read_bytes(), source=str(index_path)))
+    except NotUtf8Error as e:
+        raise ContextIndexError(e.message) from None
     except FileNotFoundError:
         raise ContextIndexError(f"no {USER_INDEX_FILE} in the contexts folder {directory}") from None
     except OSError as e:
@@ -243,7 +247,9 @@ def _read_user_index(directory: Path) -> tuple[dict[str, tuple[Any, str, str]], 
         if actual != digest:
             raise ContextIndexError(f"{where}: {file_name} has SHA-256 {actual}, the index pins {digest}")
         try:
-            document = json.loads(data)
+            document = json.loads(decode_text(data, source=file_name))
+        except NotUtf8Error as e:
+            raise ContextIndexError(f"{where}: {e.message}") from None
         except (ValueError, RecursionError) as e:
             raise ContextIndexError(f"{where}: {file_name} is not JSON: {e}") from None
         if not isinstance(document, dict) or not isinstance(document.get("@context"), (dict, list)):

@@ -12,6 +12,10 @@ I-JSON rules and to the :class:`Limits`, in one walk that stops at the first bre
 verification pipeline runs it once per document, before a securing mechanism opens it, so a
 hostile document is refused before anything expensive (canonicalization, signature checks).
 
+:func:`decode_text` and :func:`read_text` are how the three tools read a text file a person
+gives them (a subject, a credential, a trust policy): UTF-8 with or without a byte order mark,
+and anything else refused with the file's name, the byte offset and what to do.
+
 Refusals are :class:`~tradevc.vc.errors.InvalidDocument` with the code ``PARSING_ERROR``
 (:class:`~tradevc.vc.errors.ParsingError`: not I-JSON) or ``RESOURCE_LIMIT_ERROR``
 (:class:`~tradevc.vc.errors.ResourceLimitError`: over a limit); nothing else escapes.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -28,9 +33,11 @@ from typing import Any
 
 import orjson
 
-from tradevc.vc.errors import ParsingError, ResourceLimitError
+from tradevc.vc.errors import NotUtf8Error, ParsingError, ResourceLimitError
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "check_value", "escape_hidden", "loads"]
+__all__ = [
+    "DEFAULT_LIMITS", "Limits", "check_value", "decode_text", "escape_hidden", "loads", "read_text", "UTF8_BOM",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +166,69 @@ def loads(data: bytes | bytearray | str, *, limits: Limits | None = DEFAULT_LIMI
             raise ParsingError(f"not JSON: {e}") from None
     check_value(value, limits)
     return value
+
+
+# -- text files ----------------------------------------------------------------------------------
+
+UTF8_BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte order mark some editors (Windows Notepad, Excel's "CSV UTF-8") put first."""
+
+_OTHER_BOMS = (  # longest first: the UTF-32 LE mark begins with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"),
+)
+
+
+def decode_text(data: bytes | bytearray, *, source: str | None = None) -> str:
+    """``data`` as UTF-8 text, a leading byte order mark dropped: how a text file a person gives
+    is read (:func:`loads` itself takes no byte order mark, as RFC 8259 asks of JSON sent over
+    a network). ``source`` names the file in the message (``"subject.json"``).
+
+    :raises NotUtf8Error: (code ``PARSING_ERROR``) not UTF-8: a UTF-16 or UTF-32 byte order
+        mark, or a byte that UTF-8 cannot have there. The message gives the byte offset (from
+        the file's start), the byte, a guess (Latin-1 or Windows-1252) and what to do.
+    """
+    raw = bytes(data)
+    where = f"{source}: " if source else ""
+    for mark, name in _OTHER_BOMS:
+        if raw.startswith(mark):
+            raise NotUtf8Error(
+                f"{where}not UTF-8 text: it is {name} (it starts with a {name} byte order mark); save it as UTF-8 "
+                "and try again",
+                offset=0,
+            )
+    skipped = len(UTF8_BOM) if raw.startswith(UTF8_BOM) else 0
+    try:
+        return raw[skipped:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        offset = skipped + e.start
+        line = raw.count(b"\n", 0, offset) + 1
+        start = max(raw.rfind(b"\n", 0, offset) + 1, skipped)
+        end = raw.find(b"\n", offset)
+        shown = raw[max(start, offset - 24):(end if end != -1 else len(raw))][:48]
+        try:
+            near = shown.decode("cp1252")
+            guess = f"; it looks like Latin-1 or Windows-1252 (near {escape_hidden(near.strip(), keep_newlines=False)!r})"
+        except UnicodeDecodeError:
+            guess = ""
+        raise NotUtf8Error(
+            f"{where}not UTF-8 text: byte 0x{raw[offset]:02X} at offset {offset} (line {line}) cannot be there in "
+            f"UTF-8{guess}; save the file as UTF-8 and try again",
+            offset=offset,
+        ) from None
+
+
+def read_text(path: str | os.PathLike[str], *, limit: int | None = None) -> str:
+    """The text of the file at ``path``, read by :func:`decode_text` (which names it in its
+    message); at most ``limit`` bytes if given.
+
+    :raises NotUtf8Error: not UTF-8. :raises ResourceLimitError: longer than ``limit``.
+    :raises OSError: it cannot be read.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read() if limit is None else handle.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise ResourceLimitError(f"{os.fspath(path)}: the file is over {limit} bytes, the most accepted")
+    return decode_text(data, source=os.fspath(path))
 
 
 # -- values --------------------------------------------------------------------------------------

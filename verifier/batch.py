@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from tradevc.vc.compat import WARNING_PREFIX
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits
+from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits, decode_text
 from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.report import CheckResult, VerificationResult
 
@@ -165,7 +165,7 @@ def read_documents(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> list
     ``RESOURCE_LIMIT_ERROR``).
 
     :raises OSError: the path cannot be read.
-    :raises UnicodeDecodeError: a JSON Lines file that is not UTF-8.
+    :raises NotUtf8Error: a JSON Lines file that is not UTF-8 (a byte order mark is dropped).
     """
     path = Path(path)
     items: list[tuple[str, bytes | str]]
@@ -180,7 +180,7 @@ def read_documents(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> list
             (f"{path}:{number}", line)
             # JSON Lines ends lines with \n (a \r before it is white space to JSON); not splitlines(),
             # which also breaks at U+0085, U+2028... that a JSON string may hold unescaped
-            for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1)
+            for number, line in enumerate(decode_text(path.read_bytes(), source=str(path)).split("\n"), 1)
             if line.strip()
         ]
     out: list[tuple[str, Any]] = []

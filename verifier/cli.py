@@ -35,7 +35,7 @@ import click
 import requests
 
 from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
-from tradevc.vc.errors import ContextIndexError, InvalidDocument
+from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error
 from tradevc.vc.jsontext import escape_hidden, Limits
 from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.retrieval.mirror import Mirror
@@ -213,13 +213,17 @@ def read_capped(path: str, limits: Limits) -> bytes:
 def _read(path: str, limits: Limits) -> tuple[Any, VerificationResult | None]:
     """The parsed document (a compact JWS is returned as the string, without the file's one
     trailing line end), or a failed report if it is neither I-JSON nor a token, or over
-    ``limits`` (see :func:`tradevc.vc.securing.jws.document_of_file`)."""
+    ``limits`` (see :func:`tradevc.vc.securing.jws.document_of_file`). UTF-8 with or without a
+    byte order mark; a file in another encoding exits 2 with one line naming it."""
     try:
         data = read_capped(path, limits)
     except OSError as e:
         raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="FILE") from None
     try:
         return document_of_file(data, limits=limits), None
+    except NotUtf8Error as e:  # bad input, not a document that failed: save it again (exit 2)
+        click.echo(f"error: {path}: {e.message}", err=True)
+        sys.exit(EXIT_USAGE)
     except InvalidDocument as e:
         report = VerificationResult()
         report.add(CheckResult.from_error("structure", InvalidDocument(f"{path}: {e.message}", code=e.code)))
@@ -457,7 +461,10 @@ def batch(
     )
     try:
         items = read_documents(source, limits=verifier.limits)
-    except (OSError, UnicodeDecodeError) as e:
+    except NotUtf8Error as e:  # it names the file
+        click.echo(f"error: {e.message}", err=True)
+        sys.exit(EXIT_USAGE)
+    except OSError as e:
         raise click.BadParameter(f"cannot read {source}: {e}", param_hint="SOURCE") from None
     with click.progressbar(length=len(items), label="verifying", file=sys.stderr) as bar:
         results = verifier.verify_many(

@@ -78,8 +78,8 @@ from tradevc.vc.checks.policy import CHECK, TrustedIssuer, TrustPolicy, Verifica
 from tradevc.vc.checks.vouches import (
     VOUCH_TYPES, Scope, Vouch, VouchError, hs_code, mark_key, read_vouch, vouch_kind,
 )
-from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.jsontext import DEFAULT_LIMITS, escape_hidden, loads
+from tradevc.vc.errors import InvalidDocument, NotUtf8Error
+from tradevc.vc.jsontext import DEFAULT_LIMITS, decode_text, escape_hidden, loads
 from tradevc.vc.model import Credential, is_url
 from tradevc.vc.report import CheckResult, Outcome, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
@@ -327,9 +327,9 @@ def policy_from_document(
 
 def _read_json(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"not UTF-8 text: {e.reason}") from None
+        text = decode_text(path.read_bytes())  # UTF-8, with or without a byte order mark
+    except NotUtf8Error as e:
+        raise ValueError(e.message) from None
     try:
         return loads(text, limits=DEFAULT_LIMITS)  # I-JSON within the limits: no duplicate member, bounded nesting
     except InvalidDocument as e:

@@ -17,7 +17,7 @@ import click
 
 from tradevc.vc.jsontext import escape_hidden
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
-from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
+from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
 from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.jsonld import PinnedContextLoader
 from tradevc.verifier.trust import load_policy
@@ -191,16 +191,22 @@ def add(
     """Verify each credential in FILES and keep the ones that verify. A file holds a credential
     as JSON (Data Integrity proofs, or an EnvelopedVerifiableCredential) or a compact JWS
     (vc+jwt, VC-JWT 1.1); which one is detected. An invalid one is refused with the check that
-    failed; the others are still added (exit status 1 if any was refused). An anchor (an
+    failed; the others are still added (exit status 1 if any was refused; 2 if a file is not
+    UTF-8 text, with or without a byte order mark: save it as UTF-8). An anchor (an
     identity anchor, accreditation, licence or IP authorisation vouching for another party,
     usually an issuer) is added the same way, and its line says whom it vouches for."""
     wallet = _open(ctx, _verifier(offline, ca_bundle, trust, network, contexts))
-    refused = 0
+    refused = not_text = 0
     for path in files:
         try:
             document = document_of_file(read_capped(path, wallet.verifier.limits), limits=wallet.verifier.limits)
             held, new = wallet.add(document)
-        except InvalidDocument as e:  # not UTF-8, neither I-JSON nor a token, over the limits
+        except NotUtf8Error as e:  # bad input: the others are still added, then exit 2
+            refused += 1
+            not_text += 1
+            click.echo(f"REFUSED {path}: {e.message}", err=True)
+            continue
+        except InvalidDocument as e:  # neither I-JSON nor a token, over the limits
             refused += 1
             what = "not JSON" if e.code == "PARSING_ERROR" else "too large"
             click.echo(f"REFUSED {path}: {what} ({e.code}: {e.message})", err=True)
@@ -222,7 +228,7 @@ def add(
                                 f"{held.vouch_problem}; it is kept, and is never added to a presentation for its "
                                 "subject's credentials"), err=True)
     if refused:
-        sys.exit(1)
+        sys.exit(2 if not_text else 1)
 
 
 def _what(held: HeldCredential) -> str:

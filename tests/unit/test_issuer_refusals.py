@@ -148,9 +148,8 @@ def run(issuer: Issuer, *args: str, expect: int):
          "error: ISSUER_ERROR: the credential names issuer 'did:web:other.example'"),
         ('{"credentialSubject": ', "error: PARSING_ERROR: not JSON"),
         ("[1, 2]", "error: MALFORMED_VALUE_ERROR: "),
-        (b"\xff\xfe{}", "error: PARSING_ERROR: the JSON text is not UTF-8"),
-    ],
-    ids=["nan", "2**53+1", "data-loss", "foreign-issuer", "not-json", "not-an-object", "not-utf-8"],
+    ],  # a file that is not UTF-8 exits 2: tests/unit/test_text_encodings.py
+    ids=["nan", "2**53+1", "data-loss", "foreign-issuer", "not-json", "not-an-object"],
 )
 def test_cli_refusals_are_one_line_with_a_code_and_record_nothing(issuer, tmp_path, text, line):
     path = tmp_path / "credential.json"

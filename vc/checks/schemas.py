@@ -46,7 +46,8 @@ from typing import Any
 
 import orjson
 
-from tradevc.vc.errors import InvalidDocument, ResolutionError, UnsupportedError, VcError
+from tradevc.vc.errors import InvalidDocument, NotUtf8Error, ResolutionError, UnsupportedError, VcError
+from tradevc.vc.jsontext import decode_text
 from tradevc.vc.fastpath import _json_only  # only plain JSON values: orjson writes NaN as null, tuples as lists...
 from tradevc.vc.digests import check_digests, parse_digests
 from tradevc.vc.multibase import base64url_decode
@@ -156,9 +157,9 @@ def _hold(url: str, data: bytes, declared: str | None, *, check: bool) -> HeldSc
     :raises SchemaStoreError: see the class.
     """
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SchemaStoreError(f"{url}: the held schema is not UTF-8 text") from e
+        text = decode_text(data)  # UTF-8, with or without a byte order mark
+    except NotUtf8Error as e:
+        raise SchemaStoreError(f"{url}: the held schema is {e.message}") from e
     stripped = text.strip()
     if _looks_like_jws(stripped):
         document: Any = stripped

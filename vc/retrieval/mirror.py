@@ -49,6 +49,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from tradevc.vc.errors import NotUtf8Error
+from tradevc.vc.jsontext import decode_text
+
 __all__ = ["Mirror", "Origin", "MirrorPathError", "Held"]
 
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
@@ -162,7 +165,10 @@ class Mirror:
         :raises OSError: the file cannot be read. :raises ValueError: it is not JSON, or as
             :meth:`from_json`.
         """
-        text = Path(path).read_text(encoding="utf-8")
+        try:
+            text = decode_text(Path(path).read_bytes())  # UTF-8, with or without a byte order mark
+        except NotUtf8Error as e:
+            raise ValueError(e.message) from None
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as e:

@@ -25,7 +25,7 @@ from tradevc.vc.errors import (
     InvalidDocument, ParsingError, ProofVerificationError, ResolutionError, ResourceLimitError, SigningError,
     UnsupportedError,
 )
-from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits, check_value, loads
+from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits, check_value, decode_text, loads
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_decode
 from tradevc.vc.report import CheckResult, VerificationResult
@@ -135,16 +135,14 @@ def document_of_file(data: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> A
     ``limits`` (:func:`tradevc.vc.jsontext.loads`). What the CLIs use; a file longer than
     ``max_document_size`` bytes is refused before it is decoded.
 
-    :raises ParsingError: not UTF-8, or neither a compact JWS nor I-JSON.
+    :raises NotUtf8Error: (a ParsingError) not UTF-8 (a UTF-8 byte order mark is dropped).
+    :raises ParsingError: neither a compact JWS nor I-JSON.
     :raises ResourceLimitError: over ``limits``.
     """
     if isinstance(data, (bytes, bytearray)):
         if len(data) > limits.max_document_size:
             raise ResourceLimitError(f"the file is over {limits.max_document_size} bytes, the most accepted")
-        try:
-            text = bytes(data).decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise ParsingError(f"not UTF-8 text: {e.reason} at byte {e.start}") from None
+        text = decode_text(data)  # UTF-8, a byte order mark dropped; else NotUtf8Error
     else:
         text = data
     token = token_of_file(text)

@@ -33,6 +33,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from tradevc.vc.checks.supply import KG_PER_UNIT
+from tradevc.vc.errors import NotUtf8Error
+from tradevc.vc.jsontext import decode_text
 
 __all__ = ["Entry", "EntryError", "Line", "Party", "SCHEMA_PATH", "UNITS", "read_entry"]
 
@@ -223,9 +225,9 @@ def read_entry(path: str | Path) -> Entry:
     :raises OSError: unreadable. :raises EntryError: not JSON, or not the format.
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except UnicodeDecodeError as e:
-        raise EntryError([f"(entry): not UTF-8 text: {e.reason}"]) from None
+        data = json.loads(decode_text(Path(path).read_bytes()))  # UTF-8, with or without a byte order mark
+    except NotUtf8Error as e:
+        raise EntryError([f"(entry): {e.message}"]) from None
     except json.JSONDecodeError as e:
         raise EntryError([f"(entry): not JSON: {e.msg} (line {e.lineno})"]) from None
     except RecursionError:

@@ -50,6 +50,9 @@ from celpy.celparser import CELParseError
 from celpy.celtypes import BoolType
 from celpy.evaluation import CELEvalError
 
+from tradevc.vc.errors import NotUtf8Error
+from tradevc.vc.jsontext import decode_text
+
 from .model import Line
 from .report import Decision
 
@@ -335,9 +338,9 @@ def _plain(value: Any) -> Any:
 
 def _read(path: Path, name: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as e:
-        raise RuleError(f"{name}: not UTF-8 text: {e.reason}") from None
+        return json.loads(decode_text(path.read_bytes()))  # UTF-8, with or without a byte order mark
+    except NotUtf8Error as e:
+        raise RuleError(f"{name}: {e.message}") from None
     except json.JSONDecodeError as e:
         raise RuleError(f"{name}: not JSON: {e.msg} (line {e.lineno})") from None
 

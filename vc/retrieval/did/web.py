@@ -14,15 +14,18 @@ from urllib.parse import quote, unquote, urlsplit
 
 from typing import Any
 
+import idna
+
 from tradevc.vc.errors import ResolutionError
 from tradevc.vc.retrieval.http import DID_MEDIA_TYPES, HttpsFetcher
 from tradevc.vc.retrieval.did import DidResolutionError
 from tradevc.vc.retrieval.mirror import Origin
 
-__all__ = ["did_web", "document_url", "document_path", "DidWebResolver"]
+__all__ = ["did_web", "did_web_for", "document_url", "document_path", "DidWebResolver"]
 
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+_IP_LIKE = re.compile(r"^[0-9.]+$|^\[.*\]$")  # left to _check_host, which refuses IP addresses
 _SEGMENT = re.compile(r"^(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+$")
 
 
@@ -41,11 +44,18 @@ def _check_host(host: str, port: str | None, did: str) -> None:
 
 def did_web(domain: str, path: str | None = None) -> str:
     """The did:web DID for ``domain`` (``host`` or ``host:port``) and an optional path
-    (``"issuers/mill"``).
+    (``"issuers/mill"``). An internationalized host is written in its ASCII form (IDNA 2008
+    with the UTS 46 mapping: ``bücher.example`` -> ``xn--bcher-kva.example``), as DNS and TLS
+    certificates name it.
 
     :raises ValueError: the domain or path is not valid for did:web.
     """
     host, _, port = domain.partition(":")
+    if host and not _IP_LIKE.fullmatch(host):
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError as e:
+            raise ValueError(f"did:web for {domain!r}: {host!r} is not a valid domain name ({e})") from None
     try:
         _check_host(host, port or None, f"did:web for {domain!r}")
     except ResolutionError as e:
@@ -56,6 +66,55 @@ def did_web(domain: str, path: str | None = None) -> str:
         if segment in (".", "..") or not _SEGMENT.fullmatch(quote(segment, safe="")):
             raise ValueError(f"did:web path segment {segment!r} is not allowed")
     return ":".join(["did:web", method_id, *(quote(s, safe="") for s in segments)])
+
+
+def did_web_for(location: str) -> str:
+    """The did:web DID for where its ``did.json`` is published, written as a person would:
+    ``host``, ``host:port`` or ``host[:port]/path/segments`` (``certifier.acme.example``,
+    ``acme.example:8443``, ``acme.example/issuers/mill``). What :func:`did_web` refuses is
+    refused, and with a message that says what to write instead: a URL (``https://...``: give
+    the host only), a query or fragment, white space, a host of one label other than
+    ``localhost`` (``acme``: not a domain a certificate can name), an empty path segment.
+    Then ``document_url(did_web_for(x))`` is the exact URL to publish at.
+
+    :raises ValueError: so.
+    """
+    text = location.strip()
+    if not text:
+        raise ValueError("the did:web domain is empty; give the host name, e.g. certifier.acme.example")
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):(//)?", text)
+    if "://" in text or (scheme is not None and scheme.group(1).lower() in ("http", "https")):
+        rest = text.split("://", 1)[1] if "://" in text else text[scheme.end():] if scheme else text
+        rest = rest.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+        hint = f"; e.g. {rest.removesuffix('/.well-known/did.json').removesuffix('/did.json')}" if rest else ""
+        raise ValueError(
+            f"{location!r} is a URL: give the domain only, without the scheme (did:web always means https){hint}"
+        )
+    if any(c in text for c in "?#") or any(c.isspace() for c in text):
+        raise ValueError(f"{location!r}: a did:web domain has no query, fragment or white space")
+    domain, _, path = text.partition("/")
+    if domain.startswith("["):
+        raise ValueError(f"{location!r}: did:web hosts must be domain names, not IP addresses")
+    if path.endswith("did.json"):
+        raise ValueError(
+            f"{location!r}: give the folder that holds did.json, not the file (did:web adds /did.json itself)"
+        )
+    segments = path.strip("/").split("/") if path.strip("/") else []
+    if any(not s for s in segments):
+        raise ValueError(f"{location!r}: the path has an empty segment ('//')")
+    if ".well-known" in segments:
+        raise ValueError(
+            f"{location!r}: leave out .well-known; a did:web DID without a path is published at "
+            "/.well-known/did.json, one with a path at /path/did.json"
+        )
+    did = did_web(domain, "/".join(segments) or None)
+    host = did[len("did:web:"):].split(":")[0].split("%3A")[0]
+    if "." not in host and host != "localhost":
+        raise ValueError(
+            f"{location!r}: {host!r} is not a full domain name (no TLS certificate can name it); write it with its "
+            "top-level domain, e.g. certifier.acme.example"
+        )
+    return did
 
 
 def document_url(did: str) -> str:
