@@ -70,7 +70,8 @@ def test_presentations_need_a_challenge(documents, verifier):
     holder = KeyPair.generate("Ed25519")
     vp = sign_presentation([documents[0]], holder, challenge="c", domain="cbp.gov", created="2026-06-01T00:00:00Z")
     without, = verifier.verify_many([vp], workers=1)
-    assert not without.verified and without.check("structure").code == "MALFORMED_VALUE_ERROR"
+    assert not without.verified and without.could_not_verify
+    assert without.check("challenge").code == "CHALLENGE_REQUIRED"
     with_challenge, = verifier.verify_many([vp], workers=1, challenge="c", domain="cbp.gov")
     assert with_challenge.check("proof").outcome.value == "passed"
 
