@@ -27,9 +27,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import requests
@@ -52,6 +53,24 @@ from .service import Verifier
 from .trust import TrustPathPolicy, describe_path, load_policy, vouches_in
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+
+
+def _usage_error(message: str) -> NoReturn:
+    """``error: <message>`` on stderr, one line, and exit 2."""
+    click.echo(escape_hidden(f"error: {message}", keep_newlines=False), err=True)
+    sys.exit(EXIT_USAGE)
+
+
+_EMPTY_HINTS = {
+    "--challenge": "give the challenge you gave the holder (e.g. one from 'vc-verify challenge new')",
+    "--domain": "give your domain, as the holder bound the presentation to it (e.g. cbp.gov)",
+}
+
+
+def _given(value: str | None) -> str | None:
+    """``value``, or None if it is empty or only white space (an unset shell variable)."""
+    return value if value is not None and value.strip() else None
 
 
 def _load_policy(path: str) -> TrustPolicy | TrustPathPolicy:
@@ -401,6 +420,9 @@ def presentation(
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
     credential in it."""
+    for value, option in ((challenge, "--challenge"), (domain, "--domain")):
+        if _given(value) is None:  # e.g. an unset shell variable
+            _usage_error(f"{option} is empty: {_EMPTY_HINTS[option]}")
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
