@@ -465,32 +465,64 @@ def batch(
     contexts: str | None,
     allow_hosts: tuple[str, ...] = (),
 ) -> None:
-    """Verify every document of SOURCE: a directory of *.json and *.jwt files, or a JSON Lines
-    file (one document per line). Each document is JSON or a compact JWS, a credential or a
-    presentation (presentations need --challenge and --domain).
+    """Verify every document of SOURCE: a directory of *.json and *.jwt files (subfolders are
+    not read), or a JSON Lines file (one document per line). Each document is JSON or a compact
+    JWS, a credential or a presentation (presentations need --challenge and --domain; without
+    them each is reported as could not verify).
 
-    Prints a summary table (verified; not verified and could not verify, by reason). Exit
-    status: 0 all verified, 1 some not verified, 3 none failed but some could not be verified."""
-    from .batch import read_documents, summarize
+    Prints a summary table (verified; not verified and could not verify, by reason; files
+    skipped, as unreadable or not a .json/.jwt file), then every file that did not verify or
+    was skipped, with why. On a terminal it shows progress and draws the tables; piped, it
+    prints plain text only. Exit status: 0 all verified, 1 some not verified, 3 none failed
+    but some could not be verified or read, 2 nothing to verify, 130 interrupted (Ctrl-C:
+    the summary of what was verified so far is printed first)."""
+    from .batch import iter_verify_many, scan_documents, summarize
+    from .cli_batch import print_summary, progress
 
     verifier = _verifier(
         trust, offline, ca_bundle, None, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
     )
+    challenge, domain = _given(challenge), _given(domain)
+    sources: list[str] = []
+    results: list[VerificationResult] = []
+    skipped: list[Any] = []
+    planned: int | None = None
+    interrupted = False
     try:
-        items = read_documents(source, limits=verifier.limits)
-    except (OSError, UnicodeDecodeError) as e:
-        raise click.BadParameter(f"cannot read {source}: {e}", param_hint="SOURCE") from None
-    with click.progressbar(length=len(items), label="verifying", file=sys.stderr) as bar:
-        results = verifier.verify_many(
-            [document for _, document in items], workers=workers, challenge=challenge, domain=domain,
-            progress=bar.update,
-        )
-    summary = summarize([s for s, _ in items], results)
-    click.echo(_printable(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) if as_json else summary.table()))
+        try:
+            scan = scan_documents(source, limits=verifier.limits)
+        except OSError as e:
+            _usage_error(f"cannot read {source}: {e.strerror or e}")
+        sources, skipped = [s for s, _ in scan.items], scan.skipped
+        planned = len(sources)
+        # without a challenge and domain each presentation says what it needs; the rest is verified
+        stream = iter_verify_many(verifier, [document for _, document in scan.items], workers=workers,
+                                  challenge=challenge, domain=domain)
+        with progress(len(sources)) as advance, closing(stream):  # closing it stops the workers
+            for result in stream:
+                results.append(result)
+                advance(1)
+    except KeyboardInterrupt:
+        interrupted = True
+    summary = summarize(sources, results, skipped=skipped, planned=planned if planned is not None else 0)
+    summary.interrupted = interrupted
+    if as_json:
+        click.echo(_printable(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False)))
+    else:
+        print_summary(summary, click.echo)
+    if interrupted:
+        click.echo(f"error: interrupted after {summary.total} of {summary.planned} documents", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    if summary.total == 0:
+        what = ", ".join(f"{n} {kind}" for kind, n in summary.skipped_counts().items() if n)
+        _usage_error(f"nothing to verify in {source}: no document found"
+                     + (f" ({what} file(s) skipped)" if what else "") + "; give a folder of .json or .jwt files "
+                     "or a JSON Lines file")
     if summary.not_verified:
         sys.exit(EXIT_NOT_VERIFIED)
-    sys.exit(EXIT_COULD_NOT_VERIFY if summary.could_not_verify else EXIT_VERIFIED)
+    unreadable = summary.skipped_counts()["unreadable"]
+    sys.exit(EXIT_COULD_NOT_VERIFY if summary.could_not_verify or unreadable else EXIT_VERIFIED)
 
 
 @cli.command()

@@ -107,3 +107,195 @@ def test_presentation_with_its_challenge_and_domain_still_verifies(tmp_path, tru
     r = run("presentation", file, "--trust", trust, "--offline", "--challenge", CHALLENGE, "--domain", DOMAIN)
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("VERIFIED")
+
+
+@pytest.mark.parametrize("options", [[], ["--challenge", ""], ["--challenge", "", "--domain", ""],
+                                     ["--challenge", CHALLENGE], ["--domain", DOMAIN]])
+def test_a_batch_without_a_usable_challenge_reports_the_presentation_and_verifies_the_rest(inbox, trust, options):
+    r = run("batch", inbox, "--trust", trust, "--offline", "--workers", "1", "--json", *options)
+    assert "Traceback" not in r.output
+    report = report_of(r)
+    by_file = {Path(d["source"]).name: d for d in report["documents"]}
+    assert set(by_file) == {"a-good.json", "b-vp.json", "c-garbage.json"}
+    assert by_file["a-good.json"]["status"] == "verified"
+    assert by_file["b-vp.json"]["reason"] == NEEDS
+    assert "MALFORMED_VALUE_ERROR" not in json.dumps(report)
+    assert by_file["c-garbage.json"]["reason"] == "structure: PARSING_ERROR"
+    assert [Path(s["source"]).name for s in report["skippedFiles"]] == ["d-unreadable.json", "notes.txt"]
+    assert r.exit_code == 1  # the garbage file is not verified
+
+
+def test_a_batch_with_the_challenge_verifies_the_presentation(inbox, trust):
+    r = run("batch", inbox, "--trust", trust, "--offline", "--workers", "2", "--json",
+            "--challenge", CHALLENGE, "--domain", DOMAIN)
+    by_file = {Path(d["source"]).name: d for d in report_of(r)["documents"]}
+    assert by_file["b-vp.json"]["status"] == "verified" and by_file["a-good.json"]["status"] == "verified"
+
+
+def test_a_presentation_without_a_challenge_could_not_be_verified_and_exits_3(tmp_path, trust, good, vp):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.json").write_text(json.dumps(good))
+    (folder / "vp.json").write_text(json.dumps(vp))
+    r = run("batch", folder, "--trust", trust, "--offline", "--workers", "1")
+    assert r.exit_code == 3, r.output
+    assert f"vp.json: could not verify: {NEEDS}" in r.stdout
+    r = run("batch", folder, "--trust", trust, "--offline", "--workers", "1", "--challenge", CHALLENGE,
+            "--domain", DOMAIN)
+    assert r.exit_code == 0, r.output
+
+
+# -- point 10: what the summary says -----------------------------------------------------------
+
+
+def test_the_text_summary_names_every_failing_file_with_its_reason(inbox, trust):
+    r = run("batch", inbox, "--trust", trust, "--offline", "--workers", "2")
+    assert r.exit_code == 1, r.output
+    out = r.stdout
+    assert f"{inbox / 'b-vp.json'}: could not verify: {NEEDS}" in out
+    assert f"{inbox / 'c-garbage.json'}: not verified: structure: PARSING_ERROR" in out
+    assert f"{inbox / 'd-unreadable.json'}: skipped: unreadable" in out
+    assert f"{inbox / 'notes.txt'}: skipped: unrecognised" in out
+    assert "a-good.json" not in out  # verified files are counted, not listed
+    assert "skipped (unreadable)" in out and "skipped (unrecognised)" in out
+
+
+def test_unreadable_files_alone_make_a_batch_could_not_verify(tmp_path, trust, good):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.json").write_text(json.dumps(good))
+    r = run("batch", folder, "--trust", trust, "--offline", "--workers", "1")
+    assert r.exit_code == 0 and "skipped" not in r.stdout, r.output
+    unreadable(folder / "lost.json")
+    r = run("batch", folder, "--trust", trust, "--offline", "--workers", "1", "--json")
+    assert r.exit_code == 3, r.output
+    report = report_of(r)
+    assert report["verified"] == 1 and report["skipped"] == {"unreadable": 1, "unrecognised": 0}
+    (folder / "lost.json").unlink()
+    (folder / "README.md").write_text("# not a document")
+    r = run("batch", folder, "--trust", trust, "--offline", "--workers", "1")
+    assert r.exit_code == 0, r.output  # an unrecognised file is counted, it does not fail the batch
+    assert "README.md: skipped: unrecognised" in r.stdout
+
+
+@pytest.mark.parametrize("content", [{}, {"notes.txt": "hello"}, "unreadable"])
+def test_nothing_to_verify_exits_2(tmp_path, trust, content):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    if content == "unreadable":
+        unreadable(folder / "lost.json")
+    else:
+        for name, text in content.items():
+            (folder / name).write_text(text)
+    r = run("batch", folder, "--trust", trust, "--offline", "--workers", "1")
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip().splitlines()[-1].startswith(f"error: nothing to verify in {folder}")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    r = run("batch", empty, "--trust", trust, "--offline", "--workers", "1")
+    assert r.exit_code == 2 and "error: nothing to verify" in r.stderr, r.output
+
+
+def test_a_json_lines_line_that_is_not_utf8_costs_only_itself(tmp_path, trust, good):
+    lines = [json.dumps(good).encode(), b'{"name": "Trevi\xf1o"}', json.dumps(credential(1)).encode()]
+    batch = tmp_path / "batch.jsonl"
+    batch.write_bytes(b"\n".join(lines) + b"\n")
+    r = run("batch", batch, "--trust", trust, "--offline", "--workers", "1", "--json")
+    assert r.exit_code == 1, r.output
+    report = report_of(r)
+    assert report["verified"] == 2 and report["notVerified"] == {"structure: PARSING_ERROR": 1}
+    assert "not UTF-8" in report["documents"][1]["message"]
+
+
+def _cli(*args: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tradevc.verifier", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, **kw,
+    )
+
+
+def test_piped_output_has_no_progress_noise(inbox, trust):
+    process = _cli("batch", str(inbox), "--trust", str(trust), "--offline", "--workers", "2")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    assert err == "", err  # no progress bar, no label, no escape sequences
+    assert "\x1b" not in out and "\r" not in out
+    assert out.splitlines()[0].split() == ["outcome", "reason", "documents"]
+
+
+def _on_a_terminal_stderr(*args: str) -> tuple[subprocess.Popen, int]:
+    """``vc-verify`` with stderr on a pseudo-terminal (80x24; stdout stays a pipe), in its own
+    process group; and the terminal's end to read what it draws."""
+    import fcntl
+    import struct
+    import termios
+
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tradevc.verifier", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=follower,
+        text=True, env=env, start_new_session=True,
+    )
+    os.close(follower)
+    return process, leader
+
+
+def _read_until(fd: int, pattern: str, *, seconds: float) -> str:
+    """What the terminal showed, up to the first match of ``pattern`` (a regex)."""
+    import re
+    import select
+
+    seen, deadline = b"", time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:  # the process closed the terminal
+                break
+            text = seen.decode("utf-8", "replace")
+            if re.search(pattern, text):
+                return text
+    raise AssertionError(f"{pattern!r} not shown in {seconds} s: {seen[-500:]!r}")
+
+
+def test_ctrl_c_prints_the_partial_summary_and_exits_130(tmp_path, trust, good):
+    """A batch big enough to be interrupted; SIGINT to the whole process group, the workers
+    too, as a terminal's Ctrl-C sends it, once the progress bar shows documents verified."""
+    count = 8000
+    batch = tmp_path / "big.jsonl"
+    batch.write_text((json.dumps(good) + "\n") * count)
+    process, terminal = _on_a_terminal_stderr("batch", str(batch), "--trust", str(trust), "--offline",
+                                              "--workers", "2", "--json")
+    try:
+        shown = _read_until(terminal, rf"verifying.*\b[1-9][0-9]*/{count}\b.*docs/s", seconds=120)
+        assert process.poll() is None, "the batch finished before it could be interrupted"
+        os.killpg(process.pid, signal.SIGINT)
+        out, _ = process.communicate(timeout=120)
+        after = _read_until(terminal, "error: interrupted", seconds=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(terminal)
+    assert process.returncode == 130, out
+    assert "Traceback" not in after and "KeyboardInterrupt" not in after, after
+    assert "verifying" in shown
+    report = json.loads(out)
+    assert report["interrupted"] is True and report["planned"] == count
+    assert 0 < report["total"] < count and report["verified"] == report["total"]
+    assert f"error: interrupted after {report['total']} of {count} documents" in after
+
+
+def test_a_batch_runs_to_the_end_with_progress_on_a_terminal(inbox, trust):
+    """The counterpart of the two tests above: not interrupted, the same summary and exit."""
+    process, terminal = _on_a_terminal_stderr("batch", str(inbox), "--trust", str(trust), "--offline",
+                                              "--workers", "1", "--json")
+    try:
+        out, _ = process.communicate(timeout=120)
+    finally:
+        os.close(terminal)
+    assert process.returncode == 1
+    report = json.loads(out)
+    assert "interrupted" not in report and report["total"] == 3
