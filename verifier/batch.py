@@ -250,7 +250,7 @@ def scan_documents(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Scan
             with open(p, "rb") as f:
                 data = f.read(limits.max_document_size + 1)
         except OSError as e:
-            scan.skipped.append(Skipped(str(p), "unreadable", e.strerror or type(e).__name__))
+            scan.skipped.append(Skipped(str(p), "unreadable", e.strerror or "cannot be read"))
             continue
         scan.items.append((str(p), _parsed(str(p), data, limits)))
     return scan
