@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
@@ -474,8 +475,8 @@ def batch(
     skipped, as unreadable or not a .json/.jwt file), then every file that did not verify or
     was skipped, with why. On a terminal it shows progress and draws the tables; piped, it
     prints plain text only. Exit status: 0 all verified, 1 some not verified, 3 none failed
-    but some could not be verified or read, 2 nothing to verify, 130 interrupted (Ctrl-C:
-    the summary of what was verified so far is printed first)."""
+    but some could not be verified or read (or a worker process died), 2 nothing to verify,
+    130 interrupted (Ctrl-C: the summary of what was verified so far is printed first)."""
     from .batch import iter_verify_many, scan_documents, summarize
     from .cli_batch import print_summary, progress
 
@@ -488,7 +489,7 @@ def batch(
     results: list[VerificationResult] = []
     skipped: list[Any] = []
     planned: int | None = None
-    interrupted = False
+    interrupted = broken = False
     try:
         try:
             scan = scan_documents(source, limits=verifier.limits)
@@ -505,8 +506,10 @@ def batch(
                 advance(1)
     except KeyboardInterrupt:
         interrupted = True
+    except BrokenProcessPool:  # a worker was killed (the OOM killer, a signal): say so, keep what was done
+        broken = True
     summary = summarize(sources, results, skipped=skipped, planned=planned if planned is not None else 0)
-    summary.interrupted = interrupted
+    summary.interrupted = interrupted or broken
     if as_json:
         click.echo(_printable(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False)))
     else:
@@ -514,6 +517,10 @@ def batch(
     if interrupted:
         click.echo(f"error: interrupted after {summary.total} of {summary.planned} documents", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    if broken:
+        click.echo(f"error: a worker process stopped unexpectedly after {summary.total} of {summary.planned} "
+                   "documents (killed, or out of memory?); run again, or with fewer --workers", err=True)
+        sys.exit(EXIT_COULD_NOT_VERIFY)
     if summary.total == 0:
         what = ", ".join(f"{n} {kind}" for kind, n in summary.skipped_counts().items() if n)
         _usage_error(f"nothing to verify in {source}: no document found"

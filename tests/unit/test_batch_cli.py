@@ -299,3 +299,32 @@ def test_a_batch_runs_to_the_end_with_progress_on_a_terminal(inbox, trust):
     assert process.returncode == 1
     report = json.loads(out)
     assert "interrupted" not in report and report["total"] == 3
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the workers through /proc")
+def test_a_worker_killed_midway_costs_the_rest_of_the_batch_but_not_the_summary(tmp_path, trust, good):
+    """As the OOM killer would: SIGKILL to one worker once documents are being verified."""
+    count = 8000
+    batch = tmp_path / "big.jsonl"
+    batch.write_text((json.dumps(good) + "\n") * count)
+    process, terminal = _on_a_terminal_stderr("batch", str(batch), "--trust", str(trust), "--offline",
+                                              "--workers", "2", "--json")
+    try:
+        _read_until(terminal, rf"verifying.*\b[1-9][0-9]*/{count}\b", seconds=120)
+        workers = _children(process.pid)
+        assert workers, "no worker processes"
+        os.kill(workers[0], signal.SIGKILL)
+        out, _ = process.communicate(timeout=120)
+        after = _read_until(terminal, "error: a worker process stopped", seconds=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(terminal)
+    assert process.returncode == 3, out
+    assert "Traceback" not in after, after
+    report = json.loads(out)
+    assert report["interrupted"] is True and report["planned"] == count and report["total"] < count
