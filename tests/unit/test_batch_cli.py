@@ -223,20 +223,25 @@ def test_piped_output_has_no_progress_noise(inbox, trust):
     assert out.splitlines()[0].split() == ["outcome", "reason", "documents"]
 
 
-def _on_a_terminal_stderr(*args: str) -> tuple[subprocess.Popen, int]:
-    """``vc-verify`` with stderr on a pseudo-terminal (80x24; stdout stays a pipe), in its own
-    process group; and the terminal's end to read what it draws."""
+def _on_a_terminal(
+    *args: str, stdout_too: bool = False, no_color: bool = False, columns: int = 80,
+) -> tuple[subprocess.Popen, int]:
+    """``vc-verify`` with stderr on a pseudo-terminal (``columns`` x 24; stdout stays a pipe
+    unless ``stdout_too``), in its own process group; and the terminal's end to read what it
+    draws."""
     import fcntl
     import struct
     import termios
 
     leader, follower = os.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80"}
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns)}
     env.pop("NO_COLOR", None)
+    if no_color:
+        env["NO_COLOR"] = "1"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tradevc.verifier", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=follower,
-        text=True, env=env, start_new_session=True,
+        [sys.executable, "-m", "tradevc.verifier", *args], cwd=ROOT, stdout=follower if stdout_too else subprocess.PIPE,
+        stderr=follower, text=True, env=env, start_new_session=True,
     )
     os.close(follower)
     return process, leader
@@ -267,7 +272,7 @@ def test_ctrl_c_prints_the_partial_summary_and_exits_130(tmp_path, trust, good):
     count = 8000
     batch = tmp_path / "big.jsonl"
     batch.write_text((json.dumps(good) + "\n") * count)
-    process, terminal = _on_a_terminal_stderr("batch", str(batch), "--trust", str(trust), "--offline",
+    process, terminal = _on_a_terminal("batch", str(batch), "--trust", str(trust), "--offline",
                                               "--workers", "2", "--json")
     try:
         shown = _read_until(terminal, rf"verifying.*\b[1-9][0-9]*/{count}\b.*docs/s", seconds=120)
@@ -290,7 +295,7 @@ def test_ctrl_c_prints_the_partial_summary_and_exits_130(tmp_path, trust, good):
 
 def test_a_batch_runs_to_the_end_with_progress_on_a_terminal(inbox, trust):
     """The counterpart of the two tests above: not interrupted, the same summary and exit."""
-    process, terminal = _on_a_terminal_stderr("batch", str(inbox), "--trust", str(trust), "--offline",
+    process, terminal = _on_a_terminal("batch", str(inbox), "--trust", str(trust), "--offline",
                                               "--workers", "1", "--json")
     try:
         out, _ = process.communicate(timeout=120)
@@ -311,7 +316,7 @@ def test_a_worker_killed_midway_costs_the_rest_of_the_batch_but_not_the_summary(
     count = 8000
     batch = tmp_path / "big.jsonl"
     batch.write_text((json.dumps(good) + "\n") * count)
-    process, terminal = _on_a_terminal_stderr("batch", str(batch), "--trust", str(trust), "--offline",
+    process, terminal = _on_a_terminal("batch", str(batch), "--trust", str(trust), "--offline",
                                               "--workers", "2", "--json")
     try:
         _read_until(terminal, rf"verifying.*\b[1-9][0-9]*/{count}\b", seconds=120)
@@ -328,3 +333,20 @@ def test_a_worker_killed_midway_costs_the_rest_of_the_batch_but_not_the_summary(
     assert "Traceback" not in after, after
     report = json.loads(out)
     assert report["interrupted"] is True and report["planned"] == count and report["total"] < count
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_on_a_terminal_the_summary_is_drawn_as_tables(inbox, trust, no_color):
+    process, terminal = _on_a_terminal("batch", str(inbox), "--trust", str(trust), "--offline",
+                                              "--workers", "1", stdout_too=True, no_color=no_color, columns=300)
+    try:
+        shown = _read_until(terminal, "notes\\.txt[^\u2518]*\u2518", seconds=120)  # to the last table's corner
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(terminal)
+    assert process.returncode == 1
+    assert "files that did not verify or were skipped" in shown and "c-garbage.json" in shown
+    assert "\u2502" in shown  # box drawing, not the plain text table
+    assert ("\x1b[31m" in shown) is (not no_color)  # "not verified" in red, unless NO_COLOR
