@@ -497,6 +497,8 @@ def batch(
             _usage_error(f"cannot read {source}: {e.strerror or e}")
         sources, skipped = [s for s, _ in scan.items], scan.skipped
         planned = len(sources)
+        if verifier.challenges is not None and not verifier.challenges.across_processes:
+            workers = 1  # as Verifier.verify_many: a store the forked workers would not share
         # without a challenge and domain each presentation says what it needs; the rest is verified
         stream = iter_verify_many(verifier, [document for _, document in scan.items], workers=workers,
                                   challenge=challenge, domain=domain)
