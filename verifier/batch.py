@@ -16,9 +16,10 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,15 @@ from typing import Any, Protocol
 
 from tradevc.vc.compat import WARNING_PREFIX
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits, decode_text
+from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits
 from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.report import CheckResult, VerificationResult
+from tradevc.vc.verification.pipeline import CHALLENGE_REQUIRED
 
-__all__ = ["BatchSummary", "DocumentVerifier", "iter_verify_many", "read_documents", "summarize", "verify_many"]
+__all__ = [
+    "BatchSummary", "DocumentVerifier", "Scan", "Skipped", "iter_verify_many", "read_documents", "scan_documents",
+    "summarize", "verify_many",
+]
 
 
 class DocumentVerifier(Protocol):
@@ -47,11 +52,25 @@ CHUNK_SIZE = 50
 """Documents sent to a worker at a time (fewer round trips between processes)."""
 
 
+INTERNAL_ERROR = "INTERNAL_ERROR"
+"""The code of the check in error of a document the verifier failed on (a bug)."""
+
+
 def _verify_one(verifier: DocumentVerifier, document: Any, challenge: str | None, domain: str | None) -> VerificationResult:
     if isinstance(document, VerificationResult):  # already decided (e.g. not JSON)
         return document
-    # the pipeline tells a presentation from a credential as it picks the securing mechanism
-    return verifier.verify_document(document, challenge=challenge, domain=domain)
+    try:
+        # the pipeline tells a presentation from a credential as it picks the securing mechanism
+        return verifier.verify_document(document, challenge=challenge, domain=domain)
+    except Exception as e:  # noqa: BLE001 - a bug one document meets must not cost the batch the others
+        # "could not verify", never "not verified": nothing was judged (Ctrl-C is not an Exception)
+        report = VerificationResult()
+        report.add(CheckResult.error(
+            "structure", INTERNAL_ERROR,
+            "the verifier failed on this document (a bug: please report it, with the document)",
+            data={"exception": type(e).__name__, "detail": str(e)[:500]},
+        ))
+        return report
 
 
 # What a worker process inherits: set in the parent just before the workers are forked.
@@ -68,6 +87,13 @@ def _verify_chunk(chunk: list[Any], challenge: str | None, domain: str | None) -
 def _verify_range(start: int, stop: int, challenge: str | None, domain: str | None) -> list[VerificationResult]:
     """Verify documents ``start:stop`` of the sequence the worker inherited (nothing to send)."""
     return _verify_chunk(list(_worker_documents[start:stop]), challenge, domain)
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: leave Ctrl-C to the parent. A terminal sends SIGINT to the whole process
+    group; the parent stops handing out work and shuts the workers down, and they finish the
+    chunk they hold instead of each printing a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _chunks(documents: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -89,7 +115,7 @@ def iter_verify_many(
     challenge: str | None = None,
     domain: str | None = None,
     chunk_size: int = CHUNK_SIZE,
-) -> Iterator[VerificationResult]:
+) -> Generator[VerificationResult, None, None]:
     """Reports for ``documents`` in their order, produced by ``workers`` processes (default:
     the number of CPUs; 1 verifies in this process). At most a few chunks per worker are in
     flight, so any number of documents can be streamed through in bounded memory.
@@ -111,7 +137,9 @@ def iter_verify_many(
         _worker_verifier = verifier
         _worker_documents = documents if isinstance(documents, Sequence) else ()
         gc.freeze()  # keep the inherited objects out of the collector: fewer copied pages
-        executor = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork"))
+        executor = ProcessPoolExecutor(
+            max_workers=count, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
+        )
         try:  # fork the workers now, while these are the objects to inherit
             executor.submit(int, 0).result()
         finally:
@@ -155,50 +183,104 @@ def verify_many(
     return results
 
 
-def read_documents(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> list[tuple[str, Any]]:
-    """``(source, document)`` for each document of a directory (its ``*.json`` and ``*.jwt``
-    files, sorted) or a JSON Lines file (one document per line; blank lines skipped). A
+DOCUMENT_SUFFIXES = (".json", ".jwt")
+"""The files of a directory that are read as documents (in any letter case)."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file of a batch that was not verified: ``kind`` is ``unreadable`` (a document file
+    that could not be opened or read) or ``unrecognised`` (not a ``*.json`` or ``*.jwt``)."""
+
+    source: str
+    kind: str
+    reason: str
+
+
+@dataclass
+class Scan:
+    """What :func:`scan_documents` found: ``(source, document)`` pairs to verify, in order,
+    and the files it skipped."""
+
+    items: list[tuple[str, Any]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _parsed(source: str, data: bytes, limits: Limits) -> Any:
+    """The document of one file or line, or a failed report saying why it is not one."""
+    try:
+        return document_of_file(data, limits=limits)
+    except InvalidDocument as e:
+        report = VerificationResult()
+        report.add(CheckResult.from_error("structure", InvalidDocument(f"{source}: {e.message}", code=e.code)))
+        return report
+
+
+def scan_documents(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Scan:
+    """The documents of a directory (its ``*.json`` and ``*.jwt`` files, sorted; subfolders are
+    not looked into) or of a JSON Lines file (one document per line; blank lines skipped). A
     document is I-JSON or a compact JWS (vc+jwt, vp+jwt, VC-JWT 1.1), read by
     :func:`tradevc.vc.securing.jws.document_of_file` (a file's one trailing line end is
-    dropped from a token; nothing else is trimmed); one that is neither, or is over
-    ``limits``, is replaced by a failed report saying so (``PARSING_ERROR``,
-    ``RESOURCE_LIMIT_ERROR``).
+    dropped from a token; nothing else is trimmed); one that is neither (not UTF-8 either), or
+    is over ``limits``, is replaced by a failed report saying so (``PARSING_ERROR``,
+    ``RESOURCE_LIMIT_ERROR``). A file of the directory that cannot be read, or is not a
+    document file, is :class:`Skipped`: one bad file never costs the others.
 
-    :raises OSError: the path cannot be read.
-    :raises NotUtf8Error: a JSON Lines file that is not UTF-8 (a byte order mark is dropped).
+    :raises OSError: ``path`` itself cannot be read.
     """
     path = Path(path)
-    items: list[tuple[str, bytes | str]]
-    if path.is_dir():
-        files = sorted([*path.glob("*.json"), *path.glob("*.jwt")])
-        items = []
-        for p in files:
-            with open(p, "rb") as f:
-                items.append((str(p), f.read(limits.max_document_size + 1)))
-    else:
-        items = [
-            (f"{path}:{number}", line)
-            # JSON Lines ends lines with \n (a \r before it is white space to JSON); not splitlines(),
-            # which also breaks at U+0085, U+2028... that a JSON string may hold unescaped
-            for number, line in enumerate(decode_text(path.read_bytes(), source=str(path)).split("\n"), 1)
-            if line.strip()
-        ]
-    out: list[tuple[str, Any]] = []
-    for source, text in items:
+    scan = Scan()
+    if not path.is_dir():
+        # JSON Lines ends lines with \n (a \r before it is white space to JSON); not splitlines(),
+        # which also breaks at U+0085, U+2028... that a JSON string may hold unescaped. Split as
+        # bytes, so that a line that is not UTF-8 is that line's failure only.
+        with open(path, "rb") as f:
+            data = f.read()
+        for number, line in enumerate(data.split(b"\n"), 1):
+            if line.strip():
+                source = f"{path}:{number}"
+                scan.items.append((source, _parsed(source, line, limits)))
+        return scan
+    for p in sorted(path.iterdir()):
+        if p.suffix.lower() not in DOCUMENT_SUFFIXES:
+            if not p.is_dir():
+                scan.skipped.append(Skipped(str(p), "unrecognised", "not a .json or .jwt file"))
+            continue
         try:
-            out.append((source, document_of_file(text, limits=limits)))
-        except InvalidDocument as e:
-            report = VerificationResult()
-            report.add(CheckResult.from_error("structure", InvalidDocument(f"{source}: {e.message}", code=e.code)))
-            out.append((source, report))
-    return out
+            with open(p, "rb") as f:
+                data = f.read(limits.max_document_size + 1)
+        except OSError as e:
+            scan.skipped.append(Skipped(str(p), "unreadable", e.strerror or "cannot be read"))
+            continue
+        scan.items.append((str(p), _parsed(str(p), data, limits)))
+    return scan
+
+
+def read_documents(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> list[tuple[str, Any]]:
+    """``(source, document)`` for each document of a directory or a JSON Lines file, as
+    :func:`scan_documents` reads them, without the files it skipped.
+
+    :raises OSError: ``path`` itself cannot be read.
+    """
+    return scan_documents(path, limits=limits).items
+
+
+NEEDS_CHALLENGE = "needs --challenge and --domain"
+"""The reason given for a presentation verified without a challenge and domain."""
+
+
+def _first_problem(result: VerificationResult) -> CheckResult | None:
+    return next(iter(result.failures or result.errors), None)
 
 
 def _reason(result: VerificationResult) -> str:
     """Why a report is not verified: its first failed (else erred) check, by name and code."""
-    for check in result.failures or result.errors:
-        return f"{check.name}: {check.code}" if check.code else check.name
-    return "no check passed"
+    check = _first_problem(result)
+    if check is None:
+        return "no check passed"
+    if check.code == CHALLENGE_REQUIRED:
+        return NEEDS_CHALLENGE
+    return f"{check.name}: {check.code}" if check.code else check.name
 
 
 def _status(result: VerificationResult) -> str:
@@ -209,8 +291,10 @@ def _status(result: VerificationResult) -> str:
 
 @dataclass
 class BatchSummary:
-    """Counts of a batch: verified, not verified by reason, could not verify by reason, and
-    the documents that needed each deviation a compatibility profile tolerated."""
+    """Counts of a batch: verified, not verified by reason, could not verify by reason, the
+    documents that needed each deviation a compatibility profile tolerated, and the files
+    skipped. ``planned`` is how many documents there were to verify; an ``interrupted``
+    batch verified only the first ``total`` of them."""
 
     total: int = 0
     verified: int = 0
@@ -218,28 +302,64 @@ class BatchSummary:
     could_not_verify: Counter[str] = field(default_factory=Counter)
     documents: list[dict[str, Any]] = field(default_factory=list)
     tolerated: Counter[str] = field(default_factory=Counter)
+    skipped: list[Skipped] = field(default_factory=list)
+    planned: int = 0
+    interrupted: bool = False
 
-    def table(self) -> str:
-        """A table for people."""
+    def skipped_counts(self) -> dict[str, int]:
+        """How many files were skipped, by kind (``unreadable``, ``unrecognised``)."""
+        counts = Counter(s.kind for s in self.skipped)
+        return {kind: counts[kind] for kind in ("unreadable", "unrecognised")}
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        """The table's rows: (outcome, reason, documents)."""
         rows = [("verified", "", self.verified)]
         rows += [("not verified", reason, n) for reason, n in sorted(self.not_verified.items())]
         rows += [("could not verify", reason, n) for reason, n in sorted(self.could_not_verify.items())]
         rows += [("tolerated", reason, n) for reason, n in sorted(self.tolerated.items())]
+        rows += [(f"skipped ({kind})", "", n) for kind, n in self.skipped_counts().items() if n]
         rows.append(("total", "", self.total))
+        return rows
+
+    def problems(self) -> list[str]:
+        """One line for each file that did not verify or was skipped, in the batch's order:
+        ``SOURCE: STATUS: REASON (MESSAGE)``."""
+        lines = [
+            f"{d['source']}: {d['status']}: {d['reason']}" + (f" ({d['message']})" if d.get("message") else "")
+            for d in self.documents if d["status"] != "verified"
+        ]
+        lines += [f"{s.source}: skipped: {s.kind} ({s.reason})" for s in self.skipped]
+        return lines
+
+    def table(self) -> str:
+        """A table for people, then every file that did not verify or was skipped, with why."""
+        rows = self.rows()
         width = max(len(r[1]) for r in rows)
-        lines = [f"{'outcome':18} {'reason':{width}} {'documents':>9}", "-" * (29 + width)]
-        lines += [f"{outcome:18} {reason:{width}} {n:9d}" for outcome, reason, n in rows]
+        outcome_width = max(18, *(len(r[0]) for r in rows))
+        lines = [f"{'outcome':{outcome_width}} {'reason':{width}} {'documents':>9}", "-" * (outcome_width + 11 + width)]
+        lines += [f"{outcome:{outcome_width}} {reason:{width}} {n:9d}" for outcome, reason, n in rows]
+        if self.interrupted:
+            lines.append(f"interrupted: {self.total} of {self.planned} documents verified before the interruption")
+        problems = self.problems()
+        if problems:
+            lines += ["", "files that did not verify or were skipped:", *(f"  {line}" for line in problems)]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "total": self.total,
             "verified": self.verified,
             "notVerified": dict(sorted(self.not_verified.items())),
             "couldNotVerify": dict(sorted(self.could_not_verify.items())),
             "tolerated": dict(sorted(self.tolerated.items())),
+            "skipped": self.skipped_counts(),
             "documents": self.documents,
+            "skippedFiles": [{"source": s.source, "kind": s.kind, "reason": s.reason} for s in self.skipped],
         }
+        if self.interrupted:
+            out["interrupted"] = True
+            out["planned"] = self.planned
+        return out
 
 
 def _tolerated(result: VerificationResult) -> list[str]:
@@ -252,11 +372,17 @@ def _tolerated(result: VerificationResult) -> list[str]:
     })
 
 
-def summarize(sources: Iterable[str], results: Iterable[VerificationResult]) -> BatchSummary:
-    """Count the outcomes of a batch; each document is listed with its status and reason, and
-    with the deviations a compatibility profile tolerated in it (``tolerated``)."""
+def summarize(
+    sources: Iterable[str], results: Iterable[VerificationResult], *, skipped: Iterable[Skipped] = (),
+    planned: int | None = None,
+) -> BatchSummary:
+    """Count the outcomes of a batch; each document is listed with its status, and if not
+    verified its reason and the message of the check that says why, and with the deviations a
+    compatibility profile tolerated in it (``tolerated``). ``skipped`` are the files not
+    verified; ``planned`` the number of documents there were to verify, if ``results`` holds
+    fewer (an interrupted batch: the first ones of ``sources``)."""
     summary = BatchSummary()
-    for source, result in zip(sources, results, strict=True):
+    for source, result in zip(sources, results, strict=planned is None):
         summary.total += 1
         status = _status(result)
         entry: dict[str, Any] = {"source": source, "document": result.document_id, "status": status}
@@ -268,6 +394,13 @@ def summarize(sources: Iterable[str], results: Iterable[VerificationResult]) -> 
             summary.verified += 1
         else:
             entry["reason"] = _reason(result)
+            problem = _first_problem(result)
+            if problem is not None and problem.message and problem.code != CHALLENGE_REQUIRED:
+                message = problem.message.removeprefix(f"{source}: ")  # said once, as the entry's source
+                entry["message"] = " ".join(message.split())
             (summary.could_not_verify if result.could_not_verify else summary.not_verified)[entry["reason"]] += 1
         summary.documents.append(entry)
+    summary.skipped = list(skipped)
+    summary.planned = summary.total if planned is None else planned
+    summary.interrupted = summary.total < summary.planned
     return summary

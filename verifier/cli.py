@@ -27,9 +27,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import requests
@@ -52,6 +54,24 @@ from .service import Verifier
 from .trust import TrustPathPolicy, describe_path, load_policy, vouches_in
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+
+
+def _usage_error(message: str) -> NoReturn:
+    """``error: <message>`` on stderr, one line, and exit 2."""
+    click.echo(escape_hidden(f"error: {message}", keep_newlines=False), err=True)
+    sys.exit(EXIT_USAGE)
+
+
+_EMPTY_HINTS = {
+    "--challenge": "give the challenge you gave the holder (e.g. one from 'vc-verify challenge new')",
+    "--domain": "give your domain, as the holder bound the presentation to it (e.g. cbp.gov)",
+}
+
+
+def _given(value: str | None) -> str | None:
+    """``value``, or None if it is empty or only white space (an unset shell variable)."""
+    return value if value is not None and value.strip() else None
 
 
 def _load_policy(path: str) -> TrustPolicy | TrustPathPolicy:
@@ -405,6 +425,9 @@ def presentation(
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
     credential in it."""
+    for value, option in ((challenge, "--challenge"), (domain, "--domain")):
+        if _given(value) is None:  # e.g. an unset shell variable
+            _usage_error(f"{option} is empty: {_EMPTY_HINTS[option]}")
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
@@ -447,35 +470,72 @@ def batch(
     contexts: str | None,
     allow_hosts: tuple[str, ...] = (),
 ) -> None:
-    """Verify every document of SOURCE: a directory of *.json and *.jwt files, or a JSON Lines
-    file (one document per line). Each document is JSON or a compact JWS, a credential or a
-    presentation (presentations need --challenge and --domain).
+    """Verify every document of SOURCE: a directory of *.json and *.jwt files (subfolders are
+    not read), or a JSON Lines file (one document per line). Each document is JSON or a compact
+    JWS, a credential or a presentation (presentations need --challenge and --domain; without
+    them each is reported as could not verify).
 
-    Prints a summary table (verified; not verified and could not verify, by reason). Exit
-    status: 0 all verified, 1 some not verified, 3 none failed but some could not be verified."""
-    from .batch import read_documents, summarize
+    Prints a summary table (verified; not verified and could not verify, by reason; files
+    skipped, as unreadable or not a .json/.jwt file), then every file that did not verify or
+    was skipped, with why. On a terminal it shows progress and draws the tables; piped, it
+    prints plain text only. Exit status: 0 all verified, 1 some not verified, 3 none failed
+    but some could not be verified or read (or a worker process died), 2 nothing to verify,
+    130 interrupted (Ctrl-C: the summary of what was verified so far is printed first)."""
+    from .batch import iter_verify_many, scan_documents, summarize
+    from .cli_batch import print_summary, progress
 
     verifier = _verifier(
         trust, offline, ca_bundle, None, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
     )
+    challenge, domain = _given(challenge), _given(domain)
+    sources: list[str] = []
+    results: list[VerificationResult] = []
+    skipped: list[Any] = []
+    planned: int | None = None
+    interrupted = broken = False
     try:
-        items = read_documents(source, limits=verifier.limits)
-    except NotUtf8Error as e:  # it names the file
-        click.echo(f"error: {e.message}", err=True)
-        sys.exit(EXIT_USAGE)
-    except OSError as e:
-        raise click.BadParameter(f"cannot read {source}: {e}", param_hint="SOURCE") from None
-    with click.progressbar(length=len(items), label="verifying", file=sys.stderr) as bar:
-        results = verifier.verify_many(
-            [document for _, document in items], workers=workers, challenge=challenge, domain=domain,
-            progress=bar.update,
-        )
-    summary = summarize([s for s, _ in items], results)
-    click.echo(_printable(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) if as_json else summary.table()))
+        try:
+            scan = scan_documents(source, limits=verifier.limits)
+        except OSError as e:
+            _usage_error(f"cannot read {source}: {e.strerror or e}")
+        sources, skipped = [s for s, _ in scan.items], scan.skipped
+        planned = len(sources)
+        if verifier.challenges is not None and not verifier.challenges.across_processes:
+            workers = 1  # as Verifier.verify_many: a store the forked workers would not share
+        # without a challenge and domain each presentation says what it needs; the rest is verified
+        stream = iter_verify_many(verifier, [document for _, document in scan.items], workers=workers,
+                                  challenge=challenge, domain=domain)
+        with progress(len(sources)) as advance, closing(stream):  # closing it stops the workers
+            for result in stream:
+                results.append(result)
+                advance(1)
+    except KeyboardInterrupt:
+        interrupted = True
+    except BrokenProcessPool:  # a worker was killed (the OOM killer, a signal): say so, keep what was done
+        broken = True
+    summary = summarize(sources, results, skipped=skipped, planned=planned if planned is not None else 0)
+    summary.interrupted = interrupted or broken
+    if as_json:
+        click.echo(_printable(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False)))
+    else:
+        print_summary(summary, click.echo)
+    if interrupted:
+        click.echo(f"error: interrupted after {summary.total} of {summary.planned} documents", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    if broken:
+        click.echo(f"error: a worker process stopped unexpectedly after {summary.total} of {summary.planned} "
+                   "documents (killed, or out of memory?); run again, or with fewer --workers", err=True)
+        sys.exit(EXIT_COULD_NOT_VERIFY)
+    if summary.total == 0:
+        what = ", ".join(f"{n} {kind}" for kind, n in summary.skipped_counts().items() if n)
+        _usage_error(f"nothing to verify in {source}: no document found"
+                     + (f" ({what} file(s) skipped)" if what else "") + "; give a folder of .json or .jwt files "
+                     "or a JSON Lines file")
     if summary.not_verified:
         sys.exit(EXIT_NOT_VERIFIED)
-    sys.exit(EXIT_COULD_NOT_VERIFY if summary.could_not_verify else EXIT_VERIFIED)
+    unreadable = summary.skipped_counts()["unreadable"]
+    sys.exit(EXIT_COULD_NOT_VERIFY if summary.could_not_verify or unreadable else EXIT_VERIFIED)
 
 
 @cli.command()

@@ -70,7 +70,8 @@ def test_presentations_need_a_challenge(documents, verifier):
     holder = KeyPair.generate("Ed25519")
     vp = sign_presentation([documents[0]], holder, challenge="c", domain="cbp.gov", created="2026-06-01T00:00:00Z")
     without, = verifier.verify_many([vp], workers=1)
-    assert not without.verified and without.check("structure").code == "MALFORMED_VALUE_ERROR"
+    assert not without.verified and without.could_not_verify
+    assert without.check("challenge").code == "CHALLENGE_REQUIRED"
     with_challenge, = verifier.verify_many([vp], workers=1, challenge="c", domain="cbp.gov")
     assert with_challenge.check("proof").outcome.value == "passed"
 
@@ -232,3 +233,24 @@ def test_a_json_lines_file_is_split_at_newlines_only(tmp_path):
     read = read_documents(batch)
     assert [source.rsplit(":", 1)[1] for source, _ in read] == ["1", "2", "3", "4"]
     assert [document for _, document in read] == documents
+
+
+class _FailingVerifier(_DyingVerifier):
+    """Stands in for a verifier with a bug that one document ("boom") meets."""
+
+    def verify_document(self, document, *, challenge=None, domain=None):
+        if document == "boom":
+            raise ValueError("a bug")
+        return super().verify_document(document, challenge=challenge, domain=domain)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_document_the_verifier_fails_on_costs_only_itself(workers):
+    documents = ["urn:0", "boom", "urn:2"]
+    results = list(iter_verify_many(_FailingVerifier(), documents, workers=workers, chunk_size=1))
+    assert [r.verified for r in results] == [True, False, True]
+    failed = results[1]
+    assert failed.could_not_verify and failed.check("structure").code == "INTERNAL_ERROR"
+    assert failed.check("structure").data == {"exception": "ValueError", "detail": "a bug"}
+    summary = summarize(["a", "b", "c"], results)
+    assert summary.verified == 2 and summary.could_not_verify == {"structure: INTERNAL_ERROR": 1}

@@ -92,9 +92,9 @@ def test_verify_document_tells_a_presentation_from_a_credential_by_opening_it_on
     assert len(result.credentials) == 1
 
     counted.clear()
-    refused = pipeline.verify_document(vp, policy=POLICY, now=NOW)  # no challenge: said, not verified
-    assert not refused.verified
-    assert refused.check("structure").code == "MALFORMED_VALUE_ERROR"
+    refused = pipeline.verify_document(vp, policy=POLICY, now=NOW)  # no challenge: said, could not verify
+    assert not refused.verified and refused.could_not_verify
+    assert refused.check("challenge").code == pipeline.CHALLENGE_REQUIRED
     assert ("verify", "JOSE") not in counted
 
 

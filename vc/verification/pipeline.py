@@ -68,6 +68,7 @@ from tradevc.vc.securing.mechanism import CREDENTIAL, PRESENTATION, Context, Kin
 from tradevc.vc.securing.registry import JOSE_MECHANISMS, MECHANISMS, detect
 
 __all__ = [
+    "CHALLENGE_REQUIRED",
     "DEFAULT_CLOCK_SKEW",
     "VerifyOptions",
     "read_fetched",
@@ -81,6 +82,10 @@ __all__ = [
 
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 """Tolerance for clocks that disagree, applied to validity periods and proof times."""
+
+CHALLENGE_REQUIRED = "CHALLENGE_REQUIRED"
+"""The code of the ``challenge`` check (in error: could not verify) of a presentation that
+:func:`verify_document` was given without the challenge and domain to check it against."""
 
 
 # -- entry points --------------------------------------------------------------------------------
@@ -194,8 +199,9 @@ def verify_document(
     """Verify a credential or a presentation, whichever ``document`` is (its mechanism says:
     the ``type`` of a JSON document or envelope, a token's ``typ`` or claims). A presentation
     needs ``challenge`` and ``domain`` (one string or a sequence of strings, as for
-    :func:`verify_presentation`); without them its report fails ``structure`` and says so (a
-    batch of documents goes on). Returns a
+    :func:`verify_presentation`); without them it could not be verified: its report has a
+    ``challenge`` check in error, code :data:`CHALLENGE_REQUIRED`, that says so (a batch of
+    documents goes on). Returns a
     :class:`~tradevc.vc.report.PresentationResult` for a presentation.
 
     :raises TypeError: as :func:`verify_credential`.
@@ -211,9 +217,10 @@ def verify_document(
         _verify_credential(secured, run, result)
         return result
     if not (isinstance(challenge, str) and challenge and domain is not None and domain_set(domain) is not None):
+        # not a defect of the document: the verifier did not say what to check it against
         refused = _new_report(PresentationResult(document_id=probe.document_id), policy)
-        refused.add(CheckResult.failed(
-            "structure", "MALFORMED_VALUE_ERROR",
+        refused.add(CheckResult.error(
+            "challenge", CHALLENGE_REQUIRED,
             "a presentation is verified against the challenge and domain you gave its holder; none given",
         ))
         return refused
