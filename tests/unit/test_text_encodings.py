@@ -211,10 +211,15 @@ def test_verifier_refuses_a_latin1_credential_naming_it(tmp_path, signed, trust)
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"error: {path}: not UTF-8 text: byte 0xF1 at offset {offset_of_n_tilde(data)} ")
     assert "save the file as UTF-8" in result.stderr and "Traceback" not in result.output
+    # in a batch, a line that is not UTF-8 fails on its own, named with the reason; the others are verified
     lines = tmp_path / "inbox.jsonl"
-    lines.write_bytes(json.dumps(signed[0], ensure_ascii=False).encode("latin-1") + b"\n")
+    lines.write_bytes(json.dumps(signed[0], ensure_ascii=False).encode("latin-1") + b"\n"
+                      + utf8(signed[0]).replace(b"\n", b"") + b"\n")
     result = CliRunner().invoke(verify_cli, ["batch", str(lines), "--trust", str(trust), "--offline", "--workers", "1"])
-    assert result.exit_code == 2 and f"error: {lines}: not UTF-8 text" in result.stderr, result.output
+    assert result.exit_code == 1, result.output
+    assert f"{lines}:1: not verified: structure: PARSING_ERROR (not UTF-8 text: byte 0xF1" in result.output
+    assert "save the file as UTF-8" in result.output and f"{lines}:2" not in result.output
+    assert "Traceback" not in result.output
 
 
 def test_verifier_refuses_a_latin1_trust_policy_naming_it(tmp_path, signed):
