@@ -118,6 +118,7 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
 
 
 def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", "strong_kdf: seal files at the real scrypt cost (no test shortcut)")
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 
@@ -135,6 +136,26 @@ def _one_import_root():
     yield
     strays = sorted(name for name in sys.modules if name.split(".")[0] in _OLD_ROOTS)
     assert not strays, f"imported outside the tradevc import root: {strays[:10]}"
+
+
+# -- the cost of sealing secrets ----------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _cheap_kdf(request: Any) -> Any:
+    """Files sealed in this process (wallets, issuer keys) use scrypt n=2**14 (about 20 ms)
+    instead of n=2**17 (about 0.35 s), through tradevc.vc.sealed.unsafe_test_kdf, which only
+    Python code can call. A test marked ``strong_kdf`` gets the real cost."""
+    if request.node.get_closest_marker("strong_kdf"):
+        yield
+        return
+    import logging
+
+    from tradevc.vc.sealed import unsafe_test_kdf
+
+    logging.getLogger("tradevc.vc.sealed").disabled = True  # its warning, once per test, is noise here
+    with unsafe_test_kdf():
+        yield
 
 
 # -- hypothesis profiles -----------------------------------------------------------------------
