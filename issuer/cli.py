@@ -17,6 +17,7 @@ from tradevc.vc.errors import ContextIndexError, InvalidDocument, VcError
 from tradevc.vc.jsontext import loads
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
+from tradevc.vc.sealed import MIN_PASSPHRASE_LENGTH, WeakPassphrase, check_new_passphrase
 
 from .credential_types import TYPE_ALIASES, resolve_type_name, type_names
 from .home import IssuerHome
@@ -52,8 +53,10 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _passphrase(ctx: click.Context, *, confirm: bool = False) -> bytes:
-    """The key passphrase: from --passphrase-file, the environment, or a prompt; never argv."""
+def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False, weak_ok: bool = False) -> bytes:
+    """The key passphrase: from --passphrase-file, the environment, or a prompt; never argv.
+    A ``new`` one (being set) must pass :func:`check_new_passphrase` unless ``weak_ok``
+    (``--weak-passphrase``); otherwise exit status 2."""
     path = ctx.obj["passphrase_file"]
     if path is not None:
         try:
@@ -68,6 +71,11 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False) -> bytes:
         _fail(f"NO_PASSPHRASE: use --passphrase-file FILE or set {PASSPHRASE_ENV}")
     if not value:
         _fail("NO_PASSPHRASE: the passphrase is empty")
+    if new and not weak_ok:
+        try:
+            check_new_passphrase(value)
+        except WeakPassphrase as e:
+            _fail(f"{e.code}: {e.message}", 2)
     return value.encode("utf-8")
 
 
@@ -143,12 +151,19 @@ def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
     type=click.Choice(["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019", "Ed25519Signature2020"]),
     help="Default cryptosuite for what this issuer signs.",
 )
+@click.option(
+    "--weak-passphrase", is_flag=True,
+    help=f"Accept a passphrase shorter than {MIN_PASSPHRASE_LENGTH} characters (not counting spaces around it).",
+)
 @click.pass_context
 @_guard
-def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: str | None, key_type: str, cryptosuite: str) -> None:
-    """Create the issuer: a new key (encrypted with the passphrase) and its DID."""
+def init(
+    ctx: click.Context, name: str, did_web: str | None, status_base_url: str | None, key_type: str, cryptosuite: str,
+    weak_passphrase: bool,
+) -> None:
+    """Create the issuer: a new key (sealed under the passphrase: scrypt, AES-256-GCM) and its DID."""
     issuer = Issuer.init(
-        ctx.obj["home"], _passphrase(ctx, confirm=True), name=name, key_type=key_type, did_web_domain=did_web,
+        ctx.obj["home"], _passphrase(ctx, confirm=True, new=True, weak_ok=weak_passphrase), name=name, key_type=key_type, did_web_domain=did_web,
         status_base_url=status_base_url, cryptosuite=cryptosuite,
     )
     with issuer:
