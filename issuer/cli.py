@@ -19,6 +19,7 @@ from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
 from tradevc.vc.sealed import MIN_PASSPHRASE_LENGTH, WeakPassphrase, check_new_passphrase
 
+from .backup import backup_home, restore_home
 from .credential_types import TYPE_ALIASES, resolve_type_name, type_names
 from .home import IssuerHome
 from .registry import StatusRegistry
@@ -356,6 +357,32 @@ def remove(ctx: click.Context, key_id: str) -> None:
     """Remove a retired key from the DID document: credentials it signed stop verifying."""
     IssuerHome.open(ctx.obj["home"]).remove_key(key_id)
     click.echo(f"OK: removed {key_id}; run 'vc-issuer publish' to update did.json")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+@_guard
+def backup(ctx: click.Context, file: str) -> None:
+    """Write the keys, the profile and the status registry to FILE, sealed under the key
+    passphrase. Safe while other vc-issuer commands issue: the registry is copied consistently.
+    Without the registry, what was issued cannot be revoked: back up after issuing."""
+    summary = backup_home(ctx.obj["home"], file, _passphrase(ctx))
+    click.echo(f"OK: backup of {summary.did}: {summary.keys} key(s), {summary.credentials} credential(s) -> {file}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--force", is_flag=True, help="Replace the issuer already in --home (stop other vc-issuer commands first).")
+@click.pass_context
+@_guard
+def restore(ctx: click.Context, file: str, force: bool) -> None:
+    """Put the issuer of a backup FILE (from 'vc-issuer backup') in --home; refused if --home
+    already holds an issuer, unless --force. It opens with the key passphrase of the issuer
+    backed up."""
+    summary = restore_home(file, ctx.obj["home"], _passphrase(ctx), force=force)
+    click.echo(f"OK: restored {summary.did} in {ctx.obj['home']}: {summary.keys} key(s), "
+               f"{summary.credentials} credential(s)")
 
 
 def main() -> None:
