@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import shutil
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,10 +111,17 @@ def test_the_cli_opens_an_old_home_and_seals_it(tmp_path):
     assert header(path / "keys" / "3.key")["kdf"]["name"] == "scrypt"
 
 
+def test_outside_the_test_shortcut_the_cost_is_full():
+    """A process that did not call unsafe_test_kdf (as every vc-issuer run) seals at n=2**17."""
+    code = "from tradevc.vc.sealed import default_kdf; print(default_kdf())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "KdfParams(n=131072, r=8, p=1)"
+
+
 @pytest.mark.strong_kdf
 def test_keys_are_sealed_at_full_cost_and_a_cheaper_file_is_sealed_again(tmp_path):
-    """Outside tests' unsafe_test_kdf the cost is n=2**17; a key file sealed at a lower cost
-    (as a file may claim) is sealed again at full cost when unlocked: no file sets the cost."""
+    """A key file sealed at a lower cost (as a file may claim) is sealed again at full cost
+    when unlocked: no file sets the cost."""
     assert default_kdf() == KdfParams(n=2**17, r=8, p=1)
     with unsafe_test_kdf():
         home = IssuerHome.create(tmp_path / "mill", name="X", passphrase=PASS)
