@@ -214,8 +214,8 @@ class IssuerHome:
         relative = f"keys/{len(self.profile.keys) + 1}.key"
         try:
             sealed = key.to_sealed(self._derived_key(passphrase))
-        except ValueError as e:
-            raise KeyMaterialError(f"a key at rest needs a passphrase: {e}") from None
+        except ValueError:
+            raise KeyMaterialError("a key at rest needs a non-empty passphrase") from None
         write_atomic(self.path / relative, sealed)
         record = KeyRecord(
             id=vm_id, key_type=key.key_type, public_key_multibase=key.public_key_multibase, file=relative, created=_now()
