@@ -74,7 +74,7 @@ def backup_home(home: str | os.PathLike[str], target: str | os.PathLike[str], pa
     """
     target = Path(target)
     with Issuer.open(home, passphrase) as issuer:  # checks the passphrase (and seals old-format keys)
-        if target.resolve().parent == issuer.home.path.resolve():
+        if issuer.home.path.resolve() in target.resolve().parents:
             raise IssuerError("write the backup outside the issuer home (it would be lost with it)")
         profile = issuer.home.profile
         keys: dict[str, str] = {}

@@ -158,6 +158,7 @@ def test_a_wrong_passphrase_or_a_damaged_backup_restores_nothing(tmp_path, mill)
 
 def test_a_backup_inside_the_home_is_refused(mill):
     home, _ = mill
-    result = cli(home, "backup", str(home / "mill.backup"))
-    assert result.exit_code == 1 and "outside the issuer home" in result.output
-    assert not (home / "mill.backup").exists()
+    for inside in (home / "mill.backup", home / "keys" / "mill.backup"):
+        result = cli(home, "backup", str(inside))
+        assert result.exit_code == 1 and "outside the issuer home" in result.output
+        assert not inside.exists()
