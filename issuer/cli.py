@@ -18,7 +18,9 @@ from tradevc.vc.jsontext import decode_text, loads
 from tradevc.vc.retrieval.did.web import did_web_for, document_url
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
+from tradevc.vc.sealed import MIN_PASSPHRASE_LENGTH, WeakPassphrase, check_new_passphrase
 
+from .backup import backup_home, restore_home
 from .credential_types import TYPE_ALIASES, get_type, resolve_type_name, similar_type_names, type_names
 from .home import IssuerHome
 from .registry import StatusRegistry
@@ -55,8 +57,10 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _passphrase(ctx: click.Context, *, confirm: bool = False) -> bytes:
-    """The key passphrase: from --passphrase-file, the environment, or a prompt; never argv."""
+def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False, weak_ok: bool = False) -> bytes:
+    """The key passphrase: from --passphrase-file, the environment, or a prompt; never argv.
+    A ``new`` one (being set) must pass :func:`check_new_passphrase` unless ``weak_ok``
+    (``--weak-passphrase``); otherwise exit status 2."""
     path = ctx.obj["passphrase_file"]
     if path is not None:
         try:
@@ -71,6 +75,11 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False) -> bytes:
         _fail(f"NO_PASSPHRASE: use --passphrase-file FILE or set {PASSPHRASE_ENV}")
     if not value:
         _fail("NO_PASSPHRASE: the passphrase is empty")
+    if new and not weak_ok:
+        try:
+            check_new_passphrase(value)
+        except WeakPassphrase as e:
+            _fail(f"{e.code}: {e.message}", 2)
     return value.encode("utf-8")
 
 
@@ -214,10 +223,17 @@ def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
     type=click.Choice(["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019", "Ed25519Signature2020"]),
     help="Default cryptosuite for what this issuer signs.",
 )
+@click.option(
+    "--weak-passphrase", is_flag=True,
+    help=f"Accept a passphrase shorter than {MIN_PASSPHRASE_LENGTH} characters (not counting spaces around it).",
+)
 @click.pass_context
 @_guard
-def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: str | None, key_type: str, cryptosuite: str) -> None:
-    """Create the issuer: a new key (encrypted with the passphrase) and its DID.
+def init(
+    ctx: click.Context, name: str, did_web: str | None, status_base_url: str | None, key_type: str, cryptosuite: str,
+    weak_passphrase: bool,
+) -> None:
+    """Create the issuer: a new key (sealed under the passphrase: scrypt, AES-256-GCM) and its DID.
 
     \b
     --did-web takes the host where did.json will be served, with its port and path if any:
@@ -232,7 +248,7 @@ def init(ctx: click.Context, name: str, did_web: str | None, status_base_url: st
         except ValueError as e:  # before the passphrase is asked for
             _fail(f"--did-web: {e}", 2)
     issuer = Issuer.init(
-        ctx.obj["home"], _passphrase(ctx, confirm=True), name=name, key_type=key_type, did_web_domain=did_web,
+        ctx.obj["home"], _passphrase(ctx, confirm=True, new=True, weak_ok=weak_passphrase), name=name, key_type=key_type, did_web_domain=did_web,
         status_base_url=status_base_url, cryptosuite=cryptosuite,
     )
     with issuer:
@@ -440,6 +456,32 @@ def remove(ctx: click.Context, key_id: str) -> None:
     """Remove a retired key from the DID document: credentials it signed stop verifying."""
     IssuerHome.open(ctx.obj["home"]).remove_key(key_id)
     click.echo(f"OK: removed {key_id}; run 'vc-issuer publish' to update did.json")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+@_guard
+def backup(ctx: click.Context, file: str) -> None:
+    """Write the keys, the profile and the status registry to FILE, sealed under the key
+    passphrase. Safe while other vc-issuer commands issue: the registry is copied consistently.
+    Without the registry, what was issued cannot be revoked: back up after issuing."""
+    summary = backup_home(ctx.obj["home"], file, _passphrase(ctx))
+    click.echo(f"OK: backup of {summary.did}: {summary.keys} key(s), {summary.credentials} credential(s) -> {file}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--force", is_flag=True, help="Replace the issuer already in --home (stop other vc-issuer commands first).")
+@click.pass_context
+@_guard
+def restore(ctx: click.Context, file: str, force: bool) -> None:
+    """Put the issuer of a backup FILE (from 'vc-issuer backup') in --home; refused if --home
+    already holds an issuer, unless --force. It opens with the key passphrase of the issuer
+    backed up."""
+    summary = restore_home(file, ctx.obj["home"], _passphrase(ctx), force=force)
+    click.echo(f"OK: restored {summary.did} in {ctx.obj['home']}: {summary.keys} key(s), "
+               f"{summary.credentials} credential(s)")
 
 
 def main() -> None:

@@ -3,8 +3,15 @@
 Layout (directory mode 0700, files 0600)::
 
     issuer.json        profile: name, DID, status base URL, default cryptosuite, key records
-    keys/<n>.pem       each signing key, PKCS#8 encrypted with the passphrase
+    keys/<n>.key       each signing key, PKCS#8 sealed under the passphrase (tradevc.vc.sealed:
+                       scrypt n=2**17, AES-256-GCM, a versioned header)
     registry.sqlite    issued credentials and status list entries (tradevc.issuer.registry)
+
+Homes made before keys were sealed hold ``keys/<n>.pem``: PKCS#8 PEM encrypted with PBKDF2 at
+2048 iterations. They still open; the first time the passphrase unlocks such a key, every key
+file of the home still in that format (or sealed at a lower scrypt cost than the default) is
+sealed again, in place and atomically, under the same name, so a process reading the file at
+that moment gets the old or the new one, and both open with the passphrase.
 
 A did:web issuer's DID document lists every key it has not removed: the current one under
 ``authentication`` and ``assertionMethod``, retired ones under ``assertionMethod`` only, so
@@ -22,6 +29,7 @@ rotating it).
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -30,8 +38,10 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from tradevc.vc.atomicfile import UnsafeFileError, check_private_dir, read_private, write_atomic
+from tradevc.vc.errors import KeyMaterialError
 from tradevc.vc.retrieval.did.web import did_web_for, document_path
 from tradevc.vc.keys import KeyPair
+from tradevc.vc.sealed import DamagedSealedFile, DerivedKey, WrongPassphrase, default_kdf, is_sealed, new_key
 from tradevc.vc.securing.proofs import get_suite
 from tradevc.vc.securing.proofs.data_integrity import format_datetime
 
@@ -109,6 +119,9 @@ class IssuerHome:
     def __init__(self, path: Path, profile: IssuerProfile) -> None:
         self.path = path
         self.profile = profile
+        # the passphrase that last unlocked a key, and the scrypt key it gave: later unlocks with
+        # the same passphrase skip scrypt (an issuer signs many credentials per process)
+        self._unlocked: tuple[bytes, DerivedKey] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -185,10 +198,25 @@ class IssuerHome:
     def _save(self) -> None:
         write_atomic(self.path / PROFILE_FILE, self.profile.to_json())
 
+    def _derived_key(self, passphrase: bytes) -> DerivedKey:
+        """The scrypt key to seal a new key file with: the one the same passphrase last
+        unlocked at today's cost (one salt for the files of a home), or a new one."""
+        if self._unlocked is not None:
+            known, derived = self._unlocked
+            if hmac.compare_digest(known, passphrase) and derived.params == default_kdf():
+                return derived
+        derived = new_key(passphrase)
+        self._unlocked = (passphrase, derived)
+        return derived
+
     def _store_key(self, key: KeyPair, passphrase: bytes) -> KeyRecord:
         vm_id = key.verification_method if self.profile.did_method == "key" else f"{self.profile.did}#{key.public_key_multibase}"
-        relative = f"keys/{len(self.profile.keys) + 1}.pem"
-        write_atomic(self.path / relative, key.to_encrypted_pem(passphrase))
+        relative = f"keys/{len(self.profile.keys) + 1}.key"
+        try:
+            sealed = key.to_sealed(self._derived_key(passphrase))
+        except ValueError:
+            raise KeyMaterialError("a key at rest needs a non-empty passphrase") from None
+        write_atomic(self.path / relative, sealed)
         record = KeyRecord(
             id=vm_id, key_type=key.key_type, public_key_multibase=key.public_key_multibase, file=relative, created=_now()
         )
@@ -206,15 +234,61 @@ class IssuerHome:
             file is a symbolic link (one open to group or others is made 0600, with a warning).
         """
         record = self.profile.current_key
-        try:
-            _private(check_private_dir, (self.path / record.file).parent)
-            data = _private(read_private, self.path / record.file)
-        except FileNotFoundError:
-            raise IssuerError(f"the key file {record.file} is missing from {self.path}") from None
-        key = KeyPair.from_encrypted_pem(data, passphrase)
+        key = self._unlock(record, passphrase)
         if key.public_key_multibase != record.public_key_multibase:
             raise IssuerError(f"{record.file} does not hold the key {record.id}")
         return key, record.id
+
+    def _read_key_file(self, record: KeyRecord) -> bytes:
+        try:
+            _private(check_private_dir, (self.path / record.file).parent)
+            return _private(read_private, self.path / record.file)
+        except FileNotFoundError:
+            raise IssuerError(f"the key file {record.file} is missing from {self.path}") from None
+
+    def _unlock(self, record: KeyRecord, passphrase: bytes) -> KeyPair:
+        """The key pair in ``record``'s file; a file in the old format, or sealed at a lower
+        cost than today's, has every such file of the home sealed again first."""
+        data = self._read_key_file(record)
+        if not is_sealed(data):
+            key = KeyPair.from_encrypted_pem(data, passphrase)  # the old format (PBKDF2)
+            self._upgrade(passphrase, {record.file: key})
+            return key
+        cached = self._unlocked[1] if self._unlocked and hmac.compare_digest(self._unlocked[0], passphrase) else None
+        try:
+            key, derived = KeyPair.from_sealed(data, passphrase, cached=cached)
+        except WrongPassphrase:
+            raise KeyMaterialError("cannot decrypt the key: wrong passphrase", code="WRONG_PASSPHRASE") from None
+        except DamagedSealedFile as e:
+            raise KeyMaterialError(f"the key file {record.file} is damaged: {e.message}") from None
+        if self._unlocked is None or self._unlocked[1] != derived:
+            self._unlocked = (passphrase, derived)
+        if derived.params.n < default_kdf().n:
+            self._upgrade(passphrase, {record.file: key})
+        return key
+
+    def _upgrade(self, passphrase: bytes, opened: dict[str, KeyPair]) -> None:
+        """Seal again, at today's cost, the key files of this home that are in the old format
+        or sealed at a lower cost; ``opened`` holds those already decrypted (by file). A file
+        the passphrase does not open is left as it is."""
+        target = self._derived_key(passphrase)
+        for record in self.profile.keys:
+            key = opened.get(record.file)
+            if key is None:
+                try:
+                    data = self._read_key_file(record)
+                except IssuerError:
+                    continue
+                try:
+                    if not is_sealed(data):
+                        key = KeyPair.from_encrypted_pem(data, passphrase)
+                    else:
+                        key, derived = KeyPair.from_sealed(data, passphrase)
+                        if derived.params.n >= target.params.n:
+                            continue
+                except (KeyMaterialError, WrongPassphrase, DamagedSealedFile):
+                    continue
+            write_atomic(self.path / record.file, key.to_sealed(target))
 
     def rotate_key(self, passphrase: bytes, *, key_type: str | None = None) -> KeyRecord:
         """Make a new current key; the old one stays in the DID document under

@@ -118,6 +118,7 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
 
 
 def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", "strong_kdf: seal files at the real scrypt cost (no test shortcut)")
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 
@@ -135,6 +136,36 @@ def _one_import_root():
     yield
     strays = sorted(name for name in sys.modules if name.split(".")[0] in _OLD_ROOTS)
     assert not strays, f"imported outside the tradevc import root: {strays[:10]}"
+
+
+# -- the cost of sealing secrets ----------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_kdf() -> Any:
+    """Files sealed in this process (wallets, issuer keys), by tests and by module- or
+    session-scoped fixtures alike, use scrypt n=2**14 (about 20 ms) instead of n=2**17 (about
+    0.35 s), through tradevc.vc.sealed.unsafe_test_kdf, which only Python code can call. Other
+    processes a test starts use the real cost."""
+    import logging
+
+    from tradevc.vc.sealed import unsafe_test_kdf
+
+    logging.getLogger("tradevc.vc.sealed").disabled = True  # its warning is noise here
+    with unsafe_test_kdf():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _strong_kdf_when_marked(request: Any) -> Any:
+    """A test marked ``strong_kdf`` gets the real cost (n=2**17)."""
+    if not request.node.get_closest_marker("strong_kdf"):
+        yield
+        return
+    from tradevc.vc.sealed import STRONG, unsafe_test_kdf
+
+    with unsafe_test_kdf(STRONG):
+        yield
 
 
 # -- hypothesis profiles -----------------------------------------------------------------------

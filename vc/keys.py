@@ -45,10 +45,12 @@ from cryptography.hazmat.primitives.serialization import (
     NoEncryption,
     PrivateFormat,
     PublicFormat,
+    load_der_private_key,
     load_pem_private_key,
 )
 
 from tradevc.vc.errors import InvalidDocument, KeyMaterialError, UnsupportedError
+from tradevc.vc.sealed import DerivedKey, seal, unseal
 from tradevc.vc.multibase import (
     base58btc_encode,
     base64url_decode,
@@ -59,6 +61,8 @@ from tradevc.vc.multibase import (
 )
 
 __all__ = ["KeyPair", "KEY_TYPES"]
+
+SEALED_KEY_KIND = "private-key"  # the ``kind`` of a sealed key file (tradevc.vc.sealed)
 
 
 # -- key type table ------------------------------------------------------------------------------
@@ -574,8 +578,9 @@ class KeyPair:
         }
 
     def to_encrypted_pem(self, passphrase: bytes) -> bytes:
-        """The key pair as PKCS#8 PEM, encrypted with ``passphrase`` by the best encryption
-        ``cryptography`` offers. For keys at rest.
+        """The key pair as PKCS#8 PEM, encrypted with ``passphrase`` by what ``cryptography``
+        calls the best available encryption: PBKDF2 at 2048 iterations, cheap to guess. The
+        issuer's keys were kept this way before :meth:`to_sealed`; kept to read such files.
 
         :raises KeyMaterialError: no secret key, or an empty passphrase.
         """
@@ -596,6 +601,39 @@ class KeyPair:
             secret = load_pem_private_key(data, password=passphrase)
         except (ValueError, TypeError) as e:
             raise KeyMaterialError("cannot decrypt the key: wrong passphrase or corrupt key file") from e
+        return cls._from_secret(secret)
+
+    def to_sealed(self, key: DerivedKey) -> bytes:
+        """The key pair as PKCS#8 (DER) sealed by :func:`tradevc.vc.sealed.seal` under ``key``
+        (scrypt, then AES-256-GCM; ``kind`` ``"private-key"``). For keys at rest.
+
+        :raises KeyMaterialError: no secret key.
+        """
+        if self._secret is None:
+            raise KeyMaterialError("this key pair has no secret key to store")
+        der = self._secret.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+        return seal(der, key, kind=SEALED_KEY_KIND)
+
+    @classmethod
+    def from_sealed(
+        cls, data: bytes, passphrase: bytes, *, cached: DerivedKey | None = None
+    ) -> tuple[KeyPair, DerivedKey]:
+        """Load a key pair written by :meth:`to_sealed`, with the key that opened it (pass it as
+        ``cached`` next time, for the same passphrase, to skip scrypt).
+
+        :raises WrongPassphrase: the passphrase does not open it.
+        :raises DamagedSealedFile: not a sealed key, truncated or altered.
+        :raises KeyMaterialError: an unsupported or invalid key inside.
+        """
+        opened = unseal(data, passphrase, kind=SEALED_KEY_KIND, cached=cached, what="key")
+        try:
+            secret = load_der_private_key(opened.plaintext, password=None)
+        except (ValueError, TypeError) as e:
+            raise KeyMaterialError("the sealed key file does not hold a private key") from e
+        return cls._from_secret(secret), opened.key
+
+    @classmethod
+    def _from_secret(cls, secret: Any) -> KeyPair:
         if isinstance(secret, Ed25519PrivateKey):
             spec = _SPECS["Ed25519"]
         elif isinstance(secret, ec.EllipticCurvePrivateKey) and secret.curve.name in ("secp256r1", "secp384r1"):

@@ -25,6 +25,8 @@ from tradevc.verifier import Verifier
 from tradevc.verifier.cli import MIRROR_OPTIONS, mirror_from_options, read_capped, verifier_for
 
 from .service import MAX_ANCHOR_DEPTH, MAX_ANCHORS, CredentialRefused, HeldCredential, HolderPolicy, Wallet, describe_vouch
+from tradevc.vc.sealed import MIN_PASSPHRASE_LENGTH, STRONG, WeakPassphrase, check_new_passphrase
+
 from .store import KdfParams
 
 HOME_ENV = "TRADEVC_WALLET_HOME"
@@ -66,19 +68,38 @@ def _read_secret(path: str, what: str) -> str:
     return value
 
 
-def _passphrase(ctx: click.Context, *, confirm: bool = False) -> str:
-    """The wallet passphrase: from --passphrase-file, the environment, or a prompt; never argv."""
+def _new_secret(value: str, what: str, weak_ok: bool) -> str:
+    """``value``, a passphrase being set: refused (exit status 2) if :func:`check_new_passphrase`
+    refuses it, unless ``weak_ok`` (``--weak-passphrase``)."""
+    if not weak_ok:
+        try:
+            check_new_passphrase(value, what=what)
+        except WeakPassphrase as e:
+            _fail(e.message, 2)
+    return value
+
+
+def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False, weak_ok: bool = False) -> str:
+    """The wallet passphrase: from --passphrase-file, the environment, or a prompt; never argv.
+    A ``new`` one goes through :func:`_new_secret`."""
     path = ctx.obj["passphrase_file"]
     if path is not None:
-        return _read_secret(path, "passphrase")
-    if os.environ.get(PASSPHRASE_ENV):
-        return os.environ[PASSPHRASE_ENV]
-    if sys.stdin.isatty():
+        value = _read_secret(path, "passphrase")
+    elif os.environ.get(PASSPHRASE_ENV):
+        value = os.environ[PASSPHRASE_ENV]
+    elif sys.stdin.isatty():
         value = click.prompt("Wallet passphrase", hide_input=True, confirmation_prompt=confirm)
         if not value:
             _fail("the passphrase is empty")
-        return value
-    _fail(f"no passphrase: use --passphrase-file FILE or set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV}")
+    else:
+        _fail(f"no passphrase: use --passphrase-file FILE or set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV}")
+    return _new_secret(value, "wallet passphrase", weak_ok) if new else value
+
+
+_weak_passphrase = click.option(
+    "--weak-passphrase", is_flag=True,
+    help=f"Accept a new passphrase shorter than {MIN_PASSPHRASE_LENGTH} characters (not counting spaces around it).",
+)
 
 
 def _loader(contexts: str | None) -> PinnedContextLoader | None:
@@ -166,14 +187,16 @@ def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
               help="The holder key.")
 @click.option("--did-method", type=click.Choice(["key", "jwk"]), default="key", show_default=True,
               help="The holder DID: did:key or did:jwk.")
-@click.option("--scrypt-n", type=click.IntRange(KdfParams.MIN_N, KdfParams.MAX_N), default=KdfParams.n, show_default=True,
-              help="scrypt cost (a power of two): higher is slower to unlock and to guess.")
+@click.option("--scrypt-n", type=click.IntRange(STRONG.n, KdfParams.MAX_N), default=None,
+              help=f"scrypt cost (a power of two, {STRONG.n} by default): higher is slower to unlock and to guess.")
+@_weak_passphrase
 @click.pass_context
 @_guard
-def init(ctx: click.Context, key_type: str, did_method: str, scrypt_n: int) -> None:
+def init(ctx: click.Context, key_type: str, did_method: str, scrypt_n: int | None, weak_passphrase: bool) -> None:
     """Create the wallet: a holder key and DID, in an encrypted file."""
-    wallet = Wallet.create(ctx.obj["home"], _passphrase(ctx, confirm=True), key_type=key_type, did_method=did_method,
-                           kdf=KdfParams(n=scrypt_n))
+    passphrase = _passphrase(ctx, confirm=True, new=True, weak_ok=weak_passphrase)
+    wallet = Wallet.create(ctx.obj["home"], passphrase, key_type=key_type, did_method=did_method,
+                           kdf=KdfParams(n=scrypt_n) if scrypt_n else None)
     click.echo(f"OK: wallet created in {wallet.home}")
     click.echo(f"holder DID: {wallet.holder_did}")
 
@@ -389,12 +412,15 @@ _backup_passphrase = click.option(
 @cli.command()
 @click.argument("backup", type=click.Path(dir_okay=False))
 @_backup_passphrase
+@_weak_passphrase
 @click.pass_context
 @_guard
-def export(ctx: click.Context, backup: str, backup_passphrase_file: str | None) -> None:
+def export(ctx: click.Context, backup: str, backup_passphrase_file: str | None, weak_passphrase: bool) -> None:
     """Write an encrypted backup of the wallet (holder key and credentials) to BACKUP."""
+    secret = None
+    if backup_passphrase_file:
+        secret = _new_secret(_read_secret(backup_passphrase_file, "backup passphrase"), "backup passphrase", weak_passphrase)
     wallet = _open(ctx)
-    secret = _read_secret(backup_passphrase_file, "backup passphrase") if backup_passphrase_file else None
     wallet.export(backup, passphrase=secret)
     click.echo(f"OK: backup of {len(wallet.list())} credential(s) written to {backup}")
 
@@ -402,12 +428,13 @@ def export(ctx: click.Context, backup: str, backup_passphrase_file: str | None) 
 @cli.command(name="import")
 @click.argument("backup", type=click.Path(dir_okay=False, exists=True))
 @_backup_passphrase
+@_weak_passphrase
 @_with_network
 @click.pass_context
 @_guard
 def import_(
     ctx: click.Context, backup: str, backup_passphrase_file: str | None, offline: bool, ca_bundle: str | None,
-    trust: str | None, contexts: str | None, **network: Any,
+    trust: str | None, contexts: str | None, weak_passphrase: bool, **network: Any,
 ) -> None:
     """Restore a backup. With no wallet yet, the backup becomes the wallet (same holder DID);
     otherwise its credentials that are not held yet are added (the holder key stays). Either
@@ -417,7 +444,8 @@ def import_(
     home = ctx.obj["home"]
     verifier = _verifier(offline, ca_bundle, trust, network, contexts)
     if not Wallet.exists(home):
-        wallet = Wallet.restore(home, backup, _passphrase(ctx, confirm=True), backup_passphrase=secret,
+        passphrase = _passphrase(ctx, confirm=True, new=True, weak_ok=weak_passphrase)
+        wallet = Wallet.restore(home, backup, passphrase, backup_passphrase=secret,
                                 verifier=verifier)
         report = wallet.last_import
         assert report is not None  # restore sets it

@@ -45,6 +45,7 @@ from tradevc.vc.model import parse_credential
 from tradevc.vc.securing.data_integrity import sign_presentation
 from tradevc.vc.securing.proofs.data_integrity import format_datetime
 from tradevc.vc.report import CheckResult, VerificationResult
+from tradevc.vc.sealed import default_kdf
 from tradevc.verifier import Verifier
 
 from .errors import WalletCorrupted, WalletError
@@ -367,13 +368,15 @@ class Wallet:
             raise WalletCorrupted(f"the wallet's holder key is unreadable: {e}") from e
 
     def _update(self, change: Callable[[dict[str, Any]], _T]) -> _T:
-        """Read the file again under the lock, apply ``change`` to its content, write it back."""
+        """Read the file again under the lock, apply ``change`` to its content, write it back
+        (sealed again at today's cost if the file was sealed at a lower one)."""
         with self._file.locked():
             sealed = unseal(self._file.read_bytes(), self._passphrase, kind="wallet", cached=self._key)
             content = _load(sealed.plaintext)
             outcome = change(content)
-            self._file.write(seal(_dump(content), sealed.key, kind="wallet"))
-        self._content, self._key = content, sealed.key
+            key = sealed.key if sealed.key.params.n >= default_kdf().n else new_key(self._passphrase)
+            self._file.write(seal(_dump(content), key, kind="wallet"))
+        self._content, self._key = content, key
         return outcome
 
     @property
@@ -616,8 +619,9 @@ class Wallet:
     def export(self, path: str | os.PathLike[str], *, passphrase: str | bytes | None = None,
                kdf: KdfParams | None = None) -> None:
         """Write an encrypted backup (holder key and every credential) to ``path`` (mode 0600),
-        under ``passphrase`` (default: the wallet's own) with a fresh salt."""
-        key = new_key(passphrase if passphrase is not None else self._passphrase, kdf or self._key.params)
+        under ``passphrase`` (default: the wallet's own) with a fresh salt, at ``kdf`` cost
+        (default: :func:`tradevc.vc.sealed.default_kdf`)."""
+        key = new_key(passphrase if passphrase is not None else self._passphrase, kdf)
         target = Path(path).expanduser()
         if target.resolve() == self._file.path.resolve():
             raise WalletError("a backup cannot overwrite the wallet itself")

@@ -1,17 +1,8 @@
 """The wallet at rest: one encrypted, versioned file, written atomically under a lock.
 
-File layout (all integers big-endian)::
-
-    "TVCW"  format version (1 byte)  header length (4 bytes)  header (JSON)  ciphertext
-
-The header says how to derive the key (scrypt: ``n``, ``r``, ``p``, ``salt``) and carries the
-AES-256-GCM nonce and a passphrase check value. Everything before the ciphertext is bound to it
-as associated data, so changing a single header byte is detected like changing the content.
-
-The passphrase goes through scrypt into 64 bytes: the first 32 are the AES key, the last 32 key
-an HMAC whose tag (``check``) tells a wrong passphrase from a damaged file. That tag gives an
-attacker nothing GCM would not: each guess still costs one scrypt. scrypt parameters read from
-a file are bounded, so a crafted file cannot make us allocate gigabytes or spin for minutes.
+The file is sealed under the passphrase by :mod:`tradevc.vc.sealed` (scrypt, then AES-256-GCM,
+a versioned header bound to the content), the same implementation that protects the issuer's
+keys; scrypt parameters read from a file are bounded.
 
 Writers hold an exclusive ``flock`` on ``<file>.lock`` for the whole read-modify-write, so two
 processes never lose each other's changes; a write is a temporary file, fsync, rename and a
@@ -26,179 +17,37 @@ but a copy can be attacked offline: consider a new passphrase).
 
 from __future__ import annotations
 
-import base64
 import errno
 import fcntl
-import hashlib
-import hmac
-import json
 import os
-import secrets
-import struct
 import time
-import unicodedata
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
+from tradevc.vc import sealed
 from tradevc.vc.atomicfile import UnsafeFileError, check_private_dir, read_private, write_atomic
+from tradevc.vc.sealed import DerivedKey, KdfParams, SealedFile, new_key, normalize_passphrase, seal
 
 from .errors import WalletCorrupted, WalletError, WalletLocked, WalletNotFound, WalletUnsafe, WrongPassphrase
 
-__all__ = ["KdfParams", "SealedFile", "WalletFile", "seal", "unseal", "normalize_passphrase"]
+__all__ = ["KdfParams", "SealedFile", "WalletFile", "new_key", "seal", "unseal", "normalize_passphrase"]
 
-MAGIC = b"TVCW"
-FORMAT_VERSION = 1
-MAX_HEADER = 4096
 MAX_FILE = 256 * 1024 * 1024
-_PREFIX = struct.Struct(">4sBI")
-_CHECK_LABEL = b"tradevc wallet passphrase check v1"
 
 
-@dataclass(frozen=True)
-class KdfParams:
-    """scrypt cost. The default (n = 2**17, r = 8, p = 1: 128 MiB, about 0.35 s here) follows
-    current guidance for interactive unlocking; bounds apply to what we write and what we read."""
-
-    n: int = 2**17
-    r: int = 8
-    p: int = 1
-
-    MIN_N = 2**14
-    MAX_N = 2**20
-    MAX_R = 16
-    MAX_P = 4
-
-    def validate(self) -> "KdfParams":
-        n, r, p = self.n, self.r, self.p
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, r, p)):
-            raise ValueError("scrypt parameters must be integers")
-        if n < self.MIN_N or n > self.MAX_N or n & (n - 1):
-            raise ValueError(f"scrypt n must be a power of two from {self.MIN_N} to {self.MAX_N}, not {n}")
-        if not 1 <= r <= self.MAX_R or not 1 <= p <= self.MAX_P:
-            raise ValueError(f"scrypt r must be 1..{self.MAX_R} and p 1..{self.MAX_P}, not r={r}, p={p}")
-        return self
-
-
-@dataclass(frozen=True)
-class _Key:
-    params: KdfParams
-    salt: bytes
-    aes: bytes
-    check: bytes
-
-
-def normalize_passphrase(passphrase: str | bytes) -> bytes:
-    """The passphrase as bytes: strings are NFC-normalised first, so the same passphrase typed
-    on two systems opens the same wallet. :raises ValueError: empty."""
-    if isinstance(passphrase, str):
-        passphrase = unicodedata.normalize("NFC", passphrase).encode("utf-8")
-    if not isinstance(passphrase, bytes) or not passphrase:
-        raise ValueError("the wallet needs a non-empty passphrase")
-    return passphrase
-
-
-def _derive(passphrase: bytes, params: KdfParams, salt: bytes) -> _Key:
-    material = Scrypt(salt=salt, length=64, n=params.n, r=params.r, p=params.p).derive(passphrase)
-    check = hmac.new(material[32:], _CHECK_LABEL, hashlib.sha256).digest()
-    return _Key(params, salt, material[:32], check)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(value: Any, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise WalletCorrupted(f"the file header's {what} is missing")
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (ValueError, TypeError) as e:
-        raise WalletCorrupted(f"the file header's {what} is not base64url") from e
-
-
-@dataclass
-class SealedFile:
-    """What :func:`unseal` returns: the plaintext and the key it was sealed with (kept so the
-    next write need not run scrypt again)."""
-
-    kind: str
-    plaintext: bytes
-    key: _Key
-
-
-def seal(plaintext: bytes, key: _Key, *, kind: str) -> bytes:
-    """Encrypt ``plaintext`` into the file format, with a fresh random nonce."""
-    nonce = secrets.token_bytes(12)
-    header = json.dumps(
-        {
-            "kind": kind,
-            "kdf": {"name": "scrypt", "n": key.params.n, "r": key.params.r, "p": key.params.p, "salt": _b64(key.salt)},
-            "cipher": "A256GCM",
-            "nonce": _b64(nonce),
-            "check": _b64(key.check),
-        },
-        separators=(",", ":"),
-        sort_keys=True,
-    ).encode("ascii")
-    prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(header)) + header
-    return prefix + AESGCM(key.aes).encrypt(nonce, plaintext, prefix)
-
-
-def new_key(passphrase: str | bytes, params: KdfParams | None = None) -> _Key:
-    """A key for a new file: fresh salt, scrypt with ``params``."""
-    return _derive(normalize_passphrase(passphrase), (params or KdfParams()).validate(), secrets.token_bytes(16))
-
-
-def unseal(data: bytes, passphrase: str | bytes, *, kind: str, cached: _Key | None = None) -> SealedFile:
-    """Decrypt a file made by :func:`seal`.
+def unseal(data: bytes, passphrase: str | bytes, *, kind: str, cached: DerivedKey | None = None) -> SealedFile:
+    """Decrypt a wallet or backup file (:func:`tradevc.vc.sealed.unseal`).
 
     :raises WalletCorrupted: not such a file, truncated, altered, or of another ``kind``.
     :raises WrongPassphrase: the passphrase does not open it.
     """
-    if len(data) < _PREFIX.size:
-        raise WalletCorrupted(f"the file is truncated ({len(data)} bytes)" if data else "the file is empty")
-    magic, version, header_length = _PREFIX.unpack_from(data)
-    if magic != MAGIC:
-        raise WalletCorrupted("this is not a tradevc wallet file")
-    if version != FORMAT_VERSION:
-        raise WalletCorrupted(f"unknown wallet file format version {version} (this tradevc reads version {FORMAT_VERSION})")
-    if not 2 <= header_length <= MAX_HEADER:
-        raise WalletCorrupted(f"the file header length {header_length} is out of range")
-    end = _PREFIX.size + header_length
-    if len(data) < end + 16:
-        raise WalletCorrupted("the file is truncated")
     try:
-        header = json.loads(data[_PREFIX.size : end].decode("ascii"))
-        kdf = header["kdf"]
-        if header.get("cipher") != "A256GCM" or kdf.get("name") != "scrypt":
-            raise WalletCorrupted(f"unsupported cipher {header.get('cipher')!r} or key derivation {kdf.get('name')!r}")
-        params = KdfParams(kdf["n"], kdf["r"], kdf["p"]).validate()
-    except WalletCorrupted:
-        raise
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as e:
-        raise WalletCorrupted(f"the file header is damaged: {e}") from e
-    if header.get("kind") != kind:
-        raise WalletCorrupted(f"this file is a {header.get('kind')!r} file, not a {kind!r} file")
-    salt, nonce, check = _unb64(kdf.get("salt"), "salt"), _unb64(header.get("nonce"), "nonce"), _unb64(header.get("check"), "check")
-    if not 16 <= len(salt) <= 64 or len(nonce) != 12 or len(check) != 32:
-        raise WalletCorrupted("the file header has a salt, nonce or check value of the wrong size")
-    if cached is not None and cached.params == params and hmac.compare_digest(cached.salt, salt):
-        key = cached
-    else:
-        key = _derive(normalize_passphrase(passphrase), params, salt)
-    if not hmac.compare_digest(key.check, check):
-        raise WrongPassphrase("wrong passphrase")
-    try:
-        plaintext = AESGCM(key.aes).decrypt(nonce, data[end:], data[:end])
-    except InvalidTag as e:
-        raise WalletCorrupted("the file fails its integrity check: it was truncated or altered") from e
-    return SealedFile(kind, plaintext, key)
+        return sealed.unseal(data, passphrase, kind=kind, cached=cached, what="wallet")
+    except sealed.DamagedSealedFile as e:
+        raise WalletCorrupted(e.message) from e
+    except sealed.WrongPassphrase as e:
+        raise WrongPassphrase(e.message) from None
 
 
 class WalletFile:

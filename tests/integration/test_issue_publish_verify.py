@@ -130,7 +130,7 @@ def test_key_rotation_and_removal(mill, https_server):
 
 def test_cli_issue_publish_verify(tmp_path, https_server):
     home, out = tmp_path / "home", tmp_path / "coo.json"
-    env = {"TRADEVC_ISSUER_HOME": str(home), "TRADEVC_ISSUER_PASSPHRASE": "s3cret"}
+    env = {"TRADEVC_ISSUER_HOME": str(home), "TRADEVC_ISSUER_PASSPHRASE": "s3cret s3cret"}
     runner = CliRunner()
     r = runner.invoke(issuer_cli, ["init", "--name", "Aceros del Norte", "--did-web", MILL_HOST,
                                    "--status-base-url", f"https://{MILL_HOST}/status/"], env=env)
@@ -172,7 +172,7 @@ def test_cli_issue_publish_verify(tmp_path, https_server):
 def test_cli_issue_from_an_empty_path_is_a_usage_error(tmp_path, flags):
     """An empty --subject or --credential is refused with a usage line (it used to reach the
     file reader as None and end in a TypeError)."""
-    env = {"TRADEVC_ISSUER_HOME": str(tmp_path / "home"), "TRADEVC_ISSUER_PASSPHRASE": "s3cret"}
+    env = {"TRADEVC_ISSUER_HOME": str(tmp_path / "home"), "TRADEVC_ISSUER_PASSPHRASE": "s3cret s3cret"}
     r = CliRunner().invoke(issuer_cli, ["issue", *flags], env=env)
     assert r.exit_code == 2, (r.output, r.exception)
     assert isinstance(r.exception, SystemExit)

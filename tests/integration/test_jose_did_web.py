@@ -83,7 +83,7 @@ def test_unpublished_did_web_is_could_not_verify(mill, https_server):
 
 def test_cli_issue_jose_and_verify(tmp_path, https_server):
     home, out = tmp_path / "home", tmp_path / "coo.jwt"
-    env = {"TRADEVC_ISSUER_HOME": str(home), "TRADEVC_ISSUER_PASSPHRASE": "s3cret"}
+    env = {"TRADEVC_ISSUER_HOME": str(home), "TRADEVC_ISSUER_PASSPHRASE": "s3cret s3cret"}
     runner = CliRunner()
     r = runner.invoke(issuer_cli, ["init", "--name", "Aceros del Norte", "--did-web", https_server.host,
                                    "--status-base-url", https_server.url("status/"), "--key-type", "P-384",

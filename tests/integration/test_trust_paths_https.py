@@ -374,7 +374,7 @@ def test_vc_wallet_reads_a_policy_with_roots(tmp_path):
         return str(path)
 
     env = {"TRADEVC_WALLET_HOME": str(tmp_path / "wallet"), "TRADEVC_WALLET_PASSPHRASE": "importer passphrase"}
-    run = CliRunner().invoke(wallet_cli, ["init", "--scrypt-n", "16384"], env=env)
+    run = CliRunner().invoke(wallet_cli, ["init"], env=env)
     assert run.exit_code == 0, run.output
     run = CliRunner().invoke(wallet_cli, ["add", open_ended(mill), "--offline", "--trust", str(policy_file)], env=env)
     assert run.exit_code == 0 and "added " in run.output, run.output

@@ -55,7 +55,7 @@ class Cli:
 @pytest.fixture
 def run(tmp_path):
     run = Cli(tmp_path)
-    run("init", "--scrypt-n", "16384")
+    run("init")
     return run
 
 
@@ -70,13 +70,13 @@ def test_init(tmp_path, run):
     assert stat.S_IMODE((run.home / "wallet.vcw").stat().st_mode) == 0o600
     did = run("did").output.strip()
     assert did.startswith("did:key:z6Mk")
-    again = run("init", "--scrypt-n", "16384", expect=1)
+    again = run("init", expect=1)
     assert "already exists" in again.output and run("did").output.strip() == did
 
 
 def test_init_with_did_jwk_and_a_p384_key(tmp_path):
     run = Cli(tmp_path)
-    assert "holder DID: did:jwk:" in run("init", "--key-type", "P-384", "--did-method", "jwk", "--scrypt-n", "16384").output
+    assert "holder DID: did:jwk:" in run("init", "--key-type", "P-384", "--did-method", "jwk").output
 
 
 def test_passphrase_from_a_file_and_never_from_argv(tmp_path, run):
@@ -208,7 +208,7 @@ def test_check_sees_a_revocation_over_https(tmp_path, https_server):
 
 def _check_sees_a_revocation(tmp_path, https_server, mill, signed):
     run = Cli(tmp_path)
-    run("init", "--scrypt-n", "16384")
+    run("init")
     document = run.file("mtr.json", signed)
     offline = run("add", document, "--offline", expect=1)
     assert "could not be verified: proof:" in offline.output and "needs the network" in offline.output
@@ -236,7 +236,7 @@ def _check_sees_a_revocation(tmp_path, https_server, mill, signed):
 def test_the_console_script_runs(tmp_path):
     """The installed entry point, in a real process: no stack trace for a wrong passphrase."""
     env = {**os.environ, "TRADEVC_WALLET_HOME": str(tmp_path / "w"), "TRADEVC_WALLET_PASSPHRASE": PASS}
-    created = subprocess.run([sys.executable, "-m", "tradevc.wallet.cli", "init", "--scrypt-n", "16384"], env=env,
+    created = subprocess.run([sys.executable, "-m", "tradevc.wallet.cli", "init"], env=env,
                              capture_output=True, text=True, timeout=60)
     assert created.returncode == 0, created.stderr
     wrong = subprocess.run([sys.executable, "-m", "tradevc.wallet.cli", "list"], env={**env, "TRADEVC_WALLET_PASSPHRASE": "no"},
@@ -260,7 +260,7 @@ def test_the_passphrase_prompt_on_a_terminal(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEVC_WALLET_PASSPHRASE")}
     env["TRADEVC_WALLET_HOME"] = str(tmp_path / "w")
-    proc = subprocess.Popen([sys.executable, "-m", "tradevc.wallet.cli", "init", "--scrypt-n", "16384"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "tradevc.wallet.cli", "init"], env=env,
                             stdin=slave, stdout=slave, stderr=slave, preexec_fn=controlling_terminal)
     os.close(slave)
     seen = b""

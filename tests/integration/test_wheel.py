@@ -134,7 +134,7 @@ def lookalike_folder(tmp_path: Path, installed: SimpleNamespace) -> tuple[Path, 
     (work / "contexts" / "credentials-v2.jsonld").write_text("not JSON\n")
     (work / "wallet-passphrase.txt").write_text("correct horse battery staple\n")
     env = clean_env(TRADEVC_WALLET_HOME="./wallet", TRADEVC_WALLET_PASSPHRASE_FILE="./wallet-passphrase.txt")
-    init = run([str(installed.bin / "vc-wallet"), "init", "--scrypt-n", "16384"], cwd=work, env=env)
+    init = run([str(installed.bin / "vc-wallet"), "init"], cwd=work, env=env)
     holder = init.stdout.split("holder DID:")[1].split()[0]
     assert (work / "wallet").is_dir() and holder.startswith("did:key:")
     return work, holder

@@ -151,12 +151,12 @@ def test_a_private_issuer_home_opens_without_a_warning(issuer_home):
         Issuer.open(issuer_home, ISSUER_PASS).close()
     finally:
         context.__exit__(None, None, None)
-    assert {mode(p) for p in [issuer_home / "issuer.json", issuer_home / "keys" / "1.pem",
+    assert {mode(p) for p in [issuer_home / "issuer.json", issuer_home / "keys" / "1.key",
                               issuer_home / "registry.sqlite"]} == {0o600}
     assert issuer_cli_run(issuer_home, "list", expect=0).stderr == ""
 
 
-@pytest.mark.parametrize("name", ["keys/1.pem", "issuer.json", "registry.sqlite"])
+@pytest.mark.parametrize("name", ["keys/1.key", "issuer.json", "registry.sqlite"])
 def test_an_issuer_file_that_is_a_symlink_is_refused(issuer_home, tmp_path, name):
     real = tmp_path / "elsewhere"
     shutil.move(issuer_home / name, real)
@@ -170,7 +170,7 @@ def test_an_issuer_file_that_is_a_symlink_is_refused(issuer_home, tmp_path, name
     assert real.read_bytes() == before
 
 
-@pytest.mark.parametrize("name", ["keys/1.pem", "issuer.json", "registry.sqlite"])
+@pytest.mark.parametrize("name", ["keys/1.key", "issuer.json", "registry.sqlite"])
 def test_an_issuer_file_open_to_others_is_made_private_with_a_warning(issuer_home, name):
     (issuer_home / name).chmod(0o644)
     with pytest.warns(UnsafeModeWarning, match="mode 0644.*now 0600"):

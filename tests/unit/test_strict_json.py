@@ -258,7 +258,7 @@ def test_vc_issuer_refuses_to_sign_infinity_with_one_line(tmp_path):
     from tradevc.issuer.cli import cli as issuer_cli
     from tradevc.issuer.credential_types import load_example
 
-    env = {"TRADEVC_ISSUER_HOME": str(tmp_path / "home"), "TRADEVC_ISSUER_PASSPHRASE": "s3cret"}
+    env = {"TRADEVC_ISSUER_HOME": str(tmp_path / "home"), "TRADEVC_ISSUER_PASSPHRASE": "s3cret s3cret"}
     runner = CliRunner()
     assert runner.invoke(issuer_cli, ["init", "--name", "Mill"], env=env).exit_code == 0
     subject = tmp_path / "subject.json"
@@ -401,7 +401,7 @@ def test_vc_wallet_add_refuses_a_duplicate_and_a_padded_token_file(tmp_path):
     env = {"TRADEVC_WALLET_HOME": str(tmp_path / "wallet"), "TRADEVC_WALLET_PASSPHRASE": "importer passphrase",
            "TRADEVC_WALLET_PASSPHRASE_FILE": None}
     runner = CliRunner()
-    assert runner.invoke(wallet_cli, ["init", "--scrypt-n", "16384"], env=env).exit_code == 0
+    assert runner.invoke(wallet_cli, ["init"], env=env).exit_code == 0
     forged, padded, token = tmp_path / "forged.json", tmp_path / "padded.jwt", tmp_path / "token.jwt"
     forged.write_text(forged_first_subject(SIGNED))
     padded.write_text("  " + TOKEN + "\n")

@@ -246,7 +246,7 @@ def test_event_refusals(change, expected):
 def mills(tmp_path):
     homes = {}
     for name in ("melt", "pipe"):
-        env = {"TRADEVC_ISSUER_HOME": str(tmp_path / name), "TRADEVC_ISSUER_PASSPHRASE": "s3cret"}
+        env = {"TRADEVC_ISSUER_HOME": str(tmp_path / name), "TRADEVC_ISSUER_PASSPHRASE": "s3cret s3cret"}
         result = CliRunner().invoke(issuer_cli, ["init", "--name", f"{name} mill"], env=env)
         assert result.exit_code == 0, result.output
         homes[name] = env

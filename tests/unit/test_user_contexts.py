@@ -190,7 +190,7 @@ def test_verifier_issuer_and_jose_signing_take_the_folder(folder, loader):
 
 def test_every_cli_takes_contexts(tmp_path, folder):
     runner = CliRunner()
-    env = {"TRADEVC_ISSUER_HOME": str(tmp_path / "mill"), "TRADEVC_ISSUER_PASSPHRASE": "s3cret"}
+    env = {"TRADEVC_ISSUER_HOME": str(tmp_path / "mill"), "TRADEVC_ISSUER_PASSPHRASE": "s3cret s3cret"}
     r = runner.invoke(issuer_cli, ["init", "--name", "Aceros del Norte"], env=env)
     assert r.exit_code == 0, r.output
     did = next(line.split()[1] for line in r.output.splitlines() if line.startswith("DID:"))
@@ -214,8 +214,8 @@ def test_every_cli_takes_contexts(tmp_path, folder):
     r = runner.invoke(verify_cli, ["batch", str(out.parent), "--workers", "1", "--trust", str(trust), "--offline", "--contexts", str(folder)])
     assert r.exit_code == 0, r.output
 
-    wallet = {"TRADEVC_WALLET_HOME": str(tmp_path / "wallet"), "TRADEVC_WALLET_PASSPHRASE": "importer"}
-    assert runner.invoke(wallet_cli, ["init", "--scrypt-n", "16384"], env=wallet).exit_code == 0
+    wallet = {"TRADEVC_WALLET_HOME": str(tmp_path / "wallet"), "TRADEVC_WALLET_PASSPHRASE": "importer passphrase"}
+    assert runner.invoke(wallet_cli, ["init"], env=wallet).exit_code == 0
     assert runner.invoke(wallet_cli, ["add", "--offline", str(out)], env=wallet).exit_code == 1
     r = runner.invoke(wallet_cli, ["add", "--offline", "--contexts", str(folder), str(out)], env=wallet)
     assert r.exit_code == 0, r.output
@@ -238,10 +238,10 @@ def test_every_cli_refuses_a_bad_contexts_folder_in_one_line(tmp_path):
     trust = tmp_path / "trust.json"
     trust.write_text(json.dumps({"trustedIssuers": {KEY.did: ["SteelLotCredential"]}}))
     runner = CliRunner()
-    env = {"TRADEVC_ISSUER_HOME": str(tmp_path / "mill"), "TRADEVC_ISSUER_PASSPHRASE": "s3cret",
-           "TRADEVC_WALLET_HOME": str(tmp_path / "wallet"), "TRADEVC_WALLET_PASSPHRASE": "importer"}
+    env = {"TRADEVC_ISSUER_HOME": str(tmp_path / "mill"), "TRADEVC_ISSUER_PASSPHRASE": "s3cret s3cret",
+           "TRADEVC_WALLET_HOME": str(tmp_path / "wallet"), "TRADEVC_WALLET_PASSPHRASE": "importer passphrase"}
     assert runner.invoke(issuer_cli, ["init", "--name", "X"], env=env).exit_code == 0
-    assert runner.invoke(wallet_cli, ["init", "--scrypt-n", "16384"], env=env).exit_code == 0
+    assert runner.invoke(wallet_cli, ["init"], env=env).exit_code == 0
     unsigned = tmp_path / "lot.json"
     unsigned.write_text(json.dumps(steel_credential()))
     for cli, args in (

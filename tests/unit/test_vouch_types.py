@@ -601,7 +601,7 @@ CLI_FROM, CLI_UNTIL = stamp(TODAY - timedelta(days=1)), stamp(TODAY + timedelta(
 
 @pytest.fixture
 def registrar(tmp_path):
-    env = {"TRADEVC_ISSUER_HOME": str(tmp_path / "registrar"), "TRADEVC_ISSUER_PASSPHRASE": "s3cret"}
+    env = {"TRADEVC_ISSUER_HOME": str(tmp_path / "registrar"), "TRADEVC_ISSUER_PASSPHRASE": "s3cret s3cret"}
     result = CliRunner().invoke(issuer_cli, ["init", "--name", "Registro Publico de Comercio"], env=env)
     assert result.exit_code == 0, result.output
     did = next(line.split()[1] for line in result.output.splitlines() if line.startswith("DID:"))

@@ -139,7 +139,7 @@ def run(home, *args: str, expect: int):
 def test_cli_import_and_restore_report_what_they_refused(tmp_path, source):
     records = [record(credential(1)), record(tampered(2)), {"id": "urn:uuid:\u202eevil"}]
     backup = forged_backup(tmp_path, source, records)
-    run(tmp_path / "wallet", "init", "--scrypt-n", "16384", expect=0)
+    run(tmp_path / "wallet", "init", expect=0)
     result = run(tmp_path / "wallet", "import", backup, "--offline", expect=1)
     refused = result.stderr.splitlines()
     assert refused[0].startswith(f"REFUSED {REFUSED_IDS[0]}: did not verify: ")
@@ -156,7 +156,7 @@ HIDDEN = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u20
 
 
 def test_cli_show_and_list_escape_format_characters(tmp_path):
-    run(tmp_path / "wallet", "init", "--scrypt-n", "16384", expect=0)
+    run(tmp_path / "wallet", "init", expect=0)
     shown = credential(7, name=f"Invoice {HIDDEN} fdp.exe", id="urn:example:inv\u202eoice")
     (tmp_path / "shown.json").write_text(json.dumps(shown, ensure_ascii=False), encoding="utf-8")
     added = run(tmp_path / "wallet", "add", str(tmp_path / "shown.json"), "--offline", expect=0).output
@@ -170,7 +170,7 @@ def test_cli_show_and_list_escape_format_characters(tmp_path):
 
 
 def test_cli_show_keeps_visible_text_as_it_is(tmp_path):
-    run(tmp_path / "wallet", "init", "--scrypt-n", "16384", expect=0)
+    run(tmp_path / "wallet", "init", expect=0)
     wallet = Wallet.open(tmp_path / "wallet", PASS, verifier=OFFLINE)
     text = "Aceros del Norte — Monterrey, México; 钢铁; مصنع الصلب; emoji 🏭\ttab"
     shown = credential(8, name=text)
