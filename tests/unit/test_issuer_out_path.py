@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -118,19 +117,6 @@ def test_a_failed_delivery_without_status_lists_releases_too(tmp_path):
         with pytest.raises(OSError):
             issuer.issue(load_example(TYPE), type_name=TYPE, valid_until="2027-06-30T23:59:59Z", deliver=fail)
         assert issuer.issued() == []
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in any folder")
-def test_a_read_only_folder_is_refused_before_anything_is_recorded(home, subject, tmp_path):
-    folder = tmp_path / "read-only"
-    folder.mkdir(mode=0o500)
-    try:
-        result = issue(home, subject, str(folder / "coo.json"))
-    finally:
-        folder.chmod(0o700)
-    assert result.exit_code == 2, result.output
-    assert f"no permission to write in the folder {folder}" in result.output
-    assert registry_of(home) == ([], [])
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no file can be made")
