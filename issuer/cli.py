@@ -6,15 +6,19 @@ import json
 import os
 import sys
 from datetime import timedelta
+import signal
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, Iterator, NoReturn
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
-from tradevc.vc.jsontext import decode_text, loads
+from tradevc.vc.jsontext import decode_text, escape_hidden, loads, read_text
 from tradevc.vc.retrieval.did.web import did_web_for, document_url
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
@@ -123,13 +127,18 @@ def _check_out(out: str | None) -> None:
     or recorded: a folder that does not exist, is not a folder, or cannot be written to."""
     if out is None or out == "-":
         return
-    folder = Path(out).parent
+    _check_folder(Path(out).parent, f"--out: cannot write {out}")
+
+
+def _check_folder(folder: Path, what: str) -> None:
+    """Refuse (one line starting with ``what``, exit 2) a ``folder`` to write in that does not
+    exist, is not a folder, or cannot be written to."""
     if not folder.exists():
-        _fail(f"--out: cannot write {out}: the folder {folder} does not exist; create it first or choose another path", 2)
+        _fail(f"{what}: the folder {folder} does not exist; create it first or choose another path", 2)
     if not folder.is_dir():
-        _fail(f"--out: cannot write {out}: {folder} is not a folder", 2)
+        _fail(f"{what}: {folder} is not a folder", 2)
     if not os.access(folder, os.W_OK | os.X_OK):
-        _fail(f"--out: cannot write {out}: no permission to write in the folder {folder}", 2)
+        _fail(f"{what}: no permission to write in the folder {folder}", 2)
 
 
 def _known_types() -> str:
@@ -177,15 +186,17 @@ def _check_credential_types(document: dict[str, Any], source: str, allow_unknown
         )
 
 
-def _write_output(document: Any, out: str | None) -> None:
-    """Write the signed credential to ``out`` (None or '-': standard output). A file that
-    cannot be written is an OSError naming ``out`` (not the temporary file written first)."""
+def _write_output(document: Any, out: str | None, *, before: bytes = b"") -> None:
+    """Write the signed credential to ``out`` (None or '-': standard output), after the bytes
+    ``before`` (the lines of a JSON Lines file written so far: the whole file is replaced at
+    once). A file that cannot be written is an OSError naming ``out`` (not the temporary file
+    written first)."""
     text = document + "\n" if isinstance(document, str) else json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if out is None or out == "-":
         click.echo(text, nl=False)
         return
     try:
-        write_atomic(Path(out), text.encode("utf-8"), mode=0o644)
+        write_atomic(Path(out), before + text.encode("utf-8"), mode=0o644)
     except OSError as e:
         raise OSError(e.errno, f"{e.strerror or e}; nothing was recorded as issued", out) from None
 
@@ -264,45 +275,75 @@ def init(
             click.echo(f"  ('vc-issuer publish --out-dir SITE' writes it to SITE/{path}; serve SITE as that host's web root)")
 
 
+def _signing_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options ``issue`` and ``issue-batch`` share: what is signed, and how."""
+    options = [
+        click.option(
+            "--type", "type_name", metavar="TYPE",
+            help="Credential type: one of the known types, checked before signing ("
+            + ", ".join(type_names()) + "), or the short name of one ("
+            + ", ".join(f"{alias} = {name}" for alias, name in TYPE_ALIASES.items())
+            + "). Any other type is refused unless --allow-unknown-type.",
+        ),
+        click.option(
+            "--allow-unknown-type", is_flag=True,
+            help="Sign a type that is not one of the known types (or a --credential whose type is close to a known "
+            "name), without the trade checks.",
+        ),
+        click.option("--valid-from", metavar="DATETIME", help="Start of validity, e.g. 2026-01-01T00:00:00Z (default: now)."),
+        click.option(
+            "--valid-until", metavar="DATETIME",
+            help="End of validity (required for USMCA, SIMA, identity anchors and accreditations).",
+        ),
+        click.option("--no-revocation", is_flag=True, help="No revocation status entry."),
+        click.option("--no-suspension", is_flag=True, help="No suspension status entry."),
+        click.option("--cryptosuite", default=None, help="Override the issuer's default cryptosuite."),
+        click.option(
+            "--format", "securing", type=click.Choice(["di", "jose"]), default="di", show_default=True,
+            help="di: JSON with a Data Integrity proof; jose: a VC-JOSE-COSE vc+jwt compact JWS.",
+        ),
+        click.option(
+            "--contexts", type=click.Path(file_okay=False), metavar="DIR",
+            help="A folder of JSON-LD contexts you pin besides the bundled ones: context files and an index.json of "
+            "their URLs and SHA-256 (see the README).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _sign(
+    issuer: Issuer, document: dict[str, Any], deliver: Callable[[Any], None], *, type_name: str | None,
+    valid_from: str | None, valid_until: str | None, no_revocation: bool, no_suspension: bool,
+    cryptosuite: str | None, securing: str, credential_id: str | None = None,
+    derived_from: list[dict[str, Any] | str] | None = None,
+) -> dict[str, Any] | str:
+    """Sign ``document`` as the options say; recorded as issued only once ``deliver`` wrote it."""
+    return issuer.issue(
+        document, type_name=type_name, valid_from=valid_from, valid_until=valid_until, credential_id=credential_id,
+        revocable=not no_revocation, suspendable=not no_suspension, cryptosuite=cryptosuite,
+        securing="jose" if securing == "jose" else "data-integrity", derived_from=derived_from or (),
+        deliver=deliver,
+    )
+
+
+def _credential_id(signed: dict[str, Any] | str) -> str:
+    issued = parse_compact_jws(signed).payload if isinstance(signed, str) else signed
+    return str(issued["id"])
+
+
 @cli.command()
-@click.option(
-    "--type", "type_name", metavar="TYPE",
-    help="Credential type: one of the known types, checked before signing ("
-    + ", ".join(type_names()) + "), or the short name of one ("
-    + ", ".join(f"{alias} = {name}" for alias, name in TYPE_ALIASES.items())
-    + "). Any other type is refused unless --allow-unknown-type.",
-)
-@click.option(
-    "--allow-unknown-type", is_flag=True,
-    help="Sign a type that is not one of the known types (or a --credential whose type is close to a known "
-    "name), without the trade checks.",
-)
+@_signing_options
 @click.option("--subject", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with the credential subject ('-': stdin).")
 @click.option("--credential", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with a whole unsigned credential instead.")
-@click.option("--valid-from", metavar="DATETIME", help="Start of validity, e.g. 2026-01-01T00:00:00Z (default: now).")
-@click.option(
-    "--valid-until", metavar="DATETIME",
-    help="End of validity (required for USMCA, SIMA, identity anchors and accreditations).",
-)
 @click.option("--id", "credential_id", metavar="URL", help="The credential id (default: a new urn:uuid).")
-@click.option("--no-revocation", is_flag=True, help="No revocation status entry.")
-@click.option("--no-suspension", is_flag=True, help="No suspension status entry.")
-@click.option("--cryptosuite", default=None, help="Override the issuer's default cryptosuite.")
-@click.option(
-    "--format", "securing", type=click.Choice(["di", "jose"]), default="di", show_default=True,
-    help="di: JSON with a Data Integrity proof; jose: a VC-JOSE-COSE vc+jwt compact JWS.",
-)
 @click.option(
     "--derived-from", "derived_from", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
     help="A signed credential this one derives from (JSON or vc+jwt; repeatable): listed in relatedResource "
     "with its id and a SHA-384 digestSRI (of its RFC 8785 form, or of the token).",
 )
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="Write the signed credential here (default: stdout).")
-@click.option(
-    "--contexts", type=click.Path(file_okay=False), metavar="DIR",
-    help="A folder of JSON-LD contexts you pin besides the bundled ones: context files and an index.json of "
-    "their URLs and SHA-256 (see the README).",
-)
 @click.pass_context
 @_guard
 def issue(
@@ -341,15 +382,148 @@ def issue(
     inputs = [_read_credential(path) for path in derived_from]
     _check_out(out)
     with _open(ctx, contexts) as issuer:
-        signed = issuer.issue(
-            document, type_name=type_name, valid_from=valid_from, valid_until=valid_until, credential_id=credential_id,
-            revocable=not no_revocation, suspendable=not no_suspension, cryptosuite=cryptosuite,
-            securing="jose" if securing == "jose" else "data-integrity", derived_from=inputs,
-            deliver=lambda signed: _write_output(signed, out),
+        signed = _sign(
+            issuer, document, lambda signed: _write_output(signed, out), type_name=type_name, valid_from=valid_from,
+            valid_until=valid_until, no_revocation=no_revocation, no_suspension=no_suspension,
+            cryptosuite=cryptosuite, securing=securing, credential_id=credential_id, derived_from=inputs,
         )
     if out not in (None, "-"):
-        issued = parse_compact_jws(signed).payload if isinstance(signed, str) else signed
-        click.echo(f"OK: issued {issued['id']} -> {out}", err=True)
+        click.echo(f"OK: issued {_credential_id(signed)} -> {out}", err=True)
+
+
+EXIT_INTERRUPTED = 130
+
+
+@contextmanager
+def _stop_on_interrupt() -> Iterator[Callable[[], bool]]:
+    """A function that says whether Ctrl-C was pressed: the first one lets the credential being
+    signed finish (a second one interrupts at once: nothing is half-written, the atomic writer
+    and the registry see to that)."""
+    pressed: list[bool] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        if pressed:
+            raise KeyboardInterrupt
+        pressed.append(True)
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: Ctrl-C stays a KeyboardInterrupt
+        yield lambda: False
+        return
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[], None]]:
+    """A function to call after each line: draws a progress bar on stderr, only on a terminal."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda: None
+        return
+    columns = (TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("issuing", total=total)
+        yield lambda: bar.advance(task)
+
+
+@cli.command(name="issue-batch")
+@click.argument("subjects", type=click.Path(dir_okay=False, exists=True))
+@_signing_options
+@click.option(
+    "--out-dir", type=click.Path(file_okay=False),
+    help="Write each credential to its own file in this folder (which must exist): line-NNNN.json (or .jwt with "
+    "--format jose), NNNN the line number of its subject. A file already there is replaced.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False),
+    help="Write the credentials to this JSON Lines file instead, one a line, in the order of the subjects.",
+)
+@click.pass_context
+@_guard
+def issue_batch(
+    ctx: click.Context, subjects: str, type_name: str | None, allow_unknown_type: bool, valid_from: str | None,
+    valid_until: str | None, no_revocation: bool, no_suspension: bool, cryptosuite: str | None, securing: str,
+    contexts: str | None, out_dir: str | None, out: str | None,
+) -> None:
+    """Issue one credential per line of SUBJECTS, a JSON Lines file of credential subjects
+    (UTF-8, with or without a byte order mark; blank lines are skipped), in one process: the
+    passphrase is asked once. Each credential is checked, signed, written and recorded on its
+    own as 'vc-issuer issue' does: a bad line is reported with its number and reason and the
+    others are issued.
+
+    \b
+    Exit status: 0 all issued, 1 some lines failed, 2 bad usage or input (no subject in the
+    file, not UTF-8), 130 interrupted (Ctrl-C stops after the credential being signed, and
+    the summary is printed).
+
+    \b
+      vc-issuer issue-batch subjects.jsonl --type USMCA --valid-until 2027-06-30T23:59:59Z \\
+                            --out-dir issued/
+    """
+    if (out_dir is None) == (out is None):
+        raise click.UsageError("give exactly one of --out-dir DIR or --out FILE.jsonl")
+    if not type_name:
+        raise click.UsageError("issue-batch needs --type")
+    type_name = _check_type(type_name, allow_unknown_type)
+    text = read_text(subjects)
+    lines = [(number, line) for number, line in enumerate(text.split("\n"), 1) if line.strip()]
+    if not lines:
+        _fail(f"{subjects}: no subject in the file: give one JSON object a line", 2)
+    if out_dir is not None:
+        _check_folder(Path(out_dir), f"--out-dir: cannot write in {out_dir}")
+    else:
+        _check_out(out)
+    written: list[bytes] = []  # the lines of --out so far
+
+    def deliver(number: int) -> Callable[[Any], None]:
+        if out_dir is not None:
+            name = f"line-{number:04d}." + ("jwt" if securing == "jose" else "json")
+            return lambda signed: _write_output(signed, str(Path(out_dir) / name))
+
+        def append(signed: Any) -> None:
+            line = signed if isinstance(signed, str) else json.dumps(signed, ensure_ascii=False)
+            _write_output(line, out, before=b"".join(written))
+            written.append(line.encode("utf-8") + b"\n")
+        return append
+
+    issued = 0
+    failed: list[tuple[int, str]] = []
+    interrupted = False
+    with _open(ctx, contexts) as issuer, _stop_on_interrupt() as stop, _progress(len(lines)) as advance:
+        try:
+            for number, line in lines:
+                if stop():
+                    interrupted = True
+                    break
+                try:
+                    document = loads(line.strip(), limits=None)
+                    if not isinstance(document, dict):
+                        raise InvalidDocument("the subject must be a JSON object")
+                    _sign(issuer, document, deliver(number), type_name=type_name, valid_from=valid_from,
+                          valid_until=valid_until, no_revocation=no_revocation, no_suspension=no_suspension,
+                          cryptosuite=cryptosuite, securing=securing)
+                    issued += 1
+                except VcError as e:
+                    failed.append((number, f"{e.code}: {e.message}"))
+                except OSError as e:
+                    failed.append((number, f"{IO_ERROR}: " + f"{e.filename or ''}: {e.strerror or e}".lstrip(": ")))
+                advance()
+        except KeyboardInterrupt:  # a second Ctrl-C: the credential being signed was not recorded
+            interrupted = True
+    where = out_dir if out_dir is not None else out
+    click.echo(f"issued {issued}, failed {len(failed)} of {len(lines)} subject(s) in {subjects} -> {where}")
+    for number, reason in failed:
+        click.echo(f"  line {number}: {escape_hidden(reason, keep_newlines=False)}")
+    if interrupted:
+        left = len(lines) - issued - len(failed)
+        click.echo(f"error: interrupted: {left} subject(s) not issued", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    if failed:
+        sys.exit(1)
 
 
 def _status_command(name: str, verb: str, past: str) -> None:

@@ -4,6 +4,8 @@ atomically per credential (issue 18, point 11)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -142,3 +144,40 @@ def test_nothing_is_recorded_for_a_line_whose_write_fails(home, tmp_path):
     assert len(records) == 2
     with Issuer.open(home, PASS.encode()) as issuer:
         assert len(issuer.issued()) == 2  # not even a reserved one
+
+
+def test_a_subject_the_trade_checks_refuse_is_named(home, tmp_path):
+    lines = subjects(2)
+    lines.insert(1, json.dumps({"name": "no origin criterion"}))
+    lines.insert(2, "[1, 2]")
+    source = tmp_path / "subjects.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(home, str(source), "--type", TYPE, "--valid-until", UNTIL, "--out-dir", str(out))
+    assert result.exit_code == 1, result.output
+    assert "issued 2, failed 2" in result.output
+    assert "line 2:" in result.output and "line 3: " in result.output and "JSON object" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ctrl_c_stops_after_the_current_credential(home, tmp_path, monkeypatch):
+    source = tmp_path / "subjects.jsonl"
+    source.write_text("\n".join(subjects(5)) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    calls = []
+    real = Issuer.issue
+
+    def issue_then_press_ctrl_c(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # while the second credential is being signed
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Issuer, "issue", issue_then_press_ctrl_c)
+    result = run(home, str(source), "--type", TYPE, "--valid-until", UNTIL, "--out-dir", str(out))
+    assert result.exit_code == 130, result.output
+    assert "issued 2, failed 0 of 5" in result.output and "interrupted: 3 subject(s) not issued" in result.output
+    assert sorted(f.name for f in out.iterdir()) == ["line-0001.json", "line-0002.json"]
+    assert len(issued(home)[0]) == 2
