@@ -461,8 +461,8 @@ def issue_batch(
     the summary is printed).
 
     \b
-      vc-issuer issue-batch subjects.jsonl --type USMCA --valid-until 2027-06-30T23:59:59Z \\
-                            --out-dir issued/
+      vc-issuer issue-batch subjects.jsonl --type USMCACertificationOfOrigin \\
+                            --valid-until 2027-06-30T23:59:59Z --out-dir issued/
     """
     if (out_dir is None) == (out is None):
         raise click.UsageError("give exactly one of --out-dir DIR or --out FILE.jsonl")
