@@ -6,9 +6,11 @@ importer, the trust policy, and an entry declaration that they support."""
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from support.vouches import anchor, vouch
@@ -238,6 +240,16 @@ class World:
             days=self.verify_days)
         return Verifier.offline(policy=TrustPathPolicy.from_dict(self.policy, source="border-policy.json"),
                                 clock=lambda: now)
+
+    def cli_args(self, folder: Path) -> list[str]:
+        """The declaration, presentation and policy written into ``folder``, and the arguments
+        that give them to ``vc-verify entry`` (offline, at noon of the verification day)."""
+        entry, vp, trust = folder / "entry.json", folder / "vp.json", folder / "border-policy.json"
+        entry.write_text(json.dumps(self.declaration()), encoding="utf-8")
+        vp.write_text(json.dumps(self.presentation()), encoding="utf-8")
+        trust.write_text(json.dumps(self.policy), encoding="utf-8")
+        return [str(entry), str(vp), "--trust", str(trust), "--challenge", CHALLENGE, "--domain", DOMAIN,
+                "--offline", "--at", _iso(self.day, self.verify_days).replace("T00:", "T12:")]
 
     def run(self, *, ledger: Any = None, rules: Any = None) -> Any:
         from tradevc.verifier.entry import RuleSet, verify_entry

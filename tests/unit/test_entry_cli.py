@@ -11,23 +11,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from support.entries import CHALLENGE, DOMAIN, World
+from support.entries import World
 from tradevc.verifier.cli import cli
-
-AT = "2026-03-10T12:00:00Z"
 
 
 @pytest.fixture(scope="module")
 def steel() -> World:
     return World.steel()
-
-
-def files(world: World, folder: Path) -> list[str]:
-    (folder / "entry.json").write_text(json.dumps(world.declaration()), encoding="utf-8")
-    (folder / "vp.json").write_text(json.dumps(world.presentation()), encoding="utf-8")
-    (folder / "border-policy.json").write_text(json.dumps(world.policy), encoding="utf-8")
-    return [str(folder / "entry.json"), str(folder / "vp.json"), "--trust", str(folder / "border-policy.json"),
-            "--challenge", CHALLENGE, "--domain", DOMAIN, "--offline", "--at", AT]
 
 
 def run(args: list[str]) -> Any:
@@ -37,7 +27,7 @@ def run(args: list[str]) -> Any:
 
 
 def test_an_accepted_entry(steel: World, tmp_path: Path) -> None:
-    result = run(files(steel, tmp_path))
+    result = run(steel.cli_args(tmp_path))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == ("ENTRY ABC-1234567-8 importer 76-1234567 (anchored by CBP importer records (Form 5106)) "
@@ -50,7 +40,7 @@ def test_an_accepted_entry(steel: World, tmp_path: Path) -> None:
 def test_a_rejected_entry_as_json(steel: World, tmp_path: Path) -> None:
     world = copy.deepcopy(steel)
     world.line = dict(world.line, countryOfMeltAndPour="CN")
-    result = run([*files(world, tmp_path), "--json"])
+    result = run([*world.cli_args(tmp_path), "--json"])
     assert result.exit_code == 1, result.output
     report = json.loads(result.output)
     assert report["decision"] == "REJECT" and report["lines"][0]["decision"] == "REJECT"
@@ -63,24 +53,24 @@ def test_a_rejected_entry_as_json(steel: World, tmp_path: Path) -> None:
 def test_an_entry_for_review(steel: World, tmp_path: Path) -> None:
     world = copy.deepcopy(steel)
     world.line = dict(world.line, credentials=["urn:uuid:coo-1", "urn:uuid:sima-1"])
-    result = run(files(world, tmp_path))
+    result = run(world.cli_args(tmp_path))
     assert result.exit_code == 4, result.output
     assert "decision: REVIEW" in result.output.splitlines()[0]
     assert "[steel.mill-certificate.present] steel line without a verified mill test report" in result.output
 
 
 def test_the_ledger_remembers_a_standard_licence(steel: World, tmp_path: Path) -> None:
-    args = [*files(steel, tmp_path), "--ledger", str(tmp_path / "ledger.db")]
+    args = [*steel.cli_args(tmp_path), "--ledger", str(tmp_path / "ledger.db")]
     assert run(args).exit_code == 0
     world = copy.deepcopy(steel)
     world.entry = dict(world.entry, entryNumber="ABC-7654321-0")
-    again = run([*files(world, tmp_path), "--ledger", str(tmp_path / "ledger.db")])
+    again = run([*world.cli_args(tmp_path), "--ledger", str(tmp_path / "ledger.db")])
     assert again.exit_code == 1 and "[sima.licence.single-use]" in again.output
     assert "ABC-1234567-8" in again.output
 
 
 def test_a_malformed_entry_is_one_line_per_problem(steel: World, tmp_path: Path) -> None:
-    args = files(steel, tmp_path)
+    args = steel.cli_args(tmp_path)
     bad = steel.declaration()
     bad["lines"][0]["hts"] = "73"
     bad["lines"][0]["countryOfOrigin"] = "Mexico"
@@ -101,7 +91,7 @@ def test_a_malformed_entry_is_one_line_per_problem(steel: World, tmp_path: Path)
 ])
 def test_bad_input_is_a_usage_error_without_traceback(steel: World, tmp_path: Path, what: str, content: str,
                                                        words: str) -> None:
-    args = files(steel, tmp_path)
+    args = steel.cli_args(tmp_path)
     target = {"entry": args[0], "vp": args[1], "policy": args[3]}[what]
     Path(target).write_text(content, encoding="utf-8")
     result = run(args)
@@ -110,14 +100,14 @@ def test_bad_input_is_a_usage_error_without_traceback(steel: World, tmp_path: Pa
 
 
 def test_a_ledger_that_cannot_be_opened(steel: World, tmp_path: Path) -> None:
-    result = run([*files(steel, tmp_path), "--ledger", "ftp://ledger.example/x"])
+    result = run([*steel.cli_args(tmp_path), "--ledger", "ftp://ledger.example/x"])
     assert result.exit_code == 2 and "error: --ledger" in result.output
 
 
 def test_an_html_report_with_every_value_escaped(steel: World, tmp_path: Path) -> None:
     world = copy.deepcopy(steel)
     world.line = dict(world.line, description='<script>alert("x")</script> pipe', countryOfMeltAndPour="CN")
-    args = files(world, tmp_path)
+    args = world.cli_args(tmp_path)
     result = run([*args, "--report", str(tmp_path / "entry.html")])
     assert result.exit_code == 1
     page = (tmp_path / "entry.html").read_text(encoding="utf-8")
@@ -130,7 +120,7 @@ def test_an_html_report_with_every_value_escaped(steel: World, tmp_path: Path) -
 def test_an_entry_nested_too_deeply_is_bad_input(steel: World, tmp_path: Path, text: str) -> None:
     """A declaration nested deeper than the JSON reader can go is refused as bad input (exit 2,
     one line), not a traceback with exit 1 (which reads as REJECT)."""
-    args = files(steel, tmp_path)
+    args = steel.cli_args(tmp_path)
     Path(args[0]).write_text(text, encoding="utf-8")
     result = CliRunner().invoke(cli, ["entry", *args])
     assert result.exit_code == 2, (result.exit_code, repr(result.exception))

@@ -7,7 +7,6 @@ breaks where they happen, and hostile values escaped."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from support.entries import CHALLENGE, DOMAIN, licence
+from support.entries import licence
 from support.supply_world import EVENT_ID, HEAT, MELT_ID, PIPE_ID, PIPE_WORKS, melt_report, two_step_world
 from tradevc.verifier.cli import cli
 from tradevc.verifier.entry.drawing import draw_svg, draw_text, layout
@@ -58,7 +57,7 @@ def test_the_path_is_drawn_from_melt_to_the_entry_line(transshipped: Any) -> Non
     assert headers[2].startswith("┌─ [3] mill test report · verified · referenced by the line")
     assert headers[-1] == "╔═ LINE 1 · REJECT"
     melt = box_lines(drawing, "[1] MELT AND POUR")
-    assert f"urn:uuid:melt-1" in melt[1]
+    assert "urn:uuid:melt-1" in melt[1]
     assert "Baotou Steel Melt Shop · CN" in melt[2]
     heat = next(text for text in melt if text.strip("│ ").startswith("heat"))
     assert f"{HEAT} · melted and poured in CN · 100,000 kg" in heat
@@ -246,17 +245,9 @@ def test_the_drawing_reads_the_reports_json(transshipped: Any) -> None:
 # -- vc-verify entry ------------------------------------------------------------------------------------
 
 
-def files(world: Any, folder: Path) -> list[str]:
-    (folder / "entry.json").write_text(json.dumps(world.declaration()), encoding="utf-8")
-    (folder / "vp.json").write_text(json.dumps(world.presentation()), encoding="utf-8")
-    (folder / "border-policy.json").write_text(json.dumps(world.policy), encoding="utf-8")
-    return [str(folder / "entry.json"), str(folder / "vp.json"), "--trust", str(folder / "border-policy.json"),
-            "--challenge", CHALLENGE, "--domain", DOMAIN, "--offline", "--at", "2026-03-10T12:00:00Z"]
-
-
 def test_vc_verify_entry_prints_the_path_unless_told_not_to(transshipped: Any, tmp_path: Path) -> None:
     world, _ = transshipped
-    args = files(world, tmp_path)
+    args = world.cli_args(tmp_path)
     shown = CliRunner().invoke(cli, ["entry", *args], catch_exceptions=False)
     assert shown.exit_code == 1 and "Traceback" not in shown.output
     assert "supply path of line 1, from melt and pour to the entry" in shown.output
@@ -269,7 +260,7 @@ def test_vc_verify_entry_prints_the_path_unless_told_not_to(transshipped: Any, t
 def test_piped_to_a_terminal_that_cannot_show_box_characters(transshipped: Any, tmp_path: Path) -> None:
     world, _ = transshipped
     env = dict(os.environ, PYTHONIOENCODING="latin-1")
-    done = subprocess.run([sys.executable, "-m", "tradevc.verifier", "entry", *files(world, tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "tradevc.verifier", "entry", *world.cli_args(tmp_path)],
                           capture_output=True, env=env, timeout=120)
     assert done.returncode == 1, done.stderr.decode("latin-1")
     assert b"Traceback" not in done.stderr

@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from support.entries import CHALLENGE, DOMAIN, MILL, World, certification, finding, licence
+from support.entries import MILL, World, certification, finding, licence
 from tradevc.verifier.cli import cli
 from tradevc.verifier.entry import Decision, RuleError, RuleSet
 from tradevc.verifier.ledger import open_ledger
-
-AT = "2026-03-10T12:00:00Z"
 
 
 @pytest.fixture(scope="module")
@@ -142,16 +140,8 @@ def test_a_denied_preference_draws_nothing_from_the_certification(steel: World) 
 # -- the CLI: 0 ACCEPT, 1 REJECT, 4 REVIEW ------------------------------------------------------
 
 
-def files(world: World, folder: Path) -> list[str]:
-    (folder / "entry.json").write_text(json.dumps(world.declaration()), encoding="utf-8")
-    (folder / "vp.json").write_text(json.dumps(world.presentation()), encoding="utf-8")
-    (folder / "border-policy.json").write_text(json.dumps(world.policy), encoding="utf-8")
-    return [str(folder / "entry.json"), str(folder / "vp.json"), "--trust", str(folder / "border-policy.json"),
-            "--challenge", CHALLENGE, "--domain", DOMAIN, "--offline", "--at", AT]
-
-
 def test_the_cli_exits_review_for_a_denied_preference(steel: World, tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["entry", *files(uncovered(steel), tmp_path)], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["entry", *uncovered(steel).cli_args(tmp_path)], catch_exceptions=False)
     assert result.exit_code == 4, result.output
     assert "decision: REVIEW" in result.output.splitlines()[0]
     assert "preference USMCA: REJECTED" in result.output
@@ -160,7 +150,7 @@ def test_the_cli_exits_review_for_a_denied_preference(steel: World, tmp_path: Pa
 def test_the_cli_exits_reject_when_the_goods_are_refused_too(steel: World, tmp_path: Path) -> None:
     world = uncovered(steel)
     world.line = dict(world.line, countryOfMeltAndPour="CN")
-    result = CliRunner().invoke(cli, ["entry", *files(world, tmp_path), "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["entry", *world.cli_args(tmp_path), "--json"], catch_exceptions=False)
     assert result.exit_code == 1, result.output
     line = json.loads(result.output)["lines"][0]
     assert line["decision"] == "REJECT" and line["preferenceDecision"] == "REJECT"

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from support.expanded import expanded_iris
 from tradevc.issuer import sign_credential
 from tradevc.issuer.cli import cli as issuer_cli
 from tradevc.issuer.credential_types import (
@@ -48,22 +49,6 @@ def problems(change: Any, **kw: Any) -> str:
     return info.value.message
 
 
-def iris(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, list):
-        for item in node:
-            found |= iris(item)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if key == "@type":
-                found |= set(value if isinstance(value, list) else [value])
-            elif not key.startswith("@"):
-                found.add(key)
-            if key != "@value":
-                found |= iris(value)
-    return found
-
-
 def test_the_type_is_the_vocabularys_with_a_short_name():
     ctype = get_type(POA)
     assert ctype is not None and ctype.requires_valid_until and ctype.subject_type == "Organization"
@@ -80,7 +65,7 @@ def test_the_example_builds_with_the_trade_context_after_the_vocabulary():
 
 
 def test_every_term_of_the_example_is_defined():
-    found = iris(expand(build(), default_loader()))
+    found = expanded_iris(expand(build(), default_loader()))
     assert not {i for i in found if i.startswith(ISSUER_DEPENDENT)}
     # the vocabulary's type (FIBO's power of attorney) and the project's terms
     assert "https://spec.edmcouncil.org/fibo/ontology/BE/LegalEntities/LegalPersons/PowerOfAttorney" in found

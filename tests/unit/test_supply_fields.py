@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from support.expanded import expanded_iris
 from tradevc.issuer.cli import cli as issuer_cli
 from tradevc.issuer.credential_types import (
     TRACEABILITY_V1,
@@ -51,22 +52,6 @@ def problems(type_name: str, change: Any) -> str:
     with pytest.raises(InvalidDocument) as info:
         build(type_name, subject)
     return info.value.message
-
-
-def iris(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, list):
-        for item in node:
-            found |= iris(item)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if key == "@type":
-                found |= set(value if isinstance(value, list) else [value])
-            elif not key.startswith("@"):
-                found.add(key)
-            if isinstance(value, (list, dict)):
-                found |= iris(value)
-    return found
 
 
 # ---- mill test report heats -------------------------------------------------------------------
@@ -127,7 +112,7 @@ def test_the_schema_says_what_the_model_says():
 
 
 def test_heat_terms_expand_to_defined_iris():
-    expanded = iris(expand(build(MTR), default_loader()))
+    expanded = expanded_iris(expand(build(MTR), default_loader()))
     for iri in ("https://w3id.org/traceabilit#heatNumber", "https://schema.org/addressCountry",
                 "https://schema.org/weight", "http://qudt.org/schema/qudt/Unit"):
         assert iri in expanded, iri
@@ -140,7 +125,7 @@ def test_heat_terms_expand_to_defined_iris():
 def test_usmca_quantity_and_kind():
     credential = build(USMCA)
     assert credential["@context"] == [CREDENTIALS_V2, TRACEABILITY_V1, TRADE_CONTEXT]
-    expanded = iris(expand(credential, default_loader()))
+    expanded = expanded_iris(expand(credential, default_loader()))
     assert {VOCAB + "declaredQuantity", VOCAB + "certificationKind"} <= expanded
     assert {i.removeprefix(ISSUER_DEPENDENT) for i in expanded if i.startswith(ISSUER_DEPENDENT)} == {"certifier"}
     assert "must be 'SingleShipment'" in problems(USMCA, lambda s: s.update(certificationKind="Once"))
@@ -158,7 +143,7 @@ def test_usmca_quantity_and_kind():
 def test_sima_licence_kind():
     credential = build(SIMA)
     assert credential["credentialSubject"]["licenseKind"] == "Standard"
-    assert VOCAB + "licenseKind" in iris(expand(credential, default_loader()))
+    assert VOCAB + "licenseKind" in expanded_iris(expand(credential, default_loader()))
     assert "must be 'Standard'" in problems(SIMA, lambda s: s.update(licenseKind="Multiple"))
     check_credential(build(SIMA, {**load_example(SIMA), "licenseKind": "LowValue"}))
 
@@ -189,7 +174,7 @@ def test_the_transformation_event_type():
     assert resolve_type_name("TransformationEvent") == EVENT
     credential = build(EVENT)
     assert credential["@context"] == [CREDENTIALS_V2, TRACEABILITY_V1, TRADE_CONTEXT]
-    expanded = iris(expand(credential, default_loader()))
+    expanded = expanded_iris(expand(credential, default_loader()))
     assert not {i for i in expanded if i.startswith(ISSUER_DEPENDENT)}
     for term in ("TransformationEventCredential", "TransformationEvent", "consumedProducts", "newProducts",
                  "sourceCredential", "yieldTolerance"):

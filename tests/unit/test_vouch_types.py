@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 import tradevc.issuer.credential_types as credential_types
+from support.expanded import expanded_iris
 from tradevc.issuer import sign_credential
 from tradevc.issuer.cli import cli as issuer_cli
 from tradevc.issuer.credential_types import (
@@ -82,22 +83,6 @@ def with_subject(type_name: str, **changes: Any) -> dict[str, Any]:
         else:
             subject[name] = value
     return credential
-
-
-def expanded_iris(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, list):
-        for item in node:
-            found |= expanded_iris(item)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if key == "@type":
-                found |= set(value if isinstance(value, list) else [value])
-            elif not key.startswith("@"):
-                found.add(key)
-            if key != "@value":
-                found |= expanded_iris(value)
-    return found
 
 
 def expanded_values(node: Any) -> list[Any]:
