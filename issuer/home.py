@@ -5,7 +5,8 @@ Layout (directory mode 0700, files 0600)::
     issuer.json        profile: name, DID, status base URL, default cryptosuite, key records
     keys/<n>.key       each signing key, PKCS#8 sealed under the passphrase (tradevc.vc.sealed:
                        scrypt n=2**17, AES-256-GCM, a versioned header)
-    registry.sqlite    issued credentials and status list entries (tradevc.issuer.registry)
+    registry.sqlite    issued credentials, status list entries, and what was last published
+                       of each list (tradevc.issuer.registry)
 
 Homes made before keys were sealed hold ``keys/<n>.pem``: PKCS#8 PEM encrypted with PBKDF2 at
 2048 iterations. They still open; the first time the passphrase unlocks such a key, every key

@@ -12,10 +12,17 @@ one revocation revoke two credentials. So:
   ``vc-issuer`` processes on the same home (they wait up to ``BUSY_TIMEOUT_S``);
 * indexes are drawn at random among the unused ones of the current list, so they reveal
   nothing about issuance order or volume; a full list rolls over to the next one.
+
+The registry also remembers what ``vc-issuer publish`` last wrote of each list (table
+``published``: its URL, the validity of the signed list credential, when and where it was
+written, and a digest of the bits it held), so the issuer can say when its lists run out and
+whether a revocation is not online yet. A registry made before that table existed gets it
+when it is next opened (``CREATE TABLE IF NOT EXISTS``): its lists read as never published.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -30,7 +37,9 @@ from tradevc.vc.atomicfile import UnsafeFileError, check_private_file
 
 from .errors import IssuerError, IssuerHomeUnsafe
 
-__all__ = ["StatusRegistry", "StatusEntry", "IssuedRecord", "PURPOSES", "DEFAULT_LIST_LENGTH"]
+__all__ = [
+    "StatusRegistry", "StatusEntry", "IssuedRecord", "ListSummary", "Publication", "PURPOSES", "DEFAULT_LIST_LENGTH",
+]
 
 PURPOSES = ("revocation", "suspension")
 DEFAULT_LIST_LENGTH = 131_072
@@ -63,6 +72,17 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (list_id, idx)
 );
 CREATE INDEX IF NOT EXISTS entries_by_credential ON entries (credential_id);
+CREATE TABLE IF NOT EXISTS published (
+    purpose      TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    url          TEXT NOT NULL,
+    valid_from   TEXT NOT NULL,
+    valid_until  TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    out_dir      TEXT NOT NULL,
+    bits_sha256  TEXT NOT NULL,
+    PRIMARY KEY (purpose, seq)
+);
 """
 
 
@@ -96,6 +116,42 @@ class IssuedRecord:
     valid_until: str | None
     revoked: bool | None  # None: no revocation entry
     suspended: bool | None  # None: no suspension entry
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    """One status list as the registry holds it now."""
+
+    purpose: str
+    seq: int
+    url: str
+    length: int
+    used: int  # entries handed out
+    set_bits: list[int]  # indexes whose bit is set (revoked, or suspended)
+
+    @property
+    def bits_sha256(self) -> str:
+        return bits_digest(self.set_bits)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What ``publish`` last wrote of one list: the signed list credential's URL and validity,
+    when (``published_at``) and where (``out_dir``), and :func:`bits_digest` of its set bits."""
+
+    purpose: str
+    seq: int
+    url: str
+    valid_from: str
+    valid_until: str
+    published_at: str
+    out_dir: str
+    bits_sha256: str
+
+
+def bits_digest(set_bits: Sequence[int]) -> str:
+    """A digest of a list's set bits, to tell whether they changed since it was published."""
+    return hashlib.sha256(",".join(str(i) for i in sorted(set_bits)).encode("ascii")).hexdigest()
 
 
 def _now() -> str:
@@ -316,6 +372,41 @@ class StatusRegistry:
     def document(self, credential_id: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT document FROM credentials WHERE id = ?", (credential_id,)).fetchone()
         return None if row is None or row[0] is None else json.loads(row[0])
+
+    def summaries(self) -> list[ListSummary]:
+        """Every list, with the entries used and the bits set, in one read transaction."""
+        out = []
+        self._db.execute("BEGIN")
+        try:
+            for list_id, purpose, seq, length, used in self._db.execute(
+                "SELECT id, purpose, seq, length, used FROM lists ORDER BY purpose, seq"
+            ).fetchall():
+                set_bits = [r[0] for r in self._db.execute(
+                    "SELECT idx FROM entries WHERE list_id = ? AND value = 1 ORDER BY idx", (list_id,)
+                )]
+                out.append(ListSummary(purpose, seq, self.list_url(purpose, seq), length, used, set_bits))
+        finally:
+            self._db.execute("COMMIT")
+        return out
+
+    # -- publishing --------------------------------------------------------------------------
+
+    def record_publication(self, publications: Sequence[Publication]) -> None:
+        """Remember what was just published, replacing what was recorded of the same lists."""
+        with self._transaction() as db:
+            for p in publications:
+                db.execute(
+                    "INSERT OR REPLACE INTO published (purpose, seq, url, valid_from, valid_until, published_at, "
+                    "out_dir, bits_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (p.purpose, p.seq, p.url, p.valid_from, p.valid_until, p.published_at, p.out_dir, p.bits_sha256),
+                )
+
+    def publications(self) -> dict[tuple[str, int], Publication]:
+        """What was last published of each list, by ``(purpose, seq)``; empty if never."""
+        rows = self._db.execute(
+            "SELECT purpose, seq, url, valid_from, valid_until, published_at, out_dir, bits_sha256 FROM published"
+        ).fetchall()
+        return {(r[0], r[1]): Publication(*r) for r in rows}
 
     def lists(self) -> list[tuple[str, int, str, int, list[int]]]:
         """Every list as ``(purpose, seq, url, length, indexes whose bit is set)``."""

@@ -6,7 +6,9 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shlex
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Sequence, overload
@@ -17,20 +19,24 @@ from tradevc.vc.securing.data_integrity import sign_credential
 from tradevc.vc.securing.jose import sign_credential_jwt
 from tradevc.vc.securing.jws import refuse_contexts
 from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, check_context_use, default_loader
-from tradevc.vc.model import parse_credential
+from tradevc.vc.model import parse_credential, parse_datetime
 from tradevc.vc.securing.proofs import get_suite
 from tradevc.vc.securing.proofs.data_integrity import format_datetime, inline_coverage
+from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.status import BitstringStatusList
+from tradevc.vc.verification import DEFAULT_CLOCK_SKEW
 
 from .credential_types import add_related_resources, attach_schema, build_credential, check_credential, derived_from_entries
 from .errors import IssuerError
 from .home import IssuerHome
-from .registry import IssuedRecord, StatusEntry, StatusRegistry
+from .registry import IssuedRecord, ListSummary, Publication, StatusEntry, StatusRegistry
 
-__all__ = ["Issuer"]
+__all__ = ["Issuer", "StatusListState", "status_list_states", "expiry_warning", "issuing_warnings"]
 
 REGISTRY_FILE = "registry.sqlite"
 DEFAULT_LIST_VALIDITY = timedelta(days=30)
+STATUS_EXPIRY_WARNING = timedelta(days=7)  # warn when a published status list runs out this soon
+ISSUE_CLOCK_SKEW = DEFAULT_CLOCK_SKEW  # a validFrom further ahead than this, verifiers refuse now
 DEFAULT_TTL_MS = 24 * 3600 * 1000  # verifiers may cache a list for a day
 
 
@@ -277,12 +283,18 @@ class Issuer:
         self, *, valid_for: timedelta = DEFAULT_LIST_VALIDITY, now: datetime | None = None
     ) -> list[tuple[str, dict[str, Any]]]:
         """Every status list as a signed ``BitstringStatusListCredential``: ``(url, credential)``."""
+        return [(url, credential) for url, credential, _ in self._signed_lists(valid_for, now)]
+
+    def _signed_lists(
+        self, valid_for: timedelta, now: datetime | None
+    ) -> list[tuple[str, dict[str, Any], ListSummary]]:
         now = now or datetime.now(timezone.utc)
         key, method = self.home.signing_key(self._passphrase)
         out = []
-        for purpose, _seq, url, length, set_bits in self.registry.lists():
-            bits = BitstringStatusList(length)
-            for index in set_bits:
+        for summary in self.registry.summaries():
+            purpose, url = summary.purpose, summary.url
+            bits = BitstringStatusList(summary.length)
+            for index in summary.set_bits:
                 bits.set(index, 1)
             credential = {
                 "@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -303,24 +315,43 @@ class Issuer:
                 credential, key, cryptosuite=self.home.profile.default_cryptosuite, verification_method=method,
                 created=now, loader=self._loader,
             )
-            out.append((url, signed))
+            out.append((url, signed, summary))
         return out
 
-    def publish(self, out_dir: str | os.PathLike[str], *, valid_for: timedelta = DEFAULT_LIST_VALIDITY) -> list[Path]:
+    def publish(
+        self, out_dir: str | os.PathLike[str], *, valid_for: timedelta = DEFAULT_LIST_VALIDITY,
+        now: datetime | None = None,
+    ) -> list[Path]:
         """Write what the issuer's website serves, laid out as served: ``did.json`` (did:web)
         and one signed status list credential per list at its URL's path. Each file is
-        replaced atomically, so a crash never leaves a half-written list online.
+        replaced atomically, so a crash never leaves a half-written list online. Once all are
+        written, the registry records what was published (see :meth:`status_lists`).
+
+        ``now`` (default: the current time) is when the lists are valid from; they are valid
+        until ``now + valid_for``.
 
         :raises OSError: the directory cannot be written.
         """
+        now = now or datetime.now(timezone.utc)
         root = Path(out_dir)
         written = []
         did_path = self.home.did_document_path()
         if did_path is not None:
             written.append(self._write(root, did_path, self.home.did_document()))
-        for url, credential in self.status_list_credentials(valid_for=valid_for):
+        published = []
+        for url, credential, summary in self._signed_lists(valid_for, now):
             written.append(self._write(root, urlsplit(url).path.lstrip("/"), credential))
+            published.append(Publication(
+                purpose=summary.purpose, seq=summary.seq, url=url, valid_from=credential["validFrom"],
+                valid_until=credential["validUntil"], published_at=format_datetime(now),
+                out_dir=str(root.resolve()), bits_sha256=summary.bits_sha256,
+            ))
+        self.registry.record_publication(published)
         return written
+
+    def status_lists(self) -> list["StatusListState"]:
+        """Each status list with what was last published of it (see :func:`status_list_states`)."""
+        return status_list_states(self.registry)
 
     @staticmethod
     def _write(root: Path, relative: str, document: Mapping[str, Any]) -> Path:
@@ -332,3 +363,122 @@ class Issuer:
         return target
 
 
+
+
+# -- the freshness of published status lists --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusListState:
+    """A status list as the registry holds it, and what ``publish`` last wrote of it."""
+
+    summary: ListSummary
+    published: Publication | None  # None: never published
+
+    @property
+    def changed(self) -> bool:
+        """Bits were set or cleared (revoke, suspend, reinstate) since it was published."""
+        return self.published is not None and self.published.bits_sha256 != self.summary.bits_sha256
+
+    def valid_until(self) -> datetime | None:
+        return None if self.published is None else parse_datetime(self.published.valid_until)
+
+    def state(self, now: datetime) -> str:
+        """``never-published``, ``expired``, ``expiring`` (within :data:`STATUS_EXPIRY_WARNING`)
+        or ``valid``."""
+        until = self.valid_until()
+        if until is None:
+            return "never-published"
+        if until <= now:
+            return "expired"
+        return "expiring" if until - now <= STATUS_EXPIRY_WARNING else "valid"
+
+    def describe(self, now: datetime) -> str:
+        """``expires in N days``, ``EXPIRED N days ago`` or ``never published``, and whether it
+        changed since."""
+        until = self.valid_until()
+        if until is None:
+            return "never published"
+        text = f"expires in {_span(until - now)}" if until > now else f"EXPIRED {_span(now - until)} ago"
+        if self.changed:
+            text += "; changed since last publish (revoke/suspend not yet published)"
+        return text
+
+
+def _span(delta: timedelta) -> str:
+    """A duration in whole days, rounded (in hours below a day)."""
+    seconds = delta.total_seconds()
+    if seconds >= 86400:
+        days = round(seconds / 86400)
+        return f"{days} day" + ("s" if days != 1 else "")
+    hours = max(1, round(seconds / 3600))
+    return f"{hours} hour" + ("s" if hours != 1 else "")
+
+
+def status_list_states(registry: StatusRegistry) -> list[StatusListState]:
+    """Every status list of ``registry`` with what was last published of it."""
+    published = registry.publications()
+    return [StatusListState(s, published.get((s.purpose, s.seq))) for s in registry.summaries()]
+
+
+def expiry_warning(states: Sequence[StatusListState], now: datetime) -> str | None:
+    """One line (without ``warning:``) when a published list expires within
+    :data:`STATUS_EXPIRY_WARNING` of ``now`` or has expired, about the one that runs out
+    first; None otherwise (lists never published are left to ``vc-issuer status``)."""
+    published = [s for s in states if s.published is not None]
+    if not published:
+        return None
+    first = min(published, key=lambda s: s.valid_until() or now)
+    until = first.valid_until()
+    assert first.published is not None and until is not None
+    if until - now > STATUS_EXPIRY_WARNING:
+        return None
+    when = first.published.published_at[:10]
+    if until > now:
+        how = f"expire in {_span(until - now)} ({first.published.valid_until})"
+    else:
+        how = f"EXPIRED {_span(now - until)} ago ({first.published.valid_until}): verifiers cannot check " \
+              "this issuer's credentials"
+    command = f"vc-issuer publish --out-dir {shlex.quote(first.published.out_dir)}"
+    quoted = f'"{command}"' if "'" in command else f"'{command}'"
+    return f"status lists published {when} {how}; run {quoted} and upload"
+
+
+# -- warnings when issuing ----------------------------------------------------------------------------
+
+
+def issuing_warnings(
+    issuer_did: str, signed: Mapping[str, Any] | str, *, status_base_url: str | None, now: datetime,
+    skew: timedelta = ISSUE_CLOCK_SKEW,
+) -> list[str]:
+    """What is wrong, though not refused, with a credential just issued (each without
+    ``warning:``): it is already expired, it is not valid yet (its start further ahead of
+    ``now`` than ``skew``, beyond which verifiers refuse it), or a did:key or did:jwk issuer
+    gave it no revocation entry (such an issuer has no other way to withdraw it: no key to
+    rotate or remove)."""
+    document = parse_compact_jws(signed).payload if isinstance(signed, str) else signed
+    credential = parse_credential(document)
+    out = []
+    start, end = credential.validity_strings
+    if end is not None and parse_datetime(end) < now:
+        out.append(f"the credential is already expired: it was valid until {end}; verifiers will refuse it")
+    elif start is not None and parse_datetime(start) > now + skew:
+        out.append(f"the credential is not valid yet: it is valid from {start}; verifiers refuse it until then")
+    if issuer_did.startswith(("did:key:", "did:jwk:")):
+        entries = credential.credentialStatus
+        entries = entries if isinstance(entries, list) else [] if entries is None else [entries]
+        purposes = {e.get("statusPurpose") for e in entries if isinstance(e, Mapping)}
+        if status_base_url is None:
+            out.append(
+                f"this credential cannot be revoked or suspended: this did:{issuer_did.split(':')[1]} issuer has no "
+                "status base URL, so its credentials carry no status entry; give --status-base-url at init "
+                "(did:web issuers publish status lists on their site)"
+            )
+        elif "revocation" not in purposes:
+            what = "revoked" if "suspension" in purposes else "revoked or suspended"
+            out.append(
+                f"this credential cannot be {what}: --no-revocation was given, and a did:{issuer_did.split(':')[1]} "
+                "issuer cannot withdraw it otherwise (its DID is its key); leave out --no-revocation to make it "
+                "revocable"
+            )
+    return out
