@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 import signal
 from contextlib import contextmanager
 from functools import wraps
@@ -28,7 +29,10 @@ from .backup import backup_home, restore_home
 from .credential_types import TYPE_ALIASES, get_type, resolve_type_name, similar_type_names, type_names
 from .home import IssuerHome
 from .registry import StatusRegistry
-from .service import REGISTRY_FILE, Issuer
+from .service import (
+    DEFAULT_LIST_VALIDITY, REGISTRY_FILE, STATUS_EXPIRY_WARNING, Issuer, expiry_warning, issuing_warnings,
+    status_list_states,
+)
 
 HOME_ENV = "TRADEVC_ISSUER_HOME"
 PASSPHRASE_ENV = "TRADEVC_ISSUER_PASSPHRASE"
@@ -87,14 +91,52 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False,
     return value.encode("utf-8")
 
 
-def _open(ctx: click.Context, contexts: str | None = None) -> Issuer:
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _open(ctx: click.Context, contexts: str | None = None, *, warn_lists: bool = True) -> Issuer:
+    """The issuer, opened with the passphrase; with the warning of :func:`_warn_lists` unless
+    not ``warn_lists`` (``publish``, which replaces the lists)."""
     if contexts is None:
-        return Issuer.open(ctx.obj["home"], _passphrase(ctx))
-    try:
-        loader = PinnedContextLoader.with_user_contexts(contexts)
-    except ContextIndexError as e:
-        raise click.BadParameter(e.message, param_hint="--contexts") from None
-    return Issuer.open(ctx.obj["home"], _passphrase(ctx), loader=loader)
+        issuer = Issuer.open(ctx.obj["home"], _passphrase(ctx))
+    else:
+        try:
+            loader = PinnedContextLoader.with_user_contexts(contexts)
+        except ContextIndexError as e:
+            raise click.BadParameter(e.message, param_hint="--contexts") from None
+        issuer = Issuer.open(ctx.obj["home"], _passphrase(ctx), loader=loader)
+    if warn_lists:
+        _warn_lists(issuer.registry)
+    return issuer
+
+
+def _warn_lists(registry: StatusRegistry) -> None:
+    """One ``warning:`` line on stderr when a published status list expires within
+    STATUS_EXPIRY_WARNING or has expired (:func:`tradevc.issuer.service.expiry_warning`)."""
+    line = expiry_warning(status_list_states(registry), _now())
+    if line is not None:
+        click.echo(f"warning: {line}", err=True)
+
+
+def _home(ctx: click.Context) -> IssuerHome:
+    """The issuer home, for the commands that neither sign nor use the registry, with the
+    warning of :func:`_warn_lists`. A registry that cannot be read here is not this command's
+    business: the commands that use it say what is wrong with it."""
+    home = IssuerHome.open(ctx.obj["home"])
+    path = home.path / REGISTRY_FILE
+    if home.profile.status_base_url is not None and path.is_file():
+        try:
+            registry = StatusRegistry(path, base_url=home.profile.status_base_url)
+        except (VcError, sqlite3.Error):
+            return home
+        try:
+            _warn_lists(registry)
+        except sqlite3.Error:
+            pass
+        finally:
+            registry.close()
+    return home
 
 
 def _read_json(path: str) -> Any:
@@ -316,16 +358,26 @@ def _signing_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _sign(
     issuer: Issuer, document: dict[str, Any], deliver: Callable[[Any], None], *, type_name: str | None,
     valid_from: str | None, valid_until: str | None, no_revocation: bool, no_suspension: bool,
-    cryptosuite: str | None, securing: str, credential_id: str | None = None,
+    cryptosuite: str | None, securing: str, warn: Callable[[str], None], credential_id: str | None = None,
     derived_from: list[dict[str, Any] | str] | None = None,
 ) -> dict[str, Any] | str:
-    """Sign ``document`` as the options say; recorded as issued only once ``deliver`` wrote it."""
-    return issuer.issue(
+    """Sign ``document`` as the options say; recorded as issued only once ``deliver`` wrote it.
+    What is wrong with it but not refused (expired, not valid yet, cannot be revoked:
+    :func:`tradevc.issuer.service.issuing_warnings`) goes to ``warn``, once it is issued."""
+    signed = issuer.issue(
         document, type_name=type_name, valid_from=valid_from, valid_until=valid_until, credential_id=credential_id,
         revocable=not no_revocation, suspendable=not no_suspension, cryptosuite=cryptosuite,
         securing="jose" if securing == "jose" else "data-integrity", derived_from=derived_from or (),
         deliver=deliver,
     )
+    profile = issuer.home.profile
+    for message in issuing_warnings(profile.did, signed, status_base_url=profile.status_base_url, now=_now()):
+        warn(message)
+    return signed
+
+
+def _warning(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
 
 
 def _credential_id(signed: dict[str, Any] | str) -> str:
@@ -386,6 +438,7 @@ def issue(
             issuer, document, lambda signed: _write_output(signed, out), type_name=type_name, valid_from=valid_from,
             valid_until=valid_until, no_revocation=no_revocation, no_suspension=no_suspension,
             cryptosuite=cryptosuite, securing=securing, credential_id=credential_id, derived_from=inputs,
+            warn=_warning,
         )
     if out not in (None, "-"):
         click.echo(f"OK: issued {_credential_id(signed)} -> {out}", err=True)
@@ -493,6 +546,10 @@ def issue_batch(
     issued = 0
     failed: list[tuple[int, str]] = []
     interrupted = False
+    warned: dict[str, int] = {}  # each warning once, with the number of credentials it concerns
+
+    def warn(message: str) -> None:
+        warned[message] = warned.get(message, 0) + 1
     with _open(ctx, contexts) as issuer, _stop_on_interrupt() as stop, _progress(len(lines)) as advance:
         try:
             for number, line in lines:
@@ -505,7 +562,7 @@ def issue_batch(
                         raise InvalidDocument("the subject must be a JSON object")
                     _sign(issuer, document, deliver(number), type_name=type_name, valid_from=valid_from,
                           valid_until=valid_until, no_revocation=no_revocation, no_suspension=no_suspension,
-                          cryptosuite=cryptosuite, securing=securing)
+                          cryptosuite=cryptosuite, securing=securing, warn=warn)
                     issued += 1
                 except VcError as e:
                     failed.append((number, f"{e.code}: {e.message}"))
@@ -514,6 +571,8 @@ def issue_batch(
                 advance()
         except KeyboardInterrupt:  # a second Ctrl-C: the credential being signed was not recorded
             interrupted = True
+    for message, count in warned.items():
+        _warning(f"{message} ({count} credential{'s' if count != 1 else ''})")
     where = out_dir if out_dir is not None else out
     click.echo(f"issued {issued}, failed {len(failed)} of {len(lines)} subject(s) in {subjects} -> {where}")
     for number, reason in failed:
@@ -544,16 +603,23 @@ _status_command("reinstate", "Lift the suspension of", "reinstated")
 
 @cli.command()
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False), help="Web root to write into.")
-@click.option("--valid-days", default=30, show_default=True, type=click.IntRange(1, 366), help="Validity of the status list credentials.")
+@click.option(
+    "--valid-days", default=DEFAULT_LIST_VALIDITY.days, show_default=True, type=click.IntRange(1, 366),
+    help="Validity of the status list credentials: publish again before it ends ('vc-issuer status' says when).",
+)
 @click.pass_context
 @_guard
 def publish(ctx: click.Context, out_dir: str, valid_days: int) -> None:
     """Write did.json (did:web) and the signed status lists, laid out as your website serves them."""
-    with _open(ctx) as issuer:
+    with _open(ctx, warn_lists=False) as issuer:
         written = issuer.publish(out_dir, valid_for=timedelta(days=valid_days))
+        lists = issuer.status_lists()
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"OK: {len(written)} file(s) published under {out_dir}")
+    if lists and lists[0].published is not None:
+        click.echo(f"the status lists are valid until {lists[0].published.valid_until}: upload {out_dir} now, "
+                   "and publish again before then ('vc-issuer status' says when)")
 
 
 @cli.command(name="list")
@@ -565,6 +631,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     home = IssuerHome.open(ctx.obj["home"])
     registry = StatusRegistry(home.path / REGISTRY_FILE, base_url=home.profile.status_base_url)
     try:
+        _warn_lists(registry)
         records = registry.records()
     finally:
         registry.close()
@@ -588,11 +655,74 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--check", is_flag=True,
+    help="Exit status 1 if a list needs publishing: never published, expired, expiring within "
+    f"{STATUS_EXPIRY_WARNING.days} days, or changed since it was published (for cron and monitoring).",
+)
+@click.pass_context
+@_guard
+def status(ctx: click.Context, as_json: bool, check: bool) -> None:
+    """The status lists and how fresh what was published of them is: per list its purpose,
+    URL, entries used, when it was published and until when it is valid ('expires in N days',
+    'EXPIRED N days ago', 'never published'), and whether a revoke, suspend or reinstate is not
+    published yet.
+
+    \b
+    Verifiers treat an expired list as 'could not verify'. Every command warns (stderr) when a
+    published list expires within a week or has expired; 'vc-issuer publish --out-dir DIR' then
+    upload renews them. Exit status: 0 (also with a warning), or with --check 1 if a list
+    needs publishing.
+    """
+    home = IssuerHome.open(ctx.obj["home"])
+    registry = StatusRegistry(home.path / REGISTRY_FILE, base_url=home.profile.status_base_url)
+    try:
+        _warn_lists(registry)
+        states = status_list_states(registry)
+    finally:
+        registry.close()
+    now = _now()
+    stale = any(s.state(now) != "valid" or s.changed for s in states)
+    if as_json:
+        click.echo(json.dumps({
+            "did": home.profile.did, "now": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "warn_within_days": STATUS_EXPIRY_WARNING.days, "needs_publish": stale,
+            "lists": [{
+                "purpose": s.summary.purpose, "seq": s.summary.seq, "url": s.summary.url,
+                "used": s.summary.used, "length": s.summary.length, "set": len(s.summary.set_bits),
+                "published_at": s.published.published_at if s.published else None,
+                "valid_from": s.published.valid_from if s.published else None,
+                "valid_until": s.published.valid_until if s.published else None,
+                "out_dir": s.published.out_dir if s.published else None,
+                "state": s.state(now), "changed_since_publish": s.changed, "description": s.describe(now),
+            } for s in states],
+        }, indent=2))
+    elif not states:
+        click.echo("no status lists: " + (
+            "nothing was issued with a status entry yet" if home.profile.status_base_url else
+            "this issuer has no status base URL, so its credentials carry no status entries"
+        ))
+    else:
+        click.echo(f"{'PURPOSE':11} {'USED':15} {'PUBLISHED':21} {'VALID UNTIL':21} URL  STATE")
+        for s in states:
+            published = s.published.published_at if s.published else "-"
+            until = s.published.valid_until if s.published else "-"
+            used = f"{s.summary.used}/{s.summary.length}"
+            click.echo(f"{s.summary.purpose:11} {used:15} {published:21} {until:21} {s.summary.url}  {s.describe(now)}")
+        places = sorted({s.published.out_dir for s in states if s.published})
+        if places:
+            click.echo(f"last published to {', '.join(places)}; upload it to where the URLs point after each publish")
+    if check and stale:
+        sys.exit(1)
+
+
+@cli.command()
 @click.pass_context
 @_guard
 def did(ctx: click.Context) -> None:
     """Print the issuer's DID document."""
-    click.echo(json.dumps(IssuerHome.open(ctx.obj["home"]).did_document(), indent=2))
+    click.echo(json.dumps(_home(ctx).did_document(), indent=2))
 
 
 @cli.group()
@@ -605,7 +735,7 @@ def key() -> None:
 @_guard
 def key_list(ctx: click.Context) -> None:
     """The keys in the DID document: the current one and the retired ones."""
-    for record in IssuerHome.open(ctx.obj["home"]).profile.keys:
+    for record in _home(ctx).profile.keys:
         state = "current" if record.retired is None else f"retired {record.retired}"
         click.echo(f"{record.id}  {record.key_type}  created {record.created}  {state}")
 
@@ -617,7 +747,7 @@ def key_list(ctx: click.Context) -> None:
 def rotate(ctx: click.Context, key_type: str | None) -> None:
     """Make a new current key. The old key stays under assertionMethod, so what it signed keeps
     verifying; publish afterwards."""
-    home = IssuerHome.open(ctx.obj["home"])
+    home = _home(ctx)
     record = home.rotate_key(_passphrase(ctx), key_type=key_type)
     click.echo(f"OK: new current key {record.id}; run 'vc-issuer publish' to update did.json")
 
@@ -628,7 +758,7 @@ def rotate(ctx: click.Context, key_type: str | None) -> None:
 @_guard
 def remove(ctx: click.Context, key_id: str) -> None:
     """Remove a retired key from the DID document: credentials it signed stop verifying."""
-    IssuerHome.open(ctx.obj["home"]).remove_key(key_id)
+    _home(ctx).remove_key(key_id)
     click.echo(f"OK: removed {key_id}; run 'vc-issuer publish' to update did.json")
 
 
@@ -641,6 +771,7 @@ def backup(ctx: click.Context, file: str) -> None:
     passphrase. Safe while other vc-issuer commands issue: the registry is copied consistently.
     Without the registry, what was issued cannot be revoked: back up after issuing."""
     summary = backup_home(ctx.obj["home"], file, _passphrase(ctx))
+    _home(ctx)
     click.echo(f"OK: backup of {summary.did}: {summary.keys} key(s), {summary.credentials} credential(s) -> {file}")
 
 
