@@ -317,3 +317,14 @@ def test_did_web_with_status_base_url_does_not_warn(home, credential_file):
     assert result.exit_code == 0, result.output
     assert warnings(result) == []
     assert "credentialStatus" in json.loads(result.stdout)
+
+
+def test_publish_valid_days_is_what_status_and_the_warning_count_from(home, tmp_path):
+    out = tmp_path / "site"
+    published = run(home, "publish", "--out-dir", str(out), "--valid-days", "5")
+    assert published.exit_code == 0, published.output
+    assert "valid until" in published.stdout
+    assert expiry_warnings(published) == []
+    assert "expires in 5 days" in run(home, "status").stdout
+    (line,) = expiry_warnings(run(home, "list"))
+    assert "expire in 5 days" in line
