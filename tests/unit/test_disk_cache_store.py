@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
@@ -170,6 +170,7 @@ def test_which_failures_are_an_outage(tmp_path):
     with pytest.raises(RetrievalError) as refused:
         fetcher.fetch(f"https://localhost:{port}/x", what="test", accept="*/*")
     assert is_outage(refused.value)
+    (tmp_path / "server").mkdir()
     server, stop = start(tmp_path / "server")
     try:
         server.special["/down"] = answer(b"", status=502)
