@@ -10,6 +10,16 @@ could not be fetched); 2 bad usage (unreadable trust policy, missing option, a b
 ``--mirror HOST=URL``, ``--mirror-file FILE`` and ``--snapshot DIR`` read other parties'
 did:web documents and status lists from a mirror or a snapshot directory (see :mod:`tradevc.vc.retrieval.mirror`).
 
+``vc-verify credential``, ``presentation`` and ``entry`` keep the status lists and did:web DID
+documents they fetch in a cache on disk (``--cache-dir DIR``, else ``$TRADEVC_CACHE_DIR``, else
+``$XDG_CACHE_HOME/tradevc/verifier``, ``~/.cache/...`` without XDG_CACHE_HOME; ``--no-cache``: none;
+never with ``--offline`` or ``--pack``), as the bytes fetched, so that
+``--stale-status-if-error MINUTES`` works across runs: when an issuer's host does not answer (or
+answers HTTP 5xx), a later run verifies the cached copies again and uses them if they are at most
+MINUTES past their freshness, and the report says so (see
+:mod:`tradevc.vc.retrieval.disk_cache`). A cache directory that cannot be used is one
+``warning:`` line, and the run goes on without it.
+
 Only public hosts are fetched from: ``--allow-host HOST[:PORT]`` (repeatable) lets a host on
 loopback or a private network through, e.g. a local test server (see
 :mod:`tradevc.vc.retrieval.netguard`).
@@ -40,7 +50,7 @@ from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error
 from tradevc.vc.jsontext import escape_hidden, Limits
 from tradevc.vc.securing.jws import document_of_file
-from tradevc.vc.retrieval.disk_cache import DiskCache, UnsafeFileError
+from tradevc.vc.retrieval.disk_cache import MAX_ENTRIES, MAX_TOTAL_BYTES, DiskCache, UnsafeFileError
 from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.vc.retrieval.netguard import AllowList
 from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
@@ -197,7 +207,7 @@ def _verifier(
 
 
 CACHE_ENV = "TRADEVC_CACHE_DIR"
-_CACHE_META = "tradevc.verifier.cache"  # ctx.meta: (--cache-dir, --no-cache) of the running command
+_CACHE_META = "vc-verify cache options"  # ctx.meta: (--cache-dir, --no-cache) of the running command
 
 
 def default_cache_dir() -> Path:
@@ -370,16 +380,16 @@ _FETCH_OPTIONS = [
     click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
                  help="PEM file of CA certificates to trust for HTTPS instead of the system's."),
     click.option("--stale-status-if-error", "stale_minutes", type=click.IntRange(1, 7 * 24 * 60), metavar="MINUTES",
-                 help="If an issuer is unreachable (no answer, or HTTP 5xx; not a 404), accept its status list and "
-                 "did:web DID document from the cache on disk (an earlier run's, verified again) up to this long "
-                 "past their freshness (a list's ttl or validUntil; 5 minutes for a DID document). The report says "
-                 "so."),
+                 help="If an issuer is unreachable (no answer, or HTTP 5xx; not a 404), accept the copies of its "
+                 "status list and did:web DID document cached earlier (on disk by an earlier run, verified again) up "
+                 "to this long past their freshness (a list's ttl or validUntil; 5 minutes for a DID document). The "
+                 "report says so."),
     click.option("--cache-dir", "cache_dir", type=click.Path(file_okay=False), envvar=CACHE_ENV, metavar="DIR",
                  expose_value=False, callback=_remember_cache_option,
                  help="Keep the status lists and DID documents fetched here, as fetched, for "
                  "--stale-status-if-error in later runs (default: $TRADEVC_CACHE_DIR, else "
-                 "$XDG_CACHE_HOME/tradevc/verifier, else ~/.cache/tradevc/verifier; made 0700; at most 2000 "
-                 "entries, 64 MiB). Not read or written with --offline or --pack."),
+                 f"$XDG_CACHE_HOME/tradevc/verifier, else ~/.cache/tradevc/verifier; made 0700; at most {MAX_ENTRIES} "
+                 f"entries, {MAX_TOTAL_BYTES // (1024 * 1024)} MiB). Not read or written with --offline or --pack."),
     click.option("--no-cache", "no_cache", is_flag=True, expose_value=False, callback=_remember_cache_option,
                  help="Neither read nor write the cache on disk."),
     click.option("--schemas", type=click.Path(exists=True), default=None, metavar="DIR",

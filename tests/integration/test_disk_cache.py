@@ -121,6 +121,7 @@ def test_a_second_run_uses_the_cache_only_with_stale_status_if_error(site, tmp_p
     stale = run("--stale-status-if-error", "60")
     assert stale.returncode == 0, stale.stdout + stale.stderr
     assert all(used_cache(stale.stdout, url) for url in site.list_urls), stale.stdout
+    assert "still within its freshness" in stale.stdout  # ttl one day: fresh, but not fetched
     assert f"{site.issuer.did} resolved from cache" in stale.stdout, stale.stdout
 
     strict = run()
@@ -297,3 +298,8 @@ def test_a_copy_from_the_future_is_not_used(site, tmp_path):
     result = site.verifier(store, clock=lambda: now, stale_status_if_error=timedelta(hours=1)) \
         .verify_credential(site.credential)
     assert result.could_not_verify, result.summary()
+
+
+def test_the_cache_is_a_disk_cache_not_a_path(tmp_path):
+    with pytest.raises(TypeError, match="DiskCache"):
+        Verifier(policy=TrustPolicy.unsafe_any_issuer(), cache=str(tmp_path))

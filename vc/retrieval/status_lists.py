@@ -269,10 +269,11 @@ class StatusChecker:
             return None
         if now - listed.fresh_until > self.stale_if_error:
             return None
-        age, past = now - listed.fetched_at, max(now - listed.fresh_until, timedelta(0))
+        age, past = now - listed.fetched_at, now - listed.fresh_until
+        how_old = f"{_duration(past)} past its freshness" if past > timedelta(0) else "still within its freshness"
         result.warnings.append(
             f"status list {url} could not be fetched ({problem.message}); used the cached copy fetched "
-            f"{_minutes(age)} ago, {_minutes(past)} past its freshness (stale_if_error; from the cache on disk)"
+            f"{_duration(age)} ago, {how_old} (stale_if_error; from the cache on disk)"
         )
         with self._lock:
             self._cache[url] = listed
