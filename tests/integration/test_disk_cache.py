@@ -303,3 +303,21 @@ def test_a_copy_from_the_future_is_not_used(site, tmp_path):
 def test_the_cache_is_a_disk_cache_not_a_path(tmp_path):
     with pytest.raises(TypeError, match="DiskCache"):
         Verifier(policy=TrustPolicy.unsafe_any_issuer(), cache=str(tmp_path))
+
+
+def test_a_cached_did_document_that_is_not_the_dids_is_not_used(site, tmp_path):
+    store = DiskCache(tmp_path / "cache")
+    now = datetime.now(timezone.utc)
+    assert site.verifier(store, clock=lambda: now).verify_credential(site.credential).verified
+    site.stop()
+    copy = store.get(DID_DOCUMENT, site.did_url, max_bytes=1 << 20)
+    assert copy is not None
+    document = json.loads(copy.body)
+    document["id"] = "did:web:evil.example"  # well-formed in the cache, but not the DID's document
+    assert store.put(DID_DOCUMENT, site.did_url, json.dumps(document).encode(), media_type=copy.media_type,
+                     fetched_at=copy.fetched_at, max_bytes=1 << 20)
+    result = site.verifier(store, clock=lambda: now, stale_status_if_error=timedelta(hours=1)) \
+        .verify_credential(site.credential)
+    assert result.could_not_verify and not result.verified, result.summary()
+    assert "resolved from cache" not in result.summary()
+    assert not store.entry_path(DID_DOCUMENT, site.did_url).exists()

@@ -202,7 +202,9 @@ class DidWebResolver:
 
     def resolve(self, did: str) -> dict[str, Any]:
         """The DID document of ``did`` (read from a mirror or snapshot if the fetcher's
-        mirror maps the DID's host: the document must still be the DID's).
+        mirror maps the DID's host: the document must still be the DID's; from the disk cache,
+        checked the same way, if the host cannot be reached and ``stale_if_error`` allows the
+        copy's age).
 
         :raises DidResolutionError: (a :class:`ResolutionError`) ``invalidDid``: a malformed
             did:web DID; ``invalidDidDocument``: the document is not a JSON object, or its
