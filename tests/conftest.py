@@ -138,6 +138,23 @@ def _one_import_root():
     assert not strays, f"imported outside the tradevc import root: {strays[:10]}"
 
 
+# -- the verifier's cache on disk -------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _verifier_cache_in_a_temporary_directory(tmp_path_factory: Any) -> Any:
+    """``vc-verify`` keeps a cache on disk (default ``~/.cache/tradevc/verifier``): the CLI
+    tests, and the processes they start with this environment, keep it in a temporary
+    directory instead of the home of whoever runs the tests."""
+    old = os.environ.get("TRADEVC_CACHE_DIR")
+    os.environ["TRADEVC_CACHE_DIR"] = str(tmp_path_factory.mktemp("verifier-cache") / "cache")
+    yield
+    if old is None:
+        os.environ.pop("TRADEVC_CACHE_DIR", None)
+    else:
+        os.environ["TRADEVC_CACHE_DIR"] = old
+
+
 # -- the cost of sealing secrets ----------------------------------------------------------------
 
 

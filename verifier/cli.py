@@ -10,6 +10,16 @@ could not be fetched); 2 bad usage (unreadable trust policy, missing option, a b
 ``--mirror HOST=URL``, ``--mirror-file FILE`` and ``--snapshot DIR`` read other parties'
 did:web documents and status lists from a mirror or a snapshot directory (see :mod:`tradevc.vc.retrieval.mirror`).
 
+``vc-verify credential``, ``presentation`` and ``entry`` keep the status lists and did:web DID
+documents they fetch in a cache on disk (``--cache-dir DIR``, else ``$TRADEVC_CACHE_DIR``, else
+``$XDG_CACHE_HOME/tradevc/verifier``, ``~/.cache/...`` without XDG_CACHE_HOME; ``--no-cache``: none;
+never with ``--offline`` or ``--pack``), as the bytes fetched, so that
+``--stale-status-if-error MINUTES`` works across runs: when an issuer's host does not answer (or
+answers HTTP 5xx), a later run verifies the cached copies again and uses them if they are at most
+MINUTES past their freshness, and the report says so (see
+:mod:`tradevc.vc.retrieval.disk_cache`). A cache directory that cannot be used is one
+``warning:`` line, and the run goes on without it.
+
 Only public hosts are fetched from: ``--allow-host HOST[:PORT]`` (repeatable) lets a host on
 loopback or a private network through, e.g. a local test server (see
 :mod:`tradevc.vc.retrieval.netguard`).
@@ -40,6 +50,7 @@ from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error
 from tradevc.vc.jsontext import escape_hidden, Limits
 from tradevc.vc.securing.jws import document_of_file
+from tradevc.vc.retrieval.disk_cache import MAX_ENTRIES, MAX_TOTAL_BYTES, DiskCache, UnsafeFileError
 from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.vc.retrieval.netguard import AllowList
 from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
@@ -136,9 +147,10 @@ def _load_schemas(path: str | None) -> SchemaStore | None:
 def verifier_for(
     policy: Any, *, offline: bool, ca_bundle: str | None, mirror: Mirror | None, stale: timedelta | None = None,
     schemas: SchemaStore | None = None, compatibility: Compatibility | None = None, contexts: str | None = None,
-    allow_hosts: tuple[str, ...] = (),
+    allow_hosts: tuple[str, ...] = (), cache: DiskCache | None = None,
 ) -> Verifier:
-    """The Verifier the command-line options ask for (shared with ``vc-wallet``).
+    """The Verifier the command-line options ask for (shared with ``vc-wallet``); ``cache``,
+    the disk cache, is used online only.
 
     :raises click.BadParameter: ``--offline`` with an https ``--mirror``, a ``--contexts``
         folder that cannot be used, or an ``--allow-host`` that is not HOST[:PORT].
@@ -163,7 +175,7 @@ def verifier_for(
             session.verify = ca_bundle
         return Verifier(
             policy=policy, session=session, stale_status_if_error=stale, mirror=mirror, schemas=schemas,
-            compatibility=compatibility, contexts=contexts, allow_hosts=allow,
+            compatibility=compatibility, contexts=contexts, allow_hosts=allow, cache=cache,
         )
     except ContextIndexError as e:
         raise click.BadParameter(e.message, param_hint="--contexts") from None
@@ -190,7 +202,48 @@ def _verifier(
     return verifier_for(
         policy, offline=offline, ca_bundle=ca_bundle, mirror=mirror, stale=stale, schemas=held,
         compatibility=_compatibility(compat), contexts=contexts, allow_hosts=allow_hosts,
+        cache=None if offline else _disk_cache(),
     )
+
+
+CACHE_ENV = "TRADEVC_CACHE_DIR"
+_CACHE_META = "vc-verify cache options"  # ctx.meta: (--cache-dir, --no-cache) of the running command
+
+
+def default_cache_dir() -> Path:
+    """Where the verifier keeps its disk cache when neither ``--cache-dir`` nor
+    ``$TRADEVC_CACHE_DIR`` says: ``$XDG_CACHE_HOME/tradevc/verifier`` (XDG_CACHE_HOME defaults
+    to ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tradevc" / "verifier"
+
+
+def _remember_cache_option(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """``--cache-dir`` and ``--no-cache`` are not handed to the command's function: they are
+    kept for :func:`_disk_cache`, so that the commands' signatures need not change."""
+    options = ctx.meta.setdefault(_CACHE_META, {})
+    options[param.name] = value
+    return value
+
+
+def _disk_cache() -> DiskCache | None:
+    """The disk cache the running command's ``--cache-dir`` / ``--no-cache`` ask for (None for a
+    command without them, or with ``--no-cache``). A directory that cannot be used is one
+    ``warning:`` line on stderr, and the command goes on without a cache (exit status unchanged)."""
+    context = click.get_current_context(silent=True)
+    options = context.meta.get(_CACHE_META) if context is not None else None
+    if not options or options.get("no_cache"):
+        return None
+    directory = options.get("cache_dir") or default_cache_dir()
+    try:
+        return DiskCache(directory)
+    except UnsafeFileError as e:
+        reason = e.message
+    except OSError as e:
+        reason = f"cannot make or read it: {e.strerror or e}"
+    click.echo(escape_hidden(f"warning: not using the cache directory {directory}: {reason}", keep_newlines=False),
+               err=True)
+    return None
 
 
 _COMPAT_HELP = (
@@ -327,7 +380,18 @@ _FETCH_OPTIONS = [
     click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
                  help="PEM file of CA certificates to trust for HTTPS instead of the system's."),
     click.option("--stale-status-if-error", "stale_minutes", type=click.IntRange(1, 7 * 24 * 60), metavar="MINUTES",
-                 help="If an issuer is unreachable, accept its cached status list up to this long past its freshness."),
+                 help="If an issuer is unreachable (no answer, or HTTP 5xx; not a 404), accept the copies of its "
+                 "status list and did:web DID document cached earlier (on disk by an earlier run, verified again) up "
+                 "to this long past their freshness (a list's ttl or validUntil; 5 minutes for a DID document). The "
+                 "report says so."),
+    click.option("--cache-dir", "cache_dir", type=click.Path(file_okay=False), envvar=CACHE_ENV, metavar="DIR",
+                 expose_value=False, callback=_remember_cache_option,
+                 help="Keep the status lists and DID documents fetched here, as fetched, for "
+                 "--stale-status-if-error in later runs (default: $TRADEVC_CACHE_DIR, else "
+                 f"$XDG_CACHE_HOME/tradevc/verifier, else ~/.cache/tradevc/verifier; made 0700; at most {MAX_ENTRIES} "
+                 f"entries, {MAX_TOTAL_BYTES // (1024 * 1024)} MiB). Not read or written with --offline or --pack."),
+    click.option("--no-cache", "no_cache", is_flag=True, expose_value=False, callback=_remember_cache_option,
+                 help="Neither read nor write the cache on disk."),
     click.option("--schemas", type=click.Path(exists=True), default=None, metavar="DIR",
                  help="More JSON Schemas to hold for credentialSchema: a folder with index.json "
                       '({"schemas": [{"url", "file", "sha256"}]}); the shipped ones are always held.'),

@@ -20,6 +20,7 @@ from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, default_loade
 from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits
 from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
+from tradevc.vc.retrieval.disk_cache import DiskCache
 from tradevc.vc.retrieval.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Fetched, HttpsFetcher
 from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.vc.retrieval.netguard import AllowList
@@ -48,7 +49,13 @@ class Verifier:
     status lists fetched and verified, DID documents cached for ``did_cache_ttl`` seconds and
     status lists until their ``ttl``. ``stale_status_if_error`` allows a cached status list
     that is past its freshness (by at most that much) when its issuer cannot be reached; the
-    report then says so. ``clock`` returns the current time (aware); ``max_clock_skew`` is
+    report then says so. ``cache`` (a :class:`tradevc.vc.retrieval.disk_cache.DiskCache`,
+    default none) keeps the status lists and did:web DID documents fetched on disk, as the
+    exact bytes, so that a later verifier (another process) can fall back on them under
+    ``stale_status_if_error`` when their host cannot be reached (no answer, or HTTP 5xx); read
+    back, they are verified again as if just fetched, and the report says a cached copy was
+    used. Without ``stale_status_if_error`` the cache is written, never read. Like ``mirror``,
+    it applies to the resolvers built here, not to ``resolvers`` passed in. ``clock`` returns the current time (aware); ``max_clock_skew`` is
     the tolerance for validity periods and proof times (default 5 minutes). ``schemas`` are the
     JSON Schemas it holds for ``credentialSchema`` (VC JSON Schema; default: the shipped ones,
     one for each trade credential type; :meth:`tradevc.vc.checks.schemas.SchemaStore.from_index` adds more).
@@ -91,7 +98,8 @@ class Verifier:
     before anything expensive is done.
 
     :raises TypeError: ``policy`` is not a policy, ``compatibility`` not a
-        :class:`~tradevc.vc.compat.Compatibility`, or ``challenges`` not a challenge store.
+        :class:`~tradevc.vc.compat.Compatibility`, ``challenges`` not a challenge store, or
+        ``cache`` not a :class:`~tradevc.vc.retrieval.disk_cache.DiskCache`.
     :raises ContextIndexError: the ``contexts`` folder cannot be used (bad index, a file that
         does not match its SHA-256, a bundled URL with other bytes).
     :raises ValueError: both ``loader`` and ``contexts`` are given, or an ``allow_hosts``
@@ -119,8 +127,12 @@ class Verifier:
         allow_hosts: Iterable[str] = (),
         challenges: ChallengeStore | None = None,
         limits: Limits | None = None,
+        cache: DiskCache | None = None,
     ) -> None:
         require_policy(policy)
+        if cache is not None and not isinstance(cache, DiskCache):
+            raise TypeError("cache must be a DiskCache(directory), not a path")
+        self.cache = cache
         if challenges is not None and not all(
             callable(getattr(challenges, name, None)) for name in ("issue", "refusal", "consume")
         ):
@@ -141,14 +153,14 @@ class Verifier:
         self.session = session or requests.Session()
         self.mirror = mirror
         self.schemas = schemas if schemas is not None else default_schema_store()
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.resolvers = resolvers or DidResolvers.online(
             HttpsFetcher(
                 self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES, mirror=mirror, network=network,
                 allow_hosts=allow,
             ),
-            cache_ttl=did_cache_ttl,
+            cache_ttl=did_cache_ttl, disk_cache=cache, stale_if_error=stale_status_if_error, clock=self.clock,
         )
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.max_clock_skew = max_clock_skew
         self.status_checker = (
             StatusChecker(
@@ -159,6 +171,7 @@ class Verifier:
                 self._verify_status_list,
                 stale_if_error=stale_status_if_error,
                 compatibility=self.compatibility,
+                cache=cache,
             )
             if check_status
             else None

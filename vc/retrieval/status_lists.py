@@ -18,6 +18,17 @@ list is fetched (``STATUS_VERIFICATION_ERROR``). A list that cannot be fetched o
 *passed*. Only if the caller allows it (``stale_if_error``) may a cached list past its
 freshness be used while the issuer is unreachable, and the report then says so and how old
 the list is.
+
+With a :class:`~tradevc.vc.retrieval.disk_cache.DiskCache` (``cache``), the bytes of every list
+fetched over the network (directly or from an https mirror) and verified are also kept on disk,
+so that another process may use them: only under ``stale_if_error``, only when the fetch failed
+because the issuer could not be reached (:func:`~tradevc.vc.retrieval.disk_cache.is_outage`:
+no answer, or HTTP 5xx; a 404 or a list that does not verify is no reason to fall back), and
+only after the cached bytes are verified again exactly as a fresh fetch (proof, issuer,
+purpose, validity at the time of use). The same rule of age applies as to a list cached in
+memory: at most ``stale_if_error`` past its freshness, counted from when it was fetched. A
+cached copy that does not verify is deleted; one fetched "in the future" is not used. Without
+``stale_if_error`` the disk cache is written but never read.
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ from typing import Any, Callable, NamedTuple
 
 from tradevc.vc.compat import WARNING_PREFIX, Compatibility, require_compatibility, warning
 from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.retrieval.disk_cache import STATUS_LIST, DiskCache, is_outage
 from tradevc.vc.retrieval.http import Fetched, HttpsFetcher, RetrievalError
 from tradevc.vc.retrieval.status_types import StatusType, status_type
 from tradevc.vc.model import is_url
@@ -77,9 +89,15 @@ class _CachedList:
 
 
 class _ListProblem(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, outage: bool = False, undecided: bool = False) -> None:
         super().__init__(message)
         self.code, self.message = code, message
+        self.outage = outage
+        """The list could not be fetched because the issuer could not be reached (see
+        :func:`~tradevc.vc.retrieval.disk_cache.is_outage`)."""
+        self.undecided = undecided
+        """The list's verification could not be carried out (e.g. its issuer's DID document
+        could not be fetched): not proven bad."""
 
 
 class StatusChecker:
@@ -93,6 +111,10 @@ class StatusChecker:
     made with the same compatibility, and the list's signer must be the credential's issuer).
     Each deviation a list needed is a warning in every report that used the list.
 
+    ``cache`` (a :class:`~tradevc.vc.retrieval.disk_cache.DiskCache`, default none) keeps the
+    lists fetched on disk for other processes, read back only under ``stale_if_error`` when the
+    issuer cannot be reached (see the module's documentation).
+
     :raises TypeError: ``compatibility`` is not a :class:`~tradevc.vc.compat.Compatibility`.
     """
 
@@ -103,8 +125,10 @@ class StatusChecker:
         *,
         stale_if_error: timedelta | None = None,
         compatibility: Compatibility | None = None,
+        cache: DiskCache | None = None,
     ) -> None:
         self.fetcher = fetcher
+        self.cache = cache
         self.verify_list = verify_list
         self.stale_if_error = stale_if_error
         self.compatibility = require_compatibility(compatibility)
@@ -209,10 +233,51 @@ class StatusChecker:
                     f"{_minutes(age)} ago, {_minutes(now - cached.fresh_until)} past its freshness (stale_if_error)"
                 )
                 return cached
+            on_disk = self._from_disk(problem, url, kind, purpose, size, issuer, now, result)
+            if on_disk is not None:
+                return on_disk
             raise
         with self._lock:
             self._cache[url] = fresh
         return fresh
+
+    def _cacheable(self, url: str) -> bool:
+        """Whether the list at ``url`` is fetched over the network (from its host or an https
+        mirror), and so kept in, and read from, the disk cache; not a snapshot file or a held copy."""
+        if self.cache is None:
+            return False
+        origin = self.fetcher.origin(url)
+        return origin is None or origin.kind == "mirror"
+
+    def _from_disk(
+        self, problem: _ListProblem, url: str, kind: StatusType, purpose: str, size: int, issuer: str, now: datetime,
+        result: VerificationResult,
+    ) -> _CachedList | None:
+        """The copy of the list in the disk cache, verified again, if the fetch failed for an
+        outage and ``stale_if_error`` allows its age (a warning in ``result`` says so); else None."""
+        if self.cache is None or self.stale_if_error is None or not problem.outage or not self._cacheable(url):
+            return None
+        copy = self.cache.get(STATUS_LIST, url, max_bytes=self.fetcher.max_bytes)
+        if copy is None or copy.fetched_at > now:  # from the future: its age cannot be judged
+            return None
+        try:
+            listed = self._judge(Fetched(url, copy.body, copy.media_type, copy.fetched_at), url, kind, purpose,
+                                 size, issuer, now)
+        except _ListProblem as refused:
+            if not refused.undecided:  # bytes that are not the issuer's valid list: never again
+                self.cache.discard(STATUS_LIST, url)
+            return None
+        if now - listed.fresh_until > self.stale_if_error:
+            return None
+        age, past = now - listed.fetched_at, now - listed.fresh_until
+        how_old = f"{_duration(past)} past its freshness" if past > timedelta(0) else "still within its freshness"
+        result.warnings.append(
+            f"status list {url} could not be fetched ({problem.message}); used the cached copy fetched "
+            f"{_duration(age)} ago, {how_old} (stale_if_error; from the cache on disk)"
+        )
+        with self._lock:
+            self._cache[url] = listed
+        return listed
 
     def _stale_copy(self, copy: _CachedList, url: str, now: datetime, result: VerificationResult) -> None:
         """A copy of a list fetched at ``copy.fetched_at`` (held by the mirror, e.g. in a trust
@@ -244,9 +309,22 @@ class StatusChecker:
                                f"status list {url} was issued by {cached.issuer}, not by the credential's issuer {issuer}")
 
     def _fetch(self, url: str, kind: StatusType, purpose: str, size: int, issuer: str, now: datetime) -> _CachedList:
-        credential_type, subject_type = kind.credential_type, kind.subject_type
         try:
             fetched = self.fetcher.fetch(url, what="status list", accept=LIST_MEDIA_TYPES)
+        except RetrievalError as e:
+            raise _ListProblem("STATUS_RETRIEVAL_ERROR", e.message, outage=is_outage(e)) from e
+        listed = self._judge(fetched, url, kind, purpose, size, issuer, now)
+        if self.cache is not None and fetched.fetched_at is None and self._cacheable(url):
+            self.cache.put(STATUS_LIST, url, fetched.body, media_type=fetched.media_type, fetched_at=listed.fetched_at,
+                           max_bytes=self.fetcher.max_bytes)
+        return listed
+
+    def _judge(
+        self, fetched: Fetched, url: str, kind: StatusType, purpose: str, size: int, issuer: str, now: datetime
+    ) -> _CachedList:
+        """The list in ``fetched`` (just fetched, or read back from the disk cache), verified."""
+        credential_type, subject_type = kind.credential_type, kind.subject_type
+        try:
             report, document = self.verify_list(fetched, issuer, now)
         except RetrievalError as e:
             raise _ListProblem("STATUS_RETRIEVAL_ERROR", e.message) from e
@@ -270,7 +348,8 @@ class StatusChecker:
         if credential_type not in types:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"{url} is not a {credential_type}")
         if not report.verified:
-            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} does not verify ({_first_problem(report)})")
+            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} does not verify ({_first_problem(report)})",
+                               undecided=report.could_not_verify)
         list_issuer = document.get("issuer")
         list_issuer = list_issuer.get("id") if isinstance(list_issuer, Mapping) else list_issuer
         named = [w for w in report.warnings if w.startswith(WARNING_PREFIX)]

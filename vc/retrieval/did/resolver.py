@@ -23,6 +23,9 @@ from tradevc.vc.multibase import base58btc_decode
 from tradevc.vc.retrieval.did import DidResolver, parse_did_url
 
 if TYPE_CHECKING:
+    from datetime import datetime, timedelta
+
+    from tradevc.vc.retrieval.disk_cache import DiskCache
     from tradevc.vc.retrieval.http import HttpsFetcher
     from tradevc.vc.retrieval.mirror import Origin
 
@@ -62,15 +65,25 @@ class DidResolvers:
         return cls({"key": DidKeyResolver(), "jwk": DidJwkResolver(), "web": _OfflineWeb()})
 
     @classmethod
-    def online(cls, fetcher: "HttpsFetcher | None" = None, *, cache_ttl: float | None = 300.0) -> "DidResolvers":
-        """did:key, did:jwk and did:web (over ``fetcher``), caching documents for ``cache_ttl`` s."""
+    def online(
+        cls, fetcher: "HttpsFetcher | None" = None, *, cache_ttl: float | None = 300.0,
+        disk_cache: "DiskCache | None" = None, stale_if_error: "timedelta | None" = None,
+        clock: "Callable[[], datetime] | None" = None,
+    ) -> "DidResolvers":
+        """did:key, did:jwk and did:web (over ``fetcher``), caching documents for ``cache_ttl`` s.
+        With ``disk_cache``, did:web documents are also kept on disk and, under
+        ``stale_if_error``, read back when their host cannot be reached, if fetched at most
+        ``cache_ttl`` + ``stale_if_error`` ago by ``clock`` (see
+        :class:`~tradevc.vc.retrieval.did.web.DidWebResolver`)."""
+        from datetime import timedelta
+
         from tradevc.vc.retrieval.did.jwk import DidJwkResolver
         from tradevc.vc.retrieval.did.key import DidKeyResolver
         from tradevc.vc.retrieval.did.web import DidWebResolver
 
-        return cls(
-            {"key": DidKeyResolver(), "jwk": DidJwkResolver(), "web": DidWebResolver(fetcher)}, cache_ttl=cache_ttl
-        )
+        web = DidWebResolver(fetcher, cache=disk_cache, stale_if_error=stale_if_error,
+                             freshness=timedelta(seconds=cache_ttl or 0), clock=clock)
+        return cls({"key": DidKeyResolver(), "jwk": DidJwkResolver(), "web": web}, cache_ttl=cache_ttl)
 
     def clear_cache(self) -> None:
         with self._lock:

@@ -12,12 +12,17 @@ import ipaddress
 import re
 from urllib.parse import quote, unquote, urlsplit
 
-from typing import Any
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
 
 import idna
 
 from tradevc.vc.errors import ResolutionError
-from tradevc.vc.retrieval.http import DID_MEDIA_TYPES, HttpsFetcher
+from tradevc.vc.retrieval.disk_cache import DID_DOCUMENT, DiskCache, is_outage
+from tradevc.vc.retrieval.http import (
+    DID_MEDIA_TYPES, JSON_TYPES, Fetched, HttpsFetcher, RetrievalError, _json, _require_media_type,
+)
 from tradevc.vc.retrieval.did import DidResolutionError
 from tradevc.vc.retrieval.mirror import Origin
 
@@ -147,14 +152,41 @@ class DidWebResolver:
     certificate authorities are trusted; its limits bound time and size; it reaches only
     public hosts unless its ``allow_hosts`` say otherwise). A document served with a media
     type other than ``application/did+json``, ``application/did+ld+json``,
-    ``application/json`` or ``application/ld+json`` is refused."""
+    ``application/json`` or ``application/ld+json`` is refused.
 
-    def __init__(self, fetcher: HttpsFetcher | None = None) -> None:
+    With a :class:`~tradevc.vc.retrieval.disk_cache.DiskCache` (``cache``), the bytes of each
+    document fetched over the network (from its host or an https mirror) and found to be the
+    DID's are kept on disk, with the time ``clock`` (aware) gave. They are read back only if
+    ``stale_if_error`` is given and a fetch fails because the host cannot be reached
+    (:func:`~tradevc.vc.retrieval.disk_cache.is_outage`: no answer or HTTP 5xx, not a 404),
+    and only if the copy was fetched at most ``freshness`` + ``stale_if_error`` ago (the
+    freshness of a DID document is how long the verifier caches one in memory); they are
+    checked as a fresh fetch (media type, I-JSON, a JSON object whose ``id`` is the DID). A
+    document read so is reported: :meth:`origin` names the cached copy and its age until the
+    DID's host answers again."""
+
+    def __init__(
+        self, fetcher: HttpsFetcher | None = None, *, cache: DiskCache | None = None,
+        stale_if_error: timedelta | None = None, freshness: timedelta = timedelta(0),
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.fetcher = fetcher or HttpsFetcher()
+        self.cache = cache
+        self.stale_if_error = stale_if_error
+        self.freshness = freshness
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self._from_cache: dict[str, Origin] = {}  # DID -> the cached copy its document was last read from
+        self._lock = threading.Lock()
 
     def origin(self, did: str) -> Origin | None:
-        """The mirror or snapshot the document of ``did`` is read from, or None if it is
-        fetched from the DID's own host (or the DID is malformed). Never raises."""
+        """The mirror or snapshot the document of ``did`` is read from (or the disk cache's
+        copy, when the last resolution fell back on it), or None if it is fetched from the
+        DID's own host (or the DID is malformed). Never raises."""
+        if self._from_cache:
+            with self._lock:
+                cached = self._from_cache.get(did)
+            if cached is not None:
+                return cached
         if self.fetcher.mirror is None:  # the common case, once per verification: keep it cheap
             return None
         try:
@@ -162,9 +194,17 @@ class DidWebResolver:
         except ResolutionError:
             return None
 
+    def _cacheable(self, url: str) -> bool:
+        if self.cache is None:
+            return False
+        origin = self.fetcher.origin(url)
+        return origin is None or origin.kind == "mirror"
+
     def resolve(self, did: str) -> dict[str, Any]:
         """The DID document of ``did`` (read from a mirror or snapshot if the fetcher's
-        mirror maps the DID's host: the document must still be the DID's).
+        mirror maps the DID's host: the document must still be the DID's; from the disk cache,
+        checked the same way, if the host cannot be reached and ``stale_if_error`` allows the
+        copy's age).
 
         :raises DidResolutionError: (a :class:`ResolutionError`) ``invalidDid``: a malformed
             did:web DID; ``invalidDidDocument``: the document is not a JSON object, or its
@@ -174,8 +214,51 @@ class DidWebResolver:
             not public, or the document was served with another media type.
         """
         url = document_url(did)
-        document = self.fetcher.get_json(url, what=f"DID document of {did}", media_types=DID_MEDIA_TYPES)
-        origin = self.origin(did)
+        what = f"DID document of {did}"
+        try:
+            fetched = self.fetcher.fetch(url, what=what, accept=JSON_TYPES)
+        except RetrievalError as e:
+            stale = self._from_disk(did, url, e) if self.stale_if_error is not None else None
+            if stale is None:
+                raise
+            return stale
+        document = self._document(did, url, fetched)
+        if self._from_cache:
+            with self._lock:
+                self._from_cache.pop(did, None)
+        if self.cache is not None and fetched.fetched_at is None and self._cacheable(url):
+            self.cache.put(DID_DOCUMENT, url, fetched.body, media_type=fetched.media_type, fetched_at=self.clock(),
+                           max_bytes=self.fetcher.max_bytes)
+        return document
+
+    def _from_disk(self, did: str, url: str, error: RetrievalError) -> dict[str, Any] | None:
+        """The document of ``did`` from the disk cache, checked as fetched, if ``error`` is an
+        outage and the copy is young enough; else None."""
+        if self.cache is None or self.stale_if_error is None or not is_outage(error) or not self._cacheable(url):
+            return None
+        copy = self.cache.get(DID_DOCUMENT, url, max_bytes=self.fetcher.max_bytes)
+        now = self.clock()
+        if copy is None or copy.fetched_at > now or now - copy.fetched_at > self.freshness + self.stale_if_error:
+            return None
+        try:
+            document = self._document(did, url, Fetched(url, copy.body, copy.media_type, copy.fetched_at))
+        except ResolutionError:  # not the DID's document: never again
+            self.cache.discard(DID_DOCUMENT, url)
+            return None
+        age = _duration(now - copy.fetched_at)
+        with self._lock:
+            self._from_cache[did] = Origin("cache", (
+                f"on disk: a copy fetched {age} ago, used as {url} could not be fetched ({error.message}; "
+                f"stale_if_error allows {_duration(self.stale_if_error)} past {_duration(self.freshness)})"
+            ))
+        return document
+
+    def _document(self, did: str, url: str, fetched: Fetched) -> dict[str, Any]:
+        """The DID document in ``fetched``, checked: its media type, I-JSON, and its ``id``."""
+        what = f"DID document of {did}"
+        _require_media_type(fetched.media_type, DID_MEDIA_TYPES, url, what)
+        document = _json(fetched.body, url, what)
+        origin = self.fetcher.origin(url) if self.fetcher.mirror is not None else None
         where = f"{url} (from {origin})" if origin is not None else url
         if not isinstance(document, dict):
             raise DidResolutionError(
@@ -188,3 +271,14 @@ class DidWebResolver:
                 code="INVALID_CONTROLLED_IDENTIFIER_DOCUMENT_ID",
             )
         return document
+
+
+def _duration(delta: timedelta) -> str:
+    """``"2 h 5 min"``, ``"7 min 30 s"``."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {seconds % 60} s"
