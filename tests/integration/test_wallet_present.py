@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from support.entries import BROKER, IMPORTER, PRODUCER, certification
 from support.parties import power_of_attorney
-from tradevc.issuer import Issuer
+from tradevc.issuer import Issuer, sign_credential
 from tradevc.issuer.credential_types import load_example
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.securing.jose import sign_credential_jwt
@@ -35,6 +35,15 @@ CHALLENGE, DOMAIN = "7d1f3c-entry-0042", "cbp.gov"
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dated(n: int, valid_from: str, valid_until: str | None = None) -> dict:
+    """A did:key credential valid from ``valid_from`` (signed then) to ``valid_until``."""
+    document = load_example_alumni(f"urn:uuid:00000000-0000-4000-8000-{n:012d}")
+    document["validFrom"] = valid_from
+    if valid_until is not None:
+        document["validUntil"] = valid_until
+    return sign_credential(document, ISSUER, created=valid_from)
 
 
 def present(run: Cli, *ids: str, expect: int = 0, out: Path | None = None, extra: tuple[str, ...] = ()):
@@ -139,7 +148,7 @@ def test_a_credential_that_cannot_be_checked_is_refused_with_exit_3(held, mill, 
 
 def test_a_bad_credential_and_one_that_cannot_be_checked_exit_1(held, tmp_path):
     """Refused outright beats could-not-verify: one credential is known to be bad."""
-    expired = credential(5, validFrom="2023-01-01T00:00:00Z", validUntil="2024-01-01T00:00:00Z")
+    expired = dated(5, "2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z")
     wallet = Wallet.open(held.home, PASS, verifier=Verifier.offline(policy=HolderPolicy()))
     wallet.add(expired, now=datetime(2023, 6, 1, tzinfo=timezone.utc))  # did:key: checked without the network
     out = tmp_path / "vp.json"
@@ -155,7 +164,7 @@ def test_a_bad_credential_and_one_that_cannot_be_checked_exit_1(held, tmp_path):
 def test_present_refuses_an_expired_or_not_yet_valid_credential(tmp_path, valid, word):
     run = Cli(tmp_path)
     run("init")
-    document = credential(7, **valid)
+    document = dated(7, valid["validFrom"], valid.get("validUntil"))
     moment = datetime.fromisoformat(valid["validFrom"].replace("Z", "+00:00")) + timedelta(days=1)
     Wallet.open(run.home, PASS, verifier=Verifier.offline(policy=HolderPolicy())).add(document, now=moment)
     run("add", run.file("one.json", credential(1)), "--offline")
@@ -338,7 +347,8 @@ def test_a_power_from_another_importer_is_not_presented(tmp_path):
     run("add", run.file("coo.json", coo), run.file("poa.json", poa), "--offline")
     result = present(run, coo["id"])
     assert "power of attorney added" not in result.output
-    assert "no power of attorney held from the importer they name (Harbor Steel Trading Co.)" in result.output
+    assert "power of attorney not added: no power of attorney held from the importer they name (Harbor Steel " \
+        "Trading Co.)" in result.output
     assert [c["id"] for c in json.loads(result.stdout)["verifiableCredential"]] == [coo["id"]]
     chosen = present(run, coo["id"], extra=("--poa", poa["id"]))
     assert [c["id"] for c in json.loads(chosen.stdout)["verifiableCredential"]] == [coo["id"], poa["id"]]
@@ -385,3 +395,34 @@ def test_the_importer_presenting_its_own_documents_needs_no_power(tmp_path):
     assert "power of attorney" not in result.output
     assert [c["id"] for c in json.loads(result.stdout)["verifiableCredential"]] == [coo["id"]]
 
+
+
+# -- anchors are checked again too ------------------------------------------------------------------
+
+
+def test_an_anchor_revoked_since_it_was_added_is_left_out(held, mill, tmp_path, https_server):
+    registry = Issuer.init(tmp_path / "registry", b"registry passphrase", name="Registro Mercantil",
+                           did_web_domain="registry.example", status_base_url="https://registry.example/status/")
+    try:
+        subject = load_example("IdentityAnchorCredential")
+        subject["id"] = mill.issuer.did
+        anchors = [registry.issue(subject, type_name="IdentityAnchorCredential", credential_id=f"urn:uuid:anchor-{n}",
+                                  valid_from=_iso(NOW - timedelta(days=1)), valid_until=_iso(NOW + timedelta(days=300)))
+                   for n in (1, 2)]
+        registry.publish(https_server.site("registry.example"))
+        ca = [*mill.ca, "--mirror", f"registry.example={https_server.url('registry.example/')}"]
+        held("add", held.file("anchor-1.json", anchors[0]), held.file("anchor-2.json", anchors[1]), *ca)
+        first = present(held, "urn:uuid:mtr-1", extra=tuple(ca))
+        assert "anchor added: urn:uuid:anchor-1" in first.output and "anchor added: urn:uuid:anchor-2" in first.output
+
+        registry.revoke("urn:uuid:anchor-1")
+        registry.publish(https_server.site("registry.example"))
+        out = tmp_path / "vp.json"
+        result = present(held, "urn:uuid:mtr-1", out=out, extra=tuple(ca))  # not refused: only the anchor is out
+        assert "anchor not added: urn:uuid:anchor-1: REVOKED when last checked" in result.output
+        assert "anchor added: urn:uuid:anchor-2" in result.output
+        assert [c["id"] for c in json.loads(out.read_text())["verifiableCredential"]] == ["urn:uuid:mtr-1",
+                                                                                          "urn:uuid:anchor-2"]
+        assert {c["id"]: c["status"] for c in json.loads(held("list", "--json").output)}["urn:uuid:anchor-1"] == "REVOKED"
+    finally:
+        registry.close()
