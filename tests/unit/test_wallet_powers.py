@@ -10,16 +10,24 @@ from pathlib import Path
 
 import pytest
 
-from support.entries import CHALLENGE, DOMAIN, OTHER, rules_hit
-from support.parties import PartiesWorld, importer_anchor, power_of_attorney
+from support.entries import CHALLENGE, DOMAIN, OTHER, rules_hit, sign
+from support.parties import PartiesWorld, importer_anchor, power_of_attorney, status_snapshot
 from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.verifier import Verifier
 from tradevc.verifier.entry import RuleSet, verify_entry
 from tradevc.wallet import HolderPolicy, KdfParams, Wallet, WalletError
 
-from test_entry_parties import HOLDER, IMPORT_REGISTER, importer_register, world  # noqa: F401 (a fixture)
+from test_entry_parties import HOLDER, IMPORT_REGISTER, importer_register
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> PartiesWorld:
+    """The steel entry, as test_entry_parties sets it (the importer's status list in a snapshot)."""
+    w = PartiesWorld.steel()
+    w.snapshot = status_snapshot(tmp_path / "snapshot", day=w.day)
+    return w
 
 
 def broker_wallet(world: PartiesWorld, home: Path) -> Wallet:
@@ -66,8 +74,6 @@ def test_powers_for_other_agents_or_no_importer_are_not_chosen(world: PartiesWor
                              index=None)
     mine["credentialSubject"]["principal"]["name"] = "Harbor Steel Trading Co."
     del mine["proof"]
-    from support.entries import sign
-
     wallet.add(sign(mine, OTHER), now=NOW)
     chosen = wallet.powers_for(ids, now=NOW)
     assert chosen.added == () and "no power of attorney held from the importer they name" in (chosen.note or "")
