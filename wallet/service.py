@@ -16,6 +16,11 @@ usually for an issuer of the importer's credentials, not for the importer. They 
 kept like any credential; :meth:`Wallet.present` adds, to each presentation, the held anchors
 that vouch for the issuers of what is presented, following their chain (:meth:`Wallet.anchors_for`),
 so that customs can trust an issuer through the party that vouches for it.
+
+Before presenting, ``vc-wallet present`` verifies the chosen credentials again
+(:meth:`Wallet.recheck`) and the anchors it would add (:meth:`Wallet.recheck_anchors`);
+:meth:`Wallet.present` and :meth:`Wallet.present_jwt` (a ``vp+jwt``) sign what they are given.
+A customs broker's wallet adds the importer's power of attorney (:meth:`Wallet.powers_for`).
 """
 
 from __future__ import annotations
@@ -719,7 +724,8 @@ class Wallet:
         now: datetime | None = None,
     ) -> dict[str, Any]:
         """A presentation of the chosen credentials for one verifier, signed with the holder key
-        (proof purpose ``authentication``, bound to ``challenge`` and ``domain``).
+        (proof purpose ``authentication``, bound to ``challenge`` and ``domain``). It does not
+        verify them again: :meth:`recheck` does (``vc-wallet present`` runs it first).
 
         With ``with_anchors`` (the default), the held anchors for the issuers of the chosen
         credentials follow them in the presentation, chosen by :meth:`anchors_for` at ``now``;
