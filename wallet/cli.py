@@ -344,6 +344,8 @@ def check(
         sys.exit(1)
 
 
+MAX_EXPIRES_IN = 30 * 24 * 3600  # seconds: a presentation answers one challenge, not a season's
+
 _STATE_WORDS = {"REVOKED": "revoked", "SUSPENDED": "suspended", "EXPIRED": "expired", "NOT YET VALID": "not yet valid"}
 
 
@@ -428,9 +430,9 @@ def _powers(wallet: Wallet, credential_ids: list[str], chosen: tuple[str, ...], 
 @click.option("--cryptosuite", default=None,
               help="Holder proof suite with --format di (default: eddsa-jcs-2022 for Ed25519, ecdsa-jcs-2019 for "
               "P-256/P-384).")
-@click.option("--expires-in", type=click.IntRange(min=1), default=None, metavar="SECONDS",
-              help="With --format jose: the token expires (exp) this long after it is signed. Default: no exp "
-              "(customs' challenge bounds its use).")
+@click.option("--expires-in", type=click.IntRange(1, MAX_EXPIRES_IN), default=None, metavar="SECONDS",
+              help="With --format jose: the token expires (exp) this long after it is signed (at most 30 days). "
+              "Default: no exp (customs' challenge bounds its use).")
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the presentation here (default: stdout): JSON, or the compact token (a .jwt file) with "
               "--format jose.")
@@ -458,6 +460,9 @@ def present(ctx: click.Context, credential_ids: tuple[str, ...], challenge: str,
                                  param_hint="--cryptosuite")
     if secured_as != "jose" and expires_in is not None:
         raise click.BadParameter("only a vp+jwt (--format jose) carries an expiry", param_hint="--expires-in")
+    for value, option in ((challenge, "--challenge"), (domain, "--domain")):
+        if not value.strip():  # e.g. an unset shell variable: found before anything is verified
+            raise click.BadParameter("is empty: give the value customs sent", param_hint=option)
     loader = _loader(contexts)
     wallet = _open(ctx, _verifier(offline, ca_bundle, trust, network, contexts))
     ids = list(dict.fromkeys(credential_ids))

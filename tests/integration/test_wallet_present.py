@@ -297,6 +297,10 @@ def test_jose_options_that_do_not_fit_are_usage_errors(run_with_one):
     assert "--expires-in" in present(run, cid, extra=("--expires-in", "60"), expect=2).output
     assert present(run, cid, extra=("--format", "jose", "--expires-in", "0"), expect=2)
     assert present(run, cid, extra=("--format", "cose"), expect=2)
+    assert "--expires-in" in present(run, cid, extra=("--format", "jose", "--expires-in", "10" * 9), expect=2).output
+    empty = run("present", "--credential", cid, "--challenge", " ", "--domain", DOMAIN, expect=2)
+    assert "--challenge" in empty.output and "is empty" in empty.output
+    assert "--domain" in run("present", "--credential", cid, "--challenge", "c", "--domain", "", expect=2).output
 
 
 # -- a broker's power of attorney ---------------------------------------------------------------------
