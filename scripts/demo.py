@@ -20,9 +20,10 @@
    reuses the licence and the heats. A look-alike mill with no anchor is refused, with the reason.
 5. Customs builds a signed offline trust pack; with the sites gone, the border post verifies
    the same presentation from the pack alone.
-6. The producer revokes the certificate of origin and publishes; customs verifies again: the
-   certificate shows as revoked, the others as valid, the presentation as not verified; the
-   rebuilt pack's diff shows the revocation.
+6. The producer revokes the certificate of origin and publishes; the importer's wallet, which
+   checks what it presents before signing, refuses to present it; presented anyway, customs
+   verifies again: the certificate shows as revoked, the others as valid, the presentation as
+   not verified; the rebuilt pack's diff shows the revocation.
 7. A border post with no network verifies with ``vc-verify --offline --snapshot``, reading the
    issuers' DID documents and status lists from a snapshot of their sites.
 8. It ends with entries. A transshipment: the melt shop reports heats it melted and poured in
@@ -125,6 +126,7 @@ class Demo:
         self.out = out
         self.output = output  # the entry reports (HTML) are written here, and kept
         self.decided: list[tuple[EntryReport, str]] = []
+        self.ca: list[str] = []  # the wallet's network options (CA bundle, mirrors), once the server runs
         self.passphrase_file = workdir / "passphrase.txt"
         self.passphrase_file.write_text("demo passphrase, not for production\n", encoding="utf-8")
         self.passphrase_file.chmod(0o600)
@@ -235,6 +237,7 @@ class Demo:
 
         self.step("4. The importer adds them and the anchors to its wallet (each is verified before it is kept)")
         ca = ["--ca-bundle", str(server.ca_path), "--mirror-file", str(self.mirror_file)]
+        self.ca = ca  # the wallet checks what it presents again, over the same server
         created = self.wallet("init")
         self.say(self.indent(created))
         holder = next(line.split(": ", 1)[1] for line in created.splitlines() if line.startswith("holder DID: "))
@@ -320,8 +323,9 @@ class Demo:
         self.issuer("producer", "publish", "--out-dir", str(www / host("producer")))
         self.say("  status lists republished")
 
-        self.step("11. Next entry: customs verifies again (status lists fetched afresh)")
-        second, vp_file, _challenge = self.entry(server, ids, policy_file)
+        self.step("11. Next entry: the wallet refuses to present the revoked certification; presented anyway, "
+                  "customs verifies again (status lists fetched afresh)")
+        second, vp_file, _challenge = self.entry(server, ids, policy_file, anyway=True)
         self.table(second)
         mill, coo, licence = self.documents(second)
         others = [mill, licence]
@@ -380,12 +384,31 @@ class Demo:
             www.rmdir()
             hidden.rename(www)
 
-    def entry(self, server: Any, ids: dict[str, str], policy_file: Path) -> tuple[PresentationResult, Path, str]:
+    def entry(self, server: Any, ids: dict[str, str], policy_file: Path,
+              anyway: bool = False) -> tuple[PresentationResult, Path, str]:
+        """The importer presents to customs' new challenge; with ``anyway``, the wallet first
+        refuses (a credential is no longer valid) and the importer presents with --anyway."""
         challenge = secrets.token_hex(16)
         self.say(f"  customs' challenge: {challenge}   domain: {CUSTOMS_DOMAIN}")
         vp_file = self.work / "presentation.json"
         credentials = [a for key, *_ in ISSUERS for a in ("--credential", ids[key])]
-        self.wallet("present", *credentials, "--challenge", challenge, "--domain", CUSTOMS_DOMAIN, "--out", str(vp_file))
+        present = ["present", *credentials, "--challenge", challenge, "--domain", CUSTOMS_DOMAIN, "--out", str(vp_file),
+                   *self.ca]
+        if not anyway:
+            self.wallet(*present)
+        else:
+            vp_file.unlink(missing_ok=True)
+            try:
+                refused = self.wallet(*present, expect=1)
+            except DemoFailure:
+                if not vp_file.exists():
+                    raise
+                refused = ""  # it presented: customs' verdict below says whether it should have refused
+            if refused:
+                self.say("  vc-wallet present checks each credential again before signing, and refuses:")
+                self.say(self.indent(self.indent("\n".join(line for line in refused.splitlines() if "error:" in line))))
+                self.say("  the importer presents anyway (--anyway):")
+                self.wallet(*present, "--anyway")
         presentation = json.loads(vp_file.read_text(encoding="utf-8"))
         held = len(presentation["verifiableCredential"])
         self.say(f"  importer presents {len(ISSUERS)} credentials and the {held - len(ISSUERS)} anchors of their issuers, "
@@ -481,7 +504,7 @@ class Demo:
         challenge = secrets.token_hex(16)
         vp_file = self.work / f"{name}.json"
         self.wallet("present", *[a for cid in credential_ids for a in ("--credential", cid)], "--challenge", challenge,
-                    "--domain", CUSTOMS_DOMAIN, "--out", str(vp_file))
+                    "--domain", CUSTOMS_DOMAIN, "--out", str(vp_file), *self.ca)
         return json.loads(vp_file.read_text(encoding="utf-8")), challenge
 
     def decide_entry(self, server: Any, entry: dict[str, Any], presentation: dict[str, Any], challenge: str,

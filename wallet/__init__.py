@@ -14,6 +14,7 @@ from .service import (
     CredentialRefused,
     HeldCredential,
     HolderPolicy,
+    PowerSelection,
     SkippedAnchor,
     Wallet,
     describe_vouch,
@@ -25,4 +26,5 @@ __all__ = [
     "Wallet", "HeldCredential", "CheckChange", "CredentialRefused", "HolderPolicy", "KdfParams", "status_of",
     "sign_presentation", "WalletError", "WalletNotFound", "WrongPassphrase", "WalletCorrupted", "WalletLocked",
     "WalletUnsafe", "AnchorSelection", "AddedAnchor", "SkippedAnchor", "describe_vouch",
+    "PowerSelection",
 ]

@@ -1,7 +1,9 @@
 """``vc-wallet``: the importer's wallet on the command line. A thin layer over :class:`tradevc.wallet.Wallet`.
 
 Exit status: 0 done; 1 refused or failed (wrong passphrase, damaged file, invalid credential,
-unknown id; for ``check``: some credential is no longer valid); 2 usage error.
+unknown id; for ``check``: some credential is no longer valid; for ``present``: a chosen
+credential is not valid now); 2 usage error; 3 (``present``) a chosen credential could not be
+checked.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable, NoReturn
@@ -24,7 +27,11 @@ from tradevc.verifier.trust import load_policy
 from tradevc.verifier import Verifier
 from tradevc.verifier.cli import MIRROR_OPTIONS, mirror_from_options, read_capped, verifier_for
 
-from .service import MAX_ANCHOR_DEPTH, MAX_ANCHORS, CredentialRefused, HeldCredential, HolderPolicy, Wallet, describe_vouch
+from .errors import WalletError
+from .service import (
+    MAX_ANCHOR_DEPTH, MAX_ANCHORS, CheckChange, CredentialRefused, HeldCredential, HolderPolicy, Wallet, describe_vouch,
+    problem_of,
+)
 from tradevc.vc.sealed import MIN_PASSPHRASE_LENGTH, STRONG, WeakPassphrase, check_new_passphrase
 
 from .store import KdfParams
@@ -337,38 +344,143 @@ def check(
         sys.exit(1)
 
 
+MAX_EXPIRES_IN = 30 * 24 * 3600  # seconds: a presentation answers one challenge, not a season's
+
+_STATE_WORDS = {"REVOKED": "revoked", "SUSPENDED": "suspended", "EXPIRED": "expired", "NOT YET VALID": "not yet valid"}
+
+
+_STATE_CHECKS = {"REVOKED": "revocation", "SUSPENDED": "suspension", "EXPIRED": "validity_period",
+                 "NOT YET VALID": "validity_period"}
+
+
+def _recheck_line(change: CheckChange) -> str:
+    """What is wrong with a credential re-checked before presenting, without the ``error:``:
+    its state and the check that says so (the first failed or erring one otherwise)."""
+    result = change.result
+    if result.could_not_verify:
+        return f"{change.id} could not be checked ({problem_of(result)})"
+    named = [c for c in result.failures if c.name == _STATE_CHECKS.get(change.after)]
+    problem = f"{named[0].name}: {named[0].message}" if named else problem_of(result)
+    return f"{change.id} is {_STATE_WORDS.get(change.after, 'invalid')} ({problem})"
+
+
+def _recheck(wallet: Wallet, credential_ids: list[str], anyway: bool) -> None:
+    """Verify the credentials about to be presented again, as 'check' does (their state is
+    recorded): one line for each that is not valid now, then refuse (exit 1, or 3 if all that
+    is wrong is that some could not be checked) unless ``anyway``."""
+    changes = wallet.recheck(credential_ids)
+    bad = [c for c in changes if not c.result.verified]
+    if not bad:
+        return
+    for change in bad:
+        click.echo(_escaped(f"{'warning' if anyway else 'error'}: {_recheck_line(change)}"), err=True)
+    if anyway:
+        click.echo(f"warning: presenting {len(bad)} credential(s) that are not valid now (--anyway); "
+                   "customs will see that too", err=True)
+        return
+    refused = any(not c.result.could_not_verify for c in bad)
+    what = "not valid now" if refused else "could not be checked"
+    _fail(f"nothing was signed: {len(bad)} credential(s) {what} (--anyway presents them anyway)", 1 if refused else 3)
+
+
+def _powers(wallet: Wallet, credential_ids: list[str], chosen: tuple[str, ...], automatic: bool) -> list[str]:
+    """The ids of the powers of attorney to present: those given with --poa (each checked to
+    be a power naming the holder as agent), else those :meth:`Wallet.powers_for` finds."""
+    if chosen:
+        for power_id in chosen:
+            try:
+                wallet.power_of_attorney(power_id)
+            except WalletError as e:
+                if power_id in {h.id for h in wallet.list()}:  # held, but not a power for this holder
+                    raise click.BadParameter(e.message, param_hint="--poa") from None
+                raise
+        return list(chosen)
+    if not automatic:
+        return []
+    selection = wallet.powers_for(credential_ids)
+    if selection.note is not None:
+        click.echo(_escaped(f"power of attorney not added: {selection.note}"), err=True)
+    for power in selection.added:
+        click.echo(_escaped(f"power of attorney added: {power.id}  {power.type} from {power.issuer}"), err=True)
+    return list(selection.ids)
+
+
 @cli.command()
 @click.option("--credential", "credential_ids", multiple=True, required=True, metavar="ID",
               help="A held credential to include (repeat for several).")
 @click.option("--challenge", required=True, help="The challenge the verifier gave you.")
 @click.option("--domain", required=True, help="The verifier's domain, e.g. cbp.gov.")
+@click.option("--format", "secured_as", type=click.Choice(["di", "jose"]), default="di", show_default=True,
+              help="di: a JSON presentation with a Data Integrity proof. jose: a VC-JOSE-COSE vp+jwt compact JWS "
+              "(EdDSA, ES256 or ES384 by the holder key), the challenge as its nonce and the domain as its aud.")
+@click.option("--anyway", is_flag=True,
+              help="Present even credentials that the check before signing finds revoked, suspended, expired, not "
+              "yet valid or invalid, or cannot check (each is named in a warning).")
 @click.option("--anchors/--no-anchors", "with_anchors", default=True, show_default=True,
               help="Add the held anchors for the issuers of the chosen credentials, and the anchors for the issuers "
               "of those, as a verifier needs them to trust an issuer through its registrar or accreditation body "
-              f"(up to {MAX_ANCHOR_DEPTH} links and {MAX_ANCHORS} anchors; expired ones and those last checked as "
-              "revoked, suspended or invalid are left out). --no-anchors presents only the chosen credentials.")
+              f"(up to {MAX_ANCHOR_DEPTH} links and {MAX_ANCHORS} anchors; each is checked again first, and expired "
+              "ones and those found revoked, suspended or invalid are left out). --no-anchors presents only the "
+              "chosen credentials.")
+@click.option("--poa", "power_ids", multiple=True, metavar="ID",
+              help="A held power of attorney naming you (the holder) as agent to present with the credentials "
+              "(repeatable). Without it, a broker's wallet adds the powers it holds from the importer the chosen "
+              "credentials name.")
+@click.option("--no-poa", "no_power", is_flag=True, help="Add no power of attorney unless given with --poa.")
 @click.option("--cryptosuite", default=None,
-              help="Holder proof suite (default: eddsa-jcs-2022 for Ed25519, ecdsa-jcs-2019 for P-256/P-384).")
-@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="Write the presentation here (default: stdout).")
-@_contexts
+              help="Holder proof suite with --format di (default: eddsa-jcs-2022 for Ed25519, ecdsa-jcs-2019 for "
+              "P-256/P-384).")
+@click.option("--expires-in", type=click.IntRange(1, MAX_EXPIRES_IN), default=None, metavar="SECONDS",
+              help="With --format jose: the token expires (exp) this long after it is signed (at most 30 days). "
+              "Default: no exp (customs' challenge bounds its use).")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the presentation here (default: stdout): JSON, or the compact token (a .jwt file) with "
+              "--format jose.")
+@_with_network
 @click.pass_context
 @_guard
-def present(ctx: click.Context, credential_ids: tuple[str, ...], challenge: str, domain: str, with_anchors: bool,
-            cryptosuite: str | None, out: str | None, contexts: str | None) -> None:
+def present(ctx: click.Context, credential_ids: tuple[str, ...], challenge: str, domain: str, secured_as: str,
+            anyway: bool, with_anchors: bool, power_ids: tuple[str, ...], no_power: bool, cryptosuite: str | None,
+            expires_in: int | None, out: str | None, offline: bool, ca_bundle: str | None, trust: str | None,
+            contexts: str | None, **network: Any) -> None:
     """Sign a presentation of the chosen credentials for one verifier.
 
-    By default the anchors held for their issuers go with them (see --anchors): each one added,
-    and each one left out with the reason, is named on stderr, so stdout is only the
+    Each chosen credential (and power of attorney) is verified again first, as 'vc-wallet check'
+    does (status, validity period, proof; the network options below apply), and its state is
+    recorded. If one is revoked, suspended, expired, not yet valid or invalid, each is named
+    and nothing is signed (exit status 1); if one cannot be checked (its issuer's site is down,
+    --offline), the same with exit status 3. --anyway presents them with a warning each.
+
+    By default the anchors held for their issuers go with them (see --anchors), and a broker
+    presenting an importer's documents adds the importer's power of attorney (see --poa): each
+    one added, and each one left out with the reason, is named on stderr, so stdout is only the
     presentation."""
+    if secured_as == "jose" and cryptosuite is not None:
+        raise click.BadParameter("a vp+jwt is signed with the JOSE algorithm of the holder key, not a cryptosuite",
+                                 param_hint="--cryptosuite")
+    if secured_as != "jose" and expires_in is not None:
+        raise click.BadParameter("only a vp+jwt (--format jose) carries an expiry", param_hint="--expires-in")
+    for value, option in ((challenge, "--challenge"), (domain, "--domain")):
+        if not value.strip():  # e.g. an unset shell variable: found before anything is verified
+            raise click.BadParameter("is empty: give the value customs sent", param_hint=option)
     loader = _loader(contexts)
-    wallet = _open(ctx)
-    for credential_id in credential_ids:
-        held = wallet.get(credential_id)
-        if held.status != "valid":
-            click.echo(f"warning: {held.id} was {held.status} when last checked ({held.checked}); "
-                       "customs will see that too (run 'vc-wallet check')", err=True)
-    vp = wallet.present(list(credential_ids), challenge=challenge, domain=domain, cryptosuite=cryptosuite, loader=loader,
-                        with_anchors=with_anchors)
+    wallet = _open(ctx, _verifier(offline, ca_bundle, trust, network, contexts))
+    ids = list(dict.fromkeys(credential_ids))
+    for credential_id in ids:
+        wallet.get(credential_id)  # an unknown id is named before anything is verified
+    ids = list(dict.fromkeys([*ids, *_powers(wallet, ids, power_ids, not no_power)]))
+    _recheck(wallet, ids, anyway)
+    if with_anchors:
+        wallet.recheck_anchors(ids)
+    if secured_as == "jose":
+        issued = datetime.now(timezone.utc).replace(microsecond=0)
+        expires = issued + timedelta(seconds=expires_in) if expires_in is not None else None
+        text = wallet.present_jwt(ids, challenge=challenge, domain=domain, issued=issued, expires=expires,
+                                  loader=loader, with_anchors=with_anchors) + "\n"
+    else:
+        vp = wallet.present(ids, challenge=challenge, domain=domain, cryptosuite=cryptosuite, loader=loader,
+                            with_anchors=with_anchors)
+        text = json.dumps(vp, indent=2, ensure_ascii=False) + "\n"
     selection = wallet.last_anchors
     assert selection is not None  # present sets it
     for added in selection.added:
@@ -376,13 +488,12 @@ def present(ctx: click.Context, credential_ids: tuple[str, ...], challenge: str,
                    err=True)
     for skipped in selection.skipped:
         click.echo(_escaped(f"anchor not added: {skipped.held.id}: {skipped.why}"), err=True)
-    text = json.dumps(vp, indent=2, ensure_ascii=False) + "\n"
     if out in (None, "-"):
         click.echo(text, nl=False)
     else:
         write_atomic(Path(out), text.encode("utf-8"), mode=0o644)
         anchors = f" and {len(selection.added)} anchor(s)" if selection.added else ""
-        click.echo(f"OK: presentation of {len(credential_ids)} credential(s){anchors} for {domain} -> {out}", err=True)
+        click.echo(f"OK: presentation of {len(ids)} credential(s){anchors} for {domain} -> {out}", err=True)
 
 
 @cli.command()

@@ -16,6 +16,11 @@ usually for an issuer of the importer's credentials, not for the importer. They 
 kept like any credential; :meth:`Wallet.present` adds, to each presentation, the held anchors
 that vouch for the issuers of what is presented, following their chain (:meth:`Wallet.anchors_for`),
 so that customs can trust an issuer through the party that vouches for it.
+
+Before presenting, ``vc-wallet present`` verifies the chosen credentials again
+(:meth:`Wallet.recheck`) and the anchors it would add (:meth:`Wallet.recheck_anchors`);
+:meth:`Wallet.present` and :meth:`Wallet.present_jwt` (a ``vp+jwt``) sign what they are given.
+A customs broker's wallet adds the importer's power of attorney (:meth:`Wallet.powers_for`).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import rfc8785
 from tradevc.vc.atomicfile import write_atomic
 from tradevc.vc.retrieval.did.jwk import did_jwk
 from tradevc.vc.securing.enveloped import envelope_credential, is_enveloped
-from tradevc.vc.securing.jose import VC_TYP, credential_of, token_type
+from tradevc.vc.securing.jose import VC_TYP, credential_of, sign_presentation_jwt, token_type
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.checks.vouches import Vouch, VouchError, read_vouch
 from tradevc.vc.errors import InvalidDocument, KeyMaterialError, VcError
@@ -54,6 +59,7 @@ from .store import KdfParams, WalletFile, new_key, normalize_passphrase, refuse_
 __all__ = [
     "Wallet", "HeldCredential", "CredentialRefused", "CheckChange", "HolderPolicy", "WALLET_FILE", "status_of",
     "AddedAnchor", "SkippedAnchor", "AnchorSelection", "describe_vouch", "MAX_ANCHOR_DEPTH", "MAX_ANCHORS",
+    "PowerSelection", "POWER_OF_ATTORNEY_TYPES",
 ]
 
 WALLET_FILE = "wallet.vcw"
@@ -61,6 +67,9 @@ CONTENT_VERSION = 1
 DEFAULT_HOLDER_SUITE = "eddsa-jcs-2022"
 MAX_ANCHOR_DEPTH = 4  # links of a chain of anchors followed from a presented credential
 MAX_ANCHORS = 16  # anchors added to one presentation
+POWER_OF_ATTORNEY_TYPES = ("PowerOfAttorneyCredential", "CustomsPowerOfAttorneyCredential")
+"""The types of a customs power of attorney, as the verifier's entry rules read them."""
+_IMPORTER_FIELDS = ("importerDetails", "importer", "importerOfRecord")  # where trade documents name the importer
 HOLDER_SUITES = {"Ed25519": ("eddsa-jcs-2022", "eddsa-rdfc-2022"), "P-256": ("ecdsa-jcs-2019", "ecdsa-rdfc-2019"),
                  "P-384": ("ecdsa-jcs-2019", "ecdsa-rdfc-2019")}
 
@@ -250,6 +259,20 @@ class AnchorSelection:
     @property
     def ids(self) -> tuple[str, ...]:
         return tuple(a.held.id for a in self.added)
+
+
+@dataclass(frozen=True)
+class PowerSelection:
+    """What :meth:`Wallet.powers_for` found: the powers of attorney to present (``added``), and
+    a ``note`` saying why none was added when the holder holds powers as an agent but none
+    fits (None otherwise)."""
+
+    added: tuple[HeldCredential, ...] = ()
+    note: str | None = None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(h.id for h in self.added)
 
 
 @dataclass(frozen=True)
@@ -500,8 +523,18 @@ class Wallet:
     def check(self, *, now: datetime | None = None) -> builtins.list[CheckChange]:  # Wallet.list shadows list here
         """Verify every held credential again (revocation, suspension, expiry, keys) and record
         the new state. Credentials are never dropped, whatever their state."""
+        return self.recheck([h.id for h in self.list()], now=now)
+
+    def recheck(self, credential_ids: Sequence[str], *, now: datetime | None = None) -> builtins.list[CheckChange]:
+        """Verify the credentials ``credential_ids`` again, as :meth:`check` verifies everything
+        held, and record their new state; one :class:`CheckChange` each, in that order (an id
+        given twice is checked once). ``vc-wallet present`` runs this on what it is about to sign.
+
+        :raises WalletError: an unknown id (nothing is verified or recorded).
+        """
+        chosen = [self.get(i) for i in dict.fromkeys(credential_ids)]
         changes = []
-        for held in self.list():
+        for held in chosen:
             result = self.verifier.verify_credential(held.credential, now=now)
             changes.append(CheckChange(held.id, held.type, held.status, status_of(result), result))
         stamp = _now()
@@ -571,13 +604,128 @@ class Wallet:
             frontier = following
         return AnchorSelection(tuple(added), tuple(skipped.values()))
 
+    def recheck_anchors(
+        self, credential_ids: Sequence[str], *, now: datetime | None = None
+    ) -> builtins.list[CheckChange]:
+        """Verify again each anchor :meth:`anchors_for` would add for ``credential_ids`` and
+        record its state, until every anchor it adds has been verified now (one per
+        :class:`CheckChange`). An anchor found revoked, suspended or invalid is then left out
+        by :meth:`anchors_for` (the anchors for its own issuer are not followed), and another
+        held for the same party may take its place (it is verified in turn). One that could not
+        be verified (its issuer's site is down, or the wallet is offline) is still added: customs
+        verifies it itself.
+
+        :raises WalletError: an unknown id.
+        """
+        done: dict[str, CheckChange] = {}
+        while True:  # each round verifies at least one anchor not verified before: it ends
+            todo = [a.held.id for a in self.anchors_for(credential_ids, now=now).added if a.held.id not in done]
+            if not todo:
+                return builtins.list(done.values())
+            for change in self.recheck(todo, now=now):
+                done[change.id] = change
+
+    def powers_of_attorney(self) -> builtins.list[HeldCredential]:
+        """The held customs powers of attorney (:data:`POWER_OF_ATTORNEY_TYPES`) that name this
+        wallet's holder as the agent: their subject's ``id`` is the holder DID."""
+        return [h for h in self.list() if _is_power(h) and self.holder_did in _agents(h)]
+
+    def power_of_attorney(self, credential_id: str) -> HeldCredential:
+        """The held power of attorney ``credential_id``, checked to name the holder as agent.
+
+        :raises WalletError: an unknown id, not a power of attorney, or one for another agent.
+        """
+        held = self.get(credential_id)
+        if not _is_power(held):
+            raise WalletError(f"{credential_id} is a {held.type}, not a power of attorney")
+        if self.holder_did not in _agents(held):
+            agents = ", ".join(_agents(held)) or "no one"
+            raise WalletError(f"{credential_id} names {agents} as agent, not this wallet's holder {self.holder_did}")
+        return held
+
+    def powers_for(self, credential_ids: Sequence[str], *, now: datetime | None = None) -> PowerSelection:
+        """The powers of attorney a customs broker presents with ``credential_ids``: those
+        :meth:`powers_of_attorney` holds from the importer the chosen credentials name.
+
+        The importer is read from the trade documents' ``importerDetails``, ``importer`` and
+        ``importerOfRecord``: a power fits one if its issuer (or ``principal.id``) is the
+        importer's ``id``, or its ``principal.name`` is the importer's ``name`` (compared
+        without case and extra spaces). Of the powers that fit, those in force at ``now`` (by
+        their validity period and as last checked) are chosen; if none is, all that fit are, so
+        that checking them says why they do not do. None is chosen when the holder is the
+        importer named, when a power of attorney is already among ``credential_ids``, or when
+        nothing fits (``note`` says so, if the holder holds powers at all). Powers from other
+        importers are never chosen: a broker's clients are not customs' business on this entry.
+
+        :raises WalletError: an unknown id. :raises ValueError: a naive ``now``.
+        """
+        moment = _aware(now)
+        held_powers = self.powers_of_attorney()
+        chosen = [self.get(i) for i in credential_ids]
+        if not held_powers or any(_is_power(h) for h in chosen):
+            return PowerSelection()
+        importers = [i for h in chosen for i in _importers_named(_document_of(h))]
+        if any(did == self.holder_did for did, _ in importers):
+            return PowerSelection()
+        if not importers:
+            return PowerSelection(note="the chosen credentials name no importer (give the power with --poa ID)")
+        fitting = [p for p in held_powers if _grants(p, importers)]
+        if not fitting:
+            named = ", ".join(dict.fromkeys(did or name or "?" for did, name in importers))
+            return PowerSelection(note=f"no power of attorney held from the importer they name ({named})")
+        in_force = [p for p in fitting if _power_in_force(p, moment)]
+        return PowerSelection(tuple(in_force or fitting))
+
+    def _entries(
+        self, credential_ids: Sequence[str], with_anchors: bool, now: datetime | None
+    ) -> tuple[builtins.list[dict[str, Any]], AnchorSelection]:
+        """What a presentation of ``credential_ids`` holds, and the anchors chosen for it."""
+        if not credential_ids:
+            raise WalletError("choose at least one credential to present")
+        chosen = [_presentable(self.get(i)) for i in credential_ids]
+        selection = self.anchors_for(credential_ids, now=now) if with_anchors else AnchorSelection()
+        chosen += [_presentable(a.held) for a in selection.added]
+        return chosen, selection
+
+    def present_jwt(
+        self, credential_ids: Sequence[str], *, challenge: str, domain: str, issued: datetime | None = None,
+        expires: datetime | None = None, loader: DocumentLoader | None = None, with_anchors: bool = True,
+        now: datetime | None = None,
+    ) -> str:
+        """The presentation :meth:`present` makes, secured with JOSE instead: a VC-JOSE-COSE
+        ``application/vp+jwt`` compact JWS signed with the holder key (EdDSA for Ed25519,
+        ES256 for P-256, ES384 for P-384; ``kid`` the holder's verification method). The
+        presentation is the claims set; the verifier's ``challenge`` is its ``nonce`` and the
+        ``domain`` its ``aud``; ``iat`` is ``issued`` (default: now), and ``exp`` is set only if
+        ``expires`` is given. Data Integrity credentials go in as they are, ``vc+jwt`` ones in
+        ``EnvelopedVerifiableCredential`` objects.
+
+        :raises WalletError: as :meth:`present`. :raises ValueError: empty challenge or domain,
+            a naive time, ``expires`` not after ``issued``.
+        """
+        entries, selection = self._entries(credential_ids, with_anchors, now)
+        moment = _aware(issued)
+        claims: dict[str, Any] = {"iat": int(moment.timestamp())}
+        if expires is not None:
+            if _aware(expires) <= moment:
+                raise ValueError("the presentation must expire after it is issued")
+            claims["exp"] = int(expires.timestamp())
+        token = sign_presentation_jwt(
+            entries, self._holder, challenge=challenge, domain=domain, holder=self.holder_did,
+            verification_method=self.verification_method, claims=claims,
+            loader=loader or (self._verifier.loader if self._verifier is not None else None),
+        )
+        self.last_anchors = selection
+        return token
+
     def present(
         self, credential_ids: Sequence[str], *, challenge: str, domain: str, cryptosuite: str | None = None,
         created: str | datetime | None = None, loader: DocumentLoader | None = None, with_anchors: bool = True,
         now: datetime | None = None,
     ) -> dict[str, Any]:
         """A presentation of the chosen credentials for one verifier, signed with the holder key
-        (proof purpose ``authentication``, bound to ``challenge`` and ``domain``).
+        (proof purpose ``authentication``, bound to ``challenge`` and ``domain``). It does not
+        verify them again: :meth:`recheck` does (``vc-wallet present`` runs it first).
 
         With ``with_anchors`` (the default), the held anchors for the issuers of the chosen
         credentials follow them in the presentation, chosen by :meth:`anchors_for` at ``now``;
@@ -603,9 +751,7 @@ class Wallet:
         suite = cryptosuite or suites[0]
         if suite not in suites:
             raise WalletError(f"a {self._holder.key_type} holder key signs with {' or '.join(suites)}, not {suite}")
-        chosen = [_presentable(self.get(i)) for i in credential_ids]
-        selection = self.anchors_for(credential_ids, now=now) if with_anchors else AnchorSelection()
-        chosen += [_presentable(a.held) for a in selection.added]
+        chosen, selection = self._entries(credential_ids, with_anchors, now)
         presentation = sign_presentation(
             chosen, self._holder, challenge=challenge, domain=domain, cryptosuite=suite, holder=self.holder_did,
             verification_method=self.verification_method, created=created,
@@ -724,6 +870,73 @@ def _not_presentable_anchor(held: HeldCredential, vouch: Vouch, now: datetime) -
     if isinstance(held.credential, str) and token_type(parse_compact_jws(held.credential)) != VC_TYP:
         return "a VC-JWT 1.1 token cannot go into a VC 2.0 presentation"
     return None
+
+
+def _document_of(held: HeldCredential) -> dict[str, Any]:
+    """The credential itself (a JOSE-secured one's payload; it verified when it was added)."""
+    try:
+        document = credential_of(held.credential) if _is_jose(held.credential) else held.credential
+    except InvalidDocument:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _objects(value: Any) -> builtins.list[dict[str, Any]]:
+    """``value`` as a list of the objects it is or holds."""
+    return [v for v in (value if isinstance(value, builtins.list) else [value]) if isinstance(v, dict)]
+
+
+def _is_power(held: HeldCredential) -> bool:
+    return any(t in POWER_OF_ATTORNEY_TYPES for t in held.types)
+
+
+def _agents(held: HeldCredential) -> builtins.list[str]:
+    """The agents (subject ids) a power of attorney names."""
+    return [s["id"] for s in _objects(_document_of(held).get("credentialSubject")) if isinstance(s.get("id"), str)]
+
+
+def _name(value: Any) -> str | None:
+    return " ".join(value.split()).casefold() if isinstance(value, str) and value.strip() else None
+
+
+def _importers_named(credential: Mapping[str, Any]) -> builtins.list[tuple[str | None, str | None]]:
+    """The importers a trade document names, as ``(id, name)``: its subjects'
+    ``importerDetails``, ``importer`` and ``importerOfRecord`` objects."""
+    found = []
+    for subject in _objects(credential.get("credentialSubject")):
+        for field in _IMPORTER_FIELDS:
+            for party in _objects(subject.get(field)):
+                did = party.get("id") if isinstance(party.get("id"), str) else None
+                name = party.get("name") if isinstance(party.get("name"), str) else None
+                if did or name:
+                    found.append((did, name))
+    return found
+
+
+def _grants(power: HeldCredential, importers: Sequence[tuple[str | None, str | None]]) -> bool:
+    """Whether ``power`` is granted by one of ``importers`` (by DID, or else by name)."""
+    principals = [p for s in _objects(_document_of(power).get("credentialSubject")) for p in _objects(s.get("principal"))]
+    dids = {power.issuer, *(p["id"] for p in principals if isinstance(p.get("id"), str))}
+    names = {_name(p.get("name")) for p in principals} - {None}
+    return any((did is not None and did in dids) or (_name(name) in names) for did, name in importers)
+
+
+def _power_in_force(power: HeldCredential, now: datetime) -> bool:
+    """In its validity period at ``now``, and not found revoked, suspended or invalid when last checked."""
+    if power.status.startswith(_BAD_LAST_CHECK):
+        return False
+    document = _document_of(power)
+    for name, ends in (("validFrom", False), ("validUntil", True)):
+        value = document.get(name)
+        if not isinstance(value, str):
+            continue
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        if moment.tzinfo is None or (now > moment if ends else now < moment):
+            return False
+    return True
 
 
 def _presentable(held: HeldCredential) -> dict[str, Any]:

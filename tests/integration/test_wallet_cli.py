@@ -224,9 +224,13 @@ def _check_sees_a_revocation(tmp_path, https_server, mill, signed):
     assert row.split()[2:] == ["valid", "REVOKED", "CHANGED"]
     assert "revocation: revoked by the issuer" in result.output
     assert "REVOKED (" in run("list").output
+    refused = run("present", "--credential", signed["id"], "--challenge", "c", "--domain", "cbp.gov",
+                  "--out", str(tmp_path / "vp.json"), *ca, expect=1)
+    assert f"error: {signed['id']} is revoked (revocation: revoked by the issuer" in refused.output
+    assert not (tmp_path / "vp.json").exists()
     warned = run("present", "--credential", signed["id"], "--challenge", "c", "--domain", "cbp.gov",
-                 "--out", str(tmp_path / "vp.json"))
-    assert f"warning: {signed['id']} was REVOKED when last checked" in warned.output
+                 "--out", str(tmp_path / "vp.json"), *ca, "--anyway")
+    assert f"warning: {signed['id']} is revoked" in warned.output and (tmp_path / "vp.json").exists()
     other = run.file("t.json", {"trustedIssuers": [{"did": ISSUER.did, "name": "Someone else", "types": ["AlumniCredential"]}]})
     [entry] = json.loads(run("check", *ca, "--trust", other, "--json", expect=1).output)
     assert (entry["before"], entry["after"]) == ("REVOKED", "REVOKED")
