@@ -29,6 +29,7 @@ from .credential_types import TYPE_ALIASES, get_type, resolve_type_name, similar
 from .home import IssuerHome
 from .registry import StatusRegistry
 from .service import REGISTRY_FILE, Issuer
+from .site import SiteError, SiteServer, SiteUnavailable, sigterm_stops, start_site
 
 HOME_ENV = "TRADEVC_ISSUER_HOME"
 PASSPHRASE_ENV = "TRADEVC_ISSUER_PASSPHRASE"
@@ -656,6 +657,61 @@ def restore(ctx: click.Context, file: str, force: bool) -> None:
     summary = restore_home(file, ctx.obj["home"], _passphrase(ctx), force=force)
     click.echo(f"OK: restored {summary.did} in {ctx.obj['home']}: {summary.keys} key(s), "
                f"{summary.credentials} credential(s)")
+
+
+@cli.command(name="serve-site")
+@click.argument("directory", default="site", type=click.Path(file_okay=False))
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port to listen on (default: the port of the localhost DID in DIRECTORY, else 8443).")
+@click.option("--host", "bind", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+              help="Address to listen on: loopback only, unless --public.")
+@click.option("--public", is_flag=True, help="Allow a --host that is not loopback (others on the network can then connect).")
+@click.option("--ca-out", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Where to write the throwaway CA certificate (default: DIRECTORY-ca.pem beside DIRECTORY).")
+@_guard
+def serve_site(directory: str, port: int | None, bind: str, public: bool, ca_out: str | None) -> None:
+    """Serve DIRECTORY (what 'vc-issuer publish --out-dir DIRECTORY' wrote; default: site)
+    over HTTPS on this machine, to try did:web and status lists before they go on a real
+    website (see PUBLISHING.md).
+
+    \b
+    A CA made for this run (written to --ca-out) signs a certificate for localhost,
+    127.0.0.1 and the hosts of the DIDs found; it prints the DIDs it serves and the options
+    that let vc-verify and vc-wallet trust it. Files only (no listings, no redirects), with
+    their media types and CORS; GET and HEAD only; nothing outside DIRECTORY is served.
+    An issuer to try it with:
+      vc-issuer init --name "Mill" --did-web localhost:8443 \\
+                     --status-base-url https://localhost:8443/status/
+      vc-issuer publish --out-dir site && vc-issuer serve-site site
+    Ctrl-C (or SIGTERM) stops it: it prints 'stopped' and exits 0.
+    """
+    try:
+        server = start_site(directory, bind=bind, port=port, ca_out=ca_out, public=public)
+    except SiteUnavailable as e:
+        _fail(e.message)
+    except SiteError as e:  # the folder, or a non-loopback --host: bad input
+        _fail(e.message, 2)
+    with sigterm_stops():
+        try:
+            _announce(server, directory)
+            server.serve()
+        except KeyboardInterrupt:  # before serving began
+            server.close()
+    click.echo("stopped")
+
+
+def _announce(server: SiteServer, directory: str) -> None:
+    """What serve-site prints once it listens: where, which DIDs, the CA, the options for vc-verify."""
+    click.echo(f"serving {directory} at {server.base_url} (listening on {server.bind}:{server.port}; Ctrl-C stops)")
+    for found in server.dids:
+        click.echo(f"DID {found.did}: {found.url}")
+        for note in found.notes:
+            click.echo(f"  warning: {note}")
+    if not server.dids:
+        click.echo(f"note: no did.json in {directory} (a did:key issuer publishes status lists only)")
+    click.echo(f"CA certificate (made for this run, trusted for these names only): {server.ca_path}")
+    click.echo("verify with these options (vc-wallet add and check take them too):")
+    click.echo("  vc-verify credential FILE --trust POLICY " + " ".join(server.verify_options()))
 
 
 def main() -> None:
