@@ -29,7 +29,6 @@ from .credential_types import TYPE_ALIASES, get_type, resolve_type_name, similar
 from .home import IssuerHome
 from .registry import StatusRegistry
 from .service import REGISTRY_FILE, Issuer
-from .site import SiteError, SiteServer, SiteUnavailable, sigterm_stops, start_site
 
 HOME_ENV = "TRADEVC_ISSUER_HOME"
 PASSPHRASE_ENV = "TRADEVC_ISSUER_PASSPHRASE"
@@ -659,6 +658,15 @@ def restore(ctx: click.Context, file: str, force: bool) -> None:
                f"{summary.credentials} credential(s)")
 
 
+# -- trying the published site locally; the shipped schemas and examples -------------------------
+# (imported here, beside the commands that use them)
+
+from tradevc.vc.checks.schemas import default_schema_store, shipped_schema_for  # noqa: E402
+
+from .credential_types import load_example  # noqa: E402
+from .site import SiteError, SiteServer, SiteUnavailable, sigterm_stops, start_site  # noqa: E402
+
+
 @cli.command(name="serve-site")
 @click.argument("directory", default="site", type=click.Path(file_okay=False))
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
@@ -712,6 +720,51 @@ def _announce(server: SiteServer, directory: str) -> None:
     click.echo(f"CA certificate (made for this run, trusted for these names only): {server.ca_path}")
     click.echo("verify with these options (vc-wallet add and check take them too):")
     click.echo("  vc-verify credential FILE --trust POLICY " + " ".join(server.verify_options()))
+
+
+def _known_type(type_name: str) -> str:
+    """The full name of a known trade type (a short name is accepted); otherwise one line with
+    the close names and the known ones, exit 2."""
+    full = resolve_type_name(type_name)
+    if get_type(full) is not None:
+        return full
+    close = similar_type_names(type_name)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    _fail(f"{type_name} is not a known credential type; {hint}known types: {_known_types()}", 2)
+
+
+@cli.command()
+@click.argument("type_name", metavar="TYPE", required=False)
+@click.option("--list", "list_all", is_flag=True, help="List the trade types and the URL of each one's schema.")
+def schema(type_name: str | None, list_all: bool) -> None:
+    """Print the JSON Schema of a trade credential TYPE, as shipped (contexts/schemas/): the
+    schema the issuer names in the credential's credentialSchema and checks before signing,
+    and the verifier holds, pinned by its SHA-256."""
+    if list_all:
+        for name in type_names():
+            click.echo(f"{name:44} {shipped_schema_for(name) or '-'}")
+        return
+    if not type_name:
+        raise click.UsageError("give a TYPE (e.g. USMCACertificationOfOrigin), or --list")
+    full = _known_type(type_name)
+    url = shipped_schema_for(full)
+    data = default_schema_store().resource_bytes(url) if url else None
+    if data is None:
+        _fail(f"{full} has no shipped JSON Schema", 1)
+    click.echo(data, nl=False)
+
+
+@cli.command()
+@click.argument("type_name", metavar="TYPE")
+def example(type_name: str) -> None:
+    """Print the example credential subject of a trade credential TYPE (what issuer/examples/
+    holds), to edit or to issue as it is:
+
+    \b
+      vc-issuer example USMCACertificationOfOrigin > subject.json
+      vc-issuer issue --type USMCACertificationOfOrigin --subject subject.json ...
+    """
+    click.echo(json.dumps(load_example(_known_type(type_name)), indent=2, ensure_ascii=False))
 
 
 def main() -> None:
