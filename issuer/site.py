@@ -185,8 +185,8 @@ def find_dids(root: Path, port: int) -> list[SiteDid]:
             notes.append(f"its DID says it is at {expected}, not {relative}: verifiers will not find it")
         name, _, named_port = host.partition(":")
         if name == "localhost" and int(named_port or 443) != port:
-            notes.append(f"the DID names port {named_port or 443}, not {port}: verifiers look there "
-                         f"(serve with --port {named_port or 443})")
+            notes.append(f"the DID names port {named_port or 443}, not {port}: verifiers look there; serve with "
+                         f"--port {named_port or 443}, or read it from here through the --mirror below")
         found.append(SiteDid(did, relative, url, host, tuple(notes)))
     return found
 
@@ -356,14 +356,17 @@ class SiteServer:
 
     def verify_options(self) -> list[str]:
         """The options that let ``vc-verify`` (and ``vc-wallet add``/``check``) read this site:
-        the CA, and ``--allow-host localhost:PORT`` for localhost DIDs or a ``--mirror`` for
-        every other DID host."""
+        the CA; ``--allow-host localhost:PORT`` for a DID of this very host and port, and for
+        every other DID host (another port of localhost, a real domain) a ``--mirror`` that
+        reads it from here."""
         options = ["--ca-bundle", str(self.ca_path)]
-        others = sorted({d.host for d in self.dids if d.host.partition(":")[0] != "localhost"})
-        if not others or any(d.host.partition(":")[0] == "localhost" for d in self.dids):
+        here = f"localhost:{self.port}" if self.port != 443 else "localhost"
+        hosts = sorted({d.host for d in self.dids})
+        if not hosts or here in hosts:
             options += ["--allow-host", f"localhost:{self.port}"]
-        for host in others:
-            options += ["--mirror", f"{host}={self.base_url}"]
+        for host in hosts:
+            if host != here:
+                options += ["--mirror", f"{host}={self.base_url}"]
         return options
 
     def serve(self) -> None:
