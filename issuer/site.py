@@ -334,7 +334,7 @@ class _TlsServer(ThreadingHTTPServer):
         except (OSError, ssl.SSLError):  # a plain-HTTP client, a handshake that failed or stalled
             return
         try:
-            self.RequestHandlerClass(tls, client_address, self)
+            _Handler(tls, client_address, self)
         finally:
             tls.close()
 
