@@ -667,7 +667,7 @@ from .credential_types import load_example  # noqa: E402
 from .site import SiteError, SiteServer, SiteUnavailable, sigterm_stops, start_site  # noqa: E402
 
 
-@cli.command(name="serve-site")
+@cli.command(name="serve-site", short_help="Serve the published site over HTTPS on this machine, to try did:web.")
 @click.argument("directory", default="site", type=click.Path(file_okay=False))
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="Port to listen on (default: the port of the localhost DID in DIRECTORY, else 8443).")
@@ -710,7 +710,8 @@ def serve_site(directory: str, port: int | None, bind: str, public: bool, ca_out
 
 def _announce(server: SiteServer, directory: str) -> None:
     """What serve-site prints once it listens: where, which DIDs, the CA, the options for vc-verify."""
-    click.echo(f"serving {directory} at {server.base_url} (listening on {server.bind}:{server.port}; Ctrl-C stops)")
+    where = f"[{server.bind}]" if ":" in server.bind else server.bind
+    click.echo(f"serving {directory} at {server.base_url} (listening on {where}:{server.port}; Ctrl-C stops)")
     for found in server.dids:
         click.echo(f"DID {found.did}: {found.url}")
         for note in found.notes:
@@ -733,7 +734,7 @@ def _known_type(type_name: str) -> str:
     _fail(f"{type_name} is not a known credential type; {hint}known types: {_known_types()}", 2)
 
 
-@cli.command()
+@cli.command(short_help="Print the JSON Schema of a trade credential type.")
 @click.argument("type_name", metavar="TYPE", required=False)
 @click.option("--list", "list_all", is_flag=True, help="List the trade types and the URL of each one's schema.")
 def schema(type_name: str | None, list_all: bool) -> None:
@@ -754,7 +755,7 @@ def schema(type_name: str | None, list_all: bool) -> None:
     click.echo(data, nl=False)
 
 
-@cli.command()
+@cli.command(short_help="Print the example subject of a trade credential type.")
 @click.argument("type_name", metavar="TYPE")
 def example(type_name: str) -> None:
     """Print the example credential subject of a trade credential TYPE (what issuer/examples/

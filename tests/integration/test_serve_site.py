@@ -209,3 +209,19 @@ def test_a_port_in_use_is_one_line(published, tmp_path):
                                                  "--ca-out", str(tmp_path / "ca.pem")])
     assert result.exit_code == 1
     assert result.output.startswith("error: ") and str(port) in result.output and "Traceback" not in result.output
+
+
+def test_a_plain_http_client_or_a_stalled_one_holds_no_one_up(served):
+    """The TLS handshake runs in each connection's own thread: a client that speaks plain HTTP
+    is dropped, and one that sends nothing does not keep the others waiting."""
+    server, *_ = served
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as plain:
+        plain.sendall(b"GET /.well-known/did.json HTTP/1.0\r\n\r\n")
+        try:
+            answer = plain.recv(4096)
+        except ConnectionResetError:  # closed without reading the rest
+            answer = b""
+        assert b"did:web" not in answer
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10):  # silent, left open
+        status, _headers, body = server.raw("GET", "/.well-known/did.json")
+        assert status == 200 and b"did:web" in body
