@@ -789,6 +789,116 @@ def restore(ctx: click.Context, file: str, force: bool) -> None:
                f"{summary.credentials} credential(s)")
 
 
+# -- trying the published site locally; the shipped schemas and examples -------------------------
+# (imported here, beside the commands that use them)
+
+from tradevc.vc.checks.schemas import default_schema_store, shipped_schema_for  # noqa: E402
+
+from .credential_types import load_example  # noqa: E402
+from .site import SiteError, SiteServer, SiteUnavailable, sigterm_stops, start_site  # noqa: E402
+
+
+@cli.command(name="serve-site", short_help="Serve the published site over HTTPS on this machine, to try did:web.")
+@click.argument("directory", default="site", type=click.Path(file_okay=False))
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port to listen on (default: the port of the localhost DID in DIRECTORY, else 8443).")
+@click.option("--host", "bind", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+              help="Address to listen on: loopback only, unless --public.")
+@click.option("--public", is_flag=True, help="Allow a --host that is not loopback (others on the network can then connect).")
+@click.option("--ca-out", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Where to write the throwaway CA certificate (default: DIRECTORY-ca.pem beside DIRECTORY).")
+@_guard
+def serve_site(directory: str, port: int | None, bind: str, public: bool, ca_out: str | None) -> None:
+    """Serve DIRECTORY (what 'vc-issuer publish --out-dir DIRECTORY' wrote; default: site)
+    over HTTPS on this machine, to try did:web and status lists before they go on a real
+    website (see PUBLISHING.md).
+
+    \b
+    A CA made for this run (written to --ca-out) signs a certificate for localhost,
+    127.0.0.1 and the hosts of the DIDs found; it prints the DIDs it serves and the options
+    that let vc-verify and vc-wallet trust it. Files only (no listings, no redirects), with
+    their media types and CORS; GET and HEAD only; nothing outside DIRECTORY is served.
+    An issuer to try it with:
+      vc-issuer init --name "Mill" --did-web localhost:8443 \\
+                     --status-base-url https://localhost:8443/status/
+      vc-issuer publish --out-dir site && vc-issuer serve-site site
+    Ctrl-C (or SIGTERM) stops it: it prints 'stopped' and exits 0.
+    """
+    try:
+        server = start_site(directory, bind=bind, port=port, ca_out=ca_out, public=public)
+    except SiteUnavailable as e:
+        _fail(e.message)
+    except SiteError as e:  # the folder, or a non-loopback --host: bad input
+        _fail(e.message, 2)
+    with sigterm_stops():
+        try:
+            _announce(server, directory)
+            server.serve()
+        except KeyboardInterrupt:  # before serving began
+            server.close()
+    click.echo("stopped")
+
+
+def _announce(server: SiteServer, directory: str) -> None:
+    """What serve-site prints once it listens: where, which DIDs, the CA, the options for vc-verify."""
+    where = f"[{server.bind}]" if ":" in server.bind else server.bind
+    click.echo(f"serving {directory} at {server.base_url} (listening on {where}:{server.port}; Ctrl-C stops)")
+    for found in server.dids:
+        click.echo(f"DID {found.did}: {found.url}")
+        for note in found.notes:
+            click.echo(f"  warning: {note}")
+    if not server.dids:
+        click.echo(f"note: no did.json in {directory} (a did:key issuer publishes status lists only)")
+    click.echo(f"CA certificate (made for this run, trusted for these names only): {server.ca_path}")
+    click.echo("verify with these options (vc-wallet add and check take them too):")
+    click.echo("  vc-verify credential FILE --trust POLICY " + " ".join(server.verify_options()))
+
+
+def _known_type(type_name: str) -> str:
+    """The full name of a known trade type (a short name is accepted); otherwise one line with
+    the close names and the known ones, exit 2."""
+    full = resolve_type_name(type_name)
+    if get_type(full) is not None:
+        return full
+    close = similar_type_names(type_name)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    _fail(f"{type_name} is not a known credential type; {hint}known types: {_known_types()}", 2)
+
+
+@cli.command(short_help="Print the JSON Schema of a trade credential type.")
+@click.argument("type_name", metavar="TYPE", required=False)
+@click.option("--list", "list_all", is_flag=True, help="List the trade types and the URL of each one's schema.")
+def schema(type_name: str | None, list_all: bool) -> None:
+    """Print the JSON Schema of a trade credential TYPE, as shipped (contexts/schemas/): the
+    schema the issuer names in the credential's credentialSchema and checks before signing,
+    and the verifier holds, pinned by its SHA-256."""
+    if list_all:
+        for name in type_names():
+            click.echo(f"{name:44} {shipped_schema_for(name) or '-'}")
+        return
+    if not type_name:
+        raise click.UsageError("give a TYPE (e.g. USMCACertificationOfOrigin), or --list")
+    full = _known_type(type_name)
+    url = shipped_schema_for(full)
+    data = default_schema_store().resource_bytes(url) if url else None
+    if data is None:
+        _fail(f"{full} has no shipped JSON Schema", 1)
+    click.echo(data, nl=False)
+
+
+@cli.command(short_help="Print the example subject of a trade credential type.")
+@click.argument("type_name", metavar="TYPE")
+def example(type_name: str) -> None:
+    """Print the example credential subject of a trade credential TYPE (what issuer/examples/
+    holds), to edit or to issue as it is:
+
+    \b
+      vc-issuer example USMCACertificationOfOrigin > subject.json
+      vc-issuer issue --type USMCACertificationOfOrigin --subject subject.json ...
+    """
+    click.echo(json.dumps(load_example(_known_type(type_name)), indent=2, ensure_ascii=False))
+
+
 def main() -> None:
     cli(prog_name="vc-issuer")
 
