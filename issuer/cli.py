@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from tradevc.clistyle import EXIT_USAGE, Group, fail
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
 from tradevc.vc.jsontext import decode_text, escape_hidden, loads, read_text
@@ -38,8 +39,7 @@ IO_ERROR = "IO_ERROR"  # the code of a file that cannot be read or written
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+    fail(message, code)
 
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -201,7 +201,7 @@ def _write_output(document: Any, out: str | None, *, before: bytes = b"") -> Non
         raise OSError(e.errno, f"{e.strerror or e}; nothing was recorded as issued", out) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tradevc", prog_name="vc-issuer", message="%(prog)s (tradevc) %(version)s")
 @click.option(
     "--home", type=click.Path(file_okay=False), envvar=HOME_ENV, default=str(DEFAULT_HOME), show_default=True,

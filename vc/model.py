@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
 from typing import Any, TypeGuard, TypeVar
@@ -35,6 +36,8 @@ __all__ = [
     "parse_proof",
     "parse_datetime",
     "is_url",
+    "describe_error",
+    "json_kind",
 ]
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -406,9 +409,89 @@ def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
         loc = ".".join(str(p) for p in item["loc"])
-        msg = item["msg"].removeprefix("Value error, ")
+        msg = describe_error(item)
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
+
+
+def json_kind(value: Any) -> str:
+    """What ``value`` is, in JSON's words: ``a number``, ``a string``, ``null``..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a JSON object"
+    return "another kind of value"
+
+
+def _given(value: Any) -> str:
+    """``got ...`` of a message: a string quoted (cut at 60 characters), anything else by kind."""
+    if isinstance(value, str):
+        return "got an empty string" if not value else f"got '{value[:60]}{'...' if len(value) > 60 else ''}'"
+    return f"got {json_kind(value)}"
+
+
+_DATE = "a date (YYYY-MM-DD)"
+_DATE_TIME = "a date and time with a time zone, like 2026-01-01T00:00:00Z"
+_EXPECTED = {  # pydantic's error type -> what the value must be
+    "string_type": "a string", "str_type": "a string",
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer (no fractional part)",
+    "float_type": "a number", "float_parsing": "a number", "decimal_type": "a number", "decimal_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "list_type": "a list", "tuple_type": "a list", "set_type": "a list", "frozen_set_type": "a list",
+    "dict_type": "a JSON object", "model_type": "a JSON object", "model_attributes_type": "a JSON object",
+    "dataclass_type": "a JSON object", "mapping_type": "a JSON object",
+    "date_type": _DATE, "date_parsing": _DATE, "date_from_datetime_parsing": _DATE,
+    "date_from_datetime_inexact": _DATE,
+    "datetime_type": _DATE_TIME, "datetime_parsing": _DATE_TIME, "datetime_from_date_parsing": _DATE_TIME,
+    "url_type": "a URL", "url_parsing": "a URL", "url_scheme": "a URL", "uuid_type": "a UUID", "uuid_parsing": "a UUID",
+}
+_BOUNDS = {"greater_than": ("gt", "greater than"), "greater_than_equal": ("ge", "at least"),
+           "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most")}
+
+
+def describe_error(item: Mapping[str, Any]) -> str:
+    """One error of a pydantic ``ValidationError`` (an item of ``errors()``) in plain words,
+    without its path: ``must be a string, got a number``, ``required field is missing``. The
+    messages of the models' own validators are kept (less pydantic's ``Value error,``)."""
+    kind = str(item.get("type", ""))
+    ctx = item.get("ctx") or {}
+    given = item.get("input")
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown member"
+    if kind in _EXPECTED:
+        return f"must be {_EXPECTED[kind]}, {_given(given)}"
+    if kind in ("too_short", "string_too_short"):
+        least = ctx.get("min_length", 1)
+        if least == 1:
+            return "must not be empty"
+        return f"must have at least {least} {'characters' if kind.startswith('string') else 'items'}"
+    if kind in ("too_long", "string_too_long"):
+        return f"must have at most {ctx.get('max_length')} {'characters' if kind.startswith('string') else 'items'}"
+    if kind == "string_pattern_mismatch":
+        return f"must match the pattern {ctx.get('pattern')}, {_given(given)}"
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        number = isinstance(given, (int, float, Decimal)) and not isinstance(given, bool)
+        return f"must be {words} {ctx.get(key)}, " + (f"got {given}" if number else _given(given))
+    if kind in ("literal_error", "enum"):
+        return f"must be {ctx.get('expected')}, {_given(given)}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return f"does not have a form allowed here, {_given(given)}"
+    message = str(item.get("msg", "is not valid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message.replace("Input should be", "must be")
 
 
 def parse_credential(document: Any) -> Credential:

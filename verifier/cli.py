@@ -36,6 +36,7 @@ from typing import Any, NoReturn
 import click
 import requests
 
+from tradevc.clistyle import Group, fail
 from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error
 from tradevc.vc.jsontext import escape_hidden, Limits
@@ -59,8 +60,7 @@ EXIT_INTERRUPTED = 130
 
 def _usage_error(message: str) -> NoReturn:
     """``error: <message>`` on stderr, one line, and exit 2."""
-    click.echo(escape_hidden(f"error: {message}", keep_newlines=False), err=True)
-    sys.exit(EXIT_USAGE)
+    fail(message, EXIT_USAGE)
 
 
 _EMPTY_HINTS = {
@@ -380,7 +380,7 @@ def _with_common(fn: Any) -> Any:
     return fn
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tradevc", prog_name="vc-verify", message="%(prog)s (tradevc) %(version)s")
 def cli() -> None:
     """Verify W3C Verifiable Credentials and Presentations: signatures, issuer keys (did:key,

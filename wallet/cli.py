@@ -15,6 +15,7 @@ from typing import Any, Callable, NoReturn
 
 import click
 
+from tradevc.clistyle import EXIT_USAGE, Group, fail
 from tradevc.vc.jsontext import escape_hidden
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
@@ -36,8 +37,7 @@ DEFAULT_HOME = Path("~/.tradevc/wallet")
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+    fail(message, code)
 
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -167,7 +167,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tradevc", prog_name="vc-wallet", message="%(prog)s (tradevc) %(version)s")
 @click.option("--home", type=click.Path(file_okay=False), envvar=HOME_ENV, default=str(DEFAULT_HOME),
               show_default=True, help=f"The wallet's directory (or set {HOME_ENV}).")
