@@ -23,6 +23,7 @@ from tradevc.vc.jsontext import decode_text, escape_hidden, loads, read_text
 from tradevc.vc.retrieval.did.web import did_web_for, document_url
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
+from tradevc.vc.model import is_url, parse_datetime
 from tradevc.vc.sealed import MIN_PASSPHRASE_LENGTH, WeakPassphrase, check_new_passphrase
 
 from .backup import backup_home, restore_home
@@ -70,7 +71,7 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False,
         try:
             value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as e:
-            _fail(f"{IO_ERROR}: cannot read the passphrase file {path}: {e.strerror}")
+            _fail(f"{IO_ERROR}: cannot read the passphrase file {path}: {e.strerror}", EXIT_USAGE)
     elif os.environ.get(PASSPHRASE_ENV):
         value = os.environ[PASSPHRASE_ENV]
     elif sys.stdin.isatty():
@@ -103,15 +104,44 @@ def _read_json(path: str) -> Any:
     byte, exit 2), read by :func:`tradevc.vc.jsontext.loads`: a member twice,
     ``NaN``/``Infinity``, an integer beyond 2**53-1 or a lone surrogate is a ``PARSING_ERROR``
     (one line, from :func:`_guard`), never signed. What the issuer signs is its own input: no
-    size limits apply."""
-    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    size limits apply. A file that cannot be read is bad input (exit 2)."""
+    data = sys.stdin.buffer.read() if path == "-" else _read_input(path)
     return loads(decode_text(data, source="standard input" if path == "-" else path), limits=None)
+
+
+def _read_input(path: str) -> bytes:
+    """The bytes of a file named on the command line; one that cannot be read is a usage error
+    (one line naming it, exit 2)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        _fail(f"{IO_ERROR}: cannot read {path}: {e.strerror or e}", EXIT_USAGE)
+
+
+def _date_time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--valid-from`` and ``--valid-until``: a dateTimeStamp, or a usage error (exit 2)
+    before anything is asked or signed."""
+    if value is not None:
+        try:
+            parse_datetime(value)
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not a date and time with a time zone, like 2026-01-01T00:00:00Z"
+            ) from None
+    return value
+
+
+def _url_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--id``: a URL (``urn:uuid:...``, ``https://...``), or a usage error (exit 2)."""
+    if value is not None and not is_url(value):
+        raise click.BadParameter(f"{value!r} is not a URL, such as urn:uuid:... or https://...")
+    return value
 
 
 def _read_credential(path: str) -> dict[str, Any] | str:
     """A signed credential from a file: JSON (a JSON object, read as :func:`_read_json` reads)
     or a ``vc+jwt`` compact token (the file's text, trimmed)."""
-    text = decode_text(Path(path).read_bytes(), source=path)
+    text = decode_text(_read_input(path), source=path)
     if text.lstrip()[:1] == "{":
         document = loads(text, limits=None)
         if not isinstance(document, dict):  # pragma: no cover - '{' starts an object
@@ -290,9 +320,9 @@ def _signing_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Sign a type that is not one of the known types (or a --credential whose type is close to a known "
             "name), without the trade checks.",
         ),
-        click.option("--valid-from", metavar="DATETIME", help="Start of validity, e.g. 2026-01-01T00:00:00Z (default: now)."),
+        click.option("--valid-from", metavar="DATETIME", callback=_date_time_option, help="Start of validity, e.g. 2026-01-01T00:00:00Z (default: now)."),
         click.option(
-            "--valid-until", metavar="DATETIME",
+            "--valid-until", metavar="DATETIME", callback=_date_time_option,
             help="End of validity (required for USMCA, SIMA, identity anchors and accreditations).",
         ),
         click.option("--no-revocation", is_flag=True, help="No revocation status entry."),
@@ -337,7 +367,7 @@ def _credential_id(signed: dict[str, Any] | str) -> str:
 @_signing_options
 @click.option("--subject", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with the credential subject ('-': stdin).")
 @click.option("--credential", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with a whole unsigned credential instead.")
-@click.option("--id", "credential_id", metavar="URL", help="The credential id (default: a new urn:uuid).")
+@click.option("--id", "credential_id", metavar="URL", callback=_url_option, help="The credential id (default: a new urn:uuid).")
 @click.option(
     "--derived-from", "derived_from", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
     help="A signed credential this one derives from (JSON or vc+jwt; repeatable): listed in relatedResource "

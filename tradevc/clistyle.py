@@ -55,7 +55,9 @@ class _Interrupted(Exception):
 def _plain(message: str) -> str:
     """click's sentence as a clause: first letter in lower case (unless the word is an acronym),
     no final full stop."""
-    message = message.strip().rstrip(".")
+    message = message.strip().replace(". Did you mean", "; did you mean")
+    if message.endswith(".") and not message.endswith(".."):
+        message = message[:-1]
     if message[:1].isupper() and not message[1:2].isupper():
         message = message[0].lower() + message[1:]
     return message

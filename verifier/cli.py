@@ -44,6 +44,7 @@ from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.vc.retrieval.netguard import AllowList
 from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
+from tradevc.vc.checks.vouches import hs_code as hs_digits
 from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.vc.report import CheckResult, Outcome, PresentationResult, VerificationResult
 
@@ -538,10 +539,19 @@ def batch(
     sys.exit(EXIT_COULD_NOT_VERIFY if summary.could_not_verify or unreadable else EXIT_VERIFIED)
 
 
+def _hs_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``--hs``: an HS/HTS code of 2 to 10 digits (dots and spaces allowed), or a usage error."""
+    digits = hs_digits(value)
+    if not (digits.isascii() and digits.isdigit() and 2 <= len(digits) <= 10):
+        raise click.BadParameter(f"{value!r} is not an HS/HTS code: 2 to 10 digits, dots allowed, like 8471.30")
+    return value
+
+
 @cli.command()
 @click.option("--mark", required=True, help="The mark the goods bear, as recorded (e.g. ACME).")
 @click.option("--party", required=True, metavar="DID", help="The manufacturer or distributor of the goods.")
-@click.option("--hs", "hs_code", required=True, metavar="CODE", help="The goods' HS/HTS code, e.g. 8471.30.")
+@click.option("--hs", "hs_code", required=True, metavar="CODE", callback=_hs_option,
+              help="The goods' HS/HTS code, e.g. 8471.30.")
 @click.option("--country", default="US", show_default=True, metavar="CC", help="Where they are imported.")
 @click.option("--trust", required=True, type=click.Path(dir_okay=False),
               help='Trust policy JSON with "recordedMarks" (see the README).')

@@ -62,7 +62,7 @@ def _read_secret(path: str, what: str) -> str:
     try:
         value = Path(path).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as e:
-        _fail(f"cannot read the {what} file {path}: {e.strerror}")
+        _fail(f"cannot read the {what} file {path}: {e.strerror}", EXIT_USAGE)
     if not value:
         _fail(f"the {what} file {path} is empty")
     return value
@@ -214,8 +214,8 @@ def add(
     """Verify each credential in FILES and keep the ones that verify. A file holds a credential
     as JSON (Data Integrity proofs, or an EnvelopedVerifiableCredential) or a compact JWS
     (vc+jwt, VC-JWT 1.1); which one is detected. An invalid one is refused with the check that
-    failed; the others are still added (exit status 1 if any was refused; 2 if a file is not
-    UTF-8 text, with or without a byte order mark: save it as UTF-8). An anchor (an
+    failed; the others are still added (exit status 1 if any was refused; 2 if a file cannot be
+    read or is not UTF-8 text, with or without a byte order mark: save it as UTF-8). An anchor (an
     identity anchor, accreditation, licence or IP authorisation vouching for another party,
     usually an issuer) is added the same way, and its line says whom it vouches for."""
     wallet = _open(ctx, _verifier(offline, ca_bundle, trust, network, contexts))
@@ -234,8 +234,9 @@ def add(
             what = "not JSON" if e.code == "PARSING_ERROR" else "too large"
             click.echo(f"REFUSED {path}: {what} ({e.code}: {e.message})", err=True)
             continue
-        except OSError as e:
+        except OSError as e:  # bad input, as a file that is not text: exit 2
             refused += 1
+            not_text += 1
             click.echo(f"REFUSED {path}: cannot read it ({e.strerror})", err=True)
             continue
         except CredentialRefused as e:
