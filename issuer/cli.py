@@ -45,7 +45,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn expected failures into one clear line on stderr, ``error: CODE: message``, and exit
-    status 1: no stack traces."""
+    status 1 (2 for a file that is not UTF-8): no stack traces."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -247,7 +247,11 @@ def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
     """Issue W3C Verifiable Credentials for trade: certifications of origin, mill test
     reports, steel import licenses, invoices; and the credentials that say who the parties
     are: identity anchors, accreditations, GS1 and intellectual-property licences. Revoke or
-    suspend them; publish your DID document and status lists."""
+    suspend them; publish your DID document and status lists.
+
+    Exit status: 0 done, 1 refused (a trade check, a wrong passphrase, an unknown id), 2 usage
+    error or a bad value (a date or URL that does not parse, a file that cannot be read), 130
+    interrupted."""
     ctx.obj = {"home": Path(home).expanduser(), "passphrase_file": passphrase_file}
 
 

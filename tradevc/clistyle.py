@@ -81,7 +81,7 @@ class Group(click.Group):
         except KeyboardInterrupt:  # before click turns it into "Aborted!"
             raise _Interrupted() from None
 
-    def main(  # type: ignore[override]
+    def main(
         self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
         standalone_mode: bool = True, **extra: Any,
     ) -> Any:

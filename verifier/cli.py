@@ -5,7 +5,8 @@
 
 Exit status: 0 verified; 1 not verified (a check failed, or the input is not a credential);
 3 could not verify (a check could not be carried out, e.g. a status list or DID document
-could not be fetched); 2 bad usage (unreadable trust policy, missing option, a bad --mirror).
+could not be fetched); 2 bad usage (unreadable trust policy, missing option, a bad --mirror);
+130 interrupted. Errors are ``error: ...`` lines on stderr (see :mod:`tradevc.clistyle`).
 
 ``--mirror HOST=URL``, ``--mirror-file FILE`` and ``--snapshot DIR`` read other parties'
 did:web documents and status lists from a mirror or a snapshot directory (see :mod:`tradevc.vc.retrieval.mirror`).
@@ -388,7 +389,8 @@ def cli() -> None:
     did:web, did:jwk), revocation and suspension, validity periods, and which issuers you
     trust for which credential types.
 
-    Exit status: 0 verified, 1 not verified, 3 could not verify, 2 usage error."""
+    Exit status: 0 verified, 1 not verified, 3 could not verify, 2 usage error or a bad
+    value, 130 interrupted."""
 
 
 @cli.command()

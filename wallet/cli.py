@@ -1,7 +1,9 @@
 """``vc-wallet``: the importer's wallet on the command line. A thin layer over :class:`tradevc.wallet.Wallet`.
 
 Exit status: 0 done; 1 refused or failed (wrong passphrase, damaged file, invalid credential,
-unknown id; for ``check``: some credential is no longer valid); 2 usage error.
+unknown id; for ``check``: some credential is no longer valid); 2 usage error, or a value or
+file named on the command line that cannot be used; 130 interrupted. Errors are ``error: ...``
+lines on stderr (see :mod:`tradevc.clistyle`).
 """
 
 from __future__ import annotations
@@ -178,7 +180,9 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
     """The importer's wallet: keep trade credentials encrypted at rest, check them, and present
     them to customs bound to customs' challenge and domain, with the anchors that vouch for
-    their issuers (a registrar's, an accreditation body's or a licensor's credentials)."""
+    their issuers (a registrar's, an accreditation body's or a licensor's credentials).
+
+    Exit status: 0 done, 1 refused, 2 usage error or a bad value, 130 interrupted."""
     ctx.obj = {"home": Path(home).expanduser(), "passphrase_file": passphrase_file}
 
 
