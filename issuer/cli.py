@@ -106,7 +106,12 @@ def _read_json(path: str) -> Any:
     (one line, from :func:`_guard`), never signed. What the issuer signs is its own input: no
     size limits apply. A file that cannot be read is bad input (exit 2)."""
     data = sys.stdin.buffer.read() if path == "-" else _read_input(path)
-    return loads(decode_text(data, source="standard input" if path == "-" else path), limits=None)
+    source = "standard input" if path == "-" else path
+    text = decode_text(data, source=source)
+    try:
+        return loads(text, limits=None)
+    except InvalidDocument as e:  # name the file: "subject.json: not JSON: ..."
+        raise InvalidDocument(f"{source}: {e.message}", code=e.code) from None
 
 
 def _read_input(path: str) -> bytes:

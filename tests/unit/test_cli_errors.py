@@ -169,7 +169,7 @@ CASES: list[Any] = [
                  id="issuer-directory-as-subject"),
     pytest.param("vc-issuer", lambda w: ["issue", "--type", MTR, "--subject", w.subject, "--derived-from", w.missing],
                  2, "no-such-file", id="issuer-missing-derived-from"),
-    pytest.param("vc-issuer", lambda w: ["issue", "--type", MTR, "--subject", w.not_json], 1, "PARSING_ERROR",
+    pytest.param("vc-issuer", lambda w: ["issue", "--type", MTR, "--subject", w.not_json], 1, "not.json: not JSON",
                  id="issuer-subject-not-json"),
     pytest.param("vc-issuer", lambda w: ["issue", "--type", MTR, "--subject", w.wrong_subject], 1,
                  "credentialSubject.customer.name: must be a string, got a number", id="issuer-subject-wrong-types"),
