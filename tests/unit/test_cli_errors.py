@@ -248,6 +248,18 @@ def test_a_status_list_host_that_refuses_the_connection_is_could_not_verify(worl
     assert "ConnectionError" not in result.stdout and "Traceback" not in result.output
 
 
+def test_a_status_list_behind_a_private_ca_says_to_pass_ca_bundle(world: World, https_server, tmp_path: Path):
+    (https_server.root / "status").mkdir()
+    (https_server.root / "status" / "1").write_text("{}")
+    path = write(tmp_path / "c.json", credential(https_server.url("status/1")))
+    args = ["credential", path, "--trust", world.policy, "--allow-host", https_server.host]
+    result = run(world, "vc-verify", args)
+    assert result.exit_code == 3, result.output
+    assert "the certificate of localhost is not trusted" in result.stdout and "--ca-bundle FILE" in result.stdout
+    trusted = run(world, "vc-verify", [*args, "--ca-bundle", str(https_server.ca_path)])
+    assert "--ca-bundle" not in trusted.stdout and https_server.requested == ["/status/1"], trusted.output
+
+
 # -- Ctrl-C ----------------------------------------------------------------------------------
 
 
