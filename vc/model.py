@@ -22,6 +22,7 @@ from typing import Any, TypeGuard, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.jsontext import json_kind
 from tradevc.vc.digests import parse_digests
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "parse_datetime",
     "is_url",
     "describe_error",
-    "json_kind",
 ]
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -398,7 +398,7 @@ _Model = TypeVar("_Model", bound=BaseModel)
 
 def _validate(model: type[_Model], document: Any, what: str) -> _Model:
     if not isinstance(document, Mapping):
-        raise InvalidDocument(f"a {what} must be a JSON object, not {type(document).__name__}")
+        raise InvalidDocument(f"a {what} must be a JSON object, not {json_kind(document)}")
     try:
         return model.model_validate(dict(document))
     except ValidationError as e:
@@ -412,23 +412,6 @@ def _describe(error: ValidationError) -> str:
         msg = describe_error(item)
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
-
-
-def json_kind(value: Any) -> str:
-    """What ``value`` is, in JSON's words: ``a number``, ``a string``, ``null``..."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float, Decimal)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a JSON object"
-    return "another kind of value"
 
 
 def _given(value: Any) -> str:

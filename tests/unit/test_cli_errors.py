@@ -230,6 +230,11 @@ def test_a_credential_with_wrong_types_is_reported_in_plain_words(world: World, 
         assert word not in result.stdout, (word, result.stdout)
 
 
+def test_a_document_of_the_wrong_json_kind_is_named_in_json_words(world: World, tmp_path: Path):
+    result = run(world, "vc-verify", ["credential", write(tmp_path / "list.json", [1, 2]), "--trust", world.policy])
+    assert result.exit_code == 1 and "got a list" in result.stdout and "got list" not in result.stdout, result.output
+
+
 # -- the network, as the verifier reports it --------------------------------------------------
 
 
