@@ -37,9 +37,22 @@ import orjson
 from tradevc.vc.errors import NotUtf8Error, ParsingError, ResourceLimitError
 
 __all__ = [
-    "DEFAULT_LIMITS", "Limits", "check_value", "decode_text", "escape_hidden", "json_kind", "loads", "read_text",
+    "DEFAULT_LIMITS", "Limits", "check_value", "decode_text", "escape_hidden", "json_kind", "loads", "read_text", "shown",
     "UTF8_BOM",
 ]
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """``value`` as a message quotes it: a string as Python writes it (``'zz'``), anything else
+    as JSON (``null``, ``true``, ``{"a": 1}``, cut at ``limit`` characters), never a Python
+    spelling (``None``, ``True``)."""
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=lambda v: json_kind(v))
+    except (TypeError, ValueError, RecursionError):  # a cycle, NaN...: say what kind it is
+        text = json_kind(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def json_kind(value: Any) -> str:

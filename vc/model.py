@@ -22,7 +22,7 @@ from typing import Any, TypeGuard, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.jsontext import json_kind
+from tradevc.vc.jsontext import json_kind, shown
 from tradevc.vc.digests import parse_digests
 
 __all__ = [
@@ -75,7 +75,7 @@ def parse_datetime(value: Any, *, field: str = "value") -> datetime:
     if parsed is None:
         raise ValueError(
             f"{field} must be an XML Schema dateTimeStamp with a time zone, "
-            f"like 2026-01-01T00:00:00Z; got {value!r}"
+            f"like 2026-01-01T00:00:00Z; got {shown(value)}"
         )
     if isinstance(parsed, str):
         raise ValueError(f"{field} {value!r} is not a valid date and time: {parsed}")
@@ -108,7 +108,7 @@ def _check_types(value: Any, required: str) -> Any:
     if not types or not all(isinstance(t, str) and t for t in types):
         raise ValueError("type must be a string or a list of non-empty strings")
     if required not in types:
-        raise ValueError(f"type must include {required!r}; got {value!r}")
+        raise ValueError(f"type must include {required!r}; got {shown(value)}")
     return value
 
 
@@ -119,7 +119,7 @@ def _check_context(value: Any) -> Any:
     if contexts[0] not in (CREDENTIALS_V2, CREDENTIALS_V1):
         raise ValueError(
             f"the first @context must be {CREDENTIALS_V2!r} (VC Data Model 2.0) or "
-            f"{CREDENTIALS_V1!r} (1.1); got {contexts[0]!r}"
+            f"{CREDENTIALS_V1!r} (1.1); got {shown(contexts[0])}"
         )
     for entry in contexts:
         if not (isinstance(entry, str) or isinstance(entry, dict)):
@@ -136,7 +136,7 @@ def _check_typed_entries(value: Any, name: str) -> Any:
         if not entry.get("type"):
             raise ValueError(f"{where} must have a type")
         if "id" in entry and not is_url(entry["id"]):
-            raise ValueError(f"{where}.id must be a URL; got {entry['id']!r}")
+            raise ValueError(f"{where}.id must be a URL; got {shown(entry['id'])}")
     return value
 
 
@@ -164,7 +164,7 @@ class _Document(BaseModel):
     @classmethod
     def _id(cls, value: str | None) -> str | None:
         if value is not None and not is_url(value):
-            raise ValueError(f"id must be a URL; got {value!r}")
+            raise ValueError(f"id must be a URL; got {shown(value)}")
         return value
 
     @field_validator("proof")
@@ -216,10 +216,10 @@ class Credential(_Document):
     def _issuer(cls, value: Any) -> Any:
         if isinstance(value, str):
             if not is_url(value):
-                raise ValueError(f"issuer must be a URL; got {value!r}")
+                raise ValueError(f"issuer must be a URL; got {shown(value)}")
         elif isinstance(value, dict):
             if not is_url(value.get("id")):
-                raise ValueError(f"issuer.id must be a URL; got {value.get('id')!r}")
+                raise ValueError(f"issuer.id must be a URL; got {shown(value.get('id'))}")
         else:
             raise ValueError("issuer must be a URL or an object with an id")
         return value
@@ -234,7 +234,7 @@ class Credential(_Document):
             if not isinstance(subject, dict) or not subject:
                 raise ValueError("credentialSubject must be a non-empty object or a list of them")
             if "id" in subject and not is_url(subject["id"]):
-                raise ValueError(f"credentialSubject.id must be a URL; got {subject['id']!r}")
+                raise ValueError(f"credentialSubject.id must be a URL; got {shown(subject['id'])}")
         return value
 
     @field_validator("validFrom", "validUntil", "issuanceDate", "expirationDate", mode="before")
@@ -341,7 +341,7 @@ class Presentation(_Document):
             return value
         holder_id = value.get("id") if isinstance(value, dict) else value
         if not is_url(holder_id):
-            raise ValueError(f"holder must be a URL or an object whose id is a URL; got {value!r}")
+            raise ValueError(f"holder must be a URL or an object whose id is a URL; got {shown(value)}")
         return value
 
     @field_validator("verifiableCredential")
@@ -382,7 +382,7 @@ class Proof(BaseModel):
     @classmethod
     def _vm(cls, value: str) -> str:
         if not is_url(value):
-            raise ValueError(f"verificationMethod must be a URL; got {value!r}")
+            raise ValueError(f"verificationMethod must be a URL; got {shown(value)}")
         return value
 
     @field_validator("created", "expires", mode="before")

@@ -221,11 +221,13 @@ def test_a_credential_with_wrong_types_is_reported_in_plain_words(world: World, 
     """What the data model refuses (vc/model.py) reaches the report without pydantic's words."""
     document = json.loads(Path(world.credential).read_text())
     document["id"] = 5
+    document["issuer"] = {"id": None}
     del document["credentialSubject"]
     result = run(world, "vc-verify", ["credential", write(tmp_path / "c.json", document), "--trust", world.policy])
     assert result.exit_code == 1, result.output
     assert "id: must be a string, got a number" in result.stdout, result.stdout
     assert "credentialSubject: required field is missing" in result.stdout, result.stdout
+    assert "issuer.id must be a URL; got null" in result.stdout and "None" not in result.stdout, result.stdout
     for word in FORBIDDEN:
         assert word not in result.stdout, (word, result.stdout)
 
