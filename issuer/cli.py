@@ -17,12 +17,14 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from tradevc.clistyle import EXIT_USAGE, Group, fail
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
 from tradevc.vc.jsontext import decode_text, escape_hidden, loads, read_text
 from tradevc.vc.retrieval.did.web import did_web_for, document_url
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.vc.jsonld import PinnedContextLoader
+from tradevc.vc.model import is_url, parse_datetime
 from tradevc.vc.sealed import MIN_PASSPHRASE_LENGTH, WeakPassphrase, check_new_passphrase
 
 from .backup import backup_home, restore_home
@@ -42,13 +44,12 @@ IO_ERROR = "IO_ERROR"  # the code of a file that cannot be read or written
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+    fail(message, code)
 
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn expected failures into one clear line on stderr, ``error: CODE: message``, and exit
-    status 1: no stack traces."""
+    status 1 (2 for a file that is not UTF-8): no stack traces."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -74,7 +75,7 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False,
         try:
             value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as e:
-            _fail(f"{IO_ERROR}: cannot read the passphrase file {path}: {e.strerror}")
+            _fail(f"{IO_ERROR}: cannot read the passphrase file {path}: {e.strerror}", EXIT_USAGE)
     elif os.environ.get(PASSPHRASE_ENV):
         value = os.environ[PASSPHRASE_ENV]
     elif sys.stdin.isatty():
@@ -145,15 +146,49 @@ def _read_json(path: str) -> Any:
     byte, exit 2), read by :func:`tradevc.vc.jsontext.loads`: a member twice,
     ``NaN``/``Infinity``, an integer beyond 2**53-1 or a lone surrogate is a ``PARSING_ERROR``
     (one line, from :func:`_guard`), never signed. What the issuer signs is its own input: no
-    size limits apply."""
-    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    return loads(decode_text(data, source="standard input" if path == "-" else path), limits=None)
+    size limits apply. A file that cannot be read is bad input (exit 2)."""
+    data = sys.stdin.buffer.read() if path == "-" else _read_input(path)
+    source = "standard input" if path == "-" else path
+    text = decode_text(data, source=source)
+    try:
+        return loads(text, limits=None)
+    except InvalidDocument as e:  # name the file: "subject.json: not JSON: ..."
+        raise InvalidDocument(f"{source}: {e.message}", code=e.code) from None
+
+
+def _read_input(path: str) -> bytes:
+    """The bytes of a file named on the command line; one that cannot be read is a usage error
+    (one line naming it, exit 2)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        _fail(f"{IO_ERROR}: cannot read {path}: {e.strerror or e}", EXIT_USAGE)
+
+
+def _date_time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--valid-from`` and ``--valid-until``: a dateTimeStamp, or a usage error (exit 2)
+    before anything is asked or signed."""
+    if value is not None:
+        try:
+            parse_datetime(value)
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not a date and time with a time zone, like 2026-01-01T00:00:00Z"
+            ) from None
+    return value
+
+
+def _url_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--id``: a URL (``urn:uuid:...``, ``https://...``), or a usage error (exit 2)."""
+    if value is not None and not is_url(value):
+        raise click.BadParameter(f"{value!r} is not a URL, such as urn:uuid:... or https://...")
+    return value
 
 
 def _read_credential(path: str) -> dict[str, Any] | str:
     """A signed credential from a file: JSON (a JSON object, read as :func:`_read_json` reads)
     or a ``vc+jwt`` compact token (the file's text, trimmed)."""
-    text = decode_text(Path(path).read_bytes(), source=path)
+    text = decode_text(_read_input(path), source=path)
     if text.lstrip()[:1] == "{":
         document = loads(text, limits=None)
         if not isinstance(document, dict):  # pragma: no cover - '{' starts an object
@@ -243,7 +278,7 @@ def _write_output(document: Any, out: str | None, *, before: bytes = b"") -> Non
         raise OSError(e.errno, f"{e.strerror or e}; nothing was recorded as issued", out) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tradevc", prog_name="vc-issuer", message="%(prog)s (tradevc) %(version)s")
 @click.option(
     "--home", type=click.Path(file_okay=False), envvar=HOME_ENV, default=str(DEFAULT_HOME), show_default=True,
@@ -259,7 +294,11 @@ def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
     """Issue W3C Verifiable Credentials for trade: certifications of origin, mill test
     reports, steel import licenses, invoices; and the credentials that say who the parties
     are: identity anchors, accreditations, GS1 and intellectual-property licences. Revoke or
-    suspend them; publish your DID document and status lists."""
+    suspend them; publish your DID document and status lists.
+
+    Exit status: 0 done, 1 refused (a trade check, a wrong passphrase, an unknown id), 2 usage
+    error or a bad value (a date or URL that does not parse, a file that cannot be read), 130
+    interrupted."""
     ctx.obj = {"home": Path(home).expanduser(), "passphrase_file": passphrase_file}
 
 
@@ -332,9 +371,9 @@ def _signing_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Sign a type that is not one of the known types (or a --credential whose type is close to a known "
             "name), without the trade checks.",
         ),
-        click.option("--valid-from", metavar="DATETIME", help="Start of validity, e.g. 2026-01-01T00:00:00Z (default: now)."),
+        click.option("--valid-from", metavar="DATETIME", callback=_date_time_option, help="Start of validity, e.g. 2026-01-01T00:00:00Z (default: now)."),
         click.option(
-            "--valid-until", metavar="DATETIME",
+            "--valid-until", metavar="DATETIME", callback=_date_time_option,
             help="End of validity (required for USMCA, SIMA, identity anchors and accreditations).",
         ),
         click.option("--no-revocation", is_flag=True, help="No revocation status entry."),
@@ -389,7 +428,7 @@ def _credential_id(signed: dict[str, Any] | str) -> str:
 @_signing_options
 @click.option("--subject", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with the credential subject ('-': stdin).")
 @click.option("--credential", type=click.Path(dir_okay=False, allow_dash=True), help="JSON file with a whole unsigned credential instead.")
-@click.option("--id", "credential_id", metavar="URL", help="The credential id (default: a new urn:uuid).")
+@click.option("--id", "credential_id", metavar="URL", callback=_url_option, help="The credential id (default: a new urn:uuid).")
 @click.option(
     "--derived-from", "derived_from", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
     help="A signed credential this one derives from (JSON or vc+jwt; repeatable): listed in relatedResource "

@@ -184,7 +184,7 @@ from pydantic import (
 
 from tradevc.vc.errors import InvalidDocument, ResolutionError, UnsupportedError
 from tradevc.vc.digests import digest_sri
-from tradevc.vc.model import CREDENTIALS_V2, parse_datetime
+from tradevc.vc.model import CREDENTIALS_V2, describe_error, parse_datetime
 from tradevc.vc.checks.schemas import JSON_SCHEMA, default_schema_store, shipped_schema_for
 from tradevc.vc.checks.vouches import TRUST_CONTEXT, VOUCH_TYPES, VouchError, read_vouch
 from tradevc.vc.checks.supply import MASS_UNITS, TRADE_CONTEXT, TRANSFORMATION_EVENT, SupplyError, related_resource, to_kg
@@ -1704,24 +1704,13 @@ def _describe(error: ValidationError, prefix: str) -> list[str]:
             if part in _TAGS:
                 continue
             path += f"[{part}]" if isinstance(part, int) else f".{part}"
-        kind = item["type"]
-        if kind == "missing":
-            message = "required field is missing"
+        message = describe_error(item)  # in plain words: "must be a string, got a number"
+        if item["type"] == "missing":
             field_name = item["loc"][-1] if item["loc"] else None
             given = item.get("input")
             for (missing, instead), hint in _HINTS.items():
                 if field_name == missing and isinstance(given, Mapping) and instead in given:
                     message += f" ({hint})"
-        elif kind == "too_short":
-            message = "must not be empty"
-        elif kind in ("model_type", "model_attributes_type", "dict_type"):
-            message = "must be a JSON object"
-        elif kind == "list_type":
-            message = "must be a list"
-        elif kind == "string_type":
-            message = f"must be a string, got {item.get('input')!r}"
-        else:
-            message = item["msg"].removeprefix("Value error, ")
         problems.append(f"{path}: {message}")
     return problems
 

@@ -29,6 +29,7 @@ import os
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -36,8 +37,40 @@ import orjson
 from tradevc.vc.errors import NotUtf8Error, ParsingError, ResourceLimitError
 
 __all__ = [
-    "DEFAULT_LIMITS", "Limits", "check_value", "decode_text", "escape_hidden", "loads", "read_text", "UTF8_BOM",
+    "DEFAULT_LIMITS", "Limits", "check_value", "decode_text", "escape_hidden", "json_kind", "loads", "read_text", "shown",
+    "UTF8_BOM",
 ]
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """``value`` as a message quotes it: a string as Python writes it (``'zz'``), anything else
+    as JSON (``null``, ``true``, ``{"a": 1}``, cut at ``limit`` characters), never a Python
+    spelling (``None``, ``True``)."""
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=lambda v: json_kind(v))
+    except (TypeError, ValueError, RecursionError):  # a cycle, NaN...: say what kind it is
+        text = json_kind(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def json_kind(value: Any) -> str:
+    """What ``value`` is, in JSON's words (``a number``, ``a string``, ``a list``, ``a JSON
+    object``, ``null``, ``true``): for messages, which never name a Python type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a JSON object"
+    return "another kind of value"
 
 
 @dataclass(frozen=True, slots=True)

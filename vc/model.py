@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
 from typing import Any, TypeGuard, TypeVar
@@ -21,6 +22,7 @@ from typing import Any, TypeGuard, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.jsontext import json_kind, shown
 from tradevc.vc.digests import parse_digests
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "parse_proof",
     "parse_datetime",
     "is_url",
+    "describe_error",
 ]
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -72,7 +75,7 @@ def parse_datetime(value: Any, *, field: str = "value") -> datetime:
     if parsed is None:
         raise ValueError(
             f"{field} must be an XML Schema dateTimeStamp with a time zone, "
-            f"like 2026-01-01T00:00:00Z; got {value!r}"
+            f"like 2026-01-01T00:00:00Z; got {shown(value)}"
         )
     if isinstance(parsed, str):
         raise ValueError(f"{field} {value!r} is not a valid date and time: {parsed}")
@@ -105,7 +108,7 @@ def _check_types(value: Any, required: str) -> Any:
     if not types or not all(isinstance(t, str) and t for t in types):
         raise ValueError("type must be a string or a list of non-empty strings")
     if required not in types:
-        raise ValueError(f"type must include {required!r}; got {value!r}")
+        raise ValueError(f"type must include {required!r}; got {shown(value)}")
     return value
 
 
@@ -116,7 +119,7 @@ def _check_context(value: Any) -> Any:
     if contexts[0] not in (CREDENTIALS_V2, CREDENTIALS_V1):
         raise ValueError(
             f"the first @context must be {CREDENTIALS_V2!r} (VC Data Model 2.0) or "
-            f"{CREDENTIALS_V1!r} (1.1); got {contexts[0]!r}"
+            f"{CREDENTIALS_V1!r} (1.1); got {shown(contexts[0])}"
         )
     for entry in contexts:
         if not (isinstance(entry, str) or isinstance(entry, dict)):
@@ -133,7 +136,7 @@ def _check_typed_entries(value: Any, name: str) -> Any:
         if not entry.get("type"):
             raise ValueError(f"{where} must have a type")
         if "id" in entry and not is_url(entry["id"]):
-            raise ValueError(f"{where}.id must be a URL; got {entry['id']!r}")
+            raise ValueError(f"{where}.id must be a URL; got {shown(entry['id'])}")
     return value
 
 
@@ -161,7 +164,7 @@ class _Document(BaseModel):
     @classmethod
     def _id(cls, value: str | None) -> str | None:
         if value is not None and not is_url(value):
-            raise ValueError(f"id must be a URL; got {value!r}")
+            raise ValueError(f"id must be a URL; got {shown(value)}")
         return value
 
     @field_validator("proof")
@@ -213,10 +216,10 @@ class Credential(_Document):
     def _issuer(cls, value: Any) -> Any:
         if isinstance(value, str):
             if not is_url(value):
-                raise ValueError(f"issuer must be a URL; got {value!r}")
+                raise ValueError(f"issuer must be a URL; got {shown(value)}")
         elif isinstance(value, dict):
             if not is_url(value.get("id")):
-                raise ValueError(f"issuer.id must be a URL; got {value.get('id')!r}")
+                raise ValueError(f"issuer.id must be a URL; got {shown(value.get('id'))}")
         else:
             raise ValueError("issuer must be a URL or an object with an id")
         return value
@@ -231,7 +234,7 @@ class Credential(_Document):
             if not isinstance(subject, dict) or not subject:
                 raise ValueError("credentialSubject must be a non-empty object or a list of them")
             if "id" in subject and not is_url(subject["id"]):
-                raise ValueError(f"credentialSubject.id must be a URL; got {subject['id']!r}")
+                raise ValueError(f"credentialSubject.id must be a URL; got {shown(subject['id'])}")
         return value
 
     @field_validator("validFrom", "validUntil", "issuanceDate", "expirationDate", mode="before")
@@ -338,7 +341,7 @@ class Presentation(_Document):
             return value
         holder_id = value.get("id") if isinstance(value, dict) else value
         if not is_url(holder_id):
-            raise ValueError(f"holder must be a URL or an object whose id is a URL; got {value!r}")
+            raise ValueError(f"holder must be a URL or an object whose id is a URL; got {shown(value)}")
         return value
 
     @field_validator("verifiableCredential")
@@ -379,7 +382,7 @@ class Proof(BaseModel):
     @classmethod
     def _vm(cls, value: str) -> str:
         if not is_url(value):
-            raise ValueError(f"verificationMethod must be a URL; got {value!r}")
+            raise ValueError(f"verificationMethod must be a URL; got {shown(value)}")
         return value
 
     @field_validator("created", "expires", mode="before")
@@ -395,7 +398,7 @@ _Model = TypeVar("_Model", bound=BaseModel)
 
 def _validate(model: type[_Model], document: Any, what: str) -> _Model:
     if not isinstance(document, Mapping):
-        raise InvalidDocument(f"a {what} must be a JSON object, not {type(document).__name__}")
+        raise InvalidDocument(f"a {what} must be a JSON object, not {json_kind(document)}")
     try:
         return model.model_validate(dict(document))
     except ValidationError as e:
@@ -406,9 +409,72 @@ def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
         loc = ".".join(str(p) for p in item["loc"])
-        msg = item["msg"].removeprefix("Value error, ")
+        msg = describe_error(item)
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
+
+
+def _given(value: Any) -> str:
+    """``got ...`` of a message: a string quoted (cut at 60 characters), anything else by kind."""
+    if isinstance(value, str):
+        return "got an empty string" if not value else f"got '{value[:60]}{'...' if len(value) > 60 else ''}'"
+    return f"got {json_kind(value)}"
+
+
+_DATE = "a date (YYYY-MM-DD)"
+_DATE_TIME = "a date and time with a time zone, like 2026-01-01T00:00:00Z"
+_EXPECTED = {  # pydantic's error type -> what the value must be
+    "string_type": "a string", "str_type": "a string",
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer (no fractional part)",
+    "float_type": "a number", "float_parsing": "a number", "decimal_type": "a number", "decimal_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "list_type": "a list", "tuple_type": "a list", "set_type": "a list", "frozen_set_type": "a list",
+    "dict_type": "a JSON object", "model_type": "a JSON object", "model_attributes_type": "a JSON object",
+    "dataclass_type": "a JSON object", "mapping_type": "a JSON object",
+    "date_type": _DATE, "date_parsing": _DATE, "date_from_datetime_parsing": _DATE,
+    "date_from_datetime_inexact": _DATE,
+    "datetime_type": _DATE_TIME, "datetime_parsing": _DATE_TIME, "datetime_from_date_parsing": _DATE_TIME,
+    "url_type": "a URL", "url_parsing": "a URL", "url_scheme": "a URL", "uuid_type": "a UUID", "uuid_parsing": "a UUID",
+}
+_BOUNDS = {"greater_than": ("gt", "greater than"), "greater_than_equal": ("ge", "at least"),
+           "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most")}
+
+
+def describe_error(item: Mapping[str, Any]) -> str:
+    """One error of a pydantic ``ValidationError`` (an item of ``errors()``) in plain words,
+    without its path: ``must be a string, got a number``, ``required field is missing``. The
+    messages of the models' own validators are kept (less pydantic's ``Value error,``)."""
+    kind = str(item.get("type", ""))
+    ctx = item.get("ctx") or {}
+    given = item.get("input")
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown member"
+    if kind in _EXPECTED:
+        return f"must be {_EXPECTED[kind]}, {_given(given)}"
+    if kind in ("too_short", "string_too_short"):
+        least = ctx.get("min_length", 1)
+        if least == 1:
+            return "must not be empty"
+        return f"must have at least {least} {'characters' if kind.startswith('string') else 'items'}"
+    if kind in ("too_long", "string_too_long"):
+        return f"must have at most {ctx.get('max_length')} {'characters' if kind.startswith('string') else 'items'}"
+    if kind == "string_pattern_mismatch":
+        return f"must match the pattern {ctx.get('pattern')}, {_given(given)}"
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        number = isinstance(given, (int, float, Decimal)) and not isinstance(given, bool)
+        return f"must be {words} {ctx.get(key)}, " + (f"got {given}" if number else _given(given))
+    if kind in ("literal_error", "enum"):
+        return f"must be {ctx.get('expected')}, {_given(given)}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return f"does not have a form allowed here, {_given(given)}"
+    message = str(item.get("msg", "is not valid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message.replace("Input should be", "must be")
 
 
 def parse_credential(document: Any) -> Credential:

@@ -5,7 +5,8 @@
 
 Exit status: 0 verified; 1 not verified (a check failed, or the input is not a credential);
 3 could not verify (a check could not be carried out, e.g. a status list or DID document
-could not be fetched); 2 bad usage (unreadable trust policy, missing option, a bad --mirror).
+could not be fetched); 2 bad usage (unreadable trust policy, missing option, a bad --mirror);
+130 interrupted. Errors are ``error: ...`` lines on stderr (see :mod:`tradevc.clistyle`).
 
 ``--mirror HOST=URL``, ``--mirror-file FILE`` and ``--snapshot DIR`` read other parties'
 did:web documents and status lists from a mirror or a snapshot directory (see :mod:`tradevc.vc.retrieval.mirror`).
@@ -46,6 +47,7 @@ from typing import Any, NoReturn
 import click
 import requests
 
+from tradevc.clistyle import Group, fail
 from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error
 from tradevc.vc.jsontext import escape_hidden, Limits
@@ -54,6 +56,7 @@ from tradevc.vc.retrieval.disk_cache import MAX_ENTRIES, MAX_TOTAL_BYTES, DiskCa
 from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.vc.retrieval.netguard import AllowList
 from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
+from tradevc.vc.checks.vouches import hs_code as hs_digits
 from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.vc.report import CheckResult, Outcome, PresentationResult, VerificationResult
 
@@ -70,8 +73,7 @@ EXIT_INTERRUPTED = 130
 
 def _usage_error(message: str) -> NoReturn:
     """``error: <message>`` on stderr, one line, and exit 2."""
-    click.echo(escape_hidden(f"error: {message}", keep_newlines=False), err=True)
-    sys.exit(EXIT_USAGE)
+    fail(message, EXIT_USAGE)
 
 
 _EMPTY_HINTS = {
@@ -444,14 +446,15 @@ def _with_common(fn: Any) -> Any:
     return fn
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tradevc", prog_name="vc-verify", message="%(prog)s (tradevc) %(version)s")
 def cli() -> None:
     """Verify W3C Verifiable Credentials and Presentations: signatures, issuer keys (did:key,
     did:web, did:jwk), revocation and suspension, validity periods, and which issuers you
     trust for which credential types.
 
-    Exit status: 0 verified, 1 not verified, 3 could not verify, 2 usage error."""
+    Exit status: 0 verified, 1 not verified, 3 could not verify, 2 usage error or a bad
+    value, 130 interrupted."""
 
 
 @cli.command()
@@ -602,10 +605,19 @@ def batch(
     sys.exit(EXIT_COULD_NOT_VERIFY if summary.could_not_verify or unreadable else EXIT_VERIFIED)
 
 
+def _hs_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``--hs``: an HS/HTS code of 2 to 10 digits (dots and spaces allowed), or a usage error."""
+    digits = hs_digits(value)
+    if not (digits.isascii() and digits.isdigit() and 2 <= len(digits) <= 10):
+        raise click.BadParameter(f"{value!r} is not an HS/HTS code: 2 to 10 digits, dots allowed, like 8471.30")
+    return value
+
+
 @cli.command()
 @click.option("--mark", required=True, help="The mark the goods bear, as recorded (e.g. ACME).")
 @click.option("--party", required=True, metavar="DID", help="The manufacturer or distributor of the goods.")
-@click.option("--hs", "hs_code", required=True, metavar="CODE", help="The goods' HS/HTS code, e.g. 8471.30.")
+@click.option("--hs", "hs_code", required=True, metavar="CODE", callback=_hs_option,
+              help="The goods' HS/HTS code, e.g. 8471.30.")
 @click.option("--country", default="US", show_default=True, metavar="CC", help="Where they are imported.")
 @click.option("--trust", required=True, type=click.Path(dir_okay=False),
               help='Trust policy JSON with "recordedMarks" (see the README).')

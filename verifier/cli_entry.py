@@ -25,10 +25,11 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import click
 
+from tradevc.clistyle import say_error
 from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.jsontext import DEFAULT_LIMITS
 from tradevc.vc.securing.jws import document_of_file
@@ -49,9 +50,8 @@ VerifierFrom = Callable[..., Verifier]
 WithOptions = Callable[[Any], Any]
 
 
-def _fail(lines: list[str]) -> None:
-    for line in lines:
-        click.echo(f"error: {line}", err=True)
+def _fail(lines: list[str]) -> NoReturn:
+    say_error("\n".join(lines))  # one "error: " line each, hidden characters escaped
     sys.exit(EXIT_USAGE)
 
 

@@ -2,8 +2,9 @@
 
 Exit status: 0 done; 1 refused or failed (wrong passphrase, damaged file, invalid credential,
 unknown id; for ``check``: some credential is no longer valid; for ``present``: a chosen
-credential is not valid now); 2 usage error; 3 (``present``) a chosen credential could not be
-checked.
+credential is not valid now); 2 usage error, or a value or file named on the command line
+that cannot be used; 3 (``present``) a chosen credential could not be checked; 130
+interrupted. Errors are ``error: ...`` lines on stderr (see :mod:`tradevc.clistyle`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Callable, NoReturn
 
 import click
 
+from tradevc.clistyle import EXIT_USAGE, Group, fail
 from tradevc.vc.jsontext import escape_hidden
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
@@ -43,8 +45,7 @@ DEFAULT_HOME = Path("~/.tradevc/wallet")
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+    fail(message, code)
 
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -69,7 +70,7 @@ def _read_secret(path: str, what: str) -> str:
     try:
         value = Path(path).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as e:
-        _fail(f"cannot read the {what} file {path}: {e.strerror}")
+        _fail(f"cannot read the {what} file {path}: {e.strerror}", EXIT_USAGE)
     if not value:
         _fail(f"the {what} file {path} is empty")
     return value
@@ -174,7 +175,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tradevc", prog_name="vc-wallet", message="%(prog)s (tradevc) %(version)s")
 @click.option("--home", type=click.Path(file_okay=False), envvar=HOME_ENV, default=str(DEFAULT_HOME),
               show_default=True, help=f"The wallet's directory (or set {HOME_ENV}).")
@@ -185,7 +186,9 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
     """The importer's wallet: keep trade credentials encrypted at rest, check them, and present
     them to customs bound to customs' challenge and domain, with the anchors that vouch for
-    their issuers (a registrar's, an accreditation body's or a licensor's credentials)."""
+    their issuers (a registrar's, an accreditation body's or a licensor's credentials).
+
+    Exit status: 0 done, 1 refused, 2 usage error or a bad value, 130 interrupted."""
     ctx.obj = {"home": Path(home).expanduser(), "passphrase_file": passphrase_file}
 
 
@@ -221,8 +224,8 @@ def add(
     """Verify each credential in FILES and keep the ones that verify. A file holds a credential
     as JSON (Data Integrity proofs, or an EnvelopedVerifiableCredential) or a compact JWS
     (vc+jwt, VC-JWT 1.1); which one is detected. An invalid one is refused with the check that
-    failed; the others are still added (exit status 1 if any was refused; 2 if a file is not
-    UTF-8 text, with or without a byte order mark: save it as UTF-8). An anchor (an
+    failed; the others are still added (exit status 1 if any was refused; 2 if a file cannot be
+    read or is not UTF-8 text, with or without a byte order mark: save it as UTF-8). An anchor (an
     identity anchor, accreditation, licence or IP authorisation vouching for another party,
     usually an issuer) is added the same way, and its line says whom it vouches for."""
     wallet = _open(ctx, _verifier(offline, ca_bundle, trust, network, contexts))
@@ -241,8 +244,9 @@ def add(
             what = "not JSON" if e.code == "PARSING_ERROR" else "too large"
             click.echo(f"REFUSED {path}: {what} ({e.code}: {e.message})", err=True)
             continue
-        except OSError as e:
+        except OSError as e:  # bad input, as a file that is not text: exit 2
             refused += 1
+            not_text += 1
             click.echo(f"REFUSED {path}: cannot read it ({e.strerror})", err=True)
             continue
         except CredentialRefused as e:

@@ -297,7 +297,7 @@ def test_vc_verify_a_malformed_policy_is_one_line(tmp_path, document: Any, membe
     credential.write_text(json.dumps(certificate(MILL)))
     run = CliRunner().invoke(verify_cli, ["credential", str(credential), "--trust", str(policy_file), "--offline"])
     assert run.exit_code == 2 and "Traceback" not in run.output and member in run.output, run.output
-    assert len([line for line in run.output.splitlines() if "Error" in line]) == 1
+    assert len([line for line in run.output.splitlines() if line.startswith("error: ")]) == 1
 
 
 def test_vc_verify_mark(tmp_path):

@@ -127,7 +127,7 @@ def test_add_refuses_invalid_input_and_keeps_the_valid_rest(run):
     files = [run.file("good.json", credential(1)), run.file("tampered.json", tampered),
              run.file("garbage.json", "{not json"), str(run.tmp / "missing.json"),
              run.file("expired.json", credential(4, validUntil="2024-01-01T00:00:00Z"))]
-    result = run("add", *files, "--offline", expect=1)
+    result = run("add", *files, "--offline", expect=2)  # 2: a file cannot be read (bad input); the rest refused
     assert "REFUSED" in result.output and "tampered.json: did not verify: proof:" in result.output
     assert "garbage.json: not JSON" in result.output and "missing.json: cannot read it" in result.output
     assert "expired.json: did not verify: validity_period" in result.output

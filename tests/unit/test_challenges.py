@@ -338,6 +338,6 @@ def test_cli_bad_store_or_ttl_is_a_usage_error(files):
         result = runner.invoke(cli, args)
         assert result.exit_code == 2, (args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit)
-        assert [line for line in result.output.splitlines() if line.startswith("Error:")], result.output
+        assert [line for line in result.output.splitlines() if line.startswith("error: ")], result.output
     assert "--challenges" in runner.invoke(cli, ["presentation", "--help"]).output
     assert "--ttl" in runner.invoke(cli, ["challenge", "new", "--help"]).output

@@ -50,18 +50,18 @@ def changed(path: str, value: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("path, value, problem", [
     ("entryNumber", "1234", "entryNumber: must be a filer code, 7 digits and a check digit"),
-    ("dateOfImport", "10/02/2025", "dateOfImport: Input should be a valid date"),
-    ("entrySummaryDate", KeyError, "entrySummaryDate: Field required"),
+    ("dateOfImport", "10/02/2025", "dateOfImport: must be a date (YYYY-MM-DD), got '10/02/2025'"),
+    ("entrySummaryDate", KeyError, "entrySummaryDate: required field is missing"),
     ("importerOfRecord.did", "gulfcoastpipe", "importerOfRecord.did: must be a DID"),
     ("importerOfRecord.identifier", " ", "importerOfRecord.identifier: must not be empty"),
-    ("lines", [], "lines: List should have at least 1 item"),
+    ("lines", [], "lines: must not be empty"),
     ("lines.0.hts", "7304", "lines[0].hts: must be an HTSUS number of 8 or 10 digits"),
-    ("lines.0.quantity", 0, "lines[0].quantity: Input should be greater than 0"),
+    ("lines.0.quantity", 0, "lines[0].quantity: must be greater than 0, got 0"),
     ("lines.0.unit", "kg", "lines[0].unit: must be one of KGM"),
     ("lines.0.countryOfOrigin", "Mexico", "lines[0].countryOfOrigin: must be an ISO 3166-1 alpha-2"),
     ("lines.0.countryOfMeltAndPour", "mx", "lines[0].countryOfMeltAndPour: must be an ISO 3166-1 alpha-2"),
-    ("lines.0.line", 0, "lines[0].line: Input should be greater than or equal to 1"),
-    ("lines.0.heats", "H26-18841", "lines[0].heats: Input should be a valid list"),
+    ("lines.0.line", 0, "lines[0].line: must be at least 1, got 0"),
+    ("lines.0.heats", "H26-18841", "lines[0].heats: must be a list, got 'H26-18841'"),
     ("lines.0.meltCountry", "MX", "lines[0].meltCountry: unknown member (not in the entry format)"),
 ])
 def test_a_bad_declaration_names_the_json_path(path: str, value: Any, problem: str) -> None:

@@ -139,14 +139,14 @@ def run(issuer: Issuer, *args: str, expect: int):
     [
         ('{"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], '
          '"credentialSubject": {"id": "did:example:b", "name": NaN}}',
-         "error: PARSING_ERROR: NaN is not a JSON number (I-JSON)"),
+         "error: PARSING_ERROR: {path}: NaN is not a JSON number (I-JSON)"),
         ('{"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], '
          '"credentialSubject": {"id": "did:example:b", "name": 9007199254740993}}',
-         "error: PARSING_ERROR: an integer beyond 2**53-1 in magnitude"),
+         "error: PARSING_ERROR: {path}: an integer beyond 2**53-1 in magnitude"),
         (json.dumps(V1), "error: DATA_LOSS_DETECTION_ERROR: JSON-LD expansion would drop term"),
         (json.dumps({**V2, "issuer": "did:web:other.example"}),
          "error: ISSUER_ERROR: the credential names issuer 'did:web:other.example'"),
-        ('{"credentialSubject": ', "error: PARSING_ERROR: not JSON"),
+        ('{"credentialSubject": ', "error: PARSING_ERROR: {path}: not JSON"),
         ("[1, 2]", "error: MALFORMED_VALUE_ERROR: "),
     ],  # a file that is not UTF-8 exits 2: tests/unit/test_text_encodings.py
     ids=["nan", "2**53+1", "data-loss", "foreign-issuer", "not-json", "not-an-object"],
@@ -155,7 +155,7 @@ def test_cli_refusals_are_one_line_with_a_code_and_record_nothing(issuer, tmp_pa
     path = tmp_path / "credential.json"
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
     result = run(issuer, "issue", "--credential", str(path), expect=1)
-    assert result.output.startswith(line) and result.output.count("\n") == 1, result.output
+    assert result.output.startswith(line.format(path=path)) and result.output.count("\n") == 1, result.output
     assert "Traceback" not in result.output
     assert nothing_recorded(issuer)
     assert run(issuer, "list", expect=0).output == "nothing issued yet\n"

@@ -252,7 +252,7 @@ def test_every_cli_refuses_a_bad_contexts_folder_in_one_line(tmp_path):
     ):
         r = runner.invoke(cli, [*args, "--contexts", str(bad)], env=env)
         assert r.exit_code == 2, r.output
-        errors = [line for line in r.output.splitlines() if "Error" in line]
+        errors = [line for line in r.output.splitlines() if line.startswith("error: ")]
         assert len(errors) == 1 and "--contexts" in errors[0] and "SHA-256" in errors[0], r.output
         assert r.exception is None or isinstance(r.exception, SystemExit)
 

@@ -465,7 +465,7 @@ def test_extends_credential_must_be_one_string():
 def test_licence_values_are_digits(type_name, value):
     message = problems_of(with_subject(type_name, licenseValue=value))
     assert "credentialSubject.licenseValue" in message
-    assert "digits 0-9" in message if isinstance(value, (str, list)) else "must be a string, got 7501234" in message
+    assert "digits 0-9" in message if isinstance(value, (str, list)) else "must be a string, got a number" in message
 
 
 @pytest.mark.parametrize("type_name", [GS1_PREFIX, GS1_COMPANY])

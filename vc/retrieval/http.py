@@ -25,8 +25,10 @@ documents' own hosts are still judged when fetched directly).
 
 from __future__ import annotations
 
+import socket
+import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -235,15 +237,69 @@ class HttpsFetcher:
             raise RetrievalError(f"{what}: {shown} was not fetched: {e}") from None
         except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError) as e:  # the body is read from urllib3
             raise RetrievalError(f"{what}: {shown} did not answer within {self.timeout} s") from e
-        except requests.exceptions.SSLError as e:
-            if deadline.expired:
-                raise RetrievalError(f"{what}: {shown} did not answer within {self.timeout} s") from e
-            raise RetrievalError(f"{what}: TLS certificate check failed for {shown}") from e
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
             if deadline.expired:  # the deadline shut the connection down
                 raise RetrievalError(f"{what}: {shown} did not answer within {self.timeout} s") from e
-            raise RetrievalError(f"{what}: cannot fetch {shown}: {type(e).__name__}") from e
+            raise RetrievalError(f"{what}: {network_failure(e, host, port, shown)}") from e
         return bytes(body), media_type
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and what it wraps: its cause and context, urllib3's ``reason`` and the
+    exception requests holds as its first argument, each once."""
+    seen: set[int] = set()
+    todo = [error]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        wrapped = [current.__cause__, current.__context__, getattr(current, "reason", None),
+                   *(current.args[:1] if current.args else ())]
+        todo.extend(e for e in wrapped if isinstance(e, BaseException))
+
+
+_UNTRUSTED = {2, 18, 19, 20, 21, 27}  # X509_V_ERR_: no issuer, self-signed, not trusted as a root
+_HOSTNAME_MISMATCH = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+HOW_TO_TRUST = ("if it is signed by a private CA, give that CA's certificate (--ca-bundle FILE; in Python, the "
+                "session's verify)")
+
+
+def network_failure(error: BaseException, host: str, port: int, shown: str) -> str:
+    """What went wrong fetching ``shown`` from ``host``:``port`` (``error``, as requests or
+    urllib3 raise it), in words, with what to try: a name that does not resolve, a connection
+    refused, a TLS certificate not trusted or for another name... Never the exception's type."""
+    causes = list(_causes(error))
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            code = getattr(cause, "verify_code", None)
+            if code in _UNTRUSTED:
+                why = f"the certificate of {host} is not trusted; {HOW_TO_TRUST}"
+            elif code in _HOSTNAME_MISMATCH:
+                why = f"the certificate {host} presented is for another name; check the DID or URL"
+            elif code == 10:  # X509_V_ERR_CERT_HAS_EXPIRED
+                why = f"the certificate of {host} has expired (or this computer's clock is wrong)"
+            elif code == 9:  # X509_V_ERR_CERT_NOT_YET_VALID
+                why = f"the certificate of {host} is not valid yet (or this computer's clock is wrong)"
+            else:
+                why = f"the certificate of {host} was refused: {getattr(cause, 'verify_message', None) or 'no reason given'}"
+            return f"TLS certificate check failed for {shown}: {why}"
+    for cause in causes:
+        if isinstance(cause, (urllib3.exceptions.NameResolutionError, socket.gaierror)):
+            return f"cannot fetch {shown}: cannot resolve {host}; check the DID or URL, or your DNS"
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError):
+            return f"cannot fetch {shown}: {host}:{port} refused the connection; is the site up?"
+        if isinstance(cause, ssl.SSLError):
+            reason = str(getattr(cause, "reason", None) or "no reason given").lower().replace("_", " ")
+            return f"cannot fetch {shown}: the TLS handshake with {host}:{port} failed ({reason})"
+        if isinstance(cause, (urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError)):
+            return f"cannot fetch {shown}: the connection to {host}:{port} broke off before the whole answer came"
+    for cause in causes:
+        if isinstance(cause, OSError) and cause.strerror:
+            return f"cannot fetch {shown}: cannot connect to {host}:{port}: {cause.strerror}"
+    return f"cannot fetch {shown}: the connection to {host}:{port} failed"
 
 
 def _chunks(response: requests.Response) -> Any:

@@ -368,7 +368,7 @@ class _GuardedHTTPSConnection(HTTPSConnection):
                 continue
             sys.audit("http.client.connect", self, self.host, self.port)
             return sock
-        raise NewConnectionError(self, f"Failed to establish a new connection: {error}")
+        raise NewConnectionError(self, f"Failed to establish a new connection: {error}") from error  # http.py names the cause
 
     def putrequest(self, *args: Any, **kwargs: Any) -> None:
         # each request, on a new or a kept-alive connection, is under the current fetch's deadline

@@ -41,6 +41,7 @@ from typing import Any, Callable, NamedTuple
 
 from tradevc.vc.compat import WARNING_PREFIX, Compatibility, require_compatibility, warning
 from tradevc.vc.errors import InvalidDocument
+from tradevc.vc.jsontext import json_kind
 from tradevc.vc.retrieval.disk_cache import STATUS_LIST, DiskCache, is_outage
 from tradevc.vc.retrieval.http import Fetched, HttpsFetcher, RetrievalError
 from tradevc.vc.retrieval.status_types import StatusType, status_type
@@ -431,7 +432,7 @@ def _check_status_messages(entry: Mapping[str, Any], size: int) -> None:
         return
     messages = entry["statusMessage"]
     if not isinstance(messages, list):
-        raise InvalidDocument(f"statusMessage must be an array, not {type(messages).__name__}",
+        raise InvalidDocument(f"statusMessage must be an array, not {json_kind(messages)}",
                               code="STATUS_VERIFICATION_ERROR")
     # (a statusSize of 64 bits or more could never be matched by an array, and 2**size is not computed for it)
     if size >= 64 or len(messages) != 1 << size:

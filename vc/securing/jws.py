@@ -25,7 +25,7 @@ from tradevc.vc.errors import (
     InvalidDocument, ParsingError, ProofVerificationError, ResolutionError, ResourceLimitError, SigningError,
     UnsupportedError,
 )
-from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits, check_value, decode_text, loads
+from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits, check_value, decode_text, json_kind, loads
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_decode
 from tradevc.vc.report import CheckResult, VerificationResult
@@ -101,7 +101,7 @@ def _json_object(segment: str, what: str, limits: Limits = DEFAULT_LIMITS) -> di
     except InvalidDocument as e:  # ParsingError, ResourceLimitError: the code is kept
         raise type(e)(f"the JWS {what} is not valid: {e.message}", code=e.code) from e
     if not isinstance(value, dict):
-        raise InvalidDocument(f"the JWS {what} must be a JSON object, not {type(value).__name__}")
+        raise InvalidDocument(f"the JWS {what} must be a JSON object, not {json_kind(value)}")
     return value
 
 
@@ -168,7 +168,7 @@ def parse_compact_jws(token: Any, limits: Limits = DEFAULT_LIMITS) -> CompactJws
     :raises ResourceLimitError: a payload over ``limits``.
     """
     if not isinstance(token, str):
-        raise InvalidDocument(f"a compact JWS must be a string, not {type(token).__name__}")
+        raise InvalidDocument(f"a compact JWS must be a string, not {json_kind(token)}")
     if len(token) > MAX_TOKEN_LENGTH:
         raise ResourceLimitError(f"the token is {len(token)} characters; at most {MAX_TOKEN_LENGTH} are accepted")
     if token and _TOKEN_CHARACTERS.fullmatch(token) is None:
@@ -250,7 +250,7 @@ def _refuse_algorithm(alg: Any) -> NoReturn:
     if alg is None or alg == "":
         raise ProofVerificationError("the JOSE header has no 'alg'")
     if not isinstance(alg, str):
-        raise ProofVerificationError(f"the JOSE header's 'alg' must be a string, not {type(alg).__name__}")
+        raise ProofVerificationError(f"the JOSE header's 'alg' must be a string, not {json_kind(alg)}")
     if alg.lower() == "none":
         raise ProofVerificationError("'alg: none' (an unsigned token) is refused")
     if alg.upper().startswith("HS"):

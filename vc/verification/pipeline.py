@@ -56,7 +56,7 @@ from tradevc.vc.checks.policy import VerificationPolicy, require_policy
 from tradevc.vc.checks.schemas import SchemaStore, check_credential_schemas, default_schema_store
 from tradevc.vc.compat import Compatibility, require_compatibility
 from tradevc.vc.errors import InvalidDocument
-from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits, check_value, loads
+from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits, check_value, json_kind, loads
 from tradevc.vc.jsonld import DocumentLoader, default_loader
 from tradevc.vc.model import Credential
 from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
@@ -323,7 +323,7 @@ def _open(
         names = " or ".join(m.name for m in mechanisms)
         result.add(CheckResult.failed(
             "structure", "MALFORMED_VALUE_ERROR",
-            f"not a {kind} this function verifies (secured with {names}); got {type(document).__name__}",
+            f"not a {kind} this function verifies (secured with {names}); got {json_kind(document)}",
         ))
         return None
     return mechanism.open(document, kind=kind, context=context, result=result)

@@ -35,6 +35,7 @@ from pydantic.alias_generators import to_camel
 from tradevc.vc.checks.supply import KG_PER_UNIT
 from tradevc.vc.errors import NotUtf8Error
 from tradevc.vc.jsontext import decode_text
+from tradevc.vc.model import describe_error
 
 __all__ = ["Entry", "EntryError", "Line", "Party", "SCHEMA_PATH", "UNITS", "read_entry"]
 
@@ -212,7 +213,7 @@ def _problems(error: ValidationError) -> list[str]:
         path = ""
         for part in item["loc"]:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        message = item["msg"].removeprefix("Value error, ")
+        message = describe_error(item)  # in plain words: "must be a number, got 'a lot'"
         if item["type"] == "extra_forbidden":
             message = "unknown member (not in the entry format)"
         out.append(f"{path or '(entry)'}: {message}")

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
 from tradevc.vc.errors import ResolutionError
+from tradevc.vc.jsontext import json_kind
 
 __all__ = ["DidResolver", "DidResolutionError", "RESOLUTION_ERRORS", "parse_did_url", "DID_RE"]
 
@@ -86,7 +87,7 @@ def parse_did_url(url: str) -> tuple[str, str | None]:
         path or query, or its fragment contains characters a URI fragment cannot.
     """
     if not isinstance(url, str):
-        raise ResolutionError(f"a DID URL must be a string, not {type(url).__name__}")
+        raise ResolutionError(f"a DID URL must be a string, not {json_kind(url)}")
     if len(url) <= 1024:  # a verifier meets the same few issuers' keys over and over
         return _parse_did_url_cached(url)
     return _parse_did_url(url)

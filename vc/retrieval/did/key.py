@@ -37,6 +37,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from tradevc.vc.errors import InvalidDocument, KeyMaterialError
+from tradevc.vc.jsontext import json_kind
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base58btc_encode, base64url_encode, multibase_decode, multicodec_unwrap, multicodec_wrap
 from tradevc.vc.retrieval.did import DidResolutionError
@@ -159,7 +160,7 @@ def _key_agreement_document(did: str, multibase: str, key: bytes, public_key_for
 def _parse(did: object) -> str:
     """The publicKeyMultibase of a did:key DID."""
     if not isinstance(did, str):
-        raise DidResolutionError(f"a DID must be a string, not {type(did).__name__}", error="invalidDid")
+        raise DidResolutionError(f"a DID must be a string, not {json_kind(did)}", error="invalidDid")
     if not did.startswith(PREFIX):
         raise DidResolutionError(f"{did!r} is not a did:key DID (it must start with {PREFIX!r})", error="invalidDid")
     value = did[len(PREFIX):]

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tradevc.vc.errors import ResolutionError, UnsupportedError
+from tradevc.vc.jsontext import json_kind
 from tradevc.vc.retrieval.http import RetrievalError
 from tradevc.vc.retrieval.did import DID_RE, DidResolutionError
 from tradevc.vc.retrieval.did.resolver import DidResolvers
@@ -162,7 +163,7 @@ def resolve(
     the module documentation for the names and what they mean), with ``didDocument`` None.
     """
     if not isinstance(did, str):
-        return _failed("invalidDid", f"a DID must be a string, not {type(did).__name__}")
+        return _failed("invalidDid", f"a DID must be a string, not {json_kind(did)}")
     if not DID_RE.fullmatch(did):
         hint = " (a DID URL: use dereference())" if any(c in did for c in "#/?") else ""
         return _failed("invalidDid", f"{did!r} is not a DID (did:<method>:<method-specific-id>){hint}")
@@ -256,7 +257,7 @@ def dereference(
     """
     if not isinstance(did_url, str):
         return DereferencingResult(
-            None, {}, {"error": "invalidDidUrl"}, f"a DID URL must be a string, not {type(did_url).__name__}"
+            None, {}, {"error": "invalidDidUrl"}, f"a DID URL must be a string, not {json_kind(did_url)}"
         )
     before_fragment, hash_sign, fragment = did_url.partition("#")
     split = re.search(r"[/?]", before_fragment)

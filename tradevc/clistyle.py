@@ -1,0 +1,109 @@
+"""The conventions the three command-line tools share (``vc-issuer``, ``vc-verify``, ``vc-wallet``).
+
+Errors are told on stderr in lines that start with ``error: ``, in plain words, and the exit
+status says what kind of failure it was:
+
+- 0: done (verified);
+- 1: refused: the input was read and refused (a trade check, a document that does not verify,
+  a wrong passphrase, an unknown id);
+- 2: a usage error or a value that cannot be used: an option missing or unknown, a date or URL
+  that does not parse, a file named on the command line that cannot be read;
+- 3: could not verify (a DID document or status list could not be fetched);
+- 130: interrupted (Ctrl-C).
+
+:class:`Group` is the ``click.Group`` of each tool's top command: it writes click's own usage
+errors in that style (``error: missing option '--challenge' (see 'vc-verify presentation
+--help')``) instead of click's ``Usage: ... Error: ...`` block, and turns Ctrl-C into
+``error: interrupted`` and exit status 130, wherever it comes. ``--help`` is click's.
+
+This module is the desks' only shared code; the library (``tradevc.vc``) does not import it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from tradevc.vc.jsontext import escape_hidden
+
+__all__ = [
+    "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_COULD_NOT_VERIFY", "EXIT_INTERRUPTED", "Group", "fail", "say_error",
+]
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def say_error(message: str) -> None:
+    """Write ``message`` to stderr as ``error: ...`` lines: each line of it prefixed, hidden
+    characters (terminal escapes, bidi overrides) written as ``\\uXXXX``."""
+    for line in message.splitlines() or [""]:
+        click.echo(escape_hidden(f"error: {line}", keep_newlines=False), err=True)
+
+
+def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
+    """:func:`say_error` and exit with ``code``."""
+    say_error(message)
+    sys.exit(code)
+
+
+class _Interrupted(Exception):
+    """Ctrl-C during a command, carried past click's own handling (which prints ``Aborted!``)."""
+
+
+def _plain(message: str) -> str:
+    """click's sentence as a clause: first letter in lower case (unless the word is an acronym),
+    no final full stop."""
+    message = message.strip().replace(". Did you mean", "; did you mean")
+    if message.endswith(".") and not message.endswith(".."):
+        message = message[:-1]
+    if message[:1].isupper() and not message[1:2].isupper():
+        message = message[0].lower() + message[1:]
+    return message
+
+
+def usage_message(error: click.UsageError) -> str:
+    """The one line of a usage error: click's message in plain words, and where to read more."""
+    message = _plain(error.format_message())
+    if error.ctx is not None:
+        message += f" (see '{error.ctx.command_path} --help')"
+    return message
+
+
+class Group(click.Group):
+    """A ``click.Group`` whose errors follow the house style (see the module): give it as
+    ``@click.group(cls=Group)`` to a tool's top command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # before click turns it into "Aborted!"
+            raise _Interrupted() from None
+
+    def main(
+        self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+        standalone_mode: bool = True, **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            fail(usage_message(e), e.exit_code)
+        except click.Abort as e:  # Ctrl-C or end of input at a prompt
+            if isinstance(e.__cause__ or e.__context__, KeyboardInterrupt):
+                _interrupted()
+            fail("aborted: no input", EXIT_REFUSED)
+        except click.ClickException as e:
+            fail(_plain(e.format_message()), e.exit_code)
+        except (_Interrupted, KeyboardInterrupt):
+            _interrupted()
+        # standalone_mode=False returns what the command returned, or the code of ctx.exit()
+        sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+def _interrupted() -> NoReturn:
+    if getattr(sys.stderr, "isatty", lambda: False)():  # end the line the terminal's ^C is on
+        click.echo("", err=True)
+    fail("interrupted", EXIT_INTERRUPTED)
