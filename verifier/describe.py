@@ -37,8 +37,11 @@ from rich.text import Text
 
 from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.vc.checks.supply import Item, read_supply_facts
+from tradevc.vc.compat import PROFILES, Compatibility
+from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.jsontext import escape_hidden
 from tradevc.vc.report import CheckResult, Outcome, PresentationResult, VerificationResult
+from tradevc.vc.securing.enveloped import is_enveloped, open_envelope
 
 from .entry.facts import Certification, Delegation, Document, Facts, MillCertificate, SimaLicence, gather_facts, mass_kg
 from .trust import TrustPathPolicy, describe_path
@@ -74,7 +77,7 @@ KIND_NAMES = {
 
 _VOUCH_TYPES = ("IdentityAnchorCredential", "AccreditationCredential", "GS1PrefixLicenseCredential",
                 "GS1CompanyPrefixLicenseCredential", "IntellectualPropertyRightsLicenseCredential")
-_HEADS = {True: "VERIFIED", False: "NOT VERIFIED"}
+_ANY_FORM = Compatibility.of(*PROFILES)  # for display only: the report says what was tolerated
 
 
 # -- values from documents -----------------------------------------------------------------------
@@ -296,6 +299,11 @@ def shown_credential(document: Any, report: VerificationResult) -> Shown:
 
 def shown_presentation(presentation: Any, result: PresentationResult) -> list[Shown]:
     """Each credential of a presentation with its report, in the presentation's order."""
+    if is_enveloped(presentation, "EnvelopedVerifiablePresentation"):
+        try:  # read the token inside, as it was verified (a draft's envelope form tolerated)
+            presentation = open_envelope(presentation, "EnvelopedVerifiablePresentation", _ANY_FORM)[0]
+        except InvalidDocument:
+            pass
     facts = gather_facts(presentation, result)
     by_index = {d.index: d for d in facts.documents}
     return [Shown(report=report, document=by_index.get(i), facts=facts, index=i + 1)
@@ -610,7 +618,10 @@ def _named(s: Shown, policy: Any) -> str:
 
 
 def _and(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    """``a``, ``a and b``, ``a, b and c``; with semicolons when an item has a comma of its own
+    (an issuer's name often does)."""
+    comma = "; " if any("," in item for item in items) else ", "
+    return items[0] if len(items) == 1 else comma.join(items[:-1]) + " and " + items[-1]
 
 
 def verdict(result: PresentationResult, shown: Sequence[Shown], policy: Any) -> str:

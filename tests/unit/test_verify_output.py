@@ -21,6 +21,8 @@ from support.entries import CHALLENGE, DOMAIN, IMPORTER, LICENSING, MILL, PRODUC
 from support.parties import STATUS_URL, status_snapshot
 from tradevc.verifier.cli import cli
 from tradevc.verifier.describe import colour_wanted
+from tradevc.vc.securing.enveloped import envelope_presentation
+from tradevc.vc.securing.jose import sign_presentation_jwt
 from tradevc.wallet import sign_presentation
 
 TODAY = datetime.now(timezone.utc).date()
@@ -244,3 +246,11 @@ def test_failed_checks_are_red_with_color_always(tmp_path, docs, trust):
     assert "\x1b[" not in verify("credential", str(write(tmp_path, "forged.json", forged)), "--trust", str(trust),
                                  "--offline", expect=1)
 
+
+
+def test_the_credentials_of_a_vp_jwt_and_of_its_envelope_are_described_too(tmp_path, docs, trust):
+    token = sign_presentation_jwt([docs["coo"], docs["sima-jwt"]], IMPORTER, challenge=CHALLENGE, domain=DOMAIN)
+    for name, document in (("vp.jwt", token), ("vp.json", envelope_presentation(token))):
+        out = present(write(tmp_path, name, document), trust, expect=0)
+        assert out.count("What it says:") == 2, out
+        assert "licence number: SIMA-2026-0418739" in out and "HS 730419, origin criterion B" in out
