@@ -254,3 +254,52 @@ def test_the_credentials_of_a_vp_jwt_and_of_its_envelope_are_described_too(tmp_p
         out = present(write(tmp_path, name, document), trust, expect=0)
         assert out.count("What it says:") == 2, out
         assert "licence number: SIMA-2026-0418739" in out and "HS 730419, origin criterion B" in out
+
+
+def described(credential: Any) -> str:
+    """What ``describe`` says of ``credential``, verified by a real offline verifier under the border policy."""
+    from tradevc.verifier import Verifier
+    from tradevc.verifier.describe import credential_text, shown_credential
+    from tradevc.verifier.trust import TrustPathPolicy
+
+    border = TrustPathPolicy.from_dict(policy(), source="border-policy.json")
+    report = Verifier.offline(policy=border).verify_credential(credential)
+    return credential_text(shown_credential(credential, report), border)
+
+
+def test_an_invoice_a_transformation_event_and_a_power_of_attorney_show_their_fields():
+    from support.entries import sign
+    from support.parties import power_of_attorney
+    from tradevc.issuer.credential_types import build_credential, load_example
+
+    def issued(type_name: str) -> dict[str, Any]:
+        return sign(build_credential(type_name, load_example(type_name), issuer=MILL.did, credential_id=f"urn:uuid:{type_name}",
+                                     valid_from=f"{TODAY.isoformat()}T00:00:00Z"), MILL, "eddsa-jcs-2022")
+
+    invoice = described(issued("CommercialInvoiceCredential"))
+    assert "commercial invoice (CommercialInvoiceCredential)" in invoice
+    assert "invoice ADN-FE-2026-001842, of 2026-04-03, seller: Aceros del Norte S.A. de C.V." in invoice
+    assert "HS 730419, 400 pieces, 78422 kg, 113711.9 USD, origin MX: Seamless line pipe" in invoice
+    assert "total: 113711.9 USD, 78422 kg" in invoice
+    event = described(issued("TransformationEventCredential"))
+    assert "event: at 2026-03-02T06:00:00Z, by Aceros del Norte S.A. de C.V., in MX, yield tolerance 0.005" in event
+    assert "BLT-18841, heat H26-18841, 40100 kg, from urn:uuid:5d1b7c1e-2f4a-4c8e-9a61-0b7e3c2d1a01" in event
+    assert "out (2):" in event and "ADN-LP4-X52-0001..0200, 39211 kg, HS 730419" in event
+    poa = described(power_of_attorney(day=TODAY, index=None))
+    assert "customs power of attorney (PowerOfAttorneyCredential)" in poa
+    assert "grants its agent (the subject): customs-entry" in poa and "filer code ABC" in poa
+    assert "ports: 5301, 2304" in poa
+
+
+def test_a_long_list_of_goods_is_cut_and_an_unknown_type_shows_the_basics():
+    many = described(certification(day=TODAY, goods=tuple(f"7304{i:02d}" for i in range(25))))
+    assert "goods (25):" in many and "HS 730419" in many and "HS 730420" not in many
+    assert "... and 5 more" in many
+    assert len(many.split("Checks:")[0].splitlines()) < 40
+    from conftest import load_vector
+    from tradevc.issuer import sign_credential
+    unsigned = load_vector("di-eddsa/unsigned.json")  # an AlumniCredential of the W3C test vectors
+    unsigned["issuer"] = MILL.did
+    other = described(sign_credential(unsigned, MILL, cryptosuite="eddsa-jcs-2022", created="2026-01-01T00:00:00Z"))
+    assert "AlumniCredential credential (AlumniCredential)" in other and "subject: did:example:" in other, other
+    assert "What it says (NOT VERIFIED: do not rely on it):" in other  # the border does not trust the mill for it
