@@ -303,3 +303,17 @@ def test_a_long_list_of_goods_is_cut_and_an_unknown_type_shows_the_basics():
     other = described(sign_credential(unsigned, MILL, cryptosuite="eddsa-jcs-2022", created="2026-01-01T00:00:00Z"))
     assert "AlumniCredential credential (AlumniCredential)" in other and "subject: did:example:" in other, other
     assert "What it says (NOT VERIFIED: do not rely on it):" in other  # the border does not trust the mill for it
+
+
+def test_a_presentation_that_could_not_be_verified_says_so_and_what_to_try(tmp_path, docs, trust):
+    # the holder is a did:web, which cannot be resolved offline: its proof could not be checked
+    holder = "did:web:importer.example"
+    vp = sign_presentation([docs["mtr"]], IMPORTER, challenge=CHALLENGE, domain=DOMAIN, cryptosuite="eddsa-jcs-2022",
+                           holder=holder, verification_method=f"{holder}#key-1",
+                           created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    out = present(write(tmp_path, "vp.json", vp), trust, expect=3)
+    assert out.splitlines()[0] == "COULD NOT VERIFY"
+    verdict = out[out.index("PRESENTATION COULD NOT BE VERIFIED: "):]
+    assert "the presentation's proof could not be checked (proof: " in verdict
+    assert "--snapshot" in verdict and "--pack" in verdict
+    assert "The mill test report urn:uuid:mtr-1 from Aceros del Norte is fine." in verdict
