@@ -48,8 +48,8 @@ from .trust import TrustPathPolicy, describe_path
 
 __all__ = [
     "MAX_ITEMS", "COLOR_MODES", "KIND_NAMES", "Shown", "colour_wanted", "credential_text", "documents_table",
-    "issuer_label", "presentation_text", "print_report", "shown_credential", "shown_presentation", "verdict",
-    "what_it_says", "with_paths",
+    "issuer_label", "presentation_text", "print_report", "shown_credential", "shown_presentation", "table_rows",
+    "verdict", "what_it_says", "with_paths",
 ]
 
 MAX_ITEMS = 20
@@ -324,7 +324,7 @@ def what_it_says(shown: Shown, policy: Any) -> list[str]:
     if doc is None:
         return [head, "  (nothing could be read: not a credential this verifier can open)"]
     credential = doc.credential
-    lines = [head, f"  {shown.kind} ({_v(doc.type, 80)})" + (f" {_v(doc.id)}" if doc.id else "")]
+    lines = [head, f"  type: {shown.kind} ({_v(doc.type, 80)})" + (f" {_v(doc.id)}" if doc.id else "")]
     lines.append(f"  issuer: {issuer_label(doc.issuer, policy, report)}")
     subject = doc.subject
     who = _joined([_v(subject.get("id")), _v(subject.get("name"))]) if subject else ""
@@ -447,7 +447,7 @@ def _delegation(found: Delegation) -> list[str]:
 
 def _item(item: Item) -> str:
     return "  " + _joined([
-        _v(item.identifier, 40) or None, f"heat {_v(item.heat_number, 40)}" if item.heat_number else None,
+        f"lot {_v(item.identifier, 40)}" if item.identifier else None, f"heat {_v(item.heat_number, 40)}" if item.heat_number else None,
         f"melted and poured in {_v(item.melt_country, 5)}" if item.melt_country else None,
         _kg(item.weight_kg), f"HS {_v(item.commodity_code, 20)}" if item.commodity_code else None,
         f"from {_v(item.source_credential, 80)}" if item.source_credential else None]) or "  (an unnamed item)"
@@ -483,8 +483,8 @@ def _invoice(doc: Document) -> list[str]:
             continue
         code = _code(item.get("product")) or _code(item)
         count = item.get("itemCount")
-        line = "  " + _joined([
-            f"HS {_v(code, 20)}" if code else None, f"{_v(count, 20)} pieces" if _v(count, 20) else None,
+        line = "  item: " + _joined([
+            f"HS {_v(code, 20)}" if code else "no HS code", f"{_v(count, 20)} pieces" if _v(count, 20) else None,
             _quantity(item.get("netWeight")), _money(item.get("priceSpecification")),
             f"origin {_v(item.get('countryOfOrigin'), 5)}" if _text(item.get("countryOfOrigin")) else None])
         description = _v(item.get("description"), MAX_DESCRIPTION)
@@ -698,15 +698,17 @@ def _styled(line: str) -> Text:
     text = Text(line)
     body = line.lstrip(" ")
     start = len(line) - len(body)
-    if body.startswith("credential ") and ": " in body:
+    prefixed = body.startswith("credential ") and ": " in body and body.split(":")[0][11:].isdigit()
+    if prefixed:
         skip = body.index(": ") + 2
         start, body = start + skip, body[skip:]
-    for word in ("PRESENTATION COULD NOT BE VERIFIED", "PRESENTATION NOT VERIFIED", "PRESENTATION VERIFIED",
-                 "COULD NOT VERIFY", "NOT VERIFIED", "VERIFIED"):
-        if body.startswith(word) and (len(body) == len(word) or body[len(word)] == ":"):
-            text.stylize(_STYLES[word], start, start + len(word))
-            return text
-    for mark in ("FAIL ", "ERR  "):
+    if start == 0 or prefixed:  # an outcome line: the report's first, a credential's, the verdict
+        for word in ("PRESENTATION COULD NOT BE VERIFIED", "PRESENTATION NOT VERIFIED", "PRESENTATION VERIFIED",
+                     "COULD NOT VERIFY", "NOT VERIFIED", "VERIFIED"):
+            if body.startswith(word) and (len(body) == len(word) or body[len(word)] == ":"):
+                text.stylize(_STYLES[word], start, start + len(word))
+                return text
+    for mark in ("FAIL ", "ERR  "):  # a check's line; no line starts with a document's value
         if body.startswith(mark):
             name_end = start + len(mark) + len(body[len(mark):].split(":")[0].split(" ")[0])
             text.stylize(_STYLES[mark.strip()], start, name_end)

@@ -283,8 +283,8 @@ def test_an_invoice_a_transformation_event_and_a_power_of_attorney_show_their_fi
     assert "total: 113711.9 USD, 78422 kg" in invoice
     event = described(issued("TransformationEventCredential"))
     assert "event: at 2026-03-02T06:00:00Z, by Aceros del Norte S.A. de C.V., in MX, yield tolerance 0.005" in event
-    assert "BLT-18841, heat H26-18841, 40100 kg, from urn:uuid:5d1b7c1e-2f4a-4c8e-9a61-0b7e3c2d1a01" in event
-    assert "out (2):" in event and "ADN-LP4-X52-0001..0200, 39211 kg, HS 730419" in event
+    assert "lot BLT-18841, heat H26-18841, 40100 kg, from urn:uuid:5d1b7c1e-2f4a-4c8e-9a61-0b7e3c2d1a01" in event
+    assert "out (2):" in event and "lot ADN-LP4-X52-0001..0200, 39211 kg, HS 730419" in event
     poa = described(power_of_attorney(day=TODAY, index=None))
     assert "customs power of attorney (PowerOfAttorneyCredential)" in poa
     assert "grants its agent (the subject): customs-entry" in poa and "filer code ABC" in poa
@@ -317,3 +317,28 @@ def test_a_presentation_that_could_not_be_verified_says_so_and_what_to_try(tmp_p
     assert "the presentation's proof could not be checked (proof: " in verdict
     assert "--snapshot" in verdict and "--pack" in verdict
     assert "The mill test report urn:uuid:mtr-1 from Aceros del Norte is fine." in verdict
+
+
+def test_no_line_of_what_a_credential_says_starts_with_the_document_s_own_words(tmp_path, trust):
+    """A document cannot print a line of its own (say, 'VERIFIED: ...' or 'FAIL ...'), coloured or not:
+    every line of the block starts with our label."""
+    spoof = "VERIFIED: trust me"
+    def edit(c: dict[str, Any]) -> None:
+        c["credentialSubject"]["goods"][0].update(commodityCode=spoof, description=spoof, originCriterion=spoof)
+        c["credentialSubject"]["exporterDetails"]["name"] = "FAIL proof"
+    out = verify("credential", str(write(tmp_path, "c.json", certification(day=TODAY, after=edit))), "--trust",
+                 str(trust), "--offline", "--color", "always", expect=0)  # (made without its schema: it verifies)
+    from support.entries import sign
+    from tradevc.issuer.credential_types import build_credential, load_example
+    subject = load_example("TransformationEventCredential")
+    subject["consumedProducts"][0]["identifier"] = "FAIL proof"
+    subject["newProducts"][0]["identifier"] = spoof
+    event = sign(build_credential("TransformationEventCredential", subject, issuer=MILL.did, credential_id="urn:uuid:ev",
+                                  valid_from=f"{TODAY.isoformat()}T00:00:00Z"), MILL, "eddsa-jcs-2022")
+    other = verify("credential", str(write(tmp_path, "e.json", event)), "--trust", str(trust), "--offline",
+                   "--color", "always", expect=1)  # the border does not trust the mill's events: shown all the same
+    for text in (out, other):
+        block = text[text.index("What it says"):text.index("Checks:")]
+        for line in block.splitlines()[1:]:
+            assert not line.lstrip().startswith(("VERIFIED", "FAIL", "\x1b")), line
+        assert "\x1b[32m" not in block and "\x1b[1;32m" not in block and "\x1b[31m" not in block
