@@ -342,3 +342,15 @@ def test_no_line_of_what_a_credential_says_starts_with_the_document_s_own_words(
         for line in block.splitlines()[1:]:
             assert not line.lstrip().startswith(("VERIFIED", "FAIL", "\x1b")), line
         assert "\x1b[32m" not in block and "\x1b[1;32m" not in block and "\x1b[31m" not in block
+
+
+def test_a_weight_beyond_any_number_is_shown_without_a_traceback(tmp_path, trust):
+    from support.entries import sign
+    from tradevc.issuer.credential_types import build_credential, load_example
+    credential = build_credential("MillTestReportCredential", load_example("MillTestReportCredential"), issuer=MILL.did,
+                                  credential_id="urn:uuid:huge", valid_from=f"{TODAY.isoformat()}T00:00:00Z")
+    del credential["credentialSchema"]  # made elsewhere, without the issuing checks
+    credential["credentialSubject"]["product"][0].update(weight="1e999999", weightUnit="TNE")
+    out = verify("credential", str(write(tmp_path, "huge.json", sign(credential, MILL, "eddsa-jcs-2022"))), "--trust",
+                 str(trust), "--offline", expect=0)
+    assert "heat H26-18841: melted and poured in MX, manufactured in MX, HS 730419" in out
