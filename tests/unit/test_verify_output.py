@@ -354,3 +354,41 @@ def test_a_weight_beyond_any_number_is_shown_without_a_traceback(tmp_path, trust
     out = verify("credential", str(write(tmp_path, "huge.json", sign(credential, MILL, "eddsa-jcs-2022"))), "--trust",
                  str(trust), "--offline", expect=0)
     assert "heat H26-18841: melted and poured in MX, manufactured in MX, HS 730419" in out
+
+
+def test_documents_of_any_shape_are_described_without_raising():
+    """Each trade type's example with members replaced by values of other types (numbers, lists,
+    objects, empty, huge, hidden characters), as JSON, as a string, or nothing: described, never raised."""
+    import copy
+    import random
+
+    from tradevc.issuer.credential_types import CREDENTIAL_TYPES, build_credential, load_example
+    from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
+    from tradevc.verifier.describe import credential_text, presentation_text, shown_credential, shown_presentation
+    from tradevc.verifier.trust import TrustPathPolicy
+
+    border = TrustPathPolicy.from_dict(policy(), source="border-policy.json")
+    odd = [None, 1, -1.5, "", [], {}, [1, "a", None], {"a": 1}, True, "1e999999", {"value": "1e99999", "unitCode": "TNE"},
+           {"value": [], "unitCode": {}}, "\u202e\x1b[31m", "9" * 500]
+    rng = random.Random(18)
+
+    def mutate(node: Any) -> None:
+        keys = list(node) if isinstance(node, dict) else range(len(node)) if isinstance(node, list) else []
+        for key in keys:
+            if rng.random() < 0.25:
+                node[key] = copy.deepcopy(rng.choice(odd))
+            else:
+                mutate(node[key])
+
+    failed = VerificationResult(checks=[CheckResult.failed("proof", "PROOF_VERIFICATION_ERROR", "no")])
+    for name in CREDENTIAL_TYPES:
+        base = build_credential(name, load_example(name), issuer=MILL.did, credential_id="urn:uuid:odd",
+                                valid_from="2026-01-01T00:00:00Z", valid_until="2026-12-01T00:00:00Z")
+        for _ in range(20):
+            credential = copy.deepcopy(base)
+            mutate(credential)
+            for document in (credential, json.dumps(credential), None):
+                text = credential_text(shown_credential(document, failed), border)
+                assert "\x1b" not in text and "\u202e" not in text and len(text.splitlines()) < 200
+                report = PresentationResult(checks=[CheckResult.failed("credentials", "X", "no")], credentials=[failed])
+                presentation_text(report, shown_presentation({"verifiableCredential": [document]}, report), border)
