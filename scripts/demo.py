@@ -14,7 +14,8 @@
    wallet adds the anchors of the issuers it presents.
 4. Customs trusts the register (a root of its policy), the licensing office and the melt shop,
    not the Mexican mills: it verifies the presentation with ``Verifier.verify_presentation`` and
-   prints every check per credential, and the trust path of each issuer. It decides on an entry
+   prints the table of documents and checks and the verdict that ``vc-verify presentation``
+   ends with (:mod:`tradevc.verifier.describe`), and the trust path of each issuer. It decides on an entry
    of those goods (``Verifier.verify_entry``: ACCEPT, its quantities recorded in a ledger, an
    SQLite file), and rejects a second entry that declares another melt-and-pour country and
    reuses the licence and the heats. A look-alike mill with no anchor is refused, with the reason.
@@ -50,6 +51,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -66,6 +68,7 @@ from tradevc.vc.report import VerificationResult  # noqa: E402
 from tradevc.verifier import PresentationResult, Verifier  # noqa: E402
 from tradevc.verifier.entry import Decision, EntryReport, RuleSet  # noqa: E402
 from tradevc.verifier.ledger import open_ledger  # noqa: E402
+from tradevc.verifier.describe import documents_table, shown_presentation, verdict  # noqa: E402
 from tradevc.verifier.trust import describe_path, load_policy  # noqa: E402
 
 EXAMPLES = ROOT / "issuer" / "examples"
@@ -279,7 +282,7 @@ class Demo:
 
         self.step("6. Entry: customs sends a challenge; the importer presents; customs verifies")
         first, vp_file, challenge = self.entry(server, ids, policy_file)
-        self.table(first)
+        self.table(first, vp_file)
         if not first.verified:
             raise DemoFailure("the genuine presentation did not verify:\n" + first.summary())
         self.say("\n  Who vouches for each issuer (the issuer_trust check):")
@@ -287,7 +290,7 @@ class Demo:
             trust = report.check("issuer_trust")
             path = trust.data.get("trustPath")
             self.say(self.indent(self.indent("\n".join(describe_path(path)) if path else trust.message)))
-        self.say("\n  PRESENTATION VERIFIED: every document is genuine, current, unrevoked and from a trusted issuer.")
+        self.verdict(first)
 
         self.step("7. Customs decides on the entry: the rules in force on its date of import, quantities in a ledger")
         self.decide(server, ids, vp_file, challenge, policy_file)
@@ -301,7 +304,8 @@ class Demo:
         if not text.startswith("NOT VERIFIED") or "issuer_trust" not in text:
             raise DemoFailure(f"the look-alike mill was not refused for want of an anchor:\n{text}")
         self.say(f"  {LOOKALIKE_NAME} ({dids[LOOKALIKE]})")
-        self.say(self.indent(self.indent("\n".join(line for line in text.splitlines() if "issuer_trust" in line or "UNTRUSTED" in line))))
+        self.say(self.indent(self.indent("\n".join(line for line in text.splitlines() if "issuer_trust" in line
+                                                   or "UNTRUSTED" in line or line.strip().startswith("issuer: ")))))
 
         self.step("9. Customs builds a signed trust pack; the border post verifies with the sites gone")
         key_file = self.work / "customs-pack-key.json"
@@ -326,14 +330,13 @@ class Demo:
         self.step("11. Next entry: the wallet refuses to present the revoked certification; presented anyway, "
                   "customs verifies again (status lists fetched afresh)")
         second, vp_file, _challenge = self.entry(server, ids, policy_file, anyway=True)
-        self.table(second)
+        self.table(second, vp_file)
         mill, coo, licence = self.documents(second)
         others = [mill, licence]
         revoked = any(c.name == "revocation" and c.outcome.value == "failed" for c in coo.checks)
         if second.verified or not revoked or not all(o.verified for o in others):
             raise DemoFailure("after the revocation the report is not as expected:\n" + second.summary())
-        self.say("\n  PRESENTATION NOT VERIFIED: the USMCA certification of origin has been REVOKED by its issuer;")
-        self.say("  the mill test report and the SIMA import license are still valid.")
+        self.verdict(second)
         rebuilt = self.work / "port-of-laredo-2.pack"
         self.run("verifier", "pack", "build", "--policy", str(policy_file), "--key", str(key_file), "--out",
                  str(rebuilt), "--previous", str(pack_file), "--refetch-all",
@@ -675,40 +678,27 @@ class Demo:
         """The reports on the three documents, in the order of ISSUERS (the anchors follow them)."""
         return [next(r for r in result.credentials if r.document_id == self.ids[key]) for key, *_ in ISSUERS]
 
-    def table(self, result: PresentationResult) -> None:
-        """Every check per document: rows are checks, columns are documents; then the anchors."""
-        columns = [label for *_, label, _secured in ISSUERS]
-        documents = self.documents(result)
-        anchors = [r for r in result.credentials if r not in documents]
-        names: list[str] = []
-        for report in documents:  # every check, each after the one it follows in some report
-            previous = None
-            for check in report.checks:
-                if check.name not in names:
-                    names.insert(names.index(previous) + 1 if previous in names else len(names), check.name)
-                previous = check.name
+    def table(self, result: PresentationResult, vp_file: Path) -> None:
+        """What ``vc-verify presentation`` ends with: a row per document (the three, then the
+        anchors) with its groups of checks and outcome; then the presentation's own checks."""
+        shown = shown_presentation(json.loads(vp_file.read_text(encoding="utf-8")), result)
+        anchors = [r for r in result.credentials if r not in self.documents(result)]
         self.say()
-        self.say(f"  {'check':18}" + "".join(f"{c:>24}" for c in columns))
-        self.say(f"  {'secured by':18}" + "".join(f"{s:>24}" for *_, s in ISSUERS))
-        for name in names:
-            cells = [self.cell(report, name) for report in documents]
-            self.say(f"  {name:18}" + "".join(f"{c:>24}" for c in cells))
-        verdicts = ["VERIFIED" if r.verified else "NOT VERIFIED" for r in documents]
-        self.say(f"  {'=> document':18}" + "".join(f"{v:>24}" for v in verdicts))
+        self.say(documents_table(shown))
         own = [c for c in result.checks if c.name != "credentials"]
         self.say(f"  anchors: {sum(r.verified for r in anchors)} of {len(anchors)} verified")
         self.say("  presentation: " + ", ".join(f"{c.name} {MARKS[c.outcome.value]}" for c in own))
         for report in result.credentials:
             for check in report.failures + report.errors:
                 self.say(f"  ! {report.document_id}: {check.name}: {check.message}")
+        self.shown = shown
 
-    @staticmethod
-    def cell(report: VerificationResult, name: str) -> str:
-        outcomes = [c.outcome.value for c in report.checks if c.name == name]
-        if not outcomes:
-            return "n/a"
-        worst = next((o for o in ("failed", "error", "passed", "skipped") if o in outcomes), outcomes[0])
-        return MARKS[worst]
+    def verdict(self, result: PresentationResult) -> None:
+        """The verdict ``vc-verify presentation`` ends with, on the documents of the last table."""
+        text = verdict(result, self.shown, load_policy(self.policy_file))
+        self.say("")
+        self.say(textwrap.fill(text, width=100, initial_indent="  ", subsequent_indent="    ", break_long_words=False,
+                               break_on_hyphens=False))
 
     @staticmethod
     def indent(text: str) -> str:

@@ -102,6 +102,14 @@ class VerificationResult:
         return any(c.outcome is Outcome.ERROR for c in self.checks) and not self.failures
 
     @property
+    def outcome(self) -> str:
+        """``"verified"``, ``"not_verified"`` (a check failed) or ``"could_not_verify"`` (a
+        check could not be carried out, and none failed): the ``"outcome"`` of :meth:`to_dict`."""
+        if self.verified:
+            return "verified"
+        return "could_not_verify" if self.could_not_verify else "not_verified"
+
+    @property
     def failures(self) -> list[CheckResult]:
         return [c for c in self.checks if c.outcome is Outcome.FAILED]
 
@@ -144,6 +152,7 @@ class VerificationResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "outcome": self.outcome,
             "verified": self.verified,
             "document": self.document_id,
             "checks": [c.to_dict() for c in self.checks],

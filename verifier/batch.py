@@ -345,8 +345,21 @@ class BatchSummary:
             lines += ["", "files that did not verify or were skipped:", *(f"  {line}" for line in problems)]
         return "\n".join(lines)
 
+    @property
+    def outcome(self) -> str:
+        """The batch's ``"outcome"``, as its exit status: ``"not_verified"`` if some document
+        was not verified, else ``"could_not_verify"`` if some could not be verified or read (or
+        there was none, or the batch was interrupted), else ``"verified"``."""
+        if self.not_verified:
+            return "not_verified"
+        if (self.could_not_verify or self.skipped_counts()["unreadable"] or self.total == 0
+                or self.interrupted):
+            return "could_not_verify"
+        return "verified"
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
+            "outcome": self.outcome,
             "total": self.total,
             "verified": self.verified,
             "notVerified": dict(sorted(self.not_verified.items())),
@@ -385,7 +398,8 @@ def summarize(
     for source, result in zip(sources, results, strict=planned is None):
         summary.total += 1
         status = _status(result)
-        entry: dict[str, Any] = {"source": source, "document": result.document_id, "status": status}
+        entry: dict[str, Any] = {"source": source, "document": result.document_id, "status": status,
+                                 "outcome": result.outcome}
         tolerated = _tolerated(result)
         if tolerated:
             entry["tolerated"] = tolerated

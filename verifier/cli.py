@@ -61,11 +61,15 @@ from tradevc.vc.checks.policy import TrustPolicy
 from tradevc.vc.report import CheckResult, Outcome, PresentationResult, VerificationResult
 
 from .challenges import ChallengeStoreError, SqliteChallengeStore
+from .describe import (
+    COLOR_MODES, colour_wanted, credential_text, presentation_text, print_report, shown_credential, shown_presentation,
+    table_rows, with_paths,
+)
 from .cli_entry import entry_command
 from .cli_pack import PACK_SIGNER_HELP, pack as pack_commands, pack_verifier
 from .pack import SIGNERS_ENV as PACK_SIGNERS_ENV
 from .service import Verifier
-from .trust import TrustPathPolicy, describe_path, load_policy, vouches_in
+from .trust import TrustPathPolicy, load_policy, vouches_in
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130
@@ -313,19 +317,10 @@ def _printable(text: str) -> str:
     return escape_hidden(text)
 
 
-_PATH_CHECKS = ("issuer_trust", "mark_authorisation")
-
-
 def summary_with_paths(result: VerificationResult) -> str:
     """``result.summary()``, with the trust path of each ``issuer_trust`` check that has one
     (``data["trustPath"]``, see :func:`tradevc.verifier.trust.describe_path`) under its line."""
-    lines = VerificationResult.summary(result).split("\n")
-    for check in result.checks:
-        path = check.data.get("trustPath") if check.name in _PATH_CHECKS else None
-        if not path:
-            continue
-        at = next((i for i, line in enumerate(lines) if line.startswith(f"  OK   {check.name}")), len(lines) - 1)
-        lines[at + 1:at + 1] = [f"    {line}" for line in describe_path(path)]
+    lines = with_paths(result)
     if isinstance(result, PresentationResult):
         for i, credential in enumerate(result.credentials, 1):
             inner = summary_with_paths(credential).replace("\n", "\n    ")
@@ -333,11 +328,51 @@ def summary_with_paths(result: VerificationResult) -> str:
     return "\n".join(lines)
 
 
-def _finish(result: VerificationResult, as_json: bool) -> None:
-    click.echo(_printable(result.to_json() if as_json else summary_with_paths(result)))
+def _finish(
+    result: VerificationResult, as_json: bool, *, document: Any = None, policy: Any = None, color: str = "never",
+    brief: bool = False,
+) -> None:
+    """Print the report and exit with its status. As text (see :mod:`tradevc.verifier.describe`):
+    a credential's outcome line, what it says (unless ``brief``) and its checks; a
+    presentation's own checks, each credential so, a table of documents and checks and the
+    verdict. ``document`` is what was verified (a presentation when ``result`` is one)."""
+    if as_json:
+        click.echo(_printable(result.to_json()))
+    else:
+        isatty = getattr(sys.stdout, "isatty", None)
+        terminal = bool(isatty and isatty())
+        colour = colour_wanted(color, is_terminal=terminal, environ=os.environ)
+        if isinstance(result, PresentationResult):
+            shown = shown_presentation(document, result) if document is not None else []
+            body, end = presentation_text(result, shown, policy, brief=brief)
+            table = table_rows(shown) if shown and not brief else None
+            if table is not None:
+                table = ([_printable(c) for c in table[0]], [[_printable(c) for c in row] for row in table[1]])
+            print_report(_printable(body), table=table, end=None if brief else _printable(end), colour=colour,
+                         terminal=terminal, echo=click.echo)
+        else:
+            shown_one = shown_credential(document, result)
+            print_report(_printable(credential_text(shown_one, policy, brief=brief)), colour=colour,
+                         terminal=terminal, echo=click.echo)
     if result.verified:
         sys.exit(EXIT_VERIFIED)
     sys.exit(EXIT_COULD_NOT_VERIFY if result.could_not_verify else EXIT_NOT_VERIFIED)
+
+
+_OUTPUT_OPTIONS = [
+    click.option("--color", "color", type=click.Choice(COLOR_MODES), default="auto", show_default=True,
+                 help="Colour the outcome and failed checks: auto (on a terminal, unless NO_COLOR is set), always, "
+                 "never."),
+    click.option("--brief", is_flag=True,
+                 help="The outcome and the checks only, without what the document says (and, for a presentation, "
+                 "without the table and verdict)."),
+]
+
+
+def _with_output(fn: Any) -> Any:
+    for decorator in reversed(_OUTPUT_OPTIONS):
+        fn = decorator(fn)
+    return fn
 
 
 MIRROR_OPTIONS = [
@@ -459,24 +494,32 @@ def cli() -> None:
 
 @cli.command()
 @_with_common
+@_with_output
 def credential(
     file: str, trust: str | None, pack: str | None, pack_signers: tuple[str, ...], as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
-    compat: tuple[str, ...], contexts: str | None,
+    compat: tuple[str, ...], contexts: str | None, color: str = "auto", brief: bool = False,
     allow_hosts: tuple[str, ...] = (),
 ) -> None:
     """Verify the credential in FILE ('-' for stdin): JSON with a Data Integrity proof, a
-    vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential."""
+    vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential.
+
+    Prints the outcome (VERIFIED, NOT VERIFIED or COULD NOT VERIFY: the first line), what the
+    credential says (issuer, named as your trust policy names it; subject; validity; goods and
+    HS codes, origin criteria, heats, licence numbers, quantities), labelled not to be relied
+    on if it did not verify, then every check. --json prints the report with its "outcome"."""
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
     )
     document, failed = _read(file, verifier.limits)
-    _finish(failed if failed is not None else verifier.verify_credential(document), as_json)
+    _finish(failed if failed is not None else verifier.verify_credential(document), as_json, document=document,
+            policy=verifier.policy, color=color, brief=brief)
 
 
 @cli.command()
 @_with_common
+@_with_output
 @click.option("--challenge", required=True, help="The challenge you gave the holder for this presentation.")
 @click.option("--domain", required=True, help="Your domain, as the holder bound the presentation to it.")
 @click.option("--challenges", "challenges", type=click.Path(dir_okay=False, exists=True), envvar=CHALLENGES_ENV,
@@ -488,10 +531,14 @@ def presentation(
     file: str, trust: str | None, pack: str | None, pack_signers: tuple[str, ...], as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
     compat: tuple[str, ...], contexts: str | None, challenge: str, domain: str, challenges: str | None,
-    allow_hosts: tuple[str, ...] = (),
+    color: str = "auto", brief: bool = False, allow_hosts: tuple[str, ...] = (),
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
-    credential in it."""
+    credential in it.
+
+    Prints the outcome, the presentation's checks, then each credential as 'vc-verify
+    credential' does, a table of the documents and their checks, and the verdict in plain
+    words: which document failed and why, which could not be checked, which are fine."""
     for value, option in ((challenge, "--challenge"), (domain, "--domain")):
         if _given(value) is None:  # e.g. an unset shell variable
             _usage_error(f"{option} is empty: {_EMPTY_HINTS[option]}")
@@ -504,7 +551,7 @@ def presentation(
     document, failed = _read(file, verifier.limits)
     _finish(
         failed if failed is not None else verifier.verify_presentation(document, challenge=challenge, domain=domain),
-        as_json,
+        as_json, document=document, policy=verifier.policy, color=color, brief=brief,
     )
 
 

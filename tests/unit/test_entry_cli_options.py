@@ -146,5 +146,5 @@ def test_the_verifier_options_are_the_presentation_commands(tmp_path: Path) -> N
     def options(name: str) -> set[str]:
         command = cli.commands[name]  # type: ignore[attr-defined]
         return {o for p in command.params for o in p.opts if o.startswith("--")}
-    shared = options("presentation") - {"--challenges", "--json"}
+    shared = options("presentation") - {"--challenges", "--json", "--color", "--brief"}  # how the report is printed
     assert shared <= options("entry"), shared - options("entry")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -363,9 +363,9 @@ def mass_kg(value: Any) -> Decimal | None:
         return None
     try:
         amount = Decimal(str(value))
-    except InvalidOperation:
+        return amount * _KG[unit] if amount.is_finite() and amount >= 0 else None
+    except ArithmeticError:  # not a number, or beyond the context's exponent range ("1e999999" tonnes)
         return None
-    return amount * _KG[unit] if amount.is_finite() and amount >= 0 else None
 
 
 def _quantity(node: Mapping[str, Any]) -> Decimal | None:
