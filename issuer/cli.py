@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from tradevc.clistyle import EXIT_USAGE, Group, fail
+from tradevc.clistyle import EXIT_USAGE, Group, fail, read_secret_file
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
 from tradevc.vc.jsontext import decode_text, escape_hidden, loads, read_text
@@ -72,10 +72,7 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False,
     (``--weak-passphrase``); otherwise exit status 2."""
     path = ctx.obj["passphrase_file"]
     if path is not None:
-        try:
-            value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as e:
-            _fail(f"{IO_ERROR}: cannot read the passphrase file {path}: {e.strerror}", EXIT_USAGE)
+        value = read_secret_file(path)
     elif os.environ.get(PASSPHRASE_ENV):
         value = os.environ[PASSPHRASE_ENV]
     elif sys.stdin.isatty():

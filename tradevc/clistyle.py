@@ -22,17 +22,42 @@ This module is the desks' only shared code; the library (``tradevc.vc``) does no
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from tradevc.vc.jsontext import escape_hidden
+from tradevc.vc.errors import NotUtf8Error
+from tradevc.vc.jsontext import decode_text, escape_hidden
 
 __all__ = [
     "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_COULD_NOT_VERIFY", "EXIT_INTERRUPTED", "Group", "fail", "say_error",
+    "read_secret_file",
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def read_secret_file(path: str, what: str = "passphrase") -> str:
+    """The secret in the file at ``path`` (``--passphrase-file``): its UTF-8 text without the
+    line ends after it. A byte order mark is kept as part of it, as before, so a secret set
+    from such a file still opens what it sealed. A file that is not UTF-8 exits 2 with one line
+    naming it; one that cannot be read, exit 2 as well."""
+    try:
+        raw = Path(path).expanduser().read_bytes()
+    except OSError as e:
+        fail(f"cannot read the {what} file {path}: {e.strerror or e}", EXIT_USAGE)
+    try:
+        text = decode_text(raw, source=path)
+    except NotUtf8Error:  # its message quotes the text near the bad byte: not for a secret
+        fail(f"the {what} file {path} is not UTF-8 text (perhaps Latin-1 or UTF-16): save it as UTF-8 "
+             "and try again", EXIT_USAGE)
+    if raw.startswith(_UTF8_BOM):
+        text = "\ufeff" + text
+    return text.rstrip("\r\n")
 
 
 def say_error(message: str) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Callable, NoReturn
 
 import click
 
-from tradevc.clistyle import EXIT_USAGE, Group, fail
+from tradevc.clistyle import Group, fail, read_secret_file
 from tradevc.vc.jsontext import escape_hidden
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
@@ -67,10 +67,7 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _read_secret(path: str, what: str) -> str:
-    try:
-        value = Path(path).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
-    except OSError as e:
-        _fail(f"cannot read the {what} file {path}: {e.strerror}", EXIT_USAGE)
+    value = read_secret_file(path, what)
     if not value:
         _fail(f"the {what} file {path} is empty")
     return value
