@@ -648,11 +648,12 @@ class Wallet:
         :meth:`powers_of_attorney` holds from the importer the chosen credentials name.
 
         The importer is read from the trade documents' ``importerDetails``, ``importer`` and
-        ``importerOfRecord``: a power fits one if its issuer (or ``principal.id``) is the
-        importer's ``id``, or its ``principal.name`` is the importer's ``name`` (compared
+        ``importerOfRecord``: a power fits an importer named by ``id`` if the importer issued
+        it, and one named only by ``name`` if its ``principal.name`` is that name (compared
         without case and extra spaces). Of the powers that fit, those in force at ``now`` (by
         their validity period and as last checked) are chosen; if none is, all that fit are, so
-        that checking them says why they do not do. None is chosen when the holder is the
+        that checking them says why they do not do. None is chosen, with a ``note``, when the
+        powers that fit come from more than one issuer (a name is not unique). None is chosen when the holder is the
         importer named, when a power of attorney is already among ``credential_ids``, or when
         nothing fits (``note`` says so, if the holder holds powers at all). Powers from other
         importers are never chosen: a broker's clients are not customs' business on this entry.
@@ -674,6 +675,10 @@ class Wallet:
             named = ", ".join(dict.fromkeys(did or name or "?" for did, name in importers))
             return PowerSelection(note=f"no power of attorney held from the importer they name ({named})")
         in_force = [p for p in fitting if _power_in_force(p, moment)]
+        issuers = sorted({p.issuer or "?" for p in in_force or fitting})
+        if len(issuers) > 1:  # matched by name alone: two parties of that name, or one posing as the other
+            return PowerSelection(note="powers of attorney from several issuers (" + ", ".join(issuers) + ") fit the "
+                                  "importer the credentials name by name only; give the one to present with --poa ID")
         return PowerSelection(tuple(in_force or fitting))
 
     def _entries(
@@ -914,11 +919,13 @@ def _importers_named(credential: Mapping[str, Any]) -> builtins.list[tuple[str |
 
 
 def _grants(power: HeldCredential, importers: Sequence[tuple[str | None, str | None]]) -> bool:
-    """Whether ``power`` is granted by one of ``importers`` (by DID, or else by name)."""
+    """Whether ``power`` is granted by one of ``importers``: an importer named by DID grants
+    only a power it issued (as customs requires; a principal of the same name or even the
+    same ``id`` in a power another party issued is not the importer's word); one named only
+    by name, a power whose principal bears that name."""
     principals = [p for s in _objects(_document_of(power).get("credentialSubject")) for p in _objects(s.get("principal"))]
-    dids = {power.issuer, *(p["id"] for p in principals if isinstance(p.get("id"), str))}
     names = {_name(p.get("name")) for p in principals} - {None}
-    return any((did is not None and did in dids) or (_name(name) in names) for did, name in importers)
+    return any(power.issuer == did if did is not None else _name(name) in names for did, name in importers)
 
 
 def _power_in_force(power: HeldCredential, now: datetime) -> bool:

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from support.entries import CHALLENGE, DOMAIN, OTHER, rules_hit, sign
+from support.entries import CHALLENGE, DOMAIN, IMPORTER, OTHER, rules_hit, sign
 from support.parties import PartiesWorld, importer_anchor, power_of_attorney, status_snapshot
 from tradevc.vc.retrieval.mirror import Mirror
 from tradevc.verifier import Verifier
 from tradevc.verifier.entry import RuleSet, verify_entry
 from tradevc.wallet import HolderPolicy, KdfParams, Wallet, WalletError
+from tradevc.wallet.service import _grants
 
 from test_entry_parties import HOLDER, IMPORT_REGISTER, importer_register
 
@@ -78,3 +79,40 @@ def test_powers_for_other_agents_or_no_importer_are_not_chosen(world: PartiesWor
     chosen = wallet.powers_for(ids, now=NOW)
     assert chosen.added == () and "no power of attorney held from the importer they name" in (chosen.note or "")
     assert wallet.powers_for([ids[0], "urn:uuid:poa-2"], now=NOW).added == ()  # a power is already chosen
+
+
+
+def test_a_power_from_another_party_does_not_fit_an_importer_named_by_did(world: PartiesWorld,
+                                                                          tmp_path: Path) -> None:
+    """An importer named by DID grants only the powers it issued: not one another party issued
+    whose principal bears the importer's name (a broker's other client of that name) or even
+    the importer's DID (customs requires the importer to be the power's issuer)."""
+    wallet = broker_wallet(world, tmp_path / "broker-wallet")
+    name = "Gulf Coast Pipe & Supply LLC"
+    own, _ = wallet.add(power_of_attorney(day=world.day, agent_did=wallet.holder_did), now=NOW)
+    others = []
+    for number, principal_id in enumerate((OTHER.did, IMPORTER.did), start=2):
+        power = power_of_attorney(day=world.day, principal=OTHER, agent_did=wallet.holder_did,
+                                  id=f"urn:uuid:poa-{number}", index=None)
+        power["credentialSubject"]["principal"].update(name=f"  {name.upper()} ", id=principal_id)
+        del power["proof"]
+        others.append(wallet.add(sign(power, OTHER), now=NOW)[0])
+    assert _grants(own, [(IMPORTER.did, name)])
+    assert not any(_grants(p, [(IMPORTER.did, name)]) for p in others)
+    assert all(_grants(p, [(None, name)]) for p in others)  # named only by name: the name is all there is
+
+
+def test_powers_from_two_issuers_fitting_a_name_alone_are_not_chosen(world: PartiesWorld, tmp_path: Path) -> None:
+    """The documents name the importer by name only: with powers of that name from two issuers,
+    the wallet cannot tell which is the importer's and chooses none, saying so."""
+    wallet = broker_wallet(world, tmp_path / "broker-wallet")
+    ids = [wallet.add(c, now=NOW)[0].id for c in world.credentials[:3]]
+    wallet.add(power_of_attorney(day=world.day, agent_did=wallet.holder_did), now=NOW)
+    assert wallet.powers_for(ids, now=NOW).ids == ("urn:uuid:poa-1",)
+    twin = power_of_attorney(day=world.day, principal=OTHER, agent_did=wallet.holder_did, id="urn:uuid:poa-2",
+                             index=None)
+    twin["credentialSubject"]["principal"]["name"] = "Gulf Coast Pipe & Supply LLC"
+    del twin["proof"]
+    wallet.add(sign(twin, OTHER), now=NOW)
+    chosen = wallet.powers_for(ids, now=NOW)
+    assert chosen.added == () and "several issuers" in (chosen.note or "") and OTHER.did in (chosen.note or "")
