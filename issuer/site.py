@@ -444,6 +444,10 @@ def start_site(
     bound_ip = _ip_or_none(bind)
     if bound_ip is not None and not bound_ip.is_unspecified and str(bound_ip) not in addresses:
         addresses.append(str(bound_ip))
+    ca_path = Path(ca_out) if ca_out is not None else folder.parent / f"{folder.name or 'site'}-ca.pem"
+    if not ca_path.parent.is_dir() or ca_path.is_dir():
+        raise SiteError(f"cannot write the CA certificate to {ca_path}: "
+                        + ("it is a folder" if ca_path.is_dir() else f"no folder {ca_path.parent}"))
     ca_pem, cert_pem, key_pem = make_certificates(names, addresses)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -458,10 +462,9 @@ def start_site(
     except OSError as e:
         raise SiteUnavailable(f"cannot listen on {bind}:{port}: {e.strerror or e}; choose another --port") from None
     actual = int(server.server_address[1])
-    ca_path = Path(ca_out) if ca_out is not None else folder.parent / f"{folder.name or 'site'}-ca.pem"
     try:
         write_atomic(ca_path, ca_pem, mode=0o644)
-    except OSError:
+    except OSError as e:
         server.server_close()
-        raise
+        raise SiteError(f"cannot write the CA certificate to {ca_path}: {e.strerror or e}") from None
     return SiteServer(folder, bind, actual, ca_path, find_dids(folder, actual), server)

@@ -199,6 +199,20 @@ def test_a_missing_site_is_a_usage_error(tmp_path):
     assert result.output.startswith("error: ") and "vc-issuer publish --out-dir" in result.output
 
 
+def test_a_ca_out_that_cannot_be_written_is_a_usage_error_before_listening(published, tmp_path):
+    """--ca-out into a folder that does not exist, or onto a folder: one line naming the file
+    given (not a temporary file of ours), exit 2, and nothing listens."""
+    _issuer, site, port, _signed = published
+    for target in (tmp_path / "no-such-folder" / "ca.pem", tmp_path):
+        result = CliRunner().invoke(issuer_cli, ["serve-site", str(site), "--port", str(port),
+                                                 "--ca-out", str(target)])
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("error: ") and str(target) in result.output
+        assert ".tmp" not in result.output and "Traceback" not in result.output
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
 def test_a_port_in_use_is_one_line(published, tmp_path):
     _issuer, site, _port, _signed = published
     with socket.socket() as taken:
