@@ -44,10 +44,11 @@ __all__ = [
 
 def shown(value: Any, limit: int = 80) -> str:
     """``value`` as a message quotes it: a string as Python writes it (``'zz'``), anything else
-    as JSON (``null``, ``true``, ``{"a": 1}``, cut at ``limit`` characters), never a Python
-    spelling (``None``, ``True``)."""
+    as JSON (``null``, ``true``, ``{"a": 1}``), never a Python spelling (``None``, ``True``);
+    either cut at ``limit`` characters (a string, at ``limit`` of its own), so that a
+    document's value cannot make a report's line as long as the document."""
     if isinstance(value, str):
-        return repr(value)
+        return repr(value) if len(value) <= limit else repr(value[:limit]) + "..."
     try:
         text = json.dumps(value, ensure_ascii=False, default=lambda v: json_kind(v))
     except (TypeError, ValueError, RecursionError):  # a cycle, NaN...: say what kind it is

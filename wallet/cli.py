@@ -185,7 +185,8 @@ def cli(ctx: click.Context, home: str, passphrase_file: str | None) -> None:
     them to customs bound to customs' challenge and domain, with the anchors that vouch for
     their issuers (a registrar's, an accreditation body's or a licensor's credentials).
 
-    Exit status: 0 done, 1 refused, 2 usage error or a bad value, 130 interrupted."""
+    Exit status: 0 done, 1 refused, 2 usage error or a bad value, 3 (present) a credential
+    could not be checked, 130 interrupted."""
     ctx.obj = {"home": Path(home).expanduser(), "passphrase_file": passphrase_file}
 
 
