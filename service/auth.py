@@ -138,14 +138,19 @@ class TokenService:
             if not colon:
                 raise OAuthError("invalid_client", "the Basic credentials have no ':'", status=401)
             client_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret)
+            # RFC 6749 2.3.1 form-encodes both first; a client that did not (curl -u does not)
+            # is accepted too (client ids are letters, digits and '._-': the same either way)
+            candidates = [secret, raw_secret]
         elif in_body:
             client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+            candidates = [secret]
         else:
             raise OAuthError("invalid_client", "no client authentication", status=401)
         client = self._clients.get(client_id)
         # compare even for an unknown client, so the time taken does not tell which ids exist
         expected = client.secret if client is not None else secrets.token_bytes(32)
-        if not hmac.compare_digest(secret.encode("utf-8"), expected) or client is None:
+        matched = [hmac.compare_digest(c.encode("utf-8"), expected) for c in candidates]
+        if not any(matched) or client is None:
             raise OAuthError("invalid_client", "unknown client or wrong secret", status=401)
         return client
 

@@ -18,6 +18,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import httpx
 import pytest
@@ -32,7 +33,7 @@ from tradevc.vc.securing.data_integrity import sign_presentation
 
 PASS = "mill passphrase 2026"
 ERP_SECRET = "erp-secret-0123456789"
-CUSTOMS_SECRET = "customs-secret-0123456789"
+CUSTOMS_SECRET = "customs+secret%41 0123456789"  # '+', '%' and ' ': form-encoded or not, it works
 TOKEN_KEY = b"k" * 48
 USMCA = "USMCACertificationOfOrigin"
 NOT_A_TRACE = ("Traceback", 'File "', "line ", ".py")
@@ -207,6 +208,12 @@ def test_a_token_by_basic_and_by_post(service):
         "grant_type": "client_credentials", "client_id": "customs", "client_secret": CUSTOMS_SECRET, "scope": "verify",
     })
     assert posted.status_code == 200 and posted.json()["scope"] == "verify"
+    encoded = base64.b64encode(f"customs:{quote_plus(CUSTOMS_SECRET)}".encode()).decode()  # as RFC 6749 2.3.1 says
+    answer = service.client.post("/token", data={"grant_type": "client_credentials"},
+                                 headers={"Authorization": f"Basic {encoded}"})
+    assert answer.status_code == 200 and answer.json()["scope"] == "verify"
+    raw = service.client.post("/token", data={"grant_type": "client_credentials"}, auth=("customs", CUSTOMS_SECRET))
+    assert raw.status_code == 200, raw.text  # not form-encoded first, as curl -u sends it
 
 
 @pytest.mark.parametrize("form, auth, status, error", [
