@@ -270,6 +270,8 @@ async def verify_presentation(request: Request, _: Grant = Depends(_scope("verif
     body = await _json_body(request)
     _only(body, ("verifiablePresentation", "options"))
     options = _object(body.get("options"), "options")
+    if "checks" in options:
+        raise Problem(400, "options.checks scopes credentials only (POST /credentials/verify); not presentations yet")
     _only(options, ("challenge", "domain"))
     if "verifiablePresentation" not in body:
         raise Problem(400, "verifiablePresentation is missing")

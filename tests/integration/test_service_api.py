@@ -42,6 +42,7 @@ NOT_A_TRACE = ("Traceback", 'File "', "line ", ".py")
 class Service:
     def __init__(self, base: str, ca: Path, process: subprocess.Popen[str], did: str) -> None:
         self.base, self.ca, self.process, self.did = base, ca, process, did
+        self.faraway: Path | None = None
         self.client = httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=str(ca)), timeout=60)
 
     def token(self, client_id: str, secret: str, scope: str | None = None) -> str:
@@ -69,11 +70,15 @@ def service(tmp_path_factory):
     with Issuer.init(root / "mill", PASS.encode(), name="Aceros del Norte", did_web_domain=host,
                      status_base_url=f"https://{host}/status/") as mill:
         did = mill.did
+    # an issuer whose status lists are out of the server's reach (a loopback address it may not fetch from)
+    with Issuer.init(root / "faraway", PASS.encode(), name="Faraway Mill", status_base_url="https://127.0.0.2:9/status/") as far:
+        faraway = far.did
     (root / "mill.passphrase").write_text(PASS + "\n")
     (root / "erp.secret").write_text(ERP_SECRET)
     (root / "token.key").write_bytes(TOKEN_KEY)
     (root / "trust.json").write_text(json.dumps({"trustedIssuers": [
         {"did": did, "name": "Aceros del Norte", "types": [USMCA]},
+        {"did": faraway, "name": "Faraway Mill", "types": [USMCA]},
     ]}))
     (root / "service.toml").write_text(f"""
 [listen]
@@ -110,6 +115,7 @@ scopes = ["verify"]
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     service = Service(f"https://{host}", ca, process, did)
+    service.faraway = root / "faraway"
     try:
         for _ in range(600):  # wait for /readyz (at most about a minute)
             if process.poll() is not None:
@@ -171,6 +177,8 @@ def test_health_and_readiness_need_no_token(service):
     ready = service.client.get("/readyz")
     assert ready.status_code == 200 and ready.json() == {"status": "ready", "issuers": ["mill"], "verifier": True}
     assert len(ready.headers["x-request-id"]) == 32
+    described = service.client.get("/openapi.json")
+    assert described.status_code == 200 and "/credentials/verify" in described.json()["paths"]
 
 
 def test_did_json_and_status_lists_are_served_without_a_token(service, erp):
@@ -178,6 +186,9 @@ def test_did_json_and_status_lists_are_served_without_a_token(service, erp):
     did = service.client.get("/.well-known/did.json")
     assert did.status_code == 200 and did.headers["content-type"] == "application/did+json"
     assert did.json()["id"] == service.did
+    assert did.headers["access-control-allow-origin"] == "*" and did.headers["cache-control"] == "no-cache"
+    head = service.client.head("/.well-known/did.json")
+    assert head.status_code == 200 and head.content == b""
     for entry in credential["credentialStatus"]:
         url = entry["statusListCredential"]
         assert url.startswith(service.base + "/status/")
@@ -377,6 +388,22 @@ def test_options_checks_scope_a_verification(service, erp, customs):
     assert bad.status_code == 400 and "nothing" in bad.json()["detail"]
 
 
+def test_could_not_verify_is_a_503_problem_of_its_own(service, customs):
+    with Issuer.open(service.faraway, PASS.encode()) as far:
+        credential = far.issue(unsigned(service) | {"issuer": far.did})
+    answer = service.post("/credentials/verify", {"verifiableCredential": credential}, customs)
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["type"] == "urn:tradevc:problem:could-not-verify" and problem["title"] == "Could not verify"
+    assert problem["verified"] is False and problem["codes"]
+    assert {e["outcome"] for e in problem["errors"]} == {"error"}
+    # the caller may leave the status out: then what could be checked verified
+    scoped = service.post("/credentials/verify", {"verifiableCredential": credential,
+                                                  "options": {"checks": ["proof", "issuer_trust"]}}, customs)
+    assert scoped.status_code == 200 and "revocation" in scoped.json()["skipped"]
+
+
 def test_a_forged_credential_is_not_verified(service, erp, customs):
     credential = issue(service, erp)
     credential["credentialSubject"]["name"] = "Someone else"
@@ -427,6 +454,9 @@ def test_presentation_with_a_one_time_challenge(service, erp, customs):
     assert made_up.status_code == 422 and "INVALID_CHALLENGE_ERROR" in made_up.json()["codes"]
     missing = service.post("/presentations/verify", {"verifiablePresentation": vp}, customs)
     assert missing.status_code == 400
+    scoped = service.post("/presentations/verify", {"verifiablePresentation": vp, "options": {
+        "challenge": "made-up-challenge", "domain": "customs.example", "checks": ["proof"]}}, customs)
+    assert scoped.status_code == 400 and "not presentations yet" in scoped.json()["detail"]
 
 
 # -- limits and errors ----------------------------------------------------------------------------------------
