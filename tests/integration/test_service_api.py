@@ -350,6 +350,26 @@ def test_revoke_then_verify_refuses_with_the_revocation_code(service, erp, custo
     assert unknown.status_code == 404
 
 
+@pytest.mark.parametrize("body", [
+    {}, {"credentialId": "urn:x"}, {"credentialId": "", "credentialStatus": [{"status": "revoked"}]},
+    {"credentialId": "urn:x", "credentialStatus": []},
+    {"credentialId": "urn:x", "credentialStatus": [{"status": "deleted"}]},
+    {"credentialId": "urn:x", "credentialStatus": [{"status": "revoked", "index": 7}]},
+    {"credentialId": "urn:x", "credentialStatus": [{"status": "revoked", "type": 1}]},
+    {"credentialId": "urn:x", "credentialStatus": {"status": "revoked"}},
+    {"credentialId": "urn:x", "credentialStatus": [{"status": "revoked"}], "force": True},
+])
+def test_a_malformed_status_change_is_a_400(service, erp, body):
+    answer = service.post("/issuers/mill/credentials/status", body, erp)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["type"] == "urn:tradevc:problem:bad-request"
+
+
+def test_a_challenge_request_takes_no_options(service, customs):
+    assert service.post("/challenges", {"ttl": 999999}, customs).status_code == 400
+    assert service.post("/challenges", {}, customs).status_code == 201
+
+
 def test_suspend_and_reinstate(service, erp, customs):
     credential = issue(service, erp)
 
