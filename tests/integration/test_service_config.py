@@ -71,6 +71,17 @@ def test_a_bad_configuration_is_one_error_line_and_exit_2(folder, text, message)
     assert "Traceback" not in result.output and PASS not in result.output
 
 
+def test_two_issuers_may_not_serve_their_lists_at_the_same_paths(folder):
+    for name in ("north", "south"):
+        Issuer.init(folder / name, PASS.encode(), name=name, status_base_url=f"https://{name}.example/status/").close()
+    result = run(folder, "".join(
+        f'[issuers.{name}]\nhome = "{name}"\npassphrase_file = "mill.passphrase"\n' for name in ("north", "south")
+    ))
+    assert result.exit_code == 2, result.output
+    assert "issuers.south: its status lists (https://south.example/status/) would be served at the paths of " \
+           "issuers.north's" in result.output
+
+
 def test_no_configuration_file():
     result = CliRunner().invoke(cli, ["--config", "/nonexistent/service.toml"])
     assert result.exit_code == 2 and result.output.startswith("error: ") and "cannot read" in result.output
