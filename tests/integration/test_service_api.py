@@ -433,6 +433,24 @@ def test_a_forged_credential_is_not_verified(service, erp, customs):
     no_traceback(answer)
 
 
+def test_concurrent_issue_requests_each_get_their_own_status_entries(service, erp):
+    """FastAPI runs endpoints on a thread pool; the issuer's calls go through its one thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_):
+        with httpx.Client(base_url=service.base, verify=ssl.create_default_context(cafile=str(service.ca)),
+                          timeout=120) as client:
+            return client.post("/issuers/mill/credentials/issue", json={"credential": unsigned(service)},
+                               headers={"Authorization": f"Bearer {erp}"})
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(one, range(8)))
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers if a.status_code != 201]
+    entries = [(e["statusListCredential"], e["statusListIndex"])
+               for a in answers for e in a.json()["verifiableCredential"]["credentialStatus"]]
+    assert len(set(entries)) == len(entries) == 16
+
+
 def test_issue_refusals(service, erp):
     credential = unsigned(service)
     credential["issuer"] = "did:example:someone-else"
