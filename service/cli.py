@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import socket
 import ssl
 import sys
@@ -88,9 +89,14 @@ def cli(config_path: str | None, openapi: bool) -> None:
             create_app(config, state), log_level="info", proxy_headers=False, server_header=False,
             ssl_certfile=certfile, ssl_keyfile=keyfile,
         ))
+        # uvicorn stops gracefully on SIGINT or SIGTERM and then raises the signal again for
+        # the handler it found: a quiet one, so that a stop is exit status 0, not a signal death
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: None)
         server.run(sockets=[sock])
     finally:
         close_state(state)
+    click.echo("stopped", err=True)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ exit status 1. And the OpenAPI document kept in the repository is the one the co
 from __future__ import annotations
 
 import json
+import signal
 import socket
 
 import pytest
@@ -80,6 +81,40 @@ def test_two_issuers_may_not_serve_their_lists_at_the_same_paths(folder):
     assert result.exit_code == 2, result.output
     assert "issuers.south: its status lists (https://south.example/status/) would be served at the paths of " \
            "issuers.north's" in result.output
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_plain_http_on_loopback_and_a_signal_stops_it(folder, signum):
+    """The default: plain HTTP on 127.0.0.1 (behind a proxy); a verifier only, no issuer.
+    SIGTERM or Ctrl-C stops it gracefully, exit status 0."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from support.site_process import ENV, free_port
+
+    port = free_port()
+    (folder / "service.toml").write_text(VERIFIER + f"[listen]\nport = {port}\n")
+    process = subprocess.Popen([sys.executable, "-m", "tradevc.service", "--config", str(folder / "service.toml")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        for _ in range(600):
+            assert process.poll() is None, process.communicate()
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert ready.json() == {"status": "ready", "issuers": [], "verifier": True}
+        assert httpx.post(f"http://127.0.0.1:{port}/issuers/mill/credentials/issue", json={}).status_code == 401
+    finally:
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert f"listening on http://127.0.0.1:{port}" in stderr and "Traceback" not in stderr
+    assert stderr.splitlines()[-1] == "stopped"
 
 
 def test_no_configuration_file():
