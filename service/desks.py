@@ -6,7 +6,8 @@ refuses other threads, while FastAPI runs the endpoints on a thread pool; so eve
 call (issue, revoke, publishing the site) is serialised through that one thread. It also
 holds the issuers' website in memory: ``did.json`` (did:web) and the signed status lists, at
 the paths their URLs name (what :meth:`Issuer.publish` writes to a folder), published again
-after each status change, so the lists served change at once.
+after each status change, so the lists served change at once, and once a day when they are
+asked for (:data:`REPUBLISH_AFTER`), so that they never expire while the server runs.
 
 :func:`build_verifier` makes the :class:`~tradevc.verifier.Verifier` of ``[verifier]``.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import urlsplit
 
@@ -34,10 +35,13 @@ from tradevc.verifier.trust import load_policy
 
 from .config import ConfigError, IssuerConfig, VerifierConfig
 
-__all__ = ["Issuers", "SiteFile", "StatusChange", "build_verifier", "known_type"]
+__all__ = ["REPUBLISH_AFTER", "Issuers", "SiteFile", "StatusChange", "build_verifier", "known_type"]
 
 T = TypeVar("T")
 STATUS_ACTIONS = {"revoked": "revoke", "suspended": "suspend", "reinstated": "reinstate"}
+REPUBLISH_AFTER = timedelta(days=1)
+"""Served status lists are signed again when asked for this long after they were signed
+(each is valid for :data:`tradevc.issuer.service.DEFAULT_LIST_VALIDITY`, 30 days)."""
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,12 @@ def known_type(name: str) -> str | None:
 
 
 class Issuers:
-    """The configured issuers, each call on the one issuer thread (see the module)."""
+    """The configured issuers, each call on the one issuer thread (see the module).
+    ``clock`` returns the current time (aware; default the system's)."""
 
-    def __init__(self, configs: tuple[IssuerConfig, ...]) -> None:
+    def __init__(self, configs: tuple[IssuerConfig, ...], *, clock: Callable[[], datetime] | None = None) -> None:
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._published: dict[str, datetime] = {}
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradevc-issuers")
         self._issuers: dict[str, Issuer] = {}
         self._sites: dict[str, dict[str, SiteFile]] = {}
@@ -101,11 +108,12 @@ class Issuers:
     def _publish(self, name: str) -> None:
         """Sign the lists of issuer ``name`` again and serve them with its did.json."""
         issuer = self._issuers[name]
+        now = self._clock()
         files: dict[str, SiteFile] = {}
         did_path = issuer.home.did_document_path()
         if did_path is not None:
             files[did_path] = _site_file(did_path, issuer.home.did_document())
-        for url, credential in issuer.status_list_credentials(now=datetime.now(timezone.utc)):
+        for url, credential in issuer.status_list_credentials(now=now):
             path = urlsplit(url).path.lstrip("/")
             files[path] = _site_file(path, credential)
         for other, site in self._sites.items():
@@ -117,6 +125,23 @@ class Issuers:
         for site in self._sites.values():
             merged.update(site)
         self.site = merged  # one assignment: a request reads the old site or the new one
+        self._published[name] = now
+
+    def stale(self) -> bool:
+        """Some issuer's lists were signed :data:`REPUBLISH_AFTER` ago or more (cheap: no thread hop)."""
+        now = self._clock()
+        return any(now - at >= REPUBLISH_AFTER for at in list(self._published.values()))
+
+    def refresh(self) -> None:
+        """Sign again the lists of every issuer whose lists are stale (see :meth:`stale`)."""
+
+        def call() -> None:
+            now = self._clock()
+            for name, at in list(self._published.items()):
+                if now - at >= REPUBLISH_AFTER:
+                    self._publish(name)
+
+        self._run(call)
 
     def names(self) -> list[str]:
         return list(self._issuers)

@@ -423,6 +423,8 @@ async def site(path: str, request: Request) -> Response:
     """did.json and the status lists, at the paths their URLs name: looked up by the exact
     path in what the issuers publish (nothing is read from disk), so no other file is served."""
     issuers = _state(request).issuers
+    if issuers is not None and issuers.stale():
+        await run_in_threadpool(issuers.refresh)  # signed again once a day, so they never expire
     found = issuers.site.get(path) if issuers is not None else None
     if found is None:
         raise Problem(404, "nothing here")
