@@ -13,6 +13,8 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
     # tls_cert = "cert.pem"     # or serve HTTPS itself: a certificate chain and its key (PEM)
     # tls_key = "key.pem"
     # max_body_bytes = 1048576  # a larger request body is refused (413)
+    # plain_http_beyond_loopback = false  # plain HTTP on another address (a container behind
+    #                           # its proxy) only when set: tokens and secrets travel in clear
 
     [tokens]
     # lifetime_seconds = 600    # bearer tokens from POST /token live this long
@@ -36,6 +38,7 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -148,6 +151,15 @@ def _int(table: dict[str, Any], key: str, where: str, default: int, low: int, hi
     return value
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _read_secret(path: Path, what: str) -> bytes:
     try:
         value = path.read_bytes()
@@ -174,12 +186,21 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
     _only(data, ("listen", "tokens", "verifier", "issuers", "clients"), "")
 
     listen = _table(data, "listen", "")
-    _only(listen, ("host", "port", "tls_cert", "tls_key", "max_body_bytes"), "listen.")
+    _only(listen, ("host", "port", "tls_cert", "tls_key", "max_body_bytes", "plain_http_beyond_loopback"), "listen.")
     tls_cert = _path(base, listen, "tls_cert", "listen.")
     tls_key = _path(base, listen, "tls_key", "listen.")
     if (tls_cert is None) != (tls_key is None):
         raise ConfigError("listen: give both tls_cert and tls_key, or neither")
     host = _str(listen, "host", "listen.") or "127.0.0.1"
+    beyond = listen.get("plain_http_beyond_loopback", False)
+    if not isinstance(beyond, bool):
+        raise ConfigError("listen.plain_http_beyond_loopback: must be true or false")
+    if tls_cert is None and not _loopback(host) and not beyond:
+        raise ConfigError(
+            f"listen.host: {host} is not a loopback address, and without tls_cert/tls_key bearer tokens and client "
+            "secrets would cross the network in clear; give tls_cert and tls_key, or set "
+            "plain_http_beyond_loopback = true if a proxy on this machine or in this container does TLS"
+        )
     port = _int(listen, "port", "listen.", 8443 if tls_cert else 8080, 0, 65535)
     max_body = _int(listen, "max_body_bytes", "listen.", DEFAULT_MAX_BODY, 1024, 64 * 1024 * 1024)
 

@@ -59,6 +59,9 @@ VERIFIER = '[verifier]\ntrust = "trust.json"\n'
     (VERIFIER + '[listen]\ntls_cert = "erp.secret"\n', "give both tls_cert and tls_key"),
     (VERIFIER + '[listen]\ntls_cert = "erp.secret"\ntls_key = "erp.secret"\n', "cannot be used"),
     (VERIFIER + '[listen]\nport = 70000\n', "listen.port: must be a whole number"),
+    (VERIFIER + '[listen]\nhost = "0.0.0.0"\n', "listen.host: 0.0.0.0 is not a loopback address"),
+    (VERIFIER + '[listen]\nhost = "192.0.2.7"\nplain_http_beyond_loopback = "yes"\n',
+     "plain_http_beyond_loopback: must be true or false"),
     (VERIFIER + '[tokens]\nkey_file = "erp.secret"\n', "at least 32 bytes"),
     (VERIFIER + '[tokens]\nlifetime_seconds = 0\n', "tokens.lifetime_seconds"),
 ])
@@ -115,6 +118,15 @@ def test_plain_http_on_loopback_and_a_signal_stops_it(folder, signum):
     assert process.returncode == 0, stderr
     assert f"listening on http://127.0.0.1:{port}" in stderr and "Traceback" not in stderr
     assert stderr.splitlines()[-1] == "stopped"
+
+
+def test_plain_http_beyond_loopback_when_asked_or_with_tls(folder):
+    from tradevc.service.config import load_config
+
+    (folder / "service.toml").write_text(VERIFIER + '[listen]\nhost = "0.0.0.0"\nplain_http_beyond_loopback = true\n')
+    assert load_config(folder / "service.toml").host == "0.0.0.0"
+    (folder / "service.toml").write_text(VERIFIER + '[listen]\nhost = "::1"\n')
+    assert load_config(folder / "service.toml").port == 8080
 
 
 def test_no_configuration_file():
