@@ -9,6 +9,7 @@ read by the strict I-JSON reader of :mod:`tradevc.vc.jsontext` (a member given t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -169,8 +170,6 @@ _VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    import json
-
     return Response(json.dumps(body, ensure_ascii=False).encode("utf-8"), status_code=status,
                     media_type="application/json", headers=dict(headers or {}))
 
