@@ -27,7 +27,7 @@ import pytest
 
 from conftest import ROOT
 
-COMMANDS = ("vc-issuer", "vc-verify", "vc-wallet")
+COMMANDS = ("vc-issuer", "vc-verify", "vc-wallet", "tradevc-serve")
 # What the build reads besides the package folders (those come from pyproject.toml).
 BUILD_FILES = ("pyproject.toml", "README.md")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "build", "dist", "*.egg-info")
@@ -116,7 +116,7 @@ def test_the_wheel_holds_one_import_root_and_every_file(wheel):
     assert "tradevc/contexts/index.json" in packaged
     assert count("tradevc/contexts/schemas/", ".json") == len(list((ROOT / "contexts" / "schemas").glob("*.json"))) >= 5
     assert count("tradevc/issuer/examples/", ".json") == len(list((ROOT / "issuer" / "examples").glob("*.json"))) >= 4
-    for package in ("tradevc", "tradevc/vc", "tradevc/issuer", "tradevc/verifier", "tradevc/wallet"):
+    for package in ("tradevc", "tradevc/vc", "tradevc/issuer", "tradevc/verifier", "tradevc/wallet", "tradevc/service"):
         assert f"{package}/py.typed" in packaged
     for command in COMMANDS:
         assert f"{command} = tradevc." in entry_points

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT
 
-FOLDERS = ("vc", "issuer", "verifier", "wallet", "contexts")
+FOLDERS = ("vc", "issuer", "verifier", "wallet", "service", "contexts")
 
 
 def lay_out(target: Path) -> Path:
@@ -75,6 +75,10 @@ def plant(tree: Path, module: str, line: str) -> None:
         # the verifier's batch and service imported each other
         ("tradevc.verifier.batch", "from tradevc.verifier import service", "verifier desk"),
         ("tradevc.issuer.service", "import tradevc.verifier.service", "desks:"),
+        # the desks never import the service that composes them, and its layers go one way
+        ("tradevc.verifier.service", "import tradevc.service.app", "desks:"),
+        ("tradevc.service.config", "from tradevc.service import routes", "service:"),
+        ("tradevc.service.auth", "from tradevc.service import desks", "service:"),
         ("tradevc.vc.keys", "import click", "vc imports neither click"),
         # the desks' CLI conventions stay above the library
         ("tradevc.vc.jsontext", "from tradevc.clistyle import fail", "the desks' shared CLI conventions"),

@@ -1,0 +1,184 @@
+"""The FastAPI application: the endpoints of :mod:`.routes` behind a guard that gives every
+request an id (the ``X-Request-Id`` response header, and in the log), refuses a body over
+the configured size (413), and turns anything unexpected into a 500 problem that carries the
+request id and nothing else (the log has the details)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tradevc import __version__
+
+from .auth import OAuthError, TokenService
+from .config import ServiceConfig
+from .desks import Issuers, build_verifier
+from .problems import PROBLEM_JSON, Problem, problem_body
+from .routes import State, router
+
+__all__ = ["REQUEST_ID_HEADER", "create_app", "open_state"]
+
+log = logging.getLogger("tradevc.service")
+REQUEST_ID_HEADER = "X-Request-Id"
+DESCRIPTION = """A W3C VC API service over tradevc: issue credentials (with their status
+entries), revoke, suspend and reinstate them, serve the issuers' did.json and status lists,
+verify credentials and presentations, and hand out one-time challenges.
+
+Get a bearer token from `POST /token` (OAuth 2.0 client credentials) with the scopes
+`issue`, `status` and `verify`. Errors are RFC 9457 problem details; a credential that is not
+verified is a 422 problem (`urn:tradevc:problem:not-verified`) with the report's codes, one
+that could not be verified a 503 (`urn:tradevc:problem:could-not-verify`)."""
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Guard:
+    """Pure ASGI middleware: request id, body size limit, no stack traces in answers."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        async def problem(status: int, detail: str) -> None:
+            body = problem_body(status, detail, request_id=request_id)
+            await send_with_id({"type": "http.response.start", "status": status, "headers": [
+                (b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
+            ]})
+            await send_with_id({"type": "http.response.body", "body": body})
+
+        limit = self.max_body_bytes
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                if not value.isdigit():
+                    await problem(400, "a malformed Content-Length")
+                    return
+                if int(value) > limit:
+                    await problem(413, f"the request body is over {limit} bytes")
+                    return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send_with_id)
+        except _TooLarge:
+            if not started:
+                await problem(413, f"the request body is over {limit} bytes")
+        except Exception:
+            log.exception("request %s (%s %s) failed", request_id, scope.get("method"), scope.get("path"))
+            if not started:
+                await problem(500, f"an internal error; give the request id {request_id} to the operator")
+
+
+def _request_id(request: Request) -> str | None:
+    value = getattr(request.state, "request_id", None)
+    return value if isinstance(value, str) else None
+
+
+def create_app(config: ServiceConfig | None = None, state: State | None = None) -> FastAPI:
+    """The application, serving ``state`` (see :func:`open_state`); with neither, one that
+    serves nothing but describes itself (for the OpenAPI document)."""
+    app = FastAPI(
+        title="tradevc service", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
+    )
+    app.state.tradevc = state
+    app.include_router(router)
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Problem)
+        return Response(exc.body(_request_id(request)), status_code=exc.status, media_type=PROBLEM_JSON,
+                        headers=exc.headers)
+
+    async def on_oauth(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, OAuthError)
+        return Response(exc.body(), status_code=exc.status, media_type="application/json", headers=exc.headers)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        problem = Problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+        return await on_problem(request, problem)
+
+    async def on_invalid(request: Request, exc: Exception) -> Response:
+        return await on_problem(request, Problem(400, "the request does not have the expected form"))
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document, told the truth: a malformed request is a 400 problem here (not
+        its 422 "Validation Error", which this service keeps for "not verified"), and every
+        body can be too large (413)."""
+        if app.openapi_schema is None:
+            document = get_openapi(title=app.title, version=app.version, description=app.description,
+                                   routes=app.routes)
+            for operations in document.get("paths", {}).values():
+                for method, operation in operations.items():
+                    responses = operation.get("responses", {})
+                    if responses.get("422", {}).get("description") == "Validation Error":
+                        del responses["422"]
+                        responses.setdefault("400", {"description": "a malformed request"})
+                    if method == "post":
+                        responses.setdefault("413", {"description": "the request body is over the limit"})
+            schemas = document.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            if not schemas:
+                document.get("components", {}).pop("schemas", None)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(OAuthError, on_oauth)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_middleware(Guard, max_body_bytes=config.max_body_bytes if config is not None else 1024 * 1024)
+    return app
+
+
+def open_state(config: ServiceConfig) -> State:
+    """Open the issuers and build the verifier and token service of ``config``.
+
+    :raises ConfigError: an issuer cannot be opened, the trust policy cannot be read..."""
+    tokens = TokenService(config.clients, lifetime=config.token_lifetime, key=config.token_key)
+    verifier = build_verifier(config.verifier) if config.verifier is not None else None
+    issuers = Issuers(config.issuers) if config.issuers else None
+    return State(tokens=tokens, issuers=issuers, verifier=verifier, ready=True)
+
+
+def close_state(state: Any) -> None:
+    if isinstance(state, State):
+        if state.issuers is not None:
+            state.issuers.close()
+        if state.verifier is not None and state.verifier.challenges is not None:
+            state.verifier.challenges.close()

@@ -1,0 +1,241 @@
+"""The issuing and verifying desks the service composes, built from its configuration.
+
+:class:`Issuers` opens every configured :class:`~tradevc.issuer.Issuer` and runs each call on
+one thread of its own. Today an ``Issuer``'s status registry is an SQLite connection that
+refuses other threads, while FastAPI runs the endpoints on a thread pool; so every issuer
+call (issue, revoke, publishing the site) is serialised through that one thread. It also
+holds the issuers' website in memory: ``did.json`` (did:web) and the signed status lists, at
+the paths their URLs name (what :meth:`Issuer.publish` writes to a folder), published again
+after each status change, so the lists served change at once, and once a day when they are
+asked for (:data:`REPUBLISH_AFTER`), so that they never expire while the server runs.
+
+:func:`build_verifier` makes the :class:`~tradevc.verifier.Verifier` of ``[verifier]``.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Mapping, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+
+from tradevc.issuer import Issuer
+from tradevc.issuer.credential_types import get_type, resolve_type_name
+from tradevc.issuer.service import issuing_warnings
+from tradevc.issuer.site import media_type_of
+from tradevc.vc.errors import ContextIndexError, VcError
+from tradevc.vc.securing.jws import parse_compact_jws
+from tradevc.verifier import Verifier
+from tradevc.verifier.challenges import ChallengeStore, ChallengeStoreError, MemoryChallengeStore, SqliteChallengeStore
+from tradevc.verifier.trust import load_policy
+
+from .config import ConfigError, IssuerConfig, VerifierConfig
+
+__all__ = ["REPUBLISH_AFTER", "Issuers", "SiteFile", "StatusChange", "build_verifier", "known_type"]
+
+T = TypeVar("T")
+STATUS_ACTIONS = {"revoked": "revoke", "suspended": "suspend", "reinstated": "reinstate"}
+REPUBLISH_AFTER = timedelta(days=1)
+"""Served status lists are signed again when asked for this long after they were signed
+(each is valid for :data:`tradevc.issuer.service.DEFAULT_LIST_VALIDITY`, 30 days)."""
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    """A file of an issuer's website: its bytes and ``Content-Type``."""
+
+    data: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: str
+    changed: bool
+
+
+def known_type(name: str) -> str | None:
+    """The full name of a known trade credential type (a short name accepted), or None."""
+    full = resolve_type_name(name)
+    return full if get_type(full) is not None else None
+
+
+class Issuers:
+    """The configured issuers, each call on the one issuer thread (see the module).
+    ``clock`` returns the current time (aware; default the system's)."""
+
+    def __init__(self, configs: tuple[IssuerConfig, ...], *, clock: Callable[[], datetime] | None = None) -> None:
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._published: dict[str, datetime] = {}
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradevc-issuers")
+        self._issuers: dict[str, Issuer] = {}
+        self._sites: dict[str, dict[str, SiteFile]] = {}
+        self.site: dict[str, SiteFile] = {}
+        """Every issuer's website together, by path below the web root (no leading '/')."""
+        try:
+            self._run(lambda: self._open_all(configs))
+        except BaseException:
+            self.close()
+            raise
+
+    def _run(self, call: Callable[[], T]) -> T:
+        return self._thread.submit(call).result()
+
+    def _open_all(self, configs: tuple[IssuerConfig, ...]) -> None:
+        prefixes: dict[str, str] = {}
+        for config in configs:
+            try:
+                issuer = Issuer.open(config.home, config.passphrase)
+            except VcError as e:
+                raise ConfigError(f"issuers.{config.name}: {e.code}: {e.message}") from None
+            self._issuers[config.name] = issuer
+            base = issuer.home.profile.status_base_url
+            if base is not None:
+                prefix = urlsplit(base).path
+                for other, taken in prefixes.items():
+                    if prefix.startswith(taken) or taken.startswith(prefix):
+                        raise ConfigError(
+                            f"issuers.{config.name}: its status lists ({base}) would be served at the paths of "
+                            f"issuers.{other}'s; give each issuer a status base URL path of its own"
+                        )
+                prefixes[config.name] = prefix
+            self._publish(config.name)
+
+    def _publish(self, name: str) -> None:
+        """Sign the lists of issuer ``name`` again and serve them with its did.json."""
+        issuer = self._issuers[name]
+        now = self._clock()
+        files: dict[str, SiteFile] = {}
+        did_path = issuer.home.did_document_path()
+        if did_path is not None:
+            files[did_path] = _site_file(did_path, issuer.home.did_document())
+        for url, credential in issuer.status_list_credentials(now=now):
+            path = urlsplit(url).path.lstrip("/")
+            files[path] = _site_file(path, credential)
+        for other, site in self._sites.items():
+            clash = sorted(set(site) & set(files)) if other != name else []
+            if clash:
+                raise ConfigError(f"issuers.{name}: {clash[0]} is also served for issuers.{other}")
+        self._sites[name] = files
+        merged: dict[str, SiteFile] = {}
+        for site in self._sites.values():
+            merged.update(site)
+        self.site = merged  # one assignment: a request reads the old site or the new one
+        self._published[name] = now
+
+    def stale(self) -> bool:
+        """Some issuer's lists were signed :data:`REPUBLISH_AFTER` ago or more (cheap: no thread hop)."""
+        now = self._clock()
+        return any(now - at >= REPUBLISH_AFTER for at in list(self._published.values()))
+
+    def refresh(self) -> None:
+        """Sign again the lists of every issuer whose lists are stale (see :meth:`stale`)."""
+
+        def call() -> None:
+            now = self._clock()
+            for name, at in list(self._published.items()):
+                if now - at >= REPUBLISH_AFTER:
+                    self._publish(name)
+
+        self._run(call)
+
+    def names(self) -> list[str]:
+        return list(self._issuers)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._issuers
+
+    def issue(
+        self, name: str, credential: Mapping[str, Any], *, type_name: str | None, securing: str,
+        cryptosuite: str | None,
+    ) -> tuple[dict[str, Any] | str, list[str]]:
+        """Issue as ``vc-issuer issue`` does; the signed credential and the issuing warnings.
+
+        :raises VcError: refused (see :meth:`Issuer.issue`). :raises ValueError: a bad option.
+        """
+
+        def call() -> tuple[dict[str, Any] | str, list[str]]:
+            issuer = self._issuers[name]
+            signed = issuer.issue(credential, type_name=type_name, securing=securing, cryptosuite=cryptosuite)
+            profile = issuer.home.profile
+            warnings = issuing_warnings(
+                profile.did, signed, status_base_url=profile.status_base_url, now=datetime.now(timezone.utc)
+            )
+            document = parse_compact_jws(signed).payload if isinstance(signed, str) else signed
+            entries = document.get("credentialStatus") or []
+            urls = {e.get("statusListCredential") for e in (entries if isinstance(entries, list) else [entries])}
+            served = {urlsplit(u).path.lstrip("/") for u in urls if isinstance(u, str)}
+            if not served <= set(self._sites.get(name, {})):  # a new list: serve it
+                self._publish(name)
+            return signed, warnings
+
+        return self._run(call)
+
+    def known(self, name: str, credential_id: str) -> bool:
+        return self._run(lambda: self._issuers[name].registry.document(credential_id) is not None)
+
+    def change_status(self, name: str, credential_id: str, statuses: list[str]) -> list[StatusChange]:
+        """Revoke, suspend or reinstate, in order, then serve the lists again.
+
+        :raises IssuerError: refused (revocation is permanent, no such status entry...)."""
+
+        def call() -> list[StatusChange]:
+            issuer = self._issuers[name]
+            out = []
+            try:
+                for status in statuses:
+                    changed = getattr(issuer, STATUS_ACTIONS[status])(credential_id)
+                    out.append(StatusChange(status, bool(changed)))
+            finally:
+                self._publish(name)
+            return out
+
+        return self._run(call)
+
+    def close(self) -> None:
+        def close_all() -> None:
+            for issuer in self._issuers.values():
+                issuer.close()
+
+        try:
+            self._run(close_all)
+        finally:
+            self._thread.shutdown(wait=True)
+
+
+def _site_file(path: str, document: Any) -> SiteFile:
+    data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return SiteFile(data, media_type_of(path, data))
+
+
+def build_verifier(config: VerifierConfig) -> Verifier:
+    """The Verifier of ``[verifier]``.
+
+    :raises ConfigError: the trust policy, challenge store or an allowed host is wrong."""
+    try:
+        policy = load_policy(config.trust)
+    except OSError as e:
+        raise ConfigError(f"verifier.trust: cannot read {config.trust}: {e.strerror}") from None
+    except ValueError as e:
+        raise ConfigError(f"verifier.trust: {config.trust.name}: {e}") from None
+    challenges: ChallengeStore = MemoryChallengeStore()  # for one process; a file survives restarts
+    if config.challenges is not None:
+        try:
+            challenges = SqliteChallengeStore(config.challenges)
+        except ChallengeStoreError as e:
+            raise ConfigError(f"verifier.challenges: {e.message}") from None
+    try:
+        if config.offline:
+            return Verifier.offline(policy=policy, challenges=challenges)
+        session = requests.Session()
+        if config.ca_bundle is not None:
+            session.verify = str(config.ca_bundle)
+        return Verifier(policy=policy, session=session, allow_hosts=config.allow_hosts, challenges=challenges)
+    except ValueError as e:
+        raise ConfigError(f"verifier.allow_hosts: {e}") from None
+    except ContextIndexError as e:  # pragma: no cover - no contexts folder is configured yet
+        raise ConfigError(f"verifier: {e.message}") from None

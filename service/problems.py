@@ -1,0 +1,79 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Each kind of problem has a ``type`` URI of its own (``urn:tradevc:problem:...``), so a client
+tells them apart without reading the prose:
+
+- ``not-verified`` (422): the document was checked and is not valid; ``codes`` lists the
+  report's codes (``REVOKED``, ``PROOF_VERIFICATION_ERROR``...), ``errors`` the checks that
+  failed.
+- ``could-not-verify`` (503): a check could not be carried out (an issuer's DID document or
+  status list could not be fetched...) and none found the document invalid; trying again
+  later may succeed.
+- ``bad-request`` (400), ``unauthorized`` (401), ``forbidden`` (403), ``not-found`` (404),
+  ``conflict`` (409), ``too-large`` (413), ``unsupported-media-type`` (415),
+  ``internal`` (500, with the request id to find in the server's log).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+__all__ = ["PROBLEM_JSON", "Problem", "problem_body", "problem_type"]
+
+PROBLEM_JSON = "application/problem+json"
+_TITLES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("not-verified", "Not verified"),
+    500: ("internal", "Internal server error"),
+    503: ("could-not-verify", "Could not verify"),
+}
+
+
+def problem_type(name: str) -> str:
+    return f"urn:tradevc:problem:{name}"
+
+
+class Problem(Exception):
+    """An error answered as problem details: ``status``, ``detail`` and ``extra`` members;
+    ``kind`` and ``title`` default to those of the status; ``headers`` go on the response."""
+
+    def __init__(
+        self, status: int, detail: str, *, kind: str | None = None, title: str | None = None,
+        extra: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        default_kind, default_title = _TITLES.get(status, ("error", "Error"))
+        self.status = status
+        self.detail = detail
+        self.kind = kind or default_kind
+        self.title = title or default_title
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+    def body(self, request_id: str | None) -> bytes:
+        return problem_body(self.status, self.detail, kind=self.kind, title=self.title, extra=self.extra,
+                            request_id=request_id)
+
+
+def problem_body(
+    status: int, detail: str, *, kind: str | None = None, title: str | None = None,
+    extra: Mapping[str, Any] | None = None, request_id: str | None = None,
+) -> bytes:
+    """The JSON of a problem: ``type``, ``title``, ``status``, ``detail``, then ``extra`` and ``requestId``."""
+    default_kind, default_title = _TITLES.get(status, ("error", "Error"))
+    body: dict[str, Any] = {
+        "type": problem_type(kind or default_kind), "title": title or default_title, "status": status,
+        "detail": detail,
+    }
+    body.update(extra or {})
+    if request_id is not None:
+        body["requestId"] = request_id
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")

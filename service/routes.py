@@ -1,0 +1,432 @@
+"""The endpoints: W3C VC API names, JSON in and out, errors as problem details.
+
+Every endpoint but ``/token``, the health checks and the issuers' website needs a bearer
+token from ``POST /token`` with the endpoint's scope (``issue``, ``status`` or ``verify``):
+401 without one (or with one that is not valid), 403 without the scope. Request bodies are
+read by the strict I-JSON reader of :mod:`tradevc.vc.jsontext` (a member given twice,
+``NaN``, a lone surrogate: 400); the verifier's document limits apply to what is verified.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from fastapi import APIRouter, Depends, Request, Response, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2
+from starlette.concurrency import run_in_threadpool
+
+from tradevc.vc.errors import VcError
+from tradevc.vc.jsontext import loads
+from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
+from tradevc.verifier import Verifier
+from tradevc.verifier.challenges import ChallengeStoreError
+
+from .auth import REALM, Grant, TokenService
+from .desks import STATUS_ACTIONS, Issuers, known_type
+from .problems import Problem
+
+__all__ = ["State", "router", "SCOPABLE_CHECKS", "ALWAYS_CHECKED"]
+
+ALWAYS_CHECKED = frozenset((
+    "structure", "jose_header", "context", "data_loss", "proof", "purpose", "proof_expiry", "issuer_binding",
+))
+"""The checks of a credential's integrity: always in scope, whatever ``options.checks`` says."""
+SCOPABLE_CHECKS = {
+    "validity_period": ("validity_period",),
+    "status": ("status", "revocation", "suspension"),
+    "related_resource": ("related_resource",),
+    "schema": ("schema",),
+    "issuer_trust": ("issuer_trust",),
+}
+"""The checks ``options.checks`` may leave out, by the name a caller gives (``status`` stands
+for every status check: ``revocation``, ``suspension`` and ``status``)."""
+
+
+@dataclass
+class State:
+    """What the endpoints use: the token service, the issuers (may be empty), the verifier (or None)."""
+
+    tokens: TokenService
+    issuers: Issuers | None = None
+    verifier: Verifier | None = None
+    ready: bool = field(default=False)
+
+
+router = APIRouter()
+_OAUTH = OAuth2(
+    flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(
+        tokenUrl="/token", scopes={"issue": "issue credentials", "status": "revoke, suspend and reinstate them",
+                                   "verify": "verify credentials and presentations, get challenges"},
+    )),
+    auto_error=False,
+)
+
+
+def _state(request: Request) -> State:
+    state: State = request.app.state.tradevc
+    return state
+
+
+def _scope(scope: str) -> Callable[..., Grant]:
+    """A dependency: the grant of the request's bearer token, which must have ``scope``."""
+
+    def dependency(request: Request, _: Any = Security(_OAUTH, scopes=[scope])) -> Grant:
+        header = request.headers.get("authorization")
+        if header is None:
+            raise Problem(401, "a bearer token is required (POST /token)",
+                          headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'})
+        kind, _space, token = header.partition(" ")
+        grant = _state(request).tokens.check(token.strip()) if kind.lower() == "bearer" else None
+        if grant is None:
+            raise Problem(401, "the bearer token is not valid (unknown, malformed or expired)", headers={
+                "WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"',
+            })
+        if scope not in grant.scopes:
+            raise Problem(403, f"the token lacks the scope {scope}", headers={
+                "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"',
+            })
+        return grant
+
+    return dependency
+
+
+async def _json_body(request: Request, *, optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object, read strictly; 415 for another media type, 400 for bad JSON."""
+    body = await request.body()
+    if optional and not body:
+        return {}
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise Problem(415, "send the request body as application/json")
+    try:
+        value = loads(body, limits=None)
+    except VcError as e:
+        raise Problem(400, f"the body is not I-JSON: {e.message}", extra={"codes": [e.code]}) from None
+    if not isinstance(value, dict):
+        raise Problem(400, "the body must be a JSON object")
+    return value
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Problem(400, f"{what} must be a JSON object")
+    return value
+
+
+def _only(options: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise Problem(400, f"unknown option {unknown[0]!r} (known: {', '.join(known) or 'none'})")
+
+
+def _verifier(request: Request) -> Verifier:
+    verifier = _state(request).verifier
+    if verifier is None:
+        raise Problem(404, "this service verifies nothing: it has no [verifier] configured")
+    return verifier
+
+
+def _issuers(request: Request, name: str) -> Issuers:
+    issuers = _state(request).issuers
+    if issuers is None or name not in issuers:
+        raise Problem(404, f"no issuer {name!r} here")
+    return issuers
+
+
+# -- health --------------------------------------------------------------------------------------
+
+
+@router.get("/healthz", tags=["health"], summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["health"], summary="The issuers are open and the verifier is built",
+            responses={503: {"description": "not ready yet"}})
+async def readyz(request: Request) -> Response:
+    state = _state(request)
+    if not state.ready:
+        raise Problem(503, "starting", kind="not-ready", title="Not ready")
+    issuers = state.issuers.names() if state.issuers is not None else []
+    return _json({"status": "ready", "issuers": issuers, "verifier": state.verifier is not None})
+
+
+# -- verifying -----------------------------------------------------------------------------------
+
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "verified: {verified: true, results, warnings, skipped}"},
+    400: {"description": "a malformed request", **_PROBLEM},
+    401: {"description": "no valid bearer token", **_PROBLEM},
+    403: {"description": "the token lacks the scope verify", **_PROBLEM},
+    422: {"description": "not verified: problem details with the report's codes and failed checks", **_PROBLEM},
+    503: {"description": "could not verify: a check could not be carried out (try again later)", **_PROBLEM},
+}
+
+
+def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False).encode("utf-8"), status_code=status,
+                    media_type="application/json", headers=dict(headers or {}))
+
+
+def _codes(result: VerificationResult) -> list[str]:
+    codes = {c.code for c in result.checks if c.code and c.outcome.value in ("failed", "error")}
+    if isinstance(result, PresentationResult):
+        for inner in result.credentials:
+            codes.update(_codes(inner))
+    return sorted(codes)
+
+
+def _answer(result: VerificationResult, skipped: list[str]) -> Response:
+    """200 with the report when verified; otherwise a 422 (not verified) or 503 (could not
+    verify) problem carrying the report's codes and the checks that did not pass."""
+    report = result.to_dict()
+    body: dict[str, Any] = {
+        "verified": result.verified, "document": result.document_id, "results": report["checks"],
+        "warnings": report["warnings"], "skipped": skipped,
+    }
+    if isinstance(result, PresentationResult):
+        body.update(credentials=report["credentials"], signers=report["signers"])
+    if result.verified:
+        return _json(body)
+    codes = _codes(result)
+    errors = [c.to_dict() for c in result.checks if c.outcome.value in ("failed", "error")]
+    if isinstance(result, PresentationResult):
+        for i, inner in enumerate(result.credentials, 1):
+            errors.extend({**c.to_dict(), "credential": i} for c in inner.checks if c.outcome.value in ("failed", "error"))
+    first = errors[0]["message"] if errors else "no check passed"
+    if result.could_not_verify:
+        raise Problem(503, f"could not verify: {first}", extra={"codes": codes, "errors": errors, **body})
+    raise Problem(422, f"not verified: {first}", extra={"codes": codes, "errors": errors, **body})
+
+
+def _scoped(result: VerificationResult, checks: Any) -> tuple[VerificationResult, list[str]]:
+    """``result`` with the checks left out by ``options.checks`` marked skipped, and their names."""
+    if checks is None:
+        return result, []
+    if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
+        raise Problem(400, "options.checks must be a list of check names")
+    known = ALWAYS_CHECKED | set(SCOPABLE_CHECKS)
+    unknown = [c for c in checks if c not in known]
+    if unknown:
+        raise Problem(400, f"options.checks: unknown check {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    leave_out = {name for given, names in SCOPABLE_CHECKS.items() if given not in checks for name in names}
+    scoped = VerificationResult(warnings=list(result.warnings), document_id=result.document_id)
+    skipped: list[str] = []
+    for check in result.checks:
+        if check.name in leave_out:
+            scoped.add(CheckResult.skipped(check.name, "skipped at the caller's request (options.checks)",
+                                           subject=check.subject))
+            if check.name not in skipped:
+                skipped.append(check.name)
+        else:
+            scoped.add(check)
+    return scoped, skipped
+
+
+@router.post(
+    "/credentials/verify", tags=["verify"], summary="Verify a credential", responses=_VERIFY_RESPONSES,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["verifiableCredential"], "properties": {
+            "verifiableCredential": {"description": "a credential with a Data Integrity proof, a vc+jwt compact "
+                                     "token, or an EnvelopedVerifiableCredential",
+                                     "oneOf": [{"type": "object"}, {"type": "string"}]},
+            "options": {"type": "object", "properties": {"checks": {
+                "type": "array", "items": {"type": "string"},
+                "description": "the checks that count; the integrity checks always do (see the README)"}}},
+        }}}}}},
+)
+async def verify_credential(request: Request, _: Grant = Depends(_scope("verify"))) -> Response:
+    verifier = _verifier(request)
+    body = await _json_body(request)
+    _only(body, ("verifiableCredential", "options"))
+    options = _object(body.get("options"), "options")
+    _only(options, ("checks",))
+    if "verifiableCredential" not in body:
+        raise Problem(400, "verifiableCredential is missing")
+    result = await run_in_threadpool(verifier.verify_credential, body["verifiableCredential"])
+    scoped, skipped = _scoped(result, options.get("checks"))
+    return _answer(scoped, skipped)
+
+
+@router.post(
+    "/presentations/verify", tags=["verify"], summary="Verify a presentation", responses=_VERIFY_RESPONSES,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["verifiablePresentation", "options"], "properties": {
+            "verifiablePresentation": {"oneOf": [{"type": "object"}, {"type": "string"}]},
+            "options": {"type": "object", "required": ["challenge", "domain"], "properties": {
+                "challenge": {"type": "string", "description": "one from POST /challenges"},
+                "domain": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}}},
+        }}}}}},
+)
+async def verify_presentation(request: Request, _: Grant = Depends(_scope("verify"))) -> Response:
+    verifier = _verifier(request)
+    body = await _json_body(request)
+    _only(body, ("verifiablePresentation", "options"))
+    options = _object(body.get("options"), "options")
+    if "checks" in options:
+        raise Problem(400, "options.checks scopes credentials only (POST /credentials/verify); not presentations yet")
+    _only(options, ("challenge", "domain"))
+    if "verifiablePresentation" not in body:
+        raise Problem(400, "verifiablePresentation is missing")
+    challenge, domain = options.get("challenge"), options.get("domain")
+    if not isinstance(challenge, str) or not challenge:
+        raise Problem(400, "options.challenge is required: the challenge the holder signed (POST /challenges)")
+    if not (isinstance(domain, str) and domain) and not (
+        isinstance(domain, list) and domain and all(isinstance(d, str) and d for d in domain)
+    ):
+        raise Problem(400, "options.domain is required: a non-empty string or list of strings")
+
+    def verify() -> PresentationResult:
+        return verifier.verify_presentation(body["verifiablePresentation"], challenge=challenge, domain=domain)
+
+    return _answer(await run_in_threadpool(verify), [])
+
+
+@router.post(
+    "/challenges", tags=["verify"], summary="A one-time challenge for a presentation", status_code=201,
+    responses={201: {"description": "{challenge, expires}"}, 401: {**_PROBLEM}, 403: {**_PROBLEM}},
+)
+async def new_challenge(request: Request, _: Grant = Depends(_scope("verify"))) -> Response:
+    verifier = _verifier(request)
+    _only(await _json_body(request, optional=True), ())
+    try:
+        challenge = await run_in_threadpool(verifier.new_challenge)
+    except ChallengeStoreError as e:
+        raise Problem(503, e.message, kind="challenge-store", title="Challenge store unavailable") from None
+    expires = challenge.expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _json({"challenge": challenge.token, "expires": expires}, 201)
+
+
+# -- issuing -------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/issuers/{name}/credentials/issue", tags=["issue"], summary="Issue a credential", status_code=201,
+    responses={201: {"description": "{verifiableCredential, warnings}"}, 400: {**_PROBLEM}, 401: {**_PROBLEM},
+               403: {**_PROBLEM}, 404: {**_PROBLEM}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["credential"], "properties": {
+            "credential": {"type": "object", "description": "an unsigned credential, or a credential subject with "
+                           "options.type"},
+            "options": {"type": "object", "properties": {
+                "type": {"type": "string", "description": "a known trade credential type"},
+                "format": {"enum": ["di", "jose"], "default": "di"},
+                "cryptosuite": {"type": "string"}}},
+        }}}}}},
+)
+async def issue(name: str, request: Request, _: Grant = Depends(_scope("issue"))) -> Response:
+    issuers = _issuers(request, name)
+    body = await _json_body(request)
+    _only(body, ("credential", "options"))
+    options = _object(body.get("options"), "options")
+    _only(options, ("type", "format", "cryptosuite"))
+    credential = body.get("credential")
+    if not isinstance(credential, dict):
+        raise Problem(400, "credential must be a JSON object")
+    type_name = options.get("type")
+    if type_name is not None:
+        if not isinstance(type_name, str) or known_type(type_name) is None:
+            raise Problem(400, f"options.type: {type_name!r} is not a known credential type")
+        type_name = known_type(type_name)
+    securing = {"di": "data-integrity", "jose": "jose"}.get(options.get("format", "di"))
+    if securing is None:
+        raise Problem(400, "options.format is 'di' or 'jose'")
+    cryptosuite = options.get("cryptosuite")
+    if cryptosuite is not None and not isinstance(cryptosuite, str):
+        raise Problem(400, "options.cryptosuite must be a string")
+
+    def call() -> tuple[dict[str, Any] | str, list[str]]:
+        return issuers.issue(name, credential, type_name=type_name, securing=securing, cryptosuite=cryptosuite)
+
+    try:
+        signed, warnings = await run_in_threadpool(call)
+    except VcError as e:
+        raise Problem(400, f"{e.code}: {e.message}", kind="not-issued", title="Not issued",
+                      extra={"codes": [e.code]}) from None
+    return _json({"verifiableCredential": signed, "warnings": warnings}, 201)
+
+
+@router.post(
+    "/issuers/{name}/credentials/status", tags=["status"], summary="Revoke, suspend or reinstate a credential",
+    responses={200: {"description": "{credentialId, results: [{status, changed}]}"}, 400: {**_PROBLEM},
+               401: {**_PROBLEM}, 403: {**_PROBLEM}, 404: {**_PROBLEM}, 409: {**_PROBLEM}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["credentialId", "credentialStatus"], "properties": {
+            "credentialId": {"type": "string"},
+            "credentialStatus": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["status"], "properties": {
+                    "type": {"type": "string"}, "status": {"enum": sorted(STATUS_ACTIONS)}}}},
+        }}}}}},
+)
+async def change_status(name: str, request: Request, _: Grant = Depends(_scope("status"))) -> Response:
+    issuers = _issuers(request, name)
+    body = await _json_body(request)
+    _only(body, ("credentialId", "credentialStatus"))
+    credential_id, entries = body.get("credentialId"), body.get("credentialStatus")
+    if not isinstance(credential_id, str) or not credential_id:
+        raise Problem(400, "credentialId must be a non-empty string")
+    if not isinstance(entries, list) or not entries:
+        raise Problem(400, "credentialStatus must be a non-empty list of {type, status}")
+    statuses = []
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("status") not in STATUS_ACTIONS or (
+            "type" in entry and not isinstance(entry["type"], str)
+        ) or set(entry) - {"type", "status"}:
+            raise Problem(400, f"each credentialStatus entry is {{type?, status}}, status one of "
+                          f"{', '.join(sorted(STATUS_ACTIONS))}")
+        statuses.append(entry["status"])
+    if not await run_in_threadpool(issuers.known, name, credential_id):
+        raise Problem(404, f"no credential {credential_id} was issued by {name}")
+    try:
+        changes = await run_in_threadpool(issuers.change_status, name, credential_id, statuses)
+    except VcError as e:
+        raise Problem(409, f"{e.code}: {e.message}", extra={"codes": [e.code]}) from None
+    finally:
+        verifier = _state(request).verifier
+        if verifier is not None and verifier.status_checker is not None:
+            verifier.status_checker.clear_cache()  # this server's own lists changed: fetch them afresh
+    return _json({"credentialId": credential_id,
+                  "results": [{"status": c.status, "changed": c.changed} for c in changes]})
+
+
+# -- the token endpoint --------------------------------------------------------------------------
+
+
+@router.post(
+    "/token", tags=["auth"], summary="OAuth 2.0 client credentials grant (RFC 6749 4.4)",
+    responses={200: {"description": "{access_token, token_type: Bearer, expires_in, scope}"},
+               400: {"description": "RFC 6749 5.2 error JSON"}, 401: {"description": "invalid_client"}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+        "type": "object", "required": ["grant_type"], "properties": {
+            "grant_type": {"enum": ["client_credentials"]}, "scope": {"type": "string"},
+            "client_id": {"type": "string"}, "client_secret": {"type": "string"}}}}}}},
+)
+async def token(request: Request) -> Response:
+    answer = _state(request).tokens.token_response(  # an OAuthError is answered by the app's handler
+        await request.body(), request.headers.get("content-type"), request.headers.get("authorization")
+    )
+    return _json(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+# -- the issuers' website ------------------------------------------------------------------------
+
+
+@router.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+async def site(path: str, request: Request) -> Response:
+    """did.json and the status lists, at the paths their URLs name: looked up by the exact
+    path in what the issuers publish (nothing is read from disk), so no other file is served."""
+    issuers = _state(request).issuers
+    if issuers is not None and issuers.stale():
+        await run_in_threadpool(issuers.refresh)  # signed again once a day, so they never expire
+    found = issuers.site.get(path) if issuers is not None else None
+    if found is None:
+        raise Problem(404, "nothing here")
+    return Response(found.data, media_type=found.media_type, headers={
+        "Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*", "X-Content-Type-Options": "nosniff",
+    })

@@ -1,0 +1,553 @@
+"""``tradevc-serve`` as a real process on 127.0.0.1, called with httpx over HTTPS: the token
+flow and every refusal of a bearer token, issue -> verify (Data Integrity and JOSE), revoke ->
+the verifier refuses with the revocation code, a presentation with a one-time challenge, the
+issuers' did.json and status lists without a token, limits, and no stack trace in any answer.
+
+The server is one mill's whole website: its did:web DID (did:web:localhost%3APORT) and status
+lists are served by the server under test, which its own verifier fetches over HTTPS (the
+test CA, localhost allowed)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import httpx
+import pytest
+from jwcrypto import jwk, jwt
+
+from support.https_server import make_tls_files
+from support.site_process import ENV, free_port
+from tradevc.issuer import Issuer
+from tradevc.issuer.credential_types import build_credential, load_example
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.securing.data_integrity import sign_presentation
+
+PASS = "mill passphrase 2026"
+ERP_SECRET = "erp-secret-0123456789"
+CUSTOMS_SECRET = "customs+secret%41 0123456789"  # '+', '%' and ' ': form-encoded or not, it works
+TOKEN_KEY = b"k" * 48
+USMCA = "USMCACertificationOfOrigin"
+NOT_A_TRACE = ("Traceback", 'File "', "line ", ".py")
+
+
+class Service:
+    def __init__(self, base: str, ca: Path, process: subprocess.Popen[str], did: str) -> None:
+        self.base, self.ca, self.process, self.did = base, ca, process, did
+        self.faraway: Path | None = None
+        self.client = httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=str(ca)), timeout=60)
+
+    def token(self, client_id: str, secret: str, scope: str | None = None) -> str:
+        form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
+        answer = self.client.post("/token", data=form, auth=(client_id, secret))
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["access_token"])
+
+    def post(self, path: str, body: object, token: str | None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.client.post(path, json=body, headers=headers)
+
+
+def no_traceback(answer: httpx.Response) -> None:
+    text = answer.text
+    assert "Traceback" not in text and 'File "' not in text, text
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    root = tmp_path_factory.mktemp("service")
+    port = free_port()
+    ca, cert, key = make_tls_files(root)
+    host = f"localhost:{port}"
+    with Issuer.init(root / "mill", PASS.encode(), name="Aceros del Norte", did_web_domain=host,
+                     status_base_url=f"https://{host}/status/") as mill:
+        did = mill.did
+    # an issuer whose status lists are out of the server's reach (a loopback address it may not fetch from)
+    with Issuer.init(root / "faraway", PASS.encode(), name="Faraway Mill", status_base_url="https://127.0.0.2:9/status/") as far:
+        faraway = far.did
+    (root / "mill.passphrase").write_text(PASS + "\n")
+    (root / "erp.secret").write_text(ERP_SECRET)
+    (root / "token.key").write_bytes(TOKEN_KEY)
+    (root / "trust.json").write_text(json.dumps({"trustedIssuers": [
+        {"did": did, "name": "Aceros del Norte", "types": [USMCA]},
+        {"did": faraway, "name": "Faraway Mill", "types": [USMCA]},
+    ]}))
+    (root / "service.toml").write_text(f"""
+[listen]
+host = "127.0.0.1"
+port = {port}
+tls_cert = "{cert.name}"
+tls_key = "{key.name}"
+max_body_bytes = 65536
+
+[tokens]
+key_file = "token.key"
+
+[verifier]
+trust = "trust.json"
+challenges = "challenges.sqlite"
+ca_bundle = "{ca.name}"
+allow_hosts = ["{host}"]
+
+[issuers.mill]
+home = "mill"
+passphrase_file = "mill.passphrase"
+
+[clients.erp]
+secret_file = "erp.secret"
+scopes = ["issue", "status"]
+
+[clients.customs]
+secret_env = "TEST_CUSTOMS_SECRET"
+scopes = ["verify"]
+""")
+    env = {**ENV, "TEST_CUSTOMS_SECRET": CUSTOMS_SECRET}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tradevc.service", "--config", str(root / "service.toml")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    service = Service(f"https://{host}", ca, process, did)
+    service.faraway = root / "faraway"
+    try:
+        for _ in range(600):  # wait for /readyz (at most about a minute)
+            if process.poll() is not None:
+                pytest.fail(f"tradevc-serve ended: {process.stderr.read() if process.stderr else ''}")
+            try:
+                if service.client.get("/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        else:
+            pytest.fail("tradevc-serve did not become ready")
+        yield service
+    finally:
+        service.client.close()
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def erp(service):
+    return service.token("erp", ERP_SECRET)
+
+
+@pytest.fixture(scope="module")
+def customs(service):
+    return service.token("customs", CUSTOMS_SECRET)
+
+
+def unsigned(service):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    return build_credential(
+        USMCA, load_example(USMCA), issuer={"id": service.did, "name": "Aceros del Norte"},
+        valid_from=(now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        valid_until=(now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+def issue(service, erp, **options):
+    answer = service.post("/issuers/mill/credentials/issue", {"credential": unsigned(service), "options": options}, erp)
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    return answer.json()["verifiableCredential"]
+
+
+# -- health and the website -------------------------------------------------------------------------
+
+
+def test_health_and_readiness_need_no_token(service):
+    assert service.client.get("/healthz").json() == {"status": "ok"}
+    ready = service.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready", "issuers": ["mill"], "verifier": True}
+    assert len(ready.headers["x-request-id"]) == 32
+    described = service.client.get("/openapi.json")
+    assert described.status_code == 200 and "/credentials/verify" in described.json()["paths"]
+
+
+def test_did_json_and_status_lists_are_served_without_a_token(service, erp):
+    credential = issue(service, erp)
+    did = service.client.get("/.well-known/did.json")
+    assert did.status_code == 200 and did.headers["content-type"] == "application/did+json"
+    assert did.json()["id"] == service.did
+    assert did.headers["access-control-allow-origin"] == "*" and did.headers["cache-control"] == "no-cache"
+    head = service.client.head("/.well-known/did.json")
+    assert head.status_code == 200 and head.content == b""
+    for entry in credential["credentialStatus"]:
+        url = entry["statusListCredential"]
+        assert url.startswith(service.base + "/status/")
+        listed = service.client.get(url)
+        assert listed.status_code == 200 and listed.headers["content-type"] == "application/vc"
+        assert listed.json()["credentialSubject"]["statusPurpose"] == entry["statusPurpose"]
+
+
+@pytest.mark.parametrize("path", ["/status/../../etc/passwd", "/%2e%2e/mill/profile.json", "/mill/profile.json",
+                                  "/registry.sqlite", "/status/", "/.well-known/"])
+def test_nothing_but_the_published_documents_is_served(service, path):
+    answer = service.client.get(path)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"] == "urn:tradevc:problem:not-found"
+
+
+# -- tokens ----------------------------------------------------------------------------------------------
+
+
+def test_a_token_by_basic_and_by_post(service):
+    basic = service.client.post("/token", data={"grant_type": "client_credentials"}, auth=("erp", ERP_SECRET))
+    assert basic.status_code == 200, basic.text
+    body = basic.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 600 and body["scope"] == "issue status"
+    assert basic.headers["cache-control"] == "no-store"
+    posted = service.client.post("/token", data={
+        "grant_type": "client_credentials", "client_id": "customs", "client_secret": CUSTOMS_SECRET, "scope": "verify",
+    })
+    assert posted.status_code == 200 and posted.json()["scope"] == "verify"
+    encoded = base64.b64encode(f"customs:{quote_plus(CUSTOMS_SECRET)}".encode()).decode()  # as RFC 6749 2.3.1 says
+    answer = service.client.post("/token", data={"grant_type": "client_credentials"},
+                                 headers={"Authorization": f"Basic {encoded}"})
+    assert answer.status_code == 200 and answer.json()["scope"] == "verify"
+    raw = service.client.post("/token", data={"grant_type": "client_credentials"}, auth=("customs", CUSTOMS_SECRET))
+    assert raw.status_code == 200, raw.text  # not form-encoded first, as curl -u sends it
+
+
+@pytest.mark.parametrize("form, auth, status, error", [
+    ({"grant_type": "client_credentials"}, ("erp", "wrong secret 0123456789"), 401, "invalid_client"),
+    ({"grant_type": "client_credentials"}, ("nobody", ERP_SECRET), 401, "invalid_client"),
+    ({"grant_type": "client_credentials"}, None, 401, "invalid_client"),
+    ({"grant_type": "client_credentials", "client_id": "erp", "client_secret": "x" * 20}, None, 401, "invalid_client"),
+    ({"grant_type": "password"}, ("erp", ERP_SECRET), 400, "unsupported_grant_type"),
+    ({}, ("erp", ERP_SECRET), 400, "invalid_request"),
+    ({"grant_type": "client_credentials", "scope": "verify"}, ("erp", ERP_SECRET), 400, "invalid_scope"),
+    ({"grant_type": "client_credentials", "scope": "admin"}, ("erp", ERP_SECRET), 400, "invalid_scope"),
+    ({"grant_type": "client_credentials", "client_id": "erp", "client_secret": ERP_SECRET},
+     ("erp", ERP_SECRET), 400, "invalid_request"),
+])
+def test_token_refusals(service, form, auth, status, error):
+    answer = service.client.post("/token", data=form, auth=auth)
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"] == error
+    if status == 401:
+        assert answer.headers["www-authenticate"].startswith("Basic ")
+    no_traceback(answer)
+
+
+def test_a_token_request_must_be_form_encoded(service):
+    answer = service.client.post("/token", json={"grant_type": "client_credentials"}, auth=("erp", ERP_SECRET))
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_request"
+
+
+def forged(claims, key=TOKEN_KEY, alg="HS256"):
+    token = jwt.JWT(header={"alg": alg}, claims=claims)
+    token.make_signed_token(jwk.JWK(kty="oct", k=base64.urlsafe_b64encode(key).rstrip(b"=").decode()))
+    return token.serialize()
+
+
+def claims(**changes):
+    now = int(time.time())
+    base = {"iss": "tradevc-serve", "sub": "customs", "scope": "verify", "iat": now, "exp": now + 600, "jti": "x"}
+    return {**base, **changes}
+
+
+def test_bearer_tokens_are_checked(service, customs, erp):
+    body = {"verifiableCredential": {}}
+    missing = service.post("/credentials/verify", body, None)
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == 'Bearer realm="tradevc"'
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["type"] == "urn:tradevc:problem:unauthorized"
+    now = int(time.time())
+    for bad in [
+        "not-a-token", customs + "x", customs[:-3] + "AAA",
+        forged(claims(exp=now - 1, iat=now - 601)),   # expired
+        forged(claims(), key=b"another key of at least 32 bytes!!"),  # not our key
+        forged(claims(iss="someone-else")),
+        forged(claims(sub="nobody")),                 # a client that is not configured
+        forged(claims(), alg="HS384"),
+    ]:
+        answer = service.post("/credentials/verify", body, bad)
+        assert answer.status_code == 401, bad
+        assert 'error="invalid_token"' in answer.headers["www-authenticate"]
+        no_traceback(answer)
+    basic = service.client.post("/credentials/verify", json=body, auth=("customs", CUSTOMS_SECRET))
+    assert basic.status_code == 401
+    # a forged scope the client does not have gives nothing
+    assert service.post("/issuers/mill/credentials/issue", {"credential": {}}, forged(claims(scope="issue"))).status_code == 403
+    wrong = service.post("/credentials/verify", body, erp)
+    assert wrong.status_code == 403
+    assert 'error="insufficient_scope"' in wrong.headers["www-authenticate"]
+    assert wrong.json()["type"] == "urn:tradevc:problem:forbidden"
+    for path in ("/issuers/mill/credentials/issue", "/issuers/mill/credentials/status"):
+        assert service.post(path, {}, customs).status_code == 403
+        assert service.post(path, {}, None).status_code == 401
+    assert service.post("/challenges", {}, erp).status_code == 403
+    assert service.post("/challenges", {}, None).status_code == 401
+    assert service.post("/presentations/verify", {}, erp).status_code == 403
+
+
+def test_a_token_with_a_narrower_scope(service):
+    token = service.token("erp", ERP_SECRET, scope="status")
+    answer = service.post("/issuers/mill/credentials/issue", {"credential": unsigned(service)}, token)
+    assert answer.status_code == 403
+
+
+# -- issue and verify ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["di", "jose"])
+def test_issue_then_verify(service, erp, customs, fmt):
+    credential = issue(service, erp, format=fmt)
+    if fmt == "jose":
+        assert isinstance(credential, str) and credential.count(".") == 2
+    else:
+        assert credential["proof"]["type"] == "DataIntegrityProof"
+    answer = service.post("/credentials/verify", {"verifiableCredential": credential}, customs)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["verified"] is True and body["skipped"] == []
+    names = [c["name"] for c in body["results"]]
+    assert {"proof", "revocation", "suspension", "issuer_trust"} <= set(names)
+
+
+def test_revoke_then_verify_refuses_with_the_revocation_code(service, erp, customs):
+    credential = issue(service, erp)
+    assert service.post("/credentials/verify", {"verifiableCredential": credential}, customs).status_code == 200
+    change = service.post("/issuers/mill/credentials/status", {
+        "credentialId": credential["id"], "credentialStatus": [{"type": "BitstringStatusListEntry", "status": "revoked"}],
+    }, erp)
+    assert change.status_code == 200, change.text
+    assert change.json() == {"credentialId": credential["id"], "results": [{"status": "revoked", "changed": True}]}
+    answer = service.post("/credentials/verify", {"verifiableCredential": credential}, customs)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["type"] == "urn:tradevc:problem:not-verified" and problem["status"] == 422
+    assert problem["title"] == "Not verified" and problem["verified"] is False
+    assert "REVOKED" in problem["codes"]
+    assert [e["name"] for e in problem["errors"]] == ["revocation"]
+    # revoking is permanent: reinstating is refused, and so is an unknown credential
+    again = service.post("/issuers/mill/credentials/status", {
+        "credentialId": credential["id"], "credentialStatus": [{"status": "reinstated"}]}, erp)
+    assert again.status_code == 409 and again.json()["type"] == "urn:tradevc:problem:conflict"
+    unknown = service.post("/issuers/mill/credentials/status", {
+        "credentialId": "urn:uuid:00000000-0000-0000-0000-000000000000", "credentialStatus": [{"status": "revoked"}]}, erp)
+    assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"credentialId": "urn:x"}, {"credentialId": "", "credentialStatus": [{"status": "revoked"}]},
+    {"credentialId": "urn:x", "credentialStatus": []},
+    {"credentialId": "urn:x", "credentialStatus": [{"status": "deleted"}]},
+    {"credentialId": "urn:x", "credentialStatus": [{"status": "revoked", "index": 7}]},
+    {"credentialId": "urn:x", "credentialStatus": [{"status": "revoked", "type": 1}]},
+    {"credentialId": "urn:x", "credentialStatus": {"status": "revoked"}},
+    {"credentialId": "urn:x", "credentialStatus": [{"status": "revoked"}], "force": True},
+])
+def test_a_malformed_status_change_is_a_400(service, erp, body):
+    answer = service.post("/issuers/mill/credentials/status", body, erp)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["type"] == "urn:tradevc:problem:bad-request"
+
+
+def test_a_challenge_request_takes_no_options(service, customs):
+    assert service.post("/challenges", {"ttl": 999999}, customs).status_code == 400
+    assert service.post("/challenges", {}, customs).status_code == 201
+
+
+def test_suspend_and_reinstate(service, erp, customs):
+    credential = issue(service, erp)
+
+    def status(value):
+        answer = service.post("/issuers/mill/credentials/status", {
+            "credentialId": credential["id"], "credentialStatus": [{"status": value}]}, erp)
+        assert answer.status_code == 200, answer.text
+
+    status("suspended")
+    answer = service.post("/credentials/verify", {"verifiableCredential": credential}, customs)
+    assert answer.status_code == 422 and "SUSPENDED" in answer.json()["codes"]
+    status("reinstated")
+    assert service.post("/credentials/verify", {"verifiableCredential": credential}, customs).status_code == 200
+
+
+def test_options_checks_scope_a_verification(service, erp, customs):
+    credential = issue(service, erp)
+    credential["validUntil"] = "2099-01-01T00:00:00Z"  # tampered: the proof no longer verifies
+    tampered = service.post("/credentials/verify", {"verifiableCredential": credential,
+                                                    "options": {"checks": ["proof"]}}, customs)
+    assert tampered.status_code == 422 and "proof" in [e["name"] for e in tampered.json()["errors"]]
+
+    revoked = issue(service, erp)
+    service.post("/issuers/mill/credentials/status", {
+        "credentialId": revoked["id"], "credentialStatus": [{"status": "revoked"}]}, erp)
+    scoped = service.post("/credentials/verify", {"verifiableCredential": revoked, "options": {"checks": ["proof"]}},
+                          customs)
+    assert scoped.status_code == 200, scoped.text
+    body = scoped.json()
+    assert body["verified"] is True
+    assert {"revocation", "suspension", "validity_period", "issuer_trust"} <= set(body["skipped"])
+    revocation = next(c for c in body["results"] if c["name"] == "revocation")
+    assert revocation["outcome"] == "skipped" and "caller's request" in revocation["message"]
+    bad = service.post("/credentials/verify", {"verifiableCredential": revoked, "options": {"checks": ["nothing"]}},
+                       customs)
+    assert bad.status_code == 400 and "nothing" in bad.json()["detail"]
+
+
+def test_could_not_verify_is_a_503_problem_of_its_own(service, customs):
+    with Issuer.open(service.faraway, PASS.encode()) as far:
+        credential = far.issue(unsigned(service) | {"issuer": far.did})
+    answer = service.post("/credentials/verify", {"verifiableCredential": credential}, customs)
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["type"] == "urn:tradevc:problem:could-not-verify" and problem["title"] == "Could not verify"
+    assert problem["verified"] is False and problem["codes"]
+    assert {e["outcome"] for e in problem["errors"]} == {"error"}
+    # the caller may leave the status out: then what could be checked verified
+    scoped = service.post("/credentials/verify", {"verifiableCredential": credential,
+                                                  "options": {"checks": ["proof", "issuer_trust"]}}, customs)
+    assert scoped.status_code == 200 and "revocation" in scoped.json()["skipped"]
+
+
+def test_a_forged_credential_is_not_verified(service, erp, customs):
+    credential = issue(service, erp)
+    credential["credentialSubject"]["name"] = "Someone else"
+    answer = service.post("/credentials/verify", {"verifiableCredential": credential}, customs)
+    assert answer.status_code == 422
+    assert "PROOF_VERIFICATION_ERROR" in answer.json()["codes"]
+    no_traceback(answer)
+
+
+def test_concurrent_issue_requests_each_get_their_own_status_entries(service, erp):
+    """FastAPI runs endpoints on a thread pool; the issuer's calls go through its one thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_):
+        with httpx.Client(base_url=service.base, verify=ssl.create_default_context(cafile=str(service.ca)),
+                          timeout=120) as client:
+            return client.post("/issuers/mill/credentials/issue", json={"credential": unsigned(service)},
+                               headers={"Authorization": f"Bearer {erp}"})
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(one, range(8)))
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers if a.status_code != 201]
+    entries = [(e["statusListCredential"], e["statusListIndex"])
+               for a in answers for e in a.json()["verifiableCredential"]["credentialStatus"]]
+    assert len(set(entries)) == len(entries) == 16
+
+
+def test_issue_refusals(service, erp):
+    credential = unsigned(service)
+    credential["issuer"] = "did:example:someone-else"
+    answer = service.post("/issuers/mill/credentials/issue", {"credential": credential}, erp)
+    assert answer.status_code == 400 and answer.json()["codes"] == ["ISSUER_ERROR"]
+    assert service.post("/issuers/nobody/credentials/issue", {"credential": unsigned(service)}, erp).status_code == 404
+    for options in ({"format": "pdf"}, {"type": "NoSuchType"}, {"unknown": 1}):
+        answer = service.post("/issuers/mill/credentials/issue", {"credential": unsigned(service), "options": options}, erp)
+        assert answer.status_code == 400, options
+    invalid = unsigned(service)
+    del invalid["credentialSubject"]
+    answer = service.post("/issuers/mill/credentials/issue", {"credential": invalid, "options": {"type": USMCA}}, erp)
+    assert answer.status_code == 400
+    no_traceback(answer)
+
+
+# -- presentations and challenges --------------------------------------------------------------------------
+
+
+def test_presentation_with_a_one_time_challenge(service, erp, customs):
+    credential = issue(service, erp)
+    made = service.post("/challenges", None, customs)
+    assert made.status_code == 201, made.text
+    challenge = made.json()["challenge"]
+    assert len(challenge) >= 40 and made.json()["expires"].endswith("Z")
+    holder = KeyPair.generate("Ed25519")
+    vp = sign_presentation([credential], holder, challenge=challenge, domain="customs.example")
+    body = {"verifiablePresentation": vp, "options": {"challenge": challenge, "domain": "customs.example"}}
+    first = service.post("/presentations/verify", body, customs)
+    assert first.status_code == 200, first.text
+    assert first.json()["verified"] is True and first.json()["credentials"][0]["verified"] is True
+    again = service.post("/presentations/verify", body, customs)
+    assert again.status_code == 422
+    assert "INVALID_CHALLENGE_ERROR" in again.json()["codes"]
+    # a challenge this verifier never issued
+    vp = sign_presentation([credential], holder, challenge="made-up-challenge", domain="customs.example")
+    made_up = service.post("/presentations/verify", {"verifiablePresentation": vp, "options": {
+        "challenge": "made-up-challenge", "domain": "customs.example"}}, customs)
+    assert made_up.status_code == 422 and "INVALID_CHALLENGE_ERROR" in made_up.json()["codes"]
+    missing = service.post("/presentations/verify", {"verifiablePresentation": vp}, customs)
+    assert missing.status_code == 400
+    scoped = service.post("/presentations/verify", {"verifiablePresentation": vp, "options": {
+        "challenge": "made-up-challenge", "domain": "customs.example", "checks": ["proof"]}}, customs)
+    assert scoped.status_code == 400 and "not presentations yet" in scoped.json()["detail"]
+
+
+# -- limits and errors ----------------------------------------------------------------------------------------
+
+
+def test_a_body_over_the_limit_is_refused(service, customs):
+    big = {"verifiableCredential": {"padding": "x" * 70000}}
+    answer = service.post("/credentials/verify", big, customs)
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"] == "urn:tradevc:problem:too-large"
+
+    def chunks():  # no Content-Length: counted as it comes
+        for _ in range(10):
+            yield b" " * 8000
+
+    streamed = service.client.post("/credentials/verify", content=chunks(), headers={
+        "Authorization": f"Bearer {customs}", "Content-Type": "application/json"})
+    assert streamed.status_code == 413
+
+
+@pytest.mark.parametrize("content", [b"{not json", b'{"verifiableCredential": 1, "verifiableCredential": 2}',
+                                     b'{"verifiableCredential": NaN}', b"[]", b"\xff\xfe"])
+def test_malformed_json_is_a_400_problem(service, customs, content):
+    answer = service.client.post("/credentials/verify", content=content, headers={
+        "Authorization": f"Bearer {customs}", "Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["type"] == "urn:tradevc:problem:bad-request" and problem["status"] == 400
+    assert problem["requestId"] == answer.headers["x-request-id"]
+    no_traceback(answer)
+
+
+def test_other_media_types_and_methods(service, customs):
+    answer = service.client.post("/credentials/verify", content=b"<xml/>", headers={
+        "Authorization": f"Bearer {customs}", "Content-Type": "application/xml"})
+    assert answer.status_code == 415
+    assert service.client.put("/credentials/verify").status_code == 405
+    no_traceback(answer)
+
+
+def test_the_document_limits_of_the_verifier_apply(service, customs):
+    deep: object = "x"
+    for _ in range(200):
+        deep = [deep]
+    answer = service.post("/credentials/verify", {"verifiableCredential": {"deep": deep}}, customs)
+    assert answer.status_code == 422
+    assert "RESOURCE_LIMIT_ERROR" in answer.json()["codes"]
+
+
+def test_the_server_log_has_no_secret(service):
+    """The passphrase and secrets never reach the command line (they are in files and the environment)."""
+    arguments = " ".join(service.process.args)  # type: ignore[arg-type]
+    assert PASS not in arguments and ERP_SECRET not in arguments and CUSTOMS_SECRET not in arguments
+    assert os.environ.get("TEST_CUSTOMS_SECRET") is None
