@@ -20,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from tradevc.vc.errors import VcError
 from tradevc.vc.jsontext import loads
+from tradevc.vc.retrieval.did.resolution import DID_JSON, DID_LD_JSON, ResolutionResult
+from tradevc.vc.retrieval.did.resolution import resolve as resolve_did_document
 from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
 from tradevc.verifier import Verifier
 from tradevc.verifier.challenges import ChallengeStoreError
@@ -301,6 +303,76 @@ async def new_challenge(request: Request, _: Grant = Depends(_scope("verify"))) 
         raise Problem(503, e.message, kind="challenge-store", title="Challenge store unavailable") from None
     expires = challenge.expires.strftime("%Y-%m-%dT%H:%M:%SZ")
     return _json({"challenge": challenge.token, "expires": expires}, 201)
+
+
+# -- DID resolution ------------------------------------------------------------------------------
+
+RESOLUTION_MEDIA = ("application/did-resolution", 'application/ld+json;profile="https://w3id.org/did-resolution"')
+"""The media types of a DID Resolution result: the current one of W3C DID Resolution, and the
+older JSON-LD profile the Universal Resolver answers to."""
+RESOLUTION_STATUS = {
+    "invalidDid": 400, "invalidOptions": 400, "notFound": 404, "representationNotSupported": 406,
+    "methodNotSupported": 501, "invalidDidDocument": 500, "internalError": 500,
+    "invalidPublicKey": 400, "invalidPublicKeyLength": 400, "unsupportedPublicKeyType": 400,
+}
+"""The HTTP status of each ``didResolutionMetadata.error`` (DID Resolution, HTTP(S) binding)."""
+
+
+def _wanted(accept: str) -> tuple[str, str] | None:
+    """What the ``Accept`` header asks for: ``("result", media type)`` for a resolution result,
+    ``("document", representation)`` for the DID document alone, or None if nothing here
+    fits. The first media range that fits wins (q-values are not weighed)."""
+    for item in (accept or "*/*").split(","):
+        media, *params = [part.strip() for part in item.split(";")]
+        media = media.lower()
+        profile = next((p.split("=", 1)[1].strip('"') for p in params if p.lower().startswith("profile=")), None)
+        if media == "application/did-resolution":
+            return "result", RESOLUTION_MEDIA[0]
+        if media == "application/ld+json" and profile == "https://w3id.org/did-resolution":
+            return "result", RESOLUTION_MEDIA[1]
+        if media in (DID_JSON, DID_LD_JSON):
+            return "document", media
+        if media in ("*/*", "application/*", "application/json", "application/ld+json"):
+            return "document", DID_LD_JSON
+    return None
+
+
+@router.get(
+    "/1.0/identifiers/{did:path}", tags=["verify"], summary="Resolve a DID (DID Resolution, HTTP(S) binding)",
+    responses={
+        200: {"description": "the DID document (application/did+ld+json or application/did+json), or with Accept: "
+                             "application/did-resolution the DID Resolution result", "content": {
+                                 DID_LD_JSON: {}, DID_JSON: {}, RESOLUTION_MEDIA[0]: {}, RESOLUTION_MEDIA[1]: {}}},
+        400: {"description": "invalidDid: a DID resolution result with the error"},
+        401: {**_PROBLEM}, 403: {**_PROBLEM},
+        404: {"description": "notFound: a DID resolution result with the error"},
+        406: {"description": "representationNotSupported"},
+        501: {"description": "methodNotSupported"},
+        500: {"description": "internalError (the DID document could not be fetched...)"},
+    },
+)
+async def resolve_did(did: str, request: Request, _: Grant = Depends(_scope("verify"))) -> Response:
+    """Resolve ``did`` with the verifier's resolvers (did:key, did:jwk, and did:web over HTTPS
+    within the verifier's allowed hosts). A failure answers with the DID Resolution result
+    carrying ``didResolutionMetadata.error`` and the status of :data:`RESOLUTION_STATUS`."""
+    verifier = _verifier(request)
+    wanted = _wanted(request.headers.get("accept", ""))
+    representation = wanted[1] if wanted is not None and wanted[0] == "document" else DID_LD_JSON
+    if wanted is None:
+        result = ResolutionResult(None, {}, {"error": "representationNotSupported"})
+    else:
+        result = await run_in_threadpool(
+            lambda: resolve_did_document(did, resolvers=verifier.resolvers, accept=representation))
+    error = result.error
+    if error is None and wanted is not None and wanted[0] == "document":
+        media = result.did_resolution_metadata.get("contentType", representation)
+        return Response(json.dumps(result.did_document, ensure_ascii=False).encode("utf-8"), media_type=media)
+    media = wanted[1] if wanted is not None and wanted[0] == "result" else RESOLUTION_MEDIA[1]
+    body = result.to_json()
+    if error is not None and result.message:
+        body["didResolutionMetadata"]["errorMessage"] = result.message
+    return Response(json.dumps(body, ensure_ascii=False).encode("utf-8"), media_type=media,
+                    status_code=RESOLUTION_STATUS.get(error, 500) if error is not None else 200)
 
 
 # -- issuing -------------------------------------------------------------------------------------

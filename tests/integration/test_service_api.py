@@ -18,7 +18,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -29,6 +29,7 @@ from support.site_process import ENV, free_port
 from tradevc.issuer import Issuer
 from tradevc.issuer.credential_types import build_credential, load_example
 from tradevc.vc.keys import KeyPair
+from tradevc.vc.retrieval.did.jwk import did_jwk
 from tradevc.vc.securing.data_integrity import sign_presentation
 
 PASS = "mill passphrase 2026"
@@ -495,6 +496,72 @@ def test_presentation_with_a_one_time_challenge(service, erp, customs):
     scoped = service.post("/presentations/verify", {"verifiablePresentation": vp, "options": {
         "challenge": "made-up-challenge", "domain": "customs.example", "checks": ["proof"]}}, customs)
     assert scoped.status_code == 400 and "not presentations yet" in scoped.json()["detail"]
+
+
+# -- DID resolution ------------------------------------------------------------------------------------------
+
+RESOLUTION = 'application/ld+json;profile="https://w3id.org/did-resolution"'
+
+
+def resolve(service, token, did, accept=None):
+    headers = {"Authorization": f"Bearer {token}", **({"Accept": accept} if accept else {})}
+    return service.client.get(f"/1.0/identifiers/{quote(did, safe=':')}", headers=headers)
+
+
+def test_did_resolution_of_did_key_did_jwk_and_the_served_did_web(service, customs):
+    holder = KeyPair.generate("Ed25519")
+    for did in (holder.did, did_jwk(KeyPair.generate("P-256")), service.did):
+        document = resolve(service, customs, did)
+        assert document.status_code == 200, document.text
+        assert document.headers["content-type"] in ("application/did+ld+json", "application/did+json")
+        assert document.json()["id"] == did
+        for accept in (RESOLUTION, "application/did-resolution"):
+            result = resolve(service, customs, did, accept)
+            assert result.status_code == 200, result.text
+            assert result.headers["content-type"] == accept
+            body = result.json()
+            assert body["didDocument"]["id"] == did and body["didDocumentMetadata"] == {}
+            assert body["didResolutionMetadata"]["contentType"] in ("application/did+ld+json", "application/did+json")
+    plain = resolve(service, customs, holder.did, "application/did+json")
+    assert plain.status_code == 200 and "@context" not in plain.json()
+    assert plain.headers["content-type"] == "application/did+json"
+
+
+@pytest.mark.parametrize("did, status, error", [
+    ("not-a-did", 400, "invalidDid"),
+    ("did:key:zNotAKey", 400, "unsupportedPublicKeyType"),
+    ("did:example:123", 501, "methodNotSupported"),
+    ("did:web:localhost%3A1:..:..:etc:passwd", 400, "invalidDid"),   # a path traversal in did:web
+    ("did:web:127.0.0.1", 400, "invalidDid"),                       # an IP address is not a did:web host
+])
+def test_did_resolution_errors(service, customs, did, status, error):
+    for accept in (None, RESOLUTION):
+        answer = resolve(service, customs, did, accept)
+        assert answer.status_code == status, answer.text
+        body = answer.json()
+        assert body["didDocument"] is None and body["didResolutionMetadata"]["error"] == error
+        assert answer.headers["content-type"] == RESOLUTION
+        no_traceback(answer)
+
+
+def test_did_resolution_of_a_did_web_not_served_is_not_found(service, customs):
+    answer = resolve(service, customs, service.did + ":nobody")
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["didResolutionMetadata"]["error"] == "notFound"
+
+
+def test_did_resolution_refusals(service, customs, erp):
+    holder = KeyPair.generate("Ed25519")
+    assert service.client.get(f"/1.0/identifiers/{holder.did}").status_code == 401
+    assert resolve(service, erp, holder.did).status_code == 403
+    unacceptable = resolve(service, customs, holder.did, "text/html")
+    assert unacceptable.status_code == 406
+    assert unacceptable.json()["didResolutionMetadata"]["error"] == "representationNotSupported"
+    # a traversal in the URL path does not reach the files of the server
+    for path in ("/1.0/identifiers/..%2F..%2Fmill%2Fprofile.json", "/1.0/identifiers/did:web:..%2F..%2Fmill"):
+        traversal = service.client.get(path, headers={"Authorization": f"Bearer {customs}"})
+        assert traversal.status_code == 400, traversal.text
+        assert traversal.json()["didResolutionMetadata"]["error"] == "invalidDid"
 
 
 # -- limits and errors ----------------------------------------------------------------------------------------

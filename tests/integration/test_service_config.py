@@ -151,7 +151,8 @@ def test_the_openapi_document_in_the_repository_is_up_to_date():
     assert kept == openapi_document(), "run: python -m tradevc.service --openapi > service/openapi.json"
     paths = json.loads(kept)["paths"]
     assert {"/token", "/credentials/verify", "/presentations/verify", "/challenges", "/healthz", "/readyz",
-            "/issuers/{name}/credentials/issue", "/issuers/{name}/credentials/status"} == set(paths)
+            "/issuers/{name}/credentials/issue", "/issuers/{name}/credentials/status",
+            "/1.0/identifiers/{did}"} == set(paths)
     # 422 means "not verified" here, never FastAPI's "Validation Error" (a malformed request is a 400)
     with_422 = {path for path, operations in paths.items() for op in operations.values() if "422" in op["responses"]}
     assert with_422 == {"/credentials/verify", "/presentations/verify"}
