@@ -15,6 +15,7 @@ asked for (:data:`REPUBLISH_AFTER`), so that they never expire while the server 
 from __future__ import annotations
 
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -35,7 +36,9 @@ from tradevc.verifier.trust import load_policy
 
 from .config import ConfigError, IssuerConfig, VerifierConfig
 
-__all__ = ["REPUBLISH_AFTER", "Issuers", "SiteFile", "StatusChange", "build_verifier", "known_type"]
+__all__ = [
+    "REPUBLISH_AFTER", "Issuers", "ReceivedPresentations", "SiteFile", "StatusChange", "build_verifier", "known_type",
+]
 
 T = TypeVar("T")
 STATUS_ACTIONS = {"revoked": "revoke", "suspended": "suspend", "reinstated": "reinstate"}
@@ -205,6 +208,27 @@ class Issuers:
             self._run(close_all)
         finally:
             self._thread.shutdown(wait=True)
+
+
+class ReceivedPresentations:
+    """The ids of the presentations ``POST /presentations`` accepted, so the same id twice is
+    refused (409). Kept in memory: a restart forgets them."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __contains__(self, presentation_id: object) -> bool:
+        with self._lock:
+            return presentation_id in self._ids
+
+    def add(self, presentation_id: str) -> bool:
+        """Keep ``presentation_id``; False if it was kept already (one wins a race)."""
+        with self._lock:
+            if presentation_id in self._ids:
+                return False
+            self._ids.add(presentation_id)
+            return True
 
 
 def _site_file(path: str, document: Any) -> SiteFile:

@@ -27,7 +27,7 @@ from tradevc.verifier import Verifier
 from tradevc.verifier.challenges import ChallengeStoreError
 
 from .auth import REALM, Grant, TokenService
-from .desks import STATUS_ACTIONS, Issuers, known_type
+from .desks import STATUS_ACTIONS, Issuers, ReceivedPresentations, known_type
 from .problems import Problem
 
 __all__ = ["State", "router", "SCOPABLE_CHECKS", "ALWAYS_CHECKED"]
@@ -55,6 +55,7 @@ class State:
     issuers: Issuers | None = None
     verifier: Verifier | None = None
     ready: bool = field(default=False)
+    received: ReceivedPresentations = field(default_factory=ReceivedPresentations)
 
 
 router = APIRouter()
@@ -288,6 +289,71 @@ async def verify_presentation(request: Request, _: Grant = Depends(_scope("verif
         return verifier.verify_presentation(body["verifiablePresentation"], challenge=challenge, domain=domain)
 
     return _answer(await run_in_threadpool(verify), [])
+
+
+def _bound(presentation: Any) -> tuple[str | None, Any]:
+    """The challenge and domain a presentation's proof names (None where it names none)."""
+    proofs = presentation.get("proof") if isinstance(presentation, dict) else None
+    for proof in proofs if isinstance(proofs, list) else [proofs]:
+        if isinstance(proof, dict) and isinstance(proof.get("challenge"), str):
+            return proof["challenge"], proof.get("domain")
+    return None, None
+
+
+@router.post(
+    "/presentations", tags=["verify"], summary="Submit a presentation (Traceability profile)",
+    responses={**_VERIFY_RESPONSES,
+               200: {"description": "received and verified: {id, verified: true, results, credentials, ...}"},
+               409: {"description": "a presentation with this id was received already", **_PROBLEM}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["verifiablePresentation"], "properties": {
+            "verifiablePresentation": {"type": "object", "required": ["id", "proof"],
+                                       "description": "a presentation with an id, bound to a challenge from "
+                                       "POST /challenges"},
+            "options": {"type": "object", "properties": {
+                "challenge": {"type": "string", "description": "default: the one the presentation's proof names"},
+                "domain": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                           "description": "default: the one the presentation's proof names"}}},
+        }}}}}},
+)
+async def submit_presentation(request: Request, _: Grant = Depends(_scope("verify"))) -> Response:
+    """The Traceability profile's submission endpoint: the presentation is verified as by
+    ``POST /presentations/verify``; its challenge (the proof's, unless ``options`` names the
+    expected one) must be one this service gave and is used once. A verified presentation's
+    id is kept: the same id again is a 409. One not verified is a 422 and its id is not kept."""
+    verifier = _verifier(request)
+    received = _state(request).received
+    body = await _json_body(request)
+    _only(body, ("verifiablePresentation", "options"))
+    options = _object(body.get("options"), "options")
+    _only(options, ("challenge", "domain"))
+    presentation = body.get("verifiablePresentation")
+    if not isinstance(presentation, dict):
+        raise Problem(400, "verifiablePresentation must be a presentation (a JSON object) with a proof")
+    presentation_id = presentation.get("id")
+    if not isinstance(presentation_id, str) or not presentation_id:
+        raise Problem(400, "the presentation has no id: a submitted presentation needs one")
+    bound_challenge, bound_domain = _bound(presentation)
+    challenge = options.get("challenge", bound_challenge)
+    domain = options.get("domain", bound_domain)
+    if not isinstance(challenge, str) or not challenge:
+        raise Problem(400, "the presentation's proof names no challenge (get one from POST /challenges)")
+    if not (isinstance(domain, str) and domain) and not (
+        isinstance(domain, list) and domain and all(isinstance(d, str) and d for d in domain)
+    ):
+        raise Problem(400, "the presentation's proof names no domain, and options.domain gives none")
+    if presentation_id in received:
+        raise Problem(409, f"a presentation with id {presentation_id} was received already")
+
+    def verify() -> PresentationResult:
+        return verifier.verify_presentation(presentation, challenge=challenge, domain=domain)
+
+    result = await run_in_threadpool(verify)
+    answer = _answer(result, [])  # raises the 422 or 503 problem when not verified
+    if not received.add(presentation_id):
+        raise Problem(409, f"a presentation with id {presentation_id} was received already")
+    report: dict[str, Any] = json.loads(bytes(answer.body))
+    return _json({"id": presentation_id, **report})
 
 
 @router.post(

@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import sys
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -496,6 +497,58 @@ def test_presentation_with_a_one_time_challenge(service, erp, customs):
     scoped = service.post("/presentations/verify", {"verifiablePresentation": vp, "options": {
         "challenge": "made-up-challenge", "domain": "customs.example", "checks": ["proof"]}}, customs)
     assert scoped.status_code == 400 and "not presentations yet" in scoped.json()["detail"]
+
+
+def test_presentation_submission_traceability(service, erp, customs):
+    """POST /presentations: verified and kept by id; the same id again is a 409."""
+    credential = issue(service, erp)
+    holder = KeyPair.generate("Ed25519")
+    challenge = service.post("/challenges", None, customs).json()["challenge"]
+    vp_id = f"urn:uuid:{uuid.uuid4()}"
+    vp = sign_presentation([credential], holder, challenge=challenge, domain="customs.example", presentation_id=vp_id)
+    first = service.post("/presentations", {"verifiablePresentation": vp}, customs)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["verified"] is True and body["id"] == vp_id and body["credentials"][0]["verified"] is True
+    again = service.post("/presentations", {"verifiablePresentation": vp}, customs)
+    assert again.status_code == 409, again.text
+    assert again.json()["type"] == "urn:tradevc:problem:conflict" and vp_id in again.json()["detail"]
+    # with the expected challenge and domain given as options
+    challenge = service.post("/challenges", None, customs).json()["challenge"]
+    other = sign_presentation([credential], holder, challenge=challenge, domain="customs.example",
+                              presentation_id=f"urn:uuid:{uuid.uuid4()}")
+    wrong_domain = service.post("/presentations", {"verifiablePresentation": other,
+                                                   "options": {"challenge": challenge, "domain": "elsewhere.example"}},
+                                customs)
+    assert wrong_domain.status_code == 422, wrong_domain.text
+
+
+def test_presentation_submission_refusals(service, erp, customs):
+    credential = issue(service, erp)
+    holder = KeyPair.generate("Ed25519")
+    # a challenge this service never gave: not verified, and its id is not kept
+    vp_id = f"urn:uuid:{uuid.uuid4()}"
+    made_up = sign_presentation([credential], holder, challenge="made-up", domain="customs.example",
+                                presentation_id=vp_id)
+    answer = service.post("/presentations", {"verifiablePresentation": made_up}, customs)
+    assert answer.status_code == 422 and "INVALID_CHALLENGE_ERROR" in answer.json()["codes"]
+    challenge = service.post("/challenges", None, customs).json()["challenge"]
+    fixed = sign_presentation([credential], holder, challenge=challenge, domain="customs.example",
+                              presentation_id=vp_id)
+    assert service.post("/presentations", {"verifiablePresentation": fixed}, customs).status_code == 200
+    # no id, no proof, not an object, unknown options, no token, wrong scope
+    challenge = service.post("/challenges", None, customs).json()["challenge"]
+    anonymous = sign_presentation([credential], holder, challenge=challenge, domain="customs.example")
+    anonymous.pop("id", None)
+    no_id = service.post("/presentations", {"verifiablePresentation": anonymous}, customs)
+    assert no_id.status_code == 400 and "id" in no_id.json()["detail"]
+    unsigned_vp = {k: v for k, v in fixed.items() if k != "proof"} | {"id": f"urn:uuid:{uuid.uuid4()}"}
+    assert service.post("/presentations", {"verifiablePresentation": unsigned_vp}, customs).status_code == 400
+    assert service.post("/presentations", {"verifiablePresentation": 7}, customs).status_code == 400
+    assert service.post("/presentations", {"verifiablePresentation": fixed, "options": {"x": 1}},
+                        customs).status_code == 400
+    assert service.post("/presentations", {"verifiablePresentation": fixed}, None).status_code == 401
+    assert service.post("/presentations", {"verifiablePresentation": fixed}, erp).status_code == 403
 
 
 # -- DID resolution ------------------------------------------------------------------------------------------

@@ -152,10 +152,10 @@ def test_the_openapi_document_in_the_repository_is_up_to_date():
     paths = json.loads(kept)["paths"]
     assert {"/token", "/credentials/verify", "/presentations/verify", "/challenges", "/healthz", "/readyz",
             "/issuers/{name}/credentials/issue", "/issuers/{name}/credentials/status",
-            "/1.0/identifiers/{did}"} == set(paths)
+            "/1.0/identifiers/{did}", "/presentations"} == set(paths)
     # 422 means "not verified" here, never FastAPI's "Validation Error" (a malformed request is a 400)
     with_422 = {path for path, operations in paths.items() for op in operations.values() if "422" in op["responses"]}
-    assert with_422 == {"/credentials/verify", "/presentations/verify"}
+    assert with_422 == {"/credentials/verify", "/presentations/verify", "/presentations"}
     assert "Validation Error" not in kept
     result = CliRunner().invoke(cli, ["--openapi"])
     assert result.exit_code == 0 and result.output == kept
