@@ -21,7 +21,7 @@ from tradevc import __version__
 
 from .auth import OAuthError, TokenService
 from .config import ServiceConfig
-from .desks import Issuers, build_verifier
+from .desks import EntryDesk, Issuers, build_verifier
 from .problems import PROBLEM_JSON, Problem, problem_body
 from .routes import State, router
 
@@ -172,8 +172,9 @@ def open_state(config: ServiceConfig) -> State:
     :raises ConfigError: an issuer cannot be opened, the trust policy cannot be read..."""
     tokens = TokenService(config.clients, lifetime=config.token_lifetime, key=config.token_key)
     verifier = build_verifier(config.verifier) if config.verifier is not None else None
+    entries = EntryDesk(verifier, config.verifier.trust, config.ledger) if config.verifier and verifier else None
     issuers = Issuers(config.issuers) if config.issuers else None
-    return State(tokens=tokens, issuers=issuers, verifier=verifier, ready=True)
+    return State(tokens=tokens, issuers=issuers, verifier=verifier, ready=True, entries=entries)
 
 
 def close_state(state: Any) -> None:

@@ -27,6 +27,9 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
     # allow_hosts = ["localhost:8443"]   # non-public hosts it may fetch from
     # offline = false
 
+    [ledger]                    # the quantity ledger of POST /entries/verify (optional)
+    url = "sqlite:///ledger.sqlite"      # or a path, or postgresql://user@host/db
+
     [issuers.mill]
     home = "mill"               # the issuer home (vc-issuer --home)
     passphrase_file = "mill.passphrase"
@@ -51,8 +54,8 @@ __all__ = [
     "MIN_SECRET_LENGTH", "MIN_TOKEN_KEY_BYTES",
 ]
 
-SCOPES = ("issue", "status", "verify")
-"""What a client may be allowed: issue credentials, change their status, verify."""
+SCOPES = ("issue", "status", "verify", "entries")
+"""What a client may be allowed: issue credentials, change their status, verify, decide on entries."""
 MIN_SECRET_LENGTH = 16
 """A client secret shorter than this is refused."""
 MIN_TOKEN_KEY_BYTES = 32
@@ -104,6 +107,7 @@ class ServiceConfig:
     verifier: VerifierConfig | None = None
     issuers: tuple[IssuerConfig, ...] = ()
     clients: tuple[ClientConfig, ...] = ()
+    ledger: str | None = None
 
 
 def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -168,6 +172,21 @@ def _read_secret(path: Path, what: str) -> bytes:
     return value.rstrip(b"\r\n")
 
 
+def _ledger_url(base: Path, url: str) -> str:
+    """``url`` with an SQLite file's relative path taken from the configuration's folder."""
+    lower = url.lower()
+    if lower.startswith(("postgresql://", "postgres://")):
+        return url
+    if lower.startswith("sqlite://"):
+        path = url[len("sqlite://"):]
+        if not path.startswith("/") or path == "/":
+            raise ConfigError("ledger.url: an SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
+        return "sqlite:///" + str(base / path[1:])  # base is absolute: sqlite:////...
+    if "://" in url:
+        raise ConfigError("ledger.url: a file path, sqlite:///path or postgresql://user@host:port/database")
+    return str(base / Path(url).expanduser())
+
+
 def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
     """The configuration in the TOML file ``path``, with its secrets read.
 
@@ -183,7 +202,7 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{file}: not TOML: {e}") from None
     base = file.resolve().parent
-    _only(data, ("listen", "tokens", "verifier", "issuers", "clients"), "")
+    _only(data, ("listen", "tokens", "verifier", "issuers", "clients", "ledger"), "")
 
     listen = _table(data, "listen", "")
     _only(listen, ("host", "port", "tls_cert", "tls_key", "max_body_bytes", "plain_http_beyond_loopback"), "listen.")
@@ -230,6 +249,12 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
             trust=trust, challenges=_path(base, table, "challenges", "verifier.", exists=False),
             ca_bundle=_path(base, table, "ca_bundle", "verifier."), allow_hosts=tuple(allow), offline=offline,
         )
+
+    ledger = None
+    if "ledger" in data:
+        table = _table(data, "ledger", "")
+        _only(table, ("url",), "ledger.")
+        ledger = _ledger_url(base, _str(table, "url", "ledger.", required=True) or "")
 
     issuers = []
     for name, table in _table(data, "issuers", "").items():
@@ -278,5 +303,5 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
         raise ConfigError("nothing to serve: configure [issuers.NAME] or [verifier]")
     return ServiceConfig(
         host=host, port=port, tls_cert=tls_cert, tls_key=tls_key, max_body_bytes=max_body, token_lifetime=lifetime,
-        token_key=token_key, verifier=verifier, issuers=tuple(issuers), clients=tuple(clients),
+        token_key=token_key, verifier=verifier, issuers=tuple(issuers), clients=tuple(clients), ledger=ledger,
     )

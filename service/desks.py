@@ -15,10 +15,12 @@ asked for (:data:`REPUBLISH_AFTER`), so that they never expire while the server 
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import urlsplit
 
@@ -31,13 +33,15 @@ from tradevc.issuer.site import media_type_of
 from tradevc.vc.errors import ContextIndexError, VcError
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.verifier import Verifier
+from tradevc.verifier.entry import EntryReport, RuleSet
+from tradevc.verifier.ledger import open_ledger
 from tradevc.verifier.challenges import ChallengeStore, ChallengeStoreError, MemoryChallengeStore, SqliteChallengeStore
 from tradevc.verifier.trust import load_policy
 
 from .config import ConfigError, IssuerConfig, VerifierConfig
 
 __all__ = [
-    "REPUBLISH_AFTER", "Issuers", "ReceivedPresentations", "SiteFile", "StatusChange", "build_verifier", "known_type",
+    "REPUBLISH_AFTER", "EntryDesk", "Issuers", "ReceivedPresentations", "SiteFile", "StatusChange", "build_verifier", "known_type",
 ]
 
 T = TypeVar("T")
@@ -229,6 +233,47 @@ class ReceivedPresentations:
                 return False
             self._ids.add(presentation_id)
             return True
+
+
+class EntryDesk:
+    """Decides on entries as ``vc-verify entry`` does, with the verifier, the entry rules of
+    its trust policy (``entryRules``) and, if configured, the quantity ledger (opened for each
+    entry, so any thread may decide). The reports are kept in memory by a random id until the
+    process ends.
+
+    :raises ConfigError: the trust policy's entry rules are wrong."""
+
+    def __init__(self, verifier: Verifier, trust: Path, ledger: str | None = None) -> None:
+        try:
+            self.rules = RuleSet.from_policy_file(trust)
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"verifier.trust: the entry rules: {e}") from None
+        self.verifier = verifier
+        self.ledger = ledger
+        self._reports: dict[str, EntryReport] = {}
+        self._lock = threading.Lock()
+
+    def decide(self, entry: Any, presentation: Any, *, challenge: str, domain: Any,
+               now: datetime | None) -> tuple[str, EntryReport]:
+        """The report's new id and the report.
+
+        :raises EntryError: ``entry`` is not a declaration. :raises LedgerError: the ledger
+        cannot be used."""
+        ledger = open_ledger(self.ledger) if self.ledger is not None else None
+        try:
+            report = self.verifier.verify_entry(entry, presentation, challenge=challenge, domain=domain,
+                                                rules=self.rules, ledger=ledger, now=now)
+        finally:
+            if ledger is not None:
+                ledger.close()
+        report_id = secrets.token_urlsafe(18)
+        with self._lock:
+            self._reports[report_id] = report
+        return report_id, report
+
+    def report(self, report_id: str) -> EntryReport | None:
+        with self._lock:
+            return self._reports.get(report_id)
 
 
 def _site_file(path: str, document: Any) -> SiteFile:

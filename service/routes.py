@@ -1,9 +1,9 @@
 """The endpoints: W3C VC API names, JSON in and out, errors as problem details.
 
 Every endpoint but ``/token``, the health checks and the issuers' website needs a bearer
-token from ``POST /token`` with the endpoint's scope (``issue``, ``status`` or ``verify``):
-401 without one (or with one that is not valid), 403 without the scope. Request bodies are
-read by the strict I-JSON reader of :mod:`tradevc.vc.jsontext` (a member given twice,
+token from ``POST /token`` with the endpoint's scope (``issue``, ``status``, ``verify`` or
+``entries``): 401 without one (or with one that is not valid), 403 without the scope. Request
+bodies are read by the strict I-JSON reader of :mod:`tradevc.vc.jsontext` (a member given twice,
 ``NaN``, a lone surrogate: 400); the verifier's document limits apply to what is verified.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from fastapi import APIRouter, Depends, Request, Response, Security
@@ -25,9 +26,11 @@ from tradevc.vc.retrieval.did.resolution import resolve as resolve_did_document
 from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
 from tradevc.verifier import Verifier
 from tradevc.verifier.challenges import ChallengeStoreError
+from tradevc.verifier.entry import EntryError, RuleError
+from tradevc.verifier.ledger import LedgerError
 
 from .auth import REALM, Grant, TokenService
-from .desks import STATUS_ACTIONS, Issuers, ReceivedPresentations, known_type
+from .desks import STATUS_ACTIONS, EntryDesk, Issuers, ReceivedPresentations, known_type
 from .problems import Problem
 
 __all__ = ["State", "router", "SCOPABLE_CHECKS", "ALWAYS_CHECKED"]
@@ -56,13 +59,15 @@ class State:
     verifier: Verifier | None = None
     ready: bool = field(default=False)
     received: ReceivedPresentations = field(default_factory=ReceivedPresentations)
+    entries: EntryDesk | None = None
 
 
 router = APIRouter()
 _OAUTH = OAuth2(
     flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(
         tokenUrl="/token", scopes={"issue": "issue credentials", "status": "revoke, suspend and reinstate them",
-                                   "verify": "verify credentials and presentations, get challenges"},
+                                   "verify": "verify credentials and presentations, get challenges, resolve DIDs",
+                                   "entries": "decide on entry declarations, read their reports"},
     )),
     auto_error=False,
 )
@@ -439,6 +444,111 @@ async def resolve_did(did: str, request: Request, _: Grant = Depends(_scope("ver
         body["didResolutionMetadata"]["errorMessage"] = result.message
     return Response(json.dumps(body, ensure_ascii=False).encode("utf-8"), media_type=media,
                     status_code=RESOLUTION_STATUS.get(error, 500) if error is not None else 200)
+
+
+# -- entries -------------------------------------------------------------------------------------
+
+REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+              "frame-ancestors 'none'")
+"""The report page runs no script and loads nothing: its style and drawings are inline."""
+
+
+def _entries(request: Request) -> EntryDesk:
+    entries = _state(request).entries
+    if entries is None:
+        raise Problem(404, "this service decides on no entries: it has no [verifier] configured")
+    return entries
+
+
+def _moment(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Problem(400, "options.at must be an ISO 8601 time")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem(400, f"options.at: not an ISO 8601 time: {value!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+@router.post(
+    "/entries/verify", tags=["entries"], summary="Decide on an entry from the importer's presentation",
+    status_code=201,
+    responses={201: {"description": "the entry report {id, decision, lines, findings, ...}; Location: /entries/{id}"},
+               400: {"description": "a malformed request or entry declaration (problems)", **_PROBLEM},
+               401: {**_PROBLEM}, 403: {**_PROBLEM},
+               503: {"description": "the ledger could not be used", **_PROBLEM}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["entry", "presentation", "options"], "properties": {
+            "entry": {"type": "object", "description": "the entry declaration (as vc-verify entry reads it)"},
+            "presentation": {"oneOf": [{"type": "object"}, {"type": "string"}]},
+            "options": {"type": "object", "required": ["challenge", "domain"], "properties": {
+                "challenge": {"type": "string", "description": "one from POST /challenges"},
+                "domain": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                "at": {"type": "string", "description": "verify the documents as of this ISO 8601 time"}}},
+        }}}}}},
+)
+async def verify_entry(request: Request, _: Grant = Depends(_scope("entries"))) -> Response:
+    """Decide as ``vc-verify entry`` does (a REJECT is a report, not an error); the report is
+    kept by its id for ``GET /entries/{id}``."""
+    entries = _entries(request)
+    body = await _json_body(request)
+    _only(body, ("entry", "presentation", "options"))
+    options = _object(body.get("options"), "options")
+    _only(options, ("challenge", "domain", "at"))
+    entry, presentation = body.get("entry"), body.get("presentation")
+    if not isinstance(entry, dict):
+        raise Problem(400, "entry must be the entry declaration (a JSON object)")
+    if not isinstance(presentation, (dict, str)):
+        raise Problem(400, "presentation must be a presentation (a JSON object or a compact JWS)")
+    challenge, domain = options.get("challenge"), options.get("domain")
+    if not isinstance(challenge, str) or not challenge:
+        raise Problem(400, "options.challenge is required: the challenge the holder signed (POST /challenges)")
+    if not (isinstance(domain, str) and domain) and not (
+        isinstance(domain, list) and domain and all(isinstance(d, str) and d for d in domain)
+    ):
+        raise Problem(400, "options.domain is required: a non-empty string or list of strings")
+    now = _moment(options.get("at"))
+
+    def decide() -> tuple[str, Any]:
+        return entries.decide(entry, presentation, challenge=challenge, domain=domain, now=now)
+
+    try:
+        report_id, report = await run_in_threadpool(decide)
+    except EntryError as e:
+        raise Problem(400, f"not an entry declaration: {e.problems[0]}", extra={"problems": e.problems}) from None
+    except RuleError as e:
+        raise Problem(500, f"the entry rules of the trust policy: {e}") from None
+    except LedgerError as e:
+        raise Problem(503, f"the ledger: {e}", kind="ledger", title="Ledger unavailable") from None
+    return _json({"id": report_id, **report.to_dict()}, 201, headers={"Location": f"/entries/{report_id}"})
+
+
+def _wants_html(accept: str) -> bool:
+    for item in accept.split(","):
+        media = item.split(";")[0].strip().lower()
+        if media in ("text/html", "application/xhtml+xml"):
+            return True
+        if media in ("application/json", "*/*", "application/*"):
+            return False
+    return False
+
+
+@router.get(
+    "/entries/{report_id}", tags=["entries"], summary="An entry report: JSON, or the HTML page with Accept: text/html",
+    responses={200: {"description": "the report", "content": {"application/json": {}, "text/html": {}}},
+               401: {**_PROBLEM}, 403: {**_PROBLEM}, 404: {**_PROBLEM}},
+)
+async def entry_report(report_id: str, request: Request, _: Grant = Depends(_scope("entries"))) -> Response:
+    report = _entries(request).report(report_id)
+    if report is None:
+        raise Problem(404, f"no entry report {report_id} here (reports are kept until the service restarts)")
+    if _wants_html(request.headers.get("accept", "")):
+        return Response(report.to_html().encode("utf-8"), media_type="text/html; charset=utf-8", headers={
+            "Content-Security-Policy": REPORT_CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+        })
+    return _json({"id": report_id, **report.to_dict()})
 
 
 # -- issuing -------------------------------------------------------------------------------------

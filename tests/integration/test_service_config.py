@@ -64,9 +64,16 @@ VERIFIER = '[verifier]\ntrust = "trust.json"\n'
      "plain_http_beyond_loopback: must be true or false"),
     (VERIFIER + '[tokens]\nkey_file = "erp.secret"\n', "at least 32 bytes"),
     (VERIFIER + '[tokens]\nlifetime_seconds = 0\n', "tokens.lifetime_seconds"),
+    (VERIFIER + '[ledger]\n', "ledger.url: required"),
+    (VERIFIER + '[ledger]\nurl = "ftp://ledger.example/db"\n', "ledger.url: a file path, sqlite:///path or postgresql"),
+    (VERIFIER + '[ledger]\nurl = "sqlite://ledger.sqlite"\n', "ledger.url: an SQLite URL is sqlite:///relative"),
+    (VERIFIER + '[ledger]\npath = "ledger.sqlite"\n', "ledger.path: unknown member"),
+    ('[verifier]\ntrust = "bad-rules.json"\n', "verifier.trust: the entry rules"),
 ])
 def test_a_bad_configuration_is_one_error_line_and_exit_2(folder, text, message):
     (folder / "short.secret").write_text("short")
+    policy = json.loads((folder / "trust.json").read_text())
+    (folder / "bad-rules.json").write_text(json.dumps({**policy, "entryRules": {"no.such.rule": {"decision": "X"}}}))
     result = run(folder, text)
     assert result.exit_code == 2, result.output
     lines = result.output.splitlines()
@@ -152,7 +159,7 @@ def test_the_openapi_document_in_the_repository_is_up_to_date():
     paths = json.loads(kept)["paths"]
     assert {"/token", "/credentials/verify", "/presentations/verify", "/challenges", "/healthz", "/readyz",
             "/issuers/{name}/credentials/issue", "/issuers/{name}/credentials/status",
-            "/1.0/identifiers/{did}", "/presentations"} == set(paths)
+            "/1.0/identifiers/{did}", "/presentations", "/entries/verify", "/entries/{report_id}"} == set(paths)
     # 422 means "not verified" here, never FastAPI's "Validation Error" (a malformed request is a 400)
     with_422 = {path for path, operations in paths.items() for op in operations.values() if "422" in op["responses"]}
     assert with_422 == {"/credentials/verify", "/presentations/verify", "/presentations"}
