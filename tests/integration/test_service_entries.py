@@ -1,14 +1,17 @@
 """``POST /entries/verify`` and ``GET /entries/{id}`` of a real ``tradevc-serve`` process on
 127.0.0.1, called with httpx: the entry tests' steel world (did:key issuers, verified offline
 as of the date of import) decided ACCEPT and REJECT, the report as JSON and as the HTML page
-of ``vc-verify entry --report``, the quantity ledger of ``[ledger]``, and the refusals."""
+of ``vc-verify entry --report`` (also in a real headless browser, under the service's
+Content-Security-Policy), the quantity ledger of ``[ledger]``, and the refusals."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -171,3 +174,61 @@ def test_refusals(service, broker, customs, steel):
         answer = service.post("/entries/verify", json=body, headers=broker)
         assert answer.status_code == 400, answer.text
         assert "Traceback" not in answer.text
+
+
+# -- the served page in a real headless browser (Debian's chromium, as test_entry_report_browser) --
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service as Driver
+    except ImportError as e:  # pragma: no cover - the test extra installs it
+        pytest.fail(f"selenium is not installed ({e}): run `make test`, which installs the test extra")
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        pytest.fail(f"{CHROMIUM} or {CHROMEDRIVER} is missing: run `make test`, which installs Debian's "
+                    "chromium and chromium-driver")
+    with tempfile.TemporaryDirectory(prefix="tradevc-chromium-") as profile, pytest.MonkeyPatch.context() as env:
+        env.setenv("SE_OFFLINE", "true")
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     f"--user-data-dir={profile}"):
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Chrome(service=Driver(executable_path=CHROMEDRIVER), options=options)
+        try:
+            driver.set_page_load_timeout(30)
+            yield driver
+        finally:
+            driver.quit()
+
+
+def test_the_served_report_page_in_a_browser(service, broker, customs, steel, browser):
+    """The page as the service serves it, under its Content-Security-Policy: the inline style
+    applies, the browser logs no error (no CSP violation), nothing else is loaded, no script."""
+    from selenium.webdriver.common.by import By
+
+    world = copy.deepcopy(steel)
+    world.line = dict(world.line, description="<script>alert(1)</script> pipe", countryOfMeltAndPour="CN")
+    world.entry = dict(world.entry, entryNumber="ABC-4444444-4")
+    answer = submit(service, broker, customs, world)
+    assert answer.status_code == 201, answer.text
+    report = answer.json()
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {
+        "Authorization": broker["Authorization"], "Accept": "text/html"}})
+    browser.get_log("browser")
+    url = str(service.base_url.join(f"/entries/{report['id']}"))
+    browser.get(url)
+    heading = browser.find_element(By.TAG_NAME, "h1")
+    assert heading.is_displayed() and heading.text == "Entry ABC-4444444-4: REJECT"
+    assert heading.value_of_css_property("background-color") == "rgba(253, 226, 225, 1)"  # .REJECT: the style applied
+    assert "<script>alert(1)</script> pipe" in browser.find_element(By.TAG_NAME, "body").text
+    assert [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"] == []
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert browser.find_elements(By.TAG_NAME, "script") == []
