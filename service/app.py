@@ -22,6 +22,7 @@ from tradevc import __version__
 from .auth import OAuthError, TokenService
 from .config import ServiceConfig
 from .desks import Issuers, build_verifier
+from .limits import Limits
 from .problems import PROBLEM_JSON, Problem, problem_body
 from .routes import State, router
 
@@ -173,7 +174,8 @@ def open_state(config: ServiceConfig) -> State:
     tokens = TokenService(config.clients, lifetime=config.token_lifetime, key=config.token_key)
     verifier = build_verifier(config.verifier) if config.verifier is not None else None
     issuers = Issuers(config.issuers) if config.issuers else None
-    return State(tokens=tokens, issuers=issuers, verifier=verifier, ready=True)
+    limits = Limits(config.clients, config.token_failures)
+    return State(tokens=tokens, issuers=issuers, verifier=verifier, ready=True, limits=limits)
 
 
 def close_state(state: Any) -> None:

@@ -24,8 +24,9 @@ from tradevc.vc.report import CheckResult, PresentationResult, VerificationResul
 from tradevc.verifier import Verifier
 from tradevc.verifier.challenges import ChallengeStoreError
 
-from .auth import REALM, Grant, TokenService
+from .auth import REALM, Grant, OAuthError, TokenService
 from .desks import STATUS_ACTIONS, Issuers, known_type
+from .limits import Limits
 from .problems import Problem
 
 __all__ = ["State", "router", "SCOPABLE_CHECKS", "ALWAYS_CHECKED"]
@@ -47,19 +48,22 @@ for every status check: ``revocation``, ``suspension`` and ``status``)."""
 
 @dataclass
 class State:
-    """What the endpoints use: the token service, the issuers (may be empty), the verifier (or None)."""
+    """What the endpoints use: the token service, the issuers (may be empty), the verifier (or
+    None), the rate limits."""
 
     tokens: TokenService
     issuers: Issuers | None = None
     verifier: Verifier | None = None
     ready: bool = field(default=False)
+    limits: Limits = field(default_factory=Limits)
 
 
 router = APIRouter()
 _OAUTH = OAuth2(
     flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(
         tokenUrl="/token", scopes={"issue": "issue credentials", "status": "revoke, suspend and reinstate them",
-                                   "verify": "verify credentials and presentations, get challenges"},
+                                   "verify": "verify credentials and presentations, get challenges",
+                                   "metrics": "read the Prometheus metrics (GET /metrics)"},
     )),
     auto_error=False,
 )
@@ -70,8 +74,13 @@ def _state(request: Request) -> State:
     return state
 
 
+def _too_many(wait: int, detail: str) -> Problem:
+    return Problem(429, detail, headers={"Retry-After": str(wait)})
+
+
 def _scope(scope: str) -> Callable[..., Grant]:
-    """A dependency: the grant of the request's bearer token, which must have ``scope``."""
+    """A dependency: the grant of the request's bearer token, which must have ``scope``, and
+    within its client's rate (429 with ``Retry-After`` over it)."""
 
     def dependency(request: Request, _: Any = Security(_OAUTH, scopes=[scope])) -> Grant:
         header = request.headers.get("authorization")
@@ -84,10 +93,14 @@ def _scope(scope: str) -> Callable[..., Grant]:
             raise Problem(401, "the bearer token is not valid (unknown, malformed or expired)", headers={
                 "WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"',
             })
+        request.state.client_id = grant.client_id  # for the request log
         if scope not in grant.scopes:
             raise Problem(403, f"the token lacks the scope {scope}", headers={
                 "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"',
             })
+        wait = _state(request).limits.client(grant.client_id)
+        if wait is not None:
+            raise _too_many(wait, f"client {grant.client_id} is over its rate limit; try again in {wait} s")
         return grant
 
     return dependency
@@ -401,16 +414,26 @@ async def change_status(name: str, request: Request, _: Grant = Depends(_scope("
 @router.post(
     "/token", tags=["auth"], summary="OAuth 2.0 client credentials grant (RFC 6749 4.4)",
     responses={200: {"description": "{access_token, token_type: Bearer, expires_in, scope}"},
-               400: {"description": "RFC 6749 5.2 error JSON"}, 401: {"description": "invalid_client"}},
+               400: {"description": "RFC 6749 5.2 error JSON"}, 401: {"description": "invalid_client"},
+               429: {"description": "too many failed client authentications from this address", **_PROBLEM}},
     openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
         "type": "object", "required": ["grant_type"], "properties": {
             "grant_type": {"enum": ["client_credentials"]}, "scope": {"type": "string"},
             "client_id": {"type": "string"}, "client_secret": {"type": "string"}}}}}}},
 )
 async def token(request: Request) -> Response:
-    answer = _state(request).tokens.token_response(  # an OAuthError is answered by the app's handler
-        await request.body(), request.headers.get("content-type"), request.headers.get("authorization")
-    )
+    limits, address = _state(request).limits, request.client.host if request.client else ""
+    wait = limits.token_blocked(address)
+    if wait is not None:
+        raise _too_many(wait, f"too many failed client authentications from this address; try again in {wait} s")
+    try:
+        answer = _state(request).tokens.token_response(  # an OAuthError is answered by the app's handler
+            await request.body(), request.headers.get("content-type"), request.headers.get("authorization")
+        )
+    except OAuthError as e:
+        if e.error == "invalid_client":
+            limits.token_failed(address)
+        raise
     return _json(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 

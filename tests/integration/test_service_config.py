@@ -64,6 +64,14 @@ VERIFIER = '[verifier]\ntrust = "trust.json"\n'
      "plain_http_beyond_loopback: must be true or false"),
     (VERIFIER + '[tokens]\nkey_file = "erp.secret"\n', "at least 32 bytes"),
     (VERIFIER + '[tokens]\nlifetime_seconds = 0\n', "tokens.lifetime_seconds"),
+    (VERIFIER + '[tokens]\nfailures_per_ip = "0/minute"\n', 'tokens.failures_per_ip: must be "COUNT/second"'),
+    (VERIFIER + '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify"]\nrate = "lots"\n',
+     'clients.erp.rate: must be "COUNT/second", "COUNT/minute" or "COUNT/hour"'),
+    (VERIFIER + '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify"]\nrate = 5\n', "clients.erp.rate"),
+    (VERIFIER + '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify"]\nburst = 5\n',
+     "clients.erp.burst: give rate too"),
+    (VERIFIER + '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify"]\nrate = "5/minute"\nburst = 0\n',
+     "clients.erp.burst: must be a whole number"),
 ])
 def test_a_bad_configuration_is_one_error_line_and_exit_2(folder, text, message):
     (folder / "short.secret").write_text("short")
