@@ -6,6 +6,7 @@ request id and nothing else (the log has the details)."""
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -23,6 +24,7 @@ from .auth import OAuthError, TokenService
 from .config import ServiceConfig
 from .desks import Issuers, build_verifier
 from .limits import Limits
+from .metrics import Metrics
 from .problems import PROBLEM_JSON, Problem, problem_body
 from .routes import State, router
 
@@ -44,17 +46,37 @@ class _TooLarge(Exception):
     pass
 
 
-class Guard:
-    """Pure ASGI middleware: request id, body size limit, no stack traces in answers."""
+def route_template(scope: Scope) -> str:
+    """The template of the route ``scope`` matched (``/issuers/{name}/credentials/issue``), or
+    ``unmatched``: what the metrics and the log name, never the raw path."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else "unmatched"
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+
+class Guard:
+    """Pure ASGI middleware: request id, body size limit, no stack traces in answers, and
+    each request counted in ``metrics``."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, metrics: Metrics | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        began = time.perf_counter()
+        state = scope.setdefault("state", {})
+        try:
+            await self._guarded(scope, receive, send)
+        finally:
+            status = state.get("status", 500)  # no answer started: the client went away, or worse
+            if self.metrics is not None:
+                self.metrics.observe(str(scope.get("method")), route_template(scope), status,
+                                     time.perf_counter() - began, scope.get("path_params"))
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         started = False
@@ -63,6 +85,7 @@ class Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                scope["state"]["status"] = message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
@@ -163,7 +186,9 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
     app.add_exception_handler(OAuthError, on_oauth)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
-    app.add_middleware(Guard, max_body_bytes=config.max_body_bytes if config is not None else 1024 * 1024)
+    app.state.metrics = Metrics()
+    app.add_middleware(Guard, max_body_bytes=config.max_body_bytes if config is not None else 1024 * 1024,
+                       metrics=app.state.metrics)
     return app
 
 

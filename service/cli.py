@@ -50,7 +50,7 @@ def cli(config_path: str | None, openapi: bool) -> None:
     """Serve the W3C VC API over the issuers and the verifier that --config names:
     POST /token (OAuth 2.0 client credentials), /credentials/verify, /presentations/verify,
     /challenges, /issuers/NAME/credentials/issue and .../status; the issuers' did.json and
-    status lists; /healthz and /readyz.
+    status lists; /healthz and /readyz; /metrics (Prometheus, scope metrics).
 
     \b
     Secrets (key passphrases, client secrets) come from files or environment variables the

@@ -1,8 +1,9 @@
 """The endpoints: W3C VC API names, JSON in and out, errors as problem details.
 
 Every endpoint but ``/token``, the health checks and the issuers' website needs a bearer
-token from ``POST /token`` with the endpoint's scope (``issue``, ``status`` or ``verify``):
-401 without one (or with one that is not valid), 403 without the scope. Request bodies are
+token from ``POST /token`` with the endpoint's scope (``issue``, ``status``, ``verify`` or
+``metrics``): 401 without one (or with one that is not valid), 403 without the scope, 429
+when its client is over its rate. Request bodies are
 read by the strict I-JSON reader of :mod:`tradevc.vc.jsontext` (a member given twice,
 ``NaN``, a lone surrogate: 400); the verifier's document limits apply to what is verified.
 """
@@ -27,6 +28,7 @@ from tradevc.verifier.challenges import ChallengeStoreError
 from .auth import REALM, Grant, OAuthError, TokenService
 from .desks import STATUS_ACTIONS, Issuers, known_type
 from .limits import Limits
+from .metrics import CONTENT_TYPE, Metrics
 from .problems import Problem
 
 __all__ = ["State", "router", "SCOPABLE_CHECKS", "ALWAYS_CHECKED"]
@@ -167,6 +169,16 @@ async def readyz(request: Request) -> Response:
         raise Problem(503, "starting", kind="not-ready", title="Not ready")
     issuers = state.issuers.names() if state.issuers is not None else []
     return _json({"status": "ready", "issuers": issuers, "verifier": state.verifier is not None})
+
+
+@router.get("/metrics", tags=["health"], summary="Prometheus metrics (needs the scope metrics)",
+            responses={200: {"description": "the Prometheus text format", "content": {CONTENT_TYPE: {}}},
+                       401: {"description": "no valid bearer token", "content": {"application/problem+json": {}}},
+                       403: {"description": "the token lacks the scope metrics",
+                             "content": {"application/problem+json": {}}}})
+async def metrics(request: Request, _: Grant = Depends(_scope("metrics"))) -> Response:
+    registry: Metrics = request.app.state.metrics
+    return Response(registry.exposition(), media_type=CONTENT_TYPE)
 
 
 # -- verifying -----------------------------------------------------------------------------------

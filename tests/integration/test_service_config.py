@@ -158,7 +158,7 @@ def test_the_openapi_document_in_the_repository_is_up_to_date():
     kept = (ROOT / "service" / "openapi.json").read_text(encoding="utf-8")
     assert kept == openapi_document(), "run: python -m tradevc.service --openapi > service/openapi.json"
     paths = json.loads(kept)["paths"]
-    assert {"/token", "/credentials/verify", "/presentations/verify", "/challenges", "/healthz", "/readyz",
+    assert {"/token", "/credentials/verify", "/presentations/verify", "/challenges", "/healthz", "/readyz", "/metrics",
             "/issuers/{name}/credentials/issue", "/issuers/{name}/credentials/status"} == set(paths)
     # 422 means "not verified" here, never FastAPI's "Validation Error" (a malformed request is a 400)
     with_422 = {path for path, operations in paths.items() for op in operations.values() if "422" in op["responses"]}
