@@ -24,6 +24,7 @@ from .auth import OAuthError, TokenService
 from .config import ServiceConfig
 from .desks import Issuers, build_verifier
 from .limits import Limits
+from .logs import log_request
 from .metrics import Metrics
 from .problems import PROBLEM_JSON, Problem, problem_body
 from .routes import State, router
@@ -55,7 +56,7 @@ def route_template(scope: Scope) -> str:
 
 class Guard:
     """Pure ASGI middleware: request id, body size limit, no stack traces in answers, and
-    each request counted in ``metrics``."""
+    each request counted in ``metrics`` and logged (one JSON line, see :mod:`.logs`)."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, metrics: Metrics | None = None) -> None:
         self.app = app
@@ -68,17 +69,20 @@ class Guard:
             return
         began = time.perf_counter()
         state = scope.setdefault("state", {})
+        state["request_id"] = uuid.uuid4().hex
         try:
             await self._guarded(scope, receive, send)
         finally:
             status = state.get("status", 500)  # no answer started: the client went away, or worse
+            seconds, method, route = time.perf_counter() - began, str(scope.get("method")), route_template(scope)
             if self.metrics is not None:
-                self.metrics.observe(str(scope.get("method")), route_template(scope), status,
-                                     time.perf_counter() - began, scope.get("path_params"))
+                self.metrics.observe(method, route, status, seconds, scope.get("path_params"))
+            client_id = state.get("client_id")
+            log_request(state["request_id"], client_id if isinstance(client_id, str) else None, method, route,
+                        status, seconds * 1000)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id: str = scope["state"]["request_id"]
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -122,7 +126,8 @@ class Guard:
             if not started:
                 await problem(413, f"the request body is over {limit} bytes")
         except Exception:
-            log.exception("request %s (%s %s) failed", request_id, scope.get("method"), scope.get("path"))
+            log.exception("request %s failed", request_id, extra={
+                "request_id": request_id, "method": scope.get("method"), "route": route_template(scope)})
             if not started:
                 await problem(500, f"an internal error; give the request id {request_id} to the operator")
 

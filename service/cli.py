@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import socket
 import ssl
@@ -14,6 +13,7 @@ import click
 
 from .app import close_state, create_app, open_state
 from .config import ConfigError, ServiceConfig, load_config
+from .logs import configure as configure_logging
 
 __all__ = ["main", "openapi_document"]
 
@@ -73,7 +73,7 @@ def cli(config_path: str | None, openapi: bool) -> None:
         except (OSError, ssl.SSLError) as e:
             _fail(f"{config_path}: listen.tls_cert/tls_key cannot be used: {e}", 2)
         certfile, keyfile = str(config.tls_cert), str(config.tls_key)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()  # JSON lines on stderr, uvicorn's messages too (it configures no logging of its own)
     try:
         state = open_state(config)
     except ConfigError as e:
@@ -86,7 +86,8 @@ def cli(config_path: str | None, openapi: bool) -> None:
         port = sock.getsockname()[1]
         click.echo(f"listening on {scheme}://{config.host}:{port}", err=True)
         server = uvicorn.Server(uvicorn.Config(
-            create_app(config, state), log_level="info", proxy_headers=False, server_header=False,
+            create_app(config, state), log_level="info", log_config=None, access_log=False, proxy_headers=False,
+            server_header=False,
             ssl_certfile=certfile, ssl_keyfile=keyfile,
         ))
         # uvicorn stops gracefully on SIGINT or SIGTERM and then raises the signal again for

@@ -622,3 +622,38 @@ def test_metrics_count_requests_by_route_verifications_and_issues(service, erp, 
     assert {label["route"] for label in labels if "route" in label} <= templates
     values = " ".join(str(v) for label in labels for v in label.values())
     assert credential["id"] not in values and "/status/" not in values and "urn:uuid" not in values
+
+
+# -- the log -------------------------------------------------------------------------------------
+
+
+def test_one_json_log_line_per_request_without_secrets(service, erp, customs):
+    verified = service.post("/credentials/verify", {"verifiableCredential": issue(service, erp)}, customs)
+    refused = service.post("/credentials/verify", {"verifiableCredential": {"id": "urn:uuid:x"}}, customs)
+    anonymous = service.client.get("/healthz")
+    unauthorized = service.client.get("/metrics", headers={"Authorization": f"Bearer {erp}x"})
+    assert (verified.status_code, refused.status_code, unauthorized.status_code) == (200, 422, 401)
+    text = service.log.read_text(encoding="utf-8")
+    entries = {}
+    for line in text.splitlines():
+        if line.startswith("listening on "):  # the command's own message, before the log
+            continue
+        entry = json.loads(line)  # every other line is one JSON object
+        assert {"time", "level", "logger", "message"} <= set(entry), entry
+        if "request_id" in entry:
+            entries[entry["request_id"]] = entry
+    mine = {name: entries[answer.headers["x-request-id"]]
+            for name, answer in [("verified", verified), ("refused", refused), ("anonymous", anonymous),
+                                 ("unauthorized", unauthorized)]}
+    assert mine["verified"]["client_id"] == "customs" and mine["verified"]["status"] == 200
+    assert mine["verified"]["method"] == "POST" and mine["verified"]["route"] == "/credentials/verify"
+    assert mine["refused"]["status"] == 422 and mine["refused"]["client_id"] == "customs"
+    assert mine["anonymous"]["route"] == "/healthz" and "client_id" not in mine["anonymous"]
+    assert mine["unauthorized"]["status"] == 401 and "client_id" not in mine["unauthorized"]
+    for entry in mine.values():
+        assert isinstance(entry["duration_ms"], (int, float)) and entry["duration_ms"] >= 0
+        datetime.strptime(entry["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    # never a secret, a bearer token, or a document
+    for secret in (ERP_SECRET, CUSTOMS_SECRET, quote_plus(CUSTOMS_SECRET), MONITOR_SECRET, PASS, erp, customs,
+                   erp.split(".")[2], "urn:uuid:x", "Aceros del Norte"):
+        assert secret not in text, secret
