@@ -165,8 +165,8 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
 
     def openapi() -> dict[str, Any]:
         """FastAPI's document, told the truth: a malformed request is a 400 problem here (not
-        its 422 "Validation Error", which this service keeps for "not verified"), and every
-        body can be too large (413)."""
+        its 422 "Validation Error", which this service keeps for "not verified"), every
+        body can be too large (413), and a client over its rate limit gets a 429."""
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, description=app.description,
                                    routes=app.routes)
@@ -178,6 +178,9 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
                         responses.setdefault("400", {"description": "a malformed request"})
                     if method == "post":
                         responses.setdefault("413", {"description": "the request body is over the limit"})
+                    if operation.get("security"):
+                        responses.setdefault("429", {"description": "the client is over its rate limit (see "
+                                                                    "Retry-After)"})
             schemas = document.get("components", {}).get("schemas", {})
             for name in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(name, None)

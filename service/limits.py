@@ -19,7 +19,7 @@ from .config import DEFAULT_TOKEN_FAILURES, ClientConfig, Rate
 __all__ = ["Limits", "RateLimiter"]
 
 MAX_KEYS = 100_000
-"""The buckets kept at most; full ones are dropped first (a full bucket is the same as none)."""
+"""The buckets kept at most (a few MB)."""
 
 
 class RateLimiter:
@@ -55,12 +55,11 @@ class RateLimiter:
 
     def _store(self, key: str, tokens: float, now: float) -> None:
         if key not in self._buckets and len(self._buckets) >= MAX_KEYS:
-            for old in [k for k in self._buckets if self._level(k, now) >= self.rate.burst]:
-                del self._buckets[old]
-            if len(self._buckets) >= MAX_KEYS:  # all busy: forget the oldest
-                del self._buckets[next(iter(self._buckets))]
+            # forget the longest-known key: a bucket forgotten is a full one, which only a
+            # caller with more than MAX_KEYS addresses gains from (and per-address limits do
+            # not stop such a caller anyway)
+            del self._buckets[next(iter(self._buckets))]
         self._buckets[key] = (tokens, now)
-
 
 class Limits:
     """The service's limits: each client's requests (by client id, once its token is checked),

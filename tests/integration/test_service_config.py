@@ -166,3 +166,17 @@ def test_the_openapi_document_in_the_repository_is_up_to_date():
     assert "Validation Error" not in kept
     result = CliRunner().invoke(cli, ["--openapi"])
     assert result.exit_code == 0 and result.output == kept
+
+
+def test_rates_of_clients_and_of_failed_authentications(folder):
+    from tradevc.service.config import DEFAULT_TOKEN_FAILURES, Rate, load_config
+
+    (folder / "service.toml").write_text(VERIFIER + '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify"]\n')
+    config = load_config(folder / "service.toml")
+    assert config.clients[0].rate is None and config.token_failures == DEFAULT_TOKEN_FAILURES == Rate(10, 60, 10)
+    (folder / "service.toml").write_text(
+        VERIFIER + '[tokens]\nfailures_per_ip = "5/hour"\n'
+        '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify", "metrics"]\nrate = "100 / minute"\nburst = 20\n')
+    config = load_config(folder / "service.toml")
+    assert config.clients[0].rate == Rate(100, 60, 20) and config.token_failures == Rate(5, 3600, 5)
+    assert config.clients[0].scopes == {"verify", "metrics"}
