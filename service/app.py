@@ -38,7 +38,8 @@ entries), revoke, suspend and reinstate them, serve the issuers' did.json and st
 verify credentials and presentations, and hand out one-time challenges.
 
 Get a bearer token from `POST /token` (OAuth 2.0 client credentials) with the scopes
-`issue`, `status` and `verify`. Errors are RFC 9457 problem details; a credential that is not
+`issue`, `status`, `verify` and `metrics` (`GET /metrics`, Prometheus). A client over its
+rate limit gets a 429 problem with `Retry-After`. Errors are RFC 9457 problem details; a credential that is not
 verified is a 422 problem (`urn:tradevc:problem:not-verified`) with the report's codes, one
 that could not be verified a 503 (`urn:tradevc:problem:could-not-verify`)."""
 

@@ -54,7 +54,8 @@ def cli(config_path: str | None, openapi: bool) -> None:
 
     \b
     Secrets (key passphrases, client secrets) come from files or environment variables the
-    configuration names, never from it or the command line. Ctrl-C or SIGTERM stops it.
+    configuration names, never from it or the command line. The log is JSON, one line per
+    request on stderr (never a token, secret or document). Ctrl-C or SIGTERM stops it.
     Exit status: 0 stopped, 1 cannot listen, 2 a bad configuration.
     """
     if openapi:
