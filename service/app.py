@@ -6,6 +6,7 @@ request id and nothing else (the log has the details)."""
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -22,6 +23,9 @@ from tradevc import __version__
 from .auth import OAuthError, TokenService
 from .config import ServiceConfig
 from .desks import EntryDesk, Issuers, build_verifier
+from .limits import Limits
+from .logs import log_request
+from .metrics import Metrics
 from .problems import PROBLEM_JSON, Problem, problem_body
 from .routes import State, router
 
@@ -34,7 +38,8 @@ entries), revoke, suspend and reinstate them, serve the issuers' did.json and st
 verify credentials and presentations, and hand out one-time challenges.
 
 Get a bearer token from `POST /token` (OAuth 2.0 client credentials) with the scopes
-`issue`, `status` and `verify`. Errors are RFC 9457 problem details; a credential that is not
+`issue`, `status`, `verify` and `metrics` (`GET /metrics`, Prometheus). A client over its
+rate limit gets a 429 problem with `Retry-After`. Errors are RFC 9457 problem details; a credential that is not
 verified is a 422 problem (`urn:tradevc:problem:not-verified`) with the report's codes, one
 that could not be verified a 503 (`urn:tradevc:problem:could-not-verify`)."""
 
@@ -43,25 +48,49 @@ class _TooLarge(Exception):
     pass
 
 
-class Guard:
-    """Pure ASGI middleware: request id, body size limit, no stack traces in answers."""
+def route_template(scope: Scope) -> str:
+    """The template of the route ``scope`` matched (``/issuers/{name}/credentials/issue``), or
+    ``unmatched``: what the metrics and the log name, never the raw path."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else "unmatched"
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+
+class Guard:
+    """Pure ASGI middleware: request id, body size limit, no stack traces in answers, and
+    each request counted in ``metrics`` and logged (one JSON line, see :mod:`.logs`)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, metrics: Metrics | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        began = time.perf_counter()
+        state = scope.setdefault("state", {})
+        state["request_id"] = uuid.uuid4().hex
+        try:
+            await self._guarded(scope, receive, send)
+        finally:
+            status = state.get("status", 500)  # no answer started: the client went away, or worse
+            seconds, method, route = time.perf_counter() - began, str(scope.get("method")), route_template(scope)
+            if self.metrics is not None:
+                self.metrics.observe(method, route, status, seconds, scope.get("path_params"))
+            client_id = state.get("client_id")
+            log_request(state["request_id"], client_id if isinstance(client_id, str) else None, method, route,
+                        status, seconds * 1000)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id: str = scope["state"]["request_id"]
         started = False
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                scope["state"]["status"] = message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
@@ -98,7 +127,8 @@ class Guard:
             if not started:
                 await problem(413, f"the request body is over {limit} bytes")
         except Exception:
-            log.exception("request %s (%s %s) failed", request_id, scope.get("method"), scope.get("path"))
+            log.exception("request %s failed", request_id, extra={
+                "request_id": request_id, "method": scope.get("method"), "route": route_template(scope)})
             if not started:
                 await problem(500, f"an internal error; give the request id {request_id} to the operator")
 
@@ -136,8 +166,8 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
 
     def openapi() -> dict[str, Any]:
         """FastAPI's document, told the truth: a malformed request is a 400 problem here (not
-        its 422 "Validation Error", which this service keeps for "not verified"), and every
-        body can be too large (413)."""
+        its 422 "Validation Error", which this service keeps for "not verified"), every
+        body can be too large (413), and a client over its rate limit gets a 429."""
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, description=app.description,
                                    routes=app.routes)
@@ -149,6 +179,9 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
                         responses.setdefault("400", {"description": "a malformed request"})
                     if method == "post":
                         responses.setdefault("413", {"description": "the request body is over the limit"})
+                    if operation.get("security"):
+                        responses.setdefault("429", {"description": "the client is over its rate limit (see "
+                                                                    "Retry-After)"})
             schemas = document.get("components", {}).get("schemas", {})
             for name in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(name, None)
@@ -162,7 +195,9 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
     app.add_exception_handler(OAuthError, on_oauth)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
-    app.add_middleware(Guard, max_body_bytes=config.max_body_bytes if config is not None else 1024 * 1024)
+    app.state.metrics = Metrics()
+    app.add_middleware(Guard, max_body_bytes=config.max_body_bytes if config is not None else 1024 * 1024,
+                       metrics=app.state.metrics)
     return app
 
 
@@ -174,7 +209,8 @@ def open_state(config: ServiceConfig) -> State:
     verifier = build_verifier(config.verifier) if config.verifier is not None else None
     entries = EntryDesk(verifier, config.verifier.trust, config.ledger) if config.verifier and verifier else None
     issuers = Issuers(config.issuers) if config.issuers else None
-    return State(tokens=tokens, issuers=issuers, verifier=verifier, ready=True, entries=entries)
+    limits = Limits(config.clients, config.token_failures)
+    return State(tokens=tokens, issuers=issuers, verifier=verifier, ready=True, entries=entries, limits=limits)
 
 
 def close_state(state: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import socket
 import ssl
@@ -14,6 +13,7 @@ import click
 
 from .app import close_state, create_app, open_state
 from .config import ConfigError, ServiceConfig, load_config
+from .logs import configure as configure_logging
 
 __all__ = ["main", "openapi_document"]
 
@@ -50,11 +50,12 @@ def cli(config_path: str | None, openapi: bool) -> None:
     """Serve the W3C VC API over the issuers and the verifier that --config names:
     POST /token (OAuth 2.0 client credentials), /credentials/verify, /presentations/verify,
     /challenges, /issuers/NAME/credentials/issue and .../status; the issuers' did.json and
-    status lists; /healthz and /readyz.
+    status lists; /healthz and /readyz; /metrics (Prometheus, scope metrics).
 
     \b
     Secrets (key passphrases, client secrets) come from files or environment variables the
-    configuration names, never from it or the command line. Ctrl-C or SIGTERM stops it.
+    configuration names, never from it or the command line. The log is JSON, one line per
+    request on stderr (never a token, secret or document). Ctrl-C or SIGTERM stops it.
     Exit status: 0 stopped, 1 cannot listen, 2 a bad configuration.
     """
     if openapi:
@@ -73,7 +74,7 @@ def cli(config_path: str | None, openapi: bool) -> None:
         except (OSError, ssl.SSLError) as e:
             _fail(f"{config_path}: listen.tls_cert/tls_key cannot be used: {e}", 2)
         certfile, keyfile = str(config.tls_cert), str(config.tls_key)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()  # JSON lines on stderr, uvicorn's messages too (it configures no logging of its own)
     try:
         state = open_state(config)
     except ConfigError as e:
@@ -86,7 +87,8 @@ def cli(config_path: str | None, openapi: bool) -> None:
         port = sock.getsockname()[1]
         click.echo(f"listening on {scheme}://{config.host}:{port}", err=True)
         server = uvicorn.Server(uvicorn.Config(
-            create_app(config, state), log_level="info", proxy_headers=False, server_header=False,
+            create_app(config, state), log_level="info", log_config=None, access_log=False, proxy_headers=False,
+            server_header=False,
             ssl_certfile=certfile, ssl_keyfile=keyfile,
         ))
         # uvicorn stops gracefully on SIGINT or SIGTERM and then raises the signal again for

@@ -19,6 +19,7 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
     [tokens]
     # lifetime_seconds = 600    # bearer tokens from POST /token live this long
     # key_file = "token.key"    # HMAC key of the tokens (>= 32 bytes); default: a new one per start
+    # failures_per_ip = "10/minute"  # failed client authentications at POST /token, per IP address
 
     [verifier]
     trust = "trust-policy.json" # the trust policy, as vc-verify --trust reads it
@@ -37,6 +38,12 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
     [clients.erp]
     secret_file = "erp.secret"  # or secret_env = "ERP_CLIENT_SECRET"
     scopes = ["issue", "status"]
+    # rate = "100/minute"       # its requests (after authentication); default: no limit
+    # burst = 100               # at most this many at once (default: the rate's count)
+
+    [clients.prometheus]
+    secret_file = "prometheus.secret"
+    scopes = ["metrics"]        # GET /metrics
 """
 
 from __future__ import annotations
@@ -50,17 +57,19 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "SCOPES", "ClientConfig", "ConfigError", "IssuerConfig", "ServiceConfig", "VerifierConfig", "load_config",
+    "SCOPES", "ClientConfig", "DEFAULT_TOKEN_FAILURES", "Rate", "ConfigError", "IssuerConfig", "ServiceConfig", "VerifierConfig", "load_config",
     "MIN_SECRET_LENGTH", "MIN_TOKEN_KEY_BYTES",
 ]
 
-SCOPES = ("issue", "status", "verify", "entries")
-"""What a client may be allowed: issue credentials, change their status, verify, decide on entries."""
+SCOPES = ("issue", "status", "verify", "entries", "metrics")
+"""What a client may be allowed: issue credentials, change their status, verify, decide on entries, read the metrics."""
 MIN_SECRET_LENGTH = 16
 """A client secret shorter than this is refused."""
 MIN_TOKEN_KEY_BYTES = 32
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_TOKEN_LIFETIME = 600
+_RATE = re.compile(r"^\s*([1-9][0-9]{0,8})\s*/\s*(second|minute|hour)\s*$")
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -80,10 +89,27 @@ class IssuerConfig:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """``count`` requests per ``period`` seconds, at most ``burst`` at once (a token bucket)."""
+
+    count: int
+    period: int
+    burst: int
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.period
+
+
+DEFAULT_TOKEN_FAILURES = Rate(10, 60, 10)
+
+
+@dataclass(frozen=True)
 class ClientConfig:
     client_id: str
     secret: bytes = field(repr=False)
     scopes: frozenset[str]
+    rate: Rate | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +130,7 @@ class ServiceConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY
     token_lifetime: int = DEFAULT_TOKEN_LIFETIME
     token_key: bytes | None = field(default=None, repr=False)
+    token_failures: Rate = DEFAULT_TOKEN_FAILURES
     verifier: VerifierConfig | None = None
     issuers: tuple[IssuerConfig, ...] = ()
     clients: tuple[ClientConfig, ...] = ()
@@ -153,6 +180,20 @@ def _int(table: dict[str, Any], key: str, where: str, default: int, low: int, hi
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(f"{where}{key}: must be a whole number from {low} to {high}")
     return value
+
+
+def _rate(table: dict[str, Any], key: str, where: str, *, burst_key: str | None = None) -> Rate | None:
+    value = table.get(key)
+    if value is None:
+        if burst_key is not None and burst_key in table:
+            raise ConfigError(f"{where}{burst_key}: give {key} too")
+        return None
+    match = _RATE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(f'{where}{key}: must be "COUNT/second", "COUNT/minute" or "COUNT/hour", e.g. "100/minute"')
+    count = int(match.group(1))
+    burst = _int(table, burst_key, where, count, 1, 1_000_000_000) if burst_key is not None else count
+    return Rate(count, _PERIODS[match.group(2)], burst)
 
 
 def _loopback(host: str) -> bool:
@@ -224,7 +265,8 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
     max_body = _int(listen, "max_body_bytes", "listen.", DEFAULT_MAX_BODY, 1024, 64 * 1024 * 1024)
 
     tokens = _table(data, "tokens", "")
-    _only(tokens, ("lifetime_seconds", "key_file"), "tokens.")
+    _only(tokens, ("lifetime_seconds", "key_file", "failures_per_ip"), "tokens.")
+    token_failures = _rate(tokens, "failures_per_ip", "tokens.") or DEFAULT_TOKEN_FAILURES
     lifetime = _int(tokens, "lifetime_seconds", "tokens.", DEFAULT_TOKEN_LIFETIME, 1, 3600)
     key_path = _path(base, tokens, "key_file", "tokens.")
     token_key = None
@@ -279,7 +321,7 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
             raise ConfigError(f"clients.{client_id}: a client id is letters, digits, '.', '_' and '-' (at most 64)")
         if not isinstance(table, dict):
             raise ConfigError(f"clients.{client_id}: must be a table")
-        _only(table, ("secret_file", "secret_env", "scopes"), where)
+        _only(table, ("secret_file", "secret_env", "scopes", "rate", "burst"), where)
         if ("secret_file" in table) == ("secret_env" in table):
             raise ConfigError(f"{where[:-1]}: give exactly one of secret_file or secret_env")
         if "secret_file" in table:
@@ -297,11 +339,12 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
         scopes = table.get("scopes")
         if not isinstance(scopes, list) or not scopes or not all(s in SCOPES for s in scopes):
             raise ConfigError(f"{where}scopes: a non-empty list of {', '.join(SCOPES)}")
-        clients.append(ClientConfig(client_id, value, frozenset(scopes)))
+        clients.append(ClientConfig(client_id, value, frozenset(scopes), _rate(table, "rate", where, burst_key="burst")))
 
     if not issuers and verifier is None:
         raise ConfigError("nothing to serve: configure [issuers.NAME] or [verifier]")
     return ServiceConfig(
         host=host, port=port, tls_cert=tls_cert, tls_key=tls_key, max_body_bytes=max_body, token_lifetime=lifetime,
-        token_key=token_key, verifier=verifier, issuers=tuple(issuers), clients=tuple(clients), ledger=ledger,
+        token_key=token_key, token_failures=token_failures, verifier=verifier, issuers=tuple(issuers), clients=tuple(clients),
+        ledger=ledger,
     )

@@ -11,6 +11,7 @@ tells them apart without reading the prose:
   later may succeed.
 - ``bad-request`` (400), ``unauthorized`` (401), ``forbidden`` (403), ``not-found`` (404),
   ``conflict`` (409), ``too-large`` (413), ``unsupported-media-type`` (415),
+  ``too-many-requests`` (429, with ``Retry-After``),
   ``internal`` (500, with the request id to find in the server's log).
 """
 
@@ -31,6 +32,7 @@ _TITLES = {
     409: ("conflict", "Conflict"),
     413: ("too-large", "Request body too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("too-many-requests", "Too many requests"),
     422: ("not-verified", "Not verified"),
     500: ("internal", "Internal server error"),
     503: ("could-not-verify", "Could not verify"),

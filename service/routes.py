@@ -2,8 +2,9 @@
 
 Every endpoint but ``/token``, the health checks and the issuers' website needs a bearer
 token from ``POST /token`` with the endpoint's scope (``issue``, ``status``, ``verify`` or
-``entries``): 401 without one (or with one that is not valid), 403 without the scope. Request
-bodies are read by the strict I-JSON reader of :mod:`tradevc.vc.jsontext` (a member given twice,
+``entries`` or ``metrics``): 401 without one (or with one that is not valid), 403 without the
+scope, 429 when its client is over its rate. Request bodies are read by the strict I-JSON
+reader of :mod:`tradevc.vc.jsontext` (a member given twice,
 ``NaN``, a lone surrogate: 400); the verifier's document limits apply to what is verified.
 """
 
@@ -29,8 +30,10 @@ from tradevc.verifier.challenges import ChallengeStoreError
 from tradevc.verifier.entry import EntryError, RuleError
 from tradevc.verifier.ledger import LedgerError
 
-from .auth import REALM, Grant, TokenService
+from .auth import REALM, Grant, OAuthError, TokenService
 from .desks import STATUS_ACTIONS, EntryDesk, Issuers, ReceivedPresentations, known_type
+from .limits import Limits
+from .metrics import CONTENT_TYPE, Metrics
 from .problems import Problem
 
 __all__ = ["State", "router", "SCOPABLE_CHECKS", "ALWAYS_CHECKED"]
@@ -52,7 +55,8 @@ for every status check: ``revocation``, ``suspension`` and ``status``)."""
 
 @dataclass
 class State:
-    """What the endpoints use: the token service, the issuers (may be empty), the verifier (or None)."""
+    """What the endpoints use: the token service, the issuers (may be empty), the verifier (or
+    None), the rate limits."""
 
     tokens: TokenService
     issuers: Issuers | None = None
@@ -60,6 +64,7 @@ class State:
     ready: bool = field(default=False)
     received: ReceivedPresentations = field(default_factory=ReceivedPresentations)
     entries: EntryDesk | None = None
+    limits: Limits = field(default_factory=Limits)
 
 
 router = APIRouter()
@@ -67,7 +72,8 @@ _OAUTH = OAuth2(
     flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(
         tokenUrl="/token", scopes={"issue": "issue credentials", "status": "revoke, suspend and reinstate them",
                                    "verify": "verify credentials and presentations, get challenges, resolve DIDs",
-                                   "entries": "decide on entry declarations, read their reports"},
+                                   "entries": "decide on entry declarations, read their reports",
+                                   "metrics": "read the Prometheus metrics (GET /metrics)"},
     )),
     auto_error=False,
 )
@@ -78,8 +84,13 @@ def _state(request: Request) -> State:
     return state
 
 
+def _too_many(wait: int, detail: str) -> Problem:
+    return Problem(429, detail, headers={"Retry-After": str(wait)})
+
+
 def _scope(scope: str) -> Callable[..., Grant]:
-    """A dependency: the grant of the request's bearer token, which must have ``scope``."""
+    """A dependency: the grant of the request's bearer token, which must have ``scope``, and
+    within its client's rate (429 with ``Retry-After`` over it)."""
 
     def dependency(request: Request, _: Any = Security(_OAUTH, scopes=[scope])) -> Grant:
         header = request.headers.get("authorization")
@@ -92,10 +103,14 @@ def _scope(scope: str) -> Callable[..., Grant]:
             raise Problem(401, "the bearer token is not valid (unknown, malformed or expired)", headers={
                 "WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"',
             })
+        request.state.client_id = grant.client_id  # for the request log
         if scope not in grant.scopes:
             raise Problem(403, f"the token lacks the scope {scope}", headers={
                 "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"',
             })
+        wait = _state(request).limits.client(grant.client_id)
+        if wait is not None:
+            raise _too_many(wait, f"client {grant.client_id} is over its rate limit; try again in {wait} s")
         return grant
 
     return dependency
@@ -162,6 +177,16 @@ async def readyz(request: Request) -> Response:
         raise Problem(503, "starting", kind="not-ready", title="Not ready")
     issuers = state.issuers.names() if state.issuers is not None else []
     return _json({"status": "ready", "issuers": issuers, "verifier": state.verifier is not None})
+
+
+@router.get("/metrics", tags=["health"], summary="Prometheus metrics (needs the scope metrics)",
+            responses={200: {"description": "the Prometheus text format", "content": {CONTENT_TYPE: {}}},
+                       401: {"description": "no valid bearer token", "content": {"application/problem+json": {}}},
+                       403: {"description": "the token lacks the scope metrics",
+                             "content": {"application/problem+json": {}}}})
+async def metrics(request: Request, _: Grant = Depends(_scope("metrics"))) -> Response:
+    registry: Metrics = request.app.state.metrics
+    return Response(registry.exposition(), media_type=CONTENT_TYPE)
 
 
 # -- verifying -----------------------------------------------------------------------------------
@@ -649,16 +674,26 @@ async def change_status(name: str, request: Request, _: Grant = Depends(_scope("
 @router.post(
     "/token", tags=["auth"], summary="OAuth 2.0 client credentials grant (RFC 6749 4.4)",
     responses={200: {"description": "{access_token, token_type: Bearer, expires_in, scope}"},
-               400: {"description": "RFC 6749 5.2 error JSON"}, 401: {"description": "invalid_client"}},
+               400: {"description": "RFC 6749 5.2 error JSON"}, 401: {"description": "invalid_client"},
+               429: {"description": "too many failed client authentications from this address", **_PROBLEM}},
     openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
         "type": "object", "required": ["grant_type"], "properties": {
             "grant_type": {"enum": ["client_credentials"]}, "scope": {"type": "string"},
             "client_id": {"type": "string"}, "client_secret": {"type": "string"}}}}}}},
 )
 async def token(request: Request) -> Response:
-    answer = _state(request).tokens.token_response(  # an OAuthError is answered by the app's handler
-        await request.body(), request.headers.get("content-type"), request.headers.get("authorization")
-    )
+    limits, address = _state(request).limits, request.client.host if request.client else ""
+    wait = limits.token_blocked(address)
+    if wait is not None:
+        raise _too_many(wait, f"too many failed client authentications from this address; try again in {wait} s")
+    try:
+        answer = _state(request).tokens.token_response(  # an OAuthError is answered by the app's handler
+            await request.body(), request.headers.get("content-type"), request.headers.get("authorization")
+        )
+    except OAuthError as e:
+        if e.error == "invalid_client":
+            limits.token_failed(address)
+        raise
     return _json(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 

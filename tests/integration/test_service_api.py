@@ -29,6 +29,7 @@ from support.https_server import make_tls_files
 from support.site_process import ENV, free_port
 from tradevc.issuer import Issuer
 from tradevc.issuer.credential_types import build_credential, load_example
+from tradevc.service.routes import router
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.retrieval.did.jwk import did_jwk
 from tradevc.vc.securing.data_integrity import sign_presentation
@@ -36,6 +37,7 @@ from tradevc.vc.securing.data_integrity import sign_presentation
 PASS = "mill passphrase 2026"
 ERP_SECRET = "erp-secret-0123456789"
 CUSTOMS_SECRET = "customs+secret%41 0123456789"  # '+', '%' and ' ': form-encoded or not, it works
+MONITOR_SECRET = "monitor-secret-0123456789"
 TOKEN_KEY = b"k" * 48
 USMCA = "USMCACertificationOfOrigin"
 NOT_A_TRACE = ("Traceback", 'File "', "line ", ".py")
@@ -45,6 +47,7 @@ class Service:
     def __init__(self, base: str, ca: Path, process: subprocess.Popen[str], did: str) -> None:
         self.base, self.ca, self.process, self.did = base, ca, process, did
         self.faraway: Path | None = None
+        self.log: Path | None = None  # the server's stderr
         self.client = httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=str(ca)), timeout=60)
 
     def token(self, client_id: str, secret: str, scope: str | None = None) -> str:
@@ -77,6 +80,7 @@ def service(tmp_path_factory):
         faraway = far.did
     (root / "mill.passphrase").write_text(PASS + "\n")
     (root / "erp.secret").write_text(ERP_SECRET)
+    (root / "monitor.secret").write_text(MONITOR_SECRET)
     (root / "token.key").write_bytes(TOKEN_KEY)
     (root / "trust.json").write_text(json.dumps({"trustedIssuers": [
         {"did": did, "name": "Aceros del Norte", "types": [USMCA]},
@@ -110,18 +114,24 @@ scopes = ["issue", "status"]
 [clients.customs]
 secret_env = "TEST_CUSTOMS_SECRET"
 scopes = ["verify"]
+
+[clients.monitor]
+secret_file = "monitor.secret"
+scopes = ["metrics"]
 """)
     env = {**ENV, "TEST_CUSTOMS_SECRET": CUSTOMS_SECRET}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tradevc.service", "--config", str(root / "service.toml")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
+    with open(root / "server.log", "w") as log:  # a file, not a pipe: nobody reads it while the server writes
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tradevc.service", "--config", str(root / "service.toml")],
+            stdout=subprocess.PIPE, stderr=log, text=True, env=env,
+        )
     service = Service(f"https://{host}", ca, process, did)
     service.faraway = root / "faraway"
+    service.log = root / "server.log"
     try:
         for _ in range(600):  # wait for /readyz (at most about a minute)
             if process.poll() is not None:
-                pytest.fail(f"tradevc-serve ended: {process.stderr.read() if process.stderr else ''}")
+                pytest.fail(f"tradevc-serve ended: {service.log.read_text()}")
             try:
                 if service.client.get("/readyz").status_code == 200:
                     break
@@ -139,8 +149,6 @@ scopes = ["verify"]
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
         if process.stdout is not None:
             process.stdout.close()
 
@@ -671,3 +679,101 @@ def test_the_server_log_has_no_secret(service):
     arguments = " ".join(service.process.args)  # type: ignore[arg-type]
     assert PASS not in arguments and ERP_SECRET not in arguments and CUSTOMS_SECRET not in arguments
     assert os.environ.get("TEST_CUSTOMS_SECRET") is None
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+
+def scrape(service, token):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    answer = service.client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/plain; version=")  # the Prometheus text format
+    samples = [s for family in text_string_to_metric_families(answer.text) for s in family.samples]
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for s in samples}
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_metrics_need_the_scope_metrics(service, customs):
+    assert service.client.get("/metrics").status_code == 401
+    assert service.client.get("/metrics", headers={"Authorization": "Bearer x.y.z"}).status_code == 401
+    refused = service.client.get("/metrics", headers={"Authorization": f"Bearer {customs}"})
+    assert refused.status_code == 403 and "metrics" in refused.json()["detail"]
+    assert "tradevc_http_requests_total" not in refused.text
+
+
+def test_metrics_count_requests_by_route_verifications_and_issues(service, erp, customs):
+    monitor = service.token("monitor", MONITOR_SECRET)
+    before = scrape(service, monitor)
+    credential = issue(service, erp)
+    assert service.post("/credentials/verify", {"verifiableCredential": credential}, customs).status_code == 200
+    forged = json.loads(json.dumps(credential))
+    forged["credentialSubject"]["name"] = "Someone else"
+    assert service.post("/credentials/verify", {"verifiableCredential": forged}, customs).status_code == 422
+    with Issuer.open(service.faraway, PASS.encode()) as far:
+        unreachable = far.issue(unsigned(service) | {"issuer": far.did})
+    assert service.post("/credentials/verify", {"verifiableCredential": unreachable}, customs).status_code == 503
+    status_url = credential["credentialStatus"][0]["statusListCredential"]
+    assert service.client.get(status_url).status_code == 200
+    assert service.client.get(f"/status/{credential['id']}").status_code == 404
+    after = scrape(service, monitor)
+
+    def grew(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("tradevc_credentials_issued_total", issuer="mill") == 1
+    for outcome in ("verified", "not_verified", "could_not_verify"):
+        assert grew("tradevc_verifications_total", outcome=outcome) == 1, outcome
+    route = "/credentials/verify"
+    assert grew("tradevc_http_requests_total", method="POST", route=route, status="2xx") == 1
+    assert grew("tradevc_http_requests_total", method="POST", route=route, status="4xx") == 1
+    assert grew("tradevc_http_requests_total", method="POST", route=route, status="5xx") == 1
+    # (at least: the verifier fetches the mill's did.json and status lists from this server too)
+    assert grew("tradevc_http_requests_total", method="GET", route="/{path:path}", status="2xx") >= 1
+    assert grew("tradevc_http_requests_total", method="GET", route="/{path:path}", status="4xx") == 1
+    assert grew("tradevc_http_request_duration_seconds_count", route=route) == 3
+    # labels name route templates, never a raw path or a credential's id (unbounded: a DoS on the metrics)
+    templates = {r.path for r in router.routes if hasattr(r, "path")} | {"/openapi.json", "unmatched"}
+    labels = [dict(key) for _, key in after]
+    assert {label["route"] for label in labels if "route" in label} <= templates
+    values = " ".join(str(v) for label in labels for v in label.values())
+    assert credential["id"] not in values and "/status/" not in values and "urn:uuid" not in values
+
+
+# -- the log -------------------------------------------------------------------------------------
+
+
+def test_one_json_log_line_per_request_without_secrets(service, erp, customs):
+    verified = service.post("/credentials/verify", {"verifiableCredential": issue(service, erp)}, customs)
+    refused = service.post("/credentials/verify", {"verifiableCredential": {"id": "urn:uuid:x"}}, customs)
+    anonymous = service.client.get("/healthz")
+    unauthorized = service.client.get("/metrics", headers={"Authorization": f"Bearer {erp}x"})
+    assert (verified.status_code, refused.status_code, unauthorized.status_code) == (200, 422, 401)
+    text = service.log.read_text(encoding="utf-8")
+    entries = {}
+    for line in text.splitlines():
+        if line.startswith("listening on "):  # the command's own message, before the log
+            continue
+        entry = json.loads(line)  # every other line is one JSON object
+        assert {"time", "level", "logger", "message"} <= set(entry), entry
+        if "request_id" in entry:
+            entries[entry["request_id"]] = entry
+    mine = {name: entries[answer.headers["x-request-id"]]
+            for name, answer in [("verified", verified), ("refused", refused), ("anonymous", anonymous),
+                                 ("unauthorized", unauthorized)]}
+    assert mine["verified"]["client_id"] == "customs" and mine["verified"]["status"] == 200
+    assert mine["verified"]["method"] == "POST" and mine["verified"]["route"] == "/credentials/verify"
+    assert mine["refused"]["status"] == 422 and mine["refused"]["client_id"] == "customs"
+    assert mine["anonymous"]["route"] == "/healthz" and "client_id" not in mine["anonymous"]
+    assert mine["unauthorized"]["status"] == 401 and "client_id" not in mine["unauthorized"]
+    for entry in mine.values():
+        assert isinstance(entry["duration_ms"], (int, float)) and entry["duration_ms"] >= 0
+        datetime.strptime(entry["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    # never a secret, a bearer token, or a document
+    for secret in (ERP_SECRET, CUSTOMS_SECRET, quote_plus(CUSTOMS_SECRET), MONITOR_SECRET, PASS, erp, customs,
+                   erp.split(".")[2], "urn:uuid:x", "Aceros del Norte"):
+        assert secret not in text, secret

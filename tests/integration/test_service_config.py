@@ -69,6 +69,14 @@ VERIFIER = '[verifier]\ntrust = "trust.json"\n'
     (VERIFIER + '[ledger]\nurl = "sqlite://ledger.sqlite"\n', "ledger.url: an SQLite URL is sqlite:///relative"),
     (VERIFIER + '[ledger]\npath = "ledger.sqlite"\n', "ledger.path: unknown member"),
     ('[verifier]\ntrust = "bad-rules.json"\n', "verifier.trust: the entry rules"),
+    (VERIFIER + '[tokens]\nfailures_per_ip = "0/minute"\n', 'tokens.failures_per_ip: must be "COUNT/second"'),
+    (VERIFIER + '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify"]\nrate = "lots"\n',
+     'clients.erp.rate: must be "COUNT/second", "COUNT/minute" or "COUNT/hour"'),
+    (VERIFIER + '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify"]\nrate = 5\n', "clients.erp.rate"),
+    (VERIFIER + '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify"]\nburst = 5\n',
+     "clients.erp.burst: give rate too"),
+    (VERIFIER + '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify"]\nrate = "5/minute"\nburst = 0\n',
+     "clients.erp.burst: must be a whole number"),
 ])
 def test_a_bad_configuration_is_one_error_line_and_exit_2(folder, text, message):
     (folder / "short.secret").write_text("short")
@@ -157,7 +165,7 @@ def test_the_openapi_document_in_the_repository_is_up_to_date():
     kept = (ROOT / "service" / "openapi.json").read_text(encoding="utf-8")
     assert kept == openapi_document(), "run: python -m tradevc.service --openapi > service/openapi.json"
     paths = json.loads(kept)["paths"]
-    assert {"/token", "/credentials/verify", "/presentations/verify", "/challenges", "/healthz", "/readyz",
+    assert {"/token", "/credentials/verify", "/presentations/verify", "/challenges", "/healthz", "/readyz", "/metrics",
             "/issuers/{name}/credentials/issue", "/issuers/{name}/credentials/status",
             "/1.0/identifiers/{did}", "/presentations", "/entries/verify", "/entries/{report_id}"} == set(paths)
     # 422 means "not verified" here, never FastAPI's "Validation Error" (a malformed request is a 400)
@@ -166,3 +174,17 @@ def test_the_openapi_document_in_the_repository_is_up_to_date():
     assert "Validation Error" not in kept
     result = CliRunner().invoke(cli, ["--openapi"])
     assert result.exit_code == 0 and result.output == kept
+
+
+def test_rates_of_clients_and_of_failed_authentications(folder):
+    from tradevc.service.config import DEFAULT_TOKEN_FAILURES, Rate, load_config
+
+    (folder / "service.toml").write_text(VERIFIER + '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify"]\n')
+    config = load_config(folder / "service.toml")
+    assert config.clients[0].rate is None and config.token_failures == DEFAULT_TOKEN_FAILURES == Rate(10, 60, 10)
+    (folder / "service.toml").write_text(
+        VERIFIER + '[tokens]\nfailures_per_ip = "5/hour"\n'
+        '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify", "metrics"]\nrate = "100 / minute"\nburst = 20\n')
+    config = load_config(folder / "service.toml")
+    assert config.clients[0].rate == Rate(100, 60, 20) and config.token_failures == Rate(5, 3600, 5)
+    assert config.clients[0].scopes == {"verify", "metrics"}

@@ -1,0 +1,62 @@
+"""The service's Prometheus metrics (``prometheus-client``), in a registry of their own.
+
+Every label has a bounded set of values, so no caller can grow the metrics without end: a
+route is the template it matched (``/issuers/{name}/credentials/issue``, never the raw path;
+``unmatched`` when none did), a method one of the few the service answers (else ``other``),
+a status its class (``2xx``...), an issuer one of the configured ones.
+
+- ``tradevc_http_requests_total{method, route, status}`` and
+  ``tradevc_http_request_duration_seconds{route}`` (a histogram): every request.
+- ``tradevc_verifications_total{outcome}``: the answers of the verifying routes, by outcome
+  (``verified`` 200, ``not_verified`` 422, ``could_not_verify`` 503; a malformed or refused
+  request is no verification).
+- ``tradevc_credentials_issued_total{issuer}``: the credentials each issuer issued (201s).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+__all__ = ["CONTENT_TYPE", "ISSUING_ROUTE", "VERIFYING_ROUTES", "Metrics"]
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+VERIFYING_ROUTES = frozenset(("/credentials/verify", "/presentations/verify", "/presentations"))
+"""The routes whose answers count as verifications."""
+ISSUING_ROUTE = "/issuers/{name}/credentials/issue"
+_OUTCOMES = {200: "verified", 422: "not_verified", 503: "could_not_verify"}
+_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+
+
+class Metrics:
+    """The counters and the histogram of one application, and their text exposition."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("tradevc_http_requests", "HTTP requests answered, by route template and status class",
+                                ["method", "route", "status"], registry=self.registry)
+        self.duration = Histogram("tradevc_http_request_duration_seconds",
+                                  "Time from a request's arrival to the end of its answer, by route template",
+                                  ["route"], registry=self.registry)
+        self.verifications = Counter("tradevc_verifications", "Verifications answered, by outcome", ["outcome"],
+                                     registry=self.registry)
+        self.issued = Counter("tradevc_credentials_issued", "Credentials issued, by issuer", ["issuer"],
+                              registry=self.registry)
+        for outcome in _OUTCOMES.values():
+            self.verifications.labels(outcome=outcome)
+
+    def observe(self, method: str, route: str, status: int, seconds: float,
+                path_params: Mapping[str, Any] | None = None) -> None:
+        """Count one answered request: ``route`` is the template it matched (or ``unmatched``)."""
+        self.requests.labels(method=method if method in _METHODS else "other", route=route,
+                             status=f"{status // 100}xx").inc()
+        self.duration.labels(route=route).observe(seconds)
+        if route in VERIFYING_ROUTES and status in _OUTCOMES:
+            self.verifications.labels(outcome=_OUTCOMES[status]).inc()
+        if route == ISSUING_ROUTE and status == 201 and path_params is not None:
+            self.issued.labels(issuer=str(path_params.get("name"))).inc()  # 201: a configured issuer
+
+    def exposition(self) -> bytes:
+        """The metrics in the Prometheus text format (:data:`CONTENT_TYPE`)."""
+        return generate_latest(self.registry)
