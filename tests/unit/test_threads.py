@@ -191,3 +191,44 @@ def test_a_ledger_shared_by_threads_is_never_over_drawn(ledger_location):
     assert on_threads(lambda _: ledger.drawn("urn:uuid:cert")[0], range(THREADS)) == [Decimal(9800)] * THREADS
     assert len(ledger.entries()) == 14
     ledger.close()
+
+
+# -- the context loader's caches ---------------------------------------------------------------
+
+
+def test_the_processed_contexts_a_loader_keeps_can_be_used_by_threads_at_once():
+    """pyld keeps, with each pinned context it resolved, the contexts it processed from it
+    (keyed by the active context before it) in an LRU cache of 10 that is not safe for threads
+    (cachetools): threads signing or verifying with one loader evict from it at once. Here 4
+    threads store and look up processed contexts in the very cache a signature left there, as
+    pyld does when documents with other contexts (inline ones) come one after another."""
+    import sys
+
+    from tradevc.vc.jsonld import PinnedContextLoader, to_dataset
+
+    loader = PinnedContextLoader()
+    to_dataset(CREDENTIAL, loader)
+    resolved = loader.context_cache["https://www.w3.org/ns/credentials/v2"]["static"]
+    resolved = resolved[0] if isinstance(resolved, list) else resolved
+    errors: list[BaseException] = []
+
+    def churn(thread: int) -> None:
+        try:
+            for n in range(20_000):
+                active = {"_uuid": f"{thread}-{n}"}
+                resolved.set_processed(active, {"processed": n})
+                resolved.get_processed({"_uuid": f"{thread}-{n - 1}"})
+        except Exception as e:  # noqa: BLE001  (collected: the test fails with them)
+            errors.append(e)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, as a busy server does
+    try:
+        workers = [threading.Thread(target=churn, args=(t,)) for t in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
