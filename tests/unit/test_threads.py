@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -155,18 +156,22 @@ def when() -> datetime:
 _databases = itertools.count(1)
 
 
+def postgres_url(cluster) -> str:
+    """A new, empty database on the session's PostgreSQL cluster."""
+    import psycopg
+
+    name = f"threads_{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(cluster.url, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")  # noqa: S608  (a name made here)
+    return cluster.url.rsplit("/", 1)[0] + "/" + name
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def ledger_location(request, tmp_path) -> str:
     """A new ledger: an SQLite file, or a database of its own on the session's PostgreSQL cluster."""
     if request.param == "sqlite":
         return str(tmp_path / "ledger.sqlite")
-    import psycopg
-
-    cluster = request.getfixturevalue("postgres_cluster")
-    name = f"threads_{os.getpid()}_{next(_databases)}"
-    with psycopg.connect(cluster.url, autocommit=True) as db:
-        db.execute(f"CREATE DATABASE {name}")  # noqa: S608  (a name made here)
-    return cluster.url.rsplit("/", 1)[0] + "/" + name
+    return postgres_url(request.getfixturevalue("postgres_cluster"))
 
 
 def test_a_ledger_shared_by_threads_is_never_over_drawn(ledger_location):
@@ -232,3 +237,72 @@ def test_the_processed_contexts_a_loader_keeps_can_be_used_by_threads_at_once():
     finally:
         sys.setswitchinterval(interval)
     assert errors == []
+
+
+def test_threads_of_a_postgresql_ledger_drawing_other_resources_do_not_wait_for_each_other(postgres_cluster):
+    """A PostgreSQL ledger shared by threads runs their transactions on connections of their
+    own: while one thread waits for a resource another writer holds, a thread drawing another
+    resource records at once (one connection for all would make it wait behind the first)."""
+    import psycopg
+
+    url = postgres_url(postgres_cluster)
+    ledger = open_ledger(url, timeout=120)
+    held, other = "urn:uuid:held", "urn:uuid:other"
+    ledger.record("316-0000001-0", [Draw("certificate", held, 1, Decimal(1), Decimal(100))], decision="ACCEPT",
+                  when=when())
+    with psycopg.connect(url) as writer:  # another port's writer, in the middle of its transaction
+        writer.execute("SELECT 1 FROM ledger_resources WHERE resource_id = %s FOR UPDATE", (held,))
+        waiting: list = []
+        first = threading.Thread(target=lambda: waiting.append(ledger.record(
+            "316-0000002-0", [Draw("certificate", held, 1, Decimal(1), Decimal(100))], decision="ACCEPT",
+            when=when())))
+        first.start()
+        with psycopg.connect(url, autocommit=True) as watcher:  # until the thread waits for the lock
+            while not watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                      " AND application_name = 'tradevc-ledger'").fetchone()[0]:
+                assert first.is_alive(), waiting
+        result = ledger.record("316-0000003-0", [Draw("certificate", other, 1, Decimal(1), Decimal(100))],
+                               decision="ACCEPT", when=when())
+        assert result.status == "new"
+        assert first.is_alive() and waiting == []  # still waiting for the other writer
+        writer.rollback()
+    first.join()
+    assert [r.status for r in waiting] == ["new"]
+    assert ledger.drawn(held)[0] == Decimal(2) and ledger.drawn(other)[0] == Decimal(1)
+    ledger.close()
+
+
+def test_a_postgresql_ledger_opens_no_more_connections_than_it_may(postgres_cluster):
+    import psycopg
+
+    from tradevc.verifier.ledger import PostgresLedger
+
+    url = postgres_url(postgres_cluster)
+    database = url.rsplit("/", 1)[1]
+    with pytest.raises(ValueError, match="at least one connection"):
+        PostgresLedger(url, connections=0)
+
+    def connections() -> int:
+        with psycopg.connect(url, autocommit=True) as watcher:
+            return int(watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND "
+                                       "application_name = 'tradevc-ledger'", (database,)).fetchone()[0])
+
+    ledger = PostgresLedger(url, connections=2)
+    seen: list[int] = []
+
+    def record(n: int):
+        result = ledger.record(f"316-{n:07d}-0", [Draw("heat", f"heat:{n}", 1, Decimal(5), Decimal(10))],
+                               decision="ACCEPT", when=when())
+        seen.append(connections())
+        return result.status
+
+    assert on_threads(record, range(24)) == ["new"] * 24
+    assert max(seen) <= 2 and connections() <= 2
+    ledger.close()
+    for _ in range(200):  # a server process ends a moment after its client said goodbye
+        if connections() == 0:
+            break
+        time.sleep(0.05)
+    assert connections() == 0
+    with pytest.raises(ValueError, match="closed"):
+        ledger.entries()
