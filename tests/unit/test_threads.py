@@ -132,6 +132,28 @@ def test_an_issuer_closed_on_its_thread_closes_what_other_threads_opened(tmp_pat
     again.close()
 
 
+def test_one_verifier_verifies_on_many_threads(tmp_path):
+    """A Verifier shared by threads gives each credential its own verdict: the genuine ones
+    verify, the tampered ones (every other one) are refused for their proof."""
+    import copy
+
+    from tradevc.verifier import TrustPolicy, Verifier
+
+    with Issuer.init(tmp_path / "home", PASS, name="Aceros del Norte") as issuer:
+        issued = [issuer.issue(CREDENTIAL, credential_id=f"urn:uuid:v-{n}") for n in range(THREADS)]
+        did = issuer.did
+    documents = []
+    for n in range(48):
+        document = copy.deepcopy(issued[n % len(issued)])
+        if n % 2:
+            document["credentialSubject"]["name"] = "Someone Else"
+        documents.append(document)
+    verifier = Verifier.offline(policy=TrustPolicy({did: ["VerifiableCredential"]}))
+    verdicts = on_threads(verifier.verify_credential, documents)
+    assert [v.verified for v in verdicts] == [n % 2 == 0 for n in range(48)]
+    assert {v.check("proof").code for v in verdicts[1::2]} == {"PROOF_VERIFICATION_ERROR"}
+
+
 # -- the verifier's stores ---------------------------------------------------------------------
 
 
