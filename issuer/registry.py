@@ -31,8 +31,9 @@ a lock are woken as soon as it is free, where connections of their own would pol
 handler, sleeping up to 100 ms between tries. Reads wait for a write in progress too, which
 costs a few milliseconds; the signing, the slow part of issuing, runs outside the lock. A
 process forked with a registry open (a pre-forking server) opens a connection of its own on
-first use (an SQLite connection must not cross a fork), under a new lock (the parent's may have
-been held by one of its threads at the fork).
+first use: an SQLite connection must not cross a fork. Fork before threads use the registry, as
+such servers do: a thread inside SQLite at the fork would leave the child's copy of its locks
+(ours, and SQLite's own) held for ever.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ import os
 import secrets
 import sqlite3
 import threading
-import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -171,20 +171,6 @@ def bits_digest(set_bits: Sequence[int]) -> str:
     return hashlib.sha256(",".join(str(i) for i in sorted(set_bits)).encode("ascii")).hexdigest()
 
 
-_OPEN: "weakref.WeakSet[StatusRegistry]" = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    # A thread of the parent may have held a registry's lock when it forked: the child's copy
-    # would stay locked for ever. The child gets new locks (its connection is replaced on use).
-    for registry in list(_OPEN):
-        registry._lock = threading.RLock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -212,7 +198,6 @@ class StatusRegistry:
         self._pid = os.getpid()
         self._inherited: list[sqlite3.Connection] = []  # a forked child's copies of its parent's connection
         self._db = self._connect()
-        _OPEN.add(self)
         with self._transaction() as db:  # (executescript would commit on its own)
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
