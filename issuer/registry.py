@@ -18,6 +18,22 @@ The registry also remembers what ``vc-issuer publish`` last wrote of each list (
 written, and a digest of the bits it held), so the issuer can say when its lists run out and
 whether a revocation is not online yet. A registry made before that table existed gets it
 when it is next opened (``CREATE TABLE IF NOT EXISTS``): its lists read as never published.
+
+Threads and processes. A :class:`StatusRegistry` (and so an ``Issuer``) may be shared by the
+threads of a process, as a service's request threads share the one it opened at start. It holds
+one SQLite connection (opened with ``check_same_thread=False``) and a lock: each operation takes
+the lock for its whole transaction, so the threads of one process take turns, and processes on
+the same home are still serialized by ``BEGIN IMMEDIATE`` as above (each process, a service's
+worker included, opens its own registry). One connection per thread was the alternative; it
+was not chosen because writes are the bulk of the work (two short transactions per credential,
+each synced) and SQLite lets one writer in at a time anyway: threads of one process queueing on
+a lock are woken as soon as it is free, where connections of their own would poll SQLite's busy
+handler, sleeping up to 100 ms between tries. Reads wait for a write in progress too, which
+costs a few milliseconds; the signing, the slow part of issuing, runs outside the lock. A
+process forked with a registry open (a pre-forking server) opens a connection of its own on
+first use: an SQLite connection must not cross a fork. Fork before threads use the registry, as
+such servers do: a thread inside SQLite at the fork would leave the child's copy of its locks
+(ours, and SQLite's own) held for ever.
 """
 
 from __future__ import annotations
@@ -27,6 +43,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -176,18 +193,43 @@ class StatusRegistry:
                 check_private_file(path)
             except UnsafeFileError as e:
                 raise IssuerHomeUnsafe(e.message) from None
-        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
+        self._lock = threading.RLock()
+        self._closed = False
+        self._pid = os.getpid()
+        self._inherited: list[sqlite3.Connection] = []  # a forked child's copies of its parent's connection
+        self._db = self._connect()
         with self._transaction() as db:  # (executescript would commit on its own)
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
         path.chmod(0o600)
 
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """The registry's connection, held by this thread until the block ends (a forked
+        child opens its own; the one it inherited is left alone, never closed there)."""
+        with self._lock:
+            if self._closed:
+                raise ValueError("this status registry is closed")
+            if self._pid != os.getpid():
+                self._inherited.append(self._db)
+                self._pid = os.getpid()
+                self._db = self._connect()
+            yield self._db
+
     def close(self) -> None:
-        self._db.close()
+        """Close the connection (from any thread); the registry refuses to be used after this."""
+        with self._lock:
+            if not self._closed and self._pid == os.getpid():
+                self._db.close()
+            self._closed = True
 
     def snapshot(self) -> bytes:
         """A consistent copy of the whole registry, as an SQLite database file's bytes, taken
@@ -197,7 +239,8 @@ class StatusRegistry:
         so it opens on its own, without a write-ahead log beside it."""
         copy = sqlite3.connect(":memory:")
         try:
-            self._db.backup(copy)
+            with self._connection() as db:
+                db.backup(copy)
             data = bytearray(copy.serialize())
         finally:
             copy.close()
@@ -206,13 +249,14 @@ class StatusRegistry:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def list_url(self, purpose: str, seq: int) -> str:
         if self.base_url is None:
@@ -353,14 +397,15 @@ class StatusRegistry:
 
     def records(self) -> list[IssuedRecord]:
         """Every credential, newest first."""
-        rows = self._db.execute(
-            "SELECT id, types, state, issued_at, valid_until FROM credentials ORDER BY reserved_at DESC, rowid DESC"
-        ).fetchall()
-        status: dict[tuple[str, str], bool] = {}
-        for credential_id, purpose, value in self._db.execute(
-            "SELECT e.credential_id, l.purpose, e.value FROM entries e JOIN lists l ON l.id = e.list_id"
-        ):
-            status[(credential_id, purpose)] = bool(value)
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT id, types, state, issued_at, valid_until FROM credentials ORDER BY reserved_at DESC, rowid DESC"
+            ).fetchall()
+            status: dict[tuple[str, str], bool] = {}
+            for credential_id, purpose, value in db.execute(
+                "SELECT e.credential_id, l.purpose, e.value FROM entries e JOIN lists l ON l.id = e.list_id"
+            ):
+                status[(credential_id, purpose)] = bool(value)
         return [
             IssuedRecord(
                 id=r[0], types=json.loads(r[1]), state=r[2], issued_at=r[3], valid_until=r[4],
@@ -370,23 +415,25 @@ class StatusRegistry:
         ]
 
     def document(self, credential_id: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT document FROM credentials WHERE id = ?", (credential_id,)).fetchone()
+        with self._connection() as db:
+            row = db.execute("SELECT document FROM credentials WHERE id = ?", (credential_id,)).fetchone()
         return None if row is None or row[0] is None else json.loads(row[0])
 
     def summaries(self) -> list[ListSummary]:
         """Every list, with the entries used and the bits set, in one read transaction."""
         out = []
-        self._db.execute("BEGIN")
-        try:
-            for list_id, purpose, seq, length, used in self._db.execute(
-                "SELECT id, purpose, seq, length, used FROM lists ORDER BY purpose, seq"
-            ).fetchall():
-                set_bits = [r[0] for r in self._db.execute(
-                    "SELECT idx FROM entries WHERE list_id = ? AND value = 1 ORDER BY idx", (list_id,)
-                )]
-                out.append(ListSummary(purpose, seq, self.list_url(purpose, seq), length, used, set_bits))
-        finally:
-            self._db.execute("COMMIT")
+        with self._connection() as db:
+            db.execute("BEGIN")
+            try:
+                for list_id, purpose, seq, length, used in db.execute(
+                    "SELECT id, purpose, seq, length, used FROM lists ORDER BY purpose, seq"
+                ).fetchall():
+                    set_bits = [r[0] for r in db.execute(
+                        "SELECT idx FROM entries WHERE list_id = ? AND value = 1 ORDER BY idx", (list_id,)
+                    )]
+                    out.append(ListSummary(purpose, seq, self.list_url(purpose, seq), length, used, set_bits))
+            finally:
+                db.execute("COMMIT")
         return out
 
     # -- publishing --------------------------------------------------------------------------
@@ -403,19 +450,21 @@ class StatusRegistry:
 
     def publications(self) -> dict[tuple[str, int], Publication]:
         """What was last published of each list, by ``(purpose, seq)``; empty if never."""
-        rows = self._db.execute(
-            "SELECT purpose, seq, url, valid_from, valid_until, published_at, out_dir, bits_sha256 FROM published"
-        ).fetchall()
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT purpose, seq, url, valid_from, valid_until, published_at, out_dir, bits_sha256 FROM published"
+            ).fetchall()
         return {(r[0], r[1]): Publication(*r) for r in rows}
 
     def lists(self) -> list[tuple[str, int, str, int, list[int]]]:
         """Every list as ``(purpose, seq, url, length, indexes whose bit is set)``."""
         out = []
-        for list_id, purpose, seq, length in self._db.execute(
-            "SELECT id, purpose, seq, length FROM lists ORDER BY purpose, seq"
-        ).fetchall():
-            set_bits = [r[0] for r in self._db.execute(
-                "SELECT idx FROM entries WHERE list_id = ? AND value = 1", (list_id,)
-            )]
-            out.append((purpose, seq, self.list_url(purpose, seq), length, set_bits))
+        with self._connection() as db:
+            for list_id, purpose, seq, length in db.execute(
+                "SELECT id, purpose, seq, length FROM lists ORDER BY purpose, seq"
+            ).fetchall():
+                set_bits = [r[0] for r in db.execute(
+                    "SELECT idx FROM entries WHERE list_id = ? AND value = 1", (list_id,)
+                )]
+                out.append((purpose, seq, self.list_url(purpose, seq), length, set_bits))
         return out

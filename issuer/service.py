@@ -43,6 +43,12 @@ DEFAULT_TTL_MS = 24 * 3600 * 1000  # verifiers may cache a list for a day
 class Issuer:
     """An issuer, opened on its home directory with its key passphrase.
 
+    One ``Issuer`` may be shared by the threads of a process (a service's request threads):
+    its registry takes turns on one SQLite connection (see :mod:`tradevc.issuer.registry`), the
+    key is unsealed for each credential and signing holds no state, and its context loader is
+    safe for threads. Each process (a service's worker) opens its own ``Issuer`` on the home;
+    processes take turns at the registry as ``vc-issuer`` runs do.
+
     >>> # issuer = Issuer.open("~/.tradevc/issuer", passphrase=b"...")
     >>> # signed = issuer.issue(subject, type_name="USMCACertificationOfOrigin", valid_until="2026-12-31T23:59:59Z")
     """

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Container, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,7 @@ import rfc8785
 
 from pyld import jsonld as _pyld
 from pyld.context_resolver import ContextResolver
+from pyld.resolved_context import MAX_ACTIVE_CONTEXTS, ResolvedContext
 from pyld.jsonld import JsonLdProcessor
 from pyld.jsonld import _is_absolute_iri as _pyld_keeps
 
@@ -365,16 +367,48 @@ def _merge_imports(local_ctx: Any, options: Mapping[str, Any]) -> Any:
     return merged_entries if isinstance(context, list) else merged_entries[0]
 
 
+class _ProcessedContexts:
+    """What a resolved context keeps of the contexts processed from it (pyld's
+    ``ResolvedContext.cache``: the last :data:`pyld.resolved_context.MAX_ACTIVE_CONTEXTS` used,
+    by active context), behind a lock. pyld's own (cachetools' ``LRUCache``) is not safe for
+    threads, and a resolved pinned context is shared by every operation of a loader: threads
+    that evict from it at once raise ``KeyError`` or ``RuntimeError`` from inside pyld."""
+
+    __slots__ = ("_entries", "_lock")
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        with self._lock:
+            if key not in self._entries:
+                return default
+            self._entries.move_to_end(key)
+            return self._entries[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > MAX_ACTIVE_CONTEXTS:
+                self._entries.popitem(last=False)
+
+
 class _Resolver(ContextResolver):  # type: ignore[misc]
     """pyld's context resolver, except that inline context objects stay in the cache of one
     operation. pyld keeps them in the shared cache (the loader's, for its life) under their
     serialization: every distinct inline context a verifier ever saw would stay in memory.
-    Pinned contexts (URLs) are still shared."""
+    Pinned contexts (URLs) are still shared, each with a cache of its processed contexts that
+    threads may use at once (:class:`_ProcessedContexts`)."""
 
     def _cache_resolved_context(self, key: str, resolved: Any, tag: Any) -> Any:
         if key.startswith("{"):  # the canonical JSON of an inline context, never a URL
             self.per_op_cache[key] = resolved
             return resolved
+        for context in resolved if isinstance(resolved, list) else [resolved]:
+            if isinstance(context, ResolvedContext) and not isinstance(context.cache, _ProcessedContexts):
+                context.cache = _ProcessedContexts()  # before any other thread can see it
         return super()._cache_resolved_context(key, resolved, tag)
 
 

@@ -9,10 +9,11 @@ used: :meth:`ChallengeStore.refusal`) and uses one up at most once, atomically
 (:meth:`ChallengeStore.consume`).
 
 :class:`SqliteChallengeStore` keeps them in an SQLite file: it survives a restart, and two
-processes (or two connections) that consume the same challenge at once cannot both win, since
+processes, threads or connections that consume the same challenge at once cannot both win, since
 consuming is one ``UPDATE`` that only changes a row not yet used. It opens a connection for
-each operation, so a store can be handed to forked batch workers.
-:class:`MemoryChallengeStore` is for one short-lived process (tests, a single worker).
+each operation, so a store can be handed to forked batch workers and shared by threads.
+:class:`MemoryChallengeStore` is for one short-lived process (tests, a single worker); its
+threads may share it (a lock guards it).
 
 ``Verifier(challenges=store)`` uses one (see :class:`tradevc.verifier.service.Verifier`).
 """

@@ -55,7 +55,8 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, Rounded
@@ -394,8 +395,10 @@ _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 
 class Ledger:
     """The ledger's operations, over a backend (:class:`SqliteLedger`, :class:`PostgresLedger`;
-    :func:`open_ledger` picks one). Safe to share between threads; a forked process opens its
-    own connection on first use."""
+    :func:`open_ledger` picks one). Safe to share between threads: an SQLite ledger runs their
+    transactions one at a time on one connection (behind a lock), a PostgreSQL one at once on a
+    small pool of connections (see :class:`PostgresLedger`). A forked process opens its own
+    connections on first use."""
 
     location: str
     """Where the ledger is, for messages (a path, or a URL without its password)."""
@@ -868,6 +871,9 @@ _PG_SCHEMA = [
 
 _PG_SCHEMA_LOCK = 0x7472_6164_6576_63  # an advisory lock key for creating the tables ("tradevc")
 
+DEFAULT_CONNECTIONS = 8
+"""How many connections a :class:`PostgresLedger` opens at most (per process), for its threads."""
+
 _RETRIES = 8
 """How often a PostgreSQL transaction is retried after a deadlock or a serialization failure."""
 
@@ -895,47 +901,86 @@ class PostgresLedger(Ledger):
     ``postgres`` extra). ``timeout`` bounds connecting (seconds) and waiting for another
     writer's locks.
 
+    Threads sharing one ledger run their transactions at once, each on a connection of its own
+    taken from a small pool (at most ``connections``, opened as needed and kept; a thread finding
+    them all busy waits for one): so a thread drawing a resource another writer holds does not
+    hold up the threads drawing others, and PostgreSQL's row locks serialise those drawing the
+    same one, as for writers in separate processes. A forked process opens its own connections.
+
     :raises LedgerError: psycopg is missing, the server cannot be reached or refuses the login,
         or the database holds a newer ledger schema.
+    :raises ValueError: ``connections`` is below 1.
     """
 
-    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 10.0, connections: int = DEFAULT_CONNECTIONS) -> None:
         super().__init__()
         try:
             import psycopg  # noqa: F401  (only PostgreSQL users need it)
         except ImportError:
             raise LedgerError("a postgresql:// ledger needs psycopg 3: pip install 'tradevc[postgres]'") from None
+        if isinstance(connections, bool) or not isinstance(connections, int) or connections < 1:
+            raise ValueError(f"a PostgreSQL ledger needs at least one connection, not {connections!r}")
         self.url = url
         self.location = _redacted(url)
         self.timeout = timeout
-        self._connection: psycopg.Connection[tuple[Any, ...]] | None = None
+        self.connections = connections
+        self._pool = threading.Condition(threading.Lock())
+        self._idle: list[psycopg.Connection[tuple[Any, ...]]] = []
+        self._opened = 0  # connections of this process, idle or in use
         self._pid = os.getpid()
         self._prepare()
 
-    def _db(self) -> psycopg.Connection[tuple[Any, ...]]:
+    @contextmanager
+    def _borrow(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+        """A connection of the pool, this thread's until the block ends."""
+        db = self._take()
+        try:
+            yield db
+        finally:
+            self._give_back(db)
+
+    def _take(self) -> psycopg.Connection[tuple[Any, ...]]:
         import psycopg
 
-        if self._closed:
-            raise ValueError("this ledger is closed")
-        if self._connection is not None and self._pid == os.getpid() and not self._connection.closed:
-            return self._connection
-        self._pid = os.getpid()
+        with self._pool:
+            while True:
+                if self._closed:
+                    raise ValueError("this ledger is closed")
+                if self._pid != os.getpid():  # a forked child: the parent's connections are left alone
+                    self._pid, self._idle, self._opened = os.getpid(), [], 0
+                if self._idle:
+                    return self._idle.pop()
+                if self._opened < self.connections:
+                    self._opened += 1
+                    break
+                self._pool.wait()
         try:
-            self._connection = psycopg.connect(
+            return psycopg.connect(
                 self.url, connect_timeout=max(1, round(self.timeout)), application_name="tradevc-ledger",
                 options=f"-c lock_timeout={int(self.timeout * 1000)}")
         except psycopg.Error as e:
-            self._connection = None
+            with self._pool:
+                self._opened -= 1
+                self._pool.notify()
             raise LedgerError(f"cannot connect to the PostgreSQL ledger {self.location}: {_first_line(e)}; check that the "
                               "server runs and that the URL's host, port, user and database are right") from None
-        return self._connection
+
+    def _give_back(self, db: psycopg.Connection[tuple[Any, ...]]) -> None:
+        with self._pool:
+            if self._pid != os.getpid():  # forked while it was in use: the parent's, left alone
+                return
+            if self._closed or db.closed or db.broken:
+                _close_quietly(db)
+                self._opened -= 1
+            else:
+                self._idle.append(db)
+            self._pool.notify()
 
     def _prepare(self) -> None:
         import psycopg
 
-        db = self._db()
         try:
-            with db.transaction():
+            with self._borrow() as db, db.transaction():
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_SCHEMA_LOCK,))
                 found = db.execute("SELECT to_regclass('ledger_schema_version') IS NOT NULL").fetchone()
                 if not (found and found[0]):
@@ -968,9 +1013,8 @@ class PostgresLedger(Ledger):
         import psycopg
         import psycopg.errors
 
-        with self._lock:
-            for attempt in range(_RETRIES):
-                db = self._db()
+        for attempt in range(_RETRIES):
+            with self._borrow() as db:
                 try:
                     with db.transaction(), db.cursor() as cursor:
                         if write:
@@ -996,12 +1040,12 @@ class PostgresLedger(Ledger):
                     raise LedgerError(f"the PostgreSQL ledger {self.location} stayed locked by another writer for "
                                       f"{self.timeout:g} s: retry, or open it with a longer timeout") from None
                 except psycopg.OperationalError as e:
-                    self._forget()
+                    _close_quietly(db)  # not given back to the pool
                     raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be reached: {_first_line(e)}; "
                                       "check the server, then retry") from None
                 except psycopg.Error as e:
                     raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be used: {_first_line(e)}") from None
-            raise AssertionError("unreachable")  # pragma: no cover
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _insert(self, cursor: Any, table: str, rows: list[tuple[Any, ...]], conflict: str = "") -> None:
         # one statement of arrays, not one per row: a 20-line entry is a few round trips
@@ -1016,18 +1060,23 @@ class PostgresLedger(Ledger):
         cursor.execute("SELECT nextval('ledger_entry_seq')")
         return int(cursor.fetchone()[0])
 
-    def _forget(self) -> None:
-        if self._connection is not None and self._pid == os.getpid():
-            try:
-                self._connection.close()
-            except Exception:  # noqa: BLE001  (a broken connection may fail to close; it is dropped anyway)
-                pass
-        self._connection = None
-
     def close(self) -> None:
-        with self._lock:
-            self._forget()
+        """Close the pool's connections (those in use close when their thread is done with them)."""
+        with self._pool:
+            if self._pid == os.getpid():
+                for db in self._idle:
+                    _close_quietly(db)
+                    self._opened -= 1
+            self._idle = []
             super().close()
+            self._pool.notify_all()
+
+
+def _close_quietly(db: Any) -> None:
+    try:
+        db.close()
+    except Exception:  # noqa: BLE001  (a broken connection may fail to close; it is dropped anyway)
+        pass
 
 
 # -- opening ------------------------------------------------------------------------------------
