@@ -1,9 +1,8 @@
 """The issuing and verifying desks the service composes, built from its configuration.
 
 :class:`Issuers` opens every configured :class:`~tradevc.issuer.Issuer` and runs each call on
-one thread of its own. Today an ``Issuer``'s status registry is an SQLite connection that
-refuses other threads, while FastAPI runs the endpoints on a thread pool; so every issuer
-call (issue, revoke, publishing the site) is serialised through that one thread. It also
+the thread of the request that asks (FastAPI runs the endpoints on a thread pool): an
+``Issuer`` may be shared by threads, and signs on several at once. It also
 holds the issuers' website in memory: ``did.json`` (did:web) and the signed status lists, at
 the paths their URLs name (what :meth:`Issuer.publish` writes to a folder), published again
 after each status change, so the lists served change at once, and once a day when they are
@@ -17,11 +16,10 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import requests
@@ -44,7 +42,6 @@ __all__ = [
     "REPUBLISH_AFTER", "EntryDesk", "Issuers", "ReceivedPresentations", "SiteFile", "StatusChange", "build_verifier", "known_type",
 ]
 
-T = TypeVar("T")
 STATUS_ACTIONS = {"revoked": "revoke", "suspended": "suspend", "reinstated": "reinstate"}
 REPUBLISH_AFTER = timedelta(days=1)
 """Served status lists are signed again when asked for this long after they were signed
@@ -72,25 +69,22 @@ def known_type(name: str) -> str | None:
 
 
 class Issuers:
-    """The configured issuers, each call on the one issuer thread (see the module).
-    ``clock`` returns the current time (aware; default the system's)."""
+    """The configured issuers, called from any thread (see the module); what they publish
+    is changed under one lock. ``clock`` returns the current time (aware; default the system's)."""
 
     def __init__(self, configs: tuple[IssuerConfig, ...], *, clock: Callable[[], datetime] | None = None) -> None:
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._published: dict[str, datetime] = {}
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradevc-issuers")
+        self._site_lock = threading.RLock()  # _sites, site and _published change together
         self._issuers: dict[str, Issuer] = {}
         self._sites: dict[str, dict[str, SiteFile]] = {}
         self.site: dict[str, SiteFile] = {}
         """Every issuer's website together, by path below the web root (no leading '/')."""
         try:
-            self._run(lambda: self._open_all(configs))
+            self._open_all(configs)
         except BaseException:
             self.close()
             raise
-
-    def _run(self, call: Callable[[], T]) -> T:
-        return self._thread.submit(call).result()
 
     def _open_all(self, configs: tuple[IssuerConfig, ...]) -> None:
         prefixes: dict[str, str] = {}
@@ -114,6 +108,10 @@ class Issuers:
 
     def _publish(self, name: str) -> None:
         """Sign the lists of issuer ``name`` again and serve them with its did.json."""
+        with self._site_lock:
+            self._publish_locked(name)
+
+    def _publish_locked(self, name: str) -> None:
         issuer = self._issuers[name]
         now = self._clock()
         files: dict[str, SiteFile] = {}
@@ -142,13 +140,11 @@ class Issuers:
     def refresh(self) -> None:
         """Sign again the lists of every issuer whose lists are stale (see :meth:`stale`)."""
 
-        def call() -> None:
+        with self._site_lock:
             now = self._clock()
             for name, at in list(self._published.items()):
                 if now - at >= REPUBLISH_AFTER:
-                    self._publish(name)
-
-        self._run(call)
+                    self._publish_locked(name)
 
     def names(self) -> list[str]:
         return list(self._issuers)
@@ -176,14 +172,15 @@ class Issuers:
             entries = document.get("credentialStatus") or []
             urls = {e.get("statusListCredential") for e in (entries if isinstance(entries, list) else [entries])}
             served = {urlsplit(u).path.lstrip("/") for u in urls if isinstance(u, str)}
-            if not served <= set(self._sites.get(name, {})):  # a new list: serve it
-                self._publish(name)
+            with self._site_lock:
+                if not served <= set(self._sites.get(name, {})):  # a new list: serve it
+                    self._publish_locked(name)
             return signed, warnings
 
-        return self._run(call)
+        return call()
 
     def known(self, name: str, credential_id: str) -> bool:
-        return self._run(lambda: self._issuers[name].registry.document(credential_id) is not None)
+        return self._issuers[name].registry.document(credential_id) is not None
 
     def change_status(self, name: str, credential_id: str, statuses: list[str]) -> list[StatusChange]:
         """Revoke, suspend or reinstate, in order, then serve the lists again.
@@ -201,17 +198,11 @@ class Issuers:
                 self._publish(name)
             return out
 
-        return self._run(call)
+        return call()
 
     def close(self) -> None:
-        def close_all() -> None:
-            for issuer in self._issuers.values():
-                issuer.close()
-
-        try:
-            self._run(close_all)
-        finally:
-            self._thread.shutdown(wait=True)
+        for issuer in self._issuers.values():
+            issuer.close()
 
 
 class ReceivedPresentations:
