@@ -52,6 +52,7 @@ from tradevc.vc.atomicfile import write_atomic
 from tradevc.vc.errors import ResolutionError
 from tradevc.vc.jsontext import escape_hidden
 from tradevc.vc.retrieval.did.web import document_path, document_url
+from tradevc.vc.retrieval.netguard import is_loopback_host
 
 from .errors import IssuerError
 
@@ -189,15 +190,6 @@ def find_dids(root: Path, port: int) -> list[SiteDid]:
                          f"--port {named_port or 443}, or read it from here through the --mirror below")
         found.append(SiteDid(did, relative, url, host, tuple(notes)))
     return found
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _name(common_name: str) -> x509.Name:
@@ -426,7 +418,7 @@ def start_site(
     folder = folder.resolve()
     if bind == "localhost":
         bind = "127.0.0.1"
-    if not _loopback(bind) and not public:
+    if not is_loopback_host(bind) and not public:
         raise SiteError(f"--host {bind} is not a loopback address: this server is for trying things on this machine, "
                         "with a throwaway certificate; add --public to listen there anyway")
     if port is None:

@@ -48,13 +48,14 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tradevc.vc.retrieval.netguard import is_loopback_host
 
 __all__ = [
     "SCOPES", "ClientConfig", "DEFAULT_TOKEN_FAILURES", "Rate", "ConfigError", "IssuerConfig", "ServiceConfig", "VerifierConfig", "load_config",
@@ -196,15 +197,6 @@ def _rate(table: dict[str, Any], key: str, where: str, *, burst_key: str | None 
     return Rate(count, _PERIODS[match.group(2)], burst)
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _read_secret(path: Path, what: str) -> bytes:
     try:
         value = path.read_bytes()
@@ -255,7 +247,7 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
     beyond = listen.get("plain_http_beyond_loopback", False)
     if not isinstance(beyond, bool):
         raise ConfigError("listen.plain_http_beyond_loopback: must be true or false")
-    if tls_cert is None and not _loopback(host) and not beyond:
+    if tls_cert is None and not is_loopback_host(host) and not beyond:
         raise ConfigError(
             f"listen.host: {host} is not a loopback address, and without tls_cert/tls_key bearer tokens and client "
             "secrets would cross the network in clear; give tls_cert and tls_key, or set "

@@ -67,6 +67,18 @@ class State:
     limits: Limits = field(default_factory=Limits)
 
 
+def _challenge_and_domain(options: Mapping[str, Any]) -> tuple[str, str | list[str]]:
+    """``options.challenge`` and ``options.domain``, required (400 without them)."""
+    challenge, domain = options.get("challenge"), options.get("domain")
+    if not isinstance(challenge, str) or not challenge:
+        raise Problem(400, "options.challenge is required: the challenge the holder signed (POST /challenges)")
+    if not (isinstance(domain, str) and domain) and not (
+        isinstance(domain, list) and domain and all(isinstance(d, str) and d for d in domain)
+    ):
+        raise Problem(400, "options.domain is required: a non-empty string or list of strings")
+    return challenge, domain
+
+
 router = APIRouter()
 _OAUTH = OAuth2(
     flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(
@@ -307,13 +319,7 @@ async def verify_presentation(request: Request, _: Grant = Depends(_scope("verif
     _only(options, ("challenge", "domain"))
     if "verifiablePresentation" not in body:
         raise Problem(400, "verifiablePresentation is missing")
-    challenge, domain = options.get("challenge"), options.get("domain")
-    if not isinstance(challenge, str) or not challenge:
-        raise Problem(400, "options.challenge is required: the challenge the holder signed (POST /challenges)")
-    if not (isinstance(domain, str) and domain) and not (
-        isinstance(domain, list) and domain and all(isinstance(d, str) and d for d in domain)
-    ):
-        raise Problem(400, "options.domain is required: a non-empty string or list of strings")
+    challenge, domain = _challenge_and_domain(options)
 
     def verify() -> PresentationResult:
         return verifier.verify_presentation(body["verifiablePresentation"], challenge=challenge, domain=domain)
@@ -527,13 +533,7 @@ async def verify_entry(request: Request, _: Grant = Depends(_scope("entries"))) 
         raise Problem(400, "entry must be the entry declaration (a JSON object)")
     if not isinstance(presentation, (dict, str)):
         raise Problem(400, "presentation must be a presentation (a JSON object or a compact JWS)")
-    challenge, domain = options.get("challenge"), options.get("domain")
-    if not isinstance(challenge, str) or not challenge:
-        raise Problem(400, "options.challenge is required: the challenge the holder signed (POST /challenges)")
-    if not (isinstance(domain, str) and domain) and not (
-        isinstance(domain, list) and domain and all(isinstance(d, str) and d for d in domain)
-    ):
-        raise Problem(400, "options.domain is required: a non-empty string or list of strings")
+    challenge, domain = _challenge_and_domain(options)
     now = _moment(options.get("at"))
 
     def decide() -> tuple[str, Any]:

@@ -393,3 +393,15 @@ class GuardedAdapter(requests.adapters.HTTPAdapter):
         connection = type("GuardedHTTPSConnection", (_GuardedHTTPSConnection,), {"allow": self.allow})
         pool = type("GuardedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": connection})
         self.poolmanager.pool_classes_by_scheme = {"https": pool}
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (``localhost``, an IPv4 or IPv6 address, with or without brackets)
+    names this machine's loopback: where a server may listen without being reachable from
+    elsewhere. A name other than ``localhost`` is not (it is not resolved)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
