@@ -82,8 +82,11 @@ class TokenService:
 
     # -- the token endpoint ------------------------------------------------------------------
 
-    def token_response(self, body: bytes, content_type: str | None, authorization: str | None) -> dict[str, Any]:
+    def token_response(self, body: bytes, content_type: str | None, authorization: str | None,
+                       gate: Callable[[str], None] | None = None) -> dict[str, Any]:
         """The answer of ``POST /token`` to a request with ``body`` and these headers.
+        ``gate`` is called with the client id the request claims before its secret is
+        compared (to refuse a client id under attack from this address).
 
         :raises OAuthError: anything wrong, as RFC 6749 5.2 says.
         """
@@ -98,7 +101,7 @@ class TokenService:
             if name in form:  # RFC 6749 3.2: parameters must not be included more than once
                 raise OAuthError("invalid_request", f"the parameter {name} is given more than once")
             form[name] = value
-        client = self._authenticate(form, authorization)
+        client = self._authenticate(form, authorization, gate)
         grant_type = form.get("grant_type")
         if grant_type is None:
             raise OAuthError("invalid_request", "grant_type is missing")
@@ -121,7 +124,8 @@ class TokenService:
             "scope": " ".join(sorted(scopes)),
         }
 
-    def _authenticate(self, form: Mapping[str, str], authorization: str | None) -> ClientConfig:
+    def _authenticate(self, form: Mapping[str, str], authorization: str | None,
+                      gate: Callable[[str], None] | None = None) -> ClientConfig:
         in_body = "client_id" in form or "client_secret" in form
         basic = authorization is not None and authorization[:6].lower() == "basic "
         if authorization is not None and not basic:
@@ -146,6 +150,8 @@ class TokenService:
             candidates = [secret]
         else:
             raise OAuthError("invalid_client", "no client authentication", status=401)
+        if gate is not None:
+            gate(client_id)
         client = self._clients.get(client_id)
         # compare even for an unknown client, so the time taken does not tell which ids exist
         expected = client.secret if client is not None else secrets.token_bytes(32)

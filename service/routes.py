@@ -11,6 +11,7 @@ reader of :mod:`tradevc.vc.jsontext` (a member given twice,
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
@@ -36,6 +37,7 @@ from .limits import Limits
 from .metrics import CONTENT_TYPE, Metrics
 from .problems import Problem
 
+_log = logging.getLogger("tradevc.service")
 __all__ = ["State", "router", "SCOPABLE_CHECKS", "ALWAYS_CHECKED"]
 
 ALWAYS_CHECKED = frozenset((
@@ -500,7 +502,10 @@ def _moment(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise Problem(400, f"options.at: not an ISO 8601 time: {value!r}") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    if not 1970 <= moment.year <= 9000:  # the verifier adds its clock skew and validity periods to it
+        raise Problem(400, "options.at must be between the years 1970 and 9000")
+    return moment
 
 
 @router.post(
@@ -544,9 +549,12 @@ async def verify_entry(request: Request, _: Grant = Depends(_scope("entries"))) 
     except EntryError as e:
         raise Problem(400, f"not an entry declaration: {e.problems[0]}", extra={"problems": e.problems}) from None
     except RuleError as e:
-        raise Problem(500, f"the entry rules of the trust policy: {e}") from None
+        _log.error("the entry rules of the trust policy could not be applied: %s", e)
+        raise Problem(500, "the entry rules of the trust policy could not be applied (the server's log says why)") from None
     except LedgerError as e:
-        raise Problem(503, f"the ledger: {e}", kind="ledger", title="Ledger unavailable") from None
+        _log.error("the ledger: %s", e)
+        raise Problem(503, "the ledger cannot be reached (the server's log says why)", kind="ledger",
+                      title="Ledger unavailable") from None
     return _json({"id": report_id, **report.to_dict()}, 201, headers={"Location": f"/entries/{report_id}"})
 
 
@@ -607,7 +615,8 @@ async def issue(name: str, request: Request, _: Grant = Depends(_scope("issue"))
         if not isinstance(type_name, str) or known_type(type_name) is None:
             raise Problem(400, f"options.type: {type_name!r} is not a known credential type")
         type_name = known_type(type_name)
-    securing = {"di": "data-integrity", "jose": "jose"}.get(options.get("format", "di"))
+    requested = options.get("format", "di")
+    securing = {"di": "data-integrity", "jose": "jose"}.get(requested) if isinstance(requested, str) else None
     if securing is None:
         raise Problem(400, "options.format is 'di' or 'jose'")
     cryptosuite = options.get("cryptosuite")
@@ -644,11 +653,13 @@ async def change_status(name: str, request: Request, _: Grant = Depends(_scope("
     credential_id, entries = body.get("credentialId"), body.get("credentialStatus")
     if not isinstance(credential_id, str) or not credential_id:
         raise Problem(400, "credentialId must be a non-empty string")
-    if not isinstance(entries, list) or not entries:
-        raise Problem(400, "credentialStatus must be a non-empty list of {type, status}")
+    if not isinstance(entries, list) or len(entries) != 1:
+        # one change a request: a second refused after the first was applied (a revocation is
+        # for good) would answer 409 for a change that was made
+        raise Problem(400, "credentialStatus must be a list of one {type, status}: one change a request")
     statuses = []
     for entry in entries:
-        if not isinstance(entry, dict) or entry.get("status") not in STATUS_ACTIONS or (
+        if not isinstance(entry, dict) or not isinstance(entry.get("status"), str) or entry["status"] not in STATUS_ACTIONS or (
             "type" in entry and not isinstance(entry["type"], str)
         ) or set(entry) - {"type", "status"}:
             raise Problem(400, f"each credentialStatus entry is {{type?, status}}, status one of "
@@ -683,16 +694,22 @@ async def change_status(name: str, request: Request, _: Grant = Depends(_scope("
 )
 async def token(request: Request) -> Response:
     limits, address = _state(request).limits, request.client.host if request.client else ""
-    wait = limits.token_blocked(address)
-    if wait is not None:
-        raise _too_many(wait, f"too many failed client authentications from this address; try again in {wait} s")
+    claimed: list[str] = []
+
+    def gate(client_id: str) -> None:  # failures count per address and client id: guessing one
+        claimed.append(client_id)      # client's secret locks out no other client
+        wait = limits.token_blocked(f"{address} {client_id}")
+        if wait is not None:
+            raise _too_many(wait, "too many failed authentications of this client from this address; "
+                            f"try again in {wait} s")
+
     try:
         answer = _state(request).tokens.token_response(  # an OAuthError is answered by the app's handler
-            await request.body(), request.headers.get("content-type"), request.headers.get("authorization")
+            await request.body(), request.headers.get("content-type"), request.headers.get("authorization"), gate
         )
     except OAuthError as e:
         if e.error == "invalid_client":
-            limits.token_failed(address)
+            limits.token_failed(f"{address} {claimed[-1] if claimed else ''}")
         raise
     return _json(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 

@@ -368,6 +368,8 @@ def test_revoke_then_verify_refuses_with_the_revocation_code(service, erp, custo
     {"credentialId": "urn:x", "credentialStatus": [{"status": "revoked", "type": 1}]},
     {"credentialId": "urn:x", "credentialStatus": {"status": "revoked"}},
     {"credentialId": "urn:x", "credentialStatus": [{"status": "revoked"}], "force": True},
+    {"credentialId": "urn:x", "credentialStatus": [{"status": ["revoked"]}]},  # was a 500 (unhashable)
+    {"credentialId": "urn:x", "credentialStatus": [{"status": {"revoked": 1}}]},
 ])
 def test_a_malformed_status_change_is_a_400(service, erp, body):
     answer = service.post("/issuers/mill/credentials/status", body, erp)
@@ -392,6 +394,17 @@ def test_suspend_and_reinstate(service, erp, customs):
     answer = service.post("/credentials/verify", {"verifiableCredential": credential}, customs)
     assert answer.status_code == 422 and "SUSPENDED" in answer.json()["codes"]
     status("reinstated")
+    assert service.post("/credentials/verify", {"verifiableCredential": credential}, customs).status_code == 200
+
+
+def test_one_status_change_a_request_so_none_is_half_applied(service, erp, customs):
+    """Suspend, revoke, reinstate in one request: the last would be refused after the
+    revocation was made for good, and a 409 would then answer for a change that was made.
+    One change a request: refused whole, nothing applied."""
+    credential = issue(service, erp)
+    answer = service.post("/issuers/mill/credentials/status", {"credentialId": credential["id"], "credentialStatus": [
+        {"status": "suspended"}, {"status": "revoked"}, {"status": "reinstated"}]}, erp)
+    assert answer.status_code == 400 and "one change a request" in answer.json()["detail"]
     assert service.post("/credentials/verify", {"verifiableCredential": credential}, customs).status_code == 200
 
 
@@ -467,7 +480,7 @@ def test_issue_refusals(service, erp):
     answer = service.post("/issuers/mill/credentials/issue", {"credential": credential}, erp)
     assert answer.status_code == 400 and answer.json()["codes"] == ["ISSUER_ERROR"]
     assert service.post("/issuers/nobody/credentials/issue", {"credential": unsigned(service)}, erp).status_code == 404
-    for options in ({"format": "pdf"}, {"type": "NoSuchType"}, {"unknown": 1}):
+    for options in ({"format": "pdf"}, {"format": ["di"]}, {"format": {"di": 1}}, {"type": "NoSuchType"}, {"unknown": 1}):
         answer = service.post("/issuers/mill/credentials/issue", {"credential": unsigned(service), "options": options}, erp)
         assert answer.status_code == 400, options
     invalid = unsigned(service)

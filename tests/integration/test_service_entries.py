@@ -166,7 +166,8 @@ def test_refusals(service, broker, customs, steel):
     malformed = submit(service, broker, customs, bad)
     assert malformed.status_code == 400, malformed.text
     assert malformed.json()["problems"] and "lines[0].hts" in malformed.json()["problems"][0]
-    for options in ({"at": "yesterday"}, {"unknown": 1}, {"challenge": 7}):
+    for options in ({"at": "yesterday"}, {"at": "9999-12-31T23:59:59Z"}, {"at": "0001-01-01T00:00:00Z"},
+                    {"unknown": 1}, {"challenge": 7}):
         answer = submit(service, broker, customs, steel, **options)
         assert answer.status_code == 400, (options, answer.text)
     for body in ({"entry": 7, "presentation": {}, "options": {"challenge": "c", "domain": "d"}},

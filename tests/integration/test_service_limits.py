@@ -102,4 +102,7 @@ def test_failed_client_authentications_are_limited_per_address(server):
     # the right secret from the same address waits too: the guesser cannot tell a hit from a miss
     right = server.post("/token", data={"grant_type": "client_credentials"}, auth=("fast", FAST_SECRET))
     assert right.status_code == 429
+    # failures count per address and client: guessing one client's secret (behind a proxy, all
+    # callers share one address) locks out no other client
+    assert token(server, "slow", SLOW_SECRET)["Authorization"].startswith("Bearer ")
     assert server.post("/challenges", headers=good).status_code == 201  # tokens already issued still work
