@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import httpx
 import pytest
 
+from support.browser import headless_chromium
 from support.entries import DOMAIN, World, _iso
 from support.site_process import ENV, free_port
 
@@ -179,34 +178,10 @@ def test_refusals(service, broker, customs, steel):
 
 # -- the served page in a real headless browser (Debian's chromium, as test_entry_report_browser) --
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service as Driver
-    except ImportError as e:  # pragma: no cover - the test extra installs it
-        pytest.fail(f"selenium is not installed ({e}): run `make test`, which installs the test extra")
-    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-        pytest.fail(f"{CHROMIUM} or {CHROMEDRIVER} is missing: run `make test`, which installs Debian's "
-                    "chromium and chromium-driver")
-    with tempfile.TemporaryDirectory(prefix="tradevc-chromium-") as profile, pytest.MonkeyPatch.context() as env:
-        env.setenv("SE_OFFLINE", "true")
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     f"--user-data-dir={profile}"):
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(service=Driver(executable_path=CHROMEDRIVER), options=options)
-        try:
-            driver.set_page_load_timeout(30)
-            yield driver
-        finally:
-            driver.quit()
+    with headless_chromium() as driver:
+        yield driver
 
 
 def test_the_served_report_page_in_a_browser(service, broker, customs, steel, browser):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from support.expanded import expanded_iris
 from tradevc.issuer import sign_credential
 from tradevc.issuer.credential_types import (
     TRACEABILITY_V1,
@@ -101,22 +102,6 @@ def with_value(type_name: str, path: tuple[Any, ...], value: Any) -> dict[str, A
     container[last] = value
     return credential
 
-
-def expanded_iris(node: Any) -> set[str]:
-    """Every property IRI and type IRI of an expanded JSON-LD document."""
-    found: set[str] = set()
-    if isinstance(node, list):
-        for item in node:
-            found |= expanded_iris(item)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if key == "@type":
-                found |= {t for t in (value if isinstance(value, list) else [value])}
-            elif not key.startswith("@"):
-                found.add(key)
-            if key != "@value":
-                found |= expanded_iris(value)
-    return found
 
 
 # ---- the registry -----------------------------------------------------------------------------
