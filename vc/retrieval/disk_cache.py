@@ -36,7 +36,7 @@ import os
 import stat
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
@@ -49,7 +49,7 @@ from tradevc.vc.retrieval.http import RetrievalError
 
 __all__ = [
     "DiskCache", "CachedCopy", "is_outage", "STATUS_LIST", "DID_DOCUMENT", "MAX_ENTRIES", "MAX_TOTAL_BYTES",
-    "UnsafeFileError",
+    "UnsafeFileError", "duration_text",
 ]
 
 STATUS_LIST = "status-list"
@@ -271,3 +271,14 @@ def _parse(data: bytes, kind: str, url: str, max_bytes: int) -> CachedCopy | Non
     if fetched_at is None or fetched_at.tzinfo is None:
         return None
     return CachedCopy(url, body, media_type, fetched_at)
+
+
+def duration_text(delta: timedelta) -> str:
+    """How old a copy is, for a report: ``"3 d 4 h"``, ``"19 h 5 min"``, ``"7 min 30 s"``."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {seconds % 60} s"

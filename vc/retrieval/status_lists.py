@@ -42,7 +42,7 @@ from typing import Any, Callable, NamedTuple
 from tradevc.vc.compat import WARNING_PREFIX, Compatibility, require_compatibility, warning
 from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.jsontext import json_kind
-from tradevc.vc.retrieval.disk_cache import STATUS_LIST, DiskCache, is_outage
+from tradevc.vc.retrieval.disk_cache import STATUS_LIST, DiskCache, duration_text as _duration, is_outage
 from tradevc.vc.retrieval.http import Fetched, HttpsFetcher, RetrievalError
 from tradevc.vc.retrieval.status_types import StatusType, status_type
 from tradevc.vc.model import is_url
@@ -458,16 +458,6 @@ def _status_message(entry: Mapping[str, Any], value: int) -> str | None:
                 continue
     return None
 
-
-def _duration(delta: timedelta) -> str:
-    """``"3 d 4 h"``, ``"19 h 5 min"``, ``"7 min 30 s"``."""
-    seconds = max(0, int(delta.total_seconds()))
-    days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return _minutes(delta)
 
 
 def _minutes(delta: timedelta) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import idna
 
 from tradevc.vc.errors import ResolutionError
-from tradevc.vc.retrieval.disk_cache import DID_DOCUMENT, DiskCache, is_outage
+from tradevc.vc.retrieval.disk_cache import DID_DOCUMENT, DiskCache, duration_text as _duration, is_outage
 from tradevc.vc.retrieval.http import (
     DID_MEDIA_TYPES, JSON_TYPES, Fetched, HttpsFetcher, RetrievalError, _json, _require_media_type,
 )
@@ -272,13 +272,3 @@ class DidWebResolver:
             )
         return document
 
-
-def _duration(delta: timedelta) -> str:
-    """``"2 h 5 min"``, ``"7 min 30 s"``."""
-    seconds = max(0, int(delta.total_seconds()))
-    days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min {seconds % 60} s"
