@@ -52,22 +52,23 @@ with ``refuse_overdraw=True`` never exceeds the cap.
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, Rounded
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from tradevc.vc.checks.supply import KG_PER_UNIT
 
+from .database import DEFAULT_CONNECTIONS, PostgresPool, SqliteFile, close_quietly, first_line, parse_location
+
 if TYPE_CHECKING:
     import psycopg
+
 
 __all__ = [
     "REJECT",
@@ -696,18 +697,6 @@ _SQLITE_SCHEMA = [
 ]
 
 
-def _sqlite_problem(location: str, error: sqlite3.Error, timeout: float) -> LedgerError:
-    text = str(error)
-    if "locked" in text or "busy" in text:
-        return LedgerError(f"the ledger {location} stayed locked by another writer for {timeout:g} s: "
-                           "retry, or open it with a longer timeout")
-    if "not a database" in text or "malformed" in text:
-        return LedgerError(f"{location} is not a ledger database ({text}): name the ledger's file, or a new one")
-    if "readonly" in text or "read-only" in text:
-        return LedgerError(f"the ledger {location} is read-only ({text}): check its permissions and its folder's")
-    return LedgerError(f"the ledger {location} cannot be used: {text}")
-
-
 class SqliteLedger(Ledger):
     """The ledger in the SQLite file at ``path`` (made if missing, mode 0600, in WAL mode, synced
     at each commit), shared by every process that opens it; ``:memory:`` keeps it in this
@@ -722,47 +711,20 @@ class SqliteLedger(Ledger):
         self.path = path if path == ":memory:" else Path(path)
         self.location = str(path)
         self.timeout = timeout
-        self._connection: sqlite3.Connection | None = None
-        self._pid = os.getpid()
-        if isinstance(self.path, Path):
-            folder = self.path.parent
-            if not folder.is_dir():
-                raise LedgerError(f"cannot open the ledger {self.location}: the folder {folder} does not exist")
-            try:
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            except FileExistsError:
-                pass
-            except OSError as e:
-                raise LedgerError(f"cannot create the ledger {self.location}: {e.strerror}") from None
-        db = self._db()
+        self._file = SqliteFile(path, timeout=timeout, what="ledger", error=LedgerError)
         try:
-            self._prepare(db)
+            self._prepare(self._db())
         except sqlite3.Error as e:
-            self._drop()
-            raise _sqlite_problem(self.location, e, timeout) from None
+            self._file.drop()
+            raise self._file.problem(e) from None
         except LedgerError:
-            self._drop()
+            self._file.drop()
             raise
 
     def _db(self) -> sqlite3.Connection:
         if self._closed:
             raise ValueError("this ledger is closed")
-        if self._connection is not None and self._pid == os.getpid():
-            return self._connection
-        self._pid = os.getpid()  # a forked child: the parent's connection is left alone
-        try:
-            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA synchronous = FULL")
-        except sqlite3.Error as e:
-            raise _sqlite_problem(self.location, e, self.timeout) from None
-        self._connection = db
-        return db
-
-    def _drop(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        return self._file.connection()
 
     def _prepare(self, db: sqlite3.Connection) -> None:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -808,7 +770,7 @@ class SqliteLedger(Ledger):
             except sqlite3.Error as e:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
-                raise _sqlite_problem(self.location, e, self.timeout) from None
+                raise self._file.problem(e) from None
 
     def _next_seq(self, cursor: Any) -> int:
         cursor.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM ledger_entries")
@@ -816,9 +778,7 @@ class SqliteLedger(Ledger):
 
     def close(self) -> None:
         with self._lock:
-            if self._pid == os.getpid():
-                self._drop()
-            self._connection = None
+            self._file.close()
             super().close()
 
 
@@ -871,28 +831,8 @@ _PG_SCHEMA = [
 
 _PG_SCHEMA_LOCK = 0x7472_6164_6576_63  # an advisory lock key for creating the tables ("tradevc")
 
-DEFAULT_CONNECTIONS = 8
-"""How many connections a :class:`PostgresLedger` opens at most (per process), for its threads."""
-
 _RETRIES = 8
 """How often a PostgreSQL transaction is retried after a deadlock or a serialization failure."""
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-def _redacted(url: str) -> str:
-    """``url`` without its password, for messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "postgresql://..."
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class PostgresLedger(Ledger):
@@ -914,67 +854,19 @@ class PostgresLedger(Ledger):
 
     def __init__(self, url: str, *, timeout: float = 10.0, connections: int = DEFAULT_CONNECTIONS) -> None:
         super().__init__()
-        try:
-            import psycopg  # noqa: F401  (only PostgreSQL users need it)
-        except ImportError:
-            raise LedgerError("a postgresql:// ledger needs psycopg 3: pip install 'tradevc[postgres]'") from None
-        if isinstance(connections, bool) or not isinstance(connections, int) or connections < 1:
-            raise ValueError(f"a PostgreSQL ledger needs at least one connection, not {connections!r}")
+        self._pool = PostgresPool(url, timeout=timeout, connections=connections, what="ledger", error=LedgerError,
+                                  application_name="tradevc-ledger")
         self.url = url
-        self.location = _redacted(url)
+        self.location = self._pool.location
         self.timeout = timeout
         self.connections = connections
-        self._pool = threading.Condition(threading.Lock())
-        self._idle: list[psycopg.Connection[tuple[Any, ...]]] = []
-        self._opened = 0  # connections of this process, idle or in use
-        self._pid = os.getpid()
         self._prepare()
 
-    @contextmanager
-    def _borrow(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+    def _borrow(self) -> AbstractContextManager[psycopg.Connection[tuple[Any, ...]]]:
         """A connection of the pool, this thread's until the block ends."""
-        db = self._take()
-        try:
-            yield db
-        finally:
-            self._give_back(db)
-
-    def _take(self) -> psycopg.Connection[tuple[Any, ...]]:
-        import psycopg
-
-        with self._pool:
-            while True:
-                if self._closed:
-                    raise ValueError("this ledger is closed")
-                if self._pid != os.getpid():  # a forked child: the parent's connections are left alone
-                    self._pid, self._idle, self._opened = os.getpid(), [], 0
-                if self._idle:
-                    return self._idle.pop()
-                if self._opened < self.connections:
-                    self._opened += 1
-                    break
-                self._pool.wait()
-        try:
-            return psycopg.connect(
-                self.url, connect_timeout=max(1, round(self.timeout)), application_name="tradevc-ledger",
-                options=f"-c lock_timeout={int(self.timeout * 1000)}")
-        except psycopg.Error as e:
-            with self._pool:
-                self._opened -= 1
-                self._pool.notify()
-            raise LedgerError(f"cannot connect to the PostgreSQL ledger {self.location}: {_first_line(e)}; check that the "
-                              "server runs and that the URL's host, port, user and database are right") from None
-
-    def _give_back(self, db: psycopg.Connection[tuple[Any, ...]]) -> None:
-        with self._pool:
-            if self._pid != os.getpid():  # forked while it was in use: the parent's, left alone
-                return
-            if self._closed or db.closed or db.broken:
-                _close_quietly(db)
-                self._opened -= 1
-            else:
-                self._idle.append(db)
-            self._pool.notify()
+        if self._closed:
+            raise ValueError("this ledger is closed")
+        return self._pool.borrow()
 
     def _prepare(self) -> None:
         import psycopg
@@ -989,7 +881,7 @@ class PostgresLedger(Ledger):
                     db.execute("INSERT INTO ledger_schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
                 versions = [row[0] for row in db.execute("SELECT version FROM ledger_schema_version").fetchall()]
         except psycopg.Error as e:
-            raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be used: {_first_line(e)}") from None
+            raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be used: {first_line(e)}") from None
         _check_version(self.location, versions)
 
     def _sql(self, statement: str) -> str:
@@ -1040,11 +932,11 @@ class PostgresLedger(Ledger):
                     raise LedgerError(f"the PostgreSQL ledger {self.location} stayed locked by another writer for "
                                       f"{self.timeout:g} s: retry, or open it with a longer timeout") from None
                 except psycopg.OperationalError as e:
-                    _close_quietly(db)  # not given back to the pool
-                    raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be reached: {_first_line(e)}; "
+                    close_quietly(db)  # not given back to the pool
+                    raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be reached: {first_line(e)}; "
                                       "check the server, then retry") from None
                 except psycopg.Error as e:
-                    raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be used: {_first_line(e)}") from None
+                    raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be used: {first_line(e)}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _insert(self, cursor: Any, table: str, rows: list[tuple[Any, ...]], conflict: str = "") -> None:
@@ -1062,27 +954,11 @@ class PostgresLedger(Ledger):
 
     def close(self) -> None:
         """Close the pool's connections (those in use close when their thread is done with them)."""
-        with self._pool:
-            if self._pid == os.getpid():
-                for db in self._idle:
-                    _close_quietly(db)
-                    self._opened -= 1
-            self._idle = []
-            super().close()
-            self._pool.notify_all()
-
-
-def _close_quietly(db: Any) -> None:
-    try:
-        db.close()
-    except Exception:  # noqa: BLE001  (a broken connection may fail to close; it is dropped anyway)
-        pass
+        self._pool.close()
+        super().close()
 
 
 # -- opening ------------------------------------------------------------------------------------
-
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-
 
 def open_ledger(location: str | os.PathLike[str], *, timeout: float = 10.0) -> Ledger:
     """The ledger at ``location``: a path or ``sqlite:///path`` (``sqlite:////abs/path``) is an
@@ -1092,18 +968,7 @@ def open_ledger(location: str | os.PathLike[str], *, timeout: float = 10.0) -> L
 
     :raises LedgerError: the ledger cannot be opened (see the classes), or an unknown URL scheme.
     """
-    if not isinstance(location, str):
-        return SqliteLedger(location, timeout=timeout)
-    scheme = _SCHEME.match(location)
-    if scheme is None:
-        return SqliteLedger(location, timeout=timeout)
-    name = scheme.group(1).lower()
-    if name in ("postgresql", "postgres"):
-        return PostgresLedger(location, timeout=timeout)
-    if name == "sqlite":
-        path = location[len("sqlite://"):]
-        if not path.startswith("/") or path == "/":
-            raise LedgerError(f"an SQLite ledger URL is sqlite:///relative/path or sqlite:////absolute/path, not {location!r}")
-        return SqliteLedger(path[1:], timeout=timeout)
-    raise LedgerError(f"unknown ledger location {_redacted(location)!r}: give a file path, sqlite:///path or "
-                      "postgresql://user@host:port/database")
+    kind, where = parse_location(location, what="ledger", error=LedgerError)
+    if kind == "postgresql":
+        return PostgresLedger(where, timeout=timeout)
+    return SqliteLedger(where, timeout=timeout)
