@@ -21,12 +21,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tradevc import __version__
 
 from .auth import OAuthError, TokenService
-from .config import ServiceConfig
+from tradevc.verifier.ledger import LedgerError, open_ledger
+
+from .config import ConfigError, ServiceConfig
 from .desks import EntryDesk, Issuers, build_verifier
 from .limits import Limits
 from .logs import log_request
 from .metrics import Metrics
 from .problems import PROBLEM_JSON, Problem, problem_body
+from .records import Records, RecordsError, open_records
 from .routes import State, router
 
 __all__ = ["REQUEST_ID_HEADER", "create_app", "open_state"]
@@ -209,8 +212,36 @@ def open_state(config: ServiceConfig) -> State:
     verifier = build_verifier(config.verifier) if config.verifier is not None else None
     entries = EntryDesk(verifier, config.verifier.trust, config.ledger) if config.verifier and verifier else None
     issuers = Issuers(config.issuers) if config.issuers else None
+    try:
+        records = open_kept_records(config)  # last: its warning only once the rest is known to be right
+    except BaseException:
+        if issuers is not None:
+            issuers.close()
+        raise
+    if entries is not None:
+        entries.records = records
     limits = Limits(config.clients, config.token_failures)
-    return State(tokens=tokens, issuers=issuers, verifier=verifier, ready=True, entries=entries, limits=limits)
+    return State(tokens=tokens, issuers=issuers, verifier=verifier, ready=True, entries=entries, limits=limits,
+                 records=records)
+
+
+def open_kept_records(config: ServiceConfig) -> Records:
+    """The records of ``[records]`` (see :mod:`.records`). The ledger is opened first, so that
+    its tables exist before the records' are added to its database.
+
+    :raises ConfigError: the ledger or the records' database cannot be opened."""
+    if config.ledger is not None:
+        try:
+            open_ledger(config.ledger).close()
+        except LedgerError as e:
+            raise ConfigError(f"ledger.url: {e.message}") from None
+    settings = config.records
+    try:
+        return open_records(settings.location, report_days=settings.entry_report_days,
+                            presentation_days=settings.presentation_days, memory_limit=settings.memory_limit)
+    except RecordsError as e:
+        where = "ledger.url" if settings.location == config.ledger else "records.file"
+        raise ConfigError(f"{where}: the records: {e.message}") from None
 
 
 def close_state(state: Any) -> None:
@@ -219,3 +250,4 @@ def close_state(state: Any) -> None:
             state.issuers.close()
         if state.verifier is not None and state.verifier.challenges is not None:
             state.verifier.challenges.close()
+        state.records.close()

@@ -60,10 +60,12 @@ class OAuthError(Exception):
 
 @dataclass(frozen=True)
 class Grant:
-    """What a valid bearer token grants: the client and its scopes."""
+    """What a valid bearer token grants: the client, its scopes and the issuers it may act
+    for (with the issue and status scopes; read from the configuration, not the token)."""
 
     client_id: str
     scopes: frozenset[str]
+    issuers: frozenset[str] = frozenset()
 
 
 class TokenService:
@@ -195,4 +197,4 @@ class TokenService:
         if client is None or not isinstance(scope, str):
             return None
         scopes = frozenset(scope.split(" ")) & client.scopes
-        return Grant(client.client_id, scopes)
+        return Grant(client.client_id, scopes, client.issuers)

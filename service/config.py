@@ -31,6 +31,13 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
     [ledger]                    # the quantity ledger of POST /entries/verify (optional)
     url = "sqlite:///ledger.sqlite"      # or a path, or postgresql://user@host/db
 
+    [records]                   # what the service keeps: received presentation ids, entry reports
+    # file = "records.sqlite"   # an SQLite file; default: the [ledger] database (tables service_*),
+    #                           # and without [ledger] only memory (bounded, lost on restart: a warning)
+    # entry_report_days = 400   # GET /entries/{id} answers this long (customs keeps its records)
+    # presentation_days = 30    # a presentation id its holder sent is a 409 again this long
+    # memory_limit = 10000      # in memory: at most this many reports, and this many ids
+
     [issuers.mill]
     home = "mill"               # the issuer home (vc-issuer --home)
     passphrase_file = "mill.passphrase"
@@ -38,6 +45,9 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
     [clients.erp]
     secret_file = "erp.secret"  # or secret_env = "ERP_CLIENT_SECRET"
     scopes = ["issue", "status"]
+    issuers = ["mill"]          # the issuers it may issue for and change the status of; required
+    #                           # with the issue or status scope when two or more issuers are
+    #                           # configured (with one, it defaults to that one)
     # rate = "100/minute"       # its requests (after authentication); default: no limit
     # burst = 100               # at most this many at once (default: the rate's count)
 
@@ -58,7 +68,7 @@ from typing import Any
 from tradevc.vc.retrieval.netguard import is_loopback_host
 
 __all__ = [
-    "SCOPES", "ClientConfig", "DEFAULT_TOKEN_FAILURES", "Rate", "ConfigError", "IssuerConfig", "ServiceConfig", "VerifierConfig", "load_config",
+    "SCOPES", "ClientConfig", "RecordsConfig", "DEFAULT_TOKEN_FAILURES", "Rate", "ConfigError", "IssuerConfig", "ServiceConfig", "VerifierConfig", "load_config",
     "MIN_SECRET_LENGTH", "MIN_TOKEN_KEY_BYTES",
 ]
 
@@ -111,6 +121,19 @@ class ClientConfig:
     secret: bytes = field(repr=False)
     scopes: frozenset[str]
     rate: Rate | None = None
+    issuers: frozenset[str] = frozenset()
+    """The issuers it may act for with the issue and status scopes."""
+
+
+@dataclass(frozen=True)
+class RecordsConfig:
+    """``[records]``: where the received presentation ids and entry reports are kept (a path,
+    ``sqlite:///`` or ``postgresql://`` URL; None: in memory) and for how long."""
+
+    location: str | None = None
+    entry_report_days: int = 400
+    presentation_days: int = 30
+    memory_limit: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -136,6 +159,7 @@ class ServiceConfig:
     issuers: tuple[IssuerConfig, ...] = ()
     clients: tuple[ClientConfig, ...] = ()
     ledger: str | None = None
+    records: RecordsConfig = field(default_factory=RecordsConfig)
 
 
 def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -220,6 +244,28 @@ def _ledger_url(base: Path, url: str) -> str:
     return str(base / Path(url).expanduser())
 
 
+def _client_issuers(table: dict[str, Any], where: str, scopes: frozenset[str], names: list[str]) -> frozenset[str]:
+    """The issuers a client may act for (``issuers``). Without the member: the one issuer when
+    only one is configured; with two or more, a client with the issue or status scope must
+    name them (a multi-issuer server never lets one issuer's client act for all by default)."""
+    acts = scopes & {"issue", "status"}
+    value = table.get("issuers")
+    if value is None:
+        if acts and len(names) > 1:
+            raise ConfigError(f"{where}issuers: required with the {' and '.join(sorted(acts))} scope when several "
+                              f"issuers are configured: list those it may act for (of {', '.join(names)})")
+        return frozenset(names) if acts else frozenset()
+    if not isinstance(value, list) or not value or not all(isinstance(n, str) for n in value):
+        raise ConfigError(f"{where}issuers: a non-empty list of issuer names (of {', '.join(names) or 'none'})")
+    if not acts:
+        raise ConfigError(f"{where}issuers: only for a client with the issue or status scope")
+    unknown = [n for n in value if n not in names]
+    if unknown:
+        raise ConfigError(f"{where}issuers: no issuer {unknown[0]!r} is configured "
+                          f"(configured: {', '.join(names) or 'none'})")
+    return frozenset(value)
+
+
 def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
     """The configuration in the TOML file ``path``, with its secrets read.
 
@@ -235,7 +281,7 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{file}: not TOML: {e}") from None
     base = file.resolve().parent
-    _only(data, ("listen", "tokens", "verifier", "issuers", "clients", "ledger"), "")
+    _only(data, ("listen", "tokens", "verifier", "issuers", "clients", "ledger", "records"), "")
 
     listen = _table(data, "listen", "")
     _only(listen, ("host", "port", "tls_cert", "tls_key", "max_body_bytes", "plain_http_beyond_loopback"), "listen.")
@@ -290,6 +336,18 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
         _only(table, ("url",), "ledger.")
         ledger = _ledger_url(base, _str(table, "url", "ledger.", required=True) or "")
 
+    table = _table(data, "records", "")
+    _only(table, ("file", "entry_report_days", "presentation_days", "memory_limit"), "records.")
+    records_file = _path(base, table, "file", "records.", exists=False)
+    if records_file is not None and not records_file.parent.is_dir():
+        raise ConfigError(f"records.file: the folder {records_file.parent} does not exist")
+    records = RecordsConfig(
+        location=str(records_file) if records_file is not None else ledger,
+        entry_report_days=_int(table, "entry_report_days", "records.", 400, 1, 36_500),
+        presentation_days=_int(table, "presentation_days", "records.", 30, 1, 36_500),
+        memory_limit=_int(table, "memory_limit", "records.", 10_000, 1, 10_000_000),
+    )
+
     issuers = []
     for name, table in _table(data, "issuers", "").items():
         where = f"issuers.{name}."
@@ -313,7 +371,7 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
             raise ConfigError(f"clients.{client_id}: a client id is letters, digits, '.', '_' and '-' (at most 64)")
         if not isinstance(table, dict):
             raise ConfigError(f"clients.{client_id}: must be a table")
-        _only(table, ("secret_file", "secret_env", "scopes", "rate", "burst"), where)
+        _only(table, ("secret_file", "secret_env", "scopes", "rate", "burst", "issuers"), where)
         if ("secret_file" in table) == ("secret_env" in table):
             raise ConfigError(f"{where[:-1]}: give exactly one of secret_file or secret_env")
         if "secret_file" in table:
@@ -331,12 +389,13 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
         scopes = table.get("scopes")
         if not isinstance(scopes, list) or not scopes or not all(s in SCOPES for s in scopes):
             raise ConfigError(f"{where}scopes: a non-empty list of {', '.join(SCOPES)}")
-        clients.append(ClientConfig(client_id, value, frozenset(scopes), _rate(table, "rate", where, burst_key="burst")))
+        clients.append(ClientConfig(client_id, value, frozenset(scopes), _rate(table, "rate", where, burst_key="burst"),
+                                    _client_issuers(table, where, frozenset(scopes), [i.name for i in issuers])))
 
     if not issuers and verifier is None:
         raise ConfigError("nothing to serve: configure [issuers.NAME] or [verifier]")
     return ServiceConfig(
         host=host, port=port, tls_cert=tls_cert, tls_key=tls_key, max_body_bytes=max_body, token_lifetime=lifetime,
         token_key=token_key, token_failures=token_failures, verifier=verifier, issuers=tuple(issuers), clients=tuple(clients),
-        ledger=ledger,
+        ledger=ledger, records=records,
     )

@@ -31,15 +31,16 @@ from tradevc.issuer.site import media_type_of
 from tradevc.vc.errors import ContextIndexError, VcError
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.verifier import Verifier
-from tradevc.verifier.entry import EntryReport, RuleSet
+from tradevc.verifier.entry import RuleSet
 from tradevc.verifier.ledger import open_ledger
 from tradevc.verifier.challenges import ChallengeStore, ChallengeStoreError, MemoryChallengeStore, SqliteChallengeStore
 from tradevc.verifier.trust import load_policy
 
 from .config import ConfigError, IssuerConfig, VerifierConfig
+from .records import MemoryRecords, Records, StoredReport
 
 __all__ = [
-    "REPUBLISH_AFTER", "EntryDesk", "Issuers", "ReceivedPresentations", "SiteFile", "StatusChange", "build_verifier", "known_type",
+    "REPUBLISH_AFTER", "EntryDesk", "Issuers", "SiteFile", "StatusChange", "build_verifier", "known_type",
 ]
 
 STATUS_ACTIONS = {"revoked": "revoke", "suspended": "suspend", "reinstated": "reinstate"}
@@ -205,51 +206,30 @@ class Issuers:
             issuer.close()
 
 
-class ReceivedPresentations:
-    """The ids of the presentations ``POST /presentations`` accepted, so the same id twice is
-    refused (409). Kept in memory: a restart forgets them."""
-
-    def __init__(self) -> None:
-        self._ids: set[str] = set()
-        self._lock = threading.Lock()
-
-    def __contains__(self, presentation_id: object) -> bool:
-        with self._lock:
-            return presentation_id in self._ids
-
-    def add(self, presentation_id: str) -> bool:
-        """Keep ``presentation_id``; False if it was kept already (one wins a race)."""
-        with self._lock:
-            if presentation_id in self._ids:
-                return False
-            self._ids.add(presentation_id)
-            return True
-
-
 class EntryDesk:
     """Decides on entries as ``vc-verify entry`` does, with the verifier, the entry rules of
     its trust policy (``entryRules``) and, if configured, the quantity ledger (opened for each
-    entry, so any thread may decide). The reports are kept in memory by a random id until the
-    process ends.
+    entry, so any thread may decide). Each report is kept in ``records`` (see :mod:`.records`)
+    by a random id (144 bits), with the client that asked for it: only that client reads it.
 
     :raises ConfigError: the trust policy's entry rules are wrong."""
 
-    def __init__(self, verifier: Verifier, trust: Path, ledger: str | None = None) -> None:
+    def __init__(self, verifier: Verifier, trust: Path, ledger: str | None = None,
+                 records: Records | None = None) -> None:
         try:
             self.rules = RuleSet.from_policy_file(trust)
         except (OSError, ValueError) as e:
             raise ConfigError(f"verifier.trust: the entry rules: {e}") from None
         self.verifier = verifier
         self.ledger = ledger
-        self._reports: dict[str, EntryReport] = {}
-        self._lock = threading.Lock()
+        self.records = records if records is not None else MemoryRecords()
 
     def decide(self, entry: Any, presentation: Any, *, challenge: str, domain: Any,
-               now: datetime | None) -> tuple[str, EntryReport]:
-        """The report's new id and the report.
+               now: datetime | None, client_id: str) -> tuple[str, str]:
+        """The report's new id and its JSON (``{id, ...report}``), kept for ``client_id``.
 
         :raises EntryError: ``entry`` is not a declaration. :raises LedgerError: the ledger
-        cannot be used."""
+        cannot be used. :raises RecordsError: the report cannot be kept."""
         ledger = open_ledger(self.ledger) if self.ledger is not None else None
         try:
             report = self.verifier.verify_entry(entry, presentation, challenge=challenge, domain=domain,
@@ -258,13 +238,17 @@ class EntryDesk:
             if ledger is not None:
                 ledger.close()
         report_id = secrets.token_urlsafe(18)
-        with self._lock:
-            self._reports[report_id] = report
-        return report_id, report
+        text = json.dumps({"id": report_id, **report.to_dict()}, ensure_ascii=False)
+        self.records.keep_report(report_id, client_id, text, report.to_html())
+        return report_id, text
 
-    def report(self, report_id: str) -> EntryReport | None:
-        with self._lock:
-            return self._reports.get(report_id)
+    def report(self, report_id: str, client_id: str) -> StoredReport | None:
+        """The report ``report_id`` if ``client_id`` asked for it (None for another client, as
+        for an id never given: an id that leaks does not open a report to every entries client).
+
+        :raises RecordsError: the records cannot be read."""
+        found = self.records.report(report_id)
+        return found if found is not None and found.client_id == client_id else None
 
 
 def _site_file(path: str, document: Any) -> SiteFile:

@@ -32,27 +32,34 @@ from tradevc.verifier.entry import EntryError, RuleError
 from tradevc.verifier.ledger import LedgerError
 
 from .auth import REALM, Grant, OAuthError, TokenService
-from .desks import STATUS_ACTIONS, EntryDesk, Issuers, ReceivedPresentations, known_type
+from .desks import STATUS_ACTIONS, EntryDesk, Issuers, known_type
 from .limits import Limits
 from .metrics import CONTENT_TYPE, Metrics
 from .problems import Problem
+from .records import MemoryRecords, Records, RecordsError
 
 _log = logging.getLogger("tradevc.service")
 __all__ = ["State", "router", "SCOPABLE_CHECKS", "ALWAYS_CHECKED"]
 
 ALWAYS_CHECKED = frozenset((
     "structure", "jose_header", "context", "data_loss", "proof", "purpose", "proof_expiry", "issuer_binding",
+    "issuer_trust",
 ))
-"""The checks of a credential's integrity: always in scope, whatever ``options.checks`` says."""
+"""The checks always in scope, whatever ``options.checks`` says: a credential's integrity, and
+whether this verifier's trust policy trusts its issuer for its type. ``issuer_trust`` may be
+named but not left out: the VC API lets a caller choose which checks of the document to run,
+but which issuers count is this verifier's policy, not the caller's, and an answer
+``verified: true`` for an issuer the policy does not trust would be read as an acceptance."""
 SCOPABLE_CHECKS = {
     "validity_period": ("validity_period",),
     "status": ("status", "revocation", "suspension"),
     "related_resource": ("related_resource",),
     "schema": ("schema",),
-    "issuer_trust": ("issuer_trust",),
 }
 """The checks ``options.checks`` may leave out, by the name a caller gives (``status`` stands
-for every status check: ``revocation``, ``suspension`` and ``status``)."""
+for every status check: ``revocation``, ``suspension`` and ``status``). Of a presentation,
+they are left out of each credential in it; the presentation's own checks (its proof, the
+challenge and domain) are never left out."""
 
 
 @dataclass
@@ -64,7 +71,7 @@ class State:
     issuers: Issuers | None = None
     verifier: Verifier | None = None
     ready: bool = field(default=False)
-    received: ReceivedPresentations = field(default_factory=ReceivedPresentations)
+    records: Records = field(default_factory=MemoryRecords)
     entries: EntryDesk | None = None
     limits: Limits = field(default_factory=Limits)
 
@@ -168,10 +175,14 @@ def _verifier(request: Request) -> Verifier:
     return verifier
 
 
-def _issuers(request: Request, name: str) -> Issuers:
+def _issuers(request: Request, name: str, grant: Grant) -> Issuers:
+    """The issuers, when ``name`` is one of them (404) that ``grant``'s client may act for (403)."""
     issuers = _state(request).issuers
     if issuers is None or name not in issuers:
         raise Problem(404, f"no issuer {name!r} here")
+    if name not in grant.issuers:
+        raise Problem(403, f"client {grant.client_id} may not act for the issuer {name} (its issuers: "
+                      f"{', '.join(sorted(grant.issuers)) or 'none'}; see [clients.{grant.client_id}] issuers)")
     return issuers
 
 
@@ -252,17 +263,24 @@ def _answer(result: VerificationResult, skipped: list[str]) -> Response:
     raise Problem(422, f"not verified: {first}", extra={"codes": codes, "errors": errors, **body})
 
 
-def _scoped(result: VerificationResult, checks: Any) -> tuple[VerificationResult, list[str]]:
-    """``result`` with the checks left out by ``options.checks`` marked skipped, and their names."""
+def _left_out(checks: Any) -> frozenset[str] | None:
+    """The names of the checks ``options.checks`` leaves out (None: it was not given).
+    :raises Problem: 400, not a list of known check names."""
     if checks is None:
-        return result, []
+        return None
     if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
         raise Problem(400, "options.checks must be a list of check names")
     known = ALWAYS_CHECKED | set(SCOPABLE_CHECKS)
     unknown = [c for c in checks if c not in known]
     if unknown:
         raise Problem(400, f"options.checks: unknown check {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    leave_out = {name for given, names in SCOPABLE_CHECKS.items() if given not in checks for name in names}
+    return frozenset(name for given, names in SCOPABLE_CHECKS.items() if given not in checks for name in names)
+
+
+def _scoped(result: VerificationResult, leave_out: frozenset[str] | None) -> tuple[VerificationResult, list[str]]:
+    """``result`` with the checks ``leave_out`` names marked skipped, and their names."""
+    if leave_out is None:
+        return result, []
     scoped = VerificationResult(warnings=list(result.warnings), document_id=result.document_id)
     skipped: list[str] = []
     for check in result.checks:
@@ -273,6 +291,32 @@ def _scoped(result: VerificationResult, checks: Any) -> tuple[VerificationResult
                 skipped.append(check.name)
         else:
             scoped.add(check)
+    return scoped, skipped
+
+
+def _scoped_presentation(result: PresentationResult, leave_out: frozenset[str] | None
+                         ) -> tuple[PresentationResult, list[str]]:
+    """``result`` with the checks ``leave_out`` names skipped in each of its credentials (its
+    own checks stay), its ``credentials`` check made again from them; and their names."""
+    if leave_out is None:
+        return result, []
+    skipped: list[str] = []
+    credentials: list[VerificationResult] = []
+    for inner in result.credentials:
+        scoped_inner, names = _scoped(inner, leave_out)
+        credentials.append(scoped_inner)
+        skipped.extend(n for n in names if n not in skipped)
+    scoped = PresentationResult(warnings=list(result.warnings), document_id=result.document_id,
+                                credentials=credentials, signers=list(result.signers), challenge=result.challenge,
+                                domain=result.domain, created=result.created)
+    bad = [i for i, c in enumerate(credentials, 1) if not c.verified]
+    for check in result.checks:
+        if check.name == "credentials" and credentials:
+            check = (CheckResult.failed("credentials", "CREDENTIAL_VERIFICATION_ERROR",
+                                        f"credential(s) {', '.join(map(str, bad))} of {len(credentials)} did not "
+                                        "verify") if bad else
+                     CheckResult.passed("credentials", f"all {len(credentials)} credential(s) verified"))
+        scoped.add(check)
     return scoped, skipped
 
 
@@ -296,8 +340,9 @@ async def verify_credential(request: Request, _: Grant = Depends(_scope("verify"
     _only(options, ("checks",))
     if "verifiableCredential" not in body:
         raise Problem(400, "verifiableCredential is missing")
+    leave_out = _left_out(options.get("checks"))
     result = await run_in_threadpool(verifier.verify_credential, body["verifiableCredential"])
-    scoped, skipped = _scoped(result, options.get("checks"))
+    scoped, skipped = _scoped(result, leave_out)
     return _answer(scoped, skipped)
 
 
@@ -308,7 +353,10 @@ async def verify_credential(request: Request, _: Grant = Depends(_scope("verify"
             "verifiablePresentation": {"oneOf": [{"type": "object"}, {"type": "string"}]},
             "options": {"type": "object", "required": ["challenge", "domain"], "properties": {
                 "challenge": {"type": "string", "description": "one from POST /challenges"},
-                "domain": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}}},
+                "domain": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                "checks": {"type": "array", "items": {"type": "string"},
+                           "description": "the checks that count for each credential in it; the presentation's "
+                           "own and the credentials' integrity and issuer trust checks always do"}}},
         }}}}}},
 )
 async def verify_presentation(request: Request, _: Grant = Depends(_scope("verify"))) -> Response:
@@ -316,17 +364,34 @@ async def verify_presentation(request: Request, _: Grant = Depends(_scope("verif
     body = await _json_body(request)
     _only(body, ("verifiablePresentation", "options"))
     options = _object(body.get("options"), "options")
-    if "checks" in options:
-        raise Problem(400, "options.checks scopes credentials only (POST /credentials/verify); not presentations yet")
-    _only(options, ("challenge", "domain"))
+    _only(options, ("challenge", "domain", "checks"))
     if "verifiablePresentation" not in body:
         raise Problem(400, "verifiablePresentation is missing")
     challenge, domain = _challenge_and_domain(options)
+    leave_out = _left_out(options.get("checks"))
 
     def verify() -> PresentationResult:
         return verifier.verify_presentation(body["verifiablePresentation"], challenge=challenge, domain=domain)
 
-    return _answer(await run_in_threadpool(verify), [])
+    scoped, skipped = _scoped_presentation(await run_in_threadpool(verify), leave_out)
+    return _answer(scoped, skipped)
+
+
+def _signer_key(signers: list[str]) -> str:
+    """What a received presentation id is kept under: its signer's DID (several, sorted, for a
+    presentation that proofs by several DIDs made)."""
+    return " ".join(sorted(set(signers)))
+
+
+def _claimed_signers(presentation: Mapping[str, Any]) -> list[str]:
+    """The DIDs of the verification methods the presentation's proofs name (not verified)."""
+    proofs = presentation.get("proof")
+    found = []
+    for proof in proofs if isinstance(proofs, list) else [proofs]:
+        method = proof.get("verificationMethod") if isinstance(proof, dict) else None
+        if isinstance(method, str) and method.startswith("did:"):
+            found.append(method.split("#", 1)[0])
+    return found
 
 
 def _bound(presentation: Any) -> tuple[str | None, Any]:
@@ -342,7 +407,7 @@ def _bound(presentation: Any) -> tuple[str | None, Any]:
     "/presentations", tags=["verify"], summary="Submit a presentation (Traceability profile)",
     responses={**_VERIFY_RESPONSES,
                200: {"description": "received and verified: {id, verified: true, results, credentials, ...}"},
-               409: {"description": "a presentation with this id was received already", **_PROBLEM}},
+               409: {"description": "a presentation with this id was received from its signer already", **_PROBLEM}},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
         "type": "object", "required": ["verifiablePresentation"], "properties": {
             "verifiablePresentation": {"type": "object", "required": ["id", "proof"],
@@ -358,9 +423,12 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
     """The Traceability profile's submission endpoint: the presentation is verified as by
     ``POST /presentations/verify``; its challenge (the proof's, unless ``options`` names the
     expected one) must be one this service gave and is used once. A verified presentation's
-    id is kept: the same id again is a 409. One not verified is a 422 and its id is not kept."""
+    id is kept with its signer (the DID whose key made its proof): the same signer's same id
+    again is a 409; another signer's presentation with that id is not refused for it, so no
+    one can block a holder's id by sending it first. One not verified is a 422 and nothing is
+    kept."""
     verifier = _verifier(request)
-    received = _state(request).received
+    records = _state(request).records
     body = await _json_body(request)
     _only(body, ("verifiablePresentation", "options"))
     options = _object(body.get("options"), "options")
@@ -380,16 +448,28 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
         isinstance(domain, list) and domain and all(isinstance(d, str) and d for d in domain)
     ):
         raise Problem(400, "the presentation's proof names no domain, and options.domain gives none")
-    if presentation_id in received:
-        raise Problem(409, f"a presentation with id {presentation_id} was received already")
+    conflict = f"a presentation with id {presentation_id} was received from its signer already"
+    claimed = _claimed_signers(presentation)
+    try:
+        # the same presentation again (its challenge is used up): a 409, not a 422. Only a
+        # presentation its signer's key verified was kept, so a forged proof never matches
+        # another's record unless it names the same signer and id (and then learns only that)
+        if claimed:
+            seen: bool = await run_in_threadpool(records.received, presentation_id, _signer_key(claimed))
+            if seen:
+                raise Problem(409, conflict)
 
-    def verify() -> PresentationResult:
-        return verifier.verify_presentation(presentation, challenge=challenge, domain=domain)
+        def verify() -> PresentationResult:
+            return verifier.verify_presentation(presentation, challenge=challenge, domain=domain)
 
-    result = await run_in_threadpool(verify)
-    answer = _answer(result, [])  # raises the 422 or 503 problem when not verified
-    if not received.add(presentation_id):
-        raise Problem(409, f"a presentation with id {presentation_id} was received already")
+        result = await run_in_threadpool(verify)
+        answer = _answer(result, [])  # raises the 422 or 503 problem when not verified
+        if not await run_in_threadpool(records.receive, presentation_id, _signer_key(result.signers)):
+            raise Problem(409, conflict)
+    except RecordsError as e:
+        _log.error("the records: %s", e.message)
+        raise Problem(503, "the service's records cannot be reached (the server's log says why)", kind="records",
+                      title="Records unavailable") from None
     report: dict[str, Any] = json.loads(bytes(answer.body))
     return _json({"id": presentation_id, **report})
 
@@ -525,9 +605,9 @@ def _moment(value: Any) -> datetime | None:
                 "at": {"type": "string", "description": "verify the documents as of this ISO 8601 time"}}},
         }}}}}},
 )
-async def verify_entry(request: Request, _: Grant = Depends(_scope("entries"))) -> Response:
+async def verify_entry(request: Request, grant: Grant = Depends(_scope("entries"))) -> Response:
     """Decide as ``vc-verify entry`` does (a REJECT is a report, not an error); the report is
-    kept by its id for ``GET /entries/{id}``."""
+    kept by its id for ``GET /entries/{id}`` of the same client."""
     entries = _entries(request)
     body = await _json_body(request)
     _only(body, ("entry", "presentation", "options"))
@@ -541,11 +621,12 @@ async def verify_entry(request: Request, _: Grant = Depends(_scope("entries"))) 
     challenge, domain = _challenge_and_domain(options)
     now = _moment(options.get("at"))
 
-    def decide() -> tuple[str, Any]:
-        return entries.decide(entry, presentation, challenge=challenge, domain=domain, now=now)
+    def decide() -> tuple[str, str]:
+        return entries.decide(entry, presentation, challenge=challenge, domain=domain, now=now,
+                              client_id=grant.client_id)
 
     try:
-        report_id, report = await run_in_threadpool(decide)
+        report_id, text = await run_in_threadpool(decide)
     except EntryError as e:
         raise Problem(400, f"not an entry declaration: {e.problems[0]}", extra={"problems": e.problems}) from None
     except RuleError as e:
@@ -555,7 +636,12 @@ async def verify_entry(request: Request, _: Grant = Depends(_scope("entries"))) 
         _log.error("the ledger: %s", e)
         raise Problem(503, "the ledger cannot be reached (the server's log says why)", kind="ledger",
                       title="Ledger unavailable") from None
-    return _json({"id": report_id, **report.to_dict()}, 201, headers={"Location": f"/entries/{report_id}"})
+    except RecordsError as e:
+        _log.error("the records: %s", e.message)
+        raise Problem(503, "the report could not be kept: the service's records cannot be reached (the server's "
+                      "log says why)", kind="records", title="Records unavailable") from None
+    return Response(text.encode("utf-8"), status_code=201, media_type="application/json",
+                    headers={"Location": f"/entries/{report_id}"})
 
 
 def _wants_html(accept: str) -> bool:
@@ -573,15 +659,25 @@ def _wants_html(accept: str) -> bool:
     responses={200: {"description": "the report", "content": {"application/json": {}, "text/html": {}}},
                401: {**_PROBLEM}, 403: {**_PROBLEM}, 404: {**_PROBLEM}},
 )
-async def entry_report(report_id: str, request: Request, _: Grant = Depends(_scope("entries"))) -> Response:
-    report = _entries(request).report(report_id)
+async def entry_report(report_id: str, request: Request, grant: Grant = Depends(_scope("entries"))) -> Response:
+    """The report, to the client that asked for it (404 to any other, as for an unknown id)."""
+    entries = _entries(request)
+    try:
+        report = await run_in_threadpool(entries.report, report_id, grant.client_id)
+    except RecordsError as e:
+        _log.error("the records: %s", e.message)
+        raise Problem(503, "the service's records cannot be reached (the server's log says why)", kind="records",
+                      title="Records unavailable") from None
     if report is None:
-        raise Problem(404, f"no entry report {report_id} here (reports are kept until the service restarts)")
+        days = _state(request).records.report_seconds // 86_400
+        kept = (f"reports are kept {days} days, for the client that asked for them" if _state(request).records.kept
+                else "reports are kept in this process's memory only, until it ends")
+        raise Problem(404, f"no entry report {report_id} for this client here ({kept})")
     if _wants_html(request.headers.get("accept", "")):
-        return Response(report.to_html().encode("utf-8"), media_type="text/html; charset=utf-8", headers={
+        return Response(report.html.encode("utf-8"), media_type="text/html; charset=utf-8", headers={
             "Content-Security-Policy": REPORT_CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
         })
-    return _json({"id": report_id, **report.to_dict()})
+    return Response(report.json.encode("utf-8"), media_type="application/json")
 
 
 # -- issuing -------------------------------------------------------------------------------------
@@ -601,8 +697,8 @@ async def entry_report(report_id: str, request: Request, _: Grant = Depends(_sco
                 "cryptosuite": {"type": "string"}}},
         }}}}}},
 )
-async def issue(name: str, request: Request, _: Grant = Depends(_scope("issue"))) -> Response:
-    issuers = _issuers(request, name)
+async def issue(name: str, request: Request, grant: Grant = Depends(_scope("issue"))) -> Response:
+    issuers = _issuers(request, name, grant)
     body = await _json_body(request)
     _only(body, ("credential", "options"))
     options = _object(body.get("options"), "options")
@@ -646,8 +742,8 @@ async def issue(name: str, request: Request, _: Grant = Depends(_scope("issue"))
                     "type": {"type": "string"}, "status": {"enum": sorted(STATUS_ACTIONS)}}}},
         }}}}}},
 )
-async def change_status(name: str, request: Request, _: Grant = Depends(_scope("status"))) -> Response:
-    issuers = _issuers(request, name)
+async def change_status(name: str, request: Request, grant: Grant = Depends(_scope("status"))) -> Response:
+    issuers = _issuers(request, name, grant)
     body = await _json_body(request)
     _only(body, ("credentialId", "credentialStatus"))
     credential_id, entries = body.get("credentialId"), body.get("credentialStatus")

@@ -38,6 +38,7 @@ PASS = "mill passphrase 2026"
 ERP_SECRET = "erp-secret-0123456789"
 CUSTOMS_SECRET = "customs+secret%41 0123456789"  # '+', '%' and ' ': form-encoded or not, it works
 MONITOR_SECRET = "monitor-secret-0123456789"
+GROUP_SECRET = "group-secret-0123456789"
 TOKEN_KEY = b"k" * 48
 USMCA = "USMCACertificationOfOrigin"
 NOT_A_TRACE = ("Traceback", 'File "', "line ", ".py")
@@ -47,6 +48,7 @@ class Service:
     def __init__(self, base: str, ca: Path, process: subprocess.Popen[str], did: str) -> None:
         self.base, self.ca, self.process, self.did = base, ca, process, did
         self.faraway: Path | None = None
+        self.smelter = ""  # the DID of the issuer smelter, which the trust policy does not trust
         self.log: Path | None = None  # the server's stderr
         self.client = httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=str(ca)), timeout=60)
 
@@ -76,11 +78,16 @@ def service(tmp_path_factory):
                      status_base_url=f"https://{host}/status/") as mill:
         did = mill.did
     # an issuer whose status lists are out of the server's reach (a loopback address it may not fetch from)
+    # a second issuer of the server, which the trust policy does not trust (did:key)
+    with Issuer.init(root / "smelter", PASS.encode(), name="Smelter",
+                     status_base_url=f"https://{host}/smelter/status/") as smelter:
+        smelter_did = smelter.did
     with Issuer.init(root / "faraway", PASS.encode(), name="Faraway Mill", status_base_url="https://127.0.0.2:9/status/") as far:
         faraway = far.did
     (root / "mill.passphrase").write_text(PASS + "\n")
     (root / "erp.secret").write_text(ERP_SECRET)
     (root / "monitor.secret").write_text(MONITOR_SECRET)
+    (root / "group.secret").write_text(GROUP_SECRET)
     (root / "token.key").write_bytes(TOKEN_KEY)
     (root / "trust.json").write_text(json.dumps({"trustedIssuers": [
         {"did": did, "name": "Aceros del Norte", "types": [USMCA]},
@@ -107,9 +114,19 @@ allow_hosts = ["{host}"]
 home = "mill"
 passphrase_file = "mill.passphrase"
 
+[issuers.smelter]
+home = "smelter"
+passphrase_file = "mill.passphrase"
+
 [clients.erp]
 secret_file = "erp.secret"
 scopes = ["issue", "status"]
+issuers = ["mill"]
+
+[clients.group]
+secret_file = "group.secret"
+scopes = ["issue", "status"]
+issuers = ["mill", "smelter"]
 
 [clients.customs]
 secret_env = "TEST_CUSTOMS_SECRET"
@@ -127,6 +144,7 @@ scopes = ["metrics"]
         )
     service = Service(f"https://{host}", ca, process, did)
     service.faraway = root / "faraway"
+    service.smelter = smelter_did
     service.log = root / "server.log"
     try:
         for _ in range(600):  # wait for /readyz (at most about a minute)
@@ -185,7 +203,7 @@ def issue(service, erp, **options):
 def test_health_and_readiness_need_no_token(service):
     assert service.client.get("/healthz").json() == {"status": "ok"}
     ready = service.client.get("/readyz")
-    assert ready.status_code == 200 and ready.json() == {"status": "ready", "issuers": ["mill"], "verifier": True}
+    assert ready.status_code == 200 and ready.json() == {"status": "ready", "issuers": ["mill", "smelter"], "verifier": True}
     assert len(ready.headers["x-request-id"]) == 32
     described = service.client.get("/openapi.json")
     assert described.status_code == 200 and "/credentials/verify" in described.json()["paths"]
@@ -423,7 +441,8 @@ def test_options_checks_scope_a_verification(service, erp, customs):
     assert scoped.status_code == 200, scoped.text
     body = scoped.json()
     assert body["verified"] is True
-    assert {"revocation", "suspension", "validity_period", "issuer_trust"} <= set(body["skipped"])
+    assert {"revocation", "suspension", "validity_period"} <= set(body["skipped"])
+    assert "issuer_trust" not in body["skipped"]  # the verifier's policy: never left out
     revocation = next(c for c in body["results"] if c["name"] == "revocation")
     assert revocation["outcome"] == "skipped" and "caller's request" in revocation["message"]
     bad = service.post("/credentials/verify", {"verifiableCredential": revoked, "options": {"checks": ["nothing"]}},
@@ -517,7 +536,72 @@ def test_presentation_with_a_one_time_challenge(service, erp, customs):
     assert missing.status_code == 400
     scoped = service.post("/presentations/verify", {"verifiablePresentation": vp, "options": {
         "challenge": "made-up-challenge", "domain": "customs.example", "checks": ["proof"]}}, customs)
-    assert scoped.status_code == 400 and "not presentations yet" in scoped.json()["detail"]
+    assert scoped.status_code == 422 and "INVALID_CHALLENGE_ERROR" in scoped.json()["codes"]  # never skipped
+
+
+def test_options_checks_scope_each_credential_of_a_presentation(service, erp, customs):
+    revoked = issue(service, erp)
+    service.post("/issuers/mill/credentials/status", {
+        "credentialId": revoked["id"], "credentialStatus": [{"status": "revoked"}]}, erp)
+    holder = KeyPair.generate("Ed25519")
+
+    def verify(options, *, domain="customs.example", signed_domain="customs.example"):
+        challenge = service.post("/challenges", None, customs).json()["challenge"]
+        vp = sign_presentation([revoked], holder, challenge=challenge, domain=signed_domain)
+        return service.post("/presentations/verify", {"verifiablePresentation": vp, "options": {
+            "challenge": challenge, "domain": domain, **options}}, customs)
+
+    whole = verify({})
+    assert whole.status_code == 422 and "REVOKED" in whole.json()["codes"]
+    scoped = verify({"checks": ["proof"]})
+    assert scoped.status_code == 200, scoped.text
+    body = scoped.json()
+    assert body["verified"] is True and body["credentials"][0]["verified"] is True
+    assert {"revocation", "suspension", "validity_period"} <= set(body["skipped"])
+    revocation = next(c for c in body["credentials"][0]["checks"] if c["name"] == "revocation")
+    assert revocation["outcome"] == "skipped" and "caller's request" in revocation["message"]
+    assert next(c for c in body["results"] if c["name"] == "credentials")["outcome"] == "passed"
+    # the presentation's own checks are never left out: a wrong domain is still refused
+    elsewhere = verify({"checks": ["proof"]}, signed_domain="elsewhere.example")
+    assert elsewhere.status_code == 422, elsewhere.text
+    bad = verify({"checks": ["nothing"]})
+    assert bad.status_code == 400 and "nothing" in bad.json()["detail"]
+    assert verify({"checks": "proof"}).status_code == 400
+
+
+def test_issuer_trust_is_never_left_out(service, customs):
+    """A credential of an issuer the trust policy does not trust is not verified, whatever
+    options.checks says: the caller chooses checks of the document, not whom this verifier trusts."""
+    group = service.token("group", GROUP_SECRET)
+    answer = service.post("/issuers/smelter/credentials/issue", {"credential": smelters(service)}, group)
+    assert answer.status_code == 201, answer.text
+    credential = answer.json()["verifiableCredential"]
+    for checks in (["proof"], ["proof", "issuer_trust"], None):
+        options = {"checks": checks} if checks is not None else {}
+        refused = service.post("/credentials/verify", {"verifiableCredential": credential, "options": options},
+                               customs)
+        assert refused.status_code == 422, (checks, refused.text)
+        assert "issuer_trust" in [e["name"] for e in refused.json()["errors"]]
+
+
+def smelters(service):
+    return unsigned(service) | {"issuer": {"id": service.smelter, "name": "Smelter"}}
+
+
+def test_a_client_acts_only_for_its_issuers(service, erp):
+    """erp may act for mill only: smelter's issue and status endpoints are a 403 naming the
+    issuer; group, listed for both, issues for smelter."""
+    refused = service.post("/issuers/smelter/credentials/issue", {"credential": smelters(service)}, erp)
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"] == "application/problem+json" and "smelter" in refused.json()["detail"]
+    status = service.post("/issuers/smelter/credentials/status", {
+        "credentialId": "urn:uuid:00000000-0000-0000-0000-000000000000", "credentialStatus": [{"status": "revoked"}]},
+        erp)
+    assert status.status_code == 403 and "smelter" in status.json()["detail"]
+    group = service.token("group", GROUP_SECRET)
+    made = service.post("/issuers/smelter/credentials/issue", {"credential": smelters(service)}, group)
+    assert made.status_code == 201, made.text
+    assert service.post("/issuers/nowhere/credentials/issue", {"credential": unsigned(service)}, erp).status_code == 404
 
 
 def test_presentation_submission_traceability(service, erp, customs):

@@ -35,6 +35,9 @@ def run(folder, text):
 
 
 VERIFIER = '[verifier]\ntrust = "trust.json"\n'
+TWO_ISSUERS = ('[issuers.mill]\nhome = "mill"\npassphrase_file = "mill.passphrase"\n'
+               '[issuers.smelter]\nhome = "mill"\npassphrase_file = "mill.passphrase"\n')
+ERP = '[clients.erp]\nsecret_file = "erp.secret"\n'
 
 
 @pytest.mark.parametrize("text, message", [
@@ -77,6 +80,21 @@ VERIFIER = '[verifier]\ntrust = "trust.json"\n'
      "clients.erp.burst: give rate too"),
     (VERIFIER + '[clients.erp]\nsecret_file = "erp.secret"\nscopes = ["verify"]\nrate = "5/minute"\nburst = 0\n',
      "clients.erp.burst: must be a whole number"),
+    # per-client issuers: required with two issuers, known names only, for issue and status only
+    (TWO_ISSUERS + ERP + 'scopes = ["issue"]\n', "clients.erp.issuers: required with the issue scope"),
+    (TWO_ISSUERS + ERP + 'scopes = ["status", "verify"]\n', "clients.erp.issuers: required with the status scope"),
+    (TWO_ISSUERS + ERP + 'scopes = ["issue"]\nissuers = ["mill", "forge"]\n',
+     "clients.erp.issuers: no issuer 'forge' is configured"),
+    (TWO_ISSUERS + ERP + 'scopes = ["issue"]\nissuers = []\n', "clients.erp.issuers: a non-empty list"),
+    (TWO_ISSUERS + ERP + 'scopes = ["issue"]\nissuers = "mill"\n', "clients.erp.issuers: a non-empty list"),
+    (TWO_ISSUERS + VERIFIER + ERP + 'scopes = ["verify"]\nissuers = ["mill"]\n',
+     "clients.erp.issuers: only for a client with the issue or status scope"),
+    # what the service keeps
+    (VERIFIER + '[records]\nfile = "nowhere/records.sqlite"\n', "records.file: the folder"),
+    (VERIFIER + '[records]\nentry_report_days = 0\n', "records.entry_report_days: must be a whole number"),
+    (VERIFIER + '[records]\npresentation_days = "30"\n', "records.presentation_days: must be a whole number"),
+    (VERIFIER + '[records]\nkeep = 3\n', "records.keep: unknown member"),
+    (VERIFIER + '[records]\nfile = "trust.json"\n', "records.file: the records: "),
 ])
 def test_a_bad_configuration_is_one_error_line_and_exit_2(folder, text, message):
     (folder / "short.secret").write_text("short")

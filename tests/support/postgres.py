@@ -136,3 +136,16 @@ def start(*, database: str = "ledger", fsync: bool = False) -> tuple[Cluster, Ca
         stop()
         raise
     return Cluster(f"postgresql://postgres@127.0.0.1:{port}/{database}", folder, port), stop
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+def fresh_database(cluster: Cluster, prefix: str = "db") -> str:
+    """The URL of a new, empty database on ``cluster`` (named ``<prefix>_<pid>_<n>``)."""
+    import psycopg
+
+    name = f"{prefix}_{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(cluster.url, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")  # noqa: S608  (a name made here)
+    return cluster.url.rsplit("/", 1)[0] + "/" + name
