@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,6 +29,7 @@ from .logs import log_request
 from .metrics import Metrics
 from .problems import PROBLEM_JSON, Problem, problem_body
 from .routes import State, router
+from .workers import Runtime
 
 __all__ = ["REQUEST_ID_HEADER", "create_app", "open_state"]
 
@@ -201,15 +203,24 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
     return app
 
 
-def open_state(config: ServiceConfig) -> State:
-    """Open the issuers and build the verifier and token service of ``config``.
+def open_state(config: ServiceConfig, shared: Runtime | None = None) -> State:
+    """Open the issuers and build the verifier and token service of ``config``; with
+    ``shared`` (several workers, forked after this) the rate limits and, unless the
+    configuration names a file, the one-time challenges are kept in its folder for all of them.
+    The token key made here when the configuration has none is the one every worker inherits.
 
     :raises ConfigError: an issuer cannot be opened, the trust policy cannot be read..."""
     tokens = TokenService(config.clients, lifetime=config.token_lifetime, key=config.token_key)
-    verifier = build_verifier(config.verifier) if config.verifier is not None else None
+    verifier_config = config.verifier
+    if verifier_config is not None and verifier_config.challenges is None and shared is not None:
+        verifier_config = replace(verifier_config, challenges=shared.challenges)
+    verifier = build_verifier(verifier_config) if verifier_config is not None else None
     entries = EntryDesk(verifier, config.verifier.trust, config.ledger) if config.verifier and verifier else None
     issuers = Issuers(config.issuers) if config.issuers else None
-    limits = Limits(config.clients, config.token_failures)
+    limits = Limits(config.clients, config.token_failures, shared=shared.buckets if shared is not None else None)
+    if issuers is not None and verifier is not None and verifier.status_checker is not None:
+        # the verifier's cached lists are dropped when this service's own lists change, in any worker
+        verifier.status_checker.generation = issuers.changes
     return State(tokens=tokens, issuers=issuers, verifier=verifier, ready=True, entries=entries, limits=limits)
 
 
