@@ -16,7 +16,7 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
     # plain_http_beyond_loopback = false  # plain HTTP on another address (a container behind
     #                           # its proxy) only when set: tokens and secrets travel in clear
     # workers = 1               # worker processes on the one listening socket (1 to 64; the
-    #                           # command line's --workers overrides it); see "Several workers"
+    #                           # command line's --workers overrides it): see service/workers.py
 
     [tokens]
     # lifetime_seconds = 600    # bearer tokens from POST /token live this long
@@ -25,7 +25,8 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
 
     [verifier]
     trust = "trust-policy.json" # the trust policy, as vc-verify --trust reads it
-    # challenges = "challenges.sqlite"   # the one-time challenges of POST /challenges
+    # challenges = "challenges.sqlite"   # the one-time challenges of POST /challenges (default:
+    #                           # in memory; with several workers, a file of their private folder)
     # ca_bundle = "ca.pem"      # certificate authorities for did:web and status lists
     # allow_hosts = ["localhost:8443"]   # non-public hosts it may fetch from
     # offline = false
