@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -22,7 +23,10 @@ from .metrics import use_multiprocess_mode
 from .routes import State
 from .workers import STOP_SIGNALS, Runtime, supervise
 
-__all__ = ["main", "openapi_document"]
+__all__ = ["TLS_CLOSE_WAIT", "main", "openapi_document"]
+
+TLS_CLOSE_WAIT = 3.0
+"""Seconds a closed TLS connection waits for the client's close_notify (after all was sent)."""
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -61,11 +65,22 @@ def _server(config: ServiceConfig, state: State, certfile: str | None, keyfile: 
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # a worker starts with them blocked
                 yield
 
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            loop = asyncio.get_running_loop()
+            if self.config.ssl is not None:  # uvicorn passes no ssl_shutdown_timeout of its own
+                setattr(loop, "create_server", functools.partial(loop.create_server,
+                                                                 ssl_shutdown_timeout=TLS_CLOSE_WAIT))
+            try:
+                await super().startup(sockets)
+            finally:
+                if "create_server" in vars(loop):
+                    delattr(loop, "create_server")
+
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             """uvicorn's, with idle connections let go at once: closing a TLS connection waits
-            (30 s, asyncio's default) for the peer's close_notify, which an idle keep-alive
-            client (this service's own verifier among them) never sends; a connection whose
-            answer is still being written is left to finish."""
+            for the peer's close_notify (asyncio's default 30 s, :data:`TLS_CLOSE_WAIT` here),
+            which an idle keep-alive client (this service's own verifier among them) never
+            sends; a connection whose answer is still being written is left to finish."""
             async def let_go() -> None:
                 while True:
                     for connection in list(self.server_state.connections):
