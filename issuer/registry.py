@@ -34,6 +34,13 @@ process forked with a registry open (a pre-forking server) opens a connection of
 first use: an SQLite connection must not cross a fork. Fork before threads use the registry, as
 such servers do: a thread inside SQLite at the fork would leave the child's copy of its locks
 (ours, and SQLite's own) held for ever.
+
+What the signed status lists say changes only when a bit changes or a list is added or
+dropped; triggers count those changes in the one-row table ``status_changes`` (whichever
+process or program makes them: a service's worker, ``vc-issuer revoke``). :meth:`StatusRegistry.watch`
+gives a :class:`StatusWatch`, which reads that count cheaply, so that a process serving signed
+lists from memory knows when to sign them again (issuing into a list that exists changes no
+bit, and so no count).
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ from tradevc.vc.atomicfile import UnsafeFileError, check_private_file
 from .errors import IssuerError, IssuerHomeUnsafe
 
 __all__ = [
-    "StatusRegistry", "StatusEntry", "IssuedRecord", "ListSummary", "Publication", "PURPOSES", "DEFAULT_LIST_LENGTH",
+    "StatusRegistry", "StatusWatch", "StatusEntry", "IssuedRecord", "ListSummary", "Publication", "PURPOSES", "DEFAULT_LIST_LENGTH",
 ]
 
 PURPOSES = ("revocation", "suspension")
@@ -100,7 +107,20 @@ CREATE TABLE IF NOT EXISTS published (
     bits_sha256  TEXT NOT NULL,
     PRIMARY KEY (purpose, seq)
 );
+CREATE TABLE IF NOT EXISTS status_changes (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    n  INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO status_changes (id, n) VALUES (1, 0)
 """
+_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS status_bit_changed AFTER UPDATE OF value ON entries "
+    "WHEN old.value IS NOT new.value BEGIN UPDATE status_changes SET n = n + 1 WHERE id = 1; END",
+    "CREATE TRIGGER IF NOT EXISTS status_list_added AFTER INSERT ON lists "
+    "BEGIN UPDATE status_changes SET n = n + 1 WHERE id = 1; END",
+    "CREATE TRIGGER IF NOT EXISTS status_list_dropped AFTER DELETE ON lists "
+    "BEGIN UPDATE status_changes SET n = n + 1 WHERE id = 1; END",
+)
 
 
 @dataclass(frozen=True)
@@ -171,6 +191,41 @@ def bits_digest(set_bits: Sequence[int]) -> str:
     return hashlib.sha256(",".join(str(i) for i in sorted(set_bits)).encode("ascii")).hexdigest()
 
 
+class StatusWatch:
+    """How many times what a registry's status lists say has changed (see the module): read
+    with a connection of its own (one per process, opened on first use, so a forked worker
+    opens its own), never queued behind the registry's writes. :meth:`count` first asks
+    SQLite's ``PRAGMA data_version``, which changes only when another connection committed,
+    and reads the count only then: a few microseconds when nothing changed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._db: sqlite3.Connection | None = None
+        self._data_version: int | None = None
+        self._count = -1
+
+    def count(self) -> int:
+        """The number of status changes recorded so far (a new value means: sign again)."""
+        with self._lock:
+            if self._db is None or self._pid != os.getpid():
+                self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
+                                           isolation_level=None, check_same_thread=False)
+                self._pid, self._data_version = os.getpid(), None
+            data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if data_version != self._data_version:
+                row = self._db.execute("SELECT n FROM status_changes WHERE id = 1").fetchone()
+                self._data_version, self._count = data_version, int(row[0]) if row else 0
+            return self._count
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None and self._pid == os.getpid():
+                self._db.close()
+            self._db = None
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -202,7 +257,13 @@ class StatusRegistry:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            for trigger in _TRIGGERS:
+                db.execute(trigger)
         path.chmod(0o600)
+
+    def watch(self) -> "StatusWatch":
+        """A :class:`StatusWatch` of this registry (a connection of its own, opened on first use)."""
+        return StatusWatch(self.path)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)

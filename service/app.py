@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,8 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradevc import __version__
 
-from .auth import OAuthError, TokenService
 from tradevc.verifier.ledger import LedgerError, open_ledger
+
+from .auth import OAuthError, TokenService
 
 from .config import ConfigError, ServiceConfig
 from .desks import EntryDesk, Issuers, build_verifier
@@ -31,6 +33,7 @@ from .metrics import Metrics
 from .problems import PROBLEM_JSON, Problem, problem_body
 from .records import Records, RecordsError, open_records
 from .routes import State, router
+from .workers import Runtime
 
 __all__ = ["REQUEST_ID_HEADER", "create_app", "open_state"]
 
@@ -204,30 +207,41 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
     return app
 
 
-def open_state(config: ServiceConfig) -> State:
-    """Open the issuers and build the verifier and token service of ``config``.
+def open_state(config: ServiceConfig, shared: Runtime | None = None) -> State:
+    """Open the issuers and build the verifier and token service of ``config``; with
+    ``shared`` (several workers, forked after this) the rate limits and, unless the
+    configuration names a file, the one-time challenges are kept in its folder for all of them.
+    The token key made here when the configuration has none is the one every worker inherits.
 
     :raises ConfigError: an issuer cannot be opened, the trust policy cannot be read..."""
     tokens = TokenService(config.clients, lifetime=config.token_lifetime, key=config.token_key)
-    verifier = build_verifier(config.verifier) if config.verifier is not None else None
+    verifier_config = config.verifier
+    if verifier_config is not None and verifier_config.challenges is None and shared is not None:
+        verifier_config = replace(verifier_config, challenges=shared.challenges)
+    verifier = build_verifier(verifier_config) if verifier_config is not None else None
     entries = EntryDesk(verifier, config.verifier.trust, config.ledger) if config.verifier and verifier else None
     issuers = Issuers(config.issuers) if config.issuers else None
     try:
-        records = open_kept_records(config)  # last: its warning only once the rest is known to be right
+        records = open_kept_records(config, shared)  # last: its warning only once the rest is known to be right
     except BaseException:
         if issuers is not None:
             issuers.close()
         raise
     if entries is not None:
         entries.records = records
-    limits = Limits(config.clients, config.token_failures)
+    limits = Limits(config.clients, config.token_failures, shared=shared.buckets if shared is not None else None)
+    if issuers is not None and verifier is not None and verifier.status_checker is not None:
+        # the verifier's cached lists are dropped when this service's own lists change, in any worker
+        verifier.status_checker.generation = issuers.changes
     return State(tokens=tokens, issuers=issuers, verifier=verifier, ready=True, entries=entries, limits=limits,
                  records=records)
 
 
-def open_kept_records(config: ServiceConfig) -> Records:
+def open_kept_records(config: ServiceConfig, shared: Runtime | None = None) -> Records:
     """The records of ``[records]`` (see :mod:`.records`). The ledger is opened first, so that
-    its tables exist before the records' are added to its database.
+    its tables exist before the records' are added to its database. With several workers and
+    no database configured, they go to an SQLite file of the workers' private folder: shared
+    by the workers, lost at stop (as in memory).
 
     :raises ConfigError: the ledger or the records' database cannot be opened."""
     if config.ledger is not None:
@@ -236,8 +250,13 @@ def open_kept_records(config: ServiceConfig) -> Records:
         except LedgerError as e:
             raise ConfigError(f"ledger.url: {e.message}") from None
     settings = config.records
+    location = settings.location
+    if location is None and shared is not None:
+        log.warning("the received presentation ids and the entry reports are not kept: they live in the workers' "
+                    "private folder until the service stops; configure [ledger] url or [records] file to keep them")
+        location = str(shared.folder / "records.sqlite")
     try:
-        return open_records(settings.location, report_days=settings.entry_report_days,
+        return open_records(location, report_days=settings.entry_report_days,
                             presentation_days=settings.presentation_days, memory_limit=settings.memory_limit)
     except RecordsError as e:
         where = "ledger.url" if settings.location == config.ledger else "records.file"

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import json
+import logging
+import os
 import signal
 import socket
 import ssl
 import sys
-from typing import NoReturn
+from typing import Any, Generator, NoReturn
 
 import click
 
 from .app import close_state, create_app, open_state
-from .config import ConfigError, ServiceConfig, load_config
+from .config import MAX_WORKERS, ConfigError, ServiceConfig, load_config
 from .logs import configure as configure_logging
+from .metrics import use_multiprocess_mode
+from .routes import State
+from .workers import STOP_SIGNALS, Runtime, supervise
 
-__all__ = ["main", "openapi_document"]
+__all__ = ["TLS_CLOSE_WAIT", "main", "openapi_document"]
+
+TLS_CLOSE_WAIT = 3.0
+"""Seconds a closed TLS connection waits for the client's close_notify (after all was sent)."""
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -41,12 +52,95 @@ def _listen(config: ServiceConfig) -> socket.socket:
     return sock
 
 
+def _server(config: ServiceConfig, state: State, certfile: str | None, keyfile: str | None,
+            parent: int | None) -> Any:
+    """A uvicorn server of the application; with ``parent``, a worker that stops when that
+    process is gone, and unblocks the stop signals once uvicorn handles them."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Generator[None, None, None]:
+            with super().capture_signals():
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # a worker starts with them blocked
+                yield
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            loop = asyncio.get_running_loop()
+            if self.config.ssl is not None:  # uvicorn passes no ssl_shutdown_timeout of its own
+                setattr(loop, "create_server", functools.partial(loop.create_server,
+                                                                 ssl_shutdown_timeout=TLS_CLOSE_WAIT))
+            try:
+                await super().startup(sockets)
+            finally:
+                if "create_server" in vars(loop):
+                    delattr(loop, "create_server")
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            """uvicorn's, with idle connections let go at once: closing a TLS connection waits
+            for the peer's close_notify (asyncio's default 30 s, :data:`TLS_CLOSE_WAIT` here),
+            which an idle keep-alive client (this service's own verifier among them) never
+            sends; a connection whose answer is still being written is left to finish."""
+            async def let_go() -> None:
+                while True:
+                    for connection in list(self.server_state.connections):
+                        transport = getattr(connection, "transport", None)
+                        if transport is not None and transport.is_closing() and not transport.get_write_buffer_size():
+                            transport.abort()
+                    await asyncio.sleep(0.05)
+
+            letting_go = asyncio.create_task(let_go())
+            try:
+                await super().shutdown(sockets)
+            finally:
+                letting_go.cancel()
+
+        async def on_tick(self, counter: int) -> bool:
+            if parent is not None and os.getppid() != parent:  # the supervisor is gone: stop gracefully
+                self.should_exit = True
+            return bool(await super().on_tick(counter))
+
+    return Server(uvicorn.Config(
+        create_app(config, state), log_level="info", log_config=None, access_log=False, proxy_headers=False,
+        server_header=False, ssl_certfile=certfile, ssl_keyfile=keyfile,
+    ))
+
+
+def _serve(config: ServiceConfig, state: State, workers: int, certfile: str | None, keyfile: str | None) -> None:
+    sock = _listen(config)
+    scheme = "https" if certfile else "http"
+    port = sock.getsockname()[1]
+    click.echo(f"listening on {scheme}://{config.host}:{port}", err=True)
+    # uvicorn stops gracefully on SIGINT or SIGTERM and then raises the signal again for the
+    # handler it found: a quiet one, so that a stop is exit status 0, not a signal death
+    quiet = {signum: (lambda *_: None) for signum in STOP_SIGNALS}
+    if workers == 1:
+        for signum, handler in quiet.items():
+            signal.signal(signum, handler)
+        _server(config, state, certfile, keyfile, None).run(sockets=[sock])
+        return
+    parent = os.getpid()
+
+    def run_worker() -> int:
+        for signum, handler in quiet.items():
+            signal.signal(signum, handler)
+        _server(config, state, certfile, keyfile, parent).run(sockets=[sock])
+        return 0
+
+    try:
+        supervise(workers, run_worker, on_stop=sock.close)
+    finally:
+        sock.close()
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tradevc", prog_name="tradevc-serve", message="%(prog)s (tradevc) %(version)s")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="The service's TOML configuration (see the README: listen, tokens, verifier, issuers, clients).")
 @click.option("--openapi", is_flag=True, help="Print the OpenAPI document (JSON) and exit; needs no --config.")
-def cli(config_path: str | None, openapi: bool) -> None:
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), metavar="N",
+              help=f"Worker processes on the one listening socket (1 to {MAX_WORKERS}); overrides [listen] workers.")
+def cli(config_path: str | None, openapi: bool, workers: int | None) -> None:
     """Serve the W3C VC API over the issuers and the verifier that --config names:
     POST /token (OAuth 2.0 client credentials), /credentials/verify, /presentations/verify,
     /challenges, /issuers/NAME/credentials/issue and .../status; the issuers' did.json and
@@ -55,7 +149,13 @@ def cli(config_path: str | None, openapi: bool) -> None:
     \b
     Secrets (key passphrases, client secrets) come from files or environment variables the
     configuration names, never from it or the command line. The log is JSON, one line per
-    request on stderr (never a token, secret or document). Ctrl-C or SIGTERM stops it.
+    request on stderr (never a token, secret or document), with the pid of the process.
+
+    \b
+    --workers N (or [listen] workers = N): N worker processes forked on one listening socket,
+    sharing the token key, the one-time challenges, the rate limits, the metrics and the
+    issuers' registries; a worker that ends is logged and replaced. Ctrl-C or SIGTERM stops
+    it gracefully: the requests in flight are answered first; a second one stops at once.
     Exit status: 0 stopped, 1 cannot listen, 2 a bad configuration.
     """
     if openapi:
@@ -75,29 +175,24 @@ def cli(config_path: str | None, openapi: bool) -> None:
             _fail(f"{config_path}: listen.tls_cert/tls_key cannot be used: {e}", 2)
         certfile, keyfile = str(config.tls_cert), str(config.tls_key)
     configure_logging()  # JSON lines on stderr, uvicorn's messages too (it configures no logging of its own)
+    count = workers if workers is not None else config.workers
+    runtime = Runtime.create() if count > 1 else None  # what the workers share (see .workers)
     try:
-        state = open_state(config)
-    except ConfigError as e:
-        _fail(f"{config_path}: {e.message}", 2)
-    try:
-        import uvicorn
-
-        sock = _listen(config)
-        scheme = "https" if certfile else "http"
-        port = sock.getsockname()[1]
-        click.echo(f"listening on {scheme}://{config.host}:{port}", err=True)
-        server = uvicorn.Server(uvicorn.Config(
-            create_app(config, state), log_level="info", log_config=None, access_log=False, proxy_headers=False,
-            server_header=False,
-            ssl_certfile=certfile, ssl_keyfile=keyfile,
-        ))
-        # uvicorn stops gracefully on SIGINT or SIGTERM and then raises the signal again for
-        # the handler it found: a quiet one, so that a stop is exit status 0, not a signal death
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: None)
-        server.run(sockets=[sock])
+        if runtime is not None:
+            use_multiprocess_mode(runtime.metrics)  # before the first metric is made (in the workers)
+            logging.getLogger("tradevc.service").info("%d workers, sharing the private folder %s", count,
+                                                      runtime.folder)
+        try:
+            state = open_state(config, runtime)
+        except ConfigError as e:
+            _fail(f"{config_path}: {e.message}", 2)
+        try:
+            _serve(config, state, count, certfile, keyfile)
+        finally:
+            close_state(state)
     finally:
-        close_state(state)
+        if runtime is not None:
+            runtime.remove()
     click.echo("stopped", err=True)
 
 

@@ -15,6 +15,8 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
     # max_body_bytes = 1048576  # a larger request body is refused (413)
     # plain_http_beyond_loopback = false  # plain HTTP on another address (a container behind
     #                           # its proxy) only when set: tokens and secrets travel in clear
+    # workers = 1               # worker processes on the one listening socket (1 to 64; the
+    #                           # command line's --workers overrides it): see service/workers.py
 
     [tokens]
     # lifetime_seconds = 600    # bearer tokens from POST /token live this long
@@ -23,7 +25,8 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
 
     [verifier]
     trust = "trust-policy.json" # the trust policy, as vc-verify --trust reads it
-    # challenges = "challenges.sqlite"   # the one-time challenges of POST /challenges
+    # challenges = "challenges.sqlite"   # the one-time challenges of POST /challenges (default:
+    #                           # in memory; with several workers, a file of their private folder)
     # ca_bundle = "ca.pem"      # certificate authorities for did:web and status lists
     # allow_hosts = ["localhost:8443"]   # non-public hosts it may fetch from
     # offline = false
@@ -68,8 +71,8 @@ from typing import Any
 from tradevc.vc.retrieval.netguard import is_loopback_host
 
 __all__ = [
-    "SCOPES", "ClientConfig", "RecordsConfig", "DEFAULT_TOKEN_FAILURES", "Rate", "ConfigError", "IssuerConfig", "ServiceConfig", "VerifierConfig", "load_config",
-    "MIN_SECRET_LENGTH", "MIN_TOKEN_KEY_BYTES",
+    "SCOPES", "ClientConfig", "RecordsConfig", "DEFAULT_TOKEN_FAILURES", "Rate", "ConfigError", "IssuerConfig", "ServiceConfig",
+    "VerifierConfig", "load_config", "MIN_SECRET_LENGTH", "MIN_TOKEN_KEY_BYTES", "MAX_WORKERS",
 ]
 
 SCOPES = ("issue", "status", "verify", "entries", "metrics")
@@ -79,6 +82,8 @@ MIN_SECRET_LENGTH = 16
 MIN_TOKEN_KEY_BYTES = 32
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_TOKEN_LIFETIME = 600
+MAX_WORKERS = 64
+"""The most worker processes ``[listen] workers`` (or ``--workers``) may ask for."""
 _RATE = re.compile(r"^\s*([1-9][0-9]{0,8})\s*/\s*(second|minute|hour)\s*$")
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -160,6 +165,7 @@ class ServiceConfig:
     clients: tuple[ClientConfig, ...] = ()
     ledger: str | None = None
     records: RecordsConfig = field(default_factory=RecordsConfig)
+    workers: int = 1
 
 
 def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -284,7 +290,8 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
     _only(data, ("listen", "tokens", "verifier", "issuers", "clients", "ledger", "records"), "")
 
     listen = _table(data, "listen", "")
-    _only(listen, ("host", "port", "tls_cert", "tls_key", "max_body_bytes", "plain_http_beyond_loopback"), "listen.")
+    _only(listen, ("host", "port", "tls_cert", "tls_key", "max_body_bytes", "plain_http_beyond_loopback", "workers"),
+          "listen.")
     tls_cert = _path(base, listen, "tls_cert", "listen.")
     tls_key = _path(base, listen, "tls_key", "listen.")
     if (tls_cert is None) != (tls_key is None):
@@ -301,6 +308,7 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
         )
     port = _int(listen, "port", "listen.", 8443 if tls_cert else 8080, 0, 65535)
     max_body = _int(listen, "max_body_bytes", "listen.", DEFAULT_MAX_BODY, 1024, 64 * 1024 * 1024)
+    workers = _int(listen, "workers", "listen.", 1, 1, MAX_WORKERS)
 
     tokens = _table(data, "tokens", "")
     _only(tokens, ("lifetime_seconds", "key_file", "failures_per_ip"), "tokens.")
@@ -397,5 +405,5 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
     return ServiceConfig(
         host=host, port=port, tls_cert=tls_cert, tls_key=tls_key, max_body_bytes=max_body, token_lifetime=lifetime,
         token_key=token_key, token_failures=token_failures, verifier=verifier, issuers=tuple(issuers), clients=tuple(clients),
-        ledger=ledger, records=records,
+        ledger=ledger, records=records, workers=workers,
     )

@@ -8,6 +8,15 @@ the paths their URLs name (what :meth:`Issuer.publish` writes to a folder), publ
 after each status change, so the lists served change at once, and once a day when they are
 asked for (:data:`REPUBLISH_AFTER`), so that they never expire while the server runs.
 
+Several worker processes (``[listen] workers``) each hold their own copy of that website, and
+all issue from the same registries (SQLite serializes the index allocation across processes).
+A change another worker made (or ``vc-issuer revoke`` on the same home) is noticed by
+:meth:`Issuers.sync`, called before a file of the website is served and before a
+verification: it reads each registry's count of status changes
+(:class:`~tradevc.issuer.registry.StatusWatch`, microseconds when nothing changed) and signs
+the lists again when the count moved since this worker last signed them. So a status list
+answered by any worker right after a revocation answered by another already has the bit set.
+
 :func:`build_verifier` makes the :class:`~tradevc.verifier.Verifier` of ``[verifier]``.
 """
 
@@ -26,6 +35,7 @@ import requests
 
 from tradevc.issuer import Issuer
 from tradevc.issuer.credential_types import get_type, resolve_type_name
+from tradevc.issuer.registry import StatusWatch
 from tradevc.issuer.service import issuing_warnings
 from tradevc.issuer.site import media_type_of
 from tradevc.vc.errors import ContextIndexError, VcError
@@ -76,6 +86,8 @@ class Issuers:
     def __init__(self, configs: tuple[IssuerConfig, ...], *, clock: Callable[[], datetime] | None = None) -> None:
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._published: dict[str, datetime] = {}
+        self._signed_at: dict[str, int] = {}  # each issuer's status change count when its lists were signed
+        self._watches: dict[str, StatusWatch] = {}
         self._site_lock = threading.RLock()  # _sites, site and _published change together
         self._issuers: dict[str, Issuer] = {}
         self._sites: dict[str, dict[str, SiteFile]] = {}
@@ -95,6 +107,7 @@ class Issuers:
             except VcError as e:
                 raise ConfigError(f"issuers.{config.name}: {e.code}: {e.message}") from None
             self._issuers[config.name] = issuer
+            self._watches[config.name] = issuer.registry.watch()
             base = issuer.home.profile.status_base_url
             if base is not None:
                 prefix = urlsplit(base).path
@@ -115,6 +128,7 @@ class Issuers:
     def _publish_locked(self, name: str) -> None:
         issuer = self._issuers[name]
         now = self._clock()
+        count = self._watches[name].count()  # before signing: a change made meanwhile is signed next time
         files: dict[str, SiteFile] = {}
         did_path = issuer.home.did_document_path()
         if did_path is not None:
@@ -132,6 +146,23 @@ class Issuers:
             merged.update(site)
         self.site = merged  # one assignment: a request reads the old site or the new one
         self._published[name] = now
+        self._signed_at[name] = count
+
+    def changes(self) -> tuple[int, ...]:
+        """Every issuer's count of status changes (see the module): cheap, from any thread."""
+        return tuple(watch.count() for watch in self._watches.values())
+
+    def behind(self) -> bool:
+        """Some issuer's lists changed (in any process) since this process signed them."""
+        return any(watch.count() != self._signed_at.get(name) for name, watch in self._watches.items())
+
+    def sync(self) -> None:
+        """Sign again the lists of every issuer whose registry changed since they were signed
+        here (another worker revoked, a list was added...): see :meth:`behind`."""
+        with self._site_lock:
+            for name, watch in self._watches.items():
+                if watch.count() != self._signed_at.get(name):
+                    self._publish_locked(name)
 
     def stale(self) -> bool:
         """Some issuer's lists were signed :data:`REPUBLISH_AFTER` ago or more (cheap: no thread hop)."""
@@ -202,6 +233,8 @@ class Issuers:
         return call()
 
     def close(self) -> None:
+        for watch in self._watches.values():
+            watch.close()
         for issuer in self._issuers.values():
             issuer.close()
 

@@ -1,7 +1,8 @@
 """The service's log: one JSON object a line, on stderr.
 
 Every request is logged once, when its answer is done, by the logger ``tradevc.service.access``:
-``time`` (UTC, milliseconds), ``level``, ``logger``, ``message``, ``request_id`` (the answer's
+``time`` (UTC, milliseconds), ``level``, ``logger``, ``message``, ``pid`` (the process: with
+several workers, the one that answered; every line has it), ``request_id`` (the answer's
 ``X-Request-Id``), ``client_id`` (once its bearer token was checked), ``method``, ``route``
 (the template it matched, never the raw path), ``status`` and ``duration_ms``. A request that
 failed inside adds the ``exception`` (its traceback) to a line of its own with the same
@@ -26,13 +27,14 @@ FIELDS = ("request_id", "client_id", "method", "route", "status", "duration_ms")
 
 
 class JsonFormatter(logging.Formatter):
-    """A record as one JSON line: time, level, logger, message, the :data:`FIELDS` it has, exception."""
+    """A record as one JSON line: time, level, logger, message, pid, the :data:`FIELDS` it has, exception."""
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, timezone.utc)
         entry: dict[str, Any] = {
             "time": when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
             "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
+            "pid": record.process,
         }
         for name in FIELDS:
             value = getattr(record, name, None)

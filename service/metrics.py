@@ -11,15 +11,23 @@ a status its class (``2xx``...), an issuer one of the configured ones.
   (``verified`` 200, ``not_verified`` 422, ``could_not_verify`` 503; a malformed or refused
   request is no verification).
 - ``tradevc_credentials_issued_total{issuer}``: the credentials each issuer issued (201s).
+
+With several workers (``[listen] workers``) the metrics are prometheus-client's multiprocess
+mode: each worker writes its values to files in a folder of the service's private runtime
+folder, and ``GET /metrics`` (whichever worker answers) sums every worker's, those of workers
+that ended included, so counters never go back. (The ``_created`` samples are then absent.)
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Mapping
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, values
+from prometheus_client.multiprocess import MultiProcessCollector
 
-__all__ = ["CONTENT_TYPE", "ISSUING_ROUTE", "VERIFYING_ROUTES", "Metrics"]
+__all__ = ["CONTENT_TYPE", "ISSUING_ROUTE", "VERIFYING_ROUTES", "Metrics", "use_multiprocess_mode"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 VERIFYING_ROUTES = frozenset(("/credentials/verify", "/presentations/verify", "/presentations"))
@@ -29,10 +37,23 @@ _OUTCOMES = {200: "verified", 422: "not_verified", 503: "could_not_verify"}
 _METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
 
+def use_multiprocess_mode(directory: Path) -> None:
+    """Make every metric created from now on in this process (and the processes it forks) keep
+    its values in files in ``directory``, to be summed by :class:`Metrics`. prometheus-client
+    picks its value class from ``PROMETHEUS_MULTIPROC_DIR`` when it is imported; the number of
+    workers is only known from the configuration, later, so the choice is made again here with
+    the library's own function."""
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+
+
 class Metrics:
-    """The counters and the histogram of one application, and their text exposition."""
+    """The counters and the histogram of one application, and their text exposition (of every
+    worker's, once :func:`use_multiprocess_mode` was called)."""
 
     def __init__(self) -> None:
+        multiprocess = bool(getattr(values.ValueClass, "_multiprocess", False))
+        self.directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") if multiprocess else None
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter("tradevc_http_requests", "HTTP requests answered, by route template and status class",
                                 ["method", "route", "status"], registry=self.registry)
@@ -59,4 +80,8 @@ class Metrics:
 
     def exposition(self) -> bytes:
         """The metrics in the Prometheus text format (:data:`CONTENT_TYPE`)."""
+        if self.directory is not None:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=self.directory)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
         return generate_latest(self.registry)

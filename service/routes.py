@@ -820,6 +820,8 @@ async def site(path: str, request: Request) -> Response:
     issuers = _state(request).issuers
     if issuers is not None and issuers.stale():
         await run_in_threadpool(issuers.refresh)  # signed again once a day, so they never expire
+    if issuers is not None and issuers.behind():  # another worker (or vc-issuer) changed a status
+        await run_in_threadpool(issuers.sync)
     found = issuers.site.get(path) if issuers is not None else None
     if found is None:
         raise Problem(404, "nothing here")

@@ -13,54 +13,26 @@ import base64
 import json
 import os
 import ssl
-import subprocess
-import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime
 from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
 from jwcrypto import jwk, jwt
 
-from support.https_server import make_tls_files
-from support.site_process import ENV, free_port
+from support.service import (
+    CUSTOMS_SECRET, ERP_SECRET, GROUP_SECRET, MONITOR_SECRET, PASS, TOKEN_KEY, USMCA, issue, mill_service, unsigned,
+)
+from support.site_process import free_port
 from tradevc.issuer import Issuer
-from tradevc.issuer.credential_types import build_credential, load_example
 from tradevc.service.routes import router
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.retrieval.did.jwk import did_jwk
 from tradevc.vc.securing.data_integrity import sign_presentation
 
-PASS = "mill passphrase 2026"
-ERP_SECRET = "erp-secret-0123456789"
-CUSTOMS_SECRET = "customs+secret%41 0123456789"  # '+', '%' and ' ': form-encoded or not, it works
-MONITOR_SECRET = "monitor-secret-0123456789"
-GROUP_SECRET = "group-secret-0123456789"
-TOKEN_KEY = b"k" * 48
-USMCA = "USMCACertificationOfOrigin"
 NOT_A_TRACE = ("Traceback", 'File "', "line ", ".py")
-
-
-class Service:
-    def __init__(self, base: str, ca: Path, process: subprocess.Popen[str], did: str) -> None:
-        self.base, self.ca, self.process, self.did = base, ca, process, did
-        self.faraway: Path | None = None
-        self.smelter = ""  # the DID of the issuer smelter, which the trust policy does not trust
-        self.log: Path | None = None  # the server's stderr
-        self.client = httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=str(ca)), timeout=60)
-
-    def token(self, client_id: str, secret: str, scope: str | None = None) -> str:
-        form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
-        answer = self.client.post("/token", data=form, auth=(client_id, secret))
-        assert answer.status_code == 200, answer.text
-        return str(answer.json()["access_token"])
-
-    def post(self, path: str, body: object, token: str | None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return self.client.post(path, json=body, headers=headers)
 
 
 def no_traceback(answer: httpx.Response) -> None:
@@ -70,105 +42,11 @@ def no_traceback(answer: httpx.Response) -> None:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    root = tmp_path_factory.mktemp("service")
-    port = free_port()
-    ca, cert, key = make_tls_files(root)
-    host = f"localhost:{port}"
-    with Issuer.init(root / "mill", PASS.encode(), name="Aceros del Norte", did_web_domain=host,
-                     status_base_url=f"https://{host}/status/") as mill:
-        did = mill.did
-    # an issuer whose status lists are out of the server's reach (a loopback address it may not fetch from)
-    # a second issuer of the server, which the trust policy does not trust (did:key)
-    with Issuer.init(root / "smelter", PASS.encode(), name="Smelter",
-                     status_base_url=f"https://{host}/smelter/status/") as smelter:
-        smelter_did = smelter.did
-    with Issuer.init(root / "faraway", PASS.encode(), name="Faraway Mill", status_base_url="https://127.0.0.2:9/status/") as far:
-        faraway = far.did
-    (root / "mill.passphrase").write_text(PASS + "\n")
-    (root / "erp.secret").write_text(ERP_SECRET)
-    (root / "monitor.secret").write_text(MONITOR_SECRET)
-    (root / "group.secret").write_text(GROUP_SECRET)
-    (root / "token.key").write_bytes(TOKEN_KEY)
-    (root / "trust.json").write_text(json.dumps({"trustedIssuers": [
-        {"did": did, "name": "Aceros del Norte", "types": [USMCA]},
-        {"did": faraway, "name": "Faraway Mill", "types": [USMCA]},
-    ]}))
-    (root / "service.toml").write_text(f"""
-[listen]
-host = "127.0.0.1"
-port = {port}
-tls_cert = "{cert.name}"
-tls_key = "{key.name}"
-max_body_bytes = 65536
-
-[tokens]
-key_file = "token.key"
-
-[verifier]
-trust = "trust.json"
-challenges = "challenges.sqlite"
-ca_bundle = "{ca.name}"
-allow_hosts = ["{host}"]
-
-[issuers.mill]
-home = "mill"
-passphrase_file = "mill.passphrase"
-
-[issuers.smelter]
-home = "smelter"
-passphrase_file = "mill.passphrase"
-
-[clients.erp]
-secret_file = "erp.secret"
-scopes = ["issue", "status"]
-issuers = ["mill"]
-
-[clients.group]
-secret_file = "group.secret"
-scopes = ["issue", "status"]
-issuers = ["mill", "smelter"]
-
-[clients.customs]
-secret_env = "TEST_CUSTOMS_SECRET"
-scopes = ["verify"]
-
-[clients.monitor]
-secret_file = "monitor.secret"
-scopes = ["metrics"]
-""")
-    env = {**ENV, "TEST_CUSTOMS_SECRET": CUSTOMS_SECRET}
-    with open(root / "server.log", "w") as log:  # a file, not a pipe: nobody reads it while the server writes
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tradevc.service", "--config", str(root / "service.toml")],
-            stdout=subprocess.PIPE, stderr=log, text=True, env=env,
-        )
-    service = Service(f"https://{host}", ca, process, did)
-    service.faraway = root / "faraway"
-    service.smelter = smelter_did
-    service.log = root / "server.log"
+    service = mill_service(tmp_path_factory.mktemp("service"), free_port())
     try:
-        for _ in range(600):  # wait for /readyz (at most about a minute)
-            if process.poll() is not None:
-                pytest.fail(f"tradevc-serve ended: {service.log.read_text()}")
-            try:
-                if service.client.get("/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("tradevc-serve did not become ready")
         yield service
     finally:
-        service.client.close()
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        service.stop()
 
 
 @pytest.fixture(scope="module")
@@ -179,22 +57,6 @@ def erp(service):
 @pytest.fixture(scope="module")
 def customs(service):
     return service.token("customs", CUSTOMS_SECRET)
-
-
-def unsigned(service):
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    return build_credential(
-        USMCA, load_example(USMCA), issuer={"id": service.did, "name": "Aceros del Norte"},
-        valid_from=(now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        valid_until=(now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    )
-
-
-def issue(service, erp, **options):
-    answer = service.post("/issuers/mill/credentials/issue", {"credential": unsigned(service), "options": options}, erp)
-    assert answer.status_code == 201, answer.text
-    assert answer.headers["content-type"] == "application/json"
-    return answer.json()["verifiableCredential"]
 
 
 # -- health and the website -------------------------------------------------------------------------

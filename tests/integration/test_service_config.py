@@ -62,6 +62,9 @@ ERP = '[clients.erp]\nsecret_file = "erp.secret"\n'
     (VERIFIER + '[listen]\ntls_cert = "erp.secret"\n', "give both tls_cert and tls_key"),
     (VERIFIER + '[listen]\ntls_cert = "erp.secret"\ntls_key = "erp.secret"\n', "cannot be used"),
     (VERIFIER + '[listen]\nport = 70000\n', "listen.port: must be a whole number"),
+    (VERIFIER + '[listen]\nworkers = 0\n', "listen.workers: must be a whole number from 1 to 64"),
+    (VERIFIER + '[listen]\nworkers = 65\n', "listen.workers: must be a whole number from 1 to 64"),
+    (VERIFIER + '[listen]\nworkers = "2"\n', "listen.workers: must be a whole number from 1 to 64"),
     (VERIFIER + '[listen]\nhost = "0.0.0.0"\n', "listen.host: 0.0.0.0 is not a loopback address"),
     (VERIFIER + '[listen]\nhost = "192.0.2.7"\nplain_http_beyond_loopback = "yes"\n',
      "plain_http_beyond_loopback: must be true or false"),
@@ -160,6 +163,20 @@ def test_plain_http_beyond_loopback_when_asked_or_with_tls(folder):
     assert load_config(folder / "service.toml").host == "0.0.0.0"
     (folder / "service.toml").write_text(VERIFIER + '[listen]\nhost = "::1"\n')
     assert load_config(folder / "service.toml").port == 8080
+
+
+def test_workers_from_the_file_or_the_command_line(folder):
+    from tradevc.service.config import load_config
+
+    (folder / "service.toml").write_text(VERIFIER)
+    assert load_config(folder / "service.toml").workers == 1
+    (folder / "service.toml").write_text(VERIFIER + "[listen]\nworkers = 2\n")
+    assert load_config(folder / "service.toml").workers == 2
+    for wrong in ("0", "65", "two"):
+        result = CliRunner().invoke(cli, ["--config", str(folder / "service.toml"), "--workers", wrong])
+        assert result.exit_code == 2, result.output
+        assert "--workers" in result.output and "Traceback" not in result.output
+    assert "--workers N" in CliRunner().invoke(cli, ["--help"]).output
 
 
 def test_no_configuration_file():

@@ -373,3 +373,28 @@ def test_a_cached_list_is_not_used_for_another_issuers_credential(https_server):
     assert check.code == "STATUS_VERIFICATION_ERROR", result.summary()
     assert f"issued by {KEY.did}, not by the credential's issuer {other.did}" in check.message
     assert not result.verified
+
+
+def test_a_cached_list_is_fetched_again_when_the_generation_moves(https_server):
+    """A service whose lists another of its processes may change tells the status checker so
+    (``generation``): a list cached under another generation is not used; one that does not
+    move keeps the cache."""
+    url = serve_list(https_server, "gen", {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                           "encodedList": bits()})
+    verifier = Verifier(policy=TrustPolicy({KEY.did: ["AlumniCredential"]}), session=https_server.session(),
+                        allow_hosts=https_server.allow_hosts)
+    generation = [0]
+    assert verifier.status_checker is not None
+    verifier.status_checker.generation = lambda: generation[0]
+    credential = credential_with(entry(url, 7))
+    assert verifier.verify_credential(credential, now=NOW).verified
+    fetches = https_server.requested.count("/status/gen")
+    assert verifier.verify_credential(credential, now=NOW).verified
+    assert https_server.requested.count("/status/gen") == fetches  # the same generation: cached
+    serve_list(https_server, "gen", {"type": "BitstringStatusList", "statusPurpose": "revocation",
+                                     "encodedList": bits(i7=1)})
+    assert verifier.verify_credential(credential, now=NOW).verified  # (still the cached list)
+    generation[0] += 1
+    revoked = verifier.verify_credential(credential, now=NOW)
+    assert revoked.check("revocation").code == "REVOKED" and not revoked.verified
+    assert https_server.requested.count("/status/gen") == fetches + 1

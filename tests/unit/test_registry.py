@@ -123,3 +123,35 @@ def test_no_status_lists_without_a_base_url(tmp_path):
 def test_lists_must_be_long_enough(tmp_path):
     with pytest.raises(ValueError, match="131072"):
         StatusRegistry(tmp_path / "r.sqlite", base_url=BASE, list_length=1000)
+
+
+def test_a_watch_counts_what_changes_the_signed_lists_and_nothing_else(registry):
+    """What a worker serving signed lists from memory asks before serving them: the count moves
+    when a bit changes or a list is added or dropped, whichever connection made the change, and
+    not when a credential is issued into a list that exists."""
+    watch = registry.watch()
+    try:
+        start = watch.count()
+        registry.reserve("urn:a", [], ["revocation", "suspension"])
+        registry.mark_issued("urn:a", {}, valid_until=None)
+        assert watch.count() == start + 2  # two new lists
+        registry.reserve("urn:b", [], ["revocation"])
+        registry.mark_issued("urn:b", {}, valid_until=None)
+        assert watch.count() == start + 2  # issued into them: nothing the lists say changed
+        assert registry.revoke("urn:a") and watch.count() == start + 3
+        assert not registry.revoke("urn:a") and watch.count() == start + 3  # already revoked: no change
+        other = StatusRegistry(registry.path, base_url=registry.base_url)  # another process, as it were
+        try:
+            with pytest.raises(IssuerError):
+                other.suspend("urn:a")  # refused (revoked): no change
+            assert watch.count() == start + 3
+            other.reserve("urn:c", [], ["suspension"])
+            other.mark_issued("urn:c", {}, valid_until=None)
+            assert other.suspend("urn:c") and watch.count() == start + 4
+            assert other.reinstate("urn:c") and watch.count() == start + 5
+            other.reserve("urn:d", [], [])
+            assert other.release("urn:d") and watch.count() == start + 5
+        finally:
+            other.close()
+    finally:
+        watch.close()

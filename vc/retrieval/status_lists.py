@@ -87,6 +87,7 @@ class _CachedList:
     status_messages: list[Any] | None
     warnings: tuple[str, ...] = ()  # the compatibility deviations the list needed, repeated in each report
     stale_copy: bool = False  # a held copy already past its freshness when read: judged again at each use
+    generation: object = None  # StatusChecker.generation() before it was fetched
 
 
 class _ListProblem(Exception):
@@ -116,6 +117,12 @@ class StatusChecker:
     lists fetched on disk for other processes, read back only under ``stale_if_error`` when the
     issuer cannot be reached (see the module's documentation).
 
+    ``generation`` (settable after construction) returns a value that changes whenever lists
+    may have changed behind the cache's back (a service's own lists, changed by another of its
+    worker processes): a cached list fetched under another value is not used, and a list is
+    tagged with the value read *before* its fetch began, so one fetched while a change was being
+    made is never mistaken for a newer one.
+
     :raises TypeError: ``compatibility`` is not a :class:`~tradevc.vc.compat.Compatibility`.
     """
 
@@ -135,6 +142,7 @@ class StatusChecker:
         self.compatibility = require_compatibility(compatibility)
         self._cache: dict[str, _CachedList] = {}
         self._lock = threading.Lock()
+        self.generation: Callable[[], object] | None = None
 
     def clear_cache(self) -> None:
         with self._lock:
@@ -203,8 +211,11 @@ class StatusChecker:
     def _list(
         self, url: str, kind: StatusType, purpose: str, size: int, issuer: str, now: datetime, result: VerificationResult
     ) -> _CachedList:
+        generation = self.generation() if self.generation is not None else None
         with self._lock:
             cached = self._cache.get(url)
+        if cached is not None and cached.generation != generation:
+            cached = None  # lists changed since it was fetched
         if cached is not None and now < cached.fresh_until:
             self._matches(cached, purpose, issuer, url)
             return cached
@@ -214,6 +225,7 @@ class StatusChecker:
             return cached
         try:
             fresh = self._fetch(url, kind, purpose, size, issuer, now)
+            fresh.generation = generation
             if fresh.fetched_at < now and fresh.fresh_until <= now:  # a held copy, past its freshness already
                 fresh.stale_copy = True
                 with self._lock:
@@ -236,6 +248,7 @@ class StatusChecker:
                 return cached
             on_disk = self._from_disk(problem, url, kind, purpose, size, issuer, now, result)
             if on_disk is not None:
+                on_disk.generation = generation
                 return on_disk
             raise
         with self._lock:

@@ -1,0 +1,160 @@
+"""Several worker processes on one listening socket: a pre-forking supervisor.
+
+With ``[listen] workers = N`` (or ``--workers N``) above 1, the ``tradevc-serve`` process
+reads the configuration, opens the issuers (their key passphrases stretched once), builds the
+verifier and the token service, binds the listening socket and then forks N workers, each
+serving that socket with a uvicorn server of its own; the kernel hands each new connection to
+one of them. It was written here rather than taken from uvicorn's supervisor
+(``uvicorn.run(workers=N)``), which *spawns* fresh interpreters from an import string: each
+would read the configuration and stretch every passphrase again, and a token key made at start
+would have to reach them through a file or the command line. Forked workers inherit it in
+memory, with everything else opened before the fork (no thread has run yet at that point, as
+:mod:`tradevc.issuer.registry` requires; SQLite connections are opened anew in each worker).
+
+What all workers must agree on is shared through the private runtime folder (:class:`Runtime`,
+made ``0700`` by the parent and removed when it stops): the rate limits' buckets, the one-time
+challenges when ``[verifier] challenges`` names no file, and the metrics' files. The issuers'
+registries are shared already (their SQLite files); see :mod:`.desks` for how each worker keeps
+its copy of the issuers' website current.
+
+The parent does nothing but watch: a worker that ends (a crash, a kill) is logged and replaced
+(after a pause of :data:`RESTART_PAUSE` if it lived less than that). SIGTERM or SIGINT to the
+parent stops the workers gracefully (SIGTERM to each: it stops accepting, finishes the requests
+in flight, and ends), closes the listening socket, and the parent exits 0 once all have ended.
+A second signal kills the workers at once. A worker whose parent is gone stops by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Callable
+
+from .limits import SharedBuckets
+
+__all__ = ["RESTART_PAUSE", "STOP_SIGNALS", "Runtime", "supervise"]
+
+log = logging.getLogger("tradevc.service")
+STOP_SIGNALS = frozenset((signal.SIGINT, signal.SIGTERM))
+RESTART_PAUSE = 1.0
+"""A worker that ended sooner than this after it started is replaced only after this pause
+(seconds), so that one failing at start does not make the parent fork without rest."""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The private folder the workers of one start share (``0700``, in the system's temporary
+    folder; nothing in it outlives the service): ``limits.sqlite`` (rate limit buckets),
+    ``challenges.sqlite`` (one-time challenges, unless the configuration names a file),
+    ``metrics/`` (prometheus-client's multiprocess files), and ``records.sqlite`` (the received
+    presentation ids and entry reports, when no database is configured)."""
+
+    folder: Path
+    buckets: SharedBuckets
+    challenges: Path
+    metrics: Path
+
+    @classmethod
+    def create(cls) -> "Runtime":
+        folder = Path(tempfile.mkdtemp(prefix="tradevc-serve-"))  # 0700, made for this process alone
+        try:
+            metrics = folder / "metrics"
+            metrics.mkdir(mode=0o700)
+            return cls(folder, SharedBuckets.create(folder / "limits.sqlite"), folder / "challenges.sqlite", metrics)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _ended(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def supervise(workers: int, run_worker: Callable[[], int], on_stop: Callable[[], None] | None = None) -> int:
+    """Fork ``workers`` processes that each return ``run_worker()`` as their exit status, and
+    keep that many running until SIGTERM or SIGINT (see the module); ``on_stop`` is called at
+    the first signal (to close the listening socket). The exit status: 0.
+
+    A worker starts with SIGINT and SIGTERM blocked, and the handlers of this process: it must
+    install its own and then unblock them (a signal sent meanwhile waits, it is not lost)."""
+    children: dict[int, float] = {}  # pid -> when it started (monotonic)
+    signals = [0]
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        signals[0] += 1
+        if signals[0] == 1:
+            log.info("stopping %d worker(s): the requests in flight are finished first", len(children))
+            if on_stop is not None:
+                on_stop()
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM if signals[0] == 1 else signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def start() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns into the caller (its clean-up is the parent's)
+                code = 1
+                try:
+                    code = run_worker()
+                except SystemExit as e:
+                    code = e.code if isinstance(e.code, int) else 1
+                except BaseException:
+                    log.exception("worker %d failed", os.getpid())
+                finally:
+                    for stream in (sys.stdout, sys.stderr):
+                        try:
+                            stream.flush()
+                        except (OSError, ValueError):
+                            pass
+                    os._exit(code)
+            children[pid] = time.monotonic()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in STOP_SIGNALS}
+    try:
+        for _ in range(workers):
+            start()
+        log.info("%d workers started: %s", workers, " ".join(str(pid) for pid in children))
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            started = children.pop(pid, None)
+            if started is None:
+                continue
+            if signals[0]:
+                if os.waitstatus_to_exitcode(status) != 0:
+                    log.warning("worker %d stopped with %s", pid, _ended(status))
+                continue
+            log.error("worker %d ended (%s); starting another", pid, _ended(status))
+            if time.monotonic() - started < RESTART_PAUSE:
+                time.sleep(RESTART_PAUSE)
+            if not signals[0]:
+                start()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
