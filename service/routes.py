@@ -32,6 +32,7 @@ from tradevc.verifier.entry import EntryError, RuleError
 from tradevc.verifier.ledger import LedgerError
 
 from .auth import REALM, Grant, OAuthError, TokenService
+from .deadlines import commit
 from .desks import STATUS_ACTIONS, EntryDesk, Issuers, ReceivedPresentations, known_type
 from .limits import Limits
 from .metrics import CONTENT_TYPE, Metrics
@@ -388,6 +389,7 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
 
     result = await run_in_threadpool(verify)
     answer = _answer(result, [])  # raises the 422 or 503 problem when not verified
+    commit(request)  # past its deadline the id is not kept: a 503 never hides a received presentation
     if not received.add(presentation_id):
         raise Problem(409, f"a presentation with id {presentation_id} was received already")
     report: dict[str, Any] = json.loads(bytes(answer.body))
@@ -544,6 +546,7 @@ async def verify_entry(request: Request, _: Grant = Depends(_scope("entries"))) 
     def decide() -> tuple[str, Any]:
         return entries.decide(entry, presentation, challenge=challenge, domain=domain, now=now)
 
+    commit(request)  # the decision goes into the ledger: not cut off by the deadline once begun
     try:
         report_id, report = await run_in_threadpool(decide)
     except EntryError as e:
@@ -626,6 +629,7 @@ async def issue(name: str, request: Request, _: Grant = Depends(_scope("issue"))
     def call() -> tuple[dict[str, Any] | str, list[str]]:
         return issuers.issue(name, credential, type_name=type_name, securing=securing, cryptosuite=cryptosuite)
 
+    commit(request)  # never a 503 for a credential that was issued: past here the deadline does not apply
     try:
         signed, warnings = await run_in_threadpool(call)
     except VcError as e:
@@ -667,6 +671,7 @@ async def change_status(name: str, request: Request, _: Grant = Depends(_scope("
         statuses.append(entry["status"])
     if not await run_in_threadpool(issuers.known, name, credential_id):
         raise Problem(404, f"no credential {credential_id} was issued by {name}")
+    commit(request)  # never a 503 for a change that was made
     try:
         changes = await run_in_threadpool(issuers.change_status, name, credential_id, statuses)
     except VcError as e:
