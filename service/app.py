@@ -262,7 +262,7 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
     def openapi() -> dict[str, Any]:
         """FastAPI's document, told the truth: a malformed request is a 400 problem here (not
         its 422 "Validation Error", which this service keeps for "not verified"), every
-        body can be too large (413), a client over its rate limit gets a 429, and any request
+        body can be too large (413) or of another media type than JSON (415), a client over its rate limit gets a 429, and any request
         but the health checks may be answered at its deadline or refused over the cap (503)."""
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, description=app.description,
@@ -275,6 +275,9 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
                         responses.setdefault("400", {"description": "a malformed request"})
                     if method == "post":
                         responses.setdefault("413", {"description": "the request body is over the limit"})
+                    if method == "post" and path != "/token":  # its form of another type is a 400 (RFC 6749)
+                        responses.setdefault("415", {"description": "the request body is not JSON (send it as "
+                                                                    "application/json)", **_PROBLEM_CONTENT})
                     if operation.get("security"):
                         responses.setdefault("429", {"description": "the client is over its rate limit (see "
                                                                     "Retry-After)"})
