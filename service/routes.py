@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from fastapi import APIRouter, Depends, Request, Response, Security
+from fastapi.routing import APIRoute
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2
 from starlette.concurrency import run_in_threadpool
@@ -731,6 +732,12 @@ async def site(path: str, request: Request) -> Response:
         await run_in_threadpool(issuers.refresh)  # signed again once a day, so they never expire
     found = issuers.site.get(path) if issuers is not None else None
     if found is None:
+        allowed = sorted({method for route in router.routes if isinstance(route, APIRoute)
+                          and route.endpoint is not site and route.path_regex.match("/" + path)
+                          for method in route.methods or ()})
+        if allowed:  # an endpoint's path: it takes other methods (not a file that is missing)
+            raise Problem(405, f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                          headers={"Allow": ", ".join(allowed)})
         raise Problem(404, "nothing here")
     return Response(found.data, media_type=found.media_type, headers={
         "Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*", "X-Content-Type-Options": "nosniff",

@@ -133,3 +133,16 @@ def test_a_body_that_is_not_json_is_a_documented_415(client, path):
     document = client.get("/openapi.json").json()
     template = path.replace("/mill/", "/{name}/")
     assert "415" in document["paths"][template]["post"]["responses"]
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/challenges"), ("GET", "/token"), ("HEAD", "/credentials/verify"),
+                                          ("GET", "/issuers/mill/credentials/issue"), ("PUT", "/challenges")])
+def test_a_method_an_endpoint_does_not_take_is_a_405_with_allow(client, method, path):
+    """Not a 404 from the issuers' website (GET and HEAD of any other path)."""
+    answer = client.request(method, path)
+    assert answer.status_code == 405, answer.text
+    assert answer.headers["allow"] == "POST"
+    if method != "HEAD":
+        assert answer.json()["type"] == "urn:tradevc:problem:method-not-allowed"
+    assert client.get("/no/such/file.json").status_code == 404
+    assert client.get("/.well-known/did.json").status_code == 200
