@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed
 FUZZ_STAMP := $(VENV)/.installed-fuzz
 FUZZ_SECONDS ?= 40
 FUZZ_FACTOR ?= 4
+API_FUZZ_EXAMPLES ?= 200
 
 .PHONY: demo test fuzz lint bench stress clean postgresql chromium
 
@@ -39,13 +40,17 @@ chromium:
 
 # Not part of `make test`, a few minutes: the hypothesis tests under the fuzz profile (random,
 # FUZZ_FACTOR times their examples), then each parser of tests/fuzz/targets.py under atheris
-# for FUZZ_SECONDS (the JSON reader, the compact JWS, the did:web document, the status list).
+# for FUZZ_SECONDS (the JSON reader, the compact JWS, the did:web document, the status list),
+# then schemathesis against a real tradevc-serve with API_FUZZ_EXAMPLES requests per operation
+# and phase, at random (`make test` runs it seeded, with 15).
 $(FUZZ_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,fuzz]'
 	touch $(FUZZ_STAMP)
 
 fuzz: $(FUZZ_STAMP)
 	HYPOTHESIS_PROFILE=fuzz HYPOTHESIS_FUZZ_FACTOR=$(FUZZ_FACTOR) $(PY) -m pytest -m hypothesis -p no:cacheprovider
+	HYPOTHESIS_PROFILE=fuzz TRADEVC_API_FUZZ_EXAMPLES=$(API_FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider \
+		tests/integration/test_service_schemathesis.py -k test_every_operation_answers_as_its_openapi_document_says
 	mkdir -p .fuzz
 	for target in json jws did-web status-list; do \
 		echo "fuzz: $$target for $(FUZZ_SECONDS) s (log in .fuzz/$$target.log)"; \

@@ -111,6 +111,26 @@ scopes = ["issue", "status", "verify", "entries", "metrics"]
             process.wait()
 
 
+def test_every_operation_answers_as_its_openapi_document_says(server, tmp_path):
+    base, ca, token, log = server
+    config = tmp_path / "schemathesis.toml"
+    # the issuers' operations name the mill: a random name is only ever a 404
+    config.write_text('[parameters]\n"path.name" = "mill"\n')
+    command = [
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{base}/openapi.json",
+        "--header", f"Authorization: Bearer {token}", "--tls-verify", ca, "--checks", "all",
+        "--exclude-checks", CHECKS_LEFT_OUT, "--max-examples", str(EXAMPLES), "--workers", "1",
+        "--phases", "examples,coverage,fuzzing", "--request-timeout", "60", "--no-color",
+        "--output-truncate", "false",
+        *(("--generation-database", "none") if FUZZING else ("--seed", str(SEED), "--generation-deterministic")),
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=tmp_path, env={
+        **os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
+    assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
+    assert "13 selected / 13 total" in run.stdout, run.stdout
+    assert "Traceback" not in log.read_text()
+
+
 # -- what it found, pinned ---------------------------------------------------------------------------
 
 
