@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -82,15 +82,18 @@ class Guard:
     :mod:`.deadlines`); its work goes on in the background, its answer dropped. Over
     ``max_concurrent`` requests at once (those past their deadline count until their work
     ends: they still hold a thread), a request is refused at once with a 503 ``busy`` problem
-    rather than queued; the health checks never are."""
+    rather than queued; the health checks never are, nor the requests ``uncapped`` says (the
+    issuers' published documents: see :func:`create_app`), which are not counted either."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, metrics: Metrics | None = None, *,
-                 request_timeout: float = DEFAULT_REQUEST_TIMEOUT, max_concurrent: int = DEFAULT_MAX_CONCURRENT) -> None:
+                 request_timeout: float = DEFAULT_REQUEST_TIMEOUT, max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+                 uncapped: Callable[[Scope], bool] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
         self.request_timeout = request_timeout
         self.max_concurrent = max_concurrent
+        self.uncapped = uncapped
         self.in_flight = 0
         """Requests running now (the health checks aside), those past their deadline too."""
         self._abandoned: set[asyncio.Task[None]] = set()
@@ -160,7 +163,7 @@ class Guard:
                 if int(value) > limit:
                     await problem(413, f"the request body is over {limit} bytes")
                     return
-        counted = scope.get("path") not in HEALTH_PATHS
+        counted = scope.get("path") not in HEALTH_PATHS and not (self.uncapped is not None and self.uncapped(scope))
         if counted and self.in_flight >= self.max_concurrent:
             log.warning("request %s refused: %d requests are running, the most at once", request_id, self.in_flight,
                         extra={"request_id": request_id})
@@ -300,8 +303,18 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.state.metrics = Metrics()
     config = config if config is not None else ServiceConfig()
+
+    def published(scope: Scope) -> bool:
+        """A GET or HEAD of a document the issuers publish (did.json, a status list): served
+        from memory on the event loop, never refused over the cap, so that a verifier that is
+        its own issuers' website can still fetch them when the server is busy."""
+        issuers = state.issuers if state is not None else None
+        return (issuers is not None and scope.get("method") in ("GET", "HEAD")
+                and str(scope.get("path", "")).lstrip("/") in issuers.site)
+
     app.add_middleware(Guard, max_body_bytes=config.max_body_bytes, metrics=app.state.metrics,
-                       request_timeout=config.request_timeout, max_concurrent=config.max_concurrent)
+                       request_timeout=config.request_timeout, max_concurrent=config.max_concurrent,
+                       uncapped=published)
     return app
 
 

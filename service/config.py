@@ -17,7 +17,8 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
     #                           # Retry-After); issuing and status changes are not cut off once they
     #                           # have begun; each network fetch of a verification is bounded by it too
     # max_concurrent_requests = 40  # more at once are refused at once, 503 (busy, Retry-After 1),
-    #                           # never queued; /healthz and /readyz never are
+    #                           # never queued; /healthz, /readyz and the issuers' did.json and
+    #                           # status lists never are
     # plain_http_beyond_loopback = false  # plain HTTP on another address (a container behind
     #                           # its proxy) only when set: tokens and secrets travel in clear
 

@@ -98,6 +98,7 @@ class Server:
         (root / "trust.json").write_text(json.dumps({"trustedIssuers": [{"did": did, "name": "Slow Mill",
                                                                          "types": [USMCA]}]}))
         (root / "customs.secret").write_text(SECRET)
+        (root / "slow-mill.passphrase").write_bytes(PASS)
         (root / "service.toml").write_text(f"""
 [listen]
 port = {port}
@@ -110,6 +111,10 @@ allow_hosts = ["127.0.0.1:{host.port}"]
 [clients.customs]
 secret_file = "customs.secret"
 scopes = ["verify"]
+
+[issuers.slow]
+home = "slow-mill"
+passphrase_file = "slow-mill.passphrase"
 """)
         self.log = root / "server.log"
         with open(self.log, "w") as log:
@@ -203,9 +208,13 @@ def test_over_the_concurrency_cap_a_request_is_refused_at_once_but_health_never(
     assert refused.json()["type"] == "urn:tradevc:problem:busy"
     assert int(refused.headers["retry-after"]) >= 1
     assert "2 requests" in refused.json()["detail"]
-    # health checks are never refused
+    # health checks are never refused, nor the issuers' published documents (served from memory,
+    # they take no thread; a verifier that is its own issuer's website fetches them while capped)
     assert capped_server.client.get("/healthz").status_code == 200
     assert capped_server.client.get("/readyz").status_code == 200
+    assert capped_server.client.get("/status/revocation/1").status_code == 200
+    # what is not published is no exception
+    assert capped_server.client.get("/status/revocation/2").status_code == 503
     capped_server.host.release()
     for thread in threads:
         thread.join(timeout=120)
