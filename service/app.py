@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 import uuid
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -79,11 +79,12 @@ class Guard:
 
     A request still running ``request_timeout`` seconds after it came is answered with a 503
     ``deadline`` problem, unless it committed to a side effect in time (see
-    :mod:`.deadlines`); its work goes on in the background, its answer dropped. Over
-    ``max_concurrent`` requests at once (those past their deadline count until their work
-    ends: they still hold a thread), a request is refused at once with a 503 ``busy`` problem
-    rather than queued; the health checks never are, nor the requests ``uncapped`` says (the
-    issuers' published documents: see :func:`create_app`), which are not counted either."""
+    :mod:`.deadlines`); its work goes on (a thread cannot be stopped), its answer dropped, and
+    the server's graceful shutdown waits for it like for any request. Over ``max_concurrent``
+    requests at once (those past their deadline count until their work ends: they still hold
+    a thread), a request is refused at once with a 503 ``busy`` problem rather than queued;
+    the health checks never are, nor the requests ``uncapped`` says (the issuers' published
+    documents: see :func:`create_app`), which are not counted either."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, metrics: Metrics | None = None, *,
                  request_timeout: float = DEFAULT_REQUEST_TIMEOUT, max_concurrent: int = DEFAULT_MAX_CONCURRENT,
@@ -96,12 +97,8 @@ class Guard:
         self.uncapped = uncapped
         self.in_flight = 0
         """Requests running now (the health checks aside), those past their deadline too."""
-        self._abandoned: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self.app(scope, self._finishing(receive), send)
-            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -109,29 +106,24 @@ class Guard:
         state = scope.setdefault("state", {})
         state["request_id"] = uuid.uuid4().hex
         try:
-            await self._guarded(scope, receive, send)
+            await self._guarded(scope, receive, send, began)
         finally:
-            status = state.get("status", 500)  # no answer started: the client went away, or worse
-            seconds, method, route = time.perf_counter() - began, str(scope.get("method")), route_template(scope)
-            if self.metrics is not None:
-                self.metrics.observe(method, route, status, seconds, scope.get("path_params"))
-            client_id = state.get("client_id")
-            log_request(state["request_id"], client_id if isinstance(client_id, str) else None, method, route,
-                        status, seconds * 1000)
+            if not state.get("recorded"):
+                self._record(scope, began)
 
-    def _finishing(self, receive: Receive) -> Receive:
-        """``receive`` of the lifespan: at shutdown, first wait (at most one deadline) for the
-        work of requests answered at their deadline, so it is not cut off half done."""
+    def _record(self, scope: Scope, began: float) -> None:
+        """Count the request in the metrics and log it, once, when it is answered."""
+        state = scope["state"]
+        state["recorded"] = True
+        status = state.get("status", 500)  # no answer started: the client went away, or worse
+        seconds, method, route = time.perf_counter() - began, str(scope.get("method")), route_template(scope)
+        if self.metrics is not None:
+            self.metrics.observe(method, route, status, seconds, scope.get("path_params"))
+        client_id = state.get("client_id")
+        log_request(state["request_id"], client_id if isinstance(client_id, str) else None, method, route,
+                    status, seconds * 1000)
 
-        async def wrapped() -> Message:
-            message = await receive()
-            if message["type"] == "lifespan.shutdown" and self._abandoned:
-                await asyncio.wait(set(self._abandoned), timeout=self.request_timeout)
-            return message
-
-        return wrapped
-
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, began: float) -> None:
         request_id: str = scope["state"]["request_id"]
         started = False
         deadline = Deadline(self.request_timeout)
@@ -146,7 +138,7 @@ class Guard:
             await send(message)
 
         async def problem(status: int, detail: str, *, kind: str | None = None, title: str | None = None,
-                          headers: dict[str, str] | None = None) -> None:
+                          headers: Mapping[str, str] | None = None) -> None:
             body = problem_body(status, detail, kind=kind, title=title, request_id=request_id)
             await send_with_id({"type": "http.response.start", "status": status, "headers": [
                 (b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
@@ -186,49 +178,48 @@ class Guard:
             if not deadline.expired:  # else the caller was answered 503 already
                 await send_with_id(message)
 
-        async def run() -> None:
-            try:
-                await self.app(scope, limited, send_unless_expired)
-            except _TooLarge:
-                if not started and not deadline.expired:
-                    await problem(413, f"the request body is over {limit} bytes")
-            except Exception as e:
-                if deadline.expired:  # the client went away meanwhile, or the like: nobody to tell
-                    log.warning("request %s failed after its deadline: %s", request_id, type(e).__name__,
-                                extra={"request_id": request_id})
-                    return
-                log.exception("request %s failed", request_id, extra={
-                    "request_id": request_id, "method": scope.get("method"), "route": route_template(scope)})
-                if not started:
-                    await problem(500, f"an internal error; give the request id {request_id} to the operator")
-            finally:
-                if counted:
-                    self.in_flight -= 1
-                if deadline.expired:
-                    log.warning("request %s ended %.1f s after its deadline", request_id,
-                                time.perf_counter() - expired_at, extra={"request_id": request_id})
+        async def answer_at_deadline() -> None:
+            answer = deadline_problem(self.request_timeout)
+            await problem(answer.status, answer.detail, kind=answer.kind, title=answer.title, headers=answer.headers)
+            self._record(scope, began)
 
+        def at_deadline() -> None:
+            """On the event loop, like the endpoint's commit: the two cannot interleave."""
+            if started or deadline.committed:  # answering, or committed to a side effect: let it finish
+                return
+            deadline.expired = True
+            log.warning("request %s ran past its deadline of %g s: answered 503, its work goes on",
+                        request_id, self.request_timeout, extra={"request_id": request_id,
+                                                                 "route": route_template(scope)})
+            answering.append(asyncio.ensure_future(answer_at_deadline()))
+
+        answering: list[asyncio.Task[None]] = []  # the 503 sent at the deadline
         if counted:
             self.in_flight += 1
-        expired_at = 0.0
-        work = asyncio.ensure_future(run())
+        timer = asyncio.get_running_loop().call_later(self.request_timeout, at_deadline)
         try:
-            done, _ = await asyncio.wait({work}, timeout=self.request_timeout)
-            if work in done or started or deadline.committed:
-                await work  # answered, answering, or committed to a side effect: let it finish
+            await self.app(scope, limited, send_unless_expired)
+        except _TooLarge:
+            if not started and not deadline.expired:
+                await problem(413, f"the request body is over {limit} bytes")
+        except Exception as e:
+            if deadline.expired:  # the client went away meanwhile, or the like: nobody to tell
+                log.warning("request %s failed after its deadline: %s", request_id, type(e).__name__,
+                            extra={"request_id": request_id})
                 return
-        except asyncio.CancelledError:
-            work.cancel()
-            raise
-        deadline.expired = True
-        expired_at = time.perf_counter()
-        self._abandoned.add(work)
-        work.add_done_callback(self._abandoned.discard)
-        log.warning("request %s ran past its deadline of %g s: answered 503, its work goes on in the background",
-                    request_id, self.request_timeout, extra={"request_id": request_id,
-                                                             "route": route_template(scope)})
-        answer = deadline_problem(self.request_timeout)
-        await problem(answer.status, answer.detail, kind=answer.kind, title=answer.title, headers=answer.headers)
+            log.exception("request %s failed", request_id, extra={
+                "request_id": request_id, "method": scope.get("method"), "route": route_template(scope)})
+            if not started:
+                await problem(500, f"an internal error; give the request id {request_id} to the operator")
+        finally:
+            timer.cancel()
+            if counted:
+                self.in_flight -= 1
+            if deadline.expired:
+                log.warning("request %s ended %.1f s after its deadline", request_id,
+                            time.perf_counter() - began - self.request_timeout, extra={"request_id": request_id})
+            for task in answering:  # its answer is complete before this returns (else uvicorn adds a 500)
+                await task
 
 
 def _request_id(request: Request) -> str | None:
