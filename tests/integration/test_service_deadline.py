@@ -221,3 +221,26 @@ def test_over_the_concurrency_cap_a_request_is_refused_at_once_but_health_never(
     assert [answer.json()["type"] for answer in held] == ["urn:tradevc:problem:could-not-verify"] * 2
     # the held requests are over: requests succeed again
     assert capped_server.client.post("/challenges", headers=capped_server.auth).status_code == 201
+
+
+def test_a_body_that_never_arrives_is_answered_at_the_deadline(deadline_server):
+    """A client that sends its headers and part of its body, then nothing, holds no request
+    past the deadline: a 503 problem, and the server goes on answering others."""
+    port = int(deadline_server.base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as slow:
+        slow.sendall(b"POST /credentials/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Authorization: " + deadline_server.auth["Authorization"].encode() +
+                     b"\r\nContent-Length: 1000\r\n\r\n{\"verifiableCredential\": ")
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = slow.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 503 "), answer
+    assert json.loads(body)["type"] == "urn:tradevc:problem:deadline"
+    assert deadline_server.client.get("/healthz").status_code == 200
+    assert deadline_server.client.post("/challenges", headers=deadline_server.auth).status_code == 201
+    log = deadline_server.log.read_text()
+    assert "Traceback" not in log
