@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed
 FUZZ_STAMP := $(VENV)/.installed-fuzz
 FUZZ_SECONDS ?= 40
 FUZZ_FACTOR ?= 4
+API_FUZZ_EXAMPLES ?= 200
 
 .PHONY: demo test fuzz lint bench stress clean postgresql chromium
 
@@ -39,7 +40,9 @@ chromium:
 
 # Not part of `make test`, a few minutes: the hypothesis tests under the fuzz profile (random,
 # FUZZ_FACTOR times their examples), then each parser of tests/fuzz/targets.py under atheris
-# for FUZZ_SECONDS (the JSON reader, the compact JWS, the did:web document, the status list).
+# for FUZZ_SECONDS (the JSON reader, the compact JWS, the did:web document, the status list),
+# then schemathesis against a real tradevc-serve with API_FUZZ_EXAMPLES requests per operation
+# and phase, at random (`make test` runs it seeded, with 15).
 $(FUZZ_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,fuzz]'
 	touch $(FUZZ_STAMP)
@@ -53,6 +56,8 @@ fuzz: $(FUZZ_STAMP)
 			|| { tail -n 40 .fuzz/$$target.log; exit 1; }; \
 		tail -n 1 .fuzz/$$target.log; \
 	done
+	HYPOTHESIS_PROFILE=fuzz TRADEVC_API_FUZZ_EXAMPLES=$(API_FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider \
+		tests/integration/test_service_schemathesis.py -k test_every_operation_answers_as_its_openapi_document_says
 
 # The import contracts of pyproject.toml and mypy --strict alone (they also run in `make test`).
 lint: $(STAMP)

@@ -5,11 +5,12 @@ request id and nothing else (the log has the details)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,12 +21,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradevc import __version__
+from tradevc.vc.retrieval.http import DEFAULT_TIMEOUT as DEFAULT_FETCH_TIMEOUT
 
 from tradevc.verifier.ledger import LedgerError, open_ledger
 
 from .auth import OAuthError, TokenService
 
-from .config import ConfigError, ServiceConfig
+from .config import DEFAULT_MAX_CONCURRENT, DEFAULT_REQUEST_TIMEOUT, ConfigError, ServiceConfig
+from .deadlines import Deadline, deadline_problem
 from .desks import EntryDesk, Issuers, build_verifier
 from .limits import Limits
 from .logs import log_request
@@ -45,9 +48,17 @@ verify credentials and presentations, and hand out one-time challenges.
 
 Get a bearer token from `POST /token` (OAuth 2.0 client credentials) with the scopes
 `issue`, `status`, `verify` and `metrics` (`GET /metrics`, Prometheus). A client over its
-rate limit gets a 429 problem with `Retry-After`. Errors are RFC 9457 problem details; a credential that is not
+rate limit gets a 429 problem with `Retry-After`; a request still running at the deadline
+(`[listen] request_timeout_seconds`) a 503 problem (`urn:tradevc:problem:deadline`), and one
+over the requests the server runs at once a 503 (`urn:tradevc:problem:busy`), both with
+`Retry-After`. Errors are RFC 9457 problem details; a credential that is not
 verified is a 422 problem (`urn:tradevc:problem:not-verified`) with the report's codes, one
 that could not be verified a 503 (`urn:tradevc:problem:could-not-verify`)."""
+
+
+UNAVAILABLE = ("the request ran past its deadline (urn:tradevc:problem:deadline) or the server was running the most "
+               "requests it runs at once (urn:tradevc:problem:busy); try again after Retry-After")
+_PROBLEM_CONTENT: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
 
 
 class _TooLarge(Exception):
@@ -61,14 +72,37 @@ def route_template(scope: Scope) -> str:
     return path if isinstance(path, str) else "unmatched"
 
 
-class Guard:
-    """Pure ASGI middleware: request id, body size limit, no stack traces in answers, and
-    each request counted in ``metrics`` and logged (one JSON line, see :mod:`.logs`)."""
+HEALTH_PATHS = frozenset(("/healthz", "/readyz"))
+"""Never refused for the concurrency cap: a busy server is still alive and ready."""
+BUSY_RETRY_AFTER = 1
+"""The ``Retry-After`` (seconds) of a request refused over the concurrency cap."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, metrics: Metrics | None = None) -> None:
+
+class Guard:
+    """Pure ASGI middleware: request id, body size limit, deadline, concurrency cap, no stack
+    traces in answers, and each request counted in ``metrics`` and logged (one JSON line, see
+    :mod:`.logs`).
+
+    A request still running ``request_timeout`` seconds after it came is answered with a 503
+    ``deadline`` problem, unless it committed to a side effect in time (see
+    :mod:`.deadlines`); its work goes on (a thread cannot be stopped), its answer dropped, and
+    the server's graceful shutdown waits for it like for any request. Over ``max_concurrent``
+    requests at once (those past their deadline count until their work ends: they still hold
+    a thread), a request is refused at once with a 503 ``busy`` problem rather than queued;
+    the health checks never are, nor the requests ``uncapped`` says (the issuers' published
+    documents: see :func:`create_app`), which are not counted either."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, metrics: Metrics | None = None, *,
+                 request_timeout: float = DEFAULT_REQUEST_TIMEOUT, max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+                 uncapped: Callable[[Scope], bool] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
+        self.request_timeout = request_timeout
+        self.max_concurrent = max_concurrent
+        self.uncapped = uncapped
+        self.in_flight = 0
+        """Requests running now (the health checks aside), those past their deadline too."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,19 +112,28 @@ class Guard:
         state = scope.setdefault("state", {})
         state["request_id"] = uuid.uuid4().hex
         try:
-            await self._guarded(scope, receive, send)
+            await self._guarded(scope, receive, send, began)
         finally:
-            status = state.get("status", 500)  # no answer started: the client went away, or worse
-            seconds, method, route = time.perf_counter() - began, str(scope.get("method")), route_template(scope)
-            if self.metrics is not None:
-                self.metrics.observe(method, route, status, seconds, scope.get("path_params"))
-            client_id = state.get("client_id")
-            log_request(state["request_id"], client_id if isinstance(client_id, str) else None, method, route,
-                        status, seconds * 1000)
+            if not state.get("recorded"):
+                self._record(scope, began)
 
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _record(self, scope: Scope, began: float) -> None:
+        """Count the request in the metrics and log it, once, when it is answered."""
+        state = scope["state"]
+        state["recorded"] = True
+        status = state.get("status", 500)  # no answer started: the client went away, or worse
+        seconds, method, route = time.perf_counter() - began, str(scope.get("method")), route_template(scope)
+        if self.metrics is not None:
+            self.metrics.observe(method, route, status, seconds, scope.get("path_params"))
+        client_id = state.get("client_id")
+        log_request(state["request_id"], client_id if isinstance(client_id, str) else None, method, route,
+                    status, seconds * 1000)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, began: float) -> None:
         request_id: str = scope["state"]["request_id"]
         started = False
+        deadline = Deadline(self.request_timeout)
+        scope["state"]["deadline"] = deadline
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
@@ -100,10 +143,12 @@ class Guard:
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
-        async def problem(status: int, detail: str) -> None:
-            body = problem_body(status, detail, request_id=request_id)
+        async def problem(status: int, detail: str, *, kind: str | None = None, title: str | None = None,
+                          headers: Mapping[str, str] | None = None) -> None:
+            body = problem_body(status, detail, kind=kind, title=title, request_id=request_id)
             await send_with_id({"type": "http.response.start", "status": status, "headers": [
                 (b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
+                *((name.lower().encode(), value.encode()) for name, value in (headers or {}).items()),
             ]})
             await send_with_id({"type": "http.response.body", "body": body})
 
@@ -116,6 +161,14 @@ class Guard:
                 if int(value) > limit:
                     await problem(413, f"the request body is over {limit} bytes")
                     return
+        counted = scope.get("path") not in HEALTH_PATHS and not (self.uncapped is not None and self.uncapped(scope))
+        if counted and self.in_flight >= self.max_concurrent:
+            log.warning("request %s refused: %d requests are running, the most at once", request_id, self.in_flight,
+                        extra={"request_id": request_id})
+            await problem(503, f"the server is busy: it runs at most {self.max_concurrent} requests at once; "
+                          f"try again in {BUSY_RETRY_AFTER} s", kind="busy", title="Server busy",
+                          headers={"Retry-After": str(BUSY_RETRY_AFTER)})
+            return
         received = 0
 
         async def limited() -> Message:
@@ -127,16 +180,52 @@ class Guard:
                     raise _TooLarge
             return message
 
+        async def send_unless_expired(message: Message) -> None:
+            if not deadline.expired:  # else the caller was answered 503 already
+                await send_with_id(message)
+
+        async def answer_at_deadline() -> None:
+            answer = deadline_problem(self.request_timeout)
+            await problem(answer.status, answer.detail, kind=answer.kind, title=answer.title, headers=answer.headers)
+            self._record(scope, began)
+
+        def at_deadline() -> None:
+            """On the event loop, like the endpoint's commit: the two cannot interleave."""
+            if started or deadline.committed:  # answering, or committed to a side effect: let it finish
+                return
+            deadline.expired = True
+            log.warning("request %s ran past its deadline of %g s: answered 503, its work goes on",
+                        request_id, self.request_timeout, extra={"request_id": request_id,
+                                                                 "route": route_template(scope)})
+            answering.append(asyncio.ensure_future(answer_at_deadline()))
+
+        answering: list[asyncio.Task[None]] = []  # the 503 sent at the deadline
+        if counted:
+            self.in_flight += 1
+        timer = asyncio.get_running_loop().call_later(self.request_timeout, at_deadline)
         try:
-            await self.app(scope, limited, send_with_id)
+            await self.app(scope, limited, send_unless_expired)
         except _TooLarge:
-            if not started:
+            if not started and not deadline.expired:
                 await problem(413, f"the request body is over {limit} bytes")
-        except Exception:
+        except Exception as e:
+            if deadline.expired:  # the client went away meanwhile, or the like: nobody to tell
+                log.warning("request %s failed after its deadline: %s", request_id, type(e).__name__,
+                            extra={"request_id": request_id})
+                return
             log.exception("request %s failed", request_id, extra={
                 "request_id": request_id, "method": scope.get("method"), "route": route_template(scope)})
             if not started:
                 await problem(500, f"an internal error; give the request id {request_id} to the operator")
+        finally:
+            timer.cancel()
+            if counted:
+                self.in_flight -= 1
+            if deadline.expired:
+                log.warning("request %s ended %.1f s after its deadline", request_id,
+                            time.perf_counter() - began - self.request_timeout, extra={"request_id": request_id})
+            for task in answering:  # its answer is complete before this returns (else uvicorn adds a 500)
+                await task
 
 
 def _request_id(request: Request) -> str | None:
@@ -173,11 +262,12 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
     def openapi() -> dict[str, Any]:
         """FastAPI's document, told the truth: a malformed request is a 400 problem here (not
         its 422 "Validation Error", which this service keeps for "not verified"), every
-        body can be too large (413), and a client over its rate limit gets a 429."""
+        body can be too large (413) or of another media type than JSON (415), a client over its rate limit gets a 429, and any request
+        but the health checks may be answered at its deadline or refused over the cap (503)."""
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, description=app.description,
                                    routes=app.routes)
-            for operations in document.get("paths", {}).values():
+            for path, operations in document.get("paths", {}).items():
                 for method, operation in operations.items():
                     responses = operation.get("responses", {})
                     if responses.get("422", {}).get("description") == "Validation Error":
@@ -185,9 +275,16 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
                         responses.setdefault("400", {"description": "a malformed request"})
                     if method == "post":
                         responses.setdefault("413", {"description": "the request body is over the limit"})
+                    if method == "post" and path != "/token":  # its form of another type is a 400 (RFC 6749)
+                        responses.setdefault("415", {"description": "the request body is not JSON (send it as "
+                                                                    "application/json)", **_PROBLEM_CONTENT})
                     if operation.get("security"):
                         responses.setdefault("429", {"description": "the client is over its rate limit (see "
                                                                     "Retry-After)"})
+                    if path not in HEALTH_PATHS:
+                        unavailable = responses.setdefault("503", {"description": "", **_PROBLEM_CONTENT})
+                        unavailable["description"] = "; or ".join(filter(None, (
+                            unavailable["description"], UNAVAILABLE)))
             schemas = document.get("components", {}).get("schemas", {})
             for name in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(name, None)
@@ -202,8 +299,19 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.state.metrics = Metrics()
-    app.add_middleware(Guard, max_body_bytes=config.max_body_bytes if config is not None else 1024 * 1024,
-                       metrics=app.state.metrics)
+    config = config if config is not None else ServiceConfig()
+
+    def published(scope: Scope) -> bool:
+        """A GET or HEAD of a document the issuers publish (did.json, a status list): served
+        from memory on the event loop, never refused over the cap, so that a verifier that is
+        its own issuers' website can still fetch them when the server is busy."""
+        issuers = state.issuers if state is not None else None
+        return (issuers is not None and scope.get("method") in ("GET", "HEAD")
+                and str(scope.get("path", "")).lstrip("/") in issuers.site)
+
+    app.add_middleware(Guard, max_body_bytes=config.max_body_bytes, metrics=app.state.metrics,
+                       request_timeout=config.request_timeout, max_concurrent=config.max_concurrent,
+                       uncapped=published)
     return app
 
 
@@ -215,10 +323,12 @@ def open_state(config: ServiceConfig, shared: Runtime | None = None) -> State:
 
     :raises ConfigError: an issuer cannot be opened, the trust policy cannot be read..."""
     tokens = TokenService(config.clients, lifetime=config.token_lifetime, key=config.token_key)
+    # no network fetch of a verification outlives the request's deadline
+    fetch_timeout = min(DEFAULT_FETCH_TIMEOUT, config.request_timeout)
     verifier_config = config.verifier
     if verifier_config is not None and verifier_config.challenges is None and shared is not None:
         verifier_config = replace(verifier_config, challenges=shared.challenges)
-    verifier = build_verifier(verifier_config) if verifier_config is not None else None
+    verifier = build_verifier(verifier_config, timeout=fetch_timeout) if verifier_config is not None else None
     entries = EntryDesk(verifier, config.verifier.trust, config.ledger) if config.verifier and verifier else None
     issuers = Issuers(config.issuers) if config.issuers else None
     try:

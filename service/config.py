@@ -13,6 +13,12 @@ read; a mistake is a :class:`ConfigError` naming the member, before anything lis
     # tls_cert = "cert.pem"     # or serve HTTPS itself: a certificate chain and its key (PEM)
     # tls_key = "key.pem"
     # max_body_bytes = 1048576  # a larger request body is refused (413)
+    # request_timeout_seconds = 30  # a request still running then is answered 503 (deadline, with
+    #                           # Retry-After); issuing and status changes are not cut off once they
+    #                           # have begun; each network fetch of a verification is bounded by it too
+    # max_concurrent_requests = 40  # more at once are refused at once, 503 (busy, Retry-After 1),
+    #                           # never queued; /healthz, /readyz and the issuers' did.json and
+    #                           # status lists never are
     # plain_http_beyond_loopback = false  # plain HTTP on another address (a container behind
     #                           # its proxy) only when set: tokens and secrets travel in clear
     # workers = 1               # worker processes on the one listening socket (1 to 64; the
@@ -71,8 +77,9 @@ from typing import Any
 from tradevc.vc.retrieval.netguard import is_loopback_host
 
 __all__ = [
-    "SCOPES", "ClientConfig", "RecordsConfig", "DEFAULT_TOKEN_FAILURES", "Rate", "ConfigError", "IssuerConfig", "ServiceConfig",
-    "VerifierConfig", "load_config", "MIN_SECRET_LENGTH", "MIN_TOKEN_KEY_BYTES", "MAX_WORKERS",
+    "SCOPES", "ClientConfig", "RecordsConfig", "DEFAULT_MAX_CONCURRENT", "DEFAULT_REQUEST_TIMEOUT", "DEFAULT_TOKEN_FAILURES",
+    "Rate", "ConfigError", "IssuerConfig", "ServiceConfig", "VerifierConfig", "load_config", "MIN_SECRET_LENGTH",
+    "MIN_TOKEN_KEY_BYTES", "MAX_WORKERS",
 ]
 
 SCOPES = ("issue", "status", "verify", "entries", "metrics")
@@ -84,6 +91,12 @@ DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_TOKEN_LIFETIME = 600
 MAX_WORKERS = 64
 """The most worker processes ``[listen] workers`` (or ``--workers``) may ask for."""
+DEFAULT_REQUEST_TIMEOUT = 30.0
+"""Seconds a request may run before it is answered 503 (``[listen] request_timeout_seconds``)."""
+DEFAULT_MAX_CONCURRENT = 40
+"""Requests at once (``[listen] max_concurrent_requests``): as many as the thread pool the
+endpoints run their work on has threads (AnyIO's default, 40), so an admitted request never
+waits for a thread behind others."""
 _RATE = re.compile(r"^\s*([1-9][0-9]{0,8})\s*/\s*(second|minute|hour)\s*$")
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -157,6 +170,8 @@ class ServiceConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT
     token_lifetime: int = DEFAULT_TOKEN_LIFETIME
     token_key: bytes | None = field(default=None, repr=False)
     token_failures: Rate = DEFAULT_TOKEN_FAILURES
@@ -211,6 +226,13 @@ def _int(table: dict[str, Any], key: str, where: str, default: int, low: int, hi
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(f"{where}{key}: must be a whole number from {low} to {high}")
     return value
+
+
+def _seconds(table: dict[str, Any], key: str, where: str, default: float, low: float, high: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ConfigError(f"{where}{key}: must be a number of seconds from {low:g} to {high:g}")
+    return float(value)
 
 
 def _rate(table: dict[str, Any], key: str, where: str, *, burst_key: str | None = None) -> Rate | None:
@@ -290,8 +312,8 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
     _only(data, ("listen", "tokens", "verifier", "issuers", "clients", "ledger", "records"), "")
 
     listen = _table(data, "listen", "")
-    _only(listen, ("host", "port", "tls_cert", "tls_key", "max_body_bytes", "plain_http_beyond_loopback", "workers"),
-          "listen.")
+    _only(listen, ("host", "port", "tls_cert", "tls_key", "max_body_bytes", "plain_http_beyond_loopback", "workers",
+                   "request_timeout_seconds", "max_concurrent_requests"), "listen.")
     tls_cert = _path(base, listen, "tls_cert", "listen.")
     tls_key = _path(base, listen, "tls_key", "listen.")
     if (tls_cert is None) != (tls_key is None):
@@ -309,6 +331,8 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
     port = _int(listen, "port", "listen.", 8443 if tls_cert else 8080, 0, 65535)
     max_body = _int(listen, "max_body_bytes", "listen.", DEFAULT_MAX_BODY, 1024, 64 * 1024 * 1024)
     workers = _int(listen, "workers", "listen.", 1, 1, MAX_WORKERS)
+    request_timeout = _seconds(listen, "request_timeout_seconds", "listen.", DEFAULT_REQUEST_TIMEOUT, 1, 3600)
+    max_concurrent = _int(listen, "max_concurrent_requests", "listen.", DEFAULT_MAX_CONCURRENT, 1, 100_000)
 
     tokens = _table(data, "tokens", "")
     _only(tokens, ("lifetime_seconds", "key_file", "failures_per_ip"), "tokens.")
@@ -404,6 +428,7 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
         raise ConfigError("nothing to serve: configure [issuers.NAME] or [verifier]")
     return ServiceConfig(
         host=host, port=port, tls_cert=tls_cert, tls_key=tls_key, max_body_bytes=max_body, token_lifetime=lifetime,
+        request_timeout=request_timeout, max_concurrent=max_concurrent,
         token_key=token_key, token_failures=token_failures, verifier=verifier, issuers=tuple(issuers), clients=tuple(clients),
         ledger=ledger, records=records, workers=workers,
     )

@@ -39,6 +39,7 @@ from tradevc.issuer.registry import StatusWatch
 from tradevc.issuer.service import issuing_warnings
 from tradevc.issuer.site import media_type_of
 from tradevc.vc.errors import ContextIndexError, VcError
+from tradevc.vc.retrieval.http import DEFAULT_TIMEOUT
 from tradevc.vc.securing.jws import parse_compact_jws
 from tradevc.verifier import Verifier
 from tradevc.verifier.entry import RuleSet
@@ -289,8 +290,8 @@ def _site_file(path: str, document: Any) -> SiteFile:
     return SiteFile(data, media_type_of(path, data))
 
 
-def build_verifier(config: VerifierConfig) -> Verifier:
-    """The Verifier of ``[verifier]``.
+def build_verifier(config: VerifierConfig, *, timeout: float = DEFAULT_TIMEOUT) -> Verifier:
+    """The Verifier of ``[verifier]``; ``timeout`` bounds each of its network fetches (seconds).
 
     :raises ConfigError: the trust policy, challenge store or an allowed host is wrong."""
     try:
@@ -311,7 +312,8 @@ def build_verifier(config: VerifierConfig) -> Verifier:
         session = requests.Session()
         if config.ca_bundle is not None:
             session.verify = str(config.ca_bundle)
-        return Verifier(policy=policy, session=session, allow_hosts=config.allow_hosts, challenges=challenges)
+        return Verifier(policy=policy, session=session, allow_hosts=config.allow_hosts, challenges=challenges,
+                        timeout=timeout)
     except ValueError as e:
         raise ConfigError(f"verifier.allow_hosts: {e}") from None
     except ContextIndexError as e:  # pragma: no cover - no contexts folder is configured yet

@@ -13,6 +13,9 @@ tells them apart without reading the prose:
   ``conflict`` (409), ``too-large`` (413), ``unsupported-media-type`` (415),
   ``too-many-requests`` (429, with ``Retry-After``),
   ``internal`` (500, with the request id to find in the server's log).
+- ``deadline`` (503, with ``Retry-After``): the request was still running at its deadline
+  (``[listen] request_timeout_seconds``); ``busy`` (503, with ``Retry-After``): the server
+  runs the most requests it runs at once (``[listen] max_concurrent_requests``).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from fastapi import APIRouter, Depends, Request, Response, Security
+from fastapi.routing import APIRoute
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +33,7 @@ from tradevc.verifier.entry import EntryError, RuleError
 from tradevc.verifier.ledger import LedgerError
 
 from .auth import REALM, Grant, OAuthError, TokenService
+from .deadlines import commit
 from .desks import STATUS_ACTIONS, EntryDesk, Issuers, known_type
 from .limits import Limits
 from .metrics import CONTENT_TYPE, Metrics
@@ -464,6 +466,7 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
 
         result = await run_in_threadpool(verify)
         answer = _answer(result, [])  # raises the 422 or 503 problem when not verified
+        commit(request)  # past its deadline the id is not kept: a 503 never hides a received presentation
         if not await run_in_threadpool(records.receive, presentation_id, _signer_key(result.signers)):
             raise Problem(409, conflict)
     except RecordsError as e:
@@ -625,6 +628,7 @@ async def verify_entry(request: Request, grant: Grant = Depends(_scope("entries"
         return entries.decide(entry, presentation, challenge=challenge, domain=domain, now=now,
                               client_id=grant.client_id)
 
+    commit(request)  # the decision goes into the ledger: not cut off by the deadline once begun
     try:
         report_id, text = await run_in_threadpool(decide)
     except EntryError as e:
@@ -722,6 +726,7 @@ async def issue(name: str, request: Request, grant: Grant = Depends(_scope("issu
     def call() -> tuple[dict[str, Any] | str, list[str]]:
         return issuers.issue(name, credential, type_name=type_name, securing=securing, cryptosuite=cryptosuite)
 
+    commit(request)  # never a 503 for a credential that was issued: past here the deadline does not apply
     try:
         signed, warnings = await run_in_threadpool(call)
     except VcError as e:
@@ -763,6 +768,7 @@ async def change_status(name: str, request: Request, grant: Grant = Depends(_sco
         statuses.append(entry["status"])
     if not await run_in_threadpool(issuers.known, name, credential_id):
         raise Problem(404, f"no credential {credential_id} was issued by {name}")
+    commit(request)  # never a 503 for a change that was made
     try:
         changes = await run_in_threadpool(issuers.change_status, name, credential_id, statuses)
     except VcError as e:
@@ -824,6 +830,12 @@ async def site(path: str, request: Request) -> Response:
         await run_in_threadpool(issuers.sync)
     found = issuers.site.get(path) if issuers is not None else None
     if found is None:
+        allowed = sorted({method for route in router.routes if isinstance(route, APIRoute)
+                          and route.endpoint is not site and route.path_regex.match("/" + path)
+                          for method in route.methods or ()})
+        if allowed:  # an endpoint's path: it takes other methods (not a file that is missing)
+            raise Problem(405, f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                          headers={"Allow": ", ".join(allowed)})
         raise Problem(404, "nothing here")
     return Response(found.data, media_type=found.media_type, headers={
         "Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*", "X-Content-Type-Options": "nosniff",

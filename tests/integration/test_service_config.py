@@ -98,6 +98,13 @@ ERP = '[clients.erp]\nsecret_file = "erp.secret"\n'
     (VERIFIER + '[records]\npresentation_days = "30"\n', "records.presentation_days: must be a whole number"),
     (VERIFIER + '[records]\nkeep = 3\n', "records.keep: unknown member"),
     (VERIFIER + '[records]\nfile = "trust.json"\n', "records.file: the records: "),
+    (VERIFIER + '[listen]\nrequest_timeout_seconds = 0\n', "listen.request_timeout_seconds: must be a number of seconds"),
+    (VERIFIER + '[listen]\nrequest_timeout_seconds = "30"\n', "listen.request_timeout_seconds: must be a number"),
+    (VERIFIER + '[listen]\nrequest_timeout_seconds = true\n', "listen.request_timeout_seconds: must be a number"),
+    (VERIFIER + '[listen]\nrequest_timeout_seconds = 3601\n', "listen.request_timeout_seconds: must be a number"),
+    (VERIFIER + '[listen]\nrequest_timeout_seconds = nan\n', "listen.request_timeout_seconds: must be a number"),
+    (VERIFIER + '[listen]\nmax_concurrent_requests = 0\n', "listen.max_concurrent_requests: must be a whole number"),
+    (VERIFIER + '[listen]\nmax_concurrent_requests = 2.5\n', "listen.max_concurrent_requests: must be a whole number"),
 ])
 def test_a_bad_configuration_is_one_error_line_and_exit_2(folder, text, message):
     (folder / "short.secret").write_text("short")
@@ -223,3 +230,14 @@ def test_rates_of_clients_and_of_failed_authentications(folder):
     config = load_config(folder / "service.toml")
     assert config.clients[0].rate == Rate(100, 60, 20) and config.token_failures == Rate(5, 3600, 5)
     assert config.clients[0].scopes == {"verify", "metrics"}
+
+
+def test_the_deadline_and_the_concurrency_cap(folder):
+    from tradevc.service.config import DEFAULT_MAX_CONCURRENT, DEFAULT_REQUEST_TIMEOUT, load_config
+
+    (folder / "service.toml").write_text(VERIFIER)
+    config = load_config(folder / "service.toml")
+    assert (config.request_timeout, config.max_concurrent) == (DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_CONCURRENT)
+    (folder / "service.toml").write_text(VERIFIER + "[listen]\nrequest_timeout_seconds = 2.5\nmax_concurrent_requests = 8\n")
+    config = load_config(folder / "service.toml")
+    assert (config.request_timeout, config.max_concurrent) == (2.5, 8)
