@@ -27,6 +27,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -107,6 +108,7 @@ def measure(*, detail: bool = False) -> dict[str, Any]:
             out["sweep"] = {}
             for count in (1, 2, 4, 8):
                 out["sweep"][count] = run_load(world, requests, seconds=seconds, connections=count).summary()
+            out["costs"] = costs(world, documents, requests, seconds, connections)
     tls_pairs = int(_env("SERVICE_BENCH_TLS_PAIRS", 3))
     if tls_pairs:
         with serve(workers=workers, tls=True, test_issuer=key) as world:
@@ -115,6 +117,85 @@ def measure(*, detail: bool = False) -> dict[str, Any]:
                                                  seconds=seconds, connections=connections)
             out["https"] = {"rates": rates, "ratios": ratios, "windows": [r.summary() for r in runs]}
     return out
+
+
+def costs(world: World, documents: list[dict[str, Any]], requests: list[bytes], seconds: float,
+          connections: int) -> dict[str, Any]:
+    """Where a verify request's CPU goes: the server's CPU a request (verify, and GET /healthz
+    for the fixed cost of HTTP, routing, middleware, log and metrics), and the parts the
+    service adds around the verification timed in this process, one call at a time (ms)."""
+    import asyncio
+    import logging
+
+    from starlette.concurrency import run_in_threadpool
+
+    from tradevc.service.auth import TokenService
+    from tradevc.service.config import ClientConfig
+    from tradevc.service.logs import configure, log_request
+    from tradevc.service.metrics import Metrics
+    from tradevc.service.routes import _answer
+    from tradevc.vc.jsontext import loads
+
+    from common import mean_seconds
+
+    out: dict[str, Any] = {}
+    health = f"GET /healthz HTTP/1.1\r\nHost: {world.host}:{world.port}\r\n\r\n".encode()
+    out["server_verify_ms"] = run_load(world, requests, seconds=seconds, connections=connections).summary()[
+        "server_cpu_ms_per_request"]
+    out["server_healthz_ms"] = run_load(world, [health], seconds=seconds, connections=connections).summary()[
+        "server_cpu_ms_per_request"]
+
+    verifier = Verifier.offline(policy=TrustPolicy({world.test_issuer.did: [USMCA]}))
+    turn = iter(range(10**9))
+    bodies = [r.split(b"\r\n\r\n", 1)[1] for r in requests]
+    verify = lambda: verifier.verify_credential(documents[next(turn) % len(documents)])  # noqa: E731
+    result = verify()
+    out["verification_ms"] = mean_seconds(verify, 300) * 1000
+    out["json_body_ms"] = mean_seconds(lambda: loads(bodies[next(turn) % len(bodies)], limits=None), 300) * 1000
+    tokens = TokenService((ClientConfig("customs", b"x" * 16, frozenset({"verify"})),), lifetime=600, key=b"k" * 48)
+    token = tokens.issue("customs", frozenset({"verify"}))
+    out["token_check_ms"] = mean_seconds(lambda: tokens.check(token), 300) * 1000
+    out["answer_ms"] = mean_seconds(lambda: _answer(result, []), 300) * 1000
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    with tempfile.TemporaryFile("w") as sink:
+        configure(sink)
+        try:
+            out["log_line_ms"] = mean_seconds(
+                lambda: log_request("0" * 32, "customs", "POST", "/credentials/verify", 200, 1.0), 2000) * 1000
+        finally:
+            for handler in list(root.handlers):
+                root.removeHandler(handler)
+            for handler in saved[0]:
+                root.addHandler(handler)
+            root.setLevel(saved[1])
+    metrics = Metrics()
+    out["metrics_ms"] = mean_seconds(lambda: metrics.observe("POST", "/credentials/verify", 200, 0.002), 2000) * 1000
+
+    async def hops(count: int) -> float:
+        await run_in_threadpool(int)
+        start = time.process_time()
+        for _ in range(count):
+            await run_in_threadpool(int)
+        return (time.process_time() - start) / count
+
+    out["threadpool_hop_ms"] = asyncio.run(hops(2000)) * 1000
+    parts = ("verification_ms", "json_body_ms", "token_check_ms", "answer_ms", "log_line_ms", "metrics_ms",
+             "threadpool_hop_ms")
+    out["rest_ms"] = out["server_verify_ms"] - sum(out[p] for p in parts)
+    return out
+
+
+COST_LABELS = {
+    "verification_ms": "verification (Verifier.verify_credential, in process)",
+    "json_body_ms": "request body, strict I-JSON reader (jsontext.loads)",
+    "token_check_ms": "bearer token check (HS256, jwcrypto)",
+    "answer_ms": "answer: report to JSON (routes._answer)",
+    "log_line_ms": "request log line (JSON, to a file)",
+    "metrics_ms": "metrics (counter and histogram)",
+    "threadpool_hop_ms": "threadpool hop (run_in_threadpool, CPU)",
+    "rest_ms": "the rest: uvicorn + h11, Starlette/FastAPI routing, dependencies, middleware",
+}
 
 
 def table_rows(measured: dict[str, Any]) -> list[dict[str, Any]]:
@@ -161,6 +242,12 @@ def main() -> int:
     for count, s in measured["sweep"].items():
         print(f"{count:>11} {s['requests_per_second']:8.1f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {s['errors']:7} "
               f"{s['client_cpu_us_per_request']:18.1f} {s['server_cpu_ms_per_request']:18.3f}")
+    c = measured["costs"]
+    print(f"\nwhere a verify request's CPU goes: the server spent {c['server_verify_ms']:.3f} ms a request "
+          f"({measured['connections']} connections; GET /healthz: {c['server_healthz_ms']:.3f} ms); the parts, timed in "
+          "this process one call at a time:")
+    for name, label in COST_LABELS.items():
+        print(f"  {label:80} {c[name]:7.3f} ms {100 * c[name] / c['server_verify_ms']:5.1f}%")
     RESULTS.mkdir(exist_ok=True)
     payload = {"measured": datetime.now(timezone.utc).isoformat(timespec="seconds"), **measured,
                "rows": table_rows(measured)}
