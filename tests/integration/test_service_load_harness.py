@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
-sys.path.insert(0, str(BENCH))
+sys.path.append(str(BENCH))  # bench/ modules: service_world, load_service (and common, which they import)
 
 from load_service import slope_per_minute  # noqa: E402
 from service_world import (  # noqa: E402
