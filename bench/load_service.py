@@ -118,7 +118,7 @@ def soak(world: World, documents: list[dict[str, Any]], *, seconds: float, probe
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        run = run_load(world, requests, seconds=seconds, connections=4, warmup=0, rate=rate,
+        run = run_load(world, requests, seconds=seconds, connections=4, warmup=1, rate=rate,
                        refresh=TOKEN_LIFETIME / 4)
     finally:
         stop.set()

@@ -451,7 +451,7 @@ class Run:
 def run_load(
     world: World, requests: Requests | Callable[[], Requests], *, seconds: float,
     connections: int = 4, warmup: float = 1.0, rate: float | None = None, expect: int = 200,
-    refresh: float | None = None,
+    refresh: float | None = None, stagger: float = 0.05,
 ) -> Run:
     """Send ``requests`` (cycled; each connection starts at its own offset; an item that is a
     function is called for the bytes each time, e.g. :class:`IssueRequests`) over ``connections``
@@ -462,7 +462,12 @@ def run_load(
     its latency is measured from when it was due, so a stalled server shows in the
     percentiles). ``requests`` may be a function that builds them, called again every
     ``refresh`` seconds (new bearer tokens on a long run). An answer whose status is not
-    ``expect`` is an error; so is a broken connection (status 0), which is then opened again."""
+    ``expect`` is an error; so is a broken connection (status 0), which is then opened again.
+
+    The connections are opened one by one, ``stagger`` seconds apart, each sending while the
+    next opens: opened all at once, they are all accepted by whichever server worker wakes
+    first (asyncio accepts every pending connection in one go), and a keep-alive client of
+    2 workers then often measures one."""
     build: Callable[[], Requests] = requests if callable(requests) else (lambda: requests)
     batch: list[Requests] = [build()]
     if not batch[0]:
@@ -485,6 +490,11 @@ def run_load(
         position = index * max(1, len(batch[0]) // connections)
         due = started + index * interval / connections
         try:
+            time.sleep(index * stagger)
+            try:
+                connection = world.connect()
+            except OSError:
+                connection = None  # counted as an error with the first request
             while True:
                 if rate:
                     now = time.monotonic()
