@@ -4,11 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 FUZZ_STAMP := $(VENV)/.installed-fuzz
+LOAD_STAMP := $(VENV)/.installed-load
 FUZZ_SECONDS ?= 40
 FUZZ_FACTOR ?= 4
 API_FUZZ_EXAMPLES ?= 200
 
-.PHONY: demo test fuzz lint bench stress clean postgresql chromium
+.PHONY: demo test fuzz lint bench load stress clean postgresql chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,15 +65,33 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest tests/unit/test_import_contracts.py tests/unit/test_layering.py tests/unit/test_typing.py
 
-# The table of issue 8 first (also written to bench/results/), then the detailed figures.
+# The table of issue 8 first (also written to bench/results/), then the detailed figures. The
+# table's last rows (issue 19) start a real tradevc-serve on 127.0.0.1 (SERVICE_WORKERS
+# processes, default 2) and compare POST /credentials/verify over keep-alive HTTP with
+# verify_many in process; bench/bench_service.py adds their detail (1 to 8 connections, CPU a
+# request on each side, TLS).
 bench: $(STAMP) postgresql
 	$(PY) bench/bench_table.py
+	$(PY) bench/bench_service.py
 	$(PY) bench/bench_suites.py
 	$(PY) bench/bench_issuer.py
 	$(PY) bench/bench_verifier.py
 	$(PY) bench/bench_jose.py
 	$(PY) bench/bench_ledger.py
 	$(PY) bench/bench_entry.py
+
+# Not part of `make test`, about 16 minutes: a real tradevc-serve on 127.0.0.1 (its own issuer,
+# trust policy and clients in a temporary folder; SERVICE_WORKERS processes, default 2) under
+# locust, headless: the verify, issue and mixed mixes at LOAD_USERS users (default 1 4 16 64),
+# LOAD_SECONDS each (default 20), a table of requests/s, p50, p99 and errors; then a soak of
+# POST /credentials/verify at half the most it answers for SOAK_SECONDS (default 600), which
+# must end with zero errors and no growth of the server's memory. Results in bench/results/.
+$(LOAD_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,load]'
+	touch $(LOAD_STAMP)
+
+load: $(LOAD_STAMP)
+	$(PY) bench/load_service.py
 
 # Long run, not part of `make test`: 20,000 verifications in one process, bounded memory.
 stress: $(STAMP)

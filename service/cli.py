@@ -41,7 +41,9 @@ def openapi_document() -> str:
 
 def _listen(config: ServiceConfig) -> socket.socket:
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # protocol TCP, not 0: asyncio turns Nagle's algorithm off only on such sockets; with it on, an
+    # answer's body waited for the client's delayed ACK of its head (~40 ms a keep-alive request)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((config.host, config.port))
