@@ -172,6 +172,7 @@ class Verifier:
                 stale_if_error=stale_status_if_error,
                 compatibility=self.compatibility,
                 cache=cache,
+                clock=self.clock,
             )
             if check_status
             else None
