@@ -871,6 +871,8 @@ def serve_site(directory: str, port: int | None, bind: str, public: bool, ca_out
     127.0.0.1 and the hosts of the DIDs found; it prints the DIDs it serves and the options
     that let vc-verify and vc-wallet trust it. Files only (no listings, no redirects), with
     their media types and CORS; GET and HEAD only; nothing outside DIRECTORY is served.
+    A status list asked for as LIST?timestamp=DATETIME is answered with the version of its
+    history (LIST.history/, written by publish) in effect then (404 if none was).
     An issuer to try it with:
       vc-issuer init --name "Mill" --did-web localhost:8443 \\
                      --status-base-url https://localhost:8443/status/

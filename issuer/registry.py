@@ -612,7 +612,10 @@ class StatusRegistry:
                 ).fetchone()
                 expected = 1 if last is None else last[0] + 1
                 if v.version != expected:
-                    raise HistoryRefused(f"list {v.purpose}/{v.seq}: version {v.version} is not the next one ({expected})")
+                    raise HistoryRefused(
+                        f"list {v.purpose}/{v.seq}: version {v.version} is not the next one ({expected}); another "
+                        "publish of this issuer may have run at the same time: run publish again"
+                    )
                 if last is not None and _instant(v.valid_from) < _instant(last[1]):
                     raise HistoryRefused(
                         f"list {v.purpose}/{v.seq}: a version valid from {v.valid_from} would start before the last "

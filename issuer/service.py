@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import shlex
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -72,6 +73,7 @@ class Issuer:
             loader or default_loader()
         )
         self.registry = StatusRegistry(home.path / REGISTRY_FILE, base_url=home.profile.status_base_url)
+        self._publishing = threading.Lock()  # one publication at a time: each is the next version of the lists
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], passphrase: bytes, **kw: Any) -> "Issuer":
@@ -361,23 +363,50 @@ class Issuer:
         """
         now = now or datetime.now(timezone.utc)
         root = Path(out_dir)
+        with self._publishing:
+            documents, lists = self._site(valid_for, now)
+            written = []
+            for relative, document in documents.items():
+                if ".history/" in relative:
+                    written.extend(self._write_if_changed(root, relative, document))
+                else:
+                    written.append(self._write(root, relative, document))
+            self.registry.record_publication([
+                Publication(
+                    purpose=summary.purpose, seq=summary.seq, url=url, valid_from=credential["validFrom"],
+                    valid_until=credential["validUntil"], published_at=format_datetime(now),
+                    out_dir=str(root.resolve()), bits_sha256=summary.bits_sha256,
+                )
+                for url, credential, summary in lists
+            ])
+        return written
+
+    def site_documents(
+        self, *, valid_for: timedelta = DEFAULT_LIST_VALIDITY, now: datetime | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """What :meth:`publish` writes, as documents by their path below the site's root
+        (``.well-known/did.json``, ``status/revocation/1``, ``status/revocation/1.history/index.json``,
+        ...), for a server that holds the site in memory. Like ``publish`` it records a new
+        version of each list (the history), but records no publication to a folder.
+
+        :raises HistoryRefused: ``now`` is before the last version published."""
+        with self._publishing:
+            documents, _ = self._site(valid_for, now or datetime.now(timezone.utc))
+        return documents
+
+    def _site(
+        self, valid_for: timedelta, now: datetime
+    ) -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any], ListSummary]]]:
         lists = self._signed_lists(valid_for, now)
         self._record_versions(lists, now)
-        written = []
+        documents: dict[str, dict[str, Any]] = {}
         did_path = self.home.did_document_path()
         if did_path is not None:
-            written.append(self._write(root, did_path, self.home.did_document()))
-        published = []
-        for url, credential, summary in lists:
-            written.append(self._write(root, urlsplit(url).path.lstrip("/"), credential))
-            published.append(Publication(
-                purpose=summary.purpose, seq=summary.seq, url=url, valid_from=credential["validFrom"],
-                valid_until=credential["validUntil"], published_at=format_datetime(now),
-                out_dir=str(root.resolve()), bits_sha256=summary.bits_sha256,
-            ))
-        written.extend(self._write_history(root, {url: credential for url, credential, _ in lists}))
-        self.registry.record_publication(published)
-        return written
+            documents[did_path] = self.home.did_document()
+        for url, credential, _ in lists:
+            documents[urlsplit(url).path.lstrip("/")] = credential
+        documents.update(self._history_documents({url: credential for url, credential, _ in lists}))
+        return documents, lists
 
     def _record_versions(self, lists: Sequence[tuple[str, dict[str, Any], ListSummary]], now: datetime) -> None:
         """Record each list just signed as its next version, and seal the one it supersedes."""
@@ -409,35 +438,33 @@ class Issuer:
             ))
         self.registry.record_versions(new, sealed)
 
-    def _write_history(self, root: Path, current: Mapping[str, Mapping[str, Any]]) -> list[Path]:
-        """Every version of every list (from the registry) and each list's index, below
-        ``root``; files already there with the same bytes are left alone."""
+    def _history_documents(self, current: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Every version of every list (from the registry) and each list's index, by path."""
         by_list: dict[str, list[ListVersion]] = {}
         for v in self.registry.versions():
             by_list.setdefault(self.registry.list_url(v.purpose, v.seq), []).append(v)
-        written = []
+        out: dict[str, dict[str, Any]] = {}
         for url, versions in by_list.items():
             index_url = history_index_url(url)
             if index_url is None:
                 continue
             entries = []
             for v in versions:
-                document: Mapping[str, Any] | None = json.loads(v.sealed) if v.sealed is not None else (
+                document: dict[str, Any] | None = json.loads(v.sealed) if v.sealed is not None else (
                     current.get(url) if v is versions[-1] else None
                 )
                 if document is None:  # (a version neither sealed nor current: never, as publish works)
                     continue
                 version_url = history_version_url(url, v.version)
-                written.extend(self._write_if_changed(root, urlsplit(version_url).path.lstrip("/"), document))
+                out[urlsplit(version_url).path.lstrip("/")] = document
                 entries.append({
                     "version": v.version, "validFrom": v.valid_from, "validUntil": v.valid_until, "url": version_url,
                 })
-            index = {
+            out[urlsplit(index_url).path.lstrip("/")] = {
                 "type": HISTORY_INDEX_TYPE, "statusListCredential": url, "statusPurpose": versions[0].purpose,
                 "versions": entries,
             }
-            written.extend(self._write_if_changed(root, urlsplit(index_url).path.lstrip("/"), index))
-        return written
+        return out
 
     def _write_if_changed(self, root: Path, relative: str, document: Mapping[str, Any]) -> list[Path]:
         target = root / relative

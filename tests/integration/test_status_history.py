@@ -229,3 +229,29 @@ def test_publish_refuses_to_rewrite_history_and_status_counts_versions(tmp_path,
     result = CliRunner().invoke(issuer_cli, ["status", "--json"], env=env)
     assert result.exit_code in (0, 1), result.output
     assert [s["versions"] for s in json.loads(result.output)["lists"]] == [1, 1]
+
+
+def test_site_documents_gives_the_site_in_memory_with_its_history(mill, https_server):
+    """For a server holding the site in memory (the service): the same documents publish writes."""
+    certificate(mill)
+    mill.publish(https_server.site(MILL), now=days_ago(20))
+    documents = mill.site_documents(now=days_ago(10))
+    assert {"status/revocation/1", "status/revocation/1.history/1", "status/revocation/1.history/2",
+            "status/revocation/1.history/index.json", ".well-known/did.json"} <= set(documents)
+    assert documents["status/revocation/1.history/2"] == documents["status/revocation/1"]
+    assert documents["status/revocation/1.history/1"]["validUntil"] == stamp(days_ago(10))
+    assert [v.version for v in mill.history() if v.purpose == "revocation"] == [1, 2]
+
+
+def test_a_history_index_that_is_not_json_is_refused_and_one_down_is_could_not_verify(mill, https_server):
+    from support.https_server import body
+
+    signed = revoked_after_the_entry(mill, https_server)
+    (history(https_server) / "index.json").write_text("<html>not found</html>")
+    check = verify(https_server, mill, signed, days_ago(30)).check("revocation")
+    assert check.outcome.value == "error" and check.code == "STATUS_VERIFICATION_ERROR" and "not JSON" in check.message
+
+    https_server.special[f"/{MILL}/status/revocation/1.history/index.json"] = body(b"busy", status=503)
+    result = verify(https_server, mill, signed, days_ago(30))
+    check = result.check("revocation")
+    assert check.code == "STATUS_RETRIEVAL_ERROR" and result.could_not_verify, check.message

@@ -66,6 +66,7 @@ def test_serve_site_answers_timestamp_from_the_history(served):
     assert server.raw("GET", f"/status/revocation/1?timestamp={stamp(days_ago(50))}")[0] == 404  # before the list
     assert server.raw("GET", "/status/revocation/1?timestamp=last%20week")[0] == 400
     assert server.raw("GET", "/status/revocation/1?timestamp=2026-01-01")[0] == 400  # no time zone
+    assert server.raw("GET", f"/status/revocation/1?timestamp={stamp(T)}&timestamp={stamp(T)}")[0] == 400
     status, _, data = server.raw("GET", "/status/revocation/1")
     assert status == 200 and data == (site / "status" / "revocation" / "1").read_bytes()
     assert server.raw("GET", f"/.well-known/did.json?timestamp={stamp(days_ago(30))}")[0] == 200  # no history: ignored

@@ -114,6 +114,7 @@ def test_history_urls_and_the_version_covering_a_moment():
     (index(type="Other"), "is not a StatusListHistory"),
     (index(url=f"{BASE}suspension/1"), "is that of"),
     (index() | {"versions": {}}, "needs a list"),
+    (index() | {"versions": [{}] * 100_001}, "at most 100000"),
     (index((0, "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z")), "positive integer"),
     (index((True, "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z")), "positive integer"),
     (index((1, "2026-01-01", "2026-02-01T00:00:00Z")), "time zone"),
