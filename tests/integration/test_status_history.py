@@ -255,3 +255,11 @@ def test_a_history_index_that_is_not_json_is_refused_and_one_down_is_could_not_v
     result = verify(https_server, mill, signed, days_ago(30))
     check = result.check("revocation")
     assert check.code == "STATUS_RETRIEVAL_ERROR" and result.could_not_verify, check.message
+
+
+def test_a_list_from_the_future_stays_refused_now(mill, https_server):
+    """A list valid only from tomorrow (a clock that is off) is no reason to read the history now."""
+    signed = certificate(mill)
+    mill.publish(https_server.site(MILL), now=T + timedelta(days=1))
+    check = verify(https_server, mill, signed).check("revocation")
+    assert check.code == "STATUS_VERIFICATION_ERROR" and "does not verify" in check.message, check.message

@@ -205,7 +205,9 @@ class StatusChecker:
                 cached = self._list(url, kind, purpose, size, issuer, now, result)
                 as_of = self._current_as_of(cached, now)
             except _ListProblem as e:
-                if not e.not_in_effect:
+                # a list from after a moment in the past: read the history; one from the future
+                # (the issuer's clock, or ours, is off) stays refused as it was
+                if not e.not_in_effect or now >= self.clock() - HISTORICAL_AFTER:
                     raise
                 cached, as_of = self._as_of(url, kind, purpose, size, issuer, now, result)
         except _ListProblem as e:
