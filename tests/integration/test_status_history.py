@@ -263,3 +263,61 @@ def test_a_list_from_the_future_stays_refused_now(mill, https_server):
     mill.publish(https_server.site(MILL), now=T + timedelta(days=1))
     check = verify(https_server, mill, signed).check("revocation")
     assert check.code == "STATUS_VERIFICATION_ERROR" and "does not verify" in check.message, check.message
+
+
+def test_an_entry_is_decided_with_the_status_on_its_date_of_import(https_server):
+    """verify_entry(now=the entry's date): a certification revoked a month after the entry was valid
+    on the day (the list version then in effect says so), and is revoked as of later."""
+    from datetime import date
+
+    from support.entries import CHALLENGE, DOMAIN, PRODUCER, World, certification
+    from tradevc.verifier.entry import Decision, RuleSet, verify_entry
+    from tradevc.verifier.trust import TrustPathPolicy
+
+    url = https_server.url("status/coo")
+    revoked_at = "2026-04-10T00:00:00Z"
+
+    def version(bits, start, end):
+        document = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"], "id": url,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": PRODUCER.did,
+            "validFrom": start, "validUntil": end,
+            "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": "revocation",
+                                  "encodedList": bits.encode()},
+        }
+        return sign_credential(document, PRODUCER, created=revoked_at)  # v1 sealed, v2 published, on that day
+
+    clear, revoked = BitstringStatusList(131_072), BitstringStatusList(131_072)
+    revoked.set(7, 1)
+    first, second = version(clear, "2026-02-01T00:00:00Z", revoked_at), version(revoked, revoked_at, "2036-01-01T00:00:00Z")
+    root = https_server.root / "status"
+    (root / "coo.history").mkdir(parents=True)
+    (root / "coo").write_text(json.dumps(second))
+    (root / "coo.history" / "1").write_text(json.dumps(first))
+    (root / "coo.history" / "2").write_text(json.dumps(second))
+    (root / "coo.history" / "index.json").write_text(json.dumps({
+        "type": "StatusListHistory", "statusListCredential": url, "versions": [
+            {"version": 1, "validFrom": "2026-02-01T00:00:00Z", "validUntil": revoked_at},
+            {"version": 2, "validFrom": revoked_at, "validUntil": "2036-01-01T00:00:00Z"}]}))
+
+    world = World.steel()
+    entry = {"id": f"{url}#7", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+             "statusListIndex": "7", "statusListCredential": url}
+    world.replace("urn:uuid:coo-1", certification(day=world.day, after=lambda c: c.update(credentialStatus=entry)))
+    policy = TrustPathPolicy.from_dict(world.policy, source="border-policy.json")
+    verifier = Verifier(policy=policy, session=https_server.session(), allow_hosts=https_server.allow_hosts)
+    rules = RuleSet.from_policy(world.policy, source="border-policy.json")
+
+    def decide(moment):
+        report = verify_entry(world.declaration(), world.presentation(), verifier=verifier, challenge=CHALLENGE,
+                              domain=DOMAIN, rules=rules, now=moment)
+        (coo,) = [d for d in report.documents if d.id == "urn:uuid:coo-1"]
+        return report, coo.report.check("revocation")
+
+    on_the_day = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)
+    assert world.day == date(2026, 3, 10)
+    report, check = decide(on_the_day)
+    assert check.outcome.value == "passed" and "historical list version 1" in check.message, check.message
+    assert report.decision is Decision.ACCEPT, report.to_json()
+    report, check = decide(datetime(2026, 4, 20, 12, tzinfo=timezone.utc))
+    assert check.code == "REVOKED" and report.decision is not Decision.ACCEPT
