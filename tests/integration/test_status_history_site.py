@@ -117,3 +117,25 @@ def test_the_verifier_reads_a_list_as_of_a_moment_from_timestamp(tmp_path, https
         # a server answering ?timestamp= with a version that does not cover the moment is not believed
         https_server.special[f"/{host}/status/revocation/1"] = lambda request: body(current)(request)
         assert verifier.verify_credential(signed, now=days_ago(30)).check("revocation").data["historical"] is False
+
+
+def test_vc_verify_credential_at_a_past_moment(served, tmp_path):
+    import subprocess
+    import sys
+
+    from support.site_process import ENV
+
+    server, issuer, site, signed = served
+    (tmp_path / "coo.json").write_text(json.dumps(signed), encoding="utf-8")
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"trustedIssuers": {issuer.did: ["USMCACertificationOfOrigin"]}}), encoding="utf-8")
+    command = [sys.executable, "-m", "tradevc.verifier", "credential", str(tmp_path / "coo.json"), "--trust",
+               str(policy), "--ca-bundle", str(server.ca), "--allow-host", f"localhost:{server.port}"]
+    then = subprocess.run([*command, "--at", stamp(days_ago(30))], capture_output=True, text=True, env=ENV, timeout=120)
+    assert then.returncode == 0, then.stdout + then.stderr
+    assert "historical list version 1" in then.stdout
+    now = subprocess.run(command, capture_output=True, text=True, env=ENV, timeout=120)
+    assert now.returncode == 1 and "REVOKED" in now.stdout, now.stdout + now.stderr
+    bad = subprocess.run([*command, "--at", "last tuesday"], capture_output=True, text=True, env=ENV, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "error: --at: not an ISO 8601 time: 'last tuesday' (e.g. 2026-03-01T00:00:00Z)"), bad.stderr
