@@ -29,6 +29,19 @@ purpose, validity at the time of use). The same rule of age applies as to a list
 memory: at most ``stale_if_error`` past its freshness, counted from when it was fetched. A
 cached copy that does not verify is deleted; one fetched "in the future" is not used. Without
 ``stale_if_error`` the disk cache is written but never read.
+
+Status as of a past moment. A credential verified as of a moment more than
+:data:`HISTORICAL_AFTER` before the checker's clock (``now=`` an entry's date) is checked
+against the list as it was then. The current list answers if it was already in effect (its
+``validFrom`` is not after the moment). Otherwise the version then in effect is read from the
+list's history (:func:`~tradevc.vc.status.history_index_url`: the index, then the version it
+names), or else from ``<list URL>?timestamp=<moment>`` (Bitstring Status List v1.0), and
+verified as the list is (proof, id, issuer, purpose) at the end of its period, then refused
+unless its own signed validity period covers the moment. The check says which version
+answered (``data``: ``asOf``, ``historical``, ``statusListVersion``, ``statusListVersionUrl``).
+An issuer that publishes neither form: the current list, read at the clock's time, with a
+warning and ``historical`` false. A history with no version for the moment: could not verify
+(``STATUS_RETRIEVAL_ERROR``), since the issuer keeps a history and a gap in it is no evidence.
 """
 
 from __future__ import annotations
@@ -141,6 +154,9 @@ class StatusChecker:
     ``cache`` (a :class:`~tradevc.vc.retrieval.disk_cache.DiskCache`, default none) keeps the
     lists fetched on disk for other processes, read back only under ``stale_if_error`` when the
     issuer cannot be reached (see the module's documentation).
+
+    ``clock`` (default: the system clock, aware) is the time now: a moment asked about well
+    before it is checked against the list's history (see the module's documentation).
 
     :raises TypeError: ``compatibility`` is not a :class:`~tradevc.vc.compat.Compatibility`.
     """
