@@ -646,7 +646,15 @@ _status_command("reinstate", "Lift the suspension of", "reinstated")
 @click.pass_context
 @_guard
 def publish(ctx: click.Context, out_dir: str, valid_days: int) -> None:
-    """Write did.json (did:web) and the signed status lists, laid out as your website serves them."""
+    """Write did.json (did:web) and the signed status lists, laid out as your website serves them.
+
+    \b
+    Each publish is a new version of every list, kept in the registry: the version it
+    replaces is signed once more, valid until now, and the whole history is written beside
+    each list (LIST.history/1, 2, ... and LIST.history/index.json), so that verifiers can
+    check a credential's status as of a past moment (an entry date) years later. Upload the
+    whole folder: plain files, any static web host serves them.
+    """
     with _open(ctx, warn_lists=False) as issuer:
         written = issuer.publish(out_dir, valid_for=timedelta(days=valid_days))
         lists = issuer.status_lists()
@@ -702,8 +710,10 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 def status(ctx: click.Context, as_json: bool, check: bool) -> None:
     """The status lists and how fresh what was published of them is: per list its purpose,
     URL, entries used, when it was published and until when it is valid ('expires in N days',
-    'EXPIRED N days ago', 'never published'), and whether a revoke, suspend or reinstate is not
-    published yet.
+    'EXPIRED N days ago', 'never published'), whether a revoke, suspend or reinstate is not
+    published yet, and how many versions of each list were published and are kept (every
+    publish adds one; 'publish' writes them all to LIST.history/ beside each list, so that
+    verifiers can check a status as of a past moment).
 
     \b
     Verifiers treat an expired list as 'could not verify'. Every command warns (stderr) when a
@@ -716,6 +726,9 @@ def status(ctx: click.Context, as_json: bool, check: bool) -> None:
     try:
         _warn_lists(registry)
         states = status_list_states(registry)
+        versions: dict[tuple[str, int], int] = {}
+        for v in registry.versions():
+            versions[(v.purpose, v.seq)] = versions.get((v.purpose, v.seq), 0) + 1
     finally:
         registry.close()
     now = _now()
@@ -732,6 +745,7 @@ def status(ctx: click.Context, as_json: bool, check: bool) -> None:
                 "valid_until": s.published.valid_until if s.published else None,
                 "out_dir": s.published.out_dir if s.published else None,
                 "state": s.state(now), "changed_since_publish": s.changed, "description": s.describe(now),
+                "versions": versions.get((s.summary.purpose, s.summary.seq), 0),
             } for s in states],
         }, indent=2))
     elif not states:
@@ -746,6 +760,9 @@ def status(ctx: click.Context, as_json: bool, check: bool) -> None:
             until = s.published.valid_until if s.published else "-"
             used = f"{s.summary.used}/{s.summary.length}"
             click.echo(f"{s.summary.purpose:11} {used:15} {published:21} {until:21} {s.summary.url}  {s.describe(now)}")
+        kept = [f"{s.summary.purpose}/{s.summary.seq}: {versions.get((s.summary.purpose, s.summary.seq), 0)}"
+                for s in states]
+        click.echo(f"versions published and kept (the lists' history, served beside each list): {', '.join(kept)}")
         places = sorted({s.published.out_dir for s in states if s.published})
         if places:
             click.echo(f"last published to {', '.join(places)}; upload it to where the URLs point after each publish")
@@ -854,6 +871,8 @@ def serve_site(directory: str, port: int | None, bind: str, public: bool, ca_out
     127.0.0.1 and the hosts of the DIDs found; it prints the DIDs it serves and the options
     that let vc-verify and vc-wallet trust it. Files only (no listings, no redirects), with
     their media types and CORS; GET and HEAD only; nothing outside DIRECTORY is served.
+    A status list asked for as LIST?timestamp=DATETIME is answered with the version of its
+    history (LIST.history/, written by publish) in effect then (404 if none was).
     An issuer to try it with:
       vc-issuer init --name "Mill" --did-web localhost:8443 \\
                      --status-base-url https://localhost:8443/status/

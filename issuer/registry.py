@@ -62,7 +62,8 @@ from tradevc.vc.atomicfile import UnsafeFileError, check_private_file
 from .errors import IssuerError, IssuerHomeUnsafe
 
 __all__ = [
-    "StatusRegistry", "StatusWatch", "StatusEntry", "IssuedRecord", "ListSummary", "Publication", "PURPOSES", "DEFAULT_LIST_LENGTH",
+    "StatusRegistry", "StatusWatch", "StatusEntry", "IssuedRecord", "ListSummary", "Publication", "PURPOSES",
+    "DEFAULT_LIST_LENGTH", "StatusEvent", "ListVersion", "HistoryRefused",
 ]
 
 PURPOSES = ("revocation", "suspension")
@@ -111,9 +112,41 @@ CREATE TABLE IF NOT EXISTS status_changes (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     n  INTEGER NOT NULL
 );
-INSERT OR IGNORE INTO status_changes (id, n) VALUES (1, 0)
+INSERT OR IGNORE INTO status_changes (id, n) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS status_events (
+    id            INTEGER PRIMARY KEY,  -- (rows are never deleted: ids only grow)
+    at            TEXT NOT NULL,
+    credential_id TEXT NOT NULL,
+    action        TEXT NOT NULL CHECK (action IN ('revoke', 'suspend', 'reinstate')),
+    purpose       TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    idx           INTEGER NOT NULL,
+    value         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_events_by_credential ON status_events (credential_id);
+CREATE TABLE IF NOT EXISTS list_versions (
+    purpose      TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    version      INTEGER NOT NULL,
+    valid_from   TEXT NOT NULL,
+    valid_until  TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    length       INTEGER NOT NULL,
+    encoded_list TEXT NOT NULL,
+    bits_sha256  TEXT NOT NULL,
+    PRIMARY KEY (purpose, seq, version)
+);
+CREATE TABLE IF NOT EXISTS sealed_versions (
+    purpose     TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    version     INTEGER NOT NULL,
+    valid_until TEXT NOT NULL,
+    document    TEXT NOT NULL,
+    PRIMARY KEY (purpose, seq, version),
+    FOREIGN KEY (purpose, seq, version) REFERENCES list_versions (purpose, seq, version)
+);
 """
-_TRIGGERS = (
+_CHANGE_TRIGGERS = (
     "CREATE TRIGGER IF NOT EXISTS status_bit_changed AFTER UPDATE OF value ON entries "
     "WHEN old.value IS NOT new.value BEGIN UPDATE status_changes SET n = n + 1 WHERE id = 1; END",
     "CREATE TRIGGER IF NOT EXISTS status_list_added AFTER INSERT ON lists "
@@ -121,6 +154,17 @@ _TRIGGERS = (
     "CREATE TRIGGER IF NOT EXISTS status_list_dropped AFTER DELETE ON lists "
     "BEGIN UPDATE status_changes SET n = n + 1 WHERE id = 1; END",
 )
+
+_HISTORY_TABLES = ("status_events", "list_versions", "sealed_versions")
+_APPEND_ONLY = "status history is append-only: a recorded status change or published list version cannot be changed"
+_TRIGGERS = [*_CHANGE_TRIGGERS, *(
+    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+    f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END"
+    for table in _HISTORY_TABLES for verb in ("UPDATE", "DELETE")
+)]
+"""The count of changes to the signed lists (:class:`StatusWatch`), and the history tables
+refusing UPDATE and DELETE (SQLite triggers, so another program writing the registry file is
+counted and refused too, not only this module)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +228,54 @@ class Publication:
     published_at: str
     out_dir: str
     bits_sha256: str
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """One status change, as recorded when it was made: ``action`` (``revoke``, ``suspend``,
+    ``reinstate``) on ``credential_id``'s entry ``index`` of list ``purpose``/``seq``, which
+    became ``value``, at ``at``."""
+
+    id: int
+    at: str
+    credential_id: str
+    action: str
+    purpose: str
+    seq: int
+    index: int
+    value: int
+
+
+@dataclass(frozen=True)
+class ListVersion:
+    """One published version of a status list: its bits (``encoded_list``, as in the list
+    credential), in effect from ``valid_from``; ``signed_until`` is the ``validUntil`` it was
+    published with, ``superseded_at`` when the next version took effect (None for the
+    current one), ``sealed`` its final signed credential once superseded (JSON)."""
+
+    purpose: str
+    seq: int
+    version: int
+    valid_from: str
+    signed_until: str
+    published_at: str
+    length: int
+    encoded_list: str
+    bits_sha256: str
+    superseded_at: str | None = None
+    sealed: str | None = None
+
+    @property
+    def valid_until(self) -> str:
+        """Until when it was in effect: the next version's start, or its own ``validUntil``."""
+        return self.superseded_at or self.signed_until
+
+
+class HistoryRefused(IssuerError):
+    """A change to the status history was refused (it is append-only), or a publication would
+    rewrite it (a version dated before the last one)."""
+
+    code = "HISTORY_REFUSED"
 
 
 def bits_digest(set_bits: Sequence[int]) -> str:
@@ -418,8 +510,9 @@ class StatusRegistry:
         if row[0] != "issued":
             raise IssuerError(f"credential {credential_id} was reserved but never issued")
 
-    def _set(self, credential_id: str, purpose: str, value: int, *, check: Any = None) -> bool:
-        """Set the entry's bit; return False if it already had that value."""
+    def _set(self, credential_id: str, purpose: str, value: int, action: str, *, check: Any = None) -> bool:
+        """Set the entry's bit and record the change (an append-only event with the time);
+        return False if it already had that value (nothing is recorded then)."""
         with self._transaction() as db:
             self._known(db, credential_id)
             if check is not None:
@@ -430,13 +523,19 @@ class StatusRegistry:
             if entry[2] == value:
                 return False
             db.execute("UPDATE entries SET value = ? WHERE list_id = ? AND idx = ?", (value, entry[0], entry[1]))
+            (seq,) = db.execute("SELECT seq FROM lists WHERE id = ?", (entry[0],)).fetchone()
+            db.execute(
+                "INSERT INTO status_events (at, credential_id, action, purpose, seq, idx, value) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (_now(), credential_id, action, purpose, seq, entry[1], value),
+            )
             return True
 
     def revoke(self, credential_id: str) -> bool:
         """Revoke for good. Returns False if it was already revoked.
 
         :raises IssuerError: unknown credential, or it has no revocation entry."""
-        return self._set(credential_id, "revocation", 1)
+        return self._set(credential_id, "revocation", 1, "revoke")
 
     def _not_revoked(self, credential_id: str) -> Any:
         def check(db: sqlite3.Connection) -> None:
@@ -448,11 +547,11 @@ class StatusRegistry:
 
     def suspend(self, credential_id: str) -> bool:
         """Suspend. :raises IssuerError: unknown, revoked, or no suspension entry."""
-        return self._set(credential_id, "suspension", 1, check=self._not_revoked(credential_id))
+        return self._set(credential_id, "suspension", 1, "suspend", check=self._not_revoked(credential_id))
 
     def reinstate(self, credential_id: str) -> bool:
         """Lift a suspension. :raises IssuerError: unknown, revoked, or no suspension entry."""
-        return self._set(credential_id, "suspension", 0, check=self._not_revoked(credential_id))
+        return self._set(credential_id, "suspension", 0, "reinstate", check=self._not_revoked(credential_id))
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -529,3 +628,74 @@ class StatusRegistry:
                 )]
                 out.append((purpose, seq, self.list_url(purpose, seq), length, set_bits))
         return out
+
+    # -- history -------------------------------------------------------------------------------
+
+    def events(self, credential_id: str | None = None) -> list[StatusEvent]:
+        """The status changes recorded (of ``credential_id``, or all), oldest first."""
+        query = "SELECT id, at, credential_id, action, purpose, seq, idx, value FROM status_events"
+        with self._connection() as db:
+            rows = (db.execute(query + " WHERE credential_id = ? ORDER BY id", (credential_id,))
+                    if credential_id is not None else db.execute(query + " ORDER BY id")).fetchall()
+        return [StatusEvent(*r) for r in rows]
+
+    def versions(self, purpose: str | None = None, seq: int | None = None) -> list[ListVersion]:
+        """The published versions (of one list, or all), by list then oldest first."""
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT v.purpose, v.seq, v.version, v.valid_from, v.valid_until, v.published_at, v.length, "
+                "v.encoded_list, v.bits_sha256, s.document, "
+                "(SELECT n.valid_from FROM list_versions n WHERE n.purpose = v.purpose AND n.seq = v.seq "
+                " AND n.version = v.version + 1) "
+                "FROM list_versions v LEFT JOIN sealed_versions s "
+                "ON s.purpose = v.purpose AND s.seq = v.seq AND s.version = v.version "
+                "ORDER BY v.purpose, v.seq, v.version"
+            ).fetchall()
+        return [
+            ListVersion(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], superseded_at=r[10], sealed=r[9])
+            for r in rows
+            if (purpose is None or r[0] == purpose) and (seq is None or r[1] == seq)
+        ]
+
+    def record_versions(self, new: Sequence[ListVersion], sealed: Sequence[tuple[ListVersion, str]]) -> None:
+        """Append published versions, and the final signed credentials of the versions they
+        supersede, in one transaction.
+
+        :raises HistoryRefused: a version is not the next of its list, or starts before the
+            one it follows.
+        """
+        with self._transaction() as db:
+            for v in new:
+                last = db.execute(
+                    "SELECT version, valid_from FROM list_versions WHERE purpose = ? AND seq = ? "
+                    "ORDER BY version DESC LIMIT 1", (v.purpose, v.seq),
+                ).fetchone()
+                expected = 1 if last is None else last[0] + 1
+                if v.version != expected:
+                    raise HistoryRefused(
+                        f"list {v.purpose}/{v.seq}: version {v.version} is not the next one ({expected}); another "
+                        "publish of this issuer may have run at the same time: run publish again"
+                    )
+                if last is not None and _instant(v.valid_from) < _instant(last[1]):
+                    raise HistoryRefused(
+                        f"list {v.purpose}/{v.seq}: a version valid from {v.valid_from} would start before the last "
+                        f"published one ({last[1]}); the history cannot be rewritten"
+                    )
+                db.execute(
+                    "INSERT INTO list_versions (purpose, seq, version, valid_from, valid_until, published_at, length, "
+                    "encoded_list, bits_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (v.purpose, v.seq, v.version, v.valid_from, v.signed_until, v.published_at, v.length,
+                     v.encoded_list, v.bits_sha256),
+                )
+            for v, document in sealed:
+                try:
+                    db.execute(
+                        "INSERT INTO sealed_versions (purpose, seq, version, valid_until, document) VALUES (?, ?, ?, ?, ?)",
+                        (v.purpose, v.seq, v.version, v.valid_until, document),
+                    )
+                except sqlite3.IntegrityError:
+                    raise HistoryRefused(f"list {v.purpose}/{v.seq}: version {v.version} was sealed already") from None
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import shlex
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -23,13 +24,13 @@ from tradevc.vc.model import parse_credential, parse_datetime
 from tradevc.vc.securing.proofs import get_suite
 from tradevc.vc.securing.proofs.data_integrity import format_datetime, inline_coverage
 from tradevc.vc.securing.jws import parse_compact_jws
-from tradevc.vc.status import BitstringStatusList
+from tradevc.vc.status import HISTORY_INDEX_TYPE, BitstringStatusList, history_index_url, history_version_url
 from tradevc.vc.verification import DEFAULT_CLOCK_SKEW
 
 from .credential_types import add_related_resources, attach_schema, build_credential, check_credential, derived_from_entries
 from .errors import IssuerError
 from .home import IssuerHome
-from .registry import IssuedRecord, ListSummary, Publication, StatusEntry, StatusRegistry
+from .registry import HistoryRefused, IssuedRecord, ListSummary, ListVersion, Publication, StatusEntry, StatusRegistry
 
 __all__ = ["Issuer", "StatusListState", "status_list_states", "expiry_warning", "issuing_warnings"]
 
@@ -72,6 +73,7 @@ class Issuer:
             loader or default_loader()
         )
         self.registry = StatusRegistry(home.path / REGISTRY_FILE, base_url=home.profile.status_base_url)
+        self._publishing = threading.Lock()  # one publication at a time: each is the next version of the lists
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], passphrase: bytes, **kw: Any) -> "Issuer":
@@ -295,65 +297,188 @@ class Issuer:
         self, valid_for: timedelta, now: datetime | None
     ) -> list[tuple[str, dict[str, Any], ListSummary]]:
         now = now or datetime.now(timezone.utc)
-        key, method = self.home.signing_key(self._passphrase)
         out = []
         for summary in self.registry.summaries():
-            purpose, url = summary.purpose, summary.url
             bits = BitstringStatusList(summary.length)
             for index in summary.set_bits:
                 bits.set(index, 1)
-            credential = {
-                "@context": ["https://www.w3.org/ns/credentials/v2"],
-                "id": url,
-                "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-                "issuer": self.did,
-                "validFrom": format_datetime(now),
-                "validUntil": format_datetime(now + valid_for),
-                "credentialSubject": {
-                    "id": f"{url}#list",
-                    "type": "BitstringStatusList",
-                    "statusPurpose": purpose,
-                    "encodedList": bits.encode(),
-                    "ttl": DEFAULT_TTL_MS,
-                },
-            }
-            signed = sign_credential(
-                credential, key, cryptosuite=self.home.profile.default_cryptosuite, verification_method=method,
-                created=now, loader=self._loader,
+            signed = self._list_credential(
+                summary.url, summary.purpose, bits.encode(), valid_from=format_datetime(now),
+                valid_until=format_datetime(now + valid_for), created=now,
             )
-            out.append((url, signed, summary))
+            out.append((summary.url, signed, summary))
         return out
+
+    def _list_credential(
+        self, url: str, purpose: str, encoded_list: str, *, valid_from: str, valid_until: str, created: datetime
+    ) -> dict[str, Any]:
+        """A signed ``BitstringStatusListCredential`` for the list at ``url``: the current one,
+        or a past version (same id: it is the list at ``url`` as it was from ``valid_from``
+        until ``valid_until``)."""
+        key, method = self.home.signing_key(self._passphrase)
+        credential = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": url,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": self.did,
+            "validFrom": valid_from,
+            "validUntil": valid_until,
+            "credentialSubject": {
+                "id": f"{url}#list",
+                "type": "BitstringStatusList",
+                "statusPurpose": purpose,
+                "encodedList": encoded_list,
+                "ttl": DEFAULT_TTL_MS,
+            },
+        }
+        return sign_credential(
+            credential, key, cryptosuite=self.home.profile.default_cryptosuite, verification_method=method,
+            created=created, loader=self._loader,
+        )
 
     def publish(
         self, out_dir: str | os.PathLike[str], *, valid_for: timedelta = DEFAULT_LIST_VALIDITY,
         now: datetime | None = None,
     ) -> list[Path]:
-        """Write what the issuer's website serves, laid out as served: ``did.json`` (did:web)
-        and one signed status list credential per list at its URL's path. Each file is
-        replaced atomically, so a crash never leaves a half-written list online. Once all are
-        written, the registry records what was published (see :meth:`status_lists`).
+        """Write what the issuer's website serves, laid out as served: ``did.json`` (did:web),
+        one signed status list credential per list at its URL's path, and each list's history
+        beside it (``<list path>.history/``: every version published, and ``index.json``; see
+        :mod:`tradevc.vc.status`). Each file is replaced atomically, so a crash never leaves a
+        half-written list online. Once all are written, the registry records what was
+        published (see :meth:`status_lists`).
+
+        Every publication is a new version of each list, kept in the registry (its bits, its
+        period). The version it supersedes is signed once more, with ``validUntil`` set to
+        when the new one takes effect, and kept as it is from then on: a verifier can check a
+        credential's status as of a past moment against the version then in effect, years
+        later. History files are written from the registry, so a new (or restored) site
+        folder gets them all.
 
         ``now`` (default: the current time) is when the lists are valid from; they are valid
         until ``now + valid_for``.
 
+        :raises HistoryRefused: ``now`` is before the last version published (the history
+            cannot be rewritten).
         :raises OSError: the directory cannot be written.
         """
         now = now or datetime.now(timezone.utc)
         root = Path(out_dir)
-        written = []
+        with self._publishing:
+            documents, lists = self._site(valid_for, now)
+            written = []
+            for relative, document in documents.items():
+                if ".history/" in relative:
+                    written.extend(self._write_if_changed(root, relative, document))
+                else:
+                    written.append(self._write(root, relative, document))
+            self.registry.record_publication([
+                Publication(
+                    purpose=summary.purpose, seq=summary.seq, url=url, valid_from=credential["validFrom"],
+                    valid_until=credential["validUntil"], published_at=format_datetime(now),
+                    out_dir=str(root.resolve()), bits_sha256=summary.bits_sha256,
+                )
+                for url, credential, summary in lists
+            ])
+        return written
+
+    def site_documents(
+        self, *, valid_for: timedelta = DEFAULT_LIST_VALIDITY, now: datetime | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """What :meth:`publish` writes, as documents by their path below the site's root
+        (``.well-known/did.json``, ``status/revocation/1``, ``status/revocation/1.history/index.json``,
+        ...), for a server that holds the site in memory. Like ``publish`` it records a new
+        version of each list (the history), but records no publication to a folder.
+
+        :raises HistoryRefused: ``now`` is before the last version published."""
+        with self._publishing:
+            documents, _ = self._site(valid_for, now or datetime.now(timezone.utc))
+        return documents
+
+    def _site(
+        self, valid_for: timedelta, now: datetime
+    ) -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any], ListSummary]]]:
+        lists = self._signed_lists(valid_for, now)
+        self._record_versions(lists, now)
+        documents: dict[str, dict[str, Any]] = {}
         did_path = self.home.did_document_path()
         if did_path is not None:
-            written.append(self._write(root, did_path, self.home.did_document()))
-        published = []
-        for url, credential, summary in self._signed_lists(valid_for, now):
-            written.append(self._write(root, urlsplit(url).path.lstrip("/"), credential))
-            published.append(Publication(
-                purpose=summary.purpose, seq=summary.seq, url=url, valid_from=credential["validFrom"],
-                valid_until=credential["validUntil"], published_at=format_datetime(now),
-                out_dir=str(root.resolve()), bits_sha256=summary.bits_sha256,
+            documents[did_path] = self.home.did_document()
+        for url, credential, _ in lists:
+            documents[urlsplit(url).path.lstrip("/")] = credential
+        documents.update(self._history_documents({url: credential for url, credential, _ in lists}))
+        return documents, lists
+
+    def _record_versions(self, lists: Sequence[tuple[str, dict[str, Any], ListSummary]], now: datetime) -> None:
+        """Record each list just signed as its next version, and seal the one it supersedes."""
+        last: dict[tuple[str, int], ListVersion] = {}
+        for v in self.registry.versions():
+            last[(v.purpose, v.seq)] = v
+        new, sealed = [], []
+        for url, credential, summary in lists:
+            before = last.get((summary.purpose, summary.seq))
+            if before is not None and now < parse_datetime(before.valid_from):
+                raise HistoryRefused(
+                    f"cannot publish lists valid from {format_datetime(now)}: version {before.version} of "
+                    f"{url} was published valid from {before.valid_from}, and the history cannot be rewritten"
+                )
+            if before is not None and before.sealed is None:
+                final = self._list_credential(
+                    url, before.purpose, before.encoded_list, valid_from=before.valid_from,
+                    valid_until=credential["validFrom"], created=now,
+                )
+                sealed.append((ListVersion(
+                    before.purpose, before.seq, before.version, before.valid_from, before.signed_until,
+                    before.published_at, before.length, before.encoded_list, before.bits_sha256,
+                    superseded_at=credential["validFrom"],
+                ), json.dumps(final, ensure_ascii=False)))
+            new.append(ListVersion(
+                summary.purpose, summary.seq, 1 if before is None else before.version + 1, credential["validFrom"],
+                credential["validUntil"], format_datetime(now), summary.length,
+                credential["credentialSubject"]["encodedList"], summary.bits_sha256,
             ))
-        self.registry.record_publication(published)
-        return written
+        self.registry.record_versions(new, sealed)
+
+    def _history_documents(self, current: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Every version of every list (from the registry) and each list's index, by path."""
+        by_list: dict[str, list[ListVersion]] = {}
+        for v in self.registry.versions():
+            by_list.setdefault(self.registry.list_url(v.purpose, v.seq), []).append(v)
+        out: dict[str, dict[str, Any]] = {}
+        for url, versions in by_list.items():
+            index_url = history_index_url(url)
+            if index_url is None:
+                continue
+            entries = []
+            for v in versions:
+                document: dict[str, Any] | None = json.loads(v.sealed) if v.sealed is not None else (
+                    current.get(url) if v is versions[-1] else None
+                )
+                if document is None:  # (a version neither sealed nor current: never, as publish works)
+                    continue
+                version_url = history_version_url(url, v.version)
+                out[urlsplit(version_url).path.lstrip("/")] = document
+                entries.append({
+                    "version": v.version, "validFrom": v.valid_from, "validUntil": v.valid_until, "url": version_url,
+                })
+            out[urlsplit(index_url).path.lstrip("/")] = {
+                "type": HISTORY_INDEX_TYPE, "statusListCredential": url, "statusPurpose": versions[0].purpose,
+                "versions": entries,
+            }
+        return out
+
+    def _write_if_changed(self, root: Path, relative: str, document: Mapping[str, Any]) -> list[Path]:
+        target = root / relative
+        data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
+                return []
+        except OSError:
+            pass
+        return [self._write(root, relative, document)]
+
+    def history(self) -> list[ListVersion]:
+        """Every published version of every status list (see :meth:`publish`)."""
+        return self.registry.versions()
 
     def status_lists(self) -> list["StatusListState"]:
         """Each status list with what was last published of it (see :func:`status_list_states`)."""

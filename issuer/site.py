@@ -14,7 +14,13 @@ real website should serve (see PUBLISHING.md):
   ``application/octet-stream``;
 - ``Access-Control-Allow-Origin: *`` (browser-based verifiers), ``Cache-Control: no-cache``
   (a republished list is seen at once), ``X-Content-Type-Options: nosniff``;
-- GET and HEAD only (anything else: 405).
+- GET and HEAD only (anything else: 405);
+- ``<list>?timestamp=<dateTimeStamp>`` (Bitstring Status List v1.0's query for a list as of a
+  past moment), for a file that has a history beside it (``<list>.history/index.json``, as
+  ``vc-issuer publish`` writes): the version in effect at that moment, or 404 if none was
+  (400 for a timestamp that is not a dateTimeStamp). A file without history ignores the
+  query, as a static web host does; verifiers then see a list that does not cover the
+  moment and read it as the current one.
 
 Nothing outside the folder is ever read: a path segment ``.`` or ``..`` (also percent-encoded),
 an encoded ``/`` or ``\\``, a NUL or an empty segment is refused (400 or 404), as is a hidden
@@ -41,7 +47,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -49,8 +55,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tradevc.vc.atomicfile import write_atomic
-from tradevc.vc.errors import ResolutionError
+from tradevc.vc.errors import InvalidDocument, ResolutionError
 from tradevc.vc.jsontext import escape_hidden
+from tradevc.vc.model import parse_datetime
+from tradevc.vc.status import parse_history_index, version_covering
 from tradevc.vc.retrieval.did.web import document_path, document_url
 from tradevc.vc.retrieval.netguard import is_loopback_host
 
@@ -269,6 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, head: bool) -> None:
         try:
             file = locate(self.server.root, self.path)
+            file = self._as_of(file)
             data = file.read_bytes()
         except NotServed as e:
             self._error(e.status, e.reason, head)
@@ -280,6 +289,37 @@ class _Handler(BaseHTTPRequestHandler):
         self._headers(200, media_type_of(relative, data), len(data))
         if not head:
             self.wfile.write(data)
+
+    def _as_of(self, file: Path) -> Path:
+        """The version of ``file`` in effect at the request's ``?timestamp=``, if it asks for
+        one and ``file`` has a history; else ``file``.
+
+        :raises NotServed: 400 for a timestamp that is not one dateTimeStamp; 404 when the
+            history has no version for it (or cannot be read)."""
+        values = parse_qs(urlsplit(self.path).query, keep_blank_values=True).get("timestamp")
+        if values is None:
+            return file
+        path = urlsplit(self.path).path
+        try:
+            index_file = locate(self.server.root, f"{path}.history/index.json")
+        except NotServed:
+            return file  # no history: the query is ignored, as by a static host
+        if len(values) != 1:
+            raise NotServed(400, "give one timestamp")
+        try:
+            moment = parse_datetime(values[0], field="timestamp")
+        except ValueError as e:
+            raise NotServed(400, str(e)) from None
+        try:
+            document = json.loads(index_file.read_bytes())
+            named = document.get("statusListCredential") if isinstance(document, dict) else None
+            versions = parse_history_index(document, named if isinstance(named, str) else "")
+        except (OSError, ValueError, InvalidDocument):
+            raise NotServed(404, "the history of this list cannot be read") from None
+        version = version_covering(versions, moment)
+        if version is None:
+            raise NotServed(404, f"no version of this list was in effect at {values[0][:40]}")
+        return locate(self.server.root, f"{path}.history/{version.version}")
 
     def _error(self, status: int, reason: str, head: bool = False, extra: dict[str, str] | None = None) -> None:
         body = f"{status}: {reason}\n".encode("utf-8")

@@ -46,8 +46,11 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.multibase import base64url_decode, base64url_encode
@@ -59,6 +62,11 @@ __all__ = [
     "BitstringStatusList",
     "status_entry_index",
     "status_entry_size",
+    "HistoryVersion",
+    "history_index_url",
+    "history_version_url",
+    "parse_history_index",
+    "version_covering",
 ]
 
 MIN_LENGTH = 131_072
@@ -345,3 +353,124 @@ def status_entry_size(entry: Mapping[str, Any]) -> int:
     if not isinstance(entry, Mapping):
         raise InvalidDocument(f"a status entry must be an object, not {type(entry).__name__}")
     return _check_document_status_size(entry.get("statusSize", 1))
+
+
+# -- status history: the versions of a list an issuer published --------------------------------------
+#
+# Bitstring Status List v1.0 lets a server answer ``<list URL>?timestamp=<dateTimeStamp>`` with
+# the list as it was at that moment. A static web host (nginx, Caddy, an object store: see
+# PUBLISHING.md) cannot choose a file by a query parameter, so an issuer also publishes every
+# version of a list as a plain file beside it, with an index:
+#
+#   <list URL>.history/index.json   which version was in effect when (not signed: a hint)
+#   <list URL>.history/<N>          version N: a status list credential whose id is the list
+#                                   URL, signed, valid from when it took effect until the next
+#                                   version did
+#
+# The index is only a hint: a verifier trusts a version for a moment only once its proof
+# verifies, its id, issuer and purpose are the list's, and its own signed validity period
+# covers the moment.
+
+HISTORY_INDEX_TYPE = "StatusListHistory"
+"""The ``type`` of a history index document."""
+
+MAX_HISTORY_VERSIONS = 100_000
+"""The most versions a history index may list (about one a day for 270 years)."""
+
+
+@dataclass(frozen=True)
+class HistoryVersion:
+    """One version of a status list as its history index lists it: in effect from
+    ``valid_from`` (inclusive) until ``valid_until`` (exclusive)."""
+
+    version: int
+    valid_from: datetime
+    valid_until: datetime
+
+    def covers(self, moment: datetime) -> bool:
+        return self.valid_from <= moment < self.valid_until
+
+
+def _history_base(list_url: str) -> str | None:
+    try:
+        parts = urlsplit(list_url)
+    except ValueError:
+        return None
+    if parts.scheme != "https" or parts.query or parts.fragment or not parts.path or parts.path.endswith("/"):
+        return None
+    return f"{list_url}.history/"
+
+
+def history_index_url(list_url: str) -> str | None:
+    """The URL of the history index of the list at ``list_url`` (``<list URL>.history/index.json``),
+    or None for a list URL that can have none (not https, with a query or fragment, or a path
+    ending in ``/``)."""
+    base = _history_base(list_url)
+    return None if base is None else base + "index.json"
+
+
+def history_version_url(list_url: str, version: int) -> str:
+    """The URL of version ``version`` of the list at ``list_url``.
+
+    :raises ValueError: the list URL can have no history (see :func:`history_index_url`)."""
+    base = _history_base(list_url)
+    if base is None:
+        raise ValueError(f"status list URL {list_url!r} can have no history files")
+    return f"{base}{int(version)}"
+
+
+def _instant(value: Any, what: str) -> datetime:
+    if not isinstance(value, str) or len(value) > 64:
+        raise InvalidDocument(f"{what} must be a dateTimeStamp string")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        raise InvalidDocument(f"{what} is not a dateTimeStamp: {value[:40]!r}") from None
+    if moment.tzinfo is None:
+        raise InvalidDocument(f"{what} has no time zone: {value[:40]!r}")
+    return moment.astimezone(timezone.utc)
+
+
+def parse_history_index(document: Any, list_url: str) -> list[HistoryVersion]:
+    """The versions a history index document lists, oldest first.
+
+    :raises InvalidDocument: not an index of the list at ``list_url``: another ``type`` or
+        ``statusListCredential``, a version that is not a positive integer or listed twice, a
+        period that is empty or not a dateTimeStamp, periods that overlap, or more than
+        :data:`MAX_HISTORY_VERSIONS`.
+    """
+    if not isinstance(document, Mapping) or document.get("type") != HISTORY_INDEX_TYPE:
+        raise InvalidDocument(f"the status history index of {list_url} is not a {HISTORY_INDEX_TYPE} document")
+    if document.get("statusListCredential") != list_url:
+        raise InvalidDocument(
+            f"the status history index at the URL of {list_url}'s history is that of "
+            f"{str(document.get('statusListCredential'))[:200]!r}"
+        )
+    versions = document.get("versions")
+    if not isinstance(versions, list) or len(versions) > MAX_HISTORY_VERSIONS:
+        raise InvalidDocument(f"the status history index of {list_url} needs a list of at most "
+                              f"{MAX_HISTORY_VERSIONS} versions")
+    out: list[HistoryVersion] = []
+    for item in versions:
+        if not isinstance(item, Mapping):
+            raise InvalidDocument(f"the status history index of {list_url} lists a version that is not an object")
+        number = item.get("version")
+        if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 10**9:
+            raise InvalidDocument(f"the status history index of {list_url} lists a version that is not a positive integer")
+        start = _instant(item.get("validFrom"), f"version {number}'s validFrom")
+        end = _instant(item.get("validUntil"), f"version {number}'s validUntil")
+        if end < start:
+            raise InvalidDocument(f"version {number} of {list_url}'s history ends before it starts")
+        out.append(HistoryVersion(number, start, end))
+    out.sort(key=lambda v: (v.valid_from, v.version))
+    if len({v.version for v in out}) != len(out):
+        raise InvalidDocument(f"the status history index of {list_url} lists a version twice")
+    for earlier, later in zip(out, out[1:]):
+        if later.valid_from < earlier.valid_until:
+            raise InvalidDocument(f"versions {earlier.version} and {later.version} of {list_url}'s history overlap")
+    return out
+
+
+def version_covering(versions: Sequence[HistoryVersion], moment: datetime) -> HistoryVersion | None:
+    """The version in effect at ``moment``, or None if none is."""
+    return next((v for v in versions if v.covers(moment)), None)

@@ -40,7 +40,7 @@ import os
 import sys
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -495,11 +495,15 @@ def cli() -> None:
 @cli.command()
 @_with_common
 @_with_output
+@click.option("--at", "at", metavar="ISO-TIME",
+              help="Verify as of this time (an audit: was it valid, and revoked or not, on that day?); default now. "
+                   "Status lists too: the version in effect then, where the issuer publishes its lists' history "
+                   "(the report says which version, or that the status is the current one).")
 def credential(
     file: str, trust: str | None, pack: str | None, pack_signers: tuple[str, ...], as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
     compat: tuple[str, ...], contexts: str | None, color: str = "auto", brief: bool = False,
-    allow_hosts: tuple[str, ...] = (),
+    allow_hosts: tuple[str, ...] = (), at: str | None = None,
 ) -> None:
     """Verify the credential in FILE ('-' for stdin): JSON with a Data Integrity proof, a
     vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential.
@@ -508,13 +512,26 @@ def credential(
     credential says (issuer, named as your trust policy names it; subject; validity; goods and
     HS codes, origin criteria, heats, licence numbers, quantities), labelled not to be relied
     on if it did not verify, then every check. --json prints the report with its "outcome"."""
+    now = _moment_option("--at", at)
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
     )
     document, failed = _read(file, verifier.limits)
-    _finish(failed if failed is not None else verifier.verify_credential(document), as_json, document=document,
-            policy=verifier.policy, color=color, brief=brief)
+    _finish(failed if failed is not None else verifier.verify_credential(document, now=now), as_json,
+            document=document, policy=verifier.policy, color=color, brief=brief)
+
+
+def _moment_option(option: str, value: str | None) -> datetime | None:
+    """An ISO 8601 time given as ``option`` (UTC if it names no zone); None if not given.
+    Exits 2 (one line) for anything else."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        _usage_error(f"{option}: not an ISO 8601 time: {value[:60]!r} (e.g. 2026-03-01T00:00:00Z)")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 @cli.command()

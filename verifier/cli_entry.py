@@ -89,8 +89,10 @@ def entry_command(with_verifier_options: WithOptions, verifier_from: VerifierFro
                   help="The quantity ledger (an SQLite file, made if missing): draws of earlier entries are counted, "
                        "and this entry's are recorded unless it is rejected.")
     @click.option("--at", "at", metavar="ISO-TIME",
-                  help="Verify the documents as of this time (an audit of an old entry); default now. The rules are "
-                       "always those in force on the entry's date of import.")
+                  help="Verify the documents as of this time (an audit of an old entry); default now. Status lists "
+                       "too: the version in effect then, where the issuer publishes its lists' history (the report "
+                       "says which, or that the status is the current one). The rules are always those in force on "
+                       "the entry's date of import.")
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
     @click.option("--no-path", "no_path", is_flag=True,
                   help="Leave the drawings of the lines' supply paths out of the text report (a big entry).")

@@ -172,6 +172,7 @@ class Verifier:
                 stale_if_error=stale_status_if_error,
                 compatibility=self.compatibility,
                 cache=cache,
+                clock=self.clock,
             )
             if check_status
             else None
@@ -258,7 +259,14 @@ class Verifier:
         return self.trust_paths.anchor_paths(party, now=now or self.clock(), offered=offered)
 
     def verify_credential(self, document: Any, *, now: datetime | None = None) -> VerificationResult:
-        """Verify one credential; see :func:`tradevc.vc.verification.pipeline.verify_credential` for the checks."""
+        """Verify one credential; see :func:`tradevc.vc.verification.pipeline.verify_credential` for the checks.
+
+        ``now`` (default: the clock) is the moment it is verified as of. One more than a few
+        minutes in the past (an entry's date, in an audit) has its status checked against the
+        status list version then in effect, where the issuer publishes its lists' history, and
+        the status checks say so; where it does not, they say the status is the current one
+        (see :mod:`tradevc.vc.retrieval.status_lists`). The same holds for
+        :meth:`verify_presentation`, :meth:`verify_entry` and :meth:`verify_document`."""
         now = now or self.clock()
         return verify_credential(
             document, policy=self._policy(now), now=now, loader=self.loader, resolvers=self.resolvers,

@@ -29,15 +29,32 @@ purpose, validity at the time of use). The same rule of age applies as to a list
 memory: at most ``stale_if_error`` past its freshness, counted from when it was fetched. A
 cached copy that does not verify is deleted; one fetched "in the future" is not used. Without
 ``stale_if_error`` the disk cache is written but never read.
+
+Status as of a past moment. A credential verified as of a moment more than
+:data:`HISTORICAL_AFTER` before the checker's clock (``now=`` an entry's date) is checked
+against the list as it was then. The current list answers if it was already in effect (its
+``validFrom`` is not after the moment). Otherwise the version then in effect is read from the
+list's history (:func:`~tradevc.vc.status.history_index_url`: the index, then the version it
+names), or else from ``<list URL>?timestamp=<moment>`` (Bitstring Status List v1.0), and
+verified as the list is (proof, id, issuer, purpose) at the end of its period, then refused
+unless its own signed validity period covers the moment. The check says which version
+answered (``data``: ``asOf``, ``historical``, ``statusListVersion``, ``statusListVersionUrl``).
+An issuer that publishes neither form: the current list, read at the clock's time, with a
+warning and ``historical`` false. A history with no version for the moment: could not verify
+(``STATUS_RETRIEVAL_ERROR``), since the issuer keeps a history and a gap in it is no evidence.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, NamedTuple
+from urllib.parse import quote
 
 from tradevc.vc.compat import WARNING_PREFIX, Compatibility, require_compatibility, warning
 from tradevc.vc.errors import InvalidDocument
@@ -46,12 +63,20 @@ from tradevc.vc.retrieval.disk_cache import STATUS_LIST, DiskCache, duration_tex
 from tradevc.vc.retrieval.http import Fetched, HttpsFetcher, RetrievalError
 from tradevc.vc.retrieval.status_types import StatusType, status_type
 from tradevc.vc.model import is_url
-from tradevc.vc.status import BitstringStatusList, status_entry_index
+from tradevc.vc.status import (
+    BitstringStatusList, HistoryVersion, history_index_url, history_version_url, parse_history_index, status_entry_index,
+    version_covering,
+)
 from tradevc.vc.report import CheckResult, Outcome, VerificationResult
 
 __all__ = ["StatusChecker", "DEFAULT_TTL", "ListVerifier", "VerifiedList"]
 
 DEFAULT_TTL = timedelta(minutes=5)
+HISTORICAL_AFTER = timedelta(minutes=5)
+"""A verification moment further back than this from the checker's clock asks for the status
+as of that moment (the report says which list version answered); a nearer one is "now"."""
+_EFFECT_SKEW = timedelta(minutes=5)  # a list may say it takes effect this much after the moment asked
+_MAX_HELD_VERSIONS = 1024
 _BLOCKING = {"revocation": ("REVOKED", "revoked"), "suspension": ("SUSPENDED", "suspended")}
 """Purposes whose set bit makes a credential fail: (code, past participle)."""
 _NAMED_ISSUER = f"{WARNING_PREFIX}status-list-issuer-name:"
@@ -88,12 +113,26 @@ class _CachedList:
     warnings: tuple[str, ...] = ()  # the compatibility deviations the list needed, repeated in each report
     stale_copy: bool = False  # a held copy already past its freshness when read: judged again at each use
     generation: object = None  # StatusChecker.generation() before it was fetched
+    valid_from: datetime | None = None  # the list credential's own (verified) validity period
+    valid_until: datetime | None = None
+
+
+class _AsOf(NamedTuple):
+    """How a status was read for a moment: the words the check adds, and its data."""
+
+    note: str
+    data: dict[str, Any]
 
 
 class _ListProblem(Exception):
-    def __init__(self, code: str, message: str, *, outage: bool = False, undecided: bool = False) -> None:
+    def __init__(
+        self, code: str, message: str, *, outage: bool = False, undecided: bool = False, not_in_effect: bool = False,
+    ) -> None:
         super().__init__(message)
         self.code, self.message = code, message
+        self.not_in_effect = not_in_effect
+        """The list verified but for its validity period, which starts after the moment asked
+        about: it was published since (the status as of that moment is in its history)."""
         self.outage = outage
         """The list could not be fetched because the issuer could not be reached (see
         :func:`~tradevc.vc.retrieval.disk_cache.is_outage`)."""
@@ -123,6 +162,9 @@ class StatusChecker:
     tagged with the value read *before* its fetch began, so one fetched while a change was being
     made is never mistaken for a newer one.
 
+    ``clock`` (default: the system clock, aware) is the time now: a moment asked about well
+    before it is checked against the list's history (see the module's documentation).
+
     :raises TypeError: ``compatibility`` is not a :class:`~tradevc.vc.compat.Compatibility`.
     """
 
@@ -134,19 +176,25 @@ class StatusChecker:
         stale_if_error: timedelta | None = None,
         compatibility: Compatibility | None = None,
         cache: DiskCache | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.fetcher = fetcher
         self.cache = cache
         self.verify_list = verify_list
         self.stale_if_error = stale_if_error
         self.compatibility = require_compatibility(compatibility)
         self._cache: dict[str, _CachedList] = {}
+        self._indexes: dict[str, tuple[datetime, list[HistoryVersion] | None]] = {}
+        self._versions: dict[str, _CachedList] = {}
         self._lock = threading.Lock()
         self.generation: Callable[[], object] | None = None
 
     def clear_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._indexes.clear()
+            self._versions.clear()
 
     def check(self, credential_status: Any, issuer: str, now: datetime, result: VerificationResult) -> None:
         """Add one check per status entry to ``result``."""
@@ -177,7 +225,15 @@ class StatusChecker:
             result.add(CheckResult.failed(name, e.code, f"malformed status entry: {e.message}", subject=subject))
             return
         try:
-            cached = self._list(url, kind, purpose, size, issuer, now, result)
+            try:
+                cached = self._list(url, kind, purpose, size, issuer, now, result)
+                as_of = self._current_as_of(cached, now)
+            except _ListProblem as e:
+                # a list from after a moment in the past: read the history; one from the future
+                # (the issuer's clock, or ours, is off) stays refused as it was
+                if not e.not_in_effect or now >= self.clock() - HISTORICAL_AFTER:
+                    raise
+                cached, as_of = self._as_of(url, kind, purpose, size, issuer, now, result)
         except _ListProblem as e:
             result.add(CheckResult.error(name, e.code, e.message, subject=subject))
             return
@@ -193,18 +249,23 @@ class StatusChecker:
         origin = self.fetcher.origin(url)  # a mirror or snapshot: say so, with the verdict
         read = f"; read from {origin}" if origin is not None else ""
         source = f" (list {url}{read})" if origin is not None else ""
-        data = {"statusListFrom": str(origin)} if origin is not None else {}
+        data: dict[str, Any] = {"statusListFrom": str(origin)} if origin is not None else {}
+        when = ""
+        if as_of is not None:
+            when = f" {as_of.note}"
+            data.update(as_of.data)
         if purpose in _BLOCKING:
             code, word = _BLOCKING[purpose]
             if value:
-                result.add(CheckResult.failed(name, code, f"{word} by the issuer (list {url}, index {index}{read})",
+                result.add(CheckResult.failed(name, code, f"{word} by the issuer{when} (list {url}, index {index}{read})",
                                               subject=subject, data=data))
             else:
-                result.add(CheckResult.passed(name, f"not {word}{source}", subject=subject, data=data))
+                result.add(CheckResult.passed(name, f"not {word}{when}{source}", subject=subject, data=data))
         else:
             message = _status_message(entry, value)
-            result.add(CheckResult.passed(name, f"{purpose} status {hex(value)}{': ' + message if message else ''}{source}",
-                                          subject=subject, data={"status": value, **data}))
+            result.add(CheckResult.passed(
+                name, f"{purpose} status {hex(value)}{': ' + message if message else ''}{when}{source}",
+                subject=subject, data={"status": value, **data}))
 
     # -- lists -------------------------------------------------------------------------------
 
@@ -218,9 +279,11 @@ class StatusChecker:
             cached = None  # lists changed since it was fetched
         if cached is not None and now < cached.fresh_until:
             self._matches(cached, purpose, issuer, url)
+            _in_effect(cached, url, now)
             return cached
         if cached is not None and cached.stale_copy:  # the same held bytes: not verified again
             self._matches(cached, purpose, issuer, url)
+            _in_effect(cached, url, now)
             self._stale_copy(cached, url, now, result)
             return cached
         try:
@@ -363,7 +426,7 @@ class StatusChecker:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"{url} is not a {credential_type}")
         if not report.verified:
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} does not verify ({_first_problem(report)})",
-                               undecided=report.could_not_verify)
+                               undecided=report.could_not_verify, not_in_effect=_starts_after(report, document, now))
         list_issuer = document.get("issuer")
         list_issuer = list_issuer.get("id") if isinstance(list_issuer, Mapping) else list_issuer
         named = [w for w in report.warnings if w.startswith(WARNING_PREFIX)]
@@ -409,9 +472,243 @@ class StatusChecker:
                 pass
         cached = _CachedList(url, str(list_issuer), str(list_purpose), bits, fetched_at, fresh_until,
                              subject.get("statusMessages") if isinstance(subject.get("statusMessages"), list) else None,
-                             tuple(tolerated))
+                             tuple(tolerated), valid_from=_moment(document.get("validFrom")),
+                             valid_until=_moment(document.get("validUntil")))
         self._matches(cached, purpose, issuer, url)
         return cached
+
+    # -- status as of a past moment ------------------------------------------------------------
+
+    def _current_as_of(self, cached: _CachedList, moment: datetime) -> _AsOf | None:
+        """For a moment in the past: the list read is the current one, in effect since before
+        the moment (else it would not have verified for it), so it is the status then too."""
+        if moment >= self.clock() - HISTORICAL_AFTER:
+            return None
+        since = f", in effect since {_text(cached.valid_from)}" if cached.valid_from is not None else ""
+        return _AsOf(f"as of {_text(moment)} (the current list{since})", {"asOf": _text(moment), "historical": True})
+
+    def _as_of(
+        self, url: str, kind: StatusType, purpose: str, size: int, issuer: str, moment: datetime,
+        result: VerificationResult,
+    ) -> tuple[_CachedList, _AsOf]:
+        """The list as of ``moment``, which the current list was published after: the version of
+        the issuer's history in effect then, or, if the issuer publishes no history, the
+        current list read now, with a warning that the status is the current one.
+
+        :raises _ListProblem: the history has no version for the moment (could not verify: the
+            issuer keeps a history, and a gap in it is no evidence either way), or the version
+            it names does not verify, is not this list's, or does not cover the moment."""
+        found = self._from_history(url, kind, purpose, size, issuer, moment)
+        if found is not None:
+            return found
+        now = self.clock()
+        cached = self._list(url, kind, purpose, size, issuer, now, result)
+        warning_text = (
+            f"status list {url}: the status is the current one (as of {_text(now)}), not as of {_text(moment)}: "
+            "the issuer publishes no status history for this list (neither "
+            f"{history_index_url(url) or 'a history index'} nor an answer to ?timestamp=)"
+        )
+        if warning_text not in result.warnings:
+            result.warnings.append(warning_text)
+        return cached, _AsOf(
+            f"as of {_text(now)}: the current status, NOT as of {_text(moment)} (the issuer publishes no status history)",
+            {"asOf": _text(now), "requestedAsOf": _text(moment), "historical": False},
+        )
+
+    def _from_history(
+        self, url: str, kind: StatusType, purpose: str, size: int, issuer: str, moment: datetime,
+    ) -> tuple[_CachedList, _AsOf] | None:
+        """The version in effect at ``moment`` from the list's history index, else from
+        ``<list URL>?timestamp=``; None if the issuer publishes neither."""
+        versions = self._history_index(url)
+        if versions is not None:
+            version = version_covering(versions, moment)
+            if version is None:
+                covered = f"{_text(versions[0].valid_from)} .. {_text(versions[-1].valid_until)}" if versions else "nothing"
+                raise _ListProblem(
+                    "STATUS_RETRIEVAL_ERROR",
+                    f"the status history of {url} has no version in effect at {_text(moment)} (it covers {covered}); "
+                    "the status at that moment cannot be known",
+                )
+            version_url = history_version_url(url, version.version)
+            listed = self._history_version(version_url, url, kind, purpose, size, issuer, moment)
+            return listed, _AsOf(
+                f"as of {_text(moment)} (historical list version {version.version}, in effect "
+                f"{_text(listed.valid_from)} .. {_text(listed.valid_until)})",
+                {"asOf": _text(moment), "historical": True, "statusListVersion": version.version,
+                 "statusListVersionUrl": version_url},
+            )
+        separator = "&" if "?" in url else "?"
+        stamped = f"{url}{separator}timestamp={quote(_text(moment), safe='')}"
+        try:
+            fetched = self.fetcher.fetch(stamped, what="status list as of a past moment", accept=LIST_MEDIA_TYPES)
+        except RetrievalError as e:
+            if is_outage(e):
+                raise _ListProblem("STATUS_RETRIEVAL_ERROR", f"status list {stamped}: {e.message}", outage=True) from e
+            return None  # e.g. a 404: no answer for a moment
+        try:
+            listed = self._judge_version(fetched, url, kind, purpose, size, issuer, moment, what=f"status list {stamped}")
+        except _ListProblem as e:
+            if e.not_in_effect:  # a host that ignores the query answers with the current list
+                return None
+            raise
+        return listed, _AsOf(
+            f"as of {_text(moment)} (the list as of that moment, from ?timestamp=, in effect "
+            f"{_text(listed.valid_from)} .. {_text(listed.valid_until)})",
+            {"asOf": _text(moment), "historical": True, "statusListVersionUrl": stamped},
+        )
+
+    def _history_index(self, url: str) -> list[HistoryVersion] | None:
+        """The versions the list's history index lists; None if it has none (not found).
+
+        :raises _ListProblem: the index cannot be fetched for an outage, or is malformed."""
+        index_url = history_index_url(url)
+        if index_url is None:
+            return None
+        now = self.clock()
+        with self._lock:
+            held = self._indexes.get(index_url)
+        if held is not None and now < held[0]:
+            return held[1]
+        versions: list[HistoryVersion] | None
+        try:
+            fetched = self.fetcher.fetch(index_url, what="status history index", accept="application/json")
+        except RetrievalError as e:
+            if is_outage(e):
+                raise _ListProblem("STATUS_RETRIEVAL_ERROR", f"the status history of {url} could not be fetched: "
+                                   f"{e.message}", outage=True) from e
+            versions = None  # no history published (a 404): said so in the report
+        else:
+            try:
+                document = json.loads(fetched.body)
+                versions = parse_history_index(document, url)
+            except (ValueError, InvalidDocument) as e:  # not JSON (or not UTF-8), or not an index of this list
+                message = e.message if isinstance(e, InvalidDocument) else f"not JSON ({e})"
+                raise _ListProblem("STATUS_VERIFICATION_ERROR", f"the status history index {index_url} is refused: "
+                                   f"{message}") from e
+        with self._lock:
+            self._indexes[index_url] = (now + DEFAULT_TTL, versions)
+        return versions
+
+    def _history_version(
+        self, version_url: str, url: str, kind: StatusType, purpose: str, size: int, issuer: str, moment: datetime,
+    ) -> _CachedList:
+        with self._lock:
+            held = self._versions.get(version_url)
+        if held is not None:
+            self._matches(held, purpose, issuer, url)
+            _covers(held, version_url, moment)
+            return held
+        try:
+            fetched = self.fetcher.fetch(version_url, what="status list version", accept=LIST_MEDIA_TYPES)
+        except RetrievalError as e:
+            raise _ListProblem("STATUS_RETRIEVAL_ERROR", f"status list version {version_url}: {e.message}",
+                               outage=is_outage(e)) from e
+        listed = self._judge_version(fetched, url, kind, purpose, size, issuer, moment, what=f"status list version {version_url}")
+        if listed.valid_until is not None and listed.valid_until <= self.clock():  # sealed: it never changes
+            with self._lock:
+                if len(self._versions) >= _MAX_HELD_VERSIONS:
+                    self._versions.pop(next(iter(self._versions)))
+                self._versions[version_url] = listed
+        return listed
+
+    def _judge_version(
+        self, fetched: Fetched, url: str, kind: StatusType, purpose: str, size: int, issuer: str, moment: datetime,
+        *, what: str,
+    ) -> _CachedList:
+        """A past version of the list at ``url``, verified as the list itself is (proof, id,
+        issuer, purpose), at the end of its period (a past version is signed when it is
+        superseded: its proof is younger than the moment asked about), and refused unless its
+        own signed validity period covers ``moment``."""
+        now = self.clock()
+        claimed = _claimed_until(fetched.body)
+        at = min(now, claimed) if claimed is not None else now
+        try:
+            listed = self._judge(Fetched(url, fetched.body, fetched.media_type, fetched.fetched_at), url, kind, purpose,
+                                 size, issuer, at)
+        except _ListProblem as e:
+            raise _ListProblem(e.code, f"{what}: {e.message}", outage=e.outage, undecided=e.undecided,
+                               not_in_effect=_starts_after_moment(fetched.body, moment)) from e
+        if listed.valid_from is not None and listed.valid_from > moment:
+            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"{what} is valid from {_text(listed.valid_from)}, "
+                               f"after {_text(moment)}; refused", not_in_effect=True)
+        _covers(listed, what, moment)
+        return listed
+
+
+
+def _text(moment: datetime | None) -> str:
+    if moment is None:
+        return "no end"
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _in_effect(cached: _CachedList, url: str, moment: datetime) -> None:
+    """A list held (read for a later moment) that took effect after ``moment``: not its status then."""
+    if cached.valid_from is not None and cached.valid_from > moment + _EFFECT_SKEW:
+        raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is valid from {_text(cached.valid_from)}, "
+                           f"after {_text(moment)}", not_in_effect=True)
+
+
+def _covers(listed: _CachedList, what: str, moment: datetime) -> None:
+    """:raises _ListProblem: the list's signed validity period does not cover ``moment``."""
+    start, end = listed.valid_from, listed.valid_until
+    if start is None or start > moment or (end is not None and moment >= end):
+        raise _ListProblem(
+            "STATUS_VERIFICATION_ERROR",
+            f"{what} is valid {_text(start) if start else 'from no date'} .. {_text(end)}, which does not cover "
+            f"{_text(moment)}; refused",
+        )
+
+
+def _claimed_document(body: bytes) -> Any:
+    """The JSON a body claims to be (a JSON credential, or a compact JWS's payload), unverified."""
+    text = body.strip()
+    try:
+        if text[:1] == b"{":
+            return json.loads(text)
+        parts = text.split(b".")
+        if len(parts) == 3:
+            payload = parts[1] + b"=" * (-len(parts[1]) % 4)
+            claims = json.loads(base64.urlsafe_b64decode(payload))
+            return claims.get("vc", claims) if isinstance(claims, dict) else None
+    except (ValueError, binascii.Error):
+        return None
+    return None
+
+
+def _claimed_until(body: bytes) -> datetime | None:
+    """The ``validUntil`` a list claims (unverified): only to choose when it is verified."""
+    document = _claimed_document(body)
+    return _moment(document.get("validUntil")) if isinstance(document, Mapping) else None
+
+
+def _starts_after_moment(body: bytes, moment: datetime) -> bool:
+    document = _claimed_document(body)
+    start = _moment(document.get("validFrom")) if isinstance(document, Mapping) else None
+    return start is not None and start > moment
+
+
+def _starts_after(report: VerificationResult, document: Mapping[str, Any] | None, now: datetime) -> bool:
+    """Whether a list failed only because it takes effect after ``now``: its validity period
+    (and its proof, created when it was published) start later; nothing else is wrong."""
+    if not isinstance(document, Mapping):
+        return False
+    start = _moment(document.get("validFrom"))
+    if start is None or start <= now:
+        return False
+    failed = {c.name for c in report.checks if c.outcome in (Outcome.FAILED, Outcome.ERROR)}
+    return bool(failed) and failed <= {"validity_period", "proof_expiry"}
 
 
 def _first_problem(report: VerificationResult) -> str:
