@@ -56,10 +56,16 @@ def customs(two):
     return two.token("customs", CUSTOMS_SECRET)
 
 
-def many(service, count, call):
-    """``call(client)`` ``count`` times, 8 at once, each on a connection of its own."""
-    with service.fresh() as client, ThreadPoolExecutor(8) as pool:
-        return list(pool.map(lambda _: call(client), range(count)))
+def many(service, count, call, workers=2):
+    """``call(client)`` ``count`` times, 8 at once, in turn on a connection to each of the
+    ``workers`` (opened at once, new connections are often all taken by one worker)."""
+    clients = service.pinned(workers)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(lambda n: call(clients[n % workers]), range(count)))
+    finally:
+        for client in clients:
+            client.close()
 
 
 def bearer(token):
@@ -151,8 +157,12 @@ def test_failed_authentications_are_limited_for_all_workers_together(two):
     def guess(client):
         return client.post("/token", data={"grant_type": "client_credentials"}, auth=("guessed", "wrong 0123456789ab"))
 
-    with two.fresh() as client:  # one after the other: a guess is counted once its secret was compared
-        answers = [guess(client) for _ in range(9)]
+    clients = two.pinned(2)  # one after the other, to each worker in turn: a guess is counted once its secret
+    try:                     # was compared (at once, each worker could let one more through)
+        answers = [guess(clients[n % 2]) for n in range(9)]
+    finally:
+        for client in clients:
+            client.close()
     assert sorted(a.status_code for a in answers) == [401] * 3 + [429] * 6  # 3 an hour, not 3 per worker
     assert len(set(two.pids(answers))) == 2
 
@@ -224,7 +234,7 @@ def test_sigterm_finishes_the_requests_in_flight_then_exit_0(tmp_path, workers):
         warm: set[int] = set()
         for _ in range(50):
             verified = many(service, 4, lambda c: c.post("/credentials/verify", json={"verifiableCredential": credential},
-                                                          headers=bearer(customs)))
+                                                          headers=bearer(customs)), workers=workers)
             assert {v.status_code for v in verified} == {200}
             warm |= set(service.pids(verified))
             if len(warm) == workers:

@@ -17,6 +17,7 @@ import ssl
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,32 @@ class Service:
         with several workers, each request may reach any of them."""
         return httpx.Client(base_url=self.base, verify=self.context, timeout=60,
                             limits=httpx.Limits(max_keepalive_connections=0))
+
+    def pinned(self, workers: int = 2, rounds: int = 50) -> list[httpx.Client]:
+        """``workers`` keep-alive clients, each with its one connection to a different worker:
+        requests sent on them in turn reach every worker. New connections are not spread
+        evenly (an idle machine's kernel may give one worker all of them, one after the other
+        or several at once), so each round opens 8 at once, keeps one per worker not yet
+        reached, and closes the rest."""
+        found: dict[int, httpx.Client] = {}
+
+        def probe(_: int) -> tuple[int, httpx.Client]:
+            client = httpx.Client(base_url=self.base, verify=self.context, timeout=60,
+                                  limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+            return self.pids([client.get("/readyz")])[0], client
+
+        with ThreadPoolExecutor(8) as pool:
+            for _ in range(rounds):
+                for pid, client in pool.map(probe, range(8)):
+                    if pid in found or len(found) == workers:
+                        client.close()
+                    else:
+                        found[pid] = client
+                if len(found) == workers:
+                    return list(found.values())
+        for client in found.values():
+            client.close()
+        raise AssertionError(f"{rounds} rounds of 8 connections reached only {len(found)} worker(s)")
 
     def log_entries(self) -> list[dict[str, Any]]:
         """The JSON lines of the server's log so far (the command's own lines left out)."""
