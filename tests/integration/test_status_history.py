@@ -169,6 +169,19 @@ def test_a_historical_version_signed_by_another_key_is_refused(mill, https_serve
     assert check.outcome.value == "error" and check.code == "STATUS_VERIFICATION_ERROR", check.message
 
 
+def test_a_historical_version_without_id_is_refused_even_signed_by_the_issuer(mill, https_server):
+    """Without its id, a version could be another list's (same issuer and purpose) put in its place."""
+    signed = revoked_after_the_entry(mill, https_server)
+    path = history(https_server) / "1"
+    document = json.loads(path.read_text())
+    document.pop("proof")
+    document.pop("id")
+    key, method = mill.home.signing_key(PASS)
+    path.write_text(json.dumps(sign_credential(document, key, verification_method=method)))
+    check = verify(https_server, mill, signed, days_ago(30)).check("revocation")
+    assert check.outcome.value == "error" and check.code == "STATUS_VERIFICATION_ERROR" and "has no id" in check.message
+
+
 def test_a_version_whose_period_does_not_cover_the_moment_is_refused(mill, https_server):
     signed = revoked_after_the_entry(mill, https_server)
     (history(https_server) / "1").write_bytes((history(https_server) / "2").read_bytes())  # genuine, but later

@@ -397,9 +397,12 @@ class StatusChecker:
         return listed
 
     def _judge(
-        self, fetched: Fetched, url: str, kind: StatusType, purpose: str, size: int, issuer: str, now: datetime
+        self, fetched: Fetched, url: str, kind: StatusType, purpose: str, size: int, issuer: str, now: datetime,
+        *, require_id: bool = False,
     ) -> _CachedList:
-        """The list in ``fetched`` (just fetched, or read back from the disk cache), verified."""
+        """The list in ``fetched`` (just fetched, or read back from the disk cache), verified;
+        with ``require_id`` (a past version, fetched from another URL than the list's) it must
+        name the list as its ``id``."""
         credential_type, subject_type = kind.credential_type, kind.subject_type
         try:
             report, document = self.verify_list(fetched, issuer, now)
@@ -411,6 +414,9 @@ class StatusChecker:
             why = _first_problem(report)
             raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list {url} is not a credential ({why})")
         list_id = document.get("id")
+        if list_id is None and require_id:
+            raise _ListProblem("STATUS_VERIFICATION_ERROR", f"status list version of {url} has no id: it cannot "
+                               "be told from a version of another list; refused")
         if list_id not in (None, url):
             if compat.status_list_id_trailing_slash and _one_trailing_slash_apart(list_id, url):
                 tolerated.append(warning(
@@ -587,6 +593,8 @@ class StatusChecker:
                 raise _ListProblem("STATUS_VERIFICATION_ERROR", f"the status history index {index_url} is refused: "
                                    f"{message}") from e
         with self._lock:
+            if index_url not in self._indexes and len(self._indexes) >= _MAX_HELD_VERSIONS:
+                self._indexes.pop(next(iter(self._indexes)))  # bounded, as the versions are: the oldest goes
             self._indexes[index_url] = (now + DEFAULT_TTL, versions)
         return versions
 
@@ -625,7 +633,7 @@ class StatusChecker:
         at = min(now, claimed) if claimed is not None else now
         try:
             listed = self._judge(Fetched(url, fetched.body, fetched.media_type, fetched.fetched_at), url, kind, purpose,
-                                 size, issuer, at)
+                                 size, issuer, at, require_id=True)
         except _ListProblem as e:
             raise _ListProblem(e.code, f"{what}: {e.message}", outage=e.outage, undecided=e.undecided,
                                not_in_effect=_starts_after_moment(fetched.body, moment)) from e
