@@ -3,7 +3,9 @@
 1. Steps: for each mix (``verify``, ``issue``, ``mixed`` = 4 verifications to 1 issue) and
    each concurrency (``LOAD_USERS``, default ``1 4 16 64``), locust runs headless
    (``bench/locustfile.py``) for ``LOAD_SECONDS`` (default 20) against the server, statistics
-   reset once its users are all started. Printed: users, mix, requests/s, p50, p99, errors, and
+   reset once its users are all started. Printed: users, mix, requests/s, p50, p99, errors,
+   busy (503 refusals of the server's concurrency cap, by design: not errors; the users wait
+   their Retry-After), and
    the CPU locust and the server each spent a request (they share this machine's cores).
 2. Soak: the most ``POST /credentials/verify`` the server answers (``SOAK_PROBE_SECONDS``,
    default 15, closed loop over 4 keep-alive connections of the light client of
@@ -72,16 +74,20 @@ def locust_step(world: World, files: dict[str, str], mix: str, users: int, secon
         rows = {row["Name"]: row for row in csv.DictReader(f)}
     total = rows["Aggregated"]
     count, failures = int(total["Request Count"]), int(total["Failure Count"])
-    first_failure = ""
+    first_failure, busy = "", 0
     try:
         with open(f"{prefix}_failures.csv", newline="") as f:
-            first_failure = next((row["Error"] for row in csv.DictReader(f)), "")
+            for row in csv.DictReader(f):
+                if "busy (503" in row["Error"]:  # the concurrency cap, by design: counted apart (locustfile)
+                    busy += int(row["Occurrences"])
+                elif not first_failure:
+                    first_failure = row["Error"]
     except OSError:
         pass
     return {
         "users": users, "mix": mix, "requests": count, "requests_per_second": float(total["Requests/s"]),
-        "p50_ms": float(total["50%"]), "p99_ms": float(total["99%"]), "errors": failures,
-        "first_error": first_failure,
+        "p50_ms": float(total["50%"]), "p99_ms": float(total["99%"]), "errors": failures - busy,
+        "busy": busy, "first_error": first_failure,
         "by_name": {name: {"requests": int(r["Request Count"]), "p50_ms": float(r["50%"]), "p99_ms": float(r["99%"])}
                     for name, r in rows.items() if name != "Aggregated"},
         "client_cpu_ms_per_request": round(client_cpu / count * 1000, 3) if count else None,
@@ -164,7 +170,7 @@ def main() -> int:
         processes = len(world.pids())
         print(f"tradevc-serve on {world.base}, {processes} process(es); locust headless, {seconds} s a step "
               f"(statistics from when all users are started)", flush=True)
-        header = (f"{'users':>5}  {'mix':6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        header = (f"{'users':>5}  {'mix':6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'busy':>6} "
                   f"{'locust CPU ms/req':>18} {'server CPU ms/req':>18}")
         print(header, flush=True)
         steps = []
@@ -173,7 +179,8 @@ def main() -> int:
                 step = locust_step(world, files, mix, count, seconds, work)
                 steps.append(step)
                 print(f"{count:>5}  {mix:6} {step['requests_per_second']:8.1f} {step['p50_ms']:8.0f} "
-                      f"{step['p99_ms']:8.0f} {step['errors']:7} {step['client_cpu_ms_per_request'] or 0:18.3f} "
+                      f"{step['p99_ms']:8.0f} {step['errors']:7} {step['busy']:6} "
+                      f"{step['client_cpu_ms_per_request'] or 0:18.3f} "
                       f"{step['server_cpu_ms_per_request'] or 0:18.3f}", flush=True)
                 if step["errors"]:
                     print(f"       first error: {step['first_error'][:200]}", flush=True)

@@ -12,7 +12,10 @@ bearer tokens would show in the process list):
 - ``TRADEVC_LOAD_VERIFY_TOKEN``, ``TRADEVC_LOAD_ISSUE_TOKEN``: bearer tokens.
 
 Each user sends its next request as soon as the answer came (no wait): the concurrency is the
-number of users. An answer other than 200 (verify) or 201 (issue) is a failure.
+number of users. An answer other than 200 (verify) or 201 (issue) is a failure; a 503 "busy"
+(the server's concurrency cap refusing a request at once, by design) is a failure named
+``busy (503)``, which ``bench/load_service.py`` counts apart from errors, and the user then
+waits the ``Retry-After`` it was given, as a well-behaved client does.
 """
 
 from __future__ import annotations
@@ -22,8 +25,12 @@ import os
 import random
 import uuid
 from pathlib import Path
+from typing import Any
 
+import gevent
 from locust import FastHttpUser, constant, task
+
+BUSY = "urn:tradevc:problem:busy"
 
 MIX = os.environ.get("TRADEVC_LOAD_MIX", "verify")
 WEIGHTS = {"verify": (1, 0), "issue": (0, 1), "mixed": (4, 1)}[MIX]
@@ -49,7 +56,7 @@ class ServiceUser(FastHttpUser):
         with self.client.post("/credentials/verify", data=next(self.bodies), headers=_VERIFY_HEADERS,
                               name="verify", catch_response=True) as answer:
             if answer.status_code != 200:
-                answer.failure(f"{answer.status_code}: {(answer.text or '')[:200]}")
+                _failed(answer)
 
     @task(WEIGHTS[1])
     def issue(self) -> None:
@@ -57,4 +64,15 @@ class ServiceUser(FastHttpUser):
         with self.client.post("/issuers/mill/credentials/issue", data=body, headers=_ISSUE_HEADERS,
                               name="issue", catch_response=True) as answer:
             if answer.status_code != 201:
-                answer.failure(f"{answer.status_code}: {(answer.text or '')[:200]}")
+                _failed(answer)
+
+
+def _failed(answer: Any) -> None:
+    """Mark ``answer`` failed: a refusal for being busy is named apart, and waited out."""
+    text = answer.text or ""
+    if answer.status_code == 503 and BUSY in text:
+        wait = answer.headers.get("Retry-After", "1")
+        answer.failure(f"busy (503, Retry-After {wait} s)")
+        gevent.sleep(float(wait) if wait.isdigit() else 1.0)
+        return
+    answer.failure(f"{answer.status_code}: {text[:200]}")

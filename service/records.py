@@ -198,21 +198,7 @@ class DatabaseRecords(Records):
             return self._run_postgres(work)
         assert self._file is not None
         with self._lock:
-            db = self._file.connection()
-            try:
-                db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    result = work(db.cursor())
-                except BaseException:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-                return result
-            except sqlite3.Error as e:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise self._file.problem(e) from None
+            return self._file.transaction(self._file.connection(), work, write=write)
 
     def _run_postgres(self, work: Callable[[Any], _T]) -> _T:
         import psycopg

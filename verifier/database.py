@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ __all__ = [
     "PostgresPool", "SqliteFile", "close_quietly", "first_line", "parse_location", "redacted",
 ]
 
+_T = TypeVar("_T")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
@@ -126,6 +127,28 @@ class SqliteFile:
             raise self.problem(e) from None
         self._connection = db
         return db
+
+    def transaction(self, db: sqlite3.Connection, work: Callable[[sqlite3.Cursor], _T], *, write: bool = False) -> _T:
+        """``work(cursor)`` in one transaction on ``db`` (this file's connection; the caller holds
+        its user's lock), committed if it returns and rolled back if it raises. ``write`` begins
+        with ``BEGIN IMMEDIATE``: the database's write lock at once, so one writer at a time
+        checks and writes, across connections and processes (readers go on, under WAL).
+
+        :raises error: an SQLite error, as :meth:`problem` words it."""
+        try:
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                result = work(db.cursor())
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return result
+        except sqlite3.Error as e:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise self.problem(e) from None
 
     def problem(self, error: sqlite3.Error) -> Exception:
         """``error`` as the user's exception, saying what to do."""

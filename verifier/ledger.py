@@ -749,28 +749,15 @@ class SqliteLedger(Ledger):
 
     def _run(self, work: Callable[[Any], _T], *, entry_number: str = "", resource_ids: Sequence[str] = (),
              write: bool = False) -> _T:
-        # BEGIN IMMEDIATE takes the database's write lock at once: one writer at a time checks
-        # and writes, across connections and processes (readers go on, under WAL).
+        # a write takes the database's write lock at once (SqliteFile.transaction): one writer at
+        # a time checks and writes, across connections and processes
+        def entry_then_work(cursor: Any) -> _T:
+            if write:
+                cursor.execute("INSERT OR IGNORE INTO ledger_entries (entry_number) VALUES (?)", (entry_number,))
+            return work(cursor)
+
         with self._lock:
-            db = self._db()
-            try:
-                db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    cursor = db.cursor()
-                    if write:
-                        cursor.execute("INSERT OR IGNORE INTO ledger_entries (entry_number) VALUES (?)",
-                                       (entry_number,))
-                    result = work(cursor)
-                except BaseException:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-                return result
-            except sqlite3.Error as e:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise self._file.problem(e) from None
+            return self._file.transaction(self._db(), entry_then_work, write=write)
 
     def _next_seq(self, cursor: Any) -> int:
         cursor.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM ledger_entries")

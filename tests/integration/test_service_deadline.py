@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.service import wait_ready
 from support.site_process import ENV, free_port
 from tradevc.issuer import Issuer
 from tradevc.issuer.credential_types import build_credential, load_example
@@ -123,14 +124,7 @@ passphrase_file = "slow-mill.passphrase"
                 stdout=subprocess.DEVNULL, stderr=log, text=True, env=ENV)
         self.base = f"http://127.0.0.1:{port}"
         self.client = httpx.Client(base_url=self.base, timeout=60)
-        for _ in range(600):
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if self.client.get("/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+        wait_ready(self.client, self.process, self.log)
         answer = self.client.post("/token", data={"grant_type": "client_credentials"}, auth=("customs", SECRET))
         assert answer.status_code == 200, answer.text
         self.auth = {"Authorization": f"Bearer {answer.json()['access_token']}"}

@@ -10,13 +10,13 @@ import copy
 import json
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from support.browser import headless_chromium
 from support.entries import DOMAIN, World, _iso
+from support.service import wait_ready
 from support.site_process import ENV, free_port
 
 BROKER_SECRET = "broker-secret-0123456789"
@@ -59,17 +59,7 @@ scopes = ["verify"]
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
     try:
-        for _ in range(600):  # wait for /readyz (at most about a minute)
-            if process.poll() is not None:
-                pytest.fail(f"tradevc-serve ended: {process.stderr.read() if process.stderr else ''}")
-            try:
-                if client.get("/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("tradevc-serve did not become ready")
+        wait_ready(client, process)
         client.root = root  # type: ignore[attr-defined]
         yield client
     finally:

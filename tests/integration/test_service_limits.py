@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
+from support.service import wait_ready
 from support.site_process import ENV, free_port
 
 SLOW_SECRET = "slow-secret-0123456789"
@@ -51,14 +51,7 @@ scopes = ["verify"]
                                    stdout=subprocess.DEVNULL, stderr=log, text=True, env=ENV)
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
     try:
-        for _ in range(600):
-            assert process.poll() is None, (root / "server.log").read_text()
-            try:
-                if client.get("/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+        wait_ready(client, process, root / "server.log")
         yield client
     finally:
         client.close()

@@ -11,7 +11,6 @@ import copy
 import json
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 
 from support.entries import DOMAIN, World, _iso
 from support.postgres import fresh_database
+from support.service import wait_ready
 from support.site_process import ENV, free_port
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.securing.data_integrity import sign_presentation
@@ -71,16 +71,7 @@ scopes = ["verify"]
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "tradevc.service", "--config", str(self.root / "service.toml")],
                 stdout=subprocess.DEVNULL, stderr=log, text=True, env=ENV)
-        for _ in range(600):  # wait for /readyz (at most about a minute)
-            if self.process.poll() is not None:
-                pytest.fail(f"tradevc-serve ended: {self.log.read_text()}")
-            try:
-                if self.client.get("/readyz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        pytest.fail("tradevc-serve did not become ready")
+        wait_ready(self.client, self.process, self.log)
 
     def stop(self) -> None:
         if self.process is not None:

@@ -30,12 +30,12 @@ import os
 import ssl
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from support.https_server import make_tls_files
+from support.service import wait_ready
 from support.site_process import ENV, free_port
 from tradevc.issuer import Issuer
 
@@ -91,14 +91,7 @@ scopes = ["issue", "status", "verify", "entries", "metrics"]
     base = f"https://{host}"
     try:
         with httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=str(ca)), timeout=30) as client:
-            for _ in range(600):
-                assert process.poll() is None, log.read_text()
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
+            wait_ready(client, process, log)
             answer = client.post("/token", data={"grant_type": "client_credentials"}, auth=("fuzz", SECRET))
             assert answer.status_code == 200, answer.text
         yield base, str(ca), answer.json()["access_token"], log

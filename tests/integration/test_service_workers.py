@@ -56,16 +56,10 @@ def customs(two):
     return two.token("customs", CUSTOMS_SECRET)
 
 
-def many(service, count, call, workers=2):
-    """``call(client)`` ``count`` times, 8 at once, in turn on a connection to each of the
-    ``workers`` (opened at once, new connections are often all taken by one worker)."""
-    clients = service.pinned(workers)
-    try:
-        with ThreadPoolExecutor(8) as pool:
-            return list(pool.map(lambda n: call(clients[n % workers]), range(count)))
-    finally:
-        for client in clients:
-            client.close()
+def many(service, count, call):
+    """``call(client)`` ``count`` times, 8 at once, each on a connection of its own."""
+    with service.fresh() as client, ThreadPoolExecutor(8) as pool:
+        return list(pool.map(lambda _: call(client), range(count)))
 
 
 def bearer(token):
@@ -234,7 +228,7 @@ def test_sigterm_finishes_the_requests_in_flight_then_exit_0(tmp_path, workers):
         warm: set[int] = set()
         for _ in range(50):
             verified = many(service, 4, lambda c: c.post("/credentials/verify", json={"verifiableCredential": credential},
-                                                          headers=bearer(customs)), workers=workers)
+                                                          headers=bearer(customs)))
             assert {v.status_code for v in verified} == {200}
             warm |= set(service.pids(verified))
             if len(warm) == workers:

@@ -126,6 +126,23 @@ class Service:
                 self.process.stdout.close()
 
 
+def wait_ready(client: httpx.Client, process: subprocess.Popen[str], log: Path | None = None) -> None:
+    """Wait until the ``tradevc-serve`` of ``process`` answers ``GET /readyz`` with 200 on
+    ``client`` (at most about a minute); the test fails with the server's log (the file
+    ``log``, else its stderr pipe) if it ends first, or if it never gets ready."""
+    for _ in range(600):
+        if process.poll() is not None:
+            text = log.read_text() if log is not None else (process.stderr.read() if process.stderr else "")
+            pytest.fail(f"tradevc-serve ended: {text}")
+        try:
+            if client.get("/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("tradevc-serve did not become ready")
+
+
 def unsigned(service: Service) -> dict[str, Any]:
     now = datetime.now(timezone.utc).replace(microsecond=0)
     return build_credential(
@@ -224,17 +241,7 @@ scopes = ["metrics"]
     service.smelter = smelter_did
     service.log = root / "server.log"
     try:
-        for _ in range(600):  # wait for /readyz (at most about a minute)
-            if process.poll() is not None:
-                pytest.fail(f"tradevc-serve ended: {service.log.read_text()}")
-            try:
-                if service.client.get("/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("tradevc-serve did not become ready")
+        wait_ready(service.client, process, service.log)
     except BaseException:
         service.stop(signal.SIGKILL)
         raise
