@@ -123,7 +123,7 @@ def workers_supported() -> bool:
 
 def service_config(port: int, *, workers: int, tls: tuple[Path, Path] | None) -> str:
     """The TOML of the world (relative paths, from its folder)."""
-    listen = [f'host = "127.0.0.1"', f"port = {port}"]
+    listen = ['host = "127.0.0.1"', f"port = {port}"]
     if workers > 1:
         listen.append(f"workers = {workers}")
     if tls is not None:
