@@ -47,7 +47,7 @@ from .ledger import LedgerError, open_ledger
 
 __all__ = [
     "ARCHIVE_SCHEMA_VERSION", "DEFAULT_RETENTION", "OUTCOMES", "Archive", "ArchiveError", "ArchivedBundle",
-    "CheckProblem", "Pruned", "Retention", "parse_time",
+    "CheckProblem", "Pruned", "Retention", "bundle_facts", "parse_bundle", "parse_time",
 ]
 
 _T = TypeVar("_T")
@@ -229,6 +229,13 @@ def bundle_facts(data: bytes) -> _Facts:
     """What the archive reads of a bundle, its shape checked (not its seal).
 
     :raises ArchiveError: not a bundle (the message names the member)."""
+    return parse_bundle(data)[1]
+
+
+def parse_bundle(data: bytes) -> tuple[dict[str, Any], _Facts]:
+    """The bundle parsed (strict JSON), and what the archive reads of it, its shape checked.
+
+    :raises ArchiveError: not a bundle (the message names the member)."""
     if len(data) > MAX_BUNDLE_BYTES:
         raise ArchiveError(f"the bundle is larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MiB")
     try:
@@ -256,7 +263,7 @@ def bundle_facts(data: bytes) -> _Facts:
         raise ArchiveError(f"the bundle's index.outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
     if index["verified"] is not (outcome == "verified"):
         raise ArchiveError(f"the bundle's index says verified is {index['verified']!r} but the outcome is {outcome}")
-    return _Facts(
+    return bundle, _Facts(
         kind=kind, verified_at=verified_at, sealed_at=sealed_at, outcome=outcome,
         entry_number=_optional_text(index["entryNumber"], "entryNumber"),
         importer=_optional_text(index["importer"], "importer"),
