@@ -194,9 +194,10 @@ def _chunks(items: Sequence[Item], size: int) -> list[list[Item]]:
 
 def reverify(items: Sequence[Item], check: Callable[[bytes], ReverifyOutcome], *,
              engine: Literal["local", "dask"] = "local", workers: int | None = None, address: str | None = None,
-             chunk_size: int = CHUNK_SIZE) -> list[ReverifyOutcome]:
+             chunk_size: int = CHUNK_SIZE, connect_timeout: float = 30.0) -> list[ReverifyOutcome]:
     """``check`` run over each bundle of ``items`` (bytes, or paths of files), by ``engine``; the
     outcomes in the order of ``items``, the same whichever engine (see the module).
+    ``connect_timeout`` bounds reaching a Dask scheduler, in seconds.
 
     :raises ValueError: an unknown engine, workers below 1, an address with the local engine.
     :raises ReverifyError: Dask is not installed, or the cluster cannot be reached or started."""
@@ -209,7 +210,7 @@ def reverify(items: Sequence[Item], check: Callable[[bytes], ReverifyOutcome], *
     items = list(items)
     chunks = _chunks(items, chunk_size)
     if engine == "dask":
-        return _on_dask(chunks, check, workers=workers, address=address)
+        return _on_dask(chunks, check, workers=workers, address=address, timeout=connect_timeout)
     if address is not None:
         raise ValueError("an address names a Dask scheduler: give engine='dask'")
     count = workers if workers is not None else (os.cpu_count() or 1)
@@ -223,7 +224,7 @@ def reverify(items: Sequence[Item], check: Callable[[bytes], ReverifyOutcome], *
 
 
 def _on_dask(chunks: list[list[Item]], check: Callable[[bytes], ReverifyOutcome], *, workers: int | None,
-             address: str | None) -> list[ReverifyOutcome]:
+             address: str | None, timeout: float) -> list[ReverifyOutcome]:
     try:  # typed as Any: distributed's functions are not annotated
         distributed: Any = importlib.import_module("distributed")
     except ImportError:
@@ -236,7 +237,7 @@ def _on_dask(chunks: list[list[Item]], check: Callable[[bytes], ReverifyOutcome]
                                                host="127.0.0.1", dashboard_address=None, protocol="tcp")
             client = distributed.Client(cluster)
         else:
-            client = distributed.Client(address, timeout=30)
+            client = distributed.Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as e:
         if cluster is not None:
             cluster.close()

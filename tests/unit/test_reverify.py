@@ -123,3 +123,10 @@ def test_bad_arguments_are_refused():
         reverify([], documents_check(), workers=0)
     with pytest.raises(ValueError, match="Dask scheduler"):
         reverify([b"{}"], documents_check(), address="tcp://127.0.0.1:8786")
+
+
+def test_an_unreachable_scheduler_is_a_clear_error():
+    from tradevc.verifier.reverify import ReverifyError
+
+    with pytest.raises(ReverifyError, match="cannot reach the Dask scheduler tcp://127.0.0.1:9"):
+        reverify([b"{}"], documents_check(), engine="dask", address="tcp://127.0.0.1:9", connect_timeout=1)
