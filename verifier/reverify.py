@@ -45,8 +45,10 @@ from .trust import policy_from_document
 __all__ = ["ENGINES", "ReverifyError", "ReverifyOutcome", "check_documents", "documents_check", "reverify"]
 
 ENGINES = ("local", "dask")
-CHUNK_SIZE = 8
-"""Bundles sent to a worker at a time."""
+CHUNKS_PER_WORKER = 4
+"""By default, the bundles are sent in chunks of about 1/4 of each worker's share (fewer round
+trips than one by one, and still some balancing of the load between the workers)."""
+MAX_CHUNK = 256
 
 
 class ReverifyError(Exception):
@@ -188,15 +190,18 @@ def _check_chunk(check: Callable[[bytes], ReverifyOutcome], chunk: list[Item]) -
     return outcomes
 
 
-def _chunks(items: Sequence[Item], size: int) -> list[list[Item]]:
+def _chunks(items: Sequence[Item], size: int | None, slots: int) -> list[list[Item]]:
+    if size is None:
+        size = max(1, min(MAX_CHUNK, -(-len(items) // (slots * CHUNKS_PER_WORKER))))
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
 def reverify(items: Sequence[Item], check: Callable[[bytes], ReverifyOutcome], *,
              engine: Literal["local", "dask"] = "local", workers: int | None = None, address: str | None = None,
-             chunk_size: int = CHUNK_SIZE, connect_timeout: float = 30.0) -> list[ReverifyOutcome]:
+             chunk_size: int | None = None, connect_timeout: float = 30.0) -> list[ReverifyOutcome]:
     """``check`` run over each bundle of ``items`` (bytes, or paths of files), by ``engine``; the
     outcomes in the order of ``items``, the same whichever engine (see the module).
+    ``chunk_size`` is how many bundles a task holds (default: see :data:`CHUNKS_PER_WORKER`);
     ``connect_timeout`` bounds reaching a Dask scheduler, in seconds.
 
     :raises ValueError: an unknown engine, workers below 1, an address with the local engine.
@@ -205,15 +210,16 @@ def reverify(items: Sequence[Item], check: Callable[[bytes], ReverifyOutcome], *
         raise ValueError(f"an engine is one of {', '.join(ENGINES)}, not {engine!r}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be a whole number of 1 or more, not {workers!r}")
-    if chunk_size < 1:
+    if chunk_size is not None and chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     items = list(items)
-    chunks = _chunks(items, chunk_size)
     if engine == "dask":
-        return _on_dask(chunks, check, workers=workers, address=address, timeout=connect_timeout)
+        return _on_dask(items, check, workers=workers, address=address, timeout=connect_timeout,
+                        chunk_size=chunk_size)
     if address is not None:
         raise ValueError("an address names a Dask scheduler: give engine='dask'")
     count = workers if workers is not None else (os.cpu_count() or 1)
+    chunks = _chunks(items, chunk_size, count)
     if count == 1 or len(chunks) <= 1:
         return [outcome for chunk in chunks for outcome in _check_chunk(check, chunk)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -223,8 +229,8 @@ def reverify(items: Sequence[Item], check: Callable[[bytes], ReverifyOutcome], *
         return [outcome for chunk in done for outcome in chunk]
 
 
-def _on_dask(chunks: list[list[Item]], check: Callable[[bytes], ReverifyOutcome], *, workers: int | None,
-             address: str | None, timeout: float) -> list[ReverifyOutcome]:
+def _on_dask(items: list[Item], check: Callable[[bytes], ReverifyOutcome], *, workers: int | None,
+             address: str | None, timeout: float, chunk_size: int | None) -> list[ReverifyOutcome]:
     try:  # typed as Any: distributed's functions are not annotated
         distributed: Any = importlib.import_module("distributed")
     except ImportError:
@@ -244,6 +250,8 @@ def _on_dask(chunks: list[list[Item]], check: Callable[[bytes], ReverifyOutcome]
         where = f"the Dask scheduler {address}" if address else "a local Dask cluster"
         raise ReverifyError(f"cannot reach {where}: {e}; check the address and that the scheduler runs") from None
     try:
+        slots = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values())
+        chunks = _chunks(items, chunk_size, max(1, slots))
         futures = client.map(_check_chunk, [check] * len(chunks), chunks, pure=False)
         done: list[list[ReverifyOutcome]] = client.gather(futures)
         return [outcome for chunk in done for outcome in chunk]
