@@ -250,6 +250,8 @@ def parse_bundle(data: bytes) -> tuple[dict[str, Any], _Facts]:
     if kind not in KINDS:
         raise ArchiveError(f"the bundle's kind must be one of {', '.join(KINDS)}, not {kind!r}")
     verified_at = parse_time(bundle.get("verifiedAt"), "the bundle's verifiedAt")
+    if not 1970 <= verified_at.year <= 9999:
+        raise ArchiveError(f"the bundle's verifiedAt {bundle['verifiedAt']!r} is not a plausible time")
     sealed_at = parse_time(bundle.get("sealedAt"), "the bundle's sealedAt")
     index = bundle.get("index")
     if not isinstance(index, dict):
@@ -351,6 +353,13 @@ _PG_SCHEMA = [s.replace("INTEGER", "BIGINT").replace("held         BIGINT NOT NU
 _PG_SCHEMA_LOCK = 0x7472_6164_6576_65  # an advisory lock key for making the tables (not the ledger's)
 
 _COLUMNS = ("digest, kind, verified_at, sealed_at, outcome, entry_number, importer, path, held, hold_reason")
+
+
+def _checked_digest(value: Any, location: str) -> str:
+    if not isinstance(value, str) or not _DIGEST.match(value):
+        raise ArchiveError(f"the archive index {location} holds a row whose digest is not a SHA-256: "
+                           f"{str(value)[:80]!r}; it was altered")
+    return value
 
 
 # -- the archive --------------------------------------------------------------------------------
@@ -455,7 +464,8 @@ class Archive:
     # -- files -----------------------------------------------------------------------------------
 
     def _relative(self, digest: str, verified_at: datetime) -> str:
-        return f"{verified_at:%Y/%m/%d}/{digest}.json"
+        at = verified_at.astimezone(timezone.utc)
+        return f"{at.year:04d}/{at.month:02d}/{at.day:02d}/{digest}.json"
 
     # -- adding ------------------------------------------------------------------------------------
 
@@ -624,7 +634,10 @@ class Archive:
         rows, links = self._run(work)
         return [ArchivedBundle(
             digest=row[0], kind=row[1], verified_at=_from_micros(row[2]), sealed_at=_from_micros(row[3]),
-            outcome=row[4], entry_number=row[5], importer=row[6], path=self.root / row[7], held=bool(row[8]),
+            outcome=row[4], entry_number=row[5], importer=row[6], held=bool(row[8]),
+            # the file's place follows from the digest and the day (never from a stored path, which
+            # a tampered index could point anywhere)
+            path=self.root / self._relative(_checked_digest(row[0], self.location), _from_micros(row[2])),
             hold_reason=row[9], issuers=tuple(links["issuer"].get(row[0], ())),
             credential_ids=tuple(links["credential_id"].get(row[0], ())),
             verification_methods=tuple(links["method"].get(row[0], ())),

@@ -28,6 +28,7 @@ from tradevc.vc.jsontext import escape_hidden
 
 from .archive import OUTCOMES, Archive, ArchiveError, ArchivedBundle, Retention, parse_time
 from .reverify import ReverifyError, documents_check, reverify
+from .trust import policy_from_document
 
 ARCHIVE_ENV = "TRADEVC_ARCHIVE"
 LEDGER_ENV = "TRADEVC_LEDGER"
@@ -336,6 +337,10 @@ def reverify_command(archive_dir: str, ledger_at: str, trust: str | None, compro
             raise click.BadParameter(f"cannot read {trust}: {e.strerror}", param_hint="--trust") from None
         except ValueError as e:
             raise click.BadParameter(f"{trust} is not JSON: {e}", param_hint="--trust") from None
+        try:
+            policy_from_document(policy, base=Path(trust).parent)
+        except ValueError as e:
+            raise click.BadParameter(f"{trust}: {e}", param_hint="--trust") from None
         if not isinstance(policy, dict):
             raise click.BadParameter(f"{trust} is not a trust policy (a JSON object)", param_hint="--trust")
     with _open(archive_dir, ledger_at) as opened:

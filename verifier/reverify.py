@@ -244,7 +244,7 @@ def _on_dask(items: list[Item], check: Callable[[bytes], ReverifyOutcome], *, wo
             client = distributed.Client(cluster)
         else:
             client = distributed.Client(address, timeout=timeout)
-    except (OSError, TimeoutError, ValueError) as e:
+    except Exception as e:  # noqa: BLE001  (OSError, TimeoutError, or whatever distributed raises)
         if cluster is not None:
             cluster.close()
         where = f"the Dask scheduler {address}" if address else "a local Dask cluster"
@@ -253,7 +253,12 @@ def _on_dask(items: list[Item], check: Callable[[bytes], ReverifyOutcome], *, wo
         slots = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values())
         chunks = _chunks(items, chunk_size, max(1, slots))
         futures = client.map(_check_chunk, [check] * len(chunks), chunks, pure=False)
-        done: list[list[ReverifyOutcome]] = client.gather(futures)
+        try:
+            done: list[list[ReverifyOutcome]] = client.gather(futures)
+        except Exception as e:  # noqa: BLE001  (a worker lost, a check that cannot be unpickled there...)
+            raise ReverifyError(f"the Dask cluster failed to run the re-verification ({type(e).__name__}: "
+                                f"{str(e)[:300]}); check that every worker has tradevc installed, then retry") \
+                from None
         return [outcome for chunk in done for outcome in chunk]
     finally:
         client.close()

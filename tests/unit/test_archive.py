@@ -261,3 +261,34 @@ def test_a_bundle_exactly_at_the_cutoff_is_kept(tmp_path, bundles):
         march = archive.add(bundles["march"])
         assert archive.prune(march.verified_at + timedelta(days=5 * 365 + 1)).removed == ()  # 5 years to the second
         assert archive.prune(at("2031-03-05T10:00:00") + timedelta(microseconds=1)).removed[0].digest == march.digest
+
+
+def test_a_tampered_index_cannot_point_prune_at_other_files(tmp_path, bundles):
+    """The stored path is not trusted: a file's place follows from its digest and day."""
+    location = str(tmp_path / "ledger.db")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    with Archive(tmp_path / "a", location) as archive:
+        old = archive.add(bundles["old"])
+        with sqlite3.connect(location) as db:
+            db.execute("UPDATE archive_bundles SET path = ?", ("../victim.txt",))
+        assert archive.get(old.digest).path == old.path
+        assert [b.digest for b in archive.prune(at("2026-12-03T00:00:00")).removed] == [old.digest]
+    assert victim.read_text() == "keep me" and not old.path.exists()
+
+
+def test_an_index_row_with_a_bad_digest_is_reported(tmp_path, bundles):
+    location = str(tmp_path / "ledger.db")
+    with Archive(tmp_path / "a", location) as archive:
+        archive.add(bundles["march"])
+        with sqlite3.connect(location) as db:
+            db.execute("UPDATE archive_bundles SET digest = '../../x'")
+        with pytest.raises(ArchiveError, match="not a SHA-256"):
+            archive.search()
+
+
+def test_an_implausible_verification_time_is_refused(archive, bundles):
+    bundle = json.loads(bundles["march"])
+    bundle["verifiedAt"] = "0999-01-01T00:00:00Z"
+    with pytest.raises(ArchiveError, match="not a plausible time"):
+        archive.add(json.dumps(bundle).encode())

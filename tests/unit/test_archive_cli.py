@@ -136,6 +136,7 @@ def test_reverify_on_a_local_dask_cluster(files, where):
     (["reverify", "{where}", "--cluster", "tcp://127.0.0.1:1", "--local-cluster", "2"], 2, "not both"),
     (["reverify", "{where}", "--trust", "/nonexistent/policy.json"], 2, "cannot read /nonexistent/policy.json"),
     (["list", "--archive", "{tmp}/a"], 2, "missing option '--ledger'"),
+    (["reverify", "{where}", "--trust", "{junk}"], 2, "error: invalid value for --trust: "),
 ])
 def test_errors_are_one_line_without_a_traceback(where, tmp_path, args, code, message):
     junk = tmp_path / "junk.json"
@@ -160,3 +161,17 @@ def test_a_database_of_something_else_is_a_usage_error(tmp_path):
         db.execute("CREATE TABLE invoices (id TEXT)")
     result = run("list", "--archive", tmp_path / "a", "--ledger", other)
     assert result.exit_code == 2 and "something else" in result.stderr
+
+
+def test_the_index_on_postgresql(files, tmp_path, postgres_cluster):
+    import psycopg
+
+    name = f"archive_cli_{abs(hash(str(tmp_path))) % 10**8}"
+    with psycopg.connect(postgres_cluster.url, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")  # noqa: S608  (a name made here)
+    url = postgres_cluster.url.rsplit("/", 1)[0] + "/" + name
+    where = ["--archive", str(tmp_path / "archive"), "--ledger", url]
+    assert run("add", *where, *files).exit_code == 0
+    found = run("search", *where, "--issuer", OTHER.did, "--json")
+    assert [b["entryNumber"] for b in json.loads(found.stdout)] == ["316-0000001-0", "316-0000003-0", "316-0000005-0"]
+    assert run("check", *where).exit_code == 0
