@@ -292,3 +292,24 @@ def test_an_implausible_verification_time_is_refused(archive, bundles):
     bundle["verifiedAt"] = "0999-01-01T00:00:00Z"
     with pytest.raises(ArchiveError, match="not a plausible time"):
         archive.add(json.dumps(bundle).encode())
+
+
+def test_an_index_write_that_fails_leaves_a_file_that_reindex_indexes(tmp_path, bundles):
+    """The file is written before its row: when the index cannot be written (here another writer
+    holds the database past the timeout), the bundle's file is there, unindexed, and reindex
+    repairs it; no row ever names a missing file."""
+    location = str(tmp_path / "ledger.db")
+    with Archive(tmp_path / "a", location, timeout=0.2) as archive:
+        blocker = sqlite3.connect(location, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            with pytest.raises(ArchiveError, match="locked"):
+                archive.add(bundles["march"])
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert [(p.problem, p.digest) for p in archive.check()] == [("unindexed", digest(bundles["march"]))]
+        assert archive.search() == []
+        added, left = archive.reindex()
+        assert [b.digest for b in added] == [digest(bundles["march"])] and left == []
+        assert archive.check() == [] and archive.add(bundles["march"]).new is False
