@@ -17,12 +17,11 @@ except those under a legal hold (:meth:`Archive.hold`, :meth:`Archive.release`).
 
 This module reads of a bundle only the members an archive needs (``type``, ``version``,
 ``kind``, ``verifiedAt``, ``sealedAt`` and ``index``), and checks their shape; it does not check
-the seal (the bundle module does, before a bundle is trusted).
+the seal (the bundle module does, before a bundle is trusted). For example::
 
-    >>> import tempfile
-    >>> archive = Archive(tempfile.mkdtemp(), ":memory:")
-    >>> archive.search(importer="Acme Imports")
-    []
+    with Archive("/var/lib/customs/evidence", "postgresql://customs@db/ledger") as archive:
+        archive.add(Path("bundle.json").read_bytes())
+        relied = archive.search(verification_method="did:web:mill.example#key-1", since=march)
 """
 
 from __future__ import annotations
