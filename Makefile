@@ -79,6 +79,7 @@ bench: $(STAMP) postgresql
 	$(PY) bench/bench_jose.py
 	$(PY) bench/bench_ledger.py
 	$(PY) bench/bench_entry.py
+	$(PY) bench/bench_reverify.py
 
 # Not part of `make test`, about 16 minutes: a real tradevc-serve on 127.0.0.1 (its own issuer,
 # trust policy and clients in a temporary folder; SERVICE_WORKERS processes, default 2) under

@@ -25,6 +25,10 @@ Only public hosts are fetched from: ``--allow-host HOST[:PORT]`` (repeatable) le
 loopback or a private network through, e.g. a local test server (see
 :mod:`tradevc.vc.retrieval.netguard`).
 
+``vc-verify archive`` keeps evidence bundles in an archive indexed in the ledger's database,
+finds, prunes and checks them, and re-verifies them, on this machine or a Dask cluster (see
+:mod:`tradevc.verifier.cli_archive`).
+
 ``vc-verify challenge new`` issues a challenge and remembers it in a challenge store (an
 SQLite file: ``--challenges FILE``, else ``$TRADEVC_CHALLENGES``, else
 ``$XDG_DATA_HOME/tradevc/challenges.sqlite``, ``~/.local/share/...`` without XDG_DATA_HOME);
@@ -65,6 +69,7 @@ from .describe import (
     COLOR_MODES, colour_wanted, credential_text, presentation_text, print_report, shown_credential, shown_presentation,
     table_rows, with_paths,
 )
+from .cli_archive import archive as archive_commands
 from .cli_entry import entry_command
 from .cli_pack import PACK_SIGNER_HELP, pack as pack_commands, pack_verifier
 from .pack import SIGNERS_ENV as PACK_SIGNERS_ENV
@@ -765,6 +770,7 @@ def new_challenge(ttl: int, challenges: str | None, as_json: bool) -> None:
 
 cli.add_command(pack_commands)  # vc-verify pack build|show|diff|keygen
 cli.add_command(entry_command(with_verifier_options, verifier_from_options))  # vc-verify entry ENTRY.json VP.json
+cli.add_command(archive_commands)  # vc-verify archive add|list|search|show|hold|release|prune|check|reindex|reverify
 
 
 def main() -> None:

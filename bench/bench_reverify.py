@@ -1,0 +1,124 @@
+"""Benchmark: re-verifying archived evidence bundles (issue 20, point 5).
+
+N bundles (default 1000) of real offline verifications of the reference certificate of origin
+(eddsa-rdfc-2022, did:key), archived in a temporary folder with an SQLite index, are re-verified
+with the default check (their documents verified again, as of the time each was verified):
+
+1. in one process: bundles re-verified per second, on one core;
+2. on a Dask distributed cluster of 2 worker processes started on 127.0.0.1 (started before the
+   timing, as a standing cluster would be): bundles per second, and the speed-up over 1;
+3. on 2 local worker processes (``engine="local"``), for comparison.
+
+Each figure is the median of RUNS runs (default 3). Every run's outcomes are checked equal to the
+single-process ones. The rows are printed and written as JSON to
+``bench/results/reverify-<time>.json``. Run with ``make bench`` or
+``python bench/bench_reverify.py [--bundles N] [--runs R]`` (``--bundles 40 --runs 1``: a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
+
+from support.bundles import credential, make_bundle, policy_document, to_bytes  # noqa: E402
+
+from tradevc.vc.keys import KeyPair  # noqa: E402
+from tradevc.verifier.archive import Archive  # noqa: E402
+from tradevc.verifier.reverify import documents_check, reverify  # noqa: E402
+
+RESULTS = HERE / "results"
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def archived(folder: Path, count: int) -> list[Path]:
+    key = KeyPair.generate("Ed25519")
+    policy = policy_document(key)
+    start = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    with Archive(folder / "archive", str(folder / "ledger.db")) as archive:
+        return [archive.add(to_bytes(make_bundle(credential(key, i), policy, at=start + timedelta(hours=i),
+                                                 entry_number=f"316-{i:07d}-0", importer="Acme Imports"))).path
+                for i in range(count)]
+
+
+def timed(run: Any, runs: int, expected: Any) -> list[float]:
+    seconds = []
+    for _ in range(runs):
+        begin = time.perf_counter()
+        outcomes = run()
+        seconds.append(time.perf_counter() - begin)
+        assert outcomes == expected, "an engine gave other outcomes than the single-process run"
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundles", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    from distributed import LocalCluster
+
+    check = documents_check()
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = archived(Path(tmp), args.bundles)
+        expected = reverify(paths, check, workers=1)  # also warms this process's caches
+        assert all(o.now == "verified" and not o.changed for o in expected)
+        single = timed(lambda: reverify(paths, check, workers=1), args.runs, expected)
+        local = timed(lambda: reverify(paths, check, workers=2), args.runs, expected)
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None, protocol="tcp") as cluster:
+            address = cluster.scheduler_address
+            reverify(paths[:4], check, engine="dask", address=address)  # the workers import tradevc once
+            dask = timed(lambda: reverify(paths, check, engine="dask", address=address), args.runs, expected)
+
+    n = args.bundles
+    base = statistics.median(single)
+
+    def row(measure: str, seconds: list[float], cores: int) -> dict[str, Any]:
+        median = statistics.median(seconds)
+        return {"measure": measure, "bundles": n, "runs": len(seconds), "seconds_median": median,
+                "seconds_min": min(seconds), "seconds_max": max(seconds),
+                "bundles_per_second": n / median, "bundles_per_second_per_core": n / median / cores,
+                "speedup_vs_one_process": base / median}
+
+    rows = [row("re-verify, 1 process", single, 1),
+            row("re-verify, local Dask cluster, 2 workers", dask, 2),
+            row("re-verify, 2 local worker processes", local, 2)]
+    info = machine()
+    print(f"tradevc bench_reverify, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {info['cpu']}, "
+          f"{info['cores']} cores, Python {info['python']}; {n} bundles, median of {args.runs} run(s)")
+    print(f"{'measure':44} {'seconds':>9} {'bundles/s':>10} {'per core':>9} {'speed-up':>9}")
+    for r in rows:
+        print(f"{r['measure']:44} {r['seconds_median']:9.3f} {r['bundles_per_second']:10.1f} "
+              f"{r['bundles_per_second_per_core']:9.1f} {r['speedup_vs_one_process']:8.2f}x")
+    RESULTS.mkdir(exist_ok=True)
+    payload = {"measured": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": info, "rows": rows}
+    (RESULTS / f"reverify-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json").write_text(json.dumps(payload, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

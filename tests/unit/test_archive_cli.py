@@ -1,0 +1,177 @@
+"""``vc-verify archive``: add, list, search, show, hold, release, prune, check, reindex and
+reverify, their JSON output, exit statuses and one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from support.bundles import credential, make_bundle, policy_document, to_bytes
+from tradevc.vc.keys import KeyPair
+from tradevc.verifier.cli import cli
+
+UTC = timezone.utc
+MILL = KeyPair.generate("Ed25519")
+OTHER = KeyPair.generate("Ed25519")
+POLICY = policy_document(MILL, OTHER)
+METHOD = f"{MILL.did}#{MILL.did.removeprefix('did:key:')}"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Six bundles (February to April; the mill's and another issuer's) written to files."""
+    folder = tmp_path_factory.mktemp("bundles")
+    paths = []
+    for i in range(6):
+        key = MILL if i % 2 == 0 else OTHER
+        bundle = make_bundle(credential(key, i), POLICY, at=datetime(2026, 2, 10, tzinfo=UTC) + timedelta(days=12 * i),
+                             entry_number=f"316-{i:07d}-0", importer="Acme Imports" if i < 4 else "Borealis Steel")
+        path = folder / f"bundle-{i}.json"
+        path.write_bytes(to_bytes(bundle))
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def where(tmp_path):
+    return ["--archive", str(tmp_path / "archive"), "--ledger", str(tmp_path / "ledger.db")]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["archive", *[str(a) for a in args]])
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_add_list_search_and_show(files, where):
+    added = run("add", *where, *files, "--json")
+    assert added.exit_code == 0, added.output
+    assert [item["new"] for item in json.loads(added.stdout)] == [True] * 6
+    again = run("add", *where, files[0])
+    assert again.exit_code == 0 and again.stdout.startswith(f"already archived {digest(files[0])}")
+
+    listed = run("list", *where, "--json")
+    assert [b["digest"] for b in json.loads(listed.stdout)] == [digest(p) for p in files]
+
+    found = run("search", *where, "--verification-method", METHOD, "--since", "2026-03-01", "--json")
+    assert found.exit_code == 0, found.output
+    assert [b["entryNumber"] for b in json.loads(found.stdout)] == ["316-0000002-0", "316-0000004-0"]
+    text = run("search", *where, "--importer", "Borealis Steel", "--until", "2026-04-05T00:00:00Z")
+    assert text.exit_code == 0 and len(text.stdout.splitlines()) == 1 and "316-0000004-0" in text.stdout
+
+    shown = run("show", *where, digest(files[1])[:12])
+    facts = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in shown.stdout.splitlines()}
+    assert shown.exit_code == 0 and facts["issuers"] == OTHER.did and facts["entryNumber"] == "316-0000001-0"
+    raw = run("show", *where, digest(files[1]), "--bundle")
+    assert raw.stdout_bytes == files[1].read_bytes()
+
+
+def test_hold_prune_release(files, where):
+    run("add", *where, *files)
+    first = digest(files[0])
+    assert run("hold", *where, first, "--reason", "appeal 17").exit_code == 0
+    # as of 2031-02-21, the first bundle (2026-02-10) and the second (2026-02-22) are out of 5 years
+    pruned = run("prune", *where, "--now", "2031-02-21T00:00:00Z", "--json")
+    assert pruned.exit_code == 0, pruned.output
+    report = json.loads(pruned.stdout)
+    assert [b["digest"] for b in report["removed"]] == [] and report["held"] == 1
+    pruned = run("prune", *where, "--now", "2031-03-01", "--dry-run", "--json")
+    assert [b["digest"] for b in json.loads(pruned.stdout)["removed"]] == [digest(files[1])]
+    assert files[1].exists() and run("show", *where, digest(files[1])).exit_code == 0
+    assert run("release", *where, first).exit_code == 0
+    pruned = run("prune", *where, "--now", "2031-03-01", "--retention", "5y")
+    assert pruned.exit_code == 0 and "removed 2 bundle(s)" in pruned.stderr
+    assert run("show", *where, first).exit_code == 1
+    assert run("check", *where).exit_code == 0
+
+
+def test_check_and_reindex(files, where, tmp_path):
+    run("add", *where, *files[:2])
+    stored = next((tmp_path / "archive").rglob(f"{digest(files[0])}.json"))
+    stored.write_bytes(stored.read_bytes() + b" ")
+    checked = run("check", *where, "--json")
+    assert checked.exit_code == 1
+    assert json.loads(checked.stdout) == [{"problem": "altered", "digest": digest(files[0]), "path": str(stored)}]
+    reindexed = run("reindex", *where)
+    assert reindexed.exit_code == 0 and reindexed.stdout == ""
+
+
+def test_reverify_lists_the_entries_whose_decision_changes(files, where):
+    run("add", *where, *files)
+    result = run("reverify", *where, "--verification-method", METHOD, "--since", "2026-03-01",
+                 "--compromised", METHOD, "--workers", "1")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["316-0000002-0", "316-0000004-0"]
+    assert all("verified -> not-verified" in line and "compromised" in line for line in lines)
+    assert "re-verified 2 bundle(s); 2 decision(s) change" in result.stderr
+    unchanged = run("reverify", *where, "--json", "--workers", "1")
+    report = json.loads(unchanged.stdout)
+    assert report["reverified"] == 6 and report["changed"] == 0
+
+
+def test_reverify_on_a_local_dask_cluster(files, where):
+    run("add", *where, *files)
+    result = run("reverify", *where, "--compromised", OTHER.did, "--local-cluster", "2", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [o["changed"] for o in report["outcomes"]] == [i % 2 == 1 for i in range(6)]
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["add", "{where}", "/nonexistent/b.json"], 2, "error: cannot read /nonexistent/b.json"),
+    (["add", "{where}", "{junk}"], 1, "not an evidence bundle"),
+    (["search", "{where}", "--since", "March"], 2, "give a date (2026-03-01"),
+    (["search", "{where}", "--outcome", "maybe"], 2, "error: invalid value for '--outcome'"),
+    (["show", "{where}", "abc"], 1, "is not a bundle digest"),
+    (["show", "{where}", "0123456789abcdef"], 1, "no bundle 0123456789abcdef in the archive"),
+    (["hold", "{where}", "0123456789abcdef"], 1, "no bundle"),
+    (["prune", "{where}", "--retention", "5 years"], 2, "a retention is years and/or days"),
+    (["reverify", "{where}", "--cluster", "tcp://127.0.0.1:1", "--local-cluster", "2"], 2, "not both"),
+    (["reverify", "{where}", "--trust", "/nonexistent/policy.json"], 2, "cannot read /nonexistent/policy.json"),
+    (["list", "--archive", "{tmp}/a"], 2, "missing option '--ledger'"),
+    (["reverify", "{where}", "--trust", "{junk}"], 2, "error: invalid value for --trust: "),
+])
+def test_errors_are_one_line_without_a_traceback(where, tmp_path, args, code, message):
+    junk = tmp_path / "junk.json"
+    junk.write_text('{"type": "invoice"}')
+    argv: list[str] = []
+    for arg in args:
+        if arg == "{where}":
+            argv.extend(where)
+        else:
+            argv.append(arg.replace("{junk}", str(junk)).replace("{tmp}", str(tmp_path)))
+    result = run(*argv)
+    assert result.exit_code == code, result.output
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_database_of_something_else_is_a_usage_error(tmp_path):
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE invoices (id TEXT)")
+    result = run("list", "--archive", tmp_path / "a", "--ledger", other)
+    assert result.exit_code == 2 and "something else" in result.stderr
+
+
+def test_the_index_on_postgresql(files, tmp_path, postgres_cluster):
+    import psycopg
+
+    name = f"archive_cli_{abs(hash(str(tmp_path))) % 10**8}"
+    with psycopg.connect(postgres_cluster.url, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")  # noqa: S608  (a name made here)
+    url = postgres_cluster.url.rsplit("/", 1)[0] + "/" + name
+    where = ["--archive", str(tmp_path / "archive"), "--ledger", url]
+    assert run("add", *where, *files).exit_code == 0
+    found = run("search", *where, "--issuer", OTHER.did, "--json")
+    assert [b["entryNumber"] for b in json.loads(found.stdout)] == ["316-0000001-0", "316-0000003-0", "316-0000005-0"]
+    assert run("check", *where).exit_code == 0

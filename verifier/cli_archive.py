@@ -1,0 +1,367 @@
+"""``vc-verify archive``: keep evidence bundles, find them again, prune them, and re-verify them
+(see :mod:`tradevc.verifier.archive` and :mod:`tradevc.verifier.reverify`).
+
+Every command takes ``--archive DIR`` (the bundles' folder, made if missing; or
+``$TRADEVC_ARCHIVE``) and ``--ledger PATH_OR_URL`` (the ledger database the index lives in,
+as ``vc-verify entry --ledger`` takes it; or ``$TRADEVC_LEDGER``). ``--json`` prints machine
+output.
+
+Exit status: 0 done; 1 refused (a file that is not a bundle, an unknown digest, problems found
+by ``check``); 2 bad usage or a value that cannot be used (an option missing, a date that does
+not parse, a file that cannot be read, an archive or ledger that cannot be opened); 3 the
+re-verification could not run (Dask missing, a cluster that cannot be reached).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from tradevc.clistyle import EXIT_COULD_NOT_VERIFY, EXIT_REFUSED, EXIT_USAGE, fail
+from tradevc.vc.jsontext import escape_hidden
+
+from .archive import OUTCOMES, Archive, ArchiveError, ArchivedBundle, Retention, parse_time
+from .reverify import ReverifyError, documents_check, reverify
+from .trust import policy_from_document
+
+ARCHIVE_ENV = "TRADEVC_ARCHIVE"
+LEDGER_ENV = "TRADEVC_LEDGER"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _usage(message: str) -> NoReturn:
+    fail(message, EXIT_USAGE)
+
+
+def _echo(text: str) -> None:
+    """A line of text that may hold what a bundle says (hidden characters escaped)."""
+    click.echo(escape_hidden(text))
+
+
+def _json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _archive_options(command: _F) -> _F:
+    command = click.option("--ledger", "ledger_at", required=True, envvar=LEDGER_ENV, metavar="PATH_OR_URL",
+                           help="The ledger database the archive's index lives in: an SQLite file (made if missing), "
+                                "sqlite:///path or postgresql://user@host:port/db (default: $" + LEDGER_ENV + ").")(
+        command)
+    command = click.option("--archive", "archive_dir", required=True, envvar=ARCHIVE_ENV, metavar="DIR",
+                           type=click.Path(file_okay=False),
+                           help="The folder the bundles are kept in, made if missing (default: $" + ARCHIVE_ENV
+                                + ").")(command)
+    return command
+
+
+def _open(archive_dir: str, ledger_at: str, retention: Retention | None = None) -> Archive:
+    try:
+        if retention is None:
+            return Archive(archive_dir, ledger_at)
+        return Archive(archive_dir, ledger_at, retention=retention)
+    except ArchiveError as e:
+        _usage(e.message)
+
+
+def _when(value: str | None, option: str) -> datetime | None:
+    """``--since`` / ``--until`` / ``--now``: a date (midnight UTC) or an RFC 3339 time."""
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text) == 10:
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    try:
+        return parse_time(text, option)
+    except ArchiveError:
+        raise click.BadParameter(f"give a date (2026-03-01, midnight UTC) or a time with its offset "
+                                 f"(2026-03-01T08:00:00Z), not {value!r}", param_hint=option) from None
+
+
+def _search_options(command: _F) -> _F:
+    for decl, name, help_text in reversed([
+        ("--entry-number", "entry_number", "Bundles of this customs entry."),
+        ("--importer", "importer", "Bundles of this importer (as the index records it)."),
+        ("--issuer", "issuer", "Bundles relying on a credential of this issuer DID."),
+        ("--credential-id", "credential_id", "Bundles holding the credential of this id."),
+        ("--verification-method", "verification_method",
+         "Bundles relying on this key: a DID URL (exactly), or a DID (any of its keys)."),
+        ("--since", "since", "Bundles verified at or after this date or time (2026-03-01 is midnight UTC)."),
+        ("--until", "until", "Bundles verified before this date or time."),
+    ]):
+        command = click.option(decl, name, metavar="VALUE" if name not in ("since", "until") else "DATE",
+                               help=help_text)(command)
+    command = click.option("--outcome", "outcome", type=click.Choice(OUTCOMES),
+                           help="Bundles whose recorded outcome is this.")(command)
+    return command
+
+
+def _search(archive: Archive, conditions: dict[str, Any], limit: int | None = None) -> list[ArchivedBundle]:
+    conditions = dict(conditions)
+    conditions["since"] = _when(conditions.get("since"), "--since")
+    conditions["until"] = _when(conditions.get("until"), "--until")
+    try:
+        return archive.search(**conditions, limit=limit)
+    except ArchiveError as e:
+        fail(e.message, EXIT_COULD_NOT_VERIFY)
+
+
+def _line(bundle: ArchivedBundle) -> str:
+    at = bundle.verified_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    held = "  HELD" if bundle.held else ""
+    return (f"{bundle.digest[:16]}  {at}  {bundle.kind:<12} {bundle.outcome:<16} "
+            f"{bundle.entry_number or '-':<16} {bundle.importer or '-'}{held}")
+
+
+def _table(bundles: list[ArchivedBundle], as_json: bool) -> None:
+    if as_json:
+        _json([b.to_dict() for b in bundles])
+        return
+    for bundle in bundles:
+        _echo(_line(bundle))
+    click.echo(f"{len(bundles)} bundle{'s' if len(bundles) != 1 else ''}", err=True)
+
+
+def _find(archive: Archive, digest: str) -> ArchivedBundle:
+    try:
+        return archive.find(digest)
+    except ArchiveError as e:
+        fail(e.message, EXIT_REFUSED)
+
+
+@click.group("archive")
+def archive() -> None:
+    """Keep evidence bundles, find them by entry, importer, issuer, credential, key or date,
+    prune them after their retention, and re-verify them."""
+
+
+@archive.command("add")
+@_archive_options
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print what was archived as JSON.")
+def add(archive_dir: str, ledger_at: str, files: tuple[str, ...], as_json: bool) -> None:
+    """Archive the bundles FILES (their exact bytes); one already there is left as it is.
+    Exit 1 if a file is not a bundle (the others are archived)."""
+    data: list[tuple[str, bytes]] = []
+    for name in files:
+        try:
+            data.append((name, Path(name).read_bytes()))
+        except OSError as e:
+            _usage(f"cannot read {name}: {e.strerror or e}")
+    refused = 0
+    done: list[dict[str, Any]] = []
+    with _open(archive_dir, ledger_at) as opened:
+        for name, content in data:
+            try:
+                bundle = opened.add(content)
+            except ArchiveError as e:
+                click.echo(escape_hidden(f"error: {name}: {e.message}"), err=True)
+                refused += 1
+                continue
+            done.append({"file": name, "new": bundle.new, **bundle.to_dict()})
+            if not as_json:
+                _echo(f"{'archived' if bundle.new else 'already archived'} {bundle.digest} {bundle.path}")
+    if as_json:
+        _json(done)
+    sys.exit(EXIT_REFUSED if refused else 0)
+
+
+@archive.command("list")
+@_archive_options
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many bundles (the oldest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print the bundles as JSON.")
+def list_(archive_dir: str, ledger_at: str, limit: int | None, as_json: bool) -> None:
+    """Every bundle, by the time it was verified: digest, time, kind, outcome, entry, importer."""
+    with _open(archive_dir, ledger_at) as opened:
+        _table(_search(opened, {}, limit), as_json)
+
+
+@archive.command("search")
+@_archive_options
+@_search_options
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many bundles (the oldest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print the bundles as JSON.")
+def search(archive_dir: str, ledger_at: str, limit: int | None, as_json: bool, **conditions: Any) -> None:
+    """The bundles matching every condition given, by the time they were verified."""
+    with _open(archive_dir, ledger_at) as opened:
+        _table(_search(opened, conditions, limit), as_json)
+
+
+@archive.command("show")
+@_archive_options
+@click.argument("digest")
+@click.option("--json", "as_json", is_flag=True, help="Print the index facts as JSON.")
+@click.option("--bundle", "raw", is_flag=True, help="Print the bundle itself (its exact bytes), checked against "
+                                                    "its digest.")
+def show(archive_dir: str, ledger_at: str, digest: str, as_json: bool, raw: bool) -> None:
+    """What the index holds of the bundle DIGEST (its SHA-256, or its first 8 or more hex digits)."""
+    with _open(archive_dir, ledger_at) as opened:
+        bundle = _find(opened, digest)
+        if raw:
+            try:
+                sys.stdout.buffer.write(opened.read(bundle))
+            except ArchiveError as e:
+                fail(e.message, EXIT_REFUSED)
+            return
+    if as_json:
+        _json(bundle.to_dict())
+        return
+    facts = bundle.to_dict()
+    for key in ("digest", "kind", "verifiedAt", "sealedAt", "outcome", "entryNumber", "importer", "issuers",
+                "credentialIds", "verificationMethods", "path", "held", "holdReason"):
+        value = facts[key]
+        shown = ", ".join(value) if isinstance(value, list) else ("-" if value is None else str(value))
+        _echo(f"{key + ':':<21}{shown}")
+
+
+@archive.command("hold")
+@_archive_options
+@click.argument("digest")
+@click.option("--reason", help="Why it is held (an audit, an appeal, a case number); kept with it.")
+def hold(archive_dir: str, ledger_at: str, digest: str, reason: str | None) -> None:
+    """Put the bundle DIGEST under a legal hold: prune keeps it past its retention until released."""
+    with _open(archive_dir, ledger_at) as opened:
+        bundle = opened.hold(_find(opened, digest).digest, reason)
+    _echo(f"held {bundle.digest}" + (f" ({reason})" if reason else ""))
+
+
+@archive.command("release")
+@_archive_options
+@click.argument("digest")
+def release(archive_dir: str, ledger_at: str, digest: str) -> None:
+    """Lift the legal hold of the bundle DIGEST."""
+    with _open(archive_dir, ledger_at) as opened:
+        bundle = opened.release(_find(opened, digest).digest)
+    _echo(f"released {bundle.digest}")
+
+
+@archive.command("prune")
+@_archive_options
+@click.option("--retention", "retention_text", default=str(Retention()), show_default=True, metavar="SPAN",
+              help="How long a bundle is kept after it was verified: years and/or days (5y, 400d, 5y30d).")
+@click.option("--now", "now_text", metavar="TIME", help="Prune as of this date or time (default: now).")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was removed as JSON.")
+def prune(archive_dir: str, ledger_at: str, retention_text: str, now_text: str | None, dry_run: bool,
+          as_json: bool) -> None:
+    """Remove the bundles verified longer ago than the retention, except those held."""
+    try:
+        retention = Retention.parse(retention_text)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--retention") from None
+    now = _when(now_text, "--now") or datetime.now(timezone.utc)
+    with _open(archive_dir, ledger_at, retention) as opened:
+        try:
+            pruned = opened.prune(now, dry_run=dry_run)
+        except ArchiveError as e:
+            fail(e.message, EXIT_COULD_NOT_VERIFY)
+    if as_json:
+        _json({**pruned.to_dict(), "dryRun": dry_run})
+        return
+    for bundle in pruned.removed:
+        _echo(("would remove " if dry_run else "removed ") + _line(bundle))
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb} {len(pruned.removed)} bundle(s) verified before "
+               f"{pruned.cutoff.strftime('%Y-%m-%dT%H:%M:%SZ')}; kept {pruned.held} held", err=True)
+
+
+@archive.command("check")
+@_archive_options
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+def check(archive_dir: str, ledger_at: str, as_json: bool) -> None:
+    """Check that every bundle file still hashes to its name and every index row has its file.
+    Exit 1 if anything is wrong (unindexed files: run 'archive reindex')."""
+    with _open(archive_dir, ledger_at) as opened:
+        problems = opened.check()
+    if as_json:
+        _json([{"problem": p.problem, "digest": p.digest, "path": str(p.path)} for p in problems])
+    else:
+        for problem in problems:
+            _echo(str(problem))
+        click.echo("the archive is whole" if not problems else f"{len(problems)} problem(s)", err=True)
+    sys.exit(EXIT_REFUSED if problems else 0)
+
+
+@archive.command("reindex")
+@_archive_options
+def reindex(archive_dir: str, ledger_at: str) -> None:
+    """Index the bundle files the index does not name (left by a crash between writing a file and
+    indexing it). Exit 1 if some files could not be (altered, or not bundles)."""
+    with _open(archive_dir, ledger_at) as opened:
+        added, left = opened.reindex()
+    for bundle in added:
+        _echo(f"indexed {bundle.digest} {bundle.path}")
+    for problem in left:
+        click.echo(escape_hidden(f"error: not indexed: {problem}"), err=True)
+    sys.exit(EXIT_REFUSED if left else 0)
+
+
+@archive.command("reverify")
+@_archive_options
+@_search_options
+@click.option("--trust", "trust", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Re-verify under this trust policy (default: the policy each bundle recorded).")
+@click.option("--compromised", "compromised", multiple=True, metavar="DID_OR_URL",
+              help="A key found compromised (a DID URL, or a DID for all its keys): a decision that relied on it "
+                   "is not verified now. Repeatable.")
+@click.option("--cluster", "address", metavar="tcp://HOST:PORT", help="Run on the Dask cluster of this scheduler.")
+@click.option("--local-cluster", "local_cluster", type=click.IntRange(min=1), metavar="N",
+              help="Run on a Dask cluster of N worker processes started on this machine (127.0.0.1) for the run.")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes on this machine (default: the CPUs; 1: in this process).")
+@click.option("--json", "as_json", is_flag=True, help="Print every outcome as JSON.")
+def reverify_command(archive_dir: str, ledger_at: str, trust: str | None, compromised: tuple[str, ...],
+                     address: str | None, local_cluster: int | None, workers: int | None, as_json: bool,
+                     **conditions: Any) -> None:
+    """Re-verify the bundles matching the conditions (all without one), offline, as of the time
+    each was verified, and list the entries whose decision changes. For example, after a key is
+    found compromised: --verification-method DIDURL --since 2026-03-01 --compromised DIDURL."""
+    if address is not None and local_cluster is not None:
+        raise click.UsageError("give --cluster or --local-cluster, not both")
+    if (address is not None or local_cluster is not None) and workers is not None:
+        raise click.UsageError("--workers is for this machine's processes; a Dask cluster has its own workers")
+    policy: dict[str, Any] | None = None
+    if trust is not None:
+        try:
+            policy = json.loads(Path(trust).read_text("utf-8"))
+        except OSError as e:
+            raise click.BadParameter(f"cannot read {trust}: {e.strerror}", param_hint="--trust") from None
+        except ValueError as e:
+            raise click.BadParameter(f"{trust} is not JSON: {e}", param_hint="--trust") from None
+        try:
+            policy_from_document(policy, base=Path(trust).parent)
+        except ValueError as e:
+            raise click.BadParameter(f"{trust}: {e}", param_hint="--trust") from None
+        if not isinstance(policy, dict):
+            raise click.BadParameter(f"{trust} is not a trust policy (a JSON object)", param_hint="--trust")
+    with _open(archive_dir, ledger_at) as opened:
+        chosen = _search(opened, conditions)
+    dask = address is not None or local_cluster is not None
+    items: list[Any] = [b.path for b in chosen]
+    if address is not None:  # the workers may not see this machine's files
+        items = [b.path.read_bytes() for b in chosen]
+    try:
+        outcomes = reverify(items, documents_check(policy, compromised), engine="dask" if dask else "local",
+                            workers=local_cluster if dask else workers, address=address)
+    except ReverifyError as e:
+        fail(e.message, EXIT_COULD_NOT_VERIFY)
+    changed = [(b, o) for b, o in zip(chosen, outcomes) if o.changed]
+    if as_json:
+        _json({"reverified": len(outcomes), "changed": len(changed),
+               "outcomes": [{**o.to_dict(), "verifiedAt": b.to_dict()["verifiedAt"], "importer": b.importer}
+                            for b, o in zip(chosen, outcomes)]})
+        return
+    for bundle, outcome in changed:
+        _echo(f"{bundle.entry_number or '-':<16} {bundle.digest[:16]}  "
+              f"{bundle.verified_at.strftime('%Y-%m-%dT%H:%M:%SZ')}  {outcome.recorded} -> {outcome.now}"
+              + (f"  ({outcome.reason})" if outcome.reason else ""))
+    click.echo(f"re-verified {len(outcomes)} bundle(s); {len(changed)} decision(s) change", err=True)
