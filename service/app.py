@@ -6,9 +6,10 @@ request id and nothing else (the log has the details)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
 import time
-import uuid
 from dataclasses import replace
 from typing import Any, Callable, Mapping
 
@@ -29,6 +30,7 @@ from .auth import OAuthError, TokenService
 
 from .config import DEFAULT_MAX_CONCURRENT, DEFAULT_REQUEST_TIMEOUT, ConfigError, ServiceConfig
 from .deadlines import Deadline, deadline_problem
+from .fastlane import FastLane
 from .desks import EntryDesk, Issuers, build_verifier
 from .limits import Limits
 from .logs import log_request
@@ -103,6 +105,17 @@ class Guard:
         self.uncapped = uncapped
         self.in_flight = 0
         """Requests running now (the health checks aside), those past their deadline too."""
+        self._ids_pid = -1
+        self._ids_prefix = ""
+        self._ids = itertools.count()
+
+    def _request_id(self) -> str:
+        """32 hex digits, unique across the server's processes and restarts: a random prefix
+        drawn once per process (again after a fork), then a counter (a random UUID a request
+        costs a system call and some microseconds, for no more uniqueness)."""
+        if self._ids_pid != os.getpid():
+            self._ids_pid, self._ids_prefix, self._ids = os.getpid(), os.urandom(10).hex(), itertools.count()
+        return f"{self._ids_prefix}{next(self._ids) & 0xFFFFFFFFFFFF:012x}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,7 +123,7 @@ class Guard:
             return
         began = time.perf_counter()
         state = scope.setdefault("state", {})
-        state["request_id"] = uuid.uuid4().hex
+        state["request_id"] = self._request_id()
         try:
             await self._guarded(scope, receive, send, began)
         finally:
@@ -233,9 +246,10 @@ def _request_id(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def create_app(config: ServiceConfig | None = None, state: State | None = None) -> FastAPI:
+def create_app(config: ServiceConfig | None = None, state: State | None = None, *, fast_lane: bool = True) -> FastAPI:
     """The application, serving ``state`` (see :func:`open_state`); with neither, one that
-    serves nothing but describes itself (for the OpenAPI document)."""
+    serves nothing but describes itself (for the OpenAPI document). ``fast_lane=False`` leaves
+    out :class:`~.fastlane.FastLane` (its tests compare the answers with and without it)."""
     app = FastAPI(
         title="tradevc service", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
     )
@@ -244,8 +258,7 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
-        return Response(exc.body(_request_id(request)), status_code=exc.status, media_type=PROBLEM_JSON,
-                        headers=exc.headers)
+        return exc.response(_request_id(request))
 
     async def on_oauth(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OAuthError)
@@ -309,6 +322,8 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None) 
         return (issuers is not None and scope.get("method") in ("GET", "HEAD")
                 and str(scope.get("path", "")).lstrip("/") in issuers.site)
 
+    if fast_lane:
+        app.add_middleware(FastLane)  # inside the guard (added later, it wraps this)
     app.add_middleware(Guard, max_body_bytes=config.max_body_bytes, metrics=app.state.metrics,
                        request_timeout=config.request_timeout, max_concurrent=config.max_concurrent,
                        uncapped=published)

@@ -17,6 +17,7 @@ from typing import Any, Generator, NoReturn
 import click
 
 from .app import close_state, create_app, open_state
+from .wire import http_protocol
 from .config import MAX_WORKERS, ConfigError, ServiceConfig, load_config
 from .logs import configure as configure_logging
 from .metrics import use_multiprocess_mode
@@ -105,6 +106,7 @@ def _server(config: ServiceConfig, state: State, certfile: str | None, keyfile: 
     return Server(uvicorn.Config(
         create_app(config, state), log_level="info", log_config=None, access_log=False, proxy_headers=False,
         server_header=False, ssl_certfile=certfile, ssl_keyfile=keyfile,
+        http=http_protocol(),  # uvloop and httptools (the service extra) when installed
     ))
 
 

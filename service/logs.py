@@ -13,11 +13,12 @@ server starting and stopping) are JSON lines too.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-from datetime import datetime, timezone
+import time
 from typing import IO, Any
+
+import orjson
 
 __all__ = ["ACCESS", "FIELDS", "JsonFormatter", "configure", "log_request"]
 
@@ -30,9 +31,9 @@ class JsonFormatter(logging.Formatter):
     """A record as one JSON line: time, level, logger, message, pid, the :data:`FIELDS` it has, exception."""
 
     def format(self, record: logging.LogRecord) -> str:
-        when = datetime.fromtimestamp(record.created, timezone.utc)
+        created = record.created
         entry: dict[str, Any] = {
-            "time": when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created * 1000) % 1000:03d}Z",
             "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
             "pid": record.process,
         }
@@ -42,7 +43,7 @@ class JsonFormatter(logging.Formatter):
                 entry[name] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return orjson.dumps(entry, default=str).decode()
 
 
 def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:

@@ -23,7 +23,10 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-__all__ = ["PROBLEM_JSON", "Problem", "problem_body", "problem_type"]
+import orjson
+from starlette.responses import Response
+
+__all__ = ["PROBLEM_JSON", "Problem", "json_bytes", "problem_body", "problem_type"]
 
 PROBLEM_JSON = "application/problem+json"
 _TITLES = {
@@ -40,6 +43,16 @@ _TITLES = {
     500: ("internal", "Internal server error"),
     503: ("could-not-verify", "Could not verify"),
 }
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON: orjson's writer (a verification report in a few
+    microseconds), the standard library's for what orjson does not write (an integer past
+    64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def problem_type(name: str) -> str:
@@ -67,6 +80,10 @@ class Problem(Exception):
         return problem_body(self.status, self.detail, kind=self.kind, title=self.title, extra=self.extra,
                             request_id=request_id)
 
+    def response(self, request_id: str | None) -> Response:
+        """The answer: the problem's status, ``application/problem+json``, its headers."""
+        return Response(self.body(request_id), status_code=self.status, media_type=PROBLEM_JSON, headers=self.headers)
+
 
 def problem_body(
     status: int, detail: str, *, kind: str | None = None, title: str | None = None,
@@ -81,4 +98,4 @@ def problem_body(
     body.update(extra or {})
     if request_id is not None:
         body["requestId"] = request_id
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return json_bytes(body)

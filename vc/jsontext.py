@@ -153,9 +153,10 @@ def loads(data: bytes | bytearray | str, *, limits: Limits | None = DEFAULT_LIMI
     """Parse JSON text strictly as I-JSON (see the module) and check the value against
     ``limits`` (None: the I-JSON rules only, no limits).
 
-    Compact text as ``orjson`` writes it (a JWS payload, most fetched documents) is parsed by
-    ``orjson`` and written back: the very same bytes prove there was no duplicate member (a
-    dropped duplicate would make the text longer than what is written back). Anything else
+    Compact text as ``orjson`` writes it (a JWS payload, most fetched documents), or text as
+    Python's ``json.dumps`` writes it by default (what ``requests`` and ``httpx`` send), is
+    parsed by ``orjson`` and written back: the very same bytes prove there was no duplicate
+    member (a dropped duplicate would make the text shorter than what was read). Anything else
     goes through the standard library's parser with hooks that refuse duplicates and the
     non-numbers. Either way the value is then walked once by :func:`check_value`.
 
@@ -184,7 +185,7 @@ def loads(data: bytes | bytearray | str, *, limits: Limits | None = DEFAULT_LIMI
     value: Any
     try:
         value = orjson.loads(raw)
-        compact = orjson.dumps(value) == raw
+        compact = orjson.dumps(value) == raw or json.dumps(value).encode() == raw
     except (orjson.JSONDecodeError, orjson.JSONEncodeError, RecursionError):
         compact = False
     if not compact:

@@ -225,3 +225,30 @@ def test_concurrent_vc_issuer_processes_never_share_an_index(tmp_path):
         for entry in json.loads(path.read_text())["credentialStatus"]:
             indexes[entry["statusPurpose"]].append(entry["statusListIndex"])
     assert all(len(v) == 9 and len(set(v)) == 9 for v in indexes.values()), indexes
+
+
+def test_without_blocking_stops_before_the_network_and_verifies_from_memory(mill, https_server):
+    """What the service verifies on its event loop (tradevc.vc.retrieval.http.without_blocking):
+    a verification that would fetch raises WouldBlock before any request is made; once the
+    DID document and the status lists are in memory it verifies there, as outside."""
+    from tradevc.vc.retrieval.http import WouldBlock, without_blocking
+
+    signed = certificate(mill)
+    mill.publish(https_server.site(MILL_HOST))
+    v = verifier(https_server, mill)
+    with pytest.raises(WouldBlock) as stopped, without_blocking():
+        v.verify_credential(signed)
+    assert stopped.value.url.startswith("https://") and https_server.requested == []
+    assert v.verify_credential(signed).verified and https_server.requested  # fetched, in a thread it would be
+    fetched = list(https_server.requested)
+    with without_blocking():
+        inside = v.verify_credential(signed)
+    assert inside.verified and https_server.requested == fetched
+    assert [c.name for c in inside.checks] == [c.name for c in v.verify_credential(signed).checks]
+    mill.revoke(signed["id"])
+    mill.publish(https_server.site(MILL_HOST))
+    later = datetime.now(timezone.utc) + timedelta(days=2)  # past the list's ttl: it must be fetched again
+    with pytest.raises(WouldBlock), without_blocking():
+        v.verify_credential(signed, now=later)
+    assert https_server.requested == fetched
+    assert v.verify_credential(signed, now=later).check("revocation").code == "REVOKED"

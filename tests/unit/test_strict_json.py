@@ -424,3 +424,36 @@ def test_a_did_jwk_with_a_duplicated_member_is_an_invalid_did():
         resolve("did:jwk:" + base64url_encode(twice.encode()))
     assert refused.value.error == "invalidDid"
     assert resolve(did_jwk(KEY))["id"] == did_jwk(KEY)
+
+
+# The reader's fast path: text as orjson writes it (compact) or as json.dumps writes it by default
+# (what requests and httpx send) is parsed by orjson and proven duplicate-free by writing it back.
+_DUPLICATED = {
+    "compact": '{"id":"urn:uuid:1","credentialSubject":{"name":"A","name":"B"},"n":1}',
+    "json.dumps": '{"id": "urn:uuid:1", "credentialSubject": {"name": "A", "name": "B"}, "n": 1}',
+    "pretty": '{\n  "id": "urn:uuid:1",\n  "credentialSubject": {\n    "name": "A",\n    "name": "B"\n  }\n}',
+}
+_WRITERS = {
+    "compact": lambda value: json.dumps(value, separators=(",", ":"), ensure_ascii=False),
+    "json.dumps": json.dumps,
+    "pretty": lambda value: json.dumps(value, indent=2),
+}
+
+
+@pytest.mark.parametrize("form", sorted(_DUPLICATED))
+def test_a_duplicate_member_is_refused_in_every_form_the_fast_path_reads(form):
+    with pytest.raises(ParsingError, match="name"):
+        loads(_DUPLICATED[form].encode())
+    assert loads(_DUPLICATED[form].replace('"name": "A",', "").replace('"name":"A",', "").encode())[
+        "credentialSubject"] == {"name": "B"}
+
+
+@pytest.mark.parametrize("form", sorted(_WRITERS))
+def test_the_fast_path_reads_what_the_strict_reader_reads(form):
+    reference = json.loads(REFERENCE.read_text())
+    text = _WRITERS[form](reference).encode()
+    assert loads(text) == reference == json.loads(text)
+    # numbers the writer-back would not reproduce go the strict way and still read right
+    odd = text.replace(b"{", b'{"e": 1E5, "f": 1.50, "s": "\\/", ', 1)
+    value = loads(odd)
+    assert (value["e"], value["f"], value["s"]) == (100000.0, 1.5, "/")

@@ -29,6 +29,8 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -43,6 +45,7 @@ from tradevc.vc.retrieval.netguard import AddressRefused, AllowList, Deadline, G
 
 __all__ = [
     "HttpsFetcher", "Fetched", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES", "DID_MEDIA_TYPES", "AllowList",
+    "WouldBlock", "without_blocking",
 ]
 
 DEFAULT_TIMEOUT = 10.0
@@ -59,6 +62,37 @@ class RetrievalError(ResolutionError):
         super().__init__(message, code=code)
         self.status = status
         """The HTTP status code of the response that was refused, if that was the reason."""
+
+
+class WouldBlock(BaseException):
+    """Raised, inside :func:`without_blocking`, where a fetcher would have gone to the network.
+
+    A ``BaseException``, like ``GeneratorExit``: it is not a failure of the document, so no
+    check catches it and turns it into a result; it unwinds the whole verification to the
+    caller, who runs it again where blocking is allowed (a thread). Nothing is cached on the
+    way: the fetch never began."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+_NO_BLOCKING: ContextVar[bool] = ContextVar("tradevc_no_blocking", default=False)
+
+
+@contextmanager
+def without_blocking() -> Iterator[None]:
+    """Within the block, a fetcher that would open a network connection (to a host or an
+    https mirror) raises :class:`WouldBlock` instead; what is in memory (cached DID documents
+    and status lists, pinned contexts, snapshot files) is used as usual.
+
+    For a caller on an event loop (the service), which verifies at once what needs nothing
+    fetched, and in a thread what does: a thread hop costs more than a signature check."""
+    token = _NO_BLOCKING.set(True)
+    try:
+        yield
+    finally:
+        _NO_BLOCKING.reset(token)
 
 
 class Fetched(NamedTuple):
@@ -187,6 +221,8 @@ class HttpsFetcher:
                 f"a snapshot or {self.mirror.held_in}"
             )
             raise RetrievalError(f"{what}: {shown} is not in {where}, and this verifier is offline")
+        if _NO_BLOCKING.get():
+            raise WouldBlock(url)
         parts = urlsplit(url)
         if parts.scheme != "https":  # a mirror URL is checked when configured; twice is cheap
             raise RetrievalError(f"{what}: only https URLs are fetched, not {url!r}")
