@@ -40,6 +40,7 @@ from tradevc.vc.errors import InvalidDocument, ResolutionError
 from tradevc.vc.jsontext import loads
 from tradevc.vc.retrieval.mirror import Mirror, MirrorPathError, Origin
 from tradevc.vc.retrieval.netguard import AddressRefused, AllowList, Deadline, GuardedAdapter, check_name
+from tradevc.vc.retrieval.recording import note
 
 __all__ = [
     "HttpsFetcher", "Fetched", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES", "DID_MEDIA_TYPES", "AllowList",
@@ -118,7 +119,9 @@ class HttpsFetcher:
         except ValueError:  # MirrorPathError, or a URL urlsplit refuses
             return None
 
-    def get_json(self, url: str, *, what: str, media_types: Iterable[str] | None = None) -> Any:
+    def get_json(
+        self, url: str, *, what: str, media_types: Iterable[str] | None = None, kind: str = "other",
+    ) -> Any:
         """The JSON document at ``url``. With ``media_types``, a document served over HTTPS
         with another ``Content-Type`` (parameters aside) is refused.
 
@@ -129,17 +132,21 @@ class HttpsFetcher:
             ``what`` and the URL (and the mirror or snapshot it was read from).
         """
         body, media_type = self._get(url, what=what, accept=JSON_TYPES)
+        note(kind, url, body, media_type)
         if media_types is not None:
             _require_media_type(media_type, media_types, url, what)
         return _json(body, url, what)
 
-    def fetch(self, url: str, *, what: str, accept: str) -> Fetched:
+    def fetch(self, url: str, *, what: str, accept: str, kind: str = "other") -> Fetched:
         """The body at ``url`` as bytes, with the ``Content-Type`` it was served with (None for
-        a snapshot file). What the body is (JSON, a JWS...) is the caller's to decide.
+        a snapshot file). What the body is (JSON, a JWS...) is the caller's to decide. When a
+        verification is recorded for evidence (:mod:`tradevc.vc.retrieval.recording`), the
+        body is recorded as a ``kind`` (``did``, ``status-list``, ``vouch``, ``other``).
 
         :raises RetrievalError: as :meth:`get_json`, except that the body may be anything.
         """
         body, media_type = self._get(url, what=what, accept=accept)
+        note(kind, url, body, media_type)
         held = self.mirror.held(url) if self.mirror is not None else None
         return Fetched(url, body, media_type, held.fetched_at if held is not None else None)
 
