@@ -349,29 +349,40 @@ class EvidenceVerifier:
                                     result.to_dict(), result)
 
     def verify_entry(
-        self, entry: Any, presentation: Any, *, challenge: str, domain: Any, rules: "RuleSet | None" = None,
-        ledger: "LedgerLike | None" = None, now: datetime | None = None,
+        self, entry: Any, presentation: Any, *, challenge: str, domain: Any, entry_rules: Any = None,
+        rules: "RuleSet | None" = None, ledger: "LedgerLike | None" = None, now: datetime | None = None,
     ) -> tuple["EntryReport", dict[str, Any]]:
-        """:meth:`Verifier.verify_entry`, and the (unsealed) evidence bundle of it. Replay
-        decides the entry again without the ledger (quantities already drawn are not drawn
-        again); the recorded report says what the ledger answered."""
-        from .entry.model import Entry
+        """:meth:`Verifier.verify_entry`, and the (unsealed) evidence bundle of it. The rules
+        are the default table configured by ``entry_rules`` (a policy's ``entryRules`` member,
+        recorded in the bundle); ``rules`` instead is used but not recorded (replay then uses
+        the default table, and says so). Replay decides the entry again without the ledger
+        (quantities already drawn are not drawn again); the recorded report says what the
+        ledger answered.
 
+        :raises RuleError: ``entry_rules`` is malformed.
+        """
+        from .entry.model import Entry
+        from .entry.rules import RuleSet
+
+        if rules is None:
+            rules = RuleSet.from_policy({"entryRules": entry_rules}, source="the policy")
+            recorded_rules: Any = {"entryRules": entry_rules}
+        else:
+            recorded_rules = "given"
         clock_at = self.verifier.clock()
         moment = now or clock_at
         recorder = Recorder()
-        declaration = entry.model_dump(mode="json", by_alias=True) if isinstance(entry, Entry) else entry
+        declaration = entry.to_json() if isinstance(entry, Entry) else entry
         with recording(recorder):
             report = self.verifier.verify_entry(entry, presentation, challenge=challenge, domain=domain, rules=rules,
                                                 ledger=ledger, now=moment)
         options = {"challenge": challenge, "domain": list(domain) if isinstance(domain, (list, tuple)) else domain,
-                   "ledger": ledger is not None, "rules": "default" if rules is None else "given"}
+                   "ledger": ledger is not None, "rules": recorded_rules}
         data = report.to_dict()
         bundle = self._bundle("entry", [declaration, presentation], options, moment, clock_at, recorder, data, None)
         bundle["index"]["entryNumber"] = report.entry_number
         bundle["index"]["importer"] = report.importer
-        decision = str(data.get("decision", ""))
-        bundle["index"]["verified"] = decision in ("accept", "accepted", "release", "pass")
+        bundle["index"]["verified"] = str(data.get("decision", "")).upper() == "ACCEPT"
         return report, bundle
 
     def _bundle(
@@ -465,12 +476,10 @@ def _held(kind: str, url: str, data: bytes, at: str) -> dict[str, Any]:
 
 
 def _entry_outcome(report: Mapping[str, Any]) -> str:
-    decision = str(report.get("decision", "")).lower()
-    if decision in ("accept", "accepted", "release", "pass"):
-        return "verified"
-    if "could" in decision or "hold" in decision or "review" in decision:
-        return "could-not-verify"
-    return "not-verified"
+    """An entry's decision as an index outcome: ACCEPT verified, REJECT not verified, REVIEW
+    (a person must look: something could not be decided) could not verify."""
+    decision = str(report.get("decision", "")).upper()
+    return {"ACCEPT": "verified", "REJECT": "not-verified"}.get(decision, "could-not-verify")
 
 
 def _paths(report: Mapping[str, Any]) -> list[Any]:
@@ -693,8 +702,19 @@ def replay(
     else:
         if len(documents) < 2:
             raise EvidenceError("the bundle holds no entry and presentation")
+        from .entry.rules import RuleError, RuleSet
+
+        recorded_rules = options.get("rules")
+        if not isinstance(recorded_rules, Mapping):
+            notes.append("the rules of the recorded decision were given in code and not recorded: replayed with the "
+                         "default rule table")
+            recorded_rules = {}
+        try:
+            rules = RuleSet.from_policy(recorded_rules, source="the recorded rules")
+        except RuleError as e:
+            raise EvidenceError(f"the recorded entry rules cannot be used: {e}") from None
         report = verifier.verify_entry(documents[0], documents[1], challenge=str(options.get("challenge")),
-                                       domain=options.get("domain"), now=moment).to_dict()
+                                       domain=options.get("domain"), rules=rules, now=moment).to_dict()
         if options.get("ledger"):
             notes.append("the entry ledger was not consulted: quantities are not drawn again (recorded report: "
                          "what the ledger answered then)")
@@ -811,6 +831,28 @@ def _compare(recorded: Mapping[str, Any], replayed: Mapping[str, Any], where: st
             continue
         name = key[0] + (f" ({key[1]})" if key[1] else "") + (f" #{key[2] + 1}" if key[2] else "")
         out.append(Difference(f"{prefix}{name}", _check_text(old), _check_text(new)))
+    lines_before, lines_after = recorded.get("lines") or [], replayed.get("lines") or []
+    if isinstance(lines_before, list) and isinstance(lines_after, list):  # an entry: each line's decision and findings
+        for i in range(max(len(lines_before), len(lines_after))):
+            a = lines_before[i] if i < len(lines_before) else {}
+            b = lines_after[i] if i < len(lines_after) else {}
+            if not isinstance(a, Mapping) or not isinstance(b, Mapping):
+                continue
+            if a.get("decision") != b.get("decision"):
+                out.append(Difference(f"{prefix}line {i + 1}", str(a.get("decision")), str(b.get("decision"))))
+            found_a = sorted(f"{f.get('rule')}: {f.get('decision')}" for f in a.get("findings") or [] if isinstance(f, Mapping))
+            found_b = sorted(f"{f.get('rule')}: {f.get('decision')}" for f in b.get("findings") or [] if isinstance(f, Mapping))
+            if found_a != found_b:
+                out.append(Difference(f"{prefix}line {i + 1} findings", "; ".join(found_a) or "none",
+                                      "; ".join(found_b) or "none"))
+    docs_before, docs_after = recorded.get("documents") or [], replayed.get("documents") or []
+    if isinstance(docs_before, list) and isinstance(docs_after, list):  # an entry: each document's outcome
+        for i in range(max(len(docs_before), len(docs_after))):
+            a = docs_before[i] if i < len(docs_before) else {}
+            b = docs_after[i] if i < len(docs_after) else {}
+            if isinstance(a, Mapping) and isinstance(b, Mapping) and a.get("outcome") != b.get("outcome"):
+                out.append(Difference(f"{prefix}document {a.get('id') or b.get('id') or i + 1}",
+                                      str(a.get("outcome")), str(b.get("outcome"))))
     inner_before, inner_after = recorded.get("credentials") or [], replayed.get("credentials") or []
     if isinstance(inner_before, list) and isinstance(inner_after, list):
         for i in range(max(len(inner_before), len(inner_after))):
