@@ -713,8 +713,11 @@ def replay(
             rules = RuleSet.from_policy(recorded_rules, source="the recorded rules")
         except RuleError as e:
             raise EvidenceError(f"the recorded entry rules cannot be used: {e}") from None
-        report = verifier.verify_entry(documents[0], documents[1], challenge=str(options.get("challenge")),
-                                       domain=options.get("domain"), rules=rules, now=moment).to_dict()
+        try:
+            report = verifier.verify_entry(documents[0], documents[1], challenge=str(options.get("challenge")),
+                                           domain=options.get("domain"), rules=rules, now=moment).to_dict()
+        except ValueError as e:  # EntryError: the recorded declaration is not one; RuleError
+            raise EvidenceError(f"the recorded entry cannot be decided again: {e}") from None
         if options.get("ledger"):
             notes.append("the entry ledger was not consulted: quantities are not drawn again (recorded report: "
                          "what the ledger answered then)")
