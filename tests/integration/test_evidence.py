@@ -77,10 +77,10 @@ def test_a_bundle_records_what_the_decision_used_and_replays_after_the_site_is_g
     signed = published(mill, https_server)
     result, bundle = sealed_credential(https_server, mill, signed)
     assert result.verified, result.summary()
-    kinds = {(e["kind"], e["url"].rsplit("/", 2)[-2] if e["kind"] != "context" else "") for e in bundle["retrieved"]}
-    assert ("did", "mill.example") in {(k, u) for k, u in kinds} or any(
-        e["kind"] == "did" and e["url"] == f"https://{MILL}/.well-known/did.json" for e in bundle["retrieved"])
-    assert any(e["kind"] == "status-list" for e in bundle["retrieved"])
+    assert any(e["kind"] == "did" and e["url"] == f"https://{MILL}/.well-known/did.json" and e["mediaType"]
+               for e in bundle["retrieved"])
+    assert any(e["kind"] == "status-list" and e["url"] == signed["credentialStatus"][0]["statusListCredential"]
+               for e in bundle["retrieved"])
     assert any(e["kind"] == "context" and e["url"] == "https://www.w3.org/ns/credentials/v2" for e in bundle["retrieved"])
     assert any(e["kind"] == "schema" for e in bundle["retrieved"])
     assert bundle["index"]["issuers"] == [mill.did] and bundle["index"]["credentialIds"] == [signed["id"]]
@@ -91,8 +91,10 @@ def test_a_bundle_records_what_the_decision_used_and_replays_after_the_site_is_g
     shutil.rmtree(https_server.site(MILL))  # the mill's site is gone
     live = verifier_for(https_server, mill).verify_credential(signed)
     assert live.could_not_verify, live.summary()
+    https_server.requested.clear()
     again = replay(json.dumps(bundle).encode(), trusted=[CUSTOMS.did])
     assert again.same, again.differences
+    assert https_server.requested == []  # nothing was fetched
     assert again.report["outcome"] == "verified"
 
 
@@ -271,3 +273,74 @@ def test_threads_record_apart_on_one_verifier(mill, https_server):
     assert bundles["b"]["index"]["credentialIds"] == [second["id"]]
     for bundle in bundles.values():
         assert any(e["kind"] == "did" for e in bundle["retrieved"]) and replay(seal_bundle(bundle, CUSTOMS)).same
+
+
+def test_a_trust_path_from_a_linked_presentation_is_recorded_and_replays(https_server):
+    """A did:web mill anchored by a did:web registry (a root) through an anchor the mill's DID
+    document links to: the linked presentation is recorded as a vouch, with both DID documents
+    and the registry's status list, even when the trust paths were cached before."""
+    from support.dids import did_document
+    from support.vouches import anchor, certificate as reference_certificate
+    from tradevc.verifier.trust import TrustPathPolicy
+    from tradevc.wallet import sign_presentation as sign_vp
+
+    registry, mill_key = KeyPair.generate("Ed25519"), KeyPair.generate("Ed25519")
+    registry_did, mill_did = "did:web:registry.example", "did:web:mill.example"
+    linked_url = "https://mill.example/anchors.json"
+    service = [{"id": f"{mill_did}#anchors", "type": "LinkedVerifiablePresentation", "serviceEndpoint": linked_url}]
+    for host, did, key, extra in (("registry.example", registry_did, registry, {}),
+                                  ("mill.example", mill_did, mill_key, {"service": service})):
+        path = https_server.site(host) / ".well-known" / "did.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(did_document(did, key, **extra)))
+    vouch = anchor(registry, mill_did, issuer=registry_did, id="urn:uuid:anchor-1")
+    linked = sign_vp([vouch], mill_key, challenge="linked", domain="mill.example", holder=mill_did,
+                     verification_method=f"{mill_did}#key-1", cryptosuite="eddsa-jcs-2022",
+                     created="2026-01-02T00:00:00Z")
+    (https_server.site("mill.example") / "anchors.json").write_text(json.dumps(linked))
+    trust = TrustPathPolicy.from_dict({"roots": [{"did": registry_did, "name": "Registro", "vouches": ["anchor"],
+                                                  "types": ["USMCACertificationOfOrigin"], "schemes": ["MID"]}]},
+                                      source="border-policy.json")
+    verifier = Verifier(policy=trust, session=https_server.session(),
+                        mirror=https_server.mirror("registry.example", "mill.example"))
+    document = reference_certificate(mill_key, issuer=mill_did)
+    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    assert verifier.verify_credential(document, now=now).verified  # paths now cached
+    result, bundle = with_evidence(verifier).verify_credential(document, now=now)
+    assert result.verified, result.summary()
+    urls = {(e["kind"], e["url"]) for e in bundle["retrieved"]}
+    assert ("vouch", linked_url) in urls
+    assert ("did", "https://registry.example/.well-known/did.json") in urls
+    assert ("did", "https://mill.example/.well-known/did.json") in urls
+    assert bundle["trust"]["policy"]["kind"] == "trustPaths" and bundle["trust"]["paths"]
+    shutil.rmtree(https_server.site("mill.example"))
+    again = replay(seal_bundle(bundle, CUSTOMS))
+    assert again.same, again.differences
+
+
+def test_a_trust_pack_verification_replays_without_the_pack(https_server, tmp_path):
+    from tradevc.verifier.pack import build_pack, load_pack, write_pack
+
+    mill = Issuer.init(tmp_path / "mill", PASS, name="Aceros del Norte", did_web_domain=f"{https_server.host}/mill",
+                       status_base_url=https_server.url("mill/status/"))
+    try:
+        signed = certificate(mill)
+        mill.publish(https_server.root)
+        (tmp_path / "coo.json").write_text(json.dumps(signed))
+        (tmp_path / "policy.json").write_text(json.dumps(
+            {"trustedIssuers": [{"did": mill.did, "types": ["USMCACertificationOfOrigin"]}]}))
+        pack_key = KeyPair.generate("Ed25519")
+        built = build_pack(tmp_path / "policy.json", pack_key, name="port-of-laredo", credentials=[tmp_path / "coo.json"],
+                           session=https_server.session(), allow_hosts=https_server.allow_hosts, now=T)
+        write_pack(tmp_path / "laredo.pack", built.data)
+        https_server.reset()  # the site is gone: the pack holds what the border post needs
+        verifier = load_pack(tmp_path / "laredo.pack", trusted_signers=[pack_key.did]).verifier()
+        result, bundle = with_evidence(verifier).verify_credential(signed)
+        assert result.verified and result.checks[0].name == "trust_pack", result.summary()
+        assert bundle["trust"]["pack"]["name"] == "port-of-laredo" and bundle["trust"]["pack"]["version"] == 1
+        assert {"did", "status-list"} <= {e["kind"] for e in bundle["retrieved"]}
+        again = replay(seal_bundle(bundle, CUSTOMS))
+        assert again.same, again.differences
+        assert any("trust pack" in n for n in again.notes)
+    finally:
+        mill.close()
