@@ -4,7 +4,8 @@ An evidence bundle is one JSON object that holds what one verification (a creden
 presentation or an entry) decided and everything it decided on: the documents verified and
 the options, the exact bytes of every DID document, status list (and past version), linked
 presentation, JSON-LD context and JSON Schema it used, the trust policy (and trust pack), the
-times, the tool's version and the report. The verifier seals it with its own key: a compact
+times, the tool's version and the report; and (``unreachable``) what it asked for and did
+not get, so that an outage then is an outage on replay. The verifier seals it with its own key: a compact
 JWS (EdDSA with an Ed25519 key) whose payload is the SHA-256 of the JCS (RFC 8785) form of the
 bundle without its ``proof``. Changing any byte of a sealed bundle breaks the seal.
 
@@ -202,6 +203,12 @@ def _check_shape(document: Any) -> None:
         ):
             raise EvidenceError(f"retrieved[{i}] must have kind, url, mediaType, sha256, bytes and retrievedAt")
         _parse_time(entry.get("retrievedAt"), f"retrieved[{i}].retrievedAt")
+    unreachable = document.get("unreachable", [])
+    if not isinstance(unreachable, list) or not all(
+        isinstance(u, dict) and isinstance(u.get("url"), str) and isinstance(u.get("message"), str)
+        and (u.get("status") is None or isinstance(u.get("status"), int)) for u in unreachable
+    ):
+        raise EvidenceError("unreachable must be a list of {kind, url, message, code, status}")
     trust = document.get("trust")
     if not isinstance(trust, dict) or not {"policy", "pack", "paths"} <= set(trust):
         raise EvidenceError('trust must be {"policy": ..., "pack": ..., "paths": [...]}')
@@ -447,6 +454,10 @@ class EvidenceVerifier:
                 "paths": _paths(report),
             },
             "report": report,
+            "unreachable": [
+                {"kind": f.kind, "url": f.url, "message": f.message, "code": f.code, "status": f.status}
+                for f in recorder.unreachable if not any(r.url == f.url for r in recorder.items)
+            ],
             "index": {
                 "entryNumber": None, "importer": None, "issuers": walked.issuers, "credentialIds": walked.credential_ids,
                 "verificationMethods": walked.methods, "verified": bool(result.verified) if result is not None else False,
@@ -601,15 +612,22 @@ class _Walk:
 
 
 class _RecordedFetcher(HttpsFetcher):
-    """Reads only the bodies a bundle recorded: any other URL answers as not found (so that a
-    history the issuer did not publish at the time is still not published)."""
+    """Reads only the bodies a bundle recorded; a URL recorded as unreachable fails again as
+    it did (an outage stays an outage); any other URL answers as not found (so that a history
+    the issuer did not publish at the time is still not published)."""
 
-    def __init__(self, bodies: Mapping[str, tuple[bytes, str | None]]) -> None:
+    def __init__(self, bodies: Mapping[str, tuple[bytes, str | None]],
+                 unreachable: Mapping[str, tuple[str, str, int | None]]) -> None:
         super().__init__(network=False, max_bytes=STATUS_LIST_MAX_BYTES)
         self._bodies = dict(bodies)
+        self._unreachable = dict(unreachable)
 
     def _get(self, url: str, *, what: str, accept: str) -> tuple[bytes, str | None]:
         hit = self._bodies.get(url)
+        failed = self._unreachable.get(url) if hit is None else None
+        if failed is not None:
+            message, code, status = failed
+            raise RetrievalError(f"{message} (as recorded)", code=code or None, status=status)
         if hit is None:
             raise RetrievalError(f"{what}: {url} is not in the evidence bundle (a replay reads nothing else)",
                                  status=404)
@@ -719,8 +737,8 @@ def replay(
         except ValueError as e:  # EntryError: the recorded declaration is not one; RuleError
             raise EvidenceError(f"the recorded entry cannot be decided again: {e}") from None
         if options.get("ledger"):
-            notes.append("the entry ledger was not consulted: quantities are not drawn again (recorded report: "
-                         "what the ledger answered then)")
+            notes.append("the entry ledger was not consulted: quantities are not drawn again, so a finding that rested "
+                         "on earlier entries' draws (a quantity used up) shows as a difference")
     if options.get("challengeStore"):
         notes.append("the challenge store was not consulted on replay (the challenge was checked against the proof "
                      "only); its recorded check is not compared")
@@ -756,6 +774,10 @@ def _replay_verifier(held: Bundle) -> Verifier:
             schemas[entry["url"]] = body
         else:
             bodies.setdefault(entry["url"], (body, entry["mediaType"]))
+    unreachable = {
+        str(u["url"]): (str(u["message"]), str(u.get("code") or ""), u.get("status"))
+        for u in data.get("unreachable", [])
+    }
     try:
         loader = PinnedContextLoader.from_recorded(contexts)
         store = SchemaStore.from_recorded(schemas)
@@ -768,7 +790,7 @@ def _replay_verifier(held: Bundle) -> Verifier:
         raise EvidenceError(f"the recorded options cannot be used: {e}") from None
     clock_at = _parse_time(options.get("clockAt", data["verifiedAt"]), "input.options.clockAt")
     return Verifier(
-        policy=_policy_of(data["trust"]["policy"]), loader=loader, schemas=store, fetcher=_RecordedFetcher(bodies),
+        policy=_policy_of(data["trust"]["policy"]), loader=loader, schemas=store, fetcher=_RecordedFetcher(bodies, unreachable),
         check_status=bool(options.get("checkStatus", True)), clock=lambda: clock_at, max_clock_skew=skew,
         compatibility=compatibility,
     )

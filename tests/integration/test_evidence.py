@@ -344,3 +344,24 @@ def test_a_trust_pack_verification_replays_without_the_pack(https_server, tmp_pa
         assert any("trust pack" in n for n in again.notes)
     finally:
         mill.close()
+
+
+def test_an_outage_at_the_time_replays_as_the_same_outage(mill, https_server):
+    """The history index did not answer (HTTP 503) when the entry was checked: could not
+    verify. The bundle records it as unreachable, and the replay fails the same way rather
+    than taking it for an issuer without history."""
+    from support.https_server import body
+
+    signed = certificate(mill)
+    mill.publish(https_server.site(MILL), now=days_ago(40))
+    mill.revoke(signed["id"])
+    mill.publish(https_server.site(MILL), now=days_ago(20))
+    https_server.special[f"/{MILL}/status/revocation/1.history/index.json"] = body(b"busy", status=503)
+    result, bundle = sealed_credential(https_server, mill, signed, now=days_ago(30))
+    assert result.could_not_verify and result.check("revocation").code == "STATUS_RETRIEVAL_ERROR", result.summary()
+    assert [(u["status"], u["url"].endswith("1.history/index.json")) for u in bundle["unreachable"]] == [(503, True)]
+    again = replay(bundle)
+    assert again.same, again.differences
+    assert again.report["outcome"] == "could_not_verify"
+    forgetful = replay(seal_bundle({**bundle, "unreachable": []}, CUSTOMS))  # taken for a 404: no history
+    assert not forgetful.same and any(d.where.startswith("revocation") for d in forgetful.differences)

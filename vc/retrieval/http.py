@@ -40,7 +40,7 @@ from tradevc.vc.errors import InvalidDocument, ResolutionError
 from tradevc.vc.jsontext import loads
 from tradevc.vc.retrieval.mirror import Mirror, MirrorPathError, Origin
 from tradevc.vc.retrieval.netguard import AddressRefused, AllowList, Deadline, GuardedAdapter, check_name
-from tradevc.vc.retrieval.recording import note
+from tradevc.vc.retrieval.recording import note, note_failure
 
 __all__ = [
     "HttpsFetcher", "Fetched", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES", "DID_MEDIA_TYPES", "AllowList",
@@ -131,8 +131,7 @@ class HttpsFetcher:
             to its mirror or snapshot, or a file missing from the snapshot. The message names
             ``what`` and the URL (and the mirror or snapshot it was read from).
         """
-        body, media_type = self._get(url, what=what, accept=JSON_TYPES)
-        note(kind, url, body, media_type)
+        body, media_type = self._recorded_get(url, what=what, accept=JSON_TYPES, kind=kind)
         if media_types is not None:
             _require_media_type(media_type, media_types, url, what)
         return _json(body, url, what)
@@ -145,10 +144,19 @@ class HttpsFetcher:
 
         :raises RetrievalError: as :meth:`get_json`, except that the body may be anything.
         """
-        body, media_type = self._get(url, what=what, accept=accept)
-        note(kind, url, body, media_type)
+        body, media_type = self._recorded_get(url, what=what, accept=accept, kind=kind)
         held = self.mirror.held(url) if self.mirror is not None else None
         return Fetched(url, body, media_type, held.fetched_at if held is not None else None)
+
+    def _recorded_get(self, url: str, *, what: str, accept: str, kind: str) -> tuple[bytes, str | None]:
+        """:meth:`_get`, noting the body (or the failure) for evidence."""
+        try:
+            body, media_type = self._get(url, what=what, accept=accept)
+        except RetrievalError as e:
+            note_failure(kind, url, e.message, e.code, e.status)
+            raise
+        note(kind, url, body, media_type)
+        return body, media_type
 
     def _get(self, url: str, *, what: str, accept: str) -> tuple[bytes, str | None]:
         try:

@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-__all__ = ["Recorded", "Recorder", "recording", "capture", "note", "renote", "active"]
+__all__ = ["Recorded", "Unreachable", "Recorder", "recording", "capture", "note", "note_failure", "renote", "active"]
 
 
 class Recorded(NamedTuple):
@@ -31,12 +31,24 @@ class Recorded(NamedTuple):
     retrieved_at: datetime
 
 
+class Unreachable(NamedTuple):
+    """A body a verification asked for and did not get: the URL, why (the retrieval error's
+    message and code) and the HTTP status if the server answered (None: no answer)."""
+
+    kind: str
+    url: str
+    message: str
+    code: str
+    status: int | None
+
+
 class Recorder:
     """The bodies one verification used, in the order first used, each URL and body once.
     A recorder made by :func:`capture` passes what it records on to the one it was made under."""
 
     def __init__(self, parent: "Recorder | None" = None) -> None:
         self.items: list[Recorded] = []
+        self.unreachable: list[Unreachable] = []
         self._seen: set[tuple[str, bytes]] = set()
         self._parent = parent
 
@@ -50,6 +62,12 @@ class Recorder:
                           for i in self.items]
         if self._parent is not None:
             self._parent.add(item)
+
+    def add_failure(self, failure: Unreachable) -> None:
+        if failure not in self.unreachable:
+            self.unreachable.append(failure)
+        if self._parent is not None:
+            self._parent.add_failure(failure)
 
 
 _current: ContextVar[Recorder | None] = ContextVar("tradevc_evidence_recorder", default=None)
@@ -87,6 +105,13 @@ def note(kind: str, url: str, body: bytes, media_type: str | None, at: datetime 
     recorder = _current.get()
     if recorder is not None:
         recorder.add(Recorded(kind, url, bytes(body), media_type, at or datetime.now(timezone.utc)))
+
+
+def note_failure(kind: str, url: str, message: str, code: str, status: int | None) -> None:
+    """Record that ``url`` could not be retrieved, if a verification is recorded."""
+    recorder = _current.get()
+    if recorder is not None:
+        recorder.add_failure(Unreachable(kind, url, message, code, status))
 
 
 def renote(items: Iterable[Recorded]) -> None:
