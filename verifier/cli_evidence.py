@@ -12,8 +12,8 @@ verification's. A key that cannot be opened is exit 2, before anything is verifi
 
 ``vc-verify replay BUNDLE.json [--seal-key DID]...`` checks the seal and every recorded body's
 SHA-256 (exit 2, one line naming what does not match), decides again offline from the bundle
-alone and prints the replayed decision and each difference from the recorded report: exit 0
-for the same decision, 1 for a different one.
+alone and prints the replayed decision and each difference from the recorded report, check
+by check: exit 0 for the same decision (outcome), 1 for a different one.
 """
 
 from __future__ import annotations
@@ -178,8 +178,9 @@ def replay_command(bundle: str, seal_keys: tuple[str, ...], as_json: bool) -> No
 
     The seal and every recorded body's SHA-256 are checked first (a bundle altered in any byte:
     exit 2, saying what does not match). The replay reads only the recorded bytes (no network,
-    no cache, no current trust pack), at the recorded time, under the recorded policy. Exit 0:
-    the same decision, check by check; 1: a different one (each difference is printed)."""
+    no cache, no current trust pack), at the recorded time, under the recorded policy. Every
+    difference from the recorded report is printed, check by check. Exit 0: the same decision
+    (outcome); 1: a different one."""
     try:
         held = read_bundle(bundle)
         result = replay(held, trusted=list(seal_keys) or None)
@@ -193,8 +194,12 @@ def replay_command(bundle: str, seal_keys: tuple[str, ...], as_json: bool) -> No
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         data = result.to_dict()
-        head = "SAME DECISION" if result.same else "DIFFERENT DECISION"
-        click.echo(f"{head}: recorded {data['recordedOutcome']}, replayed {data['replayedOutcome']}")
+        if result.same_decision:
+            differs = len(result.differences)
+            also = f"; but {differs} difference{'s' if differs > 1 else ''} under it" if differs else ""
+            click.echo(f"SAME DECISION: {data['replayedOutcome']}, as recorded{also}")
+        else:
+            click.echo(f"DIFFERENT DECISION: recorded {data['recordedOutcome']}, replayed {data['replayedOutcome']}")
         click.echo(f"  {held.kind} verified as of {data['verifiedAt']}, sealed {held.data['sealedAt']} by "
                    f"{result.signer}{'' if seal_keys else ' (not pinned: give --seal-key DID to require your key)'}")
         click.echo(f"  recorded with {held.data['tool']['name']} {held.data['tool']['version']}; "
@@ -207,4 +212,4 @@ def replay_command(bundle: str, seal_keys: tuple[str, ...], as_json: bool) -> No
                 click.echo(f"    {difference.where}: {difference.recorded} -> {difference.replayed}")
         else:
             click.echo("  no difference, check by check")
-    sys.exit(EXIT_SAME if result.same else EXIT_DIFFERENT)
+    sys.exit(EXIT_SAME if result.same_decision else EXIT_DIFFERENT)

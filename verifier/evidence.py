@@ -661,12 +661,19 @@ class Replay:
 
     @property
     def same(self) -> bool:
+        """No difference at all: the same decision, check by check."""
         return not self.differences
+
+    @property
+    def same_decision(self) -> bool:
+        """The same outcome (a credential's or presentation's) or decision (an entry's), whatever
+        the checks under it."""
+        return _outcome_of(self.bundle.report) == _outcome_of(self.report)
 
     def to_dict(self) -> dict[str, Any]:
         recorded = self.bundle.report
         return {
-            "same": self.same, "kind": self.bundle.kind, "verifiedAt": self.bundle.data["verifiedAt"],
+            "same": self.same, "sameDecision": self.same_decision, "kind": self.bundle.kind, "verifiedAt": self.bundle.data["verifiedAt"],
             "sealedBy": self.signer, "recordedOutcome": _outcome_of(recorded),
             "replayedOutcome": _outcome_of(self.report), "differences": [d.to_dict() for d in self.differences],
             "notes": list(self.notes), "report": self.report,

@@ -83,7 +83,7 @@ def test_credential_evidence_replays_after_the_site_is_gone(world, tmp_path, htt
 
     same = run("replay", out, "--seal-key", did)
     assert same.exit_code == 0, same.output
-    assert same.output.startswith("SAME DECISION: recorded verified, replayed verified")
+    assert same.output.startswith("SAME DECISION: verified, as recorded\n")
     as_json = json.loads(run("replay", out, "--seal-key", did, "--json").output)
     assert as_json["same"] is True and as_json["sealKeyPinned"] is True and as_json["differences"] == []
     unpinned = run("replay", out)
@@ -111,6 +111,18 @@ def test_a_different_recorded_report_replays_as_different(world, tmp_path, https
     assert different.output.startswith("DIFFERENT DECISION: recorded not_verified, replayed verified")
     assert any(line.strip().startswith("revocation") and "failed [REVOKED]" in line and "-> passed" in line
                for line in different.output.splitlines()), different.output
+
+    bundle = json.loads(out.read_text())  # the same outcome, one check under it otherwise: exit 0, shown
+    bundle["report"]["outcome"] = "verified"
+    for check in bundle["report"]["checks"]:
+        if check["name"] == "revocation":
+            check.update(outcome="skipped", code=None)
+    out.write_text(json.dumps(seal_bundle(bundle, key)))
+    under = run("replay", out, "--seal-key", key.did)
+    assert under.exit_code == 0, under.output
+    assert under.output.startswith("SAME DECISION: verified, as recorded; but 1 difference under it")
+    assert any(line.strip().startswith("revocation") and ": skipped: " in line and "-> passed: " in line
+               for line in under.output.splitlines()), under.output
 
 
 @pytest.mark.parametrize("what", ["report", "retrieved bytes", "proof"])
