@@ -164,17 +164,22 @@ def test_evidence_needs_a_key_and_the_right_passphrase(world, tmp_path, https_se
     assert wrong.exit_code == 2 and "wrong passphrase" in wrong.output and not out.exists()
 
 
-def test_presentation_evidence_replays(world, tmp_path, https_server):
+def test_presentation_evidence_replays_without_the_challenge_store(world, tmp_path, https_server):
     mill, signed = world
     did = make_key(tmp_path)
+    store = tmp_path / "challenges.sqlite"
+    issued = run("challenge", "new", "--challenges", store)
+    assert issued.exit_code == 0, issued.output
+    challenge = issued.output.strip().splitlines()[0]
     holder = KeyPair.generate("Ed25519")
-    presentation = sign_presentation([signed], holder, challenge="c-42", domain="customs.example")
+    presentation = sign_presentation([signed], holder, challenge=challenge, domain="customs.example")
     (tmp_path / "vp.json").write_text(json.dumps(presentation))
     out = tmp_path / "vp-bundle.json"
-    verified = run("presentation", tmp_path / "vp.json", *fetching(tmp_path, https_server), "--challenge", "c-42",
-                   "--domain", "customs.example", "--evidence", out, "--evidence-home", tmp_path / "customs",
-                   "--evidence-passphrase-file", tmp_path / "pass.txt")
+    verified = run("presentation", tmp_path / "vp.json", *fetching(tmp_path, https_server), "--challenge", challenge,
+                   "--domain", "customs.example", "--challenges", store, "--evidence", out,
+                   "--evidence-home", tmp_path / "customs", "--evidence-passphrase-file", tmp_path / "pass.txt")
     assert verified.exit_code == 0, verified.output
     shutil.rmtree(https_server.site(MILL))
-    same = run("replay", out, "--seal-key", did)
-    assert same.exit_code == 0 and "SAME DECISION" in same.output, same.output
+    same = run("replay", out, "--seal-key", did)  # the challenge is used up by now: not asked again
+    assert same.exit_code == 0 and same.output.startswith("SAME DECISION: verified, as recorded\n"), same.output
+    assert "note: the challenge store was not consulted on replay" in same.output
