@@ -101,7 +101,7 @@ class PinnedContextLoader:
         self._served: set[tuple[str, ...]] = set()
         self.inline_sha256: frozenset[str] = frozenset()
         self.user_urls: frozenset[str] = frozenset()
-        self._user_bytes: dict[str, bytes] = {}
+        self._bytes: dict[str, bytes] = {}
         # pyld's processed-context cache, private to this loader (see module docstring).
         self.context_cache: dict[str, Any] = {}
 
@@ -134,7 +134,7 @@ class PinnedContextLoader:
             loader._index[url] = (file_name, digest)
             loader._documents[url] = document
             try:
-                loader._user_bytes[url] = (Path(directory) / file_name).read_bytes()
+                loader._bytes[url] = (Path(directory) / file_name).read_bytes()
             except OSError:  # read and checked a moment ago; evidence then names no bytes for it
                 pass
         for url, (document, _, file_name) in documents.items():
@@ -168,7 +168,7 @@ class PinnedContextLoader:
                 raise ContextIndexError(f"the recorded context {url} is not a JSON-LD context")
             loader._index[url] = ("(recorded)", hashlib.sha256(data).hexdigest())
             loader._documents[url] = document
-            loader._user_bytes[url] = bytes(data)
+            loader._bytes[url] = bytes(data)
         for url in contexts:
             document = loader._documents[url]
             try:
@@ -183,16 +183,20 @@ class PinnedContextLoader:
     def context_bytes(self, url: str) -> bytes | None:
         """The exact bytes of the context pinned for ``url`` (None if none is, or its file
         cannot be read): what an evidence bundle records."""
-        held = self._user_bytes.get(url)
+        held = self._bytes.get(url)
         if held is not None:
             return held
         entry = self._index.get(url)
         if entry is None:
             return None
         try:
-            return resources.files("tradevc.contexts").joinpath(entry[0]).read_bytes()
+            data = resources.files("tradevc.contexts").joinpath(entry[0]).read_bytes()
         except OSError:
             return None
+        if hashlib.sha256(data).hexdigest() != entry[1]:  # not what is pinned: nothing to record
+            return None
+        self._bytes[url] = data  # a handful of pinned files, kept once read
+        return data
 
     @property
     def urls(self) -> frozenset[str]:
