@@ -421,10 +421,11 @@ class EvidenceVerifier:
                 retrieved.append(_held("schema", url, data, held_at))
         loader = verifier.loader
         context_bytes: Callable[[str], bytes | None] | None = getattr(loader, "context_bytes", None)
-        for url in walked.contexts:
+        for url in walked.contexts:  # grows as contexts name others (@import, scoped contexts)
             data = context_bytes(url) if context_bytes is not None else None
             if data is not None:
                 retrieved.append(_held("context", url, data, held_at))
+                walked.visit_bytes(data)
         pack = getattr(verifier, "pack", None)
         full_options = {
             **options,
@@ -434,6 +435,7 @@ class EvidenceVerifier:
             "compatibility": list(verifier.compatibility.allowed),
             "challengeStore": verifier.challenges is not None,
             "trustPack": pack is not None,
+            "inlineContexts": sorted(getattr(loader, "inline_sha256", None) or ()),
         }
         outcome = result.outcome if result is not None else _entry_outcome(report)
         return {
@@ -584,6 +586,7 @@ class _Walk:
                     pass
         for url in iter_context_urls(node.get("@context")):
             self._add(self.contexts, url)
+        self._add(self.contexts, node.get("@import"))
         schema = node.get("credentialSchema")
         for entry in schema if isinstance(schema, list) else [schema]:
             if isinstance(entry, Mapping):
@@ -602,7 +605,7 @@ class _Walk:
                 if isinstance(proof, Mapping):
                     self._add(self.methods, proof.get("verificationMethod"))
         for key, value in node.items():
-            if key in ("@context", "proof"):
+            if key == "proof" or (key == "@context" and not isinstance(value, (dict, list))):
                 continue
             if isinstance(value, (dict, list)) or (isinstance(value, str) and len(value) > 40):
                 self.visit(value, credentials=credentials, depth=depth + 1)
@@ -787,6 +790,7 @@ def _replay_verifier(held: Bundle) -> Verifier:
     }
     try:
         loader = PinnedContextLoader.from_recorded(contexts)
+        loader.inline_sha256 = frozenset(str(d) for d in options.get("inlineContexts") or [])
         store = SchemaStore.from_recorded(schemas)
     except (VcError, SchemaStoreError) as e:
         raise EvidenceError(f"the recorded contexts and schemas cannot be used: {e.message}") from None
