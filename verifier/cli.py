@@ -31,6 +31,11 @@ SQLite file: ``--challenges FILE``, else ``$TRADEVC_CHALLENGES``, else
 ``vc-verify presentation --challenges FILE`` (or ``$TRADEVC_CHALLENGES``) then accepts a
 presentation only for a challenge of that store, unexpired and not used before, and uses it
 up (see :mod:`tradevc.verifier.challenges`).
+
+``--evidence OUT.json --evidence-home DIR`` on ``credential``, ``presentation`` and ``entry``
+writes the sealed evidence bundle of the verification; ``vc-verify evidence-key init`` makes
+the sealing key and ``vc-verify replay BUNDLE.json`` decides again from a bundle alone (see
+:mod:`tradevc.verifier.cli_evidence`).
 """
 
 from __future__ import annotations

@@ -155,6 +155,12 @@ def test_a_tampered_bundle_exits_2_in_one_line(world, tmp_path, https_server, wh
 
 def test_evidence_needs_a_key_and_the_right_passphrase(world, tmp_path, https_server):
     out = tmp_path / "bundle.json"
+    no_passphrase = run("evidence-key", "init", "--home", tmp_path / "customs", env={
+        "TRADEVC_EVIDENCE_PASSPHRASE": "", "TRADEVC_EVIDENCE_PASSPHRASE_FILE": ""})
+    assert no_passphrase.exit_code == 2 and no_passphrase.output.startswith("error: no passphrase"), no_passphrase.output
+    (tmp_path / "weak.txt").write_text("short\n")
+    weak = run("evidence-key", "init", "--home", tmp_path / "customs", "--passphrase-file", tmp_path / "weak.txt")
+    assert weak.exit_code == 2 and weak.output.startswith("error: ") and not (tmp_path / "customs").exists(), weak.output
     no_home = run("credential", tmp_path / "credential.json", *fetching(tmp_path, https_server), "--evidence", out)
     assert no_home.exit_code == 2 and "--evidence-home" in no_home.output and not out.exists()
     make_key(tmp_path)
