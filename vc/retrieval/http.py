@@ -144,18 +144,24 @@ class HttpsFetcher:
 
         :raises RetrievalError: as :meth:`get_json`, except that the body may be anything.
         """
-        body, media_type = self._recorded_get(url, what=what, accept=accept, kind=kind)
+        body, media_type = self._recorded_get(url, what=what, accept=accept, kind=kind, noted=False)
         held = self.mirror.held(url) if self.mirror is not None else None
-        return Fetched(url, body, media_type, held.fetched_at if held is not None else None)
+        fetched_at = held.fetched_at if held is not None else None
+        note(kind, url, body, media_type, fetched_at)  # a held copy: when it was fetched from its host
+        return Fetched(url, body, media_type, fetched_at)
 
-    def _recorded_get(self, url: str, *, what: str, accept: str, kind: str) -> tuple[bytes, str | None]:
-        """:meth:`_get`, noting the body (or the failure) for evidence."""
+    def _recorded_get(
+        self, url: str, *, what: str, accept: str, kind: str, noted: bool = True,
+    ) -> tuple[bytes, str | None]:
+        """:meth:`_get`, noting the failure for evidence, and the body unless ``noted`` is false
+        (the caller notes it)."""
         try:
             body, media_type = self._get(url, what=what, accept=accept)
         except RetrievalError as e:
             note_failure(kind, url, e.message, e.code, e.status)
             raise
-        note(kind, url, body, media_type)
+        if noted:
+            note(kind, url, body, media_type)
         return body, media_type
 
     def _get(self, url: str, *, what: str, accept: str) -> tuple[bytes, str | None]:
