@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import rfc8785
 
+from tradevc.vc.checks.policy import TrustPolicy, VerificationPolicy
 from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
 from tradevc.vc.compat import Compatibility
 from tradevc.vc.errors import VcError
@@ -53,7 +54,6 @@ from tradevc.vc.securing.jws import ALGORITHMS, is_compact_jws, parse_compact_jw
 
 from .service import STATUS_LIST_MAX_BYTES, Verifier
 from .trust import TrustPathPolicy, policy_from_document
-from tradevc.vc.checks.policy import TrustPolicy, VerificationPolicy
 
 if TYPE_CHECKING:
     from .entry.engine import LedgerLike
@@ -62,7 +62,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUNDLE_TYPE", "EvidenceError", "Bundle", "EvidenceVerifier", "with_evidence", "seal_bundle", "read_bundle",
-    "check_seal", "bundle_digest", "replay", "Replay", "Difference", "EVIDENCE_KEY_FILE",
+    "check_seal", "bundle_digest", "replay", "Replay", "Difference", "EVIDENCE_KEY_FILE", "create_evidence_key",
+    "open_evidence_key",
 ]
 
 BUNDLE_TYPE = "tradevc-evidence-bundle"
