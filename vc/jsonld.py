@@ -101,6 +101,7 @@ class PinnedContextLoader:
         self._served: set[tuple[str, ...]] = set()
         self.inline_sha256: frozenset[str] = frozenset()
         self.user_urls: frozenset[str] = frozenset()
+        self._bytes: dict[str, bytes] = {}
         # pyld's processed-context cache, private to this loader (see module docstring).
         self.context_cache: dict[str, Any] = {}
 
@@ -132,6 +133,10 @@ class PinnedContextLoader:
                 )
             loader._index[url] = (file_name, digest)
             loader._documents[url] = document
+            try:
+                loader._bytes[url] = (Path(directory) / file_name).read_bytes()
+            except OSError:  # read and checked a moment ago; evidence then names no bytes for it
+                pass
         for url, (document, _, file_name) in documents.items():
             # served with its @import already merged (into a copy): pyld merges into the
             # imported document itself, which every later document would then see
@@ -144,6 +149,54 @@ class PinnedContextLoader:
         loader.user_urls = frozenset(documents)
         loader.inline_sha256 = frozenset(inline)
         return loader
+
+    @classmethod
+    def from_recorded(cls, contexts: Mapping[str, bytes]) -> "PinnedContextLoader":
+        """A loader serving exactly ``contexts`` (URL -> the exact bytes of the context), such
+        as an evidence bundle records, and nothing else (not even the bundled contexts).
+
+        :raises ContextIndexError: a body that is not a JSON-LD context, or whose ``@import``
+            names a context not given.
+        """
+        loader = cls(index={})
+        for url, data in contexts.items():
+            try:
+                document = json.loads(decode_text(data, source=url))
+            except (NotUtf8Error, ValueError, RecursionError) as e:
+                raise ContextIndexError(f"the recorded context {url} is not JSON: {e}") from None
+            if not isinstance(document, dict) or not isinstance(document.get("@context"), (dict, list)):
+                raise ContextIndexError(f"the recorded context {url} is not a JSON-LD context")
+            loader._index[url] = ("(recorded)", hashlib.sha256(data).hexdigest())
+            loader._documents[url] = document
+            loader._bytes[url] = bytes(data)
+        for url in contexts:
+            document = loader._documents[url]
+            try:
+                merged = _merge_imports(document["@context"], {"documentLoader": loader})
+            except _pyld.JsonLdError as e:
+                raise ContextIndexError(f"the recorded context {url}: its @import cannot be used: "
+                                        f"{_translate(e).message}") from None
+            if merged is not document["@context"]:
+                loader._documents[url] = {**document, "@context": merged}
+        return loader
+
+    def context_bytes(self, url: str) -> bytes | None:
+        """The exact bytes of the context pinned for ``url`` (None if none is, or its file
+        cannot be read): what an evidence bundle records."""
+        held = self._bytes.get(url)
+        if held is not None:
+            return held
+        entry = self._index.get(url)
+        if entry is None:
+            return None
+        try:
+            data = resources.files("tradevc.contexts").joinpath(entry[0]).read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != entry[1]:  # not what is pinned: nothing to record
+            return None
+        self._bytes[url] = data  # a handful of pinned files, kept once read
+        return data
 
     @property
     def urls(self) -> frozenset[str]:

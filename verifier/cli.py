@@ -35,6 +35,11 @@ SQLite file: ``--challenges FILE``, else ``$TRADEVC_CHALLENGES``, else
 ``vc-verify presentation --challenges FILE`` (or ``$TRADEVC_CHALLENGES``) then accepts a
 presentation only for a challenge of that store, unexpired and not used before, and uses it
 up (see :mod:`tradevc.verifier.challenges`).
+
+``--evidence OUT.json --evidence-home DIR`` on ``credential``, ``presentation`` and ``entry``
+writes the sealed evidence bundle of the verification; ``vc-verify evidence-key init`` makes
+the sealing key and ``vc-verify replay BUNDLE.json`` decides again from a bundle alone (see
+:mod:`tradevc.verifier.cli_evidence`).
 """
 
 from __future__ import annotations
@@ -71,6 +76,11 @@ from .describe import (
 )
 from .cli_archive import archive as archive_commands
 from .cli_entry import entry_command
+from .cli_evidence import (
+    evidence_key as evidence_key_commands, evidence_key_from_options, replay_command, with_evidence_options,
+    write_evidence,
+)
+from .evidence import with_evidence
 from .cli_pack import PACK_SIGNER_HELP, pack as pack_commands, pack_verifier
 from .pack import SIGNERS_ENV as PACK_SIGNERS_ENV
 from .service import Verifier
@@ -500,6 +510,7 @@ def cli() -> None:
 @cli.command()
 @_with_common
 @_with_output
+@with_evidence_options
 @click.option("--at", "at", metavar="ISO-TIME",
               help="Verify as of this time (an audit: was it valid, and revoked or not, on that day?); default now. "
                    "Status lists too: the version in effect then, where the issuer publishes its lists' history "
@@ -508,7 +519,8 @@ def credential(
     file: str, trust: str | None, pack: str | None, pack_signers: tuple[str, ...], as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
     compat: tuple[str, ...], contexts: str | None, color: str = "auto", brief: bool = False,
-    allow_hosts: tuple[str, ...] = (), at: str | None = None,
+    allow_hosts: tuple[str, ...] = (), at: str | None = None, evidence: str | None = None,
+    evidence_home: str | None = None, evidence_passphrase_file: str | None = None,
 ) -> None:
     """Verify the credential in FILE ('-' for stdin): JSON with a Data Integrity proof, a
     vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential.
@@ -516,15 +528,27 @@ def credential(
     Prints the outcome (VERIFIED, NOT VERIFIED or COULD NOT VERIFY: the first line), what the
     credential says (issuer, named as your trust policy names it; subject; validity; goods and
     HS codes, origin criteria, heats, licence numbers, quantities), labelled not to be relied
-    on if it did not verify, then every check. --json prints the report with its "outcome"."""
+    on if it did not verify, then every check. --json prints the report with its "outcome".
+
+    --evidence OUT.json (with --evidence-home DIR) also writes the sealed evidence bundle of
+    this verification, for 'vc-verify replay'."""
     now = _moment_option("--at", at)
+    key = evidence_key_from_options(evidence, evidence_home, evidence_passphrase_file)
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
     )
     document, failed = _read(file, verifier.limits)
-    _finish(failed if failed is not None else verifier.verify_credential(document, now=now), as_json,
-            document=document, policy=verifier.policy, color=color, brief=brief)
+    if failed is not None:
+        result = failed
+        if evidence is not None:
+            click.echo(f"warning: no evidence written to {evidence}: the input is not a credential", err=True)
+    elif key is not None and evidence is not None:
+        result, bundle = with_evidence(verifier).verify_credential(document, now=now)
+        write_evidence(evidence, bundle, key)
+    else:
+        result = verifier.verify_credential(document, now=now)
+    _finish(result, as_json, document=document, policy=verifier.policy, color=color, brief=brief)
 
 
 def _moment_option(option: str, value: str | None) -> datetime | None:
@@ -542,6 +566,7 @@ def _moment_option(option: str, value: str | None) -> datetime | None:
 @cli.command()
 @_with_common
 @_with_output
+@with_evidence_options
 @click.option("--challenge", required=True, help="The challenge you gave the holder for this presentation.")
 @click.option("--domain", required=True, help="Your domain, as the holder bound the presentation to it.")
 @click.option("--challenges", "challenges", type=click.Path(dir_okay=False, exists=True), envvar=CHALLENGES_ENV,
@@ -553,17 +578,22 @@ def presentation(
     file: str, trust: str | None, pack: str | None, pack_signers: tuple[str, ...], as_json: bool, offline: bool, ca_bundle: str | None, stale_minutes: int | None,
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
     compat: tuple[str, ...], contexts: str | None, challenge: str, domain: str, challenges: str | None,
-    color: str = "auto", brief: bool = False, allow_hosts: tuple[str, ...] = (),
+    color: str = "auto", brief: bool = False, allow_hosts: tuple[str, ...] = (), evidence: str | None = None,
+    evidence_home: str | None = None, evidence_passphrase_file: str | None = None,
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
     credential in it.
 
     Prints the outcome, the presentation's checks, then each credential as 'vc-verify
     credential' does, a table of the documents and their checks, and the verdict in plain
-    words: which document failed and why, which could not be checked, which are fine."""
+    words: which document failed and why, which could not be checked, which are fine.
+
+    --evidence OUT.json (with --evidence-home DIR) also writes the sealed evidence bundle of
+    this verification, for 'vc-verify replay' (which does not consult the challenge store)."""
     for value, option in ((challenge, "--challenge"), (domain, "--domain")):
         if _given(value) is None:  # e.g. an unset shell variable
             _usage_error(f"{option} is empty: {_EMPTY_HINTS[option]}")
+    key = evidence_key_from_options(evidence, evidence_home, evidence_passphrase_file)
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
@@ -571,10 +601,16 @@ def presentation(
     if challenges is not None:
         verifier.challenges = _challenge_store(challenges)
     document, failed = _read(file, verifier.limits)
-    _finish(
-        failed if failed is not None else verifier.verify_presentation(document, challenge=challenge, domain=domain),
-        as_json, document=document, policy=verifier.policy, color=color, brief=brief,
-    )
+    if failed is not None:
+        result: VerificationResult = failed
+        if evidence is not None:
+            click.echo(f"warning: no evidence written to {evidence}: the input is not a presentation", err=True)
+    elif key is not None and evidence is not None:
+        result, bundle = with_evidence(verifier).verify_presentation(document, challenge=challenge, domain=domain)
+        write_evidence(evidence, bundle, key)
+    else:
+        result = verifier.verify_presentation(document, challenge=challenge, domain=domain)
+    _finish(result, as_json, document=document, policy=verifier.policy, color=color, brief=brief)
 
 
 @cli.command()
@@ -771,6 +807,8 @@ def new_challenge(ttl: int, challenges: str | None, as_json: bool) -> None:
 cli.add_command(pack_commands)  # vc-verify pack build|show|diff|keygen
 cli.add_command(entry_command(with_verifier_options, verifier_from_options))  # vc-verify entry ENTRY.json VP.json
 cli.add_command(archive_commands)  # vc-verify archive add|list|search|show|hold|release|prune|check|reindex|reverify
+cli.add_command(evidence_key_commands)  # vc-verify evidence-key init|show
+cli.add_command(replay_command)  # vc-verify replay BUNDLE.json
 
 
 def main() -> None:

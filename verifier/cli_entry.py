@@ -22,6 +22,7 @@ decorator that adds those options and its function that builds the
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,11 +35,13 @@ from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.jsontext import DEFAULT_LIMITS
 from tradevc.vc.securing.jws import document_of_file
 
+from .cli_evidence import evidence_key_from_options, with_evidence_options, write_evidence
 from .entry.model import EntryError, read_entry
 from .entry.report import Decision
 from .entry.rules import RuleError, RuleSet
 from .ledger import LedgerError, open_ledger
 from .pack import PackVerifier
+from .evidence import with_evidence
 from .service import Verifier
 
 __all__ = ["EXIT_ACCEPT", "EXIT_COULD_NOT_DECIDE", "EXIT_REJECT", "EXIT_REVIEW", "EXIT_USAGE", "entry_command"]
@@ -98,13 +101,17 @@ def entry_command(with_verifier_options: WithOptions, verifier_from: VerifierFro
                   help="Leave the drawings of the lines' supply paths out of the text report (a big entry).")
     @click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE",
                   help="Also write the report as a self-contained HTML page to FILE.")
+    @with_evidence_options
     def entry(entry_file: str, presentation_file: str, challenge: str, domain: str, ledger_at: str | None,
-              at: str | None, as_json: bool, no_path: bool, report_path: str | None, **options: Any) -> None:
+              at: str | None, as_json: bool, no_path: bool, report_path: str | None, evidence: str | None,
+              evidence_home: str | None, evidence_passphrase_file: str | None, **options: Any) -> None:
         """Decide on the entry in ENTRY.json from the credentials of the presentation in VP.json:
         per line ACCEPT, REVIEW or REJECT with the reasons, and for the entry the worst of them.
         The trust policy (--trust, or the pack's) may configure the entry rules (entryRules, see
         the README). Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input, 3 the
-        ledger could not be used (or the pack is too old)."""
+        ledger could not be used (or the pack is too old). --evidence OUT.json (with
+        --evidence-home DIR) also writes the sealed evidence bundle of the decision."""
+        key = evidence_key_from_options(evidence, evidence_home, evidence_passphrase_file)
         try:
             declaration = read_entry(entry_file)
         except OSError as e:
@@ -129,12 +136,17 @@ def entry_command(with_verifier_options: WithOptions, verifier_from: VerifierFro
             _fail([f"{presentation_file}: {e.message}"])
         verifier = verifier_from(**options)
         where = trust or "the trust pack"
+        entry_rules: Any = None
         try:
             if isinstance(verifier, PackVerifier):
                 rules = RuleSet.from_policy(verifier.pack.policy, source=verifier.pack.label())
+                entry_rules = verifier.pack.policy.get("entryRules")
             else:
                 assert trust is not None  # verifier_from refuses neither --trust nor --pack
                 rules = RuleSet.from_policy_file(trust)
+                if key is not None:
+                    policy_document = json.loads(Path(trust).read_bytes())
+                    entry_rules = policy_document.get("entryRules") if isinstance(policy_document, dict) else None
         except OSError as e:
             _fail([f"cannot read {trust}: {e.strerror}"])
         except ValueError as e:  # RuleError too
@@ -145,9 +157,15 @@ def entry_command(with_verifier_options: WithOptions, verifier_from: VerifierFro
                 ledger = open_ledger(ledger_at)
             except (LedgerError, OSError, ValueError) as e:
                 _fail([f"--ledger {ledger_at}: {e}"])
+        bundle: dict[str, Any] | None = None
         try:
-            report = verifier.verify_entry(declaration, presentation, challenge=challenge, domain=domain,
-                                           rules=rules, ledger=ledger, now=now)
+            if key is not None:
+                report, bundle = with_evidence(verifier).verify_entry(
+                    declaration, presentation, challenge=challenge, domain=domain, entry_rules=entry_rules,
+                    ledger=ledger, now=now)
+            else:
+                report = verifier.verify_entry(declaration, presentation, challenge=challenge, domain=domain,
+                                               rules=rules, ledger=ledger, now=now)
         except RuleError as e:
             _fail([f"{where}: {e}"])
         except LedgerError as e:
@@ -156,6 +174,8 @@ def entry_command(with_verifier_options: WithOptions, verifier_from: VerifierFro
         finally:
             if ledger is not None and hasattr(ledger, "close"):
                 ledger.close()
+        if bundle is not None and key is not None and evidence is not None:
+            write_evidence(evidence, bundle, key)
         if report_path is not None:
             try:
                 Path(report_path).write_text(report.to_html(), encoding="utf-8")

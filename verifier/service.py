@@ -97,6 +97,11 @@ class Verifier:
     status list may hold; a document over them fails ``structure`` with ``RESOURCE_LIMIT_ERROR``
     before anything expensive is done.
 
+    ``fetcher`` (an :class:`~tradevc.vc.retrieval.http.HttpsFetcher`) replaces the fetchers
+    built from ``session``, ``mirror``, ``network``, ``allow_hosts`` and ``timeout``: every
+    DID document, status list and linked presentation is read through it (a replay of
+    evidence reads only the recorded bytes so).
+
     :raises TypeError: ``policy`` is not a policy, ``compatibility`` not a
         :class:`~tradevc.vc.compat.Compatibility`, ``challenges`` not a challenge store, or
         ``cache`` not a :class:`~tradevc.vc.retrieval.disk_cache.DiskCache`.
@@ -128,6 +133,7 @@ class Verifier:
         challenges: ChallengeStore | None = None,
         limits: Limits | None = None,
         cache: DiskCache | None = None,
+        fetcher: HttpsFetcher | None = None,
     ) -> None:
         require_policy(policy)
         if cache is not None and not isinstance(cache, DiskCache):
@@ -155,7 +161,7 @@ class Verifier:
         self.schemas = schemas if schemas is not None else default_schema_store()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.resolvers = resolvers or DidResolvers.online(
-            HttpsFetcher(
+            fetcher or HttpsFetcher(
                 self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES, mirror=mirror, network=network,
                 allow_hosts=allow,
             ),
@@ -164,7 +170,7 @@ class Verifier:
         self.max_clock_skew = max_clock_skew
         self.status_checker = (
             StatusChecker(
-                HttpsFetcher(
+                fetcher or HttpsFetcher(
                     self.session, timeout=timeout, max_bytes=STATUS_LIST_MAX_BYTES, mirror=mirror, network=network,
                     allow_hosts=allow,
                 ),
@@ -184,7 +190,7 @@ class Verifier:
         if isinstance(policy, TrustPathPolicy):
             self.trust_paths = TrustPaths(
                 policy, verify=self._verify_vouch, resolvers=self.resolvers,
-                fetcher=HttpsFetcher(
+                fetcher=fetcher or HttpsFetcher(
                     self.session, timeout=timeout, max_bytes=DEFAULT_MAX_BYTES, mirror=mirror, network=network,
                     allow_hosts=allow,
                 ),

@@ -84,6 +84,7 @@ from tradevc.vc.model import Credential, is_url
 from tradevc.vc.report import CheckResult, Outcome, VerificationResult
 from tradevc.vc.retrieval.did.resolver import DidResolvers
 from tradevc.vc.retrieval.http import HttpsFetcher
+from tradevc.vc.retrieval.recording import active as recording_evidence, note as record_evidence
 from tradevc.vc.securing.enveloped import is_enveloped, token_from_envelope
 from tradevc.vc.securing.jose import credential_of
 from tradevc.vc.securing.jws import document_of_file, is_compact_jws, parse_compact_jws
@@ -247,6 +248,9 @@ class TrustPathPolicy:
         self.anchors: tuple[StoredVouch, ...] = tuple(anchors)
         self.limits = limits
         self.source = source
+        self.document: dict[str, Any] | None = None
+        """The policy document it was read from, without its ``anchors`` member (read into
+        :attr:`anchors`), when it was read from one: what an evidence bundle records."""
         if self.flat is None and not self.roots and not self.marks:
             raise ValueError("a trust policy needs trustedIssuers, roots or recordedMarks; an empty one trusts nobody")
         implicit = [
@@ -354,7 +358,9 @@ def _parse(data: Any, *, base: Path | None, source: str, held: Sequence[StoredVo
     anchors: list[StoredVouch] = list(held)
     for i, item in enumerate(_list(data, "anchors")):
         anchors.extend(_stored(item, f"anchors[{i}]", base))
-    return TrustPathPolicy(trusted=trusted, roots=roots, marks=marks, anchors=anchors, limits=limits, source=source)
+    policy = TrustPathPolicy(trusted=trusted, roots=roots, marks=marks, anchors=anchors, limits=limits, source=source)
+    policy.document = {k: v for k, v in data.items() if k != "anchors"}
+    return policy
 
 
 def _flat_dids(value: Any) -> list[str]:
@@ -976,7 +982,9 @@ class TrustPaths:
     def _trust_of(self, party: str, now: datetime, offered: tuple[_Candidate, ...],
                   checked: dict[str, "_Checked"] | None = None) -> _Trust:
         key = (party, tuple(sorted(c.digest for c in offered)))
-        cached = self._trust.get(key)
+        # a verification recorded for evidence finds its paths afresh, so that every vouch and
+        # DID document they rest on is recorded (the DID resolvers record their cached copies)
+        cached = None if recording_evidence() else self._trust.get(key)
         if cached is not None and cached.computed_at <= now < cached.expires:
             return cached
         search = _Search(self, now, offered, checked)
@@ -1020,7 +1028,7 @@ class TrustPaths:
         if self._resolvers is None or self._fetcher is None:
             return [], []
         with self._lock:
-            hit = self._linked.get(party)
+            hit = None if recording_evidence() else self._linked.get(party)
         if hit is not None and hit[0] <= now < hit[0] + self._ttl:
             return hit[1], hit[2]
         candidates: list[_Candidate] = []
@@ -1041,6 +1049,7 @@ class TrustPaths:
             budget[0] -= 1
             try:
                 fetched = self._fetcher.fetch(url, what="linked presentation", accept=_LVP_ACCEPT)
+                record_evidence("vouch", url, fetched.body, fetched.media_type)
                 self.fetches += 1
                 from tradevc.vc.verification.pipeline import read_fetched
 
@@ -1069,7 +1078,7 @@ class TrustPaths:
         return candidates, reasons
 
     def _check_candidate(self, candidate: _Candidate, now: datetime) -> _Checked:
-        cached = self._checked.get(candidate.digest)
+        cached = None if recording_evidence() else self._checked.get(candidate.digest)
         if cached is not None and cached.checked_at <= now < cached.expires:
             return cached if cached.candidate.origin == candidate.origin else _Checked(
                 candidate, cached.vouch, cached.code, cached.message, cached.error, cached.status,

@@ -147,6 +147,16 @@ class TrustPolicy:
     def issuer(self, did: str) -> TrustedIssuer | None:
         return self._trusted.get(did)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as a document :meth:`from_dict` reads back (``{"unsafeAnyIssuer": true}``
+        for :meth:`unsafe_any_issuer`, which :meth:`from_dict` does not read)."""
+        if self._any:
+            return {"unsafeAnyIssuer": True}
+        return {"trustedIssuers": [
+            {"did": e.did, **({"name": e.name} if e.name else {}), "types": sorted(e.types)}
+            for e in self._trusted.values()
+        ]}
+
     def trusts(self, issuer: str, types: Iterable[str]) -> bool:
         """True if ``issuer`` may issue a credential with all of ``types`` (besides VerifiableCredential)."""
         if self._any:

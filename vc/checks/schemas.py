@@ -323,6 +323,15 @@ class SchemaStore:
             held.append(_hold(url, data, None, check=True))
         return cls(held)
 
+    @classmethod
+    def from_recorded(cls, schemas: Mapping[str, bytes]) -> "SchemaStore":
+        """A store of exactly ``schemas`` (URL -> the exact bytes held), such as an evidence
+        bundle records, without the shipped ones.
+
+        :raises SchemaStoreError: as :meth:`from_index`.
+        """
+        return cls([_hold(url, data, None, check=False) for url, data in schemas.items()])
+
     @property
     def urls(self) -> frozenset[str]:
         """The URLs of the schemas held."""

@@ -42,6 +42,7 @@ from tradevc.vc.errors import InvalidDocument, ResolutionError
 from tradevc.vc.jsontext import loads
 from tradevc.vc.retrieval.mirror import Mirror, MirrorPathError, Origin
 from tradevc.vc.retrieval.netguard import AddressRefused, AllowList, Deadline, GuardedAdapter, check_name
+from tradevc.vc.retrieval.recording import note, note_failure
 
 __all__ = [
     "HttpsFetcher", "Fetched", "RetrievalError", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BYTES", "DID_MEDIA_TYPES", "AllowList",
@@ -152,7 +153,9 @@ class HttpsFetcher:
         except ValueError:  # MirrorPathError, or a URL urlsplit refuses
             return None
 
-    def get_json(self, url: str, *, what: str, media_types: Iterable[str] | None = None) -> Any:
+    def get_json(
+        self, url: str, *, what: str, media_types: Iterable[str] | None = None, kind: str = "other",
+    ) -> Any:
         """The JSON document at ``url``. With ``media_types``, a document served over HTTPS
         with another ``Content-Type`` (parameters aside) is refused.
 
@@ -162,20 +165,38 @@ class HttpsFetcher:
             to its mirror or snapshot, or a file missing from the snapshot. The message names
             ``what`` and the URL (and the mirror or snapshot it was read from).
         """
-        body, media_type = self._get(url, what=what, accept=JSON_TYPES)
+        body, media_type = self._recorded_get(url, what=what, accept=JSON_TYPES, kind=kind)
         if media_types is not None:
             _require_media_type(media_type, media_types, url, what)
         return _json(body, url, what)
 
-    def fetch(self, url: str, *, what: str, accept: str) -> Fetched:
+    def fetch(self, url: str, *, what: str, accept: str, kind: str = "other") -> Fetched:
         """The body at ``url`` as bytes, with the ``Content-Type`` it was served with (None for
-        a snapshot file). What the body is (JSON, a JWS...) is the caller's to decide.
+        a snapshot file). What the body is (JSON, a JWS...) is the caller's to decide. When a
+        verification is recorded for evidence (:mod:`tradevc.vc.retrieval.recording`), the
+        body is recorded as a ``kind`` (``did``, ``status-list``, ``vouch``, ``other``).
 
         :raises RetrievalError: as :meth:`get_json`, except that the body may be anything.
         """
-        body, media_type = self._get(url, what=what, accept=accept)
+        body, media_type = self._recorded_get(url, what=what, accept=accept, kind=kind, noted=False)
         held = self.mirror.held(url) if self.mirror is not None else None
-        return Fetched(url, body, media_type, held.fetched_at if held is not None else None)
+        fetched_at = held.fetched_at if held is not None else None
+        note(kind, url, body, media_type, fetched_at)  # a held copy: when it was fetched from its host
+        return Fetched(url, body, media_type, fetched_at)
+
+    def _recorded_get(
+        self, url: str, *, what: str, accept: str, kind: str, noted: bool = True,
+    ) -> tuple[bytes, str | None]:
+        """:meth:`_get`, noting the failure for evidence, and the body unless ``noted`` is false
+        (the caller notes it)."""
+        try:
+            body, media_type = self._get(url, what=what, accept=accept)
+        except RetrievalError as e:
+            note_failure(kind, url, e.message, e.code, e.status)
+            raise
+        if noted:
+            note(kind, url, body, media_type)
+        return body, media_type
 
     def _get(self, url: str, *, what: str, accept: str) -> tuple[bytes, str | None]:
         try:

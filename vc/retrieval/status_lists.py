@@ -61,6 +61,7 @@ from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.jsontext import json_kind
 from tradevc.vc.retrieval.disk_cache import STATUS_LIST, DiskCache, duration_text as _duration, is_outage
 from tradevc.vc.retrieval.http import Fetched, HttpsFetcher, RetrievalError
+from tradevc.vc.retrieval.recording import Recorded, capture, note, renote
 from tradevc.vc.retrieval.status_types import StatusType, status_type
 from tradevc.vc.model import is_url
 from tradevc.vc.status import (
@@ -115,6 +116,7 @@ class _CachedList:
     generation: object = None  # StatusChecker.generation() before it was fetched
     valid_from: datetime | None = None  # the list credential's own (verified) validity period
     valid_until: datetime | None = None
+    sources: tuple[Recorded, ...] = ()  # the bodies it was read from, recorded again at each use (evidence)
 
 
 class _AsOf(NamedTuple):
@@ -185,7 +187,7 @@ class StatusChecker:
         self.stale_if_error = stale_if_error
         self.compatibility = require_compatibility(compatibility)
         self._cache: dict[str, _CachedList] = {}
-        self._indexes: dict[str, tuple[datetime, list[HistoryVersion] | None]] = {}
+        self._indexes: dict[str, tuple[datetime, list[HistoryVersion] | None, tuple[Recorded, ...]]] = {}
         self._versions: dict[str, _CachedList] = {}
         self._lock = threading.Lock()
         self.generation: Callable[[], object] | None = None
@@ -280,14 +282,18 @@ class StatusChecker:
         if cached is not None and now < cached.fresh_until:
             self._matches(cached, purpose, issuer, url)
             _in_effect(cached, url, now)
+            renote(cached.sources)
             return cached
         if cached is not None and cached.stale_copy:  # the same held bytes: not verified again
             self._matches(cached, purpose, issuer, url)
             _in_effect(cached, url, now)
             self._stale_copy(cached, url, now, result)
+            renote(cached.sources)
             return cached
         try:
-            fresh = self._fetch(url, kind, purpose, size, issuer, now)
+            with capture() as used:
+                fresh = self._fetch(url, kind, purpose, size, issuer, now)
+            fresh.sources = tuple(used.items)
             fresh.generation = generation
             if fresh.fetched_at < now and fresh.fresh_until <= now:  # a held copy, past its freshness already
                 fresh.stale_copy = True
@@ -308,6 +314,7 @@ class StatusChecker:
                     f"status list {url} could not be fetched ({problem.message}); used the cached copy fetched "
                     f"{_minutes(age)} ago, {_minutes(now - cached.fresh_until)} past its freshness (stale_if_error)"
                 )
+                renote(cached.sources)
                 return cached
             on_disk = self._from_disk(problem, url, kind, purpose, size, issuer, now, result)
             if on_disk is not None:
@@ -338,8 +345,11 @@ class StatusChecker:
         if copy is None or copy.fetched_at > now:  # from the future: its age cannot be judged
             return None
         try:
-            listed = self._judge(Fetched(url, copy.body, copy.media_type, copy.fetched_at), url, kind, purpose,
-                                 size, issuer, now)
+            with capture() as used:
+                note("status-list", url, copy.body, copy.media_type, copy.fetched_at)
+                listed = self._judge(Fetched(url, copy.body, copy.media_type, copy.fetched_at), url, kind, purpose,
+                                     size, issuer, now)
+            listed.sources = tuple(used.items)
         except _ListProblem as refused:
             if not refused.undecided:  # bytes that are not the issuer's valid list: never again
                 self.cache.discard(STATUS_LIST, url)
@@ -387,7 +397,7 @@ class StatusChecker:
 
     def _fetch(self, url: str, kind: StatusType, purpose: str, size: int, issuer: str, now: datetime) -> _CachedList:
         try:
-            fetched = self.fetcher.fetch(url, what="status list", accept=LIST_MEDIA_TYPES)
+            fetched = self.fetcher.fetch(url, what="status list", accept=LIST_MEDIA_TYPES, kind="status-list")
         except RetrievalError as e:
             raise _ListProblem("STATUS_RETRIEVAL_ERROR", e.message, outage=is_outage(e)) from e
         listed = self._judge(fetched, url, kind, purpose, size, issuer, now)
@@ -547,7 +557,7 @@ class StatusChecker:
         separator = "&" if "?" in url else "?"
         stamped = f"{url}{separator}timestamp={quote(_text(moment), safe='')}"
         try:
-            fetched = self.fetcher.fetch(stamped, what="status list as of a past moment", accept=LIST_MEDIA_TYPES)
+            fetched = self.fetcher.fetch(stamped, what="status list as of a past moment", accept=LIST_MEDIA_TYPES, kind="status-list")
         except RetrievalError as e:
             if is_outage(e):
                 raise _ListProblem("STATUS_RETRIEVAL_ERROR", f"status list {stamped}: {e.message}", outage=True) from e
@@ -575,10 +585,14 @@ class StatusChecker:
         with self._lock:
             held = self._indexes.get(index_url)
         if held is not None and now < held[0]:
+            renote(held[2])
             return held[1]
         versions: list[HistoryVersion] | None
+        used = None
         try:
-            fetched = self.fetcher.fetch(index_url, what="status history index", accept="application/json")
+            with capture() as used:
+                fetched = self.fetcher.fetch(index_url, what="status history index", accept="application/json",
+                                             kind="status-list")
         except RetrievalError as e:
             if is_outage(e):
                 raise _ListProblem("STATUS_RETRIEVAL_ERROR", f"the status history of {url} could not be fetched: "
@@ -595,7 +609,7 @@ class StatusChecker:
         with self._lock:
             if index_url not in self._indexes and len(self._indexes) >= _MAX_HELD_VERSIONS:
                 self._indexes.pop(next(iter(self._indexes)))  # bounded, as the versions are: the oldest goes
-            self._indexes[index_url] = (now + DEFAULT_TTL, versions)
+            self._indexes[index_url] = (now + DEFAULT_TTL, versions, tuple(used.items) if used is not None else ())
         return versions
 
     def _history_version(
@@ -606,13 +620,18 @@ class StatusChecker:
         if held is not None:
             self._matches(held, purpose, issuer, url)
             _covers(held, version_url, moment)
+            renote(held.sources)
             return held
-        try:
-            fetched = self.fetcher.fetch(version_url, what="status list version", accept=LIST_MEDIA_TYPES)
-        except RetrievalError as e:
-            raise _ListProblem("STATUS_RETRIEVAL_ERROR", f"status list version {version_url}: {e.message}",
-                               outage=is_outage(e)) from e
-        listed = self._judge_version(fetched, url, kind, purpose, size, issuer, moment, what=f"status list version {version_url}")
+        with capture() as used:
+            try:
+                fetched = self.fetcher.fetch(version_url, what="status list version", accept=LIST_MEDIA_TYPES,
+                                             kind="status-list")
+            except RetrievalError as e:
+                raise _ListProblem("STATUS_RETRIEVAL_ERROR", f"status list version {version_url}: {e.message}",
+                                   outage=is_outage(e)) from e
+            listed = self._judge_version(fetched, url, kind, purpose, size, issuer, moment,
+                                         what=f"status list version {version_url}")
+        listed.sources = tuple(used.items)
         if listed.valid_until is not None and listed.valid_until <= self.clock():  # sealed: it never changes
             with self._lock:
                 if len(self._versions) >= _MAX_HELD_VERSIONS:

@@ -21,6 +21,7 @@ from tradevc.vc.errors import InvalidDocument, KeyMaterialError, ResolutionError
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base58btc_decode
 from tradevc.vc.retrieval.did import DidResolver, parse_did_url
+from tradevc.vc.retrieval.recording import Recorded, capture, renote
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -49,7 +50,8 @@ class DidResolvers:
         self._methods = dict(methods)
         self._ttl = cache_ttl
         self._clock = clock
-        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        # DID -> (expiry, document, the bodies it was read from: recorded again when it is used)
+        self._cache: dict[str, tuple[float, dict[str, Any], tuple[Recorded, ...]]] = {}
         # Verification methods retrieved from cached DID documents: (expiry, method).
         self._method_cache: dict[str, tuple[float, VerificationMethod]] = {}
         self._lock = threading.Lock()
@@ -111,6 +113,9 @@ class DidResolvers:
         entry = self._method_cache.get(vm_url)
         if entry is None or (entry[0] is not None and self._clock() >= entry[0]):
             return None
+        hit = self._cache.get(entry[1].controller)
+        if hit is not None and hit[2]:
+            renote(hit[2])
         return entry[1]
 
     def _remember_method(self, did: str, vm_url: str, method: VerificationMethod) -> None:
@@ -158,6 +163,8 @@ class DidResolvers:
             with self._lock:
                 hit = self._cache.get(did)
             if hit is not None and self._clock() < hit[0]:
+                if hit[2]:
+                    renote(hit[2])
                 return copy.deepcopy(hit[1])
         resolver = self._methods.get(parts[1])
         if resolver is None:
@@ -166,10 +173,12 @@ class DidResolvers:
                 + ", ".join(f"did:{m}" for m in sorted(self._methods))
                 + ")"
             )
-        document = resolver.resolve(did)
-        if self._ttl is not None:
-            with self._lock:
-                self._cache[did] = (self._clock() + self._ttl, copy.deepcopy(document))
+        if self._ttl is None:
+            return resolver.resolve(did)
+        with capture() as used:
+            document = resolver.resolve(did)
+        with self._lock:
+            self._cache[did] = (self._clock() + self._ttl, copy.deepcopy(document), tuple(used.items))
         return document
 
 

@@ -25,6 +25,7 @@ from tradevc.vc.retrieval.http import (
 )
 from tradevc.vc.retrieval.did import DidResolutionError
 from tradevc.vc.retrieval.mirror import Origin
+from tradevc.vc.retrieval.recording import note
 
 __all__ = ["did_web", "did_web_for", "document_url", "document_path", "DidWebResolver"]
 
@@ -216,7 +217,7 @@ class DidWebResolver:
         url = document_url(did)
         what = f"DID document of {did}"
         try:
-            fetched = self.fetcher.fetch(url, what=what, accept=JSON_TYPES)
+            fetched = self.fetcher.fetch(url, what=what, accept=JSON_TYPES, kind="did")
         except RetrievalError as e:
             stale = self._from_disk(did, url, e) if self.stale_if_error is not None else None
             if stale is None:
@@ -245,6 +246,7 @@ class DidWebResolver:
         except ResolutionError:  # not the DID's document: never again
             self.cache.discard(DID_DOCUMENT, url)
             return None
+        note("did", url, copy.body, copy.media_type, copy.fetched_at)
         age = _duration(now - copy.fetched_at)
         with self._lock:
             self._from_cache[did] = Origin("cache", (

@@ -1,0 +1,215 @@
+"""``vc-verify evidence-key`` and ``vc-verify replay``, and the ``--evidence`` options of
+``vc-verify credential`` and ``presentation`` (see :mod:`tradevc.verifier.evidence`).
+
+``vc-verify evidence-key init --home DIR`` makes the verifier's sealing key: an Ed25519 key
+sealed under a passphrase (``--passphrase-file FILE``, else ``$TRADEVC_EVIDENCE_PASSPHRASE_FILE``,
+else ``$TRADEVC_EVIDENCE_PASSPHRASE``, else asked on a terminal), and prints its did:key;
+``evidence-key show --home DIR`` prints it again (from the public file beside the key).
+
+``--evidence OUT.json --evidence-home DIR`` on ``credential`` and ``presentation`` writes the
+sealed bundle of that verification (atomically), whatever its outcome; the exit status is the
+verification's. A key that cannot be opened is exit 2, before anything is verified.
+
+``vc-verify replay BUNDLE.json [--seal-key DID]...`` checks the seal and every recorded body's
+SHA-256 (exit 2, one line naming what does not match), decides again offline from the bundle
+alone and prints the replayed decision and each difference from the recorded report, check
+by check: exit 0 for the same decision (outcome), 1 for a different one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from tradevc.clistyle import EXIT_USAGE, fail, read_secret_file
+from tradevc.vc.atomicfile import write_atomic
+from tradevc.vc.errors import VcError
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.sealed import MIN_PASSPHRASE_LENGTH, WeakPassphrase, check_new_passphrase
+
+from .evidence import (
+    EVIDENCE_KEY_FILE, EvidenceError, create_evidence_key, open_evidence_key, read_bundle, replay, seal_bundle,
+)
+
+__all__ = ["evidence_key", "replay_command", "EVIDENCE_OPTIONS", "evidence_key_from_options", "write_evidence"]
+
+PASSPHRASE_ENV = "TRADEVC_EVIDENCE_PASSPHRASE"
+PASSPHRASE_FILE_ENV = "TRADEVC_EVIDENCE_PASSPHRASE_FILE"
+HOME_ENV = "TRADEVC_EVIDENCE_HOME"
+PUBLIC_FILE = "evidence-key.json"
+EXIT_SAME, EXIT_DIFFERENT = 0, 1
+
+
+def _usage(message: str) -> NoReturn:
+    fail(message, EXIT_USAGE)
+
+
+def _passphrase(path: str | None, *, new: bool = False, weak_ok: bool = False) -> str:
+    """The sealing key's passphrase: from ``--passphrase-file``, the environment, or a prompt
+    on a terminal; never from the command line."""
+    if path is not None:
+        value = read_secret_file(path)
+    elif os.environ.get(PASSPHRASE_ENV):
+        value = os.environ[PASSPHRASE_ENV]
+    elif sys.stdin.isatty():
+        value = click.prompt("Evidence key passphrase", hide_input=True, confirmation_prompt=new)
+    else:
+        _usage(f"no passphrase for the evidence key: use --passphrase-file FILE or set {PASSPHRASE_FILE_ENV} or "
+               f"{PASSPHRASE_ENV}")
+    if not value:
+        _usage("the evidence key passphrase is empty")
+    if new and not weak_ok:
+        try:
+            check_new_passphrase(value, what="evidence key passphrase")
+        except WeakPassphrase as e:
+            _usage(e.message)
+    return value
+
+
+_passphrase_option = click.option(
+    "--passphrase-file", type=click.Path(dir_okay=False), envvar=PASSPHRASE_FILE_ENV, default=None,
+    help=f"File holding the evidence key's passphrase (or set {PASSPHRASE_FILE_ENV}, or {PASSPHRASE_ENV} to the "
+    "passphrase itself). Without either, it is asked for on a terminal.",
+)
+_home_option = click.option(
+    "--home", type=click.Path(file_okay=False), envvar=HOME_ENV, required=True, metavar="DIR",
+    help=f"Where the verifier's sealing key is kept (default: ${HOME_ENV}).",
+)
+
+
+@click.group("evidence-key")
+def evidence_key() -> None:
+    """The verifier's own key, which seals evidence bundles (--evidence)."""
+
+
+@evidence_key.command("init")
+@_home_option
+@_passphrase_option
+@click.option("--weak-passphrase", is_flag=True,
+              help=f"Accept a passphrase shorter than {MIN_PASSPHRASE_LENGTH} characters.")
+def evidence_key_init(home: str, passphrase_file: str | None, weak_passphrase: bool) -> None:
+    """Make the sealing key in --home (Ed25519, sealed under the passphrase: scrypt,
+    AES-256-GCM) and print its did:key, which whoever replays your bundles pins with
+    'vc-verify replay --seal-key DID'."""
+    if (Path(home) / EVIDENCE_KEY_FILE).exists():
+        _usage(f"{home} already holds an evidence key ({EVIDENCE_KEY_FILE}); keep it, or use another --home")
+    passphrase = _passphrase(passphrase_file, new=True, weak_ok=weak_passphrase)
+    try:
+        key = create_evidence_key(home, passphrase)
+        public = {"did": key.did, "verificationMethod": key.verification_method}
+        write_atomic(Path(home) / PUBLIC_FILE, (json.dumps(public, indent=2) + "\n").encode(), mode=0o644)
+    except OSError as e:
+        _usage(f"cannot write the evidence key in {home}: {e.strerror or e}")
+    click.echo(key.did)
+
+
+@evidence_key.command("show")
+@_home_option
+def evidence_key_show(home: str) -> None:
+    """Print the did:key of the sealing key in --home (no passphrase needed)."""
+    try:
+        public = json.loads((Path(home) / PUBLIC_FILE).read_text(encoding="utf-8"))
+        click.echo(str(public["did"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        _usage(f"no evidence key in {home}; make one with 'vc-verify evidence-key init --home {home}'")
+
+
+EVIDENCE_OPTIONS = [
+    click.option("--evidence", "evidence", type=click.Path(dir_okay=False), metavar="OUT.json",
+                 help="Write the sealed evidence bundle of this verification to OUT.json: the documents, the exact "
+                 "bytes of every DID document, status list, context and schema used, the policy, times and the "
+                 "report, sealed with your evidence key (--evidence-home). Replay it with 'vc-verify replay'."),
+    click.option("--evidence-home", "evidence_home", type=click.Path(file_okay=False), envvar=HOME_ENV,
+                 metavar="DIR", help=f"Where your evidence key is ('vc-verify evidence-key init'; default ${HOME_ENV})."),
+    click.option("--evidence-passphrase-file", "evidence_passphrase_file", type=click.Path(dir_okay=False),
+                 envvar=PASSPHRASE_FILE_ENV, metavar="FILE",
+                 help=f"File holding the evidence key's passphrase (or set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV})."),
+]
+
+
+def with_evidence_options(fn: Any) -> Any:
+    for decorator in reversed(EVIDENCE_OPTIONS):
+        fn = decorator(fn)
+    return fn
+
+
+def evidence_key_from_options(evidence: str | None, home: str | None, passphrase_file: str | None) -> KeyPair | None:
+    """The sealing key when ``--evidence`` is given (None otherwise). Exits 2 with one line if
+    there is no ``--evidence-home`` or the key cannot be opened."""
+    if evidence is None:
+        return None
+    if home is None:
+        _usage(f"--evidence needs your evidence key: give --evidence-home DIR (or set {HOME_ENV}); make one with "
+               "'vc-verify evidence-key init --home DIR'")
+    if not (Path(home) / EVIDENCE_KEY_FILE).is_file():
+        _usage(f"no evidence key in {home}; make one with 'vc-verify evidence-key init --home {home}'")
+    try:
+        return open_evidence_key(home, _passphrase(passphrase_file))
+    except VcError as e:
+        _usage(f"cannot open the evidence key in {home}: {e.message}")
+    except OSError as e:
+        _usage(f"cannot read the evidence key in {home}: {e.strerror or e}")
+
+
+def write_evidence(path: str, bundle: dict[str, Any], key: KeyPair) -> None:
+    """Seal ``bundle`` with ``key`` and write it to ``path`` atomically. Exits 2 with one line
+    if it cannot be written."""
+    sealed = seal_bundle(bundle, key)
+    try:
+        write_atomic(path, (json.dumps(sealed, indent=1, ensure_ascii=False) + "\n").encode("utf-8"), mode=0o644)
+    except OSError as e:
+        _usage(f"cannot write the evidence bundle {path}: {e.strerror or e}")
+
+
+@click.command("replay")
+@click.argument("bundle", type=click.Path(dir_okay=False, exists=True))
+@click.option("--seal-key", "seal_keys", multiple=True, metavar="DID",
+              help="A verifier key (did:key DID or DID URL) the bundle must be sealed by (repeatable). Without it, "
+              "the seal is checked against the key it names, and the output says that key was not pinned.")
+@click.option("--json", "as_json", is_flag=True, help="Print the replay (decisions, differences, report) as JSON.")
+def replay_command(bundle: str, seal_keys: tuple[str, ...], as_json: bool) -> None:
+    """Decide again, offline, from the evidence bundle alone, and compare with the recorded
+    report.
+
+    The seal and every recorded body's SHA-256 are checked first (a bundle altered in any byte:
+    exit 2, saying what does not match). The replay reads only the recorded bytes (no network,
+    no cache, no current trust pack), at the recorded time, under the recorded policy. Every
+    difference from the recorded report is printed, check by check. Exit 0: the same decision
+    (outcome); 1: a different one."""
+    try:
+        held = read_bundle(bundle)
+        result = replay(held, trusted=list(seal_keys) or None)
+    except EvidenceError as e:
+        _usage(f"{bundle}: {e.message}")
+    except OSError as e:
+        _usage(f"cannot read {bundle}: {e.strerror or e}")
+    if as_json:
+        out = result.to_dict()
+        out["sealKeyPinned"] = bool(seal_keys)
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        data = result.to_dict()
+        if result.same_decision:
+            differs = len(result.differences)
+            also = f"; but {differs} difference{'s' if differs > 1 else ''} under it" if differs else ""
+            click.echo(f"SAME DECISION: {data['replayedOutcome']}, as recorded{also}")
+        else:
+            click.echo(f"DIFFERENT DECISION: recorded {data['recordedOutcome']}, replayed {data['replayedOutcome']}")
+        click.echo(f"  {held.kind} verified as of {data['verifiedAt']}, sealed {held.data['sealedAt']} by "
+                   f"{result.signer}{'' if seal_keys else ' (not pinned: give --seal-key DID to require your key)'}")
+        click.echo(f"  recorded with {held.data['tool']['name']} {held.data['tool']['version']}; "
+                   f"{len(held.retrieved)} recorded documents; nothing else was read")
+        for note in result.notes:
+            click.echo(f"  note: {note}")
+        if result.differences:
+            click.echo("  differences (recorded -> replayed):")
+            for difference in result.differences:
+                click.echo(f"    {difference.where}: {difference.recorded} -> {difference.replayed}")
+        else:
+            click.echo("  no difference, check by check")
+    sys.exit(EXIT_SAME if result.same_decision else EXIT_DIFFERENT)
