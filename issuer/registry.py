@@ -53,7 +53,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -657,19 +657,33 @@ class StatusRegistry:
             if (purpose is None or r[0] == purpose) and (seq is None or r[1] == seq)
         ]
 
-    def record_versions(self, new: Sequence[ListVersion], sealed: Sequence[tuple[ListVersion, str]]) -> None:
+    def record_versions(
+        self, new: Sequence[ListVersion], sealed: Sequence[tuple[ListVersion, str]], *,
+        renew_after: timedelta | None = None,
+    ) -> set[tuple[str, int]]:
         """Append published versions, and the final signed credentials of the versions they
         supersede, in one transaction.
+
+        With ``renew_after``, a version whose bits are those of its list's last version, and
+        which starts less than ``renew_after`` after it, is not recorded (nor the sealing of the
+        version it would supersede): the last version still holds. The test is made inside the
+        transaction, so processes signing the same change at once record it once. The lists
+        left out this way are returned, as ``(purpose, seq)``.
 
         :raises HistoryRefused: a version is not the next of its list, or starts before the
             one it follows.
         """
+        skipped: set[tuple[str, int]] = set()
         with self._transaction() as db:
             for v in new:
                 last = db.execute(
-                    "SELECT version, valid_from FROM list_versions WHERE purpose = ? AND seq = ? "
+                    "SELECT version, valid_from, bits_sha256 FROM list_versions WHERE purpose = ? AND seq = ? "
                     "ORDER BY version DESC LIMIT 1", (v.purpose, v.seq),
                 ).fetchone()
+                if (renew_after is not None and last is not None and last[2] == v.bits_sha256
+                        and _instant(v.valid_from) - _instant(last[1]) < renew_after):
+                    skipped.add((v.purpose, v.seq))
+                    continue
                 expected = 1 if last is None else last[0] + 1
                 if v.version != expected:
                     raise HistoryRefused(
@@ -688,6 +702,8 @@ class StatusRegistry:
                      v.encoded_list, v.bits_sha256),
                 )
             for v, document in sealed:
+                if (v.purpose, v.seq) in skipped:
+                    continue
                 try:
                     db.execute(
                         "INSERT INTO sealed_versions (purpose, seq, version, valid_until, document) VALUES (?, ?, ?, ?, ?)",
@@ -695,6 +711,7 @@ class StatusRegistry:
                     )
                 except sqlite3.IntegrityError:
                     raise HistoryRefused(f"list {v.purpose}/{v.seq}: version {v.version} was sealed already") from None
+        return skipped
 
 
 def _instant(text: str) -> datetime:

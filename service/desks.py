@@ -6,7 +6,10 @@ the thread of the request that asks (FastAPI runs the endpoints on a thread pool
 holds the issuers' website in memory: ``did.json`` (did:web) and the signed status lists, at
 the paths their URLs name (what :meth:`Issuer.publish` writes to a folder), published again
 after each status change, so the lists served change at once, and once a day when they are
-asked for (:data:`REPUBLISH_AFTER`), so that they never expire while the server runs.
+asked for (:data:`REPUBLISH_AFTER`), so that they never expire while the server runs. Each
+list's history is served beside it (:meth:`Issuer.site_documents`): a new version is recorded
+in the registry only when the list's bits changed or its last version is a day old, so the
+workers that all sign a list again after one change record one version between them.
 
 Several worker processes (``[listen] workers``) each hold their own copy of that website, and
 all issue from the same registries (SQLite serializes the index allocation across processes).
@@ -35,7 +38,7 @@ import requests
 
 from tradevc.issuer import Issuer
 from tradevc.issuer.credential_types import get_type, resolve_type_name
-from tradevc.issuer.registry import StatusWatch
+from tradevc.issuer.registry import HistoryRefused, StatusWatch
 from tradevc.issuer.service import issuing_warnings
 from tradevc.issuer.site import media_type_of
 from tradevc.vc.errors import ContextIndexError, VcError
@@ -130,13 +133,11 @@ class Issuers:
         issuer = self._issuers[name]
         now = self._clock()
         count = self._watches[name].count()  # before signing: a change made meanwhile is signed next time
-        files: dict[str, SiteFile] = {}
-        did_path = issuer.home.did_document_path()
-        if did_path is not None:
-            files[did_path] = _site_file(did_path, issuer.home.did_document())
-        for url, credential in issuer.status_list_credentials(now=now):
-            path = urlsplit(url).path.lstrip("/")
-            files[path] = _site_file(path, credential)
+        try:  # the lists, their history, did.json; a version recorded once per change, by any worker
+            documents = issuer.site_documents(now=now, renew_after=REPUBLISH_AFTER)
+        except HistoryRefused as e:
+            raise ConfigError(f"issuers.{name}: {e.message}") from None
+        files = {path: _site_file(path, document) for path, document in documents.items()}
         for other, site in self._sites.items():
             clash = sorted(set(site) & set(files)) if other != name else []
             if clash:

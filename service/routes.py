@@ -22,6 +22,7 @@ from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2
 from starlette.concurrency import run_in_threadpool
 
+from tradevc.issuer.site import NotServed, version_as_of
 from tradevc.vc.errors import VcError
 from tradevc.vc.jsontext import loads
 from tradevc.vc.retrieval.did.resolution import DID_JSON, DID_LD_JSON, ResolutionResult
@@ -830,7 +831,16 @@ async def site(path: str, request: Request) -> Response:
         await run_in_threadpool(issuers.refresh)  # signed again once a day, so they never expire
     if issuers is not None and issuers.behind():  # another worker (or vc-issuer) changed a status
         await run_in_threadpool(issuers.sync)
-    found = issuers.site.get(path) if issuers is not None else None
+    site_files = issuers.site if issuers is not None else {}
+    found = site_files.get(path)
+    if found is not None and request.url.query:  # <list>?timestamp=: the version then in effect
+        try:
+            version = version_as_of(path, request.url.query,
+                                    lambda relative: f.data if (f := site_files.get(relative)) is not None else None)
+        except NotServed as e:
+            raise Problem(e.status, e.reason) from None
+        if version is not None:
+            found = site_files.get(version)
     if found is None:
         allowed = sorted({method for route in router.routes if isinstance(route, APIRoute)
                           and route.endpoint is not site and route.path_regex.match("/" + path)

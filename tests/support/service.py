@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 import pytest
@@ -160,10 +160,12 @@ def issue(service: Service, erp: str, **options: Any) -> Any:
 
 
 def mill_service(root: Path, port: int, *, listen: str = "", tokens: str = 'key_file = "token.key"',
-                 verifier: str = 'challenges = "challenges.sqlite"', clients: str = "") -> Service:
+                 verifier: str = 'challenges = "challenges.sqlite"', clients: str = "",
+                 prepare: Callable[[Path], None] | None = None) -> Service:
     """Write the mill's folder in ``root`` and start ``tradevc-serve`` on ``port``; it is ready
     (``/readyz``) when this returns. ``listen``, ``tokens``, ``verifier`` and ``clients`` are
-    TOML lines added to those tables (``clients``: whole ``[clients.NAME]`` tables)."""
+    TOML lines added to those tables (``clients``: whole ``[clients.NAME]`` tables).
+    ``prepare(root)`` is called once the issuers' homes are made, before the server starts."""
     ca, cert, key = make_tls_files(root)
     host = f"localhost:{port}"
     with Issuer.init(root / "mill", PASS.encode(), name="Aceros del Norte", did_web_domain=host,
@@ -230,6 +232,8 @@ secret_file = "monitor.secret"
 scopes = ["metrics"]
 {clients}
 """)
+    if prepare is not None:
+        prepare(root)
     env = {**ENV, "TEST_CUSTOMS_SECRET": CUSTOMS_SECRET}
     with open(root / "server.log", "w") as log:
         process = subprocess.Popen(
