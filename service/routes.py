@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Coroutine, Mapping
 
+from anyio import from_thread
 from fastapi import APIRouter, Depends, Request, Response, Security
 from fastapi.routing import APIRoute
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
@@ -376,10 +377,18 @@ async def verify_presentation(request: Request, _: Grant = Depends(_scope("verif
     leave_out = _left_out(options.get("checks"))
 
     def verify() -> PresentationResult:
-        return verifier.verify_presentation(body["verifiablePresentation"], challenge=challenge, domain=domain)
+        return verifier.verify_presentation(body["verifiablePresentation"], challenge=challenge, domain=domain,
+                                            before_use=_committing(request))
 
     scoped, skipped = _scoped_presentation(await run_in_threadpool(verify), leave_out)
     return _answer(scoped, skipped)
+
+
+def _committing(request: Request) -> Callable[[], None]:
+    """For a verification on a worker thread: commits ``request`` (on the event loop, as the
+    guard's deadline check runs there) just before the challenge is used up; past the deadline
+    that raises the 503 problem and the challenge stays usable (see :mod:`.deadlines`)."""
+    return lambda: from_thread.run_sync(commit, request)
 
 
 def _signer_key(signers: list[str]) -> str:
@@ -465,11 +474,14 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
                 raise Problem(409, conflict)
 
         def verify() -> PresentationResult:
-            return verifier.verify_presentation(presentation, challenge=challenge, domain=domain)
+            # committed before the challenge is used up: past the deadline, neither the
+            # challenge nor the id is used (a 503 never hides a received presentation)
+            return verifier.verify_presentation(presentation, challenge=challenge, domain=domain,
+                                                before_use=_committing(request))
 
         result = await run_in_threadpool(verify)
         answer = _answer(result, [])  # raises the 422 or 503 problem when not verified
-        commit(request)  # past its deadline the id is not kept: a 503 never hides a received presentation
+        commit(request)  # (committed already if it verified)
         if not await run_in_threadpool(records.receive, presentation_id, _signer_key(result.signers)):
             raise Problem(409, conflict)
     except RecordsError as e:
