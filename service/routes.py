@@ -397,15 +397,14 @@ def _signer_key(signers: list[str]) -> str:
     return " ".join(sorted(set(signers)))
 
 
-def _claimed_signers(presentation: Mapping[str, Any]) -> list[str]:
-    """The DIDs of the verification methods the presentation's proofs name (not verified)."""
-    proofs = presentation.get("proof")
-    found = []
-    for proof in proofs if isinstance(proofs, list) else [proofs]:
-        method = proof.get("verificationMethod") if isinstance(proof, dict) else None
-        if isinstance(method, str) and method.startswith("did:"):
-            found.append(method.split("#", 1)[0])
-    return found
+def _only_used_challenge(result: PresentationResult) -> bool:
+    """The presentation's proofs verified (it has signers) and nothing failed but its challenge
+    check, because the challenge was used already."""
+    wrong = result.failures + result.errors
+    return bool(result.signers) and bool(wrong) and all(
+        c.name == "challenge" and c.code == "INVALID_CHALLENGE_ERROR" and (c.data or {}).get("reason") == "used"
+        for c in wrong
+    )
 
 
 def _bound(presentation: Any) -> tuple[str | None, Any]:
@@ -440,7 +439,8 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
     id is kept with its signer (the DID whose key made its proof): the same signer's same id
     again is a 409; another signer's presentation with that id is not refused for it, so no
     one can block a holder's id by sending it first. One not verified is a 422 and nothing is
-    kept."""
+    kept. The 409 is decided after verification, from the signers whose proofs verified, so a
+    forged proof learns nothing of the ids received (see :func:`_only_used_challenge`)."""
     verifier = _verifier(request)
     records = _state(request).records
     body = await _json_body(request)
@@ -463,16 +463,7 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
     ):
         raise Problem(400, "the presentation's proof names no domain, and options.domain gives none")
     conflict = f"a presentation with id {presentation_id} was received from its signer already"
-    claimed = _claimed_signers(presentation)
     try:
-        # the same presentation again (its challenge is used up): a 409, not a 422. Only a
-        # presentation its signer's key verified was kept, so a forged proof never matches
-        # another's record unless it names the same signer and id (and then learns only that)
-        if claimed:
-            seen: bool = await run_in_threadpool(records.received, presentation_id, _signer_key(claimed))
-            if seen:
-                raise Problem(409, conflict)
-
         def verify() -> PresentationResult:
             # committed before the challenge is used up: past the deadline, neither the
             # challenge nor the id is used (a 503 never hides a received presentation)
@@ -480,6 +471,14 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
                                                 before_use=_committing(request))
 
         result = await run_in_threadpool(verify)
+        # the same presentation again: its challenge is used up, and that is all that fails.
+        # A 409 then, if its id was received from the signers its proofs verified with (so only
+        # one who holds a presentation those keys made learns whether it was received; a forged
+        # proof is a 422 like any other)
+        if _only_used_challenge(result) and await run_in_threadpool(
+            records.received, presentation_id, _signer_key(result.signers)
+        ):
+            raise Problem(409, conflict)
         answer = _answer(result, [])  # raises the 422 or 503 problem when not verified
         commit(request)  # (committed already if it verified)
         if not await run_in_threadpool(records.receive, presentation_id, _signer_key(result.signers)):

@@ -185,6 +185,33 @@ def test_a_presentation_id_is_the_holder_s_own(server, steel):
     assert server.submit(c, vp_id).status_code == 200
 
 
+def test_a_forged_presentation_learns_nothing_of_the_ids_received(server, steel):
+    """Whether signer A submitted id X is not told to whoever sends a presentation claiming A's
+    key without it: a 422 (not verified), as for an id never received. A's own presentation
+    sent again (its challenge used up) is still a 409."""
+    server.configure(steel, '[records]\nfile = "records.sqlite"\n')
+    server.start()
+    a, forger = KeyPair.generate("Ed25519"), KeyPair.generate("Ed25519")
+    vp_id = f"urn:uuid:{uuid.uuid4()}"
+    challenge = server.challenge()
+    original = sign_presentation([], a, challenge=challenge, domain="customs.example", presentation_id=vp_id)
+    customs = server.token("customs", CUSTOMS_SECRET)
+    assert server.client.post("/presentations", json={"verifiablePresentation": original},
+                              headers=customs).status_code == 200
+    method = original["proof"]["verificationMethod"]
+    for used in (challenge, server.challenge()):  # its used challenge, or a fresh one
+        forged = sign_presentation([], forger, challenge=used, domain="customs.example", presentation_id=vp_id,
+                                   holder=a.did, verification_method=method)
+        answer = server.client.post("/presentations", json={"verifiablePresentation": forged}, headers=customs)
+        assert answer.status_code == 422, answer.text
+        never = sign_presentation([], forger, challenge=used, domain="customs.example",
+                                  presentation_id=f"urn:uuid:{uuid.uuid4()}", holder=a.did, verification_method=method)
+        unknown = server.client.post("/presentations", json={"verifiablePresentation": never}, headers=customs)
+        assert unknown.status_code == 422 and set(unknown.json()["codes"]) == set(answer.json()["codes"])
+    replayed = server.client.post("/presentations", json={"verifiablePresentation": original}, headers=customs)
+    assert replayed.status_code == 409 and vp_id in replayed.json()["detail"], replayed.text
+
+
 def test_a_report_is_read_by_the_client_that_asked_for_it(server, steel):
     server.configure(steel, '[ledger]\nurl = "sqlite:///ledger.sqlite"\n')
     server.start()
