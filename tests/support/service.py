@@ -161,11 +161,12 @@ def issue(service: Service, erp: str, **options: Any) -> Any:
 
 def mill_service(root: Path, port: int, *, listen: str = "", tokens: str = 'key_file = "token.key"',
                  verifier: str = 'challenges = "challenges.sqlite"', clients: str = "",
-                 prepare: Callable[[Path], None] | None = None) -> Service:
+                 prepare: Callable[[Path], None] | None = None, env: dict[str, str] | None = None) -> Service:
     """Write the mill's folder in ``root`` and start ``tradevc-serve`` on ``port``; it is ready
     (``/readyz``) when this returns. ``listen``, ``tokens``, ``verifier`` and ``clients`` are
     TOML lines added to those tables (``clients``: whole ``[clients.NAME]`` tables).
-    ``prepare(root)`` is called once the issuers' homes are made, before the server starts."""
+    ``prepare(root)`` is called once the issuers' homes are made, before the server starts;
+    ``env`` is added to the server's environment."""
     ca, cert, key = make_tls_files(root)
     host = f"localhost:{port}"
     with Issuer.init(root / "mill", PASS.encode(), name="Aceros del Norte", did_web_domain=host,
@@ -234,11 +235,11 @@ scopes = ["metrics"]
 """)
     if prepare is not None:
         prepare(root)
-    env = {**ENV, "TEST_CUSTOMS_SECRET": CUSTOMS_SECRET}
+    environment = {**ENV, "TEST_CUSTOMS_SECRET": CUSTOMS_SECRET, **(env or {})}
     with open(root / "server.log", "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "tradevc.service", "--config", str(root / "service.toml")],
-            stdout=subprocess.PIPE, stderr=log, text=True, env=env,
+            stdout=subprocess.PIPE, stderr=log, text=True, env=environment,
         )
     service = Service(f"https://{host}", ca, process, did)
     service.faraway = root / "faraway"
