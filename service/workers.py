@@ -9,7 +9,7 @@ one of them. It was written here rather than taken from uvicorn's supervisor
 would read the configuration and stretch every passphrase again, and a token key made at start
 would have to reach them through a file or the command line. Forked workers inherit it in
 memory, with everything else opened before the fork (no thread has run yet at that point, as
-:mod:`tradevc.issuer.registry` requires; SQLite connections are opened anew in each worker).
+:mod:`tradevc.issuer.registry` requires; SQLite connections are opened anew in each worker, which closes its copies of the parent's unused).
 
 What all workers must agree on is shared through the private runtime folder (:class:`Runtime`,
 made ``0700`` by the parent in ``$RUNTIME_DIRECTORY``, ``$XDG_RUNTIME_DIR`` or the temporary
