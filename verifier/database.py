@@ -258,6 +258,23 @@ class PostgresPool:
                               "check that the server runs and that the URL's host, port, user and database are "
                               "right") from None
 
+    def problem(self, error: Exception, db: Any = None) -> Exception:
+        """A psycopg ``error`` met on ``db`` (a connection of this pool) as the user's exception,
+        saying what to do: a lock waited on for longer than ``timeout``, a server that cannot be
+        reached (``db`` is then closed, so it is not given back to the pool), anything else."""
+        import psycopg
+        import psycopg.errors
+
+        where = f"the PostgreSQL {self.what} {self.location}"
+        if isinstance(error, psycopg.errors.LockNotAvailable):
+            return self._error(f"{where} stayed locked by another writer for {self.timeout:g} s: retry, or open it "
+                               "with a longer timeout")
+        if isinstance(error, psycopg.OperationalError):
+            if db is not None:
+                close_quietly(db)
+            return self._error(f"{where} cannot be reached: {first_line(error)}; check the server, then retry")
+        return self._error(f"{where} cannot be used: {first_line(error)}")
+
     def _give_back(self, db: psycopg.Connection[tuple[Any, ...]]) -> None:
         with self._pool:
             if self._pid != os.getpid():  # forked while it was in use: the parent's, left alone

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from support.dids import did_document
-from support.service import wait_ready
+from support.service import stop_server, wait_ready
 from support.site_process import ENV, free_port
 from tradevc.issuer import Issuer, sign_credential
 from tradevc.issuer.credential_types import build_credential, load_example
@@ -140,12 +140,7 @@ passphrase_file = "slow-mill.passphrase"
 
     def stop(self) -> None:
         self.client.close()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_server(self.process)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 
 from support.entries import DOMAIN, World, _iso
 from support.postgres import fresh_database
-from support.service import wait_ready
+from support.service import stop_server, wait_ready
 from support.site_process import ENV, free_port
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.securing.data_integrity import sign_presentation
@@ -75,12 +75,7 @@ scopes = ["verify"]
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop_server(self.process)
             self.process = None
 
     def token(self, client_id: str, secret: str) -> dict[str, str]:

@@ -111,19 +111,32 @@ class Service:
         raise AssertionError(f"no log line for the requests {sorted(set(wanted) - set(by_id))}")
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 60) -> int:
-        """Send ``signum`` and wait for the process to end; its exit status."""
+        """Send ``signum`` and wait for the process to end; its exit status (see :func:`stop_server`:
+        one that must be killed fails the test)."""
         self.client.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
+        return stop_server(self.process, signum, timeout=timeout, must_end=True)
+
+
+def stop_server(process: subprocess.Popen[Any], signum: int = signal.SIGTERM, *, timeout: float = 30,
+                must_end: bool = False) -> int:
+    """Stop a server process: ``signum`` (SIGTERM: finish what is in flight, then end), and
+    SIGKILL if it has not ended ``timeout`` seconds later; its pipes are closed. Its exit
+    status. :raises subprocess.TimeoutExpired: it had to be killed and ``must_end`` is set."""
+    try:
+        if process.poll() is None:
+            process.send_signal(signum)
         try:
-            return self.process.wait(timeout=timeout)
+            return process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
-        finally:
-            if self.process.stdout is not None:
-                self.process.stdout.close()
+            process.kill()
+            process.wait()
+            if must_end:
+                raise
+            return process.returncode
+    finally:
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def wait_ready(client: httpx.Client, process: subprocess.Popen[str], log: Path | None = None) -> None:
