@@ -74,6 +74,9 @@ class Issuer:
         )
         self.registry = StatusRegistry(home.path / REGISTRY_FILE, base_url=home.profile.status_base_url)
         self._publishing = threading.Lock()  # one publication at a time: each is the next version of the lists
+        self._sealed_documents: dict[tuple[str, int, int], dict[str, Any]] = {}
+        """The sealed versions read so far (they never change), so each is parsed once; the
+        documents returned for them are these objects, shared: not to be changed."""
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], passphrase: bytes, **kw: Any) -> "Issuer":
@@ -486,9 +489,11 @@ class Issuer:
                 continue
             entries = []
             for v in versions:
-                document: dict[str, Any] | None = json.loads(v.sealed) if v.sealed is not None else (
-                    current.get(url) if v is versions[-1] else None
-                )
+                document: dict[str, Any] | None = current.get(url) if v is versions[-1] else None
+                if v.sealed is not None:
+                    document = self._sealed_documents.get((v.purpose, v.seq, v.version))
+                    if document is None:
+                        document = self._sealed_documents[(v.purpose, v.seq, v.version)] = json.loads(v.sealed)
                 if document is None:  # (a version neither sealed nor current: never, as publish works)
                     continue
                 version_url = history_version_url(url, v.version)

@@ -95,6 +95,7 @@ class Issuers:
         self._site_lock = threading.RLock()  # _sites, site and _published change together
         self._issuers: dict[str, Issuer] = {}
         self._sites: dict[str, dict[str, SiteFile]] = {}
+        self._encoded: dict[str, dict[str, tuple[object, SiteFile]]] = {}  # each file's document, and its bytes
         self.site: dict[str, SiteFile] = {}
         """Every issuer's website together, by path below the web root (no leading '/')."""
         try:
@@ -137,12 +138,19 @@ class Issuers:
             documents = issuer.site_documents(now=now, renew_after=REPUBLISH_AFTER)
         except HistoryRefused as e:
             raise ConfigError(f"issuers.{name}: {e.message}") from None
-        files = {path: _site_file(path, document) for path, document in documents.items()}
+        # a sealed version of a list comes back as the same object each time (it never changes):
+        # its bytes are made once, not at every publication
+        before, encoded = self._encoded.get(name, {}), {}
+        for path, document in documents.items():
+            held = before.get(path)
+            encoded[path] = held if held is not None and held[0] is document else (document, _site_file(path, document))
+        files = {path: file for path, (_, file) in encoded.items()}
         for other, site in self._sites.items():
             clash = sorted(set(site) & set(files)) if other != name else []
             if clash:
                 raise ConfigError(f"issuers.{name}: {clash[0]} is also served for issuers.{other}")
         self._sites[name] = files
+        self._encoded[name] = encoded
         merged: dict[str, SiteFile] = {}
         for site in self._sites.values():
             merged.update(site)
