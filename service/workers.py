@@ -53,8 +53,8 @@ RESTART_PAUSE = 1.0
 
 
 PID_FILE = "supervisor.pid"
-"""In each runtime folder: the supervisor's pid and start time, so a later start can tell a
-folder whose supervisor is gone (killed, the machine reset) from one still in use."""
+"""In each runtime folder: the supervisor's pid, start time and pid namespace, so a later start
+can tell a folder whose supervisor is gone (killed, the machine reset) from one still in use."""
 _PREFIX = "tradevc-serve-"
 
 
@@ -79,6 +79,15 @@ def _start_time(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
+def _pid_namespace() -> str:
+    """This process's pid namespace (``pid:[...]``), or "" if unknown: a pid means something
+    only in its namespace (another container sharing the folder has pids of its own)."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
 def _alive(pid: int, started: str | None) -> bool:
     try:
         os.kill(pid, 0)
@@ -94,8 +103,9 @@ def remove_leftovers(base: Path) -> list[Path]:
     """Remove the runtime folders in ``base`` that supervisors no longer alive left behind (a
     SIGKILL, a crash): only folders named ``tradevc-serve-*``, not symbolic links, owned by
     this user with mode ``0700``, whose pid file names a process that is gone (or a pid since
-    given to another process). A folder without a readable pid file is kept (it may be one
-    being made this moment). The folders removed."""
+    given to another process) in this pid namespace. A folder without a readable pid file is
+    kept (it may be one being made this moment), as is one of another pid namespace. The
+    folders removed."""
     removed = []
     for folder in sorted(base.glob(_PREFIX + "*")):
         try:
@@ -107,7 +117,10 @@ def remove_leftovers(base: Path) -> list[Path]:
             pid = int(words[0])
         except (OSError, ValueError, IndexError, UnicodeDecodeError):
             continue
-        if pid <= 0 or _alive(pid, words[1] if len(words) > 1 else None):
+        if len(words) > 2 and words[2] != _pid_namespace():
+            continue  # a supervisor of another pid namespace: its pid cannot be checked from here
+        started = words[1] if len(words) > 1 and words[1] != "-" else None
+        if pid <= 0 or _alive(pid, started):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         if not folder.exists():
@@ -138,7 +151,8 @@ class Runtime:
         folder = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=base))  # 0700, made for this process alone
         try:
             pid = os.getpid()
-            (folder / PID_FILE).write_text(f"{pid} {_start_time(pid) or ''}".strip() + "\n", encoding="ascii")
+            (folder / PID_FILE).write_text(f"{pid} {_start_time(pid) or '-'} {_pid_namespace()}".strip() + "\n",
+                                           encoding="ascii")
             metrics = folder / "metrics"
             metrics.mkdir(mode=0o700)
             return cls(folder, SharedBuckets.create(folder / "limits.sqlite"), folder / "challenges.sqlite", metrics)

@@ -42,7 +42,8 @@ def test_the_runtime_folder_goes_where_systemd_or_xdg_says(tmp_path, monkeypatch
     try:
         assert runtime.folder.parent == xdg and runtime.folder.name.startswith("tradevc-serve-")
         assert runtime.folder.stat().st_mode & 0o777 == 0o700
-        assert (runtime.folder / "supervisor.pid").read_text().split()[0] == str(os.getpid())
+        pid, started, namespace = (runtime.folder / "supervisor.pid").read_text().split()
+        assert pid == str(os.getpid()) and namespace == os.readlink("/proc/self/ns/pid") and started.isdigit()
     finally:
         runtime.remove()
     assert not runtime.folder.exists()
@@ -66,6 +67,13 @@ def test_only_the_folders_of_supervisors_gone_are_removed(tmp_path):
     for kept in (alive, no_pid_file, open_mode, garbage, other_name):
         assert kept.exists()
     assert link.is_symlink()
+
+
+def test_a_folder_of_another_pid_namespace_is_kept(tmp_path):
+    # another container sharing the folder: its pids are not ours to check
+    other = leftover(tmp_path, "elsewhere", f"{dead_pid()} 1 pid:[1]")
+    mine = leftover(tmp_path, "mine", f"{dead_pid()} 1 {os.readlink('/proc/self/ns/pid')}")
+    assert remove_leftovers(tmp_path) == [mine] and other.exists()
 
 
 def test_a_pid_reused_by_another_process_does_not_keep_a_leftover(tmp_path):
