@@ -397,13 +397,13 @@ def _signer_key(signers: list[str]) -> str:
     return " ".join(sorted(set(signers)))
 
 
-def _only_used_challenge(result: PresentationResult) -> bool:
-    """The presentation's proofs verified (it has signers) and nothing failed but its challenge
-    check, because the challenge was used already."""
+def _only_challenge_refused(result: PresentationResult) -> bool:
+    """The presentation's proofs verified (it has signers) and nothing failed but the challenge
+    store's check: the challenge used already (the same presentation again), or, a day after it
+    expired, forgotten (``unknown``), or expired."""
     wrong = result.failures + result.errors
     return bool(result.signers) and bool(wrong) and all(
-        c.name == "challenge" and c.code == "INVALID_CHALLENGE_ERROR" and (c.data or {}).get("reason") == "used"
-        for c in wrong
+        c.name == "challenge" and c.code == "INVALID_CHALLENGE_ERROR" for c in wrong
     )
 
 
@@ -440,7 +440,7 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
     again is a 409; another signer's presentation with that id is not refused for it, so no
     one can block a holder's id by sending it first. One not verified is a 422 and nothing is
     kept. The 409 is decided after verification, from the signers whose proofs verified, so a
-    forged proof learns nothing of the ids received (see :func:`_only_used_challenge`)."""
+    forged proof learns nothing of the ids received (see :func:`_only_challenge_refused`)."""
     verifier = _verifier(request)
     records = _state(request).records
     body = await _json_body(request)
@@ -471,11 +471,11 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
                                                 before_use=_committing(request))
 
         result = await run_in_threadpool(verify)
-        # the same presentation again: its challenge is used up, and that is all that fails.
-        # A 409 then, if its id was received from the signers its proofs verified with (so only
-        # one who holds a presentation those keys made learns whether it was received; a forged
-        # proof is a 422 like any other)
-        if _only_used_challenge(result) and await run_in_threadpool(
+        # the same presentation again: its challenge is used up (or forgotten since), and that
+        # is all that fails. A 409 then, if its id was received from the signers its proofs
+        # verified with (so only one who holds a presentation those keys made learns whether it
+        # was received; a forged proof is a 422 like any other)
+        if _only_challenge_refused(result) and await run_in_threadpool(
             records.received, presentation_id, _signer_key(result.signers)
         ):
             raise Problem(409, conflict)

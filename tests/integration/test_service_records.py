@@ -205,6 +205,9 @@ def test_a_forged_presentation_learns_nothing_of_the_ids_received(server, steel)
         assert unknown.status_code == 422 and set(unknown.json()["codes"]) == set(answer.json()["codes"])
     replayed = server.client.post("/presentations", json={"verifiablePresentation": original}, headers=customs)
     assert replayed.status_code == 409 and vp_id in replayed.json()["detail"], replayed.text
+    # the holder itself, with a challenge the service does not know (as one is, a day after it
+    # expired): its proof verifies, so it is told its id was received
+    assert server.submit(a, vp_id, challenge="forgotten-long-ago").status_code == 409
 
 
 def test_a_report_is_read_by_the_client_that_asked_for_it(server, steel):
