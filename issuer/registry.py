@@ -31,7 +31,7 @@ a lock are woken as soon as it is free, where connections of their own would pol
 handler, sleeping up to 100 ms between tries. Reads wait for a write in progress too, which
 costs a few milliseconds; the signing, the slow part of issuing, runs outside the lock. A
 process forked with a registry open (a pre-forking server) opens a connection of its own on
-first use: an SQLite connection must not cross a fork. Fork before threads use the registry, as
+first use, and closes the copy of its parent's unused: an SQLite connection must not cross a fork. Fork before threads use the registry, as
 such servers do: a thread inside SQLite at the fork would leave the child's copy of its locks
 (ours, and SQLite's own) held for ever.
 
@@ -53,7 +53,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -302,6 +302,8 @@ class StatusWatch:
         """The number of status changes recorded so far (a new value means: sign again)."""
         with self._lock:
             if self._db is None or self._pid != os.getpid():
+                if self._db is not None:  # a forked child: the parent's copy, closed unused
+                    _close_inherited(self._db)
                 self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
                                            isolation_level=None, check_same_thread=False)
                 self._pid, self._data_version = os.getpid(), None
@@ -316,6 +318,17 @@ class StatusWatch:
             if self._db is not None and self._pid == os.getpid():
                 self._db.close()
             self._db = None
+
+
+def _close_inherited(db: sqlite3.Connection) -> None:
+    """Close a forked child's copy of its parent's connection without using it: this releases
+    the child's file descriptors only (POSIX locks belong to the process that took them), and
+    no checkpoint runs while the parent's connection is open (in WAL mode it keeps a shared
+    lock on the file)."""
+    try:
+        db.close()
+    except sqlite3.Error:
+        pass
 
 
 def _now() -> str:
@@ -343,7 +356,6 @@ class StatusRegistry:
         self._lock = threading.RLock()
         self._closed = False
         self._pid = os.getpid()
-        self._inherited: list[sqlite3.Connection] = []  # a forked child's copies of its parent's connection
         self._db = self._connect()
         with self._transaction() as db:  # (executescript would commit on its own)
             for statement in _SCHEMA.split(";"):
@@ -367,12 +379,12 @@ class StatusRegistry:
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         """The registry's connection, held by this thread until the block ends (a forked
-        child opens its own; the one it inherited is left alone, never closed there)."""
+        child closes the copy of its parent's it inherited, unused, and opens its own)."""
         with self._lock:
             if self._closed:
                 raise ValueError("this status registry is closed")
             if self._pid != os.getpid():
-                self._inherited.append(self._db)
+                _close_inherited(self._db)
                 self._pid = os.getpid()
                 self._db = self._connect()
             yield self._db
@@ -657,19 +669,33 @@ class StatusRegistry:
             if (purpose is None or r[0] == purpose) and (seq is None or r[1] == seq)
         ]
 
-    def record_versions(self, new: Sequence[ListVersion], sealed: Sequence[tuple[ListVersion, str]]) -> None:
+    def record_versions(
+        self, new: Sequence[ListVersion], sealed: Sequence[tuple[ListVersion, str]], *,
+        renew_after: timedelta | None = None,
+    ) -> set[tuple[str, int]]:
         """Append published versions, and the final signed credentials of the versions they
         supersede, in one transaction.
+
+        With ``renew_after``, a version whose bits are those of its list's last version, and
+        which starts less than ``renew_after`` after it, is not recorded (nor the sealing of the
+        version it would supersede): the last version still holds. The test is made inside the
+        transaction, so processes signing the same change at once record it once. The lists
+        left out this way are returned, as ``(purpose, seq)``.
 
         :raises HistoryRefused: a version is not the next of its list, or starts before the
             one it follows.
         """
+        skipped: set[tuple[str, int]] = set()
         with self._transaction() as db:
             for v in new:
                 last = db.execute(
-                    "SELECT version, valid_from FROM list_versions WHERE purpose = ? AND seq = ? "
+                    "SELECT version, valid_from, bits_sha256 FROM list_versions WHERE purpose = ? AND seq = ? "
                     "ORDER BY version DESC LIMIT 1", (v.purpose, v.seq),
                 ).fetchone()
+                if (renew_after is not None and last is not None and last[2] == v.bits_sha256
+                        and _instant(v.valid_from) - _instant(last[1]) < renew_after):
+                    skipped.add((v.purpose, v.seq))
+                    continue
                 expected = 1 if last is None else last[0] + 1
                 if v.version != expected:
                     raise HistoryRefused(
@@ -688,6 +714,8 @@ class StatusRegistry:
                      v.encoded_list, v.bits_sha256),
                 )
             for v, document in sealed:
+                if (v.purpose, v.seq) in skipped:
+                    continue
                 try:
                     db.execute(
                         "INSERT INTO sealed_versions (purpose, seq, version, valid_until, document) VALUES (?, ?, ?, ?, ?)",
@@ -695,6 +723,7 @@ class StatusRegistry:
                     )
                 except sqlite3.IntegrityError:
                     raise HistoryRefused(f"list {v.purpose}/{v.seq}: version {v.version} was sealed already") from None
+        return skipped
 
 
 def _instant(text: str) -> datetime:

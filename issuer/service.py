@@ -74,6 +74,9 @@ class Issuer:
         )
         self.registry = StatusRegistry(home.path / REGISTRY_FILE, base_url=home.profile.status_base_url)
         self._publishing = threading.Lock()  # one publication at a time: each is the next version of the lists
+        self._sealed_documents: dict[tuple[str, int, int], dict[str, Any]] = {}
+        """The sealed versions read so far (they never change), so each is parsed once; the
+        documents returned for them are these objects, shared: not to be changed."""
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], passphrase: bytes, **kw: Any) -> "Issuer":
@@ -382,23 +385,49 @@ class Issuer:
         return written
 
     def site_documents(
-        self, *, valid_for: timedelta = DEFAULT_LIST_VALIDITY, now: datetime | None = None
+        self, *, valid_for: timedelta = DEFAULT_LIST_VALIDITY, now: datetime | None = None,
+        renew_after: timedelta | None = None,
     ) -> dict[str, dict[str, Any]]:
         """What :meth:`publish` writes, as documents by their path below the site's root
         (``.well-known/did.json``, ``status/revocation/1``, ``status/revocation/1.history/index.json``,
         ...), for a server that holds the site in memory. Like ``publish`` it records a new
         version of each list (the history), but records no publication to a folder.
 
+        ``renew_after`` is for a server that signs its lists again by itself, perhaps in
+        several processes at once: a list gets a new version only if its bits changed since its
+        last version, or that version started ``renew_after`` ago or more. Otherwise the last
+        version is served, signed again as it was signed when it took effect (its period, and
+        that moment as the proof's ``created``), so every process serves the same version and
+        one change makes one version, however many processes sign it.
+
         :raises HistoryRefused: ``now`` is before the last version published."""
+        now = now or datetime.now(timezone.utc)
         with self._publishing:
-            documents, _ = self._site(valid_for, now or datetime.now(timezone.utc))
+            for attempt in range(3):
+                try:
+                    documents, _ = self._site(valid_for, now, renew_after)
+                    break
+                except HistoryRefused:
+                    # another process recorded a version of a list meanwhile: sign from it
+                    if renew_after is None or attempt == 2:
+                        raise
         return documents
 
     def _site(
-        self, valid_for: timedelta, now: datetime
+        self, valid_for: timedelta, now: datetime, renew_after: timedelta | None = None,
     ) -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any], ListSummary]]]:
         lists = self._signed_lists(valid_for, now)
-        self._record_versions(lists, now)
+        kept = self._record_versions(lists, now, renew_after)
+        if kept:
+            last = {(v.purpose, v.seq): v for v in self.registry.versions()}
+            lists = [
+                (url, self._list_credential(
+                    url, v.purpose, v.encoded_list, valid_from=v.valid_from, valid_until=v.signed_until,
+                    created=parse_datetime(v.valid_from),
+                ), summary) if (v := last.get((summary.purpose, summary.seq))) is not None
+                and (v.purpose, v.seq) in kept else (url, credential, summary)
+                for url, credential, summary in lists
+            ]
         documents: dict[str, dict[str, Any]] = {}
         did_path = self.home.did_document_path()
         if did_path is not None:
@@ -408,14 +437,24 @@ class Issuer:
         documents.update(self._history_documents({url: credential for url, credential, _ in lists}))
         return documents, lists
 
-    def _record_versions(self, lists: Sequence[tuple[str, dict[str, Any], ListSummary]], now: datetime) -> None:
-        """Record each list just signed as its next version, and seal the one it supersedes."""
+    def _record_versions(
+        self, lists: Sequence[tuple[str, dict[str, Any], ListSummary]], now: datetime,
+        renew_after: timedelta | None = None,
+    ) -> set[tuple[str, int]]:
+        """Record each list just signed as its next version, and seal the one it supersedes;
+        with ``renew_after``, not the lists whose last version still holds (see
+        :meth:`site_documents`), which are returned as ``(purpose, seq)``."""
         last: dict[tuple[str, int], ListVersion] = {}
         for v in self.registry.versions():
             last[(v.purpose, v.seq)] = v
         new, sealed = [], []
+        kept: set[tuple[str, int]] = set()
         for url, credential, summary in lists:
             before = last.get((summary.purpose, summary.seq))
+            if (renew_after is not None and before is not None and before.bits_sha256 == summary.bits_sha256
+                    and now - parse_datetime(before.valid_from) < renew_after):
+                kept.add((summary.purpose, summary.seq))  # (checked again as it is recorded: see the registry)
+                continue
             if before is not None and now < parse_datetime(before.valid_from):
                 raise HistoryRefused(
                     f"cannot publish lists valid from {format_datetime(now)}: version {before.version} of "
@@ -436,7 +475,7 @@ class Issuer:
                 credential["validUntil"], format_datetime(now), summary.length,
                 credential["credentialSubject"]["encodedList"], summary.bits_sha256,
             ))
-        self.registry.record_versions(new, sealed)
+        return kept | self.registry.record_versions(new, sealed, renew_after=renew_after)
 
     def _history_documents(self, current: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Every version of every list (from the registry) and each list's index, by path."""
@@ -450,9 +489,11 @@ class Issuer:
                 continue
             entries = []
             for v in versions:
-                document: dict[str, Any] | None = json.loads(v.sealed) if v.sealed is not None else (
-                    current.get(url) if v is versions[-1] else None
-                )
+                document: dict[str, Any] | None = current.get(url) if v is versions[-1] else None
+                if v.sealed is not None:
+                    document = self._sealed_documents.get((v.purpose, v.seq, v.version))
+                    if document is None:
+                        document = self._sealed_documents[(v.purpose, v.seq, v.version)] = json.loads(v.sealed)
                 if document is None:  # (a version neither sealed nor current: never, as publish works)
                     continue
                 version_url = history_version_url(url, v.version)

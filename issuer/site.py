@@ -46,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography import x509
@@ -64,7 +64,10 @@ from tradevc.vc.retrieval.netguard import is_loopback_host
 
 from .errors import IssuerError
 
-__all__ = ["SiteError", "SiteUnavailable", "SiteDid", "SiteServer", "start_site", "media_type_of", "locate", "sigterm_stops", "DEFAULT_PORT"]
+__all__ = [
+    "SiteError", "SiteUnavailable", "SiteDid", "SiteServer", "start_site", "media_type_of", "locate", "sigterm_stops",
+    "DEFAULT_PORT", "NotServed", "version_as_of",
+]
 
 DEFAULT_PORT = 8443
 CERTIFICATE_DAYS = 7
@@ -164,6 +167,41 @@ def locate(root: Path, target: str) -> Path:
     if not real.is_relative_to(root) or not real.is_file():
         raise NotServed(404, "no such file")
     return real
+
+
+def version_as_of(path: str, query: str, read: Callable[[str], bytes | None]) -> str | None:
+    """For a request for the file at ``path`` with the query string ``query``: the path of the
+    version of that file in effect at the query's ``timestamp`` (Bitstring Status List v1.0),
+    read from its history (``<path>.history/index.json``, as ``publish`` writes it); None when
+    the query names no timestamp, or the file has no history (the query is then ignored, as a
+    static web host does). ``read(relative)`` gives the bytes of the file at ``relative``
+    (written as ``path`` is), or None if there is none. Shared by ``serve-site`` and
+    ``tradevc-serve``.
+
+    :raises NotServed: 400 for a timestamp that is not one dateTimeStamp; 404 when the
+        history has no version for it, or cannot be read."""
+    values = parse_qs(query, keep_blank_values=True).get("timestamp")
+    if values is None:
+        return None
+    index = read(f"{path}.history/index.json")
+    if index is None:
+        return None
+    if len(values) != 1:
+        raise NotServed(400, "give one timestamp")
+    try:
+        moment = parse_datetime(values[0], field="timestamp")
+    except ValueError as e:
+        raise NotServed(400, str(e)) from None
+    try:
+        document = json.loads(index)
+        named = document.get("statusListCredential") if isinstance(document, dict) else None
+        versions = parse_history_index(document, named if isinstance(named, str) else "")
+    except (ValueError, InvalidDocument):
+        raise NotServed(404, "the history of this list cannot be read") from None
+    version = version_covering(versions, moment)
+    if version is None:
+        raise NotServed(404, f"no version of this list was in effect at {values[0][:40]}")
+    return f"{path}.history/{version.version}"
 
 
 def find_dids(root: Path, port: int) -> list[SiteDid]:
@@ -291,35 +329,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _as_of(self, file: Path) -> Path:
-        """The version of ``file`` in effect at the request's ``?timestamp=``, if it asks for
-        one and ``file`` has a history; else ``file``.
+        """The version of ``file`` in effect at the request's ``?timestamp=`` (see
+        :func:`version_as_of`), else ``file``."""
+        split = urlsplit(self.path)
 
-        :raises NotServed: 400 for a timestamp that is not one dateTimeStamp; 404 when the
-            history has no version for it (or cannot be read)."""
-        values = parse_qs(urlsplit(self.path).query, keep_blank_values=True).get("timestamp")
-        if values is None:
-            return file
-        path = urlsplit(self.path).path
-        try:
-            index_file = locate(self.server.root, f"{path}.history/index.json")
-        except NotServed:
-            return file  # no history: the query is ignored, as by a static host
-        if len(values) != 1:
-            raise NotServed(400, "give one timestamp")
-        try:
-            moment = parse_datetime(values[0], field="timestamp")
-        except ValueError as e:
-            raise NotServed(400, str(e)) from None
-        try:
-            document = json.loads(index_file.read_bytes())
-            named = document.get("statusListCredential") if isinstance(document, dict) else None
-            versions = parse_history_index(document, named if isinstance(named, str) else "")
-        except (OSError, ValueError, InvalidDocument):
-            raise NotServed(404, "the history of this list cannot be read") from None
-        version = version_covering(versions, moment)
-        if version is None:
-            raise NotServed(404, f"no version of this list was in effect at {values[0][:40]}")
-        return locate(self.server.root, f"{path}.history/{version.version}")
+        def read(relative: str) -> bytes | None:
+            try:
+                found = locate(self.server.root, relative)
+            except NotServed:
+                return None
+            try:
+                return found.read_bytes()
+            except OSError:
+                raise NotServed(404, "the history of this list cannot be read") from None
+
+        version = version_as_of(split.path, split.query, read)
+        return file if version is None else locate(self.server.root, version)
 
     def _error(self, status: int, reason: str, head: bool = False, extra: dict[str, str] | None = None) -> None:
         body = f"{status}: {reason}\n".encode("utf-8")

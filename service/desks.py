@@ -6,7 +6,10 @@ the thread of the request that asks (FastAPI runs the endpoints on a thread pool
 holds the issuers' website in memory: ``did.json`` (did:web) and the signed status lists, at
 the paths their URLs name (what :meth:`Issuer.publish` writes to a folder), published again
 after each status change, so the lists served change at once, and once a day when they are
-asked for (:data:`REPUBLISH_AFTER`), so that they never expire while the server runs.
+asked for (:data:`REPUBLISH_AFTER`), so that they never expire while the server runs. Each
+list's history is served beside it (:meth:`Issuer.site_documents`): a new version is recorded
+in the registry only when the list's bits changed or its last version is a day old, so the
+workers that all sign a list again after one change record one version between them.
 
 Several worker processes (``[listen] workers``) each hold their own copy of that website, and
 all issue from the same registries (SQLite serializes the index allocation across processes).
@@ -35,7 +38,7 @@ import requests
 
 from tradevc.issuer import Issuer
 from tradevc.issuer.credential_types import get_type, resolve_type_name
-from tradevc.issuer.registry import StatusWatch
+from tradevc.issuer.registry import HistoryRefused, StatusWatch
 from tradevc.issuer.service import issuing_warnings
 from tradevc.issuer.site import media_type_of
 from tradevc.vc.errors import ContextIndexError, VcError
@@ -92,6 +95,7 @@ class Issuers:
         self._site_lock = threading.RLock()  # _sites, site and _published change together
         self._issuers: dict[str, Issuer] = {}
         self._sites: dict[str, dict[str, SiteFile]] = {}
+        self._encoded: dict[str, dict[str, tuple[object, SiteFile]]] = {}  # each file's document, and its bytes
         self.site: dict[str, SiteFile] = {}
         """Every issuer's website together, by path below the web root (no leading '/')."""
         try:
@@ -130,18 +134,23 @@ class Issuers:
         issuer = self._issuers[name]
         now = self._clock()
         count = self._watches[name].count()  # before signing: a change made meanwhile is signed next time
-        files: dict[str, SiteFile] = {}
-        did_path = issuer.home.did_document_path()
-        if did_path is not None:
-            files[did_path] = _site_file(did_path, issuer.home.did_document())
-        for url, credential in issuer.status_list_credentials(now=now):
-            path = urlsplit(url).path.lstrip("/")
-            files[path] = _site_file(path, credential)
+        try:  # the lists, their history, did.json; a version recorded once per change, by any worker
+            documents = issuer.site_documents(now=now, renew_after=REPUBLISH_AFTER)
+        except HistoryRefused as e:
+            raise ConfigError(f"issuers.{name}: {e.message}") from None
+        # a sealed version of a list comes back as the same object each time (it never changes):
+        # its bytes are made once, not at every publication
+        before, encoded = self._encoded.get(name, {}), {}
+        for path, document in documents.items():
+            held = before.get(path)
+            encoded[path] = held if held is not None and held[0] is document else (document, _site_file(path, document))
+        files = {path: file for path, (_, file) in encoded.items()}
         for other, site in self._sites.items():
             clash = sorted(set(site) & set(files)) if other != name else []
             if clash:
                 raise ConfigError(f"issuers.{name}: {clash[0]} is also served for issuers.{other}")
         self._sites[name] = files
+        self._encoded[name] = encoded
         merged: dict[str, SiteFile] = {}
         for site in self._sites.values():
             merged.update(site)

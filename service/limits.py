@@ -130,6 +130,13 @@ class SharedBuckets:
 
     def _connection(self) -> sqlite3.Connection:
         if self._pid != os.getpid() or self._db is None:  # first use in this process (a forked worker)
+            if self._db is not None:  # the parent's copy: closed, never used here (its locks are the parent's)
+                try:
+                    self._db.close()
+                except sqlite3.Error:
+                    pass
+            if self._lockfile >= 0:
+                os.close(self._lockfile)  # (the parent's descriptor stays open)
             self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA synchronous=OFF")  # the file goes when the service stops: nothing to keep
             self._lockfile = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)

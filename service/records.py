@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from tradevc.verifier.database import PostgresPool, SqliteFile, close_quietly, first_line, parse_location
+from tradevc.verifier.database import PostgresPool, SqliteFile, parse_location
 
 __all__ = [
     "DEFAULT_PRESENTATION_DAYS", "DEFAULT_REPORT_DAYS", "DatabaseRecords", "MemoryRecords", "PURGE_EVERY",
@@ -208,12 +208,8 @@ class DatabaseRecords(Records):
             try:
                 with db.transaction(), db.cursor() as cursor:
                     return work(cursor)
-            except psycopg.OperationalError as e:
-                close_quietly(db)  # not given back to the pool
-                raise RecordsError(f"the PostgreSQL records {self.location} cannot be reached: {first_line(e)}; "
-                                   "check the server, then retry") from None
-            except psycopg.Error as e:
-                raise RecordsError(f"the PostgreSQL records {self.location} cannot be used: {first_line(e)}") from None
+            except psycopg.Error as e:  # a server gone (the connection then closed), a lock...: what to do
+                raise self._pool.problem(e, db) from None
 
     def _make_tables(self) -> None:
         if self._file is not None and self._file.path != ":memory:":

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Coroutine, Mapping
 
+from anyio import from_thread
 from fastapi import APIRouter, Depends, Request, Response, Security
 from fastapi.routing import APIRoute
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2
 from starlette.concurrency import run_in_threadpool
 
+from tradevc.issuer.site import NotServed, version_as_of
 from tradevc.vc.errors import VcError
 from tradevc.vc.jsontext import loads
 from tradevc.vc.retrieval.http import WouldBlock, without_blocking
@@ -407,7 +409,8 @@ async def verify_presentation(request: Request, _: Grant = Depends(_scope("verif
     leave_out = _left_out(options.get("checks"))
 
     def verify() -> PresentationResult:
-        return verifier.verify_presentation(body["verifiablePresentation"], challenge=challenge, domain=domain)
+        return verifier.verify_presentation(body["verifiablePresentation"], challenge=challenge, domain=domain,
+                                            before_use=_committing(request))
 
     scoped, skipped = _scoped_presentation(await run_in_threadpool(verify), leave_out)
     return _answer(scoped, skipped)
@@ -434,21 +437,27 @@ def verify_at_once(verifier: Verifier, document: Any, size: int) -> Verification
         return None
 
 
+def _committing(request: Request) -> Callable[[], None]:
+    """For a verification on a worker thread: commits ``request`` (on the event loop, as the
+    guard's deadline check runs there) just before the challenge is used up; past the deadline
+    that raises the 503 problem and the challenge stays usable (see :mod:`.deadlines`)."""
+    return lambda: from_thread.run_sync(commit, request)
+
+
 def _signer_key(signers: list[str]) -> str:
     """What a received presentation id is kept under: its signer's DID (several, sorted, for a
     presentation that proofs by several DIDs made)."""
     return " ".join(sorted(set(signers)))
 
 
-def _claimed_signers(presentation: Mapping[str, Any]) -> list[str]:
-    """The DIDs of the verification methods the presentation's proofs name (not verified)."""
-    proofs = presentation.get("proof")
-    found = []
-    for proof in proofs if isinstance(proofs, list) else [proofs]:
-        method = proof.get("verificationMethod") if isinstance(proof, dict) else None
-        if isinstance(method, str) and method.startswith("did:"):
-            found.append(method.split("#", 1)[0])
-    return found
+def _only_challenge_refused(result: PresentationResult) -> bool:
+    """The presentation's proofs verified (it has signers) and nothing failed but the challenge
+    store's check: the challenge used already (the same presentation again), or, a day after it
+    expired, forgotten (``unknown``), or expired."""
+    wrong = result.failures + result.errors
+    return bool(result.signers) and bool(wrong) and all(
+        c.name == "challenge" and c.code == "INVALID_CHALLENGE_ERROR" for c in wrong
+    )
 
 
 def _bound(presentation: Any) -> tuple[str | None, Any]:
@@ -483,7 +492,8 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
     id is kept with its signer (the DID whose key made its proof): the same signer's same id
     again is a 409; another signer's presentation with that id is not refused for it, so no
     one can block a holder's id by sending it first. One not verified is a 422 and nothing is
-    kept."""
+    kept. The 409 is decided after verification, from the signers whose proofs verified, so a
+    forged proof learns nothing of the ids received (see :func:`_only_challenge_refused`)."""
     verifier = _verifier(request)
     records = _state(request).records
     body = await _json_body(request)
@@ -506,22 +516,24 @@ async def submit_presentation(request: Request, _: Grant = Depends(_scope("verif
     ):
         raise Problem(400, "the presentation's proof names no domain, and options.domain gives none")
     conflict = f"a presentation with id {presentation_id} was received from its signer already"
-    claimed = _claimed_signers(presentation)
     try:
-        # the same presentation again (its challenge is used up): a 409, not a 422. Only a
-        # presentation its signer's key verified was kept, so a forged proof never matches
-        # another's record unless it names the same signer and id (and then learns only that)
-        if claimed:
-            seen: bool = await run_in_threadpool(records.received, presentation_id, _signer_key(claimed))
-            if seen:
-                raise Problem(409, conflict)
-
         def verify() -> PresentationResult:
-            return verifier.verify_presentation(presentation, challenge=challenge, domain=domain)
+            # committed before the challenge is used up: past the deadline, neither the
+            # challenge nor the id is used (a 503 never hides a received presentation)
+            return verifier.verify_presentation(presentation, challenge=challenge, domain=domain,
+                                                before_use=_committing(request))
 
         result = await run_in_threadpool(verify)
+        # the same presentation again: its challenge is used up (or forgotten since), and that
+        # is all that fails. A 409 then, if its id was received from the signers its proofs
+        # verified with (so only one who holds a presentation those keys made learns whether it
+        # was received; a forged proof is a 422 like any other)
+        if _only_challenge_refused(result) and await run_in_threadpool(
+            records.received, presentation_id, _signer_key(result.signers)
+        ):
+            raise Problem(409, conflict)
         answer = _answer(result, [])  # raises the 422 or 503 problem when not verified
-        commit(request)  # past its deadline the id is not kept: a 503 never hides a received presentation
+        commit(request)  # (committed already if it verified)
         if not await run_in_threadpool(records.receive, presentation_id, _signer_key(result.signers)):
             raise Problem(409, conflict)
     except RecordsError as e:
@@ -883,7 +895,16 @@ async def site(path: str, request: Request) -> Response:
         await run_in_threadpool(issuers.refresh)  # signed again once a day, so they never expire
     if issuers is not None and issuers.behind():  # another worker (or vc-issuer) changed a status
         await run_in_threadpool(issuers.sync)
-    found = issuers.site.get(path) if issuers is not None else None
+    site_files = issuers.site if issuers is not None else {}
+    found = site_files.get(path)
+    if found is not None and request.url.query:  # <list>?timestamp=: the version then in effect
+        try:
+            version = version_as_of(path, request.url.query,
+                                    lambda relative: f.data if (f := site_files.get(relative)) is not None else None)
+        except NotServed as e:
+            raise Problem(e.status, e.reason) from None
+        if version is not None:
+            found = site_files.get(version)
     if found is None:
         allowed = sorted({method for route in router.routes if isinstance(route, APIRoute)
                           and route.endpoint is not site and route.path_regex.match("/" + path)

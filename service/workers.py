@@ -9,10 +9,12 @@ one of them. It was written here rather than taken from uvicorn's supervisor
 would read the configuration and stretch every passphrase again, and a token key made at start
 would have to reach them through a file or the command line. Forked workers inherit it in
 memory, with everything else opened before the fork (no thread has run yet at that point, as
-:mod:`tradevc.issuer.registry` requires; SQLite connections are opened anew in each worker).
+:mod:`tradevc.issuer.registry` requires; SQLite connections are opened anew in each worker, which closes its copies of the parent's unused).
 
 What all workers must agree on is shared through the private runtime folder (:class:`Runtime`,
-made ``0700`` by the parent and removed when it stops): the rate limits' buckets, the one-time
+made ``0700`` by the parent in ``$RUNTIME_DIRECTORY``, ``$XDG_RUNTIME_DIR`` or the temporary
+folder, and removed when it stops; one left by a parent that was killed is removed by the next
+start): the rate limits' buckets, the one-time
 challenges when ``[verifier] challenges`` names no file, and the metrics' files. The issuers'
 registries are shared already (their SQLite files); see :mod:`.desks` for how each worker keeps
 its copy of the issuers' website current.
@@ -30,6 +32,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -40,7 +43,7 @@ from typing import Callable
 
 from .limits import SharedBuckets
 
-__all__ = ["RESTART_PAUSE", "STOP_SIGNALS", "Runtime", "supervise"]
+__all__ = ["PID_FILE", "RESTART_PAUSE", "STOP_SIGNALS", "Runtime", "remove_leftovers", "runtime_base", "supervise"]
 
 log = logging.getLogger("tradevc.service")
 STOP_SIGNALS = frozenset((signal.SIGINT, signal.SIGTERM))
@@ -49,13 +52,91 @@ RESTART_PAUSE = 1.0
 (seconds), so that one failing at start does not make the parent fork without rest."""
 
 
+PID_FILE = "supervisor.pid"
+"""In each runtime folder: the supervisor's pid, start time and pid namespace, so a later start
+can tell a folder whose supervisor is gone (killed, the machine reset) from one still in use."""
+_PREFIX = "tradevc-serve-"
+
+
+def runtime_base() -> Path:
+    """Where runtime folders are made: ``$RUNTIME_DIRECTORY`` (systemd's ``RuntimeDirectory=``;
+    the first of several), else ``$XDG_RUNTIME_DIR``, else the system's temporary folder. A
+    value that is not an absolute path to a folder is passed over."""
+    for name in ("RUNTIME_DIRECTORY", "XDG_RUNTIME_DIR"):
+        value = os.environ.get(name, "").split(":")[0]
+        if value and os.path.isabs(value) and os.path.isdir(value):
+            return Path(value)
+    return Path(tempfile.gettempdir())
+
+
+def _start_time(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from ``/proc``), or None if unknown."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[-1].split()  # after the command name, which may hold spaces
+    return fields[19] if len(fields) > 19 else None
+
+
+def _pid_namespace() -> str:
+    """This process's pid namespace (``pid:[...]``), or "" if unknown: a pid means something
+    only in its namespace (another container sharing the folder has pids of its own)."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    now = _start_time(pid)
+    return started is None or now is None or now == started  # else the pid was given to another process
+
+
+def remove_leftovers(base: Path) -> list[Path]:
+    """Remove the runtime folders in ``base`` that supervisors no longer alive left behind (a
+    SIGKILL, a crash): only folders named ``tradevc-serve-*``, not symbolic links, owned by
+    this user with mode ``0700``, whose pid file names a process that is gone (or a pid since
+    given to another process) in this pid namespace. A folder without a readable pid file is
+    kept (it may be one being made this moment), as is one of another pid namespace. The
+    folders removed."""
+    removed = []
+    for folder in sorted(base.glob(_PREFIX + "*")):
+        try:
+            info = folder.lstat()
+            if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid()
+                    or stat.S_IMODE(info.st_mode) != 0o700):
+                continue
+            words = (folder / PID_FILE).read_text(encoding="ascii").split()
+            pid = int(words[0])
+        except (OSError, ValueError, IndexError, UnicodeDecodeError):
+            continue
+        if len(words) > 2 and words[2] != _pid_namespace():
+            continue  # a supervisor of another pid namespace: its pid cannot be checked from here
+        started = words[1] if len(words) > 1 and words[1] != "-" else None
+        if pid <= 0 or _alive(pid, started):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
+    return removed
+
+
 @dataclass(frozen=True)
 class Runtime:
-    """The private folder the workers of one start share (``0700``, in the system's temporary
-    folder; nothing in it outlives the service): ``limits.sqlite`` (rate limit buckets),
-    ``challenges.sqlite`` (one-time challenges, unless the configuration names a file),
-    ``metrics/`` (prometheus-client's multiprocess files), and ``records.sqlite`` (the received
-    presentation ids and entry reports, when no database is configured)."""
+    """The private folder the workers of one start share (``0700``, in :func:`runtime_base`;
+    nothing in it outlives the service): ``supervisor.pid`` (see :data:`PID_FILE`),
+    ``limits.sqlite`` (rate limit buckets), ``challenges.sqlite`` (one-time challenges, unless
+    the configuration names a file), ``metrics/`` (prometheus-client's multiprocess files), and
+    ``records.sqlite`` (the received presentation ids and entry reports, when no database is
+    configured). Leftovers of supervisors that did not stop cleanly are removed first
+    (:func:`remove_leftovers`)."""
 
     folder: Path
     buckets: SharedBuckets
@@ -64,8 +145,14 @@ class Runtime:
 
     @classmethod
     def create(cls) -> "Runtime":
-        folder = Path(tempfile.mkdtemp(prefix="tradevc-serve-"))  # 0700, made for this process alone
+        base = runtime_base()
+        for gone in remove_leftovers(base):
+            log.info("removed %s, left by a server that is no longer running", gone)
+        folder = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=base))  # 0700, made for this process alone
         try:
+            pid = os.getpid()
+            (folder / PID_FILE).write_text(f"{pid} {_start_time(pid) or '-'} {_pid_namespace()}".strip() + "\n",
+                                           encoding="ascii")
             metrics = folder / "metrics"
             metrics.mkdir(mode=0o700)
             return cls(folder, SharedBuckets.create(folder / "limits.sqlite"), folder / "challenges.sqlite", metrics)

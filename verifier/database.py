@@ -4,7 +4,8 @@ the service's records: an SQLite file, or a PostgreSQL server by URL.
 :func:`parse_location` tells which a location names (a path or ``sqlite:///path`` is an SQLite
 file, a ``postgresql://`` or ``postgres://`` URL a PostgreSQL database). :class:`SqliteFile`
 keeps one connection per process to an SQLite file (made if missing, mode 0600, synced at each
-commit), usable by any thread that holds its user's lock; a forked child opens its own.
+commit), usable by any thread that holds its user's lock; a forked child closes, unused, the
+copy of its parent's it inherited and opens its own.
 :class:`PostgresPool` keeps a small pool of connections (psycopg 3, imported only then), one
 per thread at a time; a forked child opens its own.
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     import psycopg
 
 __all__ = [
-    "PostgresPool", "SqliteFile", "close_quietly", "first_line", "parse_location", "redacted",
+    "PostgresPool", "SqliteFile", "close_inherited", "close_quietly", "first_line", "parse_location", "redacted",
 ]
 
 _T = TypeVar("_T")
@@ -58,6 +59,15 @@ def close_quietly(db: Any) -> None:
         db.close()
     except Exception:  # noqa: BLE001  (a broken connection may fail to close; it is dropped anyway)
         pass
+
+
+def close_inherited(db: Any) -> None:
+    """Close a forked child's copy of an SQLite connection its parent opened, unused (SQLite
+    connections must not cross a fork). It releases the child's file descriptors only: POSIX
+    locks belong to the process that took them, so the parent's connection is not disturbed,
+    and no checkpoint runs (the parent's connection, open in WAL mode, holds its shared lock
+    on the file). Not for a PostgreSQL connection: closing it would end the parent's session."""
+    close_quietly(db)
 
 
 def parse_location(location: str | os.PathLike[str], *, what: str,
@@ -118,7 +128,10 @@ class SqliteFile:
             raise ValueError(f"this {self.what} is closed")
         if self._connection is not None and self._pid == os.getpid():
             return self._connection
-        self._pid = os.getpid()  # a forked child: the parent's connection is left alone
+        if self._connection is not None:  # a forked child: the copy of the parent's, never used here
+            close_inherited(self._connection)
+            self._connection = None
+        self._pid = os.getpid()
         try:
             db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA foreign_keys = ON")
@@ -244,6 +257,23 @@ class PostgresPool:
             raise self._error(f"cannot connect to the PostgreSQL {self.what} {self.location}: {first_line(e)}; "
                               "check that the server runs and that the URL's host, port, user and database are "
                               "right") from None
+
+    def problem(self, error: Exception, db: Any = None) -> Exception:
+        """A psycopg ``error`` met on ``db`` (a connection of this pool) as the user's exception,
+        saying what to do: a lock waited on for longer than ``timeout``, a server that cannot be
+        reached (``db`` is then closed, so it is not given back to the pool), anything else."""
+        import psycopg
+        import psycopg.errors
+
+        where = f"the PostgreSQL {self.what} {self.location}"
+        if isinstance(error, psycopg.errors.LockNotAvailable):
+            return self._error(f"{where} stayed locked by another writer for {self.timeout:g} s: retry, or open it "
+                               "with a longer timeout")
+        if isinstance(error, psycopg.OperationalError):
+            if db is not None:
+                close_quietly(db)
+            return self._error(f"{where} cannot be reached: {first_line(error)}; check the server, then retry")
+        return self._error(f"{where} cannot be used: {first_line(error)}")
 
     def _give_back(self, db: psycopg.Connection[tuple[Any, ...]]) -> None:
         with self._pool:

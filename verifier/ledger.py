@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from tradevc.vc.checks.supply import KG_PER_UNIT
 
-from .database import DEFAULT_CONNECTIONS, PostgresPool, SqliteFile, close_quietly, first_line, parse_location
+from .database import DEFAULT_CONNECTIONS, PostgresPool, SqliteFile, parse_location
 
 if TYPE_CHECKING:
     import psycopg
@@ -868,7 +868,7 @@ class PostgresLedger(Ledger):
                     db.execute("INSERT INTO ledger_schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
                 versions = [row[0] for row in db.execute("SELECT version FROM ledger_schema_version").fetchall()]
         except psycopg.Error as e:
-            raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be used: {first_line(e)}") from None
+            raise self._pool.problem(e) from None
         _check_version(self.location, versions)
 
     def _sql(self, statement: str) -> str:
@@ -915,15 +915,8 @@ class PostgresLedger(Ledger):
                     if attempt == _RETRIES - 1:
                         raise LedgerError(f"the PostgreSQL ledger {self.location} stayed contended (deadlocks): "
                                           "retry") from None
-                except psycopg.errors.LockNotAvailable:
-                    raise LedgerError(f"the PostgreSQL ledger {self.location} stayed locked by another writer for "
-                                      f"{self.timeout:g} s: retry, or open it with a longer timeout") from None
-                except psycopg.OperationalError as e:
-                    close_quietly(db)  # not given back to the pool
-                    raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be reached: {first_line(e)}; "
-                                      "check the server, then retry") from None
-                except psycopg.Error as e:
-                    raise LedgerError(f"the PostgreSQL ledger {self.location} cannot be used: {first_line(e)}") from None
+                except psycopg.Error as e:  # a lock waited on too long, a server gone (then closed): what to do
+                    raise self._pool.problem(e, db) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _insert(self, cursor: Any, table: str, rows: list[tuple[Any, ...]], conflict: str = "") -> None:

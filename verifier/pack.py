@@ -43,7 +43,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import requests
@@ -510,10 +510,12 @@ class PackVerifier(Verifier):
         return result
 
     def verify_presentation(
-        self, document: Any, *, challenge: str, domain: Any, now: datetime | None = None
+        self, document: Any, *, challenge: str, domain: Any, now: datetime | None = None,
+        before_use: Callable[[], None] | None = None,
     ) -> PresentationResult:
         now = now or self.clock()
-        result = super().verify_presentation(document, challenge=challenge, domain=domain, now=now)
+        result = super().verify_presentation(document, challenge=challenge, domain=domain, now=now,
+                                             before_use=before_use)
         self._mark(result, now)
         return result
 

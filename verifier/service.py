@@ -310,7 +310,8 @@ class Verifier:
         return verify_many(self, documents, workers=workers, challenge=challenge, domain=domain, progress=progress)
 
     def verify_presentation(
-        self, document: Any, *, challenge: str, domain: ExpectedDomain, now: datetime | None = None
+        self, document: Any, *, challenge: str, domain: ExpectedDomain, now: datetime | None = None,
+        before_use: Callable[[], None] | None = None,
     ) -> PresentationResult:
         """Verify a presentation and every credential in it; see
         :func:`tradevc.vc.verification.pipeline.verify_presentation`. ``domain`` is one string
@@ -327,7 +328,11 @@ class Verifier:
         again after customs' own network failed (a could-not-verify report). A presentation
         is still accepted at most once, since using up is atomic: if two attempts verify at
         once, the second's ``challenge`` check fails as used. The store's clock, not ``now``,
-        decides expiry."""
+        decides expiry.
+
+        ``before_use`` is called just before a verified presentation's challenge is used up;
+        if it raises, the challenge is left as it was and the exception propagates (a server
+        past a request's deadline refuses there, so an answer never sent uses up nothing)."""
         now = now or self.clock()
         result = verify_presentation(
             document, challenge=challenge, domain=domain, policy=self._policy(now, document), now=now,
@@ -336,7 +341,7 @@ class Verifier:
             limits=self.limits,
         )
         if self.challenges is not None:
-            self._settle_challenge(self.challenges, challenge, result)
+            self._settle_challenge(self.challenges, challenge, result, before_use)
         return result
 
     def new_challenge(self, ttl: timedelta = DEFAULT_TTL) -> Challenge:
@@ -351,10 +356,13 @@ class Verifier:
         return self.challenges.issue(ttl)
 
     @staticmethod
-    def _settle_challenge(store: ChallengeStore, challenge: str, result: PresentationResult) -> None:
-        """The store's ``challenge`` check: use the challenge up if ``result`` verified,
-        otherwise only look, and say why the store refuses it, if it does."""
+    def _settle_challenge(store: ChallengeStore, challenge: str, result: PresentationResult,
+                          before_use: Callable[[], None] | None = None) -> None:
+        """The store's ``challenge`` check: use the challenge up if ``result`` verified (after
+        calling ``before_use``), otherwise only look, and say why the store refuses it, if it does."""
         verified = result.verified
+        if verified and before_use is not None:
+            before_use()
         try:
             refused = store.consume(challenge) if verified else store.refusal(challenge)
         except ChallengeStoreError as e:

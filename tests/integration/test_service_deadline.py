@@ -22,10 +22,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.service import wait_ready
+from support.dids import did_document
+from support.service import stop_server, wait_ready
 from support.site_process import ENV, free_port
-from tradevc.issuer import Issuer
+from tradevc.issuer import Issuer, sign_credential
 from tradevc.issuer.credential_types import build_credential, load_example
+from tradevc.vc.keys import KeyPair
+from tradevc.vc.securing.data_integrity import sign_presentation
 
 PASS = b"mill passphrase 2026"
 SECRET = "customs-secret-0123456789"
@@ -92,12 +95,13 @@ def slow_credential(root: Path, host: SilentHost) -> tuple[str, dict]:
 
 
 class Server:
-    def __init__(self, root: Path, listen: str, host: SilentHost) -> None:
+    def __init__(self, root: Path, listen: str, host: SilentHost, verifier: str = "",
+                 allow: tuple[str, ...] = (), trusted: tuple[str, ...] = ()) -> None:
         self.host = host
         did, self.credential = slow_credential(root, host)
         port = free_port()
-        (root / "trust.json").write_text(json.dumps({"trustedIssuers": [{"did": did, "name": "Slow Mill",
-                                                                         "types": [USMCA]}]}))
+        (root / "trust.json").write_text(json.dumps({"trustedIssuers": [
+            {"did": d, "name": "Slow Mill", "types": [USMCA]} for d in (did, *trusted)]}))
         (root / "customs.secret").write_text(SECRET)
         (root / "slow-mill.passphrase").write_bytes(PASS)
         (root / "service.toml").write_text(f"""
@@ -107,7 +111,8 @@ port = {port}
 
 [verifier]
 trust = "trust.json"
-allow_hosts = ["127.0.0.1:{host.port}"]
+allow_hosts = {json.dumps([f"127.0.0.1:{host.port}", *allow])}
+{verifier}
 
 [clients.customs]
 secret_file = "customs.secret"
@@ -135,12 +140,7 @@ passphrase_file = "slow-mill.passphrase"
 
     def stop(self) -> None:
         self.client.close()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_server(self.process)
 
 
 @pytest.fixture
@@ -153,6 +153,17 @@ def silent():
 @pytest.fixture
 def deadline_server(tmp_path, silent):
     server = Server(tmp_path, "request_timeout_seconds = 2", silent)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def holder_server(tmp_path, silent, https_server):
+    """A server with a 2 s deadline whose verifier reads did:web DIDs from ``https_server``
+    (and trusts its ``mill`` for USMCA certificates)."""
+    server = Server(tmp_path, "request_timeout_seconds = 2", silent,
+                    verifier=f'ca_bundle = "{https_server.ca_path}"', allow=tuple(https_server.allow_hosts),
+                    trusted=(f"did:web:{https_server.did_host}:mill",))
     yield server
     server.stop()
 
@@ -238,3 +249,71 @@ def test_a_body_that_never_arrives_is_answered_at_the_deadline(deadline_server):
     assert deadline_server.client.post("/challenges", headers=deadline_server.auth).status_code == 201
     log = deadline_server.log.read_text()
     assert "Traceback" not in log
+
+
+def delayed(data: bytes, seconds: float):
+    """An https_server handler: ``data`` (a DID document) after ``seconds``."""
+    def handler(request):
+        time.sleep(seconds)
+        try:
+            request.send_response(200)
+            request.send_header("Content-Type", "application/did+json")
+            request.send_header("Content-Length", str(len(data)))
+            request.end_headers()
+            request.wfile.write(data)
+        except OSError:
+            pass
+
+    return handler
+
+
+def ended_after_deadline(server: Server, request_id: str) -> None:
+    """Wait for the log line saying the request abandoned at its deadline has ended."""
+    for _ in range(600):
+        lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+        if any(line.get("request_id") == request_id and "after its deadline" in line.get("message", "")
+               for line in lines):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"request {request_id} never ended")
+
+
+@pytest.mark.parametrize("path", ["/presentations/verify", "/presentations"])
+def test_a_presentation_answered_503_at_its_deadline_leaves_its_challenge_usable(holder_server, https_server, path):
+    """The holder's DID document takes 3 s to arrive: the request is answered 503 at 2 s, and
+    the verification then ends in the background, verified. Its challenge must not be used up
+    by that answer nobody got: the same presentation sent again is verified."""
+    # two did:web DIDs whose documents take 1.5 s each (under the 2 s a fetch may take): the
+    # holder's, and the mill's that issued the certificate it presents
+    keys, documents = {}, {}
+    for name in ("holder", "mill"):
+        keys[name] = KeyPair.generate("Ed25519")
+        did = f"did:web:{https_server.did_host}:{name}"
+        documents[name] = did_document(did, keys[name], authentication=[f"{did}#key-1"])
+        https_server.special[f"/{name}/did.json"] = delayed(json.dumps(documents[name]).encode(), 1.5)
+    holder, mill = documents["holder"]["id"], documents["mill"]["id"]
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    certificate = sign_credential(build_credential(
+        USMCA, load_example(USMCA), issuer={"id": mill, "name": "Mill"},
+        valid_from=(now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        valid_until=(now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    ), keys["mill"], verification_method=f"{mill}#key-1")
+    made = holder_server.client.post("/challenges", headers=holder_server.auth)
+    assert made.status_code == 201, made.text
+    challenge = made.json()["challenge"]
+    vp = sign_presentation([certificate], keys["holder"], challenge=challenge, domain="customs.example",
+                           holder=holder, verification_method=f"{holder}#key-1", presentation_id=f"urn:x:{challenge}")
+    body = {"verifiablePresentation": vp, "options": {"challenge": challenge, "domain": "customs.example"}}
+    late = holder_server.client.post(path, json=body, headers=holder_server.auth)
+    assert late.status_code == 503 and late.json()["type"] == "urn:tradevc:problem:deadline", late.text
+    ended_after_deadline(holder_server, late.headers["x-request-id"])
+    for name, document in documents.items():  # at once from now on
+        del https_server.special[f"/{name}/did.json"]
+        (https_server.root / name).mkdir()
+        (https_server.root / name / "did.json").write_text(json.dumps(document))
+    again = holder_server.client.post(path, json=body, headers=holder_server.auth)
+    assert again.status_code == 200, again.text
+    assert again.json()["verified"] is True
+    # and now it is used up
+    third = holder_server.client.post(path, json=body, headers=holder_server.auth)
+    assert third.status_code in (409, 422), third.text

@@ -16,7 +16,7 @@ import pytest
 
 from support.browser import headless_chromium
 from support.entries import DOMAIN, World, _iso
-from support.service import wait_ready
+from support.service import stop_server, wait_ready
 from support.site_process import ENV, free_port
 
 BROKER_SECRET = "broker-secret-0123456789"
@@ -64,15 +64,7 @@ scopes = ["verify"]
         yield client
     finally:
         client.close()
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        stop_server(process)
 
 
 def token(service, client_id, secret):

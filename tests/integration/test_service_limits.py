@@ -11,7 +11,7 @@ import sys
 import httpx
 import pytest
 
-from support.service import wait_ready
+from support.service import stop_server, wait_ready
 from support.site_process import ENV, free_port
 
 SLOW_SECRET = "slow-secret-0123456789"
@@ -55,8 +55,7 @@ scopes = ["verify"]
         yield client
     finally:
         client.close()
-        process.terminate()
-        process.wait(timeout=30)
+        stop_server(process)
 
 
 def token(client, client_id, secret):

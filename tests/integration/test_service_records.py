@@ -19,7 +19,7 @@ import pytest
 
 from support.entries import DOMAIN, World, _iso
 from support.postgres import fresh_database
-from support.service import wait_ready
+from support.service import stop_server, wait_ready
 from support.site_process import ENV, free_port
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.securing.data_integrity import sign_presentation
@@ -75,12 +75,7 @@ scopes = ["verify"]
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop_server(self.process)
             self.process = None
 
     def token(self, client_id: str, secret: str) -> dict[str, str]:
@@ -183,6 +178,36 @@ def test_a_presentation_id_is_the_holder_s_own(server, steel):
     unverified = server.submit(c, vp_id, challenge="made-up-challenge")
     assert unverified.status_code == 422, unverified.text
     assert server.submit(c, vp_id).status_code == 200
+
+
+def test_a_forged_presentation_learns_nothing_of_the_ids_received(server, steel):
+    """Whether signer A submitted id X is not told to whoever sends a presentation claiming A's
+    key without it: a 422 (not verified), as for an id never received. A's own presentation
+    sent again (its challenge used up) is still a 409."""
+    server.configure(steel, '[records]\nfile = "records.sqlite"\n')
+    server.start()
+    a, forger = KeyPair.generate("Ed25519"), KeyPair.generate("Ed25519")
+    vp_id = f"urn:uuid:{uuid.uuid4()}"
+    challenge = server.challenge()
+    original = sign_presentation([], a, challenge=challenge, domain="customs.example", presentation_id=vp_id)
+    customs = server.token("customs", CUSTOMS_SECRET)
+    assert server.client.post("/presentations", json={"verifiablePresentation": original},
+                              headers=customs).status_code == 200
+    method = original["proof"]["verificationMethod"]
+    for used in (challenge, server.challenge()):  # its used challenge, or a fresh one
+        forged = sign_presentation([], forger, challenge=used, domain="customs.example", presentation_id=vp_id,
+                                   holder=a.did, verification_method=method)
+        answer = server.client.post("/presentations", json={"verifiablePresentation": forged}, headers=customs)
+        assert answer.status_code == 422, answer.text
+        never = sign_presentation([], forger, challenge=used, domain="customs.example",
+                                  presentation_id=f"urn:uuid:{uuid.uuid4()}", holder=a.did, verification_method=method)
+        unknown = server.client.post("/presentations", json={"verifiablePresentation": never}, headers=customs)
+        assert unknown.status_code == 422 and set(unknown.json()["codes"]) == set(answer.json()["codes"])
+    replayed = server.client.post("/presentations", json={"verifiablePresentation": original}, headers=customs)
+    assert replayed.status_code == 409 and vp_id in replayed.json()["detail"], replayed.text
+    # the holder itself, with a challenge the service does not know (as one is, a day after it
+    # expired): its proof verifies, so it is told its id was received
+    assert server.submit(a, vp_id, challenge="forgotten-long-ago").status_code == 409
 
 
 def test_a_report_is_read_by_the_client_that_asked_for_it(server, steel):

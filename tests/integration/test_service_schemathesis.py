@@ -35,7 +35,7 @@ import httpx
 import pytest
 
 from support.https_server import make_tls_files
-from support.service import wait_ready
+from support.service import stop_server, wait_ready
 from support.site_process import ENV, free_port
 from tradevc.issuer import Issuer
 
@@ -96,12 +96,7 @@ scopes = ["issue", "status", "verify", "entries", "metrics"]
             assert answer.status_code == 200, answer.text
         yield base, str(ca), answer.json()["access_token"], log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
 
 
 def test_every_operation_answers_as_its_openapi_document_says(server, tmp_path):

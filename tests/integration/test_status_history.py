@@ -256,6 +256,42 @@ def test_site_documents_gives_the_site_in_memory_with_its_history(mill, https_se
     assert [v.version for v in mill.history() if v.purpose == "revocation"] == [1, 2]
 
 
+def test_site_documents_with_renew_after_make_one_version_per_change_across_processes(tmp_path, mill, https_server):
+    """The service's way (``renew_after``), with two Issuers on one home as two workers: after
+    a change the first records a version; the second signs the lists too and serves that same
+    version (its period, its proof's time), recording none; the verifier reads both alike."""
+    signed = certificate(mill)
+    other = Issuer.open(tmp_path / "mill", PASS)
+    try:
+        day = timedelta(days=1)
+        first = mill.site_documents(now=days_ago(40), renew_after=day)
+        mill.revoke(signed["id"])
+        revoked = mill.site_documents(now=days_ago(20), renew_after=day)
+        again = other.site_documents(now=days_ago(20) + timedelta(minutes=3), renew_after=day)
+        assert [v.version for v in mill.history() if v.purpose == "revocation"] == [1, 2]
+        for documents in (revoked, again):
+            current = documents["status/revocation/1"]
+            assert current["validFrom"] == stamp(days_ago(20)) and current["proof"]["created"] == stamp(days_ago(20))
+            assert documents["status/revocation/1.history/2"] == current
+            assert documents["status/revocation/1.history/1"]["validUntil"] == stamp(days_ago(20))
+        assert again["status/revocation/1"]["credentialSubject"] == revoked["status/revocation/1"]["credentialSubject"]
+        assert first["status/revocation/1"]["validFrom"] == stamp(days_ago(40))
+        # a day on, the same bits are renewed: a new version (the lists never run out)
+        renewed = other.site_documents(now=days_ago(18), renew_after=day)
+        assert renewed["status/revocation/1"]["validFrom"] == stamp(days_ago(18))
+        assert [v.version for v in mill.history() if v.purpose == "revocation"] == [1, 2, 3]
+        for name, document in renewed.items():
+            target = https_server.site(MILL) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(document))
+        then = verify(https_server, mill, signed, days_ago(30))
+        assert then.verified and "historical list version 1" in then.check("revocation").message, then.summary()
+        assert "historical list version 2" in verify(https_server, mill, signed, days_ago(19)).check("revocation").message
+        assert verify(https_server, mill, signed).check("revocation").code == "REVOKED"
+    finally:
+        other.close()
+
+
 def test_a_history_index_that_is_not_json_is_refused_and_one_down_is_could_not_verify(mill, https_server):
     from support.https_server import body
 

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 import pytest
@@ -111,19 +111,32 @@ class Service:
         raise AssertionError(f"no log line for the requests {sorted(set(wanted) - set(by_id))}")
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 60) -> int:
-        """Send ``signum`` and wait for the process to end; its exit status."""
+        """Send ``signum`` and wait for the process to end; its exit status (see :func:`stop_server`:
+        one that must be killed fails the test)."""
         self.client.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
+        return stop_server(self.process, signum, timeout=timeout, must_end=True)
+
+
+def stop_server(process: subprocess.Popen[Any], signum: int = signal.SIGTERM, *, timeout: float = 30,
+                must_end: bool = False) -> int:
+    """Stop a server process: ``signum`` (SIGTERM: finish what is in flight, then end), and
+    SIGKILL if it has not ended ``timeout`` seconds later; its pipes are closed. Its exit
+    status. :raises subprocess.TimeoutExpired: it had to be killed and ``must_end`` is set."""
+    try:
+        if process.poll() is None:
+            process.send_signal(signum)
         try:
-            return self.process.wait(timeout=timeout)
+            return process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
-        finally:
-            if self.process.stdout is not None:
-                self.process.stdout.close()
+            process.kill()
+            process.wait()
+            if must_end:
+                raise
+            return process.returncode
+    finally:
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def wait_ready(client: httpx.Client, process: subprocess.Popen[str], log: Path | None = None) -> None:
@@ -160,10 +173,13 @@ def issue(service: Service, erp: str, **options: Any) -> Any:
 
 
 def mill_service(root: Path, port: int, *, listen: str = "", tokens: str = 'key_file = "token.key"',
-                 verifier: str = 'challenges = "challenges.sqlite"', clients: str = "") -> Service:
+                 verifier: str = 'challenges = "challenges.sqlite"', clients: str = "",
+                 prepare: Callable[[Path], None] | None = None, env: dict[str, str] | None = None) -> Service:
     """Write the mill's folder in ``root`` and start ``tradevc-serve`` on ``port``; it is ready
     (``/readyz``) when this returns. ``listen``, ``tokens``, ``verifier`` and ``clients`` are
-    TOML lines added to those tables (``clients``: whole ``[clients.NAME]`` tables)."""
+    TOML lines added to those tables (``clients``: whole ``[clients.NAME]`` tables).
+    ``prepare(root)`` is called once the issuers' homes are made, before the server starts;
+    ``env`` is added to the server's environment."""
     ca, cert, key = make_tls_files(root)
     host = f"localhost:{port}"
     with Issuer.init(root / "mill", PASS.encode(), name="Aceros del Norte", did_web_domain=host,
@@ -230,11 +246,13 @@ secret_file = "monitor.secret"
 scopes = ["metrics"]
 {clients}
 """)
-    env = {**ENV, "TEST_CUSTOMS_SECRET": CUSTOMS_SECRET}
+    if prepare is not None:
+        prepare(root)
+    environment = {**ENV, "TEST_CUSTOMS_SECRET": CUSTOMS_SECRET, **(env or {})}
     with open(root / "server.log", "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "tradevc.service", "--config", str(root / "service.toml")],
-            stdout=subprocess.PIPE, stderr=log, text=True, env=env,
+            stdout=subprocess.PIPE, stderr=log, text=True, env=environment,
         )
     service = Service(f"https://{host}", ca, process, did)
     service.faraway = root / "faraway"

@@ -146,6 +146,31 @@ def test_a_failed_attempt_leaves_the_challenge_usable(store, credential):
     assert honest.verified, honest.summary()
 
 
+def test_before_use_runs_just_before_the_challenge_is_used_up_and_can_stop_it(store, credential):
+    """A server past its request's deadline refuses in ``before_use``: the challenge stays
+    usable; called only for a presentation that verified, just before its challenge is used."""
+    verifier = verifier_with(store)
+    challenge = verifier.new_challenge()
+    vp = present(credential, challenge.token)
+    calls = []
+
+    class TooLate(Exception):
+        pass
+
+    def refuse():
+        calls.append(store.refusal(challenge.token))  # not used yet when it is called
+        raise TooLate
+
+    with pytest.raises(TooLate):
+        verifier.verify_presentation(vp, challenge=challenge.token, domain=DOMAIN, before_use=refuse)
+    assert calls == [None] and store.refusal(challenge.token) is None
+    junk = present(credential, challenge.token, domain="attacker.example")
+    verifier.verify_presentation(junk, challenge=challenge.token, domain=DOMAIN, before_use=refuse)  # not verified
+    assert calls == [None]
+    done = verifier.verify_presentation(vp, challenge=challenge.token, domain=DOMAIN, before_use=lambda: calls.append(1))
+    assert done.verified and calls == [None, 1] and store.refusal(challenge.token).reason == "used"
+
+
 def test_without_a_store_the_caller_s_challenge_is_all_there_is(credential):
     verifier = Verifier.offline(policy=POLICY, clock=lambda: NOW)
     vp = present(credential, "session-42")

@@ -4,7 +4,7 @@ changes, whoever makes them), and the history index a verifier reads (refused wh
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -128,3 +128,36 @@ def test_history_urls_and_the_version_covering_a_moment():
 def test_a_malformed_history_index_is_refused(document, words):
     with pytest.raises(InvalidDocument, match=words):
         parse_history_index(document, LIST)
+
+
+def changed(n, start, bits="1" * 64):
+    return ListVersion("revocation", 1, n, start, "2027-01-01T00:00:00Z", start, 131_072, "uH4sI", bits)
+
+
+def test_with_renew_after_a_version_is_recorded_once_per_change_whoever_signs_it(registry, tmp_path):
+    """Two processes (two registries on one file) sign the same lists after one change: the
+    second finds the version recorded (same bits, recent) and records nothing, not even the
+    sealing of the version before; a later change, or the same bits a day on, is a version."""
+    day = timedelta(days=1)
+    other = StatusRegistry(registry.path, base_url=BASE)
+    try:
+        registry.record_versions([version(1, "2026-01-01T00:00:00Z")], [])
+        sealed_1 = (version(1, "2026-01-01T00:00:00Z"), "{}")
+        assert registry.record_versions([changed(2, "2026-01-02T00:00:00Z")], [sealed_1], renew_after=day) == set()
+        # the other process saw version 1 as the last, and signed the same change a moment later
+        assert other.record_versions([changed(2, "2026-01-02T00:00:05Z")], [sealed_1], renew_after=day) == {
+            ("revocation", 1)}
+        assert [v.version for v in registry.versions()] == [1, 2]
+        # same bits again within the day: nothing; without renew_after (vc-issuer publish): a version
+        assert other.record_versions([changed(3, "2026-01-02T12:00:00Z")], [], renew_after=day) == {("revocation", 1)}
+        # a change the other process had not seen yet: it was signed from version 1, so it is refused
+        with pytest.raises(HistoryRefused, match="not the next one"):
+            other.record_versions([version(2, "2026-01-02T13:00:00Z")], [sealed_1], renew_after=day)
+        # the same bits a day after the last version: renewed (a new version, so the list never expires)
+        assert other.record_versions([changed(3, "2026-01-03T00:00:00Z")], [(changed(2, "2026-01-02T00:00:00Z"), "{}")],
+                                     renew_after=day) == set()
+        assert [v.version for v in registry.versions()] == [1, 2, 3]
+        assert registry.record_versions([changed(4, "2026-01-03T01:00:00Z")], [], renew_after=None) == set()
+        assert [v.version for v in registry.versions()] == [1, 2, 3, 4]
+    finally:
+        other.close()
