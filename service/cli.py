@@ -22,7 +22,7 @@ from .config import MAX_WORKERS, ConfigError, ServiceConfig, load_config
 from .logs import configure as configure_logging
 from .metrics import use_multiprocess_mode
 from .routes import State
-from .workers import STOP_SIGNALS, Runtime, supervise
+from .workers import STOP_SIGNALS, Dispatcher, Runtime, receive_connections, supervise
 
 __all__ = ["TLS_CLOSE_WAIT", "main", "openapi_document"]
 
@@ -56,9 +56,11 @@ def _listen(config: ServiceConfig) -> socket.socket:
 
 
 def _server(config: ServiceConfig, state: State, certfile: str | None, keyfile: str | None,
-            parent: int | None) -> Any:
+            parent: int | None, channel: socket.socket | None = None) -> Any:
     """A uvicorn server of the application; with ``parent``, a worker that stops when that
-    process is gone, and unblocks the stop signals once uvicorn handles them."""
+    process is gone, and unblocks the stop signals once uvicorn handles them; with ``channel``,
+    one that serves the connections its supervisor hands it there (see
+    :class:`~.workers.Dispatcher`) rather than a listening socket of its own."""
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -74,10 +76,39 @@ def _server(config: ServiceConfig, state: State, certfile: str | None, keyfile: 
                 setattr(loop, "create_server", functools.partial(loop.create_server,
                                                                  ssl_shutdown_timeout=TLS_CLOSE_WAIT))
             try:
-                await super().startup(sockets)
+                await super().startup([] if channel is not None else sockets)
             finally:
                 if "create_server" in vars(loop):
                     delattr(loop, "create_server")
+            if channel is not None and self.started:
+                self._taking: set[asyncio.Task[Any]] = set()
+                loop.add_reader(channel.fileno(), self._receive)
+
+        def _receive(self) -> None:
+            assert channel is not None
+            if not receive_connections(channel, self._take):  # the supervisor is gone
+                asyncio.get_running_loop().remove_reader(channel.fileno())
+
+        def _take(self, connection: socket.socket) -> None:
+            """Serve ``connection`` as uvicorn serves one it accepted (its protocol, TLS)."""
+            loop = asyncio.get_running_loop()
+            config = self.config
+
+            def create_protocol() -> asyncio.Protocol:
+                protocol: asyncio.Protocol = config.http_protocol_class(  # type: ignore[call-arg]
+                    config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop)
+                return protocol
+
+            tls: dict[str, Any] = {"ssl": config.ssl, "ssl_shutdown_timeout": TLS_CLOSE_WAIT} if config.ssl else {}
+            task = loop.create_task(loop.connect_accepted_socket(create_protocol, connection, **tls))
+            self._taking.add(task)
+
+            def done(task: asyncio.Task[Any]) -> None:
+                self._taking.discard(task)
+                if not task.cancelled() and task.exception() is not None:  # a TLS handshake that failed...
+                    connection.close()
+
+            task.add_done_callback(done)
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             """uvicorn's, with idle connections let go at once: closing a TLS connection waits
@@ -92,6 +123,9 @@ def _server(config: ServiceConfig, state: State, certfile: str | None, keyfile: 
                             transport.abort()
                     await asyncio.sleep(0.05)
 
+            if channel is not None:  # no new connection from the supervisor
+                asyncio.get_running_loop().remove_reader(channel.fileno())
+                channel.close()
             letting_go = asyncio.create_task(let_go())
             try:
                 await super().shutdown(sockets)
@@ -125,16 +159,13 @@ def _serve(config: ServiceConfig, state: State, workers: int, certfile: str | No
         return
     parent = os.getpid()
 
-    def run_worker() -> int:
+    def run_worker(channel: socket.socket) -> int:
         for signum, handler in quiet.items():
             signal.signal(signum, handler)
-        _server(config, state, certfile, keyfile, parent).run(sockets=[sock])
+        _server(config, state, certfile, keyfile, parent, channel).run(sockets=[])
         return 0
 
-    try:
-        supervise(workers, run_worker, on_stop=sock.close)
-    finally:
-        sock.close()
+    supervise(workers, run_worker, Dispatcher(sock, workers))  # closes the socket
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})

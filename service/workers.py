@@ -3,8 +3,8 @@
 With ``[listen] workers = N`` (or ``--workers N``) above 1, the ``tradevc-serve`` process
 reads the configuration, opens the issuers (their key passphrases stretched once), builds the
 verifier and the token service, binds the listening socket and then forks N workers, each
-serving that socket with a uvicorn server of its own; the kernel hands each new connection to
-one of them. It was written here rather than taken from uvicorn's supervisor
+running a uvicorn server of its own; the parent accepts the connections and hands them to the
+workers in turn (:class:`Dispatcher`). It was written here rather than taken from uvicorn's supervisor
 (``uvicorn.run(workers=N)``), which *spawns* fresh interpreters from an import string: each
 would read the configuration and stretch every passphrase again, and a token key made at start
 would have to reach them through a file or the command line. Forked workers inherit it in
@@ -19,10 +19,11 @@ challenges when ``[verifier] challenges`` names no file, and the metrics' files.
 registries are shared already (their SQLite files); see :mod:`.desks` for how each worker keeps
 its copy of the issuers' website current.
 
-The parent does nothing but watch: a worker that ends (a crash, a kill) is logged and replaced
-(after a pause of :data:`RESTART_PAUSE` if it lived less than that). SIGTERM or SIGINT to the
-parent stops the workers gracefully (SIGTERM to each: it stops accepting, finishes the requests
-in flight, and ends), closes the listening socket, and the parent exits 0 once all have ended.
+The parent serves nothing: it hands out connections and watches. A worker that ends (a crash,
+a kill) is logged and replaced (after a pause of :data:`RESTART_PAUSE` if it lived less than
+that); meanwhile the others take its share. SIGTERM or SIGINT to the parent closes the listening
+socket and stops the workers gracefully (SIGTERM to each: it takes no new connection, finishes
+the requests in flight, and ends); the parent exits 0 once all have ended.
 A second signal kills the workers at once. A worker whose parent is gone stops by itself.
 """
 
@@ -30,8 +31,10 @@ from __future__ import annotations
 
 import logging
 import os
+import selectors
 import shutil
 import signal
+import socket
 import stat
 import sys
 import tempfile
@@ -43,7 +46,10 @@ from typing import Callable
 
 from .limits import SharedBuckets
 
-__all__ = ["PID_FILE", "RESTART_PAUSE", "STOP_SIGNALS", "Runtime", "remove_leftovers", "runtime_base", "supervise"]
+__all__ = [
+    "PID_FILE", "RESTART_PAUSE", "STOP_SIGNALS", "Dispatcher", "Runtime", "receive_connections", "remove_leftovers",
+    "runtime_base", "supervise",
+]
 
 log = logging.getLogger("tradevc.service")
 STOP_SIGNALS = frozenset((signal.SIGINT, signal.SIGTERM))
@@ -174,36 +180,144 @@ def _ended(status: int) -> str:
     return f"exit status {code}"
 
 
-def supervise(workers: int, run_worker: Callable[[], int], on_stop: Callable[[], None] | None = None) -> int:
-    """Fork ``workers`` processes that each return ``run_worker()`` as their exit status, and
-    keep that many running until SIGTERM or SIGINT (see the module); ``on_stop`` is called at
-    the first signal (to close the listening socket). The exit status: 0.
+class Dispatcher:
+    """The supervisor's half of handing out connections: it accepts on the listening socket and
+    gives each connection to the next worker in turn, over a Unix socket pair per worker (the
+    connection's descriptor passed with ``SCM_RIGHTS``), so that the workers hold as many
+    connections each, give or take one.
+
+    Left to the kernel (every worker accepting on the shared socket), connections went to
+    whichever worker woke first, and it took every connection waiting: four keep-alive
+    clients opened at once often all landed on one worker while the other idled, halving the
+    throughput for as long as they stayed connected. A worker that cannot take a connection
+    (it ended, or its queue is full) is passed over for the next."""
+
+    def __init__(self, sock: socket.socket, workers: int) -> None:
+        self.sock = sock
+        self.sock.setblocking(False)
+        self.workers = workers
+        self._ends: dict[int, socket.socket] = {}  # slot -> the supervisor's end of its pair
+        self._turn = 0
+
+    def channel(self, slot: int) -> socket.socket:
+        """A new pair for the worker about to be forked for ``slot``: the supervisor keeps one
+        end, the worker gets the other (see :meth:`in_worker`)."""
+        self.drop(slot)
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        mine.setblocking(False)
+        self._ends[slot] = mine
+        return theirs
+
+    def in_worker(self, channel: socket.socket) -> None:
+        """In a forked worker: close what is the supervisor's (the listening socket, the other
+        ends), so that the port closes when the supervisor closes it."""
+        self.sock.close()
+        for end in self._ends.values():
+            end.close()
+        self._ends.clear()
+        channel.setblocking(False)
+
+    def drop(self, slot: int) -> None:
+        end = self._ends.pop(slot, None)
+        if end is not None:
+            end.close()
+
+    def accept(self) -> int:
+        """Accept every connection waiting and hand each out; how many were."""
+        count = 0
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return count
+            except OSError as e:  # e.g. EMFILE: the connection waits in the backlog; try later
+                log.warning("cannot accept a connection: %s", e.strerror or e)
+                return count
+            with connection:
+                self._hand(connection)
+            count += 1
+
+    def _hand(self, connection: socket.socket) -> None:
+        slots = sorted(self._ends)
+        for attempt in range(len(slots)):
+            slot = slots[(self._turn + attempt) % len(slots)]
+            try:
+                socket.send_fds(self._ends[slot], [b"c"], [connection.fileno()])
+            except OSError:  # the worker ended (its end is closed) or its queue is full: the next one
+                continue
+            self._turn = (self._turn + attempt + 1) % max(len(slots), 1)
+            return
+        log.warning("no worker could take a connection: it is closed")
+
+    def close(self) -> None:
+        self.sock.close()
+        for slot in list(self._ends):
+            self.drop(slot)
+
+
+def receive_connections(channel: socket.socket, take: Callable[[socket.socket], None]) -> bool:
+    """In a worker: ``take`` each connection waiting on ``channel`` (a connected socket, in
+    non-blocking mode). False when the supervisor's end is closed (nothing more will come)."""
+    while True:
+        try:
+            message, fds, _flags, _address = socket.recv_fds(channel, 16, 8)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
+        if not message and not fds:
+            return False
+        for fd in fds:
+            connection = socket.socket(fileno=fd)
+            connection.setblocking(False)
+            if connection.family in (socket.AF_INET, socket.AF_INET6):
+                connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            take(connection)
+
+
+def supervise(workers: int, run_worker: Callable[[socket.socket], int], dispatcher: Dispatcher) -> int:
+    """Fork ``workers`` processes that each return ``run_worker(channel)`` as their exit status
+    (``channel``: the socket their connections come on, see :class:`Dispatcher`), hand them the
+    connections ``dispatcher`` accepts, and keep that many running until SIGTERM or SIGINT (see
+    the module); at the first signal the listening socket is closed. The exit status: 0.
 
     A worker starts with SIGINT and SIGTERM blocked, and the handlers of this process: it must
     install its own and then unblock them (a signal sent meanwhile waits, it is not lost)."""
-    children: dict[int, float] = {}  # pid -> when it started (monotonic)
+    children: dict[int, tuple[int, float, int]] = {}  # pid -> its slot, when it started (monotonic), its pidfd
+    restarts: list[tuple[float, int]] = []  # (when, slot)
     signals = [0]
+    selector = selectors.DefaultSelector()
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         signals[0] += 1
         if signals[0] == 1:
             log.info("stopping %d worker(s): the requests in flight are finished first", len(children))
-            if on_stop is not None:
-                on_stop()
         for pid in list(children):
             try:
                 os.kill(pid, signal.SIGTERM if signals[0] == 1 else signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        try:
+            os.write(wake_write, b"!")  # the loop closes the listening socket
+        except OSError:
+            pass
 
-    def start() -> None:
+    def start(slot: int) -> None:
+        channel = dispatcher.channel(slot)
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
             pid = os.fork()
             if pid == 0:  # the worker: never returns into the caller (its clean-up is the parent's)
                 code = 1
                 try:
-                    code = run_worker()
+                    selector.close()
+                    for fd in (wake_read, wake_write, *(pidfd for _, _, pidfd in children.values())):
+                        os.close(fd)
+                    dispatcher.in_worker(channel)
+                    code = run_worker(channel)
                 except SystemExit as e:
                     code = e.code if isinstance(e.code, int) else 1
                 except BaseException:
@@ -215,33 +329,67 @@ def supervise(workers: int, run_worker: Callable[[], int], on_stop: Callable[[],
                         except (OSError, ValueError):
                             pass
                     os._exit(code)
-            children[pid] = time.monotonic()
+            pidfd = os.pidfd_open(pid)
+            children[pid] = (slot, time.monotonic(), pidfd)
+            selector.register(pidfd, selectors.EVENT_READ, pid)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            channel.close()  # the worker's end
+
+    def reap(pid: int) -> None:
+        slot, started, pidfd = children.pop(pid)
+        selector.unregister(pidfd)
+        os.close(pidfd)
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = 0
+        dispatcher.drop(slot)
+        if signals[0]:
+            if os.waitstatus_to_exitcode(status) != 0:
+                log.warning("worker %d stopped with %s", pid, _ended(status))
+            return
+        log.error("worker %d ended (%s); starting another", pid, _ended(status))
+        pause = RESTART_PAUSE if time.monotonic() - started < RESTART_PAUSE else 0.0
+        restarts.append((time.monotonic() + pause, slot))  # meanwhile the others take its connections
 
     previous = {signum: signal.signal(signum, on_signal) for signum in STOP_SIGNALS}
+    listening = True
     try:
-        for _ in range(workers):
-            start()
+        selector.register(dispatcher.sock, selectors.EVENT_READ, "listen")
+        selector.register(wake_read, selectors.EVENT_READ, "wake")
+        for slot in range(workers):
+            start(slot)
         log.info("%d workers started: %s", workers, " ".join(str(pid) for pid in children))
-        while children:
-            try:
-                pid, status = os.wait()
-            except ChildProcessError:
-                break
-            started = children.pop(pid, None)
-            if started is None:
-                continue
+        while children or (restarts and not signals[0]):
+            timeout = max(0.0, min(when for when, _ in restarts) - time.monotonic()) if restarts else None
+            for key, _ in selector.select(timeout):
+                if key.data == "listen" and listening:
+                    dispatcher.accept()
+                elif key.data == "wake":
+                    while True:
+                        try:
+                            if not os.read(wake_read, 64):
+                                break
+                        except (BlockingIOError, InterruptedError):
+                            break
+                elif isinstance(key.data, int) and key.data in children:
+                    reap(key.data)
             if signals[0]:
-                if os.waitstatus_to_exitcode(status) != 0:
-                    log.warning("worker %d stopped with %s", pid, _ended(status))
-                continue
-            log.error("worker %d ended (%s); starting another", pid, _ended(status))
-            if time.monotonic() - started < RESTART_PAUSE:
-                time.sleep(RESTART_PAUSE)
-            if not signals[0]:
-                start()
+                restarts.clear()
+                if listening:  # no new connection: the port closes, the workers finish theirs
+                    selector.unregister(dispatcher.sock)
+                    dispatcher.sock.close()
+                    listening = False
+            now = time.monotonic()
+            for when, slot in [r for r in restarts if r[0] <= now]:
+                restarts.remove((when, slot))
+                start(slot)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        selector.close()
+        os.close(wake_read)
+        os.close(wake_write)
+        dispatcher.close()
     return 0

@@ -184,6 +184,31 @@ def test_metrics_sum_every_worker(two):
     assert healthz_count() - before == 20
 
 
+def test_connections_opened_at_once_are_shared_out_evenly(two, customs):
+    """Eight keep-alive connections opened at once: four on each worker, each keeping its worker
+    (the supervisor hands connections out in turn; left to the kernel, the first worker awake
+    took all it found waiting)."""
+    clients = [httpx.Client(base_url=two.base, verify=two.context, timeout=60,
+                            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1)) for _ in range(8)]
+    together = threading.Barrier(8)
+
+    def first(client):
+        together.wait()
+        return client.post("/challenges", headers=bearer(customs))
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            opened = list(pool.map(first, clients))
+        again = [client.post("/challenges", headers=bearer(customs)) for client in clients for _ in range(2)]
+        assert {a.status_code for a in opened + again} == {201}
+        by_connection = two.pids(opened)
+        assert sorted(by_connection.count(pid) for pid in set(by_connection)) == [4, 4], by_connection
+        assert two.pids(again) == [pid for pid in by_connection for _ in range(2)]  # each stays on its worker
+    finally:
+        for client in clients:
+            client.close()
+
+
 def test_a_worker_that_dies_is_logged_and_replaced(two, customs):
     """Last in the module (it kills a worker)."""
     before = workers_of(two)
