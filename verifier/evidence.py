@@ -42,7 +42,7 @@ from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
 from tradevc.vc.compat import Compatibility
 from tradevc.vc.errors import VcError
 from tradevc.vc.jsonld import PinnedContextLoader, iter_context_urls
-from tradevc.vc.jsontext import loads as strict_loads
+from tradevc.vc.jsontext import Limits, loads as strict_loads
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_decode, base64url_encode
 from tradevc.vc.report import PresentationResult, VerificationResult
@@ -72,6 +72,11 @@ KINDS = ("credential", "presentation", "entry")
 RETRIEVED_KINDS = ("did", "status-list", "context", "schema", "vouch", "other")
 INDEX_MEMBERS = ("entryNumber", "importer", "issuers", "credentialIds", "verificationMethods", "verified", "outcome")
 SEAL_TYP = "tradevc-evidence+jws"
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+"""The largest bundle read (its retrieved documents are inside it, base64)."""
+BUNDLE_LIMITS = Limits(max_document_size=MAX_BUNDLE_BYTES, max_depth=128, max_array_entries=1_000_000,
+                       max_proof_value_length=1024 * 1024, max_credentials=10_000)
+"""What :func:`read_bundle` accepts: a bundle holds whole documents, a level or two deeper than they are."""
 EVIDENCE_KEY_FILE = "evidence-key.sealed"
 """The file ``vc-verify evidence-key init`` writes in its ``--home``: the sealing key (sealed)."""
 
@@ -167,10 +172,12 @@ def read_bundle(source: str | os.PathLike[str] | bytes) -> Bundle:
         with open(source, "rb") as f:
             data = f.read()
         where = os.fspath(source)
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise EvidenceError(f"{where} is larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MiB, more than a bundle holds")
     try:
-        document = strict_loads(data)
+        document = strict_loads(data, limits=BUNDLE_LIMITS)
     except VcError as e:
-        raise EvidenceError(f"{where} is not JSON: {e.message}") from None
+        raise EvidenceError(f"{where} is not strict JSON: {e.message.removeprefix('not JSON: ')}") from None
     _check_shape(document)
     return Bundle(document)
 
@@ -690,10 +697,11 @@ def _outcome_of(report: Mapping[str, Any]) -> str:
 
 def replay(
     bundle: Bundle | Mapping[str, Any] | bytes | str | os.PathLike[str], *, trusted: Iterable[str] | None = None,
-    resolvers: DidResolvers | None = None,
+    resolvers: DidResolvers | None = None, policy: VerificationPolicy | None = None,
 ) -> Replay:
     """Check ``bundle``'s seal (:func:`check_seal`, with ``trusted`` sealing keys and
-    ``resolvers`` for them), then decide again from the bundle alone, and compare.
+    ``resolvers`` for them), then decide again from the bundle alone, and compare. ``policy``
+    replaces the recorded trust policy (a policy revised since: what would it have decided?).
 
     The verifier of the replay has no network and no cache: it reads only the recorded
     bytes (any other URL is not found), holds only the recorded contexts and schemas, trusts
@@ -712,7 +720,7 @@ def replay(
     else:
         held = read_bundle(bundle)
     signer = check_seal(held, trusted, resolvers=resolvers)
-    verifier = _replay_verifier(held)
+    verifier = _replay_verifier(held, policy)
     data = held.data
     options = data["input"]["options"]
     documents = data["input"]["documents"]
@@ -771,7 +779,7 @@ def _without_store_check(report: dict[str, Any]) -> dict[str, Any]:
     return {**report, "checks": checks}
 
 
-def _replay_verifier(held: Bundle) -> Verifier:
+def _replay_verifier(held: Bundle, policy: VerificationPolicy | None = None) -> Verifier:
     data = held.data
     options = data["input"]["options"]
     bodies: dict[str, tuple[bytes, str | None]] = {}
@@ -802,7 +810,7 @@ def _replay_verifier(held: Bundle) -> Verifier:
         raise EvidenceError(f"the recorded options cannot be used: {e}") from None
     clock_at = _parse_time(options.get("clockAt", data["verifiedAt"]), "input.options.clockAt")
     return Verifier(
-        policy=_policy_of(data["trust"]["policy"]), loader=loader, schemas=store, fetcher=_RecordedFetcher(bodies, unreachable),
+        policy=policy if policy is not None else _policy_of(data["trust"]["policy"]), loader=loader, schemas=store, fetcher=_RecordedFetcher(bodies, unreachable),
         check_status=bool(options.get("checkStatus", True)), clock=lambda: clock_at, max_clock_skew=skew,
         compatibility=compatibility,
     )
