@@ -29,6 +29,7 @@ import binascii
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -798,8 +799,7 @@ def _replay_verifier(held: Bundle, policy: VerificationPolicy | None = None) -> 
         for u in data.get("unreachable", [])
     }
     try:
-        loader = PinnedContextLoader.from_recorded(contexts)
-        loader.inline_sha256 = frozenset(str(d) for d in options.get("inlineContexts") or [])
+        loader = _recorded_loader(contexts, frozenset(str(d) for d in options.get("inlineContexts") or []))
         store = SchemaStore.from_recorded(schemas)
     except (VcError, SchemaStoreError) as e:
         raise EvidenceError(f"the recorded contexts and schemas cannot be used: {e.message}") from None
@@ -814,6 +814,29 @@ def _replay_verifier(held: Bundle, policy: VerificationPolicy | None = None) -> 
         check_status=bool(options.get("checkStatus", True)), clock=lambda: clock_at, max_clock_skew=skew,
         compatibility=compatibility,
     )
+
+
+_loaders: dict[tuple[Any, ...], PinnedContextLoader] = {}
+_loaders_lock = threading.Lock()
+
+
+def _recorded_loader(contexts: Mapping[str, bytes], inline: frozenset[str]) -> PinnedContextLoader:
+    """A loader of exactly these recorded contexts (and inline context digests), shared by the
+    replays of bundles that recorded the same ones (the last 32 kinds, per process), so that
+    its processed contexts are not worked out again for each bundle: most of a replay's cost.
+
+    :raises VcError: a recorded context that cannot be read."""
+    key = (tuple(sorted((url, hashlib.sha256(body).hexdigest()) for url, body in contexts.items())), inline)
+    with _loaders_lock:
+        loader = _loaders.get(key)
+    if loader is None:
+        loader = PinnedContextLoader.from_recorded(contexts)
+        loader.inline_sha256 = inline
+        with _loaders_lock:
+            _loaders[key] = loader
+            while len(_loaders) > 32:
+                _loaders.pop(next(iter(_loaders)))
+    return loader
 
 
 def _policy_of(recorded: Any) -> VerificationPolicy:
