@@ -4,7 +4,10 @@
 Every command takes ``--archive DIR`` (the bundles' folder, made if missing; or
 ``$TRADEVC_ARCHIVE``) and ``--ledger PATH_OR_URL`` (the ledger database the index lives in,
 as ``vc-verify entry --ledger`` takes it; or ``$TRADEVC_LEDGER``). ``--json`` prints machine
-output.
+output. ``add``, ``reindex`` and ``reverify`` check each bundle's seal, and with ``--sealer DID``
+(repeatable, or ``$TRADEVC_ARCHIVE_SEALERS``) accept only bundles sealed by those keys: the
+evidence keys of your own verifiers. ``reverify`` replays each bundle's decision from what it
+recorded (see :func:`tradevc.verifier.reverify.check_replay`).
 
 Exit status: 0 done; 1 refused (a file that is not a bundle, an unknown digest, problems found
 by ``check``); 2 bad usage or a value that cannot be used (an option missing, a date that does
