@@ -152,6 +152,23 @@ class Bundle:
         """The DID URL of the key that sealed it (the seal's ``kid``), not yet checked."""
         return str(self.data["proof"]["verificationMethod"])
 
+    def status_list_methods(self) -> list[str]:
+        """The verification methods (DID URLs) of the proofs on the status lists the decision
+        read (a Data Integrity proof's ``verificationMethod``, a JOSE header's ``kid``): keys it
+        relied on beside those that signed its documents (``index.verificationMethods``)."""
+        methods: list[str] = []
+        for entry in self.retrieved:
+            if entry["kind"] != "status-list":
+                continue
+            walk = _Walk()
+            try:
+                text = self.body(entry).decode("utf-8").strip()
+                walk.visit(text if is_compact_jws(text) else json.loads(text), credentials=True)
+            except (EvidenceError, UnicodeDecodeError, ValueError, RecursionError):
+                continue
+            methods.extend(m for m in walk.methods if m not in methods)
+        return methods
+
     def body(self, entry: Mapping[str, Any]) -> bytes:
         """The bytes of a ``retrieved`` entry. :raises EvidenceError: not base64."""
         try:

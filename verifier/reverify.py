@@ -123,7 +123,7 @@ def check_replay(data: bytes, *, compromised: Sequence[str] = (), sealers: Seque
     made (:func:`tradevc.verifier.evidence.replay`), under ``policy`` (a trust policy document)
     if given, else the policy it recorded. A decision that relied on a ``compromised`` key (a
     verification method's DID URL, or a DID for all its keys) that made a proof of one of its
-    documents is not verified now, and the reason names the key. Never raises for a bad bundle:
+    documents, or of a status list it read, is not verified now, and the reason names the key. Never raises for a bad bundle:
     it is could-not-verify, with the reason."""
     digest = hashlib.sha256(data).hexdigest()
     try:
@@ -146,9 +146,13 @@ def check_replay(data: bytes, *, compromised: Sequence[str] = (), sealers: Seque
     except Exception as e:  # noqa: BLE001  (a bug one bundle meets must not cost the others)
         return outcome("could-not-verify", f"the replay failed ({type(e).__name__}: {str(e)[:200]})")
     now = _outcome_now(replayed.report)
-    key = _relies_on(facts.verification_methods, compromised)
-    if key is not None and now == "verified":
-        return outcome("not-verified", f"relied on the compromised key {key}")
+    if now == "verified" and compromised:
+        key = _relies_on(facts.verification_methods, compromised)
+        if key is not None:
+            return outcome("not-verified", f"relied on the compromised key {key}")
+        key = _relies_on(bundle.status_list_methods(), compromised)
+        if key is not None:
+            return outcome("not-verified", f"relied on the compromised key {key}, which signed a status list it read")
     reason = _first_failure(replayed.report) if now != "verified" else None
     if reason is None and now != recorded and replayed.differences:
         first = replayed.differences[0]

@@ -1,8 +1,9 @@
 """Re-verifying archived bundles of a did:web mill with status lists, by replay: the bundles hold
 the DID document and status lists the decisions used, so after the mill's site is gone (the
-HTTPS server stopped), its key rotated and removed, and a certificate revoked after entry, the
-decisions replay as recorded, in one process and on a 2-worker local Dask cluster alike; a key
-found compromised turns exactly the decisions that relied on it into not verified."""
+HTTPS server stopped), its keys rotated and the first removed, and a certificate revoked after
+entry, the decisions replay as recorded, in one process and on a 2-worker local Dask cluster
+alike; a key found compromised (the one that signed the certificates, or the one that signed
+the status lists) turns exactly the decisions that relied on it into not verified."""
 
 from __future__ import annotations
 
@@ -48,6 +49,9 @@ def world(tmp_path_factory):
                                    valid_from=stamp(now - timedelta(days=90)), valid_until=stamp(now + timedelta(days=200)))
                         for _ in range(COUNT)]
         mill.revoke(certificates[2]["id"])
+        mill.home.rotate_key(PASS)  # the status lists are signed with the new key, the certificates with the old
+        list_method = mill.home.signing_key(PASS)[1]
+        assert list_method != method
         mill.publish(server.site(MILL))
         verifier = Verifier(policy=TrustPolicy({mill.did: ["USMCACertificationOfOrigin"]}), session=server.session(),
                             mirror=server.mirror(MILL))
@@ -60,9 +64,9 @@ def world(tmp_path_factory):
             assert {"did", "status-list"} <= kinds, kinds
             archived.append(archive.add(_bytes(seal_bundle(bundle, CUSTOMS))))
         mill.revoke(certificates[3]["id"])  # revoked after the entry
-        old = mill.home.profile.current_key.id
+        first = mill.home.profile.keys[0].id  # the key that signed the certificates
         mill.home.rotate_key(PASS)
-        mill.home.remove_key(old)
+        mill.home.remove_key(first)
         mill.publish(server.site(MILL))
         fresh = Verifier(policy=TrustPolicy({mill.did: ["USMCACertificationOfOrigin"]}), session=server.session(),
                          mirror=server.mirror(MILL))
@@ -70,7 +74,7 @@ def world(tmp_path_factory):
         assert not live.verified  # a fresh verification now differs: the key is gone
         stop()
         stopped = True
-        yield archive, archived, method, server
+        yield archive, archived, method, server, list_method
     finally:
         if not stopped:
             stop()
@@ -84,7 +88,7 @@ def _bytes(bundle) -> bytes:
 
 
 def test_the_decisions_replay_as_recorded_with_the_site_gone(world):
-    archive, archived, _, server = world
+    archive, archived, _, server, _ = world
     assert [b.outcome for b in archived] == ["verified", "verified", "not-verified", "verified", "verified",
                                              "verified"]
     assert all(b.issuers and b.issuers[0].startswith("did:web:") for b in archived)
@@ -99,7 +103,7 @@ def test_the_decisions_replay_as_recorded_with_the_site_gone(world):
 def test_a_compromised_key_on_one_process_and_on_a_local_dask_cluster(world):
     from distributed import LocalCluster
 
-    archive, archived, method, _ = world
+    archive, archived, method, _, _ = world
     relied = archive.search(verification_method=method)
     assert [b.digest for b in relied] == [b.digest for b in archived]
     check = replay_check([method], sealers=[CUSTOMS.did])
@@ -121,7 +125,19 @@ def test_a_compromised_key_on_one_process_and_on_a_local_dask_cluster(world):
 
 
 def test_bundles_sealed_by_another_verifier_are_not_believed(world):
-    archive, archived, _, _ = world
+    archive, archived, _, _, _ = world
     other = KeyPair.generate("Ed25519")
     outcomes = reverify([archived[0].path], replay_check(sealers=[other.did]), workers=1)
     assert outcomes[0].now == "could-not-verify" and "not one of the trusted sealing keys" in (outcomes[0].reason or "")
+
+
+def test_a_compromised_key_that_signed_the_status_lists(world):
+    """The certificates are signed with the mill's first key, its status lists with the second:
+    with the second compromised, the status the decisions read no longer counts."""
+    _, archived, method, _, list_method = world
+    outcomes = reverify([b.path for b in archived], replay_check([list_method]), workers=1)
+    assert [o.changed for o in outcomes] == [True, True, False, True, True, True]
+    assert all(o.reason == f"relied on the compromised key {list_method}, which signed a status list it read"
+               for o in outcomes if o.changed)
+    untouched = reverify([b.path for b in archived], replay_check(["did:web:elsewhere.example"]), workers=1)
+    assert not any(o.changed for o in untouched)
