@@ -15,11 +15,16 @@ Bundles are kept for :attr:`Archive.retention` after their ``verifiedAt`` (five 
 default: what customs keeps entry records for); :meth:`Archive.prune` removes older ones,
 except those under a legal hold (:meth:`Archive.hold`, :meth:`Archive.release`).
 
-This module reads of a bundle only the members an archive needs (``type``, ``version``,
-``kind``, ``verifiedAt``, ``sealedAt`` and ``index``), and checks their shape; it does not check
-the seal (the bundle module does, before a bundle is trusted). For example::
+A bundle is read with :func:`tradevc.verifier.evidence.read_bundle` (its shape) and, before it
+is archived or indexed again, its seal is checked (:func:`tradevc.verifier.evidence.check_seal`:
+every recorded body's SHA-256, and the signature over the whole bundle). An archive given
+``sealers`` (the DIDs, or DID URLs, of the evidence keys of the verifiers whose bundles it keeps:
+a customs administration's border posts) refuses a bundle sealed by any other key; without
+them, any bundle whose seal holds is kept, and the key that sealed it is recorded in the index
+(``sealer``) for whoever reads it later. For example::
 
-    with Archive("/var/lib/customs/evidence", "postgresql://customs@db/ledger") as archive:
+    with Archive("/var/lib/customs/evidence", "postgresql://customs@db/ledger",
+                 sealers=["did:key:z6Mk...post-17"]) as archive:
         archive.add(Path("bundle.json").read_bytes())
         relied = archive.search(verification_method="did:web:mill.example#key-1", since=march)
 """
@@ -31,17 +36,16 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tradevc.vc.atomicfile import write_atomic
-from tradevc.vc.errors import VcError
-from tradevc.vc.jsontext import Limits, loads
 
 from .database import PostgresPool, SqliteFile, close_quietly, first_line, parse_location
+from .evidence import Bundle, EvidenceError, check_seal, read_bundle
 from .ledger import LedgerError, open_ledger
 
 __all__ = [
@@ -51,19 +55,15 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-ARCHIVE_SCHEMA_VERSION = 1
-"""The version of the archive's tables this module writes; a newer one is refused."""
+ARCHIVE_SCHEMA_VERSION = 2
+"""The version of the archive's tables this module writes (2: the ``sealer`` of each bundle); an
+older one is brought up to it when opened, a newer one is refused."""
 
 OUTCOMES = ("verified", "not-verified", "could-not-verify")
 """The outcomes a bundle's index may record."""
 
 KINDS = ("credential", "presentation", "entry")
 
-MAX_BUNDLE_BYTES = 256 * 1024 * 1024
-"""The largest bundle accepted (its retrieved documents are inside it, base64)."""
-
-_BUNDLE_LIMITS = Limits(max_document_size=MAX_BUNDLE_BYTES, max_depth=128, max_array_entries=1_000_000,
-                        max_proof_value_length=1024 * 1024, max_credentials=10_000)
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _FILE = re.compile(r"^([0-9a-f]{64})\.json$")
 _CHUNK = 500  # digests per IN (...) list
@@ -175,6 +175,7 @@ class ArchivedBundle:
     credential_ids: tuple[str, ...]
     verification_methods: tuple[str, ...]
     path: Path
+    sealer: str | None = None
     held: bool = False
     hold_reason: str | None = None
     new: bool = False
@@ -184,7 +185,8 @@ class ArchivedBundle:
             "digest": self.digest, "kind": self.kind, "verifiedAt": _rfc3339(self.verified_at),
             "sealedAt": _rfc3339(self.sealed_at), "outcome": self.outcome, "entryNumber": self.entry_number,
             "importer": self.importer, "issuers": list(self.issuers), "credentialIds": list(self.credential_ids),
-            "verificationMethods": list(self.verification_methods), "path": str(self.path), "held": self.held,
+            "verificationMethods": list(self.verification_methods), "sealer": self.sealer, "path": str(self.path),
+            "held": self.held,
             "holdReason": self.hold_reason,
         }
 
@@ -210,6 +212,7 @@ class _Facts:
     issuers: tuple[str, ...]
     credential_ids: tuple[str, ...]
     verification_methods: tuple[str, ...]
+    sealer: str
 
 
 def _texts(value: object, what: str) -> tuple[str, ...]:
@@ -224,53 +227,40 @@ def _optional_text(value: object, what: str) -> str | None:
     return value
 
 
-def bundle_facts(data: bytes) -> _Facts:
-    """What the archive reads of a bundle, its shape checked (not its seal).
+def bundle_facts(bundle: Bundle) -> _Facts:
+    """What the archive reads of a bundle read by :func:`~tradevc.verifier.evidence.read_bundle`:
+    its kind, times, outcome and index facts, each checked (the seal is not: see
+    :meth:`Archive.add`).
 
-    :raises ArchiveError: not a bundle (the message names the member)."""
-    return parse_bundle(data)[1]
-
-
-def parse_bundle(data: bytes) -> tuple[dict[str, Any], _Facts]:
-    """The bundle parsed (strict JSON), and what the archive reads of it, its shape checked.
-
-    :raises ArchiveError: not a bundle (the message names the member)."""
-    if len(data) > MAX_BUNDLE_BYTES:
-        raise ArchiveError(f"the bundle is larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MiB")
-    try:
-        bundle = loads(data, limits=_BUNDLE_LIMITS)
-    except VcError as e:
-        raise ArchiveError(f"the bundle is not strict JSON: {first_line(e)}") from None
-    if not isinstance(bundle, dict) or bundle.get("type") != "tradevc-evidence-bundle":
-        raise ArchiveError('not an evidence bundle (a JSON object with "type": "tradevc-evidence-bundle")')
-    if bundle.get("version") != 1:
-        raise ArchiveError(f"the bundle's version {bundle.get('version')!r} is not one this tradevc reads (1)")
-    kind = bundle.get("kind")
-    if kind not in KINDS:
-        raise ArchiveError(f"the bundle's kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    verified_at = parse_time(bundle.get("verifiedAt"), "the bundle's verifiedAt")
+    :raises ArchiveError: an index fact of the wrong form (the message names it)."""
+    data, index = bundle.data, bundle.index
+    verified_at = bundle.verified_at.astimezone(timezone.utc)
     if not 1970 <= verified_at.year <= 9999:
-        raise ArchiveError(f"the bundle's verifiedAt {bundle['verifiedAt']!r} is not a plausible time")
-    sealed_at = parse_time(bundle.get("sealedAt"), "the bundle's sealedAt")
-    index = bundle.get("index")
-    if not isinstance(index, dict):
-        raise ArchiveError("the bundle has no index object (the facts an archive searches by)")
-    missing = [k for k in ("entryNumber", "importer", "issuers", "credentialIds", "verificationMethods", "verified",
-                           "outcome") if k not in index]
-    if missing:
-        raise ArchiveError(f"the bundle's index lacks {', '.join(missing)}")
+        raise ArchiveError(f"the bundle's verifiedAt {data['verifiedAt']!r} is not a plausible time")
     outcome = index["outcome"]
     if outcome not in OUTCOMES:
         raise ArchiveError(f"the bundle's index.outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
     if index["verified"] is not (outcome == "verified"):
         raise ArchiveError(f"the bundle's index says verified is {index['verified']!r} but the outcome is {outcome}")
-    return bundle, _Facts(
-        kind=kind, verified_at=verified_at, sealed_at=sealed_at, outcome=outcome,
-        entry_number=_optional_text(index["entryNumber"], "entryNumber"),
+    return _Facts(
+        kind=bundle.kind, verified_at=verified_at, sealed_at=bundle.sealed_at.astimezone(timezone.utc),
+        outcome=outcome, entry_number=_optional_text(index["entryNumber"], "entryNumber"),
         importer=_optional_text(index["importer"], "importer"),
         issuers=_texts(index["issuers"], "issuers"), credential_ids=_texts(index["credentialIds"], "credentialIds"),
-        verification_methods=_texts(index["verificationMethods"], "verificationMethods"),
+        verification_methods=_texts(index["verificationMethods"], "verificationMethods"), sealer=bundle.signer,
     )
+
+
+def parse_bundle(data: bytes) -> tuple[Bundle, _Facts]:
+    """The bundle ``data`` read (:func:`~tradevc.verifier.evidence.read_bundle`: strict JSON, its
+    shape) and what the archive reads of it (:func:`bundle_facts`). The seal is not checked.
+
+    :raises ArchiveError: not a bundle (the message names the member)."""
+    try:
+        bundle = read_bundle(bytes(data))
+    except EvidenceError as e:
+        raise ArchiveError(e.message) from None
+    return bundle, bundle_facts(bundle)
 
 
 # -- what check and prune report ------------------------------------------------------------------
@@ -320,7 +310,8 @@ _SQLITE_SCHEMA = [
         size         INTEGER NOT NULL,
         archived_at  INTEGER NOT NULL,
         held         INTEGER NOT NULL DEFAULT 0,
-        hold_reason  TEXT
+        hold_reason  TEXT,
+        sealer       TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS archive_bundles_verified ON archive_bundles (verified_at)",
     "CREATE INDEX IF NOT EXISTS archive_bundles_entry ON archive_bundles (entry_number)",
@@ -351,7 +342,7 @@ _PG_SCHEMA = [s.replace("INTEGER", "BIGINT").replace("held         BIGINT NOT NU
               for s in _SQLITE_SCHEMA]
 _PG_SCHEMA_LOCK = 0x7472_6164_6576_65  # an advisory lock key for making the tables (not the ledger's)
 
-_COLUMNS = ("digest, kind, verified_at, sealed_at, outcome, entry_number, importer, path, held, hold_reason")
+_COLUMNS = ("digest, kind, verified_at, sealed_at, outcome, entry_number, importer, path, held, hold_reason, sealer")
 
 
 def _checked_digest(value: Any, location: str) -> str:
@@ -368,17 +359,24 @@ class Archive:
     """The archive in the folder ``root`` (made if missing) indexed in the ledger database
     ``database`` (a path, ``sqlite:///path`` or ``postgresql://...``; its ledger tables are
     made if missing, and the archive's beside them). ``retention`` is how long a bundle is kept
-    after its ``verifiedAt``. Safe to share between threads.
+    after its ``verifiedAt``. ``sealers`` are the DIDs (or DID URLs) of the evidence keys whose
+    bundles it accepts (none: any bundle whose seal holds; see the module). Safe to share
+    between threads.
 
     :raises ArchiveError: the folder or the database cannot be used.
     """
 
     def __init__(self, root: str | os.PathLike[str], database: str | os.PathLike[str], *,
-                 retention: Retention = DEFAULT_RETENTION, timeout: float = 10.0) -> None:
+                 retention: Retention = DEFAULT_RETENTION, timeout: float = 10.0,
+                 sealers: Iterable[str] | None = None) -> None:
         if not isinstance(retention, Retention):
             raise TypeError(f"retention is a Retention, not {type(retention).__name__}")
+        if isinstance(sealers, str):
+            raise TypeError("sealers is a list of DIDs or DID URLs, not one string")
         self.root = Path(root)
         self.retention = retention
+        self.sealers: tuple[str, ...] | None = tuple(sealers) if sealers else None
+        """The sealing keys accepted (DIDs, or DID URLs); None: any key whose seal holds."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -451,6 +449,10 @@ class Archive:
                 cursor.execute(self._sql("INSERT INTO archive_schema_version (version) VALUES (?)"),
                                (ARCHIVE_SCHEMA_VERSION,))
                 versions = [ARCHIVE_SCHEMA_VERSION]
+            elif versions == [1]:  # made before the seal was checked: the sealer column is added (empty)
+                cursor.execute("ALTER TABLE archive_bundles ADD COLUMN sealer TEXT")
+                cursor.execute(self._sql("UPDATE archive_schema_version SET version = ?"), (ARCHIVE_SCHEMA_VERSION,))
+                versions = [ARCHIVE_SCHEMA_VERSION]
             return versions
 
         versions = self._run(make, write=True)
@@ -472,12 +474,13 @@ class Archive:
         """Archive the bundle ``data`` (its exact bytes): its file first, then its index rows.
         Adding a bundle already archived changes nothing (``new`` is False).
 
-        :raises ArchiveError: not a bundle (the message names the member), or the file or the
-            index cannot be written."""
+        :raises ArchiveError: not a bundle (the message names the member), its seal does not
+            hold or is not by one of :attr:`sealers`, or the file or the index cannot be written."""
         if not isinstance(data, (bytes, bytearray)):
             raise TypeError(f"a bundle is given as bytes, not {type(data).__name__}")
         data = bytes(data)
-        facts = bundle_facts(data)
+        bundle, facts = parse_bundle(data)
+        self._check_seal(bundle)
         digest = hashlib.sha256(data).hexdigest()
         relative = self._relative(digest, facts.verified_at)
         path = self.root / relative
@@ -486,6 +489,12 @@ class Archive:
         found = self.get(digest)
         assert found is not None
         return ArchivedBundle(**{**found.__dict__, "new": new})
+
+    def _check_seal(self, bundle: Bundle) -> None:
+        try:
+            check_seal(bundle, self.sealers)
+        except EvidenceError as e:
+            raise ArchiveError(f"the bundle's seal does not hold: {e.message}") from None
 
     def _write_file(self, path: Path, data: bytes, digest: str) -> None:
         try:
@@ -503,9 +512,10 @@ class Archive:
         def work(cursor: Any) -> bool:
             cursor.execute(self._sql(
                 "INSERT INTO archive_bundles (digest, kind, verified_at, sealed_at, outcome, entry_number, importer, "
-                "path, size, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING"),
+                "path, size, archived_at, sealer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (digest) DO NOTHING"),
                 (digest, facts.kind, _micros(facts.verified_at), _micros(facts.sealed_at), facts.outcome,
-                 facts.entry_number, facts.importer, relative, size, now))
+                 facts.entry_number, facts.importer, relative, size, now, facts.sealer))
             if cursor.rowcount != 1:
                 return False
             links: list[tuple[str, str, list[tuple[Any, ...]]]] = [
@@ -562,9 +572,10 @@ class Archive:
     def search(self, *, entry_number: str | None = None, importer: str | None = None, issuer: str | None = None,
                credential_id: str | None = None, verification_method: str | None = None,
                since: datetime | None = None, until: datetime | None = None, outcome: str | None = None,
-               kind: str | None = None, limit: int | None = None) -> list[ArchivedBundle]:
+               kind: str | None = None, sealer: str | None = None, limit: int | None = None) -> list[ArchivedBundle]:
         """The bundles matching every condition given, ordered by ``verifiedAt`` (then digest).
-        ``verification_method`` is a DID URL (matched exactly) or a DID (any of its methods);
+        ``verification_method`` is a DID URL (matched exactly) or a DID (any of its methods), and
+        so is ``sealer`` (the key that sealed the bundle);
         ``since`` and ``until`` bound ``verifiedAt`` (inclusive, exclusive). No condition: all.
 
         :raises ValueError: an unknown outcome or kind, a naive time, a limit below 1."""
@@ -574,6 +585,13 @@ class Archive:
             if value is not None:
                 where.append(f"{column} = ?")
                 values.append(value)
+        if sealer is not None:
+            if _did_of(sealer) == sealer:
+                where.append("(b.sealer = ? OR substr(b.sealer, 1, ?) = ?)")
+                values.extend([sealer, len(sealer) + 1, sealer + "#"])
+            else:
+                where.append("b.sealer = ?")
+                values.append(sealer)
         links = (("archive_issuers", "issuer", issuer), ("archive_credentials", "credential_id", credential_id))
         for table, column, value in links:
             if value is not None:
@@ -637,7 +655,7 @@ class Archive:
             # the file's place follows from the digest and the day (never from a stored path, which
             # a tampered index could point anywhere)
             path=self.root / self._relative(_checked_digest(row[0], self.location), _from_micros(row[2])),
-            hold_reason=row[9], issuers=tuple(links["issuer"].get(row[0], ())),
+            hold_reason=row[9], sealer=row[10], issuers=tuple(links["issuer"].get(row[0], ())),
             credential_ids=tuple(links["credential_id"].get(row[0], ())),
             verification_methods=tuple(links["method"].get(row[0], ())),
         ) for row in rows]
@@ -763,7 +781,8 @@ class Archive:
                 left.append(CheckProblem("altered", digest, path))
                 continue
             try:
-                facts = bundle_facts(data)
+                bundle, facts = parse_bundle(data)
+                self._check_seal(bundle)
             except ArchiveError:
                 left.append(CheckProblem("unindexed", digest, path))
                 continue

@@ -77,8 +77,8 @@ from .describe import (
 from .cli_archive import archive as archive_commands
 from .cli_entry import entry_command
 from .cli_evidence import (
-    evidence_key as evidence_key_commands, evidence_key_from_options, replay_command, with_evidence_options,
-    write_evidence,
+    archive_ledger_option, evidence_archive, evidence_key as evidence_key_commands, evidence_key_from_options,
+    replay_command, with_evidence_options, write_evidence,
 )
 from .evidence import with_evidence
 from .cli_pack import PACK_SIGNER_HELP, pack as pack_commands, pack_verifier
@@ -511,6 +511,7 @@ def cli() -> None:
 @_with_common
 @_with_output
 @with_evidence_options
+@archive_ledger_option
 @click.option("--at", "at", metavar="ISO-TIME",
               help="Verify as of this time (an audit: was it valid, and revoked or not, on that day?); default now. "
                    "Status lists too: the version in effect then, where the issuer publishes its lists' history "
@@ -520,7 +521,8 @@ def credential(
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
     compat: tuple[str, ...], contexts: str | None, color: str = "auto", brief: bool = False,
     allow_hosts: tuple[str, ...] = (), at: str | None = None, evidence: str | None = None,
-    evidence_home: str | None = None, evidence_passphrase_file: str | None = None,
+    evidence_home: str | None = None, evidence_passphrase_file: str | None = None, archive_dir: str | None = None,
+    archive_ledger: str | None = None,
 ) -> None:
     """Verify the credential in FILE ('-' for stdin): JSON with a Data Integrity proof, a
     vc+jwt or VC-JWT 1.1 compact JWS, or an EnvelopedVerifiableCredential.
@@ -531,9 +533,11 @@ def credential(
     on if it did not verify, then every check. --json prints the report with its "outcome".
 
     --evidence OUT.json (with --evidence-home DIR) also writes the sealed evidence bundle of
-    this verification, for 'vc-verify replay'."""
+    this verification, for 'vc-verify replay'; --archive DIR (with --ledger) also keeps it in
+    the evidence archive."""
     now = _moment_option("--at", at)
     key = evidence_key_from_options(evidence, evidence_home, evidence_passphrase_file)
+    archive = evidence_archive(evidence, archive_dir, archive_ledger)
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
@@ -545,7 +549,7 @@ def credential(
             click.echo(f"warning: no evidence written to {evidence}: the input is not a credential", err=True)
     elif key is not None and evidence is not None:
         result, bundle = with_evidence(verifier).verify_credential(document, now=now)
-        write_evidence(evidence, bundle, key)
+        write_evidence(evidence, bundle, key, archive)
     else:
         result = verifier.verify_credential(document, now=now)
     _finish(result, as_json, document=document, policy=verifier.policy, color=color, brief=brief)
@@ -567,6 +571,7 @@ def _moment_option(option: str, value: str | None) -> datetime | None:
 @_with_common
 @_with_output
 @with_evidence_options
+@archive_ledger_option
 @click.option("--challenge", required=True, help="The challenge you gave the holder for this presentation.")
 @click.option("--domain", required=True, help="Your domain, as the holder bound the presentation to it.")
 @click.option("--challenges", "challenges", type=click.Path(dir_okay=False, exists=True), envvar=CHALLENGES_ENV,
@@ -579,7 +584,8 @@ def presentation(
     schemas: str | None, mirrors: tuple[str, ...], mirror_file: str | None, snapshots: tuple[str, ...],
     compat: tuple[str, ...], contexts: str | None, challenge: str, domain: str, challenges: str | None,
     color: str = "auto", brief: bool = False, allow_hosts: tuple[str, ...] = (), evidence: str | None = None,
-    evidence_home: str | None = None, evidence_passphrase_file: str | None = None,
+    evidence_home: str | None = None, evidence_passphrase_file: str | None = None, archive_dir: str | None = None,
+    archive_ledger: str | None = None,
 ) -> None:
     """Verify the presentation in FILE (JSON, or a vp+jwt / VC-JWT 1.1 compact JWS) and every
     credential in it.
@@ -589,11 +595,13 @@ def presentation(
     words: which document failed and why, which could not be checked, which are fine.
 
     --evidence OUT.json (with --evidence-home DIR) also writes the sealed evidence bundle of
-    this verification, for 'vc-verify replay' (which does not consult the challenge store)."""
+    this verification, for 'vc-verify replay' (which does not consult the challenge store);
+    --archive DIR (with --ledger) also keeps it in the evidence archive."""
     for value, option in ((challenge, "--challenge"), (domain, "--domain")):
         if _given(value) is None:  # e.g. an unset shell variable
             _usage_error(f"{option} is empty: {_EMPTY_HINTS[option]}")
     key = evidence_key_from_options(evidence, evidence_home, evidence_passphrase_file)
+    archive = evidence_archive(evidence, archive_dir, archive_ledger)
     verifier = _verifier(
         trust, offline, ca_bundle, stale_minutes, mirrors=mirrors, mirror_file=mirror_file, snapshots=snapshots,
         schemas=schemas, compat=compat, contexts=contexts, allow_hosts=allow_hosts, pack=pack, pack_signers=pack_signers,
@@ -607,7 +615,7 @@ def presentation(
             click.echo(f"warning: no evidence written to {evidence}: the input is not a presentation", err=True)
     elif key is not None and evidence is not None:
         result, bundle = with_evidence(verifier).verify_presentation(document, challenge=challenge, domain=domain)
-        write_evidence(evidence, bundle, key)
+        write_evidence(evidence, bundle, key, archive)
     else:
         result = verifier.verify_presentation(document, challenge=challenge, domain=domain)
     _finish(result, as_json, document=document, policy=verifier.policy, color=color, brief=brief)

@@ -4,7 +4,10 @@
 Every command takes ``--archive DIR`` (the bundles' folder, made if missing; or
 ``$TRADEVC_ARCHIVE``) and ``--ledger PATH_OR_URL`` (the ledger database the index lives in,
 as ``vc-verify entry --ledger`` takes it; or ``$TRADEVC_LEDGER``). ``--json`` prints machine
-output.
+output. ``add``, ``reindex`` and ``reverify`` check each bundle's seal, and with ``--sealer DID``
+(repeatable, or ``$TRADEVC_ARCHIVE_SEALERS``) accept only bundles sealed by those keys: the
+evidence keys of your own verifiers. ``reverify`` replays each bundle's decision from what it
+recorded (see :func:`tradevc.verifier.reverify.check_replay`).
 
 Exit status: 0 done; 1 refused (a file that is not a bundle, an unknown digest, problems found
 by ``check``); 2 bad usage or a value that cannot be used (an option missing, a date that does
@@ -27,11 +30,9 @@ from tradevc.clistyle import EXIT_COULD_NOT_VERIFY, EXIT_REFUSED, EXIT_USAGE, fa
 from tradevc.vc.jsontext import escape_hidden
 
 from .archive import OUTCOMES, Archive, ArchiveError, ArchivedBundle, Retention, parse_time
-from .reverify import ReverifyError, documents_check, reverify
+from .cli_evidence import ARCHIVE_ENV, LEDGER_ENV, sealers_option, split_sealers
+from .reverify import ReverifyError, replay_check, reverify
 from .trust import policy_from_document
-
-ARCHIVE_ENV = "TRADEVC_ARCHIVE"
-LEDGER_ENV = "TRADEVC_LEDGER"
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -61,11 +62,12 @@ def _archive_options(command: _F) -> _F:
     return command
 
 
-def _open(archive_dir: str, ledger_at: str, retention: Retention | None = None) -> Archive:
+def _open(archive_dir: str, ledger_at: str, retention: Retention | None = None,
+          sealers: tuple[str, ...] = ()) -> Archive:
     try:
         if retention is None:
-            return Archive(archive_dir, ledger_at)
-        return Archive(archive_dir, ledger_at, retention=retention)
+            return Archive(archive_dir, ledger_at, sealers=split_sealers(sealers))
+        return Archive(archive_dir, ledger_at, retention=retention, sealers=split_sealers(sealers))
     except ArchiveError as e:
         _usage(e.message)
 
@@ -95,6 +97,8 @@ def _search_options(command: _F) -> _F:
         ("--credential-id", "credential_id", "Bundles holding the credential of this id."),
         ("--verification-method", "verification_method",
          "Bundles relying on this key: a DID URL (exactly), or a DID (any of its keys)."),
+        ("--sealed-by", "sealer", "Bundles sealed by this evidence key: a DID URL (exactly), or a DID (any of its "
+                                  "keys)."),
         ("--since", "since", "Bundles verified at or after this date or time (2026-03-01 is midnight UTC)."),
         ("--until", "until", "Bundles verified before this date or time."),
     ]):
@@ -118,8 +122,9 @@ def _search(archive: Archive, conditions: dict[str, Any], limit: int | None = No
 def _line(bundle: ArchivedBundle) -> str:
     at = bundle.verified_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     held = "  HELD" if bundle.held else ""
+    sealer = bundle.sealer.split("#", 1)[0] if bundle.sealer else "-"
     return (f"{bundle.digest[:16]}  {at}  {bundle.kind:<12} {bundle.outcome:<16} "
-            f"{bundle.entry_number or '-':<16} {bundle.importer or '-'}{held}")
+            f"{bundle.entry_number or '-':<16} {bundle.importer or '-'}  sealed by {sealer}{held}")
 
 
 def _table(bundles: list[ArchivedBundle], as_json: bool) -> None:
@@ -146,11 +151,13 @@ def archive() -> None:
 
 @archive.command("add")
 @_archive_options
+@sealers_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print what was archived as JSON.")
-def add(archive_dir: str, ledger_at: str, files: tuple[str, ...], as_json: bool) -> None:
-    """Archive the bundles FILES (their exact bytes); one already there is left as it is.
-    Exit 1 if a file is not a bundle (the others are archived)."""
+def add(archive_dir: str, ledger_at: str, sealers: tuple[str, ...], files: tuple[str, ...], as_json: bool) -> None:
+    """Archive the bundles FILES (their exact bytes) after checking their seal; one already
+    there is left as it is. Exit 1 if a file is not a bundle, or its seal does not hold or is
+    not by a --sealer key (the others are archived)."""
     data: list[tuple[str, bytes]] = []
     for name in files:
         try:
@@ -159,7 +166,7 @@ def add(archive_dir: str, ledger_at: str, files: tuple[str, ...], as_json: bool)
             _usage(f"cannot read {name}: {e.strerror or e}")
     refused = 0
     done: list[dict[str, Any]] = []
-    with _open(archive_dir, ledger_at) as opened:
+    with _open(archive_dir, ledger_at, sealers=sealers) as opened:
         for name, content in data:
             try:
                 bundle = opened.add(content)
@@ -169,7 +176,8 @@ def add(archive_dir: str, ledger_at: str, files: tuple[str, ...], as_json: bool)
                 continue
             done.append({"file": name, "new": bundle.new, **bundle.to_dict()})
             if not as_json:
-                _echo(f"{'archived' if bundle.new else 'already archived'} {bundle.digest} {bundle.path}")
+                _echo(f"{'archived' if bundle.new else 'already archived'} {bundle.digest} {bundle.path} "
+                      f"(sealed by {bundle.sealer})")
     if as_json:
         _json(done)
     sys.exit(EXIT_REFUSED if refused else 0)
@@ -216,7 +224,7 @@ def show(archive_dir: str, ledger_at: str, digest: str, as_json: bool, raw: bool
         _json(bundle.to_dict())
         return
     facts = bundle.to_dict()
-    for key in ("digest", "kind", "verifiedAt", "sealedAt", "outcome", "entryNumber", "importer", "issuers",
+    for key in ("digest", "kind", "verifiedAt", "sealedAt", "sealer", "outcome", "entryNumber", "importer", "issuers",
                 "credentialIds", "verificationMethods", "path", "held", "holdReason"):
         value = facts[key]
         shown = ", ".join(value) if isinstance(value, list) else ("-" if value is None else str(value))
@@ -293,10 +301,12 @@ def check(archive_dir: str, ledger_at: str, as_json: bool) -> None:
 
 @archive.command("reindex")
 @_archive_options
-def reindex(archive_dir: str, ledger_at: str) -> None:
+@sealers_option
+def reindex(archive_dir: str, ledger_at: str, sealers: tuple[str, ...]) -> None:
     """Index the bundle files the index does not name (left by a crash between writing a file and
-    indexing it). Exit 1 if some files could not be (altered, or not bundles)."""
-    with _open(archive_dir, ledger_at) as opened:
+    indexing it), their seal checked. Exit 1 if some files could not be (altered, not bundles,
+    or their seal does not hold)."""
+    with _open(archive_dir, ledger_at, sealers=sealers) as opened:
         added, left = opened.reindex()
     for bundle in added:
         _echo(f"indexed {bundle.digest} {bundle.path}")
@@ -307,9 +317,10 @@ def reindex(archive_dir: str, ledger_at: str) -> None:
 
 @archive.command("reverify")
 @_archive_options
+@sealers_option
 @_search_options
 @click.option("--trust", "trust", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Re-verify under this trust policy (default: the policy each bundle recorded).")
+              help="Replay under this trust policy, revised since (default: the policy each bundle recorded).")
 @click.option("--compromised", "compromised", multiple=True, metavar="DID_OR_URL",
               help="A key found compromised (a DID URL, or a DID for all its keys): a decision that relied on it "
                    "is not verified now. Repeatable.")
@@ -319,11 +330,14 @@ def reindex(archive_dir: str, ledger_at: str) -> None:
 @click.option("--workers", type=click.IntRange(min=1), metavar="N",
               help="Worker processes on this machine (default: the CPUs; 1: in this process).")
 @click.option("--json", "as_json", is_flag=True, help="Print every outcome as JSON.")
-def reverify_command(archive_dir: str, ledger_at: str, trust: str | None, compromised: tuple[str, ...],
+def reverify_command(archive_dir: str, ledger_at: str, sealers: tuple[str, ...], trust: str | None,
+                     compromised: tuple[str, ...],
                      address: str | None, local_cluster: int | None, workers: int | None, as_json: bool,
                      **conditions: Any) -> None:
-    """Re-verify the bundles matching the conditions (all without one), offline, as of the time
-    each was verified, and list the entries whose decision changes. For example, after a key is
+    """Re-verify the bundles matching the conditions (all without one): check each one's seal,
+    replay its decision offline from the DID documents, status lists, contexts and schemas it
+    recorded, as of the time it was made, with what is known now (--compromised keys, a revised
+    --trust policy), and list the entries whose decision changes. For example, after a key is
     found compromised: --verification-method DIDURL --since 2026-03-01 --compromised DIDURL."""
     if address is not None and local_cluster is not None:
         raise click.UsageError("give --cluster or --local-cluster, not both")
@@ -350,7 +364,8 @@ def reverify_command(archive_dir: str, ledger_at: str, trust: str | None, compro
     if address is not None:  # the workers may not see this machine's files
         items = [b.path.read_bytes() for b in chosen]
     try:
-        outcomes = reverify(items, documents_check(policy, compromised), engine="dask" if dask else "local",
+        check = replay_check(compromised, sealers=split_sealers(sealers), policy=policy)
+        outcomes = reverify(items, check, engine="dask" if dask else "local",
                             workers=local_cluster if dask else workers, address=address)
     except ReverifyError as e:
         fail(e.message, EXIT_COULD_NOT_VERIFY)

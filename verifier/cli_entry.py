@@ -23,6 +23,7 @@ decorator that adds those options and its function that builds the
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,7 +36,7 @@ from tradevc.vc.errors import InvalidDocument
 from tradevc.vc.jsontext import DEFAULT_LIMITS
 from tradevc.vc.securing.jws import document_of_file
 
-from .cli_evidence import evidence_key_from_options, with_evidence_options, write_evidence
+from .cli_evidence import LEDGER_ENV, evidence_archive, evidence_key_from_options, with_evidence_options, write_evidence
 from .entry.model import EntryError, read_entry
 from .entry.report import Decision
 from .entry.rules import RuleError, RuleSet
@@ -104,14 +105,17 @@ def entry_command(with_verifier_options: WithOptions, verifier_from: VerifierFro
     @with_evidence_options
     def entry(entry_file: str, presentation_file: str, challenge: str, domain: str, ledger_at: str | None,
               at: str | None, as_json: bool, no_path: bool, report_path: str | None, evidence: str | None,
-              evidence_home: str | None, evidence_passphrase_file: str | None, **options: Any) -> None:
+              evidence_home: str | None, evidence_passphrase_file: str | None, archive_dir: str | None,
+              **options: Any) -> None:
         """Decide on the entry in ENTRY.json from the credentials of the presentation in VP.json:
         per line ACCEPT, REVIEW or REJECT with the reasons, and for the entry the worst of them.
         The trust policy (--trust, or the pack's) may configure the entry rules (entryRules, see
         the README). Exit status: 0 ACCEPT, 1 REJECT, 4 REVIEW, 2 usage error or bad input, 3 the
         ledger could not be used (or the pack is too old). --evidence OUT.json (with
-        --evidence-home DIR) also writes the sealed evidence bundle of the decision."""
+        --evidence-home DIR) also writes the sealed evidence bundle of the decision; --archive DIR
+        also keeps it in the evidence archive, indexed in --ledger (else $TRADEVC_LEDGER)."""
         key = evidence_key_from_options(evidence, evidence_home, evidence_passphrase_file)
+        archive = evidence_archive(evidence, archive_dir, ledger_at or os.environ.get(LEDGER_ENV))
         try:
             declaration = read_entry(entry_file)
         except OSError as e:
@@ -175,7 +179,7 @@ def entry_command(with_verifier_options: WithOptions, verifier_from: VerifierFro
             if ledger is not None and hasattr(ledger, "close"):
                 ledger.close()
         if bundle is not None and key is not None and evidence is not None:
-            write_evidence(evidence, bundle, key)
+            write_evidence(evidence, bundle, key, archive)
         if report_path is not None:
             try:
                 Path(report_path).write_text(report.to_html(), encoding="utf-8")

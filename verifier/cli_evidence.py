@@ -10,6 +10,12 @@ else ``$TRADEVC_EVIDENCE_PASSPHRASE``, else asked on a terminal), and prints its
 sealed bundle of that verification (atomically), whatever its outcome; the exit status is the
 verification's. A key that cannot be opened is exit 2, before anything is verified.
 
+``--archive DIR`` (with ``--evidence``) also puts that sealed bundle into the archive in DIR,
+indexed in the ledger database (``--ledger``, else ``$TRADEVC_LEDGER``; for ``entry``, its own
+``--ledger``), its seal checked against ``$TRADEVC_ARCHIVE_SEALERS`` when set: a border post
+archives every decision as it makes it. An archive that cannot be opened is exit 2 before
+anything is verified; a bundle that cannot be archived is exit 3 (the file is written).
+
 ``vc-verify replay BUNDLE.json [--seal-key DID]...`` checks the seal and every recorded body's
 SHA-256 (exit 2, one line naming what does not match), decides again offline from the bundle
 alone and prints the replayed decision and each difference from the recorded report, check
@@ -26,23 +32,49 @@ from typing import Any, NoReturn
 
 import click
 
-from tradevc.clistyle import EXIT_USAGE, fail, read_secret_file
+from tradevc.clistyle import EXIT_COULD_NOT_VERIFY, EXIT_USAGE, fail, read_secret_file
 from tradevc.vc.atomicfile import write_atomic
 from tradevc.vc.errors import VcError
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.sealed import MIN_PASSPHRASE_LENGTH, WeakPassphrase, check_new_passphrase
 
+from .archive import Archive, ArchiveError
 from .evidence import (
     EVIDENCE_KEY_FILE, EvidenceError, create_evidence_key, open_evidence_key, read_bundle, replay, seal_bundle,
 )
 
-__all__ = ["evidence_key", "replay_command", "EVIDENCE_OPTIONS", "evidence_key_from_options", "write_evidence"]
+__all__ = [
+    "evidence_key", "replay_command", "EVIDENCE_OPTIONS", "evidence_key_from_options", "write_evidence",
+    "ARCHIVE_ENV", "LEDGER_ENV", "SEALERS_ENV", "sealers_option", "split_sealers", "archive_ledger_option",
+    "evidence_archive",
+]
 
 PASSPHRASE_ENV = "TRADEVC_EVIDENCE_PASSPHRASE"
 PASSPHRASE_FILE_ENV = "TRADEVC_EVIDENCE_PASSPHRASE_FILE"
 HOME_ENV = "TRADEVC_EVIDENCE_HOME"
 PUBLIC_FILE = "evidence-key.json"
 EXIT_SAME, EXIT_DIFFERENT = 0, 1
+ARCHIVE_ENV = "TRADEVC_ARCHIVE"
+LEDGER_ENV = "TRADEVC_LEDGER"
+SEALERS_ENV = "TRADEVC_ARCHIVE_SEALERS"
+
+
+def split_sealers(values: tuple[str, ...] | list[str]) -> list[str]:
+    """The sealing keys given as repeated options or one variable (separated by spaces or commas)."""
+    return [part for value in values for part in value.replace(",", " ").split() if part]
+
+
+sealers_option = click.option(
+    "--sealer", "sealers", multiple=True, envvar=SEALERS_ENV, metavar="DID",
+    help="Accept only bundles sealed by this evidence key: a DID, or a DID URL (repeatable; or $" + SEALERS_ENV
+    + ", separated by spaces or commas): the keys of your own verifiers ('vc-verify evidence-key show'). Without "
+    "it, any bundle whose seal holds is accepted, and the key that sealed it is recorded.",
+)
+archive_ledger_option = click.option(
+    "--ledger", "archive_ledger", envvar=LEDGER_ENV, metavar="PATH_OR_URL",
+    help="With --archive: the ledger database the archive's index lives in (an SQLite file, sqlite:///path or "
+    "postgresql://...; default $" + LEDGER_ENV + ").",
+)
 
 
 def _usage(message: str) -> NoReturn:
@@ -129,6 +161,9 @@ EVIDENCE_OPTIONS = [
     click.option("--evidence-passphrase-file", "evidence_passphrase_file", type=click.Path(dir_okay=False),
                  envvar=PASSPHRASE_FILE_ENV, metavar="FILE",
                  help=f"File holding the evidence key's passphrase (or set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV})."),
+    click.option("--archive", "archive_dir", type=click.Path(file_okay=False), metavar="DIR",
+                 help="With --evidence: also keep the sealed bundle in the evidence archive in DIR ('vc-verify archive'), "
+                 "indexed in the ledger database (--ledger or $" + LEDGER_ENV + ")."),
 ]
 
 
@@ -156,14 +191,45 @@ def evidence_key_from_options(evidence: str | None, home: str | None, passphrase
         _usage(f"cannot read the evidence key in {home}: {e.strerror or e}")
 
 
-def write_evidence(path: str, bundle: dict[str, Any], key: KeyPair) -> None:
-    """Seal ``bundle`` with ``key`` and write it to ``path`` atomically. Exits 2 with one line
-    if it cannot be written."""
-    sealed = seal_bundle(bundle, key)
+def evidence_archive(evidence: str | None, archive_dir: str | None, ledger_at: str | None) -> Archive | None:
+    """The archive ``--archive`` names (None without it), opened before anything is verified,
+    accepting the sealing keys of ``$TRADEVC_ARCHIVE_SEALERS`` (any, when unset). Exits 2 with
+    one line without ``--evidence`` or a ledger, or when it cannot be opened."""
+    if archive_dir is None:
+        return None
+    if evidence is None:
+        _usage("--archive keeps the sealed evidence bundle: give --evidence OUT.json (and --evidence-home DIR) too")
+    if not ledger_at:
+        _usage(f"--archive needs the ledger database its index lives in: give --ledger PATH_OR_URL or set {LEDGER_ENV}")
     try:
-        write_atomic(path, (json.dumps(sealed, indent=1, ensure_ascii=False) + "\n").encode("utf-8"), mode=0o644)
+        return Archive(archive_dir, ledger_at, sealers=split_sealers([os.environ.get(SEALERS_ENV, "")]))
+    except ArchiveError as e:
+        _usage(f"--archive {archive_dir}: {e.message}")
+
+
+def write_evidence(path: str, bundle: dict[str, Any], key: KeyPair, archive: Archive | None = None) -> None:
+    """Seal ``bundle`` with ``key`` and write it to ``path`` atomically, then (``archive``) add
+    those very bytes to the archive and close it. Exits 2 with one line if the file cannot be
+    written, 3 if the bundle cannot be archived."""
+    sealed = seal_bundle(bundle, key)
+    data = (json.dumps(sealed, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    try:
+        write_atomic(path, data, mode=0o644)
     except OSError as e:
+        if archive is not None:
+            archive.close()
         _usage(f"cannot write the evidence bundle {path}: {e.strerror or e}")
+    if archive is None:
+        return
+    try:
+        added = archive.add(data)
+    except ArchiveError as e:
+        fail(f"the evidence bundle {path} was written but not archived: {e.message}; archive it with "
+             f"'vc-verify archive add'", EXIT_COULD_NOT_VERIFY)
+    finally:
+        archive.close()
+    click.echo(f"evidence: {'archived' if added.new else 'already archived'} {added.digest} in {archive.root}",
+               err=True)
 
 
 @click.command("replay")

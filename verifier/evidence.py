@@ -29,6 +29,7 @@ import binascii
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -42,7 +43,7 @@ from tradevc.vc.checks.schemas import SchemaStore, SchemaStoreError
 from tradevc.vc.compat import Compatibility
 from tradevc.vc.errors import VcError
 from tradevc.vc.jsonld import PinnedContextLoader, iter_context_urls
-from tradevc.vc.jsontext import loads as strict_loads
+from tradevc.vc.jsontext import Limits, loads as strict_loads
 from tradevc.vc.keys import KeyPair
 from tradevc.vc.multibase import base64url_decode, base64url_encode
 from tradevc.vc.report import PresentationResult, VerificationResult
@@ -72,6 +73,11 @@ KINDS = ("credential", "presentation", "entry")
 RETRIEVED_KINDS = ("did", "status-list", "context", "schema", "vouch", "other")
 INDEX_MEMBERS = ("entryNumber", "importer", "issuers", "credentialIds", "verificationMethods", "verified", "outcome")
 SEAL_TYP = "tradevc-evidence+jws"
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+"""The largest bundle read (its retrieved documents are inside it, base64)."""
+BUNDLE_LIMITS = Limits(max_document_size=MAX_BUNDLE_BYTES, max_depth=128, max_array_entries=1_000_000,
+                       max_proof_value_length=1024 * 1024, max_credentials=10_000)
+"""What :func:`read_bundle` accepts: a bundle holds whole documents, a level or two deeper than they are."""
 EVIDENCE_KEY_FILE = "evidence-key.sealed"
 """The file ``vc-verify evidence-key init`` writes in its ``--home``: the sealing key (sealed)."""
 
@@ -146,6 +152,23 @@ class Bundle:
         """The DID URL of the key that sealed it (the seal's ``kid``), not yet checked."""
         return str(self.data["proof"]["verificationMethod"])
 
+    def status_list_methods(self) -> list[str]:
+        """The verification methods (DID URLs) of the proofs on the status lists the decision
+        read (a Data Integrity proof's ``verificationMethod``, a JOSE header's ``kid``): keys it
+        relied on beside those that signed its documents (``index.verificationMethods``)."""
+        methods: list[str] = []
+        for entry in self.retrieved:
+            if entry["kind"] != "status-list":
+                continue
+            walk = _Walk()
+            try:
+                text = self.body(entry).decode("utf-8").strip()
+                walk.visit(text if is_compact_jws(text) else json.loads(text), credentials=True)
+            except (EvidenceError, UnicodeDecodeError, ValueError, RecursionError):
+                continue
+            methods.extend(m for m in walk.methods if m not in methods)
+        return methods
+
     def body(self, entry: Mapping[str, Any]) -> bytes:
         """The bytes of a ``retrieved`` entry. :raises EvidenceError: not base64."""
         try:
@@ -167,10 +190,12 @@ def read_bundle(source: str | os.PathLike[str] | bytes) -> Bundle:
         with open(source, "rb") as f:
             data = f.read()
         where = os.fspath(source)
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise EvidenceError(f"{where} is larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MiB, more than a bundle holds")
     try:
-        document = strict_loads(data)
+        document = strict_loads(data, limits=BUNDLE_LIMITS)
     except VcError as e:
-        raise EvidenceError(f"{where} is not JSON: {e.message}") from None
+        raise EvidenceError(f"{where} is not strict JSON: {e.message.removeprefix('not JSON: ')}") from None
     _check_shape(document)
     return Bundle(document)
 
@@ -690,10 +715,11 @@ def _outcome_of(report: Mapping[str, Any]) -> str:
 
 def replay(
     bundle: Bundle | Mapping[str, Any] | bytes | str | os.PathLike[str], *, trusted: Iterable[str] | None = None,
-    resolvers: DidResolvers | None = None,
+    resolvers: DidResolvers | None = None, policy: VerificationPolicy | None = None,
 ) -> Replay:
     """Check ``bundle``'s seal (:func:`check_seal`, with ``trusted`` sealing keys and
-    ``resolvers`` for them), then decide again from the bundle alone, and compare.
+    ``resolvers`` for them), then decide again from the bundle alone, and compare. ``policy``
+    replaces the recorded trust policy (a policy revised since: what would it have decided?).
 
     The verifier of the replay has no network and no cache: it reads only the recorded
     bytes (any other URL is not found), holds only the recorded contexts and schemas, trusts
@@ -712,7 +738,7 @@ def replay(
     else:
         held = read_bundle(bundle)
     signer = check_seal(held, trusted, resolvers=resolvers)
-    verifier = _replay_verifier(held)
+    verifier = _replay_verifier(held, policy)
     data = held.data
     options = data["input"]["options"]
     documents = data["input"]["documents"]
@@ -771,7 +797,7 @@ def _without_store_check(report: dict[str, Any]) -> dict[str, Any]:
     return {**report, "checks": checks}
 
 
-def _replay_verifier(held: Bundle) -> Verifier:
+def _replay_verifier(held: Bundle, policy: VerificationPolicy | None = None) -> Verifier:
     data = held.data
     options = data["input"]["options"]
     bodies: dict[str, tuple[bytes, str | None]] = {}
@@ -790,8 +816,7 @@ def _replay_verifier(held: Bundle) -> Verifier:
         for u in data.get("unreachable", [])
     }
     try:
-        loader = PinnedContextLoader.from_recorded(contexts)
-        loader.inline_sha256 = frozenset(str(d) for d in options.get("inlineContexts") or [])
+        loader = _recorded_loader(contexts, frozenset(str(d) for d in options.get("inlineContexts") or []))
         store = SchemaStore.from_recorded(schemas)
     except (VcError, SchemaStoreError) as e:
         raise EvidenceError(f"the recorded contexts and schemas cannot be used: {e.message}") from None
@@ -802,10 +827,33 @@ def _replay_verifier(held: Bundle) -> Verifier:
         raise EvidenceError(f"the recorded options cannot be used: {e}") from None
     clock_at = _parse_time(options.get("clockAt", data["verifiedAt"]), "input.options.clockAt")
     return Verifier(
-        policy=_policy_of(data["trust"]["policy"]), loader=loader, schemas=store, fetcher=_RecordedFetcher(bodies, unreachable),
+        policy=policy if policy is not None else _policy_of(data["trust"]["policy"]), loader=loader, schemas=store, fetcher=_RecordedFetcher(bodies, unreachable),
         check_status=bool(options.get("checkStatus", True)), clock=lambda: clock_at, max_clock_skew=skew,
         compatibility=compatibility,
     )
+
+
+_loaders: dict[tuple[Any, ...], PinnedContextLoader] = {}
+_loaders_lock = threading.Lock()
+
+
+def _recorded_loader(contexts: Mapping[str, bytes], inline: frozenset[str]) -> PinnedContextLoader:
+    """A loader of exactly these recorded contexts (and inline context digests), shared by the
+    replays of bundles that recorded the same ones (the last 32 kinds, per process), so that
+    its processed contexts are not worked out again for each bundle: most of a replay's cost.
+
+    :raises VcError: a recorded context that cannot be read."""
+    key = (tuple(sorted((url, hashlib.sha256(body).hexdigest()) for url, body in contexts.items())), inline)
+    with _loaders_lock:
+        loader = _loaders.get(key)
+    if loader is None:
+        loader = PinnedContextLoader.from_recorded(contexts)
+        loader.inline_sha256 = inline
+        with _loaders_lock:
+            _loaders[key] = loader
+            while len(_loaders) > 32:
+                _loaders.pop(next(iter(_loaders)))
+    return loader
 
 
 def _policy_of(recorded: Any) -> VerificationPolicy:

@@ -15,11 +15,12 @@ runs a *check* over bundles (their bytes, or the paths of their files) and retur
 
 A check is any picklable callable from a bundle's bytes to a :class:`ReverifyOutcome` (a
 module-level function, or a :func:`functools.partial` of one over plain values), so that it
-can be sent to other processes and machines. :func:`documents_check` gives the default: the
-bundle's input documents verified again, offline, as of the bundle's ``verifiedAt``, under the
-policy given (else the one the bundle recorded), each key named ``compromised`` distrusted;
-the outcome is compared with the one the bundle recorded. A replay of the bundle's retrieved
-documents can be plugged in the same way.
+can be sent to other processes and machines. :func:`replay_check` gives the default: the
+bundle's seal checked, then its decision replayed offline from its recorded bytes (DID
+documents, status lists, contexts, schemas: as :func:`tradevc.verifier.evidence.replay` does,
+so a did:web issuer whose site is gone and a status list as it was then are read as recorded),
+with what is known now: keys found ``compromised`` (a decision that relied on one is not
+verified now, saying which), and optionally a revised trust ``policy``.
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from tradevc.vc.report import VerificationResult
+from tradevc.vc.checks.policy import VerificationPolicy
 
 from .archive import ArchiveError, parse_bundle
-from .service import Verifier
+from .evidence import EvidenceError, replay
 from .trust import policy_from_document
 
-__all__ = ["ENGINES", "ReverifyError", "ReverifyOutcome", "check_documents", "documents_check", "reverify"]
+__all__ = ["ENGINES", "ReverifyError", "ReverifyOutcome", "check_replay", "replay_check", "reverify"]
 
 ENGINES = ("local", "dask")
 CHUNKS_PER_WORKER = 4
@@ -84,25 +85,27 @@ class ReverifyOutcome:
 _OUTCOME = {"verified": "verified", "not_verified": "not-verified", "could_not_verify": "could-not-verify"}
 
 
-def _reason(result: VerificationResult) -> str | None:
-    check = next(iter(result.failures or result.errors), None)
-    if check is None:
-        return None
-    return f"{check.name}: {check.code}" if check.code else check.name
+def _outcome_now(report: Mapping[str, Any]) -> str:
+    """A replayed report's outcome as the index writes it (an entry's decision: ACCEPT verified,
+    REJECT not verified, REVIEW could not verify)."""
+    if "decision" in report:
+        return {"ACCEPT": "verified", "REJECT": "not-verified"}.get(str(report["decision"]).upper(),
+                                                                   "could-not-verify")
+    return _OUTCOME.get(str(report.get("outcome")), "could-not-verify")
 
 
-_verifiers: dict[str, Verifier] = {}
-"""A worker's verifiers, by their policy's JSON: built once per process and policy."""
+_policies: dict[str, VerificationPolicy] = {}
+"""A worker's revised policies, by their JSON: read once per process."""
 
 
-def _verifier(policy: Mapping[str, Any]) -> Verifier:
-    key = json.dumps(policy, sort_keys=True)
-    verifier = _verifiers.get(key)
-    if verifier is None:
-        verifier = _verifiers[key] = Verifier.offline(policy=policy_from_document(dict(policy)))
-        if len(_verifiers) > 16:
-            _verifiers.pop(next(iter(_verifiers)))
-    return verifier
+def _policy(document: Mapping[str, Any]) -> VerificationPolicy:
+    key = json.dumps(document, sort_keys=True)
+    policy = _policies.get(key)
+    if policy is None:
+        policy = _policies[key] = policy_from_document(dict(document))
+        if len(_policies) > 16:
+            _policies.pop(next(iter(_policies)))
+    return policy
 
 
 def _relies_on(methods: Sequence[str], compromised: Sequence[str]) -> str | None:
@@ -113,14 +116,15 @@ def _relies_on(methods: Sequence[str], compromised: Sequence[str]) -> str | None
     return None
 
 
-def check_documents(data: bytes, *, policy: Mapping[str, Any] | None = None,
-                    compromised: Sequence[str] = ()) -> ReverifyOutcome:
-    """The default check: verify the bundle's input documents again, offline, as of its
-    ``verifiedAt``, under ``policy`` (a trust policy document; None: the one the bundle
-    recorded), a document signed with a ``compromised`` key (a verification method's DID URL, or
-    a DID for all its keys) not verified; compare with the recorded outcome. Never raises for a
-    bad bundle: it is could-not-verify, with the reason."""
-
+def check_replay(data: bytes, *, compromised: Sequence[str] = (), sealers: Sequence[str] | None = None,
+                 policy: Mapping[str, Any] | None = None) -> ReverifyOutcome:
+    """The default check. The bundle's seal is checked (against ``sealers``, DIDs or DID URLs,
+    when given); its decision is replayed offline from its recorded bytes, as of the time it was
+    made (:func:`tradevc.verifier.evidence.replay`), under ``policy`` (a trust policy document)
+    if given, else the policy it recorded. A decision that relied on a ``compromised`` key (a
+    verification method's DID URL, or a DID for all its keys) that made a proof of one of its
+    documents, or of a status list it read, is not verified now, and the reason names the key. Never raises for a bad bundle:
+    it is could-not-verify, with the reason."""
     digest = hashlib.sha256(data).hexdigest()
     try:
         bundle, facts = parse_bundle(data)
@@ -131,44 +135,56 @@ def check_documents(data: bytes, *, policy: Mapping[str, Any] | None = None,
     def outcome(now: str, reason: str | None) -> ReverifyOutcome:
         return ReverifyOutcome(digest, recorded, now, reason, facts.entry_number)
 
-    given = bundle.get("input")
-    documents = given.get("documents") if isinstance(given, dict) else None
-    options = given.get("options") if isinstance(given, dict) else None
-    options = options if isinstance(options, dict) else {}
-    if not isinstance(documents, list) or not documents:
-        return outcome("could-not-verify", "the bundle holds no input documents")
-    rule = policy
-    if rule is None:
-        trust = bundle.get("trust")
-        rule = trust.get("policy") if isinstance(trust, dict) else None
-    if not isinstance(rule, Mapping):
-        return outcome("could-not-verify", "no trust policy: the bundle records none; give one")
     try:
-        verifier = _verifier(rule)
+        revised = None if policy is None else _policy(policy)
     except ValueError as e:
         return outcome("could-not-verify", f"the trust policy cannot be used: {e}")
-    key = _relies_on(facts.verification_methods, compromised)
-    if key is not None:
-        return outcome("not-verified", f"relied on the compromised key {key}")
-    results: list[VerificationResult] = []
-    for document in documents:
-        try:
-            results.append(verifier.verify_document(
-                document, challenge=options.get("challenge"), domain=options.get("domain"), now=facts.verified_at))
-        except Exception as e:  # noqa: BLE001  (a bug one bundle meets must not cost the others)
-            return outcome("could-not-verify", f"the verifier failed ({type(e).__name__}: {str(e)[:200]})")
-    for wanted in ("not_verified", "could_not_verify"):
-        for result in results:
-            if result.outcome == wanted:
-                return outcome(_OUTCOME[wanted], _reason(result))
-    return outcome("verified", None)
+    try:
+        replayed = replay(bundle, trusted=list(sealers) if sealers else None, policy=revised)
+    except EvidenceError as e:
+        return outcome("could-not-verify", f"cannot be replayed: {e.message}")
+    except Exception as e:  # noqa: BLE001  (a bug one bundle meets must not cost the others)
+        return outcome("could-not-verify", f"the replay failed ({type(e).__name__}: {str(e)[:200]})")
+    now = _outcome_now(replayed.report)
+    if now == "verified" and compromised:
+        key = _relies_on(facts.verification_methods, compromised)
+        if key is not None:
+            return outcome("not-verified", f"relied on the compromised key {key}")
+        key = _relies_on(bundle.status_list_methods(), compromised)
+        if key is not None:
+            return outcome("not-verified", f"relied on the compromised key {key}, which signed a status list it read")
+    reason = _first_failure(replayed.report) if now != "verified" else None
+    if reason is None and now != recorded and replayed.differences:
+        first = replayed.differences[0]
+        reason = f"{first.where}: {first.recorded} -> {first.replayed}"
+    return outcome(now, reason)
 
 
-def documents_check(policy: Mapping[str, Any] | None = None,
-                    compromised: Sequence[str] = ()) -> Callable[[bytes], ReverifyOutcome]:
-    """:func:`check_documents` bound to ``policy`` and ``compromised``, picklable."""
-    return functools.partial(check_documents, policy=None if policy is None else dict(policy),
-                             compromised=tuple(compromised))
+def _checks(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = [c for c in report.get("checks") or [] if isinstance(c, Mapping)]
+    for inner in [*(report.get("credentials") or []), *(report.get("documents") or [])]:
+        if isinstance(inner, Mapping):
+            found.extend(_checks(inner))
+    return found
+
+
+def _first_failure(report: Mapping[str, Any]) -> str | None:
+    """The first check that failed (else the first that could not be carried out), as
+    ``name: CODE``."""
+    checks = _checks(report)
+    for wanted in ("failed", "error"):
+        for check in checks:
+            if check.get("outcome") == wanted:
+                return f"{check.get('name')}: {check.get('code')}" if check.get("code") else str(check.get("name"))
+    return None
+
+
+def replay_check(compromised: Sequence[str] = (), *, sealers: Sequence[str] | None = None,
+                 policy: Mapping[str, Any] | None = None) -> Callable[[bytes], ReverifyOutcome]:
+    """:func:`check_replay` bound to ``compromised``, ``sealers`` and ``policy``, picklable."""
+    return functools.partial(check_replay, compromised=tuple(compromised),
+                             sealers=None if not sealers else tuple(sealers),
+                             policy=None if policy is None else dict(policy))
 
 
 Item = bytes | str | os.PathLike[str]

@@ -7,6 +7,7 @@ and a tampered one is refused in one line (exit 2)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -189,3 +190,56 @@ def test_presentation_evidence_replays_without_the_challenge_store(world, tmp_pa
     same = run("replay", out, "--seal-key", did)  # the challenge is used up by now: not asked again
     assert same.exit_code == 0 and same.output.startswith("SAME DECISION: verified, as recorded\n"), same.output
     assert "note: the challenge store was not consulted on replay" in same.output
+
+
+def test_credential_evidence_goes_straight_into_the_archive(world, tmp_path, https_server, monkeypatch):
+    """--archive DIR --ledger DB: the sealed bundle is written and archived in one step; the
+    archive shows who sealed it; after the site is gone, the decision is re-verified from it,
+    and a compromised mill key changes it."""
+    monkeypatch.delenv("TRADEVC_LEDGER", raising=False)
+    monkeypatch.delenv("TRADEVC_ARCHIVE_SEALERS", raising=False)
+    mill, signed = world
+    did = make_key(tmp_path)
+    out = tmp_path / "bundle.json"
+    where = ["--archive", tmp_path / "archive", "--ledger", tmp_path / "ledger.db"]
+    evidence = ["--evidence-home", tmp_path / "customs", "--evidence-passphrase-file", tmp_path / "pass.txt"]
+    verified = run("credential", tmp_path / "credential.json", *fetching(tmp_path, https_server), "--evidence", out,
+                   *evidence, *where, "--json")
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.stdout)["outcome"] == "verified"
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert f"evidence: archived {digest}" in verified.stderr
+    listed = run("archive", "list", *where, "--json")
+    assert [(b["digest"], b["sealer"]) for b in json.loads(listed.stdout)] == [(digest, f"{did}#{did[8:]}")]
+    assert f"sealed by {did}" in run("archive", "list", *where).stdout
+
+    shutil.rmtree(https_server.site(MILL))
+    method = signed["proof"]["verificationMethod"]
+    found = run("archive", "reverify", *where, "--sealer", did, "--verification-method", method, "--compromised",
+                method, "--workers", "1", "--json")
+    assert found.exit_code == 0, found.output
+    outcome = json.loads(found.stdout)["outcomes"][0]
+    assert outcome["recorded"] == "verified" and outcome["now"] == "not-verified" and method in outcome["reason"]
+    unchanged = json.loads(run("archive", "reverify", *where, "--workers", "1", "--json").stdout)
+    assert unchanged["changed"] == 0 and unchanged["outcomes"][0]["now"] == "verified"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--archive", "{tmp}/archive", "--ledger", "{tmp}/ledger.db"], "--archive keeps the sealed evidence bundle: "
+                                                                    "give --evidence OUT.json"),
+    (["--evidence", "{tmp}/b.json", "--archive", "{tmp}/archive"], "--archive needs the ledger database"),
+    (["--evidence", "{tmp}/b.json", "--archive", "{tmp}/archive", "--ledger", "{tmp}/credential.json"],
+     "--archive {tmp}/archive: "),
+])
+def test_archive_options_that_cannot_be_used_are_one_line_before_verifying(world, tmp_path, https_server, monkeypatch,
+                                                                           extra, message):
+    monkeypatch.delenv("TRADEVC_LEDGER", raising=False)
+    make_key(tmp_path)
+    https_server.requested.clear()
+    args = [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    result = run("credential", tmp_path / "credential.json", *fetching(tmp_path, https_server), *args,
+                 "--evidence-home", tmp_path / "customs", "--evidence-passphrase-file", tmp_path / "pass.txt")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and message.replace("{tmp}", str(tmp_path)) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and https_server.requested == []
+    assert not (tmp_path / "b.json").exists()

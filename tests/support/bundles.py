@@ -1,9 +1,10 @@
-"""Evidence-bundle-shaped JSON made from real verifications, for the archive's tests.
+"""Sealed evidence bundles of real verifications, for the archive's and the re-verification's tests.
 
-The bundle module (sealing, ``read_bundle``) is built apart; these bundles have its shape
-(``type``, ``version``, ``kind``, ``verifiedAt``, ``sealedAt``, ``tool``, ``input``, ``retrieved``,
-``trust``, ``report``, ``index``) and a placeholder ``proof``: the index facts and the report
-are those of a real verification of the credential with an offline ``Verifier``.
+:func:`make_bundle` verifies a credential with an offline ``Verifier`` through
+``with_evidence`` (so the bundle holds the contexts and schemas the verification read, and
+its report and index are the verification's own), gives the index an entry number and an
+importer as an entry's bundle would carry them, and seals it with :data:`SEALER` (or the key
+given), as ``vc-verify credential --evidence`` does.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from typing import Any
 from tradevc.issuer import sign_credential
 from tradevc.vc.keys import KeyPair
 from tradevc.verifier import TrustPolicy, Verifier
+from tradevc.verifier.evidence import seal_bundle, with_evidence
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = json.loads((ROOT / "bench" / "usmca-certification-of-origin.json").read_text("utf-8"))
 TYPES = ["USMCACertificationOfOrigin"]
+SEALER = KeyPair.generate("Ed25519")
+"""The evidence key of the border post whose verifications the tests archive."""
 
 
 def credential(key: KeyPair, number: int, *, issued: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
@@ -44,39 +48,15 @@ def rfc3339(at: datetime) -> str:
     return at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-_OUTCOMES = {"verified": "verified", "not_verified": "not-verified", "could_not_verify": "could-not-verify"}
-
-
 def make_bundle(document: dict[str, Any], policy: dict[str, Any], *, at: datetime, entry_number: str | None = None,
-                importer: str | None = None) -> dict[str, Any]:
-    """A bundle-shaped dict of the verification of ``document`` as of ``at`` under ``policy``
-    (verified now, for real, with an offline verifier)."""
+                importer: str | None = None, sealer: KeyPair = SEALER) -> dict[str, Any]:
+    """The sealed evidence bundle of the verification of ``document`` as of ``at`` under
+    ``policy``, made for real with an offline verifier, sealed by ``sealer`` one second later."""
     verifier = Verifier.offline(policy=TrustPolicy.from_dict(policy), clock=lambda: at)
-    report = verifier.verify_credential(document, now=at)
-    issuer = document["issuer"]["id"] if isinstance(document["issuer"], dict) else document["issuer"]
-    proofs = document["proof"] if isinstance(document["proof"], list) else [document["proof"]]
-    return {
-        "type": "tradevc-evidence-bundle",
-        "version": 1,
-        "kind": "credential",
-        "verifiedAt": rfc3339(at),
-        "sealedAt": rfc3339(at + timedelta(seconds=1)),
-        "tool": {"name": "tradevc", "version": "0.1.0"},
-        "input": {"documents": [document], "options": {}},
-        "retrieved": [],
-        "trust": {"policy": policy, "pack": None, "paths": []},
-        "report": report.to_dict(),
-        "index": {
-            "entryNumber": entry_number,
-            "importer": importer,
-            "issuers": [issuer],
-            "credentialIds": [document["id"]],
-            "verificationMethods": [p["verificationMethod"] for p in proofs],
-            "verified": report.verified,
-            "outcome": _OUTCOMES[report.outcome],
-        },
-        "proof": {"type": "JsonWebSignature", "jws": "placeholder", "verificationMethod": "did:example:verifier#0"},
-    }
+    _, bundle = with_evidence(verifier).verify_credential(document, now=at)
+    bundle["index"]["entryNumber"] = entry_number
+    bundle["index"]["importer"] = importer
+    return seal_bundle(bundle, sealer, sealed_at=at + timedelta(seconds=1))
 
 
 def to_bytes(bundle: dict[str, Any]) -> bytes:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from support.bundles import credential, make_bundle, policy_document, to_bytes
+from support.bundles import SEALER, credential, make_bundle, policy_document, to_bytes
 from tradevc.vc.keys import KeyPair
 from tradevc.verifier.archive import Archive, ArchiveError, Retention
 from tradevc.verifier.ledger import open_ledger
@@ -141,11 +141,11 @@ def test_a_bundle_is_found_by_a_digest_prefix(archive, bundles):
     (lambda b: json.dumps({**b, "type": "something"}).encode(), "not an evidence bundle"),
     (lambda b: json.dumps({**b, "version": 2}).encode(), "version 2"),
     (lambda b: json.dumps({**b, "kind": "invoice"}).encode(), "kind"),
-    (lambda b: json.dumps({**b, "verifiedAt": "2026-03-05T10:00:00"}).encode(), "offset"),
-    (lambda b: json.dumps({**b, "sealedAt": "yesterday"}).encode(), "sealedAt is not an RFC 3339 time"),
-    (lambda b: json.dumps({k: v for k, v in b.items() if k != "index"}).encode(), "no index"),
+    (lambda b: json.dumps({**b, "verifiedAt": "2026-03-05T10:00:00"}).encode(), "ending in Z"),
+    (lambda b: json.dumps({**b, "sealedAt": "yesterday"}).encode(), "sealedAt must be an RFC 3339 UTC time"),
+    (lambda b: json.dumps({k: v for k, v in b.items() if k != "index"}).encode(), "index must have"),
     (lambda b: json.dumps({**b, "index": {k: v for k, v in b["index"].items() if k != "importer"}}).encode(),
-     "lacks importer"),
+     "index must have entryNumber, importer"),
     (lambda b: json.dumps({**b, "index": {**b["index"], "verified": False}}).encode(), "verified is False"),
     (lambda b: json.dumps({**b, "index": {**b["index"], "issuers": "did:key:z6Mk"}}).encode(), "issuers"),
     (lambda b: b'{"type": "tradevc-evidence-bundle", "type": "x"}', "not strict JSON"),
@@ -155,6 +155,83 @@ def test_what_is_not_a_bundle_is_refused_and_nothing_is_written(archive, bundles
     with pytest.raises(ArchiveError, match=message):
         archive.add(data)
     assert archive.search() == [] and not any(p.is_file() for p in archive.root.rglob("*"))
+
+
+def test_the_key_that_sealed_a_bundle_is_recorded_and_searchable(archive, bundles):
+    added = archive.add(bundles["march"])
+    assert added.sealer == SEALER.verification_method and added.to_dict()["sealer"] == SEALER.verification_method
+    assert archive.get(added.digest).sealer == SEALER.verification_method
+    assert [b.digest for b in archive.search(sealer=SEALER.did)] == [added.digest]
+    assert [b.digest for b in archive.search(sealer=SEALER.verification_method)] == [added.digest]
+    assert archive.search(sealer=OTHER.did) == []
+
+
+def _reseal_changed(data: bytes, change) -> bytes:
+    bundle = json.loads(data)
+    change(bundle)
+    return to_bytes(bundle)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    # a field changed after sealing: the seal no longer signs the content
+    (lambda b: b["index"].__setitem__("importer", "Someone Else"), "a field was changed after sealing"),
+    (lambda b: b["report"].__setitem__("outcome", "not_verified"), "a field was changed after sealing"),
+    # a recorded body changed: its sha256 no longer matches
+    (lambda b: b["retrieved"][0].__setitem__("bytes", "e30="), "does not match its sha256"),
+    # the signature itself altered
+    (lambda b: b["proof"].__setitem__("jws", b["proof"]["jws"][:-4] + ("AAAA" if not b["proof"]["jws"].endswith(
+        "AAAA") else "BBBB")), "signature does not verify"),
+    # another key named than the one that signed
+    (lambda b: b["proof"].__setitem__("verificationMethod", OTHER.verification_method), "is not its verificationMethod"),
+])
+def test_a_bundle_whose_seal_does_not_hold_is_refused(archive, bundles, change, message):
+    with pytest.raises(ArchiveError, match="the bundle's seal does not hold: .*" + message) as refused:
+        archive.add(_reseal_changed(bundles["march"], change))
+    assert "\n" not in refused.value.message
+    assert archive.search() == [] and not any(p.is_file() for p in archive.root.rglob("*"))
+
+
+def test_one_byte_changed_anywhere_is_refused(archive, bundles):
+    data = bundles["march"]
+    at_ = data.index(b"Acme Imports")
+    with pytest.raises(ArchiveError, match="seal does not hold"):
+        archive.add(data[:at_] + b"B" + data[at_ + 1:])
+
+
+def test_an_archive_given_its_sealers_refuses_bundles_sealed_by_another_key(tmp_path, bundles):
+    stranger = KeyPair.generate("Ed25519")
+    foreign = to_bytes(make_bundle(credential(MILL, 9), POLICY, at=at("2026-03-06T10:00:00"), sealer=stranger))
+    with Archive(tmp_path / "a", str(tmp_path / "l.db"), sealers=[SEALER.did]) as archive:
+        assert archive.add(bundles["march"]).sealer == SEALER.verification_method
+        with pytest.raises(ArchiveError, match=f"sealed by {stranger.verification_method}, which is not one of the "
+                                               "trusted sealing keys"):
+            archive.add(foreign)
+        assert len(archive.search()) == 1
+    with Archive(tmp_path / "b", str(tmp_path / "m.db"), sealers=[stranger.verification_method]) as archive:
+        assert archive.add(foreign).sealer == stranger.verification_method
+    with Archive(tmp_path / "c", str(tmp_path / "n.db")) as archive:  # none given: any seal that holds
+        assert archive.add(foreign).sealer == stranger.verification_method
+
+
+def test_reindex_leaves_out_a_file_whose_seal_does_not_hold(archive, bundles):
+    forged = _reseal_changed(bundles["march"], lambda b: b["index"].__setitem__("importer", "Someone Else"))
+    path = archive.root / "2026" / "03" / "05" / f"{digest(forged)}.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(forged)
+    added, left = archive.reindex()
+    assert added == [] and [(p.problem, p.path) for p in left] == [("unindexed", path)]
+
+
+def test_an_archive_of_schema_version_1_gains_the_sealer_column(tmp_path, bundles):
+    location = str(tmp_path / "ledger.db")
+    Archive(tmp_path / "a", location).close()
+    with sqlite3.connect(location) as db:
+        db.execute("ALTER TABLE archive_bundles DROP COLUMN sealer")
+        db.execute("UPDATE archive_schema_version SET version = 1")
+    with Archive(tmp_path / "a", location) as archive:
+        assert archive.add(bundles["march"]).sealer == SEALER.verification_method
+    with sqlite3.connect(location) as db:
+        assert db.execute("SELECT version FROM archive_schema_version").fetchall() == [(2,)]
 
 
 def test_prune_removes_only_what_is_out_of_retention_and_not_held(archive, bundles):

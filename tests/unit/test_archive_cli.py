@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from support.bundles import credential, make_bundle, policy_document, to_bytes
+from support.bundles import SEALER, credential, make_bundle, policy_document, to_bytes
 from tradevc.vc.keys import KeyPair
 from tradevc.verifier.cli import cli
 
@@ -68,8 +68,30 @@ def test_add_list_search_and_show(files, where):
     shown = run("show", *where, digest(files[1])[:12])
     facts = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in shown.stdout.splitlines()}
     assert shown.exit_code == 0 and facts["issuers"] == OTHER.did and facts["entryNumber"] == "316-0000001-0"
+    assert facts["sealer"] == SEALER.verification_method
+    assert all(f"sealed by {SEALER.did}" in line for line in run("list", *where).stdout.splitlines())
+    sealed_by = run("search", *where, "--sealed-by", SEALER.did, "--json")
+    assert len(json.loads(sealed_by.stdout)) == 6
     raw = run("show", *where, digest(files[1]), "--bundle")
     assert raw.stdout_bytes == files[1].read_bytes()
+
+
+def test_add_refuses_a_broken_seal_and_a_key_not_accepted(files, where, tmp_path, monkeypatch):
+    forged = json.loads(files[0].read_bytes())
+    forged["index"]["importer"] = "Someone Else"
+    forged_file = tmp_path / "forged.json"
+    forged_file.write_bytes(to_bytes(forged))
+    refused = run("add", *where, forged_file, files[1])
+    assert refused.exit_code == 1 and len(refused.stderr.strip().splitlines()) == 1, refused.output
+    assert refused.stderr.startswith(f"error: {forged_file}: the bundle's seal does not hold: ")
+    assert "changed after sealing" in refused.stderr and "Traceback" not in refused.output
+    assert refused.stdout.startswith(f"archived {digest(files[1])}")  # the other one is archived
+
+    other = KeyPair.generate("Ed25519")
+    pinned = run("add", *where, "--sealer", other.did, files[2])
+    assert pinned.exit_code == 1 and f"sealed by {SEALER.verification_method}, which is not one of" in pinned.stderr
+    monkeypatch.setenv("TRADEVC_ARCHIVE_SEALERS", f"{other.did}, {SEALER.did}")
+    assert run("add", *where, files[2]).exit_code == 0
 
 
 def test_hold_prune_release(files, where):

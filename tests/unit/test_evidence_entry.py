@@ -69,3 +69,33 @@ def test_vc_verify_entry_writes_evidence_that_replays(tmp_path: Path) -> None:
     replayed = CliRunner().invoke(cli, ["replay", str(out), "--seal-key", made.output.strip(), "--json"])
     assert replayed.exit_code == 0, replayed.output
     assert json.loads(replayed.output)["replayedOutcome"] == "ACCEPT"
+
+
+def test_vc_verify_entry_archives_its_evidence_beside_the_ledger(tmp_path: Path, monkeypatch) -> None:
+    """One step at the border: the entry is decided, its quantities drawn in the ledger, and its
+    sealed bundle archived in the same database; found by entry number, it is re-verified."""
+    monkeypatch.delenv("TRADEVC_LEDGER", raising=False)
+    world = World.steel()
+    (tmp_path / "pass.txt").write_text("evidence key passphrase, long enough\n")
+    made = CliRunner().invoke(cli, ["evidence-key", "init", "--home", str(tmp_path / "customs"),
+                                    "--passphrase-file", str(tmp_path / "pass.txt")])
+    did = made.output.strip()
+    out, ledger, archive = tmp_path / "entry-bundle.json", str(tmp_path / "border.db"), str(tmp_path / "archive")
+    decided = CliRunner().invoke(cli, ["entry", *world.cli_args(tmp_path), "--ledger", ledger, "--evidence", str(out),
+                                       "--evidence-home", str(tmp_path / "customs"), "--archive", archive,
+                                       "--evidence-passphrase-file", str(tmp_path / "pass.txt")],
+                                 env={"TRADEVC_ARCHIVE_SEALERS": did})
+    assert decided.exit_code == 0, decided.output
+    assert "evidence: archived " in decided.stderr
+    where = ["--archive", archive, "--ledger", ledger]
+    found = CliRunner().invoke(cli, ["archive", "search", *where, "--entry-number", "ABC-1234567-8", "--json"])
+    bundles = json.loads(found.stdout)
+    assert len(bundles) == 1 and bundles[0]["kind"] == "entry" and bundles[0]["sealer"].startswith(did + "#")
+    assert bundles[0]["importer"] == "76-1234567" and bundles[0]["outcome"] == "verified"
+    again = CliRunner().invoke(cli, ["archive", "reverify", *where, "--sealer", did, "--workers", "1", "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["outcomes"][0]["now"] == "verified"
+    method = bundles[0]["verificationMethods"][0]
+    changed = CliRunner().invoke(cli, ["archive", "reverify", *where, "--compromised", method, "--workers", "1"])
+    assert changed.exit_code == 0 and "ABC-1234567-8" in changed.stdout and "verified -> not-verified" in changed.stdout
+    assert method in changed.stdout
