@@ -6,6 +6,7 @@ request id and nothing else (the log has the details)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import logging
 import os
@@ -61,6 +62,14 @@ that could not be verified a 503 (`urn:tradevc:problem:could-not-verify`)."""
 UNAVAILABLE = ("the request ran past its deadline (urn:tradevc:problem:deadline) or the server was running the most "
                "requests it runs at once (urn:tradevc:problem:busy); try again after Retry-After")
 _PROBLEM_CONTENT: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+
+
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {}
+)
+"""FastAPI's own OpenTelemetry (newer FastAPI), off: the service counts in Prometheus, and
+FastAPI asked on every request whether a tracer had been set up."""
 
 
 class _TooLarge(Exception):
@@ -252,6 +261,7 @@ def create_app(config: ServiceConfig | None = None, state: State | None = None, 
     out :class:`~.fastlane.FastLane` (its tests compare the answers with and without it)."""
     app = FastAPI(
         title="tradevc service", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
+        **_NO_TELEMETRY,
     )
     app.state.tradevc = state
     app.include_router(router)

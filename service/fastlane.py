@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .problems import Problem
 from .routes import (
-    RATE_TAKEN, State, bearer_grant, credential_answer, credential_to_verify, json_body, router, verify_at_once,
+    RATE_TAKEN, State, bearer_grant, credential_answer, credential_body, router, verify_at_once,
 )
 
 __all__ = ["FastLane", "VERIFY_PATH"]
@@ -80,7 +80,7 @@ class FastLane:
         body = b"".join(chunks)
         result = None
         try:
-            document, leave_out = credential_to_verify(json_body(body, content_type))
+            document, leave_out = credential_body(body, content_type)
             result = verify_at_once(verifier, document, len(body))
         except Problem:
             pass

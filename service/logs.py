@@ -55,6 +55,11 @@ def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # what the lines never show, not gathered for each record (the logging documentation's
+    # "Optimization"): the caller's file and line (a frame walk), the thread, the process name
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logMultiprocessing = False
 
 
 def log_request(request_id: str, client_id: str | None, method: str, route: str, status: int,

@@ -48,11 +48,11 @@ _TITLES = {
 def json_bytes(value: Any) -> bytes:
     """``value`` as compact UTF-8 JSON: orjson's writer (a verification report in a few
     microseconds), the standard library's for what orjson does not write (an integer past
-    64 bits)."""
+    64 bits; a lone surrogate, which a refused document may hold, escaped as ``\\udXXX``)."""
     try:
         return orjson.dumps(value)
     except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def problem_type(name: str) -> str:

@@ -165,13 +165,15 @@ async def _json_body(request: Request, *, optional: bool = False) -> dict[str, A
     return json_body(body, request.headers.get("content-type"))
 
 
-def json_body(body: bytes, content_type: str | None) -> dict[str, Any]:
-    """A request body that must be a JSON object, read strictly; 415 for another media type, 400 for bad JSON."""
+def json_body(body: bytes, content_type: str | None, *, walk: bool = True) -> dict[str, Any]:
+    """A request body that must be a JSON object, read strictly; 415 for another media type, 400
+    for bad JSON. ``walk=False``: the I-JSON walk of the value is the caller's (see
+    :func:`~tradevc.vc.jsontext.loads`)."""
     media = (content_type or "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise Problem(415, "send the request body as application/json")
     try:
-        value = loads(body, limits=None)
+        value = loads(body, limits=None, walk=walk)
     except VcError as e:
         raise Problem(400, f"the body is not I-JSON: {e.message}", extra={"codes": [e.code]}) from None
     if not isinstance(value, dict):
@@ -360,7 +362,7 @@ def _scoped_presentation(result: PresentationResult, leave_out: frozenset[str] |
 async def verify_credential(request: Request, _: Grant = Depends(_scope("verify"))) -> Response:
     verifier = _verifier(request)
     body = await request.body()
-    document, leave_out = credential_to_verify(json_body(body, request.headers.get("content-type")))
+    document, leave_out = credential_body(body, request.headers.get("content-type"))
     result = verify_at_once(verifier, document, len(body))
     if result is None:
         result = await run_in_threadpool(verifier.verify_credential, document)
@@ -376,6 +378,14 @@ def credential_to_verify(body: Mapping[str, Any]) -> tuple[Any, frozenset[str] |
     if "verifiableCredential" not in body:
         raise Problem(400, "verifiableCredential is missing")
     return body["verifiableCredential"], _left_out(options.get("checks"))
+
+
+def credential_body(body: bytes, content_type: str | None) -> tuple[Any, frozenset[str] | None]:
+    """:func:`credential_to_verify` of a ``POST /credentials/verify`` body as sent. The body is
+    not walked for I-JSON first: the credential is, by the verifier, against its limits (one
+    that is not I-JSON is not verified: a 422 naming ``PARSING_ERROR``), and ``options.checks``
+    may hold known check names only (see :func:`_left_out`)."""
+    return credential_to_verify(json_body(body, content_type, walk=False))
 
 
 def credential_answer(result: VerificationResult, leave_out: frozenset[str] | None) -> Response:

@@ -149,9 +149,12 @@ def _refuse_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
 
 
-def loads(data: bytes | bytearray | str, *, limits: Limits | None = DEFAULT_LIMITS) -> Any:
+def loads(data: bytes | bytearray | str, *, limits: Limits | None = DEFAULT_LIMITS, walk: bool = True) -> Any:
     """Parse JSON text strictly as I-JSON (see the module) and check the value against
-    ``limits`` (None: the I-JSON rules only, no limits).
+    ``limits`` (None: the I-JSON rules only, no limits). ``walk=False`` leaves out the walk of
+    :func:`check_value` (duplicates and the non-numbers are still refused), for a caller that
+    hands each part of the value to a check of its own (the service hands a credential to the
+    verifier, which walks it against its limits).
 
     Compact text as ``orjson`` writes it (a JWS payload, most fetched documents), or text as
     Python's ``json.dumps`` writes it by default (what ``requests`` and ``httpx`` send), is
@@ -199,7 +202,8 @@ def loads(data: bytes | bytearray | str, *, limits: Limits | None = DEFAULT_LIMI
             raise ResourceLimitError("the JSON text is nested too deeply to be read") from None
         except ValueError as e:  # JSONDecodeError; an integer of more than 4300 digits
             raise ParsingError(f"not JSON: {e}") from None
-    check_value(value, limits)
+    if walk:
+        check_value(value, limits)
     return value
 
 

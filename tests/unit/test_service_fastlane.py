@@ -148,6 +148,26 @@ def test_the_lane_answers_every_kind_of_request_as_the_route_does(apps):
     assert fast[3].json()["skipped"] and not fast[0].json()["skipped"]
 
 
+def test_a_credential_that_is_not_i_json_is_not_verified_cleanly(apps):
+    """The body of a verify request is not walked for I-JSON before the verifier walks the
+    credential: a lone surrogate or an integer past 2**53 is a 422 naming PARSING_ERROR (its
+    answer written whatever the credential holds), not a 500; a bad option is still a 400."""
+    good = json.dumps({"verifiableCredential": certificate()})
+    surrogate = good.replace('"credentialSubject": {', '"credentialSubject": {"note": "\\ud800", ', 1)
+    surrogate_id = good.replace('"id": "', '"id": "\\udfff', 1)
+    big = good.replace('"credentialSubject": {', '"credentialSubject": {"n": 12345678901234567890, ', 1)
+    requests = [{"body": body.encode(), "headers": {"Content-Type": "application/json"}, "as": "customs"}
+                for body in (surrogate, surrogate_id, big)]
+    requests.append(json_request({"verifiableCredential": certificate(), "options": {"checks": [2 ** 60]}},
+                                 **{"as": "customs"}))
+    fast, slow = call(apps[0], requests), call(apps[1], requests)
+    assert [a.status_code for a in fast] == [422, 422, 422, 400], [a.text for a in fast]
+    for a, b in zip(fast, slow):
+        assert comparable(a) == comparable(b)
+    for answer in fast[:3]:
+        assert "PARSING_ERROR" in answer.json()["codes"]
+
+
 def test_a_client_s_rate_is_taken_once_whichever_answers(apps):
     good = certificate()
     requests = [
