@@ -76,39 +76,66 @@ def timed(run: Any, runs: int, expected: Any) -> list[float]:
     return seconds
 
 
+def measure(bundles: int = 1000, runs: int = 3) -> list[dict[str, Any]]:
+    """The three rows (see the module): seconds, bundles/s, per core and the speed-up over one
+    process, each the median of ``runs`` runs over ``bundles`` archived bundles."""
+    from distributed import LocalCluster
+
+    check = replay_check(sealers=[SEALER.did])
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = archived(Path(tmp), bundles)
+        expected = reverify(paths, check, workers=1)  # also warms this process's caches
+        assert all(o.now == "verified" and not o.changed for o in expected)
+        single = timed(lambda: reverify(paths, check, workers=1), runs, expected)
+        local = timed(lambda: reverify(paths, check, workers=2), runs, expected)
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None, protocol="tcp") as cluster:
+            address = cluster.scheduler_address
+            reverify(paths[:4], check, engine="dask", address=address)  # the workers import tradevc once
+            dask = timed(lambda: reverify(paths, check, engine="dask", address=address), runs, expected)
+
+    base = statistics.median(single)
+
+    def row(measure: str, seconds: list[float], cores: int) -> dict[str, Any]:
+        median = statistics.median(seconds)
+        return {"measure": measure, "bundles": bundles, "runs": len(seconds), "seconds_median": median,
+                "seconds_min": min(seconds), "seconds_max": max(seconds),
+                "bundles_per_second": bundles / median, "bundles_per_second_per_core": bundles / median / cores,
+                "bundles_per_second_per_core_min": bundles / max(seconds) / cores,
+                "bundles_per_second_per_core_max": bundles / min(seconds) / cores,
+                "speedup_vs_one_process": base / median}
+
+    return [row("re-verify (replay), 1 process", single, 1),
+            row("re-verify (replay), local Dask cluster, 2 workers", dask, 2),
+            row("re-verify (replay), 2 local worker processes", local, 2)]
+
+
+def table_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of ``bench_table.py`` (its ``row`` layout): bundles re-verified per second per
+    core, and for 2 workers the speed-up over one process as the ratio."""
+    single, dask, local = rows
+    return [
+        {"measure": f"re-verify archived bundles (replay), 1 process, {single['bundles']}", "unit": "b/s/core",
+         "median": single["bundles_per_second_per_core"], "min": single["bundles_per_second_per_core_min"],
+         "max": single["bundles_per_second_per_core_max"], "baseline": "", "ratio": None, "target": ""},
+        {"measure": "  (local Dask cluster, 2 workers: speed-up as ratio)", "unit": "b/s/core",
+         "median": dask["bundles_per_second_per_core"], "min": dask["bundles_per_second_per_core_min"],
+         "max": dask["bundles_per_second_per_core_max"], "baseline": "1 process",
+         "ratio": dask["speedup_vs_one_process"], "target": ""},
+        {"measure": "  (2 local worker processes: speed-up as ratio)", "unit": "b/s/core",
+         "median": local["bundles_per_second_per_core"], "min": local["bundles_per_second_per_core_min"],
+         "max": local["bundles_per_second_per_core_max"], "baseline": "1 process",
+         "ratio": local["speedup_vs_one_process"], "target": ""},
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundles", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    from distributed import LocalCluster
-
-    check = replay_check(sealers=[SEALER.did])
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = archived(Path(tmp), args.bundles)
-        expected = reverify(paths, check, workers=1)  # also warms this process's caches
-        assert all(o.now == "verified" and not o.changed for o in expected)
-        single = timed(lambda: reverify(paths, check, workers=1), args.runs, expected)
-        local = timed(lambda: reverify(paths, check, workers=2), args.runs, expected)
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None, protocol="tcp") as cluster:
-            address = cluster.scheduler_address
-            reverify(paths[:4], check, engine="dask", address=address)  # the workers import tradevc once
-            dask = timed(lambda: reverify(paths, check, engine="dask", address=address), args.runs, expected)
-
     n = args.bundles
-    base = statistics.median(single)
-
-    def row(measure: str, seconds: list[float], cores: int) -> dict[str, Any]:
-        median = statistics.median(seconds)
-        return {"measure": measure, "bundles": n, "runs": len(seconds), "seconds_median": median,
-                "seconds_min": min(seconds), "seconds_max": max(seconds),
-                "bundles_per_second": n / median, "bundles_per_second_per_core": n / median / cores,
-                "speedup_vs_one_process": base / median}
-
-    rows = [row("re-verify (replay), 1 process", single, 1),
-            row("re-verify (replay), local Dask cluster, 2 workers", dask, 2),
-            row("re-verify (replay), 2 local worker processes", local, 2)]
+    rows = measure(n, args.runs)
     info = machine()
     print(f"tradevc bench_reverify, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {info['cpu']}, "
           f"{info['cores']} cores, Python {info['python']}; {n} bundles, median of {args.runs} run(s)")

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+import bench_reverify
 import bench_service
 from common import HERE, NOW, TRADE_TYPES, floor, mean_seconds, reference_credential, samples, trade_issuer
 
@@ -264,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     cold = cold_cli_rows()
     anchored = trust_rows()
     service = bench_service.measure()  # issue 19: a real tradevc-serve against verify_many, in this run
+    archive = bench_reverify.measure(bundles=int(os.environ.get("REVERIFY_BUNDLES", "400")), runs=3)  # issue 20
 
     rows = [
         row("Ed25519 verify, cryptography (floor)", (floor_samples, [1.0]), "floor", ""),
@@ -286,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         row("anchored issuer (path of 2) vs flat policy, eddsa-rdfc-2022", anchored,
             "the same credential under a flat policy", "<= 1.3x"),
         *bench_service.table_rows(service),
+        *bench_reverify.table_rows(archive),
     ]
     info = machine()
     print(f"tradevc bench, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {info['cpu']}, {info['cores']} cores, "
