@@ -67,6 +67,7 @@ from tradevc.vc.retrieval.mirror import Mirror  # noqa: E402
 from tradevc.vc.report import VerificationResult  # noqa: E402
 from tradevc.verifier import PresentationResult, Verifier  # noqa: E402
 from tradevc.verifier.entry import Decision, EntryReport, RuleSet  # noqa: E402
+from tradevc.verifier.evidence import open_evidence_key, seal_bundle, with_evidence  # noqa: E402
 from tradevc.verifier.ledger import open_ledger  # noqa: E402
 from tradevc.verifier.describe import documents_table, shown_presentation, verdict  # noqa: E402
 from tradevc.verifier.trust import describe_path, load_policy  # noqa: E402
@@ -156,6 +157,10 @@ class Demo:
                "TRADEVC_WALLET_PASSPHRASE_FILE": str(self.passphrase_file)}
         return self.run("wallet", *args, env=env, expect=expect)
 
+    def evidence_env(self) -> dict[str, str]:
+        """What customs' evidence key and archive commands read: the key's passphrase file."""
+        return {"TRADEVC_EVIDENCE_PASSPHRASE_FILE": str(self.passphrase_file)}
+
     def say(self, text: str = "") -> None:
         self.out(text)
 
@@ -170,10 +175,18 @@ class Demo:
         started = time.monotonic()
         (self.work / "web").mkdir()
         server, stop = start(self.work / "web")
+        stopped: list[bool] = []
+
+        def stop_once() -> None:
+            if not stopped:
+                stopped.append(True)
+                stop()
+
+        self.stop_sites = stop_once  # the year-later audit shuts the issuers' sites down
         try:
             self.story(server)
         finally:
-            stop()
+            stop_once()
             if hasattr(self, "ledger"):
                 self.ledger.close()
         self.step("The entries customs decided")
@@ -375,6 +388,86 @@ class Demo:
         self.step("16. A single-shipment certification of 50 t, and two entries of 30 t")
         self.split_shipment(server, docs)
 
+        self.step("17. Years later, an audit: entry LRD-2026001-4 was accepted before the certificate was revoked")
+        self.audit(files["producer"], policy_file=self.policy_file)
+
+    def audit(self, certificate: Path, *, policy_file: Path) -> None:
+        """Years later, customs must show that entry LRD-2026001-4 was rightly accepted although
+        its certificate of origin is revoked now. The status history and the sealed evidence of
+        the decision, replayed with the issuers' sites shut down, show it was not revoked then."""
+        entry_number, archive = "LRD-2026001-4", ["--archive", str(self.work / "customs-archive"),
+                                                  "--ledger", str(self.work / "customs-ledger.db")]
+        now = self.run("verifier", "credential", str(certificate), "--trust", str(policy_file), "--no-cache", *self.ca,
+                       env={}, expect=1)
+        revocation = [line.strip() for line in now.splitlines() if " revocation" in line]
+        if not now.startswith("NOT VERIFIED") or not any("REVOKED" in line for line in revocation):
+            raise DemoFailure(f"the certification of origin is not reported revoked now:\n{now}")
+        self.say(f"  now: vc-verify credential {certificate.name}: NOT VERIFIED")
+        self.say(self.indent(self.indent("\n".join(revocation))))
+
+        # the producer publishes every version of its list: the one in effect at the entry
+        history = self.work / "web" / "www" / host("producer") / "status" / "revocation" / "1.history" / "index.json"
+        versions = json.loads(history.read_text(encoding="utf-8"))["versions"]
+        then = [v for v in versions if v["validFrom"] <= self.entry_verified_at < v["validUntil"]]
+        later = [v for v in versions if v["validFrom"] > self.entry_verified_at]
+        if len(then) != 1 or not later:
+            raise DemoFailure(f"the producer's status history has no version for the entry, or none after it:\n{versions}")
+        self.say(f"  the producer's status history (status/revocation/1.history/index.json, {len(versions)} versions):")
+        self.say(f"    version {then[0]['version']}, in effect {then[0]['validFrom']} .. {then[0]['validUntil']}, "
+                 f"covers the entry verified at {self.entry_verified_at}; the revocation came in version "
+                 f"{later[0]['version']}")
+        self.say("    (vc-verify credential --at reads that version for a moment 5 minutes or more before both the "
+                 "next version and its clock,\n     a tolerance for clocks that disagree: this story took a minute, "
+                 "so the sealed evidence shows the status then)")
+
+        self.run("verifier", "archive", "add", str(self.entry_evidence), *archive, env={})
+        self.say("  customs keeps the entry's sealed evidence in its archive (vc-verify archive add): a folder by day, "
+                 "indexed in its ledger database")
+
+        self.stop_sites()
+        gone = self.run("verifier", "credential", str(certificate), "--trust", str(policy_file), "--no-cache", *self.ca,
+                        env={}, expect=3)
+        self.say("  the issuers' websites are shut down: vc-verify credential now cannot verify (exit 3)")
+        self.say(self.indent(self.indent("\n".join(line.strip() for line in gone.splitlines()
+                                                   if line.startswith("COULD NOT VERIFY") or " revocation" in line))))
+
+        found = json.loads(self.run("verifier", "archive", "search", "--entry-number", entry_number, "--json",
+                                    *archive, env={}))
+        if len(found) != 1:
+            raise DemoFailure(f"archive search --entry-number {entry_number} did not find its bundle once:\n{found}")
+        digest = str(found[0]["digest"])
+        kept = self.work / f"{entry_number}.from-archive.json"
+        shown = subprocess.run([sys.executable, "-m", "tradevc.verifier", "archive", "show", digest[:12], "--bundle",
+                                *archive], capture_output=True, timeout=120)
+        if shown.returncode != 0 or shown.stdout != self.entry_evidence.read_bytes():
+            raise DemoFailure(f"archive show --bundle did not give the archived bytes back: {shown.stderr!r}")
+        kept.write_bytes(shown.stdout)
+        self.say(f"  vc-verify archive search --entry-number {entry_number}: bundle {digest[:12]}..., "
+                 "its exact bytes back with archive show --bundle")
+
+        replayed = self.run("verifier", "replay", str(kept), "--seal-key", self.seal_key, env={})
+        result = json.loads(self.run("verifier", "replay", str(kept), "--seal-key", self.seal_key, "--json", env={}))
+        certificate_then = [d for d in result["report"]["documents"] if d["id"] == self.ids["producer"]]
+        status_lists = [r["url"] for r in json.loads(kept.read_text(encoding="utf-8"))["retrieved"]
+                        if r["url"].startswith(f"https://{host('producer')}/status/")]
+        if (not replayed.startswith("SAME DECISION: ACCEPT") or not result["same"] or result["replayedOutcome"] != "ACCEPT"
+                or [d["outcome"] for d in certificate_then] != ["verified"] or not status_lists):
+            raise DemoFailure(f"the replay of the entry's evidence did not give the same decision, the certificate "
+                              f"not revoked then:\n{replayed}\n{json.dumps(certificate_then)}")
+        self.say(f"  vc-verify replay {kept.name} --seal-key <customs' key>, with no network:")
+        self.say(self.indent(self.indent(replayed)))
+        self.say(f"    the certification of origin in the replayed decision: {certificate_then[0]['outcome']}, its status "
+                 f"read from the list recorded at the entry ({status_lists[0]})")
+
+        tampered = self.work / f"{entry_number}.tampered.json"
+        tampered.write_text(kept.read_text(encoding="utf-8").replace(IMPORTER_NAME, IMPORTER_NAME.upper(), 1),
+                            encoding="utf-8")
+        refused = self.run("verifier", "replay", str(tampered), "--seal-key", self.seal_key, env={}, expect=2)
+        if "does not match its seal" not in refused:
+            raise DemoFailure(f"a tampered copy of the evidence was not refused for its seal:\n{refused}")
+        self.say("  a copy with the importer's name changed is refused (exit 2):")
+        self.say(self.indent(self.indent(refused.replace(str(tampered), tampered.name))))
+
     def pack_check(self, www: Path, vp_file: Path, challenge: str, pack_file: Path, signer: str, *, expect: int) -> str:
         """``vc-verify presentation --pack`` with the issuers' sites taken off the server."""
         hidden = www.with_name(www.name + ".off")
@@ -447,12 +540,28 @@ class Demo:
                             mirror=Mirror.from_file(self.mirror_file))
         rules = RuleSet.from_policy_file(policy_file)
         ledger = self.ledger = open_ledger(self.work / "customs-ledger.db")  # an SQLite file, kept to the end
-        first = verifier.verify_entry(entry, presentation, challenge=challenge, domain=CUSTOMS_DOMAIN, rules=rules,
-                                      ledger=ledger)
+        # customs keeps sealed evidence of this decision, to defend it years later: its own key
+        # seals the bundle (what vc-verify entry --evidence writes), under the rules of its policy
+        self.evidence_home = self.work / "customs-evidence"
+        self.seal_key = self.run("verifier", "evidence-key", "init", "--home", str(self.evidence_home),
+                                 env=self.evidence_env()).strip()
+        entry_rules = json.loads(policy_file.read_text(encoding="utf-8")).get("entryRules")
+        first, bundle = with_evidence(verifier).verify_entry(entry, presentation, challenge=challenge,
+                                                             domain=CUSTOMS_DOMAIN, entry_rules=entry_rules,
+                                                             ledger=ledger)
+        passphrase = self.passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+        sealed = seal_bundle(bundle, open_evidence_key(self.evidence_home, passphrase))
+        self.entry_evidence = self.work / f"{first.entry_number}.evidence.json"
+        self.entry_evidence.write_text(json.dumps(sealed, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        self.entry_verified_at = sealed["verifiedAt"]
         self.say(self.indent(first.summary()))
         self.decided.append((first, "the shipment as documented"))
         if first.decision is not Decision.ACCEPT or not first.recorded:
             raise DemoFailure("the genuine entry was not accepted:\n" + first.summary())
+        self.say(f"  customs' evidence key (vc-verify evidence-key init): {self.seal_key}")
+        self.say(f"  sealed evidence of the decision, verified at {self.entry_verified_at}: {self.entry_evidence.name}")
+        self.say(f"    the entry, the presentation and the {len(sealed['retrieved'])} documents it relied on "
+                 "(DID documents, status lists, exact bytes), the policy and the report")
         second = dict(entry, entryNumber="LRD-2026002-2", lines=[dict(line, countryOfMeltAndPour="CN")])
         self.say("\n  A second entry on the same documents, declaring melt and pour in CN:")
         report = verifier.verify_entry(second, presentation, challenge=challenge, domain=CUSTOMS_DOMAIN, rules=rules,
