@@ -36,6 +36,14 @@
    accepted and recorded in the ledger, the second goes to review, naming the first. The last
    documents are signed at the issuers' desks in this process (``tradevc.issuer.Issuer``, what
    ``vc-issuer`` runs), the event with ``vc-issuer`` itself.
+9. Customs seals the evidence of the first entry's decision with its own key (``vc-verify
+   evidence-key init``; :func:`tradevc.verifier.evidence.with_evidence`, what ``vc-verify entry
+   --evidence`` runs), before the revocation. Years later, an audit: the certificate is revoked
+   now; the producer's status history shows the version in effect at the entry; the bundle is
+   archived (``vc-verify archive``), the issuers' sites are shut down, and the bundle, found by
+   entry number, replays offline to the same decision (``vc-verify replay``); a tampered copy is
+   refused. ``vc-verify --at`` is not used: it tells moments apart only 5 minutes or more from
+   each other and from its clock, and the whole story takes about a minute.
 
 Run with ``make demo``; ``tests/integration/test_demo.py`` runs the same code. It exits 0 only if
 every step behaved as described, and removes everything it made except the HTML reports of the
