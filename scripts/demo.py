@@ -3,6 +3,7 @@
 1. A local HTTPS server (throwaway CA, 127.0.0.1) mirrors the issuers' websites: their DIDs
    name their own hosts (did:web:mill.example...), and a mirror file (vc.mirror) tells the
    wallet and customs to read those hosts from the local server, with every check unchanged.
+   The mill and the producer (Aceros del Norte) serve their sites with ``vc-issuer serve-site``.
 2. Three issuers, each with its own did:web identity, use ``vc-issuer``: the steel mill issues a
    mill test report, the Mexican producer a USMCA certification of origin (both with Data
    Integrity proofs), the U.S. licensing office a SIMA steel import license (an ES384 vc+jwt);
@@ -41,7 +42,8 @@
    --evidence`` runs), before the revocation. Years later, an audit: the certificate is revoked
    now; the producer's status history shows the version in effect at the entry; the bundle is
    archived (``vc-verify archive``), the issuers' sites are shut down, and the bundle, found by
-   entry number, replays offline to the same decision (``vc-verify replay``); a tampered copy is
+   entry number, replays offline to the same decision (``vc-verify replay``) after Aceros del
+   Norte's serve-site processes are stopped (the live check can no longer verify); a tampered copy is
    refused. ``vc-verify --at`` is not used: it tells moments apart only 5 minutes or more from
    each other and from its clock, and the whole story takes about a minute.
 
@@ -56,6 +58,8 @@ import copy
 import json
 import os
 import secrets
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -64,6 +68,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
+
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the local HTTPS server with a throwaway CA lives with the tests
@@ -83,6 +89,7 @@ from tradevc.verifier.trust import describe_path, load_policy  # noqa: E402
 EXAMPLES = ROOT / "issuer" / "examples"
 CUSTOMS_DOMAIN = "cbp.gov"
 MARKS = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "skipped": "-"}
+SERVED = ("mill", "producer")  # Aceros del Norte's sites, served by vc-issuer serve-site processes
 
 ISSUERS = [
     # key, legal name, credential type, example subject, validity in days, short label, how it is secured
@@ -142,6 +149,7 @@ class Demo:
         self.passphrase_file = workdir / "passphrase.txt"
         self.passphrase_file.write_text("demo passphrase, not for production\n", encoding="utf-8")
         self.passphrase_file.chmod(0o600)
+        self.sites: dict[str, subprocess.Popen[bytes]] = {}  # the vc-issuer serve-site processes, by issuer
 
     # -- running the command-line tools, as their users would ---------------------------------------
 
@@ -165,6 +173,46 @@ class Demo:
                "TRADEVC_WALLET_PASSPHRASE_FILE": str(self.passphrase_file)}
         return self.run("wallet", *args, env=env, expect=expect)
 
+    def serve_site(self, folder: Path, key: str) -> tuple[str, Path]:
+        """Start ``vc-issuer serve-site`` on ``folder`` (which ``vc-issuer publish`` fills later), as
+        the issuer ``key`` would to put its site online; its base URL and its throwaway CA."""
+        folder.mkdir()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        ca_file, log = self.work / f"{key}-site-ca.pem", self.work / f"{key}-site.log"
+        with log.open("wb") as out:
+            self.sites[key] = subprocess.Popen(
+                [sys.executable, "-m", "tradevc.issuer", "serve-site", str(folder), "--port", str(port),
+                 "--ca-out", str(ca_file)], stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
+        deadline = time.monotonic() + 60
+        while "verify with these options" not in log.read_text(encoding="utf-8", errors="replace"):
+            if self.sites[key].poll() is not None or time.monotonic() > deadline:
+                raise DemoFailure(f"vc-issuer serve-site {folder.name} did not start:\n{log.read_text(errors='replace')}")
+            time.sleep(0.05)
+        return f"https://localhost:{port}/", ca_file
+
+    def stop_site(self, key: str) -> None:
+        """Stop ``key``'s serve-site process: on SIGTERM it says 'stopped' and exits 0."""
+        process = self.sites.pop(key)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        said = (self.work / f"{key}-site.log").read_text(encoding="utf-8", errors="replace").split()
+        if process.returncode != 0 or said[-1:] != ["stopped"]:
+            raise DemoFailure(f"vc-issuer serve-site of {host(key)} did not stop cleanly (exit {process.returncode})")
+
+    def session(self) -> requests.Session:
+        """An HTTP session for customs' verifier that trusts the sites' throwaway CAs, and no proxy."""
+        session = requests.Session()
+        session.verify = str(self.ca_bundle)
+        session.trust_env = False
+        return session
+
     def evidence_env(self) -> dict[str, str]:
         """What customs' evidence key and archive commands read: the key's passphrase file."""
         return {"TRADEVC_EVIDENCE_PASSPHRASE_FILE": str(self.passphrase_file)}
@@ -183,18 +231,12 @@ class Demo:
         started = time.monotonic()
         (self.work / "web").mkdir()
         server, stop = start(self.work / "web")
-        stopped: list[bool] = []
-
-        def stop_once() -> None:
-            if not stopped:
-                stopped.append(True)
-                stop()
-
-        self.stop_sites = stop_once  # the year-later audit shuts the issuers' sites down
         try:
             self.story(server)
         finally:
-            stop_once()
+            stop()
+            for key in list(self.sites):
+                self.stop_site(key)
             if hasattr(self, "ledger"):
                 self.ledger.close()
         self.step("The entries customs decided")
@@ -215,16 +257,25 @@ class Demo:
         everyone = [(REGISTRAR, REGISTRAR_NAME, "Ed25519"), (LOOKALIKE, LOOKALIKE_NAME, "Ed25519")] + [
             (key, name, secured.split()[0]) for key, name, _t, _e, _d, _l, secured in ISSUERS] + [
             (MELT_SHOP, MELT_SHOP_NAME, "Ed25519"), (RECORDS, RECORDS_NAME, "Ed25519")]
+        # Aceros del Norte runs its two sites with vc-issuer serve-site; the local server holds the others'
+        sites = {key: server.url(f"{host(key)}/") for key, *_ in everyone}
+        bundle = server.ca_path.read_text(encoding="utf-8")
+        for key in SERVED:
+            sites[key], ca_file = self.serve_site(www / host(key), key)
+            bundle += ca_file.read_text(encoding="utf-8")
+        self.ca_bundle = self.work / "ca-bundle.pem"  # the throwaway CAs of the local server and of serve-site
+        self.ca_bundle.write_text(bundle, encoding="utf-8")
         self.mirror_file = self.work / "mirror.json"
-        self.mirror_file.write_text(json.dumps(
-            {"hosts": {host(key): server.url(f"{host(key)}/") for key, *_ in everyone}}, indent=2), encoding="utf-8")
+        self.mirror_file.write_text(json.dumps({"hosts": {host(key): sites[key] for key in sites}}, indent=2),
+                                    encoding="utf-8")
         for key, name, key_type in everyone:
             text = self.issuer(key, "init", "--name", name, "--did-web", host(key),
                                "--status-base-url", f"https://{host(key)}/status/", "--key-type", key_type,
                                *(["--cryptosuite", "ecdsa-rdfc-2019"] if key in JOSE else []))
             dids[key] = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("DID: "))
             if key != LOOKALIKE:
-                self.say(f"  {name}\n      {dids[key]}  (its site mirrored at {server.url(host(key) + '/')})")
+                served = "vc-issuer serve-site" if key in SERVED else "its site mirrored"
+                self.say(f"  {name}\n      {dids[key]}  ({served} at {sites[key]})")
         self.publish(www, MELT_SHOP)  # customs' policy names it: its DID document goes online now
 
         self.step("2. The business register anchors the mill's and the producer's DIDs to their registrations")
@@ -260,7 +311,7 @@ class Demo:
             self.say(f"  {label:23} {credential['id']}  ({secured})")
 
         self.step("4. The importer adds them and the anchors to its wallet (each is verified before it is kept)")
-        ca = ["--ca-bundle", str(server.ca_path), "--mirror-file", str(self.mirror_file)]
+        ca = ["--ca-bundle", str(self.ca_bundle), "--mirror-file", str(self.mirror_file)]
         self.ca = ca  # the wallet checks what it presents again, over the same server
         created = self.wallet("init")
         self.say(self.indent(created))
@@ -432,10 +483,13 @@ class Demo:
         self.say("  customs keeps the entry's sealed evidence in its archive (vc-verify archive add): a folder by day, "
                  "indexed in its ledger database")
 
-        self.stop_sites()
+        for key in SERVED:
+            self.stop_site(key)
         gone = self.run("verifier", "credential", str(certificate), "--trust", str(policy_file), "--no-cache", *self.ca,
                         env={}, expect=3)
-        self.say("  the issuers' websites are shut down: vc-verify credential now cannot verify (exit 3)")
+        self.say(f"  Aceros del Norte closes: its sites' vc-issuer serve-site processes ({', '.join(map(host, SERVED))}) "
+                 "are stopped,")
+        self.say("  and vc-verify credential can no longer verify the certification (exit 3):")
         self.say(self.indent(self.indent("\n".join(line.strip() for line in gone.splitlines()
                                                    if line.startswith("COULD NOT VERIFY") or " revocation" in line))))
 
@@ -517,7 +571,7 @@ class Demo:
         held = len(presentation["verifiableCredential"])
         self.say(f"  importer presents {len(ISSUERS)} credentials and the {held - len(ISSUERS)} anchors of their issuers, "
                  f"signed by {presentation['holder'][:32]}...")
-        verifier = Verifier(policy=load_policy(policy_file), session=server.session(),
+        verifier = Verifier(policy=load_policy(policy_file), session=self.session(),
                             mirror=Mirror.from_file(self.mirror_file))
         started = time.perf_counter()
         result = verifier.verify_presentation(presentation, challenge=challenge, domain=CUSTOMS_DOMAIN)
@@ -544,7 +598,7 @@ class Demo:
                  "importerOfRecord": {"identifier": IMPORTER_NUMBER, "did": presentation["holder"],
                                       "name": IMPORTER_NAME},
                  "lines": [line]}
-        verifier = Verifier(policy=load_policy(policy_file), session=server.session(),
+        verifier = Verifier(policy=load_policy(policy_file), session=self.session(),
                             mirror=Mirror.from_file(self.mirror_file))
         rules = RuleSet.from_policy_file(policy_file)
         ledger = self.ledger = open_ledger(self.work / "customs-ledger.db")  # an SQLite file, kept to the end
@@ -631,7 +685,7 @@ class Demo:
                      what: str) -> EntryReport:
         """Customs decides on ``entry`` under its policy, drawing on its ledger; the text table is
         printed and the HTML report written to the output folder."""
-        verifier = Verifier(policy=load_policy(self.policy_file), session=server.session(),
+        verifier = Verifier(policy=load_policy(self.policy_file), session=self.session(),
                             mirror=Mirror.from_file(self.mirror_file))
         report = verifier.verify_entry(entry, presentation, challenge=challenge, domain=CUSTOMS_DOMAIN,
                                        rules=RuleSet.from_policy_file(self.policy_file), ledger=self.ledger)

@@ -90,7 +90,11 @@ def test_the_border_demo_end_to_end(tmp_path):
     start, end_, moment = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in period.groups())
     assert start <= moment < end_ and moment == entry_moment
     # the sites shut down, the live check cannot verify; the archive finds the bundle by entry number
-    assert "the issuers' websites are shut down: vc-verify credential now cannot verify (exit 3)" in audit
+    for site in ("mill", "producer"):  # Aceros del Norte's sites run vc-issuer serve-site, stopped for the audit
+        assert f"did:web:{site}.example  (vc-issuer serve-site at https://localhost:" in text
+    assert ("Aceros del Norte closes: its sites' vc-issuer serve-site processes (mill.example, producer.example) "
+            "are stopped,") in audit
+    assert "and vc-verify credential can no longer verify the certification (exit 3):" in audit
     assert "[STATUS_RETRIEVAL_ERROR]" in audit and "refused the connection" in audit
     assert "vc-verify archive search --entry-number LRD-2026001-4: bundle " in audit
     # the replay, offline, from the bundle alone: the same decision, the certificate verified as it was then
