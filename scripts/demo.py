@@ -125,6 +125,11 @@ def stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def instant(text: str) -> datetime:
+    """An RFC 3339 time as the documents write it (``...Z``)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def example(name: str) -> dict[str, Any]:
     """A copy of one of the issuer's example subjects, to change."""
     return dict(json.loads((EXAMPLES / name).read_text(encoding="utf-8")))
@@ -467,8 +472,9 @@ class Demo:
         # the producer publishes every version of its list: the one in effect at the entry
         history = self.work / "web" / "www" / host("producer") / "status" / "revocation" / "1.history" / "index.json"
         versions = json.loads(history.read_text(encoding="utf-8"))["versions"]
-        then = [v for v in versions if v["validFrom"] <= self.entry_verified_at < v["validUntil"]]
-        later = [v for v in versions if v["validFrom"] > self.entry_verified_at]
+        entered = instant(self.entry_verified_at)
+        then = [v for v in versions if instant(v["validFrom"]) <= entered < instant(v["validUntil"])]
+        later = [v for v in versions if instant(v["validFrom"]) > entered]
         if len(then) != 1 or not later:
             raise DemoFailure(f"the producer's status history has no version for the entry, or none after it:\n{versions}")
         self.say(f"  the producer's status history (status/revocation/1.history/index.json, {len(versions)} versions):")
