@@ -37,9 +37,8 @@
    accepted and recorded in the ledger, the second goes to review, naming the first. The last
    documents are signed at the issuers' desks in this process (``tradevc.issuer.Issuer``, what
    ``vc-issuer`` runs), the event with ``vc-issuer`` itself.
-9. Customs seals the evidence of the first entry's decision with its own key (``vc-verify
-   evidence-key init``; :func:`tradevc.verifier.evidence.with_evidence`, what ``vc-verify entry
-   --evidence`` runs), before the revocation. Years later, an audit: the certificate is revoked
+9. Customs decides the first entry with ``vc-verify entry --evidence``, which seals the evidence
+   of its decision with customs' own key (``vc-verify evidence-key init``), before the revocation. Years later, an audit: the certificate is revoked
    now; the producer's status history shows the version in effect at the entry; the bundle is
    archived (``vc-verify archive``), the issuers' sites are shut down, and the bundle, found by
    entry number, replays offline to the same decision (``vc-verify replay``) after Aceros del
@@ -81,7 +80,6 @@ from tradevc.vc.retrieval.mirror import Mirror  # noqa: E402
 from tradevc.vc.report import VerificationResult  # noqa: E402
 from tradevc.verifier import PresentationResult, Verifier  # noqa: E402
 from tradevc.verifier.entry import Decision, EntryReport, RuleSet  # noqa: E402
-from tradevc.verifier.evidence import open_evidence_key, seal_bundle, with_evidence  # noqa: E402
 from tradevc.verifier.ledger import open_ledger  # noqa: E402
 from tradevc.verifier.describe import documents_table, shown_presentation, verdict  # noqa: E402
 from tradevc.verifier.trust import describe_path, load_policy  # noqa: E402
@@ -149,7 +147,7 @@ class Demo:
         self.work = workdir
         self.out = out
         self.output = output  # the entry reports (HTML) are written here, and kept
-        self.decided: list[tuple[EntryReport, str]] = []
+        self.decided: list[tuple[str, str, str]] = []  # entry number, decision, what it was
         self.ca: list[str] = []  # the wallet's network options (CA bundle, mirrors), once the server runs
         self.passphrase_file = workdir / "passphrase.txt"
         self.passphrase_file.write_text("demo passphrase, not for production\n", encoding="utf-8")
@@ -245,8 +243,8 @@ class Demo:
             if hasattr(self, "ledger"):
                 self.ledger.close()
         self.step("The entries customs decided")
-        for report, what in self.decided:
-            self.say(f"  {report.entry_number}  {report.decision.value:6}  {what}")
+        for number, decision, what in self.decided:
+            self.say(f"  {number}  {decision:6}  {what}")
         self.say()
         self.say(f"Every step behaved as described ({time.monotonic() - started:.1f} s).")
 
@@ -589,7 +587,8 @@ class Demo:
         return result, vp_file, challenge
 
     def decide(self, server: Any, ids: dict[str, str], vp_file: Path, challenge: str, policy_file: Path) -> None:
-        """Two entries on the same documents: the first is accepted and its quantities recorded;
+        """Two entries on the same documents: the first (``vc-verify entry``, its evidence sealed)
+        is accepted and its quantities recorded;
         the second declares another melt-and-pour country and reuses the standard SIMA licence
         and the heats the first drew, and is rejected, saying why."""
         presentation = json.loads(vp_file.read_text(encoding="utf-8"))
@@ -604,38 +603,40 @@ class Demo:
                  "importerOfRecord": {"identifier": IMPORTER_NUMBER, "did": presentation["holder"],
                                       "name": IMPORTER_NAME},
                  "lines": [line]}
-        verifier = Verifier(policy=load_policy(policy_file), session=self.session(),
-                            mirror=Mirror.from_file(self.mirror_file))
-        rules = RuleSet.from_policy_file(policy_file)
-        ledger = self.ledger = open_ledger(self.work / "customs-ledger.db")  # an SQLite file, kept to the end
         # customs keeps sealed evidence of this decision, to defend it years later: its own key
-        # seals the bundle (what vc-verify entry --evidence writes), under the rules of its policy
+        # (vc-verify evidence-key init) seals what vc-verify entry --evidence records
         self.evidence_home = self.work / "customs-evidence"
         self.seal_key = self.run("verifier", "evidence-key", "init", "--home", str(self.evidence_home),
                                  env=self.evidence_env()).strip()
-        entry_rules = json.loads(policy_file.read_text(encoding="utf-8")).get("entryRules")
-        first, bundle = with_evidence(verifier).verify_entry(entry, presentation, challenge=challenge,
-                                                             domain=CUSTOMS_DOMAIN, entry_rules=entry_rules,
-                                                             ledger=ledger)
-        passphrase = self.passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
-        sealed = seal_bundle(bundle, open_evidence_key(self.evidence_home, passphrase))
-        self.entry_evidence = self.work / f"{first.entry_number}.evidence.json"
-        self.entry_evidence.write_text(json.dumps(sealed, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        entry_file = self.work / f"{entry['entryNumber']}.json"
+        entry_file.write_text(json.dumps(entry, indent=2), encoding="utf-8")
+        self.entry_evidence = self.work / f"{entry['entryNumber']}.evidence.json"
+        ledger_file = self.work / "customs-ledger.db"  # an SQLite file, kept to the end
+        text = self.run("verifier", "entry", str(entry_file), str(vp_file), "--trust", str(policy_file),
+                        "--challenge", challenge, "--domain", CUSTOMS_DOMAIN, "--ledger", str(ledger_file),
+                        "--evidence", str(self.entry_evidence), "--evidence-home", str(self.evidence_home),
+                        "--no-cache", *self.ca, env=self.evidence_env())
+        sealed = json.loads(self.entry_evidence.read_text(encoding="utf-8"))
         self.entry_verified_at = sealed["verifiedAt"]
-        self.say(self.indent(first.summary()))
-        self.decided.append((first, "the shipment as documented"))
-        if first.decision is not Decision.ACCEPT or not first.recorded:
-            raise DemoFailure("the genuine entry was not accepted:\n" + first.summary())
+        self.say(self.indent(text))
+        self.decided.append((entry["entryNumber"], sealed["report"]["decision"], "the shipment as documented"))
+        if sealed["report"]["decision"] != "ACCEPT" or not sealed["report"]["recordedInLedger"]:
+            raise DemoFailure("the genuine entry was not accepted and recorded:\n" + text)
         self.say(f"  customs' evidence key (vc-verify evidence-key init): {self.seal_key}")
-        self.say(f"  sealed evidence of the decision, verified at {self.entry_verified_at}: {self.entry_evidence.name}")
+        self.say(f"  sealed evidence of the decision (vc-verify entry --evidence), verified at {self.entry_verified_at}: "
+                 f"{self.entry_evidence.name}")
         self.say(f"    the entry, the presentation and the {len(sealed['retrieved'])} documents it relied on "
                  "(DID documents, status lists, exact bytes), the policy and the report")
+        verifier = Verifier(policy=load_policy(policy_file), session=self.session(),
+                            mirror=Mirror.from_file(self.mirror_file))
+        rules = RuleSet.from_policy_file(policy_file)
+        ledger = self.ledger = open_ledger(ledger_file)
         second = dict(entry, entryNumber="LRD-2026002-2", lines=[dict(line, countryOfMeltAndPour="CN")])
         self.say("\n  A second entry on the same documents, declaring melt and pour in CN:")
         report = verifier.verify_entry(second, presentation, challenge=challenge, domain=CUSTOMS_DOMAIN, rules=rules,
                                        ledger=ledger)
         self.say(self.indent(report.summary()))
-        self.decided.append((report, "the same documents again, melt and pour declared CN"))
+        self.decided.append((report.entry_number, report.decision.value, "the same documents again, melt and pour declared CN"))
         found = {f.rule for f in report.line(1).findings}
         if report.decision is not Decision.REJECT or not {
                 "steel.melt-pour.matches-mill", "sima.licence.single-use", "quantity.heat"} <= found:
@@ -704,7 +705,7 @@ class Demo:
         except ValueError:
             shown = page
         self.say(f"    HTML report: {shown}")
-        self.decided.append((report, what))
+        self.decided.append((report.entry_number, report.decision.value, what))
         return report
 
     def line(self, number: str, kg: int, value: float, heats: list[str], licence: str,

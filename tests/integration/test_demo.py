@@ -73,10 +73,12 @@ def test_the_border_demo_end_to_end(tmp_path):
         "entry-LRD-2026003-0.html", "entry-LRD-2026004-8.html", "entry-LRD-2026005-5.html"]
     assert "<title>Entry LRD-2026003-0: REJECT</title>" in (tmp_path / "entry-LRD-2026003-0.html").read_text()
     assert f"HTML report: {tmp_path / 'entry-LRD-2026003-0.html'}" in text
-    # customs seals the evidence of the first entry's decision with its own key, made by vc-verify evidence-key init
+    # vc-verify entry --evidence seals the evidence of the first entry's decision with customs' own key, made by
+    # vc-verify evidence-key init
     seal_key = next(line.split(": ", 1)[1] for line in lines if "customs' evidence key (vc-verify evidence-key init)" in line)
     assert seal_key.startswith("did:key:z6Mk")
-    sealed = re.search(r"sealed evidence of the decision, verified at (\S+Z): LRD-2026001-4\.evidence\.json", text)
+    sealed = re.search(r"sealed evidence of the decision \(vc-verify entry --evidence\), verified at (\S+Z): "
+                       r"LRD-2026001-4\.evidence\.json", text)
     assert sealed, text
     entry_moment = datetime.fromisoformat(sealed.group(1).replace("Z", "+00:00"))
     # years later: the certificate of origin is revoked now ...
