@@ -455,8 +455,9 @@ class Demo:
 
     def audit(self, certificate: Path, *, policy_file: Path) -> None:
         """Years later, customs must show that entry LRD-2026001-4 was rightly accepted although
-        its certificate of origin is revoked now. The status history and the sealed evidence of
-        the decision, replayed with the issuers' sites shut down, show it was not revoked then."""
+        its certificate of origin is revoked now. The producer's status history and the sealed
+        evidence of the decision, replayed once Aceros del Norte's sites are shut down, show it was
+        not revoked then."""
         entry_number, archive = "LRD-2026001-4", ["--archive", str(self.work / "customs-archive"),
                                                   "--ledger", str(self.work / "customs-ledger.db")]
         now = self.run("verifier", "credential", str(certificate), "--trust", str(policy_file), "--no-cache", *self.ca,
