@@ -4,6 +4,8 @@ expectations (it returns 0 only if every step behaved as described)."""
 from __future__ import annotations
 
 import importlib.util
+import re
+from datetime import datetime
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo.py"
@@ -71,6 +73,39 @@ def test_the_border_demo_end_to_end(tmp_path):
         "entry-LRD-2026003-0.html", "entry-LRD-2026004-8.html", "entry-LRD-2026005-5.html"]
     assert "<title>Entry LRD-2026003-0: REJECT</title>" in (tmp_path / "entry-LRD-2026003-0.html").read_text()
     assert f"HTML report: {tmp_path / 'entry-LRD-2026003-0.html'}" in text
+    # vc-verify entry --evidence seals the evidence of the first entry's decision with customs' own key, made by
+    # vc-verify evidence-key init
+    seal_key = next(line.split(": ", 1)[1] for line in lines if "customs' evidence key (vc-verify evidence-key init)" in line)
+    assert seal_key.startswith("did:key:z6Mk")
+    sealed = re.search(r"sealed evidence of the decision \(vc-verify entry --evidence\), verified at (\S+Z): "
+                       r"LRD-2026001-4\.evidence\.json", text)
+    assert sealed, text
+    entry_moment = datetime.fromisoformat(sealed.group(1).replace("Z", "+00:00"))
+    # years later: the certificate of origin is revoked now ...
+    audit = text[text.index("17. Years later, an audit"):text.index("The entries customs decided")]
+    assert "now: vc-verify credential producer.json: NOT VERIFIED" in audit
+    assert "FAIL revocation (https://producer.example/status/revocation/1#" in audit and "[REVOKED]" in audit
+    # ... but the producer's history shows the version in effect at the entry, before the revocation's
+    period = re.search(r"version 1, in effect (\S+) \.\. (\S+), covers the entry verified at (\S+); "
+                       r"the revocation came in version 2", audit)
+    assert period, audit
+    start, end_, moment = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in period.groups())
+    assert start <= moment < end_ and moment == entry_moment
+    # the sites shut down, the live check cannot verify; the archive finds the bundle by entry number
+    for site in ("mill", "producer"):  # Aceros del Norte's sites run vc-issuer serve-site, stopped for the audit
+        assert f"did:web:{site}.example  (vc-issuer serve-site at https://localhost:" in text
+    assert ("Aceros del Norte closes: its sites' vc-issuer serve-site processes (mill.example, producer.example) "
+            "are stopped,") in audit
+    assert "and vc-verify credential can no longer verify the certification (exit 3):" in audit
+    assert "[STATUS_RETRIEVAL_ERROR]" in audit and "refused the connection" in audit
+    assert "vc-verify archive search --entry-number LRD-2026001-4: bundle " in audit
+    # the replay, offline, from the bundle alone: the same decision, the certificate verified as it was then
+    assert "SAME DECISION: ACCEPT, as recorded" in audit and "no difference, check by check" in audit
+    assert f"entry verified as of {period.group(3)}, sealed " in audit and f"by {seal_key}#" in audit
+    assert "nothing else was read" in audit
+    assert "the certification of origin in the replayed decision: verified, its status read from the list recorded" in audit
+    # one changed name in the bundle: refused, exit 2
+    assert "LRD-2026001-4.tampered.json: the bundle does not match its seal" in audit
     end = text[text.index("The entries customs decided"):].splitlines()
     assert [row.split()[:2] for row in end[2:7]] == [
         ["LRD-2026001-4", "ACCEPT"], ["LRD-2026002-2", "REJECT"], ["LRD-2026003-0", "REJECT"],
