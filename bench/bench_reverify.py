@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -40,20 +38,9 @@ from tradevc.vc.keys import KeyPair  # noqa: E402
 from tradevc.verifier.archive import Archive  # noqa: E402
 from tradevc.verifier.reverify import replay_check, reverify  # noqa: E402
 
+from common import machine  # noqa: E402
+
 RESULTS = HERE / "results"
-
-
-def machine() -> dict[str, Any]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform()}
 
 
 def archived(folder: Path, count: int) -> list[Path]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from typing import Any, Callable
 
 import bench_reverify
 import bench_service
-from common import HERE, NOW, TRADE_TYPES, floor, mean_seconds, reference_credential, samples, trade_issuer
+from common import HERE, NOW, TRADE_TYPES, floor, machine, mean_seconds, reference_credential, samples, trade_issuer
 
 from tradevc.issuer import sign_credential
 from tradevc.vc.keys import KeyPair
@@ -216,19 +215,6 @@ def cold_cli_rows(runs: int = 5) -> list[float]:
             out.append(time.perf_counter() - start)
             assert done.returncode == 0, done.stdout + done.stderr
     return out
-
-
-def machine() -> dict[str, Any]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform()}
 
 
 def row(name: str, measured: tuple[list[float], list[float]], baseline: str, target: str, unit: str = "ms") -> dict:

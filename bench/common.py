@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import gc
 import json
+import os
+import platform
 import statistics
 import sys
 import tempfile
@@ -140,3 +142,17 @@ def trade_issuer() -> Iterator[TradeIssuer]:
         finally:
             issuer.close()
             stop()
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on: CPU model, cores, Python, platform."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform()}
