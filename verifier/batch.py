@@ -13,14 +13,13 @@ This module needs of a verifier only what :class:`DocumentVerifier` names, and d
 
 from __future__ import annotations
 
-import gc
+import functools
 import multiprocessing
 import os
 import signal
-import threading
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +30,8 @@ from tradevc.vc.jsontext import DEFAULT_LIMITS, Limits
 from tradevc.vc.securing.jws import document_of_file
 from tradevc.vc.report import CheckResult, VerificationResult
 from tradevc.vc.verification.pipeline import CHALLENGE_REQUIRED
+
+from .forkpool import ordered_results
 
 __all__ = [
     "BatchSummary", "DocumentVerifier", "Scan", "Skipped", "iter_verify_many", "read_documents", "scan_documents",
@@ -73,20 +74,15 @@ def _verify_one(verifier: DocumentVerifier, document: Any, challenge: str | None
         return report
 
 
-# What a worker process inherits: set in the parent just before the workers are forked.
-_worker_verifier: DocumentVerifier | None = None
-_worker_documents: Sequence[Any] = ()
-_fork_lock = threading.Lock()
+def _verify_chunk(verifier: DocumentVerifier, chunk: list[Any], challenge: str | None,
+                  domain: str | None) -> list[VerificationResult]:
+    return [_verify_one(verifier, document, challenge, domain) for document in chunk]
 
 
-def _verify_chunk(chunk: list[Any], challenge: str | None, domain: str | None) -> list[VerificationResult]:
-    assert _worker_verifier is not None, "worker process started without a verifier"
-    return [_verify_one(_worker_verifier, document, challenge, domain) for document in chunk]
-
-
-def _verify_range(start: int, stop: int, challenge: str | None, domain: str | None) -> list[VerificationResult]:
+def _verify_range(verifier: DocumentVerifier, documents: Sequence[Any], start: int, stop: int,
+                  challenge: str | None, domain: str | None) -> list[VerificationResult]:
     """Verify documents ``start:stop`` of the sequence the worker inherited (nothing to send)."""
-    return _verify_chunk(list(_worker_documents[start:stop]), challenge, domain)
+    return _verify_chunk(verifier, list(documents[start:stop]), challenge, domain)
 
 
 def _ignore_interrupts() -> None:
@@ -131,38 +127,25 @@ def iter_verify_many(
         for document in documents:
             yield _verify_one(verifier, document, challenge, domain)
         return
-    global _worker_verifier, _worker_documents
-    inherited = isinstance(documents, Sequence)
-    with _fork_lock:
-        _worker_verifier = verifier
-        _worker_documents = documents if isinstance(documents, Sequence) else ()
-        gc.freeze()  # keep the inherited objects out of the collector: fewer copied pages
-        executor = ProcessPoolExecutor(
-            max_workers=count, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
+    # the workers are forked with the verifier and, for a sequence, the documents: only
+    # ranges are sent to them, and reports come back
+    if isinstance(documents, Sequence):
+        inherited = documents
+        stream = ordered_results(
+            functools.partial(_verify_range, verifier, inherited),
+            ((start, min(start + chunk_size, len(inherited)), challenge, domain)
+             for start in range(0, len(inherited), chunk_size)),
+            workers=count, initializer=_ignore_interrupts,
         )
-        try:  # fork the workers now, while these are the objects to inherit
-            executor.submit(int, 0).result()
-        finally:
-            _worker_verifier, _worker_documents = None, ()
-            gc.unfreeze()
-    try:
-        pending: deque[Future[list[VerificationResult]]] = deque()
-        if inherited:
-            assert isinstance(documents, Sequence)
-            tasks: Iterator[tuple[Any, ...]] = (
-                (_verify_range, start, min(start + chunk_size, len(documents)), challenge, domain)
-                for start in range(0, len(documents), chunk_size)
-            )
-        else:
-            tasks = ((_verify_chunk, chunk, challenge, domain) for chunk in _chunks(documents, chunk_size))
-        for task in tasks:
-            pending.append(executor.submit(*task))
-            if len(pending) >= 3 * count:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    else:
+        stream = ordered_results(
+            functools.partial(_verify_chunk, verifier),
+            ((chunk, challenge, domain) for chunk in _chunks(documents, chunk_size)),
+            workers=count, initializer=_ignore_interrupts,
+        )
+    with closing(stream):  # closing it stops the workers
+        for chunk in stream:
+            yield from chunk
 
 
 def verify_many(
