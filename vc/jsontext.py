@@ -145,6 +145,9 @@ def _refuse_constant(name: str) -> Any:
     raise ParsingError(f"{name} is not a JSON number (I-JSON)")
 
 
+_WHITESPACE = b" \t\n\r"
+"""JSON's white space (RFC 8259, section 2)."""
+
 # Built once: json.loads with hooks makes a new decoder on every call.
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
 
@@ -156,10 +159,14 @@ def loads(data: bytes | bytearray | str, *, limits: Limits | None = DEFAULT_LIMI
     hands each part of the value to a check of its own (the service hands a credential to the
     verifier, which walks it against its limits).
 
-    Compact text as ``orjson`` writes it (a JWS payload, most fetched documents), or text as
-    Python's ``json.dumps`` writes it by default (what ``requests`` and ``httpx`` send), is
-    parsed by ``orjson`` and written back: the very same bytes prove there was no duplicate
-    member (a dropped duplicate would make the text shorter than what was read). Anything else
+    Text is parsed by ``orjson`` and written back; when the two are the same once white space
+    is taken out of both, there was no duplicate member. Taking white space out keeps every
+    token (JSON strings hold no raw tabs or line ends, and spaces are never part of another
+    token), so the text read has as many members as it seems to; what was written back has as
+    many as the value; a dropped duplicate would leave one fewer. This covers compact text as
+    ``orjson`` writes it (a JWS payload, most fetched documents), Python's ``json.dumps`` form
+    (what ``requests`` and ``httpx`` send) and indented files, with the characters as UTF-8;
+    ``json.dumps``'s escapes of non-ASCII characters are compared with ``json.dumps`` itself. Anything else
     goes through the standard library's parser with hooks that refuse duplicates and the
     non-numbers. Either way the value is then walked once by :func:`check_value`.
 
@@ -188,7 +195,9 @@ def loads(data: bytes | bytearray | str, *, limits: Limits | None = DEFAULT_LIMI
     value: Any
     try:
         value = orjson.loads(raw)
-        compact = orjson.dumps(value) == raw or json.dumps(value).encode() == raw
+        written = orjson.dumps(value)
+        compact = (written == raw or raw.translate(None, _WHITESPACE) == written.translate(None, _WHITESPACE)
+                   or json.dumps(value).encode() == raw)
     except (orjson.JSONDecodeError, orjson.JSONEncodeError, RecursionError):
         compact = False
     if not compact:
