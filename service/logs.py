@@ -14,6 +14,7 @@ server starting and stopping) are JSON lines too.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from typing import IO, Any
@@ -46,6 +47,15 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class _Direct:
+    """The handler :func:`configure` installed: while it is the only one, a request's line is
+    written by :func:`log_request` straight to its stream, as the formatter would write it,
+    without a ``LogRecord`` (some microseconds a request). Anything else (another handler, a
+    filter, the level raised) and the line goes through ``logging``."""
+
+    handler: logging.StreamHandler[IO[str]] | None = None
+
+
 def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
     """Send every log record of the process to ``stream`` (default stderr) as JSON lines."""
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
@@ -55,6 +65,7 @@ def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    _Direct.handler = handler
     # what the lines never show, not gathered for each record (the logging documentation's
     # "Optimization"): the caller's file and line (a frame walk), the thread, the process name
     logging._srcfile = None
@@ -62,10 +73,47 @@ def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
     logging.logMultiprocessing = False
 
 
+def _direct_handler() -> logging.StreamHandler[IO[str]] | None:
+    handler = _Direct.handler
+    if handler is None or handler.filters or handler.level > logging.INFO:
+        return None
+    if ACCESS.getEffectiveLevel() > logging.INFO or logging.root.manager.disable >= logging.INFO:
+        return None
+    logger: logging.Logger | None = ACCESS
+    while logger is not None:  # every logger a record would pass through on its way to the root
+        if logger.disabled or logger.filters:
+            return None
+        if logger.parent is None:
+            return handler if logger.handlers == [handler] else None
+        if logger.handlers or not logger.propagate:
+            return None
+        logger = logger.parent
+    return None
+
+
 def log_request(request_id: str, client_id: str | None, method: str, route: str, status: int,
                 duration_ms: float) -> None:
     """Log one answered request (see the module's documentation)."""
-    ACCESS.info("%s %s %d", method, route, status, extra={
+    handler = _direct_handler()
+    if handler is None:
+        ACCESS.info("%s %s %d", method, route, status, extra={
+            "request_id": request_id, "client_id": client_id, "method": method, "route": route, "status": status,
+            "duration_ms": round(duration_ms, 3),
+        })
+        return
+    now = time.time()
+    entry: dict[str, Any] = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z",
+        "level": "info", "logger": ACCESS.name, "message": f"{method} {route} {status}", "pid": os.getpid(),
         "request_id": request_id, "client_id": client_id, "method": method, "route": route, "status": status,
         "duration_ms": round(duration_ms, 3),
-    })
+    }
+    if client_id is None:
+        del entry["client_id"]
+    line = orjson.dumps(entry, default=str).decode() + handler.terminator
+    with handler.lock:  # type: ignore[union-attr]  # created by the handler's constructor
+        try:
+            handler.stream.write(line)
+            handler.stream.flush()
+        except Exception:  # noqa: BLE001 - as logging does: a log that cannot be written stops nothing
+            handler.handleError(logging.LogRecord(ACCESS.name, logging.INFO, __file__, 0, line, None, None))

@@ -66,15 +66,30 @@ class Metrics:
                               registry=self.registry)
         for outcome in _OUTCOMES.values():
             self.verifications.labels(outcome=outcome)
+        # the labelled children a request needs, by (method, route, status): labels() checks
+        # and locks on every call; the children it returns are the same each time, and in
+        # multiprocess mode each follows the process it is used in (prometheus-client checks)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float,
                 path_params: Mapping[str, Any] | None = None) -> None:
         """Count one answered request: ``route`` is the template it matched (or ``unmatched``)."""
-        self.requests.labels(method=method if method in _METHODS else "other", route=route,
-                             status=f"{status // 100}xx").inc()
-        self.duration.labels(route=route).observe(seconds)
-        if route in VERIFYING_ROUTES and status in _OUTCOMES:
-            self.verifications.labels(outcome=_OUTCOMES[status]).inc()
+        children = self._children.get((method, route, status))
+        if children is None:  # bounded: methods, route templates and statuses are few
+            children = (
+                self.requests.labels(method=method if method in _METHODS else "other", route=route,
+                                     status=f"{status // 100}xx"),
+                self.duration.labels(route=route),
+                self.verifications.labels(outcome=_OUTCOMES[status])
+                if route in VERIFYING_ROUTES and status in _OUTCOMES else None,
+            )
+            if method in _METHODS:
+                self._children[(method, route, status)] = children
+        requests, duration, verifications = children
+        requests.inc()
+        duration.observe(seconds)
+        if verifications is not None:
+            verifications.inc()
         if route == ISSUING_ROUTE and status == 201 and path_params is not None:
             self.issued.labels(issuer=str(path_params.get("name"))).inc()  # 201: a configured issuer
 
