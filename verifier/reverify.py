@@ -137,10 +137,12 @@ def check_replay(data: bytes, *, compromised: Sequence[str] = (), sealers: Seque
     if given, else the policy it recorded; ``anchors``, when given, is the policy's trust store
     already read (``(where it came from, credential)`` pairs, see
     :func:`~tradevc.verifier.trust.policy_from_document`), and the document's own ``anchors``
-    member is not read: :func:`replay_check` reads it where the policy file is. A decision that relied on a ``compromised`` key (a
-    verification method's DID URL, or a DID for all its keys) that made a proof of one of its
-    documents, or of a status list it read, is not verified now, and the reason names the key. Never raises for a bad bundle:
-    it is could-not-verify, with the reason."""
+    member is not read: :func:`replay_check` reads it where the policy file is.
+
+    A decision that relied on a ``compromised`` key (a verification method's DID URL, or a DID
+    for all its keys) that made a proof of one of its documents, or of a status list it read,
+    is not verified now, and the reason names the key. The outcome's ``digest`` is the SHA-256
+    of ``data``. Never raises for a bad bundle: it is could-not-verify, with the reason."""
     digest = hashlib.sha256(data).hexdigest()
     try:
         bundle, facts = parse_bundle(data)
@@ -421,6 +423,12 @@ def cluster_security(ca_file: str | os.PathLike[str] | None = None, cert_file: s
     return module.Security(require_encryption=True, **files)
 
 
+_HEALTH_ONLY = {"distributed.scheduler.http.routes": ["distributed.http.health"],
+                "distributed.worker.http.routes": ["distributed.http.health"]}
+"""The local cluster's scheduler and workers still listen for HTTP on 127.0.0.1, in clear and
+for anyone: they answer ``/health`` only, not Dask's pages of workers, tasks, logs and metrics."""
+
+
 def _on_dask(items: list[Item], check: Callable[[bytes], ReverifyOutcome], *, workers: int | None,
              address: str | None, timeout: float, chunk_size: int | None, security: Any) -> list[ReverifyOutcome]:
     distributed = _distributed()
@@ -428,9 +436,10 @@ def _on_dask(items: list[Item], check: Callable[[bytes], ReverifyOutcome], *, wo
     try:
         if address is None:  # TLS both ways, with a CA and certificate that live as long as the call
             security = _distributed("distributed.security").Security.temporary()
-            cluster = distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                               host="127.0.0.1", dashboard_address=None, protocol="tls",
-                                               security=security)
+            with _distributed("dask").config.set(_HEALTH_ONLY):
+                cluster = distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                                   host="127.0.0.1", dashboard_address=None, protocol="tls",
+                                                   security=security)
             client = distributed.Client(cluster, security=security)
         else:
             client = distributed.Client(address, timeout=timeout, security=security)

@@ -181,6 +181,20 @@ def probe_scheduler(data: bytes) -> ReverifyOutcome:
             tries["no-client-cert"] = "connected" if tls.recv(1) else "closed"
     except (OSError, ssl.SSLError) as e:
         tries["no-client-cert"] = type(e).__name__
+    import urllib.error
+    import urllib.request
+
+    from distributed import get_client
+
+    http = {"scheduler": get_client().scheduler_info()["services"]["dashboard"],
+            "worker": get_worker().http_server.port}
+    for name, port in http.items():  # Dask's HTTP server, in clear: nothing but /health
+        for path in ("/health", "/json/identity.json", "/metrics"):
+            try:
+                with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=5) as answer:
+                    tries[f"{name}{path}"] = str(answer.status)
+            except urllib.error.HTTPError as e:
+                tries[f"{name}{path}"] = str(e.code)
     reason = address + " " + " ".join(f"{k}={v}" for k, v in tries.items())
     return ReverifyOutcome(hashlib.sha256(data).hexdigest(), "verified", "verified", reason)
 
@@ -188,11 +202,17 @@ def probe_scheduler(data: bytes) -> ReverifyOutcome:
 def test_no_process_without_the_calls_certificate_can_reach_the_local_cluster():
     """The local cluster's scheduler listens with TLS and asks for a client certificate signed
     by the CA made for the call: a Dask client without security, in clear, or with another
-    CA's certificate, and a TLS client with no certificate, are all turned away."""
+    CA's certificate, and a TLS client with no certificate, are all turned away; the HTTP
+    servers Dask keeps in clear answer /health only."""
     outcome = reverify([b"bundle"], probe_scheduler, engine="dask", workers=1)[0]
-    address, *tries = (outcome.reason or "").split()
+    address, *found = (outcome.reason or "").split()
     assert address.startswith("tls://127.0.0.1:")
-    assert len(tries) == 4 and not any(t.endswith("=connected") for t in tries), tries
+    tries = dict(t.split("=", 1) for t in found)
+    assert set(tries) >= {"no-security", "plain-tcp", "other-ca", "no-client-cert"}
+    assert not any(v == "connected" for v in tries.values()), tries
+    assert {k: v for k, v in tries.items() if "/" in k} == {
+        "scheduler/health": "200", "scheduler/json/identity.json": "404", "scheduler/metrics": "404",
+        "worker/health": "200", "worker/json/identity.json": "404", "worker/metrics": "404"}
 
 
 def forged(data: bytes) -> ReverifyOutcome:
@@ -286,8 +306,7 @@ def test_a_scheduler_without_tls_and_certificates_is_refused(address, options, m
         reverify([b"{}"], replay_check(), engine="dask", address=address, **options)
 
 
-def test_cluster_security_needs_readable_files(tmp_path, monkeypatch):
-    monkeypatch.delenv("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", raising=False)
+def test_cluster_security_needs_readable_files(tmp_path):
     with pytest.raises(ValueError, match="distributed.comm.tls.ca-file"):
         cluster_security()
     with pytest.raises(ValueError, match="both the cluster's CA and a client certificate"):
@@ -299,3 +318,17 @@ def test_cluster_security_needs_readable_files(tmp_path, monkeypatch):
     security = cluster_security(tmp_path / "ca.pem", tmp_path / "cert.pem")
     assert security.require_encryption and security.tls_ca_file == str(tmp_path / "ca.pem")
     assert security.tls_client_cert == str(tmp_path / "cert.pem") and security.tls_client_key is None
+
+
+def test_cluster_security_from_dasks_configuration(tmp_path):
+    import dask
+
+    files = {"distributed.comm.tls.ca-file": str(tmp_path / "ca.pem"),
+             "distributed.comm.tls.client.cert": str(tmp_path / "client.pem")}
+    with dask.config.set(files):
+        security = cluster_security()
+    assert security.require_encryption
+    assert (security.tls_ca_file, security.tls_client_cert) == tuple(files.values())
+    with dask.config.set({"distributed.comm.tls.ca-file": str(tmp_path / "ca.pem")}), \
+            pytest.raises(ValueError, match="client certificate"):
+        cluster_security()
