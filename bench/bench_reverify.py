@@ -67,6 +67,7 @@ def measure(bundles: int = 1000, runs: int = 3) -> list[dict[str, Any]]:
     """The three rows (see the module): seconds, bundles/s, per core and the speed-up over one
     process, each the median of ``runs`` runs over ``bundles`` archived bundles."""
     from distributed import LocalCluster
+    from distributed.security import Security
 
     check = replay_check(sealers=[SEALER.did])
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,11 +76,14 @@ def measure(bundles: int = 1000, runs: int = 3) -> list[dict[str, Any]]:
         assert all(o.now == "verified" and not o.changed for o in expected)
         single = timed(lambda: reverify(paths, check, workers=1), runs, expected)
         local = timed(lambda: reverify(paths, check, workers=2), runs, expected)
+        security = Security.temporary()  # TLS, as reverify's own local cluster speaks it
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None, protocol="tcp") as cluster:
+                          dashboard_address=None, protocol="tls", security=security) as cluster:
             address = cluster.scheduler_address
-            reverify(paths[:4], check, engine="dask", address=address)  # the workers import tradevc once
-            dask = timed(lambda: reverify(paths, check, engine="dask", address=address), runs, expected)
+            reverify(paths[:4], check, engine="dask", address=address,
+                     security=security)  # the workers import tradevc once
+            dask = timed(lambda: reverify(paths, check, engine="dask", address=address, security=security), runs,
+                         expected)
 
     base = statistics.median(single)
 

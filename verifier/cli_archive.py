@@ -31,8 +31,7 @@ from tradevc.vc.jsontext import escape_hidden
 
 from .archive import OUTCOMES, Archive, ArchiveError, ArchivedBundle, Retention, parse_time
 from .cli_evidence import ARCHIVE_ENV, LEDGER_ENV, sealers_option, split_sealers
-from .reverify import ReverifyError, replay_check, reverify
-from .trust import policy_from_document
+from .reverify import ReverifyError, cluster_security, replay_check, reverify_archived
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -324,25 +323,59 @@ def reindex(archive_dir: str, ledger_at: str, sealers: tuple[str, ...]) -> None:
 @click.option("--compromised", "compromised", multiple=True, metavar="DID_OR_URL",
               help="A key found compromised (a DID URL, or a DID for all its keys): a decision that relied on it "
                    "is not verified now. Repeatable.")
-@click.option("--cluster", "address", metavar="tcp://HOST:PORT", help="Run on the Dask cluster of this scheduler.")
+@click.option("--cluster", "address", metavar="tls://HOST:PORT",
+              help="Run on the Dask cluster of this scheduler, over TLS with --cluster-ca and --cluster-cert (or "
+                   "Dask's own distributed.comm.tls configuration). The bundles are sent as bytes.")
+@click.option("--cluster-ca", "cluster_ca", type=click.Path(dir_okay=False), metavar="FILE",
+              help="The CA (PEM) that signed the --cluster scheduler's and workers' certificates.")
+@click.option("--cluster-cert", "cluster_cert", type=click.Path(dir_okay=False), metavar="FILE",
+              help="This client's certificate (PEM) for the --cluster scheduler, signed by that CA.")
+@click.option("--cluster-key", "cluster_key", type=click.Path(dir_okay=False), metavar="FILE",
+              help="The private key (PEM) of --cluster-cert, if not in the certificate's file.")
+@click.option("--insecure-cluster", "insecure", is_flag=True,
+              help="Accept a tcp:// --cluster: DANGEROUS, no encryption and no authentication, so anyone who can "
+                   "reach the scheduler can run code on its workers, read the bundles and forge the outcomes. Only "
+                   "on a network no one else can reach.")
 @click.option("--local-cluster", "local_cluster", type=click.IntRange(min=1), metavar="N",
-              help="Run on a Dask cluster of N worker processes started on this machine (127.0.0.1) for the run.")
+              help="Run on a Dask cluster of N worker processes started on this machine (127.0.0.1) for the run, "
+                   "over TLS with a certificate made for the run (no other process can join it).")
 @click.option("--workers", type=click.IntRange(min=1), metavar="N",
               help="Worker processes on this machine (default: the CPUs; 1: in this process).")
 @click.option("--json", "as_json", is_flag=True, help="Print every outcome as JSON.")
 def reverify_command(archive_dir: str, ledger_at: str, sealers: tuple[str, ...], trust: str | None,
-                     compromised: tuple[str, ...],
-                     address: str | None, local_cluster: int | None, workers: int | None, as_json: bool,
-                     **conditions: Any) -> None:
+                     compromised: tuple[str, ...], address: str | None, cluster_ca: str | None,
+                     cluster_cert: str | None, cluster_key: str | None, insecure: bool, local_cluster: int | None,
+                     workers: int | None, as_json: bool, **conditions: Any) -> None:
     """Re-verify the bundles matching the conditions (all without one): check each one's seal,
     replay its decision offline from the DID documents, status lists, contexts and schemas it
     recorded, as of the time it was made, with what is known now (--compromised keys, a revised
     --trust policy), and list the entries whose decision changes. For example, after a key is
-    found compromised: --verification-method DIDURL --since 2026-03-01 --compromised DIDURL."""
+    found compromised: --verification-method DIDURL --since 2026-03-01 --compromised DIDURL.
+    A bundle file that no longer holds the indexed bundle is not verified. Exit 3 if the run
+    cannot be done, or an outcome comes back for another bundle than the one sent."""
     if address is not None and local_cluster is not None:
         raise click.UsageError("give --cluster or --local-cluster, not both")
     if (address is not None or local_cluster is not None) and workers is not None:
         raise click.UsageError("--workers is for this machine's processes; a Dask cluster has its own workers")
+    tls_files = (cluster_ca, cluster_cert, cluster_key)
+    if address is None and (insecure or any(f is not None for f in tls_files)):
+        raise click.UsageError("--cluster-ca, --cluster-cert, --cluster-key and --insecure-cluster are for --cluster")
+    security = None
+    if address is not None:
+        if address.startswith("tcp://") and not insecure:
+            raise click.BadParameter(f"refusing {address}: tcp:// is neither encrypted nor authenticated, so whoever "
+                                     "can reach it can run code on its workers and forge their outcomes; use "
+                                     "tls:// with --cluster-ca and --cluster-cert (or --insecure-cluster on a "
+                                     "network no one else can reach)", param_hint="--cluster")
+        if address.startswith("tls://"):
+            try:
+                security = cluster_security(*tls_files)
+            except ValueError as e:
+                raise click.BadParameter(str(e), param_hint="--cluster") from None
+            except ReverifyError as e:
+                fail(e.message, EXIT_COULD_NOT_VERIFY)
+        elif not address.startswith("tcp://"):
+            raise click.BadParameter(f"a scheduler address is tls://HOST:PORT, not {address!r}", param_hint="--cluster")
     policy: dict[str, Any] | None = None
     if trust is not None:
         try:
@@ -351,22 +384,22 @@ def reverify_command(archive_dir: str, ledger_at: str, sealers: tuple[str, ...],
             raise click.BadParameter(f"cannot read {trust}: {e.strerror}", param_hint="--trust") from None
         except ValueError as e:
             raise click.BadParameter(f"{trust} is not JSON: {e}", param_hint="--trust") from None
-        try:
-            policy_from_document(policy, base=Path(trust).parent)
-        except ValueError as e:
-            raise click.BadParameter(f"{trust}: {e}", param_hint="--trust") from None
         if not isinstance(policy, dict):
             raise click.BadParameter(f"{trust} is not a trust policy (a JSON object)", param_hint="--trust")
+    try:  # the policy and the trust store files it names are read here, relative to its folder
+        check = replay_check(compromised, sealers=split_sealers(sealers), policy=policy,
+                             base=None if trust is None else Path(trust).parent)
+    except ValueError as e:
+        raise click.BadParameter(f"{trust}: {e}", param_hint="--trust") from None
     with _open(archive_dir, ledger_at) as opened:
         chosen = _search(opened, conditions)
     dask = address is not None or local_cluster is not None
-    items: list[Any] = [b.path for b in chosen]
-    if address is not None:  # the workers may not see this machine's files
-        items = [b.path.read_bytes() for b in chosen]
-    try:
-        check = replay_check(compromised, sealers=split_sealers(sealers), policy=policy)
-        outcomes = reverify(items, check, engine="dask" if dask else "local",
-                            workers=local_cluster if dask else workers, address=address)
+    try:  # the workers of a --cluster may not see this machine's files: send the bytes
+        outcomes = reverify_archived(chosen, check, as_bytes=address is not None, engine="dask" if dask else "local",
+                                     workers=local_cluster if dask else workers, address=address, security=security,
+                                     insecure=insecure)
+    except ValueError as e:
+        _usage(str(e))
     except ReverifyError as e:
         fail(e.message, EXIT_COULD_NOT_VERIFY)
     changed = [(b, o) for b, o in zip(chosen, outcomes) if o.changed]

@@ -102,6 +102,7 @@ def test_the_decisions_replay_as_recorded_with_the_site_gone(world):
 
 def test_a_compromised_key_on_one_process_and_on_a_local_dask_cluster(world):
     from distributed import LocalCluster
+    from distributed.security import Security
 
     archive, archived, method, _, _ = world
     relied = archive.search(verification_method=method)
@@ -112,15 +113,16 @@ def test_a_compromised_key_on_one_process_and_on_a_local_dask_cluster(world):
     assert [o.changed for o in single] == [True, True, False, True, True, True]
     assert all(o.now == "not-verified" and f"relied on the compromised key {method}" == o.reason
                for o in single if o.changed)
+    security = Security.temporary()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                      protocol="tcp") as cluster:
+                      protocol="tls", security=security) as cluster:
         from distributed import Client
 
-        with Client(cluster) as client:
+        with Client(cluster, security=security) as client:
             pids = set(client.run(os.getpid).values())
             assert len(pids) == 2 and os.getpid() not in pids
         on_dask = reverify([p.read_bytes() for p in paths], check, engine="dask", address=cluster.scheduler_address,
-                           chunk_size=2)
+                           chunk_size=2, security=security)
     assert on_dask == single
 
 

@@ -146,6 +146,61 @@ def test_reverify_on_a_local_dask_cluster(files, where):
     assert [o["changed"] for o in report["outcomes"]] == [i % 2 == 1 for i in range(6)]
 
 
+def test_reverify_on_a_tls_cluster_with_the_users_certificates(files, where, tmp_path):
+    """--cluster tls:// with the CA, certificate and key files a cluster's operator hands out."""
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    run("add", *where, *files)
+    security = Security.temporary()  # PEM text: written out as an operator's files would be
+    pem = {"ca.pem": security.tls_ca_file, "cert.pem": security.tls_client_cert, "key.pem": security.tls_client_key}
+    for name, text in pem.items():
+        (tmp_path / name).write_text(text)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                      protocol="tls", security=security) as cluster:
+        result = run("reverify", *where, "--compromised", OTHER.did, "--cluster", cluster.scheduler_address,
+                     "--cluster-ca", tmp_path / "ca.pem", "--cluster-cert", tmp_path / "cert.pem",
+                     "--cluster-key", tmp_path / "key.pem", "--json")
+    assert result.exit_code == 0, result.output
+    assert [o["changed"] for o in json.loads(result.stdout)["outcomes"]] == [i % 2 == 1 for i in range(6)]
+
+
+def test_reverify_says_a_swapped_bundle_file_is_not_the_indexed_one(files, where):
+    run("add", *where, *files)
+    listed = json.loads(run("list", *where, "--json").stdout)
+    first, second = (listed[0]["path"], listed[2]["path"])
+    with open(first, "wb") as out, open(second, "rb") as source:
+        out.write(source.read())  # another sealed bundle of the same issuer: its seal holds
+    result = run("reverify", *where, "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"316-0000000-0    {digest(files[0])[:16]}  2026-02-10T00:00:00Z  verified -> not-verified  (the archived "
+        f"file was altered (it no longer hashes to its name: it holds {digest(files[2])[:16]}); run 'archive check')"]
+
+
+def test_reverify_reads_a_trust_store_relative_to_the_policy_file(files, where, tmp_path, monkeypatch):
+    run("add", *where, *files)
+    folder = tmp_path / "policy"
+    (folder / "store").mkdir(parents=True)
+    (folder / "store" / "vouch.json").write_text(json.dumps(credential(MILL, 99)))
+    (folder / "policy.json").write_text(json.dumps({**policy_document(MILL), "anchors": ["store/vouch.json"]}))
+    monkeypatch.chdir(tmp_path)  # relative to the current folder too: policy/policy.json
+    result = run("reverify", *where, "--trust", "policy/policy.json", "--workers", "2", "--json")
+    assert result.exit_code == 0, result.output
+    outcomes = json.loads(result.stdout)["outcomes"]
+    assert [o["now"] for o in outcomes] == ["verified" if i % 2 == 0 else "not-verified" for i in range(6)]
+    assert {o["reason"] for o in outcomes if o["changed"]} == {"issuer_trust: UNTRUSTED_ISSUER"}
+    (folder / "store" / "vouch.json").unlink()
+    missing = run("reverify", *where, "--trust", "policy/policy.json", "--workers", "2")
+    assert missing.exit_code == 2 and "anchors[0]: cannot read store/vouch.json" in missing.stderr
+
+
+def test_reverify_help_says_why_tcp_is_dangerous():
+    shown = run("reverify", "--help").stdout
+    assert "tls://HOST:PORT" in shown and "--cluster-ca" in shown and "--cluster-cert" in shown
+    assert "--insecure-cluster" in shown and "DANGEROUS" in shown
+
+
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["add", "{where}", "/nonexistent/b.json"], 2, "error: cannot read /nonexistent/b.json"),
     (["add", "{where}", "{junk}"], 1, "not an evidence bundle"),
@@ -157,6 +212,14 @@ def test_reverify_on_a_local_dask_cluster(files, where):
     (["prune", "{where}", "--retention", "5 years"], 2, "a retention is years and/or days"),
     (["reverify", "{where}", "--cluster", "tcp://127.0.0.1:1", "--local-cluster", "2"], 2, "not both"),
     (["reverify", "{where}", "--trust", "/nonexistent/policy.json"], 2, "cannot read /nonexistent/policy.json"),
+    (["reverify", "{where}", "--cluster", "tcp://127.0.0.1:1"], 2, "refusing tcp://127.0.0.1:1: tcp:// is neither "
+                                                                   "encrypted nor authenticated"),
+    (["reverify", "{where}", "--cluster", "127.0.0.1:1"], 2, "a scheduler address is tls://HOST:PORT"),
+    (["reverify", "{where}", "--cluster", "tls://127.0.0.1:1"], 2, "needs the cluster's CA and a client certificate"),
+    (["reverify", "{where}", "--cluster", "tls://127.0.0.1:1", "--cluster-ca", "/nonexistent/ca.pem",
+      "--cluster-cert", "/nonexistent/cert.pem"], 2, "cannot read /nonexistent/ca.pem"),
+    (["reverify", "{where}", "--cluster-ca", "{junk}"], 2, "are for --cluster"),
+    (["reverify", "{where}", "--local-cluster", "2", "--insecure-cluster"], 2, "are for --cluster"),
     (["list", "--archive", "{tmp}/a"], 2, "missing option '--ledger'"),
     (["reverify", "{where}", "--trust", "{junk}"], 2, "error: invalid value for --trust: "),
 ])
