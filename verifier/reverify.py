@@ -43,6 +43,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -51,6 +52,7 @@ from tradevc.vc.checks.policy import VerificationPolicy
 
 from .archive import ArchiveError, ArchivedBundle, parse_bundle
 from .evidence import EvidenceError, replay
+from .forkpool import ordered_results
 from .trust import TrustPathPolicy, policy_from_document
 
 __all__ = ["ENGINES", "ReverifyError", "ReverifyOutcome", "check_replay", "cluster_security", "replay_check",
@@ -320,11 +322,17 @@ def reverify(items: Sequence[Item], check: Callable[[bytes], ReverifyOutcome], *
     chunks = _chunks(items, chunk_size, count)
     if count == 1 or len(chunks) <= 1:
         return _matched([outcome for chunk in chunks for outcome in _check_chunk(check, chunk)], expected)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(max_workers=min(count, len(chunks)),
-                             mp_context=multiprocessing.get_context(method)) as executor:
-        done = executor.map(functools.partial(_check_chunk, check), chunks)
-        return _matched([outcome for chunk in done for outcome in chunk], expected)
+    try:
+        if "fork" in multiprocessing.get_all_start_methods():  # see .forkpool: a killed worker never hangs the run
+            done = list(ordered_results(functools.partial(_check_chunk, check), ((chunk,) for chunk in chunks),
+                                        workers=min(count, len(chunks))))
+        else:
+            with ProcessPoolExecutor(max_workers=min(count, len(chunks)),
+                                     mp_context=multiprocessing.get_context("spawn")) as executor:
+                done = list(executor.map(functools.partial(_check_chunk, check), chunks))
+    except BrokenProcessPool as e:
+        raise ReverifyError(f"{e}: killed, or out of memory? Run again, or with fewer workers") from None
+    return _matched([outcome for chunk in done for outcome in chunk], expected)
 
 
 def reverify_archived(bundles: Sequence[ArchivedBundle], check: Callable[[bytes], ReverifyOutcome], *,

@@ -332,3 +332,19 @@ def test_cluster_security_from_dasks_configuration(tmp_path):
     with dask.config.set({"distributed.comm.tls.ca-file": str(tmp_path / "ca.pem")}), \
             pytest.raises(ValueError, match="client certificate"):
         cluster_security()
+
+
+def _dies_on_the_poisoned_bundle(data: bytes) -> ReverifyOutcome:
+    if data == b"poison":
+        os.kill(os.getpid(), 9)  # as the OOM killer would
+    return ReverifyOutcome(hashlib.sha256(data).hexdigest(), "verified", "verified")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the local engine forks its workers")
+def test_a_worker_killed_midway_is_a_clear_error_not_a_hang():
+    items = [b"a", b"b", b"poison", b"c", b"d", b"e"]
+    with pytest.raises(ReverifyError, match="stopped unexpectedly.*fewer workers"):
+        reverify(items, _dies_on_the_poisoned_bundle, workers=2, chunk_size=1)
+    clean = [b"a", b"b", b"c"]
+    assert [o.digest for o in reverify(clean, _dies_on_the_poisoned_bundle, workers=2, chunk_size=1)] == [
+        hashlib.sha256(d).hexdigest() for d in clean]
