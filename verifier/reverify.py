@@ -123,7 +123,8 @@ def check_replay(data: bytes, *, compromised: Sequence[str] = (), sealers: Seque
     made (:func:`tradevc.verifier.evidence.replay`), under ``policy`` (a trust policy document)
     if given, else the policy it recorded. A decision that relied on a ``compromised`` key (a
     verification method's DID URL, or a DID for all its keys) that made a proof of one of its
-    documents, or of a status list it read, is not verified now, and the reason names the key. Never raises for a bad bundle:
+    documents, of a status list it read, or of a vouch on its trust path (a stored anchor, a linked
+    presentation's), is not verified now, and the reason names the key. Never raises for a bad bundle:
     it is could-not-verify, with the reason."""
     digest = hashlib.sha256(data).hexdigest()
     try:
@@ -153,6 +154,9 @@ def check_replay(data: bytes, *, compromised: Sequence[str] = (), sealers: Seque
         key = _relies_on(bundle.status_list_methods(), compromised)
         if key is not None:
             return outcome("not-verified", f"relied on the compromised key {key}, which signed a status list it read")
+        key = _relies_on(bundle.vouch_methods(), compromised)
+        if key is not None:
+            return outcome("not-verified", f"relied on the compromised key {key}, which signed a vouch on its trust path")
     reason = _first_failure(replayed.report) if now != "verified" else None
     if reason is None and now != recorded and replayed.differences:
         first = replayed.differences[0]
