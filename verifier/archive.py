@@ -4,8 +4,10 @@ An :class:`Archive` keeps each bundle's exact bytes in a folder, content-address
 (``ROOT/YYYY/MM/DD/<sha256>.json``, the day being the bundle's ``verifiedAt`` in UTC; written
 atomically, mode 0600), and indexes it in tables of the ledger's database (an SQLite file or a
 ``postgresql://`` URL, as :func:`tradevc.verifier.ledger.open_ledger` takes it): the digest,
-kind, times and outcome of each bundle, its entry number and importer, and the issuers,
-credential ids and verification methods it relied on. Adding a bundle twice changes nothing.
+kind, times and outcome of each bundle, its entry number and importer, the issuers and
+credential ids, and the verification methods it relied on: those that signed its documents, the
+status lists it read and the vouches on its trust paths. Adding a bundle twice changes nothing,
+whatever its serialisation: the same sealed bundle (the same digest under its seal) is one entry.
 
 The file is written before its index row, and pruning deletes the row before the file: a crash
 can leave a file the index does not name (:meth:`Archive.check` reports it,
@@ -20,8 +22,9 @@ is archived or indexed again, its seal is checked (:func:`tradevc.verifier.evide
 every recorded body's SHA-256, and the signature over the whole bundle). An archive given
 ``sealers`` (the DIDs, or DID URLs, of the evidence keys of the verifiers whose bundles it keeps:
 a customs administration's border posts) refuses a bundle sealed by any other key; without
-them, any bundle whose seal holds is kept, and the key that sealed it is recorded in the index
-(``sealer``) for whoever reads it later. For example::
+them, any bundle whose seal holds is kept (anyone can seal an edited bundle with a key of their
+own: give ``sealers``; ``vc-verify archive`` always pins one unless told ``--any-sealer``), and
+the key that sealed it is recorded in the index (``sealer``) for whoever reads it later. For example::
 
     with Archive("/var/lib/customs/evidence", "postgresql://customs@db/ledger",
                  sealers=["did:key:z6Mk...post-17"]) as archive:

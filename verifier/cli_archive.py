@@ -117,7 +117,8 @@ def _search_options(command: _F) -> _F:
         ("--issuer", "issuer", "Bundles relying on a credential of this issuer DID."),
         ("--credential-id", "credential_id", "Bundles holding the credential of this id."),
         ("--verification-method", "verification_method",
-         "Bundles relying on this key: a DID URL (exactly), or a DID (any of its keys)."),
+         "Bundles relying on this key (it signed a document, a status list read, or a vouch on a trust path): a "
+         "DID URL (exactly), or a DID (any of its keys)."),
         ("--sealed-by", "sealer", "Bundles sealed by this evidence key: a DID URL (exactly), or a DID (any of its "
                                   "keys)."),
         ("--since", "since", "Bundles verified at or after this date or time (2026-03-01 is midnight UTC)."),
@@ -252,8 +253,9 @@ def show(archive_dir: str, ledger_at: str, digest: str, as_json: bool, raw: bool
         _json(bundle.to_dict())
         return
     facts = bundle.to_dict()
-    for key in ("digest", "kind", "verifiedAt", "sealedAt", "sealer", "outcome", "entryNumber", "importer", "issuers",
-                "credentialIds", "verificationMethods", "path", "held", "holdReason"):
+    for key in ("digest", "sealDigest", "kind", "verifiedAt", "sealedAt", "sealer", "outcome", "entryNumber", "importer",
+                "issuers", "credentialIds", "verificationMethods", "statusListMethods", "vouchMethods", "path", "held",
+                "holdReason"):
         value = facts[key]
         shown = ", ".join(value) if isinstance(value, list) else ("-" if value is None else str(value))
         _echo(f"{key + ':':<21}{shown}")
