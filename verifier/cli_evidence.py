@@ -121,6 +121,8 @@ def pinned_sealers(sealers: tuple[str, ...] | list[str], home: str | None, any_s
         return [home_sealer(home)]
     _usage(f"no sealing key to check the seal against: give {pin}, or --evidence-home DIR holding your own "
            f"evidence key (or set {HOME_ENV}); --any-sealer accepts any key, for inspection only")
+
+
 archive_ledger_option = click.option(
     "--ledger", "archive_ledger", envvar=LEDGER_ENV, metavar="PATH_OR_URL",
     help="With --archive: the ledger database the archive's index lives in (an SQLite file, sqlite:///path or "
@@ -303,8 +305,8 @@ def replay_command(bundle: str, seal_keys: tuple[str, ...], sealer_home: str | N
     report.
 
     The seal and every recorded body's SHA-256 are checked first (a bundle altered in any byte,
-    or sealed by another key than --seal-key, else your own evidence key: exit 2, saying what
-    does not match). The replay reads only the recorded bytes (no network, no cache, no current
+    or not sealed by a --seal-key key, else by your own evidence key: exit 2, saying what does
+    not match; with neither, it refuses unless told --any-sealer). The replay reads only the recorded bytes (no network, no cache, no current
     trust pack), at the recorded time, under the recorded policy. Every difference from the
     recorded report is printed, check by check. Exit 0: the same decision (outcome); 1: a
     different one."""
