@@ -484,9 +484,9 @@ class Demo:
                  "next version and its clock,\n     a tolerance for clocks that disagree: this story took a minute, "
                  "so the sealed evidence shows the status then)")
 
-        self.run("verifier", "archive", "add", str(self.entry_evidence), *archive, env={})
-        self.say("  customs keeps the entry's sealed evidence in its archive (vc-verify archive add): a folder by day, "
-                 "indexed in its ledger database")
+        self.run("verifier", "archive", "add", str(self.entry_evidence), "--sealer", self.seal_key, *archive, env={})
+        self.say("  customs keeps the entry's sealed evidence in its archive (vc-verify archive add --sealer <customs' "
+                 "key>, which accepts only bundles sealed by that key): a folder by day, indexed in its ledger database")
 
         for key in SERVED:
             self.stop_site(key)

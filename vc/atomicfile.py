@@ -32,11 +32,16 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o600) -> None:
+def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o600, replace: bool = True) -> None:
     """Replace ``path`` with ``data``: write a temporary file in the same directory with
     ``mode`` (whatever the umask), fsync it, rename it over ``path``, fsync the directory.
     The temporary file is removed if anything fails.
 
+    ``replace=False`` never replaces a file already there: the complete temporary file is
+    hard-linked to ``path``, which fails if ``path`` exists (even if it appeared a moment
+    before), so of two writers at once exactly one succeeds.
+
+    :raises FileExistsError: ``replace`` is False and ``path`` exists.
     :raises OSError: the file cannot be written.
     """
     target = Path(path)
@@ -48,7 +53,11 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o600
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, target)
+        if replace:
+            os.replace(temp, target)
+        else:
+            os.link(temp, target)  # no-replace: EEXIST if anything is at target
+            os.unlink(temp)
     except BaseException:
         try:
             os.unlink(temp)

@@ -4,8 +4,10 @@ An :class:`Archive` keeps each bundle's exact bytes in a folder, content-address
 (``ROOT/YYYY/MM/DD/<sha256>.json``, the day being the bundle's ``verifiedAt`` in UTC; written
 atomically, mode 0600), and indexes it in tables of the ledger's database (an SQLite file or a
 ``postgresql://`` URL, as :func:`tradevc.verifier.ledger.open_ledger` takes it): the digest,
-kind, times and outcome of each bundle, its entry number and importer, and the issuers,
-credential ids and verification methods it relied on. Adding a bundle twice changes nothing.
+kind, times and outcome of each bundle, its entry number and importer, the issuers and
+credential ids, and the verification methods it relied on: those that signed its documents, the
+status lists it read and the vouches on its trust paths. Adding a bundle twice changes nothing,
+whatever its serialisation: the same sealed bundle (the same digest under its seal) is one entry.
 
 The file is written before its index row, and pruning deletes the row before the file: a crash
 can leave a file the index does not name (:meth:`Archive.check` reports it,
@@ -20,8 +22,9 @@ is archived or indexed again, its seal is checked (:func:`tradevc.verifier.evide
 every recorded body's SHA-256, and the signature over the whole bundle). An archive given
 ``sealers`` (the DIDs, or DID URLs, of the evidence keys of the verifiers whose bundles it keeps:
 a customs administration's border posts) refuses a bundle sealed by any other key; without
-them, any bundle whose seal holds is kept, and the key that sealed it is recorded in the index
-(``sealer``) for whoever reads it later. For example::
+them, any bundle whose seal holds is kept (anyone can seal an edited bundle with a key of their
+own: give ``sealers``; ``vc-verify archive`` always pins one unless told ``--any-sealer``), and
+the key that sealed it is recorded in the index (``sealer``) for whoever reads it later. For example::
 
     with Archive("/var/lib/customs/evidence", "postgresql://customs@db/ledger",
                  sealers=["did:key:z6Mk...post-17"]) as archive:
@@ -37,7 +40,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,9 +58,14 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-ARCHIVE_SCHEMA_VERSION = 2
-"""The version of the archive's tables this module writes (2: the ``sealer`` of each bundle); an
-older one is brought up to it when opened, a newer one is refused."""
+ARCHIVE_SCHEMA_VERSION = 3
+"""The version of the archive's tables this module writes (2: the ``sealer`` of each bundle; 3:
+the digest its seal signs, and the keys of the status lists and trust-path vouches it relied
+on); an older one is brought up to it when opened, a newer one is refused."""
+
+ROLES = ("document", "status-list", "vouch")
+"""What an indexed key signed: one of the documents verified, a status list the decision read,
+or a vouch on its trust path."""
 
 OUTCOMES = ("verified", "not-verified", "could-not-verify")
 """The outcomes a bundle's index may record."""
@@ -179,13 +187,18 @@ class ArchivedBundle:
     held: bool = False
     hold_reason: str | None = None
     new: bool = False
+    status_list_methods: tuple[str, ...] = ()
+    vouch_methods: tuple[str, ...] = ()
+    seal_digest: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "digest": self.digest, "kind": self.kind, "verifiedAt": _rfc3339(self.verified_at),
             "sealedAt": _rfc3339(self.sealed_at), "outcome": self.outcome, "entryNumber": self.entry_number,
             "importer": self.importer, "issuers": list(self.issuers), "credentialIds": list(self.credential_ids),
-            "verificationMethods": list(self.verification_methods), "sealer": self.sealer, "path": str(self.path),
+            "verificationMethods": list(self.verification_methods),
+            "statusListMethods": list(self.status_list_methods), "vouchMethods": list(self.vouch_methods),
+            "sealer": self.sealer, "sealDigest": self.seal_digest, "path": str(self.path),
             "held": self.held,
             "holdReason": self.hold_reason,
         }
@@ -213,6 +226,9 @@ class _Facts:
     credential_ids: tuple[str, ...]
     verification_methods: tuple[str, ...]
     sealer: str
+    seal_digest: str = ""
+    status_list_methods: tuple[str, ...] = ()
+    vouch_methods: tuple[str, ...] = ()
 
 
 def _texts(value: object, what: str) -> tuple[str, ...]:
@@ -248,6 +264,8 @@ def bundle_facts(bundle: Bundle) -> _Facts:
         importer=_optional_text(index["importer"], "importer"),
         issuers=_texts(index["issuers"], "issuers"), credential_ids=_texts(index["credentialIds"], "credentialIds"),
         verification_methods=_texts(index["verificationMethods"], "verificationMethods"), sealer=bundle.signer,
+        seal_digest=bundle.seal_digest, status_list_methods=tuple(sorted(set(bundle.status_list_methods()))),
+        vouch_methods=tuple(sorted(set(bundle.vouch_methods()))),
     )
 
 
@@ -271,7 +289,8 @@ class CheckProblem:
     """What :meth:`Archive.check` found: ``missing`` (an index row whose file is gone),
     ``altered`` (a file that no longer hashes to its name), ``unindexed`` (a file the index
     does not name: a crash between writing it and indexing it, repaired by :meth:`Archive.reindex`),
-    ``misplaced`` (an indexed bundle's file in another folder than its day's)."""
+    ``misplaced`` (an indexed bundle's file in another folder than its day's), ``duplicate`` (another
+    serialisation of a sealed bundle already indexed: the same digest under its seal)."""
 
     problem: str
     digest: str
@@ -311,7 +330,8 @@ _SQLITE_SCHEMA = [
         archived_at  INTEGER NOT NULL,
         held         INTEGER NOT NULL DEFAULT 0,
         hold_reason  TEXT,
-        sealer       TEXT
+        sealer       TEXT,
+        seal_digest  TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS archive_bundles_verified ON archive_bundles (verified_at)",
     "CREATE INDEX IF NOT EXISTS archive_bundles_entry ON archive_bundles (entry_number)",
@@ -332,6 +352,7 @@ _SQLITE_SCHEMA = [
         digest TEXT NOT NULL REFERENCES archive_bundles (digest) ON DELETE CASCADE,
         method TEXT NOT NULL,
         did    TEXT NOT NULL,
+        role   TEXT NOT NULL DEFAULT 'document',
         PRIMARY KEY (digest, method)
     )""",
     "CREATE INDEX IF NOT EXISTS archive_methods_method ON archive_methods (method)",
@@ -340,9 +361,12 @@ _SQLITE_SCHEMA = [
 _PG_SCHEMA = [s.replace("INTEGER", "BIGINT").replace("held         BIGINT NOT NULL DEFAULT 0",
                                                      "held         BOOLEAN NOT NULL DEFAULT FALSE")
               for s in _SQLITE_SCHEMA]
+_SEAL_DIGEST_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS archive_bundles_seal ON archive_bundles (seal_digest)"
+"""Made once the tables are at the current version (an older table has no such column yet)."""
 _PG_SCHEMA_LOCK = 0x7472_6164_6576_65  # an advisory lock key for making the tables (not the ledger's)
 
-_COLUMNS = ("digest, kind, verified_at, sealed_at, outcome, entry_number, importer, path, held, hold_reason, sealer")
+_COLUMNS = ("digest, kind, verified_at, sealed_at, outcome, entry_number, importer, path, held, hold_reason, sealer, "
+            "seal_digest")
 
 
 def _checked_digest(value: Any, location: str) -> str:
@@ -449,10 +473,16 @@ class Archive:
                 cursor.execute(self._sql("INSERT INTO archive_schema_version (version) VALUES (?)"),
                                (ARCHIVE_SCHEMA_VERSION,))
                 versions = [ARCHIVE_SCHEMA_VERSION]
-            elif versions == [1]:  # made before the seal was checked: the sealer column is added (empty)
-                cursor.execute("ALTER TABLE archive_bundles ADD COLUMN sealer TEXT")
+            elif versions in ([1], [2]):
+                if versions == [1]:  # made before the seal was checked: the sealer column is added (empty)
+                    cursor.execute("ALTER TABLE archive_bundles ADD COLUMN sealer TEXT")
+                # the seal's digest and the keys' roles: filled in for the bundles already there by reindex
+                cursor.execute("ALTER TABLE archive_bundles ADD COLUMN seal_digest TEXT")
+                cursor.execute("ALTER TABLE archive_methods ADD COLUMN role TEXT NOT NULL DEFAULT 'document'")
                 cursor.execute(self._sql("UPDATE archive_schema_version SET version = ?"), (ARCHIVE_SCHEMA_VERSION,))
                 versions = [ARCHIVE_SCHEMA_VERSION]
+            if versions == [ARCHIVE_SCHEMA_VERSION]:
+                cursor.execute(_SEAL_DIGEST_INDEX)
             return versions
 
         versions = self._run(make, write=True)
@@ -472,7 +502,9 @@ class Archive:
 
     def add(self, data: bytes) -> ArchivedBundle:
         """Archive the bundle ``data`` (its exact bytes): its file first, then its index rows.
-        Adding a bundle already archived changes nothing (``new`` is False).
+        Adding a bundle already archived changes nothing (``new`` is False): the same sealed
+        bundle is recognised by the digest its seal signs, whatever its serialisation (another
+        indentation or member order), and the entry already there is returned.
 
         :raises ArchiveError: not a bundle (the message names the member), its seal does not
             hold or is not by one of :attr:`sealers`, or the file or the index cannot be written."""
@@ -481,14 +513,23 @@ class Archive:
         data = bytes(data)
         bundle, facts = parse_bundle(data)
         self._check_seal(bundle)
+        there = self._by_seal(facts.seal_digest)
+        if there is not None:
+            return replace(there, new=False)
         digest = hashlib.sha256(data).hexdigest()
         relative = self._relative(digest, facts.verified_at)
         path = self.root / relative
         self._write_file(path, data, digest)
-        new = self._index(digest, facts, relative, len(data))
-        found = self.get(digest)
+        indexed, new = self._index(digest, facts, relative, len(data))
+        if indexed != digest:  # the same sealed bundle, another serialisation, indexed meanwhile
+            path.unlink(missing_ok=True)
+        found = self.get(indexed)
         assert found is not None
-        return ArchivedBundle(**{**found.__dict__, "new": new})
+        return replace(found, new=new)
+
+    def _by_seal(self, seal_digest: str) -> ArchivedBundle | None:
+        found = self._select(["b.seal_digest = ?"], [seal_digest], 1)
+        return found[0] if found else None
 
     def _check_seal(self, bundle: Bundle) -> None:
         try:
@@ -506,30 +547,56 @@ class Archive:
             raise ArchiveError(f"cannot write the bundle {path}: {e.strerror or e}; check the archive folder's "
                                "space and permissions") from None
 
-    def _index(self, digest: str, facts: _Facts, relative: str, size: int) -> bool:
+    def _index(self, digest: str, facts: _Facts, relative: str, size: int) -> tuple[str, bool]:
+        """Index the bundle: its row and its links, in one transaction. Returns the digest of the
+        entry that holds it, and whether it was made now (False: this file, or another
+        serialisation of the same sealed bundle, was indexed already)."""
         now = _micros(datetime.now(timezone.utc))
 
-        def work(cursor: Any) -> bool:
+        def work(cursor: Any) -> tuple[str, bool]:
+            cursor.execute(self._sql("SELECT digest FROM archive_bundles WHERE digest = ? OR seal_digest = ?"),
+                           (digest, facts.seal_digest))
+            row = cursor.fetchone()
+            if row is not None:
+                return str(row[0]), False
             cursor.execute(self._sql(
                 "INSERT INTO archive_bundles (digest, kind, verified_at, sealed_at, outcome, entry_number, importer, "
-                "path, size, archived_at, sealer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (digest) DO NOTHING"),
+                "path, size, archived_at, sealer, seal_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING"),
                 (digest, facts.kind, _micros(facts.verified_at), _micros(facts.sealed_at), facts.outcome,
-                 facts.entry_number, facts.importer, relative, size, now, facts.sealer))
-            if cursor.rowcount != 1:
-                return False
+                 facts.entry_number, facts.importer, relative, size, now, facts.sealer, facts.seal_digest))
+            if cursor.rowcount != 1:  # indexed by another process since the SELECT
+                cursor.execute(self._sql("SELECT digest FROM archive_bundles WHERE digest = ? OR seal_digest = ?"),
+                               (digest, facts.seal_digest))
+                row = cursor.fetchone()
+                return (str(row[0]) if row is not None else digest), False
             links: list[tuple[str, str, list[tuple[Any, ...]]]] = [
                 ("archive_issuers (digest, issuer)", "?, ?", [(digest, i) for i in facts.issuers]),
                 ("archive_credentials (digest, credential_id)", "?, ?", [(digest, c) for c in facts.credential_ids]),
-                ("archive_methods (digest, method, did)", "?, ?, ?",
-                 [(digest, m, _did_of(m)) for m in facts.verification_methods]),
             ]
             for table, marks, rows in links:
                 if rows:
                     cursor.executemany(self._sql(f"INSERT INTO {table} VALUES ({marks})"), rows)  # noqa: S608
-            return True
+            self._insert_methods(cursor, digest, facts)
+            return digest, True
 
         return self._run(work, write=True)
+
+    def _insert_methods(self, cursor: Any, digest: str, facts: _Facts) -> None:
+        """The keys a bundle relied on, each once, with the first of its roles (a document's
+        key, a status list's, a vouch's); those already indexed for it are left as they are."""
+        cursor.execute(self._sql("SELECT method FROM archive_methods WHERE digest = ?"), (digest,))
+        seen = {str(row[0]) for row in cursor.fetchall()}
+        rows: list[tuple[str, str, str, str]] = []
+        for role, methods in (("document", facts.verification_methods), ("status-list", facts.status_list_methods),
+                              ("vouch", facts.vouch_methods)):
+            for method in methods:
+                if method not in seen:
+                    seen.add(method)
+                    rows.append((digest, method, _did_of(method), role))
+        if rows:
+            cursor.executemany(self._sql("INSERT INTO archive_methods (digest, method, did, role) VALUES (?, ?, ?, ?)"),
+                               rows)
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -574,8 +641,9 @@ class Archive:
                since: datetime | None = None, until: datetime | None = None, outcome: str | None = None,
                kind: str | None = None, sealer: str | None = None, limit: int | None = None) -> list[ArchivedBundle]:
         """The bundles matching every condition given, ordered by ``verifiedAt`` (then digest).
-        ``verification_method`` is a DID URL (matched exactly) or a DID (any of its methods), and
-        so is ``sealer`` (the key that sealed the bundle);
+        ``verification_method`` is a DID URL (matched exactly) or a DID (any of its methods): a
+        key the bundle relied on, whether it signed one of its documents, a status list it read
+        or a vouch on its trust path; and so is ``sealer`` (the key that sealed the bundle);
         ``since`` and ``until`` bound ``verifiedAt`` (inclusive, exclusive). No condition: all.
 
         :raises ValueError: an unknown outcome or kind, a naive time, a limit below 1."""
@@ -635,17 +703,18 @@ class Archive:
         def work(cursor: Any) -> tuple[list[Any], dict[str, dict[str, list[str]]]]:
             cursor.execute(self._sql(statement), values)
             rows = cursor.fetchall()
-            links: dict[str, dict[str, list[str]]] = {"issuer": {}, "credential_id": {}, "method": {}}
+            links: dict[str, dict[str, list[str]]] = {"issuer": {}, "credential_id": {}, **{r: {} for r in ROLES}}
             digests = [row[0] for row in rows]
             for start in range(0, len(digests), _CHUNK):
                 chunk = digests[start:start + _CHUNK]
                 marks = ", ".join("?" for _ in chunk)
-                for table, column in (("archive_issuers", "issuer"), ("archive_credentials", "credential_id"),
-                                      ("archive_methods", "method")):
-                    cursor.execute(self._sql(f"SELECT digest, {column} FROM {table} WHERE digest IN ({marks}) "
+                for table, column, kind in (("archive_issuers", "issuer", "'issuer'"),
+                                            ("archive_credentials", "credential_id", "'credential_id'"),
+                                            ("archive_methods", "method", "role")):
+                    cursor.execute(self._sql(f"SELECT digest, {column}, {kind} FROM {table} WHERE digest IN ({marks}) "
                                              f"ORDER BY digest, {column}"), chunk)  # noqa: S608
-                    for digest, value in cursor.fetchall():
-                        links[column].setdefault(digest, []).append(value)
+                    for digest, value, link in cursor.fetchall():
+                        links.setdefault(str(link), {}).setdefault(digest, []).append(value)
             return rows, links
 
         rows, links = self._run(work)
@@ -657,7 +726,9 @@ class Archive:
             path=self.root / self._relative(_checked_digest(row[0], self.location), _from_micros(row[2])),
             hold_reason=row[9], sealer=row[10], issuers=tuple(links["issuer"].get(row[0], ())),
             credential_ids=tuple(links["credential_id"].get(row[0], ())),
-            verification_methods=tuple(links["method"].get(row[0], ())),
+            verification_methods=tuple(links["document"].get(row[0], ())),
+            status_list_methods=tuple(links["status-list"].get(row[0], ())),
+            vouch_methods=tuple(links["vouch"].get(row[0], ())), seal_digest=row[11],
         ) for row in rows]
 
     # -- legal holds ---------------------------------------------------------------------------------
@@ -768,11 +839,17 @@ class Archive:
 
     def reindex(self) -> tuple[list[ArchivedBundle], list[CheckProblem]]:
         """Index the files the index does not name (after a crash), those that still hash to
-        their name and are bundles; returns them, and the files left out (``altered``, or
-        ``unindexed`` when not a bundle)."""
-        indexed = {b.digest for b in self.search()}
+        their name and are bundles; returns them, and the files left out (``altered``,
+        ``unindexed`` when not a bundle, ``duplicate`` when another serialisation of the same
+        sealed bundle is indexed). Bundles indexed before schema version 3 gain the digest of
+        their seal and the keys of their status lists and vouches."""
+        everything = self.search()
+        indexed = {b.digest for b in everything}
         added: list[ArchivedBundle] = []
         left: list[CheckProblem] = []
+        for old in everything:
+            if old.seal_digest is None:
+                self._complete(old, left)
         for digest, path in self._files():
             if digest in indexed:
                 continue
@@ -790,11 +867,34 @@ class Archive:
             if self.root / relative != path:
                 left.append(CheckProblem("misplaced", digest, path))
                 continue
-            self._index(digest, facts, relative, len(data))
+            held, _ = self._index(digest, facts, relative, len(data))
+            if held != digest:
+                left.append(CheckProblem("duplicate", digest, path))
+                continue
             found = self.get(digest)
             assert found is not None
             added.append(found)
         return added, left
+
+    def _complete(self, bundle: ArchivedBundle, left: list[CheckProblem]) -> None:
+        """Give a bundle indexed before schema version 3 its seal's digest and the keys of its
+        status lists and vouches (from its file; one that cannot be read is left as it is)."""
+        try:
+            _, facts = parse_bundle(self.read(bundle))
+        except ArchiveError:
+            return  # reported by check (missing or altered)
+
+        def work(cursor: Any) -> bool:
+            cursor.execute(self._sql("SELECT digest FROM archive_bundles WHERE seal_digest = ?"), (facts.seal_digest,))
+            if cursor.fetchone() is not None:
+                return False
+            cursor.execute(self._sql("UPDATE archive_bundles SET seal_digest = ? WHERE digest = ?"),
+                           (facts.seal_digest, bundle.digest))
+            self._insert_methods(cursor, bundle.digest, facts)
+            return True
+
+        if not self._run(work, write=True):
+            left.append(CheckProblem("duplicate", bundle.digest, bundle.path))
 
     # -- closing ---------------------------------------------------------------------------------------
 

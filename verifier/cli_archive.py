@@ -4,9 +4,11 @@
 Every command takes ``--archive DIR`` (the bundles' folder, made if missing; or
 ``$TRADEVC_ARCHIVE``) and ``--ledger PATH_OR_URL`` (the ledger database the index lives in,
 as ``vc-verify entry --ledger`` takes it; or ``$TRADEVC_LEDGER``). ``--json`` prints machine
-output. ``add``, ``reindex`` and ``reverify`` check each bundle's seal, and with ``--sealer DID``
-(repeatable, or ``$TRADEVC_ARCHIVE_SEALERS``) accept only bundles sealed by those keys: the
-evidence keys of your own verifiers. ``reverify`` replays each bundle's decision from what it
+output. ``add``, ``reindex`` and ``reverify`` check each bundle's seal and accept only bundles
+sealed by a pinned key: those of ``--sealer DID`` (repeatable, or ``$TRADEVC_ARCHIVE_SEALERS``),
+the evidence keys of your own verifiers, else the key of ``--evidence-home DIR`` (or
+``$TRADEVC_EVIDENCE_HOME``); with neither they refuse (exit 2). ``--any-sealer`` accepts any
+key whose seal holds, for inspection only, and the output says the sealer was not checked. ``reverify`` replays each bundle's decision from what it
 recorded (see :func:`tradevc.verifier.reverify.check_replay`).
 
 Exit status: 0 done; 1 refused (a file that is not a bundle, an unknown digest, problems found
@@ -20,7 +22,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -30,10 +32,16 @@ from tradevc.clistyle import EXIT_COULD_NOT_VERIFY, EXIT_REFUSED, EXIT_USAGE, fa
 from tradevc.vc.jsontext import escape_hidden
 
 from .archive import OUTCOMES, Archive, ArchiveError, ArchivedBundle, Retention, parse_time
-from .cli_evidence import ARCHIVE_ENV, LEDGER_ENV, sealers_option, split_sealers
+from .cli_evidence import (
+    ARCHIVE_ENV, LEDGER_ENV, NOT_PINNED, any_sealer_option, pinned_sealers, sealer_home_option, sealers_option,
+)
 from .reverify import ReverifyError, cluster_security, replay_check, reverify_archived
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+
+PRUNE_SKEW = timedelta(minutes=5)
+"""How far after this machine's clock ``prune --now`` may be (clocks that disagree a little)."""
 
 
 def _usage(message: str) -> NoReturn:
@@ -62,13 +70,26 @@ def _archive_options(command: _F) -> _F:
 
 
 def _open(archive_dir: str, ledger_at: str, retention: Retention | None = None,
-          sealers: tuple[str, ...] = ()) -> Archive:
+          sealers: list[str] | None = None) -> Archive:
     try:
         if retention is None:
-            return Archive(archive_dir, ledger_at, sealers=split_sealers(sealers))
-        return Archive(archive_dir, ledger_at, retention=retention, sealers=split_sealers(sealers))
+            return Archive(archive_dir, ledger_at, sealers=sealers)
+        return Archive(archive_dir, ledger_at, retention=retention, sealers=sealers)
     except ArchiveError as e:
         _usage(e.message)
+
+
+def _sealer_options(command: _F) -> _F:
+    """--sealer, --evidence-home and --any-sealer: which keys a bundle's seal must be by."""
+    for option in (any_sealer_option, sealer_home_option, sealers_option):
+        command = option(command)
+    return command
+
+
+def _not_pinned() -> None:
+    """Say on stderr that --any-sealer let any sealing key through."""
+    click.echo(f"warning: {NOT_PINNED}: a bundle re-sealed by anyone's key passes; give --sealer DID or "
+               "--evidence-home DIR to require keys you trust", err=True)
 
 
 def _when(value: str | None, option: str) -> datetime | None:
@@ -95,7 +116,8 @@ def _search_options(command: _F) -> _F:
         ("--issuer", "issuer", "Bundles relying on a credential of this issuer DID."),
         ("--credential-id", "credential_id", "Bundles holding the credential of this id."),
         ("--verification-method", "verification_method",
-         "Bundles relying on this key: a DID URL (exactly), or a DID (any of its keys)."),
+         "Bundles relying on this key (it signed a document, a status list read, or a vouch on a trust path): a "
+         "DID URL (exactly), or a DID (any of its keys)."),
         ("--sealed-by", "sealer", "Bundles sealed by this evidence key: a DID URL (exactly), or a DID (any of its "
                                   "keys)."),
         ("--since", "since", "Bundles verified at or after this date or time (2026-03-01 is midnight UTC)."),
@@ -150,13 +172,17 @@ def archive() -> None:
 
 @archive.command("add")
 @_archive_options
-@sealers_option
+@_sealer_options
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print what was archived as JSON.")
-def add(archive_dir: str, ledger_at: str, sealers: tuple[str, ...], files: tuple[str, ...], as_json: bool) -> None:
+def add(archive_dir: str, ledger_at: str, sealers: tuple[str, ...], sealer_home: str | None, any_sealer: bool,
+        files: tuple[str, ...], as_json: bool) -> None:
     """Archive the bundles FILES (their exact bytes) after checking their seal; one already
-    there is left as it is. Exit 1 if a file is not a bundle, or its seal does not hold or is
-    not by a --sealer key (the others are archived)."""
+    there (the same sealed content, however it is indented) is left as it is. The seal must be
+    by a --sealer key, else by your own evidence key (--evidence-home); --any-sealer accepts
+    any key. Exit 1 if a file is not a bundle, or its seal does not hold or is not by such a
+    key (the others are archived)."""
+    pinned = pinned_sealers(sealers, sealer_home, any_sealer)
     data: list[tuple[str, bytes]] = []
     for name in files:
         try:
@@ -165,7 +191,7 @@ def add(archive_dir: str, ledger_at: str, sealers: tuple[str, ...], files: tuple
             _usage(f"cannot read {name}: {e.strerror or e}")
     refused = 0
     done: list[dict[str, Any]] = []
-    with _open(archive_dir, ledger_at, sealers=sealers) as opened:
+    with _open(archive_dir, ledger_at, sealers=pinned) as opened:
         for name, content in data:
             try:
                 bundle = opened.add(content)
@@ -173,12 +199,15 @@ def add(archive_dir: str, ledger_at: str, sealers: tuple[str, ...], files: tuple
                 click.echo(escape_hidden(f"error: {name}: {e.message}"), err=True)
                 refused += 1
                 continue
-            done.append({"file": name, "new": bundle.new, **bundle.to_dict()})
+            done.append({"file": name, "new": bundle.new, **bundle.to_dict(), "sealerPinned": pinned is not None})
             if not as_json:
+                checked = "" if pinned is not None else f"; {NOT_PINNED}"
                 _echo(f"{'archived' if bundle.new else 'already archived'} {bundle.digest} {bundle.path} "
-                      f"(sealed by {bundle.sealer})")
+                      f"(sealed by {bundle.sealer}{checked})")
     if as_json:
         _json(done)
+    if pinned is None and done:
+        _not_pinned()
     sys.exit(EXIT_REFUSED if refused else 0)
 
 
@@ -223,8 +252,9 @@ def show(archive_dir: str, ledger_at: str, digest: str, as_json: bool, raw: bool
         _json(bundle.to_dict())
         return
     facts = bundle.to_dict()
-    for key in ("digest", "kind", "verifiedAt", "sealedAt", "sealer", "outcome", "entryNumber", "importer", "issuers",
-                "credentialIds", "verificationMethods", "path", "held", "holdReason"):
+    for key in ("digest", "sealDigest", "kind", "verifiedAt", "sealedAt", "sealer", "outcome", "entryNumber", "importer",
+                "issuers", "credentialIds", "verificationMethods", "statusListMethods", "vouchMethods", "path", "held",
+                "holdReason"):
         value = facts[key]
         shown = ", ".join(value) if isinstance(value, list) else ("-" if value is None else str(value))
         _echo(f"{key + ':':<21}{shown}")
@@ -255,7 +285,8 @@ def release(archive_dir: str, ledger_at: str, digest: str) -> None:
 @_archive_options
 @click.option("--retention", "retention_text", default=str(Retention()), show_default=True, metavar="SPAN",
               help="How long a bundle is kept after it was verified: years and/or days (5y, 400d, 5y30d).")
-@click.option("--now", "now_text", metavar="TIME", help="Prune as of this date or time (default: now).")
+@click.option("--now", "now_text", metavar="TIME", help="Prune as of this date or time in the past (default: now; "
+              "a time more than 5 minutes after the clock is refused).")
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was removed as JSON.")
 def prune(archive_dir: str, ledger_at: str, retention_text: str, now_text: str | None, dry_run: bool,
@@ -265,7 +296,11 @@ def prune(archive_dir: str, ledger_at: str, retention_text: str, now_text: str |
         retention = Retention.parse(retention_text)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--retention") from None
-    now = _when(now_text, "--now") or datetime.now(timezone.utc)
+    clock = datetime.now(timezone.utc)
+    now = _when(now_text, "--now") or clock
+    if now > clock + PRUNE_SKEW:  # as of a later time, bundles still in retention would go
+        _usage(f"--now {now_text} is in the future (the clock says {clock.strftime('%Y-%m-%dT%H:%M:%SZ')}): pruning "
+               "as of a later time would remove bundles still in retention; give a time up to now, or leave --now out")
     with _open(archive_dir, ledger_at, retention) as opened:
         try:
             pruned = opened.prune(now, dry_run=dry_run)
@@ -300,15 +335,21 @@ def check(archive_dir: str, ledger_at: str, as_json: bool) -> None:
 
 @archive.command("reindex")
 @_archive_options
-@sealers_option
-def reindex(archive_dir: str, ledger_at: str, sealers: tuple[str, ...]) -> None:
+@_sealer_options
+def reindex(archive_dir: str, ledger_at: str, sealers: tuple[str, ...], sealer_home: str | None,
+            any_sealer: bool) -> None:
     """Index the bundle files the index does not name (left by a crash between writing a file and
-    indexing it), their seal checked. Exit 1 if some files could not be (altered, not bundles,
-    or their seal does not hold)."""
-    with _open(archive_dir, ledger_at, sealers=sealers) as opened:
+    indexing it), their seal checked (by a --sealer key, else your own evidence key; any with
+    --any-sealer); give bundles archived by an older tradevc the digest of their seal and the
+    keys of their status lists and vouches. Exit 1 if some files could not be (altered, not
+    bundles, their seal does not hold, or another copy of the same sealed bundle is indexed)."""
+    pinned = pinned_sealers(sealers, sealer_home, any_sealer)
+    with _open(archive_dir, ledger_at, sealers=pinned) as opened:
         added, left = opened.reindex()
     for bundle in added:
-        _echo(f"indexed {bundle.digest} {bundle.path}")
+        _echo(f"indexed {bundle.digest} {bundle.path}" + ("" if pinned is not None else f" ({NOT_PINNED})"))
+    if pinned is None and added:
+        _not_pinned()
     for problem in left:
         click.echo(escape_hidden(f"error: not indexed: {problem}"), err=True)
     sys.exit(EXIT_REFUSED if left else 0)
@@ -316,7 +357,7 @@ def reindex(archive_dir: str, ledger_at: str, sealers: tuple[str, ...]) -> None:
 
 @archive.command("reverify")
 @_archive_options
-@sealers_option
+@_sealer_options
 @_search_options
 @click.option("--trust", "trust", type=click.Path(dir_okay=False), metavar="FILE",
               help="Replay under this trust policy, revised since (default: the policy each bundle recorded).")
@@ -342,17 +383,19 @@ def reindex(archive_dir: str, ledger_at: str, sealers: tuple[str, ...]) -> None:
 @click.option("--workers", type=click.IntRange(min=1), metavar="N",
               help="Worker processes on this machine (default: the CPUs; 1: in this process).")
 @click.option("--json", "as_json", is_flag=True, help="Print every outcome as JSON.")
-def reverify_command(archive_dir: str, ledger_at: str, sealers: tuple[str, ...], trust: str | None,
-                     compromised: tuple[str, ...], address: str | None, cluster_ca: str | None,
-                     cluster_cert: str | None, cluster_key: str | None, insecure: bool, local_cluster: int | None,
-                     workers: int | None, as_json: bool, **conditions: Any) -> None:
+def reverify_command(archive_dir: str, ledger_at: str, sealers: tuple[str, ...], sealer_home: str | None,
+                     any_sealer: bool, trust: str | None, compromised: tuple[str, ...], address: str | None,
+                     cluster_ca: str | None, cluster_cert: str | None, cluster_key: str | None, insecure: bool,
+                     local_cluster: int | None, workers: int | None, as_json: bool, **conditions: Any) -> None:
     """Re-verify the bundles matching the conditions (all without one): check each one's seal,
     replay its decision offline from the DID documents, status lists, contexts and schemas it
     recorded, as of the time it was made, with what is known now (--compromised keys, a revised
     --trust policy), and list the entries whose decision changes. For example, after a key is
     found compromised: --verification-method DIDURL --since 2026-03-01 --compromised DIDURL.
-    A bundle file that no longer holds the indexed bundle is not verified. Exit 3 if the run
-    cannot be done, or an outcome comes back for another bundle than the one sent."""
+    Each seal must be by a --sealer key, else your own evidence key (--evidence-home); a bundle
+    sealed by another key is could-not-verify. --any-sealer accepts any key. A bundle file that
+    no longer holds the indexed bundle is not verified. Exit 3 if the run cannot be done, or an
+    outcome comes back for another bundle than the one sent."""
     if address is not None and local_cluster is not None:
         raise click.UsageError("give --cluster or --local-cluster, not both")
     if (address is not None or local_cluster is not None) and workers is not None:
@@ -386,8 +429,9 @@ def reverify_command(archive_dir: str, ledger_at: str, sealers: tuple[str, ...],
             raise click.BadParameter(f"{trust} is not JSON: {e}", param_hint="--trust") from None
         if not isinstance(policy, dict):
             raise click.BadParameter(f"{trust} is not a trust policy (a JSON object)", param_hint="--trust")
+    pinned = pinned_sealers(sealers, sealer_home, any_sealer)
     try:  # the policy and the trust store files it names are read here, relative to its folder
-        check = replay_check(compromised, sealers=split_sealers(sealers), policy=policy,
+        check = replay_check(compromised, sealers=pinned, policy=policy,
                              base=None if trust is None else Path(trust).parent)
     except ValueError as e:
         raise click.BadParameter(f"{trust}: {e}", param_hint="--trust") from None
@@ -404,12 +448,16 @@ def reverify_command(archive_dir: str, ledger_at: str, sealers: tuple[str, ...],
         fail(e.message, EXIT_COULD_NOT_VERIFY)
     changed = [(b, o) for b, o in zip(chosen, outcomes) if o.changed]
     if as_json:
-        _json({"reverified": len(outcomes), "changed": len(changed),
+        _json({"reverified": len(outcomes), "changed": len(changed), "sealerPinned": pinned is not None,
                "outcomes": [{**o.to_dict(), "verifiedAt": b.to_dict()["verifiedAt"], "importer": b.importer}
                             for b, o in zip(chosen, outcomes)]})
+        if pinned is None:
+            _not_pinned()
         return
     for bundle, outcome in changed:
         _echo(f"{bundle.entry_number or '-':<16} {bundle.digest[:16]}  "
               f"{bundle.verified_at.strftime('%Y-%m-%dT%H:%M:%SZ')}  {outcome.recorded} -> {outcome.now}"
               + (f"  ({outcome.reason})" if outcome.reason else ""))
     click.echo(f"re-verified {len(outcomes)} bundle(s); {len(changed)} decision(s) change", err=True)
+    if pinned is None:
+        _not_pinned()

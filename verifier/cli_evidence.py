@@ -7,19 +7,24 @@ else ``$TRADEVC_EVIDENCE_PASSPHRASE``, else asked on a terminal), and prints its
 ``evidence-key show --home DIR`` prints it again (from the public file beside the key).
 
 ``--evidence OUT.json --evidence-home DIR`` on ``credential`` and ``presentation`` writes the
-sealed bundle of that verification (atomically), whatever its outcome; the exit status is the
-verification's. A key that cannot be opened is exit 2, before anything is verified.
+sealed bundle of that verification (atomically, mode 0600: it holds the documents presented),
+whatever its outcome; the exit status is the verification's. A key that cannot be opened is
+exit 2, before anything is verified.
 
 ``--archive DIR`` (with ``--evidence``) also puts that sealed bundle into the archive in DIR,
 indexed in the ledger database (``--ledger``, else ``$TRADEVC_LEDGER``; for ``entry``, its own
-``--ledger``), its seal checked against ``$TRADEVC_ARCHIVE_SEALERS`` when set: a border post
-archives every decision as it makes it. An archive that cannot be opened is exit 2 before
-anything is verified; a bundle that cannot be archived is exit 3 (the file is written).
+``--ledger``), its seal checked against ``$TRADEVC_ARCHIVE_SEALERS`` when set, else against
+the key that sealed it here: a border post archives every decision as it makes it. An archive
+that cannot be opened is exit 2 before anything is verified; a bundle that cannot be archived
+is exit 3 (the file is written).
 
 ``vc-verify replay BUNDLE.json [--seal-key DID]...`` checks the seal and every recorded body's
-SHA-256 (exit 2, one line naming what does not match), decides again offline from the bundle
-alone and prints the replayed decision and each difference from the recorded report, check
-by check: exit 0 for the same decision (outcome), 1 for a different one.
+SHA-256 (exit 2, one line naming what does not match), the seal against a pinned key: the
+``--seal-key`` keys, else the key of ``--evidence-home`` (``$TRADEVC_EVIDENCE_HOME``), else it
+refuses (exit 2), unless ``--any-sealer`` asks to accept any key, for inspection only, and the
+output says so. It then decides again offline from the bundle alone and prints the replayed
+decision and each difference from the recorded report, check by check: exit 0 for the same
+decision (outcome), 1 for a different one.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from .evidence import (
 __all__ = [
     "evidence_key", "replay_command", "EVIDENCE_OPTIONS", "evidence_key_from_options", "write_evidence",
     "ARCHIVE_ENV", "LEDGER_ENV", "SEALERS_ENV", "sealers_option", "split_sealers", "archive_ledger_option",
-    "evidence_archive",
+    "evidence_archive", "sealer_home_option", "any_sealer_option", "pinned_sealers", "home_sealer", "NOT_PINNED",
 ]
 
 PASSPHRASE_ENV = "TRADEVC_EVIDENCE_PASSPHRASE"
@@ -68,8 +73,56 @@ sealers_option = click.option(
     "--sealer", "sealers", multiple=True, envvar=SEALERS_ENV, metavar="DID",
     help="Accept only bundles sealed by this evidence key: a DID, or a DID URL (repeatable; or $" + SEALERS_ENV
     + ", separated by spaces or commas): the keys of your own verifiers ('vc-verify evidence-key show'). Without "
-    "it, any bundle whose seal holds is accepted, and the key that sealed it is recorded.",
+    "it, only bundles sealed by your own evidence key (--evidence-home) are accepted.",
 )
+sealer_home_option = click.option(
+    "--evidence-home", "sealer_home", type=click.Path(file_okay=False), envvar=HOME_ENV, metavar="DIR",
+    help="Where your evidence key is ('vc-verify evidence-key init'; default $" + HOME_ENV + "): without a "
+    "pinned key, only bundles it sealed are accepted.",
+)
+any_sealer_option = click.option(
+    "--any-sealer", is_flag=True,
+    help="Accept a bundle sealed by any key whose seal holds, for inspection only: the output says that the "
+    "sealer was not checked against a pinned key.",
+)
+NOT_PINNED = "the sealer was NOT checked against a pinned key (--any-sealer)"
+"""What the output says when ``--any-sealer`` accepted any sealing key."""
+
+
+def home_sealer(home: str) -> str:
+    """The DID of the evidence key in ``home``, from the public file ``evidence-key init`` wrote
+    beside it. Exits 2 with one line if there is none."""
+    try:
+        public = json.loads((Path(home) / PUBLIC_FILE).read_text(encoding="utf-8"))
+        did = public["did"]
+        if not isinstance(did, str) or not did.startswith("did:"):
+            raise ValueError(did)
+        return did
+    except (OSError, ValueError, KeyError, TypeError):
+        _usage(f"no evidence key in {home} to check seals against; make one with 'vc-verify evidence-key init "
+               f"--home {home}', or pin the sealer's key instead")
+
+
+def pinned_sealers(sealers: tuple[str, ...] | list[str], home: str | None, any_sealer: bool, *,
+                   pin: str = "--sealer DID (or set " + SEALERS_ENV + ")") -> list[str] | None:
+    """The sealing keys a bundle must be sealed by: those given (``pin``), else the key of the
+    evidence home (``--evidence-home``, ``$TRADEVC_EVIDENCE_HOME``); None (any key) only with
+    ``--any-sealer``. Exits 2 with one line when none is pinned and any is not asked for, or
+    when both are."""
+    given = split_sealers(sealers)
+    option = pin.split()[0]
+    if given and any_sealer:
+        _usage(f"give {option} or --any-sealer, not both")
+    if given:
+        return given
+    if any_sealer:
+        return None
+    if home:
+        return [home_sealer(home)]
+    _usage(f"no sealing key to check the seal against: give {pin}, or --evidence-home DIR holding your own "
+           f"evidence key (or set {HOME_ENV}); --any-sealer accepts any key, for inspection only")
+
+
 archive_ledger_option = click.option(
     "--ledger", "archive_ledger", envvar=LEDGER_ENV, metavar="PATH_OR_URL",
     help="With --archive: the ledger database the archive's index lives in (an SQLite file, sqlite:///path or "
@@ -135,6 +188,9 @@ def evidence_key_init(home: str, passphrase_file: str | None, weak_passphrase: b
         key = create_evidence_key(home, passphrase)
         public = {"did": key.did, "verificationMethod": key.verification_method}
         write_atomic(Path(home) / PUBLIC_FILE, (json.dumps(public, indent=2) + "\n").encode(), mode=0o644)
+    except FileExistsError:  # another init made one there meanwhile: it is kept
+        _usage(f"{home} already holds an evidence key ({EVIDENCE_KEY_FILE}), made while this one was being made; "
+               "keep it, or use another --home")
     except OSError as e:
         _usage(f"cannot write the evidence key in {home}: {e.strerror or e}")
     click.echo(key.did)
@@ -193,8 +249,9 @@ def evidence_key_from_options(evidence: str | None, home: str | None, passphrase
 
 def evidence_archive(evidence: str | None, archive_dir: str | None, ledger_at: str | None) -> Archive | None:
     """The archive ``--archive`` names (None without it), opened before anything is verified,
-    accepting the sealing keys of ``$TRADEVC_ARCHIVE_SEALERS`` (any, when unset). Exits 2 with
-    one line without ``--evidence`` or a ledger, or when it cannot be opened."""
+    accepting the sealing keys of ``$TRADEVC_ARCHIVE_SEALERS`` (when unset: the key that seals
+    the bundle, see :func:`write_evidence`). Exits 2 with one line without ``--evidence`` or a
+    ledger, or when it cannot be opened."""
     if archive_dir is None:
         return None
     if evidence is None:
@@ -214,13 +271,15 @@ def write_evidence(path: str, bundle: dict[str, Any], key: KeyPair, archive: Arc
     sealed = seal_bundle(bundle, key)
     data = (json.dumps(sealed, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     try:
-        write_atomic(path, data, mode=0o644)
+        write_atomic(path, data, mode=0o600)  # private: it holds the documents and who presented them
     except OSError as e:
         if archive is not None:
             archive.close()
         _usage(f"cannot write the evidence bundle {path}: {e.strerror or e}")
     if archive is None:
         return
+    if archive.sealers is None:  # no $TRADEVC_ARCHIVE_SEALERS: this verifier's own key, never any key
+        archive.sealers = (key.did,)
     try:
         added = archive.add(data)
     except ArchiveError as e:
@@ -236,27 +295,34 @@ def write_evidence(path: str, bundle: dict[str, Any], key: KeyPair, archive: Arc
 @click.argument("bundle", type=click.Path(dir_okay=False, exists=True))
 @click.option("--seal-key", "seal_keys", multiple=True, metavar="DID",
               help="A verifier key (did:key DID or DID URL) the bundle must be sealed by (repeatable). Without it, "
-              "the seal is checked against the key it names, and the output says that key was not pinned.")
+              "the key of your own evidence home (--evidence-home) is required.")
+@sealer_home_option
+@any_sealer_option
 @click.option("--json", "as_json", is_flag=True, help="Print the replay (decisions, differences, report) as JSON.")
-def replay_command(bundle: str, seal_keys: tuple[str, ...], as_json: bool) -> None:
+def replay_command(bundle: str, seal_keys: tuple[str, ...], sealer_home: str | None, any_sealer: bool,
+                   as_json: bool) -> None:
     """Decide again, offline, from the evidence bundle alone, and compare with the recorded
     report.
 
-    The seal and every recorded body's SHA-256 are checked first (a bundle altered in any byte:
-    exit 2, saying what does not match). The replay reads only the recorded bytes (no network,
-    no cache, no current trust pack), at the recorded time, under the recorded policy. Every
-    difference from the recorded report is printed, check by check. Exit 0: the same decision
-    (outcome); 1: a different one."""
+    The seal and every recorded body's SHA-256 are checked first (a bundle altered in any byte,
+    or not sealed by a --seal-key key, else by your own evidence key: exit 2, saying what does
+    not match; with neither, it refuses unless told --any-sealer). The replay reads only the recorded bytes (no network, no cache, no current
+    trust pack), at the recorded time, under the recorded policy. Every difference from the
+    recorded report is printed, check by check. Exit 0: the same decision (outcome); 1: a
+    different one."""
+    trusted = pinned_sealers(seal_keys, sealer_home, any_sealer, pin="--seal-key DID")
     try:
         held = read_bundle(bundle)
-        result = replay(held, trusted=list(seal_keys) or None)
+        result = replay(held, trusted=trusted)
     except EvidenceError as e:
         _usage(f"{bundle}: {e.message}")
     except OSError as e:
         _usage(f"cannot read {bundle}: {e.strerror or e}")
     if as_json:
         out = result.to_dict()
-        out["sealKeyPinned"] = bool(seal_keys)
+        out["sealKeyPinned"] = trusted is not None
+        if trusted is None:
+            out["sealerNote"] = NOT_PINNED
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         data = result.to_dict()
@@ -267,7 +333,7 @@ def replay_command(bundle: str, seal_keys: tuple[str, ...], as_json: bool) -> No
         else:
             click.echo(f"DIFFERENT DECISION: recorded {data['recordedOutcome']}, replayed {data['replayedOutcome']}")
         click.echo(f"  {held.kind} verified as of {data['verifiedAt']}, sealed {held.data['sealedAt']} by "
-                   f"{result.signer}{'' if seal_keys else ' (not pinned: give --seal-key DID to require your key)'}")
+                   f"{result.signer}{'' if trusted is not None else f'; {NOT_PINNED}'}")
         click.echo(f"  recorded with {held.data['tool']['name']} {held.data['tool']['version']}; "
                    f"{len(held.retrieved)} recorded documents; nothing else was read")
         for note in result.notes:
@@ -278,4 +344,7 @@ def replay_command(bundle: str, seal_keys: tuple[str, ...], as_json: bool) -> No
                 click.echo(f"    {difference.where}: {difference.recorded} -> {difference.replayed}")
         else:
             click.echo("  no difference, check by check")
+        if trusted is None:
+            click.echo(f"warning: {NOT_PINNED}: a bundle re-sealed by anyone's key passes; give --seal-key DID or "
+                       "--evidence-home DIR to require a key you trust", err=True)
     sys.exit(EXIT_SAME if result.same_decision else EXIT_DIFFERENT)

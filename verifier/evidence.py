@@ -169,12 +169,65 @@ class Bundle:
             methods.extend(m for m in walk.methods if m not in methods)
         return methods
 
+    def vouch_methods(self) -> list[str]:
+        """The verification methods of the proofs on the vouches recorded for its trust paths:
+        the credentials its recorded trust policy keeps in its store (``anchors``) and those
+        fetched from parties' linked presentations (``retrieved`` of kind ``vouch``). Keys a
+        path-aware decision relied on beside those of its documents and status lists."""
+        sources: list[Any] = []
+        policy = self.data["trust"].get("policy")
+        if isinstance(policy, Mapping):
+            for anchor in policy.get("anchors") or []:
+                if isinstance(anchor, Mapping):
+                    sources.append(anchor.get("credential"))
+        for entry in self.retrieved:
+            if entry["kind"] != "vouch":
+                continue
+            try:
+                text = self.body(entry).decode("utf-8").strip()
+                sources.append(text if is_compact_jws(text) else json.loads(text))
+            except (EvidenceError, UnicodeDecodeError, ValueError, RecursionError):
+                continue
+        methods: list[str] = []
+        for source in sources:
+            for credential in _credentials_in(source):
+                walk = _Walk()
+                walk.visit(credential, credentials=True)
+                methods.extend(m for m in walk.methods if m not in methods)
+        return methods
+
+    @property
+    def seal_digest(self) -> str:
+        """What the seal signs (:func:`bundle_digest`), in hex: the same for every serialisation
+        of the bundle (indentation, member order)."""
+        return bundle_digest(self.data).hex()
+
     def body(self, entry: Mapping[str, Any]) -> bytes:
         """The bytes of a ``retrieved`` entry. :raises EvidenceError: not base64."""
         try:
             return base64.b64decode(str(entry["bytes"]), validate=True)
         except (binascii.Error, ValueError):
             raise EvidenceError(f"the recorded bytes of {entry.get('url')} are not base64") from None
+
+
+def _credentials_in(node: Any) -> list[Any]:
+    """The credentials a vouch source holds: a presentation's (embedded, or in a ``vp+jwt``),
+    or the credential itself; not the presentation's own proof."""
+    if isinstance(node, str) and is_compact_jws(node):
+        try:
+            payload = parse_compact_jws(node).payload
+        except VcError:
+            return []
+        inner = payload.get("vp") if isinstance(payload, Mapping) and isinstance(payload.get("vp"), Mapping) else payload
+        if isinstance(inner, Mapping) and "verifiableCredential" in inner:
+            return _credentials_in(inner)
+        return [node]
+    if isinstance(node, list):
+        return [c for item in node for c in _credentials_in(item)]
+    if isinstance(node, Mapping) and "verifiableCredential" in node:
+        held = node.get("verifiableCredential")
+        return [c for item in (held if isinstance(held, list) else [held]) for c in _credentials_in(item)]
+    return [node] if node is not None else []
 
 
 def read_bundle(source: str | os.PathLike[str] | bytes) -> Bundle:
@@ -955,7 +1008,8 @@ def create_evidence_key(home: str | os.PathLike[str], passphrase: str | bytes) -
     """Create the verifier's sealing key (Ed25519) in ``home`` (:data:`EVIDENCE_KEY_FILE`,
     sealed under ``passphrase``: scrypt, AES-256-GCM, see :mod:`tradevc.vc.sealed`).
 
-    :raises FileExistsError: ``home`` already holds one.
+    :raises FileExistsError: ``home`` already holds one, or another one was made there while
+        this one was being made (the file is never replaced).
     :raises OSError: it cannot be written.
     """
     from tradevc.vc.atomicfile import write_atomic
@@ -966,7 +1020,8 @@ def create_evidence_key(home: str | os.PathLike[str], passphrase: str | bytes) -
         raise FileExistsError(path)
     os.makedirs(home, mode=0o700, exist_ok=True)
     key = KeyPair.generate("Ed25519")
-    write_atomic(path, key.to_sealed(new_key(passphrase)), mode=0o600)
+    # never over a key made meanwhile (two inits at once): the second one fails
+    write_atomic(path, key.to_sealed(new_key(passphrase)), mode=0o600, replace=False)
     return key
 
 

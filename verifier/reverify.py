@@ -142,9 +142,10 @@ def check_replay(data: bytes, *, compromised: Sequence[str] = (), sealers: Seque
     member is not read: :func:`replay_check` reads it where the policy file is.
 
     A decision that relied on a ``compromised`` key (a verification method's DID URL, or a DID
-    for all its keys) that made a proof of one of its documents, or of a status list it read,
-    is not verified now, and the reason names the key. The outcome's ``digest`` is the SHA-256
-    of ``data``. Never raises for a bad bundle: it is could-not-verify, with the reason."""
+    for all its keys) that made a proof of one of its documents, of a status list it read, or of
+    a vouch on its trust path (a stored anchor, a linked presentation's), is not verified now,
+    and the reason names the key. The outcome's ``digest`` is the SHA-256 of ``data``. Never
+    raises for a bad bundle: it is could-not-verify, with the reason."""
     digest = hashlib.sha256(data).hexdigest()
     try:
         bundle, facts = parse_bundle(data)
@@ -173,6 +174,9 @@ def check_replay(data: bytes, *, compromised: Sequence[str] = (), sealers: Seque
         key = _relies_on(bundle.status_list_methods(), compromised)
         if key is not None:
             return outcome("not-verified", f"relied on the compromised key {key}, which signed a status list it read")
+        key = _relies_on(bundle.vouch_methods(), compromised)
+        if key is not None:
+            return outcome("not-verified", f"relied on the compromised key {key}, which signed a vouch on its trust path")
     reason = _first_failure(replayed.report) if now != "verified" else None
     if reason is None and now != recorded and replayed.differences:
         first = replayed.differences[0]

@@ -313,6 +313,11 @@ def test_a_trust_path_from_a_linked_presentation_is_recorded_and_replays(https_s
     assert ("did", "https://registry.example/.well-known/did.json") in urls
     assert ("did", "https://mill.example/.well-known/did.json") in urls
     assert bundle["trust"]["policy"]["kind"] == "trustPaths" and bundle["trust"]["paths"]
+    # the registry's key that signed the linked anchor is a key the decision relied on; the key
+    # of the linked presentation's own proof is not a vouch's
+    sealed = read_bundle(json.dumps(seal_bundle(bundle, CUSTOMS)).encode())
+    assert sealed.vouch_methods() == [vouch["proof"]["verificationMethod"]]
+    assert vouch["proof"]["verificationMethod"].startswith(registry_did + "#")
     shutil.rmtree(https_server.site("mill.example"))
     again = replay(seal_bundle(bundle, CUSTOMS))
     assert again.same, again.differences

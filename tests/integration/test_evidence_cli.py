@@ -87,8 +87,12 @@ def test_credential_evidence_replays_after_the_site_is_gone(world, tmp_path, htt
     assert same.output.startswith("SAME DECISION: verified, as recorded\n")
     as_json = json.loads(run("replay", out, "--seal-key", did, "--json").output)
     assert as_json["same"] is True and as_json["sealKeyPinned"] is True and as_json["differences"] == []
-    unpinned = run("replay", out)
-    assert unpinned.exit_code == 0 and "not pinned" in unpinned.output
+    unpinned = run("replay", out)  # no key pinned, no evidence home: refused
+    assert unpinned.exit_code == 2 and "no sealing key to check the seal against" in unpinned.output
+    own = run("replay", out, "--evidence-home", tmp_path / "customs")  # the home's own key is pinned
+    assert own.exit_code == 0 and own.output.startswith("SAME DECISION") and "NOT checked" not in own.output
+    loose = run("replay", out, "--any-sealer")
+    assert loose.exit_code == 0 and "the sealer was NOT checked against a pinned key" in loose.output
 
     other = run("replay", out, "--seal-key", KeyPair.generate("Ed25519").did)
     assert other.exit_code == 2 and "not one of the trusted sealing keys" in other.output
@@ -220,7 +224,7 @@ def test_credential_evidence_goes_straight_into_the_archive(world, tmp_path, htt
     assert found.exit_code == 0, found.output
     outcome = json.loads(found.stdout)["outcomes"][0]
     assert outcome["recorded"] == "verified" and outcome["now"] == "not-verified" and method in outcome["reason"]
-    unchanged = json.loads(run("archive", "reverify", *where, "--workers", "1", "--json").stdout)
+    unchanged = json.loads(run("archive", "reverify", *where, "--sealer", did, "--workers", "1", "--json").stdout)
     assert unchanged["changed"] == 0 and unchanged["outcomes"][0]["now"] == "verified"
 
 

@@ -143,3 +143,12 @@ def test_a_compromised_key_that_signed_the_status_lists(world):
                for o in outcomes if o.changed)
     untouched = reverify([b.path for b in archived], replay_check(["did:web:elsewhere.example"]), workers=1)
     assert not any(o.changed for o in untouched)
+
+
+def test_the_status_list_key_is_indexed_and_found(world):
+    """The key that signed the status lists is indexed beside the certificates' key, apart from
+    it, and a search on it finds the decisions that read those lists."""
+    archive, archived, method, _, list_method = world
+    assert all(b.status_list_methods == (list_method,) and b.verification_methods == (method,) for b in archived)
+    assert [b.digest for b in archive.search(verification_method=list_method)] == [b.digest for b in archived]
+    assert archive.search(verification_method="did:web:elsewhere.example") == []

@@ -222,16 +222,25 @@ def test_reindex_leaves_out_a_file_whose_seal_does_not_hold(archive, bundles):
     assert added == [] and [(p.problem, p.path) for p in left] == [("unindexed", path)]
 
 
+def _downgrade(location: str, version: int) -> None:
+    """Make the archive's tables those of schema ``version`` (1: no sealer; 2: no seal digest, no key roles)."""
+    with sqlite3.connect(location) as db:
+        db.execute("DROP INDEX archive_bundles_seal")
+        db.execute("ALTER TABLE archive_bundles DROP COLUMN seal_digest")
+        db.execute("ALTER TABLE archive_methods DROP COLUMN role")
+        if version == 1:
+            db.execute("ALTER TABLE archive_bundles DROP COLUMN sealer")
+        db.execute("UPDATE archive_schema_version SET version = ?", (version,))
+
+
 def test_an_archive_of_schema_version_1_gains_the_sealer_column(tmp_path, bundles):
     location = str(tmp_path / "ledger.db")
     Archive(tmp_path / "a", location).close()
-    with sqlite3.connect(location) as db:
-        db.execute("ALTER TABLE archive_bundles DROP COLUMN sealer")
-        db.execute("UPDATE archive_schema_version SET version = 1")
+    _downgrade(location, 1)
     with Archive(tmp_path / "a", location) as archive:
         assert archive.add(bundles["march"]).sealer == SEALER.verification_method
     with sqlite3.connect(location) as db:
-        assert db.execute("SELECT version FROM archive_schema_version").fetchall() == [(2,)]
+        assert db.execute("SELECT version FROM archive_schema_version").fetchall() == [(3,)]
 
 
 def test_prune_removes_only_what_is_out_of_retention_and_not_held(archive, bundles):
@@ -390,3 +399,42 @@ def test_an_index_write_that_fails_leaves_a_file_that_reindex_indexes(tmp_path, 
         added, left = archive.reindex()
         assert [b.digest for b in added] == [digest(bundles["march"])] and left == []
         assert archive.check() == [] and archive.add(bundles["march"]).new is False
+
+
+def test_the_same_sealed_bundle_reserialised_is_archived_once(archive, bundles, tmp_path):
+    first = archive.add(bundles["march"])
+    data = json.loads(bundles["march"])
+    other = json.dumps(dict(reversed(list(data.items()))), indent=4).encode()  # other order and indentation
+    assert other != bundles["march"] and digest(other) != first.digest
+    again = archive.add(other)
+    assert not again.new and again.digest == first.digest and again.seal_digest == first.seal_digest
+    assert [b.digest for b in archive.search()] == [first.digest]
+    assert not list((tmp_path / "archive").rglob(f"{digest(other)}.json"))  # its bytes were not kept
+    assert archive.add(bundles["april"]).new  # another bundle is another entry
+
+    # a file of the other serialisation left in its day's folder is not indexed twice
+    stray = first.path.with_name(f"{digest(other)}.json")
+    stray.write_bytes(other)
+    added, left = archive.reindex()
+    assert added == [] and [(p.problem, p.digest) for p in left] == [("duplicate", digest(other))]
+
+
+def test_an_archive_of_schema_version_2_is_completed_by_reindex(tmp_path, bundles):
+    location = str(tmp_path / "ledger.db")
+    with Archive(tmp_path / "a", location) as archive:
+        first = archive.add(bundles["march"])
+    _downgrade(location, 2)
+    with Archive(tmp_path / "a", location) as archive:
+        assert archive.get(first.digest).seal_digest is None
+        assert archive.reindex() == ([], [])
+        assert archive.get(first.digest).seal_digest == json_seal_digest(bundles["march"])
+        again = archive.add(json.dumps(json.loads(bundles["march"]), indent=3).encode())
+        assert not again.new and again.digest == first.digest
+    with sqlite3.connect(location) as db:
+        assert db.execute("SELECT version FROM archive_schema_version").fetchall() == [(3,)]
+
+
+def json_seal_digest(data: bytes) -> str:
+    from tradevc.verifier.evidence import bundle_digest
+
+    return bundle_digest(json.loads(data)).hex()

@@ -19,6 +19,7 @@ MILL = KeyPair.generate("Ed25519")
 OTHER = KeyPair.generate("Ed25519")
 POLICY = policy_document(MILL, OTHER)
 METHOD = f"{MILL.did}#{MILL.did.removeprefix('did:key:')}"
+PIN = ["--sealer", SEALER.did]
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +51,10 @@ def digest(path) -> str:
 
 
 def test_add_list_search_and_show(files, where):
-    added = run("add", *where, *files, "--json")
+    added = run("add", *where, *PIN, *files, "--json")
     assert added.exit_code == 0, added.output
     assert [item["new"] for item in json.loads(added.stdout)] == [True] * 6
-    again = run("add", *where, files[0])
+    again = run("add", *where, *PIN, files[0])
     assert again.exit_code == 0 and again.stdout.startswith(f"already archived {digest(files[0])}")
 
     listed = run("list", *where, "--json")
@@ -81,7 +82,7 @@ def test_add_refuses_a_broken_seal_and_a_key_not_accepted(files, where, tmp_path
     forged["index"]["importer"] = "Someone Else"
     forged_file = tmp_path / "forged.json"
     forged_file.write_bytes(to_bytes(forged))
-    refused = run("add", *where, forged_file, files[1])
+    refused = run("add", *where, *PIN, forged_file, files[1])
     assert refused.exit_code == 1 and len(refused.stderr.strip().splitlines()) == 1, refused.output
     assert refused.stderr.startswith(f"error: {forged_file}: the bundle's seal does not hold: ")
     assert "changed after sealing" in refused.stderr and "Traceback" not in refused.output
@@ -95,52 +96,66 @@ def test_add_refuses_a_broken_seal_and_a_key_not_accepted(files, where, tmp_path
 
 
 def test_hold_prune_release(files, where):
-    run("add", *where, *files)
+    run("add", *where, *PIN, *files)
     first = digest(files[0])
     assert run("hold", *where, first, "--reason", "appeal 17").exit_code == 0
-    # as of 2031-02-21, the first bundle (2026-02-10) and the second (2026-02-22) are out of 5 years
-    pruned = run("prune", *where, "--now", "2031-02-21T00:00:00Z", "--json")
+    # kept 200 days: as of 2026-09-09 only the first bundle (2026-02-10) is out (the second is of 2026-02-22)
+    pruned = run("prune", *where, "--now", "2026-09-09T00:00:00Z", "--retention", "200d", "--json")
     assert pruned.exit_code == 0, pruned.output
     report = json.loads(pruned.stdout)
     assert [b["digest"] for b in report["removed"]] == [] and report["held"] == 1
-    pruned = run("prune", *where, "--now", "2031-03-01", "--dry-run", "--json")
+    pruned = run("prune", *where, "--now", "2026-09-17", "--retention", "200d", "--dry-run", "--json")
     assert [b["digest"] for b in json.loads(pruned.stdout)["removed"]] == [digest(files[1])]
     assert files[1].exists() and run("show", *where, digest(files[1])).exit_code == 0
     assert run("release", *where, first).exit_code == 0
-    pruned = run("prune", *where, "--now", "2031-03-01", "--retention", "5y")
+    pruned = run("prune", *where, "--now", "2026-09-17", "--retention", "200d")
     assert pruned.exit_code == 0 and "removed 2 bundle(s)" in pruned.stderr
     assert run("show", *where, first).exit_code == 1
     assert run("check", *where).exit_code == 0
 
 
+def test_prune_refuses_a_time_in_the_future(files, where):
+    """Pruning as of a later time would remove bundles still in retention: refused, nothing removed."""
+    run("add", *where, *PIN, *files)
+    later = (datetime.now(UTC) + timedelta(minutes=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for when in (later, "2031-03-01"):
+        refused = run("prune", *where, "--now", when, "--retention", "1d")
+        assert refused.exit_code == 2, refused.output
+        assert refused.stderr.startswith(f"error: --now {when} is in the future") and "Traceback" not in refused.output
+        assert len(refused.stderr.strip().splitlines()) == 1
+    assert len(json.loads(run("list", *where, "--json").stdout)) == 6  # nothing was removed
+    within = (datetime.now(UTC) + timedelta(minutes=4)).strftime("%Y-%m-%dT%H:%M:%SZ")  # a clock a little ahead
+    assert run("prune", *where, "--now", within, "--dry-run").exit_code == 0
+
+
 def test_check_and_reindex(files, where, tmp_path):
-    run("add", *where, *files[:2])
+    run("add", *where, *PIN, *files[:2])
     stored = next((tmp_path / "archive").rglob(f"{digest(files[0])}.json"))
     stored.write_bytes(stored.read_bytes() + b" ")
     checked = run("check", *where, "--json")
     assert checked.exit_code == 1
     assert json.loads(checked.stdout) == [{"problem": "altered", "digest": digest(files[0]), "path": str(stored)}]
-    reindexed = run("reindex", *where)
+    reindexed = run("reindex", *where, *PIN)
     assert reindexed.exit_code == 0 and reindexed.stdout == ""
 
 
 def test_reverify_lists_the_entries_whose_decision_changes(files, where):
-    run("add", *where, *files)
-    result = run("reverify", *where, "--verification-method", METHOD, "--since", "2026-03-01",
+    run("add", *where, *PIN, *files)
+    result = run("reverify", *where, *PIN, "--verification-method", METHOD, "--since", "2026-03-01",
                  "--compromised", METHOD, "--workers", "1")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["316-0000002-0", "316-0000004-0"]
     assert all("verified -> not-verified" in line and "compromised" in line for line in lines)
     assert "re-verified 2 bundle(s); 2 decision(s) change" in result.stderr
-    unchanged = run("reverify", *where, "--json", "--workers", "1")
+    unchanged = run("reverify", *where, *PIN, "--json", "--workers", "1")
     report = json.loads(unchanged.stdout)
     assert report["reverified"] == 6 and report["changed"] == 0
 
 
 def test_reverify_on_a_local_dask_cluster(files, where):
-    run("add", *where, *files)
-    result = run("reverify", *where, "--compromised", OTHER.did, "--local-cluster", "2", "--json")
+    run("add", *where, *PIN, *files)
+    result = run("reverify", *where, *PIN, "--compromised", OTHER.did, "--local-cluster", "2", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert [o["changed"] for o in report["outcomes"]] == [i % 2 == 1 for i in range(6)]
@@ -151,14 +166,14 @@ def test_reverify_on_a_tls_cluster_with_the_users_certificates(files, where, tmp
     from distributed import LocalCluster
     from distributed.security import Security
 
-    run("add", *where, *files)
+    run("add", *where, *PIN, *files)
     security = Security.temporary()  # PEM text: written out as an operator's files would be
     pem = {"ca.pem": security.tls_ca_file, "cert.pem": security.tls_client_cert, "key.pem": security.tls_client_key}
     for name, text in pem.items():
         (tmp_path / name).write_text(text)
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
                       protocol="tls", security=security) as cluster:
-        result = run("reverify", *where, "--compromised", OTHER.did, "--cluster", cluster.scheduler_address,
+        result = run("reverify", *where, *PIN, "--compromised", OTHER.did, "--cluster", cluster.scheduler_address,
                      "--cluster-ca", tmp_path / "ca.pem", "--cluster-cert", tmp_path / "cert.pem",
                      "--cluster-key", tmp_path / "key.pem", "--json")
     assert result.exit_code == 0, result.output
@@ -166,12 +181,12 @@ def test_reverify_on_a_tls_cluster_with_the_users_certificates(files, where, tmp
 
 
 def test_reverify_says_a_swapped_bundle_file_is_not_the_indexed_one(files, where):
-    run("add", *where, *files)
+    run("add", *where, *PIN, *files)
     listed = json.loads(run("list", *where, "--json").stdout)
     first, second = (listed[0]["path"], listed[2]["path"])
     with open(first, "wb") as out, open(second, "rb") as source:
         out.write(source.read())  # another sealed bundle of the same issuer: its seal holds
-    result = run("reverify", *where, "--workers", "1")
+    result = run("reverify", *where, *PIN, "--workers", "1")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         f"316-0000000-0    {digest(files[0])[:16]}  2026-02-10T00:00:00Z  verified -> not-verified  (the archived "
@@ -179,19 +194,19 @@ def test_reverify_says_a_swapped_bundle_file_is_not_the_indexed_one(files, where
 
 
 def test_reverify_reads_a_trust_store_relative_to_the_policy_file(files, where, tmp_path, monkeypatch):
-    run("add", *where, *files)
+    run("add", *where, *PIN, *files)
     folder = tmp_path / "policy"
     (folder / "store").mkdir(parents=True)
     (folder / "store" / "vouch.json").write_text(json.dumps(credential(MILL, 99)))
     (folder / "policy.json").write_text(json.dumps({**policy_document(MILL), "anchors": ["store/vouch.json"]}))
     monkeypatch.chdir(tmp_path)  # relative to the current folder too: policy/policy.json
-    result = run("reverify", *where, "--trust", "policy/policy.json", "--workers", "2", "--json")
+    result = run("reverify", *where, *PIN, "--trust", "policy/policy.json", "--workers", "2", "--json")
     assert result.exit_code == 0, result.output
     outcomes = json.loads(result.stdout)["outcomes"]
     assert [o["now"] for o in outcomes] == ["verified" if i % 2 == 0 else "not-verified" for i in range(6)]
     assert {o["reason"] for o in outcomes if o["changed"]} == {"issuer_trust: UNTRUSTED_ISSUER"}
     (folder / "store" / "vouch.json").unlink()
-    missing = run("reverify", *where, "--trust", "policy/policy.json", "--workers", "2")
+    missing = run("reverify", *where, *PIN, "--trust", "policy/policy.json", "--workers", "2")
     assert missing.exit_code == 2 and "anchors[0]: cannot read store/vouch.json" in missing.stderr
 
 
@@ -202,8 +217,8 @@ def test_reverify_help_says_why_tcp_is_dangerous():
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
-    (["add", "{where}", "/nonexistent/b.json"], 2, "error: cannot read /nonexistent/b.json"),
-    (["add", "{where}", "{junk}"], 1, "not an evidence bundle"),
+    (["add", "{where}", "--sealer", "{sealer}", "/nonexistent/b.json"], 2, "error: cannot read /nonexistent/b.json"),
+    (["add", "{where}", "--sealer", "{sealer}", "{junk}"], 1, "not an evidence bundle"),
     (["search", "{where}", "--since", "March"], 2, "give a date (2026-03-01"),
     (["search", "{where}", "--outcome", "maybe"], 2, "error: invalid value for '--outcome'"),
     (["show", "{where}", "abc"], 1, "is not a bundle digest"),
@@ -221,7 +236,7 @@ def test_reverify_help_says_why_tcp_is_dangerous():
     (["reverify", "{where}", "--cluster-ca", "{junk}"], 2, "are for --cluster"),
     (["reverify", "{where}", "--local-cluster", "2", "--insecure-cluster"], 2, "are for --cluster"),
     (["list", "--archive", "{tmp}/a"], 2, "missing option '--ledger'"),
-    (["reverify", "{where}", "--trust", "{junk}"], 2, "error: invalid value for --trust: "),
+    (["reverify", "{where}", "--sealer", "{sealer}", "--trust", "{junk}"], 2, "error: invalid value for --trust: "),
 ])
 def test_errors_are_one_line_without_a_traceback(where, tmp_path, args, code, message):
     junk = tmp_path / "junk.json"
@@ -231,7 +246,7 @@ def test_errors_are_one_line_without_a_traceback(where, tmp_path, args, code, me
         if arg == "{where}":
             argv.extend(where)
         else:
-            argv.append(arg.replace("{junk}", str(junk)).replace("{tmp}", str(tmp_path)))
+            argv.append(arg.replace("{junk}", str(junk)).replace("{tmp}", str(tmp_path)).replace("{sealer}", SEALER.did))
     result = run(*argv)
     assert result.exit_code == code, result.output
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -256,7 +271,7 @@ def test_the_index_on_postgresql(files, tmp_path, postgres_cluster):
         db.execute(f"CREATE DATABASE {name}")  # noqa: S608  (a name made here)
     url = postgres_cluster.url.rsplit("/", 1)[0] + "/" + name
     where = ["--archive", str(tmp_path / "archive"), "--ledger", url]
-    assert run("add", *where, *files).exit_code == 0
+    assert run("add", *where, *PIN, *files).exit_code == 0
     found = run("search", *where, "--issuer", OTHER.did, "--json")
     assert [b["entryNumber"] for b in json.loads(found.stdout)] == ["316-0000001-0", "316-0000003-0", "316-0000005-0"]
     assert run("check", *where).exit_code == 0

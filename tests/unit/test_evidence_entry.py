@@ -66,6 +66,7 @@ def test_vc_verify_entry_writes_evidence_that_replays(tmp_path: Path) -> None:
                                        "--evidence-passphrase-file", str(tmp_path / "pass.txt")])
     assert decided.exit_code == 0, decided.output
     assert read_bundle(out).index["entryNumber"] == "ABC-1234567-8"
+    assert out.stat().st_mode & 0o777 == 0o600  # it holds the documents presented: private
     replayed = CliRunner().invoke(cli, ["replay", str(out), "--seal-key", made.output.strip(), "--json"])
     assert replayed.exit_code == 0, replayed.output
     assert json.loads(replayed.output)["replayedOutcome"] == "ACCEPT"
@@ -96,6 +97,7 @@ def test_vc_verify_entry_archives_its_evidence_beside_the_ledger(tmp_path: Path,
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["outcomes"][0]["now"] == "verified"
     method = bundles[0]["verificationMethods"][0]
-    changed = CliRunner().invoke(cli, ["archive", "reverify", *where, "--compromised", method, "--workers", "1"])
+    changed = CliRunner().invoke(cli, ["archive", "reverify", *where, "--sealer", did, "--compromised", method,
+                                       "--workers", "1"])
     assert changed.exit_code == 0 and "ABC-1234567-8" in changed.stdout and "verified -> not-verified" in changed.stdout
     assert method in changed.stdout
