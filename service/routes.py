@@ -270,14 +270,15 @@ def _codes(result: VerificationResult) -> list[str]:
 def _answer(result: VerificationResult, skipped: list[str]) -> Response:
     """200 with the report when verified; otherwise a 422 (not verified) or 503 (could not
     verify) problem carrying the report's codes and the checks that did not pass."""
-    report = result.to_dict()
+    verified = result.verified
     body: dict[str, Any] = {
-        "verified": result.verified, "document": result.document_id, "results": report["checks"],
-        "warnings": report["warnings"], "skipped": skipped,
+        "verified": verified, "document": result.document_id, "results": [c.to_dict() for c in result.checks],
+        "warnings": list(result.warnings), "skipped": skipped,
     }
     if isinstance(result, PresentationResult):
+        report = result.to_dict()
         body.update(credentials=report["credentials"], signers=report["signers"])
-    if result.verified:
+    if verified:
         return _json(body)
     codes = _codes(result)
     errors = [c.to_dict() for c in result.checks if c.outcome.value in ("failed", "error")]
