@@ -18,7 +18,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,6 +44,7 @@ __all__ = ["REQUEST_ID_HEADER", "create_app", "open_state"]
 
 log = logging.getLogger("tradevc.service")
 REQUEST_ID_HEADER = "X-Request-Id"
+_REQUEST_ID_NAME = REQUEST_ID_HEADER.lower().encode("latin-1")
 DESCRIPTION = """A W3C VC API service over tradevc: issue credentials (with their status
 entries), revoke, suspend and reinstate them, serve the issuers' did.json and status lists,
 verify credentials and presentations, and hand out one-time challenges.
@@ -162,7 +162,8 @@ class Guard:
             if message["type"] == "http.response.start":
                 started = True
                 scope["state"]["status"] = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = [*(h for h in message.get("headers", ()) if h[0].lower() != _REQUEST_ID_NAME),
+                                      (_REQUEST_ID_NAME, request_id.encode("latin-1"))]
             await send(message)
 
         async def problem(status: int, detail: str, *, kind: str | None = None, title: str | None = None,

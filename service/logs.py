@@ -73,6 +73,11 @@ def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
     logging.logMultiprocessing = False
 
 
+class _Second:
+    at = -1
+    text = ""
+
+
 def _direct_handler() -> logging.StreamHandler[IO[str]] | None:
     handler = _Direct.handler
     if handler is None or handler.filters or handler.level > logging.INFO:
@@ -102,8 +107,11 @@ def log_request(request_id: str, client_id: str | None, method: str, route: str,
         })
         return
     now = time.time()
+    second = int(now)
+    if second != _Second.at:  # the date and time to the second, formatted once a second
+        _Second.at, _Second.text = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
     entry: dict[str, Any] = {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z",
+        "time": f"{_Second.text}.{int(now * 1000) % 1000:03d}Z",
         "level": "info", "logger": ACCESS.name, "message": f"{method} {route} {status}", "pid": os.getpid(),
         "request_id": request_id, "client_id": client_id, "method": method, "route": route, "status": status,
         "duration_ms": round(duration_ms, 3),
