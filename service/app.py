@@ -30,7 +30,7 @@ from .auth import OAuthError, TokenService
 
 from .config import DEFAULT_MAX_CONCURRENT, DEFAULT_REQUEST_TIMEOUT, ConfigError, ServiceConfig
 from .deadlines import Deadline, deadline_problem
-from .fastlane import FastLane
+from .fastlane import VERIFY_PATH, FastLane
 from .desks import EntryDesk, Issuers, build_verifier
 from .limits import Limits
 from .logs import log_request
@@ -256,11 +256,43 @@ def _request_id(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
+class _Application(FastAPI):
+    """FastAPI, but a request on the fast lane's path goes straight to the guard (the same
+    instance the middleware stack holds, so its counts are shared), skipping the few ASGI
+    layers FastAPI and Starlette put first: the error middleware (the guard answers every
+    error itself), the telemetry and body-limit layers (neither configured). Several
+    microseconds a request, on the border's most frequent one."""
+
+    _shortcut: Any = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == VERIFY_PATH and self._shortcut is not False:
+            guard = self._shortcut or self._guard()
+            if guard is not None:
+                scope["app"] = self
+                await guard(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    def _guard(self) -> Guard | None:
+        """The guard of the middleware stack, wrapping the fast lane (None: not so built)."""
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        layer: Any = self.middleware_stack
+        for _ in range(16):
+            if isinstance(layer, Guard):
+                self._shortcut = layer if isinstance(layer.app, FastLane) else False
+                return self._shortcut or None
+            layer = getattr(layer, "app", None)
+        self._shortcut = False
+        return None
+
+
 def create_app(config: ServiceConfig | None = None, state: State | None = None, *, fast_lane: bool = True) -> FastAPI:
     """The application, serving ``state`` (see :func:`open_state`); with neither, one that
     serves nothing but describes itself (for the OpenAPI document). ``fast_lane=False`` leaves
     out :class:`~.fastlane.FastLane` (its tests compare the answers with and without it)."""
-    app = FastAPI(
+    app = _Application(
         title="tradevc service", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
         **_NO_TELEMETRY,
     )

@@ -87,7 +87,7 @@ class TokenService:
         raw = key if key is not None else secrets.token_bytes(MIN_TOKEN_KEY_BYTES)
         self._key = jwk.JWK(kty="oct", k=base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii"))
         self._clock = clock
-        self._checked: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._checked: OrderedDict[str, tuple[Grant | None, int]] = OrderedDict()
         self._checked_lock = threading.Lock()
 
     # -- the token endpoint ------------------------------------------------------------------
@@ -202,28 +202,35 @@ class TokenService:
 
     def check(self, token: str) -> Grant | None:
         """The grant of a bearer ``token``, or None if it is not one this service issued, has
-        expired, or names a client (or scopes) no longer configured."""
+        expired, or names a client (or scopes) no longer configured. A token's signature and
+        claims are checked once (the grant is remembered with its expiry, which is compared
+        with the clock each time)."""
         if len(token) > 4096 or token.count(".") != 2:
             return None
         with self._checked_lock:
-            claims = self._checked.get(token)
-            if claims is not None:
+            known = self._checked.get(token)
+            if known is not None:
                 self._checked.move_to_end(token)
-        if claims is None:
+        if known is None:
             claims = self._signed_claims(token)
             if claims is None:
                 return None
+            known = self._grant_of(claims)
             with self._checked_lock:
-                self._checked[token] = claims
+                self._checked[token] = known
                 while len(self._checked) > CHECKED_TOKENS:
                     self._checked.popitem(last=False)
+        grant, expires = known
+        return grant if grant is not None and expires > self._clock() else None
+
+    def _grant_of(self, claims: dict[str, Any]) -> tuple[Grant | None, int]:
+        """The grant the verified ``claims`` give, and when it expires (None: they give none)."""
         if claims.get("iss") != TOKEN_ISSUER:
-            return None
+            return None, 0
         exp, sub, scope = claims.get("exp"), claims.get("sub"), claims.get("scope")
-        if not isinstance(exp, int) or isinstance(exp, bool) or exp <= self._clock():
-            return None
+        if not isinstance(exp, int) or isinstance(exp, bool):
+            return None, 0
         client = self._clients.get(sub) if isinstance(sub, str) else None
         if client is None or not isinstance(scope, str):
-            return None
-        scopes = frozenset(scope.split(" ")) & client.scopes
-        return Grant(client.client_id, scopes, client.issuers)
+            return None, 0
+        return Grant(client.client_id, frozenset(scope.split(" ")) & client.scopes, client.issuers), exp

@@ -182,3 +182,18 @@ def test_a_client_s_rate_is_taken_once_whichever_answers(apps):
         assert [a.status_code for a in answers] == [200, 400, 200, 429, 200], [a.text for a in answers]
         assert int(answers[3].headers["retry-after"]) >= 1
         assert answers[3].json()["type"] == "urn:tradevc:problem:too-many-requests"
+
+
+def test_the_verify_path_goes_straight_to_the_guard_that_wraps_the_lane():
+    """The application's shortcut finds the middleware stack's own guard (shared counts), and
+    only when the fast lane is there; other paths take FastAPI's whole stack."""
+    from tradevc.service.app import Guard, create_app
+    from tradevc.service.fastlane import FastLane
+
+    with_lane = create_app()
+    guard = with_lane._guard()
+    assert isinstance(guard, Guard) and isinstance(guard.app, FastLane)
+    layer = with_lane.middleware_stack
+    while layer is not guard:  # the very instance of the stack, not a copy
+        layer = layer.app
+    assert create_app(fast_lane=False)._guard() is None
