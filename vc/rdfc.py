@@ -19,6 +19,11 @@ costs one unit of work; canonicalizing a dataset may spend at most ``max_work`` 
 (default :data:`DEFAULT_MAX_WORK`), after which :class:`~tradevc.vc.errors.CanonicalizationError` is
 raised. Datasets whose blank nodes all have distinct first-degree hashes (nearly every
 credential) spend no work at all.
+
+A caller that must not be held up (the service, verifying on its event loop) can lower the
+budget for what runs within :class:`deferring_work` ``(units)``: past that, :class:`WorkDeferred`
+is raised (a ``BaseException``, so that no verification step mistakes it for a bad document),
+and the caller does the work elsewhere, with the whole budget.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from contextvars import ContextVar
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import IntEnum
 from typing import Any, NamedTuple, Protocol
@@ -42,9 +48,11 @@ __all__ = [
     "Quad",
     "Term",
     "TermKind",
+    "WorkDeferred",
     "canonicalize",
     "canonicalize_quads",
     "canonicalize_with_map",
+    "deferring_work",
     "from_pyld_dataset",
     "parse_nquads",
     "serialize_nquad",
@@ -416,6 +424,32 @@ def _is_blank(component: str) -> bool:
     return component[:2] == "_:"
 
 
+_DEFERRING: ContextVar[int | None] = ContextVar("tradevc_rdfc_deferring", default=None)
+
+
+class WorkDeferred(BaseException):
+    """A canonicalization within :class:`deferring_work` needed more work than allowed there:
+    do it again outside (with the whole budget), where it may take longer."""
+
+
+class deferring_work:  # noqa: N801 - used as a function, ``with deferring_work(64):``
+    """Within the block, a canonicalization that would spend more than ``units`` units of work
+    (less than its own budget) raises :class:`WorkDeferred` instead of going on."""
+
+    __slots__ = ("_token", "_units")
+
+    def __init__(self, units: int) -> None:
+        if units < 0:
+            raise ValueError("units must not be negative")
+        self._units = units
+
+    def __enter__(self) -> None:
+        self._token = _DEFERRING.set(self._units)
+
+    def __exit__(self, *exc: object) -> None:
+        _DEFERRING.reset(self._token)
+
+
 class _Canonicalizer:
     """The state of one run of the RDFC-1.0 canonicalization algorithm.
 
@@ -430,6 +464,10 @@ class _Canonicalizer:
             raise ValueError("max_work must not be negative")
         self._hash_function = _HASH_ALGORITHMS[key]
         self._work_left = DEFAULT_MAX_WORK if max_work is None else max_work
+        deferring = _DEFERRING.get()
+        self._deferring = deferring is not None and deferring < self._work_left
+        if self._deferring:
+            self._work_left = deferring  # type: ignore[assignment]  # not None: checked above
         # The dataset is a set: duplicate statements are dropped (input order kept).
         self.quads: list[_Components] = list(dict.fromkeys(quads))
         self.quads_of: dict[str, list[_Components]] = {}
@@ -453,6 +491,8 @@ class _Canonicalizer:
         """Count one unit of work; refuse the dataset when the budget is exhausted."""
         self._work_left -= 1
         if self._work_left < 0:
+            if self._deferring:
+                raise WorkDeferred("more RDFC-1.0 work than allowed here")
             raise CanonicalizationError(
                 "the RDFC-1.0 canonicalization work limit was exceeded: the dataset may be a "
                 "poison graph (blank nodes that cannot be told apart without an exponential search)"
@@ -584,6 +624,8 @@ def _canonicalize_components(
     try:
         nquads, issued = canonicalizer.run()
     except RecursionError:
+        if canonicalizer._deferring:  # outside, it is refused with the whole budget's wording
+            raise WorkDeferred("blank nodes nested too deeply to canonicalize here") from None
         raise CanonicalizationError(
             "the RDFC-1.0 canonicalization work limit was exceeded: blank nodes are nested too "
             "deeply (the dataset may be a poison graph)"

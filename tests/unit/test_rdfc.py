@@ -15,6 +15,8 @@ from pyld import jsonld
 
 from tradevc.vc.errors import CanonicalizationError, UnsupportedError
 from tradevc.vc.rdfc import (
+    WorkDeferred,
+    deferring_work,
     BLANK_NODE,
     IRI,
     LITERAL,
@@ -306,3 +308,30 @@ def test_a_list_item_pyld_cannot_convert_is_data_loss_not_a_type_error():
         canonical_nquads(document, loader=default_loader())
     with pytest.raises(ValueError, match="pyld could not convert"):
         _term_from_pyld(None)
+
+
+@pytest.mark.parametrize("entry", _entries("rdfc:RDFC10NegativeEvalTest"))
+def test_a_poison_graph_within_deferring_work_is_deferred_not_refused(entry: dict[str, Any]) -> None:
+    """Deferred, to be done again elsewhere: not a verdict on the dataset (a BaseException,
+    which no ``except Exception`` of a verification step takes for a bad document)."""
+    with pytest.raises(WorkDeferred), deferring_work(64):
+        canonicalize(_read(entry["action"]), hash_algorithm=_hash_algorithm(entry))
+    assert not issubclass(WorkDeferred, Exception)
+    with pytest.raises(CanonicalizationError):  # outside: refused, as before
+        canonicalize(_read(entry["action"]), hash_algorithm=_hash_algorithm(entry))
+
+
+def test_deferring_work_changes_nothing_for_what_fits() -> None:
+    heavy = next(e for e in MANIFEST if e["type"] == "rdfc:RDFC10EvalTest" and e["action"].endswith("test044-in.nq"))
+    expected = (SUITE / heavy["result"]).read_bytes().decode("utf-8")
+    with deferring_work(64):  # 3,348 units: deferred here...
+        with pytest.raises(WorkDeferred):
+            canonicalize(_read(heavy["action"]))
+    with deferring_work(5_000):  # ...done here, the same
+        assert canonicalize(_read(heavy["action"])) == expected
+    nquads = '_:x <http://example.org/p> "1" .\n_:y <http://example.org/p> "2" .\n'
+    with deferring_work(0):  # no work at all: nearly every credential
+        assert canonicalize(nquads) == canonicalize(nquads, max_work=0)
+    with deferring_work(10**9):  # never more than the call's own budget
+        with pytest.raises(CanonicalizationError):
+            canonicalize(_read(heavy["action"]), max_work=10)
