@@ -27,6 +27,8 @@ from tradevc.issuer.site import NotServed, version_as_of
 from tradevc.vc.errors import VcError
 from tradevc.vc.jsontext import loads
 from tradevc.vc.retrieval.http import WouldBlock, without_blocking
+from tradevc.vc.securing.enveloped import is_enveloped
+from tradevc.vc.securing.proofs import suite_for_proof
 from tradevc.vc.retrieval.did.resolution import DID_JSON, DID_LD_JSON, ResolutionResult
 from tradevc.vc.retrieval.did.resolution import resolve as resolve_did_document
 from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
@@ -431,14 +433,37 @@ INLINE_BODY_BYTES = 16 * 1024
 nothing fetched (see :func:`verify_at_once`); a larger one always in a thread."""
 
 
+def cheap_to_verify(document: Any) -> bool:
+    """Whether ``document``, judged by its form, is cheap enough to verify on the event loop: a
+    compact JWS (``vc+jwt``, bare or in an ``EnvelopedVerifiableCredential``: one signature
+    over the bytes sent), or an object with exactly one Data Integrity proof whose cryptosuite
+    signs the JSON itself (JCS: ``eddsa-jcs-2022``, ``ecdsa-jcs-2019``). Not a proof whose
+    suite canonicalizes with RDFC-1.0 (its cost grows fast with some documents' blank nodes:
+    tens of milliseconds and more, for a few kilobytes), nor several proofs (each is checked)."""
+    if isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiableCredential"):
+        return True
+    if not isinstance(document, Mapping):
+        return False
+    proof = document.get("proof")
+    if isinstance(proof, list):
+        proof = proof[0] if len(proof) == 1 else None
+    if not isinstance(proof, Mapping):
+        return False
+    try:
+        return not suite_for_proof(proof.get("type"), proof.get("cryptosuite")).uses_json_ld
+    except VcError:  # no such suite: refused in a thread, as any other
+        return False
+
+
 def verify_at_once(verifier: Verifier, document: Any, size: int) -> VerificationResult | None:
     """``verifier.verify_credential(document)``, here on the event loop, when the document is
-    small and everything it needs is in memory (its issuer's DID document, its status lists:
-    the common case at a steady load), which spares a thread hop (a fifth of a signature
-    check); None when it is large (it would hold the loop) or something must be fetched (the
+    small, cheap to verify (:func:`cheap_to_verify`) and everything it needs is in memory (its
+    issuer's DID document, its status lists: the common case at a steady load), which spares a
+    thread hop (a fifth of a signature check); None when it is large or costly (it would hold
+    the loop and every other request of this process) or something must be fetched (the
     network must not block the loop: the attempt stops before the request is made, see
     :func:`~tradevc.vc.retrieval.http.without_blocking`): verify it in a thread then."""
-    if size > INLINE_BODY_BYTES:
+    if size > INLINE_BODY_BYTES or not cheap_to_verify(document):
         return None
     try:
         with without_blocking():

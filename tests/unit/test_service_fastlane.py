@@ -182,3 +182,45 @@ def test_a_client_s_rate_is_taken_once_whichever_answers(apps):
         assert [a.status_code for a in answers] == [200, 400, 200, 429, 200], [a.text for a in answers]
         assert int(answers[3].headers["retry-after"]) >= 1
         assert answers[3].json()["type"] == "urn:tradevc:problem:too-many-requests"
+
+
+def test_only_what_is_cheap_is_verified_on_the_event_loop(apps, monkeypatch):
+    """A credential whose proof canonicalizes with RDFC-1.0 (slow on some documents), or that
+    carries more than one proof, is verified in a thread, whichever answers (the lane or the
+    route); one JCS proof, or a vc+jwt token, on the event loop. Observed by wrapping each
+    application's verifier: the real verification runs, noting whether an event loop runs on
+    the thread it runs on."""
+    from tradevc import cosign_credential, sign_credential_jwt
+
+    def unsigned() -> dict[str, Any]:
+        document = certificate()
+        document.pop("proof")
+        return document
+
+    jcs = sign_credential(unsigned(), KEY, cryptosuite="eddsa-jcs-2022")
+    two_jcs = cosign_credential(jcs, KeyPair.generate("Ed25519"), cryptosuite="eddsa-jcs-2022")
+    cases = [  # (credential, verified on the loop)
+        (jcs, True),
+        (sign_credential_jwt(unsigned(), KEY), True),
+        (certificate(), False),  # eddsa-rdfc-2022
+        (two_jcs, False),
+        ({**jcs, "proof": [jcs["proof"]]}, True),  # a proof set of one
+    ]
+    for app in apps:
+        verifier = app.state.tradevc.verifier
+        on_loop: list[bool] = []
+        real = verifier.verify_credential
+
+        def observed(document: Any, **options: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+            return real(document, **options)
+
+        monkeypatch.setattr(verifier, "verify_credential", observed)
+        answers = call(app, [json_request({"verifiableCredential": c}, **{"as": "customs"}) for c, _ in cases])
+        monkeypatch.undo()
+        assert [a.status_code for a in answers] == [200] * len(cases), [a.text for a in answers]
+        assert on_loop == [inline for _, inline in cases], on_loop
