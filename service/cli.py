@@ -126,11 +126,12 @@ def _server(config: ServiceConfig, state: State, certfile: str | None, keyfile: 
             if channel is not None:  # no new connection from the supervisor: it stopped handing them out
                 asyncio.get_running_loop().remove_reader(channel.fileno())
                 taking: set[asyncio.Task[Any]] | None = getattr(self, "_taking", None)  # None: never started
-                if taking is not None:  # those it handed over before are served
-                    receive_connections(channel, self._take)
-                    if taking:
-                        await asyncio.wait(set(taking))
-                    for _ in range(3):  # the loop reads what their clients sent: a request begun is finished
+                if taking is not None:
+                    receive_connections(channel, self._take)  # those it handed over before are served:
+                    # a few turns of the loop make each one's protocol and read what its client sent
+                    # already (a request begun is finished); not waited for beyond that (a TLS
+                    # handshake goes on meanwhile)
+                    for _ in range(4 if taking else 0):
                         await asyncio.sleep(0)
                 channel.close()
             letting_go = asyncio.create_task(let_go())

@@ -22,8 +22,9 @@ its copy of the issuers' website current.
 The parent serves nothing: it hands out connections and watches. A worker that ends (a crash,
 a kill) is logged and replaced (after a pause of :data:`RESTART_PAUSE` if it lived less than
 that); meanwhile the others take its share. SIGTERM or SIGINT to the parent closes the listening
-socket and stops the workers gracefully (SIGTERM to each: it takes no new connection, finishes
-the requests in flight, and ends); the parent exits 0 once all have ended.
+socket first, then stops the workers gracefully (SIGTERM to each: it serves the connections it
+was handed, takes no new one, finishes the requests in flight, and ends); the parent exits 0
+once all have ended.
 A second signal kills the workers at once. A worker whose parent is gone stops by itself.
 """
 
