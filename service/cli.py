@@ -28,6 +28,9 @@ __all__ = ["TLS_CLOSE_WAIT", "main", "openapi_document"]
 
 TLS_CLOSE_WAIT = 3.0
 """Seconds a closed TLS connection waits for the client's close_notify (after all was sent)."""
+HANDSHAKE_WAIT_AT_STOP = 3.0
+"""Seconds a stopping worker waits for the TLS handshakes of connections it was handed before
+the stop (a client may never finish one); those done by then are served."""
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -123,8 +126,15 @@ def _server(config: ServiceConfig, state: State, certfile: str | None, keyfile: 
                             transport.abort()
                     await asyncio.sleep(0.05)
 
-            if channel is not None:  # no new connection from the supervisor
+            if channel is not None:  # no new connection from the supervisor: it stopped handing them out
                 asyncio.get_running_loop().remove_reader(channel.fileno())
+                taking: set[asyncio.Task[Any]] | None = getattr(self, "_taking", None)  # None: never started
+                if taking is not None:
+                    receive_connections(channel, self._take)  # those it handed over before are served:
+                    if taking:  # their TLS handshakes, for a while (a client may never finish one)
+                        await asyncio.wait(set(taking), timeout=HANDSHAKE_WAIT_AT_STOP)
+                        for _ in range(4):  # a few turns of the loop read what their clients sent
+                            await asyncio.sleep(0)  # already: a request begun is finished
                 channel.close()
             letting_go = asyncio.create_task(let_go())
             try:

@@ -11,19 +11,20 @@ first thing that is not the common case:
 - no valid bearer token with the scope ``verify``, or no verifier here: the route's
   dependency answers the 401, 403 or 404 (nothing was taken from the client's rate);
 - over the client's rate limit (taken once, here: the route is told, see
-  :data:`~.routes.RATE_TAKEN`), a body that is not a JSON object asking for a credential, or
-  a credential whose check would need something fetched: the route answers, the body passed
-  on as it was read.
+  :data:`~.routes.RATE_TAKEN`), or a body that is not a JSON object asking for a credential:
+  the route answers, the body passed on as it was read.
 
-What the lane answers itself is the verification's answer (200, or the 422 or 503 problem)
-for a small credential whose issuer's documents are in memory; see
-:func:`~.routes.verify_at_once`. The tests compare its answers with the route's.
+What the lane answers itself is the verification's answer (200, or the 422 or 503 problem).
+It verifies on the event loop only a small credential that is cheap to verify and whose
+issuer's documents are in memory (see :func:`~.routes.verify_at_once`); any other in a
+thread, as the route would. The tests compare its answers with the route's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .problems import Problem
@@ -78,15 +79,14 @@ class FastLane:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        result = None
         try:
             document, leave_out = credential_body(body, content_type)
-            result = verify_at_once(verifier, document, len(body))
-        except Problem:
-            pass
-        if result is None:  # the route says what is wrong, or verifies in a thread
+        except Problem:  # the route says what is wrong
             await self.app(scope, _replay(body, receive), send)
             return
+        result = verify_at_once(verifier, document, len(body))
+        if result is None:  # costly, large, or something to fetch: in a thread
+            result = await run_in_threadpool(verifier.verify_credential, document)
         try:
             response = credential_answer(result, leave_out)
         except Problem as problem:  # not verified, or could not verify

@@ -26,7 +26,9 @@ from starlette.concurrency import run_in_threadpool
 from tradevc.issuer.site import NotServed, version_as_of
 from tradevc.vc.errors import VcError
 from tradevc.vc.jsontext import loads
+from tradevc.vc.rdfc import WorkDeferred, deferring_work
 from tradevc.vc.retrieval.http import WouldBlock, without_blocking
+from tradevc.vc.securing.enveloped import is_enveloped
 from tradevc.vc.retrieval.did.resolution import DID_JSON, DID_LD_JSON, ResolutionResult
 from tradevc.vc.retrieval.did.resolution import resolve as resolve_did_document
 from tradevc.vc.report import CheckResult, PresentationResult, VerificationResult
@@ -432,19 +434,47 @@ INLINE_BODY_BYTES = 16 * 1024
 nothing fetched (see :func:`verify_at_once`); a larger one always in a thread."""
 
 
+INLINE_RDFC_WORK = 64
+"""The RDFC-1.0 work (see :mod:`tradevc.vc.rdfc`) a verification on the event loop may spend;
+past it, it is done again in a thread with the whole budget."""
+
+_INLINE_SUITES = frozenset(("eddsa-jcs-2022", "ecdsa-jcs-2019", "eddsa-rdfc-2022", "ecdsa-rdfc-2019"))
+
+
+def cheap_to_verify(document: Any) -> bool:
+    """Whether ``document``, judged by its form, may be verified on the event loop: a compact
+    JWS (``vc+jwt``, bare or in an ``EnvelopedVerifiableCredential``: one signature over the
+    bytes sent), or an object with exactly one ``DataIntegrityProof`` of the EdDSA or ECDSA
+    suites. With RDFC-1.0 (``-rdfc-``) only the fast JSON-LD path and at most
+    :data:`INLINE_RDFC_WORK` units of canonicalization work are spent there (see
+    :func:`verify_at_once`); several proofs, the legacy suites and unknown ones go to a thread."""
+    if isinstance(document, str) or is_enveloped(document, "EnvelopedVerifiableCredential"):
+        return True
+    if not isinstance(document, Mapping):
+        return False
+    proof = document.get("proof")
+    if isinstance(proof, list):
+        proof = proof[0] if len(proof) == 1 else None
+    return (isinstance(proof, Mapping) and proof.get("type") == "DataIntegrityProof"
+            and proof.get("cryptosuite") in _INLINE_SUITES)
+
+
 def verify_at_once(verifier: Verifier, document: Any, size: int) -> VerificationResult | None:
     """``verifier.verify_credential(document)``, here on the event loop, when the document is
-    small and everything it needs is in memory (its issuer's DID document, its status lists:
-    the common case at a steady load), which spares a thread hop (a fifth of a signature
-    check); None when it is large (it would hold the loop) or something must be fetched (the
-    network must not block the loop: the attempt stops before the request is made, see
+    small, of a form cheap to verify (:func:`cheap_to_verify`) and everything it needs is in
+    memory (its issuer's DID document, its status lists: the common case at a steady load),
+    which spares a thread hop (a fifth of a signature check); None when it is large or costly
+    (it would hold the loop and every other request of this process: past the fast JSON-LD
+    path, or :data:`INLINE_RDFC_WORK` units of RDFC-1.0 work, the attempt stops, see
+    :class:`~tradevc.vc.rdfc.deferring_work`) or something must be fetched (the network must
+    not block the loop: the attempt stops before the request is made, see
     :func:`~tradevc.vc.retrieval.http.without_blocking`): verify it in a thread then."""
-    if size > INLINE_BODY_BYTES:
+    if size > INLINE_BODY_BYTES or not cheap_to_verify(document):
         return None
     try:
-        with without_blocking():
+        with without_blocking(), deferring_work(INLINE_RDFC_WORK):
             return verifier.verify_credential(document)
-    except WouldBlock:
+    except (WouldBlock, WorkDeferred):
         return None
 
 

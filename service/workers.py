@@ -22,8 +22,9 @@ its copy of the issuers' website current.
 The parent serves nothing: it hands out connections and watches. A worker that ends (a crash,
 a kill) is logged and replaced (after a pause of :data:`RESTART_PAUSE` if it lived less than
 that); meanwhile the others take its share. SIGTERM or SIGINT to the parent closes the listening
-socket and stops the workers gracefully (SIGTERM to each: it takes no new connection, finishes
-the requests in flight, and ends); the parent exits 0 once all have ended.
+socket first, then stops the workers gracefully (SIGTERM to each: it serves the connections it
+was handed, takes no new one, finishes the requests in flight, and ends); the parent exits 0
+once all have ended.
 A second signal kills the workers at once. A worker whose parent is gone stops by itself.
 """
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -190,7 +192,13 @@ class Dispatcher:
     whichever worker woke first, and it took every connection waiting: four keep-alive
     clients opened at once often all landed on one worker while the other idled, halving the
     throughput for as long as they stayed connected. A worker that cannot take a connection
-    (it ended, or its queue is full) is passed over for the next."""
+    (it ended, or its channel is full) is passed over for the next.
+
+    A connection is accepted only when a worker has room for it (its channel is writable):
+    while none has (all channels full, or every worker being replaced), the dispatcher watches
+    the channels instead of the listening socket (see :meth:`attach`), and the clients wait in
+    the kernel's backlog. Should every worker fail to take one accepted all the same (one
+    ended that moment), it is held, not closed, until one can."""
 
     def __init__(self, sock: socket.socket, workers: int) -> None:
         self.sock = sock
@@ -198,6 +206,36 @@ class Dispatcher:
         self.workers = workers
         self._ends: dict[int, socket.socket] = {}  # slot -> the supervisor's end of its pair
         self._turn = 0
+        self._poll = select.poll()  # the ends, asked at once whether they have room
+        self._held: socket.socket | None = None  # accepted, no worker could take it yet
+        self._room = True  # as last seen: some worker's channel has room
+        self._selector: selectors.BaseSelector | None = None
+        self._watched: dict[int, tuple[socket.socket, int]] = {}  # what the selector watches: fd -> (socket, events)
+        self.listening = True
+        """False once :meth:`stop_listening` closed the listening socket."""
+
+    def attach(self, selector: selectors.BaseSelector) -> None:
+        """Keep in ``selector`` what is worth watching (with the data ``"listen"``: call
+        :meth:`accept` when it is ready): the listening socket while a worker has room, else
+        the workers' channels, for when one has room again."""
+        self._selector = selector
+        self._sync()
+
+    def _sync(self) -> None:
+        if self._selector is None:
+            return
+        wanted: dict[int, tuple[socket.socket, int]] = {}
+        if self.listening and self._held is None and self._room and self._ends:
+            wanted[self.sock.fileno()] = (self.sock, selectors.EVENT_READ)
+        elif self.listening:
+            for end in self._ends.values():
+                wanted[end.fileno()] = (end, selectors.EVENT_WRITE)
+        for fd in [fd for fd in self._watched if wanted.get(fd) != self._watched[fd]]:
+            self._selector.unregister(self._watched.pop(fd)[0])
+        for fd, (sock, events) in wanted.items():
+            if fd not in self._watched:
+                self._selector.register(sock, events, "listen")
+                self._watched[fd] = (sock, events)
 
     def channel(self, slot: int) -> socket.socket:
         """A new pair for the worker about to be forked for ``slot``: the supervisor keeps one
@@ -206,53 +244,95 @@ class Dispatcher:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         mine.setblocking(False)
         self._ends[slot] = mine
+        self._poll.register(mine, select.POLLOUT)
+        self._room = True  # an empty channel
+        self._sync()
         return theirs
 
     def in_worker(self, channel: socket.socket) -> None:
         """In a forked worker: close what is the supervisor's (the listening socket, the other
-        ends), so that the port closes when the supervisor closes it."""
+        ends, a connection held), so that the port closes when the supervisor closes it."""
         self.sock.close()
         for end in self._ends.values():
             end.close()
         self._ends.clear()
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+        self._selector = None
+        self._watched.clear()
         channel.setblocking(False)
 
     def drop(self, slot: int) -> None:
         end = self._ends.pop(slot, None)
         if end is not None:
+            self._poll.unregister(end)
+            self._sync()  # no longer watched, before it is closed
             end.close()
 
-    def accept(self) -> int:
-        """Accept every connection waiting and hand each out; how many were."""
-        count = 0
-        while True:
-            try:
-                connection, _ = self.sock.accept()
-            except (BlockingIOError, InterruptedError):
-                return count
-            except OSError as e:  # e.g. EMFILE: the connection waits in the backlog; try later
-                log.warning("cannot accept a connection: %s", e.strerror or e)
-                return count
-            with connection:
-                self._hand(connection)
-            count += 1
+    def _with_room(self) -> set[int]:
+        """The slots whose channel has room now."""
+        ready = {fd for fd, events in self._poll.poll(0) if events & select.POLLOUT}
+        return {slot for slot, end in self._ends.items() if end.fileno() in ready}
 
-    def _hand(self, connection: socket.socket) -> None:
+    def accept(self) -> int:
+        """Hand out the connection held, if any, then accept and hand out every connection
+        waiting, one at a time while a worker has room; how many were handed out."""
+        count = 0
+        while self.listening:
+            room = self._with_room()
+            self._room = bool(room)
+            if not room:
+                break
+            if self._held is None:
+                try:
+                    self._held, _ = self.sock.accept()
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError as e:  # e.g. EMFILE: the connection waits in the backlog; try later
+                    log.warning("cannot accept a connection: %s", e.strerror or e)
+                    break
+            if not self._hand(self._held, room):
+                break
+            self._held.close()
+            self._held = None
+            count += 1
+        self._sync()
+        return count
+
+    def _hand(self, connection: socket.socket, room: set[int]) -> bool:
         slots = sorted(self._ends)
         for attempt in range(len(slots)):
             slot = slots[(self._turn + attempt) % len(slots)]
+            if slot not in room:
+                continue
             try:
                 socket.send_fds(self._ends[slot], [b"c"], [connection.fileno()])
-            except OSError:  # the worker ended (its end is closed) or its queue is full: the next one
+            except OSError:  # the worker ended (its end is closed), or its channel filled: the next one
                 continue
             self._turn = (self._turn + attempt + 1) % max(len(slots), 1)
+            return True
+        return False
+
+    def stop_listening(self) -> None:
+        """Close the listening socket (the port closes; connections in its backlog are
+        refused), after a last try at handing over a connection held (else it is closed)."""
+        if not self.listening:
             return
-        log.warning("no worker could take a connection: it is closed")
+        if self._held is not None:
+            if not self._hand(self._held, self._with_room()):
+                log.warning("a connection no worker could take is closed at the stop")
+            self._held.close()
+            self._held = None
+        self.listening = False
+        self._sync()
+        self.sock.close()
 
     def close(self) -> None:
-        self.sock.close()
+        self.stop_listening()
         for slot in list(self._ends):
             self.drop(slot)
+        self._selector = None
 
 
 def receive_connections(channel: socket.socket, take: Callable[[socket.socket], None]) -> bool:
@@ -279,11 +359,17 @@ def supervise(workers: int, run_worker: Callable[[socket.socket], int], dispatch
     """Fork ``workers`` processes that each return ``run_worker(channel)`` as their exit status
     (``channel``: the socket their connections come on, see :class:`Dispatcher`), hand them the
     connections ``dispatcher`` accepts, and keep that many running until SIGTERM or SIGINT (see
-    the module); at the first signal the listening socket is closed. The exit status: 0.
+    the module). The exit status: 0.
+
+    The signal handler only notes the signal and wakes the loop; the loop then stops
+    dispatching (the listening socket is closed) before it tells any worker to stop, so that no
+    connection is handed to a worker already stopping, and tells every worker it has, a
+    worker forked meanwhile too (each fork is followed by that check).
 
     A worker starts with SIGINT and SIGTERM blocked, and the handlers of this process: it must
     install its own and then unblock them (a signal sent meanwhile waits, it is not lost)."""
     children: dict[int, tuple[int, float, int]] = {}  # pid -> its slot, when it started (monotonic), its pidfd
+    told: dict[int, int] = {}  # pid -> the stop signals it was sent for (1: SIGTERM, 2: SIGKILL)
     restarts: list[tuple[float, int]] = []  # (when, slot)
     signals = [0]
     selector = selectors.DefaultSelector()
@@ -292,18 +378,29 @@ def supervise(workers: int, run_worker: Callable[[socket.socket], int], dispatch
     os.set_blocking(wake_write, False)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        signals[0] += 1
-        if signals[0] == 1:
-            log.info("stopping %d worker(s): the requests in flight are finished first", len(children))
-        for pid in list(children):
-            try:
-                os.kill(pid, signal.SIGTERM if signals[0] == 1 else signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        signals[0] += 1  # acted on by the loop (stop_if_asked), never here: a fork may be under way
         try:
-            os.write(wake_write, b"!")  # the loop closes the listening socket
+            os.write(wake_write, b"!")
         except OSError:
             pass
+
+    def stop_if_asked() -> None:
+        """After a stop signal: stop dispatching, then send SIGTERM to every worker not yet sent
+        it (SIGKILL after a second signal)."""
+        level = min(signals[0], 2)
+        if not level:
+            return
+        restarts.clear()
+        if dispatcher.listening:  # no new connection: the port closes, the workers finish theirs
+            dispatcher.stop_listening()
+            log.info("stopping %d worker(s): the requests in flight are finished first", len(children))
+        for pid in children:
+            if told.get(pid, 0) < level:
+                told[pid] = level
+                try:
+                    os.kill(pid, signal.SIGTERM if level == 1 else signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def start(slot: int) -> None:
         channel = dispatcher.channel(slot)
@@ -335,9 +432,11 @@ def supervise(workers: int, run_worker: Callable[[socket.socket], int], dispatch
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             channel.close()  # the worker's end
+        stop_if_asked()  # a signal that came while it was forked: it is told too
 
     def reap(pid: int) -> None:
         slot, started, pidfd = children.pop(pid)
+        told.pop(pid, None)
         selector.unregister(pidfd)
         os.close(pidfd)
         try:
@@ -354,18 +453,21 @@ def supervise(workers: int, run_worker: Callable[[socket.socket], int], dispatch
         restarts.append((time.monotonic() + pause, slot))  # meanwhile the others take its connections
 
     previous = {signum: signal.signal(signum, on_signal) for signum in STOP_SIGNALS}
-    listening = True
     try:
-        selector.register(dispatcher.sock, selectors.EVENT_READ, "listen")
         selector.register(wake_read, selectors.EVENT_READ, "wake")
+        dispatcher.attach(selector)
         for slot in range(workers):
+            if signals[0]:
+                break
             start(slot)
-        log.info("%d workers started: %s", workers, " ".join(str(pid) for pid in children))
+        log.info("%d workers started: %s", len(children), " ".join(str(pid) for pid in children))
         while children or (restarts and not signals[0]):
             timeout = max(0.0, min(when for when, _ in restarts) - time.monotonic()) if restarts else None
-            for key, _ in selector.select(timeout):
-                if key.data == "listen" and listening:
-                    dispatcher.accept()
+            ready = selector.select(timeout)
+            stop_if_asked()  # before anything is accepted
+            for key, _ in ready:
+                if key.data == "listen":
+                    dispatcher.accept()  # nothing once it stopped listening
                 elif key.data == "wake":
                     while True:
                         try:
@@ -375,21 +477,18 @@ def supervise(workers: int, run_worker: Callable[[socket.socket], int], dispatch
                             break
                 elif isinstance(key.data, int) and key.data in children:
                     reap(key.data)
-            if signals[0]:
-                restarts.clear()
-                if listening:  # no new connection: the port closes, the workers finish theirs
-                    selector.unregister(dispatcher.sock)
-                    dispatcher.sock.close()
-                    listening = False
+            stop_if_asked()
             now = time.monotonic()
             for when, slot in [r for r in restarts if r[0] <= now]:
+                if signals[0]:
+                    break
                 restarts.remove((when, slot))
                 start(slot)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        dispatcher.close()
         selector.close()
         os.close(wake_read)
         os.close(wake_write)
-        dispatcher.close()
     return 0

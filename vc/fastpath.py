@@ -50,12 +50,14 @@ from tradevc.vc.jsonld import DocumentLoader, PinnedContextLoader, Processor, _o
 from tradevc.vc.rdfc import (
     RDF_LANGSTRING,
     XSD_STRING,
+    WorkDeferred,
     _canonicalize_components,
     _checked_iri,
     _LANGUAGE_TAG,
     _quote_literal,
     canonicalize_quads,
     from_pyld_dataset,
+    work_deferred_here,
 )
 
 __all__ = ["MAX_CACHE_ENTRIES", "canonical_nquads", "fast_jcs", "fast_quads", "reference_canonical_nquads"]
@@ -102,6 +104,8 @@ def canonical_nquads(
     """
     quads = fast_quads(document, loader)
     if quads is None:
+        if work_deferred_here():  # pyld's expansion takes milliseconds: not where work is deferred
+            raise WorkDeferred("the general JSON-LD path is not taken here")
         return reference_canonical_nquads(document, loader=loader, hash_name=hash_name, max_work=max_work)
     return _canonicalize_components(quads, hash_name, max_work)[0]
 

@@ -53,6 +53,7 @@ __all__ = [
     "canonicalize_quads",
     "canonicalize_with_map",
     "deferring_work",
+    "work_deferred_here",
     "from_pyld_dataset",
     "parse_nquads",
     "serialize_nquad",
@@ -448,6 +449,12 @@ class deferring_work:  # noqa: N801 - used as a function, ``with deferring_work(
 
     def __exit__(self, *exc: object) -> None:
         _DEFERRING.reset(self._token)
+
+
+def work_deferred_here() -> bool:
+    """Whether a :class:`deferring_work` block is in force: a caller about to do slow work
+    of another kind (the general JSON-LD path) raises :class:`WorkDeferred` too."""
+    return _DEFERRING.get() is not None
 
 
 class _Canonicalizer:

@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import signal
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -295,4 +296,60 @@ def test_sigterm_finishes_the_requests_in_flight_then_exit_0(tmp_path, workers):
     folders = [e["message"].rsplit(" ", 1)[1] for e in entries if "sharing the private folder" in e["message"]]
     assert len(folders) == (1 if workers > 1 else 0)
     assert not any(Path(folder).exists() for folder in folders)
+    assert "Traceback" not in service.log.read_text()
+
+
+def accept_queue(port: int) -> int | None:
+    """How many connections wait to be accepted on the listening socket of ``port`` (the
+    kernel's count, /proc/net/tcp), or None when nothing listens there."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port:
+            return int(fields[4].split(":")[1], 16)
+    return None
+
+
+def test_a_connection_handed_over_just_before_the_stop_is_served(tmp_path):
+    """A connection the supervisor accepted and handed to a worker that has not taken it yet
+    (both workers are stopped with SIGSTOP meanwhile) when SIGTERM comes: the supervisor stops
+    listening, the workers, resumed, serve that connection's request whole, then end; exit 0."""
+    port = free_port()
+    service = mill_service(tmp_path, port, listen="workers = 2")
+    workers: list[int] = []
+    try:
+        started = [e["message"] for e in service.log_entries() if "workers started" in e["message"]]
+        workers = [int(pid) for pid in started[0].split(": ", 1)[1].split()]
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        raw = socket.create_connection(("127.0.0.1", port), timeout=60)
+        for _ in range(200):  # the supervisor accepts it (and hands it over at once)
+            if accept_queue(port) == 0:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the supervisor did not accept the connection")
+        service.process.send_signal(signal.SIGTERM)
+        for _ in range(200):  # it stopped listening: it has signalled the workers
+            if accept_queue(port) is None:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the supervisor did not stop listening")
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+        with service.context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := tls.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 "), answer
+        status = service.process.wait(timeout=60)
+    finally:
+        for pid in workers:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        service.stop(signal.SIGKILL)
+    assert status == 0, service.log.read_text()
     assert "Traceback" not in service.log.read_text()

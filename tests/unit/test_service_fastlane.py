@@ -197,3 +197,51 @@ def test_the_verify_path_goes_straight_to_the_guard_that_wraps_the_lane():
     while layer is not guard:  # the very instance of the stack, not a copy
         layer = layer.app
     assert create_app(fast_lane=False)._guard() is None
+
+
+def test_only_what_is_cheap_is_verified_on_the_event_loop(apps, monkeypatch):
+    """One proof of the Data Integrity suites, or a vc+jwt token, is verified on the event
+    loop; a credential with more than one proof, or whose RDFC-1.0 canonicalization needs more
+    work than allowed there (blank nodes it cannot tell apart at first sight: slow on some
+    documents), in a thread, whichever answers (the lane or the route). Observed by wrapping
+    each application's verifier: the real verification runs, noting whether an event loop runs
+    on the thread it runs on (a deferred attempt is seen on the loop, then in the thread)."""
+    from tradevc import cosign_credential, sign_credential_jwt
+
+    def unsigned() -> dict[str, Any]:
+        document = certificate()
+        document.pop("proof")
+        return document
+
+    jcs = sign_credential(unsigned(), KEY, cryptosuite="eddsa-jcs-2022")
+    crowded = unsigned()  # 40 blank nodes alike: more than INLINE_RDFC_WORK units to tell apart
+    crowded["credentialSubject"]["items"] = [{"type": "Product", "name": "bar"} for _ in range(40)]
+    crowded = sign_credential(crowded, KEY, cryptosuite="eddsa-rdfc-2022")
+    two_jcs = cosign_credential(jcs, KeyPair.generate("Ed25519"), cryptosuite="eddsa-jcs-2022")
+    cases = [  # (credential, verified on the loop)
+        (jcs, True),
+        (sign_credential_jwt(unsigned(), KEY), True),
+        (certificate(), True),  # eddsa-rdfc-2022, no canonicalization work
+        (two_jcs, False),
+        ({**jcs, "proof": [jcs["proof"]]}, True),  # a proof set of one
+        (crowded, None),  # tried on the loop, deferred, verified in a thread
+    ]
+    for app in apps:
+        verifier = app.state.tradevc.verifier
+        on_loop: list[bool] = []
+        real = verifier.verify_credential
+
+        def observed(document: Any, **options: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+            return real(document, **options)
+
+        monkeypatch.setattr(verifier, "verify_credential", observed)
+        answers = call(app, [json_request({"verifiableCredential": c}, **{"as": "customs"}) for c, _ in cases])
+        monkeypatch.undo()
+        assert [a.status_code for a in answers] == [200] * len(cases), [a.text for a in answers]
+        expected = [seen for _, inline in cases for seen in ((True, False) if inline is None else (inline,))]
+        assert on_loop == expected, on_loop
