@@ -18,22 +18,20 @@ are never answered, and are deleted by an indexed range delete at most once an h
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from tradevc.verifier.database import PostgresPool, SqliteFile, parse_location
+from tradevc.verifier.database import Transactions
 
 __all__ = [
     "DEFAULT_PRESENTATION_DAYS", "DEFAULT_REPORT_DAYS", "DatabaseRecords", "MemoryRecords", "PURGE_EVERY",
     "Records", "RecordsError", "StoredReport", "open_records",
 ]
 
-_T = TypeVar("_T")
 _log = logging.getLogger("tradevc.service")
 
 DEFAULT_REPORT_DAYS = 400
@@ -173,59 +171,17 @@ class DatabaseRecords(Records):
 
     def __init__(self, location: str, *, timeout: float = 10.0, **kw: Any) -> None:
         super().__init__(**kw)
-        kind, where = parse_location(location, what="records", error=RecordsError)
-        self._lock = threading.Lock()  # SQLite: one transaction at a time on the process's connection
-        self._file: SqliteFile | None = None
-        self._pool: PostgresPool | None = None
+        self._db = Transactions(location, timeout=timeout, what="records", error=RecordsError,
+                                application_name="tradevc-records")
+        self.location = self._db.location
         self._purged = float("-inf")
-        if kind == "postgresql":
-            self._pool = PostgresPool(where, timeout=timeout, connections=4, what="records", error=RecordsError,
-                                      application_name="tradevc-records")
-            self.location = self._pool.location
-        else:
-            self._file = SqliteFile(where, timeout=timeout, what="records", error=RecordsError)
-            self.location = self._file.location
-        self._make_tables()
-
-    # -- transactions ----------------------------------------------------------------------------
-
-    def _sql(self, statement: str) -> str:
-        return statement.replace("?", "%s") if self._pool is not None else statement
-
-    def _run(self, work: Callable[[Any], _T], *, write: bool = False) -> _T:
-        """``work(cursor)`` in one transaction, committed if it returns."""
-        if self._pool is not None:
-            return self._run_postgres(work)
-        assert self._file is not None
-        with self._lock:
-            return self._file.transaction(self._file.connection(), work, write=write)
-
-    def _run_postgres(self, work: Callable[[Any], _T]) -> _T:
-        import psycopg
-
-        assert self._pool is not None
-        with self._pool.borrow() as db:
-            try:
-                with db.transaction(), db.cursor() as cursor:
-                    return work(cursor)
-            except psycopg.Error as e:  # a server gone (the connection then closed), a lock...: what to do
-                raise self._pool.problem(e, db) from None
-
-    def _make_tables(self) -> None:
-        if self._file is not None and self._file.path != ":memory:":
-            try:
-                with self._lock:
-                    self._file.connection().execute("PRAGMA journal_mode = WAL")
-            except sqlite3.Error as e:
-                raise self._file.problem(e) from None
 
         def make(cursor: Any) -> None:
-            if self._pool is not None:  # CREATE ... IF NOT EXISTS races itself in PostgreSQL
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_SCHEMA_LOCK,))
-            for statement in _PG_SCHEMA if self._pool is not None else _SQLITE_SCHEMA:
+            self._db.lock_schema(cursor, _PG_SCHEMA_LOCK)
+            for statement in _PG_SCHEMA if self._db.postgres else _SQLITE_SCHEMA:
                 cursor.execute(statement)
 
-        self._run(make, write=True)
+        self._db.run(make, write=True)  # the first use: an SQLite file is put in WAL mode
 
     def _purge(self, cursor: Any, now: int) -> None:
         """Delete what is no longer kept, at most once every :data:`PURGE_EVERY` seconds."""
@@ -234,7 +190,7 @@ class DatabaseRecords(Records):
             return
         self._purged = moment
         for table in ("service_received_presentations", "service_entry_reports"):
-            cursor.execute(self._sql(f"DELETE FROM {table} WHERE keep_until < ?"), (now,))  # noqa: S608
+            cursor.execute(self._db.sql(f"DELETE FROM {table} WHERE keep_until < ?"), (now,))  # noqa: S608
 
     # -- the records -----------------------------------------------------------------------------
 
@@ -242,11 +198,11 @@ class DatabaseRecords(Records):
         now = int(self.clock())
 
         def work(cursor: Any) -> bool:
-            cursor.execute(self._sql("SELECT 1 FROM service_received_presentations WHERE presentation_id = ? "
-                                     "AND signer = ? AND keep_until >= ?"), (presentation_id, signer, now))
+            cursor.execute(self._db.sql("SELECT 1 FROM service_received_presentations WHERE presentation_id = ? "
+                                        "AND signer = ? AND keep_until >= ?"), (presentation_id, signer, now))
             return cursor.fetchone() is not None
 
-        return self._run(work)
+        return self._db.run(work)
 
     def receive(self, presentation_id: str, signer: str) -> bool:
         now = int(self.clock())
@@ -254,7 +210,7 @@ class DatabaseRecords(Records):
         def work(cursor: Any) -> bool:
             self._purge(cursor, now)
             # the primary key decides; a row no longer kept (not purged yet) is taken over
-            cursor.execute(self._sql(
+            cursor.execute(self._db.sql(
                 "INSERT INTO service_received_presentations (presentation_id, signer, received_at, keep_until) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (presentation_id, signer) DO UPDATE SET "
                 "received_at = excluded.received_at, keep_until = excluded.keep_until "
@@ -262,37 +218,33 @@ class DatabaseRecords(Records):
                 (presentation_id, signer, now, now + self.presentation_seconds))
             return bool(cursor.rowcount == 1)
 
-        return self._run(work, write=True)
+        return self._db.run(work, write=True)
 
     def keep_report(self, report_id: str, client_id: str, json_text: str, html: str) -> None:
         now = int(self.clock())
 
         def work(cursor: Any) -> None:
             self._purge(cursor, now)
-            cursor.execute(self._sql(
+            cursor.execute(self._db.sql(
                 "INSERT INTO service_entry_reports (report_id, client_id, created_at, keep_until, report_json, "
                 "report_html) VALUES (?, ?, ?, ?, ?, ?)"),
                 (report_id, client_id, now, now + self.report_seconds, json_text, html))
 
-        self._run(work, write=True)
+        self._db.run(work, write=True)
 
     def report(self, report_id: str) -> StoredReport | None:
         now = int(self.clock())
 
         def work(cursor: Any) -> Any:
-            cursor.execute(self._sql("SELECT client_id, report_json, report_html FROM service_entry_reports "
-                                     "WHERE report_id = ? AND keep_until >= ?"), (report_id, now))
+            cursor.execute(self._db.sql("SELECT client_id, report_json, report_html FROM service_entry_reports "
+                                        "WHERE report_id = ? AND keep_until >= ?"), (report_id, now))
             return cursor.fetchone()
 
-        row = self._run(work)
+        row = self._db.run(work)
         return StoredReport(str(row[0]), str(row[1]), str(row[2])) if row is not None else None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-        if self._file is not None:
-            with self._lock:
-                self._file.close()
+        self._db.close()
 
 
 def open_records(location: str | None, *, report_days: int = DEFAULT_REPORT_DAYS,

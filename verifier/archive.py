@@ -37,17 +37,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from tradevc.vc.atomicfile import write_atomic
 
-from .database import PostgresPool, SqliteFile, close_quietly, first_line, parse_location
+from .database import Transactions
 from .evidence import Bundle, EvidenceError, check_seal, read_bundle
 from .ledger import LedgerError, open_ledger
 
@@ -55,8 +53,6 @@ __all__ = [
     "ARCHIVE_SCHEMA_VERSION", "DEFAULT_RETENTION", "OUTCOMES", "Archive", "ArchiveError", "ArchivedBundle",
     "CheckProblem", "Pruned", "Retention", "bundle_facts", "parse_bundle", "parse_time",
 ]
-
-_T = TypeVar("_T")
 
 ARCHIVE_SCHEMA_VERSION = 3
 """The version of the archive's tables this module writes (2: the ``sealer`` of each bundle; 3:
@@ -407,70 +403,26 @@ class Archive:
             raise ArchiveError(f"cannot make the archive folder {self.root}: {e.strerror}") from None
         if not self.root.is_dir():
             raise ArchiveError(f"the archive {self.root} is not a folder")
-        kind, where = parse_location(database, what="archive index", error=ArchiveError)
-        if where != ":memory:":  # the index lives in the ledger's database: make the ledger's tables first
+        self._db = Transactions(database, timeout=timeout, what="archive index", error=ArchiveError,
+                                application_name="tradevc-archive")
+        self.location = self._db.location
+        if not self._db.in_memory:  # the index lives in the ledger's database: make the ledger's tables first
             try:
                 open_ledger(database, timeout=timeout).close()
             except LedgerError as e:
+                self._db.close()
                 raise ArchiveError(e.message) from None
-        self._lock = threading.Lock()  # SQLite: one transaction at a time on the process's connection
-        self._file: SqliteFile | None = None
-        self._pool: PostgresPool | None = None
-        if kind == "postgresql":
-            self._pool = PostgresPool(where, timeout=timeout, connections=4, what="archive index",
-                                      error=ArchiveError, application_name="tradevc-archive")
-            self.location = self._pool.location
-        else:
-            self._file = SqliteFile(where, timeout=timeout, what="archive index", error=ArchiveError)
-            self.location = self._file.location
         self._make_tables()
 
-    # -- transactions ----------------------------------------------------------------------------
-
-    def _sql(self, statement: str) -> str:
-        return statement.replace("?", "%s") if self._pool is not None else statement
-
-    def _run(self, work: Callable[[Any], _T], *, write: bool = False) -> _T:
-        """``work(cursor)`` in one transaction, committed if it returns."""
-        if self._pool is not None:
-            return self._run_postgres(work)
-        assert self._file is not None
-        with self._lock:
-            return self._file.transaction(self._file.connection(), work, write=write)
-
-    def _run_postgres(self, work: Callable[[Any], _T]) -> _T:
-        import psycopg
-
-        assert self._pool is not None
-        with self._pool.borrow() as db:
-            try:
-                with db.transaction(), db.cursor() as cursor:
-                    return work(cursor)
-            except psycopg.OperationalError as e:
-                close_quietly(db)  # not given back to the pool
-                raise ArchiveError(f"the PostgreSQL archive index {self.location} cannot be reached: "
-                                   f"{first_line(e)}; check the server, then retry") from None
-            except psycopg.Error as e:
-                raise ArchiveError(f"the PostgreSQL archive index {self.location} cannot be used: "
-                                   f"{first_line(e)}") from None
-
     def _make_tables(self) -> None:
-        if self._file is not None and self._file.path != ":memory:":
-            try:
-                with self._lock:
-                    self._file.connection().execute("PRAGMA journal_mode = WAL")
-            except sqlite3.Error as e:
-                raise self._file.problem(e) from None
-
         def make(cursor: Any) -> list[Any]:
-            if self._pool is not None:  # CREATE ... IF NOT EXISTS races itself in PostgreSQL
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_SCHEMA_LOCK,))
-            for statement in _PG_SCHEMA if self._pool is not None else _SQLITE_SCHEMA:
+            self._db.lock_schema(cursor, _PG_SCHEMA_LOCK)
+            for statement in _PG_SCHEMA if self._db.postgres else _SQLITE_SCHEMA:
                 cursor.execute(statement)
             cursor.execute("SELECT version FROM archive_schema_version")
             versions = [row[0] for row in cursor.fetchall()]
             if not versions:
-                cursor.execute(self._sql("INSERT INTO archive_schema_version (version) VALUES (?)"),
+                cursor.execute(self._db.sql("INSERT INTO archive_schema_version (version) VALUES (?)"),
                                (ARCHIVE_SCHEMA_VERSION,))
                 versions = [ARCHIVE_SCHEMA_VERSION]
             elif versions in ([1], [2]):
@@ -479,13 +431,14 @@ class Archive:
                 # the seal's digest and the keys' roles: filled in for the bundles already there by reindex
                 cursor.execute("ALTER TABLE archive_bundles ADD COLUMN seal_digest TEXT")
                 cursor.execute("ALTER TABLE archive_methods ADD COLUMN role TEXT NOT NULL DEFAULT 'document'")
-                cursor.execute(self._sql("UPDATE archive_schema_version SET version = ?"), (ARCHIVE_SCHEMA_VERSION,))
+                cursor.execute(self._db.sql("UPDATE archive_schema_version SET version = ?"),
+                               (ARCHIVE_SCHEMA_VERSION,))
                 versions = [ARCHIVE_SCHEMA_VERSION]
             if versions == [ARCHIVE_SCHEMA_VERSION]:
                 cursor.execute(_SEAL_DIGEST_INDEX)
             return versions
 
-        versions = self._run(make, write=True)
+        versions = self._db.run(make, write=True)  # the first use: an SQLite file is put in WAL mode
         if len(versions) != 1 or not isinstance(versions[0], int):
             raise ArchiveError(f"{self.location} holds an unreadable archive schema version")
         if versions[0] > ARCHIVE_SCHEMA_VERSION:
@@ -554,19 +507,19 @@ class Archive:
         now = _micros(datetime.now(timezone.utc))
 
         def work(cursor: Any) -> tuple[str, bool]:
-            cursor.execute(self._sql("SELECT digest FROM archive_bundles WHERE digest = ? OR seal_digest = ?"),
+            cursor.execute(self._db.sql("SELECT digest FROM archive_bundles WHERE digest = ? OR seal_digest = ?"),
                            (digest, facts.seal_digest))
             row = cursor.fetchone()
             if row is not None:
                 return str(row[0]), False
-            cursor.execute(self._sql(
+            cursor.execute(self._db.sql(
                 "INSERT INTO archive_bundles (digest, kind, verified_at, sealed_at, outcome, entry_number, importer, "
                 "path, size, archived_at, sealer, seal_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING"),
                 (digest, facts.kind, _micros(facts.verified_at), _micros(facts.sealed_at), facts.outcome,
                  facts.entry_number, facts.importer, relative, size, now, facts.sealer, facts.seal_digest))
             if cursor.rowcount != 1:  # indexed by another process since the SELECT
-                cursor.execute(self._sql("SELECT digest FROM archive_bundles WHERE digest = ? OR seal_digest = ?"),
+                cursor.execute(self._db.sql("SELECT digest FROM archive_bundles WHERE digest = ? OR seal_digest = ?"),
                                (digest, facts.seal_digest))
                 row = cursor.fetchone()
                 return (str(row[0]) if row is not None else digest), False
@@ -576,16 +529,16 @@ class Archive:
             ]
             for table, marks, rows in links:
                 if rows:
-                    cursor.executemany(self._sql(f"INSERT INTO {table} VALUES ({marks})"), rows)  # noqa: S608
+                    cursor.executemany(self._db.sql(f"INSERT INTO {table} VALUES ({marks})"), rows)  # noqa: S608
             self._insert_methods(cursor, digest, facts)
             return digest, True
 
-        return self._run(work, write=True)
+        return self._db.run(work, write=True)
 
     def _insert_methods(self, cursor: Any, digest: str, facts: _Facts) -> None:
         """The keys a bundle relied on, each once, with the first of its roles (a document's
         key, a status list's, a vouch's); those already indexed for it are left as they are."""
-        cursor.execute(self._sql("SELECT method FROM archive_methods WHERE digest = ?"), (digest,))
+        cursor.execute(self._db.sql("SELECT method FROM archive_methods WHERE digest = ?"), (digest,))
         seen = {str(row[0]) for row in cursor.fetchall()}
         rows: list[tuple[str, str, str, str]] = []
         for role, methods in (("document", facts.verification_methods), ("status-list", facts.status_list_methods),
@@ -595,8 +548,8 @@ class Archive:
                     seen.add(method)
                     rows.append((digest, method, _did_of(method), role))
         if rows:
-            cursor.executemany(self._sql("INSERT INTO archive_methods (digest, method, did, role) VALUES (?, ?, ?, ?)"),
-                               rows)
+            cursor.executemany(
+                self._db.sql("INSERT INTO archive_methods (digest, method, did, role) VALUES (?, ?, ?, ?)"), rows)
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -701,7 +654,7 @@ class Archive:
             statement += f" LIMIT {int(limit)}"
 
         def work(cursor: Any) -> tuple[list[Any], dict[str, dict[str, list[str]]]]:
-            cursor.execute(self._sql(statement), values)
+            cursor.execute(self._db.sql(statement), values)
             rows = cursor.fetchall()
             links: dict[str, dict[str, list[str]]] = {"issuer": {}, "credential_id": {}, **{r: {} for r in ROLES}}
             digests = [row[0] for row in rows]
@@ -711,13 +664,13 @@ class Archive:
                 for table, column, kind in (("archive_issuers", "issuer", "'issuer'"),
                                             ("archive_credentials", "credential_id", "'credential_id'"),
                                             ("archive_methods", "method", "role")):
-                    cursor.execute(self._sql(f"SELECT digest, {column}, {kind} FROM {table} WHERE digest IN ({marks}) "
-                                             f"ORDER BY digest, {column}"), chunk)  # noqa: S608
+                    cursor.execute(self._db.sql(f"SELECT digest, {column}, {kind} FROM {table} "  # noqa: S608
+                                                f"WHERE digest IN ({marks}) ORDER BY digest, {column}"), chunk)
                     for digest, value, link in cursor.fetchall():
                         links.setdefault(str(link), {}).setdefault(digest, []).append(value)
             return rows, links
 
-        rows, links = self._run(work)
+        rows, links = self._db.run(work)
         return [ArchivedBundle(
             digest=row[0], kind=row[1], verified_at=_from_micros(row[2]), sealed_at=_from_micros(row[3]),
             outcome=row[4], entry_number=row[5], importer=row[6], held=bool(row[8]),
@@ -751,11 +704,11 @@ class Archive:
             raise ValueError("a hold's reason is text of at most 1000 characters")
 
         def work(cursor: Any) -> int:
-            cursor.execute(self._sql("UPDATE archive_bundles SET held = ?, hold_reason = ? WHERE digest = ?"),
-                           (held if self._pool is not None else int(held), reason, digest))
+            cursor.execute(self._db.sql("UPDATE archive_bundles SET held = ?, hold_reason = ? WHERE digest = ?"),
+                           (held if self._db.postgres else int(held), reason, digest))
             return int(cursor.rowcount)
 
-        if not self._run(work, write=True):
+        if not self._db.run(work, write=True):
             raise ArchiveError(f"no bundle {digest} in the archive: see 'archive list'")
         found = self.get(digest)
         assert found is not None
@@ -783,11 +736,11 @@ class Archive:
         for bundle in doomed:
             def work(cursor: Any, digest: str = bundle.digest) -> int:
                 # not held now either (a hold may have come since the search)
-                cursor.execute(self._sql("DELETE FROM archive_bundles WHERE digest = ? AND held = ?"),
-                               (digest, False if self._pool is not None else 0))
+                cursor.execute(self._db.sql("DELETE FROM archive_bundles WHERE digest = ? AND held = ?"),
+                               (digest, False if self._db.postgres else 0))
                 return int(cursor.rowcount)
 
-            if not self._run(work, write=True):
+            if not self._db.run(work, write=True):
                 continue
             try:
                 bundle.path.unlink(missing_ok=True)
@@ -885,25 +838,22 @@ class Archive:
             return  # reported by check (missing or altered)
 
         def work(cursor: Any) -> bool:
-            cursor.execute(self._sql("SELECT digest FROM archive_bundles WHERE seal_digest = ?"), (facts.seal_digest,))
+            cursor.execute(self._db.sql("SELECT digest FROM archive_bundles WHERE seal_digest = ?"),
+                           (facts.seal_digest,))
             if cursor.fetchone() is not None:
                 return False
-            cursor.execute(self._sql("UPDATE archive_bundles SET seal_digest = ? WHERE digest = ?"),
+            cursor.execute(self._db.sql("UPDATE archive_bundles SET seal_digest = ? WHERE digest = ?"),
                            (facts.seal_digest, bundle.digest))
             self._insert_methods(cursor, bundle.digest, facts)
             return True
 
-        if not self._run(work, write=True):
+        if not self._db.run(work, write=True):
             left.append(CheckProblem("duplicate", bundle.digest, bundle.path))
 
     # -- closing ---------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-        if self._file is not None:
-            with self._lock:
-                self._file.close()
+        self._db.close()
 
     def __enter__(self) -> Archive:
         return self

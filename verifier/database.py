@@ -11,6 +11,9 @@ per thread at a time; a forked child opens its own.
 
 Both take ``what`` (the name of the database in messages: "ledger", "records") and ``error``
 (the exception their user raises), so a message says which database failed and what to do.
+
+:class:`Transactions` runs one transaction at a time over either, for users whose statements
+differ only in their placeholders (the service's records, the evidence archive's index).
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ if TYPE_CHECKING:
     import psycopg
 
 __all__ = [
-    "PostgresPool", "SqliteFile", "close_inherited", "close_quietly", "first_line", "parse_location", "redacted",
+    "PostgresPool", "SqliteFile", "Transactions", "close_inherited", "close_quietly", "first_line", "parse_location",
+    "redacted",
 ]
 
 _T = TypeVar("_T")
@@ -296,3 +300,87 @@ class PostgresPool:
             self._idle = []
             self.closed = True
             self._pool.notify_all()
+
+
+class Transactions:
+    """Transactions on the database at ``location`` (a path, ``sqlite:///path`` or
+    ``postgresql://...``): an :class:`SqliteFile` in WAL mode (set on first use; a file of
+    this process only, ``:memory:``, stays as it is) whose threads take turns on the process's
+    connection, or a :class:`PostgresPool` of at most ``connections`` per process. Failures are
+    worded once, by :meth:`SqliteFile.problem` and :meth:`PostgresPool.problem`, as ``error``.
+    Safe to share between threads.
+
+    :raises error: the location cannot be parsed, or its SQLite file cannot be made."""
+
+    def __init__(self, location: str | os.PathLike[str], *, timeout: float, what: str,
+                 error: Callable[[str], Exception], application_name: str, connections: int = 4) -> None:
+        kind, where = parse_location(location, what=what, error=error)
+        self._lock = threading.Lock()  # SQLite: one transaction at a time on the process's connection
+        self._file: SqliteFile | None = None
+        self._pool: PostgresPool | None = None
+        self._wal = False
+        if kind == "postgresql":
+            self._pool = PostgresPool(where, timeout=timeout, connections=connections, what=what, error=error,
+                                      application_name=application_name)
+            self.location = self._pool.location
+        else:
+            self._file = SqliteFile(where, timeout=timeout, what=what, error=error)
+            self.location = self._file.location
+            self._wal = self._file.path == ":memory:"
+
+    @property
+    def postgres(self) -> bool:
+        """Whether the database is PostgreSQL (else SQLite)."""
+        return self._pool is not None
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the database is this process's own (SQLite's ``:memory:``)."""
+        return self._file is not None and self._file.path == ":memory:"
+
+    def sql(self, statement: str) -> str:
+        """``statement``, written with ``?`` placeholders, in the driver's (``%s`` for psycopg)."""
+        return statement.replace("?", "%s") if self._pool is not None else statement
+
+    def run(self, work: Callable[[Any], _T], *, write: bool = False) -> _T:
+        """``work(cursor)`` in one transaction, committed if it returns and rolled back if it
+        raises. ``write`` (SQLite): take the write lock at once (``BEGIN IMMEDIATE``).
+
+        :raises ValueError: closed. :raises error: the database failed, as its problem() words it."""
+        if self._pool is not None:
+            return self._run_postgres(self._pool, work)
+        assert self._file is not None
+        with self._lock:
+            db = self._file.connection()
+            if not self._wal:
+                try:
+                    db.execute("PRAGMA journal_mode = WAL")
+                except sqlite3.Error as e:
+                    raise self._file.problem(e) from None
+                self._wal = True
+            return self._file.transaction(db, work, write=write)
+
+    @staticmethod
+    def _run_postgres(pool: PostgresPool, work: Callable[[Any], _T]) -> _T:
+        import psycopg
+
+        with pool.borrow() as db:
+            try:
+                with db.transaction(), db.cursor() as cursor:
+                    return work(cursor)
+            except psycopg.Error as e:  # a server gone (the connection then closed), a lock...: what to do
+                raise pool.problem(e, db) from None
+
+    def lock_schema(self, cursor: Any, key: int) -> None:
+        """Within a transaction making tables: on PostgreSQL, wait for the advisory lock ``key``
+        (``CREATE ... IF NOT EXISTS`` races itself there); SQLite's write lock already does."""
+        if self._pool is not None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+
+    def close(self) -> None:
+        """Close the connections (the pool's idle ones; those in use when their thread is done)."""
+        if self._pool is not None:
+            self._pool.close()
+        if self._file is not None:
+            with self._lock:
+                self._file.close()
