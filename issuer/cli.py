@@ -77,10 +77,10 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False,
         value = os.environ[PASSPHRASE_ENV]
     elif sys.stdin.isatty():
         value = click.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm)
-    else:
-        _fail(f"NO_PASSPHRASE: use --passphrase-file FILE or set {PASSPHRASE_ENV}")
+    else:  # an option missing: a usage error, as the tools' other missing options
+        _fail(f"NO_PASSPHRASE: use --passphrase-file FILE or set {PASSPHRASE_ENV}", 2)
     if not value:
-        _fail("NO_PASSPHRASE: the passphrase is empty")
+        _fail("NO_PASSPHRASE: the passphrase is empty", 2)
     if new and not weak_ok:
         try:
             check_new_passphrase(value)

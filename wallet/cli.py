@@ -95,9 +95,9 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False,
     elif sys.stdin.isatty():
         value = click.prompt("Wallet passphrase", hide_input=True, confirmation_prompt=confirm)
         if not value:
-            _fail("the passphrase is empty")
-    else:
-        _fail(f"no passphrase: use --passphrase-file FILE or set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV}")
+            _fail("the passphrase is empty", 2)
+    else:  # an option missing: a usage error, as the tools' other missing options
+        _fail(f"no passphrase: use --passphrase-file FILE or set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV}", 2)
     return _new_secret(value, "wallet passphrase", weak_ok) if new else value
 
 

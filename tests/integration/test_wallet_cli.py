@@ -84,7 +84,7 @@ def test_passphrase_from_a_file_and_never_from_argv(tmp_path, run):
     secret.write_text(PASS + "\n")
     assert run("did", env={"TRADEVC_WALLET_PASSPHRASE": None, "TRADEVC_WALLET_PASSPHRASE_FILE": str(secret)}).output
     assert run("--passphrase-file", str(secret), "did", env={"TRADEVC_WALLET_PASSPHRASE": None}).output
-    missing = run("did", env={"TRADEVC_WALLET_PASSPHRASE": None}, expect=1)
+    missing = run("did", env={"TRADEVC_WALLET_PASSPHRASE": None}, expect=2)
     assert "no passphrase: use --passphrase-file" in missing.output
     assert run("did", "--passphrase", PASS, expect=2)  # there is no such flag
 

@@ -178,4 +178,4 @@ def test_weak_passphrase_accepts_a_short_one_but_not_an_empty_one(tmp_path):
     assert init(tmp_path, "x", "--weak-passphrase").exit_code == 0
     IssuerHome.open(tmp_path / "mill").signing_key(b"x")
     empty = init(tmp_path / "other", "", "--weak-passphrase")
-    assert empty.exit_code == 1 and "NO_PASSPHRASE" in empty.output
+    assert empty.exit_code == 2 and "NO_PASSPHRASE" in empty.output
