@@ -11,13 +11,13 @@ import signal
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable, Iterator, NoReturn
+from typing import Any, Callable, Iterator, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from tradevc.clistyle import EXIT_USAGE, Group, fail, read_secret_file
+from tradevc.clistyle import EXIT_USAGE, Group, fail, opening, read_secret_file
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
 from tradevc.vc.jsontext import decode_text, escape_hidden, loads, read_text
@@ -66,13 +66,31 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+_T = TypeVar("_T")
+
+
 def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False, weak_ok: bool = False) -> bytes:
+    """The key passphrase (:func:`_passphrase_text`) as UTF-8."""
+    return _passphrase_text(ctx, confirm=confirm, new=new, weak_ok=weak_ok).encode("utf-8")
+
+
+def _wrong_passphrase(error: Exception) -> bool:
+    return getattr(error, "code", None) == "WRONG_PASSPHRASE"
+
+
+def _unlocking(ctx: click.Context, use: Callable[[bytes], _T]) -> _T:
+    """``use(the key passphrase)``; again with the passphrase file's byte order mark if that is
+    a wrong passphrase (a key sealed before the mark was dropped: see ``clistyle.opening``)."""
+    return opening(_passphrase_text(ctx), lambda text: use(text.encode("utf-8")), _wrong_passphrase)
+
+
+def _passphrase_text(ctx: click.Context, *, confirm: bool = False, new: bool = False, weak_ok: bool = False) -> str:
     """The key passphrase: from --passphrase-file, the environment, or a prompt; never argv.
     A ``new`` one (being set) must pass :func:`check_new_passphrase` unless ``weak_ok``
     (``--weak-passphrase``); otherwise exit status 2."""
     path = ctx.obj["passphrase_file"]
     if path is not None:
-        value = read_secret_file(path)
+        value: str = read_secret_file(path)
     elif os.environ.get(PASSPHRASE_ENV):
         value = os.environ[PASSPHRASE_ENV]
     elif sys.stdin.isatty():
@@ -86,7 +104,7 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False,
             check_new_passphrase(value)
         except WeakPassphrase as e:
             _fail(f"{e.code}: {e.message}", 2)
-    return value.encode("utf-8")
+    return value
 
 
 def _now() -> datetime:
@@ -97,13 +115,13 @@ def _open(ctx: click.Context, contexts: str | None = None, *, warn_lists: bool =
     """The issuer, opened with the passphrase; with the warning of :func:`_warn_lists` unless
     not ``warn_lists`` (``publish``, which replaces the lists)."""
     if contexts is None:
-        issuer = Issuer.open(ctx.obj["home"], _passphrase(ctx))
+        issuer = _unlocking(ctx, lambda passphrase: Issuer.open(ctx.obj["home"], passphrase))
     else:
         try:
             loader = PinnedContextLoader.with_user_contexts(contexts)
         except ContextIndexError as e:
             raise click.BadParameter(e.message, param_hint="--contexts") from None
-        issuer = Issuer.open(ctx.obj["home"], _passphrase(ctx), loader=loader)
+        issuer = _unlocking(ctx, lambda passphrase: Issuer.open(ctx.obj["home"], passphrase, loader=loader))
     if warn_lists:
         _warn_lists(issuer.registry)
     return issuer
@@ -801,7 +819,7 @@ def rotate(ctx: click.Context, key_type: str | None) -> None:
     """Make a new current key. The old key stays under assertionMethod, so what it signed keeps
     verifying; publish afterwards."""
     home = _home(ctx)
-    record = home.rotate_key(_passphrase(ctx), key_type=key_type)
+    record = _unlocking(ctx, lambda passphrase: home.rotate_key(passphrase, key_type=key_type))
     click.echo(f"OK: new current key {record.id}; run 'vc-issuer publish' to update did.json")
 
 
@@ -823,7 +841,7 @@ def backup(ctx: click.Context, file: str) -> None:
     """Write the keys, the profile and the status registry to FILE, sealed under the key
     passphrase. Safe while other vc-issuer commands issue: the registry is copied consistently.
     Without the registry, what was issued cannot be revoked: back up after issuing."""
-    summary = backup_home(ctx.obj["home"], file, _passphrase(ctx))
+    summary = _unlocking(ctx, lambda passphrase: backup_home(ctx.obj["home"], file, passphrase))
     _home(ctx)
     click.echo(f"OK: backup of {summary.did}: {summary.keys} key(s), {summary.credentials} credential(s) -> {file}")
 
@@ -837,7 +855,7 @@ def restore(ctx: click.Context, file: str, force: bool) -> None:
     """Put the issuer of a backup FILE (from 'vc-issuer backup') in --home; refused if --home
     already holds an issuer, unless --force. It opens with the key passphrase of the issuer
     backed up."""
-    summary = restore_home(file, ctx.obj["home"], _passphrase(ctx), force=force)
+    summary = _unlocking(ctx, lambda passphrase: restore_home(file, ctx.obj["home"], passphrase, force=force))
     click.echo(f"OK: restored {summary.did} in {ctx.obj['home']}: {summary.keys} key(s), "
                f"{summary.credentials} credential(s)")
 

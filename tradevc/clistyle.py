@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn, TypeVar
 
 import click
 
@@ -32,7 +32,7 @@ from tradevc.vc.jsontext import decode_text, escape_hidden
 
 __all__ = [
     "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_COULD_NOT_VERIFY", "EXIT_INTERRUPTED", "Group", "fail", "say_error",
-    "read_secret_file",
+    "FileSecret", "opening", "read_secret_file",
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -41,23 +41,49 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY, EXIT_INTERRUPTED = 0, 
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def read_secret_file(path: str, what: str = "passphrase") -> str:
-    """The secret in the file at ``path`` (``--passphrase-file``): its UTF-8 text without the
-    line ends after it. A byte order mark is kept as part of it, as before, so a secret set
-    from such a file still opens what it sealed. A file that is not UTF-8 exits 2 with one line
-    naming it; one that cannot be read, exit 2 as well."""
+class FileSecret(str):
+    """A secret read by :func:`read_secret_file`: its text without a leading byte order mark
+    (what a new secret is set to, so that a passphrase file saved by Notepad sets the
+    passphrase typed at a prompt). ``with_mark`` is the text with the mark, which versions
+    before 2026-12-03 kept as part of the secret; None when the file began without one."""
+
+    with_mark: str | None = None
+
+
+def read_secret_file(path: str, what: str = "passphrase") -> FileSecret:
+    """The secret in the file at ``path`` (``--passphrase-file``): its UTF-8 text without a
+    byte order mark and without the line ends after it (see :class:`FileSecret` and
+    :func:`opening`). A file that is not UTF-8 exits 2 with one line naming it; one that
+    cannot be read, exit 2 as well."""
     try:
         raw = Path(path).expanduser().read_bytes()
     except OSError as e:
         fail(f"cannot read the {what} file {path}: {e.strerror or e}", EXIT_USAGE)
     try:
-        text = decode_text(raw, source=path)
+        text = decode_text(raw, source=path)  # the mark taken off
     except NotUtf8Error:  # its message quotes the text near the bad byte: not for a secret
         fail(f"the {what} file {path} is not UTF-8 text (perhaps Latin-1 or UTF-16): save it as UTF-8 "
              "and try again", EXIT_USAGE)
+    secret = FileSecret(text.rstrip("\r\n"))
     if raw.startswith(_UTF8_BOM):
-        text = "\ufeff" + text
-    return text.rstrip("\r\n")
+        secret.with_mark = "\ufeff" + secret
+    return secret
+
+
+_T = TypeVar("_T")
+
+
+def opening(secret: str, use: Callable[[str], _T], wrong: Callable[[Exception], bool]) -> _T:
+    """``use(secret)``; if that raises an exception ``wrong`` says is a wrong passphrase, and
+    ``secret`` came from a file that began with a byte order mark, ``use`` again with the mark
+    (a secret set from such a file before 2026-12-03 holds it). Use is made once more at most."""
+    try:
+        return use(secret)
+    except Exception as e:
+        marked = getattr(secret, "with_mark", None)
+        if marked is None or not wrong(e):
+            raise
+    return use(marked)
 
 
 def say_error(message: str) -> None:

@@ -37,7 +37,7 @@ from typing import Any, NoReturn
 
 import click
 
-from tradevc.clistyle import EXIT_COULD_NOT_VERIFY, EXIT_USAGE, fail, read_secret_file
+from tradevc.clistyle import EXIT_COULD_NOT_VERIFY, EXIT_USAGE, fail, opening, read_secret_file
 from tradevc.vc.atomicfile import write_atomic
 from tradevc.vc.errors import VcError
 from tradevc.vc.keys import KeyPair
@@ -138,7 +138,7 @@ def _passphrase(path: str | None, *, new: bool = False, weak_ok: bool = False) -
     """The sealing key's passphrase: from ``--passphrase-file``, the environment, or a prompt
     on a terminal; never from the command line."""
     if path is not None:
-        value = read_secret_file(path)
+        value: str = read_secret_file(path)
     elif os.environ.get(PASSPHRASE_ENV):
         value = os.environ[PASSPHRASE_ENV]
     elif sys.stdin.isatty():
@@ -240,7 +240,10 @@ def evidence_key_from_options(evidence: str | None, home: str | None, passphrase
     if not (Path(home) / EVIDENCE_KEY_FILE).is_file():
         _usage(f"no evidence key in {home}; make one with 'vc-verify evidence-key init --home {home}'")
     try:
-        return open_evidence_key(home, _passphrase(passphrase_file))
+        # again with the passphrase file's byte order mark if that is a wrong passphrase: a key
+        # sealed before the mark was dropped (see clistyle.opening)
+        return opening(_passphrase(passphrase_file), lambda passphrase: open_evidence_key(home, passphrase),
+                       lambda error: getattr(error, "code", None) == "WRONG_PASSPHRASE")
     except VcError as e:
         _usage(f"cannot open the evidence key in {home}: {e.message}")
     except OSError as e:

@@ -19,7 +19,7 @@ from typing import Any, Callable, NoReturn
 
 import click
 
-from tradevc.clistyle import Group, fail, read_secret_file
+from tradevc.clistyle import Group, fail, opening, read_secret_file
 from tradevc.vc.jsontext import escape_hidden
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
@@ -133,8 +133,15 @@ def _verifier(
     )
 
 
+def _wrong_passphrase(error: Exception) -> bool:
+    return getattr(error, "code", None) == "WRONG_PASSPHRASE"
+
+
 def _open(ctx: click.Context, verifier: Verifier | None = None) -> Wallet:
-    return Wallet.open(ctx.obj["home"], _passphrase(ctx), verifier=verifier)
+    # again with the passphrase file's byte order mark if that is a wrong passphrase: a wallet
+    # sealed before the mark was dropped (see clistyle.opening)
+    return opening(_passphrase(ctx), lambda passphrase: Wallet.open(ctx.obj["home"], passphrase, verifier=verifier),
+                   _wrong_passphrase)
 
 
 _network = [
@@ -558,8 +565,10 @@ def import_(
     verifier = _verifier(offline, ca_bundle, trust, network, contexts)
     if not Wallet.exists(home):
         passphrase = _passphrase(ctx, confirm=True, new=True, weak_ok=weak_passphrase)
-        wallet = Wallet.restore(home, backup, passphrase, backup_passphrase=secret,
-                                verifier=verifier)
+        # the backup opens with its own passphrase, else with the new wallet's
+        wallet = opening(secret if secret is not None else passphrase,
+                         lambda given: Wallet.restore(home, backup, passphrase, backup_passphrase=given,
+                                                      verifier=verifier), _wrong_passphrase)
         report = wallet.last_import
         assert report is not None  # restore sets it
         _report_refused(report.refused)
@@ -567,7 +576,11 @@ def import_(
                    f"{len(report.refused)} refused")
         click.echo(f"holder DID: {wallet.holder_did}")
     else:
-        report = _open(ctx, verifier).import_backup(backup, passphrase=secret)
+        opened = _open(ctx, verifier)
+        if secret is None:
+            report = opened.import_backup(backup, passphrase=None)
+        else:
+            report = opening(secret, lambda given: opened.import_backup(backup, passphrase=given), _wrong_passphrase)
         _report_refused(report.refused)
         click.echo(f"OK: {len(report.added)} credential(s) added, {len(report.already_held)} already held, "
                    f"{len(report.refused)} refused")
