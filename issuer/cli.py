@@ -74,14 +74,10 @@ def _passphrase(ctx: click.Context, *, confirm: bool = False, new: bool = False,
     return _passphrase_text(ctx, confirm=confirm, new=new, weak_ok=weak_ok).encode("utf-8")
 
 
-def _wrong_passphrase(error: Exception) -> bool:
-    return getattr(error, "code", None) == "WRONG_PASSPHRASE"
-
-
 def _unlocking(ctx: click.Context, use: Callable[[bytes], _T]) -> _T:
     """``use(the key passphrase)``; again with the passphrase file's byte order mark if that is
     a wrong passphrase (a key sealed before the mark was dropped: see ``clistyle.opening``)."""
-    return opening(_passphrase_text(ctx), lambda text: use(text.encode("utf-8")), _wrong_passphrase)
+    return opening(_passphrase_text(ctx), lambda text: use(text.encode("utf-8")))
 
 
 def _passphrase_text(ctx: click.Context, *, confirm: bool = False, new: bool = False, weak_ok: bool = False) -> str:

@@ -32,19 +32,33 @@ class JsonFormatter(logging.Formatter):
     """A record as one JSON line: time, level, logger, message, pid, the :data:`FIELDS` it has, exception."""
 
     def format(self, record: logging.LogRecord) -> str:
-        created = record.created
-        entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created * 1000) % 1000:03d}Z",
-            "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
-            "pid": record.process,
-        }
-        for name in FIELDS:
-            value = getattr(record, name, None)
-            if value is not None:
-                entry[name] = value
+        entry = _entry(record.created, record.levelname.lower(), record.name, record.getMessage(), record.process,
+                       {name: getattr(record, name, None) for name in FIELDS})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
+
+
+class _Second:
+    """The date and time to the second last formatted (a line a request, mostly the same
+    second), as one tuple: threads that log at once read a pair that belongs together."""
+
+    cached: tuple[int, str] = (-1, "")
+
+
+def _entry(created: float, level: str, logger: str, message: str, pid: int | None,
+           fields: dict[str, Any]) -> dict[str, Any]:
+    """A line's members in their order: time (UTC, milliseconds), level, logger, message, pid,
+    then the :data:`FIELDS` that are not None."""
+    second, text = _Second.cached
+    if int(created) != second:
+        second = int(created)
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _Second.cached = (second, text)
+    entry: dict[str, Any] = {"time": f"{text}.{int(created * 1000) % 1000:03d}Z", "level": level,
+                             "logger": logger, "message": message, "pid": pid}
+    entry.update((name, value) for name, value in fields.items() if value is not None)
+    return entry
 
 
 class _Direct:
@@ -73,11 +87,6 @@ def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
     logging.logMultiprocessing = False
 
 
-class _Second:
-    at = -1
-    text = ""
-
-
 def _direct_handler() -> logging.StreamHandler[IO[str]] | None:
     handler = _Direct.handler
     if handler is None or handler.filters or handler.level > logging.INFO:
@@ -99,25 +108,13 @@ def _direct_handler() -> logging.StreamHandler[IO[str]] | None:
 def log_request(request_id: str, client_id: str | None, method: str, route: str, status: int,
                 duration_ms: float) -> None:
     """Log one answered request (see the module's documentation)."""
+    fields = {"request_id": request_id, "client_id": client_id, "method": method, "route": route,
+              "status": status, "duration_ms": round(duration_ms, 3)}
     handler = _direct_handler()
     if handler is None:
-        ACCESS.info("%s %s %d", method, route, status, extra={
-            "request_id": request_id, "client_id": client_id, "method": method, "route": route, "status": status,
-            "duration_ms": round(duration_ms, 3),
-        })
+        ACCESS.info("%s %s %d", method, route, status, extra=fields)
         return
-    now = time.time()
-    second = int(now)
-    if second != _Second.at:  # the date and time to the second, formatted once a second
-        _Second.at, _Second.text = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-    entry: dict[str, Any] = {
-        "time": f"{_Second.text}.{int(now * 1000) % 1000:03d}Z",
-        "level": "info", "logger": ACCESS.name, "message": f"{method} {route} {status}", "pid": os.getpid(),
-        "request_id": request_id, "client_id": client_id, "method": method, "route": route, "status": status,
-        "duration_ms": round(duration_ms, 3),
-    }
-    if client_id is None:
-        del entry["client_id"]
+    entry = _entry(time.time(), "info", ACCESS.name, f"{method} {route} {status}", os.getpid(), fields)
     line = orjson.dumps(entry, default=str).decode() + handler.terminator
     with handler.lock:  # type: ignore[union-attr]  # created by the handler's constructor
         try:

@@ -29,10 +29,11 @@ import click
 
 from tradevc.vc.errors import NotUtf8Error
 from tradevc.vc.jsontext import decode_text, escape_hidden
+from tradevc.vc.sealed import WrongPassphrase
 
 __all__ = [
     "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_COULD_NOT_VERIFY", "EXIT_INTERRUPTED", "Group", "fail", "say_error",
-    "FileSecret", "opening", "read_secret_file",
+    "FileSecret", "is_wrong_passphrase", "opening", "read_secret_file",
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -73,7 +74,13 @@ def read_secret_file(path: str, what: str = "passphrase") -> FileSecret:
 _T = TypeVar("_T")
 
 
-def opening(secret: str, use: Callable[[str], _T], wrong: Callable[[Exception], bool]) -> _T:
+def is_wrong_passphrase(error: Exception) -> bool:
+    """Whether ``error`` refuses a passphrase as wrong (the code the sealed files, the issuer's
+    keys, its backups and the wallet give it)."""
+    return getattr(error, "code", None) == WrongPassphrase.code
+
+
+def opening(secret: str, use: Callable[[str], _T], wrong: Callable[[Exception], bool] = is_wrong_passphrase) -> _T:
     """``use(secret)``; if that raises an exception ``wrong`` says is a wrong passphrase, and
     ``secret`` came from a file that began with a byte order mark, ``use`` again with the mark
     (a secret set from such a file before 2026-12-03 holds it). Use is made once more at most."""

@@ -242,8 +242,7 @@ def evidence_key_from_options(evidence: str | None, home: str | None, passphrase
     try:
         # again with the passphrase file's byte order mark if that is a wrong passphrase: a key
         # sealed before the mark was dropped (see clistyle.opening)
-        return opening(_passphrase(passphrase_file), lambda passphrase: open_evidence_key(home, passphrase),
-                       lambda error: getattr(error, "code", None) == "WRONG_PASSPHRASE")
+        return opening(_passphrase(passphrase_file), lambda passphrase: open_evidence_key(home, passphrase))
     except VcError as e:
         _usage(f"cannot open the evidence key in {home}: {e.message}")
     except OSError as e:

@@ -133,15 +133,10 @@ def _verifier(
     )
 
 
-def _wrong_passphrase(error: Exception) -> bool:
-    return getattr(error, "code", None) == "WRONG_PASSPHRASE"
-
-
 def _open(ctx: click.Context, verifier: Verifier | None = None) -> Wallet:
     # again with the passphrase file's byte order mark if that is a wrong passphrase: a wallet
     # sealed before the mark was dropped (see clistyle.opening)
-    return opening(_passphrase(ctx), lambda passphrase: Wallet.open(ctx.obj["home"], passphrase, verifier=verifier),
-                   _wrong_passphrase)
+    return opening(_passphrase(ctx), lambda passphrase: Wallet.open(ctx.obj["home"], passphrase, verifier=verifier))
 
 
 _network = [
@@ -568,7 +563,7 @@ def import_(
         # the backup opens with its own passphrase, else with the new wallet's
         wallet = opening(secret if secret is not None else passphrase,
                          lambda given: Wallet.restore(home, backup, passphrase, backup_passphrase=given,
-                                                      verifier=verifier), _wrong_passphrase)
+                                                      verifier=verifier))
         report = wallet.last_import
         assert report is not None  # restore sets it
         _report_refused(report.refused)
@@ -580,7 +575,7 @@ def import_(
         if secret is None:
             report = opened.import_backup(backup, passphrase=None)
         else:
-            report = opening(secret, lambda given: opened.import_backup(backup, passphrase=given), _wrong_passphrase)
+            report = opening(secret, lambda given: opened.import_backup(backup, passphrase=given))
         _report_refused(report.refused)
         click.echo(f"OK: {len(report.added)} credential(s) added, {len(report.already_held)} already held, "
                    f"{len(report.refused)} refused")
