@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from tradevc.clistyle import EXIT_USAGE, Group, fail, opening, read_secret_file
+from tradevc.clistyle import EXIT_USAGE, Group, fail, opening, read_all, read_secret_file
 from tradevc.vc.atomicfile import unsafe_mode_warnings_as_lines, write_atomic
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error, VcError
 from tradevc.vc.jsontext import decode_text, escape_hidden, loads, read_text
@@ -158,7 +158,7 @@ def _read_json(path: str) -> Any:
     ``NaN``/``Infinity``, an integer beyond 2**53-1 or a lone surrogate is a ``PARSING_ERROR``
     (one line, from :func:`_guard`), never signed. What the issuer signs is its own input: no
     size limits apply. A file that cannot be read is bad input (exit 2)."""
-    data = sys.stdin.buffer.read() if path == "-" else _read_input(path)
+    data = read_all(sys.stdin.buffer) if path == "-" else _read_input(path)
     source = "standard input" if path == "-" else path
     text = decode_text(data, source=source)
     try:
@@ -171,7 +171,8 @@ def _read_input(path: str) -> bytes:
     """The bytes of a file named on the command line; one that cannot be read is a usage error
     (one line naming it, exit 2)."""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as f:  # a FIFO or a pipe: see read_all, a Ctrl-C is not lost
+            return read_all(f)
     except OSError as e:
         _fail(f"{IO_ERROR}: cannot read {path}: {e.strerror or e}", EXIT_USAGE)
 

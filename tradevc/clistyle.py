@@ -21,9 +21,14 @@ This module is the desks' only shared code; the library (``tradevc.vc``) does no
 
 from __future__ import annotations
 
+import os
+import select
+import signal
+import stat
 import sys
+import threading
 from pathlib import Path
-from typing import Any, Callable, NoReturn, TypeVar
+from typing import Any, BinaryIO, Callable, NoReturn, TypeVar
 
 import click
 
@@ -33,7 +38,7 @@ from tradevc.vc.sealed import WrongPassphrase
 
 __all__ = [
     "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_COULD_NOT_VERIFY", "EXIT_INTERRUPTED", "Group", "fail", "say_error",
-    "FileSecret", "is_wrong_passphrase", "opening", "read_secret_file",
+    "FileSecret", "is_wrong_passphrase", "opening", "read_all", "read_secret_file",
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_COULD_NOT_VERIFY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -91,6 +96,48 @@ def opening(secret: str, use: Callable[[str], _T], wrong: Callable[[Exception], 
         if marked is None or not wrong(e):
             raise
     return use(marked)
+
+
+def read_all(file: BinaryIO, limit: int | None = None) -> bytes:
+    """``file.read(limit)`` (all without a limit), except that a Ctrl-C that comes just before
+    a read of a pipe, a FIFO or a terminal starts to wait is not lost. Python runs its signal
+    handler only between steps of the program, and a read that has started to wait is not
+    woken by a signal that came before it: the read would wait on, the Ctrl-C spent. Here such
+    a file is read only once ``select`` says it has something, while a signal also wakes the
+    ``select`` (through ``signal.set_wakeup_fd``), so the handler runs and the read stops with
+    ``KeyboardInterrupt``. A regular file, one without a descriptor, or a call off the main
+    thread is read as usual."""
+    try:
+        fd = file.fileno()
+        usual = stat.S_ISREG(os.fstat(fd).st_mode) or threading.current_thread() is not threading.main_thread()
+    except (OSError, ValueError):  # no file descriptor (a test's in-memory input)
+        usual = True
+    if usual:
+        return file.read() if limit is None else file.read(limit)
+    wake_reader, wake_writer = os.pipe()
+    try:
+        os.set_blocking(wake_writer, False)
+        previous = signal.set_wakeup_fd(wake_writer)
+        try:
+            chunks: list[bytes] = []
+            left = limit
+            while left is None or left > 0:
+                ready, _, _ = select.select([fd, wake_reader], [], [])
+                if wake_reader in ready:  # a signal: its handler runs before the next step
+                    os.read(wake_reader, 512)
+                    continue
+                chunk = os.read(fd, 65536 if left is None else min(left, 65536))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if left is not None:
+                    left -= len(chunk)
+            return b"".join(chunks)
+        finally:
+            signal.set_wakeup_fd(previous)
+    finally:
+        os.close(wake_reader)
+        os.close(wake_writer)
 
 
 def say_error(message: str) -> None:

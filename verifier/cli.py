@@ -56,7 +56,7 @@ from typing import Any, NoReturn
 import click
 import requests
 
-from tradevc.clistyle import Group, fail
+from tradevc.clistyle import Group, fail, read_all
 from tradevc.vc.compat import DEVIATIONS, PROFILES, Compatibility
 from tradevc.vc.errors import ContextIndexError, InvalidDocument, NotUtf8Error
 from tradevc.vc.jsontext import escape_hidden, Limits
@@ -299,9 +299,9 @@ def read_capped(path: str, limits: Limits) -> bytes:
     """
     cap = limits.max_document_size + 1
     if path == "-":
-        return sys.stdin.buffer.read(cap)
-    with open(path, "rb") as f:
-        return f.read(cap)
+        return read_all(sys.stdin.buffer, cap)
+    with open(path, "rb") as f:  # a FIFO or a pipe: see read_all, a Ctrl-C is not lost
+        return read_all(f, cap)
 
 
 def _read(path: str, limits: Limits) -> tuple[Any, VerificationResult | None]:
